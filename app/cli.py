@@ -1,0 +1,418 @@
+"""`scorecard`: import, metrics, explain, export, demo and status from the terminal."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import math
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from config import Config, ConfigError, load_config
+from metrics.registry import GRAINS, METRICS, OUTPUT_COLUMNS
+
+app = typer.Typer(
+    help="AI impact scorecard: is AI making us better, and what does it cost?",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[
+    Optional[Path],
+    typer.Option("--config", help="Config file (default: $SCORECARD_CONFIG, else ./scorecard.toml)."),
+]
+GrainOpt = Annotated[str, typer.Option("--grain", help="Period grain: week or month.")]
+StartOpt = Annotated[Optional[dt.datetime], typer.Option("--start", formats=["%Y-%m-%d"], help="First day of the report (default: 26 weeks / 12 months before --end).")]
+EndOpt = Annotated[Optional[dt.datetime], typer.Option("--end", formats=["%Y-%m-%d"], help="Last day of the report (default: today, UTC).")]
+TeamOpt = Annotated[Optional[str], typer.Option("--team", help="One team only (default: every team and the whole org).")]
+
+
+class Failure(Exception):
+    """A problem the user can fix; printed as one line, exit code 1."""
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except (Failure, ConfigError) as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+        sys.exit(1)
+
+
+def _config(path: Path | None) -> Config:
+    return load_config(path)
+
+
+def _warehouse(config: Config):
+    from app.data import warehouse_for
+    from warehouse import WarehouseError
+
+    try:
+        return warehouse_for(config)
+    except WarehouseError as exc:
+        raise Failure(str(exc)) from None
+
+
+def default_range(grain: str, end: dt.date | None, start: dt.date | None) -> tuple[dt.date, dt.date]:
+    """The report range when not given: up to today (UTC), 26 weeks or 12 months back."""
+    end = end or dt.datetime.now(dt.timezone.utc).date()
+    if start is None:
+        if grain == "week":
+            start = end - dt.timedelta(weeks=26)
+        else:
+            month = end.month - 11
+            start = dt.date(end.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+    if start > end:
+        raise Failure(f"--start {start} is after --end {end}")
+    return start, end
+
+
+def _check_grain(grain: str) -> None:
+    if grain not in GRAINS:
+        raise Failure(f"--grain must be one of {', '.join(GRAINS)}, not '{grain}'")
+
+
+class TerminalProgress:
+    """The CLI's progress bar (see connectors.common.progress)."""
+
+    def __init__(self) -> None:
+        self._bar = RichProgress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                                 TimeElapsedColumn(), console=err, transient=True)
+        self._task = None
+
+    def __enter__(self):
+        self._bar.start()
+        self._task = self._bar.add_task("", total=None)
+        return self
+
+    def __exit__(self, *exc):
+        self._bar.stop()
+
+    def update(self, done: int, total: int | None, message: str) -> None:
+        self._bar.update(self._task, completed=done, total=total, description=message)
+
+
+@app.command("import")
+def import_(
+    entity: Annotated[str, typer.Argument(help="pull_requests, deployments, deployment_prs, incidents, tickets, ai_spend or ai_usage.")],
+    file: Annotated[Path, typer.Argument(help="The CSV file (UTF-8, header line first).")],
+    config: ConfigOpt = None,
+) -> None:
+    """Import a CSV file into the warehouse: all rows or, if any row is bad, none."""
+    from connectors.csv import CsvImportError, read_csv
+    from warehouse.ingest import ingest
+
+    cfg = _config(config)
+    try:
+        parsed = read_csv(file, entity, cfg)
+    except CsvImportError as exc:
+        raise Failure(str(exc)) from None
+    for warning in parsed.warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    warehouse = _warehouse(cfg)
+    counts = ingest(warehouse, f"csv:{entity}", parsed.frames, detail={"file": str(file), "entity": entity, "rows": parsed.rows})
+    for table, c in counts.items():
+        out.print(f"{table}: {parsed.rows} rows read — {c.inserted} new, {c.updated} updated, {c.unchanged} unchanged", highlight=False)
+
+
+@app.command()
+def metrics(
+    grain: GrainOpt = "week",
+    start: StartOpt = None,
+    end: EndOpt = None,
+    team: TeamOpt = None,
+    metric: Annotated[Optional[list[str]], typer.Option("--metric", help="Only this metric (repeatable).")] = None,
+    format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    config: ConfigOpt = None,
+) -> None:
+    """The scorecard records: value, interval, baseline, delta and status per metric × period × team × segment."""
+    from metrics.scorecard import compute, select_output
+
+    _check_grain(grain)
+    if format not in ("table", "json", "csv"):
+        raise Failure(f"--format must be table, json or csv, not '{format}'")
+    for m in metric or []:
+        if m not in METRICS:
+            raise Failure(f"unknown metric '{m}'; known: {', '.join(METRICS)}")
+    first, last = default_range(grain, end.date() if end else None, start.date() if start else None)
+    cfg = _config(config)
+    from app.data import load_evidence
+
+    evidence = load_evidence(_warehouse(cfg))
+    records = select_output(compute(evidence, cfg, grain=grain, start=first, end=last, team=team, metrics=metric))
+    if format == "json":
+        out.file.write(records_json(records) + "\n")
+    elif format == "csv":
+        from app.export import encode
+
+        sys.stdout.buffer.write(encode(records, "csv"))
+    else:
+        _print_records(records, first, last)
+
+
+def records_json(records: pl.DataFrame) -> str:
+    """DESIGN.md's metric output as a JSON array of objects with exactly those keys."""
+    rows = []
+    for row in records.select(OUTPUT_COLUMNS).iter_rows(named=True):
+        row["period"] = row["period"].isoformat()
+        rows.append({k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()})
+    return json.dumps(rows, indent=1)
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit == "share":
+        return f"{value:.1%}"
+    if unit == "usd":
+        return f"${value:,.2f}"
+    return f"{value:,.2f}"
+
+
+_STATUS_STYLE = {"better": "green", "worse": "red", "at_baseline": "white", "info": "blue", "insufficient_data": "dim"}
+
+
+def _print_records(records: pl.DataFrame, first: dt.date, last: dt.date) -> None:
+    if records.height == 0:
+        out.print(f"No records between {first} and {last}: nothing was counted. Import data (scorecard import) or seed the demo (scorecard demo).")
+        return
+    table = Table(title=f"Scorecard {first} to {last}", show_lines=False)
+    for col in ("metric", "period", "team", "segment", "value", "95% CI", "n", "baseline", "delta", "status"):
+        table.add_column(col, justify="right" if col in ("value", "n", "baseline", "delta") else "left")
+    for r in records.iter_rows(named=True):
+        unit = METRICS[r["metric"]].unit
+        ci = f"{_fmt(r['ci_low'], unit)}–{_fmt(r['ci_high'], unit)}" if r["ci_low"] is not None else "—"
+        style = _STATUS_STYLE.get(r["status"], "white")
+        table.add_row(r["metric"], str(r["period"]), r["team"] or "(org)", r["segment"], _fmt(r["value"], unit), ci,
+                      str(r["n"]), _fmt(r["baseline"], unit), _fmt(r["delta"], unit), f"[{style}]{r['status']}[/{style}]")
+    out.print(table)
+
+
+@app.command()
+def explain(
+    metric: Annotated[str, typer.Argument(help="The metric id, e.g. rollback_share.")],
+    period: Annotated[Optional[dt.datetime], typer.Option("--period", formats=["%Y-%m-%d"], help="The period's first day (e.g. 2026-03-02).")] = None,
+    baseline: Annotated[bool, typer.Option("--baseline", help="List the baseline window's rows instead of a period's.")] = False,
+    grain: GrainOpt = "week",
+    team: TeamOpt = None,
+    segment: Annotated[str, typer.Option("--segment", help="all, ai or non_ai.")] = "all",
+    format: Annotated[str, typer.Option("--format", help="table or csv.")] = "table",
+    config: ConfigOpt = None,
+) -> None:
+    """The rows behind one record, each with the reason it counted."""
+    from app.data import load_evidence
+    from metrics.explain import record_events
+    from metrics.periods import baseline_window
+    from metrics.scorecard import prepare
+
+    _check_grain(grain)
+    if metric not in METRICS:
+        raise Failure(f"unknown metric '{metric}'; known: {', '.join(METRICS)}")
+    if segment not in METRICS[metric].segments:
+        raise Failure(f"{metric} has segments {', '.join(METRICS[metric].segments)}, not '{segment}'")
+    if period is None:
+        raise Failure("give --period (the period's first day); with --baseline, the first reported period")
+    cfg = _config(config)
+    prepared = prepare(load_evidence(_warehouse(cfg)), cfg)
+    day = period.date()
+    if baseline:
+        window = baseline_window(metric, cfg.baseline, day)
+        rows = record_events(prepared, metric, grain=grain, window=window, team=team, segment=segment)
+        title = f"{metric} baseline {window.label}"
+    else:
+        rows = record_events(prepared, metric, grain=grain, period=day, team=team, segment=segment)
+        title = f"{metric} {grain} of {day}"
+    if format == "csv":
+        from app.export import encode
+
+        sys.stdout.buffer.write(encode(rows, "csv"))
+        return
+    table = Table(title=f"{title}, team {team or '(org)'}, segment {segment}: {rows.height} rows")
+    for col in ("id", "at", "team", "segment", "counted", "reason"):
+        table.add_column(col)
+    for r in rows.head(200).iter_rows(named=True):
+        table.add_row(r["id"], str(r["at"])[:16], r["team"], r["segment"] or "", r["counted"], r["reason"])
+    out.print(table)
+    if rows.height > 200:
+        out.print(f"(first 200 of {rows.height}; --format csv lists all)")
+
+
+@app.command()
+def export(
+    name: Annotated[str, typer.Argument(help="A table (pull_requests, ...), a metric id, or 'scorecard' for every metric.")],
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the file.")],
+    format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    grain: GrainOpt = "week",
+    start: StartOpt = None,
+    end: EndOpt = None,
+    team: TeamOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Export a table or metric with the dashboard's filters (CSV is formula-safe; the export is audit-logged)."""
+    from app.export import FORMATS, ExportFilters, encode, export_frame, export_names, record_export
+    from warehouse.runs import default_actor
+
+    if format not in FORMATS:
+        raise Failure(f"--format must be csv or parquet, not '{format}'")
+    if name not in export_names():
+        raise Failure(f"unknown export '{name}'; choose one of: {', '.join(export_names())}")
+    _check_grain(grain)
+    is_metric = name == "scorecard" or name in METRICS
+    first, last = default_range(grain, end.date() if end else None, start.date() if start else None) if is_metric else (
+        start.date() if start else None, end.date() if end else None)
+    cfg = _config(config)
+    warehouse = _warehouse(cfg)
+    filters = ExportFilters(grain=grain, start=first, end=last, team=team)
+    frame = export_frame(warehouse, cfg, name, filters)
+    data = encode(frame, format)
+    tmp = out_file.with_name(out_file.name + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(out_file)  # never a half-written file at the destination
+    record_export(warehouse, name, format, filters, frame.height, default_actor(), str(out_file))
+    out.print(f"{name}: {frame.height} rows written to {out_file}", highlight=False)
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed and end date give the same data.")] = 7,
+    scale: Annotated[str, typer.Option("--scale", help="small (a 6-team org, 18 months) or large (50 teams, 3 years, ~9M rows).")] = "small",
+    end: Annotated[Optional[dt.datetime], typer.Option("--end", formats=["%Y-%m-%d"], help="Last day of the demo data (default: today, UTC).")] = None,
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Only seed when the warehouse holds no evidence yet.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Seed the warehouse with a synthetic organisation (marked as demo data)."""
+    import time
+
+    from connectors.demo.generator import SCALES, generate
+    from warehouse.ingest import ingest
+    from warehouse.schema import DATA_TABLES
+
+    if scale not in SCALES:
+        raise Failure(f"--scale must be one of {', '.join(SCALES)}, not '{scale}'")
+    cfg = _config(config)
+    warehouse = _warehouse(cfg)
+    holdings = _row_counts(warehouse, DATA_TABLES)
+    if sum(holdings.values()):
+        if if_empty:
+            out.print(f"The warehouse at {warehouse.display_url} already holds data: demo not seeded.", highlight=False)
+            return
+        real = _non_demo_rows(warehouse)
+        if real:
+            raise Failure(
+                f"the warehouse at {warehouse.display_url} holds {real} rows that are not demo data; "
+                "seed the demo into its own warehouse (SCORECARD_WAREHOUSE_URL=sqlite:///data/demo.db scorecard demo)"
+            )
+    day = end.date() if end else dt.datetime.now(dt.timezone.utc).date()
+    started = time.perf_counter()
+    with TerminalProgress() as progress:
+        progress.update(0, None, f"generating the {scale} demo organisation")
+        frames = generate(scale, seed=seed, end=day, ai_detection=cfg.ai_detection)
+        total = sum(f.height for f in frames.values())
+        progress.update(0, total, f"writing {total:,} rows")
+        counts = ingest(warehouse, "demo", frames, action="demo", detail={"scale": scale, "seed": seed, "end": day})
+    elapsed = time.perf_counter() - started
+    for table, c in counts.items():
+        out.print(f"{table}: {frames[table].height:,} rows ({c.inserted:,} new, {c.updated:,} updated, {c.unchanged:,} unchanged)")
+    out.print(f"Demo organisation ({scale}, seed {seed}, ending {day}) written to {warehouse.display_url} in {elapsed:.1f} s.", highlight=False)
+
+
+def _row_counts(warehouse, tables) -> dict[str, int]:
+    import sqlalchemy as sa
+
+    with warehouse.engine.connect() as conn:
+        return {name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for name, t in tables.items()}
+
+
+def _non_demo_rows(warehouse) -> int:
+    import sqlalchemy as sa
+
+    from warehouse.schema import DATA_TABLES
+
+    total = 0
+    with warehouse.engine.connect() as conn:
+        for table in DATA_TABLES.values():
+            total += conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.source != "demo")).scalar_one()
+    return total
+
+
+@app.command()
+def sync(
+    source: Annotated[Optional[str], typer.Option("--source", help="Only this source (default: every configured one).")] = None,
+    full: Annotated[bool, typer.Option("--full", help="Ignore the cursors and fetch everything again (still idempotent).")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Pull new evidence from every configured source into the warehouse (incremental)."""
+    from connectors.sources import run_sources, sources
+
+    cfg = _config(config)
+    available = sources()
+    configured = [s for s in available.values() if s.is_configured(cfg)]
+    if source is None and not configured:
+        hints = "; ".join(f"{s.name}: {s.config_hint}" for s in available.values()) or "no connectors installed"
+        raise Failure(f"no sources configured in {cfg.source_path or 'scorecard.toml'} ({hints}). "
+                      "CSV files can be imported with `scorecard import`.")
+    warehouse = _warehouse(cfg)
+    try:
+        with TerminalProgress() as progress:
+            reports = run_sources(warehouse, cfg, only=source, full=full, progress=progress)
+    except KeyError as exc:
+        raise Failure(str(exc.args[0])) from None
+    failed = False
+    for r in reports:
+        colour = {"success": "green", "partial": "yellow"}.get(r.status, "red")
+        tables = ", ".join(f"{t} {c.inserted} new/{c.updated} updated" for t, c in r.tables.items()) or "nothing new"
+        calls = f", {r.stats['calls']} API calls" if "calls" in r.stats else ""
+        out.print(f"[{colour}]{r.source}: {r.status}[/{colour}] — {tables}{calls}", highlight=False)
+        for w in r.warnings:
+            out.print(f"  [yellow]warning:[/yellow] {w}", highlight=False)
+        if r.rejected:
+            out.print(f"  {len(r.rejected)} records could not be read, e.g. {r.rejected[0].record_id}: {r.rejected[0].reason}", highlight=False)
+        if r.error:
+            out.print(f"  [red]error:[/red] {r.error}", highlight=False)
+        failed |= r.status == "failed"
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(config: ConfigOpt = None) -> None:
+    """What the warehouse holds and when each source last synced."""
+    from warehouse.runs import last_runs
+    from warehouse.schema import DATA_TABLES
+
+    cfg = _config(config)
+    warehouse = _warehouse(cfg)
+    out.print(f"Warehouse: {warehouse.display_url}", highlight=False)
+    counts = Table(title="Rows")
+    counts.add_column("table")
+    counts.add_column("rows", justify="right")
+    for name, count in _row_counts(warehouse, DATA_TABLES).items():
+        counts.add_row(name, f"{count:,}")
+    out.print(counts)
+    runs = last_runs(warehouse)
+    if not runs:
+        out.print("No syncs or imports yet. Seed the demo (scorecard demo) or import a CSV (scorecard import).")
+        return
+    table = Table(title="Sources")
+    for col in ("source", "last run", "status", "rows", "last success", "error"):
+        table.add_column(col)
+    for r in runs:
+        last = r["last_run"]
+        table.add_row(r["source"], str(last["started_at"])[:19], last["status"], str(last["rows"]),
+                      str(r["last_success"])[:19] if r["last_success"] else "never", (last["error"] or "")[:80])
+    out.print(table)
+
+
+if __name__ == "__main__":
+    main()

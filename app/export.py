@@ -1,0 +1,100 @@
+"""Exports for analysts: any table or metric, the same filters as the pages, CSV safe to open in a
+spreadsheet, every export recorded in the audit log. `scorecard export` and the Export page both call
+`export_frame` and `encode`."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+
+import polars as pl
+
+from config.model import Config
+from metrics.registry import METRICS
+from metrics.scorecard import Prepared, compute, prepare, select_output
+from metrics.teams import assign_team_column
+from warehouse import Warehouse, read_table
+from warehouse.runs import audit
+from warehouse.schema import DATA_TABLES
+
+# The counting time each table is filtered on (DESIGN.md "Time").
+COUNTING_TIME = {
+    "pull_requests": "merged_at", "deployments": "finished_at", "incidents": "resolved_at",
+    "tickets": "resolved_at", "ai_spend": "date", "ai_usage": "date",
+}
+SCORECARD = "scorecard"  # every metric at once
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMATS = ("csv", "parquet")
+
+
+def export_names() -> list[str]:
+    return [SCORECARD, *METRICS, *DATA_TABLES]
+
+
+@dataclass(frozen=True)
+class ExportFilters:
+    grain: str = "week"
+    start: dt.date | None = None
+    end: dt.date | None = None
+    team: str | None = None
+
+
+def export_frame(
+    warehouse: Warehouse, config: Config, name: str, filters: ExportFilters, prepared: Prepared | None = None
+) -> pl.DataFrame:
+    """The rows an export of `name` holds under `filters` (`prepared`: evidence already loaded)."""
+    if name == SCORECARD or name in METRICS:
+        if filters.start is None or filters.end is None:
+            raise ValueError("a metric export needs --start and --end")
+        if prepared is None:
+            from app.data import load_evidence
+
+            prepared = prepare(load_evidence(warehouse), config)
+        metrics = None if name == SCORECARD else [name]
+        records = compute(prepared, config, grain=filters.grain, start=filters.start, end=filters.end,
+                          team=filters.team, metrics=metrics)
+        return select_output(records)
+    if name not in DATA_TABLES:
+        raise ValueError(f"unknown export '{name}'; choose one of: {', '.join(export_names())}")
+    frame = assign_team_column(read_table(warehouse, name), name, config.teams)
+    if filters.team is not None and "team" in frame.columns:
+        frame = frame.filter(pl.col("team") == filters.team)
+    column = COUNTING_TIME.get(name)
+    if column and (filters.start or filters.end):
+        when = pl.col(column).cast(pl.Date) if frame.schema[column] != pl.Date else pl.col(column)
+        if filters.start:
+            frame = frame.filter(when >= filters.start)
+        if filters.end:
+            frame = frame.filter(when <= filters.end)
+    return frame
+
+
+def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """Prefix text cells a spreadsheet would run as a formula with an apostrophe (OWASP's advice)."""
+    risky = r"^[=+\-@\t\r]"
+    return frame.with_columns(
+        pl.when(pl.col(name).str.contains(risky)).then(pl.lit("'") + pl.col(name)).otherwise(pl.col(name)).alias(name)
+        for name, dtype in frame.schema.items()
+        if dtype == pl.String
+    )
+
+
+def encode(frame: pl.DataFrame, fmt: str) -> bytes:
+    """The export file's bytes. Times are written in ISO 8601 UTC."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+    buffer = io.BytesIO()
+    if fmt == "csv":
+        neutralise_formulas(frame).write_csv(buffer, datetime_format="%Y-%m-%dT%H:%M:%S%.fZ")
+    else:
+        frame.write_parquet(buffer)
+    return buffer.getvalue()
+
+
+def record_export(warehouse: Warehouse, name: str, fmt: str, filters: ExportFilters, rows: int, actor: str | None, destination: str) -> None:
+    audit(
+        warehouse, "export",
+        {"name": name, "format": fmt, "rows": rows, "destination": destination, "grain": filters.grain,
+         "start": filters.start, "end": filters.end, "team": filters.team},
+        actor=actor,
+    )

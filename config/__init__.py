@@ -1,0 +1,16 @@
+"""Configuration: `scorecard.toml`, validated strictly (see `config.load`)."""
+from config.load import ConfigError, load_config, parse_config
+from config.model import (
+    AiDetectionConfig,
+    BaselineConfig,
+    BaselineWindow,
+    Config,
+    RulesConfig,
+    TeamConfig,
+    WarehouseConfig,
+)
+
+__all__ = [
+    "AiDetectionConfig", "BaselineConfig", "BaselineWindow", "Config", "ConfigError", "RulesConfig",
+    "TeamConfig", "WarehouseConfig", "load_config", "parse_config",
+]

@@ -1,0 +1,1 @@
+"""Sources of evidence. Each connector yields normalised records and knows nothing of SQL or metrics."""

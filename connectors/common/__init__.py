@@ -1,0 +1,1 @@
+"""Normalisation shared by every connector and the CSV import: AI attribution, reverts, time."""

@@ -1,0 +1,67 @@
+"""Vectorised parsing of source values into the warehouse's types (timestamps, dates, booleans, numbers).
+
+Each parser returns the parsed column; a value that was present but could not be parsed becomes null,
+so the caller can find it with `present & parsed.is_null()` and report the exact cell.
+"""
+from __future__ import annotations
+
+import polars as pl
+
+UTC = pl.Datetime("us", "UTC")
+
+# ISO 8601 shapes we accept; a time without offset is UTC (DESIGN.md "Time").
+_WITH_OFFSET = ("%Y-%m-%dT%H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M%:z", "%Y-%m-%dT%H:%M:%S%.f%z")
+_NAIVE = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d")
+TRUE_WORDS = ("true", "t", "yes", "y", "1")
+FALSE_WORDS = ("false", "f", "no", "n", "0")
+
+
+def blank_to_null(expr: pl.Expr) -> pl.Expr:
+    stripped = expr.str.strip_chars()
+    return pl.when(stripped == "").then(None).otherwise(stripped)
+
+
+def parse_timestamp(expr: pl.Expr) -> pl.Expr:
+    """ISO 8601 text → UTC datetime (µs). Accepts `Z`, `±hh:mm`, `±hhmm`, a space for `T`, fractional
+    seconds, and a bare date (midnight UTC)."""
+    text = expr.str.strip_chars().str.replace(r"(?i)z$", "+00:00").str.replace(r"^(\d{4}-\d{2}-\d{2}) ", "${1}T")
+    parsed = [text.str.to_datetime(f, strict=False, time_unit="us", time_zone="UTC") for f in _WITH_OFFSET]
+    parsed += [
+        text.str.to_datetime(f, strict=False, time_unit="us").dt.replace_time_zone("UTC") for f in _NAIVE
+    ]
+    return pl.coalesce(parsed)
+
+
+def parse_date(expr: pl.Expr) -> pl.Expr:
+    """`YYYY-MM-DD`, or a full timestamp whose UTC date is taken."""
+    text = expr.str.strip_chars()
+    return pl.coalesce(text.str.to_date("%Y-%m-%d", strict=False), parse_timestamp(text).dt.date())
+
+
+def parse_bool(expr: pl.Expr) -> pl.Expr:
+    lowered = expr.str.strip_chars().str.to_lowercase()
+    return pl.when(lowered.is_in(TRUE_WORDS)).then(True).when(lowered.is_in(FALSE_WORDS)).then(False).otherwise(None)
+
+
+def parse_float(expr: pl.Expr) -> pl.Expr:
+    return expr.str.strip_chars().str.replace_all(",", "").cast(pl.Float64, strict=False)
+
+
+def parse_int(expr: pl.Expr) -> pl.Expr:
+    as_float = parse_float(expr)
+    return pl.when(as_float == as_float.floor()).then(as_float.cast(pl.Int64, strict=False)).otherwise(None)
+
+
+def split_list(expr: pl.Expr, separator: str = ";") -> pl.Expr:
+    """'a; b;;c' → ["a", "b", "c"] (empty items dropped)."""
+    return (
+        expr.fill_null("")
+        .str.split(separator)
+        .list.eval(pl.element().str.strip_chars().filter(pl.element().str.strip_chars() != ""))
+    )
+
+
+def to_json_list(expr: pl.Expr) -> pl.Expr:
+    """A list-of-strings column → JSON array text (`[]` for an empty list), without a Python loop."""
+    encoded = pl.struct(expr.alias("v")).struct.json_encode()  # {"v":[...]}
+    return pl.when(expr.is_null()).then(None).otherwise(encoded.str.slice(5).str.strip_suffix("}"))

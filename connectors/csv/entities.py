@@ -1,0 +1,104 @@
+"""What a CSV of each entity may hold: columns, their kinds, which are required (data, not code)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["text", "timestamp", "date", "bool", "int", "count", "money", "csat", "channel", "labels"]
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: Kind = "text"
+    required: bool = False  # the column must be in the header
+    not_empty: bool = False  # every cell must hold a value
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    table: str
+    fields: tuple[Field, ...]
+    # Where `id` is optional, rows without one get an id from their content (see reader.content_ids).
+    id_optional: bool = False
+
+    @property
+    def columns(self) -> dict[str, Field]:
+        return {f.name: f for f in self.fields}
+
+    @property
+    def required(self) -> list[str]:
+        return [f.name for f in self.fields if f.required]
+
+
+def _id(required: bool = True) -> Field:
+    return Field("id", required=required, not_empty=required)
+
+
+ENTITIES: dict[str, Entity] = {
+    e.name: e
+    for e in (
+        Entity(
+            "pull_requests", "pull_requests",
+            (
+                _id(), Field("repo", required=True, not_empty=True), Field("merged_at", "timestamp", required=True),
+                Field("team"), Field("number", "int"), Field("title"), Field("author"),
+                Field("created_at", "timestamp"), Field("closed_at", "timestamp"), Field("merge_commit_sha"),
+                Field("labels", "labels"), Field("body"), Field("ai_assisted", "bool"), Field("url"),
+                Field("reverts_pr_id"),
+            ),
+        ),
+        Entity(
+            "deployments", "deployments",
+            (
+                _id(), Field("repo", required=True, not_empty=True),
+                Field("environment", required=True, not_empty=True), Field("sha", required=True),
+                Field("finished_at", "timestamp", required=True), Field("status", required=True, not_empty=True),
+                Field("team"), Field("is_rollback", "bool"), Field("url"),
+            ),
+        ),
+        Entity(
+            "deployment_prs", "deployment_prs",
+            (Field("deployment_id", required=True, not_empty=True), Field("pr_id", required=True, not_empty=True)),
+        ),
+        Entity(
+            "incidents", "incidents",
+            (
+                _id(), Field("started_at", "timestamp", required=True, not_empty=True),
+                Field("resolved_at", "timestamp", required=True), Field("team"), Field("title"),
+                Field("service"), Field("severity"), Field("ai_assisted", "bool"), Field("labels", "labels"),
+                Field("caused_by_deployment_id"), Field("url"),
+            ),
+        ),
+        Entity(
+            "tickets", "tickets",
+            (
+                _id(), Field("resolved_at", "timestamp", required=True),
+                Field("channel", "channel", required=True, not_empty=True), Field("team"),
+                Field("created_at", "timestamp"), Field("csat", "csat"),
+            ),
+        ),
+        Entity(
+            "ai_spend", "ai_spend",
+            (
+                _id(required=False), Field("date", "date", required=True, not_empty=True),
+                Field("cost_usd", "money", required=True, not_empty=True), Field("team"), Field("tool"),
+                Field("model"), Field("workflow"), Field("tokens", "count"), Field("requests", "count"),
+            ),
+            id_optional=True,
+        ),
+        Entity(
+            "ai_usage", "ai_usage",
+            (
+                _id(required=False), Field("date", "date", required=True, not_empty=True),
+                Field("tool", required=True, not_empty=True), Field("team"), Field("active_users", "count"),
+                Field("engaged_users", "count"), Field("seats", "count"), Field("suggestions", "count"),
+                Field("acceptances", "count"), Field("prs_created_by_agent", "count"),
+            ),
+            id_optional=True,
+        ),
+    )
+}
+
+CHANNELS = ("self_serve", "ai_bot", "human")

@@ -1,0 +1,281 @@
+"""Reading one CSV file of one entity into warehouse-shaped frames, or one clear error.
+
+The whole file is parsed and checked before anything is returned: a bad file yields a `CsvImportError`
+naming the line and column of its first problem, and the caller writes nothing.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from config.model import Config
+from connectors.common.ai_detection import classify_prs
+from connectors.common.normalise import (
+    blank_to_null,
+    parse_bool,
+    parse_date,
+    parse_float,
+    parse_int,
+    parse_timestamp,
+    split_list,
+    to_json_list,
+)
+from connectors.common.reverts import revert_columns
+from connectors.csv.entities import CHANNELS, ENTITIES, Entity, Field
+
+SOURCE = "csv"
+
+
+class CsvImportError(ValueError):
+    """A file that cannot be imported; the message names the file, line and column."""
+
+
+@dataclass
+class ParsedFile:
+    entity: str
+    path: str
+    rows: int
+    frames: dict[str, pl.DataFrame]
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_csv(path: str | Path, entity_name: str, config: Config) -> ParsedFile:
+    """Parse and validate `path` as `entity_name`; returns the frames to upsert (table → frame)."""
+    if entity_name not in ENTITIES:
+        raise CsvImportError(f"unknown entity '{entity_name}'; importable: {', '.join(ENTITIES)}")
+    entity = ENTITIES[entity_name]
+    path = Path(path)
+    if not path.is_file():
+        raise CsvImportError(f"{path}: file not found")
+    raw = _read_strings(path)
+    raw, warnings = _check_header(raw, entity, path)
+    parsed, problems = _parse_fields(raw, entity)
+    problems += _row_problems(parsed, raw, entity)
+    if problems:
+        raise CsvImportError(_describe_first(problems, raw, path))
+    frames = {entity.table: _to_table(entity, parsed, raw, config)}
+    return ParsedFile(entity=entity.name, path=str(path), rows=raw.height, frames=frames, warnings=warnings)
+
+
+def _read_strings(path: Path) -> pl.DataFrame:
+    try:
+        return pl.read_csv(path, infer_schema=False, encoding="utf8", raise_if_empty=False)
+    except pl.exceptions.NoDataError:
+        raise CsvImportError(f"{path}: the file is empty (no header line)") from None
+    except (pl.exceptions.ComputeError, pl.exceptions.PolarsError) as exc:
+        raise CsvImportError(f"{path}: {_locate_malformed(path) or _first_line(exc)}") from None
+
+
+def _first_line(exc: Exception) -> str:
+    return "not a readable CSV file: " + str(exc).strip().splitlines()[0]
+
+
+def _locate_malformed(path: Path) -> str | None:
+    """The first malformed line, found with the csv module (only on the error path: polars says what,
+    not where)."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return f"line {line}: not valid UTF-8 text (save the file as UTF-8)"
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+        for row in reader:
+            if len(row) > len(header):
+                return f"line {reader.line_num}: {len(row)} fields where the header has {len(header)}"
+    except csv.Error as exc:
+        return f"line {reader.line_num}: malformed CSV ({exc})"
+    return None
+
+
+def _check_header(raw: pl.DataFrame, entity: Entity, path: Path) -> tuple[pl.DataFrame, list[str]]:
+    names = [c.strip().lstrip("\ufeff").lower() for c in raw.columns]
+    seen = set()
+    for original, name in zip(raw.columns, names):
+        if name in seen or "_duplicated_" in original:
+            raise CsvImportError(f"{path}: line 1: column '{name.split('_duplicated_')[0]}' appears twice in the header")
+        seen.add(name)
+    raw = raw.rename(dict(zip(raw.columns, names)))
+    missing = [c for c in entity.required if c not in names]
+    if missing:
+        raise CsvImportError(
+            f"{path}: line 1: missing required column '{missing[0]}' for {entity.name} "
+            f"(required: {', '.join(entity.required)}; optional: "
+            f"{', '.join(f.name for f in entity.fields if not f.required)})"
+        )
+    unknown = [c for c in names if c not in entity.columns]
+    warnings = [f"{path}: ignored column(s) not used for {entity.name}: {', '.join(unknown)}"] if unknown else []
+    return raw.drop(unknown).with_columns(blank_to_null(pl.col(c)).alias(c) for c in raw.columns if c not in unknown), warnings
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int  # 0-based data row
+    column: str
+    message: str
+    count: int  # rows with this problem
+
+
+_PARSERS = {
+    "timestamp": (parse_timestamp, "not an ISO 8601 timestamp"),
+    "date": (parse_date, "not a date (YYYY-MM-DD)"),
+    "bool": (parse_bool, "not true or false"),
+    "int": (parse_int, "not a whole number"),
+    "count": (parse_int, "not a whole number"),
+    "money": (parse_float, "not a number"),
+    "csat": (parse_float, "not a number"),
+}
+
+
+def _parse_fields(raw: pl.DataFrame, entity: Entity) -> tuple[pl.DataFrame, list[Problem]]:
+    exprs = []
+    present = [f for f in entity.fields if f.name in raw.columns]
+    for f in present:
+        col = pl.col(f.name)
+        if f.kind in _PARSERS:
+            exprs.append(_PARSERS[f.kind][0](col).alias(f.name))
+        elif f.kind == "channel":
+            exprs.append(col.str.to_lowercase().alias(f.name))
+        elif f.kind == "labels":
+            exprs.append(split_list(col).alias(f.name))
+        else:
+            exprs.append(col.alias(f.name))
+    parsed = raw.select(exprs) if exprs else pl.DataFrame()
+    checks: list[tuple[Field, pl.Expr, str]] = []
+    for f in present:
+        value, text = pl.col(f.name), raw.get_column(f.name)
+        if f.not_empty:
+            checks.append((f, pl.lit(text.is_null().to_numpy()), "empty, but a value is required"))
+        if f.kind in _PARSERS:
+            checks.append((f, pl.lit(text.is_not_null().to_numpy()) & value.is_null(), _PARSERS[f.kind][1]))
+        if f.kind == "money":
+            checks.append((f, value < 0, "a cost cannot be negative"))
+        if f.kind == "count":
+            checks.append((f, value < 0, "a count cannot be negative"))
+        if f.kind == "csat":
+            checks.append((f, (value < 1) | (value > 5), "CSAT must be between 1 and 5"))
+        if f.kind == "channel":
+            checks.append((f, value.is_not_null() & ~value.is_in(CHANNELS), f"unknown channel (use {', '.join(CHANNELS)})"))
+    return parsed, _problems(parsed, checks)
+
+
+def _problems(frame: pl.DataFrame, checks: list[tuple[Field, pl.Expr, str]]) -> list[Problem]:
+    if not checks or frame.height == 0:
+        return []
+    masks = frame.select([mask.fill_null(False).alias(f"c{i}") for i, (_, mask, _) in enumerate(checks)])
+    summary = masks.select(
+        [pl.col(c).sum().alias(f"{c}_n") for c in masks.columns]
+        + [pl.col(c).arg_max().alias(f"{c}_first") for c in masks.columns]
+    ).row(0, named=True)
+    out = []
+    for i, (f, _, message) in enumerate(checks):
+        count = summary[f"c{i}_n"]
+        if count:
+            out.append(Problem(row=summary[f"c{i}_first"], column=f.name, message=message, count=count))
+    return out
+
+
+def _row_problems(parsed: pl.DataFrame, raw: pl.DataFrame, entity: Entity) -> list[Problem]:
+    checks: list[tuple[Field, pl.Expr, str]] = []
+    keys = ["deployment_id", "pr_id"] if entity.name == "deployment_prs" else ["id"]
+    if all(k in parsed.columns for k in keys):
+        key_cols = [pl.col(k) for k in keys]
+        duplicate = pl.all_horizontal(c.is_not_null() for c in key_cols) & pl.struct(key_cols).is_duplicated() & ~pl.struct(key_cols).is_first_distinct()
+        checks.append((entity.columns[keys[-1]], duplicate, "duplicate id: the same id appears earlier in this file"))
+    if entity.name == "incidents" and "resolved_at" in parsed.columns:
+        checks.append((entity.columns["resolved_at"], pl.col("resolved_at") < pl.col("started_at"), "resolved before it started"))
+    return _problems(parsed, checks)
+
+
+def _describe_first(problems: list[Problem], raw: pl.DataFrame, path: Path) -> str:
+    order = {name: i for i, name in enumerate(raw.columns)}
+    first = min(problems, key=lambda p: (p.row, order.get(p.column, 99)))
+    value = raw.get_column(first.column)[first.row] if first.column in raw.columns else None
+    shown = f": '{value[:80]}'" if value is not None else ""
+    more = sum(p.count for p in problems) - 1
+    tail = f" ({more} more problem{'s' if more != 1 else ''} in this file)" if more else ""
+    return (
+        f"{path}: line {_physical_line(path, first.row)}, column '{first.column}': {first.message}{shown}{tail}. "
+        "Nothing was imported from this file."
+    )
+
+
+def _physical_line(path: Path, row: int) -> int:
+    """The file line where data row `row` starts (quoted cells may span lines)."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        start = 1
+        for i, _ in enumerate(reader):
+            if i == row + 1:
+                return start
+            start = reader.line_num + 1
+    return row + 2
+
+
+def _text(parsed: pl.DataFrame, name: str) -> pl.Expr:
+    return pl.col(name) if name in parsed.columns else pl.lit(None, dtype=pl.String)
+
+
+def content_ids(raw: pl.DataFrame, prefix: str) -> pl.Series:
+    """Ids for rows without one: a hash of the row's content (columns in name order, so the file's
+    column order does not matter) plus its occurrence among identical rows, so re-importing the same
+    file is idempotent and two identical rows in it stay two rows."""
+    cols = sorted(c for c in raw.columns if c != "id")
+    content = raw.select(
+        pl.concat_str([pl.col(c).fill_null("\x00") for c in cols], separator="\x1f").alias("content")
+    ).get_column("content")
+    digests = pl.Series("d", [hashlib.blake2b(v.encode(), digest_size=10).hexdigest() for v in content.to_list()])
+    return pl.DataFrame(digests).select(
+        pl.format("{}:{}:{}", pl.lit(prefix), pl.col("d"), pl.int_range(pl.len()).over("d") + 1)
+    ).to_series().alias("id")
+
+
+def _to_table(entity: Entity, parsed: pl.DataFrame, raw: pl.DataFrame, config: Config) -> pl.DataFrame:
+    source = pl.lit(SOURCE).alias("source")
+    if entity.name == "pull_requests":
+        prs = parsed.rename({"ai_assisted": "ai_explicit"}) if "ai_assisted" in parsed.columns else parsed
+        prs = classify_prs(prs, config.ai_detection, source=SOURCE)
+        prs = revert_columns(prs)
+        keep = [c for c in ("id", "repo", "team", "number", "title", "author", "created_at", "merged_at",
+                            "closed_at", "merge_commit_sha", "url", "reverts_pr_id") if c in prs.columns]
+        labels = to_json_list(pl.col("labels")) if "labels" in prs.columns else pl.lit("[]")
+        return prs.select(
+            *keep, source, labels.alias("labels"), "ai_assisted", "ai_signals",
+            (pl.col("is_revert") | (_text(prs, "reverts_pr_id").is_not_null() & pl.col("merged_at").is_not_null())).alias("is_revert"),
+            "revert_ref",
+        )
+    if entity.name == "incidents":
+        ai_labels = [label.lower() for label in config.ai_detection.labels]
+        label_ai = (
+            pl.col("labels").list.eval(pl.element().str.to_lowercase().is_in(ai_labels)).list.any()
+            if "labels" in parsed.columns else pl.lit(False)
+        )
+        explicit = pl.col("ai_assisted") if "ai_assisted" in parsed.columns else pl.lit(None, pl.Boolean)
+        return parsed.drop("labels", strict=False).with_columns(
+            source, ai_assisted=pl.coalesce(explicit, label_ai, pl.lit(False))
+        )
+    if entity.name == "deployments" and "is_rollback" not in parsed.columns:
+        return parsed.with_columns(source, is_rollback=pl.lit(None, pl.Boolean))
+    if entity.id_optional:
+        ids = content_ids(raw, f"{SOURCE}:{entity.name}")
+        given = _text(parsed, "id")
+        return parsed.with_columns(pl.coalesce(given, pl.lit(ids)).alias("id"), source)
+    return parsed.with_columns(source)
+
+
+def describe_entities() -> str:
+    """One line per entity with its columns, for `--help` and error messages."""
+    lines = []
+    for entity in ENTITIES.values():
+        cols = ", ".join(f.name + ("" if f.required else "?") for f in entity.fields)
+        lines.append(f"{entity.name}: {cols}")
+    return "\n".join(lines)
+
+

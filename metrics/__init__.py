@@ -1,0 +1,1 @@
+"""Pure metric functions: polars frames in, metric frames out; the registry of metric specs."""

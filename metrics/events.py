@@ -1,0 +1,101 @@
+"""The events each metric counts: one row per PR, incident, ticket or spend row, with why it counted.
+
+Every scorecard record is an aggregate of these rows, and the drill-down lists the same rows, so a
+number on screen can always be traced to the rows behind it.
+
+Common columns: `id`, `at` (the counting time), `team`, `segment` ("ai"/"non_ai", or null for metrics
+without segments). Ratio metrics add `hit` (counted in the numerator); mean metrics add `value`; the
+cost metric's spend rows add `value` (USD) and its unit rows `unit_kind`.
+"""
+from __future__ import annotations
+
+import polars as pl
+
+from metrics.evidence import Evidence
+
+DEFLECTED_CHANNELS = ("self_serve", "ai_bot")
+
+
+def _seg(flag: pl.Expr) -> pl.Expr:
+    return pl.when(flag.fill_null(False)).then(pl.lit("ai")).otherwise(pl.lit("non_ai"))
+
+
+def ai_merge_rate(outcomes: pl.DataFrame) -> pl.DataFrame:
+    return outcomes.select(
+        "id", at="merged_at", team="team", segment=pl.lit(None, dtype=pl.String),
+        hit=pl.col("ai_assisted").fill_null(False),
+        reason=pl.when(pl.col("ai_assisted")).then(pl.lit("AI-assisted: ") + pl.col("ai_signals").fill_null(""))
+        .otherwise(pl.lit("not AI-assisted")),
+    )
+
+
+def rollback_share(outcomes: pl.DataFrame) -> pl.DataFrame:
+    fmt = "%Y-%m-%d %H:%M UTC"
+    reason = (
+        pl.when(pl.col("rolled_back_how") == "deployment rollback")
+        .then(
+            pl.format(
+                "rolled back: shipped in {} ({}), rolled back by {} at {}",
+                "shipped_deployment_id", "shipped_how", "rolled_back_by", pl.col("rolled_back_at").dt.strftime(fmt),
+            )
+        )
+        .when(pl.col("rolled_back_how") == "revert")
+        .then(pl.format("rolled back: reverted by {} at {}", "rolled_back_by", pl.col("rolled_back_at").dt.strftime(fmt)))
+        .when(pl.col("shipped_deployment_id").is_null())
+        .then(pl.lit("not rolled back (not shipped yet)"))
+        .otherwise(pl.format("not rolled back (shipped in {})", "shipped_deployment_id"))
+    )
+    return outcomes.select(
+        "id", at="merged_at", team="team", segment=_seg(pl.col("ai_assisted")), hit="rolled_back", reason=reason,
+    )
+
+
+def mttr_hours(evidence: Evidence) -> pl.DataFrame:
+    resolved = evidence.incidents.filter(pl.col("resolved_at").is_not_null() & pl.col("started_at").is_not_null())
+    hours = (pl.col("resolved_at") - pl.col("started_at")).dt.total_microseconds() / 3_600_000_000
+    return resolved.select(
+        "id", at="resolved_at", team="team", segment=_seg(pl.col("ai_assisted")), value=hours,
+        reason=pl.format("resolved in {} h", hours.round(2)),
+    )
+
+
+def deflection_rate(evidence: Evidence) -> pl.DataFrame:
+    resolved = evidence.tickets.filter(pl.col("resolved_at").is_not_null())
+    channel = pl.col("channel").str.to_lowercase()
+    return resolved.select(
+        "id", at="resolved_at", team="team", segment=pl.lit(None, dtype=pl.String),
+        hit=channel.is_in(DEFLECTED_CHANNELS),
+        reason=pl.format("resolved via {}", "channel"),
+    )
+
+
+def csat(evidence: Evidence) -> pl.DataFrame:
+    scored = evidence.tickets.filter(pl.col("resolved_at").is_not_null() & pl.col("csat").is_not_null())
+    return scored.select(
+        "id", at="resolved_at", team="team",
+        segment=_seg(pl.col("channel").str.to_lowercase() == "ai_bot"),
+        value="csat",
+        reason=pl.format("CSAT {} via {}", "csat", "channel"),
+    )
+
+
+def ai_spend(evidence: Evidence) -> pl.DataFrame:
+    return evidence.ai_spend.select(
+        "id", at="date", team="team", segment=pl.lit(None, dtype=pl.String), value="cost_usd",
+        reason=pl.format("{} {} {}", pl.col("tool").fill_null(""), pl.col("model").fill_null(""), pl.col("workflow").fill_null("")).str.strip_chars(),
+    )
+
+
+def resolved_units(evidence: Evidence, outcomes: pl.DataFrame) -> pl.DataFrame:
+    """The denominator of AI cost per unit: merged PRs, resolved tickets and resolved incidents."""
+    return pl.concat(
+        [
+            outcomes.select("id", at="merged_at", team="team", unit_kind=pl.lit("merged PR")),
+            evidence.tickets.filter(pl.col("resolved_at").is_not_null()).select(
+                "id", at="resolved_at", team="team", unit_kind=pl.lit("resolved ticket")
+            ),
+            evidence.incidents.filter(pl.col("resolved_at").is_not_null()).select(
+                "id", at="resolved_at", team="team", unit_kind=pl.lit("resolved incident")
+            ),
+        ]
+    ).with_columns(segment=pl.lit(None, dtype=pl.String))

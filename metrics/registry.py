@@ -1,0 +1,186 @@
+"""The metric registry: one frozen spec per scorecard metric.
+
+The scorecard, the CLI, exports and the Definitions page all read these specs, so a number and its
+explanation cannot drift apart. The texts restate ../shared/DESIGN.md "The scorecard".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["ratio", "mean", "cost_per_unit"]
+Better = Literal["higher", "lower", "info"]
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    id: str
+    title: str
+    short_title: str
+    unit: Literal["share", "hours", "score", "usd"]
+    kind: Kind
+    segments: tuple[str, ...]
+    segment_rule: str
+    numerator: str
+    denominator: str
+    counting_time: str
+    better: Better
+    better_text: str
+    interval: str
+    description: str
+    # Range a mean interval is clipped to (None: unbounded on that side).
+    value_range: tuple[float | None, float | None] = (None, None)
+
+
+METRICS: dict[str, MetricSpec] = {
+    spec.id: spec
+    for spec in (
+        MetricSpec(
+            id="ai_merge_rate",
+            title="AI-assisted merge rate",
+            short_title="AI merge rate",
+            unit="share",
+            kind="ratio",
+            segments=("all",),
+            segment_rule="",
+            numerator="AI-assisted merged PRs",
+            denominator="merged PRs",
+            counting_time="PR merged_at",
+            better="info",
+            better_text="rises, then stabilises (shown as info, never red or green)",
+            interval="Wilson 95%",
+            description=(
+                "Share of merged PRs that were AI-assisted. A PR is AI-assisted when the source says so "
+                "explicitly, or when any detection rule fires: an AI label, an AI bot author, an AI commit "
+                "trailer (Co-authored-by naming an AI tool, Assisted-by, Generated-by, Made-with) or a "
+                "'Generated with <tool>' body marker. The rules that fired are kept as the PR's AI signals."
+            ),
+        ),
+        MetricSpec(
+            id="rollback_share",
+            title="Rollback share",
+            short_title="Rollback share",
+            unit="share",
+            kind="ratio",
+            segments=("all", "ai", "non_ai"),
+            segment_rule="by the PR's AI-assisted flag",
+            numerator="rolled-back merged PRs",
+            denominator="merged PRs (revert PRs and unshipped PRs included)",
+            counting_time="PR merged_at",
+            better="lower",
+            better_text="lower",
+            interval="Wilson 95%",
+            description=(
+                "Share of merged PRs that were rolled back: the production deployment that shipped the PR "
+                "was rolled back by a rollback deployment finishing within the rollback window of it, or "
+                "a revert of the PR was merged within the window of its merge. A deployment ships a PR when "
+                "the source names it, else it is the first production deployment of the repo, not itself "
+                "a rollback, finishing at or after the merge. A production deployment is a rollback when "
+                "the source flags it, or when it redeploys an earlier sha with another sha deployed in "
+                "between. Status: two-proportion z-test against the baseline at 5%."
+            ),
+        ),
+        MetricSpec(
+            id="mttr_hours",
+            title="Mean time to restore",
+            short_title="MTTR",
+            unit="hours",
+            kind="mean",
+            segments=("all", "ai", "non_ai"),
+            segment_rule="by the incident's AI-assisted flag (AI tooling used in the response)",
+            numerator="total hours from start to resolution",
+            denominator="resolved incidents",
+            counting_time="incident resolved_at",
+            better="lower",
+            better_text="lower",
+            interval="mean ± 1.96·s/√n (none when n < 2), clipped at 0",
+            description=(
+                "Mean hours from an incident's start to its resolution, over incidents resolved in the "
+                "period; the median and 90th percentile (linear interpolation) are reported beside it. "
+                "Status: Mann-Whitney U test of the period's durations against the baseline's at 5%, "
+                "direction by the mean."
+            ),
+            value_range=(0.0, None),
+        ),
+        MetricSpec(
+            id="deflection_rate",
+            title="Support deflection",
+            short_title="Deflection",
+            unit="share",
+            kind="ratio",
+            segments=("all",),
+            segment_rule="",
+            numerator="resolved tickets with channel self_serve or ai_bot",
+            denominator="resolved tickets",
+            counting_time="ticket resolved_at",
+            better="higher",
+            better_text="higher, with CSAT held",
+            interval="Wilson 95%",
+            description=(
+                "Share of resolved tickets resolved without a human agent (self-serve or AI bot). "
+                "Guardrail: the status is 'worse' whenever the same team's CSAT in the period is more than "
+                "the CSAT tolerance below its baseline (both with enough data); otherwise a two-proportion "
+                "z-test against the baseline at 5%, higher is better."
+            ),
+        ),
+        MetricSpec(
+            id="csat",
+            title="Customer satisfaction",
+            short_title="CSAT",
+            unit="score",
+            kind="mean",
+            segments=("all", "ai", "non_ai"),
+            segment_rule="ai: tickets resolved by the AI bot; non_ai: all other channels",
+            numerator="sum of CSAT scores",
+            denominator="resolved tickets with a score",
+            counting_time="ticket resolved_at",
+            better="higher",
+            better_text="higher",
+            interval="mean ± 1.96·s/√n (none when n < 2), clipped to 1–5",
+            description=(
+                "Mean CSAT score (1–5) of resolved tickets that have one. Status: worse more than the CSAT "
+                "tolerance below the baseline, better more than the tolerance above it."
+            ),
+            value_range=(1.0, 5.0),
+        ),
+        MetricSpec(
+            id="ai_cost_per_unit",
+            title="AI cost per resolved unit",
+            short_title="AI cost / unit",
+            unit="usd",
+            kind="cost_per_unit",
+            segments=("all",),
+            segment_rule="",
+            numerator="AI spend (USD)",
+            denominator="resolved units: merged PRs + resolved tickets + resolved incidents, same team",
+            counting_time="spend date; unit merged_at / resolved_at",
+            better="lower",
+            better_text="lower",
+            interval="none",
+            description=(
+                "AI spend divided by the work it helped resolve. No record for a team and period without "
+                "spend rows or without units. Status: worse above baseline × (1 + cost tolerance), better "
+                "below baseline × (1 − cost tolerance)."
+            ),
+        ),
+    )
+}
+
+# The record columns of DESIGN.md "Metric output", in order.
+OUTPUT_COLUMNS = (
+    "metric", "grain", "period", "team", "segment", "value", "numerator", "denominator", "n",
+    "ci_low", "ci_high", "baseline", "delta", "status", "median", "p90",
+)
+
+STATUSES = ("better", "worse", "at_baseline", "info", "insufficient_data")
+GRAINS = ("week", "month")
+
+# 95% two-sided normal quantile, to the digits DESIGN.md gives.
+Z95 = 1.959963984540054
+
+
+def spec(metric_id: str) -> MetricSpec:
+    try:
+        return METRICS[metric_id]
+    except KeyError:
+        raise KeyError(f"unknown metric '{metric_id}'; known: {', '.join(METRICS)}") from None

@@ -1,0 +1,347 @@
+"""The scorecard: one record per metric × period × team (and whole org) × segment (DESIGN.md).
+
+`compute` is the single entry point the CLI, the dashboard, exports and the benchmark call.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from config.model import Config
+from metrics import events as ev
+from metrics.evidence import Evidence
+from metrics.linking import pr_outcomes
+from metrics.periods import Window, baseline_window, period_of, period_starts
+from metrics.registry import METRICS, OUTPUT_COLUMNS, MetricSpec
+from metrics.stats import ALPHA, mann_whitney_p, mean_interval, two_proportion_p, wilson
+from metrics.teams import assign_teams
+
+ORG = "\x00org"  # stands for the whole org (team = null) while joining; never a real team name
+# Float slack for "more than the tolerance": 4.0 is not more than 0.2 below 4.2 (4.2 - 0.2 = 3.99..98).
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Evidence with teams assigned and rollback outcomes decided: computed once, used by many calls."""
+
+    evidence: Evidence
+    outcomes: pl.DataFrame
+    config: Config
+
+
+def prepare(evidence: Evidence, config: Config) -> Prepared:
+    evidence = assign_teams(evidence, config.teams)
+    outcomes = pr_outcomes(evidence, config.rules.production_environments, config.rules.rollback_window_days)
+    return Prepared(evidence=evidence, outcomes=outcomes, config=config)
+
+
+def metric_events(prepared: Prepared, metric_id: str) -> pl.DataFrame | tuple[pl.DataFrame, pl.DataFrame]:
+    """The event rows of one metric (for `ai_cost_per_unit`: spend rows and unit rows)."""
+    e, o = prepared.evidence, prepared.outcomes
+    if metric_id == "ai_merge_rate":
+        return ev.ai_merge_rate(o)
+    if metric_id == "rollback_share":
+        return ev.rollback_share(o)
+    if metric_id == "mttr_hours":
+        return ev.mttr_hours(e)
+    if metric_id == "deflection_rate":
+        return ev.deflection_rate(e)
+    if metric_id == "csat":
+        return ev.csat(e)
+    if metric_id == "ai_cost_per_unit":
+        return ev.ai_spend(e), ev.resolved_units(e, o)
+    raise KeyError(f"unknown metric '{metric_id}'; known: {', '.join(METRICS)}")
+
+
+def compute(
+    evidence: Evidence | Prepared,
+    config: Config,
+    *,
+    grain: str,
+    start: dt.date,
+    end: dt.date,
+    team: str | None = None,
+    metrics: Iterable[str] | None = None,
+) -> pl.DataFrame:
+    """Scorecard records in DESIGN.md's "Metric output" columns, plus `baseline_n`,
+    `baseline_start`, `baseline_end` (the window) and `test_p` (the status test's p-value, if any).
+
+    `team` restricts the records to one team (no whole-org records then). Rows are ordered by metric
+    (registry order), period, team (whole org first), segment (all, ai, non_ai).
+    """
+    wanted = list(metrics) if metrics is not None else list(METRICS)
+    for metric_id in wanted:
+        if metric_id not in METRICS:
+            raise KeyError(f"unknown metric '{metric_id}'; known: {', '.join(METRICS)}")
+    prepared = evidence if isinstance(evidence, Prepared) else prepare(evidence, config)
+    periods = period_starts(start, end, grain)
+    if not periods:
+        return empty_records()
+    needed = list(wanted)
+    if "deflection_rate" in needed and "csat" not in needed:
+        needed.append("csat")  # rule 6 reads the same team's CSAT
+    frames = {}
+    for metric_id in needed:
+        window = baseline_window(metric_id, config.baseline, periods[0])
+        frames[metric_id] = _records(prepared, METRICS[metric_id], grain, periods, window, team)
+    frames = _apply_status(frames, config)
+    records = [frames[m] for m in wanted if frames[m].height]
+    if not records:
+        return empty_records()
+    out = pl.concat(records, how="vertical_relaxed")
+    order = {m: i for i, m in enumerate(METRICS)}
+    seg_order = {"all": 0, "ai": 1, "non_ai": 2}
+    return (
+        out.with_columns(
+            _m=pl.col("metric").replace_strict(order, return_dtype=pl.Int32),
+            _s=pl.col("segment").replace_strict(seg_order, return_dtype=pl.Int32),
+        )
+        .sort(["_m", "period", "team", "_s"], nulls_last=False)
+        .drop("_m", "_s")
+    )
+
+
+def select_output(records: pl.DataFrame) -> pl.DataFrame:
+    return records.select(OUTPUT_COLUMNS)
+
+
+_RECORD_SCHEMA = {
+    "metric": pl.String, "grain": pl.String, "period": pl.Date, "team": pl.String, "segment": pl.String,
+    "value": pl.Float64, "numerator": pl.Float64, "denominator": pl.Float64, "n": pl.Int64,
+    "ci_low": pl.Float64, "ci_high": pl.Float64, "baseline": pl.Float64, "delta": pl.Float64,
+    "status": pl.String, "median": pl.Float64, "p90": pl.Float64, "baseline_n": pl.Int64,
+    "baseline_start": pl.Datetime("us", "UTC"), "baseline_end": pl.Datetime("us", "UTC"), "test_p": pl.Float64,
+}
+
+
+def empty_records() -> pl.DataFrame:
+    return pl.DataFrame(schema=_RECORD_SCHEMA)
+
+
+# --- aggregation --------------------------------------------------------------------------------
+
+
+def _in_periods(frame: pl.DataFrame, grain: str, periods: list[dt.date]) -> pl.DataFrame:
+    return frame.with_columns(period=period_of(pl.col("at"), grain)).filter(
+        pl.col("period").is_between(pl.lit(periods[0]), pl.lit(periods[-1]))
+    )
+
+
+def _in_window(frame: pl.DataFrame, window: Window) -> pl.DataFrame:
+    if frame.schema["at"] == pl.Date:
+        return frame.filter(window.contains_day(pl.col("at")))
+    return frame.filter(window.contains(pl.col("at")))
+
+
+def _grouped(frame: pl.DataFrame, keys: list[str], aggs: list[pl.Expr], spec: MetricSpec, team: str | None) -> pl.DataFrame:
+    """Aggregate by team (and whole org unless one team is asked for) × segment (and all)."""
+    if team is not None:
+        frame = frame.filter(pl.col("team") == team)
+    parts = []
+    seg_sets = [False, True] if len(spec.segments) > 1 else [False]
+    team_sets = [True] if team is not None else [True, False]
+    for by_team in team_sets:
+        for by_seg in seg_sets:
+            cols = keys + (["team"] if by_team else []) + (["segment"] if by_seg else [])
+            if cols:
+                grouped = frame.group_by(cols).agg(aggs)
+            else:
+                grouped = frame.with_columns(_all=pl.lit(0)).group_by("_all").agg(aggs).drop("_all")
+            if not by_team:
+                grouped = grouped.with_columns(team=pl.lit(ORG))
+            if not by_seg:
+                grouped = grouped.with_columns(segment=pl.lit("all"))
+            parts.append(grouped)
+    return pl.concat(parts, how="diagonal_relaxed")
+
+
+def _ratio_aggs() -> list[pl.Expr]:
+    return [pl.col("hit").sum().cast(pl.Float64).alias("x"), pl.len().cast(pl.Int64).alias("n")]
+
+
+def _mean_aggs(keep_values: bool) -> list[pl.Expr]:
+    aggs = [
+        pl.len().cast(pl.Int64).alias("n"),
+        pl.col("value").sum().alias("total"),
+        pl.col("value").std(ddof=1).alias("std"),
+        pl.col("value").median().alias("median"),
+        pl.col("value").quantile(0.9, interpolation="linear").alias("p90"),
+    ]
+    if keep_values:
+        aggs.append(pl.col("value").alias("values"))
+    return aggs
+
+
+def _records(prepared: Prepared, spec: MetricSpec, grain: str, periods: list[dt.date], window: Window, team: str | None) -> pl.DataFrame:
+    events = metric_events(prepared, spec.id)
+    if spec.kind == "cost_per_unit":
+        records = _cost_records(events, spec, grain, periods, window, team)
+    else:
+        keep_values = spec.id == "mttr_hours"
+        aggs = _ratio_aggs() if spec.kind == "ratio" else _mean_aggs(keep_values)
+        current = _grouped(_in_periods(events, grain, periods), ["period"], aggs, spec, team)
+        base_aggs = aggs if spec.kind == "ratio" else _mean_aggs(keep_values)
+        base = _grouped(_in_window(events, window), [], base_aggs, spec, team).filter(pl.col("segment") == "all")
+        base = base.select(
+            "team",
+            *( [pl.col("x").alias("b_x")] if spec.kind == "ratio" else [pl.col("total").alias("b_total")] ),
+            pl.col("n").alias("baseline_n"),
+            *( [pl.col("values").alias("b_values")] if keep_values else [] ),
+        )
+        records = current.join(base, on="team", how="left")
+        if spec.kind == "ratio":
+            records = records.with_columns(
+                numerator=pl.col("x"), denominator=pl.col("n").cast(pl.Float64),
+                baseline=pl.col("b_x") / pl.col("baseline_n"),
+            )
+        else:
+            records = records.with_columns(
+                numerator=pl.col("total"), denominator=pl.col("n").cast(pl.Float64),
+                baseline=pl.col("b_total") / pl.col("baseline_n"),
+            )
+        records = records.with_columns(value=pl.col("numerator") / pl.col("denominator"))
+    records = records.filter(pl.col("n") > 0).with_columns(
+        metric=pl.lit(spec.id),
+        grain=pl.lit(grain),
+        team=pl.when(pl.col("team") == ORG).then(None).otherwise(pl.col("team")),
+        delta=pl.col("value") - pl.col("baseline"),
+        baseline_start=pl.lit(window.start),
+        baseline_end=pl.lit(window.end),
+    )
+    return _intervals(records, spec)
+
+
+def _cost_records(events, spec: MetricSpec, grain: str, periods: list[dt.date], window: Window, team: str | None) -> pl.DataFrame:
+    spend, units = events
+    spend_aggs = [pl.col("value").sum().alias("spend"), pl.len().alias("spend_rows")]
+    unit_aggs = [pl.len().cast(pl.Int64).alias("n")]
+    cur_spend = _grouped(_in_periods(spend, grain, periods), ["period"], spend_aggs, spec, team)
+    cur_units = _grouped(_in_periods(units, grain, periods), ["period"], unit_aggs, spec, team)
+    base_spend = _grouped(_in_window(spend, window), [], spend_aggs, spec, team)
+    base_units = _grouped(_in_window(units, window), [], unit_aggs, spec, team)
+    base = base_spend.join(base_units.select("team", "n"), on="team", how="inner").filter(
+        (pl.col("spend_rows") > 0) & (pl.col("n") > 0)
+    ).select("team", b_spend="spend", baseline_n="n")
+    # No record for a team-period without spend rows, or without units.
+    return (
+        cur_spend.join(cur_units.select("period", "team", "n"), on=["period", "team"], how="inner")
+        .filter(pl.col("spend_rows") > 0)
+        .join(base, on="team", how="left")
+        .with_columns(
+            numerator=pl.col("spend"),
+            denominator=pl.col("n").cast(pl.Float64),
+            value=pl.col("spend") / pl.col("n"),
+            baseline=pl.col("b_spend") / pl.col("baseline_n"),
+            segment=pl.lit("all"),
+        )
+    )
+
+
+def _intervals(records: pl.DataFrame, spec: MetricSpec) -> pl.DataFrame:
+    if records.height == 0:
+        return records.with_columns(ci_low=pl.lit(None, pl.Float64), ci_high=pl.lit(None, pl.Float64))
+    if spec.kind == "ratio":
+        low, high = wilson(records["numerator"].to_numpy(), records["n"].to_numpy())
+    elif spec.kind == "mean":
+        low, high = mean_interval(
+            records["value"].to_numpy(), records["std"].fill_null(np.nan).to_numpy(), records["n"].to_numpy(), spec.value_range
+        )
+    else:
+        low = high = np.full(records.height, np.nan)
+    return records.with_columns(
+        ci_low=pl.Series(low, dtype=pl.Float64).fill_nan(None),
+        ci_high=pl.Series(high, dtype=pl.Float64).fill_nan(None),
+    )
+
+
+# --- status -------------------------------------------------------------------------------------
+
+
+def _apply_status(frames: dict[str, pl.DataFrame], config: Config) -> dict[str, pl.DataFrame]:
+    rules = config.rules
+    out = {}
+    for metric_id, records in frames.items():
+        spec = METRICS[metric_id]
+        if records.height == 0:
+            out[metric_id] = empty_records()
+            continue
+        n = records["n"].to_numpy()
+        value = records["value"].to_numpy()
+        baseline = records["baseline"].fill_null(np.nan).to_numpy()
+        baseline_n = records["baseline_n"].fill_null(0).to_numpy()
+        test_p = np.full(records.height, np.nan)
+        verdict = np.full(records.height, "at_baseline", dtype=object)
+        if spec.id in ("rollback_share", "deflection_rate"):
+            test_p = two_proportion_p(records["numerator"].to_numpy(), n, records["b_x"].fill_null(0).to_numpy(), baseline_n)
+            significant = test_p < ALPHA
+            higher = value > baseline
+            good = ~higher if spec.better == "lower" else higher
+            verdict = np.where(significant & good, "better", np.where(significant, "worse", "at_baseline")).astype(object)
+            if spec.id == "deflection_rate":
+                verdict = np.where(_csat_guardrail(records, frames.get("csat"), rules), "worse", verdict).astype(object)
+        elif spec.id == "mttr_hours":
+            eligible = (n >= rules.min_sample) & (baseline_n >= rules.min_sample) & ~np.isnan(baseline)
+            values = records["values"].to_list()
+            b_values = records["b_values"].to_list()
+            for i in np.flatnonzero(eligible):
+                test_p[i] = mann_whitney_p(np.array(values[i]), np.array(b_values[i]))
+            significant = test_p < ALPHA
+            verdict = np.where(
+                significant & (value < baseline), "better",
+                np.where(significant & (value > baseline), "worse", "at_baseline"),
+            ).astype(object)
+        elif spec.id == "csat":
+            tol = rules.csat_tolerance
+            verdict = np.where(
+                value < baseline - tol - _EPS, "worse", np.where(value > baseline + tol + _EPS, "better", "at_baseline")
+            ).astype(object)
+        elif spec.id == "ai_cost_per_unit":
+            tol = rules.cost_tolerance
+            verdict = np.where(
+                value > baseline * (1 + tol) + _EPS, "worse",
+                np.where(value < baseline * (1 - tol) - _EPS, "better", "at_baseline"),
+            ).astype(object)
+        # The numbered rules of DESIGN.md "Status", first that applies.
+        status = np.select(
+            [
+                n < rules.min_sample,
+                np.full(records.height, spec.better == "info"),
+                np.isnan(baseline),
+                baseline_n < rules.min_sample,
+            ],
+            ["insufficient_data", "info", "info", "insufficient_data"],
+            default=verdict,
+        )
+        out[metric_id] = records.with_columns(
+            status=pl.Series(status.astype(str), dtype=pl.String),
+            test_p=pl.Series(test_p, dtype=pl.Float64).fill_nan(None),
+            median=pl.col("median") if "median" in records.columns and spec.id == "mttr_hours" else pl.lit(None, pl.Float64),
+            p90=pl.col("p90") if "p90" in records.columns and spec.id == "mttr_hours" else pl.lit(None, pl.Float64),
+        ).select(list(_RECORD_SCHEMA))
+    return out
+
+
+def _csat_guardrail(deflection: pl.DataFrame, csat: pl.DataFrame | None, rules) -> np.ndarray:
+    """Rule 6: the same team's CSAT (segment all, same period) and its baseline both have enough data,
+    and the CSAT is more than the tolerance below its baseline."""
+    if csat is None or csat.height == 0:
+        return np.zeros(deflection.height, dtype=bool)
+    key = pl.col("team").fill_null(ORG)
+    guard = (
+        csat.filter(pl.col("segment") == "all")
+        .select(
+            "period", team_key=key, c_value="value", c_n="n", c_base="baseline", c_base_n="baseline_n"
+        )
+    )
+    joined = deflection.with_columns(team_key=key).join(guard, on=["period", "team_key"], how="left")
+    fires = (
+        (pl.col("c_n") >= rules.min_sample)
+        & (pl.col("c_base_n") >= rules.min_sample)
+        & (pl.col("c_value") < pl.col("c_base") - rules.csat_tolerance - _EPS)
+    ).fill_null(False)
+    return joined.select(fires).to_series().to_numpy()

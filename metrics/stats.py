@@ -1,0 +1,64 @@
+"""The statistics behind intervals and statuses (DESIGN.md "Intervals" and "Status"), vectorised."""
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats as sps
+
+from metrics.registry import Z95
+
+ALPHA = 0.05
+
+
+def wilson(x: np.ndarray, n: np.ndarray, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for x successes in n trials (NaN where n = 0)."""
+    x = np.asarray(x, dtype=float)
+    n = np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = x / n
+        denom = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denom
+        half = z / denom * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    low, high = np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+    return low, high
+
+
+def mean_interval(
+    mean: np.ndarray, std: np.ndarray, n: np.ndarray, value_range: tuple[float | None, float | None], z: float = Z95
+) -> tuple[np.ndarray, np.ndarray]:
+    """mean ± z·s/√n with s the sample standard deviation; NaN when n < 2; clipped to the metric's range."""
+    mean = np.asarray(mean, dtype=float)
+    n = np.asarray(n, dtype=float)
+    std = np.asarray(std, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half = np.where(n >= 2, z * std / np.sqrt(n), np.nan)
+    low, high = mean - half, mean + half
+    lo, hi = value_range
+    if lo is not None:
+        low, high = np.maximum(low, lo), np.maximum(high, lo)
+    if hi is not None:
+        low, high = np.minimum(low, hi), np.minimum(high, hi)
+    return low, high
+
+
+def two_proportion_p(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray) -> np.ndarray:
+    """Two-sided p-value of the pooled two-proportion z-test; NaN where the pooled share is 0 or 1
+    (nothing to test)."""
+    x1, n1, x2, n2 = (np.asarray(a, dtype=float) for a in (x1, n1, x2, n2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pooled = (x1 + x2) / (n1 + n2)
+        se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+        z = (x1 / n1 - x2 / n2) / se
+        p = 2 * sps.norm.sf(np.abs(z))
+    return np.where((pooled > 0) & (pooled < 1), p, np.nan)
+
+
+def mann_whitney_p(sample: np.ndarray, baseline: np.ndarray) -> float:
+    """Two-sided Mann–Whitney U p-value with scipy's defaults (continuity correction, method 'auto');
+    NaN where every value is tied (no ordering to test)."""
+    sample = np.asarray(sample, dtype=float)
+    baseline = np.asarray(baseline, dtype=float)
+    if len(sample) == 0 or len(baseline) == 0:
+        return float("nan")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        result = sps.mannwhitneyu(sample, baseline, alternative="two-sided")
+    return float(result.pvalue)

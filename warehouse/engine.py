@@ -1,0 +1,162 @@
+"""Opening the warehouse: SQLite (WAL) by default, PostgreSQL by URL; migrations run on first use."""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Engine, make_url
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# How long a writer waits for another process's write lock before giving up (SQLite).
+BUSY_TIMEOUT_MS = 60_000
+
+
+class WarehouseError(RuntimeError):
+    """A warehouse that cannot be opened or used; the message never holds a password."""
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """An open warehouse: the SQLAlchemy engine plus the URIs of the Arrow-native reader and writer."""
+
+    url: URL
+    engine: Engine
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def display_url(self) -> str:
+        return self.url.render_as_string(hide_password=True)
+
+    @property
+    def sqlite_path(self) -> str | None:
+        return self.url.database if self.dialect == "sqlite" else None
+
+    def arrow_uri(self) -> str:
+        """The URI connectorx and ADBC take: plain `postgresql://` or a SQLite file path."""
+        if self.dialect == "sqlite":
+            return self.url.database
+        url = self.url.set(drivername="postgresql")
+        return url.render_as_string(hide_password=False)
+
+
+_migrated: set[str] = set()
+_migrate_lock = threading.Lock()
+
+
+def open_warehouse(url: str, *, base_dir: str | Path | None = None, migrate: bool = True) -> Warehouse:
+    """Open (and create or upgrade) the warehouse at `url`.
+
+    A relative SQLite path resolves against `base_dir` (the config file's folder), else the working
+    directory; its folder is created.
+    """
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError:
+        raise WarehouseError(f"warehouse url is not a database URL: {_redact(url)}") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        parsed = _sqlite_url(parsed, base_dir)
+        engine = _sqlite_engine(parsed)
+    elif backend == "postgresql":
+        if parsed.drivername in ("postgresql", "postgres"):
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        engine = sa.create_engine(parsed, pool_pre_ping=True)
+    else:
+        raise WarehouseError(
+            f"unsupported warehouse '{backend}' in {parsed.render_as_string(hide_password=True)}: "
+            "use sqlite:///path/to/file.db or postgresql://user@host/db"
+        )
+    warehouse = Warehouse(url=parsed, engine=engine)
+    if migrate:
+        migrate_to_head(warehouse)
+    return warehouse
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+    return url
+
+
+def _sqlite_url(url: URL, base_dir: str | Path | None) -> URL:
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        raise WarehouseError(
+            "the SQLite warehouse must be a file (the dashboard reads it while syncs write it): "
+            "use sqlite:///data/scorecard.db"
+        )
+    path = Path(database)
+    if not path.is_absolute():
+        path = Path(base_dir or Path.cwd()) / path
+    path = path.resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return url.set(drivername="sqlite", database=str(path))
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # pysqlite's own transaction handling skips BEGIN before DDL; take control of it (the
+        # SQLAlchemy-documented recipe) so that migrations and writes are real transactions.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")  # readers keep reading while a sync writes
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a crash loses no committed data
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        immediate = conn.get_execution_options().get("sqlite_immediate")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def migrate_to_head(warehouse: Warehouse) -> None:
+    """Apply pending Alembic migrations; safe when several processes start at once."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    key = warehouse.url.render_as_string(hide_password=False)
+    with _migrate_lock:
+        if key in _migrated:
+            return
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        head = ScriptDirectory.from_config(cfg).get_current_head()
+        try:
+            with warehouse.engine.connect() as conn:
+                current = MigrationContext.configure(conn).get_current_revision()
+            if current != head:
+                options = {"sqlite_immediate": True} if warehouse.dialect == "sqlite" else {}
+                with warehouse.engine.connect().execution_options(**options) as conn:
+                    with conn.begin():
+                        if warehouse.dialect == "postgresql":
+                            # One migrator at a time; the others wait, then find nothing to do.
+                            conn.execute(sa.text("SELECT pg_advisory_xact_lock(7413901)"))
+                        cfg.attributes["connection"] = conn
+                        command.upgrade(cfg, "head")
+                log.info("warehouse %s migrated to %s", warehouse.display_url, head)
+        except sa.exc.DBAPIError as exc:
+            raise WarehouseError(
+                f"cannot open the warehouse at {warehouse.display_url}: {_first_line(exc.orig)}"
+            ) from None
+        _migrated.add(key)
+
+
+def _first_line(exc: BaseException | None) -> str:
+    return str(exc).strip().splitlines()[0] if exc else "unknown error"

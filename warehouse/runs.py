@@ -1,0 +1,100 @@
+"""Bookkeeping: one `sync_runs` row per run, cursors in `sync_state`, and the `audit_log`."""
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+from typing import Any
+
+import sqlalchemy as sa
+
+from warehouse.engine import Warehouse
+from warehouse.schema import audit_log, sync_runs, sync_state
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def default_actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no user name in some containers
+        return "cli"
+
+
+def start_run(warehouse: Warehouse, source: str) -> int:
+    with warehouse.engine.begin() as conn:
+        result = conn.execute(
+            sync_runs.insert().values(source=source, started_at=utcnow(), status="running", rows=0)
+        )
+        return result.inserted_primary_key[0]
+
+
+def finish_run(
+    warehouse: Warehouse,
+    run_id: int,
+    *,
+    status: str,
+    rows: int,
+    error: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    with warehouse.engine.begin() as conn:
+        conn.execute(
+            sync_runs.update()
+            .where(sync_runs.c.id == run_id)
+            .values(
+                finished_at=utcnow(),
+                status=status,
+                rows=rows,
+                error=error,
+                detail=json.dumps(detail, default=str) if detail is not None else None,
+            )
+        )
+
+
+def audit(warehouse: Warehouse, action: str, detail: dict[str, Any], actor: str | None = None) -> None:
+    with warehouse.engine.begin() as conn:
+        conn.execute(
+            audit_log.insert().values(
+                ts=utcnow(), actor=actor or default_actor(), action=action, detail=json.dumps(detail, default=str)
+            )
+        )
+
+
+def get_cursor(warehouse: Warehouse, source: str, stream: str) -> str | None:
+    with warehouse.engine.connect() as conn:
+        return conn.execute(
+            sa.select(sync_state.c.cursor).where(sync_state.c.source == source, sync_state.c.stream == stream)
+        ).scalar_one_or_none()
+
+
+def set_cursor(warehouse: Warehouse, source: str, stream: str, cursor: str | None) -> None:
+    """Advance a cursor; call it only after the rows it covers are committed."""
+    with warehouse.engine.begin() as conn:
+        updated = conn.execute(
+            sync_state.update()
+            .where(sync_state.c.source == source, sync_state.c.stream == stream)
+            .values(cursor=cursor, updated_at=utcnow())
+        ).rowcount
+        if not updated:
+            conn.execute(sync_state.insert().values(source=source, stream=stream, cursor=cursor, updated_at=utcnow()))
+
+
+def clear_cursors(warehouse: Warehouse, source: str) -> None:
+    with warehouse.engine.begin() as conn:
+        conn.execute(sync_state.delete().where(sync_state.c.source == source))
+
+
+def last_runs(warehouse: Warehouse) -> list[dict[str, Any]]:
+    """The latest run per source and the latest successful one: the dashboard's freshness line."""
+    with warehouse.engine.connect() as conn:
+        rows = conn.execute(sa.select(sync_runs).order_by(sync_runs.c.id)).mappings().all()
+    latest: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = latest.setdefault(row["source"], {"source": row["source"], "last_success": None})
+        entry["last_run"] = dict(row)
+        if row["status"] in ("success", "partial"):
+            entry["last_success"] = row["finished_at"]
+    return list(latest.values())

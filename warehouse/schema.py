@@ -1,0 +1,250 @@
+"""Every warehouse table, declared once (SQLAlchemy Core). Migrations change it; nothing else creates tables.
+
+Ids are stable strings made from the source (`github:acme/api#123`), so re-syncing an object updates its
+one row. Timestamps are UTC. On SQLite they are stored as integer microseconds since the Unix epoch and
+dates as integer days since 1970-01-01: the metrics read whole columns through an Arrow reader, and
+integers arrive as Arrow timestamps for free where ISO text would have to be parsed row by row. On
+PostgreSQL they are `timestamptz` and `date`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.types import TypeDecorator
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+EPOCH_DAY = dt.date(1970, 1, 1)
+
+
+class UTCTimestamp(TypeDecorator):
+    """An aware UTC datetime: `timestamptz` on PostgreSQL, integer microseconds on SQLite.
+
+    A naive datetime is taken to be UTC (DESIGN.md: an input without offset is UTC).
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
+        value = value.astimezone(dt.timezone.utc)
+        if dialect.name == "sqlite":
+            delta = value - EPOCH
+            return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return EPOCH + dt.timedelta(microseconds=int(value))
+        return value.astimezone(dt.timezone.utc)
+
+
+class Day(TypeDecorator):
+    """A calendar date: `date` on PostgreSQL, integer days since 1970-01-01 on SQLite."""
+
+    impl = Date
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Integer())
+        return dialect.type_descriptor(Date())
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if dialect.name == "sqlite":
+            return (value - EPOCH_DAY).days
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return EPOCH_DAY + dt.timedelta(days=int(value))
+        return value
+
+
+def _bool(name: str, **kw) -> Column:
+    return Column(name, Boolean(create_constraint=False), **kw)
+
+
+metadata = MetaData()
+
+pull_requests = Table(
+    "pull_requests",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("source", String, nullable=False),
+    Column("repo", String, nullable=False),
+    Column("number", BigInteger),
+    Column("title", Text),
+    Column("author", String),
+    Column("team", String),  # the source's own team; the config mapping is applied when metrics read
+    Column("url", String),
+    Column("created_at", UTCTimestamp),
+    Column("merged_at", UTCTimestamp),
+    Column("closed_at", UTCTimestamp),
+    Column("merge_commit_sha", String),
+    Column("labels", Text),  # JSON array of label names
+    _bool("ai_assisted", nullable=False),
+    Column("ai_signals", Text),  # JSON array: every detection rule that fired, e.g. "label:copilot"
+    _bool("is_revert", nullable=False),
+    # A source-given link; when empty the metrics resolve `revert_ref` against the other PRs, because
+    # the reverted PR may arrive in a later import than its revert.
+    Column("reverts_pr_id", String),
+    # JSON {"repo", "number", "sha", "title"}: what the revert's title/body point at (bodies are not kept).
+    Column("revert_ref", Text),
+    Index("ix_pull_requests_repo_number", "repo", "number"),
+    Index("ix_pull_requests_merged_at", "merged_at"),
+)
+
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("source", String, nullable=False),
+    Column("repo", String, nullable=False),
+    Column("team", String),
+    Column("environment", String, nullable=False),
+    Column("sha", String),
+    Column("finished_at", UTCTimestamp),
+    Column("status", String, nullable=False),
+    _bool("is_rollback"),  # the source's flag: true, false, or empty (decide by the sha rule)
+    Column("url", String),
+    Index("ix_deployments_repo_finished", "repo", "finished_at"),
+)
+
+deployment_prs = Table(
+    "deployment_prs",
+    metadata,
+    Column("deployment_id", String, primary_key=True),
+    Column("pr_id", String, primary_key=True),
+    Column("source", String, nullable=False),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("source", String, nullable=False),
+    Column("title", Text),
+    Column("team", String),
+    Column("service", String),
+    Column("severity", String),
+    Column("started_at", UTCTimestamp, nullable=False),
+    Column("resolved_at", UTCTimestamp),
+    _bool("ai_assisted", nullable=False),
+    Column("caused_by_deployment_id", String),
+    Column("url", String),
+    Index("ix_incidents_resolved_at", "resolved_at"),
+)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("source", String, nullable=False),
+    Column("team", String),
+    Column("created_at", UTCTimestamp),
+    Column("resolved_at", UTCTimestamp),
+    Column("channel", String, nullable=False),  # self_serve, ai_bot or human
+    Column("csat", Float),  # 1-5, or empty
+    Index("ix_tickets_resolved_at", "resolved_at"),
+)
+
+ai_spend = Table(
+    "ai_spend",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("source", String, nullable=False),
+    Column("date", Day, nullable=False),
+    Column("team", String),
+    Column("tool", String),
+    Column("model", String),
+    Column("workflow", String),
+    Column("cost_usd", Float, nullable=False),
+    Column("tokens", BigInteger),
+    Column("requests", BigInteger),
+    Index("ix_ai_spend_date", "date"),
+)
+
+ai_usage = Table(
+    "ai_usage",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("source", String, nullable=False),
+    Column("date", Day, nullable=False),
+    Column("team", String),
+    Column("tool", String),
+    Column("active_users", BigInteger),
+    Column("engaged_users", BigInteger),
+    Column("seats", BigInteger),
+    Column("suggestions", BigInteger),
+    Column("acceptances", BigInteger),
+    Column("prs_created_by_agent", BigInteger),
+)
+
+sync_runs = Table(
+    "sync_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String, nullable=False),
+    Column("started_at", UTCTimestamp, nullable=False),
+    Column("finished_at", UTCTimestamp),
+    Column("status", String, nullable=False),  # running, success, partial, failed
+    Column("rows", BigInteger, nullable=False, default=0),
+    Column("error", Text),
+    Column("detail", Text),  # JSON: rows per table, rejected records with their ids and reasons
+)
+
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("source", String, primary_key=True),
+    Column("stream", String, primary_key=True),
+    Column("cursor", Text),
+    Column("updated_at", UTCTimestamp, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ts", UTCTimestamp, nullable=False),
+    Column("actor", String, nullable=False),
+    Column("action", String, nullable=False),  # sync, import, export, config change
+    Column("detail", Text),
+)
+
+# The tables that hold evidence (imported, synced, exported); the rest is bookkeeping.
+DATA_TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (pull_requests, deployments, deployment_prs, incidents, tickets, ai_spend, ai_usage)
+}
+TABLES: dict[str, Table] = dict(metadata.tables)

@@ -1,0 +1,145 @@
+"""Idempotent upserts of whole frames: Arrow-native staging (ADBC), then one INSERT ... ON CONFLICT.
+
+Re-writing rows that are already there changes nothing: a row is only updated where a value differs,
+and the counts tell new, changed and unchanged rows apart. All frames passed in one call are written in
+one transaction, so an import is all or nothing.
+"""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+import polars as pl
+
+from warehouse.engine import Warehouse, WarehouseError
+from warehouse.schema import TABLES
+from warehouse.types import polars_schema, to_storage
+
+
+@dataclass(frozen=True)
+class UpsertCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    @property
+    def written(self) -> int:
+        return self.inserted + self.updated
+
+    @property
+    def total(self) -> int:
+        return self.inserted + self.updated + self.unchanged
+
+    def __add__(self, other: "UpsertCounts") -> "UpsertCounts":
+        return UpsertCounts(
+            self.inserted + other.inserted, self.updated + other.updated, self.unchanged + other.unchanged
+        )
+
+
+@contextlib.contextmanager
+def _adbc_transaction(warehouse: Warehouse) -> Iterator:
+    if warehouse.dialect == "sqlite":
+        import adbc_driver_sqlite.dbapi as driver
+
+        conn = driver.connect(warehouse.arrow_uri(), autocommit=True)
+        begin = "BEGIN IMMEDIATE"  # take the write lock up front: no busy error halfway through
+    else:
+        import adbc_driver_postgresql.dbapi as driver
+
+        conn = driver.connect(warehouse.arrow_uri(), autocommit=True)
+        begin = "BEGIN"
+    try:
+        cur = conn.cursor()
+        if warehouse.dialect == "sqlite":
+            from warehouse.engine import BUSY_TIMEOUT_MS
+
+            cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute(begin)
+        try:
+            yield cur
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        finally:
+            cur.close()
+    finally:
+        conn.close()
+
+
+def upsert_frames(warehouse: Warehouse, frames: Mapping[str, pl.DataFrame]) -> dict[str, UpsertCounts]:
+    """Upsert each frame into its table, all in one transaction; returns the counts per table.
+
+    A frame holds the table's key columns and any others; columns it lacks are left as they are on
+    existing rows (and empty on new ones). Rows with the same key keep the last one.
+    """
+    counts: dict[str, UpsertCounts] = {}
+    pending = {name: frame for name, frame in frames.items() if frame.height}
+    if not pending:
+        return {name: UpsertCounts() for name in frames}
+    try:
+        with _adbc_transaction(warehouse) as cur:
+            for name, frame in pending.items():
+                counts[name] = _upsert(cur, warehouse.dialect, name, frame)
+    except WarehouseError:
+        raise
+    except Exception as exc:
+        raise WarehouseError(f"writing to {warehouse.display_url} failed: {_clean(exc, warehouse)}") from None
+    return {name: counts.get(name, UpsertCounts()) for name in frames}
+
+
+def _upsert(cur, dialect: str, name: str, frame: pl.DataFrame) -> UpsertCounts:
+    if name not in TABLES:
+        raise WarehouseError(f"unknown table '{name}'")
+    table = TABLES[name]
+    keys = [c.name for c in table.primary_key.columns]
+    unknown = [c for c in frame.columns if c not in table.c]
+    if unknown:
+        raise WarehouseError(f"table '{name}' has no column '{unknown[0]}'")
+    missing_keys = [k for k in keys if k not in frame.columns]
+    if missing_keys:
+        raise WarehouseError(f"rows for '{name}' lack the key column '{missing_keys[0]}'")
+    frame = frame.cast(polars_schema(table, frame.columns)).unique(subset=keys, keep="last", maintain_order=True)
+    stage = f"_stage_{name}"
+    cur.execute(f"DROP TABLE IF EXISTS {_temp(dialect, stage)}")
+    cur.adbc_ingest(stage, to_storage(frame, table, dialect), mode="create", temporary=True)
+    staged = _temp(dialect, stage)
+    cols = list(frame.columns)
+    values = [c for c in cols if c not in keys]
+    on = " AND ".join(f"t.{_q(k)} = s.{_q(k)}" for k in keys)
+    distinct = "IS NOT" if dialect == "sqlite" else "IS DISTINCT FROM"
+    cur.execute(f"SELECT count(*) FROM {staged} s JOIN {_q(name)} t ON {on}")
+    existing = cur.fetchone()[0]
+    col_list = ", ".join(_q(c) for c in cols)
+    sql = f"INSERT INTO {_q(name)} ({col_list}) SELECT {col_list} FROM {staged} WHERE true "
+    sql += f"ON CONFLICT ({', '.join(_q(k) for k in keys)}) "
+    if values:
+        sql += "DO UPDATE SET " + ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in values)
+        sql += " WHERE " + " OR ".join(f"{_q(name)}.{_q(c)} {distinct} excluded.{_q(c)}" for c in values)
+    else:
+        sql += "DO NOTHING"
+    cur.execute(sql)
+    if dialect == "sqlite":
+        cur.execute("SELECT changes()")
+        written = cur.fetchone()[0]
+    else:
+        written = cur.rowcount
+    cur.execute(f"DROP TABLE {staged}")
+    inserted = frame.height - existing
+    updated = written - inserted
+    return UpsertCounts(inserted=inserted, updated=updated, unchanged=existing - updated)
+
+
+def _temp(dialect: str, name: str) -> str:
+    return f"temp.{_q(name)}" if dialect == "sqlite" else f"pg_temp.{_q(name)}"
+
+
+def _q(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _clean(exc: Exception, warehouse: Warehouse) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    password = warehouse.url.password
+    return text.replace(password, "***") if password else text
