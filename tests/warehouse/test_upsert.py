@@ -1,0 +1,60 @@
+"""Idempotent, atomic upserts on both backends."""
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from warehouse import WarehouseError, read_table, upsert_frames
+
+UTC = dt.timezone.utc
+
+
+def prs(**overrides) -> pl.DataFrame:
+    base = {
+        "id": ["github:acme/api#1", "github:acme/api#2"], "source": ["github", "github"],
+        "repo": ["acme/api", "acme/api"], "number": [1, 2], "title": ["Add cache", "Fix bug"],
+        "merged_at": [dt.datetime(2026, 3, 1, 10, tzinfo=UTC), None],
+        "ai_assisted": [True, False], "is_revert": [False, False], "labels": ['["copilot"]', "[]"],
+    }
+    base.update(overrides)
+    return pl.DataFrame(base)
+
+
+def test_reupserting_the_same_rows_changes_nothing(warehouse):
+    first = upsert_frames(warehouse, {"pull_requests": prs()})["pull_requests"]
+    again = upsert_frames(warehouse, {"pull_requests": prs()})["pull_requests"]
+    assert (first.inserted, first.updated, first.unchanged) == (2, 0, 0)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
+    assert read_table(warehouse, "pull_requests").height == 2
+
+
+def test_a_changed_value_updates_one_row_and_round_trips_types(warehouse):
+    upsert_frames(warehouse, {"pull_requests": prs()})
+    changed = upsert_frames(warehouse, {"pull_requests": prs(title=["Add cache", "Fix the bug"])})["pull_requests"]
+    assert (changed.inserted, changed.updated, changed.unchanged) == (0, 1, 1)
+    rows = read_table(warehouse, "pull_requests").sort("id")
+    assert rows["title"].to_list() == ["Add cache", "Fix the bug"]
+    assert rows["merged_at"].to_list() == [dt.datetime(2026, 3, 1, 10, tzinfo=UTC), None]
+    assert rows.schema["merged_at"] == pl.Datetime("us", "UTC")
+    assert rows["ai_assisted"].to_list() == [True, False]
+
+
+def test_dates_and_floats_round_trip(warehouse):
+    spend = pl.DataFrame({"id": ["s1"], "source": ["csv"], "date": [dt.date(2026, 2, 28)], "cost_usd": [12.345]})
+    upsert_frames(warehouse, {"ai_spend": spend})
+    row = read_table(warehouse, "ai_spend").row(0, named=True)
+    assert (row["date"], row["cost_usd"]) == (dt.date(2026, 2, 28), 12.345)
+
+
+def test_a_failing_table_rolls_back_every_table_of_the_call(warehouse):
+    bad = pl.DataFrame({"id": ["d1"], "source": ["csv"], "repo": ["acme/api"]})  # environment/status are NOT NULL
+    with pytest.raises(WarehouseError):
+        upsert_frames(warehouse, {"pull_requests": prs(), "deployments": bad})
+    assert read_table(warehouse, "pull_requests").height == 0
+
+
+def test_duplicate_keys_in_one_frame_keep_the_last(warehouse):
+    frame = prs(id=["github:acme/api#1", "github:acme/api#1"], title=["old", "new"])
+    counts = upsert_frames(warehouse, {"pull_requests": frame})["pull_requests"]
+    assert counts.inserted == 1
+    assert read_table(warehouse, "pull_requests")["title"].to_list() == ["new"]
