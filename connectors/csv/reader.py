@@ -63,6 +63,8 @@ def read_csv(path: str | Path, entity_name: str, config: Config) -> ParsedFile:
 
 
 def _read_strings(path: Path) -> pl.DataFrame:
+    if not path.read_bytes()[:4096].strip():
+        raise CsvImportError(f"{path}: the file is empty (no header line)")
     try:
         return pl.read_csv(path, infer_schema=False, encoding="utf8", raise_if_empty=False)
     except pl.exceptions.NoDataError:
@@ -258,9 +260,9 @@ def _to_table(entity: Entity, parsed: pl.DataFrame, raw: pl.DataFrame, config: C
             if "labels" in parsed.columns else pl.lit(False)
         )
         explicit = pl.col("ai_assisted") if "ai_assisted" in parsed.columns else pl.lit(None, pl.Boolean)
-        return parsed.drop("labels", strict=False).with_columns(
+        return parsed.with_columns(
             source, ai_assisted=pl.coalesce(explicit, label_ai, pl.lit(False))
-        )
+        ).drop("labels", strict=False)
     if entity.name == "deployments" and "is_rollback" not in parsed.columns:
         return parsed.with_columns(source, is_rollback=pl.lit(None, pl.Boolean))
     if entity.id_optional:
