@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import math
@@ -12,6 +13,7 @@ from typing import Annotated, Optional
 import polars as pl
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -38,20 +40,33 @@ TeamOpt = Annotated[Optional[str], typer.Option("--team", help="One team only (d
 
 
 class Failure(Exception):
-    """A problem the user can fix; printed as one line, exit code 1."""
+    """A problem the user can fix: one line on stderr and exit code 1 (see `command`)."""
+
+
+def command(*args, **kwargs):
+    """`app.command` that turns a `Failure` into its message and exit code 1 (use it for every command)."""
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*a, **kw):
+            try:
+                return fn(*a, **kw)
+            except Failure as exc:
+                err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+                raise typer.Exit(1) from None
+        return app.command(*args, **kwargs)(wrapper)
+    return decorate
 
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        app()
-    except (Failure, ConfigError) as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
-        sys.exit(1)
+    app()
 
 
 def _config(path: Path | None) -> Config:
-    return load_config(path)
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise Failure(str(exc)) from None
 
 
 def _warehouse(config: Config):
@@ -103,7 +118,7 @@ class TerminalProgress:
         self._bar.update(self._task, completed=done, total=total, description=message)
 
 
-@app.command("import")
+@command("import")
 def import_(
     entity: Annotated[str, typer.Argument(help="pull_requests, deployments, deployment_prs, incidents, tickets, ai_spend or ai_usage.")],
     file: Annotated[Path, typer.Argument(help="The CSV file (UTF-8, header line first).")],
@@ -126,7 +141,7 @@ def import_(
         out.print(f"{table}: {parsed.rows} rows read — {c.inserted} new, {c.updated} updated, {c.unchanged} unchanged", highlight=False)
 
 
-@app.command()
+@command()
 def metrics(
     grain: GrainOpt = "week",
     start: StartOpt = None,
@@ -199,7 +214,7 @@ def _print_records(records: pl.DataFrame, first: dt.date, last: dt.date) -> None
     out.print(table)
 
 
-@app.command()
+@command()
 def explain(
     metric: Annotated[str, typer.Argument(help="The metric id, e.g. rollback_share.")],
     period: Annotated[Optional[dt.datetime], typer.Option("--period", formats=["%Y-%m-%d"], help="The period's first day (e.g. 2026-03-02).")] = None,
@@ -248,7 +263,7 @@ def explain(
         out.print(f"(first 200 of {rows.height}; --format csv lists all)")
 
 
-@app.command()
+@command()
 def export(
     name: Annotated[str, typer.Argument(help="A table (pull_requests, ...), a metric id, or 'scorecard' for every metric.")],
     out_file: Annotated[Path, typer.Option("--out", help="Where to write the file.")],
@@ -283,7 +298,7 @@ def export(
     out.print(f"{name}: {frame.height} rows written to {out_file}", highlight=False)
 
 
-@app.command()
+@command()
 def demo(
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed and end date give the same data.")] = 7,
     scale: Annotated[str, typer.Option("--scale", help="small (a 6-team org, 18 months) or large (50 teams, 3 years, ~9M rows).")] = "small",
@@ -346,7 +361,7 @@ def _non_demo_rows(warehouse) -> int:
     return total
 
 
-@app.command()
+@command()
 def sync(
     source: Annotated[Optional[str], typer.Option("--source", help="Only this source (default: every configured one).")] = None,
     full: Annotated[bool, typer.Option("--full", help="Ignore the cursors and fetch everything again (still idempotent).")] = False,
@@ -385,7 +400,7 @@ def sync(
         raise typer.Exit(1)
 
 
-@app.command()
+@command()
 def status(config: ConfigOpt = None) -> None:
     """What the warehouse holds and when each source last synced."""
     from warehouse.runs import last_runs

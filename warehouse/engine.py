@@ -9,6 +9,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 
+from warehouse.sqlite_guard import guarded_pool_class
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -103,7 +105,13 @@ def _sqlite_url(url: URL, base_dir: str | Path | None) -> URL:
 
 
 def _sqlite_engine(url: URL) -> Engine:
-    engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    # A connection per use, closed after it (see warehouse.sqlite_guard for why no connection may
+    # linger while another SQLite library reads or writes the file).
+    engine = sa.create_engine(
+        url,
+        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        poolclass=guarded_pool_class(url.database),
+    )
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):

@@ -7,6 +7,7 @@ import connectorx as cx
 import polars as pl
 import sqlalchemy as sa
 
+from warehouse import sqlite_guard
 from warehouse.engine import Warehouse, WarehouseError
 from warehouse.schema import TABLES, sync_runs
 from warehouse.types import from_storage, polars_schema
@@ -30,7 +31,8 @@ def read_table(warehouse: Warehouse, name: str, columns: list[str] | None = None
     # Names come from the schema, never from user input.
     sql = f"SELECT {', '.join(_quote(c) for c in names)} FROM {_quote(name)}"
     try:
-        arrow = cx.read_sql(_cx_uri(warehouse), sql, return_type="arrow")
+        with sqlite_guard.using(warehouse.sqlite_path, "connectorx"):
+            arrow = cx.read_sql(_cx_uri(warehouse), sql, return_type="arrow")
     except Exception as exc:  # connectorx raises bare RuntimeErrors
         raise WarehouseError(f"reading {name} from {warehouse.display_url} failed: {_clean(exc, warehouse)}") from None
     frame = pl.from_arrow(arrow)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from warehouse import sqlite_guard
 from warehouse.engine import Warehouse, WarehouseError
 from warehouse.schema import TABLES
 from warehouse.types import polars_schema, to_storage
@@ -39,6 +40,13 @@ class UpsertCounts:
 
 @contextlib.contextmanager
 def _adbc_transaction(warehouse: Warehouse) -> Iterator:
+    with sqlite_guard.using(warehouse.sqlite_path, "adbc"):
+        with _adbc_connection(warehouse) as cur:
+            yield cur
+
+
+@contextlib.contextmanager
+def _adbc_connection(warehouse: Warehouse) -> Iterator:
     if warehouse.dialect == "sqlite":
         import adbc_driver_sqlite.dbapi as driver
 

@@ -63,7 +63,9 @@ def read_csv(path: str | Path, entity_name: str, config: Config) -> ParsedFile:
 
 
 def _read_strings(path: Path) -> pl.DataFrame:
-    if not path.read_bytes()[:4096].strip():
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    if not head.strip():
         raise CsvImportError(f"{path}: the file is empty (no header line)")
     try:
         return pl.read_csv(path, infer_schema=False, encoding="utf8", raise_if_empty=False)
