@@ -1,0 +1,75 @@
+"""The dashboard keeps reading while another process imports (DESIGN.md: why SQLite in WAL mode)."""
+import datetime as dt
+import subprocess
+import sys
+import textwrap
+import time
+
+import polars as pl
+
+from app.data import load_evidence
+from config import Config
+from metrics.scorecard import compute
+from tests.factories import make_ticket
+from warehouse import open_warehouse, read_table
+from warehouse.ingest import ingest
+
+WRITER = textwrap.dedent(
+    """
+    import datetime as dt, sys, time, pathlib, polars as pl
+    from warehouse import open_warehouse
+    from warehouse.write import _adbc_transaction, _upsert
+
+    url, marker, release = sys.argv[1:4]
+    wh = open_warehouse(url)
+    rows = pl.DataFrame({
+        "id": [f"new{i}" for i in range(5000)], "source": "csv", "channel": "ai_bot",
+        "resolved_at": dt.datetime(2026, 3, 4, 12, tzinfo=dt.timezone.utc),
+    })
+    # The real write path (ADBC staging + one upsert), paused before COMMIT while the test reads.
+    with _adbc_transaction(wh) as cur:
+        _upsert(cur, wh.dialect, "tickets", rows)
+        pathlib.Path(marker).write_text("in transaction")
+        deadline = time.time() + 60
+        while not pathlib.Path(release).exists() and time.time() < deadline:
+            time.sleep(0.02)
+    """
+)
+
+
+def deflection(url: str) -> tuple[int, float]:
+    wh = open_warehouse(url)
+    evidence = load_evidence(wh)
+    records = compute(evidence, Config(), grain="week", start=dt.date(2026, 3, 2), end=dt.date(2026, 3, 8),
+                      metrics=["deflection_rate"])
+    org = records.filter(pl.col("team").is_null()).row(0, named=True)
+    wh.engine.dispose()
+    return org["n"], org["value"]
+
+
+def test_metrics_read_while_another_process_writes(warehouse_url, tmp_path):
+    wh = open_warehouse(warehouse_url)
+    ingest(wh, "csv:tickets", {"tickets": pl.DataFrame(
+        [make_ticket(f"old{i}", resolved_at="2026-03-04 10:00", channel="human") for i in range(100)]
+    )})
+    marker, release = tmp_path / "marker", tmp_path / "release"
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, warehouse_url, str(marker), str(release)])
+    try:
+        deadline = time.time() + 60
+        while not marker.exists():
+            assert writer.poll() is None, "the writer process died"
+            assert time.time() < deadline, "the writer never reached its transaction"
+            time.sleep(0.02)
+        # The writer holds an open write transaction: reads still answer, from the last commit.
+        started = time.perf_counter()
+        assert deflection(warehouse_url) == (100, 0.0)
+        assert time.perf_counter() - started < 10
+        release.write_text("go")
+        assert writer.wait(timeout=60) == 0
+    finally:
+        release.write_text("go")
+        writer.wait(timeout=60)
+    # After the commit the 5,000 AI-bot tickets count: 5000 / 5100 deflected.
+    n, value = deflection(warehouse_url)
+    assert n == 5100 and abs(value - 5000 / 5100) < 1e-12
+    assert read_table(open_warehouse(warehouse_url), "tickets").height == 5100
