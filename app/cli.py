@@ -139,6 +139,7 @@ def import_(
     counts = ingest(warehouse, f"csv:{entity}", parsed.frames, detail={"file": str(file), "entity": entity, "rows": parsed.rows})
     for table, c in counts.items():
         out.print(f"{table}: {parsed.rows} rows read — {c.inserted} new, {c.updated} updated, {c.unchanged} unchanged", highlight=False)
+    _refresh_cube(warehouse, cfg)
 
 
 @command()
@@ -162,10 +163,10 @@ def metrics(
             raise Failure(f"unknown metric '{m}'; known: {', '.join(METRICS)}")
     first, last = default_range(grain, end.date() if end else None, start.date() if start else None)
     cfg = _config(config)
-    from app.data import load_evidence
+    from app.data import load_cube
 
-    evidence = load_evidence(_warehouse(cfg))
-    records = select_output(compute(evidence, cfg, grain=grain, start=first, end=last, team=team, metrics=metric))
+    cube = load_cube(_warehouse(cfg), cfg)
+    records = select_output(compute(cube, cfg, grain=grain, start=first, end=last, team=team, metrics=metric))
     if format == "json":
         out.file.write(records_json(records) + "\n")
     elif format == "csv":
@@ -336,10 +337,19 @@ def demo(
         total = sum(f.height for f in frames.values())
         progress.update(0, total, f"writing {total:,} rows")
         counts = ingest(warehouse, "demo", frames, action="demo", detail={"scale": scale, "seed": seed, "end": day})
+        progress.update(total, total, "building the scorecard cache")
+        _refresh_cube(warehouse, cfg)
     elapsed = time.perf_counter() - started
     for table, c in counts.items():
         out.print(f"{table}: {frames[table].height:,} rows ({c.inserted:,} new, {c.updated:,} updated, {c.unchanged:,} unchanged)")
     out.print(f"Demo organisation ({scale}, seed {seed}, ending {day}) written to {warehouse.display_url} in {elapsed:.1f} s.", highlight=False)
+
+
+def _refresh_cube(warehouse, config: Config) -> None:
+    """Rebuild the scorecard cache after a write, so the dashboard's next load is fast."""
+    from app.data import refresh_cube
+
+    refresh_cube(warehouse, config)
 
 
 def _row_counts(warehouse, tables) -> dict[str, int]:
@@ -383,6 +393,8 @@ def sync(
             reports = run_sources(warehouse, cfg, only=source, full=full, progress=progress)
     except KeyError as exc:
         raise Failure(str(exc.args[0])) from None
+    if any(r.rows for r in reports):
+        _refresh_cube(warehouse, cfg)
     failed = False
     for r in reports:
         colour = {"success": "green", "partial": "yellow"}.get(r.status, "red")

@@ -14,6 +14,8 @@ DEFAULT_WAREHOUSE_URL = "sqlite:///data/scorecard.db"
 @dataclass(frozen=True)
 class WarehouseConfig:
     url: str = DEFAULT_WAREHOUSE_URL
+    # Where the dashboard's columnar cache lives (default: beside a SQLite file, else data/cache/).
+    cache_dir: str = ""
 
 
 @dataclass(frozen=True)

@@ -16,20 +16,28 @@ from metrics.evidence import Evidence
 DEFLECTED_CHANNELS = ("self_serve", "ai_bot")
 
 
+def _reason(expr: pl.Expr, reasons: bool) -> pl.Expr:
+    # The cube needs no reasons; formatting one per spend row would cost more than summing them.
+    return (expr if reasons else pl.lit(None, dtype=pl.String)).alias("reason")
+
+
 def _seg(flag: pl.Expr) -> pl.Expr:
     return pl.when(flag.fill_null(False)).then(pl.lit("ai")).otherwise(pl.lit("non_ai"))
 
 
-def ai_merge_rate(outcomes: pl.DataFrame) -> pl.DataFrame:
+def ai_merge_rate(outcomes: pl.DataFrame, reasons: bool = True) -> pl.DataFrame:
     return outcomes.select(
         "id", at="merged_at", team="team", segment=pl.lit(None, dtype=pl.String),
         hit=pl.col("ai_assisted").fill_null(False),
-        reason=pl.when(pl.col("ai_assisted")).then(pl.lit("AI-assisted: ") + pl.col("ai_signals").fill_null(""))
-        .otherwise(pl.lit("not AI-assisted")),
+        reason=_reason(
+            pl.when(pl.col("ai_assisted")).then(pl.lit("AI-assisted: ") + pl.col("ai_signals").fill_null(""))
+            .otherwise(pl.lit("not AI-assisted")),
+            reasons,
+        ),
     )
 
 
-def rollback_share(outcomes: pl.DataFrame) -> pl.DataFrame:
+def rollback_share(outcomes: pl.DataFrame, reasons: bool = True) -> pl.DataFrame:
     fmt = "%Y-%m-%d %H:%M UTC"
     reason = (
         pl.when(pl.col("rolled_back_how") == "deployment rollback")
@@ -46,43 +54,47 @@ def rollback_share(outcomes: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.format("not rolled back (shipped in {})", "shipped_deployment_id"))
     )
     return outcomes.select(
-        "id", at="merged_at", team="team", segment=_seg(pl.col("ai_assisted")), hit="rolled_back", reason=reason,
+        "id", at="merged_at", team="team", segment=_seg(pl.col("ai_assisted")), hit="rolled_back",
+        reason=_reason(reason, reasons),
     )
 
 
-def mttr_hours(evidence: Evidence) -> pl.DataFrame:
+def mttr_hours(evidence: Evidence, reasons: bool = True) -> pl.DataFrame:
     resolved = evidence.incidents.filter(pl.col("resolved_at").is_not_null() & pl.col("started_at").is_not_null())
     hours = (pl.col("resolved_at") - pl.col("started_at")).dt.total_microseconds() / 3_600_000_000
     return resolved.select(
         "id", at="resolved_at", team="team", segment=_seg(pl.col("ai_assisted")), value=hours,
-        reason=pl.format("resolved in {} h", hours.round(2)),
+        reason=_reason(pl.format("resolved in {} h", hours.round(2)), reasons),
     )
 
 
-def deflection_rate(evidence: Evidence) -> pl.DataFrame:
+def deflection_rate(evidence: Evidence, reasons: bool = True) -> pl.DataFrame:
     resolved = evidence.tickets.filter(pl.col("resolved_at").is_not_null())
     channel = pl.col("channel").str.to_lowercase()
     return resolved.select(
         "id", at="resolved_at", team="team", segment=pl.lit(None, dtype=pl.String),
         hit=channel.is_in(DEFLECTED_CHANNELS),
-        reason=pl.format("resolved via {}", "channel"),
+        reason=_reason(pl.format("resolved via {}", "channel"), reasons),
     )
 
 
-def csat(evidence: Evidence) -> pl.DataFrame:
+def csat(evidence: Evidence, reasons: bool = True) -> pl.DataFrame:
     scored = evidence.tickets.filter(pl.col("resolved_at").is_not_null() & pl.col("csat").is_not_null())
     return scored.select(
         "id", at="resolved_at", team="team",
         segment=_seg(pl.col("channel").str.to_lowercase() == "ai_bot"),
         value="csat",
-        reason=pl.format("CSAT {} via {}", "csat", "channel"),
+        reason=_reason(pl.format("CSAT {} via {}", "csat", "channel"), reasons),
     )
 
 
-def ai_spend(evidence: Evidence) -> pl.DataFrame:
+def ai_spend(evidence: Evidence, reasons: bool = True) -> pl.DataFrame:
+    label = pl.format(
+        "{} {} {}", pl.col("tool").fill_null(""), pl.col("model").fill_null(""), pl.col("workflow").fill_null("")
+    ).str.strip_chars()
     return evidence.ai_spend.select(
         "id", at="date", team="team", segment=pl.lit(None, dtype=pl.String), value="cost_usd",
-        reason=pl.format("{} {} {}", pl.col("tool").fill_null(""), pl.col("model").fill_null(""), pl.col("workflow").fill_null("")).str.strip_chars(),
+        reason=_reason(label, reasons),
     )
 
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import polars as pl
 
 from config.model import Config
 from metrics import events as ev
+from metrics.cube import Cube, build_cube
 from metrics.evidence import Evidence
 from metrics.linking import pr_outcomes
 from metrics.periods import Window, baseline_window, period_of, period_starts
@@ -32,6 +34,10 @@ class Prepared:
     evidence: Evidence
     outcomes: pl.DataFrame
     config: Config
+
+    @cached_property
+    def cube(self) -> Cube:
+        return build_cube(self.evidence, self.outcomes)
 
 
 def prepare(evidence: Evidence, config: Config) -> Prepared:
@@ -59,7 +65,7 @@ def metric_events(prepared: Prepared, metric_id: str) -> pl.DataFrame | tuple[pl
 
 
 def compute(
-    evidence: Evidence | Prepared,
+    source: Evidence | Prepared | Cube,
     config: Config,
     *,
     grain: str,
@@ -71,14 +77,18 @@ def compute(
     """Scorecard records in DESIGN.md's "Metric output" columns, plus `baseline_n`,
     `baseline_start`, `baseline_end` (the window) and `test_p` (the status test's p-value, if any).
 
-    `team` restricts the records to one team (no whole-org records then). Rows are ordered by metric
-    (registry order), period, team (whole org first), segment (all, ai, non_ai).
+    `source` is raw evidence, prepared evidence, or its daily cube (all give the same records; the
+    cube is what the dashboard keeps on disk). `team` restricts the records to one team (no whole-org
+    records then). Rows are ordered by metric (registry order), period, team (whole org first),
+    segment (all, ai, non_ai).
     """
     wanted = list(metrics) if metrics is not None else list(METRICS)
     for metric_id in wanted:
         if metric_id not in METRICS:
             raise KeyError(f"unknown metric '{metric_id}'; known: {', '.join(METRICS)}")
-    prepared = evidence if isinstance(evidence, Prepared) else prepare(evidence, config)
+    if isinstance(source, Evidence):
+        source = prepare(source, config)
+    cube = source.cube if isinstance(source, Prepared) else source
     periods = period_starts(start, end, grain)
     if not periods:
         return empty_records()
@@ -88,7 +98,7 @@ def compute(
     frames = {}
     for metric_id in needed:
         window = baseline_window(metric_id, config.baseline, periods[0])
-        frames[metric_id] = _records(prepared, METRICS[metric_id], grain, periods, window, team)
+        frames[metric_id] = _records(cube, METRICS[metric_id], grain, periods, window, team)
     frames = _apply_status(frames, config)
     records = [frames[m] for m in wanted if frames[m].height]
     if not records:
@@ -127,15 +137,13 @@ def empty_records() -> pl.DataFrame:
 
 
 def _in_periods(frame: pl.DataFrame, grain: str, periods: list[dt.date]) -> pl.DataFrame:
-    return frame.with_columns(period=period_of(pl.col("at"), grain)).filter(
+    return frame.with_columns(period=period_of(pl.col("day"), grain)).filter(
         pl.col("period").is_between(pl.lit(periods[0]), pl.lit(periods[-1]))
     )
 
 
 def _in_window(frame: pl.DataFrame, window: Window) -> pl.DataFrame:
-    if frame.schema["at"] == pl.Date:
-        return frame.filter(window.contains_day(pl.col("at")))
-    return frame.filter(window.contains(pl.col("at")))
+    return frame.filter(window.contains_day(pl.col("day")))
 
 
 def _grouped(frame: pl.DataFrame, keys: list[str], aggs: list[pl.Expr], spec: MetricSpec, team: str | None) -> pl.DataFrame:
@@ -160,51 +168,49 @@ def _grouped(frame: pl.DataFrame, keys: list[str], aggs: list[pl.Expr], spec: Me
     return pl.concat(parts, how="diagonal_relaxed")
 
 
-def _ratio_aggs() -> list[pl.Expr]:
-    return [pl.col("hit").sum().cast(pl.Float64).alias("x"), pl.len().cast(pl.Int64).alias("n")]
+_RATIO_AGGS = [pl.col("x").sum().alias("x"), pl.col("n").sum().cast(pl.Int64).alias("n")]
+# CSAT from daily sums: s² = (Σx² − (Σx)²/n) / (n − 1).
+_SUM_AGGS = [pl.col("n").sum().cast(pl.Int64).alias("n"), pl.col("total").sum().alias("total"),
+             pl.col("sumsq").sum().alias("sumsq")]
+_VALUE_AGGS = [
+    pl.len().cast(pl.Int64).alias("n"),
+    pl.col("value").sum().alias("total"),
+    pl.col("value").std(ddof=1).alias("std"),
+    pl.col("value").median().alias("median"),
+    pl.col("value").quantile(0.9, interpolation="linear").alias("p90"),
+    pl.col("value").alias("values"),
+]
 
 
-def _mean_aggs(keep_values: bool) -> list[pl.Expr]:
-    aggs = [
-        pl.len().cast(pl.Int64).alias("n"),
-        pl.col("value").sum().alias("total"),
-        pl.col("value").std(ddof=1).alias("std"),
-        pl.col("value").median().alias("median"),
-        pl.col("value").quantile(0.9, interpolation="linear").alias("p90"),
-    ]
-    if keep_values:
-        aggs.append(pl.col("value").alias("values"))
-    return aggs
+def _std_from_sums() -> pl.Expr:
+    n = pl.col("n").cast(pl.Float64)
+    variance = (pl.col("sumsq") - pl.col("total") * pl.col("total") / n) / (n - 1)
+    return pl.when(pl.col("n") >= 2).then(variance.clip(lower_bound=0).sqrt()).otherwise(None)
 
 
-def _records(prepared: Prepared, spec: MetricSpec, grain: str, periods: list[dt.date], window: Window, team: str | None) -> pl.DataFrame:
-    events = metric_events(prepared, spec.id)
+def _records(cube: Cube, spec: MetricSpec, grain: str, periods: list[dt.date], window: Window, team: str | None) -> pl.DataFrame:
     if spec.kind == "cost_per_unit":
-        records = _cost_records(events, spec, grain, periods, window, team)
+        records = _cost_records(cube, spec, grain, periods, window, team)
     else:
-        keep_values = spec.id == "mttr_hours"
-        aggs = _ratio_aggs() if spec.kind == "ratio" else _mean_aggs(keep_values)
-        current = _grouped(_in_periods(events, grain, periods), ["period"], aggs, spec, team)
-        base_aggs = aggs if spec.kind == "ratio" else _mean_aggs(keep_values)
-        base = _grouped(_in_window(events, window), [], base_aggs, spec, team).filter(pl.col("segment") == "all")
-        base = base.select(
-            "team",
-            *( [pl.col("x").alias("b_x")] if spec.kind == "ratio" else [pl.col("total").alias("b_total")] ),
-            pl.col("n").alias("baseline_n"),
-            *( [pl.col("values").alias("b_values")] if keep_values else [] ),
-        )
-        records = current.join(base, on="team", how="left")
         if spec.kind == "ratio":
-            records = records.with_columns(
-                numerator=pl.col("x"), denominator=pl.col("n").cast(pl.Float64),
-                baseline=pl.col("b_x") / pl.col("baseline_n"),
-            )
+            rows, aggs, base_cols = cube.ratio, _RATIO_AGGS, [pl.col("x").alias("b_x")]
+        elif spec.id == "mttr_hours":
+            rows, aggs, base_cols = cube.values, _VALUE_AGGS, [pl.col("total").alias("b_total"), pl.col("values").alias("b_values")]
         else:
-            records = records.with_columns(
-                numerator=pl.col("total"), denominator=pl.col("n").cast(pl.Float64),
-                baseline=pl.col("b_total") / pl.col("baseline_n"),
-            )
-        records = records.with_columns(value=pl.col("numerator") / pl.col("denominator"))
+            rows, aggs, base_cols = cube.mean, _SUM_AGGS, [pl.col("total").alias("b_total")]
+        rows = rows.filter(pl.col("metric") == spec.id)
+        current = _grouped(_in_periods(rows, grain, periods), ["period"], aggs, spec, team)
+        base = _grouped(_in_window(rows, window), [], aggs, spec, team).filter(pl.col("segment") == "all")
+        base = base.select("team", *base_cols, pl.col("n").alias("baseline_n"))
+        records = current.join(base, on="team", how="left")
+        numerator = pl.col("x") if spec.kind == "ratio" else pl.col("total")
+        baseline_numerator = pl.col("b_x") if spec.kind == "ratio" else pl.col("b_total")
+        records = records.with_columns(
+            numerator=numerator, denominator=pl.col("n").cast(pl.Float64),
+            baseline=baseline_numerator / pl.col("baseline_n"),
+        ).with_columns(value=pl.col("numerator") / pl.col("denominator"))
+        if "sumsq" in records.columns:
+            records = records.with_columns(std=_std_from_sums())
     records = records.filter(pl.col("n") > 0).with_columns(
         metric=pl.lit(spec.id),
         grain=pl.lit(grain),
@@ -216,14 +222,13 @@ def _records(prepared: Prepared, spec: MetricSpec, grain: str, periods: list[dt.
     return _intervals(records, spec)
 
 
-def _cost_records(events, spec: MetricSpec, grain: str, periods: list[dt.date], window: Window, team: str | None) -> pl.DataFrame:
-    spend, units = events
-    spend_aggs = [pl.col("value").sum().alias("spend"), pl.len().alias("spend_rows")]
-    unit_aggs = [pl.len().cast(pl.Int64).alias("n")]
-    cur_spend = _grouped(_in_periods(spend, grain, periods), ["period"], spend_aggs, spec, team)
-    cur_units = _grouped(_in_periods(units, grain, periods), ["period"], unit_aggs, spec, team)
-    base_spend = _grouped(_in_window(spend, window), [], spend_aggs, spec, team)
-    base_units = _grouped(_in_window(units, window), [], unit_aggs, spec, team)
+def _cost_records(cube: Cube, spec: MetricSpec, grain: str, periods: list[dt.date], window: Window, team: str | None) -> pl.DataFrame:
+    spend_aggs = [pl.col("spend").sum().alias("spend"), pl.col("rows").sum().alias("spend_rows")]
+    unit_aggs = [pl.col("n").sum().cast(pl.Int64).alias("n")]
+    cur_spend = _grouped(_in_periods(cube.spend, grain, periods), ["period"], spend_aggs, spec, team)
+    cur_units = _grouped(_in_periods(cube.units, grain, periods), ["period"], unit_aggs, spec, team)
+    base_spend = _grouped(_in_window(cube.spend, window), [], spend_aggs, spec, team)
+    base_units = _grouped(_in_window(cube.units, window), [], unit_aggs, spec, team)
     base = base_spend.join(base_units.select("team", "n"), on="team", how="inner").filter(
         (pl.col("spend_rows") > 0) & (pl.col("n") > 0)
     ).select("team", b_spend="spend", baseline_n="n")

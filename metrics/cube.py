@@ -1,0 +1,95 @@
+"""The daily cube: every metric's events summed per day × team × segment.
+
+Weeks and months are unions of UTC days, and baseline windows are whole days (configured windows run
+through their end day; the default one ends the day before the first period), so daily sums give
+exactly the records the events would. The scorecard is always computed from a cube, which is small
+(a few hundred thousand rows for a 1M-PR organisation) and so can be kept on disk beside the warehouse
+and read in milliseconds (see app/data.py). MTTR keeps one row per incident: its median, p90 and
+Mann-Whitney test need the durations themselves.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import polars as pl
+
+from metrics import events as ev
+
+CUBE_FORMAT = 1  # bump when the cube's shape changes: stored cubes of another format are rebuilt
+
+
+@dataclass(frozen=True)
+class Cube:
+    ratio: pl.DataFrame  # metric, day, team, segment, n, x — ai_merge_rate, rollback_share, deflection_rate
+    mean: pl.DataFrame  # metric, day, team, segment, n, total, sumsq — csat
+    values: pl.DataFrame  # metric, day, team, segment, value — mttr_hours, one row per incident
+    spend: pl.DataFrame  # day, team, spend, rows — ai_cost_per_unit's numerator
+    units: pl.DataFrame  # day, team, n — ai_cost_per_unit's denominator
+
+    def teams(self) -> list[str]:
+        names = set()
+        for part in (self.ratio, self.mean, self.values, self.spend, self.units):
+            names.update(part.get_column("team").unique().drop_nulls().to_list())
+        return sorted(names)
+
+    def last_day(self):
+        days = [p.get_column("day").max() for p in (self.ratio, self.mean, self.values, self.spend, self.units) if p.height]
+        return max(days) if days else None
+
+    def write(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for f in fields(self):
+            getattr(self, f.name).write_ipc(folder / f"{f.name}.arrow", compression="uncompressed")
+
+    @classmethod
+    def read(cls, folder: Path) -> "Cube":
+        # Uncompressed Arrow IPC needs no decoding: reading it is little more than a file copy.
+        return cls(**{f.name: pl.read_ipc(folder / f"{f.name}.arrow") for f in fields(cls)})
+
+
+def _day(frame: pl.DataFrame) -> pl.Expr:
+    return pl.col("at").cast(pl.Date)
+
+
+def _ratio(metric: str, events: pl.DataFrame) -> pl.DataFrame:
+    return (
+        events.group_by(day=_day(events), team="team", segment="segment")
+        .agg(n=pl.len().cast(pl.Int64), x=pl.col("hit").sum().cast(pl.Float64))
+        .with_columns(metric=pl.lit(metric))
+    )
+
+
+def build_cube(evidence, outcomes: pl.DataFrame) -> Cube:
+    """The cube of teams-assigned evidence and its PR outcomes (see metrics.scorecard.prepare)."""
+    ratio = pl.concat(
+        [
+            _ratio("ai_merge_rate", ev.ai_merge_rate(outcomes, reasons=False)),
+            _ratio("rollback_share", ev.rollback_share(outcomes, reasons=False)),
+            _ratio("deflection_rate", ev.deflection_rate(evidence, reasons=False)),
+        ],
+        how="vertical_relaxed",
+    ).select("metric", "day", "team", "segment", "n", "x")
+    csat = ev.csat(evidence, reasons=False)
+    mean = (
+        csat.group_by(day=_day(csat), team="team", segment="segment")
+        .agg(
+            n=pl.len().cast(pl.Int64),
+            total=pl.col("value").sum(),
+            sumsq=(pl.col("value") * pl.col("value")).sum(),
+        )
+        .with_columns(metric=pl.lit("csat"))
+        .select("metric", "day", "team", "segment", "n", "total", "sumsq")
+    )
+    mttr = ev.mttr_hours(evidence, reasons=False)
+    values = mttr.select(metric=pl.lit("mttr_hours"), day=_day(mttr), team="team", segment="segment", value="value")
+    spend_events = ev.ai_spend(evidence, reasons=False)
+    spend = spend_events.group_by(day=_day(spend_events), team="team").agg(
+        spend=pl.col("value").sum(), rows=pl.len().cast(pl.Int64)
+    )
+    unit_events = ev.resolved_units(evidence, outcomes)
+    units = unit_events.group_by(day=_day(unit_events), team="team").agg(n=pl.len().cast(pl.Int64))
+    return Cube(
+        ratio=ratio.sort("metric", "day", "team"), mean=mean.sort("day", "team"),
+        values=values.sort("day", "team"), spend=spend.sort("day", "team"), units=units.sort("day", "team"),
+    )
