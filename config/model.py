@@ -78,11 +78,60 @@ class TeamConfig:
 
 
 @dataclass(frozen=True)
+class GithubDeploymentsConfig:
+    """Where GitHub deployments come from. GitHub's Deployments API also holds the deployments that
+    Actions jobs with an `environment:` create; workflow runs are for pipelines that deploy without one."""
+
+    source: str = "deployments"  # deployments, workflow_runs, both or none
+    environments: tuple[str, ...] = ()  # only these GitHub environments (empty: all; the metrics count [rules] production_environments)
+    workflow_pattern: str = "(?i)deploy"  # runs of workflows whose name matches are deployments
+    workflow_environment: str = "production"  # the environment recorded for those runs
+    workflow_branches: tuple[str, ...] = ()  # only runs on these branches (empty: any)
+    # A deployment is flagged a rollback when this matches its description, task, payload or a status
+    # description (a workflow run: its title or name); otherwise the sha rule decides.
+    rollback_pattern: str = r"(?i)\broll(?:ed|ing)?[ _-]?back\b"
+    payload_pr_keys: tuple[str, ...] = ("pull_requests", "prs")  # payload keys naming the PRs a deployment carries
+
+
+@dataclass(frozen=True)
+class GithubCopilotConfig:
+    enabled: bool = True
+    org: str = ""  # default: [github] org
+    seats: bool = True  # seat count from the billing API (a daily snapshot)
+    usage_metrics: bool = True  # daily active users, suggestions, acceptances, agent PRs from the usage reports
+
+
+@dataclass(frozen=True)
+class GithubConfig:
+    """`[github]`: pull requests, deployments and Copilot adoption. The token comes from the environment
+    variable named by `token_env` (or .streamlit/secrets.toml), never from this file."""
+
+    token_env: str = "GITHUB_TOKEN"
+    base_url: str = "https://api.github.com"  # GitHub Enterprise Server: https://HOST/api/v3
+    org: str = ""  # every repo of the org, unless `repos` narrows it
+    repos: tuple[str, ...] = ()  # "owner/name" or globs ("acme/pay-*"); without an owner, relative to `org`
+    exclude_repos: tuple[str, ...] = ()
+    include_forks: bool = False  # for repos found by listing an owner (named repos are always synced)
+    include_archived: bool = True
+    since: dt.date | None = None  # the first sync reads PRs updated (and deployments created) from this day
+    page_size: int = 100  # PRs / deployments per GraphQL call (GitHub's maximum)
+    max_retries: int = 6  # per request, for 5xx and rate limits
+    backoff_seconds: float = 1.0  # 5xx waits 1, 2, 4, ... s
+    max_backoff_seconds: float = 60.0
+    secondary_wait_seconds: float = 60.0  # a secondary rate limit without Retry-After
+    max_wait_seconds: float = 900.0  # a longer rate-limit wait stops the sync with a message instead
+    timeout_seconds: int = 30
+    deployments: GithubDeploymentsConfig = field(default_factory=GithubDeploymentsConfig)
+    copilot: GithubCopilotConfig = field(default_factory=GithubCopilotConfig)
+
+
+@dataclass(frozen=True)
 class Config:
     warehouse: WarehouseConfig = field(default_factory=WarehouseConfig)
     baseline: BaselineConfig = field(default_factory=BaselineConfig)
     rules: RulesConfig = field(default_factory=RulesConfig)
     ai_detection: AiDetectionConfig = field(default_factory=AiDetectionConfig)
     teams: dict[str, TeamConfig] = field(default_factory=dict)
+    github: GithubConfig | None = None
     # Where the file was read from (None: defaults only); relative SQLite paths resolve against it.
     source_path: str | None = None
