@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from config.spend import BudgetConfig, SpendConfig
+
 DEFAULT_WAREHOUSE_URL = "sqlite:///data/scorecard.db"
 
 
@@ -132,6 +134,8 @@ class Config:
     rules: RulesConfig = field(default_factory=RulesConfig)
     ai_detection: AiDetectionConfig = field(default_factory=AiDetectionConfig)
     teams: dict[str, TeamConfig] = field(default_factory=dict)
+    spend: SpendConfig = field(default_factory=SpendConfig)
+    budgets: dict[str, BudgetConfig] = field(default_factory=dict)  # team → monthly AI budget
     github: GithubConfig | None = None
     # Where the file was read from (None: defaults only); relative SQLite paths resolve against it.
     source_path: str | None = None
