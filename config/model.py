@@ -128,6 +128,80 @@ class GithubConfig:
 
 
 @dataclass(frozen=True)
+class JiraIncidentsConfig:
+    """`[jira.incidents]`: which issues are incidents, and where their values live. Field names are
+    Jira's display names ("Severity") or ids ("customfield_10042"), resolved through GET /field."""
+
+    jql: str  # e.g. 'project = OPS AND issuetype = Incident' (no ORDER BY: the connector orders by updated)
+    started_field: str = "created"  # a date-time field; an issue with it empty starts at `created`
+    resolved_from: str = "resolutiondate"  # or "changelog": the first transition into a done status
+    done_statuses: tuple[str, ...] = ("Done", "Resolved", "Closed")  # for resolved_from = "changelog"
+    severity_field: str = "priority"
+    service_field: str = ""  # empty: the first component (matched by [teams.X] services)
+    team_field: str = ""  # a field holding the team's name; wins over the mappings below
+    ai_field: str = ""  # an explicit yes/no field; wins over AI labels ([ai_detection] labels)
+    teams_by_project: dict[str, str] = field(default_factory=dict)  # project key → team
+    teams_by_component: dict[str, str] = field(default_factory=dict)  # component name → team
+
+
+@dataclass(frozen=True)
+class JiraTicketsConfig:
+    """`[jira.tickets]`: support tickets (Jira Service Management), their channel and CSAT."""
+
+    jql: str  # e.g. 'project = HELP AND resolution IS NOT EMPTY'
+    channel_field: str = "Request Type"  # or a "Resolved by" select field
+    channel_map: dict[str, str] = field(default_factory=dict)  # field value → self_serve, ai_bot or human
+    default_channel: str = "human"  # for values not in channel_map (each run warns which they were)
+    csat_field: str = "Satisfaction"  # JSM's satisfaction ({"rating": 1-5}) or a number field; "" for none
+    resolved_from: str = "resolutiondate"  # or "changelog"
+    done_statuses: tuple[str, ...] = ("Done", "Resolved", "Closed")
+    team_field: str = ""
+    teams_by_project: dict[str, str] = field(default_factory=dict)
+    teams_by_component: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JiraConfig:
+    """`[jira]`: incidents and support tickets from Jira Cloud or Server/Data Center. Credentials come
+    from the environment variables named here (or .streamlit/secrets.toml), never from this file."""
+
+    server: str  # https://acme.atlassian.net or https://jira.acme.internal
+    deployment: str = "auto"  # auto (from serverInfo), cloud or server (Server and Data Center)
+    email_env: str = ""  # Cloud: the account e-mail (basic auth with the API token); empty: token only (PAT)
+    token_env: str = "JIRA_API_TOKEN"  # Cloud API token, or Server/DC personal access token
+    incidents: JiraIncidentsConfig | None = None
+    tickets: JiraTicketsConfig | None = None
+    page_size: int = 100  # issues per search call
+    overlap_minutes: int = 10  # re-read this much before the cursor (JQL dates are minute-precision)
+    max_retries: int = 5  # per request, for 429 and 5xx
+    backoff_seconds: float = 1.0  # without Retry-After: 1, 2, 4, ... s
+    max_backoff_seconds: float = 60.0
+    max_wait_seconds: float = 900.0  # a longer Retry-After stops the stream with a message instead
+    timeout_seconds: float = 30.0
+    ca_bundle: str = ""  # a CA file for a server with a private certificate
+
+
+@dataclass(frozen=True)
+class PagerDutyConfig:
+    """`[pagerduty]`: incidents. The API key comes from the environment variable named here."""
+
+    api_key_env: str = "PAGERDUTY_API_KEY"
+    base_url: str = "https://api.pagerduty.com"  # EU: https://api.eu.pagerduty.com
+    service_ids: tuple[str, ...] = ()  # only these services (empty: all)
+    service_teams: dict[str, str] = field(default_factory=dict)  # service id or name → team
+    use_incident_teams: bool = True  # an unmapped service: the incident's first PagerDuty team's name
+    severity_by_urgency: dict[str, str] = field(default_factory=dict)  # e.g. {high = "sev1"}; unmapped: the urgency
+    start_date: dt.date | None = None  # the first sync reads incidents created from this day (default: 365 days back)
+    look_back_days: int = 30  # each sync re-reads incidents created this far back (to see them resolved)
+    page_size: int = 100
+    max_retries: int = 5  # per request, for 429 and 5xx
+    backoff_seconds: float = 1.0
+    max_wait_seconds: float = 900.0  # a longer Retry-After stops the sync with a message instead
+    timeout_seconds: float = 30.0
+    ca_bundle: str = ""  # a CA file (a TLS-inspecting proxy, a test server)
+
+
+@dataclass(frozen=True)
 class Config:
     warehouse: WarehouseConfig = field(default_factory=WarehouseConfig)
     baseline: BaselineConfig = field(default_factory=BaselineConfig)
@@ -137,5 +211,7 @@ class Config:
     spend: SpendConfig = field(default_factory=SpendConfig)
     budgets: dict[str, BudgetConfig] = field(default_factory=dict)  # team → monthly AI budget
     github: GithubConfig | None = None
+    jira: JiraConfig | None = None
+    pagerduty: PagerDutyConfig | None = None
     # Where the file was read from (None: defaults only); relative SQLite paths resolve against it.
     source_path: str | None = None
