@@ -122,6 +122,7 @@ class TerminalProgress:
 def import_(
     entity: Annotated[str, typer.Argument(help="pull_requests, deployments, deployment_prs, incidents, tickets, ai_spend or ai_usage.")],
     file: Annotated[Path, typer.Argument(help="The CSV file (UTF-8, header line first).")],
+    format: Annotated[str, typer.Option("--format", help="csv (our columns) or focus (a FinOps FOCUS 1.x billing export, CSV or Parquet; ai_spend only).")] = "csv",
     config: ConfigOpt = None,
 ) -> None:
     """Import a CSV file into the warehouse: all rows or, if any row is bad, none."""
@@ -129,6 +130,10 @@ def import_(
     from warehouse.ingest import ingest
 
     cfg = _config(config)
+    if format == "focus":
+        return _import_focus(entity, file, cfg)
+    if format != "csv":
+        raise Failure(f"--format must be csv or focus, not '{format}'")
     try:
         parsed = read_csv(file, entity, cfg)
     except CsvImportError as exc:
@@ -139,6 +144,31 @@ def import_(
     counts = ingest(warehouse, f"csv:{entity}", parsed.frames, detail={"file": str(file), "entity": entity, "rows": parsed.rows})
     for table, c in counts.items():
         out.print(f"{table}: {parsed.rows} rows read — {c.inserted} new, {c.updated} updated, {c.unchanged} unchanged", highlight=False)
+    _refresh_cube(warehouse, cfg)
+
+
+def _import_focus(entity: str, file: Path, cfg: Config) -> None:
+    """A FOCUS export, streamed in batches into one transaction (see connectors.spend.focus)."""
+    from connectors.spend.focus import FocusImportError, FocusSummary, read_focus
+    from warehouse.ingest import ingest_batches
+
+    if entity != "ai_spend":
+        raise Failure(f"--format focus imports ai_spend (FOCUS is a billing format), not '{entity}'")
+    warehouse = _warehouse(cfg)
+    summary = FocusSummary(str(file))
+    try:
+        with TerminalProgress() as progress:
+            counts = ingest_batches(warehouse, "focus", read_focus(file, cfg, summary, progress=progress),
+                                    detail=summary.as_detail)
+    except FocusImportError as exc:
+        raise Failure(str(exc)) from None
+    c = counts.get("ai_spend")
+    skipped = ", ".join(f"{n:,} {why}" for why, n in summary.skipped.most_common()) or "none"
+    out.print(f"ai_spend: {summary.rows:,} FOCUS rows read, {summary.imported:,} AI rows kept (skipped: {skipped}) — "
+              f"{summary.spend_rows:,} spend rows: {c.inserted if c else 0:,} new, {c.updated if c else 0:,} updated, "
+              f"{c.unchanged if c else 0:,} unchanged", highlight=False)
+    for currency, n in summary.converted.items():
+        out.print(f"  {n:,} rows in {currency} converted at {cfg.spend.usd_rates.get(currency, '?')} USD each", highlight=False)
     _refresh_cube(warehouse, cfg)
 
 

@@ -7,7 +7,7 @@ one transaction, so an import is all or nothing.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import polars as pl
@@ -95,6 +95,38 @@ def upsert_frames(warehouse: Warehouse, frames: Mapping[str, pl.DataFrame]) -> d
     except Exception as exc:
         raise WarehouseError(f"writing to {warehouse.display_url} failed: {_clean(exc, warehouse)}") from None
     return {name: counts.get(name, UpsertCounts()) for name in frames}
+
+
+def upsert_batches(warehouse: Warehouse, batches: Iterable[Mapping[str, pl.DataFrame]]) -> dict[str, UpsertCounts]:
+    """`upsert_frames` for data too large to hold at once: every batch is written in one transaction,
+    committed when `batches` is exhausted and rolled back if it raises (so a file whose last row is bad
+    leaves nothing behind; the producer's exception passes through as it is). One batch in memory at a
+    time."""
+    counts: dict[str, UpsertCounts] = {}
+    produced = iter(batches)
+    try:
+        with _adbc_transaction(warehouse) as cur:
+            while True:
+                try:
+                    frames = next(produced)
+                except StopIteration:
+                    break
+                except Exception as exc:
+                    raise _ProducerFailed() from exc
+                for name, frame in frames.items():
+                    written = _upsert(cur, warehouse.dialect, name, frame) if frame.height else UpsertCounts()
+                    counts[name] = counts.get(name, UpsertCounts()) + written
+    except _ProducerFailed as failed:
+        raise failed.__cause__ from None
+    except WarehouseError:
+        raise
+    except Exception as exc:
+        raise WarehouseError(f"writing to {warehouse.display_url} failed: {_clean(exc, warehouse)}") from None
+    return counts
+
+
+class _ProducerFailed(Exception):
+    """Carries the batch producer's own exception out of the transaction (which it rolls back)."""
 
 
 def _upsert(cur, dialect: str, name: str, frame: pl.DataFrame) -> UpsertCounts:

@@ -1,0 +1,1 @@
+"""AI spend: FOCUS billing exports, the OpenAI and Anthropic cost APIs, and GitHub Copilot seats."""
