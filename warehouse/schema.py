@@ -5,6 +5,10 @@ one row. Timestamps are UTC. On SQLite they are stored as integer microseconds s
 dates as integer days since 1970-01-01: the metrics read whole columns through an Arrow reader, and
 integers arrive as Arrow timestamps for free where ISO text would have to be parsed row by row. On
 PostgreSQL they are `timestamptz` and `date`.
+
+No secondary indexes: the metrics read whole columns (into the cube), never look rows up by time or
+repo, and an index on a time column made bulk imports four times slower (rows arrive in id order, so
+every index on another column is a random-order B-tree insert). Add one with the query that needs it.
 """
 from __future__ import annotations
 
@@ -17,7 +21,6 @@ from sqlalchemy import (
     Date,
     DateTime,
     Float,
-    Index,
     Integer,
     MetaData,
     String,
@@ -120,8 +123,6 @@ pull_requests = Table(
     Column("reverts_pr_id", String),
     # JSON {"repo", "number", "sha", "title"}: what the revert's title/body point at (bodies are not kept).
     Column("revert_ref", Text),
-    Index("ix_pull_requests_repo_number", "repo", "number"),
-    Index("ix_pull_requests_merged_at", "merged_at"),
 )
 
 deployments = Table(
@@ -137,7 +138,6 @@ deployments = Table(
     Column("status", String, nullable=False),
     _bool("is_rollback"),  # the source's flag: true, false, or empty (decide by the sha rule)
     Column("url", String),
-    Index("ix_deployments_repo_finished", "repo", "finished_at"),
 )
 
 deployment_prs = Table(
@@ -162,7 +162,6 @@ incidents = Table(
     _bool("ai_assisted", nullable=False),
     Column("caused_by_deployment_id", String),
     Column("url", String),
-    Index("ix_incidents_resolved_at", "resolved_at"),
 )
 
 tickets = Table(
@@ -175,7 +174,6 @@ tickets = Table(
     Column("resolved_at", UTCTimestamp),
     Column("channel", String, nullable=False),  # self_serve, ai_bot or human
     Column("csat", Float),  # 1-5, or empty
-    Index("ix_tickets_resolved_at", "resolved_at"),
 )
 
 ai_spend = Table(
@@ -191,7 +189,6 @@ ai_spend = Table(
     Column("cost_usd", Float, nullable=False),
     Column("tokens", BigInteger),
     Column("requests", BigInteger),
-    Index("ix_ai_spend_date", "date"),
 )
 
 ai_usage = Table(

@@ -63,6 +63,8 @@ def _adbc_connection(warehouse: Warehouse) -> Iterator:
             from warehouse.engine import BUSY_TIMEOUT_MS
 
             cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            cur.execute("PRAGMA cache_size=-262144")  # 256 MB: bulk upserts touch many B-tree pages
+            cur.execute("PRAGMA temp_store=MEMORY")  # the staging tables
         cur.execute(begin)
         try:
             yield cur
@@ -147,28 +149,32 @@ def _upsert(cur, dialect: str, name: str, frame: pl.DataFrame) -> UpsertCounts:
     staged = _temp(dialect, stage)
     cols = list(frame.columns)
     values = [c for c in cols if c not in keys]
-    on = " AND ".join(f"t.{_q(k)} = s.{_q(k)}" for k in keys)
     distinct = "IS NOT" if dialect == "sqlite" else "IS DISTINCT FROM"
-    cur.execute(f"SELECT count(*) FROM {staged} s JOIN {_q(name)} t ON {on}")
-    existing = cur.fetchone()[0]
-    col_list = ", ".join(_q(c) for c in cols)
-    sql = f"INSERT INTO {_q(name)} ({col_list}) SELECT {col_list} FROM {staged} WHERE true "
-    sql += f"ON CONFLICT ({', '.join(_q(k) for k in keys)}) "
+    target = _q(name)
+    # Two statements instead of one INSERT ... ON CONFLICT DO UPDATE: each says exactly how many rows
+    # it touched, so the counts need no extra query. Unchanged rows are not rewritten.
+    updated = 0
     if values:
-        sql += "DO UPDATE SET " + ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in values)
-        sql += " WHERE " + " OR ".join(f"{_q(name)}.{_q(c)} {distinct} excluded.{_q(c)}" for c in values)
-    else:
-        sql += "DO NOTHING"
-    cur.execute(sql)
+        match = " AND ".join(f"{target}.{_q(k)} = s.{_q(k)}" for k in keys)
+        differs = " OR ".join(f"{target}.{_q(c)} {distinct} s.{_q(c)}" for c in values)
+        assignments = ", ".join(f"{_q(c)} = s.{_q(c)}" for c in values)
+        cur.execute(f"UPDATE {target} SET {assignments} FROM {staged} s WHERE {match} AND ({differs})")
+        updated = _affected(cur, dialect)
+    col_list = ", ".join(_q(c) for c in cols)
+    cur.execute(
+        f"INSERT INTO {target} ({col_list}) SELECT {col_list} FROM {staged} WHERE true "
+        f"ON CONFLICT ({', '.join(_q(k) for k in keys)}) DO NOTHING"
+    )
+    inserted = _affected(cur, dialect)
+    cur.execute(f"DROP TABLE {staged}")
+    return UpsertCounts(inserted=inserted, updated=updated, unchanged=frame.height - inserted - updated)
+
+
+def _affected(cur, dialect: str) -> int:
     if dialect == "sqlite":
         cur.execute("SELECT changes()")
-        written = cur.fetchone()[0]
-    else:
-        written = cur.rowcount
-    cur.execute(f"DROP TABLE {staged}")
-    inserted = frame.height - existing
-    updated = written - inserted
-    return UpsertCounts(inserted=inserted, updated=updated, unchanged=existing - updated)
+        return cur.fetchone()[0]
+    return cur.rowcount
 
 
 def _temp(dialect: str, name: str) -> str:

@@ -21,7 +21,9 @@ from connectors.common.normalise import (
     parse_date,
     parse_float,
     parse_int,
+    parse_date_series,
     parse_timestamp,
+    parse_timestamp_series,
     split_list,
     to_json_list,
 )
@@ -138,12 +140,17 @@ _PARSERS = {
 }
 
 
+_SERIES_PARSERS = {"timestamp": parse_timestamp_series, "date": parse_date_series}
+
+
 def _parse_fields(raw: pl.DataFrame, entity: Entity) -> tuple[pl.DataFrame, list[Problem]]:
     exprs = []
     present = [f for f in entity.fields if f.name in raw.columns]
     for f in present:
         col = pl.col(f.name)
-        if f.kind in _PARSERS:
+        if f.kind in _SERIES_PARSERS:
+            exprs.append(pl.lit(_SERIES_PARSERS[f.kind](raw.get_column(f.name))).alias(f.name))
+        elif f.kind in _PARSERS:
             exprs.append(_PARSERS[f.kind][0](col).alias(f.name))
         elif f.kind == "channel":
             exprs.append(col.str.to_lowercase().alias(f.name))
@@ -268,9 +275,15 @@ def _to_table(entity: Entity, parsed: pl.DataFrame, raw: pl.DataFrame, config: C
     if entity.name == "deployments" and "is_rollback" not in parsed.columns:
         return parsed.with_columns(source, is_rollback=pl.lit(None, pl.Boolean))
     if entity.id_optional:
-        ids = content_ids(raw, f"{SOURCE}:{entity.name}")
-        given = _text(parsed, "id")
-        return parsed.with_columns(pl.coalesce(given, pl.lit(ids)).alias("id"), source)
+        given = parsed.get_column("id") if "id" in parsed.columns else None
+        if given is not None and given.null_count() == 0:
+            return parsed.with_columns(source)
+        # Hashing is the slow part of such files, so only the rows without an id pay for it.
+        need = given.is_null() if given is not None else pl.Series([True] * raw.height)
+        rows = need.arg_true()
+        ids = content_ids(raw.gather(rows), f"{SOURCE}:{entity.name}")
+        filled = (given if given is not None else pl.Series("id", [None] * raw.height, dtype=pl.String)).scatter(rows, ids)
+        return parsed.with_columns(filled.alias("id"), source)
     return parsed.with_columns(source)
 
 

@@ -41,8 +41,6 @@ def upgrade() -> None:
         sa.Column("reverts_pr_id", sa.String),
         sa.Column("revert_ref", sa.Text),
     )
-    op.create_index("ix_pull_requests_repo_number", "pull_requests", ["repo", "number"])
-    op.create_index("ix_pull_requests_merged_at", "pull_requests", ["merged_at"])
     op.create_table(
         "deployments",
         sa.Column("id", sa.String, primary_key=True),
@@ -56,7 +54,6 @@ def upgrade() -> None:
         _bool("is_rollback"),
         sa.Column("url", sa.String),
     )
-    op.create_index("ix_deployments_repo_finished", "deployments", ["repo", "finished_at"])
     op.create_table(
         "deployment_prs",
         sa.Column("deployment_id", sa.String, primary_key=True),
@@ -77,7 +74,6 @@ def upgrade() -> None:
         sa.Column("caused_by_deployment_id", sa.String),
         sa.Column("url", sa.String),
     )
-    op.create_index("ix_incidents_resolved_at", "incidents", ["resolved_at"])
     op.create_table(
         "tickets",
         sa.Column("id", sa.String, primary_key=True),
@@ -88,7 +84,6 @@ def upgrade() -> None:
         sa.Column("channel", sa.String, nullable=False),
         sa.Column("csat", sa.Float),
     )
-    op.create_index("ix_tickets_resolved_at", "tickets", ["resolved_at"])
     op.create_table(
         "ai_spend",
         sa.Column("id", sa.String, primary_key=True),
@@ -102,7 +97,6 @@ def upgrade() -> None:
         sa.Column("tokens", sa.BigInteger),
         sa.Column("requests", sa.BigInteger),
     )
-    op.create_index("ix_ai_spend_date", "ai_spend", ["date"])
     op.create_table(
         "ai_usage",
         sa.Column("id", sa.String, primary_key=True),
