@@ -1,0 +1,171 @@
+"""One measurement per fresh process: `python -m benchmarks.probes NAME ARGS...` prints one JSON line.
+
+Each probe times its own phases with perf_counter after its imports (reported apart as `import_s`),
+and reports the process's peak resident memory.
+"""
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import sys
+import time
+
+_T0 = time.perf_counter()
+
+START, END = "2023-11-27", "2026-11-22"  # every week of the large demo
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _dates():
+    import datetime as dt
+
+    return dt.date.fromisoformat(START), dt.date.fromisoformat(END)
+
+
+def product_cold(url: str, cache_dir: str = "") -> dict:
+    """A new process answering `scorecard metrics` for every week, team and segment."""
+    from app.data import load_cube
+    from config import Config, WarehouseConfig
+    from metrics.scorecard import compute
+    from warehouse import open_warehouse
+
+    imported = time.perf_counter()
+    config = Config(warehouse=WarehouseConfig(url=url, cache_dir=cache_dir))
+    t0 = time.perf_counter()
+    warehouse = open_warehouse(url)
+    cube = load_cube(warehouse, config)
+    t1 = time.perf_counter()
+    start, end = _dates()
+    records = compute(cube, config, grain="week", start=start, end=end)
+    t2 = time.perf_counter()
+    return {"import_s": imported - _T0, "read_s": t1 - t0, "compute_s": t2 - t1, "total_s": t2 - t0,
+            "records": records.height, "peak_mb": _peak_mb()}
+
+
+def product_rebuild(url: str, cache_dir: str) -> dict:
+    """The same with no cube on disk: read the tables, decide rollbacks, build the cube, compute."""
+    from app.data import CUBE_COLUMNS, load_evidence
+    from config import Config, WarehouseConfig
+    from metrics.scorecard import compute, prepare
+    from warehouse import open_warehouse
+
+    imported = time.perf_counter()
+    config = Config(warehouse=WarehouseConfig(url=url, cache_dir=cache_dir))
+    t0 = time.perf_counter()
+    evidence = load_evidence(open_warehouse(url), CUBE_COLUMNS)
+    t1 = time.perf_counter()
+    prepared = prepare(evidence, config)
+    t2 = time.perf_counter()
+    cube = prepared.cube
+    t3 = time.perf_counter()
+    start, end = _dates()
+    records = compute(cube, config, grain="week", start=start, end=end)
+    t4 = time.perf_counter()
+    return {"import_s": imported - _T0, "read_s": t1 - t0, "prepare_s": t2 - t1, "cube_s": t3 - t2,
+            "compute_s": t4 - t3, "total_s": t4 - t0, "records": records.height, "peak_mb": _peak_mb()}
+
+
+def product_warm(url: str, runs: str = "5") -> dict:
+    from app.data import load_cube
+    from config import Config, WarehouseConfig
+    from metrics.scorecard import compute
+    from warehouse import open_warehouse
+
+    config = Config(warehouse=WarehouseConfig(url=url))
+    cube = load_cube(open_warehouse(url), config)
+    start, end = _dates()
+    times = []
+    for _ in range(int(runs)):
+        t0 = time.perf_counter()
+        compute(cube, config, grain="week", start=start, end=end)
+        times.append(time.perf_counter() - t0)
+    return {"median_s": statistics.median(times), "runs": times}
+
+
+def pandas_cold(path: str, out: str = "") -> dict:
+    """The reference: what an analyst would do, from the same SQLite file."""
+    from benchmarks.reference_pandas import load_sqlite, scorecard
+
+    imported = time.perf_counter()
+    t0 = time.perf_counter()
+    frames = load_sqlite(path)
+    t1 = time.perf_counter()
+    start, end = _dates()
+    records = scorecard(frames, grain="week", start=start, end=end)
+    t2 = time.perf_counter()
+    if out:
+        records.to_parquet(out)
+    return {"import_s": imported - _T0, "read_s": t1 - t0, "compute_s": t2 - t1, "total_s": t2 - t0,
+            "records": len(records), "peak_mb": _peak_mb()}
+
+
+def pandas_warm(path: str, runs: str = "3") -> dict:
+    from benchmarks.reference_pandas import load_sqlite, scorecard
+
+    frames = load_sqlite(path)
+    start, end = _dates()
+    times = []
+    for _ in range(int(runs)):
+        t0 = time.perf_counter()
+        scorecard(frames, grain="week", start=start, end=end)
+        times.append(time.perf_counter() - t0)
+    return {"median_s": statistics.median(times), "runs": times}
+
+
+def product_records(url: str, out: str) -> dict:
+    from app.data import load_cube
+    from config import Config, WarehouseConfig
+    from metrics.scorecard import compute, select_output
+    from warehouse import open_warehouse
+
+    config = Config(warehouse=WarehouseConfig(url=url))
+    start, end = _dates()
+    records = select_output(compute(load_cube(open_warehouse(url), config), config, grain="week", start=start, end=end))
+    records.write_parquet(out)
+    return {"records": records.height}
+
+
+def import_csv(entity: str, csv_path: str, url: str) -> dict:
+    """`scorecard import` of one file into a fresh warehouse, without the cube rebuild that follows."""
+    from config import Config
+    from connectors.csv import read_csv
+    from warehouse import open_warehouse
+    from warehouse.ingest import ingest
+
+    warehouse = open_warehouse(url)
+    t0 = time.perf_counter()
+    parsed = read_csv(csv_path, entity, Config())
+    t1 = time.perf_counter()
+    ingest(warehouse, f"csv:{entity}", parsed.frames)
+    t2 = time.perf_counter()
+    return {"rows": parsed.rows, "parse_s": t1 - t0, "write_s": t2 - t1, "total_s": t2 - t0,
+            "rows_per_s": parsed.rows / (t2 - t0), "peak_mb": _peak_mb()}
+
+
+def page(url: str, runs: str = "4") -> dict:
+    """Server-side render of the scorecard page (Streamlit AppTest): first run cold, then warm."""
+    import os
+
+    os.environ["SCORECARD_WAREHOUSE_URL"] = url
+    from streamlit.testing.v1 import AppTest
+
+    from pathlib import Path
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app" / "streamlit_app.py"), default_timeout=600)
+    times = []
+    for _ in range(int(runs)):
+        t0 = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - t0)
+        if at.exception:
+            raise RuntimeError(f"the page raised: {at.exception[0].value}")
+    return {"cold_s": times[0], "warm_s": statistics.median(times[1:]), "runs": times, "tiles": len(at.metric)}
+
+
+if __name__ == "__main__":
+    name, *args = sys.argv[1:]
+    print(json.dumps(globals()[name](*args)))

@@ -1,0 +1,242 @@
+"""`make bench`: the scorecard at the scale of a large organisation, side by side with a pandas reference.
+
+Every figure is the median of several runs, each in a fresh process (benchmarks/probes.py); ratios
+compare the product and the reference measured in the same run. Results print as a table and go to
+benchmarks/results/latest.json.
+
+    python -m benchmarks.run [--scale large|small] [--runs 3] [--reuse] [--skip-pandas]
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "benchmarks" / "data"
+RESULTS = ROOT / "benchmarks" / "results"
+END = "2026-11-22"
+TARGETS = {
+    "cold_s": 1.0, "warm_s": 0.3, "speedup_vs_pandas": 6.0, "memory_ratio_vs_pandas": 4.0,
+    "import_rows_per_s": 500_000, "page_warm_s": 0.5,
+}
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def probe(name: str, *args: str, env: dict | None = None) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.probes", name, *args], cwd=ROOT, capture_output=True, text=True,
+        env={**os.environ, **(env or {})},
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"probe {name} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def median_of(runs: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def seed(scale: str, path: Path, reuse: bool) -> dict:
+    url = f"sqlite:///{path}"
+    if reuse and path.exists():
+        log(f"reusing {path}")
+        return {"url": url, "seconds": None, "bytes": path.stat().st_size}
+    for leftover in path.parent.glob(path.name + "*"):
+        shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+    log(f"generating the {scale} demo organisation into {path}")
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "app.cli", "demo", "--scale", scale, "--end", END], cwd=ROOT, check=True,
+                   env={**os.environ, "SCORECARD_WAREHOUSE_URL": url}, stdout=subprocess.DEVNULL)
+    return {"url": url, "seconds": time.perf_counter() - t0, "bytes": path.stat().st_size}
+
+
+def import_rates(scale: str, runs: int) -> dict:
+    csv_dir = DATA / f"csv-{scale}"
+    csv_dir.mkdir(parents=True, exist_ok=True)
+    files = {"tickets": csv_dir / "tickets.csv", "pull_requests": csv_dir / "pull_requests.csv",
+             "ai_spend": csv_dir / "ai_spend.csv"}
+    if not all(f.exists() for f in files.values()):
+        log("writing CSV files for the import benchmark")
+        code = (
+            "import datetime as dt, polars as pl\n"
+            "from connectors.demo.generator import generate\n"
+            f"f = generate({scale!r}, end=dt.date.fromisoformat({END!r}))\n"
+            f"f['tickets'].drop('source').write_csv({str(files['tickets'])!r})\n"
+            f"f['pull_requests'].select('id','repo','team','number','title','author','created_at','merged_at',"
+            f"'merge_commit_sha', pl.col('labels').str.json_decode(pl.List(pl.String)).list.join(';')).write_csv({str(files['pull_requests'])!r})\n"
+            f"f['ai_spend'].drop('source').write_csv({str(files['ai_spend'])!r})\n"
+        )
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+    out = {}
+    for entity, path in files.items():
+        samples = []
+        for i in range(runs):
+            with tempfile.TemporaryDirectory(dir=DATA) as tmp:
+                samples.append(probe("import_csv", entity, str(path), f"sqlite:///{tmp}/import.db"))
+        out[entity] = {
+            "rows": samples[0]["rows"], "seconds": median_of(samples, "total_s"), "parse_s": median_of(samples, "parse_s"),
+            "write_s": median_of(samples, "write_s"), "rows_per_s": median_of(samples, "rows_per_s"),
+        }
+        log(f"import {entity}: {out[entity]['rows']:,} rows at {out[entity]['rows_per_s']:,.0f} rows/s")
+    total_rows = sum(v["rows"] for v in out.values())
+    total_s = sum(v["seconds"] for v in out.values())
+    out["all"] = {"rows": total_rows, "seconds": total_s, "rows_per_s": total_rows / total_s}
+    return out
+
+
+def check_reference(url: str, path: Path) -> dict:
+    """The pandas reference must agree with the product on the same data before it is timed."""
+    import polars as pl
+
+    with tempfile.TemporaryDirectory(dir=DATA) as tmp:
+        probe("product_records", url, f"{tmp}/product.parquet")
+        probe("pandas_cold", str(path), f"{tmp}/pandas.parquet")
+        product = pl.read_parquet(f"{tmp}/product.parquet")
+        reference = pl.read_parquet(f"{tmp}/pandas.parquet").with_columns(pl.col("period").cast(pl.Date))
+    keys = ["metric", "period", "team", "segment"]
+    joined = product.join(reference, on=keys, how="full", suffix="_ref", nulls_equal=True, coalesce=True)
+    missing = joined.filter(pl.col("n").is_null() | pl.col("n_ref").is_null()).height
+    numbers = ["value", "numerator", "denominator", "baseline", "ci_low", "ci_high", "median", "p90"]
+    differing = joined.filter(
+        pl.any_horizontal(
+            ((pl.col(c) - pl.col(f"{c}_ref")).abs() > 1e-9 * (1 + pl.col(c).abs())).fill_null(
+                pl.col(c).is_null() != pl.col(f"{c}_ref").is_null()
+            )
+            for c in numbers
+        )
+        | (pl.col("status") != pl.col("status_ref")).fill_null(True)
+        | (pl.col("n") != pl.col("n_ref")).fill_null(True)
+    ).height
+    result = {"records": product.height, "reference_records": reference.height, "unmatched": missing, "differing": differing}
+    if missing or differing:
+        raise SystemExit(f"the pandas reference disagrees with the product: {result}")
+    log(f"reference agrees with the product on all {product.height:,} records")
+    return result
+
+
+def scorecard_timings(url: str, path: Path, runs: int, skip_pandas: bool) -> dict:
+    out: dict = {}
+    probe("product_cold", url)  # make sure the stored cube exists (the writer builds it after a sync)
+    cold = [probe("product_cold", url) for _ in range(runs)]
+    out["product_cold"] = {k: median_of(cold, k) for k in ("read_s", "compute_s", "total_s", "import_s", "peak_mb")}
+    log(f"product cold: {out['product_cold']['total_s']:.3f} s (+{out['product_cold']['import_s']:.2f} s imports)")
+    rebuild = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory(dir=DATA) as tmp:
+            rebuild.append(probe("product_rebuild", url, tmp))
+    out["product_rebuild"] = {k: median_of(rebuild, k) for k in
+                              ("read_s", "prepare_s", "cube_s", "compute_s", "total_s", "peak_mb")}
+    log(f"product cold without a stored cube: {out['product_rebuild']['total_s']:.2f} s")
+    out["product_warm"] = probe("product_warm", url, "7")
+    log(f"product warm: {out['product_warm']['median_s']:.3f} s")
+    if not skip_pandas:
+        pandas_cold = [probe("pandas_cold", str(path)) for _ in range(runs)]
+        out["pandas_cold"] = {k: median_of(pandas_cold, k) for k in ("read_s", "compute_s", "total_s", "import_s", "peak_mb")}
+        log(f"pandas cold: {out['pandas_cold']['total_s']:.2f} s")
+        out["pandas_warm"] = probe("pandas_warm", str(path), "3")
+        log(f"pandas warm: {out['pandas_warm']['median_s']:.2f} s")
+    return out
+
+
+def page_timings(url: str, runs: int) -> dict:
+    samples = [probe("page", url, "4") for _ in range(runs)]
+    return {"cold_s": median_of(samples, "cold_s"), "warm_s": median_of(samples, "warm_s"), "tiles": samples[0]["tiles"]}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", default="large", choices=["small", "large"])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--reuse", action="store_true", help="reuse benchmarks/data/<scale>.db if present")
+    parser.add_argument("--skip-pandas", action="store_true")
+    parser.add_argument("--skip-import", action="store_true")
+    args = parser.parse_args(argv)
+    DATA.mkdir(parents=True, exist_ok=True)
+    import polars
+
+    results: dict = {
+        "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                    "polars": polars.__version__},
+        "scale": args.scale, "runs": args.runs, "targets": TARGETS,
+    }
+    path = DATA / f"{args.scale}.db"
+    results["seed"] = seed(args.scale, path, args.reuse)
+    url = results["seed"]["url"]
+    if not args.skip_import:
+        results["import"] = import_rates(args.scale, args.runs)
+    if not args.skip_pandas:
+        results["reference_check"] = check_reference(url, path)
+    results["scorecard"] = scorecard_timings(url, path, args.runs, args.skip_pandas)
+    small = DATA / "small.db"
+    if args.scale == "small":
+        results["page"] = {"small": page_timings(url, args.runs)}
+    else:
+        small_seed = seed("small", small, reuse=True)
+        results["page"] = {"small": page_timings(small_seed["url"], args.runs), args.scale: page_timings(url, args.runs)}
+    results["ratios"] = ratios(results)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+
+
+def ratios(results: dict) -> dict:
+    s = results["scorecard"]
+    if "pandas_cold" not in s:
+        return {}
+    return {
+        "cold_speedup_vs_pandas": s["pandas_cold"]["total_s"] / s["product_cold"]["total_s"],
+        "cold_speedup_vs_pandas_without_stored_cube": s["pandas_cold"]["total_s"] / s["product_rebuild"]["total_s"],
+        "warm_speedup_vs_pandas": s["pandas_warm"]["median_s"] / s["product_warm"]["median_s"],
+        "memory_ratio_vs_pandas": s["pandas_cold"]["peak_mb"] / s["product_cold"]["peak_mb"],
+        "memory_ratio_vs_pandas_without_stored_cube": s["pandas_cold"]["peak_mb"] / s["product_rebuild"]["peak_mb"],
+    }
+
+
+def table(results: dict) -> str:
+    s, t = results["scorecard"], TARGETS
+    rows = [("figure", "measured", "target")]
+    if "import" in results:
+        for entity, v in results["import"].items():
+            rows.append((f"import {entity} ({v['rows']:,} rows)", f"{v['rows_per_s']:,.0f} rows/s", f"≥ {t['import_rows_per_s']:,}"))
+    pc, pr = s["product_cold"], s["product_rebuild"]
+    rows += [
+        ("scorecard cold: read stored cube + compute", f"{pc['total_s']:.3f} s (read {pc['read_s']:.3f}, compute {pc['compute_s']:.3f})", f"≤ {t['cold_s']} s"),
+        ("  + Python imports in that new process", f"{pc['import_s']:.2f} s", ""),
+        ("scorecard cold without a stored cube", f"{pr['total_s']:.2f} s (read {pr['read_s']:.2f}, rollbacks {pr['prepare_s']:.2f}, cube {pr['cube_s']:.2f}, compute {pr['compute_s']:.2f})", ""),
+        ("scorecard warm (data in memory)", f"{s['product_warm']['median_s']:.3f} s", f"≤ {t['warm_s']} s"),
+        ("peak memory (cold / without stored cube)", f"{pc['peak_mb']:.0f} MB / {pr['peak_mb']:.0f} MB", ""),
+    ]
+    if "pandas_cold" in s:
+        r = results["ratios"]
+        rows += [
+            ("pandas reference cold", f"{s['pandas_cold']['total_s']:.2f} s (read {s['pandas_cold']['read_s']:.2f}, compute {s['pandas_cold']['compute_s']:.2f})", ""),
+            ("pandas reference warm", f"{s['pandas_warm']['median_s']:.2f} s", ""),
+            ("pandas reference peak memory", f"{s['pandas_cold']['peak_mb']:.0f} MB", ""),
+            ("speed-up vs pandas, cold (without stored cube)", f"{r['cold_speedup_vs_pandas']:.1f}× ({r['cold_speedup_vs_pandas_without_stored_cube']:.1f}×)", f"≥ {t['speedup_vs_pandas']}×"),
+            ("speed-up vs pandas, warm", f"{r['warm_speedup_vs_pandas']:.1f}×", f"≥ {t['speedup_vs_pandas']}×"),
+            ("less memory than pandas (without stored cube)", f"{r['memory_ratio_vs_pandas']:.1f}× ({r['memory_ratio_vs_pandas_without_stored_cube']:.1f}×)", f"≥ {t['memory_ratio_vs_pandas']}×"),
+        ]
+    for name, p in results.get("page", {}).items():
+        rows.append((f"scorecard page render, {name} (cold / warm)", f"{p['cold_s']:.2f} s / {p['warm_s']:.3f} s", f"warm ≤ {t['page_warm_s']} s"))
+    width = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = [" | ".join(c.ljust(w) for c, w in zip(r, width)) for r in rows]
+    lines.insert(1, "-+-".join("-" * w for w in width))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
