@@ -25,6 +25,16 @@ class SourceSpec:
 def _registry() -> dict[str, SourceSpec]:
     specs: list[SourceSpec] = []
     # Connectors add themselves here: specs.append(connectors.<name>.SOURCE_SPEC)
+    import connectors.spend.sources
+
+    specs.extend(connectors.spend.sources.source_specs())
+    import connectors.github
+
+    specs.append(connectors.github.SOURCE_SPEC)
+    import connectors.jira
+    import connectors.pagerduty
+
+    specs += [connectors.jira.SOURCE_SPEC, connectors.pagerduty.SOURCE_SPEC]
     return {s.name: s for s in specs}
 
 
