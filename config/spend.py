@@ -15,8 +15,9 @@ class RetryConfig:
     """How a provider API call is retried on 429 / 5xx / connection errors."""
 
     max_retries: int = 5
-    backoff_seconds: float = 1.0  # the first wait; doubled on each further retry
-    max_wait_seconds: float = 60.0  # cap on any one wait, `Retry-After` included
+    backoff_seconds: float = 1.0  # the first wait without Retry-After; doubled on each further retry
+    max_backoff_seconds: float = 60.0
+    max_wait_seconds: float = 900.0  # a longer Retry-After stops the sync with a message instead
     timeout_seconds: float = 30.0
 
 

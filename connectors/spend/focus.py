@@ -268,7 +268,7 @@ def _with_ids(spend: pl.DataFrame, seen: pl.Series) -> tuple[pl.DataFrame, pl.Se
     """`focus:<hash of the row's content>:<occurrence>`, counting occurrences across the whole file."""
     hexes = [hashlib.blake2b(v.encode(), digest_size=8).hexdigest() for v in spend.get_column("content").to_list()]
     digests = pl.Series("d", [int(h, 16) for h in hexes], dtype=pl.UInt64)
-    earlier = seen.filter(seen.is_in(digests.unique())).value_counts(name="earlier")
+    earlier = seen.filter(seen.is_in(digests.unique().implode())).value_counts(name="earlier")
     frame = spend.with_columns(d=digests, hex=pl.Series(hexes, dtype=pl.String))
     frame = frame.join(earlier, on="d", how="left", maintain_order="left").with_columns(
         id=pl.format("focus:{}:{}", "hex", pl.col("earlier").fill_null(0) + pl.int_range(pl.len()).over("d") + 1)
@@ -282,12 +282,14 @@ def _dated(spend: pl.DataFrame, *, spread: bool) -> pl.DataFrame:
     totals are unchanged)."""
     if not spread:
         return spend.with_columns(date=pl.col("start").dt.date())
-    last = (pl.col("end") - pl.duration(microseconds=1)).dt.date()
-    days = (last - pl.col("start").dt.date()).dt.total_days() + 1
+    # Whole days the period lasts, rounded up: a 24-hour charge stays on its start's date even when it
+    # does not start at midnight UTC.
+    micros = (pl.col("end") - pl.col("start")).dt.total_microseconds()
+    days = (micros + 86_400_000_000 - 1) // 86_400_000_000
     several_days = pl.col("end").is_not_null() & (days > 1) & (days <= MAX_SPREAD_DAYS)
     frame = spend.with_columns(days=pl.when(several_days).then(days).otherwise(1))
-    frame = frame.with_columns(date=pl.when(pl.col("days") > 1).then(pl.date_ranges(pl.col("start").dt.date(), last))
-                               .otherwise(pl.concat_list(pl.col("start").dt.date())))
+    first = pl.col("start").dt.date()
+    frame = frame.with_columns(date=pl.date_ranges(first, first + pl.duration(days=pl.col("days") - 1)))
     frame = frame.explode("date").with_columns(part=pl.int_range(pl.len()).over("id"))
     several = pl.col("days") > 1
     return frame.with_columns(
