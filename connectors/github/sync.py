@@ -13,6 +13,8 @@ import logging
 import re
 from collections.abc import Iterator
 
+from github import GithubException
+
 from config.model import Config, GithubConfig
 from connectors.github import mapping, settings
 from connectors.github.client import GithubClient, WaitTooLong, describe
@@ -132,8 +134,10 @@ class GithubSync:
                                       "the next sync continues from there"])
                 return
             except Exception as exc:  # one repo failing never stops the others
+                if isinstance(exc, GithubException) and exc.status == 401:
+                    raise GithubSyncError(describe(exc)) from None  # a rejected token fails every repo
                 message = f"{repo}: {describe(exc)}"
-                log.warning("GitHub sync of %s", message)
+                log.info("GitHub sync of %s", message)
                 yield Batch(warnings=[message])
             yield self._with_progress(Batch(), index, len(repos), f"{index} of {len(repos)} repos done")
         org = self.cfg.copilot.org or self.cfg.org
