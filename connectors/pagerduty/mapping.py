@@ -1,0 +1,80 @@
+"""From PagerDuty incident JSON to `incidents` rows.
+
+Started = `created_at`; resolved = `resolved_at` of a resolved incident (else `last_status_change_at`,
+which is the resolution when the status is resolved); team = the configured service mapping, else the
+incident's first PagerDuty team; severity = the urgency, through `severity_by_urgency`. PagerDuty has no
+labels, so `ai_assisted` is false (DESIGN.md: empty = false).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from config.model import PagerDutyConfig
+
+
+class Unreadable(ValueError):
+    """This incident cannot become a row; the message says why."""
+
+
+def incident_id(item: Any) -> str:
+    if isinstance(item, dict) and item.get("id"):
+        return f"pagerduty:{item['id']}"
+    return "pagerduty:(no id)"
+
+
+def timestamp_of(value: Any, what: str) -> dt.datetime | None:
+    if value is None or value == "":
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(str(value).strip())
+    except ValueError:
+        raise Unreadable(f"{what} {value!r} is not a date-time") from None
+    return parsed.replace(tzinfo=dt.timezone.utc) if parsed.tzinfo is None else parsed.astimezone(dt.timezone.utc)
+
+
+def _summary(ref: Any) -> str | None:
+    if isinstance(ref, dict):
+        text = str(ref.get("summary") or ref.get("name") or "").strip()
+        return text or None
+    return None
+
+
+def team_for_service(service: Any, config: PagerDutyConfig) -> str | None:
+    if not isinstance(service, dict) or not config.service_teams:
+        return None
+    if service.get("id") in config.service_teams:
+        return config.service_teams[service["id"]]
+    names = {k.lower(): v for k, v in config.service_teams.items()}
+    return names.get((_summary(service) or "").lower())
+
+
+def incident_row(item: Any, config: PagerDutyConfig) -> dict[str, Any]:
+    if not isinstance(item, dict) or not item.get("id"):
+        raise Unreadable("the incident has no id")
+    started = timestamp_of(item.get("created_at"), "created_at")
+    if started is None:
+        raise Unreadable("no created_at: an incident needs a start")
+    resolved = None
+    if str(item.get("status", "")).lower() == "resolved":
+        resolved = timestamp_of(item.get("resolved_at") or item.get("last_status_change_at"), "resolved_at")
+    if resolved is not None and resolved < started:
+        raise Unreadable(f"resolved ({resolved.isoformat()}) before it started ({started.isoformat()})")
+    service = item.get("service")
+    team = team_for_service(service, config)
+    if team is None and config.use_incident_teams:
+        team = next((t for t in (_summary(ref) for ref in item.get("teams") or []) if t), None)
+    urgency = str(item.get("urgency") or "").strip() or None
+    severity = {k.lower(): v for k, v in config.severity_by_urgency.items()}.get((urgency or "").lower(), urgency)
+    return {
+        "id": incident_id(item),
+        "source": "pagerduty",
+        "title": item.get("title") or item.get("summary"),
+        "team": team,
+        "service": _summary(service),
+        "severity": severity,
+        "started_at": started,
+        "resolved_at": resolved,
+        "ai_assisted": False,
+        "url": item.get("html_url"),
+    }
