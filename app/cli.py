@@ -471,5 +471,50 @@ def status(config: ConfigOpt = None) -> None:
     out.print(table)
 
 
+@command()
+def alerts(
+    format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    as_of: Annotated[Optional[dt.datetime], typer.Option("--as-of", formats=["%Y-%m-%d"], help="Judge as of this day (default: the last day with spend data).")] = None,
+    webhook: Annotated[bool, typer.Option("--webhook/--no-webhook", help="POST new alerts to the webhook in [spend.alerts] webhook_url_env.")] = True,
+    config: ConfigOpt = None,
+) -> None:
+    """Open AI spend alerts (anomalous days, budgets pacing over); exits 1 when there are any (for cron and CI)."""
+    from app.alerts import WebhookError, alerts_json, load_spend, post_new_alerts, spend_alerts
+    from connectors.common.secrets import MissingSecret
+
+    if format not in ("table", "json"):
+        raise Failure(f"--format must be table or json, not '{format}'")
+    cfg = _config(config)
+    warehouse = _warehouse(cfg)
+    result = spend_alerts(load_spend(warehouse), cfg, as_of=as_of.date() if as_of else None)
+    if format == "json":
+        out.file.write(alerts_json(result) + "\n")
+    elif result.as_of is None:
+        out.print("No AI spend in the warehouse: nothing to judge. Import or sync spend first (see README, Track AI spend).")
+    else:
+        today = dt.datetime.now(dt.timezone.utc).date()
+        if as_of is None and (today - result.as_of).days > 3:
+            err.print(f"[yellow]warning:[/yellow] the spend data ends on {result.as_of}; run `scorecard sync` for newer days", highlight=False)
+        if result.alerts.height == 0:
+            out.print(f"No open AI spend alerts as of {result.as_of}.", highlight=False)
+        else:
+            table = Table(title=f"Open AI spend alerts as of {result.as_of}")
+            table.add_column("id", overflow="fold")
+            for col in ("team", "owner", "alert"):
+                table.add_column(col)
+            for r in result.alerts.iter_rows(named=True):
+                table.add_row(r["id"], r["team"], r["owner"] or "", r["message"])
+            out.print(table)
+    if webhook:
+        try:
+            sent = post_new_alerts(warehouse, cfg, result)
+        except (WebhookError, MissingSecret) as exc:
+            raise Failure(str(exc)) from None
+        if sent:
+            err.print(f"{sent} new alert(s) posted to the webhook", highlight=False)
+    if result.alerts.height:
+        raise typer.Exit(1)
+
+
 if __name__ == "__main__":
     main()
