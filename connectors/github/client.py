@@ -224,11 +224,14 @@ class GithubClient:
                 repos = list(self.gh.get_user(owner).get_repos(type="owner"))
             return [(r.full_name, bool(r.fork), bool(r.archived)) for r in repos]
 
-    def workflow_runs(self, repo: str, created_since: dt.datetime | None) -> Iterator:
-        """A repo's workflow runs, newest first (PyGithub WorkflowRun objects, pages fetched as read)."""
-        params = {"created": f">={created_since:%Y-%m-%dT%H:%M:%SZ}"} if created_since else {}
+    def workflow_runs(self, repo: str) -> Iterator:
+        """A repo's workflow runs, newest first (PyGithub WorkflowRun objects, pages fetched as read).
+
+        No `created` filter: GitHub answers a filtered listing with at most 1,000 runs, silently; the
+        caller stops reading at its cursor instead, which costs the same one call when nothing is new.
+        """
         with _rate_limits(self.config.max_wait_seconds):
-            yield from self.gh.get_repo(repo).get_workflow_runs(**params)
+            yield from self.gh.get_repo(repo).get_workflow_runs()
 
     def download(self, url: str) -> bytes:
         """A report file behind a signed link (often on another host): fetched without our token."""

@@ -79,6 +79,7 @@ PR_EVENTS = ("pull_request", "pull_request_target")
 
 # GraphQL errors that mean "wait and ask again" (HTTP 200 with `errors`), and how often to ask again.
 GRAPHQL_RATE_LIMITED = "RATE_LIMITED"
+GRAPHQL_INVALID_CURSOR = "INVALID_CURSOR_ARGUMENTS"  # a saved `after` GitHub no longer accepts
 GRAPHQL_RATE_RETRIES = 3
 # Below this many GraphQL points left, wait for the reset before the next call instead of running dry.
 GRAPHQL_RESERVE_POINTS = 20

@@ -62,6 +62,11 @@ def check_config(cfg: GithubConfig) -> None:
             raise bad(f"deployments.{key}", f"not a valid regular expression ({exc})") from None
 
 
+def _invalid_cursor(exc: GithubException) -> bool:
+    errors = exc.data.get("errors") if isinstance(exc.data, dict) else None
+    return any(isinstance(e, dict) and e.get("type") == settings.GRAPHQL_INVALID_CURSOR for e in errors or [])
+
+
 def stream_key(stream: str, name: str) -> str:
     return f"{stream}:{name.lower()}"
 
@@ -176,15 +181,25 @@ class GithubSync:
             key = stream_key(stream, repo)
             cursor = self.cursor(key)
             streams[stream] = (key, cursor.start(full=self.full, since=self.since), cursor.watermark)
-        canonical = repo
+        canonical, restarted = repo, False
         while any(not p.done for _, p, _ in streams.values()):
             prs, deploys = streams[settings.PRS][1], streams.get(settings.DEPLOYMENTS, (None, None, None))[1]
-            data = self.client.graphql(settings.REPO_QUERY, {
-                "owner": owner, "name": name, "withPrs": not prs.done, "prFirst": self.cfg.page_size,
-                "prAfter": prs.after, "withDeployments": deploys is not None and not deploys.done,
-                "deployFirst": self.cfg.page_size, "deployAfter": deploys.after if deploys else None,
-                "environments": list(self.cfg.deployments.environments) or None,
-            })
+            try:
+                data = self.client.graphql(settings.REPO_QUERY, {
+                    "owner": owner, "name": name, "withPrs": not prs.done, "prFirst": self.cfg.page_size,
+                    "prAfter": prs.after, "withDeployments": deploys is not None and not deploys.done,
+                    "deployFirst": self.cfg.page_size, "deployAfter": deploys.after if deploys else None,
+                    "environments": list(self.cfg.deployments.environments) or None,
+                })
+            except GithubException as exc:
+                if restarted or not _invalid_cursor(exc):
+                    raise
+                # A saved page position GitHub no longer accepts (e.g. the environments filter changed):
+                # list again from the top, down to the same floor; re-read rows upsert unchanged.
+                restarted = True
+                for _, current, _ in streams.values():
+                    current.after = None
+                continue
             repository = data.get("repository")
             if not repository:
                 raise GithubSyncError("not found, or the token cannot read it")
@@ -256,7 +271,7 @@ class GithubSync:
         current = cursor.start(full=self.full, since=self.since)
         out, batch = mapping.Deployments(), Batch()
         branches = set(self.cfg.deployments.workflow_branches)
-        for run in self.client.workflow_runs(repo, current.floor):
+        for run in self.client.workflow_runs(repo):
             created = run.created_at
             if current.floor is not None and created is not None and created < current.floor:
                 break

@@ -104,6 +104,10 @@ def workflow_run(run_id: int, *, sha: str, created_at: str, name: str = "Deploy"
     }
 
 
+class InvalidCursor(ValueError):
+    pass
+
+
 def _cursor(values) -> str:
     return base64.b64encode(json.dumps(values).encode()).decode()
 
@@ -232,9 +236,6 @@ class FakeGithub:
             if repo is None:
                 return not_found
             runs = sorted(repo.runs, key=lambda r: (r["created_at"], r["id"]), reverse=True)
-            if created := query.get("created"):
-                floor = created.removeprefix(">=")
-                runs = [r for r in runs if r["created_at"] >= floor]
             items = [self._run_json(repo, r) for r in runs]
             return self._paged(path, query, items, wrap="workflow_runs")
         if m := re.fullmatch(r"/orgs/([^/]+)/copilot/(.+)", path):
@@ -315,6 +316,8 @@ class FakeGithub:
                                                    "message": f"Could not resolve to a Repository with the name '{v['owner']}/{v['name']}'."}]}
         try:
             data["repository"] = self._repository(repo, v, query)
+        except InvalidCursor as exc:
+            return 200, {"errors": [{"type": "INVALID_CURSOR_ARGUMENTS", "path": ["repository"], "message": str(exc)}]}
         except ValueError as exc:
             return 200, {"errors": [{"message": str(exc)}]}
         return 200, {"data": data}
@@ -335,7 +338,10 @@ class FakeGithub:
     def _connection(items: list[dict], key, first: int, after: str | None, query: str) -> dict:
         ordered = sorted(items, key=key, reverse=True)
         if after:
-            mark = _uncursor(after)
+            try:
+                mark = _uncursor(after)
+            except ValueError:
+                raise InvalidCursor(f"`{after}` does not appear to be a valid cursor.") from None
             ordered = [i for i in ordered if key(i) < mark]
         page = ordered[:first]
         for node in page:  # the fake only hands out fields the query asked for

@@ -167,3 +167,30 @@ def test_progress_reports_repo_items_calls_and_rate_limit(sqlite_warehouse, fake
     assert lines[-2][:2] == (0, 1) and lines[-2][2].startswith("GitHub acme/big (1 of 1): 150 PRs, 3 deployments · 2 calls · ")
     assert "GraphQL points left" in lines[-2][2]
     assert lines[-1][:2] == (1, 1)
+
+
+def test_a_saved_page_position_github_rejects_restarts_the_pass(sqlite_warehouse, fake, waits):
+    from warehouse.runs import set_cursor
+
+    serve_big_repo(fake, n=250)
+    set_cursor(sqlite_warehouse, "github", "pull_requests:acme/big",
+               '{"watermark": null, "resume": {"floor": null, "high": null, "after": "bm90IGEgY3Vyc29y", "pending": null}}')
+    config = config_for_github(github_config(fake, repos=("acme/big",)))
+    report = connectors.github.run(sqlite_warehouse, config, sleeper=waits.append, now=NOW)
+    assert report.status == "success" and report.tables["pull_requests"].inserted == 250
+    assert fake.calls() == 1 + 3  # the rejected page, then the three pages from the top
+
+
+def test_workflow_runs_are_read_down_to_the_cursor(sqlite_warehouse, fake, waits):
+    repo = fake.repo("acme/api")
+    repo.runs = [workflow_run(n, sha=f"{n:040d}", created_at=f"2026-03-{1 + n // 24:02d} {n % 24:02d}:00",
+                              name="Deploy" if n % 5 == 0 else "CI") for n in range(1, 251)]
+    config = config_for_github(github_config(fake, deployments=GithubDeploymentsConfig(source="workflow_runs")))
+    first = connectors.github.run(sqlite_warehouse, config, sleeper=waits.append, now=NOW)
+    assert first.tables["deployments"].inserted == 50  # runs of the Deploy workflow only
+    assert fake.calls("/actions/runs") == 3  # 250 runs, 100 a page
+    fake.reset_calls()
+    repo.runs.append(workflow_run(251, sha="f" * 40, created_at="2026-03-30 10:00"))
+    again = connectors.github.run(sqlite_warehouse, config, sleeper=waits.append, now=NOW)
+    assert again.tables["deployments"].inserted == 1
+    assert fake.calls() == 2  # the GraphQL call for PRs, one page of runs
