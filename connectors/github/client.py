@@ -98,9 +98,11 @@ class ScorecardRetry(GithubRetry):
 
     def sleep(self, response=None) -> None:
         wait = self.get_retry_after(response) if (self.respect_retry_after_header and response is not None) else None
+        status = getattr(response, "status", None)
+        if wait is None and status in (403, 429):
+            wait = _until_reset(response.headers)
         if wait is None:
             wait = self.get_backoff_time()
-        status = getattr(response, "status", None)
         reason = "GitHub rate limit" if status in (403, 429) else f"GitHub answered {status}" if status else "connection failed"
         if wait > self.max_wait:
             raise WaitTooLong(wait, reason, self.max_wait)
@@ -108,6 +110,15 @@ class ScorecardRetry(GithubRetry):
             log.warning("%s; waiting %.1f s before retry %d", reason, wait, len(self.history))
             self.meter.waited_seconds += wait
             self.sleeper(wait)
+
+
+def _until_reset(headers) -> float | None:
+    """Seconds until the primary rate limit resets (plus one), when the response says it is spent."""
+    reset = str(headers.get("X-RateLimit-Reset", ""))
+    if str(headers.get("X-RateLimit-Remaining")) != "0" or not reset.isdigit():
+        return None
+    at = dt.datetime.fromtimestamp(int(reset), dt.timezone.utc)
+    return max(0.0, (at - dt.datetime.now(dt.timezone.utc)).total_seconds()) + 1
 
 
 def html_base(base_url: str) -> str:
@@ -130,6 +141,7 @@ class GithubClient:
             meter=self.meter, sleeper=self.sleeper, max_wait=config.max_wait_seconds, total=config.max_retries,
             backoff_factor=config.backoff_seconds, backoff_max=config.max_backoff_seconds,
             secondary_rate_wait=config.secondary_wait_seconds, max_rate_limit_wait=config.max_wait_seconds,
+            status_forcelist=[*range(500, 600), 429],  # GithubRetry adds 403 and reads its body
         )
         # lazy: objects are built from URLs without a GET each; no fixed pause between calls (PyGithub
         # sleeps 1 s before every POST, i.e. every GraphQL page, by default): we pace by the rate limit.
@@ -174,10 +186,9 @@ class GithubClient:
         headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
         if str(headers.get("retry-after", "")).strip().isdigit():
             return float(headers["retry-after"])
-        if str(headers.get("x-ratelimit-remaining")) == "0" and str(headers.get("x-ratelimit-reset", "")).isdigit():
-            reset = dt.datetime.fromtimestamp(int(headers["x-ratelimit-reset"]), dt.timezone.utc)
-            return max(0.0, (reset - dt.datetime.now(dt.timezone.utc)).total_seconds()) + 1
-        return self.config.secondary_wait_seconds
+        until_reset = _until_reset({"X-RateLimit-Remaining": headers.get("x-ratelimit-remaining"),
+                                    "X-RateLimit-Reset": headers.get("x-ratelimit-reset")})
+        return until_reset if until_reset is not None else self.config.secondary_wait_seconds
 
     def _note_rate(self, rate: dict | None) -> None:
         if not rate:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 from collections.abc import Callable, Iterator
 
 import polars as pl
@@ -18,8 +17,6 @@ from config.model import GithubCopilotConfig
 from connectors.github import mapping, settings
 from connectors.github.client import GithubClient, WaitTooLong, describe
 from warehouse.sync import Batch, Rejected
-
-log = logging.getLogger(__name__)
 
 _PERMISSION = {
     "seats": "fine-grained token: organization permission 'GitHub Copilot Business' (read); "

@@ -6,10 +6,9 @@ import json
 import pytest
 import sqlalchemy as sa
 
-import connectors.github
 from config import Config
 from config.model import GithubCopilotConfig, GithubDeploymentsConfig
-from tests.connectors.github.conftest import NOW, TOKEN_ENV, config_for_github, github_config
+from tests.connectors.github.conftest import TOKEN_ENV
 from tests.connectors.github.fake_github import FakeCopilot, Fault, deployment, pr, workflow_run
 from warehouse import read_table
 from warehouse.schema import sync_runs
@@ -63,6 +62,13 @@ def test_primary_rate_limit_waits_until_the_reset(warehouse, fake, api, sync, wa
     report = sync(deployments=GithubDeploymentsConfig(source="workflow_runs"))
     assert report.status == "success" and report.tables["deployments"].inserted == 1
     assert len(waits) == 1 and 29 <= waits[0] <= 32  # until the reset, plus a second
+
+
+def test_429_with_a_spent_limit_waits_until_the_reset(warehouse, fake, api, sync, waits):
+    fake.faults.append(Fault(r"/api/graphql", status=429, body={"message": "Too many requests"},
+                             headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": epoch_in(10)}))
+    assert sync().status == "success"
+    assert len(waits) == 1 and 9 <= waits[0] <= 12
 
 
 def test_graphql_rate_limited_error_waits_until_the_reset(warehouse, fake, api, sync, waits):

@@ -135,3 +135,24 @@ def test_workflow_runs_as_deployments(warehouse, fake, sync):
     assert deps[run(107)]["status"] == "in_progress" and deps[run(107)]["finished_at"] is None
     assert read_table(warehouse, "deployment_prs").select("deployment_id", "pr_id").rows() == [
         (run(106), "github:acme/api#7")]
+
+
+def test_repos_from_names_globs_and_exclusions(fake):
+    from connectors.github.client import GithubClient
+    from connectors.github.sync import resolve_repos
+    from tests.connectors.github.conftest import TOKEN, github_config
+
+    for name in ("acme/api", "acme/Pay-Core", "acme/pay-web", "acme/pay-old", "acme/pay-fork", "acme/sandbox", "other/lib"):
+        fake.repo(name, fork=name.endswith("fork"), archived=name.endswith("old"))
+    for n in range(120):  # more than a page of repos: followed through the Link header
+        fake.repo(f"acme/svc-{n:03d}")
+    cfg = github_config(fake, org="acme", repos=("pay-*", "acme/api", "other/lib", "svc-11*"),
+                        exclude_repos=("pay-web",), include_archived=False)
+    client = GithubClient(cfg, TOKEN)
+    try:
+        assert resolve_repos(client, cfg) == [
+            "acme/api", "acme/Pay-Core", "acme/svc-110", "acme/svc-111", "acme/svc-112", "acme/svc-113",
+            "acme/svc-114", "acme/svc-115", "acme/svc-116", "acme/svc-117", "acme/svc-118", "acme/svc-119", "other/lib"]
+    finally:
+        client.close()
+    assert fake.calls("/orgs/acme/repos") == 2 and fake.calls() == 2  # only the owner of a glob is listed
