@@ -1,0 +1,44 @@
+"""The Jira token (and the basic-auth header made from it) never reaches logs, the report or the
+warehouse: not on success, not on retries, not when Jira rejects it and echoes it back."""
+from __future__ import annotations
+
+import base64
+import logging
+
+import pytest
+
+from connectors.jira import run
+from tests.connectors.hygiene import assert_nowhere, everything_written
+from tests.connectors.jira.conftest import EMAIL, TOKEN, jira_config
+
+
+def header(email: str, token: str) -> str:
+    return base64.b64encode(f"{email}:{token}".encode()).decode()
+
+
+@pytest.mark.parametrize("flavour", ["cloud", "server"])
+def test_the_token_is_nowhere_after_a_sync_with_faults(make_fake, sqlite_warehouse, caplog, flavour):
+    caplog.set_level(logging.DEBUG)
+    fake = make_fake(flavour)
+    fake.fail("/search", 429, retry_after="0")
+    fake.fail("/search", 503)
+    report = run(sqlite_warehouse, jira_config(fake), sleep=lambda s: None)
+    assert report.tables["incidents"].inserted == 4
+    assert_nowhere([TOKEN, header(EMAIL, TOKEN)], logs=caplog.text, report=repr(report),
+                   warehouse=everything_written(sqlite_warehouse))
+
+
+@pytest.mark.parametrize("flavour", ["cloud", "server"])
+def test_a_rejected_token_echoed_by_the_server_is_not_repeated(make_fake, sqlite_warehouse, caplog,
+                                                               monkeypatch, flavour):
+    caplog.set_level(logging.DEBUG)
+    fake = make_fake(flavour)
+    wrong = "jira-WRONG-token-0c4b2d"
+    monkeypatch.setenv("TEST_JIRA_TOKEN", wrong)
+    report = run(sqlite_warehouse, jira_config(fake), sleep=lambda s: None)
+    assert report.status == "failed" and "Jira rejected the credentials (HTTP 401)" in report.error
+    # The fake did receive it, and answered with it in the body.
+    assert any(wrong in r.headers.get("authorization", "") or header(EMAIL, wrong) in r.headers.get("authorization", "")
+               for r in fake.requests)
+    assert_nowhere([wrong, header(EMAIL, wrong)], logs=caplog.text, report=repr(report),
+                   warehouse=everything_written(sqlite_warehouse))
