@@ -52,3 +52,46 @@ def cube(version: str) -> Cube:
 @st.cache_data(show_spinner=False, max_entries=64)
 def records(version: str, grain: str, start: dt.date, end: dt.date, team: str | None) -> pl.DataFrame:
     return compute(cube(version), config(), grain=grain, start=start, end=end, team=team)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def teams(version: str) -> list[str]:
+    """Every team that has a row, for the team picker."""
+    return cube(version).teams()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def last_day(version: str) -> dt.date | None:
+    """The last day any evidence counts on: where the default date range ends."""
+    return cube(version).last_day()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def runs(version: str) -> list[dict]:
+    """The latest run per source (warehouse.runs.last_runs), for the freshness line."""
+    from warehouse.runs import last_runs
+
+    return last_runs(warehouse())
+
+
+def data_changed() -> None:
+    """Forget the cached data version after a write from this process (Sync now), so the next run
+    reads the new rows at once instead of after the version's ttl."""
+    current_version.clear()
+
+
+def export_names() -> list[str]:
+    from app.export import export_names as names
+
+    return names()
+
+
+@st.cache_resource(show_spinner="Preparing the export…", max_entries=4)
+def export_rows(version: str, name: str, grain: str, start: dt.date, end: dt.date, team: str | None) -> pl.DataFrame:
+    """An export's rows (app/export.export_frame), kept for the page's reruns; never mutated."""
+    from app.export import SCORECARD, ExportFilters, export_frame
+    from metrics.registry import METRICS
+
+    metric = name == SCORECARD or name in METRICS
+    return export_frame(warehouse(), config(), name, ExportFilters(grain=grain, start=start, end=end, team=team),
+                        prepared=prepared(version) if metric else None)

@@ -1,49 +1,84 @@
-"""Scorecard (for VPs): the five numbers of the latest period, each against its baseline."""
-import datetime as dt
-
-import polars as pl
+"""Scorecard (for VPs): five numbers, each against its baseline, what changed most, and the trends."""
 import streamlit as st
 
-from app import state
-from metrics.registry import METRICS
+from app import components as ui
+from app import sidebar, state
+from app.views.filters import period_label
+from app.views.format import STATUS, escape_markdown
+from app.views.freshness import freshness
+from app.views.tiles import STATUS_SUFFIX, TILES, headline, scorecard_tiles, team_glance
+from app.views.trends import TRENDS, series, trend_chart
 
-TILES = [
-    ("ai_merge_rate", "all"), ("rollback_share", "ai"), ("mttr_hours", "all"),
-    ("deflection_rate", "all"), ("ai_cost_per_unit", "all"),
-]
-STATUS_WORDS = {
-    "better": "🟢 better", "worse": "🔴 worse", "at_baseline": "⚪ at baseline",
-    "info": "🔵 info", "insufficient_data": "⚫ not enough data",
+EMPTY_HINTS = {
+    "ai_merge_rate": "No merged PRs in this range: configure [github] or import pull_requests.csv.",
+    "rollback_share": "No merged AI-assisted PRs in this range: configure [github] or import pull_requests.csv and deployments.csv.",
+    "mttr_hours": "No resolved incidents in this range: configure [pagerduty] or [jira] incidents, or import incidents.csv.",
+    "deflection_rate": "No resolved tickets in this range: configure [jira] support tickets or import tickets.csv.",
+    "ai_cost_per_unit": "No AI spend in this range: import ai_spend.csv (or a FOCUS export) or configure a provider.",
 }
 
-
-def fmt(value, unit: str) -> str:
-    if value is None:
-        return "—"
-    return {"share": f"{value:.1%}", "usd": f"${value:,.2f}", "hours": f"{value:,.1f} h"}.get(unit, f"{value:,.2f}")
-
-
-st.title("AI impact scorecard")
+filters = sidebar.current()
 version = state.current_version()
-today = dt.datetime.now(dt.timezone.utc).date()
-grain = st.sidebar.radio("Period", ["week", "month"], horizontal=True)
-start, end = st.sidebar.date_input("Date range", value=(today - dt.timedelta(weeks=26), today))
-records = state.records(version, grain, start, end, None)
+config = state.config()
+
+ui.header("AI impact scorecard", filters)
+line, demo = freshness(state.runs(version), ui.utc_now())
+with st.container(horizontal=True, vertical_alignment="center"):
+    if demo:
+        st.badge("Demo data", icon=":material/science:", color="orange")
+    st.caption(escape_markdown(f"Data freshness: {line}"))
+
+records = state.records(version, filters.grain, filters.start, filters.end, None)
 if records.height == 0:
-    st.info("No data yet: run `scorecard demo` for a demo organisation, or import CSVs with `scorecard import`.")
+    ui.empty("No data in this range yet. Seed a demo organisation with `scorecard demo`, import CSV files with "
+             "`scorecard import ENTITY FILE.csv`, or configure a source in scorecard.toml and press Sync now. "
+             "If data exists, widen the date range.")
     st.stop()
-org = records.filter(pl.col("team").is_null())
-cols = st.columns(len(TILES))
-for col, (metric_id, segment) in zip(cols, TILES):
-    spec = METRICS[metric_id]
-    rows = org.filter((pl.col("metric") == metric_id) & (pl.col("segment") == segment)).sort("period")
-    with col:
-        if rows.height == 0:
-            st.metric(spec.title, "—")
-            st.caption("nothing counted in this range")
-            continue
-        last = rows.row(-1, named=True)
-        st.metric(spec.title + (" (AI PRs)" if segment == "ai" else ""), fmt(last["value"], spec.unit),
-                  delta=None if last["delta"] is None else fmt(last["delta"], spec.unit),
-                  delta_color="off" if spec.better == "info" else ("inverse" if spec.better == "lower" else "normal"))
-        st.caption(f"{STATUS_WORDS[last['status']]} · baseline {fmt(last['baseline'], spec.unit)} · n = {last['n']}")
+
+team = filters.team
+changes = headline(records, team, filters.grain)
+with st.container(border=True):
+    st.markdown("**What changed most against the baseline**")
+    if not changes:
+        st.caption("Nothing has enough data to compare with its baseline in this range.")
+    for change in changes:
+        style = STATUS[change.status]
+        st.markdown(f":{style.colour}[{style.icon}] {escape_markdown(change.sentence)}")
+
+columns = st.columns(len(TILES))
+for column, tile in zip(columns, scorecard_tiles(records, team)):
+    with column:
+        ui.tile(tile, filters.grain, empty_hint=EMPTY_HINTS[tile.spec.metric])
+
+st.subheader("Trends against the baseline")
+st.caption("Shaded: 95% intervals. Dashed: the baseline. Grey band: the baseline's own interval (or the CSAT guardrail).")
+for left, right in zip(TRENDS[::2], TRENDS[1::2]):
+    for column, trend in zip(st.columns(2), (left, right)):
+        with column:
+            rows = series(records, trend.metric, team)
+            if rows.height == 0:
+                ui.empty(f"{trend.title}: nothing counted in this range.")
+                continue
+            ui.chart(trend_chart(records, trend, team, csat_tolerance=config.rules.csat_tolerance), key=f"trend_{trend.metric}")
+            ui.download(rows, f"{trend.metric}_trend", filters, key=f"dl_{trend.metric}")
+
+if team is None:
+    glance = team_glance(records)
+    if glance.height:
+        st.subheader("Teams")
+        st.caption("Each team's latest period in range. Select a row to focus every page on that team.")
+
+        def focus_team() -> None:
+            rows = st.session_state["team_glance"].selection.rows
+            if rows:
+                st.session_state["team"] = glance["team"][rows[0]]
+
+        ui.status_table(glance.drop("worse"), status_suffix=STATUS_SUFFIX, key="team_glance", on_select=focus_team,
+                        selection_mode="single-row")
+        st.caption("Green: better than baseline · red: worse · blue: for information · grey text: not enough data.")
+        ui.download(glance, "teams_at_a_glance", filters, key="dl_glance")
+
+st.page_link("app_pages/rollbacks.py", label="Which PRs were rolled back, and why they counted as AI-assisted",
+             icon=":material/arrow_forward:")
+st.caption(f"Tiles show the latest period in range that has data ({period_label(filters.periods[-1], filters.grain)} "
+           "is the last one). Status follows the Definitions page: grey when n is below the minimum sample.")

@@ -1,0 +1,62 @@
+"""Export (for analysts): any metric or table with the page filters, previewed, downloaded as CSV or
+Parquet through the same code as `scorecard export` (formula-safe, written to the audit log)."""
+import shlex
+
+import streamlit as st
+
+from app import components as ui
+from app import sidebar, state
+from app.export import ExportFilters, encode, record_export
+from app.views.export import PREVIEW_ROWS, describe_export, export_label
+
+filters = sidebar.current()
+version = state.current_version()
+ui.header("Export", filters)
+st.caption("The sidebar's period, date range and team apply. Metric exports hold the scorecard records "
+           "(DESIGN.md \"Metric output\" columns); table exports hold the warehouse rows whose counting time "
+           "falls in the range, with teams assigned as the pages assign them.")
+
+left, right = st.columns([3, 1])
+with left:
+    name = st.selectbox("What to export", state.export_names(), format_func=export_label, key="export_name")
+with right:
+    fmt = st.segmented_control("Format", ["csv", "parquet"], format_func=str.upper, default="csv", required=True,
+                               key="export_format")
+
+if not filters.periods:
+    ui.empty("No whole period starts in the selected date range: widen it in the sidebar.")
+    st.stop()
+frame = state.export_rows(version, name, filters.grain, filters.start, filters.end, filters.team)
+st.markdown(describe_export(name, frame))
+if frame.height == 0:
+    ui.empty("Nothing to export with these filters: widen the date range, pick another team, or load data first "
+             "(`scorecard demo`, `scorecard import`, or Sync now).")
+    st.stop()
+
+warehouse, who = state.warehouse(), ui.actor()
+export_filters = ExportFilters(grain=filters.grain, start=filters.start, end=filters.end, team=filters.team)
+
+
+def build() -> bytes:
+    data = encode(frame, fmt)
+    record_export(warehouse, name, fmt, export_filters, frame.height, who, "dashboard download")
+    return data
+
+
+st.download_button(
+    f"Download {frame.height:,} rows as {fmt.upper()}", data=build, file_name=ui.file_name(name, filters, fmt),
+    mime="text/csv" if fmt == "csv" else "application/vnd.apache.parquet", on_click="ignore",
+    icon=":material/download:", type="primary", key="export_download",
+)
+st.caption("Every download is recorded in the audit log (who, what, filters, rows).")
+st.subheader("Preview")
+ui.table(frame.head(PREVIEW_ROWS), column_config={"period": st.column_config.DateColumn("period", format="YYYY-MM-DD")})
+if frame.height > PREVIEW_ROWS:
+    st.caption(f"The first {PREVIEW_ROWS} of {frame.height:,} rows.")
+
+st.subheader("The same export from a terminal")
+command = ["scorecard", "export", name, "--format", fmt, "--out", ui.file_name(name, filters, fmt),
+           "--grain", filters.grain, "--start", str(filters.start), "--end", str(filters.end)]
+if filters.team:
+    command += ["--team", filters.team]
+st.code(shlex.join(command), language="bash", wrap_lines=True)

@@ -1,0 +1,83 @@
+"""Incidents & MTTR: mean, median and p90 time to restore against the baseline, AI-assisted response
+vs not, and the incidents behind the numbers."""
+import polars as pl
+import streamlit as st
+
+from app import components as ui
+from app import sidebar, state
+from app.views.charts import trend_figure
+from app.views.format import fmt_value
+from app.views.incidents import by_team, incident_list, mttr_statistics, open_incidents
+from app.views.tiles import TileSpec, scorecard_tiles, tile_for
+from app.views.trends import TRENDS, series, trend_chart
+
+filters = sidebar.current()
+version = state.current_version()
+config = state.config()
+ui.header("Incidents & MTTR", filters)
+
+incidents = state.prepared(version).evidence.incidents
+records = state.records(version, filters.grain, filters.start, filters.end, None)
+mttr = series(records, "mttr_hours", filters.team)
+if incidents.height == 0:
+    ui.empty("No incidents synced yet: configure [pagerduty] or [jira] incidents in scorecard.toml and press "
+             "Sync now, or import incidents.csv with `scorecard import incidents FILE.csv`.")
+    st.stop()
+if mttr.height == 0:
+    ui.empty("No incident was resolved in the selected periods: widen the date range or pick another team.")
+    st.stop()
+
+mean_tile = next(t for t in scorecard_tiles(records, filters.team) if t.spec.metric == "mttr_hours")
+ai_tile = tile_for(records, TileSpec("mttr_hours", "ai", "MTTR, AI-assisted response", "incidents"), filters.team)
+other_tile = tile_for(records, TileSpec("mttr_hours", "non_ai", "MTTR, without AI tooling", "incidents"), filters.team)
+latest = mttr.filter((pl.col("segment") == "all") & (pl.col("period") == mean_tile.period)).row(0, named=True)
+cols = st.columns(4)
+with cols[0]:
+    ui.tile(mean_tile, filters.grain, empty_hint="")
+with cols[1]:
+    with st.container(border=True, height="stretch"):
+        st.metric("Median / p90", f"{fmt_value(latest['median'], 'hours')} / {fmt_value(latest['p90'], 'hours')}",
+                  help="Median and 90th percentile (linear interpolation) of the same incidents")
+        st.caption("Half of the incidents were resolved within the median; nine in ten within the p90.")
+for column, t in zip(cols[2:], (ai_tile, other_tile)):
+    with column:
+        ui.tile(t, filters.grain, empty_hint="No such incidents resolved in this range.")
+
+left, right = st.columns(2)
+with left:
+    stats = mttr_statistics(records, filters.team)
+    ui.chart(trend_figure(stats, "hours", segments=("mean", "median", "p90"), baseline_segment="mean",
+                          title="Mean, median and p90 (hours), mean against its baseline"), key="mttr_stats")
+    ui.download(stats, "mttr_statistics", filters, key="dl_stats")
+with right:
+    trend = next(t for t in TRENDS if t.metric == "mttr_hours")
+    ui.chart(trend_chart(records, trend, filters.team, csat_tolerance=config.rules.csat_tolerance), key="mttr_ai")
+    ui.download(mttr, "mttr_hours_trend", filters, key="dl_mttr")
+
+if filters.team is None:
+    st.subheader("By team")
+    teams = by_team(incidents, filters)
+    ui.table(teams, column_config={
+        "team": "Team", "incidents": st.column_config.NumberColumn("Incidents", format="%d"),
+        "ai_assisted_share": ui.percent("AI-assisted response"),
+        "mean_hours": st.column_config.NumberColumn("Mean (h)", format="%.1f"),
+        "median_hours": st.column_config.NumberColumn("Median (h)", format="%.1f"),
+        "p90_hours": st.column_config.NumberColumn("p90 (h)", format="%.1f"),
+    }, percent=("ai_assisted_share",))
+    ui.download(teams, "mttr_by_team", filters, key="dl_teams")
+
+st.subheader("Incidents")
+rows = incident_list(incidents, filters)
+still_open = open_incidents(incidents, filters)
+st.caption(f"{rows.height:,} incidents resolved in the selected periods, latest first"
+           + (f"; {still_open:,} started in them are still open and not yet counted." if still_open else "."))
+ui.table(rows, column_config={
+    "title": st.column_config.TextColumn("Title", width="large"), "team": "Team", "service": "Service",
+    "severity": "Severity",
+    "started_at": st.column_config.DatetimeColumn("Started (UTC)", format="YYYY-MM-DD HH:mm"),
+    "resolved_at": st.column_config.DatetimeColumn("Resolved (UTC)", format="YYYY-MM-DD HH:mm"),
+    "hours": st.column_config.NumberColumn("Hours", format="%.1f"),
+    "ai_assisted": st.column_config.CheckboxColumn("AI-assisted response"),
+    "url": st.column_config.LinkColumn("Link", display_text="open"),
+})
+ui.download(rows, "incidents", filters, key="dl_incidents")

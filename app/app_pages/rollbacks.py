@@ -1,0 +1,151 @@
+"""Rollbacks (for team leads): rollback share by team, then by repo, AI vs non-AI, the trend against
+the baseline, and the rolled-back PRs with why each counted as AI-assisted. The team (sidebar) and
+repository selections live in the URL, so a link shows the same view."""
+import polars as pl
+import streamlit as st
+
+from app import components as ui
+from app import sidebar, state
+from app.views.charts import grouped_interval_bars, interval_bars, trend_figure
+from app.views.filters import ALL_TEAMS, fmt_day
+from app.views.format import fmt_interval, fmt_value
+from app.views.rollbacks import (
+    ratio_sentence, rolled_back_prs, scoped, segment_summary, share_columns, share_table, trend,
+)
+from metrics.periods import baseline_window
+
+ALL_REPOS = "All repositories"
+PERCENT = ui.PERCENT
+SHARE_COLUMNS = {
+    "ai_pct": st.column_config.NumberColumn("AI-assisted", format=PERCENT, help="Rollback share of AI-assisted merged PRs"),
+    "ai_interval": st.column_config.TextColumn("95% interval"),
+    "non_ai_pct": st.column_config.NumberColumn("Other PRs", format=PERCENT, help="Rollback share of the other merged PRs"),
+    "non_ai_interval": st.column_config.TextColumn("95% interval "),
+    "all_pct": st.column_config.NumberColumn("All", format=PERCENT),
+    "baseline_pct": st.column_config.NumberColumn("Baseline", format=PERCENT, help="All PRs, over the baseline window"),
+    "all_merged_prs": st.column_config.NumberColumn("Merged PRs", format="%d"),
+    "ai_merged_prs": st.column_config.NumberColumn("AI PRs", format="%d"),
+}
+
+
+filters = sidebar.current()
+version = state.current_version()
+config = state.config()
+ui.header("Rollbacks", filters)
+
+outcomes = state.prepared(version).outcomes
+periods = filters.periods
+if outcomes.height == 0:
+    ui.empty("No merged PRs synced yet: configure [github] in scorecard.toml and press Sync now, or import "
+             "pull_requests.csv and deployments.csv with `scorecard import`.")
+    st.stop()
+if not periods:
+    ui.empty("No whole period starts in the selected date range: widen it in the sidebar.")
+    st.stop()
+window = baseline_window("rollback_share", config.baseline, periods[0])
+st.caption(f"A PR is rolled back when the deployment that shipped it is rolled back, or it is reverted, within "
+           f"{config.rules.rollback_window_days:g} days. Baseline: {fmt_day(window.first_day)} – {fmt_day(window.last_day)}.")
+
+# --- by team: select a row to focus everything below (and every page) on that team ---------------
+teams = share_table(outcomes, "team", filters, window)
+st.subheader("By team")
+if teams.height == 0:
+    ui.empty("No PRs were merged in the selected periods: widen the date range.")
+    st.stop()
+left, right = st.columns([5, 3])
+with left:
+    team_rows = teams["team"].to_list()
+
+    def pick_team() -> None:
+        rows = st.session_state["rollback_teams"].selection.rows
+        st.session_state["team"] = team_rows[rows[0]] if rows else ALL_TEAMS
+
+    selected = [team_rows.index(filters.team)] if filters.team in team_rows else []
+    ui.table(share_columns(teams, "team"), column_config={"team": "Team", **SHARE_COLUMNS}, key="rollback_teams",
+             on_select=pick_team, selection_mode="single-row",
+             selection_default={"selection": {"rows": selected, "columns": []}})
+    st.caption("Highest AI-assisted rollback share first. Select a team to drill into its repositories and PRs.")
+    ui.download(teams, "rollback_share_by_team", filters, key="dl_teams")
+with right:
+    ui.chart(grouped_interval_bars(teams.head(12), "team", ("ai", "non_ai"), "share", height=320,
+                                   title="Rollback share by team, 95% intervals"), key="teams_chart")
+
+if filters.team is None:
+    st.info("Select a team above (or in the sidebar) to see its repositories and rolled-back PRs.", icon=":material/touch_app:")
+    st.stop()
+
+# --- by repository within the team ----------------------------------------------------------------
+team_outcomes = scoped(outcomes, team=filters.team)
+repos = share_table(team_outcomes, "repo", filters, window)
+st.subheader("By repository")
+ui.text(f"Repositories of team {filters.team}.")
+repo_names = repos["repo"].to_list()
+repo = st.selectbox("Repository", [ALL_REPOS, *repo_names], key="repo", bind="query-params")
+repo = None if repo == ALL_REPOS else repo
+
+
+def pick_repo() -> None:
+    rows = st.session_state["rollback_repos"].selection.rows
+    st.session_state["repo"] = repo_names[rows[0]] if rows else ALL_REPOS
+
+
+ui.table(share_columns(repos, "repo"), column_config={"repo": "Repository", **SHARE_COLUMNS}, key="rollback_repos",
+         on_select=pick_repo, selection_mode="single-row",
+         selection_default={"selection": {"rows": [repo_names.index(repo)] if repo in repo_names else [], "columns": []}})
+ui.download(repos, "rollback_share_by_repo", filters, key="dl_repos")
+
+# --- the selection: AI vs non-AI, trend, rolled-back PRs --------------------------------------------
+selection = scoped(team_outcomes, repo=repo)
+scope = f"{filters.team} / {repo}" if repo else filters.team
+st.subheader("AI-assisted vs not")
+ui.text(f"Scope: {scope}.")
+summary = segment_summary(selection, filters)
+labels = {"all": "All PRs", "ai": "AI-assisted", "non_ai": "Not AI-assisted"}
+cols = st.columns(4)
+for column, segment in zip(cols, ("ai", "non_ai", "all")):
+    row = summary.filter(pl.col("segment") == segment)
+    with column, st.container(border=True, height="stretch"):
+        if row.height == 0:
+            st.metric(labels[segment], "—")
+            st.caption("No merged PRs.")
+            continue
+        r = row.row(0, named=True)
+        st.metric(labels[segment], fmt_value(r["share"], "share"),
+                  help="Rolled-back merged PRs ÷ merged PRs in the selected periods")
+        st.caption(f"{r['rolled_back']:,} of {r['merged_prs']:,} PRs rolled back · 95% interval "
+                   f"{fmt_interval(r['ci_low'], r['ci_high'], 'share')}")
+with cols[3], st.container(border=True, height="stretch"):
+    st.markdown(ratio_sentence(summary) or "Not enough PRs in both groups to compare.")
+bars = summary.with_columns(label=pl.col("segment").replace(labels), value="share")
+left, right = st.columns(2)
+with left:
+    ui.chart(interval_bars(bars, "label", "share", colours={"AI-assisted": "#7b3fc4", "Not AI-assisted": "#8a94a6", "All PRs": "#2f6fdf"},
+                           title="Rollback share with 95% intervals", height=260), key="segment_bars")
+with right:
+    over_time = trend(selection, filters, window)
+    ui.chart(trend_figure(over_time, "share", segments=("ai", "non_ai"), intervals=("ai",), height=260,
+                          title="Over time, against the baseline of all PRs"), key="selection_trend")
+    ui.download(over_time, "rollback_share_trend", filters, key="dl_trend")
+
+st.subheader("Rolled-back PRs")
+ai_only = st.toggle("Only AI-assisted PRs", value=True, key="ai_only")
+prs = rolled_back_prs(selection, filters, ai_only=ai_only)
+if prs.height == 0:
+    ui.empty("No PR in this selection was rolled back in the selected periods.")
+else:
+    ui.table(prs.select(
+        "title", "repo", "number", "merged_at", "rolled_back_how", "rolled_back_at", "ai_signals", "url", "author",
+        "team", "ai_assisted", "shipped_deployment_id", "rolled_back_by",
+    ), column_config={
+        "title": st.column_config.TextColumn("Title", width="large"),
+        "repo": "Repository", "number": st.column_config.NumberColumn("#", format="%d"),
+        "merged_at": st.column_config.DatetimeColumn("Merged (UTC)", format="YYYY-MM-DD HH:mm"),
+        "rolled_back_how": "Rolled back by a…",
+        "rolled_back_at": st.column_config.DatetimeColumn("Rolled back (UTC)", format="YYYY-MM-DD HH:mm"),
+        "ai_signals": st.column_config.TextColumn("Why AI-assisted", width="medium"),
+        "url": st.column_config.LinkColumn("Link", display_text="open"),
+        "author": "Author", "team": "Team", "ai_assisted": st.column_config.CheckboxColumn("AI"),
+        "shipped_deployment_id": "Shipped in", "rolled_back_by": "Rollback / revert",
+    })
+    st.caption(f"{prs.height:,} rolled-back PRs, latest rollback first.")
+    ui.download(prs, "rolled_back_prs", filters, key="dl_prs")

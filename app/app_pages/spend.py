@@ -1,0 +1,90 @@
+"""AI spend: where the money goes (team, tool, model, workflow), what it buys per resolved unit, and
+budgets and alerts. Tokens and requests appear as denominators (cost per 1k tokens, per request)."""
+import streamlit as st
+
+from app import components as ui
+from app import sidebar, spend_panel, state
+from app.views.charts import stacked_bars
+from app.views.format import fmt_count, fmt_rate, fmt_usd
+from app.views.spend import DIMENSIONS, cost_per_unit_by_team, spend_by, spend_over_time, totals
+from app.views.tiles import scorecard_tiles
+from app.views.trends import TRENDS, series, trend_chart
+
+
+def budgets_and_alerts(filters) -> None:
+    """Budgets vs actual and spend anomalies: the spend issue's panel (app/spend_panel.py), the same
+    alerts as `scorecard alerts`."""
+    spend_panel.render(filters)
+
+
+filters = sidebar.current()
+version = state.current_version()
+config = state.config()
+ui.header("AI spend", filters)
+
+spend = state.prepared(version).evidence.ai_spend
+records = state.records(version, filters.grain, filters.start, filters.end, None)
+if spend.height == 0:
+    ui.empty("No AI spend imported yet: import ai_spend.csv (or a FinOps FOCUS billing export) with "
+             "`scorecard import ai_spend FILE.csv`, or configure a provider's cost API in scorecard.toml.")
+    budgets_and_alerts(filters)
+    st.stop()
+
+total = totals(spend, filters)
+cost_tile = next(t for t in scorecard_tiles(records, filters.team) if t.spec.metric == "ai_cost_per_unit")
+cols = st.columns(4)
+with cols[0]:
+    ui.tile(cost_tile, filters.grain, empty_hint="No spend, or no resolved units, in this range.")
+with cols[1]:
+    with st.container(border=True, height="stretch"):
+        st.metric("AI spend in range", fmt_usd(total["cost_usd"]), help="Sum of cost_usd of the spend rows dated in the selected periods")
+        st.caption(f"{fmt_count(total['rows'])} spend rows")
+with cols[2]:
+    with st.container(border=True, height="stretch"):
+        per_k = total["cost_usd"] / total["tokens"] * 1000 if total["tokens"] else None
+        st.metric("Cost per 1k tokens", fmt_rate(per_k), help="Spend ÷ tokens, where the source reports tokens")
+        st.caption(f"{fmt_count(total['tokens'])} tokens")
+with cols[3]:
+    with st.container(border=True, height="stretch"):
+        per_request = total["cost_usd"] / total["requests"] if total["requests"] else None
+        st.metric("Cost per request", fmt_rate(per_request), help="Spend ÷ requests, where the source reports them")
+        st.caption(f"{fmt_count(total['requests'])} requests")
+
+st.subheader("Where the money goes")
+dimension = st.segmented_control("Break down by", list(DIMENSIONS), format_func=DIMENSIONS.get, default="tool",
+                                 required=True, key="spend_dimension")
+over_time = spend_over_time(spend, dimension, filters)
+ui.chart(stacked_bars(over_time, "period", "cost_usd", dimension, "usd", title=f"Spend by {dimension}"), key="spend_time")
+ui.download(over_time, f"spend_by_{dimension}_over_time", filters, key="dl_time")
+breakdown = spend_by(spend, dimension, filters)
+ui.table(breakdown, column_config={
+    dimension: DIMENSIONS[dimension], "cost_usd": st.column_config.NumberColumn("Spend", format="dollar"),
+    "share": ui.percent("Share of spend"),
+    "tokens": st.column_config.NumberColumn("Tokens", format="compact"),
+    "requests": st.column_config.NumberColumn("Requests", format="compact"),
+    "usd_per_1k_tokens": st.column_config.NumberColumn("$ per 1k tokens", format="$%.4f"),
+    "usd_per_request": st.column_config.NumberColumn("$ per request", format="$%.4f"),
+}, percent=("share",))
+ui.download(breakdown, f"spend_by_{dimension}", filters, key="dl_breakdown")
+
+st.subheader("Cost per resolved unit")
+st.caption("AI spend ÷ (merged PRs + resolved tickets + resolved incidents) of the same team.")
+left, right = st.columns([3, 2])
+with left:
+    trend = next(t for t in TRENDS if t.metric == "ai_cost_per_unit")
+    if series(records, "ai_cost_per_unit", filters.team).height:
+        ui.chart(trend_chart(records, trend, filters.team, csat_tolerance=config.rules.csat_tolerance), key="cost_trend")
+        ui.download(series(records, "ai_cost_per_unit", filters.team), "ai_cost_per_unit_trend", filters, key="dl_cost")
+    else:
+        ui.empty("No period in range has both spend and resolved units.")
+with right:
+    per_team = cost_per_unit_by_team(state.cube(version), filters)
+    ui.table(per_team, column_config={
+        "team": "Team", "cost_usd": st.column_config.NumberColumn("Spend", format="dollar"),
+        "units": st.column_config.NumberColumn("Resolved units", format="%d"),
+        "usd_per_unit": st.column_config.NumberColumn("$ / unit", format="$%.2f"),
+    })
+    st.caption("Pooled over the selected periods.")
+    ui.download(per_team, "cost_per_unit_by_team", filters, key="dl_team_cost")
+
+budgets_and_alerts(filters)

@@ -1,0 +1,86 @@
+"""Support: deflection and CSAT over time, by channel and by team, with the CSAT guardrail visible
+(deflection only counts as better while CSAT holds)."""
+import streamlit as st
+
+from app import components as ui
+from app import sidebar, state
+from app.views.charts import stacked_bars
+from app.views.support import by_channel, by_channel_over_time, by_team, guardrail_sentence
+from app.views.tiles import CSAT, TileSpec, scorecard_tiles, tile_for
+from app.views.trends import TRENDS, series, trend_chart
+
+CHANNEL_COLOURS = {"ai_bot": "#7b3fc4", "self_serve": "#13a89e", "human": "#8a94a6"}
+
+filters = sidebar.current()
+version = state.current_version()
+config = state.config()
+ui.header("Support", filters)
+
+tickets = state.prepared(version).evidence.tickets
+records = state.records(version, filters.grain, filters.start, filters.end, None)
+if tickets.height == 0:
+    ui.empty("No support tickets synced yet: configure [jira] support tickets (Jira Service Management) in "
+             "scorecard.toml and press Sync now, or import tickets.csv with `scorecard import tickets FILE.csv`.")
+    st.stop()
+if series(records, "deflection_rate", filters.team).height == 0:
+    ui.empty("No ticket was resolved in the selected periods: widen the date range or pick another team.")
+    st.stop()
+
+deflection = next(t for t in scorecard_tiles(records, filters.team) if t.spec.metric == "deflection_rate")
+csat_all = tile_for(records, CSAT, filters.team)
+csat_bot = tile_for(records, TileSpec("csat", "ai", "CSAT, AI bot", "scored tickets"), filters.team)
+csat_other = tile_for(records, TileSpec("csat", "non_ai", "CSAT, other channels", "scored tickets"), filters.team)
+cols = st.columns(4)
+for column, t in zip(cols, (deflection, csat_all, csat_bot, csat_other)):
+    with column:
+        ui.tile(t, filters.grain, empty_hint="No scored tickets in this range.")
+
+companion = deflection.companion
+guard = guardrail_sentence(
+    companion.value if companion else None, companion.baseline if companion else None,
+    config.rules.csat_tolerance, companion.status if companion else None,
+)
+(st.warning if guard.startswith("Guardrail breached") else st.info)(guard, icon=":material/shield:")
+
+left, right = st.columns(2)
+for column, metric in zip((left, right), ("deflection_rate", "csat")):
+    with column:
+        trend = next(t for t in TRENDS if t.metric == metric)
+        ui.chart(trend_chart(records, trend, filters.team, csat_tolerance=config.rules.csat_tolerance), key=f"trend_{metric}")
+        ui.download(series(records, metric, filters.team), f"{metric}_trend", filters, key=f"dl_{metric}")
+
+st.subheader("By channel")
+left, right = st.columns([3, 2])
+with left:
+    over_time = by_channel_over_time(tickets, filters)
+    ui.chart(stacked_bars(over_time, "period", "tickets", "channel", "count", palette=CHANNEL_COLOURS,
+                          title="Resolved tickets by channel"), key="channels")
+    ui.download(over_time, "tickets_by_channel", filters, key="dl_channels")
+with right:
+    channels = by_channel(tickets, filters)
+    ui.table(channels, column_config={
+        "channel": "Channel", "resolved": st.column_config.NumberColumn("Resolved", format="%d"),
+        "scored": st.column_config.NumberColumn("With CSAT", format="%d"),
+        "csat": st.column_config.NumberColumn("CSAT", format="%.2f"),
+    })
+    st.caption("self_serve and ai_bot count as deflected; human does not.")
+
+if filters.team is None:
+    st.subheader("By team")
+    teams = by_team(tickets, filters)
+    ui.table(teams.select(
+        "team", "resolved", "deflection", "deflection_ci_low", "deflection_ci_high", "scored", "csat", "csat_ai_bot",
+        "csat_others",
+    ), column_config={
+        "team": "Team", "resolved": st.column_config.NumberColumn("Resolved", format="%d"),
+        "deflection": ui.percent("Deflection"),
+        "deflection_ci_low": ui.percent("95% low"),
+        "deflection_ci_high": ui.percent("95% high"),
+        "scored": st.column_config.NumberColumn("With CSAT", format="%d"),
+        "csat": st.column_config.NumberColumn("CSAT", format="%.2f"),
+        "csat_ai_bot": st.column_config.NumberColumn("CSAT, AI bot", format="%.2f"),
+        "csat_others": st.column_config.NumberColumn("CSAT, others", format="%.2f"),
+    }, percent=("deflection", "deflection_ci_low", "deflection_ci_high"))
+    st.caption("Pooled over the selected periods. A team whose CSAT slips below its baseline by more than "
+               f"{config.rules.csat_tolerance:g} gets a red deflection tile, however high its deflection.")
+    ui.download(teams, "support_by_team", filters, key="dl_teams")

@@ -1,0 +1,154 @@
+"""Streamlit pieces the pages share: the page header, a scorecard tile, tables, charts, empty states
+and download buttons (every download encoded by app/export.py and written to the audit log)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from app import state
+from app.export import ExportFilters, encode, record_export
+from app.views.filters import Filters, period_label
+from app.views.format import STATUS, escape_markdown, fmt_delta, fmt_value
+from app.views.tiles import Tile, status_words
+from metrics.registry import METRICS
+
+PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}
+
+
+# Our own static style (never user text): a denser page top than Streamlit's default.
+_STYLE = """<style>
+[data-testid="stMainBlockContainer"] { padding-top: 2.2rem; }
+[data-testid="stMetricValue"] { font-size: 2rem; }
+</style>"""
+
+
+def header(title: str, filters: Filters, what: str | None = None) -> None:
+    st.html(_STYLE)
+    st.title(title)
+    line = filters.describe() if what is None else f"{what} · {filters.describe()}"
+    st.caption(escape_markdown(line))
+
+
+def empty(message: str) -> None:
+    """An empty state that says what to do."""
+    st.info(escape_markdown(message), icon=":material/lightbulb:")
+
+
+def text(line: str) -> None:
+    """A sentence built from data (team names, titles): shown literally, never as Markdown."""
+    st.markdown(escape_markdown(line))
+
+
+def actor() -> str:
+    """Who is downloading, for the audit log: the signed-in user when the app has authentication."""
+    try:
+        if st.user.is_logged_in:
+            return f"dashboard:{st.user.email or st.user.name}"
+    except Exception:  # no authentication configured
+        pass
+    return "dashboard"
+
+
+def download(frame: pl.DataFrame, name: str, filters: Filters, *, key: str, label: str = "Download CSV") -> None:
+    """A CSV download of `frame` (formula-safe), recorded in the audit log when it is generated.
+    The file is built only when the button is clicked, so a page with many tables stays fast."""
+    warehouse, who = state.warehouse(), actor()
+    export_filters = ExportFilters(grain=filters.grain, start=filters.start, end=filters.end, team=filters.team)
+
+    def build() -> bytes:
+        data = encode(frame, "csv")
+        record_export(warehouse, name, "csv", export_filters, frame.height, who, "dashboard download")
+        return data
+
+    st.download_button(
+        label, data=build, file_name=file_name(name, filters, "csv"), mime="text/csv", key=key,
+        on_click="ignore", icon=":material/download:", type="tertiary",
+    )
+
+
+def file_name(name: str, filters: Filters, fmt: str) -> str:
+    team = f"_{filters.team}" if filters.team else ""
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in f"{name}{team}")
+    return f"{safe}_{filters.start}_{filters.end}.{fmt}"
+
+
+PERCENT = "%.1f%%"
+
+
+def percent(label: str, **kw) -> object:
+    """A column of shares (0–1) shown as 12.3% (pass the column in `table(percent=...)`)."""
+    return st.column_config.NumberColumn(label, format=PERCENT, **kw)
+
+
+def table(frame: pl.DataFrame, *, column_config: dict | None = None, percent: tuple[str, ...] = (),
+          height: int | str = "auto", key: str | None = None, **selection) -> object:
+    """A read-only table: cells are shown as text, never as Markdown or HTML. `percent` columns hold
+    shares and are shown ×100 (the frame itself, and its download, keep the shares)."""
+    if percent:
+        frame = frame.with_columns(pl.col(c) * 100 for c in percent)
+    return st.dataframe(frame, hide_index=True, width="stretch", column_config=column_config, height=height, key=key,
+                        **selection)
+
+
+STATUS_CELL = {
+    "better": "background-color: #e6f4ea; color: #0d652d",
+    "worse": "background-color: #fce8e6; color: #a50e0e; font-weight: 600",
+    "info": "background-color: #e8f0fe; color: #174ea6",
+    "at_baseline": "",
+    "insufficient_data": "color: #9aa0a6",
+}
+
+
+def status_table(frame: pl.DataFrame, *, status_suffix: str, key: str, **selection) -> object:
+    """A table whose cells are coloured by a status column beside each (`{column}{status_suffix}`),
+    the status columns themselves hidden."""
+    shown = [c for c in frame.columns if not c.endswith(status_suffix)]
+    data = frame.select(shown).to_pandas()
+    statuses = frame.to_pandas()
+
+    def colours(df):
+        return df.apply(lambda col: [STATUS_CELL.get(s, "") for s in statuses[col.name + status_suffix]]
+                        if col.name + status_suffix in statuses else [""] * len(col))
+
+    styled = data.style.apply(colours, axis=None)
+    return st.dataframe(styled, hide_index=True, width="stretch", key=key, **selection)
+
+
+def chart(figure: go.Figure, *, key: str) -> None:
+    st.plotly_chart(figure, config=PLOTLY_CONFIG, key=key, theme=None)
+
+
+def tile(t: Tile, grain: str, *, empty_hint: str) -> None:
+    """One scorecard tile: value, delta against the baseline coloured by status, sparkline, the
+    status in words, n and the period it is for."""
+    spec = METRICS[t.spec.metric]
+    with st.container(border=True, height="stretch"):
+        if t.empty:
+            st.metric(t.spec.title, "—", help=spec.description)
+            st.badge("no data", color="gray", icon=":material/block:")
+            st.caption(escape_markdown(empty_hint))
+            return
+        style = STATUS[t.status]
+        delta = None if t.delta is None else fmt_delta(t.delta, t.unit)
+        st.metric(
+            t.spec.title, fmt_value(t.value, t.unit), delta=delta, delta_color=style.colour,
+            delta_arrow="off" if not t.delta else ("up" if t.delta > 0 else "down"),
+            delta_description=f"vs {fmt_value(t.baseline, t.unit)}" if t.baseline is not None else "no baseline",
+            chart_data=list(t.trend) if len(t.trend) > 1 else None, chart_type="line", help=spec.description,
+        )
+        st.badge(status_words(t), color=style.colour, icon=style.icon)
+        st.caption(f"Baseline {fmt_value(t.baseline, t.unit)} · n = {t.n:,} {t.spec.counted} · {period_label(t.period, grain)}")
+        if t.companion is not None:
+            c = t.companion
+            if c.empty:
+                st.caption("CSAT: no scored tickets in this period")
+            else:
+                st.markdown(f":{STATUS[c.status].colour}[{STATUS[c.status].icon}] CSAT **{fmt_value(c.value, 'score')}** "
+                            f"vs {fmt_value(c.baseline, 'score')} · {STATUS[c.status].words} (n = {c.n:,})")
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)

@@ -1,0 +1,143 @@
+"""The sidebar every page shares: period grain, date range and team — bound to the URL's query
+string, so a link carries the selection — the baseline window they imply, and the data's freshness
+with "Sync now". Rendered once by the entry script, before the page, so it keeps its state across
+pages; pages read the result with `current()`."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import streamlit as st
+
+from app import state
+from app.views.filters import ALL_TEAMS, Filters, default_range, fmt_day
+from app.views.format import escape_markdown
+from app.views.freshness import freshness
+from metrics.periods import baseline_window
+
+log = logging.getLogger(__name__)
+
+GRAINS = ("week", "month")
+_FILTERS = "_filters"
+_RANGE_DEFAULT = "_range_default"
+_SYNC_MESSAGES = "_sync_messages"
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+def _default_for(grain: str) -> tuple[dt.date, dt.date]:
+    return default_range(state.last_day(state.current_version()), _today(), grain)
+
+
+def _on_grain_change() -> None:
+    # A range the user picked stays; the default range follows the grain (whole weeks or months).
+    if tuple(st.session_state.get("range") or ()) == st.session_state.get(_RANGE_DEFAULT):
+        st.session_state["range"] = _default_for(st.session_state["grain"])
+
+
+def render() -> Filters:
+    version = state.current_version()
+    with st.sidebar:
+        # No format_func: a bound widget writes its label into the URL, and ?grain=week reads best.
+        grain = st.segmented_control(
+            "Period", GRAINS, default="week", required=True, key="grain", bind="query-params",
+            on_change=_on_grain_change,
+        )
+        default = _default_for(grain)
+        st.session_state[_RANGE_DEFAULT] = default
+        picked = st.date_input(
+            "Date range", value=default, key="range", bind="query-params", format="YYYY-MM-DD",
+            help="Periods whose first day lies in this range are shown. By default: the latest "
+                 "complete periods that have data.",
+        )
+        picked = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,)
+        start, end = (picked[0], picked[1]) if len(picked) == 2 else (picked[0] if picked else default[0], default[1])
+        team = st.selectbox("Team", [ALL_TEAMS, *state.teams(version)], key="team", bind="query-params")
+        filters = Filters(grain=grain, start=start, end=end, team=None if team == ALL_TEAMS else team)
+        _baseline_caption(filters)
+        st.divider()
+        _data_panel(version)
+    st.session_state[_FILTERS] = filters
+    return filters
+
+
+def current() -> Filters:
+    """The filters the sidebar rendered in this run."""
+    return st.session_state[_FILTERS]
+
+
+def _baseline_caption(filters: Filters) -> None:
+    periods = filters.periods
+    if not periods:
+        st.caption(f"No {filters.grain} starts in this range: widen it.")
+        return
+    config = state.config()
+    window = baseline_window("rollback_share", config.baseline, periods[0])
+    if config.baseline.window is None:
+        source = "the 13 weeks before the first period"
+    else:
+        source = "configured in [baseline]"
+    st.caption(f"Baseline: {fmt_day(window.first_day)} – {fmt_day(window.last_day)} ({source}).")
+    for metric_id, own in sorted(config.baseline.per_metric.items()):
+        st.caption(f"{metric_id}: own baseline {fmt_day(own.start)} – {fmt_day(own.end)}.")
+
+
+def _data_panel(version: str) -> None:
+    line, _ = freshness(state.runs(version), dt.datetime.now(dt.timezone.utc))
+    st.caption(escape_markdown(line[:1].upper() + line[1:]))
+    for kind, message in st.session_state.pop(_SYNC_MESSAGES, []):
+        getattr(st, kind)(escape_markdown(message))
+    if st.button("Sync now", icon=":material/sync:", help="Pull new evidence from every configured source.",
+                 width="stretch"):
+        sync_now()
+
+
+class StreamlitProgress:
+    """`connectors.common.progress.Progress` drawn as an st.progress bar."""
+
+    def __init__(self, bar) -> None:
+        self._bar = bar
+        self._fraction = 0.0
+
+    def update(self, done: int, total: int | None, message: str) -> None:
+        if total:
+            self._fraction = max(0.0, min(1.0, done / total))
+        self._bar.progress(self._fraction, text=message)
+
+
+def sync_now() -> None:
+    """Run every configured source with a progress bar; say what to configure when none is."""
+    from app.data import refresh_cube
+    from connectors.sources import run_sources, sources
+
+    config = state.config()
+    available = sources()
+    if not any(s.is_configured(config) for s in available.values()):
+        hints = "; ".join(f"{s.name}: {s.config_hint}" for s in available.values())
+        where = config.source_path or "scorecard.toml"
+        st.info(escape_markdown(f"No source is configured yet. Add one to {where}" + (f" ({hints})" if hints else "")
+                                + ", or import CSV files with: scorecard import ENTITY FILE.csv"))
+        return
+    bar = st.progress(0.0, text="Starting the sync…")
+    reports = run_sources(state.warehouse(), config, progress=StreamlitProgress(bar))
+    if any(r.rows for r in reports):
+        bar.progress(1.0, text="Rebuilding the scorecard cache…")
+        refresh_cube(state.warehouse(), config)
+    bar.empty()
+    state.data_changed()
+    messages = []
+    for report in reports:
+        message = f"{report.source}: {report.status}, {report.rows:,} rows written"
+        if report.error:
+            messages.append(("error", f"{message}. {report.error}"))
+        elif report.rejected or report.warnings:
+            messages.append(("warning", f"{message}; {len(report.rejected)} records could not be read, "
+                                        f"{len(report.warnings)} warnings (`scorecard status` lists them)."))
+        else:
+            messages.append(("success", message + "."))
+    log.info("sync from the dashboard: %s", ", ".join(f"{r.source}={r.status}" for r in reports))
+    # Shown by the next run, which reads the new data version.
+    st.session_state[_SYNC_MESSAGES] = messages
+    st.rerun()

@@ -1,0 +1,55 @@
+"""What the Definitions page lists: the metric registry's specs and the configured rules."""
+from __future__ import annotations
+
+from config.model import Config
+from metrics.periods import DEFAULT_BASELINE_WEEKS
+from metrics.registry import METRICS, MetricSpec
+
+STATUS_RULES = (
+    ("not enough data (grey)", "the period's n is below min_sample, or the baseline's is — never red or green by chance"),
+    ("for information (blue)", "AI-assisted merge rate (it should rise, then stabilise), or no baseline to compare with"),
+    ("better / worse (green / red)", "a significant difference from the baseline: two-proportion z-test for shares, "
+                                     "Mann-Whitney U for MTTR (both at 5%), tolerances for CSAT and cost per unit"),
+    ("at baseline (neutral)", "no significant difference from the baseline"),
+)
+
+
+def metric_rows() -> list[tuple[MetricSpec, list[tuple[str, str]]]]:
+    """Per metric: (spec, [(label, text)]) for its definition table."""
+    out = []
+    for spec in METRICS.values():
+        rows = [
+            ("Numerator", spec.numerator),
+            ("Denominator (n)", spec.denominator),
+            ("Counted at", spec.counting_time),
+            ("Better when", spec.better_text),
+            ("Interval", spec.interval),
+            ("Segments", ", ".join(spec.segments) + (f" ({spec.segment_rule})" if spec.segment_rule else "")),
+            ("Metric id", spec.id),
+        ]
+        out.append((spec, rows))
+    return out
+
+
+def rules_rows(config: Config) -> list[tuple[str, str]]:
+    rules = config.rules
+    baseline = config.baseline
+    if baseline.window is not None:
+        window = f"{baseline.window.start} to {baseline.window.end} ([baseline])"
+    else:
+        window = f"the {DEFAULT_BASELINE_WEEKS} weeks before the first reported period"
+    rows = [
+        ("Baseline window", window),
+        *[(f"Baseline of {metric}", f"{w.start} to {w.end}") for metric, w in sorted(baseline.per_metric.items())],
+        ("Minimum sample (min_sample)", str(rules.min_sample)),
+        ("Rollback window", f"{rules.rollback_window_days:g} days"),
+        ("Production environments", ", ".join(rules.production_environments)),
+        ("CSAT tolerance", f"{rules.csat_tolerance:g} points"),
+        ("Cost tolerance", f"{rules.cost_tolerance:.0%}"),
+        ("AI labels", ", ".join(config.ai_detection.labels)),
+        ("AI bot authors", ", ".join(config.ai_detection.bot_authors)),
+        ("AI commit trailers", "Co-authored-by naming an AI tool, " + ", ".join(config.ai_detection.trailers)),
+        ("AI body markers", ", ".join(f"{m} <tool>" for m in config.ai_detection.body_markers)),
+        ("Teams configured", ", ".join(sorted(config.teams)) or "none (teams come from the rows themselves)"),
+    ]
+    return rows

@@ -1,0 +1,114 @@
+"""How numbers, statuses and user text look on screen."""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+import polars as pl
+
+from metrics.registry import METRICS
+
+
+@dataclass(frozen=True)
+class StatusStyle:
+    words: str
+    colour: str  # a Streamlit palette colour (st.metric delta_color, st.badge)
+    icon: str  # a Material icon for st.badge
+    mark: str  # a one-character mark for table cells
+
+
+STATUS = {
+    "better": StatusStyle("better than baseline", "green", ":material/trending_up:", "🟢"),
+    "worse": StatusStyle("worse than baseline", "red", ":material/warning:", "🔴"),
+    "at_baseline": StatusStyle("at baseline", "gray", ":material/drag_handle:", "⚪"),
+    "info": StatusStyle("for information", "blue", ":material/info:", "🔵"),
+    "insufficient_data": StatusStyle("not enough data", "gray", ":material/hourglass_empty:", "◽"),
+}
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def fmt_value(value, unit: str) -> str:
+    """A metric value in its unit: 8.0%, 2.5 h, 4.01, $11.06."""
+    if _missing(value):
+        return "—"
+    if unit == "share":
+        return f"{value:.1%}"
+    if unit == "hours":
+        return f"{value:,.1f} h"
+    if unit == "usd":
+        return f"${value:,.2f}"
+    return f"{value:,.2f}"
+
+
+def fmt_delta(delta, unit: str) -> str:
+    """A signed difference: +4.7 pp, −1.9 h, +$10.38."""
+    if _missing(delta):
+        return "—"
+    sign = "+" if delta >= 0 else "−"
+    size = abs(delta)
+    if unit == "share":
+        return f"{sign}{size * 100:.1f} pp"
+    if unit == "hours":
+        return f"{sign}{size:,.1f} h"
+    if unit == "usd":
+        return f"{sign}${size:,.2f}"
+    return f"{sign}{size:,.2f}"
+
+
+def fmt_interval(low, high, unit: str) -> str:
+    if _missing(low) or _missing(high):
+        return ""
+    return f"{fmt_value(low, unit)} – {fmt_value(high, unit)}"
+
+
+def fmt_count(n) -> str:
+    return "—" if _missing(n) else f"{int(n):,}"
+
+
+def fmt_usd(amount) -> str:
+    if _missing(amount):
+        return "—"
+    return f"${amount:,.0f}" if abs(amount) >= 1000 else f"${amount:,.2f}"
+
+
+def fmt_rate(amount) -> str:
+    """A small unit price: $0.0031 per 1k tokens, $0.42 per request."""
+    if _missing(amount):
+        return "—"
+    return f"${amount:,.2f}" if abs(amount) >= 1 else f"${amount:.4f}"
+
+
+def unit_of(metric_id: str) -> str:
+    return METRICS[metric_id].unit
+
+
+def _signals_line(raw: str | None) -> str:
+    try:
+        values = json.loads(raw) if raw else []
+    except ValueError:  # not ours to fix here: show what the warehouse holds
+        return str(raw)
+    return "; ".join(str(v) for v in values) if isinstance(values, list) else str(values)
+
+
+def signals_text(column: str = "ai_signals") -> pl.Expr:
+    """The AI signals (a JSON list) as one readable line: "label:ai-assisted; trailer:Made-with: Cursor"."""
+    return pl.col(column).map_elements(_signals_line, return_dtype=pl.String, skip_nulls=False).alias(column)
+
+
+def link_column(column: str = "url") -> pl.Expr:
+    """Only http(s) links are shown as links; anything else (javascript:, data:) becomes null."""
+    url = pl.col(column).str.strip_chars()
+    lowered = url.str.to_lowercase()
+    return pl.when(lowered.str.starts_with("https://") | lowered.str.starts_with("http://")).then(url).alias(column)
+
+
+_MARKDOWN_SPECIALS = "\\`*_{}[]()<>#+-.!|~$:"
+
+
+def escape_markdown(text: str) -> str:
+    """Text shown inside a Markdown element, rendered literally (no links, emphasis or HTML)."""
+    return "".join("\\" + c if c in _MARKDOWN_SPECIALS else c for c in str(text))

@@ -1,0 +1,186 @@
+"""The scorecard's five tiles, the headline of what changed most, and the teams-at-a-glance table,
+all read from `metrics.scorecard.compute` records (so a tile can never disagree with the CLI)."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+from app.views.filters import period_label
+from app.views.format import STATUS, fmt_delta, fmt_value
+from metrics.registry import METRICS
+
+
+@dataclass(frozen=True)
+class TileSpec:
+    metric: str
+    segment: str
+    title: str
+    counted: str  # what n counts, in the user's words
+
+
+TILES = (
+    TileSpec("ai_merge_rate", "all", "AI-assisted merge rate", "merged PRs"),
+    TileSpec("rollback_share", "ai", "Rollback share, AI PRs", "AI-assisted merged PRs"),
+    TileSpec("mttr_hours", "all", "Mean time to restore", "resolved incidents"),
+    TileSpec("deflection_rate", "all", "Support deflection", "resolved tickets"),
+    TileSpec("ai_cost_per_unit", "all", "AI cost per resolved unit", "resolved units"),
+)
+CSAT = TileSpec("csat", "all", "CSAT", "scored tickets")
+
+
+@dataclass(frozen=True)
+class Tile:
+    spec: TileSpec
+    period: dt.date | None = None  # the latest period in range with a record
+    value: float | None = None
+    baseline: float | None = None
+    delta: float | None = None
+    status: str | None = None
+    n: int | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    trend: tuple[float, ...] = ()  # the value of every period in range that has a record, oldest first
+    companion: "Tile | None" = None  # CSAT beside deflection: its guardrail
+
+    @property
+    def unit(self) -> str:
+        return METRICS[self.spec.metric].unit
+
+    @property
+    def empty(self) -> bool:
+        return self.period is None
+
+
+def _series(records: pl.DataFrame, metric: str, segment: str, team: str | None) -> pl.DataFrame:
+    who = pl.col("team").is_null() if team is None else pl.col("team") == team
+    return records.filter((pl.col("metric") == metric) & (pl.col("segment") == segment) & who).sort("period")
+
+
+def _tile(records: pl.DataFrame, spec: TileSpec, team: str | None, period: dt.date | None = None) -> Tile:
+    rows = _series(records, spec.metric, spec.segment, team)
+    if period is not None:
+        rows = rows.filter(pl.col("period") <= period)
+    if rows.height == 0:
+        return Tile(spec)
+    last = rows.row(-1, named=True)
+    return Tile(
+        spec, period=last["period"], value=last["value"], baseline=last["baseline"], delta=last["delta"],
+        status=last["status"], n=last["n"], ci_low=last["ci_low"], ci_high=last["ci_high"],
+        trend=tuple(rows["value"].to_list()),
+    )
+
+
+def tile_for(records: pl.DataFrame, spec: TileSpec, team: str | None) -> Tile:
+    """Any metric × segment as a tile (the drill-down pages show segments the scorecard does not)."""
+    return _tile(records, spec, team)
+
+
+def guardrail_fired(tile: Tile) -> bool:
+    """Deflection rose yet counts as worse: its CSAT guardrail fired (DESIGN.md status rule 6)."""
+    return tile.spec.metric == "deflection_rate" and tile.status == "worse" and (tile.delta or 0) > 0
+
+
+def status_words(tile: Tile) -> str:
+    return "worse: CSAT guardrail" if guardrail_fired(tile) else STATUS[tile.status].words
+
+
+def scorecard_tiles(records: pl.DataFrame, team: str | None) -> list[Tile]:
+    """The five tiles for the whole org (team None) or one team: each the latest period in range that
+    has a record; deflection carries the same period's CSAT as its companion."""
+    tiles = []
+    for spec in TILES:
+        tile = _tile(records, spec, team)
+        if spec.metric == "deflection_rate" and not tile.empty:
+            csat = _tile(records, CSAT, team)
+            same_period = csat if csat.period == tile.period else Tile(CSAT)
+            tile = Tile(**{**tile.__dict__, "companion": same_period})
+        tiles.append(tile)
+    return tiles
+
+
+@dataclass(frozen=True)
+class Change:
+    metric: str
+    segment: str
+    status: str
+    sentence: str
+
+
+_PRIORITY = {"worse": 0, "better": 0, "at_baseline": 1, "info": 2}
+
+
+def _relative(value: float, baseline: float | None) -> float:
+    if baseline is None or value is None:
+        return 0.0
+    if baseline == 0:
+        return float("inf") if value else 0.0
+    return abs(value - baseline) / abs(baseline)
+
+
+def _sentence(tile: Tile, grain: str) -> str:
+    unit = tile.unit
+    title = tile.spec.title
+    value, baseline = fmt_value(tile.value, unit), fmt_value(tile.baseline, unit)
+    when = period_label(tile.period, grain)
+    if tile.baseline is None:
+        return f"{title} was {value} in the {when}; there is no baseline to compare with."
+    if tile.value == tile.baseline:
+        return f"{title} held at its baseline of {baseline} in the {when}."
+    verb = "rose" if tile.value > tile.baseline else "fell"
+    size = ""
+    if tile.baseline and tile.value / tile.baseline >= 2:
+        size = f", {tile.value / tile.baseline:.1f}× the baseline"
+    elif tile.baseline and tile.value / tile.baseline <= 0.5:
+        size = f", {tile.value / tile.baseline:.0%} of the baseline"
+    verdict = {"better": " — better than baseline", "worse": " — worse than baseline",
+               "at_baseline": " — within normal variation", "info": ""}[tile.status]
+    if guardrail_fired(tile):
+        verdict = " — yet counted as worse: CSAT fell more than the tolerance below its baseline"
+    return f"{title} {verb} to {value} from a baseline of {baseline} ({fmt_delta(tile.delta, unit)}{size}) in the {when}{verdict}."
+
+
+def headline(records: pl.DataFrame, team: str | None, grain: str, limit: int = 3) -> list[Change]:
+    """What changed most against the baseline, in plain words, most telling first: significant
+    changes (better/worse) before changes within normal variation before information, each group by
+    relative size. Records with too little data never make a headline."""
+    candidates = []
+    for spec in (*TILES, CSAT):
+        tile = _tile(records, spec, team)
+        if tile.empty or tile.status not in _PRIORITY:
+            continue
+        candidates.append((_PRIORITY[tile.status], -_relative(tile.value, tile.baseline), spec.metric, tile))
+    candidates.sort(key=lambda c: (c[0], c[1], c[2]))
+    return [Change(t.spec.metric, t.spec.segment, t.status, _sentence(t, grain)) for *_, t in candidates[:limit]]
+
+
+STATUS_SUFFIX = " status"
+
+
+def team_glance(records: pl.DataFrame) -> pl.DataFrame:
+    """One row per team with each tile's latest value, for the teams table: `team`, then per tile
+    `{title}` (the value as text) and `{title} status`, then `worse` (how many tiles are red);
+    teams with the most red tiles first."""
+    wanted = pl.DataFrame({"metric": [s.metric for s in TILES], "segment": [s.segment for s in TILES],
+                           "title": [s.title for s in TILES]})
+    latest = (
+        records.filter(pl.col("team").is_not_null())
+        .join(wanted, on=["metric", "segment"])
+        .sort("period")
+        .group_by(["team", "title"], maintain_order=True)
+        .last()
+    )
+    cells: dict[str, dict[str, str]] = {}
+    for row in latest.iter_rows(named=True):
+        team = cells.setdefault(row["team"], {})
+        team[row["title"]] = fmt_value(row["value"], METRICS[row["metric"]].unit)
+        team[row["title"] + STATUS_SUFFIX] = row["status"]
+    schema = {"team": pl.String}
+    for spec in TILES:
+        schema |= {spec.title: pl.String, spec.title + STATUS_SUFFIX: pl.String}
+    rows = [{"team": team, **{k: values.get(k, "—" if not k.endswith(STATUS_SUFFIX) else None) for k in schema if k != "team"}}
+            for team, values in sorted(cells.items())]
+    frame = pl.DataFrame(rows, schema=schema)
+    worse = pl.sum_horizontal([(pl.col(s.title + STATUS_SUFFIX) == "worse").fill_null(False).cast(pl.Int64) for s in TILES])
+    return frame.with_columns(worse=worse).sort(["worse", "team"], descending=[True, False])
