@@ -27,7 +27,7 @@ import polars as pl
 
 from config.model import Config
 from config.spend import FocusConfig
-from connectors.common.normalise import blank_to_null, parse_float, parse_timestamp
+from connectors.common.normalise import blank_to_null, parse_float, parse_timestamp_series
 from connectors.common.progress import NoProgress, Progress
 from connectors.spend import focus_files
 from connectors.spend.focus_files import FocusFileError
@@ -152,16 +152,17 @@ def _tags_json(dtype: pl.DataType) -> pl.Expr:
     raise FocusImportError(f"the Tags column has type {dtype}: expected JSON text or a map of strings")
 
 
-def _time(frame: pl.DataFrame, name: str) -> pl.Expr:
+def _time(frame: pl.DataFrame, name: str) -> pl.Series:
     if name not in frame.columns:
-        return pl.lit(None, dtype=UTC_MICROS)
+        return pl.Series(name, [None] * frame.height, dtype=UTC_MICROS)
     dtype = frame.schema[name]
+    column = frame.get_column(name)
     if isinstance(dtype, pl.Datetime):
-        col = pl.col(name).dt.cast_time_unit("us")
-        return col.dt.convert_time_zone("UTC") if dtype.time_zone else col.dt.replace_time_zone("UTC")
+        column = column.dt.cast_time_unit("us")
+        return column.dt.convert_time_zone("UTC") if dtype.time_zone else column.dt.replace_time_zone("UTC")
     if dtype == pl.Date:
-        return pl.col(name).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-    return parse_timestamp(_text(frame, name))
+        return column.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    return parse_timestamp_series(frame.select(_text(frame, name)).to_series())
 
 
 def _number(frame: pl.DataFrame, name: str) -> pl.Expr:
@@ -188,35 +189,48 @@ _UNIT = r"(?i)^\s*(?:(\d+)\s*([km]?)\s+)?(?:(thousand|million)\s+)?(token|reques
 
 def _normalise(frame: pl.DataFrame, first_row: int, focus: FocusConfig, rates: dict[str, float],
                summary: FocusSummary) -> tuple[pl.DataFrame, list[_Problem], int]:
-    """The batch's AI rows in our shape (without ids), its first problems, and how many rows are bad."""
-    text = {name: _text(frame, name) for name in frame.columns if name not in ("ChargePeriodStart", "ChargePeriodEnd", "Cost", "ConsumedQuantity")}
+    """The batch's AI rows in our shape (without ids), its first problems, and how many rows are bad.
+    Rows are chosen on their service and charge category first: only those are parsed and checked."""
+    def text(name: str) -> pl.Expr:
+        return _text(frame, name).alias(name)
+
+    kinds = frame.select(text("ServiceName"), text("ProviderName"), text("ServiceCategory"), text("ChargeCategory"))
+    ai_names = _matching(pl.concat([kinds["ServiceName"], kinds["ProviderName"]]), focus.ai_services)
+    categories = [c.strip().lower() for c in focus.ai_service_categories]
+    is_ai = (pl.col("ServiceCategory").str.to_lowercase().is_in(categories).fill_null(False)
+             | pl.col("ServiceName").is_in(ai_names).fill_null(False)
+             | pl.col("ProviderName").is_in(ai_names).fill_null(False))
+    charges = [c.strip().lower() for c in focus.charge_categories]
+    charge_ok = pl.col("ChargeCategory").is_null() | pl.col("ChargeCategory").str.to_lowercase().is_in(charges)
+    verdict = kinds.select(is_ai=is_ai, charge_ok=charge_ok, charge=pl.col("ChargeCategory"))
+    summary.skipped["not an AI service"] += verdict.filter(~pl.col("is_ai")).height
+    for charge, n in verdict.filter(pl.col("is_ai") & ~pl.col("charge_ok")).group_by("charge").len().iter_rows():
+        summary.skipped[f"charge category {charge}"] += n
+    keep = verdict.select(pl.col("is_ai") & pl.col("charge_ok")).to_series()
+    frame = frame.with_row_index("row", offset=first_row).filter(keep)
+    kinds = kinds.filter(keep)
+    summary.imported += frame.height
+    data = [c for c in frame.columns if c != "row"]
     rows = frame.select(
-        row=pl.int_range(pl.len()) + first_row,
-        content=pl.concat_str([_text(frame, c).fill_null("\x00") for c in sorted(frame.columns)], separator="\x1f"),
-        start=_time(frame, "ChargePeriodStart"), end=_time(frame, "ChargePeriodEnd"),
+        "row",
+        content=pl.concat_str([_text(frame, c).fill_null("\x00") for c in sorted(data)], separator="\x1f"),
         start_text=_text(frame, "ChargePeriodStart"), end_text=_text(frame, "ChargePeriodEnd"),
         cost=_number(frame, "Cost"), cost_text=_text(frame, "Cost"),
         quantity=_number(frame, "ConsumedQuantity"),
-        currency=text["BillingCurrency"].str.to_uppercase(),
-        service=text.get("ServiceName", pl.lit(None, dtype=pl.String)),
-        provider=text.get("ProviderName", pl.lit(None, dtype=pl.String)),
-        category=text.get("ServiceCategory", pl.lit(None, dtype=pl.String)),
-        charge=text.get("ChargeCategory", pl.lit(None, dtype=pl.String)),
-        tags=text.get("Tags", pl.lit(None, dtype=pl.String)),
-        unit=text.get("ConsumedUnit", pl.lit(None, dtype=pl.String)),
+        currency=_text(frame, "BillingCurrency").str.to_uppercase(),
+        tags=_text(frame, "Tags"), unit=_text(frame, "ConsumedUnit"),
+    ).with_columns(
+        kinds.get_column("ServiceName").alias("service"), kinds.get_column("ProviderName").alias("provider"),
     )
-    ai_names = _matching(pl.concat([rows["service"], rows["provider"]]), focus.ai_services)
-    categories = [c.strip().lower() for c in focus.ai_service_categories]
-    is_ai = (pl.col("category").str.to_lowercase().is_in(categories).fill_null(False)
-             | pl.col("service").is_in(ai_names).fill_null(False) | pl.col("provider").is_in(ai_names).fill_null(False))
-    charges = [c.strip().lower() for c in focus.charge_categories]
-    charge_ok = pl.col("charge").is_null() | pl.col("charge").str.to_lowercase().is_in(charges)
-    rows = rows.with_columns(is_ai=is_ai, charge_ok=charge_ok)
-    summary.skipped["not an AI service"] += rows.filter(~pl.col("is_ai")).height
-    for charge, n in rows.filter(pl.col("is_ai") & ~pl.col("charge_ok")).group_by("charge").len().iter_rows():
-        summary.skipped[f"charge category {charge}"] += n
-    rows = rows.filter(pl.col("is_ai") & pl.col("charge_ok"))
-    summary.imported += rows.height
+    rows = pl.concat([
+        rows,
+        _per_value(frame, "ChargePeriodStart", lambda v: v.select(start=_time(v, "ChargePeriodStart"))),
+        _per_value(frame, "ChargePeriodEnd", lambda v: v.select(end=_time(v, "ChargePeriodEnd"))),
+        _per_value(rows, "tags", lambda v: v.select(
+            team=_tag(focus.team_tags), workflow=_tag(focus.workflow_tags), model=_tag(focus.model_tags),
+            tags_ok=pl.col("tags").str.json_path_match("$").is_not_null() & pl.col("tags").str.starts_with("{"))),
+        _per_value(rows, "unit", lambda v: v.select(_unit())),
+    ], how="horizontal")
 
     rate = pl.col("currency").replace_strict(rates, default=None, return_dtype=pl.Float64)
     checks = [
@@ -229,12 +243,11 @@ def _normalise(frame: pl.DataFrame, first_row: int, focus: FocusConfig, rates: d
         ("BillingCurrency", pl.col("currency").is_null(), "empty, but the currency is required", "currency"),
         ("BillingCurrency", pl.col("currency").is_not_null() & rate.is_null(),
          "no USD rate for this currency: add it to [spend] usd_rates (USD per unit), e.g. usd_rates = { EUR = 1.08 }", "currency"),
-        ("Tags", pl.col("tags").is_not_null() & (pl.col("tags").str.json_path_match("$").is_null()
-                                                 | ~pl.col("tags").str.starts_with("{")), "not a JSON object", "tags"),
+        ("Tags", pl.col("tags").is_not_null() & ~pl.col("tags_ok"), "not a JSON object", "tags"),
     ]
     masks = rows.select(pl.any_horizontal(mask.fill_null(False) for _, mask, _, _ in checks).alias("bad"),
                         *[mask.fill_null(False).alias(f"c{i}") for i, (_, mask, _, _) in enumerate(checks)],
-                        *[pl.col(value) .alias(f"v{i}") for i, (_, _, _, value) in enumerate(checks)], "row")
+                        *[pl.col(value).alias(f"v{i}") for i, (_, _, _, value) in enumerate(checks)], "row")
     bad = masks.filter(pl.col("bad"))
     problems = []
     for record in bad.head(SHOWN_PROBLEMS).iter_rows(named=True):
@@ -245,23 +258,36 @@ def _normalise(frame: pl.DataFrame, first_row: int, focus: FocusConfig, rates: d
 
     for currency, n in rows.filter(pl.col("currency") != "USD").group_by("currency").len().iter_rows():
         summary.converted[currency] += n
-    unit = pl.col("unit").str.extract_groups(_UNIT)
-    scale = (pl.coalesce(unit.struct.field("1").cast(pl.Int64, strict=False), pl.lit(1))
-             * pl.when(unit.struct.field("2").str.to_lowercase() == "k").then(1_000)
-             .when(unit.struct.field("2").str.to_lowercase() == "m").then(1_000_000).otherwise(1)
-             * pl.when(unit.struct.field("3").str.to_lowercase() == "thousand").then(1_000)
-             .when(unit.struct.field("3").str.to_lowercase() == "million").then(1_000_000).otherwise(1))
-    count = (pl.col("quantity") * scale).round(0).cast(pl.Int64, strict=False)
-    kind = unit.struct.field("4").str.to_lowercase()
+    count = (pl.col("quantity") * pl.col("unit_scale")).round(0).cast(pl.Int64, strict=False)
     return rows.select(
-        "content", "start", "end",
+        "content", "start", "end", "team", "workflow", "model",
         source=pl.lit(SOURCE),
-        team=_tag(focus.team_tags), workflow=_tag(focus.workflow_tags), model=_tag(focus.model_tags),
         tool=pl.coalesce("service", "provider"),
         cost_usd=pl.col("cost") * rate,
-        tokens=pl.when(kind == "token").then(count),
-        requests=pl.when(kind == "request").then(count),
+        tokens=pl.when(pl.col("unit_kind") == "token").then(count),
+        requests=pl.when(pl.col("unit_kind") == "request").then(count),
     ), [], 0
+
+
+def _per_value(frame: pl.DataFrame, column: str, compute) -> pl.DataFrame:
+    """`compute(distinct values)` joined back row by row: billing exports repeat a few hundred tag sets,
+    units and timestamps over millions of rows, and parsing each once is most of the import's speed."""
+    values = frame.select(column) if column in frame.columns else pl.DataFrame(
+        {column: pl.Series([None] * frame.height, dtype=pl.String)})
+    distinct = values.unique()
+    mapped = pl.concat([distinct, compute(distinct)], how="horizontal")
+    return values.join(mapped, on=column, how="left", nulls_equal=True, maintain_order="left").drop(column)
+
+
+def _unit() -> list[pl.Expr]:
+    """ConsumedUnit → what it counts (`token`, `request` or null) and the multiplier of its quantity."""
+    part = pl.col("unit").str.extract_groups(_UNIT).struct.field
+    scale = (pl.coalesce(part("1").cast(pl.Int64, strict=False), pl.lit(1))
+             * pl.when(part("2").str.to_lowercase() == "k").then(1_000)
+             .when(part("2").str.to_lowercase() == "m").then(1_000_000).otherwise(1)
+             * pl.when(part("3").str.to_lowercase() == "thousand").then(1_000)
+             .when(part("3").str.to_lowercase() == "million").then(1_000_000).otherwise(1))
+    return [part("4").str.to_lowercase().alias("unit_kind"), scale.alias("unit_scale")]
 
 
 def _with_ids(spend: pl.DataFrame, seen: pl.Series) -> tuple[pl.DataFrame, pl.Series]:

@@ -150,7 +150,7 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_written(warehouse, tmp_pat
     path = write_csv(tmp_path / "focus.csv", good + [skipped_bad, bad_cost, ROWS[6], bad_start, bad_tags])
     batches_seen = []
     summary = FocusSummary(str(path))
-    stream = read_focus(path, cfg(), summary)
+    stream = read_focus(path, cfg(batch_rows=5), summary)
 
     def counted():
         for batch in stream:
