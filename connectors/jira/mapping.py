@@ -167,7 +167,8 @@ def incident_row(issue: Any, config: JiraIncidentsConfig, ids: dict[str, str], *
                  ai_labels: set[str], histories: list[dict[str, Any]] | None, notes: Notes) -> dict[str, Any]:
     fields = _fields(issue)
     created = timestamp_of(fields.get("created"), "created")
-    started = timestamp_of(fields.get(ids["started_field"]), config.started_field) or created
+    started = (timestamp_of(fields.get(ids["started_field"]), config.started_field)
+               if ids.get("started_field") else None) or created
     if started is None:
         raise Unreadable("no start: both the start field and `created` are empty")
     resolved = resolved_at(fields, histories, config.resolved_from, config.done_statuses)
@@ -204,7 +205,7 @@ def ticket_row(issue: Any, config: JiraTicketsConfig, ids: dict[str, str], *,
     resolved = resolved_at(fields, histories, config.resolved_from, config.done_statuses)
     if created is not None and resolved is not None and resolved < created:
         raise Unreadable(f"resolved ({resolved.isoformat()}) before it was created ({created.isoformat()})")
-    value = text_of(fields.get(ids["channel_field"]))
+    value = text_of(fields.get(ids["channel_field"])) if ids.get("channel_field") else None
     channels = {k.strip().lower(): v for k, v in config.channel_map.items()}
     channel = channels.get((value or "").lower())
     if channel is None:

@@ -167,7 +167,7 @@ def _moment(value: Any) -> dt.datetime | None:
         parsed = dt.datetime.fromisoformat(value.strip())
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed.astimezone(dt.timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
 def _histories(session: JiraSession, issue: Any, done_statuses: tuple[str, ...]) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from connectors.jira import run
 from metrics.scorecard import compute
 from tests.connectors.jira.conftest import INCIDENT_JQL, TICKET_JQL, jira_config
 from tests.connectors.jira.fake_jira import jira_time
+from tests.connectors.loopback import Fault
 from warehouse import read_table
 from warehouse.runs import get_cursor
 
@@ -251,3 +252,16 @@ def test_explicit_deployment_setting_wins_over_server_info(make_fake, sqlite_war
     # Told "server", it pages /search with startAt, which Jira Cloud has removed: the error says so.
     assert report.status == "failed"
     assert "GET /rest/api/2/search: HTTP 410: The requested API has been removed" in report.error
+
+
+def test_without_the_users_time_zone_the_bound_widens_and_one_query_is_paged(make_fake, sqlite_warehouse):
+    fake = make_fake("server")
+    fake.faults.append(Fault("/rest/api/2/myself", 403, times=5))
+    report = run(sqlite_warehouse, jira_config(fake, tickets=None))
+    assert report.tables["incidents"].inserted == 4
+    assert [s.arg("startAt") for s in fake.searches()] == ["0", "2", "4"]
+    fake.requests.clear()
+    run(sqlite_warehouse, jira_config(fake, tickets=None))
+    # Cursor 11:10 UTC − 10 min − 12 h, written in UTC.
+    assert fake.searches()[0].arg("jql") == (
+        f'({INCIDENT_JQL}) AND updated >= "2026-03-04 23:00" ORDER BY updated ASC, key ASC')

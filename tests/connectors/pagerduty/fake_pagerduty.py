@@ -31,6 +31,7 @@ class FakePagerDuty:
         self.faults: list[Fault] = []
         self._tls = tls
         self._created: dict[str, dt.datetime] = {}
+        self.max_offset = 10_000  # classic pagination ends here
         self._lock = threading.Lock()
 
     def __enter__(self) -> "FakePagerDuty":
@@ -99,6 +100,9 @@ class FakePagerDuty:
         if request.arg("sort_by") == "created_at:asc":
             chosen.sort(key=lambda i: (self._created[i["id"]], i["incident_number"]))
         limit, offset = min(int(request.arg("limit", "25")), 100), int(request.arg("offset", "0"))
+        if offset + limit > self.max_offset:
+            return Reply(400, {"error": {"message": "Invalid Input Provided", "code": 2001,
+                                         "errors": [f"Offset must be less than {self.max_offset}."]}})
         page = chosen[offset:offset + limit]
         return Reply(200, {"incidents": page, "limit": limit, "offset": offset,
                            "more": offset + limit < len(chosen), "total": None})

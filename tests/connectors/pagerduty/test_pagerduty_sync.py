@@ -163,3 +163,18 @@ def test_without_the_api_key_the_error_names_the_variable(fake_pd, cert, sqlite_
     report = run(sqlite_warehouse, pd_config(fake_pd, cert), now=NOW)
     assert report.status == "failed" and "$TEST_PD_KEY is not set" in report.error
     assert fake_pd.requests == []
+
+
+def test_past_the_offset_limit_a_window_restarts_from_the_newest_creation_time(fake_pd, cert, sqlite_warehouse,
+                                                                             monkeypatch):
+    import connectors.pagerduty.sync as pagerduty_sync
+
+    # PagerDuty stops classic pagination at offset 10,000; here at 4, with pages of 2.
+    fake_pd.max_offset = 4
+    monkeypatch.setattr(pagerduty_sync, "OFFSET_LIMIT", 4)
+    report = run(sqlite_warehouse, pd_config(fake_pd, cert), now=NOW)
+    assert report.error is None and report.tables["incidents"].inserted == 5
+    last_window = [(q.arg("since"), q.arg("offset")) for q in fake_pd.listed() if q.arg("until").startswith("2026-03-10")]
+    # Q1, Q2 | Q3, Q4 | then from Q4's creation time again: Q4 (read twice, one row) and Q5.
+    assert last_window == [("2026-03-02T00:00:00+00:00", "0"), ("2026-03-02T00:00:00+00:00", "2"),
+                           ("2026-03-05T10:00:00+00:00", "0")]
