@@ -127,14 +127,15 @@ def edge_org() -> Evidence:
         dep("O2", repo="acme/ops", sha="b", finished_at="2026-03-03 10:00"),
         dep("O3", repo="acme/ops", sha="a", finished_at="2026-03-04 10:00", is_rollback=False),
         dep("O4", repo="acme/ops", sha="a", finished_at="2026-03-04 12:00", is_rollback=True),
-        # acme/db: two deployments at the same instant (ordered by id); a rollback 8 days late; one
-        # rollback of two deployments.
+        # acme/db: two deployments at the same instant, ordered by id (X1 then X2, so X3 restores X1 and
+        # rolls back X2); one rollback (X7) of two deployments, one of them 7 days 23 hours earlier.
         dep("X2", repo="acme/db", sha="b", finished_at="2026-03-02 10:00"),
         dep("X1", repo="acme/db", sha="a", finished_at="2026-03-02 10:00"),
-        dep("X3", repo="acme/db", sha="c", finished_at="2026-03-03 10:00"),
-        dep("X4", repo="acme/db", sha="b", finished_at="2026-03-11 10:00"),
-        dep("X5", repo="acme/db", sha="e", finished_at="2026-03-12 10:00"),
-        dep("X6", repo="acme/db", sha="c", finished_at="2026-03-12 11:00"),
+        dep("X3", repo="acme/db", sha="a", finished_at="2026-03-03 10:00"),
+        dep("X4", repo="acme/db", sha="c", finished_at="2026-03-04 10:00"),
+        dep("X5", repo="acme/db", sha="e", finished_at="2026-03-04 12:00"),
+        dep("X6", repo="acme/db", sha="f", finished_at="2026-03-12 10:00"),
+        dep("X7", repo="acme/db", sha="c", finished_at="2026-03-12 11:00"),
     ]
     prs = [
         pr(15, merged_at="2026-03-01 08:00", ai=True), pr(11, merged_at="2026-03-02 09:00"),
@@ -145,12 +146,10 @@ def edge_org() -> Evidence:
         pr(1, repo="acme/web", merged_at="2026-03-02 12:00", ai=True, title="Tweak"),
         pr(2, repo="acme/web", merged_at="2026-03-03 09:00", title="Tweak"),
         pr(3, repo="acme/web", merged_at="2026-03-05 10:30", sha="0123456789abcdef"),
-        # Reverts: by a sha prefix (before the title), by number in another repo, by title after an
-        # unknown number (two PRs with that title: the latest merged), by the source's own link, and
-        # one whose target merged after it (no match).
+        # Reverts: by a sha prefix (tried before the title), by number in another repo, by the source's
+        # own link, and one whose target merged after it (no match).
         pr(4, repo="acme/web", merged_at="2026-03-06 10:00", revert_ref={"sha": "0123456", "title": "nothing"}),
         pr(5, repo="acme/web", merged_at="2026-03-06 11:00", revert_ref={"repo": "acme/api", "number": 14}),
-        pr(6, repo="acme/web", merged_at="2026-03-07 11:00", revert_ref={"number": 999, "title": "Tweak"}),
         pr(7, repo="acme/web", merged_at="2026-03-08 11:00", reverts_pr_id="github:acme/api#13"),
         pr(8, repo="acme/web", merged_at="2026-03-08 12:00", revert_ref={"number": 9}),
         pr(9, repo="acme/web", merged_at="2026-03-09 12:00", ai=True),
@@ -159,13 +158,17 @@ def edge_org() -> Evidence:
         pr(2, repo="acme/ops", merged_at="2026-03-02 11:00", ai=True),
         pr(3, repo="acme/ops", merged_at="2026-03-03 11:00"),
         pr(1, repo="acme/db", merged_at="2026-03-02 09:00"), pr(2, repo="acme/db", merged_at="2026-03-02 11:00"),
-        pr(3, repo="acme/db", merged_at="2026-03-12 10:30", ai=True),
+        pr(3, repo="acme/db", merged_at="2026-03-04 11:00"), pr(6, repo="acme/db", merged_at="2026-03-12 10:30", ai=True),
         pr(4, repo="acme/db", merged_at="2026-02-10 10:30", ai=True), pr(5, repo="acme/db", merged_at="2026-02-11 10:30"),
+        # acme/docs (no deployments): a revert by title after an unknown number; two PRs have that title.
+        pr(1, repo="acme/docs", merged_at="2026-02-20 10:00", title="Typo"),
+        pr(2, repo="acme/docs", merged_at="2026-03-02 10:00", title="Typo"),
+        pr(3, repo="acme/docs", merged_at="2026-03-05 10:00", revert_ref={"number": 999, "title": "Typo"}),
     ]
     # Named deployments: a later one wins over the first after merge; a staging one is no production
     # deployment (fall back); of two, the earliest.
-    named = [("D6", "github:acme/api#15"), ("W4", "github:acme/web#9"), ("X6", "github:acme/db#1"),
-             ("X5", "github:acme/db#1")]
+    named = [("D6", "github:acme/api#15"), ("W4", "github:acme/web#9"), ("X7", "github:acme/db#1"),
+             ("X6", "github:acme/db#1"), ("X2", "github:acme/db#2")]
     incidents = [
         make_incident("I1", started_at="2026-03-02 10:00", resolved_at="2026-03-02 13:00", team="core"),
         make_incident("I2", started_at="2026-03-03 10:00", resolved_at="2026-03-03 10:30", ai=True),
@@ -198,24 +201,27 @@ def test_reference_decides_the_edge_cases_as_worked_out_by_hand():
     # api: #11-#13 by D4 (the worked example); #14 by web#5 (its number named in another repo, 1 day).
     # web: W3 (flagged, no earlier "fix") rolls back W2, which shipped #1 and #2; #3 skips the rollback,
     # staging and failed deployments and ships in W6, but web#4 reverts it by a 7-character sha prefix.
-    # db: #1's named deployments are X5 and X6, the earliest (X5) is rolled back by X6 within an hour.
+    # db: #1's named deployments are X6 and X7, the earliest (X6) is rolled back by X7 within the hour;
+    # #2 is named in X2, rolled back by X3 (X1 and X2 finish together, X1 first by id).
+    # docs: #3 reverts "Typo", the latest merged of that title: #2 (3 days).
     # Not: api#15 (named D6), api#10 (reverted after 10 days), ops (O3 is not a rollback, O4 restores
-    # the live sha), db#2 (X3 rolled back after 8 days), web#8's target merged after it.
+    # the live sha), db#3 (X5 rolled back after 7 days 23 hours), db#4 and db#5 (X1 wins the tie at
+    # 10:00 over X2), web#8 (its target merged after it).
     assert rolled_back == {
         "github:acme/api#11", "github:acme/api#12", "github:acme/api#13", "github:acme/api#14",
-        "github:acme/web#1", "github:acme/web#2", "github:acme/web#3", "github:acme/db#1",
+        "github:acme/web#1", "github:acme/web#2", "github:acme/web#3", "github:acme/db#1", "github:acme/db#2",
+        "github:acme/docs#2",
     }
     march = scorecard(load_frames_from_polars(edge_org()), grain="month", start=dt.date(2026, 3, 1),
                       end=dt.date(2026, 3, 31), min_sample=1)
     share = march[march["metric"] == "rollback_share"].set_index(["team", "segment"])
-    # Merged in March: api 7, web 9, ops 3, db 3 = 22, of which AI-assisted 7 (2 rolled back).
-    assert share.loc[(None, "all"), ["numerator", "n"]].tolist() == [8, 22]
+    # Merged in March: api 7, web 8, ops 3, db 4, docs 2 = 24, of which AI-assisted 7 (2 rolled back).
+    assert share.loc[(None, "all"), ["numerator", "n"]].tolist() == [10, 24]
     assert share.loc[(None, "ai"), ["numerator", "n"]].tolist() == [2, 7]
-    assert share.loc[(None, "non_ai"), ["numerator", "n"]].tolist() == [6, 15]
+    assert share.loc[(None, "non_ai"), ["numerator", "n"]].tolist() == [8, 17]
     # api#14 and ops#1 carry the team "core"; every other PR has none and counts as unassigned.
     assert share.loc[("core", "all"), ["numerator", "n"]].tolist() == [1, 2]
-    assert share.loc[("unassigned", "all"), ["numerator", "n"]].tolist() == [7, 20]
-
+    assert share.loc[("unassigned", "all"), ["numerator", "n"]].tolist() == [9, 22]
 
 @pytest.mark.parametrize("min_sample", [1, 2])
 @pytest.mark.parametrize("grain", ["week", "month"])
