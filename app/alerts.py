@@ -20,6 +20,7 @@ import polars as pl
 import requests
 
 from config.model import Config
+from config.spend import check_spend
 from connectors.common.secrets import get_secret
 from metrics.spend import budget_vs_actual, open_alerts
 from warehouse import Warehouse, read_table
@@ -44,9 +45,11 @@ def load_spend(warehouse: Warehouse) -> pl.DataFrame:
 
 
 def spend_alerts(spend: pl.DataFrame, config: Config, *, as_of: dt.date | None = None) -> SpendAlerts:
-    """Open alerts and budgets vs actual as of `as_of` (default: the last day with spend)."""
+    """Open alerts and budgets vs actual as of `as_of` (default: the last day with spend); a config value
+    out of range raises `ConfigError`."""
     from metrics.spend import ALERT_SCHEMA
 
+    check_spend(config)
     as_of = as_of or spend.get_column("date").max()
     if as_of is None:
         return SpendAlerts(None, pl.DataFrame(schema=ALERT_SCHEMA), pl.DataFrame())

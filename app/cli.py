@@ -486,7 +486,10 @@ def alerts(
         raise Failure(f"--format must be table or json, not '{format}'")
     cfg = _config(config)
     warehouse = _warehouse(cfg)
-    result = spend_alerts(load_spend(warehouse), cfg, as_of=as_of.date() if as_of else None)
+    try:
+        result = spend_alerts(load_spend(warehouse), cfg, as_of=as_of.date() if as_of else None)
+    except ConfigError as exc:
+        raise Failure(str(exc)) from None
     if format == "json":
         out.file.write(alerts_json(result) + "\n")
     elif result.as_of is None:

@@ -108,3 +108,34 @@ class BudgetConfig:
 
     monthly_usd: float
     owner: str = ""
+
+
+def check_spend(config) -> None:
+    """What the types alone do not rule out, for `[spend]` and `[budgets]`: raises `ConfigError` naming
+    the key."""
+    from config.load import ConfigError  # config.load imports this module's classes
+
+    where = config.source_path or "configuration"
+    spend, alerts = config.spend, config.spend.alerts
+    rules = [
+        ("spend.alerts.window_days", alerts.window_days >= 1, "at least 1"),
+        ("spend.alerts.k", alerts.k > 0, "greater than 0"),
+        ("spend.alerts.min_excess_usd", alerts.min_excess_usd >= 0, "0 or more"),
+        ("spend.alerts.min_history_days", 1 <= alerts.min_history_days <= alerts.window_days,
+         f"between 1 and window_days ({alerts.window_days})"),
+        ("spend.alerts.open_days", alerts.open_days >= 1, "at least 1"),
+        ("spend.focus.batch_rows", spend.focus.batch_rows >= 1, "at least 1"),
+        *[(f"spend.usd_rates.{code}", rate > 0, "greater than 0 (USD per unit)") for code, rate in spend.usd_rates.items()],
+        *[(f"budgets.{team}.monthly_usd", budget.monthly_usd > 0, "greater than 0") for team, budget in config.budgets.items()],
+    ]
+    for name, api in (("openai", spend.openai), ("anthropic", spend.anthropic)):
+        if api is not None:
+            rules += [(f"spend.{name}.page_days", api.page_days >= 1, "at least 1"),
+                      (f"spend.{name}.lookback_days", api.lookback_days >= 0, "0 or more"),
+                      (f"spend.{name}.retry.max_retries", api.retry.max_retries >= 0, "0 or more")]
+    if spend.copilot is not None:
+        rules += [("spend.copilot.price_per_seat_month", spend.copilot.price_per_seat_month >= 0, "0 or more"),
+                  ("spend.copilot.lookback_days", spend.copilot.lookback_days >= 0, "0 or more")]
+    for key, ok, wanted in rules:
+        if not ok:
+            raise ConfigError(f"{where}: '{key}' must be {wanted}")

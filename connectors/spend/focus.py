@@ -26,7 +26,8 @@ from pathlib import Path
 import polars as pl
 
 from config.model import Config
-from config.spend import FocusConfig
+from config.load import ConfigError
+from config.spend import FocusConfig, check_spend
 from connectors.common.normalise import blank_to_null, parse_float, parse_timestamp_series
 from connectors.common.progress import NoProgress, Progress
 from connectors.spend import focus_files
@@ -76,7 +77,11 @@ def read_focus(path: str | Path, config: Config, summary: FocusSummary, *,
     path = Path(path)
     progress = progress or NoProgress()
     focus = config.spend.focus
-    rates = _rates(config.spend.usd_rates)
+    try:
+        check_spend(config)
+    except ConfigError as exc:
+        raise FocusImportError(str(exc)) from None
+    rates = {code.strip().upper(): rate for code, rate in config.spend.usd_rates.items()} | {"USD": 1.0}
     if not path.is_file():
         raise FocusImportError(f"{path}: file not found")
     try:
@@ -100,14 +105,6 @@ def read_focus(path: str | Path, config: Config, summary: FocusSummary, *,
         raise FocusImportError(str(exc)) from None
     if problem_count:
         raise FocusImportError(_describe(path, problems, problem_count))
-
-
-def _rates(usd_rates: dict[str, float]) -> dict[str, float]:
-    rates = {code.strip().upper(): rate for code, rate in usd_rates.items()}
-    bad = [code for code, rate in rates.items() if not rate > 0]
-    if bad:
-        raise FocusImportError(f"configuration: spend.usd_rates.{bad[0]} must be a positive number (USD per unit)")
-    return {**rates, "USD": 1.0}
 
 
 def _columns(path: Path, focus: FocusConfig) -> dict[str, str]:

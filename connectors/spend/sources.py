@@ -10,7 +10,9 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterator
 
+from config.load import ConfigError
 from config.model import Config
+from config.spend import check_spend
 from connectors.common.progress import Progress
 from connectors.common.secrets import MissingSecret, get_secret
 from connectors.spend import anthropic, copilot, openai
@@ -35,8 +37,9 @@ def _run_cost_api(module, section, warehouse: Warehouse, config: Config, *, full
                   progress: Progress | None, today: dt.date | None, sleep: Callable[[float], None]) -> SyncReport:
     stats = {"calls": 0}
     try:
+        check_spend(config)
         key = get_secret(section.admin_key_env)
-    except MissingSecret as exc:
+    except (ConfigError, MissingSecret) as exc:
         return run_sync(warehouse, module.SOURCE, _failing(exc), progress=progress, stats=stats)
     client = module.api(section, key, stats, sleep=sleep)
     cursor = get_cursor(warehouse, module.SOURCE, module.STREAM)
@@ -65,6 +68,7 @@ def run_copilot_seats(warehouse: Warehouse, config: Config, *, full: bool = Fals
     cfg = config.spend.copilot
 
     def batches() -> Iterator[Batch]:
+        check_spend(config)
         cursor = None if full else get_cursor(warehouse, COPILOT_SEATS, copilot.STREAM)
         since = dt.date.fromisoformat(cursor) - dt.timedelta(days=cfg.lookback_days) if cursor else None
         usage = read_table(warehouse, "ai_usage", ["source", "date", "team", "tool", "seats"])

@@ -35,3 +35,15 @@ def test_alerts_flag_the_demo_spike_and_nothing_else(tmp_path, monkeypatch):
                             + f'[spend.alerts]\nacknowledged = ["spend_anomaly:data:anthropic:{spike}"]\n')
     quiet = runner.invoke(app, ["alerts", "--config", str(acknowledged)])
     assert quiet.exit_code == 0 and f"No open AI spend alerts as of {END}" in quiet.stdout
+
+
+def test_out_of_range_settings_name_their_key(tmp_path):
+    config = tmp_path / "scorecard.toml"
+    config.write_text(f'[warehouse]\nurl = "sqlite:///{tmp_path / "wh.db"}"\n[spend.alerts]\nk = 0\n')
+    result = runner.invoke(app, ["alerts", "--config", str(config)])
+    assert result.exit_code == 1 and "'spend.alerts.k' must be greater than 0" in result.output
+    config.write_text(f'[warehouse]\nurl = "sqlite:///{tmp_path / "wh.db"}"\n[spend]\nusd_rates = {{ EUR = -1 }}\n')
+    focus = tmp_path / "focus.csv"
+    focus.write_text("ChargePeriodStart,EffectiveCost,BillingCurrency,ServiceName\n")
+    result = runner.invoke(app, ["import", "ai_spend", str(focus), "--format", "focus", "--config", str(config)])
+    assert result.exit_code == 1 and "'spend.usd_rates.EUR' must be greater than 0" in result.output

@@ -188,3 +188,25 @@ def test_sync_runs_every_configured_spend_source(sqlite_warehouse, monkeypatch):
     assert [(r.source, r.status) for r in reports if r.source in ("openai", "anthropic")] == [
         ("openai", "success"), ("anthropic", "success")]
     assert len(openai.requests) == 1 and len(anthropic.requests) == 1
+
+
+def test_cli_sync_reports_without_showing_the_key(tmp_path):
+    from typer.testing import CliRunner
+
+    from app.cli import app
+
+    start = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=3)
+    with FakeOpenAI(OPENAI_KEY, {start: [("proj_pay", "gpt-4o, input", 4.5, "usd")]}) as fake:
+        config = tmp_path / "scorecard.toml"
+        config.write_text(
+            f'[warehouse]\nurl = "sqlite:///{tmp_path / "wh.db"}"\n'
+            f'[spend.openai]\nadmin_key_env = "TEST_OPENAI_ADMIN_KEY"\nbase_url = "{fake.url}"\nstart = {start}\n'
+            '[spend.openai.projects]\nproj_pay = "payments"\n'
+        )
+        runner = CliRunner()
+        ok = runner.invoke(app, ["sync", "--source", "openai", "--config", str(config)])
+        assert ok.exit_code == 0 and "openai: success — ai_spend 1 new/0 updated, 1 API calls" in ok.output
+        fake.faults.append(Fault(401, body={"error": {"message": f"Incorrect API key provided: {OPENAI_KEY}"}}))
+        refused = runner.invoke(app, ["sync", "--source", "openai", "--full", "--config", str(config)])
+    assert refused.exit_code == 1 and "openai: failed" in refused.output and "HTTP 401" in refused.output
+    assert OPENAI_KEY not in ok.output + refused.output
