@@ -137,8 +137,12 @@ def _text(frame: pl.DataFrame, name: str) -> pl.Expr:
 
 def _tags_json(dtype: pl.DataType) -> pl.Expr:
     """Parquet exports may store Tags as a map (list of key/value structs): turn it into a JSON object."""
+    tags = pl.col("Tags")
+    map_type = getattr(pl, "Map", None)  # polars 2 reads an Arrow map as Map; polars 1 as a list of structs
+    if map_type is not None and isinstance(dtype, map_type):
+        tags, dtype = tags.cast(pl.List(pl.Struct({"key": pl.String, "value": pl.String}))), pl.List(pl.Struct({}))
     if isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct):
-        pairs = pl.col("Tags").list.eval(
+        pairs = tags.list.eval(
             pl.struct(pl.element().struct.field("key").cast(pl.String).alias("k")).struct.json_encode().str.slice(5).str.strip_suffix("}")
             + pl.lit(":")
             + pl.struct(pl.element().struct.field("value").cast(pl.String).alias("v")).struct.json_encode().str.slice(5).str.strip_suffix("}")

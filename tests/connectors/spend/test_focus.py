@@ -5,6 +5,7 @@ import dataclasses
 import datetime as dt
 import gzip
 import io
+import json
 
 import polars as pl
 import pytest
@@ -211,3 +212,35 @@ def test_cli_imports_focus_and_reports_what_it_skipped(tmp_path):
     assert "0 new, 0 updated, 35 unchanged" in second.output
     wrong = runner.invoke(app, ["import", "tickets", str(path), "--format", "focus", "--config", str(config)])
     assert wrong.exit_code == 1 and "imports ai_spend" in wrong.output
+
+
+def test_parquet_tags_stored_as_a_map(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({
+        "ChargePeriodStart": pa.array([dt.datetime(2026, 11, 2), dt.datetime(2026, 11, 3)], pa.timestamp("us", "UTC")),
+        "EffectiveCost": pa.array([1.5, 2.25]), "BillingCurrency": ["USD", "USD"],
+        "ServiceCategory": ["AI and Machine Learning"] * 2, "ServiceName": ["Vertex AI", "Vertex AI"],
+        "Tags": pa.array([[("team", "data"), ("workflow", "eval")], []], pa.map_(pa.string(), pa.string())),
+    })
+    path = tmp_path / "focus.parquet"
+    pq.write_table(table, path)
+    (batch,) = list(read_focus(path, cfg(), FocusSummary(str(path))))
+    assert batch["ai_spend"].select("date", "team", "workflow", "cost_usd").rows() == [
+        (dt.date(2026, 11, 2), "data", "eval", 1.5), (dt.date(2026, 11, 3), None, None, 2.25)]
+
+
+def test_focus_spend_feeds_the_cost_per_unit_metric(tmp_path):
+    config = tmp_path / "scorecard.toml"
+    config.write_text(f'[warehouse]\nurl = "sqlite:///{tmp_path / "wh.db"}"\n[spend]\nusd_rates = {{ EUR = 1.08 }}\n')
+    prs = tmp_path / "prs.csv"
+    prs.write_text("id,repo,team,merged_at\n" + "".join(f"p{i},acme/pay,payments,2026-11-0{i}T10:00:00Z\n" for i in range(1, 5)))
+    runner = CliRunner()
+    for args in (["ai_spend", str(write_csv(tmp_path / "focus.csv")), "--format", "focus"], ["pull_requests", str(prs)]):
+        assert runner.invoke(app, ["import", *args, "--config", str(config)]).exit_code == 0
+    result = runner.invoke(app, ["metrics", "--metric", "ai_cost_per_unit", "--grain", "month", "--start", "2026-11-01",
+                                 "--end", "2026-11-30", "--team", "payments", "--format", "json", "--config", str(config)])
+    (record,) = json.loads(result.stdout)
+    # payments: $8.25 of FOCUS spend over 4 merged PRs.
+    assert (record["team"], record["numerator"], record["denominator"], record["value"]) == ("payments", 8.25, 4, 2.0625)
