@@ -7,7 +7,10 @@ benchmark times it beside the product (benchmarks/run.py).
 
 Where DESIGN.md leaves an edge open, this follows the product's documented choice: a flagged rollback
 whose T is the deployment just before it rolls back nothing; a source's `deployment_prs` wins (its
-earliest production deployment); a source's `reverts_pr_id` wins over the parsed reference.
+earliest production deployment); a source's `reverts_pr_id` wins over the parsed reference. Two
+places where it reads DESIGN.md more literally than the product (neither occurs in the demo data):
+a source-linked reverted PR must also be merged before its revert, and a configured baseline window
+ends at 23:59:59.999 exactly (the product's daily cube counts the end day's last millisecond too).
 """
 from __future__ import annotations
 
@@ -180,7 +183,9 @@ def pr_outcomes(frames: dict[str, pd.DataFrame], production_environments, rollba
     rolled_back_deployments = pairs.loc[pairs["rollback_at"] - pairs["deployment_at"] <= window, "deployment_id"]
     shipped = _shipped_in(merged, prod, frames["deployment_prs"])
     reverts = _reverted_pairs(merged).merge(merged[["id", "merged_at"]], left_on="target_id", right_on="id")
-    reverted = reverts.loc[reverts["revert_at"] - reverts["merged_at"] <= window, "target_id"]
+    # The reverted PR merged before the revert (DESIGN.md "Revert"), for a source's own link too.
+    elapsed = reverts["revert_at"] - reverts["merged_at"]
+    reverted = reverts.loc[(elapsed > pd.Timedelta(0)) & (elapsed <= window), "target_id"]
     out = merged[["id", "merged_at", "team", "ai_assisted"]].copy()
     out["rolled_back"] = shipped.isin(set(rolled_back_deployments)) | out["id"].isin(set(reverted))
     return out

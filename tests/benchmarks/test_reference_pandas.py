@@ -232,3 +232,19 @@ def test_reference_equals_product_on_the_edge_cases(grain, min_sample):
     reference = scorecard(load_frames_from_polars(ev), grain=grain, start=start, end=end, min_sample=min_sample)
     assert_same_records(product_records(ev, config, grain, start, end), reference)
     assert {"better", "worse", "at_baseline", "info"} <= set(reference["status"])
+
+
+def test_a_source_given_revert_link_wins_but_needs_the_reverted_pr_merged_before_it():
+    prs = [
+        make_pr(1, merged_at="2026-03-05 10:00"),
+        make_pr(2, merged_at="2026-03-02 10:00", reverts_pr_id="github:acme/api#1"),  # 3 days before #1
+        make_pr(3, merged_at="2026-03-01 10:00", title="Old"),
+        make_pr(4, merged_at="2026-03-03 10:00", reverts_pr_id="github:acme/api#77", revert_ref={"title": "Old"}),
+        make_pr(5, merged_at="2026-03-01 12:00"),
+        make_pr(6, merged_at="2026-03-08 12:00", reverts_pr_id="github:acme/api#5", revert_ref={"title": "Old"}),
+    ]
+    outcomes = pr_outcomes(load_frames_from_polars(evidence(prs=prs)), ("production", "prod"), 7)
+    # #1 merged after its "revert": DESIGN.md wants the reverted PR merged before the revert. #4's link
+    # names an unknown PR and, being the source's, wins over its title (#3 stays). #6 reverts #5 after
+    # exactly 7 days: within the window.
+    assert set(outcomes.loc[outcomes["rolled_back"], "id"]) == {"github:acme/api#5"}
