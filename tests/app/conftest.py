@@ -1,0 +1,62 @@
+"""A demo warehouse shared by the dashboard tests of one module (seeding it takes a second or two),
+and the environment that points the app at it."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import streamlit as st
+
+from app.data import refresh_cube
+from config import Config, load_config
+from connectors.demo.generator import generate
+from warehouse import open_warehouse
+from warehouse.ingest import ingest
+
+# A fixed end (a Sunday) keeps every number stable: the default range ends with the week of Mar 23.
+DEMO_END = dt.date(2026, 3, 29)
+
+
+@dataclass(frozen=True)
+class DemoWarehouse:
+    root: Path
+    url: str
+    config_path: Path
+    config: Config
+
+
+def seed_demo(root: Path) -> DemoWarehouse:
+    url = f"sqlite:///{root / 'warehouse.db'}"
+    config_path = root / "scorecard.toml"
+    config_path.write_text(f'[warehouse]\nurl = "{url}"\n', encoding="utf-8")
+    config = load_config(config_path, env={})
+    wh = open_warehouse(url)
+    try:
+        ingest(wh, "demo", generate("small", end=DEMO_END), action="demo")
+        refresh_cube(wh, config)
+    finally:
+        wh.engine.dispose()
+    return DemoWarehouse(root=root, url=url, config_path=config_path, config=config)
+
+
+def clear_streamlit_caches() -> None:
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture(scope="module")
+def demo_warehouse(tmp_path_factory) -> DemoWarehouse:
+    return seed_demo(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(scope="module")
+def demo_env(demo_warehouse):
+    """The app (state.config) reads the demo warehouse's config; caches start and end empty."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SCORECARD_CONFIG", str(demo_warehouse.config_path))
+        mp.delenv("SCORECARD_WAREHOUSE_URL", raising=False)
+        clear_streamlit_caches()
+        yield demo_warehouse
+        clear_streamlit_caches()

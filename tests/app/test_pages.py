@@ -1,0 +1,222 @@
+"""Every dashboard page run with AppTest over a small demo warehouse: what a user sees equals what the
+metrics package computes for the same filters, the drill-down follows the URL's selection, and no
+page raises."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app.data import load_cube, load_evidence
+from app.export import export_names
+from app.views.filters import default_range, period_label
+from app.views.format import fmt_value
+from metrics.registry import METRICS, OUTPUT_COLUMNS
+from metrics.scorecard import compute, prepare
+from warehouse import open_warehouse
+from tests.app.conftest import clear_streamlit_caches
+
+APP = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
+TILES = [("ai_merge_rate", "all"), ("rollback_share", "ai"), ("mttr_hours", "all"), ("deflection_rate", "all"),
+         ("ai_cost_per_unit", "all")]
+
+
+def run(page: str | None = None, **params: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    if page is not None:
+        at.switch_page(f"app_pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def plain(markdown: str) -> str:
+    """Markdown the app escaped, as the user reads it."""
+    return markdown.replace("\\", "")
+
+
+def today() -> dt.date:
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+@pytest.fixture(scope="module")
+def computed(demo_env):
+    """The metrics package's own view of the demo warehouse: its cube, prepared evidence, and the
+    default range (the last 26 complete weeks with data)."""
+    wh = open_warehouse(demo_env.url)
+    cube = load_cube(wh, demo_env.config)
+    prepared = prepare(load_evidence(wh), demo_env.config)
+    start, end = default_range(cube.last_day(), today(), "week")
+    yield {"wh": wh, "cube": cube, "prepared": prepared, "start": start, "end": end, "config": demo_env.config}
+    wh.engine.dispose()
+
+
+def records(computed, team=None, grain="week", start=None, end=None) -> pl.DataFrame:
+    return compute(computed["cube"], computed["config"], grain=grain, start=start or computed["start"],
+                   end=end or computed["end"], team=team)
+
+
+def latest(recs: pl.DataFrame, metric: str, segment: str, team: str | None) -> dict:
+    who = pl.col("team").is_null() if team is None else pl.col("team") == team
+    rows = recs.filter((pl.col("metric") == metric) & (pl.col("segment") == segment) & who).sort("period")
+    return rows.row(-1, named=True)
+
+
+def test_the_default_range_is_the_last_26_complete_weeks_with_data(computed):
+    # The demo ends on Sunday 2026-03-29, so the week of Mar 23 is the last complete week with data.
+    assert computed["end"] == dt.date(2026, 3, 29)
+    assert computed["start"] == dt.date(2025, 9, 29)  # 25 weeks before Mar 23
+
+
+def test_scorecard_tiles_show_the_metrics_numbers_for_the_whole_org(computed):
+    at = run()
+    recs = records(computed)
+    assert [m.label for m in at.metric] == ["AI-assisted merge rate", "Rollback share, AI PRs", "Mean time to restore",
+                                            "Support deflection", "AI cost per resolved unit"]
+    for (metric, segment), element in zip(TILES, at.metric):
+        expect = latest(recs, metric, segment, None)
+        unit = METRICS[metric].unit
+        assert element.value == fmt_value(expect["value"], unit), metric
+        assert expect["period"] == dt.date(2026, 3, 23)
+    captions = [c.value for c in at.caption]
+    assert any(f"n = {latest(recs, 'rollback_share', 'ai', None)['n']:,} AI-assisted merged PRs" in c for c in captions)
+    assert any(period_label(dt.date(2026, 3, 23), "week") in c for c in captions)
+    markdown = [plain(m.value) for m in at.markdown]
+    assert any("Demo data" in m and "badge" in m for m in markdown)
+    # The headline names what changed most, in words, with the numbers of the records.
+    cost = latest(recs, "ai_cost_per_unit", "all", None)
+    assert any(f"AI cost per resolved unit rose to {fmt_value(cost['value'], 'usd')} from a baseline of "
+               f"{fmt_value(cost['baseline'], 'usd')}" in m for m in markdown), markdown
+
+
+def test_choosing_a_team_in_the_sidebar_changes_the_tiles_to_that_teams_numbers(computed):
+    at = run()
+    before = [m.value for m in at.metric]
+    at.selectbox(key="team").set_value("payments").run()
+    assert not at.exception
+    recs = records(computed, team="payments")
+    after = [m.value for m in at.metric]
+    for (metric, segment), value in zip(TILES, after):
+        assert value == fmt_value(latest(recs, metric, segment, "payments")["value"], METRICS[metric].unit)
+    assert after != before
+    assert at.query_params.get("team") in (["payments"], "payments", None)  # bound to the URL (AppTest may lag)
+
+
+def test_a_shared_link_selects_the_team_grain_and_range(computed):
+    at = run(team="payments", grain="month")
+    start, end = default_range(computed["cube"].last_day(), today(), "month")
+    # March 2026 is over (the clock is past it) and has data: the last of 12 months.
+    assert (start, end) == (dt.date(2025, 4, 1), dt.date(2026, 3, 31))
+    recs = records(computed, team="payments", grain="month", start=start, end=end)
+    for (metric, segment), element in zip(TILES, at.metric):
+        assert element.value == fmt_value(latest(recs, metric, segment, "payments")["value"], METRICS[metric].unit)
+
+
+def test_rollbacks_lists_teams_worst_ai_share_first_with_the_demos_bad_team_on_top(computed):
+    at = run("rollbacks")
+    teams = at.dataframe[0].value
+    assert teams["team"].iloc[0] == "payments"
+    # The same share, counted independently from the PR outcomes.
+    o = computed["prepared"].outcomes
+    since = dt.datetime.combine(computed["start"], dt.time(), dt.timezone.utc)
+    until = dt.datetime.combine(computed["end"] + dt.timedelta(days=1), dt.time(), dt.timezone.utc)
+    ai = o.filter((pl.col("team") == "payments") & pl.col("ai_assisted") & (pl.col("merged_at") >= since)
+                  & (pl.col("merged_at") < until))
+    assert teams["ai_pct"].iloc[0] == pytest.approx(100 * ai["rolled_back"].sum() / ai.height)
+    assert any("Select a team" in i.value for i in at.info)
+
+
+def test_rollbacks_team_in_the_url_filters_repos_and_prs(computed):
+    at = run("rollbacks", team="payments")
+    repos = at.dataframe[1].value
+    assert set(repos["repo"]) and all(r.startswith("acme/payments-") for r in repos["repo"])
+    prs = at.dataframe[2].value
+    assert len(prs) > 0 and set(prs["team"]) == {"payments"} and prs["ai_assisted"].all()
+    assert set(prs["repo"]) <= set(repos["repo"])
+
+
+def test_rollbacks_repo_in_the_url_narrows_everything_below(computed):
+    at = run("rollbacks", team="payments", repo="acme/payments-svc")
+    assert at.selectbox(key="repo").value == "acme/payments-svc"
+    prs = at.dataframe[2].value
+    assert len(prs) > 0 and set(prs["repo"]) == {"acme/payments-svc"}
+    o = computed["prepared"].outcomes
+    since = dt.datetime.combine(computed["start"], dt.time(), dt.timezone.utc)
+    until = dt.datetime.combine(computed["end"] + dt.timedelta(days=1), dt.time(), dt.timezone.utc)
+    expected = o.filter((pl.col("repo") == "acme/payments-svc") & pl.col("ai_assisted") & pl.col("rolled_back")
+                        & (pl.col("merged_at") >= since) & (pl.col("merged_at") < until))
+    assert len(prs) == expected.height
+    titles = set(prs["title"])
+    assert titles == set(expected["title"])
+
+
+def test_incidents_page_shows_mttr_and_the_incident_list(computed):
+    at = run("incidents")
+    recs = records(computed)
+    assert at.metric[0].value == fmt_value(latest(recs, "mttr_hours", "all", None)["value"], "hours")
+    incidents = at.dataframe[-1].value
+    resolved = computed["prepared"].evidence.incidents.filter(
+        pl.col("resolved_at").dt.date().is_between(dt.date(2025, 9, 29), dt.date(2026, 3, 29))
+    )
+    assert len(incidents) == resolved.height
+
+
+def test_support_page_shows_deflection_with_its_csat_guardrail(computed):
+    at = run("support")
+    recs = records(computed)
+    assert at.metric[0].value == fmt_value(latest(recs, "deflection_rate", "all", None)["value"], "share")
+    assert at.metric[1].value == fmt_value(latest(recs, "csat", "all", None)["value"], "score")
+    assert any("Guardrail" in box.value or "CSAT" in box.value for box in [*at.info, *at.warning])
+
+
+def test_ai_spend_page_shows_cost_per_unit_and_spend(computed):
+    at = run("spend")
+    recs = records(computed)
+    assert at.metric[0].value == fmt_value(latest(recs, "ai_cost_per_unit", "all", None)["value"], "usd")
+    spend = computed["prepared"].evidence.ai_spend.filter(pl.col("date").is_between(computed["start"], computed["end"]))
+    assert at.metric[1].value == f"${spend['cost_usd'].sum():,.0f}"
+    assert any(h.value == "Budgets and alerts" for h in at.subheader)
+
+
+def test_export_previews_the_scorecard_records_and_any_table(computed):
+    at = run("export")
+    assert len(at.selectbox(key="export_name").options) == len(export_names())  # every metric and table
+    preview = at.dataframe[0].value
+    assert list(preview.columns) == list(OUTPUT_COLUMNS)
+    expected_rows = records(computed).height
+    assert any(f"{expected_rows:,} metric records" in plain(m.value) for m in at.markdown)
+    assert at.get("download_button")
+    at.selectbox(key="export_name").set_value("pull_requests").run()
+    assert not at.exception
+    assert "title" in at.dataframe[0].value.columns
+    assert any("scorecard export pull_requests" in c.value for c in at.code)
+
+
+def test_definitions_page_lists_every_metric_from_the_registry(demo_env):
+    at = run("definitions")
+    titles = {h.value for h in at.subheader}
+    assert {spec.title for spec in METRICS.values()} <= titles
+
+
+@pytest.mark.parametrize("page", ["scorecard", "rollbacks", "incidents", "support", "spend", "export", "definitions"])
+def test_an_empty_warehouse_gets_an_empty_state_that_says_what_to_do(page, tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    config = tmp_path / "scorecard.toml"
+    config.write_text(f'[warehouse]\nurl = "{url}"\n', encoding="utf-8")
+    monkeypatch.setenv("SCORECARD_CONFIG", str(config))
+    clear_streamlit_caches()
+    try:
+        at = run(None if page == "scorecard" else page)
+        text = plain(" ".join(i.value for i in at.info))
+        if page == "definitions":
+            assert {spec.title for spec in METRICS.values()} <= {h.value for h in at.subheader}
+        else:
+            assert "scorecard import" in text or "scorecard demo" in text, text
+        assert not at.metric
+    finally:
+        clear_streamlit_caches()

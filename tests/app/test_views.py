@@ -1,0 +1,189 @@
+"""The drill-down pages' numbers (rollbacks, incidents, support, spend), the freshness line, and how
+user text and links are made safe to show, each worked out by hand on a few rows."""
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from app.views import incidents as inc
+from app.views import rollbacks as rb
+from app.views import spend as sp
+from app.views import support as su
+from app.views.charts import trend_figure
+from app.views.filters import Filters
+from app.views.format import escape_markdown, fmt_delta, fmt_value, link_column, signals_text
+from app.views.freshness import freshness
+from metrics.cube import build_cube
+from metrics.periods import Window
+from metrics.scorecard import prepare
+from config import Config
+from tests.factories import evidence, make_deployment, make_incident, make_pr, make_spend, make_ticket, ts
+
+UTC = dt.timezone.utc
+TWO_WEEKS = Filters(grain="week", start=dt.date(2026, 3, 2), end=dt.date(2026, 3, 15))
+BASELINE = Window(dt.datetime(2026, 2, 1, tzinfo=UTC), dt.datetime(2026, 2, 28, 23, 59, 59, 999999, tzinfo=UTC), "Feb")
+
+
+def outcomes():
+    """acme/pay: D3 redeploys sha a of D1 with D2 between, so it rolls back D2 (not D1, the version it
+    restores). #1 (AI) shipped in D1: kept; #2 (AI) shipped in D2: rolled back; #3 (not AI) shipped in
+    D4: kept. acme/web: #4 (AI) reverted by #5 two days later. February: acme/pay #9 (not AI), kept —
+    the baseline."""
+    prs = [
+        make_pr(1, repo="acme/pay", merged_at="2026-03-02 09:00", ai=True, team="payments"),
+        make_pr(2, repo="acme/pay", merged_at="2026-03-03 09:00", ai=True, team="payments", title="Add <b>cache</b>",
+                signals=["label:ai-assisted", "trailer:Made-with: Cursor"]),
+        make_pr(3, repo="acme/pay", merged_at="2026-03-10 09:00", team="payments"),
+        make_pr(4, repo="acme/web", merged_at="2026-03-04 09:00", ai=True, team="web", title="Fix login"),
+        make_pr(5, repo="acme/web", merged_at="2026-03-06 09:00", team="web", title='Revert "Fix login"',
+                revert_ref={"repo": None, "number": None, "sha": None, "title": "Fix login"}),
+        make_pr(9, repo="acme/pay", merged_at="2026-02-10 09:00", team="payments"),
+    ]
+    deployments = [
+        make_deployment("D1", sha="a", finished_at="2026-03-02 10:00", repo="acme/pay"),
+        make_deployment("D2", sha="b", finished_at="2026-03-03 10:00", repo="acme/pay"),
+        make_deployment("D3", sha="a", finished_at="2026-03-04 10:00", repo="acme/pay"),
+        make_deployment("D4", sha="c", finished_at="2026-03-10 10:00", repo="acme/pay"),
+    ]
+    prepared = prepare(evidence(prs=prs, deployments=deployments), Config())
+    return prepared.outcomes.with_columns(
+        url=pl.when(pl.col("id").str.ends_with("#4")).then(pl.lit("javascript:alert(1)")).otherwise(pl.col("url"))
+    )
+
+
+def test_share_table_by_team_worst_ai_share_first_with_baseline():
+    table = rb.share_table(outcomes(), "team", TWO_WEEKS, BASELINE)
+    # web: AI 1/1 rolled back (#4), other 0/1 (the revert), all 1/2, no baseline PRs.
+    # payments: AI 1/2 (#2), other 0/1, all 1/3, baseline 0/1 (#9 in February).
+    assert table.select("team", "ai_share", "non_ai_share", "all_share", "baseline").rows() == [
+        ("web", 1.0, 0.0, 0.5, None), ("payments", 0.5, 0.0, 1 / 3, 0.0),
+    ]
+    shown = rb.share_columns(table, "team")
+    assert shown["ai_pct"].to_list() == [100.0, 50.0]
+    assert shown["ai_interval"][0].endswith("–100.0%")  # Wilson's upper bound for 1 of 1
+
+
+def test_rolled_back_prs_say_how_when_and_why_they_counted_as_ai():
+    prs = rb.rolled_back_prs(outcomes(), TWO_WEEKS)
+    # #4 by the revert #5 (Mar 6 09:00); #2 by the rollback D3 (Mar 4 10:00). Latest rollback first.
+    assert prs.select("number", "rolled_back_how", "rolled_back_by", "rolled_back_at").rows() == [
+        (4, "revert", "github:acme/web#5", ts("2026-03-06 09:00")),
+        (2, "deployment rollback", "D3", ts("2026-03-04 10:00")),
+    ]
+    second = prs.filter(pl.col("number") == 2).row(0, named=True)
+    assert second["title"] == "Add <b>cache</b>"  # kept as text; the table shows it literally
+    assert second["ai_signals"] == "label:ai-assisted; trailer:Made-with: Cursor"
+    assert second["shipped_deployment_id"] == "D2"
+    assert second["url"] == "https://github.com/acme/pay/pull/2"
+    assert prs.filter(pl.col("number") == 4)["url"][0] is None  # a javascript: link is never a link
+    narrowed = rb.rolled_back_prs(rb.scoped(outcomes(), team="payments", repo="acme/pay"), TWO_WEEKS)
+    assert narrowed["number"].to_list() == [2]
+    later = Filters(grain="week", start=dt.date(2026, 3, 9), end=dt.date(2026, 3, 15))
+    assert rb.rolled_back_prs(outcomes(), later).height == 0
+
+
+def test_summary_trend_and_ratio_sentence():
+    summary = rb.segment_summary(outcomes(), TWO_WEEKS)
+    # ai: #1, #2, #4 → 2/3 rolled back; non_ai: #3, #5 → 0/2.
+    assert summary.select("segment", "merged_prs", "rolled_back").rows() == [("all", 5, 2), ("ai", 3, 2), ("non_ai", 2, 0)]
+    assert rb.ratio_sentence(summary) is None  # nothing to divide by
+    trend = rb.trend(outcomes(), TWO_WEEKS, BASELINE).filter(pl.col("segment") == "all")
+    assert trend.select("period", "value", "n", "baseline").rows() == [
+        (dt.date(2026, 3, 2), 0.5, 4, 0.0), (dt.date(2026, 3, 9), 0.0, 1, 0.0),
+    ]
+    both = pl.DataFrame({"segment": ["ai", "non_ai"], "share": [0.08, 0.04]})
+    assert rb.ratio_sentence(both) == "AI-assisted PRs were rolled back 2.0× as often as other PRs (8.0% vs 4.0%)."
+
+
+def test_incidents_counted_when_resolved():
+    ev = evidence(incidents=[
+        make_incident("i1", started_at="2026-03-01 22:00", resolved_at="2026-03-02 02:00", team="payments", ai=True),
+        make_incident("i2", started_at="2026-03-03 10:00", resolved_at="2026-03-03 11:30", team="web"),
+        make_incident("i3", started_at="2026-03-12 10:00", resolved_at=None, team="web"),  # open
+        make_incident("i4", started_at="2026-02-20 10:00", resolved_at="2026-02-21 10:00", team="web"),  # before
+    ])
+    rows = inc.incident_list(ev.incidents, TWO_WEEKS)
+    assert rows.select("title", "hours", "ai_assisted").rows() == [("Incident i2", 1.5, False), ("Incident i1", 4.0, True)]
+    assert inc.open_incidents(ev.incidents, TWO_WEEKS) == 1
+    teams = inc.by_team(ev.incidents, TWO_WEEKS)
+    assert teams.select("team", "incidents", "mean_hours").rows() == [("payments", 1, 4.0), ("web", 1, 1.5)]
+
+
+def test_support_by_channel_and_team_and_the_guardrail_in_words():
+    ev = evidence(tickets=[
+        make_ticket("t1", resolved_at="2026-03-02 10:00", channel="AI_BOT", csat=3, team="mobile"),
+        make_ticket("t2", resolved_at="2026-03-03 10:00", channel="self_serve", csat=5, team="mobile"),
+        make_ticket("t3", resolved_at="2026-03-04 10:00", channel="human", csat=4, team="mobile"),
+        make_ticket("t4", resolved_at="2026-03-05 10:00", channel="human", team="web"),
+        make_ticket("t5", resolved_at="2026-03-20 10:00", channel="ai_bot", team="web"),  # after the range
+    ])
+    teams = su.by_team(ev.tickets, TWO_WEEKS)
+    # mobile: 2 of 3 deflected (channels compared case-insensitively), CSAT (3+5+4)/3 = 4, AI bot 3, others 4.5.
+    mobile = teams.filter(pl.col("team") == "mobile").row(0, named=True)
+    assert (mobile["resolved"], mobile["deflected"], mobile["csat"], mobile["csat_ai_bot"], mobile["csat_others"]) == (3, 2, 4.0, 3.0, 4.5)
+    assert su.by_channel(ev.tickets, TWO_WEEKS).select("channel", "resolved").rows() == [
+        ("human", 2), ("ai_bot", 1), ("self_serve", 1),
+    ]
+    assert su.guardrail_sentence(3.9, 4.3, 0.2, "worse").startswith("Guardrail breached: CSAT 3.90 is below the floor of 4.10")
+    assert su.guardrail_sentence(4.2, 4.3, 0.2, "at_baseline").startswith("Guardrail held")
+    assert "not enough scored tickets" in su.guardrail_sentence(3.0, 4.3, 0.2, "insufficient_data")
+
+
+def test_spend_breakdowns_and_cost_per_unit():
+    spend = [
+        {**make_spend("s1", date="2026-03-02", cost=30.0, team="payments", tool="openai", model="gpt-5"), "tokens": 10_000, "requests": 10},
+        {**make_spend("s2", date="2026-03-09", cost=10.0, team="payments", tool="anthropic"), "tokens": 5_000, "requests": 5},
+        make_spend("s3", date="2026-03-10", cost=60.0, team="web", tool="openai"),
+        make_spend("s4", date="2026-03-16", cost=99.0, team="web", tool="openai"),  # after the range
+    ]
+    ev = evidence(spend=spend, prs=[make_pr(1, merged_at="2026-03-03 10:00", team="payments"),
+                                    make_pr(2, merged_at="2026-03-04 10:00", team="payments")])
+    by_tool = sp.spend_by(ev.ai_spend, "tool", TWO_WEEKS)
+    # openai: 30 + 60 = 90 of 100; its tokens are known for s1 only (10k) → $9 per 1k tokens.
+    assert by_tool.select("tool", "cost_usd", "share", "tokens", "usd_per_1k_tokens").rows() == [
+        ("openai", 90.0, 0.9, 10_000, 9.0), ("anthropic", 10.0, 0.1, 5_000, 2.0),
+    ]
+    assert sp.spend_by(ev.ai_spend, "model", TWO_WEEKS)["model"].to_list() == ["(none)", "gpt-5"]
+    assert sp.totals(ev.ai_spend, TWO_WEEKS) == {"cost_usd": 100.0, "tokens": 15_000, "requests": 15, "rows": 3}
+    prepared = prepare(ev, Config())
+    per_team = sp.cost_per_unit_by_team(build_cube(prepared.evidence, prepared.outcomes), TWO_WEEKS)
+    # payments: $40 over 2 merged PRs = $20; web: $60 and no units → no price.
+    assert per_team.rows() == [("payments", 40.0, 2, 20.0), ("web", 60.0, None, None)]
+    with pytest.raises(ValueError, match="dimension"):
+        sp.spend_by(ev.ai_spend, "colour", TWO_WEEKS)
+
+
+def test_freshness_line():
+    now = dt.datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+    runs = [
+        {"source": "github", "last_success": ts("2026-03-10 10:00"),
+         "last_run": {"status": "failed", "finished_at": ts("2026-03-10 11:55")}},
+        {"source": "demo", "last_success": ts("2026-03-07 12:00"), "last_run": {"status": "success", "finished_at": ts("2026-03-07 12:00")}},
+    ]
+    line, demo = freshness(runs, now)
+    assert demo
+    assert line == "demo data: loaded 3 days ago · github: loaded 2 h ago (last run failed)"
+    assert freshness([], now) == ("No data loaded yet.", False)
+
+
+def test_formats_and_safe_text():
+    assert [fmt_value(0.0795, "share"), fmt_value(2.49, "hours"), fmt_value(11.057, "usd"), fmt_value(None, "usd")] == [
+        "8.0%", "2.5 h", "$11.06", "—"]
+    assert [fmt_delta(0.0475, "share"), fmt_delta(-1.92, "hours"), fmt_delta(10.38, "usd")] == ["+4.8 pp", "−1.9 h", "+$10.38"]
+    assert escape_markdown("**[x](javascript:alert(1))** <img>") == "\\*\\*\\[x\\]\\(javascript\\:alert\\(1\\)\\)\\*\\* \\<img\\>"
+    frame = pl.DataFrame({"url": [" HTTPS://x.example/a", "data:text/html,x", None], "ai_signals": ['["a"]', "[bad", None]})
+    assert frame.select(link_column())["url"].to_list() == ["HTTPS://x.example/a", None, None]
+    assert frame.select(signals_text())["ai_signals"].to_list() == ["a", "[bad", ""]
+
+
+def test_trend_chart_draws_intervals_baseline_and_band():
+    rows = pl.DataFrame({
+        "period": [dt.date(2026, 3, 2), dt.date(2026, 3, 9)] * 2, "segment": ["all", "all", "ai", "ai"],
+        "value": [0.1, 0.2, 0.3, 0.4], "ci_low": [0.05, 0.1, 0.2, 0.3], "ci_high": [0.2, 0.3, 0.4, 0.5],
+        "baseline": [0.15, 0.15, 0.15, 0.15],
+    })
+    fig = trend_figure(rows, "share", segments=("all", "ai"), intervals=("ai",), band=(0.1, 0.2))
+    names = [t.name for t in fig.data]
+    assert names == ["baseline 95% interval", "All PRs", "AI-assisted 95% interval", "AI-assisted", "baseline"]
+    assert list(fig.data[-1].y) == [0.15, 0.15]
+    assert fig.layout.yaxis.tickformat == ".0%"
