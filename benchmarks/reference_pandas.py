@@ -7,10 +7,9 @@ benchmark times it beside the product (benchmarks/run.py).
 
 Where DESIGN.md leaves an edge open, this follows the product's documented choice: a flagged rollback
 whose T is the deployment just before it rolls back nothing; a source's `deployment_prs` wins (its
-earliest production deployment); a source's `reverts_pr_id` wins over the parsed reference. Two
-places where it reads DESIGN.md more literally than the product (neither occurs in the demo data):
-a source-linked reverted PR must also be merged before its revert, and a configured baseline window
-ends at 23:59:59.999 exactly (the product's daily cube counts the end day's last millisecond too).
+earliest production deployment); a source's `reverts_pr_id` wins over the parsed reference when it
+names a PR merged before the revert (else the lookups get their turn); a configured baseline window
+runs through the whole end day.
 """
 from __future__ import annotations
 
@@ -144,8 +143,8 @@ def _reverted_pairs(merged: pd.DataFrame) -> pd.DataFrame:
     is_revert = merged["is_revert"] | merged["revert_ref"].notna() | merged["reverts_pr_id"].notna()
     reverts = merged.loc[is_revert, ["id", "repo", "merged_at", "reverts_pr_id", "revert_ref"]].rename(
         columns={"id": "revert_id", "merged_at": "revert_at"})
-    explicit = reverts[reverts["reverts_pr_id"].notna()].assign(target_id=lambda d: d["reverts_pr_id"], rank=0)
-    parsed = reverts[reverts["reverts_pr_id"].isna() & reverts["revert_ref"].notna()]
+    explicit = reverts[reverts["reverts_pr_id"].notna()].assign(target_id=lambda d: d["reverts_pr_id"])
+    parsed = reverts[reverts["revert_ref"].notna()]
     ref = pd.DataFrame(parsed["revert_ref"].map(json.loads).tolist(), index=parsed.index)
     ref = ref.reindex(columns=["repo", "number", "sha", "title"]).astype(
         {"repo": "str", "number": "Int64", "sha": "str", "title": "str"}).add_prefix("ref_")
@@ -158,7 +157,8 @@ def _reverted_pairs(merged: pd.DataFrame) -> pd.DataFrame:
         return found[found["target_at"] < found["revert_at"]].assign(rank=rank)
 
     by_number = parsed[parsed["ref_number"].notna()].assign(key_repo=lambda d: d["ref_repo"].fillna(d["repo"]))
-    found = [lookup(by_number, targets, ["key_repo", "ref_number"], ["repo", "target_number"], 1)]
+    found = [lookup(explicit, targets.drop(columns="repo"), ["target_id"], ["target_id"], 0),
+             lookup(by_number, targets, ["key_repo", "ref_number"], ["repo", "target_number"], 1)]
     with_sha = parsed[parsed["ref_sha"].notna()].assign(prefix=lambda d: d["ref_sha"].str.lower())
     target_sha = targets["merge_commit_sha"].str.lower()
     for length in with_sha["prefix"].str.len().unique():  # one merge per prefix length (7-40)
@@ -167,7 +167,7 @@ def _reverted_pairs(merged: pd.DataFrame) -> pd.DataFrame:
         found.append(lookup(shas, prefixed, ["repo", "prefix"], ["repo", "prefix"], 2))
     found.append(lookup(parsed[parsed["ref_title"].notna()], targets, ["repo", "ref_title"], ["repo", "title"], 3))
     columns = ["revert_id", "revert_at", "target_id", "target_at", "target_number", "rank"]
-    candidates = pd.concat([explicit.reindex(columns=columns)] + [f.reindex(columns=columns) for f in found])
+    candidates = pd.concat([f.reindex(columns=columns) for f in found])
     # The first lookup that finds one; among its matches the latest merged, then the highest number.
     return (candidates.sort_values(["revert_id", "rank", "target_at", "target_number", "target_id"],
                                    ascending=[True, True, False, False, True], na_position="last")
@@ -366,11 +366,11 @@ def _status(rec: pd.DataFrame, metric: str, csat: pd.DataFrame, rules: dict) -> 
 
 
 def _window(metric: str, first_period: pd.Timestamp, windows: dict | None) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """`baseline_windows[metric]`, else `baseline_windows["*"]` (inclusive dates, end through
-    23:59:59.999), else the 13 weeks before the first reported period."""
+    """`baseline_windows[metric]`, else `baseline_windows["*"]` (inclusive dates, through the end of the
+    end day), else the 13 weeks before the first reported period."""
     chosen = (windows or {}).get(metric) or (windows or {}).get("*")
     if chosen:
-        return pd.Timestamp(chosen[0]), pd.Timestamp(chosen[1]) + pd.Timedelta(days=1) - pd.Timedelta(milliseconds=1)
+        return pd.Timestamp(chosen[0]), pd.Timestamp(chosen[1]) + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
     return first_period - pd.Timedelta(weeks=13), first_period - pd.Timedelta(microseconds=1)
 
 

@@ -96,8 +96,9 @@ def resolve_reverts(prs: pl.DataFrame) -> pl.DataFrame:
 
     Returns one row per resolved revert: `revert_id`, `revert_merged_at`, `reverted_pr_id`, and
     `revert_lookup` (how it was found: source, number, sha or title). A source-given `reverts_pr_id`
-    wins; otherwise the first lookup that finds a PR merged before the revert, and among several
-    matches the latest merged, then the highest number.
+    wins when it names a PR merged before the revert; otherwise the first lookup that finds a PR
+    merged before the revert, and among several matches the latest merged, then the highest number.
+    (A link to a PR merged after its "revert" cannot be right: the lookups get their turn.)
     """
     merged = prs.filter(pl.col("merged_at").is_not_null())
     reverts = merged.filter(_IS_REVERT).select(
@@ -115,10 +116,9 @@ def resolve_reverts(prs: pl.DataFrame) -> pl.DataFrame:
         target_sha=pl.col("merge_commit_sha").str.to_lowercase(), target_merged_at="merged_at",
     )
     found = [
-        reverts.filter(pl.col("explicit").is_not_null()).select(
-            "revert_id", "revert_merged_at", target_id="explicit",
-            target_merged_at=pl.lit(None, dtype=merged.schema["merged_at"]),
-            target_number=pl.lit(None, dtype=pl.Int64), lookup=pl.lit("source"),
+        _lookup(
+            reverts.filter(pl.col("explicit").is_not_null()).with_columns(target_id=pl.col("explicit")),
+            targets, ["target_id"], "source",
         ),
         _lookup(
             reverts.filter(pl.col("ref_number").is_not_null()).with_columns(

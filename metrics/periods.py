@@ -67,13 +67,15 @@ def _utc(day: dt.date) -> dt.datetime:
 
 def baseline_window(metric_id: str, baseline: BaselineConfig, first_period: dt.date) -> Window:
     """The metric's baseline window: `[baseline.<metric>]`, else `[baseline]`, else the 13 weeks before
-    the first reported period. Configured ends count through 23:59:59.999 UTC."""
+    the first reported period. A configured end counts through the end of that day, UTC: DESIGN.md's
+    "through 23:59:59.999" read as the whole day (the last microsecond included), which is also what
+    the daily cube sums."""
     configured = baseline.per_metric.get(metric_id) or baseline.window
     if configured is not None:
         source = f"[baseline.{metric_id}]" if metric_id in baseline.per_metric else "[baseline]"
         return Window(
             _utc(configured.start),
-            _utc(configured.end) + dt.timedelta(hours=23, minutes=59, seconds=59, milliseconds=999),
+            _utc(configured.end) + dt.timedelta(days=1) - dt.timedelta(microseconds=1),
             f"{configured.start} to {configured.end} ({source})",
         )
     start = _utc(first_period) - dt.timedelta(weeks=DEFAULT_BASELINE_WEEKS)

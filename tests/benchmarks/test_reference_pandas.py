@@ -234,7 +234,7 @@ def test_reference_equals_product_on_the_edge_cases(grain, min_sample):
     assert {"better", "worse", "at_baseline", "info"} <= set(reference["status"])
 
 
-def test_a_source_given_revert_link_wins_but_needs_the_reverted_pr_merged_before_it():
+def test_a_source_given_revert_link_wins_only_when_the_reverted_pr_was_merged_before_it():
     prs = [
         make_pr(1, merged_at="2026-03-05 10:00"),
         make_pr(2, merged_at="2026-03-02 10:00", reverts_pr_id="github:acme/api#1"),  # 3 days before #1
@@ -245,6 +245,6 @@ def test_a_source_given_revert_link_wins_but_needs_the_reverted_pr_merged_before
     ]
     outcomes = pr_outcomes(load_frames_from_polars(evidence(prs=prs)), ("production", "prod"), 7)
     # #1 merged after its "revert": DESIGN.md wants the reverted PR merged before the revert. #4's link
-    # names an unknown PR and, being the source's, wins over its title (#3 stays). #6 reverts #5 after
+    # names an unknown PR, so its title lookup gets its turn and finds #3 (2 days). #6 reverts #5 after
     # exactly 7 days: within the window.
-    assert set(outcomes.loc[outcomes["rolled_back"], "id"]) == {"github:acme/api#5"}
+    assert set(outcomes.loc[outcomes["rolled_back"], "id"]) == {"github:acme/api#3", "github:acme/api#5"}

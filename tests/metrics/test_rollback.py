@@ -232,3 +232,16 @@ def test_sha_prefix_ties_pick_the_latest_merged_then_highest_number():
     ]
     found = resolve_reverts(evidence(prs=prs).pull_requests).row(0, named=True)
     assert found["reverted_pr_id"] == "github:acme/api#3"
+
+
+def test_a_source_link_to_a_pr_merged_after_the_revert_gives_way_to_the_lookups():
+    prs = [
+        make_pr(1, merged_at="2026-03-01 10:00", title="A"),
+        make_pr(2, merged_at="2026-03-05 10:00", title="B"),
+        # The source says #3 reverts #2, but #2 was merged after #3: the title lookup finds #1 instead.
+        make_pr(3, merged_at="2026-03-02 10:00", revert_ref={"title": "A"}, reverts_pr_id="github:acme/api#2"),
+    ]
+    found = resolve_reverts(evidence(prs=prs).pull_requests).row(0, named=True)
+    assert (found["reverted_pr_id"], found["revert_lookup"]) == ("github:acme/api#1", "title")
+    out = outcomes(evidence(prs=prs))
+    assert out[2]["rolled_back"] is False and out[1]["rolled_back"] is True
