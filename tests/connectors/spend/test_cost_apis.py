@@ -2,21 +2,19 @@
 cent, team attribution, paging, 429 + Retry-After, incremental cursors, idempotent reruns, secrets."""
 import dataclasses
 import datetime as dt
-import json
 import logging
 
 import polars as pl
 import pytest
-import sqlalchemy as sa
 
 from config import Config, WarehouseConfig
 from config.spend import AnthropicSpendConfig, OpenAiSpendConfig, RetryConfig, SpendConfig
 from connectors.sources import run_sources
 from connectors.spend.sources import run_anthropic, run_openai
+from tests.connectors.hygiene import everything_written
 from tests.connectors.spend.fakes import Fault, FakeAnthropic, FakeOpenAI
 from warehouse import read_table
 from warehouse.runs import get_cursor
-from warehouse.schema import audit_log, sync_runs
 
 OPENAI_KEY = "sk-admin-SCORECARDtestOPENAIkey0123456789"
 ANTHROPIC_KEY = "sk-ant-admin01-SCORECARDtestANTHROPICkey"
@@ -59,12 +57,6 @@ def by_team(frame: pl.DataFrame) -> dict[str, float]:
     return {team: round(cost, 2) for team, cost in totals.iter_rows()}
 
 
-def everything_stored(wh) -> str:
-    with wh.engine.connect() as conn:
-        rows = [*conn.execute(sa.select(sync_runs)).all(), *conn.execute(sa.select(audit_log)).all()]
-    return json.dumps([list(map(str, r)) for r in rows]) + read_table(wh, "ai_spend").write_csv()
-
-
 def test_openai_costs_paged_retried_attributed_and_rerun_idempotent(warehouse, caplog):
     caplog.set_level(logging.DEBUG)
     waits = []
@@ -92,7 +84,7 @@ def test_openai_costs_paged_retried_attributed_and_rerun_idempotent(warehouse, c
         assert dt.datetime.fromtimestamp(int(fake.requests[-1].params["start_time"][0]), dt.timezone.utc).date() == D(2026, 11, 7)
         assert again.tables["ai_spend"].inserted == 0 and again.tables["ai_spend"].updated == 0
         assert read_table(warehouse, "ai_spend").height == spend.height
-    assert OPENAI_KEY not in everything_stored(warehouse) and OPENAI_KEY not in caplog.text
+    assert OPENAI_KEY not in everything_written(warehouse) and OPENAI_KEY not in caplog.text
 
 
 def test_openai_currency_without_a_rate_is_rejected_and_counted(sqlite_warehouse):
@@ -112,7 +104,7 @@ def test_a_refused_key_fails_the_source_without_leaking_it(sqlite_warehouse, cap
         report = run_openai(sqlite_warehouse, config_with(sqlite_warehouse.display_url, openai=openai_section(fake)),
                             today=TODAY, sleep=lambda s: None)
     assert report.status == "failed" and "HTTP 401" in report.error and "***" in report.error
-    assert OPENAI_KEY not in report.error and OPENAI_KEY not in everything_stored(sqlite_warehouse)
+    assert OPENAI_KEY not in report.error and OPENAI_KEY not in everything_written(sqlite_warehouse)
     assert OPENAI_KEY not in caplog.text
     assert get_cursor(sqlite_warehouse, "openai", "costs") is None
 
@@ -174,7 +166,7 @@ def test_anthropic_cents_strings_become_dollars_by_workspace_team(warehouse, cap
         again = run_anthropic(warehouse, config, today=TODAY + dt.timedelta(days=1), sleep=lambda s: None)
         assert fake.requests[-1].params["starting_at"] == ["2026-11-07T00:00:00Z"]
         assert again.tables["ai_spend"].inserted == 0 and again.tables["ai_spend"].updated == 0
-    assert ANTHROPIC_KEY not in everything_stored(warehouse) and ANTHROPIC_KEY not in caplog.text
+    assert ANTHROPIC_KEY not in everything_written(warehouse) and ANTHROPIC_KEY not in caplog.text
 
 
 def test_sync_runs_every_configured_spend_source(sqlite_warehouse, monkeypatch):
