@@ -95,3 +95,23 @@ def export_rows(version: str, name: str, grain: str, start: dt.date, end: dt.dat
     metric = name == SCORECARD or name in METRICS
     return export_frame(warehouse(), config(), name, ExportFilters(grain=grain, start=start, end=end, team=team),
                         prepared=prepared(version) if metric else None)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def teams_to_watch(version: str, grain: str, start: dt.date, end: dt.date, team: str | None) -> list:
+    """Teams whose AI-assisted PRs are rolled back clearly more often than their others (from the cube)."""
+    from app.views.filters import Filters
+    from app.views.watch import teams_to_watch as watch
+
+    return watch(cube(version), Filters(grain=grain, start=start, end=end, team=team))
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def trend_figure(version: str, grain: str, start: dt.date, end: dt.date, team: str | None, metric: str):
+    """A scorecard trend chart, built once per data version and filters: building a plotly figure
+    costs more than everything else on the scorecard page. Never mutated by the pages."""
+    from app.views.trends import TRENDS, trend_chart
+
+    trend = next(t for t in TRENDS if t.metric == metric)
+    return trend_chart(records(version, grain, start, end, None), trend, team,
+                       csat_tolerance=config().rules.csat_tolerance)

@@ -70,3 +70,17 @@ def by_segment_columns(shares: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
         )
         wide = wide.join(part, on=keys, how="left")
     return wide
+
+
+def pooled_shares_from_cube(ratio: pl.DataFrame, metric: str, *, first_day: dt.date, last_day: dt.date) -> pl.DataFrame:
+    """A ratio metric pooled over the days [first_day, last_day] per team × segment, from the daily
+    cube (`metrics.cube.Cube.ratio`): the same counts `rollback_share_by` gives from the PR outcomes,
+    without reading them. Columns: `team, segment, n, x, share, ci_low, ci_high` (Wilson 95%)."""
+    rows = ratio.filter((pl.col("metric") == metric) & pl.col("day").is_between(first_day, last_day))
+    out = rows.group_by("team", "segment").agg(n=pl.col("n").sum().cast(pl.Int64), x=pl.col("x").sum())
+    low, high = wilson(out["x"].to_numpy(), out["n"].to_numpy())
+    return out.with_columns(
+        share=pl.col("x") / pl.col("n"),
+        ci_low=pl.Series(low, dtype=pl.Float64),
+        ci_high=pl.Series(high, dtype=pl.Float64),
+    ).sort("team", "segment")

@@ -9,11 +9,10 @@ from app.views.charts import trend_figure
 from app.views.format import fmt_value
 from app.views.incidents import by_team, incident_list, mttr_statistics, open_incidents
 from app.views.tiles import TileSpec, scorecard_tiles, tile_for
-from app.views.trends import TRENDS, series, trend_chart
+from app.views.trends import series
 
 filters = sidebar.current()
 version = state.current_version()
-config = state.config()
 ui.header("Incidents & MTTR", filters)
 
 incidents = state.prepared(version).evidence.incidents
@@ -50,8 +49,7 @@ with left:
                           title="Mean, median and p90 (hours), mean against its baseline"), key="mttr_stats")
     ui.download(stats, "mttr_statistics", filters, key="dl_stats")
 with right:
-    trend = next(t for t in TRENDS if t.metric == "mttr_hours")
-    ui.chart(trend_chart(records, trend, filters.team, csat_tolerance=config.rules.csat_tolerance), key="mttr_ai")
+    ui.chart(state.trend_figure(version, filters.grain, filters.start, filters.end, filters.team, "mttr_hours"), key="mttr_ai")
     ui.download(mttr, "mttr_hours_trend", filters, key="dl_mttr")
 
 if filters.team is None:

@@ -7,7 +7,7 @@ from app.views.filters import period_label
 from app.views.format import STATUS, escape_markdown
 from app.views.freshness import freshness
 from app.views.tiles import STATUS_SUFFIX, TILES, headline, scorecard_tiles, team_glance
-from app.views.trends import TRENDS, series, trend_chart
+from app.views.trends import TRENDS, series
 
 EMPTY_HINTS = {
     "ai_merge_rate": "No merged PRs in this range: configure [github] or import pull_requests.csv.",
@@ -19,7 +19,6 @@ EMPTY_HINTS = {
 
 filters = sidebar.current()
 version = state.current_version()
-config = state.config()
 
 ui.header("AI impact scorecard", filters)
 line, demo = freshness(state.runs(version), ui.utc_now())
@@ -44,6 +43,10 @@ with st.container(border=True):
     for change in changes:
         style = STATUS[change.status]
         st.markdown(f":{style.colour}[{style.icon}] {escape_markdown(change.sentence)}")
+    for watch in state.teams_to_watch(version, filters.grain, filters.start, filters.end, team)[:2]:
+        st.markdown(f":violet[:material/group:] {escape_markdown(watch.sentence)}")
+        st.page_link("app_pages/rollbacks.py", label=f"See {escape_markdown(watch.team)}'s rolled-back PRs",
+                     icon=":material/arrow_forward:", query_params={"team": watch.team})
 
 columns = st.columns(len(TILES))
 for column, tile in zip(columns, scorecard_tiles(records, team)):
@@ -59,7 +62,7 @@ for left, right in zip(TRENDS[::2], TRENDS[1::2]):
             if rows.height == 0:
                 ui.empty(f"{trend.title}: nothing counted in this range.")
                 continue
-            ui.chart(trend_chart(records, trend, team, csat_tolerance=config.rules.csat_tolerance), key=f"trend_{trend.metric}")
+            ui.chart(state.trend_figure(version, filters.grain, filters.start, filters.end, team, trend.metric), key=f"trend_{trend.metric}")
             ui.download(rows, f"{trend.metric}_trend", filters, key=f"dl_{trend.metric}")
 
 if team is None:

@@ -8,7 +8,7 @@ from app.views.charts import stacked_bars
 from app.views.format import fmt_count, fmt_rate, fmt_usd
 from app.views.spend import DIMENSIONS, cost_per_unit_by_team, spend_by, spend_over_time, totals
 from app.views.tiles import scorecard_tiles
-from app.views.trends import TRENDS, series, trend_chart
+from app.views.trends import series
 
 
 def budgets_and_alerts(filters) -> None:
@@ -19,7 +19,6 @@ def budgets_and_alerts(filters) -> None:
 
 filters = sidebar.current()
 version = state.current_version()
-config = state.config()
 ui.header("AI spend", filters)
 
 spend = state.prepared(version).evidence.ai_spend
@@ -71,9 +70,8 @@ st.subheader("Cost per resolved unit")
 st.caption("AI spend ÷ (merged PRs + resolved tickets + resolved incidents) of the same team.")
 left, right = st.columns([3, 2])
 with left:
-    trend = next(t for t in TRENDS if t.metric == "ai_cost_per_unit")
     if series(records, "ai_cost_per_unit", filters.team).height:
-        ui.chart(trend_chart(records, trend, filters.team, csat_tolerance=config.rules.csat_tolerance), key="cost_trend")
+        ui.chart(state.trend_figure(version, filters.grain, filters.start, filters.end, filters.team, "ai_cost_per_unit"), key="cost_trend")
         ui.download(series(records, "ai_cost_per_unit", filters.team), "ai_cost_per_unit_trend", filters, key="dl_cost")
     else:
         ui.empty("No period in range has both spend and resolved units.")

@@ -7,7 +7,7 @@ from app import sidebar, state
 from app.views.charts import stacked_bars
 from app.views.support import by_channel, by_channel_over_time, by_team, guardrail_sentence
 from app.views.tiles import CSAT, TileSpec, scorecard_tiles, tile_for
-from app.views.trends import TRENDS, series, trend_chart
+from app.views.trends import series
 
 CHANNEL_COLOURS = {"ai_bot": "#7b3fc4", "self_serve": "#13a89e", "human": "#8a94a6"}
 
@@ -45,8 +45,7 @@ guard = guardrail_sentence(
 left, right = st.columns(2)
 for column, metric in zip((left, right), ("deflection_rate", "csat")):
     with column:
-        trend = next(t for t in TRENDS if t.metric == metric)
-        ui.chart(trend_chart(records, trend, filters.team, csat_tolerance=config.rules.csat_tolerance), key=f"trend_{metric}")
+        ui.chart(state.trend_figure(version, filters.grain, filters.start, filters.end, filters.team, metric), key=f"trend_{metric}")
         ui.download(series(records, metric, filters.team), f"{metric}_trend", filters, key=f"dl_{metric}")
 
 st.subheader("By channel")

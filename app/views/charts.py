@@ -2,8 +2,6 @@
 bars with intervals, and breakdown bars. Figures only; Streamlit draws them."""
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import plotly.graph_objects as go
 import polars as pl

@@ -92,6 +92,10 @@ def test_scorecard_tiles_show_the_metrics_numbers_for_the_whole_org(computed):
     cost = latest(recs, "ai_cost_per_unit", "all", None)
     assert any(f"AI cost per resolved unit rose to {fmt_value(cost['value'], 'usd')} from a baseline of "
                f"{fmt_value(cost['baseline'], 'usd')}" in m for m in markdown), markdown
+    # The demo's bad team is named on the landing page, one click from its rolled-back PRs.
+    assert any(m.startswith(":violet[:material/group:] Team to look at: payments.") for m in markdown)
+    links = [(link.proto.page, link.proto.query_string) for link in at.get("page_link")]
+    assert ("rollbacks", "team=payments") in links
 
 
 def test_choosing_a_team_in_the_sidebar_changes_the_tiles_to_that_teams_numbers(computed):

@@ -13,7 +13,9 @@ from app.views.charts import trend_figure
 from app.views.filters import Filters
 from app.views.format import escape_markdown, fmt_delta, fmt_value, link_column, signals_text
 from app.views.freshness import freshness
-from metrics.cube import build_cube
+from app.views.watch import teams_to_watch
+from metrics.breakdown import pooled_shares_from_cube, rollback_share_by
+from metrics.cube import Cube, build_cube
 from metrics.periods import Window
 from metrics.scorecard import prepare
 from config import Config
@@ -25,11 +27,18 @@ BASELINE = Window(dt.datetime(2026, 2, 1, tzinfo=UTC), dt.datetime(2026, 2, 28, 
 
 
 def outcomes():
+    prepared = prepare(evidence(prs=outcomes_prs(), deployments=outcomes_deployments()), Config())
+    return prepared.outcomes.with_columns(
+        url=pl.when(pl.col("id").str.ends_with("#4")).then(pl.lit("javascript:alert(1)")).otherwise(pl.col("url"))
+    )
+
+
+def outcomes_prs():
     """acme/pay: D3 redeploys sha a of D1 with D2 between, so it rolls back D2 (not D1, the version it
     restores). #1 (AI) shipped in D1: kept; #2 (AI) shipped in D2: rolled back; #3 (not AI) shipped in
     D4: kept. acme/web: #4 (AI) reverted by #5 two days later. February: acme/pay #9 (not AI), kept —
     the baseline."""
-    prs = [
+    return [
         make_pr(1, repo="acme/pay", merged_at="2026-03-02 09:00", ai=True, team="payments"),
         make_pr(2, repo="acme/pay", merged_at="2026-03-03 09:00", ai=True, team="payments", title="Add <b>cache</b>",
                 signals=["label:ai-assisted", "trailer:Made-with: Cursor"]),
@@ -39,16 +48,15 @@ def outcomes():
                 revert_ref={"repo": None, "number": None, "sha": None, "title": "Fix login"}),
         make_pr(9, repo="acme/pay", merged_at="2026-02-10 09:00", team="payments"),
     ]
-    deployments = [
+
+
+def outcomes_deployments():
+    return [
         make_deployment("D1", sha="a", finished_at="2026-03-02 10:00", repo="acme/pay"),
         make_deployment("D2", sha="b", finished_at="2026-03-03 10:00", repo="acme/pay"),
         make_deployment("D3", sha="a", finished_at="2026-03-04 10:00", repo="acme/pay"),
         make_deployment("D4", sha="c", finished_at="2026-03-10 10:00", repo="acme/pay"),
     ]
-    prepared = prepare(evidence(prs=prs, deployments=deployments), Config())
-    return prepared.outcomes.with_columns(
-        url=pl.when(pl.col("id").str.ends_with("#4")).then(pl.lit("javascript:alert(1)")).otherwise(pl.col("url"))
-    )
 
 
 def test_share_table_by_team_worst_ai_share_first_with_baseline():
@@ -187,3 +195,31 @@ def test_trend_chart_draws_intervals_baseline_and_band():
     assert names == ["baseline 95% interval", "All PRs", "AI-assisted 95% interval", "AI-assisted", "baseline"]
     assert list(fig.data[-1].y) == [0.15, 0.15]
     assert fig.layout.yaxis.tickformat == ".0%"
+
+
+def test_pooled_shares_from_the_cube_equal_those_from_the_outcomes():
+    prepared = prepare(evidence(prs=outcomes_prs(), deployments=outcomes_deployments()), Config())
+    cube = build_cube(prepared.evidence, prepared.outcomes)
+    from_cube = pooled_shares_from_cube(cube.ratio, "rollback_share", first_day=dt.date(2026, 3, 2), last_day=dt.date(2026, 3, 15))
+    from_outcomes = rollback_share_by(prepared.outcomes, ["team"], since=dt.datetime(2026, 3, 2, tzinfo=UTC),
+                                      until=dt.datetime(2026, 3, 16, tzinfo=UTC)).filter(pl.col("segment") != "all")
+    assert from_cube.select("team", "segment", "n", pl.col("x").cast(pl.Int64)).rows() == from_outcomes.select(
+        "team", "segment", "merged_prs", "rolled_back").sort("team", "segment").rows()
+
+
+def test_team_to_watch_needs_non_overlapping_intervals_and_enough_prs():
+    def day_rows(team, segment, n, x):
+        return {"metric": "rollback_share", "day": dt.date(2026, 3, 3), "team": team, "segment": segment, "n": n, "x": float(x)}
+
+    ratio = pl.DataFrame([
+        day_rows("payments", "ai", 40, 10), day_rows("payments", "non_ai", 60, 1),  # 25% vs 1.7%: flagged
+        day_rows("web", "ai", 40, 4), day_rows("web", "non_ai", 60, 3),              # 10% vs 5%: intervals overlap
+        day_rows("data", "ai", 10, 8), day_rows("data", "non_ai", 60, 0),            # only 10 AI PRs: too few
+    ])
+    empty = pl.DataFrame()
+    cube = Cube(ratio=ratio, mean=empty, values=empty, spend=empty, units=empty)
+    watch = teams_to_watch(cube, TWO_WEEKS)
+    assert [(w.team, w.ai_prs, w.other_prs) for w in watch] == [("payments", 40, 60)]
+    assert watch[0].sentence == ("Team to look at: payments. 25.0% of its 40 AI-assisted PRs were rolled back in these "
+                                 "periods, against 1.7% of its 60 other PRs.")
+    assert teams_to_watch(cube, Filters(grain="week", start=dt.date(2026, 3, 2), end=dt.date(2026, 3, 8), team="web")) == []

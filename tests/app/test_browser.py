@@ -1,0 +1,215 @@
+"""The dashboard in a real headless Chromium against `streamlit run` on a free local port: the
+scorecard shows five tiles with the metrics package's numbers, choosing a team changes them, the demo's
+bad team is two clicks away, and an export downloads a CSV with the metric-output header (and is
+audit-logged). Screenshots of every page go to tests/artifacts/ for a person to look at."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+
+from app.data import load_cube
+from app.views.filters import default_range
+from app.views.format import fmt_value
+from metrics.registry import METRICS, OUTPUT_COLUMNS
+from metrics.scorecard import compute
+from warehouse import open_warehouse
+from warehouse.schema import audit_log
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TILES = [("ai_merge_rate", "all"), ("rollback_share", "ai"), ("mttr_hours", "all"), ("deflection_rate", "all"),
+         ("ai_cost_per_unit", "all")]
+TIMEOUT_MS = 60_000
+
+if CHROMIUM is None:
+    pytest.skip("the browser test needs Debian's Chromium: apt-get install chromium", allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(demo_warehouse, tmp_path_factory):
+    """`streamlit run app/streamlit_app.py` over the demo warehouse, stopped afterwards."""
+    port = free_port()
+    env = {**os.environ, "SCORECARD_CONFIG": str(demo_warehouse.config_path)}
+    env.pop("SCORECARD_WAREHOUSE_URL", None)
+    log = (tmp_path_factory.mktemp("streamlit") / "streamlit.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                pytest.fail(f"streamlit did not start: {Path(log.name).read_text()[-2000:]}")
+            time.sleep(0.3)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, tmp_path):
+    context = browser.new_context(viewport={"width": 1500, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    yield page
+    context.close()
+
+
+def expected_tiles(demo_warehouse, team: str | None) -> list[str]:
+    wh = open_warehouse(demo_warehouse.url)
+    try:
+        cube = load_cube(wh, demo_warehouse.config)
+    finally:
+        wh.engine.dispose()
+    start, end = default_range(cube.last_day(), dt.datetime.now(dt.timezone.utc).date(), "week")
+    records = compute(cube, demo_warehouse.config, grain="week", start=start, end=end, team=team)
+    who = pl.col("team").is_null() if team is None else pl.col("team") == team
+    values = []
+    for metric, segment in TILES:
+        rows = records.filter((pl.col("metric") == metric) & (pl.col("segment") == segment) & who).sort("period")
+        values.append(fmt_value(rows["value"][-1], METRICS[metric].unit))
+    return values
+
+
+def settle(page) -> None:
+    """Wait until Streamlit has finished running the script (its status widget is gone)."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=TIMEOUT_MS)
+    page.wait_for_timeout(600)
+
+
+def tile_values(page) -> list[str]:
+    return [v.strip() for v in page.locator('[data-testid="stMetricValue"]').all_inner_texts()]
+
+
+def screenshot(page, name: str) -> None:
+    """The whole page (Streamlit scrolls inside its main block, so the viewport is stretched to it)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.mouse.move(1490, 5)  # no tooltip in the picture
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": 1500, "height": min(max(height + 40, 1000), 8000)})
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    page.set_viewport_size({"width": 1500, "height": 1000})
+
+
+def open_page(page, title: str) -> None:
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).click()
+    page.get_by_role("heading", name=title, level=1).wait_for()
+    settle(page)
+
+
+def test_scorecard_tiles_team_choice_drill_down_and_export(server, page, demo_warehouse):
+    page.goto(server)
+    page.locator('[data-testid="stMetricValue"]').nth(4).wait_for()
+    settle(page)
+    assert tile_values(page) == expected_tiles(demo_warehouse, None)
+    screenshot(page, "scorecard")
+
+    # Choosing a team in the sidebar changes every tile to that team's numbers, and the URL keeps it.
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').click()
+    page.get_by_role("option", name="payments", exact=True).click()
+    want = expected_tiles(demo_warehouse, "payments")
+    page.wait_for_function(
+        "first => document.querySelector('[data-testid=\"stMetricValue\"]')?.innerText.trim() === first",
+        arg=want[0])
+    settle(page)
+    assert tile_values(page) == want
+    assert "team=payments" in page.url
+    screenshot(page, "scorecard_payments")
+
+    for title, name in [("Incidents & MTTR", "incidents"), ("Support", "support"), ("AI spend", "spend"),
+                        ("Definitions", "definitions")]:
+        open_page(page, title)
+        assert "team=payments" in page.url  # the selection follows the user across pages
+        screenshot(page, name)
+
+    # An export of the scorecard, with the page's filters: the CSV header is DESIGN's metric output.
+    open_page(page, "Export")
+    button = page.get_by_role("button", name=re.compile(r"Download [\d,]+ rows as CSV"))
+    rows = int(re.search(r"([\d,]+) rows", button.inner_text()).group(1).replace(",", ""))
+    screenshot(page, "export")
+    with page.expect_download() as download:
+        button.click()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert lines[0] == ",".join(OUTPUT_COLUMNS)
+    assert len(lines) == rows + 1
+    assert all(",payments," in line for line in lines[1:])  # the team filter applied
+    wh = open_warehouse(demo_warehouse.url)
+    try:
+        with wh.engine.connect() as conn:
+            exports = conn.execute(sa.select(audit_log.c.actor, audit_log.c.detail).where(audit_log.c.action == "export")).all()
+    finally:
+        wh.engine.dispose()
+    details = [json.loads(d) for _, d in exports]
+    assert {"name": "scorecard", "format": "csv", "rows": rows, "team": "payments",
+            "destination": "dashboard download"}.items() <= details[-1].items()
+    assert exports[-1].actor == "dashboard"
+
+
+def test_the_team_with_the_bad_ai_rollback_share_is_two_clicks_away(server, page):
+    page.goto(server)
+    page.locator('[data-testid="stMetricValue"]').nth(4).wait_for()
+    settle(page)
+    open_page(page, "Rollbacks")  # click 1
+    table = page.locator('[data-testid="stDataFrame"]').first
+    table.wait_for()
+    box = table.bounding_box()
+    # Click 2: the first row (worst AI-assisted rollback share first), on its row-selection marker.
+    page.mouse.click(box["x"] + 16, box["y"] + 35 + 17)
+    page.get_by_role("heading", name="By repository").wait_for()
+    settle(page)
+    assert "team=payments" in page.url
+    assert page.get_by_text("Repositories of team payments.").is_visible()
+    screenshot(page, "rollbacks")
