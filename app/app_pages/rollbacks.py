@@ -67,8 +67,9 @@ with left:
     st.caption("Highest AI-assisted rollback share first. Select a team to drill into its repositories and PRs.")
     ui.download(teams, "rollback_share_by_team", filters, key="dl_teams")
 with right:
-    ui.chart(grouped_interval_bars(teams.head(12), "team", ("ai", "non_ai"), "share", height=320,
-                                   title="Rollback share by team, 95% intervals"), key="teams_chart")
+    shown = teams.head(12)
+    title = "Rollback share by team, 95% intervals" + (f" (top {shown.height})" if teams.height > shown.height else "")
+    ui.chart(grouped_interval_bars(shown, "team", ("ai", "non_ai"), "share", height=320, title=title), key="teams_chart")
 
 if filters.team is None:
     st.info("Select a team above (or in the sidebar) to see its repositories and rolled-back PRs.", icon=":material/touch_app:")
@@ -78,6 +79,9 @@ if filters.team is None:
 team_outcomes = scoped(outcomes, team=filters.team)
 repos = share_table(team_outcomes, "repo", filters, window)
 st.subheader("By repository")
+if repos.height == 0:
+    ui.empty(f"Team {filters.team} merged no PRs in the selected periods: widen the date range or pick another team.")
+    st.stop()
 ui.text(f"Repositories of team {filters.team}.")
 repo_names = repos["repo"].to_list()
 repo = st.selectbox("Repository", [ALL_REPOS, *repo_names], key="repo", bind="query-params")

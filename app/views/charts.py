@@ -21,6 +21,12 @@ AXIS_FORMAT = {"share": dict(tickformat=".0%"), "usd": dict(tickprefix="$"), "ho
 HOVER_FORMAT = {"share": ".1%", "usd": "$,.2f", "hours": ",.1f", "score": ".2f"}
 
 
+def text_label(value) -> str:
+    """Data (team, repo, tool names) as a plotly label: plotly reads <b>, <a href> and <br> in labels,
+    so angle brackets and ampersands are written as entities and shown literally."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _rgba(hex_colour: str, alpha: float) -> str:
     r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{alpha})"
@@ -114,11 +120,11 @@ def trend_figure(
 def interval_bars(frame: pl.DataFrame, label: str, unit: str, *, colours: dict[str, str] | None = None,
                   height: int = 260, title: str | None = None) -> go.Figure:
     """Horizontal bars with 95% error bars: `frame` has `label`, `value`, `ci_low`, `ci_high`."""
-    labels = frame[label].to_list()
+    labels = [text_label(v) for v in frame[label].to_list()]
     values = frame["value"].to_list()
     plus = [(h - v) if h is not None and v is not None else 0 for v, h in zip(values, frame["ci_high"].to_list())]
     minus = [(v - lo) if lo is not None and v is not None else 0 for v, lo in zip(values, frame["ci_low"].to_list())]
-    colour = [(colours or {}).get(str(lbl), "#2f6fdf") for lbl in labels]
+    colour = [(colours or {}).get(str(lbl), "#2f6fdf") for lbl in frame[label].to_list()]
     fig = go.Figure(go.Bar(
         y=labels, x=values, orientation="h", marker_color=colour,
         error_x=dict(type="data", array=plus, arrayminus=minus, color="#3d4452", thickness=1.2, width=4),
@@ -140,7 +146,7 @@ def stacked_bars(frame: pl.DataFrame, x: str, y: str, colour: str, unit: str, *,
     for i, key in enumerate(order):
         part = frame.filter(pl.col(colour) == key).sort(x)
         fig.add_trace(go.Bar(
-            x=part[x].to_list(), y=part[y].to_list(), name=str(key),
+            x=part[x].to_list(), y=part[y].to_list(), name=text_label(key),
             marker_color=(palette or {}).get(str(key), PALETTE[i % len(PALETTE)]),
             hovertemplate=f"%{{y:{HOVER_FORMAT.get(unit, ',.0f')}}}",
         ))
@@ -156,7 +162,7 @@ def grouped_interval_bars(frame: pl.DataFrame, label: str, series: tuple[str, ..
     """Horizontal bars per `label`, one bar per series (a segment: its `{s}_share`, `{s}_ci_low`,
     `{s}_ci_high` columns, as `metrics.breakdown.by_segment_columns` gives), with 95% error bars."""
     fig = go.Figure()
-    labels = frame[label].to_list()
+    labels = [text_label(v) for v in frame[label].to_list()]
     for segment in series:
         name, colour = SEGMENT_STYLE.get(segment, (segment, "#2f6fdf"))
         values = frame[f"{segment}_share"].to_list()

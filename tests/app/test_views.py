@@ -9,7 +9,7 @@ from app.views import incidents as inc
 from app.views import rollbacks as rb
 from app.views import spend as sp
 from app.views import support as su
-from app.views.charts import trend_figure
+from app.views.charts import grouped_interval_bars, stacked_bars, trend_figure
 from app.views.filters import Filters
 from app.views.format import escape_markdown, fmt_delta, fmt_value, link_column, signals_text
 from app.views.freshness import freshness
@@ -223,3 +223,13 @@ def test_team_to_watch_needs_non_overlapping_intervals_and_enough_prs():
     assert watch[0].sentence == ("Team to look at: payments. 25.0% of its 40 AI-assisted PRs were rolled back in these "
                                  "periods, against 1.7% of its 60 other PRs.")
     assert teams_to_watch(cube, Filters(grain="week", start=dt.date(2026, 3, 2), end=dt.date(2026, 3, 8), team="web")) == []
+
+
+def test_chart_labels_from_data_are_text_not_markup():
+    frame = pl.DataFrame({"team": ['<a href="javascript:x">pay</a>'], "ai_share": [0.2], "ai_ci_low": [0.1],
+                          "ai_ci_high": [0.3]})
+    fig = grouped_interval_bars(frame, "team", ("ai",), "share")
+    assert list(fig.data[0].y) == ['&lt;a href="javascript:x"&gt;pay&lt;/a&gt;']
+    bars = stacked_bars(pl.DataFrame({"period": [dt.date(2026, 3, 2)], "cost_usd": [1.0], "tool": ["<b>x</b>"]}),
+                        "period", "cost_usd", "tool", "usd")
+    assert bars.data[0].name == "&lt;b&gt;x&lt;/b&gt;"
