@@ -146,8 +146,8 @@ def tile(t: Tile, grain: str, *, empty_hint: str) -> None:
             if c.empty:
                 st.caption("CSAT: no scored tickets in this period")
             else:
-                st.markdown(f":{STATUS[c.status].colour}[{STATUS[c.status].icon}] CSAT **{fmt_value(c.value, 'score')}** "
-                            f"vs {fmt_value(c.baseline, 'score')} · {STATUS[c.status].words} (n = {c.n:,})")
+                st.caption(f":{STATUS[c.status].colour}[{STATUS[c.status].icon}] CSAT **{fmt_value(c.value, 'score')}** "
+                           f"vs {fmt_value(c.baseline, 'score')} · {STATUS[c.status].words} (n = {c.n:,})")
 
 
 def utc_now() -> dt.datetime:

@@ -45,7 +45,7 @@ with st.container(border=True):
         st.markdown(f":{style.colour}[{style.icon}] {escape_markdown(change.sentence)}")
     for watch in state.teams_to_watch(version, filters.grain, filters.start, filters.end, team)[:2]:
         st.markdown(f":violet[:material/group:] {escape_markdown(watch.sentence)}")
-        st.page_link("app_pages/rollbacks.py", label=f"See {escape_markdown(watch.team)}'s rolled-back PRs",
+        st.page_link("app_pages/rollbacks.py", label=f"See the rolled-back PRs of {escape_markdown(watch.team)}",
                      icon=":material/arrow_forward:", query_params={"team": watch.team})
 
 columns = st.columns(len(TILES))

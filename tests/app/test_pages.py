@@ -224,3 +224,15 @@ def test_an_empty_warehouse_gets_an_empty_state_that_says_what_to_do(page, tmp_p
         assert not at.metric
     finally:
         clear_streamlit_caches()
+
+
+def test_switching_grain_moves_a_default_range_but_keeps_a_chosen_one(computed):
+    at = run()
+    at.segmented_control(key="grain").set_value("month").run()
+    assert at.date_input(key="range").value == (dt.date(2025, 4, 1), dt.date(2026, 3, 31))  # 12 whole months
+    chosen = (dt.date(2025, 10, 1), dt.date(2026, 1, 31))
+    at.date_input(key="range").set_value(chosen).run()
+    at.segmented_control(key="grain").set_value("week").run()
+    assert not at.exception
+    assert at.date_input(key="range").value == chosen
+    assert at.caption[0].value.startswith("17 weeks, 6 Oct 2025 – 1 Feb 2026")  # weeks starting Oct 6 … Jan 26
