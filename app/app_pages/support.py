@@ -63,6 +63,7 @@ with right:
         "csat": st.column_config.NumberColumn("CSAT", format="%.2f"),
     })
     st.caption("self_serve and ai_bot count as deflected; human does not.")
+    ui.download(channels, "support_by_channel", filters, key="dl_by_channel")
 
 if filters.team is None:
     st.subheader("By team")
