@@ -19,7 +19,7 @@ from metrics.evidence import Evidence
 from metrics.linking import pr_outcomes
 from metrics.periods import Window, baseline_window, period_of, period_starts
 from metrics.registry import METRICS, OUTPUT_COLUMNS, MetricSpec
-from metrics.stats import ALPHA, mann_whitney_p, mean_interval, two_proportion_p, wilson
+from metrics.stats import ALPHA, mann_whitney_p_against, mean_interval, two_proportion_p, wilson
 from metrics.teams import assign_teams
 
 ORG = "\x00org"  # stands for the whole org (team = null) while joining; never a real team name
@@ -290,11 +290,15 @@ def _apply_status(frames: dict[str, pl.DataFrame], config: Config) -> dict[str, 
             if spec.id == "deflection_rate":
                 verdict = np.where(_csat_guardrail(records, frames.get("csat"), rules), "worse", verdict).astype(object)
         elif spec.id == "mttr_hours":
-            eligible = (n >= rules.min_sample) & (baseline_n >= rules.min_sample) & ~np.isnan(baseline)
-            values = records["values"].to_list()
-            b_values = records["b_values"].to_list()
-            for i in np.flatnonzero(eligible):
-                test_p[i] = mann_whitney_p(np.array(values[i]), np.array(b_values[i]))
+            eligible = np.flatnonzero((n >= rules.min_sample) & (baseline_n >= rules.min_sample) & ~np.isnan(baseline))
+            if len(eligible):
+                chosen = records[eligible]
+                teams = chosen["team"].fill_null(ORG).to_list()
+                # Every record of a team shares that team's baseline: test them against it together.
+                for team_key in dict.fromkeys(teams):
+                    at = [k for k, t in enumerate(teams) if t == team_key]
+                    samples = [s.to_numpy() for s in chosen["values"].gather(at)]
+                    test_p[eligible[at]] = mann_whitney_p_against(samples, chosen["b_values"][at[0]].to_numpy())
             significant = test_p < ALPHA
             verdict = np.where(
                 significant & (value < baseline), "better",
