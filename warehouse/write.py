@@ -142,10 +142,19 @@ def _upsert(cur, dialect: str, name: str, frame: pl.DataFrame) -> UpsertCounts:
     missing_keys = [k for k in keys if k not in frame.columns]
     if missing_keys:
         raise WarehouseError(f"rows for '{name}' lack the key column '{missing_keys[0]}'")
-    frame = frame.cast(polars_schema(table, frame.columns)).unique(subset=keys, keep="last", maintain_order=True)
+    frame = frame.cast(polars_schema(table, frame.columns))
+    unique_keys = frame.select(pl.struct(keys).n_unique() if len(keys) > 1 else pl.col(keys[0]).n_unique()).item()
+    if unique_keys < frame.height:  # rare, and an order-keeping dedup costs more than the check
+        frame = frame.unique(subset=keys, keep="last", maintain_order=True)
+    arrow = to_storage(frame, table, dialect)
+    if _is_empty(cur, name):
+        # A first load: the keys are unique (above) and nothing can conflict, so the rows go straight
+        # into the table — one pass instead of staging and copying (a third of a large import).
+        cur.adbc_ingest(name, arrow, mode="append")
+        return UpsertCounts(inserted=frame.height)
     stage = f"_stage_{name}"
     cur.execute(f"DROP TABLE IF EXISTS {_temp(dialect, stage)}")
-    cur.adbc_ingest(stage, to_storage(frame, table, dialect), mode="create", temporary=True)
+    cur.adbc_ingest(stage, arrow, mode="create", temporary=True)
     staged = _temp(dialect, stage)
     cols = list(frame.columns)
     values = [c for c in cols if c not in keys]
@@ -168,6 +177,12 @@ def _upsert(cur, dialect: str, name: str, frame: pl.DataFrame) -> UpsertCounts:
     inserted = _affected(cur, dialect)
     cur.execute(f"DROP TABLE {staged}")
     return UpsertCounts(inserted=inserted, updated=updated, unchanged=frame.height - inserted - updated)
+
+
+def _is_empty(cur, name: str) -> bool:
+    # Inside the write transaction (SQLite: BEGIN IMMEDIATE), so no other writer can fill it meanwhile.
+    cur.execute(f"SELECT 1 FROM {_q(name)} LIMIT 1")
+    return cur.fetchone() is None
 
 
 def _affected(cur, dialect: str) -> int:
