@@ -58,6 +58,13 @@ class SyncReport:
         return sum(c.written for c in self.tables.values())
 
 
+def failing_batches(exc: Exception) -> Iterator[Batch]:
+    """Batches that fail when first asked for: a source that cannot even start (bad config, missing
+    token) still gets its failed `sync_runs` row through `run_sync`."""
+    raise exc
+    yield  # makes this a generator
+
+
 def redact(text: str, secrets: Iterable[str | None]) -> str:
     """`text` with every secret replaced by ***."""
     for secret in secrets:

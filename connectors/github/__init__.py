@@ -20,7 +20,7 @@ from connectors.github.client import GithubClient
 from connectors.github.sync import GithubSetupError, GithubSync, check_config
 from connectors.sources import SourceSpec
 from warehouse.engine import Warehouse
-from warehouse.sync import Batch, SyncReport, redact, run_sync
+from warehouse.sync import SyncReport, failing_batches, redact, run_sync
 
 # Loggers that may see request or response text during a sync (PyGithub logs bodies at DEBUG).
 _LOGGERS = ("github", "github.Requester", "github.GithubRetry", "urllib3", "urllib3.connectionpool",
@@ -41,7 +41,7 @@ def run(warehouse: Warehouse, config: Config, *, full: bool = False, progress: P
         token = get_secret(cfg.token_env)
         client = GithubClient(cfg, token, sleeper=sleeper)
     except (GithubSetupError, MissingSecret) as exc:
-        return run_sync(warehouse, settings.SOURCE, _failing(exc), secrets=[token], progress=progress)
+        return run_sync(warehouse, settings.SOURCE, failing_batches(exc), secrets=[token], progress=progress)
     stats: dict[str, int] = {}
     with redacted_logs([token]):
         try:
@@ -52,10 +52,6 @@ def run(warehouse: Warehouse, config: Config, *, full: bool = False, progress: P
         finally:
             client.close()
 
-
-def _failing(exc: Exception) -> Iterator[Batch]:
-    raise exc
-    yield  # pragma: no cover - makes this a generator
 
 
 class _Redact(logging.Filter):

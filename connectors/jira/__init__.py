@@ -2,7 +2,7 @@
 (deflection, CSAT), each stream defined by JQL and a field mapping in `[jira]` (README "Connect Jira")."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from config.model import Config
 from connectors.common.progress import Progress
@@ -20,12 +20,12 @@ def run(warehouse, config: Config, *, full: bool = False, progress: Progress | N
     from connectors.jira.client import connect, credentials
     from connectors.jira.sync import jira_batches
     from warehouse.runs import get_cursor
-    from warehouse.sync import run_sync
+    from warehouse.sync import failing_batches, run_sync
 
     try:
         auth, secrets = credentials(config.jira)
     except MissingSecret as exc:
-        return run_sync(warehouse, SOURCE, _failing(exc), progress=progress)
+        return run_sync(warehouse, SOURCE, failing_batches(exc), progress=progress)
     cursors = {stream: get_cursor(warehouse, SOURCE, stream) for stream in STREAMS}
     stats: dict[str, int] = {}
 
@@ -38,10 +38,6 @@ def run(warehouse, config: Config, *, full: bool = False, progress: Progress | N
 
     return run_sync(warehouse, SOURCE, batches(), secrets=secrets, progress=progress, stats=stats)
 
-
-def _failing(exc: Exception) -> Iterator:
-    raise exc
-    yield  # a generator that fails when first asked for a batch
 
 
 SOURCE_SPEC = SourceSpec(

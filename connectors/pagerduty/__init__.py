@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from config.model import Config
 from connectors.common.progress import Progress
@@ -20,12 +20,12 @@ def run(warehouse, config: Config, *, full: bool = False, progress: Progress | N
     from connectors.pagerduty.client import connect
     from connectors.pagerduty.sync import STREAM, pagerduty_batches
     from warehouse.runs import get_cursor
-    from warehouse.sync import run_sync
+    from warehouse.sync import failing_batches, run_sync
 
     try:
         api_key = get_secret(config.pagerduty.api_key_env)
     except MissingSecret as exc:
-        return run_sync(warehouse, SOURCE, _failing(exc), progress=progress)
+        return run_sync(warehouse, SOURCE, failing_batches(exc), progress=progress)
     cursor = get_cursor(warehouse, SOURCE, STREAM)
     stats: dict[str, int] = {}
     moment = now or dt.datetime.now(dt.timezone.utc)
@@ -39,10 +39,6 @@ def run(warehouse, config: Config, *, full: bool = False, progress: Progress | N
 
     return run_sync(warehouse, SOURCE, batches(), secrets=[api_key], progress=progress, stats=stats)
 
-
-def _failing(exc: Exception) -> Iterator:
-    raise exc
-    yield  # a generator that fails when first asked for a batch
 
 
 SOURCE_SPEC = SourceSpec(

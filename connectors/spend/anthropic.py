@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 from config.spend import AnthropicSpendConfig
-from connectors.spend.costs import CostLine, decimal, fetch_window, spend_frame, utc_midnight, warn_unmapped
+from connectors.spend.costs import CostLine, CostReport, decimal, fetch_window, report_batches, utc_midnight
 from connectors.spend.http import CostApi, CostApiError
 from warehouse.sync import Batch, Rejected
 
@@ -39,22 +39,9 @@ def batches(client: CostApi, cfg: AnthropicSpendConfig, usd_rates: dict[str, flo
         return
     params = {"starting_at": _iso(first), "ending_at": _iso(end), "bucket_width": "1d",
               "group_by[]": ["workspace_id", "description"], "limit": min(cfg.page_days, 31)}
-    total_days = (end - first).days
-    unmapped: set[str] = set()
-    while True:
-        page = client.get(PATH, params)
-        lines, rejected, last_day = _lines(page, cfg, unmapped)
-        frame, unconverted = spend_frame(lines, SOURCE, usd_rates, STREAM)
-        more = bool(page.get("has_more")) and bool(page.get("next_page"))
-        cursor_day = min(last_day, end - dt.timedelta(days=1)) if last_day and more else end - dt.timedelta(days=1)
-        done = (cursor_day - first).days + 1
-        yield Batch(frames={"ai_spend": frame}, cursors={STREAM: cursor_day.isoformat()},
-                    rejected=rejected + unconverted, progress_done=done, progress_total=total_days,
-                    progress_message=f"Anthropic costs: {done} of {total_days} days")
-        if not more:
-            break
-        params = {**params, "page": page["next_page"]}
-    warn_unmapped("Anthropic", "workspace", "[spend.anthropic] workspaces", unmapped)
+    report = CostReport("Anthropic", PATH, SOURCE, STREAM, "workspace", "[spend.anthropic] workspaces",
+                        lambda page, unmapped: _lines(page, cfg, unmapped))
+    yield from report_batches(client, report, params, usd_rates, first=first, end=end)
 
 
 def _day(text) -> dt.date | None:

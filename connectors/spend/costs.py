@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import polars as pl
 
-from warehouse.sync import Rejected
+from warehouse.sync import Batch, Rejected
 
 log = logging.getLogger(__name__)
 
@@ -85,3 +85,39 @@ def warn_unmapped(provider: str, kind: str, section: str, ids: Iterable[str]) ->
     if ids:
         log.warning("%s: %d %s(s) not mapped to a team (their spend counts as unassigned): %s; map them under %s",
                     provider, len(ids), kind, ", ".join(ids[:10]) + (" …" if len(ids) > 10 else ""), section)
+
+
+@dataclass(frozen=True)
+class CostReport:
+    """How one provider's cost endpoint pages and what its pages hold."""
+
+    provider: str  # "OpenAI"
+    path: str
+    source: str
+    stream: str
+    unmapped_kind: str  # "project" / "workspace"
+    unmapped_section: str  # where to map them, e.g. "[spend.openai] projects"
+    # page JSON, set of unmapped ids to fill → (lines, rejected, last complete day on the page)
+    lines: Callable[[dict, set[str]], tuple[list[CostLine], list[Rejected], dt.date | None]]
+
+
+def report_batches(client, report: CostReport, params: dict, usd_rates: Mapping[str, float], *,
+                   first: dt.date, end: dt.date) -> Iterator[Batch]:
+    """One batch per page of a `has_more` / `next_page` report; the cursor (the last complete day
+    fetched) moves with each page."""
+    total_days = (end - first).days
+    unmapped: set[str] = set()
+    while True:
+        page = client.get(report.path, params)
+        lines, rejected, last_day = report.lines(page, unmapped)
+        frame, unconverted = spend_frame(lines, report.source, usd_rates, report.stream)
+        more = bool(page.get("has_more")) and bool(page.get("next_page"))
+        cursor_day = min(last_day, end - dt.timedelta(days=1)) if last_day and more else end - dt.timedelta(days=1)
+        done = (cursor_day - first).days + 1
+        yield Batch(frames={"ai_spend": frame}, cursors={report.stream: cursor_day.isoformat()},
+                    rejected=rejected + unconverted, progress_done=done, progress_total=total_days,
+                    progress_message=f"{report.provider} costs: {done} of {total_days} days")
+        if not more:
+            break
+        params = {**params, "page": page["next_page"]}
+    warn_unmapped(report.provider, report.unmapped_kind, report.unmapped_section, unmapped)

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 from config.spend import OpenAiSpendConfig
-from connectors.spend.costs import CostLine, decimal, fetch_window, spend_frame, utc_midnight, warn_unmapped
+from connectors.spend.costs import CostLine, CostReport, decimal, fetch_window, report_batches, utc_midnight
 from connectors.spend.http import CostApi, CostApiError
 from warehouse.sync import Batch, Rejected
 
@@ -35,22 +35,9 @@ def batches(client: CostApi, cfg: OpenAiSpendConfig, usd_rates: dict[str, float]
         "start_time": int(utc_midnight(first).timestamp()), "end_time": int(utc_midnight(end).timestamp()),
         "bucket_width": "1d", "group_by[]": ["project_id", "line_item"], "limit": cfg.page_days,
     }
-    total_days = (end - first).days
-    unmapped: set[str] = set()
-    while True:
-        page = client.get(PATH, params)
-        lines, rejected, last_day = _lines(page, cfg, unmapped)
-        frame, unconverted = spend_frame(lines, SOURCE, usd_rates, STREAM)
-        more = bool(page.get("has_more")) and bool(page.get("next_page"))
-        cursor_day = min(last_day, end - dt.timedelta(days=1)) if last_day and more else end - dt.timedelta(days=1)
-        done = (cursor_day - first).days + 1
-        yield Batch(frames={"ai_spend": frame}, cursors={STREAM: cursor_day.isoformat()},
-                    rejected=rejected + unconverted, progress_done=done, progress_total=total_days,
-                    progress_message=f"OpenAI costs: {done} of {total_days} days")
-        if not more:
-            break
-        params = {**params, "page": page["next_page"]}
-    warn_unmapped("OpenAI", "project", "[spend.openai] projects", unmapped)
+    report = CostReport("OpenAI", PATH, SOURCE, STREAM, "project", "[spend.openai] projects",
+                        lambda page, unmapped: _lines(page, cfg, unmapped))
+    yield from report_batches(client, report, params, usd_rates, first=first, end=end)
 
 
 def _lines(page: dict, cfg: OpenAiSpendConfig, unmapped: set[str]) -> tuple[list[CostLine], list[Rejected], dt.date | None]:

@@ -19,7 +19,7 @@ from connectors.spend import anthropic, copilot, openai
 from warehouse.engine import Warehouse
 from warehouse.read import read_table
 from warehouse.runs import get_cursor
-from warehouse.sync import Batch, SyncReport, run_sync
+from warehouse.sync import Batch, SyncReport, failing_batches, run_sync
 
 COPILOT_SEATS = "copilot_seats"
 
@@ -27,10 +27,6 @@ COPILOT_SEATS = "copilot_seats"
 def _today() -> dt.date:
     return dt.datetime.now(dt.timezone.utc).date()
 
-
-def _failing(exc: Exception) -> Iterator[Batch]:
-    raise exc
-    yield  # pragma: no cover - makes this a generator
 
 
 def _run_cost_api(module, section, warehouse: Warehouse, config: Config, *, full: bool,
@@ -40,7 +36,7 @@ def _run_cost_api(module, section, warehouse: Warehouse, config: Config, *, full
         check_spend(config)
         key = get_secret(section.admin_key_env)
     except (ConfigError, MissingSecret) as exc:
-        return run_sync(warehouse, module.SOURCE, _failing(exc), progress=progress, stats=stats)
+        return run_sync(warehouse, module.SOURCE, failing_batches(exc), progress=progress, stats=stats)
     client = module.api(section, key, stats, sleep=sleep)
     cursor = get_cursor(warehouse, module.SOURCE, module.STREAM)
     try:
