@@ -10,6 +10,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from config.governance import check_governance
 from config.model import BaselineConfig, BaselineWindow, Config
 
 CONFIG_ENV = "SCORECARD_CONFIG"
@@ -49,6 +50,7 @@ def load_config(path: str | os.PathLike | None = None, *, env: typing.Mapping[st
     config = parse_config(raw, where=where)
     source_path = str(file.resolve()) if file is not None and file.exists() else None
     config = dataclasses.replace(config, source_path=source_path)
+    check_governance(config)
     if env.get(WAREHOUSE_URL_ENV):
         config = dataclasses.replace(
             config, warehouse=dataclasses.replace(config.warehouse, url=env[WAREHOUSE_URL_ENV])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from config.governance import AccessConfig, GovernanceConfig
 from config.spend import BudgetConfig, SpendConfig
 
 DEFAULT_WAREHOUSE_URL = "sqlite:///data/scorecard.db"
@@ -213,5 +214,7 @@ class Config:
     github: GithubConfig | None = None
     jira: JiraConfig | None = None
     pagerduty: PagerDutyConfig | None = None
+    governance: GovernanceConfig = field(default_factory=GovernanceConfig)  # AI inventory, owners, stop conditions
+    access: AccessConfig = field(default_factory=AccessConfig)  # sign-in and roles
     # Where the file was read from (None: defaults only); relative SQLite paths resolve against it.
     source_path: str | None = None

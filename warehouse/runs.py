@@ -1,6 +1,8 @@
 """Bookkeeping: one `sync_runs` row per run, cursors in `sync_state`, and the `audit_log`."""
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import getpass
 import json
@@ -16,7 +18,23 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+# Who is acting, when a front door knows better than the OS user (the dashboard's signed-in user).
+_ACTOR: contextvars.ContextVar[str | None] = contextvars.ContextVar("audit_actor", default=None)
+
+
+@contextlib.contextmanager
+def acting_as(actor: str):
+    """Audit rows written inside this block (syncs, imports) name `actor` unless given one."""
+    token = _ACTOR.set(actor)
+    try:
+        yield
+    finally:
+        _ACTOR.reset(token)
+
+
 def default_actor() -> str:
+    if _ACTOR.get():
+        return _ACTOR.get()
     try:
         return f"cli:{getpass.getuser()}"
     except Exception:  # no user name in some containers

@@ -1,0 +1,248 @@
+"""What AI runs here, according to the data, and who owns it according to the inventory.
+
+The data names AI in six ways: a PR author the AI detection took for a bot (`bot_author:` signals), a
+tool named by a PR's trailer or body marker, and the tool, model and workflow of every AI spend row and
+the tool of every adoption (ai_usage) row. Each distinct name is an *identity*; an identity no
+`[governance.tools]` / `[governance.workflows]` entry recognises is **unowned** — a ghost contributor:
+AI at work that nobody declared, so nobody answers for it. Spend on a model a tool's `approved_models`
+leave out is flagged as well.
+
+Counts, first/last seen and teams are aggregates; the example ids are drawn only from the teams the
+viewer may see (`visible_teams`), so a team lead never gets another team's rows from here.
+"""
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable
+
+import polars as pl
+
+from config.governance import GovernanceConfig, InventoryItem
+
+# The inventory fields that recognise each kind of identity.
+KIND_FIELDS = {
+    "bot": ("bot_logins",),
+    "coding_tool": ("signal_tools",),
+    "spend_tool": ("spend_tools",),
+    "spend_model": ("spend_models", "approved_models"),
+    "spend_workflow": ("spend_workflows",),
+    "usage_tool": ("usage_tools",),
+}
+KIND_WORDS = {
+    "bot": "PR author (AI bot)",
+    "coding_tool": "tool named in PR signals",
+    "spend_tool": "AI spend: tool",
+    "spend_model": "AI spend: model",
+    "spend_workflow": "AI spend: workflow",
+    "usage_tool": "adoption data: tool",
+}
+EXAMPLES = 3
+_IDENTITY_SCHEMA = {"id": pl.String, "team": pl.String, "day": pl.Date, "kind": pl.String, "name": pl.String,
+                    "cost_usd": pl.Float64}
+FOUND_SCHEMA = {
+    "kind": pl.String, "name": pl.String, "rows": pl.Int64, "cost_usd": pl.Float64, "teams": pl.List(pl.String),
+    "first_seen": pl.Date, "last_seen": pl.Date, "examples": pl.List(pl.String), "owned_by": pl.String,
+}
+
+
+def _bot_key(login: str) -> str:
+    return login.strip().lower().removesuffix("[bot]")
+
+
+def matches(name: str | None, patterns: Iterable[str], *, kind: str = "") -> bool:
+    """`name` matches one of the case-insensitive globs (bot logins ignore the `[bot]` suffix)."""
+    if name is None:
+        return False
+    key = _bot_key(name) if kind == "bot" else name.strip().lower()
+    for pattern in patterns:
+        p = _bot_key(pattern) if kind == "bot" else pattern.strip().lower()
+        if p and fnmatch.fnmatchcase(key, p):
+            return True
+    return False
+
+
+def items(governance: GovernanceConfig) -> list[tuple[str, str, InventoryItem]]:
+    """Every declared item as (kind, id, item): tools first, then workflows, in config order."""
+    return [("tool", k, v) for k, v in governance.tools.items()] + [("workflow", k, v) for k, v in governance.workflows.items()]
+
+
+def owner_of(kind: str, name: str, governance: GovernanceConfig) -> str | None:
+    """The id of the first declared tool or workflow that recognises identity (`kind`, `name`)."""
+    for _, item_id, item in items(governance):
+        if any(matches(name, getattr(item, f), kind=kind) for f in KIND_FIELDS[kind]):
+            return item_id
+    return None
+
+
+def _day(frame: pl.DataFrame, *columns: str) -> pl.Expr:
+    present = [pl.col(c) for c in columns if c in frame.columns]
+    return pl.coalesce(present).dt.date() if present else pl.lit(None, pl.Date)
+
+
+def pr_identities(prs: pl.DataFrame, ai_tools: Iterable[str]) -> pl.DataFrame:
+    """One row per PR × AI identity its signals name: `bot` (the author login, `[bot]` dropped) and
+    `coding_tool` (the first of `ai_tools` a trailer or body signal names, in that list's spelling).
+    Reads `id, team, ai_signals` (JSON list) and `merged_at` / `created_at` for the day."""
+    if prs.height == 0:
+        return pl.DataFrame(schema=_IDENTITY_SCHEMA)
+    tools = sorted({t.strip() for t in ai_tools if t.strip()}, key=len, reverse=True)
+    canonical = {t.lower(): t for t in tools}
+    signals = (
+        prs.filter(pl.col("ai_signals").is_not_null() & (pl.col("ai_signals") != "[]"))
+        .select("id", "team", day=_day(prs, "merged_at", "created_at"),
+                signal=pl.col("ai_signals").str.json_decode(pl.List(pl.String)))
+        .explode("signal")
+        .drop_nulls("signal")
+    )
+    kind = pl.col("signal").str.extract(r"^(\w+):", 1)
+    text = pl.col("signal").str.replace(r"^\w+:", "")
+    named = pl.lit(None, pl.String)
+    if tools:
+        named = text.str.extract(r"(?i)\b(" + "|".join(re.escape(t) for t in tools) + r")\b", 1).str.to_lowercase()
+    # A trailer naming no known tool ("Assisted-by: Acme Bot") still names something: its value.
+    trailer_value = text.str.replace(r"^[^:]*:", "").str.replace_all(r"<[^>]*>", "").str.strip_chars()
+    identities = signals.with_columns(_kind=kind, _text=text).select(
+        "id", "team", "day",
+        kind=pl.when(pl.col("_kind") == "bot_author").then(pl.lit("bot"))
+        .when(pl.col("_kind").is_in(["trailer", "body"])).then(pl.lit("coding_tool")),
+        name=pl.when(pl.col("_kind") == "bot_author")
+        .then(pl.col("_text").str.strip_chars().str.to_lowercase().str.replace(r"\[bot\]$", ""))
+        .when(pl.col("_kind").is_in(["trailer", "body"]))
+        .then(pl.coalesce(named.replace_strict(canonical, default=None) if tools else named,
+                          pl.when(pl.col("_kind") == "trailer").then(trailer_value))),
+        cost_usd=pl.lit(None, pl.Float64),
+    )
+    return identities.drop_nulls(["kind", "name"]).filter(pl.col("name") != "").unique(
+        ["id", "kind", "name"], maintain_order=True).cast(_IDENTITY_SCHEMA)
+
+
+def spend_identities(spend: pl.DataFrame) -> pl.DataFrame:
+    """One row per spend row × dimension (`spend_tool`, `spend_model`, `spend_workflow`) it names."""
+    parts = [
+        spend.filter(pl.col(dim).is_not_null() & (pl.col(dim) != "")).select(
+            "id", "team", day=pl.col("date"), kind=pl.lit(f"spend_{dim}"), name=dim, cost_usd=pl.col("cost_usd"))
+        for dim in ("tool", "model", "workflow")
+    ]
+    return pl.concat(parts).cast(_IDENTITY_SCHEMA) if spend.height else pl.DataFrame(schema=_IDENTITY_SCHEMA)
+
+
+def usage_identities(usage: pl.DataFrame) -> pl.DataFrame:
+    if usage.height == 0:
+        return pl.DataFrame(schema=_IDENTITY_SCHEMA)
+    return usage.filter(pl.col("tool").is_not_null() & (pl.col("tool") != "")).select(
+        "id", "team", day=pl.col("date"), kind=pl.lit("usage_tool"), name="tool", cost_usd=pl.lit(None, pl.Float64)
+    ).cast(_IDENTITY_SCHEMA)
+
+
+def found_in_data(identities: pl.DataFrame, governance: GovernanceConfig,
+                  visible_teams: frozenset[str] | None = None) -> pl.DataFrame:
+    """Every AI identity in the data, with its evidence and owner (columns FOUND_SCHEMA): `rows` (PRs,
+    spend rows or usage rows naming it), `cost_usd` (spend only), `teams`, `first_seen` / `last_seen`
+    (days), `examples` (the latest ids, from `visible_teams` only; None = every team) and `owned_by`
+    (the declared item's id, null when unowned). Names compare case-insensitively; the most frequent
+    spelling is shown. Unowned first, then by kind and most rows."""
+    if identities.height == 0:
+        return pl.DataFrame(schema=FOUND_SCHEMA)
+    keyed = identities.with_columns(key=pl.col("name").str.to_lowercase())
+    found = keyed.group_by("kind", "key").agg(
+        name=pl.col("name").mode().sort().first(),
+        rows=pl.col("id").n_unique().cast(pl.Int64),
+        cost_usd=pl.col("cost_usd").sum(),
+        teams=pl.col("team").fill_null("unassigned").unique().sort(),
+        first_seen=pl.col("day").min(), last_seen=pl.col("day").max(),
+    ).with_columns(cost_usd=pl.when(pl.col("kind").str.starts_with("spend_")).then(pl.col("cost_usd")))
+    shown = keyed if visible_teams is None else keyed.filter(pl.col("team").is_in(list(visible_teams)))
+    examples = shown.sort(["day", "id"], descending=True).group_by("kind", "key", maintain_order=True).agg(
+        examples=pl.col("id").unique(maintain_order=True).head(EXAMPLES))
+    found = found.join(examples, on=["kind", "key"], how="left").with_columns(
+        examples=pl.col("examples").fill_null(pl.lit([], pl.List(pl.String))))
+    owners = [owner_of(k, n, governance) for k, n in found.select("kind", "name").iter_rows()]
+    found = found.with_columns(owned_by=pl.Series(owners, dtype=pl.String))
+    order = {k: i for i, k in enumerate(KIND_FIELDS)}
+    return (
+        found.with_columns(_o=pl.col("kind").replace_strict(order, return_dtype=pl.Int32))
+        .sort([pl.col("owned_by").is_not_null(), "_o", "rows", "name"], descending=[False, False, True, False])
+        .select(list(FOUND_SCHEMA)).cast(FOUND_SCHEMA)
+    )
+
+
+def unowned(found: pl.DataFrame) -> pl.DataFrame:
+    """The ghost contributors: identities in the data no inventory entry recognises."""
+    return found.filter(pl.col("owned_by").is_null())
+
+
+def unapproved_models(spend: pl.DataFrame, governance: GovernanceConfig,
+                      visible_teams: frozenset[str] | None = None) -> pl.DataFrame:
+    """Spend on a model its tool's owner did not approve: rows whose tool a declared item recognises
+    (`spend_tools`) while its model matches none of that item's `approved_models` (items without
+    approved models are not judged). Columns: tool, model, owned_by, rows, cost_usd, teams, first_seen,
+    last_seen, examples."""
+    schema = {"tool": pl.String, "model": pl.String, "owned_by": pl.String, "rows": pl.Int64, "cost_usd": pl.Float64,
+              "teams": pl.List(pl.String), "first_seen": pl.Date, "last_seen": pl.Date, "examples": pl.List(pl.String)}
+    if spend.height == 0:
+        return pl.DataFrame(schema=schema)
+    pairs = spend.select("tool", "model").unique().drop_nulls("tool")
+    flagged = []
+    for tool, model in pairs.iter_rows():
+        for _, item_id, item in items(governance):
+            if item.approved_models and matches(tool, item.spend_tools):
+                if not matches(model, item.approved_models):
+                    flagged.append((tool, model, item_id))
+                break
+    if not flagged:
+        return pl.DataFrame(schema=schema)
+    marks = pl.DataFrame(flagged, schema={"tool": pl.String, "model": pl.String, "owned_by": pl.String}, orient="row")
+    rows = spend.join(marks, on=["tool", "model"], how="inner", nulls_equal=True)
+    shown = rows if visible_teams is None else rows.filter(pl.col("team").is_in(list(visible_teams)))
+    examples = shown.sort(["date", "id"], descending=True).group_by("tool", "model", maintain_order=True).agg(
+        examples=pl.col("id").head(EXAMPLES))
+    return (
+        rows.group_by("tool", "model", "owned_by").agg(
+            rows=pl.len().cast(pl.Int64), cost_usd=pl.col("cost_usd").sum(),
+            teams=pl.col("team").fill_null("unassigned").unique().sort(),
+            first_seen=pl.col("date").min(), last_seen=pl.col("date").max())
+        .join(examples, on=["tool", "model"], how="left", nulls_equal=True)
+        .with_columns(examples=pl.col("examples").fill_null(pl.lit([], pl.List(pl.String))))
+        .sort("cost_usd", descending=True).select(list(schema)).cast(schema)
+    )
+
+
+INVENTORY_SCHEMA = {
+    "kind": pl.String, "id": pl.String, "name": pl.String, "risk_tier": pl.Int64, "business_owner": pl.String,
+    "technical_owner": pl.String, "security_owner": pl.String, "runs_in": pl.String, "data_allowed": pl.String,
+    "approved_models": pl.String, "review_gate": pl.String, "teams": pl.String, "tools": pl.String,
+    "prs": pl.Int64, "spend_usd": pl.Float64, "last_seen": pl.Date, "gaps": pl.String,
+}
+
+
+def inventory(governance: GovernanceConfig, identities: pl.DataFrame, found: pl.DataFrame) -> pl.DataFrame:
+    """The declared tools and workflows (columns INVENTORY_SCHEMA), each with what the data shows of it:
+    `prs` (distinct PRs naming one of its identities), `spend_usd` (distinct spend rows naming one of
+    its spend tools, models or workflows), `last_seen`; `gaps` says what a reviewer would ask about (a
+    missing owner or stop condition, nothing seen in the data)."""
+    owned = found.filter(pl.col("owned_by").is_not_null()).select(
+        "kind", "owned_by", key=pl.col("name").str.to_lowercase())
+    mine_rows = identities.with_columns(key=pl.col("name").str.to_lowercase()).join(owned, on=["kind", "key"])
+    rows = []
+    for kind, item_id, item in items(governance):
+        mine = mine_rows.filter(pl.col("owned_by") == item_id)
+        prs = mine.filter(pl.col("kind").is_in(["bot", "coding_tool"]))["id"].n_unique()
+        spend_rows = mine.filter(pl.col("kind").str.starts_with("spend_")).unique("id")
+        gaps = [f"no {role} owner" for role in ("business", "technical", "security")
+                if not getattr(item, f"{role}_owner").strip()]
+        if kind == "workflow" and not getattr(item, "stop", ()):
+            gaps.append("no stop condition")
+        if mine.height == 0:
+            gaps.append("not seen in the data")
+        rows.append({
+            "kind": kind, "id": item_id, "name": item.name or item_id, "risk_tier": item.risk_tier,
+            "business_owner": item.business_owner, "technical_owner": item.technical_owner,
+            "security_owner": item.security_owner, "runs_in": item.runs_in,
+            "data_allowed": ", ".join(item.data_allowed), "approved_models": ", ".join(item.approved_models),
+            "review_gate": item.review_gate, "teams": ", ".join(item.teams) or "whole org",
+            "tools": ", ".join(getattr(item, "tools", ())), "prs": prs,
+            "spend_usd": float(spend_rows["cost_usd"].sum()) if spend_rows.height else None,
+            "last_seen": mine["day"].max() if mine.height else None, "gaps": "; ".join(gaps),
+        })
+    return pl.DataFrame(rows, schema=INVENTORY_SCHEMA)
