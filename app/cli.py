@@ -74,9 +74,13 @@ def _warehouse(config: Config):
     from warehouse import WarehouseError
 
     try:
-        return warehouse_for(config)
+        warehouse = warehouse_for(config)
     except WarehouseError as exc:
         raise Failure(str(exc)) from None
+    from governance.changes import record_config_version
+
+    record_config_version(warehouse, config)  # the change history: a new config or metric version is recorded once
+    return warehouse
 
 
 def default_range(grain: str, end: dt.date | None, start: dt.date | None) -> tuple[dt.date, dt.date]:
@@ -490,9 +494,12 @@ def alerts(
         result = spend_alerts(load_spend(warehouse), cfg, as_of=as_of.date() if as_of else None)
     except ConfigError as exc:
         raise Failure(str(exc)) from None
+    from app.cli_governance import with_stop_conditions
+
+    result = with_stop_conditions(warehouse, cfg, result)  # workflows past a stop condition alert too
     if format == "json":
         out.file.write(alerts_json(result) + "\n")
-    elif result.as_of is None:
+    elif result.as_of is None and result.alerts.height == 0:
         out.print("No AI spend in the warehouse: nothing to judge. Import or sync spend first (see README, Track AI spend).")
     else:
         today = dt.datetime.now(dt.timezone.utc).date()
@@ -501,7 +508,7 @@ def alerts(
         if result.alerts.height == 0:
             out.print(f"No open AI spend alerts as of {result.as_of}.", highlight=False)
         else:
-            table = Table(title=f"Open AI spend alerts as of {result.as_of}")
+            table = Table(title=f"Open alerts (AI spend, workflow stop conditions) as of {result.as_of}")
             table.add_column("id", overflow="fold")
             for col in ("team", "owner", "alert"):
                 table.add_column(col)
@@ -518,6 +525,9 @@ def alerts(
     if result.alerts.height:
         raise typer.Exit(1)
 
+
+# Governance commands (inventory, audit log) live beside this module; importing registers them.
+from app import cli_governance as _governance_commands  # noqa: E402,F401
 
 if __name__ == "__main__":
     main()

@@ -43,18 +43,17 @@ def text(line: str) -> None:
 
 
 def actor() -> str:
-    """Who is downloading, for the audit log: the signed-in user when the app has authentication."""
-    try:
-        if st.user.is_logged_in:
-            return f"dashboard:{st.user.email or st.user.name}"
-    except Exception:  # no authentication configured
-        pass
-    return "dashboard"
+    """Who is downloading, for the audit log: the signed-in user (app/access.py), or
+    `dashboard:anonymous` when no sign-in is configured."""
+    from app.access import current
+
+    return current().actor
 
 
 def download(frame: pl.DataFrame, name: str, filters: Filters, *, key: str, label: str = "Download CSV") -> None:
     """A CSV download of `frame` (formula-safe), recorded in the audit log when it is generated.
     The file is built only when the button is clicked, so a page with many tables stays fast."""
+    # What a page shows is what it downloads: row-level frames come scoped to the user's teams (app/state).
     warehouse, who = state.warehouse(), actor()
     export_filters = ExportFilters(grain=filters.grain, start=filters.start, end=filters.end, team=filters.team)
 

@@ -9,7 +9,7 @@ import logging
 
 import streamlit as st
 
-from app import state
+from app import access, state
 from app.views.filters import ALL_TEAMS, Filters, default_range, fmt_day
 from app.views.format import escape_markdown
 from app.views.freshness import freshness
@@ -54,11 +54,14 @@ def render() -> Filters:
         )
         picked = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,)
         start, end = (picked[0], picked[1]) if len(picked) == 2 else (picked[0] if picked else default[0], default[1])
-        team = st.selectbox("Team", [ALL_TEAMS, *state.teams(version)], key="team", bind="query-params")
+        # A team lead is offered their own teams only; a URL naming another falls back to "All teams".
+        team = st.selectbox("Team", [ALL_TEAMS, *access.selectable_teams(state.teams(version))], key="team",
+                            bind="query-params")
         filters = Filters(grain=grain, start=start, end=end, team=None if team == ALL_TEAMS else team)
         _baseline_caption(filters)
         st.divider()
         _data_panel(version)
+        access.identity_panel()
     st.session_state[_FILTERS] = filters
     return filters
 
@@ -89,6 +92,8 @@ def _data_panel(version: str) -> None:
     st.caption(escape_markdown(line[:1].upper() + line[1:]))
     for kind, message in st.session_state.pop(_SYNC_MESSAGES, []):
         getattr(st, kind)(escape_markdown(message))
+    if not access.current().can("admin"):
+        return
     if st.button("Sync now", icon=":material/sync:", help="Pull new evidence from every configured source.",
                  width="stretch"):
         sync_now()
@@ -120,8 +125,11 @@ def sync_now() -> None:
         st.info(escape_markdown(f"No source is configured yet. Add one to {where}" + (f" ({hints})" if hints else "")
                                 + ", or import CSV files with: scorecard import ENTITY FILE.csv"))
         return
+    from warehouse.runs import acting_as
+
     bar = st.progress(0.0, text="Starting the sync…")
-    reports = run_sources(state.warehouse(), config, progress=StreamlitProgress(bar))
+    with acting_as(access.current().actor):  # the audit log names the signed-in admin, not the server's OS user
+        reports = run_sources(state.warehouse(), config, progress=StreamlitProgress(bar))
     if any(r.rows for r in reports):
         bar.progress(1.0, text="Rebuilding the scorecard cache…")
         refresh_cube(state.warehouse(), config)

@@ -39,9 +39,27 @@ def current_version() -> str:
 
 
 @st.cache_resource(show_spinner="Reading the warehouse…", max_entries=2)
-def prepared(version: str) -> Prepared:
-    """Every row, teams assigned, rollbacks decided: for pages that list single PRs or incidents."""
+def _prepared_all(version: str) -> Prepared:
     return prepare(load_evidence(warehouse()), config())
+
+
+def prepared(version: str) -> Prepared:
+    """Every row the signed-in user may see (app/access.row_scope), teams assigned, rollbacks decided:
+    for pages that list single PRs or incidents. The one door to row-level data."""
+    from app.access import row_scope
+
+    scope = row_scope()
+    return _prepared_all(version) if scope is None else _prepared_scoped(version, scope)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _prepared_scoped(version: str, teams: tuple[str, ...]) -> Prepared:
+    from governance.access import scope_rows, scope_tables
+    from metrics.evidence import Evidence
+
+    full = _prepared_all(version)
+    evidence = Evidence(**scope_tables(full.evidence.tables(), frozenset(teams)))
+    return Prepared(evidence=evidence, outcomes=scope_rows(full.outcomes, frozenset(teams)), config=full.config)
 
 
 @st.cache_resource(show_spinner="Reading the scorecard…", max_entries=2)
@@ -86,15 +104,30 @@ def export_names() -> list[str]:
     return names()
 
 
-@st.cache_resource(show_spinner="Preparing the export…", max_entries=4)
 def export_rows(version: str, name: str, grain: str, start: dt.date, end: dt.date, team: str | None) -> pl.DataFrame:
-    """An export's rows (app/export.export_frame), kept for the page's reruns; never mutated."""
+    """An export's rows (app/export.export_frame) as far as the signed-in user may see them."""
+    from app.access import row_scope
+
+    return _export_rows(version, name, grain, start, end, team, row_scope())
+
+
+@st.cache_resource(show_spinner="Preparing the export…", max_entries=4)
+def _export_rows(version: str, name: str, grain: str, start: dt.date, end: dt.date, team: str | None,
+                 scope: tuple[str, ...] | None) -> pl.DataFrame:
+    """Kept for the page's reruns; never mutated. A restricted scope keeps its teams' rows (and, of
+    metric records, the whole-org aggregates); a table without a team column is then empty."""
     from app.export import SCORECARD, ExportFilters, export_frame
+    from governance.access import scope_rows
     from metrics.registry import METRICS
 
     metric = name == SCORECARD or name in METRICS
-    return export_frame(warehouse(), config(), name, ExportFilters(grain=grain, start=start, end=end, team=team),
-                        prepared=prepared(version) if metric else None)
+    frame = export_frame(warehouse(), config(), name, ExportFilters(grain=grain, start=start, end=end, team=team),
+                         prepared=_prepared_all(version) if metric else None)
+    if scope is None:
+        return frame
+    if metric:
+        return frame.filter(pl.col("team").is_null() | pl.col("team").is_in(list(scope)))
+    return scope_rows(frame, frozenset(scope))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -115,3 +148,44 @@ def trend_figure(version: str, grain: str, start: dt.date, end: dt.date, team: s
     trend = next(t for t in TRENDS if t.metric == metric)
     return trend_chart(records(version, grain, start, end, None), trend, team,
                        csat_tolerance=config().rules.csat_tolerance)
+
+
+@st.cache_data(show_spinner="Reading what AI the data names…", max_entries=2)
+def identities(version: str) -> pl.DataFrame:
+    """Every AI identity in the warehouse (governance.inventory), for the Governance page."""
+    from app.governance_data import load_identities
+
+    return load_identities(warehouse(), config())
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def spend_rows(version: str) -> pl.DataFrame:
+    from app.governance_data import load_spend_rows
+
+    return load_spend_rows(warehouse())
+
+
+@st.cache_resource(show_spinner="Judging the stop conditions…", max_entries=4)
+def policy_status(version: str, today: dt.date):
+    """Every workflow's stop conditions judged on the cube's records (app/governance_data)."""
+    from app.governance_data import policy_status as judge
+
+    return judge(cube(version), config(), spend_rows(version), today=today)
+
+
+@st.cache_resource(show_spinner=False)
+def record_config_version(config_hash: str) -> bool:
+    """Record the config and metric-definition version in the change history, once per process and
+    version (the hash is the cache key)."""
+    from app.access import current
+    from governance.changes import record_config_version as record
+
+    return record(warehouse(), config(), actor=current().actor)
+
+
+@st.cache_data(ttl=10, show_spinner=False, max_entries=1)
+def audit_rows() -> pl.DataFrame:
+    """The audit log (admins' pages), re-read every few seconds: audit rows do not change the data version."""
+    from warehouse import read_table
+
+    return read_table(warehouse(), "audit_log")

@@ -1,28 +1,43 @@
 """The dashboard's entry point: `streamlit run app/streamlit_app.py`.
 
-The sidebar (filters bound to the URL, data freshness, Sync now) is drawn here, before the page, so
-its state carries across pages; each page in app_pages/ only reads the filters and draws."""
+Sign-in comes first (app/access.py: who is using the app, in which role); the navigation then offers
+only the pages that role may open, so a page outside it cannot be reached by its URL either. The
+sidebar (filters bound to the URL, data freshness, Sync now for admins) is drawn here, before the page,
+so its state carries across pages; each page in app_pages/ only reads the filters and draws."""
 import streamlit as st
 
-from app import sidebar
+from app import access, sidebar, state
+from governance.changes import config_hash
 
 st.set_page_config(page_title="AI impact scorecard", page_icon="📊", layout="wide")
 
-pages = {
+user = access.gate()
+state.record_config_version(config_hash(state.config()))
+
+# section → (script, title, icon, the capability it needs, default page)
+PAGES = {
     "Scorecard": [
-        st.Page("app_pages/scorecard.py", title="Scorecard", icon=":material/dashboard:", default=True),
+        ("app_pages/scorecard.py", "Scorecard", ":material/dashboard:", "scorecard", True),
+        ("app_pages/governance.py", "Governance", ":material/policy:", "scorecard", False),
     ],
     "Drill down": [
-        st.Page("app_pages/rollbacks.py", title="Rollbacks", icon=":material/undo:"),
-        st.Page("app_pages/incidents.py", title="Incidents & MTTR", icon=":material/emergency:"),
-        st.Page("app_pages/support.py", title="Support", icon=":material/support_agent:"),
-        st.Page("app_pages/spend.py", title="AI spend", icon=":material/payments:"),
+        ("app_pages/rollbacks.py", "Rollbacks", ":material/undo:", "drill_down", False),
+        ("app_pages/incidents.py", "Incidents & MTTR", ":material/emergency:", "drill_down", False),
+        ("app_pages/support.py", "Support", ":material/support_agent:", "drill_down", False),
+        ("app_pages/spend.py", "AI spend", ":material/payments:", "drill_down", False),
     ],
     "Reference": [
-        st.Page("app_pages/export.py", title="Export", icon=":material/download:"),
-        st.Page("app_pages/definitions.py", title="Definitions", icon=":material/menu_book:"),
+        ("app_pages/export.py", "Export", ":material/download:", "export", False),
+        ("app_pages/definitions.py", "Definitions", ":material/menu_book:", "scorecard", False),
+        ("app_pages/audit.py", "Audit log", ":material/history:", "admin", False),
     ],
 }
-page = st.navigation(pages)
-sidebar.render()
+pages = {
+    section: [st.Page(path, title=title, icon=icon, default=default)
+              for path, title, icon, capability, default in entries if user.can(capability)]
+    for section, entries in PAGES.items()
+}
+page = st.navigation({section: entries for section, entries in pages.items() if entries})
+filters = sidebar.render()
+access.record_view(page.title, filters.team)
 page.run()

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from app import components as ui
-from app import sidebar, state
+from app import access, sidebar, state
 from app.views.filters import period_label
 from app.views.format import STATUS, escape_markdown
 from app.views.freshness import freshness
@@ -19,6 +19,7 @@ EMPTY_HINTS = {
 
 filters = sidebar.current()
 version = state.current_version()
+user = access.current()
 
 ui.header("AI impact scorecard", filters)
 line, demo = freshness(state.runs(version), ui.utc_now())
@@ -45,8 +46,16 @@ with st.container(border=True):
         st.markdown(f":{style.colour}[{style.icon}] {escape_markdown(change.sentence)}")
     for watch in state.teams_to_watch(version, filters.grain, filters.start, filters.end, team)[:2]:
         st.markdown(f":violet[:material/group:] {escape_markdown(watch.sentence)}")
-        st.page_link("app_pages/rollbacks.py", label=f"See the rolled-back PRs of {escape_markdown(watch.team)}",
-                     icon=":material/arrow_forward:", query_params={"team": watch.team})
+        if user.can("drill_down") and user.sees_rows_of(watch.team):
+            st.page_link("app_pages/rollbacks.py", label=f"See the rolled-back PRs of {escape_markdown(watch.team)}",
+                         icon=":material/arrow_forward:", query_params={"team": watch.team})
+    pauses = state.policy_status(version, ui.utc_now().date()).pauses
+    if pauses.height:
+        flows = sorted(set(pauses["workflow"].to_list()))
+        st.markdown(f":red[:material/pause_circle:] **Pause recommended** for {len(flows)} AI workflow"
+                    f"{'s' if len(flows) != 1 else ''} past a stop condition: {escape_markdown(', '.join(flows))}.")
+        st.page_link("app_pages/governance.py", label="See the evidence on the Governance page",
+                     icon=":material/arrow_forward:")
 
 columns = st.columns(len(TILES))
 for column, tile in zip(columns, scorecard_tiles(records, team)):
@@ -73,7 +82,8 @@ if team is None:
 
         def focus_team() -> None:
             rows = st.session_state["team_glance"].selection.rows
-            if rows:
+            # A team lead's picker holds only their teams: another team's row stays an aggregate here.
+            if rows and glance["team"][rows[0]] in access.selectable_teams(state.teams(version)):
                 st.session_state["team"] = glance["team"][rows[0]]
 
         ui.status_table(glance.drop("worse"), status_suffix=STATUS_SUFFIX, key="team_glance", on_select=focus_team,
@@ -81,7 +91,8 @@ if team is None:
         st.caption("Green: better than baseline · red: worse · blue: for information · grey text: not enough data.")
         ui.download(glance, "teams_at_a_glance", filters, key="dl_glance")
 
-st.page_link("app_pages/rollbacks.py", label="Which PRs were rolled back, and why they counted as AI-assisted",
-             icon=":material/arrow_forward:")
+if user.can("drill_down"):
+    st.page_link("app_pages/rollbacks.py", label="Which PRs were rolled back, and why they counted as AI-assisted",
+                 icon=":material/arrow_forward:")
 st.caption(f"Tiles show the latest period in range that has data ({period_label(filters.periods[-1], filters.grain)} "
            "is the last one). Status follows the Definitions page: grey when n is below the minimum sample.")
