@@ -218,15 +218,18 @@ INVENTORY_SCHEMA = {
 
 def inventory(governance: GovernanceConfig, identities: pl.DataFrame, found: pl.DataFrame) -> pl.DataFrame:
     """The declared tools and workflows (columns INVENTORY_SCHEMA), each with what the data shows of it:
-    `prs` (distinct PRs naming one of its identities), `spend_usd` (distinct spend rows naming one of
-    its spend tools, models or workflows), `last_seen`; `gaps` says what a reviewer would ask about (a
+    `prs` (distinct PRs naming an identity its patterns recognise), `spend_usd` (distinct spend rows
+    naming one of its spend tools, models or workflows), `last_seen`; `gaps` says what a reviewer would ask about (a
     missing owner or stop condition, nothing seen in the data)."""
-    owned = found.filter(pl.col("owned_by").is_not_null()).select(
-        "kind", "owned_by", key=pl.col("name").str.to_lowercase())
-    mine_rows = identities.with_columns(key=pl.col("name").str.to_lowercase()).join(owned, on=["kind", "key"])
+    keyed = identities.with_columns(key=pl.col("name").str.to_lowercase())
+    names = found.select("kind", "name").rows()
     rows = []
     for kind, item_id, item in items(governance):
-        mine = mine_rows.filter(pl.col("owned_by") == item_id)
+        # Everything the item's own patterns recognise (a workflow shares identities with its tools).
+        recognised = pl.DataFrame(
+            [(k, n.lower()) for k, n in names if any(matches(n, getattr(item, f), kind=k) for f in KIND_FIELDS[k])],
+            schema={"kind": pl.String, "key": pl.String}, orient="row")
+        mine = keyed.join(recognised, on=["kind", "key"])
         prs = mine.filter(pl.col("kind").is_in(["bot", "coding_tool"]))["id"].n_unique()
         spend_rows = mine.filter(pl.col("kind").str.starts_with("spend_")).unique("id")
         gaps = [f"no {role} owner" for role in ("business", "technical", "security")
