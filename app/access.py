@@ -90,6 +90,15 @@ def row_scope() -> tuple[str, ...] | None:
     return None if scope is None else tuple(sorted(scope))
 
 
+def visible(frame):
+    """A per-team aggregate narrowed to the teams the user may drill into (drill-down pages show a team
+    lead their own teams only); unchanged for everyone who sees every team."""
+    from governance.access import scope_rows
+
+    scope = current().row_teams
+    return frame if scope is None else scope_rows(frame, scope)
+
+
 def selectable_teams(teams_with_data: list[str]) -> list[str]:
     """The teams the sidebar offers: a team lead picks among their own teams; others among all."""
     user = current()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app import state
+from app import access, state
 from app.alerts import SpendAlerts, load_spend, spend_alerts
 
 STATUS_WORDS = {"over_budget": "🔴 over budget", "over_pace": "🟠 pacing over", "on_track": "🟢 on track",
@@ -34,6 +34,7 @@ def render(filters) -> None:
     team = getattr(filters, "team", None)
     alerts = result.alerts if team is None else result.alerts.filter(pl.col("team") == team)
     budgets = result.budgets if team is None else result.budgets.filter(pl.col("team") == team)
+    alerts, budgets = access.visible(alerts), access.visible(budgets) if budgets.height else budgets  # a team lead: own teams
     st.caption(f"As of {result.as_of}, the last day with spend data · the same alerts as `scorecard alerts`")
     if alerts.height == 0:
         st.success("No open spend alerts.", icon=":material/check_circle:")

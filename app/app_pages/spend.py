@@ -3,7 +3,7 @@ budgets and alerts. Tokens and requests appear as denominators (cost per 1k toke
 import streamlit as st
 
 from app import components as ui
-from app import sidebar, spend_panel, state
+from app import access, sidebar, spend_panel, state
 from app.views.charts import stacked_bars
 from app.views.format import fmt_count, fmt_rate, fmt_usd
 from app.views.spend import DIMENSIONS, cost_per_unit_by_team, spend_by, spend_over_time, totals
@@ -76,7 +76,7 @@ with left:
     else:
         ui.empty("No period in range has both spend and resolved units.")
 with right:
-    per_team = cost_per_unit_by_team(state.cube(version), filters)
+    per_team = access.visible(cost_per_unit_by_team(state.cube(version), filters))
     ui.table(per_team, column_config={
         "team": "Team", "cost_usd": st.column_config.NumberColumn("Spend", format="dollar"),
         "units": st.column_config.NumberColumn("Resolved units", format="%d"),
