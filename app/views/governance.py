@@ -10,7 +10,7 @@ from governance.inventory import KIND_WORDS
 from governance.policies import INSUFFICIENT, OK, PAUSE
 from metrics.registry import METRICS
 
-VERDICT_WORDS = {PAUSE: "🔴 pause recommended", OK: "🟢 within its limits", INSUFFICIENT: "◽ not enough data"}
+VERDICT_WORDS = {PAUSE: "PAUSE RECOMMENDED", OK: "within its limits", INSUFFICIENT: "not enough data to judge"}
 # Where the rows behind a metric are listed.
 DRILL_DOWN = {
     "ai_merge_rate": "app_pages/rollbacks.py", "rollback_share": "app_pages/rollbacks.py",

@@ -65,7 +65,7 @@ def test_example_inventory_ghosts_and_pauses_with_their_evidence(example_env):
     assert [f["fired"].to_list() for f in evidence] == [[True, True], [True, True]]
     assert [f["status"].to_list() for f in evidence][0] == ["worse", "worse"]
     verdicts = next(f for f in shown if "rule" in f.columns)
-    assert verdicts.filter(pl.col("verdict").str.contains("pause"))["where"].to_list() == ["payments", "mobile"]
+    assert verdicts.filter(pl.col("verdict") == "PAUSE RECOMMENDED")["where"].to_list() == ["payments", "mobile"]
     ghosts = next(f for f in shown if "examples" in f.columns)
     assert sorted(ghosts["name"].to_list()) == ["Codex", "Cursor", "Gemini", "chatgpt-codex-connector",
                                                "devin-ai-integration"]
