@@ -89,9 +89,11 @@ def test_a_failing_webhook_is_an_error_without_its_url(sqlite_warehouse, monkeyp
 def _panel_script():
     import datetime as dt
 
+    from app import access
     from app.spend_panel import render
     from app.views.filters import Filters
 
+    access.gate()  # the app runs it before any page (no sign-in configured: the local admin)
     render(Filters("month", dt.date(2026, 1, 1), dt.date(2026, 11, 30), None))
 
 
