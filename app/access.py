@@ -67,7 +67,7 @@ def gate() -> User:
     _record_sign_in(user)
     if user.role is None:
         st.title("AI impact scorecard")
-        st.error(f"Signed in as {user.identity}, but no role is granted to this account. Ask an admin to add it to "
+        st.error(f"Signed in as {_plain(user.identity)}, but no role is granted to this account. Ask an admin to add it to "
                  "[access.users] or one of its groups to [access.groups] in scorecard.toml.", icon=":material/block:")
         if access.sign_in == "oidc":
             st.button("Sign out", on_click=st.logout)

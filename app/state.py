@@ -170,7 +170,10 @@ def policy_status(version: str, today: dt.date):
     """Every workflow's stop conditions judged on the cube's records (app/governance_data)."""
     from app.governance_data import policy_status as judge
 
-    return judge(cube(version), config(), spend_rows(version), today=today)
+    # Only budget conditions read the spend rows (millions at scale): skip them otherwise.
+    budgets = any(s.metric == "budget" for f in config().governance.workflows.values() for s in f.stop)
+    spend = spend_rows(version) if budgets else pl.DataFrame(schema={"date": pl.Date})
+    return judge(cube(version), config(), spend, today=today)
 
 
 @st.cache_resource(show_spinner=False)

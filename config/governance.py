@@ -162,6 +162,8 @@ def check_governance(config) -> None:
     for key, role in (("access.anonymous_role", access.anonymous_role), ("access.default_role", access.default_role)):
         if role not in (*ROLES, "none"):
             fail(key, f"must be one of {', '.join(ROLES)} or none, not '{role}'")
+    if access.anonymous_role == "team_lead":
+        fail("access.anonymous_role", "cannot be team_lead: without sign-in nobody has teams")
     for kind, grants in (("users", access.users), ("groups", access.groups)):
         for name, grant in grants.items():
             key = f"access.{kind}.{name}"

@@ -44,6 +44,7 @@ def test_defaults_declare_nothing_and_need_no_sign_in():
     ("[access.users.'a@b.c']\nrole = 'owner'\n", "'access.users.a@b.c.role' must be one of viewer, team_lead"),
     ("[access.groups.leads]\nrole = 'team_lead'\n", "'access.groups.leads.teams' must list the team lead's teams"),
     ("[access]\ndefault_role = 'boss'\n", "'access.default_role' must be one of"),
+    ("[access]\nanonymous_role = 'team_lead'\n", "'access.anonymous_role' cannot be team_lead"),
 ])
 def test_errors_name_the_key(tmp_path, text, message):
     path = tmp_path / "scorecard.toml"
