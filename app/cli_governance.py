@@ -80,11 +80,11 @@ def governance(
         raise Failure(f"--format must be table or json, not '{format}'")
     cfg = _config(config)
     warehouse = _warehouse(cfg)
-    identities = load_identities(warehouse, cfg)
-    found = found_in_data(identities, cfg.governance)
-    items = inventory(cfg.governance, identities, found)
-    ghosts = unowned(found)
     spend = load_spend_rows(warehouse)
+    identities = load_identities(warehouse, cfg, spend)
+    found = found_in_data(identities.partials, cfg.governance)
+    items = inventory(cfg.governance, identities.prs, found, spend)
+    ghosts = unowned(found)
     models = unapproved_models(spend, cfg.governance)
     policies = policy_status(load_cube(warehouse, cfg), cfg, spend, today=_today(today)).verdicts
     if format == "json":

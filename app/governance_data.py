@@ -14,7 +14,7 @@ import polars as pl
 
 from app.views.filters import default_range
 from config.model import Config
-from governance.inventory import pr_identities, spend_identities, usage_identities
+from governance.inventory import partials, pr_identities, spend_partials, usage_identities
 from governance.policies import PAUSE, evaluate
 from metrics.cube import Cube
 from metrics.periods import period_starts
@@ -27,14 +27,24 @@ from warehouse import Warehouse, read_table
 STOP_KIND = "stop_condition"
 
 
-def load_identities(warehouse: Warehouse, config: Config) -> pl.DataFrame:
+@dataclass(frozen=True)
+class Identities:
+    """What AI the warehouse names: the PRs' identities row by row (for the inventory's PR counts) and
+    every identity summed per kind × name × team (governance.inventory.partials)."""
+
+    prs: pl.DataFrame
+    partials: pl.DataFrame
+
+
+def load_identities(warehouse: Warehouse, config: Config, spend: pl.DataFrame | None = None) -> Identities:
     """Every AI identity the warehouse names (governance.inventory), teams assigned as the pages do."""
     prs = assign_team_column(read_table(warehouse, "pull_requests", ["id", "repo", "team", "created_at", "merged_at",
                                                                       "ai_signals"]), "pull_requests", config.teams)
-    spend = load_spend_rows(warehouse)
+    spend = load_spend_rows(warehouse) if spend is None else spend
     usage = read_table(warehouse, "ai_usage", ["id", "team", "date", "tool"]).with_columns(
         team=pl.col("team").fill_null("unassigned"))
-    return pl.concat([pr_identities(prs, config.ai_detection.tools), spend_identities(spend), usage_identities(usage)])
+    pr_rows = pr_identities(prs, config.ai_detection.tools)
+    return Identities(pr_rows, pl.concat([partials(pr_rows), spend_partials(spend), partials(usage_identities(usage))]))
 
 
 def load_spend_rows(warehouse: Warehouse) -> pl.DataFrame:

@@ -150,12 +150,13 @@ def trend_figure(version: str, grain: str, start: dt.date, end: dt.date, team: s
                        csat_tolerance=config().rules.csat_tolerance)
 
 
-@st.cache_data(show_spinner="Reading what AI the data names…", max_entries=2)
-def identities(version: str) -> pl.DataFrame:
-    """Every AI identity in the warehouse (governance.inventory), for the Governance page."""
+@st.cache_resource(show_spinner="Reading what AI the data names…", max_entries=2)
+def identities(version: str):
+    """Every AI identity in the warehouse (app/governance_data.Identities), for the Governance page;
+    never mutated."""
     from app.governance_data import load_identities
 
-    return load_identities(warehouse(), config())
+    return load_identities(warehouse(), config(), spend_rows(version))
 
 
 @st.cache_data(show_spinner=False, max_entries=2)

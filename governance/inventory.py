@@ -43,7 +43,7 @@ _IDENTITY_SCHEMA = {"id": pl.String, "team": pl.String, "day": pl.Date, "kind": 
 FOUND_SCHEMA = {
     "kind": pl.String, "name": pl.String, "rows": pl.Int64, "cost_usd": pl.Float64, "teams": pl.List(pl.String),
     "first_seen": pl.Date, "last_seen": pl.Date, "examples": pl.List(pl.String), "owned_by": pl.String,
-}
+}  # plus `spellings`: every spelling of the name seen (the inventory's spend lookup uses them)
 
 
 def _bot_key(login: str) -> str:
@@ -113,18 +113,45 @@ def pr_identities(prs: pl.DataFrame, ai_tools: Iterable[str]) -> pl.DataFrame:
                           pl.when(pl.col("_kind") == "trailer").then(trailer_value))),
         cost_usd=pl.lit(None, pl.Float64),
     )
+    # One row per PR and identity (found_in_data counts rows): spellings of one name collapse.
     return identities.drop_nulls(["kind", "name"]).filter(pl.col("name") != "").unique(
-        ["id", "kind", "name"], maintain_order=True).cast(_IDENTITY_SCHEMA)
+        ["id", "kind", pl.col("name").str.to_lowercase()], maintain_order=True).cast(_IDENTITY_SCHEMA)
 
 
-def spend_identities(spend: pl.DataFrame) -> pl.DataFrame:
-    """One row per spend row × dimension (`spend_tool`, `spend_model`, `spend_workflow`) it names."""
+PARTIAL_SCHEMA = {"kind": pl.String, "name": pl.String, "team": pl.String, "rows": pl.Int64, "cost_usd": pl.Float64,
+                  "first_seen": pl.Date, "last_seen": pl.Date, "ex_id": pl.List(pl.String)}
+
+
+def _partial_aggs(day: str) -> list[pl.Expr]:
+    # Examples: ids of the group's last day (cheaper than a top-k over millions of spend rows).
+    last = pl.col(day).max()
+    return [pl.len().cast(pl.Int64).alias("rows"), pl.col("cost_usd").sum().alias("cost_usd"),
+            pl.col(day).min().alias("first_seen"), last.alias("last_seen"),
+            pl.col("id").filter(pl.col(day) == last).sort(descending=True).head(EXAMPLES).alias("ex_id")]
+
+
+def partials(identities: pl.DataFrame) -> pl.DataFrame:
+    """Row-level identities (one row per id and identity) summed per kind × name × team, with the ids
+    of each group's last day: what `found_in_data` reads (columns PARTIAL_SCHEMA)."""
+    if identities.height == 0:
+        return pl.DataFrame(schema=PARTIAL_SCHEMA)
+    return identities.group_by("kind", "name", "team").agg(_partial_aggs("day")).select(list(PARTIAL_SCHEMA)).cast(
+        PARTIAL_SCHEMA)
+
+
+def spend_partials(spend: pl.DataFrame) -> pl.DataFrame:
+    """The `spend_tool`, `spend_model` and `spend_workflow` partials straight from the ai_spend rows
+    (id, team, date, tool, model, workflow, cost_usd): each row names one of each; a null names none.
+    Summing per column first keeps millions of spend rows from becoming three times as many."""
+    if spend.height == 0:
+        return pl.DataFrame(schema=PARTIAL_SCHEMA)
     parts = [
-        spend.filter(pl.col(dim).is_not_null() & (pl.col(dim) != "")).select(
-            "id", "team", day=pl.col("date"), kind=pl.lit(f"spend_{dim}"), name=dim, cost_usd=pl.col("cost_usd"))
+        spend.filter(pl.col(dim).is_not_null() & (pl.col(dim) != "")).group_by(dim, "team").agg(_partial_aggs("date"))
+        .select(kind=pl.lit(f"spend_{dim}"), name=pl.col(dim), team="team", rows="rows", cost_usd="cost_usd",
+                first_seen="first_seen", last_seen="last_seen", ex_id="ex_id")
         for dim in ("tool", "model", "workflow")
     ]
-    return pl.concat(parts).cast(_IDENTITY_SCHEMA) if spend.height else pl.DataFrame(schema=_IDENTITY_SCHEMA)
+    return pl.concat(parts).cast(PARTIAL_SCHEMA)
 
 
 def usage_identities(usage: pl.DataFrame) -> pl.DataFrame:
@@ -135,26 +162,30 @@ def usage_identities(usage: pl.DataFrame) -> pl.DataFrame:
     ).cast(_IDENTITY_SCHEMA)
 
 
-def found_in_data(identities: pl.DataFrame, governance: GovernanceConfig,
+def found_in_data(partial: pl.DataFrame, governance: GovernanceConfig,
                   visible_teams: frozenset[str] | None = None) -> pl.DataFrame:
-    """Every AI identity in the data, with its evidence and owner (columns FOUND_SCHEMA): `rows` (PRs,
-    spend rows or usage rows naming it), `cost_usd` (spend only), `teams`, `first_seen` / `last_seen`
-    (days), `examples` (the latest ids, from `visible_teams` only; None = every team) and `owned_by`
-    (the declared item's id, null when unowned). Names compare case-insensitively; the most frequent
+    """Every AI identity in the data, from `partials` (columns FOUND_SCHEMA): `rows` (PRs, spend rows or
+    usage rows naming it), `cost_usd` (spend only), `teams`, `first_seen` / `last_seen` (days),
+    `examples` (the latest ids, from `visible_teams` only; None = every team) and `owned_by` (the
+    declared item's id, null when unowned). Names compare case-insensitively; the most frequent
     spelling is shown. Unowned first, then by kind and most rows."""
-    if identities.height == 0:
+    if partial.height == 0:
         return pl.DataFrame(schema=FOUND_SCHEMA)
-    keyed = identities.with_columns(key=pl.col("name").str.to_lowercase())
-    found = keyed.group_by("kind", "key").agg(
-        name=pl.col("name").mode().sort().first(),
-        rows=pl.col("id").n_unique().cast(pl.Int64),
-        cost_usd=pl.col("cost_usd").sum(),
-        teams=pl.col("team").fill_null("unassigned").unique().sort(),
-        first_seen=pl.col("day").min(), last_seen=pl.col("day").max(),
-    ).with_columns(cost_usd=pl.when(pl.col("kind").str.starts_with("spend_")).then(pl.col("cost_usd")))
-    shown = keyed if visible_teams is None else keyed.filter(pl.col("team").is_in(list(visible_teams)))
-    examples = shown.sort(["day", "id"], descending=True).group_by("kind", "key", maintain_order=True).agg(
-        examples=pl.col("id").unique(maintain_order=True).head(EXAMPLES))
+    partial = partial.with_columns(key=pl.col("name").str.to_lowercase(), team=pl.col("team").fill_null("unassigned"))
+    spelling = partial.group_by("kind", "key", "name").agg(pl.col("rows").sum()).sort(
+        ["rows", "name"], descending=[True, False]).group_by("kind", "key", maintain_order=True).agg(
+        name=pl.col("name").first(), spellings=pl.col("name"))
+    found = partial.group_by("kind", "key").agg(
+        rows=pl.col("rows").sum(), cost_usd=pl.col("cost_usd").sum(), teams=pl.col("team").unique().sort(),
+        first_seen=pl.col("first_seen").min(), last_seen=pl.col("last_seen").max(),
+    ).join(spelling, on=["kind", "key"]).with_columns(
+        cost_usd=pl.when(pl.col("kind").str.starts_with("spend_")).then(pl.col("cost_usd")))
+    shown = partial if visible_teams is None else partial.filter(pl.col("team").is_in(list(visible_teams)))
+    examples = (
+        shown.select("kind", "key", "ex_id", ex_day="last_seen").explode("ex_id")
+        .sort(["kind", "key", "ex_day", "ex_id"], descending=[False, False, True, True])
+        .group_by("kind", "key", maintain_order=True).agg(examples=pl.col("ex_id").head(EXAMPLES))
+    )
     found = found.join(examples, on=["kind", "key"], how="left").with_columns(
         examples=pl.col("examples").fill_null(pl.lit([], pl.List(pl.String))))
     owners = [owner_of(k, n, governance) for k, n in found.select("kind", "name").iter_rows()]
@@ -163,7 +194,7 @@ def found_in_data(identities: pl.DataFrame, governance: GovernanceConfig,
     return (
         found.with_columns(_o=pl.col("kind").replace_strict(order, return_dtype=pl.Int32))
         .sort([pl.col("owned_by").is_not_null(), "_o", "rows", "name"], descending=[False, False, True, False])
-        .select(list(FOUND_SCHEMA)).cast(FOUND_SCHEMA)
+        .select(*FOUND_SCHEMA, "spellings").cast(FOUND_SCHEMA)
     )
 
 
@@ -216,27 +247,34 @@ INVENTORY_SCHEMA = {
 }
 
 
-def inventory(governance: GovernanceConfig, identities: pl.DataFrame, found: pl.DataFrame) -> pl.DataFrame:
+def inventory(governance: GovernanceConfig, pr_rows: pl.DataFrame, found: pl.DataFrame,
+              spend: pl.DataFrame) -> pl.DataFrame:
     """The declared tools and workflows (columns INVENTORY_SCHEMA), each with what the data shows of it:
-    `prs` (distinct PRs naming an identity its patterns recognise), `spend_usd` (distinct spend rows
-    naming one of its spend tools, models or workflows), `last_seen`; `gaps` says what a reviewer would ask about (a
-    missing owner or stop condition, nothing seen in the data)."""
-    keyed = identities.with_columns(key=pl.col("name").str.to_lowercase())
-    names = found.select("kind", "name").rows()
+    `prs` (distinct PRs, of the `pr_identities` rows, naming an identity its patterns recognise),
+    `spend_usd` (the ai_spend rows whose tool, model or workflow its patterns recognise, each row once),
+    `last_seen`; `gaps` says what a reviewer would ask about (a missing owner or stop condition,
+    nothing seen in the data)."""
+    pr_rows = pr_rows.filter(pl.col("kind").is_in(["bot", "coding_tool"])).with_columns(
+        key=pl.col("name").str.to_lowercase())
+    spellings = found.get_column("spellings").to_list()
+    names = [(k, n, last, spelled) for (k, n, last), spelled in zip(found.select("kind", "name", "last_seen").rows(), spellings)]
     rows = []
     for kind, item_id, item in items(governance):
         # Everything the item's own patterns recognise (a workflow shares identities with its tools).
-        recognised = pl.DataFrame(
-            [(k, n.lower()) for k, n in names if any(matches(n, getattr(item, f), kind=k) for f in KIND_FIELDS[k])],
-            schema={"kind": pl.String, "key": pl.String}, orient="row")
-        mine = keyed.join(recognised, on=["kind", "key"])
-        prs = mine.filter(pl.col("kind").is_in(["bot", "coding_tool"]))["id"].n_unique()
-        spend_rows = mine.filter(pl.col("kind").str.starts_with("spend_")).unique("id")
+        recognised = [(k, n.lower(), last, spelled) for k, n, last, spelled in names
+                      if any(matches(n, getattr(item, f), kind=k) for f in KIND_FIELDS[k])]
+        keys = pl.DataFrame([(k, n) for k, n, *_ in recognised], schema={"kind": pl.String, "key": pl.String},
+                            orient="row")
+        prs = pr_rows.join(keys, on=["kind", "key"])["id"].n_unique()
+        by_dim = {dim: [v for k, _, _, spelled in recognised if k == f"spend_{dim}" for v in spelled]
+                  for dim in ("tool", "model", "workflow")}
+        hit = spend.filter(pl.any_horizontal(pl.col(dim).is_in(v) for dim, v in by_dim.items()))
+        spend_usd = float(hit["cost_usd"].sum()) if hit.height else None
         gaps = [f"no {role} owner" for role in ("business", "technical", "security")
                 if not getattr(item, f"{role}_owner").strip()]
         if kind == "workflow" and not getattr(item, "stop", ()):
             gaps.append("no stop condition")
-        if mine.height == 0:
+        if not recognised:
             gaps.append("not seen in the data")
         rows.append({
             "kind": kind, "id": item_id, "name": item.name or item_id, "risk_tier": item.risk_tier,
@@ -244,8 +282,7 @@ def inventory(governance: GovernanceConfig, identities: pl.DataFrame, found: pl.
             "security_owner": item.security_owner, "runs_in": item.runs_in,
             "data_allowed": ", ".join(item.data_allowed), "approved_models": ", ".join(item.approved_models),
             "review_gate": item.review_gate, "teams": ", ".join(item.teams) or "whole org",
-            "tools": ", ".join(getattr(item, "tools", ())), "prs": prs,
-            "spend_usd": float(spend_rows["cost_usd"].sum()) if spend_rows.height else None,
-            "last_seen": mine["day"].max() if mine.height else None, "gaps": "; ".join(gaps),
+            "tools": ", ".join(getattr(item, "tools", ())), "prs": prs, "spend_usd": spend_usd,
+            "last_seen": max((last for _, _, last, _ in recognised), default=None), "gaps": "; ".join(gaps),
         })
     return pl.DataFrame(rows, schema=INVENTORY_SCHEMA)

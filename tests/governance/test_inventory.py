@@ -7,7 +7,7 @@ import polars as pl
 from config.governance import GovernanceConfig, ToolConfig, WorkflowConfig
 from config.model import DEFAULT_AI_TOOLS
 from governance.inventory import (
-    found_in_data, inventory, pr_identities, spend_identities, unapproved_models, unowned, usage_identities,
+    found_in_data, inventory, partials, pr_identities, spend_partials, unapproved_models, unowned, usage_identities,
 )
 from tests.factories import evidence, make_pr, make_spend
 
@@ -42,7 +42,9 @@ def usage() -> pl.DataFrame:
 
 
 def identities() -> pl.DataFrame:
-    return pl.concat([pr_identities(prs(), DEFAULT_AI_TOOLS), spend_identities(spend()), usage_identities(usage())])
+    """Every identity summed per kind × name × team, as found_in_data reads them."""
+    return pl.concat([partials(pr_identities(prs(), DEFAULT_AI_TOOLS)), spend_partials(spend()),
+                      partials(usage_identities(usage()))])
 
 
 def test_signals_name_bots_and_tools_in_one_spelling():
@@ -93,7 +95,7 @@ def test_declared_items_own_what_their_patterns_recognise():
         ("bot", "devin-ai-integration"), ("coding_tool", "Acme Helper"), ("spend_model", "claude-opus-4"),
         ("spend_model", "gpt-5"), ("spend_tool", "openai")]
     assert found.head(ghosts.height)["owned_by"].null_count() == ghosts.height
-    items = inventory(gov, identities(), found)
+    items = inventory(gov, pr_identities(prs(), DEFAULT_AI_TOOLS), found, spend())
     claude = items.filter(pl.col("id") == "claude").row(0, named=True)
     # PR 2 names Claude and Claude Code: one PR. Spend s1 + s2 (tool anthropic) = 15.50.
     assert (claude["prs"], claude["spend_usd"], claude["last_seen"]) == (1, 15.5, dt.date(2026, 3, 2))
@@ -123,5 +125,5 @@ def test_examples_come_only_from_the_teams_a_user_may_see():
 
 def test_no_data_no_identities():
     empty = evidence()
-    ids = pl.concat([pr_identities(empty.pull_requests, DEFAULT_AI_TOOLS), spend_identities(empty.ai_spend)])
+    ids = pl.concat([partials(pr_identities(empty.pull_requests, DEFAULT_AI_TOOLS)), spend_partials(empty.ai_spend)])
     assert found_in_data(ids, GovernanceConfig()).height == 0
