@@ -77,7 +77,8 @@ for row in pauses.iter_rows(named=True):
             "fired": st.column_config.CheckboxColumn("Fired")})
         target = DRILL_DOWN.get(row["metric"])
         if target and user.can("drill_down") and user.sees_rows_of(row["team"]) and row["team"]:
-            st.page_link(target, label=f"The rows behind it: {row['team']}, {period_label(row['period'], row['grain'])}",
+            st.page_link(target, label=escape_markdown(f"The rows behind it: {row['team']}, "
+                                                       f"{period_label(row['period'], row['grain'])}"),
                          icon=":material/arrow_forward:", query_params={"team": row["team"], "grain": row["grain"]})
         elif target and user.can("drill_down") and row["team"] is None:
             st.page_link(target, label="The rows behind it", icon=":material/arrow_forward:",
