@@ -1,5 +1,5 @@
 """`scorecard governance` (what AI runs, who owns it, which workflows are past a stop condition) and
-`scorecard audit` (the audit log and the change history), registered on app.cli's Typer app."""
+`scorecard audit` (the audit log and the change history), registered on the Typer app of app.cli.base."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +12,7 @@ import polars as pl
 import typer
 from rich.table import Table
 
-from app.cli import ConfigOpt, Failure, _config, _warehouse, command, out
+from app.cli.base import ConfigOpt, Failure, _config, _warehouse, command, out
 
 TodayOpt = Annotated[Optional[dt.datetime], typer.Option(
     "--today", formats=["%Y-%m-%d"], help="Judge stop conditions as of this day (default: today, UTC).")]

@@ -1,0 +1,129 @@
+"""The command line's shared parts: the Typer app, options, errors, and the helpers every command uses.
+
+Commands live beside this module (data, report, governance) and register themselves on `app` through
+`command`, which turns a `Failure` into one error line and exit code 1.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
+
+from config import Config, ConfigError, load_config
+from metrics.registry import GRAINS
+
+app = typer.Typer(
+    help="AI impact scorecard: is AI making us better, and what does it cost?",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[
+    Optional[Path],
+    typer.Option("--config", help="Config file (default: $SCORECARD_CONFIG, else ./scorecard.toml)."),
+]
+GrainOpt = Annotated[str, typer.Option("--grain", help="Period grain: week or month.")]
+StartOpt = Annotated[Optional[dt.datetime], typer.Option("--start", formats=["%Y-%m-%d"], help="First day of the report (default: as the dashboard, the last 26 complete weeks / 12 months with data).")]
+EndOpt = Annotated[Optional[dt.datetime], typer.Option("--end", formats=["%Y-%m-%d"], help="Last day of the report (default: as the dashboard; with only --start, today).")]
+TeamOpt = Annotated[Optional[str], typer.Option("--team", help="One team only (default: every team and the whole org).")]
+
+
+class Failure(Exception):
+    """A problem the user can fix: one line on stderr and exit code 1 (see `command`)."""
+
+
+def command(*args, **kwargs):
+    """`app.command` that turns a `Failure` into its message and exit code 1 (use it for every command)."""
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*a, **kw):
+            try:
+                return fn(*a, **kw)
+            except Failure as exc:
+                err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+                raise typer.Exit(1) from None
+        return app.command(*args, **kwargs)(wrapper)
+    return decorate
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()
+
+
+def _config(path: Path | None) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise Failure(str(exc)) from None
+
+
+def _warehouse(config: Config):
+    from app.data import warehouse_for
+    from warehouse import WarehouseError
+
+    try:
+        warehouse = warehouse_for(config)
+    except WarehouseError as exc:
+        raise Failure(str(exc)) from None
+    from governance.changes import record_config_version
+
+    record_config_version(warehouse, config)  # the change history: a new config or metric version is recorded once
+    return warehouse
+
+
+def default_range(grain: str, end: dt.date | None, start: dt.date | None) -> tuple[dt.date, dt.date]:
+    """The report range around the dates given: `end` defaults to today (UTC), `start` to 26 weeks or
+    12 months before it. (`scorecard metrics` with neither uses the dashboard's default instead.)"""
+    end = end or dt.datetime.now(dt.timezone.utc).date()
+    if start is None:
+        if grain == "week":
+            start = end - dt.timedelta(weeks=26)
+        else:
+            month = end.month - 11
+            start = dt.date(end.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+    if start > end:
+        raise Failure(f"--start {start} is after --end {end}")
+    return start, end
+
+
+def _check_grain(grain: str) -> None:
+    if grain not in GRAINS:
+        raise Failure(f"--grain must be one of {', '.join(GRAINS)}, not '{grain}'")
+
+
+class TerminalProgress:
+    """The CLI's progress bar (see connectors.common.progress)."""
+
+    def __init__(self) -> None:
+        self._bar = RichProgress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                                 TimeElapsedColumn(), console=err, transient=True)
+        self._task = None
+
+    def __enter__(self):
+        self._bar.start()
+        self._task = self._bar.add_task("", total=None)
+        return self
+
+    def __exit__(self, *exc):
+        self._bar.stop()
+
+    def update(self, done: int, total: int | None, message: str) -> None:
+        self._bar.update(self._task, completed=done, total=total, description=message)
+
+
+def _refresh_cube(warehouse, config: Config) -> None:
+    """Rebuild the scorecard cache after a write, so the dashboard's next load is fast."""
+    from app.data import refresh_cube
+
+    refresh_cube(warehouse, config)

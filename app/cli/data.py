@@ -1,0 +1,239 @@
+"""Commands that put data in and take it out: import, export, demo, sync, status."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from app.cli.base import (
+    ConfigOpt, EndOpt, Failure, GrainOpt, StartOpt, TeamOpt, TerminalProgress, _check_grain, _config,
+    _refresh_cube, _warehouse, command, default_range, err, out,
+)
+from config import Config
+from metrics.registry import METRICS
+
+@command("import")
+def import_(
+    entity: Annotated[str, typer.Argument(help="pull_requests, deployments, deployment_prs, incidents, tickets, ai_spend or ai_usage.")],
+    file: Annotated[Path, typer.Argument(help="The CSV file (UTF-8, header line first).")],
+    format: Annotated[str, typer.Option("--format", help="csv (our columns) or focus (a FinOps FOCUS 1.x billing export, CSV or Parquet; ai_spend only).")] = "csv",
+    config: ConfigOpt = None,
+) -> None:
+    """Import a CSV file into the warehouse: all rows or, if any row is bad, none."""
+    from connectors.csv import CsvImportError, read_csv
+    from warehouse.ingest import ingest
+
+    cfg = _config(config)
+    if format == "focus":
+        return _import_focus(entity, file, cfg)
+    if format != "csv":
+        raise Failure(f"--format must be csv or focus, not '{format}'")
+    try:
+        parsed = read_csv(file, entity, cfg)
+    except CsvImportError as exc:
+        raise Failure(str(exc)) from None
+    for warning in parsed.warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    warehouse = _warehouse(cfg)
+    counts = ingest(warehouse, f"csv:{entity}", parsed.frames, detail={"file": str(file), "entity": entity, "rows": parsed.rows})
+    for table, c in counts.items():
+        out.print(f"{table}: {parsed.rows} rows read — {c.inserted} new, {c.updated} updated, {c.unchanged} unchanged", highlight=False)
+    _refresh_cube(warehouse, cfg)
+
+
+def _import_focus(entity: str, file: Path, cfg: Config) -> None:
+    """A FOCUS export, streamed in batches into one transaction (see connectors.spend.focus)."""
+    from connectors.spend.focus import FocusImportError, FocusSummary, read_focus
+    from warehouse.ingest import ingest_batches
+
+    if entity != "ai_spend":
+        raise Failure(f"--format focus imports ai_spend (FOCUS is a billing format), not '{entity}'")
+    warehouse = _warehouse(cfg)
+    summary = FocusSummary(str(file))
+    try:
+        with TerminalProgress() as progress:
+            counts = ingest_batches(warehouse, "focus", read_focus(file, cfg, summary, progress=progress),
+                                    detail=summary.as_detail)
+    except FocusImportError as exc:
+        raise Failure(str(exc)) from None
+    c = counts.get("ai_spend")
+    skipped = ", ".join(f"{n:,} {why}" for why, n in summary.skipped.most_common()) or "none"
+    out.print(f"ai_spend: {summary.rows:,} FOCUS rows read, {summary.imported:,} AI rows kept (skipped: {skipped}) — "
+              f"{summary.spend_rows:,} spend rows: {c.inserted if c else 0:,} new, {c.updated if c else 0:,} updated, "
+              f"{c.unchanged if c else 0:,} unchanged", highlight=False)
+    for currency, n in summary.converted.items():
+        out.print(f"  {n:,} rows in {currency} converted at {cfg.spend.usd_rates.get(currency, '?')} USD each", highlight=False)
+    _refresh_cube(warehouse, cfg)
+
+
+@command()
+def export(
+    name: Annotated[str, typer.Argument(help="A table (pull_requests, ...), a metric id, or 'scorecard' for every metric.")],
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the file.")],
+    format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    grain: GrainOpt = "week",
+    start: StartOpt = None,
+    end: EndOpt = None,
+    team: TeamOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Export a table or metric with the dashboard's filters (CSV is formula-safe; the export is audit-logged)."""
+    from app.export import FORMATS, ExportFilters, encode, export_frame, export_names, record_export
+    from warehouse.runs import default_actor
+
+    if format not in FORMATS:
+        raise Failure(f"--format must be csv or parquet, not '{format}'")
+    if name not in export_names():
+        raise Failure(f"unknown export '{name}'; choose one of: {', '.join(export_names())}")
+    _check_grain(grain)
+    is_metric = name == "scorecard" or name in METRICS
+    first, last = default_range(grain, end.date() if end else None, start.date() if start else None) if is_metric else (
+        start.date() if start else None, end.date() if end else None)
+    cfg = _config(config)
+    warehouse = _warehouse(cfg)
+    filters = ExportFilters(grain=grain, start=first, end=last, team=team)
+    frame = export_frame(warehouse, cfg, name, filters)
+    data = encode(frame, format)
+    tmp = out_file.with_name(out_file.name + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(out_file)  # never a half-written file at the destination
+    record_export(warehouse, name, format, filters, frame.height, default_actor(), str(out_file))
+    out.print(f"{name}: {frame.height} rows written to {out_file}", highlight=False)
+
+
+@command()
+def demo(
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed and end date give the same data.")] = 7,
+    scale: Annotated[str, typer.Option("--scale", help="small (a 6-team org, 18 months) or large (50 teams, 3 years, ~9M rows).")] = "small",
+    end: Annotated[Optional[dt.datetime], typer.Option("--end", formats=["%Y-%m-%d"], help="Last day of the demo data (default: today, UTC).")] = None,
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Only seed when the warehouse holds no evidence yet.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Seed the warehouse with a synthetic organisation (marked as demo data)."""
+    import time
+
+    from connectors.demo.generator import SCALES, generate
+    from warehouse.ingest import ingest
+    from warehouse.schema import DATA_TABLES
+
+    if scale not in SCALES:
+        raise Failure(f"--scale must be one of {', '.join(SCALES)}, not '{scale}'")
+    cfg = _config(config)
+    warehouse = _warehouse(cfg)
+    holdings = _row_counts(warehouse, DATA_TABLES)
+    if sum(holdings.values()):
+        if if_empty:
+            out.print(f"The warehouse at {warehouse.display_url} already holds data: demo not seeded.", highlight=False)
+            return
+        real = _non_demo_rows(warehouse)
+        if real:
+            raise Failure(
+                f"the warehouse at {warehouse.display_url} holds {real} rows that are not demo data; "
+                "seed the demo into its own warehouse (SCORECARD_WAREHOUSE_URL=sqlite:///data/demo.db scorecard demo)"
+            )
+    day = end.date() if end else dt.datetime.now(dt.timezone.utc).date()
+    started = time.perf_counter()
+    with TerminalProgress() as progress:
+        progress.update(0, None, f"generating the {scale} demo organisation")
+        frames = generate(scale, seed=seed, end=day, ai_detection=cfg.ai_detection)
+        total = sum(f.height for f in frames.values())
+        progress.update(0, total, f"writing {total:,} rows")
+        counts = ingest(warehouse, "demo", frames, action="demo", detail={"scale": scale, "seed": seed, "end": day})
+        progress.update(total, total, "building the scorecard cache")
+        _refresh_cube(warehouse, cfg)
+    elapsed = time.perf_counter() - started
+    for table, c in counts.items():
+        out.print(f"{table}: {frames[table].height:,} rows ({c.inserted:,} new, {c.updated:,} updated, {c.unchanged:,} unchanged)")
+    out.print(f"Demo organisation ({scale}, seed {seed}, ending {day}) written to {warehouse.display_url} in {elapsed:.1f} s.", highlight=False)
+
+
+def _row_counts(warehouse, tables) -> dict[str, int]:
+    import sqlalchemy as sa
+
+    with warehouse.engine.connect() as conn:
+        return {name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for name, t in tables.items()}
+
+
+def _non_demo_rows(warehouse) -> int:
+    import sqlalchemy as sa
+
+    from warehouse.schema import DATA_TABLES
+
+    total = 0
+    with warehouse.engine.connect() as conn:
+        for table in DATA_TABLES.values():
+            total += conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.source != "demo")).scalar_one()
+    return total
+
+
+@command()
+def sync(
+    source: Annotated[Optional[str], typer.Option("--source", help="Only this source (default: every configured one).")] = None,
+    full: Annotated[bool, typer.Option("--full", help="Ignore the cursors and fetch everything again (still idempotent).")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Pull new evidence from every configured source into the warehouse (incremental)."""
+    from connectors.sources import run_sources, sources
+
+    cfg = _config(config)
+    available = sources()
+    configured = [s for s in available.values() if s.is_configured(cfg)]
+    if source is None and not configured:
+        hints = "; ".join(f"{s.name}: {s.config_hint}" for s in available.values()) or "no connectors installed"
+        raise Failure(f"no sources configured in {cfg.source_path or 'scorecard.toml'} ({hints}). "
+                      "CSV files can be imported with `scorecard import`.")
+    warehouse = _warehouse(cfg)
+    try:
+        with TerminalProgress() as progress:
+            reports = run_sources(warehouse, cfg, only=source, full=full, progress=progress)
+    except KeyError as exc:
+        raise Failure(str(exc.args[0])) from None
+    if any(r.rows for r in reports):
+        _refresh_cube(warehouse, cfg)
+    failed = False
+    for r in reports:
+        colour = {"success": "green", "partial": "yellow"}.get(r.status, "red")
+        tables = ", ".join(f"{t} {c.inserted} new/{c.updated} updated" for t, c in r.tables.items()) or "nothing new"
+        calls = f", {r.stats['calls']} API calls" if "calls" in r.stats else ""
+        out.print(f"[{colour}]{r.source}: {r.status}[/{colour}] — {tables}{calls}", highlight=False)
+        for w in r.warnings:
+            out.print(f"  [yellow]warning:[/yellow] {w}", highlight=False)
+        if r.rejected:
+            out.print(f"  {len(r.rejected)} records could not be read, e.g. {r.rejected[0].record_id}: {r.rejected[0].reason}", highlight=False)
+        if r.error:
+            out.print(f"  [red]error:[/red] {r.error}", highlight=False)
+        failed |= r.status == "failed"
+    if failed:
+        raise typer.Exit(1)
+
+
+@command()
+def status(config: ConfigOpt = None) -> None:
+    """What the warehouse holds and when each source last synced."""
+    from warehouse.runs import last_runs
+    from warehouse.schema import DATA_TABLES
+
+    cfg = _config(config)
+    warehouse = _warehouse(cfg)
+    out.print(f"Warehouse: {warehouse.display_url}", highlight=False)
+    counts = Table(title="Rows")
+    counts.add_column("table")
+    counts.add_column("rows", justify="right")
+    for name, count in _row_counts(warehouse, DATA_TABLES).items():
+        counts.add_row(name, f"{count:,}")
+    out.print(counts)
+    runs = last_runs(warehouse)
+    if not runs:
+        out.print("No syncs or imports yet. Seed the demo (scorecard demo) or import a CSV (scorecard import).")
+        return
+    table = Table(title="Sources")
+    for col in ("source", "last run", "status", "rows", "last success", "error"):
+        table.add_column(col)
+    for r in runs:
+        last = r["last_run"]
+        table.add_row(r["source"], str(last["started_at"])[:19], last["status"], str(last["rows"]),
+                      str(r["last_success"])[:19] if r["last_success"] else "never", (last["error"] or "")[:80])
+    out.print(table)
