@@ -4,7 +4,10 @@ Every figure is the median of several runs, each in a fresh process (benchmarks/
 compare the product and the reference measured in the same run. Results print as a table and go to
 benchmarks/results/latest.json.
 
-    python -m benchmarks.run [--scale large|small] [--runs 3] [--reuse] [--skip-pandas]
+    python -m benchmarks.run [--scale large|small] [--runs 3] [--reuse] [--skip-pandas] [--postgres URL]
+
+With a PostgreSQL URL (`--postgres`, or $SCORECARD_BENCH_POSTGRES_URL) the same organisation is also
+seeded into its schema `scorecard_bench` and the scorecard timed there.
 """
 from __future__ import annotations
 
@@ -61,6 +64,45 @@ def seed(scale: str, path: Path, reuse: bool) -> dict:
     subprocess.run([sys.executable, "-m", "app.cli", "demo", "--scale", scale, "--end", END], cwd=ROOT, check=True,
                    env={**os.environ, "SCORECARD_WAREHOUSE_URL": url}, stdout=subprocess.DEVNULL)
     return {"url": url, "seconds": time.perf_counter() - t0, "bytes": path.stat().st_size}
+
+
+def seed_postgres(scale: str, base_url: str, reuse: bool) -> dict:
+    """The same organisation in PostgreSQL, in a schema of its own (dropped and refilled unless reused)."""
+    import sqlalchemy as sa
+
+    schema = "scorecard_bench"
+    admin = sa.create_engine(base_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as conn:
+        exists = conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": f"{schema}.pull_requests"}).scalar()
+        if not (reuse and exists):
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    admin.dispose()
+    sep = "&" if "?" in base_url else "?"
+    url = f"{base_url}{sep}options=-csearch_path%3D{schema}"
+    if reuse and exists:
+        log("reusing the PostgreSQL benchmark schema")
+        return {"url": url, "seconds": None}
+    log(f"generating the {scale} demo organisation into PostgreSQL")
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "app.cli", "demo", "--scale", scale, "--end", END], cwd=ROOT, check=True,
+                   env={**os.environ, "SCORECARD_WAREHOUSE_URL": url}, stdout=subprocess.DEVNULL)
+    return {"url": url, "seconds": time.perf_counter() - t0}
+
+
+def postgres_timings(url: str, runs: int) -> dict:
+    probe("product_cold", url)
+    cold = [probe("product_cold", url) for _ in range(runs)]
+    rebuild = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory(dir=DATA) as tmp:
+            rebuild.append(probe("product_rebuild", url, tmp))
+    out = {
+        "product_cold": {k: median_of(cold, k) for k in ("read_s", "compute_s", "total_s", "import_s", "peak_mb")},
+        "product_rebuild": {k: median_of(rebuild, k) for k in ("read_s", "prepare_s", "cube_s", "compute_s", "total_s", "peak_mb")},
+    }
+    log(f"PostgreSQL: cold {out['product_cold']['total_s']:.3f} s, without a stored cube {out['product_rebuild']['total_s']:.2f} s")
+    return out
 
 
 def import_rates(scale: str, runs: int) -> dict:
@@ -163,6 +205,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reuse", action="store_true", help="reuse benchmarks/data/<scale>.db if present")
     parser.add_argument("--skip-pandas", action="store_true")
     parser.add_argument("--skip-import", action="store_true")
+    parser.add_argument("--postgres", default=os.environ.get("SCORECARD_BENCH_POSTGRES_URL", ""),
+                        help="also time the scorecard on this PostgreSQL server")
     args = parser.parse_args(argv)
     DATA.mkdir(parents=True, exist_ok=True)
     import polars
@@ -187,6 +231,10 @@ def main(argv: list[str] | None = None) -> None:
     else:
         small_seed = seed("small", small, reuse=True)
         results["page"] = {"small": page_timings(small_seed["url"], args.runs), args.scale: page_timings(url, args.runs)}
+    if args.postgres:
+        results["postgres"] = {"seed": seed_postgres(args.scale, args.postgres, args.reuse)}
+        results["postgres"].update(postgres_timings(results["postgres"]["seed"]["url"], args.runs))
+        results["postgres"]["seed"]["url"] = results["postgres"]["seed"]["url"].split("@")[-1]  # no credentials
     results["ratios"] = ratios(results)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
@@ -229,6 +277,12 @@ def table(results: dict) -> str:
             ("speed-up vs pandas, cold (without stored cube)", f"{r['cold_speedup_vs_pandas']:.1f}× ({r['cold_speedup_vs_pandas_without_stored_cube']:.1f}×)", f"≥ {t['speedup_vs_pandas']}×"),
             ("speed-up vs pandas, warm", f"{r['warm_speedup_vs_pandas']:.1f}×", f"≥ {t['speedup_vs_pandas']}×"),
             ("less memory than pandas (without stored cube)", f"{r['memory_ratio_vs_pandas']:.1f}× ({r['memory_ratio_vs_pandas_without_stored_cube']:.1f}×)", f"≥ {t['memory_ratio_vs_pandas']}×"),
+        ]
+    if "postgres" in results:
+        pg = results["postgres"]
+        rows += [
+            ("PostgreSQL: scorecard cold (stored cube)", f"{pg['product_cold']['total_s']:.3f} s", f"≤ {t['cold_s']} s"),
+            ("PostgreSQL: cold without a stored cube", f"{pg['product_rebuild']['total_s']:.2f} s (read {pg['product_rebuild']['read_s']:.2f})", ""),
         ]
     for name, p in results.get("page", {}).items():
         rows.append((f"scorecard page render, {name} (cold / warm)", f"{p['cold_s']:.2f} s / {p['warm_s']:.3f} s", f"warm ≤ {t['page_warm_s']} s"))
