@@ -4,6 +4,7 @@ bad team is two clicks away, and an export downloads a CSV with the metric-outpu
 audit-logged). Screenshots of every page go to tests/artifacts/ for a person to look at."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -49,13 +50,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(demo_warehouse, tmp_path_factory):
-    """`streamlit run app/streamlit_app.py` over the demo warehouse, stopped afterwards."""
+@contextlib.contextmanager
+def streamlit_server(config_path: Path, log_dir: Path):
+    """`streamlit run app/streamlit_app.py` with `config_path` on a free local port; yields its base URL
+    once it answers its health check, and stops it afterwards."""
     port = free_port()
-    env = {**os.environ, "SCORECARD_CONFIG": str(demo_warehouse.config_path)}
+    env = {**os.environ, "SCORECARD_CONFIG": str(config_path)}
     env.pop("SCORECARD_WAREHOUSE_URL", None)
-    log = (tmp_path_factory.mktemp("streamlit") / "streamlit.log").open("w")
+    log = (log_dir / "streamlit.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
@@ -84,6 +86,13 @@ def server(demo_warehouse, tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(demo_warehouse, tmp_path_factory):
+    """The dashboard over the demo warehouse."""
+    with streamlit_server(demo_warehouse.config_path, tmp_path_factory.mktemp("streamlit")) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -4,17 +4,10 @@ sees the Governance page's whole answer (screenshot: tests/artifacts/governance.
 lead who edits the URL to another team still sees only payments' rows."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
 import pytest
 
 from tests.app.test_browser import (  # noqa: F401 - the browser fixture and helpers
-    CHROMIUM, ROOT, TIMEOUT_MS, browser, free_port, screenshot, settle,
+    CHROMIUM, ROOT, TIMEOUT_MS, browser, screenshot, settle, streamlit_server,
 )
 
 pytestmark = pytest.mark.browser
@@ -37,38 +30,8 @@ def proxied_server(demo_warehouse, tmp_path_factory):
     config = demo_warehouse.root / "proxied.toml"
     example = (ROOT / "scorecard.toml.example").read_text().replace("sqlite:///data/scorecard.db", demo_warehouse.url)
     config.write_text(example.split("# --- Sign-in and roles")[0] + PROXY)
-    port = free_port()
-    env = {**os.environ, "SCORECARD_CONFIG": str(config)}
-    env.pop("SCORECARD_WAREHOUSE_URL", None)
-    log = (tmp_path_factory.mktemp("streamlit") / "streamlit.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail(f"streamlit did not start: {Path(log.name).read_text()[-2000:]}")
-            time.sleep(0.3)
+    with streamlit_server(config, tmp_path_factory.mktemp("streamlit")) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def signed_in(browser, email: str | None):  # noqa: F811
