@@ -15,6 +15,7 @@ from app.cli.base import (
     ConfigOpt, EndOpt, Failure, GrainOpt, StartOpt, TeamOpt, _check_grain, _config, _warehouse, command,
     default_range, err, out,
 )
+from app.views.format import fmt_delta, fmt_interval, fmt_value
 from config import ConfigError
 from metrics.registry import METRICS, OUTPUT_COLUMNS
 
@@ -68,16 +69,6 @@ def records_json(records: pl.DataFrame) -> str:
     return json.dumps(rows, indent=1)
 
 
-def _fmt(value: float | None, unit: str) -> str:
-    if value is None:
-        return "—"
-    if unit == "share":
-        return f"{value:.1%}"
-    if unit == "usd":
-        return f"${value:,.2f}"
-    return f"{value:,.2f}"
-
-
 _STATUS_STYLE = {"better": "green", "worse": "red", "at_baseline": "white", "info": "blue", "insufficient_data": "dim"}
 
 
@@ -90,10 +81,10 @@ def _print_records(records: pl.DataFrame, first: dt.date, last: dt.date) -> None
         table.add_column(col, justify="right" if col in ("value", "n", "baseline", "delta") else "left")
     for r in records.iter_rows(named=True):
         unit = METRICS[r["metric"]].unit
-        ci = f"{_fmt(r['ci_low'], unit)}–{_fmt(r['ci_high'], unit)}" if r["ci_low"] is not None else "—"
+        ci = fmt_interval(r["ci_low"], r["ci_high"], unit) or "—"
         style = _STATUS_STYLE.get(r["status"], "white")
-        table.add_row(r["metric"], str(r["period"]), r["team"] or "(org)", r["segment"], _fmt(r["value"], unit), ci,
-                      str(r["n"]), _fmt(r["baseline"], unit), _fmt(r["delta"], unit), f"[{style}]{r['status']}[/{style}]")
+        table.add_row(r["metric"], str(r["period"]), r["team"] or "(org)", r["segment"], fmt_value(r["value"], unit), ci,
+                      str(r["n"]), fmt_value(r["baseline"], unit), fmt_delta(r["delta"], unit), f"[{style}]{r['status']}[/{style}]")
     out.print(table)
 
 
