@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+from streamlit.testing.v1 import AppTest
 
 from app.data import refresh_cube
 from config import Config, load_config
@@ -60,3 +61,24 @@ def demo_env(demo_warehouse):
         clear_streamlit_caches()
         yield demo_warehouse
         clear_streamlit_caches()
+
+
+APP = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
+
+
+def run_app(page: str | None = None, *, user: dict | None = None, secrets: dict | None = None,
+            **params: str) -> AppTest:
+    """The dashboard through AppTest: query parameters set, optionally a signed-in `st.user` and
+    secrets, then (optionally) switched to `app_pages/<page>.py`; fails on any exception."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    if user is not None:
+        at.user = user
+    for key, value in (secrets or {}).items():
+        at.secrets[key] = value
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    if page is not None:
+        at.switch_page(f"app_pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at

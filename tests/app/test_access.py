@@ -12,11 +12,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.views.filters import default_range
-from tests.app.conftest import clear_streamlit_caches
+from tests.app.conftest import clear_streamlit_caches, run_app
 from warehouse import open_warehouse, read_table
 
 ROOT = Path(__file__).resolve().parents[2]
-APP = str(ROOT / "app" / "streamlit_app.py")
 ACCESS = """
 [access]
 sign_in = "oidc"
@@ -50,17 +49,8 @@ def signed_in_env(demo_warehouse):
 
 
 def run(email: str | None, page: str | None = None, *, auth: bool = True, **params: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.user = {"is_logged_in": email is not None, **({"email": email} if email else {})}
-    if auth:
-        at.secrets["auth"] = AUTH
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    if page is not None:
-        at.switch_page(f"app_pages/{page}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    user = {"is_logged_in": email is not None, **({"email": email} if email else {})}
+    return run_app(page, user=user, secrets={"auth": AUTH} if auth else None, **params)
 
 
 def audit_rows(env) -> pl.DataFrame:

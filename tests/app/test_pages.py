@@ -4,7 +4,6 @@ page raises."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -17,22 +16,14 @@ from app.views.format import fmt_value
 from metrics.registry import METRICS, OUTPUT_COLUMNS
 from metrics.scorecard import compute, prepare
 from warehouse import open_warehouse
-from tests.app.conftest import clear_streamlit_caches
+from tests.app.conftest import clear_streamlit_caches, run_app
 
-APP = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
 TILES = [("ai_merge_rate", "all"), ("rollback_share", "ai"), ("mttr_hours", "all"), ("deflection_rate", "all"),
          ("ai_cost_per_unit", "all")]
 
 
 def run(page: str | None = None, **params: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    if page is not None:
-        at.switch_page(f"app_pages/{page}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return run_app(page, **params)
 
 
 def plain(markdown: str) -> str:
