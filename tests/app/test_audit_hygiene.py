@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from app.cli import app
 from tests.app.conftest import clear_streamlit_caches
-from tests.app.test_access import APP, AUTH
+from tests.app.conftest import APP
+from tests.app.test_access import AUTH
 from tests.connectors.hygiene import assert_nowhere, everything_written
 from tests.connectors.spend.fakes import FakeOpenAI, WebhookReceiver
 from warehouse import open_warehouse, read_table

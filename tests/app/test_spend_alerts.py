@@ -14,7 +14,7 @@ from config import Config, WarehouseConfig
 from config.spend import BudgetConfig, SpendAlertsConfig, SpendConfig
 from tests.connectors.spend.fakes import WebhookReceiver
 from tests.factories import make_spend
-from warehouse import open_warehouse, read_table
+from warehouse import open_warehouse
 from warehouse.ingest import ingest
 from warehouse.schema import audit_log, sync_state
 
