@@ -12,6 +12,7 @@ from typing import Any
 
 from config.governance import check_governance
 from config.model import BaselineConfig, BaselineWindow, Config
+from config.schedule import parse_schedule
 
 CONFIG_ENV = "SCORECARD_CONFIG"
 WAREHOUSE_URL_ENV = "SCORECARD_WAREHOUSE_URL"
@@ -62,8 +63,15 @@ def parse_config(raw: dict[str, Any], *, where: str = "configuration") -> Config
     """Build a `Config` from parsed TOML, rejecting unknown keys and wrong types."""
     raw = dict(raw)
     baseline = _parse_baseline(raw.pop("baseline", {}), where)
-    config = _build(Config, raw, where, prefix="", skip={"baseline", "source_path"})
-    return dataclasses.replace(config, baseline=baseline)
+    schedule = parse_schedule(raw.pop("schedule", {}), where, _source_names)
+    config = _build(Config, raw, where, prefix="", skip={"baseline", "schedule", "source_path"})
+    return dataclasses.replace(config, baseline=baseline, schedule=schedule)
+
+
+def _source_names() -> list[str]:
+    from connectors.sources import sources  # only when [schedule] names a source: the connectors are heavy
+
+    return list(sources())
 
 
 def _parse_baseline(raw: Any, where: str) -> BaselineConfig:

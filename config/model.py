@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from config.governance import AccessConfig, GovernanceConfig
+from config.schedule import ScheduleConfig
 from config.spend import BudgetConfig, SpendConfig
 
 DEFAULT_WAREHOUSE_URL = "sqlite:///data/scorecard.db"
@@ -216,5 +217,6 @@ class Config:
     pagerduty: PagerDutyConfig | None = None
     governance: GovernanceConfig = field(default_factory=GovernanceConfig)  # AI inventory, owners, stop conditions
     access: AccessConfig = field(default_factory=AccessConfig)  # sign-in and roles
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)  # sync intervals, staleness (config/schedule.py)
     # Where the file was read from (None: defaults only); relative SQLite paths resolve against it.
     source_path: str | None = None

@@ -43,10 +43,34 @@ def sources() -> dict[str, SourceSpec]:
 
 
 def run_sources(warehouse, config: Config, *, only: str | None = None, full: bool = False,
-                progress: Progress | None = None) -> list:
-    """Run every configured source (or just `only`); returns their reports in order."""
-    available = sources()
+                progress: Progress | None = None, holder: str | None = None, wait: float = 0.0,
+                on_wait: Callable | None = None, specs: dict[str, SourceSpec] | None = None,
+                still_wanted: Callable[[str], bool] | None = None) -> list:
+    """Run every configured source (or just `only`); returns their reports in order.
+
+    Each source runs under its lease (warehouse/lease.py: one writer per source across processes). A
+    source whose lease another process holds past `wait` seconds is not run: its report says `skipped`
+    and who holds it. `holder` names this process to the others. `still_wanted(name)`, asked once the
+    lease is held, can drop a source another process has just synced. Once a stop is requested
+    (warehouse.sync.stop_when) no further source starts."""
+    from warehouse.lease import LeaseHeld, describe_self, source_lease
+    from warehouse.sync import SyncReport, stop_requested, stop_when
+
+    available = specs if specs is not None else sources()
     if only is not None and only not in available:
         raise KeyError(f"unknown source '{only}'; known: {', '.join(available) or '(none)'}")
     chosen = [available[only]] if only else [s for s in available.values() if s.is_configured(config)]
-    return [spec.run(warehouse, config, full=full, progress=progress) for spec in chosen]
+    holder = holder or describe_self("scorecard sync")
+    reports = []
+    for spec in chosen:
+        if stop_requested():
+            break
+        try:
+            with source_lease(warehouse, spec.name, holder=holder, ttl=config.schedule.lease, wait=wait,
+                              on_wait=on_wait) as lease, \
+                    stop_when(lambda lease=lease: "the lease was taken over" if lease.lost.is_set() else None):
+                if still_wanted is None or still_wanted(spec.name):
+                    reports.append(spec.run(warehouse, config, full=full, progress=progress))
+        except LeaseHeld as exc:
+            reports.append(SyncReport(source=spec.name, status="skipped", error=str(exc)))
+    return reports

@@ -14,8 +14,23 @@ from warehouse.engine import Warehouse
 from warehouse.schema import audit_log, sync_runs, sync_state
 
 
+# The clock the bookkeeping reads: the wall clock, or a scheduler's (a test's fake clock), see `clock`.
+_CLOCK: contextvars.ContextVar = contextvars.ContextVar("runs_clock", default=None)
+
+
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    now = _CLOCK.get()
+    return now() if now is not None else dt.datetime.now(dt.timezone.utc)
+
+
+@contextlib.contextmanager
+def clock(now):
+    """Sync runs and cursors written inside this block are stamped with `now()` (a scheduler's clock)."""
+    token = _CLOCK.set(now)
+    try:
+        yield
+    finally:
+        _CLOCK.reset(token)
 
 
 # Who is acting, when a front door knows better than the OS user (the dashboard's signed-in user).

@@ -229,6 +229,18 @@ sync_state = Table(
     Column("updated_at", UTCTimestamp, nullable=False),
 )
 
+# One writer per source (warehouse/lease.py). On SQLite the row *is* the lease (it expires unless its
+# holder's heartbeat renews it); on PostgreSQL an advisory lock is, and the row only says who holds it.
+sync_leases = Table(
+    "sync_leases",
+    metadata,
+    Column("source", String, primary_key=True),
+    Column("token", String, nullable=False),  # the holder's random id: only it renews or releases
+    Column("holder", String, nullable=False),  # who, for people: "scorecard schedule on host (pid 42)"
+    Column("acquired_at", UTCTimestamp, nullable=False),
+    Column("expires_at", UTCTimestamp, nullable=False),
+)
+
 audit_log = Table(
     "audit_log",
     metadata,

@@ -6,8 +6,10 @@ again loses nothing (cursors lag the data) and duplicates nothing (upserts are i
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -46,7 +48,10 @@ class Batch:
 @dataclass
 class SyncReport:
     source: str
-    status: str = "running"  # success, partial (some records or streams failed), failed
+    # success, partial (some records or streams failed), failed, interrupted (stopped between batches:
+    # what was written stays, the next run resumes from the cursors), skipped (another process held the
+    # source's lease: warehouse/lease.py; no run recorded)
+    status: str = "running"
     tables: dict[str, UpsertCounts] = field(default_factory=dict)
     rejected: list[Rejected] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -63,6 +68,26 @@ def failing_batches(exc: Exception) -> Iterator[Batch]:
     token) still gets its failed `sync_runs` row through `run_sync`."""
     raise exc
     yield  # makes this a generator
+
+
+# Checks that ask a running sync to stop after the batch it is writing (a signal, a lost lease); each
+# returns why, or None. See `stop_when`.
+_STOP_CHECKS: contextvars.ContextVar[tuple[Callable[[], str | None], ...]] = contextvars.ContextVar("stop_checks", default=())
+
+
+@contextlib.contextmanager
+def stop_when(check: Callable[[], str | None]):
+    """Syncs run inside this block stop cleanly (batch committed, cursor saved) once `check()` says why."""
+    token = _STOP_CHECKS.set(_STOP_CHECKS.get() + (check,))
+    try:
+        yield
+    finally:
+        _STOP_CHECKS.reset(token)
+
+
+def stop_requested() -> str | None:
+    """Why the running sync should stop now, or None."""
+    return next((why for why in (check() for check in _STOP_CHECKS.get()) if why), None)
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:
@@ -89,6 +114,7 @@ def run_sync(
     secrets = list(secrets)
     report = SyncReport(source=source)
     run_id = start_run(warehouse, source)
+    done = 0
     try:
         for batch in batches:
             counts = upsert_frames(warehouse, batch.frames) if batch.frames else {}
@@ -100,7 +126,17 @@ def run_sync(
             report.warnings.extend(redact(w, secrets) for w in batch.warnings)
             if batch.progress_message is not None:
                 progress.update(batch.progress_done or 0, batch.progress_total, batch.progress_message)
-        report.status = "partial" if (report.rejected or report.warnings) else "success"
+            done += 1
+            why = stop_requested()
+            if why:  # between batches: everything read so far is committed, its cursors saved
+                report.status = "interrupted"
+                report.error = f"stopped ({why}) after {done} batch{'es' if done != 1 else ''}; the next run resumes from the saved cursors"
+                log.warning("sync of %s %s", source, report.error)
+                if hasattr(batches, "close"):
+                    batches.close()  # the connector's own cleanup (its finally blocks) runs now
+                break
+        else:
+            report.status = "partial" if (report.rejected or report.warnings) else "success"
     except Exception as exc:  # one failing source never blocks the others
         report.status = "failed"
         report.error = redact(f"{type(exc).__name__}: {exc}", secrets)
