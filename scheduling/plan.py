@@ -120,6 +120,7 @@ def stale_message(p: SourcePlan, now: dt.datetime) -> str:
     if p.last_success is None:
         tried = " (no run has succeeded yet)" if p.last_status else " (it has never run)"
         return f"{p.source}: never synced successfully{tried} — {every}"
-    age = fmt_duration(max(0.0, (now - p.last_success).total_seconds()) // 60 * 60)
+    seconds = max(0.0, (now - p.last_success).total_seconds())
+    age = fmt_duration(seconds if seconds < 3600 else seconds // 60 * 60)
     failing = f", {p.failures} failed run{'s' if p.failures != 1 else ''} since" if p.failures else ""
     return f"{p.source}: no successful sync for {age}{failing} — {every}"

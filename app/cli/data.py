@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from app.cli.base import (
@@ -172,12 +174,25 @@ def _non_demo_rows(warehouse) -> int:
 @command()
 def sync(
     source: Annotated[Optional[str], typer.Option("--source", help="Only this source (default: every configured one).")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every configured source, once (for cron; the same as no --source).")] = False,
     full: Annotated[bool, typer.Option("--full", help="Ignore the cursors and fetch everything again (still idempotent).")] = False,
+    wait: Annotated[str, typer.Option("--wait", help="How long to wait for a source another process is syncing (e.g. 0, 30s, 10m); then it is skipped.")] = "10m",
     config: ConfigOpt = None,
 ) -> None:
-    """Pull new evidence from every configured source into the warehouse (incremental)."""
-    from connectors.sources import run_sources, sources
+    """Pull new evidence from every configured source into the warehouse (incremental).
 
+    Exit code: 0 every source complete, 1 a source failed, 3 partial (records rejected, a source skipped
+    because another process was syncing it, or stopped by SIGTERM/SIGINT after a committed batch)."""
+    from config.schedule import parse_duration
+    from connectors.sources import run_sources, sources
+    from scheduling.runner import graceful_stop
+    from warehouse.sync import stop_when
+
+    if all_ and source:
+        raise Failure("--all and --source exclude each other")
+    wait_seconds = parse_duration(wait) if wait.strip() not in ("0", "") else 0.0
+    if wait_seconds is None:
+        raise Failure(f"--wait must be a duration such as 30s or 10m, not '{wait}'")
     cfg = _config(config)
     available = sources()
     configured = [s for s in available.values() if s.is_configured(cfg)]
@@ -186,16 +201,24 @@ def sync(
         raise Failure(f"no sources configured in {cfg.source_path or 'scorecard.toml'} ({hints}). "
                       "CSV files can be imported with `scorecard import`.")
     warehouse = _warehouse(cfg)
+    stop = threading.Event()
+    signalled: list[str] = []
+
+    def on_stop(name: str) -> None:
+        signalled.append(name)
+        err.print(f"{name}: stopping after the batch being written (again to stop at once)", highlight=False)
+
     try:
-        with TerminalProgress() as progress:
-            reports = run_sources(warehouse, cfg, only=source, full=full, progress=progress)
+        with TerminalProgress() as progress, graceful_stop(stop, on_stop), \
+                stop_when(lambda: signalled[0] if signalled else None):
+            reports = run_sources(warehouse, cfg, only=source, full=full, progress=progress, wait=wait_seconds,
+                                  on_wait=lambda h: err.print(f"{h.describe()}: waiting up to {wait}…", highlight=False))
     except KeyError as exc:
         raise Failure(str(exc.args[0])) from None
     if any(r.rows for r in reports):
         _refresh_cube(warehouse, cfg)
-    failed = False
     for r in reports:
-        colour = {"success": "green", "partial": "yellow"}.get(r.status, "red")
+        colour = {"success": "green", "partial": "yellow", "interrupted": "yellow", "skipped": "yellow"}.get(r.status, "red")
         tables = ", ".join(f"{t} {c.inserted} new/{c.updated} updated" for t, c in r.tables.items()) or "nothing new"
         calls = f", {r.stats['calls']} API calls" if "calls" in r.stats else ""
         out.print(f"[{colour}]{r.source}: {r.status}[/{colour}] — {tables}{calls}", highlight=False)
@@ -204,20 +227,43 @@ def sync(
         if r.rejected:
             out.print(f"  {len(r.rejected)} records could not be read, e.g. {r.rejected[0].record_id}: {r.rejected[0].reason}", highlight=False)
         if r.error:
-            out.print(f"  [red]error:[/red] {r.error}", highlight=False)
-        failed |= r.status == "failed"
-    if failed:
-        raise typer.Exit(1)
+            out.print(f"  [{colour}]{'error' if colour == 'red' else 'note'}:[/{colour}] {r.error}", highlight=False)
+    code = sync_exit_code(reports)
+    if code:
+        raise typer.Exit(code)
+
+
+def sync_exit_code(reports) -> int:
+    """0 every source complete, 1 any failed, 3 partial (rejected records, skipped or interrupted)."""
+    if any(r.status == "failed" for r in reports):
+        return 1
+    return 0 if all(r.status == "success" for r in reports) else 3
 
 
 @command()
-def status(config: ConfigOpt = None) -> None:
-    """What the warehouse holds and when each source last synced."""
+def status(
+    check: Annotated[bool, typer.Option("--check", help="Only judge freshness: exit 1 when a configured source is stale (a liveness probe).")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """What the warehouse holds, when each source last synced, its schedule and next run, and what is stale."""
+    from scheduling.freshness import source_plans
+    from warehouse.lease import current_holders
     from warehouse.runs import last_runs
     from warehouse.schema import DATA_TABLES
 
     cfg = _config(config)
     warehouse = _warehouse(cfg)
+    now = dt.datetime.now(dt.timezone.utc)
+    plans = source_plans(warehouse, cfg, now)
+    stale = [p for p in plans if p.stale]
+    if check:
+        from scheduling.plan import stale_message
+
+        for p in stale:
+            out.print(f"stale: {stale_message(p, now)}", highlight=False)
+        if not stale:
+            out.print(f"ok: {len(plans)} configured source{'s' if len(plans) != 1 else ''}, none stale", highlight=False)
+        raise typer.Exit(1 if stale else 0)
     out.print(f"Warehouse: {warehouse.display_url}", highlight=False)
     counts = Table(title="Rows")
     counts.add_column("table")
@@ -226,6 +272,8 @@ def status(config: ConfigOpt = None) -> None:
         counts.add_row(name, f"{count:,}")
     out.print(counts)
     runs = last_runs(warehouse)
+    if plans:
+        out.print(_schedule_table(plans, current_holders(warehouse), now))
     if not runs:
         out.print("No syncs or imports yet. Seed the demo (scorecard demo) or import a CSV (scorecard import).")
         return
@@ -237,3 +285,21 @@ def status(config: ConfigOpt = None) -> None:
         table.add_row(r["source"], str(last["started_at"])[:19], last["status"], str(last["rows"]),
                       str(r["last_success"])[:19] if r["last_success"] else "never", (last["error"] or "")[:80])
     out.print(table)
+
+
+def _schedule_table(plans, holders, now: dt.datetime) -> Table:
+    from config.schedule import fmt_duration
+
+    table = Table(title=escape("Schedule ([schedule] in scorecard.toml; `scorecard schedule` follows it)"))
+    for col in ("source", "every", "last success", "next run", "state"):
+        table.add_column(col)
+    for p in plans:
+        nxt = "due now" if p.next_run <= now else f"{p.next_run:%Y-%m-%d %H:%M} UTC"
+        if p.failures and p.last_status == "failed":
+            nxt += f" (retry after {p.failures} failure{'s' if p.failures != 1 else ''})"
+        state = "[red]stale[/red]" if p.stale else "[green]fresh[/green]"
+        if p.source in holders:
+            state += f" · syncing: {escape(holders[p.source].holder)}"
+        last = f"{p.last_success:%Y-%m-%d %H:%M} UTC" if p.last_success else "never"
+        table.add_row(p.source, fmt_duration(p.interval), last, nxt, state)
+    return table

@@ -144,7 +144,8 @@ def alerts(
     webhook: Annotated[bool, typer.Option("--webhook/--no-webhook", help="POST new alerts to the webhook in [spend.alerts] webhook_url_env.")] = True,
     config: ConfigOpt = None,
 ) -> None:
-    """Open AI spend alerts (anomalous days, budgets pacing over); exits 1 when there are any (for cron and CI)."""
+    """Open alerts (AI spend: anomalous days, budgets pacing over; workflow stop conditions; stale sources);
+    exits 1 when there are any (for cron and CI)."""
     from app.alerts import WebhookError, alerts_json, load_spend, post_new_alerts, spend_alerts
     from connectors.common.secrets import MissingSecret
 
@@ -159,6 +160,9 @@ def alerts(
     from app.cli.governance import with_stop_conditions
 
     result = with_stop_conditions(warehouse, cfg, result)  # workflows past a stop condition alert too
+    from scheduling.freshness import with_stale_sources
+
+    result = with_stale_sources(warehouse, cfg, result, dt.datetime.now(dt.timezone.utc))  # and stale sources
     if format == "json":
         out.file.write(alerts_json(result) + "\n")
     elif result.as_of is None and result.alerts.height == 0:

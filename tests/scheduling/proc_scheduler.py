@@ -1,0 +1,73 @@
+"""A scheduler process for the tests: the real Scheduler, wall clock and signal handling, over one slow
+fake source (tests/scheduling/fakes style) writing `batches` batches of tickets, one per `pause` seconds.
+
+    python -m tests.scheduling.proc_scheduler URL NAME BATCHES PAUSE [SECONDS]
+
+Prints one line per report. Writes URL's marker file `<NAME>.batch<i>` (in $MARKERS) after each batch is
+yielded. Stops on SIGTERM/SIGINT, or after SECONDS when given."""
+import datetime as dt
+import os
+import pathlib
+import sys
+import threading
+import time
+
+import polars as pl
+
+from config import Config, WarehouseConfig
+from config.schedule import ScheduleConfig
+from connectors.sources import SourceSpec
+from scheduling.runner import Scheduler, graceful_stop
+from warehouse import open_warehouse
+from warehouse.runs import get_cursor
+from warehouse.sync import Batch, run_sync
+
+
+def slow_source(name: str, batches: int, pause: float, markers: pathlib.Path) -> SourceSpec:
+    def run(warehouse, config, *, full=False, progress=None):
+        start = int(get_cursor(warehouse, name, "main") or 0)
+        start = 0 if start >= batches else start  # a finished source starts over (each run takes time)
+
+        def gen():
+            for i in range(start, batches):
+                time.sleep(pause)
+                rows = pl.DataFrame({"id": [f"{name}:{i}:{k}" for k in range(10)], "source": name, "channel": "human",
+                                     "resolved_at": [dt.datetime(2026, 3, 2, tzinfo=dt.timezone.utc)] * 10})
+                yield Batch(frames={"tickets": rows}, cursors={"main": str(i + 1)})
+                (markers / f"{name}.batch{i}").write_text(str(os.getpid()))
+
+        return run_sync(warehouse, name, gen())
+
+    return SourceSpec(name, "", lambda config: True, run)
+
+
+def main() -> None:
+    url, name, batches, pause = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+    seconds = float(sys.argv[5]) if len(sys.argv) > 5 else None
+    markers = pathlib.Path(os.environ["MARKERS"])
+    config = Config(warehouse=WarehouseConfig(url=url),
+                    schedule=ScheduleConfig(intervals={name: 1.0}, jitter=0.0, lease=3.0))
+    scheduler = Scheduler(open_warehouse(url), config, specs={name: slow_source(name, batches, pause, markers)},
+                          after_sync=lambda reports: None)
+    if seconds:
+        threading.Timer(seconds, scheduler.stop.set).start()
+
+    def on_stop(signame: str) -> None:
+        scheduler.stop_reason = signame
+
+    original = scheduler.step
+
+    def step():
+        reports = original()
+        for r in reports:
+            print(f"{r.source} {r.status} {r.rows} {r.error or ''}", flush=True)
+        return reports
+
+    scheduler.step = step
+    with graceful_stop(scheduler.stop, on_stop):
+        scheduler.run()
+    print("stopped", scheduler.stop_reason, flush=True)
+
+
+if __name__ == "__main__":
+    main()
