@@ -32,6 +32,16 @@ def header(title: str, filters: Filters, what: str | None = None) -> None:
     st.caption(escape_markdown(line))
 
 
+def stale_banner(*tables: str) -> None:
+    """A warning on a page that reads `tables` when a source feeding them is stale (no success for twice
+    its interval). One line per page: `ui.stale_banner("pull_requests", "deployments")`."""
+    from app.views.freshness import stale_banner_text
+
+    text = stale_banner_text(state.source_plans(state.current_version()), tables, utc_now())
+    if text:
+        st.warning(escape_markdown(text), icon=":material/schedule:")
+
+
 def empty(message: str) -> None:
     """An empty state that says what to do."""
     st.info(escape_markdown(message), icon=":material/lightbulb:")

@@ -90,6 +90,7 @@ def _baseline_caption(filters: Filters) -> None:
 def _data_panel(version: str) -> None:
     line, _ = freshness(state.runs(version), dt.datetime.now(dt.timezone.utc))
     st.caption(escape_markdown(line[:1].upper() + line[1:]))
+    _schedule(version)
     for kind, message in st.session_state.pop(_SYNC_MESSAGES, []):
         getattr(st, kind)(escape_markdown(message))
     if not access.current().can("admin"):
@@ -97,6 +98,20 @@ def _data_panel(version: str) -> None:
     if st.button("Sync now", icon=":material/sync:", help="Pull new evidence from every configured source.",
                  width="stretch"):
         sync_now()
+
+
+def _schedule(version: str) -> None:
+    """Each configured source's interval, last success and next run ([schedule]; `scorecard schedule`)."""
+    from app.views.freshness import schedule_rows
+
+    rows = schedule_rows(state.source_plans(version), dt.datetime.now(dt.timezone.utc))
+    if not rows:
+        return
+    with st.expander("Sync schedule", icon=":material/schedule:"):
+        for r in rows:
+            mark = ":red[stale]" if r["state"] == "stale" else ":green[fresh]"
+            st.caption(f"**{escape_markdown(r['source'])}** {mark} · every {r['every']} · last success "
+                       f"{r['last success']} · next run {r['next run']}")
 
 
 class StreamlitProgress:
@@ -125,11 +140,14 @@ def sync_now() -> None:
         st.info(escape_markdown(f"No source is configured yet. Add one to {where}" + (f" ({hints})" if hints else "")
                                 + ", or import CSV files with: scorecard import ENTITY FILE.csv"))
         return
+    from warehouse.lease import describe_self
     from warehouse.runs import acting_as
 
     bar = st.progress(0.0, text="Starting the sync…")
     with acting_as(access.current().actor):  # the audit log names the signed-in admin, not the server's OS user
-        reports = run_sources(state.warehouse(), config, progress=StreamlitProgress(bar))
+        # No waiting: a source another process is syncing is reported as such (its rows arrive with it).
+        reports = run_sources(state.warehouse(), config, progress=StreamlitProgress(bar),
+                              holder=describe_self(f"Sync now ({access.current().actor})"))
     if any(r.rows for r in reports):
         bar.progress(1.0, text="Rebuilding the scorecard cache…")
         refresh_cube(state.warehouse(), config)
@@ -138,7 +156,9 @@ def sync_now() -> None:
     messages = []
     for report in reports:
         message = f"{report.source}: {report.status}, {report.rows:,} rows written"
-        if report.error:
+        if report.status == "skipped":
+            messages.append(("info", f"{report.error}: its new rows appear when that sync finishes."))
+        elif report.error:
             messages.append(("error", f"{message}. {report.error}"))
         elif report.rejected or report.warnings:
             messages.append(("warning", f"{message}; {len(report.rejected)} records could not be read, "

@@ -92,10 +92,20 @@ def runs(version: str) -> list[dict]:
     return last_runs(warehouse())
 
 
+@st.cache_data(ttl=VERSION_TTL_SECONDS, show_spinner=False, max_entries=4)
+def source_plans(version: str) -> list:
+    """Each configured source's schedule and freshness (scheduling/plan.py), re-read every few seconds:
+    staleness grows with the clock, not only with the data version."""
+    from scheduling.freshness import source_plans as plans
+
+    return plans(warehouse(), config(), dt.datetime.now(dt.timezone.utc))
+
+
 def data_changed() -> None:
     """Forget the cached data version after a write from this process (Sync now), so the next run
     reads the new rows at once instead of after the version's ttl."""
     current_version.clear()
+    source_plans.clear()
 
 
 def export_names() -> list[str]:

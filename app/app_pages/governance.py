@@ -21,6 +21,7 @@ version = state.current_version()
 config = state.config()
 user = access.current()
 ui.header("Governance", filters, what="What AI runs, who owns it, and what would stop it")
+ui.stale_banner("pull_requests", "ai_spend", "ai_usage")
 
 identities, spend = state.identities(version), state.spend_rows(version)
 found = found_in_data(identities.partials, config.governance, user.row_teams)

@@ -14,6 +14,7 @@ from app.views.trends import series
 filters = sidebar.current()
 version = state.current_version()
 ui.header("Incidents & MTTR", filters)
+ui.stale_banner("incidents", "deployments")
 
 incidents = state.prepared(version).evidence.incidents
 records = state.records(version, filters.grain, filters.start, filters.end, None)

@@ -32,6 +32,7 @@ filters = sidebar.current()
 version = state.current_version()
 config = state.config()
 ui.header("Rollbacks", filters)
+ui.stale_banner("pull_requests", "deployments")
 
 outcomes = state.prepared(version).outcomes
 periods = filters.periods

@@ -22,6 +22,7 @@ version = state.current_version()
 user = access.current()
 
 ui.header("AI impact scorecard", filters)
+ui.stale_banner("pull_requests", "deployments", "incidents", "tickets", "ai_spend")
 line, demo = freshness(state.runs(version), ui.utc_now())
 with st.container(horizontal=True, vertical_alignment="center"):
     if demo:

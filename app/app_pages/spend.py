@@ -20,6 +20,7 @@ def budgets_and_alerts(filters) -> None:
 filters = sidebar.current()
 version = state.current_version()
 ui.header("AI spend", filters)
+ui.stale_banner("ai_spend", "ai_usage")
 
 spend = state.prepared(version).evidence.ai_spend
 records = state.records(version, filters.grain, filters.start, filters.end, None)

@@ -15,6 +15,7 @@ filters = sidebar.current()
 version = state.current_version()
 config = state.config()
 ui.header("Support", filters)
+ui.stale_banner("tickets")
 
 tickets = state.prepared(version).evidence.tickets
 records = state.records(version, filters.grain, filters.start, filters.end, None)

@@ -38,7 +38,46 @@ def freshness(runs: list[dict[str, Any]], now: dt.datetime) -> tuple[str, bool]:
             text = f"{label}: never loaded successfully"
         if last.get("status") == "failed" and run.get("last_success") != last.get("finished_at"):
             text += " (last run failed)"
+        elif last.get("status") == "interrupted":
+            text += " (last run stopped early; the next resumes it)"
         elif last.get("status") == "running":
             text += " (a run is in progress)"
         parts.append(text)
     return " · ".join(parts), demo
+
+
+# What a page's numbers are made of, in a reader's words (the banner names them).
+TABLE_WORDS = {
+    "pull_requests": "pull requests", "deployments": "deployments", "deployment_prs": "deployments",
+    "reviews": "reviews", "pull_request_files": "pull requests", "incidents": "incidents", "tickets": "support tickets",
+    "ai_spend": "AI spend", "ai_usage": "AI adoption",
+}
+
+
+def stale_banner_text(plans: list, tables: tuple[str, ...], now: dt.datetime) -> str | None:
+    """The banner for a page that reads `tables`, from `scheduling.plan.SourcePlan`s: which stale sources
+    feed it, since when, and what may be out of date; None when none does."""
+    from scheduling.plan import SOURCE_TABLES, stale_message
+
+    stale = [p for p in plans if p.stale and set(SOURCE_TABLES.get(p.source, ())) & set(tables)]
+    if not stale:
+        return None
+    words = sorted({TABLE_WORDS.get(t, t) for p in stale for t in SOURCE_TABLES[p.source] if t in tables})
+    what = ", ".join(words[:-1]) + f" and {words[-1]}" if len(words) > 1 else words[0]
+    sources = "; ".join(stale_message(p, now) for p in stale)
+    return f"Stale data — {sources}. The {what} on this page may be out of date (`scorecard status` says more)."
+
+
+def schedule_rows(plans: list, now: dt.datetime) -> list[dict[str, str]]:
+    """One row per configured source for the sidebar: source, every, last success, next run, state."""
+    from config.schedule import fmt_duration
+
+    rows = []
+    for p in plans:
+        nxt = "due now" if p.next_run <= now else f"in {fmt_duration(((p.next_run - now).total_seconds() // 60 + 1) * 60)}"
+        rows.append({
+            "source": p.source, "every": fmt_duration(p.interval),
+            "last success": _ago(p.last_success, now) if p.last_success else "never",
+            "next run": nxt, "state": "stale" if p.stale else "fresh",
+        })
+    return rows
