@@ -21,8 +21,8 @@ UV_VERSION := 0.13.9
 define install_lock
 	@if $(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)" >/dev/null 2>&1; then \
 		echo "uv pip install -r $(1)"; \
-		UV_LINK_MODE=copy $(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r $(1) && \
-		UV_LINK_MODE=copy $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .; \
+		$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r $(1) && \
+		$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .; \
 	else \
 		echo "uv is not available: pip install -r $(1)"; \
 		$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r $(1) && \
