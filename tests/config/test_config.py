@@ -85,3 +85,22 @@ def test_an_explicit_missing_file_is_an_error(tmp_path):
 
 def test_parse_config_accepts_ints_for_floats():
     assert parse_config({"rules": {"csat_tolerance": 1}}).rules.csat_tolerance == 1.0
+
+
+def test_schedule_keys_and_durations_are_checked(tmp_path):
+    from config.schedule import parse_duration
+
+    assert (parse_duration("15m"), parse_duration("1h30m"), parse_duration("1d"), parse_duration("1 hour")) == (900, 5400, 86_400, None)
+    good = parse_config({"schedule": {"github": "2h", "spend": "12h", "jitter": 0, "retry": "1m", "max_backoff": "1h"}})
+    assert (good.schedule.interval("github"), good.schedule.interval("openai"), good.schedule.retry) == (7200, 43_200, 60)
+    for raw, message in (
+        ({"githib": "1h"}, "unknown key 'schedule.githib' (a source or group: anthropic, copilot_seats, github"),
+        ({"jira": "soon"}, "'schedule.jira' must be a duration such as"),
+        ({"jira": 15}, "'schedule.jira' must be a duration such as"),
+        ({"default": "0s"}, "'schedule.default' must be at least 1s"),
+        ({"jitter": 2}, "'schedule.jitter' must be a number from 0 to 1"),
+        ({"retry": "2h", "max_backoff": "1h"}, "'schedule.max_backoff' (1h) is shorter than 'schedule.retry' (2h)"),
+    ):
+        with pytest.raises(ConfigError) as exc:
+            parse_config({"schedule": raw})
+        assert message in str(exc.value), str(exc.value)
