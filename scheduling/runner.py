@@ -109,8 +109,13 @@ class Scheduler:
                 continue
             # Asked again under the lease: another replica may have run it a moment ago.
             still_due = lambda name: next(q for q in self.plans(self.clock.now()) if q.source == name).due(self.clock.now())  # noqa: E731
-            ran = run_sources(self.warehouse, self.config, only=p.source, specs=self.specs, holder=self.holder,
-                              progress=self.progress, still_wanted=still_due)
+            try:
+                ran = run_sources(self.warehouse, self.config, only=p.source, specs=self.specs, holder=self.holder,
+                                  progress=self.progress, still_wanted=still_due)
+            except Exception:  # a connector bug or a warehouse hiccup: the other sources keep their schedule
+                log.exception("%s could not run; trying again in %s s", p.source, self.config.schedule.retry)
+                self._held_until[p.source] = now + dt.timedelta(seconds=self.config.schedule.retry)
+                continue
             for report in ran:
                 if report.status == "skipped":
                     self._held_until[p.source] = now + dt.timedelta(seconds=min(HELD_RETRY_SECONDS, p.interval))

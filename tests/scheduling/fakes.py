@@ -27,7 +27,7 @@ class FakeClock:
             stop.set()
 
 
-def fake_source(name: str, calls: list, *, fails=lambda now: False, tickets: int = 1) -> SourceSpec:
+def fake_source(name: str, calls: list, *, fails=lambda now: False, tickets: int = 0) -> SourceSpec:
     """A source that writes `tickets` ticket rows per run (ids from the run's time) and records in `calls`
     (name, time, outcome) each run; `fails(now)` says when it raises instead."""
     def run(warehouse, config, *, full=False, progress=None):
@@ -42,7 +42,7 @@ def fake_source(name: str, calls: list, *, fails=lambda now: False, tickets: int
                                  "channel": "human", "resolved_at": [now] * tickets},
                                 schema={"id": pl.String, "source": pl.String, "channel": pl.String,
                                         "resolved_at": pl.Datetime("us", "UTC")})
-            yield Batch(frames={"tickets": rows}, cursors={"main": now.isoformat()})
+            yield Batch(frames={"tickets": rows} if tickets else {}, cursors={"main": now.isoformat()})
 
         return run_sync(warehouse, name, batches())
 

@@ -40,7 +40,7 @@ def times(calls, name, outcome=None):
 def test_each_source_runs_on_its_own_interval(sqlite_url):
     wh = open_warehouse(sqlite_url)
     calls = []
-    specs = {"github": fake_source("github", calls), "jira": fake_source("jira", calls)}
+    specs = {"github": fake_source("github", calls, tickets=1), "jira": fake_source("jira", calls, tickets=1)}
     run_until(wh, config_with(sqlite_url, github=3600, jira=900), specs, "02:00")
     # Both due at once at 00:00 (never run); then github every hour, jira every 15 minutes. The clock
     # stops at 02:00 before that turn runs.
@@ -106,7 +106,7 @@ def test_jitter_stretches_each_wait_by_at_most_its_share(sqlite_url):
     calls = []
     specs = {"github": fake_source("github", calls)}
     config = config_with(sqlite_url, github=3600, jitter=0.1)
-    run_until(wh, config, specs, "23:59", rng=random.Random(4))
+    run_until(wh, config, specs, "12:00", rng=random.Random(4))
     starts = [t for _, t, _ in calls]
     gaps = [(b - a).total_seconds() for a, b in zip(starts, starts[1:])]
     # Each wait is 1h plus up to 10% of it (6 min), and they differ (else jitter would do nothing).
@@ -121,3 +121,20 @@ def test_schedule_defaults_and_groups():
     named = dataclasses.replace(schedule, intervals={"spend": 7200, "openai": 600}, default=60)
     # openai named itself; anthropic takes its group's; an unknown source takes `default`.
     assert (named.interval("openai"), named.interval("anthropic"), named.interval("cursor")) == (600, 7200, 60)
+
+
+def test_a_source_that_raises_does_not_stop_the_others(sqlite_url):
+    wh = open_warehouse(sqlite_url)
+    calls = []
+
+    def broken(warehouse, config, *, full=False, progress=None):
+        calls.append(("broken", None, "raised"))
+        raise RuntimeError("a connector bug outside run_sync")
+
+    from connectors.sources import SourceSpec
+
+    specs = {"broken": SourceSpec("broken", "", lambda c: True, broken), "github": fake_source("github", calls)}
+    run_until(wh, config_with(sqlite_url, github=3600, retry=600), specs, "01:30")
+    # github keeps its hour; the broken source is tried again every retry (10 min): 00:00 ... 01:20.
+    assert times(calls, "github") == ["00:00", "01:00"]
+    assert len([c for c in calls if c[0] == "broken"]) == 9
