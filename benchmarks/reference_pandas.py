@@ -105,8 +105,9 @@ def _rollbacks(production: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     sha_rule = prod["t_idx"].notna() & (prod["idx"] - prod["t_idx"] >= 2)
     flag = prod["is_rollback"]
     prod["rollback"] = np.where(flag.isna(), sha_rule, flag.fillna(False).astype(bool))
-    # R rolls back everything strictly between T and R; flagged without a T, the one just before it.
-    lo = np.where(prod["t_idx"].notna(), prod["t_idx"] + 1, prod["idx"] - 1).astype(np.int64)
+    # R rolls back everything strictly between T and R; flagged without such a T (none, or the live sha
+    # redeployed), the one just before it.
+    lo = np.where(sha_rule, prod["t_idx"] + 1, prod["idx"] - 1).astype(np.int64)
     hi = prod["idx"].to_numpy() - 1
     takes = prod["rollback"].to_numpy() & (lo >= 0) & (lo <= hi)
     rows = np.flatnonzero(takes)
@@ -165,7 +166,10 @@ def _reverted_pairs(merged: pd.DataFrame) -> pd.DataFrame:
         prefixed = targets[target_sha.str.len() >= length].assign(prefix=target_sha.str[:length])
         shas = with_sha[with_sha["prefix"].str.len() == length]
         found.append(lookup(shas, prefixed, ["repo", "prefix"], ["repo", "prefix"], 2))
-    found.append(lookup(parsed[parsed["ref_title"].notna()], targets, ["repo", "ref_title"], ["repo", "title"], 3))
+    # Titles compare without a trailing " (#n)" (revision 2).
+    titled = parsed[parsed["ref_title"].notna()].assign(key_title=lambda d: d["ref_title"].str.replace(r"\s*\(#\d+\)\s*$", "", regex=True).str.strip())
+    found.append(lookup(titled, targets.assign(key_title=targets["title"].str.replace(r"\s*\(#\d+\)\s*$", "", regex=True).str.strip()),
+                        ["repo", "key_title"], ["repo", "key_title"], 3))
     columns = ["revert_id", "revert_at", "target_id", "target_at", "target_number", "rank"]
     candidates = pd.concat([f.reindex(columns=columns) for f in found])
     # The first lookup that finds one; among its matches the latest merged, then the highest number.

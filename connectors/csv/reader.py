@@ -258,7 +258,7 @@ def _to_table(entity: Entity, parsed: pl.DataFrame, raw: pl.DataFrame, config: C
                             "closed_at", "merge_commit_sha", "url", "reverts_pr_id") if c in prs.columns]
         labels = to_json_list(pl.col("labels")) if "labels" in prs.columns else pl.lit("[]")
         return prs.select(
-            *keep, source, labels.alias("labels"), "ai_assisted", "ai_signals",
+            *keep, source, labels.alias("labels"), "ai_assisted", "ai_signals", "ai_tools", "ai_mode", "ai_confidence",
             (pl.col("is_revert") | (_text(prs, "reverts_pr_id").is_not_null() & pl.col("merged_at").is_not_null())).alias("is_revert"),
             "revert_ref",
         )
