@@ -223,7 +223,7 @@ def _texts(frame: pl.DataFrame) -> pl.DataFrame:
         messages = pl.col("commit_messages").fill_null([]).list.join("\n")
     else:
         messages = pl.col("commit_messages").fill_null("")
-    return frame.select(text=pl.concat_str([body, messages], separator="\n"))
+    return frame.with_columns(_text=pl.concat_str([body, messages], separator="\n")).select(text="_text")
 
 
 def _assemble(frame: pl.DataFrame, rows: pl.DataFrame, fired: pl.DataFrame, reg: Registry, source: str) -> pl.DataFrame:
@@ -270,6 +270,12 @@ def _assemble(frame: pl.DataFrame, rows: pl.DataFrame, fired: pl.DataFrame, reg:
         ai_tools=to_json_list(pl.col("ai_tools")),
     )
     return frame.drop([c for c in out.columns if c in frame.columns]).hstack(out)
+
+
+def ai_labels(config: AiDetectionConfig) -> set[str]:
+    """Every AI label (lower case): the registry's tool labels, the generic ones and `[ai_detection] labels`.
+    Incidents read the same list ("AI tooling used in the response")."""
+    return set(build_registry(config).labels)
 
 
 def tools_of(value: str | None) -> list[str]:

@@ -14,6 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from config.model import Config
+from connectors.common.ai_detection import ai_labels as registry_ai_labels
 from connectors.common.ai_detection import classify_prs
 from connectors.common.normalise import (
     blank_to_null,
@@ -263,7 +264,7 @@ def _to_table(entity: Entity, parsed: pl.DataFrame, raw: pl.DataFrame, config: C
             "revert_ref",
         )
     if entity.name == "incidents":
-        ai_labels = [label.lower() for label in config.ai_detection.labels]
+        ai_labels = sorted(registry_ai_labels(config.ai_detection))
         label_ai = (
             pl.col("labels").list.eval(pl.element().str.to_lowercase().is_in(ai_labels)).list.any()
             if "labels" in parsed.columns else pl.lit(False)
