@@ -52,6 +52,7 @@ class Registry:
     names: dict[str, str] = field(default_factory=dict)  # a tool's name or alias (lower) → tool
     policy_trailers: tuple[str, ...] = ()
     scan: str = ""  # every marker form in one pattern, for the single pass over the texts
+    keywords: list[str] = field(default_factory=list)  # literals one of which every marker contains
     phrase: re.Pattern | None = None
     policy: re.Pattern | None = None
 
@@ -144,7 +145,15 @@ def build_registry(config: AiDetectionConfig) -> Registry:
     reg.policy = re.compile(rf"(?:{policy}):[ \t]*(\S.*)", re.IGNORECASE)
     scan = [rf"(?m)^[ \t>*+-]*(?:{policy}):[ \t]*\S[^\n]*", phrase, *(m for m, _ in ((p.pattern, t) for p, t in reg.markers))]
     reg.scan = "(?i)" + "|".join(f"(?:{p})" for p in scan if p)
+    reg.keywords = sorted({*(f"{t.lower()}:" for t in reg.policy_trailers), "generated", "made",
+                           *(_literal(p.pattern).lower() for p, _ in reg.markers)})
     return reg
+
+
+def _literal(pattern: str) -> str:
+    """The longest literal run of a marker pattern (all a marker can be found by, before the regex runs)."""
+    runs = re.split(r"\(\?\w+\)|\\b|(?<!\\)\[[^\]]*\]\*?|(?<!\\)[\^$*+?|(){}]", pattern)
+    return max((re.sub(r"\\(.)", r"\1", run) for run in runs), key=len)
 
 
 def _alternation(words) -> str:
@@ -198,7 +207,11 @@ def classify_prs(frame: pl.DataFrame, config: AiDetectionConfig, *, source: str)
             fired = _decide(values["value"], decide)
             parts.append(values.join(fired, on="value", how="inner").select("_row", family=pl.lit(family), signal="signal", tool="tool"))
 
-    co_authors = texts.select("_row", value=pl.col("text").str.extract_all(CO_AUTHOR_LINE)).explode("value").with_columns(
+    # A cheap literal search first (Aho-Corasick over the whole column); the regular expressions then run
+    # only over the texts that can hold a match.
+    co_authors = texts.filter(pl.col("text").str.contains_any(["co-authored-by"], ascii_case_insensitive=True)).select(
+        "_row", value=pl.col("text").str.extract_all(CO_AUTHOR_LINE)
+    ).explode("value").with_columns(
         value=pl.col("value").str.replace(r"^[ \t>*+-]*", "").str.strip_chars()
     )
     fired = _decide(co_authors["value"], lambda v: (
@@ -206,7 +219,9 @@ def classify_prs(frame: pl.DataFrame, config: AiDetectionConfig, *, source: str)
     ))
     parts.append(co_authors.join(fired, on="value", how="inner").select("_row", family=pl.lit("trailer"), signal="signal", tool="tool"))
 
-    markers = texts.select("_row", value=pl.col("text").str.extract_all(reg.scan)).explode("value")
+    markers = texts.filter(pl.col("text").str.contains_any(reg.keywords, ascii_case_insensitive=True)).select(
+        "_row", value=pl.col("text").str.extract_all(reg.scan)
+    ).explode("value")
     fired = _decide(markers["value"], reg.marker_signal)
     parts.append(markers.join(fired, on="value", how="inner").select(
         "_row", family=pl.col("signal").str.extract(r"^(\w+):"), signal="signal", tool="tool",
