@@ -237,8 +237,12 @@ def pr_outcomes(evidence: Evidence, production_environments: tuple[str, ...], ro
     Columns: the PR's own (`id, repo, number, title, author, team, url, merged_at, ai_assisted,
     ai_signals`), `is_revert`, `reverts_pr_id` (resolved), `shipped_deployment_id`, `shipped_at`,
     `shipped_how`, `rolled_back` (bool), `rolled_back_how` ("deployment rollback" or "revert"),
-    `rolled_back_by` (the rollback deployment or the revert PR), `rolled_back_at`, and
-    `rolled_back_deployment_rollback` / `rolled_back_revert` (each way on its own, for the drill-down).
+    `rolled_back_by` (the rollback deployment or the revert PR), `rolled_back_at`,
+    `rolled_back_by_deployment` / `rolled_back_by_deployment_at` and `reverted_by_pr` / `reverted_at`
+    (each way on its own, within the window, for the drill-down), `reverted_by_pr_id` (the earliest merged
+    revert of it, whenever it came) and `rollback_window_ends_at` (the last instant a rollback or revert
+    can still count: the later of merged_at and the shipping deployment's finished_at, plus the window;
+    a PR not shipped yet can still gain a later one).
     """
     window = dt.timedelta(days=rollback_window_days)
     prs = evidence.pull_requests
@@ -269,6 +273,12 @@ def pr_outcomes(evidence: Evidence, production_environments: tuple[str, ...], ro
         .join(by_revert, on="id", how="left")
         .join(reverts.select(id="revert_id", reverts_pr_id="reverted_pr_id", revert_lookup="revert_lookup"), on="id", how="left")
         .join(_revert_flags(prs, reverts), on="id", how="left")
+        .join(
+            reverts.sort(["reverted_pr_id", "revert_merged_at", "revert_id"])
+            .unique("reverted_pr_id", keep="first", maintain_order=True)
+            .select(id="reverted_pr_id", reverted_by_pr_id="revert_id"),
+            on="id", how="left",
+        )
     )
     rb_first = pl.col("rb_at").is_not_null() & (pl.col("rv_at").is_null() | (pl.col("rb_at") <= pl.col("rv_at")))
     return out.with_columns(
@@ -277,6 +287,7 @@ def pr_outcomes(evidence: Evidence, production_environments: tuple[str, ...], ro
         .when(pl.col("rv_at").is_not_null()).then(pl.lit("revert")),
         rolled_back_by=pl.when(rb_first).then(pl.col("rb_by")).otherwise(pl.col("rv_by")),
         rolled_back_at=pl.when(rb_first).then(pl.col("rb_at")).otherwise(pl.col("rv_at")),
+        rollback_window_ends_at=pl.max_horizontal("merged_at", "shipped_at") + window,
     ).rename(
         {"rb_by": "rolled_back_by_deployment", "rb_at": "rolled_back_by_deployment_at",
          "rv_by": "reverted_by_pr", "rv_at": "reverted_at"}
