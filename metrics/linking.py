@@ -235,7 +235,7 @@ def pr_outcomes(evidence: Evidence, production_environments: tuple[str, ...], ro
     """One row per merged PR with everything the rollback rules decided about it.
 
     Columns: the PR's own (`id, repo, number, title, author, team, url, merged_at, ai_assisted,
-    ai_signals`), `is_revert`, `reverts_pr_id` (resolved), `shipped_deployment_id`, `shipped_at`,
+    ai_signals, ai_tools, ai_mode`), `is_revert`, `reverts_pr_id` (resolved), `shipped_deployment_id`, `shipped_at`,
     `shipped_how`, `rolled_back` (bool), `rolled_back_how` ("deployment rollback" or "revert"),
     `rolled_back_by` (the rollback deployment or the revert PR), `rolled_back_at`,
     `rolled_back_by_deployment` / `rolled_back_by_deployment_at` and `reverted_by_pr` / `reverted_at`
@@ -267,6 +267,7 @@ def pr_outcomes(evidence: Evidence, production_environments: tuple[str, ...], ro
     out = (
         merged.select(
             "id", "repo", "number", "title", "author", "team", "url", "merged_at", "ai_assisted", "ai_signals",
+            "ai_tools", "ai_mode",
         )
         .join(shipping, on="id", how="left")
         .join(by_rollback, on="shipped_deployment_id", how="left")
