@@ -30,6 +30,13 @@ class MetricSpec:
     description: str
     # Range a mean interval is clipped to (None: unbounded on that side).
     value_range: tuple[float | None, float | None] = (None, None)
+    # Segments named by the data: "tool" (`tool:<name>`) and "mode" (`mode:<mode>`), see metrics.events.ai_segment_rows.
+    segment_families: tuple[str, ...] = ()
+
+    def has_segment(self, segment: str) -> bool:
+        """`segment` is one of this metric's: a fixed one, or `<family>:<value>` of its families."""
+        family, _, value = segment.partition(":")
+        return segment in self.segments or (bool(value) and family in self.segment_families)
 
 
 METRICS: dict[str, MetricSpec] = {
@@ -71,6 +78,7 @@ METRICS: dict[str, MetricSpec] = {
                 "with two tools counts in both) and `mode:<mode>` by how it was AI-assisted (agent, co_authored, "
                 "labelled, explicit)"
             ),
+            segment_families=("tool", "mode"),
             numerator="rolled-back merged PRs",
             denominator="merged PRs (revert PRs and unshipped PRs included)",
             counting_time="PR merged_at",
