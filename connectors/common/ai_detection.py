@@ -35,7 +35,7 @@ ADDRESS = re.compile(r"^(.*?)\s*<([^<>]*)>\s*$")
 CO_AUTHOR_LINE = r"(?im)^[ \t>*+-]*co-authored-by:[ \t]*[^\n]*"
 _MODES = {"author": "agent", "trailer": "co_authored", "marker": "co_authored", "label": "labelled", "branch": "labelled"}
 _ORDER = ("label", "branch", "author", "trailer", "marker")
-LONG = pl.Schema({"_row": pl.UInt32, "family": pl.String, "signal": pl.String, "tool": pl.String})
+LONG = pl.Schema({"_row": pl.UInt32, "_pos": pl.UInt32, "family": pl.String, "signal": pl.String, "tool": pl.String})
 
 
 @dataclass
@@ -165,6 +165,11 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()[:200]
 
 
+def _numbered(frame: pl.DataFrame) -> pl.DataFrame:
+    # Reading order within a PR, so signals keep it whatever order the joins return rows in.
+    return frame.with_columns(_pos=pl.int_range(pl.len(), dtype=pl.UInt32))
+
+
 def _decide(values: pl.Series, decide) -> pl.DataFrame:
     """Apply a Python decision to each distinct value once; returns `value, signal, tool` rows that fired."""
     rows = []
@@ -189,12 +194,12 @@ def classify_prs(frame: pl.DataFrame, config: AiDetectionConfig, *, source: str)
     parts = [pl.DataFrame(schema=LONG)]
 
     if "labels" in frame.columns:
-        labels = frame.select(_row=rows["_row"], value=pl.col("labels")).explode("value").with_columns(
+        labels = _numbered(frame.select(_row=rows["_row"], value=pl.col("labels")).explode("value")).with_columns(
             key=pl.col("value").str.strip_chars().str.to_lowercase()
         )
         hits = labels.filter(pl.col("key").is_in(list(reg.labels)))
         parts.append(hits.select(
-            "_row", family=pl.lit("label"), signal=pl.lit("label:") + pl.col("value").str.strip_chars(),
+            "_row", "_pos", family=pl.lit("label"), signal=pl.lit("label:") + pl.col("value").str.strip_chars(),
             tool=pl.col("key").replace_strict(reg.labels, default=None, return_dtype=pl.String),
         ))
     for column, family, decide in (
@@ -203,28 +208,28 @@ def classify_prs(frame: pl.DataFrame, config: AiDetectionConfig, *, source: str)
             ((f"branch:{v.strip()}", t) for p, t in reg.branch_prefixes if v.strip().lower().startswith(p)), None)),
     ):
         if column in frame.columns:
-            values = frame.select(_row=rows["_row"], value=pl.col(column).cast(pl.String))
+            values = _numbered(frame.select(_row=rows["_row"], value=pl.col(column).cast(pl.String)))
             fired = _decide(values["value"], decide)
-            parts.append(values.join(fired, on="value", how="inner").select("_row", family=pl.lit(family), signal="signal", tool="tool"))
+            parts.append(values.join(fired, on="value", how="inner").select("_row", "_pos", family=pl.lit(family), signal="signal", tool="tool"))
 
     # A cheap literal search first (Aho-Corasick over the whole column); the regular expressions then run
     # only over the texts that can hold a match.
     co_authors = texts.filter(pl.col("text").str.contains_any(["co-authored-by"], ascii_case_insensitive=True)).select(
         "_row", value=pl.col("text").str.extract_all(CO_AUTHOR_LINE)
-    ).explode("value").with_columns(
+    ).explode("value").pipe(_numbered).with_columns(
         value=pl.col("value").str.replace(r"^[ \t>*+-]*", "").str.strip_chars()
     )
     fired = _decide(co_authors["value"], lambda v: (
         (f"trailer:{_squash(v)}", t) if (t := reg.identity(v.split(":", 1)[1])) else None
     ))
-    parts.append(co_authors.join(fired, on="value", how="inner").select("_row", family=pl.lit("trailer"), signal="signal", tool="tool"))
+    parts.append(co_authors.join(fired, on="value", how="inner").select("_row", "_pos", family=pl.lit("trailer"), signal="signal", tool="tool"))
 
     markers = texts.filter(pl.col("text").str.contains_any(reg.keywords, ascii_case_insensitive=True)).select(
         "_row", value=pl.col("text").str.extract_all(reg.scan)
-    ).explode("value")
+    ).explode("value").pipe(_numbered)
     fired = _decide(markers["value"], reg.marker_signal)
     parts.append(markers.join(fired, on="value", how="inner").select(
-        "_row", family=pl.col("signal").str.extract(r"^(\w+):"), signal="signal", tool="tool",
+        "_row", "_pos", family=pl.col("signal").str.extract(r"^(\w+):"), signal="signal", tool="tool",
     ))
 
     return _assemble(frame, rows, pl.concat(parts, how="vertical_relaxed"), reg, source)
@@ -249,7 +254,7 @@ def _assemble(frame: pl.DataFrame, rows: pl.DataFrame, fired: pl.DataFrame, reg:
         tool_rank=pl.col("tool").replace_strict(tool_rank, default=None, return_dtype=pl.Int32),
     )
     per_pr = (
-        fired.sort(["_row", "rank"], maintain_order=True)
+        fired.sort(["_row", "rank", "_pos"])
         .group_by("_row", maintain_order=True)
         .agg(
             signals=pl.col("signal").unique(maintain_order=True),

@@ -62,7 +62,7 @@ TOOLS: tuple[AiTool, ...] = (
         bots=("claude",),
         markers=(
             r"\bGenerated with \[Claude Code\]",  # seen: the footer "🤖 Generated with [Claude Code](https://claude.com/claude-code)"
-            r"(?m)^[ \t]*Claude-Session:",  # docs: Claude Code on the web adds "Claude-Session: https://claude.ai/code/session_…"
+            r"(?m)^[ \t]*Claude-Session:[^\n]*",  # docs: Claude Code on the web adds "Claude-Session: https://claude.ai/code/session_…"
             r"claude\.ai/code/session_",  # docs: the same session link in a PR body
         ),
         branch_prefixes=("claude/",),  # seen: claude[bot] and Claude Code on the web push claude/<slug>
@@ -77,7 +77,7 @@ TOOLS: tuple[AiTool, ...] = (
         noreply_logins=("Copilot",),
         # docs: REST names the coding agent copilot-swe-agent[bot]; GraphQL names it Copilot.
         bots=("copilot-swe-agent", "Copilot"),
-        markers=(r"(?m)^[ \t]*Agent-Logs-Url:",),  # seen: the coding agent's trailer linking its session
+        markers=(r"(?m)^[ \t]*Agent-Logs-Url:[^\n]*",),  # seen: the coding agent's trailer linking its session
         branch_prefixes=("copilot/",),  # seen: the coding agent's branches copilot/fix-…
         labels=("copilot",),
     ),
@@ -133,7 +133,7 @@ TOOLS: tuple[AiTool, ...] = (
     AiTool(
         "Amp",
         emails=("amp@ampcode.com",),  # docs: "Co-authored-by: Amp <amp@ampcode.com>"
-        markers=(r"(?m)^[ \t]*Amp-Thread-ID:", r"ampcode\.com/threads/T-"),  # docs: Amp's thread trailer and link
+        markers=(r"(?m)^[ \t]*Amp-Thread-ID:[^\n]*", r"ampcode\.com/threads/T-"),  # docs: Amp's thread trailer and link
     ),
     AiTool("OpenCode", emails=("noreply@opencode.ai",), bots=("opencode-agent",)),  # docs: opencode's co-author and GitHub agent
     AiTool("OpenHands", emails=("openhands@all-hands.dev",), bots=("openhands-agent",)),  # docs: OpenHands' git identity (unverified bot)
