@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 # The columns the cube is built from (drill-downs read every column of SCHEMAS).
 CUBE_COLUMNS = {
     "pull_requests": ["id", "repo", "number", "title", "team", "merged_at", "merge_commit_sha", "ai_assisted",
-                      "is_revert", "reverts_pr_id", "revert_ref"],
+                      "is_revert", "reverts_pr_id", "revert_ref", "ai_tools", "ai_mode"],
     "deployments": ["id", "repo", "environment", "sha", "finished_at", "status", "is_rollback"],
     "deployment_prs": ["deployment_id", "pr_id"],
     "incidents": ["team", "service", "started_at", "resolved_at", "ai_assisted"],

@@ -57,6 +57,8 @@ def export_frame(
     if name not in DATA_TABLES:
         raise ValueError(f"unknown export '{name}'; choose one of: {', '.join(export_names())}")
     frame = assign_team_column(read_table(warehouse, name), name, config.teams)
+    if name == "pull_requests":
+        frame = with_pr_facts(frame, warehouse, config)
     if filters.team is not None and "team" in frame.columns:
         frame = frame.filter(pl.col("team") == filters.team)
     column = COUNTING_TIME.get(name)
@@ -67,6 +69,29 @@ def export_frame(
         if filters.end:
             frame = frame.filter(when <= filters.end)
     return frame
+
+
+# What the rollback rules decided about each PR (metrics.linking.pr_outcomes, the code the metrics use).
+PR_FACTS = ("reverted_by_pr_id", "shipped_by_deployment_id", "rolled_back", "rolled_back_by", "rollback_window_ends_at")
+
+
+def with_pr_facts(prs: pl.DataFrame, warehouse: Warehouse, config: Config) -> pl.DataFrame:
+    """`pull_requests` rows plus the facts behind every rollback-share record: `reverts_pr_id` (the
+    source's own link, else the resolved one), `is_revert` (a bare `This reverts commit` counts once its
+    sha is found on the main line), `reverted_by_pr_id`, `shipped_by_deployment_id`, `rolled_back`,
+    `rolled_back_by` (a rollback deployment or a revert PR) and `rollback_window_ends_at`. Unmerged PRs
+    have none of these (null)."""
+    from app.data import load_evidence
+
+    outcomes = prepare(load_evidence(warehouse), config).outcomes.select(
+        "id", "is_revert", "reverted_by_pr_id", "rolled_back", "rolled_back_by", "rollback_window_ends_at",
+        resolved_reverts_pr_id="reverts_pr_id", shipped_by_deployment_id="shipped_deployment_id",
+    )
+    columns = [c for c in prs.columns if c not in PR_FACTS]
+    return prs.select(columns).join(outcomes.rename({"is_revert": "_is_revert"}), on="id", how="left").with_columns(
+        reverts_pr_id=pl.coalesce("reverts_pr_id", "resolved_reverts_pr_id"),
+        is_revert=pl.coalesce("_is_revert", "is_revert"),
+    ).select(*columns, *PR_FACTS)
 
 
 def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:

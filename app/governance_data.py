@@ -39,11 +39,11 @@ class Identities:
 def load_identities(warehouse: Warehouse, config: Config, spend: pl.DataFrame | None = None) -> Identities:
     """Every AI identity the warehouse names (governance.inventory), teams assigned as the pages do."""
     prs = assign_team_column(read_table(warehouse, "pull_requests", ["id", "repo", "team", "created_at", "merged_at",
-                                                                      "ai_signals"]), "pull_requests", config.teams)
+                                                                      "ai_signals", "ai_tools"]), "pull_requests", config.teams)
     spend = load_spend_rows(warehouse) if spend is None else spend
     usage = read_table(warehouse, "ai_usage", ["id", "team", "date", "tool"]).with_columns(
         team=pl.col("team").fill_null("unassigned"))
-    pr_rows = pr_identities(prs, config.ai_detection.tools)
+    pr_rows = pr_identities(prs)
     return Identities(pr_rows, pl.concat([partials(pr_rows), spend_partials(spend), partials(usage_identities(usage))]))
 
 

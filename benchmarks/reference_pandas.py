@@ -33,7 +33,7 @@ OUTPUT_COLUMNS = ["metric", "grain", "period", "team", "segment", "value", "nume
 
 COLUMNS = {
     "pull_requests": ["id", "repo", "number", "title", "team", "merged_at", "merge_commit_sha", "ai_assisted",
-                      "is_revert", "reverts_pr_id", "revert_ref"],
+                      "is_revert", "reverts_pr_id", "revert_ref", "ai_tools", "ai_mode"],
     "deployments": ["id", "repo", "environment", "sha", "finished_at", "status", "is_rollback"],
     "deployment_prs": ["deployment_id", "pr_id"],
     "incidents": ["id", "team", "started_at", "resolved_at", "ai_assisted"],
@@ -105,8 +105,9 @@ def _rollbacks(production: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     sha_rule = prod["t_idx"].notna() & (prod["idx"] - prod["t_idx"] >= 2)
     flag = prod["is_rollback"]
     prod["rollback"] = np.where(flag.isna(), sha_rule, flag.fillna(False).astype(bool))
-    # R rolls back everything strictly between T and R; flagged without a T, the one just before it.
-    lo = np.where(prod["t_idx"].notna(), prod["t_idx"] + 1, prod["idx"] - 1).astype(np.int64)
+    # R rolls back everything strictly between T and R; flagged without such a T (none, or the live sha
+    # redeployed), the one just before it.
+    lo = np.where(sha_rule, prod["t_idx"] + 1, prod["idx"] - 1).astype(np.int64)
     hi = prod["idx"].to_numpy() - 1
     takes = prod["rollback"].to_numpy() & (lo >= 0) & (lo <= hi)
     rows = np.flatnonzero(takes)
@@ -165,7 +166,10 @@ def _reverted_pairs(merged: pd.DataFrame) -> pd.DataFrame:
         prefixed = targets[target_sha.str.len() >= length].assign(prefix=target_sha.str[:length])
         shas = with_sha[with_sha["prefix"].str.len() == length]
         found.append(lookup(shas, prefixed, ["repo", "prefix"], ["repo", "prefix"], 2))
-    found.append(lookup(parsed[parsed["ref_title"].notna()], targets, ["repo", "ref_title"], ["repo", "title"], 3))
+    # Titles compare without a trailing " (#n)" (revision 2).
+    titled = parsed[parsed["ref_title"].notna()].assign(key_title=lambda d: d["ref_title"].str.replace(r"\s*\(#\d+\)\s*$", "", regex=True).str.strip())
+    found.append(lookup(titled, targets.assign(key_title=targets["title"].str.replace(r"\s*\(#\d+\)\s*$", "", regex=True).str.strip()),
+                        ["repo", "key_title"], ["repo", "key_title"], 3))
     columns = ["revert_id", "revert_at", "target_id", "target_at", "target_number", "rank"]
     candidates = pd.concat([f.reindex(columns=columns) for f in found])
     # The first lookup that finds one; among its matches the latest merged, then the highest number.
@@ -186,7 +190,7 @@ def pr_outcomes(frames: dict[str, pd.DataFrame], production_environments, rollba
     # The reverted PR merged before the revert (DESIGN.md "Revert"), for a source's own link too.
     elapsed = reverts["revert_at"] - reverts["merged_at"]
     reverted = reverts.loc[(elapsed > pd.Timedelta(0)) & (elapsed <= window), "target_id"]
-    out = merged[["id", "merged_at", "team", "ai_assisted"]].copy()
+    out = merged[["id", "merged_at", "team", "ai_assisted", "ai_tools", "ai_mode"]].copy()
     out["rolled_back"] = shipped.isin(set(rolled_back_deployments)) | out["id"].isin(set(reverted))
     return out
 
@@ -245,11 +249,24 @@ def _segmented(events: pd.DataFrame, flag: str) -> pd.DataFrame:
     return events.assign(segment=np.where(events[flag], "ai", "non_ai"))
 
 
-def _ratio(metric: str, events: pd.DataFrame, ts: str, segments: bool, frame: _Frame) -> pd.DataFrame:
-    """events carry `x` (counted in the numerator)."""
+def _ai_segments(events: pd.DataFrame) -> pd.DataFrame:
+    """The AI-assisted PRs' events again, as `tool:<name>` (one row per tool) and `mode:<mode>`."""
+    ai = events[events["ai_assisted"]]
+    tools = ai.assign(tool=ai["ai_tools"].fillna("[]").map(json.loads)).explode("tool").dropna(subset=["tool"])
+    modes = ai.dropna(subset=["ai_mode"])
+    return pd.concat([tools.assign(segment="tool:" + tools["tool"].astype(str)).drop(columns="tool"),
+                      modes.assign(segment="mode:" + modes["ai_mode"])], ignore_index=True)
+
+
+def _ratio(metric: str, events: pd.DataFrame, ts: str, segments: bool, frame: _Frame,
+           extra: pd.DataFrame | None = None) -> pd.DataFrame:
+    """events carry `x` (counted in the numerator); `extra`: more segments' events, counted in no other."""
     events = events if segments else events.assign(segment="all")
-    rec = _with_baseline(_rollup(frame.current(events, ts), ["x"], segments),
-                         _rollup(frame.baseline(events, ts), ["x"], False), "x")
+    current = _rollup(frame.current(events, ts), ["x"], segments)
+    if extra is not None and not extra.empty:
+        more = _rollup(frame.current(extra, ts), ["x"], True)
+        current = pd.concat([current, more[more["segment"] != "all"]], ignore_index=True)
+    rec = _with_baseline(current, _rollup(frame.baseline(events, ts), ["x"], False), "x")
     rec = rec.assign(metric=metric, numerator=rec["x"], value=rec["x"] / rec["n"])
     p = rec["value"]
     n = rec["n"].astype(float)
@@ -396,7 +413,8 @@ def scorecard(frames: dict[str, pd.DataFrame], *, grain: str, start: dt.date, en
         "ai_merge_rate": _ratio("ai_merge_rate", outcomes.assign(x=outcomes["ai_assisted"]), "merged_at", False,
                                 frame("ai_merge_rate")),
         "rollback_share": _ratio("rollback_share", _segmented(outcomes, "ai_assisted").assign(x=outcomes["rolled_back"]),
-                                 "merged_at", True, frame("rollback_share")),
+                                 "merged_at", True, frame("rollback_share"),
+                                 extra=_ai_segments(outcomes.assign(x=outcomes["rolled_back"]))),
         "mttr_hours": _mttr(frames["incidents"], frame("mttr_hours"), min_sample),
         "deflection_rate": _ratio(
             "deflection_rate", resolved.assign(x=resolved["channel"].str.lower().isin(["self_serve", "ai_bot"])),

@@ -61,7 +61,7 @@ class InventoryItem:
     teams: tuple[str, ...] = ()  # where it is approved to run (empty: the whole org)
     # How it shows up in the data; case-insensitive globs ("claude*").
     bot_logins: tuple[str, ...] = ()  # PR authors (the `[bot]` suffix is ignored)
-    signal_tools: tuple[str, ...] = ()  # tools named by PR AI signals (trailers, body markers)
+    signal_tools: tuple[str, ...] = ()  # AI tools the PR attribution names (the registry's names, e.g. "Claude Code")
     spend_tools: tuple[str, ...] = ()  # ai_spend.tool
     spend_models: tuple[str, ...] = ()  # ai_spend.model (approved_models count too)
     spend_workflows: tuple[str, ...] = ()  # ai_spend.workflow

@@ -50,28 +50,28 @@ class RulesConfig:
     cost_tolerance: float = 0.10
 
 
-# Tools whose names mark a `Co-authored-by:` trailer or a `Generated with` body marker as AI.
-DEFAULT_AI_TOOLS = (
-    "Copilot", "Claude Code", "Claude", "Cursor", "Devin", "Codex", "ChatGPT", "OpenAI", "Gemini", "Jules",
-    "Amazon Q", "Aider", "Windsurf", "Cline", "Sweep",
-)
-# Bot accounts of coding agents. REST names them `login[bot]`, GraphQL `login`: both forms match.
-DEFAULT_AI_BOTS = (
-    "copilot-swe-agent", "Copilot", "devin-ai-integration", "cursor", "cursor-agent",
-    "chatgpt-codex-connector", "openai-codex", "google-labs-jules", "gemini-code-assist",
-    "amazon-q-developer", "amazon-q-developer-agent", "claude", "sweep-ai",
-)
+@dataclass(frozen=True)
+class AiAgentConfig:
+    """`[ai_detection.agents."<name>"]`: an organisation's own agent or bot, a tool of its own in the
+    registry (segment `tool:<name>`). Identities are matched whole; markers are literal text."""
+
+    emails: tuple[str, ...] = ()  # whole addresses, e.g. "agent@acme.dev"
+    bots: tuple[str, ...] = ()  # GitHub logins, matched with and without [bot]
+    markers: tuple[str, ...] = ()  # text its messages carry, e.g. "Our-Agent-Run:"
+    branch_prefixes: tuple[str, ...] = ()  # e.g. "our-agent/"
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class AiDetectionConfig:
-    labels: tuple[str, ...] = ("ai-assisted", "ai-generated", "copilot")
-    bot_authors: tuple[str, ...] = DEFAULT_AI_BOTS
-    tools: tuple[str, ...] = DEFAULT_AI_TOOLS
-    # Trailers that mark AI assistance whatever they name (`Co-authored-by:` must name a tool).
-    trailers: tuple[str, ...] = ("Assisted-by", "Generated-by", "Made-with")
-    # Phrases that, followed by a tool's name, mark a PR body as AI-generated.
-    body_markers: tuple[str, ...] = ("Generated with",)
+    """`[ai_detection]` extends the built-in registry of AI tools (connectors/common/ai_tools.py);
+    `replace_defaults = true` makes these settings the whole registry."""
+
+    replace_defaults: bool = False
+    labels: tuple[str, ...] = ()  # AI labels that name no tool (default: ai-assisted, ai-generated)
+    bot_authors: tuple[str, ...] = ()  # bot logins, each a tool named by its login
+    trailers: tuple[str, ...] = ()  # policy trailers marking AI whatever they name (default: Assisted-by, Generated-by)
+    agents: dict[str, AiAgentConfig] = field(default_factory=dict)  # tool name → its identities and markers
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """What AI runs here, according to the data, and who owns it according to the inventory.
 
-The data names AI in six ways: a PR author the AI detection took for a bot (`bot_author:` signals), a
-tool named by a PR's trailer or body marker, and the tool, model and workflow of every AI spend row and
+The data names AI in six ways: a PR author that is an AI tool's identity (`author:` signals), a tool of
+the registry the PR's attribution found (`ai_tools`), and the tool, model and workflow of every AI spend row and
 the tool of every adoption (ai_usage) row. Each distinct name is an *identity*; an identity no
 `[governance.tools]` / `[governance.workflows]` entry recognises is **unowned** — a ghost contributor:
 AI at work that nobody declared, so nobody answers for it. Spend on a model a tool's `approved_models`
@@ -19,6 +19,7 @@ from collections.abc import Iterable
 import polars as pl
 
 from config.governance import GovernanceConfig, InventoryItem
+from connectors.common.ai_tools import TOOLS
 
 # The inventory fields that recognise each kind of identity.
 KIND_FIELDS = {
@@ -80,39 +81,35 @@ def _day(frame: pl.DataFrame, *columns: str) -> pl.Expr:
     return pl.coalesce(present).dt.date() if present else pl.lit(None, pl.Date)
 
 
-def pr_identities(prs: pl.DataFrame, ai_tools: Iterable[str]) -> pl.DataFrame:
-    """One row per PR × AI identity its signals name: `bot` (the author login, `[bot]` dropped) and
-    `coding_tool` (the first of `ai_tools` a trailer or body signal names, in that list's spelling).
-    Reads `id, team, ai_signals` (JSON list) and `merged_at` / `created_at` for the day."""
+def pr_identities(prs: pl.DataFrame) -> pl.DataFrame:
+    """One row per PR × AI identity the attribution found (connectors.common.ai_detection, which reads the
+    registry of AI tools): `bot` (an author that is a tool's identity — its login, `[bot]` dropped, or its
+    e-mail) and `coding_tool` (each registry tool in `ai_tools`, and the value of a policy trailer that
+    names no registry tool, "Assisted-by: Acme Helper").
+    Reads `id, team, ai_signals, ai_tools` (JSON lists) and `merged_at` / `created_at` for the day."""
     if prs.height == 0:
         return pl.DataFrame(schema=_IDENTITY_SCHEMA)
-    tools = sorted({t.strip() for t in ai_tools if t.strip()}, key=len, reverse=True)
-    canonical = {t.lower(): t for t in tools}
-    signals = (
-        prs.filter(pl.col("ai_signals").is_not_null() & (pl.col("ai_signals") != "[]"))
-        .select("id", "team", day=_day(prs, "merged_at", "created_at"),
-                signal=pl.col("ai_signals").str.json_decode(pl.List(pl.String)))
-        .explode("signal")
-        .drop_nulls("signal")
+    tools_col = pl.col("ai_tools") if "ai_tools" in prs.columns else pl.lit(None, pl.String)
+    base = prs.filter(pl.col("ai_signals").is_not_null() & (pl.col("ai_signals") != "[]")).select(
+        "id", "team", day=_day(prs, "merged_at", "created_at"),
+        signal=pl.col("ai_signals").str.json_decode(pl.List(pl.String)),
+        tools=tools_col.fill_null("[]").str.json_decode(pl.List(pl.String)),
     )
+    signals = base.explode("signal").drop_nulls("signal")
     kind = pl.col("signal").str.extract(r"^(\w+):", 1)
-    text = pl.col("signal").str.replace(r"^\w+:", "")
-    named = pl.lit(None, pl.String)
-    if tools:
-        named = text.str.extract(r"(?i)\b(" + "|".join(re.escape(t) for t in tools) + r")\b", 1).str.to_lowercase()
-    # A trailer naming no known tool ("Assisted-by: Acme Bot") still names something: its value.
-    trailer_value = text.str.replace(r"^[^:]*:", "").str.replace_all(r"<[^>]*>", "").str.strip_chars()
-    identities = signals.with_columns(_kind=kind, _text=text).select(
-        "id", "team", "day",
-        kind=pl.when(pl.col("_kind") == "bot_author").then(pl.lit("bot"))
-        .when(pl.col("_kind").is_in(["trailer", "body"])).then(pl.lit("coding_tool")),
-        name=pl.when(pl.col("_kind") == "bot_author")
-        .then(pl.col("_text").str.strip_chars().str.to_lowercase().str.replace(r"\[bot\]$", ""))
-        .when(pl.col("_kind").is_in(["trailer", "body"]))
-        .then(pl.coalesce(named.replace_strict(canonical, default=None) if tools else named,
-                          pl.when(pl.col("_kind") == "trailer").then(trailer_value))),
-        cost_usd=pl.lit(None, pl.Float64),
+    text = pl.col("signal").str.replace(r"^\w+:", "").str.strip_chars()
+    login = (
+        pl.coalesce(text.str.extract(r"(?i)^(?:\d+\+)?([^@\s]+)@users\.noreply\.github\.com$", 1), text)
+        .str.to_lowercase().str.replace(r"\[bot\]$", "")
     )
+    policy_value = text.str.extract(r"(?i)^(?:assisted|generated)-by:(.*)$", 1).str.replace_all(r"<[^>]*>", "").str.strip_chars()
+    bots = signals.filter(kind.is_in(["author", "bot_author"])).select("id", "team", "day", kind=pl.lit("bot"), name=login)
+    named_tools = base.explode("tools").drop_nulls("tools").select("id", "team", "day", kind=pl.lit("coding_tool"), name="tools")
+    known = "|".join(re.escape(n) for t in TOOLS for n in t.names)
+    unnamed = signals.with_columns(value=policy_value).filter(
+        (kind == "trailer") & pl.col("value").is_not_null() & ~pl.col("value").str.contains(rf"(?i)(?:^|[^a-z0-9])(?:{known})(?:[^a-z0-9]|$)")
+    ).select("id", "team", "day", kind=pl.lit("coding_tool"), name="value")
+    identities = pl.concat([bots, named_tools, unnamed]).with_columns(cost_usd=pl.lit(None, pl.Float64))
     # One row per PR and identity (found_in_data counts rows): spellings of one name collapse.
     return identities.drop_nulls(["kind", "name"]).filter(pl.col("name") != "").unique(
         ["id", "kind", pl.col("name").str.to_lowercase()], maintain_order=True).cast(_IDENTITY_SCHEMA)

@@ -10,6 +10,7 @@ import datetime as dt
 
 import polars as pl
 
+from metrics.events import is_ai_segment
 from metrics.periods import period_of
 from metrics.stats import wilson
 
@@ -76,7 +77,8 @@ def pooled_shares_from_cube(ratio: pl.DataFrame, metric: str, *, first_day: dt.d
     """A ratio metric pooled over the days [first_day, last_day] per team × segment, from the daily
     cube (`metrics.cube.Cube.ratio`): the same counts `rollback_share_by` gives from the PR outcomes,
     without reading them. Columns: `team, segment, n, x, share, ci_low, ci_high` (Wilson 95%)."""
-    rows = ratio.filter((pl.col("metric") == metric) & pl.col("day").is_between(first_day, last_day))
+    rows = ratio.filter((pl.col("metric") == metric) & pl.col("day").is_between(first_day, last_day)
+                        & ~is_ai_segment(pl.col("segment")))  # tool:/mode: rows repeat AI-assisted PRs
     out = rows.group_by("team", "segment").agg(n=pl.col("n").sum().cast(pl.Int64), x=pl.col("x").sum())
     low, high = wilson(out["x"].to_numpy(), out["n"].to_numpy())
     return out.with_columns(

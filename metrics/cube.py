@@ -16,12 +16,13 @@ import polars as pl
 
 from metrics import events as ev
 
-CUBE_FORMAT = 1  # bump when the cube's shape changes: stored cubes of another format are rebuilt
+CUBE_FORMAT = 2  # bump when the cube's shape changes: stored cubes of another format are rebuilt
 
 
 @dataclass(frozen=True)
 class Cube:
-    ratio: pl.DataFrame  # metric, day, team, segment, n, x — ai_merge_rate, rollback_share, deflection_rate
+    # metric, day, team, segment, n, x — ai_merge_rate, rollback_share (+ tool:/mode: segments), deflection_rate
+    ratio: pl.DataFrame
     mean: pl.DataFrame  # metric, day, team, segment, n, total, sumsq — csat
     values: pl.DataFrame  # metric, day, team, segment, value — mttr_hours, one row per incident
     spend: pl.DataFrame  # day, team, spend, rows — ai_cost_per_unit's numerator
@@ -60,12 +61,16 @@ def _ratio(metric: str, events: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _with_ai_segments(events: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
+    return pl.concat([events, ev.ai_segment_rows(events, outcomes)], how="vertical_relaxed")
+
+
 def build_cube(evidence, outcomes: pl.DataFrame) -> Cube:
     """The cube of teams-assigned evidence and its PR outcomes (see metrics.scorecard.prepare)."""
     ratio = pl.concat(
         [
             _ratio("ai_merge_rate", ev.ai_merge_rate(outcomes, reasons=False)),
-            _ratio("rollback_share", ev.rollback_share(outcomes, reasons=False)),
+            _ratio("rollback_share", _with_ai_segments(ev.rollback_share(outcomes, reasons=False), outcomes)),
             _ratio("deflection_rate", ev.deflection_rate(evidence, reasons=False)),
         ],
         how="vertical_relaxed",

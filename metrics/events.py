@@ -59,6 +59,35 @@ def rollback_share(outcomes: pl.DataFrame, reasons: bool = True) -> pl.DataFrame
     )
 
 
+AI_SEGMENT_FAMILIES = ("tool", "mode")  # DESIGN.md: `tool:<name>` and `mode:<mode>` segments of PR metrics
+
+
+def is_ai_segment(segment: pl.Expr) -> pl.Expr:
+    """True for a `tool:<name>` or `mode:<mode>` segment (rows that must not count again in `all`)."""
+    return segment.str.contains(":").fill_null(False)
+
+
+def ai_segment_rows(events: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
+    """A PR metric's events again, once per AI segment of the PR: `tool:<name>` for each registry tool in
+    its `ai_tools` (a PR with two tools counts in both) and `mode:<mode>` for its `ai_mode` — AI-assisted
+    PRs only (DESIGN.md: tool segments count only AI-assisted PRs; their baseline is segment `all`).
+
+    `events` are one row per PR (`id` = the PR id, any other columns); `outcomes` are `pr_outcomes` (`id,
+    ai_assisted, ai_tools` (JSON list), `ai_mode`). Returns `events`' columns with `segment` replaced.
+    A metric adds these rows to its own (the scorecard counts segment `all` without them), e.g.
+    `pl.concat([events, ai_segment_rows(events, outcomes)])` — how `lead_time_hours` or `rework_rate`
+    get their tool segments.
+    """
+    ai = outcomes.filter(pl.col("ai_assisted").fill_null(False)).select(
+        "id", tools=pl.col("ai_tools").fill_null("[]").str.json_decode(pl.List(pl.String)), mode="ai_mode"
+    )
+    tools = ai.select("id", segment="tools").explode("segment").drop_nulls("segment").select(
+        "id", segment=pl.lit("tool:") + pl.col("segment"))
+    modes = ai.drop_nulls("mode").select("id", segment=pl.lit("mode:") + pl.col("mode"))
+    keys = pl.concat([tools, modes])
+    return events.drop("segment").join(keys, on="id", how="inner").select(events.columns)
+
+
 def mttr_hours(evidence: Evidence, reasons: bool = True) -> pl.DataFrame:
     resolved = evidence.incidents.filter(pl.col("resolved_at").is_not_null() & pl.col("started_at").is_not_null())
     hours = (pl.col("resolved_at") - pl.col("started_at")).dt.total_microseconds() / 3_600_000_000

@@ -19,6 +19,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "created_at": UTC, "merged_at": UTC, "merge_commit_sha": pl.String(),
         "ai_assisted": pl.Boolean(), "ai_signals": pl.String(), "is_revert": pl.Boolean(),
         "reverts_pr_id": pl.String(), "revert_ref": pl.String(),
+        "ai_tools": pl.String(), "ai_mode": pl.String(), "ai_confidence": pl.String(),
     },
     "deployments": {
         "id": pl.String(), "source": pl.String(), "repo": pl.String(), "team": pl.String(),

@@ -5,11 +5,12 @@ import datetime as dt
 
 import polars as pl
 
+from metrics.events import ai_segment_rows
 from metrics.periods import Window, period_of
 from metrics.registry import METRICS
 from metrics.scorecard import Prepared, metric_events
 
-_PR_DETAILS = ("repo", "number", "title", "author", "url", "ai_signals")
+_PR_DETAILS = ("repo", "number", "title", "author", "url", "ai_signals", "ai_tools", "ai_mode")
 
 
 def record_events(
@@ -27,7 +28,7 @@ def record_events(
     `team` None means the whole org. Columns: `id`, `kind` (pr, incident, ticket, spend, unit), `at`,
     `team`, `segment`, `counted` ("numerator" / "denominator" for ratios, "value" for means,
     "spend" / "unit" for cost), `value` (hours, score or USD where it applies), `reason`, and for PRs
-    `repo, number, title, author, url, ai_signals`.
+    `repo, number, title, author, url, ai_signals, ai_tools, ai_mode`.
     """
     spec = METRICS[metric_id]
     if (period is None) == (window is None):
@@ -52,6 +53,8 @@ def record_events(
             ).drop("hit")
         else:
             frame = frame.with_columns(counted=pl.lit("value"))
+        if ":" in segment:  # a `tool:` / `mode:` segment: the PR metric's events of that segment
+            frame = ai_segment_rows(frame, prepared.outcomes)
         frames = [frame]
     out = []
     for frame in frames:

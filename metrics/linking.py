@@ -19,11 +19,22 @@ from metrics.evidence import Evidence
 
 REF_TYPE = pl.Struct({"repo": pl.String, "number": pl.Int64, "sha": pl.String, "title": pl.String})
 _LOOKUPS = ("source", "number", "sha", "title")  # in the order DESIGN.md tries them
-# A merged PR is a revert when its title or body said so (parsed on import into `revert_ref`) or the
-# source said so.
-_IS_REVERT = (
-    pl.col("is_revert").fill_null(False) | pl.col("revert_ref").is_not_null() | pl.col("reverts_pr_id").is_not_null()
+_REF = pl.col("revert_ref").str.json_decode(REF_TYPE)
+# A merged PR is a revert when its title or body names what it reverts (a title or a number, parsed on
+# import into `revert_ref`) or the source said so. A bare `This reverts commit <sha>` makes a revert only
+# when `resolve_reverts` finds the sha to be an earlier PR's merge commit (DESIGN.md "Revert", revision 2).
+_NAMES_REVERTED = (
+    pl.col("is_revert").fill_null(False)
+    | pl.col("reverts_pr_id").is_not_null()
+    | _REF.struct.field("title").is_not_null()
+    | _REF.struct.field("number").is_not_null()
 )
+_TRAILING_NUMBER = r"\s*\(#\d+\)\s*$"
+
+
+def _comparable_title(expr: pl.Expr) -> pl.Expr:
+    # Titles compare without a trailing ` (#<n>)`: a squash merge's subject carries it, the PR title not.
+    return expr.str.replace(_TRAILING_NUMBER, "").str.strip_chars()
 
 
 def production_deployments(deployments: pl.DataFrame, production_environments: tuple[str, ...]) -> pl.DataFrame:
@@ -60,11 +71,12 @@ def detect_rollbacks(production: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
         .when(pl.col("is_rollback").is_null() & sha_rule).then(pl.lit("sha"))
         .otherwise(None),
     )
-    # What R rolls back: every deployment strictly between T and R; a flagged R without a T, the one
-    # deployment just before it. (A flagged R whose T is the deployment just before rolls back nothing:
-    # the live version does not change.)
+    # What R rolls back: every deployment strictly between T and R; a flagged R without such a T (none,
+    # or one with no other sha between: R redeploys the live sha), the one deployment just before it —
+    # the source says that deployment was undone, e.g. a bad configuration shipped with the same build
+    # (DESIGN.md "Rollback deployment", revision 2).
     ordered = ordered.with_columns(
-        lo=pl.when(pl.col("t_idx").is_not_null()).then(pl.col("t_idx") + 1).otherwise(pl.col("idx") - 1),
+        lo=pl.when(sha_rule).then(pl.col("t_idx") + 1).otherwise(pl.col("idx") - 1),
         hi=pl.col("idx") - 1,
     )
     by_idx = ordered.select(
@@ -101,7 +113,7 @@ def resolve_reverts(prs: pl.DataFrame) -> pl.DataFrame:
     (A link to a PR merged after its "revert" cannot be right: the lookups get their turn.)
     """
     merged = prs.filter(pl.col("merged_at").is_not_null())
-    reverts = merged.filter(_IS_REVERT).select(
+    reverts = merged.filter(_NAMES_REVERTED | pl.col("revert_ref").is_not_null()).select(
         revert_id="id", revert_repo="repo", revert_merged_at="merged_at", explicit="reverts_pr_id",
         ref=pl.col("revert_ref").str.json_decode(REF_TYPE),
     ).unnest("ref", separator="_")
@@ -112,7 +124,7 @@ def resolve_reverts(prs: pl.DataFrame) -> pl.DataFrame:
     if reverts.height == 0:
         return pl.DataFrame(schema=out_schema)
     targets = merged.select(
-        target_id="id", target_repo="repo", target_number="number", target_title="title",
+        target_id="id", target_repo="repo", target_number="number", target_title=_comparable_title(pl.col("title")),
         target_sha=pl.col("merge_commit_sha").str.to_lowercase(), target_merged_at="merged_at",
     )
     found = [
@@ -128,7 +140,7 @@ def resolve_reverts(prs: pl.DataFrame) -> pl.DataFrame:
         ),
         _lookup(
             reverts.filter(pl.col("ref_title").is_not_null()).with_columns(
-                target_repo=pl.col("revert_repo"), target_title=pl.col("ref_title")
+                target_repo=pl.col("revert_repo"), target_title=_comparable_title(pl.col("ref_title"))
             ),
             targets, ["target_repo", "target_title"], "title",
         ),
@@ -223,10 +235,14 @@ def pr_outcomes(evidence: Evidence, production_environments: tuple[str, ...], ro
     """One row per merged PR with everything the rollback rules decided about it.
 
     Columns: the PR's own (`id, repo, number, title, author, team, url, merged_at, ai_assisted,
-    ai_signals`), `is_revert`, `reverts_pr_id` (resolved), `shipped_deployment_id`, `shipped_at`,
+    ai_signals, ai_tools, ai_mode`), `is_revert`, `reverts_pr_id` (resolved), `shipped_deployment_id`, `shipped_at`,
     `shipped_how`, `rolled_back` (bool), `rolled_back_how` ("deployment rollback" or "revert"),
-    `rolled_back_by` (the rollback deployment or the revert PR), `rolled_back_at`, and
-    `rolled_back_deployment_rollback` / `rolled_back_revert` (each way on its own, for the drill-down).
+    `rolled_back_by` (the rollback deployment or the revert PR), `rolled_back_at`,
+    `rolled_back_by_deployment` / `rolled_back_by_deployment_at` and `reverted_by_pr` / `reverted_at`
+    (each way on its own, within the window, for the drill-down), `reverted_by_pr_id` (the earliest merged
+    revert of it, whenever it came) and `rollback_window_ends_at` (the last instant a rollback or revert
+    can still count: the later of merged_at and the shipping deployment's finished_at, plus the window;
+    a PR not shipped yet can still gain a later one).
     """
     window = dt.timedelta(days=rollback_window_days)
     prs = evidence.pull_requests
@@ -251,12 +267,19 @@ def pr_outcomes(evidence: Evidence, production_environments: tuple[str, ...], ro
     out = (
         merged.select(
             "id", "repo", "number", "title", "author", "team", "url", "merged_at", "ai_assisted", "ai_signals",
+            "ai_tools", "ai_mode",
         )
         .join(shipping, on="id", how="left")
         .join(by_rollback, on="shipped_deployment_id", how="left")
         .join(by_revert, on="id", how="left")
         .join(reverts.select(id="revert_id", reverts_pr_id="reverted_pr_id", revert_lookup="revert_lookup"), on="id", how="left")
-        .join(_revert_flags(prs), on="id", how="left")
+        .join(_revert_flags(prs, reverts), on="id", how="left")
+        .join(
+            reverts.sort(["reverted_pr_id", "revert_merged_at", "revert_id"])
+            .unique("reverted_pr_id", keep="first", maintain_order=True)
+            .select(id="reverted_pr_id", reverted_by_pr_id="revert_id"),
+            on="id", how="left",
+        )
     )
     rb_first = pl.col("rb_at").is_not_null() & (pl.col("rv_at").is_null() | (pl.col("rb_at") <= pl.col("rv_at")))
     return out.with_columns(
@@ -265,14 +288,18 @@ def pr_outcomes(evidence: Evidence, production_environments: tuple[str, ...], ro
         .when(pl.col("rv_at").is_not_null()).then(pl.lit("revert")),
         rolled_back_by=pl.when(rb_first).then(pl.col("rb_by")).otherwise(pl.col("rv_by")),
         rolled_back_at=pl.when(rb_first).then(pl.col("rb_at")).otherwise(pl.col("rv_at")),
+        rollback_window_ends_at=pl.max_horizontal("merged_at", "shipped_at") + window,
     ).rename(
         {"rb_by": "rolled_back_by_deployment", "rb_at": "rolled_back_by_deployment_at",
          "rv_by": "reverted_by_pr", "rv_at": "reverted_at"}
     )
 
 
-def _revert_flags(prs: pl.DataFrame) -> pl.DataFrame:
-    return prs.filter(pl.col("merged_at").is_not_null()).select("id", is_revert=_IS_REVERT)
+def _revert_flags(prs: pl.DataFrame, reverts: pl.DataFrame) -> pl.DataFrame:
+    resolved = reverts.get_column("revert_id").implode()
+    return prs.filter(pl.col("merged_at").is_not_null()).select(
+        "id", is_revert=_NAMES_REVERTED | pl.col("id").is_in(resolved)
+    )
 
 
 def deployment_outcomes(evidence: Evidence, production_environments: tuple[str, ...]) -> pl.DataFrame:

@@ -30,6 +30,13 @@ class MetricSpec:
     description: str
     # Range a mean interval is clipped to (None: unbounded on that side).
     value_range: tuple[float | None, float | None] = (None, None)
+    # Segments named by the data: "tool" (`tool:<name>`) and "mode" (`mode:<mode>`), see metrics.events.ai_segment_rows.
+    segment_families: tuple[str, ...] = ()
+
+    def has_segment(self, segment: str) -> bool:
+        """`segment` is one of this metric's: a fixed one, or `<family>:<value>` of its families."""
+        family, _, value = segment.partition(":")
+        return segment in self.segments or (bool(value) and family in self.segment_families)
 
 
 METRICS: dict[str, MetricSpec] = {
@@ -51,9 +58,12 @@ METRICS: dict[str, MetricSpec] = {
             interval="Wilson 95%",
             description=(
                 "Share of merged PRs that were AI-assisted. A PR is AI-assisted when the source says so "
-                "explicitly, or when any detection rule fires: an AI label, an AI bot author, an AI commit "
-                "trailer (Co-authored-by naming an AI tool, Assisted-by, Generated-by, Made-with) or a "
-                "'Generated with <tool>' body marker. The rules that fired are kept as the PR's AI signals."
+                "explicitly, or when a signal from the registry of AI tools fires: the author or a "
+                "Co-authored-by trailer is a tool's identity (an exact e-mail, a GitHub noreply or bot login — "
+                "never a word inside a person's name or domain), a tool's own trailer or footer ('Generated "
+                "with <tool>', Made-with: Cursor, Assisted-by:, …), an AI label or an agent's branch. The "
+                "signals that fired, the tools behind them and the mode (agent, co-authored, labelled) are "
+                "kept with the PR."
             ),
         ),
         MetricSpec(
@@ -63,7 +73,12 @@ METRICS: dict[str, MetricSpec] = {
             unit="share",
             kind="ratio",
             segments=("all", "ai", "non_ai"),
-            segment_rule="by the PR's AI-assisted flag",
+            segment_rule=(
+                "by the PR's AI-assisted flag; also `tool:<name>` for each AI tool behind an AI-assisted PR (a PR "
+                "with two tools counts in both) and `mode:<mode>` by how it was AI-assisted (agent, co_authored, "
+                "labelled, explicit)"
+            ),
+            segment_families=("tool", "mode"),
             numerator="rolled-back merged PRs",
             denominator="merged PRs (revert PRs and unshipped PRs included)",
             counting_time="PR merged_at",

@@ -14,6 +14,7 @@ import polars as pl
 
 from config.model import Config
 from metrics import events as ev
+from metrics.events import is_ai_segment
 from metrics.cube import Cube, build_cube
 from metrics.evidence import Evidence
 from metrics.linking import pr_outcomes
@@ -80,7 +81,7 @@ def compute(
     `source` is raw evidence, prepared evidence, or its daily cube (all give the same records; the
     cube is what the dashboard keeps on disk). `team` restricts the records to one team (no whole-org
     records then). Rows are ordered by metric (registry order), period, team (whole org first),
-    segment (all, ai, non_ai).
+    segment (all, ai, non_ai, then `mode:` and `tool:` segments by name).
     """
     wanted = list(metrics) if metrics is not None else list(METRICS)
     for metric_id in wanted:
@@ -109,9 +110,9 @@ def compute(
     return (
         out.with_columns(
             _m=pl.col("metric").replace_strict(order, return_dtype=pl.Int32),
-            _s=pl.col("segment").replace_strict(seg_order, return_dtype=pl.Int32),
+            _s=pl.col("segment").replace_strict(seg_order, default=3, return_dtype=pl.Int32),
         )
-        .sort(["_m", "period", "team", "_s"], nulls_last=False)
+        .sort(["_m", "period", "team", "_s", "segment"], nulls_last=False)
         .drop("_m", "_s")
     )
 
@@ -150,16 +151,19 @@ def _grouped(frame: pl.DataFrame, keys: list[str], aggs: list[pl.Expr], spec: Me
     """Aggregate by team (and whole org unless one team is asked for) × segment (and all)."""
     if team is not None:
         frame = frame.filter(pl.col("team") == team)
+    # `tool:` and `mode:` rows repeat AI-assisted PRs already counted under ai / non_ai.
+    plain = frame.filter(~is_ai_segment(pl.col("segment"))) if "segment" in frame.columns else frame
     parts = []
     seg_sets = [False, True] if len(spec.segments) > 1 else [False]
     team_sets = [True] if team is not None else [True, False]
     for by_team in team_sets:
         for by_seg in seg_sets:
             cols = keys + (["team"] if by_team else []) + (["segment"] if by_seg else [])
+            rows = frame if by_seg else plain
             if cols:
-                grouped = frame.group_by(cols).agg(aggs)
+                grouped = rows.group_by(cols).agg(aggs)
             else:
-                grouped = frame.with_columns(_all=pl.lit(0)).group_by("_all").agg(aggs).drop("_all")
+                grouped = rows.with_columns(_all=pl.lit(0)).group_by("_all").agg(aggs).drop("_all")
             if not by_team:
                 grouped = grouped.with_columns(team=pl.lit(ORG))
             if not by_seg:

@@ -21,7 +21,8 @@ def ts(text: str) -> dt.datetime:
 def make_pr(number: int | None = None, *, repo: str = "acme/api", merged_at: str | None = "2026-03-02 10:00",
             title: str | None = None, ai: bool = False, team: str | None = None, sha: str | None = None,
             revert_ref: dict | None = None, reverts_pr_id: str | None = None, author: str = "dev",
-            signals: list[str] | None = None, created_at: str | None = None) -> dict:
+            signals: list[str] | None = None, created_at: str | None = None, tools: list[str] | None = None,
+            mode: str | None = None) -> dict:
     number = number if number is not None else next(_seq)
     return {
         "id": f"github:{repo}#{number}", "source": "github", "repo": repo, "number": number,
@@ -32,6 +33,8 @@ def make_pr(number: int | None = None, *, repo: str = "acme/api", merged_at: str
         "ai_assisted": ai, "ai_signals": json.dumps(signals if signals is not None else (["label:ai-assisted"] if ai else [])),
         "is_revert": revert_ref is not None or reverts_pr_id is not None,
         "reverts_pr_id": reverts_pr_id, "revert_ref": json.dumps(revert_ref) if revert_ref else None,
+        "ai_tools": json.dumps(tools or []), "ai_mode": mode or ("labelled" if ai else None),
+        "ai_confidence": ("medium" if (mode or "labelled") == "labelled" else "high") if ai else None,
     }
 
 

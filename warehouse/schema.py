@@ -123,6 +123,11 @@ pull_requests = Table(
     Column("reverts_pr_id", String),
     # JSON {"repo", "number", "sha", "title"}: what the revert's title/body point at (bodies are not kept).
     Column("revert_ref", Text),
+    # Attribution beside `ai_signals` (migration 0002): the registry's tool names behind the signals (JSON
+    # array), how the PR was AI-assisted (explicit, agent, co_authored, labelled) and with what confidence.
+    Column("ai_tools", Text),
+    Column("ai_mode", String),
+    Column("ai_confidence", String),
 )
 
 deployments = Table(

@@ -139,7 +139,8 @@ if prs.height == 0:
     ui.empty("No PR in this selection was rolled back in the selected periods.")
 else:
     ui.table(prs.select(
-        "title", "repo", "number", "merged_at", "rolled_back_how", "rolled_back_at", "ai_signals", "url", "author",
+        "title", "repo", "number", "merged_at", "rolled_back_how", "rolled_back_at", "ai_tools", "ai_mode", "ai_signals",
+        "url", "author",
         "team", "ai_assisted", "shipped_deployment_id", "rolled_back_by",
     ), column_config={
         "title": st.column_config.TextColumn("Title", width="large"),
@@ -147,6 +148,8 @@ else:
         "merged_at": st.column_config.DatetimeColumn("Merged (UTC)", format="YYYY-MM-DD HH:mm"),
         "rolled_back_how": "Rolled back by a…",
         "rolled_back_at": st.column_config.DatetimeColumn("Rolled back (UTC)", format="YYYY-MM-DD HH:mm"),
+        "ai_tools": st.column_config.TextColumn("AI tool", width="small"),
+        "ai_mode": st.column_config.TextColumn("How", width="small"),
         "ai_signals": st.column_config.TextColumn("Why AI-assisted", width="medium"),
         "url": st.column_config.LinkColumn("Link", display_text="open"),
         "author": "Author", "team": "Team", "ai_assisted": st.column_config.CheckboxColumn("AI"),

@@ -95,7 +95,7 @@ def explain(
     baseline: Annotated[bool, typer.Option("--baseline", help="List the baseline window's rows instead of a period's.")] = False,
     grain: GrainOpt = "week",
     team: TeamOpt = None,
-    segment: Annotated[str, typer.Option("--segment", help="all, ai or non_ai.")] = "all",
+    segment: Annotated[str, typer.Option("--segment", help="all, ai or non_ai; for rollback_share also tool:<name> or mode:<mode>.")] = "all",
     format: Annotated[str, typer.Option("--format", help="table or csv.")] = "table",
     config: ConfigOpt = None,
 ) -> None:
@@ -108,8 +108,9 @@ def explain(
     _check_grain(grain)
     if metric not in METRICS:
         raise Failure(f"unknown metric '{metric}'; known: {', '.join(METRICS)}")
-    if segment not in METRICS[metric].segments:
-        raise Failure(f"{metric} has segments {', '.join(METRICS[metric].segments)}, not '{segment}'")
+    if not METRICS[metric].has_segment(segment):
+        families = "".join(f", {f}:<…>" for f in METRICS[metric].segment_families)
+        raise Failure(f"{metric} has segments {', '.join(METRICS[metric].segments)}{families}, not '{segment}'")
     if period is None:
         raise Failure("give --period (the period's first day); with --baseline, the first reported period")
     cfg = _config(config)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from config.model import Config
+from connectors.common.ai_detection import build_registry
 from metrics.periods import DEFAULT_BASELINE_WEEKS
 from metrics.registry import METRICS, MetricSpec
 
@@ -33,6 +34,7 @@ def metric_rows() -> list[tuple[MetricSpec, list[tuple[str, str]]]]:
 
 def rules_rows(config: Config) -> list[tuple[str, str]]:
     rules = config.rules
+    registry = build_registry(config.ai_detection)
     baseline = config.baseline
     if baseline.window is not None:
         window = f"{baseline.window.start} to {baseline.window.end} ([baseline])"
@@ -46,10 +48,12 @@ def rules_rows(config: Config) -> list[tuple[str, str]]:
         ("Production environments", ", ".join(rules.production_environments)),
         ("CSAT tolerance", f"{rules.csat_tolerance:g} points"),
         ("Cost tolerance", f"{rules.cost_tolerance:.0%}"),
-        ("AI labels", ", ".join(config.ai_detection.labels)),
-        ("AI bot authors", ", ".join(config.ai_detection.bot_authors)),
-        ("AI commit trailers", "Co-authored-by naming an AI tool, " + ", ".join(config.ai_detection.trailers)),
-        ("AI body markers", ", ".join(f"{m} <tool>" for m in config.ai_detection.body_markers)),
+        ("AI tools (registry)", ", ".join(registry.tools) or "none"),
+        ("AI tools replaced by the config", "yes ([ai_detection] replace_defaults)" if config.ai_detection.replace_defaults else "no: [ai_detection] extends them"),
+        ("AI labels", ", ".join(sorted(registry.labels)) or "none"),
+        ("AI policy trailers", ", ".join(f"{t}:" for t in registry.policy_trailers) or "none"),
+        ("AI identities", "the author or a Co-authored-by trailer is a tool's e-mail, GitHub noreply login or bot "
+                          "login, matched whole (never a word in a person's name or domain)"),
         ("Teams configured", ", ".join(sorted(config.teams)) or "none (teams come from the rows themselves)"),
     ]
     return rows

@@ -99,6 +99,22 @@ def signals_text(column: str = "ai_signals") -> pl.Expr:
     return pl.col(column).map_elements(_signals_line, return_dtype=pl.String, skip_nulls=False).alias(column)
 
 
+def tools_text(column: str = "ai_tools") -> pl.Expr:
+    """The AI tools (a JSON list of registry names) as "Claude Code, Cursor"; empty when none is named."""
+    return (
+        pl.col(column).fill_null("[]").str.json_decode(pl.List(pl.String)).list.join(", ").fill_null("").alias(column)
+    )
+
+
+MODE_WORDS = {"agent": "agent (opened by the tool)", "co_authored": "co-authored", "labelled": "label or branch",
+              "explicit": "explicit (source)"}
+
+
+def mode_text(column: str = "ai_mode") -> pl.Expr:
+    """How a PR was AI-assisted, in words ("agent (opened by the tool)", "co-authored", …)."""
+    return pl.col(column).replace_strict(MODE_WORDS, default=pl.col(column), return_dtype=pl.String).alias(column)
+
+
 def link_column(column: str = "url") -> pl.Expr:
     """Only http(s) links are shown as links; anything else (javascript:, data:) becomes null."""
     url = pl.col(column).str.strip_chars()

@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 
 from app.views.filters import Filters
-from app.views.format import link_column, signals_text
+from app.views.format import link_column, mode_text, signals_text, tools_text
 from metrics.breakdown import by_segment_columns, rollback_share_by
 from metrics.periods import Window
 
@@ -95,7 +95,8 @@ def trend(outcomes: pl.DataFrame, filters: Filters, baseline: Window) -> pl.Data
 def rolled_back_prs(outcomes: pl.DataFrame, filters: Filters, ai_only: bool = False) -> pl.DataFrame:
     """The rolled-back PRs merged in the selected periods, latest rollback first.
 
-    Columns: `title, repo, number, author, team, merged_at, ai_assisted, ai_signals` (one line),
+    Columns: `title, repo, number, author, team, merged_at, ai_assisted, ai_tools` ("Claude Code, Cursor"),
+    `ai_mode` (in words), `ai_signals` (one line),
     `shipped_deployment_id, rolled_back_how, rolled_back_by, rolled_back_at, url` (http(s) only).
     """
     bounds = filters.bounds()
@@ -109,6 +110,7 @@ def rolled_back_prs(outcomes: pl.DataFrame, filters: Filters, ai_only: bool = Fa
     return frame.sort(["rolled_back_at", "id"], descending=[True, False]).select(
         "title", "repo", "number", "author", "team", "merged_at",
         pl.col("ai_assisted").fill_null(False),
+        tools_text(), mode_text(),
         signals_text(),
         "shipped_deployment_id", "rolled_back_how", "rolled_back_by", "rolled_back_at",
         link_column(),

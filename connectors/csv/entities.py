@@ -46,7 +46,7 @@ ENTITIES: dict[str, Entity] = {
                 Field("team"), Field("number", "int"), Field("title"), Field("author"),
                 Field("created_at", "timestamp"), Field("closed_at", "timestamp"), Field("merge_commit_sha"),
                 Field("labels", "labels"), Field("body"), Field("ai_assisted", "bool"), Field("url"),
-                Field("reverts_pr_id"),
+                Field("reverts_pr_id"), Field("commit_messages"), Field("head_branch"),
             ),
         ),
         Entity(

@@ -14,6 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from config.model import Config
+from connectors.common.ai_detection import ai_labels as registry_ai_labels
 from connectors.common.ai_detection import classify_prs
 from connectors.common.normalise import (
     blank_to_null,
@@ -258,12 +259,12 @@ def _to_table(entity: Entity, parsed: pl.DataFrame, raw: pl.DataFrame, config: C
                             "closed_at", "merge_commit_sha", "url", "reverts_pr_id") if c in prs.columns]
         labels = to_json_list(pl.col("labels")) if "labels" in prs.columns else pl.lit("[]")
         return prs.select(
-            *keep, source, labels.alias("labels"), "ai_assisted", "ai_signals",
+            *keep, source, labels.alias("labels"), "ai_assisted", "ai_signals", "ai_tools", "ai_mode", "ai_confidence",
             (pl.col("is_revert") | (_text(prs, "reverts_pr_id").is_not_null() & pl.col("merged_at").is_not_null())).alias("is_revert"),
             "revert_ref",
         )
     if entity.name == "incidents":
-        ai_labels = [label.lower() for label in config.ai_detection.labels]
+        ai_labels = sorted(registry_ai_labels(config.ai_detection))
         label_ai = (
             pl.col("labels").list.eval(pl.element().str.to_lowercase().is_in(ai_labels)).list.any()
             if "labels" in parsed.columns else pl.lit(False)

@@ -75,10 +75,11 @@ _RAW_PR_SCHEMA = {
     "id": pl.String, "repo": pl.String, "number": pl.Int64, "title": pl.String, "author": pl.String,
     "url": pl.String, "created_at": UTC_US, "merged_at": UTC_US, "closed_at": UTC_US,
     "merge_commit_sha": pl.String, "labels": pl.List(pl.String), "body": pl.String,
-    "commit_messages": pl.List(pl.String),
+    "commit_messages": pl.List(pl.String), "head_branch": pl.String,
 }
 PR_COLUMNS = ["id", "source", "repo", "number", "title", "author", "url", "created_at", "merged_at", "closed_at",
-              "merge_commit_sha", "labels", "ai_assisted", "ai_signals", "is_revert", "revert_ref"]
+              "merge_commit_sha", "labels", "ai_assisted", "ai_signals", "ai_tools", "ai_mode", "ai_confidence",
+              "is_revert", "revert_ref"]
 
 
 def pr_id(repo: str, number: int) -> str:
@@ -103,6 +104,7 @@ def pr_row(repo: str, node: dict) -> dict:
         "labels": [n["name"] for n in _nodes(node, "labels") if isinstance(n.get("name"), str)],
         "body": node.get("body") if isinstance(node.get("body"), str) else None,
         "commit_messages": [m for m in messages if isinstance(m, str) and m],
+        "head_branch": node.get("headRefName") if isinstance(node.get("headRefName"), str) else None,
     }
 
 

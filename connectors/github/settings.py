@@ -26,7 +26,7 @@ query ScorecardRepo($owner: String!, $name: String!,
                  first: $prFirst, after: $prAfter) @include(if: $withPrs) {
       pageInfo { hasNextPage endCursor }
       nodes {
-        id number title body url state createdAt updatedAt mergedAt closedAt
+        id number title body url state createdAt updatedAt mergedAt closedAt headRefName
         author { login }
         labels(first: 50) { nodes { name } }
         mergeCommit { oid message }

@@ -20,6 +20,7 @@ from typing import Any
 import polars as pl
 
 from config.model import Config, JiraIncidentsConfig, JiraTicketsConfig
+from connectors.common.ai_detection import ai_labels as registry_ai_labels
 from connectors.jira.client import JiraError, JiraSession, jql_time, resolve_fields
 from connectors.jira.mapping import (
     BASE_FIELDS, Notes, Unreadable, check_stream_config, incident_row, issue_id, text_of, ticket_row,
@@ -78,7 +79,7 @@ def _stream(name: str, stream_config: JiraIncidentsConfig | JiraTicketsConfig, s
     ids = {k: resolved[f"jira.{name}.{k}"] for k in named}
     fields = list(dict.fromkeys([*BASE_FIELDS, *ids.values()]))
     changelog = stream_config.resolved_from == "changelog"
-    ai_labels = {label.strip().lower() for label in config.ai_detection.labels}
+    ai_labels = registry_ai_labels(config.ai_detection)
     notes = Notes()
     start = None if since is None else since - dt.timedelta(minutes=config.jira.overlap_minutes)
     cursor = since

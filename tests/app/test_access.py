@@ -88,7 +88,9 @@ def test_viewer_sees_the_org_scorecard_and_governance_but_no_rows(signed_in_env)
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(f"app_pages/{page}.py")
     gov = run("vp@acme.example", "governance")
-    assert [m.value for m in gov.metric][:3] == ["5", "5", "2"]  # declared, unowned, pauses
+    # declared, unowned, pauses. Unowned: the bots chatgpt-codex-connector and devin-ai-integration and the
+    # registry's tools OpenAI Codex, Devin, Gemini and Cursor (the example declares Copilot and Claude Code).
+    assert [m.value for m in gov.metric][:3] == ["5", "6", "2"]
     assert not [s for s in gov.subheader if s.value == "Who looked at or exported what"]
     ghosts = next(f for f in shown_frames(gov) if "what" in f.columns and "examples" in f.columns)
     assert set(ghosts["examples"].to_list()) == {""}  # counts yes, rows of no team

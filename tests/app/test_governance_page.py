@@ -1,5 +1,5 @@
 """The Governance page over the demo organisation: with no config everything the data names is
-unowned; with the shipped example it shows the inventory, the five ghost contributors and the two
+unowned; with the shipped example it shows the inventory, the six ghost contributors and the two
 workflows past a stop condition, each with the scorecard records behind it."""
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def example_env(demo_warehouse):
 
 def test_example_inventory_ghosts_and_pauses_with_their_evidence(example_env):
     at = governance_page()
-    assert [m.value for m in at.metric][:3] == ["5", "5", "2"]
+    assert [m.value for m in at.metric][:3] == ["5", "6", "2"]
     pauses = [m.value for m in at.markdown if "Pause recommended:" in m.value]
     assert pauses == [":red[:material/pause_circle:] **Pause recommended: Coding agents opening PRs** (team payments)",
                       ":red[:material/pause_circle:] **Pause recommended: Support bot \\(AI answers to tickets\\)** "
@@ -67,7 +67,7 @@ def test_example_inventory_ghosts_and_pauses_with_their_evidence(example_env):
     verdicts = next(f for f in shown if "rule" in f.columns)
     assert verdicts.filter(pl.col("verdict") == "PAUSE RECOMMENDED")["where"].to_list() == ["payments", "mobile"]
     ghosts = next(f for f in shown if "examples" in f.columns)
-    assert sorted(ghosts["name"].to_list()) == ["Codex", "Cursor", "Gemini", "chatgpt-codex-connector",
+    assert sorted(ghosts["name"].to_list()) == ["Cursor", "Devin", "Gemini", "OpenAI Codex", "chatgpt-codex-connector",
                                                "devin-ai-integration"]
     inventory = next(f for f in shown if "technical_owner" in f.columns)
     assert inventory.filter(pl.col("name") == "Support bot (AI answers to tickets)")["risk"].to_list() == [

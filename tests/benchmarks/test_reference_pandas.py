@@ -204,24 +204,28 @@ def test_reference_decides_the_edge_cases_as_worked_out_by_hand():
     # db: #1's named deployments are X6 and X7, the earliest (X6) is rolled back by X7 within the hour;
     # #2 is named in X2, rolled back by X3 (X1 and X2 finish together, X1 first by id).
     # docs: #3 reverts "Typo", the latest merged of that title: #2 (3 days).
-    # Not: api#15 (named D6), api#10 (reverted after 10 days), ops (O3 is not a rollback, O4 restores
-    # the live sha), db#3 (X5 rolled back after 7 days 23 hours), db#4 and db#5 (X1 wins the tie at
+    # ops: O3 is not a rollback (the source says so) and ships #3 (merged Mar 3 11:00); O4, flagged,
+    # redeploys the live sha a, so (DESIGN.md revision 2) it rolls back the one deployment just before
+    # it, O3, two hours later: #3 is rolled back.
+    # Not: api#15 (named D6), api#10 (reverted after 10 days), ops#1 and #2 (shipped by O2, which
+    # nothing rolls back), db#3 (X5 rolled back after 7 days 23 hours), db#4 and db#5 (X1 wins the tie at
     # 10:00 over X2), web#8 (its target merged after it).
     assert rolled_back == {
         "github:acme/api#11", "github:acme/api#12", "github:acme/api#13", "github:acme/api#14",
         "github:acme/web#1", "github:acme/web#2", "github:acme/web#3", "github:acme/db#1", "github:acme/db#2",
-        "github:acme/docs#2",
+        "github:acme/docs#2", "github:acme/ops#3",
     }
     march = scorecard(load_frames_from_polars(edge_org()), grain="month", start=dt.date(2026, 3, 1),
                       end=dt.date(2026, 3, 31), min_sample=1)
     share = march[march["metric"] == "rollback_share"].set_index(["team", "segment"])
-    # Merged in March: api 7, web 8, ops 3, db 4, docs 2 = 24, of which AI-assisted 7 (2 rolled back).
-    assert share.loc[(None, "all"), ["numerator", "n"]].tolist() == [10, 24]
+    # Merged in March: api 7, web 8, ops 3, db 4, docs 2 = 24, of which AI-assisted 7 (2 rolled back);
+    # rolled back 11 (the 10 before revision 2, plus ops#3, not AI-assisted, team unassigned).
+    assert share.loc[(None, "all"), ["numerator", "n"]].tolist() == [11, 24]
     assert share.loc[(None, "ai"), ["numerator", "n"]].tolist() == [2, 7]
-    assert share.loc[(None, "non_ai"), ["numerator", "n"]].tolist() == [8, 17]
+    assert share.loc[(None, "non_ai"), ["numerator", "n"]].tolist() == [9, 17]
     # api#14 and ops#1 carry the team "core"; every other PR has none and counts as unassigned.
     assert share.loc[("core", "all"), ["numerator", "n"]].tolist() == [1, 2]
-    assert share.loc[("unassigned", "all"), ["numerator", "n"]].tolist() == [9, 22]
+    assert share.loc[("unassigned", "all"), ["numerator", "n"]].tolist() == [10, 22]
 
 @pytest.mark.parametrize("min_sample", [1, 2])
 @pytest.mark.parametrize("grain", ["week", "month"])

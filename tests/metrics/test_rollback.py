@@ -98,15 +98,36 @@ def test_source_saying_not_a_rollback_wins_over_the_sha_rule():
     assert deps["D3"]["rollback"] is False and deps["D2"]["rolled_back_by"] is None
 
 
-def test_flagged_redeploy_of_the_live_sha_rolls_back_nothing():
-    ev = evidence(deployments=[
-        make_deployment("D1", sha="a", finished_at="2026-03-01 10:00"),
-        make_deployment("D2", sha="b", finished_at="2026-03-02 10:00"),
-        make_deployment("D3", sha="b", finished_at="2026-03-03 10:00", is_rollback=True),
-    ])
+def test_flagged_redeploy_of_the_live_sha_rolls_back_the_deployment_just_before_it():
+    # DESIGN.md revision 2: a flagged R whose sha is the live one has no T "with another sha between", so
+    # it rolls back the one production deployment just before it (the source says that one was undone).
+    ev = evidence(
+        deployments=[
+            make_deployment("D1", sha="a", finished_at="2026-03-01 10:00"),
+            make_deployment("D2", sha="b", finished_at="2026-03-02 10:00"),
+            make_deployment("D3", sha="b", finished_at="2026-03-03 10:00", is_rollback=True),
+            # The same redeploy unflagged is not a rollback and rolls back nothing.
+            make_deployment("W1", sha="x", finished_at="2026-03-01 10:00", repo="acme/web"),
+            make_deployment("W2", sha="x", finished_at="2026-03-02 10:00", repo="acme/web"),
+        ],
+        prs=[
+            make_pr(1, merged_at="2026-03-01 09:00"),  # shipped by D1
+            make_pr(2, merged_at="2026-03-02 09:00"),  # shipped by D2
+            make_pr(3, merged_at="2026-03-01 09:00", repo="acme/web"),  # shipped by W1
+        ],
+    )
     deps = {r["id"]: r for r in deployment_outcomes(ev, ENVS).iter_rows(named=True)}
-    assert deps["D3"]["rollback"] is True
-    assert deps["D1"]["rolled_back_by"] is None and deps["D2"]["rolled_back_by"] is None
+    assert deps["D3"]["rollback"] is True and deps["D3"]["rollback_rule"] == "flag"
+    assert deps["D2"]["rolled_back_by"] == "D3" and deps["D1"]["rolled_back_by"] is None
+    assert deps["W2"]["rollback"] is False and deps["W1"]["rolled_back_by"] is None
+    out = outcomes(ev)
+    assert [n for n in sorted(out) if out[n]["rolled_back"]] == [2]
+    # rollback_share, March, all: merged PRs #1, #2, #3 = 3; rolled back #2 (D2 undone by D3 a day later) → 1/3.
+    records = compute(ev, Config(rules=RulesConfig(min_sample=1)), grain="month", start=dt.date(2026, 3, 1),
+                      end=dt.date(2026, 3, 31), metrics=["rollback_share"])
+    rec = records.filter((pl.col("metric") == "rollback_share") & pl.col("team").is_null() & (pl.col("segment") == "all"))
+    assert (rec["numerator"][0], rec["denominator"][0]) == (1, 3)
+    assert rec["value"][0] == pytest.approx(1 / 3)
 
 
 def test_rollback_rule_is_read_within_repo_and_environment_case_insensitively():

@@ -59,7 +59,8 @@ def iso(text: str) -> str:
 
 def pr(number: int, *, merged_at: str | None, title: str | None = None, body: str = "", author: str = "dev",
        labels=(), commits=("Change",), merge_message: str | None = None, created_at: str | None = None,
-       updated_at: str | None = None, closed_at: str | None = None, merge_sha: str | None = None) -> dict:
+       updated_at: str | None = None, closed_at: str | None = None, merge_sha: str | None = None,
+       head_ref: str = "feature") -> dict:
     created = created_at or "2026-01-01 00:00"
     closed = closed_at or merged_at
     return {
@@ -67,7 +68,7 @@ def pr(number: int, *, merged_at: str | None, title: str | None = None, body: st
         "url": f"https://github.example/acme/pull/{number}", "state": "MERGED" if merged_at else "CLOSED",
         "createdAt": iso(created), "updatedAt": iso(updated_at or closed or created),
         "mergedAt": iso(merged_at) if merged_at else None, "closedAt": iso(closed) if closed else None,
-        "author": {"login": author} if author else None,
+        "author": {"login": author} if author else None, "headRefName": head_ref,
         "labels": {"nodes": [{"name": name} for name in labels]},
         "mergeCommit": {"oid": merge_sha or f"{number:04d}" + "a" * 36,
                         "message": merge_message or f"Merge pull request #{number}"},

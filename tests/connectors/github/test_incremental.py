@@ -78,7 +78,7 @@ def test_rerun_reads_only_what_changed(sqlite_warehouse, fake, waits):
     assert (counts.inserted, counts.updated) == (1, 1)
     prs = {r["id"]: r for r in read_table(sqlite_warehouse, "pull_requests").iter_rows(named=True)}
     assert prs["github:acme/big#7"]["ai_assisted"] is True and '"label:copilot"' in prs["github:acme/big#7"]["ai_signals"]
-    assert prs["github:acme/big#301"]["ai_signals"] == '["bot_author:devin-ai-integration"]'
+    assert prs["github:acme/big#301"]["ai_signals"] == '["author:devin-ai-integration"]'
 
 
 def test_killed_sync_resumes_where_it_stopped_and_doubles_nothing(warehouse, fake, waits):

@@ -32,10 +32,10 @@ def test_pull_requests_rows_and_every_ai_signal(warehouse, fake, sync):
     signals = {pid: json.loads(row["ai_signals"]) for pid, row in prs.items() if row["repo"] == "acme/api"}
     assert signals == {
         "github:acme/api#15": ["label:ai-assisted"],
-        "github:acme/api#11": ["bot_author:copilot-swe-agent"],  # GraphQL names the bot without [bot]
+        "github:acme/api#11": ["author:copilot-swe-agent"],  # GraphQL names the bot without [bot]
         "github:acme/api#12": ["trailer:Co-authored-by: Claude <noreply@anthropic.com>"],
-        "github:acme/api#13": ["body:Generated with Claude Code"],
-        "github:acme/api#14": ["trailer:Made-with: Cursor"],  # in the squash merge commit's message
+        "github:acme/api#13": ["marker:Generated with Claude Code"],
+        "github:acme/api#14": ["marker:Made-with: Cursor"],  # in the squash merge commit's message
         "github:acme/api#10": [],
         "github:acme/api#16": [],
         "github:acme/api#17": ["label:ai-generated"],
@@ -43,6 +43,16 @@ def test_pull_requests_rows_and_every_ai_signal(warehouse, fake, sync):
     assert {pid for pid, row in prs.items() if row["ai_assisted"]} == {
         "github:acme/api#15", "github:acme/api#11", "github:acme/api#12", "github:acme/api#13",
         "github:acme/api#14", "github:acme/api#17"}
+    attribution = {pid: (json.loads(row["ai_tools"]), row["ai_mode"], row["ai_confidence"])
+                   for pid, row in prs.items() if row["repo"] == "acme/api" and row["ai_assisted"]}
+    assert attribution == {
+        "github:acme/api#15": ([], "labelled", "medium"),
+        "github:acme/api#11": (["GitHub Copilot"], "agent", "high"),
+        "github:acme/api#12": (["Claude Code"], "co_authored", "high"),
+        "github:acme/api#13": (["Claude Code"], "co_authored", "high"),
+        "github:acme/api#14": (["Cursor"], "co_authored", "high"),
+        "github:acme/api#17": ([], "labelled", "medium"),
+    }
 
     p15 = prs["github:acme/api#15"]
     assert (p15["source"], p15["repo"], p15["number"], p15["author"]) == ("github", "acme/api", 15, "dev")

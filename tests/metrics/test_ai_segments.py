@@ -1,0 +1,59 @@
+"""Tool and mode segments of the rollback share (DESIGN.md: `tool:<name>` for each tool in `ai_tools`, a
+PR with two tools counting in both; AI-assisted PRs only; the baseline is segment `all`)."""
+import datetime as dt
+
+import polars as pl
+
+from config import Config, RulesConfig
+from metrics.explain import record_events
+from metrics.scorecard import compute, prepare
+from tests.factories import evidence, make_deployment, make_pr
+
+
+def march() -> tuple:
+    ev = evidence(
+        deployments=[
+            make_deployment("D1", sha="a", finished_at="2026-03-01 10:00"),
+            make_deployment("D2", sha="b", finished_at="2026-03-03 10:00"),
+            make_deployment("D3", sha="a", finished_at="2026-03-05 10:00"),  # restores a: rolls back D2
+        ],
+        prs=[
+            make_pr(1, merged_at="2026-03-02 09:00", ai=True, tools=["Claude Code"], mode="co_authored"),  # D2
+            make_pr(2, merged_at="2026-03-02 10:00", ai=True, tools=["Claude Code", "Cursor"], mode="agent"),  # D2
+            make_pr(3, merged_at="2026-03-02 11:00", ai=True, tools=["Cursor"], mode="co_authored"),  # D2
+            make_pr(4, merged_at="2026-03-05 12:00", ai=True, tools=["Cursor"], mode="labelled"),  # not shipped
+            make_pr(5, merged_at="2026-03-01 08:00"),  # D1, not AI-assisted
+            make_pr(6, merged_at="2026-03-06 12:00", ai=True, tools=[], mode="labelled"),  # a label naming no tool
+        ],
+    )
+    config = Config(rules=RulesConfig(min_sample=1))
+    return ev, config
+
+
+def test_rollback_share_by_tool_and_mode_worked_by_hand():
+    ev, config = march()
+    records = compute(ev, config, grain="month", start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31),
+                      metrics=["rollback_share"]).filter(pl.col("team").is_null())
+    got = {r["segment"]: (r["numerator"], r["n"], r["baseline"]) for r in records.iter_rows(named=True)}
+    # D3 rolls back D2, which shipped #1, #2 and #3. Baseline (segment all, default window: the 13 weeks
+    # before March) has no PRs: null for every segment.
+    assert got == {
+        "all": (3, 6, None),  # #1–#6
+        "ai": (3, 5, None),  # #1, #2, #3, #4, #6
+        "non_ai": (0, 1, None),  # #5
+        "mode:agent": (1, 1, None),  # #2
+        "mode:co_authored": (2, 2, None),  # #1, #3
+        "mode:labelled": (0, 2, None),  # #4, #6
+        "tool:Claude Code": (2, 2, None),  # #1, #2
+        "tool:Cursor": (2, 3, None),  # #2 (also Claude Code), #3, #4
+    }
+    # Ordered all, ai, non_ai, then the AI segments by name.
+    assert records["segment"].to_list() == list(got)
+
+
+def test_a_tool_segment_lists_its_prs_in_the_drill_down():
+    ev, config = march()
+    rows = record_events(prepare(ev, config), "rollback_share", grain="month", period=dt.date(2026, 3, 1),
+                         segment="tool:Cursor")
+    assert sorted(rows["number"].to_list()) == [2, 3, 4]
+    assert rows.filter(pl.col("counted") == "numerator")["number"].sort().to_list() == [2, 3]
