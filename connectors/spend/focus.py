@@ -169,8 +169,9 @@ def _time(frame: pl.DataFrame, name: str) -> pl.Series:
 def _number(frame: pl.DataFrame, name: str) -> pl.Expr:
     if name not in frame.columns:
         return pl.lit(None, dtype=pl.Float64)
-    if frame.schema[name].is_numeric():
-        return pl.col(name).cast(pl.Float64)
+    if frame.schema[name].is_numeric():  # Parquet: NaN and infinity are numbers there, not costs
+        value = pl.col(name).cast(pl.Float64)
+        return pl.when(value.is_finite()).then(value).otherwise(None)
     return parse_float(_text(frame, name))
 
 
@@ -240,7 +241,7 @@ def _normalise(frame: pl.DataFrame, first_row: int, focus: FocusConfig, rates: d
         ("ChargePeriodEnd", pl.col("end_text").is_not_null() & pl.col("end").is_null(), "not an ISO 8601 timestamp", "end_text"),
         ("ChargePeriodEnd", pl.col("end") < pl.col("start"), "ends before ChargePeriodStart", "end_text"),
         (focus.cost_column, pl.col("cost_text").is_null() & pl.col("cost").is_null(), "empty, but a cost is required", "cost_text"),
-        (focus.cost_column, pl.col("cost_text").is_not_null() & pl.col("cost").is_null(), "not a number", "cost_text"),
+        (focus.cost_column, pl.col("cost_text").is_not_null() & pl.col("cost").is_null(), "not a finite decimal number (e.g. 12.50; no NaN, infinity or decimal comma)", "cost_text"),
         ("BillingCurrency", pl.col("currency").is_null(), "empty, but the currency is required", "currency"),
         ("BillingCurrency", pl.col("currency").is_not_null() & rate.is_null(),
          "no USD rate for this currency: add it to [spend] usd_rates (USD per unit), e.g. usd_rates = { EUR = 1.08 }", "currency"),
