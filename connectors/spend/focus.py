@@ -28,6 +28,7 @@ import polars as pl
 from config.model import Config
 from config.load import ConfigError
 from config.spend import FocusConfig, check_spend
+from connectors.common.csvfile import shorten
 from connectors.common.normalise import blank_to_null, parse_float, parse_timestamp_series
 from connectors.common.progress import NoProgress, Progress
 from connectors.spend import focus_files
@@ -246,6 +247,12 @@ def _normalise(frame: pl.DataFrame, first_row: int, focus: FocusConfig, rates: d
         ("BillingCurrency", pl.col("currency").is_not_null() & rate.is_null(),
          "no USD rate for this currency: add it to [spend] usd_rates (USD per unit), e.g. usd_rates = { EUR = 1.08 }", "currency"),
         ("Tags", pl.col("tags").is_not_null() & ~pl.col("tags_ok"), "not a JSON object", "tags"),
+    ] + [
+        (name, pl.col(value).str.contains("\x00", literal=True), "contains a NUL byte (not text)", value)
+        for name, value in (("ChargePeriodStart", "start_text"), ("ChargePeriodEnd", "end_text"),
+                            (focus.cost_column, "cost_text"), ("BillingCurrency", "currency"),
+                            ("ServiceName", "service"), ("ProviderName", "provider"), ("Tags", "tags"),
+                            ("ConsumedUnit", "unit"))
     ]
     masks = rows.select(pl.any_horizontal(mask.fill_null(False) for _, mask, _, _ in checks).alias("bad"),
                         *[mask.fill_null(False).alias(f"c{i}") for i, (_, mask, _, _) in enumerate(checks)],
@@ -332,7 +339,7 @@ def _describe(path: Path, problems: list[_Problem], count: int) -> str:
     labels = focus_files.row_labels(path, [p.row for p in problems])
     lines = []
     for p in problems:
-        shown = f" ('{p.value[:80]}')" if p.value is not None else ""
+        shown = f" ({shorten(p.value)!r})" if p.value is not None else ""
         lines.append(f"{labels[p.row]}, column '{p.column}'{shown}: {p.message}")
     more = count - len(problems)
     tail = f"; and {more} more bad row{'s' if more != 1 else ''}" if more > 0 else ""

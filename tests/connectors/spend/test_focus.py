@@ -163,7 +163,7 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_written(warehouse, tmp_pat
     message = str(error.value)
     # 40 two-line rows after the header: row 41 (the skipped one) starts on line 82, so the bad ones on
     # lines 83, 85 and 86.
-    assert "line 83, column 'EffectiveCost' ('12,3x'): not a number" in message
+    assert "line 83, column 'EffectiveCost' ('12,3x'): not a finite decimal number" in message
     assert "line 85, column 'ChargePeriodStart' ('next tuesday'): not an ISO 8601 timestamp" in message
     assert "line 86, column 'Tags' ('team=web'): not a JSON object" in message
     assert "('not a number')" not in message and "Nothing was imported" in message
@@ -177,7 +177,7 @@ def test_a_file_that_is_not_focus_names_the_missing_column(sqlite_warehouse, tmp
     with pytest.raises(FocusImportError, match="missing FOCUS column 'ChargePeriodStart'"):
         run_import(sqlite_warehouse, path, cfg())
     ragged = write_csv(tmp_path / "ragged.csv", [ROWS[6], ROWS[6][:5]])
-    with pytest.raises(FocusImportError, match="line 3: 5 fields where the header has 15"):
+    with pytest.raises(FocusImportError, match="line 3, column .ServiceCategory.: missing — the row has 5 fields where the header has 15"):
         run_import(sqlite_warehouse, ragged, cfg())
 
 
