@@ -22,7 +22,7 @@ import requests
 
 from config.model import JiraConfig
 from connectors.common.retry import RETRY_STATUSES, RetryPolicy, call_with_retries, retry_after_seconds
-from connectors.common.secrets import get_secret
+from connectors.common.secrets import get_secret, remember
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,7 @@ def credentials(config: JiraConfig) -> tuple[dict[str, Any], list[str]]:
     token = get_secret(config.token_env)
     if config.email_env:
         email = get_secret(config.email_env)
+        remember(token, user=email)
         header = base64.b64encode(f"{email}:{token}".encode()).decode()
         return {"basic_auth": (email, token)}, [token, header]
     return {"token_auth": token}, [token]
