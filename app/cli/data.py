@@ -15,6 +15,10 @@ from app.cli.base import (
 from config import Config
 from metrics.registry import METRICS
 
+# `scorecard sync` exit codes (README: Scheduling syncs): a cron job can tell the three outcomes apart.
+EXIT_COMPLETE, EXIT_FAILED, EXIT_PARTIAL = 0, 1, 3
+
+
 @command("import")
 def import_(
     entity: Annotated[str, typer.Argument(help="pull_requests, deployments, deployment_prs, incidents, tickets, ai_spend or ai_usage.")],
@@ -175,7 +179,11 @@ def sync(
     full: Annotated[bool, typer.Option("--full", help="Ignore the cursors and fetch everything again (still idempotent).")] = False,
     config: ConfigOpt = None,
 ) -> None:
-    """Pull new evidence from every configured source into the warehouse (incremental)."""
+    """Pull new evidence from every configured source into the warehouse (incremental).
+
+    Exit codes: 0 every source complete; 1 a source failed (or nothing could run); 3 partial: every
+    source ran, but some records or streams could not be read (the lines above say which).
+    """
     from connectors.sources import run_sources, sources
 
     cfg = _config(config)
@@ -193,7 +201,7 @@ def sync(
         raise Failure(str(exc.args[0])) from None
     if any(r.rows for r in reports):
         _refresh_cube(warehouse, cfg)
-    failed = False
+    failed = partial = False
     for r in reports:
         colour = {"success": "green", "partial": "yellow"}.get(r.status, "red")
         tables = ", ".join(f"{t} {c.inserted} new/{c.updated} updated" for t, c in r.tables.items()) or "nothing new"
@@ -206,8 +214,11 @@ def sync(
         if r.error:
             out.print(f"  [red]error:[/red] {r.error}", highlight=False)
         failed |= r.status == "failed"
+        partial |= r.status == "partial"
     if failed:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
+    if partial:
+        raise typer.Exit(EXIT_PARTIAL)
 
 
 @command()
