@@ -93,7 +93,7 @@ def test_scorecard_sync_fills_incidents_and_tickets_for_mttr_and_deflection(site
     assert org["csat", "all"]["value"] == pytest.approx(4.0)
 
     again = sites("sync", "--source", "jira")
-    assert again.exit_code == 0, again.output
+    assert again.exit_code == 3, again.output  # HELP-6 still has an unreadable CSAT
     assert "jira: partial — tickets 0 new/0 updated" in again.output
 
 
