@@ -52,8 +52,10 @@ def read_csv(path: str | Path, entity_name: str, config: Config) -> ParsedFile:
         raise CsvImportError(f"unknown entity '{entity_name}'; importable: {', '.join(ENTITIES)}")
     entity = ENTITIES[entity_name]
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise CsvImportError(f"{path}: file not found")
+    if not path.is_file():
+        raise CsvImportError(f"{path}: not a regular file (a folder, pipe or device): give a CSV file")
     raw = _read_strings(path)
     raw, warnings = _check_header(raw, entity, path)
     parsed, problems = _parse_fields(raw, entity)
@@ -72,7 +74,7 @@ def _read_strings(path: Path) -> pl.DataFrame:
     if problem := encoding_problem(head):
         raise CsvImportError(f"{path}: {problem}")
     try:
-        raw = pl.read_csv(path, infer_schema=False, encoding="utf8", raise_if_empty=False)
+        raw = pl.read_csv(path, infer_schema=False, encoding="utf8", raise_if_empty=False, glob=False)
     except pl.exceptions.NoDataError:
         raise CsvImportError(f"{path}: the file is empty (no header line)") from None
     except (pl.exceptions.ComputeError, pl.exceptions.PolarsError) as exc:
@@ -92,7 +94,7 @@ def _may_have_short_rows(path: Path, width: int) -> bool:
     """True when some physical line has fewer separators than the header needs (polars fills a short
     row with nulls silently). A quoted cell spanning lines also trips it; the exact scan then decides."""
     try:
-        lines = pl.read_csv(path, has_header=False, separator="\x1f", quote_char=None, new_columns=["line"],
+        lines = pl.read_csv(path, has_header=False, separator="\x1f", quote_char=None, new_columns=["line"], glob=False,
                             infer_schema=False)
     except pl.exceptions.PolarsError:
         return True

@@ -83,8 +83,10 @@ def read_focus(path: str | Path, config: Config, summary: FocusSummary, *,
     except ConfigError as exc:
         raise FocusImportError(str(exc)) from None
     rates = {code.strip().upper(): rate for code, rate in config.spend.usd_rates.items()} | {"USD": 1.0}
-    if not path.is_file():
+    if not path.exists():
         raise FocusImportError(f"{path}: file not found")
+    if not path.is_file():
+        raise FocusImportError(f"{path}: not a regular file (a folder, pipe or device): give a FOCUS export")
     try:
         columns = _columns(path, focus)
         seen = pl.Series("d", [], dtype=pl.UInt64)

@@ -134,3 +134,9 @@ def test_two_identical_spend_rows_in_one_file_stay_two(tmp_path):
     path.write_text("date,team,cost_usd\n2026-03-01,web,5\n2026-03-01,web,5.0\n")
     ids = read_csv(path, "ai_spend", Config()).frames["ai_spend"]["id"].to_list()
     assert len(set(ids)) == 2 and ids[0].rsplit(":", 1)[0] == ids[1].rsplit(":", 1)[0]
+
+
+def test_a_file_name_with_brackets_is_a_name_not_a_pattern(tmp_path):
+    path = tmp_path / "tickets[2026].csv"
+    path.write_text("id,resolved_at,channel\nt1,2026-03-01,human\n")
+    assert read_csv(path, "tickets", Config()).frames["tickets"]["id"].to_list() == ["t1"]
