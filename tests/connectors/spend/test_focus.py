@@ -244,3 +244,17 @@ def test_focus_spend_feeds_the_cost_per_unit_metric(tmp_path):
     (record,) = json.loads(result.stdout)
     # payments: $8.25 of FOCUS spend over 4 merged PRs.
     assert (record["team"], record["numerator"], record["denominator"], record["value"]) == ("payments", 8.25, 4, 2.0625)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_a_parquet_cost_that_is_not_finite_is_refused_by_row(tmp_path, bad):
+    """Parquet stores NaN and infinity as numbers; they are no cost (before: NaN was a traceback, inf stored)."""
+    frame = pl.read_csv(write_csv(tmp_path / "focus.csv"), infer_schema=False).with_columns(
+        pl.col("ChargePeriodStart", "ChargePeriodEnd").str.to_datetime(time_zone="UTC", time_unit="us"),
+        pl.col("BilledCost", "EffectiveCost", "ConsumedQuantity").cast(pl.Float64),
+    )
+    frame = frame.with_columns(EffectiveCost=pl.lit(bad))
+    path = tmp_path / "focus.parquet"
+    frame.write_parquet(path)
+    with pytest.raises(FocusImportError, match=r"row 1, column 'EffectiveCost' \('(NaN|inf|-inf)'\): not a finite decimal number"):
+        list(read_focus(path, cfg(), FocusSummary(str(path))))
