@@ -5,6 +5,7 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do $$p -c '
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
+ADDRESS ?= 127.0.0.1
 
 .PHONY: run test bench install install-dev lock clean
 
@@ -50,7 +51,7 @@ install-dev: $(VENV)/.installed-dev
 
 run: install
 	$(BIN)/scorecard demo --if-empty
-	$(BIN)/streamlit run app/streamlit_app.py --server.port $(PORT)
+	$(BIN)/streamlit run app/streamlit_app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 test: install-dev
 	$(BIN)/python -m pytest -n 2 --dist loadfile

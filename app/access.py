@@ -15,7 +15,7 @@ import logging
 import streamlit as st
 
 from app import state
-from governance.access import User, groups_from, resolve
+from governance.access import User, from_trusted_proxy, groups_from, resolve
 from warehouse.runs import audit
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 _USER = "_access_user"
 _AUDITED = "_access_audited"  # identities whose sign-in this session has recorded
 _VIEWED = "_access_viewed"  # (page, team) pairs this session has recorded
+_UNTRUSTED = "_access_untrusted_peer"  # header mode: the address of a request not from a trusted proxy
 
 
 def _oidc_ready(provider: str) -> bool:
@@ -44,6 +45,13 @@ def _identity() -> tuple[str | None, tuple[str, ...]]:
         identity = st.user.get("email") or st.user.get("preferred_username") or st.user.get("sub")
         return identity, groups_from(st.user.get(access.groups_claim))
     if access.sign_in == "header":
+        peer = st.context.ip_address
+        peer = peer if isinstance(peer, str) else None  # no connection behind the run (AppTest): the loopback
+        if not from_trusted_proxy(peer, access):
+            # Anyone reaching the port directly could claim any identity with the header.
+            st.session_state[_UNTRUSTED] = peer or "127.0.0.1"
+            return None, ()
+        st.session_state.pop(_UNTRUSTED, None)
         headers = st.context.headers
         groups = groups_from(headers.get(access.groups_header)) if access.groups_header else ()
         return headers.get(access.header), groups
@@ -114,6 +122,11 @@ def _sign_in_page(access) -> None:
         st.info("Sign in to see the scorecard.", icon=":material/lock:")
         provider = access.provider or None
         st.button("Sign in", type="primary", icon=":material/login:", on_click=st.login, args=(provider,) if provider else ())
+    elif st.session_state.get(_UNTRUSTED):
+        log.warning("header sign-in refused: request from %s, not a trusted proxy", st.session_state[_UNTRUSTED])
+        st.error("Not signed in: this request did not come through the sign-in proxy (its address is not in "
+                 "[access] trusted_proxies), so its identity header is not trusted. Open the dashboard through "
+                 "the proxy's address.", icon=":material/lock:")
     else:
         st.error(f"Not signed in: this dashboard expects the reverse proxy in front of it to sign you in and send "
                  f"the {access.header} header, and this request had none. Open the dashboard through the proxy's "

@@ -91,7 +91,7 @@ def post_new_alerts(warehouse: Warehouse, config: Config, result: SpendAlerts) -
             raise WebhookError(f"the alert webhook (${env}) could not be reached ({type(exc).__name__})") from None
         if response.status_code >= 300:
             raise WebhookError(f"the alert webhook (${env}) answered HTTP {response.status_code}: "
-                               f"{redact(response.text[:200], [url])}")
+                               f"{redact(response.text, [url])[:200]}")
         audit(warehouse, "alert webhook", {"alerts": fresh.get_column("id").to_list(), "env": env})
     # Keep only ids still open: an alert that closes and opens again is news again.
     still_open = sorted(set(result.alerts.get_column("id").to_list()))

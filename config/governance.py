@@ -8,6 +8,7 @@ and cookie secret belong in .streamlit/secrets.toml ([auth]), as Streamlit requi
 """
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 
 RISK_TIERS = {
@@ -102,6 +103,9 @@ class AccessConfig:
     provider: str = ""  # OIDC: the [auth.<provider>] section to use ("" = [auth] itself)
     header: str = "X-Forwarded-Email"  # header mode: the identity the trusted reverse proxy sets
     groups_header: str = ""  # header mode: a comma-separated group list the proxy sets (e.g. X-Forwarded-Groups)
+    # header mode: the addresses (or networks) the proxy connects from; a request from anywhere else is
+    # not signed in, whatever headers it sends. Default: a proxy on the same host.
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
     groups_claim: str = "groups"  # OIDC: the identity-token claim listing the user's groups
     anonymous_role: str = "admin"  # everyone's role while sign_in = "none" (the local demo)
     default_role: str = "viewer"  # a signed-in user no grant names; "none" refuses them
@@ -159,6 +163,11 @@ def check_governance(config) -> None:
         fail("access.sign_in", f"must be one of {', '.join(SIGN_IN)}, not '{access.sign_in}'")
     if access.sign_in == "header" and not access.header.strip():
         fail("access.header", "must name the header the reverse proxy sets")
+    for i, proxy in enumerate(access.trusted_proxies):
+        try:
+            ipaddress.ip_network(proxy.strip(), strict=False)
+        except ValueError:
+            fail(f"access.trusted_proxies[{i}]", f"must be an IP address or network (10.0.0.0/8), not '{proxy}'")
     for key, role in (("access.anonymous_role", access.anonymous_role), ("access.default_role", access.default_role)):
         if role not in (*ROLES, "none"):
             fail(key, f"must be one of {', '.join(ROLES)} or none, not '{role}'")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 import os
 import tomllib
 import types
@@ -42,7 +43,7 @@ def load_config(path: str | os.PathLike | None = None, *, env: typing.Mapping[st
     raw: dict[str, Any] = {}
     if file is not None and file.exists():
         try:
-            raw = tomllib.loads(file.read_text(encoding="utf-8"))
+            raw = tomllib.loads(_read_text(file))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{file}: not valid TOML: {exc}") from None
     elif required:
@@ -57,6 +58,22 @@ def load_config(path: str | os.PathLike | None = None, *, env: typing.Mapping[st
             config, warehouse=dataclasses.replace(config.warehouse, url=env[WAREHOUSE_URL_ENV])
         )
     return config
+
+
+def _read_text(file: Path) -> str:
+    """The config file's text: a regular file (a FIFO would block, a directory cannot be read), UTF-8
+    with or without a byte-order mark (Windows editors write one)."""
+    if not file.is_file():
+        raise ConfigError(f"{file}: not a regular file (a directory, pipe or device): give the path of a .toml file")
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{file}: line {line}: not UTF-8 text (save the file as UTF-8)") from None
 
 
 def parse_config(raw: dict[str, Any], *, where: str = "configuration") -> Config:
@@ -148,16 +165,29 @@ def _coerce(value: Any, hint: Any, where: str, key: str) -> Any:
             return value
     elif hint is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+            if not math.isfinite(value):
+                raise ConfigError(f"{where}: '{key}' must be a finite number, got {value}")
+            return _not_negative(float(value), where, key)
     elif hint is int:
         if isinstance(value, int) and not isinstance(value, bool):
-            return value
+            return _not_negative(value, where, key)
     elif hint is str:
         if isinstance(value, str):
             return value
     else:  # pragma: no cover - a field type this loader does not know is a programming error
         raise TypeError(f"unsupported config type {hint!r} for {key}")
     raise ConfigError(f"{where}: '{key}' must be {_TYPE_WORDS[hint]}, got {_describe(value)}")
+
+
+# Every number in the config is a count, a duration, a rate, an amount or a tolerance — none can be
+# negative — except a stop condition's threshold, which is in its metric's unit and may be a delta.
+_SIGNED_KEYS = frozenset({"threshold"})
+
+
+def _not_negative(value: float, where: str, key: str) -> float:
+    if value < 0 and key.rsplit(".", 1)[-1] not in _SIGNED_KEYS:
+        raise ConfigError(f"{where}: '{key}' must not be negative, got {value:g}")
+    return value
 
 
 _TYPE_WORDS = {bool: "true or false", float: "a number", int: "a whole number", str: "a string"}

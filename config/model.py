@@ -192,7 +192,11 @@ class PagerDutyConfig:
     service_ids: tuple[str, ...] = ()  # only these services (empty: all)
     service_teams: dict[str, str] = field(default_factory=dict)  # service id or name → team
     use_incident_teams: bool = True  # an unmapped service: the incident's first PagerDuty team's name
+    # Where severity comes from: "urgency" (high/low) or "priority" (the incident's priority.summary, P1-P5:
+    # what most organisations call severity); the source's value is kept in `original_severity`.
+    severity_field: str = "urgency"
     severity_by_urgency: dict[str, str] = field(default_factory=dict)  # e.g. {high = "sev1"}; unmapped: the urgency
+    severity_by_priority: dict[str, str] = field(default_factory=dict)  # e.g. {P1 = "sev1"}; unmapped: the priority
     start_date: dt.date | None = None  # the first sync reads incidents created from this day (default: 365 days back)
     look_back_days: int = 30  # each sync re-reads incidents created this far back (to see them resolved)
     page_size: int = 100

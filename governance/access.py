@@ -14,6 +14,7 @@ can reach another team's PR titles or people.
 """
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -89,6 +90,27 @@ def resolve(identity: str | None, groups: Iterable[str], access: AccessConfig) -
     role = max((g.role for _, g in grants), key=RANK.__getitem__)
     teams = frozenset(t for _, g in grants if g.role == "team_lead" for t in g.teams) if role == "team_lead" else frozenset()
     return User(identity, access.sign_in, role, teams, groups, tuple(name for name, _ in grants))
+
+
+def from_trusted_proxy(peer: str | None, access: AccessConfig) -> bool:
+    """Whether a request whose connection comes from `peer` may sign in by header: only the configured
+    proxy addresses may (None is the loopback: Streamlit hides 127.0.0.1 and ::1)."""
+    try:
+        address = ipaddress.ip_address((peer or "127.0.0.1").strip().strip("[]"))
+    except ValueError:
+        return False
+    if address.version == 6 and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if peer is None and any(_contains(p, ipaddress.ip_address("::1")) for p in access.trusted_proxies):
+        return True
+    return any(_contains(p, address) for p in access.trusted_proxies)
+
+
+def _contains(network: str, address) -> bool:
+    try:
+        return address in ipaddress.ip_network(network.strip(), strict=False)
+    except (ValueError, TypeError):
+        return False
 
 
 def groups_from(value) -> tuple[str, ...]:

@@ -100,7 +100,15 @@ def _sqlite_url(url: URL, base_dir: str | Path | None) -> URL:
     if not path.is_absolute():
         path = Path(base_dir or Path.cwd()) / path
     path = path.resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WarehouseError(
+            f"cannot create the folder of the SQLite warehouse {path}: {exc.strerror or type(exc).__name__}"
+            f" ({exc.filename or path.parent})"
+        ) from None
+    if path.exists() and not path.is_file():
+        raise WarehouseError(f"the SQLite warehouse {path} is not a regular file")
     return url.set(drivername="sqlite", database=str(path))
 
 

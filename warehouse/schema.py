@@ -177,7 +177,7 @@ tickets = Table(
     Column("team", String),
     Column("created_at", UTCTimestamp),
     Column("resolved_at", UTCTimestamp),
-    Column("channel", String, nullable=False),  # self_serve, ai_bot or human
+    Column("channel", String),  # self_serve, ai_bot or human; empty while the ticket is unresolved
     Column("csat", Float),  # 1-5, or empty
 )
 
@@ -255,6 +255,13 @@ audit_log = Table(
     Column("action", String, nullable=False),  # sync, import, export, config change
     Column("detail", Text),
 )
+
+# The source's own value beside the normalised one where they differ (as DevLake keeps `original_status`),
+# so a surprising number can be traced: PagerDuty's urgency or priority behind `severity`, Jira's "Resolved
+# By" behind `channel`, GitHub's deployment state behind `status` (migration 0003).
+deployments.append_column(Column("original_status", String))
+incidents.append_column(Column("original_severity", String))
+tickets.append_column(Column("original_channel", String))
 
 # The tables that hold evidence (imported, synced, exported); the rest is bookkeeping.
 DATA_TABLES: dict[str, Table] = {

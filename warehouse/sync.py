@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from connectors.common.progress import NoProgress, Progress
+from connectors.common.secrets import redact as _redact
 from warehouse.engine import Warehouse
 from warehouse.runs import audit, finish_run, set_cursor, start_run
 from warehouse.write import UpsertCounts, upsert_frames
@@ -90,12 +91,10 @@ def stop_requested() -> str | None:
     return next((why for why in (check() for check in _STOP_CHECKS.get()) if why), None)
 
 
-def redact(text: str, secrets: Iterable[str | None]) -> str:
-    """`text` with every secret replaced by ***."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text
+def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """`text` with every shape of every secret masked (see connectors.common.secrets.redact: the one
+    redaction everything a connector logs or stores goes through)."""
+    return _redact(text, secrets)
 
 
 def run_sync(
@@ -122,7 +121,8 @@ def run_sync(
                 report.tables[table] = report.tables.get(table, UpsertCounts()) + c
             for stream, cursor in batch.cursors.items():
                 set_cursor(warehouse, source, stream, cursor)
-            report.rejected.extend(batch.rejected)
+            report.rejected.extend(Rejected(r.stream, redact(r.record_id, secrets), redact(r.reason, secrets))
+                                   for r in batch.rejected)
             report.warnings.extend(redact(w, secrets) for w in batch.warnings)
             if batch.progress_message is not None:
                 progress.update(batch.progress_done or 0, batch.progress_total, batch.progress_message)

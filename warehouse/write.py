@@ -38,6 +38,9 @@ class UpsertCounts:
         )
 
 
+# The advisory lock every PostgreSQL write transaction takes (a constant: "scorecard" in ASCII digits).
+WRITER_LOCK_KEY = 7_363_255_234
+
 @contextlib.contextmanager
 def _adbc_transaction(warehouse: Warehouse) -> Iterator:
     with sqlite_guard.using(warehouse.sqlite_path, "adbc"):
@@ -66,6 +69,11 @@ def _adbc_connection(warehouse: Warehouse) -> Iterator:
             cur.execute("PRAGMA cache_size=-262144")  # 256 MB: bulk upserts touch many B-tree pages
             cur.execute("PRAGMA temp_store=MEMORY")  # the staging tables
         cur.execute(begin)
+        if warehouse.dialect == "postgresql":
+            # One writer at a time, as SQLite's BEGIN IMMEDIATE: the first-load check below (is the table
+            # empty?) must not race another import that has not committed yet. Readers are not blocked.
+            cur.execute(f"SELECT pg_advisory_xact_lock({WRITER_LOCK_KEY})")
+            cur.fetchall()
         try:
             yield cur
             cur.execute("COMMIT")
@@ -180,7 +188,8 @@ def _upsert(cur, dialect: str, name: str, frame: pl.DataFrame) -> UpsertCounts:
 
 
 def _is_empty(cur, name: str) -> bool:
-    # Inside the write transaction (SQLite: BEGIN IMMEDIATE), so no other writer can fill it meanwhile.
+    # Inside the write transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: the writer lock), so no other
+    # writer can fill it meanwhile.
     cur.execute(f"SELECT 1 FROM {_q(name)} LIMIT 1")
     return cur.fetchone() is None
 

@@ -19,6 +19,8 @@ from rich.progress import BarColumn, Progress as RichProgress, TextColumn, TimeE
 from config import Config, ConfigError, load_config
 from metrics.registry import GRAINS
 
+log = logging.getLogger(__name__)
+
 app = typer.Typer(
     help="AI impact scorecard: is AI making us better, and what does it cost?",
     no_args_is_help=True,
@@ -52,12 +54,25 @@ def command(*args, **kwargs):
             except Failure as exc:
                 err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
                 raise typer.Exit(1) from None
+            except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
+                raise
+            except Exception as exc:  # a bug or an unforeseen condition: one line, never a traceback
+                from connectors.common.secrets import redact
+
+                log.debug("unexpected error", exc_info=True)
+                err.print(f"[red]error:[/red] unexpected {type(exc).__name__}: {escape(redact(str(exc)))} "
+                          "(run with SCORECARD_DEBUG=1 for the details)", highlight=False, soft_wrap=True)
+                raise typer.Exit(1) from None
         return app.command(*args, **kwargs)(wrapper)
     return decorate
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    import os
+
+    debug = bool(os.environ.get("SCORECARD_DEBUG"))
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
     app()
 
 

@@ -14,8 +14,13 @@ from app.cli.base import (
     ConfigOpt, EndOpt, Failure, GrainOpt, StartOpt, TeamOpt, TerminalProgress, _check_grain, _config,
     _refresh_cube, _warehouse, command, default_range, err, out,
 )
+from app.cli.output import plain
 from config import Config
 from metrics.registry import METRICS
+
+# `scorecard sync` exit codes (README: Scheduling syncs): a cron job can tell the three outcomes apart.
+EXIT_COMPLETE, EXIT_FAILED, EXIT_PARTIAL = 0, 1, 3
+
 
 @command("import")
 def import_(
@@ -38,7 +43,7 @@ def import_(
     except CsvImportError as exc:
         raise Failure(str(exc)) from None
     for warning in parsed.warnings:
-        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+        err.print(f"[yellow]warning:[/yellow] {plain(warning)}", highlight=False)
     warehouse = _warehouse(cfg)
     counts = ingest(warehouse, f"csv:{entity}", parsed.frames, detail={"file": str(file), "entity": entity, "rows": parsed.rows})
     for table, c in counts.items():
@@ -63,11 +68,11 @@ def _import_focus(entity: str, file: Path, cfg: Config) -> None:
         raise Failure(str(exc)) from None
     c = counts.get("ai_spend")
     skipped = ", ".join(f"{n:,} {why}" for why, n in summary.skipped.most_common()) or "none"
-    out.print(f"ai_spend: {summary.rows:,} FOCUS rows read, {summary.imported:,} AI rows kept (skipped: {skipped}) — "
+    out.print(f"ai_spend: {summary.rows:,} FOCUS rows read, {summary.imported:,} AI rows kept (skipped: {plain(skipped)}) — "
               f"{summary.spend_rows:,} spend rows: {c.inserted if c else 0:,} new, {c.updated if c else 0:,} updated, "
               f"{c.unchanged if c else 0:,} unchanged", highlight=False)
     for currency, n in summary.converted.items():
-        out.print(f"  {n:,} rows in {currency} converted at {cfg.spend.usd_rates.get(currency, '?')} USD each", highlight=False)
+        out.print(f"  {n:,} rows in {plain(currency)} converted at {cfg.spend.usd_rates.get(currency, '?')} USD each", highlight=False)
     _refresh_cube(warehouse, cfg)
 
 
@@ -83,8 +88,14 @@ def export(
     config: ConfigOpt = None,
 ) -> None:
     """Export a table or metric with the dashboard's filters (CSV is formula-safe; the export is audit-logged)."""
+    from app.cli.output import OutputPathError, check_out_path, plain, write_out
     from app.export import FORMATS, ExportFilters, encode, export_frame, export_names, record_export
     from warehouse.runs import default_actor
+
+    try:
+        check_out_path(out_file)  # before the work: a bad path is found in a moment, not after the export
+    except OutputPathError as exc:
+        raise Failure(str(exc)) from None
 
     if format not in FORMATS:
         raise Failure(f"--format must be csv or parquet, not '{format}'")
@@ -99,11 +110,12 @@ def export(
     filters = ExportFilters(grain=grain, start=first, end=last, team=team)
     frame = export_frame(warehouse, cfg, name, filters)
     data = encode(frame, format)
-    tmp = out_file.with_name(out_file.name + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(out_file)  # never a half-written file at the destination
+    try:
+        write_out(out_file, data)  # atomically: never a half-written file at the destination
+    except OutputPathError as exc:
+        raise Failure(str(exc)) from None
     record_export(warehouse, name, format, filters, frame.height, default_actor(), str(out_file))
-    out.print(f"{name}: {frame.height} rows written to {out_file}", highlight=False)
+    out.print(f"{name}: {frame.height} rows written to {plain(out_file)}", highlight=False)
 
 
 @command()
@@ -128,7 +140,7 @@ def demo(
     holdings = _row_counts(warehouse, DATA_TABLES)
     if sum(holdings.values()):
         if if_empty:
-            out.print(f"The warehouse at {warehouse.display_url} already holds data: demo not seeded.", highlight=False)
+            out.print(f"The warehouse at {plain(warehouse.display_url)} already holds data: demo not seeded.", highlight=False)
             return
         real = _non_demo_rows(warehouse)
         if real:
@@ -149,7 +161,7 @@ def demo(
     elapsed = time.perf_counter() - started
     for table, c in counts.items():
         out.print(f"{table}: {frames[table].height:,} rows ({c.inserted:,} new, {c.updated:,} updated, {c.unchanged:,} unchanged)")
-    out.print(f"Demo organisation ({scale}, seed {seed}, ending {day}) written to {warehouse.display_url} in {elapsed:.1f} s.", highlight=False)
+    out.print(f"Demo organisation ({scale}, seed {seed}, ending {day}) written to {plain(warehouse.display_url)} in {elapsed:.1f} s.", highlight=False)
 
 
 def _row_counts(warehouse, tables) -> dict[str, int]:
@@ -221,13 +233,14 @@ def sync(
         colour = {"success": "green", "partial": "yellow", "interrupted": "yellow", "skipped": "yellow"}.get(r.status, "red")
         tables = ", ".join(f"{t} {c.inserted} new/{c.updated} updated" for t, c in r.tables.items()) or "nothing new"
         calls = f", {r.stats['calls']} API calls" if "calls" in r.stats else ""
-        out.print(f"[{colour}]{r.source}: {r.status}[/{colour}] — {tables}{calls}", highlight=False)
+        out.print(f"[{colour}]{plain(r.source)}: {r.status}[/{colour}] — {plain(tables)}{calls}", highlight=False)
         for w in r.warnings:
-            out.print(f"  [yellow]warning:[/yellow] {w}", highlight=False)
+            out.print(f"  [yellow]warning:[/yellow] {plain(w)}", highlight=False)
         if r.rejected:
-            out.print(f"  {len(r.rejected)} records could not be read, e.g. {r.rejected[0].record_id}: {r.rejected[0].reason}", highlight=False)
+            out.print(plain(f"  {len(r.rejected)} records could not be read, e.g. {r.rejected[0].record_id}: "
+                            f"{r.rejected[0].reason}"), highlight=False)
         if r.error:
-            out.print(f"  [{colour}]{'error' if colour == 'red' else 'note'}:[/{colour}] {r.error}", highlight=False)
+            out.print(f"  [{colour}]{'error' if colour == 'red' else 'note'}:[/{colour}] {plain(r.error)}", highlight=False)
     code = sync_exit_code(reports)
     if code:
         raise typer.Exit(code)
@@ -236,8 +249,8 @@ def sync(
 def sync_exit_code(reports) -> int:
     """0 every source complete, 1 any failed, 3 partial (rejected records, skipped or interrupted)."""
     if any(r.status == "failed" for r in reports):
-        return 1
-    return 0 if all(r.status == "success" for r in reports) else 3
+        return EXIT_FAILED
+    return EXIT_COMPLETE if all(r.status == "success" for r in reports) else EXIT_PARTIAL
 
 
 @command()
@@ -260,11 +273,11 @@ def status(
         from scheduling.plan import stale_message
 
         for p in stale:
-            out.print(f"stale: {stale_message(p, now)}", highlight=False)
+            out.print(f"stale: {plain(stale_message(p, now))}", highlight=False)
         if not stale:
             out.print(f"ok: {len(plans)} configured source{'s' if len(plans) != 1 else ''}, none stale", highlight=False)
         raise typer.Exit(1 if stale else 0)
-    out.print(f"Warehouse: {warehouse.display_url}", highlight=False)
+    out.print(f"Warehouse: {plain(warehouse.display_url)}", highlight=False)
     counts = Table(title="Rows")
     counts.add_column("table")
     counts.add_column("rows", justify="right")
@@ -282,8 +295,8 @@ def status(
         table.add_column(col)
     for r in runs:
         last = r["last_run"]
-        table.add_row(r["source"], str(last["started_at"])[:19], last["status"], str(last["rows"]),
-                      str(r["last_success"])[:19] if r["last_success"] else "never", (last["error"] or "")[:80])
+        table.add_row(plain(r["source"]), str(last["started_at"])[:19], plain(last["status"]), str(last["rows"]),
+                      str(r["last_success"])[:19] if r["last_success"] else "never", plain((last["error"] or "")[:80]))
     out.print(table)
 
 
@@ -301,5 +314,5 @@ def _schedule_table(plans, holders, now: dt.datetime) -> Table:
         if p.source in holders:
             state += f" · syncing: {escape(holders[p.source].holder)}"
         last = f"{p.last_success:%Y-%m-%d %H:%M} UTC" if p.last_success else "never"
-        table.add_row(p.source, fmt_duration(p.interval), last, nxt, state)
+        table.add_row(plain(p.source), fmt_duration(p.interval), last, nxt, state)
     return table

@@ -12,6 +12,7 @@ import polars as pl
 import typer
 from rich.table import Table
 
+from app.cli.output import plain
 from app.cli.base import ConfigOpt, Failure, _config, _warehouse, command, out
 
 TodayOpt = Annotated[Optional[dt.datetime], typer.Option(
@@ -50,16 +51,16 @@ def _cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        return plain(", ".join(str(v) for v in value))
     if isinstance(value, float):
         return f"{value:,.2f}"
-    return str(value)
+    return plain(value)
 
 
 def _print_table(title: str, frame: pl.DataFrame, columns: list[str]) -> None:
-    table = Table(title=title)
+    table = Table(title=plain(title))
     for col in columns:
-        table.add_column(col, overflow="fold")
+        table.add_column(plain(col), overflow="fold")
     for row in frame.select(columns).iter_rows():
         table.add_row(*[_cell(v) for v in row])
     out.print(table)
@@ -93,8 +94,8 @@ def governance(
                                   indent=1) + "\n")
         return
     if items.height == 0:
-        out.print("No AI tools or workflows are declared: add [governance.tools.<id>] / [governance.workflows.<id>] "
-                  "to scorecard.toml (see scorecard.toml.example). Everything found below is unowned.")
+        out.print(plain("No AI tools or workflows are declared: add [governance.tools.<id>] / [governance.workflows.<id>] "
+                        "to scorecard.toml (see scorecard.toml.example). Everything found below is unowned."))
     else:
         _print_table("AI inventory", items, ["kind", "id", "risk_tier", "business_owner", "technical_owner",
                                              "security_owner", "prs", "spend_usd", "last_seen", "gaps"])
@@ -110,9 +111,9 @@ def governance(
         _print_table("Stop conditions", policies.with_columns(team=pl.col("team").fill_null("(org)")),
                      ["workflow", "condition", "team", "verdict", "period", "value", "baseline"])
         for flow, index, rule in policies.select("workflow", "condition", "rule").unique(maintain_order=True).iter_rows():
-            out.print(f"  {flow} condition {index}: {rule}", highlight=False)
+            out.print(plain(f"  {flow} condition {index}: {rule}"), highlight=False)
     else:
-        out.print("Stop conditions: none declared ([[governance.workflows.<id>.stop]]).")
+        out.print(plain("Stop conditions: none declared ([[governance.workflows.<id>.stop]])."))
 
 
 @command()
@@ -125,6 +126,7 @@ def audit(
     config: ConfigOpt = None,
 ) -> None:
     """The audit log (who synced, imported, exported, signed in or changed the config, and when); exporting it is audited too."""
+    from app.cli.output import OutputPathError, check_out_path, plain, write_out
     from app.export import encode
     from governance.changes import config_versions
     from warehouse import read_table
@@ -134,6 +136,11 @@ def audit(
         raise Failure(f"--format must be table, csv or json, not '{format}'")
     if out_file is not None and format == "table":
         raise Failure("--out needs --format csv or json")
+    if out_file is not None:
+        try:
+            check_out_path(out_file)
+        except OutputPathError as exc:
+            raise Failure(str(exc)) from None
     cfg = _config(config)
     warehouse = _warehouse(cfg)
     rows = read_table(warehouse, "audit_log").sort("id", descending=True)
@@ -155,10 +162,11 @@ def audit(
     if out_file is None:
         sys.stdout.buffer.write(data)
     else:
-        tmp = out_file.with_name(out_file.name + ".part")
-        tmp.write_bytes(data)
-        tmp.replace(out_file)
-        out.print(f"{name}: {frame.height} rows written to {out_file}", highlight=False)
+        try:
+            write_out(out_file, data)
+        except OutputPathError as exc:
+            raise Failure(str(exc)) from None
+        out.print(f"{name}: {frame.height} rows written to {plain(out_file)}", highlight=False)
     write_audit(warehouse, "export", {"name": name, "format": format, "rows": frame.height,
                                       "destination": str(out_file) if out_file else "stdout",
                                       "filters": {"action": action, "since": since.date() if since else None}})

@@ -15,6 +15,7 @@ from app.cli.base import (
     ConfigOpt, EndOpt, Failure, GrainOpt, StartOpt, TeamOpt, _check_grain, _config, _warehouse, command,
     default_range, err, out,
 )
+from app.cli.output import plain
 from app.views.format import fmt_delta, fmt_interval, fmt_value
 from config import ConfigError
 from metrics.registry import METRICS, OUTPUT_COLUMNS
@@ -83,7 +84,7 @@ def _print_records(records: pl.DataFrame, first: dt.date, last: dt.date) -> None
         unit = METRICS[r["metric"]].unit
         ci = fmt_interval(r["ci_low"], r["ci_high"], unit) or "—"
         style = _STATUS_STYLE.get(r["status"], "white")
-        table.add_row(r["metric"], str(r["period"]), r["team"] or "(org)", r["segment"], fmt_value(r["value"], unit), ci,
+        table.add_row(plain(r["metric"]), str(r["period"]), plain(r["team"] or "(org)"), plain(r["segment"]), fmt_value(r["value"], unit), ci,
                       str(r["n"]), fmt_value(r["baseline"], unit), fmt_delta(r["delta"], unit), f"[{style}]{r['status']}[/{style}]")
     out.print(table)
 
@@ -128,11 +129,12 @@ def explain(
 
         sys.stdout.buffer.write(encode(rows, "csv"))
         return
-    table = Table(title=f"{title}, team {team or '(org)'}, segment {segment}: {rows.height} rows")
+    table = Table(title=plain(f"{title}, team {team or '(org)'}, segment {segment}: {rows.height} rows"))
     for col in ("id", "at", "team", "segment", "counted", "reason"):
         table.add_column(col)
     for r in rows.head(200).iter_rows(named=True):
-        table.add_row(r["id"], str(r["at"])[:16], r["team"], r["segment"] or "", r["counted"], r["reason"])
+        table.add_row(plain(r["id"]), str(r["at"])[:16], plain(r["team"]), plain(r["segment"]), plain(r["counted"]),
+                      plain(r["reason"]))
     out.print(table)
     if rows.height > 200:
         out.print(f"(first 200 of {rows.height}; --format csv lists all)")
@@ -180,7 +182,7 @@ def alerts(
             for col in ("team", "owner", "alert"):
                 table.add_column(col)
             for r in result.alerts.iter_rows(named=True):
-                table.add_row(r["id"], r["team"], r["owner"] or "", r["message"])
+                table.add_row(plain(r["id"]), plain(r["team"]), plain(r["owner"]), plain(r["message"]))
             out.print(table)
     if webhook:
         try:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 
 import polars as pl
@@ -125,6 +126,19 @@ def link_column(column: str = "url") -> pl.Expr:
 _MARKDOWN_SPECIALS = "\\`*_{}[]()<>#+-.!|~$:"
 
 
+# Streamlit's Markdown turns URLs, `www.` names and e-mail addresses in *text* into links (GitHub's
+# autolink literals are found after escapes are resolved, so escaping alone does not stop them). A word
+# joiner (U+2060, invisible, no break) inside each of them leaves nothing a link finder recognises.
+_WORD_JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z0-9])(://)|(?<![a-z0-9])(www)(?=\.)|(@)(?=[-\w])")
+
+
+def _no_autolinks(text: str) -> str:
+    return _AUTOLINK.sub(lambda m: (m.group(1) and ":" + _WORD_JOINER + "//") or (m.group(2) and m.group(2) + _WORD_JOINER)
+                         or "@" + _WORD_JOINER, text)
+
+
 def escape_markdown(text: str) -> str:
-    """Text shown inside a Markdown element, rendered literally (no links, emphasis or HTML)."""
-    return "".join("\\" + c if c in _MARKDOWN_SPECIALS else c for c in str(text))
+    """Text shown inside a Markdown element, rendered literally (no links, emphasis or HTML): data is
+    plain text everywhere; links appear only where the product makes them (the URL columns)."""
+    return "".join("\\" + c if c in _MARKDOWN_SPECIALS else c for c in _no_autolinks(str(text)))

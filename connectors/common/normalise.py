@@ -12,6 +12,12 @@ UTC = pl.Datetime("us", "UTC")
 # ISO 8601 shapes we accept; a time without offset is UTC (DESIGN.md "Time").
 _WITH_OFFSET = ("%Y-%m-%dT%H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M%:z", "%Y-%m-%dT%H:%M:%S%.f%z")
 _NAIVE = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d")
+# What an ISO 8601 value may look like before a format is tried: a polars format inferred from other
+# shapes would guess (`03/04/2025` read day-first), and DESIGN says anything but ISO 8601 is an error.
+ISO_8601 = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:?\d{2})?)?$"
+# A plain decimal number: digits with an optional dot and exponent. No thousands separator or decimal
+# comma (`1,5` is 1.5 in half the world and 15 in the other), no NaN or infinity.
+DECIMAL = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
 TRUE_WORDS = ("true", "t", "yes", "y", "1")
 FALSE_WORDS = ("false", "f", "no", "n", "0")
 
@@ -23,8 +29,8 @@ def blank_to_null(expr: pl.Expr) -> pl.Expr:
 
 def parse_timestamp(expr: pl.Expr) -> pl.Expr:
     """ISO 8601 text → UTC datetime (µs). Accepts `Z`, `±hh:mm`, `±hhmm`, a space for `T`, fractional
-    seconds, and a bare date (midnight UTC)."""
-    text = expr.str.strip_chars().str.replace(r"(?i)z$", "+00:00").str.replace(r"^(\d{4}-\d{2}-\d{2}) ", "${1}T")
+    seconds, and a bare date (midnight UTC). Anything else (`03/04/2025`) is null."""
+    text = _iso_only(expr.str.strip_chars()).str.replace(r"(?i)z$", "+00:00").str.replace(r"^(\d{4}-\d{2}-\d{2}) ", "${1}T")
     parsed = [text.str.to_datetime(f, strict=False, time_unit="us", time_zone="UTC") for f in _WITH_OFFSET]
     parsed += [
         text.str.to_datetime(f, strict=False, time_unit="us").dt.replace_time_zone("UTC") for f in _NAIVE
@@ -36,7 +42,7 @@ def parse_timestamp_series(text: pl.Series) -> pl.Series:
     """`parse_timestamp` for a whole column, fast when its values share one format (the usual export):
     the format is inferred from the first value and applied in one pass; only the values it leaves
     unparsed go through every accepted shape."""
-    text = text.str.strip_chars()
+    text = pl.select(_iso_only(pl.lit(text.str.strip_chars()))).to_series().alias(text.name)
     try:
         parsed = text.str.to_datetime(strict=False, time_unit="us", time_zone="UTC")
     except pl.exceptions.PolarsError:  # no format could be inferred from the first value
@@ -50,13 +56,13 @@ def parse_timestamp_series(text: pl.Series) -> pl.Series:
 
 def parse_date(expr: pl.Expr) -> pl.Expr:
     """`YYYY-MM-DD`, or a full timestamp whose UTC date is taken."""
-    text = expr.str.strip_chars()
+    text = _iso_only(expr.str.strip_chars())
     return pl.coalesce(text.str.to_date("%Y-%m-%d", strict=False), parse_timestamp(text).dt.date())
 
 
 def parse_date_series(text: pl.Series) -> pl.Series:
     """`parse_date` for a whole column, with the same one-pass fast path as `parse_timestamp_series`."""
-    text = text.str.strip_chars()
+    text = pl.select(_iso_only(pl.lit(text.str.strip_chars()))).to_series().alias(text.name)
     parsed = text.str.to_date("%Y-%m-%d", strict=False)
     missing = (text.is_not_null() & parsed.is_null()).arg_true()
     if len(missing):
@@ -70,8 +76,16 @@ def parse_bool(expr: pl.Expr) -> pl.Expr:
     return pl.when(lowered.is_in(TRUE_WORDS)).then(True).when(lowered.is_in(FALSE_WORDS)).then(False).otherwise(None)
 
 
+def _iso_only(text: pl.Expr) -> pl.Expr:
+    return pl.when(text.str.contains(ISO_8601)).then(text).otherwise(None)
+
+
 def parse_float(expr: pl.Expr) -> pl.Expr:
-    return expr.str.strip_chars().str.replace_all(",", "").cast(pl.Float64, strict=False)
+    """A finite decimal number (`12.5`, `-3`, `1e3`); a decimal comma, a thousands separator, NaN,
+    infinity or a value too large for a float (`1e400`) is null."""
+    text = expr.str.strip_chars()
+    value = pl.when(text.str.contains(DECIMAL)).then(text).otherwise(None).cast(pl.Float64, strict=False)
+    return pl.when(value.is_finite()).then(value).otherwise(None)
 
 
 def parse_int(expr: pl.Expr) -> pl.Expr:

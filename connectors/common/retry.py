@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from connectors.common.secrets import redact
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -81,5 +83,6 @@ def call_with_retries(
             attempt += 1
             reason, retry_after = verdict
             wait = policy.delay(attempt, retry_after, what)
-            log.warning("%s: %s; retry %d of %d in %.1f s", what, reason, attempt, policy.max_retries, wait)
+            log.warning("%s: %s; retry %d of %d in %.1f s", redact(what), redact(str(reason)), attempt,
+                        policy.max_retries, wait)
             policy.sleep(wait)

@@ -20,8 +20,13 @@ class Entity:
     name: str
     table: str
     fields: tuple[Field, ...]
-    # Where `id` is optional, rows without one get an id from their content (see reader.content_ids).
-    id_optional: bool = False
+    # Where `id` is optional, rows without one get an id from the parsed values of these columns and
+    # their occurrence (see reader.content_ids): what makes two rows the same.
+    identity: tuple[str, ...] = ()
+
+    @property
+    def id_optional(self) -> bool:
+        return bool(self.identity)
 
     @property
     def columns(self) -> dict[str, Field]:
@@ -86,7 +91,7 @@ ENTITIES: dict[str, Entity] = {
                 Field("cost_usd", "money", required=True, not_empty=True), Field("team"), Field("tool"),
                 Field("model"), Field("workflow"), Field("tokens", "count"), Field("requests", "count"),
             ),
-            id_optional=True,
+            identity=("date", "team", "tool", "model", "workflow", "cost_usd"),
         ),
         Entity(
             "ai_usage", "ai_usage",
@@ -96,7 +101,8 @@ ENTITIES: dict[str, Entity] = {
                 Field("engaged_users", "count"), Field("seats", "count"), Field("suggestions", "count"),
                 Field("acceptances", "count"), Field("prs_created_by_agent", "count"),
             ),
-            id_optional=True,
+            identity=("date", "team", "tool", "active_users", "engaged_users", "seats", "suggestions",
+                      "acceptances", "prs_created_by_agent"),
         ),
     )
 }

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import polars as pl
 from config.model import Config
 from connectors.common.ai_detection import ai_labels as registry_ai_labels
 from connectors.common.ai_detection import classify_prs
+from connectors.common.csvfile import Scan, encoding_problem, scan, shorten
 from connectors.common.normalise import (
     blank_to_null,
     parse_bool,
@@ -53,8 +53,10 @@ def read_csv(path: str | Path, entity_name: str, config: Config) -> ParsedFile:
         raise CsvImportError(f"unknown entity '{entity_name}'; importable: {', '.join(ENTITIES)}")
     entity = ENTITIES[entity_name]
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise CsvImportError(f"{path}: file not found")
+    if not path.is_file():
+        raise CsvImportError(f"{path}: not a regular file (a folder, pipe or device): give a CSV file")
     raw = _read_strings(path)
     raw, warnings = _check_header(raw, entity, path)
     parsed, problems = _parse_fields(raw, entity)
@@ -70,36 +72,45 @@ def _read_strings(path: Path) -> pl.DataFrame:
         head = handle.read(4096)
     if not head.strip():
         raise CsvImportError(f"{path}: the file is empty (no header line)")
+    if problem := encoding_problem(head):
+        raise CsvImportError(f"{path}: {problem}")
     try:
-        return pl.read_csv(path, infer_schema=False, encoding="utf8", raise_if_empty=False)
+        raw = pl.read_csv(path, infer_schema=False, encoding="utf8", raise_if_empty=False, glob=False)
     except pl.exceptions.NoDataError:
         raise CsvImportError(f"{path}: the file is empty (no header line)") from None
     except (pl.exceptions.ComputeError, pl.exceptions.PolarsError) as exc:
-        raise CsvImportError(f"{path}: {_locate_malformed(path) or _first_line(exc)}") from None
+        raise CsvImportError(f"{path}: {_scan(path).problem or _first_line(exc)}") from None
+    if raw.width > 1 and _may_have_short_rows(path, raw.width):
+        found = _scan(path, stop_at_first=True)
+        if found.problem:
+            raise CsvImportError(f"{path}: {found.problem}. Nothing was imported from this file.")
+        if found.blank_records:  # polars keeps a blank line as a row of nulls; it is no record
+            keep = pl.Series([True] * raw.height)
+            keep = keep.scatter([i for i in found.blank_records if i < raw.height], False)
+            raw = raw.filter(keep)
+    return raw
+
+
+def _may_have_short_rows(path: Path, width: int) -> bool:
+    """True when some physical line has fewer separators than the header needs (polars fills a short
+    row with nulls silently). A quoted cell spanning lines also trips it; the exact scan then decides."""
+    try:
+        lines = pl.read_csv(path, has_header=False, separator="\x1f", quote_char=None, new_columns=["line"], glob=False,
+                            infer_schema=False)
+    except pl.exceptions.PolarsError:
+        return True
+    fewest = lines.select(pl.col("line").fill_null("").str.count_matches(",", literal=True).min()).item()
+    return fewest is None or fewest < width - 1
 
 
 def _first_line(exc: Exception) -> str:
-    return "not a readable CSV file: " + str(exc).strip().splitlines()[0]
+    return "not a readable CSV file: " + shorten(str(exc).strip().splitlines()[0], 200)
 
 
-def _locate_malformed(path: Path) -> str | None:
-    """The first malformed line, found with the csv module (only on the error path: polars says what,
-    not where)."""
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        return f"line {line}: not valid UTF-8 text (save the file as UTF-8)"
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader)
-        for row in reader:
-            if len(row) > len(header):
-                return f"line {reader.line_num}: {len(row)} fields where the header has {len(header)}"
-    except csv.Error as exc:
-        return f"line {reader.line_num}: malformed CSV ({exc})"
-    return None
+def _scan(path: Path, *, stop_at_first: bool = True) -> Scan:
+    """The csv module's reading of the file (only on the error path, or when a row may be short)."""
+    with path.open(encoding="utf-8", errors="surrogateescape", newline="") as text:
+        return scan(text, stop_at_first=stop_at_first)
 
 
 def _check_header(raw: pl.DataFrame, entity: Entity, path: Path) -> tuple[pl.DataFrame, list[str]]:
@@ -107,7 +118,7 @@ def _check_header(raw: pl.DataFrame, entity: Entity, path: Path) -> tuple[pl.Dat
     seen = set()
     for original, name in zip(raw.columns, names):
         if name in seen or "_duplicated_" in original:
-            raise CsvImportError(f"{path}: line 1: column '{name.split('_duplicated_')[0]}' appears twice in the header")
+            raise CsvImportError(f"{path}: line 1: column '{shorten(name.split('_duplicated_')[0])}' appears twice in the header")
         seen.add(name)
     raw = raw.rename(dict(zip(raw.columns, names)))
     missing = [c for c in entity.required if c not in names]
@@ -118,7 +129,7 @@ def _check_header(raw: pl.DataFrame, entity: Entity, path: Path) -> tuple[pl.Dat
             f"{', '.join(f.name for f in entity.fields if not f.required)})"
         )
     unknown = [c for c in names if c not in entity.columns]
-    warnings = [f"{path}: ignored column(s) not used for {entity.name}: {', '.join(unknown)}"] if unknown else []
+    warnings = [f"{path}: ignored column(s) not used for {entity.name}: {', '.join(shorten(c) for c in unknown)}"] if unknown else []
     return raw.drop(unknown).with_columns(blank_to_null(pl.col(c)).alias(c) for c in raw.columns if c not in unknown), warnings
 
 
@@ -136,7 +147,8 @@ _PARSERS = {
     "bool": (parse_bool, "not true or false"),
     "int": (parse_int, "not a whole number"),
     "count": (parse_int, "not a whole number"),
-    "money": (parse_float, "not a number"),
+    "money": (parse_float, "not a finite decimal number (e.g. 12.50: a dot for decimals, no thousands "
+                           "separator, no NaN or infinity)"),
     "csat": (parse_float, "not a number"),
 }
 
@@ -163,6 +175,8 @@ def _parse_fields(raw: pl.DataFrame, entity: Entity) -> tuple[pl.DataFrame, list
     checks: list[tuple[Field, pl.Expr, str]] = []
     for f in present:
         value, text = pl.col(f.name), raw.get_column(f.name)
+        checks.append((f, pl.lit(text.str.contains("\x00", literal=True).fill_null(False).to_numpy()),
+                       "contains a NUL byte (not text; is this a binary file?)"))
         if f.not_empty:
             checks.append((f, pl.lit(text.is_null().to_numpy()), "empty, but a value is required"))
         if f.kind in _PARSERS:
@@ -210,7 +224,7 @@ def _describe_first(problems: list[Problem], raw: pl.DataFrame, path: Path) -> s
     order = {name: i for i, name in enumerate(raw.columns)}
     first = min(problems, key=lambda p: (p.row, order.get(p.column, 99)))
     value = raw.get_column(first.column)[first.row] if first.column in raw.columns else None
-    shown = f": '{value[:80]}'" if value is not None else ""
+    shown = f": {shorten(value)!r}" if value is not None else ""
     more = sum(p.count for p in problems) - 1
     tail = f" ({more} more problem{'s' if more != 1 else ''} in this file)" if more else ""
     return (
@@ -223,10 +237,12 @@ def _physical_line(path: Path, row: int) -> int:
     """The file line where data row `row` starts (quoted cells may span lines)."""
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.reader(handle)
-        start = 1
-        for i, _ in enumerate(reader):
-            if i == row + 1:
-                return start
+        start, i = 1, 0
+        for record in reader:
+            if record or i == 0:  # blank lines are no records (the reader dropped them)
+                if i == row + 1:
+                    return start
+                i += 1
             start = reader.line_num + 1
     return row + 2
 
@@ -235,14 +251,18 @@ def _text(parsed: pl.DataFrame, name: str) -> pl.Expr:
     return pl.col(name) if name in parsed.columns else pl.lit(None, dtype=pl.String)
 
 
-def content_ids(raw: pl.DataFrame, prefix: str) -> pl.Series:
-    """Ids for rows without one: a hash of the row's content (columns in name order, so the file's
-    column order does not matter) plus its occurrence among identical rows, so re-importing the same
-    file is idempotent and two identical rows in it stay two rows."""
-    cols = sorted(c for c in raw.columns if c != "id")
-    content = raw.select(
-        pl.concat_str([pl.col(c).fill_null("\x00") for c in cols], separator="\x1f").alias("content")
-    ).get_column("content")
+def content_ids(parsed: pl.DataFrame, identity: tuple[str, ...], prefix: str) -> pl.Series:
+    """Ids for rows without one: a hash of the row's *parsed* identity values (a date as a date, a cost
+    as a number: `12.50` and `12.5` are the same spend, and a column outside the identity, such as
+    `tokens`, changes nothing) plus the row's occurrence among rows with the same identity, so
+    re-importing the same data, however it is spelled, is idempotent and two identical rows in one
+    file stay two rows."""
+    cols = [c for c in identity]
+    values = [
+        (pl.col(c).cast(pl.String) if c in parsed.columns else pl.lit(None, dtype=pl.String)).fill_null("\x00")
+        for c in cols
+    ]
+    content = parsed.select(pl.concat_str(values, separator="\x1f").alias("content")).get_column("content")
     digests = pl.Series("d", [hashlib.blake2b(v.encode(), digest_size=10).hexdigest() for v in content.to_list()])
     return pl.DataFrame(digests).select(
         pl.format("{}:{}:{}", pl.lit(prefix), pl.col("d"), pl.int_range(pl.len()).over("d") + 1)
@@ -282,7 +302,7 @@ def _to_table(entity: Entity, parsed: pl.DataFrame, raw: pl.DataFrame, config: C
         # Hashing is the slow part of such files, so only the rows without an id pay for it.
         need = given.is_null() if given is not None else pl.Series([True] * raw.height)
         rows = need.arg_true()
-        ids = content_ids(raw.gather(rows), f"{SOURCE}:{entity.name}")
+        ids = content_ids(parsed.gather(rows), entity.identity, f"{SOURCE}:{entity.name}")
         filled = (given if given is not None else pl.Series("id", [None] * raw.height, dtype=pl.String)).scatter(rows, ids)
         return parsed.with_columns(filled.alias("id"), source)
     return parsed.with_columns(source)

@@ -23,6 +23,7 @@ from urllib3.util.retry import Retry
 
 from config.model import GithubConfig
 from connectors.github import settings
+from connectors.common.secrets import redact
 
 log = logging.getLogger(__name__)
 
@@ -298,4 +299,4 @@ def describe(exc: BaseException) -> str:
 def _reason(exc: BaseException) -> str:
     inner = exc.args[0] if exc.args else exc
     reason = getattr(inner, "reason", None)
-    return str(reason or inner)[:200]
+    return redact(str(reason or inner))[:200]  # redacted before it is cut

@@ -124,6 +124,7 @@ def pr_frame(rows: list[dict], ai_detection: AiDetectionConfig) -> pl.DataFrame:
 DEPLOYMENT_SCHEMA = {
     "id": pl.String, "source": pl.String, "repo": pl.String, "environment": pl.String, "sha": pl.String,
     "finished_at": UTC_US, "status": pl.String, "is_rollback": pl.Boolean, "url": pl.String,
+    "original_status": pl.String,
 }
 LINK_SCHEMA = {"deployment_id": pl.String, "pr_id": pl.String, "source": pl.String}
 
@@ -162,6 +163,7 @@ def add_deployment(out: Deployments, repo: str, node: dict, config: GithubDeploy
     for status in _nodes(node, "statuses") + ([node["latestStatus"]] if isinstance(node.get("latestStatus"), dict) else []):
         state = _text(status, "state", required=True).lower()
         statuses.append((timestamp(status, "createdAt", required=True), state, status))
+    # GitHub's own spelling of the outcome (GraphQL: SUCCESS, FAILURE, ...), kept beside ours.
     statuses = sorted({(at, state): s for at, state, s in statuses}.items(), key=lambda item: item[0][0])
     outcome = next(((key, s) for key, s in reversed(statuses) if key[1] != settings.SUPERSEDED), None)
     state = outcome[0][1] if outcome else "pending"
@@ -172,6 +174,7 @@ def add_deployment(out: Deployments, repo: str, node: dict, config: GithubDeploy
         "finished_at": outcome[0][0] if outcome and state in settings.FINISHED_STATES else None, "status": state,
         "is_rollback": _flag(texts, rollback),
         "url": (outcome[1].get("logUrl") if outcome else None) or f"{html_base}/{repo}/deployments",
+        "original_status": _text(outcome[1], "state", required=True) if outcome else None,
     })
     if state in settings.UNFINISHED_STATES:
         out.unfinished.append(created)
@@ -190,6 +193,7 @@ def add_run(out: Deployments, repo: str, run, config: GithubDeploymentsConfig, r
         "id": ident, "source": settings.SOURCE, "repo": repo, "environment": config.workflow_environment,
         "sha": run.head_sha, "finished_at": timestamp({"t": run.updated_at}, "t") if completed else None,
         "status": state, "is_rollback": _flag([run.display_title, run.name], rollback), "url": run.html_url,
+        "original_status": (run.conclusion if completed and run.conclusion else run.status) or None,
     })
     if not completed:
         out.unfinished.append(timestamp({"t": run.created_at}, "t", required=True))

@@ -22,7 +22,7 @@ import requests
 
 from config.model import JiraConfig
 from connectors.common.retry import RETRY_STATUSES, RetryPolicy, call_with_retries, retry_after_seconds
-from connectors.common.secrets import get_secret
+from connectors.common.secrets import get_secret, redact, remember
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,7 @@ def credentials(config: JiraConfig) -> tuple[dict[str, Any], list[str]]:
     token = get_secret(config.token_env)
     if config.email_env:
         email = get_secret(config.email_env)
+        remember(token, user=email)
         header = base64.b64encode(f"{email}:{token}".encode()).decode()
         return {"basic_auth": (email, token)}, [token, header]
     return {"token_auth": token}, [token]
@@ -229,7 +230,8 @@ def _describe(what: str, exc) -> str:
         return f"{what}: Jira rejected the credentials (HTTP 401): check the token and e-mail variables"
     if status == 403:
         return f"{what}: the Jira user may not do this (HTTP 403){': ' + exc.text if exc.text else ''}"
-    text = (exc.text or "").strip().splitlines()[0][:300] if exc.text else ""
+    # Redacted before it is cut: a cut through an echoed token would leave a piece no redaction matches.
+    text = redact((exc.text or "").strip().splitlines()[0])[:300] if exc.text else ""
     if status in RETRY_STATUSES:
         return f"{what}: HTTP {status} after retries{': ' + text if text else ''}"
     return f"{what}: HTTP {status}{': ' + text if text else ''}"

@@ -181,6 +181,7 @@ def incident_row(issue: Any, config: JiraIncidentsConfig, ids: dict[str, str], *
         if explicit is None and text_of(raw) is not None:
             notes.unreadable_flags.append(issue["key"])
     labels = [str(label).strip().lower() for label in fields.get("labels") or []]
+    severity = text_of(fields.get(ids["severity_field"])) if ids.get("severity_field") else None
     components = [text_of(c) for c in fields.get("components") or []]
     service = text_of(fields.get(ids["service_field"])) if ids.get("service_field") else next(
         (c for c in components if c), None)
@@ -190,7 +191,8 @@ def incident_row(issue: Any, config: JiraIncidentsConfig, ids: dict[str, str], *
         "title": text_of(fields.get("summary")),
         "team": _team(fields, ids.get("team_field"), config.teams_by_project, config.teams_by_component),
         "service": service,
-        "severity": text_of(fields.get(ids["severity_field"])) if ids.get("severity_field") else None,
+        "severity": severity,
+        "original_severity": severity,  # Jira's value is kept as it is: nothing to normalise
         "started_at": started,
         "resolved_at": resolved,
         "ai_assisted": explicit if explicit is not None else any(label in ai_labels for label in labels),
@@ -202,13 +204,17 @@ def ticket_row(issue: Any, config: JiraTicketsConfig, ids: dict[str, str], *,
                histories: list[dict[str, Any]] | None, notes: Notes) -> dict[str, Any]:
     fields = _fields(issue)
     created = timestamp_of(fields.get("created"), "created")
+    if created is None:  # as an incident without a start: counted and named, never a row without a date
+        raise Unreadable("no `created`: a ticket needs its creation time")
     resolved = resolved_at(fields, histories, config.resolved_from, config.done_statuses)
-    if created is not None and resolved is not None and resolved < created:
+    if resolved is not None and resolved < created:
         raise Unreadable(f"resolved ({resolved.isoformat()}) before it was created ({created.isoformat()})")
     value = text_of(fields.get(ids["channel_field"])) if ids.get("channel_field") else None
     channels = {k.strip().lower(): v for k, v in config.channel_map.items()}
     channel = channels.get((value or "").lower())
-    if channel is None:
+    if resolved is None:
+        channel = None  # an open ticket has no channel yet (who resolves it is not known): nothing to warn about
+    elif channel is None:
         notes.unmapped_channels[value or "(empty)"] += 1
         channel = config.default_channel
     csat = None
@@ -224,6 +230,7 @@ def ticket_row(issue: Any, config: JiraTicketsConfig, ids: dict[str, str], *,
         "resolved_at": resolved,
         "channel": channel,
         "csat": csat,
+        "original_channel": value,
     }
 
 

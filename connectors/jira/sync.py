@@ -33,10 +33,11 @@ UTC = pl.Datetime("us", "UTC")
 INCIDENT_SCHEMA = {
     "id": pl.String, "source": pl.String, "title": pl.String, "team": pl.String, "service": pl.String,
     "severity": pl.String, "started_at": UTC, "resolved_at": UTC, "ai_assisted": pl.Boolean, "url": pl.String,
+    "original_severity": pl.String,
 }
 TICKET_SCHEMA = {
     "id": pl.String, "source": pl.String, "team": pl.String, "created_at": UTC, "resolved_at": UTC,
-    "channel": pl.String, "csat": pl.Float64,
+    "channel": pl.String, "csat": pl.Float64, "original_channel": pl.String,
 }
 # Per stream: the config keys that name Jira fields.
 FIELD_KEYS = {

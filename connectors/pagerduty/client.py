@@ -16,6 +16,7 @@ from typing import Any
 
 from config.model import PagerDutyConfig
 from connectors.common.retry import RETRY_STATUSES, WaitTooLong, retry_after_seconds
+from connectors.common.secrets import redact
 
 log = logging.getLogger(__name__)
 
@@ -105,4 +106,4 @@ def _error_text(response) -> str:
     message = error.get("message") if isinstance(error, dict) else None
     details = error.get("errors") if isinstance(error, dict) else None
     text = "; ".join(str(x) for x in [message, *(details or [])] if x)
-    return f": {text[:300]}" if text else ""
+    return f": {redact(text)[:300]}" if text else ""  # redacted before it is cut

@@ -2,7 +2,9 @@
 
 Started = `created_at`; resolved = `resolved_at` of a resolved incident (else `last_status_change_at`,
 which is the resolution when the status is resolved); team = the configured service mapping, else the
-incident's first PagerDuty team; severity = the urgency, through `severity_by_urgency`. PagerDuty has no
+incident's first PagerDuty team; severity = the urgency through `severity_by_urgency`, or (`severity_field =
+"priority"`) the priority's summary through `severity_by_priority`, the value read kept in
+`original_severity`. PagerDuty has no
 labels, so `ai_assisted` is false (DESIGN.md: empty = false).
 """
 from __future__ import annotations
@@ -64,8 +66,11 @@ def incident_row(item: Any, config: PagerDutyConfig) -> dict[str, Any]:
     team = team_for_service(service, config)
     if team is None and config.use_incident_teams:
         team = next((t for t in (_summary(ref) for ref in item.get("teams") or []) if t), None)
-    urgency = str(item.get("urgency") or "").strip() or None
-    severity = {k.lower(): v for k, v in config.severity_by_urgency.items()}.get((urgency or "").lower(), urgency)
+    if config.severity_field == "priority":
+        original, mapping = _summary(item.get("priority")), config.severity_by_priority
+    else:
+        original, mapping = str(item.get("urgency") or "").strip() or None, config.severity_by_urgency
+    severity = {k.lower(): v for k, v in mapping.items()}.get((original or "").lower(), original)
     return {
         "id": incident_id(item),
         "source": "pagerduty",
@@ -77,4 +82,5 @@ def incident_row(item: Any, config: PagerDutyConfig) -> dict[str, Any]:
         "resolved_at": resolved,
         "ai_assisted": False,
         "url": item.get("html_url"),
+        "original_severity": original,
     }

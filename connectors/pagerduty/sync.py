@@ -22,6 +22,7 @@ from warehouse.sync import Batch, Rejected
 log = logging.getLogger(__name__)
 
 STREAM = "incidents"
+SEVERITY_FIELDS = ("urgency", "priority")
 WINDOW = dt.timedelta(days=30)
 OFFSET_LIMIT = 10_000
 DEFAULT_HISTORY = dt.timedelta(days=365)
@@ -29,6 +30,7 @@ UTC = pl.Datetime("us", "UTC")
 SCHEMA = {
     "id": pl.String, "source": pl.String, "title": pl.String, "team": pl.String, "service": pl.String,
     "severity": pl.String, "started_at": UTC, "resolved_at": UTC, "ai_assisted": pl.Boolean, "url": pl.String,
+    "original_severity": pl.String,
 }
 
 
@@ -58,6 +60,9 @@ def pagerduty_batches(config: Config, session: PagerDutySession, cursor: str | N
     pd = config.pagerduty
     if pd.look_back_days < 0 or pd.page_size < 1:
         raise PagerDutyError("pagerduty.look_back_days must be ≥ 0 and pagerduty.page_size ≥ 1")
+    if pd.severity_field not in SEVERITY_FIELDS:
+        raise PagerDutyError(f"pagerduty.severity_field must be one of {', '.join(SEVERITY_FIELDS)}, "
+                             f"not '{pd.severity_field}'")
     previous = None if full else parse_cursor(cursor)
     since = first_since(config, previous, now=now)
     done = 0

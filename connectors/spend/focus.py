@@ -28,6 +28,7 @@ import polars as pl
 from config.model import Config
 from config.load import ConfigError
 from config.spend import FocusConfig, check_spend
+from connectors.common.csvfile import shorten
 from connectors.common.normalise import blank_to_null, parse_float, parse_timestamp_series
 from connectors.common.progress import NoProgress, Progress
 from connectors.spend import focus_files
@@ -82,8 +83,10 @@ def read_focus(path: str | Path, config: Config, summary: FocusSummary, *,
     except ConfigError as exc:
         raise FocusImportError(str(exc)) from None
     rates = {code.strip().upper(): rate for code, rate in config.spend.usd_rates.items()} | {"USD": 1.0}
-    if not path.is_file():
+    if not path.exists():
         raise FocusImportError(f"{path}: file not found")
+    if not path.is_file():
+        raise FocusImportError(f"{path}: not a regular file (a folder, pipe or device): give a FOCUS export")
     try:
         columns = _columns(path, focus)
         seen = pl.Series("d", [], dtype=pl.UInt64)
@@ -169,8 +172,9 @@ def _time(frame: pl.DataFrame, name: str) -> pl.Series:
 def _number(frame: pl.DataFrame, name: str) -> pl.Expr:
     if name not in frame.columns:
         return pl.lit(None, dtype=pl.Float64)
-    if frame.schema[name].is_numeric():
-        return pl.col(name).cast(pl.Float64)
+    if frame.schema[name].is_numeric():  # Parquet: NaN and infinity are numbers there, not costs
+        value = pl.col(name).cast(pl.Float64)
+        return pl.when(value.is_finite()).then(value).otherwise(None)
     return parse_float(_text(frame, name))
 
 
@@ -240,11 +244,17 @@ def _normalise(frame: pl.DataFrame, first_row: int, focus: FocusConfig, rates: d
         ("ChargePeriodEnd", pl.col("end_text").is_not_null() & pl.col("end").is_null(), "not an ISO 8601 timestamp", "end_text"),
         ("ChargePeriodEnd", pl.col("end") < pl.col("start"), "ends before ChargePeriodStart", "end_text"),
         (focus.cost_column, pl.col("cost_text").is_null() & pl.col("cost").is_null(), "empty, but a cost is required", "cost_text"),
-        (focus.cost_column, pl.col("cost_text").is_not_null() & pl.col("cost").is_null(), "not a number", "cost_text"),
+        (focus.cost_column, pl.col("cost_text").is_not_null() & pl.col("cost").is_null(), "not a finite decimal number (e.g. 12.50; no NaN, infinity or decimal comma)", "cost_text"),
         ("BillingCurrency", pl.col("currency").is_null(), "empty, but the currency is required", "currency"),
         ("BillingCurrency", pl.col("currency").is_not_null() & rate.is_null(),
          "no USD rate for this currency: add it to [spend] usd_rates (USD per unit), e.g. usd_rates = { EUR = 1.08 }", "currency"),
         ("Tags", pl.col("tags").is_not_null() & ~pl.col("tags_ok"), "not a JSON object", "tags"),
+    ] + [
+        (name, pl.col(value).str.contains("\x00", literal=True), "contains a NUL byte (not text)", value)
+        for name, value in (("ChargePeriodStart", "start_text"), ("ChargePeriodEnd", "end_text"),
+                            (focus.cost_column, "cost_text"), ("BillingCurrency", "currency"),
+                            ("ServiceName", "service"), ("ProviderName", "provider"), ("Tags", "tags"),
+                            ("ConsumedUnit", "unit"))
     ]
     masks = rows.select(pl.any_horizontal(mask.fill_null(False) for _, mask, _, _ in checks).alias("bad"),
                         *[mask.fill_null(False).alias(f"c{i}") for i, (_, mask, _, _) in enumerate(checks)],
@@ -331,7 +341,7 @@ def _describe(path: Path, problems: list[_Problem], count: int) -> str:
     labels = focus_files.row_labels(path, [p.row for p in problems])
     lines = []
     for p in problems:
-        shown = f" ('{p.value[:80]}')" if p.value is not None else ""
+        shown = f" ({shorten(p.value)!r})" if p.value is not None else ""
         lines.append(f"{labels[p.row]}, column '{p.column}'{shown}: {p.message}")
     more = count - len(problems)
     tail = f"; and {more} more bad row{'s' if more != 1 else ''}" if more > 0 else ""

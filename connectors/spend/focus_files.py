@@ -16,6 +16,8 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
+from connectors.common.csvfile import encoding_problem, scan
+
 # Small blocks keep memory flat: the streaming reader reads several blocks ahead (8 MB blocks peaked at
 # ~180 MB of Arrow memory on a 1M-row export, 1 MB blocks at ~40 MB), and blocks are joined into batches.
 CSV_BLOCK_BYTES = 1 << 20
@@ -47,7 +49,8 @@ def _is_gzip(path: Path) -> bool:
 
 def _text_stream(path: Path) -> io.TextIOBase:
     raw = gzip.open(path, "rb") if _is_gzip(path) else path.open("rb")
-    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+    # A byte that is not UTF-8 becomes a lone surrogate, so the locator can name its line and column.
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
 
 
 def header(path: Path) -> list[str]:
@@ -59,6 +62,9 @@ def header(path: Path) -> list[str]:
             return pq.ParquetFile(path).schema_arrow.names
         except (pa.ArrowException, OSError) as exc:
             raise FocusFileError(f"{path}: not a readable Parquet file: {_first_line(exc)}") from None
+    with (gzip.open(path, "rb") if _is_gzip(path) else path.open("rb")) as handle:
+        if problem := encoding_problem(handle.read(4096)):
+            raise FocusFileError(f"{path}: {problem}")
     try:
         with _text_stream(path) as text:
             first = next(csv.reader(text), None)
@@ -66,6 +72,8 @@ def header(path: Path) -> list[str]:
         raise FocusFileError(f"{path}: line 1: not a readable UTF-8 CSV file: {_first_line(exc)}") from None
     if not first or not any(c.strip() for c in first):
         raise FocusFileError(f"{path}: the file is empty (no header line)")
+    if any("\udc80" <= ch <= "\udcff" for name in first for ch in name):
+        raise FocusFileError(f"{path}: line 1: the header is not valid UTF-8 text (save the file as UTF-8)")
     return first
 
 
@@ -125,19 +133,9 @@ def _csv_batches(path: Path, columns: list[str], batch_rows: int) -> Iterator[Ra
 
 
 def locate_malformed(path: Path, width: int) -> str | None:
-    """The first line that is not a well-formed CSV record of `width` fields (on the error path only)."""
-    try:
-        with _text_stream(path) as text:
-            reader = csv.reader(text, strict=True)
-            next(reader, None)
-            for row in reader:
-                if len(row) != width and row:
-                    return f"line {reader.line_num}: {len(row)} fields where the header has {width}"
-    except UnicodeDecodeError:
-        return "not valid UTF-8 text (save the file as UTF-8)"
-    except csv.Error as exc:
-        return f"line {reader.line_num}: malformed CSV ({exc})"
-    return None
+    """The first malformed record, as "line N, column 'c': what" (on the error path only)."""
+    with _text_stream(path) as text:
+        return scan(text).problem
 
 
 def row_labels(path: Path, rows: list[int]) -> dict[int, str]:
@@ -149,11 +147,16 @@ def row_labels(path: Path, rows: list[int]) -> dict[int, str]:
         reader = csv.reader(text)
         next(reader, None)
         start = reader.line_num + 1
-        for index, _ in enumerate(reader):
+        index = 0
+        for record in reader:
+            if not record:  # a blank line is no row (pyarrow skips it too)
+                start = reader.line_num + 1
+                continue
             if index in wanted:
                 labels[index] = f"line {start}"
                 if len(labels) == len(wanted):
                     break
+            index += 1
             start = reader.line_num + 1
     return {r: labels.get(r, f"row {r + 1}") for r in rows}
 

@@ -10,6 +10,7 @@ from typing import Any
 import requests
 
 from config.spend import RetryConfig
+from connectors.common.secrets import redact
 from connectors.common.retry import RETRY_STATUSES, RetryPolicy, call_with_retries, retry_after_seconds
 
 
@@ -82,4 +83,5 @@ def _error_text(response: requests.Response) -> str:
         return ""
     error = body.get("error") if isinstance(body, dict) else None
     message = error.get("message") if isinstance(error, dict) else error
-    return f": {str(message)[:200]}" if message else ""
+    # Redacted before it is cut: a cut through an echoed key would leave a piece no redaction matches.
+    return f": {redact(str(message))[:200]}" if message else ""

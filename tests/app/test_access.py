@@ -172,3 +172,18 @@ def test_header_sign_in_without_the_header_is_refused(signed_in_env, tmp_path, m
         assert "send the X-Forwarded-Email header" in at.error[0].value and not at.metric
     finally:
         clear_streamlit_caches()
+
+
+def test_header_sign_in_from_an_address_that_is_not_the_proxy_is_refused(signed_in_env, tmp_path, monkeypatch):
+    """The proxy runs elsewhere (192.0.2.10); this request comes straight from the loopback, so whatever
+    header it carries it is not signed in."""
+    config = tmp_path / "header.toml"
+    config.write_text(f'[warehouse]\nurl = "{signed_in_env.url}"\n[access]\nsign_in = "header"\n'
+                      'trusted_proxies = ["192.0.2.10"]\n')
+    monkeypatch.setenv("SCORECARD_CONFIG", str(config))
+    clear_streamlit_caches()
+    try:
+        at = run(None, auth=False)
+        assert "did not come through the sign-in proxy" in at.error[0].value and not at.metric
+    finally:
+        clear_streamlit_caches()

@@ -233,3 +233,12 @@ def test_chart_labels_from_data_are_text_not_markup():
     bars = stacked_bars(pl.DataFrame({"period": [dt.date(2026, 3, 2)], "cost_usd": [1.0], "tool": ["<b>x</b>"]}),
                         "period", "cost_usd", "tool", "usd")
     assert bars.data[0].name == "&lt;b&gt;x&lt;/b&gt;"
+
+
+def test_urls_in_data_never_become_links():
+    """Streamlit's Markdown links bare URLs, www. names and e-mail addresses even when escaped; a word
+    joiner inside each leaves the text readable and nothing a link finder matches."""
+    text = escape_markdown("team https://evil.example/x, WWW.evil.example and ops@evil.example")
+    assert "://" not in text and "WWW\\." not in text and "@e" not in text
+    assert text.replace("\u2060", "").replace("\\", "") == "team https://evil.example/x, WWW.evil.example and ops@evil.example"
+    assert escape_markdown("acme/api team:web") == "acme/api team\\:web"  # nothing else changes

@@ -46,4 +46,4 @@ def test_out_of_range_settings_name_their_key(tmp_path):
     focus = tmp_path / "focus.csv"
     focus.write_text("ChargePeriodStart,EffectiveCost,BillingCurrency,ServiceName\n")
     result = runner.invoke(app, ["import", "ai_spend", str(focus), "--format", "focus", "--config", str(config)])
-    assert result.exit_code == 1 and "'spend.usd_rates.EUR' must be greater than 0" in result.output
+    assert result.exit_code == 1 and "'spend.usd_rates.EUR' must not be negative, got -1" in result.output

@@ -146,3 +146,11 @@ def test_user_errors_are_one_line_and_non_zero(cli, tmp_path):
     assert result.exit_code == 1 and "unknown entity 'widgets'" in result.output
     empty = cli("metrics", "--start", "2020-01-06", "--end", "2020-01-12")
     assert empty.exit_code == 0 and "No records" in empty.output
+
+
+def test_sync_without_a_configured_source_exits_non_zero_with_a_hint(tmp_path):
+    config = tmp_path / "scorecard.toml"
+    config.write_text(f'[warehouse]\nurl = "sqlite:///{tmp_path / "wh.db"}"\n')
+    result = runner.invoke(app, ["sync", "--config", str(config)])
+    assert result.exit_code == 1
+    assert "no sources configured" in result.output and "[github]" in result.output and "scorecard import" in result.output

@@ -71,7 +71,7 @@ service_teams = {{ PAYSVC1 = "payments" }}
 
 def test_scorecard_sync_fills_incidents_and_tickets_for_mttr_and_deflection(sites):
     result = sites("sync")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output  # partial: some records could not be read
     assert "jira: partial — incidents 4 new/0 updated, tickets 6 new/0 updated" in result.output
     assert "pagerduty: partial — incidents 5 new/0 updated" in result.output
     assert "records could not be read, e.g. jira:OPS-5" in result.output
@@ -93,7 +93,7 @@ def test_scorecard_sync_fills_incidents_and_tickets_for_mttr_and_deflection(site
     assert org["csat", "all"]["value"] == pytest.approx(4.0)
 
     again = sites("sync", "--source", "jira")
-    assert again.exit_code == 0, again.output
+    assert again.exit_code == 3, again.output  # HELP-6 still has an unreadable CSAT
     assert "jira: partial — tickets 0 new/0 updated" in again.output
 
 

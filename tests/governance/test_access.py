@@ -52,3 +52,17 @@ def test_scoping_keeps_only_the_visible_teams_rows():
     assert scoped["deployment_prs"]["pr_id"].to_list() == ["p1"]
     assert scope_rows(pl.DataFrame({"id": ["x"]}), frozenset({"payments"})).height == 0  # no team column: nothing
     assert scope_rows(prs, None).height == 2
+
+
+def test_only_the_configured_proxy_addresses_may_sign_in_by_header():
+    import dataclasses
+
+    from governance.access import from_trusted_proxy
+
+    default = dataclasses.replace(ACCESS, trusted_proxies=("127.0.0.1", "::1"))
+    assert from_trusted_proxy(None, default)  # Streamlit reports the loopback as None
+    assert from_trusted_proxy("::ffff:127.0.0.1", default)
+    assert not from_trusted_proxy("203.0.113.7", default)
+    network = dataclasses.replace(ACCESS, trusted_proxies=("10.1.0.0/16",))
+    assert from_trusted_proxy("10.1.2.3", network) and not from_trusted_proxy("10.2.0.1", network)
+    assert not from_trusted_proxy(None, network) and not from_trusted_proxy("not an address", network)

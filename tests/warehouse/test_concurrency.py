@@ -73,3 +73,45 @@ def test_metrics_read_while_another_process_writes(warehouse_url, tmp_path):
     n, value = deflection(warehouse_url)
     assert n == 5100 and abs(value - 5000 / 5100) < 1e-12
     assert read_table(open_warehouse(warehouse_url), "tickets").height == 5100
+
+
+def test_two_imports_into_an_empty_table_both_succeed(warehouse_url, tmp_path):
+    """Another process writes into the empty tickets table and waits before COMMIT; an import started
+    meanwhile must wait for it and then upsert (before: on PostgreSQL both took the first-load path and
+    the second failed with a duplicate key). 5000 rows new0..new4999 from the writer, 10 overlapping
+    ones from us (new0..new4, ours0..ours4): 5005 rows, the 5 overlapping ones updated."""
+    import threading
+
+    wh = open_warehouse(warehouse_url)
+    marker, release = tmp_path / "marker", tmp_path / "release"
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, warehouse_url, str(marker), str(release)])
+    outcome: dict = {}
+    ours = pl.DataFrame([make_ticket(f"new{i}", resolved_at="2026-03-04 10:00", channel="human") for i in range(5)]
+                        + [make_ticket(f"ours{i}", resolved_at="2026-03-04 10:00", channel="human") for i in range(5)])
+
+    def second_import():
+        try:
+            outcome["counts"] = ingest(wh, "csv:tickets", {"tickets": ours})["tickets"]
+        except Exception as exc:  # the failure the test is about: reported below, not swallowed
+            outcome["error"] = exc
+
+    try:
+        deadline = time.time() + 60
+        while not marker.exists():
+            assert writer.poll() is None, "the writer process died"
+            assert time.time() < deadline
+            time.sleep(0.02)
+        thread = threading.Thread(target=second_import)
+        thread.start()
+        time.sleep(1.0)  # the second import is now waiting for the first
+        release.write_text("go")
+        assert writer.wait(timeout=60) == 0
+        thread.join(timeout=60)
+    finally:
+        release.write_text("go")
+        writer.wait(timeout=60)
+    assert "error" not in outcome, outcome.get("error")
+    counts = outcome["counts"]
+    assert (counts.inserted, counts.updated) == (5, 5)
+    assert read_table(wh, "tickets").height == 5005
+    wh.engine.dispose()

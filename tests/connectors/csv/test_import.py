@@ -56,7 +56,7 @@ def test_pull_requests_are_normalised(tmp_path):
         ("tickets", "id,resolved_at,channel\nt1,2026-03-01,chatbot\n", "line 2, column 'channel': unknown channel"),
         ("incidents", "id,started_at,resolved_at\ni1,,2026-03-01\n", "line 2, column 'started_at': empty, but a value is required"),
         ("incidents", "id,started_at,resolved_at\ni1,2026-03-02,2026-03-01\n", "line 2, column 'resolved_at': resolved before it started"),
-        ("pull_requests", "id,repo,merged_at\np1,acme/api,2026-03-01,extra\n", "line 2: 4 fields where the header has 3"),
+        ("pull_requests", "id,repo,merged_at\np1,acme/api,2026-03-01,extra\n", "line 2, column 4 (after the last header column): the row has 4 fields where the header has 3"),
         ("pull_requests", "id,id,merged_at\n", "column 'id' appears twice"),
         ("pull_requests", "", "the file is empty"),
     ],

@@ -51,3 +51,28 @@ def test_token_absent_when_the_sync_fails(warehouse, fake, sync, caplog):
     assert report.status == "failed" and "request with token *** refused" in report.error
     assert TOKEN not in report.error and TOKEN not in caplog.text
     assert TOKEN not in everything_stored(warehouse)
+
+
+def test_a_token_read_from_a_mounted_file_loses_its_newline(warehouse, fake, sync, monkeypatch):
+    """A secret file ends in a newline; before, requests refused the header and its error quoted the
+    token repr-escaped ('ghp_…\\n'), which redaction did not match."""
+    from tests.connectors.github.conftest import TOKEN_ENV
+
+    monkeypatch.setenv(TOKEN_ENV, TOKEN + "\n")
+    serve_worked_example(fake)
+    report = sync()
+    assert report.status == "success", report.error
+
+
+def test_a_token_with_a_line_break_inside_is_refused_by_name(warehouse, fake, sync, monkeypatch, caplog):
+    from tests.connectors.github.conftest import TOKEN_ENV
+
+    caplog.set_level(logging.DEBUG)
+    broken = TOKEN[:10] + "\r\n" + TOKEN[10:]
+    monkeypatch.setenv(TOKEN_ENV, broken)
+    report = sync()
+    assert report.status == "failed"
+    assert f"${TOKEN_ENV} contains a line break" in report.error
+    shapes = [TOKEN[:10], TOKEN[10:], repr(broken)[1:-1]]
+    stored = everything_stored(warehouse)
+    assert not [s for s in shapes if s in report.error or s in caplog.text or s in stored]

@@ -82,6 +82,8 @@ def test_deployments_take_the_outcome_not_the_superseded_status(warehouse, fake,
     assert deps["github:acme/api/deployments/7"]["environment"] == "staging"
     failed = deps["github:acme/api/deployments/8"]
     assert failed["status"] == "failure" and failed["finished_at"] == dt.datetime(2026, 3, 7, 10, 5, tzinfo=dt.timezone.utc)
+    # GitHub's own spelling of the outcome is kept beside ours (GraphQL's enum).
+    assert (d1["original_status"], failed["original_status"]) == ("SUCCESS", "FAILURE")
     assert deps["github:acme/web/deployments/23"]["is_rollback"] is True  # "Rollback to x" in its status
     assert sum(1 for d in deps.values() if d["is_rollback"]) == 1
     links = read_table(warehouse, "deployment_prs").sort("pr_id")
@@ -143,6 +145,7 @@ def test_workflow_runs_as_deployments(warehouse, fake, sync):
     assert deps[run(101)]["environment"] == "production" and deps[run(101)]["sha"] == "a" * 40
     assert deps[run(103)]["is_rollback"] is True and deps[run(101)]["is_rollback"] is None
     assert deps[run(107)]["status"] == "in_progress" and deps[run(107)]["finished_at"] is None
+    assert (deps[run(102)]["original_status"], deps[run(107)]["original_status"]) == ("failure", "in_progress")
     assert read_table(warehouse, "deployment_prs").select("deployment_id", "pr_id").rows() == [
         (run(106), "github:acme/api#7")]
 

@@ -103,8 +103,8 @@ def make_fake(jira_env):
     """`make_fake(flavour)`: a running fake Jira holding both projects."""
     fakes = []
 
-    def make(flavour: str = "cloud", **kw) -> FakeJira:
-        fake = FakeJira(flavour, email=EMAIL, token=TOKEN, **kw).__enter__()
+    def make(flavour: str = "cloud", *, token: str = TOKEN, **kw) -> FakeJira:
+        fake = FakeJira(flavour, email=EMAIL, token=token, **kw).__enter__()
         fakes.append(fake)
         seed_incidents(fake)
         seed_tickets(fake)

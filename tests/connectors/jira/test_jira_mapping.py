@@ -58,3 +58,40 @@ def test_jql_bound_in_a_daylight_saving_fold_goes_an_hour_earlier():
     # One hour earlier, 00:30, is before both.
     assert jql_time(dt.datetime(2026, 11, 1, 5, 30, tzinfo=dt.timezone.utc), NEW_YORK) == "2026-11-01 00:30"
     assert jql_time(dt.datetime(2026, 11, 1, 7, 30, tzinfo=dt.timezone.utc), NEW_YORK) == "2026-11-01 02:30"
+
+
+def _ticket(key: str, **fields):
+    return {"key": key, "fields": {"created": "2026-03-02T10:00:00.000+0000", "status": {"name": "Done"},
+                                   "resolutiondate": "2026-03-03T10:00:00.000+0000", **fields}}
+
+
+def test_a_ticket_without_created_is_unreadable_like_an_incident_without_a_start():
+    import pytest
+
+    from config.model import JiraTicketsConfig
+    from connectors.jira.mapping import Notes, Unreadable, ticket_row
+
+    config = JiraTicketsConfig(jql="project = HELP", csat_field="")
+    issue = _ticket("HELP-9")
+    del issue["fields"]["created"]
+    with pytest.raises(Unreadable, match="no `created`"):
+        ticket_row(issue, config, {"channel_field": "customfield_1"}, histories=None, notes=Notes())
+
+
+def test_an_open_ticket_has_no_channel_and_no_warning_and_keeps_the_sources_value():
+    from config.model import JiraTicketsConfig
+    from connectors.jira.mapping import Notes, ticket_row
+
+    config = JiraTicketsConfig(jql="project = HELP", csat_field="", channel_map={"Virtual agent": "ai_bot"})
+    ids = {"channel_field": "customfield_1"}
+    notes = Notes()
+    open_ticket = _ticket("HELP-1", resolutiondate=None, status={"name": "Open"})
+    row = ticket_row(open_ticket, config, ids, histories=None, notes=notes)
+    assert (row["channel"], row["original_channel"], row["resolved_at"]) == (None, None, None)
+    assert notes.warnings("tickets", "human") == []
+    resolved = ticket_row(_ticket("HELP-2", customfield_1={"value": "Virtual agent"}), config, ids, histories=None,
+                          notes=notes)
+    assert (resolved["channel"], resolved["original_channel"]) == ("ai_bot", "Virtual agent")
+    # A resolved ticket with no channel value is still a warning (counted as the default channel).
+    unmapped = ticket_row(_ticket("HELP-3"), config, ids, histories=None, notes=notes)
+    assert unmapped["channel"] == "human" and "'(empty)' ×1" in notes.warnings("tickets", "human")[0]

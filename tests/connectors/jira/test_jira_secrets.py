@@ -42,3 +42,34 @@ def test_a_rejected_token_echoed_by_the_server_is_not_repeated(make_fake, sqlite
                for r in fake.requests)
     assert_nowhere([wrong, header(EMAIL, wrong)], logs=caplog.text, report=repr(report),
                    warehouse=everything_written(sqlite_warehouse))
+
+
+def four_shapes(email: str, token: str) -> dict[str, str]:
+    from urllib.parse import quote
+
+    return {"raw": token, "repr-escaped": repr(token + "\n")[1:-1], "URL-encoded": quote(token, safe=""),
+            "base64 user:token": header(email, token)}
+
+
+@pytest.mark.parametrize("status", [503, 400])
+def test_a_server_echoing_the_token_in_four_shapes_leaks_none_of_them(make_fake, warehouse, caplog, monkeypatch,
+                                                                      status):
+    """The token (here with the characters URL encoding changes, read from a secret file that ends in a
+    newline) comes back in a 503 body (retried: the retry helper logs it) and in a 400 (the sync's error)
+    in all four shapes; none of them is in the logs, the report or the warehouse."""
+    from tests.connectors.jira.fake_jira import API
+    from tests.connectors.loopback import Fault
+
+    caplog.set_level(logging.DEBUG)
+    token = "jira/TOKEN+with=odd&chars-9q"
+    monkeypatch.setenv("TEST_JIRA_TOKEN", token + "\n")
+    fake = make_fake("cloud", token=token)
+    shapes = four_shapes(EMAIL, token)
+    echo = {"errorMessages": ["you sent: " + " | ".join(shapes.values())], "errors": {}}
+    fake.faults.append(Fault(API + "/search", status, 20, {"Retry-After": "0"}, echo))
+    report = run(warehouse, jira_config(fake), sleep=lambda s: None)
+    assert report.status in ("failed", "partial")
+    assert any(r.path.startswith(API + "/search") for r in fake.requests)
+    text = "\n".join([caplog.text, repr(report), everything_written(warehouse)])
+    assert "***" in text  # the echo did reach a message, masked
+    assert [name for name, shape in shapes.items() if shape in text] == []

@@ -59,7 +59,7 @@ def test_sync_fills_incidents_and_tickets_that_give_the_hand_worked_metrics(make
         ("jira:HELP-2", "ai_bot", 4.0, utc("2026-03-04 09:00")),
         ("jira:HELP-3", "self_serve", None, utc("2026-03-04 12:00")),
         ("jira:HELP-4", "human", 3.0, utc("2026-03-05 10:00")),
-        ("jira:HELP-5", "ai_bot", None, None),
+        ("jira:HELP-5", None, None, None),  # open: no channel yet (its "Resolved By" is not known)
         ("jira:HELP-6", "ai_bot", None, utc("2026-03-06 10:00")),
     ]
 

@@ -20,10 +20,12 @@ def seed(fake: FakePagerDuty) -> None:
     """Resolved in the week: Q1 2 h (Payments → payments), Q2 30 min (Web, PagerDuty team "web"),
     Q3 3.5 h (Database: no team anywhere but [teams.platform] services); Q4 still open; Q5 unreadable;
     Q6 in February."""
-    fake.add("Q6", created="2026-02-10 09:00", resolved="2026-02-10 10:00", service=PAYMENTS)
-    fake.add("Q1", created="2026-03-02 10:00", resolved="2026-03-02 12:00", service=PAYMENTS, teams=("Payments Team",))
-    fake.add("Q2", created="2026-03-03 08:00", resolved="2026-03-03 08:30", service=WEB, teams=("web",), urgency="low")
-    fake.add("Q3", created="2026-03-04 10:00", resolved="2026-03-04 13:30", service=DATABASE)
+    fake.add("Q6", created="2026-02-10 09:00", resolved="2026-02-10 10:00", service=PAYMENTS, priority="P2")
+    fake.add("Q1", created="2026-03-02 10:00", resolved="2026-03-02 12:00", service=PAYMENTS, teams=("Payments Team",),
+             priority="P1")
+    fake.add("Q2", created="2026-03-03 08:00", resolved="2026-03-03 08:30", service=WEB, teams=("web",), urgency="low",
+             priority="P3")
+    fake.add("Q3", created="2026-03-04 10:00", resolved="2026-03-04 13:30", service=DATABASE, priority="P1")
     fake.add("Q4", created="2026-03-05 10:00", service=WEB, status="acknowledged")
     fake.add("Q5", created="2026-03-05 11:00", service=WEB, created_at="yesterday")
 

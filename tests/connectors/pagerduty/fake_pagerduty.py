@@ -46,7 +46,8 @@ class FakePagerDuty:
         return self._server.url
 
     def add(self, id: str, *, created: str, resolved: str | None = None, service: tuple[str, str],
-            urgency: str = "high", teams: tuple[str, ...] = (), status: str | None = None, **extra: Any) -> dict:
+            urgency: str = "high", teams: tuple[str, ...] = (), status: str | None = None,
+            priority: str | None = None, **extra: Any) -> dict:
         """An incident created (and resolved) at 'YYYY-MM-DD HH:MM' UTC; `extra` overrides any JSON key
         (a malformed `created_at` too: the fake still files it under `created`)."""
         incident = {
@@ -57,7 +58,12 @@ class FakePagerDuty:
             "last_status_change_at": pd_time(resolved or created),
             "service": {"id": service[0], "type": "service_reference", "summary": service[1]},
             "teams": [{"id": f"T{t.upper()}", "type": "team_reference", "summary": t} for t in teams],
-            "html_url": f"https://acme.pagerduty.com/incidents/{id}", **extra,
+            "html_url": f"https://acme.pagerduty.com/incidents/{id}",
+            # PagerDuty's priority reference (null where the account has priorities but none was set).
+            "priority": {"id": f"PRI{priority}", "type": "priority_reference", "summary": priority,
+                         "self": f"https://api.pagerduty.com/priorities/PRI{priority}", "html_url": None}
+            if priority else None,
+            **extra,
         }
         with self._lock:
             self.incidents.append(incident)

@@ -178,3 +178,25 @@ def test_past_the_offset_limit_a_window_restarts_from_the_newest_creation_time(f
     # Q1, Q2 | Q3, Q4 | then from Q4's creation time again: Q4 (read twice, one row) and Q5.
     assert last_window == [("2026-03-02T00:00:00+00:00", "0"), ("2026-03-02T00:00:00+00:00", "2"),
                            ("2026-03-05T10:00:00+00:00", "0")]
+
+
+@pytest.mark.parametrize(("field", "mapping", "expected"), [
+    # Urgency (the default): high → sev1, low → sev3 by severity_by_urgency; the urgency kept beside.
+    ("urgency", {}, [("pagerduty:Q6", "sev1", "high"), ("pagerduty:Q1", "sev1", "high"), ("pagerduty:Q2", "sev3", "low"),
+                     ("pagerduty:Q3", "sev1", "high"), ("pagerduty:Q4", "sev1", "high")]),
+    # Priority: P1 → sev1 by severity_by_priority, P2/P3 unmapped stay as they are, Q4 has none.
+    ("priority", {"severity_by_priority": {"p1": "sev1"}},
+     [("pagerduty:Q6", "P2", "P2"), ("pagerduty:Q1", "sev1", "P1"), ("pagerduty:Q2", "P3", "P3"),
+      ("pagerduty:Q3", "sev1", "P1"), ("pagerduty:Q4", None, None)]),
+])
+def test_severity_comes_from_the_configured_field_and_the_original_is_kept(fake_pd, cert, warehouse, field, mapping,
+                                                                           expected):
+    config = pd_config(fake_pd, cert, severity_field=field, **mapping)
+    assert run(warehouse, config, now=NOW).status == "partial"  # Q5 is unreadable, as always
+    rows = read_table(warehouse, "incidents").sort("started_at")
+    assert rows.select("id", "severity", "original_severity").rows() == expected
+
+
+def test_an_unknown_severity_field_fails_the_sync_naming_the_key(fake_pd, cert, warehouse):
+    report = run(warehouse, pd_config(fake_pd, cert, severity_field="impact"), now=NOW)
+    assert report.status == "failed" and "pagerduty.severity_field must be one of urgency, priority" in report.error

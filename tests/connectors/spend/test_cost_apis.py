@@ -202,3 +202,24 @@ def test_cli_sync_reports_without_showing_the_key(tmp_path):
         refused = runner.invoke(app, ["sync", "--source", "openai", "--full", "--config", str(config)])
     assert refused.exit_code == 1 and "openai: failed" in refused.output and "HTTP 401" in refused.output
     assert OPENAI_KEY not in ok.output + refused.output
+
+
+def test_a_key_with_a_line_break_inside_is_refused_by_name(sqlite_warehouse, monkeypatch, caplog):
+    caplog.set_level(logging.DEBUG)
+    broken = OPENAI_KEY[:12] + "\r\n" + OPENAI_KEY[12:]
+    monkeypatch.setenv("TEST_OPENAI_ADMIN_KEY", broken)
+    section = OpenAiSpendConfig(admin_key_env="TEST_OPENAI_ADMIN_KEY", base_url="http://127.0.0.1:9")
+    report = run_openai(sqlite_warehouse, config_with(sqlite_warehouse.display_url, openai=section), today=TODAY)
+    assert report.status == "failed" and "$TEST_OPENAI_ADMIN_KEY contains a line break" in report.error
+    text = report.error + caplog.text + everything_written(sqlite_warehouse)
+    assert OPENAI_KEY[:12] not in text and OPENAI_KEY[12:] not in text
+
+
+def test_a_key_from_a_secret_file_with_a_newline_works(sqlite_warehouse, monkeypatch):
+    monkeypatch.setenv("TEST_OPENAI_ADMIN_KEY", OPENAI_KEY + "\n")
+    with FakeOpenAI(OPENAI_KEY, OPENAI_COSTS) as fake:
+        report = run_openai(sqlite_warehouse, config_with(sqlite_warehouse.display_url, openai=openai_section(fake)),
+                            today=TODAY, sleep=lambda s: None)
+        sent = {r.headers.get("authorization") for r in fake.requests}
+    assert report.status != "failed" and report.rows > 0, report.error
+    assert sent == {f"Bearer {OPENAI_KEY}"}  # the newline was stripped, not sent

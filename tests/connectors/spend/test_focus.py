@@ -163,7 +163,7 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_written(warehouse, tmp_pat
     message = str(error.value)
     # 40 two-line rows after the header: row 41 (the skipped one) starts on line 82, so the bad ones on
     # lines 83, 85 and 86.
-    assert "line 83, column 'EffectiveCost' ('12,3x'): not a number" in message
+    assert "line 83, column 'EffectiveCost' ('12,3x'): not a finite decimal number" in message
     assert "line 85, column 'ChargePeriodStart' ('next tuesday'): not an ISO 8601 timestamp" in message
     assert "line 86, column 'Tags' ('team=web'): not a JSON object" in message
     assert "('not a number')" not in message and "Nothing was imported" in message
@@ -177,7 +177,7 @@ def test_a_file_that_is_not_focus_names_the_missing_column(sqlite_warehouse, tmp
     with pytest.raises(FocusImportError, match="missing FOCUS column 'ChargePeriodStart'"):
         run_import(sqlite_warehouse, path, cfg())
     ragged = write_csv(tmp_path / "ragged.csv", [ROWS[6], ROWS[6][:5]])
-    with pytest.raises(FocusImportError, match="line 3: 5 fields where the header has 15"):
+    with pytest.raises(FocusImportError, match="line 3, column .ServiceCategory.: missing — the row has 5 fields where the header has 15"):
         run_import(sqlite_warehouse, ragged, cfg())
 
 
@@ -244,3 +244,17 @@ def test_focus_spend_feeds_the_cost_per_unit_metric(tmp_path):
     (record,) = json.loads(result.stdout)
     # payments: $8.25 of FOCUS spend over 4 merged PRs.
     assert (record["team"], record["numerator"], record["denominator"], record["value"]) == ("payments", 8.25, 4, 2.0625)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_a_parquet_cost_that_is_not_finite_is_refused_by_row(tmp_path, bad):
+    """Parquet stores NaN and infinity as numbers; they are no cost (before: NaN was a traceback, inf stored)."""
+    frame = pl.read_csv(write_csv(tmp_path / "focus.csv"), infer_schema=False).with_columns(
+        pl.col("ChargePeriodStart", "ChargePeriodEnd").str.to_datetime(time_zone="UTC", time_unit="us"),
+        pl.col("BilledCost", "EffectiveCost", "ConsumedQuantity").cast(pl.Float64),
+    )
+    frame = frame.with_columns(EffectiveCost=pl.lit(bad))
+    path = tmp_path / "focus.parquet"
+    frame.write_parquet(path)
+    with pytest.raises(FocusImportError, match=r"row 1, column 'EffectiveCost' \('(NaN|inf|-inf)'\): not a finite decimal number"):
+        list(read_focus(path, cfg(), FocusSummary(str(path))))

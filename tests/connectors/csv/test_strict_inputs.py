@@ -1,0 +1,142 @@
+"""Inputs that used to be accepted or ended in a traceback (issue 17, items 1–6 and 8), on both warehouses."""
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import app
+from config import Config
+from connectors.csv import CsvImportError, read_csv
+from warehouse import open_warehouse, read_table
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli(tmp_path, warehouse_url):
+    config = tmp_path / "scorecard.toml"
+    config.write_text(f'[warehouse]\nurl = "{warehouse_url}"\n')
+
+    def invoke(*args: str):
+        return runner.invoke(app, [*args, "--config", str(config)])
+
+    invoke.url = warehouse_url
+    return invoke
+
+
+def spend_total(url: str) -> float:
+    warehouse = open_warehouse(url)
+    try:
+        return read_table(warehouse, "ai_spend")["cost_usd"].sum()
+    finally:
+        warehouse.engine.dispose()
+
+
+@pytest.mark.parametrize("cost", ["NaN", "inf", "Infinity", "1e400", "1,5"])
+def test_a_cost_that_is_not_a_finite_decimal_is_refused_and_nothing_is_stored(cli, tmp_path, cost):
+    path = tmp_path / "spend.csv"
+    path.write_text(f'date,team,cost_usd\n2026-03-01,web,2\n2026-03-02,web,"{cost}"\n')
+    result = cli("import", "ai_spend", str(path))
+    assert result.exit_code == 1 and "line 3, column 'cost_usd': not a finite decimal number" in result.output
+    assert "Traceback" not in result.output and spend_total(cli.url) == 0
+
+
+def test_a_nul_byte_is_refused_on_both_warehouses(cli, tmp_path):
+    path = tmp_path / "tickets.csv"
+    path.write_bytes(b"id,team,resolved_at,channel\nt1,we\x00b,2026-03-01,human\n")
+    result = cli("import", "tickets", str(path))
+    assert result.exit_code == 1 and "line 2, column 'team': contains a NUL byte" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("entity", "text", "where"), [
+    ("tickets", "id,resolved_at,channel\nt1,03/04/2025,human\n", "line 2, column 'resolved_at'"),
+    ("pull_requests", "id,repo,merged_at\np1,acme/api,04-03-2025\n", "line 2, column 'merged_at'"),
+    ("ai_spend", "date,cost_usd\n2025/03/04,1\n", "line 2, column 'date'"),
+])
+def test_dates_that_are_not_iso_8601_are_refused_not_guessed(tmp_path, entity, text, where):
+    path = tmp_path / "f.csv"
+    path.write_text(text)
+    with pytest.raises(CsvImportError, match=where):
+        read_csv(path, entity, Config())
+
+
+def test_a_short_row_is_refused_naming_the_first_missing_column(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("id,repo,environment,sha,finished_at,status\nd1,acme/api,production,abc,2026-03-01\n")
+    with pytest.raises(CsvImportError, match="line 2, column 'status': missing — the row has 5 fields"):
+        read_csv(path, "deployments", Config())
+
+
+def test_blank_lines_are_no_rows(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("id,resolved_at,channel\nt1,2026-03-01,human\n\nt2,2026-03-02,ai_bot\n\n")
+    parsed = read_csv(path, "tickets", Config())
+    assert parsed.frames["tickets"]["id"].to_list() == ["t1", "t2"]
+
+
+def test_an_unclosed_quote_is_named_where_it_opens(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text('id,repo,title,merged_at\np1,acme/api,"Add cache,2026-03-01\np2,acme/api,Tidy,2026-03-02\n'
+                    "p3,acme/api,Other,2026-03-03\n")
+    with pytest.raises(CsvImportError, match="line 2, column 'title': a quoted cell opens here and is never closed"):
+        read_csv(path, "pull_requests", Config())
+
+
+def test_a_latin_1_byte_names_its_column(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_bytes(b"id,repo,title,merged_at\np1,acme/api,ok,2026-03-01\np2,acme/api,caf\xe9,2026-03-02\n")
+    with pytest.raises(CsvImportError, match="line 3, column 'title': not valid UTF-8"):
+        read_csv(path, "pull_requests", Config())
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le"])
+def test_a_utf_16_file_is_named_as_such(tmp_path, encoding):
+    path = tmp_path / "t.csv"
+    path.write_bytes("id,resolved_at,channel\nt1,2026-03-01,human\n".encode(encoding))
+    with pytest.raises(CsvImportError, match="line 1: the file is UTF-16"):
+        read_csv(path, "tickets", Config())
+
+
+def test_a_huge_single_line_file_gets_a_short_clear_error(tmp_path):
+    path = tmp_path / "one_line.csv"
+    path.write_text("x" * 3_000_000)  # one 3 MB "header" with no newline
+    with pytest.raises(CsvImportError) as info:
+        read_csv(path, "tickets", Config())
+    assert "line 1: missing required column 'id'" in str(info.value) and len(str(info.value)) < 600
+
+
+def test_a_big_cell_does_not_hide_a_later_error(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text(f"id,repo,title,merged_at\np1,acme/api,{'x' * 300_000},2026-03-01\np2,acme/api,ok,03/04/2025\n")
+    with pytest.raises(CsvImportError, match="line 3, column 'merged_at': not an ISO 8601 timestamp"):
+        read_csv(path, "pull_requests", Config())
+
+
+def test_spend_rows_are_the_same_whatever_their_spelling(cli, tmp_path):
+    """The same two spend rows written three ways are imported once: 12.50 = 12.5, an extra `tokens`
+    column and another column order change nothing. Total 12.5 + 7 = 19.5 every time."""
+    spellings = [
+        "date,team,tool,model,workflow,cost_usd\n2026-03-01,web,claude,sonnet,review,12.50\n2026-03-02,web,claude,sonnet,,7\n",
+        "date,team,tool,model,workflow,cost_usd,tokens\n2026-03-01,web,claude,sonnet,review,12.5,900\n2026-03-02,web,claude,sonnet,,7.0,\n",
+        "cost_usd,workflow,model,tool,team,date\n1.25e1,review,sonnet,claude,web,2026-03-01T00:00:00Z\n7.00,,sonnet,claude,web,2026-03-02\n",
+    ]
+    for i, text in enumerate(spellings):
+        path = tmp_path / f"spend{i}.csv"
+        path.write_text(text)
+        result = cli("import", "ai_spend", str(path))
+        assert result.exit_code == 0, result.output
+        assert spend_total(cli.url) == pytest.approx(19.5)
+
+
+def test_two_identical_spend_rows_in_one_file_stay_two(tmp_path):
+    path = tmp_path / "spend.csv"
+    path.write_text("date,team,cost_usd\n2026-03-01,web,5\n2026-03-01,web,5.0\n")
+    ids = read_csv(path, "ai_spend", Config()).frames["ai_spend"]["id"].to_list()
+    assert len(set(ids)) == 2 and ids[0].rsplit(":", 1)[0] == ids[1].rsplit(":", 1)[0]
+
+
+def test_a_file_name_with_brackets_is_a_name_not_a_pattern(tmp_path):
+    path = tmp_path / "tickets[2026].csv"
+    path.write_text("id,resolved_at,channel\nt1,2026-03-01,human\n")
+    assert read_csv(path, "tickets", Config()).frames["tickets"]["id"].to_list() == ["t1"]

@@ -1,0 +1,30 @@
+"""The source's original value beside the normalised one (severity, ticket channel, deployment status);
+a ticket's channel may be empty (an unresolved ticket has none yet).
+
+Revision ID: 0003
+Revises: 0001
+Create Date: 2026-12-06
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("deployments", sa.Column("original_status", sa.String))
+    op.add_column("incidents", sa.Column("original_severity", sa.String))
+    with op.batch_alter_table("tickets") as batch:  # SQLite changes a column's nullability by copying
+        batch.add_column(sa.Column("original_channel", sa.String))
+        batch.alter_column("channel", existing_type=sa.String, nullable=True)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("tickets") as batch:
+        batch.alter_column("channel", existing_type=sa.String, nullable=False)
+        batch.drop_column("original_channel")
+    op.drop_column("incidents", "original_severity")
+    op.drop_column("deployments", "original_status")
