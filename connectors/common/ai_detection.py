@@ -14,8 +14,9 @@ Every signal is kept as readable text (`label:…`, `branch:…`, `author:…`, 
 `explicit:<source>=<value>`), with `ai_tools`, `ai_mode` and `ai_confidence`. The CSV import, the GitHub
 connector and the demo call `classify_prs`, so attribution is decided in one place.
 
-The big texts are scanned twice by the regex engine (trailer lines, markers) over the whole column; what
-those scans return, and the authors, labels and branches, are short strings decided once per distinct value.
+The big texts are searched for literals first (Aho-Corasick over the whole column); each trailer or
+marker expression then runs only over the texts holding its literal. What those scans return, and the
+authors, labels and branches, are short strings decided once per distinct value.
 """
 from __future__ import annotations
 
@@ -51,8 +52,9 @@ class Registry:
     markers: list[tuple[re.Pattern, str]] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # a tool's name or alias (lower) → tool
     policy_trailers: tuple[str, ...] = ()
-    scan: str = ""  # every marker form in one pattern, for the single pass over the texts
-    keywords: list[str] = field(default_factory=list)  # literals one of which every marker contains
+    # Each marker form (a policy trailer, "Generated/Made with <tool>", each tool's own markers) with the
+    # literals one of which every match of it contains.
+    forms: list[tuple[str, list[str]]] = field(default_factory=list)
     phrase: re.Pattern | None = None
     policy: re.Pattern | None = None
 
@@ -143,10 +145,12 @@ def build_registry(config: AiDetectionConfig) -> Registry:
     reg.phrase = re.compile(phrase, re.IGNORECASE)
     policy = _alternation(reg.policy_trailers)
     reg.policy = re.compile(rf"(?:{policy}):[ \t]*(\S.*)", re.IGNORECASE)
-    scan = [rf"(?m)^[ \t>*+-]*(?:{policy}):[ \t]*\S[^\n]*", phrase, *(m for m, _ in ((p.pattern, t) for p, t in reg.markers))]
-    reg.scan = "(?i)" + "|".join(f"(?:{p})" for p in scan if p)
-    reg.keywords = sorted({*(f"{t.lower()}:" for t in reg.policy_trailers), "generated", "made",
-                           *(_literal(p.pattern).lower() for p, _ in reg.markers)})
+    reg.forms = [
+        (rf"(?im)^[ \t>*+-]*(?:{policy}):[ \t]*\S[^\n]*", [f"{t.lower()}:" for t in reg.policy_trailers]),
+        ("(?i)" + phrase, ["generated", "made"]),
+        *(("(?i)" + p.pattern, [_literal(p.pattern).lower()]) for p, _ in reg.markers),
+    ]
+    reg.forms = [(pattern, words) for pattern, words in reg.forms if words]
     return reg
 
 
@@ -212,8 +216,6 @@ def classify_prs(frame: pl.DataFrame, config: AiDetectionConfig, *, source: str)
             fired = _decide(values["value"], decide)
             parts.append(values.join(fired, on="value", how="inner").select("_row", "_pos", family=pl.lit(family), signal="signal", tool="tool"))
 
-    # A cheap literal search first (Aho-Corasick over the whole column); the regular expressions then run
-    # only over the texts that can hold a match.
     co_authors = texts.filter(pl.col("text").str.contains_any(["co-authored-by"], ascii_case_insensitive=True)).select(
         "_row", value=pl.col("text").str.extract_all(CO_AUTHOR_LINE)
     ).explode("value").pipe(_numbered).with_columns(
@@ -224,9 +226,16 @@ def classify_prs(frame: pl.DataFrame, config: AiDetectionConfig, *, source: str)
     ))
     parts.append(co_authors.join(fired, on="value", how="inner").select("_row", "_pos", family=pl.lit("trailer"), signal="signal", tool="tool"))
 
-    markers = texts.filter(pl.col("text").str.contains_any(reg.keywords, ascii_case_insensitive=True)).select(
-        "_row", value=pl.col("text").str.extract_all(reg.scan)
-    ).explode("value").pipe(_numbered)
+    # One literal pass over every text picks the few that can hold a marker; each form then runs on those.
+    every_word = sorted({w for _, words in reg.forms for w in words})
+    candidates = texts.filter(pl.col("text").str.contains_any(every_word, ascii_case_insensitive=True))
+    found = [
+        candidates.filter(pl.col("text").str.contains_any(words, ascii_case_insensitive=True))
+        .select("_row", value=pl.col("text").str.extract_all(pattern)).explode("value").drop_nulls("value")
+        .with_columns(_form=pl.lit(i, pl.UInt32))
+        for i, (pattern, words) in enumerate(reg.forms)
+    ]
+    markers = pl.concat(found).sort("_row", "_form", maintain_order=True).pipe(_numbered).drop("_form")
     fired = _decide(markers["value"], reg.marker_signal)
     parts.append(markers.join(fired, on="value", how="inner").select(
         "_row", "_pos", family=pl.col("signal").str.extract(r"^(\w+):"), signal="signal", tool="tool",
