@@ -1,7 +1,7 @@
 """One writer per source: the sync lease table.
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 Create Date: 2026-12-06
 """
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from warehouse.schema import UTCTimestamp
 
 revision = "0004"
-down_revision = "0001"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
