@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import re
 import tomllib
 import types
 import typing
@@ -63,7 +64,23 @@ def parse_config(raw: dict[str, Any], *, where: str = "configuration") -> Config
     raw = dict(raw)
     baseline = _parse_baseline(raw.pop("baseline", {}), where)
     config = _build(Config, raw, where, prefix="", skip={"baseline", "source_path"})
+    _check_change_chain(config, where)
     return dataclasses.replace(config, baseline=baseline)
+
+
+def _check_change_chain(config: Config, where: str) -> None:
+    """Values the types alone do not rule out: a negative window, a title pattern that is no regex."""
+    rules = config.rules
+    for key in ("incident_link_hours", "rework_window_days", "review_tolerance"):
+        if getattr(rules, key) < 0:
+            raise ConfigError(f"{where}: 'rules.{key}' cannot be negative, got {getattr(rules, key)!r}")
+    try:
+        re.compile(rules.fix_title_pattern)
+    except re.error as exc:
+        raise ConfigError(f"{where}: 'rules.fix_title_pattern' is not a regular expression: {exc}") from None
+    for name, service in config.services.items():
+        if not service.repos:
+            raise ConfigError(f"{where}: 'services.{name}.repos' is empty: list the repos whose deployments it runs")
 
 
 def _parse_baseline(raw: Any, where: str) -> BaselineConfig:

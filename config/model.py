@@ -47,6 +47,14 @@ class RulesConfig:
     min_sample: int = 20
     csat_tolerance: float = 0.2
     cost_tolerance: float = 0.10
+    # The change chain (DESIGN.md "The scorecard, second set").
+    incident_link_hours: float = 24  # an incident's inferred cause finished at most this long before it; 0: source links only
+    rework_window_days: float = 21  # a follow-up fix is merged within this many days of the PR it fixes
+    fix_labels: tuple[str, ...] = ("bug", "fix", "hotfix", "regression")
+    fix_title_pattern: str = r"(?i)^(\[[^\]]*\]\s*)?(fix(es|ed)?|hotfix|bugfix)\b"  # Python re, searched in the title
+    senior_levels: tuple[str, ...] = ("senior", "staff", "principal")  # people.level values that make a senior
+    review_tolerance: float = 0.2  # senior review load: worse above baseline × (1 + this), better below × (1 − this)
+    ai_adoption_start: dt.date | None = None  # the AI adoption week (read by the default baseline)
 
 
 # Tools whose names mark a `Co-authored-by:` trailer or a `Generated with` body marker as AI.
@@ -78,6 +86,21 @@ class TeamConfig:
     owner: str = ""
     repos: tuple[str, ...] = ()  # globs such as "acme/pay-*", matched case-insensitively
     services: tuple[str, ...] = ()  # incident services (PagerDuty, Jira components)
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """`[services.<name>]`: the repos whose deployments can cause the service's incidents (globs, as in
+    `[teams]`); the service name matches the incident's case-insensitively."""
+
+    repos: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PeopleConfig:
+    """`[people]`: logins that count as senior whatever the `people` table says (matched case-insensitively)."""
+
+    senior: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -209,6 +232,8 @@ class Config:
     rules: RulesConfig = field(default_factory=RulesConfig)
     ai_detection: AiDetectionConfig = field(default_factory=AiDetectionConfig)
     teams: dict[str, TeamConfig] = field(default_factory=dict)
+    services: dict[str, ServiceConfig] = field(default_factory=dict)  # incident service → repos of its deployments
+    people: PeopleConfig = field(default_factory=PeopleConfig)
     spend: SpendConfig = field(default_factory=SpendConfig)
     budgets: dict[str, BudgetConfig] = field(default_factory=dict)  # team → monthly AI budget
     github: GithubConfig | None = None

@@ -5,11 +5,33 @@ explanation cannot drift apart. The texts restate ../shared/DESIGN.md "The score
 """
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["ratio", "mean", "cost_per_unit"]
+# ratio: x / n; mean: a mean of values; cost_per_unit: spend / units; median: the median of values
+# (lead time); per_day: events per day of the period; per_senior_week: reviews per senior per week.
+Kind = Literal["ratio", "mean", "cost_per_unit", "median", "per_day", "per_senior_week"]
 Better = Literal["higher", "lower", "info"]
+
+# How far past its events a metric looks (DESIGN.md "Provisional records"): a function of `[rules]`
+# giving the window, or UNTIL_PERIOD_ENDS (a rate over the period's days is settled when it ends).
+LookAhead = Callable[..., dt.timedelta] | Literal["until the period ends"] | None
+UNTIL_PERIOD_ENDS = "until the period ends"
+
+
+def rollback_look_ahead(rules) -> dt.timedelta:
+    return dt.timedelta(days=rules.rollback_window_days)
+
+
+def change_failure_look_ahead(rules) -> dt.timedelta:
+    """The longer of the rollback window and the incident link window."""
+    return max(dt.timedelta(days=rules.rollback_window_days), dt.timedelta(hours=rules.incident_link_hours))
+
+
+def rework_look_ahead(rules) -> dt.timedelta:
+    return dt.timedelta(days=rules.rework_window_days)
 
 
 @dataclass(frozen=True)
@@ -17,7 +39,7 @@ class MetricSpec:
     id: str
     title: str
     short_title: str
-    unit: Literal["share", "hours", "score", "usd"]
+    unit: Literal["share", "hours", "score", "usd", "per_day", "per_week"]
     kind: Kind
     segments: tuple[str, ...]
     segment_rule: str
@@ -30,7 +52,15 @@ class MetricSpec:
     description: str
     # Range a mean interval is clipped to (None: unbounded on that side).
     value_range: tuple[float | None, float | None] = (None, None)
+    # Segments counted besides the partition (ai / non_ai) that makes `all`: an event can be in one of
+    # these too, and `all` does not count them again (mttr_hours' ai_change / non_ai_change).
+    overlay_segments: tuple[str, ...] = ()
+    look_ahead: LookAhead = None
+    # Status rules 1 and 3 (`min_sample`); deployment_frequency is always `info`.
+    min_sample_applies: bool = True
 
+
+from metrics.change_chain_specs import CHANGE_CHAIN_SPECS  # noqa: E402  (they need MetricSpec above)
 
 METRICS: dict[str, MetricSpec] = {
     spec.id: spec
@@ -70,6 +100,7 @@ METRICS: dict[str, MetricSpec] = {
             better="lower",
             better_text="lower",
             interval="Wilson 95%",
+            look_ahead=rollback_look_ahead,
             description=(
                 "Share of merged PRs that were rolled back: the production deployment that shipped the PR "
                 "was rolled back by a rollback deployment finishing within the rollback window of it, or "
@@ -86,8 +117,13 @@ METRICS: dict[str, MetricSpec] = {
             short_title="MTTR",
             unit="hours",
             kind="mean",
-            segments=("all", "ai", "non_ai"),
-            segment_rule="by the incident's AI-assisted flag (AI tooling used in the response)",
+            segments=("all", "ai", "non_ai", "ai_change", "non_ai_change"),
+            segment_rule=(
+                "ai / non_ai: by the incident's AI-assisted flag (AI tooling used in the response); "
+                "ai_change / non_ai_change: the causing deployment shipped at least one AI-assisted PR / "
+                "shipped PRs, none AI-assisted"
+            ),
+            overlay_segments=("ai_change", "non_ai_change"),
             numerator="total hours from start to resolution",
             denominator="resolved incidents",
             counting_time="incident resolved_at",
@@ -163,6 +199,7 @@ METRICS: dict[str, MetricSpec] = {
                 "below baseline × (1 − cost tolerance)."
             ),
         ),
+        *CHANGE_CHAIN_SPECS,
     )
 }
 
