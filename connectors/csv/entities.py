@@ -46,7 +46,7 @@ ENTITIES: dict[str, Entity] = {
                 Field("team"), Field("number", "int"), Field("title"), Field("author"),
                 Field("created_at", "timestamp"), Field("closed_at", "timestamp"), Field("merge_commit_sha"),
                 Field("labels", "labels"), Field("body"), Field("ai_assisted", "bool"), Field("url"),
-                Field("reverts_pr_id"),
+                Field("reverts_pr_id"), Field("files", "labels"),  # files: ';'-separated paths the PR changed
             ),
         ),
         Entity(
@@ -98,7 +98,24 @@ ENTITIES: dict[str, Entity] = {
             ),
             id_optional=True,
         ),
+        Entity(
+            "reviews", "reviews",
+            (
+                _id(), Field("pr_id", required=True, not_empty=True), Field("reviewer", required=True, not_empty=True),
+                Field("state", required=True, not_empty=True), Field("submitted_at", "timestamp", required=True),
+            ),
+        ),
+        Entity(
+            "people", "people",
+            (
+                Field("login", required=True, not_empty=True), Field("name"), Field("team"), Field("level"),
+                Field("since", "timestamp"), Field("emails"),  # emails: ';'-separated addresses
+            ),
+        ),
     )
 }
+
+# Each entity's key columns (the rest: `id`).
+KEYS = {"deployment_prs": ["deployment_id", "pr_id"], "people": ["login"]}
 
 CHANNELS = ("self_serve", "ai_bot", "human")

@@ -291,3 +291,36 @@ def test_senior_review_load_status_against_baseline():
     api = record(out, "senior_review_load", team="api")
     assert (api["baseline"], api["status"]) == (2.0, "worse")
     assert record(out, "senior_review_load", "ai", "api")["status"] == "info"
+
+
+# --- explain: the rows behind a record, with how each link was made ------------------------------
+
+
+def test_explain_lists_failed_deployments_and_linked_incidents():
+    from metrics.explain import record_events
+
+    prepared = prepare(delivery_scenario(), CONFIG)
+    rows = record_events(prepared, "change_failure_rate", grain="week", period=WEEK, team="api")
+    by_id = {r["id"]: r for r in rows.to_dicts()}
+    assert sorted(by_id) == ["d1", "d2", "d3", "d4", "d5"]
+    assert by_id["d2"]["reason"] == "failed: github:acme/api#3 it shipped was reverted by github:acme/api#5 at 2026-03-05 12:00 UTC"
+    assert by_id["d4"]["reason"] == "failed: caused incident i1 (inferred link)"
+    assert (by_id["d5"]["counted"], by_id["d5"]["shipped_prs"]) == ("denominator", 0)
+    incidents = record_events(prepared, "mttr_hours", grain="week", period=WEEK, team="api")
+    # Segment all lists the incident once, with its cause and the PRs that deployment shipped.
+    assert incidents.height == 1
+    i1 = incidents.row(0, named=True)
+    assert (i1["caused_by_deployment_id"], i1["cause_how"], i1["cause_prs"]) == ("d4", "inferred", "github:acme/api#4")
+    change = record_events(prepared, "mttr_hours", grain="week", period=WEEK, team="api", segment="ai_change")
+    assert change["reason"].to_list() == ["resolved in 3.0 h; caused by d4 (inferred), which shipped github:acme/api#4"]
+
+
+def test_explain_rework_names_the_fix():
+    from metrics.explain import record_events
+
+    rows = record_events(prepare(rework_scenario(), CONFIG), "rework_rate", grain="week", period=WEEK, segment="ai")
+    reasons = dict(zip(rows["number"].to_list(), rows["reason"].to_list()))
+    assert reasons == {
+        14: "reworked: revert by github:acme/api#15 at 2026-03-05 10:00 UTC (1 follow-up fix(es))",
+        12: "no follow-up fix",
+    }
