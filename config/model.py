@@ -166,6 +166,13 @@ class JiraIncidentsConfig:
     ai_field: str = ""  # an explicit yes/no field; wins over AI labels ([ai_detection] labels)
     teams_by_project: dict[str, str] = field(default_factory=dict)  # project key → team
     teams_by_component: dict[str, str] = field(default_factory=dict)  # component name → team
+    # The incident's causing deployment, where Jira knows it: a field holding the deployment's id, or an
+    # issue link (its description as seen from the incident, e.g. "is caused by") to an issue that
+    # stands for the deployment (a change request). Either value gets `deployment_id_prefix` in front
+    # ("github:acme/api/deployments/" + a number, "jira:" + a change request imported as a deployment).
+    caused_by_field: str = ""
+    caused_by_link: str = ""
+    deployment_id_prefix: str = ""
 
 
 @dataclass(frozen=True)
@@ -223,6 +230,12 @@ class PagerDutyConfig:
     max_wait_seconds: float = 900.0  # a longer Retry-After stops the sync with a message instead
     timeout_seconds: float = 30.0
     ca_bundle: str = ""  # a CA file (a TLS-inspecting proxy, a test server)
+    # The incident's causing deployment, where PagerDuty's incident JSON holds it: a dot path into the
+    # incident (e.g. "metadata.deployment_id"; list items by index), its value prefixed with
+    # `deployment_id_prefix`. Empty: the scorecard infers the cause (DESIGN.md "The incident's causing
+    # deployment").
+    caused_by_path: str = ""
+    deployment_id_prefix: str = ""
 
 
 @dataclass(frozen=True)
