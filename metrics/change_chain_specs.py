@@ -2,12 +2,7 @@
 AI-assisted change, rework, and the load on senior reviewers. Plain data, read by the registry."""
 from __future__ import annotations
 
-from metrics.registry import (
-    UNTIL_PERIOD_ENDS,
-    MetricSpec,
-    change_failure_look_ahead,
-    rework_look_ahead,
-)
+from metrics.registry import CHANGE_FAILURE_LOOK_AHEAD, REWORK_LOOK_AHEAD, UNTIL_PERIOD_ENDS, MetricSpec
 
 CHANGE_CHAIN_SPECS = (
     MetricSpec(
@@ -71,7 +66,7 @@ CHANGE_CHAIN_SPECS = (
         better="lower",
         better_text="lower",
         interval="Wilson 95%",
-        look_ahead=change_failure_look_ahead,
+        look_ahead=CHANGE_FAILURE_LOOK_AHEAD,
         description=(
             "Share of production deployments (not rollbacks) that failed: rolled back by a rollback "
             "deployment within the rollback window, a PR they shipped reverted (within the window, after "
@@ -94,7 +89,7 @@ CHANGE_CHAIN_SPECS = (
         better="lower",
         better_text="lower",
         interval="Wilson 95%",
-        look_ahead=rework_look_ahead,
+        look_ahead=REWORK_LOOK_AHEAD,
         description=(
             "Share of merged PRs that needed a follow-up fix within rework_window_days: a later PR of the "
             "same repo that reverts it, or that is a fix (a fix label or a title like 'Fix ...') and touches "

@@ -6,7 +6,6 @@ explanation cannot drift apart. The texts restate ../shared/DESIGN.md "The score
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -15,23 +14,28 @@ from typing import Literal
 Kind = Literal["ratio", "mean", "cost_per_unit", "median", "per_day", "per_senior_week"]
 Better = Literal["higher", "lower", "info"]
 
-# How far past its events a metric looks (DESIGN.md "Provisional records"): a function of `[rules]`
-# giving the window, or UNTIL_PERIOD_ENDS (a rate over the period's days is settled when it ends).
-LookAhead = Callable[..., dt.timedelta] | Literal["until the period ends"] | None
-UNTIL_PERIOD_ENDS = "until the period ends"
+
+@dataclass(frozen=True)
+class LookAhead:
+    """How far past its events a metric looks (DESIGN.md "Provisional records"): the longest of the named
+    `[rules]` windows (`days` keys in days, `hours` keys in hours), or — `until_period_ends` — a rate
+    over the period's days, settled when the period ends. Data, so the change history can hash it."""
+
+    days: tuple[str, ...] = ()
+    hours: tuple[str, ...] = ()
+    until_period_ends: bool = False
+
+    def window(self, rules) -> dt.timedelta:
+        spans = [dt.timedelta(days=getattr(rules, key)) for key in self.days]
+        spans += [dt.timedelta(hours=getattr(rules, key)) for key in self.hours]
+        return max(spans, default=dt.timedelta(0))
 
 
-def rollback_look_ahead(rules) -> dt.timedelta:
-    return dt.timedelta(days=rules.rollback_window_days)
-
-
-def change_failure_look_ahead(rules) -> dt.timedelta:
-    """The longer of the rollback window and the incident link window."""
-    return max(dt.timedelta(days=rules.rollback_window_days), dt.timedelta(hours=rules.incident_link_hours))
-
-
-def rework_look_ahead(rules) -> dt.timedelta:
-    return dt.timedelta(days=rules.rework_window_days)
+UNTIL_PERIOD_ENDS = LookAhead(until_period_ends=True)
+ROLLBACK_LOOK_AHEAD = LookAhead(days=("rollback_window_days",))
+# The longer of the rollback window and the incident link window.
+CHANGE_FAILURE_LOOK_AHEAD = LookAhead(days=("rollback_window_days",), hours=("incident_link_hours",))
+REWORK_LOOK_AHEAD = LookAhead(days=("rework_window_days",))
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ class MetricSpec:
     # Segments counted besides the partition (ai / non_ai) that makes `all`: an event can be in one of
     # these too, and `all` does not count them again (mttr_hours' ai_change / non_ai_change).
     overlay_segments: tuple[str, ...] = ()
-    look_ahead: LookAhead = None
+    look_ahead: LookAhead | None = None
     # Status rules 1 and 3 (`min_sample`); deployment_frequency is always `info`.
     min_sample_applies: bool = True
 
@@ -100,7 +104,7 @@ METRICS: dict[str, MetricSpec] = {
             better="lower",
             better_text="lower",
             interval="Wilson 95%",
-            look_ahead=rollback_look_ahead,
+            look_ahead=ROLLBACK_LOOK_AHEAD,
             description=(
                 "Share of merged PRs that were rolled back: the production deployment that shipped the PR "
                 "was rolled back by a rollback deployment finishing within the rollback window of it, or "

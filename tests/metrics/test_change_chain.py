@@ -324,3 +324,17 @@ def test_explain_rework_names_the_fix():
         14: "reworked: revert by github:acme/api#15 at 2026-03-05 10:00 UTC (1 follow-up fix(es))",
         12: "no follow-up fix",
     }
+
+
+def test_look_ahead_windows_of_the_specs():
+    from metrics.registry import METRICS
+
+    rules = RulesConfig(rollback_window_days=7, incident_link_hours=200, rework_window_days=21)
+    # change_failure_rate: the longer of 7 days and 200 hours (8 d 8 h).
+    assert METRICS["change_failure_rate"].look_ahead.window(rules) == dt.timedelta(hours=200)
+    assert METRICS["change_failure_rate"].look_ahead.window(RulesConfig()) == dt.timedelta(days=7)
+    assert METRICS["rework_rate"].look_ahead.window(rules) == dt.timedelta(days=21)
+    assert METRICS["rollback_share"].look_ahead.window(rules) == dt.timedelta(days=7)
+    for metric in ("deployment_frequency", "senior_review_load"):
+        assert METRICS[metric].look_ahead.until_period_ends
+    assert METRICS["lead_time_hours"].look_ahead is None
