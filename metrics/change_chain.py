@@ -51,7 +51,8 @@ def chain_facts(evidence: Evidence, outcomes: pl.DataFrame, config: Config) -> C
         production_deployments(evidence.deployments, rules.production_environments)
     )
     incidents = incident_causes(evidence.incidents, production, config)
-    deployments = deployment_failures(production, pairs, outcomes, incidents, rules.rollback_window_days)
+    reverts = resolve_reverts(evidence.pull_requests)
+    deployments = deployment_failures(production, pairs, outcomes, reverts, incidents, rules.rollback_window_days)
     incidents = _cause_segments(incidents, deployments, outcomes)
     follow_ups = follow_up_fixes(
         evidence.pull_requests, evidence.pull_request_files, rules.rework_window_days,
@@ -157,12 +158,12 @@ def _number(value: float) -> str:
 # --- change failure ----------------------------------------------------------------------------
 
 
-def deployment_failures(production: pl.DataFrame, pairs: pl.DataFrame, outcomes: pl.DataFrame,
+def deployment_failures(production: pl.DataFrame, pairs: pl.DataFrame, outcomes: pl.DataFrame, reverts: pl.DataFrame,
                         incidents: pl.DataFrame, rollback_window_days: float) -> pl.DataFrame:
     """Every production deployment that is not a rollback, with what it shipped and whether it failed
     (see `ChainFacts.deployments`). Failed: a rollback rolls it back within the window; a PR it shipped
-    is rolled back by a revert (the Rolled-back PR rule) merged strictly after its `finished_at`; or it
-    caused an incident (a source link or an inferred one)."""
+    is rolled back by a revert (the Rolled-back PR rule: `reverts` from metrics.linking.resolve_reverts)
+    merged strictly after its `finished_at`; or it caused an incident (a source link or an inferred one)."""
     window = dt.timedelta(days=rollback_window_days)
     deployments = production.filter(~pl.col("rollback")).select(
         "id", "repo", "environment", "team", "finished_at", "url"
@@ -178,11 +179,16 @@ def deployment_failures(production: pl.DataFrame, pairs: pl.DataFrame, outcomes:
         .unique("deployment_id", keep="first", maintain_order=True)
         .select(id="deployment_id", rb_by="rollback_id", rb_at="rollback_finished_at")
     )
+    # Any revert of a shipped PR within the window of the PR's merge (the Rolled-back PR rule) that was
+    # merged after the deployment finished; the earliest names it.
     reverted = (
-        outcomes.filter(pl.col("reverted_by_pr").is_not_null() & (pl.col("reverted_at") > pl.col("shipped_at")))
-        .sort(["shipped_deployment_id", "reverted_at", "reverted_by_pr"])
-        .unique("shipped_deployment_id", keep="first", maintain_order=True)
-        .select(id="shipped_deployment_id", rv_by="reverted_by_pr", rv_pr="id", rv_at="reverted_at")
+        reverts.join(outcomes.select(reverted_pr_id="id", pr_at="merged_at", dep="shipped_deployment_id",
+                                     dep_at="shipped_at"), on="reverted_pr_id")
+        .filter(pl.col("dep").is_not_null() & (pl.col("revert_merged_at") - pl.col("pr_at") <= window)
+                & (pl.col("revert_merged_at") > pl.col("dep_at")))
+        .sort(["dep", "revert_merged_at", "revert_id"])
+        .unique("dep", keep="first", maintain_order=True)
+        .select(id="dep", rv_by="revert_id", rv_pr="reverted_pr_id", rv_at="revert_merged_at")
     )
     caused = (
         incidents.filter(pl.col("cause_production"))
