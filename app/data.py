@@ -27,13 +27,14 @@ from warehouse import Warehouse, data_version, open_warehouse, read_table
 
 log = logging.getLogger(__name__)
 
-# The columns the cube is built from (drill-downs read every column of SCHEMAS).
+# The columns the cube is built from (drill-downs read every column of SCHEMAS; files, reviews and
+# people are read whole).
 CUBE_COLUMNS = {
-    "pull_requests": ["id", "repo", "number", "title", "team", "merged_at", "merge_commit_sha", "ai_assisted",
-                      "is_revert", "reverts_pr_id", "revert_ref", "ai_tools", "ai_mode"],
-    "deployments": ["id", "repo", "environment", "sha", "finished_at", "status", "is_rollback"],
+    "pull_requests": ["id", "repo", "number", "title", "team", "created_at", "merged_at", "merge_commit_sha",
+                      "ai_assisted", "is_revert", "reverts_pr_id", "revert_ref", "labels", "ai_tools", "ai_mode"],
+    "deployments": ["id", "repo", "team", "environment", "sha", "finished_at", "status", "is_rollback"],
     "deployment_prs": ["deployment_id", "pr_id"],
-    "incidents": ["team", "service", "started_at", "resolved_at", "ai_assisted"],
+    "incidents": ["id", "team", "service", "started_at", "resolved_at", "ai_assisted", "caused_by_deployment_id"],
     "tickets": ["team", "resolved_at", "channel", "csat"],
     "ai_spend": ["date", "team", "cost_usd"],
 }
@@ -62,6 +63,11 @@ def cube_fingerprint(config: Config) -> str:
         "teams": {name: [sorted(t.repos), sorted(t.services)] for name, t in sorted(config.teams.items())},
         "production_environments": sorted(e.lower() for e in config.rules.production_environments),
         "rollback_window_days": config.rules.rollback_window_days,
+        "change_chain": [
+            config.rules.incident_link_hours, config.rules.rework_window_days, sorted(config.rules.fix_labels),
+            config.rules.fix_title_pattern, sorted(config.rules.senior_levels), sorted(config.people.senior),
+            {name: sorted(s.repos) for name, s in sorted(config.services.items())},
+        ],
     }
     return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:16]
 

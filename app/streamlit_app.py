@@ -21,6 +21,7 @@ PAGES = {
         ("app_pages/governance.py", "Governance", ":material/policy:", "scorecard", False),
     ],
     "Drill down": [
+        ("app_pages/delivery.py", "Delivery", ":material/rocket_launch:", "drill_down", False),
         ("app_pages/rollbacks.py", "Rollbacks", ":material/undo:", "drill_down", False),
         ("app_pages/incidents.py", "Incidents & MTTR", ":material/emergency:", "drill_down", False),
         ("app_pages/support.py", "Support", ":material/support_agent:", "drill_down", False),

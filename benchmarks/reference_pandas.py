@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -26,22 +27,27 @@ Z = 1.959963984540054
 ALPHA = 0.05
 EPS = 1e-9  # "more than the tolerance" with float slack: 4.0 is not more than 0.2 below 4.2
 ORG = "\x00org"  # the whole org while grouping; null in the output
-METRIC_ORDER = ("ai_merge_rate", "rollback_share", "mttr_hours", "deflection_rate", "csat", "ai_cost_per_unit")
-SEGMENT_ORDER = {"all": 0, "ai": 1, "non_ai": 2}
+METRIC_ORDER = ("ai_merge_rate", "rollback_share", "mttr_hours", "deflection_rate", "csat", "ai_cost_per_unit",
+                "deployment_frequency", "lead_time_hours", "change_failure_rate", "rework_rate", "senior_review_load")
+SEGMENT_ORDER = {"all": 0, "ai": 1, "non_ai": 2, "ai_change": 3, "non_ai_change": 4}
 OUTPUT_COLUMNS = ["metric", "grain", "period", "team", "segment", "value", "numerator", "denominator", "n",
                   "ci_low", "ci_high", "baseline", "delta", "status", "median", "p90"]
 
 COLUMNS = {
-    "pull_requests": ["id", "repo", "number", "title", "team", "merged_at", "merge_commit_sha", "ai_assisted",
-                      "is_revert", "reverts_pr_id", "revert_ref", "ai_tools", "ai_mode"],
-    "deployments": ["id", "repo", "environment", "sha", "finished_at", "status", "is_rollback"],
+    "pull_requests": ["id", "repo", "number", "title", "team", "created_at", "merged_at", "merge_commit_sha",
+                      "ai_assisted", "is_revert", "reverts_pr_id", "revert_ref", "labels", "ai_tools", "ai_mode"],
+    "deployments": ["id", "repo", "team", "environment", "sha", "finished_at", "status", "is_rollback"],
     "deployment_prs": ["deployment_id", "pr_id"],
-    "incidents": ["id", "team", "started_at", "resolved_at", "ai_assisted"],
+    "incidents": ["id", "team", "service", "started_at", "resolved_at", "ai_assisted", "caused_by_deployment_id"],
     "tickets": ["id", "team", "resolved_at", "channel", "csat"],
     "ai_spend": ["date", "team", "cost_usd"],
+    "pull_request_files": ["pr_id", "path"],
+    "reviews": ["id", "pr_id", "reviewer", "state", "submitted_at"],
+    "people": ["login", "team", "level", "since"],
 }
-_TIMES = {"pull_requests": ["merged_at"], "deployments": ["finished_at"], "incidents": ["started_at", "resolved_at"],
-          "tickets": ["resolved_at"], "ai_spend": ["date"]}
+_TIMES = {"pull_requests": ["created_at", "merged_at"], "deployments": ["finished_at"],
+          "incidents": ["started_at", "resolved_at"], "tickets": ["resolved_at"], "ai_spend": ["date"],
+          "reviews": ["submitted_at"], "people": ["since"]}
 _FLAGS = {"pull_requests": ["ai_assisted", "is_revert"], "incidents": ["ai_assisted"]}
 
 
@@ -364,9 +370,18 @@ def _status(rec: pd.DataFrame, metric: str, csat: pd.DataFrame, rules: dict) -> 
             fires = ((joined["n"] >= rules["min_sample"]) & (joined["base_n"] >= rules["min_sample"])
                      & (joined["value"] < joined["baseline"] - rules["csat_tolerance"] - EPS))
             verdict = verdict.mask(fires.to_numpy(), "worse")
-    elif metric == "mttr_hours":
+    elif metric in ("change_failure_rate", "rework_rate"):
+        significant = _two_proportion_p(rec) < ALPHA
+        verdict = at.mask(significant & (value < baseline), "better").mask(significant & (value > baseline), "worse")
+    elif metric in ("mttr_hours", "lead_time_hours"):  # lead time: direction by the median (its value)
         significant = rec["test_p"] < ALPHA
         verdict = at.mask(significant & (value < baseline), "better").mask(significant & (value > baseline), "worse")
+    elif metric == "senior_review_load":
+        tol = rules["review_tolerance"]
+        verdict = at.mask(value < baseline * (1 - tol) - EPS, "better").mask(value > baseline * (1 + tol) + EPS, "worse")
+        verdict = verdict.mask(rec["segment"] == "ai", "info")  # no pre-AI comparison for AI reviews
+    elif metric == "deployment_frequency":
+        return pd.Series("info", index=rec.index)
     elif metric == "csat":
         tol = rules["csat_tolerance"]
         verdict = at.mask(value > baseline + tol + EPS, "better").mask(value < baseline - tol - EPS, "worse")
@@ -375,7 +390,8 @@ def _status(rec: pd.DataFrame, metric: str, csat: pd.DataFrame, rules: dict) -> 
         verdict = at.mask(value < baseline * (1 - tol) - EPS, "better").mask(value > baseline * (1 + tol) + EPS, "worse")
     n_low = rec["n"] < rules["min_sample"]
     return pd.Series(np.select(
-        [n_low, pd.Series(metric == "ai_merge_rate", index=rec.index) | baseline.isna(), rec["base_n"] < rules["min_sample"]],
+        [n_low, pd.Series(metric == "ai_merge_rate", index=rec.index) | baseline.isna()
+         | ((metric == "senior_review_load") & (rec["segment"] == "ai")), rec["base_n"] < rules["min_sample"]],
         ["insufficient_data", "info", "insufficient_data"], default=verdict.to_numpy()), index=rec.index)
 
 
@@ -394,11 +410,19 @@ def _window(metric: str, first_period: pd.Timestamp, windows: dict | None) -> tu
 def scorecard(frames: dict[str, pd.DataFrame], *, grain: str, start: dt.date, end: dt.date, min_sample: int = 20,
               rollback_window_days: float = 7, production_environments=("production", "prod"),
               csat_tolerance: float = 0.2, cost_tolerance: float = 0.10,
-              baseline_windows: dict[str, tuple[dt.date, dt.date]] | None = None) -> pd.DataFrame:
+              baseline_windows: dict[str, tuple[dt.date, dt.date]] | None = None,
+              incident_link_hours: float = 24, rework_window_days: float = 21,
+              fix_labels=("bug", "fix", "hotfix", "regression"),
+              fix_title_pattern: str = r"(?i)^(\[[^\]]*\]\s*)?(fix(es|ed)?|hotfix|bugfix)\b",
+              senior_levels=("senior", "staff", "principal"), senior_logins=(), review_tolerance: float = 0.2,
+              services: dict[str, list[str]] | None = None) -> pd.DataFrame:
     """One record per metric × period × team (None: whole org) × segment, in DESIGN.md's output columns."""
+    from benchmarks import reference_chain
+
     if grain not in ("week", "month"):
         raise ValueError(f"grain must be week or month, not '{grain}'")
-    rules = {"min_sample": min_sample, "csat_tolerance": csat_tolerance, "cost_tolerance": cost_tolerance}
+    rules = {"min_sample": min_sample, "csat_tolerance": csat_tolerance, "cost_tolerance": cost_tolerance,
+             "review_tolerance": review_tolerance, "rollback_window_days": rollback_window_days}
     periods = pd.date_range(pd.Timestamp(start), pd.Timestamp(end), freq={"week": "W-MON", "month": "MS"}[grain])
     if len(periods) == 0:
         return pd.DataFrame(columns=OUTPUT_COLUMNS)
@@ -407,6 +431,14 @@ def scorecard(frames: dict[str, pd.DataFrame], *, grain: str, start: dt.date, en
         return _Frame(grain, start, end, _window(metric, periods[0], baseline_windows))
 
     outcomes = pr_outcomes(frames, production_environments, rollback_window_days)
+    prs = frames["pull_requests"]
+    merged = prs[prs["merged_at"].notna()]
+    prod, pairs = _rollbacks(_production(frames["deployments"], production_environments))
+    chain = reference_chain.chain_records(
+        frames, outcomes, prod, pairs, _shipped_in(merged, prod, frames["deployment_prs"]), _reverted_pairs(merged),
+        frame, sys.modules[__name__], rules=rules, services=services or {}, senior_logins=senior_logins,
+        incident_link_hours=incident_link_hours, rework_window_days=rework_window_days, fix_labels=fix_labels,
+        fix_title_pattern=fix_title_pattern, senior_levels=senior_levels, review_tolerance=review_tolerance)
     tickets = frames["tickets"]
     resolved = tickets[tickets["resolved_at"].notna()]
     records = {
@@ -421,16 +453,24 @@ def scorecard(frames: dict[str, pd.DataFrame], *, grain: str, start: dt.date, en
             "resolved_at", False, frame("deflection_rate")),
         "csat": _csat(tickets, frame("csat")),
         "ai_cost_per_unit": _cost(frames, outcomes, frame("ai_cost_per_unit")),
+        **{m: chain[m] for m in METRIC_ORDER[6:]},
     }
+    if len(chain["mttr_change"]):
+        records["mttr_hours"] = pd.concat([records["mttr_hours"], chain["mttr_change"]], ignore_index=True)
     out = []
     for metric in METRIC_ORDER:
         rec = records[metric]
         if rec.empty:
             continue
-        out.append(rec.assign(status=_status(rec, metric, records["csat"], rules)))
-    result = pd.concat(out, ignore_index=True).reindex(columns=[*OUTPUT_COLUMNS, "bucket"])
+        rec = rec.assign(status=_status(rec, metric, records["csat"], rules))
+        if metric == "deployment_frequency":  # rules 1 and 3 do not apply: always info
+            rec = rec.assign(status="info")
+        out.append(rec)
+    result = pd.concat(out, ignore_index=True)
+    override = result["denominator_override"] if "denominator_override" in result else pd.Series(np.nan, index=result.index)
+    result = result.reindex(columns=[*OUTPUT_COLUMNS, "bucket"])
     result = result.assign(
-        grain=grain, denominator=result["n"].astype(float), delta=result["value"] - result["baseline"],
+        grain=grain, denominator=override.fillna(result["n"].astype(float)), delta=result["value"] - result["baseline"],
         numerator=result["numerator"].astype(float), n=result["n"].astype(np.int64),
         _m=result["metric"].map({m: i for i, m in enumerate(METRIC_ORDER)}), _s=result["segment"].map(SEGMENT_ORDER),
     ).sort_values(["_m", "bucket", "team", "_s"], ignore_index=True)

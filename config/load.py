@@ -5,6 +5,7 @@ import dataclasses
 import datetime as dt
 import math
 import os
+import re
 import tomllib
 import types
 import typing
@@ -82,6 +83,7 @@ def parse_config(raw: dict[str, Any], *, where: str = "configuration") -> Config
     baseline = _parse_baseline(raw.pop("baseline", {}), where)
     schedule = parse_schedule(raw.pop("schedule", {}), where, _source_names)
     config = _build(Config, raw, where, prefix="", skip={"baseline", "schedule", "source_path"})
+    _check_change_chain(config, where)
     return dataclasses.replace(config, baseline=baseline, schedule=schedule)
 
 
@@ -89,6 +91,21 @@ def _source_names() -> list[str]:
     from connectors.sources import sources  # only when [schedule] names a source: the connectors are heavy
 
     return list(sources())
+
+
+def _check_change_chain(config: Config, where: str) -> None:
+    """Values the types alone do not rule out: a negative window, a title pattern that is no regex."""
+    rules = config.rules
+    for key in ("incident_link_hours", "rework_window_days", "review_tolerance"):
+        if getattr(rules, key) < 0:
+            raise ConfigError(f"{where}: 'rules.{key}' cannot be negative, got {getattr(rules, key)!r}")
+    try:
+        re.compile(rules.fix_title_pattern)
+    except re.error as exc:
+        raise ConfigError(f"{where}: 'rules.fix_title_pattern' is not a regular expression: {exc}") from None
+    for name, service in config.services.items():
+        if not service.repos:
+            raise ConfigError(f"{where}: 'services.{name}.repos' is empty: list the repos whose deployments it runs")
 
 
 def _parse_baseline(raw: Any, where: str) -> BaselineConfig:

@@ -48,6 +48,14 @@ class RulesConfig:
     min_sample: int = 20
     csat_tolerance: float = 0.2
     cost_tolerance: float = 0.10
+    # The change chain (DESIGN.md "The scorecard, second set").
+    incident_link_hours: float = 24  # an incident's inferred cause finished at most this long before it; 0: source links only
+    rework_window_days: float = 21  # a follow-up fix is merged within this many days of the PR it fixes
+    fix_labels: tuple[str, ...] = ("bug", "fix", "hotfix", "regression")
+    fix_title_pattern: str = r"(?i)^(\[[^\]]*\]\s*)?(fix(es|ed)?|hotfix|bugfix)\b"  # Python re, searched in the title
+    senior_levels: tuple[str, ...] = ("senior", "staff", "principal")  # people.level values that make a senior
+    review_tolerance: float = 0.2  # senior review load: worse above baseline × (1 + this), better below × (1 − this)
+    ai_adoption_start: dt.date | None = None  # the AI adoption week (read by the default baseline)
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,21 @@ class TeamConfig:
     owner: str = ""
     repos: tuple[str, ...] = ()  # globs such as "acme/pay-*", matched case-insensitively
     services: tuple[str, ...] = ()  # incident services (PagerDuty, Jira components)
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """`[services.<name>]`: the repos whose deployments can cause the service's incidents (globs, as in
+    `[teams]`); the service name matches the incident's case-insensitively."""
+
+    repos: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PeopleConfig:
+    """`[people]`: logins that count as senior whatever the `people` table says (matched case-insensitively)."""
+
+    senior: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,6 +167,13 @@ class JiraIncidentsConfig:
     ai_field: str = ""  # an explicit yes/no field; wins over AI labels ([ai_detection] labels)
     teams_by_project: dict[str, str] = field(default_factory=dict)  # project key → team
     teams_by_component: dict[str, str] = field(default_factory=dict)  # component name → team
+    # The incident's causing deployment, where Jira knows it: a field holding the deployment's id, or an
+    # issue link (its description as seen from the incident, e.g. "is caused by") to an issue that
+    # stands for the deployment (a change request). Either value gets `deployment_id_prefix` in front
+    # ("github:acme/api/deployments/" + a number, "jira:" + a change request imported as a deployment).
+    caused_by_field: str = ""
+    caused_by_link: str = ""
+    deployment_id_prefix: str = ""
 
 
 @dataclass(frozen=True)
@@ -205,6 +235,12 @@ class PagerDutyConfig:
     max_wait_seconds: float = 900.0  # a longer Retry-After stops the sync with a message instead
     timeout_seconds: float = 30.0
     ca_bundle: str = ""  # a CA file (a TLS-inspecting proxy, a test server)
+    # The incident's causing deployment, where PagerDuty's incident JSON holds it: a dot path into the
+    # incident (e.g. "metadata.deployment_id"; list items by index), its value prefixed with
+    # `deployment_id_prefix`. Empty: the scorecard infers the cause (DESIGN.md "The incident's causing
+    # deployment").
+    caused_by_path: str = ""
+    deployment_id_prefix: str = ""
 
 
 @dataclass(frozen=True)
@@ -214,6 +250,8 @@ class Config:
     rules: RulesConfig = field(default_factory=RulesConfig)
     ai_detection: AiDetectionConfig = field(default_factory=AiDetectionConfig)
     teams: dict[str, TeamConfig] = field(default_factory=dict)
+    services: dict[str, ServiceConfig] = field(default_factory=dict)  # incident service → repos of its deployments
+    people: PeopleConfig = field(default_factory=PeopleConfig)
     spend: SpendConfig = field(default_factory=SpendConfig)
     budgets: dict[str, BudgetConfig] = field(default_factory=dict)  # team → monthly AI budget
     github: GithubConfig | None = None

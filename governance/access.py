@@ -135,12 +135,14 @@ def scope_rows(frame: pl.DataFrame, teams: frozenset[str] | None, *, column: str
 
 
 def scope_tables(tables: Mapping[str, pl.DataFrame], teams: frozenset[str] | None) -> dict[str, pl.DataFrame]:
-    """Every evidence table scoped to `teams`; `deployment_prs` (no team column) keeps the links whose PR
-    is visible."""
+    """Every evidence table scoped to `teams`; `deployment_prs`, `pull_request_files` and `reviews` (no
+    team column) keep the rows whose PR is visible."""
     if teams is None:
         return dict(tables)
-    out = {name: scope_rows(frame, teams) for name, frame in tables.items() if name != "deployment_prs"}
-    if "deployment_prs" in tables:
-        visible = out.get("pull_requests", pl.DataFrame(schema={"id": pl.String}))["id"]
-        out["deployment_prs"] = tables["deployment_prs"].filter(pl.col("pr_id").is_in(visible.implode()))
+    by_pr = ("deployment_prs", "pull_request_files", "reviews")
+    out = {name: scope_rows(frame, teams) for name, frame in tables.items() if name not in by_pr}
+    visible = out.get("pull_requests", pl.DataFrame(schema={"id": pl.String}))["id"]
+    for name in by_pr:
+        if name in tables:
+            out[name] = tables[name].filter(pl.col("pr_id").is_in(visible.implode()))
     return out

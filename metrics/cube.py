@@ -9,28 +9,34 @@ Mann-Whitney test need the durations themselves.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import polars as pl
 
 from metrics import events as ev
+from metrics.senior_review import SENIORS_SCHEMA
 
 CUBE_FORMAT = 2  # bump when the cube's shape changes: stored cubes of another format are rebuilt
 
 
 @dataclass(frozen=True)
 class Cube:
-    # metric, day, team, segment, n, x — ai_merge_rate, rollback_share (+ tool:/mode: segments), deflection_rate
+    # metric, day, team, segment, n, x — ai_merge_rate, rollback_share (+ tool:/mode: segments), deflection_rate,
+    # change_failure_rate, rework_rate, deployment_frequency (n = x = deployments), senior_review_load (n = x = reviews)
     ratio: pl.DataFrame
     mean: pl.DataFrame  # metric, day, team, segment, n, total, sumsq — csat
-    values: pl.DataFrame  # metric, day, team, segment, value — mttr_hours, one row per incident
+    # metric, day, team, segment, value — mttr_hours (one row per incident, and one more per incident
+    # with a causing change, segment ai_change / non_ai_change) and lead_time_hours (one per shipped PR)
+    values: pl.DataFrame
     spend: pl.DataFrame  # day, team, spend, rows — ai_cost_per_unit's numerator
     units: pl.DataFrame  # day, team, n — ai_cost_per_unit's denominator
+    # login, team, since, why — senior people: senior_review_load's denominator
+    seniors: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SENIORS_SCHEMA))
 
     def teams(self) -> list[str]:
         names = set()
-        for part in (self.ratio, self.mean, self.values, self.spend, self.units):
+        for part in (self.ratio, self.mean, self.values, self.spend, self.units, self.seniors):
             names.update(part.get_column("team").unique().drop_nulls().to_list())
         return sorted(names)
 
@@ -65,16 +71,24 @@ def _with_ai_segments(events: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFr
     return pl.concat([events, ev.ai_segment_rows(events, outcomes)], how="vertical_relaxed")
 
 
-def build_cube(evidence, outcomes: pl.DataFrame) -> Cube:
-    """The cube of teams-assigned evidence and its PR outcomes (see metrics.scorecard.prepare)."""
-    ratio = pl.concat(
-        [
-            _ratio("ai_merge_rate", ev.ai_merge_rate(outcomes, reasons=False)),
-            _ratio("rollback_share", _with_ai_segments(ev.rollback_share(outcomes, reasons=False), outcomes)),
-            _ratio("deflection_rate", ev.deflection_rate(evidence, reasons=False)),
-        ],
-        how="vertical_relaxed",
-    ).select("metric", "day", "team", "segment", "n", "x")
+def build_cube(evidence, outcomes: pl.DataFrame, chain=None, seniors: pl.DataFrame | None = None) -> Cube:
+    """The cube of teams-assigned evidence and its PR outcomes (see metrics.scorecard.prepare), with the
+    change-chain metrics when its facts (metrics.change_chain.chain_facts) and senior people are given."""
+    from metrics import change_chain_events as cc
+
+    ratio_parts = [
+        _ratio("ai_merge_rate", ev.ai_merge_rate(outcomes, reasons=False)),
+        _ratio("rollback_share", _with_ai_segments(ev.rollback_share(outcomes, reasons=False), outcomes)),
+        _ratio("deflection_rate", ev.deflection_rate(evidence, reasons=False)),
+    ]
+    value_parts = []
+    if chain is not None:
+        ratio_parts += [_ratio(metric, events) for metric, events in cc.ratio_events(evidence, outcomes, chain, seniors).items()]
+        value_parts = [
+            events.select(metric=pl.lit(metric), day=_day(events), team="team", segment="segment", value="value")
+            for metric, events in cc.value_events(evidence, outcomes, chain).items()
+        ]
+    ratio = pl.concat(ratio_parts, how="vertical_relaxed").select("metric", "day", "team", "segment", "n", "x")
     csat = ev.csat(evidence, reasons=False)
     mean = (
         csat.group_by(day=_day(csat), team="team", segment="segment")
@@ -87,7 +101,10 @@ def build_cube(evidence, outcomes: pl.DataFrame) -> Cube:
         .select("metric", "day", "team", "segment", "n", "total", "sumsq")
     )
     mttr = ev.mttr_hours(evidence, reasons=False)
-    values = mttr.select(metric=pl.lit("mttr_hours"), day=_day(mttr), team="team", segment="segment", value="value")
+    values = pl.concat(
+        [mttr.select(metric=pl.lit("mttr_hours"), day=_day(mttr), team="team", segment="segment", value="value"), *value_parts],
+        how="vertical_relaxed",
+    )
     spend_events = ev.ai_spend(evidence, reasons=False)
     spend = spend_events.group_by(day=_day(spend_events), team="team").agg(
         spend=pl.col("value").sum(), rows=pl.len().cast(pl.Int64)
@@ -96,5 +113,6 @@ def build_cube(evidence, outcomes: pl.DataFrame) -> Cube:
     units = unit_events.group_by(day=_day(unit_events), team="team").agg(n=pl.len().cast(pl.Int64))
     return Cube(
         ratio=ratio.sort("metric", "day", "team"), mean=mean.sort("day", "team"),
-        values=values.sort("day", "team"), spend=spend.sort("day", "team"), units=units.sort("day", "team"),
+        values=values.sort("metric", "day", "team"), spend=spend.sort("day", "team"), units=units.sort("day", "team"),
+        seniors=seniors if seniors is not None else pl.DataFrame(schema=SENIORS_SCHEMA),
     )

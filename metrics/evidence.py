@@ -18,7 +18,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "title": pl.String(), "author": pl.String(), "team": pl.String(), "url": pl.String(),
         "created_at": UTC, "merged_at": UTC, "merge_commit_sha": pl.String(),
         "ai_assisted": pl.Boolean(), "ai_signals": pl.String(), "is_revert": pl.Boolean(),
-        "reverts_pr_id": pl.String(), "revert_ref": pl.String(),
+        "reverts_pr_id": pl.String(), "revert_ref": pl.String(), "labels": pl.String(),
         "ai_tools": pl.String(), "ai_mode": pl.String(), "ai_confidence": pl.String(),
     },
     "deployments": {
@@ -30,7 +30,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "incidents": {
         "id": pl.String(), "source": pl.String(), "title": pl.String(), "team": pl.String(),
         "service": pl.String(), "severity": pl.String(), "started_at": UTC, "resolved_at": UTC,
-        "ai_assisted": pl.Boolean(), "url": pl.String(),
+        "ai_assisted": pl.Boolean(), "caused_by_deployment_id": pl.String(), "url": pl.String(),
     },
     "tickets": {
         "id": pl.String(), "source": pl.String(), "team": pl.String(), "created_at": UTC,
@@ -41,6 +41,12 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "tool": pl.String(), "model": pl.String(), "workflow": pl.String(), "cost_usd": pl.Float64(),
         "tokens": pl.Int64(), "requests": pl.Int64(),
     },
+    "pull_request_files": {"pr_id": pl.String(), "path": pl.String()},
+    "reviews": {
+        "id": pl.String(), "pr_id": pl.String(), "reviewer": pl.String(), "state": pl.String(),
+        "submitted_at": UTC,
+    },
+    "people": {"login": pl.String(), "name": pl.String(), "team": pl.String(), "level": pl.String(), "since": UTC},
 }
 
 
@@ -70,6 +76,9 @@ class Evidence:
     incidents: pl.DataFrame
     tickets: pl.DataFrame
     ai_spend: pl.DataFrame
+    pull_request_files: pl.DataFrame
+    reviews: pl.DataFrame
+    people: pl.DataFrame
 
     @classmethod
     def of(cls, **tables: pl.DataFrame | None) -> "Evidence":

@@ -11,6 +11,22 @@ from metrics.registry import METRICS
 from metrics.scorecard import Prepared, metric_events
 
 _PR_DETAILS = ("repo", "number", "title", "author", "url", "ai_signals", "ai_tools", "ai_mode")
+_EVENT_KINDS = {
+    "ai_merge_rate": "pr", "rollback_share": "pr", "mttr_hours": "incident", "lead_time_hours": "pr",
+    "rework_rate": "pr", "change_failure_rate": "deployment", "deployment_frequency": "deployment",
+    "senior_review_load": "review",
+}
+
+
+def _chain_details(prepared: Prepared, metric_id: str) -> pl.DataFrame:
+    """How an incident was linked to its cause, or what a deployment shipped and how it failed."""
+    if metric_id == "mttr_hours":
+        return prepared.chain.incidents.select(
+            "id", "caused_by_deployment_id", "cause_how", "cause_rule", "cause_prs"
+        )
+    return prepared.chain.deployments.select(
+        "id", "repo", "environment", "url", "shipped_prs", "ai_prs", "failed_how", "failed_by"
+    )
 
 
 def record_events(
@@ -25,10 +41,13 @@ def record_events(
 ) -> pl.DataFrame:
     """The events of one record: of `period` (a period's first day), or of a baseline `window`.
 
-    `team` None means the whole org. Columns: `id`, `kind` (pr, incident, ticket, spend, unit), `at`,
-    `team`, `segment`, `counted` ("numerator" / "denominator" for ratios, "value" for means,
-    "spend" / "unit" for cost), `value` (hours, score or USD where it applies), `reason`, and for PRs
-    `repo, number, title, author, url, ai_signals, ai_tools, ai_mode`.
+    `team` None means the whole org. Columns: `id`, `kind` (pr, incident, ticket, spend, unit,
+    deployment, review), `at`, `team`, `segment`, `counted` ("numerator" / "denominator" for counts,
+    "value" for means and medians, "spend" / "unit" for cost), `value` (hours, score or USD where it
+    applies), `reason`; for PRs `repo, number, title, author, url, ai_signals, ai_tools, ai_mode`; for
+    incidents (MTTR) `caused_by_deployment_id, cause_how, cause_rule, cause_prs`; for deployments `repo,
+    environment, url, shipped_prs, ai_prs, failed_how, failed_by`. (A counted event of deployment_frequency
+    or senior_review_load is a "numerator" row: their denominator is days or senior weeks, not rows.)
     """
     spec = METRICS[metric_id]
     if (period is None) == (window is None):
@@ -44,9 +63,9 @@ def record_events(
             ).drop("unit_kind"),
         ]
     else:
-        kind = {"ai_merge_rate": "pr", "rollback_share": "pr", "mttr_hours": "incident"}.get(metric_id, "ticket")
+        kind = _EVENT_KINDS.get(metric_id, "ticket")
         frame = events.with_columns(kind=pl.lit(kind))
-        if spec.kind == "ratio":
+        if "hit" in frame.columns:
             frame = frame.with_columns(
                 counted=pl.when(pl.col("hit")).then(pl.lit("numerator")).otherwise(pl.lit("denominator")),
                 value=pl.lit(None, pl.Float64),
@@ -69,13 +88,17 @@ def record_events(
             frame = frame.filter(pl.col("team") == team)
         if segment != "all":
             frame = frame.filter(pl.col("segment") == segment)
+        elif spec.overlay_segments:
+            frame = frame.filter(~pl.col("segment").is_in(spec.overlay_segments).fill_null(False))
         out.append(
             frame.select(
                 "id", "kind", pl.col("at").cast(pl.Datetime("us", "UTC")), "team", "segment", "counted", "value", "reason"
             )
         )
     rows = pl.concat(out, how="vertical_relaxed")
-    if metric_id in ("ai_merge_rate", "rollback_share"):
+    if metric_id in ("mttr_hours", "change_failure_rate", "deployment_frequency"):
+        rows = rows.join(_chain_details(prepared, metric_id), on="id", how="left")
+    if metric_id in ("ai_merge_rate", "rollback_share", "lead_time_hours", "rework_rate"):
         details = prepared.outcomes.select("id", *_PR_DETAILS)
         rows = rows.join(details, on="id", how="left")
         if metric_id == "rollback_share":

@@ -5,11 +5,37 @@ explanation cannot drift apart. The texts restate ../shared/DESIGN.md "The score
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["ratio", "mean", "cost_per_unit"]
+# ratio: x / n; mean: a mean of values; cost_per_unit: spend / units; median: the median of values
+# (lead time); per_day: events per day of the period; per_senior_week: reviews per senior per week.
+Kind = Literal["ratio", "mean", "cost_per_unit", "median", "per_day", "per_senior_week"]
 Better = Literal["higher", "lower", "info"]
+
+
+@dataclass(frozen=True)
+class LookAhead:
+    """How far past its events a metric looks (DESIGN.md "Provisional records"): the longest of the named
+    `[rules]` windows (`days` keys in days, `hours` keys in hours), or — `until_period_ends` — a rate
+    over the period's days, settled when the period ends. Data, so the change history can hash it."""
+
+    days: tuple[str, ...] = ()
+    hours: tuple[str, ...] = ()
+    until_period_ends: bool = False
+
+    def window(self, rules) -> dt.timedelta:
+        spans = [dt.timedelta(days=getattr(rules, key)) for key in self.days]
+        spans += [dt.timedelta(hours=getattr(rules, key)) for key in self.hours]
+        return max(spans, default=dt.timedelta(0))
+
+
+UNTIL_PERIOD_ENDS = LookAhead(until_period_ends=True)
+ROLLBACK_LOOK_AHEAD = LookAhead(days=("rollback_window_days",))
+# The longer of the rollback window and the incident link window.
+CHANGE_FAILURE_LOOK_AHEAD = LookAhead(days=("rollback_window_days",), hours=("incident_link_hours",))
+REWORK_LOOK_AHEAD = LookAhead(days=("rework_window_days",))
 
 
 @dataclass(frozen=True)
@@ -17,7 +43,7 @@ class MetricSpec:
     id: str
     title: str
     short_title: str
-    unit: Literal["share", "hours", "score", "usd"]
+    unit: Literal["share", "hours", "score", "usd", "per_day", "per_week"]
     kind: Kind
     segments: tuple[str, ...]
     segment_rule: str
@@ -32,12 +58,20 @@ class MetricSpec:
     value_range: tuple[float | None, float | None] = (None, None)
     # Segments named by the data: "tool" (`tool:<name>`) and "mode" (`mode:<mode>`), see metrics.events.ai_segment_rows.
     segment_families: tuple[str, ...] = ()
+    # Segments counted besides the partition (ai / non_ai) that makes `all`: an event can be in one of
+    # these too, and `all` does not count them again (mttr_hours' ai_change / non_ai_change).
+    overlay_segments: tuple[str, ...] = ()
+    look_ahead: LookAhead | None = None
+    # Status rules 1 and 3 (`min_sample`); deployment_frequency is always `info`.
+    min_sample_applies: bool = True
 
     def has_segment(self, segment: str) -> bool:
         """`segment` is one of this metric's: a fixed one, or `<family>:<value>` of its families."""
         family, _, value = segment.partition(":")
         return segment in self.segments or (bool(value) and family in self.segment_families)
 
+
+from metrics.change_chain_specs import CHANGE_CHAIN_SPECS  # noqa: E402  (they need MetricSpec above)
 
 METRICS: dict[str, MetricSpec] = {
     spec.id: spec
@@ -85,6 +119,7 @@ METRICS: dict[str, MetricSpec] = {
             better="lower",
             better_text="lower",
             interval="Wilson 95%",
+            look_ahead=ROLLBACK_LOOK_AHEAD,
             description=(
                 "Share of merged PRs that were rolled back: the production deployment that shipped the PR "
                 "was rolled back by a rollback deployment finishing within the rollback window of it, or "
@@ -101,8 +136,13 @@ METRICS: dict[str, MetricSpec] = {
             short_title="MTTR",
             unit="hours",
             kind="mean",
-            segments=("all", "ai", "non_ai"),
-            segment_rule="by the incident's AI-assisted flag (AI tooling used in the response)",
+            segments=("all", "ai", "non_ai", "ai_change", "non_ai_change"),
+            segment_rule=(
+                "ai / non_ai: by the incident's AI-assisted flag (AI tooling used in the response); "
+                "ai_change / non_ai_change: the causing deployment shipped at least one AI-assisted PR / "
+                "shipped PRs, none AI-assisted"
+            ),
+            overlay_segments=("ai_change", "non_ai_change"),
             numerator="total hours from start to resolution",
             denominator="resolved incidents",
             counting_time="incident resolved_at",
@@ -178,6 +218,7 @@ METRICS: dict[str, MetricSpec] = {
                 "below baseline × (1 − cost tolerance)."
             ),
         ),
+        *CHANGE_CHAIN_SPECS,
     )
 }
 

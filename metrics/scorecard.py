@@ -15,12 +15,17 @@ import polars as pl
 from config.model import Config
 from metrics import events as ev
 from metrics.events import is_ai_segment
+from metrics.change_chain import ChainFacts, chain_facts
+from metrics.change_chain_events import CHANGE_CHAIN_METRICS
+from metrics.change_chain_events import events as chain_events
+from metrics.change_failure import mttr_change_events
 from metrics.cube import Cube, build_cube
-from metrics.evidence import Evidence
+from metrics.evidence import UTC, Evidence
 from metrics.linking import pr_outcomes
 from metrics.periods import Window, baseline_window, period_of, period_starts
 from metrics.registry import METRICS, OUTPUT_COLUMNS, MetricSpec
-from metrics.stats import ALPHA, mann_whitney_p_against, mean_interval, two_proportion_p, wilson
+from metrics.senior_review import senior_people, senior_weeks
+from metrics.stats import ALPHA, mann_whitney_p_against, mean_interval, median_interval, two_proportion_p, wilson
 from metrics.teams import assign_teams
 
 ORG = "\x00org"  # stands for the whole org (team = null) while joining; never a real team name
@@ -37,8 +42,17 @@ class Prepared:
     config: Config
 
     @cached_property
+    def chain(self) -> ChainFacts:
+        """Incident causes, failed deployments and follow-up fixes (metrics.change_chain)."""
+        return chain_facts(self.evidence, self.outcomes, self.config)
+
+    @cached_property
+    def seniors(self) -> pl.DataFrame:
+        return senior_people(self.evidence.people, self.config)
+
+    @cached_property
     def cube(self) -> Cube:
-        return build_cube(self.evidence, self.outcomes)
+        return build_cube(self.evidence, self.outcomes, self.chain, self.seniors)
 
 
 def prepare(evidence: Evidence, config: Config) -> Prepared:
@@ -55,13 +69,15 @@ def metric_events(prepared: Prepared, metric_id: str) -> pl.DataFrame | tuple[pl
     if metric_id == "rollback_share":
         return ev.rollback_share(o)
     if metric_id == "mttr_hours":
-        return ev.mttr_hours(e)
+        return pl.concat([ev.mttr_hours(e), mttr_change_events(prepared.chain)], how="vertical_relaxed")
     if metric_id == "deflection_rate":
         return ev.deflection_rate(e)
     if metric_id == "csat":
         return ev.csat(e)
     if metric_id == "ai_cost_per_unit":
         return ev.ai_spend(e), ev.resolved_units(e, o)
+    if metric_id in CHANGE_CHAIN_METRICS:
+        return chain_events(metric_id, e, o, prepared.chain, prepared.seniors)
     raise KeyError(f"unknown metric '{metric_id}'; known: {', '.join(METRICS)}")
 
 
@@ -106,11 +122,11 @@ def compute(
         return empty_records()
     out = pl.concat(records, how="vertical_relaxed")
     order = {m: i for i, m in enumerate(METRICS)}
-    seg_order = {"all": 0, "ai": 1, "non_ai": 2}
+    seg_order = {"all": 0, "ai": 1, "non_ai": 2, "ai_change": 3, "non_ai_change": 4}
     return (
         out.with_columns(
             _m=pl.col("metric").replace_strict(order, return_dtype=pl.Int32),
-            _s=pl.col("segment").replace_strict(seg_order, default=3, return_dtype=pl.Int32),
+            _s=pl.col("segment").replace_strict(seg_order, default=99, return_dtype=pl.Int32),
         )
         .sort(["_m", "period", "team", "_s", "segment"], nulls_last=False)
         .drop("_m", "_s")
@@ -151,19 +167,26 @@ def _grouped(frame: pl.DataFrame, keys: list[str], aggs: list[pl.Expr], spec: Me
     """Aggregate by team (and whole org unless one team is asked for) × segment (and all)."""
     if team is not None:
         frame = frame.filter(pl.col("team") == team)
-    # `tool:` and `mode:` rows repeat AI-assisted PRs already counted under ai / non_ai.
-    plain = frame.filter(~is_ai_segment(pl.col("segment"))) if "segment" in frame.columns else frame
     parts = []
     seg_sets = [False, True] if len(spec.segments) > 1 else [False]
     team_sets = [True] if team is not None else [True, False]
+    # `all` counts each event once: not again through a `tool:` / `mode:` row (they repeat AI-assisted PRs
+    # already counted under ai / non_ai) or an overlay segment it is also in.
+    partition = frame
+    if "segment" in frame.columns:
+        partition = frame.filter(~is_ai_segment(pl.col("segment")).fill_null(False))
+    if spec.overlay_segments:
+        partition = partition.filter(~pl.col("segment").is_in(spec.overlay_segments).fill_null(False))
     for by_team in team_sets:
         for by_seg in seg_sets:
             cols = keys + (["team"] if by_team else []) + (["segment"] if by_seg else [])
-            rows = frame if by_seg else plain
+            source = frame if by_seg else partition
+            if by_seg:  # an event without a segment (a deployment that shipped no PR) counts in `all` only
+                source = source.filter(pl.col("segment").is_not_null())
             if cols:
-                grouped = rows.group_by(cols).agg(aggs)
+                grouped = source.group_by(cols).agg(aggs)
             else:
-                grouped = rows.with_columns(_all=pl.lit(0)).group_by("_all").agg(aggs).drop("_all")
+                grouped = source.with_columns(_all=pl.lit(0)).group_by("_all").agg(aggs).drop("_all")
             if not by_team:
                 grouped = grouped.with_columns(team=pl.lit(ORG))
             if not by_seg:
@@ -195,11 +218,17 @@ def _std_from_sums() -> pl.Expr:
 def _records(cube: Cube, spec: MetricSpec, grain: str, periods: list[dt.date], window: Window, team: str | None) -> pl.DataFrame:
     if spec.kind == "cost_per_unit":
         records = _cost_records(cube, spec, grain, periods, window, team)
+    elif spec.kind == "per_day":
+        records = _per_day_records(cube, spec, grain, periods, window, team)
+    elif spec.kind == "per_senior_week":
+        records = _per_senior_week_records(cube, spec, grain, periods, window, team)
     else:
         if spec.kind == "ratio":
             rows, aggs, base_cols = cube.ratio, _RATIO_AGGS, [pl.col("x").alias("b_x")]
-        elif spec.id == "mttr_hours":
-            rows, aggs, base_cols = cube.values, _VALUE_AGGS, [pl.col("total").alias("b_total"), pl.col("values").alias("b_values")]
+        elif spec.kind == "median" or spec.id == "mttr_hours":
+            rows, aggs, base_cols = cube.values, _VALUE_AGGS, [
+                pl.col("total").alias("b_total"), pl.col("values").alias("b_values"), pl.col("median").alias("b_median"),
+            ]
         else:
             rows, aggs, base_cols = cube.mean, _SUM_AGGS, [pl.col("total").alias("b_total")]
         rows = rows.filter(pl.col("metric") == spec.id)
@@ -213,9 +242,12 @@ def _records(cube: Cube, spec: MetricSpec, grain: str, periods: list[dt.date], w
             numerator=numerator, denominator=pl.col("n").cast(pl.Float64),
             baseline=baseline_numerator / pl.col("baseline_n"),
         ).with_columns(value=pl.col("numerator") / pl.col("denominator"))
+        if spec.kind == "median":  # numerator / denominator is the mean; the value is the median
+            records = records.with_columns(value=pl.col("median"), baseline=pl.col("b_median"))
         if "sumsq" in records.columns:
             records = records.with_columns(std=_std_from_sums())
-    records = records.filter(pl.col("n") > 0).with_columns(
+    zero_is_a_value = spec.kind in ("per_day", "per_senior_week")
+    records = records.filter((pl.col("n") > 0) | pl.lit(zero_is_a_value)).with_columns(
         metric=pl.lit(spec.id),
         grain=pl.lit(grain),
         team=pl.when(pl.col("team") == ORG).then(None).otherwise(pl.col("team")),
@@ -224,6 +256,95 @@ def _records(cube: Cube, spec: MetricSpec, grain: str, periods: list[dt.date], w
         baseline_end=pl.lit(window.end),
     )
     return _intervals(records, spec)
+
+
+def _period_frame(grain: str, periods: list[dt.date]) -> pl.DataFrame:
+    """`period`, `first` and `after` (the first instant after it), UTC, and its calendar `days`."""
+    afters = [period_starts(p + dt.timedelta(days=1), p + dt.timedelta(days=31), grain)[0] for p in periods]
+    return pl.DataFrame(
+        {
+            "period": periods,
+            "first": [_utc(p) for p in periods],
+            "after": [_utc(a) for a in afters],
+            "days": [float((a - p).days) for p, a in zip(periods, afters)],
+        },
+        schema={"period": pl.Date, "first": UTC, "after": UTC, "days": pl.Float64},
+    )
+
+
+def _utc(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+
+
+def _team_grid(teams: list[str], team: str | None) -> list[str]:
+    """The record teams of a metric whose zero is a value: each team (or the one asked for), and the
+    whole org when any team has one."""
+    if team is not None:
+        return [team] if team in teams else []
+    return [*teams, ORG] if teams else []
+
+
+def _per_day_records(cube: Cube, spec: MetricSpec, grain: str, periods: list[dt.date], window: Window, team: str | None) -> pl.DataFrame:
+    """Events per calendar day, a record for every period × team that ever had such an event (DESIGN.md
+    "Zero is a value"); the baseline is the window's events per day of the window."""
+    rows = cube.ratio.filter(pl.col("metric") == spec.id)
+    teams = _team_grid(sorted(rows.get_column("team").unique().drop_nulls().to_list()), team)
+    grid = _period_frame(grain, periods).join(pl.DataFrame({"team": teams}, schema={"team": pl.String}), how="cross")
+    current = _grouped(_in_periods(rows, grain, periods), ["period"], _RATIO_AGGS, spec, team).select("period", "team", "x", "n")
+    base = _grouped(_in_window(rows, window), [], _RATIO_AGGS, spec, team).select("team", b_x="x", baseline_n="n")
+    window_days = float((window.last_day - window.first_day).days + 1)
+    return (
+        grid.join(current, on=["period", "team"], how="left")
+        .join(base, on="team", how="left")
+        .with_columns(pl.col("x").fill_null(0.0), pl.col("n").fill_null(0))
+        .with_columns(
+            segment=pl.lit("all"), numerator=pl.col("x"), denominator=pl.col("days"),
+            value=pl.col("x") / pl.col("days"), baseline=pl.col("b_x") / window_days,
+        )
+        .with_columns(pl.col("n").cast(pl.Int64), pl.col("baseline_n").cast(pl.Int64))
+    )
+
+
+def _per_senior_week_records(cube: Cube, spec: MetricSpec, grain: str, periods: list[dt.date], window: Window,
+                             team: str | None) -> pl.DataFrame:
+    """Reviews per senior per week: a record for every period × team with senior weeks in the period
+    (0 reviews included), segments all and ai; the whole org divides by all seniors' weeks."""
+    rows = cube.ratio.filter(pl.col("metric") == spec.id)
+    seniors = cube.seniors if team is None else cube.seniors.filter(pl.col("team") == team)
+
+    def weeks(spans: pl.DataFrame) -> pl.DataFrame:
+        per_team = senior_weeks(seniors, spans)
+        if team is None:
+            org = per_team.group_by("key").agg(pl.col("weeks").sum()).with_columns(team=pl.lit(ORG))
+            per_team = pl.concat([per_team, org.select(per_team.columns)])
+        return per_team.filter(pl.col("weeks") > 0)
+
+    spans = _period_frame(grain, periods).select(key="period", first="first", after="after")
+    grid = weeks(spans).rename({"key": "period"}).join(
+        pl.DataFrame({"segment": list(spec.segments)}), how="cross"
+    )
+    current = _grouped(_in_periods(rows, grain, periods), ["period"], _RATIO_AGGS, spec, team).select(
+        "period", "team", "segment", "x", "n"
+    )
+    window_span = pl.DataFrame(
+        {"key": [window.first_day], "first": [window.start], "after": [window.end + dt.timedelta(microseconds=1)]},
+        schema={"key": pl.Date, "first": UTC, "after": UTC},
+    )
+    base_weeks = weeks(window_span).select("team", b_weeks="weeks")
+    base = (
+        _grouped(_in_window(rows, window), [], _RATIO_AGGS, spec, team).filter(pl.col("segment") == "all")
+        .select("team", b_x="x", baseline_n="n")
+        .join(base_weeks, on="team", how="inner")
+    )
+    return (
+        grid.join(current, on=["period", "team", "segment"], how="left")
+        .join(base, on="team", how="left")
+        .with_columns(pl.col("x").fill_null(0.0), pl.col("n").fill_null(0).cast(pl.Int64))
+        .with_columns(
+            numerator=pl.col("x"), denominator=pl.col("weeks"), value=pl.col("x") / pl.col("weeks"),
+            baseline=pl.col("b_x") / pl.col("b_weeks"), baseline_n=pl.col("baseline_n").cast(pl.Int64),
+        )
+    )
 
 
 def _cost_records(cube: Cube, spec: MetricSpec, grain: str, periods: list[dt.date], window: Window, team: str | None) -> pl.DataFrame:
@@ -256,6 +377,8 @@ def _intervals(records: pl.DataFrame, spec: MetricSpec) -> pl.DataFrame:
         return records.with_columns(ci_low=pl.lit(None, pl.Float64), ci_high=pl.lit(None, pl.Float64))
     if spec.kind == "ratio":
         low, high = wilson(records["numerator"].to_numpy(), records["n"].to_numpy())
+    elif spec.kind == "median":
+        low, high = median_interval(records["values"].to_list())
     elif spec.kind == "mean":
         low, high = mean_interval(
             records["value"].to_numpy(), records["std"].fill_null(np.nan).to_numpy(), records["n"].to_numpy(), spec.value_range
@@ -267,6 +390,8 @@ def _intervals(records: pl.DataFrame, spec: MetricSpec) -> pl.DataFrame:
         ci_high=pl.Series(high, dtype=pl.Float64).fill_nan(None),
     )
 
+
+_QUANTILE_METRICS = ("mttr_hours", "lead_time_hours")  # records carry median and p90
 
 # --- status -------------------------------------------------------------------------------------
 
@@ -285,7 +410,7 @@ def _apply_status(frames: dict[str, pl.DataFrame], config: Config) -> dict[str, 
         baseline_n = records["baseline_n"].fill_null(0).to_numpy()
         test_p = np.full(records.height, np.nan)
         verdict = np.full(records.height, "at_baseline", dtype=object)
-        if spec.id in ("rollback_share", "deflection_rate"):
+        if spec.kind == "ratio":
             test_p = two_proportion_p(records["numerator"].to_numpy(), n, records["b_x"].fill_null(0).to_numpy(), baseline_n)
             significant = test_p < ALPHA
             higher = value > baseline
@@ -293,7 +418,7 @@ def _apply_status(frames: dict[str, pl.DataFrame], config: Config) -> dict[str, 
             verdict = np.where(significant & good, "better", np.where(significant, "worse", "at_baseline")).astype(object)
             if spec.id == "deflection_rate":
                 verdict = np.where(_csat_guardrail(records, frames.get("csat"), rules), "worse", verdict).astype(object)
-        elif spec.id == "mttr_hours":
+        elif spec.id == "mttr_hours" or spec.kind == "median":
             eligible = np.flatnonzero((n >= rules.min_sample) & (baseline_n >= rules.min_sample) & ~np.isnan(baseline))
             if len(eligible):
                 chosen = records[eligible]
@@ -313,6 +438,12 @@ def _apply_status(frames: dict[str, pl.DataFrame], config: Config) -> dict[str, 
             verdict = np.where(
                 value < baseline - tol - _EPS, "worse", np.where(value > baseline + tol + _EPS, "better", "at_baseline")
             ).astype(object)
+        elif spec.kind == "per_senior_week":
+            tol = rules.review_tolerance
+            verdict = np.where(
+                value > baseline * (1 + tol) + _EPS, "worse",
+                np.where(value < baseline * (1 - tol) - _EPS, "better", "at_baseline"),
+            ).astype(object)
         elif spec.id == "ai_cost_per_unit":
             tol = rules.cost_tolerance
             verdict = np.where(
@@ -320,12 +451,15 @@ def _apply_status(frames: dict[str, pl.DataFrame], config: Config) -> dict[str, 
                 np.where(value < baseline * (1 - tol) - _EPS, "better", "at_baseline"),
             ).astype(object)
         # The numbered rules of DESIGN.md "Status", first that applies.
+        applies = spec.min_sample_applies
+        # senior_review_load's ai segment has no pre-AI comparison: info unless rule 1 applies.
+        info_segment = records["segment"].to_numpy() == "ai" if spec.kind == "per_senior_week" else np.zeros(records.height, bool)
         status = np.select(
             [
-                n < rules.min_sample,
-                np.full(records.height, spec.better == "info"),
+                (n < rules.min_sample) & applies,
+                np.full(records.height, spec.better == "info") | info_segment,
                 np.isnan(baseline),
-                baseline_n < rules.min_sample,
+                (baseline_n < rules.min_sample) & applies,
             ],
             ["insufficient_data", "info", "info", "insufficient_data"],
             default=verdict,
@@ -333,8 +467,8 @@ def _apply_status(frames: dict[str, pl.DataFrame], config: Config) -> dict[str, 
         out[metric_id] = records.with_columns(
             status=pl.Series(status.astype(str), dtype=pl.String),
             test_p=pl.Series(test_p, dtype=pl.Float64).fill_nan(None),
-            median=pl.col("median") if "median" in records.columns and spec.id == "mttr_hours" else pl.lit(None, pl.Float64),
-            p90=pl.col("p90") if "p90" in records.columns and spec.id == "mttr_hours" else pl.lit(None, pl.Float64),
+            median=pl.col("median") if "median" in records.columns and spec.id in _QUANTILE_METRICS else pl.lit(None, pl.Float64),
+            p90=pl.col("p90") if "p90" in records.columns and spec.id in _QUANTILE_METRICS else pl.lit(None, pl.Float64),
         ).select(list(_RECORD_SCHEMA))
     return out
 

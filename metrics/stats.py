@@ -104,3 +104,24 @@ def mann_whitney_p_against(samples: list[np.ndarray], baseline: np.ndarray) -> n
             z = (u - n1 * n2 / 2 - 0.5) / s
             out[i] = np.clip(2 * special.ndtr(-z), 0, 1)
     return out
+
+
+# DESIGN.md "Intervals": the literal of the distribution-free interval of the median.
+MEDIAN_Z_HALF = 0.97998
+
+
+def median_interval(samples: list) -> tuple[np.ndarray, np.ndarray]:
+    """Distribution-free 95% interval of the median, per sample: on the ascending values x₁…xₙ, lower =
+    x_j with j = max(1, ⌊n/2 − 0.97998·√n⌋), upper = x_k with k = min(n, ⌈1 + n/2 + 0.97998·√n⌉) (1-based);
+    NaN when n < 2."""
+    low = np.full(len(samples), np.nan)
+    high = np.full(len(samples), np.nan)
+    for i, sample in enumerate(samples):
+        values = np.sort(np.asarray(sample if sample is not None else [], dtype=float))
+        n = len(values)
+        if n < 2:
+            continue
+        j = max(1, int(np.floor(n / 2 - MEDIAN_Z_HALF * np.sqrt(n))))
+        k = min(n, int(np.ceil(1 + n / 2 + MEDIAN_Z_HALF * np.sqrt(n))))
+        low[i], high[i] = values[j - 1], values[k - 1]
+    return low, high

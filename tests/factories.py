@@ -22,7 +22,7 @@ def make_pr(number: int | None = None, *, repo: str = "acme/api", merged_at: str
             title: str | None = None, ai: bool = False, team: str | None = None, sha: str | None = None,
             revert_ref: dict | None = None, reverts_pr_id: str | None = None, author: str = "dev",
             signals: list[str] | None = None, created_at: str | None = None, tools: list[str] | None = None,
-            mode: str | None = None) -> dict:
+            mode: str | None = None, labels: list[str] | None = None) -> dict:
     number = number if number is not None else next(_seq)
     return {
         "id": f"github:{repo}#{number}", "source": "github", "repo": repo, "number": number,
@@ -35,6 +35,7 @@ def make_pr(number: int | None = None, *, repo: str = "acme/api", merged_at: str
         "reverts_pr_id": reverts_pr_id, "revert_ref": json.dumps(revert_ref) if revert_ref else None,
         "ai_tools": json.dumps(tools or []), "ai_mode": mode or ("labelled" if ai else None),
         "ai_confidence": ("medium" if (mode or "labelled") == "labelled" else "high") if ai else None,
+        "labels": json.dumps(labels or []),
     }
 
 
@@ -47,12 +48,24 @@ def make_deployment(id: str, *, sha: str, finished_at: str, repo: str = "acme/ap
 
 
 def make_incident(id: str, *, started_at: str, resolved_at: str | None, ai: bool = False, team: str | None = None,
-                  service: str | None = None) -> dict:
+                  service: str | None = None, caused_by: str | None = None) -> dict:
     return {
         "id": id, "source": "pagerduty", "title": f"Incident {id}", "team": team, "service": service,
         "severity": "high", "started_at": ts(started_at), "resolved_at": ts(resolved_at) if resolved_at else None,
-        "ai_assisted": ai, "url": None,
+        "ai_assisted": ai, "caused_by_deployment_id": caused_by, "url": None,
     }
+
+
+def make_review(pr_id: str, reviewer: str, submitted_at: str | None, *, state: str = "APPROVED", id: str | None = None) -> dict:
+    return {
+        "id": id or f"review:{next(_seq)}", "pr_id": pr_id, "reviewer": reviewer, "state": state,
+        "submitted_at": ts(submitted_at) if submitted_at else None,
+    }
+
+
+def make_person(login: str, *, team: str | None = None, level: str | None = "senior", since: str | None = None,
+                name: str | None = None) -> dict:
+    return {"login": login, "name": name or login, "team": team, "level": level, "since": ts(since) if since else None}
 
 
 def make_ticket(id: str, *, resolved_at: str | None, channel: str = "human", csat: float | None = None,
@@ -79,7 +92,10 @@ def frame(rows: list[dict], table: str) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={k: v for k, v in schema.items() if not rows or k in rows[0]})
 
 
-def evidence(*, prs=(), deployments=(), deployment_prs=(), incidents=(), tickets=(), spend=()) -> Evidence:
+def evidence(*, prs=(), deployments=(), deployment_prs=(), incidents=(), tickets=(), spend=(), files=None,
+             reviews=(), people=()) -> Evidence:
+    """`files` maps a PR id to the paths it touched."""
+    file_rows = [{"pr_id": pr_id, "path": path} for pr_id, paths in (files or {}).items() for path in paths]
     return Evidence.of(
         pull_requests=frame(list(prs), "pull_requests"),
         deployments=frame(list(deployments), "deployments"),
@@ -87,4 +103,7 @@ def evidence(*, prs=(), deployments=(), deployment_prs=(), incidents=(), tickets
         incidents=frame(list(incidents), "incidents"),
         tickets=frame(list(tickets), "tickets"),
         ai_spend=frame(list(spend), "ai_spend"),
+        pull_request_files=pl.DataFrame(file_rows, schema={"pr_id": pl.String, "path": pl.String}),
+        reviews=frame(list(reviews), "reviews"),
+        people=frame(list(people), "people"),
     )

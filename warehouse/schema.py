@@ -212,6 +212,38 @@ ai_usage = Table(
     Column("prs_created_by_agent", BigInteger),
 )
 
+# --- The change chain (issue 16): what a PR touched, who reviewed it, who is senior. ---
+pull_request_files = Table(
+    "pull_request_files",
+    metadata,
+    Column("pr_id", String, primary_key=True),
+    Column("path", String, primary_key=True),  # the new path of a renamed file
+    Column("source", String, nullable=False),
+)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("source", String, nullable=False),
+    Column("pr_id", String, nullable=False),
+    Column("reviewer", String, nullable=False),  # a login
+    Column("state", String, nullable=False),  # APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED
+    Column("submitted_at", UTCTimestamp),
+)
+
+people = Table(
+    "people",
+    metadata,
+    Column("login", String, primary_key=True),
+    Column("source", String, nullable=False),
+    Column("name", String),
+    Column("team", String),
+    Column("level", String),  # senior when in [rules] senior_levels
+    Column("since", UTCTimestamp),  # when the person became senior (empty: always was)
+    Column("emails", Text),  # ';'-separated addresses (vendor users are joined to people by e-mail)
+)
+
 sync_runs = Table(
     "sync_runs",
     metadata,
@@ -266,6 +298,7 @@ tickets.append_column(Column("original_channel", String))
 # The tables that hold evidence (imported, synced, exported); the rest is bookkeeping.
 DATA_TABLES: dict[str, Table] = {
     t.name: t
-    for t in (pull_requests, deployments, deployment_prs, incidents, tickets, ai_spend, ai_usage)
+    for t in (pull_requests, deployments, deployment_prs, incidents, tickets, ai_spend, ai_usage,
+              pull_request_files, reviews, people)
 }
 TABLES: dict[str, Table] = dict(metadata.tables)

@@ -17,8 +17,8 @@ st.caption("Every number on these pages follows these definitions. They are read
            "the configuration in force, so the explanation and the number cannot drift apart.")
 
 specs = metric_rows()
-for left, right in zip(specs[::2], specs[1::2]):
-    for column, (spec, rows) in zip(st.columns(2), (left, right)):
+for first in range(0, len(specs), 2):  # two per row; an odd last one on its own
+    for column, (spec, rows) in zip(st.columns(2), specs[first:first + 2]):
         with column, st.container(border=True, height="stretch"):
             st.subheader(spec.title)
             st.markdown(escape_markdown(spec.description))

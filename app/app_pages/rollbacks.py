@@ -5,7 +5,7 @@ import polars as pl
 import streamlit as st
 
 from app import components as ui
-from app import sidebar, state
+from app import change_chain_panel, sidebar, state
 from app.views.charts import grouped_interval_bars, interval_bars, trend_figure
 from app.views.filters import ALL_TEAMS, fmt_day
 from app.views.format import fmt_interval, fmt_value
@@ -157,3 +157,5 @@ else:
     })
     st.caption(f"{prs.height:,} rolled-back PRs, latest rollback first.")
     ui.download(prs, "rolled_back_prs", filters, key="dl_prs")
+
+change_chain_panel.render(filters, version, selection, scope)

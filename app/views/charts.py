@@ -15,6 +15,8 @@ SEGMENT_STYLE = {
     "mean": ("Mean", "#2f6fdf"),
     "median": ("Median", "#13a89e"),
     "p90": ("p90", "#f29d38"),
+    "ai_change": ("Caused by an AI-assisted change", "#7b3fc4"),
+    "non_ai_change": ("Caused by another change", "#8a94a6"),
 }
 BASELINE_COLOUR = "#3d4452"
 AXIS_FORMAT = {"share": dict(tickformat=".0%"), "usd": dict(tickprefix="$"), "hours": dict(ticksuffix=" h"), "score": {}}

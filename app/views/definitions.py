@@ -10,7 +10,8 @@ STATUS_RULES = (
     ("not enough data (grey)", "the period's n is below min_sample, or the baseline's is — never red or green by chance"),
     ("for information (blue)", "AI-assisted merge rate (it should rise, then stabilise), or no baseline to compare with"),
     ("better / worse (green / red)", "a significant difference from the baseline: two-proportion z-test for shares, "
-                                     "Mann-Whitney U for MTTR (both at 5%), tolerances for CSAT and cost per unit"),
+                                     "Mann-Whitney U for MTTR and lead time (both at 5%), tolerances for CSAT, cost "
+                                     "per unit and senior review load"),
     ("at baseline (neutral)", "no significant difference from the baseline"),
 )
 
@@ -54,6 +55,16 @@ def rules_rows(config: Config) -> list[tuple[str, str]]:
         ("AI policy trailers", ", ".join(f"{t}:" for t in registry.policy_trailers) or "none"),
         ("AI identities", "the author or a Co-authored-by trailer is a tool's e-mail, GitHub noreply login or bot "
                           "login, matched whole (never a word in a person's name or domain)"),
+        ("Incident link window", f"{rules.incident_link_hours:g} hours before the incident's start"
+                                 + (" (0: source links only)" if rules.incident_link_hours == 0 else "")),
+        ("Rework window", f"{rules.rework_window_days:g} days"),
+        ("Fix labels", ", ".join(rules.fix_labels)),
+        ("Fix title pattern", rules.fix_title_pattern),
+        ("Senior levels", ", ".join(rules.senior_levels)),
+        ("Senior people listed", ", ".join(config.people.senior) or "none (from the people table only)"),
+        ("Review tolerance", f"{rules.review_tolerance:.0%}"),
+        ("Incident services", "; ".join(f"{name}: {', '.join(s.repos)}" for name, s in sorted(config.services.items()))
+                              or "none (incidents link to their team's deployments)"),
         ("Teams configured", ", ".join(sorted(config.teams)) or "none (teams come from the rows themselves)"),
     ]
     return rows

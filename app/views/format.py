@@ -42,7 +42,12 @@ def fmt_value(value, unit: str) -> str:
         return f"{value:,.1f} h"
     if unit == "usd":
         return f"${value:,.2f}"
+    if unit in _RATE_SUFFIX:
+        return f"{value:,.2f}{_RATE_SUFFIX[unit]}"
     return f"{value:,.2f}"
+
+
+_RATE_SUFFIX = {"per_day": " / day", "per_week": " / week"}
 
 
 def fmt_delta(delta, unit: str) -> str:
@@ -57,7 +62,7 @@ def fmt_delta(delta, unit: str) -> str:
         return f"{sign}{size:,.1f} h"
     if unit == "usd":
         return f"{sign}${size:,.2f}"
-    return f"{sign}{size:,.2f}"
+    return f"{sign}{size:,.2f}{_RATE_SUFFIX.get(unit, '')}"
 
 
 def fmt_interval(low, high, unit: str) -> str:

@@ -52,6 +52,7 @@ ENTITIES: dict[str, Entity] = {
                 Field("created_at", "timestamp"), Field("closed_at", "timestamp"), Field("merge_commit_sha"),
                 Field("labels", "labels"), Field("body"), Field("ai_assisted", "bool"), Field("url"),
                 Field("reverts_pr_id"), Field("commit_messages"), Field("head_branch"),
+                Field("files", "labels"),  # files: ';'-separated paths the PR changed
             ),
         ),
         Entity(
@@ -104,7 +105,24 @@ ENTITIES: dict[str, Entity] = {
             identity=("date", "team", "tool", "active_users", "engaged_users", "seats", "suggestions",
                       "acceptances", "prs_created_by_agent"),
         ),
+        Entity(
+            "reviews", "reviews",
+            (
+                _id(), Field("pr_id", required=True, not_empty=True), Field("reviewer", required=True, not_empty=True),
+                Field("state", required=True, not_empty=True), Field("submitted_at", "timestamp", required=True),
+            ),
+        ),
+        Entity(
+            "people", "people",
+            (
+                Field("login", required=True, not_empty=True), Field("name"), Field("team"), Field("level"),
+                Field("since", "timestamp"), Field("emails"),  # emails: ';'-separated addresses
+            ),
+        ),
     )
 }
+
+# Each entity's key columns (the rest: `id`).
+KEYS = {"deployment_prs": ["deployment_id", "pr_id"], "people": ["login"]}
 
 CHANNELS = ("self_serve", "ai_bot", "human")

@@ -29,7 +29,7 @@ from connectors.common.normalise import (
     to_json_list,
 )
 from connectors.common.reverts import revert_columns
-from connectors.csv.entities import CHANNELS, ENTITIES, Entity, Field
+from connectors.csv.entities import CHANNELS, ENTITIES, KEYS, Entity, Field
 
 SOURCE = "csv"
 
@@ -64,6 +64,8 @@ def read_csv(path: str | Path, entity_name: str, config: Config) -> ParsedFile:
     if problems:
         raise CsvImportError(_describe_first(problems, raw, path))
     frames = {entity.table: _to_table(entity, parsed, raw, config)}
+    if entity.name == "pull_requests" and "files" in parsed.columns:
+        frames["pull_request_files"] = _files(parsed)
     return ParsedFile(entity=entity.name, path=str(path), rows=raw.height, frames=frames, warnings=warnings)
 
 
@@ -210,11 +212,13 @@ def _problems(frame: pl.DataFrame, checks: list[tuple[Field, pl.Expr, str]]) -> 
 
 def _row_problems(parsed: pl.DataFrame, raw: pl.DataFrame, entity: Entity) -> list[Problem]:
     checks: list[tuple[Field, pl.Expr, str]] = []
-    keys = ["deployment_id", "pr_id"] if entity.name == "deployment_prs" else ["id"]
+    keys = KEYS.get(entity.name, ["id"])
     if all(k in parsed.columns for k in keys):
         key_cols = [pl.col(k) for k in keys]
         duplicate = pl.all_horizontal(c.is_not_null() for c in key_cols) & pl.struct(key_cols).is_duplicated() & ~pl.struct(key_cols).is_first_distinct()
         checks.append((entity.columns[keys[-1]], duplicate, "duplicate id: the same id appears earlier in this file"))
+    if entity.name == "pull_requests" and "created_at" in parsed.columns:
+        checks.append((entity.columns["created_at"], pl.col("created_at") > pl.col("merged_at"), "created after it was merged"))
     if entity.name == "incidents" and "resolved_at" in parsed.columns:
         checks.append((entity.columns["resolved_at"], pl.col("resolved_at") < pl.col("started_at"), "resolved before it started"))
     return _problems(parsed, checks)
@@ -269,6 +273,17 @@ def content_ids(parsed: pl.DataFrame, identity: tuple[str, ...], prefix: str) ->
     ).to_series().alias("id")
 
 
+def _files(parsed: pl.DataFrame) -> pl.DataFrame:
+    """`pull_request_files` rows from the `files` column: one per PR and path (paths trimmed, empty ones
+    and repeats dropped)."""
+    return (
+        parsed.select(pr_id="id", path="files").explode("path")
+        .filter(pl.col("path").is_not_null())
+        .unique(["pr_id", "path"], maintain_order=True)
+        .with_columns(source=pl.lit(SOURCE))
+    )
+
+
 def _to_table(entity: Entity, parsed: pl.DataFrame, raw: pl.DataFrame, config: Config) -> pl.DataFrame:
     source = pl.lit(SOURCE).alias("source")
     if entity.name == "pull_requests":
@@ -278,6 +293,7 @@ def _to_table(entity: Entity, parsed: pl.DataFrame, raw: pl.DataFrame, config: C
         keep = [c for c in ("id", "repo", "team", "number", "title", "author", "created_at", "merged_at",
                             "closed_at", "merge_commit_sha", "url", "reverts_pr_id") if c in prs.columns]
         labels = to_json_list(pl.col("labels")) if "labels" in prs.columns else pl.lit("[]")
+        prs = prs.drop("files", strict=False)
         return prs.select(
             *keep, source, labels.alias("labels"), "ai_assisted", "ai_signals", "ai_tools", "ai_mode", "ai_confidence",
             (pl.col("is_revert") | (_text(prs, "reverts_pr_id").is_not_null() & pl.col("merged_at").is_not_null())).alias("is_revert"),
@@ -293,6 +309,8 @@ def _to_table(entity: Entity, parsed: pl.DataFrame, raw: pl.DataFrame, config: C
         return parsed.with_columns(
             source, ai_assisted=pl.coalesce(explicit, label_ai, pl.lit(False))
         ).drop("labels", strict=False)
+    if entity.name == "reviews":
+        return parsed.with_columns(source, state=pl.col("state").str.strip_chars().str.to_uppercase())
     if entity.name == "deployments" and "is_rollback" not in parsed.columns:
         return parsed.with_columns(source, is_rollback=pl.lit(None, pl.Boolean))
     if entity.id_optional:

@@ -25,6 +25,7 @@ from config.model import AiDetectionConfig
 from connectors.common.ai_detection import classify_prs
 from connectors.common.normalise import to_json_list
 from connectors.common.reverts import revert_columns
+from connectors.demo.change_chain import add_change_chain
 
 SOURCE = "demo"
 US_PER_HOUR = 3_600_000_000
@@ -151,7 +152,7 @@ def generate(scale_name: str = "small", *, seed: int = 7, end: dt.date, ai_detec
         }
     ).with_columns(finished_at=_utc(deployments["time"]), source=pl.lit(SOURCE), url=pl.lit(None, pl.String))
 
-    return {
+    frames = {
         "pull_requests": pr_frame.with_columns(source=pl.lit(SOURCE)),
         "deployments": dep_frame,
         "incidents": _incidents(rng, scale, teams, start_us, end_us, rollout_us),
@@ -159,6 +160,7 @@ def generate(scale_name: str = "small", *, seed: int = 7, end: dt.date, ai_detec
         "ai_spend": _spend(rng, scale, teams, start_us, end_us, rollout_us),
         "ai_usage": _usage(rng, scale, teams, start_us, end_us, rollout_us),
     }
+    return add_change_chain(frames, seed=seed, risky_team=teams[scale.risky_team], rollout_us=rollout_us, end_us=end_us)
 
 
 def _workday_times(rng, n: int, start_us: int, end_us: int) -> np.ndarray:

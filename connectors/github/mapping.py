@@ -108,6 +108,35 @@ def pr_row(repo: str, node: dict) -> dict:
     }
 
 
+FILE_SCHEMA = {"pr_id": pl.String, "path": pl.String, "source": pl.String}
+REVIEW_SCHEMA = {"id": pl.String, "source": pl.String, "pr_id": pl.String, "reviewer": pl.String, "state": pl.String,
+                 "submitted_at": UTC_US}
+GHOST = "ghost"  # GitHub's name for a deleted account
+
+
+def pr_files_and_reviews(repo: str, node: dict) -> tuple[list[dict], list[dict]]:
+    """The PR's changed paths (the first 100, a renamed file by its new path) and its submitted reviews
+    (`pull_request_files` and `reviews` rows). A review without `submittedAt` or still PENDING is left
+    out: it has not been submitted."""
+    pid = pr_id(repo, node["number"])
+    paths = {n.get("path").strip() for n in _nodes(node, "files") if isinstance(n.get("path"), str) and n.get("path").strip()}
+    files = [{"pr_id": pid, "path": path, "source": settings.SOURCE} for path in sorted(paths)]
+    reviews = []
+    for review in _nodes(node, "reviews"):
+        state = review.get("state")
+        if not isinstance(state, str) or state.upper() == "PENDING" or not review.get("submittedAt"):
+            continue
+        ident = review.get("databaseId")
+        if not isinstance(ident, int):
+            raise Malformed("a review without databaseId")
+        reviews.append({
+            "id": f"{pid}/reviews/{ident}", "source": settings.SOURCE, "pr_id": pid,
+            "reviewer": (review.get("author") or {}).get("login") or GHOST, "state": state.upper(),
+            "submitted_at": timestamp(review, "submittedAt", required=True),
+        })
+    return files, reviews
+
+
 def pr_rejected_id(repo: str, node: dict) -> str:
     number = node.get("number")
     return pr_id(repo, number) if isinstance(number, int) else f"{settings.SOURCE}:{repo} node {node.get('id', '?')}"

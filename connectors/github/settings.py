@@ -10,10 +10,12 @@ COPILOT_TOOL = "github-copilot"  # the tool name the demo data and CSV imports u
 USER_AGENT = "ai-impact-scorecard"
 
 # One call per repo and page: up to 100 merged/closed PRs (labels, author, body, commit messages and the
-# merge commit's message, where trailers of squash merges land) and up to 100 deployments with their
+# merge commit's message, where trailers of squash merges land; the first 100 changed files and the
+# submitted reviews — pending ones are never asked for) and up to 100 deployments with their
 # statuses. Either connection is left out (@include) once its stream is done, so a repo whose PRs span
 # ten pages and deployments one page costs ten calls. GitHub allows only CREATED_AT to order
-# deployments; PRs are read newest update first and the listing stops at the cursor.
+# deployments; PRs are read newest update first and the listing stops at the cursor. A review submitted
+# after the merge updates the PR, so the next incremental pass reads it with no call of its own.
 REPO_QUERY = """
 query ScorecardRepo($owner: String!, $name: String!,
                     $withPrs: Boolean!, $prFirst: Int!, $prAfter: String,
@@ -31,6 +33,10 @@ query ScorecardRepo($owner: String!, $name: String!,
         labels(first: 50) { nodes { name } }
         mergeCommit { oid message }
         commits(last: 100) { nodes { commit { message } } }
+        files(first: 100) { nodes { path } }
+        reviews(first: 100, states: [APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED]) {
+          nodes { databaseId state submittedAt author { login } }
+        }
       }
     }
     deployments(environments: $environments, orderBy: {field: CREATED_AT, direction: DESC},

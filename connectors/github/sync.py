@@ -13,6 +13,7 @@ import logging
 import re
 from collections.abc import Iterator
 
+import polars as pl
 from github import GithubException
 
 from config.model import Config, GithubConfig
@@ -235,15 +236,24 @@ class GithubSync:
 
     def _pr_page(self, batch: Batch, repo: str, connection: dict, key: str, current: Pass,
                  watermark: dt.datetime | None) -> None:
-        rows = []
+        rows, files, reviews = [], [], []
         for node in self._page(current, connection, "updatedAt"):
             try:
                 mapping.timestamp(node, "updatedAt", required=True)
-                rows.append(mapping.pr_row(repo, node))
+                row = mapping.pr_row(repo, node)
+                pr_files, pr_reviews = mapping.pr_files_and_reviews(repo, node)
             except mapping.Malformed as exc:
                 batch.rejected.append(Rejected(settings.PRS, mapping.pr_rejected_id(repo, node), str(exc)))
+                continue
+            rows.append(row)
+            files += pr_files
+            reviews += pr_reviews
         if rows:
             batch.frames["pull_requests"] = mapping.pr_frame(rows, self.config.ai_detection)
+        if files:
+            batch.frames["pull_request_files"] = pl.DataFrame(files, schema=mapping.FILE_SCHEMA)
+        if reviews:
+            batch.frames["reviews"] = pl.DataFrame(reviews, schema=mapping.REVIEW_SCHEMA)
         self.counts["prs"] += len(rows)
         self._finish(batch, key, current, watermark)
 

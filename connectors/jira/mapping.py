@@ -196,8 +196,30 @@ def incident_row(issue: Any, config: JiraIncidentsConfig, ids: dict[str, str], *
         "started_at": started,
         "resolved_at": resolved,
         "ai_assisted": explicit if explicit is not None else any(label in ai_labels for label in labels),
+        "caused_by_deployment_id": caused_by(fields, config, ids),
         "url": f"{server}/browse/{issue['key']}",
     }
+
+
+def caused_by(fields: dict[str, Any], config: JiraIncidentsConfig, ids: dict[str, str]) -> str | None:
+    """The causing deployment's id from `caused_by_field`, else from the first issue link described as
+    `caused_by_link` (inward or outward, case-insensitive), with `deployment_id_prefix` in front."""
+    value = None
+    if ids.get("caused_by_field"):
+        raw = fields.get(ids["caused_by_field"])
+        value = text_of(raw.get("value") if isinstance(raw, dict) else raw)
+    wanted = config.caused_by_link.strip().lower()
+    if value is None and wanted:
+        for link in fields.get("issuelinks") or []:
+            kind = link.get("type") or {} if isinstance(link, dict) else {}
+            for side, description in (("inwardIssue", kind.get("inward")), ("outwardIssue", kind.get("outward"))):
+                other = link.get(side) if isinstance(link, dict) else None
+                if isinstance(other, dict) and other.get("key") and str(description or "").strip().lower() == wanted:
+                    value = str(other["key"])
+                    break
+            if value is not None:
+                break
+    return config.deployment_id_prefix + value if value is not None else None
 
 
 def ticket_row(issue: Any, config: JiraTicketsConfig, ids: dict[str, str], *,

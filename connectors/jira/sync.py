@@ -34,6 +34,7 @@ INCIDENT_SCHEMA = {
     "id": pl.String, "source": pl.String, "title": pl.String, "team": pl.String, "service": pl.String,
     "severity": pl.String, "started_at": UTC, "resolved_at": UTC, "ai_assisted": pl.Boolean, "url": pl.String,
     "original_severity": pl.String,
+    "caused_by_deployment_id": pl.String,
 }
 TICKET_SCHEMA = {
     "id": pl.String, "source": pl.String, "team": pl.String, "created_at": UTC, "resolved_at": UTC,
@@ -41,7 +42,7 @@ TICKET_SCHEMA = {
 }
 # Per stream: the config keys that name Jira fields.
 FIELD_KEYS = {
-    "incidents": ("started_field", "severity_field", "service_field", "team_field", "ai_field"),
+    "incidents": ("started_field", "severity_field", "service_field", "team_field", "ai_field", "caused_by_field"),
     "tickets": ("channel_field", "csat_field", "team_field"),
 }
 
@@ -78,7 +79,8 @@ def _stream(name: str, stream_config: JiraIncidentsConfig | JiraTicketsConfig, s
     named = {key: getattr(stream_config, key) for key in FIELD_KEYS[name] if getattr(stream_config, key).strip()}
     resolved = resolve_fields({f"jira.{name}.{k}": v.strip() for k, v in named.items()}, available)
     ids = {k: resolved[f"jira.{name}.{k}"] for k in named}
-    fields = list(dict.fromkeys([*BASE_FIELDS, *ids.values()]))
+    links = ["issuelinks"] if getattr(stream_config, "caused_by_link", "").strip() else []
+    fields = list(dict.fromkeys([*BASE_FIELDS, *ids.values(), *links]))
     changelog = stream_config.resolved_from == "changelog"
     ai_labels = registry_ai_labels(config.ai_detection)
     notes = Notes()

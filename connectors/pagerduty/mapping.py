@@ -81,6 +81,24 @@ def incident_row(item: Any, config: PagerDutyConfig) -> dict[str, Any]:
         "started_at": started,
         "resolved_at": resolved,
         "ai_assisted": False,
+        "caused_by_deployment_id": caused_by(item, config),
         "url": item.get("html_url"),
         "original_severity": original,
     }
+
+
+def caused_by(item: dict[str, Any], config: PagerDutyConfig) -> str | None:
+    """The value at `caused_by_path` (dots between keys, list items by index) with the prefix, if any."""
+    if not config.caused_by_path.strip():
+        return None
+    value: Any = item
+    for step in config.caused_by_path.strip().split("."):
+        if isinstance(value, dict):
+            value = value.get(step)
+        elif isinstance(value, list) and step.isdigit() and int(step) < len(value):
+            value = value[int(step)]
+        else:
+            return None
+    if value is None or isinstance(value, (dict, list)) or str(value).strip() == "":
+        return None
+    return config.deployment_id_prefix + str(value).strip()

@@ -31,6 +31,7 @@ SCHEMA = {
     "id": pl.String, "source": pl.String, "title": pl.String, "team": pl.String, "service": pl.String,
     "severity": pl.String, "started_at": UTC, "resolved_at": UTC, "ai_assisted": pl.Boolean, "url": pl.String,
     "original_severity": pl.String,
+    "caused_by_deployment_id": pl.String,
 }
 
 

@@ -178,7 +178,7 @@ def test_scorecard_tiles_team_choice_drill_down_and_export(server, page, demo_wa
     screenshot(page, "scorecard_payments")
 
     for title, name in [("Incidents & MTTR", "incidents"), ("Support", "support"), ("AI spend", "spend"),
-                        ("Definitions", "definitions")]:
+                        ("Delivery", "delivery"), ("Definitions", "definitions")]:
         open_page(page, title)
         assert "team=payments" in page.url  # the selection follows the user across pages
         screenshot(page, name)
@@ -222,3 +222,23 @@ def test_the_team_with_the_bad_ai_rollback_share_is_two_clicks_away(server, page
     assert "team=payments" in page.url
     assert page.get_by_text("Repositories of team payments.").is_visible()
     screenshot(page, "rollbacks")
+    # Beside the rollback share: the team's rework and senior review load, down to the rows.
+    page.get_by_role("heading", name="Rework and senior review load").scroll_into_view_if_needed()
+    for label in ("Rework, AI-assisted PRs", "Senior review load", "Senior reviews of AI PRs"):
+        assert page.locator('[data-testid="stMetricLabel"]', has_text=label).first.is_visible()
+    page.get_by_role("heading", name="Reworked PRs").scroll_into_view_if_needed()
+    settle(page)
+    screenshot(page, "team_rework")
+
+
+def test_delivery_page_in_the_browser(server, page, demo_warehouse):
+    page.goto(server)
+    page.locator('[data-testid="stMetricValue"]').nth(4).wait_for()
+    open_page(page, "Delivery")
+    labels = [t.strip() for t in page.locator('[data-testid="stMetricLabel"]').all_inner_texts()]
+    assert labels[:5] == ["Deployment frequency", "Lead time for changes (median)", "Change failure rate",
+                          "Time to restore (mean)", "Rework rate"]
+    page.get_by_role("heading", name="Incidents and the changes that caused them").scroll_into_view_if_needed()
+    assert page.get_by_text(re.compile(r"incidents started in the selected periods; [\d,]+ linked")).is_visible()
+    settle(page)
+    screenshot(page, "delivery_incidents")

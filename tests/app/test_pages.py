@@ -198,7 +198,7 @@ def test_definitions_page_lists_every_metric_from_the_registry(demo_env):
     assert {spec.title for spec in METRICS.values()} <= titles
 
 
-@pytest.mark.parametrize("page", ["scorecard", "rollbacks", "incidents", "support", "spend", "export", "definitions"])
+@pytest.mark.parametrize("page", ["scorecard", "rollbacks", "incidents", "support", "spend", "export", "definitions", "delivery"])
 def test_an_empty_warehouse_gets_an_empty_state_that_says_what_to_do(page, tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     config = tmp_path / "scorecard.toml"

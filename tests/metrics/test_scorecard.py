@@ -348,7 +348,11 @@ def test_records_follow_design_output_order_and_columns():
     ev = rollback_scenario(10, 10, 5, 95)
     out = select_output(week_records(ev))
     assert tuple(out.columns) == OUTPUT_COLUMNS
-    assert out["metric"].unique(maintain_order=True).to_list() == ["ai_merge_rate", "rollback_share", "ai_cost_per_unit"][:2]
+    # PRs and deployments, no incidents, tickets, spend or reviews: the PR and deployment metrics, in
+    # registry order.
+    assert out["metric"].unique(maintain_order=True).to_list() == [
+        "ai_merge_rate", "rollback_share", "deployment_frequency", "lead_time_hours", "change_failure_rate", "rework_rate",
+    ]
 
 
 def test_resolved_incidents_count_as_cost_units():

@@ -60,7 +60,8 @@ def iso(text: str) -> str:
 def pr(number: int, *, merged_at: str | None, title: str | None = None, body: str = "", author: str = "dev",
        labels=(), commits=("Change",), merge_message: str | None = None, created_at: str | None = None,
        updated_at: str | None = None, closed_at: str | None = None, merge_sha: str | None = None,
-       head_ref: str = "feature") -> dict:
+       head_ref: str = "feature", files=(), reviews=()) -> dict:
+    """`reviews` are (database id, reviewer login, state, submitted at or None) as GitHub keeps them."""
     created = created_at or "2026-01-01 00:00"
     closed = closed_at or merged_at
     return {
@@ -73,7 +74,14 @@ def pr(number: int, *, merged_at: str | None, title: str | None = None, body: st
         "mergeCommit": {"oid": merge_sha or f"{number:04d}" + "a" * 36,
                         "message": merge_message or f"Merge pull request #{number}"},
         "commits": {"nodes": [{"commit": {"message": m}} for m in commits]},
+        "files": {"nodes": [{"path": path} for path in files]},
+        "reviews": {"nodes": [review(*r) for r in reviews]},
     }
+
+
+def review(database_id: int, login: str | None, state: str, submitted_at: str | None) -> dict:
+    return {"databaseId": database_id, "state": state, "submittedAt": iso(submitted_at) if submitted_at else None,
+            "author": {"login": login} if login else None}
 
 
 def deployment(database_id: int, *, sha: str, created_at: str, environment: str = "production",
@@ -349,9 +357,31 @@ class FakeGithub:
             missing = [k for k in node if not re.search(rf"\b{k}\b", query)]
             if missing:
                 raise ValueError(f"Field '{missing[0]}' was not selected by the query")
+        page = [_nested(node, query) for node in page]
         return {"pageInfo": {"hasNextPage": len(ordered) > first,
                              "endCursor": _cursor(key(page[-1])) if page else None},
                 "nodes": page}
+
+
+def _nested(node: dict, query: str) -> dict:
+    """A PR's nested connections as GitHub answers them: `files(first: N)` gives the first N paths,
+    `reviews(states: [...])` only reviews in those states (a pending review is never among them)."""
+    if "files" not in node and "reviews" not in node:
+        return node
+    out = dict(node)
+    if "files" in node:
+        first = re.search(r"files\(first:\s*(\d+)", query)
+        if first is None:
+            raise ValueError("files needs first: or last:")
+        out["files"] = {"nodes": node["files"]["nodes"][: int(first.group(1))]}
+    if "reviews" in node:
+        states = re.search(r"reviews\([^)]*states:\s*\[([A-Z_,\s]+)\]", query)
+        nodes = node["reviews"]["nodes"]
+        if states:
+            wanted = {s.strip() for s in states.group(1).split(",")}
+            nodes = [r for r in nodes if r["state"] in wanted]
+        out["reviews"] = {"nodes": nodes}
+    return out
 
 
 def _handler(fake: FakeGithub):

@@ -25,7 +25,7 @@ SYSTEM_FIELDS = [
     ("summary", "Summary", "string"), ("created", "Created", "datetime"), ("updated", "Updated", "datetime"),
     ("resolutiondate", "Resolved", "datetime"), ("status", "Status", "status"), ("labels", "Labels", "array"),
     ("project", "Project", "project"), ("components", "Component/s", "array"), ("priority", "Priority", "priority"),
-    ("issuetype", "Issue Type", "issuetype"),
+    ("issuetype", "Issue Type", "issuetype"), ("issuelinks", "Linked Issues", "array"),
 ]
 CUSTOM_FIELDS = [
     ("customfield_10010", "Request Type", "sd-customerrequesttype"),
@@ -34,6 +34,7 @@ CUSTOM_FIELDS = [
     ("customfield_10040", "Severity", "select"),
     ("customfield_10050", "Team", "select"),
     ("customfield_10060", "AI assisted", "select"),
+    ("customfield_10070", "Deployment", "textfield"),
 ]
 JQL = re.compile(r'^\((?P<base>.+)\)(?: AND updated >= "(?P<since>\d{4}-\d{2}-\d{2} \d{2}:\d{2})")?'
                  r" ORDER BY updated ASC, key ASC$")

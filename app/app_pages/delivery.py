@@ -1,0 +1,92 @@
+"""Delivery: DORA's keys (deployment frequency, lead time, change failure, time to restore, rework), each
+split by AI-assisted change and drawn against its baseline, and the incidents with the deployment that
+caused them, the PRs it shipped and how the link was made."""
+import polars as pl
+import streamlit as st
+
+from app import components as ui
+from app import sidebar, state
+from app.views.charts import trend_figure
+from app.views.delivery import AI_SPLIT_TILES, DELIVERY_TRENDS, DORA_TILES, failed_deployments, linked_incidents, trend_rows
+from app.views.tiles import tile_for
+from metrics.registry import METRICS
+
+filters = sidebar.current()
+version = state.current_version()
+config = state.config()
+ui.header("Delivery", filters)
+
+prepared = state.prepared(version)
+if prepared.evidence.deployments.height == 0:
+    ui.empty("No deployments synced yet: configure [github] deployments in scorecard.toml and press Sync now, or "
+             "import deployments.csv with `scorecard import deployments FILE.csv`.")
+    st.stop()
+records = state.records(version, filters.grain, filters.start, filters.end, None)
+rules = config.rules
+st.caption(
+    f"A deployment failed when a rollback undid it within {rules.rollback_window_days:g} days, a PR it shipped was "
+    f"reverted, or it caused an incident (the source's link, else the latest production deployment of the "
+    f"incident's team or service repos within {rules.incident_link_hours:g} h before it started). AI-assisted "
+    f"change: the deployment shipped at least one AI-assisted PR."
+)
+
+for row in (DORA_TILES,):
+    for column, spec in zip(st.columns(len(row)), row):
+        with column:
+            ui.tile(tile_for(records, spec, filters.team), filters.grain, empty_hint="Nothing counted in this range.")
+st.subheader("AI-assisted changes vs others")
+for column, pair in zip(st.columns(len(AI_SPLIT_TILES)), AI_SPLIT_TILES):
+    with column:
+        for spec in pair:
+            ui.tile(tile_for(records, spec, filters.team), filters.grain, empty_hint="None in this range.")
+
+st.subheader("Over time, against the baseline")
+metrics = [m for m in DELIVERY_TRENDS if m != "senior_review_load"]
+for left, right in zip(metrics[0::2], metrics[1::2] + [None]):
+    cols = st.columns(2)
+    for column, metric in zip(cols, (left, right)):
+        if metric is None:
+            continue
+        segments, title = DELIVERY_TRENDS[metric]
+        rows, band = trend_rows(records, metric, filters.team)
+        with column:
+            ui.chart(trend_figure(rows, METRICS[metric].unit, segments=segments, band=band, title=title),
+                     key=f"trend_{metric}")
+            ui.download(rows, f"{metric}_trend", filters, key=f"dl_{metric}")
+
+st.subheader("Incidents and the changes that caused them")
+incidents = linked_incidents(prepared.chain, filters)
+if incidents.height == 0:
+    ui.empty("No incident started in the selected periods.")
+else:
+    linked = incidents.filter(pl.col("caused_by_deployment_id").is_not_null())
+    st.caption(f"{incidents.height:,} incidents started in the selected periods; {linked.height:,} linked to the "
+               f"deployment that caused them ({linked.filter(pl.col('cause_how') == 'source').height:,} by the source, "
+               f"the rest inferred).")
+    ui.table(incidents, column_config={
+        "id": "Incident", "title": st.column_config.TextColumn("Title", width="medium"), "team": "Team",
+        "service": "Service",
+        "started_at": st.column_config.DatetimeColumn("Started (UTC)", format="YYYY-MM-DD HH:mm"),
+        "resolved_at": st.column_config.DatetimeColumn("Resolved (UTC)", format="YYYY-MM-DD HH:mm"),
+        "caused_by_deployment_id": "Caused by deployment", "cause_how": "Linked by",
+        "cause_change": "Change", "cause_prs": st.column_config.TextColumn("PRs it shipped", width="medium"),
+        "cause_rule": st.column_config.TextColumn("How the link was made", width="large"),
+        "url": st.column_config.LinkColumn("Link", display_text="open"),
+    })
+    ui.download(incidents, "incidents_with_causes", filters, key="dl_incidents")
+
+st.subheader("Failed deployments")
+failed = failed_deployments(prepared.chain, filters)
+if failed.height == 0:
+    ui.empty("No production deployment in the selected periods failed.")
+else:
+    ui.table(failed, column_config={
+        "id": "Deployment", "repo": "Repository", "environment": "Environment", "team": "Team",
+        "finished_at": st.column_config.DatetimeColumn("Finished (UTC)", format="YYYY-MM-DD HH:mm"),
+        "shipped_prs": st.column_config.NumberColumn("PRs", format="%d"),
+        "ai_prs": st.column_config.NumberColumn("AI PRs", format="%d"),
+        "failed_how": "Failed by", "failed_by": "Rollback / revert / incident",
+        "failed_reason": st.column_config.TextColumn("Why", width="large"),
+    })
+    st.caption(f"{failed.height:,} failed deployments, latest first.")
+    ui.download(failed, "failed_deployments", filters, key="dl_failed")

@@ -1,0 +1,79 @@
+"""The team drill-down's change chain, beside its rollback share: rework (reworked PRs and the fixes
+that followed them) and the load on the team's senior reviewers, each down to its rows. Rendering only
+(app/views/delivery.py and metrics/ compute); the Rollbacks page calls `render(...)` once a team is picked."""
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from app import components as ui
+from app import state
+from app.views.charts import trend_figure
+from app.views.delivery import DELIVERY_TRENDS, TEAM_TILES, reviews_by_senior, reworked_prs, senior_reviews, trend_rows
+from app.views.tiles import tile_for
+from metrics.scorecard import metric_events
+
+
+def render(filters, version: str, outcomes: pl.DataFrame, scope: str) -> None:
+    """`outcomes` are the PR outcomes of the selection (team, maybe one repo), `scope` its name."""
+    prepared = state.prepared(version)
+    records = state.records(version, filters.grain, filters.start, filters.end, None)
+    rules = state.config().rules
+    st.subheader("Rework and senior review load")
+    ui.text(f"Team {filters.team}: a PR is reworked when a later PR of its repo reverts it, or fixes a file it "
+            f"touched, within {rules.rework_window_days:g} days. Senior review load: reviews by the team's senior "
+            f"people per senior per week.")
+    for column, spec in zip(st.columns(len(TEAM_TILES)), TEAM_TILES):
+        with column:
+            ui.tile(tile_for(records, spec, filters.team), filters.grain, empty_hint="Nothing counted in this range.")
+    left, right = st.columns(2)
+    for column, metric in zip((left, right), ("rework_rate", "senior_review_load")):
+        segments, title = DELIVERY_TRENDS[metric]
+        rows, band = trend_rows(records, metric, filters.team)
+        with column:
+            ui.chart(trend_figure(rows, "share" if metric == "rework_rate" else "per_week", segments=segments,
+                                  band=band, title=title, height=260), key=f"team_{metric}")
+            ui.download(rows, f"{metric}_trend", filters, key=f"dl_team_{metric}")
+
+    st.subheader("Reworked PRs")
+    ui.text(f"Scope: {scope}.")
+    ai_only = st.toggle("Only AI-assisted PRs", value=True, key="rework_ai_only")
+    prs = reworked_prs(outcomes, prepared.chain, filters, ai_only=ai_only)
+    if prs.height == 0:
+        ui.empty("No PR in this selection needed a follow-up fix in the selected periods.")
+    else:
+        ui.table(prs, column_config={
+            "title": st.column_config.TextColumn("Title", width="large"), "repo": "Repository",
+            "number": st.column_config.NumberColumn("#", format="%d"),
+            "merged_at": st.column_config.DatetimeColumn("Merged (UTC)", format="YYYY-MM-DD HH:mm"),
+            "fixed_by": "First follow-up fix",
+            "fixed_at": st.column_config.DatetimeColumn("Fixed (UTC)", format="YYYY-MM-DD HH:mm"),
+            "fix_how": "How linked", "follow_ups": st.column_config.NumberColumn("Fixes", format="%d"),
+            "ai_assisted": st.column_config.CheckboxColumn("AI"),
+            "ai_signals": st.column_config.TextColumn("Why AI-assisted", width="medium"),
+            "url": st.column_config.LinkColumn("Link", display_text="open"), "team": "Team",
+        })
+        st.caption(f"{prs.height:,} reworked PRs, latest merge first.")
+        ui.download(prs, "reworked_prs", filters, key="dl_reworked")
+
+    st.subheader("Senior reviews")
+    reviews = metric_events(prepared, "senior_review_load")
+    reviews = reviews.filter(pl.col("team") == filters.team)
+    per_senior = reviews_by_senior(reviews, filters)
+    if per_senior.height == 0:
+        ui.empty(f"No review by a senior person of team {filters.team} in the selected periods (seniors come from "
+                 "[people] senior or an imported people table).")
+        return
+    ui.table(per_senior, column_config={
+        "reviewer": "Senior", "team": "Team", "reviews": st.column_config.NumberColumn("Reviews", format="%d"),
+        "on_ai_prs": st.column_config.NumberColumn("On AI-assisted PRs", format="%d"),
+        "ai_share": ui.percent("AI share"),
+    }, percent=("ai_share",))
+    rows = senior_reviews(reviews, filters)
+    with st.expander(f"The {rows.height:,} reviews behind the load"):
+        ui.table(rows, column_config={
+            "submitted_at": st.column_config.DatetimeColumn("Submitted (UTC)", format="YYYY-MM-DD HH:mm"),
+            "reviewer": "Senior", "pr_id": "PR", "on_ai_pr": st.column_config.CheckboxColumn("AI PR"),
+            "team": "Team", "reason": st.column_config.TextColumn("Why it counted", width="large"),
+        })
+        ui.download(rows, "senior_reviews", filters, key="dl_senior_reviews")

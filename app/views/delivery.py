@@ -1,0 +1,124 @@
+"""The Delivery page and the team drill-down's change chain: DORA's keys AI vs not, incidents with the
+deployment that caused them, reworked PRs and senior reviews — frames only, no Streamlit."""
+from __future__ import annotations
+
+import polars as pl
+
+from app.views.charts import baseline_band
+from app.views.filters import Filters
+from app.views.format import link_column, signals_text
+from app.views.tiles import TileSpec
+from metrics.change_chain import ChainFacts, rework_outcomes
+from metrics.registry import METRICS
+
+# The Delivery page's tiles: DORA's keys (segment all), then the same split by AI-assisted change.
+DORA_TILES = (
+    TileSpec("deployment_frequency", "all", "Deployment frequency", "production deployments"),
+    TileSpec("lead_time_hours", "all", "Lead time for changes (median)", "shipped PRs"),
+    TileSpec("change_failure_rate", "all", "Change failure rate", "production deployments"),
+    TileSpec("mttr_hours", "all", "Time to restore (mean)", "resolved incidents"),
+    TileSpec("rework_rate", "all", "Rework rate", "merged PRs"),
+)
+AI_SPLIT_TILES = (
+    (TileSpec("lead_time_hours", "ai", "Lead time, AI-assisted PRs", "shipped PRs"),
+     TileSpec("lead_time_hours", "non_ai", "Lead time, other PRs", "shipped PRs")),
+    (TileSpec("change_failure_rate", "ai", "Change failure, deploys with AI PRs", "deployments"),
+     TileSpec("change_failure_rate", "non_ai", "Change failure, other deploys", "deployments")),
+    (TileSpec("mttr_hours", "ai_change", "Restore, incidents from AI changes", "resolved incidents"),
+     TileSpec("mttr_hours", "non_ai_change", "Restore, incidents from other changes", "resolved incidents")),
+    (TileSpec("rework_rate", "ai", "Rework, AI-assisted PRs", "merged PRs"),
+     TileSpec("rework_rate", "non_ai", "Rework, other PRs", "merged PRs")),
+)
+# metric → (segments drawn, title)
+DELIVERY_TRENDS = {
+    "deployment_frequency": (("all",), "Production deployments per day"),
+    "lead_time_hours": (("ai", "non_ai"), "Median lead time (hours): AI-assisted PRs vs others"),
+    "change_failure_rate": (("ai", "non_ai"), "Change failure rate: deploys shipping AI-assisted PRs vs others"),
+    "mttr_hours": (("ai_change", "non_ai_change"), "Time to restore (hours) by the change that caused the incident"),
+    "rework_rate": (("ai", "non_ai"), "Rework rate: AI-assisted PRs vs others"),
+    "senior_review_load": (("all", "ai"), "Reviews per senior per week: all PRs and AI-assisted PRs"),
+}
+TEAM_TILES = (
+    TileSpec("rework_rate", "ai", "Rework, AI-assisted PRs", "AI-assisted merged PRs"),
+    TileSpec("rework_rate", "non_ai", "Rework, other PRs", "other merged PRs"),
+    TileSpec("senior_review_load", "all", "Senior review load", "senior reviews"),
+    TileSpec("senior_review_load", "ai", "Senior reviews of AI PRs", "senior reviews"),
+)
+
+
+def trend_rows(records: pl.DataFrame, metric: str, team: str | None) -> tuple[pl.DataFrame, tuple[float, float] | None]:
+    """One metric's records for the org or a team, oldest first, and its baseline band (the baseline's
+    95% interval for ratios; none for rates and medians)."""
+    who = pl.col("team").is_null() if team is None else pl.col("team") == team
+    rows = records.filter((pl.col("metric") == metric) & who).sort("period", "segment")
+    overall = rows.filter(pl.col("segment") == "all")
+    band = None
+    if overall.height:
+        first = overall.row(0, named=True)
+        band = baseline_band(METRICS[metric].kind, first["baseline"], first["baseline_n"])
+    return rows, band
+
+
+def _in_range(frame: pl.DataFrame, column: str, filters: Filters) -> pl.DataFrame:
+    bounds = filters.bounds()
+    if bounds is None:
+        return frame.clear()
+    frame = frame.filter((pl.col(column) >= bounds[0]) & (pl.col(column) < bounds[1]))
+    return frame.filter(pl.col("team") == filters.team) if filters.team else frame
+
+
+def linked_incidents(chain: ChainFacts, filters: Filters) -> pl.DataFrame:
+    """Incidents started in the selected periods, latest first, each with its causing deployment and the
+    PRs it shipped, and how the link was made.
+
+    Columns: `id, title, team, service, started_at, resolved_at, caused_by_deployment_id, cause_how`
+    ("source", "inferred" or null), `cause_change` ("AI-assisted change", "other change" or null),
+    `cause_prs`, `cause_rule` (the rule and window, in words), `url`.
+    """
+    return _in_range(chain.incidents, "started_at", filters).sort("started_at", descending=True).select(
+        "id", "title", "team", "service", "started_at", "resolved_at", "caused_by_deployment_id", "cause_how",
+        cause_change=pl.col("cause_segment").replace_strict(
+            {"ai_change": "AI-assisted change", "non_ai_change": "other change"}, default=None, return_dtype=pl.String),
+        cause_prs="cause_prs", cause_rule="cause_rule", url=link_column(),
+    )
+
+
+def failed_deployments(chain: ChainFacts, filters: Filters) -> pl.DataFrame:
+    """Production deployments (not rollbacks) finished in the selected periods that failed, latest first:
+    `id, repo, environment, team, finished_at, shipped_prs, ai_prs, failed_how, failed_by, failed_reason`."""
+    return _in_range(chain.deployments.filter(pl.col("failed")), "finished_at", filters).sort(
+        "finished_at", descending=True
+    ).select("id", "repo", "environment", "team", "finished_at", "shipped_prs", "ai_prs", "failed_how", "failed_by",
+             "failed_reason")
+
+
+def reworked_prs(outcomes: pl.DataFrame, chain: ChainFacts, filters: Filters, *, ai_only: bool) -> pl.DataFrame:
+    """Merged PRs of the selected periods that needed a follow-up fix, latest merge first: `title, repo,
+    number, merged_at, fixed_by, fixed_at, fix_how, follow_ups, ai_assisted, ai_signals, url, team`."""
+    rework = rework_outcomes(outcomes, chain.follow_ups).filter(pl.col("reworked"))
+    rows = rework.join(outcomes.select("id", "title", "repo", "number", "ai_signals", "url"), on="id", how="left")
+    rows = _in_range(rows, "merged_at", filters)
+    if ai_only:
+        rows = rows.filter(pl.col("ai_assisted").fill_null(False))
+    return rows.sort("merged_at", descending=True).select(
+        "title", "repo", "number", "merged_at", "fixed_by", "fixed_at", "fix_how", "follow_ups",
+        ai_assisted=pl.col("ai_assisted").fill_null(False), ai_signals=signals_text(), url=link_column(), team="team",
+    )
+
+
+def senior_reviews(reviews: pl.DataFrame, filters: Filters) -> pl.DataFrame:
+    """Senior reviews (metrics.senior_review.senior_review_events) submitted in the selected periods,
+    latest first: `submitted_at, reviewer, pr_id, on_ai_pr, team, reason`."""
+    return _in_range(reviews, "at", filters).sort("at", descending=True).select(
+        submitted_at="at", reviewer="reviewer", pr_id="pr_id", on_ai_pr=pl.col("segment") == "ai", team="team",
+        reason="reason",
+    )
+
+
+def reviews_by_senior(reviews: pl.DataFrame, filters: Filters) -> pl.DataFrame:
+    """Per senior reviewer over the selected periods: `reviewer, team, reviews, on_ai_prs, ai_share`,
+    busiest first."""
+    rows = senior_reviews(reviews, filters)
+    return rows.group_by("reviewer", "team").agg(
+        reviews=pl.len().cast(pl.Int64), on_ai_prs=pl.col("on_ai_pr").sum().cast(pl.Int64),
+    ).with_columns(ai_share=pl.col("on_ai_prs") / pl.col("reviews")).sort(["reviews", "reviewer"], descending=[True, False])

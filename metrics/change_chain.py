@@ -1,0 +1,328 @@
+"""The change chain, written once (DESIGN.md "The scorecard, second set"): which deployment caused an
+incident, which PRs that deployment shipped, which production deployments failed, and which later PRs
+were follow-up fixes of a merged PR. Every link carries how it was made, so `scorecard explain` and the
+drill-downs can say why.
+
+Pure: frames in, frames out. `chain_facts` is the one the scorecard, the drill-down and the exports read.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import re
+from dataclasses import dataclass
+
+import polars as pl
+
+from config.model import Config
+from metrics.evidence import Evidence
+from metrics.linking import detect_rollbacks, production_deployments, resolve_reverts
+from metrics.teams import UNASSIGNED
+
+_FMT = "%Y-%m-%d %H:%M UTC"
+
+
+@dataclass(frozen=True)
+class ChainFacts:
+    """What the change-chain metrics read.
+
+    - `deployments`: every production deployment that is not a rollback, one row each: `id, repo,
+      environment, team, finished_at, url, shipped_prs` (count), `ai_prs` (count), `segment` ("ai",
+      "non_ai", or null when it shipped no PR), `failed` (bool), `failed_how` (the first of "rolled back",
+      "reverted PR", "caused incident"), `failed_by` (the rollback, the revert PR or the incident),
+      `failed_reason` (words for the drill-down).
+    - `incidents`: every incident: its own columns plus `caused_by_deployment_id`, `cause_how`
+      ("source" / "inferred" / null), `cause_rule` (words: which rule and window), `cause_production`
+      (the cause is a production deployment that is not a rollback), `cause_segment` ("ai_change",
+      "non_ai_change", or null), `cause_prs` (the ids of the PRs the cause shipped).
+    - `follow_ups`: one row per (P, Q) pair, Q a follow-up fix of P: `pr_id, fix_id, fix_merged_at,
+      how` ("revert" or "fix touching <path>").
+    """
+
+    deployments: pl.DataFrame
+    incidents: pl.DataFrame
+    follow_ups: pl.DataFrame
+
+
+def chain_facts(evidence: Evidence, outcomes: pl.DataFrame, config: Config) -> ChainFacts:
+    """The change chain of teams-assigned evidence and its PR outcomes (metrics.linking.pr_outcomes)."""
+    rules = config.rules
+    production, pairs = detect_rollbacks(
+        production_deployments(evidence.deployments, rules.production_environments)
+    )
+    incidents = incident_causes(evidence.incidents, production, config)
+    reverts = resolve_reverts(evidence.pull_requests)
+    deployments = deployment_failures(production, pairs, outcomes, reverts, incidents, rules.rollback_window_days)
+    incidents = _cause_segments(incidents, deployments, outcomes)
+    follow_ups = follow_up_fixes(
+        evidence.pull_requests, evidence.pull_request_files, rules.rework_window_days,
+        rules.fix_labels, rules.fix_title_pattern,
+    )
+    return ChainFacts(deployments=deployments, incidents=incidents, follow_ups=follow_ups)
+
+
+# --- the incident's causing deployment ---------------------------------------------------------
+
+
+def _service_repos(production: pl.DataFrame, config: Config) -> pl.DataFrame:
+    """(link_key, deployment) for every `[services.<name>]` entry and the production deployments of its
+    repos (globs, case-insensitive, as in `[teams]`), whatever their team."""
+    repos = production.get_column("repo").unique().drop_nulls().to_list()
+    rows = []
+    for name, service in config.services.items():
+        globs = [g.lower() for g in service.repos]
+        for repo in repos:
+            if any(fnmatch.fnmatchcase(repo.lower(), g) for g in globs):
+                rows.append({"link_key": "service:" + name.lower(), "repo": repo})
+    return pl.DataFrame(rows, schema={"link_key": pl.String, "repo": pl.String})
+
+
+def incident_causes(incidents: pl.DataFrame, production: pl.DataFrame, config: Config) -> pl.DataFrame:
+    """Every incident with its causing deployment (see `ChainFacts.incidents`, without the segments).
+
+    The source's `caused_by_deployment_id` stands. Otherwise the latest production deployment, not a
+    rollback, that finished at or before the incident's start and no more than `incident_link_hours`
+    before it (same instant: the highest id), among the deployments of the repos of the incident's
+    `[services.<service>]` entry, else of the incident's team; none for an `unassigned` incident
+    without such an entry, and none at all when `incident_link_hours` is 0.
+    """
+    hours = config.rules.incident_link_hours
+    services = {name.lower() for name in config.services}
+    candidates = production.filter(~pl.col("rollback")).select(
+        "id", "repo", "team", "finished_at"
+    )
+    by_team = candidates.filter(pl.col("team") != UNASSIGNED).with_columns(link_key=pl.lit("team:") + pl.col("team"))
+    by_service = _service_repos(production, config).join(candidates, on="repo", how="inner")
+    pool = (
+        pl.concat([by_team.select("link_key", "id", "finished_at"), by_service.select("link_key", "id", "finished_at")])
+        # Same instant: the highest id.
+        .sort(["link_key", "finished_at", "id"])
+        .unique(["link_key", "finished_at"], keep="last", maintain_order=True)
+        .select("link_key", inferred_id="id", inferred_at="finished_at", started_at="finished_at")
+        .sort("started_at")
+    )
+    service_key = pl.col("service").str.to_lowercase()
+    keyed = incidents.with_columns(
+        link_key=pl.when(service_key.is_in(sorted(services))).then(pl.lit("service:") + service_key)
+        .when(pl.col("team") != UNASSIGNED).then(pl.lit("team:") + pl.col("team"))
+        .otherwise(None),
+        _row=pl.int_range(pl.len()),
+    )
+    if hours > 0 and pool.height:
+        linked = (
+            keyed.filter(pl.col("link_key").is_not_null() & pl.col("started_at").is_not_null())
+            .select("_row", "link_key", "started_at")
+            .sort("started_at")
+            .join_asof(
+                pool, on="started_at", by="link_key", strategy="backward",
+                tolerance=dt.timedelta(hours=hours), check_sortedness=False,
+            )
+            .select("_row", "inferred_id", "inferred_at")
+        )
+    else:
+        linked = pl.DataFrame(schema={"_row": pl.Int64, "inferred_id": pl.String, "inferred_at": incidents.schema["started_at"]})
+    keyed = keyed.join(linked.with_columns(pl.col("_row").cast(keyed.schema["_row"])), on="_row", how="left")
+    source = pl.col("caused_by_deployment_id").is_not_null()
+    scope = (
+        pl.when(pl.col("link_key").str.starts_with("service:"))
+        .then(pl.format("the repos of [services.{}]", pl.col("service")))
+        .otherwise(pl.format("team {}", pl.col("team")))
+    )
+    gap = ((pl.col("started_at") - pl.col("inferred_at")).dt.total_seconds() / 3600).round(1)
+    rule = (
+        pl.when(source).then(pl.lit("named by the source"))
+        .when(pl.col("inferred_id").is_not_null())
+        .then(pl.format(
+            "inferred: latest production deployment of {} finished within {} h before the start ({} h before)",
+            scope, pl.lit(_number(hours)), gap,
+        ))
+        .when(pl.col("started_at").is_null()).then(pl.lit("no start: not linked"))
+        .when(pl.lit(hours <= 0)).then(pl.lit("not linked: incident_link_hours = 0 keeps source links only"))
+        .when(pl.col("link_key").is_null()).then(pl.lit("not linked: unassigned incident without a [services] entry"))
+        .otherwise(pl.format("not linked: no production deployment of {} within {} h before the start", scope, pl.lit(_number(hours))))
+    )
+    prod_ids = production.filter(~pl.col("rollback")).get_column("id").implode()
+    return keyed.with_columns(
+        caused_by_deployment_id=pl.coalesce("caused_by_deployment_id", "inferred_id"),
+        cause_how=pl.when(source).then(pl.lit("source")).when(pl.col("inferred_id").is_not_null()).then(pl.lit("inferred")),
+        cause_rule=rule,
+    ).with_columns(
+        cause_production=pl.col("caused_by_deployment_id").is_in(prod_ids).fill_null(False),
+    ).drop("link_key", "_row", "inferred_id", "inferred_at")
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+# --- change failure ----------------------------------------------------------------------------
+
+
+def deployment_failures(production: pl.DataFrame, pairs: pl.DataFrame, outcomes: pl.DataFrame, reverts: pl.DataFrame,
+                        incidents: pl.DataFrame, rollback_window_days: float) -> pl.DataFrame:
+    """Every production deployment that is not a rollback, with what it shipped and whether it failed
+    (see `ChainFacts.deployments`). Failed: a rollback rolls it back within the window; a PR it shipped
+    is rolled back by a revert (the Rolled-back PR rule: `reverts` from metrics.linking.resolve_reverts)
+    merged strictly after its `finished_at`; or it caused an incident (a source link or an inferred one)."""
+    window = dt.timedelta(days=rollback_window_days)
+    deployments = production.filter(~pl.col("rollback")).select(
+        "id", "repo", "environment", "team", "finished_at", "url"
+    )
+    shipped = (
+        outcomes.filter(pl.col("shipped_deployment_id").is_not_null())
+        .group_by(id="shipped_deployment_id")
+        .agg(shipped_prs=pl.len().cast(pl.Int64), ai_prs=pl.col("ai_assisted").fill_null(False).sum().cast(pl.Int64))
+    )
+    rolled = (
+        pairs.filter(pl.col("rollback_finished_at") - pl.col("deployment_finished_at") <= window)
+        .sort(["deployment_id", "rollback_finished_at", "rollback_id"])
+        .unique("deployment_id", keep="first", maintain_order=True)
+        .select(id="deployment_id", rb_by="rollback_id", rb_at="rollback_finished_at")
+    )
+    # Any revert of a shipped PR within the window of the PR's merge (the Rolled-back PR rule) that was
+    # merged after the deployment finished; the earliest names it.
+    reverted = (
+        reverts.join(outcomes.select(reverted_pr_id="id", pr_at="merged_at", dep="shipped_deployment_id",
+                                     dep_at="shipped_at"), on="reverted_pr_id")
+        .filter(pl.col("dep").is_not_null() & (pl.col("revert_merged_at") - pl.col("pr_at") <= window)
+                & (pl.col("revert_merged_at") > pl.col("dep_at")))
+        .sort(["dep", "revert_merged_at", "revert_id"])
+        .unique("dep", keep="first", maintain_order=True)
+        .select(id="dep", rv_by="revert_id", rv_pr="reverted_pr_id", rv_at="revert_merged_at")
+    )
+    caused = (
+        incidents.filter(pl.col("cause_production"))
+        .sort(["caused_by_deployment_id", "started_at", "id"])
+        .unique("caused_by_deployment_id", keep="first", maintain_order=True)
+        .select(id="caused_by_deployment_id", inc_by="id", inc_at="started_at", inc_how="cause_how")
+    )
+    out = (
+        deployments.join(shipped, on="id", how="left")
+        .join(rolled, on="id", how="left")
+        .join(reverted, on="id", how="left")
+        .join(caused, on="id", how="left")
+        .with_columns(pl.col("shipped_prs").fill_null(0), pl.col("ai_prs").fill_null(0))
+    )
+    return out.with_columns(
+        segment=pl.when(pl.col("ai_prs") > 0).then(pl.lit("ai"))
+        .when(pl.col("shipped_prs") > 0).then(pl.lit("non_ai")),
+        failed=pl.col("rb_by").is_not_null() | pl.col("rv_by").is_not_null() | pl.col("inc_by").is_not_null(),
+        failed_how=pl.when(pl.col("rb_by").is_not_null()).then(pl.lit("rolled back"))
+        .when(pl.col("rv_by").is_not_null()).then(pl.lit("reverted PR"))
+        .when(pl.col("inc_by").is_not_null()).then(pl.lit("caused incident")),
+        failed_by=pl.coalesce("rb_by", "rv_by", "inc_by"),
+        failed_reason=pl.when(pl.col("rb_by").is_not_null())
+        .then(pl.format("failed: rolled back by {} at {}", "rb_by", pl.col("rb_at").dt.strftime(_FMT)))
+        .when(pl.col("rv_by").is_not_null())
+        .then(pl.format("failed: {} it shipped was reverted by {} at {}", "rv_pr", "rv_by", pl.col("rv_at").dt.strftime(_FMT)))
+        .when(pl.col("inc_by").is_not_null())
+        .then(pl.format("failed: caused incident {} ({} link)", "inc_by", "inc_how"))
+        .otherwise(pl.format("did not fail (shipped {} PR(s), {} AI-assisted)", "shipped_prs", "ai_prs")),
+    ).drop("rb_by", "rb_at", "rv_by", "rv_pr", "rv_at", "inc_by", "inc_at", "inc_how")
+
+
+def _cause_segments(incidents: pl.DataFrame, deployments: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
+    prs = (
+        outcomes.filter(pl.col("shipped_deployment_id").is_not_null())
+        .sort("id")
+        .group_by(caused_by_deployment_id="shipped_deployment_id")
+        .agg(cause_prs=pl.col("id").str.join(", "))
+    )
+    seg = deployments.select(
+        caused_by_deployment_id="id",
+        cause_segment=pl.when(pl.col("segment") == "ai").then(pl.lit("ai_change"))
+        .when(pl.col("segment") == "non_ai").then(pl.lit("non_ai_change")),
+    )
+    return incidents.join(seg, on="caused_by_deployment_id", how="left").join(prs, on="caused_by_deployment_id", how="left")
+
+
+# --- follow-up fixes and rework ----------------------------------------------------------------
+
+
+def fix_title_matches(titles: pl.Series, pattern: str) -> pl.Series:
+    """`re.search(pattern, title)` for each title (DESIGN.md: a Python regular expression). Polars'
+    regex engine agrees with Python's on the patterns both accept and is far faster; a pattern it
+    rejects (look-arounds, back-references) runs through Python's `re`."""
+    try:
+        return titles.str.contains(pattern).fill_null(False)
+    except pl.exceptions.ComputeError:
+        compiled = re.compile(pattern)
+        return pl.Series(titles.name, [bool(t is not None and compiled.search(t)) for t in titles.to_list()], dtype=pl.Boolean)
+
+
+def follow_up_fixes(prs: pl.DataFrame, files: pl.DataFrame, window_days: float,
+                    fix_labels: tuple[str, ...], fix_title_pattern: str) -> pl.DataFrame:
+    """Every (P, Q) where Q is a follow-up fix of P (see `ChainFacts.follow_ups`).
+
+    Same repo (case-insensitive), Q merged strictly after P and within `window_days` of P's merge, and
+    Q reverts P (the source's link, else the resolved one), or Q touches a file P touched (paths
+    trimmed, empty ones ignored) and Q is a fix (a label in `fix_labels`, case-insensitive, or a title
+    matching `fix_title_pattern`). A revert that is also such a fix is one pair, said "revert".
+    """
+    window = dt.timedelta(days=window_days)
+    merged = prs.filter(pl.col("merged_at").is_not_null()).select(
+        "id", "title", "labels", "merged_at", repo_key=pl.col("repo").str.to_lowercase()
+    )
+    out_schema = {"pr_id": pl.String, "fix_id": pl.String, "fix_merged_at": prs.schema["merged_at"], "how": pl.String}
+    if merged.height == 0:
+        return pl.DataFrame(schema=out_schema)
+    p_side = merged.select(pr_id="id", p_repo="repo_key", p_at="merged_at")
+    in_window = (pl.col("fix_merged_at") > pl.col("p_at")) & (pl.col("fix_merged_at") - pl.col("p_at") <= window)
+
+    reverts = resolve_reverts(prs.filter(pl.col("merged_at").is_not_null()))
+    by_revert = (
+        reverts.select(fix_id="revert_id", pr_id="reverted_pr_id")
+        .join(merged.select(fix_id="id", q_repo="repo_key", fix_merged_at="merged_at"), on="fix_id")
+        .join(p_side, on="pr_id")
+        .filter(in_window & (pl.col("q_repo") == pl.col("p_repo")))
+        .select("pr_id", "fix_id", "fix_merged_at", how=pl.lit("revert"))
+    )
+
+    labels = [label.strip().lower() for label in fix_labels]
+    label_hit = (
+        pl.col("labels").str.json_decode(pl.List(pl.String)).list.eval(pl.element().str.to_lowercase().str.strip_chars().is_in(labels)).list.any()
+    ).fill_null(False)
+    fixes = merged.with_columns(
+        is_fix=label_hit | fix_title_matches(merged.get_column("title"), fix_title_pattern)
+    ).filter(pl.col("is_fix"))
+    paths = files.select("pr_id", path=pl.col("path").str.strip_chars()).filter(
+        pl.col("path").is_not_null() & (pl.col("path") != "")
+    ).unique()
+    q_files = fixes.select(fix_id="id", q_repo="repo_key", fix_merged_at="merged_at").join(
+        paths.rename({"pr_id": "fix_id"}), on="fix_id"
+    )
+    p_files = p_side.join(paths, on="pr_id")
+    by_file = (
+        q_files.join(p_files, left_on=["q_repo", "path"], right_on=["p_repo", "path"])
+        .filter(in_window)
+        .sort(["pr_id", "fix_id", "path"])
+        .unique(["pr_id", "fix_id"], keep="first", maintain_order=True)
+        .select("pr_id", "fix_id", "fix_merged_at", how=pl.format("fix touching {}", "path"))
+    )
+    both = pl.concat([by_revert, by_file], how="vertical_relaxed")
+    return (
+        both.with_columns(_rank=pl.when(pl.col("how") == "revert").then(0).otherwise(1))
+        .sort(["pr_id", "fix_id", "_rank"])
+        .unique(["pr_id", "fix_id"], keep="first", maintain_order=True)
+        .drop("_rank")
+        .cast(out_schema)
+        .sort(["pr_id", "fix_merged_at", "fix_id"])
+    )
+
+
+def rework_outcomes(outcomes: pl.DataFrame, follow_ups: pl.DataFrame) -> pl.DataFrame:
+    """One row per merged PR: `id, team, merged_at, ai_assisted, reworked` (bool), `fixed_by` (the first
+    follow-up fix), `fixed_at`, `fix_how`, `follow_ups` (how many)."""
+    first = (
+        follow_ups.group_by("pr_id")
+        .agg(
+            follow_ups=pl.len().cast(pl.Int64),
+            fixed_by=pl.col("fix_id").sort_by(["fix_merged_at", "fix_id"]).first(),
+            fixed_at=pl.col("fix_merged_at").min(),
+            fix_how=pl.col("how").sort_by(["fix_merged_at", "fix_id"]).first(),
+        )
+        .rename({"pr_id": "id"})
+    )
+    return outcomes.select("id", "team", "merged_at", "ai_assisted").join(first, on="id", how="left").with_columns(
+        reworked=pl.col("fixed_by").is_not_null(), follow_ups=pl.col("follow_ups").fill_null(0)
+    )

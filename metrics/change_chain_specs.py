@@ -1,0 +1,121 @@
+"""The change-chain metrics' specs (DESIGN.md "The scorecard, second set"): DORA's keys split by
+AI-assisted change, rework, and the load on senior reviewers. Plain data, read by the registry."""
+from __future__ import annotations
+
+from metrics.registry import CHANGE_FAILURE_LOOK_AHEAD, REWORK_LOOK_AHEAD, UNTIL_PERIOD_ENDS, MetricSpec
+
+CHANGE_CHAIN_SPECS = (
+    MetricSpec(
+        id="deployment_frequency",
+        title="Deployment frequency",
+        short_title="Deploys / day",
+        unit="per_day",
+        kind="per_day",
+        segments=("all",),
+        segment_rule="",
+        numerator="production deployments that are not rollbacks",
+        denominator="days of the period",
+        counting_time="deployment finished_at",
+        better="info",
+        better_text="for information (more, smaller changes is the DORA reading; never red or green)",
+        interval="none",
+        look_ahead=UNTIL_PERIOD_ENDS,
+        min_sample_applies=False,
+        description=(
+            "Production deployments (status success, a production environment) that are not rollbacks, per "
+            "calendar day of the period. Every team that has ever deployed has a record for every period, "
+            "0 when it did not deploy."
+        ),
+    ),
+    MetricSpec(
+        id="lead_time_hours",
+        title="Lead time for changes",
+        short_title="Lead time",
+        unit="hours",
+        kind="median",
+        segments=("all", "ai", "non_ai"),
+        segment_rule="by the PR's AI-assisted flag",
+        numerator="total hours from PR created to the deployment that shipped it",
+        denominator="shipped PRs",
+        counting_time="finished_at of the deployment that shipped the PR",
+        better="lower",
+        better_text="lower",
+        interval="distribution-free 95% interval of the median (order statistics; none when n < 2)",
+        value_range=(0.0, None),
+        description=(
+            "Median hours from a PR's creation to the finish of the production deployment that shipped it "
+            "(the deployment the source names, else the first production deployment of the repo, not a "
+            "rollback, at or after the merge); the 90th percentile beside it. PRs without a creation time "
+            "are left out. Status: Mann-Whitney U test against the baseline at 5%, direction by the median."
+        ),
+    ),
+    MetricSpec(
+        id="change_failure_rate",
+        title="Change failure rate",
+        short_title="Change failure",
+        unit="share",
+        kind="ratio",
+        segments=("all", "ai", "non_ai"),
+        segment_rule=(
+            "ai: the deployment shipped at least one AI-assisted PR; non_ai: it shipped PRs, none AI-assisted "
+            "(a deployment that shipped no PR counts in all only)"
+        ),
+        numerator="failed production deployments",
+        denominator="production deployments that are not rollbacks",
+        counting_time="deployment finished_at",
+        better="lower",
+        better_text="lower",
+        interval="Wilson 95%",
+        look_ahead=CHANGE_FAILURE_LOOK_AHEAD,
+        description=(
+            "Share of production deployments (not rollbacks) that failed: rolled back by a rollback "
+            "deployment within the rollback window, a PR they shipped reverted (within the window, after "
+            "the deployment), or they caused an incident (the source's link, else the latest production "
+            "deployment of the incident's team or service repos within incident_link_hours before it "
+            "started). Status: two-proportion z-test against the baseline at 5%."
+        ),
+    ),
+    MetricSpec(
+        id="rework_rate",
+        title="Rework rate",
+        short_title="Rework",
+        unit="share",
+        kind="ratio",
+        segments=("all", "ai", "non_ai"),
+        segment_rule="by the reworked PR's AI-assisted flag",
+        numerator="reworked merged PRs (with at least one follow-up fix)",
+        denominator="merged PRs",
+        counting_time="PR merged_at",
+        better="lower",
+        better_text="lower",
+        interval="Wilson 95%",
+        look_ahead=REWORK_LOOK_AHEAD,
+        description=(
+            "Share of merged PRs that needed a follow-up fix within rework_window_days: a later PR of the "
+            "same repo that reverts it, or that is a fix (a fix label or a title like 'Fix ...') and touches "
+            "a file it touched. Status: two-proportion z-test against the baseline at 5%."
+        ),
+    ),
+    MetricSpec(
+        id="senior_review_load",
+        title="Senior review load",
+        short_title="Senior reviews",
+        unit="per_week",
+        kind="per_senior_week",
+        segments=("all", "ai"),
+        segment_rule="all: reviews on any PR; ai: reviews on AI-assisted PRs",
+        numerator="reviews submitted by the team's senior people",
+        denominator="senior weeks: the seniors' days as seniors in the period ÷ 7",
+        counting_time="review submitted_at",
+        better="lower",
+        better_text="lower (all: beyond the review tolerance of the baseline; ai: for information)",
+        interval="none",
+        look_ahead=UNTIL_PERIOD_ENDS,
+        description=(
+            "Reviews per senior per week: reviews submitted by senior people (listed in [people] senior, or "
+            "a people row whose level is in senior_levels) counted in the reviewer's team. Status: worse "
+            "above baseline × (1 + review_tolerance), better below baseline × (1 − review_tolerance); the ai "
+            "segment is for information."
+        ),
+    ),
+)
