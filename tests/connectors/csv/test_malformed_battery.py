@@ -65,6 +65,18 @@ GOOD = {
          ["2026-03-02", "copilot", "web", "11", "9", "12", "110", "42", "0"],
          ["2026-03-03", "copilot", "core", "3", "2", "4", "", "", ""]],
     ),
+    "reviews": (
+        ["id", "pr_id", "reviewer", "state", "submitted_at"],
+        [["r1", "p1", "alice", "APPROVED", "2026-03-02T09:00:00Z"],
+         ["r2", "p1", "bob", "COMMENTED", "2026-03-02T09:30:00Z"],
+         ["r3", "p2", "carol", "CHANGES_REQUESTED", "2026-03-03T08:00:00Z"]],
+    ),
+    "people": (
+        ["login", "name", "team", "level", "since", "emails"],
+        [["alice", "Alice A", "web", "senior", "2026-01-01", "alice@example.test"],
+         ["bob", "Bob B", "web", "", "", ""],
+         ["carol", "Carol C", "core", "staff", "2025-06-01T00:00:00Z", "carol@example.test;c@example.test"]],
+    ),
     "focus": (
         ["BillingAccountId", "ChargePeriodStart", "ChargePeriodEnd", "EffectiveCost", "BillingCurrency",
          "ServiceName", "ServiceCategory", "ChargeCategory", "Tags"],
