@@ -94,11 +94,8 @@ def _source_names() -> list[str]:
 
 
 def _check_change_chain(config: Config, where: str) -> None:
-    """Values the types alone do not rule out: a negative window, a title pattern that is no regex."""
-    rules = config.rules
-    for key in ("incident_link_hours", "rework_window_days", "review_tolerance"):
-        if getattr(rules, key) < 0:
-            raise ConfigError(f"{where}: 'rules.{key}' cannot be negative, got {getattr(rules, key)!r}")
+    """Values the types alone do not rule out: a title pattern that is no regex, a service without repos."""
+    rules = config.rules  # negative windows and tolerances are refused for every number (_check_number)
     try:
         re.compile(rules.fix_title_pattern)
     except re.error as exc:

@@ -33,7 +33,7 @@ def test_defaults_are_design_md():
     ({"rules": {"incident_link_hour": 3}}, "unknown key 'rules.incident_link_hour'"),
     ({"rules": {"rework_window_days": "21"}}, "'rules.rework_window_days' must be a number"),
     ({"rules": {"fix_labels": "bug"}}, "'rules.fix_labels' must be a list"),
-    ({"rules": {"incident_link_hours": -1}}, "'rules.incident_link_hours' cannot be negative"),
+    ({"rules": {"incident_link_hours": -1}}, "'rules.incident_link_hours' must not be negative"),
     ({"rules": {"fix_title_pattern": "(fix"}}, "'rules.fix_title_pattern' is not a regular expression"),
     ({"rules": {"ai_adoption_start": "soon"}}, "'rules.ai_adoption_start' must be a date"),
     ({"services": {"checkout": {"repo": ["acme/web"]}}}, "unknown key 'services.checkout.repo'"),
