@@ -95,7 +95,7 @@ def _source_names() -> list[str]:
 
 def _check_change_chain(config: Config, where: str) -> None:
     """Values the types alone do not rule out: a title pattern that is no regex, a service without repos."""
-    rules = config.rules  # negative windows and tolerances are refused for every number (_check_number)
+    rules = config.rules  # negative windows and tolerances are refused for every number (_not_negative)
     try:
         re.compile(rules.fix_title_pattern)
     except re.error as exc:
