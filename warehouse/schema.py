@@ -189,6 +189,8 @@ ai_spend = Table(
     Column("cost_usd", Float, nullable=False),
     Column("tokens", BigInteger),
     Column("requests", BigInteger),
+    Column("vendor_user", String),  # issue 18: the vendor's user (e-mail, login or id) where it bills per user
+    Column("api_key", String),  # issue 18: the API key id where the vendor splits by key
 )
 
 ai_usage = Table(
@@ -205,6 +207,38 @@ ai_usage = Table(
     Column("suggestions", BigInteger),
     Column("acceptances", BigInteger),
     Column("prs_created_by_agent", BigInteger),
+)
+
+# Per-person AI tool usage (issue 18): one row per vendor user, day, tool (and model / API key where the
+# vendor splits by them). `vendor_user` is how the vendor names the user (login, e-mail, user id or API
+# key name); `email`/`login` are what can be joined to `people`; `person` and `team` are filled by the
+# matching, never guessed by a connector.
+ai_usage_people = Table(
+    "ai_usage_people",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("source", String, nullable=False),
+    Column("date", Day, nullable=False),
+    Column("tool", String, nullable=False),
+    Column("vendor_user", String, nullable=False),
+    Column("email", String),
+    Column("login", String),
+    Column("person", String),
+    Column("team", String),
+    Column("model", String),
+    Column("api_key", String),
+    _bool("active"),
+    _bool("engaged"),
+    Column("suggestions", BigInteger),
+    Column("acceptances", BigInteger),
+    Column("lines_added", BigInteger),
+    Column("lines_removed", BigInteger),
+    Column("sessions", BigInteger),
+    Column("requests", BigInteger),
+    Column("commits", BigInteger),
+    Column("prs", BigInteger),
+    Column("tokens", BigInteger),
+    Column("cost_usd", Float),
 )
 
 sync_runs = Table(
@@ -242,6 +276,7 @@ audit_log = Table(
 # The tables that hold evidence (imported, synced, exported); the rest is bookkeeping.
 DATA_TABLES: dict[str, Table] = {
     t.name: t
-    for t in (pull_requests, deployments, deployment_prs, incidents, tickets, ai_spend, ai_usage)
+    for t in (pull_requests, deployments, deployment_prs, incidents, tickets, ai_spend, ai_usage,
+              ai_usage_people)
 }
 TABLES: dict[str, Table] = dict(metadata.tables)
