@@ -165,7 +165,7 @@ class FakeCursor(_Fake):
 def openai_result(day_results: tuple) -> dict:
     project, user, key, model, inp, out, requests = day_results
     return {"object": "organization.usage.completions.result", "input_tokens": inp, "output_tokens": out,
-            "input_cached_tokens": inp // 2, "input_audio_tokens": 0, "output_audio_tokens": 0,
+            "input_cached_tokens": inp // 2 if isinstance(inp, int) else 0, "input_audio_tokens": 0, "output_audio_tokens": 0,
             "num_model_requests": requests, "project_id": project, "user_id": user, "api_key_id": key,
             "model": model, "batch": False}
 
