@@ -32,6 +32,9 @@ def copilot_batches(client: GithubClient, cfg: GithubCopilotConfig, org: str, cu
         yield from _seats(client, org, cursor, full=full, today=today)
     if cfg.usage_metrics:
         yield from _usage(client, org, cursor, full=full, today=today, since=since)
+    from connectors.github.copilot_people import people_batches  # imports this module's helpers
+
+    yield from people_batches(client, cfg, org, cursor, full=full, today=today, since=since)
 
 
 def _key(stream: str, org: str) -> str:
