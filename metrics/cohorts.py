@@ -4,7 +4,7 @@ Pure polars; periods are ISO weeks or calendar months (metrics.periods), UTC.
 
 - From PRs (`pr_cohorts`): an author's share of AI-assisted PRs among their own PRs merged in the 28 days
   that end with the period (a week: its 7 days and the 21 before; a month: its last 28 days), so a cohort
-  says how the author worked *as of* that period.
+  says how the author worked *as of* that period. Bot accounts (`…[bot]`) are not people: no cohort.
 - From vendor usage (`usage_cohorts`), where it exists: the author's days with any AI tool active in the
   same 28 days, ÷ 28. Someone active every working day (20 of 28) is heavy, three days a week (12) moderate,
   one day a week (4) light.
@@ -53,7 +53,8 @@ def _windows(periods: list[dt.date], grain: str) -> pl.DataFrame:
 def pr_cohorts(prs: pl.DataFrame, periods: list[dt.date], grain: str) -> pl.DataFrame:
     """`prs`: author, merged_at, ai_assisted (merged PRs; others are ignored). Columns: period_start,
     author, n (merged PRs in the window), ai (AI-assisted among them), share, cohort."""
-    merged = prs.filter(pl.col("merged_at").is_not_null() & pl.col("author").is_not_null()).select(
+    merged = prs.filter(pl.col("merged_at").is_not_null() & pl.col("author").is_not_null()
+                        & ~pl.col("author").str.ends_with("[bot]")).select(
         "author", day=pl.col("merged_at").cast(pl.Date), ai=pl.col("ai_assisted").fill_null(False))
     joined = merged.join(_windows(periods, grain), how="cross").filter(
         (pl.col("day") >= pl.col("window_start")) & (pl.col("day") < pl.col("window_end")))

@@ -8,6 +8,13 @@ from app.views.adoption import AdoptionScope, by_team_and_tool, cohorts_compared
 from app.views.format import fmt_count, fmt_usd, fmt_value
 from metrics.tool_economics import spend_by_tool_model, tool_economics
 
+COLUMNS = {
+    "team": "Team", "tool": "Tool", "person": "Person", "active_users": "Active users",
+    "engaged_users": "Engaged users", "active_days": "Active days", "suggestions": "Suggestions",
+    "acceptances": "Accepted", "acceptance_rate": ui.percent("Acceptance"), "lines_added": "Lines added",
+    "cost_usd": st.column_config.NumberColumn("Cost", format="dollar"),
+}
+
 filters = sidebar.current()
 version = state.current_version()
 scope = AdoptionScope.of(access.current())
@@ -33,17 +40,13 @@ else:
 
     st.subheader("By team and tool")
     teams = by_team_and_tool(data.usage, filters, scope)
-    ui.table(teams, column_config={"acceptance_rate": ui.percent("Acceptance"),
-                                   "cost_usd": st.column_config.NumberColumn("Cost", format="dollar")},
-             percent=("acceptance_rate",))
+    ui.table(teams, column_config=COLUMNS, percent=("acceptance_rate",))
     ui.download(teams, "adoption_by_team_and_tool", filters, key="dl_adoption_teams")
 
     if scope.sees_people:
         st.subheader("People")
         people = per_person(data.usage, filters, scope)
-        ui.table(people, column_config={"acceptance_rate": ui.percent("Acceptance"),
-                                        "cost_usd": st.column_config.NumberColumn("Cost", format="dollar")},
-                 percent=("acceptance_rate",))
+        ui.table(people, column_config=COLUMNS, percent=("acceptance_rate",))
         ui.download(people, "adoption_by_person", filters, key="dl_adoption_people")
     if scope.sees_unmatched and data.unmatched.height:
         st.subheader("Vendor users matched to no person")

@@ -40,6 +40,11 @@ class AdoptionScope:
         return self.people is None
 
 
+def _cost() -> pl.Expr:
+    # Seats-only tools (Copilot) report no cost per person: empty, not $0.
+    return pl.when(pl.col("cost_usd").is_not_null().any()).then(pl.col("cost_usd").sum())
+
+
 def usage_in_range(usage: pl.DataFrame, filters: Filters) -> pl.DataFrame:
     """Usage rows dated in the selected periods (and of the selected team)."""
     periods = filters.periods
@@ -72,7 +77,7 @@ def by_team_and_tool(usage: pl.DataFrame, filters: Filters, scope: AdoptionScope
         active_users=pl.col("vendor_user").filter(pl.col("active").fill_null(False)).n_unique(),
         engaged_users=pl.col("vendor_user").filter(pl.col("engaged").fill_null(False)).n_unique(),
         suggestions=pl.col("suggestions").sum(), acceptances=pl.col("acceptances").sum(),
-        lines_added=pl.col("lines_added").sum(), cost_usd=pl.col("cost_usd").sum(),
+        lines_added=pl.col("lines_added").sum(), cost_usd=_cost(),
     )
     return out.with_columns(acceptance_rate=pl.when(pl.col("suggestions") > 0)
                             .then(pl.col("acceptances") / pl.col("suggestions"))).select(
@@ -89,7 +94,7 @@ def per_person(usage: pl.DataFrame, filters: Filters, scope: AdoptionScope) -> p
     out = rows.group_by("person", "team", "tool").agg(
         active_days=pl.col("date").filter(pl.col("active").fill_null(False)).n_unique(),
         suggestions=pl.col("suggestions").sum(), acceptances=pl.col("acceptances").sum(),
-        lines_added=pl.col("lines_added").sum(), cost_usd=pl.col("cost_usd").sum(),
+        lines_added=pl.col("lines_added").sum(), cost_usd=_cost(),
     )
     return out.with_columns(acceptance_rate=pl.when(pl.col("suggestions") > 0)
                             .then(pl.col("acceptances") / pl.col("suggestions"))).select(

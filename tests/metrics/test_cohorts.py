@@ -24,6 +24,7 @@ def test_pr_cohorts_from_the_trailing_28_days():
         ("bo", 11, 4, False), ("bo", 11, 5, False), ("bo", 11, None, True),  # bo's AI PR never merged
         ("cy", 11, 3, True), ("cy", 11, 4, False), ("cy", 11, 5, False), ("cy", 11, 6, False),
         ("eve", 11, 3, True), ("eve", 11, 4, True), ("eve", 11, 5, True), ("eve", 11, 6, False), ("eve", 11, 7, False),
+        ("copilot-swe-agent[bot]", 11, 3, True),  # a bot is no author with a cohort
         ("dee", 11, 10, True), ("dee", 11, 11, False), ("dee", 11, 12, False), ("dee", 11, 13, False), ("dee", 11, 14, False),
     )
     out = pr_cohorts(frame, [W1, W2], "week")
