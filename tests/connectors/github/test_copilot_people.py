@@ -51,10 +51,16 @@ def serve(fake) -> FakeCopilot:
     return copilot
 
 
-def test_copilot_users_and_billing(warehouse, fake, sync, caplog):
+def test_copilot_users_and_billing(warehouse, fake, sync, waits, caplog):
     caplog.set_level(logging.DEBUG)
     serve(fake)
+    fake.faults += [Fault(r"users-28-day", status=503),
+                    Fault(r"premium_request/usage\?.*day=15", status=429, headers={"Retry-After": "4"},
+                          body={"message": "API rate limit exceeded"})]
     report = sync(org="acme", copilot=COPILOT, since=D(2026, 2, 28))
+    # The 503 is retried after the backoff, the 429 after its Retry-After; nothing is lost.
+    assert fake.calls(r"users-28-day") == 2 and fake.calls(r"premium_request/usage\?.*day=15") == 2
+    assert waits == [1.0, 4.0] and not [w for w in report.warnings if "Copilot" in w]
     assert [(r.record_id, r.reason) for r in report.rejected] == [
         ("github:copilot-users:acme report 2026-03-29 file 1 line 3", "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
         ("github:copilot-users:acme report 2026-03-29 file 1 line 4", "no user_login"),
@@ -75,7 +81,7 @@ def test_copilot_users_and_billing(warehouse, fake, sync, caplog):
 
     spend = read_table(warehouse, "ai_spend").sort("model")
     # 31 days priced (Feb 28 - Mar 30), usage only on Mar 30: Sonnet 150 requests, $2.00 net; GPT-5 within the plan.
-    assert fake.calls("premium_request/usage") == 31
+    assert fake.calls("premium_request/usage") == 31 + 1  # and the 429
     assert spend.select("date", "tool", "model", "workflow", "cost_usd", "requests").rows() == [
         (D(2026, 3, 30), "github-copilot", "Claude Sonnet 4.5", "copilot_premium_request", 2.0, 150),
         (D(2026, 3, 30), "github-copilot", "GPT-5", "copilot_premium_request", 0.0, 20)]
