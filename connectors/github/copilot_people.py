@@ -126,8 +126,12 @@ def user_row(org: str, record: dict) -> dict:
         day = dt.date.fromisoformat(str(record.get("day"))[:10])
     except ValueError:
         raise Malformed(f"day is not a date: {str(record.get('day'))[:20]!r}") from None
-    cli = record.get("totals_by_cli") if isinstance(record.get("totals_by_cli"), dict) else {}
-    tokens = cli.get("token_usage") if isinstance(cli.get("token_usage"), dict) else {}
+    # GitHub's example shows `totals_by_cli` as one object; some exports carry a list of them.
+    cli = record.get("totals_by_cli")
+    clis = [c for c in (cli if isinstance(cli, list) else [cli]) if isinstance(c, dict)]
+    sessions = sum(count(c.get("session_count"), "totals_by_cli.session_count") for c in clis)
+    tokens = sum(count(u.get(k), k) for c in clis if isinstance(u := c.get("token_usage"), dict)
+                 for k in ("prompt_tokens_sum", "output_tokens_sum"))
     interactions = count(record.get("user_initiated_interaction_count"), "user_initiated_interaction_count")
     acceptances = count(record.get("code_acceptance_activity_count"), "code_acceptance_activity_count")
     used = any(record.get(k) is True for k in ("used_agent", "used_chat", "used_cli"))
@@ -139,9 +143,7 @@ def user_row(org: str, record: dict) -> dict:
         "acceptances": acceptances, "requests": interactions,
         "lines_added": count(record.get("loc_added_sum"), "loc_added_sum"),
         "lines_removed": count(record.get("loc_deleted_sum"), "loc_deleted_sum"),
-        "sessions": count(cli.get("session_count"), "totals_by_cli.session_count"),
-        "tokens": count(tokens.get("prompt_tokens_sum"), "prompt_tokens_sum")
-        + count(tokens.get("output_tokens_sum"), "output_tokens_sum"),
+        "sessions": sessions, "tokens": tokens,
     }
 
 

@@ -105,3 +105,14 @@ def test_missing_permissions_are_warnings_naming_them(warehouse, fake, sync):
     assert "'Organization Copilot metrics' (read)" in warnings
     assert "Copilot premium_request billing for acme left out" in warnings and "'Administration' (read)" in warnings
     assert read_table(warehouse, "ai_usage_people").height == 0
+
+
+def test_cli_totals_as_a_list_are_summed():
+    from connectors.github.copilot_people import user_row
+
+    record = user("cy", D(2026, 3, 1), totals_by_cli=[
+        {"session_count": 2, "token_usage": {"prompt_tokens_sum": 100, "output_tokens_sum": 50}},
+        {"session_count": 1, "token_usage": {"prompt_tokens_sum": 10, "output_tokens_sum": 5}}])
+    row = user_row("acme", record)
+    # sessions 2 + 1 = 3; tokens 100 + 50 + 10 + 5 = 165; no interaction, acceptance or chat/agent/CLI flag.
+    assert (row["sessions"], row["tokens"], row["engaged"]) == (3, 165, False)
