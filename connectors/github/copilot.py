@@ -16,6 +16,7 @@ from github import GithubException, UnknownObjectException
 from config.model import GithubCopilotConfig
 from connectors.github import mapping, settings
 from connectors.github.client import GithubClient, WaitTooLong, describe
+from connectors.github.copilot_people import people_batches
 from warehouse.sync import Batch, Rejected
 
 _PERMISSION = {
@@ -32,8 +33,6 @@ def copilot_batches(client: GithubClient, cfg: GithubCopilotConfig, org: str, cu
         yield from _seats(client, org, cursor, full=full, today=today)
     if cfg.usage_metrics:
         yield from _usage(client, org, cursor, full=full, today=today, since=since)
-    from connectors.github.copilot_people import people_batches  # imports this module's helpers
-
     yield from people_batches(client, cfg, org, cursor, full=full, today=today, since=since)
 
 

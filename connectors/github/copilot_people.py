@@ -30,12 +30,11 @@ import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 
-from github import UnknownObjectException
+from github import GithubException, UnknownObjectException
 
 from config.model import GithubCopilotConfig
 from connectors.github import settings
-from connectors.github.client import GithubClient, WaitTooLong
-from connectors.github.copilot import _PERMISSION, _unavailable
+from connectors.github.client import GithubClient, WaitTooLong, describe
 from connectors.vendors.common import Malformed, count, people_frame, spend_frame
 from warehouse.sync import Batch, Rejected
 
@@ -45,11 +44,22 @@ BILLING = "/organizations/{org}/settings/billing/{report}/usage"
 USERS_STREAM = "copilot_user_metrics"
 BILLING_STREAM = "copilot_billing"
 BILLING_FIRST_DAYS = 31  # the first sync prices this many days back (one call per day)
-_PERMISSION.update({
-    "per-user usage reports": _PERMISSION["usage reports"],
-    "billing usage": "fine-grained token: organization permission 'Administration' (read); classic: admin:org "
-                     "(and the org must be on the enhanced billing platform)",
-})
+NEEDS = {
+    "users": "fine-grained token: organization permission 'Organization Copilot metrics' (read); classic: "
+             "manage_billing:copilot or read:org",
+    "billing": "fine-grained token: organization permission 'Administration' (read); classic: admin:org "
+               "(and the org must be on the enhanced billing platform)",
+}
+
+
+def _left_out(what: str, needs: str, org: str, exc: Exception) -> str:
+    """The warning for a report this token or org cannot give: which permission it needs."""
+    if isinstance(exc, GithubException) and exc.status in (401, 403):
+        return f"{what} for {org} left out: the token may not read it ({describe(exc)}); it needs the {NEEDS[needs]}"
+    if isinstance(exc, GithubException) and exc.status == 404:
+        return (f"{what} for {org} left out: GitHub has none for this org (404; no Copilot plan, reports or "
+                f"enhanced billing, or the token cannot see the org)")
+    return f"{what} for {org} left out: {describe(exc)}"
 
 
 def people_batches(client: GithubClient, cfg: GithubCopilotConfig, org: str, cursor: Callable[[str], str | None],
@@ -92,7 +102,7 @@ def _users(client: GithubClient, org: str, cursor, *, full: bool, today: dt.date
     except WaitTooLong:
         raise
     except Exception as exc:
-        yield Batch(warnings=[_unavailable("per-user usage reports", org, exc)])
+        yield Batch(warnings=[_left_out("Copilot per-user usage reports", "users", org, exc)])
         return
     frame = people_frame(rows).unique(subset="id", keep="last", maintain_order=True)
     yield Batch(frames={"ai_usage_people": frame}, rejected=rejected,
@@ -159,8 +169,7 @@ def _billing(client: GithubClient, org: str, report: str, cursor, *, full: bool,
         except WaitTooLong:
             raise
         except Exception as exc:
-            yield Batch(warnings=[_unavailable("billing usage", org, exc).replace("Copilot billing usage",
-                                                                                  f"Copilot {report} billing")])
+            yield Batch(warnings=[_left_out(f"Copilot {report} billing", "billing", org, exc)])
             return
         rows, rejected = [], []
         for n, item in enumerate(answer.get("usageItems") or [] if isinstance(answer, dict) else [], 1):
