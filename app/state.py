@@ -208,3 +208,8 @@ def aggregate_outcomes(version: str) -> pl.DataFrame:
     """Every merged PR's outcome, for aggregates that name no PR and no person (the Adoption page's
     cohort comparison and per-tool economics), which every role may see, as on the scorecard."""
     return _prepared_all(version).outcomes
+
+
+def aggregate_pull_requests(version: str) -> pl.DataFrame:
+    """Every PR (id, author, team, created_at, merged_at), for the same aggregates (lead time by cohort)."""
+    return _prepared_all(version).evidence.pull_requests.select("id", "author", "team", "created_at", "merged_at")

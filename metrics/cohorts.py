@@ -13,7 +13,8 @@ Pure polars; periods are ISO weeks or calendar months (metrics.periods), UTC.
 - `cohort_segments`: PR metric events (one row per PR) again, once more with `segment = cohort:<name>`,
   the author's cohort in the period the PR counts in.
 - `cohort_comparison`: per cohort, the events before and after each author's adoption week (their first
-  week in a cohort other than `none`), with Wilson 95 % intervals and "not enough data" below `min_sample`.
+  week in a cohort other than `none`), with Wilson 95 % intervals and "not enough data" below `min_sample`;
+  `lead_time_comparison` the same for lead time (created → merged), mean with a 95 % interval.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ import numpy as np
 import polars as pl
 
 from metrics.periods import period_of
-from metrics.stats import wilson
+from metrics.stats import mean_interval, wilson
 
 WINDOW_DAYS = 28
 COHORTS = ("none", "light", "moderate", "heavy")
@@ -97,28 +98,54 @@ def adoption_weeks(cohorts: pl.DataFrame) -> pl.DataFrame:
             .agg(adoption_week=pl.col("period_start").min()).sort("author"))
 
 
+def _phased(events: pl.DataFrame, authors: pl.DataFrame, cohorts: pl.DataFrame) -> pl.DataFrame:
+    """Events with the author's latest cohort and `phase` ("before"/"after" their adoption week)."""
+    latest = cohorts.filter(pl.col("period_start") == pl.col("period_start").max()).select("author", "cohort")
+    return (events.join(authors.select("id", "author"), on="id", how="inner")
+            .join(latest, on="author", how="inner").join(adoption_weeks(cohorts), on="author", how="left")
+            .with_columns(phase=pl.when(pl.col("adoption_week").is_not_null()
+                                        & (pl.col("at").cast(pl.Date) >= pl.col("adoption_week")))
+                          .then(pl.lit("after")).otherwise(pl.lit("before"))))
+
+
+def _grid() -> pl.DataFrame:
+    return pl.DataFrame({"cohort": [c for c in COHORTS for _ in (0, 1)], "phase": ["before", "after"] * len(COHORTS)})
+
+
+def _only_if(values, enough) -> pl.Series:
+    return pl.Series(np.where(enough, values, np.nan)).fill_nan(None)
+
+
 def cohort_comparison(events: pl.DataFrame, authors: pl.DataFrame, cohorts: pl.DataFrame, *,
                       min_sample: int) -> pl.DataFrame:
     """Ratio events (id, at, hit) of PRs, by the author's cohort in the last period of `cohorts` and
     by phase: `before` (merged before the author's adoption week) or `after`. Authors who never adopted
     count under `none`, all `before`. Columns: cohort, phase, n, hits, share, low, high, status
     ("ok" or "not enough data": fewer than `min_sample` events; share and interval are then null)."""
-    latest = cohorts.filter(pl.col("period_start") == pl.col("period_start").max()).select("author", "cohort")
-    adopted = adoption_weeks(cohorts)
-    rows = (events.join(authors.select("id", "author"), on="id", how="inner")
-            .join(latest, on="author", how="inner").join(adopted, on="author", how="left")
-            .with_columns(phase=pl.when(pl.col("adoption_week").is_not_null()
-                                        & (pl.col("at").cast(pl.Date) >= pl.col("adoption_week")))
-                          .then(pl.lit("after")).otherwise(pl.lit("before"))))
-    grid = pl.DataFrame({"cohort": [c for c in COHORTS for _ in (0, 1)], "phase": ["before", "after"] * len(COHORTS)})
-    counts = rows.group_by("cohort", "phase").agg(n=pl.len().cast(pl.Int64),
-                                                   hits=pl.col("hit").fill_null(False).sum().cast(pl.Int64))
-    out = grid.join(counts, on=["cohort", "phase"], how="left").with_columns(pl.col("n", "hits").fill_null(0))
+    counts = _phased(events, authors, cohorts).group_by("cohort", "phase").agg(
+        n=pl.len().cast(pl.Int64), hits=pl.col("hit").fill_null(False).sum().cast(pl.Int64))
+    out = _grid().join(counts, on=["cohort", "phase"], how="left").with_columns(pl.col("n", "hits").fill_null(0))
     low, high = wilson(out["hits"].to_numpy().astype(float), out["n"].to_numpy().astype(float))
     enough = out["n"].to_numpy() >= max(min_sample, 1)
     return out.with_columns(
-        share=pl.Series(np.where(enough, out["hits"] / np.maximum(out["n"], 1), np.nan)).fill_nan(None),
-        low=pl.Series(np.where(enough, low, np.nan)).fill_nan(None),
-        high=pl.Series(np.where(enough, high, np.nan)).fill_nan(None),
-        status=pl.Series(np.where(enough, "ok", "not enough data")),
+        share=_only_if(out["hits"] / np.maximum(out["n"], 1), enough), low=_only_if(low, enough),
+        high=_only_if(high, enough), status=pl.Series(np.where(enough, "ok", "not enough data")),
     )
+
+
+def lead_time_comparison(prs: pl.DataFrame, cohorts: pl.DataFrame, *, min_sample: int) -> pl.DataFrame:
+    """Lead time (created → merged, hours) of merged PRs by cohort and phase, as `cohort_comparison`.
+    `prs`: id, author, created_at, merged_at (PRs without created_at are left out). Columns: cohort,
+    phase, n, mean_hours, low, high (mean ± 1.96·s/√n, at least 0), status."""
+    events = prs.filter(pl.col("merged_at").is_not_null() & pl.col("created_at").is_not_null()).select(
+        "id", at="merged_at", value=(pl.col("merged_at") - pl.col("created_at")).dt.total_seconds() / 3600)
+    stats = _phased(events, prs, cohorts).group_by("cohort", "phase").agg(
+        n=pl.len().cast(pl.Int64), mean_hours=pl.col("value").mean(), std=pl.col("value").std())
+    out = _grid().join(stats, on=["cohort", "phase"], how="left").with_columns(pl.col("n").fill_null(0))
+    low, high = mean_interval(out["mean_hours"].fill_null(np.nan).to_numpy(), out["std"].fill_null(np.nan).to_numpy(),
+                              out["n"].to_numpy(), (0.0, None))
+    enough = out["n"].to_numpy() >= max(min_sample, 1)
+    return out.with_columns(
+        mean_hours=_only_if(out["mean_hours"].fill_null(np.nan).to_numpy(), enough), low=_only_if(low, enough),
+        high=_only_if(high, enough), status=pl.Series(np.where(enough, "ok", "not enough data")),
+    ).select("cohort", "phase", "n", "mean_hours", "low", "high", "status")

@@ -53,15 +53,24 @@ else:
         st.caption("Add their e-mail or login to the people table: until then their usage counts as unassigned.")
         ui.table(data.unmatched)
 
-st.subheader("Cohorts: rollback share before and after adoption")
+st.subheader("Cohorts: before and after adoption")
 basis = st.segmented_control("Cohort from", ["prs", "usage"], default="prs", required=True, key="cohort_basis",
                              format_func={"prs": "Share of AI-assisted PRs", "usage": "Active days with AI tools"}.get)
 st.caption("An author's cohort: none (0), light (< 25 %), moderate (25–60 %), heavy (> 60 %) over the trailing "
            "28 days; their adoption week is the first week out of `none`. 95 % Wilson intervals.")
-compared = cohorts_compared(state.aggregate_outcomes(version), data.usage, filters, basis=basis,
-                            min_sample=config.rules.min_sample)
-ui.table(compared, column_config={"share": ui.percent("Rollback share"), "low": ui.percent("Low"),
-                                  "high": ui.percent("High")}, percent=("share", "low", "high"))
+rollbacks, lead_time = cohorts_compared(state.aggregate_outcomes(version), state.aggregate_pull_requests(version),
+                                       data.usage, filters, basis=basis, min_sample=config.rules.min_sample)
+left, right = st.columns(2)
+with left:
+    st.markdown("**Rollback share**")
+    ui.table(rollbacks, column_config={"share": ui.percent("Rollback share"), "low": ui.percent("Low"),
+                                       "high": ui.percent("High")}, percent=("share", "low", "high"))
+with right:
+    st.markdown("**Lead time (created → merged)**")
+    ui.table(lead_time, column_config={
+        "mean_hours": st.column_config.NumberColumn("Mean", format="%.1f h"),
+        "low": st.column_config.NumberColumn("Low", format="%.1f h"),
+        "high": st.column_config.NumberColumn("High", format="%.1f h")})
 
 st.subheader("Per-tool economics")
 spend_tools = spend_by_tool_model(data.spend, start=filters.start, end=filters.end)

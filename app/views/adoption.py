@@ -13,7 +13,7 @@ import polars as pl
 
 from app.views.filters import Filters
 from governance.access import User, scope_rows
-from metrics.cohorts import cohort_comparison, pr_cohorts, usage_cohorts
+from metrics.cohorts import cohort_comparison, lead_time_comparison, pr_cohorts, usage_cohorts
 from metrics.events import rollback_share
 from metrics.periods import period_of, period_starts
 
@@ -102,17 +102,24 @@ def per_person(usage: pl.DataFrame, filters: Filters, scope: AdoptionScope) -> p
         "cost_usd").sort("team", "person", "tool")
 
 
-def cohorts_compared(outcomes: pl.DataFrame, usage: pl.DataFrame, filters: Filters, *, basis: str,
-                     min_sample: int) -> pl.DataFrame:
-    """Rollback share by cohort, before and after each author's adoption week (metrics.cohorts), over
-    the weeks of the selected range; `basis` is "prs" (share of AI-assisted PRs) or "usage" (active
-    days with a vendor tool). Columns of `cohort_comparison`."""
+def cohorts_compared(outcomes: pl.DataFrame, prs: pl.DataFrame, usage: pl.DataFrame, filters: Filters, *,
+                     basis: str, min_sample: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rollback share, lead time) by cohort, before and after each author's adoption week
+    (metrics.cohorts), over the weeks of the selected range; `basis` is "prs" (share of AI-assisted PRs)
+    or "usage" (active days with a vendor tool). `prs`: id, author, team, created_at, merged_at."""
     periods = period_starts(filters.start, filters.end, "week")
-    scoped = outcomes.filter(pl.col("team") == filters.team) if filters.team else outcomes
     if basis == "usage":
         cohorts = usage_cohorts(usage.filter(pl.col("person").is_not_null()), periods, "week")
     else:
         cohorts = pr_cohorts(outcomes, periods, "week")
-    events = rollback_share(scoped, reasons=False).filter(
-        period_of(pl.col("at"), "week").is_between(periods[0], periods[-1]) if periods else pl.lit(False))
-    return cohort_comparison(events, scoped.select("id", "author"), cohorts, min_sample=min_sample)
+
+    def in_range(frame: pl.DataFrame, at: str) -> pl.DataFrame:
+        frame = frame.filter(pl.col("team") == filters.team) if filters.team else frame
+        return frame.filter(period_of(pl.col(at), "week").is_between(periods[0], periods[-1]) if periods else pl.lit(False))
+
+    scoped = in_range(outcomes, "merged_at")
+    rollbacks = cohort_comparison(rollback_share(scoped, reasons=False), scoped.select("id", "author"), cohorts,
+                                  min_sample=min_sample)
+    lead = lead_time_comparison(in_range(prs.filter(pl.col("merged_at").is_not_null()), "merged_at"), cohorts,
+                                min_sample=min_sample)
+    return rollbacks, lead

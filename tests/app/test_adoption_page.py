@@ -25,9 +25,12 @@ def test_adoption_page_on_the_demo(demo_env):
     assert people.height > 0 and "email" not in people.columns
     unmatched = next(f for f in shown if "reason" in f.columns)
     assert unmatched["vendor_user"].to_list() == ["temp.contractor@agency.example"]
-    cohorts = next(f for f in shown if {"cohort", "phase", "status"} <= set(f.columns))
+    cohorts = next(f for f in shown if {"cohort", "phase", "share"} <= set(f.columns))
     assert cohorts.height == 8 and set(cohorts["status"]) <= {"ok", "not enough data"}
     assert (cohorts["status"] == "ok").any()
+    lead = next(f for f in shown if {"cohort", "phase", "mean_hours"} <= set(f.columns))
+    assert lead.height == 8 and (lead["status"] == "ok").any()
+    assert (lead.filter(lead["status"] == "ok")["mean_hours"] > 0).all()
     spend = next(f for f in shown if {"tool", "model", "sources"} <= set(f.columns))
     assert spend.height > 0
     assert not at.exception

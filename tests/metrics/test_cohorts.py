@@ -104,3 +104,27 @@ def test_cohort_comparison_before_and_after_adoption():
     for row in out.filter(pl.col("status") == "ok").iter_rows(named=True):
         assert row["low"] <= row["share"] <= row["high"]
     assert out.height == 8  # every cohort × phase, also those without PRs
+
+
+def test_lead_time_by_cohort_before_and_after_adoption():
+    from metrics.cohorts import lead_time_comparison
+
+    def pr(id_, author, created: tuple, merged: tuple) -> dict:
+        return {"id": id_, "author": author, "created_at": dt.datetime(2026, 11, *created, tzinfo=dt.timezone.utc),
+                "merged_at": dt.datetime(2026, 11, *merged, tzinfo=dt.timezone.utc)}
+
+    frame = pl.DataFrame([
+        pr("a1", "ana", (3, 9), (3, 19)), pr("a2", "ana", (4, 9), (4, 11)),  # before W2: 10 h and 2 h
+        pr("a3", "ana", (10, 9), (10, 13)), pr("a4", "ana", (11, 9), (11, 15)), pr("a5", "ana", (12, 9), (12, 11)),
+        pr("b1", "bo", (3, 9), (5, 9)),  # 48 h, bo never adopted
+    ])
+    out = lead_time_comparison(frame, COHORTS, min_sample=2)
+    got = {(r["cohort"], r["phase"]): r for r in out.iter_rows(named=True)}
+    # heavy before: (10 + 2) / 2 = 6 h; after: (4 + 6 + 2) / 3 = 4 h, s = 2, half-width 1.96·2/√3 = 2.263.
+    assert (got["heavy", "before"]["n"], got["heavy", "before"]["mean_hours"]) == (2, 6.0)
+    after = got["heavy", "after"]
+    assert (after["n"], after["mean_hours"], after["status"]) == (3, 4.0, "ok")
+    assert abs(after["low"] - (4 - 1.96 * 2 / 3 ** 0.5)) < 1e-3 and abs(after["high"] - (4 + 1.96 * 2 / 3 ** 0.5)) < 1e-3
+    # bo: one PR is below min_sample 2.
+    assert (got["none", "before"]["n"], got["none", "before"]["mean_hours"], got["none", "before"]["status"]) == (
+        1, None, "not enough data")
