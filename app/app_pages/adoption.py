@@ -5,6 +5,7 @@ import streamlit as st
 from app import access, sidebar, state
 from app import components as ui
 from app.views.adoption import AdoptionScope, by_team_and_tool, cohorts_compared, per_person, tiles
+from app.views.charts import interval_bars
 from app.views.format import fmt_count, fmt_usd, fmt_value
 from metrics.tool_economics import spend_by_tool_model, tool_economics
 
@@ -58,8 +59,10 @@ basis = st.segmented_control("Cohort from", ["prs", "usage"], default="prs", req
                              format_func={"prs": "Share of AI-assisted PRs", "usage": "Active days with AI tools"}.get)
 st.caption("An author's cohort: none (0), light (< 25 %), moderate (25–60 %), heavy (> 60 %) over the trailing "
            "28 days; their adoption week is the first week out of `none`. 95 % Wilson intervals.")
-rollbacks, lead_time = cohorts_compared(state.aggregate_outcomes(version), state.aggregate_pull_requests(version),
-                                       data.usage, filters, basis=basis, min_sample=config.rules.min_sample)
+rollbacks, lead_time, by_segment = cohorts_compared(state.aggregate_outcomes(version), state.aggregate_pull_requests(version),
+                                                   data.usage, filters, basis=basis, min_sample=config.rules.min_sample)
+ui.chart(interval_bars(by_segment, "segment", "share", title="Rollback share by PR segment (cohort of the author that week)"),
+         key="cohort_segments")
 left, right = st.columns(2)
 with left:
     st.markdown("**Rollback share**")

@@ -13,9 +13,11 @@ import polars as pl
 
 from app.views.filters import Filters
 from governance.access import User, scope_rows
-from metrics.cohorts import cohort_comparison, lead_time_comparison, pr_cohorts, usage_cohorts
+from metrics.cohorts import (COHORTS, cohort_comparison, cohort_segments, lead_time_comparison, pr_cohorts,
+                             usage_cohorts)
 from metrics.events import rollback_share
 from metrics.periods import period_of, period_starts
+from metrics.stats import wilson
 
 
 @dataclass(frozen=True)
@@ -103,10 +105,12 @@ def per_person(usage: pl.DataFrame, filters: Filters, scope: AdoptionScope) -> p
 
 
 def cohorts_compared(outcomes: pl.DataFrame, prs: pl.DataFrame, usage: pl.DataFrame, filters: Filters, *,
-                     basis: str, min_sample: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+                     basis: str, min_sample: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """(rollback share, lead time) by cohort, before and after each author's adoption week
     (metrics.cohorts), over the weeks of the selected range; `basis` is "prs" (share of AI-assisted PRs)
-    or "usage" (active days with a vendor tool). `prs`: id, author, team, created_at, merged_at."""
+    or "usage" (active days with a vendor tool); and the pooled rollback share per PR segment, the
+    `cohort:<name>` segments beside `ai` / `non_ai` (`segment_shares`). `prs`: id, author, team,
+    created_at, merged_at."""
     periods = period_starts(filters.start, filters.end, "week")
     if basis == "usage":
         cohorts = usage_cohorts(usage.filter(pl.col("person").is_not_null()), periods, "week")
@@ -118,8 +122,24 @@ def cohorts_compared(outcomes: pl.DataFrame, prs: pl.DataFrame, usage: pl.DataFr
         return frame.filter(period_of(pl.col(at), "week").is_between(periods[0], periods[-1]) if periods else pl.lit(False))
 
     scoped = in_range(outcomes, "merged_at")
-    rollbacks = cohort_comparison(rollback_share(scoped, reasons=False), scoped.select("id", "author"), cohorts,
-                                  min_sample=min_sample)
+    events = rollback_share(scoped, reasons=False)
+    rollbacks = cohort_comparison(events, scoped.select("id", "author"), cohorts, min_sample=min_sample)
     lead = lead_time_comparison(in_range(prs.filter(pl.col("merged_at").is_not_null()), "merged_at"), cohorts,
                                 min_sample=min_sample)
-    return rollbacks, lead
+    by_segment = segment_shares(cohort_segments(events, scoped.select("id", "author"), cohorts, "week"),
+                                min_sample=min_sample)
+    return rollbacks, lead, by_segment
+
+
+def segment_shares(events: pl.DataFrame, *, min_sample: int) -> pl.DataFrame:
+    """Pooled rollback share per segment (`ai`, `non_ai`, `cohort:<name>`): columns segment, n, value,
+    ci_low, ci_high (Wilson 95 %; null below `min_sample`)."""
+    out = events.group_by("segment").agg(n=pl.len().cast(pl.Int64), hits=pl.col("hit").fill_null(False).sum())
+    order = {s: i for i, s in enumerate(["ai", "non_ai"] + [f"cohort:{c}" for c in COHORTS])}
+    out = out.with_columns(_o=pl.col("segment").replace_strict(order, default=99, return_dtype=pl.Int32)).sort("_o")
+    low, high = wilson(out["hits"].to_numpy().astype(float), out["n"].to_numpy().astype(float))
+    enough = out["n"] >= max(min_sample, 1)
+    return out.with_columns(
+        value=pl.when(enough).then(pl.col("hits") / pl.col("n")),
+        ci_low=pl.when(enough).then(pl.Series(low)), ci_high=pl.when(enough).then(pl.Series(high)),
+    ).select("segment", "n", "value", "ci_low", "ci_high")

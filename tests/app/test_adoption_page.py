@@ -33,4 +33,5 @@ def test_adoption_page_on_the_demo(demo_env):
     assert (lead.filter(lead["status"] == "ok")["mean_hours"] > 0).all()
     spend = next(f for f in shown if {"tool", "model", "sources"} <= set(f.columns))
     assert spend.height > 0
+    assert len(at.get("plotly_chart")) == 1  # rollback share by segment, cohort:<name> beside ai / non_ai
     assert not at.exception

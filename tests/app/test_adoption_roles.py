@@ -82,3 +82,16 @@ def test_scope_by_role_on_inline_rows():
     assert by_team_and_tool(USAGE, FILTERS, viewer)["team"].unique().sort().to_list() == ["payments", "unassigned", "web"]
     assert by_team_and_tool(USAGE, FILTERS, lead)["team"].unique().to_list() == ["payments"]
     assert (analyst.sees_unmatched, lead.sees_unmatched, viewer.sees_unmatched) == (True, False, False)
+
+
+def test_segment_shares_put_cohort_segments_beside_ai_and_non_ai():
+    from app.views.adoption import segment_shares
+
+    events = pl.DataFrame({"segment": ["ai", "ai", "non_ai", "cohort:heavy", "cohort:heavy", "cohort:none"],
+                           "hit": [True, False, False, True, True, False]})
+    out = segment_shares(events, min_sample=2)
+    # ai 1 of 2 = 0.5; non_ai and cohort:none have 1 PR each (< min_sample 2): no share; heavy 2 of 2 = 1.0.
+    assert out.select("segment", "n", "value").rows() == [
+        ("ai", 2, 0.5), ("non_ai", 1, None), ("cohort:none", 1, None), ("cohort:heavy", 2, 1.0)]
+    heavy = out.row(3, named=True)
+    assert heavy["ci_low"] < 1.0 and heavy["ci_high"] == 1.0
