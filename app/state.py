@@ -203,3 +203,23 @@ def audit_rows() -> pl.DataFrame:
     from warehouse import read_table
 
     return read_table(warehouse(), "audit_log")
+
+
+@st.cache_resource(show_spinner="Reading AI tool usage…", max_entries=2)
+def adoption(version: str):
+    """Per-person usage, matched to people, with seats, spend and the PRs' AI tools (app/adoption_data);
+    never mutated. Pages narrow the per-person rows by the user's role (app/views/adoption.AdoptionScope)."""
+    from app.adoption_data import load_adoption
+
+    return load_adoption(warehouse())
+
+
+def aggregate_outcomes(version: str) -> pl.DataFrame:
+    """Every merged PR's outcome, for aggregates that name no PR and no person (the Adoption page's
+    cohort comparison and per-tool economics), which every role may see, as on the scorecard."""
+    return _prepared_all(version).outcomes
+
+
+def aggregate_pull_requests(version: str) -> pl.DataFrame:
+    """Every PR (id, author, team, created_at, merged_at), for the same aggregates (lead time by cohort)."""
+    return _prepared_all(version).evidence.pull_requests.select("id", "author", "team", "created_at", "merged_at")

@@ -19,6 +19,7 @@ PAGES = {
     "Scorecard": [
         ("app_pages/scorecard.py", "Scorecard", ":material/dashboard:", "scorecard", True),
         ("app_pages/governance.py", "Governance", ":material/policy:", "scorecard", False),
+        ("app_pages/adoption.py", "Adoption", ":material/groups:", "scorecard", False),
     ],
     "Drill down": [
         ("app_pages/delivery.py", "Delivery", ":material/rocket_launch:", "drill_down", False),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from config.governance import AccessConfig, GovernanceConfig
 from config.schedule import ScheduleConfig
 from config.spend import BudgetConfig, SpendConfig
+from config.vendors import VendorsConfig
 
 DEFAULT_WAREHOUSE_URL = "sqlite:///data/scorecard.db"
 
@@ -126,6 +127,8 @@ class GithubCopilotConfig:
     org: str = ""  # default: [github] org
     seats: bool = True  # seat count from the billing API (a daily snapshot)
     usage_metrics: bool = True  # daily active users, suggestions, acceptances, agent PRs from the usage reports
+    user_metrics: bool = False  # per-user daily usage (users-1-day / users-28-day reports) into ai_usage_people
+    billing: tuple[str, ...] = ()  # billing usage reports read into ai_spend: "premium_request", "ai_credit"
 
 
 @dataclass(frozen=True)
@@ -260,5 +263,6 @@ class Config:
     governance: GovernanceConfig = field(default_factory=GovernanceConfig)  # AI inventory, owners, stop conditions
     access: AccessConfig = field(default_factory=AccessConfig)  # sign-in and roles
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)  # sync intervals, staleness (config/schedule.py)
+    vendors: VendorsConfig = field(default_factory=VendorsConfig)  # per-person AI tool usage sources
     # Where the file was read from (None: defaults only); relative SQLite paths resolve against it.
     source_path: str | None = None

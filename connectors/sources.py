@@ -35,6 +35,9 @@ def _registry() -> dict[str, SourceSpec]:
     import connectors.pagerduty
 
     specs += [connectors.jira.SOURCE_SPEC, connectors.pagerduty.SOURCE_SPEC]
+    import connectors.vendors.sources
+
+    specs.extend(connectors.vendors.sources.source_specs())
     return {s.name: s for s in specs}
 
 

@@ -194,6 +194,8 @@ ai_spend = Table(
     Column("cost_usd", Float, nullable=False),
     Column("tokens", BigInteger),
     Column("requests", BigInteger),
+    Column("vendor_user", String),  # issue 18: the vendor's user (e-mail, login or id) where it bills per user
+    Column("api_key", String),  # issue 18: the API key id where the vendor splits by key
 )
 
 ai_usage = Table(
@@ -242,6 +244,38 @@ people = Table(
     Column("level", String),  # senior when in [rules] senior_levels
     Column("since", UTCTimestamp),  # when the person became senior (empty: always was)
     Column("emails", Text),  # ';'-separated addresses (vendor users are joined to people by e-mail)
+)
+
+# Per-person AI tool usage (issue 18): one row per vendor user, day, tool (and model / API key where the
+# vendor splits by them). `vendor_user` is how the vendor names the user (login, e-mail, user id or API
+# key name); `email`/`login` are what can be joined to `people`; `person` and `team` are filled by the
+# matching, never guessed by a connector.
+ai_usage_people = Table(
+    "ai_usage_people",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("source", String, nullable=False),
+    Column("date", Day, nullable=False),
+    Column("tool", String, nullable=False),
+    Column("vendor_user", String, nullable=False),
+    Column("email", String),
+    Column("login", String),
+    Column("person", String),
+    Column("team", String),
+    Column("model", String),
+    Column("api_key", String),
+    _bool("active"),
+    _bool("engaged"),
+    Column("suggestions", BigInteger),
+    Column("acceptances", BigInteger),
+    Column("lines_added", BigInteger),
+    Column("lines_removed", BigInteger),
+    Column("sessions", BigInteger),
+    Column("requests", BigInteger),
+    Column("commits", BigInteger),
+    Column("prs", BigInteger),
+    Column("tokens", BigInteger),
+    Column("cost_usd", Float),
 )
 
 sync_runs = Table(
@@ -299,6 +333,6 @@ tickets.append_column(Column("original_channel", String))
 DATA_TABLES: dict[str, Table] = {
     t.name: t
     for t in (pull_requests, deployments, deployment_prs, incidents, tickets, ai_spend, ai_usage,
-              pull_request_files, reviews, people)
+              pull_request_files, reviews, people, ai_usage_people)
 }
 TABLES: dict[str, Table] = dict(metadata.tables)

@@ -119,6 +119,19 @@ ENTITIES: dict[str, Entity] = {
                 Field("since", "timestamp"), Field("emails"),  # emails: ';'-separated addresses
             ),
         ),
+        Entity(  # issue 18: per-person usage of any AI tool without a connector (Windsurf, JetBrains AI, ...)
+            "ai_usage_people", "ai_usage_people",
+            (
+                _id(required=False), Field("date", "date", required=True, not_empty=True),
+                Field("tool", required=True, not_empty=True), Field("vendor_user", required=True, not_empty=True),
+                Field("email"), Field("login"), Field("person"), Field("team"), Field("model"), Field("api_key"),
+                Field("active", "bool"), Field("engaged", "bool"), Field("suggestions", "count"),
+                Field("acceptances", "count"), Field("lines_added", "count"), Field("lines_removed", "count"),
+                Field("sessions", "count"), Field("requests", "count"), Field("commits", "count"),
+                Field("prs", "count"), Field("tokens", "count"), Field("cost_usd", "money"),
+            ),
+            id_optional=True,
+        ),
     )
 }
 

@@ -26,6 +26,7 @@ from connectors.common.ai_detection import classify_prs
 from connectors.common.normalise import to_json_list
 from connectors.common.reverts import revert_columns
 from connectors.demo.change_chain import add_change_chain
+from connectors.demo.vendor_usage import people_usage
 
 SOURCE = "demo"
 US_PER_HOUR = 3_600_000_000
@@ -159,6 +160,7 @@ def generate(scale_name: str = "small", *, seed: int = 7, end: dt.date, ai_detec
         "tickets": _tickets(rng, scale, teams, start_us, end_us, rollout_us),
         "ai_spend": _spend(rng, scale, teams, start_us, end_us, rollout_us),
         "ai_usage": _usage(rng, scale, teams, start_us, end_us, rollout_us),
+        "ai_usage_people": people_usage(teams, end=end, seed=seed),  # issue 18: per person, three tools
     }
     return add_change_chain(frames, seed=seed, risky_team=teams[scale.risky_team], rollout_us=rollout_us, end_us=end_us)
 

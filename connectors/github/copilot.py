@@ -16,6 +16,7 @@ from github import GithubException, UnknownObjectException
 from config.model import GithubCopilotConfig
 from connectors.github import mapping, settings
 from connectors.github.client import GithubClient, WaitTooLong, describe
+from connectors.github.copilot_people import people_batches
 from warehouse.sync import Batch, Rejected
 
 _PERMISSION = {
@@ -32,6 +33,7 @@ def copilot_batches(client: GithubClient, cfg: GithubCopilotConfig, org: str, cu
         yield from _seats(client, org, cursor, full=full, today=today)
     if cfg.usage_metrics:
         yield from _usage(client, org, cursor, full=full, today=today, since=since)
+    yield from people_batches(client, cfg, org, cursor, full=full, today=today, since=since)
 
 
 def _key(stream: str, org: str) -> str:

@@ -178,7 +178,7 @@ def test_scorecard_tiles_team_choice_drill_down_and_export(server, page, demo_wa
     screenshot(page, "scorecard_payments")
 
     for title, name in [("Incidents & MTTR", "incidents"), ("Support", "support"), ("AI spend", "spend"),
-                        ("Delivery", "delivery"), ("Definitions", "definitions")]:
+                        ("Delivery", "delivery"), ("Adoption", "adoption"), ("Definitions", "definitions")]:
         open_page(page, title)
         assert "team=payments" in page.url  # the selection follows the user across pages
         screenshot(page, name)

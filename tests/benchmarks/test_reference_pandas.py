@@ -59,6 +59,7 @@ def product_records(ev_or_prepared, config: Config, grain: str, start: dt.date, 
 def demo_frames() -> dict[str, pl.DataFrame]:
     frames = generate("small", seed=7, end=DEMO_END)
     frames.pop("ai_usage")
+    frames.pop("ai_usage_people")
     return frames
 
 

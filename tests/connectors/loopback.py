@@ -21,6 +21,7 @@ class Request:
     path: str
     query: dict[str, list[str]]
     headers: dict[str, str]
+    body: bytes = b""
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
@@ -80,11 +81,10 @@ class LoopbackServer:
 
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
-        if length:
-            handler.rfile.read(length)
+        body = handler.rfile.read(length) if length else b""
         parts = urlsplit(handler.path)
         request = Request(handler.command, parts.path, parse_qs(parts.query, keep_blank_values=True),
-                          {k.lower(): v for k, v in handler.headers.items()})
+                          {k.lower(): v for k, v in handler.headers.items()}, body)
         try:
             reply = self._handle(request)
         except Exception as exc:  # a bug in the fake: answer 500 so the test sees it

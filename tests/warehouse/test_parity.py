@@ -26,7 +26,7 @@ def test_sqlite_postgres_and_in_memory_agree_on_every_record(sqlite_warehouse, p
     postgres = open_warehouse(postgres_schema_url)
     for wh in (sqlite_warehouse, postgres):
         ingest(wh, "demo", frames, action="demo")
-    in_memory = Evidence.of(**{k: v for k, v in frames.items() if k != "ai_usage"})
+    in_memory = Evidence.of(**{k: v for k, v in frames.items() if k not in ("ai_usage", "ai_usage_people")})
     from_sqlite, from_postgres = load_evidence(sqlite_warehouse), load_evidence(postgres)
     for grain in ("week", "month"):
         expected = records(in_memory, grain)

@@ -50,6 +50,10 @@ class FakeCopilot:
     days: dict = field(default_factory=dict)  # date → day_totals dict
     latest_end: dt.date | None = None
     status: int | None = None  # e.g. 403: every Copilot endpoint answers that
+    users: dict = field(default_factory=dict)  # date → per-user records (users-1-day / users-28-day reports)
+    users_latest_end: dt.date | None = None
+    billing: dict = field(default_factory=dict)  # (report, date) → usageItems of the billing usage API
+    billing_status: int | None = None  # e.g. 403 for /organizations/{org}/settings/billing/...
 
 
 def iso(text: str) -> str:
@@ -220,6 +224,12 @@ class FakeGithub:
         return fault.status, body, dict(fault.headers)
 
     def _download(self, path: str) -> tuple[int, dict, bytes]:
+        if users := re.fullmatch(r"/downloads/users/(?P<org>[^/]+)/(?P<first>[\d-]+)_(?P<last>[\d-]+)\.ndjson", path):
+            copilot = self.copilot.get(users["org"])
+            first, last = dt.date.fromisoformat(users["first"]), dt.date.fromisoformat(users["last"])
+            lines = [json.dumps(r) if isinstance(r, dict) else str(r) for d, records in sorted(copilot.users.items())
+                     if first <= d <= last for r in records]
+            return 200, {"Content-Type": "application/x-ndjson"}, "".join(line + "\n" for line in lines).encode()
         match = re.fullmatch(r"/downloads/(?P<org>[^/]+)/(?P<first>[\d-]+)_(?P<last>[\d-]+)\.ndjson", path)
         copilot = self.copilot.get(match["org"]) if match else None
         if copilot is None:
@@ -249,7 +259,18 @@ class FakeGithub:
             return self._paged(path, query, items, wrap="workflow_runs")
         if m := re.fullmatch(r"/orgs/([^/]+)/copilot/(.+)", path):
             return self._copilot(m[1], m[2], query)
+        if m := re.fullmatch(r"/organizations/([^/]+)/settings/billing/(premium_request|ai_credit)/usage", path):
+            return self._billing(m[1], m[2], query)
         return not_found
+
+    def _billing(self, org: str, report: str, query: dict) -> tuple[int, object, dict]:
+        copilot = self.copilot.get(org)
+        if copilot is None or copilot.billing_status:
+            status = copilot.billing_status if copilot else 404
+            return status, {"message": "Resource not accessible by personal access token", "documentation_url": DOCS}, {}
+        day = dt.date(int(query["year"]), int(query["month"]), int(query["day"]))
+        return 200, {"timePeriod": {"year": day.year, "month": day.month, "day": day.day}, "organization": org,
+                     "usageItems": copilot.billing.get((report, day), [])}, {}
 
     def _paged(self, path: str, query: dict, items: list, wrap: str | None = None) -> tuple[int, object, dict]:
         per_page = int(query.get("per_page", 30))
@@ -292,6 +313,15 @@ class FakeGithub:
             first = copilot.latest_end - dt.timedelta(days=27)
             return 200, {"download_links": [self._link(org, first, copilot.latest_end)],
                          "report_start_day": first.isoformat(), "report_end_day": copilot.latest_end.isoformat()}, {}
+        if rest == "metrics/reports/users-28-day/latest" and copilot.users_latest_end:
+            first = copilot.users_latest_end - dt.timedelta(days=27)
+            return 200, {"download_links": [self._link(f"users/{org}", first, copilot.users_latest_end)],
+                         "report_start_day": first.isoformat(), "report_end_day": copilot.users_latest_end.isoformat()}, {}
+        if rest == "metrics/reports/users-1-day" and "day" in query:
+            day = dt.date.fromisoformat(query["day"])
+            if day not in copilot.users:
+                return 404, {"message": "Not Found", "documentation_url": DOCS}, {}
+            return 200, {"download_links": [self._link(f"users/{org}", day, day)], "report_day": day.isoformat()}, {}
         if rest == "metrics/reports/organization-1-day" and "day" in query:
             day = dt.date.fromisoformat(query["day"])
             if day not in copilot.days:

@@ -1,0 +1,65 @@
+"""What the Adoption page reads (no Streamlit): per-person usage with each vendor user's person and team,
+the vendor users no person claims, Copilot seat counts, spend, and the PRs' AI tools.
+
+Rows a source already tied to a person (the demo) keep theirs; the others are matched against the
+`people` table (metrics.people_match) when the warehouse has one, and are otherwise all unmatched. The
+PRs' `ai_tools` column is read when the warehouse has it (PRs name no tool otherwise).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from metrics.people_match import UNMATCHED_SCHEMA, match_people
+from metrics.teams import UNASSIGNED
+from warehouse import Warehouse, read_table
+from warehouse.schema import TABLES
+
+PEOPLE_COLUMNS = {"login": pl.String, "name": pl.String, "team": pl.String, "level": pl.String, "since": pl.Date,
+                  "emails": pl.String}
+USAGE_COLUMNS = ["id", "source", "date", "tool", "vendor_user", "email", "login", "person", "team", "active",
+                 "engaged", "suggestions", "acceptances", "lines_added", "sessions", "requests", "cost_usd"]
+
+
+@dataclass(frozen=True)
+class Adoption:
+    usage: pl.DataFrame  # USAGE_COLUMNS; person null for unmatched vendor users, whose team is `unassigned`
+    unmatched: pl.DataFrame  # metrics.people_match.UNMATCHED_SCHEMA
+    seats: pl.DataFrame  # ai_usage: date, team, tool, seats
+    spend: pl.DataFrame  # ai_spend: source, date, tool, model, cost_usd
+    ai_tools: pl.DataFrame | None  # pull_requests: id, merged_at, closed_at, ai_tools (None: no such column)
+
+
+def resolve_people(usage: pl.DataFrame, people: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(every usage row with person and team, the unmatched vendor users)."""
+    known = usage.filter(pl.col("person").is_not_null())
+    pending = usage.filter(pl.col("person").is_null()).drop("person", "team")
+    result = match_people(people, pending)
+    matched = pending.join(result.matched.select("id", "person", "team"), on="id", how="left")
+    rows = pl.concat([known.with_columns(pl.col("team").fill_null(UNASSIGNED)),
+                      matched.with_columns(pl.col("team").fill_null(UNASSIGNED)).select(known.columns)])
+    return rows, result.unmatched
+
+
+def load_people(warehouse: Warehouse) -> pl.DataFrame:
+    if "people" not in TABLES:
+        return pl.DataFrame(schema=PEOPLE_COLUMNS)
+    table = TABLES["people"]
+    present = [c for c in PEOPLE_COLUMNS if c in table.c]
+    frame = read_table(warehouse, "people", present)
+    return frame.with_columns(pl.lit(None, dtype=t).alias(c) for c, t in PEOPLE_COLUMNS.items() if c not in present)
+
+
+def load_adoption(warehouse: Warehouse) -> Adoption:
+    usage = read_table(warehouse, "ai_usage_people", USAGE_COLUMNS)
+    rows, unmatched = resolve_people(usage, load_people(warehouse))
+    prs = TABLES["pull_requests"]
+    tools = (read_table(warehouse, "pull_requests", ["id", "merged_at", "closed_at", "ai_tools"])
+             if "ai_tools" in prs.c else None)
+    return Adoption(
+        usage=rows, unmatched=unmatched.cast(UNMATCHED_SCHEMA),
+        seats=read_table(warehouse, "ai_usage", ["date", "team", "tool", "seats"]),
+        spend=read_table(warehouse, "ai_spend", ["source", "date", "tool", "model", "cost_usd"]),
+        ai_tools=tools,
+    )

@@ -1,0 +1,93 @@
+"""Adoption: who uses which AI tool, how much it is accepted, which cohorts ship better or worse, and what
+each tool costs per merged PR. Per-person rows only for the roles that may see them (app/views/adoption)."""
+import streamlit as st
+
+from app import access, sidebar, state
+from app import components as ui
+from app.views.adoption import AdoptionScope, by_team_and_tool, cohorts_compared, per_person, tiles
+from app.views.charts import interval_bars
+from app.views.format import fmt_count, fmt_usd, fmt_value
+from metrics.tool_economics import spend_by_tool_model, tool_economics
+
+COLUMNS = {
+    "team": "Team", "tool": "Tool", "person": "Person", "active_users": "Active users",
+    "engaged_users": "Engaged users", "active_days": "Active days", "suggestions": "Suggestions",
+    "acceptances": "Accepted", "acceptance_rate": ui.percent("Acceptance"), "lines_added": "Lines added",
+    "cost_usd": st.column_config.NumberColumn("Cost", format="dollar"),
+}
+
+filters = sidebar.current()
+version = state.current_version()
+scope = AdoptionScope.of(access.current())
+data = state.adoption(version)
+config = state.config()
+ui.header("Adoption", filters)
+
+if data.usage.height == 0 and data.seats.height == 0:
+    ui.empty("No AI tool usage yet: configure [vendors.claude_code], [vendors.cursor], [vendors.openai_usage] or "
+             "[github.copilot] user_metrics in scorecard.toml and run `scorecard sync`.")
+else:
+    numbers = tiles(data.usage, data.seats, filters)
+    cols = st.columns(4)
+    for col, (label, value, help_text) in zip(cols, [
+        ("Seats", fmt_count(numbers["seats"]), "Copilot seats on the last day in range (ai_usage)"),
+        ("Active users", fmt_count(numbers["active_users"]), "Vendor users with at least one active day, per tool"),
+        ("Acceptance", fmt_value(numbers["acceptance_rate"], "share"), "Suggestions accepted ÷ suggestions shown, all tools"),
+        ("Per-person cost", fmt_usd(numbers["cost_usd"]), "Cost the vendors attribute to people (Cursor, Claude Code)"),
+    ]):
+        with col:
+            with st.container(border=True, height="stretch"):
+                st.metric(label, value, help=help_text)
+
+    st.subheader("By team and tool")
+    teams = by_team_and_tool(data.usage, filters, scope)
+    ui.table(teams, column_config=COLUMNS, percent=("acceptance_rate",))
+    ui.download(teams, "adoption_by_team_and_tool", filters, key="dl_adoption_teams")
+
+    if scope.sees_people:
+        st.subheader("People")
+        people = per_person(data.usage, filters, scope)
+        ui.table(people, column_config=COLUMNS, percent=("acceptance_rate",))
+        ui.download(people, "adoption_by_person", filters, key="dl_adoption_people")
+    if scope.sees_unmatched and data.unmatched.height:
+        st.subheader("Vendor users matched to no person")
+        st.caption("Add their e-mail or login to the people table: until then their usage counts as unassigned.")
+        ui.table(data.unmatched)
+
+st.subheader("Cohorts: before and after adoption")
+basis = st.segmented_control("Cohort from", ["prs", "usage"], default="prs", required=True, key="cohort_basis",
+                             format_func={"prs": "Share of AI-assisted PRs", "usage": "Active days with AI tools"}.get)
+st.caption("An author's cohort: none (0), light (< 25 %), moderate (25–60 %), heavy (> 60 %) over the trailing "
+           "28 days; their adoption week is the first week out of `none`. 95 % Wilson intervals.")
+rollbacks, lead_time, by_segment = cohorts_compared(state.aggregate_outcomes(version), state.aggregate_pull_requests(version),
+                                                   data.usage, filters, basis=basis, min_sample=config.rules.min_sample)
+ui.chart(interval_bars(by_segment, "segment", "share", title="Rollback share by PR segment (cohort of the author that week)"),
+         key="cohort_segments")
+left, right = st.columns(2)
+with left:
+    st.markdown("**Rollback share**")
+    ui.table(rollbacks, column_config={"share": ui.percent("Rollback share"), "low": ui.percent("Low"),
+                                       "high": ui.percent("High")}, percent=("share", "low", "high"))
+with right:
+    st.markdown("**Lead time (created → merged)**")
+    ui.table(lead_time, column_config={
+        "mean_hours": st.column_config.NumberColumn("Mean", format="%.1f h"),
+        "low": st.column_config.NumberColumn("Low", format="%.1f h"),
+        "high": st.column_config.NumberColumn("High", format="%.1f h")})
+
+st.subheader("Per-tool economics")
+spend_tools = spend_by_tool_model(data.spend, start=filters.start, end=filters.end)
+if data.ai_tools is None:
+    ui.empty("PRs do not name their AI tools in this warehouse yet, so cost per merged PR by tool cannot be "
+             "computed; spend by tool and model is below.")
+else:
+    economics = tool_economics(data.spend, data.ai_tools, state.aggregate_outcomes(version), start=filters.start,
+                               end=filters.end, min_sample=config.rules.min_sample)
+    ui.table(economics, column_config={
+        "spend_usd": st.column_config.NumberColumn("Spend", format="dollar"),
+        "cost_per_merged_pr": st.column_config.NumberColumn("$ / merged PR", format="$%.2f"),
+        "rollback_share": ui.percent("Rollback share"), "merge_rate": ui.percent("Merge rate"),
+        "rollback_low": ui.percent("Low"), "rollback_high": ui.percent("High")},
+        percent=("rollback_share", "rollback_low", "rollback_high", "merge_rate"))
+ui.table(spend_tools, column_config={"cost_usd": st.column_config.NumberColumn("Spend", format="dollar")})
+ui.download(spend_tools, "spend_by_tool_and_model", filters, key="dl_tool_spend")

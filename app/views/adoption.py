@@ -1,0 +1,145 @@
+"""The Adoption page's tables (pure polars, no Streamlit): seats, active users and acceptance by team and
+tool, per person, the cohort comparison, and who may see which of them.
+
+Who sees what (`AdoptionScope`): admins and analysts every person; a team lead their teams' people and
+their teams' aggregates; a viewer every team's aggregates and no person at all (no names, no per-person
+download, not the unmatched vendor users, whose e-mails name people).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from app.views.filters import Filters
+from governance.access import User, scope_rows
+from metrics.cohorts import (COHORTS, cohort_comparison, cohort_segments, lead_time_comparison, pr_cohorts,
+                             usage_cohorts)
+from metrics.events import rollback_share
+from metrics.periods import period_of, period_starts
+from metrics.stats import wilson
+
+
+@dataclass(frozen=True)
+class AdoptionScope:
+    people: frozenset[str] | None  # teams whose people may be listed (None: all; empty: nobody)
+    aggregates: frozenset[str] | None  # teams whose aggregates may be shown (None: all)
+
+    @classmethod
+    def of(cls, user: User) -> "AdoptionScope":
+        if user.role in ("admin", "analyst"):
+            return cls(None, None)
+        if user.role == "team_lead":
+            return cls(user.teams, user.teams)
+        return cls(frozenset(), None)  # a viewer (or anyone else admitted): aggregates only
+
+    @property
+    def sees_people(self) -> bool:
+        return self.people is None or bool(self.people)
+
+    @property
+    def sees_unmatched(self) -> bool:
+        return self.people is None
+
+
+def _cost() -> pl.Expr:
+    # Seats-only tools (Copilot) report no cost per person: empty, not $0.
+    return pl.when(pl.col("cost_usd").is_not_null().any()).then(pl.col("cost_usd").sum())
+
+
+def usage_in_range(usage: pl.DataFrame, filters: Filters) -> pl.DataFrame:
+    """Usage rows dated in the selected periods (and of the selected team)."""
+    periods = filters.periods
+    if not periods:
+        return usage.clear()
+    rows = usage.filter(period_of(pl.col("date"), filters.grain).is_between(periods[0], periods[-1]))
+    return rows.filter(pl.col("team") == filters.team) if filters.team else rows
+
+
+def tiles(usage: pl.DataFrame, seats: pl.DataFrame, filters: Filters) -> dict[str, float | int | None]:
+    """`seats` (the latest day's seat count in range, all tools), `active_users` (distinct vendor users
+    with an active day), `acceptance_rate` (acceptances ÷ suggestions), `cost_usd` (per-person cost)."""
+    rows = usage_in_range(usage, filters)
+    seat_rows = usage_in_range(seats, filters).filter(pl.col("seats").is_not_null())
+    latest = seat_rows.filter(pl.col("date") == pl.col("date").max())
+    suggestions = rows["suggestions"].sum()
+    return {
+        "seats": int(latest["seats"].sum()) if latest.height else None,
+        "active_users": rows.filter(pl.col("active").fill_null(False)).select("tool", "vendor_user").unique().height,
+        "acceptance_rate": rows["acceptances"].sum() / suggestions if suggestions else None,
+        "cost_usd": float(rows["cost_usd"].sum()) if rows["cost_usd"].is_not_null().any() else None,
+    }
+
+
+def by_team_and_tool(usage: pl.DataFrame, filters: Filters, scope: AdoptionScope) -> pl.DataFrame:
+    """Columns: team, tool, active_users, engaged_users, suggestions, acceptances, acceptance_rate,
+    lines_added, cost_usd (teams outside the scope left out)."""
+    rows = scope_rows(usage_in_range(usage, filters), scope.aggregates)
+    out = rows.group_by("team", "tool").agg(
+        active_users=pl.col("vendor_user").filter(pl.col("active").fill_null(False)).n_unique(),
+        engaged_users=pl.col("vendor_user").filter(pl.col("engaged").fill_null(False)).n_unique(),
+        suggestions=pl.col("suggestions").sum(), acceptances=pl.col("acceptances").sum(),
+        lines_added=pl.col("lines_added").sum(), cost_usd=_cost(),
+    )
+    return out.with_columns(acceptance_rate=pl.when(pl.col("suggestions") > 0)
+                            .then(pl.col("acceptances") / pl.col("suggestions"))).select(
+        "team", "tool", "active_users", "engaged_users", "suggestions", "acceptances", "acceptance_rate",
+        "lines_added", "cost_usd").sort("team", "tool")
+
+
+def per_person(usage: pl.DataFrame, filters: Filters, scope: AdoptionScope) -> pl.DataFrame:
+    """Columns: person, team, tool, active_days, suggestions, acceptances, acceptance_rate, lines_added,
+    cost_usd — only the people the scope allows (a viewer: none). No e-mail addresses."""
+    if not scope.sees_people:
+        return pl.DataFrame(schema={"person": pl.String, "team": pl.String, "tool": pl.String})
+    rows = scope_rows(usage_in_range(usage, filters).filter(pl.col("person").is_not_null()), scope.people)
+    out = rows.group_by("person", "team", "tool").agg(
+        active_days=pl.col("date").filter(pl.col("active").fill_null(False)).n_unique(),
+        suggestions=pl.col("suggestions").sum(), acceptances=pl.col("acceptances").sum(),
+        lines_added=pl.col("lines_added").sum(), cost_usd=_cost(),
+    )
+    return out.with_columns(acceptance_rate=pl.when(pl.col("suggestions") > 0)
+                            .then(pl.col("acceptances") / pl.col("suggestions"))).select(
+        "person", "team", "tool", "active_days", "suggestions", "acceptances", "acceptance_rate", "lines_added",
+        "cost_usd").sort("team", "person", "tool")
+
+
+def cohorts_compared(outcomes: pl.DataFrame, prs: pl.DataFrame, usage: pl.DataFrame, filters: Filters, *,
+                     basis: str, min_sample: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(rollback share, lead time) by cohort, before and after each author's adoption week
+    (metrics.cohorts), over the weeks of the selected range; `basis` is "prs" (share of AI-assisted PRs)
+    or "usage" (active days with a vendor tool); and the pooled rollback share per PR segment, the
+    `cohort:<name>` segments beside `ai` / `non_ai` (`segment_shares`). `prs`: id, author, team,
+    created_at, merged_at."""
+    periods = period_starts(filters.start, filters.end, "week")
+    if basis == "usage":
+        cohorts = usage_cohorts(usage.filter(pl.col("person").is_not_null()), periods, "week")
+    else:
+        cohorts = pr_cohorts(outcomes, periods, "week")
+
+    def in_range(frame: pl.DataFrame, at: str) -> pl.DataFrame:
+        frame = frame.filter(pl.col("team") == filters.team) if filters.team else frame
+        return frame.filter(period_of(pl.col(at), "week").is_between(periods[0], periods[-1]) if periods else pl.lit(False))
+
+    scoped = in_range(outcomes, "merged_at")
+    events = rollback_share(scoped, reasons=False)
+    rollbacks = cohort_comparison(events, scoped.select("id", "author"), cohorts, min_sample=min_sample)
+    lead = lead_time_comparison(in_range(prs.filter(pl.col("merged_at").is_not_null()), "merged_at"), cohorts,
+                                min_sample=min_sample)
+    by_segment = segment_shares(cohort_segments(events, scoped.select("id", "author"), cohorts, "week"),
+                                min_sample=min_sample)
+    return rollbacks, lead, by_segment
+
+
+def segment_shares(events: pl.DataFrame, *, min_sample: int) -> pl.DataFrame:
+    """Pooled rollback share per segment (`ai`, `non_ai`, `cohort:<name>`): columns segment, n, value,
+    ci_low, ci_high (Wilson 95 %; null below `min_sample`)."""
+    out = events.group_by("segment").agg(n=pl.len().cast(pl.Int64), hits=pl.col("hit").fill_null(False).sum())
+    order = {s: i for i, s in enumerate(["ai", "non_ai"] + [f"cohort:{c}" for c in COHORTS])}
+    out = out.with_columns(_o=pl.col("segment").replace_strict(order, default=99, return_dtype=pl.Int32)).sort("_o")
+    low, high = wilson(out["hits"].to_numpy().astype(float), out["n"].to_numpy().astype(float))
+    enough = out["n"] >= max(min_sample, 1)
+    return out.with_columns(
+        value=pl.when(enough).then(pl.col("hits") / pl.col("n")),
+        ci_low=pl.when(enough).then(pl.Series(low)), ci_high=pl.when(enough).then(pl.Series(high)),
+    ).select("segment", "n", "value", "ci_low", "ci_high")

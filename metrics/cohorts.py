@@ -1,0 +1,151 @@
+"""Adoption cohorts: how much each author leans on AI, per period, and PR outcomes by cohort.
+
+Pure polars; periods are ISO weeks or calendar months (metrics.periods), UTC.
+
+- From PRs (`pr_cohorts`): an author's share of AI-assisted PRs among their own PRs merged in the 28 days
+  that end with the period (a week: its 7 days and the 21 before; a month: its last 28 days), so a cohort
+  says how the author worked *as of* that period. Bot accounts (`…[bot]`) are not people: no cohort.
+- From vendor usage (`usage_cohorts`), where it exists: the author's days with any AI tool active in the
+  same 28 days, ÷ 28. Someone active every working day (20 of 28) is heavy, three days a week (12) moderate,
+  one day a week (4) light.
+- Cohorts by share: `none` 0, `light` under 25 %, `moderate` 25 % to 60 % (both ends included), `heavy`
+  over 60 %. An author with no merged PRs (no active days) in the window has no cohort for that period.
+- `cohort_segments`: PR metric events (one row per PR) again, once more with `segment = cohort:<name>`,
+  the author's cohort in the period the PR counts in.
+- `cohort_comparison`: per cohort, the events before and after each author's adoption week (their first
+  week in a cohort other than `none`), with Wilson 95 % intervals and "not enough data" below `min_sample`;
+  `lead_time_comparison` the same for lead time (created → merged), mean with a 95 % interval.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+
+from metrics.periods import period_of
+from metrics.stats import mean_interval, wilson
+
+WINDOW_DAYS = 28
+COHORTS = ("none", "light", "moderate", "heavy")
+COHORT_SCHEMA = {"period_start": pl.Date, "author": pl.String, "n": pl.UInt32, "ai": pl.UInt32,
+                 "share": pl.Float64, "cohort": pl.String}
+
+
+def cohort_of(share: pl.Expr) -> pl.Expr:
+    return (pl.when(share == 0).then(pl.lit("none")).when(share < 0.25).then(pl.lit("light"))
+            .when(share <= 0.60).then(pl.lit("moderate")).otherwise(pl.lit("heavy")))
+
+
+def period_end(start: dt.date, grain: str) -> dt.date:
+    """The day after the period that starts on `start`."""
+    if grain == "week":
+        return start + dt.timedelta(days=7)
+    return (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def _windows(periods: list[dt.date], grain: str) -> pl.DataFrame:
+    ends = [period_end(p, grain) for p in periods]
+    return pl.DataFrame({"period_start": periods, "window_start": [e - dt.timedelta(days=WINDOW_DAYS) for e in ends],
+                         "window_end": ends}, schema={"period_start": pl.Date, "window_start": pl.Date,
+                                                      "window_end": pl.Date})
+
+
+def pr_cohorts(prs: pl.DataFrame, periods: list[dt.date], grain: str) -> pl.DataFrame:
+    """`prs`: author, merged_at, ai_assisted (merged PRs; others are ignored). Columns: period_start,
+    author, n (merged PRs in the window), ai (AI-assisted among them), share, cohort."""
+    merged = prs.filter(pl.col("merged_at").is_not_null() & pl.col("author").is_not_null()
+                        & ~pl.col("author").str.ends_with("[bot]")).select(
+        "author", day=pl.col("merged_at").cast(pl.Date), ai=pl.col("ai_assisted").fill_null(False))
+    joined = merged.join(_windows(periods, grain), how="cross").filter(
+        (pl.col("day") >= pl.col("window_start")) & (pl.col("day") < pl.col("window_end")))
+    out = joined.group_by("period_start", "author").agg(n=pl.len(), ai=pl.col("ai").sum().cast(pl.UInt32))
+    return _finish(out.with_columns(share=pl.col("ai") / pl.col("n")))
+
+
+def usage_cohorts(usage: pl.DataFrame, periods: list[dt.date], grain: str) -> pl.DataFrame:
+    """`usage`: person, date, active (matched `ai_usage_people` rows, any tool). Columns as `pr_cohorts`,
+    with n = 28 (days in the window) and ai = days with any tool active."""
+    active = usage.filter(pl.col("active").fill_null(False) & pl.col("person").is_not_null()).select(
+        author="person", day="date").unique()
+    joined = active.join(_windows(periods, grain), how="cross").filter(
+        (pl.col("day") >= pl.col("window_start")) & (pl.col("day") < pl.col("window_end")))
+    out = joined.group_by("period_start", "author").agg(ai=pl.len().cast(pl.UInt32)).with_columns(
+        n=pl.lit(WINDOW_DAYS, pl.UInt32))
+    return _finish(out.with_columns(share=pl.col("ai") / pl.col("n")))
+
+
+def _finish(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(cohort=cohort_of(pl.col("share"))).select(list(COHORT_SCHEMA)).cast(
+        COHORT_SCHEMA).sort("period_start", "author")
+
+
+def cohort_segments(events: pl.DataFrame, authors: pl.DataFrame, cohorts: pl.DataFrame, grain: str) -> pl.DataFrame:
+    """`events`: a PR metric's events (id, at, team, segment, …); `authors`: id, author. Returns the
+    events as they are, followed by each PR once more with `segment = cohort:<name>` (PRs whose author
+    has no cohort in that period are not repeated)."""
+    tagged = (events.join(authors.select("id", "author"), on="id", how="inner")
+              .with_columns(period_start=period_of(pl.col("at"), grain))
+              .join(cohorts.select("period_start", "author", "cohort"), on=["period_start", "author"], how="inner")
+              .with_columns(segment=pl.lit("cohort:") + pl.col("cohort")))
+    return pl.concat([events, tagged.select(events.columns)], how="vertical")
+
+
+def adoption_weeks(cohorts: pl.DataFrame) -> pl.DataFrame:
+    """Columns: author, adoption_week — the first period in which the author's cohort is not `none`
+    (from weekly cohorts)."""
+    return (cohorts.filter(pl.col("cohort") != "none").group_by("author")
+            .agg(adoption_week=pl.col("period_start").min()).sort("author"))
+
+
+def _phased(events: pl.DataFrame, authors: pl.DataFrame, cohorts: pl.DataFrame) -> pl.DataFrame:
+    """Events with the author's latest cohort and `phase` ("before"/"after" their adoption week)."""
+    latest = cohorts.filter(pl.col("period_start") == pl.col("period_start").max()).select("author", "cohort")
+    return (events.join(authors.select("id", "author"), on="id", how="inner")
+            .join(latest, on="author", how="inner").join(adoption_weeks(cohorts), on="author", how="left")
+            .with_columns(phase=pl.when(pl.col("adoption_week").is_not_null()
+                                        & (pl.col("at").cast(pl.Date) >= pl.col("adoption_week")))
+                          .then(pl.lit("after")).otherwise(pl.lit("before"))))
+
+
+def _grid() -> pl.DataFrame:
+    return pl.DataFrame({"cohort": [c for c in COHORTS for _ in (0, 1)], "phase": ["before", "after"] * len(COHORTS)})
+
+
+def _only_if(values, enough) -> pl.Series:
+    return pl.Series(np.where(enough, values, np.nan)).fill_nan(None)
+
+
+def cohort_comparison(events: pl.DataFrame, authors: pl.DataFrame, cohorts: pl.DataFrame, *,
+                      min_sample: int) -> pl.DataFrame:
+    """Ratio events (id, at, hit) of PRs, by the author's cohort in the last period of `cohorts` and
+    by phase: `before` (merged before the author's adoption week) or `after`. Authors who never adopted
+    count under `none`, all `before`. Columns: cohort, phase, n, hits, share, low, high, status
+    ("ok" or "not enough data": fewer than `min_sample` events; share and interval are then null)."""
+    counts = _phased(events, authors, cohorts).group_by("cohort", "phase").agg(
+        n=pl.len().cast(pl.Int64), hits=pl.col("hit").fill_null(False).sum().cast(pl.Int64))
+    out = _grid().join(counts, on=["cohort", "phase"], how="left").with_columns(pl.col("n", "hits").fill_null(0))
+    low, high = wilson(out["hits"].to_numpy().astype(float), out["n"].to_numpy().astype(float))
+    enough = out["n"].to_numpy() >= max(min_sample, 1)
+    return out.with_columns(
+        share=_only_if(out["hits"] / np.maximum(out["n"], 1), enough), low=_only_if(low, enough),
+        high=_only_if(high, enough), status=pl.Series(np.where(enough, "ok", "not enough data")),
+    )
+
+
+def lead_time_comparison(prs: pl.DataFrame, cohorts: pl.DataFrame, *, min_sample: int) -> pl.DataFrame:
+    """Lead time (created → merged, hours) of merged PRs by cohort and phase, as `cohort_comparison`.
+    `prs`: id, author, created_at, merged_at (PRs without created_at are left out). Columns: cohort,
+    phase, n, mean_hours, low, high (mean ± 1.96·s/√n, at least 0), status."""
+    events = prs.filter(pl.col("merged_at").is_not_null() & pl.col("created_at").is_not_null()).select(
+        "id", at="merged_at", value=(pl.col("merged_at") - pl.col("created_at")).dt.total_seconds() / 3600)
+    stats = _phased(events, prs, cohorts).group_by("cohort", "phase").agg(
+        n=pl.len().cast(pl.Int64), mean_hours=pl.col("value").mean(), std=pl.col("value").std())
+    out = _grid().join(stats, on=["cohort", "phase"], how="left").with_columns(pl.col("n").fill_null(0))
+    low, high = mean_interval(out["mean_hours"].fill_null(np.nan).to_numpy(), out["std"].fill_null(np.nan).to_numpy(),
+                              out["n"].to_numpy(), (0.0, None))
+    enough = out["n"].to_numpy() >= max(min_sample, 1)
+    return out.with_columns(
+        mean_hours=_only_if(out["mean_hours"].fill_null(np.nan).to_numpy(), enough), low=_only_if(low, enough),
+        high=_only_if(high, enough), status=pl.Series(np.where(enough, "ok", "not enough data")),
+    ).select("cohort", "phase", "n", "mean_hours", "low", "high", "status")

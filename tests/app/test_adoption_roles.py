@@ -1,0 +1,97 @@
+"""Privacy by role on the Adoption page: per-person rows only for admins and analysts, a team lead only
+their teams' people (whatever the URL asks), a viewer aggregates only — by page, URL and download."""
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from app.views.adoption import AdoptionScope, by_team_and_tool, per_person
+from app.views.filters import Filters
+from governance.access import User
+from tests.app.test_access import run, shown_frames, signed_in_env  # noqa: F401 - the module's fixture
+
+D = dt.date
+
+
+def downloads(at) -> list[str]:
+    return [d.proto.id.rsplit("-", 1)[-1] for d in at.get("download_button")]
+
+
+def person_frames(at) -> list[pl.DataFrame]:
+    return [f for f in shown_frames(at) if "person" in f.columns or "vendor_user" in f.columns]
+
+
+def test_viewer_sees_aggregates_and_no_person(signed_in_env):  # noqa: F811
+    at = run("vp@acme.example", "adoption")
+    assert [m.label for m in at.metric] == ["Seats", "Active users", "Acceptance", "Per-person cost"]
+    assert person_frames(at) == []
+    assert not [s for s in at.subheader if s.value in ("People", "Vendor users matched to no person")]
+    teams = next(f for f in shown_frames(at) if "active_users" in f.columns)
+    assert set(teams["team"]) >= {"payments", "web"}  # every team's aggregates, as on the scorecard
+    text = " ".join(str(f.to_dicts()) for f in shown_frames(at))
+    assert "@acme.example" not in text and "-dev" not in text  # no e-mail, no login anywhere
+    assert downloads(at) == ["dl_adoption_teams", "dl_tool_spend"]  # no per-person download
+
+
+def test_team_lead_sees_only_their_teams_people_even_when_the_url_asks_for_another(signed_in_env):  # noqa: F811
+    for params in ({}, {"team": "web"}):
+        at = run("maya@acme.example", "adoption", **params)
+        people = next(f for f in shown_frames(at) if "person" in f.columns)
+        assert people.height > 0 and set(people["team"]) == {"payments"}
+        assert all(p.startswith("payments-") for p in people["person"])
+        teams = next(f for f in shown_frames(at) if "active_users" in f.columns)
+        assert set(teams["team"]) == {"payments"}
+        assert not [f for f in shown_frames(at) if "reason" in f.columns]  # the unmatched list names outsiders
+        assert "dl_adoption_people" in downloads(at)  # what it downloads is the table above: payments only
+
+
+def test_analyst_and_admin_see_every_person_and_the_unmatched(signed_in_env):  # noqa: F811
+    for email in ("ann@acme.example", "dana@acme.example"):
+        at = run(email, "adoption")
+        people = next(f for f in shown_frames(at) if "person" in f.columns)
+        assert set(people["team"]) >= {"payments", "web", "mobile"}
+        unmatched = next(f for f in shown_frames(at) if "reason" in f.columns)
+        assert unmatched["vendor_user"].to_list() == ["temp.contractor@agency.example"]
+        assert downloads(at) == ["dl_adoption_teams", "dl_adoption_people", "dl_tool_spend"]
+
+
+USAGE = pl.DataFrame({
+    "date": [D(2026, 3, 2)] * 4, "tool": ["cursor", "cursor", "claude-code", "cursor"],
+    "vendor_user": ["ana@x", "bo@x", "ana@x", "eve@y"], "person": ["ana", "bo", "ana", None],
+    "team": ["payments", "web", "payments", "unassigned"], "active": [True] * 4, "engaged": [True, False, True, True],
+    "suggestions": [10, 4, 0, 2], "acceptances": [5, 1, 0, 2], "lines_added": [100, 5, 300, 7],
+    "cost_usd": [1.5, 0.5, 3.0, 0.2],
+})
+FILTERS = Filters(grain="week", start=D(2026, 3, 2), end=D(2026, 3, 8), team=None)
+
+
+def test_scope_by_role_on_inline_rows():
+    def user(role, teams=()):
+        return User("someone@acme.example", "oidc", role, frozenset(teams))
+
+    analyst, lead, viewer = (AdoptionScope.of(user("analyst")), AdoptionScope.of(user("team_lead", ["payments"])),
+                             AdoptionScope.of(user("viewer")))
+    # ana: cursor 10 suggested, 5 accepted (50 %); claude-code nothing suggested (no rate). The unmatched
+    # vendor user is never a person.
+    assert per_person(USAGE, FILTERS, analyst).select("person", "tool", "acceptance_rate", "cost_usd").rows() == [
+        ("ana", "claude-code", None, 3.0), ("ana", "cursor", 0.5, 1.5), ("bo", "cursor", 0.25, 0.5)]
+    assert per_person(USAGE, FILTERS, lead)["person"].unique().to_list() == ["ana"]
+    assert per_person(USAGE, FILTERS, viewer).height == 0
+    # A viewer still sees every team's aggregates; a team lead their own team's.
+    assert by_team_and_tool(USAGE, FILTERS, viewer)["team"].unique().sort().to_list() == ["payments", "unassigned", "web"]
+    assert by_team_and_tool(USAGE, FILTERS, lead)["team"].unique().to_list() == ["payments"]
+    assert (analyst.sees_unmatched, lead.sees_unmatched, viewer.sees_unmatched) == (True, False, False)
+
+
+def test_segment_shares_put_cohort_segments_beside_ai_and_non_ai():
+    from app.views.adoption import segment_shares
+
+    events = pl.DataFrame({"segment": ["ai", "ai", "non_ai", "cohort:heavy", "cohort:heavy", "cohort:none"],
+                           "hit": [True, False, False, True, True, False]})
+    out = segment_shares(events, min_sample=2)
+    # ai 1 of 2 = 0.5; non_ai and cohort:none have 1 PR each (< min_sample 2): no share; heavy 2 of 2 = 1.0.
+    assert out.select("segment", "n", "value").rows() == [
+        ("ai", 2, 0.5), ("non_ai", 1, None), ("cohort:none", 1, None), ("cohort:heavy", 2, 1.0)]
+    heavy = out.row(3, named=True)
+    assert heavy["ci_low"] < 1.0 and heavy["ci_high"] == 1.0

@@ -1,0 +1,130 @@
+"""Adoption cohorts from PRs and from vendor usage, cohort segments, and the before/after comparison,
+each with the numbers worked out by hand."""
+import datetime as dt
+
+import polars as pl
+from polars.testing import assert_frame_equal
+
+from metrics.cohorts import adoption_weeks, cohort_comparison, cohort_segments, pr_cohorts, usage_cohorts
+
+D = dt.date
+W1, W2 = D(2026, 11, 2), D(2026, 11, 9)  # two ISO weeks (Mondays)
+
+
+def prs(*rows) -> pl.DataFrame:
+    return pl.DataFrame([{"id": f"pr{i}", "author": a, "merged_at": dt.datetime(2026, m, d, 12) if d else None,
+                          "ai_assisted": ai} for i, (a, m, d, ai) in enumerate(rows)],
+                        schema={"id": pl.String, "author": pl.String, "merged_at": pl.Datetime("us", "UTC"),
+                                "ai_assisted": pl.Boolean})
+
+
+def test_pr_cohorts_from_the_trailing_28_days():
+    frame = prs(
+        ("ana", 10, 13, True), ("ana", 10, 20, False), ("ana", 11, 3, True), ("ana", 11, 10, False),
+        ("bo", 11, 4, False), ("bo", 11, 5, False), ("bo", 11, None, True),  # bo's AI PR never merged
+        ("cy", 11, 3, True), ("cy", 11, 4, False), ("cy", 11, 5, False), ("cy", 11, 6, False),
+        ("eve", 11, 3, True), ("eve", 11, 4, True), ("eve", 11, 5, True), ("eve", 11, 6, False), ("eve", 11, 7, False),
+        ("copilot-swe-agent[bot]", 11, 3, True),  # a bot is no author with a cohort
+        ("dee", 11, 10, True), ("dee", 11, 11, False), ("dee", 11, 12, False), ("dee", 11, 13, False), ("dee", 11, 14, False),
+    )
+    out = pr_cohorts(frame, [W1, W2], "week")
+    # W1's window is Oct 12 - Nov 8, W2's Oct 19 - Nov 15.
+    # ana W1: Oct 13 AI, Oct 20, Nov 3 AI = 2/3 heavy; W2: Oct 20, Nov 3 AI, Nov 10 = 1/3 moderate.
+    # bo: 0/2 none (the unmerged PR does not count). cy: 1/4 = 0.25, moderate (25 % is moderate).
+    # eve: 3/5 = 0.60, still moderate (60 % is the top of moderate). dee: only in W2, 1/5 = 0.2 light.
+    expected = pl.DataFrame({
+        "period_start": [W1, W1, W1, W1, W2, W2, W2, W2, W2],
+        "author": ["ana", "bo", "cy", "eve", "ana", "bo", "cy", "dee", "eve"],
+        "n": [3, 2, 4, 5, 3, 2, 4, 5, 5], "ai": [2, 0, 1, 3, 1, 0, 1, 1, 3],
+        "share": [2 / 3, 0.0, 0.25, 0.6, 1 / 3, 0.0, 0.25, 0.2, 0.6],
+        "cohort": ["heavy", "none", "moderate", "moderate", "moderate", "none", "moderate", "light", "moderate"],
+    }, schema={"period_start": pl.Date, "author": pl.String, "n": pl.UInt32, "ai": pl.UInt32,
+               "share": pl.Float64, "cohort": pl.String})
+    assert_frame_equal(out, expected)
+
+
+def test_usage_cohorts_from_active_days():
+    rows = []
+    for i in range(20):  # ana: 20 active days in W2's window (Oct 19 - Nov 15), two tools on some days
+        day = D(2026, 10, 19) + dt.timedelta(days=i)
+        rows.append(("ana", day, True, "cursor"))
+        if i % 2:
+            rows.append(("ana", day, True, "claude-code"))
+    rows += [("bo", D(2026, 11, 9) + dt.timedelta(days=i), True, "cursor") for i in range(7)]
+    rows += [("cy", D(2026, 11, 10), True, "openai"), ("cy", D(2026, 11, 11), False, "cursor"),  # a seat, not used
+             (None, D(2026, 11, 10), True, "cursor")]  # an unmatched vendor user has no author
+    usage = pl.DataFrame(rows, schema={"person": pl.String, "date": pl.Date, "active": pl.Boolean, "tool": pl.String},
+                         orient="row")
+    out = usage_cohorts(usage, [W2], "week")
+    # ana 20/28 = 0.714 heavy; bo 7/28 = 0.25 moderate; cy 1/28 = 0.036 light (the inactive day not counted).
+    assert out.select("author", "ai", "cohort").rows() == [("ana", 20, "heavy"), ("bo", 7, "moderate"), ("cy", 1, "light")]
+    assert out["n"].unique().to_list() == [28]
+
+
+def events() -> tuple[pl.DataFrame, pl.DataFrame]:
+    rows = [("a1", "ana", D(2026, 11, 3), False), ("a2", "ana", D(2026, 11, 4), True),
+            ("a3", "ana", D(2026, 11, 10), False), ("a4", "ana", D(2026, 11, 11), False),
+            ("a5", "ana", D(2026, 11, 12), True), ("b1", "bo", D(2026, 11, 3), False), ("b2", "bo", D(2026, 11, 10), False),
+            ("x1", "zed", D(2026, 11, 10), True)]  # zed has no cohort
+    ev = pl.DataFrame({"id": [r[0] for r in rows],
+                       "at": [dt.datetime.combine(r[2], dt.time(9), tzinfo=dt.timezone.utc) for r in rows],
+                       "team": ["web"] * len(rows), "segment": ["ai" if r[3] else "non_ai" for r in rows],
+                       "hit": [r[3] for r in rows]})
+    return ev, pl.DataFrame({"id": [r[0] for r in rows], "author": [r[1] for r in rows]})
+
+
+COHORTS = pl.DataFrame({"period_start": [W1, W1, W2, W2], "author": ["ana", "bo", "ana", "bo"],
+                        "cohort": ["none", "none", "heavy", "none"]})
+
+
+def test_cohort_segments_repeat_each_pr_under_its_authors_cohort():
+    ev, authors = events()
+    out = cohort_segments(ev, authors, COHORTS, "week")
+    # 8 original events + 7 repeated (zed has no cohort): ana's W1 PRs under none, W2 under heavy.
+    assert out.height == 15 and out.head(8).equals(ev)
+    tagged = out.slice(8).sort("id")
+    assert tagged.select("id", "segment").rows() == [
+        ("a1", "cohort:none"), ("a2", "cohort:none"), ("a3", "cohort:heavy"), ("a4", "cohort:heavy"),
+        ("a5", "cohort:heavy"), ("b1", "cohort:none"), ("b2", "cohort:none")]
+
+
+def test_cohort_comparison_before_and_after_adoption():
+    ev, authors = events()
+    assert adoption_weeks(COHORTS).rows() == [("ana", W2)]
+    out = cohort_comparison(ev, authors, COHORTS, min_sample=2)
+    got = {(r["cohort"], r["phase"]): r for r in out.iter_rows(named=True)}
+    # ana is heavy now and adopted in W2: before = a1, a2 (1 hit of 2), after = a3, a4, a5 (1 of 3).
+    assert (got["heavy", "before"]["n"], got["heavy", "before"]["hits"], got["heavy", "before"]["share"]) == (2, 1, 0.5)
+    assert (got["heavy", "after"]["n"], got["heavy", "after"]["hits"]) == (3, 1)
+    assert abs(got["heavy", "after"]["share"] - 1 / 3) < 1e-12
+    # bo never adopted: all of his PRs are `none`, before (0 of 2).
+    assert (got["none", "before"]["n"], got["none", "before"]["share"], got["none", "before"]["status"]) == (2, 0.0, "ok")
+    for key in (("none", "after"), ("light", "before"), ("moderate", "after")):
+        assert (got[key]["n"], got[key]["share"], got[key]["low"], got[key]["status"]) == (0, None, None, "not enough data")
+    for row in out.filter(pl.col("status") == "ok").iter_rows(named=True):
+        assert row["low"] <= row["share"] <= row["high"]
+    assert out.height == 8  # every cohort × phase, also those without PRs
+
+
+def test_lead_time_by_cohort_before_and_after_adoption():
+    from metrics.cohorts import lead_time_comparison
+
+    def pr(id_, author, created: tuple, merged: tuple) -> dict:
+        return {"id": id_, "author": author, "created_at": dt.datetime(2026, 11, *created, tzinfo=dt.timezone.utc),
+                "merged_at": dt.datetime(2026, 11, *merged, tzinfo=dt.timezone.utc)}
+
+    frame = pl.DataFrame([
+        pr("a1", "ana", (3, 9), (3, 19)), pr("a2", "ana", (4, 9), (4, 11)),  # before W2: 10 h and 2 h
+        pr("a3", "ana", (10, 9), (10, 13)), pr("a4", "ana", (11, 9), (11, 15)), pr("a5", "ana", (12, 9), (12, 11)),
+        pr("b1", "bo", (3, 9), (5, 9)),  # 48 h, bo never adopted
+    ])
+    out = lead_time_comparison(frame, COHORTS, min_sample=2)
+    got = {(r["cohort"], r["phase"]): r for r in out.iter_rows(named=True)}
+    # heavy before: (10 + 2) / 2 = 6 h; after: (4 + 6 + 2) / 3 = 4 h, s = 2, half-width 1.96·2/√3 = 2.263.
+    assert (got["heavy", "before"]["n"], got["heavy", "before"]["mean_hours"]) == (2, 6.0)
+    after = got["heavy", "after"]
+    assert (after["n"], after["mean_hours"], after["status"]) == (3, 4.0, "ok")
+    assert abs(after["low"] - (4 - 1.96 * 2 / 3 ** 0.5)) < 1e-3 and abs(after["high"] - (4 + 1.96 * 2 / 3 ** 0.5)) < 1e-3
+    # bo: one PR is below min_sample 2.
+    assert (got["none", "before"]["n"], got["none", "before"]["mean_hours"], got["none", "before"]["status"]) == (
+        1, None, "not enough data")
