@@ -130,7 +130,9 @@ ENTITIES: dict[str, Entity] = {
                 Field("sessions", "count"), Field("requests", "count"), Field("commits", "count"),
                 Field("prs", "count"), Field("tokens", "count"), Field("cost_usd", "money"),
             ),
-            id_optional=True,
+            # One user's usage of one tool (model, key) on one day: a re-export with corrected counts
+            # updates the row instead of adding another.
+            identity=("date", "tool", "vendor_user", "model", "api_key"),
         ),
     )
 }

@@ -13,6 +13,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from app.cli import app
+from app.cli.base import out as cli_out
 from tests.connectors.spend.fakes import WebhookReceiver
 from warehouse import open_warehouse
 from warehouse.runs import clock, finish_run, last_runs, start_run
@@ -34,7 +35,9 @@ def synced(tmp_path: Path, hours_ago: float, status: str = "success") -> None:
         finish_run(wh, start_run(wh, "copilot_seats"), status=status, rows=0)
 
 
-def test_status_check_fails_while_a_source_is_stale(tmp_path):
+def test_status_check_fails_while_a_source_is_stale(tmp_path, monkeypatch):
+    # Wide enough that no cell wraps (the console's width is fixed when the CLI is imported).
+    monkeypatch.setattr(cli_out, "width", 200)
     config = configured(tmp_path)
     # Never synced: stale. Every hour, synced 1.5 h ago: fresh (stale after 2 h). 2.5 h ago: stale.
     never = runner.invoke(app, ["status", "--check", "--config", str(config)])
@@ -44,7 +47,7 @@ def test_status_check_fails_while_a_source_is_stale(tmp_path):
     assert fresh.exit_code == 0 and "ok: 1 configured source, none stale" in fresh.stdout
     synced(tmp_path, 0.5, status="failed")  # a failure does not make it fresh, nor stale sooner
     assert runner.invoke(app, ["status", "--check", "--config", str(config)]).exit_code == 0
-    table = runner.invoke(app, ["status", "--config", str(config)], env={"COLUMNS": "200"})
+    table = runner.invoke(app, ["status", "--config", str(config)])
     assert table.exit_code == 0 and "copilot_seats" in table.stdout and "retry after 1 failure" in table.stdout
 
 

@@ -65,6 +65,13 @@ GOOD = {
          ["2026-03-02", "copilot", "web", "11", "9", "12", "110", "42", "0"],
          ["2026-03-03", "copilot", "core", "3", "2", "4", "", "", ""]],
     ),
+    "ai_usage_people": (
+        ["date", "tool", "vendor_user", "email", "team", "active", "suggestions", "acceptances", "lines_added",
+         "cost_usd"],
+        [["2026-03-01", "Cursor", "alice@example.test", "alice@example.test", "web", "true", "40", "12", "300", "1.50"],
+         ["2026-03-02", "Cursor", "alice@example.test", "alice@example.test", "web", "false", "0", "0", "0", "0"],
+         ["2026-03-02", "Claude Code", "bob@example.test", "", "", "true", "", "", "120", "4.25"]],
+    ),
     "reviews": (
         ["id", "pr_id", "reviewer", "state", "submitted_at"],
         [["r1", "p1", "alice", "APPROVED", "2026-03-02T09:00:00Z"],
