@@ -1,4 +1,4 @@
-"""The hand-checked truth for the real-world set (tests/realworld/prs.csv.gz), and how it was labelled.
+"""The hand-checked truth for the real-world set (built by tests/realworld/extract.py from the repositories' history), and how it was labelled.
 
 The set: the latest squash merges (`Title (#n)` on the default branch) of six public repositories, read
 from their git history on 2026-12-06: astral-sh/ruff (1,500), astral-sh/uv (1,499), pydantic/pydantic-ai
