@@ -21,7 +21,7 @@ class Entity:
     table: str
     fields: tuple[Field, ...]
     # Where `id` is optional, rows without one get an id from the parsed values of these columns and
-    # their occurrence (see reader.content_ids): what makes two rows the same.
+    # their occurrence (see connectors.csv.identity): what makes two rows the same.
     identity: tuple[str, ...] = ()
 
     @property

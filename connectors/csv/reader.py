@@ -6,7 +6,6 @@ naming the line and column of its first problem, and the caller writes nothing.
 from __future__ import annotations
 
 import csv
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from connectors.common.normalise import (
 )
 from connectors.common.reverts import revert_columns
 from connectors.csv.entities import CHANNELS, ENTITIES, KEYS, Entity, Field
+from connectors.csv.identity import content_ids
 
 SOURCE = "csv"
 
@@ -253,24 +253,6 @@ def _physical_line(path: Path, row: int) -> int:
 
 def _text(parsed: pl.DataFrame, name: str) -> pl.Expr:
     return pl.col(name) if name in parsed.columns else pl.lit(None, dtype=pl.String)
-
-
-def content_ids(parsed: pl.DataFrame, identity: tuple[str, ...], prefix: str) -> pl.Series:
-    """Ids for rows without one: a hash of the row's *parsed* identity values (a date as a date, a cost
-    as a number: `12.50` and `12.5` are the same spend, and a column outside the identity, such as
-    `tokens`, changes nothing) plus the row's occurrence among rows with the same identity, so
-    re-importing the same data, however it is spelled, is idempotent and two identical rows in one
-    file stay two rows."""
-    cols = [c for c in identity]
-    values = [
-        (pl.col(c).cast(pl.String) if c in parsed.columns else pl.lit(None, dtype=pl.String)).fill_null("\x00")
-        for c in cols
-    ]
-    content = parsed.select(pl.concat_str(values, separator="\x1f").alias("content")).get_column("content")
-    digests = pl.Series("d", [hashlib.blake2b(v.encode(), digest_size=10).hexdigest() for v in content.to_list()])
-    return pl.DataFrame(digests).select(
-        pl.format("{}:{}:{}", pl.lit(prefix), pl.col("d"), pl.int_range(pl.len()).over("d") + 1)
-    ).to_series().alias("id")
 
 
 def _files(parsed: pl.DataFrame) -> pl.DataFrame:

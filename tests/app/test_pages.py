@@ -28,7 +28,7 @@ def run(page: str | None = None, **params: str) -> AppTest:
 
 def plain(markdown: str) -> str:
     """Markdown the app escaped, as the user reads it."""
-    return markdown.replace("\\", "")
+    return markdown.replace("\\", "").replace("\u2060", "")  # escapes and the word joiners that stop autolinks
 
 
 def today() -> dt.date:

@@ -1,4 +1,7 @@
 """Migrations build exactly the schema module's tables, on both backends, and run once."""
+import datetime as dt
+
+import polars as pl
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -26,3 +29,34 @@ def test_opening_again_keeps_the_data(warehouse_url):
     again = open_warehouse(warehouse_url)
     with again.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT cursor FROM sync_state")).scalar_one() == "z"
+
+
+def test_upgrading_a_warehouse_with_data_keeps_it_and_rekeys_csv_spend(warehouse_url):
+    """A 0001 warehouse holding a ticket and a CSV spend row keyed by its text: after the upgrade the
+    ticket is there (its channel column now nullable, original_channel empty) and the spend row has
+    the id its values make."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    from connectors.csv.identity import content_ids
+    from warehouse import engine as engine_module
+
+    wh = open_warehouse(warehouse_url, migrate=False)
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(engine_module.MIGRATIONS_DIR))
+    with wh.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        day = 20513 if wh.dialect == "sqlite" else "2026-03-01"  # 2026-03-01 as SQLite stores it: days since 1970
+        conn.execute(sa.text("INSERT INTO tickets (id, source, channel) VALUES ('t1', 'csv', 'human')"))
+        conn.execute(sa.text("INSERT INTO ai_spend (id, source, date, team, cost_usd) "
+                             f"VALUES ('csv:ai_spend:old:1', 'csv', {day!r}, 'web', 12.5)"))
+    engine_module._migrated.clear()
+    again = open_warehouse(warehouse_url)
+    expected = content_ids(pl.DataFrame({"date": [dt.date(2026, 3, 1)], "team": ["web"], "cost_usd": [12.5]}),
+                           ("date", "team", "tool", "model", "workflow", "cost_usd"), "csv:ai_spend")[0]
+    with again.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT channel, original_channel FROM tickets")).one() == ("human", None)
+        assert conn.execute(sa.text("SELECT id FROM ai_spend")).scalar_one() == expected
+    wh.engine.dispose()
+    again.engine.dispose()

@@ -1,5 +1,6 @@
 """The source's original value beside the normalised one (severity, ticket channel, deployment status);
-a ticket's channel may be empty (an unresolved ticket has none yet).
+a ticket's channel may be empty (an unresolved ticket has none yet); CSV spend and usage rows without an
+id of their own are re-keyed by their parsed values (connectors.csv.identity).
 
 Revision ID: 0003
 Revises: 0002
@@ -20,6 +21,9 @@ def upgrade() -> None:
     with op.batch_alter_table("tickets") as batch:  # SQLite changes a column's nullability by copying
         batch.add_column(sa.Column("original_channel", sa.String))
         batch.alter_column("channel", existing_type=sa.String, nullable=True)
+    from connectors.csv.identity import rekey_stored_rows
+
+    rekey_stored_rows(op.get_bind())
 
 
 def downgrade() -> None:
