@@ -26,10 +26,11 @@ def content_ids(parsed: pl.DataFrame, identity: tuple[str, ...], prefix: str) ->
     ).to_series().alias("id")
 
 
-def rekey_stored_rows(conn) -> dict[str, int]:
+def rekey_stored_rows(conn, entities: tuple[str, ...]) -> dict[str, int]:
     """Give the CSV rows already in the warehouse the ids their values make now (migration 0003: they
     were keyed by their text before, so re-importing a file after the upgrade would count it twice).
-    Rows with equal values become occurrences 1, 2, ... of them. Returns rows re-keyed per table."""
+    Rows with equal values become occurrences 1, 2, ... of them. `entities` names the CSV entities to
+    re-key (a migration names those that existed at its revision). Returns rows re-keyed per table."""
     import sqlalchemy as sa
 
     from connectors.csv.entities import ENTITIES
@@ -37,7 +38,7 @@ def rekey_stored_rows(conn) -> dict[str, int]:
     from warehouse.types import polars_dtype
 
     done = {}
-    for entity in (e for e in ENTITIES.values() if e.identity):
+    for entity in (ENTITIES[name] for name in entities):
         table = TABLES[entity.table]
         prefix = f"csv:{entity.name}"
         columns = [table.c[name] for name in entity.identity]

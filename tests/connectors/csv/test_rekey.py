@@ -24,7 +24,7 @@ def test_rows_keyed_by_their_text_are_rekeyed_and_a_reimport_adds_nothing(wareho
     })
     ingest(warehouse, "csv:ai_spend", {"ai_spend": old})
     with warehouse.engine.begin() as conn:
-        assert rekey_stored_rows(conn) == {"ai_spend": 3}
+        assert rekey_stored_rows(conn, ("ai_spend", "ai_usage")) == {"ai_spend": 3}
     path = tmp_path / "spend.csv"
     path.write_text("date,team,tool,cost_usd,tokens\n2026-03-01,web,claude,12.50,10\n2026-03-01,web,claude,12.5,\n"
                     "2026-03-01,core,claude,7,\n")

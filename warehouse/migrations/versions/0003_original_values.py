@@ -23,7 +23,7 @@ def upgrade() -> None:
         batch.alter_column("channel", existing_type=sa.String, nullable=True)
     from connectors.csv.identity import rekey_stored_rows
 
-    rekey_stored_rows(op.get_bind())
+    rekey_stored_rows(op.get_bind(), ("ai_spend", "ai_usage"))  # the entities keyed by content at 0003
 
 
 def downgrade() -> None:
