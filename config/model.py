@@ -47,6 +47,9 @@ class RulesConfig:
     min_sample: int = 20
     csat_tolerance: float = 0.2
     cost_tolerance: float = 0.10
+    # The AI adoption week (DESIGN.md "Default baseline (revision 2)"): the ISO week holding this date;
+    # unset, the first week with min_sample merged PRs of which at least 5% are AI-assisted.
+    ai_adoption_start: dt.date | None = None
 
 
 # Tools whose names mark a `Co-authored-by:` trailer or a `Generated with` body marker as AI.
@@ -203,6 +206,29 @@ class PagerDutyConfig:
 
 
 @dataclass(frozen=True)
+class MarkerConfig:
+    """`[[markers]]`: a change worth drawing on every trend chart ("Copilot Business rollout")."""
+
+    date: dt.date
+    label: str
+
+
+@dataclass(frozen=True)
+class DashboardConfig:
+    """`[dashboard] url`: where the dashboard is served, for links in the digest."""
+
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class DigestConfig:
+    """`[digest] webhook_env`: the environment variable holding the Slack-compatible webhook URL
+    (a secret: never in the config file)."""
+
+    webhook_env: str = "SCORECARD_DIGEST_WEBHOOK"
+
+
+@dataclass(frozen=True)
 class Config:
     warehouse: WarehouseConfig = field(default_factory=WarehouseConfig)
     baseline: BaselineConfig = field(default_factory=BaselineConfig)
@@ -216,5 +242,8 @@ class Config:
     pagerduty: PagerDutyConfig | None = None
     governance: GovernanceConfig = field(default_factory=GovernanceConfig)  # AI inventory, owners, stop conditions
     access: AccessConfig = field(default_factory=AccessConfig)  # sign-in and roles
+    markers: tuple[MarkerConfig, ...] = ()  # change markers drawn on every trend chart
+    dashboard: DashboardConfig = field(default_factory=DashboardConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
     # Where the file was read from (None: defaults only); relative SQLite paths resolve against it.
     source_path: str | None = None

@@ -9,6 +9,7 @@ Mann-Whitney test need the durations themselves.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -16,16 +17,19 @@ import polars as pl
 
 from metrics import events as ev
 
-CUBE_FORMAT = 1  # bump when the cube's shape changes: stored cubes of another format are rebuilt
+CUBE_FORMAT = 2  # bump when the cube's shape changes: stored cubes of another format are rebuilt
 
 
 @dataclass(frozen=True)
 class Cube:
-    ratio: pl.DataFrame  # metric, day, team, segment, n, x — ai_merge_rate, rollback_share, deflection_rate
+    ratio: pl.DataFrame  # metric, day, team, segment, n, x, pending — ai_merge_rate, rollback_share, deflection_rate
     mean: pl.DataFrame  # metric, day, team, segment, n, total, sumsq — csat
     values: pl.DataFrame  # metric, day, team, segment, value — mttr_hours, one row per incident
     spend: pl.DataFrame  # day, team, spend, rows — ai_cost_per_unit's numerator
     units: pl.DataFrame  # day, team, n — ai_cost_per_unit's denominator
+    # first, last: the data span, the earliest and latest merged_at of a merged PR or finished_at of
+    # any deployment (one row; nulls without either). `last` is `as_of` before the cap at now.
+    span: pl.DataFrame
 
     def teams(self) -> list[str]:
         names = set()
@@ -36,6 +40,13 @@ class Cube:
     def last_day(self):
         days = [p.get_column("day").max() for p in (self.ratio, self.mean, self.values, self.spend, self.units) if p.height]
         return max(days) if days else None
+
+    def data_span(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """(earliest, latest) merged_at / finished_at in the warehouse."""
+        if self.span.height == 0:
+            return None, None
+        row = self.span.row(0, named=True)
+        return row["first"], row["last"]
 
     def write(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -53,9 +64,11 @@ def _day(frame: pl.DataFrame) -> pl.Expr:
 
 
 def _ratio(metric: str, events: pl.DataFrame) -> pl.DataFrame:
+    # `pending`: events whose outcome can still change after the metric's window (metrics.registry).
+    pending = pl.col("pending").sum() if "pending" in events.columns else pl.lit(0)
     return (
         events.group_by(day=_day(events), team="team", segment="segment")
-        .agg(n=pl.len().cast(pl.Int64), x=pl.col("hit").sum().cast(pl.Float64))
+        .agg(n=pl.len().cast(pl.Int64), x=pl.col("hit").sum().cast(pl.Float64), pending=pending.cast(pl.Int64))
         .with_columns(metric=pl.lit(metric))
     )
 
@@ -69,7 +82,7 @@ def build_cube(evidence, outcomes: pl.DataFrame) -> Cube:
             _ratio("deflection_rate", ev.deflection_rate(evidence, reasons=False)),
         ],
         how="vertical_relaxed",
-    ).select("metric", "day", "team", "segment", "n", "x")
+    ).select("metric", "day", "team", "segment", "n", "x", "pending")
     csat = ev.csat(evidence, reasons=False)
     mean = (
         csat.group_by(day=_day(csat), team="team", segment="segment")
@@ -92,4 +105,15 @@ def build_cube(evidence, outcomes: pl.DataFrame) -> Cube:
     return Cube(
         ratio=ratio.sort("metric", "day", "team"), mean=mean.sort("day", "team"),
         values=values.sort("day", "team"), spend=spend.sort("day", "team"), units=units.sort("day", "team"),
+        span=data_span(evidence, outcomes),
     )
+
+
+def data_span(evidence, outcomes: pl.DataFrame) -> pl.DataFrame:
+    """One row, `first` and `last`: the earliest and latest merged_at of a merged PR or finished_at of
+    any deployment (DESIGN.md "Settled points": the data span and `as_of`)."""
+    instants = pl.concat([
+        outcomes.select(at=pl.col("merged_at")),
+        evidence.deployments.select(at=pl.col("finished_at")),
+    ], how="vertical_relaxed").drop_nulls()
+    return instants.select(first=pl.col("at").min(), last=pl.col("at").max())

@@ -5,11 +5,31 @@ explanation cannot drift apart. The texts restate ../shared/DESIGN.md "The score
 """
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from config.model import RulesConfig
+
 Kind = Literal["ratio", "mean", "cost_per_unit"]
 Better = Literal["higher", "lower", "info"]
+# How far past its period a metric looks for what happens to its events, from the rules in force.
+Lookahead = Callable[[RulesConfig], dt.timedelta]
+
+
+def rollback_lookahead(rules: RulesConfig) -> dt.timedelta:
+    return dt.timedelta(days=rules.rollback_window_days)
+
+
+def unshipped_lookahead(rules: RulesConfig) -> dt.timedelta:
+    """A PR not shipped yet can still ship and be rolled back: the cap is twice the window."""
+    return 2 * dt.timedelta(days=rules.rollback_window_days)
+
+
+def period_end_lookahead(rules: RulesConfig) -> dt.timedelta:
+    """For metrics provisional only while their period is running (per-day rates)."""
+    return dt.timedelta(0)
 
 
 @dataclass(frozen=True)
@@ -30,6 +50,12 @@ class MetricSpec:
     description: str
     # Range a mean interval is clipped to (None: unbounded on that side).
     value_range: tuple[float | None, float | None] = (None, None)
+    # DESIGN.md "Provisional records": a record is provisional while as_of < (the first instant after
+    # its period) + lookahead(rules); None: never provisional. `pending_lookahead` extends that for
+    # records that count events still pending (the cube's `pending` column: for rollback_share a
+    # merged PR not shipped yet) to period end + pending_lookahead(rules).
+    lookahead: Lookahead | None = None
+    pending_lookahead: Lookahead | None = None
 
 
 METRICS: dict[str, MetricSpec] = {
@@ -70,6 +96,8 @@ METRICS: dict[str, MetricSpec] = {
             better="lower",
             better_text="lower",
             interval="Wilson 95%",
+            lookahead=rollback_lookahead,
+            pending_lookahead=unshipped_lookahead,
             description=(
                 "Share of merged PRs that were rolled back: the production deployment that shipped the PR "
                 "was rolled back by a rollback deployment finishing within the rollback window of it, or "
@@ -169,11 +197,13 @@ METRICS: dict[str, MetricSpec] = {
 # The record columns of DESIGN.md "Metric output", in order.
 OUTPUT_COLUMNS = (
     "metric", "grain", "period", "team", "segment", "value", "numerator", "denominator", "n",
-    "ci_low", "ci_high", "baseline", "delta", "status", "median", "p90",
+    "ci_low", "ci_high", "baseline", "delta", "status", "median", "p90", "provisional",
 )
 
 STATUSES = ("better", "worse", "at_baseline", "info", "insufficient_data")
-GRAINS = ("week", "month")
+GRAINS = ("week", "month", "range")
+# The grains a trend is drawn in (a range is one period: a tile, not a trend).
+PERIOD_GRAINS = ("week", "month")
 
 # 95% two-sided normal quantile, to the digits DESIGN.md gives.
 Z95 = 1.959963984540054

@@ -17,7 +17,8 @@ from metrics import events as ev
 from metrics.cube import Cube, build_cube
 from metrics.evidence import Evidence
 from metrics.linking import pr_outcomes
-from metrics.periods import Window, baseline_window, period_of, period_starts
+from metrics.baseline import Baselines, as_of as data_as_of, baselines as baseline_windows
+from metrics.periods import Window, in_report, period_after, period_starts
 from metrics.registry import METRICS, OUTPUT_COLUMNS, MetricSpec
 from metrics.stats import ALPHA, mann_whitney_p_against, mean_interval, two_proportion_p, wilson
 from metrics.teams import assign_teams
@@ -73,9 +74,15 @@ def compute(
     end: dt.date,
     team: str | None = None,
     metrics: Iterable[str] | None = None,
+    now: dt.datetime | None = None,
+    baselines: Baselines | None = None,
 ) -> pl.DataFrame:
     """Scorecard records in DESIGN.md's "Metric output" columns, plus `baseline_n`,
     `baseline_start`, `baseline_end` (the window) and `test_p` (the status test's p-value, if any).
+
+    `grain` is week, month or range (one period [start, end], named by start). `now` caps `as_of`
+    (the latest merged_at / finished_at), which decides `provisional`; events after `now` are not
+    removed here (see `Evidence.until`). `baselines` defaults to `metrics.baseline.baselines`.
 
     `source` is raw evidence, prepared evidence, or its daily cube (all give the same records; the
     cube is what the dashboard keeps on disk). `team` restricts the records to one team (no whole-org
@@ -89,17 +96,18 @@ def compute(
     if isinstance(source, Evidence):
         source = prepare(source, config)
     cube = source.cube if isinstance(source, Prepared) else source
-    periods = period_starts(start, end, grain)
-    if not periods:
+    if not period_starts(start, end, grain):
         return empty_records()
+    windows = baselines if baselines is not None else baseline_windows(cube, config)
     needed = list(wanted)
     if "deflection_rate" in needed and "csat" not in needed:
         needed.append("csat")  # rule 6 reads the same team's CSAT
     frames = {}
     for metric_id in needed:
-        window = baseline_window(metric_id, config.baseline, periods[0])
-        frames[metric_id] = _records(cube, METRICS[metric_id], grain, periods, window, team)
+        window = windows.window(metric_id)
+        frames[metric_id] = _records(cube, METRICS[metric_id], grain, (start, end), window, team)
     frames = _apply_status(frames, config)
+    frames = {m: _provisional(f, METRICS[m], config, grain, end, data_as_of(cube, now)) for m, f in frames.items()}
     records = [frames[m] for m in wanted if frames[m].height]
     if not records:
         return empty_records()
@@ -126,6 +134,7 @@ _RECORD_SCHEMA = {
     "ci_low": pl.Float64, "ci_high": pl.Float64, "baseline": pl.Float64, "delta": pl.Float64,
     "status": pl.String, "median": pl.Float64, "p90": pl.Float64, "baseline_n": pl.Int64,
     "baseline_start": pl.Datetime("us", "UTC"), "baseline_end": pl.Datetime("us", "UTC"), "test_p": pl.Float64,
+    "provisional": pl.Boolean,
 }
 
 
@@ -136,10 +145,8 @@ def empty_records() -> pl.DataFrame:
 # --- aggregation --------------------------------------------------------------------------------
 
 
-def _in_periods(frame: pl.DataFrame, grain: str, periods: list[dt.date]) -> pl.DataFrame:
-    return frame.with_columns(period=period_of(pl.col("day"), grain)).filter(
-        pl.col("period").is_between(pl.lit(periods[0]), pl.lit(periods[-1]))
-    )
+def _in_periods(frame: pl.DataFrame, grain: str, report: tuple[dt.date, dt.date]) -> pl.DataFrame:
+    return in_report(frame, pl.col("day"), grain, *report)
 
 
 def _in_window(frame: pl.DataFrame, window: Window) -> pl.DataFrame:
@@ -168,7 +175,8 @@ def _grouped(frame: pl.DataFrame, keys: list[str], aggs: list[pl.Expr], spec: Me
     return pl.concat(parts, how="diagonal_relaxed")
 
 
-_RATIO_AGGS = [pl.col("x").sum().alias("x"), pl.col("n").sum().cast(pl.Int64).alias("n")]
+_RATIO_AGGS = [pl.col("x").sum().alias("x"), pl.col("n").sum().cast(pl.Int64).alias("n"),
+               pl.col("pending").sum().cast(pl.Int64).alias("pending")]
 # CSAT from daily sums: s² = (Σx² − (Σx)²/n) / (n − 1).
 _SUM_AGGS = [pl.col("n").sum().cast(pl.Int64).alias("n"), pl.col("total").sum().alias("total"),
              pl.col("sumsq").sum().alias("sumsq")]
@@ -188,7 +196,7 @@ def _std_from_sums() -> pl.Expr:
     return pl.when(pl.col("n") >= 2).then(variance.clip(lower_bound=0).sqrt()).otherwise(None)
 
 
-def _records(cube: Cube, spec: MetricSpec, grain: str, periods: list[dt.date], window: Window, team: str | None) -> pl.DataFrame:
+def _records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window, team: str | None) -> pl.DataFrame:
     if spec.kind == "cost_per_unit":
         records = _cost_records(cube, spec, grain, periods, window, team)
     else:
@@ -222,7 +230,7 @@ def _records(cube: Cube, spec: MetricSpec, grain: str, periods: list[dt.date], w
     return _intervals(records, spec)
 
 
-def _cost_records(cube: Cube, spec: MetricSpec, grain: str, periods: list[dt.date], window: Window, team: str | None) -> pl.DataFrame:
+def _cost_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window, team: str | None) -> pl.DataFrame:
     spend_aggs = [pl.col("spend").sum().alias("spend"), pl.col("rows").sum().alias("spend_rows")]
     unit_aggs = [pl.col("n").sum().cast(pl.Int64).alias("n")]
     cur_spend = _grouped(_in_periods(cube.spend, grain, periods), ["period"], spend_aggs, spec, team)
@@ -331,8 +339,29 @@ def _apply_status(frames: dict[str, pl.DataFrame], config: Config) -> dict[str, 
             test_p=pl.Series(test_p, dtype=pl.Float64).fill_nan(None),
             median=pl.col("median") if "median" in records.columns and spec.id == "mttr_hours" else pl.lit(None, pl.Float64),
             p90=pl.col("p90") if "p90" in records.columns and spec.id == "mttr_hours" else pl.lit(None, pl.Float64),
-        ).select(list(_RECORD_SCHEMA))
+        ).select([c for c in _RECORD_SCHEMA if c != "provisional"] + (["pending"] if "pending" in records.columns else []))
     return out
+
+
+def _provisional(records: pl.DataFrame, spec: MetricSpec, config: Config, grain: str, end: dt.date,
+                 as_of: dt.datetime | None) -> pl.DataFrame:
+    """DESIGN.md "Provisional records": provisional while as_of < (the first instant after the period)
+    + the spec's lookahead; also, where the spec has a `pending_lookahead`, while the record counts a
+    pending event (a PR not shipped yet) and as_of < that instant + pending_lookahead. No as_of (no
+    merged PR, no deployment): nothing is provisional."""
+    if records.height == 0 or spec.lookahead is None or as_of is None:
+        flag = pl.lit(False)
+    else:
+        after = (
+            pl.lit(period_after(end, "range", end)) if grain == "range"
+            else pl.col("period").dt.offset_by({"week": "1w", "month": "1mo"}[grain])
+            .cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+        )
+        flag = pl.lit(as_of) < after + pl.lit(spec.lookahead(config.rules))
+        if spec.pending_lookahead is not None and "pending" in records.columns:
+            flag = flag | ((pl.col("pending").fill_null(0) > 0)
+                           & (pl.lit(as_of) < after + pl.lit(spec.pending_lookahead(config.rules))))
+    return records.with_columns(provisional=flag).select(list(_RECORD_SCHEMA))
 
 
 def _csat_guardrail(deflection: pl.DataFrame, csat: pl.DataFrame | None, rules) -> np.ndarray:
