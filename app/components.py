@@ -11,7 +11,7 @@ import streamlit as st
 from app import state
 from app.export import ExportFilters, encode, record_export
 from app.views.filters import Filters, period_label
-from app.views.format import STATUS, escape_markdown, fmt_delta, fmt_value
+from app.views.format import STATUS, escape_markdown, fmt_delta, fmt_interval, fmt_value
 from app.views.tiles import Tile, status_words
 from metrics.registry import METRICS
 
@@ -120,9 +120,10 @@ def chart(figure: go.Figure, *, key: str) -> None:
     st.plotly_chart(figure, config=PLOTLY_CONFIG, key=key, theme=None)
 
 
-def tile(t: Tile, grain: str, *, empty_hint: str) -> None:
+def tile(t: Tile, grain: str, *, empty_hint: str, when: str | None = None, settling: str | None = None) -> None:
     """One scorecard tile: value, delta against the baseline coloured by status, sparkline, the
-    status in words, n and the period it is for."""
+    status in words, what it compares, n and the period it is for (`when`: a range's words), and
+    `settling` when its last days can still change."""
     spec = METRICS[t.spec.metric]
     with st.container(border=True, height="stretch"):
         if t.empty:
@@ -139,7 +140,16 @@ def tile(t: Tile, grain: str, *, empty_hint: str) -> None:
             chart_data=list(t.trend) if len(t.trend) > 1 else None, chart_type="line", help=spec.description,
         )
         st.badge(status_words(t), color=style.colour, icon=style.icon)
-        st.caption(f"Baseline {fmt_value(t.baseline, t.unit)} · n = {t.n:,} {t.spec.counted} · {period_label(t.period, grain)}")
+        interval = fmt_interval(t.ci_low, t.ci_high, t.unit)
+        parts = [f"Baseline {fmt_value(t.baseline, t.unit)}", f"n = {t.n:,} {t.spec.counted}"]
+        if interval:
+            parts.insert(1, f"95% {interval}")
+        parts.append(when or period_label(t.period, grain))
+        st.caption(escape_markdown(" · ".join(parts)))
+        if t.spec.compares:
+            st.caption(escape_markdown(f"Compares {t.spec.compares}."))
+        if settling:
+            st.caption(f":orange[:material/hourglass_top:] Provisional: {escape_markdown(settling)}.")
         if t.companion is not None:
             c = t.companion
             if c.empty:

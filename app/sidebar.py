@@ -13,7 +13,7 @@ from app import access, state
 from app.views.filters import ALL_TEAMS, Filters, default_range, fmt_day
 from app.views.format import escape_markdown
 from app.views.freshness import freshness
-from metrics.periods import baseline_window
+from metrics.registry import METRICS
 
 log = logging.getLogger(__name__)
 
@@ -72,19 +72,24 @@ def current() -> Filters:
 
 
 def _baseline_caption(filters: Filters) -> None:
-    periods = filters.periods
-    if not periods:
+    """Which baseline is in force and why: it is fixed by the data (or [baseline]), not by the range."""
+    if not filters.periods:
         st.caption(f"No {filters.grain} starts in this range: widen it.")
         return
-    config = state.config()
-    window = baseline_window("rollback_share", config.baseline, periods[0])
-    if config.baseline.window is None:
-        source = "the 13 weeks before the first period"
+    windows = state.baselines(state.current_version())
+    window = windows.default
+    if window.start > window.end:
+        st.caption(f"Baseline: none yet ({windows.why}).")
     else:
-        source = "configured in [baseline]"
-    st.caption(f"Baseline: {fmt_day(window.first_day)} – {fmt_day(window.last_day)} ({source}).")
-    for metric_id, own in sorted(config.baseline.per_metric.items()):
-        st.caption(f"{metric_id}: own baseline {fmt_day(own.start)} – {fmt_day(own.end)}.")
+        st.caption(f"Baseline (fixed): {fmt_day(window.first_day)} – {fmt_day(window.last_day)}: {windows.why}. "
+                   "It does not move with the date range.")
+    if not windows.pre_ai and state.config().baseline.window is None:
+        st.caption(":orange[The baseline is not pre-AI]: AI-assisted PRs are already in it, so deltas understate "
+                   "the change. Set [rules] ai_adoption_start or [baseline] in scorecard.toml.")
+    for metric_id, why in sorted(windows.own_why.items()):
+        own = windows.own[metric_id]
+        span = "none yet" if own.start > own.end else f"{fmt_day(own.first_day)} – {fmt_day(own.last_day)}"
+        st.caption(f"{METRICS[metric_id].title}: {span} ({why}).")
 
 
 def _data_panel(version: str) -> None:

@@ -6,7 +6,6 @@ explanation cannot drift apart. The texts restate ../shared/DESIGN.md "The score
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -14,22 +13,25 @@ from config.model import RulesConfig
 
 Kind = Literal["ratio", "mean", "cost_per_unit"]
 Better = Literal["higher", "lower", "info"]
-# How far past its period a metric looks for what happens to its events, from the rules in force.
-Lookahead = Callable[[RulesConfig], dt.timedelta]
+@dataclass(frozen=True)
+class Lookahead:
+    """How far past its period a metric looks for what happens to its events (DESIGN.md "Provisional
+    records"), as data: the longest of the named `[rules]` durations (a name ending in `_days` counts days,
+    in `_hours` hours) times `factor`; no rules: zero (provisional only while the period runs)."""
+
+    rules: tuple[str, ...] = ()
+    factor: float = 1.0
+
+    def of(self, rules: RulesConfig) -> dt.timedelta:
+        spans = [dt.timedelta(days=getattr(rules, name)) if name.endswith("_days") else dt.timedelta(hours=getattr(rules, name))
+                 for name in self.rules]
+        return max(spans, default=dt.timedelta(0)) * self.factor
 
 
-def rollback_lookahead(rules: RulesConfig) -> dt.timedelta:
-    return dt.timedelta(days=rules.rollback_window_days)
-
-
-def unshipped_lookahead(rules: RulesConfig) -> dt.timedelta:
-    """A PR not shipped yet can still ship and be rolled back: the cap is twice the window."""
-    return 2 * dt.timedelta(days=rules.rollback_window_days)
-
-
-def period_end_lookahead(rules: RulesConfig) -> dt.timedelta:
-    """For metrics provisional only while their period is running (per-day rates)."""
-    return dt.timedelta(0)
+ROLLBACK_WINDOW = Lookahead(("rollback_window_days",))
+# A PR not shipped yet can still ship and be rolled back: its record stays open up to twice the window.
+UNSHIPPED_CAP = Lookahead(("rollback_window_days",), factor=2.0)
+PERIOD_END = Lookahead()
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class MetricSpec:
     # its period) + lookahead(rules); None: never provisional. `pending_lookahead` extends that for
     # records that count events still pending (the cube's `pending` column: for rollback_share a
     # merged PR not shipped yet) to period end + pending_lookahead(rules).
+    # e.g. change_failure_rate: Lookahead(("rollback_window_days", "incident_link_hours")); deployment
+    # frequency: PERIOD_END.
     lookahead: Lookahead | None = None
     pending_lookahead: Lookahead | None = None
 
@@ -96,8 +100,8 @@ METRICS: dict[str, MetricSpec] = {
             better="lower",
             better_text="lower",
             interval="Wilson 95%",
-            lookahead=rollback_lookahead,
-            pending_lookahead=unshipped_lookahead,
+            lookahead=ROLLBACK_WINDOW,
+            pending_lookahead=UNSHIPPED_CAP,
             description=(
                 "Share of merged PRs that were rolled back: the production deployment that shipped the PR "
                 "was rolled back by a rollback deployment finishing within the rollback window of it, or "

@@ -357,10 +357,10 @@ def _provisional(records: pl.DataFrame, spec: MetricSpec, config: Config, grain:
             else pl.col("period").dt.offset_by({"week": "1w", "month": "1mo"}[grain])
             .cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
         )
-        flag = pl.lit(as_of) < after + pl.lit(spec.lookahead(config.rules))
+        flag = pl.lit(as_of) < after + pl.lit(spec.lookahead.of(config.rules))
         if spec.pending_lookahead is not None and "pending" in records.columns:
             flag = flag | ((pl.col("pending").fill_null(0) > 0)
-                           & (pl.lit(as_of) < after + pl.lit(spec.pending_lookahead(config.rules))))
+                           & (pl.lit(as_of) < after + pl.lit(spec.pending_lookahead.of(config.rules))))
     return records.with_columns(provisional=flag).select(list(_RECORD_SCHEMA))
 
 

@@ -76,7 +76,7 @@ def settling_days(record: dict, config: Config, as_of: dt.datetime | None, end: 
     spec = METRICS[record["metric"]]
     if spec.lookahead is None:
         return None
-    window = spec.lookahead(config.rules)
+    window = spec.lookahead.of(config.rules)
     days = window.days + (1 if window.seconds else 0)
     first_open = (as_of - window).date()
     settling = (end - first_open).days + 1

@@ -52,6 +52,15 @@ def records(computed, team=None, grain="week", start=None, end=None) -> pl.DataF
                    end=end or computed["end"], team=team)
 
 
+def review_records(computed, team=None, grain="week", start=None, end=None):
+    """What the tiles show: the range records of the review window (the last 13 complete weeks, or 3
+    months, of the range), as app/views/review.py builds them for the page."""
+    from app.views.review import review
+
+    return review(computed["cube"], computed["config"], grain=grain, start=start or computed["start"],
+                  end=end or computed["end"], team=team, now=dt.datetime.now(dt.timezone.utc))
+
+
 def latest(recs: pl.DataFrame, metric: str, segment: str, team: str | None) -> dict:
     who = pl.col("team").is_null() if team is None else pl.col("team") == team
     rows = recs.filter((pl.col("metric") == metric) & (pl.col("segment") == segment) & who).sort("period")
@@ -66,23 +75,32 @@ def test_the_default_range_is_the_last_26_complete_weeks_with_data(computed):
 
 def test_scorecard_tiles_show_the_metrics_numbers_for_the_whole_org(computed):
     at = run()
-    recs = records(computed)
+    review = review_records(computed)
+    recs = review.records
+    # The review window: the last 13 weeks of the default range that ended by as_of (the demo's last merge
+    # or deployment, a weekday of the week of Mar 23, so that week is still running): Dec 22 – Mar 22.
+    assert review.as_of.date() < dt.date(2026, 3, 29)
+    assert review.window == (dt.date(2025, 12, 22), dt.date(2026, 3, 22))
     assert [m.label for m in at.metric] == ["AI-assisted merge rate", "Rollback share, AI PRs", "Mean time to restore",
                                             "Support deflection", "AI cost per resolved unit"]
     for (metric, segment), element in zip(TILES, at.metric):
         expect = latest(recs, metric, segment, None)
         unit = METRICS[metric].unit
         assert element.value == fmt_value(expect["value"], unit), metric
-        assert expect["period"] == dt.date(2026, 3, 23)
-    captions = [c.value for c in at.caption]
+        assert (expect["grain"], expect["period"]) == ("range", dt.date(2025, 12, 22))
+    captions = [plain(c.value) for c in at.caption]
     assert any(f"n = {latest(recs, 'rollback_share', 'ai', None)['n']:,} AI-assisted merged PRs" in c for c in captions)
-    assert any(period_label(dt.date(2026, 3, 23), "week") in c for c in captions)
+    assert any("the last 13 weeks, 22 Dec 2025 – 22 Mar 2026" in c for c in captions)
+    assert any("Compares AI-assisted PRs now vs all PRs in the baseline." in c for c in captions)
+    # The rollback tile's last days can still gain rollbacks, and it says so.
+    assert latest(recs, "rollback_share", "ai", None)["provisional"]
+    # as_of lies in the week of Mar 23: its days from as_of − 7 days to Mar 22 can still gain rollbacks.
+    days = (dt.date(2026, 3, 22) - (review.as_of - dt.timedelta(days=7)).date()).days + 1
+    assert any(f"Provisional: the last {days} days can still gain rollbacks" in c for c in captions), captions
     markdown = [plain(m.value) for m in at.markdown]
     assert any("Demo data" in m and "badge" in m for m in markdown)
-    # The headline names what changed most, in words, with the numbers of the records.
-    cost = latest(recs, "ai_cost_per_unit", "all", None)
-    assert any(f"AI cost per resolved unit rose to {fmt_value(cost['value'], 'usd')} from a baseline of "
-               f"{fmt_value(cost['baseline'], 'usd')}" in m for m in markdown), markdown
+    # The headline never names a provisional record.
+    assert not any("Rollback share" in m and "baseline" in m and "from a baseline" in m for m in markdown)
     # The demo's bad team is named on the landing page, one click from its rolled-back PRs.
     assert any(m.startswith(":violet[:material/group:] Team to look at: payments.") for m in markdown)
     links = [(link.proto.page, link.proto.query_string) for link in at.get("page_link")]
@@ -94,7 +112,7 @@ def test_choosing_a_team_in_the_sidebar_changes_the_tiles_to_that_teams_numbers(
     before = [m.value for m in at.metric]
     at.selectbox(key="team").set_value("payments").run()
     assert not at.exception
-    recs = records(computed, team="payments")
+    recs = review_records(computed).records
     after = [m.value for m in at.metric]
     for (metric, segment), value in zip(TILES, after):
         assert value == fmt_value(latest(recs, metric, segment, "payments")["value"], METRICS[metric].unit)
@@ -107,7 +125,10 @@ def test_a_shared_link_selects_the_team_grain_and_range(computed):
     start, end = default_range(computed["cube"].last_day(), today(), "month")
     # March 2026 is over (the clock is past it) and has data: the last of 12 months.
     assert (start, end) == (dt.date(2025, 4, 1), dt.date(2026, 3, 31))
-    recs = records(computed, team="payments", grain="month", start=start, end=end)
+    review = review_records(computed, grain="month", start=start, end=end)
+    # The last 3 months that ended by as_of (in late March): December to February.
+    assert review.window == (dt.date(2025, 12, 1), dt.date(2026, 2, 28))
+    recs = review.records
     for (metric, segment), element in zip(TILES, at.metric):
         assert element.value == fmt_value(latest(recs, metric, segment, "payments")["value"], METRICS[metric].unit)
 
