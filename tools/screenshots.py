@@ -88,12 +88,13 @@ def server(config_path: Path):
 
 def wait_for_page(page) -> None:
     page.wait_for_selector("[data-testid='stSidebar']", state="attached", timeout=90_000)
-    # Streamlit marks the app as running while a script run is in progress.
-    for _ in range(240):
-        if page.locator("[data-testid='stStatusWidget']").count() == 0:
+    # Streamlit draws skeletons until the script run has produced every element.
+    for _ in range(360):
+        busy = page.locator("[data-testid='stSkeleton']").count() + page.locator("[data-testid='stStatusWidget']").count()
+        if busy == 0:
             break
         page.wait_for_timeout(250)
-    page.wait_for_timeout(1500)
+    page.wait_for_timeout(int(os.environ.get("SCREENSHOT_SETTLE_MS", "8000")))
 
 
 def main() -> None:
@@ -101,6 +102,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--page", action="append", choices=list(PAGES))
     parser.add_argument("--query", default="", help="extra query string for every page, e.g. team=payments")
+    parser.add_argument("--tall", type=int, default=0, help="a desktop viewport this tall instead (to read a whole page)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     from playwright.sync_api import sync_playwright
@@ -112,7 +114,8 @@ def main() -> None:
         config_path = seed(Path(tmp))
         with server(config_path) as base, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            for size, (width, height) in SIZES.items():
+            sizes = {"tall": (1440, args.tall)} if args.tall else SIZES
+            for size, (width, height) in sizes.items():
                 context = browser.new_context(viewport={"width": width, "height": height})
                 page = context.new_page()
                 for name in args.page or PAGES:
@@ -120,7 +123,7 @@ def main() -> None:
                     page.goto(f"{base}/{PAGES[name]}" + (f"?{query}" if query else ""))
                     wait_for_page(page)
                     target = out / f"{name}-{size}.png"
-                    page.screenshot(path=str(target), full_page=False)
+                    page.screenshot(path=str(target))
                     log.info("%s", target.relative_to(ROOT) if target.is_relative_to(ROOT) else target)
                 context.close()
             browser.close()

@@ -48,7 +48,7 @@ if review.window is None:
                "Widen the date range.", icon=":material/hourglass_empty:")
 else:
     scoped_review = review.records if team is None else review.records.filter(pl.col("team") == team)
-    st.markdown(f"#### {escape_markdown(verdict(scoped_review, flows, span))}")
+    st.markdown(f":material/flag: **{escape_markdown(verdict(scoped_review, flows, span))}**")
     st.caption(escape_markdown(f"Tiles, headline and teams table: {span} of the selected range, against the fixed "
                                "baseline (sidebar). Charts: every period of the range."))
 

@@ -189,8 +189,16 @@ def verdict(records: pl.DataFrame, pauses: list[str], span: str) -> str:
     if worst is not None:
         _, row, spec = worst
         unit = METRICS[spec.metric].unit
-        parts.append(f"Look at {row['team']} first: {spec.title} {fmt_value(row['value'], unit)} against a baseline "
-                     f"of {fmt_value(row['baseline'], unit)} {when_text(row['period'], 'range', span)}")
+        csat = records.filter((pl.col("metric") == "csat") & (pl.col("segment") == "all") & (pl.col("team") == row["team"]))
+        if spec.metric == "deflection_rate" and row["value"] > (row["baseline"] or 0) and csat.height:
+            # Deflection rose, yet counts as worse: the CSAT guardrail fired. Say that, not the rise.
+            c = csat.row(0, named=True)
+            what = (f"support deflection counts as worse because CSAT fell to {fmt_value(c['value'], 'score')} "
+                    f"from a baseline of {fmt_value(c['baseline'], 'score')}")
+        else:
+            what = (f"{spec.title} {fmt_value(row['value'], unit)} against a baseline of "
+                    f"{fmt_value(row['baseline'], unit)}")
+        parts.append(f"Look at {row['team']} first: {what} {when_text(row['period'], 'range', span)}")
     else:
         parts.append(f"No team is clearly worse than its baseline {when_text(dt.date.min, 'range', span)}")
     if pauses:
