@@ -141,11 +141,10 @@ def _print_review(cube, cfg, grain: str, first: dt.date, last: dt.date, team: st
     records = records.filter(who)
     if window is None or records.height == 0:
         out.print(f"No records in the review window of {first} to {last}: nothing was counted. "
-                  "Import data (scorecard import) or seed the demo (scorecard demo).", soft_wrap=True)
+                  "Import data (scorecard import) or seed the demo (scorecard demo).")
         return
     out.print(f"Review window {window[0]} to {window[1]}, {team or 'whole org'}", highlight=False)
-    out.print(f"Baseline {windows.default.first_day} to {windows.default.last_day}: {windows.why}",
-              highlight=False, soft_wrap=True)
+    out.print(f"Baseline {windows.default.first_day} to {windows.default.last_day}: {windows.why}", highlight=False)
     table = Table(box=None, pad_edge=False, padding=(0, 1), show_edge=False)
     for col, justify in (("metric", "left"), ("seg", "left"), ("value", "right"), ("baseline", "right"),
                          ("delta", "right"), ("status", "left"), ("n", "right")):
@@ -164,7 +163,7 @@ def _print_review(cube, cfg, grain: str, first: dt.date, last: dt.date, team: st
     for metric_id, why in sorted(windows.own_why.items()):
         if metric is None or metric_id in metric:
             own = windows.own[metric_id]
-            out.print(f"{metric_id} baseline {own.first_day} to {own.last_day}: {why}", highlight=False, soft_wrap=True)
+            out.print(f"{metric_id} baseline {own.first_day} to {own.last_day}: {why}", highlight=False)
     out.print("Every record: scorecard metrics --all (or --format csv).", highlight=False)
 
 
