@@ -30,7 +30,7 @@ frame = state.export_rows(version, name, filters.grain, filters.start, filters.e
 st.markdown(describe_export(name, frame))
 if frame.height == 0:
     ui.empty("Nothing to export with these filters: widen the date range, pick another team, or load data first "
-             "(`scorecard demo`, `scorecard import`, or Sync now).")
+             "(scorecard demo, scorecard import, or Sync now).")
     st.stop()
 
 warehouse, who = state.warehouse(), ui.actor()

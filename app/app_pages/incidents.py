@@ -20,7 +20,7 @@ records = state.records(version, filters.grain, filters.start, filters.end, None
 mttr = series(records, "mttr_hours", filters.team)
 if incidents.height == 0:
     ui.empty("No incidents synced yet: configure [pagerduty] or [jira] incidents in scorecard.toml and press "
-             "Sync now, or import incidents.csv with `scorecard import incidents FILE.csv`.")
+             "Sync now, or import incidents.csv with: scorecard import incidents FILE.csv")
     st.stop()
 if mttr.height == 0:
     ui.empty("No incident was resolved in the selected periods: widen the date range or pick another team.")

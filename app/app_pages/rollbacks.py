@@ -6,6 +6,7 @@ import streamlit as st
 
 from app import components as ui
 from app import sidebar, state
+from app.url_state import apply_url, remember
 from app.views.charts import grouped_interval_bars, interval_bars, trend_figure
 from app.views.filters import ALL_TEAMS, fmt_day
 from app.views.format import fmt_interval, fmt_value
@@ -36,7 +37,7 @@ outcomes = state.prepared(version).outcomes
 periods = filters.periods
 if outcomes.height == 0:
     ui.empty("No merged PRs synced yet: configure [github] in scorecard.toml and press Sync now, or import "
-             "pull_requests.csv and deployments.csv with `scorecard import`.")
+             "pull_requests.csv and deployments.csv with: scorecard import")
     st.stop()
 if not periods:
     ui.empty("No whole period starts in the selected date range: widen it in the sidebar.")
@@ -83,7 +84,9 @@ if repos.height == 0:
     st.stop()
 ui.text(f"Repositories of team {filters.team}.")
 repo_names = repos["repo"].to_list()
+apply_url({"repo": lambda values: values[-1] if values and values[-1] in repo_names else ALL_REPOS})
 repo = st.selectbox("Repository", [ALL_REPOS, *repo_names], key="repo", bind="query-params")
+remember(("repo",))
 repo = None if repo == ALL_REPOS else repo
 
 

@@ -7,6 +7,7 @@ from app import components as ui
 from app import access, sidebar, state
 from app.views.format import STATUS, escape_markdown
 from app.views.freshness import freshness
+from app.url_state import link_params
 from app.views.review import settling_days
 from app.views.tiles import STATUS_SUFFIX, TILES, headline, scorecard_tiles, team_glance, verdict
 from app.views.trends import TRENDS, series
@@ -64,12 +65,12 @@ with st.container(border=True):
         st.markdown(f":violet[:material/group:] {escape_markdown(watch.sentence)}")
         if user.can("drill_down") and user.sees_rows_of(watch.team):
             st.page_link("app_pages/rollbacks.py", label=f"See the rolled-back PRs of {escape_markdown(watch.team)}",
-                         icon=":material/arrow_forward:", query_params={"team": watch.team})
+                         icon=":material/arrow_forward:", query_params=link_params(filters, team=watch.team))
     if flows:
         st.markdown(f":red[:material/pause_circle:] **Pause recommended** for {len(flows)} AI workflow"
                     f"{'s' if len(flows) != 1 else ''} past a stop condition: {escape_markdown(', '.join(flows))}.")
         st.page_link("app_pages/governance.py", label="See the evidence on the Governance page",
-                     icon=":material/arrow_forward:")
+                     icon=":material/arrow_forward:", query_params=link_params(filters))
 
 columns = st.columns(len(TILES))
 for column, tile in zip(columns, scorecard_tiles(review.records, team, trend=records)):
@@ -112,5 +113,5 @@ if team is None:
 
 if user.can("drill_down"):
     st.page_link("app_pages/rollbacks.py", label="Which PRs were rolled back, and why they counted as AI-assisted",
-                 icon=":material/arrow_forward:")
+                 icon=":material/arrow_forward:", query_params=link_params(filters))
 st.caption("Status follows the Definitions page: grey when n is below the minimum sample.")

@@ -25,7 +25,7 @@ spend = state.prepared(version).evidence.ai_spend
 records = state.records(version, filters.grain, filters.start, filters.end, None)
 if spend.height == 0:
     ui.empty("No AI spend imported yet: import ai_spend.csv (or a FinOps FOCUS billing export) with "
-             "`scorecard import ai_spend FILE.csv`, or configure a provider's cost API in scorecard.toml.")
+             "the command scorecard import ai_spend FILE.csv, or configure a provider's cost API in scorecard.toml.")
     budgets_and_alerts(filters)
     st.stop()
 

@@ -20,7 +20,7 @@ tickets = state.prepared(version).evidence.tickets
 records = state.records(version, filters.grain, filters.start, filters.end, None)
 if tickets.height == 0:
     ui.empty("No support tickets synced yet: configure [jira] support tickets (Jira Service Management) in "
-             "scorecard.toml and press Sync now, or import tickets.csv with `scorecard import tickets FILE.csv`.")
+             "scorecard.toml and press Sync now, or import tickets.csv with: scorecard import tickets FILE.csv")
     st.stop()
 if series(records, "deflection_rate", filters.team).height == 0:
     ui.empty("No ticket was resolved in the selected periods: widen the date range or pick another team.")

@@ -104,7 +104,8 @@ def test_scorecard_tiles_show_the_metrics_numbers_for_the_whole_org(computed):
     # The demo's bad team is named on the landing page, one click from its rolled-back PRs.
     assert any(m.startswith(":violet[:material/group:] Team to look at: payments.") for m in markdown)
     links = [(link.proto.page, link.proto.query_string) for link in at.get("page_link")]
-    assert ("rollbacks", "team=payments") in links
+    # The link carries the filters in force, with the team set (the URL is the state).
+    assert ("rollbacks", "grain=week&range=2025-09-29&range=2026-03-29&team=payments") in links
 
 
 def test_choosing_a_team_in_the_sidebar_changes_the_tiles_to_that_teams_numbers(computed):
