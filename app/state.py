@@ -226,3 +226,19 @@ def audit_rows() -> pl.DataFrame:
     from warehouse import read_table
 
     return read_table(warehouse(), "audit_log")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def pr_extra(version: str, pr_id: str) -> dict:
+    """A PR's warehouse columns the evidence does not carry (`ai_tools`, `ai_mode`), where the schema has them."""
+    import sqlalchemy as sa
+
+    from warehouse.schema import TABLES
+
+    table = TABLES["pull_requests"]
+    wanted = [c for c in ("ai_tools", "ai_mode") if c in table.c]
+    if not wanted:
+        return {}
+    with warehouse().engine.connect() as conn:
+        row = conn.execute(sa.select(*[table.c[c] for c in wanted]).where(table.c.id == pr_id)).first()
+    return dict(zip(wanted, row)) if row else {}

@@ -24,17 +24,23 @@ def _current(keys: tuple[str, ...]) -> dict[str, list[str]]:
 def apply_url(parsers: dict[str, Callable[[list[str]], object]]) -> None:
     """Before the bound widgets are drawn: when the URL's values of `parsers`' keys differ from what the
     last run left, set each widget's state from the URL (`parser(values)`; an absent key gives
-    `parser([])`, the default) and run again."""
+    `parser([])`, the default), and run the script again when that changed a widget's state."""
     keys = tuple(parsers)
     seen = st.session_state.get(_SEEN, {})
     now = _current(keys)
-    import logging
-    logging.getLogger("url_state").warning("apply_url seen=%s now=%s state=%s", seen, now, {k: st.session_state.get(k) for k in keys})
     if not seen:
         return  # the first run: Streamlit seeds bound widgets from the URL itself
+    changed = False
     for key, parser in parsers.items():
         if key in seen and now[key] != seen[key]:
-            st.session_state[key] = parser(now[key])
+            value = parser(now[key])
+            changed |= st.session_state.get(key) != value
+            st.session_state[key] = value
+    if changed:
+        # On a page change Streamlit may draw this run's widgets from the state it carried over, whatever
+        # was assigned above; one more run (no browser reload) draws them from the URL's values.
+        st.session_state[_SEEN] = {**seen, **now}
+        st.rerun()
 
 
 def remember(keys: tuple[str, ...]) -> None:

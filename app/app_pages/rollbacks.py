@@ -9,6 +9,7 @@ from app import sidebar, state
 from app.url_state import apply_url, remember
 from app.views.charts import grouped_interval_bars, interval_bars, trend_figure
 from app.views.filters import ALL_TEAMS, fmt_day
+from app.views.pr import pr_link_column
 from app.views.format import fmt_interval, fmt_value
 from app.views.rollbacks import (
     ratio_sentence, rolled_back_prs, scoped, segment_summary, share_columns, share_table, trend,
@@ -140,9 +141,11 @@ if prs.height == 0:
     ui.empty("No PR in this selection was rolled back in the selected periods.")
 else:
     ui.table(prs.select(
-        "title", "repo", "number", "merged_at", "rolled_back_how", "rolled_back_at", "ai_signals", "url", "author",
-        "team", "ai_assisted", "shipped_deployment_id", "rolled_back_by",
+        pr_link_column(), "title", "repo", "number", "merged_at", "rolled_back_how", "rolled_back_at", "ai_signals",
+        "url", "author", "team", "ai_assisted", "shipped_deployment_id", "rolled_back_by",
     ), column_config={
+        "view": st.column_config.LinkColumn("PR", display_text="view", help="The single-PR view: why it counted, "
+                                            "what shipped it, what rolled it back"),
         "title": st.column_config.TextColumn("Title", width="large"),
         "repo": "Repository", "number": st.column_config.NumberColumn("#", format="%d"),
         "merged_at": st.column_config.DatetimeColumn("Merged (UTC)", format="YYYY-MM-DD HH:mm"),

@@ -249,3 +249,16 @@ def test_switching_grain_moves_a_default_range_but_keeps_a_chosen_one(computed):
     assert not at.exception
     assert at.date_input(key="range").value == chosen
     assert at.caption[0].value.startswith("17 weeks, 6 Oct 2025 – 1 Feb 2026")  # weeks starting Oct 6 … Jan 26
+
+
+def test_the_single_pr_view_shows_why_it_counted_what_shipped_it_and_what_rolled_it_back(computed):
+    o = computed["prepared"].outcomes
+    pr = o.filter(pl.col("rolled_back") & pl.col("ai_assisted") & (pl.col("rolled_back_how") == "revert")).row(0, named=True)
+    at = run("pr", id=pr["id"])
+    assert plain(at.subheader[0].value) == pr["title"] and at.subheader[1].value == "Shipped in"
+    text = [plain(m.value) for m in at.markdown]
+    assert "**Why AI-assisted**" in text and "**Rolled back**" in text
+    assert any(t.startswith(f"By a revert: {pr['rolled_back_by']}") for t in text), text
+    assert any(t.startswith(f"{pr['shipped_deployment_id']} · production") for t in text), text
+    assert [link.proto.query_string for link in at.get("page_link")] == [f"id={pr['rolled_back_by']}".replace(":", "%3A")
+                                                                         .replace("/", "%2F").replace("#", "%23")]
