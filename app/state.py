@@ -242,3 +242,12 @@ def pr_extra(version: str, pr_id: str) -> dict:
     with warehouse().engine.connect() as conn:
         row = conn.execute(sa.select(*[table.c[c] for c in wanted]).where(table.c.id == pr_id)).first()
     return dict(zip(wanted, row)) if row else {}
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def usage_rows(version: str) -> pl.DataFrame:
+    """ai_usage (seats, active users, acceptances, agent PRs), for the adoption panel."""
+    from app.views.adoption import USAGE_COLUMNS
+    from warehouse import read_table
+
+    return read_table(warehouse(), "ai_usage", USAGE_COLUMNS)

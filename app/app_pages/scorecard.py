@@ -80,6 +80,29 @@ for column, tile in zip(columns, scorecard_tiles(review.records, team, trend=rec
     with column:
         ui.tile(tile, "range", empty_hint=EMPTY_HINTS[tile.spec.metric], when=span, settling=settling)
 
+usage = state.usage_rows(version)
+if usage.height and review.window is not None:
+    from app.views.adoption import adoption
+
+    panel = adoption(usage, *review.window, team=team)
+    if panel.height:
+        st.subheader("AI adoption")
+        st.caption(escape_markdown(f"From ai_usage over {span}: seats bought vs people using them, beside the "
+                                   "AI-assisted merge rate above. Active and engaged users: mean per day."))
+        whole = panel.row(0, named=True)
+        cells = st.columns(4)
+        cells[0].metric("Seats", f"{whole['seats']:,}")
+        cells[1].metric("Active users", f"{whole['active_users']:,}",
+                        delta=f"{whole['active_share']:.0%} of seats" if whole["active_share"] is not None else None,
+                        delta_color="off", delta_arrow="off")
+        cells[2].metric("Acceptance rate", "—" if whole["acceptance_rate"] is None else f"{whole['acceptance_rate']:.1%}")
+        cells[3].metric("PRs opened by agents", f"{whole['agent_prs']:,}")
+        if team is None and panel.height > 1:
+            ui.table(panel.slice(1), percent=("active_share", "acceptance_rate"), column_config={
+                "team": "Team", "seats": "Seats", "active_users": "Active users", "engaged_users": "Engaged users",
+                "active_share": ui.percent("Active ÷ seats"), "acceptance_rate": ui.percent("Acceptance rate"),
+                "agent_prs": "Agent PRs"}, key="adoption_teams")
+
 st.subheader("Trends against the baseline")
 st.caption("Shaded: 95% intervals. Dashed: the baseline. Grey band: the baseline's own interval (or the CSAT guardrail). "
            "Hatched, hollow points: provisional periods, whose last days can still change. Dotted lines: changes "

@@ -141,7 +141,8 @@ def settle(page) -> None:
 
 
 def tile_values(page) -> list[str]:
-    return [v.strip() for v in page.locator('[data-testid="stMetricValue"]').all_inner_texts()]
+    """The five scorecard tiles (the adoption panel's numbers follow them)."""
+    return [v.strip() for v in page.locator('[data-testid="stMetricValue"]').all_inner_texts()][:5]
 
 
 def screenshot(page, name: str) -> None:

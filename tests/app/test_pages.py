@@ -82,7 +82,15 @@ def test_scorecard_tiles_show_the_metrics_numbers_for_the_whole_org(computed):
     assert review.as_of.date() < dt.date(2026, 3, 29)
     assert review.window == (dt.date(2025, 12, 22), dt.date(2026, 3, 22))
     assert [m.label for m in at.metric] == ["AI-assisted merge rate", "Rollback share, AI PRs", "Mean time to restore",
-                                            "Support deflection", "AI cost per resolved unit"]
+                                            "Support deflection", "AI cost per resolved unit", "Seats", "Active users",
+                                            "Acceptance rate", "PRs opened by agents"]
+    # The adoption panel: ai_usage over the same review window.
+    from app.views.adoption import USAGE_COLUMNS, adoption
+    from warehouse import read_table
+
+    whole = adoption(read_table(computed["wh"], "ai_usage", USAGE_COLUMNS), *review.window).row(0, named=True)
+    assert [m.value for m in at.metric[5:]] == [f"{whole['seats']:,}", f"{whole['active_users']:,}",
+                                                f"{whole['acceptance_rate']:.1%}", f"{whole['agent_prs']:,}"]
     for (metric, segment), element in zip(TILES, at.metric):
         expect = latest(recs, metric, segment, None)
         unit = METRICS[metric].unit
