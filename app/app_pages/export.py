@@ -13,7 +13,7 @@ filters = sidebar.current()
 version = state.current_version()
 ui.header("Export", filters)
 st.caption("The sidebar's period, date range and team apply. Metric exports hold the scorecard records "
-           "(DESIGN.md \"Metric output\" columns); table exports hold the warehouse rows whose counting time "
+           "(the metric-output columns of docs/metrics.md); table exports hold the warehouse rows whose counting time "
            "falls in the range, with teams assigned as the pages assign them.")
 
 left, right = st.columns([3, 1])

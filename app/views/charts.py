@@ -143,7 +143,9 @@ def _provisional_hatch(fig: go.Figure, rows: pl.DataFrame, band: tuple[float, fl
     values = [v for c in ("value", "ci_low", "ci_high", "baseline") for v in rows[c].to_list() if v is not None]
     values += list(band or ())
     low, high = min(values + [0.0]), max(values)
-    x0, x1 = settling[0] - dt.timedelta(days=half), settling[-1] + dt.timedelta(days=half)
+    # Half a period either side of the points (datetimes: a date drops the half day).
+    x0 = dt.datetime.combine(settling[0], dt.time()) - dt.timedelta(days=half)
+    x1 = dt.datetime.combine(settling[-1], dt.time()) + dt.timedelta(days=half)
     fig.add_trace(go.Scatter(
         x=[x0, x1, x1, x0], y=[low, low, high, high], fill="toself", mode="none", name=PROVISIONAL_LABEL,
         fillcolor="rgba(176,96,0,0.06)", fillpattern=dict(shape="/", fgcolor="rgba(176,96,0,0.35)", size=8),
