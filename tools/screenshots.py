@@ -119,7 +119,7 @@ def main() -> None:
                 context = browser.new_context(viewport={"width": width, "height": height})
                 page = context.new_page()
                 for name in args.page or PAGES:
-                    query = args.query or ("id=demo:acme/payments-api%2312" if name == "pr" else "")
+                    query = args.query or ("id=demo%3Aacme%2Fpayments-svc%235705" if name == "pr" else "")
                     page.goto(f"{base}/{PAGES[name]}" + (f"?{query}" if query else ""))
                     wait_for_page(page)
                     target = out / f"{name}-{size}.png"

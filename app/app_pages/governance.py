@@ -42,7 +42,7 @@ paused_flows = sorted(set(pauses["workflow"].to_list()))
 
 cols = st.columns(4)
 with cols[0], st.container(border=True, height="stretch"):
-    st.metric("Declared AI tools and workflows", f"{items.height:,}",
+    st.metric("Declared AI", f"{items.height:,}",
               help="[governance.tools] and [governance.workflows] in scorecard.toml")
     st.caption(f"{(items['kind'] == 'tool').sum()} tools · {(items['kind'] == 'workflow').sum()} workflows")
 with cols[1], st.container(border=True, height="stretch"):

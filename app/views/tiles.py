@@ -30,7 +30,7 @@ TILES = (
              "incidents resolved now vs in the baseline"),
     TileSpec("deflection_rate", "all", "Support deflection", "resolved tickets",
              "tickets resolved without an agent now vs in the baseline, CSAT held"),
-    TileSpec("ai_cost_per_unit", "all", "AI cost per resolved unit", "resolved units",
+    TileSpec("ai_cost_per_unit", "all", "AI cost per unit", "resolved units",
              "spend per resolved unit now vs its own baseline (the first weeks with spend)"),
 )
 CSAT = TileSpec("csat", "all", "CSAT", "scored tickets", "mean score now vs in the baseline")

@@ -33,7 +33,7 @@ def test_without_config_everything_found_is_unowned(demo_env):
     # openai), 5 models (copilot, claude-opus-4, claude-sonnet-4, gpt-5, gpt-5-mini) and 4 workflows
     # (seats, coding-agent, code-review, support-bot): 22.
     assert [(m.label, m.value) for m in at.metric][:3] == [
-        ("Declared AI tools and workflows", "0"), ("Unowned AI in the data", "22"), ("Pause recommended", "0")]
+        ("Declared AI", "0"), ("Unowned AI in the data", "22"), ("Pause recommended", "0")]
     assert any("Nothing is declared yet" in i.value for i in at.info)
     ghosts = next(f for f in frames(at) if "examples" in f.columns)
     assert ghosts.height == 22 and "devin-ai-integration" in ghosts["name"].to_list()

@@ -82,7 +82,7 @@ def test_scorecard_tiles_show_the_metrics_numbers_for_the_whole_org(computed):
     assert review.as_of.date() < dt.date(2026, 3, 29)
     assert review.window == (dt.date(2025, 12, 22), dt.date(2026, 3, 22))
     assert [m.label for m in at.metric] == ["AI-assisted merge rate", "Rollback share, AI PRs", "Mean time to restore",
-                                            "Support deflection", "AI cost per resolved unit", "Seats", "Active users",
+                                            "Support deflection", "AI cost per unit", "Seats", "Active users",
                                             "Acceptance rate", "PRs opened by agents"]
     # The adoption panel: ai_usage over the same review window.
     from app.views.adoption import USAGE_COLUMNS, adoption
