@@ -397,7 +397,7 @@ def default_windows(frames: dict[str, pd.DataFrame], outcomes: pd.DataFrame, min
     if adoption_start is not None:
         adoption = pd.Timestamp(adoption_start) - pd.Timedelta(days=adoption_start.weekday())
     else:
-        merged_week = outcomes["merged_at"].dt.normalize() - pd.to_timedelta(outcomes["merged_at"].dt.weekday, unit="D")
+        merged_week = outcomes["merged_at"].dt.normalize() - pd.to_timedelta(outcomes["merged_at"].dt.day_of_week, unit="D")
         weekly = outcomes.assign(w=merged_week).groupby("w").agg(n=("ai_assisted", "size"), ai=("ai_assisted", "sum"))
         hits = weekly[(weekly["n"] >= min_sample) & (weekly["ai"] >= 0.05 * weekly["n"])]
         adoption = hits.index.min() if len(hits) else None
@@ -408,7 +408,7 @@ def default_windows(frames: dict[str, pd.DataFrame], outcomes: pd.DataFrame, min
         begin, end = first_week, min(first_week + 13 * week, last_week + week)
     out = {"*": (begin, end - tick)}
     spend_days = frames["ai_spend"]["date"]
-    spend_weeks = (spend_days - pd.to_timedelta(spend_days.dt.weekday, unit="D")).unique()
+    spend_weeks = (spend_days - pd.to_timedelta(spend_days.dt.day_of_week, unit="D")).unique()
     candidates = sorted(w for w in spend_weeks if first_week <= w <= last_week)
     if candidates:
         start = pd.Timestamp(candidates[0])

@@ -7,6 +7,7 @@ import streamlit as st
 from app import components as ui
 from app import sidebar, state
 from app.export import ExportFilters, encode, record_export
+from app.url_state import apply_url, remember
 from app.views.export import PREVIEW_ROWS, describe_export, export_label
 
 filters = sidebar.current()
@@ -18,7 +19,13 @@ st.caption("The sidebar's period, date range and team apply. Metric exports hold
 
 left, right = st.columns([3, 1])
 with left:
-    name = st.selectbox("What to export", state.export_names(), format_func=export_label, key="export_name")
+    names = state.export_names()
+    # Bound to the URL (by its label, as Streamlit writes it), so a link or a reload keeps the selection.
+    by_label = {export_label(n): n for n in names}
+    apply_url({"export_name": lambda values: by_label.get(values[-1], values[-1]) if values and
+               (values[-1] in by_label or values[-1] in names) else names[0]})
+    name = st.selectbox("What to export", names, format_func=export_label, key="export_name", bind="query-params")
+    remember(("export_name",))
 with right:
     fmt = st.segmented_control("Format", ["csv", "parquet"], format_func=str.upper, default="csv", required=True,
                                key="export_format")

@@ -4,6 +4,7 @@ import streamlit as st
 
 from app import components as ui
 from app import access, sidebar, spend_panel, state
+from app.url_state import apply_url, remember
 from app.views.charts import stacked_bars
 from app.views.format import fmt_count, fmt_rate, fmt_usd
 from app.views.spend import DIMENSIONS, cost_per_unit_by_team, spend_by, spend_over_time, totals
@@ -50,8 +51,13 @@ with cols[3]:
         st.caption(f"{fmt_count(total['requests'])} requests")
 
 st.subheader("Where the money goes")
-dimension = st.segmented_control("Break down by", list(DIMENSIONS), format_func=DIMENSIONS.get, default="tool",
-                                 required=True, key="spend_dimension")
+by_label = {label: key for key, label in DIMENSIONS.items()}
+apply_url({"spend_dimension": lambda values: by_label.get(values[-1], values[-1]) if values and
+           (values[-1] in by_label or values[-1] in DIMENSIONS) else "tool"})
+dimension = st.segmented_control("Break down by", list(DIMENSIONS), format_func=DIMENSIONS.get,
+                                 default=None if "spend_dimension" in st.session_state else "tool", required=True,
+                                 key="spend_dimension", bind="query-params") or "tool"
+remember(("spend_dimension",))
 over_time = spend_over_time(spend, dimension, filters)
 ui.chart(stacked_bars(over_time, "period", "cost_usd", dimension, "usd", title=f"Spend by {dimension}"), key="spend_time")
 ui.download(over_time, f"spend_by_{dimension}_over_time", filters, key="dl_time")
