@@ -88,6 +88,10 @@ def table(frame: pl.DataFrame, *, column_config: dict | None = None, percent: tu
     shares and are shown ×100 (the frame itself, and its download, keep the shares)."""
     if percent:
         frame = frame.with_columns(pl.col(c) * 100 for c in percent)
+    # A missing text reads "—", never a grey "None" (the download keeps the nulls).
+    links = {name for name, conf in (column_config or {}).items()
+             if isinstance(conf, dict) and (conf.get("type_config") or {}).get("type") == "link"}
+    frame = frame.with_columns(pl.col(c).fill_null("—") for c, t in frame.schema.items() if t == pl.String and c not in links)
     return st.dataframe(frame, hide_index=True, width="stretch", column_config=column_config, height=height, key=key,
                         **selection)
 
