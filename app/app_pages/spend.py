@@ -31,10 +31,15 @@ if spend.height == 0:
     st.stop()
 
 total = totals(spend, filters)
-cost_tile = next(t for t in scorecard_tiles(records, filters.team) if t.spec.metric == "ai_cost_per_unit")
+# The cost tile: the review window's range record, as on the Scorecard (the other numbers: the whole range).
+review = state.review(version, filters.grain, filters.start, filters.end, None)
+tile_records, when = (review.records, f"the last {review.describe()}") if review.window else (records, None)
+cost_tile = next(t for t in scorecard_tiles(tile_records, filters.team, trend=records)
+                 if t.spec.metric == "ai_cost_per_unit")
 cols = st.columns(4)
 with cols[0]:
-    ui.tile(cost_tile, filters.grain, empty_hint="No spend, or no resolved units, in this range.")
+    ui.tile(cost_tile, "range" if review.window else filters.grain,
+            empty_hint="No spend, or no resolved units, in the review window.", when=when)
 with cols[1]:
     with st.container(border=True, height="stretch"):
         st.metric("AI spend in range", fmt_usd(total["cost_usd"]), help="Sum of cost_usd of the spend rows dated in the selected periods")

@@ -81,9 +81,9 @@ def _tile(records: pl.DataFrame, spec: TileSpec, team: str | None, period: dt.da
     )
 
 
-def tile_for(records: pl.DataFrame, spec: TileSpec, team: str | None) -> Tile:
+def tile_for(records: pl.DataFrame, spec: TileSpec, team: str | None, trend: pl.DataFrame | None = None) -> Tile:
     """Any metric × segment as a tile (the drill-down pages show segments the scorecard does not)."""
-    return _tile(records, spec, team)
+    return _tile(records, spec, team, trend=trend)
 
 
 def guardrail_fired(tile: Tile) -> bool:
