@@ -38,7 +38,7 @@ with left, st.container(border=True, height="stretch"):
     st.markdown("**Why AI-assisted**" if pr["ai_assisted"] else "**Not AI-assisted**")
     if view.signals:
         for signal in view.signals:
-            ui.text(f"• {signal}")
+            st.text(f"• {signal}")  # as written in the PR: plain text (Markdown would turn e-mails into links)
     else:
         st.caption("No AI signal fired." if not pr["ai_assisted"] else "Marked AI-assisted by the source.")
     if view.tools:
