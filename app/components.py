@@ -145,7 +145,8 @@ def tile(t: Tile, grain: str, *, empty_hint: str, when: str | None = None, settl
         )
         st.badge(status_words(t), color=style.colour, icon=style.icon)
         interval = fmt_interval(t.ci_low, t.ci_high, t.unit)
-        parts = [f"Baseline {fmt_value(t.baseline, t.unit)}", f"n = {t.n:,} {t.spec.counted}"]
+        counted = t.spec.counted[:-1] if t.n == 1 and t.spec.counted.endswith("s") else t.spec.counted
+        parts = [f"Baseline {fmt_value(t.baseline, t.unit)}", f"n = {t.n:,} {counted}"]
         if interval:
             parts.insert(1, f"95% {interval}")
         parts.append(when or period_label(t.period, grain))
