@@ -49,9 +49,13 @@ lock: $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# Without your own scorecard.toml (or $$SCORECARD_CONFIG) the demo runs with the example's governance
+# inventory, owners, stop conditions and budgets applied, so every page tells the demo's story.
+DEMO_CONFIG := $(if $(wildcard scorecard.toml),scorecard.toml,scorecard.toml.example)
+
 run: install
-	$(BIN)/scorecard demo --if-empty
-	$(BIN)/streamlit run app/streamlit_app.py --server.port $(PORT) --server.address $(ADDRESS)
+	SCORECARD_CONFIG=$${SCORECARD_CONFIG:-$(DEMO_CONFIG)} $(BIN)/scorecard demo --if-empty
+	SCORECARD_CONFIG=$${SCORECARD_CONFIG:-$(DEMO_CONFIG)} $(BIN)/streamlit run app/streamlit_app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 test: install-dev
 	$(BIN)/python -m pytest -n 2 --dist loadfile

@@ -11,7 +11,7 @@ import streamlit as st
 from app import state
 from app.export import ExportFilters, encode, record_export
 from app.views.filters import Filters, period_label
-from app.views.format import STATUS, escape_markdown, fmt_delta, fmt_value
+from app.views.format import STATUS, escape_markdown, fmt_delta, fmt_interval, fmt_value
 from app.views.tiles import Tile, status_words
 from metrics.registry import METRICS
 
@@ -98,6 +98,10 @@ def table(frame: pl.DataFrame, *, column_config: dict | None = None, percent: tu
     shares and are shown ×100 (the frame itself, and its download, keep the shares)."""
     if percent:
         frame = frame.with_columns(pl.col(c) * 100 for c in percent)
+    # A missing text reads "—", never a grey "None" (the download keeps the nulls).
+    links = {name for name, conf in (column_config or {}).items()
+             if isinstance(conf, dict) and (conf.get("type_config") or {}).get("type") == "link"}
+    frame = frame.with_columns(pl.col(c).fill_null("—") for c, t in frame.schema.items() if t == pl.String and c not in links)
     return st.dataframe(frame, hide_index=True, width="stretch", column_config=column_config, height=height, key=key,
                         **selection)
 
@@ -130,9 +134,10 @@ def chart(figure: go.Figure, *, key: str) -> None:
     st.plotly_chart(figure, config=PLOTLY_CONFIG, key=key, theme=None)
 
 
-def tile(t: Tile, grain: str, *, empty_hint: str) -> None:
+def tile(t: Tile, grain: str, *, empty_hint: str, when: str | None = None, settling: str | None = None) -> None:
     """One scorecard tile: value, delta against the baseline coloured by status, sparkline, the
-    status in words, n and the period it is for."""
+    status in words, what it compares, n and the period it is for (`when`: a range's words), and
+    `settling` when its last days can still change."""
     spec = METRICS[t.spec.metric]
     with st.container(border=True, height="stretch"):
         if t.empty:
@@ -149,7 +154,17 @@ def tile(t: Tile, grain: str, *, empty_hint: str) -> None:
             chart_data=list(t.trend) if len(t.trend) > 1 else None, chart_type="line", help=spec.description,
         )
         st.badge(status_words(t), color=style.colour, icon=style.icon)
-        st.caption(f"Baseline {fmt_value(t.baseline, t.unit)} · n = {t.n:,} {t.spec.counted} · {period_label(t.period, grain)}")
+        interval = fmt_interval(t.ci_low, t.ci_high, t.unit)
+        counted = t.spec.counted[:-1] if t.n == 1 and t.spec.counted.endswith("s") else t.spec.counted
+        parts = [f"Baseline {fmt_value(t.baseline, t.unit)}", f"n = {t.n:,} {counted}"]
+        if interval:
+            parts.insert(1, f"95% {interval}")
+        parts.append(when or period_label(t.period, grain))
+        st.caption(escape_markdown(" · ".join(parts)))
+        if t.spec.compares:
+            st.caption(escape_markdown(f"Compares {t.spec.compares}."))
+        if settling:
+            st.caption(f":orange[:material/hourglass_top:] Provisional: {escape_markdown(settling)}.")
         if t.companion is not None:
             c = t.companion
             if c.empty:

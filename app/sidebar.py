@@ -12,8 +12,9 @@ import streamlit as st
 from app import access, state
 from app.views.filters import ALL_TEAMS, Filters, default_range, fmt_day
 from app.views.format import escape_markdown
+from app.url_state import apply_url, parse_range, remember
 from app.views.freshness import freshness
-from metrics.periods import baseline_window
+from metrics.registry import METRICS
 
 log = logging.getLogger(__name__)
 
@@ -37,27 +38,50 @@ def _on_grain_change() -> None:
         st.session_state["range"] = _default_for(st.session_state["grain"])
 
 
+BOUND = ("grain", "range", "team")
+
+
+def _apply_url() -> None:
+    """A link or typed URL that names other filters than the widgets hold: the URL wins (app/url_state)."""
+    grain_values = st.query_params.get_all("grain")
+    grain = grain_values[-1] if grain_values and grain_values[-1] in GRAINS else "week"
+    apply_url({
+        "grain": lambda values: grain,
+        "range": lambda values: parse_range(values, _default_for(grain)),
+        # A team the user may not pick (a team lead's other teams) falls back to "All teams", as on a first load.
+        "team": lambda values: values[-1] if values and values[-1] in _team_options() else ALL_TEAMS,
+    })
+
+
+def _team_options() -> list[str]:
+    return [ALL_TEAMS, *access.selectable_teams(state.teams(state.current_version()))]
+
+
 def render() -> Filters:
     version = state.current_version()
+    _apply_url()
     with st.sidebar:
         # No format_func: a bound widget writes its label into the URL, and ?grain=week reads best.
+        # A default only when the state holds none: Streamlit warns (with a stack trace in the terminal)
+        # when a widget gets both a default and a value set through st.session_state.
         grain = st.segmented_control(
-            "Period", GRAINS, default="week", required=True, key="grain", bind="query-params",
-            on_change=_on_grain_change,
-        )
+            "Period", GRAINS, default=None if "grain" in st.session_state else "week", required=True, key="grain",
+            bind="query-params", on_change=_on_grain_change,
+        ) or "week"
         default = _default_for(grain)
         st.session_state[_RANGE_DEFAULT] = default
         picked = st.date_input(
-            "Date range", value=default, key="range", bind="query-params", format="YYYY-MM-DD",
+            "Date range", value="today" if "range" in st.session_state else default, key="range",
+            bind="query-params", format="YYYY-MM-DD",
             help="Periods whose first day lies in this range are shown. By default: the latest "
                  "complete periods that have data.",
         )
         picked = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,)
         start, end = (picked[0], picked[1]) if len(picked) == 2 else (picked[0] if picked else default[0], default[1])
         # A team lead is offered their own teams only; a URL naming another falls back to "All teams".
-        team = st.selectbox("Team", [ALL_TEAMS, *access.selectable_teams(state.teams(version))], key="team",
-                            bind="query-params")
+        team = st.selectbox("Team", _team_options(), key="team", bind="query-params")
         filters = Filters(grain=grain, start=start, end=end, team=None if team == ALL_TEAMS else team)
+        remember(BOUND)
         _baseline_caption(filters)
         st.divider()
         _data_panel(version)
@@ -72,19 +96,24 @@ def current() -> Filters:
 
 
 def _baseline_caption(filters: Filters) -> None:
-    periods = filters.periods
-    if not periods:
+    """Which baseline is in force and why: it is fixed by the data (or [baseline]), not by the range."""
+    if not filters.periods:
         st.caption(f"No {filters.grain} starts in this range: widen it.")
         return
-    config = state.config()
-    window = baseline_window("rollback_share", config.baseline, periods[0])
-    if config.baseline.window is None:
-        source = "the 13 weeks before the first period"
+    windows = state.baselines(state.current_version())
+    window = windows.default
+    if window.start > window.end:
+        st.caption(f"Baseline: none yet ({windows.why}).")
     else:
-        source = "configured in [baseline]"
-    st.caption(f"Baseline: {fmt_day(window.first_day)} – {fmt_day(window.last_day)} ({source}).")
-    for metric_id, own in sorted(config.baseline.per_metric.items()):
-        st.caption(f"{metric_id}: own baseline {fmt_day(own.start)} – {fmt_day(own.end)}.")
+        st.caption(f"Baseline (fixed): {fmt_day(window.first_day)} – {fmt_day(window.last_day)}: {windows.why}. "
+                   "It does not move with the date range.")
+    if not windows.pre_ai and state.config().baseline.window is None:
+        st.caption(":orange[The baseline is not pre-AI]: AI-assisted PRs are already in it, so deltas understate "
+                   "the change. Set [rules] ai_adoption_start or [baseline] in scorecard.toml.")
+    for metric_id, why in sorted(windows.own_why.items()):
+        own = windows.own[metric_id]
+        span = "none yet" if own.start > own.end else f"{fmt_day(own.first_day)} – {fmt_day(own.last_day)}"
+        st.caption(f"{METRICS[metric_id].title}: {span} ({why}).")
 
 
 def _data_panel(version: str) -> None:

@@ -67,9 +67,33 @@ def cube(version: str) -> Cube:
     return load_cube(warehouse(), config(), version)
 
 
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def records(version: str, grain: str, start: dt.date, end: dt.date, team: str | None) -> pl.DataFrame:
-    return compute(cube(version), config(), grain=grain, start=start, end=end, team=team)
+    # as_of is the data's latest merge or deployment, capped at now: real data never lies in the future,
+    # so the cap only matters for clocks that disagree; the day is enough for the cache key.
+    return compute(cube(version), config(), grain=grain, start=start, end=end, team=team, now=_now(),
+                   baselines=baselines(version))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def baselines(version: str):
+    """Every metric's baseline window and why (metrics.baseline): fixed by the data, never the range."""
+    from metrics.baseline import baselines as windows
+
+    return windows(cube(version), config())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def review(version: str, grain: str, start: dt.date, end: dt.date, team: str | None):
+    """The review window's range records (app/views/review.py): what the tiles, headline and teams
+    table show."""
+    from app.views.review import review as build
+
+    return build(cube(version), config(), grain=grain, start=start, end=end, team=team, now=_now())
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -157,7 +181,16 @@ def trend_figure(version: str, grain: str, start: dt.date, end: dt.date, team: s
 
     trend = next(t for t in TRENDS if t.metric == metric)
     return trend_chart(records(version, grain, start, end, None), trend, team,
-                       csat_tolerance=config().rules.csat_tolerance)
+                       csat_tolerance=config().rules.csat_tolerance, markers=chart_markers(version), grain=grain)
+
+
+def chart_markers(version: str) -> tuple[tuple[dt.date, str], ...]:
+    """`[[markers]]` from the config, and the AI adoption week (revision 2), for every trend chart."""
+    marks = [(m.date, m.label) for m in config().markers]
+    adoption = baselines(version).adoption_week
+    if adoption is not None:
+        marks.append((adoption, "AI adoption"))
+    return tuple(sorted(marks))
 
 
 @st.cache_resource(show_spinner="Reading what AI the data names…", max_entries=2)
@@ -223,3 +256,26 @@ def aggregate_outcomes(version: str) -> pl.DataFrame:
 def aggregate_pull_requests(version: str) -> pl.DataFrame:
     """Every PR (id, author, team, created_at, merged_at), for the same aggregates (lead time by cohort)."""
     return _prepared_all(version).evidence.pull_requests.select("id", "author", "team", "created_at", "merged_at")
+@st.cache_data(show_spinner=False, max_entries=64)
+def pr_extra(version: str, pr_id: str) -> dict:
+    """A PR's warehouse columns the evidence does not carry (`ai_tools`, `ai_mode`), where the schema has them."""
+    import sqlalchemy as sa
+
+    from warehouse.schema import TABLES
+
+    table = TABLES["pull_requests"]
+    wanted = [c for c in ("ai_tools", "ai_mode") if c in table.c]
+    if not wanted:
+        return {}
+    with warehouse().engine.connect() as conn:
+        row = conn.execute(sa.select(*[table.c[c] for c in wanted]).where(table.c.id == pr_id)).first()
+    return dict(zip(wanted, row)) if row else {}
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def usage_rows(version: str) -> pl.DataFrame:
+    """ai_usage (seats, active users, acceptances, agent PRs), for the adoption panel."""
+    from app.views.adoption_panel import USAGE_COLUMNS
+    from warehouse import read_table
+
+    return read_table(warehouse(), "ai_usage", USAGE_COLUMNS)

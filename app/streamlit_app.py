@@ -27,6 +27,7 @@ PAGES = {
         ("app_pages/incidents.py", "Incidents & MTTR", ":material/emergency:", "drill_down", False),
         ("app_pages/support.py", "Support", ":material/support_agent:", "drill_down", False),
         ("app_pages/spend.py", "AI spend", ":material/payments:", "drill_down", False),
+        ("app_pages/pr.py", "Pull request", ":material/merge:", "drill_down", False),
     ],
     "Reference": [
         ("app_pages/export.py", "Export", ":material/download:", "export", False),

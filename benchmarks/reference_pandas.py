@@ -398,13 +398,57 @@ def _status(rec: pd.DataFrame, metric: str, csat: pd.DataFrame, rules: dict) -> 
 # --- the scorecard -------------------------------------------------------------------------------------
 
 
-def _window(metric: str, first_period: pd.Timestamp, windows: dict | None) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """`baseline_windows[metric]`, else `baseline_windows["*"]` (inclusive dates, through the end of the
-    end day), else the 13 weeks before the first reported period."""
-    chosen = (windows or {}).get(metric) or (windows or {}).get("*")
+def _window(metric: str, windows: dict | None, defaults: dict) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """`baseline_windows[metric]`, else (except for the cost, which has its own default) `baseline_windows["*"]`
+    (inclusive dates, through the end of the end day), else the revision-2 default."""
+    windows = windows or {}
+    chosen = windows.get(metric) or (windows.get("*") if metric != "ai_cost_per_unit" else None)
     if chosen:
         return pd.Timestamp(chosen[0]), pd.Timestamp(chosen[1]) + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
-    return first_period - pd.Timedelta(weeks=13), first_period - pd.Timedelta(microseconds=1)
+    return defaults["ai_cost_per_unit" if metric == "ai_cost_per_unit" else "*"]
+
+
+_NONE = (pd.Timestamp("1970-01-02"), pd.Timestamp("1970-01-01"))  # an empty window: no baseline
+
+
+def default_windows(frames: dict[str, pd.DataFrame], outcomes: pd.DataFrame, min_sample: int,
+                    adoption_start: dt.date | None = None) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
+    """DESIGN.md "Default baseline (revision 2)", written again in pandas: "*" the up-to-13 complete weeks
+    of the data span before the adoption week (else the first 13, not pre-AI); "ai_cost_per_unit" the 13
+    weeks from the first complete week with spend."""
+    week, tick = pd.Timedelta(days=7), pd.Timedelta(microseconds=1)
+    instants = pd.concat([outcomes["merged_at"], frames["deployments"]["finished_at"]]).dropna()
+    if instants.empty:
+        return {"*": _NONE, "ai_cost_per_unit": _NONE}
+    first, last = instants.min(), instants.max()
+    first_week = first.normalize() - pd.Timedelta(days=first.weekday())
+    first_week += week if first_week < first else pd.Timedelta(0)
+    last_week = last.normalize() - pd.Timedelta(days=last.weekday())
+    last_week -= week if last_week + week - tick > last else pd.Timedelta(0)
+    if first_week > last_week:
+        return {"*": _NONE, "ai_cost_per_unit": _NONE}
+    if adoption_start is not None:
+        adoption = pd.Timestamp(adoption_start) - pd.Timedelta(days=adoption_start.weekday())
+    else:
+        merged_week = outcomes["merged_at"].dt.normalize() - pd.to_timedelta(outcomes["merged_at"].dt.day_of_week, unit="D")
+        weekly = outcomes.assign(w=merged_week).groupby("w").agg(n=("ai_assisted", "size"), ai=("ai_assisted", "sum"))
+        hits = weekly[(weekly["n"] >= min_sample) & (weekly["ai"] >= 0.05 * weekly["n"])]
+        adoption = hits.index.min() if len(hits) else None
+    begin = end = None
+    if adoption is not None:
+        begin, end = max(adoption - 13 * week, first_week), min(adoption, last_week + week)
+    if begin is None or begin >= end:
+        begin, end = first_week, min(first_week + 13 * week, last_week + week)
+    out = {"*": (begin, end - tick)}
+    spend_days = frames["ai_spend"]["date"]
+    spend_weeks = (spend_days - pd.to_timedelta(spend_days.dt.day_of_week, unit="D")).unique()
+    candidates = sorted(w for w in spend_weeks if first_week <= w <= last_week)
+    if candidates:
+        start = pd.Timestamp(candidates[0])
+        out["ai_cost_per_unit"] = (start, min(start + 13 * week, last_week + week) - tick)
+    else:
+        out["ai_cost_per_unit"] = _NONE
+    return out
 
 
 def scorecard(frames: dict[str, pd.DataFrame], *, grain: str, start: dt.date, end: dt.date, min_sample: int = 20,
@@ -427,10 +471,12 @@ def scorecard(frames: dict[str, pd.DataFrame], *, grain: str, start: dt.date, en
     if len(periods) == 0:
         return pd.DataFrame(columns=OUTPUT_COLUMNS)
 
-    def frame(metric: str) -> _Frame:
-        return _Frame(grain, start, end, _window(metric, periods[0], baseline_windows))
-
     outcomes = pr_outcomes(frames, production_environments, rollback_window_days)
+    defaults = default_windows(frames, outcomes, min_sample)
+
+    def frame(metric: str) -> _Frame:
+        return _Frame(grain, start, end, _window(metric, baseline_windows, defaults))
+
     prs = frames["pull_requests"]
     merged = prs[prs["merged_at"].notna()]
     prod, pairs = _rollbacks(_production(frames["deployments"], production_environments))

@@ -117,7 +117,7 @@ def check_governance(config) -> None:
     """What the types alone do not rule out, for `[governance]` and `[access]`: raises `ConfigError`
     naming the key."""
     from config.load import ConfigError  # config.load imports this module's classes
-    from metrics.registry import GRAINS, METRICS
+    from metrics.registry import METRICS, PERIOD_GRAINS as GRAINS
 
     where = config.source_path or "configuration"
 

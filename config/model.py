@@ -56,7 +56,9 @@ class RulesConfig:
     fix_title_pattern: str = r"(?i)^(\[[^\]]*\]\s*)?(fix(es|ed)?|hotfix|bugfix)\b"  # Python re, searched in the title
     senior_levels: tuple[str, ...] = ("senior", "staff", "principal")  # people.level values that make a senior
     review_tolerance: float = 0.2  # senior review load: worse above baseline × (1 + this), better below × (1 − this)
-    ai_adoption_start: dt.date | None = None  # the AI adoption week (read by the default baseline)
+    # The AI adoption week (DESIGN.md "Default baseline (revision 2)"): the ISO week holding this date;
+    # unset, the first week with min_sample merged PRs of which at least 5% are AI-assisted.
+    ai_adoption_start: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -247,6 +249,29 @@ class PagerDutyConfig:
 
 
 @dataclass(frozen=True)
+class MarkerConfig:
+    """`[[markers]]`: a change worth drawing on every trend chart ("Copilot Business rollout")."""
+
+    date: dt.date
+    label: str
+
+
+@dataclass(frozen=True)
+class DashboardConfig:
+    """`[dashboard] url`: where the dashboard is served, for links in the digest."""
+
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class DigestConfig:
+    """`[digest] webhook_env`: the environment variable holding the Slack-compatible webhook URL
+    (a secret: never in the config file)."""
+
+    webhook_env: str = "SCORECARD_DIGEST_WEBHOOK"
+
+
+@dataclass(frozen=True)
 class Config:
     warehouse: WarehouseConfig = field(default_factory=WarehouseConfig)
     baseline: BaselineConfig = field(default_factory=BaselineConfig)
@@ -264,5 +289,8 @@ class Config:
     access: AccessConfig = field(default_factory=AccessConfig)  # sign-in and roles
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)  # sync intervals, staleness (config/schedule.py)
     vendors: VendorsConfig = field(default_factory=VendorsConfig)  # per-person AI tool usage sources
+    markers: tuple[MarkerConfig, ...] = ()  # change markers drawn on every trend chart
+    dashboard: DashboardConfig = field(default_factory=DashboardConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
     # Where the file was read from (None: defaults only); relative SQLite paths resolve against it.
     source_path: str | None = None

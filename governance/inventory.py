@@ -166,8 +166,8 @@ def found_in_data(partial: pl.DataFrame, governance: GovernanceConfig,
     `examples` (the latest ids, from `visible_teams` only; None = every team) and `owned_by` (the
     declared item's id, null when unowned). Names compare case-insensitively; the most frequent
     spelling is shown. Unowned first, then by kind and most rows."""
-    if partial.height == 0:
-        return pl.DataFrame(schema=FOUND_SCHEMA).with_columns(spellings=pl.lit([], dtype=pl.List(pl.String)))
+    if partial.height == 0:  # an empty warehouse: nothing found, in the same columns
+        return pl.DataFrame(schema={**FOUND_SCHEMA, "spellings": pl.List(pl.String)})
     partial = partial.with_columns(key=pl.col("name").str.to_lowercase(), team=pl.col("team").fill_null("unassigned"))
     spelling = partial.group_by("kind", "key", "name").agg(pl.col("rows").sum()).sort(
         ["rows", "name"], descending=[True, False]).group_by("kind", "key", maintain_order=True).agg(

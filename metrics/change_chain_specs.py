@@ -2,7 +2,7 @@
 AI-assisted change, rework, and the load on senior reviewers. Plain data, read by the registry."""
 from __future__ import annotations
 
-from metrics.registry import CHANGE_FAILURE_LOOK_AHEAD, REWORK_LOOK_AHEAD, UNTIL_PERIOD_ENDS, MetricSpec
+from metrics.registry import CHANGE_FAILURE_LOOKAHEAD, PERIOD_END, REWORK_LOOKAHEAD, MetricSpec
 
 CHANGE_CHAIN_SPECS = (
     MetricSpec(
@@ -19,7 +19,7 @@ CHANGE_CHAIN_SPECS = (
         better="info",
         better_text="for information (more, smaller changes is the DORA reading; never red or green)",
         interval="none",
-        look_ahead=UNTIL_PERIOD_ENDS,
+        lookahead=PERIOD_END,
         min_sample_applies=False,
         description=(
             "Production deployments (status success, a production environment) that are not rollbacks, per "
@@ -66,7 +66,7 @@ CHANGE_CHAIN_SPECS = (
         better="lower",
         better_text="lower",
         interval="Wilson 95%",
-        look_ahead=CHANGE_FAILURE_LOOK_AHEAD,
+        lookahead=CHANGE_FAILURE_LOOKAHEAD,
         description=(
             "Share of production deployments (not rollbacks) that failed: rolled back by a rollback "
             "deployment within the rollback window, a PR they shipped reverted (within the window, after "
@@ -89,7 +89,7 @@ CHANGE_CHAIN_SPECS = (
         better="lower",
         better_text="lower",
         interval="Wilson 95%",
-        look_ahead=REWORK_LOOK_AHEAD,
+        lookahead=REWORK_LOOKAHEAD,
         description=(
             "Share of merged PRs that needed a follow-up fix within rework_window_days: a later PR of the "
             "same repo that reverts it, or that is a fix (a fix label or a title like 'Fix ...') and touches "
@@ -110,7 +110,7 @@ CHANGE_CHAIN_SPECS = (
         better="lower",
         better_text="lower (all: beyond the review tolerance of the baseline; ai: for information)",
         interval="none",
-        look_ahead=UNTIL_PERIOD_ENDS,
+        lookahead=PERIOD_END,
         description=(
             "Reviews per senior per week: reviews submitted by senior people (listed in [people] senior, or "
             "a people row whose level is in senior_levels) counted in the reviewer's team. Status: worse "

@@ -9,6 +9,7 @@ Mann-Whitney test need the durations themselves.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -17,13 +18,14 @@ import polars as pl
 from metrics import events as ev
 from metrics.senior_review import SENIORS_SCHEMA
 
-CUBE_FORMAT = 2  # bump when the cube's shape changes: stored cubes of another format are rebuilt
+CUBE_FORMAT = 3  # bump when the cube's shape changes: stored cubes of another format are rebuilt
 
 
 @dataclass(frozen=True)
 class Cube:
-    # metric, day, team, segment, n, x — ai_merge_rate, rollback_share (+ tool:/mode: segments), deflection_rate,
-    # change_failure_rate, rework_rate, deployment_frequency (n = x = deployments), senior_review_load (n = x = reviews)
+    # metric, day, team, segment, n, x, pending — ai_merge_rate, rollback_share (+ tool:/mode: segments),
+    # deflection_rate, change_failure_rate, rework_rate, deployment_frequency (n = x = deployments),
+    # senior_review_load (n = x = reviews)
     ratio: pl.DataFrame
     mean: pl.DataFrame  # metric, day, team, segment, n, total, sumsq — csat
     # metric, day, team, segment, value — mttr_hours (one row per incident, and one more per incident
@@ -31,6 +33,9 @@ class Cube:
     values: pl.DataFrame
     spend: pl.DataFrame  # day, team, spend, rows — ai_cost_per_unit's numerator
     units: pl.DataFrame  # day, team, n — ai_cost_per_unit's denominator
+    # first, last: the data span, the earliest and latest merged_at of a merged PR or finished_at of
+    # any deployment (one row; nulls without either). `last` is `as_of` before the cap at now.
+    span: pl.DataFrame
     # login, team, since, why — senior people: senior_review_load's denominator
     seniors: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SENIORS_SCHEMA))
 
@@ -43,6 +48,13 @@ class Cube:
     def last_day(self):
         days = [p.get_column("day").max() for p in (self.ratio, self.mean, self.values, self.spend, self.units) if p.height]
         return max(days) if days else None
+
+    def data_span(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """(earliest, latest) merged_at / finished_at in the warehouse."""
+        if self.span.height == 0:
+            return None, None
+        row = self.span.row(0, named=True)
+        return row["first"], row["last"]
 
     def write(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -60,9 +72,11 @@ def _day(frame: pl.DataFrame) -> pl.Expr:
 
 
 def _ratio(metric: str, events: pl.DataFrame) -> pl.DataFrame:
+    # `pending`: events whose outcome can still change after the metric's window (metrics.registry).
+    pending = pl.col("pending").sum() if "pending" in events.columns else pl.lit(0)
     return (
         events.group_by(day=_day(events), team="team", segment="segment")
-        .agg(n=pl.len().cast(pl.Int64), x=pl.col("hit").sum().cast(pl.Float64))
+        .agg(n=pl.len().cast(pl.Int64), x=pl.col("hit").sum().cast(pl.Float64), pending=pending.cast(pl.Int64))
         .with_columns(metric=pl.lit(metric))
     )
 
@@ -88,7 +102,7 @@ def build_cube(evidence, outcomes: pl.DataFrame, chain=None, seniors: pl.DataFra
             events.select(metric=pl.lit(metric), day=_day(events), team="team", segment="segment", value="value")
             for metric, events in cc.value_events(evidence, outcomes, chain).items()
         ]
-    ratio = pl.concat(ratio_parts, how="vertical_relaxed").select("metric", "day", "team", "segment", "n", "x")
+    ratio = pl.concat(ratio_parts, how="vertical_relaxed").select("metric", "day", "team", "segment", "n", "x", "pending")
     csat = ev.csat(evidence, reasons=False)
     mean = (
         csat.group_by(day=_day(csat), team="team", segment="segment")
@@ -114,5 +128,16 @@ def build_cube(evidence, outcomes: pl.DataFrame, chain=None, seniors: pl.DataFra
     return Cube(
         ratio=ratio.sort("metric", "day", "team"), mean=mean.sort("day", "team"),
         values=values.sort("metric", "day", "team"), spend=spend.sort("day", "team"), units=units.sort("day", "team"),
+        span=data_span(evidence, outcomes),
         seniors=seniors if seniors is not None else pl.DataFrame(schema=SENIORS_SCHEMA),
     )
+
+
+def data_span(evidence, outcomes: pl.DataFrame) -> pl.DataFrame:
+    """One row, `first` and `last`: the earliest and latest merged_at of a merged PR or finished_at of
+    any deployment (DESIGN.md "Settled points": the data span and `as_of`)."""
+    instants = pl.concat([
+        outcomes.select(at=pl.col("merged_at")),
+        evidence.deployments.select(at=pl.col("finished_at")),
+    ], how="vertical_relaxed").drop_nulls()
+    return instants.select(first=pl.col("at").min(), last=pl.col("at").max())

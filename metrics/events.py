@@ -5,7 +5,8 @@ number on screen can always be traced to the rows behind it.
 
 Common columns: `id`, `at` (the counting time), `team`, `segment` ("ai"/"non_ai", or null for metrics
 without segments). Ratio metrics add `hit` (counted in the numerator); mean metrics add `value`; the
-cost metric's spend rows add `value` (USD) and its unit rows `unit_kind`.
+cost metric's spend rows add `value` (USD) and its unit rows `unit_kind`. `rollback_share` adds
+`pending` (the PR is not shipped yet: it keeps its record provisional longer, metrics.registry).
 """
 from __future__ import annotations
 
@@ -55,6 +56,7 @@ def rollback_share(outcomes: pl.DataFrame, reasons: bool = True) -> pl.DataFrame
     )
     return outcomes.select(
         "id", at="merged_at", team="team", segment=_seg(pl.col("ai_assisted")), hit="rolled_back",
+        pending=pl.col("shipped_deployment_id").is_null(),
         reason=_reason(reason, reasons),
     )
 

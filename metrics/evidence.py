@@ -6,6 +6,7 @@ then rely on every column below being there.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, fields, replace
 
 import polars as pl
@@ -89,6 +90,29 @@ class Evidence:
 
     def replace(self, **tables: pl.DataFrame) -> "Evidence":
         return replace(self, **tables)
+
+    def until(self, now: dt.datetime) -> "Evidence":
+        """The evidence as it stood at `now` (`--as-of`, for reproducible reports): events after it are
+        ignored. A PR merged later is open (not merged) at `now`, an incident or ticket resolved later is
+        unresolved; rows created, started or finished later, and spend dated on `now`'s day or later (a
+        day's spend is known once the day is over), are left out."""
+        at = pl.lit(now)
+        day = pl.lit(now.date())
+
+        def cleared(column: str) -> pl.Expr:
+            return pl.when(pl.col(column) > at).then(None).otherwise(pl.col(column)).alias(column)
+
+        prs = self.pull_requests.filter(pl.col("created_at").is_null() | (pl.col("created_at") <= at))
+        return replace(
+            self,
+            pull_requests=prs.with_columns(cleared("merged_at")),
+            deployments=self.deployments.filter(pl.col("finished_at").is_null() | (pl.col("finished_at") <= at)),
+            incidents=self.incidents.filter(pl.col("started_at").is_null() | (pl.col("started_at") <= at))
+            .with_columns(cleared("resolved_at")),
+            tickets=self.tickets.filter(pl.col("created_at").is_null() | (pl.col("created_at") <= at))
+            .with_columns(cleared("resolved_at")),
+            ai_spend=self.ai_spend.filter(pl.col("date") < day),
+        )
 
     def tables(self) -> dict[str, pl.DataFrame]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -1,4 +1,5 @@
-"""Periods and windows (DESIGN.md "Time"): ISO weeks from Monday, calendar months, UTC."""
+"""Periods and windows (DESIGN.md "Time", "Range grain"): ISO weeks from Monday, calendar months, and
+the range (one period of the whole report), UTC; the review window the dashboard's tiles read."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,17 +7,48 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from config.model import BaselineConfig
-
 _TRUNCATE = {"week": "1w", "month": "1mo"}
 DEFAULT_BASELINE_WEEKS = 13
+# The review window: the last 13 complete ISO weeks, or 3 complete months, of the selected range.
+REVIEW_PERIODS = {"week": 13, "month": 3}
 
 
 def period_of(expr: pl.Expr, grain: str) -> pl.Expr:
-    """The first day (a date) of the period an event's counting time (datetime or date) falls in."""
+    """The first day (a date) of the period an event's counting time (datetime or date) falls in.
+    A range has one period, named by its start: see `in_report`."""
     if grain not in _TRUNCATE:
-        raise ValueError(f"grain must be week or month, not '{grain}'")
+        raise ValueError(f"grain must be week or month here, not '{grain}'")
     return expr.dt.truncate(_TRUNCATE[grain]).cast(pl.Date)
+
+
+def in_report(frame: pl.DataFrame, day: pl.Expr, grain: str, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """The rows whose day (a date expression) lies in a reported period, with `period` added: for week
+    and month the periods whose first day lies in [start, end]; for range the one period [start, end]."""
+    if grain == "range":
+        return frame.filter(day.is_between(pl.lit(start), pl.lit(end))).with_columns(period=pl.lit(start))
+    periods = period_starts(start, end, grain)
+    if not periods:
+        return frame.clear().with_columns(period=pl.lit(None, pl.Date))
+    return frame.with_columns(period=period_of(day, grain)).filter(
+        pl.col("period").is_between(pl.lit(periods[0]), pl.lit(periods[-1]))
+    )
+
+
+def next_period_start(period: dt.date, grain: str) -> dt.date:
+    if grain == "week":
+        return period + dt.timedelta(days=7)
+    if grain == "month":
+        return (period.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    raise ValueError(f"a range's end is the report's end, not a function of its start ('{grain}')")
+
+
+def period_after(period: dt.date, grain: str, range_end: dt.date | None = None) -> dt.datetime:
+    """The first instant after a period (for a range: the day after `range_end`), UTC."""
+    if grain == "range":
+        if range_end is None:
+            raise ValueError("a range period needs its end")
+        return utc(range_end + dt.timedelta(days=1))
+    return utc(next_period_start(period, grain))
 
 
 def first_period_start(start: dt.date, grain: str) -> dt.date:
@@ -29,7 +61,9 @@ def first_period_start(start: dt.date, grain: str) -> dt.date:
 
 
 def period_starts(start: dt.date, end: dt.date, grain: str) -> list[dt.date]:
-    """The reported periods: those whose first day lies in [start, end]."""
+    """The reported periods: those whose first day lies in [start, end] (a range: [start])."""
+    if grain == "range":
+        return [start] if start <= end else []
     out, day = [], first_period_start(start, grain)
     while day <= end:
         out.append(day)
@@ -61,23 +95,23 @@ class Window:
         return expr.is_between(pl.lit(self.first_day), pl.lit(self.last_day), closed="both")
 
 
-def _utc(day: dt.date) -> dt.datetime:
+def utc(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
 
 
-def baseline_window(metric_id: str, baseline: BaselineConfig, first_period: dt.date) -> Window:
-    """The metric's baseline window: `[baseline.<metric>]`, else `[baseline]`, else the 13 weeks before
-    the first reported period. A configured end counts through the end of that day, UTC: DESIGN.md's
-    "through 23:59:59.999" read as the whole day (the last microsecond included), which is also what
-    the daily cube sums."""
-    configured = baseline.per_metric.get(metric_id) or baseline.window
-    if configured is not None:
-        source = f"[baseline.{metric_id}]" if metric_id in baseline.per_metric else "[baseline]"
-        return Window(
-            _utc(configured.start),
-            _utc(configured.end) + dt.timedelta(days=1) - dt.timedelta(microseconds=1),
-            f"{configured.start} to {configured.end} ({source})",
-        )
-    start = _utc(first_period) - dt.timedelta(weeks=DEFAULT_BASELINE_WEEKS)
-    end = _utc(first_period) - dt.timedelta(microseconds=1)
-    return Window(start, end, f"{start.date()} to {end.date()} (13 weeks before {first_period})")
+_utc = utc
+
+
+def review_window(start: dt.date, end: dt.date, grain: str, as_of: dt.datetime | None) -> tuple[dt.date, dt.date] | None:
+    """The review window of a selected range (DESIGN.md "Settled points", Time): the last 13 ISO weeks
+    (month grain: 3 calendar months) that lie wholly inside [start, end] and end on or before `as_of`'s
+    date; fewer when the range holds fewer; None when it holds none. Returns (first day, last day)."""
+    if grain not in REVIEW_PERIODS:
+        raise ValueError(f"the review window is read in weeks or months, not '{grain}'")
+    last_day = end if as_of is None else min(end, as_of.date())
+    whole = [p for p in period_starts(start, end, grain)
+             if next_period_start(p, grain) - dt.timedelta(days=1) <= last_day]
+    if not whole:
+        return None
+    chosen = whole[-REVIEW_PERIODS[grain]:]
+    return chosen[0], next_period_start(chosen[-1], grain) - dt.timedelta(days=1)

@@ -9,6 +9,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+from config.model import RulesConfig
+
 # ratio: x / n; mean: a mean of values; cost_per_unit: spend / units; median: the median of values
 # (lead time); per_day: events per day of the period; per_senior_week: reviews per senior per week.
 Kind = Literal["ratio", "mean", "cost_per_unit", "median", "per_day", "per_senior_week"]
@@ -16,26 +18,30 @@ Better = Literal["higher", "lower", "info"]
 
 
 @dataclass(frozen=True)
-class LookAhead:
-    """How far past its events a metric looks (DESIGN.md "Provisional records"): the longest of the named
-    `[rules]` windows (`days` keys in days, `hours` keys in hours), or — `until_period_ends` — a rate
-    over the period's days, settled when the period ends. Data, so the change history can hash it."""
+class Lookahead:
+    """How far past its period a metric looks for what happens to its events (DESIGN.md "Provisional
+    records"), as data: the longest of the named `[rules]` durations (a name ending in `_days` counts days,
+    in `_hours` hours) times `factor`; no rules: zero (provisional only while the period runs)."""
 
-    days: tuple[str, ...] = ()
-    hours: tuple[str, ...] = ()
-    until_period_ends: bool = False
+    rules: tuple[str, ...] = ()
+    factor: float = 1.0
 
-    def window(self, rules) -> dt.timedelta:
-        spans = [dt.timedelta(days=getattr(rules, key)) for key in self.days]
-        spans += [dt.timedelta(hours=getattr(rules, key)) for key in self.hours]
-        return max(spans, default=dt.timedelta(0))
+    def of(self, rules: RulesConfig) -> dt.timedelta:
+        spans = [dt.timedelta(days=getattr(rules, name)) if name.endswith("_days") else dt.timedelta(hours=getattr(rules, name))
+                 for name in self.rules]
+        return max(spans, default=dt.timedelta(0)) * self.factor
 
 
-UNTIL_PERIOD_ENDS = LookAhead(until_period_ends=True)
-ROLLBACK_LOOK_AHEAD = LookAhead(days=("rollback_window_days",))
-# The longer of the rollback window and the incident link window.
-CHANGE_FAILURE_LOOK_AHEAD = LookAhead(days=("rollback_window_days",), hours=("incident_link_hours",))
-REWORK_LOOK_AHEAD = LookAhead(days=("rework_window_days",))
+ROLLBACK_WINDOW = Lookahead(("rollback_window_days",))
+# A PR not shipped yet can still ship and be rolled back: its record stays open up to twice the window.
+UNSHIPPED_CAP = Lookahead(("rollback_window_days",), factor=2.0)
+PERIOD_END = Lookahead()
+
+
+# The change chain's look-aheads: the longer of the rollback window and the incident link window; the
+# rework window; rates over a period's days settle when the period ends.
+CHANGE_FAILURE_LOOKAHEAD = Lookahead(("rollback_window_days", "incident_link_hours"))
+REWORK_LOOKAHEAD = Lookahead(("rework_window_days",))
 
 
 @dataclass(frozen=True)
@@ -61,9 +67,14 @@ class MetricSpec:
     # Segments counted besides the partition (ai / non_ai) that makes `all`: an event can be in one of
     # these too, and `all` does not count them again (mttr_hours' ai_change / non_ai_change).
     overlay_segments: tuple[str, ...] = ()
-    look_ahead: LookAhead | None = None
     # Status rules 1 and 3 (`min_sample`); deployment_frequency is always `info`.
     min_sample_applies: bool = True
+    # DESIGN.md "Provisional records": a record is provisional while as_of < (the first instant after
+    # its period) + lookahead(rules); None: never provisional. `pending_lookahead` extends that for
+    # records that count events still pending (the cube's `pending` column: for rollback_share a
+    # merged PR not shipped yet) to period end + pending_lookahead(rules).
+    lookahead: Lookahead | None = None
+    pending_lookahead: Lookahead | None = None
 
     def has_segment(self, segment: str) -> bool:
         """`segment` is one of this metric's: a fixed one, or `<family>:<value>` of its families."""
@@ -119,7 +130,8 @@ METRICS: dict[str, MetricSpec] = {
             better="lower",
             better_text="lower",
             interval="Wilson 95%",
-            look_ahead=ROLLBACK_LOOK_AHEAD,
+            lookahead=ROLLBACK_WINDOW,
+            pending_lookahead=UNSHIPPED_CAP,
             description=(
                 "Share of merged PRs that were rolled back: the production deployment that shipped the PR "
                 "was rolled back by a rollback deployment finishing within the rollback window of it, or "
@@ -225,11 +237,13 @@ METRICS: dict[str, MetricSpec] = {
 # The record columns of DESIGN.md "Metric output", in order.
 OUTPUT_COLUMNS = (
     "metric", "grain", "period", "team", "segment", "value", "numerator", "denominator", "n",
-    "ci_low", "ci_high", "baseline", "delta", "status", "median", "p90",
+    "ci_low", "ci_high", "baseline", "delta", "status", "median", "p90", "provisional",
 )
 
 STATUSES = ("better", "worse", "at_baseline", "info", "insufficient_data")
-GRAINS = ("week", "month")
+GRAINS = ("week", "month", "range")
+# The grains a trend is drawn in (a range is one period: a tile, not a trend).
+PERIOD_GRAINS = ("week", "month")
 
 # 95% two-sided normal quantile, to the digits DESIGN.md gives.
 Z95 = 1.959963984540054

@@ -22,7 +22,8 @@ from metrics.change_failure import mttr_change_events
 from metrics.cube import Cube, build_cube
 from metrics.evidence import UTC, Evidence
 from metrics.linking import pr_outcomes
-from metrics.periods import Window, baseline_window, period_of, period_starts
+from metrics.baseline import Baselines, as_of as data_as_of, baselines as baseline_windows
+from metrics.periods import Window, in_report, period_after, period_starts
 from metrics.registry import METRICS, OUTPUT_COLUMNS, MetricSpec
 from metrics.senior_review import senior_people, senior_weeks
 from metrics.stats import ALPHA, mann_whitney_p_against, mean_interval, median_interval, two_proportion_p, wilson
@@ -90,9 +91,15 @@ def compute(
     end: dt.date,
     team: str | None = None,
     metrics: Iterable[str] | None = None,
+    now: dt.datetime | None = None,
+    baselines: Baselines | None = None,
 ) -> pl.DataFrame:
     """Scorecard records in DESIGN.md's "Metric output" columns, plus `baseline_n`,
     `baseline_start`, `baseline_end` (the window) and `test_p` (the status test's p-value, if any).
+
+    `grain` is week, month or range (one period [start, end], named by start). `now` caps `as_of`
+    (the latest merged_at / finished_at), which decides `provisional`; events after `now` are not
+    removed here (see `Evidence.until`). `baselines` defaults to `metrics.baseline.baselines`.
 
     `source` is raw evidence, prepared evidence, or its daily cube (all give the same records; the
     cube is what the dashboard keeps on disk). `team` restricts the records to one team (no whole-org
@@ -106,17 +113,18 @@ def compute(
     if isinstance(source, Evidence):
         source = prepare(source, config)
     cube = source.cube if isinstance(source, Prepared) else source
-    periods = period_starts(start, end, grain)
-    if not periods:
+    if not period_starts(start, end, grain):
         return empty_records()
+    windows = baselines if baselines is not None else baseline_windows(cube, config)
     needed = list(wanted)
     if "deflection_rate" in needed and "csat" not in needed:
         needed.append("csat")  # rule 6 reads the same team's CSAT
     frames = {}
     for metric_id in needed:
-        window = baseline_window(metric_id, config.baseline, periods[0])
-        frames[metric_id] = _records(cube, METRICS[metric_id], grain, periods, window, team)
+        window = windows.window(metric_id)
+        frames[metric_id] = _records(cube, METRICS[metric_id], grain, (start, end), window, team)
     frames = _apply_status(frames, config)
+    frames = {m: _provisional(f, METRICS[m], config, grain, end, data_as_of(cube, now)) for m, f in frames.items()}
     records = [frames[m] for m in wanted if frames[m].height]
     if not records:
         return empty_records()
@@ -143,6 +151,7 @@ _RECORD_SCHEMA = {
     "ci_low": pl.Float64, "ci_high": pl.Float64, "baseline": pl.Float64, "delta": pl.Float64,
     "status": pl.String, "median": pl.Float64, "p90": pl.Float64, "baseline_n": pl.Int64,
     "baseline_start": pl.Datetime("us", "UTC"), "baseline_end": pl.Datetime("us", "UTC"), "test_p": pl.Float64,
+    "provisional": pl.Boolean,
 }
 
 
@@ -153,10 +162,8 @@ def empty_records() -> pl.DataFrame:
 # --- aggregation --------------------------------------------------------------------------------
 
 
-def _in_periods(frame: pl.DataFrame, grain: str, periods: list[dt.date]) -> pl.DataFrame:
-    return frame.with_columns(period=period_of(pl.col("day"), grain)).filter(
-        pl.col("period").is_between(pl.lit(periods[0]), pl.lit(periods[-1]))
-    )
+def _in_periods(frame: pl.DataFrame, grain: str, report: tuple[dt.date, dt.date]) -> pl.DataFrame:
+    return in_report(frame, pl.col("day"), grain, *report)
 
 
 def _in_window(frame: pl.DataFrame, window: Window) -> pl.DataFrame:
@@ -195,7 +202,8 @@ def _grouped(frame: pl.DataFrame, keys: list[str], aggs: list[pl.Expr], spec: Me
     return pl.concat(parts, how="diagonal_relaxed")
 
 
-_RATIO_AGGS = [pl.col("x").sum().alias("x"), pl.col("n").sum().cast(pl.Int64).alias("n")]
+_RATIO_AGGS = [pl.col("x").sum().alias("x"), pl.col("n").sum().cast(pl.Int64).alias("n"),
+               pl.col("pending").sum().cast(pl.Int64).alias("pending")]
 # CSAT from daily sums: s² = (Σx² − (Σx)²/n) / (n − 1).
 _SUM_AGGS = [pl.col("n").sum().cast(pl.Int64).alias("n"), pl.col("total").sum().alias("total"),
              pl.col("sumsq").sum().alias("sumsq")]
@@ -215,7 +223,7 @@ def _std_from_sums() -> pl.Expr:
     return pl.when(pl.col("n") >= 2).then(variance.clip(lower_bound=0).sqrt()).otherwise(None)
 
 
-def _records(cube: Cube, spec: MetricSpec, grain: str, periods: list[dt.date], window: Window, team: str | None) -> pl.DataFrame:
+def _records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window, team: str | None) -> pl.DataFrame:
     if spec.kind == "cost_per_unit":
         records = _cost_records(cube, spec, grain, periods, window, team)
     elif spec.kind == "per_day":
@@ -258,9 +266,11 @@ def _records(cube: Cube, spec: MetricSpec, grain: str, periods: list[dt.date], w
     return _intervals(records, spec)
 
 
-def _period_frame(grain: str, periods: list[dt.date]) -> pl.DataFrame:
-    """`period`, `first` and `after` (the first instant after it), UTC, and its calendar `days`."""
-    afters = [period_starts(p + dt.timedelta(days=1), p + dt.timedelta(days=31), grain)[0] for p in periods]
+def _period_frame(grain: str, report: tuple[dt.date, dt.date]) -> pl.DataFrame:
+    """The report's periods: `period`, `first` and `after` (the first instant after it), UTC, and its
+    calendar `days` (a range: end − start + 1)."""
+    periods = period_starts(*report, grain)
+    afters = [period_after(p, grain, report[1]).date() for p in periods]
     return pl.DataFrame(
         {
             "period": periods,
@@ -284,7 +294,7 @@ def _team_grid(teams: list[str], team: str | None) -> list[str]:
     return [*teams, ORG] if teams else []
 
 
-def _per_day_records(cube: Cube, spec: MetricSpec, grain: str, periods: list[dt.date], window: Window, team: str | None) -> pl.DataFrame:
+def _per_day_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window, team: str | None) -> pl.DataFrame:
     """Events per calendar day, a record for every period × team that ever had such an event (DESIGN.md
     "Zero is a value"); the baseline is the window's events per day of the window."""
     rows = cube.ratio.filter(pl.col("metric") == spec.id)
@@ -305,7 +315,7 @@ def _per_day_records(cube: Cube, spec: MetricSpec, grain: str, periods: list[dt.
     )
 
 
-def _per_senior_week_records(cube: Cube, spec: MetricSpec, grain: str, periods: list[dt.date], window: Window,
+def _per_senior_week_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window,
                              team: str | None) -> pl.DataFrame:
     """Reviews per senior per week: a record for every period × team with senior weeks in the period
     (0 reviews included), segments all and ai; the whole org divides by all seniors' weeks."""
@@ -347,7 +357,7 @@ def _per_senior_week_records(cube: Cube, spec: MetricSpec, grain: str, periods: 
     )
 
 
-def _cost_records(cube: Cube, spec: MetricSpec, grain: str, periods: list[dt.date], window: Window, team: str | None) -> pl.DataFrame:
+def _cost_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window, team: str | None) -> pl.DataFrame:
     spend_aggs = [pl.col("spend").sum().alias("spend"), pl.col("rows").sum().alias("spend_rows")]
     unit_aggs = [pl.col("n").sum().cast(pl.Int64).alias("n")]
     cur_spend = _grouped(_in_periods(cube.spend, grain, periods), ["period"], spend_aggs, spec, team)
@@ -469,8 +479,29 @@ def _apply_status(frames: dict[str, pl.DataFrame], config: Config) -> dict[str, 
             test_p=pl.Series(test_p, dtype=pl.Float64).fill_nan(None),
             median=pl.col("median") if "median" in records.columns and spec.id in _QUANTILE_METRICS else pl.lit(None, pl.Float64),
             p90=pl.col("p90") if "p90" in records.columns and spec.id in _QUANTILE_METRICS else pl.lit(None, pl.Float64),
-        ).select(list(_RECORD_SCHEMA))
+        ).select([c for c in _RECORD_SCHEMA if c != "provisional"] + (["pending"] if "pending" in records.columns else []))
     return out
+
+
+def _provisional(records: pl.DataFrame, spec: MetricSpec, config: Config, grain: str, end: dt.date,
+                 as_of: dt.datetime | None) -> pl.DataFrame:
+    """DESIGN.md "Provisional records": provisional while as_of < (the first instant after the period)
+    + the spec's lookahead; also, where the spec has a `pending_lookahead`, while the record counts a
+    pending event (a PR not shipped yet) and as_of < that instant + pending_lookahead. No as_of (no
+    merged PR, no deployment): nothing is provisional."""
+    if records.height == 0 or spec.lookahead is None or as_of is None:
+        flag = pl.lit(False)
+    else:
+        after = (
+            pl.lit(period_after(end, "range", end)) if grain == "range"
+            else pl.col("period").dt.offset_by({"week": "1w", "month": "1mo"}[grain])
+            .cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+        )
+        flag = pl.lit(as_of) < after + pl.lit(spec.lookahead.of(config.rules))
+        if spec.pending_lookahead is not None and "pending" in records.columns:
+            flag = flag | ((pl.col("pending").fill_null(0) > 0)
+                           & (pl.lit(as_of) < after + pl.lit(spec.pending_lookahead.of(config.rules))))
+    return records.with_columns(provisional=flag).select(list(_RECORD_SCHEMA))
 
 
 def _csat_guardrail(deflection: pl.DataFrame, csat: pl.DataFrame | None, rules) -> np.ndarray:

@@ -7,18 +7,25 @@ import streamlit as st
 from app import components as ui
 from app import sidebar, state
 from app.export import ExportFilters, encode, record_export
+from app.url_state import apply_url, remember
 from app.views.export import PREVIEW_ROWS, describe_export, export_label
 
 filters = sidebar.current()
 version = state.current_version()
 ui.header("Export", filters)
 st.caption("The sidebar's period, date range and team apply. Metric exports hold the scorecard records "
-           "(DESIGN.md \"Metric output\" columns); table exports hold the warehouse rows whose counting time "
+           "(the metric-output columns of docs/metrics.md); table exports hold the warehouse rows whose counting time "
            "falls in the range, with teams assigned as the pages assign them.")
 
 left, right = st.columns([3, 1])
 with left:
-    name = st.selectbox("What to export", state.export_names(), format_func=export_label, key="export_name")
+    names = state.export_names()
+    # Bound to the URL (by its label, as Streamlit writes it), so a link or a reload keeps the selection.
+    by_label = {export_label(n): n for n in names}
+    apply_url({"export_name": lambda values: by_label.get(values[-1], values[-1]) if values and
+               (values[-1] in by_label or values[-1] in names) else names[0]})
+    name = st.selectbox("What to export", names, format_func=export_label, key="export_name", bind="query-params")
+    remember(("export_name",))
 with right:
     fmt = st.segmented_control("Format", ["csv", "parquet"], format_func=str.upper, default="csv", required=True,
                                key="export_format")
@@ -30,7 +37,7 @@ frame = state.export_rows(version, name, filters.grain, filters.start, filters.e
 st.markdown(describe_export(name, frame))
 if frame.height == 0:
     ui.empty("Nothing to export with these filters: widen the date range, pick another team, or load data first "
-             "(`scorecard demo`, `scorecard import`, or Sync now).")
+             "(scorecard demo, scorecard import, or Sync now).")
     st.stop()
 
 warehouse, who = state.warehouse(), ui.actor()

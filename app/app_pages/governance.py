@@ -8,6 +8,7 @@ import streamlit as st
 
 from app import access, sidebar, state
 from app import components as ui
+from app.url_state import link_params
 from app.views.filters import period_label
 from app.views.format import escape_markdown
 from app.views.governance import (
@@ -18,6 +19,14 @@ from governance.policies import PAUSE
 
 filters = sidebar.current()
 version = state.current_version()
+
+
+def _rows_link(row: dict) -> dict:
+    """The drill-down of a verdict: its team (or the whole org), grain and the range it was judged on."""
+    start, end = status.ranges.get(row["grain"], (filters.start, filters.end))
+    return link_params(filters, team=row["team"], grain=row["grain"], range=[start.isoformat(), end.isoformat()])
+
+
 config = state.config()
 user = access.current()
 ui.header("Governance", filters, what="What AI runs, who owns it, and what would stop it")
@@ -34,7 +43,7 @@ paused_flows = sorted(set(pauses["workflow"].to_list()))
 
 cols = st.columns(4)
 with cols[0], st.container(border=True, height="stretch"):
-    st.metric("Declared AI tools and workflows", f"{items.height:,}",
+    st.metric("Declared AI", f"{items.height:,}",
               help="[governance.tools] and [governance.workflows] in scorecard.toml")
     st.caption(f"{(items['kind'] == 'tool').sum()} tools · {(items['kind'] == 'workflow').sum()} workflows")
 with cols[1], st.container(border=True, height="stretch"):
@@ -50,7 +59,8 @@ with cols[3], st.container(border=True, height="stretch"):
         recent = activity(state.audit_rows(), ("export",)).filter(
             pl.col("ts") >= ui.utc_now() - dt.timedelta(days=30))
         st.metric("Exports, last 30 days", f"{recent.height:,}", help="Dashboard downloads and CLI exports (audit log)")
-        st.caption(f"by {recent['actor'].n_unique()} people" if recent.height else "none")
+        people = recent["actor"].n_unique() if recent.height else 0
+        st.caption(f"by {people} {'person' if people == 1 else 'people'}" if people else "none")
     else:
         st.metric("Your access", user.role.replace("_", " "))
         st.caption(escape_markdown(user.describe()))
@@ -80,10 +90,10 @@ for row in pauses.iter_rows(named=True):
         if target and user.can("drill_down") and user.sees_rows_of(row["team"]) and row["team"]:
             st.page_link(target, label=escape_markdown(f"The rows behind it: {row['team']}, "
                                                        f"{period_label(row['period'], row['grain'])}"),
-                         icon=":material/arrow_forward:", query_params={"team": row["team"], "grain": row["grain"]})
+                         icon=":material/arrow_forward:", query_params=_rows_link(row))
         elif target and user.can("drill_down") and row["team"] is None:
             st.page_link(target, label="The rows behind it", icon=":material/arrow_forward:",
-                         query_params={"grain": row["grain"]})
+                         query_params=_rows_link(row))
 if status.verdicts.height:
     ui.table(verdict_table(status.verdicts), column_config={
         "period": st.column_config.DateColumn("Latest period", format="YYYY-MM-DD"),

@@ -8,7 +8,7 @@ from app import sidebar, state
 from app.views.charts import trend_figure
 from app.views.format import fmt_value
 from app.views.incidents import by_team, incident_list, mttr_statistics, open_incidents
-from app.views.tiles import TileSpec, scorecard_tiles, tile_for
+from app.views.tiles import TILES, TileSpec, tile_for
 from app.views.trends import series
 
 filters = sidebar.current()
@@ -21,27 +21,35 @@ records = state.records(version, filters.grain, filters.start, filters.end, None
 mttr = series(records, "mttr_hours", filters.team)
 if incidents.height == 0:
     ui.empty("No incidents synced yet: configure [pagerduty] or [jira] incidents in scorecard.toml and press "
-             "Sync now, or import incidents.csv with `scorecard import incidents FILE.csv`.")
+             "Sync now, or import incidents.csv with: scorecard import incidents FILE.csv")
     st.stop()
 if mttr.height == 0:
     ui.empty("No incident was resolved in the selected periods: widen the date range or pick another team.")
     st.stop()
 
-mean_tile = next(t for t in scorecard_tiles(records, filters.team) if t.spec.metric == "mttr_hours")
-ai_tile = tile_for(records, TileSpec("mttr_hours", "ai", "MTTR, AI-assisted response", "incidents"), filters.team)
-other_tile = tile_for(records, TileSpec("mttr_hours", "non_ai", "MTTR, without AI tooling", "incidents"), filters.team)
-latest = mttr.filter((pl.col("segment") == "all") & (pl.col("period") == mean_tile.period)).row(0, named=True)
+# Tiles: the review window's range records, as on the Scorecard; sparklines: every period of the range.
+review = state.review(version, filters.grain, filters.start, filters.end, None)
+tile_records, when = (review.records, f"the last {review.describe()}") if review.window else (records, None)
+tile_grain = "range" if review.window else filters.grain
+mean_tile = tile_for(tile_records, next(t for t in TILES if t.metric == "mttr_hours"), filters.team, trend=records)
+ai_tile = tile_for(tile_records, TileSpec("mttr_hours", "ai", "MTTR, AI-assisted response", "incidents"),
+                   filters.team, trend=records)
+other_tile = tile_for(tile_records, TileSpec("mttr_hours", "non_ai", "MTTR, without AI tooling", "incidents"),
+                      filters.team, trend=records)
+latest = series(tile_records, "mttr_hours", filters.team).filter(
+    (pl.col("segment") == "all") & (pl.col("period") == mean_tile.period))
 cols = st.columns(4)
 with cols[0]:
-    ui.tile(mean_tile, filters.grain, empty_hint="")
+    ui.tile(mean_tile, tile_grain, empty_hint="No incident resolved in the review window.", when=when)
 with cols[1]:
     with st.container(border=True, height="stretch"):
-        st.metric("Median / p90", f"{fmt_value(latest['median'], 'hours')} / {fmt_value(latest['p90'], 'hours')}",
+        row = latest.row(0, named=True) if latest.height else {"median": None, "p90": None}
+        st.metric("Median / p90", f"{fmt_value(row['median'], 'hours')} / {fmt_value(row['p90'], 'hours')}",
                   help="Median and 90th percentile (linear interpolation) of the same incidents")
         st.caption("Half of the incidents were resolved within the median; nine in ten within the p90.")
 for column, t in zip(cols[2:], (ai_tile, other_tile)):
     with column:
-        ui.tile(t, filters.grain, empty_hint="No such incidents resolved in this range.")
+        ui.tile(t, tile_grain, empty_hint="No such incidents resolved in the review window.", when=when)
 
 left, right = st.columns(2)
 with left:

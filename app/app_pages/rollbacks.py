@@ -6,13 +6,14 @@ import streamlit as st
 
 from app import components as ui
 from app import change_chain_panel, sidebar, state
+from app.url_state import apply_url, remember
 from app.views.charts import grouped_interval_bars, interval_bars, trend_figure
 from app.views.filters import ALL_TEAMS, fmt_day
+from app.views.pr import pr_link_column
 from app.views.format import fmt_interval, fmt_value
 from app.views.rollbacks import (
     ratio_sentence, rolled_back_prs, scoped, segment_summary, share_columns, share_table, trend,
 )
-from metrics.periods import baseline_window
 
 ALL_REPOS = "All repositories"
 PERCENT = ui.PERCENT
@@ -38,12 +39,12 @@ outcomes = state.prepared(version).outcomes
 periods = filters.periods
 if outcomes.height == 0:
     ui.empty("No merged PRs synced yet: configure [github] in scorecard.toml and press Sync now, or import "
-             "pull_requests.csv and deployments.csv with `scorecard import`.")
+             "pull_requests.csv and deployments.csv with: scorecard import")
     st.stop()
 if not periods:
     ui.empty("No whole period starts in the selected date range: widen it in the sidebar.")
     st.stop()
-window = baseline_window("rollback_share", config.baseline, periods[0])
+window = state.baselines(version).window("rollback_share")
 st.caption(f"A PR is rolled back when the deployment that shipped it is rolled back, or it is reverted, within "
            f"{config.rules.rollback_window_days:g} days. Baseline: {fmt_day(window.first_day)} – {fmt_day(window.last_day)}.")
 
@@ -85,7 +86,9 @@ if repos.height == 0:
     st.stop()
 ui.text(f"Repositories of team {filters.team}.")
 repo_names = repos["repo"].to_list()
+apply_url({"repo": lambda values: values[-1] if values and values[-1] in repo_names else ALL_REPOS})
 repo = st.selectbox("Repository", [ALL_REPOS, *repo_names], key="repo", bind="query-params")
+remember(("repo",))
 repo = None if repo == ALL_REPOS else repo
 
 
@@ -139,10 +142,11 @@ if prs.height == 0:
     ui.empty("No PR in this selection was rolled back in the selected periods.")
 else:
     ui.table(prs.select(
-        "title", "repo", "number", "merged_at", "rolled_back_how", "rolled_back_at", "ai_tools", "ai_mode", "ai_signals",
-        "url", "author",
-        "team", "ai_assisted", "shipped_deployment_id", "rolled_back_by",
+        pr_link_column(), "title", "repo", "number", "merged_at", "rolled_back_how", "rolled_back_at", "ai_tools", "ai_mode",
+        "ai_signals", "url", "author", "team", "ai_assisted", "shipped_deployment_id", "rolled_back_by",
     ), column_config={
+        "view": st.column_config.LinkColumn("PR", display_text="view", help="The single-PR view: why it counted, "
+                                            "what shipped it, what rolled it back"),
         "title": st.column_config.TextColumn("Title", width="large"),
         "repo": "Repository", "number": st.column_config.NumberColumn("#", format="%d"),
         "merged_at": st.column_config.DatetimeColumn("Merged (UTC)", format="YYYY-MM-DD HH:mm"),

@@ -1,12 +1,15 @@
-"""Scorecard (for VPs): five numbers, each against its baseline, what changed most, and the trends."""
+"""Scorecard (for VPs): a one-line verdict, five numbers of the review window (the last 13 complete weeks,
+or 3 months, of the range) each against the fixed baseline, what changed most, and the trends."""
+import polars as pl
 import streamlit as st
 
 from app import components as ui
 from app import access, sidebar, state
-from app.views.filters import period_label
 from app.views.format import STATUS, escape_markdown
 from app.views.freshness import freshness
-from app.views.tiles import STATUS_SUFFIX, TILES, headline, scorecard_tiles, team_glance
+from app.url_state import link_params
+from app.views.review import settling_days
+from app.views.tiles import STATUS_SUFFIX, TILES, headline, scorecard_tiles, team_glance, verdict
 from app.views.trends import TRENDS, series
 
 EMPTY_HINTS = {
@@ -31,17 +34,31 @@ with st.container(horizontal=True, vertical_alignment="center"):
 
 records = state.records(version, filters.grain, filters.start, filters.end, None)
 if records.height == 0:
-    ui.empty("No data in this range yet. Seed a demo organisation with `scorecard demo`, import CSV files with "
-             "`scorecard import ENTITY FILE.csv`, or configure a source in scorecard.toml and press Sync now. "
+    ui.empty("No data in this range yet. Seed a demo organisation with: scorecard demo. Import CSV files with: "
+             "scorecard import ENTITY FILE.csv. Or configure a source in scorecard.toml and press Sync now. "
              "If data exists, widen the date range.")
     st.stop()
 
 team = filters.team
-changes = headline(records, team, filters.grain)
+review = state.review(version, filters.grain, filters.start, filters.end, None)
+span = f"the last {review.describe()}"
+who = pl.col("team").is_null() if team is None else pl.col("team") == team
+pauses = state.policy_status(version, ui.utc_now().date()).pauses
+flows = sorted(set(pauses["workflow"].to_list())) if pauses.height else []
+if review.window is None:
+    st.warning("Not enough data for the tiles: no whole week (or month) of the selected range has ended. "
+               "Widen the date range.", icon=":material/hourglass_empty:")
+else:
+    scoped_review = review.records if team is None else review.records.filter(pl.col("team") == team)
+    st.markdown(f":material/flag: **{escape_markdown(verdict(scoped_review, flows, span))}**")
+    st.caption(escape_markdown(f"Tiles, headline and teams table: {span} of the selected range, against the fixed "
+                               "baseline (sidebar). Charts: every period of the range."))
+
+changes = headline(review.records, team, "range", span=span)
 with st.container(border=True):
     st.markdown("**What changed most against the baseline**")
     if not changes:
-        st.caption("Nothing has enough data to compare with its baseline in this range.")
+        st.caption("Nothing settled has enough data to compare with its baseline in the review window.")
     for change in changes:
         style = STATUS[change.status]
         st.markdown(f":{style.colour}[{style.icon}] {escape_markdown(change.sentence)}")
@@ -49,22 +66,48 @@ with st.container(border=True):
         st.markdown(f":violet[:material/group:] {escape_markdown(watch.sentence)}")
         if user.can("drill_down") and user.sees_rows_of(watch.team):
             st.page_link("app_pages/rollbacks.py", label=f"See the rolled-back PRs of {escape_markdown(watch.team)}",
-                         icon=":material/arrow_forward:", query_params={"team": watch.team})
-    pauses = state.policy_status(version, ui.utc_now().date()).pauses
-    if pauses.height:
-        flows = sorted(set(pauses["workflow"].to_list()))
+                         icon=":material/arrow_forward:", query_params=link_params(filters, team=watch.team))
+    if flows:
         st.markdown(f":red[:material/pause_circle:] **Pause recommended** for {len(flows)} AI workflow"
                     f"{'s' if len(flows) != 1 else ''} past a stop condition: {escape_markdown(', '.join(flows))}.")
         st.page_link("app_pages/governance.py", label="See the evidence on the Governance page",
-                     icon=":material/arrow_forward:")
+                     icon=":material/arrow_forward:", query_params=link_params(filters))
 
 columns = st.columns(len(TILES))
-for column, tile in zip(columns, scorecard_tiles(records, team)):
+for column, tile in zip(columns, scorecard_tiles(review.records, team, trend=records)):
+    row = review.records.filter((pl.col("metric") == tile.spec.metric) & (pl.col("segment") == tile.spec.segment) & who)
+    settling = (settling_days(row.row(0, named=True), state.config(), review.as_of, review.window[1])
+                if row.height and review.window else None)
     with column:
-        ui.tile(tile, filters.grain, empty_hint=EMPTY_HINTS[tile.spec.metric])
+        ui.tile(tile, "range", empty_hint=EMPTY_HINTS[tile.spec.metric], when=span, settling=settling)
+
+usage = state.usage_rows(version)
+if usage.height and review.window is not None:
+    from app.views.adoption_panel import adoption
+
+    panel = adoption(usage, *review.window, team=team)
+    if panel.height:
+        st.subheader("AI adoption")
+        st.caption(escape_markdown(f"From ai_usage over {span}: seats bought vs people using them, beside the "
+                                   "AI-assisted merge rate above. Active and engaged users: mean per day."))
+        whole = panel.row(0, named=True)
+        cells = st.columns(4)
+        cells[0].metric("Seats", f"{whole['seats']:,}")
+        cells[1].metric("Active users", f"{whole['active_users']:,}",
+                        delta=f"{whole['active_share']:.0%} of seats" if whole["active_share"] is not None else None,
+                        delta_color="off", delta_arrow="off")
+        cells[2].metric("Acceptance rate", "—" if whole["acceptance_rate"] is None else f"{whole['acceptance_rate']:.1%}")
+        cells[3].metric("PRs opened by agents", f"{whole['agent_prs']:,}")
+        if team is None and panel.height > 1:
+            ui.table(panel.slice(1), percent=("active_share", "acceptance_rate"), column_config={
+                "team": "Team", "seats": "Seats", "active_users": "Active users", "engaged_users": "Engaged users",
+                "active_share": ui.percent("Active ÷ seats"), "acceptance_rate": ui.percent("Acceptance rate"),
+                "agent_prs": "Agent PRs"}, key="adoption_teams")
 
 st.subheader("Trends against the baseline")
-st.caption("Shaded: 95% intervals. Dashed: the baseline. Grey band: the baseline's own interval (or the CSAT guardrail).")
+st.caption("Shaded: 95% intervals. Dashed: the baseline. Grey band: the baseline's own interval (or the CSAT guardrail). "
+           "Hatched, hollow points: provisional periods, whose last days can still change. Dotted lines: changes "
+           "([[markers]] in the configuration) and the AI adoption week.")
 for left, right in zip(TRENDS[::2], TRENDS[1::2]):
     for column, trend in zip(st.columns(2), (left, right)):
         with column:
@@ -76,10 +119,10 @@ for left, right in zip(TRENDS[::2], TRENDS[1::2]):
             ui.download(rows, f"{trend.metric}_trend", filters, key=f"dl_{trend.metric}")
 
 if team is None:
-    glance = team_glance(records)
+    glance = team_glance(review.records)
     if glance.height:
         st.subheader("Teams")
-        st.caption("Each team's latest period in range. Select a row to focus every page on that team.")
+        st.caption(escape_markdown(f"Each team over {span}. Select a row to focus every page on that team."))
 
         def focus_team() -> None:
             rows = st.session_state["team_glance"].selection.rows
@@ -94,6 +137,5 @@ if team is None:
 
 if user.can("drill_down"):
     st.page_link("app_pages/rollbacks.py", label="Which PRs were rolled back, and why they counted as AI-assisted",
-                 icon=":material/arrow_forward:")
-st.caption(f"Tiles show the latest period in range that has data ({period_label(filters.periods[-1], filters.grain)} "
-           "is the last one). Status follows the Definitions page: grey when n is below the minimum sample.")
+                 icon=":material/arrow_forward:", query_params=link_params(filters))
+st.caption("Status follows the Definitions page: grey when n is below the minimum sample.")

@@ -4,6 +4,7 @@ import streamlit as st
 
 from app import components as ui
 from app import access, sidebar, spend_panel, state
+from app.url_state import apply_url, remember
 from app.views.charts import stacked_bars
 from app.views.format import fmt_count, fmt_rate, fmt_usd
 from app.views.spend import DIMENSIONS, cost_per_unit_by_team, spend_by, spend_over_time, totals
@@ -26,15 +27,20 @@ spend = state.prepared(version).evidence.ai_spend
 records = state.records(version, filters.grain, filters.start, filters.end, None)
 if spend.height == 0:
     ui.empty("No AI spend imported yet: import ai_spend.csv (or a FinOps FOCUS billing export) with "
-             "`scorecard import ai_spend FILE.csv`, or configure a provider's cost API in scorecard.toml.")
+             "the command scorecard import ai_spend FILE.csv, or configure a provider's cost API in scorecard.toml.")
     budgets_and_alerts(filters)
     st.stop()
 
 total = totals(spend, filters)
-cost_tile = next(t for t in scorecard_tiles(records, filters.team) if t.spec.metric == "ai_cost_per_unit")
+# The cost tile: the review window's range record, as on the Scorecard (the other numbers: the whole range).
+review = state.review(version, filters.grain, filters.start, filters.end, None)
+tile_records, when = (review.records, f"the last {review.describe()}") if review.window else (records, None)
+cost_tile = next(t for t in scorecard_tiles(tile_records, filters.team, trend=records)
+                 if t.spec.metric == "ai_cost_per_unit")
 cols = st.columns(4)
 with cols[0]:
-    ui.tile(cost_tile, filters.grain, empty_hint="No spend, or no resolved units, in this range.")
+    ui.tile(cost_tile, "range" if review.window else filters.grain,
+            empty_hint="No spend, or no resolved units, in the review window.", when=when)
 with cols[1]:
     with st.container(border=True, height="stretch"):
         st.metric("AI spend in range", fmt_usd(total["cost_usd"]), help="Sum of cost_usd of the spend rows dated in the selected periods")
@@ -51,8 +57,13 @@ with cols[3]:
         st.caption(f"{fmt_count(total['requests'])} requests")
 
 st.subheader("Where the money goes")
-dimension = st.segmented_control("Break down by", list(DIMENSIONS), format_func=DIMENSIONS.get, default="tool",
-                                 required=True, key="spend_dimension")
+by_label = {label: key for key, label in DIMENSIONS.items()}
+apply_url({"spend_dimension": lambda values: by_label.get(values[-1], values[-1]) if values and
+           (values[-1] in by_label or values[-1] in DIMENSIONS) else "tool"})
+dimension = st.segmented_control("Break down by", list(DIMENSIONS), format_func=DIMENSIONS.get,
+                                 default=None if "spend_dimension" in st.session_state else "tool", required=True,
+                                 key="spend_dimension", bind="query-params") or "tool"
+remember(("spend_dimension",))
 over_time = spend_over_time(spend, dimension, filters)
 ui.chart(stacked_bars(over_time, "period", "cost_usd", dimension, "usd", title=f"Spend by {dimension}"), key="spend_time")
 ui.download(over_time, f"spend_by_{dimension}_over_time", filters, key="dl_time")

@@ -21,20 +21,26 @@ tickets = state.prepared(version).evidence.tickets
 records = state.records(version, filters.grain, filters.start, filters.end, None)
 if tickets.height == 0:
     ui.empty("No support tickets synced yet: configure [jira] support tickets (Jira Service Management) in "
-             "scorecard.toml and press Sync now, or import tickets.csv with `scorecard import tickets FILE.csv`.")
+             "scorecard.toml and press Sync now, or import tickets.csv with: scorecard import tickets FILE.csv")
     st.stop()
 if series(records, "deflection_rate", filters.team).height == 0:
     ui.empty("No ticket was resolved in the selected periods: widen the date range or pick another team.")
     st.stop()
 
-deflection = next(t for t in scorecard_tiles(records, filters.team) if t.spec.metric == "deflection_rate")
-csat_all = tile_for(records, CSAT, filters.team)
-csat_bot = tile_for(records, TileSpec("csat", "ai", "CSAT, AI bot", "scored tickets"), filters.team)
-csat_other = tile_for(records, TileSpec("csat", "non_ai", "CSAT, other channels", "scored tickets"), filters.team)
+# Tiles: the review window's range records, as on the Scorecard; sparklines: every period of the range.
+review = state.review(version, filters.grain, filters.start, filters.end, None)
+tile_records, when = (review.records, f"the last {review.describe()}") if review.window else (records, None)
+tile_grain = "range" if review.window else filters.grain
+deflection = next(t for t in scorecard_tiles(tile_records, filters.team, trend=records)
+                  if t.spec.metric == "deflection_rate")
+csat_all = tile_for(tile_records, CSAT, filters.team, trend=records)
+csat_bot = tile_for(tile_records, TileSpec("csat", "ai", "CSAT, AI bot", "scored tickets"), filters.team, trend=records)
+csat_other = tile_for(tile_records, TileSpec("csat", "non_ai", "CSAT, other channels", "scored tickets"), filters.team,
+                      trend=records)
 cols = st.columns(4)
 for column, t in zip(cols, (deflection, csat_all, csat_bot, csat_other)):
     with column:
-        ui.tile(t, filters.grain, empty_hint="No scored tickets in this range.")
+        ui.tile(t, tile_grain, empty_hint="No scored tickets in the review window.", when=when)
 
 companion = deflection.companion
 guard = guardrail_sentence(

@@ -34,7 +34,7 @@ ConfigOpt = Annotated[
     Optional[Path],
     typer.Option("--config", help="Config file (default: $SCORECARD_CONFIG, else ./scorecard.toml)."),
 ]
-GrainOpt = Annotated[str, typer.Option("--grain", help="Period grain: week or month.")]
+GrainOpt = Annotated[str, typer.Option("--grain", help="Period grain: week, month, or range (one period of the whole report).")]
 StartOpt = Annotated[Optional[dt.datetime], typer.Option("--start", formats=["%Y-%m-%d"], help="First day of the report (default: as the dashboard, the last 26 complete weeks / 12 months with data).")]
 EndOpt = Annotated[Optional[dt.datetime], typer.Option("--end", formats=["%Y-%m-%d"], help="Last day of the report (default: as the dashboard; with only --start, today).")]
 TeamOpt = Annotated[Optional[str], typer.Option("--team", help="One team only (default: every team and the whole org).")]

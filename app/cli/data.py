@@ -103,7 +103,8 @@ def export(
         raise Failure(f"unknown export '{name}'; choose one of: {', '.join(export_names())}")
     _check_grain(grain)
     is_metric = name == "scorecard" or name in METRICS
-    first, last = default_range(grain, end.date() if end else None, start.date() if start else None) if is_metric else (
+    first, last = default_range("month" if grain == "month" else "week", end.date() if end else None,
+                                start.date() if start else None) if is_metric else (
         start.date() if start else None, end.date() if end else None)
     cfg = _config(config)
     warehouse = _warehouse(cfg)

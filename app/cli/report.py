@@ -20,6 +20,50 @@ from app.views.format import fmt_delta, fmt_interval, fmt_value
 from config import ConfigError
 from metrics.registry import METRICS, OUTPUT_COLUMNS
 
+AsOfOpt = Annotated[Optional[dt.datetime], typer.Option(
+    "--as-of", formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"],
+    help="Report as if it were this instant (UTC; a bare date is 00:00): later events are ignored, "
+         "and provisional records are judged at it. For reproducible reports.")]
+
+
+def _as_of(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
+
+
+def load_report_cube(cfg, as_of: dt.datetime | None):
+    """The warehouse's cube; with --as-of, one built from the evidence as it stood then."""
+    from app.data import load_cube, load_evidence
+    from metrics.scorecard import prepare
+
+    warehouse = _warehouse(cfg)
+    if as_of is None:
+        return load_cube(warehouse, cfg)
+    return prepare(load_evidence(warehouse).until(as_of), cfg).cube
+
+
+def report_range(cube, grain: str, start: dt.datetime | None, end: dt.datetime | None,
+                 as_of: dt.datetime | None) -> tuple[dt.date, dt.date]:
+    """The report's [first, last] days: the dates given, else the dashboard's default range (the last
+    26 complete weeks / 12 months with data; for a range, the review window of the 26 weeks)."""
+    from app.views.filters import default_range as dashboard_range
+    from metrics.baseline import as_of as data_as_of
+    from metrics.periods import review_window
+
+    today = (as_of or dt.datetime.now(dt.timezone.utc)).date()
+    if start is not None or end is not None:
+        return default_range("month" if grain == "month" else "week", end.date() if end else None,
+                             start.date() if start else None)
+    if grain != "range":
+        return dashboard_range(cube.last_day(), today, grain)
+    first, last = dashboard_range(cube.last_day(), today, "week")
+    window = review_window(first, last, "week", data_as_of(cube, as_of or dt.datetime.now(dt.timezone.utc)))
+    if window is None:
+        raise Failure("no whole week with data has ended yet: give --start and --end for the range")
+    return window
+
+
 @command()
 def metrics(
     grain: GrainOpt = "week",
@@ -28,9 +72,16 @@ def metrics(
     team: TeamOpt = None,
     metric: Annotated[Optional[list[str]], typer.Option("--metric", help="Only this metric (repeatable).")] = None,
     format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    all_records: Annotated[bool, typer.Option("--all", help="Every record of the range (the table otherwise "
+                                              "shows the review window's whole-org records).")] = False,
+    as_of: AsOfOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """The scorecard records: value, interval, baseline, delta and status per metric × period × team × segment."""
+    """The scorecard records: value, interval, baseline, delta and status per metric × period × team × segment.
+
+    The table shows the review window (the last 13 complete weeks, or 3 months, of the range) for the
+    whole org, one row per metric and segment, as the dashboard's tiles; --all, json and csv give every
+    record of the range at the grain."""
     from metrics.scorecard import compute, select_output
 
     _check_grain(grain)
@@ -40,17 +91,13 @@ def metrics(
         if m not in METRICS:
             raise Failure(f"unknown metric '{m}'; known: {', '.join(METRICS)}")
     cfg = _config(config)
-    from app.data import load_cube
-
-    cube = load_cube(_warehouse(cfg), cfg)
-    if start is None and end is None:
-        # The dashboard's default: the last 26 complete weeks (12 months) that have data.
-        from app.views.filters import default_range as dashboard_range
-
-        first, last = dashboard_range(cube.last_day(), dt.datetime.now(dt.timezone.utc).date(), grain)
-    else:
-        first, last = default_range(grain, end.date() if end else None, start.date() if start else None)
-    records = select_output(compute(cube, cfg, grain=grain, start=first, end=last, team=team, metrics=metric))
+    now = _as_of(as_of)
+    cube = load_report_cube(cfg, now)
+    first, last = report_range(cube, grain, start, end, now)
+    if format == "table" and not all_records:
+        _print_review(cube, cfg, grain, first, last, team, metric, now)
+        return
+    records = select_output(compute(cube, cfg, grain=grain, start=first, end=last, team=team, metrics=metric, now=now))
     if format == "json":
         out.file.write(records_json(records) + "\n")
     elif format == "csv":
@@ -71,6 +118,54 @@ def records_json(records: pl.DataFrame) -> str:
 
 
 _STATUS_STYLE = {"better": "green", "worse": "red", "at_baseline": "white", "info": "blue", "insufficient_data": "dim"}
+_STATUS_SHORT = {"better": "better", "worse": "WORSE", "at_baseline": "at base", "info": "info",
+                 "insufficient_data": "too few"}
+
+
+def _print_review(cube, cfg, grain: str, first: dt.date, last: dt.date, team: str | None,
+                  metric: list[str] | None, now: dt.datetime | None) -> None:
+    """The review window's records of the whole org (or one team) in 80 columns."""
+    from app.views.review import review
+    from metrics.scorecard import compute
+
+    if grain == "range":
+        from metrics.baseline import as_of as data_as_of, baselines
+
+        records = compute(cube, cfg, grain="range", start=first, end=last, team=team, metrics=metric, now=now)
+        window, windows = (first, last), baselines(cube, cfg)
+    else:
+        result = review(cube, cfg, grain=grain, start=first, end=last, team=team, now=now)
+        records, window, windows = result.records, result.window, result.baselines
+        if metric:
+            records = records.filter(pl.col("metric").is_in(metric))
+    who = pl.col("team").is_null() if team is None else pl.col("team") == team
+    records = records.filter(who)
+    if window is None or records.height == 0:
+        out.print(f"No records in the review window of {first} to {last}: nothing was counted. "
+                  "Import data (scorecard import) or seed the demo (scorecard demo).")
+        return
+    out.print(f"Review window {window[0]} to {window[1]}, {team or 'whole org'}", highlight=False)
+    out.print(f"Baseline {windows.default.first_day} to {windows.default.last_day}: {windows.why}", highlight=False)
+    table = Table(box=None, pad_edge=False, padding=(0, 1), show_edge=False)
+    for col, justify in (("metric", "left"), ("seg", "left"), ("value", "right"), ("baseline", "right"),
+                         ("delta", "right"), ("status", "left"), ("n", "right")):
+        table.add_column(col, justify=justify, no_wrap=True)
+    provisional = False
+    for r in records.iter_rows(named=True):
+        unit = METRICS[r["metric"]].unit
+        style = _STATUS_STYLE.get(r["status"], "white")
+        mark = "*" if r["provisional"] else ""
+        provisional |= bool(r["provisional"])
+        table.add_row(r["metric"] + mark, r["segment"], fmt_value(r["value"], unit), fmt_value(r["baseline"], unit),
+                      fmt_delta(r["delta"], unit), f"[{style}]{_STATUS_SHORT[r['status']]}[/{style}]", f"{r['n']:,}")
+    out.print(table)
+    if provisional:
+        out.print("* provisional: its last days can still change (rollbacks not yet happened).", highlight=False)
+    for metric_id, why in sorted(windows.own_why.items()):
+        if metric is None or metric_id in metric:
+            own = windows.own[metric_id]
+            out.print(f"{metric_id} baseline {own.first_day} to {own.last_day}: {why}", highlight=False)
+    out.print("Every record: scorecard metrics --all (or --format csv).", highlight=False)
 
 
 def _print_records(records: pl.DataFrame, first: dt.date, last: dt.date) -> None:
@@ -92,7 +187,8 @@ def _print_records(records: pl.DataFrame, first: dt.date, last: dt.date) -> None
 @command()
 def explain(
     metric: Annotated[str, typer.Argument(help="The metric id, e.g. rollback_share.")],
-    period: Annotated[Optional[dt.datetime], typer.Option("--period", formats=["%Y-%m-%d"], help="The period's first day (e.g. 2026-03-02).")] = None,
+    period: Annotated[Optional[dt.datetime], typer.Option("--period", formats=["%Y-%m-%d"], help="The period's first day (e.g. 2026-03-02; default: the latest complete period; with --grain range, the review window's).")] = None,
+    end: Annotated[Optional[dt.datetime], typer.Option("--end", formats=["%Y-%m-%d"], help="With --grain range: the range's last day.")] = None,
     baseline: Annotated[bool, typer.Option("--baseline", help="List the baseline window's rows instead of a period's.")] = False,
     grain: GrainOpt = "week",
     team: TeamOpt = None,
@@ -100,10 +196,12 @@ def explain(
     format: Annotated[str, typer.Option("--format", help="table or csv.")] = "table",
     config: ConfigOpt = None,
 ) -> None:
-    """The rows behind one record, each with the reason it counted."""
+    """The rows behind one record, each with the reason it counted (whole ids and titles)."""
     from app.data import load_evidence
+    from app.views.filters import latest_complete_period, period_end
+    from metrics.baseline import as_of as data_as_of, baselines
     from metrics.explain import record_events
-    from metrics.periods import baseline_window
+    from metrics.periods import Window, utc
     from metrics.scorecard import prepare
 
     _check_grain(grain)
@@ -112,16 +210,35 @@ def explain(
     if not METRICS[metric].has_segment(segment):
         families = "".join(f", {f}:<…>" for f in METRICS[metric].segment_families)
         raise Failure(f"{metric} has segments {', '.join(METRICS[metric].segments)}{families}, not '{segment}'")
-    if period is None:
-        raise Failure("give --period (the period's first day); with --baseline, the first reported period")
     cfg = _config(config)
     prepared = prepare(load_evidence(_warehouse(cfg)), cfg)
-    day = period.date()
+    cube = prepared.cube
+    now = dt.datetime.now(dt.timezone.utc)
     if baseline:
-        window = baseline_window(metric, cfg.baseline, day)
-        rows = record_events(prepared, metric, grain=grain, window=window, team=team, segment=segment)
+        window = baselines(cube, cfg).window(metric)
+        rows = record_events(prepared, metric, grain="week", window=window, team=team, segment=segment)
         title = f"{metric} baseline {window.label}"
+    elif grain == "range":
+        if period is None:
+            first, last = report_range(cube, "range", None, None, None)
+        else:
+            first, last = period.date(), (end.date() if end else now.date())
+        window = Window(utc(first), utc(last) + dt.timedelta(days=1) - dt.timedelta(microseconds=1), "range")
+        rows = record_events(prepared, metric, grain="week", window=window, team=team, segment=segment)
+        title = f"{metric} range {first} to {last}"
     else:
+        if period is None:
+            moment = data_as_of(cube, now)
+            if moment is None:
+                raise Failure("the warehouse has no merged PR or deployment yet: give --period")
+            # The latest period that has ended by as_of: a running one is still filling.
+            day = latest_complete_period(moment.date(), moment.date() + dt.timedelta(days=1), grain)
+            if period_end(day, grain) > moment.date():
+                from app.views.filters import previous_period
+
+                day = previous_period(day, grain)
+        else:
+            day = period.date()
         rows = record_events(prepared, metric, grain=grain, period=day, team=team, segment=segment)
         title = f"{metric} {grain} of {day}"
     if format == "csv":
@@ -129,15 +246,17 @@ def explain(
 
         sys.stdout.buffer.write(encode(rows, "csv"))
         return
-    table = Table(title=plain(f"{title}, team {team or '(org)'}, segment {segment}: {rows.height} rows"))
-    for col in ("id", "at", "team", "segment", "counted", "reason"):
-        table.add_column(col)
+    out.print(f"{title}, {('team ' + team) if team else 'whole org'}, segment {segment}: {rows.height} rows",
+              highlight=False, markup=False, soft_wrap=True)
+    # One block per row, never a table: ids, titles and reasons are shown whole at any width.
     for r in rows.head(200).iter_rows(named=True):
-        table.add_row(plain(r["id"]), str(r["at"])[:16], plain(r["team"]), plain(r["segment"]), plain(r["counted"]),
-                      plain(r["reason"]))
-    out.print(table)
+        out.print(f"{r['id']}  {str(r['at'])[:16]}  {r['team']}  {r['segment'] or ''}  {r['counted']}",
+                  highlight=False, markup=False, soft_wrap=True)
+        if r.get("title"):
+            out.print(f"    {r['title']}", highlight=False, markup=False, soft_wrap=True)
+        out.print(f"    {r['reason']}", highlight=False, markup=False, soft_wrap=True)
     if rows.height > 200:
-        out.print(f"(first 200 of {rows.height}; --format csv lists all)")
+        out.print(f"(first 200 of {rows.height}; --format csv lists all)", highlight=False)
 
 
 @command()

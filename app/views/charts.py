@@ -73,14 +73,19 @@ def trend_figure(
     baseline_segment: str = "all",
     title: str | None = None,
     height: int = 320,
+    markers: tuple[tuple[object, str], ...] = (),
+    half_period_days: float = 3.5,
 ) -> go.Figure:
     """A metric over time: one line per segment with its 95% interval shaded, the baseline (from the
     `baseline_segment` rows) as a dashed line, and `band` (a baseline interval or a guardrail) as a grey band.
 
-    `rows` has `period, segment, value, ci_low, ci_high, baseline` (scorecard records, one team);
+    `rows` has `period, segment, value, ci_low, ci_high, baseline` (scorecard records, one team) and,
+    when given, `provisional`: those periods are hatched and their points drawn hollow (their last days
+    can still change). `markers` are (date, label) changes drawn as dotted vertical lines;
     `intervals` names the segments whose interval is shaded (default: all of them).
     """
     fig = go.Figure()
+    _provisional_hatch(fig, rows, band, half_period_days)
     hover = HOVER_FORMAT.get(unit, ".2f")
     periods = rows["period"].unique().sort().to_list() if rows.height else []
     if band is not None and periods:
@@ -105,10 +110,14 @@ def trend_figure(
                 mode="none", fillcolor=_rgba(colour, 0.13), name=f"{name} 95% interval", hoverinfo="skip",
                 showlegend=False,
             ))
+        settling = part["provisional"].fill_null(False).to_list() if "provisional" in part.columns else [False] * len(x)
         fig.add_trace(go.Scatter(
             x=x, y=part["value"].to_list(), mode="lines+markers", name=name,
-            line=dict(color=colour, width=2.2 if segment == "all" else 1.8), marker=dict(size=4),
-            hovertemplate=f"%{{y:{hover}}}",
+            line=dict(color=colour, width=2.2 if segment == "all" else 1.8),
+            marker=dict(size=[7 if p else 4 for p in settling], color=["white" if p else colour for p in settling],
+                        line=dict(color=colour, width=1.5)),
+            customdata=["provisional: can still change" if p else "" for p in settling],
+            hovertemplate=f"%{{y:{hover}}} %{{customdata}}",
         ))
     base = rows.filter(pl.col("segment") == baseline_segment)["baseline"].drop_nulls() if rows.height else pl.Series([])
     if base.len() and periods:
@@ -116,7 +125,51 @@ def trend_figure(
             x=[periods[0], periods[-1]], y=[base[0], base[0]], mode="lines", name="baseline",
             line=dict(color=BASELINE_COLOUR, width=1.4, dash="dash"), hovertemplate=f"%{{y:{hover}}}",
         ))
+    add_markers(fig, markers, periods, 2 * half_period_days)
     return _layout(fig, unit, height, title)
+
+
+PROVISIONAL_LABEL = "provisional: can still change"
+MARKER_COLOUR = "#b06000"
+
+
+def _provisional_hatch(fig: go.Figure, rows: pl.DataFrame, band: tuple[float, float] | None, half: float) -> None:
+    """Hatch the provisional periods from the data's lowest to highest drawn value (one legend entry)."""
+    if rows.height == 0 or "provisional" not in rows.columns:
+        return
+    settling = rows.filter(pl.col("provisional").fill_null(False))["period"].unique().sort().to_list()
+    if not settling:
+        return
+    import datetime as dt
+
+    values = [v for c in ("value", "ci_low", "ci_high", "baseline") for v in rows[c].to_list() if v is not None]
+    values += list(band or ())
+    low, high = min(values + [0.0]), max(values)
+    # Half a period either side of the points (datetimes: a date drops the half day).
+    x0 = dt.datetime.combine(settling[0], dt.time()) - dt.timedelta(days=half)
+    x1 = dt.datetime.combine(settling[-1], dt.time()) + dt.timedelta(days=half)
+    fig.add_trace(go.Scatter(
+        x=[x0, x1, x1, x0], y=[low, low, high, high], fill="toself", mode="none", name=PROVISIONAL_LABEL,
+        fillcolor="rgba(176,96,0,0.06)", fillpattern=dict(shape="/", fgcolor="rgba(176,96,0,0.35)", size=8),
+        hoverinfo="skip",
+    ))
+
+
+def add_markers(fig: go.Figure, markers: tuple[tuple[object, str], ...], periods: list, period_days: float = 7) -> None:
+    """Change markers ("Copilot Business rollout") as dotted vertical lines with their label, where
+    they fall inside the chart's periods."""
+    if not periods:
+        return
+    import datetime as dt
+
+    first, last = periods[0], periods[-1] + dt.timedelta(days=period_days)
+    for day, label in markers:
+        if not (first <= day <= last):
+            continue
+        fig.add_shape(type="line", x0=day, x1=day, yref="paper", y0=0, y1=1,
+                      line=dict(color=MARKER_COLOUR, width=1.2, dash="dot"))
+        fig.add_annotation(x=day, yref="paper", y=1, text=text_label(label), showarrow=False, xanchor="left",
+                           yanchor="top", font=dict(size=10, color=MARKER_COLOUR), bgcolor="rgba(255,255,255,0.7)")
 
 
 def interval_bars(frame: pl.DataFrame, label: str, unit: str, *, colours: dict[str, str] | None = None,

@@ -95,7 +95,7 @@ def trend(outcomes: pl.DataFrame, filters: Filters, baseline: Window) -> pl.Data
 def rolled_back_prs(outcomes: pl.DataFrame, filters: Filters, ai_only: bool = False) -> pl.DataFrame:
     """The rolled-back PRs merged in the selected periods, latest rollback first.
 
-    Columns: `title, repo, number, author, team, merged_at, ai_assisted, ai_tools` ("Claude Code, Cursor"),
+    Columns: `id, title, repo, number, author, team, merged_at, ai_assisted, ai_tools` ("Claude Code, Cursor"),
     `ai_mode` (in words), `ai_signals` (one line),
     `shipped_deployment_id, rolled_back_how, rolled_back_by, rolled_back_at, url` (http(s) only).
     """
@@ -108,7 +108,7 @@ def rolled_back_prs(outcomes: pl.DataFrame, filters: Filters, ai_only: bool = Fa
     if ai_only:
         frame = frame.filter(pl.col("ai_assisted").fill_null(False))
     return frame.sort(["rolled_back_at", "id"], descending=[True, False]).select(
-        "title", "repo", "number", "author", "team", "merged_at",
+        "id", "title", "repo", "number", "author", "team", "merged_at",
         pl.col("ai_assisted").fill_null(False),
         tools_text(), mode_text(),
         signals_text(),

@@ -18,16 +18,22 @@ class TileSpec:
     segment: str
     title: str
     counted: str  # what n counts, in the user's words
+    compares: str = ""  # what the tile compares, in the user's words
 
 
 TILES = (
-    TileSpec("ai_merge_rate", "all", "AI-assisted merge rate", "merged PRs"),
-    TileSpec("rollback_share", "ai", "Rollback share, AI PRs", "AI-assisted merged PRs"),
-    TileSpec("mttr_hours", "all", "Mean time to restore", "resolved incidents"),
-    TileSpec("deflection_rate", "all", "Support deflection", "resolved tickets"),
-    TileSpec("ai_cost_per_unit", "all", "AI cost per resolved unit", "resolved units"),
+    TileSpec("ai_merge_rate", "all", "AI-assisted merge rate", "merged PRs",
+             "share of merged PRs AI-assisted now vs in the baseline"),
+    TileSpec("rollback_share", "ai", "Rollback share, AI PRs", "AI-assisted merged PRs",
+             "AI-assisted PRs now vs all PRs in the baseline"),
+    TileSpec("mttr_hours", "all", "Mean time to restore", "resolved incidents",
+             "incidents resolved now vs in the baseline"),
+    TileSpec("deflection_rate", "all", "Support deflection", "resolved tickets",
+             "tickets resolved without an agent now vs in the baseline, CSAT held"),
+    TileSpec("ai_cost_per_unit", "all", "AI cost per unit", "resolved units",
+             "spend per resolved unit now vs its own baseline (the first weeks with spend)"),
 )
-CSAT = TileSpec("csat", "all", "CSAT", "scored tickets")
+CSAT = TileSpec("csat", "all", "CSAT", "scored tickets", "mean score now vs in the baseline")
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,7 @@ class Tile:
     ci_high: float | None = None
     trend: tuple[float, ...] = ()  # the value of every period in range that has a record, oldest first
     companion: "Tile | None" = None  # CSAT beside deflection: its guardrail
+    provisional: bool = False  # its last days can still change (DESIGN.md "Provisional records")
 
     @property
     def unit(self) -> str:
@@ -58,23 +65,25 @@ def _series(records: pl.DataFrame, metric: str, segment: str, team: str | None) 
     return records.filter((pl.col("metric") == metric) & (pl.col("segment") == segment) & who).sort("period")
 
 
-def _tile(records: pl.DataFrame, spec: TileSpec, team: str | None, period: dt.date | None = None) -> Tile:
+def _tile(records: pl.DataFrame, spec: TileSpec, team: str | None, period: dt.date | None = None,
+          trend: pl.DataFrame | None = None) -> Tile:
     rows = _series(records, spec.metric, spec.segment, team)
     if period is not None:
         rows = rows.filter(pl.col("period") <= period)
     if rows.height == 0:
         return Tile(spec)
     last = rows.row(-1, named=True)
+    values = rows if trend is None else _series(trend, spec.metric, spec.segment, team)
     return Tile(
         spec, period=last["period"], value=last["value"], baseline=last["baseline"], delta=last["delta"],
         status=last["status"], n=last["n"], ci_low=last["ci_low"], ci_high=last["ci_high"],
-        trend=tuple(rows["value"].to_list()),
+        trend=tuple(values["value"].to_list()), provisional=bool(last.get("provisional")),
     )
 
 
-def tile_for(records: pl.DataFrame, spec: TileSpec, team: str | None) -> Tile:
+def tile_for(records: pl.DataFrame, spec: TileSpec, team: str | None, trend: pl.DataFrame | None = None) -> Tile:
     """Any metric × segment as a tile (the drill-down pages show segments the scorecard does not)."""
-    return _tile(records, spec, team)
+    return _tile(records, spec, team, trend=trend)
 
 
 def guardrail_fired(tile: Tile) -> bool:
@@ -86,12 +95,13 @@ def status_words(tile: Tile) -> str:
     return "worse: CSAT guardrail" if guardrail_fired(tile) else STATUS[tile.status].words
 
 
-def scorecard_tiles(records: pl.DataFrame, team: str | None) -> list[Tile]:
-    """The five tiles for the whole org (team None) or one team: each the latest period in range that
-    has a record; deflection carries the same period's CSAT as its companion."""
+def scorecard_tiles(records: pl.DataFrame, team: str | None, trend: pl.DataFrame | None = None) -> list[Tile]:
+    """The five tiles for the whole org (team None) or one team: each the latest period in `records`
+    that has a record (the Scorecard passes the review window's one range record); the sparkline reads
+    `trend` (the weekly or monthly records) when given; deflection carries the same period's CSAT."""
     tiles = []
     for spec in TILES:
-        tile = _tile(records, spec, team)
+        tile = _tile(records, spec, team, trend=trend)
         if spec.metric == "deflection_rate" and not tile.empty:
             csat = _tile(records, CSAT, team)
             same_period = csat if csat.period == tile.period else Tile(CSAT)
@@ -119,15 +129,22 @@ def _relative(value: float, baseline: float | None) -> float:
     return abs(value - baseline) / abs(baseline)
 
 
-def _sentence(tile: Tile, grain: str) -> str:
+def when_text(period: dt.date, grain: str, span: str | None = None) -> str:
+    """"in the week of 9 Mar 2026", "in November 2026", or for a range "over {span}"."""
+    if grain == "range":
+        return f"over {span}" if span else f"over the range from {period}"
+    return f"in the {period_label(period, grain)}" if grain == "week" else f"in {period_label(period, grain)}"
+
+
+def _sentence(tile: Tile, grain: str, span: str | None = None) -> str:
     unit = tile.unit
     title = tile.spec.title
     value, baseline = fmt_value(tile.value, unit), fmt_value(tile.baseline, unit)
-    when = period_label(tile.period, grain)
+    when = when_text(tile.period, grain, span)
     if tile.baseline is None:
-        return f"{title} was {value} in the {when}; there is no baseline to compare with."
+        return f"{title} was {value} {when}; there is no baseline to compare with."
     if tile.value == tile.baseline:
-        return f"{title} held at its baseline of {baseline} in the {when}."
+        return f"{title} held at its baseline of {baseline} {when}."
     verb = "rose" if tile.value > tile.baseline else "fell"
     size = ""
     if tile.baseline and tile.value / tile.baseline >= 2:
@@ -138,21 +155,56 @@ def _sentence(tile: Tile, grain: str) -> str:
                "at_baseline": " — within normal variation", "info": ""}[tile.status]
     if guardrail_fired(tile):
         verdict = " — yet counted as worse: CSAT fell more than the tolerance below its baseline"
-    return f"{title} {verb} to {value} from a baseline of {baseline} ({fmt_delta(tile.delta, unit)}{size}) in the {when}{verdict}."
+    return f"{title} {verb} to {value} from a baseline of {baseline} ({fmt_delta(tile.delta, unit)}{size}) {when}{verdict}."
 
 
-def headline(records: pl.DataFrame, team: str | None, grain: str, limit: int = 3) -> list[Change]:
+def headline(records: pl.DataFrame, team: str | None, grain: str, limit: int = 3, span: str | None = None) -> list[Change]:
     """What changed most against the baseline, in plain words, most telling first: significant
     changes (better/worse) before changes within normal variation before information, each group by
-    relative size. Records with too little data never make a headline."""
+    relative size. Records with too little data, and provisional records (their last days can still
+    change), never make a headline. `span` names a range record's window ("the last 13 weeks, …")."""
     candidates = []
     for spec in (*TILES, CSAT):
         tile = _tile(records, spec, team)
-        if tile.empty or tile.status not in _PRIORITY:
+        if tile.empty or tile.status not in _PRIORITY or tile.provisional:
             continue
         candidates.append((_PRIORITY[tile.status], -_relative(tile.value, tile.baseline), spec.metric, tile))
     candidates.sort(key=lambda c: (c[0], c[1], c[2]))
-    return [Change(t.spec.metric, t.spec.segment, t.status, _sentence(t, grain)) for *_, t in candidates[:limit]]
+    return [Change(t.spec.metric, t.spec.segment, t.status, _sentence(t, grain, span)) for *_, t in candidates[:limit]]
+
+
+def verdict(records: pl.DataFrame, pauses: list[str], span: str) -> str:
+    """The one line above the tiles: the team and metric to look at first (the largest settled change
+    for the worse among the teams' tile records), and the workflows Governance recommends pausing."""
+    worst = None
+    for spec in (*TILES, CSAT):
+        rows = records.filter((pl.col("metric") == spec.metric) & (pl.col("segment") == spec.segment)
+                              & pl.col("team").is_not_null() & (pl.col("status") == "worse")
+                              & ~pl.col("provisional").fill_null(False))
+        for row in rows.iter_rows(named=True):
+            size = _relative(row["value"], row["baseline"])
+            if worst is None or size > worst[0]:
+                worst = (size, row, spec)
+    parts = []
+    if worst is not None:
+        _, row, spec = worst
+        unit = METRICS[spec.metric].unit
+        csat = records.filter((pl.col("metric") == "csat") & (pl.col("segment") == "all") & (pl.col("team") == row["team"]))
+        if spec.metric == "deflection_rate" and row["value"] > (row["baseline"] or 0) and csat.height:
+            # Deflection rose, yet counts as worse: the CSAT guardrail fired. Say that, not the rise.
+            c = csat.row(0, named=True)
+            what = (f"support deflection counts as worse because CSAT fell to {fmt_value(c['value'], 'score')} "
+                    f"from a baseline of {fmt_value(c['baseline'], 'score')}")
+        else:
+            what = (f"{spec.title} {fmt_value(row['value'], unit)} against a baseline of "
+                    f"{fmt_value(row['baseline'], unit)}")
+        parts.append(f"Look at {row['team']} first: {what} {when_text(row['period'], 'range', span)}")
+    else:
+        parts.append(f"No team is clearly worse than its baseline {when_text(dt.date.min, 'range', span)}")
+    if pauses:
+        flows = ", ".join(sorted(pauses))
+        parts.append(f"Governance recommends pausing {flows}")
+    return ". ".join(parts) + "."
 
 
 STATUS_SUFFIX = " status"

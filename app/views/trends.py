@@ -37,9 +37,11 @@ def series(records: pl.DataFrame, metric: str, team: str | None) -> pl.DataFrame
     return records.filter((pl.col("metric") == metric) & who).sort("period", "segment")
 
 
-def trend_chart(records: pl.DataFrame, trend: Trend, team: str | None, *, csat_tolerance: float) -> go.Figure:
+def trend_chart(records: pl.DataFrame, trend: Trend, team: str | None, *, csat_tolerance: float,
+                markers: tuple[tuple[object, str], ...] = (), grain: str = "week") -> go.Figure:
     """The metric over time against its baseline: the baseline's own interval as a band for ratio
-    metrics, the CSAT guardrail (baseline ± tolerance) for CSAT."""
+    metrics, the CSAT guardrail (baseline ± tolerance) for CSAT; provisional periods hatched; the
+    change `markers` (config [[markers]] and the AI adoption week) as dotted lines."""
     spec = METRICS[trend.metric]
     rows = series(records, trend.metric, team)
     overall = rows.filter(pl.col("segment") == "all")
@@ -52,4 +54,5 @@ def trend_chart(records: pl.DataFrame, trend: Trend, team: str | None, *, csat_t
         else:
             band = baseline_band(spec.kind, first["baseline"], first["baseline_n"])
     return trend_figure(rows, spec.unit, segments=trend.segments, labels=trend.labels, band=band,
-                        band_label=band_label, intervals=trend.intervals, title=trend.title)
+                        band_label=band_label, intervals=trend.intervals, title=trend.title, markers=markers,
+                        half_period_days=3.5 if grain == "week" else 15)

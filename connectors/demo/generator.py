@@ -7,7 +7,9 @@
   other PRs (rolled-back deployments and reverts).
 - Incidents resolved faster when AI tooling helped the response.
 - Support deflection rising as an AI bot takes tickets, while one team's ("mobile") CSAT slips.
-- AI spend growing with adoption, with one spike (a runaway agent workflow) three weeks before the end.
+- AI spend from the rollout on, priced as vendors bill it (seats; tokens × list price per model), differing
+  by team and tool; coding agents move from Opus to Sonnet, so the cost per unit falls; one spike (a
+  runaway code-review agent) three weeks before the end.
 
 Everything is vectorised with numpy so that `--scale large` (about 1M PRs, 300k deployments, 50k
 incidents, 2M tickets and 5M spend rows over 50 teams and 3 years) takes seconds, not hours. The same
@@ -49,8 +51,9 @@ class Scale:
 
 
 SCALES = {
-    "small": Scale(teams=6, repos=20, weeks=78, prs=15_000, deployments=8_000, incidents=1_900, tickets=20_000,
-                   spend_rows_per_team_day=3),
+    # ~1.2 incidents per team per week (a busy but healthy org), not 4.
+    "small": Scale(teams=6, repos=20, weeks=78, prs=15_000, deployments=8_000, incidents=560, tickets=20_000,
+                   spend_rows_per_team_day=5),
     "large": Scale(teams=50, repos=400, weeks=156, prs=1_000_000, deployments=300_000, incidents=50_000,
                    tickets=2_000_000, spend_rows_per_team_day=90),
 }
@@ -63,7 +66,6 @@ _VERBS = ["Add", "Fix", "Refactor", "Remove", "Update", "Speed up", "Harden", "D
 _NOUNS = ["retry logic", "cache layer", "webhook handler", "login flow", "rate limiter", "search index", "CSV export",
           "billing job", "feature flag", "API client", "schema migration", "error page", "metrics endpoint",
           "queue consumer", "checkout form", "push notifications", "audit trail", "onboarding email"]
-_PLACES = ["", " for invoices", " in settings", " on mobile", " behind flag", " for EU region", " in worker", " (v2)"]
 _AI_BOTS = ["copilot-swe-agent[bot]", "devin-ai-integration[bot]", "chatgpt-codex-connector[bot]"]
 _TRAILERS = [
     "Co-Authored-By: Claude <noreply@anthropic.com>",
@@ -158,7 +160,7 @@ def generate(scale_name: str = "small", *, seed: int = 7, end: dt.date, ai_detec
         "deployments": dep_frame,
         "incidents": _incidents(rng, scale, teams, start_us, end_us, rollout_us),
         "tickets": _tickets(rng, scale, teams, start_us, end_us, rollout_us),
-        "ai_spend": _spend(rng, scale, teams, start_us, end_us, rollout_us),
+        "ai_spend": _priced_spend(rng, scale, teams, start_us, end_us, rollout_us),
         "ai_usage": _usage(rng, scale, teams, start_us, end_us, rollout_us),
         "ai_usage_people": people_usage(teams, end=end, seed=seed),  # issue 18: per person, three tools
     }
@@ -227,7 +229,7 @@ def _pr_frames(rng, prs, teams, repo_team, repo_names, risky_pr, end_us):
     ai = prs["ai"]
     team_idx = repo_team[prs["repo_idx"]]
     number = np.arange(1, n + 1)
-    titles = (_choice(rng, _VERBS, n) + " " + _choice(rng, _NOUNS, n) + _choice(rng, _PLACES, n)).astype(object)
+    titles = _titles_for_teams(rng, [teams[t] for t in team_idx])
     engineers = np.array([f"{teams[t]}-dev{k}" for t in range(len(teams)) for k in range(8)], dtype=object)
     author = engineers[team_idx * 8 + rng.integers(0, 8, n)]
     how = rng.integers(0, 4, n)  # which AI signal an AI-assisted PR carries
@@ -334,40 +336,6 @@ def _days(start_us: int, end_us: int) -> np.ndarray:
     return first + np.arange((end_us - start_us) // US_PER_DAY)
 
 
-def _spend(rng, scale: Scale, teams, start_us, end_us, rollout_us) -> pl.DataFrame:
-    days = _days(start_us, end_us)
-    day_us = start_us + np.arange(len(days)) * US_PER_DAY
-    adoption = _ramp(day_us, rollout_us, end_us, 0.03, 1.0)
-    per_day = scale.spend_rows_per_team_day
-    tools = [("github-copilot", "copilot", "seats"), ("anthropic", "claude-sonnet", "code-review"),
-             ("openai", "gpt-5", "support-bot")]
-    combos = [(tools[i % 3][0], f"{tools[i % 3][1]}-{i // 3}" if per_day > 3 else tools[i % 3][1],
-               f"{tools[i % 3][2]}-{i // 9}" if per_day > 9 else tools[i % 3][2]) for i in range(per_day)]
-    n_days, n_teams, n_combo = len(days), scale.teams, len(combos)
-    d = np.repeat(np.arange(n_days), n_teams * n_combo)
-    t = np.tile(np.repeat(np.arange(n_teams), n_combo), n_days)
-    c = np.tile(np.arange(n_combo), n_days * n_teams)
-    daily = np.array([25.0, 60.0, 35.0])[c % 3] * 3 / n_combo
-    cost = daily * adoption[d] * rng.lognormal(0, 0.25, len(d))
-    # The spike: one team's code-review agent stuck in a loop for a day.
-    spike_day = n_days - SPIKE_DAYS_BEFORE_END
-    cost = np.where((d == spike_day) & (t == min(4, n_teams - 1)) & (c % 3 == 1), cost * 14, cost)
-    tokens = (cost / 3e-6).astype(np.int64)
-    combo_tool = np.array([x[0] for x in combos], dtype=object)
-    combo_model = np.array([x[1] for x in combos], dtype=object)
-    combo_flow = np.array([x[2] for x in combos], dtype=object)
-    return pl.DataFrame(
-        {
-            "d": d, "t": t, "c": c,
-            "team": np.asarray(teams, dtype=object)[t], "tool": combo_tool[c], "model": combo_model[c],
-            "workflow": combo_flow[c], "cost_usd": np.round(cost, 4), "tokens": tokens,
-            "requests": (tokens // 2000).astype(np.int64),
-        }
-    ).with_columns(
-        id=pl.format("demo:spend:{}:{}:{}", "d", "t", "c"), date=pl.Series(days[d]), source=pl.lit(SOURCE)
-    ).drop("d", "t", "c")
-
-
 def _usage(rng, scale: Scale, teams, start_us, end_us, rollout_us) -> pl.DataFrame:
     days = _days(start_us, end_us)
     day_us = start_us + np.arange(len(days)) * US_PER_DAY
@@ -387,3 +355,121 @@ def _usage(rng, scale: Scale, teams, start_us, end_us, rollout_us) -> pl.DataFra
             "prs_created_by_agent": rng.poisson(adoption[d] * 1.5).astype(np.int64),
         }
     ).with_columns(id=pl.format("demo:usage:{}:{}", "d", "t"), date=pl.Series(days[d]), source=pl.lit(SOURCE)).drop("d", "t")
+
+
+# --- issue 13: a demo that tells a true story -----------------------------------------------------
+# Titles that fit their team's repos, and AI spend priced the way vendors bill it: per-seat tools by
+# seats (no tokens), API tools by tokens × the model's list price, different per team and tool, with
+# workflows that cut across tools.
+
+_TEAM_NOUNS = {
+    "payments": ["refund flow", "invoice PDF", "card tokenisation", "payout job", "ledger reconciliation",
+                 "3-D Secure challenge", "currency rounding", "chargeback webhook"],
+    "platform": ["Kubernetes autoscaler", "CI cache", "service mesh config", "secrets rotation", "Terraform module",
+                 "log shipping", "base image", "deploy pipeline"],
+    "mobile": ["push notifications", "offline sync", "iOS widget", "Android deep links", "app start time",
+               "biometric login", "in-app review prompt", "crash reporter"],
+    "web": ["checkout form", "search page", "cookie banner", "SSR hydration", "design tokens", "image lazy loading",
+            "account settings page", "sitemap"],
+    "data": ["dbt model", "Airflow DAG", "event schema", "warehouse partitioning", "feature store", "ETL backfill",
+             "data quality checks", "Kafka consumer"],
+    "growth": ["onboarding email", "referral codes", "A/B test flag", "pricing page", "signup funnel events",
+               "trial expiry banner", "UTM tracking", "win-back campaign"],
+}
+_TEAM_PLACES = {
+    "payments": ["", " for EU cards", " in the payout worker", " (PCI)"],
+    "platform": ["", " in staging", " for the EU cluster", " (v2)"],
+    "mobile": ["", " on iOS", " on Android", " for tablets"],
+    "web": ["", " on desktop", " for logged-out users", " (v2)"],
+    "data": ["", " for finance", " in the nightly run", " (v2)"],
+    "growth": ["", " for trials", " behind flag", " in the EU"],
+}
+
+
+def _titles_for_teams(rng, team_of_pr: list[str]) -> np.ndarray:
+    """PR titles in their team's words ("Fix refund flow for EU cards" in payments, never "… on mobile")."""
+    n = len(team_of_pr)
+    verbs = _choice(rng, _VERBS, n)
+    pick, place = rng.integers(0, 1 << 30, n), rng.integers(0, 1 << 30, n)
+    out = []
+    for i, team in enumerate(team_of_pr):
+        nouns, places = _TEAM_NOUNS.get(team, _NOUNS), _TEAM_PLACES.get(team, [""])
+        out.append(f"{verbs[i]} {nouns[pick[i] % len(nouns)]}{places[place[i] % len(places)]}")
+    return np.asarray(out, dtype=object)
+
+
+# List prices, USD per 1M tokens, blended for the demo's input:output mix (about 4:1).
+MODEL_PRICES = {
+    "claude-opus-4": 27.0,    # $15 in / $75 out
+    "claude-sonnet-4": 5.4,   # $3 in / $15 out
+    "gpt-5": 3.0,             # $1.25 in / $10 out
+    "gpt-5-mini": 0.6,        # $0.25 in / $2 out
+}
+SEAT_PRICE_PER_MONTH = {"copilot": 19.0}  # Copilot Business, per seat
+ENGINEERS_PER_TEAM = 8
+# How heavily each team uses the API tools (the data team runs big-context agents; growth barely).
+_TEAM_INTENSITY = [1.5, 1.3, 0.6, 0.9, 1.8, 0.5]
+_MODEL_SWITCH_WEEKS_AFTER_ROLLOUT = 10  # coding agents move from Opus to Sonnet: cost per unit falls
+
+
+def _spend_combos(per_day: int) -> list[tuple[str, str, str]]:
+    """(tool, model, workflow) rows per team and day; the coding-agent workflow spans two tools. The
+    model "claude-opus-4" stands for the coding agent's model, switched to Sonnet by date."""
+    base = [("github-copilot", "copilot", "seats"), ("anthropic", "claude-opus-4", "coding-agent"),
+            ("anthropic", "claude-sonnet-4", "code-review"), ("openai", "gpt-5", "support-bot"),
+            ("openai", "gpt-5-mini", "coding-agent")]
+    if per_day <= len(base):
+        return base[:per_day]
+    return [(tool, model, f"{flow}-{i // len(base)}") for i, (tool, model, flow) in
+            ((i, base[i % len(base)]) for i in range(per_day))]
+
+
+def _priced_spend(rng, scale: Scale, teams, start_us, end_us, rollout_us) -> pl.DataFrame:
+    """AI spend from the rollout on: Copilot seats (cost = seats × list price, no tokens), API tools
+    priced as tokens × the model's list price, usage growing with adoption and differing by team; the
+    coding agents switch from Opus to Sonnet some weeks after the rollout; one runaway code-review
+    agent day three weeks before the end."""
+    days = _days(start_us, end_us)
+    day_us = start_us + np.arange(len(days)) * US_PER_DAY
+    live = day_us >= rollout_us
+    days, day_us = days[live], day_us[live]
+    adoption = _ramp(day_us, rollout_us, end_us, 0.05, 1.0)
+    combos = _spend_combos(scale.spend_rows_per_team_day)
+    n_days, n_teams, n_combo = len(days), scale.teams, len(combos)
+    d = np.repeat(np.arange(n_days), n_teams * n_combo)
+    t = np.tile(np.repeat(np.arange(n_teams), n_combo), n_days)
+    c = np.tile(np.arange(n_combo), n_days * n_teams)
+    tool = np.array([x[0] for x in combos], dtype=object)[c]
+    model = np.array([x[1] for x in combos], dtype=object)[c]
+    flow = np.array([x[2] for x in combos], dtype=object)[c]
+    intensity = np.asarray(_TEAM_INTENSITY * (n_teams // len(_TEAM_INTENSITY) + 1))[:n_teams][t]
+    switched = day_us[d] >= rollout_us + _MODEL_SWITCH_WEEKS_AFTER_ROLLOUT * 7 * US_PER_DAY
+    model = np.where((model == "claude-opus-4") & switched, "claude-sonnet-4", model).astype(object)
+    active = ENGINEERS_PER_TEAM * adoption[d] * intensity
+    weekday = ((days[d].astype("datetime64[D]").astype(np.int64) + 3) % 7) < 5  # 1970-01-01 was a Thursday
+    # Tokens per active engineer per working day; weekends a tenth.
+    per_engineer = {"claude-opus-4": 2.2e6, "claude-sonnet-4": 0.75e6, "gpt-5-mini": 0.4e6}
+    tokens = np.zeros(len(d))
+    for name, amount in per_engineer.items():
+        tokens = np.where((model == name) & (flow != "code-review"), active * amount, tokens)
+    tokens = np.where(flow == "code-review", active * 0.3e6, tokens)
+    # The support bot: ~200k tokens (retrieved articles included) per ticket it answers.
+    tokens = np.where(flow == "support-bot", 6 * adoption[d] * 2e5, tokens)
+    tokens = tokens * np.where(weekday, 1.0, 0.1) * rng.lognormal(0, 0.2, len(d))
+    spike_day = n_days - SPIKE_DAYS_BEFORE_END
+    tokens = np.where((d == spike_day) & (t == min(4, n_teams - 1)) & (flow == "code-review"), tokens * 40, tokens)
+    price = np.array([MODEL_PRICES.get(m, 0.0) for m in model]) / 1e6
+    seat = tool == "github-copilot"
+    seats = np.full(len(d), ENGINEERS_PER_TEAM)
+    cost = np.where(seat, seats * SEAT_PRICE_PER_MONTH["copilot"] / 30.4375, tokens * price)
+    token_col = pl.Series(np.where(seat, 0, tokens).astype(np.int64)).set(pl.Series(seat), None)
+    requests = pl.Series((tokens // 6000).astype(np.int64)).set(pl.Series(seat), None)
+    return pl.DataFrame(
+        {
+            "d": d, "t": t, "c": c,
+            "team": np.asarray(teams, dtype=object)[t], "tool": tool, "model": model,
+            "workflow": flow, "cost_usd": np.round(cost, 4), "tokens": token_col, "requests": requests,
+        }
+    ).with_columns(
+        id=pl.format("demo:spend:{}:{}:{}", "d", "t", "c"), date=pl.Series(days[d]), source=pl.lit(SOURCE)
+    ).drop("d", "t", "c")

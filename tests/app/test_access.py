@@ -82,7 +82,8 @@ def test_a_signed_in_account_without_a_role_is_refused_and_audited(signed_in_env
 
 def test_viewer_sees_the_org_scorecard_and_governance_but_no_rows(signed_in_env):
     at = run("vp@acme.example")
-    assert len(at.metric) == 5 and "vp@acme.example · viewer" in " ".join(c.value for c in at.sidebar.caption).replace("\\", "").replace("\u2060", "")
+    # The five tiles and the four adoption numbers (aggregates: a viewer sees them).
+    assert len(at.metric) == 9 and "vp@acme.example · viewer" in " ".join(c.value for c in at.sidebar.caption).replace("\\", "").replace("\u2060", "")
     assert not [b for b in at.sidebar.button if b.label == "Sync now"]
     for page in ("rollbacks", "incidents", "export", "audit"):
         with pytest.raises(ValueError, match="Could not find a navigation page"):

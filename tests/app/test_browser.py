@@ -25,7 +25,7 @@ from app.data import load_cube
 from app.views.filters import default_range
 from app.views.format import fmt_value
 from metrics.registry import METRICS, OUTPUT_COLUMNS
-from metrics.scorecard import compute
+from app.views.review import review
 from warehouse import open_warehouse
 from warehouse.schema import audit_log
 
@@ -115,17 +115,20 @@ def page(browser, tmp_path):
 
 
 def expected_tiles(demo_warehouse, team: str | None) -> list[str]:
+    """The tiles: the range records of the review window (the last 13 complete weeks of the range)."""
     wh = open_warehouse(demo_warehouse.url)
     try:
         cube = load_cube(wh, demo_warehouse.config)
     finally:
         wh.engine.dispose()
-    start, end = default_range(cube.last_day(), dt.datetime.now(dt.timezone.utc).date(), "week")
-    records = compute(cube, demo_warehouse.config, grain="week", start=start, end=end, team=team)
+    now = dt.datetime.now(dt.timezone.utc)
+    start, end = default_range(cube.last_day(), now.date(), "week")
+    records = review(cube, demo_warehouse.config, grain="week", start=start, end=end, now=now).records
     who = pl.col("team").is_null() if team is None else pl.col("team") == team
     values = []
     for metric, segment in TILES:
-        rows = records.filter((pl.col("metric") == metric) & (pl.col("segment") == segment) & who).sort("period")
+        rows = records.filter((pl.col("metric") == metric) & (pl.col("segment") == segment) & who)
+        assert rows["grain"].to_list() == ["range"]
         values.append(fmt_value(rows["value"][-1], METRICS[metric].unit))
     return values
 
@@ -138,7 +141,8 @@ def settle(page) -> None:
 
 
 def tile_values(page) -> list[str]:
-    return [v.strip() for v in page.locator('[data-testid="stMetricValue"]').all_inner_texts()]
+    """The five scorecard tiles (the adoption panel's numbers follow them)."""
+    return [v.strip() for v in page.locator('[data-testid="stMetricValue"]').all_inner_texts()][:5]
 
 
 def screenshot(page, name: str) -> None:
@@ -242,3 +246,51 @@ def test_delivery_page_in_the_browser(server, page, demo_warehouse):
     assert page.get_by_text(re.compile(r"incidents started in the selected periods; [\d,]+ linked")).is_visible()
     settle(page)
     screenshot(page, "delivery_incidents")
+
+
+@pytest.fixture(scope="module")
+def example_server(demo_warehouse, tmp_path_factory):
+    """The dashboard over the demo warehouse with the shipped example config (governance, budgets)."""
+    root = tmp_path_factory.mktemp("example")
+    config = root / "scorecard.toml"
+    config.write_text((ROOT / "scorecard.toml.example").read_text().replace("sqlite:///data/scorecard.db", demo_warehouse.url))
+    with streamlit_server(config, root) as base:
+        yield base
+
+
+def shown_filters(page) -> tuple[str, str]:
+    """(the scope the page header names, the grain of its period count), as the user reads them."""
+    header = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
+    grain = "month" if re.match(r"\d+ months?,", header) else "week"
+    return header.split(" · ")[-1], grain
+
+
+def test_every_in_app_link_lands_on_the_view_its_url_names(example_server, page):
+    from urllib.parse import parse_qs, urlsplit
+
+    checked = []
+    for start in ("", "governance"):
+        page.goto(f"{example_server}/{start}")
+        settle(page)
+        page.locator('[data-testid="stMain"] [data-testid="stPageLink"]').first.wait_for()
+        count = page.locator('[data-testid="stMain"] [data-testid="stPageLink"]').count()
+        assert count >= 2
+        for i in range(count):
+            page.goto(f"{example_server}/{start}")
+            settle(page)
+            link = page.locator('[data-testid="stMain"] [data-testid="stPageLink"] a').nth(i)
+            label = link.inner_text()
+            link.click()
+            page.wait_for_timeout(500)
+            settle(page)
+            url = urlsplit(page.url)
+            query = parse_qs(url.query)
+            team = query.get("team", [None])[-1]
+            scope, grain = shown_filters(page)
+            # The screen says what the URL says, without a reload: the team and the grain.
+            assert scope == (f"team {team}" if team else "the whole organisation"), (label, page.url, scope)
+            assert grain == query.get("grain", ["week"])[-1], (label, page.url)
+            checked.append((start, label, url.path, team, grain))
+    # The scorecard's drill-down to the demo's bad team and the governance verdicts' rows all landed.
+    assert any(t == "payments" and p.endswith("/rollbacks") for _, _, p, t, _ in checked), checked
+    assert any(s == "governance" and g == "month" and t in ("payments", "mobile") for s, _, _, t, g in checked), checked

@@ -52,6 +52,15 @@ def records(computed, team=None, grain="week", start=None, end=None) -> pl.DataF
                    end=end or computed["end"], team=team)
 
 
+def review_records(computed, team=None, grain="week", start=None, end=None):
+    """What the tiles show: the range records of the review window (the last 13 complete weeks, or 3
+    months, of the range), as app/views/review.py builds them for the page."""
+    from app.views.review import review
+
+    return review(computed["cube"], computed["config"], grain=grain, start=start or computed["start"],
+                  end=end or computed["end"], team=team, now=dt.datetime.now(dt.timezone.utc))
+
+
 def latest(recs: pl.DataFrame, metric: str, segment: str, team: str | None) -> dict:
     who = pl.col("team").is_null() if team is None else pl.col("team") == team
     rows = recs.filter((pl.col("metric") == metric) & (pl.col("segment") == segment) & who).sort("period")
@@ -66,27 +75,45 @@ def test_the_default_range_is_the_last_26_complete_weeks_with_data(computed):
 
 def test_scorecard_tiles_show_the_metrics_numbers_for_the_whole_org(computed):
     at = run()
-    recs = records(computed)
+    review = review_records(computed)
+    recs = review.records
+    # The review window: the last 13 weeks of the default range that ended by as_of (the demo's last merge
+    # or deployment, a weekday of the week of Mar 23, so that week is still running): Dec 22 – Mar 22.
+    assert review.as_of.date() < dt.date(2026, 3, 29)
+    assert review.window == (dt.date(2025, 12, 22), dt.date(2026, 3, 22))
     assert [m.label for m in at.metric] == ["AI-assisted merge rate", "Rollback share, AI PRs", "Mean time to restore",
-                                            "Support deflection", "AI cost per resolved unit"]
+                                            "Support deflection", "AI cost per unit", "Seats", "Active users",
+                                            "Acceptance rate", "PRs opened by agents"]
+    # The adoption panel: ai_usage over the same review window.
+    from app.views.adoption_panel import USAGE_COLUMNS, adoption
+    from warehouse import read_table
+
+    whole = adoption(read_table(computed["wh"], "ai_usage", USAGE_COLUMNS), *review.window).row(0, named=True)
+    assert [m.value for m in at.metric[5:]] == [f"{whole['seats']:,}", f"{whole['active_users']:,}",
+                                                f"{whole['acceptance_rate']:.1%}", f"{whole['agent_prs']:,}"]
     for (metric, segment), element in zip(TILES, at.metric):
         expect = latest(recs, metric, segment, None)
         unit = METRICS[metric].unit
         assert element.value == fmt_value(expect["value"], unit), metric
-        assert expect["period"] == dt.date(2026, 3, 23)
-    captions = [c.value for c in at.caption]
+        assert (expect["grain"], expect["period"]) == ("range", dt.date(2025, 12, 22))
+    captions = [plain(c.value) for c in at.caption]
     assert any(f"n = {latest(recs, 'rollback_share', 'ai', None)['n']:,} AI-assisted merged PRs" in c for c in captions)
-    assert any(period_label(dt.date(2026, 3, 23), "week") in c for c in captions)
+    assert any("the last 13 weeks, 22 Dec 2025 – 22 Mar 2026" in c for c in captions)
+    assert any("Compares AI-assisted PRs now vs all PRs in the baseline." in c for c in captions)
+    # The rollback tile's last days can still gain rollbacks, and it says so.
+    assert latest(recs, "rollback_share", "ai", None)["provisional"]
+    # as_of lies in the week of Mar 23: its days from as_of − 7 days to Mar 22 can still gain rollbacks.
+    days = (dt.date(2026, 3, 22) - (review.as_of - dt.timedelta(days=7)).date()).days + 1
+    assert any(f"Provisional: the last {days} days can still gain rollbacks" in c for c in captions), captions
     markdown = [plain(m.value) for m in at.markdown]
     assert any("Demo data" in m and "badge" in m for m in markdown)
-    # The headline names what changed most, in words, with the numbers of the records.
-    cost = latest(recs, "ai_cost_per_unit", "all", None)
-    assert any(f"AI cost per resolved unit rose to {fmt_value(cost['value'], 'usd')} from a baseline of "
-               f"{fmt_value(cost['baseline'], 'usd')}" in m for m in markdown), markdown
+    # The headline never names a provisional record.
+    assert not any("Rollback share" in m and "baseline" in m and "from a baseline" in m for m in markdown)
     # The demo's bad team is named on the landing page, one click from its rolled-back PRs.
     assert any(m.startswith(":violet[:material/group:] Team to look at: payments.") for m in markdown)
     links = [(link.proto.page, link.proto.query_string) for link in at.get("page_link")]
-    assert ("rollbacks", "team=payments") in links
+    # The link carries the filters in force, with the team set (the URL is the state).
+    assert ("rollbacks", "grain=week&range=2025-09-29&range=2026-03-29&team=payments") in links
 
 
 def test_choosing_a_team_in_the_sidebar_changes_the_tiles_to_that_teams_numbers(computed):
@@ -94,7 +121,7 @@ def test_choosing_a_team_in_the_sidebar_changes_the_tiles_to_that_teams_numbers(
     before = [m.value for m in at.metric]
     at.selectbox(key="team").set_value("payments").run()
     assert not at.exception
-    recs = records(computed, team="payments")
+    recs = review_records(computed).records
     after = [m.value for m in at.metric]
     for (metric, segment), value in zip(TILES, after):
         assert value == fmt_value(latest(recs, metric, segment, "payments")["value"], METRICS[metric].unit)
@@ -107,7 +134,10 @@ def test_a_shared_link_selects_the_team_grain_and_range(computed):
     start, end = default_range(computed["cube"].last_day(), today(), "month")
     # March 2026 is over (the clock is past it) and has data: the last of 12 months.
     assert (start, end) == (dt.date(2025, 4, 1), dt.date(2026, 3, 31))
-    recs = records(computed, team="payments", grain="month", start=start, end=end)
+    review = review_records(computed, grain="month", start=start, end=end)
+    # The last 3 months that ended by as_of (in late March): December to February.
+    assert review.window == (dt.date(2025, 12, 1), dt.date(2026, 2, 28))
+    recs = review.records
     for (metric, segment), element in zip(TILES, at.metric):
         assert element.value == fmt_value(latest(recs, metric, segment, "payments")["value"], METRICS[metric].unit)
 
@@ -152,8 +182,10 @@ def test_rollbacks_repo_in_the_url_narrows_everything_below(computed):
 
 def test_incidents_page_shows_mttr_and_the_incident_list(computed):
     at = run("incidents")
-    recs = records(computed)
-    assert at.metric[0].value == fmt_value(latest(recs, "mttr_hours", "all", None)["value"], "hours")
+    recs = review_records(computed).records  # the tiles read the review window, as on the Scorecard
+    mean = latest(recs, "mttr_hours", "all", None)
+    assert at.metric[0].value == fmt_value(mean["value"], "hours")
+    assert at.metric[1].value == f"{fmt_value(mean['median'], 'hours')} / {fmt_value(mean['p90'], 'hours')}"
     incidents = at.dataframe[-1].value
     resolved = computed["prepared"].evidence.incidents.filter(
         pl.col("resolved_at").dt.date().is_between(dt.date(2025, 9, 29), dt.date(2026, 3, 29))
@@ -163,7 +195,7 @@ def test_incidents_page_shows_mttr_and_the_incident_list(computed):
 
 def test_support_page_shows_deflection_with_its_csat_guardrail(computed):
     at = run("support")
-    recs = records(computed)
+    recs = review_records(computed).records
     assert at.metric[0].value == fmt_value(latest(recs, "deflection_rate", "all", None)["value"], "share")
     assert at.metric[1].value == fmt_value(latest(recs, "csat", "all", None)["value"], "score")
     assert any("Guardrail" in box.value or "CSAT" in box.value for box in [*at.info, *at.warning])
@@ -171,7 +203,7 @@ def test_support_page_shows_deflection_with_its_csat_guardrail(computed):
 
 def test_ai_spend_page_shows_cost_per_unit_and_spend(computed):
     at = run("spend")
-    recs = records(computed)
+    recs = review_records(computed).records
     assert at.metric[0].value == fmt_value(latest(recs, "ai_cost_per_unit", "all", None)["value"], "usd")
     spend = computed["prepared"].evidence.ai_spend.filter(pl.col("date").is_between(computed["start"], computed["end"]))
     assert at.metric[1].value == f"${spend['cost_usd'].sum():,.0f}"
@@ -227,3 +259,16 @@ def test_switching_grain_moves_a_default_range_but_keeps_a_chosen_one(computed):
     assert not at.exception
     assert at.date_input(key="range").value == chosen
     assert at.caption[0].value.startswith("17 weeks, 6 Oct 2025 – 1 Feb 2026")  # weeks starting Oct 6 … Jan 26
+
+
+def test_the_single_pr_view_shows_why_it_counted_what_shipped_it_and_what_rolled_it_back(computed):
+    o = computed["prepared"].outcomes
+    pr = o.filter(pl.col("rolled_back") & pl.col("ai_assisted") & (pl.col("rolled_back_how") == "revert")).row(0, named=True)
+    at = run("pr", id=pr["id"])
+    assert plain(at.subheader[0].value) == pr["title"] and at.subheader[1].value == "Shipped in"
+    text = [plain(m.value) for m in at.markdown]
+    assert "**Why AI-assisted**" in text and "**Rolled back**" in text
+    assert any(t.startswith(f"By a revert: {pr['rolled_back_by']}") for t in text), text
+    assert any(t.startswith(f"{pr['shipped_deployment_id']} · production") for t in text), text
+    assert [link.proto.query_string for link in at.get("page_link")] == [f"id={pr['rolled_back_by']}".replace(":", "%3A")
+                                                                         .replace("/", "%2F").replace("#", "%23")]

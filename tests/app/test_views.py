@@ -217,7 +217,7 @@ def test_team_to_watch_needs_non_overlapping_intervals_and_enough_prs():
         day_rows("data", "ai", 10, 8), day_rows("data", "non_ai", 60, 0),            # only 10 AI PRs: too few
     ])
     empty = pl.DataFrame()
-    cube = Cube(ratio=ratio, mean=empty, values=empty, spend=empty, units=empty)
+    cube = Cube(ratio=ratio, mean=empty, values=empty, spend=empty, units=empty, span=empty)
     watch = teams_to_watch(cube, TWO_WEEKS)
     assert [(w.team, w.ai_prs, w.other_prs) for w in watch] == [("payments", 40, 60)]
     assert watch[0].sentence == ("Team to look at: payments. 25.0% of its 40 AI-assisted PRs were rolled back in these "

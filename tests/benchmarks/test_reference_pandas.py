@@ -232,9 +232,15 @@ def test_reference_decides_the_edge_cases_as_worked_out_by_hand():
 @pytest.mark.parametrize("grain", ["week", "month"])
 def test_reference_equals_product_on_the_edge_cases(grain, min_sample):
     ev = edge_org()
-    config = Config(rules=RulesConfig(min_sample=min_sample))
+    # The 13 weeks before the first period, configured for every metric (the cost included): the edge
+    # org's few weeks reach every status against them. The default windows are compared on the demo.
+    first = {"week": dt.date(2026, 3, 2), "month": dt.date(2026, 3, 1)}[grain]
+    window = (first - dt.timedelta(weeks=13), first - dt.timedelta(days=1))
+    config = Config(rules=RulesConfig(min_sample=min_sample), baseline=BaselineConfig(
+        window=BaselineWindow(*window), per_metric={"ai_cost_per_unit": BaselineWindow(*window)}))
     start, end = dt.date(2026, 3, 1), dt.date(2026, 3, 31)
-    reference = scorecard(load_frames_from_polars(ev), grain=grain, start=start, end=end, min_sample=min_sample)
+    reference = scorecard(load_frames_from_polars(ev), grain=grain, start=start, end=end, min_sample=min_sample,
+                          baseline_windows={"*": window, "ai_cost_per_unit": window})
     assert_same_records(product_records(ev, config, grain, start, end), reference)
     assert {"better", "worse", "at_baseline", "info"} <= set(reference["status"])
 

@@ -57,9 +57,10 @@ def test_with_no_config_everything_found_is_unowned(demo):
     result = invoke("governance", "--format", "json", "--config", demo["plain"])
     report = json.loads(result.stdout)
     assert report["inventory"] == [] and report["policies"] == []
-    # 9 from PRs (3 bots; 6 registry tools: Claude Code, GitHub Copilot, Cursor, OpenAI Codex, Devin, Gemini),
-    # 3 spend tools, 3 models, 3 workflows, 1 adoption tool.
-    assert len(report["unowned"]) == 19
+    # 9 from PR signals (3 bots; 6 registry tools: Claude Code, GitHub Copilot, Cursor, OpenAI Codex, Devin,
+    # Gemini), 3 spend tools, 5 models (copilot, claude-opus-4, claude-sonnet-4, gpt-5, gpt-5-mini),
+    # 4 workflows (seats, coding-agent, code-review, support-bot), 1 adoption tool.
+    assert len(report["unowned"]) == 22
     assert "No AI tools or workflows are declared" in invoke("governance", "--config", demo["plain"]).stdout
 
 

@@ -242,6 +242,11 @@ def test_csat_segments_and_interval_clipped_to_five():
 # --- ai_cost_per_unit -----------------------------------------------------------------------------
 
 
+# The cost has its own default window (the first weeks with spend) whatever [baseline] says: these tests
+# of the status rule give it January explicitly.
+COST_CONFIG = Config(baseline=BaselineConfig(window=BASELINE.window, per_metric={"ai_cost_per_unit": BASELINE.window}))
+
+
 def cost_scenario(period_spend: float, team: str | None = None):
     units = prs(60, "2026-03-03 10:00", team=team) + prs(100, "2026-01-07 10:00", start=500, team=team)
     units_other = tickets(20, 20, "2026-03-04 12:00", "t", channel="self_serve")
@@ -254,7 +259,7 @@ def cost_scenario(period_spend: float, team: str | None = None):
 
 @pytest.mark.parametrize(("spend", "status"), [(110.0, "at_baseline"), (111.0, "worse"), (89.0, "better"), (90.0, "at_baseline")])
 def test_cost_per_unit_against_baseline_with_ten_percent_tolerance(spend, status):
-    r = record(week_records(cost_scenario(spend), metrics=["ai_cost_per_unit"]), "ai_cost_per_unit")
+    r = record(week_records(cost_scenario(spend), COST_CONFIG, metrics=["ai_cost_per_unit"]), "ai_cost_per_unit")
     # Units in the week: 60 merged PRs + 40 resolved tickets = 100; baseline $100 / 100 PRs = $1.00.
     assert (r["numerator"], r["denominator"], r["n"]) == (spend, 100, 100)
     assert r["value"] == pytest.approx(spend / 100) and r["baseline"] == 1.0
