@@ -207,13 +207,14 @@ _VALUE_AGGS = [
 
 
 def _median_interval_aggs() -> list[pl.Expr]:
-    """DESIGN.md's distribution-free interval of the median on the sorted values x₁…xₙ: x_j, j = max(1,
-    ⌊n/2 − 0.97998·√n⌋) and x_k, k = min(n, ⌈1 + n/2 + 0.97998·√n⌉) (1-based); none when n < 2. The same
-    numbers as metrics.stats.median_interval, without a Python loop over records."""
+    """DESIGN.md's distribution-free interval of the median on the sorted values x₁…xₙ (rows sorted by
+    value before grouping; groups keep row order): x_j, j = max(1,
+    ⌊n/2 − 0.97998·√n⌋) and x_k, k = min(n, ⌈1 + n/2 + 0.97998·√n⌉) (1-based); none when n < 2. Picked
+    while grouping, without a Python loop over records."""
     n = pl.len().cast(pl.Float64)
     j = pl.max_horizontal(pl.lit(1.0), (n / 2 - MEDIAN_Z_HALF * n.sqrt()).floor())
     k = pl.min_horizontal(n, (1 + n / 2 + MEDIAN_Z_HALF * n.sqrt()).ceil())
-    ordered = pl.col("value").sort()
+    ordered = pl.col("value")  # the rows arrive sorted by value (see _records): no sort per group
     enough = pl.len() >= 2
     return [
         pl.when(enough).then(ordered.gather((j - 1).cast(pl.Int64)).first()).alias("median_low"),
@@ -249,6 +250,10 @@ def _records(cube: Cube, spec: MetricSpec, grain: str, periods: list[dt.date], w
         else:
             rows, aggs, base_cols = cube.mean, _SUM_AGGS, [pl.col("total").alias("b_total")]
         rows = rows.filter(pl.col("metric") == spec.id)
+        if spec.kind == "median":
+            # Sorted once here, every group's values arrive in order: the interval's order statistics
+            # are picked without sorting each group, and the Mann-Whitney test sorts sorted samples.
+            rows = rows.sort("value")
         current = _grouped(_in_periods(rows, grain, periods), ["period"], aggs, spec, team)
         base = _grouped(_in_window(rows, window), [], aggs, spec, team).filter(pl.col("segment") == "all")
         if "values" in base.columns:
