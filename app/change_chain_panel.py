@@ -11,6 +11,7 @@ from app import state
 from app.views.charts import trend_figure
 from app.views.delivery import DELIVERY_TRENDS, TEAM_TILES, reviews_by_senior, reworked_prs, senior_reviews, trend_rows
 from app.views.tiles import tile_for
+from metrics.registry import METRICS
 from metrics.scorecard import metric_events
 
 
@@ -31,8 +32,8 @@ def render(filters, version: str, outcomes: pl.DataFrame, scope: str) -> None:
         segments, title = DELIVERY_TRENDS[metric]
         rows, band = trend_rows(records, metric, filters.team)
         with column:
-            ui.chart(trend_figure(rows, "share" if metric == "rework_rate" else "per_week", segments=segments,
-                                  band=band, title=title, height=260), key=f"team_{metric}")
+            ui.chart(trend_figure(rows, METRICS[metric].unit, segments=segments, band=band, title=title, height=260),
+                     key=f"team_{metric}")
             ui.download(rows, f"{metric}_trend", filters, key=f"dl_team_{metric}")
 
     st.subheader("Reworked PRs")

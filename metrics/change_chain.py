@@ -222,8 +222,9 @@ def deployment_failures(production: pl.DataFrame, pairs: pl.DataFrame, outcomes:
 
 
 def _cause_segments(incidents: pl.DataFrame, deployments: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
+    causes = incidents.get_column("caused_by_deployment_id").drop_nulls().unique().implode()
     prs = (
-        outcomes.filter(pl.col("shipped_deployment_id").is_not_null())
+        outcomes.filter(pl.col("shipped_deployment_id").is_in(causes))
         .sort("id")
         .group_by(caused_by_deployment_id="shipped_deployment_id")
         .agg(cause_prs=pl.col("id").str.join(", "))
@@ -260,51 +261,58 @@ def follow_up_fixes(prs: pl.DataFrame, files: pl.DataFrame, window_days: float,
     matching `fix_title_pattern`). A revert that is also such a fix is one pair, said "revert".
     """
     window = dt.timedelta(days=window_days)
+    out_schema = {"pr_id": pl.String, "fix_id": pl.String, "fix_merged_at": prs.schema["merged_at"], "how": pl.String}
     merged = prs.filter(pl.col("merged_at").is_not_null()).select(
         "id", "title", "labels", "merged_at", repo_key=pl.col("repo").str.to_lowercase()
-    )
-    out_schema = {"pr_id": pl.String, "fix_id": pl.String, "fix_merged_at": prs.schema["merged_at"], "how": pl.String}
+    ).with_columns(idx=pl.int_range(pl.len(), dtype=pl.UInt32))
     if merged.height == 0:
         return pl.DataFrame(schema=out_schema)
-    p_side = merged.select(pr_id="id", p_repo="repo_key", p_at="merged_at")
-    in_window = (pl.col("fix_merged_at") > pl.col("p_at")) & (pl.col("fix_merged_at") - pl.col("p_at") <= window)
+    # PRs by row number from here on: joins and de-duplication on integers, not on ids (a large org has
+    # millions of file rows).
+    p_side = merged.select(p="idx", p_repo="repo_key", p_at="merged_at")
+    q_side = merged.select(q="idx", q_repo="repo_key", q_at="merged_at")
+    in_window = (pl.col("q_at") > pl.col("p_at")) & (pl.col("q_at") - pl.col("p_at") <= window)
 
     reverts = resolve_reverts(prs.filter(pl.col("merged_at").is_not_null()))
+    ids = merged.select("id", "idx")
     by_revert = (
-        reverts.select(fix_id="revert_id", pr_id="reverted_pr_id")
-        .join(merged.select(fix_id="id", q_repo="repo_key", fix_merged_at="merged_at"), on="fix_id")
-        .join(p_side, on="pr_id")
+        reverts.join(ids.rename({"id": "revert_id", "idx": "q"}), on="revert_id")
+        .join(ids.rename({"id": "reverted_pr_id", "idx": "p"}), on="reverted_pr_id")
+        .join(q_side, on="q").join(p_side, on="p")
         .filter(in_window & (pl.col("q_repo") == pl.col("p_repo")))
-        .select("pr_id", "fix_id", "fix_merged_at", how=pl.lit("revert"))
+        .select("p", "q", how=pl.lit("revert"))
     )
 
     labels = [label.strip().lower() for label in fix_labels]
     label_hit = (
         pl.col("labels").str.json_decode(pl.List(pl.String)).list.eval(pl.element().str.to_lowercase().str.strip_chars().is_in(labels)).list.any()
     ).fill_null(False)
-    fixes = merged.with_columns(
-        is_fix=label_hit | fix_title_matches(merged.get_column("title"), fix_title_pattern)
-    ).filter(pl.col("is_fix"))
-    paths = files.select("pr_id", path=pl.col("path").str.strip_chars()).filter(
-        pl.col("path").is_not_null() & (pl.col("path") != "")
-    ).unique()
-    q_files = fixes.select(fix_id="id", q_repo="repo_key", fix_merged_at="merged_at").join(
-        paths.rename({"pr_id": "fix_id"}), on="fix_id"
+    is_fix = merged.select(label_hit).to_series() | fix_title_matches(merged.get_column("title"), fix_title_pattern)
+    touched = (
+        files.select("pr_id", path=pl.col("path").str.strip_chars())
+        .filter(pl.col("path").is_not_null() & (pl.col("path") != ""))
+        .join(merged.select(pr_id="id", p="idx", repo_key="repo_key"), on="pr_id")
+        .drop("pr_id")
     )
-    p_files = p_side.join(paths, on="pr_id")
+    fix_rows = merged.filter(is_fix).get_column("idx")
+    q_files = touched.filter(pl.col("p").is_in(fix_rows.implode())).rename({"p": "q"})
     by_file = (
-        q_files.join(p_files, left_on=["q_repo", "path"], right_on=["p_repo", "path"])
+        q_files.join(touched, on=["repo_key", "path"])
+        .join(q_side.select("q", "q_at"), on="q").join(p_side.select("p", "p_at"), on="p")
         .filter(in_window)
-        .sort(["pr_id", "fix_id", "path"])
-        .unique(["pr_id", "fix_id"], keep="first", maintain_order=True)
-        .select("pr_id", "fix_id", "fix_merged_at", how=pl.format("fix touching {}", "path"))
+        .group_by("p", "q").agg(pl.col("path").min())
+        .select("p", "q", how=pl.format("fix touching {}", "path"))
     )
-    both = pl.concat([by_revert, by_file], how="vertical_relaxed")
+    both = (
+        pl.concat([by_revert, by_file], how="vertical_relaxed")
+        .with_columns(_rank=pl.when(pl.col("how") == "revert").then(0).otherwise(1))
+        .sort(["p", "q", "_rank"])
+        .unique(["p", "q"], keep="first", maintain_order=True)
+    )
     return (
-        both.with_columns(_rank=pl.when(pl.col("how") == "revert").then(0).otherwise(1))
-        .sort(["pr_id", "fix_id", "_rank"])
-        .unique(["pr_id", "fix_id"], keep="first", maintain_order=True)
-        .drop("_rank")
+        both.join(ids.rename({"id": "pr_id", "idx": "p"}), on="p")
+        .join(merged.select(q="idx", fix_id="id", fix_merged_at="merged_at"), on="q")
+        .select("pr_id", "fix_id", "fix_merged_at", "how")
         .cast(out_schema)
         .sort(["pr_id", "fix_merged_at", "fix_id"])
     )

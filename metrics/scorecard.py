@@ -26,7 +26,7 @@ from metrics.baseline import Baselines, as_of as data_as_of, baselines as baseli
 from metrics.periods import Window, in_report, period_after, period_starts
 from metrics.registry import METRICS, OUTPUT_COLUMNS, MetricSpec
 from metrics.senior_review import senior_people, senior_weeks
-from metrics.stats import ALPHA, mann_whitney_p_against, mean_interval, median_interval, two_proportion_p, wilson
+from metrics.stats import ALPHA, MEDIAN_Z_HALF, mann_whitney_p_against, mean_interval, two_proportion_p, wilson
 from metrics.teams import assign_teams
 
 ORG = "\x00org"  # stands for the whole org (team = null) while joining; never a real team name
@@ -120,10 +120,13 @@ def compute(
     if "deflection_rate" in needed and "csat" not in needed:
         needed.append("csat")  # rule 6 reads the same team's CSAT
     frames = {}
+    # Per metric with one value per event: each team's baseline values (the Mann-Whitney test's second
+    # sample), kept once per team instead of once per record.
+    baseline_values: dict[str, dict[str, np.ndarray]] = {}
     for metric_id in needed:
         window = windows.window(metric_id)
-        frames[metric_id] = _records(cube, METRICS[metric_id], grain, (start, end), window, team)
-    frames = _apply_status(frames, config)
+        frames[metric_id] = _records(cube, METRICS[metric_id], grain, (start, end), window, team, baseline_values)
+    frames = _apply_status(frames, config, baseline_values)
     frames = {m: _provisional(f, METRICS[m], config, grain, end, data_as_of(cube, now)) for m, f in frames.items()}
     records = [frames[m] for m in wanted if frames[m].height]
     if not records:
@@ -217,13 +220,33 @@ _VALUE_AGGS = [
 ]
 
 
+def _median_interval_aggs() -> list[pl.Expr]:
+    """DESIGN.md's distribution-free interval of the median on the sorted values x₁…xₙ (rows sorted by
+    value before grouping; groups keep row order): x_j, j = max(1,
+    ⌊n/2 − 0.97998·√n⌋) and x_k, k = min(n, ⌈1 + n/2 + 0.97998·√n⌉) (1-based); none when n < 2. Picked
+    while grouping, without a Python loop over records."""
+    n = pl.len().cast(pl.Float64)
+    j = pl.max_horizontal(pl.lit(1.0), (n / 2 - MEDIAN_Z_HALF * n.sqrt()).floor())
+    k = pl.min_horizontal(n, (1 + n / 2 + MEDIAN_Z_HALF * n.sqrt()).ceil())
+    ordered = pl.col("value")  # the rows arrive sorted by value (see _records): no sort per group
+    enough = pl.len() >= 2
+    return [
+        pl.when(enough).then(ordered.gather((j - 1).cast(pl.Int64)).first()).alias("median_low"),
+        pl.when(enough).then(ordered.gather((k - 1).cast(pl.Int64)).first()).alias("median_high"),
+    ]
+
+
+_MEDIAN_INTERVAL_AGGS = _median_interval_aggs()
+
+
 def _std_from_sums() -> pl.Expr:
     n = pl.col("n").cast(pl.Float64)
     variance = (pl.col("sumsq") - pl.col("total") * pl.col("total") / n) / (n - 1)
     return pl.when(pl.col("n") >= 2).then(variance.clip(lower_bound=0).sqrt()).otherwise(None)
 
 
-def _records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window, team: str | None) -> pl.DataFrame:
+def _records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window, team: str | None,
+             baseline_values: dict[str, dict[str, np.ndarray]]) -> pl.DataFrame:
     if spec.kind == "cost_per_unit":
         records = _cost_records(cube, spec, grain, periods, window, team)
     elif spec.kind == "per_day":
@@ -234,14 +257,21 @@ def _records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, d
         if spec.kind == "ratio":
             rows, aggs, base_cols = cube.ratio, _RATIO_AGGS, [pl.col("x").alias("b_x")]
         elif spec.kind == "median" or spec.id == "mttr_hours":
-            rows, aggs, base_cols = cube.values, _VALUE_AGGS, [
-                pl.col("total").alias("b_total"), pl.col("values").alias("b_values"), pl.col("median").alias("b_median"),
+            aggs = _VALUE_AGGS + (_MEDIAN_INTERVAL_AGGS if spec.kind == "median" else [])
+            rows, base_cols = cube.values, [
+                pl.col("total").alias("b_total"), pl.col("median").alias("b_median"),
             ]
         else:
             rows, aggs, base_cols = cube.mean, _SUM_AGGS, [pl.col("total").alias("b_total")]
         rows = rows.filter(pl.col("metric") == spec.id)
+        if spec.kind == "median":
+            # Sorted once here, every group's values arrive in order: the interval's order statistics
+            # are picked without sorting each group, and the Mann-Whitney test sorts sorted samples.
+            rows = rows.sort("value")
         current = _grouped(_in_periods(rows, grain, periods), ["period"], aggs, spec, team)
         base = _grouped(_in_window(rows, window), [], aggs, spec, team).filter(pl.col("segment") == "all")
+        if "values" in base.columns:
+            baseline_values[spec.id] = {t: v.to_numpy() for t, v in zip(base["team"].to_list(), base["values"])}
         base = base.select("team", *base_cols, pl.col("n").alias("baseline_n"))
         records = current.join(base, on="team", how="left")
         numerator = pl.col("x") if spec.kind == "ratio" else pl.col("total")
@@ -387,8 +417,8 @@ def _intervals(records: pl.DataFrame, spec: MetricSpec) -> pl.DataFrame:
         return records.with_columns(ci_low=pl.lit(None, pl.Float64), ci_high=pl.lit(None, pl.Float64))
     if spec.kind == "ratio":
         low, high = wilson(records["numerator"].to_numpy(), records["n"].to_numpy())
-    elif spec.kind == "median":
-        low, high = median_interval(records["values"].to_list())
+    elif spec.kind == "median":  # order statistics, picked while grouping (_MEDIAN_INTERVAL_AGGS)
+        low, high = records["median_low"].to_numpy(), records["median_high"].to_numpy()
     elif spec.kind == "mean":
         low, high = mean_interval(
             records["value"].to_numpy(), records["std"].fill_null(np.nan).to_numpy(), records["n"].to_numpy(), spec.value_range
@@ -406,7 +436,8 @@ _QUANTILE_METRICS = ("mttr_hours", "lead_time_hours")  # records carry median an
 # --- status -------------------------------------------------------------------------------------
 
 
-def _apply_status(frames: dict[str, pl.DataFrame], config: Config) -> dict[str, pl.DataFrame]:
+def _apply_status(frames: dict[str, pl.DataFrame], config: Config,
+                  baseline_values: dict[str, dict[str, np.ndarray]]) -> dict[str, pl.DataFrame]:
     rules = config.rules
     out = {}
     for metric_id, records in frames.items():
@@ -431,13 +462,19 @@ def _apply_status(frames: dict[str, pl.DataFrame], config: Config) -> dict[str, 
         elif spec.id == "mttr_hours" or spec.kind == "median":
             eligible = np.flatnonzero((n >= rules.min_sample) & (baseline_n >= rules.min_sample) & ~np.isnan(baseline))
             if len(eligible):
-                chosen = records[eligible]
-                teams = chosen["team"].fill_null(ORG).to_list()
+                # The period's values as one flat array and offsets: slices, not a copy per record (every
+                # record here has n ≥ 1, so no empty list explodes into a null).
+                lengths = records["values"].list.len().fill_null(0).cast(pl.Int64).to_numpy()
+                offsets = np.concatenate([[0], np.cumsum(lengths)])
+                flat = records["values"].explode().cast(pl.Float64).to_numpy()
+                teams = records["team"].fill_null(ORG).to_list()
+                by_team: dict[str, list[int]] = {}
+                for k in eligible:
+                    by_team.setdefault(teams[k], []).append(int(k))
                 # Every record of a team shares that team's baseline: test them against it together.
-                for team_key in dict.fromkeys(teams):
-                    at = [k for k, t in enumerate(teams) if t == team_key]
-                    samples = [s.to_numpy() for s in chosen["values"].gather(at)]
-                    test_p[eligible[at]] = mann_whitney_p_against(samples, chosen["b_values"][at[0]].to_numpy())
+                for team_key, at in by_team.items():
+                    samples = [flat[offsets[k]:offsets[k + 1]] for k in at]
+                    test_p[at] = mann_whitney_p_against(samples, baseline_values[metric_id][team_key])
             significant = test_p < ALPHA
             verdict = np.where(
                 significant & (value < baseline), "better",
