@@ -162,6 +162,10 @@ def test_rollbacks_team_in_the_url_filters_repos_and_prs(computed):
     assert set(repos["repo"]) and all(r.startswith("acme/payments-") for r in repos["repo"])
     prs = at.dataframe[2].value
     assert len(prs) > 0 and set(prs["team"]) == {"payments"} and prs["ai_assisted"].all()
+    # Each AI-assisted PR shows its tool and how it was AI-assisted (the demo's signals name tools or labels).
+    assert set(prs["ai_mode"]) <= {"agent (opened by the tool)", "co-authored", "label or branch"}
+    assert set(prs["ai_tools"]) - {""} and set(prs["ai_tools"]) - {""} <= {
+        "Claude Code", "GitHub Copilot", "Cursor", "OpenAI Codex", "Devin", "Gemini", "GitHub Copilot, Claude Code"}
     assert set(prs["repo"]) <= set(repos["repo"])
 
 

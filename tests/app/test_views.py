@@ -41,7 +41,7 @@ def outcomes_prs():
     return [
         make_pr(1, repo="acme/pay", merged_at="2026-03-02 09:00", ai=True, team="payments"),
         make_pr(2, repo="acme/pay", merged_at="2026-03-03 09:00", ai=True, team="payments", title="Add <b>cache</b>",
-                signals=["label:ai-assisted", "trailer:Made-with: Cursor"]),
+                signals=["label:ai-assisted", "marker:Made-with: Cursor"], tools=["Cursor"], mode="co_authored"),
         make_pr(3, repo="acme/pay", merged_at="2026-03-10 09:00", team="payments"),
         make_pr(4, repo="acme/web", merged_at="2026-03-04 09:00", ai=True, team="web", title="Fix login"),
         make_pr(5, repo="acme/web", merged_at="2026-03-06 09:00", team="web", title='Revert "Fix login"',
@@ -80,7 +80,9 @@ def test_rolled_back_prs_say_how_when_and_why_they_counted_as_ai():
     ]
     second = prs.filter(pl.col("number") == 2).row(0, named=True)
     assert second["title"] == "Add <b>cache</b>"  # kept as text; the table shows it literally
-    assert second["ai_signals"] == "label:ai-assisted; trailer:Made-with: Cursor"
+    assert second["ai_signals"] == "label:ai-assisted; marker:Made-with: Cursor"
+    assert (second["ai_tools"], second["ai_mode"]) == ("Cursor", "co-authored")  # tool and mode beside the PR
+    assert prs.filter(pl.col("number") == 4).select("ai_tools", "ai_mode").row(0) == ("", "label or branch")
     assert second["shipped_deployment_id"] == "D2"
     assert second["url"] == "https://github.com/acme/pay/pull/2"
     assert prs.filter(pl.col("number") == 4)["url"][0] is None  # a javascript: link is never a link
