@@ -20,7 +20,7 @@ from warehouse.schema import DATA_TABLES
 # The counting time each table is filtered on (DESIGN.md "Time").
 COUNTING_TIME = {
     "pull_requests": "merged_at", "deployments": "finished_at", "incidents": "resolved_at",
-    "tickets": "resolved_at", "ai_spend": "date", "ai_usage": "date",
+    "tickets": "resolved_at", "ai_spend": "date", "ai_usage": "date", "ai_usage_people": "date",
 }
 SCORECARD = "scorecard"  # every metric at once
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

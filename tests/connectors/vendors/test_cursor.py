@@ -5,6 +5,7 @@ import logging
 
 import polars as pl
 
+from app.export import ExportFilters, encode, export_frame
 from config import Config, WarehouseConfig
 from config.spend import RetryConfig
 from config.vendors import CursorConfig, VendorsConfig
@@ -100,6 +101,11 @@ def test_cursor_usage_and_cost_per_person(warehouse, monkeypatch, caplog):
         assert window["startDate"] == 1_793_836_800_000  # 2026-11-05T00:00Z in epoch ms
     written = everything_written(warehouse)
     assert KEY not in written and KEY not in caplog.text
+    # Exports of what the sync wrote (the dashboard's Export page and `scorecard export` use this).
+    for table in ("ai_usage_people", "ai_spend"):
+        frame = export_frame(warehouse, cfg, table, ExportFilters(start=D(2026, 11, 1), end=D(2026, 11, 5)))
+        assert frame.height > 0 and KEY.encode() not in encode(frame, "csv")
+    assert export_frame(warehouse, cfg, "ai_usage_people", ExportFilters(start=D(2026, 11, 5))).height == 1  # Dee
 
 
 def test_a_key_without_admin_rights_is_a_warning(sqlite_warehouse, monkeypatch):
