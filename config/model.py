@@ -35,7 +35,8 @@ class BaselineWindow:
 class BaselineConfig:
     """`window` is `[baseline] start/end`; `per_metric` holds `[baseline.<metric_id>]` windows.
 
-    With neither, each metric's baseline is the 13 weeks before the first reported period.
+    With neither, the revision-2 default (metrics/baseline.py): the 13 complete weeks before the AI
+    adoption week, and for ai_cost_per_unit the first 13 complete weeks with spend.
     """
 
     window: BaselineWindow | None = None

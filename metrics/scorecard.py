@@ -527,17 +527,18 @@ def _provisional(records: pl.DataFrame, spec: MetricSpec, config: Config, grain:
     pending event (a PR not shipped yet) and as_of < that instant + pending_lookahead. No as_of (no
     merged PR, no deployment): nothing is provisional."""
     if records.height == 0 or spec.lookahead is None or as_of is None:
-        flag = pl.lit(False)
-    else:
-        after = (
-            pl.lit(period_after(end, "range", end)) if grain == "range"
-            else pl.col("period").dt.offset_by({"week": "1w", "month": "1mo"}[grain])
-            .cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-        )
-        flag = pl.lit(as_of) < after + pl.lit(spec.lookahead.of(config.rules))
-        if spec.pending_lookahead is not None and "pending" in records.columns:
-            flag = flag | ((pl.col("pending").fill_null(0) > 0)
-                           & (pl.lit(as_of) < after + pl.lit(spec.pending_lookahead.of(config.rules))))
+        return records.with_columns(provisional=pl.lit(False)).select(list(_RECORD_SCHEMA))
+    # Each record's period end, computed per distinct period in Python: the frames are small, and a
+    # `period` column built from a literal may be a polars scalar column, whose expressions do not
+    # broadcast back to the frame's height.
+    periods = records.get_column("period").to_list()
+    after = {p: period_after(p, grain, end) for p in set(periods)}
+    settles = np.array([as_of < after[p] + spec.lookahead.of(config.rules) for p in periods], dtype=bool)
+    if spec.pending_lookahead is not None and "pending" in records.columns:
+        pending = records.get_column("pending").fill_null(0).to_numpy() > 0
+        cap = np.array([as_of < after[p] + spec.pending_lookahead.of(config.rules) for p in periods], dtype=bool)
+        settles |= pending & cap
+    flag = pl.Series("provisional", settles, dtype=pl.Boolean)
     return records.with_columns(provisional=flag).select(list(_RECORD_SCHEMA))
 
 
