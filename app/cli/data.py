@@ -181,8 +181,8 @@ def sync(
 ) -> None:
     """Pull new evidence from every configured source into the warehouse (incremental).
 
-    Exit code: 0 every source complete, 1 a source failed, 3 partial (records rejected, a source skipped
-    because another process was syncing it, or stopped by SIGTERM/SIGINT after a committed batch)."""
+    Exit code: 1 when a source failed; with --all, 0 every source complete, 1 a source failed, 3 partial
+    (records rejected, a source skipped because another process was syncing it, or stopped by a signal)."""
     from config.schedule import parse_duration
     from connectors.sources import run_sources, sources
     from scheduling.runner import graceful_stop
@@ -228,7 +228,8 @@ def sync(
             out.print(f"  {len(r.rejected)} records could not be read, e.g. {r.rejected[0].record_id}: {r.rejected[0].reason}", highlight=False)
         if r.error:
             out.print(f"  [{colour}]{'error' if colour == 'red' else 'note'}:[/{colour}] {r.error}", highlight=False)
-    code = sync_exit_code(reports)
+    # `--all` (cron) says partial runs apart; plain `sync` keeps its exit codes (1 when a source failed).
+    code = sync_exit_code(reports) if all_ else int(any(r.status == "failed" for r in reports))
     if code:
         raise typer.Exit(code)
 
