@@ -51,7 +51,7 @@ def main() -> None:
                     schedule=ScheduleConfig(intervals={name: 1.0}, jitter=0.0, lease=3.0))
     scheduler = Scheduler(open_warehouse(url), config, specs={name: slow_source(name, batches, pause, markers)},
                           after_sync=lambda reports: None)
-    threading.Timer(120, scheduler.stop.set).start()  # a test that hangs still ends
+    threading.Timer(900, scheduler.stop.set).start()  # a test that hangs still ends
     if peers:
         (markers / f"ready.{os.getpid()}").write_text("ready")
         while len(list(markers.glob("ready.*"))) < peers:

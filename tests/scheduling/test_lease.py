@@ -33,7 +33,7 @@ def hold(url: str, tmp_path: Path, seconds: float) -> subprocess.Popen:
     marker = tmp_path / "held"
     proc = subprocess.Popen([sys.executable, "-c", HOLDER, url, str(marker), str(seconds)], cwd=ROOT,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
-    deadline = time.time() + 60
+    deadline = time.time() + 300
     while not marker.exists():
         assert proc.poll() is None and time.time() < deadline, "the holder never took the lease"
         time.sleep(0.05)
@@ -47,11 +47,11 @@ def scorecard(tmp_path: Path, url: str, *args: str, run=subprocess.run):
     command = [sys.executable, "-m", "app.cli", *args, "--config", str(config)]
     if run is subprocess.Popen:
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
 def test_the_second_comer_is_told_who_holds_the_source(warehouse_url, tmp_path):
-    holder = hold(warehouse_url, tmp_path, 30)
+    holder = hold(warehouse_url, tmp_path, 600)  # until released below
     try:
         wh = open_warehouse(warehouse_url)
         assert current_holders(wh)["copilot_seats"].holder == "the holder test"
@@ -64,31 +64,31 @@ def test_the_second_comer_is_told_who_holds_the_source(warehouse_url, tmp_path):
         assert "copilot_seats: skipped" in result.stdout and "being synced by the holder test" in result.stdout
         assert "copilot_seats" not in {r["source"] for r in last_runs(wh)}
     finally:
-        holder.kill()
-        holder.wait()
+        (tmp_path / "release").write_text("go")
+        holder.wait(timeout=120)
 
 
 def test_the_second_comer_waits_for_the_holder_to_finish(warehouse_url, tmp_path):
-    holder = hold(warehouse_url, tmp_path, 120)
+    holder = hold(warehouse_url, tmp_path, 600)
     waiter = scorecard(tmp_path, warehouse_url, "sync", "--all", "--wait", "2m", run=subprocess.Popen)
     said = ""
     while "being synced" not in said and waiter.poll() is None:  # it says whom it waits for, then waits
         said = waiter.stderr.readline()
     assert "copilot_seats is being synced by the holder test since" in said and "waiting up to 2m" in said
     (tmp_path / "release").write_text("go")
-    out, err = waiter.communicate(timeout=120)
+    out, err = waiter.communicate(timeout=300)
     holder.wait(timeout=60)
     assert waiter.returncode == 0, out + err
     assert "copilot_seats: success" in out
 
 
 def test_a_killed_holder_does_not_lock_the_source_forever(warehouse_url, tmp_path):
-    holder = hold(warehouse_url, tmp_path, 60)
+    holder = hold(warehouse_url, tmp_path, 600)
     holder.send_signal(signal.SIGKILL)
     holder.wait()
     wh = open_warehouse(warehouse_url)
     # PostgreSQL drops the advisory lock with the dead session; SQLite's row lapses after its 2 s lease.
-    deadline = time.time() + (10 if wh.dialect == "sqlite" else 5)
+    deadline = time.time() + 30  # a loaded machine; either takes a second or two when idle
     while True:
         try:
             with source_lease(wh, "copilot_seats", holder="me"):
