@@ -48,7 +48,7 @@ def main() -> None:
     peers = int(sys.argv[6]) if len(sys.argv) > 6 else 0
     markers = pathlib.Path(os.environ["MARKERS"])
     config = Config(warehouse=WarehouseConfig(url=url),
-                    schedule=ScheduleConfig(intervals={name: 1.0}, jitter=0.0, lease=3.0))
+                    schedule=ScheduleConfig(intervals={name: 1.0}, jitter=0.0, lease=60.0))
     scheduler = Scheduler(open_warehouse(url), config, specs={name: slow_source(name, batches, pause, markers)},
                           after_sync=lambda reports: None)
     threading.Timer(900, scheduler.stop.set).start()  # a test that hangs still ends
