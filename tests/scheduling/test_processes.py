@@ -80,3 +80,23 @@ def test_two_schedulers_never_sync_one_source_at_once(warehouse_url, tmp_path):
     # The one kept waiting was told who held the source.
     said = "".join(out for out, _ in outs)
     assert "jira is being synced by scorecard schedule on" in said
+
+
+def test_a_killed_sync_is_closed_as_abandoned_and_resumed(warehouse_url, tmp_path):
+    proc = start_scheduler(warehouse_url, tmp_path, "github", "10", "0.5")
+    wait_for(tmp_path / "github.batch1", proc)
+    proc.send_signal(signal.SIGKILL)  # no clean stop: the run row stays `running`
+    proc.wait(timeout=60)
+    wh = open_warehouse(warehouse_url)
+    done = int(get_cursor(wh, "github", "main"))
+    assert read_table(wh, "tickets").height == 10 * done  # the batch being written was rolled back whole
+    assert [r["status"] for r in runs_of(warehouse_url, "github")] == ["running"]
+    proc = start_scheduler(warehouse_url, tmp_path, "github", "10", "0.01", "1")
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    first, second = runs_of(warehouse_url, "github")
+    # Under the lease no other run can be alive: the dead one is closed, and the new one did the rest.
+    assert first["status"] == "failed" and first["error"].startswith("abandoned")
+    assert second["status"] == "success" and second["rows"] == 100 - 10 * done
+    assert read_table(wh, "tickets").height == 100
+    wh.engine.dispose()
