@@ -17,15 +17,15 @@ $(VENV)/.python-ok:
 
 # The exact versions the suite passed with, every file checked against its hash: requirements.lock (to run)
 # and requirements-dev.lock (to test), made from pyproject.toml's lower bounds by `make lock`. Installed
-# with uv when the package index has it (seconds), else with plain pip (a minute or two).
+# with uv when the package index has it (seconds), else with plain pip (a minute or two); pip also takes
+# over when uv cannot reach its index (uv does not read pip's configuration, e.g. a mirror in PIP_INDEX_URL).
 UV_VERSION := 0.13.9
 define install_lock
-	@if $(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)" >/dev/null 2>&1; then \
-		echo "uv pip install -r $(1)"; \
+	@if $(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)" >/dev/null 2>&1 && \
+		echo "uv pip install -r $(1)" && \
 		$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r $(1) && \
-		$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .; \
-	else \
-		echo "uv is not available: pip install -r $(1)"; \
+		$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .; then :; else \
+		echo "uv is not available (or could not reach its index): pip install -r $(1)"; \
 		$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r $(1) && \
 		$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .; \
 	fi

@@ -57,6 +57,7 @@ def run_sources(warehouse, config: Config, *, only: str | None = None, full: boo
     lease is held, can drop a source another process has just synced. Once a stop is requested
     (warehouse.sync.stop_when) no further source starts."""
     from warehouse.lease import LeaseHeld, describe_self, source_lease
+    from warehouse.runs import close_abandoned_runs
     from warehouse.sync import SyncReport, stop_requested, stop_when
 
     available = specs if specs is not None else sources()
@@ -73,6 +74,7 @@ def run_sources(warehouse, config: Config, *, only: str | None = None, full: boo
                               on_wait=on_wait) as lease, \
                     stop_when(lambda lease=lease: "the lease was taken over" if lease.lost.is_set() else None):
                 if still_wanted is None or still_wanted(spec.name):
+                    close_abandoned_runs(warehouse, spec.name)  # we are the only writer: a `running` run is dead
                     reports.append(spec.run(warehouse, config, full=full, progress=progress))
         except LeaseHeld as exc:
             reports.append(SyncReport(source=spec.name, status="skipped", error=str(exc)))

@@ -87,6 +87,19 @@ def finish_run(
         )
 
 
+def close_abandoned_runs(warehouse: Warehouse, source: str) -> int:
+    """Mark `source`'s runs still `running` as failed: call it holding the source's lease, when no run of
+    it can be alive (its process was killed). Returns how many."""
+    with warehouse.engine.begin() as conn:
+        return conn.execute(
+            sync_runs.update()
+            .where(sync_runs.c.source == source, sync_runs.c.status == "running")
+            .values(status="failed", finished_at=utcnow(),
+                    error="abandoned: its process ended before the run finished (killed?); "
+                          "the committed batches stay, the next run resumes from the saved cursors")
+        ).rowcount
+
+
 def audit(warehouse: Warehouse, action: str, detail: dict[str, Any], actor: str | None = None) -> None:
     with warehouse.engine.begin() as conn:
         conn.execute(

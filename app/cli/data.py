@@ -194,8 +194,8 @@ def sync(
 ) -> None:
     """Pull new evidence from every configured source into the warehouse (incremental).
 
-    Exit code: 0 every source complete, 1 a source failed, 3 partial (records rejected, a source skipped
-    because another process was syncing it, or stopped by SIGTERM/SIGINT after a committed batch)."""
+    Exit code: 1 when a source failed; with --all, 0 every source complete, 1 a source failed, 3 partial
+    (records rejected, a source skipped because another process was syncing it, or stopped by a signal)."""
     from config.schedule import parse_duration
     from connectors.sources import run_sources, sources
     from scheduling.runner import graceful_stop

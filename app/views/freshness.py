@@ -65,7 +65,7 @@ def stale_banner_text(plans: list, tables: tuple[str, ...], now: dt.datetime) ->
     words = sorted({TABLE_WORDS.get(t, t) for p in stale for t in SOURCE_TABLES[p.source] if t in tables})
     what = ", ".join(words[:-1]) + f" and {words[-1]}" if len(words) > 1 else words[0]
     sources = "; ".join(stale_message(p, now) for p in stale)
-    return f"Stale data — {sources}. The {what} on this page may be out of date (`scorecard status` says more)."
+    return f"Stale data — {sources}. The {what} on this page may be out of date (scorecard status says more)."
 
 
 def schedule_rows(plans: list, now: dt.datetime) -> list[dict[str, str]]:
