@@ -94,8 +94,9 @@ class Evidence:
     def until(self, now: dt.datetime) -> "Evidence":
         """The evidence as it stood at `now` (`--as-of`, for reproducible reports): events after it are
         ignored. A PR merged later is open (not merged) at `now`, an incident or ticket resolved later is
-        unresolved; rows created, started or finished later, and spend dated on `now`'s day or later (a
-        day's spend is known once the day is over), are left out."""
+        unresolved; rows created, started, finished or submitted later (reviews), the files of PRs not
+        yet created, and spend dated on `now`'s day or later (a day's spend is known once the day is
+        over), are left out."""
         at = pl.lit(now)
         day = pl.lit(now.date())
 
@@ -112,6 +113,8 @@ class Evidence:
             tickets=self.tickets.filter(pl.col("created_at").is_null() | (pl.col("created_at") <= at))
             .with_columns(cleared("resolved_at")),
             ai_spend=self.ai_spend.filter(pl.col("date") < day),
+            reviews=self.reviews.filter(pl.col("submitted_at").is_null() | (pl.col("submitted_at") <= at)),
+            pull_request_files=self.pull_request_files.join(prs.select(pr_id="id"), on="pr_id", how="semi"),
         )
 
     def tables(self) -> dict[str, pl.DataFrame]:

@@ -18,6 +18,7 @@ from app.cli.base import (
 from app.cli.output import plain
 from app.views.format import fmt_delta, fmt_interval, fmt_value
 from config import ConfigError
+from metrics.events import is_ai_segment
 from metrics.registry import METRICS, OUTPUT_COLUMNS
 
 AsOfOpt = Annotated[Optional[dt.datetime], typer.Option(
@@ -122,6 +123,11 @@ _STATUS_SHORT = {"better": "better", "worse": "WORSE", "at_baseline": "at base",
                  "insufficient_data": "too few"}
 
 
+def _compact(text: str) -> str:
+    """A rate's unit in short ("13.80 / day" → "13.80/d"), so that the review table fits 80 columns."""
+    return text.replace(" / day", "/d").replace(" / week", "/wk")
+
+
 def _print_review(cube, cfg, grain: str, first: dt.date, last: dt.date, team: str | None,
                   metric: list[str] | None, now: dt.datetime | None) -> None:
     """The review window's records of the whole org (or one team) in 80 columns."""
@@ -140,13 +146,17 @@ def _print_review(cube, cfg, grain: str, first: dt.date, last: dt.date, team: st
             records = records.filter(pl.col("metric").is_in(metric))
     who = pl.col("team").is_null() if team is None else pl.col("team") == team
     records = records.filter(who)
+    # The fixed segments only: `tool:` / `mode:` segments (one per AI tool and mode in the data) are in
+    # `--all`, the export and `explain`, so this table keeps to one screen.
+    by_data = records.filter(is_ai_segment(pl.col("segment"))).height
+    records = records.filter(~is_ai_segment(pl.col("segment")))
     if window is None or records.height == 0:
         out.print(f"No records in the review window of {first} to {last}: nothing was counted. "
                   "Import data (scorecard import) or seed the demo (scorecard demo).")
         return
-    out.print(f"Review window {window[0]} to {window[1]}, {team or 'whole org'}", highlight=False)
+    out.print(f"Review window {window[0]} to {window[1]}, {plain(team) if team else 'whole org'}", highlight=False)
     out.print(f"Baseline {windows.default.first_day} to {windows.default.last_day}: {windows.why}", highlight=False)
-    table = Table(box=None, pad_edge=False, padding=(0, 1), show_edge=False)
+    table = Table(box=None, pad_edge=False, padding=(0, 1, 0, 0), show_edge=False)  # one space between columns
     for col, justify in (("metric", "left"), ("seg", "left"), ("value", "right"), ("baseline", "right"),
                          ("delta", "right"), ("status", "left"), ("n", "right")):
         table.add_column(col, justify=justify, no_wrap=True)
@@ -156,15 +166,18 @@ def _print_review(cube, cfg, grain: str, first: dt.date, last: dt.date, team: st
         style = _STATUS_STYLE.get(r["status"], "white")
         mark = "*" if r["provisional"] else ""
         provisional |= bool(r["provisional"])
-        table.add_row(r["metric"] + mark, r["segment"], fmt_value(r["value"], unit), fmt_value(r["baseline"], unit),
-                      fmt_delta(r["delta"], unit), f"[{style}]{_STATUS_SHORT[r['status']]}[/{style}]", f"{r['n']:,}")
+        table.add_row(r["metric"] + mark, plain(r["segment"]), _compact(fmt_value(r["value"], unit)),
+                      _compact(fmt_value(r["baseline"], unit)), _compact(fmt_delta(r["delta"], unit)),
+                      f"[{style}]{_STATUS_SHORT[r['status']]}[/{style}]", f"{r['n']:,}")
     out.print(table)
     if provisional:
-        out.print("* provisional: its last days can still change (rollbacks not yet happened).", highlight=False)
+        out.print("* provisional: its last days can still change (events still to come).", highlight=False)
     for metric_id, why in sorted(windows.own_why.items()):
         if metric is None or metric_id in metric:
             own = windows.own[metric_id]
             out.print(f"{metric_id} baseline {own.first_day} to {own.last_day}: {why}", highlight=False)
+    if by_data:
+        out.print(f"{by_data} more records by AI tool and mode: scorecard metrics --all.", highlight=False)
     out.print("Every record: scorecard metrics --all (or --format csv).", highlight=False)
 
 

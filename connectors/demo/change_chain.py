@@ -53,6 +53,11 @@ def _follow_up_fixes(rng, prs: pl.DataFrame, risky_team: str, end_us: int) -> pl
     chosen = merged.filter(pl.Series(rng.random(merged.height) < p))
     delay = rng.integers(1 * US_PER_DAY, 14 * US_PER_DAY, chosen.height)
     at = chosen["merged_at"].dt.epoch("us").to_numpy() + delay
+    # Merged on a working day, 08:00-19:00 UTC, like the rest of the demo (a weekend day moves to Monday).
+    day = at // US_PER_DAY
+    weekday = (day + 3) % 7  # 1970-01-01 was a Thursday (Monday = 0)
+    day = day + np.where(weekday == 5, 2, np.where(weekday == 6, 1, 0))
+    at = day * US_PER_DAY + rng.integers(8 * US_PER_HOUR, 19 * US_PER_HOUR, chosen.height)
     keep = at < end_us
     chosen, at = chosen.filter(pl.Series(keep)), at[keep]
     start = int(prs["number"].max() or 0) + 1

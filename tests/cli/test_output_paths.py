@@ -83,7 +83,7 @@ def test_data_that_looks_like_markup_is_shown_as_text(tmp_path, config, monkeypa
     prs.write_text(MARKUP_PRS)
     assert runner.invoke(app, ["import", "pull_requests", str(prs), "--config", str(config)]).exit_code == 0
     args = ["--config", str(config)]
-    metrics = runner.invoke(app, ["metrics", "--grain", "week", "--start", "2026-03-02", "--end", "2026-03-02", *args])
+    metrics = runner.invoke(app, ["metrics", "--all", "--grain", "week", "--start", "2026-03-02", "--end", "2026-03-02", *args])
     assert metrics.exit_code == 0, metrics.output
     assert "[/bold]team" in metrics.output
     explain = runner.invoke(app, ["explain", "ai_merge_rate", "--period", "2026-03-02", "--team", "[/bold]team", *args])

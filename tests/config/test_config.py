@@ -94,7 +94,7 @@ def test_schedule_keys_and_durations_are_checked(tmp_path):
     good = parse_config({"schedule": {"github": "2h", "spend": "12h", "jitter": 0, "retry": "1m", "max_backoff": "1h"}})
     assert (good.schedule.interval("github"), good.schedule.interval("openai"), good.schedule.retry) == (7200, 43_200, 60)
     for raw, message in (
-        ({"githib": "1h"}, "unknown key 'schedule.githib' (a source or group: anthropic, copilot_seats, github"),
+        ({"githib": "1h"}, "unknown key 'schedule.githib' (a source or group: anthropic, claude_code, copilot_seats, cursor, github"),
         ({"jira": "soon"}, "'schedule.jira' must be a duration such as"),
         ({"jira": 15}, "'schedule.jira' must be a duration such as"),
         ({"default": "0s"}, "'schedule.default' must be at least 1s"),
