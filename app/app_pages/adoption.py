@@ -82,9 +82,11 @@ if data.ai_tools is None:
              "computed; spend by tool and model is below.")
 else:
     economics = tool_economics(data.spend, data.ai_tools, state.aggregate_outcomes(version), start=filters.start,
-                               end=filters.end, min_sample=config.rules.min_sample)
+                               end=filters.end, min_sample=config.rules.min_sample, vendor_cost=data.usage)
+    st.caption("Tools as the AI tool registry names them. Spend from billing (`ai_spend`); for a tool with none, "
+               "the vendor's per-person cost estimate (spend from: vendor usage); no spend: no cost per PR.")
     ui.table(economics, column_config={
-        "spend_usd": st.column_config.NumberColumn("Spend", format="dollar"),
+        "spend_usd": st.column_config.NumberColumn("Spend", format="dollar"), "spend_from": "Spend from",
         "cost_per_merged_pr": st.column_config.NumberColumn("$ / merged PR", format="$%.2f"),
         "rollback_share": ui.percent("Rollback share"), "merge_rate": ui.percent("Merge rate"),
         "rollback_low": ui.percent("Low"), "rollback_high": ui.percent("High")},
