@@ -95,10 +95,14 @@ def segment_rows(events: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
     """`ai_segment_rows` followed by the events again once per PR with `segment = cohort:<name>`, the
     author's adoption cohort in the PR's merge week (metrics.cohorts.pr_cohort_keys; issue 18) — every
     PR of an author with a cohort, AI-assisted or not. `outcomes` also need `author`, `merged_at`."""
+    return pl.concat([ai_segment_rows(events, outcomes), cohort_segment_rows(events, outcomes)], how="vertical_relaxed")
+
+
+def cohort_segment_rows(events: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
+    """The `cohort:<name>` rows of `segment_rows` alone (rework_rate has cohort segments, no tool ones)."""
     from metrics.cohorts import pr_cohort_keys
 
-    cohorts = events.drop("segment").join(pr_cohort_keys(outcomes), on="id", how="inner").select(events.columns)
-    return pl.concat([ai_segment_rows(events, outcomes), cohorts], how="vertical_relaxed")
+    return events.drop("segment").join(pr_cohort_keys(outcomes), on="id", how="inner").select(events.columns)
 
 
 def mttr_hours(evidence: Evidence, reasons: bool = True) -> pl.DataFrame:

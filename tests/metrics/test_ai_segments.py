@@ -92,3 +92,22 @@ def test_cohort_segments_per_author_and_week_in_records_and_drill_down():
     rows = record_events(prepare(ev, config), "rollback_share", grain="week", period=dt.date(2026, 3, 9),
                          segment="cohort:none")
     assert sorted(rows["number"].to_list()) == [5, 6]
+
+
+def test_rework_rate_has_cohort_segments():
+    ev = evidence(prs=[
+        make_pr(1, merged_at="2026-03-02 09:00", author="ana", ai=True),
+        make_pr(2, merged_at="2026-03-10 09:00", author="ana"),
+        make_pr(3, merged_at="2026-03-10 10:00", author="bo"),
+        make_pr(4, merged_at="2026-03-11 10:00", author="bo", title="Revert Change 2", reverts_pr_id="github:acme/api#2"),
+    ])
+    config = Config(rules=RulesConfig(min_sample=1))
+    records = compute(ev, config, grain="week", start=dt.date(2026, 3, 9), end=dt.date(2026, 3, 15),
+                      metrics=["rework_rate"]).filter(pl.col("team").is_null())
+    got = {r["segment"]: (r["numerator"], r["n"]) for r in records.iter_rows(named=True)}
+    # Merged in the week of 9 Mar: #2, #3, #4; #2 reworked (reverted by #4). Cohorts over the 28 days from
+    # 16 Feb: ana #1 (AI), #2 → 1 of 2 = 50 % → moderate; bo #3, #4, none AI → none.
+    assert got == {"all": (1, 3), "non_ai": (1, 3), "cohort:moderate": (1, 1), "cohort:none": (0, 2)}  # no AI PR: no ai record
+    rows = record_events(prepare(ev, config), "rework_rate", grain="week", period=dt.date(2026, 3, 9),
+                         segment="cohort:moderate")
+    assert rows["number"].to_list() == [2] and rows["counted"].to_list() == ["numerator"]
