@@ -28,6 +28,10 @@ def test_adoption_page_on_the_demo(demo_env):
     cohorts = next(f for f in shown if {"cohort", "phase", "share"} <= set(f.columns))
     assert cohorts.height == 8 and set(cohorts["status"]) <= {"ok", "not enough data"}
     assert (cohorts["status"] == "ok").any()
+    rework = [f for f in shown if {"cohort", "phase", "share"} <= set(f.columns)][1]
+    # Rework counts the same merged PRs as the rollback share (every merged PR in range, by the same
+    # author cohorts and phases), only its hits differ.
+    assert rework.height == 8 and rework["n"].to_list() == cohorts["n"].to_list() and (rework["status"] == "ok").any()
     lead = next(f for f in shown if {"cohort", "phase", "mean_hours"} <= set(f.columns))
     assert lead.height == 8 and (lead["status"] == "ok").any()
     assert (lead.filter(lead["status"] == "ok")["mean_hours"] > 0).all()
