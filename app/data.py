@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 # The columns the cube is built from (drill-downs read every column of SCHEMAS; files, reviews and
 # people are read whole).
 CUBE_COLUMNS = {
-    "pull_requests": ["id", "repo", "number", "title", "team", "created_at", "merged_at", "merge_commit_sha",
+    "pull_requests": ["id", "repo", "number", "title", "author", "team", "created_at", "merged_at", "merge_commit_sha",
                       "ai_assisted", "is_revert", "reverts_pr_id", "revert_ref", "labels", "ai_tools", "ai_mode"],
     "deployments": ["id", "repo", "team", "environment", "sha", "finished_at", "status", "is_rollback"],
     "deployment_prs": ["deployment_id", "pr_id"],

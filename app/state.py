@@ -253,6 +253,16 @@ def aggregate_outcomes(version: str) -> pl.DataFrame:
     return _prepared_all(version).outcomes
 
 
+@st.cache_data(show_spinner=False, max_entries=2)
+def aggregate_rework(version: str) -> pl.DataFrame:
+    """Every merged PR's rework event (metrics.rework.rework_events: id, at, team, segment, hit), for the
+    Adoption page's cohort comparison: an aggregate naming no PR or person, like `aggregate_outcomes`."""
+    from metrics.rework import rework_events
+
+    prepared = _prepared_all(version)
+    return rework_events(prepared.outcomes, prepared.chain, reasons=False)
+
+
 def aggregate_pull_requests(version: str) -> pl.DataFrame:
     """Every PR (id, author, team, created_at, merged_at), for the same aggregates (lead time by cohort)."""
     return _prepared_all(version).evidence.pull_requests.select("id", "author", "team", "created_at", "merged_at")

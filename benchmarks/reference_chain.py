@@ -211,7 +211,8 @@ def chain_records(frames, outcomes: pd.DataFrame, prod: pd.DataFrame, pairs: pd.
     # rework_rate: merged PRs with a follow-up fix.
     follow = follow_up_pairs(prs, frames["pull_request_files"], revert_pairs, rework_window_days, fix_labels, fix_title_pattern)
     events = merged.assign(x=merged["id"].isin(set(follow["pr_id"])), segment=np.where(merged["ai_assisted"], "ai", "non_ai"))
-    out["rework_rate"] = ref._ratio("rework_rate", events, "merged_at", True, frame_for("rework_rate"))
+    out["rework_rate"] = ref._ratio("rework_rate", events, "merged_at", True, frame_for("rework_rate"),
+                                    extra=ref._cohort_segments(events))
 
     # senior_review_load: senior reviews per senior-week, every team with seniors in the period.
     people = seniors(frames["people"], senior_logins, senior_levels)

@@ -34,7 +34,7 @@ OUTPUT_COLUMNS = ["metric", "grain", "period", "team", "segment", "value", "nume
                   "ci_low", "ci_high", "baseline", "delta", "status", "median", "p90"]
 
 COLUMNS = {
-    "pull_requests": ["id", "repo", "number", "title", "team", "created_at", "merged_at", "merge_commit_sha",
+    "pull_requests": ["id", "repo", "number", "title", "author", "team", "created_at", "merged_at", "merge_commit_sha",
                       "ai_assisted", "is_revert", "reverts_pr_id", "revert_ref", "labels", "ai_tools", "ai_mode"],
     "deployments": ["id", "repo", "team", "environment", "sha", "finished_at", "status", "is_rollback"],
     "deployment_prs": ["deployment_id", "pr_id"],
@@ -196,7 +196,7 @@ def pr_outcomes(frames: dict[str, pd.DataFrame], production_environments, rollba
     # The reverted PR merged before the revert (DESIGN.md "Revert"), for a source's own link too.
     elapsed = reverts["revert_at"] - reverts["merged_at"]
     reverted = reverts.loc[(elapsed > pd.Timedelta(0)) & (elapsed <= window), "target_id"]
-    out = merged[["id", "merged_at", "team", "ai_assisted", "ai_tools", "ai_mode"]].copy()
+    out = merged[["id", "merged_at", "team", "author", "ai_assisted", "ai_tools", "ai_mode"]].copy()
     out["rolled_back"] = shipped.isin(set(rolled_back_deployments)) | out["id"].isin(set(reverted))
     return out
 
@@ -262,6 +262,23 @@ def _ai_segments(events: pd.DataFrame) -> pd.DataFrame:
     modes = ai.dropna(subset=["ai_mode"])
     return pd.concat([tools.assign(segment="tool:" + tools["tool"].astype(str)).drop(columns="tool"),
                       modes.assign(segment="mode:" + modes["ai_mode"])], ignore_index=True)
+
+
+def _cohort_segments(events: pd.DataFrame) -> pd.DataFrame:
+    """Merged PRs' events again as `cohort:<name>`: the author's share of AI-assisted PRs among their
+    merged PRs of the merge week (Monday, UTC) and the three weeks before — none 0, light < 25 %,
+    moderate 25–60 %, heavy > 60 %. Bots (`…[bot]`) and PRs without an author: no cohort."""
+    m = events[events["author"].notna() & ~events["author"].astype(str).str.endswith("[bot]")]
+    m = m.assign(week=_period_start(m["merged_at"], "week"), ai=m["ai_assisted"].fillna(False).astype(bool))
+    weekly = m.groupby(["author", "week"], as_index=False).agg(n=("id", "size"), ai=("ai", "sum"))
+    trailing = pd.concat([weekly.assign(week=weekly["week"] + pd.Timedelta(weeks=k)) for k in range(4)]).groupby(
+        ["author", "week"], as_index=False)[["n", "ai"]].sum()
+    share = trailing["ai"] / trailing["n"]
+    trailing["segment"] = "cohort:" + pd.Series(np.select([share == 0, share < 0.25, share <= 0.60],
+                                                          ["none", "light", "moderate"], "heavy"), index=trailing.index)
+    keyed = m.drop(columns=["segment", "ai"], errors="ignore").merge(trailing[["author", "week", "segment"]],
+                                                                     on=["author", "week"])
+    return keyed.drop(columns="week")
 
 
 def _ratio(metric: str, events: pd.DataFrame, ts: str, segments: bool, frame: _Frame,
@@ -492,7 +509,9 @@ def scorecard(frames: dict[str, pd.DataFrame], *, grain: str, start: dt.date, en
                                 frame("ai_merge_rate")),
         "rollback_share": _ratio("rollback_share", _segmented(outcomes, "ai_assisted").assign(x=outcomes["rolled_back"]),
                                  "merged_at", True, frame("rollback_share"),
-                                 extra=_ai_segments(outcomes.assign(x=outcomes["rolled_back"]))),
+                                 extra=pd.concat([_ai_segments(outcomes.assign(x=outcomes["rolled_back"])),
+                                                  _cohort_segments(outcomes.assign(x=outcomes["rolled_back"]))],
+                                                 ignore_index=True)),
         "mttr_hours": _mttr(frames["incidents"], frame("mttr_hours"), min_sample),
         "deflection_rate": _ratio(
             "deflection_rate", resolved.assign(x=resolved["channel"].str.lower().isin(["self_serve", "ai_bot"])),

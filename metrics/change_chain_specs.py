@@ -82,7 +82,11 @@ CHANGE_CHAIN_SPECS = (
         unit="share",
         kind="ratio",
         segments=("all", "ai", "non_ai"),
-        segment_rule="by the reworked PR's AI-assisted flag",
+        segment_rule=(
+            "by the reworked PR's AI-assisted flag; also `cohort:<name>` (none, light, moderate, heavy) by the "
+            "author's share of AI-assisted merged PRs in the 28 days ending with the PR's merge week"
+        ),
+        segment_families=("cohort",),
         numerator="reworked merged PRs (with at least one follow-up fix)",
         denominator="merged PRs",
         counting_time="PR merged_at",

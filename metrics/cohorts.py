@@ -80,6 +80,25 @@ def _finish(frame: pl.DataFrame) -> pl.DataFrame:
         COHORT_SCHEMA).sort("period_start", "author")
 
 
+def pr_cohort_keys(outcomes: pl.DataFrame) -> pl.DataFrame:
+    """`outcomes`: id, author, merged_at, ai_assisted (merged PRs). Columns: id, segment — `cohort:<name>`,
+    the author's cohort (as `pr_cohorts`) in the ISO week the PR merged: their AI-assisted share among
+    their merged PRs of that week and the three before (the 28 days ending with the week). The scorecard's
+    `cohort:<name>` segments (metrics.events.segment_rows): the week keeps the daily cube grain-free, so a
+    month's record counts each PR in its author's cohort of the PR's week. Bots and PRs with no author: none.
+
+    Same numbers as `pr_cohorts(…, "week")`, computed per author-week (not PRs × weeks), so it scales."""
+    merged = outcomes.filter(pl.col("merged_at").is_not_null() & pl.col("author").is_not_null()
+                             & ~pl.col("author").str.ends_with("[bot]")).select(
+        "id", "author", week=period_of(pl.col("merged_at"), "week"), ai=pl.col("ai_assisted").fill_null(False))
+    weekly = merged.group_by("author", "week").agg(n=pl.len(), ai=pl.col("ai").sum())
+    trailing = (weekly.join(weekly.rename({"week": "earlier", "n": "n0", "ai": "ai0"}), on="author")
+                .filter(pl.col("earlier").is_between(pl.col("week") - dt.timedelta(days=21), pl.col("week")))
+                .group_by("author", "week").agg(share=pl.col("ai0").sum() / pl.col("n0").sum()))
+    return (merged.join(trailing, on=["author", "week"], how="inner")
+            .select("id", segment=pl.lit("cohort:") + cohort_of(pl.col("share"))))
+
+
 def cohort_segments(events: pl.DataFrame, authors: pl.DataFrame, cohorts: pl.DataFrame, grain: str) -> pl.DataFrame:
     """`events`: a PR metric's events (id, at, team, segment, …); `authors`: id, author. Returns the
     events as they are, followed by each PR once more with `segment = cohort:<name>` (PRs whose author

@@ -18,12 +18,12 @@ import polars as pl
 from metrics import events as ev
 from metrics.senior_review import SENIORS_SCHEMA
 
-CUBE_FORMAT = 3  # bump when the cube's shape changes: stored cubes of another format are rebuilt
+CUBE_FORMAT = 4  # bump when the cube's shape changes: stored cubes of another format are rebuilt
 
 
 @dataclass(frozen=True)
 class Cube:
-    # metric, day, team, segment, n, x, pending — ai_merge_rate, rollback_share (+ tool:/mode: segments),
+    # metric, day, team, segment, n, x, pending — ai_merge_rate, rollback_share (+ tool:/mode:/cohort: segments), rework_rate (+ cohort:),
     # deflection_rate, change_failure_rate, rework_rate, deployment_frequency (n = x = deployments),
     # senior_review_load (n = x = reviews)
     ratio: pl.DataFrame
@@ -82,7 +82,7 @@ def _ratio(metric: str, events: pl.DataFrame) -> pl.DataFrame:
 
 
 def _with_ai_segments(events: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
-    return pl.concat([events, ev.ai_segment_rows(events, outcomes)], how="vertical_relaxed")
+    return pl.concat([events, ev.segment_rows(events, outcomes)], how="vertical_relaxed")
 
 
 def build_cube(evidence, outcomes: pl.DataFrame, chain=None, seniors: pl.DataFrame | None = None) -> Cube:
@@ -97,7 +97,10 @@ def build_cube(evidence, outcomes: pl.DataFrame, chain=None, seniors: pl.DataFra
     ]
     value_parts = []
     if chain is not None:
-        ratio_parts += [_ratio(metric, events) for metric, events in cc.ratio_events(evidence, outcomes, chain, seniors).items()]
+        for metric, events in cc.ratio_events(evidence, outcomes, chain, seniors).items():
+            if metric == "rework_rate":  # its cohort:<name> segments (no tool ones)
+                events = pl.concat([events, ev.cohort_segment_rows(events, outcomes)], how="vertical_relaxed")
+            ratio_parts.append(_ratio(metric, events))
         value_parts = [
             events.select(metric=pl.lit(metric), day=_day(events), team="team", segment="segment", value="value")
             for metric, events in cc.value_events(evidence, outcomes, chain).items()

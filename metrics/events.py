@@ -65,7 +65,8 @@ AI_SEGMENT_FAMILIES = ("tool", "mode")  # DESIGN.md: `tool:<name>` and `mode:<mo
 
 
 def is_ai_segment(segment: pl.Expr) -> pl.Expr:
-    """True for a `tool:<name>` or `mode:<mode>` segment (rows that must not count again in `all`)."""
+    """True for a `tool:<name>`, `mode:<mode>` or `cohort:<name>` segment (rows that must not count again
+    in `all`)."""
     return segment.str.contains(":").fill_null(False)
 
 
@@ -88,6 +89,20 @@ def ai_segment_rows(events: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFram
     modes = ai.drop_nulls("mode").select("id", segment=pl.lit("mode:") + pl.col("mode"))
     keys = pl.concat([tools, modes])
     return events.drop("segment").join(keys, on="id", how="inner").select(events.columns)
+
+
+def segment_rows(events: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
+    """`ai_segment_rows` followed by the events again once per PR with `segment = cohort:<name>`, the
+    author's adoption cohort in the PR's merge week (metrics.cohorts.pr_cohort_keys; issue 18) — every
+    PR of an author with a cohort, AI-assisted or not. `outcomes` also need `author`, `merged_at`."""
+    return pl.concat([ai_segment_rows(events, outcomes), cohort_segment_rows(events, outcomes)], how="vertical_relaxed")
+
+
+def cohort_segment_rows(events: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
+    """The `cohort:<name>` rows of `segment_rows` alone (rework_rate has cohort segments, no tool ones)."""
+    from metrics.cohorts import pr_cohort_keys
+
+    return events.drop("segment").join(pr_cohort_keys(outcomes), on="id", how="inner").select(events.columns)
 
 
 def mttr_hours(evidence: Evidence, reasons: bool = True) -> pl.DataFrame:

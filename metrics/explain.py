@@ -5,7 +5,7 @@ import datetime as dt
 
 import polars as pl
 
-from metrics.events import ai_segment_rows
+from metrics.events import segment_rows
 from metrics.periods import Window, period_of
 from metrics.registry import METRICS
 from metrics.scorecard import Prepared, metric_events
@@ -72,8 +72,8 @@ def record_events(
             ).drop("hit")
         else:
             frame = frame.with_columns(counted=pl.lit("value"))
-        if ":" in segment:  # a `tool:` / `mode:` segment: the PR metric's events of that segment
-            frame = ai_segment_rows(frame, prepared.outcomes)
+        if ":" in segment:  # a `tool:` / `mode:` / `cohort:` segment: the PR metric's events of that segment
+            frame = segment_rows(frame, prepared.outcomes)
         frames = [frame]
     out = []
     for frame in frames:

@@ -62,7 +62,8 @@ class MetricSpec:
     description: str
     # Range a mean interval is clipped to (None: unbounded on that side).
     value_range: tuple[float | None, float | None] = (None, None)
-    # Segments named by the data: "tool" (`tool:<name>`) and "mode" (`mode:<mode>`), see metrics.events.ai_segment_rows.
+    # Segments named by the data: "tool" (`tool:<name>`), "mode" (`mode:<mode>`) and "cohort" (`cohort:<name>`),
+    # see metrics.events.segment_rows.
     segment_families: tuple[str, ...] = ()
     # Segments counted besides the partition (ai / non_ai) that makes `all`: an event can be in one of
     # these too, and `all` does not count them again (mttr_hours' ai_change / non_ai_change).
@@ -121,9 +122,10 @@ METRICS: dict[str, MetricSpec] = {
             segment_rule=(
                 "by the PR's AI-assisted flag; also `tool:<name>` for each AI tool behind an AI-assisted PR (a PR "
                 "with two tools counts in both) and `mode:<mode>` by how it was AI-assisted (agent, co_authored, "
-                "labelled, explicit)"
+                "labelled, explicit); and `cohort:<name>` (none, light, moderate, heavy) by the author's share of "
+                "AI-assisted merged PRs in the 28 days ending with the PR's merge week"
             ),
-            segment_families=("tool", "mode"),
+            segment_families=("tool", "mode", "cohort"),
             numerator="rolled-back merged PRs",
             denominator="merged PRs (revert PRs and unshipped PRs included)",
             counting_time="PR merged_at",

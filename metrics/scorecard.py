@@ -104,7 +104,7 @@ def compute(
     `source` is raw evidence, prepared evidence, or its daily cube (all give the same records; the
     cube is what the dashboard keeps on disk). `team` restricts the records to one team (no whole-org
     records then). Rows are ordered by metric (registry order), period, team (whole org first),
-    segment (all, ai, non_ai, then `mode:` and `tool:` segments by name).
+    segment (all, ai, non_ai, then `cohort:`, `mode:` and `tool:` segments by name).
     """
     wanted = list(metrics) if metrics is not None else list(METRICS)
     for metric_id in wanted:
@@ -180,7 +180,7 @@ def _grouped(frame: pl.DataFrame, keys: list[str], aggs: list[pl.Expr], spec: Me
     parts = []
     seg_sets = [False, True] if len(spec.segments) > 1 else [False]
     team_sets = [True] if team is not None else [True, False]
-    # `all` counts each event once: not again through a `tool:` / `mode:` row (they repeat AI-assisted PRs
+    # `all` counts each event once: not again through a `tool:` / `mode:` / `cohort:` row (they repeat PRs
     # already counted under ai / non_ai) or an overlay segment it is also in.
     partition = frame
     if "segment" in frame.columns:

@@ -59,8 +59,9 @@ basis = st.segmented_control("Cohort from", ["prs", "usage"], default="prs", req
                              format_func={"prs": "Share of AI-assisted PRs", "usage": "Active days with AI tools"}.get)
 st.caption("An author's cohort: none (0), light (< 25 %), moderate (25–60 %), heavy (> 60 %) over the trailing "
            "28 days; their adoption week is the first week out of `none`. 95 % Wilson intervals.")
-rollbacks, lead_time, by_segment = cohorts_compared(state.aggregate_outcomes(version), state.aggregate_pull_requests(version),
-                                                   data.usage, filters, basis=basis, min_sample=config.rules.min_sample)
+rollbacks, lead_time, by_segment, rework = cohorts_compared(
+    state.aggregate_outcomes(version), state.aggregate_pull_requests(version), data.usage, filters, basis=basis,
+    min_sample=config.rules.min_sample, rework=state.aggregate_rework(version))
 ui.chart(interval_bars(by_segment, "segment", "share", title="Rollback share by PR segment (cohort of the author that week)"),
          key="cohort_segments")
 left, right = st.columns(2)
@@ -74,6 +75,9 @@ with right:
         "mean_hours": st.column_config.NumberColumn("Mean", format="%.1f h"),
         "low": st.column_config.NumberColumn("Low", format="%.1f h"),
         "high": st.column_config.NumberColumn("High", format="%.1f h")})
+st.markdown("**Rework rate** (merged PRs that needed a follow-up fix)")
+ui.table(rework, column_config={"share": ui.percent("Rework rate"), "low": ui.percent("Low"),
+                                "high": ui.percent("High")}, percent=("share", "low", "high"))
 
 st.subheader("Per-tool economics")
 spend_tools = spend_by_tool_model(data.spend, start=filters.start, end=filters.end)
@@ -82,9 +86,11 @@ if data.ai_tools is None:
              "computed; spend by tool and model is below.")
 else:
     economics = tool_economics(data.spend, data.ai_tools, state.aggregate_outcomes(version), start=filters.start,
-                               end=filters.end, min_sample=config.rules.min_sample)
+                               end=filters.end, min_sample=config.rules.min_sample, vendor_cost=data.usage)
+    st.caption("Tools as the AI tool registry names them. Spend from billing (`ai_spend`); for a tool with none, "
+               "the vendor's per-person cost estimate (spend from: vendor usage); no spend: no cost per PR.")
     ui.table(economics, column_config={
-        "spend_usd": st.column_config.NumberColumn("Spend", format="dollar"),
+        "spend_usd": st.column_config.NumberColumn("Spend", format="dollar"), "spend_from": "Spend from",
         "cost_per_merged_pr": st.column_config.NumberColumn("$ / merged PR", format="$%.2f"),
         "rollback_share": ui.percent("Rollback share"), "merge_rate": ui.percent("Merge rate"),
         "rollback_low": ui.percent("Low"), "rollback_high": ui.percent("High")},

@@ -105,12 +105,14 @@ def per_person(usage: pl.DataFrame, filters: Filters, scope: AdoptionScope) -> p
 
 
 def cohorts_compared(outcomes: pl.DataFrame, prs: pl.DataFrame, usage: pl.DataFrame, filters: Filters, *,
-                     basis: str, min_sample: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+                     basis: str, min_sample: int, rework: pl.DataFrame | None = None
+                     ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame | None]:
     """(rollback share, lead time) by cohort, before and after each author's adoption week
     (metrics.cohorts), over the weeks of the selected range; `basis` is "prs" (share of AI-assisted PRs)
-    or "usage" (active days with a vendor tool); and the pooled rollback share per PR segment, the
-    `cohort:<name>` segments beside `ai` / `non_ai` (`segment_shares`). `prs`: id, author, team,
-    created_at, merged_at."""
+    or "usage" (active days with a vendor tool); the pooled rollback share per PR segment, the
+    `cohort:<name>` segments beside `ai` / `non_ai` (`segment_shares`); and the rework rate compared the
+    same way when `rework` (rework_rate's events: id, at, team, hit) is given, else None. `prs`: id,
+    author, team, created_at, merged_at."""
     periods = period_starts(filters.start, filters.end, "week")
     if basis == "usage":
         cohorts = usage_cohorts(usage.filter(pl.col("person").is_not_null()), periods, "week")
@@ -128,7 +130,9 @@ def cohorts_compared(outcomes: pl.DataFrame, prs: pl.DataFrame, usage: pl.DataFr
                                 min_sample=min_sample)
     by_segment = segment_shares(cohort_segments(events, scoped.select("id", "author"), cohorts, "week"),
                                 min_sample=min_sample)
-    return rollbacks, lead, by_segment
+    reworked = None if rework is None else cohort_comparison(in_range(rework, "at"), outcomes.select("id", "author"),
+                                                              cohorts, min_sample=min_sample)
+    return rollbacks, lead, by_segment, reworked
 
 
 def segment_shares(events: pl.DataFrame, *, min_sample: int) -> pl.DataFrame:

@@ -28,10 +28,76 @@ def test_adoption_page_on_the_demo(demo_env):
     cohorts = next(f for f in shown if {"cohort", "phase", "share"} <= set(f.columns))
     assert cohorts.height == 8 and set(cohorts["status"]) <= {"ok", "not enough data"}
     assert (cohorts["status"] == "ok").any()
+    rework = [f for f in shown if {"cohort", "phase", "share"} <= set(f.columns)][1]
+    # Rework counts the same merged PRs as the rollback share (every merged PR in range, by the same
+    # author cohorts and phases), only its hits differ.
+    assert rework.height == 8 and rework["n"].to_list() == cohorts["n"].to_list() and (rework["status"] == "ok").any()
     lead = next(f for f in shown if {"cohort", "phase", "mean_hours"} <= set(f.columns))
     assert lead.height == 8 and (lead["status"] == "ok").any()
     assert (lead.filter(lead["status"] == "ok")["mean_hours"] > 0).all()
     spend = next(f for f in shown if {"tool", "model", "sources"} <= set(f.columns))
     assert spend.height > 0
+    economics = {r["tool"]: r for r in next(f for f in shown if "cost_per_merged_pr" in f.columns).iter_rows(named=True)}
+    # The demo's PRs name the registry's tools; spend: Copilot seats billed, Claude Code and Cursor from the
+    # vendors' per-person cost (no ai_spend rows for them), Devin / Gemini / Codex none (no cost per PR).
+    assert {"GitHub Copilot", "Claude Code", "Cursor", "OpenAI Codex"} <= set(economics)
+    assert [economics[t]["spend_from"] for t in ("GitHub Copilot", "Claude Code", "Cursor", "OpenAI Codex")] == [
+        "billing", "vendor usage", "vendor usage", "none"]
+    for tool in ("GitHub Copilot", "Claude Code", "Cursor"):
+        row = economics[tool]
+        assert row["merged_prs"] > 0 and abs(row["cost_per_merged_pr"] - row["spend_usd"] / row["merged_prs"]) < 0.01
+    assert economics["OpenAI Codex"]["cost_per_merged_pr"] is None
     assert len(at.get("plotly_chart")) == 1  # rollback share by segment, cohort:<name> beside ai / non_ai
     assert not at.exception
+
+
+def test_vendor_users_are_matched_to_people_imported_by_csv(tmp_path, monkeypatch):
+    """People and vendor usage both imported through `scorecard import`: the page matches vendor users to
+    the warehouse's `people` by e-mail (any of a person's `;`-separated addresses) or login, and lists the
+    one nobody claims."""
+    import datetime as dt
+
+    from typer.testing import CliRunner
+
+    from app.cli import app
+    from tests.app.conftest import clear_streamlit_caches
+
+    config = tmp_path / "scorecard.toml"
+    config.write_text(f'[warehouse]\nurl = "sqlite:///{tmp_path / "w.db"}"\n', encoding="utf-8")
+    monday = dt.date.today() - dt.timedelta(days=dt.date.today().weekday())
+    day = [(monday - dt.timedelta(days=n)).isoformat() for n in (6, 5)]  # last week's Tuesday, Wednesday: in range
+    (tmp_path / "people.csv").write_text(
+        "login,name,team,level,since,emails\n"
+        "ana,Ana Lima,payments,,,ana@corp.example;ana@home.example\n"
+        "bo,Bo Chen,web,,,bo@corp.example\n", encoding="utf-8")
+    (tmp_path / "usage.csv").write_text(
+        "date,tool,vendor_user,email,login,active,suggestions,acceptances,cost_usd\n"
+        f"{day[0]},cursor,ana@home.example,ana@home.example,,true,10,4,2.50\n"  # Ana's second address
+        f"{day[1]},cursor,ana@home.example,ana@home.example,,true,10,6,1.50\n"
+        f"{day[0]},github-copilot,bo,,bo,true,20,5,\n"  # Bo by login
+        f"{day[0]},claude-code,x@agency.example,x@agency.example,,true,,,3.00\n", encoding="utf-8")  # nobody's
+    runner = CliRunner()
+    for entity, name in (("people", "people.csv"), ("ai_usage_people", "usage.csv")):
+        result = runner.invoke(app, ["import", entity, str(tmp_path / name), "--config", str(config)])
+        assert result.exit_code == 0, result.output
+    monkeypatch.setenv("SCORECARD_CONFIG", str(config))
+    monkeypatch.delenv("SCORECARD_WAREHOUSE_URL", raising=False)
+    clear_streamlit_caches()
+    try:
+        at = run_app("adoption")
+    finally:
+        clear_streamlit_caches()
+    shown = frames(at)
+    people = next(f for f in shown if "person" in f.columns and "active_days" in f.columns)
+    got = {(r["person"], r["team"], r["tool"]): r for r in people.iter_rows(named=True)}
+    # Ana: 2 Cursor days, 4 + 6 = 10 accepted of 20 shown = 50 %, $2.50 + $1.50 = $4.00; Bo: 1 Copilot day.
+    assert set(got) == {("ana", "payments", "cursor"), ("bo", "web", "github-copilot")}
+    ana = got["ana", "payments", "cursor"]
+    # (the table shows shares as percent: 50.0)
+    assert (ana["active_days"], ana["acceptances"], ana["acceptance_rate"], ana["cost_usd"]) == (2, 10, 50.0, 4.0)
+    assert got["bo", "web", "github-copilot"]["active_days"] == 1
+    teams = next(f for f in shown if {"team", "tool", "active_users"} <= set(f.columns))
+    assert set(zip(teams["team"], teams["tool"])) == {("payments", "cursor"), ("web", "github-copilot"),
+                                                      ("unassigned", "claude-code")}
+    unmatched = next(f for f in shown if "reason" in f.columns)
+    assert unmatched["vendor_user"].to_list() == ["x@agency.example"] and unmatched["rows"].to_list() == [1]

@@ -41,13 +41,17 @@ def test_rollback_share_by_tool_and_mode_worked_by_hand():
         "all": (3, 6, None),  # #1–#6
         "ai": (3, 5, None),  # #1, #2, #3, #4, #6
         "non_ai": (0, 1, None),  # #5
+        # Cohorts (all six by "dev"): #5 merged Sun 1 Mar, week of 23 Feb, whose 28 days hold only #5 (not
+        # AI) → none; #1–#4 and #6 merged in the week of 2 Mar, whose 28 days hold #1–#6: 5 of 6 AI → heavy.
+        "cohort:heavy": (3, 5, None),  # #1, #2, #3 rolled back
+        "cohort:none": (0, 1, None),  # #5
         "mode:agent": (1, 1, None),  # #2
         "mode:co_authored": (2, 2, None),  # #1, #3
         "mode:labelled": (0, 2, None),  # #4, #6
         "tool:Claude Code": (2, 2, None),  # #1, #2
         "tool:Cursor": (2, 3, None),  # #2 (also Claude Code), #3, #4
     }
-    # Ordered all, ai, non_ai, then the AI segments by name.
+    # Ordered all, ai, non_ai, then the cohort and AI segments by name.
     assert records["segment"].to_list() == list(got)
 
 
@@ -57,3 +61,53 @@ def test_a_tool_segment_lists_its_prs_in_the_drill_down():
                          segment="tool:Cursor")
     assert sorted(rows["number"].to_list()) == [2, 3, 4]
     assert rows.filter(pl.col("counted") == "numerator")["number"].sort().to_list() == [2, 3]
+
+
+def test_cohort_segments_per_author_and_week_in_records_and_drill_down():
+    ev = evidence(
+        deployments=[
+            make_deployment("D1", sha="a", finished_at="2026-03-01 10:00"),
+            make_deployment("D2", sha="b", finished_at="2026-03-11 10:00"),
+            make_deployment("D3", sha="a", finished_at="2026-03-12 10:00"),  # restores a: rolls back D2
+        ],
+        prs=[
+            make_pr(1, merged_at="2026-02-24 09:00", author="ana", ai=True, tools=["Cursor"]),  # D1
+            make_pr(2, merged_at="2026-02-25 09:00", author="ana"),  # D1
+            make_pr(3, merged_at="2026-02-26 09:00", author="ana"),  # D1
+            make_pr(4, merged_at="2026-03-10 09:00", author="ana"),  # D2 (rolled back)
+            make_pr(5, merged_at="2026-03-10 10:00", author="bo"),  # D2 (rolled back)
+            make_pr(6, merged_at="2026-03-10 11:00", author="bo"),  # D2 (rolled back)
+            make_pr(7, merged_at="2026-03-10 12:00", author="renovate[bot]"),  # D2: a bot has no cohort
+        ],
+    )
+    config = Config(rules=RulesConfig(min_sample=1))
+    records = compute(ev, config, grain="week", start=dt.date(2026, 3, 9), end=dt.date(2026, 3, 15),
+                      metrics=["rollback_share"]).filter(pl.col("team").is_null())
+    got = {r["segment"]: (r["numerator"], r["n"]) for r in records.iter_rows(named=True)}
+    # Week of 9 Mar, its 28 days from 16 Feb: ana merged #1–#4, 1 AI-assisted of 4 = 25 % → moderate
+    # (25–60 % inclusive); bo merged #5, #6, none AI → none. #4, #5, #6 and #7 shipped in D2, rolled back.
+    assert got["all"] == (4, 4)
+    assert (got["cohort:moderate"], got["cohort:none"]) == ((1, 1), (2, 2))
+    assert not any(s in got for s in ("cohort:light", "cohort:heavy"))
+    rows = record_events(prepare(ev, config), "rollback_share", grain="week", period=dt.date(2026, 3, 9),
+                         segment="cohort:none")
+    assert sorted(rows["number"].to_list()) == [5, 6]
+
+
+def test_rework_rate_has_cohort_segments():
+    ev = evidence(prs=[
+        make_pr(1, merged_at="2026-03-02 09:00", author="ana", ai=True),
+        make_pr(2, merged_at="2026-03-10 09:00", author="ana"),
+        make_pr(3, merged_at="2026-03-10 10:00", author="bo"),
+        make_pr(4, merged_at="2026-03-11 10:00", author="bo", title="Revert Change 2", reverts_pr_id="github:acme/api#2"),
+    ])
+    config = Config(rules=RulesConfig(min_sample=1))
+    records = compute(ev, config, grain="week", start=dt.date(2026, 3, 9), end=dt.date(2026, 3, 15),
+                      metrics=["rework_rate"]).filter(pl.col("team").is_null())
+    got = {r["segment"]: (r["numerator"], r["n"]) for r in records.iter_rows(named=True)}
+    # Merged in the week of 9 Mar: #2, #3, #4; #2 reworked (reverted by #4). Cohorts over the 28 days from
+    # 16 Feb: ana #1 (AI), #2 → 1 of 2 = 50 % → moderate; bo #3, #4, none AI → none.
+    assert got == {"all": (1, 3), "non_ai": (1, 3), "cohort:moderate": (1, 1), "cohort:none": (0, 2)}  # no AI PR: no ai record
+    rows = record_events(prepare(ev, config), "rework_rate", grain="week", period=dt.date(2026, 3, 9),
+                         segment="cohort:moderate")
+    assert rows["number"].to_list() == [2] and rows["counted"].to_list() == ["numerator"]

@@ -128,3 +128,26 @@ def test_lead_time_by_cohort_before_and_after_adoption():
     # bo: one PR is below min_sample 2.
     assert (got["none", "before"]["n"], got["none", "before"]["mean_hours"], got["none", "before"]["status"]) == (
         1, None, "not enough data")
+
+
+def test_pr_cohort_keys_give_the_weekly_cohort_of_each_prs_author():
+    from metrics.cohorts import pr_cohort_keys
+
+    at = lambda d: dt.datetime(2026, 3, d, 12, tzinfo=dt.timezone.utc)  # noqa: E731
+    outcomes = pl.DataFrame({
+        "id": ["a1", "a2", "a3", "a4", "b1", "b2", "c1"],
+        "author": ["ana", "ana", "ana", "ana", "bo", "bo", "ci[bot]"],
+        "merged_at": [at(2), at(3), at(10), at(30), at(10), at(11), at(10)],
+        "ai_assisted": [True, False, True, True, True, True, True],
+    })
+    got = dict(pr_cohort_keys(outcomes).iter_rows())
+    # ana: a1, a2 in the week of 2 Mar (1 of 2 AI = 50 % → moderate); a3 in the week of 9 Mar, its 28 days
+    # hold a1–a3: 2 of 3 = 67 % → heavy; a4 in the week of 30 Mar, 28 days from 9 Mar: a3, a4, both AI →
+    # heavy. bo: 2 of 2 → heavy. The bot: no cohort.
+    assert got == {"a1": "cohort:moderate", "a2": "cohort:moderate", "a3": "cohort:heavy", "a4": "cohort:heavy",
+                   "b1": "cohort:heavy", "b2": "cohort:heavy"}
+    weeks = [dt.date(2026, 3, 2), dt.date(2026, 3, 9), dt.date(2026, 3, 30)]
+    weekly = pr_cohorts(outcomes, weeks, "week")  # the same cohorts, computed PRs × weeks
+    by_week = dict(zip(zip(weekly["period_start"], weekly["author"]), weekly["cohort"]))
+    assert [by_week[weeks[0], "ana"], by_week[weeks[1], "ana"], by_week[weeks[2], "ana"], by_week[weeks[1], "bo"]] == [
+        "moderate", "heavy", "heavy", "heavy"]
