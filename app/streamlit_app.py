@@ -28,6 +28,8 @@ PAGES = {
         ("app_pages/support.py", "Support", ":material/support_agent:", "drill_down", False),
         ("app_pages/spend.py", "AI spend", ":material/payments:", "drill_down", False),
         ("app_pages/pr.py", "Pull request", ":material/merge:", "drill_down", False),
+        ("app_pages/deployment.py", "Deployment", ":material/deployed_code:", "drill_down", False),
+        ("app_pages/incident.py", "Incident", ":material/crisis_alert:", "drill_down", False),
     ],
     "Reference": [
         ("app_pages/export.py", "Export", ":material/download:", "export", False),

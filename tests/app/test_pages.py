@@ -4,6 +4,7 @@ page raises."""
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import quote
 
 import polars as pl
 import pytest
@@ -224,7 +225,10 @@ def test_export_previews_the_scorecard_records_and_any_table(computed):
     assert at.get("download_button")
     at.selectbox(key="export_name").set_value("pull_requests").run()
     assert not at.exception
-    assert "title" in at.dataframe[0].value.columns
+    pulls = at.dataframe[0].value
+    assert "title" in pulls.columns
+    # Each previewed PR links to its own view (the download keeps the warehouse columns only).
+    assert list(pulls["view"]) == ["pr?id=" + quote(i, safe="") for i in pulls["id"]]
     assert any("scorecard export pull_requests" in c.value for c in at.code)
 
 
@@ -274,5 +278,50 @@ def test_the_single_pr_view_shows_why_it_counted_what_shipped_it_and_what_rolled
     assert "**Why AI-assisted**" in text and "**Rolled back**" in text
     assert any(t.startswith(f"By a revert: {pr['rolled_back_by']}") for t in text), text
     assert any(t.startswith(f"{pr['shipped_deployment_id']} · production") for t in text), text
-    assert [link.proto.query_string for link in at.get("page_link")] == [f"id={pr['rolled_back_by']}".replace(":", "%3A")
-                                                                         .replace("/", "%2F").replace("#", "%23")]
+    assert [link.proto.query_string for link in at.get("page_link")] == [
+        "id=" + quote(pr["rolled_back_by"], safe=""), "id=" + quote(pr["shipped_deployment_id"], safe="")]
+
+
+def test_the_deployment_view_shows_what_it_shipped_and_what_rolled_it_back(computed):
+    p = computed["prepared"]
+    failed = p.chain.deployments.filter(pl.col("failed_how") == "rolled back").sort("id").row(0, named=True)
+    shipped = p.outcomes.filter(pl.col("shipped_deployment_id") == failed["id"])
+    at = run("deployment", id=failed["id"])
+    assert not at.exception
+    text = [plain(m.value) for m in at.markdown]
+    assert "**Failed: rolled back**" in text, text
+    assert any(t.startswith(failed["id"] + " · sha ") for t in text), text
+    assert failed["failed_reason"] in text
+    # Its PRs, each linking to the PR view; the rollback that undid it links to its own view.
+    table = at.dataframe[-1].value
+    assert sorted(table["id"]) == sorted(shipped["id"].to_list())
+    assert sorted(table["view"]) == sorted("pr?id=" + quote(i, safe="") for i in shipped["id"])
+    assert "id=" + quote(failed["failed_by"], safe="") in [link.proto.query_string for link in at.get("page_link")]
+    rollback = run("deployment", id=failed["failed_by"])
+    assert "**A rollback**" in [m.value for m in rollback.markdown]
+
+
+def test_the_incident_view_names_its_cause_how_it_was_linked_and_its_prs(computed):
+    p = computed["prepared"]
+    inc = p.chain.incidents.filter(pl.col("cause_production") & pl.col("cause_prs").is_not_null()).sort("id").row(0, named=True)
+    at = run("incident", id=inc["id"])
+    assert not at.exception
+    assert plain(at.subheader[0].value) == inc["title"]
+    how = {"source": "the source linked it", "inferred": "inferred by the scorecard"}[inc["cause_how"]]
+    text = [plain(m.value) for m in at.markdown]
+    assert any(t.startswith(f"Deployment {inc['caused_by_deployment_id']} (") and t.endswith(how + ".") for t in text), text
+    assert sorted(at.dataframe[-1].value["id"]) == sorted(inc["cause_prs"].split(", "))
+    assert ["id=" + quote(inc["caused_by_deployment_id"], safe="")] == [link.proto.query_string for link in at.get("page_link")]
+    assert plain(run("incident", id="nope:1").info[0].value).startswith("No incident with the id nope:1")
+
+
+def test_delivery_and_incident_tables_link_ids_to_their_views(computed):
+    at = run("delivery")
+    incidents, failed = at.dataframe[-2].value, at.dataframe[-1].value
+    assert all(v == "incident?id=" + quote(i, safe="") for i, v in zip(incidents["id"], incidents["view"]))
+    linked = incidents[incidents["caused_by_deployment_id"] != "—"]
+    assert len(linked) and all(v == "deployment?id=" + quote(d, safe="")
+                               for d, v in zip(linked["caused_by_deployment_id"], linked["cause_view"]))
+    assert all(v == "deployment?id=" + quote(i, safe="") for i, v in zip(failed["id"], failed["view"]))
+    rows = run("incidents").dataframe[-1].value
+    assert len(rows) and all(v == "incident?id=" + quote(i, safe="") for i, v in zip(rows["id"], rows["view"]))
