@@ -325,3 +325,31 @@ def test_delivery_and_incident_tables_link_ids_to_their_views(computed):
     assert all(v == "deployment?id=" + quote(i, safe="") for i, v in zip(failed["id"], failed["view"]))
     rows = run("incidents").dataframe[-1].value
     assert len(rows) and all(v == "incident?id=" + quote(i, safe="") for i, v in zip(rows["id"], rows["view"]))
+
+
+def _shown_nulls(at: AppTest) -> dict[str, list[str]]:
+    """Per table (by its columns), the columns where a cell would read "None": a missing value in any
+    column but links (missing links draw nothing) and check boxes."""
+    found = {}
+    for df in at.dataframe:
+        data = df.value.data if hasattr(df.value, "data") else df.value  # a Styler holds its frame in .data
+        for column in data.columns:
+            values = data[column]
+            present = values.dropna()
+            if column in {"url", "view", "cause_view"}:  # link columns: a missing link draws an empty cell
+                continue
+            if present.map(lambda v: isinstance(v, bool) or (isinstance(v, str) and "?id=" in v or str(v).startswith("http"))).all() and len(present):
+                continue
+            if values.isna().any():
+                found.setdefault(", ".join(map(str, data.columns))[:60], []).append(str(column))
+    return found
+
+
+@pytest.mark.parametrize("page", ["scorecard", "governance", "adoption", "delivery", "rollbacks", "incidents", "support",
+                                  "spend", "export", "audit"])
+def test_no_table_shows_none_for_a_missing_number(page, computed):
+    # Numbers and dates that are missing read "—" (app/components.table), never a grey "None".
+    at = run(None if page == "scorecard" else page)
+    assert not at.exception
+    assert at.dataframe, "the page has tables"
+    assert _shown_nulls(at) == {}

@@ -244,3 +244,17 @@ def test_urls_in_data_never_become_links():
     assert "://" not in text and "WWW\\." not in text and "@e" not in text
     assert text.replace("\u2060", "").replace("\\", "") == "team https://evil.example/x, WWW.evil.example and ops@evil.example"
     assert escape_markdown("acme/api team:web") == "acme/api team\\:web"  # nothing else changes
+
+
+def test_missing_numbers_and_dates_become_a_dash_in_the_columns_format():
+    import datetime as dt
+
+    from app.views.format import cell_text, nulls_as_text
+
+    frame = pl.DataFrame({"n": [3, None], "share": [12.34, float("nan")], "full": [1.5, 2.0],
+                          "at": [dt.datetime(2026, 1, 2, 3, 4), None], "text": ["x", None]})
+    shown, turned = nulls_as_text(frame, {"n": "%d", "share": "%.1f%%", "at": "YYYY-MM-DD HH:mm"})
+    assert turned == ["n", "share", "at"]  # a full column keeps its type (and its sorting); text is the table's job
+    assert shown["n"].to_list() == ["3", "—"] and shown["share"].to_list() == ["12.3%", "—"]
+    assert shown["at"].to_list() == ["2026-01-02 03:04", "—"] and shown["full"].dtype == pl.Float64
+    assert (cell_text(1234.5, None), cell_text(1234, None), cell_text(19, "dollar")) == ("1,234.50", "1,234", "$19.00")
