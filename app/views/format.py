@@ -167,7 +167,7 @@ def cell_text(value, fmt: str | None) -> str:
         return str(value)
     if fmt == "dollar":
         return f"${value:,.2f}"
-    if fmt and fmt.startswith("%"):
+    if fmt and "%" in fmt:
         try:
             return fmt % value
         except (TypeError, ValueError):

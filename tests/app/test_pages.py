@@ -16,7 +16,7 @@ from app.views.filters import default_range, period_label
 from app.views.format import fmt_value
 from metrics.registry import METRICS, OUTPUT_COLUMNS
 from metrics.scorecard import compute, prepare
-from warehouse import open_warehouse
+from warehouse import open_warehouse, read_table
 from tests.app.conftest import clear_streamlit_caches, run_app
 
 TILES = [("ai_merge_rate", "all"), ("rollback_share", "ai"), ("mttr_hours", "all"), ("deflection_rate", "all"),
@@ -213,6 +213,14 @@ def test_ai_spend_page_shows_cost_per_unit_and_spend(computed):
     spend = computed["prepared"].evidence.ai_spend.filter(pl.col("date").is_between(computed["start"], computed["end"]))
     assert at.metric[1].value == f"${spend['cost_usd'].sum():,.0f}"
     assert any(h.value == "Budgets and alerts" for h in at.subheader)
+    # The breakdown by tool shows Copilot's seats (billed per seat, no tokens): each team's count on the
+    # last day of the range with one, summed; API tools have no seats ("—").
+    usage = read_table(computed["wh"], "ai_usage", ["date", "team", "tool", "seats"]).filter(
+        pl.col("date").is_between(computed["start"], computed["end"]) & pl.col("seats").is_not_null())
+    seats = usage.sort("date").group_by("team").agg(pl.col("seats").last())["seats"].sum()
+    by_tool = next(d.value for d in at.dataframe if "seats" in d.value.columns).set_index("tool")
+    assert by_tool.loc["github-copilot", "seats"] == str(seats) and by_tool.loc["github-copilot", "tokens"] == "—"
+    assert by_tool.loc["anthropic", "seats"] == "—"
 
 
 def test_export_previews_the_scorecard_records_and_any_table(computed):
