@@ -33,10 +33,11 @@ def test_delivery_incidents_table_shows_each_cause_and_how_it_was_linked(compute
     start, end = computed["start"], computed["end"]
     expected = linked_incidents(computed["prepared"].chain, Filters(grain="week", start=start, end=end, team=None))
     assert len(table) == expected.height > 0
-    linked = table[table["caused_by_deployment_id"].notna()]
+    # A missing text reads "—" on screen (app/components.table), never None.
+    linked = table[table["caused_by_deployment_id"] != "—"]
     assert set(linked["cause_how"]) == {"inferred"}  # the demo's source names no cause
     assert linked["cause_rule"].str.startswith("inferred: latest production deployment of team").all()
-    assert (table[table["caused_by_deployment_id"].isna()]["cause_rule"].str.startswith("not linked")).all()
+    assert (table[table["caused_by_deployment_id"] == "—"]["cause_rule"].str.startswith("not linked")).all()
     assert any(c.value.startswith(f"{expected.height:,} incidents started") for c in at.caption)
 
 
