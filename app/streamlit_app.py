@@ -37,8 +37,12 @@ PAGES = {
         ("app_pages/audit.py", "Audit log", ":material/history:", "admin", False),
     ],
 }
+# Reached by the id links in tables, not from the menu (a longer menu folds its last entries under
+# "View more"); their URLs and st.page_link work all the same.
+LINKED_ONLY = {"app_pages/deployment.py", "app_pages/incident.py"}
 pages = {
-    section: [st.Page(path, title=title, icon=icon, default=default)
+    section: [st.Page(path, title=title, icon=icon, default=default,
+                      visibility="hidden" if path in LINKED_ONLY else "visible")
               for path, title, icon, capability, default in entries if user.can(capability)]
     for section, entries in PAGES.items()
 }
