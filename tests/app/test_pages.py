@@ -78,10 +78,11 @@ def test_scorecard_tiles_show_the_metrics_numbers_for_the_whole_org(computed):
     at = run()
     review = review_records(computed)
     recs = review.records
-    # The review window: the last 13 weeks of the default range that ended by as_of (the demo's last merge
-    # or deployment, a weekday of the week of Mar 23, so that week is still running): Dec 22 – Mar 22.
-    assert review.as_of.date() < dt.date(2026, 3, 29)
-    assert review.window == (dt.date(2025, 12, 22), dt.date(2026, 3, 22))
+    # The review window: the last 13 weeks of the default range that ended by as_of's date. The merged
+    # demo's last merge or deployment falls on Sunday Mar 29 itself, so the week of Mar 23 counts:
+    # Dec 29 – Mar 29.
+    assert review.as_of.date() == dt.date(2026, 3, 29)
+    assert review.window == (dt.date(2025, 12, 29), dt.date(2026, 3, 29))
     assert [m.label for m in at.metric] == ["AI-assisted merge rate", "Rollback share, AI PRs", "Mean time to restore",
                                             "Support deflection", "AI cost per unit", "Seats", "Active users",
                                             "Acceptance rate", "PRs opened by agents"]
@@ -96,15 +97,16 @@ def test_scorecard_tiles_show_the_metrics_numbers_for_the_whole_org(computed):
         expect = latest(recs, metric, segment, None)
         unit = METRICS[metric].unit
         assert element.value == fmt_value(expect["value"], unit), metric
-        assert (expect["grain"], expect["period"]) == ("range", dt.date(2025, 12, 22))
+        assert (expect["grain"], expect["period"]) == ("range", dt.date(2025, 12, 29))
     captions = [plain(c.value) for c in at.caption]
     assert any(f"n = {latest(recs, 'rollback_share', 'ai', None)['n']:,} AI-assisted merged PRs" in c for c in captions)
-    assert any("the last 13 weeks, 22 Dec 2025 – 22 Mar 2026" in c for c in captions)
+    assert any("the last 13 weeks, 29 Dec 2025 – 29 Mar 2026" in c for c in captions)
     assert any("Compares AI-assisted PRs now vs all PRs in the baseline." in c for c in captions)
     # The rollback tile's last days can still gain rollbacks, and it says so.
     assert latest(recs, "rollback_share", "ai", None)["provisional"]
-    # as_of lies in the week of Mar 23: its days from as_of − 7 days to Mar 22 can still gain rollbacks.
-    days = (dt.date(2026, 3, 22) - (review.as_of - dt.timedelta(days=7)).date()).days + 1
+    # as_of is Mar 29 23:xx: the window's days from as_of − 7 days (Mar 22) to Mar 29 are 8, capped at the
+    # 7-day rollback window (app/views/review.settling_days): "the last 7 days".
+    days = min((dt.date(2026, 3, 29) - (review.as_of - dt.timedelta(days=7)).date()).days + 1, 7)
     assert any(f"Provisional: the last {days} days can still gain rollbacks" in c for c in captions), captions
     markdown = [plain(m.value) for m in at.markdown]
     assert any("Demo data" in m and "badge" in m for m in markdown)
