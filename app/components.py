@@ -11,7 +11,7 @@ import streamlit as st
 from app import state
 from app.export import ExportFilters, encode, record_export
 from app.views.filters import Filters, period_label
-from app.views.format import STATUS, escape_markdown, fmt_delta, fmt_interval, fmt_value
+from app.views.format import STATUS, escape_markdown, fmt_delta, fmt_interval, fmt_value, nulls_as_text
 from app.views.tiles import Tile, status_words
 from metrics.registry import METRICS
 
@@ -102,8 +102,26 @@ def table(frame: pl.DataFrame, *, column_config: dict | None = None, percent: tu
     links = {name for name, conf in (column_config or {}).items()
              if isinstance(conf, dict) and (conf.get("type_config") or {}).get("type") == "link"}
     frame = frame.with_columns(pl.col(c).fill_null("—") for c, t in frame.schema.items() if t == pl.String and c not in links)
+    frame, column_config = _missing_numbers_as_dash(frame, column_config or {})
     return st.dataframe(frame, hide_index=True, width="stretch", column_config=column_config, height=height, key=key,
                         **selection)
+
+
+def _missing_numbers_as_dash(frame: pl.DataFrame, column_config: dict) -> tuple[pl.DataFrame, dict]:
+    """Streamlit draws a missing number or date as a grey "None": such a column becomes text in its own
+    format ("—" where missing), right-aligned, under the same label and help (the download keeps it)."""
+    def conf(name: str) -> dict:
+        c = column_config.get(name)
+        return c if isinstance(c, dict) else {"label": c}
+
+    formats = {name: (conf(name).get("type_config") or {}).get("format") for name in frame.columns}
+    frame, turned = nulls_as_text(frame, formats)
+    config = dict(column_config)
+    for name in turned:
+        c = conf(name)
+        config[name] = st.column_config.TextColumn(c.get("label") or name, help=c.get("help"), width=c.get("width"),
+                                                   alignment="right")
+    return frame, config
 
 
 STATUS_CELL = {
@@ -119,7 +137,7 @@ def status_table(frame: pl.DataFrame, *, status_suffix: str, key: str, **selecti
     """A table whose cells are coloured by a status column beside each (`{column}{status_suffix}`),
     the status columns themselves hidden."""
     shown = [c for c in frame.columns if not c.endswith(status_suffix)]
-    data = frame.select(shown).to_pandas()
+    data = nulls_as_text(frame.select(shown), {})[0].to_pandas()
     statuses = frame.to_pandas()
 
     def colours(df):

@@ -7,6 +7,7 @@ import polars as pl
 import streamlit as st
 
 from app import access, state
+from app import components as ui
 from app.alerts import SpendAlerts, load_spend, spend_alerts
 
 STATUS_WORDS = {"over_budget": "🔴 over budget", "over_pace": "🟠 pacing over", "on_track": "🟢 on track",
@@ -49,15 +50,20 @@ def render(filters) -> None:
     month = budgets.get_column("month")[0].strftime("%B %Y")
     elapsed, days = budgets.get_column("days_elapsed")[0], budgets.get_column("days_in_month")[0]
     st.markdown(f"**{month}**: {elapsed} of {days} days")
+    no_budget = budgets.filter(pl.col("budget_usd").is_null())
+    budgets = budgets.filter(pl.col("budget_usd").is_not_null())  # a bar each; the rest named below
     shown = budgets.select(
         "team", "owner", budget="budget_usd", spent="actual_usd", expected_by_now="expected_usd",
         projected="projected_usd", pace=pl.col("pace") * 100,
         status=pl.col("status").replace_strict(STATUS_WORDS, default=pl.col("status")),
     )
     money = st.column_config.NumberColumn(format="dollar")
-    st.dataframe(shown, hide_index=True, width="stretch", column_config={
+    ui.table(shown, column_config={
         "budget": money, "spent": money, "expected_by_now": st.column_config.NumberColumn("expected by now", format="dollar"),
         "projected": st.column_config.NumberColumn("projected month", format="dollar"),
         "pace": st.column_config.ProgressColumn("pace (projected ÷ budget)", format="%.0f%%", min_value=0,
                                                 max_value=max(150.0, float(shown["pace"].max() or 0))),
     })
+    if no_budget.height:
+        spent = ", ".join(f"{t} (${a:,.0f})" for t, a in no_budget.select("team", "actual_usd").iter_rows())
+        st.caption(_md(f"No budget: {spent} spent this month."))

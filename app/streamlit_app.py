@@ -28,6 +28,8 @@ PAGES = {
         ("app_pages/support.py", "Support", ":material/support_agent:", "drill_down", False),
         ("app_pages/spend.py", "AI spend", ":material/payments:", "drill_down", False),
         ("app_pages/pr.py", "Pull request", ":material/merge:", "drill_down", False),
+        ("app_pages/deployment.py", "Deployment", ":material/deployed_code:", "drill_down", False),
+        ("app_pages/incident.py", "Incident", ":material/crisis_alert:", "drill_down", False),
     ],
     "Reference": [
         ("app_pages/export.py", "Export", ":material/download:", "export", False),
@@ -35,8 +37,12 @@ PAGES = {
         ("app_pages/audit.py", "Audit log", ":material/history:", "admin", False),
     ],
 }
+# Reached by the id links in tables, not from the menu (a longer menu folds its last entries under
+# "View more"); their URLs and st.page_link work all the same.
+LINKED_ONLY = {"app_pages/deployment.py", "app_pages/incident.py"}
 pages = {
-    section: [st.Page(path, title=title, icon=icon, default=default)
+    section: [st.Page(path, title=title, icon=icon, default=default,
+                      visibility="hidden" if path in LINKED_ONLY else "visible")
               for path, title, icon, capability, default in entries if user.can(capability)]
     for section, entries in PAGES.items()
 }

@@ -25,7 +25,12 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES = {  # file name → URL path of the page (Streamlit names pages by their script)
     "scorecard": "", "governance": "governance", "rollbacks": "rollbacks", "incidents": "incidents",
     "support": "support", "spend": "spend", "export": "export", "definitions": "definitions", "pr": "pr",
+    "deployment": "deployment", "incident": "incident",
 }
+# The single views open on a demo object worth showing: a rolled-back AI PR, the deployment that shipped
+# it (rolled back, 12 PRs) and an incident that deployment's neighbour caused (inferred link, its PRs).
+DEFAULT_QUERY = {"pr": "id=demo%3Aacme%2Fpayments-svc%235705", "deployment": "id=demo%3Adeploy%3A2990",
+                 "incident": "id=demo%3Aincident%3A119"}
 SIZES = {"desktop": (1440, 900), "mobile": (390, 844)}
 DEMO_END = dt.date(2026, 3, 29)
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
@@ -119,7 +124,7 @@ def main() -> None:
                 context = browser.new_context(viewport={"width": width, "height": height})
                 page = context.new_page()
                 for name in args.page or PAGES:
-                    query = args.query or ("id=demo%3Aacme%2Fpayments-svc%235705" if name == "pr" else "")
+                    query = args.query or DEFAULT_QUERY.get(name, "")
                     page.goto(f"{base}/{PAGES[name]}" + (f"?{query}" if query else ""))
                     wait_for_page(page)
                     target = out / f"{name}-{size}.png"

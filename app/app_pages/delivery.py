@@ -6,6 +6,7 @@ import streamlit as st
 
 from app import components as ui
 from app import sidebar, state
+from app.views.chain_views import link_to
 from app.views.charts import trend_figure
 from app.views.delivery import AI_SPLIT_TILES, DELIVERY_TRENDS, DORA_TILES, failed_deployments, linked_incidents, trend_rows
 from app.views.tiles import tile_for
@@ -63,7 +64,10 @@ else:
     st.caption(f"{incidents.height:,} incidents started in the selected periods; {linked.height:,} linked to the "
                f"deployment that caused them ({linked.filter(pl.col('cause_how') == 'source').height:,} by the source, "
                f"the rest inferred).")
-    ui.table(incidents, column_config={
+    ui.table(incidents.with_columns(link_to("incident", "id", "view"), link_to("deployment", "caused_by_deployment_id", "cause_view")),
+             column_config={
+        "view": st.column_config.LinkColumn("Incident view", display_text="open"),
+        "cause_view": st.column_config.LinkColumn("Deployment view", display_text="open"),
         "id": "Incident", "title": st.column_config.TextColumn("Title", width="medium"), "team": "Team",
         "service": "Service",
         "started_at": st.column_config.DatetimeColumn("Started (UTC)", format="YYYY-MM-DD HH:mm"),
@@ -80,7 +84,8 @@ failed = failed_deployments(prepared.chain, filters)
 if failed.height == 0:
     ui.empty("No production deployment in the selected periods failed.")
 else:
-    ui.table(failed, column_config={
+    ui.table(failed.with_columns(link_to("deployment", "id", "view")), column_config={
+        "view": st.column_config.LinkColumn("View", display_text="open"),
         "id": "Deployment", "repo": "Repository", "environment": "Environment", "team": "Team",
         "finished_at": st.column_config.DatetimeColumn("Finished (UTC)", format="YYYY-MM-DD HH:mm"),
         "shipped_prs": st.column_config.NumberColumn("PRs", format="%d"),

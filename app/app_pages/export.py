@@ -2,12 +2,14 @@
 Parquet through the same code as `scorecard export` (formula-safe, written to the audit log)."""
 import shlex
 
+import polars as pl
 import streamlit as st
 
 from app import components as ui
 from app import sidebar, state
 from app.export import ExportFilters, encode, record_export
 from app.url_state import apply_url, remember
+from app.views.chain_views import VIEW_OF_TABLE, link_to
 from app.views.export import PREVIEW_ROWS, describe_export, export_label
 
 filters = sidebar.current()
@@ -57,7 +59,11 @@ st.download_button(
 )
 st.caption("Every download is recorded in the audit log (who, what, filters, rows).")
 st.subheader("Preview")
-ui.table(frame.head(PREVIEW_ROWS), column_config={"period": st.column_config.DateColumn("period", format="YYYY-MM-DD")})
+preview, preview_config = frame.head(PREVIEW_ROWS), {"period": st.column_config.DateColumn("period", format="YYYY-MM-DD")}
+if name in VIEW_OF_TABLE and "id" in preview.columns:  # each row's own view, first
+    preview = preview.select(link_to(VIEW_OF_TABLE[name], "id", "view"), pl.all())
+    preview_config["view"] = st.column_config.LinkColumn("View", display_text="open")
+ui.table(preview, column_config=preview_config)
 if frame.height > PREVIEW_ROWS:
     st.caption(f"The first {PREVIEW_ROWS} of {frame.height:,} rows.")
 

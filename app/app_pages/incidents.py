@@ -5,6 +5,7 @@ import streamlit as st
 
 from app import components as ui
 from app import sidebar, state
+from app.views.chain_views import link_to
 from app.views.charts import trend_figure
 from app.views.format import fmt_value
 from app.views.incidents import by_team, incident_list, mttr_statistics, open_incidents
@@ -78,7 +79,7 @@ rows = incident_list(incidents, filters)
 still_open = open_incidents(incidents, filters)
 st.caption(f"{rows.height:,} incidents resolved in the selected periods, latest first"
            + (f"; {still_open:,} started in them are still open and not yet counted." if still_open else "."))
-ui.table(rows, column_config={
+ui.table(rows.with_columns(link_to("incident", "id", "view")), column_config={
     "title": st.column_config.TextColumn("Title", width="large"), "team": "Team", "service": "Service",
     "severity": "Severity",
     "started_at": st.column_config.DatetimeColumn("Started (UTC)", format="YYYY-MM-DD HH:mm"),
@@ -86,5 +87,6 @@ ui.table(rows, column_config={
     "hours": st.column_config.NumberColumn("Hours", format="%.1f"),
     "ai_assisted": st.column_config.CheckboxColumn("AI-assisted response"),
     "url": st.column_config.LinkColumn("Link", display_text="open"),
+    "id": "Incident", "view": st.column_config.LinkColumn("View", display_text="open"),
 })
 ui.download(rows, "incidents", filters, key="dl_incidents")

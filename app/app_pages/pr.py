@@ -68,6 +68,8 @@ else:
     link = f" · [open]({dep['url']})" if dep.get("url") else ""
     st.markdown(escape_markdown(f"{dep['id']} · {dep.get('environment') or ''} · finished "
                                 f"{fmt_when(dep.get('finished_at'))} · {dep.get('how') or ''}") + link)
+    st.page_link("app_pages/deployment.py", label=escape_markdown(f"Open deployment {dep['id']}"),
+                 query_params={"id": dep["id"]}, icon=":material/arrow_forward:")
     if view.shipped_with.height:
         st.caption(f"With {view.shipped_with.height} other PR{'s' if view.shipped_with.height != 1 else ''}:")
         ui.table(view.shipped_with.with_columns(view=pl.col("id").map_elements(pr_link, return_dtype=pl.String)),

@@ -7,7 +7,7 @@ from app import access, sidebar, spend_panel, state
 from app.url_state import apply_url, remember
 from app.views.charts import stacked_bars
 from app.views.format import fmt_count, fmt_rate, fmt_usd
-from app.views.spend import DIMENSIONS, cost_per_unit_by_team, spend_by, spend_over_time, totals
+from app.views.spend import DIMENSIONS, cost_per_unit_by_team, spend_by, spend_over_time, totals, with_seats
 from app.views.tiles import scorecard_tiles
 from app.views.trends import series
 
@@ -67,10 +67,12 @@ remember(("spend_dimension",))
 over_time = spend_over_time(spend, dimension, filters)
 ui.chart(stacked_bars(over_time, "period", "cost_usd", dimension, "usd", title=f"Spend by {dimension}"), key="spend_time")
 ui.download(over_time, f"spend_by_{dimension}_over_time", filters, key="dl_time")
-breakdown = spend_by(spend, dimension, filters)
+breakdown = with_seats(spend_by(spend, dimension, filters), spend, state.usage_rows(version), dimension, filters)
 ui.table(breakdown, column_config={
     dimension: DIMENSIONS[dimension], "cost_usd": st.column_config.NumberColumn("Spend", format="dollar"),
     "share": ui.percent("Share of spend"),
+    "seats": st.column_config.NumberColumn("Seats", format="%d", help="Seat-priced tools (billed per seat, no "
+                                           "tokens): seats on the last day of the range, from the usage data"),
     "tokens": st.column_config.NumberColumn("Tokens", format="compact"),
     "requests": st.column_config.NumberColumn("Requests", format="compact"),
     "usd_per_1k_tokens": st.column_config.NumberColumn("$ per 1k tokens", format="$%.4f"),

@@ -1,6 +1,7 @@
 """How numbers, statuses and user text look on screen."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import re
@@ -147,3 +148,41 @@ def escape_markdown(text: str) -> str:
     """Text shown inside a Markdown element, rendered literally (no links, emphasis or HTML): data is
     plain text everywhere; links appear only where the product makes them (the URL columns)."""
     return "".join("\\" + c if c in _MARKDOWN_SPECIALS else c for c in _no_autolinks(str(text)))
+
+
+MISSING = "—"
+# Streamlit's Moment.js date formats the tables use, as strftime.
+_MOMENT = {"YYYY-MM-DD HH:mm": "%Y-%m-%d %H:%M", "YYYY-MM-DD": "%Y-%m-%d", "YYYY-MM-DD HH:mm:ss": "%Y-%m-%d %H:%M:%S"}
+
+
+def cell_text(value, fmt: str | None) -> str:
+    """One table cell as the table would show it, as text; a missing value reads "—". `fmt` is the
+    column's Streamlit format: printf style ("%d", "%.1f", "%.1f%%"), "dollar", a Moment.js date format,
+    or None (numbers with thousands separators, two decimals for fractions)."""
+    if _missing(value):
+        return MISSING
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.strftime(_MOMENT.get(fmt or "", "%Y-%m-%d %H:%M" if isinstance(value, dt.datetime) else "%Y-%m-%d"))
+    if isinstance(value, (dt.timedelta, bool)) or not isinstance(value, (int, float)):
+        return str(value)
+    if fmt == "dollar":
+        return f"${value:,.2f}"
+    if fmt and "%" in fmt:
+        try:
+            return fmt % value
+        except (TypeError, ValueError):
+            pass
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"
+
+
+def nulls_as_text(frame: pl.DataFrame, formats: dict[str, str | None]) -> tuple[pl.DataFrame, list[str]]:
+    """The frame with every numeric or date column that holds a null turned into text (`cell_text`,
+    with `formats[column]`), so a missing number reads "—" rather than a grey "None"; and the names of
+    the columns it turned. Columns without nulls, text and booleans are left as they are."""
+    turned = [c for c, t in frame.schema.items()
+              if (t.is_numeric() or t.is_temporal())
+              and (frame.get_column(c).null_count() or (t.is_float() and frame.get_column(c).is_nan().any()))]
+    return frame.with_columns(
+        pl.col(c).map_elements(lambda v, f=formats.get(c): cell_text(v, f), return_dtype=pl.String, skip_nulls=False)
+        for c in turned
+    ), turned

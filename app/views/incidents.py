@@ -21,12 +21,12 @@ def _in_range(frame: pl.DataFrame, column: str, filters: Filters) -> pl.DataFram
 def incident_list(incidents: pl.DataFrame, filters: Filters) -> pl.DataFrame:
     """The incidents resolved in the selected periods, latest first.
 
-    Columns: `title, team, service, severity, started_at, resolved_at, hours, ai_assisted, url`.
+    Columns: `title, team, service, severity, started_at, resolved_at, hours, ai_assisted, url, id`.
     """
     resolved = incidents.filter(pl.col("started_at").is_not_null() & pl.col("resolved_at").is_not_null())
     return _in_range(resolved, "resolved_at", filters).sort("resolved_at", descending=True).select(
         "title", "team", "service", "severity", "started_at", "resolved_at", hours=HOURS,
-        ai_assisted=pl.col("ai_assisted").fill_null(False), url=link_column(),
+        ai_assisted=pl.col("ai_assisted").fill_null(False), url=link_column(), id="id",
     )
 
 

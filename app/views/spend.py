@@ -83,3 +83,31 @@ def cost_per_unit_by_team(cube: Cube, filters: Filters) -> pl.DataFrame:
     return spend.join(units, on="team", how="left").with_columns(
         usd_per_unit=pl.when(pl.col("units") > 0).then(pl.col("cost_usd") / pl.col("units"))
     ).sort(["usd_per_unit", "team"], descending=[True, False], nulls_last=True)
+
+
+def with_seats(breakdown: pl.DataFrame, spend: pl.DataFrame, usage: pl.DataFrame, dimension: str,
+               filters: Filters) -> pl.DataFrame:
+    """`spend_by`'s rows with `seats` after `share`: for seat-priced spend (rows without tokens, e.g.
+    Copilot billed per seat) the seats ai_usage reports for the same team and tool on the last day of the
+    selected periods that has a seat count, summed over the (team, tool) pairs whose seat-priced spend
+    falls in the row; null for rows with no seat-priced spend."""
+    periods = filters.periods
+    usage = usage.filter(pl.col("seats").is_not_null())
+    if filters.team:
+        usage = usage.filter(pl.col("team") == filters.team)
+    if periods:
+        usage = usage.with_columns(period=period_of(pl.col("date"), filters.grain)).filter(
+            pl.col("period").is_between(periods[0], periods[-1]))
+    else:
+        usage = usage.clear()
+    seats = (usage.sort("date").group_by("team", "tool").agg(seats=pl.col("seats").last())
+             .with_columns(pl.col("seats").cast(pl.Int64)))
+    seat_priced = (spend_rows(spend, filters).filter(pl.col("tokens").is_null())
+                   .with_columns(pl.col(dimension).fill_null("(none)").alias("_value"))
+                   .select("team", "tool", "_value").unique())
+    per_value = (seat_priced.join(seats, on=["team", "tool"], how="inner")
+                 .group_by("_value").agg(pl.col("seats").sum()).rename({"_value": dimension}))
+    out = breakdown.join(per_value, on=dimension, how="left")
+    at = out.columns.index("share") + 1
+    order = [c for c in out.columns if c != "seats"]
+    return out.select(order[:at] + ["seats"] + order[at:])

@@ -58,17 +58,20 @@ def test_example_inventory_ghosts_and_pauses_with_their_evidence(example_env):
     at = governance_page()
     assert [m.value for m in at.metric][:3] == ["5", "6", "2"]
     pauses = [m.value for m in at.markdown if "Pause recommended:" in m.value]
+    # The example's data budget ($1,500 a month) is below the $3,084 data spent in March to date: the
+    # coding-agents workflow's budget condition pauses it for data as well (still 2 workflows paused).
     assert pauses == [":red[:material/pause_circle:] **Pause recommended: Coding agents opening PRs** (team payments)",
+                      ":red[:material/pause_circle:] **Pause recommended: Coding agents opening PRs** (team data)",
                       ":red[:material/pause_circle:] **Pause recommended: Support bot \\(AI answers to tickets\\)** "
                       "(team mobile)"]
     shown = frames(at)
     evidence = [f for f in shown if "fired" in f.columns]
     # The latest complete month is March 2026 (the demo ends on Sunday Mar 29 and today is later):
-    # each pause rests on two months that both fired.
-    assert [f["fired"].to_list() for f in evidence] == [[True, True], [True, True]]
+    # each metric pause rests on two months that both fired; data's budget pause on March to date alone.
+    assert [f["fired"].to_list() for f in evidence] == [[True, True], [True], [True, True]]
     assert [f["status"].to_list() for f in evidence][0] == ["worse", "worse"]
     verdicts = next(f for f in shown if "rule" in f.columns)
-    assert verdicts.filter(pl.col("verdict") == "PAUSE RECOMMENDED")["where"].to_list() == ["payments", "mobile"]
+    assert verdicts.filter(pl.col("verdict") == "PAUSE RECOMMENDED")["where"].to_list() == ["payments", "data", "mobile"]
     ghosts = next(f for f in shown if "examples" in f.columns)
     assert sorted(ghosts["name"].to_list()) == ["Cursor", "Devin", "Gemini", "OpenAI Codex", "chatgpt-codex-connector",
                                                "devin-ai-integration"]
@@ -84,3 +87,15 @@ def test_the_scorecard_points_at_the_pauses(example_env):
     at.run()
     assert not at.exception
     assert any("Pause recommended" in m.value and "coding\\-agents, support\\-bot" in m.value for m in at.markdown)
+
+
+def test_the_spend_page_shows_the_examples_over_budget_alert(example_env):
+    from tests.app.conftest import run_app
+
+    at = run_app("spend")
+    assert not at.exception
+    # data spent $3,083.66 of March (to Mar 29) against the example's $1,500 budget.
+    warnings = [w.value.replace("\\", "") for w in at.warning]
+    assert any(w.startswith("data has spent $3,083.66 of its $1,500.00 budget for March 2026") for w in warnings), warnings
+    budgets = next(d.value for d in at.dataframe if "pace" in d.value.columns)
+    assert budgets.set_index("team").loc["data", "status"] == "🔴 over budget"

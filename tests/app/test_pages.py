@@ -4,6 +4,7 @@ page raises."""
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import quote
 
 import polars as pl
 import pytest
@@ -15,7 +16,7 @@ from app.views.filters import default_range, period_label
 from app.views.format import fmt_value
 from metrics.registry import METRICS, OUTPUT_COLUMNS
 from metrics.scorecard import compute, prepare
-from warehouse import open_warehouse
+from warehouse import open_warehouse, read_table
 from tests.app.conftest import clear_streamlit_caches, run_app
 
 TILES = [("ai_merge_rate", "all"), ("rollback_share", "ai"), ("mttr_hours", "all"), ("deflection_rate", "all"),
@@ -102,8 +103,9 @@ def test_scorecard_tiles_show_the_metrics_numbers_for_the_whole_org(computed):
     assert any("Compares AI-assisted PRs now vs all PRs in the baseline." in c for c in captions)
     # The rollback tile's last days can still gain rollbacks, and it says so.
     assert latest(recs, "rollback_share", "ai", None)["provisional"]
-    # as_of lies in the week of Mar 23: its days from as_of − 7 days to Mar 22 can still gain rollbacks.
-    days = (dt.date(2026, 3, 22) - (review.as_of - dt.timedelta(days=7)).date()).days + 1
+    # as_of lies in the week of Mar 23: its days from as_of − 7 days to Mar 22 can still gain rollbacks
+    # (at most the 7-day rollback window, app/views/review.settling_days).
+    days = min((dt.date(2026, 3, 22) - (review.as_of - dt.timedelta(days=7)).date()).days + 1, 7)
     assert any(f"Provisional: the last {days} days can still gain rollbacks" in c for c in captions), captions
     markdown = [plain(m.value) for m in at.markdown]
     assert any("Demo data" in m and "badge" in m for m in markdown)
@@ -212,6 +214,14 @@ def test_ai_spend_page_shows_cost_per_unit_and_spend(computed):
     spend = computed["prepared"].evidence.ai_spend.filter(pl.col("date").is_between(computed["start"], computed["end"]))
     assert at.metric[1].value == f"${spend['cost_usd'].sum():,.0f}"
     assert any(h.value == "Budgets and alerts" for h in at.subheader)
+    # The breakdown by tool shows Copilot's seats (billed per seat, no tokens): each team's count on the
+    # last day of the range with one, summed; API tools have no seats ("—").
+    usage = read_table(computed["wh"], "ai_usage", ["date", "team", "tool", "seats"]).filter(
+        pl.col("date").is_between(computed["start"], computed["end"]) & pl.col("seats").is_not_null())
+    seats = usage.sort("date").group_by("team").agg(pl.col("seats").last())["seats"].sum()
+    by_tool = next(d.value for d in at.dataframe if "seats" in d.value.columns).set_index("tool")
+    assert by_tool.loc["github-copilot", "seats"] == str(seats) and by_tool.loc["github-copilot", "tokens"] == "—"
+    assert by_tool.loc["anthropic", "seats"] == "—"
 
 
 def test_export_previews_the_scorecard_records_and_any_table(computed):
@@ -224,7 +234,10 @@ def test_export_previews_the_scorecard_records_and_any_table(computed):
     assert at.get("download_button")
     at.selectbox(key="export_name").set_value("pull_requests").run()
     assert not at.exception
-    assert "title" in at.dataframe[0].value.columns
+    pulls = at.dataframe[0].value
+    assert "title" in pulls.columns
+    # Each previewed PR links to its own view (the download keeps the warehouse columns only).
+    assert list(pulls["view"]) == ["pr?id=" + quote(i, safe="") for i in pulls["id"]]
     assert any("scorecard export pull_requests" in c.value for c in at.code)
 
 
@@ -274,5 +287,78 @@ def test_the_single_pr_view_shows_why_it_counted_what_shipped_it_and_what_rolled
     assert "**Why AI-assisted**" in text and "**Rolled back**" in text
     assert any(t.startswith(f"By a revert: {pr['rolled_back_by']}") for t in text), text
     assert any(t.startswith(f"{pr['shipped_deployment_id']} · production") for t in text), text
-    assert [link.proto.query_string for link in at.get("page_link")] == [f"id={pr['rolled_back_by']}".replace(":", "%3A")
-                                                                         .replace("/", "%2F").replace("#", "%23")]
+    assert [link.proto.query_string for link in at.get("page_link")] == [
+        "id=" + quote(pr["rolled_back_by"], safe=""), "id=" + quote(pr["shipped_deployment_id"], safe="")]
+
+
+def test_the_deployment_view_shows_what_it_shipped_and_what_rolled_it_back(computed):
+    p = computed["prepared"]
+    failed = p.chain.deployments.filter(pl.col("failed_how") == "rolled back").sort("id").row(0, named=True)
+    shipped = p.outcomes.filter(pl.col("shipped_deployment_id") == failed["id"])
+    at = run("deployment", id=failed["id"])
+    assert not at.exception
+    text = [plain(m.value) for m in at.markdown]
+    assert "**Failed: rolled back**" in text, text
+    assert any(t.startswith(failed["id"] + " · sha ") for t in text), text
+    assert failed["failed_reason"] in text
+    # Its PRs, each linking to the PR view; the rollback that undid it links to its own view.
+    table = at.dataframe[-1].value
+    assert sorted(table["id"]) == sorted(shipped["id"].to_list())
+    assert sorted(table["view"]) == sorted("pr?id=" + quote(i, safe="") for i in shipped["id"])
+    assert "id=" + quote(failed["failed_by"], safe="") in [link.proto.query_string for link in at.get("page_link")]
+    rollback = run("deployment", id=failed["failed_by"])
+    assert "**A rollback**" in [m.value for m in rollback.markdown]
+
+
+def test_the_incident_view_names_its_cause_how_it_was_linked_and_its_prs(computed):
+    p = computed["prepared"]
+    inc = p.chain.incidents.filter(pl.col("cause_production") & pl.col("cause_prs").is_not_null()).sort("id").row(0, named=True)
+    at = run("incident", id=inc["id"])
+    assert not at.exception
+    assert plain(at.subheader[0].value) == inc["title"]
+    how = {"source": "the source linked it", "inferred": "inferred by the scorecard"}[inc["cause_how"]]
+    text = [plain(m.value) for m in at.markdown]
+    assert any(t.startswith(f"Deployment {inc['caused_by_deployment_id']} (") and t.endswith(how + ".") for t in text), text
+    assert sorted(at.dataframe[-1].value["id"]) == sorted(inc["cause_prs"].split(", "))
+    assert ["id=" + quote(inc["caused_by_deployment_id"], safe="")] == [link.proto.query_string for link in at.get("page_link")]
+    assert plain(run("incident", id="nope:1").info[0].value).startswith("No incident with the id nope:1")
+
+
+def test_delivery_and_incident_tables_link_ids_to_their_views(computed):
+    at = run("delivery")
+    incidents, failed = at.dataframe[-2].value, at.dataframe[-1].value
+    assert all(v == "incident?id=" + quote(i, safe="") for i, v in zip(incidents["id"], incidents["view"]))
+    linked = incidents[incidents["caused_by_deployment_id"] != "—"]
+    assert len(linked) and all(v == "deployment?id=" + quote(d, safe="")
+                               for d, v in zip(linked["caused_by_deployment_id"], linked["cause_view"]))
+    assert all(v == "deployment?id=" + quote(i, safe="") for i, v in zip(failed["id"], failed["view"]))
+    rows = run("incidents").dataframe[-1].value
+    assert len(rows) and all(v == "incident?id=" + quote(i, safe="") for i, v in zip(rows["id"], rows["view"]))
+
+
+def _shown_nulls(at: AppTest) -> dict[str, list[str]]:
+    """Per table (by its columns), the columns where a cell would read "None": a missing value in any
+    column but links (missing links draw nothing) and check boxes."""
+    found = {}
+    for df in at.dataframe:
+        data = df.value.data if hasattr(df.value, "data") else df.value  # a Styler holds its frame in .data
+        for column in data.columns:
+            values = data[column]
+            present = values.dropna()
+            if column in {"url", "view", "cause_view"}:  # link columns: a missing link draws an empty cell
+                continue
+            if present.map(lambda v: isinstance(v, bool) or (isinstance(v, str) and "?id=" in v or str(v).startswith("http"))).all() and len(present):
+                continue
+            if values.isna().any():
+                found.setdefault(", ".join(map(str, data.columns))[:60], []).append(str(column))
+    return found
+
+
+@pytest.mark.parametrize("page", ["scorecard", "governance", "adoption", "delivery", "rollbacks", "incidents", "support",
+                                  "spend", "export", "audit"])
+def test_no_table_shows_none_for_a_missing_number(page, computed):
+    # Numbers and dates that are missing read "—" (app/components.table), never a grey "None".
+    at = run(None if page == "scorecard" else page)
+    assert not at.exception
+    assert at.dataframe, "the page has tables"
+    assert _shown_nulls(at) == {}

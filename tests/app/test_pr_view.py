@@ -49,3 +49,22 @@ def test_a_reverted_pr_names_its_revert_and_the_revert_names_it():
 def test_the_link_encodes_the_id():
     # '#' would start a fragment and ':' '/' are reserved: the id travels encoded.
     assert pr_link("github:acme/api#12") == "pr?id=github%3Aacme%2Fapi%2312"
+
+
+def test_the_deployment_view_says_what_it_shipped_and_that_the_redeploy_rolled_it_back():
+    from app.views.chain_views import deployment_view, link_to
+    import polars as pl
+
+    p = scenario()
+    prod = ("production",)
+    d2 = deployment_view(p.evidence.deployments, p.outcomes, p.chain, prod, "D2")
+    # D2 shipped #1 and #2 (merged 09:00 and 10:00, before it finished at 12:00); D3 redeployed sha a
+    # 3 hours later, within the 7-day window: D2 failed by a rollback.
+    assert d2.shipped["id"].to_list() == ["github:acme/api#1", "github:acme/api#2"]
+    assert (d2.failed["failed"], d2.failed["failed_how"], d2.failed["failed_by"]) == (True, "rolled back", "D3")
+    assert d2.rollback_of == [] and d2.production
+    d3 = deployment_view(p.evidence.deployments, p.outcomes, p.chain, prod, "D3")
+    assert d3.rollback_of == ["D2"] and d3.rollback_rule == "sha" and d3.failed is None and d3.shipped.height == 0
+    assert deployment_view(p.evidence.deployments, p.outcomes, p.chain, prod, "D9") is None
+    links = pl.DataFrame({"id": ["D1", None]}).select(link_to("deployment", "id", "view"))["view"].to_list()
+    assert links == ["deployment?id=D1", None]

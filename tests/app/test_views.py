@@ -244,3 +244,39 @@ def test_urls_in_data_never_become_links():
     assert "://" not in text and "WWW\\." not in text and "@e" not in text
     assert text.replace("\u2060", "").replace("\\", "") == "team https://evil.example/x, WWW.evil.example and ops@evil.example"
     assert escape_markdown("acme/api team:web") == "acme/api team\\:web"  # nothing else changes
+
+
+def test_missing_numbers_and_dates_become_a_dash_in_the_columns_format():
+    import datetime as dt
+
+    from app.views.format import cell_text, nulls_as_text
+
+    frame = pl.DataFrame({"n": [3, None], "share": [12.34, float("nan")], "full": [1.5, 2.0],
+                          "at": [dt.datetime(2026, 1, 2, 3, 4), None], "text": ["x", None]})
+    shown, turned = nulls_as_text(frame, {"n": "%d", "share": "%.1f%%", "at": "YYYY-MM-DD HH:mm"})
+    assert turned == ["n", "share", "at"]  # a full column keeps its type (and its sorting); text is the table's job
+    assert shown["n"].to_list() == ["3", "—"] and shown["share"].to_list() == ["12.3%", "—"]
+    assert shown["at"].to_list() == ["2026-01-02 03:04", "—"] and shown["full"].dtype == pl.Float64
+    assert (cell_text(1234.5, None), cell_text(1234, None), cell_text(19, "dollar")) == ("1,234.50", "1,234", "$19.00")
+
+
+def test_seat_priced_spend_shows_the_seats_of_the_last_day_of_the_range():
+    d = dt.date
+    spend = pl.DataFrame({
+        "date": [d(2026, 3, 3), d(2026, 3, 3), d(2026, 3, 4), d(2026, 3, 20)],
+        "team": ["web", "data", "web", "web"], "tool": ["github-copilot", "github-copilot", "openai", "github-copilot"],
+        "model": ["copilot", "copilot", "gpt-5", "copilot"], "workflow": ["seats", "seats", "coding-agent", "seats"],
+        "cost_usd": [19.0, 38.0, 5.0, 19.0], "tokens": [None, None, 1000, None], "requests": [None, None, 3, None],
+    }, schema_overrides={"tokens": pl.Int64, "requests": pl.Int64})
+    usage = pl.DataFrame({
+        "date": [d(2026, 3, 2), d(2026, 3, 15), d(2026, 3, 15), d(2026, 3, 16)],
+        "team": ["web", "web", "data", "web"], "tool": ["github-copilot"] * 4, "seats": [3, 4, 7, 9],
+    })
+    by_tool = sp.with_seats(sp.spend_by(spend, "tool", TWO_WEEKS), spend, usage, "tool", TWO_WEEKS)
+    # In Mar 2–15 web's last count is 4 (Mar 15; the 9 of Mar 16 is after the range), data's 7: 11 Copilot
+    # seats; openai is billed per token, so no seat count. The column sits after the share.
+    assert by_tool.columns[:4] == ["tool", "cost_usd", "share", "seats"]
+    assert dict(zip(by_tool["tool"], by_tool["seats"])) == {"github-copilot": 11, "openai": None}
+    web = Filters(grain="week", start=dt.date(2026, 3, 2), end=dt.date(2026, 3, 15), team="web")
+    by_team = sp.with_seats(sp.spend_by(spend, "team", web), spend, usage, "team", web)
+    assert dict(zip(by_team["team"], by_team["seats"])) == {"web": 4}

@@ -45,8 +45,11 @@ def test_governance_names_the_ghosts_and_the_workflows_past_a_stop_condition(dem
     assert devin["rows"] == 146 and len(devin["examples"]) == 3 and devin["last_seen"] <= END.isoformat()
     pauses = [(p["workflow"], p["team"], p["period"]) for p in report["policies"] if p["verdict"] == "pause_recommended"]
     # As of Mar 30 the latest complete month is February: payments' AI PRs (21.0% rolled back against a
-    # 1.9% baseline, significant) and mobile's CSAT (3.56 against 4.19, more than 0.3 below).
-    assert pauses == [("coding-agents", "payments", "2026-02-01"), ("support-bot", "mobile", "2026-02-01")]
+    # 1.9% baseline, significant) and mobile's CSAT (3.56 against 4.19, more than 0.3 below). The budget
+    # condition reads March to date: data spent $3,083.66 by Mar 29 against the example's $1,500 budget
+    # (its agents ran away in March), so coding-agents pauses for data too; payments' $1,720 < $4,000.
+    assert pauses == [("coding-agents", "payments", "2026-02-01"), ("coding-agents", "data", "2026-03-01"),
+                      ("support-bot", "mobile", "2026-02-01")]
     assert {i["id"] for i in report["inventory"]} == {"github-copilot", "claude-code", "openai-api", "coding-agents",
                                                        "support-bot"}
     table = invoke("governance", "--today", "2026-03-30", "--config", demo["config"])
@@ -94,3 +97,14 @@ def test_audit_log_lists_actions_exports_itself_and_keeps_the_change_history(dem
     # The example config and the plain one are two versions of the config in one warehouse.
     assert len({v["config_hash"] for v in versions}) >= 2 and all(v["actor"].startswith("cli") for v in versions)
     assert invoke("audit", "--out", str(out), "--config", demo["config"]).exit_code == 1  # --out needs csv or json
+
+
+def test_the_example_budgets_give_the_demo_an_over_budget_alert(demo):
+    result = invoke("alerts", "--format", "json", "--no-webhook", "--config", demo["config"])
+    assert result.exit_code == 1, result.output  # open alerts
+    alerts = json.loads(result.stdout)["alerts"]
+    budget = [a for a in alerts if a["kind"] == "budget_pace"]
+    # As of Mar 29 (the last spend day): data spent $3,083.66 of March against its $1,500 budget → over
+    # budget; payments' $1,720.17 projects to $1,838.80 < $4,000 → no alert.
+    assert [a["team"] for a in budget] == ["data"]
+    assert budget[0]["message"].startswith("data has spent $3,083.66 of its $1,500.00 budget for March 2026 by 2026-03-29")
