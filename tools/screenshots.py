@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES = {  # file name → URL path of the page (Streamlit names pages by their script)
     "scorecard": "", "governance": "governance", "rollbacks": "rollbacks", "incidents": "incidents",
     "support": "support", "spend": "spend", "export": "export", "definitions": "definitions", "pr": "pr",
-    "deployment": "deployment", "incident": "incident",
+    "deployment": "deployment", "incident": "incident", "delivery": "delivery", "adoption": "adoption",
 }
 # The single views open on a demo object worth showing: a rolled-back AI PR, the deployment that shipped
 # it (rolled back, 12 PRs) and an incident that deployment's neighbour caused (inferred link, its PRs).
