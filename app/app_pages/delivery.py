@@ -9,6 +9,7 @@ from app import sidebar, state
 from app.views.chain_views import link_to
 from app.views.charts import trend_figure
 from app.views.delivery import AI_SPLIT_TILES, DELIVERY_TRENDS, DORA_TILES, failed_deployments, linked_incidents, trend_rows
+from app.views.review import settling_days
 from app.views.tiles import tile_for
 from metrics.registry import METRICS
 
@@ -31,15 +32,29 @@ st.caption(
     f"change: the deployment shipped at least one AI-assisted PR."
 )
 
-for row in (DORA_TILES,):
-    for column, spec in zip(st.columns(len(row)), row):
-        with column:
-            ui.tile(tile_for(records, spec, filters.team), filters.grain, empty_hint="Nothing counted in this range.")
+# Tiles: the review window's range records, as on the Scorecard; sparklines: every period of the range.
+review = state.review(version, filters.grain, filters.start, filters.end, None)
+tile_records, when = (review.records, f"the last {review.describe()}") if review.window else (records, None)
+tile_grain = "range" if review.window else filters.grain
+
+
+def delivery_tile(spec, empty_hint: str) -> None:
+    tile = tile_for(tile_records, spec, filters.team, trend=records)
+    who = pl.col("team").is_null() if filters.team is None else pl.col("team") == filters.team
+    row = tile_records.filter((pl.col("metric") == spec.metric) & (pl.col("segment") == spec.segment) & who)
+    settling = (settling_days(row.row(0, named=True), config, review.as_of, review.window[1])
+                if row.height and review.window else None)
+    ui.tile(tile, tile_grain, empty_hint=empty_hint, when=when, settling=settling)
+
+
+for column, spec in zip(st.columns(len(DORA_TILES)), DORA_TILES):
+    with column:
+        delivery_tile(spec, "Nothing counted in the review window.")
 st.subheader("AI-assisted changes vs others")
 for column, pair in zip(st.columns(len(AI_SPLIT_TILES)), AI_SPLIT_TILES):
     with column:
         for spec in pair:
-            ui.tile(tile_for(records, spec, filters.team), filters.grain, empty_hint="None in this range.")
+            delivery_tile(spec, "None in the review window.")
 
 st.subheader("Over time, against the baseline")
 metrics = [m for m in DELIVERY_TRENDS if m != "senior_review_load"]

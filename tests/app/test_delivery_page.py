@@ -9,17 +9,19 @@ from app.views.delivery import AI_SPLIT_TILES, DORA_TILES, TEAM_TILES, linked_in
 from app.views.filters import Filters
 from app.views.format import fmt_value
 from metrics.registry import METRICS
-from tests.app.test_pages import computed, latest, records  # noqa: F401  (the module's shared fixture)
+from tests.app.test_pages import computed, latest, records, review_records  # noqa: F401  (the module's shared fixture)
 from tests.app.conftest import run_app
 
 
 def test_delivery_tiles_show_the_metrics_numbers(computed):  # noqa: F811
     at = run_app("delivery")
-    recs = records(computed)
+    # The tiles read the review window's range records, as on the Scorecard (the last 13 weeks).
+    recs = review_records(computed).records
     tiles = [*DORA_TILES, *[spec for pair in AI_SPLIT_TILES for spec in pair]]
     shown = {m.label: m.value for m in at.metric}
     for spec in tiles:
         expect = latest(recs, spec.metric, spec.segment, None)
+        assert expect["grain"] == "range"
         assert shown[spec.title] == fmt_value(expect["value"], METRICS[spec.metric].unit), spec
     # The demo's deployments: about 2.6 a day over the org, never red or green.
     assert shown["Deployment frequency"].endswith(" / day")
