@@ -40,30 +40,31 @@ def spend_frame(rows: Iterable[Mapping[str, Any]]) -> pl.DataFrame:
     return pl.DataFrame([{k: row.get(k) for k in SPEND_SCHEMA} for row in rows], schema=SPEND_SCHEMA)
 
 
-def count(value, what: str) -> int:
-    """A non-negative whole number (JSON number or numeric text); None stays None."""
-    if value is None:
-        return 0
+def _number(value, what: str) -> float:
+    """A JSON number or numeric text as a float (not a boolean)."""
     if isinstance(value, bool):
         raise Malformed(f"{what} is a boolean, not a number")
     try:
-        number = float(value)
+        return float(value)
     except (TypeError, ValueError):
         raise Malformed(f"{what} is not a number: {str(value)[:30]!r}") from None
+
+
+def count(value, what: str) -> int:
+    """A non-negative whole number (JSON number or numeric text); None counts as 0."""
+    if value is None:
+        return 0
+    number = _number(value, what)
     if number != number or number < 0 or number != int(number):
         raise Malformed(f"{what} is not a whole number of 0 or more: {value!r}")
     return int(number)
 
 
 def amount(value, what: str) -> float:
+    """A finite amount (JSON number or numeric text); None counts as 0."""
     if value is None:
         return 0.0
-    if isinstance(value, bool):
-        raise Malformed(f"{what} is a boolean, not a number")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise Malformed(f"{what} is not a number: {str(value)[:30]!r}") from None
+    number = _number(value, what)
     if number != number or number in (float("inf"), float("-inf")):
         raise Malformed(f"{what} is not a finite number")
     return number
