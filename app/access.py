@@ -173,6 +173,6 @@ def identity_panel() -> None:
 
 
 def _plain(text: str) -> str:
-    from app.views.format import escape_markdown
+    from reports.format import escape_markdown
 
     return escape_markdown(text)

@@ -1,5 +1,5 @@
 """Streamlit pieces the pages share: the page header, a scorecard tile, tables, charts, empty states
-and download buttons (every download encoded by app/export.py and written to the audit log)."""
+and download buttons (every download encoded by reports/export.py and written to the audit log)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,9 +9,9 @@ import polars as pl
 import streamlit as st
 
 from app import state
-from app.export import ExportFilters, encode, record_export
-from app.views.filters import Filters, period_label
-from app.views.format import STATUS, escape_markdown, fmt_delta, fmt_interval, fmt_value, nulls_as_text
+from reports.export import ExportFilters, encode, record_export
+from reports.filters import Filters, period_label
+from reports.format import STATUS, escape_markdown, fmt_delta, fmt_interval, fmt_value, nulls_as_text
 from app.views.tiles import Tile, status_words
 from metrics.registry import METRICS
 

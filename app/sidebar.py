@@ -10,8 +10,8 @@ import logging
 import streamlit as st
 
 from app import access, state
-from app.views.filters import ALL_TEAMS, Filters, default_range, fmt_day
-from app.views.format import escape_markdown
+from reports.filters import ALL_TEAMS, Filters, default_range, fmt_day
+from reports.format import escape_markdown
 from app.url_state import apply_url, parse_range, remember
 from app.views.freshness import freshness
 from metrics.registry import METRICS
@@ -158,7 +158,7 @@ class StreamlitProgress:
 
 def sync_now() -> None:
     """Run every configured source with a progress bar; say what to configure when none is."""
-    from app.data import refresh_cube
+    from reports.data import refresh_cube
     from connectors.sources import run_sources, sources
 
     config = state.config()

@@ -1,5 +1,5 @@
 """The AI spend page's budgets-and-alerts panel: the same open alerts as `scorecard alerts`, and each
-team's month against its budget with the month's pace. Rendering only (app/alerts.py and
+team's month against its budget with the month's pace. Rendering only (reports/alerts.py and
 metrics/spend.py compute); the page calls `render(filters)`."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import streamlit as st
 
 from app import access, state
 from app import components as ui
-from app.alerts import SpendAlerts, load_spend, spend_alerts
+from reports.alerts import SpendAlerts, load_spend, spend_alerts
 
 STATUS_WORDS = {"over_budget": "🔴 over budget", "over_pace": "🟠 pacing over", "on_track": "🟢 on track",
                 "no_budget": "⚪ no budget"}

@@ -2,7 +2,7 @@
 
 Everything is keyed by the warehouse's data version: a finished sync or import changes it, so the
 next page run reads the new rows without a restart. The scorecard records come from the daily cube
-(app/data.load_cube: memory-mapped Arrow files beside the warehouse), so tiles and trends never read
+(reports/data.load_cube: memory-mapped Arrow files beside the warehouse), so tiles and trends never read
 the big tables; drill-downs that list single rows use the prepared evidence, read once per version.
 `st.cache_resource` holds both without copying (they are never mutated); the per-filter records are
 small and go through `st.cache_data`.
@@ -14,7 +14,7 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from app.data import load_cube, load_evidence, warehouse_for
+from reports.data import load_cube, load_evidence, warehouse_for
 from config import Config, load_config
 from metrics.cube import Cube
 from metrics.scorecard import Prepared, compute, prepare
@@ -89,9 +89,9 @@ def baselines(version: str):
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def review(version: str, grain: str, start: dt.date, end: dt.date, team: str | None):
-    """The review window's range records (app/views/review.py): what the tiles, headline and teams
+    """The review window's range records (reports/review.py): what the tiles, headline and teams
     table show."""
-    from app.views.review import review as build
+    from reports.review import review as build
 
     return build(cube(version), config(), grain=grain, start=start, end=end, team=team, now=_now())
 
@@ -133,13 +133,13 @@ def data_changed() -> None:
 
 
 def export_names() -> list[str]:
-    from app.export import export_names as names
+    from reports.export import export_names as names
 
     return names()
 
 
 def export_rows(version: str, name: str, grain: str, start: dt.date, end: dt.date, team: str | None) -> pl.DataFrame:
-    """An export's rows (app/export.export_frame) as far as the signed-in user may see them."""
+    """An export's rows (reports/export.export_frame) as far as the signed-in user may see them."""
     from app.access import row_scope
 
     return _export_rows(version, name, grain, start, end, team, row_scope())
@@ -150,7 +150,7 @@ def _export_rows(version: str, name: str, grain: str, start: dt.date, end: dt.da
                  scope: tuple[str, ...] | None) -> pl.DataFrame:
     """Kept for the page's reruns; never mutated. A restricted scope keeps its teams' rows (and, of
     metric records, the whole-org aggregates); a table without a team column is then empty."""
-    from app.export import SCORECARD, ExportFilters, export_frame
+    from reports.export import SCORECARD, ExportFilters, export_frame
     from governance.access import scope_rows
     from metrics.registry import METRICS
 
@@ -167,7 +167,7 @@ def _export_rows(version: str, name: str, grain: str, start: dt.date, end: dt.da
 @st.cache_data(show_spinner=False, max_entries=32)
 def teams_to_watch(version: str, grain: str, start: dt.date, end: dt.date, team: str | None) -> list:
     """Teams whose AI-assisted PRs are rolled back clearly more often than their others (from the cube)."""
-    from app.views.filters import Filters
+    from reports.filters import Filters
     from app.views.watch import teams_to_watch as watch
 
     return watch(cube(version), Filters(grain=grain, start=start, end=end, team=team))
@@ -195,24 +195,24 @@ def chart_markers(version: str) -> tuple[tuple[dt.date, str], ...]:
 
 @st.cache_resource(show_spinner="Reading what AI the data names…", max_entries=2)
 def identities(version: str):
-    """Every AI identity in the warehouse (app/governance_data.Identities), for the Governance page;
+    """Every AI identity in the warehouse (reports/governance_data.Identities), for the Governance page;
     never mutated."""
-    from app.governance_data import load_identities
+    from reports.governance_data import load_identities
 
     return load_identities(warehouse(), config(), spend_rows(version))
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
 def spend_rows(version: str) -> pl.DataFrame:
-    from app.governance_data import load_spend_rows
+    from reports.governance_data import load_spend_rows
 
     return load_spend_rows(warehouse())
 
 
 @st.cache_resource(show_spinner="Judging the stop conditions…", max_entries=4)
 def policy_status(version: str, today: dt.date):
-    """Every workflow's stop conditions judged on the cube's records (app/governance_data)."""
-    from app.governance_data import policy_status as judge
+    """Every workflow's stop conditions judged on the cube's records (reports/governance_data)."""
+    from reports.governance_data import policy_status as judge
 
     # Only budget conditions read the spend rows (millions at scale): skip them otherwise.
     budgets = any(s.metric == "budget" for f in config().governance.workflows.values() for s in f.stop)
@@ -240,9 +240,9 @@ def audit_rows() -> pl.DataFrame:
 
 @st.cache_resource(show_spinner="Reading AI tool usage…", max_entries=2)
 def adoption(version: str):
-    """Per-person usage, matched to people, with seats, spend and the PRs' AI tools (app/adoption_data);
+    """Per-person usage, matched to people, with seats, spend and the PRs' AI tools (reports/adoption_data);
     never mutated. Pages narrow the per-person rows by the user's role (app/views/adoption.AdoptionScope)."""
-    from app.adoption_data import load_adoption
+    from reports.adoption_data import load_adoption
 
     return load_adoption(warehouse())
 

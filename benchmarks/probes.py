@@ -28,7 +28,7 @@ def _dates():
 
 def product_cold(url: str, cache_dir: str = "") -> dict:
     """A new process answering `scorecard metrics` for every week, team and segment."""
-    from app.data import load_cube
+    from reports.data import load_cube
     from config import Config, WarehouseConfig
     from metrics.scorecard import compute
     from warehouse import open_warehouse
@@ -48,7 +48,7 @@ def product_cold(url: str, cache_dir: str = "") -> dict:
 
 def product_rebuild(url: str, cache_dir: str) -> dict:
     """The same with no cube on disk: read the tables, decide rollbacks, build the cube, compute."""
-    from app.data import CUBE_COLUMNS, load_evidence
+    from reports.data import CUBE_COLUMNS, load_evidence
     from config import Config, WarehouseConfig
     from metrics.scorecard import compute, prepare
     from warehouse import open_warehouse
@@ -70,7 +70,7 @@ def product_rebuild(url: str, cache_dir: str) -> dict:
 
 
 def product_warm(url: str, runs: str = "5") -> dict:
-    from app.data import load_cube
+    from reports.data import load_cube
     from config import Config, WarehouseConfig
     from metrics.scorecard import compute
     from warehouse import open_warehouse
@@ -117,7 +117,7 @@ def pandas_warm(path: str, runs: str = "3") -> dict:
 
 
 def product_records(url: str, out: str) -> dict:
-    from app.data import load_cube
+    from reports.data import load_cube
     from config import Config, WarehouseConfig
     from metrics.scorecard import compute, select_output
     from warehouse import open_warehouse

@@ -40,8 +40,8 @@ def stale_alerts(source_plans: list[SourcePlan], now: dt.datetime) -> pl.DataFra
 
 
 def with_stale_sources(warehouse: Warehouse, config: Config, result, now: dt.datetime):
-    """Spend alerts (app.alerts.SpendAlerts) plus a `stale_source` alert per stale source."""
-    from app.alerts import SpendAlerts
+    """Spend alerts (reports.alerts.SpendAlerts) plus a `stale_source` alert per stale source."""
+    from reports.alerts import SpendAlerts
 
     stale = stale_alerts(source_plans(warehouse, config, now), now)
     if stale.height == 0:

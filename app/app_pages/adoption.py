@@ -6,7 +6,7 @@ from app import access, sidebar, state
 from app import components as ui
 from app.views.adoption import AdoptionScope, by_team_and_tool, cohorts_compared, per_person, tiles
 from app.views.charts import interval_bars
-from app.views.format import fmt_count, fmt_usd, fmt_value
+from reports.format import fmt_count, fmt_usd, fmt_value
 from metrics.tool_economics import spend_by_tool_model, tool_economics
 
 COLUMNS = {

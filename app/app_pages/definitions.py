@@ -4,7 +4,7 @@ import streamlit as st
 
 from app import state
 from app.views.definitions import STATUS_RULES, metric_rows, rules_rows
-from app.views.format import escape_markdown
+from reports.format import escape_markdown
 
 
 def pairs(rows: list[tuple[str, str]]) -> None:

@@ -1,5 +1,5 @@
 """Governance: what AI runs here, who owns it, is any of it past its stop condition, and (for admins)
-who looked at or exported what. Everything is computed in governance/ and app/governance_data.py;
+who looked at or exported what. Everything is computed in governance/ and reports/governance_data.py;
 the verdicts are judged on the same scorecard records as the tiles."""
 import datetime as dt
 
@@ -9,8 +9,8 @@ import streamlit as st
 from app import access, sidebar, state
 from app import components as ui
 from app.url_state import link_params
-from app.views.filters import period_label
-from app.views.format import escape_markdown
+from reports.filters import period_label
+from reports.format import escape_markdown
 from app.views.governance import (
     DRILL_DOWN, activity, evidence_table, found_table, inventory_table, verdict_table,
 )

@@ -7,7 +7,7 @@ import streamlit as st
 from app import components as ui
 from app import sidebar, state
 from app.url_state import apply_url, remember
-from app.views.format import escape_markdown
+from reports.format import escape_markdown
 from app.views.pr import fmt_when, pr_link, pr_view
 
 filters = sidebar.current()

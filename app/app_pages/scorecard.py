@@ -5,10 +5,10 @@ import streamlit as st
 
 from app import components as ui
 from app import access, sidebar, state
-from app.views.format import STATUS, escape_markdown
+from reports.format import STATUS, escape_markdown
 from app.views.freshness import freshness
 from app.url_state import link_params
-from app.views.review import settling_days
+from reports.review import settling_days
 from app.views.tiles import STATUS_SUFFIX, TILES, headline, scorecard_tiles, team_glance, verdict
 from app.views.trends import TRENDS, series
 

@@ -6,7 +6,7 @@ from app import components as ui
 from app import access, sidebar, spend_panel, state
 from app.url_state import apply_url, remember
 from app.views.charts import stacked_bars
-from app.views.format import fmt_count, fmt_rate, fmt_usd
+from reports.format import fmt_count, fmt_rate, fmt_usd
 from app.views.spend import DIMENSIONS, cost_per_unit_by_team, spend_by, spend_over_time, totals, with_seats
 from app.views.tiles import scorecard_tiles
 from app.views.trends import series

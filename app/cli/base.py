@@ -84,7 +84,7 @@ def _config(path: Path | None) -> Config:
 
 
 def _warehouse(config: Config):
-    from app.data import warehouse_for
+    from reports.data import warehouse_for
     from warehouse import WarehouseError
 
     try:
@@ -139,6 +139,6 @@ class TerminalProgress:
 
 def _refresh_cube(warehouse, config: Config) -> None:
     """Rebuild the scorecard cache after a write, so the dashboard's next load is fast."""
-    from app.data import refresh_cube
+    from reports.data import refresh_cube
 
     refresh_cube(warehouse, config)

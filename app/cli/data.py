@@ -89,7 +89,7 @@ def export(
 ) -> None:
     """Export a table or metric with the dashboard's filters (CSV is formula-safe; the export is audit-logged)."""
     from app.cli.output import OutputPathError, check_out_path, plain, write_out
-    from app.export import FORMATS, ExportFilters, encode, export_frame, export_names, record_export
+    from reports.export import FORMATS, ExportFilters, encode, export_frame, export_names, record_export
     from warehouse.runs import default_actor
 
     try:

@@ -29,11 +29,11 @@ def digest(
     """The weekly digest: the review window's five numbers against the baseline, what changed most, pause
     verdicts, budget alerts and links into the dashboard ([dashboard] url). Exit 0 done, 1 bad input or no
     webhook, 2 the webhook failed."""
-    from app import digest as build
-    from app.alerts import load_spend, spend_alerts
     from app.cli.base import _warehouse
-    from app.governance_data import has_policies, load_spend_rows, pause_message, policy_status
-    from app.views.review import review
+    from reports import digest as build
+    from reports.alerts import load_spend, spend_alerts
+    from reports.governance_data import has_policies, load_spend_rows, pause_message, policy_status
+    from reports.review import review
 
     if format not in build.FORMATS:
         raise Failure(f"--format must be one of {', '.join(build.FORMATS)}, not '{format}'")
@@ -78,8 +78,8 @@ def _post(warehouse, cfg, url: str, page, team: Optional[str]) -> None:
     """POST the digest; the URL is a secret and never appears in an error, a log or the audit log."""
     import requests
 
-    from app.alerts import _scrubbed_request_logs
-    from app.digest import slack_payload
+    from reports.alerts import _scrubbed_request_logs
+    from reports.digest import slack_payload
     from warehouse.runs import audit
 
     env = cfg.digest.webhook_env

@@ -24,10 +24,10 @@ def _today(today: dt.datetime | None) -> dt.date:
 
 
 def with_stop_conditions(warehouse, config, result, *, today: dt.date | None = None):
-    """Spend alerts (app.alerts.SpendAlerts) plus a `stop_condition` alert per workflow past one."""
-    from app.alerts import SpendAlerts
-    from app.data import load_cube
-    from app.governance_data import has_policies, load_spend_rows, policy_alerts, policy_status
+    """Spend alerts (reports.alerts.SpendAlerts) plus a `stop_condition` alert per workflow past one."""
+    from reports.alerts import SpendAlerts
+    from reports.data import load_cube
+    from reports.governance_data import has_policies, load_spend_rows, policy_alerts, policy_status
 
     if not has_policies(config):
         return result
@@ -73,8 +73,8 @@ def governance(
     config: ConfigOpt = None,
 ) -> None:
     """What AI runs (the inventory and what the data shows), what nobody owns, and which workflows are past a stop condition."""
-    from app.data import load_cube
-    from app.governance_data import load_identities, load_spend_rows, policy_status
+    from reports.data import load_cube
+    from reports.governance_data import load_identities, load_spend_rows, policy_status
     from governance.inventory import found_in_data, inventory, unapproved_models, unowned
 
     if format not in ("table", "json"):
@@ -127,7 +127,7 @@ def audit(
 ) -> None:
     """The audit log (who synced, imported, exported, signed in or changed the config, and when); exporting it is audited too."""
     from app.cli.output import OutputPathError, check_out_path, plain, write_out
-    from app.export import encode
+    from reports.export import encode
     from governance.changes import config_versions
     from warehouse import read_table
     from warehouse.runs import audit as write_audit

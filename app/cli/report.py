@@ -16,7 +16,7 @@ from app.cli.base import (
     default_range, err, out,
 )
 from app.cli.output import plain
-from app.views.format import fmt_delta, fmt_interval, fmt_value
+from reports.format import fmt_delta, fmt_interval, fmt_value
 from config import ConfigError
 from metrics.events import is_ai_segment
 from metrics.registry import METRICS, OUTPUT_COLUMNS
@@ -35,7 +35,7 @@ def _as_of(value: dt.datetime | None) -> dt.datetime | None:
 
 def load_report_cube(cfg, as_of: dt.datetime | None):
     """The warehouse's cube; with --as-of, one built from the evidence as it stood then."""
-    from app.data import load_cube, load_evidence
+    from reports.data import load_cube, load_evidence
     from metrics.scorecard import prepare
 
     warehouse = _warehouse(cfg)
@@ -48,7 +48,7 @@ def report_range(cube, grain: str, start: dt.datetime | None, end: dt.datetime |
                  as_of: dt.datetime | None) -> tuple[dt.date, dt.date]:
     """The report's [first, last] days: the dates given, else the dashboard's default range (the last
     26 complete weeks / 12 months with data; for a range, the review window of the 26 weeks)."""
-    from app.views.filters import default_range as dashboard_range
+    from reports.filters import default_range as dashboard_range
     from metrics.baseline import as_of as data_as_of
     from metrics.periods import review_window
 
@@ -102,7 +102,7 @@ def metrics(
     if format == "json":
         out.file.write(records_json(records) + "\n")
     elif format == "csv":
-        from app.export import encode
+        from reports.export import encode
 
         sys.stdout.buffer.write(encode(records, "csv"))
     else:
@@ -131,7 +131,7 @@ def _compact(text: str) -> str:
 def _print_review(cube, cfg, grain: str, first: dt.date, last: dt.date, team: str | None,
                   metric: list[str] | None, now: dt.datetime | None) -> None:
     """The review window's records of the whole org (or one team) in 80 columns."""
-    from app.views.review import review
+    from reports.review import review
     from metrics.scorecard import compute
 
     if grain == "range":
@@ -210,8 +210,8 @@ def explain(
     config: ConfigOpt = None,
 ) -> None:
     """The rows behind one record, each with the reason it counted (whole ids and titles)."""
-    from app.data import load_evidence
-    from app.views.filters import latest_complete_period, period_end
+    from reports.data import load_evidence
+    from reports.filters import latest_complete_period, period_end
     from metrics.baseline import as_of as data_as_of, baselines
     from metrics.explain import record_events
     from metrics.periods import Window, utc
@@ -247,7 +247,7 @@ def explain(
             # The latest period that has ended by as_of: a running one is still filling.
             day = latest_complete_period(moment.date(), moment.date() + dt.timedelta(days=1), grain)
             if period_end(day, grain) > moment.date():
-                from app.views.filters import previous_period
+                from reports.filters import previous_period
 
                 day = previous_period(day, grain)
         else:
@@ -255,7 +255,7 @@ def explain(
         rows = record_events(prepared, metric, grain=grain, period=day, team=team, segment=segment)
         title = f"{metric} {grain} of {day}"
     if format == "csv":
-        from app.export import encode
+        from reports.export import encode
 
         sys.stdout.buffer.write(encode(rows, "csv"))
         return
@@ -281,7 +281,7 @@ def alerts(
 ) -> None:
     """Open alerts (AI spend: anomalous days, budgets pacing over; workflow stop conditions; stale sources);
     exits 1 when there are any (for cron and CI)."""
-    from app.alerts import WebhookError, alerts_json, load_spend, post_new_alerts, spend_alerts
+    from reports.alerts import WebhookError, alerts_json, load_spend, post_new_alerts, spend_alerts
     from connectors.common.secrets import MissingSecret
 
     if format not in ("table", "json"):

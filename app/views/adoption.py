@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from app.views.filters import Filters
+from reports.filters import Filters
 from governance.access import User, scope_rows
 from metrics.cohorts import (COHORTS, cohort_comparison, cohort_segments, lead_time_comparison, pr_cohorts,
                              usage_cohorts)

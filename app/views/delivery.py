@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 
 from app.views.charts import baseline_band
-from app.views.filters import Filters
-from app.views.format import link_column, signals_text
+from reports.filters import Filters
+from reports.format import link_column, signals_text
 from app.views.tiles import TileSpec
 from metrics.change_chain import ChainFacts, rework_outcomes
 from metrics.registry import METRICS

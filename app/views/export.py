@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from app.export import SCORECARD
+from reports.export import SCORECARD
 from metrics.registry import METRICS
 
 PREVIEW_ROWS = 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from app.views.format import fmt_delta, fmt_value
+from reports.format import fmt_delta, fmt_value
 from config.governance import RISK_TIERS
 from governance.inventory import KIND_WORDS
 from governance.policies import INSUFFICIENT, OK, PAUSE

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from app.views.filters import Filters
-from app.views.format import link_column
+from reports.filters import Filters
+from reports.format import link_column
 
 HOURS = (pl.col("resolved_at") - pl.col("started_at")).dt.total_microseconds() / 3_600_000_000
 

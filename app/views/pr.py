@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import polars as pl
 
-from app.views.format import link_column
+from reports.format import link_column
 
 
 def pr_link(pr_id: str) -> str:

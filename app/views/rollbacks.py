@@ -6,8 +6,8 @@ import datetime as dt
 
 import polars as pl
 
-from app.views.filters import Filters
-from app.views.format import link_column, mode_text, signals_text, tools_text
+from reports.filters import Filters
+from reports.format import link_column, mode_text, signals_text, tools_text
 from metrics.breakdown import by_segment_columns, rollback_share_by
 from metrics.periods import Window
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from app.views.filters import Filters
+from reports.filters import Filters
 from metrics.cube import Cube
 from metrics.periods import period_of
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from app.views.filters import Filters
+from reports.filters import Filters
 from metrics.events import DEFLECTED_CHANNELS
 from metrics.periods import period_of
 from metrics.stats import wilson

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from app.views.filters import period_label
-from app.views.format import STATUS, fmt_delta, fmt_value
+from reports.filters import period_label
+from reports.format import STATUS, fmt_delta, fmt_value
 from metrics.registry import METRICS
 
 

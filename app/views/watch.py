@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from app.views.filters import Filters, period_end
+from reports.filters import Filters, period_end
 from metrics.breakdown import pooled_shares_from_cube
 from metrics.cube import Cube
 

@@ -10,7 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from app.data import refresh_cube
+from reports.data import refresh_cube
 from config import Config, load_config
 from connectors.demo.generator import generate
 from warehouse import open_warehouse

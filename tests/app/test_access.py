@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.views.filters import default_range
+from reports.filters import default_range
 from tests.app.conftest import clear_streamlit_caches, run_app
 from warehouse import open_warehouse, read_table
 

@@ -21,11 +21,11 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from app.data import load_cube
-from app.views.filters import default_range
-from app.views.format import fmt_value
+from reports.data import load_cube
+from reports.filters import default_range
+from reports.format import fmt_value
 from metrics.registry import METRICS, OUTPUT_COLUMNS
-from app.views.review import review
+from reports.review import review
 from warehouse import open_warehouse
 from warehouse.schema import audit_log
 

@@ -6,8 +6,8 @@ import polars as pl
 import pytest
 
 from app.views.delivery import AI_SPLIT_TILES, DORA_TILES, TEAM_TILES, linked_incidents
-from app.views.filters import Filters
-from app.views.format import fmt_value
+from reports.filters import Filters
+from reports.format import fmt_value
 from metrics.registry import METRICS
 from tests.app.test_pages import computed, latest, records, review_records  # noqa: F401  (the module's shared fixture)
 from tests.app.conftest import run_app

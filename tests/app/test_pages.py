@@ -10,10 +10,10 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.data import load_cube, load_evidence
-from app.export import export_names
-from app.views.filters import default_range, period_label
-from app.views.format import fmt_value
+from reports.data import load_cube, load_evidence
+from reports.export import export_names
+from reports.filters import default_range, period_label
+from reports.format import fmt_value
 from metrics.registry import METRICS, OUTPUT_COLUMNS
 from metrics.scorecard import compute, prepare
 from warehouse import open_warehouse, read_table
@@ -55,8 +55,8 @@ def records(computed, team=None, grain="week", start=None, end=None) -> pl.DataF
 
 def review_records(computed, team=None, grain="week", start=None, end=None):
     """What the tiles show: the range records of the review window (the last 13 complete weeks, or 3
-    months, of the range), as app/views/review.py builds them for the page."""
-    from app.views.review import review
+    months, of the range), as reports/review.py builds them for the page."""
+    from reports.review import review
 
     return review(computed["cube"], computed["config"], grain=grain, start=start or computed["start"],
                   end=end or computed["end"], team=team, now=dt.datetime.now(dt.timezone.utc))
@@ -104,7 +104,7 @@ def test_scorecard_tiles_show_the_metrics_numbers_for_the_whole_org(computed):
     # The rollback tile's last days can still gain rollbacks, and it says so.
     assert latest(recs, "rollback_share", "ai", None)["provisional"]
     # as_of lies in the week of Mar 23: its days from as_of − 7 days to Mar 22 can still gain rollbacks
-    # (at most the 7-day rollback window, app/views/review.settling_days).
+    # (at most the 7-day rollback window, reports/review.settling_days).
     days = min((dt.date(2026, 3, 22) - (review.as_of - dt.timedelta(days=7)).date()).days + 1, 7)
     assert any(f"Provisional: the last {days} days can still gain rollbacks" in c for c in captions), captions
     markdown = [plain(m.value) for m in at.markdown]

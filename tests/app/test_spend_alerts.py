@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from app.alerts import WebhookError, load_spend, post_new_alerts, spend_alerts
+from reports.alerts import WebhookError, load_spend, post_new_alerts, spend_alerts
 from config import Config, WarehouseConfig
 from config.spend import BudgetConfig, SpendAlertsConfig, SpendConfig
 from tests.connectors.spend.fakes import WebhookReceiver
@@ -91,7 +91,7 @@ def _panel_script():
 
     from app import access
     from app.spend_panel import render
-    from app.views.filters import Filters
+    from reports.filters import Filters
 
     access.gate()  # the app runs it before any page (no sign-in configured: the local admin)
     render(Filters("month", dt.date(2026, 1, 1), dt.date(2026, 11, 30), None))

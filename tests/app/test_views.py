@@ -10,8 +10,8 @@ from app.views import rollbacks as rb
 from app.views import spend as sp
 from app.views import support as su
 from app.views.charts import grouped_interval_bars, stacked_bars, trend_figure
-from app.views.filters import Filters
-from app.views.format import escape_markdown, fmt_delta, fmt_value, link_column, signals_text
+from reports.filters import Filters
+from reports.format import escape_markdown, fmt_delta, fmt_value, link_column, signals_text
 from app.views.freshness import freshness
 from app.views.watch import teams_to_watch
 from metrics.breakdown import pooled_shares_from_cube, rollback_share_by
@@ -249,7 +249,7 @@ def test_urls_in_data_never_become_links():
 def test_missing_numbers_and_dates_become_a_dash_in_the_columns_format():
     import datetime as dt
 
-    from app.views.format import cell_text, nulls_as_text
+    from reports.format import cell_text, nulls_as_text
 
     frame = pl.DataFrame({"n": [3, None], "share": [12.34, float("nan")], "full": [1.5, 2.0],
                           "at": [dt.datetime(2026, 1, 2, 3, 4), None], "text": ["x", None]})

@@ -73,11 +73,11 @@ def test_export_carries_the_resolved_facts_behind_the_rollback_share(cli, tmp_pa
     # #11, #12, #13, #14 = 4 → 4/10.
     exported = pl.read_csv(out)
     assert (exported["rolled_back"].sum(), exported.height) == (4, 10)
-    import app.data  # the metric from the same warehouse
+    import reports.data  # the metric from the same warehouse
     from config.load import load_config
 
     config = load_config(tmp_path / "scorecard.toml")
-    ev = app.data.load_evidence(app.data.warehouse_for(config))
+    ev = reports.data.load_evidence(reports.data.warehouse_for(config))
     record = compute(ev, config, grain="month", start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31),
                      metrics=["rollback_share"]).filter(pl.col("team").is_null() & (pl.col("segment") == "all"))
     assert (record["numerator"][0], record["denominator"][0]) == (4, 10)

@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from app.cli import app
 from app.cli.report import _compact
-from app.data import load_cube
-from app.views.format import fmt_value
-from app.views.review import review
+from reports.data import load_cube
+from reports.format import fmt_value
+from reports.review import review
 from config import load_config
 from metrics.registry import METRICS
 from tests.connectors.spend.fakes import WebhookReceiver

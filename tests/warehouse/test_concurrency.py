@@ -7,7 +7,7 @@ import time
 
 import polars as pl
 
-from app.data import load_evidence
+from reports.data import load_evidence
 from config import Config
 from metrics.scorecard import compute
 from tests.factories import make_ticket

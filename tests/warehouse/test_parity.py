@@ -4,7 +4,7 @@ import datetime as dt
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from app.data import load_evidence
+from reports.data import load_evidence
 from config import Config
 from connectors.demo.generator import generate
 from metrics.evidence import Evidence

@@ -3,7 +3,7 @@ import datetime as dt
 
 import pytest
 
-from app.data import load_evidence
+from reports.data import load_evidence
 from config import Config
 from config.model import PeopleConfig
 from connectors.csv import CsvImportError, read_csv

@@ -6,7 +6,7 @@ import json
 import polars as pl
 import pytest
 
-from app.data import load_evidence
+from reports.data import load_evidence
 from config import Config, RulesConfig
 from config.model import GithubDeploymentsConfig
 from metrics.linking import deployment_outcomes, pr_outcomes

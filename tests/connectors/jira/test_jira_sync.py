@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from app.data import load_evidence
+from reports.data import load_evidence
 from config import Config
 from connectors.jira import run
 from metrics.scorecard import compute

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from app.data import load_evidence
+from reports.data import load_evidence
 from connectors.pagerduty import run
 from metrics.scorecard import compute
 from tests.connectors.pagerduty.conftest import NOW, pd_config

@@ -5,7 +5,7 @@ import logging
 
 import polars as pl
 
-from app.export import ExportFilters, encode, export_frame
+from reports.export import ExportFilters, encode, export_frame
 from config import Config, WarehouseConfig
 from config.spend import RetryConfig
 from config.vendors import CursorConfig, VendorsConfig

@@ -1,7 +1,7 @@
 """Governance for the CLI and the dashboard: the identities the warehouse names, and the stop-condition
 verdicts judged on the scorecard records the tiles show (the cube, the dashboard's default range).
 
-Policies are judged as of the latest complete period that has data (app/views/filters.default_range,
+Policies are judged as of the latest complete period that has data (reports/filters.default_range,
 the dashboard's default range — so a verdict's numbers are the tiles' numbers when the sidebar is at
 its defaults); budget conditions as of the last day with spend, like the spend alerts.
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from app.views.filters import default_range
+from reports.filters import default_range
 from config.model import Config
 from governance.inventory import partials, pr_identities, spend_partials, usage_identities
 from governance.policies import PAUSE, evaluate
@@ -87,7 +87,7 @@ def policy_status(cube: Cube, config: Config, spend: pl.DataFrame, *, today: dt.
 
 
 def _fmt(value, metric: str) -> str:
-    from app.views.format import fmt_value
+    from reports.format import fmt_value
 
     return fmt_value(value, METRICS[metric].unit if metric in METRICS else "usd")
 

@@ -47,7 +47,7 @@ def export_frame(
         if filters.start is None or filters.end is None:
             raise ValueError("a metric export needs --start and --end")
         if prepared is None:
-            from app.data import load_evidence
+            from reports.data import load_evidence
 
             prepared = prepare(load_evidence(warehouse), config)
         metrics = None if name == SCORECARD else [name]
@@ -81,7 +81,7 @@ def with_pr_facts(prs: pl.DataFrame, warehouse: Warehouse, config: Config) -> pl
     sha is found on the main line), `reverted_by_pr_id`, `shipped_by_deployment_id`, `rolled_back`,
     `rolled_back_by` (a rollback deployment or a revert PR) and `rollback_window_ends_at`. Unmerged PRs
     have none of these (null)."""
-    from app.data import load_evidence
+    from reports.data import load_evidence
 
     outcomes = prepare(load_evidence(warehouse), config).outcomes.select(
         "id", "is_revert", "reverted_by_pr_id", "rolled_back", "rolled_back_by", "rollback_window_ends_at",

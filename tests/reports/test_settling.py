@@ -1,7 +1,7 @@
-"""What a provisional tile says about its settling days (app/views/review.settling_days), by hand."""
+"""What a provisional tile says about its settling days (reports/review.settling_days), by hand."""
 import datetime as dt
 
-from app.views.review import settling_days
+from reports.review import settling_days
 from config import Config
 
 UTC = dt.timezone.utc

@@ -2,7 +2,7 @@
 baseline, what changed most, pause verdicts, budget alerts, and links into the dashboard — as Markdown,
 HTML or plain text, and as a Slack-compatible webhook message.
 
-No Streamlit: the digest reads the same `app.views.review.Review` the Scorecard page draws, so its
+No Streamlit: the digest reads the same `reports.review.Review` the Scorecard page draws, so its
 numbers are the tiles' numbers."""
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 
 import polars as pl
 
-from app.views.format import STATUS, fmt_delta, fmt_value
-from app.views.review import Review, settling_days
+from reports.format import STATUS, fmt_delta, fmt_value
+from reports.review import Review, settling_days
 from app.views.tiles import CSAT, TILES, headline, verdict
 from config.model import Config
 from metrics.registry import METRICS
@@ -51,7 +51,7 @@ class Digest:
 
 def build(review: Review, config: Config, *, team: str | None, pauses: list[str], pause_flows: list[str],
           budget_alerts: list[str]) -> Digest:
-    """The digest of one review (app.views.review.review) for the whole org (team None) or one team.
+    """The digest of one review (reports.review.review) for the whole org (team None) or one team.
     `pauses` are Governance's pause sentences, `pause_flows` their workflow ids, `budget_alerts` the open
     budget alerts' messages."""
     scope = f"team {team}" if team else "the whole organisation"

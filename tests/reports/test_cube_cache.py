@@ -5,7 +5,7 @@ import datetime as dt
 import polars as pl
 from polars.testing import assert_frame_equal
 
-import app.data as data
+import reports.data as data
 from config import Config, TeamConfig, WarehouseConfig
 from metrics.scorecard import compute, prepare
 from tests.factories import make_pr, make_ticket

@@ -1,7 +1,7 @@
 """The shared filters: default ranges end with the latest complete period that has data."""
 import datetime as dt
 
-from app.views.filters import Filters, default_range, latest_complete_period, period_end, period_label
+from reports.filters import Filters, default_range, latest_complete_period, period_end, period_label
 
 UTC = dt.timezone.utc
 
