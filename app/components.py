@@ -10,8 +10,8 @@ import streamlit as st
 
 from app import state
 from reports.export import ExportFilters, encode, record_export
-from reports.filters import Filters, period_label
-from reports.format import STATUS, escape_markdown, fmt_delta, fmt_interval, fmt_value, nulls_as_text
+from reports.filters import Filters
+from reports.format import STATUS, escape_markdown, fmt_delta, fmt_interval, fmt_value, nulls_as_text, period_label
 from app.views.tiles import Tile, status_words
 from metrics.registry import METRICS
 

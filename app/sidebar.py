@@ -10,8 +10,9 @@ import logging
 import streamlit as st
 
 from app import access, state
-from reports.filters import ALL_TEAMS, Filters, default_range, fmt_day
-from reports.format import escape_markdown
+from metrics.periods import latest_complete_range
+from reports.filters import ALL_TEAMS, Filters
+from reports.format import escape_markdown, fmt_day
 from app.url_state import apply_url, parse_range, remember
 from app.views.freshness import freshness
 from metrics.registry import METRICS
@@ -29,7 +30,7 @@ def _today() -> dt.date:
 
 
 def _default_for(grain: str) -> tuple[dt.date, dt.date]:
-    return default_range(state.last_day(state.current_version()), _today(), grain)
+    return latest_complete_range(state.last_day(state.current_version()), _today(), grain)
 
 
 def _on_grain_change() -> None:

@@ -23,7 +23,7 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
-from metrics.periods import period_of
+from metrics.periods import next_period_start, period_of
 from metrics.stats import mean_interval, wilson
 
 WINDOW_DAYS = 28
@@ -37,15 +37,8 @@ def cohort_of(share: pl.Expr) -> pl.Expr:
             .when(share <= 0.60).then(pl.lit("moderate")).otherwise(pl.lit("heavy")))
 
 
-def period_end(start: dt.date, grain: str) -> dt.date:
-    """The day after the period that starts on `start`."""
-    if grain == "week":
-        return start + dt.timedelta(days=7)
-    return (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-
-
 def _windows(periods: list[dt.date], grain: str) -> pl.DataFrame:
-    ends = [period_end(p, grain) for p in periods]
+    ends = [next_period_start(p, grain) for p in periods]  # the day after each period
     return pl.DataFrame({"period_start": periods, "window_start": [e - dt.timedelta(days=WINDOW_DAYS) for e in ends],
                          "window_end": ends}, schema={"period_start": pl.Date, "window_start": pl.Date,
                                                       "window_end": pl.Date})

@@ -1,5 +1,6 @@
-"""Periods and windows (DESIGN.md "Time", "Range grain"): ISO weeks from Monday, calendar months, and
-the range (one period of the whole report), UTC; the review window the dashboard's tiles read."""
+"""The one calendar (DESIGN.md "Time", "Range grain"): ISO weeks from Monday, calendar months, and the
+range (one period of the whole report), UTC; the review window the dashboard's tiles read; the default
+ranges the dashboard and the CLI pick."""
 from __future__ import annotations
 
 import datetime as dt
@@ -115,3 +116,60 @@ def review_window(start: dt.date, end: dt.date, grain: str, as_of: dt.datetime |
         return None
     chosen = whole[-REVIEW_PERIODS[grain]:]
     return chosen[0], next_period_start(chosen[-1], grain) - dt.timedelta(days=1)
+
+
+# The calendar the dashboard and the CLI pick ranges with (ISO weeks from Monday, calendar months).
+# The default range: half a year of weeks, a year of months.
+DEFAULT_PERIODS = {"week": 26, "month": 12}
+
+
+def _week_or_month(grain: str) -> None:
+    if grain not in _TRUNCATE:
+        raise ValueError(f"grain must be week or month here, not '{grain}'")
+
+
+def period_start(day: dt.date, grain: str) -> dt.date:
+    """The first day of the period `day` falls in (ISO week from Monday, or calendar month)."""
+    _week_or_month(grain)
+    return day - dt.timedelta(days=day.weekday()) if grain == "week" else day.replace(day=1)
+
+
+def previous_period_start(period: dt.date, grain: str) -> dt.date:
+    """The first day of the period before the one that starts on `period`."""
+    _week_or_month(grain)
+    return period - dt.timedelta(days=7) if grain == "week" else (period - dt.timedelta(days=1)).replace(day=1)
+
+
+def period_end(period: dt.date, grain: str) -> dt.date:
+    """The last day of the period that starts on `period`."""
+    return next_period_start(period, grain) - dt.timedelta(days=1)
+
+
+def latest_complete_period(last_day: dt.date, today: dt.date, grain: str) -> dt.date:
+    """The latest period that has data (it starts on or before `last_day`) and is over (it ended
+    before `today`): a partial current week would look like a collapse in every metric."""
+    current = period_start(today, grain)
+    with_data = period_start(last_day, grain)
+    return min(with_data, previous_period_start(current, grain))
+
+
+def latest_complete_range(last_day: dt.date | None, today: dt.date, grain: str) -> tuple[dt.date, dt.date]:
+    """The dashboard's default range (and `scorecard metrics` without dates): the last
+    `DEFAULT_PERIODS[grain]` complete periods that have data, from the first day of the first to the
+    last day of the last."""
+    last = latest_complete_period(last_day or today, today, grain)
+    first = last
+    for _ in range(DEFAULT_PERIODS[grain] - 1):
+        first = previous_period_start(first, grain)
+    return first, period_end(last, grain)
+
+
+def trailing_start(end: dt.date, grain: str) -> dt.date:
+    """Where a range that ends on `end` starts when only its end is known: 26 weeks before it, or the
+    first day of the month 11 months before its month (12 calendar months with `end`'s). Not aligned to
+    whole periods: the periods whose first day lies in the range are reported."""
+    _week_or_month(grain)
+    if grain == "week":
+        return end - dt.timedelta(weeks=DEFAULT_PERIODS["week"])
+    month = end.month - (DEFAULT_PERIODS["month"] - 1)
+    return dt.date(end.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)

@@ -186,3 +186,11 @@ def nulls_as_text(frame: pl.DataFrame, formats: dict[str, str | None]) -> tuple[
         pl.col(c).map_elements(lambda v, f=formats.get(c): cell_text(v, f), return_dtype=pl.String, skip_nulls=False)
         for c in turned
     ), turned
+
+
+def fmt_day(day: dt.date | dt.datetime) -> str:
+    return f"{day.day} {day.strftime('%b %Y')}"
+
+
+def period_label(period: dt.date, grain: str) -> str:
+    return f"week of {fmt_day(period)}" if grain == "week" else period.strftime("%B %Y")

@@ -1,7 +1,7 @@
 """Governance for the CLI and the dashboard: the identities the warehouse names, and the stop-condition
 verdicts judged on the scorecard records the tiles show (the cube, the dashboard's default range).
 
-Policies are judged as of the latest complete period that has data (reports/filters.default_range,
+Policies are judged as of the latest complete period that has data (metrics.periods.latest_complete_range,
 the dashboard's default range — so a verdict's numbers are the tiles' numbers when the sidebar is at
 its defaults); budget conditions as of the last day with spend, like the spend alerts.
 """
@@ -12,12 +12,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from reports.filters import default_range
 from config.model import Config
 from governance.inventory import partials, pr_identities, spend_partials, usage_identities
 from governance.policies import PAUSE, evaluate
 from metrics.cube import Cube
-from metrics.periods import period_starts
+from metrics.periods import latest_complete_range, period_starts
 from metrics.registry import METRICS
 from metrics.scorecard import compute
 from metrics.spend import ALERT_SCHEMA, budget_vs_actual
@@ -73,7 +72,7 @@ def policy_status(cube: Cube, config: Config, spend: pl.DataFrame, *, today: dt.
     records, periods, ranges = {}, {}, {}
     last_day = cube.last_day()
     for grain in grains:
-        start, end = default_range(last_day, today, grain)
+        start, end = latest_complete_range(last_day, today, grain)
         ranges[grain] = (start, end)
         periods[grain] = period_starts(start, end, grain)
         records[grain] = compute(cube, config, grain=grain, start=start, end=end)

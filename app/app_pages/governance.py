@@ -9,8 +9,7 @@ import streamlit as st
 from app import access, sidebar, state
 from app import components as ui
 from app.url_state import link_params
-from reports.filters import period_label
-from reports.format import escape_markdown
+from reports.format import escape_markdown, period_label
 from app.views.governance import (
     DRILL_DOWN, activity, evidence_table, found_table, inventory_table, verdict_table,
 )

@@ -14,7 +14,7 @@ import polars as pl
 import typer
 from rich.table import Table
 
-from app.cli.base import ConfigOpt, EndOpt, Failure, StartOpt, _config, _warehouse, command, default_range, out
+from app.cli.base import ConfigOpt, EndOpt, Failure, StartOpt, _config, _warehouse, command, out, range_from_dates
 from app.cli.output import plain
 
 UNMATCHED_COLUMNS = ("source", "tool", "vendor_user", "reason", "rows", "first_day", "last_day")
@@ -66,7 +66,7 @@ def adoption(
     if format not in ("table", "json"):
         raise Failure(f"--format must be table or json, not '{format}'")
     cfg = _config(config)
-    first, last = default_range("week", end.date() if end else None, start.date() if start else None)
+    first, last = range_from_dates("week", end.date() if end else None, start.date() if start else None)
     unmatched, economics = adoption_report(_warehouse(cfg), cfg, first, last)
     if format == "json":
         def rows(frame: pl.DataFrame) -> list[dict]:

@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
 
 from config import Config, ConfigError, load_config
+from metrics.periods import trailing_start
 from metrics.registry import GRAINS
 
 log = logging.getLogger(__name__)
@@ -97,16 +98,13 @@ def _warehouse(config: Config):
     return warehouse
 
 
-def default_range(grain: str, end: dt.date | None, start: dt.date | None) -> tuple[dt.date, dt.date]:
-    """The report range around the dates given: `end` defaults to today (UTC), `start` to 26 weeks or
-    12 months before it. (`scorecard metrics` with neither uses the dashboard's default instead.)"""
+def range_from_dates(grain: str, end: dt.date | None, start: dt.date | None) -> tuple[dt.date, dt.date]:
+    """The report range the --start/--end dates give: `end` defaults to today (UTC), `start` to 26 weeks
+    or 12 months before it (metrics.periods.trailing_start). (`scorecard metrics` with neither uses the
+    dashboard's default, metrics.periods.latest_complete_range, instead.)"""
     end = end or dt.datetime.now(dt.timezone.utc).date()
     if start is None:
-        if grain == "week":
-            start = end - dt.timedelta(weeks=26)
-        else:
-            month = end.month - 11
-            start = dt.date(end.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+        start = trailing_start(end, grain)
     if start > end:
         raise Failure(f"--start {start} is after --end {end}")
     return start, end

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from app.cli.base import (
     ConfigOpt, EndOpt, Failure, GrainOpt, StartOpt, TeamOpt, TerminalProgress, _check_grain, _config,
-    _refresh_cube, _warehouse, command, default_range, err, out,
+    _refresh_cube, _warehouse, command, err, out, range_from_dates,
 )
 from app.cli.output import plain
 from config import Config
@@ -103,8 +103,8 @@ def export(
         raise Failure(f"unknown export '{name}'; choose one of: {', '.join(export_names())}")
     _check_grain(grain)
     is_metric = name == "scorecard" or name in METRICS
-    first, last = default_range("month" if grain == "month" else "week", end.date() if end else None,
-                                start.date() if start else None) if is_metric else (
+    first, last = range_from_dates("month" if grain == "month" else "week", end.date() if end else None,
+                                   start.date() if start else None) if is_metric else (
         start.date() if start else None, end.date() if end else None)
     cfg = _config(config)
     warehouse = _warehouse(cfg)

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from app.cli.base import (
     ConfigOpt, EndOpt, Failure, GrainOpt, StartOpt, TeamOpt, _check_grain, _config, _warehouse, command,
-    default_range, err, out,
+    err, out, range_from_dates,
 )
 from app.cli.output import plain
 from reports.format import fmt_delta, fmt_interval, fmt_value
@@ -48,17 +48,16 @@ def report_range(cube, grain: str, start: dt.datetime | None, end: dt.datetime |
                  as_of: dt.datetime | None) -> tuple[dt.date, dt.date]:
     """The report's [first, last] days: the dates given, else the dashboard's default range (the last
     26 complete weeks / 12 months with data; for a range, the review window of the 26 weeks)."""
-    from reports.filters import default_range as dashboard_range
     from metrics.baseline import as_of as data_as_of
-    from metrics.periods import review_window
+    from metrics.periods import latest_complete_range, review_window
 
     today = (as_of or dt.datetime.now(dt.timezone.utc)).date()
     if start is not None or end is not None:
-        return default_range("month" if grain == "month" else "week", end.date() if end else None,
-                             start.date() if start else None)
+        return range_from_dates("month" if grain == "month" else "week", end.date() if end else None,
+                                start.date() if start else None)
     if grain != "range":
-        return dashboard_range(cube.last_day(), today, grain)
-    first, last = dashboard_range(cube.last_day(), today, "week")
+        return latest_complete_range(cube.last_day(), today, grain)
+    first, last = latest_complete_range(cube.last_day(), today, "week")
     window = review_window(first, last, "week", data_as_of(cube, as_of or dt.datetime.now(dt.timezone.utc)))
     if window is None:
         raise Failure("no whole week with data has ended yet: give --start and --end for the range")
@@ -211,10 +210,9 @@ def explain(
 ) -> None:
     """The rows behind one record, each with the reason it counted (whole ids and titles)."""
     from reports.data import load_evidence
-    from reports.filters import latest_complete_period, period_end
     from metrics.baseline import as_of as data_as_of, baselines
     from metrics.explain import record_events
-    from metrics.periods import Window, utc
+    from metrics.periods import Window, latest_complete_period, period_end, previous_period_start, utc
     from metrics.scorecard import prepare
 
     _check_grain(grain)
@@ -247,9 +245,7 @@ def explain(
             # The latest period that has ended by as_of: a running one is still filling.
             day = latest_complete_period(moment.date(), moment.date() + dt.timedelta(days=1), grain)
             if period_end(day, grain) > moment.date():
-                from reports.filters import previous_period
-
-                day = previous_period(day, grain)
+                day = previous_period_start(day, grain)
         else:
             day = period.date()
         rows = record_events(prepared, metric, grain=grain, period=day, team=team, segment=segment)

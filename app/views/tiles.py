@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from reports.filters import period_label
-from reports.format import STATUS, fmt_delta, fmt_value
+from reports.format import STATUS, fmt_delta, fmt_value, period_label
 from metrics.registry import METRICS
 
 

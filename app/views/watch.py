@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from reports.filters import Filters, period_end
+from metrics.periods import period_end
+from reports.filters import Filters
 from metrics.breakdown import pooled_shares_from_cube
 from metrics.cube import Cube
 

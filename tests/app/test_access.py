@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from reports.filters import default_range
+from metrics.periods import latest_complete_range
 from tests.app.conftest import clear_streamlit_caches, run_app
 from warehouse import open_warehouse, read_table
 
@@ -124,7 +124,7 @@ def test_team_lead_exports_and_downloads_hold_only_their_teams(signed_in_env):
     from app import state
 
     version = state.current_version()
-    start, end = default_range(state.last_day(version), dt.date(2026, 4, 1), "week")
+    start, end = latest_complete_range(state.last_day(version), dt.date(2026, 4, 1), "week")
     scope = ("payments",)
     prs = state._export_rows(version, "pull_requests", "week", start, end, None, scope)
     assert prs.height > 0 and set(prs["team"].to_list()) == {"payments"}

@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 
 from reports.data import load_cube
-from reports.filters import default_range
+from metrics.periods import latest_complete_range
 from reports.format import fmt_value
 from metrics.registry import METRICS, OUTPUT_COLUMNS
 from reports.review import review
@@ -122,7 +122,7 @@ def expected_tiles(demo_warehouse, team: str | None) -> list[str]:
     finally:
         wh.engine.dispose()
     now = dt.datetime.now(dt.timezone.utc)
-    start, end = default_range(cube.last_day(), now.date(), "week")
+    start, end = latest_complete_range(cube.last_day(), now.date(), "week")
     records = review(cube, demo_warehouse.config, grain="week", start=start, end=end, now=now).records
     who = pl.col("team").is_null() if team is None else pl.col("team") == team
     values = []

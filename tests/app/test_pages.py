@@ -12,8 +12,8 @@ from streamlit.testing.v1 import AppTest
 
 from reports.data import load_cube, load_evidence
 from reports.export import export_names
-from reports.filters import default_range, period_label
-from reports.format import fmt_value
+from metrics.periods import latest_complete_range
+from reports.format import fmt_value, period_label
 from metrics.registry import METRICS, OUTPUT_COLUMNS
 from metrics.scorecard import compute, prepare
 from warehouse import open_warehouse, read_table
@@ -43,7 +43,7 @@ def computed(demo_env):
     wh = open_warehouse(demo_env.url)
     cube = load_cube(wh, demo_env.config)
     prepared = prepare(load_evidence(wh), demo_env.config)
-    start, end = default_range(cube.last_day(), today(), "week")
+    start, end = latest_complete_range(cube.last_day(), today(), "week")
     yield {"wh": wh, "cube": cube, "prepared": prepared, "start": start, "end": end, "config": demo_env.config}
     wh.engine.dispose()
 
@@ -133,7 +133,7 @@ def test_choosing_a_team_in_the_sidebar_changes_the_tiles_to_that_teams_numbers(
 
 def test_a_shared_link_selects_the_team_grain_and_range(computed):
     at = run(team="payments", grain="month")
-    start, end = default_range(computed["cube"].last_day(), today(), "month")
+    start, end = latest_complete_range(computed["cube"].last_day(), today(), "month")
     # March 2026 is over (the clock is past it) and has data: the last of 12 months.
     assert (start, end) == (dt.date(2025, 4, 1), dt.date(2026, 3, 31))
     review = review_records(computed, grain="month", start=start, end=end)

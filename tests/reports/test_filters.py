@@ -1,7 +1,9 @@
 """The shared filters: default ranges end with the latest complete period that has data."""
 import datetime as dt
 
-from reports.filters import Filters, default_range, latest_complete_period, period_end, period_label
+from metrics.periods import latest_complete_period, latest_complete_range, period_end
+from reports.filters import Filters
+from reports.format import period_label
 
 UTC = dt.timezone.utc
 
@@ -20,11 +22,11 @@ def test_a_partial_current_week_is_never_the_latest_period():
 def test_default_range_is_26_weeks_or_12_months_of_whole_periods():
     today = dt.date(2026, 11, 24)
     # 26 weeks ending with the week of Nov 16 (Sunday Nov 22): starts 25 weeks earlier, Monday May 25.
-    assert default_range(today, today, "week") == (dt.date(2026, 5, 25), dt.date(2026, 11, 22))
+    assert latest_complete_range(today, today, "week") == (dt.date(2026, 5, 25), dt.date(2026, 11, 22))
     # 12 months ending with October 2026: November 2025 – October 2026.
-    assert default_range(today, today, "month") == (dt.date(2025, 11, 1), dt.date(2026, 10, 31))
+    assert latest_complete_range(today, today, "month") == (dt.date(2025, 11, 1), dt.date(2026, 10, 31))
     # No data at all: the range still ends before the running period.
-    assert default_range(None, today, "week") == (dt.date(2026, 5, 25), dt.date(2026, 11, 22))
+    assert latest_complete_range(None, today, "week") == (dt.date(2026, 5, 25), dt.date(2026, 11, 22))
 
 
 def test_filters_cover_their_periods_whole():
