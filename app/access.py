@@ -5,7 +5,7 @@ OIDC sign-in (`st.user`, `[auth]` in .streamlit/secrets.toml) or the header a tr
 sets (`st.context.headers`) — resolves the role from `[access]` (governance.access), records the
 sign-in in the audit log once per session, and stops the run with a sign-in page when nobody (allowed)
 is signed in. The navigation offers only the pages the role may open, and app/state.py filters every
-row-level frame by `row_scope()` before a page sees it. With `sign_in = "none"` (the local demo)
+row-level frame by the user's row scope (app/session.row_scope, reports/scope.py) before a page sees it. With `sign_in = "none"` (the local demo)
 everyone is `anonymous_role` and the sidebar says that no sign-in is configured.
 """
 from __future__ import annotations
@@ -15,12 +15,13 @@ import logging
 import streamlit as st
 
 from app import state
+from app.session import admit, current  # current: the pages ask access who is signed in
 from governance.access import User, from_trusted_proxy, groups_from, resolve
+from reports.format import escape_markdown
 from warehouse.runs import audit
 
 log = logging.getLogger(__name__)
 
-_USER = "_access_user"
 _AUDITED = "_access_audited"  # identities whose sign-in this session has recorded
 _VIEWED = "_access_viewed"  # (page, team) pairs this session has recorded
 _UNTRUSTED = "_access_untrusted_peer"  # header mode: the address of a request not from a trusted proxy
@@ -80,31 +81,8 @@ def gate() -> User:
         if access.sign_in == "oidc":
             st.button("Sign out", on_click=st.logout)
         st.stop()
-    st.session_state[_USER] = user
+    admit(user)
     return user
-
-
-def current() -> User:
-    """The user `gate()` admitted in this run (pages and state call this)."""
-    user = st.session_state.get(_USER)
-    if user is None:  # a page run without the entry script (never in the app): admit nobody
-        raise RuntimeError("access.gate() has not run")
-    return user
-
-
-def row_scope() -> tuple[str, ...] | None:
-    """The teams whose rows the current user may see (None: every team), as a cache key."""
-    scope = current().row_teams
-    return None if scope is None else tuple(sorted(scope))
-
-
-def visible(frame):
-    """A per-team aggregate narrowed to the teams the user may drill into (drill-down pages show a team
-    lead their own teams only); unchanged for everyone who sees every team."""
-    from governance.access import scope_rows
-
-    scope = current().row_teams
-    return frame if scope is None else scope_rows(frame, scope)
 
 
 def selectable_teams(teams_with_data: list[str]) -> list[str]:
@@ -173,6 +151,4 @@ def identity_panel() -> None:
 
 
 def _plain(text: str) -> str:
-    from reports.format import escape_markdown
-
     return escape_markdown(text)

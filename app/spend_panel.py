@@ -6,17 +6,11 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app import access, state
 from app import components as ui
-from reports.alerts import SpendAlerts, load_spend, spend_alerts
+from app import state
 
 STATUS_WORDS = {"over_budget": "🔴 over budget", "over_pace": "🟠 pacing over", "on_track": "🟢 on track",
                 "no_budget": "⚪ no budget"}
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _alerts(version: str) -> SpendAlerts:
-    return spend_alerts(load_spend(state.warehouse()), state.config())
 
 
 def _md(text: str) -> str:
@@ -26,8 +20,8 @@ def _md(text: str) -> str:
 
 def render(filters) -> None:
     """Budgets vs actual for the month of the last spend day, and the open alerts; `filters.team`
-    narrows both to one team."""
-    result = _alerts(state.current_version())
+    narrows both to one team; a team lead sees their own teams' (app/state.spend_alerts)."""
+    result = state.spend_alerts(state.current_version())
     st.subheader("Budgets and alerts")
     if result.as_of is None:
         st.info("No AI spend yet: import a FOCUS export or sync a provider (README, Track AI spend).")
@@ -35,7 +29,6 @@ def render(filters) -> None:
     team = getattr(filters, "team", None)
     alerts = result.alerts if team is None else result.alerts.filter(pl.col("team") == team)
     budgets = result.budgets if team is None else result.budgets.filter(pl.col("team") == team)
-    alerts, budgets = access.visible(alerts), access.visible(budgets) if budgets.height else budgets  # a team lead: own teams
     st.caption(f"As of {result.as_of}, the last day with spend data · the same alerts as `scorecard alerts`")
     if alerts.height == 0:
         st.success("No open spend alerts.", icon=":material/check_circle:")

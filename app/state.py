@@ -6,6 +6,12 @@ next page run reads the new rows without a restart. The scorecard records come f
 the big tables; drill-downs that list single rows use the prepared evidence, read once per version.
 `st.cache_resource` holds both without copying (they are never mutated); the per-filter records are
 small and go through `st.cache_data`.
+
+The one door for pages: every read of rows a team owns (PRs, incidents, tickets, spend, exports, spend
+alerts, per-team tables) is narrowed here to the signed-in user's row scope (app/session.row_scope,
+applied by reports/scope.py), so a page cannot forget it. The unscoped caches behind them are private;
+the public readers that are not scoped return records and aggregates that every role may see, as on
+the Scorecard.
 """
 from __future__ import annotations
 
@@ -14,10 +20,13 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from reports.data import load_cube, load_evidence, warehouse_for
+from app.session import current, row_scope
 from config import Config, load_config
 from metrics.cube import Cube
 from metrics.scorecard import Prepared, compute, prepare
+from reports import scope
+from reports.alerts import SpendAlerts, load_spend, spend_alerts as judge_spend
+from reports.data import load_cube, load_evidence, warehouse_for
 from warehouse import Warehouse, data_version
 
 VERSION_TTL_SECONDS = 30
@@ -44,26 +53,19 @@ def _prepared_all(version: str) -> Prepared:
 
 
 def prepared(version: str) -> Prepared:
-    """Every row the signed-in user may see (app/access.row_scope), teams assigned, rollbacks decided:
-    for pages that list single PRs or incidents. The one door to row-level data."""
-    from app.access import row_scope
-
-    scope = row_scope()
-    return _prepared_all(version) if scope is None else _prepared_scoped(version, scope)
+    """Every row the signed-in user may see, teams assigned, rollbacks decided: for pages that list
+    single PRs or incidents."""
+    teams = row_scope()
+    return _prepared_all(version) if teams is None else _prepared_scoped(version, teams)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _prepared_scoped(version: str, teams: tuple[str, ...]) -> Prepared:
-    from governance.access import scope_rows, scope_tables
-    from metrics.evidence import Evidence
-
-    full = _prepared_all(version)
-    evidence = Evidence(**scope_tables(full.evidence.tables(), frozenset(teams)))
-    return Prepared(evidence=evidence, outcomes=scope_rows(full.outcomes, frozenset(teams)), config=full.config)
+    return scope.prepared_rows(_prepared_all(version), teams)
 
 
 @st.cache_resource(show_spinner="Reading the scorecard…", max_entries=2)
-def cube(version: str) -> Cube:
+def _cube(version: str) -> Cube:
     return load_cube(warehouse(), config(), version)
 
 
@@ -75,7 +77,7 @@ def _now() -> dt.datetime:
 def records(version: str, grain: str, start: dt.date, end: dt.date, team: str | None) -> pl.DataFrame:
     # as_of is the data's latest merge or deployment, capped at now: real data never lies in the future,
     # so the cap only matters for clocks that disagree; the day is enough for the cache key.
-    return compute(cube(version), config(), grain=grain, start=start, end=end, team=team, now=_now(),
+    return compute(_cube(version), config(), grain=grain, start=start, end=end, team=team, now=_now(),
                    baselines=baselines(version))
 
 
@@ -84,7 +86,7 @@ def baselines(version: str):
     """Every metric's baseline window and why (metrics.baseline): fixed by the data, never the range."""
     from metrics.baseline import baselines as windows
 
-    return windows(cube(version), config())
+    return windows(_cube(version), config())
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -93,19 +95,19 @@ def review(version: str, grain: str, start: dt.date, end: dt.date, team: str | N
     table show."""
     from reports.review import review as build
 
-    return build(cube(version), config(), grain=grain, start=start, end=end, team=team, now=_now())
+    return build(_cube(version), config(), grain=grain, start=start, end=end, team=team, now=_now())
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def teams(version: str) -> list[str]:
     """Every team that has a row, for the team picker."""
-    return cube(version).teams()
+    return _cube(version).teams()
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def last_day(version: str) -> dt.date | None:
     """The last day any evidence counts on: where the default date range ends."""
-    return cube(version).last_day()
+    return _cube(version).last_day()
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -140,28 +142,42 @@ def export_names() -> list[str]:
 
 def export_rows(version: str, name: str, grain: str, start: dt.date, end: dt.date, team: str | None) -> pl.DataFrame:
     """An export's rows (reports/export.export_frame) as far as the signed-in user may see them."""
-    from app.access import row_scope
-
     return _export_rows(version, name, grain, start, end, team, row_scope())
 
 
 @st.cache_resource(show_spinner="Preparing the export…", max_entries=4)
 def _export_rows(version: str, name: str, grain: str, start: dt.date, end: dt.date, team: str | None,
-                 scope: tuple[str, ...] | None) -> pl.DataFrame:
+                 teams: tuple[str, ...] | None) -> pl.DataFrame:
     """Kept for the page's reruns; never mutated. A restricted scope keeps its teams' rows (and, of
     metric records, the whole-org aggregates); a table without a team column is then empty."""
-    from reports.export import SCORECARD, ExportFilters, export_frame
-    from governance.access import scope_rows
     from metrics.registry import METRICS
+    from reports.export import SCORECARD, ExportFilters, export_frame
 
     metric = name == SCORECARD or name in METRICS
     frame = export_frame(warehouse(), config(), name, ExportFilters(grain=grain, start=start, end=end, team=team),
                          prepared=_prepared_all(version) if metric else None)
-    if scope is None:
-        return frame
-    if metric:
-        return frame.filter(pl.col("team").is_null() | pl.col("team").is_in(list(scope)))
-    return scope_rows(frame, frozenset(scope))
+    return scope.export_rows(frame, teams, metric_records=metric)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _spend_alerts(version: str) -> SpendAlerts:
+    return judge_spend(load_spend(warehouse()), config())
+
+
+def spend_alerts(version: str) -> SpendAlerts:
+    """Open spend alerts and budgets vs actual (the same as `scorecard alerts`) of the teams the signed-in
+    user may see."""
+    return scope.spend_alert_rows(_spend_alerts(version), row_scope())
+
+
+def cost_per_unit_by_team(version: str, grain: str, start: dt.date, end: dt.date, team: str | None) -> pl.DataFrame:
+    """Spend, resolved units and cost per unit by team over the selected periods (app/views/spend), of the
+    teams the signed-in user may drill into."""
+    from app.views.spend import cost_per_unit_by_team as per_team
+    from reports.filters import Filters
+
+    rows = per_team(_cube(version), Filters(grain=grain, start=start, end=end, team=team))
+    return scope.team_rows(rows, row_scope())
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -170,7 +186,7 @@ def teams_to_watch(version: str, grain: str, start: dt.date, end: dt.date, team:
     from reports.filters import Filters
     from app.views.watch import teams_to_watch as watch
 
-    return watch(cube(version), Filters(grain=grain, start=start, end=end, team=team))
+    return watch(_cube(version), Filters(grain=grain, start=start, end=end, team=team))
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
@@ -217,14 +233,13 @@ def policy_status(version: str, today: dt.date):
     # Only budget conditions read the spend rows (millions at scale): skip them otherwise.
     budgets = any(s.metric == "budget" for f in config().governance.workflows.values() for s in f.stop)
     spend = spend_rows(version) if budgets else pl.DataFrame(schema={"date": pl.Date})
-    return judge(cube(version), config(), spend, today=today)
+    return judge(_cube(version), config(), spend, today=today)
 
 
 @st.cache_resource(show_spinner=False)
 def record_config_version(config_hash: str) -> bool:
     """Record the config and metric-definition version in the change history, once per process and
     version (the hash is the cache key)."""
-    from app.access import current
     from governance.changes import record_config_version as record
 
     return record(warehouse(), config(), actor=current().actor)

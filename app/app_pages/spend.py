@@ -3,11 +3,11 @@ budgets and alerts. Tokens and requests appear as denominators (cost per 1k toke
 import streamlit as st
 
 from app import components as ui
-from app import access, sidebar, spend_panel, state
+from app import sidebar, spend_panel, state
 from app.url_state import apply_url, remember
 from app.views.charts import stacked_bars
 from reports.format import fmt_count, fmt_rate, fmt_usd
-from app.views.spend import DIMENSIONS, cost_per_unit_by_team, spend_by, spend_over_time, totals, with_seats
+from app.views.spend import DIMENSIONS, spend_by, spend_over_time, totals, with_seats
 from app.views.tiles import scorecard_tiles
 from app.views.trends import series
 
@@ -90,7 +90,7 @@ with left:
     else:
         ui.empty("No period in range has both spend and resolved units.")
 with right:
-    per_team = access.visible(cost_per_unit_by_team(state.cube(version), filters))
+    per_team = state.cost_per_unit_by_team(version, filters.grain, filters.start, filters.end, filters.team)
     ui.table(per_team, column_config={
         "team": "Team", "cost_usd": st.column_config.NumberColumn("Spend", format="dollar"),
         "units": st.column_config.NumberColumn("Resolved units", format="%d"),
