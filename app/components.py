@@ -9,11 +9,11 @@ import polars as pl
 import streamlit as st
 
 from app import state
+from app.views.tiles import Tile, status_words
+from metrics.registry import METRICS
 from reports.export import ExportFilters, encode, record_export
 from reports.filters import Filters
 from reports.format import STATUS, escape_markdown, fmt_delta, fmt_interval, fmt_value, nulls_as_text, period_label
-from app.views.tiles import Tile, status_words
-from metrics.registry import METRICS
 
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}
 

@@ -10,12 +10,12 @@ import logging
 import streamlit as st
 
 from app import access, state
-from metrics.periods import latest_complete_range
-from reports.filters import ALL_TEAMS, Filters
-from reports.format import escape_markdown, fmt_day
 from app.url_state import apply_url, parse_range, remember
 from app.views.freshness import freshness
+from metrics.periods import latest_complete_range
 from metrics.registry import METRICS
+from reports.filters import ALL_TEAMS, Filters
+from reports.format import escape_markdown, fmt_day
 
 log = logging.getLogger(__name__)
 
@@ -159,8 +159,8 @@ class StreamlitProgress:
 
 def sync_now() -> None:
     """Run every configured source with a progress bar; say what to configure when none is."""
-    from reports.data import refresh_cube
     from connectors.sources import run_sources, sources
+    from reports.data import refresh_cube
 
     config = state.config()
     available = sources()

@@ -183,8 +183,8 @@ def cost_per_unit_by_team(version: str, grain: str, start: dt.date, end: dt.date
 @st.cache_data(show_spinner=False, max_entries=32)
 def teams_to_watch(version: str, grain: str, start: dt.date, end: dt.date, team: str | None) -> list:
     """Teams whose AI-assisted PRs are rolled back clearly more often than their others (from the cube)."""
-    from reports.filters import Filters
     from app.views.watch import teams_to_watch as watch
+    from reports.filters import Filters
 
     return watch(_cube(version), Filters(grain=grain, start=start, end=end, team=team))
 

@@ -28,9 +28,9 @@ def _dates():
 
 def product_cold(url: str, cache_dir: str = "") -> dict:
     """A new process answering `scorecard metrics` for every week, team and segment."""
-    from reports.data import load_cube
     from config import Config, WarehouseConfig
     from metrics.scorecard import compute
+    from reports.data import load_cube
     from warehouse import open_warehouse
 
     imported = time.perf_counter()
@@ -48,9 +48,9 @@ def product_cold(url: str, cache_dir: str = "") -> dict:
 
 def product_rebuild(url: str, cache_dir: str) -> dict:
     """The same with no cube on disk: read the tables, decide rollbacks, build the cube, compute."""
-    from reports.data import CUBE_COLUMNS, load_evidence
     from config import Config, WarehouseConfig
     from metrics.scorecard import compute, prepare
+    from reports.data import CUBE_COLUMNS, load_evidence
     from warehouse import open_warehouse
 
     imported = time.perf_counter()
@@ -70,9 +70,9 @@ def product_rebuild(url: str, cache_dir: str) -> dict:
 
 
 def product_warm(url: str, runs: str = "5") -> dict:
-    from reports.data import load_cube
     from config import Config, WarehouseConfig
     from metrics.scorecard import compute
+    from reports.data import load_cube
     from warehouse import open_warehouse
 
     config = Config(warehouse=WarehouseConfig(url=url))
@@ -117,9 +117,9 @@ def pandas_warm(path: str, runs: str = "3") -> dict:
 
 
 def product_records(url: str, out: str) -> dict:
-    from reports.data import load_cube
     from config import Config, WarehouseConfig
     from metrics.scorecard import compute, select_output
+    from reports.data import load_cube
     from warehouse import open_warehouse
 
     config = Config(warehouse=WarehouseConfig(url=url))

@@ -13,11 +13,11 @@ from urllib.parse import urlencode
 
 import polars as pl
 
-from reports.format import STATUS, fmt_delta, fmt_value
-from reports.review import Review, settling_days
 from app.views.tiles import CSAT, TILES, headline, verdict
 from config.model import Config
 from metrics.registry import METRICS
+from reports.format import STATUS, fmt_delta, fmt_value
+from reports.review import Review, settling_days
 
 FORMATS = ("markdown", "html", "text")
 

@@ -39,9 +39,9 @@ log = logging.getLogger("screenshots")
 
 def seed(folder: Path) -> Path:
     """The demo warehouse with the example configuration (its [warehouse] pointed into `folder`)."""
-    from reports.data import refresh_cube
     from config import load_config
     from connectors.demo.generator import generate
+    from reports.data import refresh_cube
     from warehouse import open_warehouse
     from warehouse.ingest import ingest
 

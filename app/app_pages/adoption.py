@@ -6,8 +6,8 @@ from app import access, sidebar, state
 from app import components as ui
 from app.views.adoption import AdoptionScope, by_team_and_tool, cohorts_compared, per_person, tiles
 from app.views.charts import interval_bars
-from reports.format import fmt_count, fmt_usd, fmt_value
 from metrics.tool_economics import spend_by_tool_model, tool_economics
+from reports.format import fmt_count, fmt_usd, fmt_value
 
 COLUMNS = {
     "team": "Team", "tool": "Tool", "person": "Person", "active_users": "Active users",

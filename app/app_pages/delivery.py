@@ -9,9 +9,9 @@ from app import sidebar, state
 from app.views.chain_views import link_to
 from app.views.charts import trend_figure
 from app.views.delivery import AI_SPLIT_TILES, DELIVERY_TRENDS, DORA_TILES, failed_deployments, linked_incidents, trend_rows
-from reports.review import settling_days
 from app.views.tiles import tile_for
 from metrics.registry import METRICS
+from reports.review import settling_days
 
 filters = sidebar.current()
 version = state.current_version()

@@ -7,10 +7,10 @@ import streamlit as st
 
 from app import components as ui
 from app import sidebar, state
-from reports.export import ExportFilters, encode, record_export
 from app.url_state import apply_url, remember
 from app.views.chain_views import VIEW_OF_TABLE, link_to
 from app.views.export import PREVIEW_ROWS, describe_export, export_label
+from reports.export import ExportFilters, encode, record_export
 
 filters = sidebar.current()
 version = state.current_version()

@@ -9,12 +9,12 @@ import streamlit as st
 from app import access, sidebar, state
 from app import components as ui
 from app.url_state import link_params
-from reports.format import escape_markdown, period_label
 from app.views.governance import (
     DRILL_DOWN, activity, evidence_table, found_table, inventory_table, verdict_table,
 )
 from governance.inventory import found_in_data, inventory, unapproved_models, unowned
 from governance.policies import PAUSE
+from reports.format import escape_markdown, period_label
 
 filters = sidebar.current()
 version = state.current_version()

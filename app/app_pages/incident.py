@@ -7,8 +7,8 @@ from app import components as ui
 from app import sidebar, state
 from app.url_state import apply_url, remember
 from app.views.chain_views import incident_view, link_to
-from reports.format import escape_markdown
 from app.views.pr import fmt_when
+from reports.format import escape_markdown
 
 filters = sidebar.current()
 version = state.current_version()

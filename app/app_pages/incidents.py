@@ -7,10 +7,10 @@ from app import components as ui
 from app import sidebar, state
 from app.views.chain_views import link_to
 from app.views.charts import trend_figure
-from reports.format import fmt_value
 from app.views.incidents import by_team, incident_list, mttr_statistics, open_incidents
 from app.views.tiles import TILES, TileSpec, tile_for
 from app.views.trends import series
+from reports.format import fmt_value
 
 filters = sidebar.current()
 version = state.current_version()

@@ -7,8 +7,8 @@ import streamlit as st
 from app import components as ui
 from app import sidebar, state
 from app.url_state import apply_url, remember
-from reports.format import escape_markdown
 from app.views.pr import fmt_when, pr_link, pr_view
+from reports.format import escape_markdown
 
 filters = sidebar.current()
 version = state.current_version()

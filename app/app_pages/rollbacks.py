@@ -8,12 +8,12 @@ from app import components as ui
 from app import change_chain_panel, sidebar, state
 from app.url_state import apply_url, remember
 from app.views.charts import grouped_interval_bars, interval_bars, trend_figure
-from reports.filters import ALL_TEAMS
 from app.views.pr import pr_link_column
-from reports.format import fmt_day, fmt_interval, fmt_value
 from app.views.rollbacks import (
     ratio_sentence, rolled_back_prs, scoped, segment_summary, share_columns, share_table, trend,
 )
+from reports.filters import ALL_TEAMS
+from reports.format import fmt_day, fmt_interval, fmt_value
 
 ALL_REPOS = "All repositories"
 PERCENT = ui.PERCENT

@@ -25,10 +25,10 @@ ECONOMICS_COLUMNS = ("tool", "spend_usd", "spend_from", "merged_prs", "cost_per_
 def adoption_report(warehouse, config, start: dt.date, end: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(unmatched vendor users active in [start, end], per-tool economics over [start, end]) — the same
     numbers as the Adoption page (reports.adoption_data, metrics.tool_economics)."""
-    from reports.adoption_data import load_adoption
-    from reports.data import load_evidence
     from metrics.scorecard import prepare
     from metrics.tool_economics import tool_economics
+    from reports.adoption_data import load_adoption
+    from reports.data import load_evidence
 
     data = load_adoption(warehouse)
     unmatched = data.unmatched.filter((pl.col("last_day") >= start) & (pl.col("first_day") <= end))

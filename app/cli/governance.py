@@ -12,8 +12,8 @@ import polars as pl
 import typer
 from rich.table import Table
 
-from app.cli.output import plain
 from app.cli.base import ConfigOpt, Failure, _config, _warehouse, command, out
+from app.cli.output import plain
 
 TodayOpt = Annotated[Optional[dt.datetime], typer.Option(
     "--today", formats=["%Y-%m-%d"], help="Judge stop conditions as of this day (default: today, UTC).")]
@@ -73,9 +73,9 @@ def governance(
     config: ConfigOpt = None,
 ) -> None:
     """What AI runs (the inventory and what the data shows), what nobody owns, and which workflows are past a stop condition."""
+    from governance.inventory import found_in_data, inventory, unapproved_models, unowned
     from reports.data import load_cube
     from reports.governance_data import load_identities, load_spend_rows, policy_status
-    from governance.inventory import found_in_data, inventory, unapproved_models, unowned
 
     if format not in ("table", "json"):
         raise Failure(f"--format must be table or json, not '{format}'")
@@ -127,8 +127,8 @@ def audit(
 ) -> None:
     """The audit log (who synced, imported, exported, signed in or changed the config, and when); exporting it is audited too."""
     from app.cli.output import OutputPathError, check_out_path, plain, write_out
-    from reports.export import encode
     from governance.changes import config_versions
+    from reports.export import encode
     from warehouse import read_table
     from warehouse.runs import audit as write_audit
 

@@ -16,10 +16,10 @@ from app.cli.base import (
     err, out, range_from_dates,
 )
 from app.cli.output import plain
-from reports.format import fmt_delta, fmt_interval, fmt_value
 from config import ConfigError
 from metrics.events import is_ai_segment
 from metrics.registry import METRICS, OUTPUT_COLUMNS
+from reports.format import fmt_delta, fmt_interval, fmt_value
 
 AsOfOpt = Annotated[Optional[dt.datetime], typer.Option(
     "--as-of", formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"],
@@ -35,8 +35,8 @@ def _as_of(value: dt.datetime | None) -> dt.datetime | None:
 
 def load_report_cube(cfg, as_of: dt.datetime | None):
     """The warehouse's cube; with --as-of, one built from the evidence as it stood then."""
-    from reports.data import load_cube, load_evidence
     from metrics.scorecard import prepare
+    from reports.data import load_cube, load_evidence
 
     warehouse = _warehouse(cfg)
     if as_of is None:
@@ -130,8 +130,8 @@ def _compact(text: str) -> str:
 def _print_review(cube, cfg, grain: str, first: dt.date, last: dt.date, team: str | None,
                   metric: list[str] | None, now: dt.datetime | None) -> None:
     """The review window's records of the whole org (or one team) in 80 columns."""
-    from reports.review import review
     from metrics.scorecard import compute
+    from reports.review import review
 
     if grain == "range":
         from metrics.baseline import as_of as data_as_of, baselines
@@ -209,11 +209,11 @@ def explain(
     config: ConfigOpt = None,
 ) -> None:
     """The rows behind one record, each with the reason it counted (whole ids and titles)."""
-    from reports.data import load_evidence
     from metrics.baseline import as_of as data_as_of, baselines
     from metrics.explain import record_events
     from metrics.periods import Window, latest_complete_period, period_end, previous_period_start, utc
     from metrics.scorecard import prepare
+    from reports.data import load_evidence
 
     _check_grain(grain)
     if metric not in METRICS:
@@ -277,8 +277,8 @@ def alerts(
 ) -> None:
     """Open alerts (AI spend: anomalous days, budgets pacing over; workflow stop conditions; stale sources);
     exits 1 when there are any (for cron and CI)."""
-    from reports.alerts import WebhookError, alerts_json, load_spend, post_new_alerts, spend_alerts
     from connectors.common.secrets import MissingSecret
+    from reports.alerts import WebhookError, alerts_json, load_spend, post_new_alerts, spend_alerts
 
     if format not in ("table", "json"):
         raise Failure(f"--format must be table or json, not '{format}'")

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from reports.filters import Filters
 from governance.access import User, scope_rows
 from metrics.cohorts import (COHORTS, cohort_comparison, cohort_segments, lead_time_comparison, pr_cohorts,
                              usage_cohorts)
 from metrics.events import rollback_share
 from metrics.periods import period_of, period_starts
 from metrics.stats import wilson
+from reports.filters import Filters
 
 
 @dataclass(frozen=True)

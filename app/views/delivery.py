@@ -5,11 +5,11 @@ from __future__ import annotations
 import polars as pl
 
 from app.views.charts import baseline_band
-from reports.filters import Filters
-from reports.format import link_column, signals_text
 from app.views.tiles import TileSpec
 from metrics.change_chain import ChainFacts, rework_outcomes
 from metrics.registry import METRICS
+from reports.filters import Filters
+from reports.format import link_column, signals_text
 
 # The Delivery page's tiles: DORA's keys (segment all), then the same split by AI-assisted change.
 DORA_TILES = (

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from reports.export import SCORECARD
 from metrics.registry import METRICS
+from reports.export import SCORECARD
 
 PREVIEW_ROWS = 200
 

@@ -6,10 +6,10 @@ import datetime as dt
 
 import polars as pl
 
-from reports.filters import Filters
-from reports.format import link_column, mode_text, signals_text, tools_text
 from metrics.breakdown import by_segment_columns, rollback_share_by
 from metrics.periods import Window
+from reports.filters import Filters
+from reports.format import link_column, mode_text, signals_text, tools_text
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)

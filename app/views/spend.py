@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from reports.filters import Filters
 from metrics.cube import Cube
 from metrics.periods import period_of
+from reports.filters import Filters
 
 DIMENSIONS = {"team": "Team", "tool": "Tool", "model": "Model", "workflow": "Workflow"}
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from reports.filters import Filters
 from metrics.events import DEFLECTED_CHANNELS
 from metrics.periods import period_of
 from metrics.stats import wilson
+from reports.filters import Filters
 
 
 def resolved_tickets(tickets: pl.DataFrame, filters: Filters) -> pl.DataFrame:

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from metrics.periods import period_end
-from reports.filters import Filters
 from metrics.breakdown import pooled_shares_from_cube
 from metrics.cube import Cube
+from metrics.periods import period_end
+from reports.filters import Filters
 
 
 @dataclass(frozen=True)

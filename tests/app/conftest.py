@@ -10,9 +10,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from reports.data import refresh_cube
 from config import Config, load_config
 from connectors.demo.generator import generate
+from reports.data import refresh_cube
 from warehouse import open_warehouse
 from warehouse.ingest import ingest
 

@@ -7,8 +7,8 @@ import datetime as dt
 import polars as pl
 
 from app.views.adoption import AdoptionScope, by_team_and_tool, per_person
-from reports.filters import Filters
 from governance.access import User
+from reports.filters import Filters
 from tests.app.test_access import run, shown_frames, signed_in_env  # noqa: F401 - the module's fixture
 
 D = dt.date

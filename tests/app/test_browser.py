@@ -21,10 +21,10 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from reports.data import load_cube
 from metrics.periods import latest_complete_range
-from reports.format import fmt_value
 from metrics.registry import METRICS, OUTPUT_COLUMNS
+from reports.data import load_cube
+from reports.format import fmt_value
 from reports.review import review
 from warehouse import open_warehouse
 from warehouse.schema import audit_log

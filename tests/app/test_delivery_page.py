@@ -6,11 +6,11 @@ import polars as pl
 import pytest
 
 from app.views.delivery import AI_SPLIT_TILES, DORA_TILES, TEAM_TILES, linked_incidents
+from metrics.registry import METRICS
 from reports.filters import Filters
 from reports.format import fmt_value
-from metrics.registry import METRICS
-from tests.app.test_pages import computed, latest, records, review_records  # noqa: F401  (the module's shared fixture)
 from tests.app.conftest import run_app
+from tests.app.test_pages import computed, latest, records, review_records  # noqa: F401  (the module's shared fixture)
 
 
 def test_delivery_tiles_show_the_metrics_numbers(computed):  # noqa: F811

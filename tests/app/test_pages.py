@@ -10,14 +10,14 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from reports.data import load_cube, load_evidence
-from reports.export import export_names
 from metrics.periods import latest_complete_range
-from reports.format import fmt_value, period_label
 from metrics.registry import METRICS, OUTPUT_COLUMNS
 from metrics.scorecard import compute, prepare
-from warehouse import open_warehouse, read_table
+from reports.data import load_cube, load_evidence
+from reports.export import export_names
+from reports.format import fmt_value, period_label
 from tests.app.conftest import clear_streamlit_caches, run_app
+from warehouse import open_warehouse, read_table
 
 TILES = [("ai_merge_rate", "all"), ("rollback_share", "ai"), ("mttr_hours", "all"), ("deflection_rate", "all"),
          ("ai_cost_per_unit", "all")]

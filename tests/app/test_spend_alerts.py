@@ -9,9 +9,9 @@ import sqlalchemy as sa
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from reports.alerts import WebhookError, load_spend, post_new_alerts, spend_alerts
 from config import Config, WarehouseConfig
 from config.spend import BudgetConfig, SpendAlertsConfig, SpendConfig
+from reports.alerts import WebhookError, load_spend, post_new_alerts, spend_alerts
 from tests.connectors.spend.fakes import WebhookReceiver
 from tests.factories import make_spend
 from warehouse import open_warehouse

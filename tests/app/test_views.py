@@ -10,15 +10,15 @@ from app.views import rollbacks as rb
 from app.views import spend as sp
 from app.views import support as su
 from app.views.charts import grouped_interval_bars, stacked_bars, trend_figure
-from reports.filters import Filters
-from reports.format import escape_markdown, fmt_delta, fmt_value, link_column, signals_text
 from app.views.freshness import freshness
 from app.views.watch import teams_to_watch
+from config import Config
 from metrics.breakdown import pooled_shares_from_cube, rollback_share_by
 from metrics.cube import Cube, build_cube
 from metrics.periods import Window
 from metrics.scorecard import prepare
-from config import Config
+from reports.filters import Filters
+from reports.format import escape_markdown, fmt_delta, fmt_value, link_column, signals_text
 from tests.factories import evidence, make_deployment, make_incident, make_pr, make_spend, make_ticket, ts
 
 UTC = dt.timezone.utc

@@ -12,11 +12,11 @@ from typer.testing import CliRunner
 
 from app.cli import app
 from app.cli.report import _compact
+from config import load_config
+from metrics.registry import METRICS
 from reports.data import load_cube
 from reports.format import fmt_value
 from reports.review import review
-from config import load_config
-from metrics.registry import METRICS
 from tests.connectors.spend.fakes import WebhookReceiver
 from warehouse import open_warehouse
 from warehouse.schema import audit_log

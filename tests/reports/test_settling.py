@@ -1,8 +1,8 @@
 """What a provisional tile says about its settling days (reports/review.settling_days), by hand."""
 import datetime as dt
 
-from reports.review import settling_days
 from config import Config
+from reports.review import settling_days
 
 UTC = dt.timezone.utc
 CONFIG = Config()  # rollback window 7 days, rework window 21 days

@@ -7,9 +7,9 @@ import time
 
 import polars as pl
 
-from reports.data import load_evidence
 from config import Config
 from metrics.scorecard import compute
+from reports.data import load_evidence
 from tests.factories import make_ticket
 from warehouse import open_warehouse, read_table
 from warehouse.ingest import ingest

@@ -4,12 +4,12 @@ import datetime as dt
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from reports.data import load_evidence
 from config import Config
 from connectors.demo.generator import generate
 from metrics.evidence import Evidence
 from metrics.registry import METRICS
 from metrics.scorecard import compute
+from reports.data import load_evidence
 from warehouse import open_warehouse
 from warehouse.ingest import ingest
 

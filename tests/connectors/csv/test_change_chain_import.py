@@ -3,11 +3,11 @@ import datetime as dt
 
 import pytest
 
-from reports.data import load_evidence
 from config import Config
 from config.model import PeopleConfig
 from connectors.csv import CsvImportError, read_csv
 from metrics.scorecard import compute
+from reports.data import load_evidence
 from warehouse import read_table
 from warehouse.ingest import ingest
 

@@ -6,11 +6,11 @@ import json
 import polars as pl
 import pytest
 
-from reports.data import load_evidence
 from config import Config, RulesConfig
 from config.model import GithubDeploymentsConfig
 from metrics.linking import deployment_outcomes, pr_outcomes
 from metrics.scorecard import compute, prepare
+from reports.data import load_evidence
 from tests.connectors.github.conftest import serve_worked_example
 from tests.connectors.github.fake_github import workflow_run
 from warehouse import read_table

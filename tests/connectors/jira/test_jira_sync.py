@@ -7,10 +7,10 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from reports.data import load_evidence
 from config import Config
 from connectors.jira import run
 from metrics.scorecard import compute
+from reports.data import load_evidence
 from tests.connectors.jira.conftest import INCIDENT_JQL, TICKET_JQL, jira_config
 from tests.connectors.jira.fake_jira import jira_time
 from tests.connectors.loopback import Fault

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from reports.data import load_evidence
 from connectors.pagerduty import run
 from metrics.scorecard import compute
+from reports.data import load_evidence
 from tests.connectors.pagerduty.conftest import NOW, pd_config
 from warehouse import read_table
 from warehouse.runs import get_cursor

@@ -5,11 +5,11 @@ import logging
 
 import polars as pl
 
-from reports.export import ExportFilters, encode, export_frame
 from config import Config, WarehouseConfig
 from config.spend import RetryConfig
 from config.vendors import CursorConfig, VendorsConfig
 from connectors.vendors.sources import run_cursor
+from reports.export import ExportFilters, encode, export_frame
 from tests.connectors.hygiene import everything_written
 from tests.connectors.loopback import Fault, Reply
 from tests.connectors.vendors.fakes import FakeCursor, cursor_event, cursor_usage
