@@ -281,9 +281,18 @@ def aggregate_rework(version: str) -> pl.DataFrame:
 def aggregate_pull_requests(version: str) -> pl.DataFrame:
     """Every PR (id, author, team, created_at, merged_at), for the same aggregates (lead time by cohort)."""
     return _prepared_all(version).evidence.pull_requests.select("id", "author", "team", "created_at", "merged_at")
-@st.cache_data(show_spinner=False, max_entries=64)
+
+
 def pr_extra(version: str, pr_id: str) -> dict:
-    """A PR's warehouse columns the evidence does not carry (`ai_tools`, `ai_mode`), where the schema has them."""
+    """A PR's warehouse columns the evidence does not carry (`ai_tools`, `ai_mode`), where the schema has
+    them, for a PR the signed-in user may see ({} for any other)."""
+    if row_scope() is not None and prepared(version).evidence.pull_requests.filter(pl.col("id") == pr_id).height == 0:
+        return {}
+    return _pr_extra(version, pr_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _pr_extra(version: str, pr_id: str) -> dict:
     import sqlalchemy as sa
 
     from warehouse.schema import TABLES

@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from metrics.periods import latest_complete_range
+from reports.format import escape_markdown
 from tests.app.conftest import clear_streamlit_caches, run_app
 from warehouse import open_warehouse, read_table
 
@@ -117,6 +118,17 @@ def test_team_lead_reaches_only_their_teams_rows_by_any_filter_or_url(signed_in_
     assert incidents.height > 0 and all("payments" in t for t in incidents["title"].to_list())
     with pytest.raises(ValueError):
         at.switch_page("app_pages/export.py")
+
+
+def test_team_lead_opens_their_teams_pr_by_url_but_not_another_teams(signed_in_env):
+    prs = read_table(open_warehouse(signed_in_env.url), "pull_requests", ["id", "repo", "title", "merged_at"])
+    merged = prs.filter(pl.col("merged_at").is_not_null())
+    own = merged.filter(pl.col("repo").str.starts_with("acme/payments-")).row(0, named=True)
+    other = merged.filter(pl.col("repo").str.starts_with("acme/web")).row(0, named=True)
+    at = run("maya@acme.example", "pr", id=own["id"])
+    assert [h.value for h in at.subheader][:1] == [escape_markdown(own["title"])]
+    at = run("maya@acme.example", "pr", id=other["id"])
+    assert not at.subheader and any("that you may see" in i.value for i in at.info)
 
 
 def test_team_lead_exports_and_downloads_hold_only_their_teams(signed_in_env):
