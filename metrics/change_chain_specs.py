@@ -2,11 +2,19 @@
 AI-assisted change, rework, and the load on senior reviewers. Plain data, read by the registry."""
 from __future__ import annotations
 
-from metrics.registry import CHANGE_FAILURE_LOOKAHEAD, PERIOD_END, REWORK_LOOKAHEAD, MetricSpec
+from metrics import metric_events as events
+from metrics.registry import (
+    CHANGE_FAILURE_LOOKAHEAD, PERIOD_END, REWORK_LOOKAHEAD, MannWhitneyTest, MetricSpec, ToleranceTest, TwoProportionTest,
+)
 
 CHANGE_CHAIN_SPECS = (
     MetricSpec(
         id="deployment_frequency",
+        events=events.deployment_frequency,
+        needs_chain=True,
+        event_kind="deployment",
+        counted_at=(("deployments", "finished_at"),),
+        still_to_come="deployments",
         title="Deployment frequency",
         short_title="Deploys / day",
         unit="per_day",
@@ -29,6 +37,12 @@ CHANGE_CHAIN_SPECS = (
     ),
     MetricSpec(
         id="lead_time_hours",
+        events=events.lead_time_hours,
+        needs_chain=True,
+        interval_method="order_statistics",
+        status=MannWhitneyTest(),
+        event_kind="pr",
+        counted_at=(("deployments", "finished_at"),),
         title="Lead time for changes",
         short_title="Lead time",
         unit="hours",
@@ -51,6 +65,13 @@ CHANGE_CHAIN_SPECS = (
     ),
     MetricSpec(
         id="change_failure_rate",
+        events=events.change_failure_rate,
+        needs_chain=True,
+        interval_method="wilson",
+        status=TwoProportionTest(),
+        event_kind="deployment",
+        counted_at=(("deployments", "finished_at"),),
+        still_to_come="rollbacks and incidents",
         title="Change failure rate",
         short_title="Change failure",
         unit="share",
@@ -77,6 +98,13 @@ CHANGE_CHAIN_SPECS = (
     ),
     MetricSpec(
         id="rework_rate",
+        events=events.rework_rate,
+        needs_chain=True,
+        interval_method="wilson",
+        status=TwoProportionTest(),
+        event_kind="pr",
+        counted_at=(("pull_requests", "merged_at"),),
+        still_to_come="follow-up fixes",
         title="Rework rate",
         short_title="Rework",
         unit="share",
@@ -102,6 +130,13 @@ CHANGE_CHAIN_SPECS = (
     ),
     MetricSpec(
         id="senior_review_load",
+        events=events.senior_review_load,
+        needs_chain=True,
+        status=ToleranceTest("review_tolerance", relative=True),
+        info_segments=("ai",),
+        event_kind="review",
+        counted_at=(("reviews", "submitted_at"),),
+        still_to_come="reviews",
         title="Senior review load",
         short_title="Senior reviews",
         unit="per_week",
