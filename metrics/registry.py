@@ -214,6 +214,11 @@ class MetricSpec:
         return "mean"
 
     @property
+    def significance_test(self) -> bool:
+        """Its status comes from a test at 5% (two-proportion or Mann-Whitney), not from a tolerance."""
+        return isinstance(self.status, (TwoProportionTest, MannWhitneyTest))
+
+    @property
     def status_words(self) -> str:
         if self.better == "info":
             return "for information (never red or green)"
