@@ -191,6 +191,7 @@ class MetricSpec:
     tile: TileText | None = None
     trend: TrendText | None = None
     drill_down: str | None = None
+    page_subject: bool = False  # the metric its drill-down page is about (its tile and baseline lead there)
     empty_hint: str = ""
     still_to_come: str = "events"
 
@@ -296,6 +297,7 @@ METRICS: dict[str, MetricSpec] = {
                           "AI-assisted PRs now vs all PRs in the baseline"),
             trend=TrendText("Rollback share: AI-assisted PRs vs others", ("ai", "non_ai")),
             drill_down="rollbacks",
+            page_subject=True,
             empty_hint=("No merged AI-assisted PRs in this range: configure [github] or import pull_requests.csv "
                         "and deployments.csv."),
             still_to_come="rollbacks",
@@ -341,6 +343,7 @@ METRICS: dict[str, MetricSpec] = {
             trend=TrendText("MTTR (hours): AI-assisted response vs not", ("all", "ai", "non_ai"),
                             (("all", "All incidents"),), intervals=("all",)),
             drill_down="incidents",
+            page_subject=True,
             empty_hint=("No resolved incidents in this range: configure [pagerduty] or [jira] incidents, or import "
                         "incidents.csv."),
             title="Mean time to restore",
@@ -379,6 +382,7 @@ METRICS: dict[str, MetricSpec] = {
                           "tickets resolved without an agent now vs in the baseline, CSAT held"),
             trend=TrendText("Support deflection", ("all",), (("all", "Deflected share"),)),
             drill_down="support",
+            page_subject=True,
             empty_hint="No resolved tickets in this range: configure [jira] support tickets or import tickets.csv.",
             title="Support deflection",
             short_title="Deflection",
@@ -437,6 +441,7 @@ METRICS: dict[str, MetricSpec] = {
                           "spend per resolved unit now vs its own baseline (the first weeks with spend)"),
             trend=TrendText("AI cost per resolved unit", ("all",), (("all", "USD per unit"),)),
             drill_down="spend",
+            page_subject=True,
             empty_hint="No AI spend in this range: import ai_spend.csv (or a FOCUS export) or configure a provider.",
             title="AI cost per resolved unit",
             short_title="AI cost / unit",
@@ -480,6 +485,16 @@ def spec(metric_id: str) -> MetricSpec:
         return METRICS[metric_id]
     except KeyError:
         raise KeyError(f"unknown metric '{metric_id}'; known: {', '.join(METRICS)}") from None
+
+
+def on_page(page: str) -> tuple[MetricSpec, ...]:
+    """The metrics whose rows a dashboard page (app_pages/<page>.py) lists, in registry order."""
+    return tuple(s for s in METRICS.values() if s.drill_down == page)
+
+
+def subject_of(page: str) -> MetricSpec:
+    """The metric a drill-down page is about (`page_subject`)."""
+    return next(s for s in on_page(page) if s.page_subject)
 
 
 def counting_columns() -> dict[str, str]:
