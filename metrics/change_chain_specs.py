@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from metrics import metric_events as events
 from metrics.registry import (
-    CHANGE_FAILURE_LOOKAHEAD, PERIOD_END, REWORK_LOOKAHEAD, MannWhitneyTest, MetricSpec, ToleranceTest, TwoProportionTest,
+    CHANGE_FAILURE_LOOKAHEAD, PERIOD_END, REWORK_LOOKAHEAD, DeliveryText, MannWhitneyTest, MetricSpec, TileText,
+    ToleranceTest, TrendText, TwoProportionTest,
 )
 
 CHANGE_CHAIN_SPECS = (
@@ -15,6 +16,10 @@ CHANGE_CHAIN_SPECS = (
         event_kind="deployment",
         counted_at=(("deployments", "finished_at"),),
         still_to_come="deployments",
+        delivery=DeliveryText(
+            1, (TileText("all", "Deployment frequency", "production deployments"),),
+            TrendText("Production deployments per day", ("all",)),
+        ),
         title="Deployment frequency",
         short_title="Deploys / day",
         unit="per_day",
@@ -43,6 +48,13 @@ CHANGE_CHAIN_SPECS = (
         status=MannWhitneyTest(),
         event_kind="pr",
         counted_at=(("deployments", "finished_at"),),
+        delivery=DeliveryText(
+            2,
+            (TileText("all", "Lead time for changes (median)", "shipped PRs"),
+             TileText("ai", "Lead time, AI-assisted PRs", "shipped PRs"),
+             TileText("non_ai", "Lead time, other PRs", "shipped PRs")),
+            TrendText("Median lead time (hours): AI-assisted PRs vs others", ("ai", "non_ai")),
+        ),
         title="Lead time for changes",
         short_title="Lead time",
         unit="hours",
@@ -72,6 +84,13 @@ CHANGE_CHAIN_SPECS = (
         event_kind="deployment",
         counted_at=(("deployments", "finished_at"),),
         still_to_come="rollbacks and incidents",
+        delivery=DeliveryText(
+            3,
+            (TileText("all", "Change failure rate", "production deployments"),
+             TileText("ai", "Change failure, deploys with AI PRs", "deployments"),
+             TileText("non_ai", "Change failure, other deploys", "deployments")),
+            TrendText("Change failure rate: deploys shipping AI-assisted PRs vs others", ("ai", "non_ai")),
+        ),
         title="Change failure rate",
         short_title="Change failure",
         unit="share",
@@ -105,6 +124,15 @@ CHANGE_CHAIN_SPECS = (
         event_kind="pr",
         counted_at=(("pull_requests", "merged_at"),),
         still_to_come="follow-up fixes",
+        delivery=DeliveryText(
+            5,
+            (TileText("all", "Rework rate", "merged PRs"),
+             TileText("ai", "Rework, AI-assisted PRs", "merged PRs"),
+             TileText("non_ai", "Rework, other PRs", "merged PRs")),
+            TrendText("Rework rate: AI-assisted PRs vs others", ("ai", "non_ai")),
+            team_tiles=(TileText("ai", "Rework, AI-assisted PRs", "AI-assisted merged PRs"),
+                        TileText("non_ai", "Rework, other PRs", "other merged PRs")),
+        ),
         title="Rework rate",
         short_title="Rework",
         unit="share",
@@ -137,6 +165,11 @@ CHANGE_CHAIN_SPECS = (
         event_kind="review",
         counted_at=(("reviews", "submitted_at"),),
         still_to_come="reviews",
+        delivery=DeliveryText(
+            6, trend=TrendText("Reviews per senior per week: all PRs and AI-assisted PRs", ("all", "ai")), on_page=False,
+            team_tiles=(TileText("all", "Senior review load", "senior reviews"),
+                        TileText("ai", "Senior reviews of AI PRs", "senior reviews")),
+        ),
         title="Senior review load",
         short_title="Senior reviews",
         unit="per_week",

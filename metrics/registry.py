@@ -133,6 +133,20 @@ CHANGE_FAILURE_LOOKAHEAD = Lookahead(("rollback_window_days", "incident_link_hou
 REWORK_LOOKAHEAD = Lookahead(("rework_window_days",))
 
 
+@dataclass(frozen=True)
+class DeliveryText:
+    """The metric on the Delivery page (DORA's keys, AI-assisted changes vs others) and in the team
+    drill-down's change chain. `order`: its place, left to right; `tiles`: its Delivery tile (segment
+    all), then the AI-vs-others pair; `trend`: its chart, drawn on the Delivery page when `on_page`, and
+    in the team drill-down when it has `team_tiles`."""
+
+    order: int
+    tiles: tuple[TileText, ...] = ()
+    trend: TrendText | None = None
+    on_page: bool = True
+    team_tiles: tuple[TileText, ...] = ()
+
+
 Events = Callable[..., Any]  # (facts, reasons=True) → event rows (ai_cost_per_unit: spend rows, unit rows)
 
 
@@ -194,6 +208,7 @@ class MetricSpec:
     page_subject: bool = False  # the metric its drill-down page is about (its tile and baseline lead there)
     empty_hint: str = ""
     still_to_come: str = "events"
+    delivery: DeliveryText | None = None
 
     def definition(self) -> dict[str, Any]:
         """The spec as plain data without its code: its id, texts, unit, kind, segments, better-direction,
@@ -344,6 +359,13 @@ METRICS: dict[str, MetricSpec] = {
                             (("all", "All incidents"),), intervals=("all",)),
             drill_down="incidents",
             page_subject=True,
+            delivery=DeliveryText(
+                4,
+                (TileText("all", "Time to restore (mean)", "resolved incidents"),
+                 TileText("ai_change", "Restore, incidents from AI changes", "resolved incidents"),
+                 TileText("non_ai_change", "Restore, incidents from other changes", "resolved incidents")),
+                TrendText("Time to restore (hours) by the change that caused the incident", ("ai_change", "non_ai_change")),
+            ),
             empty_hint=("No resolved incidents in this range: configure [pagerduty] or [jira] incidents, or import "
                         "incidents.csv."),
             title="Mean time to restore",

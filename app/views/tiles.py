@@ -10,7 +10,7 @@ import polars as pl
 
 from app.views.filters import period_label
 from app.views.format import STATUS, fmt_delta, fmt_value
-from metrics.registry import METRICS, MetricSpec
+from metrics.registry import METRICS, MetricSpec, TileText
 
 
 @dataclass(frozen=True)
@@ -22,9 +22,9 @@ class TileSpec:
     compares: str = ""  # what the tile compares, in the user's words
 
 
-def tile_spec(metric: MetricSpec) -> TileSpec:
-    """The metric's own tile (`MetricSpec.tile`)."""
-    t = metric.tile
+def tile_spec(metric: MetricSpec, text: TileText | None = None) -> TileSpec:
+    """The metric's own tile (`MetricSpec.tile`), or another of its tiles (`text`)."""
+    t = text or metric.tile
     return TileSpec(metric.id, t.segment, t.title, t.counted, t.compares)
 
 
