@@ -77,8 +77,8 @@ def rules_rows(config: Config) -> list[tuple[str, str]]:
     rows = [
         ("Baseline window", window),
         ("AI adoption week", adoption),
-        ("Baseline of ai_cost_per_unit", "its own unless [baseline.ai_cost_per_unit]: the first "
-                                         f"{DEFAULT_BASELINE_WEEKS} complete weeks that have spend rows"),
+        *[(f"Baseline of {m.id}", f"its own unless [baseline.{m.id}]: the first {DEFAULT_BASELINE_WEEKS} complete "
+            "weeks that have spend rows") for m in METRICS.values() if m.kind == "cost_per_unit"],
         *[(f"Baseline of {metric}", f"{w.start} to {w.end}") for metric, w in sorted(baseline.per_metric.items())],
         ("Minimum sample (min_sample)", str(rules.min_sample)),
         ("Rollback window", f"{rules.rollback_window_days:g} days"),
