@@ -3,7 +3,7 @@ AI-assisted change, rework, and the load on senior reviewers. Plain data, read b
 from __future__ import annotations
 
 from metrics import metric_events as events
-from metrics.registry import (
+from metrics.spec import (
     CHANGE_FAILURE_LOOKAHEAD, PERIOD_END, REWORK_LOOKAHEAD, DeliveryText, MannWhitneyTest, MetricSpec, TileText,
     ToleranceTest, TrendText, TwoProportionTest,
 )
@@ -11,15 +11,6 @@ from metrics.registry import (
 CHANGE_CHAIN_SPECS = (
     MetricSpec(
         id="deployment_frequency",
-        events=events.deployment_frequency,
-        needs_chain=True,
-        event_kind="deployment",
-        counted_at=(("deployments", "finished_at"),),
-        still_to_come="deployments",
-        delivery=DeliveryText(
-            1, (TileText("all", "Deployment frequency", "production deployments"),),
-            TrendText("Production deployments per day", ("all",)),
-        ),
         title="Deployment frequency",
         short_title="Deploys / day",
         unit="per_day",
@@ -39,22 +30,18 @@ CHANGE_CHAIN_SPECS = (
             "calendar day of the period. Every team that has ever deployed has a record for every period, "
             "0 when it did not deploy."
         ),
+        events=events.deployment_frequency,
+        needs_chain=True,
+        event_kind="deployment",
+        counted_at=(("deployments", "finished_at"),),
+        still_to_come="deployments",
+        delivery=DeliveryText(
+            1, (TileText("all", "Deployment frequency", "production deployments"),),
+            TrendText("Production deployments per day", ("all",)),
+        ),
     ),
     MetricSpec(
         id="lead_time_hours",
-        events=events.lead_time_hours,
-        needs_chain=True,
-        interval_method="order_statistics",
-        status=MannWhitneyTest(),
-        event_kind="pr",
-        counted_at=(("deployments", "finished_at"),),
-        delivery=DeliveryText(
-            2,
-            (TileText("all", "Lead time for changes (median)", "shipped PRs"),
-             TileText("ai", "Lead time, AI-assisted PRs", "shipped PRs"),
-             TileText("non_ai", "Lead time, other PRs", "shipped PRs")),
-            TrendText("Median lead time (hours): AI-assisted PRs vs others", ("ai", "non_ai")),
-        ),
         title="Lead time for changes",
         short_title="Lead time",
         unit="hours",
@@ -74,23 +61,22 @@ CHANGE_CHAIN_SPECS = (
             "rollback, at or after the merge); the 90th percentile beside it. PRs without a creation time "
             "are left out. Status: Mann-Whitney U test against the baseline at 5%, direction by the median."
         ),
+        events=events.lead_time_hours,
+        needs_chain=True,
+        interval_method="order_statistics",
+        status=MannWhitneyTest(),
+        event_kind="pr",
+        counted_at=(("deployments", "finished_at"),),
+        delivery=DeliveryText(
+            2,
+            (TileText("all", "Lead time for changes (median)", "shipped PRs"),
+             TileText("ai", "Lead time, AI-assisted PRs", "shipped PRs"),
+             TileText("non_ai", "Lead time, other PRs", "shipped PRs")),
+            TrendText("Median lead time (hours): AI-assisted PRs vs others", ("ai", "non_ai")),
+        ),
     ),
     MetricSpec(
         id="change_failure_rate",
-        events=events.change_failure_rate,
-        needs_chain=True,
-        interval_method="wilson",
-        status=TwoProportionTest(),
-        event_kind="deployment",
-        counted_at=(("deployments", "finished_at"),),
-        still_to_come="rollbacks and incidents",
-        delivery=DeliveryText(
-            3,
-            (TileText("all", "Change failure rate", "production deployments"),
-             TileText("ai", "Change failure, deploys with AI PRs", "deployments"),
-             TileText("non_ai", "Change failure, other deploys", "deployments")),
-            TrendText("Change failure rate: deploys shipping AI-assisted PRs vs others", ("ai", "non_ai")),
-        ),
         title="Change failure rate",
         short_title="Change failure",
         unit="share",
@@ -114,25 +100,23 @@ CHANGE_CHAIN_SPECS = (
             "deployment of the incident's team or service repos within incident_link_hours before it "
             "started). Status: two-proportion z-test against the baseline at 5%."
         ),
-    ),
-    MetricSpec(
-        id="rework_rate",
-        events=events.rework_rate,
+        events=events.change_failure_rate,
         needs_chain=True,
         interval_method="wilson",
         status=TwoProportionTest(),
-        event_kind="pr",
-        counted_at=(("pull_requests", "merged_at"),),
-        still_to_come="follow-up fixes",
+        event_kind="deployment",
+        counted_at=(("deployments", "finished_at"),),
+        still_to_come="rollbacks and incidents",
         delivery=DeliveryText(
-            5,
-            (TileText("all", "Rework rate", "merged PRs"),
-             TileText("ai", "Rework, AI-assisted PRs", "merged PRs"),
-             TileText("non_ai", "Rework, other PRs", "merged PRs")),
-            TrendText("Rework rate: AI-assisted PRs vs others", ("ai", "non_ai")),
-            team_tiles=(TileText("ai", "Rework, AI-assisted PRs", "AI-assisted merged PRs"),
-                        TileText("non_ai", "Rework, other PRs", "other merged PRs")),
+            3,
+            (TileText("all", "Change failure rate", "production deployments"),
+             TileText("ai", "Change failure, deploys with AI PRs", "deployments"),
+             TileText("non_ai", "Change failure, other deploys", "deployments")),
+            TrendText("Change failure rate: deploys shipping AI-assisted PRs vs others", ("ai", "non_ai")),
         ),
+    ),
+    MetricSpec(
+        id="rework_rate",
         title="Rework rate",
         short_title="Rework",
         unit="share",
@@ -155,21 +139,25 @@ CHANGE_CHAIN_SPECS = (
             "same repo that reverts it, or that is a fix (a fix label or a title like 'Fix ...') and touches "
             "a file it touched. Status: two-proportion z-test against the baseline at 5%."
         ),
+        events=events.rework_rate,
+        needs_chain=True,
+        interval_method="wilson",
+        status=TwoProportionTest(),
+        event_kind="pr",
+        counted_at=(("pull_requests", "merged_at"),),
+        still_to_come="follow-up fixes",
+        delivery=DeliveryText(
+            5,
+            (TileText("all", "Rework rate", "merged PRs"),
+             TileText("ai", "Rework, AI-assisted PRs", "merged PRs"),
+             TileText("non_ai", "Rework, other PRs", "merged PRs")),
+            TrendText("Rework rate: AI-assisted PRs vs others", ("ai", "non_ai")),
+            team_tiles=(TileText("ai", "Rework, AI-assisted PRs", "AI-assisted merged PRs"),
+                        TileText("non_ai", "Rework, other PRs", "other merged PRs")),
+        ),
     ),
     MetricSpec(
         id="senior_review_load",
-        events=events.senior_review_load,
-        needs_chain=True,
-        status=ToleranceTest("review_tolerance", relative=True),
-        info_segments=("ai",),
-        event_kind="review",
-        counted_at=(("reviews", "submitted_at"),),
-        still_to_come="reviews",
-        delivery=DeliveryText(
-            6, trend=TrendText("Reviews per senior per week: all PRs and AI-assisted PRs", ("all", "ai")), on_page=False,
-            team_tiles=(TileText("all", "Senior review load", "senior reviews"),
-                        TileText("ai", "Senior reviews of AI PRs", "senior reviews")),
-        ),
         title="Senior review load",
         short_title="Senior reviews",
         unit="per_week",
@@ -188,6 +176,18 @@ CHANGE_CHAIN_SPECS = (
             "a people row whose level is in senior_levels) counted in the reviewer's team. Status: worse "
             "above baseline × (1 + review_tolerance), better below baseline × (1 − review_tolerance); the ai "
             "segment is for information."
+        ),
+        events=events.senior_review_load,
+        needs_chain=True,
+        status=ToleranceTest("review_tolerance", relative=True),
+        info_segments=("ai",),
+        event_kind="review",
+        counted_at=(("reviews", "submitted_at"),),
+        still_to_come="reviews",
+        delivery=DeliveryText(
+            6, trend=TrendText("Reviews per senior per week: all PRs and AI-assisted PRs", ("all", "ai")), on_page=False,
+            team_tiles=(TileText("all", "Senior review load", "senior reviews"),
+                        TileText("ai", "Senior reviews of AI PRs", "senior reviews")),
         ),
     ),
 )

@@ -4,7 +4,9 @@ from __future__ import annotations
 from config.model import Config
 from connectors.common.ai_detection import build_registry
 from metrics.periods import DEFAULT_BASELINE_WEEKS
-from metrics.registry import KIND_WORDS, METRICS, MannWhitneyTest, MetricSpec, ToleranceTest, TwoProportionTest
+from metrics.registry import (
+    KIND_WORDS, METRICS, MannWhitneyTest, MetricSpec, ToleranceTest, TwoProportionTest, status_words,
+)
 
 
 def _titles(specs) -> str:
@@ -47,7 +49,7 @@ def metric_rows() -> list[tuple[MetricSpec, list[tuple[str, str]]]]:
             ("Value", KIND_WORDS[spec.kind]),
             ("Counted at", spec.counting_time),
             ("Better when", spec.better_text),
-            ("Status", spec.status_words),
+            ("Status", status_words(spec)),
             ("Interval", spec.interval),
             ("Segments", ", ".join(spec.segments) + (f" ({spec.segment_rule})" if spec.segment_rule else "")),
         ]
