@@ -443,7 +443,6 @@ def _apply_status(frames: dict[str, pl.DataFrame], config: Config,
             out[metric_id] = empty_records()
             continue
         n = records["n"].to_numpy()
-        value = records["value"].to_numpy()
         baseline = records["baseline"].fill_null(np.nan).to_numpy()
         baseline_n = records["baseline_n"].fill_null(0).to_numpy()
         test_p = np.full(records.height, np.nan)
