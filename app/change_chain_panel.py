@@ -9,7 +9,9 @@ import streamlit as st
 from app import components as ui
 from app import state
 from app.views.charts import trend_figure
-from app.views.delivery import DELIVERY_TRENDS, TEAM_TILES, reviews_by_senior, reworked_prs, senior_reviews, trend_rows
+from app.views.delivery import (
+    DELIVERY_TRENDS, TEAM_TILES, TEAM_TRENDS, reviews_by_senior, reworked_prs, senior_reviews, trend_rows,
+)
 from app.views.tiles import tile_for
 from metrics.registry import METRICS
 from metrics.scorecard import metric_events
@@ -28,7 +30,7 @@ def render(filters, version: str, outcomes: pl.DataFrame, scope: str) -> None:
         with column:
             ui.tile(tile_for(records, spec, filters.team), filters.grain, empty_hint="Nothing counted in this range.")
     left, right = st.columns(2)
-    for column, metric in zip((left, right), ("rework_rate", "senior_review_load")):
+    for column, metric in zip((left, right), TEAM_TRENDS):
         segments, title = DELIVERY_TRENDS[metric]
         rows, band = trend_rows(records, metric, filters.team)
         with column:
@@ -58,7 +60,7 @@ def render(filters, version: str, outcomes: pl.DataFrame, scope: str) -> None:
         ui.download(prs, "reworked_prs", filters, key="dl_reworked")
 
     st.subheader("Senior reviews")
-    reviews = metric_events(prepared, "senior_review_load")
+    reviews = metric_events(prepared, next(m.id for m in METRICS.values() if m.event_kind == "review"))
     reviews = reviews.filter(pl.col("team") == filters.team)
     per_senior = reviews_by_senior(reviews, filters)
     if per_senior.height == 0:

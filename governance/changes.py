@@ -74,7 +74,7 @@ def config_hash(config: Config) -> str:
 def metrics_version() -> str:
     """A hash of the metric registry's specs (definitions, units, segments, better-direction) and the
     output columns and statuses: it changes whenever a metric's definition does."""
-    return _digest({"metrics": [_plain(dataclasses.asdict(s)) for s in METRICS.values()],
+    return _digest({"metrics": [_plain(s.definition()) for s in METRICS.values()],
                     "columns": list(OUTPUT_COLUMNS), "statuses": list(STATUSES)})
 
 

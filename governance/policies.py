@@ -57,7 +57,7 @@ def describe(stop: StopCondition) -> str:
     spec = METRICS[stop.metric]
     segment = {"all": "", "ai": " of AI-assisted work", "non_ai": " of other work"}[stop.segment]
     what = {
-        "worse": "worse than its baseline" + (" (significant at 5%)" if spec.kind == "ratio" or spec.id == "mttr_hours" else ""),
+        "worse": "worse than its baseline" + (" (significant at 5%)" if spec.significance_test else ""),
         "above_baseline": f"more than {_amount(stop.threshold, spec.unit)} above its baseline",
         "below_baseline": f"more than {_amount(stop.threshold, spec.unit)} below its baseline",
         "above": f"above {_level(stop.threshold, spec.unit)}",

@@ -17,7 +17,6 @@ from metrics.periods import DEFAULT_BASELINE_WEEKS, Window, utc
 from metrics.registry import METRICS
 
 ADOPTION_SHARE = 0.05  # the adoption week: at least 5% of its merged PRs are AI-assisted
-COST_METRIC = "ai_cost_per_unit"
 _WEEK = dt.timedelta(weeks=1)
 _LAST_INSTANT = dt.timedelta(microseconds=1)
 
@@ -125,8 +124,9 @@ def baselines(cube: Cube, config: Config) -> Baselines:
                    + ("AI-assisted PRs are there from the start" if adoption is not None
                       else "no week reaches the adoption threshold"))
             pre_ai = False
-    if COST_METRIC in METRICS and COST_METRIC not in own:
-        own[COST_METRIC], own_why[COST_METRIC] = _cost_window(cube, weeks)
+    for spec in METRICS.values():  # a cost per unit has its own window, unless configured
+        if spec.kind == "cost_per_unit" and spec.id not in own:
+            own[spec.id], own_why[spec.id] = _cost_window(cube, weeks)
     return Baselines(default=default, why=why, pre_ai=pre_ai, adoption_week=adoption, own=own, own_why=own_why)
 
 

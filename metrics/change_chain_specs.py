@@ -2,7 +2,11 @@
 AI-assisted change, rework, and the load on senior reviewers. Plain data, read by the registry."""
 from __future__ import annotations
 
-from metrics.registry import CHANGE_FAILURE_LOOKAHEAD, PERIOD_END, REWORK_LOOKAHEAD, MetricSpec
+from metrics import metric_events as events
+from metrics.spec import (
+    CHANGE_FAILURE_LOOKAHEAD, PERIOD_END, REWORK_LOOKAHEAD, DeliveryText, MannWhitneyTest, MetricSpec, TileText,
+    ToleranceTest, TrendText, TwoProportionTest,
+)
 
 CHANGE_CHAIN_SPECS = (
     MetricSpec(
@@ -26,6 +30,15 @@ CHANGE_CHAIN_SPECS = (
             "calendar day of the period. Every team that has ever deployed has a record for every period, "
             "0 when it did not deploy."
         ),
+        events=events.deployment_frequency,
+        needs_chain=True,
+        event_kind="deployment",
+        counted_at=(("deployments", "finished_at"),),
+        still_to_come="deployments",
+        delivery=DeliveryText(
+            1, (TileText("all", "Deployment frequency", "production deployments"),),
+            TrendText("Production deployments per day", ("all",)),
+        ),
     ),
     MetricSpec(
         id="lead_time_hours",
@@ -47,6 +60,19 @@ CHANGE_CHAIN_SPECS = (
             "(the deployment the source names, else the first production deployment of the repo, not a "
             "rollback, at or after the merge); the 90th percentile beside it. PRs without a creation time "
             "are left out. Status: Mann-Whitney U test against the baseline at 5%, direction by the median."
+        ),
+        events=events.lead_time_hours,
+        needs_chain=True,
+        interval_method="order_statistics",
+        status=MannWhitneyTest(),
+        event_kind="pr",
+        counted_at=(("deployments", "finished_at"),),
+        delivery=DeliveryText(
+            2,
+            (TileText("all", "Lead time for changes (median)", "shipped PRs"),
+             TileText("ai", "Lead time, AI-assisted PRs", "shipped PRs"),
+             TileText("non_ai", "Lead time, other PRs", "shipped PRs")),
+            TrendText("Median lead time (hours): AI-assisted PRs vs others", ("ai", "non_ai")),
         ),
     ),
     MetricSpec(
@@ -74,6 +100,20 @@ CHANGE_CHAIN_SPECS = (
             "deployment of the incident's team or service repos within incident_link_hours before it "
             "started). Status: two-proportion z-test against the baseline at 5%."
         ),
+        events=events.change_failure_rate,
+        needs_chain=True,
+        interval_method="wilson",
+        status=TwoProportionTest(),
+        event_kind="deployment",
+        counted_at=(("deployments", "finished_at"),),
+        still_to_come="rollbacks and incidents",
+        delivery=DeliveryText(
+            3,
+            (TileText("all", "Change failure rate", "production deployments"),
+             TileText("ai", "Change failure, deploys with AI PRs", "deployments"),
+             TileText("non_ai", "Change failure, other deploys", "deployments")),
+            TrendText("Change failure rate: deploys shipping AI-assisted PRs vs others", ("ai", "non_ai")),
+        ),
     ),
     MetricSpec(
         id="rework_rate",
@@ -99,6 +139,22 @@ CHANGE_CHAIN_SPECS = (
             "same repo that reverts it, or that is a fix (a fix label or a title like 'Fix ...') and touches "
             "a file it touched. Status: two-proportion z-test against the baseline at 5%."
         ),
+        events=events.rework_rate,
+        needs_chain=True,
+        interval_method="wilson",
+        status=TwoProportionTest(),
+        event_kind="pr",
+        counted_at=(("pull_requests", "merged_at"),),
+        still_to_come="follow-up fixes",
+        delivery=DeliveryText(
+            5,
+            (TileText("all", "Rework rate", "merged PRs"),
+             TileText("ai", "Rework, AI-assisted PRs", "merged PRs"),
+             TileText("non_ai", "Rework, other PRs", "merged PRs")),
+            TrendText("Rework rate: AI-assisted PRs vs others", ("ai", "non_ai")),
+            team_tiles=(TileText("ai", "Rework, AI-assisted PRs", "AI-assisted merged PRs"),
+                        TileText("non_ai", "Rework, other PRs", "other merged PRs")),
+        ),
     ),
     MetricSpec(
         id="senior_review_load",
@@ -120,6 +176,18 @@ CHANGE_CHAIN_SPECS = (
             "a people row whose level is in senior_levels) counted in the reviewer's team. Status: worse "
             "above baseline × (1 + review_tolerance), better below baseline × (1 − review_tolerance); the ai "
             "segment is for information."
+        ),
+        events=events.senior_review_load,
+        needs_chain=True,
+        status=ToleranceTest("review_tolerance", relative=True),
+        info_segments=("ai",),
+        event_kind="review",
+        counted_at=(("reviews", "submitted_at"),),
+        still_to_come="reviews",
+        delivery=DeliveryText(
+            6, trend=TrendText("Reviews per senior per week: all PRs and AI-assisted PRs", ("all", "ai")), on_page=False,
+            team_tiles=(TileText("all", "Senior review load", "senior reviews"),
+                        TileText("ai", "Senior reviews of AI PRs", "senior reviews")),
         ),
     ),
 )

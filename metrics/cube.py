@@ -16,6 +16,8 @@ from pathlib import Path
 import polars as pl
 
 from metrics import events as ev
+from metrics.metric_events import Facts
+from metrics.registry import METRICS
 from metrics.senior_review import SENIORS_SCHEMA
 
 CUBE_FORMAT = 4  # bump when the cube's shape changes: stored cubes of another format are rebuilt
@@ -23,16 +25,19 @@ CUBE_FORMAT = 4  # bump when the cube's shape changes: stored cubes of another f
 
 @dataclass(frozen=True)
 class Cube:
-    # metric, day, team, segment, n, x, pending — ai_merge_rate, rollback_share (+ tool:/mode:/cohort: segments), rework_rate (+ cohort:),
-    # deflection_rate, change_failure_rate, rework_rate, deployment_frequency (n = x = deployments),
-    # senior_review_load (n = x = reviews)
+    """One table per `MetricSpec.cube_table`: which metrics land where follows from their kind and status
+    test (metrics.registry)."""
+
+    # metric, day, team, segment, n, x, pending — the counted metrics (kinds ratio, per_day, per_senior_week),
+    # with their tool:/mode:/cohort: segments; per_day and per_senior_week have n = x = events
     ratio: pl.DataFrame
-    mean: pl.DataFrame  # metric, day, team, segment, n, total, sumsq — csat
-    # metric, day, team, segment, value — mttr_hours (one row per incident, and one more per incident
-    # with a causing change, segment ai_change / non_ai_change) and lead_time_hours (one per shipped PR)
+    mean: pl.DataFrame  # metric, day, team, segment, n, total, sumsq — means from sums (csat)
+    # metric, day, team, segment, value — one row per event, for medians and Mann-Whitney tests (mttr_hours:
+    # one per incident, and one more per incident with a causing change, segment ai_change / non_ai_change;
+    # lead_time_hours: one per shipped PR)
     values: pl.DataFrame
-    spend: pl.DataFrame  # day, team, spend, rows — ai_cost_per_unit's numerator
-    units: pl.DataFrame  # day, team, n — ai_cost_per_unit's denominator
+    spend: pl.DataFrame  # day, team, spend, rows — the cost metric's numerator
+    units: pl.DataFrame  # day, team, n — the cost metric's denominator
     # first, last: the data span, the earliest and latest merged_at of a merged PR or finished_at of
     # any deployment (one row; nulls without either). `last` is `as_of` before the cap at now.
     span: pl.DataFrame
@@ -81,58 +86,64 @@ def _ratio(metric: str, events: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _with_ai_segments(events: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
-    return pl.concat([events, ev.segment_rows(events, outcomes)], how="vertical_relaxed")
-
-
 def build_cube(evidence, outcomes: pl.DataFrame, chain=None, seniors: pl.DataFrame | None = None) -> Cube:
     """The cube of teams-assigned evidence and its PR outcomes (see metrics.scorecard.prepare), with the
-    change-chain metrics when its facts (metrics.change_chain.chain_facts) and senior people are given."""
-    from metrics import change_chain_events as cc
+    change-chain metrics when its facts (metrics.change_chain.chain_facts) and senior people are given.
 
-    ratio_parts = [
-        _ratio("ai_merge_rate", ev.ai_merge_rate(outcomes, reasons=False)),
-        _ratio("rollback_share", _with_ai_segments(ev.rollback_share(outcomes, reasons=False), outcomes)),
-        _ratio("deflection_rate", ev.deflection_rate(evidence, reasons=False)),
-    ]
-    value_parts = []
-    if chain is not None:
-        for metric, events in cc.ratio_events(evidence, outcomes, chain, seniors).items():
-            if metric == "rework_rate":  # its cohort:<name> segments (no tool ones)
-                events = pl.concat([events, ev.cohort_segment_rows(events, outcomes)], how="vertical_relaxed")
-            ratio_parts.append(_ratio(metric, events))
-        value_parts = [
-            events.select(metric=pl.lit(metric), day=_day(events), team="team", segment="segment", value="value")
-            for metric, events in cc.value_events(evidence, outcomes, chain).items()
-        ]
+    Every spec of the registry adds its events (without reasons) to the table its `cube_table` names;
+    a spec with `segment_families` adds its events again once per `tool:` / `mode:` / `cohort:` segment."""
+    facts = Facts(evidence=evidence, outcomes=outcomes, chain=chain, seniors=seniors)
+    ratio_parts, mean_parts, value_parts, overlay_parts, cost = [], [], [], [], None
+    for spec in METRICS.values():
+        if spec.needs_chain and chain is None:
+            continue
+        events = spec.events(facts, reasons=False)
+        table = spec.cube_table
+        if table == "ratio":
+            if spec.segment_families:
+                events = pl.concat([events, ev.family_segment_rows(events, outcomes, spec.segment_families)],
+                                   how="vertical_relaxed")
+            ratio_parts.append(_ratio(spec.id, events))
+        elif table == "mean":
+            mean_parts.append(_sums(spec.id, events))
+        elif table == "values":
+            rows = events.select(metric=pl.lit(spec.id), day=_day(events), team="team", segment="segment", value="value")
+            overlay = pl.col("segment").is_in(spec.overlay_segments).fill_null(False)
+            value_parts.append(rows.filter(~overlay))
+            overlay_parts.append(rows.filter(overlay))
+        else:
+            if cost is not None:
+                raise ValueError(f"the cube keeps one cost metric's spend and units, not also '{spec.id}''s")
+            cost = events
+    spend_events, unit_events = cost
     ratio = pl.concat(ratio_parts, how="vertical_relaxed").select("metric", "day", "team", "segment", "n", "x", "pending")
-    csat = ev.csat(evidence, reasons=False)
-    mean = (
-        csat.group_by(day=_day(csat), team="team", segment="segment")
-        .agg(
-            n=pl.len().cast(pl.Int64),
-            total=pl.col("value").sum(),
-            sumsq=(pl.col("value") * pl.col("value")).sum(),
-        )
-        .with_columns(metric=pl.lit("csat"))
-        .select("metric", "day", "team", "segment", "n", "total", "sumsq")
-    )
-    mttr = ev.mttr_hours(evidence, reasons=False)
-    values = pl.concat(
-        [mttr.select(metric=pl.lit("mttr_hours"), day=_day(mttr), team="team", segment="segment", value="value"), *value_parts],
-        how="vertical_relaxed",
-    )
-    spend_events = ev.ai_spend(evidence, reasons=False)
+    mean = pl.concat(mean_parts, how="vertical_relaxed")
+    # Overlay segments' rows (mttr_hours' ai_change / non_ai_change) after every metric's own: the cube's
+    # row order, which decides the order values are summed in, is the one it always had.
+    values = pl.concat([*value_parts, *overlay_parts], how="vertical_relaxed")
     spend = spend_events.group_by(day=_day(spend_events), team="team").agg(
         spend=pl.col("value").sum(), rows=pl.len().cast(pl.Int64)
     )
-    unit_events = ev.resolved_units(evidence, outcomes)
     units = unit_events.group_by(day=_day(unit_events), team="team").agg(n=pl.len().cast(pl.Int64))
     return Cube(
         ratio=ratio.sort("metric", "day", "team"), mean=mean.sort("day", "team"),
         values=values.sort("metric", "day", "team"), spend=spend.sort("day", "team"), units=units.sort("day", "team"),
         span=data_span(evidence, outcomes),
         seniors=seniors if seniors is not None else pl.DataFrame(schema=SENIORS_SCHEMA),
+    )
+
+
+def _sums(metric: str, events: pl.DataFrame) -> pl.DataFrame:
+    """Per day × team × segment: n, Σ value and Σ value² (a mean and its s from sums)."""
+    return (
+        events.group_by(day=_day(events), team="team", segment="segment")
+        .agg(
+            n=pl.len().cast(pl.Int64),
+            total=pl.col("value").sum(),
+            sumsq=(pl.col("value") * pl.col("value")).sum(),
+        )
+        .with_columns(metric=pl.lit(metric))
+        .select("metric", "day", "team", "segment", "n", "total", "sumsq")
     )
 
 

@@ -98,6 +98,21 @@ def segment_rows(events: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([ai_segment_rows(events, outcomes), cohort_segment_rows(events, outcomes)], how="vertical_relaxed")
 
 
+def family_segment_rows(events: pl.DataFrame, outcomes: pl.DataFrame, families: tuple[str, ...]) -> pl.DataFrame:
+    """The rows of `segment_rows` of the segment families a metric has (`MetricSpec.segment_families`:
+    "tool", "mode", "cohort"), in that function's order."""
+    parts = []
+    ai_families = [f for f in AI_SEGMENT_FAMILIES if f in families]
+    if ai_families:
+        rows = ai_segment_rows(events, outcomes)
+        if len(ai_families) < len(AI_SEGMENT_FAMILIES):
+            rows = rows.filter(pl.col("segment").str.starts_with(f"{ai_families[0]}:"))
+        parts.append(rows)
+    if "cohort" in families:
+        parts.append(cohort_segment_rows(events, outcomes))
+    return pl.concat(parts, how="vertical_relaxed") if parts else events.clear()
+
+
 def cohort_segment_rows(events: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
     """The `cohort:<name>` rows of `segment_rows` alone (rework_rate has cohort segments, no tool ones)."""
     from metrics.cohorts import pr_cohort_keys

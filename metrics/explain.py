@@ -7,26 +7,27 @@ import polars as pl
 
 from metrics.events import segment_rows
 from metrics.periods import Window, period_of
-from metrics.registry import METRICS
+from metrics.registry import METRICS, MetricSpec
 from metrics.scorecard import Prepared, metric_events
 
 _PR_DETAILS = ("repo", "number", "title", "author", "url", "ai_signals", "ai_tools", "ai_mode")
-_EVENT_KINDS = {
-    "ai_merge_rate": "pr", "rollback_share": "pr", "mttr_hours": "incident", "lead_time_hours": "pr",
-    "rework_rate": "pr", "change_failure_rate": "deployment", "deployment_frequency": "deployment",
-    "senior_review_load": "review",
-}
 
 
-def _chain_details(prepared: Prepared, metric_id: str) -> pl.DataFrame:
-    """How an incident was linked to its cause, or what a deployment shipped and how it failed."""
-    if metric_id == "mttr_hours":
+def _details(prepared: Prepared, spec: MetricSpec) -> pl.DataFrame | None:
+    """What each event row shows besides its reason, by the spec's `event_kind`: a PR's title, author and
+    AI signals (and the spec's `outcome_details`), how an incident was linked to its cause, or what a
+    deployment shipped and how it failed."""
+    if spec.event_kind == "pr":
+        return prepared.outcomes.select("id", *_PR_DETAILS, *spec.outcome_details)
+    if spec.event_kind == "incident":
         return prepared.chain.incidents.select(
             "id", "caused_by_deployment_id", "cause_how", "cause_rule", "cause_prs"
         )
-    return prepared.chain.deployments.select(
-        "id", "repo", "environment", "url", "shipped_prs", "ai_prs", "failed_how", "failed_by"
-    )
+    if spec.event_kind == "deployment":
+        return prepared.chain.deployments.select(
+            "id", "repo", "environment", "url", "shipped_prs", "ai_prs", "failed_how", "failed_by"
+        )
+    return None
 
 
 def record_events(
@@ -63,8 +64,7 @@ def record_events(
             ).drop("unit_kind"),
         ]
     else:
-        kind = _EVENT_KINDS.get(metric_id, "ticket")
-        frame = events.with_columns(kind=pl.lit(kind))
+        frame = events.with_columns(kind=pl.lit(spec.event_kind))
         if "hit" in frame.columns:
             frame = frame.with_columns(
                 counted=pl.when(pl.col("hit")).then(pl.lit("numerator")).otherwise(pl.lit("denominator")),
@@ -96,16 +96,7 @@ def record_events(
             )
         )
     rows = pl.concat(out, how="vertical_relaxed")
-    if metric_id in ("mttr_hours", "change_failure_rate", "deployment_frequency"):
-        rows = rows.join(_chain_details(prepared, metric_id), on="id", how="left")
-    if metric_id in ("ai_merge_rate", "rollback_share", "lead_time_hours", "rework_rate"):
-        details = prepared.outcomes.select("id", *_PR_DETAILS)
+    details = _details(prepared, spec) if spec.kind != "cost_per_unit" else None
+    if details is not None:
         rows = rows.join(details, on="id", how="left")
-        if metric_id == "rollback_share":
-            rows = rows.join(
-                prepared.outcomes.select(
-                    "id", "shipped_deployment_id", "rolled_back_how", "rolled_back_by", "rolled_back_at"
-                ),
-                on="id", how="left",
-            )
     return rows.sort(["counted", "at", "id"], descending=[True, False, False])

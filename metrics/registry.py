@@ -1,89 +1,24 @@
-"""The metric registry: one frozen spec per scorecard metric.
+"""The metric registry: one frozen spec per scorecard metric, and what it does.
 
-The scorecard, the CLI, exports and the Definitions page all read these specs, so a number and its
-explanation cannot drift apart. The texts restate ../shared/DESIGN.md "The scorecard".
+A spec says how its number is made — its events function (prepared facts → event rows, each with its
+counting time), its aggregation `kind`, its interval, its status test and guardrail, its look-ahead (how
+long its records stay provisional), its segments — and how it is shown: its tile, trend, drill-down page,
+empty-state hint, the words for what a provisional record still waits for, and the warehouse column its
+events are counted at. The scorecard (metrics.scorecard), the cube, `explain`, the CLI, exports, the
+dashboard's tiles and trends and the Definitions page all loop over these specs, so a number and its
+explanation cannot drift apart, and a new metric is one spec, one events function (metrics.metric_events)
+and its tests. The texts restate ../shared/DESIGN.md "The scorecard".
 """
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-from typing import Literal
-
-from config.model import RulesConfig
-
-# ratio: x / n; mean: a mean of values; cost_per_unit: spend / units; median: the median of values
-# (lead time); per_day: events per day of the period; per_senior_week: reviews per senior per week.
-Kind = Literal["ratio", "mean", "cost_per_unit", "median", "per_day", "per_senior_week"]
-Better = Literal["higher", "lower", "info"]
-
-
-@dataclass(frozen=True)
-class Lookahead:
-    """How far past its period a metric looks for what happens to its events (DESIGN.md "Provisional
-    records"), as data: the longest of the named `[rules]` durations (a name ending in `_days` counts days,
-    in `_hours` hours) times `factor`; no rules: zero (provisional only while the period runs)."""
-
-    rules: tuple[str, ...] = ()
-    factor: float = 1.0
-
-    def of(self, rules: RulesConfig) -> dt.timedelta:
-        spans = [dt.timedelta(days=getattr(rules, name)) if name.endswith("_days") else dt.timedelta(hours=getattr(rules, name))
-                 for name in self.rules]
-        return max(spans, default=dt.timedelta(0)) * self.factor
-
-
-ROLLBACK_WINDOW = Lookahead(("rollback_window_days",))
-# A PR not shipped yet can still ship and be rolled back: its record stays open up to twice the window.
-UNSHIPPED_CAP = Lookahead(("rollback_window_days",), factor=2.0)
-PERIOD_END = Lookahead()
-
-
-# The change chain's look-aheads: the longer of the rollback window and the incident link window; the
-# rework window; rates over a period's days settle when the period ends.
-CHANGE_FAILURE_LOOKAHEAD = Lookahead(("rollback_window_days", "incident_link_hours"))
-REWORK_LOOKAHEAD = Lookahead(("rework_window_days",))
-
-
-@dataclass(frozen=True)
-class MetricSpec:
-    id: str
-    title: str
-    short_title: str
-    unit: Literal["share", "hours", "score", "usd", "per_day", "per_week"]
-    kind: Kind
-    segments: tuple[str, ...]
-    segment_rule: str
-    numerator: str
-    denominator: str
-    counting_time: str
-    better: Better
-    better_text: str
-    interval: str
-    description: str
-    # Range a mean interval is clipped to (None: unbounded on that side).
-    value_range: tuple[float | None, float | None] = (None, None)
-    # Segments named by the data: "tool" (`tool:<name>`), "mode" (`mode:<mode>`) and "cohort" (`cohort:<name>`),
-    # see metrics.events.segment_rows.
-    segment_families: tuple[str, ...] = ()
-    # Segments counted besides the partition (ai / non_ai) that makes `all`: an event can be in one of
-    # these too, and `all` does not count them again (mttr_hours' ai_change / non_ai_change).
-    overlay_segments: tuple[str, ...] = ()
-    # Status rules 1 and 3 (`min_sample`); deployment_frequency is always `info`.
-    min_sample_applies: bool = True
-    # DESIGN.md "Provisional records": a record is provisional while as_of < (the first instant after
-    # its period) + lookahead(rules); None: never provisional. `pending_lookahead` extends that for
-    # records that count events still pending (the cube's `pending` column: for rollback_share a
-    # merged PR not shipped yet) to period end + pending_lookahead(rules).
-    lookahead: Lookahead | None = None
-    pending_lookahead: Lookahead | None = None
-
-    def has_segment(self, segment: str) -> bool:
-        """`segment` is one of this metric's: a fixed one, or `<family>:<value>` of its families."""
-        family, _, value = segment.partition(":")
-        return segment in self.segments or (bool(value) and family in self.segment_families)
-
-
-from metrics.change_chain_specs import CHANGE_CHAIN_SPECS  # noqa: E402  (they need MetricSpec above)
+from metrics import metric_events as events
+from metrics.change_chain_specs import CHANGE_CHAIN_SPECS
+# The shapes, here too for the modules that read them with the specs.
+from metrics.spec import (  # noqa: F401
+    CHANGE_FAILURE_LOOKAHEAD, DEFINITION_FIELDS, KIND_WORDS, PERIOD_END, REWORK_LOOKAHEAD, ROLLBACK_WINDOW, UNSHIPPED_CAP,
+    Better, DeliveryText, Events, Guardrail, IntervalMethod, Kind, Lookahead, MannWhitneyTest, MetricSpec, StatusTest,
+    TileText, ToleranceTest, TrendText, TwoProportionTest,
+)
 
 METRICS: dict[str, MetricSpec] = {
     spec.id: spec
@@ -111,6 +46,16 @@ METRICS: dict[str, MetricSpec] = {
                 "signals that fired, the tools behind them and the mode (agent, co-authored, labelled) are "
                 "kept with the PR."
             ),
+            events=events.ai_merge_rate,
+            interval_method="wilson",
+            status=TwoProportionTest(),
+            event_kind="pr",
+            counted_at=(("pull_requests", "merged_at"),),
+            tile=TileText("all", "AI-assisted merge rate", "merged PRs",
+                          "share of merged PRs AI-assisted now vs in the baseline"),
+            trend=TrendText("AI-assisted merge rate", ("all",), (("all", "AI-assisted share"),)),
+            drill_down="rollbacks",
+            empty_hint="No merged PRs in this range: configure [github] or import pull_requests.csv.",
         ),
         MetricSpec(
             id="rollback_share",
@@ -143,6 +88,20 @@ METRICS: dict[str, MetricSpec] = {
                 "the source flags it, or when it redeploys an earlier sha with another sha deployed in "
                 "between. Status: two-proportion z-test against the baseline at 5%."
             ),
+            events=events.rollback_share,
+            interval_method="wilson",
+            status=TwoProportionTest(),
+            event_kind="pr",
+            outcome_details=("shipped_deployment_id", "rolled_back_how", "rolled_back_by", "rolled_back_at"),
+            counted_at=(("pull_requests", "merged_at"),),
+            tile=TileText("ai", "Rollback share, AI PRs", "AI-assisted merged PRs",
+                          "AI-assisted PRs now vs all PRs in the baseline"),
+            trend=TrendText("Rollback share: AI-assisted PRs vs others", ("ai", "non_ai")),
+            drill_down="rollbacks",
+            page_subject=True,
+            empty_hint=("No merged AI-assisted PRs in this range: configure [github] or import pull_requests.csv "
+                        "and deployments.csv."),
+            still_to_come="rollbacks",
         ),
         MetricSpec(
             id="mttr_hours",
@@ -170,6 +129,26 @@ METRICS: dict[str, MetricSpec] = {
                 "direction by the mean."
             ),
             value_range=(0.0, None),
+            events=events.mttr_hours,
+            interval_method="mean",
+            status=MannWhitneyTest(),
+            event_kind="incident",
+            counted_at=(("incidents", "resolved_at"),),
+            tile=TileText("all", "Mean time to restore", "resolved incidents",
+                          "incidents resolved now vs in the baseline"),
+            trend=TrendText("MTTR (hours): AI-assisted response vs not", ("all", "ai", "non_ai"),
+                            (("all", "All incidents"),), intervals=("all",)),
+            drill_down="incidents",
+            page_subject=True,
+            delivery=DeliveryText(
+                4,
+                (TileText("all", "Time to restore (mean)", "resolved incidents"),
+                 TileText("ai_change", "Restore, incidents from AI changes", "resolved incidents"),
+                 TileText("non_ai_change", "Restore, incidents from other changes", "resolved incidents")),
+                TrendText("Time to restore (hours) by the change that caused the incident", ("ai_change", "non_ai_change")),
+            ),
+            empty_hint=("No resolved incidents in this range: configure [pagerduty] or [jira] incidents, or import "
+                        "incidents.csv."),
         ),
         MetricSpec(
             id="deflection_rate",
@@ -191,6 +170,17 @@ METRICS: dict[str, MetricSpec] = {
                 "the CSAT tolerance below its baseline (both with enough data); otherwise a two-proportion "
                 "z-test against the baseline at 5%, higher is better."
             ),
+            events=events.deflection_rate,
+            interval_method="wilson",
+            status=TwoProportionTest(),
+            guardrail=Guardrail("csat", "csat_tolerance"),
+            counted_at=(("tickets", "resolved_at"),),
+            tile=TileText("all", "Support deflection", "resolved tickets",
+                          "tickets resolved without an agent now vs in the baseline, CSAT held"),
+            trend=TrendText("Support deflection", ("all",), (("all", "Deflected share"),)),
+            drill_down="support",
+            page_subject=True,
+            empty_hint="No resolved tickets in this range: configure [jira] support tickets or import tickets.csv.",
         ),
         MetricSpec(
             id="csat",
@@ -211,6 +201,14 @@ METRICS: dict[str, MetricSpec] = {
                 "tolerance below the baseline, better more than the tolerance above it."
             ),
             value_range=(1.0, 5.0),
+            events=events.csat,
+            interval_method="mean",
+            status=ToleranceTest("csat_tolerance"),
+            counted_at=(("tickets", "resolved_at"),),
+            tile=TileText("all", "CSAT", "scored tickets", "mean score now vs in the baseline", scorecard=False),
+            trend=TrendText("CSAT: AI bot vs other channels (band: guardrail)", ("all", "ai", "non_ai"),
+                            (("all", "All tickets"), ("ai", "AI bot"), ("non_ai", "Other channels")), intervals=("all",)),
+            drill_down="support",
         ),
         MetricSpec(
             id="ai_cost_per_unit",
@@ -231,6 +229,16 @@ METRICS: dict[str, MetricSpec] = {
                 "spend rows or without units. Status: worse above baseline × (1 + cost tolerance), better "
                 "below baseline × (1 − cost tolerance)."
             ),
+            events=events.ai_cost_per_unit,
+            status=ToleranceTest("cost_tolerance", relative=True),
+            counted_at=(("ai_spend", "date"), ("pull_requests", "merged_at"), ("tickets", "resolved_at"),
+                        ("incidents", "resolved_at")),
+            tile=TileText("all", "AI cost per unit", "resolved units",
+                          "spend per resolved unit now vs its own baseline (the first weeks with spend)"),
+            trend=TrendText("AI cost per resolved unit", ("all",), (("all", "USD per unit"),)),
+            drill_down="spend",
+            page_subject=True,
+            empty_hint="No AI spend in this range: import ai_spend.csv (or a FOCUS export) or configure a provider.",
         ),
         *CHANGE_CHAIN_SPECS,
     )
@@ -256,3 +264,39 @@ def spec(metric_id: str) -> MetricSpec:
         return METRICS[metric_id]
     except KeyError:
         raise KeyError(f"unknown metric '{metric_id}'; known: {', '.join(METRICS)}") from None
+
+
+def on_page(page: str) -> tuple[MetricSpec, ...]:
+    """The metrics whose rows a dashboard page (app_pages/<page>.py) lists, in registry order."""
+    return tuple(s for s in METRICS.values() if s.drill_down == page)
+
+
+def subject_of(page: str) -> MetricSpec:
+    """The metric a drill-down page is about (`page_subject`)."""
+    return next(s for s in on_page(page) if s.page_subject)
+
+
+def counting_columns() -> dict[str, str]:
+    """Each warehouse table's counting time, from the specs' `counted_at` (DESIGN.md "Time"): what an
+    export filters the table's rows on. Two specs naming different columns of one table is an error."""
+    out: dict[str, str] = {}
+    for s in METRICS.values():
+        for table, column in s.counted_at:
+            if out.setdefault(table, column) != column:
+                raise ValueError(f"metric '{s.id}' counts {table} at {column}, another metric at {out[table]}")
+    return out
+
+
+def status_words(s: MetricSpec) -> str:
+    """How the spec's status is decided, in words (the Definitions page and docs/metrics.md)."""
+    if s.better == "info":
+        return "for information (never red or green)"
+    words = s.status.words(s.better) if s.status is not None else "none"
+    if s.info_segments:
+        words += f"; segment {', '.join(s.info_segments)}: for information"
+    if s.guardrail is not None:
+        guard = METRICS[s.guardrail.metric]
+        side = "below" if guard.better == "higher" else "above"
+        words = (f"worse whenever the same team's {guard.short_title} is more than {s.guardrail.rule} {side} "
+                 f"its baseline (both with at least min_sample); otherwise {words}")
+    return words

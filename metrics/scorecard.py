@@ -12,19 +12,17 @@ from functools import cached_property
 import numpy as np
 import polars as pl
 
-from config.model import Config
-from metrics import events as ev
+from config.model import Config, RulesConfig
 from metrics.events import is_ai_segment
 from metrics.change_chain import ChainFacts, chain_facts
-from metrics.change_chain_events import CHANGE_CHAIN_METRICS
-from metrics.change_chain_events import events as chain_events
-from metrics.change_failure import mttr_change_events
 from metrics.cube import Cube, build_cube
 from metrics.evidence import UTC, Evidence
 from metrics.linking import pr_outcomes
 from metrics.baseline import Baselines, as_of as data_as_of, baselines as baseline_windows
 from metrics.periods import Window, in_report, period_after, period_starts
-from metrics.registry import METRICS, OUTPUT_COLUMNS, MetricSpec
+from metrics.registry import (
+    METRICS, OUTPUT_COLUMNS, Guardrail, MannWhitneyTest, MetricSpec, ToleranceTest, TwoProportionTest, spec as spec_of,
+)
 from metrics.senior_review import senior_people, senior_weeks
 from metrics.stats import ALPHA, MEDIAN_Z_HALF, mann_whitney_p_against, mean_interval, two_proportion_p, wilson
 from metrics.teams import assign_teams
@@ -36,7 +34,8 @@ _EPS = 1e-9
 
 @dataclass(frozen=True)
 class Prepared:
-    """Evidence with teams assigned and rollback outcomes decided: computed once, used by many calls."""
+    """Evidence with teams assigned and rollback outcomes decided: computed once, used by many calls.
+    It is the `facts` every metric's events function reads (metrics.metric_events.Facts)."""
 
     evidence: Evidence
     outcomes: pl.DataFrame
@@ -63,23 +62,9 @@ def prepare(evidence: Evidence, config: Config) -> Prepared:
 
 
 def metric_events(prepared: Prepared, metric_id: str) -> pl.DataFrame | tuple[pl.DataFrame, pl.DataFrame]:
-    """The event rows of one metric (for `ai_cost_per_unit`: spend rows and unit rows)."""
-    e, o = prepared.evidence, prepared.outcomes
-    if metric_id == "ai_merge_rate":
-        return ev.ai_merge_rate(o)
-    if metric_id == "rollback_share":
-        return ev.rollback_share(o)
-    if metric_id == "mttr_hours":
-        return pl.concat([ev.mttr_hours(e), mttr_change_events(prepared.chain)], how="vertical_relaxed")
-    if metric_id == "deflection_rate":
-        return ev.deflection_rate(e)
-    if metric_id == "csat":
-        return ev.csat(e)
-    if metric_id == "ai_cost_per_unit":
-        return ev.ai_spend(e), ev.resolved_units(e, o)
-    if metric_id in CHANGE_CHAIN_METRICS:
-        return chain_events(metric_id, e, o, prepared.chain, prepared.seniors)
-    raise KeyError(f"unknown metric '{metric_id}'; known: {', '.join(METRICS)}")
+    """The event rows of one metric, with reasons: its spec's events function (for a cost per unit: spend
+    rows and unit rows)."""
+    return spec_of(metric_id).events(prepared)
 
 
 def compute(
@@ -117,8 +102,10 @@ def compute(
         return empty_records()
     windows = baselines if baselines is not None else baseline_windows(cube, config)
     needed = list(wanted)
-    if "deflection_rate" in needed and "csat" not in needed:
-        needed.append("csat")  # rule 6 reads the same team's CSAT
+    for metric_id in wanted:  # rule 6 reads the guarding metric's records (deflection: the same team's CSAT)
+        guard = METRICS[metric_id].guardrail
+        if guard is not None and guard.metric not in needed:
+            needed.append(guard.metric)
     frames = {}
     # Per metric with one value per event: each team's baseline values (the Mann-Whitney test's second
     # sample), kept once per team instead of once per record.
@@ -247,43 +234,9 @@ def _std_from_sums() -> pl.Expr:
 
 def _records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window, team: str | None,
              baseline_values: dict[str, dict[str, np.ndarray]]) -> pl.DataFrame:
-    if spec.kind == "cost_per_unit":
-        records = _cost_records(cube, spec, grain, periods, window, team)
-    elif spec.kind == "per_day":
-        records = _per_day_records(cube, spec, grain, periods, window, team)
-    elif spec.kind == "per_senior_week":
-        records = _per_senior_week_records(cube, spec, grain, periods, window, team)
-    else:
-        if spec.kind == "ratio":
-            rows, aggs, base_cols = cube.ratio, _RATIO_AGGS, [pl.col("x").alias("b_x")]
-        elif spec.kind == "median" or spec.id == "mttr_hours":
-            aggs = _VALUE_AGGS + (_MEDIAN_INTERVAL_AGGS if spec.kind == "median" else [])
-            rows, base_cols = cube.values, [
-                pl.col("total").alias("b_total"), pl.col("median").alias("b_median"),
-            ]
-        else:
-            rows, aggs, base_cols = cube.mean, _SUM_AGGS, [pl.col("total").alias("b_total")]
-        rows = rows.filter(pl.col("metric") == spec.id)
-        if spec.kind == "median":
-            # Sorted once here, every group's values arrive in order: the interval's order statistics
-            # are picked without sorting each group, and the Mann-Whitney test sorts sorted samples.
-            rows = rows.sort("value")
-        current = _grouped(_in_periods(rows, grain, periods), ["period"], aggs, spec, team)
-        base = _grouped(_in_window(rows, window), [], aggs, spec, team).filter(pl.col("segment") == "all")
-        if "values" in base.columns:
-            baseline_values[spec.id] = {t: v.to_numpy() for t, v in zip(base["team"].to_list(), base["values"])}
-        base = base.select("team", *base_cols, pl.col("n").alias("baseline_n"))
-        records = current.join(base, on="team", how="left")
-        numerator = pl.col("x") if spec.kind == "ratio" else pl.col("total")
-        baseline_numerator = pl.col("b_x") if spec.kind == "ratio" else pl.col("b_total")
-        records = records.with_columns(
-            numerator=numerator, denominator=pl.col("n").cast(pl.Float64),
-            baseline=baseline_numerator / pl.col("baseline_n"),
-        ).with_columns(value=pl.col("numerator") / pl.col("denominator"))
-        if spec.kind == "median":  # numerator / denominator is the mean; the value is the median
-            records = records.with_columns(value=pl.col("median"), baseline=pl.col("b_median"))
-        if "sumsq" in records.columns:
-            records = records.with_columns(std=_std_from_sums())
+    """One metric's records before status: built by its kind's builder, then named and given intervals."""
+    builder = _BUILDERS.get(spec.kind, _value_records)
+    records = builder(cube, spec, grain, periods, window, team, baseline_values)
     zero_is_a_value = spec.kind in ("per_day", "per_senior_week")
     records = records.filter((pl.col("n") > 0) | pl.lit(zero_is_a_value)).with_columns(
         metric=pl.lit(spec.id),
@@ -294,6 +247,45 @@ def _records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, d
         baseline_end=pl.lit(window.end),
     )
     return _intervals(records, spec)
+
+
+def _value_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window,
+                   team: str | None, baseline_values: dict[str, dict[str, np.ndarray]]) -> pl.DataFrame:
+    """Ratios, means and medians from the spec's cube table: a share x / n from counts, a mean from daily
+    sums, or a mean or median from the values themselves (whose baseline values, per team, are kept in
+    `baseline_values` for the Mann-Whitney test)."""
+    table = spec.cube_table
+    if table == "ratio":
+        rows, aggs, base_cols = cube.ratio, _RATIO_AGGS, [pl.col("x").alias("b_x")]
+    elif table == "values":
+        aggs = _VALUE_AGGS + (_MEDIAN_INTERVAL_AGGS if spec.interval_method == "order_statistics" else [])
+        rows, base_cols = cube.values, [
+            pl.col("total").alias("b_total"), pl.col("median").alias("b_median"),
+        ]
+    else:
+        rows, aggs, base_cols = cube.mean, _SUM_AGGS, [pl.col("total").alias("b_total")]
+    rows = rows.filter(pl.col("metric") == spec.id)
+    if spec.kind == "median" or spec.interval_method == "order_statistics":
+        # Sorted once here, every group's values arrive in order: the interval's order statistics
+        # are picked without sorting each group, and the Mann-Whitney test sorts sorted samples.
+        rows = rows.sort("value")
+    current = _grouped(_in_periods(rows, grain, periods), ["period"], aggs, spec, team)
+    base = _grouped(_in_window(rows, window), [], aggs, spec, team).filter(pl.col("segment") == "all")
+    if "values" in base.columns:
+        baseline_values[spec.id] = {t: v.to_numpy() for t, v in zip(base["team"].to_list(), base["values"])}
+    base = base.select("team", *base_cols, pl.col("n").alias("baseline_n"))
+    records = current.join(base, on="team", how="left")
+    numerator = pl.col("x") if table == "ratio" else pl.col("total")
+    baseline_numerator = pl.col("b_x") if table == "ratio" else pl.col("b_total")
+    records = records.with_columns(
+        numerator=numerator, denominator=pl.col("n").cast(pl.Float64),
+        baseline=baseline_numerator / pl.col("baseline_n"),
+    ).with_columns(value=pl.col("numerator") / pl.col("denominator"))
+    if spec.kind == "median":  # numerator / denominator is the mean; the value is the median
+        records = records.with_columns(value=pl.col("median"), baseline=pl.col("b_median"))
+    if "sumsq" in records.columns:
+        records = records.with_columns(std=_std_from_sums())
+    return records
 
 
 def _period_frame(grain: str, report: tuple[dt.date, dt.date]) -> pl.DataFrame:
@@ -324,7 +316,8 @@ def _team_grid(teams: list[str], team: str | None) -> list[str]:
     return [*teams, ORG] if teams else []
 
 
-def _per_day_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window, team: str | None) -> pl.DataFrame:
+def _per_day_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window, team: str | None,
+                     _baseline_values: dict | None = None) -> pl.DataFrame:
     """Events per calendar day, a record for every period × team that ever had such an event (DESIGN.md
     "Zero is a value"); the baseline is the window's events per day of the window."""
     rows = cube.ratio.filter(pl.col("metric") == spec.id)
@@ -346,7 +339,7 @@ def _per_day_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt
 
 
 def _per_senior_week_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window,
-                             team: str | None) -> pl.DataFrame:
+                             team: str | None, _baseline_values: dict | None = None) -> pl.DataFrame:
     """Reviews per senior per week: a record for every period × team with senior weeks in the period
     (0 reviews included), segments all and ai; the whole org divides by all seniors' weeks."""
     rows = cube.ratio.filter(pl.col("metric") == spec.id)
@@ -387,7 +380,8 @@ def _per_senior_week_records(cube: Cube, spec: MetricSpec, grain: str, periods: 
     )
 
 
-def _cost_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window, team: str | None) -> pl.DataFrame:
+def _cost_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window, team: str | None,
+                  _baseline_values: dict | None = None) -> pl.DataFrame:
     spend_aggs = [pl.col("spend").sum().alias("spend"), pl.col("rows").sum().alias("spend_rows")]
     unit_aggs = [pl.col("n").sum().cast(pl.Int64).alias("n")]
     cur_spend = _grouped(_in_periods(cube.spend, grain, periods), ["period"], spend_aggs, spec, team)
@@ -412,14 +406,19 @@ def _cost_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.da
     )
 
 
+# The record builder of each aggregation kind (the others: _value_records).
+_BUILDERS = {"cost_per_unit": _cost_records, "per_day": _per_day_records, "per_senior_week": _per_senior_week_records}
+
+
 def _intervals(records: pl.DataFrame, spec: MetricSpec) -> pl.DataFrame:
+    """The 95% interval of the spec's `interval_method`."""
     if records.height == 0:
         return records.with_columns(ci_low=pl.lit(None, pl.Float64), ci_high=pl.lit(None, pl.Float64))
-    if spec.kind == "ratio":
+    if spec.interval_method == "wilson":
         low, high = wilson(records["numerator"].to_numpy(), records["n"].to_numpy())
-    elif spec.kind == "median":  # order statistics, picked while grouping (_MEDIAN_INTERVAL_AGGS)
+    elif spec.interval_method == "order_statistics":  # picked while grouping (_MEDIAN_INTERVAL_AGGS)
         low, high = records["median_low"].to_numpy(), records["median_high"].to_numpy()
-    elif spec.kind == "mean":
+    elif spec.interval_method == "mean":
         low, high = mean_interval(
             records["value"].to_numpy(), records["std"].fill_null(np.nan).to_numpy(), records["n"].to_numpy(), spec.value_range
         )
@@ -430,8 +429,6 @@ def _intervals(records: pl.DataFrame, spec: MetricSpec) -> pl.DataFrame:
         ci_high=pl.Series(high, dtype=pl.Float64).fill_nan(None),
     )
 
-
-_QUANTILE_METRICS = ("mttr_hours", "lead_time_hours")  # records carry median and p90
 
 # --- status -------------------------------------------------------------------------------------
 
@@ -446,61 +443,19 @@ def _apply_status(frames: dict[str, pl.DataFrame], config: Config,
             out[metric_id] = empty_records()
             continue
         n = records["n"].to_numpy()
-        value = records["value"].to_numpy()
         baseline = records["baseline"].fill_null(np.nan).to_numpy()
         baseline_n = records["baseline_n"].fill_null(0).to_numpy()
         test_p = np.full(records.height, np.nan)
         verdict = np.full(records.height, "at_baseline", dtype=object)
-        if spec.kind == "ratio":
-            test_p = two_proportion_p(records["numerator"].to_numpy(), n, records["b_x"].fill_null(0).to_numpy(), baseline_n)
-            significant = test_p < ALPHA
-            higher = value > baseline
-            good = ~higher if spec.better == "lower" else higher
-            verdict = np.where(significant & good, "better", np.where(significant, "worse", "at_baseline")).astype(object)
-            if spec.id == "deflection_rate":
-                verdict = np.where(_csat_guardrail(records, frames.get("csat"), rules), "worse", verdict).astype(object)
-        elif spec.id == "mttr_hours" or spec.kind == "median":
-            eligible = np.flatnonzero((n >= rules.min_sample) & (baseline_n >= rules.min_sample) & ~np.isnan(baseline))
-            if len(eligible):
-                # The period's values as one flat array and offsets: slices, not a copy per record (every
-                # record here has n ≥ 1, so no empty list explodes into a null).
-                lengths = records["values"].list.len().fill_null(0).cast(pl.Int64).to_numpy()
-                offsets = np.concatenate([[0], np.cumsum(lengths)])
-                flat = records["values"].explode().cast(pl.Float64).to_numpy()
-                teams = records["team"].fill_null(ORG).to_list()
-                by_team: dict[str, list[int]] = {}
-                for k in eligible:
-                    by_team.setdefault(teams[k], []).append(int(k))
-                # Every record of a team shares that team's baseline: test them against it together.
-                for team_key, at in by_team.items():
-                    samples = [flat[offsets[k]:offsets[k + 1]] for k in at]
-                    test_p[at] = mann_whitney_p_against(samples, baseline_values[metric_id][team_key])
-            significant = test_p < ALPHA
-            verdict = np.where(
-                significant & (value < baseline), "better",
-                np.where(significant & (value > baseline), "worse", "at_baseline"),
-            ).astype(object)
-        elif spec.id == "csat":
-            tol = rules.csat_tolerance
-            verdict = np.where(
-                value < baseline - tol - _EPS, "worse", np.where(value > baseline + tol + _EPS, "better", "at_baseline")
-            ).astype(object)
-        elif spec.kind == "per_senior_week":
-            tol = rules.review_tolerance
-            verdict = np.where(
-                value > baseline * (1 + tol) + _EPS, "worse",
-                np.where(value < baseline * (1 - tol) - _EPS, "better", "at_baseline"),
-            ).astype(object)
-        elif spec.id == "ai_cost_per_unit":
-            tol = rules.cost_tolerance
-            verdict = np.where(
-                value > baseline * (1 + tol) + _EPS, "worse",
-                np.where(value < baseline * (1 - tol) - _EPS, "better", "at_baseline"),
-            ).astype(object)
+        if spec.status is not None:
+            verdict, test_p = _VERDICTS[type(spec.status)](spec, records, rules, baseline_values.get(metric_id))
+        if spec.guardrail is not None:
+            fired = _guardrail_fires(spec.guardrail, records, frames.get(spec.guardrail.metric), rules)
+            verdict = np.where(fired, "worse", verdict).astype(object)
         # The numbered rules of DESIGN.md "Status", first that applies.
         applies = spec.min_sample_applies
-        # senior_review_load's ai segment has no pre-AI comparison: info unless rule 1 applies.
-        info_segment = records["segment"].to_numpy() == "ai" if spec.kind == "per_senior_week" else np.zeros(records.height, bool)
+        # Segments without a pre-AI comparison (senior_review_load's ai): info unless rule 1 applies.
+        info_segment = records["segment"].is_in(list(spec.info_segments)).to_numpy()
         status = np.select(
             [
                 (n < rules.min_sample) & applies,
@@ -511,13 +466,80 @@ def _apply_status(frames: dict[str, pl.DataFrame], config: Config,
             ["insufficient_data", "info", "info", "insufficient_data"],
             default=verdict,
         )
+        # Records from the values themselves carry their median and 90th percentile.
+        quantiles = "median" in records.columns
         out[metric_id] = records.with_columns(
             status=pl.Series(status.astype(str), dtype=pl.String),
             test_p=pl.Series(test_p, dtype=pl.Float64).fill_nan(None),
-            median=pl.col("median") if "median" in records.columns and spec.id in _QUANTILE_METRICS else pl.lit(None, pl.Float64),
-            p90=pl.col("p90") if "p90" in records.columns and spec.id in _QUANTILE_METRICS else pl.lit(None, pl.Float64),
+            median=pl.col("median") if quantiles else pl.lit(None, pl.Float64),
+            p90=pl.col("p90") if quantiles else pl.lit(None, pl.Float64),
         ).select([c for c in _RECORD_SCHEMA if c != "provisional"] + (["pending"] if "pending" in records.columns else []))
     return out
+
+
+def _two_proportion(spec: MetricSpec, records: pl.DataFrame, rules: RulesConfig, _values) -> tuple[np.ndarray, np.ndarray]:
+    """Rule 4: a two-proportion z-test against the baseline at 5%, the side by `better`."""
+    n, value = records["n"].to_numpy(), records["value"].to_numpy()
+    baseline = records["baseline"].fill_null(np.nan).to_numpy()
+    baseline_n = records["baseline_n"].fill_null(0).to_numpy()
+    test_p = two_proportion_p(records["numerator"].to_numpy(), n, records["b_x"].fill_null(0).to_numpy(), baseline_n)
+    significant = test_p < ALPHA
+    higher = value > baseline
+    good = ~higher if spec.better == "lower" else higher
+    verdict = np.where(significant & good, "better", np.where(significant, "worse", "at_baseline")).astype(object)
+    return verdict, test_p
+
+
+def _mann_whitney(spec: MetricSpec, records: pl.DataFrame, rules: RulesConfig,
+                  values: dict[str, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray]:
+    """Rule 5: a Mann-Whitney U test of the period's values against the team's baseline values at 5%, the
+    side by the record's value against the baseline (records with n or baseline_n below min_sample are
+    not tested)."""
+    n, value = records["n"].to_numpy(), records["value"].to_numpy()
+    baseline = records["baseline"].fill_null(np.nan).to_numpy()
+    baseline_n = records["baseline_n"].fill_null(0).to_numpy()
+    test_p = np.full(records.height, np.nan)
+    eligible = np.flatnonzero((n >= rules.min_sample) & (baseline_n >= rules.min_sample) & ~np.isnan(baseline))
+    if len(eligible):
+        # The period's values as one flat array and offsets: slices, not a copy per record (every
+        # record here has n ≥ 1, so no empty list explodes into a null).
+        lengths = records["values"].list.len().fill_null(0).cast(pl.Int64).to_numpy()
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        flat = records["values"].explode().cast(pl.Float64).to_numpy()
+        teams = records["team"].fill_null(ORG).to_list()
+        by_team: dict[str, list[int]] = {}
+        for k in eligible:
+            by_team.setdefault(teams[k], []).append(int(k))
+        # Every record of a team shares that team's baseline: test them against it together.
+        for team_key, at in by_team.items():
+            samples = [flat[offsets[k]:offsets[k + 1]] for k in at]
+            test_p[at] = mann_whitney_p_against(samples, values[team_key])
+    significant = test_p < ALPHA
+    good, bad = (value < baseline, value > baseline) if spec.better != "higher" else (value > baseline, value < baseline)
+    verdict = np.where(significant & good, "better", np.where(significant & bad, "worse", "at_baseline")).astype(object)
+    return verdict, test_p
+
+
+def _tolerance(spec: MetricSpec, records: pl.DataFrame, rules: RulesConfig, _values) -> tuple[np.ndarray, np.ndarray]:
+    """Rules 5–6 of the tolerance metrics: worse or better only beyond the tolerance of the baseline
+    (points either side, or a relative band); no test, so no p-value."""
+    test: ToleranceTest = spec.status
+    value = records["value"].to_numpy()
+    baseline = records["baseline"].fill_null(np.nan).to_numpy()
+    low, high = _beyond(test, value, baseline, getattr(rules, test.rule))
+    worse, better = (high, low) if spec.better == "lower" else (low, high)
+    verdict = np.where(worse, "worse", np.where(better, "better", "at_baseline")).astype(object)
+    return verdict, np.full(records.height, np.nan)
+
+
+def _beyond(test: ToleranceTest, value, baseline, tolerance: float):
+    """(below the band, above the band) of a tolerance test; `_EPS` is the float slack of "more than"."""
+    if test.relative:
+        return value < baseline * (1 - tolerance) - _EPS, value > baseline * (1 + tolerance) + _EPS
+    return value < baseline - tolerance - _EPS, value > baseline + tolerance + _EPS
+
+
+_VERDICTS = {TwoProportionTest: _two_proportion, MannWhitneyTest: _mann_whitney, ToleranceTest: _tolerance}
 
 
 def _provisional(records: pl.DataFrame, spec: MetricSpec, config: Config, grain: str, end: dt.date,
@@ -542,22 +564,24 @@ def _provisional(records: pl.DataFrame, spec: MetricSpec, config: Config, grain:
     return records.with_columns(provisional=flag).select(list(_RECORD_SCHEMA))
 
 
-def _csat_guardrail(deflection: pl.DataFrame, csat: pl.DataFrame | None, rules) -> np.ndarray:
-    """Rule 6: the same team's CSAT (segment all, same period) and its baseline both have enough data,
-    and the CSAT is more than the tolerance below its baseline."""
-    if csat is None or csat.height == 0:
-        return np.zeros(deflection.height, dtype=bool)
+def _guardrail_fires(guard: Guardrail, records: pl.DataFrame, guarding: pl.DataFrame | None, rules: RulesConfig) -> np.ndarray:
+    """Rule 6: the guarding metric's record of the same team and period (segment all) and its baseline
+    both have enough data, and it is more than the tolerance on its worse side of its baseline (CSAT:
+    below)."""
+    if guarding is None or guarding.height == 0:
+        return np.zeros(records.height, dtype=bool)
+    tolerance = getattr(rules, guard.rule)
     key = pl.col("team").fill_null(ORG)
-    guard = (
-        csat.filter(pl.col("segment") == "all")
+    other = (
+        guarding.filter(pl.col("segment") == "all")
         .select(
             "period", team_key=key, c_value="value", c_n="n", c_base="baseline", c_base_n="baseline_n"
         )
     )
-    joined = deflection.with_columns(team_key=key).join(guard, on=["period", "team_key"], how="left")
-    fires = (
-        (pl.col("c_n") >= rules.min_sample)
-        & (pl.col("c_base_n") >= rules.min_sample)
-        & (pl.col("c_value") < pl.col("c_base") - rules.csat_tolerance - _EPS)
-    ).fill_null(False)
+    joined = records.with_columns(team_key=key).join(other, on=["period", "team_key"], how="left")
+    if METRICS[guard.metric].better == "lower":
+        worse = pl.col("c_value") > pl.col("c_base") + tolerance + _EPS
+    else:
+        worse = pl.col("c_value") < pl.col("c_base") - tolerance - _EPS
+    fires = ((pl.col("c_n") >= rules.min_sample) & (pl.col("c_base_n") >= rules.min_sample) & worse).fill_null(False)
     return joined.select(fires).to_series().to_numpy()

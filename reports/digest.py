@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 import polars as pl
 
-from app.views.tiles import CSAT, TILES, headline, verdict
+from app.views.tiles import EXTRA_TILES, TILES, headline, verdict
 from config.model import Config
 from metrics.registry import METRICS
 from reports.format import STATUS, fmt_delta, fmt_value
@@ -59,7 +59,7 @@ def build(review: Review, config: Config, *, team: str | None, pauses: list[str]
     records = review.records
     who = pl.col("team").is_null() if team is None else pl.col("team") == team
     lines = []
-    for spec in (*TILES, CSAT):
+    for spec in (*TILES, *EXTRA_TILES):
         rows = records.filter((pl.col("metric") == spec.metric) & (pl.col("segment") == spec.segment) & who)
         if rows.height == 0:
             continue

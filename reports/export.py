@@ -10,18 +10,16 @@ from dataclasses import dataclass
 import polars as pl
 
 from config.model import Config
-from metrics.registry import METRICS
+from metrics.registry import METRICS, counting_columns
 from metrics.scorecard import Prepared, compute, prepare, select_output
 from metrics.teams import assign_team_column
 from warehouse import Warehouse, read_table
 from warehouse.runs import audit
 from warehouse.schema import DATA_TABLES
 
-# The counting time each table is filtered on (DESIGN.md "Time").
-COUNTING_TIME = {
-    "pull_requests": "merged_at", "deployments": "finished_at", "incidents": "resolved_at",
-    "tickets": "resolved_at", "ai_spend": "date", "ai_usage": "date", "ai_usage_people": "date",
-}
+# The counting time each table is filtered on (DESIGN.md "Time"): the metrics' (`MetricSpec.counted_at`),
+# and the day of the usage tables no metric counts.
+COUNTING_TIME = {**counting_columns(), "ai_usage": "date", "ai_usage_people": "date"}
 SCORECARD = "scorecard"  # every metric at once
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = ("csv", "parquet")

@@ -88,7 +88,12 @@ def policy_status(cube: Cube, config: Config, spend: pl.DataFrame, *, today: dt.
 def _fmt(value, metric: str) -> str:
     from reports.format import fmt_value
 
-    return fmt_value(value, METRICS[metric].unit if metric in METRICS else "usd")
+    return fmt_value(value, _unit(metric))
+
+
+def _unit(metric: str) -> str:
+    """A metric's unit; a budget's is USD."""
+    return METRICS[metric].unit if metric in METRICS else "usd"
 
 
 def pause_message(row: dict, config: Config) -> str:
@@ -111,7 +116,7 @@ def policy_alerts(status: PolicyStatus, config: Config) -> pl.DataFrame:
         rows.append({
             "id": f"{STOP_KIND}:{row['workflow']}:{row['condition']}:{row['team'] or 'org'}:{row['period']}",
             "kind": STOP_KIND, "team": row["team"] or "(org)", "tool": row["workflow"], "date": row["period"],
-            "amount_usd": row["value"] if row["metric"] in ("budget", "ai_cost_per_unit") else None,
+            "amount_usd": row["value"] if _unit(row["metric"]) == "usd" else None,
             "threshold_usd": row["baseline"] if row["metric"] == "budget" else None,
             "owner": flow.technical_owner or flow.business_owner, "message": pause_message(row, config),
         })

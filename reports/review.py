@@ -78,7 +78,7 @@ def settling_days(record: dict, config: Config, as_of: dt.datetime | None, end: 
         return None
     window = spec.lookahead.of(config.rules)
     days = window.days + (1 if window.seconds else 0)
-    what = _STILL_TO_COME.get(record["metric"], "events")
+    what = spec.still_to_come
     if days == 0:  # a rate over the period's days: open until the period ends
         return f"its last day is still running and can still gain {what}"
     first_open = (as_of - window).date()
@@ -89,9 +89,3 @@ def settling_days(record: dict, config: Config, as_of: dt.datetime | None, end: 
     settling = min(settling, days)
     return f"the last {settling} day{'s' if settling != 1 else ''} can still gain {what}"
 
-
-# What a provisional record is still waiting for, in words.
-_STILL_TO_COME = {
-    "rollback_share": "rollbacks", "change_failure_rate": "rollbacks and incidents", "rework_rate": "follow-up fixes",
-    "deployment_frequency": "deployments", "senior_review_load": "reviews",
-}

@@ -8,7 +8,10 @@ from app import components as ui
 from app import sidebar, state
 from app.views.chain_views import link_to
 from app.views.charts import trend_figure
-from app.views.delivery import AI_SPLIT_TILES, DELIVERY_TRENDS, DORA_TILES, failed_deployments, linked_incidents, trend_rows
+from app.views.delivery import (
+    AI_SPLIT_TILES, DELIVERY_TRENDS, DORA_TILES, PAGE_TRENDS, failed_deployments, linked_incidents, trend_rows,
+)
+from reports.review import settling_days
 from app.views.tiles import tile_for
 from metrics.registry import METRICS
 from reports.review import settling_days
@@ -57,7 +60,7 @@ for column, pair in zip(st.columns(len(AI_SPLIT_TILES)), AI_SPLIT_TILES):
             delivery_tile(spec, "None in the review window.")
 
 st.subheader("Over time, against the baseline")
-metrics = [m for m in DELIVERY_TRENDS if m != "senior_review_load"]
+metrics = list(PAGE_TRENDS)
 for left, right in zip(metrics[0::2], metrics[1::2] + [None]):
     cols = st.columns(2)
     for column, metric in zip(cols, (left, right)):

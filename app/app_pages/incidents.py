@@ -8,9 +8,10 @@ from app import sidebar, state
 from app.views.chain_views import link_to
 from app.views.charts import trend_figure
 from app.views.incidents import by_team, incident_list, mttr_statistics, open_incidents
-from app.views.tiles import TILES, TileSpec, tile_for
+from app.views.tiles import TileSpec, tile_for, tile_spec
 from app.views.trends import series
 from reports.format import fmt_value
+from metrics.registry import subject_of
 
 filters = sidebar.current()
 version = state.current_version()
@@ -19,7 +20,8 @@ ui.stale_banner("incidents", "deployments")
 
 incidents = state.prepared(version).evidence.incidents
 records = state.records(version, filters.grain, filters.start, filters.end, None)
-mttr = series(records, "mttr_hours", filters.team)
+metric = subject_of("incidents")  # mean time to restore
+mttr = series(records, metric.id, filters.team)
 if incidents.height == 0:
     ui.empty("No incidents synced yet: configure [pagerduty] or [jira] incidents in scorecard.toml and press "
              "Sync now, or import incidents.csv with: scorecard import incidents FILE.csv")
@@ -32,12 +34,12 @@ if mttr.height == 0:
 review = state.review(version, filters.grain, filters.start, filters.end, None)
 tile_records, when = (review.records, f"the last {review.describe()}") if review.window else (records, None)
 tile_grain = "range" if review.window else filters.grain
-mean_tile = tile_for(tile_records, next(t for t in TILES if t.metric == "mttr_hours"), filters.team, trend=records)
-ai_tile = tile_for(tile_records, TileSpec("mttr_hours", "ai", "MTTR, AI-assisted response", "incidents"),
+mean_tile = tile_for(tile_records, tile_spec(metric), filters.team, trend=records)
+ai_tile = tile_for(tile_records, TileSpec(metric.id, "ai", f"{metric.short_title}, AI-assisted response", "incidents"),
                    filters.team, trend=records)
-other_tile = tile_for(tile_records, TileSpec("mttr_hours", "non_ai", "MTTR, without AI tooling", "incidents"),
+other_tile = tile_for(tile_records, TileSpec(metric.id, "non_ai", f"{metric.short_title}, without AI tooling", "incidents"),
                       filters.team, trend=records)
-latest = series(tile_records, "mttr_hours", filters.team).filter(
+latest = series(tile_records, metric.id, filters.team).filter(
     (pl.col("segment") == "all") & (pl.col("period") == mean_tile.period))
 cols = st.columns(4)
 with cols[0]:
@@ -54,13 +56,13 @@ for column, t in zip(cols[2:], (ai_tile, other_tile)):
 
 left, right = st.columns(2)
 with left:
-    stats = mttr_statistics(records, filters.team)
+    stats = mttr_statistics(records, filters.team, metric.id)
     ui.chart(trend_figure(stats, "hours", segments=("mean", "median", "p90"), baseline_segment="mean",
                           title="Mean, median and p90 (hours), mean against its baseline"), key="mttr_stats")
     ui.download(stats, "mttr_statistics", filters, key="dl_stats")
 with right:
-    ui.chart(state.trend_figure(version, filters.grain, filters.start, filters.end, filters.team, "mttr_hours"), key="mttr_ai")
-    ui.download(mttr, "mttr_hours_trend", filters, key="dl_mttr")
+    ui.chart(state.trend_figure(version, filters.grain, filters.start, filters.end, filters.team, metric.id), key="mttr_ai")
+    ui.download(mttr, f"{metric.id}_trend", filters, key="dl_mttr")
 
 if filters.team is None:
     st.subheader("By team")

@@ -14,6 +14,7 @@ from app.views.rollbacks import (
 )
 from reports.filters import ALL_TEAMS
 from reports.format import fmt_day, fmt_interval, fmt_value
+from metrics.registry import subject_of
 
 ALL_REPOS = "All repositories"
 PERCENT = ui.PERCENT
@@ -44,7 +45,7 @@ if outcomes.height == 0:
 if not periods:
     ui.empty("No whole period starts in the selected date range: widen it in the sidebar.")
     st.stop()
-window = state.baselines(version).window("rollback_share")
+window = state.baselines(version).window(subject_of("rollbacks").id)
 st.caption(f"A PR is rolled back when the deployment that shipped it is rolled back, or it is reverted, within "
            f"{config.rules.rollback_window_days:g} days. Baseline: {fmt_day(window.first_day)} – {fmt_day(window.last_day)}.")
 

@@ -11,14 +11,7 @@ from app.url_state import link_params
 from reports.review import settling_days
 from app.views.tiles import STATUS_SUFFIX, TILES, headline, scorecard_tiles, team_glance, verdict
 from app.views.trends import TRENDS, series
-
-EMPTY_HINTS = {
-    "ai_merge_rate": "No merged PRs in this range: configure [github] or import pull_requests.csv.",
-    "rollback_share": "No merged AI-assisted PRs in this range: configure [github] or import pull_requests.csv and deployments.csv.",
-    "mttr_hours": "No resolved incidents in this range: configure [pagerduty] or [jira] incidents, or import incidents.csv.",
-    "deflection_rate": "No resolved tickets in this range: configure [jira] support tickets or import tickets.csv.",
-    "ai_cost_per_unit": "No AI spend in this range: import ai_spend.csv (or a FOCUS export) or configure a provider.",
-}
+from metrics.registry import METRICS
 
 filters = sidebar.current()
 version = state.current_version()
@@ -79,7 +72,7 @@ for column, tile in zip(columns, scorecard_tiles(review.records, team, trend=rec
     settling = (settling_days(row.row(0, named=True), state.config(), review.as_of, review.window[1])
                 if row.height and review.window else None)
     with column:
-        ui.tile(tile, "range", empty_hint=EMPTY_HINTS[tile.spec.metric], when=span, settling=settling)
+        ui.tile(tile, "range", empty_hint=METRICS[tile.spec.metric].empty_hint, when=span, settling=settling)
 
 usage = state.usage_rows(version)
 if usage.height and review.window is not None:

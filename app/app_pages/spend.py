@@ -10,6 +10,7 @@ from app.views.spend import DIMENSIONS, spend_by, spend_over_time, totals, with_
 from app.views.tiles import scorecard_tiles
 from app.views.trends import series
 from reports.format import fmt_count, fmt_rate, fmt_usd
+from metrics.registry import subject_of
 
 
 def budgets_and_alerts(filters) -> None:
@@ -35,8 +36,8 @@ total = totals(spend, filters)
 # The cost tile: the review window's range record, as on the Scorecard (the other numbers: the whole range).
 review = state.review(version, filters.grain, filters.start, filters.end, None)
 tile_records, when = (review.records, f"the last {review.describe()}") if review.window else (records, None)
-cost_tile = next(t for t in scorecard_tiles(tile_records, filters.team, trend=records)
-                 if t.spec.metric == "ai_cost_per_unit")
+cost = subject_of("spend")  # AI cost per unit
+cost_tile = next(t for t in scorecard_tiles(tile_records, filters.team, trend=records) if t.spec.metric == cost.id)
 cols = st.columns(4)
 with cols[0]:
     ui.tile(cost_tile, "range" if review.window else filters.grain,
@@ -84,9 +85,9 @@ st.subheader("Cost per resolved unit")
 st.caption("AI spend ÷ (merged PRs + resolved tickets + resolved incidents) of the same team.")
 left, right = st.columns([3, 2])
 with left:
-    if series(records, "ai_cost_per_unit", filters.team).height:
-        ui.chart(state.trend_figure(version, filters.grain, filters.start, filters.end, filters.team, "ai_cost_per_unit"), key="cost_trend")
-        ui.download(series(records, "ai_cost_per_unit", filters.team), "ai_cost_per_unit_trend", filters, key="dl_cost")
+    if series(records, cost.id, filters.team).height:
+        ui.chart(state.trend_figure(version, filters.grain, filters.start, filters.end, filters.team, cost.id), key="cost_trend")
+        ui.download(series(records, cost.id, filters.team), f"{cost.id}_trend", filters, key="dl_cost")
     else:
         ui.empty("No period in range has both spend and resolved units.")
 with right:

@@ -6,8 +6,9 @@ from app import components as ui
 from app import sidebar, state
 from app.views.charts import stacked_bars
 from app.views.support import by_channel, by_channel_over_time, by_team, guardrail_sentence
-from app.views.tiles import CSAT, TileSpec, scorecard_tiles, tile_for
+from app.views.tiles import COMPANIONS, TileSpec, scorecard_tiles, tile_for
 from app.views.trends import series
+from metrics.registry import METRICS, subject_of
 
 CHANNEL_COLOURS = {"ai_bot": "#7b3fc4", "self_serve": "#13a89e", "human": "#8a94a6"}
 
@@ -23,7 +24,9 @@ if tickets.height == 0:
     ui.empty("No support tickets synced yet: configure [jira] support tickets (Jira Service Management) in "
              "scorecard.toml and press Sync now, or import tickets.csv with: scorecard import tickets FILE.csv")
     st.stop()
-if series(records, "deflection_rate", filters.team).height == 0:
+deflected = subject_of("support")  # support deflection, guarded by CSAT
+csat = METRICS[deflected.guardrail.metric]
+if series(records, deflected.id, filters.team).height == 0:
     ui.empty("No ticket was resolved in the selected periods: widen the date range or pick another team.")
     st.stop()
 
@@ -32,11 +35,12 @@ review = state.review(version, filters.grain, filters.start, filters.end, None)
 tile_records, when = (review.records, f"the last {review.describe()}") if review.window else (records, None)
 tile_grain = "range" if review.window else filters.grain
 deflection = next(t for t in scorecard_tiles(tile_records, filters.team, trend=records)
-                  if t.spec.metric == "deflection_rate")
-csat_all = tile_for(tile_records, CSAT, filters.team, trend=records)
-csat_bot = tile_for(tile_records, TileSpec("csat", "ai", "CSAT, AI bot", "scored tickets"), filters.team, trend=records)
-csat_other = tile_for(tile_records, TileSpec("csat", "non_ai", "CSAT, other channels", "scored tickets"), filters.team,
-                      trend=records)
+                  if t.spec.metric == deflected.id)
+csat_all = tile_for(tile_records, COMPANIONS[deflected.id], filters.team, trend=records)
+csat_bot = tile_for(tile_records, TileSpec(csat.id, "ai", f"{csat.short_title}, AI bot", "scored tickets"), filters.team,
+                    trend=records)
+csat_other = tile_for(tile_records, TileSpec(csat.id, "non_ai", f"{csat.short_title}, other channels", "scored tickets"),
+                      filters.team, trend=records)
 cols = st.columns(4)
 for column, t in zip(cols, (deflection, csat_all, csat_bot, csat_other)):
     with column:
@@ -45,12 +49,12 @@ for column, t in zip(cols, (deflection, csat_all, csat_bot, csat_other)):
 companion = deflection.companion
 guard = guardrail_sentence(
     companion.value if companion else None, companion.baseline if companion else None,
-    config.rules.csat_tolerance, companion.status if companion else None,
+    getattr(config.rules, deflected.guardrail.rule), companion.status if companion else None,
 )
 (st.warning if guard.startswith("Guardrail breached") else st.info)(guard, icon=":material/shield:")
 
 left, right = st.columns(2)
-for column, metric in zip((left, right), ("deflection_rate", "csat")):
+for column, metric in zip((left, right), (deflected.id, csat.id)):
     with column:
         ui.chart(state.trend_figure(version, filters.grain, filters.start, filters.end, filters.team, metric), key=f"trend_{metric}")
         ui.download(series(records, metric, filters.team), f"{metric}_trend", filters, key=f"dl_{metric}")

@@ -4,31 +4,63 @@ from __future__ import annotations
 from config.model import Config
 from connectors.common.ai_detection import build_registry
 from metrics.periods import DEFAULT_BASELINE_WEEKS
-from metrics.registry import METRICS, MetricSpec
-
-STATUS_RULES = (
-    ("not enough data (grey)", "the period's n is below min_sample, or the baseline's is — never red or green by chance"),
-    ("for information (blue)", "AI-assisted merge rate (it should rise, then stabilise), or no baseline to compare with"),
-    ("better / worse (green / red)", "a significant difference from the baseline: two-proportion z-test for shares, "
-                                     "Mann-Whitney U for MTTR and lead time (both at 5%), tolerances for CSAT, cost "
-                                     "per unit and senior review load"),
-    ("at baseline (neutral)", "no significant difference from the baseline"),
+from metrics.registry import (
+    KIND_WORDS, METRICS, MannWhitneyTest, MetricSpec, ToleranceTest, TwoProportionTest, status_words,
 )
 
 
+def _titles(specs) -> str:
+    return ", ".join(s.short_title for s in specs) or "none"
+
+
+def _status_rules() -> tuple[tuple[str, str], ...]:
+    """DESIGN.md "Status" in words, naming the metrics each test of the registry applies to."""
+    specs = [s for s in METRICS.values() if s.better != "info"]
+    info = [s for s in METRICS.values() if s.better == "info"]
+    segments = [f"{s.short_title} {', '.join(s.info_segments)}" for s in METRICS.values() if s.info_segments]
+    guarded = [f"{s.short_title} is worse whenever {METRICS[s.guardrail.metric].short_title} falls beyond its "
+               "tolerance" for s in METRICS.values() if s.guardrail is not None]
+    return (
+        ("not enough data (grey)", "the period's n is below min_sample, or the baseline's is — never red or green by chance"),
+        ("for information (blue)", f"{_titles(info)} (never red or green)"
+                                   + (f", the segments without a pre-AI comparison ({'; '.join(segments)})" if segments else "")
+                                   + ", or no baseline to compare with"),
+        ("better / worse (green / red)",
+         "a significant difference from the baseline: two-proportion z-test for "
+         f"{_titles(s for s in specs if isinstance(s.status, TwoProportionTest))}, Mann-Whitney U for "
+         f"{_titles(s for s in specs if isinstance(s.status, MannWhitneyTest))} (both at 5%), tolerances for "
+         f"{_titles(s for s in specs if isinstance(s.status, ToleranceTest))}"
+         + (f"; guardrail: {'; '.join(guarded)}" if guarded else "")),
+        ("at baseline (neutral)", "no significant difference from the baseline"),
+    )
+
+
+STATUS_RULES = _status_rules()
+
+
 def metric_rows() -> list[tuple[MetricSpec, list[tuple[str, str]]]]:
-    """Per metric: (spec, [(label, text)]) for its definition table."""
+    """Per metric: (spec, [(label, text)]) for its definition table: its texts, and what its spec makes
+    the code do (aggregation, status test, look-ahead)."""
     out = []
     for spec in METRICS.values():
         rows = [
             ("Numerator", spec.numerator),
             ("Denominator (n)", spec.denominator),
+            ("Value", KIND_WORDS[spec.kind]),
             ("Counted at", spec.counting_time),
             ("Better when", spec.better_text),
+            ("Status", status_words(spec)),
             ("Interval", spec.interval),
             ("Segments", ", ".join(spec.segments) + (f" ({spec.segment_rule})" if spec.segment_rule else "")),
-            ("Metric id", spec.id),
         ]
+        if spec.lookahead is not None:
+            factor = f"{spec.lookahead.factor:g} × " if spec.lookahead.factor != 1 else ""
+            settles = (f"while its period ended less than {factor}{', '.join(spec.lookahead.rules)} ago"
+                       if spec.lookahead.rules else "while its period runs")
+            rows.append(("Provisional", settles
+                                        + (f" (while it counts a PR not shipped yet: {spec.pending_lookahead.factor:g} × "
+                                           f"{', '.join(spec.pending_lookahead.rules)})" if spec.pending_lookahead else "")))
+        rows.append(("Metric id", spec.id))
         out.append((spec, rows))
     return out
 
@@ -47,8 +79,8 @@ def rules_rows(config: Config) -> list[tuple[str, str]]:
     rows = [
         ("Baseline window", window),
         ("AI adoption week", adoption),
-        ("Baseline of ai_cost_per_unit", "its own unless [baseline.ai_cost_per_unit]: the first "
-                                         f"{DEFAULT_BASELINE_WEEKS} complete weeks that have spend rows"),
+        *[(f"Baseline of {m.id}", f"its own unless [baseline.{m.id}]: the first {DEFAULT_BASELINE_WEEKS} complete "
+            "weeks that have spend rows") for m in METRICS.values() if m.kind == "cost_per_unit"],
         *[(f"Baseline of {metric}", f"{w.start} to {w.end}") for metric, w in sorted(baseline.per_metric.items())],
         ("Minimum sample (min_sample)", str(rules.min_sample)),
         ("Rollback window", f"{rules.rollback_window_days:g} days"),
@@ -93,9 +125,6 @@ def metrics_markdown(config: Config | None = None) -> str:
     for spec, rows in metric_rows():
         out += [f"## {spec.title} (`{spec.id}`)", "", spec.description, "", "| | |", "| --- | --- |"]
         out += [f"| {label} | {text.replace('|', '/')} |" for label, text in rows]
-        if spec.lookahead is not None:
-            names = ", ".join(spec.lookahead.rules) or "the period's end"
-            out.append(f"| Provisional | while its period ended less than {names} ago |")
         out.append("")
     out += ["## Status", "", "| Status | When |", "| --- | --- |"]
     out += [f"| {label} | {text} |" for label, text in STATUS_RULES]

@@ -5,45 +5,24 @@ from __future__ import annotations
 import polars as pl
 
 from app.views.charts import baseline_band
-from app.views.tiles import TileSpec
+from reports.filters import Filters
+from reports.format import link_column, signals_text
+from app.views.tiles import tile_spec
 from metrics.change_chain import ChainFacts, rework_outcomes
 from metrics.registry import METRICS
 from reports.filters import Filters
 from reports.format import link_column, signals_text
 
+# The metrics with a place on the Delivery page or the team drill-down (`MetricSpec.delivery`), in order.
+_DELIVERY = sorted((m for m in METRICS.values() if m.delivery is not None), key=lambda m: m.delivery.order)
 # The Delivery page's tiles: DORA's keys (segment all), then the same split by AI-assisted change.
-DORA_TILES = (
-    TileSpec("deployment_frequency", "all", "Deployment frequency", "production deployments"),
-    TileSpec("lead_time_hours", "all", "Lead time for changes (median)", "shipped PRs"),
-    TileSpec("change_failure_rate", "all", "Change failure rate", "production deployments"),
-    TileSpec("mttr_hours", "all", "Time to restore (mean)", "resolved incidents"),
-    TileSpec("rework_rate", "all", "Rework rate", "merged PRs"),
-)
-AI_SPLIT_TILES = (
-    (TileSpec("lead_time_hours", "ai", "Lead time, AI-assisted PRs", "shipped PRs"),
-     TileSpec("lead_time_hours", "non_ai", "Lead time, other PRs", "shipped PRs")),
-    (TileSpec("change_failure_rate", "ai", "Change failure, deploys with AI PRs", "deployments"),
-     TileSpec("change_failure_rate", "non_ai", "Change failure, other deploys", "deployments")),
-    (TileSpec("mttr_hours", "ai_change", "Restore, incidents from AI changes", "resolved incidents"),
-     TileSpec("mttr_hours", "non_ai_change", "Restore, incidents from other changes", "resolved incidents")),
-    (TileSpec("rework_rate", "ai", "Rework, AI-assisted PRs", "merged PRs"),
-     TileSpec("rework_rate", "non_ai", "Rework, other PRs", "merged PRs")),
-)
+DORA_TILES = tuple(tile_spec(m, m.delivery.tiles[0]) for m in _DELIVERY if m.delivery.tiles)
+AI_SPLIT_TILES = tuple(tuple(tile_spec(m, t) for t in m.delivery.tiles[1:]) for m in _DELIVERY if len(m.delivery.tiles) > 1)
 # metric → (segments drawn, title)
-DELIVERY_TRENDS = {
-    "deployment_frequency": (("all",), "Production deployments per day"),
-    "lead_time_hours": (("ai", "non_ai"), "Median lead time (hours): AI-assisted PRs vs others"),
-    "change_failure_rate": (("ai", "non_ai"), "Change failure rate: deploys shipping AI-assisted PRs vs others"),
-    "mttr_hours": (("ai_change", "non_ai_change"), "Time to restore (hours) by the change that caused the incident"),
-    "rework_rate": (("ai", "non_ai"), "Rework rate: AI-assisted PRs vs others"),
-    "senior_review_load": (("all", "ai"), "Reviews per senior per week: all PRs and AI-assisted PRs"),
-}
-TEAM_TILES = (
-    TileSpec("rework_rate", "ai", "Rework, AI-assisted PRs", "AI-assisted merged PRs"),
-    TileSpec("rework_rate", "non_ai", "Rework, other PRs", "other merged PRs"),
-    TileSpec("senior_review_load", "all", "Senior review load", "senior reviews"),
-    TileSpec("senior_review_load", "ai", "Senior reviews of AI PRs", "senior reviews"),
-)
+DELIVERY_TRENDS = {m.id: (m.delivery.trend.segments, m.delivery.trend.title) for m in _DELIVERY if m.delivery.trend}
+PAGE_TRENDS = tuple(m.id for m in _DELIVERY if m.delivery.trend and m.delivery.on_page)  # on the Delivery page
+TEAM_TILES = tuple(tile_spec(m, t) for m in _DELIVERY for t in m.delivery.team_tiles)
+TEAM_TRENDS = tuple(m.id for m in _DELIVERY if m.delivery.trend and m.delivery.team_tiles)  # in the team drill-down
 
 
 def trend_rows(records: pl.DataFrame, metric: str, team: str | None) -> tuple[pl.DataFrame, tuple[float, float] | None]:

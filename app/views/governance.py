@@ -7,15 +7,15 @@ import polars as pl
 from reports.format import fmt_delta, fmt_value
 from config.governance import RISK_TIERS
 from governance.inventory import KIND_WORDS
+from config.governance import BUDGET_METRIC
 from governance.policies import INSUFFICIENT, OK, PAUSE
 from metrics.registry import METRICS
 
 VERDICT_WORDS = {PAUSE: "PAUSE RECOMMENDED", OK: "within its limits", INSUFFICIENT: "not enough data to judge"}
-# Where the rows behind a metric are listed.
+# Where the rows behind a metric are listed (`MetricSpec.drill_down`), and a budget's (the spend page).
 DRILL_DOWN = {
-    "ai_merge_rate": "app_pages/rollbacks.py", "rollback_share": "app_pages/rollbacks.py",
-    "mttr_hours": "app_pages/incidents.py", "deflection_rate": "app_pages/support.py", "csat": "app_pages/support.py",
-    "ai_cost_per_unit": "app_pages/spend.py", "budget": "app_pages/spend.py",
+    **{m.id: f"app_pages/{m.drill_down}.py" for m in METRICS.values() if m.drill_down},
+    BUDGET_METRIC: "app_pages/spend.py",
 }
 
 

@@ -35,12 +35,13 @@ def open_incidents(incidents: pl.DataFrame, filters: Filters) -> int:
     return _in_range(incidents.filter(pl.col("resolved_at").is_null()), "started_at", filters).height
 
 
-def mttr_statistics(records: pl.DataFrame, team: str | None) -> pl.DataFrame:
-    """Mean, median and p90 per period (segment all) as rows shaped for the trend chart: `period`,
+def mttr_statistics(records: pl.DataFrame, team: str | None, metric: str) -> pl.DataFrame:
+    """Mean, median and p90 per period of `metric` (the time to restore; segment all) as rows shaped for
+    the trend chart: `period`,
     `segment` ("mean", "median", "p90"), `value`, `ci_low`/`ci_high` (the mean's interval only),
     `baseline` (the mean's baseline, on the mean rows)."""
     who = pl.col("team").is_null() if team is None else pl.col("team") == team
-    rows = records.filter((pl.col("metric") == "mttr_hours") & (pl.col("segment") == "all") & who).sort("period")
+    rows = records.filter((pl.col("metric") == metric) & (pl.col("segment") == "all") & who).sort("period")
     none = pl.lit(None, dtype=pl.Float64)
     parts = [
         rows.select("period", segment=pl.lit("mean"), value="value", ci_low="ci_low", ci_high="ci_high", baseline="baseline"),

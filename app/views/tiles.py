@@ -1,5 +1,6 @@
 """The scorecard's five tiles, the headline of what changed most, and the teams-at-a-glance table,
-all read from `metrics.scorecard.compute` records (so a tile can never disagree with the CLI)."""
+all read from `metrics.scorecard.compute` records (so a tile can never disagree with the CLI). Which
+tiles, and their words, come from the metric registry (`MetricSpec.tile`)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from reports.format import STATUS, fmt_delta, fmt_value, period_label
-from metrics.registry import METRICS
+from metrics.registry import METRICS, MetricSpec, TileText
 
 
 @dataclass(frozen=True)
@@ -20,19 +21,18 @@ class TileSpec:
     compares: str = ""  # what the tile compares, in the user's words
 
 
-TILES = (
-    TileSpec("ai_merge_rate", "all", "AI-assisted merge rate", "merged PRs",
-             "share of merged PRs AI-assisted now vs in the baseline"),
-    TileSpec("rollback_share", "ai", "Rollback share, AI PRs", "AI-assisted merged PRs",
-             "AI-assisted PRs now vs all PRs in the baseline"),
-    TileSpec("mttr_hours", "all", "Mean time to restore", "resolved incidents",
-             "incidents resolved now vs in the baseline"),
-    TileSpec("deflection_rate", "all", "Support deflection", "resolved tickets",
-             "tickets resolved without an agent now vs in the baseline, CSAT held"),
-    TileSpec("ai_cost_per_unit", "all", "AI cost per unit", "resolved units",
-             "spend per resolved unit now vs its own baseline (the first weeks with spend)"),
-)
-CSAT = TileSpec("csat", "all", "CSAT", "scored tickets", "mean score now vs in the baseline")
+def tile_spec(metric: MetricSpec, text: TileText | None = None) -> TileSpec:
+    """The metric's own tile (`MetricSpec.tile`), or another of its tiles (`text`)."""
+    t = text or metric.tile
+    return TileSpec(metric.id, t.segment, t.title, t.counted, t.compares)
+
+
+# The Scorecard's tiles, in registry order; then the tiles shown beside the metric they guard.
+TILES = tuple(tile_spec(m) for m in METRICS.values() if m.tile is not None and m.tile.scorecard)
+# metric id → the tile of the metric guarding it (deflection → CSAT)
+COMPANIONS = {m.id: tile_spec(METRICS[m.guardrail.metric]) for m in METRICS.values()
+              if m.guardrail is not None and METRICS[m.guardrail.metric].tile is not None}
+EXTRA_TILES = tuple(tile_spec(m) for m in METRICS.values() if m.tile is not None and not m.tile.scorecard)
 
 
 @dataclass(frozen=True)
@@ -85,13 +85,23 @@ def tile_for(records: pl.DataFrame, spec: TileSpec, team: str | None, trend: pl.
     return _tile(records, spec, team, trend=trend)
 
 
+def _guard(metric: str) -> MetricSpec | None:
+    """The metric guarding `metric` (deflection: CSAT), if any."""
+    guardrail = METRICS[metric].guardrail if metric in METRICS else None
+    return METRICS[guardrail.metric] if guardrail is not None else None
+
+
 def guardrail_fired(tile: Tile) -> bool:
-    """Deflection rose yet counts as worse: its CSAT guardrail fired (DESIGN.md status rule 6)."""
-    return tile.spec.metric == "deflection_rate" and tile.status == "worse" and (tile.delta or 0) > 0
+    """The metric moved its better way yet counts as worse: its guardrail fired (DESIGN.md status rule 6;
+    deflection rose while CSAT fell)."""
+    spec = METRICS[tile.spec.metric]
+    if spec.guardrail is None or tile.status != "worse":
+        return False
+    return (tile.delta or 0) > 0 if spec.better == "higher" else (tile.delta or 0) < 0
 
 
 def status_words(tile: Tile) -> str:
-    return "worse: CSAT guardrail" if guardrail_fired(tile) else STATUS[tile.status].words
+    return f"worse: {_guard(tile.spec.metric).short_title} guardrail" if guardrail_fired(tile) else STATUS[tile.status].words
 
 
 def scorecard_tiles(records: pl.DataFrame, team: str | None, trend: pl.DataFrame | None = None) -> list[Tile]:
@@ -101,9 +111,10 @@ def scorecard_tiles(records: pl.DataFrame, team: str | None, trend: pl.DataFrame
     tiles = []
     for spec in TILES:
         tile = _tile(records, spec, team, trend=trend)
-        if spec.metric == "deflection_rate" and not tile.empty:
-            csat = _tile(records, CSAT, team)
-            same_period = csat if csat.period == tile.period else Tile(CSAT)
+        companion = COMPANIONS.get(spec.metric)
+        if companion is not None and not tile.empty:
+            guard = _tile(records, companion, team)
+            same_period = guard if guard.period == tile.period else Tile(companion)
             tile = Tile(**{**tile.__dict__, "companion": same_period})
         tiles.append(tile)
     return tiles
@@ -153,7 +164,9 @@ def _sentence(tile: Tile, grain: str, span: str | None = None) -> str:
     verdict = {"better": " — better than baseline", "worse": " — worse than baseline",
                "at_baseline": " — within normal variation", "info": ""}[tile.status]
     if guardrail_fired(tile):
-        verdict = " — yet counted as worse: CSAT fell more than the tolerance below its baseline"
+        guard = _guard(tile.spec.metric)
+        verdict = (f" — yet counted as worse: {guard.short_title} {'fell' if guard.better == 'higher' else 'rose'} more "
+                   f"than the tolerance {'below' if guard.better == 'higher' else 'above'} its baseline")
     return f"{title} {verb} to {value} from a baseline of {baseline} ({fmt_delta(tile.delta, unit)}{size}) {when}{verdict}."
 
 
@@ -163,7 +176,7 @@ def headline(records: pl.DataFrame, team: str | None, grain: str, limit: int = 3
     relative size. Records with too little data, and provisional records (their last days can still
     change), never make a headline. `span` names a range record's window ("the last 13 weeks, …")."""
     candidates = []
-    for spec in (*TILES, CSAT):
+    for spec in (*TILES, *EXTRA_TILES):
         tile = _tile(records, spec, team)
         if tile.empty or tile.status not in _PRIORITY or tile.provisional:
             continue
@@ -176,7 +189,7 @@ def verdict(records: pl.DataFrame, pauses: list[str], span: str) -> str:
     """The one line above the tiles: the team and metric to look at first (the largest settled change
     for the worse among the teams' tile records), and the workflows Governance recommends pausing."""
     worst = None
-    for spec in (*TILES, CSAT):
+    for spec in (*TILES, *EXTRA_TILES):
         rows = records.filter((pl.col("metric") == spec.metric) & (pl.col("segment") == spec.segment)
                               & pl.col("team").is_not_null() & (pl.col("status") == "worse")
                               & ~pl.col("provisional").fill_null(False))
@@ -187,13 +200,17 @@ def verdict(records: pl.DataFrame, pauses: list[str], span: str) -> str:
     parts = []
     if worst is not None:
         _, row, spec = worst
-        unit = METRICS[spec.metric].unit
-        csat = records.filter((pl.col("metric") == "csat") & (pl.col("segment") == "all") & (pl.col("team") == row["team"]))
-        if spec.metric == "deflection_rate" and row["value"] > (row["baseline"] or 0) and csat.height:
+        metric = METRICS[spec.metric]
+        unit = metric.unit
+        guard = _guard(spec.metric)
+        guarding = (records.filter((pl.col("metric") == guard.id) & (pl.col("segment") == "all") & (pl.col("team") == row["team"]))
+                    if guard is not None else records.clear())
+        if guarding.height and guardrail_fired(Tile(spec, status=row["status"], delta=row["value"] - (row["baseline"] or 0))):
             # Deflection rose, yet counts as worse: the CSAT guardrail fired. Say that, not the rise.
-            c = csat.row(0, named=True)
-            what = (f"support deflection counts as worse because CSAT fell to {fmt_value(c['value'], 'score')} "
-                    f"from a baseline of {fmt_value(c['baseline'], 'score')}")
+            c = guarding.row(0, named=True)
+            what = (f"{metric.title.lower()} counts as worse because {guard.short_title} "
+                    f"{'fell' if guard.better == 'higher' else 'rose'} to {fmt_value(c['value'], guard.unit)} "
+                    f"from a baseline of {fmt_value(c['baseline'], guard.unit)}")
         else:
             what = (f"{spec.title} {fmt_value(row['value'], unit)} against a baseline of "
                     f"{fmt_value(row['baseline'], unit)}")

@@ -11,6 +11,7 @@ from metrics.breakdown import pooled_shares_from_cube
 from metrics.cube import Cube
 from metrics.periods import period_end
 from reports.filters import Filters
+from metrics.registry import subject_of
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ def teams_to_watch(cube: Cube, filters: Filters, min_prs: int = 20) -> list[Team
     periods = filters.periods
     if not periods:
         return []
-    shares = pooled_shares_from_cube(cube.ratio, "rollback_share", first_day=periods[0],
+    shares = pooled_shares_from_cube(cube.ratio, subject_of("rollbacks").id, first_day=periods[0],
                                      last_day=period_end(periods[-1], filters.grain))
     if filters.team:
         shares = shares.filter(pl.col("team") == filters.team)
