@@ -13,8 +13,8 @@ from streamlit.testing.v1 import AppTest
 from app.data import refresh_cube
 from config import Config, load_config
 from connectors.demo.generator import generate
+from pipeline import ingest
 from warehouse import open_warehouse
-from warehouse.ingest import ingest
 
 # A fixed end (a Sunday) keeps every number stable: the default range ends with the week of Mar 23.
 DEMO_END = dt.date(2026, 3, 29)

@@ -12,10 +12,10 @@ from streamlit.testing.v1 import AppTest
 from app.alerts import WebhookError, load_spend, post_new_alerts, spend_alerts
 from config import Config, WarehouseConfig
 from config.spend import BudgetConfig, SpendAlertsConfig, SpendConfig
+from pipeline import ingest
 from tests.connectors.spend.fakes import WebhookReceiver
 from tests.factories import make_spend
 from warehouse import open_warehouse
-from warehouse.ingest import ingest
 from warehouse.schema import audit_log, sync_state
 
 HOOK_ENV = "TEST_SPEND_WEBHOOK_URL"

@@ -10,9 +10,9 @@ import polars as pl
 from app.data import load_evidence
 from config import Config
 from metrics.scorecard import compute
+from pipeline import ingest
 from tests.factories import make_ticket
 from warehouse import open_warehouse, read_table
-from warehouse.ingest import ingest
 
 WRITER = textwrap.dedent(
     """
