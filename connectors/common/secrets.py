@@ -15,6 +15,7 @@ import contextlib
 import logging
 import os
 import threading
+import tomllib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import quote, quote_plus
@@ -152,8 +153,6 @@ def _streamlit_secret(name: str) -> str | None:
     # Read the file directly: importing streamlit's secrets API outside a running app warns and is slow.
     for path in (Path.cwd() / ".streamlit" / "secrets.toml", Path.home() / ".streamlit" / "secrets.toml"):
         if path.is_file():
-            import tomllib
-
             try:
                 value = tomllib.loads(path.read_text(encoding="utf-8-sig")).get(name)
             except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):

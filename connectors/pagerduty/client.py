@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import ssl
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,9 +64,7 @@ class PagerDutySession:
 
 
 def connect(config: PagerDutyConfig, api_key: str, *, sleep: Callable[[float], None] | None = None) -> PagerDutySession:
-    import time
-
-    from pagerduty import RestApiV2Client
+    from pagerduty import RestApiV2Client  # the optional PagerDuty client, loaded when a sync runs
 
     base_url = config.base_url.rstrip("/")
     if not base_url.startswith("https://"):
