@@ -159,7 +159,8 @@ class StreamlitProgress:
 
 def sync_now() -> None:
     """Run every configured source with a progress bar; say what to configure when none is."""
-    from connectors.sources import run_sources, sources
+    from connectors.sources import sources
+    from pipeline import run_sources
     from reports.data import refresh_cube
 
     config = state.config()

@@ -134,7 +134,7 @@ def import_csv(entity: str, csv_path: str, url: str) -> dict:
     from config import Config
     from connectors.csv import read_csv
     from warehouse import open_warehouse
-    from warehouse.ingest import ingest
+    from pipeline import ingest
 
     warehouse = open_warehouse(url)
     t0 = time.perf_counter()

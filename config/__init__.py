@@ -1,5 +1,6 @@
 """Configuration: `scorecard.toml`, validated strictly (see `config.load`)."""
-from config.load import ConfigError, load_config, parse_config
+from config.errors import ConfigError
+from config.load import load_config, parse_config
 from config.model import (
     AiDetectionConfig,
     BaselineConfig,

@@ -11,6 +11,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
+from config.errors import ConfigError
+
 RISK_TIERS = {
     1: "low risk, high volume: automated checks suffice",
     2: "medium risk: human review of every change",
@@ -113,11 +115,10 @@ class AccessConfig:
     groups: dict[str, RoleGrant] = field(default_factory=dict)  # group name → grant
 
 
-def check_governance(config) -> None:
+def check_governance(config, METRICS, GRAINS) -> None:
     """What the types alone do not rule out, for `[governance]` and `[access]`: raises `ConfigError`
-    naming the key."""
-    from config.load import ConfigError  # config.load imports this module's classes
-    from metrics.registry import METRICS, PERIOD_GRAINS as GRAINS
+    naming the key. `METRICS` and `GRAINS` are the metric registry's (metrics.registry reads this
+    package's models, so it is handed in rather than imported)."""
 
     where = config.source_path or "configuration"
 

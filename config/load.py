@@ -12,17 +12,15 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from config.errors import ConfigError
 from config.governance import check_governance
 from config.model import BaselineConfig, BaselineWindow, Config
 from config.schedule import parse_schedule
+from metrics.registry import METRICS, PERIOD_GRAINS
 
 CONFIG_ENV = "SCORECARD_CONFIG"
 WAREHOUSE_URL_ENV = "SCORECARD_WAREHOUSE_URL"
 DEFAULT_CONFIG_FILE = "scorecard.toml"
-
-
-class ConfigError(ValueError):
-    """A configuration problem; the message names the file and the key."""
 
 
 def config_path(explicit: str | os.PathLike | None = None) -> tuple[Path | None, bool]:
@@ -53,7 +51,7 @@ def load_config(path: str | os.PathLike | None = None, *, env: typing.Mapping[st
     config = parse_config(raw, where=where)
     source_path = str(file.resolve()) if file is not None and file.exists() else None
     config = dataclasses.replace(config, source_path=source_path)
-    check_governance(config)
+    check_governance(config, METRICS, PERIOD_GRAINS)
     if env.get(WAREHOUSE_URL_ENV):
         config = dataclasses.replace(
             config, warehouse=dataclasses.replace(config.warehouse, url=env[WAREHOUSE_URL_ENV])
@@ -81,16 +79,10 @@ def parse_config(raw: dict[str, Any], *, where: str = "configuration") -> Config
     """Build a `Config` from parsed TOML, rejecting unknown keys and wrong types."""
     raw = dict(raw)
     baseline = _parse_baseline(raw.pop("baseline", {}), where)
-    schedule = parse_schedule(raw.pop("schedule", {}), where, _source_names)
+    schedule = parse_schedule(raw.pop("schedule", {}), where)
     config = _build(Config, raw, where, prefix="", skip={"baseline", "schedule", "source_path"})
     _check_change_chain(config, where)
     return dataclasses.replace(config, baseline=baseline, schedule=schedule)
-
-
-def _source_names() -> list[str]:
-    from connectors.sources import sources  # only when [schedule] names a source: the connectors are heavy
-
-    return list(sources())
 
 
 def _check_change_chain(config: Config, where: str) -> None:
@@ -106,8 +98,6 @@ def _check_change_chain(config: Config, where: str) -> None:
 
 
 def _parse_baseline(raw: Any, where: str) -> BaselineConfig:
-    from metrics.registry import METRICS  # the registry is plain data: no cycle
-
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: [baseline] must be a table")
     raw = dict(raw)

@@ -20,6 +20,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from config.errors import ConfigError
+
+# Every source the connectors register (connectors/sources.py; a test keeps the two equal): the keys a
+# schedule may name. Here, not read from the registry, so that reading a config never loads a connector.
+SOURCES = ("openai", "anthropic", "copilot_seats", "github", "jira", "pagerduty", "claude_code", "cursor",
+           "openai_usage")
 # Sensible defaults: incidents and tickets move fastest, providers report spend once a day.
 DEFAULT_INTERVALS = {"github": 3600.0, "jira": 900.0, "pagerduty": 900.0, "spend": 86_400.0}
 # Group keys: a source in a group takes the group's interval unless it is named itself.
@@ -75,12 +81,9 @@ def fmt_duration(seconds: float) -> str:
     return "".join(out) or "0s"
 
 
-def parse_schedule(raw: Any, where: str, known_sources) -> ScheduleConfig:
-    """`[schedule]` from parsed TOML; `known_sources()` names the registered sources (called only when
-    the section names one, so a config without sources never imports the connectors). Raises
+def parse_schedule(raw: Any, where: str, known_sources: tuple[str, ...] = SOURCES) -> ScheduleConfig:
+    """`[schedule]` from parsed TOML; `known_sources` names the sources a key may name. Raises
     `ConfigError` naming the key."""
-    from config.load import ConfigError
-
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: [schedule] must be a table")
 
@@ -97,7 +100,7 @@ def parse_schedule(raw: Any, where: str, known_sources) -> ScheduleConfig:
     intervals: dict[str, float] = {}
     names = [k for k in raw if k not in SETTINGS]
     if names:
-        known = sorted(set(known_sources()) | set(GROUPS))
+        known = sorted(set(known_sources) | set(GROUPS))
         for key in names:
             if key not in known:
                 raise ConfigError(f"{where}: unknown key 'schedule.{key}' (a source or group: {', '.join(known)}; "

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from config.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class RetryConfig:
@@ -113,7 +115,6 @@ class BudgetConfig:
 def check_spend(config) -> None:
     """What the types alone do not rule out, for `[spend]` and `[budgets]`: raises `ConfigError` naming
     the key."""
-    from config.load import ConfigError  # config.load imports this module's classes
 
     where = config.source_path or "configuration"
     spend, alerts = config.spend, config.spend.alerts

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from config.errors import ConfigError
 from config.spend import RetryConfig
 
 
@@ -59,7 +60,6 @@ class VendorsConfig:
 
 def check_vendors(config) -> None:
     """Raises `ConfigError` naming the key when a `[vendors.*]` number is out of range."""
-    from config.load import ConfigError
 
     where = config.source_path or "configuration"
     v = config.vendors

@@ -21,11 +21,10 @@ import requests
 
 from config.model import Config
 from config.spend import check_spend
-from connectors.common.secrets import get_secret
+from connectors.common.secrets import get_secret, redact
 from metrics.spend import budget_vs_actual, open_alerts
 from warehouse import Warehouse, read_table
 from warehouse.runs import audit, get_cursor, set_cursor
-from warehouse.sync import redact
 
 log = logging.getLogger(__name__)
 

@@ -9,20 +9,19 @@ import polars as pl
 from config.model import Config
 from scheduling.plan import SourcePlan, plans, stale_message
 from warehouse.engine import Warehouse
+from warehouse.history import source_histories
 
 STALE_KIND = "stale_source"
 
 
 def configured_sources(config: Config) -> list[str]:
-    from connectors.sources import sources
+    from connectors.sources import sources  # loads every connector (PyGithub...): not for every page
 
     return [name for name, spec in sources().items() if spec.is_configured(config)]
 
 
 def source_plans(warehouse: Warehouse, config: Config, now: dt.datetime) -> list[SourcePlan]:
     """A plan (schedule, last success, next run, stale) per configured source."""
-    from warehouse.history import source_histories
-
     return plans(config.schedule, source_histories(warehouse), configured_sources(config), now)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from config.schedule import ScheduleConfig
+from config.schedule import ScheduleConfig, fmt_duration
 
 # Tables each source writes: a stale source flags the pages that read them. Every registered source has
 # an entry (tests/scheduling checks it), so a new connector cannot be forgotten here.
@@ -114,8 +114,6 @@ def stale_tables(source_plans: list[SourcePlan]) -> dict[str, list[str]]:
 
 def stale_message(p: SourcePlan, now: dt.datetime) -> str:
     """'github: no successful sync for 3 h (every 1h; stale after 2h)' — the alert's and banner's words."""
-    from config.schedule import fmt_duration
-
     every = f"every {fmt_duration(p.interval)}; stale after {fmt_duration(2 * p.interval)}"
     if p.last_success is None:
         tried = " (no run has succeeded yet)" if p.last_status else " (it has never run)"

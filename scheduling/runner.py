@@ -1,13 +1,13 @@
 """`scorecard schedule`: sync each configured source on its own interval until told to stop.
 
 Each turn reads every source's plan from the warehouse (scheduling/plan.py), runs the sources that are
-due, one after another, each under its lease (connectors.sources.run_sources), then sleeps until the next
+due, one after another, each under its lease (pipeline.runner.run_sources), then sleeps until the next
 one is due. Jitter stretches each wait by up to `[schedule] jitter` of it, so replicas started together
 drift apart. A source whose lease another process holds is skipped and looked at again a minute later;
 after taking a lease the plan is read again, so a run another replica just finished is not repeated.
 
 SIGTERM or SIGINT (`graceful_stop`) asks the running sync to stop after the batch it is writing: that
-batch is committed and its cursors saved (warehouse.sync.stop_when), no other source starts, and the
+batch is committed and its cursors saved (pipeline.runner.stop_when), no other source starts, and the
 scheduler returns. A second signal stops at once (the batch being written is rolled back).
 
 Time comes from a `Clock`, so tests run days of schedule in a second with a fake one.
@@ -25,8 +25,13 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from config.model import Config
+from connectors.sources import sources
+from pipeline.runner import run_sources, stop_when
 from scheduling.plan import DUE_AT_ONCE, SourcePlan, backoff, plans
 from warehouse.engine import Warehouse
+from warehouse.history import source_histories
+from warehouse.lease import describe_self
+from warehouse.runs import clock
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +72,6 @@ class Scheduler:
     _held_until: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        from connectors.sources import sources
-        from warehouse.lease import describe_self
-
         self.specs = self.specs if self.specs is not None else sources()
         self.holder = self.holder or describe_self("scorecard schedule")
 
@@ -77,8 +79,6 @@ class Scheduler:
         return [name for name, spec in self.specs.items() if spec.is_configured(self.config)]
 
     def plans(self, now: dt.datetime) -> list[SourcePlan]:
-        from warehouse.history import source_histories
-
         return plans(self.config.schedule, source_histories(self.warehouse), self.configured(), now)
 
     def due_at(self, p: SourcePlan) -> dt.datetime:
@@ -98,8 +98,6 @@ class Scheduler:
 
     def step(self) -> list:
         """Run every source that is due now; their reports."""
-        from connectors.sources import run_sources
-
         now = self.clock.now()
         reports = []
         for p in self.plans(now):
@@ -136,9 +134,6 @@ class Scheduler:
 
     def run(self) -> None:
         """Sync on schedule until `stop` is set; returns after the current batch is committed."""
-        from warehouse.runs import clock
-        from warehouse.sync import stop_when
-
         with clock(self.clock.now), stop_when(lambda: (self.stop_reason or "stop requested") if self.stop.is_set() else None):
             while not self.stop.is_set():
                 self.step()

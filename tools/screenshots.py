@@ -43,7 +43,7 @@ def seed(folder: Path) -> Path:
     from connectors.demo.generator import generate
     from reports.data import refresh_cube
     from warehouse import open_warehouse
-    from warehouse.ingest import ingest
+    from pipeline import ingest
 
     example = (ROOT / "scorecard.toml.example").read_text(encoding="utf-8")
     url = f"sqlite:///{folder / 'warehouse.db'}"

@@ -116,6 +116,13 @@ def get_cursor(warehouse: Warehouse, source: str, stream: str) -> str | None:
         ).scalar_one_or_none()
 
 
+def cursors_of(warehouse: Warehouse, source: str) -> dict[str, str | None]:
+    """Every cursor `source`'s last runs saved (stream → cursor): what a connector is handed."""
+    with warehouse.engine.connect() as conn:
+        rows = conn.execute(sa.select(sync_state.c.stream, sync_state.c.cursor).where(sync_state.c.source == source))
+        return {stream: cursor for stream, cursor in rows}
+
+
 def set_cursor(warehouse: Warehouse, source: str, stream: str, cursor: str | None) -> None:
     """Advance a cursor; call it only after the rows it covers are committed."""
     with warehouse.engine.begin() as conn:

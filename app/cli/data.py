@@ -30,8 +30,9 @@ def import_(
     config: ConfigOpt = None,
 ) -> None:
     """Import a CSV file into the warehouse: all rows or, if any row is bad, none."""
+    from connectors.contract import Batch
     from connectors.csv import CsvImportError, read_csv
-    from warehouse.ingest import ingest
+    from pipeline import ingest_batches
 
     cfg = _config(config)
     if format == "focus":
@@ -45,7 +46,8 @@ def import_(
     for warning in parsed.warnings:
         err.print(f"[yellow]warning:[/yellow] {plain(warning)}", highlight=False)
     warehouse = _warehouse(cfg)
-    counts = ingest(warehouse, f"csv:{entity}", parsed.frames, detail={"file": str(file), "entity": entity, "rows": parsed.rows})
+    counts = ingest_batches(warehouse, f"csv:{entity}", [Batch(frames=parsed.frames)],
+                            detail={"file": str(file), "entity": entity, "rows": parsed.rows})
     for table, c in counts.items():
         out.print(f"{table}: {parsed.rows} rows read — {c.inserted} new, {c.updated} updated, {c.unchanged} unchanged", highlight=False)
     _refresh_cube(warehouse, cfg)
@@ -54,7 +56,7 @@ def import_(
 def _import_focus(entity: str, file: Path, cfg: Config) -> None:
     """A FOCUS export, streamed in batches into one transaction (see connectors.spend.focus)."""
     from connectors.spend.focus import FocusImportError, FocusSummary, read_focus
-    from warehouse.ingest import ingest_batches
+    from pipeline import ingest_batches
 
     if entity != "ai_spend":
         raise Failure(f"--format focus imports ai_spend (FOCUS is a billing format), not '{entity}'")
@@ -62,8 +64,8 @@ def _import_focus(entity: str, file: Path, cfg: Config) -> None:
     summary = FocusSummary(str(file))
     try:
         with TerminalProgress() as progress:
-            counts = ingest_batches(warehouse, "focus", read_focus(file, cfg, summary, progress=progress),
-                                    detail=summary.as_detail)
+            counts = ingest_batches(warehouse, "focus", read_focus(file, cfg, summary), detail=summary.as_detail,
+                                    progress=progress)
     except FocusImportError as exc:
         raise Failure(str(exc)) from None
     c = counts.get("ai_spend")
@@ -131,7 +133,7 @@ def demo(
     import time
 
     from connectors.demo.generator import SCALES, generate
-    from warehouse.ingest import ingest
+    from pipeline import ingest
     from warehouse.schema import DATA_TABLES
 
     if scale not in SCALES:
@@ -197,9 +199,9 @@ def sync(
     Exit code: 1 when a source failed; with --all, 0 every source complete, 1 a source failed, 3 partial
     (records rejected, a source skipped because another process was syncing it, or stopped by a signal)."""
     from config.schedule import parse_duration
-    from connectors.sources import run_sources, sources
+    from connectors.sources import sources
+    from pipeline import run_sources, stop_when
     from scheduling.runner import graceful_stop
-    from warehouse.sync import stop_when
 
     if all_ and source:
         raise Failure("--all and --source exclude each other")

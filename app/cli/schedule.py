@@ -21,7 +21,7 @@ def schedule(config: ConfigOpt = None) -> None:
                       "(see `scorecard sync --help` and the README's source sections)")
     warehouse = _warehouse(cfg)
     logging.getLogger("scheduling").setLevel(logging.INFO)
-    logging.getLogger("warehouse.sync").setLevel(logging.INFO)
+    logging.getLogger("pipeline.runner").setLevel(logging.INFO)
     scheduler = Scheduler(warehouse, cfg, after_sync=lambda reports: _refresh_cube(warehouse, cfg))
     every = ", ".join(f"{n} every {fmt_duration(cfg.schedule.interval(n))}" for n in names)
     err.print(f"scheduling {every} into {warehouse.display_url} as {scheduler.holder}", highlight=False)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import polars as pl
 
 from app.views.charts import baseline_band
-from reports.filters import Filters
-from reports.format import link_column, signals_text
 from app.views.tiles import tile_spec
 from metrics.change_chain import ChainFacts, rework_outcomes
 from metrics.registry import METRICS

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from connectors.common.secrets import redact
+from connectors.contract import WaitTooLong
 
 log = logging.getLogger(__name__)
 
@@ -19,10 +20,6 @@ T = TypeVar("T")
 
 # 501 (not implemented) and 505 will not get better by asking again.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-
-
-class WaitTooLong(RuntimeError):
-    """The server asked for a longer pause than the config allows: stop and let the next run continue."""
 
 
 def retry_after_seconds(value: str | None, *, now: dt.datetime | None = None) -> float | None:
@@ -57,7 +54,7 @@ class RetryPolicy:
             if retry_after > self.max_wait_seconds:
                 raise WaitTooLong(
                     f"{what}: the server asked to wait {retry_after:.0f} s (Retry-After), more than "
-                    f"max_wait_seconds = {self.max_wait_seconds:g}; the next sync continues from here"
+                    f"max_wait_seconds = {self.max_wait_seconds:g}; the next sync continues from here", retry_after
                 )
             return retry_after
         return min(self.max_backoff_seconds, self.backoff_seconds * 2 ** (attempt - 1))

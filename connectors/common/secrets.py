@@ -11,10 +11,12 @@ helper or an HTTP library cannot log a secret once it has been read.
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import os
 import threading
-from collections.abc import Iterable
+import tomllib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
@@ -116,12 +118,41 @@ def _install_log_redaction() -> None:
         logging.setLogRecordFactory(redacting_record)
 
 
+class _Redact(logging.Filter):
+    def __init__(self, secrets: list[str]):
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info:
+            message += "\n" + logging.Formatter().formatException(record.exc_info)
+            record.exc_info, record.exc_text = None, None
+        clean = redact(message, self.secrets)
+        if clean != record.msg or record.args:
+            record.msg, record.args = clean, ()
+        return True
+
+
+@contextlib.contextmanager
+def redacted_logs(secrets: Iterable[str | None], loggers: Iterable[str]) -> Iterator[None]:
+    """While a source runs, every record logged by `loggers` (its HTTP stack, the connector) has the
+    secrets masked."""
+    flt = _Redact([s for s in secrets if s])
+    attached = [logging.getLogger(name) for name in loggers]
+    for logger in attached:
+        logger.addFilter(flt)
+    try:
+        yield
+    finally:
+        for logger in attached:
+            logger.removeFilter(flt)
+
+
 def _streamlit_secret(name: str) -> str | None:
     # Read the file directly: importing streamlit's secrets API outside a running app warns and is slow.
     for path in (Path.cwd() / ".streamlit" / "secrets.toml", Path.home() / ".streamlit" / "secrets.toml"):
         if path.is_file():
-            import tomllib
-
             try:
                 value = tomllib.loads(path.read_text(encoding="utf-8-sig")).get(name)
             except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):

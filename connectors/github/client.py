@@ -22,8 +22,9 @@ from github.GithubException import RateLimitExceededExceedsMaxWait
 from urllib3.util.retry import Retry
 
 from config.model import GithubConfig
-from connectors.github import settings
 from connectors.common.secrets import redact
+from connectors.contract import WaitTooLong
+from connectors.github import settings
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +48,11 @@ class CallMeter:
         return stats
 
 
-class WaitTooLong(Exception):
+def wait_too_long(seconds: float, reason: str, max_wait: float) -> WaitTooLong:
     """GitHub asks for a longer pause than `max_wait_seconds`: stop, and say when to run again."""
-
-    def __init__(self, seconds: float, reason: str, max_wait: float):
-        self.seconds = seconds
-        self.resume_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=seconds)
-        super().__init__(
-            f"{reason}: GitHub asks to wait {seconds:.0f} s, more than max_wait_seconds = {max_wait:.0f}; "
-            f"run the sync again after {self.resume_at:%Y-%m-%d %H:%M} UTC"
-        )
+    resume_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=seconds)
+    return WaitTooLong(f"{reason}: GitHub asks to wait {seconds:.0f} s, more than max_wait_seconds = "
+                       f"{max_wait:.0f}; run the sync again after {resume_at:%Y-%m-%d %H:%M} UTC", seconds)
 
 
 class ScorecardRetry(GithubRetry):
@@ -106,7 +102,7 @@ class ScorecardRetry(GithubRetry):
             wait = self.get_backoff_time()
         reason = "GitHub rate limit" if status in (403, 429) else f"GitHub answered {status}" if status else "connection failed"
         if wait > self.max_wait:
-            raise WaitTooLong(wait, reason, self.max_wait)
+            raise wait_too_long(wait, reason, self.max_wait)
         if wait > 0:
             log.warning("%s; waiting %.1f s before retry %d", reason, wait, len(self.history))
             self.meter.waited_seconds += wait
@@ -216,7 +212,7 @@ class GithubClient:
 
     def wait(self, seconds: float, reason: str) -> None:
         if seconds > self.config.max_wait_seconds:
-            raise WaitTooLong(seconds, reason, self.config.max_wait_seconds)
+            raise wait_too_long(seconds, reason, self.config.max_wait_seconds)
         log.warning("%s; waiting %.1f s", reason, seconds)
         self.meter.waited_seconds += seconds
         self.sleeper(seconds)
@@ -270,7 +266,7 @@ class _rate_limits:
 
     def __exit__(self, kind, exc, tb):
         if isinstance(exc, RateLimitExceededExceedsMaxWait):
-            raise WaitTooLong(exc.wait or 0.0, "GitHub rate limit", self.max_wait) from None
+            raise wait_too_long(exc.wait or 0.0, "GitHub rate limit", self.max_wait) from None
         return False
 
 

@@ -14,10 +14,10 @@ import polars as pl
 from github import GithubException, UnknownObjectException
 
 from config.model import GithubCopilotConfig
+from connectors.contract import Batch, Rejected, Unreadable, WaitTooLong
 from connectors.github import mapping, settings
-from connectors.github.client import GithubClient, WaitTooLong, describe
+from connectors.github.client import GithubClient, describe
 from connectors.github.copilot_people import people_batches
-from warehouse.sync import Batch, Rejected
 
 _PERMISSION = {
     "seats": "fine-grained token: organization permission 'GitHub Copilot Business' (read); "
@@ -123,8 +123,8 @@ def _report(client: GithubClient, org: str, report: dict) -> tuple[list[dict], l
             try:
                 record = json.loads(line)
                 if not isinstance(record, dict):
-                    raise mapping.Malformed("not a JSON object")
+                    raise Unreadable("not a JSON object")
                 rows += mapping.usage_rows(org, record)
-            except (ValueError, mapping.Malformed) as exc:
+            except (ValueError, Unreadable) as exc:
                 rejected.append(Rejected(settings.COPILOT_METRICS_STREAM, where, str(exc)[:200]))
     return rows, rejected

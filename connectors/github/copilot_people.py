@@ -33,10 +33,10 @@ from collections.abc import Callable, Iterator
 from github import GithubException, UnknownObjectException
 
 from config.model import GithubCopilotConfig
+from connectors.contract import Batch, Rejected, Unreadable, WaitTooLong
 from connectors.github import settings
-from connectors.github.client import GithubClient, WaitTooLong, describe
-from connectors.vendors.common import Malformed, count, people_frame, spend_frame
-from warehouse.sync import Batch, Rejected
+from connectors.github.client import GithubClient, describe
+from connectors.vendors.common import count, people_frame, spend_frame
 
 USERS_28_DAYS = "/orgs/{org}/copilot/metrics/reports/users-28-day/latest"
 USERS_DAY = "/orgs/{org}/copilot/metrics/reports/users-1-day"
@@ -120,10 +120,10 @@ def _read(client: GithubClient, org: str, report: dict, rows: list[dict], reject
             try:
                 record = json.loads(line)
                 if not isinstance(record, dict):
-                    raise Malformed("not a JSON object")
+                    raise Unreadable("not a JSON object")
                 days = record["day_totals"] if isinstance(record.get("day_totals"), list) else [record]
                 rows.extend(user_row(org, {**record, **d}) for d in days)
-            except (ValueError, Malformed) as exc:
+            except (ValueError, Unreadable) as exc:
                 rejected.append(Rejected(USERS_STREAM, where, str(exc)[:200]))
 
 
@@ -131,11 +131,11 @@ def user_row(org: str, record: dict) -> dict:
     """The `ai_usage_people` row of one per-user, per-day record."""
     login = str(record.get("user_login") or "").strip()
     if not login:
-        raise Malformed("no user_login")
+        raise Unreadable("no user_login")
     try:
         day = dt.date.fromisoformat(str(record.get("day"))[:10])
     except ValueError:
-        raise Malformed(f"day is not a date: {str(record.get('day'))[:20]!r}") from None
+        raise Unreadable(f"day is not a date: {str(record.get('day'))[:20]!r}") from None
     # GitHub's example shows `totals_by_cli` as one object; some exports carry a list of them.
     cli = record.get("totals_by_cli")
     clis = [c for c in (cli if isinstance(cli, list) else [cli]) if isinstance(c, dict)]
@@ -175,7 +175,7 @@ def _billing(client: GithubClient, org: str, report: str, cursor, *, full: bool,
         for n, item in enumerate(answer.get("usageItems") or [] if isinstance(answer, dict) else [], 1):
             try:
                 rows.append(billing_row(org, report, day, item))
-            except Malformed as exc:
+            except Unreadable as exc:
                 rejected.append(Rejected(BILLING_STREAM, f"{settings.SOURCE}:copilot-billing:{org.lower()}:{report}:"
                                                          f"{day.isoformat()} item {n}", str(exc)))
         yield Batch(frames={"ai_spend": spend_frame(rows)}, rejected=rejected, cursors={key: day.isoformat()})
@@ -184,10 +184,10 @@ def _billing(client: GithubClient, org: str, report: str, cursor, *, full: bool,
 
 def billing_row(org: str, report: str, day: dt.date, item) -> dict:
     if not isinstance(item, dict):
-        raise Malformed("not a JSON object")
+        raise Unreadable("not a JSON object")
     net = item.get("netAmount")
     if isinstance(net, bool) or not isinstance(net, (int, float)):
-        raise Malformed(f"netAmount is not a number: {str(net)[:20]!r}")
+        raise Unreadable(f"netAmount is not a number: {str(net)[:20]!r}")
     quantity = item.get("grossQuantity")
     requests = int(quantity) if isinstance(quantity, (int, float)) and not isinstance(quantity, bool) else None
     sku, model = item.get("sku") or report, item.get("model")

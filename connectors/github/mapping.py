@@ -17,40 +17,32 @@ from config.model import AiDetectionConfig, GithubDeploymentsConfig
 from connectors.common.ai_detection import classify_prs
 from connectors.common.normalise import to_json_list
 from connectors.common.reverts import revert_columns
+from connectors.common.times import utc_time
+from connectors.contract import Rejected, Unreadable
 from connectors.github import settings
-from warehouse.sync import Rejected
 
 UTC = dt.timezone.utc
 UTC_US = pl.Datetime("us", "UTC")
-
-
-class Malformed(ValueError):
-    """A field GitHub should always send is missing or unreadable."""
 
 
 def timestamp(node: dict, key: str, *, required: bool = False) -> dt.datetime | None:
     value = node.get(key)
     if value is None:
         if required:
-            raise Malformed(f"no {key}")
+            raise Unreadable(f"no {key}")
         return None
-    if isinstance(value, dt.datetime):
-        parsed = value
-    elif isinstance(value, str):
-        try:
-            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise Malformed(f"{key} is not a timestamp: {value[:40]!r}") from None
-    else:
-        raise Malformed(f"{key} is not a timestamp: {value!r:.40}")
-    return (parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed).astimezone(UTC)
+    try:
+        return utc_time(value)
+    except ValueError:
+        shown = repr(value[:40]) if isinstance(value, str) else f"{value!r:.40}"
+        raise Unreadable(f"{key} is not a timestamp: {shown}") from None
 
 
 def sort_time(node: dict, key: str) -> dt.datetime | None:
     """The time a listing is ordered by, or None when unreadable (the node is then rejected)."""
     try:
         return timestamp(node, key)
-    except Malformed:
+    except Unreadable:
         return None
 
 
@@ -58,10 +50,10 @@ def _text(node: dict, key: str, *, required: bool = False) -> str | None:
     value = node.get(key)
     if value is None or value == "":
         if required:
-            raise Malformed(f"no {key}")
+            raise Unreadable(f"no {key}")
         return None
     if not isinstance(value, str):
-        raise Malformed(f"{key} is not text")
+        raise Unreadable(f"{key} is not text")
     return value
 
 
@@ -89,7 +81,7 @@ def pr_id(repo: str, number: int) -> str:
 def pr_row(repo: str, node: dict) -> dict:
     number = node.get("number")
     if not isinstance(number, int) or isinstance(number, bool):
-        raise Malformed("no PR number")
+        raise Unreadable("no PR number")
     merged_at = timestamp(node, "mergedAt")
     merge_commit = node.get("mergeCommit") or {}
     messages = [(n.get("commit") or {}).get("message") for n in _nodes(node, "commits")]
@@ -128,7 +120,7 @@ def pr_files_and_reviews(repo: str, node: dict) -> tuple[list[dict], list[dict]]
             continue
         ident = review.get("databaseId")
         if not isinstance(ident, int):
-            raise Malformed("a review without databaseId")
+            raise Unreadable("a review without databaseId")
         reviews.append({
             "id": f"{pid}/reviews/{ident}", "source": settings.SOURCE, "pr_id": pid,
             "reviewer": (review.get("author") or {}).get("login") or GHOST, "state": state.upper(),
@@ -185,7 +177,7 @@ def add_deployment(out: Deployments, repo: str, node: dict, config: GithubDeploy
     """One GraphQL Deployment node: its outcome is its latest status that is not `inactive`."""
     database_id = node.get("databaseId")
     if not isinstance(database_id, int):
-        raise Malformed("no databaseId")
+        raise Unreadable("no databaseId")
     ident = deployment_id(repo, database_id)
     created = timestamp(node, "createdAt", required=True)
     statuses = []
@@ -214,7 +206,7 @@ def add_deployment(out: Deployments, repo: str, node: dict, config: GithubDeploy
 def add_run(out: Deployments, repo: str, run, config: GithubDeploymentsConfig, rollback: re.Pattern) -> None:
     """One workflow run (a PyGithub WorkflowRun) of a deploy workflow."""
     if not isinstance(run.id, int) or not run.head_sha:
-        raise Malformed("no run id or head_sha")
+        raise Unreadable("no run id or head_sha")
     completed = run.status == settings.RUN_COMPLETED
     state = (run.conclusion if completed and run.conclusion else run.status or "pending").lower()
     ident = f"{settings.SOURCE}:{repo}/actions/runs/{run.id}"
@@ -292,7 +284,7 @@ def usage_rows(org: str, record: dict) -> list[dict]:
         try:
             day = dt.date.fromisoformat(str(total["day"])[:10])
         except ValueError:
-            raise Malformed(f"day is not a date: {str(total['day'])[:20]!r}") from None
+            raise Unreadable(f"day is not a date: {str(total['day'])[:20]!r}") from None
         pulls = total.get("pull_requests") if isinstance(total.get("pull_requests"), dict) else {}
         rows.append({
             "id": usage_id(org, day), "source": settings.SOURCE, "date": day, "tool": settings.COPILOT_TOOL,
@@ -309,5 +301,5 @@ def _count(record: dict, key: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise Malformed(f"{key} is not a count: {value!r:.20}")
+        raise Unreadable(f"{key} is not a count: {value!r:.20}")
     return int(value)

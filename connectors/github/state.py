@@ -12,13 +12,15 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
+from connectors.common.times import utc_time
+
 
 def _iso(value: dt.datetime | None) -> str | None:
     return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z") if value else None
 
 
 def _time(value) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) and value else None
+    return utc_time(value) if isinstance(value, str) and value else None
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """The GitHub sync as a generator of batches: which repos, then per repo the PR and deployment pages
 (one GraphQL call per page, both streams in the same call) and the deploy workflow runs, then Copilot.
 
-Every batch carries the cursors of exactly the rows it holds, so `run_sync` advances a cursor only
+Every batch carries the cursors of exactly the rows it holds, so the runner advances a cursor only
 after those rows are committed. A repo that fails is reported and the next one runs; a rate-limit wait
 longer than allowed stops the sync with a message saying when to run it again.
 """
@@ -11,19 +11,17 @@ import datetime as dt
 import fnmatch
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import polars as pl
 from github import GithubException
 
 from config.model import Config, GithubConfig
+from connectors.contract import Batch, Rejected, Unreadable, WaitTooLong
 from connectors.github import mapping, settings
-from connectors.github.client import GithubClient, WaitTooLong, describe
+from connectors.github.client import GithubClient, describe
 from connectors.github.copilot import copilot_batches
 from connectors.github.state import Pass, StreamCursor
-from warehouse.engine import Warehouse
-from warehouse.runs import get_cursor
-from warehouse.sync import Batch, Rejected
 
 log = logging.getLogger(__name__)
 
@@ -91,11 +89,11 @@ def resolve_repos(client: GithubClient, cfg: GithubConfig) -> list[str]:
 
 
 class GithubSync:
-    """One run: `batches()` is what `run_sync` drains."""
+    """One run: `batches()` is what the runner drains; `cursors` are those the last runs saved."""
 
-    def __init__(self, warehouse: Warehouse, config: Config, client: GithubClient, *, full: bool,
+    def __init__(self, config: Config, client: GithubClient, cursors: Mapping[str, str | None], *, full: bool,
                  now: dt.datetime, stats: dict[str, int]):
-        self.warehouse = warehouse
+        self.cursors = cursors
         self.config = config
         self.cfg: GithubConfig = config.github
         self.client = client
@@ -111,7 +109,7 @@ class GithubSync:
         return StreamCursor.load(self.raw_cursor(key))
 
     def raw_cursor(self, key: str) -> str | None:
-        return get_cursor(self.warehouse, settings.SOURCE, key)
+        return self.cursors.get(key)
 
     def batches(self) -> Iterator[Batch]:
         try:
@@ -242,7 +240,7 @@ class GithubSync:
                 mapping.timestamp(node, "updatedAt", required=True)
                 row = mapping.pr_row(repo, node)
                 pr_files, pr_reviews = mapping.pr_files_and_reviews(repo, node)
-            except mapping.Malformed as exc:
+            except Unreadable as exc:
                 batch.rejected.append(Rejected(settings.PRS, mapping.pr_rejected_id(repo, node), str(exc)))
                 continue
             rows.append(row)
@@ -263,7 +261,7 @@ class GithubSync:
         for node in self._page(current, connection, "createdAt"):
             try:
                 mapping.add_deployment(out, repo, node, self.cfg.deployments, self.rollback, self.client.html_base)
-            except mapping.Malformed as exc:
+            except Unreadable as exc:
                 ident = node.get("databaseId") or node.get("id", "?")
                 batch.rejected.append(Rejected(settings.DEPLOYMENTS, f"{settings.SOURCE}:{repo}/deployments/{ident}", str(exc)))
         self._hold_unfinished(current, out.unfinished)
@@ -290,7 +288,7 @@ class GithubSync:
                 continue
             try:
                 mapping.add_run(out, repo, run, self.cfg.deployments, self.rollback)
-            except mapping.Malformed as exc:
+            except Unreadable as exc:
                 batch.rejected.append(Rejected(settings.WORKFLOW_RUNS, f"{settings.SOURCE}:{repo}/actions/runs/{run.id}", str(exc)))
             if len(out.rows) >= 500:  # keep batches small; the cursor waits for the last one
                 batch.frames.update(out.frames())

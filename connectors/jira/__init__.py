@@ -2,47 +2,38 @@
 (deflection, CSAT), each stream defined by JQL and a field mapping in `[jira]` (README "Connect Jira")."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 from config.model import Config
-from connectors.common.progress import Progress
-from connectors.sources import SourceSpec
+from connectors.contract import Batch, Credential, Source
+from connectors.jira.client import connect, credentials
+from connectors.jira.sync import jira_batches
 
 SOURCE = "jira"
 STREAMS = ("incidents", "tickets")
 
 
-def run(warehouse, config: Config, *, full: bool = False, progress: Progress | None = None,
-        sleep: Callable[[float], None] | None = None):
-    """Sync the configured Jira streams into the warehouse; returns a `SyncReport` (never raises for a
-    Jira failure). `sleep` replaces the retry waits (tests)."""
-    from connectors.common.secrets import MissingSecret
-    from connectors.jira.client import connect, credentials
-    from connectors.jira.sync import jira_batches
-    from warehouse.runs import get_cursor
-    from warehouse.sync import failing_batches, run_sync
+def _credential(config: Config) -> Credential:
+    auth, hidden = credentials(config.jira)
+    return Credential(auth, tuple(hidden))
 
+
+def extract(config: Config, auth: dict[str, Any], cursors: Mapping[str, str | None], *, full: bool = False,
+            stats: dict[str, int], sleep: Callable[[float], None] | None = None) -> Iterator[Batch]:
+    """The configured Jira streams' batches. `sleep` replaces the retry waits (tests)."""
+    session = connect(config.jira, auth, sleep=sleep)
     try:
-        auth, secrets = credentials(config.jira)
-    except MissingSecret as exc:
-        return run_sync(warehouse, SOURCE, failing_batches(exc), progress=progress)
-    cursors = {stream: get_cursor(warehouse, SOURCE, stream) for stream in STREAMS}
-    stats: dict[str, int] = {}
-
-    def batches():
-        session = connect(config.jira, auth, sleep=sleep)
-        try:
-            yield from jira_batches(config, session, cursors, full=full, stats=stats)
-        finally:
-            session.client.close()
-
-    return run_sync(warehouse, SOURCE, batches(), secrets=secrets, progress=progress, stats=stats)
+        yield from jira_batches(config, session, {stream: cursors.get(stream) for stream in STREAMS}, full=full,
+                                stats=stats)
+    finally:
+        session.client.close()
 
 
-
-SOURCE_SPEC = SourceSpec(
+SOURCE_SPEC = Source(
     name=SOURCE,
     config_hint="add [jira] with server, token_env and [jira.incidents] / [jira.tickets] (README: Connect Jira)",
     is_configured=lambda config: config.jira is not None,
-    run=run,
+    extract=extract,
+    secret=_credential,
 )

@@ -14,14 +14,12 @@ from typing import Any
 
 from config.model import JiraIncidentsConfig, JiraTicketsConfig
 from connectors.common.normalise import FALSE_WORDS, TRUE_WORDS
+from connectors.common.times import utc_time
+from connectors.contract import Unreadable
 
 CHANNELS = ("self_serve", "ai_bot", "human")
 # Fields every search asks for, whatever the mapping (the rest are the configured ones).
 BASE_FIELDS = ("summary", "created", "updated", "resolutiondate", "status", "labels", "project", "components")
-
-
-class Unreadable(ValueError):
-    """This issue cannot become a row; the message says why."""
 
 
 @dataclass
@@ -88,10 +86,9 @@ def timestamp_of(value: Any, what: str) -> dt.datetime | None:
     if not isinstance(value, str):
         raise Unreadable(f"{what} {value!r} is not a date-time")
     try:
-        parsed = dt.datetime.fromisoformat(value.strip())
+        return utc_time(value)
     except ValueError:
         raise Unreadable(f"{what} {value!r} is not a date-time") from None
-    return parsed.replace(tzinfo=dt.timezone.utc) if parsed.tzinfo is None else parsed.astimezone(dt.timezone.utc)
 
 
 def csat_of(value: Any) -> tuple[float | None, bool]:

@@ -21,11 +21,12 @@ import polars as pl
 
 from config.model import Config, JiraIncidentsConfig, JiraTicketsConfig
 from connectors.common.ai_detection import ai_labels as registry_ai_labels
+from connectors.common.times import utc_time_or_none
+from connectors.contract import Batch, Rejected, Unreadable
 from connectors.jira.client import JiraError, JiraSession, jql_time, resolve_fields
 from connectors.jira.mapping import (
-    BASE_FIELDS, Notes, Unreadable, check_stream_config, incident_row, issue_id, text_of, ticket_row,
+    BASE_FIELDS, Notes, check_stream_config, incident_row, issue_id, text_of, ticket_row,
 )
-from warehouse.sync import Batch, Rejected
 
 log = logging.getLogger(__name__)
 
@@ -165,13 +166,7 @@ def _key_and_updated(issue: Any) -> tuple[str | None, Any]:
 
 
 def _moment(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return parsed.astimezone(dt.timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return utc_time_or_none(value) if isinstance(value, str) else None
 
 
 def _histories(session: JiraSession, issue: Any, done_statuses: tuple[str, ...]) -> list[dict[str, Any]]:

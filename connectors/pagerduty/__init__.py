@@ -3,47 +3,38 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 
 from config.model import Config
-from connectors.common.progress import Progress
-from connectors.sources import SourceSpec
+from connectors.common.secrets import get_secret
+from connectors.contract import Batch, Credential, Source
+from connectors.pagerduty.client import connect
+from connectors.pagerduty.sync import STREAM, pagerduty_batches
 
 SOURCE = "pagerduty"
 
 
-def run(warehouse, config: Config, *, full: bool = False, progress: Progress | None = None,
-        sleep: Callable[[float], None] | None = None, now: dt.datetime | None = None):
-    """Sync PagerDuty incidents into the warehouse; returns a `SyncReport` (never raises for a PagerDuty
-    failure). `sleep` replaces the retry waits and `now` the clock (tests)."""
-    from connectors.common.secrets import MissingSecret, get_secret
-    from connectors.pagerduty.client import connect
-    from connectors.pagerduty.sync import STREAM, pagerduty_batches
-    from warehouse.runs import get_cursor
-    from warehouse.sync import failing_batches, run_sync
+def _api_key(config: Config) -> Credential:
+    key = get_secret(config.pagerduty.api_key_env)
+    return Credential(key, (key,))
 
-    try:
-        api_key = get_secret(config.pagerduty.api_key_env)
-    except MissingSecret as exc:
-        return run_sync(warehouse, SOURCE, failing_batches(exc), progress=progress)
-    cursor = get_cursor(warehouse, SOURCE, STREAM)
-    stats: dict[str, int] = {}
+
+def extract(config: Config, api_key: str, cursors: Mapping[str, str | None], *, full: bool = False,
+            stats: dict[str, int], sleep: Callable[[float], None] | None = None,
+            now: dt.datetime | None = None) -> Iterator[Batch]:
+    """PagerDuty incidents' batches. `sleep` replaces the retry waits and `now` the clock (tests)."""
     moment = now or dt.datetime.now(dt.timezone.utc)
-
-    def batches():
-        session = connect(config.pagerduty, api_key, sleep=sleep)
-        try:
-            yield from pagerduty_batches(config, session, cursor, full=full, now=moment, stats=stats)
-        finally:
-            session.client.close()
-
-    return run_sync(warehouse, SOURCE, batches(), secrets=[api_key], progress=progress, stats=stats)
+    session = connect(config.pagerduty, api_key, sleep=sleep)
+    try:
+        yield from pagerduty_batches(config, session, cursors.get(STREAM), full=full, now=moment, stats=stats)
+    finally:
+        session.client.close()
 
 
-
-SOURCE_SPEC = SourceSpec(
+SOURCE_SPEC = Source(
     name=SOURCE,
     config_hint="add [pagerduty] (api_key_env, service_teams; README: Connect PagerDuty)",
     is_configured=lambda config: config.pagerduty is not None,
-    run=run,
+    extract=extract,
+    secret=_api_key,
 )

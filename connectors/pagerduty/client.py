@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import logging
 import ssl
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from config.model import PagerDutyConfig
-from connectors.common.retry import RETRY_STATUSES, WaitTooLong, retry_after_seconds
+from connectors.common.retry import RETRY_STATUSES, retry_after_seconds
 from connectors.common.secrets import redact
+from connectors.contract import WaitTooLong
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +64,7 @@ class PagerDutySession:
 
 
 def connect(config: PagerDutyConfig, api_key: str, *, sleep: Callable[[float], None] | None = None) -> PagerDutySession:
-    import time
-
-    from pagerduty import RestApiV2Client
+    from pagerduty import RestApiV2Client  # the optional PagerDuty client, loaded when a sync runs
 
     base_url = config.base_url.rstrip("/")
     if not base_url.startswith("https://"):
@@ -84,7 +84,7 @@ def connect(config: PagerDutyConfig, api_key: str, *, sleep: Callable[[float], N
             return  # no hint, or the client gives up now: nothing to wait for
         if wait > config.max_wait_seconds:
             raise WaitTooLong(f"GET {response.request.url.path}: PagerDuty asked to wait {wait:.0f} s "
-                              f"(Retry-After), more than max_wait_seconds = {config.max_wait_seconds:g}")
+                              f"(Retry-After), more than max_wait_seconds = {config.max_wait_seconds:g}", wait)
         log.warning("PagerDuty HTTP %d: waiting %.1f s as Retry-After asks", response.status_code, wait)
         sleep(wait)
 

@@ -13,10 +13,8 @@ import datetime as dt
 from typing import Any
 
 from config.model import PagerDutyConfig
-
-
-class Unreadable(ValueError):
-    """This incident cannot become a row; the message says why."""
+from connectors.common.times import utc_time
+from connectors.contract import Unreadable
 
 
 def incident_id(item: Any) -> str:
@@ -29,10 +27,9 @@ def timestamp_of(value: Any, what: str) -> dt.datetime | None:
     if value is None or value == "":
         return None
     try:
-        parsed = dt.datetime.fromisoformat(str(value).strip())
+        return utc_time(str(value))
     except ValueError:
         raise Unreadable(f"{what} {value!r} is not a date-time") from None
-    return parsed.replace(tzinfo=dt.timezone.utc) if parsed.tzinfo is None else parsed.astimezone(dt.timezone.utc)
 
 
 def _summary(ref: Any) -> str | None:

@@ -15,9 +15,10 @@ from collections.abc import Iterator
 import polars as pl
 
 from config.model import Config
+from connectors.common.times import utc_time
+from connectors.contract import Batch, Rejected, Unreadable
 from connectors.pagerduty.client import PagerDutyError, PagerDutySession
-from connectors.pagerduty.mapping import Unreadable, incident_id, incident_row
-from warehouse.sync import Batch, Rejected
+from connectors.pagerduty.mapping import incident_id, incident_row
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +50,10 @@ def parse_cursor(cursor: str | None) -> dt.datetime | None:
     if not cursor:
         return None
     try:
-        moment = dt.datetime.fromisoformat(cursor)
+        return utc_time(cursor)
     except ValueError:
         log.warning("ignoring an unreadable PagerDuty cursor %r: reading from the start", cursor)
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 def pagerduty_batches(config: Config, session: PagerDutySession, cursor: str | None, *, full: bool,

@@ -12,9 +12,10 @@ import datetime as dt
 from collections.abc import Iterator
 
 from config.spend import AnthropicSpendConfig
+from connectors.common.http import HttpApi, HttpError
+from connectors.common.times import utc_time_or_none
+from connectors.contract import Batch, Rejected
 from connectors.spend.costs import CostLine, CostReport, decimal, fetch_window, report_batches, utc_midnight
-from connectors.spend.http import CostApi, CostApiError
-from warehouse.sync import Batch, Rejected
 
 SOURCE = "anthropic"
 STREAM = "cost_report"
@@ -22,8 +23,8 @@ PATH = "/v1/organizations/cost_report"
 API_VERSION = "2023-06-01"
 
 
-def api(cfg: AnthropicSpendConfig, key: str, stats: dict[str, int], **kw) -> CostApi:
-    return CostApi("Anthropic", cfg.base_url, {"x-api-key": key, "anthropic-version": API_VERSION}, cfg.retry,
+def api(cfg: AnthropicSpendConfig, key: str, stats: dict[str, int], **kw) -> HttpApi:
+    return HttpApi("Anthropic", cfg.base_url, {"x-api-key": key, "anthropic-version": API_VERSION}, cfg.retry,
                    stats=stats, **kw)
 
 
@@ -31,7 +32,7 @@ def _iso(day: dt.date) -> str:
     return utc_midnight(day).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def batches(client: CostApi, cfg: AnthropicSpendConfig, usd_rates: dict[str, float], *, cursor: str | None,
+def batches(client: HttpApi, cfg: AnthropicSpendConfig, usd_rates: dict[str, float], *, cursor: str | None,
             today: dt.date, full: bool) -> Iterator[Batch]:
     """One batch per page; the cursor (the last complete day fetched) moves with each page."""
     first, end = fetch_window(cursor, today=today, start=cfg.start, lookback_days=cfg.lookback_days, full=full)
@@ -45,18 +46,14 @@ def batches(client: CostApi, cfg: AnthropicSpendConfig, usd_rates: dict[str, flo
 
 
 def _day(text) -> dt.date | None:
-    try:
-        moment = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    moment = moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment
-    return moment.astimezone(dt.timezone.utc).date()
+    moment = utc_time_or_none(str(text))
+    return moment.date() if moment else None
 
 
 def _lines(page: dict, cfg: AnthropicSpendConfig, unmapped: set[str]) -> tuple[list[CostLine], list[Rejected], dt.date | None]:
     data = page.get("data")
     if not isinstance(data, list):
-        raise CostApiError(f"Anthropic GET {PATH}: the answer has no 'data' list")
+        raise HttpError(f"Anthropic GET {PATH}: the answer has no 'data' list")
     lines, rejected, last_day = [], [], None
     for bucket in data:
         day = _day(bucket.get("starting_at")) if isinstance(bucket, dict) else None

@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 import polars as pl
 
-from warehouse.sync import Batch, Rejected
+from connectors.contract import Batch, Rejected
 
 log = logging.getLogger(__name__)
 

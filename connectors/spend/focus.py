@@ -25,12 +25,12 @@ from pathlib import Path
 
 import polars as pl
 
+from config.errors import ConfigError
 from config.model import Config
-from config.load import ConfigError
 from config.spend import FocusConfig, check_spend
 from connectors.common.csvfile import shorten
 from connectors.common.normalise import blank_to_null, parse_float, parse_timestamp_series
-from connectors.common.progress import NoProgress, Progress
+from connectors.contract import Batch
 from connectors.spend import focus_files
 from connectors.spend.focus_files import FocusFileError
 
@@ -71,12 +71,11 @@ class _Problem:
     value: str | None
 
 
-def read_focus(path: str | Path, config: Config, summary: FocusSummary, *,
-               progress: Progress | None = None) -> Iterator[dict[str, pl.DataFrame]]:
-    """Yield `{"ai_spend": frame}` batches from a FOCUS file; raise `FocusImportError` at the end if any
-    row is bad (after which nothing may be kept: the caller's transaction rolls back)."""
+def read_focus(path: str | Path, config: Config, summary: FocusSummary) -> Iterator[Batch]:
+    """Yield batches of `ai_spend` rows from a FOCUS file, each saying how far through the file it is;
+    raise `FocusImportError` at the end if any row is bad (after which nothing may be kept: the runner's
+    transaction rolls back)."""
     path = Path(path)
-    progress = progress or NoProgress()
     focus = config.spend.focus
     try:
         check_spend(config)
@@ -98,12 +97,14 @@ def read_focus(path: str | Path, config: Config, summary: FocusSummary, *,
             spend, found, count = _normalise(frame, raw.first_row, focus, rates, summary)
             problem_count += count
             problems.extend(found[: SHOWN_PROBLEMS - len(problems)])
+            frames = {}
             if not problem_count and spend.height:
                 spend, seen = _with_ids(spend, seen)
                 spend = _dated(spend, spread=focus.spread_multi_day)
                 summary.spend_rows += spend.height
-                yield {"ai_spend": spend.select(_OUTPUT)}
-            progress.update(raw.done, raw.total, f"{path.name}: {summary.rows:,} rows read")
+                frames["ai_spend"] = spend.select(_OUTPUT)
+            yield Batch(frames=frames, progress_done=raw.done, progress_total=raw.total,
+                        progress_message=f"{path.name}: {summary.rows:,} rows read")
     except FocusFileError as exc:
         raise FocusImportError(str(exc)) from None
     if problem_count:

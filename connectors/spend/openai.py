@@ -12,20 +12,20 @@ import datetime as dt
 from collections.abc import Iterator
 
 from config.spend import OpenAiSpendConfig
+from connectors.common.http import HttpApi, HttpError
+from connectors.contract import Batch, Rejected
 from connectors.spend.costs import CostLine, CostReport, decimal, fetch_window, report_batches, utc_midnight
-from connectors.spend.http import CostApi, CostApiError
-from warehouse.sync import Batch, Rejected
 
 SOURCE = "openai"
 STREAM = "costs"
 PATH = "/v1/organization/costs"
 
 
-def api(cfg: OpenAiSpendConfig, key: str, stats: dict[str, int], **kw) -> CostApi:
-    return CostApi("OpenAI", cfg.base_url, {"Authorization": f"Bearer {key}"}, cfg.retry, stats=stats, **kw)
+def api(cfg: OpenAiSpendConfig, key: str, stats: dict[str, int], **kw) -> HttpApi:
+    return HttpApi("OpenAI", cfg.base_url, {"Authorization": f"Bearer {key}"}, cfg.retry, stats=stats, **kw)
 
 
-def batches(client: CostApi, cfg: OpenAiSpendConfig, usd_rates: dict[str, float], *, cursor: str | None,
+def batches(client: HttpApi, cfg: OpenAiSpendConfig, usd_rates: dict[str, float], *, cursor: str | None,
             today: dt.date, full: bool) -> Iterator[Batch]:
     """One batch per page; the cursor (the last complete day fetched) moves with each page."""
     first, end = fetch_window(cursor, today=today, start=cfg.start, lookback_days=cfg.lookback_days, full=full)
@@ -43,7 +43,7 @@ def batches(client: CostApi, cfg: OpenAiSpendConfig, usd_rates: dict[str, float]
 def _lines(page: dict, cfg: OpenAiSpendConfig, unmapped: set[str]) -> tuple[list[CostLine], list[Rejected], dt.date | None]:
     data = page.get("data")
     if not isinstance(data, list):
-        raise CostApiError(f"OpenAI GET {PATH}: the answer has no 'data' list")
+        raise HttpError(f"OpenAI GET {PATH}: the answer has no 'data' list")
     lines, rejected, last_day = [], [], None
     for bucket in data:
         try:

@@ -25,8 +25,9 @@ from collections.abc import Iterator
 
 from config.vendors import ClaudeCodeConfig
 from connectors.spend.costs import fetch_window
-from connectors.vendors.common import (Malformed, VendorApi, amount, count, day_of, people_frame, spend_frame)
-from warehouse.sync import Batch, Rejected
+from connectors.common.http import HttpApi
+from connectors.contract import Batch, Rejected, Unreadable
+from connectors.vendors.common import (amount, count, day_of, people_frame, spend_frame)
 
 SOURCE = "claude_code"
 STREAM = "usage_report"
@@ -39,12 +40,12 @@ NEEDS = "to be an Admin API key (sk-ant-admin…) of an organization with Claude
 TOOL_ACTIONS = ("edit_tool", "multi_edit_tool", "write_tool", "notebook_edit_tool")
 
 
-def api(cfg: ClaudeCodeConfig, key: str, stats: dict[str, int], **kw) -> VendorApi:
-    return VendorApi("Anthropic", cfg.base_url, {"x-api-key": key, "anthropic-version": API_VERSION}, cfg.retry,
+def api(cfg: ClaudeCodeConfig, key: str, stats: dict[str, int], **kw) -> HttpApi:
+    return HttpApi("Anthropic", cfg.base_url, {"x-api-key": key, "anthropic-version": API_VERSION}, cfg.retry,
                      stats=stats, **kw)
 
 
-def batches(client: VendorApi, cfg: ClaudeCodeConfig, *, cursors: dict[str, str | None], today: dt.date,
+def batches(client: HttpApi, cfg: ClaudeCodeConfig, *, cursors: dict[str, str | None], today: dt.date,
             full: bool) -> Iterator[Batch]:
     """One batch per day (all its pages); the cursor is the last complete day read."""
     first, end = fetch_window(cursors.get(STREAM), today=today, start=cfg.start, lookback_days=cfg.lookback_days, full=full)
@@ -56,11 +57,11 @@ def batches(client: VendorApi, cfg: ClaudeCodeConfig, *, cursors: dict[str, str 
             page = client.get(PATH, params)
             data = page.get("data")
             if not isinstance(data, list):
-                raise Malformed(f"Anthropic GET {PATH} for {day}: the answer has no 'data' list")
+                raise Unreadable(f"Anthropic GET {PATH} for {day}: the answer has no 'data' list")
             for n, record in enumerate(data, 1):
                 try:
                     person, lines = usage_row(record, day)
-                except Malformed as exc:
+                except Unreadable as exc:
                     rejected.append(Rejected(STREAM, f"{SOURCE}:{day.isoformat()} record {n}", str(exc)))
                     continue
                 people.append(person)
@@ -80,16 +81,16 @@ def batches(client: VendorApi, cfg: ClaudeCodeConfig, *, cursors: dict[str, str 
 def usage_row(record, day: dt.date) -> tuple[dict, list[dict]]:
     """(the `ai_usage_people` row, its `ai_spend` rows per model) of one report record."""
     if not isinstance(record, dict):
-        raise Malformed("not a JSON object")
+        raise Unreadable("not a JSON object")
     actor = record.get("actor") if isinstance(record.get("actor"), dict) else {}
     if actor.get("type") == "user_actor" and actor.get("email_address"):
         vendor_user, email, key = str(actor["email_address"]).strip(), str(actor["email_address"]).strip(), None
     elif actor.get("type") == "api_actor" and actor.get("api_key_name"):
         vendor_user, email, key = f"api_key:{actor['api_key_name']}", None, str(actor["api_key_name"])
     else:
-        raise Malformed("actor is neither a user (email_address) nor an API key (api_key_name)")
+        raise Unreadable("actor is neither a user (email_address) nor an API key (api_key_name)")
     if record.get("date") is not None and day_of(record["date"], "date") != day:
-        raise Malformed(f"date {str(record['date'])[:30]} is not the day asked for ({day})")
+        raise Unreadable(f"date {str(record['date'])[:30]} is not the day asked for ({day})")
     core = record.get("core_metrics") if isinstance(record.get("core_metrics"), dict) else {}
     loc = core.get("lines_of_code") if isinstance(core.get("lines_of_code"), dict) else {}
     actions = record.get("tool_actions") if isinstance(record.get("tool_actions"), dict) else {}
@@ -101,13 +102,13 @@ def usage_row(record, day: dt.date) -> tuple[dict, list[dict]]:
     spend, tokens_total, cost_total = [], 0, 0.0
     for model in record.get("model_breakdown") or []:
         if not isinstance(model, dict):
-            raise Malformed("a model_breakdown entry is not an object")
+            raise Unreadable("a model_breakdown entry is not an object")
         tokens = model.get("tokens") if isinstance(model.get("tokens"), dict) else {}
         used = sum(count(tokens.get(k), f"tokens.{k}") for k in ("input", "output", "cache_read", "cache_creation"))
         cost = model.get("estimated_cost") if isinstance(model.get("estimated_cost"), dict) else {}
         currency = str(cost.get("currency") or "USD").upper()
         if currency != "USD":
-            raise Malformed(f"estimated cost in {currency}: only USD is read")
+            raise Unreadable(f"estimated cost in {currency}: only USD is read")
         usd = amount(cost.get("amount"), "estimated_cost.amount") / 100
         tokens_total += used
         cost_total += usd

@@ -1,5 +1,5 @@
-"""What the vendor usage connectors share: the `ai_usage_people` frame, an HTTP client that also POSTs
-and says which status refused it, and reading numbers a vendor may send as text."""
+"""What the vendor usage connectors share: the `ai_usage_people` frame, the warning for a refused
+stream, and reading numbers a vendor may send as text (their HTTP client: connectors.common.http)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,10 +7,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import polars as pl
-import requests
 
-from connectors.common.retry import RETRY_STATUSES, call_with_retries
-from connectors.spend.http import CostApi, CostApiError, _error_text, _transient, _Transient
+from connectors.contract import Unreadable
+from connectors.common.http import HttpError
 
 PEOPLE_SCHEMA = {
     "id": pl.String, "source": pl.String, "date": pl.Date, "tool": pl.String, "vendor_user": pl.String,
@@ -26,10 +25,6 @@ SPEND_SCHEMA = {
 }
 
 
-class Malformed(ValueError):
-    """A vendor record this connector cannot read (counted and named, never dropped silently)."""
-
-
 def people_frame(rows: Iterable[Mapping[str, Any]], columns: Iterable[str] | None = None) -> pl.DataFrame:
     """`ai_usage_people` rows (only `columns`, when given: the others stay as they are in the warehouse)."""
     schema = {k: v for k, v in PEOPLE_SCHEMA.items() if columns is None or k in set(columns)}
@@ -43,11 +38,11 @@ def spend_frame(rows: Iterable[Mapping[str, Any]]) -> pl.DataFrame:
 def _number(value, what: str) -> float:
     """A JSON number or numeric text as a float (not a boolean)."""
     if isinstance(value, bool):
-        raise Malformed(f"{what} is a boolean, not a number")
+        raise Unreadable(f"{what} is a boolean, not a number")
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise Malformed(f"{what} is not a number: {str(value)[:30]!r}") from None
+        raise Unreadable(f"{what} is not a number: {str(value)[:30]!r}") from None
 
 
 def count(value, what: str) -> int:
@@ -56,7 +51,7 @@ def count(value, what: str) -> int:
         return 0
     number = _number(value, what)
     if number != number or number < 0 or number != int(number):
-        raise Malformed(f"{what} is not a whole number of 0 or more: {value!r}")
+        raise Unreadable(f"{what} is not a whole number of 0 or more: {value!r}")
     return int(number)
 
 
@@ -66,7 +61,7 @@ def amount(value, what: str) -> float:
         return 0.0
     number = _number(value, what)
     if number != number or number in (float("inf"), float("-inf")):
-        raise Malformed(f"{what} is not a finite number")
+        raise Unreadable(f"{what} is not a finite number")
     return number
 
 
@@ -78,54 +73,13 @@ def day_of(value, what: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text[:10])
     except ValueError:
-        raise Malformed(f"{what} is not a date: {text[:30]!r}") from None
+        raise Unreadable(f"{what} is not a date: {text[:30]!r}") from None
 
 
 def epoch_ms(day: dt.date) -> int:
     return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp() * 1000)
 
 
-class VendorHttpError(CostApiError):
-    """A request the vendor refused: `status` says whether it was the key (401) or a permission (403)."""
-
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class VendorApi(CostApi):
-    """`CostApi` (retries on 429 / 5xx / connection errors honouring Retry-After) that also POSTs JSON
-    and raises `VendorHttpError` with the status for a refusal."""
-
-    def post(self, path: str, body: Mapping[str, Any]) -> dict:
-        what = f"{self.name} POST {path}"
-        try:
-            response = call_with_retries(lambda: self._send("POST", path, json=dict(body)), policy=self.policy,
-                                         what=what, classify=_transient)
-        except (_Transient, requests.RequestException) as exc:
-            raise CostApiError(f"{what}: {exc} (gave up after {self.policy.max_retries} retries)") from None
-        try:
-            answer = response.json()
-        except ValueError:
-            raise CostApiError(f"{what}: the answer is not JSON (HTTP {response.status_code})") from None
-        if not isinstance(answer, dict):
-            raise CostApiError(f"{what}: expected a JSON object, got {type(answer).__name__}")
-        return answer
-
-    def _once(self, path: str, params: Mapping[str, Any]) -> requests.Response:
-        return self._send("GET", path, params=params)
-
-    def _send(self, method: str, path: str, **kw) -> requests.Response:
-        self.stats["calls"] += 1
-        response = self.session.request(method, self.base_url + path, timeout=self.timeout, **kw)
-        if response.status_code in RETRY_STATUSES:
-            raise _Transient(response)
-        if response.status_code >= 400:
-            raise VendorHttpError(f"{self.name} {method} {path}: HTTP {response.status_code}{_error_text(response)}",
-                                  response.status_code)
-        return response
-
-
-def refused_warning(vendor: str, what: str, exc: VendorHttpError, needs: str) -> str:
+def refused_warning(vendor: str, what: str, exc: HttpError, needs: str) -> str:
     """The warning for a stream the key may not read: which permission it needs."""
     return f"{vendor} {what} left out: {exc} — the key needs {needs}"

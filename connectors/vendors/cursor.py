@@ -30,10 +30,11 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from config.vendors import CursorConfig
+from connectors.common.http import HttpApi
+from connectors.contract import Batch, Rejected, Unreadable
 from connectors.spend.costs import fetch_window
-from connectors.vendors.common import (Malformed, VendorApi, amount, count, day_of, epoch_ms, people_frame,
+from connectors.vendors.common import (amount, count, day_of, epoch_ms, people_frame,
                                        spend_frame)
-from warehouse.sync import Batch, Rejected
 
 SOURCE = "cursor"
 TOOL = "cursor"
@@ -45,12 +46,12 @@ USAGE_PATH = "/teams/daily-usage-data"
 EVENTS_PATH = "/teams/filtered-usage-events"
 
 
-def api(cfg: CursorConfig, key: str, stats: dict[str, int], **kw) -> VendorApi:
+def api(cfg: CursorConfig, key: str, stats: dict[str, int], **kw) -> HttpApi:
     basic = base64.b64encode(f"{key}:".encode()).decode()
-    return VendorApi("Cursor", cfg.base_url, {"Authorization": f"Basic {basic}"}, cfg.retry, stats=stats, **kw)
+    return HttpApi("Cursor", cfg.base_url, {"Authorization": f"Basic {basic}"}, cfg.retry, stats=stats, **kw)
 
 
-def batches(client: VendorApi, cfg: CursorConfig, *, cursors: dict[str, str | None], today: dt.date,
+def batches(client: HttpApi, cfg: CursorConfig, *, cursors: dict[str, str | None], today: dt.date,
             full: bool) -> Iterator[Batch]:
     """One batch per window of `window_days`; the cursor is the last complete day read."""
     first, end = fetch_window(cursors.get(USAGE), today=today, start=cfg.start, lookback_days=cfg.lookback_days,
@@ -85,23 +86,23 @@ def _row(day: dt.date, email: str) -> dict:
 def _usage(page: dict, start: dt.date, stop: dt.date, rejected: list[Rejected]) -> dict[tuple, dict]:
     data = page.get("data")
     if not isinstance(data, list):
-        raise Malformed(f"Cursor POST {USAGE_PATH}: the answer has no 'data' list")
+        raise Unreadable(f"Cursor POST {USAGE_PATH}: the answer has no 'data' list")
     rows: dict[tuple, dict] = {}
     for n, record in enumerate(data, 1):
         where = f"{SOURCE}:{USAGE} {start}..{stop - dt.timedelta(days=1)} record {n}"
         try:
             if not isinstance(record, dict):
-                raise Malformed("not a JSON object")
+                raise Unreadable("not a JSON object")
             email = str(record.get("email") or "").strip()
             if not email:
-                raise Malformed("no email: the record cannot be tied to a person")
+                raise Unreadable("no email: the record cannot be tied to a person")
             day = day_of(record.get("date"), "date")
             if not start <= day < stop:
-                raise Malformed(f"day {day} is outside the window asked for")
+                raise Unreadable(f"day {day} is outside the window asked for")
             c = {k: count(record.get(k), k) for k in (
                 "acceptedLinesAdded", "acceptedLinesDeleted", "totalAccepts", "totalRejects", "totalTabsShown",
                 "totalTabsAccepted", "composerRequests", "chatRequests", "agentRequests", "cmdkUsages")}
-        except Malformed as exc:
+        except Unreadable as exc:
             rejected.append(Rejected(USAGE, where, str(exc)))
             continue
         row = _row(day, email)
@@ -114,7 +115,7 @@ def _usage(page: dict, start: dt.date, stop: dt.date, rejected: list[Rejected]) 
     return rows
 
 
-def _events(client: VendorApi, cfg: CursorConfig, window: dict, start: dt.date, stop: dt.date,
+def _events(client: HttpApi, cfg: CursorConfig, window: dict, start: dt.date, stop: dt.date,
             rejected: list[Rejected]) -> tuple[list[dict], dict[tuple, tuple[float, int]]]:
     by_model: dict[tuple, list] = defaultdict(lambda: [0.0, 0, 0])  # (day, email, model) → usd, tokens, events
     page_no = 1
@@ -122,20 +123,20 @@ def _events(client: VendorApi, cfg: CursorConfig, window: dict, start: dt.date, 
         page = client.post(EVENTS_PATH, {**window, "page": page_no, "pageSize": cfg.page_size})
         events = page.get("usageEvents")
         if not isinstance(events, list):
-            raise Malformed(f"Cursor POST {EVENTS_PATH}: the answer has no 'usageEvents' list")
+            raise Unreadable(f"Cursor POST {EVENTS_PATH}: the answer has no 'usageEvents' list")
         for n, event in enumerate(events, 1):
             try:
                 if not isinstance(event, dict):
-                    raise Malformed("not a JSON object")
+                    raise Unreadable("not a JSON object")
                 email = str(event.get("userEmail") or "").strip()
                 if not email:
-                    raise Malformed("no userEmail")
+                    raise Unreadable("no userEmail")
                 day = day_of(event.get("timestamp"), "timestamp")
                 usage = event.get("tokenUsage") if isinstance(event.get("tokenUsage"), dict) else {}
                 usd = amount(usage.get("totalCents"), "tokenUsage.totalCents") / 100
                 tokens = sum(count(usage.get(k), f"tokenUsage.{k}")
                              for k in ("inputTokens", "outputTokens", "cacheWriteTokens", "cacheReadTokens"))
-            except Malformed as exc:
+            except Unreadable as exc:
                 rejected.append(Rejected(EVENTS, f"{SOURCE}:{EVENTS} {start} page {page_no} event {n}", str(exc)))
                 continue
             if not start <= day < stop:

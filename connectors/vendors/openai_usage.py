@@ -18,8 +18,9 @@ from collections.abc import Iterator
 
 from config.vendors import OpenAiUsageConfig
 from connectors.spend.costs import fetch_window, utc_midnight
-from connectors.vendors.common import Malformed, VendorApi, count, people_frame
-from warehouse.sync import Batch, Rejected
+from connectors.common.http import HttpApi
+from connectors.contract import Batch, Rejected, Unreadable
+from connectors.vendors.common import count, people_frame
 
 SOURCE = "openai_usage"
 STREAM = "completions"
@@ -31,11 +32,11 @@ PATH = "/v1/organization/usage/completions"
 GROUP_BY = ["project_id", "user_id", "api_key_id", "model"]
 
 
-def api(cfg: OpenAiUsageConfig, key: str, stats: dict[str, int], **kw) -> VendorApi:
-    return VendorApi("OpenAI", cfg.base_url, {"Authorization": f"Bearer {key}"}, cfg.retry, stats=stats, **kw)
+def api(cfg: OpenAiUsageConfig, key: str, stats: dict[str, int], **kw) -> HttpApi:
+    return HttpApi("OpenAI", cfg.base_url, {"Authorization": f"Bearer {key}"}, cfg.retry, stats=stats, **kw)
 
 
-def batches(client: VendorApi, cfg: OpenAiUsageConfig, *, cursors: dict[str, str | None], today: dt.date,
+def batches(client: HttpApi, cfg: OpenAiUsageConfig, *, cursors: dict[str, str | None], today: dt.date,
             full: bool) -> Iterator[Batch]:
     """One batch per page of daily buckets; the cursor is the last day on a page followed by another
     (or the window's last day, once the last page is read)."""
@@ -50,7 +51,7 @@ def batches(client: VendorApi, cfg: OpenAiUsageConfig, *, cursors: dict[str, str
         page = client.get(PATH, params)
         data = page.get("data")
         if not isinstance(data, list):
-            raise Malformed(f"OpenAI GET {PATH}: the answer has no 'data' list")
+            raise Unreadable(f"OpenAI GET {PATH}: the answer has no 'data' list")
         rows, rejected, last_day = [], [], None
         for bucket in data:
             try:
@@ -62,7 +63,7 @@ def batches(client: VendorApi, cfg: OpenAiUsageConfig, *, cursors: dict[str, str
             for n, result in enumerate(bucket.get("results") or [], 1):
                 try:
                     rows.append(usage_row(result, day))
-                except Malformed as exc:
+                except Unreadable as exc:
                     rejected.append(Rejected(STREAM, f"{SOURCE}:{day.isoformat()} result {n}", str(exc)))
         more = bool(page.get("has_more")) and bool(page.get("next_page"))
         cursor_day = min(last_day, end - dt.timedelta(days=1)) if (more and last_day) else end - dt.timedelta(days=1)
@@ -77,7 +78,7 @@ def batches(client: VendorApi, cfg: OpenAiUsageConfig, *, cursors: dict[str, str
 
 def usage_row(result, day: dt.date) -> dict:
     if not isinstance(result, dict):
-        raise Malformed("not a JSON object")
+        raise Unreadable("not a JSON object")
     user, key, project, model = (result.get(k) for k in ("user_id", "api_key_id", "project_id", "model"))
     vendor_user = str(user) if user else f"api_key:{key}" if key else "unattributed"
     requests = count(result.get("num_model_requests"), "num_model_requests")

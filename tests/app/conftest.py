@@ -12,9 +12,9 @@ from streamlit.testing.v1 import AppTest
 
 from config import Config, load_config
 from connectors.demo.generator import generate
+from pipeline import ingest
 from reports.data import refresh_cube
 from warehouse import open_warehouse
-from warehouse.ingest import ingest
 
 # A fixed end (a Sunday) keeps every number stable: the default range ends with the week of Mar 23.
 DEMO_END = dt.date(2026, 3, 29)

@@ -8,17 +8,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import connectors.sources as registry
-from connectors.sources import SourceSpec
+from connectors.contract import Batch, Source
 from tests.app.conftest import APP, clear_streamlit_caches
 from warehouse import open_warehouse
 from warehouse.lease import source_lease
 from warehouse.runs import clock, finish_run, start_run
-from warehouse.sync import Batch, run_sync
 
 
-def quiet_source(name: str) -> SourceSpec:
-    return SourceSpec(name, f"[{name}]", lambda config: True,
-                      lambda warehouse, config, *, full, progress: run_sync(warehouse, name, iter([Batch()])))
+def quiet_source(name: str) -> Source:
+    return Source(name, f"[{name}]", lambda config: True, lambda config, secret, cursors, **kw: iter([Batch()]))
 
 
 @pytest.fixture

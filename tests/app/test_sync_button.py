@@ -8,11 +8,11 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import app.sidebar
 import connectors.sources as registry
-from connectors.sources import SourceSpec
+from connectors.contract import Batch, Source
 from tests.app.conftest import clear_streamlit_caches
 from tests.factories import make_ticket
-from warehouse.sync import Batch, run_sync
 
 APP = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
 
@@ -47,22 +47,20 @@ def test_without_a_configured_source_sync_now_says_what_to_configure(empty_app):
 def test_sync_now_runs_the_configured_sources_and_the_page_shows_the_new_rows(empty_app, monkeypatch):
     updates = []
 
-    def run(warehouse, config, *, full, progress):
-        def batches():
-            yield Batch(frames={"tickets": pl.DataFrame([make_ticket("t1", resolved_at="2026-03-03 10:00",
-                                                                     channel="ai_bot", team="web")])},
-                        progress_done=1, progress_total=2, progress_message="tickets: page 1 of 2")
-            yield Batch(progress_done=2, progress_total=2, progress_message="tickets: done")
+    def batches(config, secret, cursors, *, full, stats):
+        yield Batch(frames={"tickets": pl.DataFrame([make_ticket("t1", resolved_at="2026-03-03 10:00",
+                                                                 channel="ai_bot", team="web")])},
+                    progress_done=1, progress_total=2, progress_message="tickets: page 1 of 2")
+        yield Batch(progress_done=2, progress_total=2, progress_message="tickets: done")
 
-        class Recording:
-            def update(self, done, total, message):
-                updates.append((done, total, message))
-                progress.update(done, total, message)  # the dashboard's st.progress bar
+    class Recording(app.sidebar.StreamlitProgress):  # the dashboard's st.progress bar, its updates recorded
+        def update(self, done, total, message):
+            updates.append((done, total, message))
+            super().update(done, total, message)
 
-        return run_sync(warehouse, "helpdesk", batches(), progress=Recording())
-
-    fake = SourceSpec(name="helpdesk", config_hint="[helpdesk] url", is_configured=lambda config: True, run=run)
+    fake = Source(name="helpdesk", config_hint="[helpdesk] url", is_configured=lambda config: True, extract=batches)
     monkeypatch.setattr(registry, "_registry", lambda: {"helpdesk": fake})
+    monkeypatch.setattr(app.sidebar, "StreamlitProgress", Recording)
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert "Team" in [s.label for s in at.sidebar.selectbox]
     assert at.selectbox(key="team").options == ["All teams"]  # nothing synced yet

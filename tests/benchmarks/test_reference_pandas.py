@@ -17,8 +17,8 @@ from config import BaselineConfig, BaselineWindow, Config, RulesConfig
 from connectors.demo.generator import generate
 from metrics.evidence import Evidence
 from metrics.scorecard import compute, prepare, select_output
+from pipeline import ingest
 from tests.factories import evidence, make_deployment, make_incident, make_pr, make_spend, make_ticket
-from warehouse.ingest import ingest
 
 DEMO_END = dt.date(2026, 11, 22)
 KEYS = ("metric", "period", "team", "segment")

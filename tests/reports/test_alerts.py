@@ -10,10 +10,11 @@ import sqlalchemy as sa
 
 from config import Config, WarehouseConfig
 from config.spend import BudgetConfig, SpendAlertsConfig, SpendConfig
+from pipeline import ingest
 from reports.alerts import WebhookError, load_spend, post_new_alerts, spend_alerts
 from tests.connectors.spend.fakes import WebhookReceiver
 from tests.factories import make_spend
-from warehouse.ingest import ingest
+from warehouse import open_warehouse
 from warehouse.schema import audit_log, sync_state
 
 HOOK_ENV = "TEST_SPEND_WEBHOOK_URL"

@@ -8,9 +8,9 @@ from polars.testing import assert_frame_equal
 import reports.data as data
 from config import Config, TeamConfig, WarehouseConfig
 from metrics.scorecard import compute, prepare
+from pipeline import ingest
 from tests.factories import make_pr, make_ticket
 from warehouse import open_warehouse
-from warehouse.ingest import ingest
 
 WEEK = dict(grain="week", start=dt.date(2026, 3, 2), end=dt.date(2026, 3, 8))
 

@@ -1,4 +1,4 @@
-"""A fake clock and fake sources for the scheduler: the real scheduler, run_sync and warehouse, with
+"""A fake clock and fake sources for the scheduler: the real scheduler, runner and warehouse, with
 time advanced by sleeping instead of waiting."""
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ import threading
 
 import polars as pl
 
-from connectors.sources import SourceSpec
+from connectors.contract import Batch, Source
 from warehouse.runs import utcnow
-from warehouse.sync import Batch, run_sync
 
 
 class FakeClock:
@@ -27,23 +26,19 @@ class FakeClock:
             stop.set()
 
 
-def fake_source(name: str, calls: list, *, fails=lambda now: False, tickets: int = 0) -> SourceSpec:
+def fake_source(name: str, calls: list, *, fails=lambda now: False, tickets: int = 0) -> Source:
     """A source that writes `tickets` ticket rows per run (ids from the run's time) and records in `calls`
     (name, time, outcome) each run; `fails(now)` says when it raises instead."""
-    def run(warehouse, config, *, full=False, progress=None):
+    def batches(config, secret, cursors, *, full=False, stats):
         now = utcnow()  # the scheduler's clock (warehouse.runs.clock)
+        if fails(now):
+            calls.append((name, now, "failed"))
+            raise ConnectionError(f"{name} is down")
+        calls.append((name, now, "success"))
+        rows = pl.DataFrame({"id": [f"{name}:{now:%H%M}:{i}" for i in range(tickets)], "source": name,
+                             "channel": "human", "resolved_at": [now] * tickets},
+                            schema={"id": pl.String, "source": pl.String, "channel": pl.String,
+                                    "resolved_at": pl.Datetime("us", "UTC")})
+        yield Batch(frames={"tickets": rows} if tickets else {}, cursors={"main": now.isoformat()})
 
-        def batches():
-            if fails(now):
-                calls.append((name, now, "failed"))
-                raise ConnectionError(f"{name} is down")
-            calls.append((name, now, "success"))
-            rows = pl.DataFrame({"id": [f"{name}:{now:%H%M}:{i}" for i in range(tickets)], "source": name,
-                                 "channel": "human", "resolved_at": [now] * tickets},
-                                schema={"id": pl.String, "source": pl.String, "channel": pl.String,
-                                        "resolved_at": pl.Datetime("us", "UTC")})
-            yield Batch(frames={"tickets": rows} if tickets else {}, cursors={"main": now.isoformat()})
-
-        return run_sync(warehouse, name, batches())
-
-    return SourceSpec(name, "", lambda config: True, run)
+    return Source(name, "", lambda config: True, batches)

@@ -17,29 +17,23 @@ import polars as pl
 
 from config import Config, WarehouseConfig
 from config.schedule import ScheduleConfig
-from connectors.sources import SourceSpec
+from connectors.contract import Batch, Source
 from scheduling.runner import Scheduler, graceful_stop
 from warehouse import open_warehouse
-from warehouse.runs import get_cursor
-from warehouse.sync import Batch, run_sync
 
 
-def slow_source(name: str, batches: int, pause: float, markers: pathlib.Path) -> SourceSpec:
-    def run(warehouse, config, *, full=False, progress=None):
-        start = int(get_cursor(warehouse, name, "main") or 0)
+def slow_source(name: str, batches: int, pause: float, markers: pathlib.Path) -> Source:
+    def gen(config, secret, cursors, *, full=False, stats):
+        start = int(cursors.get("main") or 0)
         start = 0 if start >= batches else start  # a finished source starts over (each run takes time)
+        for i in range(start, batches):
+            time.sleep(pause)
+            rows = pl.DataFrame({"id": [f"{name}:{i}:{k}" for k in range(10)], "source": name, "channel": "human",
+                                 "resolved_at": [dt.datetime(2026, 3, 2, tzinfo=dt.timezone.utc)] * 10})
+            yield Batch(frames={"tickets": rows}, cursors={"main": str(i + 1)})
+            (markers / f"{name}.batch{i}").write_text(str(os.getpid()))
 
-        def gen():
-            for i in range(start, batches):
-                time.sleep(pause)
-                rows = pl.DataFrame({"id": [f"{name}:{i}:{k}" for k in range(10)], "source": name, "channel": "human",
-                                     "resolved_at": [dt.datetime(2026, 3, 2, tzinfo=dt.timezone.utc)] * 10})
-                yield Batch(frames={"tickets": rows}, cursors={"main": str(i + 1)})
-                (markers / f"{name}.batch{i}").write_text(str(os.getpid()))
-
-        return run_sync(warehouse, name, gen())
-
-    return SourceSpec(name, "", lambda config: True, run)
+    return Source(name, "", lambda config: True, gen)
 
 
 def main() -> None:

@@ -127,13 +127,13 @@ def test_a_source_that_raises_does_not_stop_the_others(sqlite_url):
     wh = open_warehouse(sqlite_url)
     calls = []
 
-    def broken(warehouse, config, *, full=False, progress=None):
+    def broken(config, secret, cursors, *, full=False, stats):  # raises when called, instead of yielding
         calls.append(("broken", None, "raised"))
-        raise RuntimeError("a connector bug outside run_sync")
+        raise RuntimeError("a connector bug outside the runner's drain")
 
-    from connectors.sources import SourceSpec
+    from connectors.contract import Source
 
-    specs = {"broken": SourceSpec("broken", "", lambda c: True, broken), "github": fake_source("github", calls)}
+    specs = {"broken": Source("broken", "", lambda c: True, broken), "github": fake_source("github", calls)}
     run_until(wh, config_with(sqlite_url, github=3600, retry=600), specs, "01:30")
     # github keeps its hour; the broken source is tried again every retry (10 min): 00:00 ... 01:20.
     assert times(calls, "github") == ["00:00", "01:00"]

@@ -9,10 +9,10 @@ import polars as pl
 
 from config import Config
 from metrics.scorecard import compute
+from pipeline import ingest
 from reports.data import load_evidence
 from tests.factories import make_ticket
 from warehouse import open_warehouse, read_table
-from warehouse.ingest import ingest
 
 WRITER = textwrap.dedent(
     """

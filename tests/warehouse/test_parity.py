@@ -9,9 +9,9 @@ from connectors.demo.generator import generate
 from metrics.evidence import Evidence
 from metrics.registry import METRICS
 from metrics.scorecard import compute
+from pipeline import ingest
 from reports.data import load_evidence
 from warehouse import open_warehouse
-from warehouse.ingest import ingest
 
 END = dt.date(2026, 11, 22)
 

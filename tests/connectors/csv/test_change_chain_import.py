@@ -7,9 +7,9 @@ from config import Config
 from config.model import PeopleConfig
 from connectors.csv import CsvImportError, read_csv
 from metrics.scorecard import compute
+from pipeline import ingest
 from reports.data import load_evidence
 from warehouse import read_table
-from warehouse.ingest import ingest
 
 PRS = """id,repo,team,number,title,created_at,merged_at,labels,files
 p1,acme/api,api,1,Add cache,2026-03-02T08:00:00Z,2026-03-02T10:00:00Z,,src/cache.py; src/api.py;;

@@ -6,8 +6,8 @@ import pytest
 
 from config import Config
 from connectors.csv import CsvImportError, read_csv
+from pipeline import ingest
 from warehouse import read_table
-from warehouse.ingest import ingest
 
 
 def write(tmp_path, name: str, text: str):

@@ -3,8 +3,8 @@ import pytest
 
 from config import Config
 from connectors.csv import CsvImportError, read_csv
+from pipeline import ingest
 from warehouse import read_table
-from warehouse.ingest import ingest
 
 USAGE = """date,tool,vendor_user,email,active,suggestions,acceptances,lines_added,cost_usd
 2026-03-02,windsurf,ana@acme.dev,ana@acme.dev,true,40,22,310,1.25

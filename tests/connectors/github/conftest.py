@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from functools import partial
 
 import pytest
 
-import connectors.github
 from config import Config, RulesConfig
 from config.model import GithubConfig, GithubCopilotConfig
+from pipeline import run_source
 from tests.connectors.github.fake_github import FakeGithub, deployment, pr
+
+run_github = partial(run_source, source="github")  # run_github(warehouse, config, **test hooks)
 
 TOKEN = "ghp_SCORECARDtestTOKEN0123456789abcdef"
 TOKEN_ENV = "SCORECARD_TEST_GITHUB_TOKEN"
@@ -51,7 +54,7 @@ def sync(warehouse, fake, waits):
     """sync(**github overrides) → SyncReport, with waits recorded (never slept) and the clock at NOW."""
     def run(full: bool = False, progress=None, **overrides):
         config = config_for_github(github_config(fake, **overrides))
-        return connectors.github.run(warehouse, config, full=full, progress=progress, sleeper=waits.append, now=NOW)
+        return run_github(warehouse, config, full=full, progress=progress, sleeper=waits.append, now=NOW)
     return run
 
 

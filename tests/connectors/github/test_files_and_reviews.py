@@ -1,9 +1,13 @@
 """Files and reviews ride in the PR pages' GraphQL calls: no per-PR call, and a review submitted after the
 merge arrives with the next incremental sync (it updates the PR)."""
-import connectors.github
+from functools import partial
+
+from pipeline import run_source
 from tests.connectors.github.conftest import NOW, config_for_github, github_config
 from tests.connectors.github.fake_github import iso, pr, review
 from warehouse import read_table
+
+run_github = partial(run_source, source="github")  # run_github(warehouse, config, **test hooks)
 
 
 def serve(fake, n: int = 1000):
@@ -25,7 +29,7 @@ def serve(fake, n: int = 1000):
 def test_files_and_reviews_for_every_pr_at_a_hundredth_of_a_call_each(sqlite_warehouse, fake, waits):
     serve(fake)
     config = config_for_github(github_config(fake, repos=("acme/big",)))
-    report = connectors.github.run(sqlite_warehouse, config, sleeper=waits.append, now=NOW)
+    report = run_github(sqlite_warehouse, config, sleeper=waits.append, now=NOW)
     assert report.status == "success", report
     files = read_table(sqlite_warehouse, "pull_request_files")
     reviews = read_table(sqlite_warehouse, "reviews")
@@ -42,13 +46,13 @@ def test_files_and_reviews_for_every_pr_at_a_hundredth_of_a_call_each(sqlite_war
 def test_a_review_after_the_merge_arrives_with_the_next_sync(sqlite_warehouse, fake, waits):
     repo = serve(fake, n=150)
     config = config_for_github(github_config(fake, repos=("acme/big",)))
-    connectors.github.run(sqlite_warehouse, config, sleeper=waits.append, now=NOW)
+    run_github(sqlite_warehouse, config, sleeper=waits.append, now=NOW)
     fake.reset_calls()
     # Carol reviews PR 3 a week after it merged: GitHub bumps the PR's updatedAt.
     late = next(p for p in repo.prs if p["number"] == 3)
     late["reviews"]["nodes"].append(review(999, "carol", "CHANGES_REQUESTED", "2026-03-20 09:00"))
     late["updatedAt"] = iso("2026-03-20 09:00")
-    rerun = connectors.github.run(sqlite_warehouse, config, sleeper=waits.append, now=NOW)
+    rerun = run_github(sqlite_warehouse, config, sleeper=waits.append, now=NOW)
     assert rerun.status == "success"
     assert fake.calls() == 1  # the first page holds everything updated since the cursor
     reviews = read_table(sqlite_warehouse, "reviews")

@@ -1,7 +1,11 @@
 """An incident's causing deployment where Jira knows it: a field holding its id, or an issue link."""
-from connectors.jira import run
+from functools import partial
+
+from pipeline import run_source
 from tests.connectors.jira.conftest import jira_config
 from warehouse import read_table
+
+run = partial(run_source, source="jira")  # run(warehouse, config, **test hooks)
 
 
 def causes(warehouse) -> dict:

@@ -2,6 +2,7 @@
 the next run starts from the cursor of the last committed page."""
 from __future__ import annotations
 
+from functools import partial
 import os
 import subprocess
 import sys
@@ -11,11 +12,13 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from config import load_config
-from connectors.jira import run
+from pipeline import run_source
 from tests.connectors.jira.conftest import INCIDENT_JQL, TICKET_JQL, TOKEN
 from warehouse import open_warehouse, read_table
 from warehouse.runs import get_cursor
 from warehouse.schema import sync_runs
+
+run = partial(run_source, source="jira")  # run(warehouse, config, **test hooks)
 
 REPO = Path(__file__).resolve().parents[3]
 

@@ -3,13 +3,16 @@ warehouse: not on success, not on retries, not when Jira rejects it and echoes i
 from __future__ import annotations
 
 import base64
+from functools import partial
 import logging
 
 import pytest
 
-from connectors.jira import run
+from pipeline import run_source
 from tests.connectors.hygiene import assert_nowhere, everything_written
 from tests.connectors.jira.conftest import EMAIL, TOKEN, jira_config
+
+run = partial(run_source, source="jira")  # run(warehouse, config, **test hooks)
 
 
 def header(email: str, token: str) -> str:

@@ -3,19 +3,22 @@ rows, the MTTR / deflection / CSAT records they give, paging, incremental runs, 
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 import polars as pl
 import pytest
 
 from config import Config
-from connectors.jira import run
 from metrics.scorecard import compute
+from pipeline import run_source
 from reports.data import load_evidence
 from tests.connectors.jira.conftest import INCIDENT_JQL, TICKET_JQL, jira_config
 from tests.connectors.jira.fake_jira import jira_time
 from tests.connectors.loopback import Fault
 from warehouse import read_table
 from warehouse.runs import get_cursor
+
+run = partial(run_source, source="jira")  # run(warehouse, config, **test hooks)
 
 WEEK = dt.date(2026, 3, 2)
 

@@ -1,7 +1,11 @@
 """An incident's causing deployment from a configured place in PagerDuty's incident JSON."""
-from connectors.pagerduty import run
+from functools import partial
+
+from pipeline import run_source
 from tests.connectors.pagerduty.conftest import NOW, PAYMENTS, pd_config
 from warehouse import read_table
+
+run = partial(run_source, source="pagerduty")  # run(warehouse, config, **test hooks)
 
 
 def test_the_configured_path_names_the_cause(fake_pd, cert, sqlite_warehouse):

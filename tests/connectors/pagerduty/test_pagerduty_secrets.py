@@ -1,11 +1,14 @@
 """The PagerDuty API key never reaches logs, the report or the warehouse."""
 from __future__ import annotations
 
+from functools import partial
 import logging
 
-from connectors.pagerduty import run
+from pipeline import run_source
 from tests.connectors.hygiene import assert_nowhere, everything_written
 from tests.connectors.pagerduty.conftest import API_KEY, NOW, pd_config
+
+run = partial(run_source, source="pagerduty")  # run(warehouse, config, **test hooks)
 
 
 def test_the_key_is_nowhere_after_a_sync_with_faults(fake_pd, cert, sqlite_warehouse, caplog):

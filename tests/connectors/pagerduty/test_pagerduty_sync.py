@@ -3,15 +3,18 @@ rows, the MTTR records they give, windows and paging, look-back, retries, resume
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 import pytest
 
-from connectors.pagerduty import run
 from metrics.scorecard import compute
+from pipeline import run_source
 from reports.data import load_evidence
 from tests.connectors.pagerduty.conftest import NOW, pd_config
 from warehouse import read_table
 from warehouse.runs import get_cursor
+
+run = partial(run_source, source="pagerduty")  # run(warehouse, config, **test hooks)
 
 WEEK = dt.date(2026, 3, 2)
 

@@ -5,10 +5,10 @@ import polars as pl
 
 from config import Config, WarehouseConfig
 from config.spend import CopilotSeatsConfig, SpendConfig
-from connectors.sources import run_sources
 from connectors.spend.copilot import seat_spend
+from pipeline import run_sources
+from pipeline import ingest
 from warehouse import read_table
-from warehouse.ingest import ingest
 from warehouse.runs import get_cursor
 
 NOVEMBER = [dt.date(2026, 11, 1) + dt.timedelta(days=i) for i in range(30)]

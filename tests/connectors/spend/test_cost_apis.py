@@ -2,6 +2,7 @@
 cent, team attribution, paging, 429 + Retry-After, incremental cursors, idempotent reruns, secrets."""
 import dataclasses
 import datetime as dt
+from functools import partial
 import logging
 
 import polars as pl
@@ -9,12 +10,14 @@ import pytest
 
 from config import Config, WarehouseConfig
 from config.spend import AnthropicSpendConfig, OpenAiSpendConfig, RetryConfig, SpendConfig
-from connectors.sources import run_sources
-from connectors.spend.sources import run_anthropic, run_openai
+from pipeline import run_source, run_sources
 from tests.connectors.hygiene import everything_written
 from tests.connectors.spend.fakes import Fault, FakeAnthropic, FakeOpenAI
 from warehouse import read_table
 from warehouse.runs import get_cursor
+
+run_openai = partial(run_source, source="openai")  # run_openai(warehouse, config, **test hooks)
+run_anthropic = partial(run_source, source="anthropic")  # run_anthropic(warehouse, config, **test hooks)
 
 OPENAI_KEY = "sk-admin-SCORECARDtestOPENAIkey0123456789"
 ANTHROPIC_KEY = "sk-ant-admin01-SCORECARDtestANTHROPICkey"

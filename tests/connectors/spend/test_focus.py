@@ -16,8 +16,8 @@ from config import Config, WarehouseConfig
 from config.spend import FocusConfig, SpendConfig
 from connectors.spend import focus_files
 from connectors.spend.focus import FocusImportError, FocusSummary, read_focus
+from pipeline import ingest_batches
 from warehouse import read_table
-from warehouse.ingest import ingest_batches
 
 HEADER = ["BillingAccountId", "ChargePeriodStart", "ChargePeriodEnd", "ChargeCategory", "ChargeDescription",
           "ServiceCategory", "ServiceName", "ProviderName", "BilledCost", "EffectiveCost", "BillingCurrency",
@@ -77,7 +77,7 @@ class Recorder:
 
 def run_import(wh, path, config, progress=None):
     summary = FocusSummary(str(path))
-    counts = ingest_batches(wh, "focus", read_focus(path, config, summary, progress=progress), detail=summary.as_detail)
+    counts = ingest_batches(wh, "focus", read_focus(path, config, summary), detail=summary.as_detail, progress=progress)
     return counts["ai_spend"], summary
 
 
@@ -194,7 +194,7 @@ def test_gzip_csv_and_parquet_give_the_same_spend(sqlite_warehouse, tmp_path):
     for name, path in (("csv", csv_path), ("gz", gz_path), ("parquet", parquet_path)):
         summary = FocusSummary(str(path))
         batches = list(read_focus(path, cfg(batch_rows=3), summary))
-        spend = pl.concat([b["ai_spend"] for b in batches])
+        spend = pl.concat([b.frames["ai_spend"] for b in batches if "ai_spend" in b.frames])
         results[name] = (totals(spend), spend.height, spend["date"].sort().to_list())
     assert results["csv"] == results["gz"] == results["parquet"]
     assert results["parquet"][0] == {"payments": 8.25, "web": 310.80, "unassigned": 1.50}
@@ -227,7 +227,7 @@ def test_parquet_tags_stored_as_a_map(tmp_path):
     path = tmp_path / "focus.parquet"
     pq.write_table(table, path)
     (batch,) = list(read_focus(path, cfg(), FocusSummary(str(path))))
-    assert batch["ai_spend"].select("date", "team", "workflow", "cost_usd").rows() == [
+    assert batch.frames["ai_spend"].select("date", "team", "workflow", "cost_usd").rows() == [
         (dt.date(2026, 11, 2), "data", "eval", 1.5), (dt.date(2026, 11, 3), None, None, 2.25)]
 
 

@@ -2,6 +2,7 @@
 field mapped, paging, Retry-After, a malformed record named, reruns idempotent in one call, no key leaks."""
 import dataclasses
 import datetime as dt
+from functools import partial
 import logging
 
 import polars as pl
@@ -9,13 +10,14 @@ import polars as pl
 from config import Config, WarehouseConfig
 from config.spend import RetryConfig
 from config.vendors import ClaudeCodeConfig, VendorsConfig
-from connectors.sources import run_sources
-from connectors.vendors.sources import run_claude_code
+from pipeline import run_source, run_sources
 from tests.connectors.hygiene import everything_written
 from tests.connectors.loopback import Fault
 from tests.connectors.vendors.fakes import FakeClaudeCode, claude_record
 from warehouse import read_table
 from warehouse.runs import get_cursor
+
+run_claude_code = partial(run_source, source="claude_code")  # run_claude_code(warehouse, config, **test hooks)
 
 KEY = "sk-ant-admin01-SCORECARDtestCLAUDECODEkey"
 D = dt.date

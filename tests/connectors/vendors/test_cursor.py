@@ -1,6 +1,7 @@
 """Cursor Admin API through `requests` against a fake on loopback: daily usage per person, cost per user
 and model from the usage events (every page), Retry-After, a malformed record named, idempotent reruns."""
 import datetime as dt
+from functools import partial
 import logging
 
 import polars as pl
@@ -8,13 +9,15 @@ import polars as pl
 from config import Config, WarehouseConfig
 from config.spend import RetryConfig
 from config.vendors import CursorConfig, VendorsConfig
-from connectors.vendors.sources import run_cursor
+from pipeline import run_source
 from reports.export import ExportFilters, encode, export_frame
 from tests.connectors.hygiene import everything_written
 from tests.connectors.loopback import Fault, Reply
 from tests.connectors.vendors.fakes import FakeCursor, cursor_event, cursor_usage
 from warehouse import read_table
 from warehouse.runs import get_cursor
+
+run_cursor = partial(run_source, source="cursor")  # run_cursor(warehouse, config, **test hooks)
 
 KEY = "key_SCORECARDtestCURSORadminKEY0123456789abcdef"
 D = dt.date

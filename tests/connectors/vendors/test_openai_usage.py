@@ -1,5 +1,6 @@
 """OpenAI completions usage by project, user, API key and model against a fake on loopback."""
 import datetime as dt
+from functools import partial
 import logging
 
 import polars as pl
@@ -7,12 +8,14 @@ import polars as pl
 from config import Config, WarehouseConfig
 from config.spend import RetryConfig
 from config.vendors import OpenAiUsageConfig, VendorsConfig
-from connectors.vendors.sources import run_openai_usage
+from pipeline import run_source
 from tests.connectors.hygiene import everything_written
 from tests.connectors.loopback import Fault
 from tests.connectors.vendors.fakes import FakeOpenAIUsage
 from warehouse import read_table
 from warehouse.runs import get_cursor
+
+run_openai_usage = partial(run_source, source="openai_usage")  # run_openai_usage(warehouse, config, **test hooks)
 
 KEY = "sk-admin-SCORECARDtestOPENAIusageKEY012345"
 D = dt.date

@@ -9,6 +9,8 @@ Create Date: 2026-12-06
 import sqlalchemy as sa
 from alembic import op
 
+from warehouse.rekey import rekey_stored_rows
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -21,8 +23,6 @@ def upgrade() -> None:
     with op.batch_alter_table("tickets") as batch:  # SQLite changes a column's nullability by copying
         batch.add_column(sa.Column("original_channel", sa.String))
         batch.alter_column("channel", existing_type=sa.String, nullable=True)
-    from connectors.csv.identity import rekey_stored_rows
-
     rekey_stored_rows(op.get_bind(), ("ai_spend", "ai_usage"))  # the entities keyed by content at 0003
 
 

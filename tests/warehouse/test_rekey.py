@@ -8,9 +8,9 @@ import polars as pl
 
 from config import Config
 from connectors.csv import read_csv
-from connectors.csv.identity import rekey_stored_rows
+from pipeline import ingest
+from warehouse.rekey import rekey_stored_rows
 from warehouse import read_table
-from warehouse.ingest import ingest
 
 
 def test_rows_keyed_by_their_text_are_rekeyed_and_a_reimport_adds_nothing(warehouse, tmp_path):

@@ -1,6 +1,7 @@
-"""GET JSON from a provider's cost API with `requests`: retries on 429 / 5xx / connection errors with
-backoff, honouring `Retry-After` (connectors.common.retry), a call counter, and messages that never hold
-the key (it travels in a header, and `warehouse.sync.redact` scrubs anything the server echoes)."""
+"""The JSON-over-HTTP client the spend and vendor connectors share (`requests`): GET and POST, retries
+on 429 / 5xx / connection errors with backoff honouring `Retry-After` (connectors.common.retry), a call
+counter, and messages that never hold the key (it travels in a header, and what the server echoes is
+redacted before it is cut)."""
 from __future__ import annotations
 
 import time
@@ -10,15 +11,20 @@ from typing import Any
 import requests
 
 from config.spend import RetryConfig
-from connectors.common.secrets import redact
 from connectors.common.retry import RETRY_STATUSES, RetryPolicy, call_with_retries, retry_after_seconds
+from connectors.common.secrets import redact
 
 
-class CostApiError(RuntimeError):
-    """A request the provider refused or answered with something unreadable."""
+class HttpError(RuntimeError):
+    """A request the server refused (`status`: 401 the key, 403 a permission) or answered with something
+    unreadable (`status` None)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
-class CostApi:
+class HttpApi:
     def __init__(self, name: str, base_url: str, headers: Mapping[str, str], retry: RetryConfig, *,
                  stats: dict[str, int] | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
         self.name = name
@@ -34,31 +40,39 @@ class CostApi:
 
     def get(self, path: str, params: Mapping[str, Any]) -> dict:
         """The JSON object at `path`, retried while the failure is transient."""
-        what = f"{self.name} GET {path}"
-        try:
-            response = call_with_retries(lambda: self._once(path, params), policy=self.policy, what=what,
-                                         classify=_transient)
-        except (_Transient, requests.RequestException) as exc:
-            raise CostApiError(f"{what}: {exc} (gave up after {self.policy.max_retries} retries)") from None
-        try:
-            body = response.json()
-        except ValueError:
-            raise CostApiError(f"{what}: the answer is not JSON (HTTP {response.status_code})") from None
-        if not isinstance(body, dict):
-            raise CostApiError(f"{what}: expected a JSON object, got {type(body).__name__}")
-        return body
+        return self._json("GET", path, params=params)
 
-    def _once(self, path: str, params: Mapping[str, Any]) -> requests.Response:
-        self.stats["calls"] += 1
-        response = self.session.get(self.base_url + path, params=params, timeout=self.timeout)
-        if response.status_code in RETRY_STATUSES:
-            raise _Transient(response)
-        if response.status_code >= 400:
-            raise CostApiError(f"{self.name} GET {path}: HTTP {response.status_code}{_error_text(response)}")
-        return response
+    def post(self, path: str, body: Mapping[str, Any]) -> dict:
+        """The JSON object a POST of `body` answers, retried while the failure is transient."""
+        return self._json("POST", path, json=dict(body))
 
     def close(self) -> None:
         self.session.close()
+
+    def _json(self, method: str, path: str, **kw) -> dict:
+        what = f"{self.name} {method} {path}"
+        try:
+            response = call_with_retries(lambda: self._send(method, path, **kw), policy=self.policy, what=what,
+                                         classify=_transient)
+        except (_Transient, requests.RequestException) as exc:
+            raise HttpError(f"{what}: {exc} (gave up after {self.policy.max_retries} retries)") from None
+        try:
+            answer = response.json()
+        except ValueError:
+            raise HttpError(f"{what}: the answer is not JSON (HTTP {response.status_code})") from None
+        if not isinstance(answer, dict):
+            raise HttpError(f"{what}: expected a JSON object, got {type(answer).__name__}")
+        return answer
+
+    def _send(self, method: str, path: str, **kw) -> requests.Response:
+        self.stats["calls"] += 1
+        response = self.session.request(method, self.base_url + path, timeout=self.timeout, **kw)
+        if response.status_code in RETRY_STATUSES:
+            raise _Transient(response)
+        if response.status_code >= 400:
+            raise HttpError(f"{self.name} {method} {path}: HTTP {response.status_code}{_error_text(response)}",
+                            response.status_code)
+        return response
 
 
 class _Transient(Exception):
@@ -76,7 +90,7 @@ def _transient(exc: Exception) -> tuple[str, float | None] | None:
 
 
 def _error_text(response: requests.Response) -> str:
-    """The provider's own error message ({"error": {"message": ...}} for both OpenAI and Anthropic)."""
+    """The provider's own error message ({"error": {"message": ...}} for OpenAI, Anthropic and others)."""
     try:
         body = response.json()
     except ValueError:
