@@ -7,7 +7,6 @@ import math
 import sys
 from typing import Annotated, Optional
 
-import polars as pl
 import typer
 from rich.table import Table
 
@@ -16,9 +15,7 @@ from app.cli.base import (
     default_range, err, out,
 )
 from app.cli.output import plain
-from app.views.format import fmt_delta, fmt_interval, fmt_value
 from config import ConfigError
-from metrics.events import is_ai_segment
 from metrics.registry import METRICS, OUTPUT_COLUMNS
 
 AsOfOpt = Annotated[Optional[dt.datetime], typer.Option(
@@ -131,7 +128,11 @@ def _compact(text: str) -> str:
 def _print_review(cube, cfg, grain: str, first: dt.date, last: dt.date, team: str | None,
                   metric: list[str] | None, now: dt.datetime | None) -> None:
     """The review window's records of the whole org (or one team) in 80 columns."""
+    import polars as pl
+
+    from app.views.format import fmt_delta, fmt_value
     from app.views.review import review
+    from metrics.events import is_ai_segment
     from metrics.scorecard import compute
 
     if grain == "range":
@@ -182,6 +183,8 @@ def _print_review(cube, cfg, grain: str, first: dt.date, last: dt.date, team: st
 
 
 def _print_records(records: pl.DataFrame, first: dt.date, last: dt.date) -> None:
+    from app.views.format import fmt_delta, fmt_interval, fmt_value
+
     if records.height == 0:
         out.print(f"No records between {first} and {last}: nothing was counted. Import data (scorecard import) or seed the demo (scorecard demo).")
         return
