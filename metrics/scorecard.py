@@ -531,13 +531,18 @@ def _provisional(records: pl.DataFrame, spec: MetricSpec, config: Config, grain:
     # Each record's period end, computed per distinct period in Python: the frames are small, and a
     # `period` column built from a literal may be a polars scalar column, whose expressions do not
     # broadcast back to the frame's height.
-    periods = records.get_column("period").to_list()
-    after = {p: period_after(p, grain, end) for p in set(periods)}
-    settles = np.array([as_of < after[p] + spec.lookahead.of(config.rules) for p in periods], dtype=bool)
+    # Decided once per distinct period (a week's records share it), not once per record.
+    periods = records.get_column("period")
+    after = {p: period_after(p, grain, end) for p in periods.unique().to_list()}
+
+    def per_period(lookahead) -> np.ndarray:
+        span = lookahead.of(config.rules)
+        return periods.replace_strict({p: as_of < a + span for p, a in after.items()}, return_dtype=pl.Boolean).to_numpy()
+
+    settles = per_period(spec.lookahead)
     if spec.pending_lookahead is not None and "pending" in records.columns:
         pending = records.get_column("pending").fill_null(0).to_numpy() > 0
-        cap = np.array([as_of < after[p] + spec.pending_lookahead.of(config.rules) for p in periods], dtype=bool)
-        settles |= pending & cap
+        settles |= pending & per_period(spec.pending_lookahead)
     flag = pl.Series("provisional", settles, dtype=pl.Boolean)
     return records.with_columns(provisional=flag).select(list(_RECORD_SCHEMA))
 

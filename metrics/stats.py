@@ -137,23 +137,36 @@ def mann_whitney_p_against(samples: list[np.ndarray], baseline: np.ndarray) -> n
     if len(large) == 0:
         return out
     base_tie_term = float(np.sum(counts.astype(float) ** 3 - counts))
-    # Each sample sorted, then all of them end to end: searching sorted runs is cache-friendly, and
-    # equal values of a sample sit side by side.
-    x = np.concatenate([np.sort(np.asarray(samples[i], dtype=float)) for i in large])
+    # All samples end to end, each in ascending order (the scorecard's already are: then no sort), so that
+    # equal values of a sample sit side by side and the baseline is searched in runs of rising keys.
     group = np.repeat(np.arange(len(large)), sizes[large])
+    same = group[1:] == group[:-1]
+    parts = [np.asarray(samples[i], dtype=float) for i in large]
+    x = np.concatenate(parts)
+    if np.isnan(x).any() or ((x[1:] < x[:-1]) & same).any():
+        x = np.concatenate([np.sort(p) for p in parts])
     below = np.searchsorted(base, x, side="left")
-    upto = np.searchsorted(base, x, side="right")
+    # #baseline equal to x: 0 unless base[below] == x (rare for measured durations), then searched.
+    upto = below.copy()
+    equal = np.flatnonzero(base[np.minimum(below, n2 - 1)] == x)
+    upto[equal] = np.searchsorted(base, x[equal], side="right")
     u1 = np.bincount(group, weights=below + 0.5 * (upto - below), minlength=len(large))
-    # Distinct (sample, value) pairs and how often each occurs in its sample.
-    first = np.ones(len(x), dtype=bool)
-    first[1:] = (group[1:] != group[:-1]) | (x[1:] != x[:-1])
-    starts = np.flatnonzero(first)
-    gx = group
-    own = np.diff(np.append(starts, len(x))).astype(float)  # count in the sample
-    cb = (upto[starts] - below[starts]).astype(float)  # count in the baseline
     # Tie term of sample ∪ baseline: the baseline's, with each shared value's count raised by the sample's.
+    # A value once in its sample and not in the baseline adds 1 − 1 − 0 = 0: only values repeated in
+    # their sample or present in the baseline are counted.
+    repeat = same & (x[1:] == x[:-1])
+    involved = upto != below
+    involved[1:] |= repeat
+    involved[:-1] |= repeat
+    at = np.flatnonzero(involved)
+    xs, gs = x[at], group[at]
+    first = np.ones(len(at), dtype=bool)
+    first[1:] = (gs[1:] != gs[:-1]) | (xs[1:] != xs[:-1])
+    starts = np.flatnonzero(first)
+    own = np.diff(np.append(starts, len(at))).astype(float)  # count in the sample
+    cb = (upto[at[starts]] - below[at[starts]]).astype(float)  # count in the baseline
     change = (own + cb) ** 3 - (own + cb) - (cb**3 - cb)
-    tie_term = base_tie_term + np.bincount(gx[starts], weights=change, minlength=len(large))
+    tie_term = base_tie_term + np.bincount(gs[starts], weights=change, minlength=len(large))
     n1 = sizes[large].astype(float)
     n = n1 + n2
     u = np.maximum(u1, n1 * n2 - u1)
