@@ -220,23 +220,22 @@ _VALUE_AGGS = [
 ]
 
 
-def _median_interval_aggs() -> list[pl.Expr]:
-    """DESIGN.md's distribution-free interval of the median on the sorted values x₁…xₙ (rows sorted by
-    value before grouping; groups keep row order): x_j, j = max(1,
+def _median_interval() -> list[pl.Expr]:
+    """DESIGN.md's distribution-free interval of the median on the sorted values x₁…xₙ: x_j, j = max(1,
     ⌊n/2 − 0.97998·√n⌋) and x_k, k = min(n, ⌈1 + n/2 + 0.97998·√n⌉) (1-based); none when n < 2. Picked
-    while grouping, without a Python loop over records."""
-    n = pl.len().cast(pl.Float64)
+    from each record's `values` list, which is in ascending order (rows sorted by value before grouping;
+    groups keep row order): one vectorised pick per record, no work per group while grouping."""
+    n = pl.col("n").cast(pl.Float64)
     j = pl.max_horizontal(pl.lit(1.0), (n / 2 - MEDIAN_Z_HALF * n.sqrt()).floor())
     k = pl.min_horizontal(n, (1 + n / 2 + MEDIAN_Z_HALF * n.sqrt()).ceil())
-    ordered = pl.col("value")  # the rows arrive sorted by value (see _records): no sort per group
-    enough = pl.len() >= 2
+    enough = pl.col("n") >= 2
     return [
-        pl.when(enough).then(ordered.gather((j - 1).cast(pl.Int64)).first()).alias("median_low"),
-        pl.when(enough).then(ordered.gather((k - 1).cast(pl.Int64)).first()).alias("median_high"),
+        pl.when(enough).then(pl.col("values").list.get((j - 1).cast(pl.Int64))).alias("median_low"),
+        pl.when(enough).then(pl.col("values").list.get((k - 1).cast(pl.Int64))).alias("median_high"),
     ]
 
 
-_MEDIAN_INTERVAL_AGGS = _median_interval_aggs()
+_MEDIAN_INTERVAL = _median_interval()
 
 
 def _std_from_sums() -> pl.Expr:
@@ -257,7 +256,7 @@ def _records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, d
         if spec.kind == "ratio":
             rows, aggs, base_cols = cube.ratio, _RATIO_AGGS, [pl.col("x").alias("b_x")]
         elif spec.kind == "median" or spec.id == "mttr_hours":
-            aggs = _VALUE_AGGS + (_MEDIAN_INTERVAL_AGGS if spec.kind == "median" else [])
+            aggs = _VALUE_AGGS
             rows, base_cols = cube.values, [
                 pl.col("total").alias("b_total"), pl.col("median").alias("b_median"),
             ]
@@ -417,8 +416,9 @@ def _intervals(records: pl.DataFrame, spec: MetricSpec) -> pl.DataFrame:
         return records.with_columns(ci_low=pl.lit(None, pl.Float64), ci_high=pl.lit(None, pl.Float64))
     if spec.kind == "ratio":
         low, high = wilson(records["numerator"].to_numpy(), records["n"].to_numpy())
-    elif spec.kind == "median":  # order statistics, picked while grouping (_MEDIAN_INTERVAL_AGGS)
-        low, high = records["median_low"].to_numpy(), records["median_high"].to_numpy()
+    elif spec.kind == "median":  # order statistics of each record's sorted values (_MEDIAN_INTERVAL)
+        picked = records.select(_MEDIAN_INTERVAL)
+        low, high = picked["median_low"].to_numpy(), picked["median_high"].to_numpy()
     elif spec.kind == "mean":
         low, high = mean_interval(
             records["value"].to_numpy(), records["std"].fill_null(np.nan).to_numpy(), records["n"].to_numpy(), spec.value_range

@@ -146,10 +146,15 @@ def mann_whitney_p_against(samples: list[np.ndarray], baseline: np.ndarray) -> n
     if np.isnan(x).any() or ((x[1:] < x[:-1]) & same).any():
         x = np.concatenate([np.sort(p) for p in parts])
     below = np.searchsorted(base, x, side="left")
-    # #baseline equal to x: 0 unless base[below] == x (rare for measured durations), then searched.
-    upto = below.copy()
-    equal = np.flatnonzero(base[np.minimum(below, n2 - 1)] == x)
-    upto[equal] = np.searchsorted(base, x[equal], side="right")
+    # #baseline equal to x: 0 unless base[below] == x; then 1 if the baseline's values are distinct (as
+    # measured durations are), else searched.
+    equal = base[np.minimum(below, n2 - 1)] == x
+    if base_has_ties:
+        upto = below.copy()
+        at = np.flatnonzero(equal)
+        upto[at] = np.searchsorted(base, x[at], side="right")
+    else:
+        upto = below + equal
     u1 = np.bincount(group, weights=below + 0.5 * (upto - below), minlength=len(large))
     # Tie term of sample ∪ baseline: the baseline's, with each shared value's count raised by the sample's.
     # A value once in its sample and not in the baseline adds 1 − 1 − 0 = 0: only values repeated in
