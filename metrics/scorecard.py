@@ -263,11 +263,14 @@ def _records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, d
         else:
             rows, aggs, base_cols = cube.mean, _SUM_AGGS, [pl.col("total").alias("b_total")]
         rows = rows.filter(pl.col("metric") == spec.id)
+        reported = _in_periods(rows, grain, periods)
         if spec.kind == "median":
-            # Sorted once here, every group's values arrive in order: the interval's order statistics
-            # are picked without sorting each group, and the Mann-Whitney test sorts sorted samples.
-            rows = rows.sort("value")
-        current = _grouped(_in_periods(rows, grain, periods), ["period"], aggs, spec, team)
+            # The report's rows sorted once, after the filter (not the whole history): every group's
+            # values arrive in order, so the interval's order statistics are picked without sorting each
+            # group, and the Mann-Whitney test sorts sorted samples. The baseline needs no order (its
+            # median is order-free, the test sorts its values; its mean is not used by this kind).
+            reported = reported.sort("value")
+        current = _grouped(reported, ["period"], aggs, spec, team)
         base = _grouped(_in_window(rows, window), [], aggs, spec, team).filter(pl.col("segment") == "all")
         if "values" in base.columns:
             baseline_values[spec.id] = {t: v.to_numpy() for t, v in zip(base["team"].to_list(), base["values"])}
