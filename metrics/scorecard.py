@@ -207,23 +207,22 @@ _VALUE_AGGS = [
 ]
 
 
-def _median_interval_aggs() -> list[pl.Expr]:
-    """DESIGN.md's distribution-free interval of the median on the sorted values x₁…xₙ (rows sorted by
-    value before grouping; groups keep row order): x_j, j = max(1,
+def _median_interval() -> list[pl.Expr]:
+    """DESIGN.md's distribution-free interval of the median on the sorted values x₁…xₙ: x_j, j = max(1,
     ⌊n/2 − 0.97998·√n⌋) and x_k, k = min(n, ⌈1 + n/2 + 0.97998·√n⌉) (1-based); none when n < 2. Picked
-    while grouping, without a Python loop over records."""
-    n = pl.len().cast(pl.Float64)
+    from each record's `values` list, which is in ascending order (rows sorted by value before grouping;
+    groups keep row order): one vectorised pick per record, no work per group while grouping."""
+    n = pl.col("n").cast(pl.Float64)
     j = pl.max_horizontal(pl.lit(1.0), (n / 2 - MEDIAN_Z_HALF * n.sqrt()).floor())
     k = pl.min_horizontal(n, (1 + n / 2 + MEDIAN_Z_HALF * n.sqrt()).ceil())
-    ordered = pl.col("value")  # the rows arrive sorted by value (see _records): no sort per group
-    enough = pl.len() >= 2
+    enough = pl.col("n") >= 2
     return [
-        pl.when(enough).then(ordered.gather((j - 1).cast(pl.Int64)).first()).alias("median_low"),
-        pl.when(enough).then(ordered.gather((k - 1).cast(pl.Int64)).first()).alias("median_high"),
+        pl.when(enough).then(pl.col("values").list.get((j - 1).cast(pl.Int64))).alias("median_low"),
+        pl.when(enough).then(pl.col("values").list.get((k - 1).cast(pl.Int64))).alias("median_high"),
     ]
 
 
-_MEDIAN_INTERVAL_AGGS = _median_interval_aggs()
+_MEDIAN_INTERVAL = _median_interval()
 
 
 def _std_from_sums() -> pl.Expr:
@@ -258,18 +257,21 @@ def _value_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.d
     if table == "ratio":
         rows, aggs, base_cols = cube.ratio, _RATIO_AGGS, [pl.col("x").alias("b_x")]
     elif table == "values":
-        aggs = _VALUE_AGGS + (_MEDIAN_INTERVAL_AGGS if spec.interval_method == "order_statistics" else [])
+        aggs = _VALUE_AGGS
         rows, base_cols = cube.values, [
             pl.col("total").alias("b_total"), pl.col("median").alias("b_median"),
         ]
     else:
         rows, aggs, base_cols = cube.mean, _SUM_AGGS, [pl.col("total").alias("b_total")]
     rows = rows.filter(pl.col("metric") == spec.id)
+    reported = _in_periods(rows, grain, periods)
     if spec.kind == "median" or spec.interval_method == "order_statistics":
-        # Sorted once here, every group's values arrive in order: the interval's order statistics
-        # are picked without sorting each group, and the Mann-Whitney test sorts sorted samples.
-        rows = rows.sort("value")
-    current = _grouped(_in_periods(rows, grain, periods), ["period"], aggs, spec, team)
+        # The report's rows sorted once, after the filter (not the whole history): every group's
+        # values arrive in order, so the interval's order statistics are picked without sorting each
+        # group, and the Mann-Whitney test sorts sorted samples. The baseline needs no order (its
+        # median is order-free, the test sorts its values; its mean is not used by this kind).
+        reported = reported.sort("value")
+    current = _grouped(reported, ["period"], aggs, spec, team)
     base = _grouped(_in_window(rows, window), [], aggs, spec, team).filter(pl.col("segment") == "all")
     if "values" in base.columns:
         baseline_values[spec.id] = {t: v.to_numpy() for t, v in zip(base["team"].to_list(), base["values"])}
@@ -416,8 +418,9 @@ def _intervals(records: pl.DataFrame, spec: MetricSpec) -> pl.DataFrame:
         return records.with_columns(ci_low=pl.lit(None, pl.Float64), ci_high=pl.lit(None, pl.Float64))
     if spec.interval_method == "wilson":
         low, high = wilson(records["numerator"].to_numpy(), records["n"].to_numpy())
-    elif spec.interval_method == "order_statistics":  # picked while grouping (_MEDIAN_INTERVAL_AGGS)
-        low, high = records["median_low"].to_numpy(), records["median_high"].to_numpy()
+    elif spec.interval_method == "order_statistics":  # order statistics of each record's sorted values (_MEDIAN_INTERVAL)
+        picked = records.select(_MEDIAN_INTERVAL)
+        low, high = picked["median_low"].to_numpy(), picked["median_high"].to_numpy()
     elif spec.interval_method == "mean":
         low, high = mean_interval(
             records["value"].to_numpy(), records["std"].fill_null(np.nan).to_numpy(), records["n"].to_numpy(), spec.value_range
@@ -553,13 +556,18 @@ def _provisional(records: pl.DataFrame, spec: MetricSpec, config: Config, grain:
     # Each record's period end, computed per distinct period in Python: the frames are small, and a
     # `period` column built from a literal may be a polars scalar column, whose expressions do not
     # broadcast back to the frame's height.
-    periods = records.get_column("period").to_list()
-    after = {p: period_after(p, grain, end) for p in set(periods)}
-    settles = np.array([as_of < after[p] + spec.lookahead.of(config.rules) for p in periods], dtype=bool)
+    # Decided once per distinct period (a week's records share it), not once per record.
+    periods = records.get_column("period")
+    after = {p: period_after(p, grain, end) for p in periods.unique().to_list()}
+
+    def per_period(lookahead) -> np.ndarray:
+        span = lookahead.of(config.rules)
+        return periods.replace_strict({p: as_of < a + span for p, a in after.items()}, return_dtype=pl.Boolean).to_numpy()
+
+    settles = per_period(spec.lookahead)
     if spec.pending_lookahead is not None and "pending" in records.columns:
         pending = records.get_column("pending").fill_null(0).to_numpy() > 0
-        cap = np.array([as_of < after[p] + spec.pending_lookahead.of(config.rules) for p in periods], dtype=bool)
-        settles |= pending & cap
+        settles |= pending & per_period(spec.pending_lookahead)
     flag = pl.Series("provisional", settles, dtype=pl.Boolean)
     return records.with_columns(provisional=flag).select(list(_RECORD_SCHEMA))
 

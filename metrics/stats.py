@@ -1,9 +1,13 @@
-"""The statistics behind intervals and statuses (DESIGN.md "Intervals" and "Status"), vectorised."""
+"""The statistics behind intervals and statuses (DESIGN.md "Intervals" and "Status"), vectorised.
+
+Written with numpy and the standard library only: scipy (about a second to import) is the definition
+the tests compare these functions with (tests/metrics/test_stats.py), not a dependency of the CLI.
+"""
 from __future__ import annotations
 
+import math
+
 import numpy as np
-from scipy import special
-from scipy import stats as sps
 
 from metrics.registry import Z95
 
@@ -49,68 +53,132 @@ def two_proportion_p(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndar
         pooled = (x1 + x2) / (n1 + n2)
         se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
         z = (x1 / n1 - x2 / n2) / se
-        p = 2 * sps.norm.sf(np.abs(z))
+        p = 2 * normal_sf(np.abs(z))
     return np.where((pooled > 0) & (pooled < 1), p, np.nan)
 
 
 def mann_whitney_p(sample: np.ndarray, baseline: np.ndarray) -> float:
     """Two-sided Mann–Whitney U p-value with scipy's defaults (continuity correction, method 'auto');
     1 where every value is tied."""
-    sample = np.asarray(sample, dtype=float)
-    baseline = np.asarray(baseline, dtype=float)
-    if len(sample) == 0 or len(baseline) == 0:
-        return float("nan")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        result = sps.mannwhitneyu(sample, baseline, alternative="two-sided")
-    return float(result.pvalue)
+    return float(mann_whitney_p_against([np.asarray(sample, dtype=float)], baseline)[0])
+
+
+_ERF = np.frompyfunc(math.erf, 1, 1)
+_ERFC = np.frompyfunc(math.erfc, 1, 1)
+
+
+def normal_cdf(x: np.ndarray) -> np.ndarray:
+    """Φ(x), the standard normal CDF, as scipy.special.ndtr computes it: ½ + ½·erf(x/√2) near 0,
+    ½·erfc(|x|/√2) (or 1 minus it) in the tails, where erf would lose the small probabilities."""
+    x = np.asarray(x, dtype=float)
+    t = x * math.sqrt(0.5)
+    with np.errstate(invalid="ignore"):
+        centre = np.abs(t) < math.sqrt(0.5)
+        tail = 0.5 * _ERFC(np.abs(t)).astype(float)
+        return np.where(centre, 0.5 + 0.5 * _ERF(t).astype(float), np.where(t > 0, 1.0 - tail, tail))
+
+
+def normal_sf(x: np.ndarray) -> np.ndarray:
+    """1 − Φ(x) (scipy.stats.norm.sf)."""
+    return normal_cdf(-np.asarray(x, dtype=float))
+
+
+def _mann_whitney_exact_p(u: float, n1: int, n2: int) -> float:
+    """Two-sided exact p-value of U = max(U1, U2) without ties (scipy's 'exact' method): 2·P(U' ≤ n1·n2 − U)
+    under the null, clipped to 1. The number of orderings with U' = u is the number of partitions of u
+    that fit in an n1 × n2 box: the coefficients of the Gaussian binomial [n1 + n2 choose n1](q) =
+    ∏ᵢ (1 − q^(n2+i)) / (1 − qⁱ) over i = 1…min(n1, n2), counted exactly (int64, or Python integers
+    when the counts could overflow it) up to the degree needed."""
+    small, large = min(n1, n2), max(n1, n2)
+    top = int(round(n1 * n2 - u))
+    total = math.comb(n1 + n2, small)
+    counts = np.zeros(top + 1, dtype=np.int64 if total < 2**62 else object)
+    counts[0] = 1
+    for i in range(1, small + 1):
+        # ÷ (1 − qⁱ): a running sum over each residue class mod i.
+        pad = (-len(counts)) % i
+        grid = np.concatenate([counts, np.zeros(pad, dtype=counts.dtype)]).reshape(-1, i)
+        counts = np.cumsum(grid, axis=0).reshape(-1)[: top + 1]
+        # × (1 − q^(large+i)).
+        shift = large + i
+        if shift <= top:
+            counts[shift:] = counts[shift:] - counts[: top + 1 - shift].copy()
+    below = int(counts.sum())
+    return min(1.0, 2 * below / total)
 
 
 def mann_whitney_p_against(samples: list[np.ndarray], baseline: np.ndarray) -> np.ndarray:
     """`mann_whitney_p(sample, baseline)` for many samples against one baseline, equal to scipy's.
 
-    Where both sizes exceed 8, scipy's default is the normal approximation; we compute it here for all
-    samples at once from the sorted baseline: U1 = Σ over a sample of (#baseline below + ½·#baseline
-    equal), and the tie term from the combined value counts. A large organisation's lead times (16k
-    weekly records over a million PRs) made a per-sample loop the slowest step of the scorecard.
-    Smaller samples go to scipy (exact method)."""
+    scipy's default is the normal approximation (with the tie correction and the continuity correction)
+    unless one sample has at most 8 values and no value occurs twice in both together; then the exact
+    distribution. The approximation is computed here for all samples at once from the sorted baseline:
+    U1 = Σ over a sample of (#baseline below + ½·#baseline equal), and the tie term from the combined
+    value counts. A large organisation's lead times (16k weekly records over a million PRs) made a
+    per-sample loop the slowest step of the scorecard. The exact cases go one by one."""
     base = np.sort(np.asarray(baseline, dtype=float))
     n2 = len(base)
     out = np.full(len(samples), np.nan)
     if n2 == 0:
         return out
     sizes = np.array([len(x) for x in samples], dtype=np.int64)
-    small = np.flatnonzero((sizes > 0) & ((sizes <= 8) | (n2 <= 8)))
-    for i in small:
-        out[i] = mann_whitney_p(samples[i], base)
-    large = np.flatnonzero((sizes > 8) & (n2 > 8))
+    values, counts = np.unique(base, return_counts=True)
+    base_has_ties = len(values) < n2
+    exact = []
+    for i in np.flatnonzero((sizes > 0) & ((sizes <= 8) | (n2 <= 8))):
+        sample = np.asarray(samples[i], dtype=float)
+        if base_has_ties or len(np.unique(sample)) < len(sample) or np.isin(sample, values).any():
+            continue  # a tie: the normal approximation, below
+        below = np.searchsorted(base, sample, side="left")
+        u1 = float(below.sum())
+        out[i] = _mann_whitney_exact_p(max(u1, len(sample) * n2 - u1), len(sample), n2)
+        exact.append(i)
+    large = np.setdiff1d(np.flatnonzero(sizes > 0), exact)
     if len(large) == 0:
         return out
-    values, counts = np.unique(base, return_counts=True)
     base_tie_term = float(np.sum(counts.astype(float) ** 3 - counts))
-    # Each sample sorted, then all of them end to end: searching sorted runs is cache-friendly, and
-    # equal values of a sample sit side by side.
-    x = np.concatenate([np.sort(np.asarray(samples[i], dtype=float)) for i in large])
+    # All samples end to end, each in ascending order (the scorecard's already are: then no sort), so that
+    # equal values of a sample sit side by side and the baseline is searched in runs of rising keys.
     group = np.repeat(np.arange(len(large)), sizes[large])
+    same = group[1:] == group[:-1]
+    parts = [np.asarray(samples[i], dtype=float) for i in large]
+    x = np.concatenate(parts)
+    if np.isnan(x).any() or ((x[1:] < x[:-1]) & same).any():
+        x = np.concatenate([np.sort(p) for p in parts])
     below = np.searchsorted(base, x, side="left")
-    upto = np.searchsorted(base, x, side="right")
+    # #baseline equal to x: 0 unless base[below] == x; then 1 if the baseline's values are distinct (as
+    # measured durations are), else searched.
+    equal = base[np.minimum(below, n2 - 1)] == x
+    if base_has_ties:
+        upto = below.copy()
+        at = np.flatnonzero(equal)
+        upto[at] = np.searchsorted(base, x[at], side="right")
+    else:
+        upto = below + equal
     u1 = np.bincount(group, weights=below + 0.5 * (upto - below), minlength=len(large))
-    # Distinct (sample, value) pairs and how often each occurs in its sample.
-    first = np.ones(len(x), dtype=bool)
-    first[1:] = (group[1:] != group[:-1]) | (x[1:] != x[:-1])
-    starts = np.flatnonzero(first)
-    gx = group
-    own = np.diff(np.append(starts, len(x))).astype(float)  # count in the sample
-    cb = (upto[starts] - below[starts]).astype(float)  # count in the baseline
     # Tie term of sample ∪ baseline: the baseline's, with each shared value's count raised by the sample's.
+    # A value once in its sample and not in the baseline adds 1 − 1 − 0 = 0: only values repeated in
+    # their sample or present in the baseline are counted.
+    repeat = same & (x[1:] == x[:-1])
+    involved = upto != below
+    involved[1:] |= repeat
+    involved[:-1] |= repeat
+    at = np.flatnonzero(involved)
+    xs, gs = x[at], group[at]
+    first = np.ones(len(at), dtype=bool)
+    first[1:] = (gs[1:] != gs[:-1]) | (xs[1:] != xs[:-1])
+    starts = np.flatnonzero(first)
+    own = np.diff(np.append(starts, len(at))).astype(float)  # count in the sample
+    cb = (upto[at[starts]] - below[at[starts]]).astype(float)  # count in the baseline
     change = (own + cb) ** 3 - (own + cb) - (cb**3 - cb)
-    tie_term = base_tie_term + np.bincount(gx[starts], weights=change, minlength=len(large))
+    tie_term = base_tie_term + np.bincount(gs[starts], weights=change, minlength=len(large))
     n1 = sizes[large].astype(float)
     n = n1 + n2
     u = np.maximum(u1, n1 * n2 - u1)
     with np.errstate(divide="ignore", invalid="ignore"):
         sd = np.sqrt(n1 * n2 / 12 * ((n + 1) - tie_term / (n * (n - 1))))
         z = (u - n1 * n2 / 2 - 0.5) / sd
-        out[large] = np.clip(2 * special.ndtr(-z), 0, 1)
+        out[large] = np.clip(2 * normal_cdf(-z), 0, 1)
     return out
 
 

@@ -10,7 +10,6 @@ import datetime as dt
 import json
 from typing import Annotated
 
-import polars as pl
 import typer
 from rich.table import Table
 
@@ -25,6 +24,8 @@ ECONOMICS_COLUMNS = ("tool", "spend_usd", "spend_from", "merged_prs", "cost_per_
 def adoption_report(warehouse, config, start: dt.date, end: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(unmatched vendor users active in [start, end], per-tool economics over [start, end]) — the same
     numbers as the Adoption page (reports.adoption_data, metrics.tool_economics)."""
+    import polars as pl
+
     from metrics.scorecard import prepare
     from metrics.tool_economics import tool_economics
     from reports.adoption_data import load_adoption

@@ -14,7 +14,6 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
 
 from config import Config, ConfigError, load_config
 from metrics.periods import trailing_start
@@ -27,6 +26,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Click's plain help and usage errors: Typer's Rich help loads Markdown, Pygments and traceback
+    # renderers first, which tripled the time of `scorecard --help`.
+    rich_markup_mode=None,
 )
 out = Console()
 err = Console(stderr=True)
@@ -119,6 +121,8 @@ class TerminalProgress:
     """The CLI's progress bar (see connectors.common.progress)."""
 
     def __init__(self) -> None:
+        from rich.progress import BarColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
+
         self._bar = RichProgress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                                  TimeElapsedColumn(), console=err, transient=True)
         self._task = None

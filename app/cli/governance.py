@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
-import polars as pl
 import typer
 from rich.table import Table
 
@@ -25,6 +24,8 @@ def _today(today: dt.datetime | None) -> dt.date:
 
 def with_stop_conditions(warehouse, config, result, *, today: dt.date | None = None):
     """Spend alerts (reports.alerts.SpendAlerts) plus a `stop_condition` alert per workflow past one."""
+    import polars as pl
+
     from reports.alerts import SpendAlerts
     from reports.data import load_cube
     from reports.governance_data import has_policies, load_spend_rows, policy_alerts, policy_status
@@ -73,6 +74,8 @@ def governance(
     config: ConfigOpt = None,
 ) -> None:
     """What AI runs (the inventory and what the data shows), what nobody owns, and which workflows are past a stop condition."""
+    import polars as pl
+
     from governance.inventory import found_in_data, inventory, unapproved_models, unowned
     from reports.data import load_cube
     from reports.governance_data import load_identities, load_spend_rows, policy_status
@@ -126,6 +129,8 @@ def audit(
     config: ConfigOpt = None,
 ) -> None:
     """The audit log (who synced, imported, exported, signed in or changed the config, and when); exporting it is audited too."""
+    import polars as pl
+
     from app.cli.output import OutputPathError, check_out_path, plain, write_out
     from governance.changes import config_versions
     from reports.export import encode

@@ -34,3 +34,51 @@ def test_wilson_bounds_at_zero_and_one():
     # x = 0: the lower bound is 0; upper = z²/n / (1 + z²/n) = 0.192074 / 1.192074 = 0.161125.
     assert low[0] == 0 and high[0] == pytest.approx(0.161125, abs=1e-6)
     assert high[1] == 1 and low[1] == pytest.approx(1 - 0.161125, abs=1e-6)
+
+
+def test_normal_tails_equal_scipy_over_the_whole_range():
+    from metrics.stats import normal_cdf, normal_sf
+
+    x = np.concatenate([np.linspace(-38, 38, 20_001), [-np.inf, np.inf, 0.0, -0.7071, 0.7072, 1e-300]])
+    assert normal_cdf(x) == pytest.approx(sps.norm.cdf(x), rel=1e-12, abs=1e-300)
+    assert normal_sf(x) == pytest.approx(sps.norm.sf(x), rel=1e-12, abs=1e-300)
+    # Deep in the tail the probability is tiny, not 0: 1 − Φ(30) ≈ 4.906714e-198.
+    assert normal_sf(np.array([30.0]))[0] == pytest.approx(4.906713927148187e-198, rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_mann_whitney_equals_scipy_on_random_samples_exact_and_approximate(seed):
+    """Every method scipy's 'auto' picks: exact (one side ≤ 8 values, no ties), and the normal
+    approximation with and without ties, for samples and baselines of many sizes."""
+    rng = np.random.default_rng(1000 + seed)
+    n_base = int(rng.choice([1, 2, 5, 8, 9, 30, 200, 1500]))
+    decimals = int(rng.choice([0, 1, 6]))  # 6 decimals: no ties, so the exact method where sizes allow
+    baseline = np.round(rng.lognormal(1, 1, n_base), decimals)
+    samples = [np.round(rng.lognormal(rng.normal(1, 0.5), 1, int(n)), decimals)
+               for n in rng.choice([1, 2, 3, 5, 8, 9, 12, 40, 300], size=6)]
+    expected = [sps.mannwhitneyu(s, baseline, alternative="two-sided").pvalue for s in samples]
+    assert mann_whitney_p_against(samples, baseline) == pytest.approx(expected, rel=1e-9, abs=1e-15)
+    assert [mann_whitney_p(s, baseline) for s in samples] == pytest.approx(expected, rel=1e-9, abs=1e-15)
+
+
+def test_exact_mann_whitney_by_hand_and_beyond_int64():
+    from metrics.stats import _mann_whitney_exact_p
+
+    # n1 = n2 = 2: U counts 0,1,2,2,3,4 come as 1,1,2,1,1 of the 6 orderings; U = 4 (every value above)
+    # → 2·P(U' ≤ 0) = 2/6; U = 3 → 2·P(U' ≤ 1) = 4/6.
+    assert _mann_whitney_exact_p(4, 2, 2) == pytest.approx(1 / 3)
+    assert _mann_whitney_exact_p(3, 2, 2) == pytest.approx(2 / 3)
+    assert _mann_whitney_exact_p(2, 2, 2) == 1.0
+    # C(8 + 3000, 8) > 2⁶²: counted with Python integers, still equal to scipy.
+    rng = np.random.default_rng(7)
+    baseline, sample = rng.normal(0, 1, 3000), rng.normal(0.8, 1, 8)
+    expected = sps.mannwhitneyu(sample, baseline, alternative="two-sided", method="exact").pvalue
+    assert mann_whitney_p(sample, baseline) == pytest.approx(expected, rel=1e-9)
+
+
+def test_the_metrics_package_does_not_import_scipy():
+    import subprocess
+    import sys
+
+    code = "import sys, metrics.stats, metrics.scorecard; print('scipy' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"

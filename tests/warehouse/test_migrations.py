@@ -60,3 +60,48 @@ def test_upgrading_a_warehouse_with_data_keeps_it_and_rekeys_csv_spend(warehouse
         assert conn.execute(sa.text("SELECT id FROM ai_spend")).scalar_one() == expected
     wh.engine.dispose()
     again.engine.dispose()
+
+
+def test_code_head_read_from_the_files_is_alembics_head():
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    from warehouse import engine as engine_module
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(engine_module.MIGRATIONS_DIR))
+    assert engine_module.code_head() == ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def test_a_warehouse_at_head_opens_without_loading_alembic(warehouse_url):
+    """The migration check is one query when the stored revision is the code's head: a new process
+    opening a migrated warehouse never imports Alembic."""
+    import subprocess
+    import sys
+
+    open_warehouse(warehouse_url).engine.dispose()
+    code = ("import sys; from warehouse import open_warehouse; open_warehouse(sys.argv[1]).engine.dispose(); "
+            "print('alembic' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code, warehouse_url], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_a_warehouse_behind_head_is_migrated_by_alembic(warehouse_url):
+    """A stored revision other than the head (here a warehouse left at 0005) takes Alembic's path
+    and reaches it."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    from warehouse import engine as engine_module
+
+    wh = open_warehouse(warehouse_url, migrate=False)
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(engine_module.MIGRATIONS_DIR))
+    with wh.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0005")
+    engine_module._migrated.clear()
+    again = open_warehouse(warehouse_url)
+    with again.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == engine_module.code_head()
+        assert "ai_usage_people" in sa.inspect(conn).get_table_names()  # made by 0006

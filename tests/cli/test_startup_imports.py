@@ -1,0 +1,48 @@
+"""What a fresh `scorecard` process loads before it does its work: `--help` needs no data library,
+`status` and `metrics` no scipy, Alembic (a warehouse already at head), Streamlit or pandas."""
+import json
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from app.cli import app as cli_app
+from tests.cli.test_cli import import_all
+
+HEAVY = ("scipy", "alembic", "streamlit", "plotly", "pandas", "polars", "numpy", "sqlalchemy", "pyarrow",
+         "github", "jira")
+PROBE = (
+    "import json, sys\n"
+    "from app.cli import app\n"
+    "try:\n"
+    "    app(sys.argv[1:])\n"
+    "except SystemExit:\n"
+    "    pass\n"
+    f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]), file=sys.stderr)\n"
+)
+
+
+def loaded(*args: str) -> set[str]:
+    result = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=120)
+    return set(json.loads(result.stderr.strip().splitlines()[-1]))
+
+
+def test_help_loads_no_data_library():
+    assert loaded("--help") == set()
+    assert loaded("metrics", "--help") == set()
+
+
+def test_status_and_metrics_load_no_scipy_alembic_or_streamlit(tmp_path, sqlite_url):
+    config = str(tmp_path / "scorecard.toml")
+    (tmp_path / "scorecard.toml").write_text(f'[warehouse]\nurl = "{sqlite_url}"\n[rules]\nmin_sample = 1\n')
+
+    def cli(*args):
+        return CliRunner().invoke(cli_app, [*args, "--config", config], catch_exceptions=False)
+
+    import_all(cli, tmp_path)  # the warehouse exists, at the migrations' head
+    status = loaded("status", "--config", config)
+    assert not status & {"scipy", "alembic", "streamlit", "plotly", "pandas", "jira"}
+    metrics = loaded("metrics", "--grain", "week", "--start", "2026-03-02", "--end", "2026-03-08", "--format", "json",
+                     "--config", config)
+    assert "polars" in metrics  # the probe sees what the command used
+    assert not metrics & {"scipy", "alembic", "streamlit", "plotly", "pandas", "github", "jira"}
