@@ -43,7 +43,7 @@ def records(root: Path) -> pl.DataFrame:
     from connectors.demo.generator import generate
     from metrics.scorecard import compute, prepare
     from warehouse import open_warehouse
-    from warehouse.ingest import ingest
+    from pipeline import ingest
 
     url = f"sqlite:///{root / 'warehouse.db'}"
     plain = root / "plain.toml"
