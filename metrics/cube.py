@@ -18,7 +18,7 @@ import polars as pl
 from metrics import events as ev
 from metrics.senior_review import SENIORS_SCHEMA
 
-CUBE_FORMAT = 4  # bump when the cube's shape changes: stored cubes of another format are rebuilt
+CUBE_FORMAT = 5  # bump when the cube's shape changes: stored cubes of another format are rebuilt
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,8 @@ class Cube:
     ratio: pl.DataFrame
     mean: pl.DataFrame  # metric, day, team, segment, n, total, sumsq — csat
     # metric, day, team, segment, value — mttr_hours (one row per incident, and one more per incident
-    # with a causing change, segment ai_change / non_ai_change) and lead_time_hours (one per shipped PR)
+    # with a causing change, segment ai_change / non_ai_change) and lead_time_hours (one per shipped PR, and
+    # one more per shipped PR whose author has a cohort, segment cohort:<name>)
     values: pl.DataFrame
     spend: pl.DataFrame  # day, team, spend, rows — ai_cost_per_unit's numerator
     units: pl.DataFrame  # day, team, n — ai_cost_per_unit's denominator
@@ -85,6 +86,16 @@ def _with_ai_segments(events: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFr
     return pl.concat([events, ev.segment_rows(events, outcomes)], how="vertical_relaxed")
 
 
+def _with_cohort_segments(metric: str, events: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
+    """A change-chain PR metric's events plus its `cohort:<name>` rows when its spec has that family
+    (rework_rate, lead_time_hours: no tool segments for them in the cube)."""
+    from metrics.registry import METRICS
+
+    if "cohort" not in METRICS[metric].segment_families:
+        return events
+    return pl.concat([events, ev.cohort_segment_rows(events, outcomes)], how="vertical_relaxed")
+
+
 def build_cube(evidence, outcomes: pl.DataFrame, chain=None, seniors: pl.DataFrame | None = None) -> Cube:
     """The cube of teams-assigned evidence and its PR outcomes (see metrics.scorecard.prepare), with the
     change-chain metrics when its facts (metrics.change_chain.chain_facts) and senior people are given."""
@@ -95,16 +106,14 @@ def build_cube(evidence, outcomes: pl.DataFrame, chain=None, seniors: pl.DataFra
         _ratio("rollback_share", _with_ai_segments(ev.rollback_share(outcomes, reasons=False), outcomes)),
         _ratio("deflection_rate", ev.deflection_rate(evidence, reasons=False)),
     ]
-    value_parts = []
+    value_parts: list[pl.DataFrame] = []
     if chain is not None:
         for metric, events in cc.ratio_events(evidence, outcomes, chain, seniors).items():
-            if metric == "rework_rate":  # its cohort:<name> segments (no tool ones)
-                events = pl.concat([events, ev.cohort_segment_rows(events, outcomes)], how="vertical_relaxed")
-            ratio_parts.append(_ratio(metric, events))
-        value_parts = [
-            events.select(metric=pl.lit(metric), day=_day(events), team="team", segment="segment", value="value")
-            for metric, events in cc.value_events(evidence, outcomes, chain).items()
-        ]
+            ratio_parts.append(_ratio(metric, _with_cohort_segments(metric, events, outcomes)))
+        for metric, events in cc.value_events(evidence, outcomes, chain).items():
+            events = _with_cohort_segments(metric, events, outcomes)
+            value_parts.append(
+                events.select(metric=pl.lit(metric), day=_day(events), team="team", segment="segment", value="value"))
     ratio = pl.concat(ratio_parts, how="vertical_relaxed").select("metric", "day", "team", "segment", "n", "x", "pending")
     csat = ev.csat(evidence, reasons=False)
     mean = (
