@@ -58,9 +58,10 @@ st.subheader("Cohorts: before and after adoption")
 basis = st.segmented_control("Cohort from", ["prs", "usage"], default="prs", required=True, key="cohort_basis",
                              format_func={"prs": "Share of AI-assisted PRs", "usage": "Active days with AI tools"}.get)
 st.caption("An author's cohort: none (0), light (< 25 %), moderate (25–60 %), heavy (> 60 %) over the trailing "
-           "28 days; their adoption week is the first week out of `none`. 95 % Wilson intervals.")
+           "28 days; their adoption week is the first week out of `none`. 95 % intervals (Wilson for shares, "
+           "the distribution-free interval of the median for lead time).")
 rollbacks, lead_time, by_segment, rework = cohorts_compared(
-    state.aggregate_outcomes(version), state.aggregate_pull_requests(version), data.usage, filters, basis=basis,
+    state.aggregate_outcomes(version), state.aggregate_lead_time(version), data.usage, filters, basis=basis,
     min_sample=config.rules.min_sample, rework=state.aggregate_rework(version))
 ui.chart(interval_bars(by_segment, "segment", "share", title="Rollback share by PR segment (cohort of the author that week)"),
          key="cohort_segments")
@@ -70,9 +71,11 @@ with left:
     ui.table(rollbacks, column_config={"share": ui.percent("Rollback share"), "low": ui.percent("Low"),
                                        "high": ui.percent("High")}, percent=("share", "low", "high"))
 with right:
-    st.markdown("**Lead time (created → merged)**")
+    st.markdown("**Lead time** (created → the deployment that shipped it)")
+    if lead_time["n"].sum() == 0:
+        st.caption("No shipped PRs in range: lead time needs production deployments that ship the PRs.")
     ui.table(lead_time, column_config={
-        "mean_hours": st.column_config.NumberColumn("Mean", format="%.1f h"),
+        "median_hours": st.column_config.NumberColumn("Median", format="%.1f h"),
         "low": st.column_config.NumberColumn("Low", format="%.1f h"),
         "high": st.column_config.NumberColumn("High", format="%.1f h")})
 st.markdown("**Rework rate** (merged PRs that needed a follow-up fix)")

@@ -104,15 +104,15 @@ def per_person(usage: pl.DataFrame, filters: Filters, scope: AdoptionScope) -> p
         "cost_usd").sort("team", "person", "tool")
 
 
-def cohorts_compared(outcomes: pl.DataFrame, prs: pl.DataFrame, usage: pl.DataFrame, filters: Filters, *,
+def cohorts_compared(outcomes: pl.DataFrame, lead_time: pl.DataFrame, usage: pl.DataFrame, filters: Filters, *,
                      basis: str, min_sample: int, rework: pl.DataFrame | None = None
                      ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame | None]:
     """(rollback share, lead time) by cohort, before and after each author's adoption week
     (metrics.cohorts), over the weeks of the selected range; `basis` is "prs" (share of AI-assisted PRs)
     or "usage" (active days with a vendor tool); the pooled rollback share per PR segment, the
     `cohort:<name>` segments beside `ai` / `non_ai` (`segment_shares`); and the rework rate compared the
-    same way when `rework` (rework_rate's events: id, at, team, hit) is given, else None. `prs`: id,
-    author, team, created_at, merged_at."""
+    same way when `rework` (rework_rate's events: id, at, team, hit) is given, else None. `lead_time`:
+    lead_time_hours' events (id, at, team, value: shipped PRs; empty without deployments)."""
     periods = period_starts(filters.start, filters.end, "week")
     if basis == "usage":
         cohorts = usage_cohorts(usage.filter(pl.col("person").is_not_null()), periods, "week")
@@ -126,7 +126,7 @@ def cohorts_compared(outcomes: pl.DataFrame, prs: pl.DataFrame, usage: pl.DataFr
     scoped = in_range(outcomes, "merged_at")
     events = rollback_share(scoped, reasons=False)
     rollbacks = cohort_comparison(events, scoped.select("id", "author"), cohorts, min_sample=min_sample)
-    lead = lead_time_comparison(in_range(prs.filter(pl.col("merged_at").is_not_null()), "merged_at"), cohorts,
+    lead = lead_time_comparison(in_range(lead_time, "at"), outcomes.select("id", "author"), cohorts,
                                 min_sample=min_sample)
     by_segment = segment_shares(cohort_segments(events, scoped.select("id", "author"), cohorts, "week"),
                                 min_sample=min_sample)

@@ -34,9 +34,11 @@ def test_adoption_page_on_the_demo(demo_env):
     # Rework counts the same merged PRs as the rollback share (every merged PR in range, by the same
     # author cohorts and phases), only its hits differ.
     assert rework.height == 8 and rework["n"].to_list() == cohorts["n"].to_list() and (rework["status"] == "ok").any()
-    lead = next(f for f in shown if {"cohort", "phase", "mean_hours"} <= set(f.columns))
+    lead = next(f for f in shown if {"cohort", "phase", "median_hours"} <= set(f.columns))
     assert lead.height == 8 and (lead["status"] == "ok").any()
-    assert (lead.filter(lead["status"] == "ok")["mean_hours"] > 0).all()
+    ok = lead.filter(lead["status"] == "ok")
+    assert all(number(lo) <= number(m) <= number(hi) for lo, m, hi in zip(ok["low"], ok["median_hours"], ok["high"]))
+    assert (ok["median_hours"].map_elements(number, return_dtype=pl.Float64) > 0).all()
     spend = next(f for f in shown if {"tool", "model", "sources"} <= set(f.columns))
     assert spend.height > 0
     economics = {r["tool"]: r for r in next(f for f in shown if "cost_per_merged_pr" in f.columns).iter_rows(named=True)}
