@@ -1,5 +1,6 @@
 """OpenAI completions usage by project, user, API key and model against a fake on loopback."""
 import datetime as dt
+import json
 import logging
 
 import polars as pl
@@ -52,6 +53,10 @@ def test_usage_by_user_key_and_model(warehouse, monkeypatch, caplog):
             ("openai_usage:2026-11-06:proj_web:user-bo:key_bo:o3", "user-bo", "key_bo", "o3", 2, 1600),
         ]
         assert set(people["tool"]) == {"openai"} and people["cost_usd"].null_count() == 4  # cost stays with the costs API
+        assert people["project"].to_list() == ["proj_pay", "proj_pay", "proj_pay", "proj_web"]
+        # The token kinds and the batch flag as sent (the fake caches half of each input).
+        assert json.loads(people["detail"][1]) == {"input_tokens": 1200, "output_tokens": 300, "input_cached_tokens": 600,
+                                                   "input_audio_tokens": 0, "output_audio_tokens": 0, "batch": False}
         assert get_cursor(warehouse, "openai_usage", "completions") == "2026-11-07"
         again = run_openai_usage(warehouse, cfg, today=TODAY, sleep=waits.append)
         assert again.stats["calls"] == 1 and again.tables["ai_usage_people"].inserted == 0
