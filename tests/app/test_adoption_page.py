@@ -23,6 +23,11 @@ def test_adoption_page_on_the_demo(demo_env):
     teams = next(f for f in shown if {"team", "tool", "active_users"} <= set(f.columns))
     assert set(teams["tool"]) == {"github-copilot", "cursor", "claude-code"}
     assert set(teams["team"]) >= {"payments", "web", "unassigned"}  # the contractor is unassigned
+    # Chat and agent users where the vendor flags them (Copilot, Cursor); Claude Code has no such flag: none.
+    for tool in ("github-copilot", "cursor"):
+        rows = teams.filter(pl.col("tool") == tool)
+        assert sum(number(v) or 0 for v in rows["chat_users"]) > 0 and sum(number(v) or 0 for v in rows["agent_users"]) > 0
+    assert all(number(v) is None for v in teams.filter(pl.col("tool") == "claude-code")["chat_users"])
     people = next(f for f in shown if "person" in f.columns and "active_days" in f.columns)
     assert people.height > 0 and "email" not in people.columns
     unmatched = next(f for f in shown if "reason" in f.columns)
