@@ -6,6 +6,8 @@ import logging
 
 import polars as pl
 
+from app.export import ExportFilters, encode, export_frame
+from config import Config, WarehouseConfig
 from config.model import GithubCopilotConfig
 from tests.connectors.github.conftest import TOKEN
 from tests.connectors.github.fake_github import FakeCopilot, Fault
@@ -63,7 +65,8 @@ def serve(fake) -> FakeCopilot:
             "{not json",
             user(None, D(2026, 3, 10), loc_added_sum=5),
         ],
-    }, billing={("premium_request", D(2026, 3, 30)): [premium("Claude Sonnet 4.5", 150, 2.0), premium("GPT-5", 20, 0.0)]})
+    }, billing={("premium_request", D(2026, 3, 30)): [premium("Claude Sonnet 4.5", 150, 2.0), premium("GPT-5", 20, 0.0),
+                                                        {**premium("o3", 1, 0.04), "netAmount": "n/a"}]})
     fake.copilot["acme"] = copilot
     return copilot
 
@@ -81,6 +84,7 @@ def test_copilot_users_and_billing(warehouse, fake, sync, waits, caplog):
     assert [(r.record_id, r.reason) for r in report.rejected] == [
         ("github:copilot-users:acme report 2026-03-29 file 1 line 3", "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
         ("github:copilot-users:acme report 2026-03-29 file 1 line 4", "no user_login"),
+        ("github:copilot-billing:acme:premium_request:2026-03-30 item 3", "netAmount is not a number: 'n/a'"),
     ]
     people = read_table(warehouse, "ai_usage_people").sort("id")
     ana = people.filter(pl.col("id") == "github:copilot-user:acme:2026-03-10:ana").row(0, named=True)
@@ -120,6 +124,11 @@ def test_copilot_users_and_billing(warehouse, fake, sync, waits, caplog):
     assert fake.calls("copilot/metrics") == 0 and fake.calls("premium_request/usage") == 1
     assert again.tables["ai_spend"].inserted == again.tables["ai_spend"].updated == 0
     assert TOKEN not in everything_written(warehouse) and TOKEN not in caplog.text
+    # Nor in what an export of the synced tables holds.
+    config = Config(warehouse=WarehouseConfig(url=warehouse.display_url))
+    for table in ("ai_usage_people", "ai_spend"):
+        frame = export_frame(warehouse, config, table, ExportFilters(start=D(2026, 2, 28), end=D(2026, 3, 30)))
+        assert frame.height > 0 and TOKEN.encode() not in encode(frame, "csv")
 
 
 def test_missing_permissions_are_warnings_naming_them(warehouse, fake, sync):

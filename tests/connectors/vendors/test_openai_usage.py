@@ -37,11 +37,13 @@ def test_usage_by_user_key_and_model(warehouse, monkeypatch, caplog):
     monkeypatch.setenv("TEST_OPENAI_USAGE_KEY", KEY)
     waits = []
     with FakeOpenAIUsage(KEY, USAGE) as fake:
+        fake.faults.append(Fault("/v1/", 429, headers={"Retry-After": "7"},
+                                 body={"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}}))
         fake.faults.append(Fault("/v1/", 503, headers={"Retry-After": "3"}, body={"error": {"message": "overloaded"}}))
         cfg = Config(warehouse=WarehouseConfig(url=warehouse.display_url), vendors=VendorsConfig(openai_usage=section(fake)))
         report = run_openai_usage(warehouse, cfg, today=TODAY, sleep=waits.append)
-        # 7 days in pages of 3 buckets: 3 pages, plus the 503.
-        assert waits == [3.0] and report.stats["calls"] == 4
+        # 7 days in pages of 3 buckets: 3 pages, plus the 429 and the 503.
+        assert waits == [7.0, 3.0] and report.stats["calls"] == 5
         assert [(r.record_id, r.reason) for r in report.rejected] == [
             ("openai_usage:2026-11-06 result 2", "input_tokens is not a number: 'lots'")]
         people = read_table(warehouse, "ai_usage_people").sort("id")
