@@ -4,6 +4,7 @@ and key (shared out by tokens, worked by hand), and no key anywhere: logs, wareh
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 
 import polars as pl
@@ -73,6 +74,14 @@ def test_vendor_syncs_reach_the_page_with_openai_cost_per_user_and_key_and_no_ke
         finally:
             warehouse.engine.dispose()
 
+    # The same cut from the terminal (`scorecard adoption`, an admin tool): whole org, by key.
+    cli = CliRunner().invoke(app, ["adoption", "--start", day.isoformat(), "--end", day.isoformat(), "--format", "json",
+                                   "--config", str(config)], catch_exceptions=False)
+    assert cli.exit_code == 0, cli.output
+    by_key = {k["api_key"]: k for k in json.loads(cli.output)["api_keys"]}
+    assert [(k, round(by_key[k]["cost_usd"], 9), by_key[k]["tokens"], by_key[k]["vendor_users"]) for k in by_key] == [
+        ("key_svc", 3.6, 3000, "api_key:key_svc"), ("key_ana", 1.2, 1000, "user-ana")]
+
     monkeypatch.setenv("SCORECARD_CONFIG", str(config))
     monkeypatch.delenv("SCORECARD_WAREHOUSE_URL", raising=False)
     clear_streamlit_caches()
@@ -98,6 +107,7 @@ def test_vendor_syncs_reach_the_page_with_openai_cost_per_user_and_key_and_no_ke
     assert unmatched["vendor_user"].to_list() == ["api_key:key_svc"]  # the service key: listed, not dropped
     page = " ".join([str(e.value) for e in (*at.markdown, *at.caption, *at.metric, *at.subheader, *at.error,
                                             *at.warning, *at.info)] + [str(f.to_dicts()) for f in shown])
-    places = {"logs": caplog.text, "warehouse": stored, "exports": exported.decode("utf-8"), "page": page}
+    places = {"logs": caplog.text, "warehouse": stored, "exports": exported.decode("utf-8"), "page": page,
+              "cli": cli.output}
     leaks = [(name, where) for name, key in KEYS.items() for where, text in places.items() if key in text]
     assert leaks == [] and not at.exception
