@@ -278,9 +278,14 @@ def aggregate_rework(version: str) -> pl.DataFrame:
     return rework_events(prepared.outcomes, prepared.chain, reasons=False)
 
 
-def aggregate_pull_requests(version: str) -> pl.DataFrame:
-    """Every PR (id, author, team, created_at, merged_at), for the same aggregates (lead time by cohort)."""
-    return _prepared_all(version).evidence.pull_requests.select("id", "author", "team", "created_at", "merged_at")
+@st.cache_data(show_spinner=False, max_entries=2)
+def aggregate_lead_time(version: str) -> pl.DataFrame:
+    """Every shipped PR's lead_time_hours event (metrics.lead_time: id, at, team, segment, value), for the
+    same cohort comparison: an aggregate naming no PR or person."""
+    from metrics.lead_time import lead_time_events
+
+    prepared = _prepared_all(version)
+    return lead_time_events(prepared.evidence, prepared.outcomes, reasons=False)
 
 
 def pr_extra(version: str, pr_id: str) -> dict:

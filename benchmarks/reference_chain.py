@@ -108,13 +108,17 @@ def _median_interval(values: np.ndarray) -> tuple[float, float]:
 
 
 def _values_records(metric: str, events: pd.DataFrame, frame, ref, *, by_median: bool, segments_all: bool,
-                    base_events: pd.DataFrame | None = None) -> pd.DataFrame:
+                    base_events: pd.DataFrame | None = None, extra: pd.DataFrame | None = None) -> pd.DataFrame:
     """Records of one-value-per-event metrics (hours): events have `at`, `team`, `segment`, `hours`.
-    The baseline is segment all of the same team (from `base_events`, default `events`)."""
+    The baseline is segment all of the same team (from `base_events`, default `events`); `extra`: more
+    segments' events (cohort:<name>), counted under their own segment only."""
     current = frame.current(events, "at")
     views = [current.assign(team=ref.ORG), current]
     if segments_all:
         views += [v.assign(segment="all") for v in list(views)]
+    if extra is not None and not extra.empty:
+        more = frame.current(extra, "at")
+        views += [more.assign(team=ref.ORG), more]
     current = pd.concat(views, ignore_index=True)
     base = frame.baseline(events if base_events is None else base_events, "at")
     base = pd.concat([base, base.assign(team=ref.ORG)], ignore_index=True)
@@ -195,7 +199,11 @@ def chain_records(frames, outcomes: pd.DataFrame, prod: pd.DataFrame, pairs: pd.
     lead = ship[ship["dep_at"].notna() & ship["created_at"].notna() & (ship["dep_at"] >= ship["created_at"])]
     lead = lead.assign(at=lead["dep_at"], hours=_hours(lead["dep_at"] - lead["created_at"]),
                        segment=np.where(lead["ai_assisted"], "ai", "non_ai"))
-    rec = _values_records("lead_time_hours", lead, frame_for("lead_time_hours"), ref, by_median=True, segments_all=True)
+    # Its cohort:<name> segments: the author's cohort in the PR's merge week, from every merged PR.
+    keys = ref._cohort_segments(merged.assign(segment=None))[["id", "segment"]]
+    cohorts = lead.drop(columns="segment").merge(keys, on="id")
+    rec = _values_records("lead_time_hours", lead, frame_for("lead_time_hours"), ref, by_median=True, segments_all=True,
+                          extra=cohorts)
     out["lead_time_hours"] = rec.assign(test_p=_mann_whitney(rec, rules["min_sample"])) if len(rec) else rec
 
     # mttr_hours' change segments: resolved incidents whose cause shipped PRs; baseline all incidents.

@@ -47,7 +47,11 @@ CHANGE_CHAIN_SPECS = (
         unit="hours",
         kind="median",
         segments=("all", "ai", "non_ai"),
-        segment_rule="by the PR's AI-assisted flag",
+        segment_rule=(
+            "by the PR's AI-assisted flag; also `cohort:<name>` (none, light, moderate, heavy) by the author's "
+            "share of AI-assisted merged PRs in the 28 days ending with the PR's merge week"
+        ),
+        segment_families=("cohort",),
         numerator="total hours from PR created to the deployment that shipped it",
         denominator="shipped PRs",
         counting_time="finished_at of the deployment that shipped the PR",

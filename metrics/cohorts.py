@@ -14,7 +14,8 @@ Pure polars; periods are ISO weeks or calendar months (metrics.periods), UTC.
   the author's cohort in the period the PR counts in.
 - `cohort_comparison`: per cohort, the events before and after each author's adoption week (their first
   week in a cohort other than `none`), with Wilson 95 % intervals and "not enough data" below `min_sample`;
-  `lead_time_comparison` the same for lead time (created → merged), mean with a 95 % interval.
+  `lead_time_comparison` the same for `lead_time_hours` (created → the deployment that shipped the PR),
+  its median with the metric's distribution-free interval.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import numpy as np
 import polars as pl
 
 from metrics.periods import next_period_start, period_of
-from metrics.stats import mean_interval, wilson
+from metrics.stats import MEDIAN_Z_HALF, wilson
 
 WINDOW_DAYS = 28
 COHORTS = ("none", "light", "moderate", "heavy")
@@ -145,19 +146,35 @@ def cohort_comparison(events: pl.DataFrame, authors: pl.DataFrame, cohorts: pl.D
     )
 
 
-def lead_time_comparison(prs: pl.DataFrame, cohorts: pl.DataFrame, *, min_sample: int) -> pl.DataFrame:
-    """Lead time (created → merged, hours) of merged PRs by cohort and phase, as `cohort_comparison`.
-    `prs`: id, author, created_at, merged_at (PRs without created_at are left out). Columns: cohort,
-    phase, n, mean_hours, low, high (mean ± 1.96·s/√n, at least 0), status."""
-    events = prs.filter(pl.col("merged_at").is_not_null() & pl.col("created_at").is_not_null()).select(
-        "id", at="merged_at", value=(pl.col("merged_at") - pl.col("created_at")).dt.total_seconds() / 3600)
-    stats = _phased(events, prs, cohorts).group_by("cohort", "phase").agg(
-        n=pl.len().cast(pl.Int64), mean_hours=pl.col("value").mean(), std=pl.col("value").std())
-    out = _grid().join(stats, on=["cohort", "phase"], how="left").with_columns(pl.col("n").fill_null(0))
-    low, high = mean_interval(out["mean_hours"].fill_null(np.nan).to_numpy(), out["std"].fill_null(np.nan).to_numpy(),
-                              out["n"].to_numpy(), (0.0, None))
-    enough = out["n"].to_numpy() >= max(min_sample, 1)
-    return out.with_columns(
-        mean_hours=_only_if(out["mean_hours"].fill_null(np.nan).to_numpy(), enough), low=_only_if(low, enough),
-        high=_only_if(high, enough), status=pl.Series(np.where(enough, "ok", "not enough data")),
-    ).select("cohort", "phase", "n", "mean_hours", "low", "high", "status")
+def median_interval(values: np.ndarray) -> tuple[float | None, float | None]:
+    """DESIGN.md's distribution-free 95 % interval of the median (as `lead_time_hours`): sorted x₁…xₙ,
+    lower x_j with j = max(1, ⌊n/2 − 0.97998·√n⌋), upper x_k with k = min(n, ⌈1 + n/2 + 0.97998·√n⌉);
+    none when n < 2."""
+    n = len(values)
+    if n < 2:
+        return None, None
+    ordered = np.sort(values)
+    j = max(1, int(np.floor(n / 2 - MEDIAN_Z_HALF * np.sqrt(n))))
+    k = min(n, int(np.ceil(1 + n / 2 + MEDIAN_Z_HALF * np.sqrt(n))))
+    return float(ordered[j - 1]), float(ordered[k - 1])
+
+
+def lead_time_comparison(events: pl.DataFrame, authors: pl.DataFrame, cohorts: pl.DataFrame, *,
+                         min_sample: int) -> pl.DataFrame:
+    """`lead_time_hours` by cohort and phase, as `cohort_comparison`: `events` are the metric's (id, at =
+    the finished_at of the deployment that shipped the PR, value = hours from created_at), `authors`: id,
+    author. Columns: cohort, phase, n, median_hours, low, high (the metric's interval of the median),
+    status ("not enough data" below `min_sample`: median and interval null)."""
+    phased = _phased(events.select("id", "at", "value"), authors, cohorts)
+    values = {(c, p): g["value"].to_numpy() for (c, p), g in phased.group_by("cohort", "phase")}
+    rows = []
+    for cohort, phase in _grid().iter_rows():
+        sample = values.get((cohort, phase), np.array([]))
+        enough = len(sample) >= max(min_sample, 1)
+        low, high = median_interval(sample) if enough else (None, None)
+        rows.append({"cohort": cohort, "phase": phase, "n": len(sample),
+                     "median_hours": float(np.median(sample)) if enough else None, "low": low, "high": high,
+                     "status": "ok" if enough else "not enough data"})
+    return pl.DataFrame(rows, schema={"cohort": pl.String, "phase": pl.String, "n": pl.Int64,
+                                      "median_hours": pl.Float64, "low": pl.Float64, "high": pl.Float64,
+                                      "status": pl.String})

@@ -20,7 +20,7 @@ from metrics.metric_events import Facts
 from metrics.registry import METRICS
 from metrics.senior_review import SENIORS_SCHEMA
 
-CUBE_FORMAT = 4  # bump when the cube's shape changes: stored cubes of another format are rebuilt
+CUBE_FORMAT = 5  # bump when the cube's shape changes: stored cubes of another format are rebuilt
 
 
 @dataclass(frozen=True)
@@ -32,9 +32,9 @@ class Cube:
     # with their tool:/mode:/cohort: segments; per_day and per_senior_week have n = x = events
     ratio: pl.DataFrame
     mean: pl.DataFrame  # metric, day, team, segment, n, total, sumsq — means from sums (csat)
-    # metric, day, team, segment, value — one row per event, for medians and Mann-Whitney tests (mttr_hours:
-    # one per incident, and one more per incident with a causing change, segment ai_change / non_ai_change;
-    # lead_time_hours: one per shipped PR)
+    # metric, day, team, segment, value — mttr_hours (one row per incident, and one more per incident
+    # with a causing change, segment ai_change / non_ai_change) and lead_time_hours (one per shipped PR, and
+    # one more per shipped PR whose author has a cohort, segment cohort:<name>)
     values: pl.DataFrame
     spend: pl.DataFrame  # day, team, spend, rows — the cost metric's numerator
     units: pl.DataFrame  # day, team, n — the cost metric's denominator
@@ -107,6 +107,9 @@ def build_cube(evidence, outcomes: pl.DataFrame, chain=None, seniors: pl.DataFra
         elif table == "mean":
             mean_parts.append(_sums(spec.id, events))
         elif table == "values":
+            if spec.segment_families:  # lead_time_hours' cohort:<name> rows (issue 18)
+                events = pl.concat([events, ev.family_segment_rows(events, outcomes, spec.segment_families)],
+                                   how="vertical_relaxed")
             rows = events.select(metric=pl.lit(spec.id), day=_day(events), team="team", segment="segment", value="value")
             overlay = pl.col("segment").is_in(spec.overlay_segments).fill_null(False)
             value_parts.append(rows.filter(~overlay))

@@ -1,5 +1,6 @@
 """What the Adoption page reads (no Streamlit): per-person usage with each vendor user's person and team,
-the vendor users no person claims, Copilot seat counts, spend, and the PRs' AI tools.
+the vendor users no person claims, Copilot seat counts, spend, and the PRs' AI tools; OpenAI usage rows
+carry their share of the day's project cost (metrics.openai_allocation), so spend is cut by user and key.
 
 Rows a source already tied to a person (the demo) keep theirs; the others are matched against the
 `people` table (metrics.people_match) when the warehouse has one, and are otherwise all unmatched. The
@@ -7,10 +8,11 @@ PRs' `ai_tools` column is read when the warehouse has it (PRs name no tool other
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
+from metrics.openai_allocation import UNALLOCATED_SCHEMA, with_allocated_cost
 from metrics.people_match import UNMATCHED_SCHEMA, match_people
 from metrics.teams import UNASSIGNED
 from warehouse import Warehouse, read_table
@@ -19,16 +21,21 @@ from warehouse.schema import TABLES
 PEOPLE_COLUMNS = {"login": pl.String, "name": pl.String, "team": pl.String, "level": pl.String, "since": pl.Date,
                   "emails": pl.String}
 USAGE_COLUMNS = ["id", "source", "date", "tool", "vendor_user", "email", "login", "person", "team", "active",
-                 "engaged", "suggestions", "acceptances", "lines_added", "sessions", "requests", "cost_usd"]
+                 "engaged", "used_chat", "used_agent", "used_cli", "suggestions", "acceptances", "lines_added",
+                 "sessions", "requests", "tokens", "model", "project", "api_key", "cost_usd"]
 
 
 @dataclass(frozen=True)
 class Adoption:
-    usage: pl.DataFrame  # USAGE_COLUMNS; person null for unmatched vendor users, whose team is `unassigned`
+    # USAGE_COLUMNS; person null for unmatched vendor users, whose team is `unassigned`; OpenAI rows' cost_usd
+    # is their share of the day's project cost (metrics.openai_allocation)
+    usage: pl.DataFrame
     unmatched: pl.DataFrame  # metrics.people_match.UNMATCHED_SCHEMA
     seats: pl.DataFrame  # ai_usage: date, team, tool, seats
-    spend: pl.DataFrame  # ai_spend: source, date, tool, model, cost_usd
+    spend: pl.DataFrame  # ai_spend: id, source, date, tool, model, cost_usd
     ai_tools: pl.DataFrame | None  # pull_requests: id, merged_at, closed_at, ai_tools (None: no such column)
+    # OpenAI cost of days and projects without usage rows to share it to: date, project, cost_usd
+    unallocated: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=UNALLOCATED_SCHEMA))
 
 
 def resolve_people(usage: pl.DataFrame, people: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -52,7 +59,8 @@ def load_people(warehouse: Warehouse) -> pl.DataFrame:
 
 
 def load_adoption(warehouse: Warehouse) -> Adoption:
-    usage = read_table(warehouse, "ai_usage_people", USAGE_COLUMNS)
+    spend = read_table(warehouse, "ai_spend", ["id", "source", "date", "tool", "model", "cost_usd"])
+    usage, unallocated = with_allocated_cost(read_table(warehouse, "ai_usage_people", USAGE_COLUMNS), spend)
     rows, unmatched = resolve_people(usage, load_people(warehouse))
     prs = TABLES["pull_requests"]
     tools = (read_table(warehouse, "pull_requests", ["id", "merged_at", "closed_at", "ai_tools"])
@@ -60,6 +68,5 @@ def load_adoption(warehouse: Warehouse) -> Adoption:
     return Adoption(
         usage=rows, unmatched=unmatched.cast(UNMATCHED_SCHEMA),
         seats=read_table(warehouse, "ai_usage", ["date", "team", "tool", "seats"]),
-        spend=read_table(warehouse, "ai_spend", ["source", "date", "tool", "model", "cost_usd"]),
-        ai_tools=tools,
+        spend=spend, ai_tools=tools, unallocated=unallocated,
     )

@@ -276,6 +276,11 @@ ai_usage_people = Table(
     Column("prs", BigInteger),
     Column("tokens", BigInteger),
     Column("cost_usd", Float),
+    Column("project", String),  # the vendor's project (OpenAI project_id): its cost is shared out by tokens
+    _bool("used_chat"),
+    _bool("used_agent"),
+    _bool("used_cli"),
+    Column("detail", Text),  # the record's other documented fields by their API names, JSON (docs/vendors.md)
 )
 
 sync_runs = Table(

@@ -1,17 +1,20 @@
 """Adoption: who uses which AI tool, how much it is accepted, which cohorts ship better or worse, and what
 each tool costs per merged PR. Per-person rows only for the roles that may see them (app/views/adoption)."""
+import polars as pl
 import streamlit as st
 
 from app import access, sidebar, state
 from app import components as ui
-from app.views.adoption import AdoptionScope, by_team_and_tool, cohorts_compared, per_person, tiles
+from app.views.adoption import AdoptionScope, by_api_key, by_team_and_tool, cohorts_compared, per_person, tiles
 from app.views.charts import interval_bars
 from metrics.tool_economics import spend_by_tool_model, tool_economics
 from reports.format import fmt_count, fmt_usd, fmt_value
 
 COLUMNS = {
     "team": "Team", "tool": "Tool", "person": "Person", "active_users": "Active users",
-    "engaged_users": "Engaged users", "active_days": "Active days", "suggestions": "Suggestions",
+    "engaged_users": "Engaged users", "chat_users": "Chat users", "agent_users": "Agent users",
+    "cli_users": "CLI users", "api_key": "API key", "users": "Users", "requests": "Requests", "tokens": "Tokens",
+    "active_days": "Active days", "suggestions": "Suggestions",
     "acceptances": "Accepted", "acceptance_rate": ui.percent("Acceptance"), "lines_added": "Lines added",
     "cost_usd": st.column_config.NumberColumn("Cost", format="dollar"),
 }
@@ -33,7 +36,9 @@ else:
         ("Seats", fmt_count(numbers["seats"]), "Copilot seats on the last day in range (ai_usage)"),
         ("Active users", fmt_count(numbers["active_users"]), "Vendor users with at least one active day, per tool"),
         ("Acceptance", fmt_value(numbers["acceptance_rate"], "share"), "Suggestions accepted ÷ suggestions shown, all tools"),
-        ("Per-person cost", fmt_usd(numbers["cost_usd"]), "Cost the vendors attribute to people (Cursor, Claude Code)"),
+        ("Per-person cost", fmt_usd(numbers["cost_usd"]),
+         "Cost the vendors attribute to people (Cursor, Claude Code) and OpenAI's daily project cost shared out "
+         "to its users and keys by tokens"),
     ]):
         with col:
             with st.container(border=True, height="stretch"):
@@ -49,6 +54,17 @@ else:
         people = per_person(data.usage, filters, scope)
         ui.table(people, column_config=COLUMNS, percent=("acceptance_rate",))
         ui.download(people, "adoption_by_person", filters, key="dl_adoption_people")
+        keys = by_api_key(data.usage, filters, scope)
+        if keys.height:
+            st.subheader("By API key")
+            st.caption("OpenAI: each day's project cost shared out to the project's users and keys by tokens, "
+                       "model first (docs/vendors.md).")
+            ui.table(keys, column_config=COLUMNS)
+            ui.download(keys, "adoption_by_api_key", filters, key="dl_adoption_keys")
+    unallocated = data.unallocated.filter(pl.col("date").is_between(filters.start, filters.end))
+    if unallocated.height:
+        st.caption(f"{fmt_usd(unallocated['cost_usd'].sum())} of OpenAI cost in range is on days and projects "
+                   "without usage rows, so it is not shared out to people or keys (sync [vendors.openai_usage]).")
     if scope.sees_unmatched and data.unmatched.height:
         st.subheader("Vendor users matched to no person")
         st.caption("Add their e-mail or login to the people table: until then their usage counts as unassigned.")
@@ -58,9 +74,10 @@ st.subheader("Cohorts: before and after adoption")
 basis = st.segmented_control("Cohort from", ["prs", "usage"], default="prs", required=True, key="cohort_basis",
                              format_func={"prs": "Share of AI-assisted PRs", "usage": "Active days with AI tools"}.get)
 st.caption("An author's cohort: none (0), light (< 25 %), moderate (25–60 %), heavy (> 60 %) over the trailing "
-           "28 days; their adoption week is the first week out of `none`. 95 % Wilson intervals.")
+           "28 days; their adoption week is the first week out of `none`. 95 % intervals (Wilson for shares, "
+           "the distribution-free interval of the median for lead time).")
 rollbacks, lead_time, by_segment, rework = cohorts_compared(
-    state.aggregate_outcomes(version), state.aggregate_pull_requests(version), data.usage, filters, basis=basis,
+    state.aggregate_outcomes(version), state.aggregate_lead_time(version), data.usage, filters, basis=basis,
     min_sample=config.rules.min_sample, rework=state.aggregate_rework(version))
 ui.chart(interval_bars(by_segment, "segment", "share", title="Rollback share by PR segment (cohort of the author that week)"),
          key="cohort_segments")
@@ -70,9 +87,11 @@ with left:
     ui.table(rollbacks, column_config={"share": ui.percent("Rollback share"), "low": ui.percent("Low"),
                                        "high": ui.percent("High")}, percent=("share", "low", "high"))
 with right:
-    st.markdown("**Lead time (created → merged)**")
+    st.markdown("**Lead time** (created → the deployment that shipped it)")
+    if lead_time["n"].sum() == 0:
+        st.caption("No shipped PRs in range: lead time needs production deployments that ship the PRs.")
     ui.table(lead_time, column_config={
-        "mean_hours": st.column_config.NumberColumn("Mean", format="%.1f h"),
+        "median_hours": st.column_config.NumberColumn("Median", format="%.1f h"),
         "low": st.column_config.NumberColumn("Low", format="%.1f h"),
         "high": st.column_config.NumberColumn("High", format="%.1f h")})
 st.markdown("**Rework rate** (merged PRs that needed a follow-up fix)")

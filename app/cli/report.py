@@ -212,7 +212,7 @@ def explain(
     baseline: Annotated[bool, typer.Option("--baseline", help="List the baseline window's rows instead of a period's.")] = False,
     grain: GrainOpt = "week",
     team: TeamOpt = None,
-    segment: Annotated[str, typer.Option("--segment", help="all, ai or non_ai; for rollback_share also tool:<name>, mode:<mode> or cohort:<name>; for rework_rate cohort:<name>.")] = "all",
+    segment: Annotated[str, typer.Option("--segment", help="all, ai or non_ai; for rollback_share also tool:<name>, mode:<mode> or cohort:<name>; for rework_rate and lead_time_hours cohort:<name>.")] = "all",
     format: Annotated[str, typer.Option("--format", help="table or csv.")] = "table",
     config: ConfigOpt = None,
 ) -> None:

@@ -71,20 +71,42 @@ def tiles(usage: pl.DataFrame, seats: pl.DataFrame, filters: Filters) -> dict[st
     }
 
 
+def _users_with(flag: str) -> pl.Expr:
+    # A tool that reports no such flag (all null) shows none, not 0.
+    return (pl.when(pl.col(flag).is_not_null().any())
+            .then(pl.col("vendor_user").filter(pl.col(flag).fill_null(False)).n_unique()))
+
+
 def by_team_and_tool(usage: pl.DataFrame, filters: Filters, scope: AdoptionScope) -> pl.DataFrame:
-    """Columns: team, tool, active_users, engaged_users, suggestions, acceptances, acceptance_rate,
-    lines_added, cost_usd (teams outside the scope left out)."""
+    """Columns: team, tool, active_users, engaged_users, chat_users, agent_users, cli_users (distinct users
+    with the vendor's chat / agent / CLI flag; null for a tool without it), suggestions, acceptances,
+    acceptance_rate, lines_added, cost_usd (teams outside the scope left out)."""
     rows = scope_rows(usage_in_range(usage, filters), scope.aggregates)
     out = rows.group_by("team", "tool").agg(
         active_users=pl.col("vendor_user").filter(pl.col("active").fill_null(False)).n_unique(),
         engaged_users=pl.col("vendor_user").filter(pl.col("engaged").fill_null(False)).n_unique(),
+        chat_users=_users_with("used_chat"), agent_users=_users_with("used_agent"), cli_users=_users_with("used_cli"),
         suggestions=pl.col("suggestions").sum(), acceptances=pl.col("acceptances").sum(),
         lines_added=pl.col("lines_added").sum(), cost_usd=_cost(),
     )
     return out.with_columns(acceptance_rate=pl.when(pl.col("suggestions") > 0)
                             .then(pl.col("acceptances") / pl.col("suggestions"))).select(
-        "team", "tool", "active_users", "engaged_users", "suggestions", "acceptances", "acceptance_rate",
-        "lines_added", "cost_usd").sort("team", "tool")
+        "team", "tool", "active_users", "engaged_users", "chat_users", "agent_users", "cli_users", "suggestions",
+        "acceptances", "acceptance_rate", "lines_added", "cost_usd").sort("team", "tool")
+
+
+def by_api_key(usage: pl.DataFrame, filters: Filters, scope: AdoptionScope) -> pl.DataFrame:
+    """Use and cost per API key (OpenAI keys, Claude Code API actors): columns team, tool, api_key, users
+    (distinct vendor users on it), requests, tokens, cost_usd (OpenAI: the key's share of its projects'
+    cost by tokens). A key used by two teams' people is a row per team. Only the teams whose people the
+    scope may list: a key names who used it (a viewer: none)."""
+    if not scope.sees_people:
+        return pl.DataFrame(schema={"team": pl.String, "tool": pl.String, "api_key": pl.String})
+    rows = scope_rows(usage_in_range(usage, filters).filter(pl.col("api_key").is_not_null()), scope.people)
+    return rows.group_by("team", "tool", "api_key").agg(
+        users=pl.col("vendor_user").n_unique(), requests=pl.col("requests").sum(), tokens=pl.col("tokens").sum(),
+        cost_usd=_cost(),
+    ).sort(["cost_usd", "team", "api_key"], descending=[True, False, False], nulls_last=True)
 
 
 def per_person(usage: pl.DataFrame, filters: Filters, scope: AdoptionScope) -> pl.DataFrame:
@@ -104,15 +126,15 @@ def per_person(usage: pl.DataFrame, filters: Filters, scope: AdoptionScope) -> p
         "cost_usd").sort("team", "person", "tool")
 
 
-def cohorts_compared(outcomes: pl.DataFrame, prs: pl.DataFrame, usage: pl.DataFrame, filters: Filters, *,
+def cohorts_compared(outcomes: pl.DataFrame, lead_time: pl.DataFrame, usage: pl.DataFrame, filters: Filters, *,
                      basis: str, min_sample: int, rework: pl.DataFrame | None = None
                      ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame | None]:
     """(rollback share, lead time) by cohort, before and after each author's adoption week
     (metrics.cohorts), over the weeks of the selected range; `basis` is "prs" (share of AI-assisted PRs)
     or "usage" (active days with a vendor tool); the pooled rollback share per PR segment, the
     `cohort:<name>` segments beside `ai` / `non_ai` (`segment_shares`); and the rework rate compared the
-    same way when `rework` (rework_rate's events: id, at, team, hit) is given, else None. `prs`: id,
-    author, team, created_at, merged_at."""
+    same way when `rework` (rework_rate's events: id, at, team, hit) is given, else None. `lead_time`:
+    lead_time_hours' events (id, at, team, value: shipped PRs; empty without deployments)."""
     periods = period_starts(filters.start, filters.end, "week")
     if basis == "usage":
         cohorts = usage_cohorts(usage.filter(pl.col("person").is_not_null()), periods, "week")
@@ -126,7 +148,7 @@ def cohorts_compared(outcomes: pl.DataFrame, prs: pl.DataFrame, usage: pl.DataFr
     scoped = in_range(outcomes, "merged_at")
     events = rollback_share(scoped, reasons=False)
     rollbacks = cohort_comparison(events, scoped.select("id", "author"), cohorts, min_sample=min_sample)
-    lead = lead_time_comparison(in_range(prs.filter(pl.col("merged_at").is_not_null()), "merged_at"), cohorts,
+    lead = lead_time_comparison(in_range(lead_time, "at"), outcomes.select("id", "author"), cohorts,
                                 min_sample=min_sample)
     by_segment = segment_shares(cohort_segments(events, scoped.select("id", "author"), cohorts, "week"),
                                 min_sample=min_sample)

@@ -70,7 +70,11 @@ def people_usage(teams: list[str], *, end: dt.date, seed: int) -> pl.DataFrame:
 
 def _row(tool: str, day: dt.date, login: str | None, team: str | None, **numbers) -> dict:
     email = f"{login}@acme.example" if login else None
+    # Chat and agent use as the vendors flag them (Copilot, Cursor; Claude Code has no such flag): chat on a
+    # day with a dozen requests or more, the agent on a day with many lines.
+    flags = {} if tool == "claude-code" else {"used_chat": numbers.get("requests", 0) >= 12,
+                                              "used_agent": numbers.get("lines_added", 0) >= (60 if tool == "github-copilot" else 600)}
     return {"id": f"demo:{tool}:{day.isoformat()}:{login}", "source": SOURCE, "date": day, "tool": tool,
             "vendor_user": login if tool == "github-copilot" else email, "email": email,
             "login": login if tool == "github-copilot" else None, "person": login, "team": team,
-            "active": True, "engaged": numbers.get("acceptances", 0) > 0, **numbers}
+            "active": True, "engaged": numbers.get("acceptances", 0) > 0, **flags, **numbers}

@@ -12,11 +12,17 @@ report_day}`; each link serves NDJSON with one record per user and day: `day`, `
 {prompt_tokens_sum, output_tokens_sum}}`. A record wrapping a `day_totals` list is read as one record
 per day (the 28-day files' layout is *unverified*).
 
-Mapping: requests = user-initiated interactions; suggestions = code generations; acceptances = code
-acceptances; lines added/removed = `loc_added_sum` / `loc_deleted_sum`; sessions and tokens from the CLI
-totals; active = the user has a record that day; engaged = interacted, accepted code, or used chat,
-agent or the CLI. `ai_credits_used` is not priced per user (the credit price is not in the report); the
-billing report prices the org's credits. Per-user reports hold no pull-request counts.
+Mapping (every documented field; docs/vendors.md has the table): requests = user-initiated interactions;
+suggestions = code generations; acceptances = code acceptances; lines added/removed = `loc_added_sum` /
+`loc_deleted_sum`; sessions and tokens from the CLI totals; active = the user has a record that day;
+engaged = interacted, accepted code, or used chat, agent or the CLI; `used_chat` (IDE chat), `used_agent`
+(IDE agent mode), `used_cli` (Copilot CLI) into their own columns (null when the record has no flag).
+`detail` keeps the rest as sent: `user_id`, `organization_id` / `enterprise_id`, the suggested lines
+(`loc_suggested_to_add_sum`, `loc_suggested_to_delete_sum`), `ai_credits_used`, `ai_adoption_phase`
+and the `totals_by_*` breakdowns (IDE, feature, language × feature, language × model, model × feature,
+CLI). `ai_credits_used` is not priced per user (the credit price is not in the report); the billing
+report prices the org's credits. Per-user reports hold no pull-request counts (GitHub: only the
+organization and enterprise reports have `pull_requests`), so `prs` stays empty.
 
 Billing: `GET /organizations/{org}/settings/billing/{premium_request|ai_credit}/usage?year&month&day` →
 `{timePeriod, organization, usageItems: [{product, sku, model, unitType, pricePerUnit, grossQuantity,
@@ -36,13 +42,17 @@ from config.model import GithubCopilotConfig
 from connectors.contract import Batch, Rejected, Unreadable, WaitTooLong
 from connectors.github import settings
 from connectors.github.client import GithubClient, describe
-from connectors.vendors.common import count, people_frame, spend_frame
+from connectors.vendors.common import amount, count, detail, people_frame, spend_frame
 
 USERS_28_DAYS = "/orgs/{org}/copilot/metrics/reports/users-28-day/latest"
 USERS_DAY = "/orgs/{org}/copilot/metrics/reports/users-1-day"
 BILLING = "/organizations/{org}/settings/billing/{report}/usage"
 USERS_STREAM = "copilot_user_metrics"
 BILLING_STREAM = "copilot_billing"
+# Per-user fields kept as sent in `detail` (besides the suggested lines and credits, checked as numbers).
+DETAIL_FIELDS = ("user_id", "organization_id", "enterprise_id", "ai_adoption_phase", "totals_by_ide",
+                 "totals_by_feature", "totals_by_language_feature", "totals_by_language_model",
+                 "totals_by_model_feature", "totals_by_cli")
 BILLING_FIRST_DAYS = 31  # the first sync prices this many days back (one call per day)
 NEEDS = {
     "users": "fine-grained token: organization permission 'Organization Copilot metrics' (read); classic: "
@@ -144,7 +154,13 @@ def user_row(org: str, record: dict) -> dict:
                  for k in ("prompt_tokens_sum", "output_tokens_sum"))
     interactions = count(record.get("user_initiated_interaction_count"), "user_initiated_interaction_count")
     acceptances = count(record.get("code_acceptance_activity_count"), "code_acceptance_activity_count")
-    used = any(record.get(k) is True for k in ("used_agent", "used_chat", "used_cli"))
+    flags = {k: record.get(k) if isinstance(record.get(k), bool) else None for k in ("used_chat", "used_agent", "used_cli")}
+    used = any(flags.values())
+    kept = {k: record.get(k) for k in DETAIL_FIELDS}
+    kept.update({k: count(record.get(k), k) for k in ("loc_suggested_to_add_sum", "loc_suggested_to_delete_sum")
+                 if record.get(k) is not None})
+    if record.get("ai_credits_used") is not None:
+        kept["ai_credits_used"] = amount(record["ai_credits_used"], "ai_credits_used")
     return {
         "id": f"{settings.SOURCE}:copilot-user:{org.lower()}:{day.isoformat()}:{login.lower()}",
         "source": settings.SOURCE, "date": day, "tool": settings.COPILOT_TOOL, "vendor_user": login, "login": login,
@@ -153,7 +169,7 @@ def user_row(org: str, record: dict) -> dict:
         "acceptances": acceptances, "requests": interactions,
         "lines_added": count(record.get("loc_added_sum"), "loc_added_sum"),
         "lines_removed": count(record.get("loc_deleted_sum"), "loc_deleted_sum"),
-        "sessions": sessions, "tokens": tokens,
+        "sessions": sessions, "tokens": tokens, **flags, "detail": detail(kept),
     }
 
 

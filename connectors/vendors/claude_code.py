@@ -9,13 +9,17 @@ record per actor and day:
 - `tool_actions`: `{edit_tool, multi_edit_tool, write_tool, notebook_edit_tool}` each `{accepted, rejected}`;
 - `model_breakdown`: `[{model, tokens {input, output, cache_read, cache_creation}, estimated_cost
   {amount (minor units: cents), currency}}]`;
-- `date`, `organization_id`, `customer_type`, `subscription_type`, `terminal_type` (kept out: they
-  describe the account, not the use).
+- `date`, and the account fields `organization_id`, `customer_type` (api / subscription),
+  `subscription_type`, `terminal_type`.
 
-Mapping: sessions = num_sessions; lines added/removed; commits; prs; suggestions = tool actions accepted +
-rejected, acceptances = accepted; tokens = all four token kinds; cost_usd = Σ estimated cost ÷ 100. A row
-exists only for an actor with activity that day, so `active` is true; `engaged` = something was accepted,
-written or committed. Ids: `claude_code:<day>:<actor>`; spend rows `claude_code:<day>:<actor>:<model>`.
+Mapping (every documented field; docs/vendors.md has the table): sessions = num_sessions; lines
+added/removed; commits; prs; suggestions = tool actions accepted + rejected, acceptances = accepted;
+tokens = all four token kinds; cost_usd = Σ estimated cost ÷ 100. A row exists only for an actor with
+activity that day, so `active` is true; `engaged` = something was accepted, written or committed. The
+account fields, `tool_actions` per tool and `model_breakdown` per model (tokens by kind, cost) go into
+`detail` as sent, so the per-model split survives without `to_spend`. Chat / agent / CLI flags stay
+empty: every Claude Code session is the agent, from a terminal or an IDE (`terminal_type` says which).
+Ids: `claude_code:<day>:<actor>`; spend rows `claude_code:<day>:<actor>:<model>`.
 A day's pages are read whole before the cursor moves past it.
 """
 from __future__ import annotations
@@ -27,7 +31,7 @@ from config.vendors import ClaudeCodeConfig
 from connectors.spend.costs import fetch_window
 from connectors.common.http import HttpApi
 from connectors.contract import Batch, Rejected, Unreadable
-from connectors.vendors.common import (amount, count, day_of, people_frame, spend_frame)
+from connectors.vendors.common import amount, count, day_of, detail, people_frame, spend_frame
 
 SOURCE = "claude_code"
 STREAM = "usage_report"
@@ -38,6 +42,8 @@ PATH = "/v1/organizations/usage_report/claude_code"
 API_VERSION = "2023-06-01"
 NEEDS = "to be an Admin API key (sk-ant-admin…) of an organization with Claude Code analytics"
 TOOL_ACTIONS = ("edit_tool", "multi_edit_tool", "write_tool", "notebook_edit_tool")
+TOKEN_KINDS = ("input", "output", "cache_read", "cache_creation")
+ACCOUNT_FIELDS = ("organization_id", "customer_type", "subscription_type", "terminal_type")
 
 
 def api(cfg: ClaudeCodeConfig, key: str, stats: dict[str, int], **kw) -> HttpApi:
@@ -95,16 +101,20 @@ def usage_row(record, day: dt.date) -> tuple[dict, list[dict]]:
     loc = core.get("lines_of_code") if isinstance(core.get("lines_of_code"), dict) else {}
     actions = record.get("tool_actions") if isinstance(record.get("tool_actions"), dict) else {}
     accepted = rejected = 0
+    per_tool = {}
     for name in TOOL_ACTIONS:
         action = actions.get(name) if isinstance(actions.get(name), dict) else {}
-        accepted += count(action.get("accepted"), f"tool_actions.{name}.accepted")
-        rejected += count(action.get("rejected"), f"tool_actions.{name}.rejected")
-    spend, tokens_total, cost_total = [], 0, 0.0
+        counts = {k: count(action.get(k), f"tool_actions.{name}.{k}") for k in ("accepted", "rejected")}
+        accepted += counts["accepted"]
+        rejected += counts["rejected"]
+        if action:
+            per_tool[name] = counts
+    spend, breakdown, tokens_total, cost_total = [], [], 0, 0.0
     for model in record.get("model_breakdown") or []:
         if not isinstance(model, dict):
             raise Unreadable("a model_breakdown entry is not an object")
         tokens = model.get("tokens") if isinstance(model.get("tokens"), dict) else {}
-        used = sum(count(tokens.get(k), f"tokens.{k}") for k in ("input", "output", "cache_read", "cache_creation"))
+        used = sum(count(tokens.get(k), f"tokens.{k}") for k in TOKEN_KINDS)
         cost = model.get("estimated_cost") if isinstance(model.get("estimated_cost"), dict) else {}
         currency = str(cost.get("currency") or "USD").upper()
         if currency != "USD":
@@ -112,6 +122,9 @@ def usage_row(record, day: dt.date) -> tuple[dict, list[dict]]:
         usd = amount(cost.get("amount"), "estimated_cost.amount") / 100
         tokens_total += used
         cost_total += usd
+        breakdown.append({"model": model.get("model"), "tokens": {k: count(tokens.get(k), f"tokens.{k}") for k in TOKEN_KINDS},
+                          "estimated_cost": {"amount": amount(cost.get("amount"), "estimated_cost.amount"),
+                                             "currency": currency}})
         spend.append({"id": f"{SOURCE}:{day.isoformat()}:{vendor_user}:{model.get('model') or '-'}", "source": SOURCE,
                       "date": day, "tool": TOOL, "model": model.get("model"), "workflow": TOOL, "cost_usd": usd,
                       "tokens": used, "vendor_user": vendor_user, "api_key": key})
@@ -126,5 +139,7 @@ def usage_row(record, day: dt.date) -> tuple[dict, list[dict]]:
         "sessions": count(core.get("num_sessions"), "num_sessions"), "commits": commits,
         "prs": count(core.get("pull_requests_by_claude_code"), "pull_requests_by_claude_code"),
         "tokens": tokens_total, "cost_usd": round(cost_total, 6),
+        "detail": detail({**{k: record.get(k) for k in ACCOUNT_FIELDS}, "tool_actions": per_tool or None,
+                          "model_breakdown": breakdown or None}),
     }
     return person, spend

@@ -3,6 +3,7 @@ stream, and reading numbers a vendor may send as text (their HTTP client: connec
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -17,6 +18,8 @@ PEOPLE_SCHEMA = {
     "active": pl.Boolean, "engaged": pl.Boolean, "suggestions": pl.Int64, "acceptances": pl.Int64,
     "lines_added": pl.Int64, "lines_removed": pl.Int64, "sessions": pl.Int64, "requests": pl.Int64,
     "commits": pl.Int64, "prs": pl.Int64, "tokens": pl.Int64, "cost_usd": pl.Float64,
+    "project": pl.String, "used_chat": pl.Boolean, "used_agent": pl.Boolean, "used_cli": pl.Boolean,
+    "detail": pl.String,
 }
 SPEND_SCHEMA = {
     "id": pl.String, "source": pl.String, "date": pl.Date, "team": pl.String, "tool": pl.String,
@@ -29,6 +32,13 @@ def people_frame(rows: Iterable[Mapping[str, Any]], columns: Iterable[str] | Non
     """`ai_usage_people` rows (only `columns`, when given: the others stay as they are in the warehouse)."""
     schema = {k: v for k, v in PEOPLE_SCHEMA.items() if columns is None or k in set(columns)}
     return pl.DataFrame([{k: row.get(k) for k in schema} for row in rows], schema=schema)
+
+
+def detail(fields: Mapping[str, Any]) -> str | None:
+    """The `detail` column: a record's documented fields that no column holds as they are, by their API
+    names, as compact JSON with sorted keys (None when there are none), so nothing documented is dropped."""
+    kept = {k: v for k, v in fields.items() if v is not None}
+    return json.dumps(kept, sort_keys=True, separators=(",", ":"), default=str) if kept else None
 
 
 def spend_frame(rows: Iterable[Mapping[str, Any]]) -> pl.DataFrame:

@@ -7,9 +7,12 @@ input_tokens, output_tokens, input_cached_tokens, input_audio_tokens, output_aud
 num_model_requests, project_id, user_id, api_key_id, model, batch}]}], has_more, next_page}`.
 
 This endpoint counts tokens and requests, not money: the cost stays with the costs API (`openai`
-source, `ai_spend`), and these rows say who and which key used it. `vendor_user` is the OpenAI user id
-(`user-…`), or `api_key:<id>` for traffic no user is named for (service keys). Tokens = input (which
-includes cached and audio input) + output. Ids: `openai_usage:<day>:<project>:<user>:<key>:<model>`.
+source, `ai_spend`), and these rows say who and which key used it; the page shares each day's project
+cost out to them by tokens (metrics.openai_allocation). `vendor_user` is the OpenAI user id (`user-…`),
+or `api_key:<id>` for traffic no user is named for (service keys); `project` = `project_id`; requests =
+`num_model_requests`; tokens = input (which includes cached and audio input) + output; `detail` keeps
+the token kinds (`input_tokens`, `output_tokens`, `input_cached_tokens`, `input_audio_tokens`,
+`output_audio_tokens`) and `batch` as sent. Ids: `openai_usage:<day>:<project>:<user>:<key>:<model>`.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from config.vendors import OpenAiUsageConfig
 from connectors.spend.costs import fetch_window, utc_midnight
 from connectors.common.http import HttpApi
 from connectors.contract import Batch, Rejected, Unreadable
-from connectors.vendors.common import count, people_frame
+from connectors.vendors.common import count, detail, people_frame
 
 SOURCE = "openai_usage"
 STREAM = "completions"
@@ -30,6 +33,7 @@ VENDOR = "OpenAI usage API"
 NEEDS = "to be an organization Admin key (sk-admin-…) with read access to usage"
 PATH = "/v1/organization/usage/completions"
 GROUP_BY = ["project_id", "user_id", "api_key_id", "model"]
+TOKEN_FIELDS = ("input_tokens", "output_tokens", "input_cached_tokens", "input_audio_tokens", "output_audio_tokens")
 
 
 def api(cfg: OpenAiUsageConfig, key: str, stats: dict[str, int], **kw) -> HttpApi:
@@ -82,7 +86,10 @@ def usage_row(result, day: dt.date) -> dict:
     user, key, project, model = (result.get(k) for k in ("user_id", "api_key_id", "project_id", "model"))
     vendor_user = str(user) if user else f"api_key:{key}" if key else "unattributed"
     requests = count(result.get("num_model_requests"), "num_model_requests")
-    tokens = count(result.get("input_tokens"), "input_tokens") + count(result.get("output_tokens"), "output_tokens")
+    kinds = {k: count(result.get(k), k) for k in TOKEN_FIELDS}
+    batch = result.get("batch")
     return {"id": f"{SOURCE}:{day.isoformat()}:{project or '-'}:{user or '-'}:{key or '-'}:{model or '-'}",
             "source": SOURCE, "date": day, "tool": TOOL, "vendor_user": vendor_user, "model": model,
-            "api_key": key, "active": requests > 0, "engaged": requests > 0, "requests": requests, "tokens": tokens}
+            "api_key": key, "project": str(project) if project else None, "active": requests > 0,
+            "engaged": requests > 0, "requests": requests, "tokens": kinds["input_tokens"] + kinds["output_tokens"],
+            "detail": detail({**kinds, "batch": batch if isinstance(batch, bool) else None})}

@@ -23,6 +23,11 @@ def test_adoption_page_on_the_demo(demo_env):
     teams = next(f for f in shown if {"team", "tool", "active_users"} <= set(f.columns))
     assert set(teams["tool"]) == {"github-copilot", "cursor", "claude-code"}
     assert set(teams["team"]) >= {"payments", "web", "unassigned"}  # the contractor is unassigned
+    # Chat and agent users where the vendor flags them (Copilot, Cursor); Claude Code has no such flag: none.
+    for tool in ("github-copilot", "cursor"):
+        rows = teams.filter(pl.col("tool") == tool)
+        assert sum(number(v) or 0 for v in rows["chat_users"]) > 0 and sum(number(v) or 0 for v in rows["agent_users"]) > 0
+    assert all(number(v) is None for v in teams.filter(pl.col("tool") == "claude-code")["chat_users"])
     people = next(f for f in shown if "person" in f.columns and "active_days" in f.columns)
     assert people.height > 0 and "email" not in people.columns
     unmatched = next(f for f in shown if "reason" in f.columns)
@@ -34,9 +39,11 @@ def test_adoption_page_on_the_demo(demo_env):
     # Rework counts the same merged PRs as the rollback share (every merged PR in range, by the same
     # author cohorts and phases), only its hits differ.
     assert rework.height == 8 and rework["n"].to_list() == cohorts["n"].to_list() and (rework["status"] == "ok").any()
-    lead = next(f for f in shown if {"cohort", "phase", "mean_hours"} <= set(f.columns))
+    lead = next(f for f in shown if {"cohort", "phase", "median_hours"} <= set(f.columns))
     assert lead.height == 8 and (lead["status"] == "ok").any()
-    assert (lead.filter(lead["status"] == "ok")["mean_hours"] > 0).all()
+    ok = lead.filter(lead["status"] == "ok")
+    assert all(number(lo) <= number(m) <= number(hi) for lo, m, hi in zip(ok["low"], ok["median_hours"], ok["high"]))
+    assert (ok["median_hours"].map_elements(number, return_dtype=pl.Float64) > 0).all()
     spend = next(f for f in shown if {"tool", "model", "sources"} <= set(f.columns))
     assert spend.height > 0
     economics = {r["tool"]: r for r in next(f for f in shown if "cost_per_merged_pr" in f.columns).iter_rows(named=True)}

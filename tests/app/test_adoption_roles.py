@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 
-from app.views.adoption import AdoptionScope, by_team_and_tool, per_person
+from app.views.adoption import AdoptionScope, by_api_key, by_team_and_tool, per_person
 from governance.access import User
 from reports.filters import Filters
 from tests.app.test_access import run, shown_frames, signed_in_env  # noqa: F401 - the module's fixture
@@ -57,11 +57,17 @@ def test_analyst_and_admin_see_every_person_and_the_unmatched(signed_in_env):  #
 
 
 USAGE = pl.DataFrame({
-    "date": [D(2026, 3, 2)] * 4, "tool": ["cursor", "cursor", "claude-code", "cursor"],
-    "vendor_user": ["ana@x", "bo@x", "ana@x", "eve@y"], "person": ["ana", "bo", "ana", None],
-    "team": ["payments", "web", "payments", "unassigned"], "active": [True] * 4, "engaged": [True, False, True, True],
-    "suggestions": [10, 4, 0, 2], "acceptances": [5, 1, 0, 2], "lines_added": [100, 5, 300, 7],
-    "cost_usd": [1.5, 0.5, 3.0, 0.2],
+    "date": [D(2026, 3, 2)] * 6, "tool": ["cursor", "cursor", "claude-code", "cursor", "openai", "openai"],
+    "vendor_user": ["ana@x", "bo@x", "ana@x", "eve@y", "user-ana", "api_key:key_svc"],
+    "person": ["ana", "bo", "ana", None, "ana", None],
+    "team": ["payments", "web", "payments", "unassigned", "payments", "unassigned"], "active": [True] * 6,
+    "engaged": [True, False, True, True, True, True],
+    "used_chat": [True, False, None, True, None, None], "used_agent": [False, False, None, True, None, None],
+    "used_cli": [None] * 6,
+    "suggestions": [10, 4, 0, 2, None, None], "acceptances": [5, 1, 0, 2, None, None],
+    "lines_added": [100, 5, 300, 7, None, None], "requests": [None, None, None, None, 12, 40],
+    "tokens": [None, None, None, None, 1500, 5900], "api_key": [None, None, None, None, "key_ana", "key_svc"],
+    "cost_usd": [1.5, 0.5, 3.0, 0.2, 1.285, 3.855],  # OpenAI: shares of the project's cost (openai_allocation)
 })
 FILTERS = Filters(grain="week", start=D(2026, 3, 2), end=D(2026, 3, 8), team=None)
 
@@ -75,13 +81,24 @@ def test_scope_by_role_on_inline_rows():
     # ana: cursor 10 suggested, 5 accepted (50 %); claude-code nothing suggested (no rate). The unmatched
     # vendor user is never a person.
     assert per_person(USAGE, FILTERS, analyst).select("person", "tool", "acceptance_rate", "cost_usd").rows() == [
-        ("ana", "claude-code", None, 3.0), ("ana", "cursor", 0.5, 1.5), ("bo", "cursor", 0.25, 0.5)]
+        ("ana", "claude-code", None, 3.0), ("ana", "cursor", 0.5, 1.5), ("ana", "openai", None, 1.285),
+        ("bo", "cursor", 0.25, 0.5)]
     assert per_person(USAGE, FILTERS, lead)["person"].unique().to_list() == ["ana"]
     assert per_person(USAGE, FILTERS, viewer).height == 0
     # A viewer still sees every team's aggregates; a team lead their own team's.
     assert by_team_and_tool(USAGE, FILTERS, viewer)["team"].unique().sort().to_list() == ["payments", "unassigned", "web"]
     assert by_team_and_tool(USAGE, FILTERS, lead)["team"].unique().to_list() == ["payments"]
     assert (analyst.sees_unmatched, lead.sees_unmatched, viewer.sees_unmatched) == (True, False, False)
+    # Chat / agent users from the vendors' flags; a tool without the flag shows none (not 0).
+    teams = {(r["team"], r["tool"]): r for r in by_team_and_tool(USAGE, FILTERS, analyst).iter_rows(named=True)}
+    assert [(teams["payments", "cursor"][k], teams["unassigned", "cursor"][k]) for k in ("chat_users", "agent_users")] == [
+        (1, 1), (0, 1)]
+    assert (teams["payments", "claude-code"]["chat_users"], teams["payments", "cursor"]["cli_users"]) == (None, None)
+    # Spend by API key: names who used it, so only for those who see people, and only their teams' keys.
+    assert by_api_key(USAGE, FILTERS, analyst).rows() == [
+        ("unassigned", "openai", "key_svc", 1, 40, 5900, 3.855), ("payments", "openai", "key_ana", 1, 12, 1500, 1.285)]
+    assert by_api_key(USAGE, FILTERS, lead)["api_key"].to_list() == ["key_ana"]
+    assert by_api_key(USAGE, FILTERS, viewer).height == 0
 
 
 def test_segment_shares_put_cohort_segments_beside_ai_and_non_ai():

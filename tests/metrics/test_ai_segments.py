@@ -111,3 +111,44 @@ def test_rework_rate_has_cohort_segments():
     rows = record_events(prepare(ev, config), "rework_rate", grain="week", period=dt.date(2026, 3, 9),
                          segment="cohort:moderate")
     assert rows["number"].to_list() == [2] and rows["counted"].to_list() == ["numerator"]
+
+
+def test_lead_time_has_cohort_segments_by_the_merge_weeks_cohort():
+    ev = evidence(
+        deployments=[
+            make_deployment("D1", sha="a", finished_at="2026-03-03 12:00"),
+            make_deployment("D2", sha="b", finished_at="2026-03-10 18:00"),
+        ],
+        prs=[
+            make_pr(1, created_at="2026-03-03 07:00", merged_at="2026-03-03 09:00", author="ana", ai=True),  # D1, 5 h
+            make_pr(6, created_at="2026-03-08 08:00", merged_at="2026-03-08 12:00", author="ana", ai=True),  # D2, 58 h
+            make_pr(2, created_at="2026-03-10 08:00", merged_at="2026-03-10 09:00", author="ana"),  # D2, 10 h
+            make_pr(7, created_at="2026-03-10 11:00", merged_at="2026-03-10 12:00", author="ana"),  # D2, 7 h
+            make_pr(3, created_at="2026-03-09 10:00", merged_at="2026-03-10 10:00", author="bo"),  # D2, 32 h
+            make_pr(4, created_at="2026-03-10 16:00", merged_at="2026-03-10 17:00", author="bo"),  # D2, 2 h
+            make_pr(5, created_at="2026-03-10 12:00", merged_at="2026-03-10 13:00", author="renovate[bot]"),  # D2, 6 h
+        ],
+    )
+    config = Config(rules=RulesConfig(min_sample=1))
+    records = compute(ev, config, grain="week", start=dt.date(2026, 3, 9), end=dt.date(2026, 3, 15),
+                      metrics=["lead_time_hours"]).filter(pl.col("team").is_null())
+    got = {r["segment"]: (r["value"], r["n"], r["numerator"], r["ci_low"], r["ci_high"])
+           for r in records.iter_rows(named=True)}
+    # Counted in the week of 9 Mar (D2 finished 10 Mar 18:00): #6 58 h, #2 10, #7 7, #3 32, #4 2, #5 6.
+    # Cohorts by the PR's merge week: ana's week of 2 Mar (28 days from 9 Feb: #1, #6, both AI) → heavy, so
+    # #6 (merged Sunday 8 Mar) is heavy although it ships in the next week; her week of 9 Mar (from 16 Feb:
+    # #1, #6 AI, #2, #7 not) 2 of 4 = 50 % → moderate; bo (#3, #4, no AI) → none; the bot has no cohort.
+    # all: [2, 6, 7, 10, 32, 58] median 8.5, total 115 h. n = 6: j = max(1, ⌊3 − 2.4⌋ = 0) = 1 → 2;
+    # k = min(6, ⌈4 + 2.4⌉ = 7) = 6 → 58. moderate [7, 10]: median 8.5, j = 1 → 7, k = min(2, 4) → 10.
+    # none [2, 32]: median 17. heavy [58]: one value, no interval.
+    assert got == {
+        "all": (8.5, 6, 115.0, 2.0, 58.0),
+        "ai": (58.0, 1, 58.0, None, None),
+        "non_ai": (7.0, 5, 57.0, 2.0, 32.0),
+        "cohort:heavy": (58.0, 1, 58.0, None, None),
+        "cohort:moderate": (8.5, 2, 17.0, 7.0, 10.0),
+        "cohort:none": (17.0, 2, 34.0, 2.0, 32.0),
+    }
+    rows = record_events(prepare(ev, config), "lead_time_hours", grain="week", period=dt.date(2026, 3, 9),
+                         segment="cohort:heavy")
+    assert rows["number"].to_list() == [6] and rows["value"].to_list() == [58.0]

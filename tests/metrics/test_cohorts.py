@@ -109,25 +109,39 @@ def test_cohort_comparison_before_and_after_adoption():
 def test_lead_time_by_cohort_before_and_after_adoption():
     from metrics.cohorts import lead_time_comparison
 
-    def pr(id_, author, created: tuple, merged: tuple) -> dict:
-        return {"id": id_, "author": author, "created_at": dt.datetime(2026, 11, *created, tzinfo=dt.timezone.utc),
-                "merged_at": dt.datetime(2026, 11, *merged, tzinfo=dt.timezone.utc)}
+    def shipped(id_, day: int, hour: int, hours: float) -> dict:  # lead_time_hours' event: shipped at, hours
+        return {"id": id_, "at": dt.datetime(2026, 11, day, hour, tzinfo=dt.timezone.utc), "value": hours}
 
-    frame = pl.DataFrame([
-        pr("a1", "ana", (3, 9), (3, 19)), pr("a2", "ana", (4, 9), (4, 11)),  # before W2: 10 h and 2 h
-        pr("a3", "ana", (10, 9), (10, 13)), pr("a4", "ana", (11, 9), (11, 15)), pr("a5", "ana", (12, 9), (12, 11)),
-        pr("b1", "bo", (3, 9), (5, 9)),  # 48 h, bo never adopted
+    events = pl.DataFrame([
+        shipped("a1", 3, 19, 10.0), shipped("a2", 4, 11, 2.0),  # ana, shipped before her adoption week W2
+        shipped("a3", 10, 13, 4.0), shipped("a4", 11, 15, 6.0), shipped("a5", 12, 11, 2.0),
+        shipped("a6", 13, 9, 30.0), shipped("a7", 13, 10, 5.0),
+        shipped("b1", 5, 9, 48.0),  # bo never adopted
+        shipped("z1", 5, 9, 1.0),  # zed has no cohort
     ])
-    out = lead_time_comparison(frame, COHORTS, min_sample=2)
+    authors = pl.DataFrame({"id": ["a1", "a2", "a3", "a4", "a5", "a6", "a7", "b1", "z1"],
+                            "author": ["ana"] * 7 + ["bo", "zed"]})
+    out = lead_time_comparison(events, authors, COHORTS, min_sample=2)
     got = {(r["cohort"], r["phase"]): r for r in out.iter_rows(named=True)}
-    # heavy before: (10 + 2) / 2 = 6 h; after: (4 + 6 + 2) / 3 = 4 h, s = 2, half-width 1.96·2/√3 = 2.263.
-    assert (got["heavy", "before"]["n"], got["heavy", "before"]["mean_hours"]) == (2, 6.0)
+    # heavy before: [2, 10] → median 6; n = 2: j = max(1, ⌊1 − 1.386⌋) = 1 → 2, k = min(2, ⌈3.386⌉) = 2 → 10.
+    before = got["heavy", "before"]
+    assert (before["n"], before["median_hours"], before["low"], before["high"], before["status"]) == (2, 6.0, 2.0, 10.0, "ok")
+    # heavy after: [2, 4, 5, 6, 30] → median 5; n = 5: j = max(1, ⌊2.5 − 2.191⌋ = 0) = 1 → 2;
+    # k = min(5, ⌈1 + 2.5 + 2.191⌉ = 6) = 5 → 30.
     after = got["heavy", "after"]
-    assert (after["n"], after["mean_hours"], after["status"]) == (3, 4.0, "ok")
-    assert abs(after["low"] - (4 - 1.96 * 2 / 3 ** 0.5)) < 1e-3 and abs(after["high"] - (4 + 1.96 * 2 / 3 ** 0.5)) < 1e-3
-    # bo: one PR is below min_sample 2.
-    assert (got["none", "before"]["n"], got["none", "before"]["mean_hours"], got["none", "before"]["status"]) == (
-        1, None, "not enough data")
+    assert (after["n"], after["median_hours"], after["low"], after["high"], after["status"]) == (5, 5.0, 2.0, 30.0, "ok")
+    # bo: one PR is below min_sample 2; zed counts nowhere.
+    assert (got["none", "before"]["n"], got["none", "before"]["median_hours"], got["none", "before"]["low"],
+            got["none", "before"]["status"]) == (1, None, None, "not enough data")
+    assert out["n"].sum() == 8 and out.height == 8
+
+
+def test_median_interval_of_twenty_as_the_metric():
+    from metrics.cohorts import median_interval
+
+    # 1..20 (shuffled): j = ⌊10 − 0.97998·√20⌋ = ⌊5.617⌋ = 5 → 5; k = ⌈11 + 4.383⌉ = 16 → 16 (as lead_time_hours).
+    assert median_interval(pl.Series(range(20, 0, -1)).to_numpy().astype(float)) == (5.0, 16.0)
+    assert median_interval(pl.Series([3.0]).to_numpy()) == (None, None)
 
 
 def test_pr_cohort_keys_give_the_weekly_cohort_of_each_prs_author():

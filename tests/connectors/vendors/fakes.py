@@ -10,8 +10,9 @@
 - OpenAI `GET /v1/organization/usage/completions` (Bearer): buckets of `organization.usage.completions.result`
   grouped as asked, paged by `limit` / `has_more` / `next_page`.
 
-Faults (status, headers, body) are queued per path prefix with `tests.connectors.loopback.Fault`;
-every request is recorded with its JSON body.
+Each record carries every field its reference documents (docs/vendors.md says where each one lands and
+which shapes no real answer has confirmed). Faults (status, headers, body) are queued per path prefix
+with `tests.connectors.loopback.Fault`; every request is recorded with its JSON body.
 """
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 field mapped, paging, Retry-After, a malformed record named, reruns idempotent in one call, no key leaks."""
 import dataclasses
 import datetime as dt
+import json
 from functools import partial
 import logging
 
@@ -71,6 +72,15 @@ def test_claude_code_maps_every_field_pages_retries_and_reruns_in_one_call(wareh
             "tool": "claude-code", "vendor_user": "ana@acme.dev", "email": "ana@acme.dev", "active": True,
             "engaged": True, "sessions": 3, "lines_added": 120, "lines_removed": 30, "commits": 2, "prs": 1,
             "suggestions": 16, "acceptances": 13, "tokens": 1700, "cost_usd": 1.86}
+        # The account fields, the tool actions per tool and the model breakdown as sent, in detail.
+        assert json.loads(ana["detail"]) == {
+            "organization_id": "12345678-1234-5678-1234-567812345678", "customer_type": "api",
+            "subscription_type": "enterprise", "terminal_type": "vscode",
+            "tool_actions": {"edit_tool": {"accepted": 10, "rejected": 2}, "multi_edit_tool": {"accepted": 2, "rejected": 0},
+                             "write_tool": {"accepted": 1, "rejected": 0}, "notebook_edit_tool": {"accepted": 0, "rejected": 1}},
+            "model_breakdown": [{"model": "claude-sonnet-4-5", "estimated_cost": {"amount": 186, "currency": "USD"},
+                                 "tokens": {"input": 1000, "output": 250, "cache_read": 400, "cache_creation": 50}}]}
+        assert (ana["used_chat"], ana["used_agent"], ana["used_cli"], ana["model"]) == (None, None, None, None)
         bo = people.filter(pl.col("vendor_user") == "bo@acme.dev").row(0, named=True)
         # Bo opened a session and rejected one edit: active, not engaged, no cost.
         assert (bo["active"], bo["engaged"], bo["suggestions"], bo["acceptances"], bo["cost_usd"]) == (True, False, 1, 0, 0.0)

@@ -1,6 +1,7 @@
 """Cursor Admin API through `requests` against a fake on loopback: daily usage per person, cost per user
 and model from the usage events (every page), Retry-After, a malformed record named, idempotent reruns."""
 import datetime as dt
+import json
 from functools import partial
 import logging
 
@@ -61,12 +62,14 @@ def test_cursor_usage_and_cost_per_person(warehouse, monkeypatch, caplog):
     monkeypatch.setenv("TEST_CURSOR_KEY", KEY)
     waits = []
     with FakeCursor(KEY, USAGE, EVENTS) as fake:
+        fake.faults.append(Fault("/teams/daily-usage-data", 503, headers={"Retry-After": "2"},
+                                 body={"error": "Service unavailable"}))
         fake.faults.append(Fault("/teams/filtered-usage-events", 429, headers={"Retry-After": "12"},
                                  body={"error": "Too many requests"}))
         cfg = config(warehouse.display_url, section(fake))
         report = run_cursor(warehouse, cfg, today=TODAY, sleep=waits.append)
-        # One window of 5 days: 1 usage call; 5 events in pages of 2 = 3 calls; plus the 429.
-        assert waits == [12.0] and report.stats["calls"] == 5
+        # One window of 5 days: 1 usage call; 5 events in pages of 2 = 3 calls; plus the 503 and the 429.
+        assert waits == [2.0, 12.0] and report.stats["calls"] == 6
         assert report.status == "partial"
         assert sorted((r.stream, r.reason[:30]) for r in report.rejected) == [
             ("daily_usage", "no email: the record cannot be"), ("daily_usage", "totalTabsShown is not a number")]
@@ -80,8 +83,20 @@ def test_cursor_usage_and_cost_per_person(warehouse, monkeypatch, caplog):
                                     "requests", "cost_usd", "tokens", "email")} == {
             "active": True, "engaged": True, "suggestions": 429, "acceptances": 362, "lines_added": 1102,
             "lines_removed": 645, "requests": 252, "cost_usd": 0.603493, "tokens": 36732, "email": "ana@acme.dev"}
+        # chat 128 > 0; agent 12 + composer 45 > 0; the most used model; every other documented field in detail,
+        # the day's three events summed (two token-based "Usage-based", one included in the plan).
+        assert (ana["used_chat"], ana["used_agent"], ana["used_cli"], ana["model"]) == (True, True, None, "gpt-5")
+        assert json.loads(ana["detail"]) == {
+            "totalLinesAdded": 1543, "totalLinesDeleted": 892, "totalApplies": 87, "totalAccepts": 73,
+            "totalRejects": 14, "totalTabsShown": 342, "totalTabsAccepted": 289, "composerRequests": 45,
+            "chatRequests": 128, "agentRequests": 12, "cmdkUsages": 67, "subscriptionIncludedReqs": 180,
+            "apiKeyReqs": 0, "usageBasedReqs": 5, "bugbotUsages": 3, "applyMostUsedExtension": ".tsx",
+            "tabMostUsedExtension": ".ts", "clientVersion": "1.7.2",
+            "usageEvents": {"count": 3, "requestsCosts": 3.0, "maxMode": 0, "tokenBased": 2, "freeBugbot": 0,
+                            "kinds": {"Usage-based": 2, "Included in Business": 1}}}
         bo = people.filter(pl.col("vendor_user") == "bo@acme.dev").row(0, named=True)
         assert (bo["active"], bo["engaged"], bo["cost_usd"]) == (False, False, None)
+        assert (bo["used_chat"], bo["used_agent"]) == (False, False)
         # Dee spent on Nov 5 without a usage record: the cost still belongs to her, counted as not active.
         dee = people.filter(pl.col("vendor_user") == "dee@acme.dev").row(0, named=True)
         assert (dee["date"], dee["active"], dee["cost_usd"], dee["tokens"]) == (D(2026, 11, 5), False, 0.12, 20)

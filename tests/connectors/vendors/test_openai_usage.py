@@ -1,5 +1,6 @@
 """OpenAI completions usage by project, user, API key and model against a fake on loopback."""
 import datetime as dt
+import json
 from functools import partial
 import logging
 
@@ -39,11 +40,13 @@ def test_usage_by_user_key_and_model(warehouse, monkeypatch, caplog):
     monkeypatch.setenv("TEST_OPENAI_USAGE_KEY", KEY)
     waits = []
     with FakeOpenAIUsage(KEY, USAGE) as fake:
+        fake.faults.append(Fault("/v1/", 429, headers={"Retry-After": "7"},
+                                 body={"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}}))
         fake.faults.append(Fault("/v1/", 503, headers={"Retry-After": "3"}, body={"error": {"message": "overloaded"}}))
         cfg = Config(warehouse=WarehouseConfig(url=warehouse.display_url), vendors=VendorsConfig(openai_usage=section(fake)))
         report = run_openai_usage(warehouse, cfg, today=TODAY, sleep=waits.append)
-        # 7 days in pages of 3 buckets: 3 pages, plus the 503.
-        assert waits == [3.0] and report.stats["calls"] == 4
+        # 7 days in pages of 3 buckets: 3 pages, plus the 429 and the 503.
+        assert waits == [7.0, 3.0] and report.stats["calls"] == 5
         assert [(r.record_id, r.reason) for r in report.rejected] == [
             ("openai_usage:2026-11-06 result 2", "input_tokens is not a number: 'lots'")]
         people = read_table(warehouse, "ai_usage_people").sort("id")
@@ -55,6 +58,10 @@ def test_usage_by_user_key_and_model(warehouse, monkeypatch, caplog):
             ("openai_usage:2026-11-06:proj_web:user-bo:key_bo:o3", "user-bo", "key_bo", "o3", 2, 1600),
         ]
         assert set(people["tool"]) == {"openai"} and people["cost_usd"].null_count() == 4  # cost stays with the costs API
+        assert people["project"].to_list() == ["proj_pay", "proj_pay", "proj_pay", "proj_web"]
+        # The token kinds and the batch flag as sent (the fake caches half of each input).
+        assert json.loads(people["detail"][1]) == {"input_tokens": 1200, "output_tokens": 300, "input_cached_tokens": 600,
+                                                   "input_audio_tokens": 0, "output_audio_tokens": 0, "batch": False}
         assert get_cursor(warehouse, "openai_usage", "completions") == "2026-11-07"
         again = run_openai_usage(warehouse, cfg, today=TODAY, sleep=waits.append)
         assert again.stats["calls"] == 1 and again.tables["ai_usage_people"].inserted == 0
