@@ -21,7 +21,8 @@ import polars as pl
 import streamlit as st
 
 from app.session import current, row_scope
-from config import Config, load_config
+from config import Config
+from config.load import load_config
 from metrics.cube import Cube
 from metrics.scorecard import Prepared, compute, prepare
 from reports import scope

@@ -1,6 +1,10 @@
-"""Configuration: `scorecard.toml`, validated strictly (see `config.load`)."""
+"""Configuration: `scorecard.toml`, validated strictly by `config.load` (load_config, parse_config).
+
+The package itself holds only the data model and the error type: `config.load` validates against the
+metric registry (metrics.registry), and the metrics read `config.model`, so importing the model must not
+load the loader.
+"""
 from config.errors import ConfigError
-from config.load import load_config, parse_config
 from config.model import (
     AiDetectionConfig,
     BaselineConfig,
@@ -13,5 +17,5 @@ from config.model import (
 
 __all__ = [
     "AiDetectionConfig", "BaselineConfig", "BaselineWindow", "Config", "ConfigError", "RulesConfig",
-    "TeamConfig", "WarehouseConfig", "load_config", "parse_config",
+    "TeamConfig", "WarehouseConfig",
 ]

@@ -15,7 +15,7 @@ from metrics import metric_events as events
 from metrics.change_chain_specs import CHANGE_CHAIN_SPECS
 # The shapes, here too for the modules that read them with the specs.
 from metrics.spec import (  # noqa: F401
-    CHANGE_FAILURE_LOOKAHEAD, DEFINITION_FIELDS, KIND_WORDS, PERIOD_END, REWORK_LOOKAHEAD, ROLLBACK_WINDOW, UNSHIPPED_CAP,
+    CHANGE_FAILURE_LOOKAHEAD, DEFINITION_FIELDS, GRAINS, KIND_WORDS, OUTPUT_COLUMNS, PERIOD_GRAINS, STATUSES, PERIOD_END, REWORK_LOOKAHEAD, ROLLBACK_WINDOW, UNSHIPPED_CAP,
     Better, DeliveryText, Events, Guardrail, IntervalMethod, Kind, Lookahead, MannWhitneyTest, MetricSpec, StatusTest,
     TileText, ToleranceTest, TrendText, TwoProportionTest,
 )
@@ -244,16 +244,6 @@ METRICS: dict[str, MetricSpec] = {
     )
 }
 
-# The record columns of DESIGN.md "Metric output", in order.
-OUTPUT_COLUMNS = (
-    "metric", "grain", "period", "team", "segment", "value", "numerator", "denominator", "n",
-    "ci_low", "ci_high", "baseline", "delta", "status", "median", "p90", "provisional",
-)
-
-STATUSES = ("better", "worse", "at_baseline", "info", "insufficient_data")
-GRAINS = ("week", "month", "range")
-# The grains a trend is drawn in (a range is one period: a tile, not a trend).
-PERIOD_GRAINS = ("week", "month")
 
 # 95% two-sided normal quantile, to the digits DESIGN.md gives.
 Z95 = 1.959963984540054

@@ -11,6 +11,18 @@ from typing import Any, Literal, Union
 
 from config.model import RulesConfig
 
+# The record columns of DESIGN.md "Metric output", in order.
+OUTPUT_COLUMNS = (
+    "metric", "grain", "period", "team", "segment", "value", "numerator", "denominator", "n",
+    "ci_low", "ci_high", "baseline", "delta", "status", "median", "p90", "provisional",
+)
+
+STATUSES = ("better", "worse", "at_baseline", "info", "insufficient_data")
+GRAINS = ("week", "month", "range")
+# The grains a trend is drawn in (a range is one period: a tile, not a trend).
+PERIOD_GRAINS = ("week", "month")
+
+
 # The aggregation. ratio: x / n; mean: a mean of values; cost_per_unit: spend / units; median: the median
 # of values (lead time); per_day: events per day of the period; per_senior_week: reviews per senior per week.
 Kind = Literal["ratio", "mean", "cost_per_unit", "median", "per_day", "per_senior_week"]

@@ -39,7 +39,7 @@ def _load_evidence(warehouse):
 
 def records(root: Path) -> pl.DataFrame:
     from app.cli.report import report_range
-    from config import load_config
+    from config.load import load_config
     from connectors.demo.generator import generate
     from metrics.scorecard import compute, prepare
     from warehouse import open_warehouse

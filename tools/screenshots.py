@@ -39,7 +39,7 @@ log = logging.getLogger("screenshots")
 
 def seed(folder: Path) -> Path:
     """The demo warehouse with the example configuration (its [warehouse] pointed into `folder`)."""
-    from config import load_config
+    from config.load import load_config
     from connectors.demo.generator import generate
     from reports.data import refresh_cube
     from warehouse import open_warehouse

@@ -15,9 +15,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from config import Config, ConfigError, load_config
-from metrics.periods import trailing_start
-from metrics.registry import GRAINS
+from config import Config, ConfigError
+from metrics.spec import GRAINS
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +79,10 @@ def main() -> None:
 
 
 def _config(path: Path | None) -> Config:
+    # Here, not at the top: the loader validates against the metric registry, which loads polars, and
+    # `scorecard --help` needs neither (issue 15: a fast CLI).
+    from config.load import load_config
+
     try:
         return load_config(path)
     except ConfigError as exc:
@@ -104,6 +107,8 @@ def range_from_dates(grain: str, end: dt.date | None, start: dt.date | None) -> 
     """The report range the --start/--end dates give: `end` defaults to today (UTC), `start` to 26 weeks
     or 12 months before it (metrics.periods.trailing_start). (`scorecard metrics` with neither uses the
     dashboard's default, metrics.periods.latest_complete_range, instead.)"""
+    from metrics.periods import trailing_start  # loads polars, which --help does not need
+
     end = end or dt.datetime.now(dt.timezone.utc).date()
     if start is None:
         start = trailing_start(end, grain)

@@ -16,7 +16,6 @@ from app.cli.base import (
 )
 from app.cli.output import plain
 from config import Config
-from metrics.registry import METRICS
 
 # `scorecard sync` exit codes (README: Scheduling syncs): a cron job can tell the three outcomes apart.
 EXIT_COMPLETE, EXIT_FAILED, EXIT_PARTIAL = 0, 1, 3
@@ -90,6 +89,8 @@ def export(
     config: ConfigOpt = None,
 ) -> None:
     """Export a table or metric with the dashboard's filters (CSV is formula-safe; the export is audit-logged)."""
+    from metrics.registry import METRICS
+
     from app.cli.output import OutputPathError, check_out_path, plain, write_out
     from reports.export import FORMATS, ExportFilters, encode, export_frame, export_names, record_export
     from warehouse.runs import default_actor

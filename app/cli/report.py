@@ -14,7 +14,6 @@ from app.cli.base import (
 )
 from app.cli.output import plain
 from config import ConfigError
-from metrics.registry import METRICS, OUTPUT_COLUMNS
 
 AsOfOpt = Annotated[Optional[dt.datetime], typer.Option(
     "--as-of", formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"],
@@ -77,6 +76,8 @@ def metrics(
     The table shows the review window (the last 13 complete weeks, or 3 months, of the range) for the
     whole org, one row per metric and segment, as the dashboard's tiles; --all, json and csv give every
     record of the range at the grain."""
+    from metrics.registry import METRICS
+
     from metrics.scorecard import compute, select_output
 
     _check_grain(grain)
@@ -110,6 +111,8 @@ def records_json(records: pl.DataFrame) -> str:
     form): a year of weekly records for a large organisation is 225k objects, which Python's indented
     encoder took seconds to write one value at a time. JSON strings never hold a raw newline, so the
     lines of newline-delimited JSON are the records."""
+    from metrics.registry import OUTPUT_COLUMNS
+
     import polars as pl
 
     frame = records.select(OUTPUT_COLUMNS).with_columns(pl.col(pl.Float64, pl.Float32).fill_nan(None))
@@ -132,6 +135,8 @@ def _compact(text: str) -> str:
 def _print_review(cube, cfg, grain: str, first: dt.date, last: dt.date, team: str | None,
                   metric: list[str] | None, now: dt.datetime | None) -> None:
     """The review window's records of the whole org (or one team) in 80 columns."""
+    from metrics.registry import METRICS
+
     import polars as pl
 
     from metrics.events import is_ai_segment
@@ -187,6 +192,8 @@ def _print_review(cube, cfg, grain: str, first: dt.date, last: dt.date, team: st
 
 
 def _print_records(records: pl.DataFrame, first: dt.date, last: dt.date) -> None:
+    from metrics.registry import METRICS
+
     from reports.format import fmt_delta, fmt_interval, fmt_value
 
     if records.height == 0:
@@ -217,6 +224,8 @@ def explain(
     config: ConfigOpt = None,
 ) -> None:
     """The rows behind one record, each with the reason it counted (whole ids and titles)."""
+    from metrics.registry import METRICS
+
     from metrics.baseline import as_of as data_as_of, baselines
     from metrics.explain import record_events
     from metrics.periods import Window, latest_complete_period, period_end, previous_period_start, utc

@@ -10,7 +10,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from config import Config, load_config
+from config import Config
+from config.load import load_config
 from connectors.demo.generator import generate
 from pipeline import ingest
 from reports.data import refresh_cube

@@ -7,7 +7,8 @@ import pytest
 
 from app.views.charts import PROVISIONAL_LABEL
 from app.views.trends import TRENDS, trend_chart
-from config import ConfigError, parse_config
+from config import ConfigError
+from config.load import parse_config
 from metrics.scorecard import empty_records
 
 W1, W2, W3 = dt.date(2026, 3, 2), dt.date(2026, 3, 9), dt.date(2026, 3, 16)

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from app.cli import app
 from app.cli.report import _compact
-from config import load_config
+from config.load import load_config
 from metrics.registry import METRICS
 from reports.data import load_cube
 from reports.format import fmt_value

@@ -3,7 +3,8 @@ import datetime as dt
 
 import pytest
 
-from config import ConfigError, parse_config
+from config import ConfigError
+from config.load import parse_config
 
 
 def test_change_chain_keys_parse():

@@ -3,7 +3,8 @@ import datetime as dt
 
 import pytest
 
-from config import ConfigError, load_config, parse_config
+from config import ConfigError
+from config.load import load_config, parse_config
 
 
 def test_defaults_without_a_file(tmp_path, monkeypatch):

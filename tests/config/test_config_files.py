@@ -7,7 +7,8 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import app
-from config import ConfigError, load_config
+from config import ConfigError
+from config.load import load_config
 
 runner = CliRunner()
 

@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from config import ConfigError, load_config, parse_config
+from config import ConfigError
+from config.load import load_config, parse_config
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "scorecard.toml.example"
 

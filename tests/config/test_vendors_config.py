@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from config import load_config
+from config.load import load_config
 from config.load import ConfigError
 from config.vendors import check_vendors
 

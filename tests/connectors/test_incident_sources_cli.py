@@ -110,7 +110,7 @@ def test_the_readme_examples_are_valid_configuration():
     import tomllib
     from pathlib import Path
 
-    from config import parse_config
+    from config.load import parse_config
     from connectors.jira.mapping import check_stream_config
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()

@@ -228,7 +228,7 @@ def test_a_stuck_deployment_holds_the_cursor_until_it_finishes(warehouse, fake, 
 
 
 def test_config_is_read_from_toml(tmp_path):
-    from config import load_config
+    from config.load import load_config
 
     path = tmp_path / "scorecard.toml"
     path.write_text('[github]\norg = "acme"\nrepos = ["pay-*", "acme/api"]\nsince = 2025-01-01\n'

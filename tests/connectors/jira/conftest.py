@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from config import parse_config
+from config.load import parse_config
 from tests.connectors.jira.fake_jira import FakeJira, jira_time
 
 TOKEN = "jira-TEST-token-7f3a9c1e"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from config import load_config
+from config.load import load_config
 from pipeline import run_source
 from tests.connectors.jira.conftest import INCIDENT_JQL, TICKET_JQL, TOKEN
 from warehouse import open_warehouse, read_table

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from config import parse_config
+from config.load import parse_config
 from tests.connectors.loopback import self_signed_tls
 from tests.connectors.pagerduty.fake_pagerduty import FakePagerDuty
 
