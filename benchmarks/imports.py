@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -102,22 +103,31 @@ def timed(cmd: list[str], env: dict | None = None, cwd: Path = ROOT) -> tuple[fl
     t0 = time.perf_counter()
     result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=child_env(env))
     wall = time.perf_counter() - t0
+    timed.cpu = _children_cpu() - timed.cpu_before  # the CPU seconds the process used (all its threads)
+    timed.cpu_before += timed.cpu
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[:4])}... failed:\n{result.stderr[-3000:]}")
     return wall, result.stdout
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+timed.cpu_before = 0.0
+
+
 def prepare_warehouse(url: str) -> None:
     """Create and migrate the warehouse before the timed run, as a user's would be."""
-    subprocess.run([sys.executable, "-c", f"from warehouse import open_warehouse; open_warehouse({url!r})"],
-                   cwd=ROOT, check=True, env=child_env())
+    timed([sys.executable, "-c", f"from warehouse import open_warehouse; open_warehouse({url!r})"])
 
 
 def scorecard_import(entity: str, path: Path, url: str) -> dict:
     wall, stdout = timed([sys.executable, "-m", "benchmarks.probes", "import_cli", entity, str(path)],
                          env={"SCORECARD_WAREHOUSE_URL": url})
     inside = json.loads(stdout.strip().splitlines()[-1])
-    return {"wall_s": wall, "parse_s": inside["parse_s"], "write_s": inside["write_s"],
+    return {"wall_s": wall, "cpu_s": timed.cpu, "parse_cpu_s": inside["parse_cpu_s"], "write_cpu_s": inside["write_cpu_s"], "parse_s": inside["parse_s"], "write_s": inside["write_s"],
             "other_s": wall - inside["parse_s"] - inside["write_s"], "peak_mb": inside["peak_mb"],
             "printed": inside["printed"]}
 
@@ -126,9 +136,9 @@ def sqlite_reference(entity: str, path: Path, folder: Path) -> float:
     db = folder / "reference.db"
     cols = REFERENCE_COLUMNS[entity]
     ddl = f"CREATE TABLE {entity} ({', '.join(f'{n} {t}' for n, t, _ in cols)}, PRIMARY KEY (id));"
-    subprocess.run(["sqlite3", str(db), ddl], check=True)
+    timed(["sqlite3", str(db), ddl])
     wall, _ = timed(["sqlite3", str(db), f".import --csv --skip 1 {path} {entity}"])
-    return wall
+    return wall, timed.cpu
 
 
 def postgres_reference(entity: str, path: Path, base_url: str, schema: str) -> float:
@@ -136,10 +146,10 @@ def postgres_reference(entity: str, path: Path, base_url: str, schema: str) -> f
     table = f"{schema}.{entity}"
     ddl = (f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}; "
            f"CREATE TABLE {table} ({', '.join(f'{n} {t}' for n, _, t in cols)}, PRIMARY KEY (id));")
-    subprocess.run(["psql", base_url, "-q", "-v", "ON_ERROR_STOP=1", "-c", ddl], check=True, capture_output=True)
+    timed(["psql", base_url, "-q", "-v", "ON_ERROR_STOP=1", "-c", ddl])
     wall, _ = timed(["psql", base_url, "-q", "-v", "ON_ERROR_STOP=1", "-c",
                      f"\\copy {table} FROM '{path}' WITH (FORMAT csv, HEADER true)"])
-    return wall
+    return wall, None  # the server's CPU is not the client's
 
 
 def fresh_postgres_schema(base_url: str, schema: str) -> str:
@@ -149,21 +159,24 @@ def fresh_postgres_schema(base_url: str, schema: str) -> str:
     return f"{base_url}{sep}options=-csearch_path%3D{schema}"
 
 
-def summarise(rows: int, samples: list[dict], reference: list[float]) -> dict:
-    wall = statistics.median(s["wall_s"] for s in samples)
-    ref = statistics.median(reference)
+def summarise(rows: int, samples: list[dict], reference: list[tuple[float, float | None]]) -> dict:
+    def median(key: str) -> float:
+        return statistics.median(s[key] for s in samples)
+
+    wall, ref = median("wall_s"), statistics.median(w for w, _ in reference)
+    ref_cpu = [c for _, c in reference if c is not None]
     return {
         "rows": rows,
         "scorecard_s": wall, "scorecard_rows_per_s": rows / wall,
-        "parse_s": statistics.median(s["parse_s"] for s in samples),
-        "write_s": statistics.median(s["write_s"] for s in samples),
-        "startup_and_rest_s": statistics.median(s["other_s"] for s in samples),
-        "peak_mb": statistics.median(s["peak_mb"] for s in samples),
-        "reimport_s": statistics.median(s["reimport_wall_s"] for s in samples),
-        "reimport_rows_per_s": rows / statistics.median(s["reimport_wall_s"] for s in samples),
+        "parse_s": median("parse_s"), "write_s": median("write_s"), "startup_and_rest_s": median("other_s"),
+        "cpu_s": median("cpu_s"), "parse_cpu_s": median("parse_cpu_s"), "write_cpu_s": median("write_cpu_s"),
+        "peak_mb": median("peak_mb"),
+        "reimport_s": median("reimport_wall_s"), "reimport_rows_per_s": rows / median("reimport_wall_s"),
         "reference_s": ref, "reference_rows_per_s": rows / ref,
+        "reference_cpu_s": statistics.median(ref_cpu) if ref_cpu else None,
         "ratio": ref / wall,
-        "samples": [{k: v for k, v in s.items() if k != "printed"} for s in samples], "reference_samples": reference,
+        "samples": [{k: v for k, v in s.items() if "printed" not in k} for s in samples],
+        "reference_samples": reference,
     }
 
 
@@ -183,7 +196,8 @@ def run_sqlite(files: dict[str, Path], runs: int) -> dict:
                 sample["reimport_wall_s"], sample["reimport_printed"] = again["wall_s"], again["printed"]
                 samples.append(sample)
             log(f"SQLite {entity} run {i + 1}: scorecard {sample['wall_s']:.2f} s (parse {sample['parse_s']:.2f}, "
-                f"write {sample['write_s']:.2f}), again {sample['reimport_wall_s']:.2f} s; sqlite3 .import {reference[-1]:.2f} s")
+                f"write {sample['write_s']:.2f}; CPU {sample['cpu_s']:.2f} s), again {sample['reimport_wall_s']:.2f} s; "
+                f"sqlite3 .import {reference[-1][0]:.2f} s (CPU {reference[-1][1]:.2f} s)")
         out[entity] = summarise(rows, samples, reference)
         out[entity]["printed"] = samples[-1]["printed"] + samples[-1]["reimport_printed"]
     return out
@@ -204,7 +218,7 @@ def run_postgres(files: dict[str, Path], runs: int, base_url: str) -> dict:
             sample["reimport_wall_s"], sample["reimport_printed"] = again["wall_s"], again["printed"]
             samples.append(sample)
             log(f"PostgreSQL {entity} run {i + 1}: scorecard {sample['wall_s']:.2f} s (parse {sample['parse_s']:.2f}, "
-                f"write {sample['write_s']:.2f}), again {sample['reimport_wall_s']:.2f} s; psql \\copy {reference[-1]:.2f} s")
+                f"write {sample['write_s']:.2f}), again {sample['reimport_wall_s']:.2f} s; psql \\copy {reference[-1][0]:.2f} s")
         subprocess.run(["psql", base_url, "-q", "-c", f"DROP SCHEMA IF EXISTS {schema} CASCADE"], check=True, capture_output=True)
         out[entity] = summarise(rows, samples, reference)
         out[entity]["printed"] = samples[-1]["printed"] + samples[-1]["reimport_printed"]
@@ -221,6 +235,7 @@ def table(results: dict) -> str:
                 f"start-up and rest {v['startup_and_rest_s']:.2f}); {reference} {v['reference_s']:6.2f} s "
                 f"= {v['reference_rows_per_s']:>9,.0f} rows/s; ratio {v['ratio']:.0%} (target ≥ {TARGET_RATIO:.0%}); "
                 f"re-import (all unchanged) {v['reimport_s']:.2f} s"
+                + (f"; CPU {v['cpu_s']:.2f} s vs {v['reference_cpu_s']:.2f} s" if v["reference_cpu_s"] else "")
             )
     return "\n".join(lines)
 

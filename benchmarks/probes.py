@@ -159,12 +159,13 @@ def import_cli(entity: str, csv_path: str) -> dict:
 
     def timed(name, fn):
         def wrapper(*args, **kwargs):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             phases.setdefault("started", t0)
             try:
                 return fn(*args, **kwargs)
             finally:
                 phases[name] = time.perf_counter() - t0
+                phases[name.replace("_s", "_cpu_s")] = time.process_time() - c0
         return wrapper
 
     connectors.csv.read_csv = timed("parse_s", connectors.csv.read_csv)
@@ -177,6 +178,7 @@ def import_cli(entity: str, csv_path: str) -> dict:
     finally:
         done = time.perf_counter()
     return {"startup_s": phases["started"] - _T0, "parse_s": phases["parse_s"], "write_s": phases["write_s"],
+            "parse_cpu_s": phases["parse_cpu_s"], "write_cpu_s": phases["write_cpu_s"],
             "in_process_s": done - _T0, "printed": counts.get("lines", []), "peak_mb": _peak_mb()}
 
 

@@ -197,7 +197,20 @@ def _timestamps(text: pl.Series) -> pl.Series:
     return parse_timestamp_series(text)
 
 
-_SERIES_PARSERS = {"timestamp": _timestamps, "date": parse_date_series}
+def _integers(text: pl.Series) -> pl.Series:
+    """`parse_int` over a column, with a fast first pass: a value that reads back as the same text is a
+    plain whole number, exact below 2^53 where the general parser (through a float) agrees with it;
+    only the other values go through `parse_int`."""
+    ints = text.cast(pl.Int64, strict=False)
+    plain = (ints.cast(pl.String) == text) & (ints.abs() < 2**53)
+    other = (text.is_not_null() & ~plain.fill_null(False)).arg_true()
+    if len(other):
+        slow = pl.select(parse_int(pl.lit(text.gather(other)))).to_series()
+        ints = ints.scatter(other, slow)
+    return ints.alias(text.name)
+
+
+_SERIES_PARSERS = {"timestamp": _timestamps, "date": parse_date_series, "int": _integers, "count": _integers}
 
 
 def _parse_fields(raw: pl.DataFrame, entity: Entity) -> tuple[pl.DataFrame, list[Problem]]:
