@@ -15,7 +15,7 @@ import polars as pl
 from warehouse import sqlite_guard
 from warehouse.engine import Warehouse, WarehouseError
 from warehouse.schema import TABLES
-from warehouse.types import polars_schema, to_storage
+from warehouse.types import polars_dtype, polars_schema, to_storage
 
 
 @dataclass(frozen=True)
@@ -151,8 +151,7 @@ def _upsert(cur, dialect: str, name: str, frame: pl.DataFrame) -> UpsertCounts:
     if missing_keys:
         raise WarehouseError(f"rows for '{name}' lack the key column '{missing_keys[0]}'")
     frame = frame.cast(polars_schema(table, frame.columns))
-    unique_keys = frame.select(pl.struct(keys).n_unique() if len(keys) > 1 else pl.col(keys[0]).n_unique()).item()
-    if unique_keys < frame.height:  # rare, and an order-keeping dedup costs more than the check
+    if not _distinct(frame, keys):  # rare, and an order-keeping dedup costs more than the check
         frame = frame.unique(subset=keys, keep="last", maintain_order=True)
     arrow = to_storage(frame, table, dialect)
     if _is_empty(cur, name):
@@ -166,25 +165,56 @@ def _upsert(cur, dialect: str, name: str, frame: pl.DataFrame) -> UpsertCounts:
     staged = _temp(dialect, stage)
     cols = list(frame.columns)
     values = [c for c in cols if c not in keys]
-    distinct = "IS NOT" if dialect == "sqlite" else "IS DISTINCT FROM"
     target = _q(name)
-    # Two statements instead of one INSERT ... ON CONFLICT DO UPDATE: each says exactly how many rows
-    # it touched, so the counts need no extra query. Unchanged rows are not rewritten.
-    updated = 0
-    if values:
-        match = " AND ".join(f"{target}.{_q(k)} = s.{_q(k)}" for k in keys)
-        differs = " OR ".join(f"{target}.{_q(c)} {distinct} s.{_q(c)}" for c in values)
-        assignments = ", ".join(f"{_q(c)} = s.{_q(c)}" for c in values)
-        cur.execute(f"UPDATE {target} SET {assignments} FROM {staged} s WHERE {match} AND ({differs})")
-        updated = _affected(cur, dialect)
     col_list = ", ".join(_q(c) for c in cols)
-    cur.execute(
-        f"INSERT INTO {target} ({col_list}) SELECT {col_list} FROM {staged} WHERE true "
-        f"ON CONFLICT ({', '.join(_q(k) for k in keys)}) DO NOTHING"
-    )
-    inserted = _affected(cur, dialect)
+    conflict = f"ON CONFLICT ({', '.join(_q(k) for k in keys)}) DO NOTHING"
+    if values:
+        # Only rows where a value differs are rewritten (and counted): unchanged ones are left alone.
+        distinct = "IS NOT" if dialect == "sqlite" else "IS DISTINCT FROM"
+        differs = " OR ".join(f"{target}.{_q(c)} {distinct} excluded.{_q(c)}" for c in values)
+        assignments = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in values)
+        conflict = f"ON CONFLICT ({', '.join(_q(k) for k in keys)}) DO UPDATE SET {assignments} WHERE {differs}"
+    # One statement: each staged row is looked up by its key once, then inserted, updated or left.
+    upsert = f"INSERT INTO {target} ({col_list}) SELECT {col_list} FROM {staged} WHERE true {conflict}"
+    if dialect == "sqlite" and _rowid_is_internal(table):
+        # New rows take rowids above the largest one before (SQLite's rule while it is below 2^63), so
+        # both counts cost what the write costs, not a scan of the table.
+        cur.execute(f"SELECT coalesce(max(rowid), 0) FROM {target}")
+        before = cur.fetchone()[0]
+        cur.execute(upsert)
+        written = _affected(cur, dialect)
+        cur.execute(f"SELECT count(*) FROM {target} WHERE rowid > ?", (before,))
+        inserted = cur.fetchone()[0]
+    elif dialect == "sqlite":  # an INTEGER PRIMARY KEY is the rowid: count the staged keys already there
+        match = " AND ".join(f"{target}.{_q(k)} = s.{_q(k)}" for k in keys)
+        cur.execute(f"SELECT count(*) FROM {staged} s WHERE NOT EXISTS (SELECT 1 FROM {target} WHERE {match})")
+        inserted = cur.fetchone()[0]
+        cur.execute(upsert)
+        written = _affected(cur, dialect)
+    else:
+        # xmax is 0 on a row this transaction inserted, and set on one it updated.
+        cur.execute(f"WITH up AS ({upsert} RETURNING (xmax = 0) AS new) "
+                    "SELECT count(*), count(*) FILTER (WHERE new) FROM up")
+        written, inserted = cur.fetchone()
     cur.execute(f"DROP TABLE {staged}")
+    updated = written - inserted
     return UpsertCounts(inserted=inserted, updated=updated, unchanged=frame.height - inserted - updated)
+
+
+def _rowid_is_internal(table) -> bool:
+    """False when the key is one integer column, which SQLite makes the rowid itself."""
+    keys = list(table.primary_key.columns)
+    return not (len(keys) == 1 and polars_dtype(keys[0]) == pl.Int64())
+
+
+def _distinct(frame: pl.DataFrame, keys: list[str]) -> bool:
+    """True when no two rows share a key, judged from the keys' hashes: distinct hashes mean distinct
+    keys (equal hashes send it to the exact count)."""
+    hashed = frame.get_column(keys[0]).hash() if len(keys) == 1 else frame.select(pl.struct(keys).hash()).to_series()
+    if hashed.n_unique() == frame.height:
+        return True
+    exact = pl.struct(keys).n_unique() if len(keys) > 1 else pl.col(keys[0]).n_unique()
+    return frame.select(exact).item() == frame.height
 
 
 def _is_empty(cur, name: str) -> bool:

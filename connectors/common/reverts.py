@@ -36,7 +36,25 @@ QUOTED_NUMBER = r"(?:\(#(\d+)\)|\s#(\d+))\s*$"  # `(#n)` or a bare ` #n` ending 
 def revert_columns(frame: pl.DataFrame) -> pl.DataFrame:
     """Add `revert_ref` (JSON {"repo","number","sha","title"} or null) and `is_revert` (merged and
     naming what it reverts by title or number; a bare commit sha waits for the metrics) from `title`,
-    `body` and `merged_at`."""
+    `body` and `merged_at`.
+
+    Every form names the verb, so the expressions run only on the PRs whose title or body holds
+    "revert" (one literal pass over the texts); the others get no reference."""
+    texts = [pl.col(c) for c in ("title", "body") if c in frame.columns]
+    if not texts or frame.height < _SMALL:
+        return _revert_columns(frame)
+    mention = pl.any_horizontal(t.str.contains_any(["revert"], ascii_case_insensitive=True) for t in texts).fill_null(False)
+    rows = frame.select(mention).to_series().arg_true()
+    found = _revert_columns(frame.gather(rows))
+    ref = pl.Series("revert_ref", [None] * frame.height, dtype=pl.String).scatter(rows, found["revert_ref"])
+    is_revert = pl.Series("is_revert", [False] * frame.height, dtype=pl.Boolean).scatter(rows, found["is_revert"])
+    return frame.with_columns(ref, is_revert)
+
+
+_SMALL = 1000  # below this the expressions run on every row (the filter would cost more than it saves)
+
+
+def _revert_columns(frame: pl.DataFrame) -> pl.DataFrame:
     title = pl.col("title").str.strip_chars() if "title" in frame.columns else pl.lit(None, pl.String)
     body = pl.col("body").str.replace_all(PR_LINK, "$1#$2") if "body" in frame.columns else pl.lit(None, pl.String)
     quoted = title.str.extract(TITLE, 1)

@@ -9,13 +9,18 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from config.model import Config
 from connectors.common.ai_detection import ai_labels as registry_ai_labels
 from connectors.common.ai_detection import classify_prs
 from connectors.common.csvfile import Scan, encoding_problem, scan, shorten
 from connectors.common.normalise import (
+    ISO_8601,
+    UTC,
     blank_to_null,
     parse_bool,
     parse_date,
@@ -95,14 +100,33 @@ def _read_strings(path: Path) -> pl.DataFrame:
 
 def _may_have_short_rows(path: Path, width: int) -> bool:
     """True when some physical line has fewer separators than the header needs (polars fills a short
-    row with nulls silently). A quoted cell spanning lines also trips it; the exact scan then decides."""
-    try:
-        lines = pl.read_csv(path, has_header=False, separator="\x1f", quote_char=None, new_columns=["line"], glob=False,
-                            infer_schema=False)
-    except pl.exceptions.PolarsError:
-        return True
-    fewest = lines.select(pl.col("line").fill_null("").str.count_matches(",", literal=True).min()).item()
-    return fewest is None or fewest < width - 1
+    row with nulls silently). A quoted cell spanning lines also trips it; the exact scan then decides.
+
+    Counted over the raw bytes in blocks (comma positions against newline positions), without making a
+    string per line: a tenth of the time of reading the file again as lines."""
+    need = width - 1
+    carry = 0  # commas on the line that runs into the next block
+    pending = False  # a line has started and not yet ended
+    with path.open("rb") as handle:
+        while block := handle.read(_BLOCK):
+            data = np.frombuffer(block, dtype=np.uint8)
+            ends = np.flatnonzero(data == 10)
+            commas = np.flatnonzero(data == 44)
+            before = np.searchsorted(commas, ends)  # commas before each newline in this block
+            if len(ends):
+                per_line = np.diff(before, prepend=0)
+                per_line[0] += carry
+                if per_line.min() < need:
+                    return True
+                carry = len(commas) - int(before[-1])
+                pending = len(data) > int(ends[-1]) + 1
+            else:
+                carry += len(commas)
+                pending = True
+    return pending and carry < need  # a last line without a newline
+
+
+_BLOCK = 1 << 26  # 64 MiB of the file at a time
 
 
 def _first_line(exc: Exception) -> str:
@@ -155,7 +179,38 @@ _PARSERS = {
 }
 
 
-_SERIES_PARSERS = {"timestamp": parse_timestamp_series, "date": parse_date_series}
+def _timestamps(text: pl.Series) -> pl.Series:
+    """`parse_timestamp_series` with a faster first try for the usual export, where every value is an
+    ISO 8601 timestamp with its offset: Arrow's ISO 8601 parser takes the whole column in one pass
+    (ten times polars' format-inferring one). It accepts a few shapes ISO_8601 does not (an hour
+    without minutes, a `+hh` offset), so it is used only when every value also matches ISO_8601; any
+    value it cannot take sends the column through the general parser. The cells are already stripped
+    (`_check_header`)."""
+    present = text.drop_nulls()
+    if len(present) and present.str.contains(ISO_8601).all():
+        try:
+            parsed = pc.cast(text.to_arrow(), pa.timestamp("us", tz="UTC"))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+        else:
+            return pl.Series(text.name, parsed, dtype=UTC)
+    return parse_timestamp_series(text)
+
+
+def _integers(text: pl.Series) -> pl.Series:
+    """`parse_int` over a column, with a fast first pass: a value that reads back as the same text is a
+    plain whole number, exact below 2^53 where the general parser (through a float) agrees with it;
+    only the other values go through `parse_int`."""
+    ints = text.cast(pl.Int64, strict=False)
+    plain = (ints.cast(pl.String) == text) & (ints.abs() < 2**53)
+    other = (text.is_not_null() & ~plain.fill_null(False)).arg_true()
+    if len(other):
+        slow = pl.select(parse_int(pl.lit(text.gather(other)))).to_series()
+        ints = ints.scatter(other, slow)
+    return ints.alias(text.name)
+
+
+_SERIES_PARSERS = {"timestamp": _timestamps, "date": parse_date_series, "int": _integers, "count": _integers}
 
 
 def _parse_fields(raw: pl.DataFrame, entity: Entity) -> tuple[pl.DataFrame, list[Problem]]:
@@ -213,7 +268,7 @@ def _problems(frame: pl.DataFrame, checks: list[tuple[Field, pl.Expr, str]]) -> 
 def _row_problems(parsed: pl.DataFrame, raw: pl.DataFrame, entity: Entity) -> list[Problem]:
     checks: list[tuple[Field, pl.Expr, str]] = []
     keys = KEYS.get(entity.name, ["id"])
-    if all(k in parsed.columns for k in keys):
+    if all(k in parsed.columns for k in keys) and not _distinct(parsed, keys):
         key_cols = [pl.col(k) for k in keys]
         duplicate = pl.all_horizontal(c.is_not_null() for c in key_cols) & pl.struct(key_cols).is_duplicated() & ~pl.struct(key_cols).is_first_distinct()
         checks.append((entity.columns[keys[-1]], duplicate, "duplicate id: the same id appears earlier in this file"))
@@ -222,6 +277,13 @@ def _row_problems(parsed: pl.DataFrame, raw: pl.DataFrame, entity: Entity) -> li
     if entity.name == "incidents" and "resolved_at" in parsed.columns:
         checks.append((entity.columns["resolved_at"], pl.col("resolved_at") < pl.col("started_at"), "resolved before it started"))
     return _problems(parsed, checks)
+
+
+def _distinct(frame: pl.DataFrame, keys: list[str]) -> bool:
+    """True when no two rows share a key, decided from the keys' hashes (distinct hashes mean distinct
+    keys): a tenth of the cost of finding which rows repeat, which only a file with repeats pays."""
+    hashed = frame.get_column(keys[0]).hash() if len(keys) == 1 else frame.select(pl.struct(keys).hash()).to_series()
+    return hashed.n_unique() == frame.height
 
 
 def _describe_first(problems: list[Problem], raw: pl.DataFrame, path: Path) -> str:

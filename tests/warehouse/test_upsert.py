@@ -58,3 +58,32 @@ def test_duplicate_keys_in_one_frame_keep_the_last(warehouse):
     counts = upsert_frames(warehouse, {"pull_requests": frame})["pull_requests"]
     assert counts.inserted == 1
     assert read_table(warehouse, "pull_requests")["title"].to_list() == ["new"]
+
+
+def test_one_call_counts_new_changed_and_unchanged_rows_apart(warehouse):
+    upsert_frames(warehouse, {"pull_requests": prs()})
+    ids = ["github:acme/api#1", "github:acme/api#2", "github:acme/api#3"]
+    mixed = prs(id=ids, source=["github"] * 3, repo=["acme/api"] * 3, number=[1, 2, 3],
+                title=["Add cache", "Fix the bug", "New"], merged_at=[dt.datetime(2026, 3, 1, 10, tzinfo=UTC), None, None],
+                ai_assisted=[True, False, False], is_revert=[False] * 3, labels=['["copilot"]', "[]", "[]"])
+    counts = upsert_frames(warehouse, {"pull_requests": mixed})["pull_requests"]
+    assert (counts.inserted, counts.updated, counts.unchanged) == (1, 1, 1)
+    assert read_table(warehouse, "pull_requests").sort("id")["title"].to_list() == ["Add cache", "Fix the bug", "New"]
+
+
+def test_a_later_batch_updating_a_row_an_earlier_batch_inserted_counts_it_as_updated(warehouse):
+    from warehouse.write import upsert_batches
+
+    # The first batch fills the empty table; the second both updates one of its rows and adds one
+    # (inside the same transaction: PostgreSQL's counts must not mistake the update for an insert).
+    second = prs(id=["github:acme/api#2", "github:acme/api#9"], title=["Fix the bug", "Other"])
+    counts = upsert_batches(warehouse, iter([{"pull_requests": prs()}, {"pull_requests": second}]))["pull_requests"]
+    assert (counts.inserted, counts.updated, counts.unchanged) == (3, 1, 0)
+    assert read_table(warehouse, "pull_requests").height == 3
+
+
+def test_a_two_column_key_counts_repeats_as_unchanged(warehouse):
+    links = pl.DataFrame({"deployment_id": ["d1", "d1"], "pr_id": ["p1", "p2"], "source": ["csv", "csv"]})
+    upsert_frames(warehouse, {"deployment_prs": links.head(1)})
+    counts = upsert_frames(warehouse, {"deployment_prs": links})["deployment_prs"]
+    assert (counts.inserted, counts.updated, counts.unchanged) == (1, 0, 1)

@@ -140,3 +140,42 @@ def test_a_file_name_with_brackets_is_a_name_not_a_pattern(tmp_path):
     path = tmp_path / "tickets[2026].csv"
     path.write_text("id,resolved_at,channel\nt1,2026-03-01,human\n")
     assert read_csv(path, "tickets", Config()).frames["tickets"]["id"].to_list() == ["t1"]
+
+
+@pytest.mark.parametrize("block", [7, 16, 1 << 26])
+def test_a_short_row_is_found_wherever_the_byte_blocks_split_the_lines(tmp_path, monkeypatch, block):
+    import connectors.csv.reader as reader
+
+    monkeypatch.setattr(reader, "_BLOCK", block)
+    good = "id,repo,environment,sha,finished_at,status\n" + "".join(
+        f"d{i},acme/api,production,abc,2026-03-01,success\n" for i in range(20))
+    path = tmp_path / "d.csv"
+    path.write_text(good)
+    assert read_csv(path, "deployments", Config()).rows == 20
+    path.write_text(good + "d99,acme/api,production,abc,2026-03-01")  # short, and no newline at the end
+    with pytest.raises(CsvImportError, match="line 22, column 'status': missing"):
+        read_csv(path, "deployments", Config())
+    path.write_text(good.replace("d7,acme/api,production,abc,2026-03-01,success", "d7,acme/api,production"))
+    with pytest.raises(CsvImportError, match="line 9, column 'sha': missing"):
+        read_csv(path, "deployments", Config())
+
+
+def test_timestamps_with_offsets_take_the_fast_path_and_shapes_outside_iso_8601_are_still_refused(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("id,resolved_at,channel\nt1,2026-03-01T10:00:00.5+0530,human\nt2,2026-03-01T10:00:00Z,human\n"
+                    "t3,2026-03-01 23:30:00-02:00,human\n")
+    resolved = read_csv(path, "tickets", Config()).frames["tickets"]["resolved_at"].to_list()
+    assert [v.isoformat() for v in resolved] == [
+        "2026-03-01T04:30:00.500000+00:00", "2026-03-01T10:00:00+00:00", "2026-03-02T01:30:00+00:00"]
+    # Arrow's parser takes an hour without minutes and a `+hh` offset; ISO_8601 (and so the import) does not.
+    for bad in ("2026-03-01T10+00:00", "2026-03-01T10:00:00+05"):
+        path.write_text(f"id,resolved_at,channel\nt1,2026-03-01T10:00:00Z,human\nt2,{bad},human\n")
+        with pytest.raises(CsvImportError, match="line 3, column 'resolved_at': not an ISO 8601 timestamp"):
+            read_csv(path, "tickets", Config())
+
+
+def test_a_repeated_id_is_named_where_it_repeats(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("id,resolved_at,channel\n" + "".join(f"t{i},2026-03-01,human\n" for i in range(50)) + "t7,2026-03-02,human\n")
+    with pytest.raises(CsvImportError, match="line 52, column 'id': duplicate id"):
+        read_csv(path, "tickets", Config())
