@@ -150,9 +150,9 @@ def import_cli(entity: str, csv_path: str) -> dict:
     """`scorecard import ENTITY FILE` as a user runs it (the warehouse from $SCORECARD_WAREHOUSE_URL),
     without the scorecard cache rebuild that follows it today (replaced by incremental maintenance
     elsewhere). The parent times the whole process; this reports the phases inside it: start-up (Python,
-    the CLI's imports, config), parse + validate (`read_csv`), write (`ingest`: upsert, sync_runs, audit)."""
+    the CLI's imports, config), parse + validate (`read_csv`), write (`pipeline.ingest_batches`: upsert, sync_runs, audit)."""
     import connectors.csv
-    import warehouse.ingest
+    import pipeline
     from app.cli import base, data
 
     phases: dict = {}
@@ -169,7 +169,7 @@ def import_cli(entity: str, csv_path: str) -> dict:
         return wrapper
 
     connectors.csv.read_csv = timed("parse_s", connectors.csv.read_csv)
-    warehouse.ingest.ingest = timed("write_s", warehouse.ingest.ingest)
+    pipeline.ingest_batches = timed("write_s", pipeline.ingest_batches)
     data._refresh_cube = lambda *args: None
     counts = {}
     base.out.print = lambda text, **_: counts.setdefault("lines", []).append(str(text))
