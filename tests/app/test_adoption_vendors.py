@@ -6,22 +6,25 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from functools import partial
 
 import polars as pl
 from typer.testing import CliRunner
 
 from app.cli import app
-from app.export import ExportFilters, encode, export_frame
+from reports.export import ExportFilters, encode, export_frame
 from config import Config, WarehouseConfig
 from config.spend import OpenAiSpendConfig, RetryConfig, SpendConfig
 from config.vendors import ClaudeCodeConfig, CursorConfig, OpenAiUsageConfig, VendorsConfig
-from connectors.spend.sources import run_openai
-from connectors.vendors.sources import run_claude_code, run_cursor, run_openai_usage
+from pipeline import run_source
 from tests.app.conftest import clear_streamlit_caches, run_app
 from tests.app.test_adoption_page import frames, number
 from tests.connectors.hygiene import everything_written
 from tests.connectors.spend.fakes import FakeOpenAI
 from tests.connectors.vendors.fakes import FakeClaudeCode, FakeCursor, FakeOpenAIUsage, claude_record, cursor_usage
+
+run_claude_code, run_cursor, run_openai_usage, run_openai = (
+    partial(run_source, source=name) for name in ("claude_code", "cursor", "openai_usage", "openai"))
 
 KEYS = {"TEST_AV_CLAUDE": "sk-ant-admin01-ADOPTIONpageCLAUDEkey0123",
         "TEST_AV_CURSOR": "key_ADOPTIONpageCURSORkey0123456789abcdef",

@@ -6,7 +6,7 @@ import logging
 
 import polars as pl
 
-from app.export import ExportFilters, encode, export_frame
+from reports.export import ExportFilters, encode, export_frame
 from config import Config, WarehouseConfig
 from config.model import GithubCopilotConfig
 from tests.connectors.github.conftest import TOKEN
