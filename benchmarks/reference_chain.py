@@ -20,6 +20,13 @@ HOUR = pd.Timedelta(hours=1)
 WEEK_SECONDS = 7 * 86_400
 
 
+
+def _tool_segments(ref, events: pd.DataFrame) -> pd.DataFrame:
+    """DESIGN's settled point: `tool:<name>` segments of lead time and rework, AI-assisted PRs only (a PR
+    with two tools counts in both); no `mode:` segments for these metrics."""
+    rows = ref._ai_segments(events)
+    return rows[rows["segment"].str.startswith("tool:")]
+
 def _hours(delta: pd.Series) -> pd.Series:
     return delta / HOUR
 
@@ -177,7 +184,7 @@ def chain_records(frames, outcomes: pd.DataFrame, prod: pd.DataFrame, pairs: pd.
     merged = prs[prs["merged_at"].notna()]
     candidates = prod.loc[~prod["rollback"], ["id", "repo", "team", "finished_at"]]
     # What each production deployment shipped.
-    ship = merged[["id", "created_at", "merged_at", "team", "ai_assisted"]].assign(dep=shipped.to_numpy())
+    ship = merged[["id", "created_at", "merged_at", "team", "ai_assisted", "ai_tools"]].assign(dep=shipped.to_numpy())
     ship = ship.merge(prod[["id", "finished_at"]].rename(columns={"id": "dep", "finished_at": "dep_at"}), on="dep", how="left")
     per_dep = ship[ship["dep"].notna()].groupby("dep").agg(prs=("id", "size"), ai=("ai_assisted", "sum"))
     deps = candidates.join(per_dep, on="id").fillna({"prs": 0, "ai": 0})
@@ -199,11 +206,12 @@ def chain_records(frames, outcomes: pd.DataFrame, prod: pd.DataFrame, pairs: pd.
     lead = ship[ship["dep_at"].notna() & ship["created_at"].notna() & (ship["dep_at"] >= ship["created_at"])]
     lead = lead.assign(at=lead["dep_at"], hours=_hours(lead["dep_at"] - lead["created_at"]),
                        segment=np.where(lead["ai_assisted"], "ai", "non_ai"))
-    # Its cohort:<name> segments: the author's cohort in the PR's merge week, from every merged PR.
+    # Its tool:<name> segments (AI-assisted PRs, one row per tool) and cohort:<name> segments (the author's
+    # cohort in the PR's merge week, from every merged PR).
     keys = ref._cohort_segments(merged.assign(segment=None))[["id", "segment"]]
     cohorts = lead.drop(columns="segment").merge(keys, on="id")
     rec = _values_records("lead_time_hours", lead, frame_for("lead_time_hours"), ref, by_median=True, segments_all=True,
-                          extra=cohorts)
+                          extra=pd.concat([_tool_segments(ref, lead.assign(ai_mode=None)), cohorts], ignore_index=True))
     out["lead_time_hours"] = rec.assign(test_p=_mann_whitney(rec, rules["min_sample"])) if len(rec) else rec
 
     # mttr_hours' change segments: resolved incidents whose cause shipped PRs; baseline all incidents.
@@ -220,7 +228,8 @@ def chain_records(frames, outcomes: pd.DataFrame, prod: pd.DataFrame, pairs: pd.
     follow = follow_up_pairs(prs, frames["pull_request_files"], revert_pairs, rework_window_days, fix_labels, fix_title_pattern)
     events = merged.assign(x=merged["id"].isin(set(follow["pr_id"])), segment=np.where(merged["ai_assisted"], "ai", "non_ai"))
     out["rework_rate"] = ref._ratio("rework_rate", events, "merged_at", True, frame_for("rework_rate"),
-                                    extra=ref._cohort_segments(events))
+                                    extra=pd.concat([_tool_segments(ref, events), ref._cohort_segments(events)],
+                                                    ignore_index=True))
 
     # senior_review_load: senior reviews per senior-week, every team with seniors in the period.
     people = seniors(frames["people"], senior_logins, senior_levels)

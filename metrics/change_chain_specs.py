@@ -48,10 +48,11 @@ CHANGE_CHAIN_SPECS = (
         kind="median",
         segments=("all", "ai", "non_ai"),
         segment_rule=(
-            "by the PR's AI-assisted flag; also `cohort:<name>` (none, light, moderate, heavy) by the author's "
+            "by the PR's AI-assisted flag; also `tool:<name>` for each AI tool behind an AI-assisted PR (a PR "
+            "with two tools counts in both) and `cohort:<name>` (none, light, moderate, heavy) by the author's "
             "share of AI-assisted merged PRs in the 28 days ending with the PR's merge week"
         ),
-        segment_families=("cohort",),
+        segment_families=("tool", "cohort"),
         numerator="total hours from PR created to the deployment that shipped it",
         denominator="shipped PRs",
         counting_time="finished_at of the deployment that shipped the PR",
@@ -127,10 +128,11 @@ CHANGE_CHAIN_SPECS = (
         kind="ratio",
         segments=("all", "ai", "non_ai"),
         segment_rule=(
-            "by the reworked PR's AI-assisted flag; also `cohort:<name>` (none, light, moderate, heavy) by the "
+            "by the reworked PR's AI-assisted flag; also `tool:<name>` for each AI tool behind an AI-assisted PR "
+            "(a PR with two tools counts in both) and `cohort:<name>` (none, light, moderate, heavy) by the "
             "author's share of AI-assisted merged PRs in the 28 days ending with the PR's merge week"
         ),
-        segment_families=("cohort",),
+        segment_families=("tool", "cohort"),
         numerator="reworked merged PRs (with at least one follow-up fix)",
         denominator="merged PRs",
         counting_time="PR merged_at",

@@ -20,7 +20,7 @@ from metrics.metric_events import Facts
 from metrics.registry import METRICS
 from metrics.senior_review import SENIORS_SCHEMA
 
-CUBE_FORMAT = 5  # bump when the cube's shape changes: stored cubes of another format are rebuilt
+CUBE_FORMAT = 6  # bump when the cube's shape changes: stored cubes of another format are rebuilt
 
 
 @dataclass(frozen=True)

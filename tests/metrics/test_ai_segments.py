@@ -152,3 +152,67 @@ def test_lead_time_has_cohort_segments_by_the_merge_weeks_cohort():
     rows = record_events(prepare(ev, config), "lead_time_hours", grain="week", period=dt.date(2026, 3, 9),
                          segment="cohort:heavy")
     assert rows["number"].to_list() == [6] and rows["value"].to_list() == [58.0]
+
+
+def test_lead_time_has_tool_segments_worked_by_hand():
+    # DESIGN.md, settled points: tool segments exist for rollback_share, lead_time_hours and rework_rate and
+    # count only AI-assisted PRs (a PR with two tools counts in both); lead time has no mode segments.
+    ev = evidence(
+        deployments=[
+            make_deployment("D1", sha="a", finished_at="2026-03-01 10:00"),
+            make_deployment("D2", sha="b", finished_at="2026-03-03 10:00"),
+        ],
+        prs=[
+            make_pr(1, created_at="2026-03-02 07:00", merged_at="2026-03-02 09:00", ai=True, tools=["Claude Code"],
+                    mode="co_authored"),  # D2: 27 h
+            make_pr(2, created_at="2026-03-02 04:00", merged_at="2026-03-02 10:00", ai=True,
+                    tools=["Claude Code", "Cursor"], mode="agent"),  # D2: 30 h
+            make_pr(3, created_at="2026-03-01 11:00", merged_at="2026-03-02 11:00", ai=True, tools=["Cursor"],
+                    mode="co_authored"),  # D2: 47 h
+            make_pr(5, created_at="2026-03-01 06:00", merged_at="2026-03-01 08:00"),  # D1: 4 h, not AI
+        ],
+    )
+    config = Config(rules=RulesConfig(min_sample=1))
+    records = compute(ev, config, grain="month", start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31),
+                      metrics=["lead_time_hours"]).filter(pl.col("team").is_null())
+    got = {r["segment"]: (r["value"], r["n"], r["numerator"], r["ci_low"], r["ci_high"])
+           for r in records.iter_rows(named=True)}
+    # all [4, 27, 30, 47]: median 28.5, total 108; n = 4: j = max(1, ⌊2 − 1.96⌋) = 1 → 4, k = min(4, ⌈4.96⌉) = 4
+    # → 47. ai [27, 30, 47]: median 30; n = 3: j = 1 → 27, k = min(3, ⌈4.197⌉) = 3 → 47. n = 2: j = 1, k = 2.
+    # Cohorts ("dev" wrote all four): #5 merged Sun 1 Mar, week of 23 Feb, its 28 days hold only #5 → none;
+    # #1–#3 merged in the week of 2 Mar, whose 28 days hold #1, #2, #3 (AI) and #5 → 75 % → heavy.
+    assert got == {
+        "all": (28.5, 4, 108.0, 4.0, 47.0),
+        "ai": (30.0, 3, 104.0, 27.0, 47.0),
+        "non_ai": (4.0, 1, 4.0, None, None),
+        "cohort:heavy": (30.0, 3, 104.0, 27.0, 47.0),
+        "cohort:none": (4.0, 1, 4.0, None, None),
+        "tool:Claude Code": (28.5, 2, 57.0, 27.0, 30.0),  # #1 27 h, #2 30 h
+        "tool:Cursor": (38.5, 2, 77.0, 30.0, 47.0),  # #2 30 h, #3 47 h
+    }
+    assert records["segment"].to_list() == list(got)
+    rows = record_events(prepare(ev, config), "lead_time_hours", grain="month", period=dt.date(2026, 3, 1),
+                         segment="tool:Cursor")
+    assert sorted(rows["number"].to_list()) == [2, 3] and sorted(rows["value"].to_list()) == [30.0, 47.0]
+
+
+def test_rework_rate_has_tool_segments_worked_by_hand():
+    ev = evidence(prs=[
+        make_pr(1, merged_at="2026-03-10 09:00", ai=True, tools=["Claude Code"], mode="co_authored"),
+        make_pr(2, merged_at="2026-03-10 10:00", ai=True, tools=["Claude Code", "Cursor"], mode="agent"),
+        make_pr(3, merged_at="2026-03-10 11:00", ai=True, tools=["Cursor"], mode="co_authored"),
+        make_pr(4, merged_at="2026-03-11 10:00", title="Revert Change 2", reverts_pr_id="github:acme/api#2"),
+    ])
+    config = Config(rules=RulesConfig(min_sample=1))
+    records = compute(ev, config, grain="week", start=dt.date(2026, 3, 9), end=dt.date(2026, 3, 15),
+                      metrics=["rework_rate"]).filter(pl.col("team").is_null())
+    got = {r["segment"]: (r["numerator"], r["n"]) for r in records.iter_rows(named=True)}
+    # Merged in the week of 9 Mar: #1–#4; #2 is reworked (reverted by #4). Its tools: Claude Code (#1, #2)
+    # and Cursor (#2, #3) each 1 of 2. Cohort ("dev", 28 days from 16 Feb: 3 of 4 AI = 75 %) → heavy.
+    assert got == {
+        "all": (1, 4), "ai": (1, 3), "non_ai": (0, 1), "cohort:heavy": (1, 4),
+        "tool:Claude Code": (1, 2), "tool:Cursor": (1, 2),
+    }
+    rows = record_events(prepare(ev, config), "rework_rate", grain="week", period=dt.date(2026, 3, 9),
+                         segment="tool:Claude Code")
+    assert sorted(rows["number"].to_list()) == [1, 2]
