@@ -128,8 +128,10 @@ ENTITIES: dict[str, Entity] = {
                 Field("active", "bool"), Field("engaged", "bool"), Field("suggestions", "count"),
                 Field("acceptances", "count"), Field("lines_added", "count"), Field("lines_removed", "count"),
                 Field("sessions", "count"), Field("requests", "count"), Field("commits", "count"),
-                Field("prs", "count"), Field("tokens", "count"), Field("cost_usd", "money"),
+                Field("prs", "count"), Field("tokens", "count"), Field("cost_usd", "money"), Field("project"),
+                Field("used_chat", "bool"), Field("used_agent", "bool"), Field("used_cli", "bool"),
             ),
+            # (`detail`, the vendor's other fields as JSON, is the connectors' own: a CSV has no such fields.)
             # One user's usage of one tool (model, key) on one day: a re-export with corrected counts
             # updates the row instead of adding another.
             identity=("date", "tool", "vendor_user", "model", "api_key"),

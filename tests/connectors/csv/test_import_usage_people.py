@@ -29,3 +29,12 @@ def test_a_row_without_vendor_user_is_named(tmp_path):
     path.write_text("date,tool,vendor_user\n2026-03-02,windsurf,\n", encoding="utf-8")
     with pytest.raises(CsvImportError, match="line 2.*vendor_user"):
         read_csv(path, "ai_usage_people", Config())
+
+
+def test_the_chat_agent_and_cli_flags_and_the_project_import_too(tmp_path, sqlite_warehouse):
+    path = tmp_path / "usage.csv"
+    path.write_text("date,tool,vendor_user,project,used_chat,used_agent,used_cli\n"
+                    "2026-03-02,windsurf,ana@acme.dev,web,true,false,\n", encoding="utf-8")
+    ingest(sqlite_warehouse, "csv:ai_usage_people", read_csv(path, "ai_usage_people", Config()).frames)
+    rows = read_table(sqlite_warehouse, "ai_usage_people")
+    assert rows.select("project", "used_chat", "used_agent", "used_cli").rows() == [("web", True, False, None)]
