@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from warehouse import sqlite_guard
+import warehouse.sqlite_guard as sqlite_guard
 from warehouse.engine import Warehouse, WarehouseError
 from warehouse.schema import TABLES
 from warehouse.types import polars_dtype, polars_schema, to_storage
