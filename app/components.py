@@ -9,6 +9,8 @@ import polars as pl
 import streamlit as st
 
 from app import state
+from app.access import current
+from app.views.freshness import stale_banner_text
 from app.views.tiles import Tile, status_words
 from metrics.registry import METRICS
 from reports.export import ExportFilters, encode, record_export
@@ -35,8 +37,6 @@ def header(title: str, filters: Filters, what: str | None = None) -> None:
 def stale_banner(*tables: str) -> None:
     """A warning on a page that reads `tables` when a source feeding them is stale (no success for twice
     its interval). One line per page: `ui.stale_banner("pull_requests", "deployments")`."""
-    from app.views.freshness import stale_banner_text
-
     text = stale_banner_text(state.source_plans(state.current_version()), tables, utc_now())
     if text:
         st.warning(escape_markdown(text), icon=":material/schedule:")
@@ -55,8 +55,6 @@ def text(line: str) -> None:
 def actor() -> str:
     """Who is downloading, for the audit log: the signed-in user (app/access.py), or
     `dashboard:anonymous` when no sign-in is configured."""
-    from app.access import current
-
     return current().actor
 
 

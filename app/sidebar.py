@@ -11,11 +11,14 @@ import streamlit as st
 
 from app import access, state
 from app.url_state import apply_url, parse_range, remember
-from app.views.freshness import freshness
+from app.views.freshness import freshness, schedule_rows
 from metrics.periods import latest_complete_range
 from metrics.registry import METRICS
+from reports.data import refresh_cube
 from reports.filters import ALL_TEAMS, Filters
 from reports.format import escape_markdown, fmt_day
+from warehouse.lease import describe_self
+from warehouse.runs import acting_as
 
 log = logging.getLogger(__name__)
 
@@ -132,8 +135,6 @@ def _data_panel(version: str) -> None:
 
 def _schedule(version: str) -> None:
     """Each configured source's interval, last success and next run ([schedule]; `scorecard schedule`)."""
-    from app.views.freshness import schedule_rows
-
     rows = schedule_rows(state.source_plans(version), dt.datetime.now(dt.timezone.utc))
     if not rows:
         return
@@ -159,9 +160,9 @@ class StreamlitProgress:
 
 def sync_now() -> None:
     """Run every configured source with a progress bar; say what to configure when none is."""
+    # Here, on the click: the runner and the source list load every connector's client library (PyGithub, jira…).
     from connectors.sources import sources
     from pipeline import run_sources
-    from reports.data import refresh_cube
 
     config = state.config()
     available = sources()
@@ -171,9 +172,6 @@ def sync_now() -> None:
         st.info(escape_markdown(f"No source is configured yet. Add one to {where}" + (f" ({hints})" if hints else "")
                                 + ", or import CSV files with: scorecard import ENTITY FILE.csv"))
         return
-    from warehouse.lease import describe_self
-    from warehouse.runs import acting_as
-
     bar = st.progress(0.0, text="Starting the sync…")
     with acting_as(access.current().actor):  # the audit log names the signed-in admin, not the server's OS user
         # No waiting: a source another process is syncing is reported as such (its rows arrive with it).

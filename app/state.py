@@ -18,17 +18,35 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+import sqlalchemy as sa
 import streamlit as st
 
 from app.session import current, row_scope
+from app.views.adoption_panel import USAGE_COLUMNS
+from app.views.spend import cost_per_unit_by_team as spend_per_team
+from app.views.trends import TRENDS, trend_chart
+from app.views.watch import teams_to_watch as find_teams_to_watch
 from config import Config
 from config.load import load_config
+from governance.changes import record_config_version as record_version
+from metrics.baseline import baselines as baseline_windows
 from metrics.cube import Cube
+from metrics.lead_time import lead_time_events
+from metrics.registry import METRICS
+from metrics.rework import rework_events
 from metrics.scorecard import Prepared, compute, prepare
 from reports import scope
+from reports.adoption_data import load_adoption
 from reports.alerts import SpendAlerts, load_spend, spend_alerts as judge_spend
 from reports.data import load_cube, load_evidence, warehouse_for
-from warehouse import Warehouse, data_version
+from reports.export import SCORECARD, ExportFilters, export_frame, export_names as exportable_names
+from reports.filters import Filters
+from reports.governance_data import load_identities, load_spend_rows, policy_status as judge_policies
+from reports.review import review as build_review
+from scheduling.freshness import source_plans as read_source_plans
+from warehouse import Warehouse, data_version, read_table
+from warehouse.runs import last_runs
+from warehouse.schema import TABLES
 
 VERSION_TTL_SECONDS = 30
 
@@ -85,18 +103,14 @@ def records(version: str, grain: str, start: dt.date, end: dt.date, team: str | 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def baselines(version: str):
     """Every metric's baseline window and why (metrics.baseline): fixed by the data, never the range."""
-    from metrics.baseline import baselines as windows
-
-    return windows(_cube(version), config())
+    return baseline_windows(_cube(version), config())
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def review(version: str, grain: str, start: dt.date, end: dt.date, team: str | None):
     """The review window's range records (reports/review.py): what the tiles, headline and teams
     table show."""
-    from reports.review import review as build
-
-    return build(_cube(version), config(), grain=grain, start=start, end=end, team=team, now=_now())
+    return build_review(_cube(version), config(), grain=grain, start=start, end=end, team=team, now=_now())
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -114,8 +128,6 @@ def last_day(version: str) -> dt.date | None:
 @st.cache_data(show_spinner=False, max_entries=4)
 def runs(version: str) -> list[dict]:
     """The latest run per source (warehouse.runs.last_runs), for the freshness line."""
-    from warehouse.runs import last_runs
-
     return last_runs(warehouse())
 
 
@@ -123,9 +135,7 @@ def runs(version: str) -> list[dict]:
 def source_plans(version: str) -> list:
     """Each configured source's schedule and freshness (scheduling/plan.py), re-read every few seconds:
     staleness grows with the clock, not only with the data version."""
-    from scheduling.freshness import source_plans as plans
-
-    return plans(warehouse(), config(), dt.datetime.now(dt.timezone.utc))
+    return read_source_plans(warehouse(), config(), dt.datetime.now(dt.timezone.utc))
 
 
 def data_changed() -> None:
@@ -136,9 +146,7 @@ def data_changed() -> None:
 
 
 def export_names() -> list[str]:
-    from reports.export import export_names as names
-
-    return names()
+    return exportable_names()
 
 
 def export_rows(version: str, name: str, grain: str, start: dt.date, end: dt.date, team: str | None) -> pl.DataFrame:
@@ -151,9 +159,6 @@ def _export_rows(version: str, name: str, grain: str, start: dt.date, end: dt.da
                  teams: tuple[str, ...] | None) -> pl.DataFrame:
     """Kept for the page's reruns; never mutated. A restricted scope keeps its teams' rows (and, of
     metric records, the whole-org aggregates); a table without a team column is then empty."""
-    from metrics.registry import METRICS
-    from reports.export import SCORECARD, ExportFilters, export_frame
-
     metric = name == SCORECARD or name in METRICS
     frame = export_frame(warehouse(), config(), name, ExportFilters(grain=grain, start=start, end=end, team=team),
                          prepared=_prepared_all(version) if metric else None)
@@ -174,28 +179,20 @@ def spend_alerts(version: str) -> SpendAlerts:
 def cost_per_unit_by_team(version: str, grain: str, start: dt.date, end: dt.date, team: str | None) -> pl.DataFrame:
     """Spend, resolved units and cost per unit by team over the selected periods (app/views/spend), of the
     teams the signed-in user may drill into."""
-    from app.views.spend import cost_per_unit_by_team as per_team
-    from reports.filters import Filters
-
-    rows = per_team(_cube(version), Filters(grain=grain, start=start, end=end, team=team))
+    rows = spend_per_team(_cube(version), Filters(grain=grain, start=start, end=end, team=team))
     return scope.team_rows(rows, row_scope())
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def teams_to_watch(version: str, grain: str, start: dt.date, end: dt.date, team: str | None) -> list:
     """Teams whose AI-assisted PRs are rolled back clearly more often than their others (from the cube)."""
-    from app.views.watch import teams_to_watch as watch
-    from reports.filters import Filters
-
-    return watch(_cube(version), Filters(grain=grain, start=start, end=end, team=team))
+    return find_teams_to_watch(_cube(version), Filters(grain=grain, start=start, end=end, team=team))
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
 def trend_figure(version: str, grain: str, start: dt.date, end: dt.date, team: str | None, metric: str):
     """A scorecard trend chart, built once per data version and filters: building a plotly figure
     costs more than everything else on the scorecard page. Never mutated by the pages."""
-    from app.views.trends import TRENDS, trend_chart
-
     trend = next(t for t in TRENDS if t.metric == metric)
     return trend_chart(records(version, grain, start, end, None), trend, team,
                        csat_tolerance=config().rules.csat_tolerance, markers=chart_markers(version), grain=grain)
@@ -214,43 +211,33 @@ def chart_markers(version: str) -> tuple[tuple[dt.date, str], ...]:
 def identities(version: str):
     """Every AI identity in the warehouse (reports/governance_data.Identities), for the Governance page;
     never mutated."""
-    from reports.governance_data import load_identities
-
     return load_identities(warehouse(), config(), spend_rows(version))
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
 def spend_rows(version: str) -> pl.DataFrame:
-    from reports.governance_data import load_spend_rows
-
     return load_spend_rows(warehouse())
 
 
 @st.cache_resource(show_spinner="Judging the stop conditions…", max_entries=4)
 def policy_status(version: str, today: dt.date):
     """Every workflow's stop conditions judged on the cube's records (reports/governance_data)."""
-    from reports.governance_data import policy_status as judge
-
     # Only budget conditions read the spend rows (millions at scale): skip them otherwise.
     budgets = any(s.metric == "budget" for f in config().governance.workflows.values() for s in f.stop)
     spend = spend_rows(version) if budgets else pl.DataFrame(schema={"date": pl.Date})
-    return judge(_cube(version), config(), spend, today=today)
+    return judge_policies(_cube(version), config(), spend, today=today)
 
 
 @st.cache_resource(show_spinner=False)
 def record_config_version(config_hash: str) -> bool:
     """Record the config and metric-definition version in the change history, once per process and
     version (the hash is the cache key)."""
-    from governance.changes import record_config_version as record
-
-    return record(warehouse(), config(), actor=current().actor)
+    return record_version(warehouse(), config(), actor=current().actor)
 
 
 @st.cache_data(ttl=10, show_spinner=False, max_entries=1)
 def audit_rows() -> pl.DataFrame:
     """The audit log (admins' pages), re-read every few seconds: audit rows do not change the data version."""
-    from warehouse import read_table
-
     return read_table(warehouse(), "audit_log")
 
 
@@ -258,8 +245,6 @@ def audit_rows() -> pl.DataFrame:
 def adoption(version: str):
     """Per-person usage, matched to people, with seats, spend and the PRs' AI tools (reports/adoption_data);
     never mutated. Pages narrow the per-person rows by the user's role (app/views/adoption.AdoptionScope)."""
-    from reports.adoption_data import load_adoption
-
     return load_adoption(warehouse())
 
 
@@ -273,8 +258,6 @@ def aggregate_outcomes(version: str) -> pl.DataFrame:
 def aggregate_rework(version: str) -> pl.DataFrame:
     """Every merged PR's rework event (metrics.rework.rework_events: id, at, team, segment, hit), for the
     Adoption page's cohort comparison: an aggregate naming no PR or person, like `aggregate_outcomes`."""
-    from metrics.rework import rework_events
-
     prepared = _prepared_all(version)
     return rework_events(prepared.outcomes, prepared.chain, reasons=False)
 
@@ -283,8 +266,6 @@ def aggregate_rework(version: str) -> pl.DataFrame:
 def aggregate_lead_time(version: str) -> pl.DataFrame:
     """Every shipped PR's lead_time_hours event (metrics.lead_time: id, at, team, segment, value), for the
     same cohort comparison: an aggregate naming no PR or person."""
-    from metrics.lead_time import lead_time_events
-
     prepared = _prepared_all(version)
     return lead_time_events(prepared.evidence, prepared.outcomes, reasons=False)
 
@@ -299,10 +280,6 @@ def pr_extra(version: str, pr_id: str) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _pr_extra(version: str, pr_id: str) -> dict:
-    import sqlalchemy as sa
-
-    from warehouse.schema import TABLES
-
     table = TABLES["pull_requests"]
     wanted = [c for c in ("ai_tools", "ai_mode") if c in table.c]
     if not wanted:
@@ -315,7 +292,4 @@ def _pr_extra(version: str, pr_id: str) -> dict:
 @st.cache_data(show_spinner=False, max_entries=2)
 def usage_rows(version: str) -> pl.DataFrame:
     """ai_usage (seats, active users, acceptances, agent PRs), for the adoption panel."""
-    from app.views.adoption_panel import USAGE_COLUMNS
-    from warehouse import read_table
-
     return read_table(warehouse(), "ai_usage", USAGE_COLUMNS)

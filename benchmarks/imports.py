@@ -74,7 +74,7 @@ def write_files(scale: str) -> dict[str, Path]:
 
 
 def rows_in(path: Path) -> int:
-    import polars as pl
+    import polars as pl  # as in benchmarks/run.py: only the step that counts rows needs polars
 
     return pl.scan_csv(path, infer_schema=False).select(pl.len()).collect().item()
 

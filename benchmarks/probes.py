@@ -12,6 +12,8 @@ import sys
 import time
 
 _T0 = time.perf_counter()
+# Each probe imports the code it measures inside its body: a probe's process loads only its own code
+# (the product's or the pandas reference's), and `import_s` is that code's import time.
 
 START, END = "2024-02-26", "2026-11-22"  # from the 14th week of the large demo: every record has a baseline
 

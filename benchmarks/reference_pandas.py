@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from benchmarks import reference_chain
+
 Z = 1.959963984540054
 ALPHA = 0.05
 EPS = 1e-9  # "more than the tolerance" with float slack: 4.0 is not more than 0.2 below 4.2
@@ -478,8 +480,6 @@ def scorecard(frames: dict[str, pd.DataFrame], *, grain: str, start: dt.date, en
               senior_levels=("senior", "staff", "principal"), senior_logins=(), review_tolerance: float = 0.2,
               services: dict[str, list[str]] | None = None) -> pd.DataFrame:
     """One record per metric × period × team (None: whole org) × segment, in DESIGN.md's output columns."""
-    from benchmarks import reference_chain
-
     if grain not in ("week", "month"):
         raise ValueError(f"grain must be week or month, not '{grain}'")
     rules = {"min_sample": min_sample, "csat_tolerance": csat_tolerance, "cost_tolerance": cost_tolerance,

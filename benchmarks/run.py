@@ -26,6 +26,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks import imports
+
+# polars and SQLAlchemy are imported in the steps that use them: the runner stays light beside the
+# fresh processes it times.
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "benchmarks" / "data"
 RESULTS = ROOT / "benchmarks" / "results"
@@ -111,8 +116,6 @@ def postgres_timings(url: str, runs: int) -> dict:
 def import_rates(scale: str, runs: int, postgres: str = "") -> dict:
     """`scorecard import` of 2M tickets and 1M PRs against sqlite3 .import (and psql \\copy) of the same
     files in the same run (benchmarks/imports.py says what each figure includes)."""
-    from benchmarks import imports
-
     files = imports.write_files(scale)
     imports.warm_up(files)
     out = {"sqlite": imports.run_sqlite(files, runs)}

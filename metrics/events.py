@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from metrics.cohorts import pr_cohort_keys
 from metrics.evidence import Evidence
 
 DEFLECTED_CHANNELS = ("self_serve", "ai_bot")
@@ -115,8 +116,6 @@ def family_segment_rows(events: pl.DataFrame, outcomes: pl.DataFrame, families: 
 
 def cohort_segment_rows(events: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
     """The `cohort:<name>` rows of `segment_rows` alone (rework_rate has cohort segments, no tool ones)."""
-    from metrics.cohorts import pr_cohort_keys
-
     return events.drop("segment").join(pr_cohort_keys(outcomes), on="id", how="inner").select(events.columns)
 
 

@@ -245,10 +245,6 @@ METRICS: dict[str, MetricSpec] = {
 }
 
 
-# 95% two-sided normal quantile, to the digits DESIGN.md gives.
-Z95 = 1.959963984540054
-
-
 def spec(metric_id: str) -> MetricSpec:
     try:
         return METRICS[metric_id]

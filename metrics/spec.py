@@ -30,6 +30,8 @@ Better = Literal["higher", "lower", "info"]
 # The 95% interval. wilson: Wilson score interval of x / n; order_statistics: the distribution-free interval
 # of the median; mean: mean ± 1.96·s/√n (none when n < 2), clipped to `value_range`; none: no interval.
 IntervalMethod = Literal["wilson", "order_statistics", "mean", "none"]
+# 95% two-sided normal quantile, to the digits DESIGN.md gives.
+Z95 = 1.959963984540054
 KIND_WORDS = {
     "ratio": "a share: numerator ÷ n", "mean": "a mean of values", "cost_per_unit": "spend ÷ resolved units",
     "median": "the median of values (the mean is numerator ÷ n)", "per_day": "events per calendar day of the period",

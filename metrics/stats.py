@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from metrics.registry import Z95
+from metrics.spec import Z95
 
 ALPHA = 0.05
 

@@ -22,7 +22,7 @@ import requests
 from config.model import Config
 from config.spend import check_spend
 from connectors.common.secrets import get_secret, redact
-from metrics.spend import budget_vs_actual, open_alerts
+from metrics.spend import ALERT_SCHEMA, budget_vs_actual, open_alerts
 from warehouse import Warehouse, read_table
 from warehouse.runs import audit, get_cursor, set_cursor
 
@@ -46,8 +46,6 @@ def load_spend(warehouse: Warehouse) -> pl.DataFrame:
 def spend_alerts(spend: pl.DataFrame, config: Config, *, as_of: dt.date | None = None) -> SpendAlerts:
     """Open alerts and budgets vs actual as of `as_of` (default: the last day with spend); a config value
     out of range raises `ConfigError`."""
-    from metrics.spend import ALERT_SCHEMA
-
     check_spend(config)
     as_of = as_of or spend.get_column("date").max()
     if as_of is None:

@@ -13,6 +13,7 @@ from config.model import Config
 from metrics.registry import METRICS, counting_columns
 from metrics.scorecard import Prepared, compute, prepare, select_output
 from metrics.teams import assign_team_column
+from reports.data import load_evidence
 from warehouse import Warehouse, read_table
 from warehouse.runs import audit
 from warehouse.schema import DATA_TABLES
@@ -45,8 +46,6 @@ def export_frame(
         if filters.start is None or filters.end is None:
             raise ValueError("a metric export needs --start and --end")
         if prepared is None:
-            from reports.data import load_evidence
-
             prepared = prepare(load_evidence(warehouse), config)
         metrics = None if name == SCORECARD else [name]
         records = compute(prepared, config, grain=filters.grain, start=filters.start, end=filters.end,
@@ -79,8 +78,6 @@ def with_pr_facts(prs: pl.DataFrame, warehouse: Warehouse, config: Config) -> pl
     sha is found on the main line), `reverted_by_pr_id`, `shipped_by_deployment_id`, `rolled_back`,
     `rolled_back_by` (a rollback deployment or a revert PR) and `rollback_window_ends_at`. Unmerged PRs
     have none of these (null)."""
-    from reports.data import load_evidence
-
     outcomes = prepare(load_evidence(warehouse), config).outcomes.select(
         "id", "is_revert", "reverted_by_pr_id", "rolled_back", "rolled_back_by", "rollback_window_ends_at",
         resolved_reverts_pr_id="reverts_pr_id", shipped_by_deployment_id="shipped_deployment_id",

@@ -21,6 +21,7 @@ from metrics.registry import METRICS
 from metrics.scorecard import compute
 from metrics.spend import ALERT_SCHEMA, budget_vs_actual
 from metrics.teams import assign_team_column
+from reports.format import fmt_value
 from warehouse import Warehouse, read_table
 
 STOP_KIND = "stop_condition"
@@ -86,8 +87,6 @@ def policy_status(cube: Cube, config: Config, spend: pl.DataFrame, *, today: dt.
 
 
 def _fmt(value, metric: str) -> str:
-    from reports.format import fmt_value
-
     return fmt_value(value, _unit(metric))
 
 

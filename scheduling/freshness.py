@@ -2,11 +2,13 @@
 alerts` (and its webhook) and the dashboard's banner. No Streamlit here."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import polars as pl
 
 from config.model import Config
+from metrics.spend import ALERT_SCHEMA
 from scheduling.plan import SourcePlan, plans, stale_message
 from warehouse.engine import Warehouse
 from warehouse.history import source_histories
@@ -28,8 +30,6 @@ def source_plans(warehouse: Warehouse, config: Config, now: dt.datetime) -> list
 def stale_alerts(source_plans: list[SourcePlan], now: dt.datetime) -> pl.DataFrame:
     """One alert per stale source, in the spend alerts' columns (metrics.spend.ALERT_SCHEMA). The id
     names the stale spell (when it began), so the webhook hears of each spell once."""
-    from metrics.spend import ALERT_SCHEMA
-
     rows = [{
         "id": f"stale:{p.source}:{p.stale_since.isoformat() if p.stale_since else 'never'}",
         "kind": STALE_KIND, "team": None, "tool": None, "date": now.date(), "amount_usd": None,
@@ -40,10 +40,8 @@ def stale_alerts(source_plans: list[SourcePlan], now: dt.datetime) -> pl.DataFra
 
 def with_stale_sources(warehouse: Warehouse, config: Config, result, now: dt.datetime):
     """Spend alerts (reports.alerts.SpendAlerts) plus a `stale_source` alert per stale source."""
-    from reports.alerts import SpendAlerts
-
     stale = stale_alerts(source_plans(warehouse, config, now), now)
     if stale.height == 0:
         return result
-    return SpendAlerts(result.as_of or now.date(), pl.concat([result.alerts, stale], how="vertical_relaxed"),
-                       result.budgets)
+    return dataclasses.replace(result, as_of=result.as_of or now.date(),
+                               alerts=pl.concat([result.alerts, stale], how="vertical_relaxed"))

@@ -24,6 +24,16 @@ from pathlib import Path
 
 import polars as pl
 
+from app.cli.report import report_range
+from config.load import load_config
+from connectors.demo.generator import generate
+from metrics.explain import record_events
+from metrics.registry import METRICS
+from metrics.scorecard import compute, prepare
+from pipeline import ingest
+from reports.data import load_evidence
+from warehouse import open_warehouse
+
 DEMO_END = dt.date(2026, 11, 29)  # a Sunday
 AS_OF = dt.datetime(2026, 11, 30, 12, tzinfo=dt.timezone.utc)
 WIDE = (dt.date(2024, 1, 1), dt.date(2026, 12, 31))
@@ -33,18 +43,10 @@ TOLERANCE = 1e-12
 
 
 def _load_evidence(warehouse):
-    from reports.data import load_evidence
     return load_evidence(warehouse)
 
 
 def records(root: Path) -> pl.DataFrame:
-    from app.cli.report import report_range
-    from config.load import load_config
-    from connectors.demo.generator import generate
-    from metrics.scorecard import compute, prepare
-    from warehouse import open_warehouse
-    from pipeline import ingest
-
     url = f"sqlite:///{root / 'warehouse.db'}"
     plain = root / "plain.toml"
     plain.write_text(f'[warehouse]\nurl = "{url}"\n', encoding="utf-8")
@@ -78,9 +80,6 @@ def records(root: Path) -> pl.DataFrame:
 def _explained(prepared, config_name: str) -> pl.DataFrame:
     """`scorecard explain`'s rows (metrics.explain.record_events) of every metric × segment in one month,
     as records of their own (case `<config>/explain/<metric>/<segment>`, the rows' columns as text)."""
-    from metrics.explain import record_events
-    from metrics.registry import METRICS
-
     parts = []
     for spec in METRICS.values():
         named = {"mode": "mode:agent", "cohort": "cohort:heavy", "tool": "tool:claude-code"}

@@ -21,6 +21,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+from config.load import load_config
+from connectors.demo.generator import generate
+from pipeline import ingest
+from reports.data import refresh_cube
+from warehouse import open_warehouse
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = {  # file name → URL path of the page (Streamlit names pages by their script)
     "scorecard": "", "governance": "governance", "rollbacks": "rollbacks", "incidents": "incidents",
@@ -39,12 +45,6 @@ log = logging.getLogger("screenshots")
 
 def seed(folder: Path) -> Path:
     """The demo warehouse with the example configuration (its [warehouse] pointed into `folder`)."""
-    from config.load import load_config
-    from connectors.demo.generator import generate
-    from reports.data import refresh_cube
-    from warehouse import open_warehouse
-    from pipeline import ingest
-
     example = (ROOT / "scorecard.toml.example").read_text(encoding="utf-8")
     url = f"sqlite:///{folder / 'warehouse.db'}"
     config_path = folder / "scorecard.toml"

@@ -190,6 +190,7 @@ def migrate_to_head(warehouse: Warehouse) -> None:
         if _stored_revision_is(warehouse, code_head()):
             _migrated.add(key)
             return
+        # Alembic (slow to import) only when the warehouse is behind the code's head.
         from alembic import command
         from alembic.config import Config as AlembicConfig
         from alembic.runtime.migration import MigrationContext

@@ -7,7 +7,7 @@ import connectorx as cx
 import polars as pl
 import sqlalchemy as sa
 
-from warehouse import sqlite_guard
+import warehouse.sqlite_guard as sqlite_guard
 from warehouse.engine import Warehouse, WarehouseError
 from warehouse.schema import TABLES, sync_runs
 from warehouse.types import from_storage, polars_schema

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from warehouse import sqlite_guard
-from warehouse.engine import Warehouse, WarehouseError
+import warehouse.sqlite_guard as sqlite_guard
+from warehouse.engine import BUSY_TIMEOUT_MS, Warehouse, WarehouseError
 from warehouse.schema import TABLES
 from warehouse.types import polars_dtype, polars_schema, to_storage
 
@@ -51,6 +51,7 @@ def _adbc_transaction(warehouse: Warehouse) -> Iterator:
 @contextlib.contextmanager
 def _adbc_connection(warehouse: Warehouse) -> Iterator:
     if warehouse.dialect == "sqlite":
+        # Only this dialect's ADBC driver: writes alone need one (reads go through connectorx).
         import adbc_driver_sqlite.dbapi as driver
 
         conn = driver.connect(warehouse.arrow_uri(), autocommit=True)
@@ -63,8 +64,6 @@ def _adbc_connection(warehouse: Warehouse) -> Iterator:
     try:
         cur = conn.cursor()
         if warehouse.dialect == "sqlite":
-            from warehouse.engine import BUSY_TIMEOUT_MS
-
             cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             cur.execute("PRAGMA cache_size=-262144")  # 256 MB: bulk upserts touch many B-tree pages
             cur.execute("PRAGMA temp_store=MEMORY")  # the staging tables

@@ -5,6 +5,7 @@ import streamlit as st
 
 from app import components as ui
 from app import access, sidebar, state
+from app.views.adoption_panel import adoption
 from reports.format import STATUS, escape_markdown
 from app.views.freshness import freshness
 from app.url_state import link_params
@@ -76,8 +77,6 @@ for column, tile in zip(columns, scorecard_tiles(review.records, team, trend=rec
 
 usage = state.usage_rows(version)
 if usage.height and review.window is not None:
-    from app.views.adoption_panel import adoption
-
     panel = adoption(usage, *review.window, team=team)
     if panel.height:
         st.subheader("AI adoption")

@@ -17,6 +17,9 @@ from rich.table import Table
 from app.cli.base import ConfigOpt, EndOpt, Failure, StartOpt, _config, _warehouse, command, out, range_from_dates
 from app.cli.output import plain
 
+# The commands import metrics, reports, warehouse, pipeline and polars inside their bodies: those load polars
+# and SQLAlchemy, which `scorecard --help` must not (tests/cli/test_startup_imports.py).
+
 UNMATCHED_COLUMNS = ("source", "tool", "vendor_user", "reason", "rows", "first_day", "last_day")
 KEY_COLUMNS = ("tool", "api_key", "vendor_users", "requests", "tokens", "cost_usd")
 ECONOMICS_COLUMNS = ("tool", "spend_usd", "spend_from", "merged_prs", "cost_per_merged_pr", "rollback_share",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -16,7 +17,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from config import Config, ConfigError
+from connectors.common.secrets import redact
 from metrics.spec import GRAINS
+
+# The helpers import config.load, reports, warehouse and metrics inside their bodies: those load polars and
+# SQLAlchemy, which `scorecard --help` must not (tests/cli/test_startup_imports.py).
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +64,6 @@ def command(*args, **kwargs):
             except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
                 raise
             except Exception as exc:  # a bug or an unforeseen condition: one line, never a traceback
-                from connectors.common.secrets import redact
-
                 log.debug("unexpected error", exc_info=True)
                 err.print(f"[red]error:[/red] unexpected {type(exc).__name__}: {escape(redact(str(exc)))} "
                           "(run with SCORECARD_DEBUG=1 for the details)", highlight=False, soft_wrap=True)
@@ -70,8 +73,6 @@ def command(*args, **kwargs):
 
 
 def main() -> None:
-    import os
-
     debug = bool(os.environ.get("SCORECARD_DEBUG"))
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")

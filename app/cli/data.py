@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -14,8 +15,13 @@ from app.cli.base import (
     ConfigOpt, EndOpt, Failure, GrainOpt, StartOpt, TeamOpt, TerminalProgress, _check_grain, _config,
     _refresh_cube, _warehouse, command, err, out, range_from_dates,
 )
-from app.cli.output import plain
+from app.cli.output import OutputPathError, check_out_path, plain, write_out
 from config import Config
+from config.schedule import fmt_duration, parse_duration
+from scheduling.plan import stale_message
+
+# The commands import metrics, reports, warehouse, pipeline and polars inside their bodies: those load polars
+# and SQLAlchemy, which `scorecard --help` must not (tests/cli/test_startup_imports.py).
 
 # `scorecard sync` exit codes (README: Scheduling syncs): a cron job can tell the three outcomes apart.
 EXIT_COMPLETE, EXIT_FAILED, EXIT_PARTIAL = 0, 1, 3
@@ -90,8 +96,6 @@ def export(
 ) -> None:
     """Export a table or metric with the dashboard's filters (CSV is formula-safe; the export is audit-logged)."""
     from metrics.registry import METRICS
-
-    from app.cli.output import OutputPathError, check_out_path, plain, write_out
     from reports.export import FORMATS, ExportFilters, encode, export_frame, export_names, record_export
     from warehouse.runs import default_actor
 
@@ -131,8 +135,6 @@ def demo(
     config: ConfigOpt = None,
 ) -> None:
     """Seed the warehouse with a synthetic organisation (marked as demo data)."""
-    import time
-
     from connectors.demo.generator import SCALES, generate
     from pipeline import ingest
     from warehouse.schema import DATA_TABLES
@@ -199,7 +201,6 @@ def sync(
 
     Exit code: 1 when a source failed; with --all, 0 every source complete, 1 a source failed, 3 partial
     (records rejected, a source skipped because another process was syncing it, or stopped by a signal)."""
-    from config.schedule import parse_duration
     from connectors.sources import sources
     from pipeline import run_sources, stop_when
     from scheduling.runner import graceful_stop
@@ -274,8 +275,6 @@ def status(
     plans = source_plans(warehouse, cfg, now)
     stale = [p for p in plans if p.stale]
     if check:
-        from scheduling.plan import stale_message
-
         for p in stale:
             out.print(f"stale: {plain(stale_message(p, now))}", highlight=False)
         if not stale:
@@ -305,8 +304,6 @@ def status(
 
 
 def _schedule_table(plans, holders, now: dt.datetime) -> Table:
-    from config.schedule import fmt_duration
-
     table = Table(title=escape("Schedule ([schedule] in scorecard.toml; `scorecard schedule` follows it)"))
     for col in ("source", "every", "last success", "next run", "state"):
         table.add_column(col)

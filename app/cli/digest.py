@@ -10,8 +10,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from app.cli.base import ConfigOpt, Failure, TeamOpt, _config, command, err, out
+from app.cli.base import ConfigOpt, Failure, TeamOpt, _config, _warehouse, command, err, out
 from app.cli.report import AsOfOpt, _as_of, load_report_cube, report_range
+from connectors.common.secrets import MissingSecret, get_secret
+
+# The commands import metrics, reports, warehouse, pipeline and polars inside their bodies: those load polars
+# and SQLAlchemy, which `scorecard --help` must not (tests/cli/test_startup_imports.py).
 
 WEBHOOK_TIMEOUT_SECONDS = 15
 
@@ -29,7 +33,6 @@ def digest(
     """The weekly digest: the review window's five numbers against the baseline, what changed most, pause
     verdicts, budget alerts and links into the dashboard ([dashboard] url). Exit 0 done, 1 bad input or no
     webhook, 2 the webhook failed."""
-    from app.cli.base import _warehouse
     from reports import digest as build
     from reports.alerts import load_spend, spend_alerts
     from reports.governance_data import has_policies, load_spend_rows, pause_message, policy_status
@@ -66,8 +69,6 @@ def digest(
 
 
 def _webhook(cfg) -> str:
-    from connectors.common.secrets import MissingSecret, get_secret
-
     try:
         return get_secret(cfg.digest.webhook_env)
     except MissingSecret as exc:

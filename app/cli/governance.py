@@ -12,7 +12,10 @@ import typer
 from rich.table import Table
 
 from app.cli.base import ConfigOpt, Failure, _config, _warehouse, command, out
-from app.cli.output import plain
+from app.cli.output import OutputPathError, check_out_path, plain, write_out
+
+# The commands import metrics, reports, warehouse, pipeline and polars inside their bodies: those load polars
+# and SQLAlchemy, which `scorecard --help` must not (tests/cli/test_startup_imports.py).
 
 TodayOpt = Annotated[Optional[dt.datetime], typer.Option(
     "--today", formats=["%Y-%m-%d"], help="Judge stop conditions as of this day (default: today, UTC).")]
@@ -131,7 +134,6 @@ def audit(
     """The audit log (who synced, imported, exported, signed in or changed the config, and when); exporting it is audited too."""
     import polars as pl
 
-    from app.cli.output import OutputPathError, check_out_path, plain, write_out
     from governance.changes import config_versions
     from reports.export import encode
     from warehouse import read_table

@@ -12,8 +12,13 @@ from app.cli.base import (
     ConfigOpt, EndOpt, Failure, GrainOpt, StartOpt, TeamOpt, _check_grain, _config, _warehouse, command,
     err, out, range_from_dates,
 )
+from app.cli.governance import with_stop_conditions
 from app.cli.output import plain
 from config import ConfigError
+from connectors.common.secrets import MissingSecret
+
+# The commands import metrics, reports, warehouse, pipeline and polars inside their bodies: those load polars
+# and SQLAlchemy, which `scorecard --help` must not (tests/cli/test_startup_imports.py).
 
 AsOfOpt = Annotated[Optional[dt.datetime], typer.Option(
     "--as-of", formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"],
@@ -294,7 +299,6 @@ def alerts(
 ) -> None:
     """Open alerts (AI spend: anomalous days, budgets pacing over; workflow stop conditions; stale sources);
     exits 1 when there are any (for cron and CI)."""
-    from connectors.common.secrets import MissingSecret
     from reports.alerts import WebhookError, alerts_json, load_spend, post_new_alerts, spend_alerts
 
     if format not in ("table", "json"):
@@ -305,8 +309,6 @@ def alerts(
         result = spend_alerts(load_spend(warehouse), cfg, as_of=as_of.date() if as_of else None)
     except ConfigError as exc:
         raise Failure(str(exc)) from None
-    from app.cli.governance import with_stop_conditions
-
     result = with_stop_conditions(warehouse, cfg, result)  # workflows past a stop condition alert too
     from scheduling.freshness import with_stale_sources
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 import logging
 
 from app.cli.base import ConfigOpt, Failure, _config, _refresh_cube, _warehouse, command, err
+from config.schedule import fmt_duration
+
+# The commands import metrics, reports, warehouse, pipeline and polars inside their bodies: those load polars
+# and SQLAlchemy, which `scorecard --help` must not (tests/cli/test_startup_imports.py).
 
 
 @command()
 def schedule(config: ConfigOpt = None) -> None:
     """Sync each configured source on its own interval (the schedule section of scorecard.toml) until SIGTERM or
     SIGINT, which stop it after the batch being written (committed, cursors saved). Exit code 0."""
-    from config.schedule import fmt_duration
     from scheduling.freshness import configured_sources
     from scheduling.runner import Scheduler, graceful_stop
 

@@ -2,6 +2,8 @@
 bars with intervals, and breakdown bars. Figures only; Streamlit draws them."""
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import plotly.graph_objects as go
 import polars as pl
@@ -140,8 +142,6 @@ def _provisional_hatch(fig: go.Figure, rows: pl.DataFrame, band: tuple[float, fl
     settling = rows.filter(pl.col("provisional").fill_null(False))["period"].unique().sort().to_list()
     if not settling:
         return
-    import datetime as dt
-
     values = [v for c in ("value", "ci_low", "ci_high", "baseline") for v in rows[c].to_list() if v is not None]
     values += list(band or ())
     low, high = min(values + [0.0]), max(values)
@@ -160,8 +160,6 @@ def add_markers(fig: go.Figure, markers: tuple[tuple[object, str], ...], periods
     they fall inside the chart's periods."""
     if not periods:
         return
-    import datetime as dt
-
     first, last = periods[0], periods[-1] + dt.timedelta(days=period_days)
     for day, label in markers:
         if not (first <= day <= last):

@@ -4,6 +4,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from config.schedule import fmt_duration
+from scheduling.plan import SOURCE_TABLES, stale_message
+
 DEMO_SOURCE = "demo"
 
 
@@ -57,8 +60,6 @@ TABLE_WORDS = {
 def stale_banner_text(plans: list, tables: tuple[str, ...], now: dt.datetime) -> str | None:
     """The banner for a page that reads `tables`, from `scheduling.plan.SourcePlan`s: which stale sources
     feed it, since when, and what may be out of date; None when none does."""
-    from scheduling.plan import SOURCE_TABLES, stale_message
-
     stale = [p for p in plans if p.stale and set(SOURCE_TABLES.get(p.source, ())) & set(tables)]
     if not stale:
         return None
@@ -70,8 +71,6 @@ def stale_banner_text(plans: list, tables: tuple[str, ...], now: dt.datetime) ->
 
 def schedule_rows(plans: list, now: dt.datetime) -> list[dict[str, str]]:
     """One row per configured source for the sidebar: source, every, last success, next run, state."""
-    from config.schedule import fmt_duration
-
     rows = []
     for p in plans:
         nxt = "due now" if p.next_run <= now else f"in {fmt_duration(((p.next_run - now).total_seconds() // 60 + 1) * 60)}"

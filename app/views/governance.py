@@ -2,6 +2,8 @@
 (pure: frames in, display frames out)."""
 from __future__ import annotations
 
+import json
+
 import polars as pl
 
 from reports.format import fmt_delta, fmt_value
@@ -79,8 +81,6 @@ def evidence_table(evidence: pl.DataFrame, verdict: dict) -> pl.DataFrame:
 def activity(audit: pl.DataFrame, actions: tuple[str, ...] = ("sign-in", "access denied", "view", "export")) -> pl.DataFrame:
     """Who looked at or exported what: the audit rows of those actions as ts, actor, action, what
     (page and team, or export name, format, rows and team), latest first."""
-    import json
-
     rows = []
     for r in audit.filter(pl.col("action").is_in(actions)).sort("id", descending=True).iter_rows(named=True):
         try:

@@ -24,7 +24,7 @@ from urllib3.util.retry import Retry
 from config.model import GithubConfig
 from connectors.common.secrets import redact
 from connectors.contract import WaitTooLong
-from connectors.github import settings
+import connectors.github.settings as settings
 
 log = logging.getLogger(__name__)
 

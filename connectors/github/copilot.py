@@ -15,7 +15,8 @@ from github import GithubException, UnknownObjectException
 
 from config.model import GithubCopilotConfig
 from connectors.contract import Batch, Rejected, Unreadable, WaitTooLong
-from connectors.github import mapping, settings
+import connectors.github.mapping as mapping
+import connectors.github.settings as settings
 from connectors.github.client import GithubClient, describe
 from connectors.github.copilot_people import people_batches
 

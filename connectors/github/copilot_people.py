@@ -40,7 +40,7 @@ from github import GithubException, UnknownObjectException
 
 from config.model import GithubCopilotConfig
 from connectors.contract import Batch, Rejected, Unreadable, WaitTooLong
-from connectors.github import settings
+import connectors.github.settings as settings
 from connectors.github.client import GithubClient, describe
 from connectors.vendors.common import amount, count, detail, people_frame, spend_frame
 

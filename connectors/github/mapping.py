@@ -19,7 +19,7 @@ from connectors.common.normalise import to_json_list
 from connectors.common.reverts import revert_columns
 from connectors.common.times import utc_time
 from connectors.contract import Rejected, Unreadable
-from connectors.github import settings
+import connectors.github.settings as settings
 
 UTC = dt.timezone.utc
 UTC_US = pl.Datetime("us", "UTC")

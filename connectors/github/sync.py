@@ -18,7 +18,8 @@ from github import GithubException
 
 from config.model import Config, GithubConfig
 from connectors.contract import Batch, Rejected, Unreadable, WaitTooLong
-from connectors.github import mapping, settings
+import connectors.github.mapping as mapping
+import connectors.github.settings as settings
 from connectors.github.client import GithubClient, describe
 from connectors.github.copilot import copilot_batches
 from connectors.github.state import Pass, StreamCursor

@@ -112,7 +112,7 @@ def credentials(config: JiraConfig) -> tuple[dict[str, Any], list[str]]:
 
 def connect(config: JiraConfig, auth: dict[str, Any], *, sleep=None) -> JiraSession:
     """A logged-in session: deployment detected from serverInfo, the API user's time zone looked up."""
-    from jira import JIRA
+    from jira import JIRA  # the heavy jira client loads when a Jira sync runs, not with every command
 
     if config.deployment not in DEPLOYMENTS:
         raise JiraError(f"jira.deployment must be one of {', '.join(DEPLOYMENTS)}, not '{config.deployment}'")
@@ -201,7 +201,7 @@ def jql_time(moment: dt.datetime, zone: ZoneInfo | None) -> str:
 
 
 def _retrying(policy: RetryPolicy, what: str, fn):
-    from jira.exceptions import JIRAError
+    from jira.exceptions import JIRAError  # as in connect(): the jira client only when a Jira sync runs
 
     try:
         return call_with_retries(fn, policy=policy, what=what, classify=_transient)

@@ -37,6 +37,7 @@ class PagerDutySession:
         return sum(self.calls.values())
 
     def get(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        # The PagerDuty client library loads when a sync runs, not with every command.
         from pagerduty.errors import Error as PagerDutyLibraryError
         from pagerduty.errors import HttpError
 

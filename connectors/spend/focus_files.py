@@ -56,7 +56,7 @@ def _text_stream(path: Path) -> io.TextIOBase:
 def header(path: Path) -> list[str]:
     """The file's column names."""
     if is_parquet(path):
-        import pyarrow.parquet as pq
+        import pyarrow.parquet as pq  # pyarrow's file readers load only for a FOCUS import
 
         try:
             return pq.ParquetFile(path).schema_arrow.names
@@ -86,7 +86,7 @@ def batches(path: Path, columns: list[str], batch_rows: int) -> Iterator[RawBatc
 
 
 def _parquet_batches(path: Path, columns: list[str], batch_rows: int) -> Iterator[RawBatch]:
-    import pyarrow.parquet as pq
+    import pyarrow.parquet as pq  # as in header(): only for a FOCUS import
 
     file = pq.ParquetFile(path)
     total = file.metadata.num_rows
@@ -101,7 +101,7 @@ def _parquet_batches(path: Path, columns: list[str], batch_rows: int) -> Iterato
 
 
 def _csv_batches(path: Path, columns: list[str], batch_rows: int) -> Iterator[RawBatch]:
-    import pyarrow.csv as pacsv
+    import pyarrow.csv as pacsv  # as in header(): only for a FOCUS import
 
     names = header(path)
     raw = pa.OSFile(str(path), "r")
