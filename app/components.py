@@ -10,6 +10,7 @@ import streamlit as st
 
 from app import state
 from app.access import current
+from app.url_state import apply_url, remember
 from app.views.freshness import stale_banner_text
 from app.views.tiles import Tile, status_words
 from metrics.registry import METRICS
@@ -45,6 +46,18 @@ def stale_banner(*tables: str) -> None:
 def empty(message: str) -> None:
     """An empty state that says what to do."""
     st.info(escape_markdown(message), icon=":material/lightbulb:")
+
+
+def item_id(label: str, *, placeholder: str, help: str, when_empty: str) -> str:
+    """The `?id=…` of a single-item page (PR, deployment, incident): a text box bound to the URL, so that a
+    link to another item lands on it; with no id, an empty state saying `when_empty` and the page stops."""
+    apply_url({"id": lambda values: values[-1] if values else ""})
+    value = st.text_input(label, key="id", bind="query-params", placeholder=placeholder, help=help).strip()
+    remember(("id",))
+    if not value:
+        empty(when_empty)
+        st.stop()
+    return value
 
 
 def text(line: str) -> None:

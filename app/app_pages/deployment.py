@@ -5,7 +5,6 @@ import streamlit as st
 
 from app import components as ui
 from app import sidebar, state
-from app.url_state import apply_url, remember
 from app.views.chain_views import deployment_view, link_to
 from app.views.pr import fmt_when
 from reports.format import escape_markdown
@@ -14,13 +13,9 @@ filters = sidebar.current()
 version = state.current_version()
 ui.header("Deployment", filters, what="One deployment, what it shipped and whether it failed")
 
-apply_url({"id": lambda values: values[-1] if values else ""})
-deployment_id = st.text_input("Deployment id", key="id", bind="query-params", placeholder="e.g. github:acme/api/123",
-                              help="The Delivery tables and the PR view link here.").strip()
-remember(("id",))
-if not deployment_id:
-    ui.empty("Open a deployment from a table (Delivery, a PR's view) or type its id above.")
-    st.stop()
+deployment_id = ui.item_id("Deployment id", placeholder="e.g. github:acme/api/123",
+                           help="The Delivery tables and the PR view link here.",
+                           when_empty="Open a deployment from a table (Delivery, a PR's view) or type its id above.")
 prepared = state.prepared(version)
 view = deployment_view(prepared.evidence.deployments, prepared.outcomes, prepared.chain,
                        prepared.config.rules.production_environments, deployment_id)

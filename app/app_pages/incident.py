@@ -5,7 +5,6 @@ import streamlit as st
 
 from app import components as ui
 from app import sidebar, state
-from app.url_state import apply_url, remember
 from app.views.chain_views import incident_view, link_to
 from app.views.pr import fmt_when
 from reports.format import escape_markdown
@@ -14,13 +13,9 @@ filters = sidebar.current()
 version = state.current_version()
 ui.header("Incident", filters, what="One incident and the change that caused it")
 
-apply_url({"id": lambda values: values[-1] if values else ""})
-incident_id = st.text_input("Incident id", key="id", bind="query-params", placeholder="e.g. pagerduty:P123",
-                            help="The Incidents and Delivery tables link here.").strip()
-remember(("id",))
-if not incident_id:
-    ui.empty("Open an incident from a table (Incidents & MTTR, Delivery) or type its id above.")
-    st.stop()
+incident_id = ui.item_id("Incident id", placeholder="e.g. pagerduty:P123",
+                         help="The Incidents and Delivery tables link here.",
+                         when_empty="Open an incident from a table (Incidents & MTTR, Delivery) or type its id above.")
 prepared = state.prepared(version)
 view = incident_view(prepared.evidence.deployments, prepared.outcomes, prepared.chain, incident_id)
 if view is None:

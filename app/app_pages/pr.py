@@ -6,7 +6,6 @@ import streamlit as st
 
 from app import components as ui
 from app import sidebar, state
-from app.url_state import apply_url, remember
 from app.views.pr import fmt_when, pr_link, pr_view
 from reports.format import escape_markdown
 
@@ -14,13 +13,9 @@ filters = sidebar.current()
 version = state.current_version()
 ui.header("Pull request", filters, what="One PR and everything the scorecard decided about it")
 
-apply_url({"id": lambda values: values[-1] if values else ""})  # a link to another PR lands on it
-pr_id = st.text_input("PR id", key="id", bind="query-params", placeholder="e.g. github:acme/api#123",
-                      help="Every PR table links here; the id is the one the export and the CLI show.").strip()
-remember(("id",))
-if not pr_id:
-    ui.empty("Open a PR from a table (Rollbacks, the exports) or type its id above.")
-    st.stop()
+pr_id = ui.item_id("PR id", placeholder="e.g. github:acme/api#123",
+                   help="Every PR table links here; the id is the one the export and the CLI show.",
+                   when_empty="Open a PR from a table (Rollbacks, the exports) or type its id above.")
 prepared = state.prepared(version)
 view = pr_view(prepared.outcomes, prepared.evidence.deployments, pr_id, state.pr_extra(version, pr_id))
 if view is None:
