@@ -12,9 +12,9 @@ from app.views.charts import trend_figure
 from app.views.delivery import (
     DELIVERY_TRENDS, TEAM_TILES, TEAM_TRENDS, reviews_by_senior, reworked_prs, senior_reviews, trend_rows,
 )
-from app.views.tiles import tile_for
 from metrics.registry import METRICS
 from metrics.scorecard import metric_events
+from reports.tiles import tile_for
 
 
 def render(filters, version: str, outcomes: pl.DataFrame, scope: str) -> None:

@@ -12,11 +12,11 @@ from app import state
 from app.access import current
 from app.url_state import apply_url, remember
 from app.views.freshness import stale_banner_text
-from app.views.tiles import Tile, status_words
 from metrics.registry import METRICS
 from reports.export import ExportFilters, encode, record_export
 from reports.filters import Filters
 from reports.format import STATUS, escape_markdown, fmt_delta, fmt_interval, fmt_value, nulls_as_text, period_label
+from reports.tiles import Tile, status_words
 
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}
 

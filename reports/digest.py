@@ -13,11 +13,11 @@ from urllib.parse import urlencode
 
 import polars as pl
 
-from app.views.tiles import EXTRA_TILES, TILES, headline, verdict
 from config.model import Config
 from metrics.registry import METRICS
 from reports.format import STATUS, fmt_delta, fmt_value
 from reports.review import Review, settling_days
+from reports.tiles import EXTRA_TILES, TILES, headline, verdict
 
 FORMATS = ("markdown", "html", "text")
 

@@ -11,9 +11,9 @@ from app.views.charts import trend_figure
 from app.views.delivery import (
     AI_SPLIT_TILES, DELIVERY_TRENDS, DORA_TILES, PAGE_TRENDS, failed_deployments, linked_incidents, trend_rows,
 )
-from app.views.tiles import tile_for
 from metrics.registry import METRICS
 from reports.review import settling_days
+from reports.tiles import tile_for
 
 filters = sidebar.current()
 version = state.current_version()

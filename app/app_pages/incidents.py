@@ -8,10 +8,10 @@ from app import sidebar, state
 from app.views.chain_views import link_to
 from app.views.charts import trend_figure
 from app.views.incidents import by_team, incident_list, mttr_statistics, open_incidents
-from app.views.tiles import TileSpec, tile_for, tile_spec
 from app.views.trends import series
-from reports.format import fmt_value
 from metrics.registry import subject_of
+from reports.format import fmt_value
+from reports.tiles import TileSpec, tile_for, tile_spec
 
 filters = sidebar.current()
 version = state.current_version()

@@ -3,16 +3,16 @@ or 3 months, of the range) each against the fixed baseline, what changed most, a
 import polars as pl
 import streamlit as st
 
-from app import components as ui
 from app import access, sidebar, state
-from app.views.adoption_panel import adoption
-from reports.format import STATUS, escape_markdown
-from app.views.freshness import freshness
+from app import components as ui
 from app.url_state import link_params
-from reports.review import settling_days
-from app.views.tiles import STATUS_SUFFIX, TILES, headline, scorecard_tiles, team_glance, verdict
+from app.views.adoption_panel import adoption
+from app.views.freshness import freshness
 from app.views.trends import TRENDS, series
 from metrics.registry import METRICS
+from reports.format import STATUS, escape_markdown
+from reports.review import settling_days
+from reports.tiles import STATUS_SUFFIX, TILES, headline, scorecard_tiles, team_glance, verdict
 
 filters = sidebar.current()
 version = state.current_version()

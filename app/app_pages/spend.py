@@ -7,10 +7,10 @@ from app import sidebar, spend_panel, state
 from app.url_state import apply_url, remember
 from app.views.charts import stacked_bars
 from app.views.spend import DIMENSIONS, spend_by, spend_over_time, totals, with_seats
-from app.views.tiles import scorecard_tiles
 from app.views.trends import series
-from reports.format import fmt_count, fmt_rate, fmt_usd
 from metrics.registry import subject_of
+from reports.format import fmt_count, fmt_rate, fmt_usd
+from reports.tiles import scorecard_tiles
 
 
 def budgets_and_alerts(filters) -> None:

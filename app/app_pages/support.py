@@ -6,9 +6,9 @@ from app import components as ui
 from app import sidebar, state
 from app.views.charts import stacked_bars
 from app.views.support import by_channel, by_channel_over_time, by_team, guardrail_sentence
-from app.views.tiles import COMPANIONS, TileSpec, scorecard_tiles, tile_for
 from app.views.trends import series
 from metrics.registry import METRICS, subject_of
+from reports.tiles import COMPANIONS, TileSpec, scorecard_tiles, tile_for
 
 CHANNEL_COLOURS = {"ai_bot": "#7b3fc4", "self_serve": "#13a89e", "human": "#8a94a6"}
 

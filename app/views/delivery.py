@@ -5,11 +5,11 @@ from __future__ import annotations
 import polars as pl
 
 from app.views.charts import baseline_band
-from app.views.tiles import tile_spec
 from metrics.change_chain import ChainFacts, rework_outcomes
 from metrics.registry import METRICS
 from reports.filters import Filters
 from reports.format import link_column, signals_text
+from reports.tiles import tile_spec
 
 # The metrics with a place on the Delivery page or the team drill-down (`MetricSpec.delivery`), in order.
 _DELIVERY = sorted((m for m in METRICS.values() if m.delivery is not None), key=lambda m: m.delivery.order)

@@ -1,5 +1,6 @@
-"""The one way through: connectors never import the warehouse, and outside `warehouse/` only the runner
-writes evidence, runs or cursors; the source names a schedule may use are the registered sources."""
+"""The one way through: connectors never import the warehouse, outside `warehouse/` only the runner
+writes evidence, runs or cursors, and reports/ (shared by dashboard, CLI and benchmark) never reaches back
+into the dashboard; the source names a schedule may use are the registered sources."""
 from __future__ import annotations
 
 import ast
@@ -9,14 +10,15 @@ from config.schedule import SOURCES
 from connectors.sources import sources
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("app", "benchmarks", "config", "connectors", "governance", "metrics", "pipeline", "scheduling", "tools")
+PACKAGES = ("app", "benchmarks", "config", "connectors", "governance", "metrics", "pipeline", "reports", "scheduling",
+            "tools")
 # The warehouse's write side: evidence upserts, run bookkeeping and cursors.
 WRITE_MODULES = {"warehouse.write"}
 WRITE_NAMES = {"upsert_frames", "upsert_batches", "start_run", "finish_run", "set_cursor", "clear_cursors",
                "close_abandoned_runs"}
 RUNNER = "pipeline/runner.py"
-# The alert webhook keeps which alerts it has posted in `sync_state` (not evidence; app/ is being split).
-KNOWN = {("app/alerts.py", "set_cursor")}
+# The alert webhook keeps which alerts it has posted in `sync_state` (not evidence).
+KNOWN = {("reports/alerts.py", "set_cursor")}
 
 
 def imports(path: Path) -> list[tuple[str, str]]:
@@ -53,6 +55,12 @@ def test_only_the_runner_writes_to_the_warehouse_from_outside_it():
             if module in WRITE_MODULES or imported in WRITE_NAMES or imported == "write":
                 if (name, imported) not in KNOWN:
                     offenders.append((name, module, imported))
+    assert offenders == []
+
+
+def test_reports_never_import_the_dashboard():
+    offenders = [(name, module) for name, path in project_files() if name.startswith("reports/")
+                 for module, _ in imports(path) if module == "app" or module.startswith("app.")]
     assert offenders == []
 
 

@@ -1,6 +1,7 @@
 """The scorecard's five tiles, the headline of what changed most, and the teams-at-a-glance table,
 all read from `metrics.scorecard.compute` records (so a tile can never disagree with the CLI). Which
-tiles, and their words, come from the metric registry (`MetricSpec.tile`)."""
+tiles, and their words, come from the metric registry (`MetricSpec.tile`). No Streamlit: the dashboard's
+pages draw these, and the weekly digest (reports/digest.py) writes the same tiles and sentences."""
 from __future__ import annotations
 
 import datetime as dt

@@ -3,8 +3,8 @@ import datetime as dt
 
 import polars as pl
 
-from app.views.tiles import STATUS_SUFFIX, TILES, headline, scorecard_tiles, status_words, team_glance
 from metrics.scorecard import empty_records
+from reports.tiles import STATUS_SUFFIX, TILES, headline, scorecard_tiles, status_words, team_glance
 
 W1, W2 = dt.date(2026, 3, 2), dt.date(2026, 3, 9)
 
