@@ -6,7 +6,8 @@ committed only after its rows, every record it could not read counted with its i
 run (`sync_runs`, audit log). A source failure is reported, never raised, so the next source still
 runs; killing the process loses nothing (cursors lag the data) and duplicates nothing (upserts are
 idempotent). A file (`ingest_batches`: CSV, FOCUS, the demo) is written the same way but in one
-transaction, and its error is raised to the caller after the failed run is recorded.
+transaction, and its error is raised to the caller after the failed run is recorded. A notice sent
+once (`deliver_new`: the spend-alert webhook) keeps what it has sent the way a sync keeps its cursor.
 
 Connectors never import the warehouse; outside `warehouse/` this is the only module that writes to it
 (the audit entries a user's own actions make aside).
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -26,11 +28,10 @@ from config.model import Config
 from connectors.common.progress import NoProgress, Progress
 from connectors.common.secrets import redact, redacted_logs
 from connectors.contract import Batch, Rejected, Source
-from connectors.sources import sources
 from warehouse.engine import Warehouse
 from warehouse.lease import LeaseHeld, describe_self, source_lease
 from warehouse.read import read_table
-from warehouse.runs import audit, close_abandoned_runs, cursors_of, finish_run, set_cursor, start_run
+from warehouse.runs import audit, close_abandoned_runs, cursors_of, finish_run, get_cursor, set_cursor, start_run
 from warehouse.write import UpsertCounts, upsert_batches, upsert_frames
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ def run_source(warehouse: Warehouse, config: Config, source: Source | str, *, fu
                progress: Progress | None = None, actor: str | None = None, **options: Any) -> SyncReport:
     """Run one source into the warehouse; never raises for a source failure (the report says what
     happened). `options` go to the connector (test hooks: sleep, now, today)."""
-    spec = sources()[source] if isinstance(source, str) else source
+    spec = _registered()[source] if isinstance(source, str) else source
     stats: dict[str, int] = dict.fromkeys(spec.counters, 0)
     try:
         spec.check(config)
@@ -108,7 +109,7 @@ def run_sources(warehouse: Warehouse, config: Config, *, only: str | None = None
     and who holds it. `holder` names this process to the others. `still_wanted(name)`, asked once the
     lease is held, can drop a source another process has just synced. Once a stop is requested
     (`stop_when`) no further source starts."""
-    available = specs if specs is not None else sources()
+    available = specs if specs is not None else _registered()
     if only is not None and only not in available:
         raise KeyError(f"unknown source '{only}'; known: {', '.join(available) or '(none)'}")
     chosen = [available[only]] if only else [s for s in available.values() if s.is_configured(config)]
@@ -127,6 +128,14 @@ def run_sources(warehouse: Warehouse, config: Config, *, only: str | None = None
         except LeaseHeld as exc:
             reports.append(SyncReport(source=spec.name, status="skipped", error=str(exc)))
     return reports
+
+
+def _registered() -> dict[str, Source]:
+    # The registry imports every connector and its client library (PyGithub with cryptography and nacl,
+    # ~0.5 s): loaded when a sync runs, not by a caller that only records a delivery (`deliver_new`).
+    from connectors.sources import sources
+
+    return sources()
 
 
 def _failing(exc: Exception) -> Iterator[Batch]:
@@ -247,3 +256,19 @@ def ingest_batches(warehouse: Warehouse, source: str, batches: Iterable[Batch], 
 
 def _detail(detail) -> dict[str, Any]:
     return dict((detail() if callable(detail) else detail) or {})
+
+
+# Notices sent once -------------------------------------------------------------------------------
+def deliver_new(warehouse: Warehouse, source: str, stream: str, open_ids: Iterable[str],
+                send: Callable[[list[str]], object]) -> list[str]:
+    """Hand `send` the ids of `open_ids` not delivered before, and return them. What was delivered is
+    kept in `sync_state` under (`source`, `stream`), like a cursor, and saved only after `send` returns
+    (if it raises, nothing is saved and the next call tries again); only ids still open are kept, so one
+    that closes and opens again is news again. `send` is not called when nothing is new."""
+    delivered = set(json.loads(get_cursor(warehouse, source, stream) or "[]"))
+    still_open = sorted(set(open_ids))
+    fresh = [i for i in still_open if i not in delivered]
+    if fresh:
+        send(fresh)
+    set_cursor(warehouse, source, stream, json.dumps(still_open))
+    return fresh

@@ -3,9 +3,9 @@ Slack-compatible webhook.
 
 Alerts are judged as of the last day with spend data (not the wall clock: providers report a day late,
 and an as-of after the data would make every open alert vanish). The webhook is told about each alert
-once: the ids already posted are kept in `sync_state` (source `alerts`), so a cron job running every
-hour does not repeat itself, while `scorecard alerts` keeps listing (and exiting 1) until an alert is
-acknowledged in the config or ages out.
+once: the pipeline keeps the ids already posted (`pipeline.runner.deliver_new`: `sync_state`, source
+`alerts`), so a cron job running every hour does not repeat itself, while `scorecard alerts` keeps
+listing (and exiting 1) until an alert is acknowledged in the config or ages out.
 """
 from __future__ import annotations
 
@@ -23,8 +23,9 @@ from config.model import Config
 from config.spend import check_spend
 from connectors.common.secrets import get_secret, redact
 from metrics.spend import ALERT_SCHEMA, budget_vs_actual, open_alerts
+from pipeline.runner import deliver_new
 from warehouse import Warehouse, read_table
-from warehouse.runs import audit, get_cursor, set_cursor
+from warehouse.runs import audit
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +78,9 @@ def post_new_alerts(warehouse: Warehouse, config: Config, result: SpendAlerts) -
     if not env or result.as_of is None:
         return 0
     url = get_secret(env)
-    posted = set(json.loads(get_cursor(warehouse, *WEBHOOK_STATE) or "[]"))
-    fresh = result.alerts.filter(~pl.col("id").is_in(list(posted)))
-    if fresh.height:
+
+    def post(ids: list[str]) -> None:
+        fresh = result.alerts.filter(pl.col("id").is_in(ids))
         try:
             with _scrubbed_request_logs(url):
                 response = requests.post(url, json=slack_payload(fresh, result.as_of), timeout=WEBHOOK_TIMEOUT_SECONDS)
@@ -90,10 +91,9 @@ def post_new_alerts(warehouse: Warehouse, config: Config, result: SpendAlerts) -
             raise WebhookError(f"the alert webhook (${env}) answered HTTP {response.status_code}: "
                                f"{redact(response.text, [url])[:200]}")
         audit(warehouse, "alert webhook", {"alerts": fresh.get_column("id").to_list(), "env": env})
-    # Keep only ids still open: an alert that closes and opens again is news again.
-    still_open = sorted(set(result.alerts.get_column("id").to_list()))
-    set_cursor(warehouse, *WEBHOOK_STATE, json.dumps(still_open))
-    return fresh.height
+
+    sent = deliver_new(warehouse, *WEBHOOK_STATE, result.alerts.get_column("id").to_list(), post)
+    return result.alerts.filter(pl.col("id").is_in(sent)).height
 
 
 @contextlib.contextmanager
