@@ -53,6 +53,8 @@ class Batch:
     progress_done: int | None = None
     progress_total: int | None = None
     progress_message: str | None = None
+    # What the run's record says about what was read (a file's name, its rows), merged over the batches.
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -72,10 +74,15 @@ def _no_secret(config) -> Credential:
     return Credential()
 
 
+def never_synced(config) -> bool:
+    """`Source.is_configured` of a file source: imported when a user names a file, never by `scorecard sync`."""
+    return False
+
+
 # extract(config, secret, cursors, *, full, stats, **options) -> Iterator[Batch]
 #   secret: `Credential.value`; cursors: stream → the cursor saved by the last run (read-only);
 #   stats: a dict the connector fills (HTTP calls, ...); options: test hooks (sleep, now, today) or, for
-#   a file, its path.
+#   a file, its `path`.
 Extract = Callable[..., Iterator[Batch]]
 
 

@@ -1,13 +1,16 @@
 """The one runner: every source's batches reach the warehouse through here.
 
-For an API source (`run_source`): check its config, read its secret, read the cursors its last run
-saved, mask the secret in its loggers, drain its batches — each upserted as it comes, its cursors
-committed only after its rows, every record it could not read counted with its id — and record the
-run (`sync_runs`, audit log). A source failure is reported, never raised, so the next source still
-runs; killing the process loses nothing (cursors lag the data) and duplicates nothing (upserts are
-idempotent). A file (`ingest_batches`: CSV, FOCUS, the demo) is written the same way but in one
-transaction, and its error is raised to the caller after the failed run is recorded. A notice sent
-once (`deliver_new`: the spend-alert webhook) keeps what it has sent the way a sync keeps its cursor.
+`run_source` runs any source (connectors/contract.py): it checks its config, reads its secret and the
+cursors its last run saved, masks the secret in its loggers, drains its batches and records the run
+(`sync_runs`, audit log) with the records it could not read, its warnings and progress on the way.
+- An API source is written batch by batch, each upsert committed with its cursors after its rows. A
+  source failure is reported, never raised, so the next source still runs; killing the process loses
+  nothing (cursors lag the data) and duplicates nothing (upserts are idempotent).
+- A file (`Source.atomic`: `scorecard import` of a CSV or FOCUS file) is written in one transaction: a
+  bad row anywhere leaves nothing written, the run is recorded as failed and the error raised to the
+  caller. `ingest`/`ingest_batches` write frames made elsewhere (the demo) the same way.
+A notice sent once (`deliver_new`: the spend-alert webhook) keeps what it has sent the way a sync keeps
+its cursor.
 
 Connectors never import the warehouse; outside `warehouse/` this is the only module that writes to it
 (the audit entries a user's own actions make aside).
@@ -49,6 +52,7 @@ class SyncReport:
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
     stats: dict[str, int] = field(default_factory=dict)  # e.g. HTTP calls
+    detail: dict[str, Any] = field(default_factory=dict)  # what the batches said was read (`Batch.detail`)
 
     @property
     def rows(self) -> int:
@@ -78,15 +82,17 @@ def stop_requested() -> str | None:
 # API sources ------------------------------------------------------------------------------------
 def run_source(warehouse: Warehouse, config: Config, source: Source | str, *, full: bool = False,
                progress: Progress | None = None, actor: str | None = None, **options: Any) -> SyncReport:
-    """Run one source into the warehouse; never raises for a source failure (the report says what
-    happened). `options` go to the connector (test hooks: sleep, now, today)."""
+    """Run one source into the warehouse. An API source never raises for a source failure (the report
+    says what happened); a file source (`atomic`) raises it once the failed run is recorded. `options`
+    go to the connector (test hooks: sleep, now, today; a file's `path`)."""
     spec = _registered()[source] if isinstance(source, str) else source
+    write = _write_atomically if spec.atomic else drain
     stats: dict[str, int] = dict.fromkeys(spec.counters, 0)
     try:
         spec.check(config)
         credential = spec.secret(config)
     except Exception as exc:  # bad config, a missing secret: a failed run that says why
-        return drain(warehouse, spec.name, _failing(exc), progress=progress, stats=stats, actor=actor)
+        return write(warehouse, spec.name, _failing(exc), progress=progress, stats=stats, actor=actor)
     hidden = [s for s in credential.hidden if s]
     cursors = cursors_of(warehouse, spec.name)
     if spec.inputs:
@@ -95,7 +101,7 @@ def run_source(warehouse: Warehouse, config: Config, source: Source | str, *, fu
     with redacted_logs(hidden, (*spec.loggers, __name__)):
         # Called outside `drain`: a connector that raises instead of yielding is a bug the caller sees.
         batches = spec.extract(config, credential.value, cursors, full=full, stats=stats, **options)
-        return drain(warehouse, spec.name, batches, secrets=hidden, progress=progress, stats=stats, actor=actor)
+        return write(warehouse, spec.name, batches, secrets=hidden, progress=progress, stats=stats, actor=actor)
 
 
 def run_sources(warehouse: Warehouse, config: Config, *, only: str | None = None, full: bool = False,
@@ -109,7 +115,7 @@ def run_sources(warehouse: Warehouse, config: Config, *, only: str | None = None
     and who holds it. `holder` names this process to the others. `still_wanted(name)`, asked once the
     lease is held, can drop a source another process has just synced. Once a stop is requested
     (`stop_when`) no further source starts."""
-    available = specs if specs is not None else _registered()
+    available = specs if specs is not None else _registered(files=False)
     if only is not None and only not in available:
         raise KeyError(f"unknown source '{only}'; known: {', '.join(available) or '(none)'}")
     chosen = [available[only]] if only else [s for s in available.values() if s.is_configured(config)]
@@ -130,12 +136,13 @@ def run_sources(warehouse: Warehouse, config: Config, *, only: str | None = None
     return reports
 
 
-def _registered() -> dict[str, Source]:
+def _registered(*, files: bool = True) -> dict[str, Source]:
     # The registry imports every connector and its client library (PyGithub with cryptography and nacl,
-    # ~0.5 s): loaded when a sync runs, not by a caller that only records a delivery (`deliver_new`).
-    from connectors.sources import sources
+    # ~0.5 s): loaded when a source is named, not by a caller that passes its `Source` (`scorecard
+    # import`) or only records a delivery (`deliver_new`).
+    from connectors.sources import file_sources, sources
 
-    return sources()
+    return {**sources(), **(file_sources() if files else {})}
 
 
 def _failing(exc: Exception) -> Iterator[Batch]:
@@ -180,6 +187,7 @@ def drain(warehouse: Warehouse, source: str, batches: Iterator[Batch], *, secret
     if stats:
         report.stats.update(stats)
     detail = {
+        **report.detail,
         "tables": {t: vars(c) for t, c in report.tables.items()},
         "rejected": [vars(r) for r in report.rejected[:500]],
         "rejected_count": len(report.rejected),
@@ -202,6 +210,7 @@ def _note(report: SyncReport, batch: Batch, secrets: list[str | None], progress:
     report.rejected.extend(Rejected(r.stream, redact(r.record_id, secrets), redact(r.reason, secrets))
                            for r in batch.rejected)
     report.warnings.extend(redact(w, secrets) for w in batch.warnings)
+    report.detail.update(batch.detail)
     if batch.progress_message is not None:
         progress.update(batch.progress_done or 0, batch.progress_total, batch.progress_message)
 
@@ -220,13 +229,24 @@ def ingest_batches(warehouse: Warehouse, source: str, batches: Iterable[Batch], 
     """`ingest` for a stream of batches (a file too large to hold): one transaction over all of them,
     so a bad batch anywhere leaves nothing written. `detail` may be a function, called once the batches
     have run (what a stream held is known only then)."""
+    return _write_atomically(warehouse, source, batches, action=action, detail=detail, actor=actor,
+                             progress=progress).tables
+
+
+def _write_atomically(warehouse: Warehouse, source: str, batches: Iterable[Batch], *, action: str = "import",
+                      detail: Callable[[], dict[str, Any]] | dict[str, Any] | None = None,
+                      secrets: Iterable[str | None] = (), progress: Progress | None = None,
+                      stats: dict[str, int] | None = None, actor: str | None = None) -> SyncReport:
+    """Write every batch in one transaction and record the run; on failure nothing is written, the run
+    is recorded as failed and the error raised. The run's detail: `detail`, then what the batches said."""
     progress = progress or NoProgress()
+    secrets = list(secrets)
     report = SyncReport(source=source)
     cursors: dict[str, str | None] = {}
 
     def frames() -> Iterator[Mapping[str, pl.DataFrame]]:
         for batch in batches:
-            _note(report, batch, [], progress)
+            _note(report, batch, secrets, progress)
             cursors.update(batch.cursors)
             if batch.frames:
                 yield batch.frames
@@ -235,11 +255,16 @@ def ingest_batches(warehouse: Warehouse, source: str, batches: Iterable[Batch], 
     try:
         counts = upsert_batches(warehouse, frames())
     except Exception as exc:
-        finish_run(warehouse, run_id, status="failed", rows=0, error=str(exc), detail=_detail(detail))
+        error = redact(str(exc), secrets)
+        finish_run(warehouse, run_id, status="failed", rows=0, error=error,
+                   detail={**_detail(detail), **report.detail})
         raise
     for stream, cursor in cursors.items():
         set_cursor(warehouse, source, stream, cursor)
-    out = _detail(detail)
+    report.tables = dict(counts)
+    report.status = "success"
+    report.stats.update(stats or {})
+    out = {**_detail(detail), **report.detail}
     out["tables"] = {
         name: {"inserted": c.inserted, "updated": c.updated, "unchanged": c.unchanged} for name, c in counts.items()
     }
@@ -251,7 +276,7 @@ def ingest_batches(warehouse: Warehouse, source: str, batches: Iterable[Batch], 
     written = sum(c.written for c in counts.values())
     finish_run(warehouse, run_id, status="success", rows=written, detail=out)
     audit(warehouse, action, {"source": source, **out}, actor=actor)
-    return counts
+    return report
 
 
 def _detail(detail) -> dict[str, Any]:

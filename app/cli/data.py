@@ -35,9 +35,8 @@ def import_(
     config: ConfigOpt = None,
 ) -> None:
     """Import a CSV file into the warehouse: all rows or, if any row is bad, none."""
-    from connectors.contract import Batch
-    from connectors.csv import CsvImportError, read_csv
-    from pipeline import ingest_batches
+    from connectors.csv import CsvImportError, csv_source
+    from pipeline import run_source
 
     cfg = _config(config)
     if format == "focus":
@@ -45,40 +44,39 @@ def import_(
     if format != "csv":
         raise Failure(f"--format must be csv or focus, not '{format}'")
     try:
-        parsed = read_csv(file, entity, cfg)
+        source = csv_source(entity)
+        warehouse = _warehouse(cfg)
+        report = run_source(warehouse, cfg, source, path=file)
     except CsvImportError as exc:
         raise Failure(str(exc)) from None
-    for warning in parsed.warnings:
+    for warning in report.warnings:
         err.print(f"[yellow]warning:[/yellow] {plain(warning)}", highlight=False)
-    warehouse = _warehouse(cfg)
-    counts = ingest_batches(warehouse, f"csv:{entity}", [Batch(frames=parsed.frames)],
-                            detail={"file": str(file), "entity": entity, "rows": parsed.rows})
-    for table, c in counts.items():
-        out.print(f"{table}: {parsed.rows} rows read — {c.inserted} new, {c.updated} updated, {c.unchanged} unchanged", highlight=False)
+    rows = report.detail["rows"]
+    for table, c in report.tables.items():
+        out.print(f"{table}: {rows} rows read — {c.inserted} new, {c.updated} updated, {c.unchanged} unchanged", highlight=False)
     _refresh_cube(warehouse, cfg)
 
 
 def _import_focus(entity: str, file: Path, cfg: Config) -> None:
     """A FOCUS export, streamed in batches into one transaction (see connectors.spend.focus)."""
-    from connectors.spend.focus import FocusImportError, FocusSummary, read_focus
-    from pipeline import ingest_batches
+    from connectors.spend.focus import SOURCE_SPEC, FocusImportError
+    from pipeline import run_source
 
     if entity != "ai_spend":
         raise Failure(f"--format focus imports ai_spend (FOCUS is a billing format), not '{entity}'")
     warehouse = _warehouse(cfg)
-    summary = FocusSummary(str(file))
     try:
         with TerminalProgress() as progress:
-            counts = ingest_batches(warehouse, "focus", read_focus(file, cfg, summary), detail=summary.as_detail,
-                                    progress=progress)
+            report = run_source(warehouse, cfg, SOURCE_SPEC, path=file, progress=progress)
     except FocusImportError as exc:
         raise Failure(str(exc)) from None
-    c = counts.get("ai_spend")
-    skipped = ", ".join(f"{n:,} {why}" for why, n in summary.skipped.most_common()) or "none"
-    out.print(f"ai_spend: {summary.rows:,} FOCUS rows read, {summary.imported:,} AI rows kept (skipped: {plain(skipped)}) — "
-              f"{summary.spend_rows:,} spend rows: {c.inserted if c else 0:,} new, {c.updated if c else 0:,} updated, "
+    c = report.tables.get("ai_spend")
+    read = report.detail
+    skipped = ", ".join(f"{n:,} {why}" for why, n in sorted(read["skipped"].items(), key=lambda s: -s[1])) or "none"
+    out.print(f"ai_spend: {read['rows']:,} FOCUS rows read, {read['imported']:,} AI rows kept (skipped: {plain(skipped)}) — "
+              f"{read['spend_rows']:,} spend rows: {c.inserted if c else 0:,} new, {c.updated if c else 0:,} updated, "
               f"{c.unchanged if c else 0:,} unchanged", highlight=False)
-    for currency, n in summary.converted.items():
+    for currency, n in read["converted"].items():
         out.print(f"  {n:,} rows in {plain(currency)} converted at {cfg.spend.usd_rates.get(currency, '?')} USD each", highlight=False)
     _refresh_cube(warehouse, cfg)
 

@@ -52,11 +52,16 @@ class ParsedFile:
     warnings: list[str] = field(default_factory=list)
 
 
+def entity_named(name: str) -> Entity:
+    """The importable entity called `name`, or a `CsvImportError` listing them."""
+    if name not in ENTITIES:
+        raise CsvImportError(f"unknown entity '{name}'; importable: {', '.join(ENTITIES)}")
+    return ENTITIES[name]
+
+
 def read_csv(path: str | Path, entity_name: str, config: Config) -> ParsedFile:
     """Parse and validate `path` as `entity_name`; returns the frames to upsert (table → frame)."""
-    if entity_name not in ENTITIES:
-        raise CsvImportError(f"unknown entity '{entity_name}'; importable: {', '.join(ENTITIES)}")
-    entity = ENTITIES[entity_name]
+    entity = entity_named(entity_name)
     path = Path(path)
     if not path.exists():
         raise CsvImportError(f"{path}: file not found")

@@ -16,6 +16,7 @@ so re-importing a file (or an overlapping export) writes nothing twice.
 """
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import hashlib
 from collections import Counter
@@ -30,7 +31,7 @@ from config.model import Config
 from config.spend import FocusConfig, check_spend
 from connectors.common.csvfile import shorten
 from connectors.common.normalise import blank_to_null, parse_float, parse_timestamp_series
-from connectors.contract import Batch
+from connectors.contract import Batch, Source, never_synced
 from connectors.spend import focus_files
 from connectors.spend.focus_files import FocusFileError
 
@@ -109,6 +110,21 @@ def read_focus(path: str | Path, config: Config, summary: FocusSummary) -> Itera
         raise FocusImportError(str(exc)) from None
     if problem_count:
         raise FocusImportError(_describe(path, problems, problem_count))
+
+
+def focus_file_batches(config: Config, _secret, _cursors, *, full: bool = False, stats: dict[str, int],
+                       path: str | Path) -> Iterator[Batch]:
+    """`read_focus`'s batches, each carrying what the import has read so far (`FocusSummary.as_detail`,
+    the run's detail), then one more with the whole file's."""
+    summary = FocusSummary(str(path))
+    for batch in read_focus(path, config, summary):
+        yield dataclasses.replace(batch, detail=summary.as_detail())
+    yield Batch(detail=summary.as_detail())
+
+
+# `scorecard import ai_spend FILE --format focus`, run by `pipeline.runner` atomically.
+SOURCE_SPEC = Source(SOURCE, "scorecard import ai_spend FILE --format focus", never_synced, focus_file_batches,
+                     atomic=True)
 
 
 def _columns(path: Path, focus: FocusConfig) -> dict[str, str]:
