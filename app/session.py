@@ -23,5 +23,15 @@ def current() -> User:
 
 def row_scope() -> tuple[str, ...] | None:
     """The teams whose rows the current user may see (None: every team), as a cache key."""
-    scope = current().row_teams
-    return None if scope is None else tuple(sorted(scope))
+    return _key(current().row_teams)
+
+
+def adoption_scope() -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+    """(the teams whose people the current user may list, the teams whose usage aggregates they may
+    see), each None for every team, as a cache key (governance.access.User.people_teams, aggregate_teams)."""
+    user = current()
+    return _key(user.people_teams), _key(user.aggregate_teams)
+
+
+def _key(teams: frozenset[str] | None) -> tuple[str, ...] | None:
+    return None if teams is None else tuple(sorted(teams))

@@ -8,7 +8,7 @@ the big tables; drill-downs that list single rows use the prepared evidence, rea
 small and go through `st.cache_data`.
 
 The one door for pages: every read of rows a team owns (PRs, incidents, tickets, spend, exports, spend
-alerts, per-team tables) is narrowed here to the signed-in user's row scope (app/session.row_scope,
+alerts, per-team tables, people's AI tool usage) is narrowed here to the signed-in user's row scope (app/session.row_scope,
 applied by reports/scope.py), so a page cannot forget it. The unscoped caches behind them are private;
 the public readers that are not scoped return records and aggregates that every role may see, as on
 the Scorecard.
@@ -21,7 +21,7 @@ import polars as pl
 import sqlalchemy as sa
 import streamlit as st
 
-from app.session import current, row_scope
+from app.session import adoption_scope, current, row_scope
 from app.views.adoption_panel import USAGE_COLUMNS
 from app.views.spend import cost_per_unit_by_team as spend_per_team
 from app.views.trends import TRENDS, trend_chart
@@ -241,11 +241,21 @@ def audit_rows() -> pl.DataFrame:
     return read_table(warehouse(), "audit_log")
 
 
+def adoption(version: str) -> scope.AdoptionRows:
+    """Per-person usage, matched to people, with seats, spend and the PRs' AI tools (reports/adoption_data),
+    as far as the signed-in user may see them (reports/scope.adoption_rows): people only of the teams
+    they may list, aggregates of the teams they may see."""
+    return _adoption_scoped(version, *adoption_scope())
+
+
 @st.cache_resource(show_spinner="Reading AI tool usage…", max_entries=2)
-def adoption(version: str):
-    """Per-person usage, matched to people, with seats, spend and the PRs' AI tools (reports/adoption_data);
-    never mutated. Pages narrow the per-person rows by the user's role (app/views/adoption.AdoptionScope)."""
+def _adoption_all(version: str):
     return load_adoption(warehouse())
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _adoption_scoped(version: str, people: tuple[str, ...] | None, aggregates: tuple[str, ...] | None):
+    return scope.adoption_rows(_adoption_all(version), people, aggregates)
 
 
 def aggregate_outcomes(version: str) -> pl.DataFrame:

@@ -10,7 +10,8 @@ Roles, each including what the one before may do:
 
 Row-level scope is one value, `User.row_teams` (None = every team): the app's data layer filters every
 row-level frame by it before any page sees it (app/state.py), so no filter, URL parameter or download
-can reach another team's PR titles or people.
+can reach another team's PR titles or people. People's AI tool usage has two more (`people_teams`,
+`aggregate_teams`), applied the same way.
 """
 from __future__ import annotations
 
@@ -49,6 +50,20 @@ class User:
         """The teams whose rows this user may see: None = every team; empty = none."""
         if self.role is None or self.role == "viewer":
             return frozenset()
+        return self.teams if self.role == "team_lead" else None
+
+    @property
+    def people_teams(self) -> frozenset[str] | None:
+        """The teams whose people (per-person AI tool usage, API keys) this user may list: None = every
+        team (admins and analysts); a team lead their teams'; empty = nobody (a viewer)."""
+        if self.role in ("admin", "analyst"):
+            return None
+        return self.teams if self.role == "team_lead" else frozenset()
+
+    @property
+    def aggregate_teams(self) -> frozenset[str] | None:
+        """The teams whose per-team aggregates of people's usage (by team and tool) this user may see: a
+        team lead their teams'; everyone else every team (None), as on the scorecard."""
         return self.teams if self.role == "team_lead" else None
 
     def sees_rows_of(self, team: str | None) -> bool:

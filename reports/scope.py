@@ -10,6 +10,7 @@ import polars as pl
 from governance.access import scope_rows, scope_tables
 from metrics.evidence import Evidence
 from metrics.scorecard import Prepared
+from reports.adoption_data import Adoption
 from reports.alerts import SpendAlerts
 
 Teams = tuple[str, ...] | None
@@ -44,3 +45,33 @@ def spend_alert_rows(result: SpendAlerts, teams: Teams) -> SpendAlerts:
         return result
     budgets = team_rows(result.budgets, teams) if result.budgets.height else result.budgets
     return dataclasses.replace(result, alerts=team_rows(result.alerts, teams), budgets=budgets)
+
+
+@dataclasses.dataclass(frozen=True)
+class AdoptionRows:
+    """The Adoption page's rows as far as one user may see them (`adoption_rows`)."""
+
+    # Every usage row, for numbers that name no person and no team: the tiles, the cohort comparison,
+    # per-tool economics (as aggregate_outcomes is for PRs).
+    aggregate_usage: pl.DataFrame
+    team_usage: pl.DataFrame  # usage of the teams whose aggregates the user may see: by team and tool
+    people_usage: pl.DataFrame  # usage of the teams whose people the user may list (empty: nobody)
+    unmatched: pl.DataFrame  # vendor users matched to no person: their e-mails name people outside any team
+    seats: pl.DataFrame
+    spend: pl.DataFrame
+    ai_tools: pl.DataFrame | None
+    unallocated: pl.DataFrame
+    sees_people: bool
+
+
+def adoption_rows(data: Adoption, people: Teams, aggregates: Teams) -> AdoptionRows:
+    """`data` narrowed for a user who may list the people of `people` and see the usage aggregates of
+    `aggregates` (governance.access.User.people_teams, aggregate_teams; None: every team)."""
+    return AdoptionRows(
+        aggregate_usage=data.usage,
+        team_usage=team_rows(data.usage, aggregates),
+        people_usage=team_rows(data.usage, people),
+        unmatched=data.unmatched if people is None else data.unmatched.clear(),
+        seats=data.seats, spend=data.spend, ai_tools=data.ai_tools, unallocated=data.unallocated,
+        sees_people=people is None or bool(people),
+    )

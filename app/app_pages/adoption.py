@@ -1,11 +1,12 @@
 """Adoption: who uses which AI tool, how much it is accepted, which cohorts ship better or worse, and what
-each tool costs per merged PR. Per-person rows only for the roles that may see them (app/views/adoption)."""
+each tool costs per merged PR. Per-person rows only for the roles that may see them: app/state.py gives the
+page only those (reports/scope.adoption_rows)."""
 import polars as pl
 import streamlit as st
 
-from app import access, sidebar, state
+from app import sidebar, state
 from app import components as ui
-from app.views.adoption import AdoptionScope, by_api_key, by_team_and_tool, cohorts_compared, per_person, tiles
+from app.views.adoption import by_api_key, by_team_and_tool, cohorts_compared, per_person, tiles
 from app.views.charts import interval_bars
 from metrics.tool_economics import spend_by_tool_model, tool_economics
 from reports.format import fmt_count, fmt_usd, fmt_value
@@ -21,16 +22,15 @@ COLUMNS = {
 
 filters = sidebar.current()
 version = state.current_version()
-scope = AdoptionScope.of(access.current())
 data = state.adoption(version)
 config = state.config()
 ui.header("Adoption", filters)
 
-if data.usage.height == 0 and data.seats.height == 0:
+if data.aggregate_usage.height == 0 and data.seats.height == 0:
     ui.empty("No AI tool usage yet: configure [vendors.claude_code], [vendors.cursor], [vendors.openai_usage] or "
              "[github.copilot] user_metrics in scorecard.toml and run `scorecard sync`.")
 else:
-    numbers = tiles(data.usage, data.seats, filters)
+    numbers = tiles(data.aggregate_usage, data.seats, filters)
     cols = st.columns(4)
     for col, (label, value, help_text) in zip(cols, [
         ("Seats", fmt_count(numbers["seats"]), "Copilot seats on the last day in range (ai_usage)"),
@@ -45,16 +45,16 @@ else:
                 st.metric(label, value, help=help_text)
 
     st.subheader("By team and tool")
-    teams = by_team_and_tool(data.usage, filters, scope)
+    teams = by_team_and_tool(data.team_usage, filters)
     ui.table(teams, column_config=COLUMNS, percent=("acceptance_rate",))
     ui.download(teams, "adoption_by_team_and_tool", filters, key="dl_adoption_teams")
 
-    if scope.sees_people:
+    if data.sees_people:
         st.subheader("People")
-        people = per_person(data.usage, filters, scope)
+        people = per_person(data.people_usage, filters)
         ui.table(people, column_config=COLUMNS, percent=("acceptance_rate",))
         ui.download(people, "adoption_by_person", filters, key="dl_adoption_people")
-        keys = by_api_key(data.usage, filters, scope)
+        keys = by_api_key(data.people_usage, filters)
         if keys.height:
             st.subheader("By API key")
             st.caption("OpenAI: each day's project cost shared out to the project's users and keys by tokens, "
@@ -65,7 +65,7 @@ else:
     if unallocated.height:
         st.caption(f"{fmt_usd(unallocated['cost_usd'].sum())} of OpenAI cost in range is on days and projects "
                    "without usage rows, so it is not shared out to people or keys (sync [vendors.openai_usage]).")
-    if scope.sees_unmatched and data.unmatched.height:
+    if data.unmatched.height:
         st.subheader("Vendor users matched to no person")
         st.caption("Add their e-mail or login to the people table: until then their usage counts as unassigned.")
         ui.table(data.unmatched)
@@ -77,7 +77,7 @@ st.caption("An author's cohort: none (0), light (< 25 %), moderate (25–60 %), 
            "28 days; their adoption week is the first week out of `none`. 95 % intervals (Wilson for shares, "
            "the distribution-free interval of the median for lead time).")
 rollbacks, lead_time, by_segment, rework = cohorts_compared(
-    state.aggregate_outcomes(version), state.aggregate_lead_time(version), data.usage, filters, basis=basis,
+    state.aggregate_outcomes(version), state.aggregate_lead_time(version), data.aggregate_usage, filters, basis=basis,
     min_sample=config.rules.min_sample, rework=state.aggregate_rework(version))
 ui.chart(interval_bars(by_segment, "segment", "share", title="Rollback share by PR segment (cohort of the author that week)"),
          key="cohort_segments")
@@ -105,7 +105,7 @@ if data.ai_tools is None:
              "computed; spend by tool and model is below.")
 else:
     economics = tool_economics(data.spend, data.ai_tools, state.aggregate_outcomes(version), start=filters.start,
-                               end=filters.end, min_sample=config.rules.min_sample, vendor_cost=data.usage)
+                               end=filters.end, min_sample=config.rules.min_sample, vendor_cost=data.aggregate_usage)
     st.caption("Tools as the AI tool registry names them. Spend from billing (`ai_spend`); for a tool with none, "
                "the vendor's per-person cost estimate (spend from: vendor usage); no spend: no cost per PR.")
     ui.table(economics, column_config={

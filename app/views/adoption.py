@@ -1,45 +1,21 @@
 """The Adoption page's tables (pure polars, no Streamlit): seats, active users and acceptance by team and
-tool, per person, the cohort comparison, and who may see which of them.
+tool, per person, and the cohort comparison.
 
-Who sees what (`AdoptionScope`): admins and analysts every person; a team lead their teams' people and
-their teams' aggregates; a viewer every team's aggregates and no person at all (no names, no per-person
-download, not the unmatched vendor users, whose e-mails name people).
+Who sees what is decided before these run: the page reads its rows through app/state.py, which narrows
+them to the signed-in user (reports/scope.adoption_rows): admins and analysts every person; a team lead
+their teams' people and their teams' aggregates; a viewer every team's aggregates and no person at all
+(no names, no per-person download, not the unmatched vendor users, whose e-mails name people).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import polars as pl
 
-from governance.access import User, scope_rows
 from metrics.cohorts import (COHORTS, cohort_comparison, cohort_segments, lead_time_comparison, pr_cohorts,
                              usage_cohorts)
 from metrics.events import rollback_share
 from metrics.periods import period_of, period_starts
 from metrics.stats import wilson
 from reports.filters import Filters
-
-
-@dataclass(frozen=True)
-class AdoptionScope:
-    people: frozenset[str] | None  # teams whose people may be listed (None: all; empty: nobody)
-    aggregates: frozenset[str] | None  # teams whose aggregates may be shown (None: all)
-
-    @classmethod
-    def of(cls, user: User) -> "AdoptionScope":
-        if user.role in ("admin", "analyst"):
-            return cls(None, None)
-        if user.role == "team_lead":
-            return cls(user.teams, user.teams)
-        return cls(frozenset(), None)  # a viewer (or anyone else admitted): aggregates only
-
-    @property
-    def sees_people(self) -> bool:
-        return self.people is None or bool(self.people)
-
-    @property
-    def sees_unmatched(self) -> bool:
-        return self.people is None
 
 
 def _cost() -> pl.Expr:
@@ -77,11 +53,11 @@ def _users_with(flag: str) -> pl.Expr:
             .then(pl.col("vendor_user").filter(pl.col(flag).fill_null(False)).n_unique()))
 
 
-def by_team_and_tool(usage: pl.DataFrame, filters: Filters, scope: AdoptionScope) -> pl.DataFrame:
+def by_team_and_tool(usage: pl.DataFrame, filters: Filters) -> pl.DataFrame:
     """Columns: team, tool, active_users, engaged_users, chat_users, agent_users, cli_users (distinct users
     with the vendor's chat / agent / CLI flag; null for a tool without it), suggestions, acceptances,
-    acceptance_rate, lines_added, cost_usd (teams outside the scope left out)."""
-    rows = scope_rows(usage_in_range(usage, filters), scope.aggregates)
+    acceptance_rate, lines_added, cost_usd."""
+    rows = usage_in_range(usage, filters)
     out = rows.group_by("team", "tool").agg(
         active_users=pl.col("vendor_user").filter(pl.col("active").fill_null(False)).n_unique(),
         engaged_users=pl.col("vendor_user").filter(pl.col("engaged").fill_null(False)).n_unique(),
@@ -95,26 +71,22 @@ def by_team_and_tool(usage: pl.DataFrame, filters: Filters, scope: AdoptionScope
         "acceptances", "acceptance_rate", "lines_added", "cost_usd").sort("team", "tool")
 
 
-def by_api_key(usage: pl.DataFrame, filters: Filters, scope: AdoptionScope) -> pl.DataFrame:
+def by_api_key(usage: pl.DataFrame, filters: Filters) -> pl.DataFrame:
     """Use and cost per API key (OpenAI keys, Claude Code API actors): columns team, tool, api_key, users
     (distinct vendor users on it), requests, tokens, cost_usd (OpenAI: the key's share of its projects'
-    cost by tokens). A key used by two teams' people is a row per team. Only the teams whose people the
-    scope may list: a key names who used it (a viewer: none)."""
-    if not scope.sees_people:
-        return pl.DataFrame(schema={"team": pl.String, "tool": pl.String, "api_key": pl.String})
-    rows = scope_rows(usage_in_range(usage, filters).filter(pl.col("api_key").is_not_null()), scope.people)
+    cost by tokens). A key used by two teams' people is a row per team. A key names who used it: give
+    the rows of the people the user may list (`people_usage`)."""
+    rows = usage_in_range(usage, filters).filter(pl.col("api_key").is_not_null())
     return rows.group_by("team", "tool", "api_key").agg(
         users=pl.col("vendor_user").n_unique(), requests=pl.col("requests").sum(), tokens=pl.col("tokens").sum(),
         cost_usd=_cost(),
     ).sort(["cost_usd", "team", "api_key"], descending=[True, False, False], nulls_last=True)
 
 
-def per_person(usage: pl.DataFrame, filters: Filters, scope: AdoptionScope) -> pl.DataFrame:
+def per_person(usage: pl.DataFrame, filters: Filters) -> pl.DataFrame:
     """Columns: person, team, tool, active_days, suggestions, acceptances, acceptance_rate, lines_added,
-    cost_usd — only the people the scope allows (a viewer: none). No e-mail addresses."""
-    if not scope.sees_people:
-        return pl.DataFrame(schema={"person": pl.String, "team": pl.String, "tool": pl.String})
-    rows = scope_rows(usage_in_range(usage, filters).filter(pl.col("person").is_not_null()), scope.people)
+    cost_usd, of the matched people in `usage` (give `people_usage`). No e-mail addresses."""
+    rows = usage_in_range(usage, filters).filter(pl.col("person").is_not_null())
     out = rows.group_by("person", "team", "tool").agg(
         active_days=pl.col("date").filter(pl.col("active").fill_null(False)).n_unique(),
         suggestions=pl.col("suggestions").sum(), acceptances=pl.col("acceptances").sum(),

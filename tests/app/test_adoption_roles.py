@@ -6,9 +6,11 @@ import datetime as dt
 
 import polars as pl
 
-from app.views.adoption import AdoptionScope, by_api_key, by_team_and_tool, per_person
+from app.views.adoption import by_api_key, by_team_and_tool, per_person
 from governance.access import User
+from reports.adoption_data import Adoption
 from reports.filters import Filters
+from reports.scope import adoption_rows
 from tests.app.test_access import run, shown_frames, signed_in_env  # noqa: F401 - the module's fixture
 
 D = dt.date
@@ -70,35 +72,40 @@ USAGE = pl.DataFrame({
     "cost_usd": [1.5, 0.5, 3.0, 0.2, 1.285, 3.855],  # OpenAI: shares of the project's cost (openai_allocation)
 })
 FILTERS = Filters(grain="week", start=D(2026, 3, 2), end=D(2026, 3, 8), team=None)
+# eve@y is the one vendor user matched to no person.
+DATA = Adoption(usage=USAGE, unmatched=pl.DataFrame({"vendor_user": ["eve@y"]}), seats=pl.DataFrame(),
+                spend=pl.DataFrame(), ai_tools=None)
 
 
 def test_scope_by_role_on_inline_rows():
     def user(role, teams=()):
-        return User("someone@acme.example", "oidc", role, frozenset(teams))
+        # What app/state.py gives the page of the signed-in user: the rows reports/scope.py narrows.
+        u = User("someone@acme.example", "oidc", role, frozenset(teams))
+        return adoption_rows(DATA, u.people_teams, u.aggregate_teams)
 
-    analyst, lead, viewer = (AdoptionScope.of(user("analyst")), AdoptionScope.of(user("team_lead", ["payments"])),
-                             AdoptionScope.of(user("viewer")))
+    analyst, lead, viewer = user("analyst"), user("team_lead", ["payments"]), user("viewer")
     # ana: cursor 10 suggested, 5 accepted (50 %); claude-code nothing suggested (no rate). The unmatched
     # vendor user is never a person.
-    assert per_person(USAGE, FILTERS, analyst).select("person", "tool", "acceptance_rate", "cost_usd").rows() == [
+    assert per_person(analyst.people_usage, FILTERS).select("person", "tool", "acceptance_rate", "cost_usd").rows() == [
         ("ana", "claude-code", None, 3.0), ("ana", "cursor", 0.5, 1.5), ("ana", "openai", None, 1.285),
         ("bo", "cursor", 0.25, 0.5)]
-    assert per_person(USAGE, FILTERS, lead)["person"].unique().to_list() == ["ana"]
-    assert per_person(USAGE, FILTERS, viewer).height == 0
+    assert per_person(lead.people_usage, FILTERS)["person"].unique().to_list() == ["ana"]
+    assert per_person(viewer.people_usage, FILTERS).height == 0
     # A viewer still sees every team's aggregates; a team lead their own team's.
-    assert by_team_and_tool(USAGE, FILTERS, viewer)["team"].unique().sort().to_list() == ["payments", "unassigned", "web"]
-    assert by_team_and_tool(USAGE, FILTERS, lead)["team"].unique().to_list() == ["payments"]
-    assert (analyst.sees_unmatched, lead.sees_unmatched, viewer.sees_unmatched) == (True, False, False)
+    assert by_team_and_tool(viewer.team_usage, FILTERS)["team"].unique().sort().to_list() == ["payments", "unassigned", "web"]
+    assert by_team_and_tool(lead.team_usage, FILTERS)["team"].unique().to_list() == ["payments"]
+    assert (analyst.unmatched.height, lead.unmatched.height, viewer.unmatched.height) == (1, 0, 0)
+    assert (analyst.sees_people, lead.sees_people, viewer.sees_people) == (True, True, False)
     # Chat / agent users from the vendors' flags; a tool without the flag shows none (not 0).
-    teams = {(r["team"], r["tool"]): r for r in by_team_and_tool(USAGE, FILTERS, analyst).iter_rows(named=True)}
+    teams = {(r["team"], r["tool"]): r for r in by_team_and_tool(analyst.team_usage, FILTERS).iter_rows(named=True)}
     assert [(teams["payments", "cursor"][k], teams["unassigned", "cursor"][k]) for k in ("chat_users", "agent_users")] == [
         (1, 1), (0, 1)]
     assert (teams["payments", "claude-code"]["chat_users"], teams["payments", "cursor"]["cli_users"]) == (None, None)
     # Spend by API key: names who used it, so only for those who see people, and only their teams' keys.
-    assert by_api_key(USAGE, FILTERS, analyst).rows() == [
+    assert by_api_key(analyst.people_usage, FILTERS).rows() == [
         ("unassigned", "openai", "key_svc", 1, 40, 5900, 3.855), ("payments", "openai", "key_ana", 1, 12, 1500, 1.285)]
-    assert by_api_key(USAGE, FILTERS, lead)["api_key"].to_list() == ["key_ana"]
-    assert by_api_key(USAGE, FILTERS, viewer).height == 0
+    assert by_api_key(lead.people_usage, FILTERS)["api_key"].to_list() == ["key_ana"]
+    assert by_api_key(viewer.people_usage, FILTERS).height == 0
 
 
 def test_segment_shares_put_cohort_segments_beside_ai_and_non_ai():
