@@ -5,7 +5,7 @@ from __future__ import annotations
 from metrics import metric_events as events
 from metrics.spec import (
     CHANGE_FAILURE_LOOKAHEAD, PERIOD_END, REWORK_LOOKAHEAD, DeliveryText, MannWhitneyTest, MetricSpec, TileText,
-    ToleranceTest, TrendText, TwoProportionTest,
+    ToleranceTest, TrendText, pr_ai_split, share_of_events,
 )
 
 CHANGE_CHAIN_SPECS = (
@@ -46,13 +46,7 @@ CHANGE_CHAIN_SPECS = (
         short_title="Lead time",
         unit="hours",
         kind="median",
-        segments=("all", "ai", "non_ai"),
-        segment_rule=(
-            "by the PR's AI-assisted flag; also `tool:<name>` for each AI tool behind an AI-assisted PR (a PR "
-            "with two tools counts in both) and `cohort:<name>` (none, light, moderate, heavy) by the author's "
-            "share of AI-assisted merged PRs in the 28 days ending with the PR's merge week"
-        ),
-        segment_families=("tool", "cohort"),
+        **pr_ai_split(),
         numerator="total hours from PR created to the deployment that shipped it",
         denominator="shipped PRs",
         counting_time="finished_at of the deployment that shipped the PR",
@@ -84,8 +78,7 @@ CHANGE_CHAIN_SPECS = (
         id="change_failure_rate",
         title="Change failure rate",
         short_title="Change failure",
-        unit="share",
-        kind="ratio",
+        **share_of_events(),
         segments=("all", "ai", "non_ai"),
         segment_rule=(
             "ai: the deployment shipped at least one AI-assisted PR; non_ai: it shipped PRs, none AI-assisted "
@@ -96,7 +89,6 @@ CHANGE_CHAIN_SPECS = (
         counting_time="deployment finished_at",
         better="lower",
         better_text="lower",
-        interval="Wilson 95%",
         lookahead=CHANGE_FAILURE_LOOKAHEAD,
         description=(
             "Share of production deployments (not rollbacks) that failed: rolled back by a rollback "
@@ -107,8 +99,6 @@ CHANGE_CHAIN_SPECS = (
         ),
         events=events.change_failure_rate,
         needs_chain=True,
-        interval_method="wilson",
-        status=TwoProportionTest(),
         event_kind="deployment",
         counted_at=(("deployments", "finished_at"),),
         still_to_come="rollbacks and incidents",
@@ -124,21 +114,13 @@ CHANGE_CHAIN_SPECS = (
         id="rework_rate",
         title="Rework rate",
         short_title="Rework",
-        unit="share",
-        kind="ratio",
-        segments=("all", "ai", "non_ai"),
-        segment_rule=(
-            "by the reworked PR's AI-assisted flag; also `tool:<name>` for each AI tool behind an AI-assisted PR "
-            "(a PR with two tools counts in both) and `cohort:<name>` (none, light, moderate, heavy) by the "
-            "author's share of AI-assisted merged PRs in the 28 days ending with the PR's merge week"
-        ),
-        segment_families=("tool", "cohort"),
+        **share_of_events(),
+        **pr_ai_split("the reworked PR's"),
         numerator="reworked merged PRs (with at least one follow-up fix)",
         denominator="merged PRs",
         counting_time="PR merged_at",
         better="lower",
         better_text="lower",
-        interval="Wilson 95%",
         lookahead=REWORK_LOOKAHEAD,
         description=(
             "Share of merged PRs that needed a follow-up fix within rework_window_days: a later PR of the "
@@ -147,8 +129,6 @@ CHANGE_CHAIN_SPECS = (
         ),
         events=events.rework_rate,
         needs_chain=True,
-        interval_method="wilson",
-        status=TwoProportionTest(),
         event_kind="pr",
         counted_at=(("pull_requests", "merged_at"),),
         still_to_come="follow-up fixes",

@@ -17,7 +17,7 @@ from metrics.change_chain_specs import CHANGE_CHAIN_SPECS
 from metrics.spec import (  # noqa: F401
     CHANGE_FAILURE_LOOKAHEAD, DEFINITION_FIELDS, GRAINS, KIND_WORDS, OUTPUT_COLUMNS, PERIOD_GRAINS, STATUSES, PERIOD_END, REWORK_LOOKAHEAD, ROLLBACK_WINDOW, UNSHIPPED_CAP,
     Better, DeliveryText, Events, Guardrail, IntervalMethod, Kind, Lookahead, MannWhitneyTest, MetricSpec, StatusTest,
-    TileText, ToleranceTest, TrendText, TwoProportionTest,
+    TileText, ToleranceTest, TrendText, TwoProportionTest, pr_ai_split, share_of_events,
 )
 
 METRICS: dict[str, MetricSpec] = {
@@ -27,8 +27,7 @@ METRICS: dict[str, MetricSpec] = {
             id="ai_merge_rate",
             title="AI-assisted merge rate",
             short_title="AI merge rate",
-            unit="share",
-            kind="ratio",
+            **share_of_events(),
             segments=("all",),
             segment_rule="",
             numerator="AI-assisted merged PRs",
@@ -36,7 +35,6 @@ METRICS: dict[str, MetricSpec] = {
             counting_time="PR merged_at",
             better="info",
             better_text="rises, then stabilises (shown as info, never red or green)",
-            interval="Wilson 95%",
             description=(
                 "Share of merged PRs that were AI-assisted. A PR is AI-assisted when the source says so "
                 "explicitly, or when a signal from the registry of AI tools fires: the author or a "
@@ -47,8 +45,6 @@ METRICS: dict[str, MetricSpec] = {
                 "kept with the PR."
             ),
             events=events.ai_merge_rate,
-            interval_method="wilson",
-            status=TwoProportionTest(),
             event_kind="pr",
             counted_at=(("pull_requests", "merged_at"),),
             tile=TileText("all", "AI-assisted merge rate", "merged PRs",
@@ -61,22 +57,13 @@ METRICS: dict[str, MetricSpec] = {
             id="rollback_share",
             title="Rollback share",
             short_title="Rollback share",
-            unit="share",
-            kind="ratio",
-            segments=("all", "ai", "non_ai"),
-            segment_rule=(
-                "by the PR's AI-assisted flag; also `tool:<name>` for each AI tool behind an AI-assisted PR (a PR "
-                "with two tools counts in both) and `mode:<mode>` by how it was AI-assisted (agent, co_authored, "
-                "labelled, explicit); and `cohort:<name>` (none, light, moderate, heavy) by the author's share of "
-                "AI-assisted merged PRs in the 28 days ending with the PR's merge week"
-            ),
-            segment_families=("tool", "mode", "cohort"),
+            **share_of_events(),
+            **pr_ai_split(modes=True),
             numerator="rolled-back merged PRs",
             denominator="merged PRs (revert PRs and unshipped PRs included)",
             counting_time="PR merged_at",
             better="lower",
             better_text="lower",
-            interval="Wilson 95%",
             lookahead=ROLLBACK_WINDOW,
             pending_lookahead=UNSHIPPED_CAP,
             description=(
@@ -89,8 +76,6 @@ METRICS: dict[str, MetricSpec] = {
                 "between. Status: two-proportion z-test against the baseline at 5%."
             ),
             events=events.rollback_share,
-            interval_method="wilson",
-            status=TwoProportionTest(),
             event_kind="pr",
             outcome_details=("shipped_deployment_id", "rolled_back_how", "rolled_back_by", "rolled_back_at"),
             counted_at=(("pull_requests", "merged_at"),),
@@ -154,8 +139,7 @@ METRICS: dict[str, MetricSpec] = {
             id="deflection_rate",
             title="Support deflection",
             short_title="Deflection",
-            unit="share",
-            kind="ratio",
+            **share_of_events(),
             segments=("all",),
             segment_rule="",
             numerator="resolved tickets with channel self_serve or ai_bot",
@@ -163,7 +147,6 @@ METRICS: dict[str, MetricSpec] = {
             counting_time="ticket resolved_at",
             better="higher",
             better_text="higher, with CSAT held",
-            interval="Wilson 95%",
             description=(
                 "Share of resolved tickets resolved without a human agent (self-serve or AI bot). "
                 "Guardrail: the status is 'worse' whenever the same team's CSAT in the period is more than "
@@ -171,8 +154,6 @@ METRICS: dict[str, MetricSpec] = {
                 "z-test against the baseline at 5%, higher is better."
             ),
             events=events.deflection_rate,
-            interval_method="wilson",
-            status=TwoProportionTest(),
             guardrail=Guardrail("csat", "csat_tolerance"),
             counted_at=(("tickets", "resolved_at"),),
             tile=TileText("all", "Support deflection", "resolved tickets",

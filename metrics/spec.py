@@ -245,6 +245,30 @@ class MetricSpec:
         return segment in self.segments or (bool(value) and family in self.segment_families)
 
 
+def share_of_events() -> dict[str, Any]:
+    """A share of events (counted ÷ counted-or-not), spread into its spec: unit `share`, kind `ratio`, the
+    Wilson 95% interval (its words and its method together) and the two-proportion z-test against the
+    baseline."""
+    return {"unit": "share", "kind": "ratio", "interval": "Wilson 95%", "interval_method": "wilson",
+            "status": TwoProportionTest()}
+
+
+def pr_ai_split(flag: str = "the PR's", *, modes: bool = False) -> dict[str, Any]:
+    """The segments of a metric over PRs split by AI assistance, spread into its spec: `all`; `ai` and
+    `non_ai` by `flag` AI-assisted flag; the families `tool:<name>` (each AI tool behind an AI-assisted PR),
+    `mode:<mode>` when `modes`, and `cohort:<name>` (the author's adoption cohort, metrics.cohorts)."""
+    mode = "`mode:<mode>` by how it was AI-assisted (agent, co_authored, labelled, explicit); and " if modes else ""
+    return {
+        "segments": ("all", "ai", "non_ai"),
+        "segment_rule": (
+            f"by {flag} AI-assisted flag; also `tool:<name>` for each AI tool behind an AI-assisted PR (a PR with "
+            f"two tools counts in both) and {mode}`cohort:<name>` (none, light, moderate, heavy) by the author's "
+            "share of AI-assisted merged PRs in the 28 days ending with the PR's merge week"
+        ),
+        "segment_families": ("tool", "mode", "cohort") if modes else ("tool", "cohort"),
+    }
+
+
 # The fields `definition()` keeps: the declarative ones, whose hash marks a change of definition.
 DEFINITION_FIELDS = (
     "id", "title", "short_title", "unit", "kind", "segments", "segment_rule", "numerator", "denominator",
