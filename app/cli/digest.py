@@ -79,14 +79,14 @@ def _post(warehouse, cfg, url: str, page, team: Optional[str]) -> None:
     """POST the digest; the URL is a secret and never appears in an error, a log or the audit log."""
     import requests
 
-    from reports.alerts import _scrubbed_request_logs
     from reports.digest import slack_payload
+    from reports.webhook import scrubbed_request_logs
     from warehouse.runs import audit
 
     env = cfg.digest.webhook_env
     detail = {"env": env, "team": team, "window": page.window}
     try:
-        with _scrubbed_request_logs(url):
+        with scrubbed_request_logs(url):
             response = requests.post(url, json=slack_payload(page), timeout=WEBHOOK_TIMEOUT_SECONDS)
         problem = None if response.status_code < 300 else f"answered HTTP {response.status_code}"
     except requests.RequestException as exc:

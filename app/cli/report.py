@@ -299,7 +299,8 @@ def alerts(
 ) -> None:
     """Open alerts (AI spend: anomalous days, budgets pacing over; workflow stop conditions; stale sources);
     exits 1 when there are any (for cron and CI)."""
-    from reports.alerts import WebhookError, alerts_json, load_spend, post_new_alerts, spend_alerts
+    from reports.alerts import alerts_json, load_spend, spend_alerts
+    from reports.webhook import WebhookError, post_new_alerts
 
     if format not in ("table", "json"):
         raise Failure(f"--format must be table or json, not '{format}'")

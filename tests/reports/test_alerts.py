@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from config import Config, WarehouseConfig
 from config.spend import BudgetConfig, SpendAlertsConfig, SpendConfig
 from pipeline import ingest
-from reports.alerts import WebhookError, load_spend, post_new_alerts, spend_alerts
+from reports.alerts import load_spend, spend_alerts
+from reports.webhook import WebhookError, post_new_alerts
 from tests.connectors.spend.fakes import WebhookReceiver
 from tests.factories import make_spend
 from warehouse import open_warehouse
