@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import itertools
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -253,7 +254,11 @@ def _write_atomically(warehouse: Warehouse, source: str, batches: Iterable[Batch
 
     run_id = start_run(warehouse, source)
     try:
-        counts = upsert_batches(warehouse, frames())
+        # The first batch (a CSV file: all of it) is read before the write transaction opens, so parsing
+        # it never holds the warehouse's write lock.
+        pending = frames()
+        first = next(pending, None)
+        counts = upsert_batches(warehouse, itertools.chain([] if first is None else [first], pending))
     except Exception as exc:
         error = redact(str(exc), secrets)
         finish_run(warehouse, run_id, status="failed", rows=0, error=error,

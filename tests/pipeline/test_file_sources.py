@@ -2,17 +2,22 @@
 file's detail, the error naming line and column) and audits it; a bad file leaves nothing written but
 its failed run, and a re-import changes nothing."""
 import json
+import subprocess
+import sys
 
+import polars as pl
 import pytest
 import sqlalchemy as sa
 
 from config import Config
 from config.schedule import SOURCES as SCHEDULABLE
+from connectors.contract import Batch, Source, never_synced
 from connectors.csv import CsvImportError, csv_source
 from connectors.csv.entities import ENTITIES
 from connectors.sources import file_sources
 from connectors.spend.focus import FocusImportError
 from pipeline import run_source
+from tests.factories import make_ticket
 from warehouse import read_table
 from warehouse.schema import audit_log, sync_runs
 
@@ -73,3 +78,20 @@ def test_a_focus_file_that_is_not_focus_records_a_failed_run(sqlite_warehouse, t
     [run] = runs(sqlite_warehouse)
     assert (run["source"], run["status"]) == ("focus", "failed")
     assert read_table(sqlite_warehouse, "ai_spend").height == 0
+
+
+OTHER_WRITER = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], timeout=0); c.execute('BEGIN IMMEDIATE'); c.rollback()"
+
+
+def test_a_file_is_read_before_the_import_takes_the_write_lock(sqlite_warehouse):
+    """Parsing a large CSV takes seconds: other writers (a scheduled sync) must not wait for it."""
+    def extract(config, _secret, _cursors, *, full=False, stats):
+        # Another process (SQLite's locks are per process), as a scheduled sync would be: 'database is
+        # locked' at once if the import held the write lock while this batch is being read.
+        other_writer = subprocess.run([sys.executable, "-c", OTHER_WRITER, sqlite_warehouse.sqlite_path],
+                                      capture_output=True, text=True)
+        assert other_writer.returncode == 0, other_writer.stderr
+        yield Batch(frames={"tickets": pl.DataFrame([make_ticket("t1", resolved_at="2026-03-02 10:00")])})
+
+    report = run_source(sqlite_warehouse, Config(), Source("csv:probe", "", never_synced, extract, atomic=True))
+    assert (report.status, report.tables["tickets"].inserted) == ("success", 1)
