@@ -1,0 +1,73 @@
+"""The derived daily cube in the warehouse (issue 15): the `cube_*` tables, `cube_state`, and the
+counting-time indexes its time-scoped upkeep reads the evidence by. The cube is built on first use.
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-06
+"""
+import sqlalchemy as sa
+from alembic import op
+
+from warehouse.schema import Day, UTCTimestamp
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def _keys():
+    return [sa.Column("metric", sa.String), sa.Column("day", Day), sa.Column("team", sa.String),
+            sa.Column("segment", sa.String)]
+
+
+INDEXES = {
+    "ix_pull_requests_merged_at": ("pull_requests", ["merged_at"]),
+    "ix_pull_requests_repo_merged_at": ("pull_requests", ["repo", "merged_at"]),
+    "ix_deployments_finished_at": ("deployments", ["finished_at"]),
+    "ix_deployments_repo_finished_at": ("deployments", ["repo", "finished_at"]),
+    "ix_deployments_sha": ("deployments", ["sha"]),
+    "ix_incidents_started_at": ("incidents", ["started_at"]),
+    "ix_incidents_resolved_at": ("incidents", ["resolved_at"]),
+    "ix_tickets_resolved_at": ("tickets", ["resolved_at"]),
+    "ix_ai_spend_date": ("ai_spend", ["date"]),
+    "ix_reviews_submitted_at": ("reviews", ["submitted_at"]),
+    "ix_reviews_pr_id": ("reviews", ["pr_id"]),
+}
+CUBE = ("cube_ratio", "cube_mean", "cube_values", "cube_spend", "cube_units", "cube_span", "cube_seniors")
+
+
+def upgrade() -> None:
+    op.create_table("cube_ratio", *_keys(), sa.Column("n", sa.BigInteger), sa.Column("x", sa.Float),
+                    sa.Column("pending", sa.BigInteger))
+    op.create_table("cube_mean", *_keys(), sa.Column("n", sa.BigInteger), sa.Column("total", sa.Float),
+                    sa.Column("sumsq", sa.Float))
+    op.create_table("cube_values", *_keys(), sa.Column("value", sa.Float))
+    op.create_table("cube_spend", sa.Column("day", Day), sa.Column("team", sa.String), sa.Column("spend", sa.Float),
+                    sa.Column("rows", sa.BigInteger))
+    op.create_table("cube_units", sa.Column("day", Day), sa.Column("team", sa.String), sa.Column("n", sa.BigInteger))
+    op.create_table("cube_span", sa.Column("first", UTCTimestamp), sa.Column("last", UTCTimestamp))
+    op.create_table("cube_seniors", sa.Column("login", sa.String), sa.Column("team", sa.String),
+                    sa.Column("since", UTCTimestamp), sa.Column("why", sa.String))
+    op.create_table(
+        "cube_state",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("fingerprint", sa.String, nullable=False),
+        sa.Column("built_at", UTCTimestamp, nullable=False),
+        sa.Column("look_back_seconds", sa.Float, nullable=False),
+        sa.Column("rollback_window_seconds", sa.Float, nullable=False),
+        sa.Column("production_environments", sa.Text, nullable=False),
+        sa.Column("pending_from", UTCTimestamp),
+        sa.Column("pending_full", sa.Boolean(create_constraint=False), nullable=False),
+        sa.Column("pending_seq", sa.BigInteger, nullable=False),
+    )
+    # On a large warehouse these take a while once (each a sort of one column).
+    for name, (table, columns) in INDEXES.items():
+        op.create_index(name, table, columns)
+
+
+def downgrade() -> None:
+    for name, (table, _) in INDEXES.items():
+        op.drop_index(name, table_name=table)
+    for table in ("cube_state", *CUBE):
+        op.drop_table(table)
