@@ -21,6 +21,7 @@ from config.model import Config
 from connectors.common.progress import NoProgress, Progress
 from metrics.cube import Cube
 from metrics.evidence import SCHEMAS, Evidence
+from metrics.linking import deployment_outcomes
 from metrics.reach import reach_of
 from metrics.scorecard import prepare
 from warehouse import Warehouse, read_table
@@ -60,7 +61,8 @@ def rebuild(warehouse: Warehouse, config: Config, fingerprint: str, columns: dic
     progress.update(1, 3, "rebuilding the scorecard cube: linking and summing")
     cube = prepare(evidence, config).cube
     progress.update(2, 3, "rebuilding the scorecard cube: storing it")
-    replace_cube(warehouse, _parts(cube), from_day=None, seen_seq=seen)
+    replace_cube(warehouse, _parts(cube), _shipping(evidence, config), from_day=None, deployments_from=None,
+                 seen_seq=seen)
     progress.update(3, 3, "rebuilt the scorecard cube")
 
 
@@ -73,8 +75,17 @@ def _update_from(warehouse: Warehouse, config: Config, state: CubeState, columns
     cube = prepare(evidence, config).cube
     parts = {name: frame.filter(pl.col("day") >= cut) if name in DAILY else frame for name, frame in _parts(cube).items()}
     parts["span"] = _span(warehouse)
-    replace_cube(warehouse, parts, from_day=cut, seen_seq=state.pending_seq)
+    # Deployments from `since` on have their rollback verdict exactly (the slice's context rows); earlier
+    # ones in the slice are context and keep theirs.
+    shipping = _shipping(evidence, config).filter(pl.col("finished_at") >= since)
+    replace_cube(warehouse, parts, shipping, from_day=cut, deployments_from=since, seen_seq=state.pending_seq)
     log.info("scorecard cube updated from %s (evidence read from %s)", cut, since.date())
+
+
+def _shipping(evidence: Evidence, config: Config) -> pl.DataFrame:
+    """Every production deployment: id, repo, finished_at, ships (not a rollback)."""
+    outcomes = deployment_outcomes(evidence, config.rules.production_environments)
+    return outcomes.select("id", "repo", "finished_at", ships=~pl.col("rollback").fill_null(False))
 
 
 def _incidents_start(warehouse: Warehouse, cut_at: dt.datetime) -> dt.datetime:

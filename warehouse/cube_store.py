@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from warehouse.engine import Warehouse, WarehouseError
 from warehouse.read import instant_literal, read_table
-from warehouse.schema import CUBE_TABLES, cube_state
+from warehouse.schema import CUBE_TABLES, cube_deployments, cube_state
 from warehouse.types import to_storage
 from warehouse.write import _adbc_transaction, _clean, _q
 
@@ -55,14 +55,21 @@ def start_build(warehouse: Warehouse, fingerprint: str, look_back: dt.timedelta,
         return conn.execute(sa.select(cube_state.c.pending_seq).where(cube_state.c.id == 1)).scalar_one()
 
 
-def replace_cube(warehouse: Warehouse, parts: Mapping[str, pl.DataFrame], *, from_day: dt.date | None,
-                 seen_seq: int) -> bool:
+def replace_cube(warehouse: Warehouse, parts: Mapping[str, pl.DataFrame], deployments: pl.DataFrame, *,
+                 from_day: dt.date | None, deployments_from: dt.datetime | None, seen_seq: int) -> bool:
     """In one transaction: the daily tables' rows from `from_day` on (all when None) replaced by `parts`'
-    (which hold only those days), span and seniors replaced whole; the pending reach cleared when no
-    write came after the evidence was read (`seen_seq`). Returns whether it was cleared."""
+    (which hold only those days), span and seniors replaced whole, `cube_deployments` from
+    `deployments_from` on by `deployments` (id, repo, finished_at, ships); the pending reach cleared when
+    no write came after the evidence was read (`seen_seq`). Returns whether it was cleared."""
     dialect = warehouse.dialect
     try:
         with _adbc_transaction(warehouse) as cur:
+            where = ""
+            if deployments_from is not None:
+                where = f" WHERE finished_at >= {instant_literal(dialect, deployments_from, cube_deployments.c.finished_at)}"
+            cur.execute(f"DELETE FROM cube_deployments{where}")
+            if deployments.height:
+                cur.adbc_ingest("cube_deployments", to_storage(deployments, cube_deployments, dialect), mode="append")
             for name, table in CUBE_TABLES.items():
                 where = ""
                 if name in DAILY and from_day is not None:

@@ -51,7 +51,7 @@ def write_reach(cur, dialect: str, name: str, staged: str | None, keys: list[str
         return None
     if name in _WHOLE_HISTORY or staged is None:
         return FULL
-    look_back_s, window_s, environments = state
+    look_back_s, window_s, _ = state
     instants, links_back = _INSTANTS[name]
     match = " AND ".join(f"t.{_q(k)} = x.{_q(k)}" for k in keys)
     old = f"(SELECT t.* FROM {_q(name)} t WHERE EXISTS (SELECT 1 FROM {staged} x WHERE {match}))"
@@ -66,22 +66,21 @@ def write_reach(cur, dialect: str, name: str, staged: str | None, keys: list[str
     reach = min(found) - dt.timedelta(seconds=look_back_s if links_back else 0)
     if name == "deployments":
         for rows in (staged, old):
-            shipped_since = _last_shipper_before(cur, dialect, rows, window_s, environments)
+            shipped_since = _last_shipper_before(cur, dialect, rows, window_s)
             if shipped_since is not None:
                 reach = min(reach, shipped_since)
     return reach
 
 
-def _last_shipper_before(cur, dialect: str, rows: str, window_s: float, environments: list[str]):
-    """The earliest, over the rows, of: the repo's latest production deployment not flagged a rollback
-    that finished more than the rollback window before the row (PRs merged after it may be shipped, or
-    rolled back, differently now), else the repo's first merge."""
+def _last_shipper_before(cur, dialect: str, rows: str, window_s: float):
+    """The earliest, over the rows, of: the repo's latest production deployment that ships (not a
+    rollback, as the cube last decided: `cube_deployments`) and finished more than the rollback window
+    before the row (PRs merged after it may be shipped, or rolled back, differently now), else the
+    repo's first merge."""
     before = (f"x.finished_at - {int(window_s * 1_000_000)}" if dialect == "sqlite"
               else f"x.finished_at - interval '{float(window_s)} seconds'")
-    envs = ", ".join("'" + e.replace("'", "''") + "'" for e in environments) or "NULL"
-    shipper = (f"(SELECT max(d.finished_at) FROM deployments d WHERE d.repo = x.repo AND d.finished_at < {before}"
-               f" AND (d.is_rollback IS NULL OR d.is_rollback = {_false(dialect)})"
-               f" AND lower(d.status) = 'success' AND lower(d.environment) IN ({envs}))")
+    shipper = (f"(SELECT max(d.finished_at) FROM cube_deployments d WHERE d.repo = x.repo AND d.finished_at < {before}"
+               f" AND d.ships = {_true(dialect)})")
     first_merge = "(SELECT min(p.merged_at) FROM pull_requests p WHERE p.repo = x.repo)"
     cur.execute(f"SELECT min(coalesce({shipper}, {first_merge})) FROM {rows} x")
     return _instant(cur.fetchone()[0], dialect)
@@ -130,10 +129,6 @@ def _literal(instant: dt.datetime, dialect: str) -> str:
 
 def _true(dialect: str) -> str:
     return "1" if dialect == "sqlite" else "true"
-
-
-def _false(dialect: str) -> str:
-    return "0" if dialect == "sqlite" else "false"
 
 
 def _q(identifier: str) -> str:

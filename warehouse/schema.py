@@ -381,6 +381,13 @@ cube_state = Table(
     Column("pending_full", Boolean(create_constraint=False), nullable=False, default=False),
     Column("pending_seq", BigInteger, nullable=False, default=0),
 )
+# Per production deployment, whether it ships PRs (not a rollback by DESIGN.md's rule): what bounds how far
+# back a deployment write reaches (warehouse/reach.py) and which PRs still wait to ship (warehouse/slice.py).
+cube_deployments = Table(
+    "cube_deployments", metadata, Column("id", String, primary_key=True), Column("repo", String),
+    Column("finished_at", UTCTimestamp), _bool("ships"),
+    Index("ix_cube_deployments_repo_finished_at", "repo", "finished_at"),
+)
 CUBE_TABLES = {"ratio": cube_ratio, "mean": cube_mean, "values": cube_values, "spend": cube_spend,
                "units": cube_units, "span": cube_span, "seniors": cube_seniors}
 

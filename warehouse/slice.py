@@ -43,7 +43,7 @@ def read_slice(warehouse: Warehouse, since: dt.datetime, production_environments
     named = f"SELECT pr_id FROM deployment_prs WHERE deployment_id IN (SELECT id FROM deployments WHERE {deployed})"
     prs = read_where(warehouse, "pull_requests", columns["pull_requests"],
                      f"{merged} OR id IN (SELECT pr_id FROM reviews WHERE {reviewed}) OR id IN ({named})")
-    waiting = _waiting_to_ship(warehouse, since, production, deployed, columns["pull_requests"])
+    waiting = _waiting_to_ship(warehouse, since, deployed, columns["pull_requests"])
     frames["pull_requests"] = pl.concat([prs, waiting]).unique("id", keep="first", maintain_order=True)
     frames["deployment_prs"] = read_where(warehouse, "deployment_prs", columns["deployment_prs"],
                                           f"deployment_id IN (SELECT id FROM deployments WHERE {deployed})")
@@ -61,15 +61,14 @@ def read_slice(warehouse: Warehouse, since: dt.datetime, production_environments
     return frames
 
 
-def _waiting_to_ship(warehouse: Warehouse, since: dt.datetime, production: str, deployed: str,
-                     columns: list[str]) -> pl.DataFrame:
-    """PRs merged before `since` after their repo's last production deployment not flagged a rollback,
-    in repos that deploy since: the deployments since may ship them."""
+def _waiting_to_ship(warehouse: Warehouse, since: dt.datetime, deployed: str, columns: list[str]) -> pl.DataFrame:
+    """PRs merged before `since` after their repo's last production deployment that ships (as the cube
+    last decided: `cube_deployments`, exact before `since`), in repos that deploy since: the deployments
+    since may ship them."""
     bounds = read_where(
-        warehouse, "deployments", ["repo", "finished_at"],
-        f"id IN (SELECT (SELECT d.id FROM deployments d WHERE d.repo = r.repo AND d.finished_at < "
-        f"{_at(warehouse, 'deployments', 'finished_at', since)} AND {production} AND "
-        f"(d.is_rollback IS NULL OR d.is_rollback = {'0' if warehouse.dialect == 'sqlite' else 'false'}) "
+        warehouse, "cube_deployments", ["repo", "finished_at"],
+        f"id IN (SELECT (SELECT d.id FROM cube_deployments d WHERE d.repo = r.repo AND d.finished_at < "
+        f"{_at(warehouse, 'deployments', 'finished_at', since)} AND d.ships = {'1' if warehouse.dialect == 'sqlite' else 'true'} "
         f"ORDER BY d.finished_at DESC, d.id DESC LIMIT 1) FROM (SELECT DISTINCT repo FROM deployments WHERE {deployed}) r)",
     )
     repos = read_where(warehouse, "deployments", ["repo"], deployed).get_column("repo").unique().drop_nulls()

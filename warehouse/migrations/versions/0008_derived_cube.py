@@ -49,6 +49,9 @@ def upgrade() -> None:
     op.create_table("cube_span", sa.Column("first", UTCTimestamp), sa.Column("last", UTCTimestamp))
     op.create_table("cube_seniors", sa.Column("login", sa.String), sa.Column("team", sa.String),
                     sa.Column("since", UTCTimestamp), sa.Column("why", sa.String))
+    op.create_table("cube_deployments", sa.Column("id", sa.String, primary_key=True), sa.Column("repo", sa.String),
+                    sa.Column("finished_at", UTCTimestamp), sa.Column("ships", sa.Boolean(create_constraint=False)))
+    op.create_index("ix_cube_deployments_repo_finished_at", "cube_deployments", ["repo", "finished_at"])
     op.create_table(
         "cube_state",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -69,5 +72,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name, (table, _) in INDEXES.items():
         op.drop_index(name, table_name=table)
-    for table in ("cube_state", *CUBE):
+    for table in ("cube_state", "cube_deployments", *CUBE):
         op.drop_table(table)
