@@ -25,7 +25,7 @@ from metrics.linking import deployment_outcomes
 from metrics.reach import reach_of
 from metrics.scorecard import prepare
 from warehouse import Warehouse, read_table
-from warehouse.cube_store import DAILY, CubeState, read_cube_tables, read_state, replace_cube, start_build
+from warehouse.cube_store import DAILY, CubeState, read_cube_parts, read_state, replace_cube, start_build
 from warehouse.schema import deployments, incidents, pull_requests
 from warehouse.slice import read_slice
 
@@ -115,14 +115,14 @@ def _span(warehouse: Warehouse) -> pl.DataFrame:
 
 
 def stored_cube(warehouse: Warehouse) -> Cube:
-    """The cube as its tables hold it, rows in the order `build_cube` gives them."""
-    tables = read_cube_tables(warehouse)
+    """The cube as its tables hold it, rows in the order `build_cube` gives them (months are stored in
+    day order; a month's rows keep build_cube's order within a day)."""
+    tables = read_cube_parts(warehouse)
     return Cube(
-        ratio=tables["ratio"].sort("metric", "day", "team", "segment"),
-        mean=tables["mean"].sort("day", "team", "metric", "segment"),
-        values=tables["values"].sort("metric", "day", "team", "segment", "value"),
-        spend=tables["spend"].sort("day", "team"), units=tables["units"].sort("day", "team"),
-        span=tables["span"], seniors=tables["seniors"].sort("login"),
+        ratio=tables["ratio"].sort("metric", "day", "team", maintain_order=True),
+        mean=tables["mean"].sort("day", "team", maintain_order=True),
+        values=tables["values"].sort("metric", "day", "team", maintain_order=True),
+        spend=tables["spend"], units=tables["units"], span=tables["span"], seniors=tables["seniors"],
     )
 
 

@@ -1,21 +1,25 @@
-"""The derived cube's tables (`cube_*`) and its state row: read them, replace their days from a cut on.
+"""The derived cube's tables (`cube_chunks`, `cube_deployments`) and its state row: read them, replace
+their days from a cut on.
 
-The cube's parts arrive as frames named as the tables (`CUBE_TABLES`: ratio, mean, values, spend, units,
-span, seniors); this module knows their storage, not what they mean (metrics.cube, reports/derived.py).
+The cube's parts arrive as frames by name (ratio, mean, values, spend, units: with a `day` column, stored
+as one Arrow IPC chunk per month; span, seniors: one chunk); this module knows their storage, not what
+they mean (metrics.cube, reports/derived.py).
 """
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import polars as pl
+import pyarrow as pa
 import sqlalchemy as sa
 
 from warehouse.engine import Warehouse, WarehouseError
-from warehouse.read import instant_literal, read_table
-from warehouse.schema import CUBE_TABLES, cube_deployments, cube_state
+from warehouse.read import instant_literal, read_where
+from warehouse.schema import cube_deployments, cube_state
 from warehouse.types import to_storage
 from warehouse.write import _adbc_transaction, _clean, _q
 
@@ -57,10 +61,11 @@ def start_build(warehouse: Warehouse, fingerprint: str, look_back: dt.timedelta,
 
 def replace_cube(warehouse: Warehouse, parts: Mapping[str, pl.DataFrame], deployments: pl.DataFrame, *,
                  from_day: dt.date | None, deployments_from: dt.datetime | None, seen_seq: int) -> bool:
-    """In one transaction: the daily tables' rows from `from_day` on (all when None) replaced by `parts`'
-    (which hold only those days), span and seniors replaced whole, `cube_deployments` from
-    `deployments_from` on by `deployments` (id, repo, finished_at, ships); the pending reach cleared when
-    no write came after the evidence was read (`seen_seq`). Returns whether it was cleared."""
+    """In one transaction: the daily parts' rows from `from_day` on (all when None) replaced by `parts`'
+    (which hold only those days; the month of `from_day` keeps its earlier days), span and seniors
+    replaced whole, `cube_deployments` from `deployments_from` on by `deployments` (id, repo,
+    finished_at, ships); the pending reach cleared when no write came after the evidence was read
+    (`seen_seq`). Returns whether it was cleared."""
     dialect = warehouse.dialect
     try:
         with _adbc_transaction(warehouse) as cur:
@@ -70,15 +75,24 @@ def replace_cube(warehouse: Warehouse, parts: Mapping[str, pl.DataFrame], deploy
             cur.execute(f"DELETE FROM cube_deployments{where}")
             if deployments.height:
                 cur.adbc_ingest("cube_deployments", to_storage(deployments, cube_deployments, dialect), mode="append")
-            for name, table in CUBE_TABLES.items():
-                where = ""
-                if name in DAILY and from_day is not None:
-                    day = dt.datetime.combine(from_day, dt.time(), dt.timezone.utc)
-                    where = f" WHERE day >= {instant_literal(dialect, day, table.c.day)}"
-                cur.execute(f"DELETE FROM {_q(table.name)}{where}")
-                frame = parts[name].select([c.name for c in table.columns])
-                if frame.height:
-                    cur.adbc_ingest(table.name, to_storage(frame, table, dialect), mode="append")
+            chunks = []
+            for part, frame in parts.items():
+                if part not in DAILY:
+                    cur.execute(f"DELETE FROM cube_chunks WHERE part = '{part}'")
+                    chunks.append((part, WHOLE, frame))
+                    continue
+                if from_day is None:
+                    cur.execute(f"DELETE FROM cube_chunks WHERE part = '{part}'")
+                    chunks.append((part, SCHEMA_ONLY, frame.clear()))  # an empty part keeps its columns
+                else:
+                    first = _month(from_day)
+                    kept = _chunk_rows(cur, part, first)
+                    cur.execute(f"DELETE FROM cube_chunks WHERE part = '{part}' AND chunk >= '{first}'")
+                    if kept is not None:
+                        frame = pl.concat([kept.filter(pl.col("day") < from_day), frame])
+                chunks.extend(_by_month(part, frame))
+            if chunks:
+                cur.adbc_ingest("cube_chunks", _chunk_table(chunks), mode="append")
             cur.execute("SELECT pending_seq FROM cube_state WHERE id = 1")
             row = cur.fetchone()
             clear = row is not None and int(row[0]) == seen_seq
@@ -92,6 +106,50 @@ def replace_cube(warehouse: Warehouse, parts: Mapping[str, pl.DataFrame], deploy
     return clear
 
 
-def read_cube_tables(warehouse: Warehouse) -> dict[str, pl.DataFrame]:
-    """Every cube table as a frame (one query each)."""
-    return {name: read_table(warehouse, table.name) for name, table in CUBE_TABLES.items()}
+WHOLE = "all"  # the chunk name of a part stored whole (span, seniors)
+SCHEMA_ONLY = "0000-00"  # a daily part's empty chunk, sorted before every month
+
+
+def _month(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def _by_month(part: str, frame: pl.DataFrame) -> list[tuple[str, str, pl.DataFrame]]:
+    if frame.height == 0:
+        return []
+    keyed = frame.with_columns(_chunk=pl.col("day").dt.strftime("%Y-%m"))
+    return [(part, key[0], rows.drop("_chunk")) for key, rows in keyed.group_by("_chunk", maintain_order=True)]
+
+
+def _chunk_rows(cur, part: str, chunk: str) -> pl.DataFrame | None:
+    cur.execute(f"SELECT data FROM cube_chunks WHERE part = '{part}' AND chunk = '{chunk}'")
+    row = cur.fetchone()
+    return _decode(row[0]) if row is not None else None
+
+
+def _chunk_table(chunks: list[tuple[str, str, pl.DataFrame]]) -> pa.Table:
+    return pa.table({
+        "part": pa.array([c[0] for c in chunks], pa.string()),
+        "chunk": pa.array([c[1] for c in chunks], pa.string()),
+        "rows": pa.array([c[2].height for c in chunks], pa.int64()),
+        "data": pa.array([_encode(c[2]) for c in chunks], pa.binary()),
+    })
+
+
+def _encode(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_ipc(buffer, compression="uncompressed")  # uncompressed IPC: reading it is a copy
+    return buffer.getvalue()
+
+
+def _decode(data: bytes) -> pl.DataFrame:
+    return pl.read_ipc(io.BytesIO(bytes(data)))
+
+
+def read_cube_parts(warehouse: Warehouse) -> dict[str, pl.DataFrame]:
+    """Every part of the stored cube (one query), its months in order; {} when none is stored."""
+    chunks = read_where(warehouse, "cube_chunks", ["part", "chunk", "data"], None).sort("part", "chunk")
+    parts: dict[str, list[pl.DataFrame]] = {}
+    for part, _, data in chunks.iter_rows():
+        parts.setdefault(part, []).append(_decode(data))
+    return {part: pl.concat(frames) for part, frames in parts.items()}

@@ -40,16 +40,19 @@ _INSTANTS: dict[str, tuple[tuple[str, ...], bool]] = {
 _WHOLE_HISTORY = {"people"}  # who is senior, and since when
 
 
-def write_reach(cur, dialect: str, name: str, staged: str | None, keys: list[str]):
+def cube_is_kept(cur) -> bool:
+    return _state(cur) is not None
+
+
+def write_reach(cur, dialect: str, name: str, staged: str, keys: list[str]):
     """The reach of upserting the staged rows into `name` (read before the upsert, so the old versions
-    are still there): a datetime, FULL, or None (no cube yet, or a table the cube does not read).
-    `staged` None: a first load into an empty table, which a cube built before it never saw (FULL)."""
+    are still there): a datetime, FULL, or None (no cube yet, or a table the cube does not read)."""
     if name not in _INSTANTS and name not in _WHOLE_HISTORY:
         return None
     state = _state(cur)
     if state is None:
         return None
-    if name in _WHOLE_HISTORY or staged is None:
+    if name in _WHOLE_HISTORY:
         return FULL
     look_back_s, window_s, _ = state
     instants, links_back = _INSTANTS[name]

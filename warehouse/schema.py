@@ -11,8 +11,8 @@ times slower (rows arrive in id order, so every index on another column is a ran
 insert). Migration 0008 adds the counting-time indexes the time-scoped upkeep of the cube reads by
 (`TIME_INDEXES`): after a write only the evidence from the write's reach on is read again.
 
-The `cube_*` tables hold the derived daily cube (metrics.cube.Cube) next to the evidence, and
-`cube_state` what it was built for and what writes since then still have to be folded in
+The `cube_*` tables hold the derived daily cube (metrics.cube.Cube) and each production deployment's
+rollback verdict next to the evidence, and `cube_state` what they were built for and what writes since then still have to be folded in
 (reports/derived.py).
 """
 from __future__ import annotations
@@ -28,6 +28,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -340,30 +341,22 @@ deployments.append_column(Column("original_status", String))
 incidents.append_column(Column("original_severity", String))
 tickets.append_column(Column("original_channel", String))
 
-# The derived daily cube (metrics.cube.Cube, migration 0008): one table per part, no keys (rows are
-# replaced by day). `cube_values` keeps one row per event (mttr_hours, lead_time_hours).
-cube_ratio = Table(
-    "cube_ratio", metadata, Column("metric", String), Column("day", Day), Column("team", String),
-    Column("segment", String), Column("n", BigInteger), Column("x", Float), Column("pending", BigInteger),
+# The derived daily cube (metrics.cube.Cube, migration 0008): each part (ratio, mean, values, spend, units)
+# as one Arrow IPC chunk per calendar month of its `day` column (chunk "2026-03"), span and seniors as one
+# chunk ("all"). Chunks, not one SQL row per cube row: the cube holds millions of rows (one per shipped PR
+# in `values`), which a reader must load in a fraction of a second; a write replaces the months it reaches.
+cube_chunks = Table(
+    "cube_chunks", metadata, Column("part", String, primary_key=True), Column("chunk", String, primary_key=True),
+    Column("rows", BigInteger, nullable=False), Column("data", LargeBinary, nullable=False),
 )
-cube_mean = Table(
-    "cube_mean", metadata, Column("metric", String), Column("day", Day), Column("team", String),
-    Column("segment", String), Column("n", BigInteger), Column("total", Float), Column("sumsq", Float),
+# Per production deployment, whether it ships PRs (not a rollback by DESIGN.md's rule): what bounds how far
+# back a deployment write reaches (warehouse/reach.py) and which PRs still wait to ship (warehouse/slice.py).
+cube_deployments = Table(
+    "cube_deployments", metadata, Column("id", String, primary_key=True), Column("repo", String),
+    Column("finished_at", UTCTimestamp), _bool("ships"),
+    Index("ix_cube_deployments_repo_finished_at", "repo", "finished_at"),
 )
-cube_values = Table(
-    "cube_values", metadata, Column("metric", String), Column("day", Day), Column("team", String),
-    Column("segment", String), Column("value", Float),
-)
-cube_spend = Table(
-    "cube_spend", metadata, Column("day", Day), Column("team", String), Column("spend", Float),
-    Column("rows", BigInteger),
-)
-cube_units = Table("cube_units", metadata, Column("day", Day), Column("team", String), Column("n", BigInteger))
-cube_span = Table("cube_span", metadata, Column("first", UTCTimestamp), Column("last", UTCTimestamp))
-cube_seniors = Table(
-    "cube_seniors", metadata, Column("login", String), Column("team", String), Column("since", UTCTimestamp),
-    Column("why", String),
-)
+
 # One row (id 1) once a cube has been built: the config fingerprint and look-backs it was built with, and
 # the reach of the writes since (pending_from: cube days from there on are stale; pending_full: a write
 # that reaches all history, e.g. people; pending_seq counts writes, so an upkeep that read the evidence
@@ -381,15 +374,6 @@ cube_state = Table(
     Column("pending_full", Boolean(create_constraint=False), nullable=False, default=False),
     Column("pending_seq", BigInteger, nullable=False, default=0),
 )
-# Per production deployment, whether it ships PRs (not a rollback by DESIGN.md's rule): what bounds how far
-# back a deployment write reaches (warehouse/reach.py) and which PRs still wait to ship (warehouse/slice.py).
-cube_deployments = Table(
-    "cube_deployments", metadata, Column("id", String, primary_key=True), Column("repo", String),
-    Column("finished_at", UTCTimestamp), _bool("ships"),
-    Index("ix_cube_deployments_repo_finished_at", "repo", "finished_at"),
-)
-CUBE_TABLES = {"ratio": cube_ratio, "mean": cube_mean, "values": cube_values, "spend": cube_spend,
-               "units": cube_units, "span": cube_span, "seniors": cube_seniors}
 
 # The counting-time indexes the upkeep reads the evidence by (warehouse/slice.py).
 TIME_INDEXES = (

@@ -14,7 +14,7 @@ import polars as pl
 
 import warehouse.sqlite_guard as sqlite_guard
 from warehouse.engine import BUSY_TIMEOUT_MS, Warehouse, WarehouseError
-from warehouse.reach import note_reach, write_reach
+from warehouse.reach import cube_is_kept, note_reach, write_reach
 from warehouse.schema import TABLES
 from warehouse.types import polars_dtype, polars_schema, to_storage
 
@@ -154,10 +154,10 @@ def _upsert(cur, dialect: str, name: str, frame: pl.DataFrame) -> UpsertCounts:
     if not _distinct(frame, keys):  # rare, and an order-keeping dedup costs more than the check
         frame = frame.unique(subset=keys, keep="last", maintain_order=True)
     arrow = to_storage(frame, table, dialect)
-    if _is_empty(cur, name):
+    if _is_empty(cur, name) and not cube_is_kept(cur):
         # A first load: the keys are unique (above) and nothing can conflict, so the rows go straight
-        # into the table — one pass instead of staging and copying (a third of a large import).
-        note_reach(cur, dialect, write_reach(cur, dialect, name, None, keys))
+        # into the table — one pass instead of staging and copying (a third of a large import). Once a
+        # cube is kept, rows go through staging so their reach can be measured.
         cur.adbc_ingest(name, arrow, mode="append")
         return UpsertCounts(inserted=frame.height)
     stage = f"_stage_{name}"

@@ -8,17 +8,12 @@ Create Date: 2026-12-06
 import sqlalchemy as sa
 from alembic import op
 
-from warehouse.schema import Day, UTCTimestamp
+from warehouse.schema import UTCTimestamp
 
 revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
-
-
-def _keys():
-    return [sa.Column("metric", sa.String), sa.Column("day", Day), sa.Column("team", sa.String),
-            sa.Column("segment", sa.String)]
 
 
 INDEXES = {
@@ -34,21 +29,12 @@ INDEXES = {
     "ix_reviews_submitted_at": ("reviews", ["submitted_at"]),
     "ix_reviews_pr_id": ("reviews", ["pr_id"]),
 }
-CUBE = ("cube_ratio", "cube_mean", "cube_values", "cube_spend", "cube_units", "cube_span", "cube_seniors")
 
 
 def upgrade() -> None:
-    op.create_table("cube_ratio", *_keys(), sa.Column("n", sa.BigInteger), sa.Column("x", sa.Float),
-                    sa.Column("pending", sa.BigInteger))
-    op.create_table("cube_mean", *_keys(), sa.Column("n", sa.BigInteger), sa.Column("total", sa.Float),
-                    sa.Column("sumsq", sa.Float))
-    op.create_table("cube_values", *_keys(), sa.Column("value", sa.Float))
-    op.create_table("cube_spend", sa.Column("day", Day), sa.Column("team", sa.String), sa.Column("spend", sa.Float),
-                    sa.Column("rows", sa.BigInteger))
-    op.create_table("cube_units", sa.Column("day", Day), sa.Column("team", sa.String), sa.Column("n", sa.BigInteger))
-    op.create_table("cube_span", sa.Column("first", UTCTimestamp), sa.Column("last", UTCTimestamp))
-    op.create_table("cube_seniors", sa.Column("login", sa.String), sa.Column("team", sa.String),
-                    sa.Column("since", UTCTimestamp), sa.Column("why", sa.String))
+    op.create_table("cube_chunks", sa.Column("part", sa.String, primary_key=True),
+                    sa.Column("chunk", sa.String, primary_key=True), sa.Column("rows", sa.BigInteger, nullable=False),
+                    sa.Column("data", sa.LargeBinary, nullable=False))
     op.create_table("cube_deployments", sa.Column("id", sa.String, primary_key=True), sa.Column("repo", sa.String),
                     sa.Column("finished_at", UTCTimestamp), sa.Column("ships", sa.Boolean(create_constraint=False)))
     op.create_index("ix_cube_deployments_repo_finished_at", "cube_deployments", ["repo", "finished_at"])
@@ -72,5 +58,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name, (table, _) in INDEXES.items():
         op.drop_index(name, table_name=table)
-    for table in ("cube_state", "cube_deployments", *CUBE):
+    for table in ("cube_state", "cube_deployments", "cube_chunks"):
         op.drop_table(table)
