@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 from warehouse.schema import EPOCH, EPOCH_DAY
 
@@ -38,15 +39,18 @@ _INSTANTS: dict[str, tuple[tuple[str, ...], bool]] = {
     "reviews": (("x.submitted_at",), False),
 }
 _WHOLE_HISTORY = {"people"}  # who is senior, and since when
+_ROW_COLUMN = re.compile(r"\bx\.(\w+)")  # the row's own columns an instant expression reads
 
 
 def cube_is_kept(cur) -> bool:
     return _state(cur) is not None
 
 
-def write_reach(cur, dialect: str, name: str, staged: str, keys: list[str]):
+def write_reach(cur, dialect: str, name: str, staged: str, keys: list[str], columns: list[str]):
     """The reach of upserting the staged rows into `name` (read before the upsert, so the old versions
-    are still there): a datetime, FULL, or None (no cube yet, or a table the cube does not read)."""
+    are still there): a datetime, FULL, or None (no cube yet, or a table the cube does not read).
+    `columns` are the staged ones: a column a write leaves out keeps its old value, which the old
+    version's instant covers."""
     if name not in _INSTANTS and name not in _WHOLE_HISTORY:
         return None
     state = _state(cur)
@@ -61,6 +65,8 @@ def write_reach(cur, dialect: str, name: str, staged: str, keys: list[str]):
     earliest = []
     for rows in (staged, old):
         for expr in instants:
+            if rows == staged and not set(_ROW_COLUMN.findall(expr)) <= set(columns):
+                continue
             cur.execute(f"SELECT min({expr}) FROM {rows} x")
             earliest.append(_instant(cur.fetchone()[0], dialect))
     found = [e for e in earliest if e is not None]
@@ -68,7 +74,7 @@ def write_reach(cur, dialect: str, name: str, staged: str, keys: list[str]):
         return None
     reach = min(found) - dt.timedelta(seconds=look_back_s if links_back else 0)
     if name == "deployments":
-        for rows in (staged, old):
+        for rows in (staged, old) if {"repo", "finished_at"} <= set(columns) else (old,):
             shipped_since = _last_shipper_before(cur, dialect, rows, window_s)
             if shipped_since is not None:
                 reach = min(reach, shipped_since)

@@ -176,7 +176,7 @@ def _upsert(cur, dialect: str, name: str, frame: pl.DataFrame) -> UpsertCounts:
         assignments = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in values)
         conflict = f"ON CONFLICT ({', '.join(_q(k) for k in keys)}) DO UPDATE SET {assignments} WHERE {differs}"
     # What the derived cube must recompute (warehouse/reach.py), measured before the old rows are replaced.
-    reach = write_reach(cur, dialect, name, staged, keys)
+    reach = write_reach(cur, dialect, name, staged, keys, cols)
     # One statement: each staged row is looked up by its key once, then inserted, updated or left.
     upsert = f"INSERT INTO {target} ({col_list}) SELECT {col_list} FROM {staged} WHERE true {conflict}"
     if dialect == "sqlite" and _rowid_is_internal(table):
