@@ -115,15 +115,8 @@ def _span(warehouse: Warehouse) -> pl.DataFrame:
 
 
 def stored_cube(warehouse: Warehouse) -> Cube:
-    """The cube as its tables hold it, rows in the order `build_cube` gives them (months are stored in
-    day order; a month's rows keep build_cube's order within a day)."""
-    tables = read_cube_parts(warehouse)
-    return Cube(
-        ratio=tables["ratio"].sort("metric", "day", "team", maintain_order=True),
-        mean=tables["mean"].sort("day", "team", maintain_order=True),
-        values=tables["values"].sort("metric", "day", "team", maintain_order=True),
-        spend=tables["spend"], units=tables["units"], span=tables["span"], seniors=tables["seniors"],
-    )
+    """The cube as its tables hold it, rows in the order `build_cube` gives them."""
+    return Cube(**read_cube_parts(warehouse))
 
 
 def _parts(cube: Cube) -> dict[str, pl.DataFrame]:

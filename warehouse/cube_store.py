@@ -77,20 +77,21 @@ def replace_cube(warehouse: Warehouse, parts: Mapping[str, pl.DataFrame], deploy
                 cur.adbc_ingest("cube_deployments", to_storage(deployments, cube_deployments, dialect), mode="append")
             chunks = []
             for part, frame in parts.items():
+                family = f"(part = '{part}' OR part LIKE '{part}:%')"
                 if part not in DAILY:
                     cur.execute(f"DELETE FROM cube_chunks WHERE part = '{part}'")
                     chunks.append((part, WHOLE, frame))
                     continue
                 if from_day is None:
-                    cur.execute(f"DELETE FROM cube_chunks WHERE part = '{part}'")
+                    cur.execute(f"DELETE FROM cube_chunks WHERE {family}")
                     chunks.append((part, SCHEMA_ONLY, frame.clear()))  # an empty part keeps its columns
                 else:
                     first = _month(from_day)
-                    kept = _chunk_rows(cur, part, first)
-                    cur.execute(f"DELETE FROM cube_chunks WHERE part = '{part}' AND chunk >= '{first}'")
+                    kept = _chunk_rows(cur, family, first)
+                    cur.execute(f"DELETE FROM cube_chunks WHERE {family} AND chunk >= '{first}'")
                     if kept is not None:
                         frame = pl.concat([kept.filter(pl.col("day") < from_day), frame])
-                chunks.extend(_by_month(part, frame))
+                chunks.extend(_chunked(part, frame))
             if chunks:
                 cur.adbc_ingest("cube_chunks", _chunk_table(chunks), mode="append")
             cur.execute("SELECT pending_seq FROM cube_state WHERE id = 1")
@@ -114,17 +115,26 @@ def _month(day: dt.date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-def _by_month(part: str, frame: pl.DataFrame) -> list[tuple[str, str, pl.DataFrame]]:
+def _chunked(part: str, frame: pl.DataFrame) -> list[tuple[str, str, pl.DataFrame]]:
+    """A daily part's rows by month, and by metric where it has one (part "ratio:rework_rate"): read back
+    in (metric, month) order, the chunks give the rows in build_cube's order without sorting."""
     if frame.height == 0:
         return []
-    keyed = frame.with_columns(_chunk=pl.col("day").dt.strftime("%Y-%m"))
-    return [(part, key[0], rows.drop("_chunk")) for key, rows in keyed.group_by("_chunk", maintain_order=True)]
+    by = ["_metric", "_chunk"] if "metric" in frame.columns else ["_chunk"]
+    keyed = frame.with_columns(_chunk=pl.col("day").dt.strftime("%Y-%m"),
+                               _metric=pl.col("metric") if "metric" in frame.columns else pl.lit(None))
+    out = []
+    for key, rows in keyed.group_by(by, maintain_order=True):
+        name = f"{part}:{key[0]}" if len(by) == 2 else part
+        out.append((name, key[-1], rows.drop("_chunk", "_metric")))
+    return out
 
 
-def _chunk_rows(cur, part: str, chunk: str) -> pl.DataFrame | None:
-    cur.execute(f"SELECT data FROM cube_chunks WHERE part = '{part}' AND chunk = '{chunk}'")
-    row = cur.fetchone()
-    return _decode(row[0]) if row is not None else None
+def _chunk_rows(cur, family: str, chunk: str) -> pl.DataFrame | None:
+    """The rows stored in one month's chunks of a part (all its metrics), in (metric, day) order."""
+    cur.execute(f"SELECT part, data FROM cube_chunks WHERE {family} AND chunk = '{chunk}' ORDER BY part")
+    frames = [_decode(data) for _, data in cur.fetchall()]
+    return pl.concat(frames) if frames else None
 
 
 def _chunk_table(chunks: list[tuple[str, str, pl.DataFrame]]) -> pa.Table:
@@ -147,9 +157,14 @@ def _decode(data: bytes) -> pl.DataFrame:
 
 
 def read_cube_parts(warehouse: Warehouse) -> dict[str, pl.DataFrame]:
-    """Every part of the stored cube (one query), its months in order; {} when none is stored."""
-    chunks = read_where(warehouse, "cube_chunks", ["part", "chunk", "data"], None).sort("part", "chunk")
+    """Every part of the stored cube (one query), rows in the order they were built; {} when none is
+    stored."""
+    chunks = read_where(warehouse, "cube_chunks", ["part", "chunk", "data"], None)
+    ordered = chunks.with_columns(
+        family=pl.col("part").str.split(":").list.first(),
+        metric=pl.col("part").str.split_exact(":", 1).struct.field("field_1"),
+    ).sort("family", "metric", "chunk", nulls_last=False)
     parts: dict[str, list[pl.DataFrame]] = {}
-    for part, _, data in chunks.iter_rows():
-        parts.setdefault(part, []).append(_decode(data))
+    for family, data in ordered.select("family", "data").iter_rows():
+        parts.setdefault(family, []).append(_decode(data))
     return {part: pl.concat(frames) for part, frames in parts.items()}
