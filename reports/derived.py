@@ -27,7 +27,7 @@ from metrics.scorecard import prepare
 from warehouse import Warehouse, read_table
 from warehouse.cube_store import DAILY, CubeState, read_cube_parts, read_state, replace_cube, start_build
 from warehouse.schema import deployments, incidents, pull_requests
-from warehouse.slice import read_slice
+from warehouse.slice import SliceStarts, read_slice
 
 log = logging.getLogger(__name__)
 
@@ -70,16 +70,18 @@ def _update_from(warehouse: Warehouse, config: Config, state: CubeState, columns
     reach = reach_of(config)
     cut = state.pending_from.astimezone(dt.timezone.utc).date()
     cut_at = dt.datetime.combine(cut, dt.time(), dt.timezone.utc)
-    since = min(cut_at - reach.read_back, _incidents_start(warehouse, cut_at) - reach.incident_link)
-    evidence = _evidence(read_slice(warehouse, since, list(config.rules.production_environments), _all(columns)))
+    # Deployments from an incident's start minus the link window on can have caused it.
+    causes_since = min(cut_at, _incidents_start(warehouse, cut_at)) - reach.incident_link
+    since = SliceStarts(changes=min(cut_at - reach.read_back, causes_since), incidents=cut_at - reach.incident_link)
+    evidence = _evidence(read_slice(warehouse, cut_at, since, list(config.rules.production_environments), _all(columns)))
     cube = prepare(evidence, config).cube
     parts = {name: frame.filter(pl.col("day") >= cut) if name in DAILY else frame for name, frame in _parts(cube).items()}
     parts["span"] = _span(warehouse)
     # Deployments from `since` on have their rollback verdict exactly (the slice's context rows); earlier
     # ones in the slice are context and keep theirs.
-    shipping = _shipping(evidence, config).filter(pl.col("finished_at") >= since)
-    replace_cube(warehouse, parts, shipping, from_day=cut, deployments_from=since, seen_seq=state.pending_seq)
-    log.info("scorecard cube updated from %s (evidence read from %s)", cut, since.date())
+    shipping = _shipping(evidence, config).filter(pl.col("finished_at") >= since.changes)
+    replace_cube(warehouse, parts, shipping, from_day=cut, deployments_from=since.changes, seen_seq=state.pending_seq)
+    log.info("scorecard cube updated from %s (PRs and deployments read from %s)", cut, since.changes.date())
 
 
 def _shipping(evidence: Evidence, config: Config) -> pl.DataFrame:

@@ -384,6 +384,7 @@ TIME_INDEXES = (
     Index("ix_deployments_sha", deployments.c.sha),
     Index("ix_incidents_started_at", incidents.c.started_at),
     Index("ix_incidents_resolved_at", incidents.c.resolved_at),
+    Index("ix_incidents_caused_by_deployment_id", incidents.c.caused_by_deployment_id),
     Index("ix_tickets_resolved_at", tickets.c.resolved_at),
     Index("ix_ai_spend_date", ai_spend.c.date),
     Index("ix_reviews_submitted_at", reviews.c.submitted_at),

@@ -3,6 +3,7 @@ through the indexes of migration 0008), and the earlier rows those link to (metr
 and why). Reading it costs what the time range holds, not what the warehouse holds.
 
 Context rows, earlier than `since`:
+- incidents: those whose source links them to a deployment since;
 - deployments: per repo and environment the last production deployment before `since`, and the last one
   of each sha deployed since (what the rollback rule reads: T, and whether another sha lies between);
 - pull requests: those reviewed since (the review's `ai` segment is the PR's flag), those a deployment
@@ -12,6 +13,7 @@ Context rows, earlier than `since`:
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -24,41 +26,98 @@ def _at(warehouse: Warehouse, table: str, column: str, instant: dt.datetime) -> 
     return instant_literal(warehouse.dialect, instant, TABLES[table].c[column])
 
 
-def read_slice(warehouse: Warehouse, since: dt.datetime, production_environments: list[str],
+def read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, production_environments: list[str],
                columns: dict[str, list[str]]) -> dict[str, pl.DataFrame]:
-    """The evidence tables (`columns` names them and their columns) cut to `since`, with context rows."""
-    envs = ", ".join("'" + e.lower().replace("'", "''") + "'" for e in production_environments) or "NULL"
-    production = f"lower(d.status) = 'success' AND lower(d.environment) IN ({envs})"
-    deployed = f"finished_at >= {_at(warehouse, 'deployments', 'finished_at', since)}"
-    before = f"d.finished_at < {_at(warehouse, 'deployments', 'finished_at', since)}"
-    last_of = (f"SELECT (SELECT d.id FROM deployments d WHERE d.repo = s.repo AND lower(d.environment) = s.env"
-               f" AND {{same}} {before} AND {production} ORDER BY d.finished_at DESC, d.id DESC LIMIT 1)")
-    recent = f"SELECT DISTINCT d.repo, lower(d.environment) AS env{{sha}} FROM deployments d WHERE d.{deployed} AND {production}"
-    context = (f"id IN ({last_of.format(same='')} FROM ({recent.format(sha='')}) s)"
-               f" OR id IN ({last_of.format(same='d.sha = s.sha AND')} FROM ({recent.format(sha=', d.sha')}) s)")
-    frames = {"deployments": read_where(warehouse, "deployments", columns["deployments"], f"{deployed} OR {context}")}
+    """The evidence tables (`columns` names them and their columns) that the cube's days from `cut` on
+    are made of: rows that count from `cut` on (tickets, spend, reviews, files of the PRs merged since),
+    PRs merged and deployments finished from `since.changes` on (a PR merged then ships with a deployment
+    of the slice), incidents started from `since.incidents` on or resolved from `cut` on, with the
+    context rows. Each read is one indexed range or key lookup (an
+    OR of them would make SQLite scan the table)."""
+    envs = [e.lower() for e in production_environments]
+    deployed = f"finished_at >= {_at(warehouse, 'deployments', 'finished_at', since.changes)}"
+    recent = read_where(warehouse, "deployments", columns["deployments"], deployed)
+    context = _rollback_context(warehouse, since.changes, recent, envs, columns["deployments"])
+    frames = {"deployments": pl.concat([recent, context])}
 
-    merged = f"merged_at >= {_at(warehouse, 'pull_requests', 'merged_at', since)}"
-    reviewed = f"submitted_at >= {_at(warehouse, 'reviews', 'submitted_at', since)}"
+    merged = f"merged_at >= {_at(warehouse, 'pull_requests', 'merged_at', since.changes)}"
+    frames["reviews"] = read_where(warehouse, "reviews", columns["reviews"],
+                                   f"submitted_at >= {_at(warehouse, 'reviews', 'submitted_at', cut)}")
     named = f"SELECT pr_id FROM deployment_prs WHERE deployment_id IN (SELECT id FROM deployments WHERE {deployed})"
-    prs = read_where(warehouse, "pull_requests", columns["pull_requests"],
-                     f"{merged} OR id IN (SELECT pr_id FROM reviews WHERE {reviewed}) OR id IN ({named})")
-    waiting = _waiting_to_ship(warehouse, since, deployed, columns["pull_requests"])
-    frames["pull_requests"] = pl.concat([prs, waiting]).unique("id", keep="first", maintain_order=True)
+    prs = [read_where(warehouse, "pull_requests", columns["pull_requests"], merged)]
+    prs.append(read_where(warehouse, "pull_requests", columns["pull_requests"], f"id IN ({named})"))
+    reviewed = set(frames["reviews"].get_column("pr_id").drop_nulls().to_list()) - set(prs[0].get_column("id").to_list())
+    if reviewed:  # the PRs reviewed from `cut` on that were merged earlier, or not at all
+        prs.append(read_where(warehouse, "pull_requests", columns["pull_requests"], f"id IN ({_text_list(sorted(reviewed))})"))
+    prs.append(_waiting_to_ship(warehouse, since.changes, deployed, columns["pull_requests"]))
+    frames["pull_requests"] = pl.concat(prs).unique("id", keep="first", maintain_order=True)
     frames["deployment_prs"] = read_where(warehouse, "deployment_prs", columns["deployment_prs"],
                                           f"deployment_id IN (SELECT id FROM deployments WHERE {deployed})")
-    started = _at(warehouse, "incidents", "started_at", since)
-    frames["incidents"] = read_where(warehouse, "incidents", columns["incidents"],
-                                     f"started_at >= {started} OR resolved_at >= {started}")
+    incidents = [read_where(warehouse, "incidents", columns["incidents"],
+                            f"started_at >= {_at(warehouse, 'incidents', 'started_at', since.incidents)}"),
+                 read_where(warehouse, "incidents", columns["incidents"],
+                            f"resolved_at >= {_at(warehouse, 'incidents', 'resolved_at', cut)}"),
+                 # a source link stands whenever the incident was: it can make a deployment since fail
+                 read_where(warehouse, "incidents", columns["incidents"],
+                            f"caused_by_deployment_id IN (SELECT id FROM deployments WHERE {deployed})")]
+    frames["incidents"] = pl.concat(incidents).unique("id", keep="first", maintain_order=True)
     frames["tickets"] = read_where(warehouse, "tickets", columns["tickets"],
-                                   f"resolved_at >= {_at(warehouse, 'tickets', 'resolved_at', since)}")
+                                   f"resolved_at >= {_at(warehouse, 'tickets', 'resolved_at', cut)}")
     frames["ai_spend"] = read_where(warehouse, "ai_spend", columns["ai_spend"],
-                                    f"date >= {_at(warehouse, 'ai_spend', 'date', since)}")
+                                    f"date >= {_at(warehouse, 'ai_spend', 'date', cut)}")
+    since_cut = f"merged_at >= {_at(warehouse, 'pull_requests', 'merged_at', cut)}"
     frames["pull_request_files"] = read_where(warehouse, "pull_request_files", columns["pull_request_files"],
-                                              f"pr_id IN (SELECT id FROM pull_requests WHERE {merged})")
-    frames["reviews"] = read_where(warehouse, "reviews", columns["reviews"], reviewed)
+                                              f"pr_id IN (SELECT id FROM pull_requests WHERE {since_cut})")
     frames["people"] = read_where(warehouse, "people", columns["people"], None)
     return frames
+
+
+@dataclass(frozen=True)
+class SliceStarts:
+    """Where the slice's PRs and deployments begin (`changes`: adoption cohorts, revert targets and
+    incident causes look back from the cut), and its incidents (`incidents`: those started then can
+    make a deployment of the slice fail)."""
+
+    changes: dt.datetime
+    incidents: dt.datetime
+
+
+def _rollback_context(warehouse: Warehouse, since: dt.datetime, recent: pl.DataFrame, envs: list[str],
+                      columns: list[str]) -> pl.DataFrame:
+    """Production deployments before `since` the rollback rule reads for those since: per repo and
+    environment the last one, and the last one of each sha deployed since."""
+    before = f"finished_at < {_at(warehouse, 'deployments', 'finished_at', since)}"
+    production = recent.filter((pl.col("status").str.to_lowercase() == "success")
+                               & pl.col("environment").str.to_lowercase().is_in(envs))
+    wanted = list(dict.fromkeys([*columns, "repo", "environment", "sha", "finished_at", "status"]))
+    parts = []
+    shas = production.get_column("sha").drop_nulls().unique().to_list()
+    if shas:  # every earlier deployment of those shas (a handful each), through the sha index
+        parts.append(read_where(warehouse, "deployments", wanted, f"sha IN ({_text_list(shas)}) AND {before}"))
+    repos = production.get_column("repo").unique().to_list()
+    if repos:  # per repo, its latest deployments before `since`, newest first, until one per environment
+        parts.append(read_where(warehouse, "deployments", wanted, " OR ".join(
+            f"id IN (SELECT id FROM deployments WHERE repo = {_text(repo)} AND {before} AND lower(status) = 'success' "
+            f"AND lower(environment) = {_text(env)} ORDER BY finished_at DESC, id DESC LIMIT 1)"
+            for repo in sorted(repos) for env in envs)))
+    if not parts:
+        return recent.clear()
+    earlier = pl.concat(parts).filter((pl.col("status").str.to_lowercase() == "success")
+                                      & pl.col("environment").str.to_lowercase().is_in(envs)
+                                      & pl.col("finished_at").is_not_null())
+    keyed = earlier.with_columns(_env=pl.col("environment").str.to_lowercase()).sort(
+        "finished_at", "id", descending=True)
+    last_of_sha = keyed.filter(pl.col("sha").is_in(shas)).unique(["repo", "_env", "sha"], keep="first")
+    last = keyed.unique(["repo", "_env"], keep="first")
+    return pl.concat([last_of_sha, last]).unique("id").drop("_env").select(columns)
+
+
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _text_list(values: list[str]) -> str:
+    return ", ".join(_text(v) for v in values)
 
 
 def _waiting_to_ship(warehouse: Warehouse, since: dt.datetime, deployed: str, columns: list[str]) -> pl.DataFrame:
@@ -76,7 +135,7 @@ def _waiting_to_ship(warehouse: Warehouse, since: dt.datetime, deployed: str, co
     cut = _at(warehouse, "pull_requests", "merged_at", since)
     terms = []
     for repo in sorted(repos.to_list()):
-        quoted = "'" + repo.replace("'", "''") + "'"
+        quoted = _text(repo)
         lower = f" AND merged_at >= {_at(warehouse, 'pull_requests', 'merged_at', last[repo])}" if repo in last else ""
         terms.append(f"(repo = {quoted} AND merged_at < {cut}{lower})")
     if not terms:

@@ -24,6 +24,7 @@ INDEXES = {
     "ix_deployments_sha": ("deployments", ["sha"]),
     "ix_incidents_started_at": ("incidents", ["started_at"]),
     "ix_incidents_resolved_at": ("incidents", ["resolved_at"]),
+    "ix_incidents_caused_by_deployment_id": ("incidents", ["caused_by_deployment_id"]),
     "ix_tickets_resolved_at": ("tickets", ["resolved_at"]),
     "ix_ai_spend_date": ("ai_spend", ["date"]),
     "ix_reviews_submitted_at": ("reviews", ["submitted_at"]),
