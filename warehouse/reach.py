@@ -60,8 +60,9 @@ def write_reach(cur, dialect: str, name: str, staged: str, keys: list[str], colu
         return FULL
     look_back_s, window_s, _ = state
     instants, links_back = _INSTANTS[name]
-    match = " AND ".join(f"t.{_q(k)} = x.{_q(k)}" for k in keys)
-    old = f"(SELECT t.* FROM {_q(name)} t WHERE EXISTS (SELECT 1 FROM {staged} x WHERE {match}))"
+    match = " AND ".join(f"t.{_q(k)} = s.{_q(k)}" for k in keys)
+    # Driven by the staged rows, each looked up by key (CROSS JOIN keeps SQLite from scanning the table).
+    old = f"(SELECT t.* FROM {staged} s CROSS JOIN {_q(name)} t WHERE {match})"
     earliest = []
     for rows in (staged, old):
         for expr in instants:

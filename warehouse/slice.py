@@ -94,12 +94,19 @@ def _rollback_context(warehouse: Warehouse, since: dt.datetime, recent: pl.DataF
     shas = production.get_column("sha").drop_nulls().unique().to_list()
     if shas:  # every earlier deployment of those shas (a handful each), through the sha index
         parts.append(read_where(warehouse, "deployments", wanted, f"sha IN ({_text_list(shas)}) AND {before}"))
-    repos = production.get_column("repo").unique().to_list()
-    if repos:  # per repo, its latest deployments before `since`, newest first, until one per environment
+    # Per repo and environment its latest deployment before `since`: most deploy within the fortnight
+    # before (one indexed range); the others are looked up one by one.
+    week_before = f"finished_at >= {_at(warehouse, 'deployments', 'finished_at', since - dt.timedelta(days=14))}"
+    parts.append(read_where(warehouse, "deployments", wanted, f"{week_before} AND {before}"))
+    found = set(pl.concat(parts).filter(pl.col("environment").str.to_lowercase().is_in(envs)
+                                        & (pl.col("status").str.to_lowercase() == "success"))
+                .select("repo", pl.col("environment").str.to_lowercase()).iter_rows()) if parts else set()
+    pairs = set(production.select("repo", pl.col("environment").str.to_lowercase()).iter_rows())
+    missing = sorted(pairs - found)
+    if missing:
         parts.append(read_where(warehouse, "deployments", wanted, " OR ".join(
             f"id IN (SELECT id FROM deployments WHERE repo = {_text(repo)} AND {before} AND lower(status) = 'success' "
-            f"AND lower(environment) = {_text(env)} ORDER BY finished_at DESC, id DESC LIMIT 1)"
-            for repo in sorted(repos) for env in envs)))
+            f"AND lower(environment) = {_text(env)} ORDER BY finished_at DESC, id DESC LIMIT 1)" for repo, env in missing)))
     if not parts:
         return recent.clear()
     earlier = pl.concat(parts).filter((pl.col("status").str.to_lowercase() == "success")
