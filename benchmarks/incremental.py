@@ -85,6 +85,7 @@ def main() -> None:
     parser.add_argument("--reference-db", type=Path)
     parser.add_argument("--reference", type=Path, help="a checkout with .venv (e.g. /work/main)")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--reference-runs", type=int, default=3, help="fewer for the reference (each rebuilds the cube)")
     parser.add_argument("--sizes", default="1,1000")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="incremental-"))
@@ -100,6 +101,8 @@ def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         for run in range(args.runs):
             for name, (scorecard, config, db) in sides.items():
+                if name == "reference" and run >= args.reference_runs:
+                    continue
                 tag = f"{name}-{size}-{run}-{time.time_ns()}"
                 csv = folder / f"{tag}.csv"
                 write_prs(csv, db, size, tag)

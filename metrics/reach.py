@@ -23,8 +23,10 @@ Per link (W = rollback_window_days, H = incident_link_hours, R = rework_window_d
 | tickets, spend | their own day | nothing before |
 | people (who is senior since when) | all history: a full rebuild | — |
 
-So `look_back` = max(W, H, R) and `read_back` = max(W, H, R, 28 + 7 days): a write's cost grows with how
-far back it reaches, not with the warehouse.
+So `look_back` = max(W, H, R) and `read_back` = max(W, H, R, 28 + 7 days). The upkeep recomputes the
+cube's days from the cut c = (earliest pending reach) on, reading PRs and deployments from c − read_back
+(and earlier incidents' causes), incidents from c − H, and tickets, spend, reviews and files from c
+(warehouse/slice.py). A write's cost grows with how far back it reaches, not with the warehouse.
 """
 from __future__ import annotations
 
