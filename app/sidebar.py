@@ -178,7 +178,7 @@ def sync_now() -> None:
         reports = run_sources(state.warehouse(), config, progress=StreamlitProgress(bar),
                               holder=describe_self(f"Sync now ({access.current().actor})"))
     if any(r.rows for r in reports):
-        bar.progress(1.0, text="Rebuilding the scorecard cache…")
+        bar.progress(1.0, text="Updating the scorecard for the new rows…")
         refresh_cube(state.warehouse(), config)
     bar.empty()
     state.data_changed()

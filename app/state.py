@@ -2,7 +2,7 @@
 
 Everything is keyed by the warehouse's data version: a finished sync or import changes it, so the
 next page run reads the new rows without a restart. The scorecard records come from the daily cube
-(reports/data.load_cube: memory-mapped Arrow files beside the warehouse), so tiles and trends never read
+(reports/data.load_cube: kept in the warehouse's cube tables, current for every write), so tiles and trends never read
 the big tables; drill-downs that list single rows use the prepared evidence, read once per version.
 `st.cache_resource` holds both without copying (they are never mutated); the per-filter records are
 small and go through `st.cache_data`.

@@ -19,7 +19,8 @@ DEFAULT_WAREHOUSE_URL = "sqlite:///data/scorecard.db"
 @dataclass(frozen=True)
 class WarehouseConfig:
     url: str = DEFAULT_WAREHOUSE_URL
-    # Where the dashboard's columnar cache lives (default: beside a SQLite file, else data/cache/).
+    # Unused since the cube lives in the warehouse (reports/derived.py); still accepted so that existing
+    # configuration files keep loading.
     cache_dir: str = ""
 
 

@@ -1,29 +1,31 @@
 """The one way from the warehouse to the metrics.
 
-- `load_evidence`: the evidence tables as polars frames (for drill-downs and explanations).
-- `load_cube`: the scorecard's daily cube, kept on disk beside the warehouse as memory-mapped Arrow
-  files keyed by the warehouse's data version and the config that shapes it (teams, production
-  environments, rollback window). A finished sync or import changes the version; the writer rebuilds
-  the cube right after (`refresh_cube`), so readers — the dashboard, `scorecard metrics` — read a few
-  megabytes instead of millions of rows. Any reader rebuilds it when it is missing or stale.
+- `load_evidence`: the evidence tables as polars frames (for drill-downs and explanations), optionally
+  from an instant on (`since`, filtered in SQL by each table's counting time).
+- `load_cube`: the scorecard's daily cube, kept in the warehouse's `cube_*` tables next to the evidence
+  (reports/derived.py) for the config that shapes it (teams, production environments, windows: its
+  fingerprint). Every write notes how far back it reaches; the writer folds that in right after its run
+  (`refresh_cube`), and a reader that still finds some pending does so itself before reading. So
+  readers — the dashboard, `scorecard metrics`, every PostgreSQL replica — read the same few tables
+  instead of millions of rows, and no file beside the warehouse holds numbers.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import polars as pl
 
 from config.model import Config
+from connectors.common.progress import Progress
 from metrics.cube import CUBE_FORMAT, Cube
 from metrics.evidence import SCHEMAS, Evidence
-from metrics.scorecard import prepare
-from warehouse import Warehouse, data_version, open_warehouse, read_table
+from reports.derived import bring_up_to_date, rebuild, stored_cube
+from warehouse import Warehouse, open_warehouse, read_table
+from warehouse.read import COUNTING_TIME
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +50,15 @@ def _base_dir(config: Config) -> Path | None:
     return Path(config.source_path).parent if config.source_path else None
 
 
-def load_evidence(warehouse: Warehouse, columns: dict[str, list[str]] | None = None) -> Evidence:
-    """Every evidence table, with the columns the metrics and drill-downs read (or just `columns`)."""
+def load_evidence(warehouse: Warehouse, columns: dict[str, list[str]] | None = None, *,
+                  since: dt.datetime | None = None, until: dt.datetime | None = None) -> Evidence:
+    """Every evidence table, with the columns the metrics and drill-downs read (or just `columns`).
+    `since` / `until` keep the rows whose counting time lies in [since, until) (warehouse.read.COUNTING_TIME;
+    tables without one — deployment_prs, files, people — are read whole)."""
     tables: dict[str, pl.DataFrame] = {}
     for name, schema in SCHEMAS.items():
-        tables[name] = read_table(warehouse, name, (columns or {}).get(name, list(schema)))
+        window = {"since": since, "until": until} if name in COUNTING_TIME else {}
+        tables[name] = read_table(warehouse, name, (columns or {}).get(name, list(schema)), **window)
     return Evidence.of(**tables)
 
 
@@ -72,50 +78,21 @@ def cube_fingerprint(config: Config) -> str:
     return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def cube_root(warehouse: Warehouse, config: Config) -> Path:
-    if config.warehouse.cache_dir:
-        root = Path(config.warehouse.cache_dir)
-        return root if root.is_absolute() else (_base_dir(config) or Path.cwd()) / root
-    if warehouse.sqlite_path:
-        return Path(warehouse.sqlite_path + ".cache")
-    url_key = hashlib.sha256(warehouse.display_url.encode()).hexdigest()[:12]
-    return (_base_dir(config) or Path.cwd()) / "data" / "cache" / url_key
+def load_cube(warehouse: Warehouse, config: Config, version: str | None = None,
+              progress: Progress | None = None) -> Cube:
+    """The cube for the warehouse's current data, read from its tables (pending writes folded in first;
+    a missing cube, or one built for another fingerprint, rebuilt and said so). `version` keys callers'
+    caches (warehouse.data_version); the tables themselves are always current."""
+    bring_up_to_date(warehouse, config, cube_fingerprint(config), CUBE_COLUMNS, progress)
+    return stored_cube(warehouse)
 
 
-def load_cube(warehouse: Warehouse, config: Config, version: str | None = None) -> Cube:
-    """The cube for the warehouse's current data (read from disk, or built and stored)."""
-    version = version or data_version(warehouse)
-    key = hashlib.sha256(f"{version}|{cube_fingerprint(config)}".encode()).hexdigest()[:20]
-    root = cube_root(warehouse, config)
-    folder = root / key
-    if (folder / "complete").exists():
-        try:
-            return Cube.read(folder)
-        except (OSError, pl.exceptions.PolarsError) as exc:  # a damaged cache is rebuilt, never trusted
-            log.warning("cube cache at %s unreadable (%s); rebuilding", folder, exc)
-            shutil.rmtree(folder, ignore_errors=True)
-    cube = prepare(load_evidence(warehouse, CUBE_COLUMNS), config).cube
-    _store(cube, root, key)
-    return cube
+def refresh_cube(warehouse: Warehouse, config: Config, progress: Progress | None = None) -> str:
+    """Fold a finished run's writes into the cube, so the next reader finds it fresh; returns "fresh",
+    "updated" or "rebuilt"."""
+    return bring_up_to_date(warehouse, config, cube_fingerprint(config), CUBE_COLUMNS, progress)
 
 
-def _store(cube: Cube, root: Path, key: str) -> None:
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
-        cube.write(staging)
-        (staging / "complete").write_text(key)
-        try:
-            os.rename(staging, root / key)  # atomic: readers see a whole cube or none
-        except OSError:  # another process stored the same cube first
-            shutil.rmtree(staging, ignore_errors=True)
-        for old in root.iterdir():
-            if old.name != key and not old.name.startswith("."):
-                shutil.rmtree(old, ignore_errors=True)
-    except OSError as exc:  # a read-only disk costs speed, never correctness
-        log.warning("could not store the cube cache in %s: %s", root, exc)
-
-
-def refresh_cube(warehouse: Warehouse, config: Config) -> Cube:
-    """Rebuild the cube after a write, so the next reader finds it ready."""
-    return load_cube(warehouse, config)
+def rebuild_cube(warehouse: Warehouse, config: Config, progress: Progress | None = None) -> None:
+    """Build the cube again from every row (`scorecard rebuild`)."""
+    rebuild(warehouse, config, cube_fingerprint(config), CUBE_COLUMNS, progress)

@@ -1,6 +1,7 @@
 """Reading tables into polars through connectorx (Arrow-native, never row by row)."""
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import quote
 
 import connectorx as cx
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 
 import warehouse.sqlite_guard as sqlite_guard
 from warehouse.engine import Warehouse, WarehouseError
-from warehouse.schema import TABLES, sync_runs
+from warehouse.schema import EPOCH, EPOCH_DAY, TABLES, Day, sync_runs
 from warehouse.types import from_storage, polars_schema
 
 
@@ -19,8 +20,31 @@ def _cx_uri(warehouse: Warehouse) -> str:
     return warehouse.arrow_uri()
 
 
-def read_table(warehouse: Warehouse, name: str, columns: list[str] | None = None) -> pl.DataFrame:
-    """The whole table (or the named columns) as a polars frame in the schema's types."""
+# The counting time of each evidence table: what `since` / `until` filter on (DESIGN.md "Time").
+COUNTING_TIME = {
+    "pull_requests": "merged_at", "deployments": "finished_at", "incidents": "resolved_at",
+    "tickets": "resolved_at", "ai_spend": "date", "reviews": "submitted_at",
+}
+
+
+def read_table(warehouse: Warehouse, name: str, columns: list[str] | None = None, *,
+               since: dt.datetime | None = None, until: dt.datetime | None = None) -> pl.DataFrame:
+    """The whole table (or the named columns) as a polars frame in the schema's types; `since` / `until`
+    keep the rows whose counting time (`COUNTING_TIME`) lies in [since, until), filtered in SQL."""
+    conditions = []
+    if since is not None or until is not None:
+        if name not in COUNTING_TIME:
+            raise WarehouseError(f"table '{name}' has no counting time to filter by")
+        column = _quote(COUNTING_TIME[name])
+        if since is not None:
+            conditions.append(f"{column} >= {instant_literal(warehouse.dialect, since, TABLES[name].c[COUNTING_TIME[name]])}")
+        if until is not None:
+            conditions.append(f"{column} < {instant_literal(warehouse.dialect, until, TABLES[name].c[COUNTING_TIME[name]])}")
+    return read_where(warehouse, name, columns, " AND ".join(conditions) or None)
+
+
+def read_where(warehouse: Warehouse, name: str, columns: list[str] | None, where: str | None) -> pl.DataFrame:
+    """`read_table` with a SQL condition made by this package (warehouse/slice.py), never from user input."""
     if name not in TABLES:
         raise WarehouseError(f"unknown table '{name}'; known: {', '.join(TABLES)}")
     table = TABLES[name]
@@ -29,7 +53,7 @@ def read_table(warehouse: Warehouse, name: str, columns: list[str] | None = None
     if unknown:
         raise WarehouseError(f"table '{name}' has no column '{unknown[0]}'")
     # Names come from the schema, never from user input.
-    sql = f"SELECT {', '.join(_quote(c) for c in names)} FROM {_quote(name)}"
+    sql = f"SELECT {', '.join(_quote(c) for c in names)} FROM {_quote(name)}" + (f" WHERE {where}" if where else "")
     try:
         with sqlite_guard.using(warehouse.sqlite_path, "connectorx"):
             arrow = cx.read_sql(_cx_uri(warehouse), sql, return_type="arrow")
@@ -39,6 +63,18 @@ def read_table(warehouse: Warehouse, name: str, columns: list[str] | None = None
     if frame.height == 0:
         return pl.DataFrame(schema=polars_schema(table, names))
     return from_storage(frame, table, warehouse.dialect)
+
+
+def instant_literal(dialect: str, instant: dt.datetime, column) -> str:
+    """An aware datetime as a SQL literal comparable with `column` (a time or, by its day, a date)."""
+    if isinstance(column.type, Day):
+        day = instant.astimezone(dt.timezone.utc).date()
+        return str((day - EPOCH_DAY).days) if dialect == "sqlite" else f"DATE '{day.isoformat()}'"
+    instant = instant.astimezone(dt.timezone.utc)
+    if dialect == "sqlite":
+        delta = instant - EPOCH
+        return str((delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds)
+    return f"TIMESTAMPTZ '{instant.isoformat()}'"
 
 
 def _quote(identifier: str) -> str:

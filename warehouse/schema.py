@@ -6,9 +6,14 @@ dates as integer days since 1970-01-01: the metrics read whole columns through a
 integers arrive as Arrow timestamps for free where ISO text would have to be parsed row by row. On
 PostgreSQL they are `timestamptz` and `date`.
 
-No secondary indexes: the metrics read whole columns (into the cube), never look rows up by time or
-repo, and an index on a time column made bulk imports four times slower (rows arrive in id order, so
-every index on another column is a random-order B-tree insert). Add one with the query that needs it.
+Secondary indexes only where a query needs them: an index on a time column made bulk imports about four
+times slower (rows arrive in id order, so every index on another column is a random-order B-tree
+insert). Migration 0008 adds the counting-time indexes the time-scoped upkeep of the cube reads by
+(`TIME_INDEXES`): after a write only the evidence from the write's reach on is read again.
+
+The `cube_*` tables hold the derived daily cube (metrics.cube.Cube) and each production deployment's
+rollback verdict next to the evidence, and `cube_state` what they were built for and what writes since then still have to be folded in
+(reports/derived.py).
 """
 from __future__ import annotations
 
@@ -16,12 +21,14 @@ import datetime as dt
 
 from sqlalchemy import (
     BigInteger,
+    Index,
     Boolean,
     Column,
     Date,
     DateTime,
     Float,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -333,6 +340,56 @@ audit_log = Table(
 deployments.append_column(Column("original_status", String))
 incidents.append_column(Column("original_severity", String))
 tickets.append_column(Column("original_channel", String))
+
+# The derived daily cube (metrics.cube.Cube, migration 0008): each part (ratio, mean, values, spend, units)
+# as one Arrow IPC chunk per calendar month of its `day` column (chunk "2026-03"), span and seniors as one
+# chunk ("all"). Chunks, not one SQL row per cube row: the cube holds millions of rows (one per shipped PR
+# in `values`), which a reader must load in a fraction of a second; a write replaces the months it reaches.
+cube_chunks = Table(
+    "cube_chunks", metadata, Column("part", String, primary_key=True), Column("chunk", String, primary_key=True),
+    Column("rows", BigInteger, nullable=False), Column("data", LargeBinary, nullable=False),
+)
+# Per production deployment, whether it ships PRs (not a rollback by DESIGN.md's rule): what bounds how far
+# back a deployment write reaches (warehouse/reach.py) and which PRs still wait to ship (warehouse/slice.py).
+cube_deployments = Table(
+    "cube_deployments", metadata, Column("id", String, primary_key=True), Column("repo", String),
+    Column("finished_at", UTCTimestamp), _bool("ships"),
+    Index("ix_cube_deployments_repo_finished_at", "repo", "finished_at"),
+)
+
+# One row (id 1) once a cube has been built: the config fingerprint and look-backs it was built with, and
+# the reach of the writes since (pending_from: cube days from there on are stale; pending_full: a write
+# that reaches all history, e.g. people; pending_seq counts writes, so an upkeep that read the evidence
+# before a concurrent write commits does not clear that write's reach).
+cube_state = Table(
+    "cube_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("fingerprint", String, nullable=False),
+    Column("built_at", UTCTimestamp, nullable=False),
+    Column("look_back_seconds", Float, nullable=False),  # metrics.reach.Reach.look_back
+    Column("rollback_window_seconds", Float, nullable=False),
+    Column("production_environments", Text, nullable=False),  # lower-case, JSON list
+    Column("pending_from", UTCTimestamp),
+    Column("pending_full", Boolean(create_constraint=False), nullable=False, default=False),
+    Column("pending_seq", BigInteger, nullable=False, default=0),
+)
+
+# The counting-time indexes the upkeep reads the evidence by (warehouse/slice.py).
+TIME_INDEXES = (
+    Index("ix_pull_requests_merged_at", pull_requests.c.merged_at),
+    Index("ix_pull_requests_repo_merged_at", pull_requests.c.repo, pull_requests.c.merged_at),
+    Index("ix_deployments_finished_at", deployments.c.finished_at),
+    Index("ix_deployments_repo_finished_at", deployments.c.repo, deployments.c.finished_at),
+    Index("ix_deployments_sha", deployments.c.sha),
+    Index("ix_incidents_started_at", incidents.c.started_at),
+    Index("ix_incidents_resolved_at", incidents.c.resolved_at),
+    Index("ix_incidents_caused_by_deployment_id", incidents.c.caused_by_deployment_id),
+    Index("ix_tickets_resolved_at", tickets.c.resolved_at),
+    Index("ix_ai_spend_date", ai_spend.c.date),
+    Index("ix_reviews_submitted_at", reviews.c.submitted_at),
+    Index("ix_reviews_pr_id", reviews.c.pr_id),
+)
 
 # The tables that hold evidence (imported, synced, exported); the rest is bookkeeping.
 DATA_TABLES: dict[str, Table] = {

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import polars as pl
 import pyarrow as pa
-from sqlalchemy import BigInteger, Boolean, Float, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Float, Integer, LargeBinary, String, Table, Text
 
 from warehouse.schema import Day, UTCTimestamp
 
@@ -24,6 +24,8 @@ def polars_dtype(column) -> pl.DataType:
         return pl.Float64()
     if isinstance(kind, (String, Text)):
         return pl.String()
+    if isinstance(kind, LargeBinary):
+        return pl.Binary()
     raise TypeError(f"no polars type for {column.table.name}.{column.name} ({kind!r})")
 
 

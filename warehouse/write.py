@@ -14,6 +14,7 @@ import polars as pl
 
 import warehouse.sqlite_guard as sqlite_guard
 from warehouse.engine import BUSY_TIMEOUT_MS, Warehouse, WarehouseError
+from warehouse.reach import cube_is_kept, note_reach, write_reach
 from warehouse.schema import TABLES
 from warehouse.types import polars_dtype, polars_schema, to_storage
 
@@ -153,9 +154,10 @@ def _upsert(cur, dialect: str, name: str, frame: pl.DataFrame) -> UpsertCounts:
     if not _distinct(frame, keys):  # rare, and an order-keeping dedup costs more than the check
         frame = frame.unique(subset=keys, keep="last", maintain_order=True)
     arrow = to_storage(frame, table, dialect)
-    if _is_empty(cur, name):
+    if _is_empty(cur, name) and not cube_is_kept(cur):
         # A first load: the keys are unique (above) and nothing can conflict, so the rows go straight
-        # into the table — one pass instead of staging and copying (a third of a large import).
+        # into the table — one pass instead of staging and copying (a third of a large import). Once a
+        # cube is kept, rows go through staging so their reach can be measured.
         cur.adbc_ingest(name, arrow, mode="append")
         return UpsertCounts(inserted=frame.height)
     stage = f"_stage_{name}"
@@ -173,6 +175,8 @@ def _upsert(cur, dialect: str, name: str, frame: pl.DataFrame) -> UpsertCounts:
         differs = " OR ".join(f"{target}.{_q(c)} {distinct} excluded.{_q(c)}" for c in values)
         assignments = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in values)
         conflict = f"ON CONFLICT ({', '.join(_q(k) for k in keys)}) DO UPDATE SET {assignments} WHERE {differs}"
+    # What the derived cube must recompute (warehouse/reach.py), measured before the old rows are replaced.
+    reach = write_reach(cur, dialect, name, staged, keys, cols)
     # One statement: each staged row is looked up by its key once, then inserted, updated or left.
     upsert = f"INSERT INTO {target} ({col_list}) SELECT {col_list} FROM {staged} WHERE true {conflict}"
     if dialect == "sqlite" and _rowid_is_internal(table):
@@ -196,6 +200,8 @@ def _upsert(cur, dialect: str, name: str, frame: pl.DataFrame) -> UpsertCounts:
                     "SELECT count(*), count(*) FILTER (WHERE new) FROM up")
         written, inserted = cur.fetchone()
     cur.execute(f"DROP TABLE {staged}")
+    if written:
+        note_reach(cur, dialect, reach)
     updated = written - inserted
     return UpsertCounts(inserted=inserted, updated=updated, unchanged=frame.height - inserted - updated)
 

@@ -124,29 +124,36 @@ def _check_grain(grain: str) -> None:
 
 
 class TerminalProgress:
-    """The CLI's progress bar (see connectors.common.progress)."""
+    """The CLI's progress bar (see connectors.common.progress), drawn from its first update on: work that
+    reports none (a cube already fresh) draws nothing."""
 
     def __init__(self) -> None:
-        from rich.progress import BarColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
-
-        self._bar = RichProgress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                                 TimeElapsedColumn(), console=err, transient=True)
+        self._bar = None
         self._task = None
 
     def __enter__(self):
-        self._bar.start()
-        self._task = self._bar.add_task("", total=None)
         return self
 
     def __exit__(self, *exc):
-        self._bar.stop()
+        if self._bar is not None:
+            self._bar.stop()
 
     def update(self, done: int, total: int | None, message: str) -> None:
+        if self._bar is None:
+            from rich.progress import BarColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
+
+            self._bar = RichProgress(TextColumn("{task.description}"), BarColumn(),
+                                     TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=err,
+                                     transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task("", total=None)
         self._bar.update(self._task, completed=done, total=total, description=message)
 
 
 def _refresh_cube(warehouse, config: Config) -> None:
-    """Rebuild the scorecard cache after a write, so the dashboard's next load is fast."""
+    """Fold a finished run's writes into the scorecard cube (only the days they reach; a full rebuild when
+    the configuration changed), so the next reader finds it fresh."""
     from reports.data import refresh_cube
 
-    refresh_cube(warehouse, config)
+    with TerminalProgress() as progress:
+        refresh_cube(warehouse, config, progress)

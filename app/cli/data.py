@@ -257,6 +257,20 @@ def sync_exit_code(reports) -> int:
 
 
 @command()
+def rebuild(config: ConfigOpt = None) -> None:
+    """Build the scorecard cube again from every row of the warehouse (it is otherwise kept current by
+    each import and sync, for the days they reach)."""
+    from reports.data import rebuild_cube
+
+    cfg = _config(config)
+    warehouse = _warehouse(cfg)
+    started = time.monotonic()
+    with TerminalProgress() as progress:
+        rebuild_cube(warehouse, cfg, progress)
+    out.print(f"rebuilt the scorecard cube in {time.monotonic() - started:.1f} s", highlight=False)
+
+
+@command()
 def status(
     check: Annotated[bool, typer.Option("--check", help="Only judge freshness: exit 1 when a configured source is stale (a liveness probe).")] = False,
     config: ConfigOpt = None,

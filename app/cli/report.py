@@ -9,8 +9,8 @@ import typer
 from rich.table import Table
 
 from app.cli.base import (
-    ConfigOpt, EndOpt, Failure, GrainOpt, StartOpt, TeamOpt, _check_grain, _config, _warehouse, command,
-    err, out, range_from_dates,
+    ConfigOpt, EndOpt, Failure, GrainOpt, StartOpt, TeamOpt, TerminalProgress, _check_grain, _config, _warehouse,
+    command, err, out, range_from_dates,
 )
 from app.cli.governance import with_stop_conditions
 from app.cli.output import plain
@@ -39,7 +39,8 @@ def load_report_cube(cfg, as_of: dt.datetime | None):
 
     warehouse = _warehouse(cfg)
     if as_of is None:
-        return load_cube(warehouse, cfg)
+        with TerminalProgress() as progress:  # drawn only while the cube is being rebuilt or updated
+            return load_cube(warehouse, cfg, progress=progress)
     return prepare(load_evidence(warehouse).until(as_of), cfg).cube
 
 

@@ -1,16 +1,20 @@
-"""The scorecard cube kept beside the warehouse: reused while the data and config are the same, rebuilt
-when either changes, never trusted when damaged."""
+"""The scorecard cube kept in the warehouse's tables: reused while nothing is pending, updated for the days a
+write reaches, rebuilt when the config that shapes it changes or a write reaches all history, and never a
+file beside the warehouse."""
 import datetime as dt
 
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
 import reports.data as data
+import reports.derived as derived
 from config import Config, TeamConfig, WarehouseConfig
 from metrics.scorecard import compute, prepare
 from pipeline import ingest
 from tests.factories import make_pr, make_ticket
 from warehouse import open_warehouse
+from warehouse.cube_store import read_state
 
 WEEK = dict(grain="week", start=dt.date(2026, 3, 2), end=dt.date(2026, 3, 8))
 
@@ -21,26 +25,79 @@ def seed(wh):
     ).drop("ai_signals")})
 
 
-def test_cube_is_stored_reused_and_rebuilt_after_a_write(sqlite_url, monkeypatch):
-    config = Config(warehouse=WarehouseConfig(url=sqlite_url))
-    wh = open_warehouse(sqlite_url)
+def ticket(ticket_id: str, resolved_at: str) -> dict:
+    return {"tickets": pl.DataFrame([make_ticket(ticket_id, resolved_at=resolved_at, channel="ai_bot")])}
+
+
+def _refuse(what: str):
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"{what} should not have run")
+    return refuse
+
+
+def test_cube_is_kept_in_the_warehouse_reused_and_updated_by_time(warehouse_url, tmp_path, monkeypatch):
+    config = Config(warehouse=WarehouseConfig(url=warehouse_url))
+    wh = open_warehouse(warehouse_url)
     seed(wh)
     first = data.load_cube(wh, config)
-    folders = [p for p in data.cube_root(wh, config).iterdir() if not p.name.startswith(".")]
-    assert len(folders) == 1 and (folders[0] / "complete").exists()
+    assert read_state(wh).pending_from is None
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("warehouse.db")) == []
 
-    def no_reads(*a, **k):
-        raise AssertionError("the stored cube should have been used")
-
-    monkeypatch.setattr(data, "load_evidence", no_reads)
+    monkeypatch.setattr(derived, "prepare", _refuse("a build"))
     assert_frame_equal(data.load_cube(wh, config).ratio, first.ratio)
     monkeypatch.undo()
 
-    ingest(wh, "csv:tickets", {"tickets": pl.DataFrame([make_ticket("t1", resolved_at="2026-03-04 10:00", channel="ai_bot")])})
+    ingest(wh, "csv:tickets", ticket("t1", "2026-03-04 10:00"))
+    # A ticket counts on its own day only: the reach is its resolved_at, nothing earlier.
+    assert read_state(wh).pending_from == dt.datetime(2026, 3, 4, 10, tzinfo=dt.timezone.utc)
+    monkeypatch.setattr(derived, "rebuild", _refuse("a full rebuild"))
     after = data.load_cube(wh, config)
     assert after.ratio.filter(pl.col("metric") == "deflection_rate")["n"].sum() == 1
-    remaining = [p for p in data.cube_root(wh, config).iterdir() if not p.name.startswith(".")]
-    assert len(remaining) == 1 and remaining[0] != folders[0]  # the stale cube is gone
+    assert read_state(wh).pending_from is None
+    wh.engine.dispose()
+
+
+def test_a_pr_write_reaches_back_by_the_look_back(sqlite_url):
+    """A PR merged on 2026-03-10 can make PRs merged up to rework_window_days (21, the longest default
+    window: rollback 7 days, incident link 24 h) before it reworked: the reach is its earliest instant,
+    created_at (5 h before the merge, tests.factories), minus 21 days."""
+    config = Config(warehouse=WarehouseConfig(url=sqlite_url))
+    wh = open_warehouse(sqlite_url)
+    seed(wh)
+    data.load_cube(wh, config)
+    ingest(wh, "csv:pull_requests", {"pull_requests": pl.DataFrame([make_pr(99, merged_at="2026-03-10 10:00")])})
+    assert read_state(wh).pending_from == dt.datetime(2026, 2, 17, 5, tzinfo=dt.timezone.utc)
+
+
+def test_people_reach_all_history_and_rebuild(warehouse_url, monkeypatch):
+    config = Config(warehouse=WarehouseConfig(url=warehouse_url))
+    wh = open_warehouse(warehouse_url)
+    seed(wh)
+    data.load_cube(wh, config)
+    ingest(wh, "csv:people", {"people": pl.DataFrame([{"login": "dev", "source": "csv", "level": "staff"}])})
+    assert read_state(wh).pending_full
+    rebuilt = []
+    real = derived.rebuild
+    monkeypatch.setattr(derived, "rebuild", lambda *a, **k: (rebuilt.append(k.get("why")), real(*a, **k)))
+    assert data.load_cube(wh, config).seniors.get_column("login").to_list() == ["dev"]
+    assert rebuilt == ["a write reached all history"]
+    wh.engine.dispose()
+
+
+def test_a_write_during_an_upkeep_stays_pending(sqlite_url):
+    """An upkeep that read the evidence before another write committed must not clear that write's reach."""
+    config = Config(warehouse=WarehouseConfig(url=sqlite_url))
+    wh = open_warehouse(sqlite_url)
+    seed(wh)
+    data.load_cube(wh, config)
+    ingest(wh, "csv:tickets", ticket("t1", "2026-03-04 10:00"))
+    seen = read_state(wh)
+    ingest(wh, "csv:tickets", ticket("t2", "2026-03-05 10:00"))  # commits after `seen` was read
+    derived._update_from(wh, config, seen, data.CUBE_COLUMNS)
+    assert read_state(wh).pending_from is not None
+    cube = data.load_cube(wh, config)
+    assert cube.ratio.filter(pl.col("metric") == "deflection_rate")["n"].sum() == 2
+    assert read_state(wh).pending_from is None
 
 
 def test_cube_follows_the_team_mapping_and_equals_direct_computation(sqlite_url):
@@ -55,13 +112,13 @@ def test_cube_follows_the_team_mapping_and_equals_direct_computation(sqlite_url)
     assert_frame_equal(compute(cube, mapped, **WEEK), direct)
 
 
-def test_a_damaged_cube_is_rebuilt(sqlite_url):
-    config = Config(warehouse=WarehouseConfig(url=sqlite_url))
+@pytest.mark.parametrize("since", [dt.datetime(2026, 3, 4, tzinfo=dt.timezone.utc)])
+def test_load_evidence_since_filters_by_counting_time_in_sql(sqlite_url, since):
     wh = open_warehouse(sqlite_url)
     seed(wh)
-    data.load_cube(wh, config)
-    folder = next(p for p in data.cube_root(wh, config).iterdir() if not p.name.startswith("."))
-    (folder / "ratio.arrow").write_bytes(b"not arrow")
-    cube = data.load_cube(wh, config)
-    assert cube.ratio.filter(pl.col("metric") == "ai_merge_rate")["x"].sum() == 3
-    assert data.Cube.read(folder).ratio.height == cube.ratio.height  # stored anew, readable again
+    ingest(wh, "csv:tickets", ticket("t1", "2026-03-04 10:00"))
+    ingest(wh, "csv:tickets", ticket("t2", "2026-03-01 10:00"))
+    evidence = data.load_evidence(wh, since=since)
+    assert evidence.tickets.get_column("id").to_list() == ["t1"]
+    assert evidence.pull_requests.height == 0  # every PR merged on 2026-03-03
+    assert data.load_evidence(wh, until=since).pull_requests.height == 10

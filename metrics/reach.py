@@ -1,0 +1,55 @@
+"""How far in time each link of DESIGN.md's definitions reaches: the one place the cube's time-scoped
+upkeep (reports/derived.py, warehouse/reach.py) takes its windows from.
+
+Two numbers follow from the links, both durations:
+
+- `look_back`: how far before a changed row's instant the numbers of *other* rows can change (a write
+  at t can change cube days from t − look_back on);
+- `read_back`: how much evidence before the first recomputed day must be read for that day's rows to
+  come out exactly as a full build gives them.
+
+Per link (W = rollback_window_days, H = incident_link_hours, R = rework_window_days):
+
+| link | a row at t changes rows | reading rows from day c needs |
+| --- | --- | --- |
+| revert → rolled-back PR | PRs merged in [t − W, t) | reverts up to W after (ahead: always read) |
+| rollback deployment → rolled-back deployments, their PRs | deployments in [t − W, t] and the PRs they shipped (see shipping) | the repo's deployments back to the last one of the same sha (context rows, warehouse/slice.py) |
+| shipping (first production deployment after merge) | PRs merged after the repo's last earlier shipping deployment: unbounded, so measured per write (warehouse/reach.py) | PRs merged before c and shipped from c on (context rows: since the repo's last shipper before c) |
+| revert → failed deployment | deployments that shipped a PR merged in [t − W, t) | ahead only |
+| incident → causing deployment | deployments in [t − H, t]; a source link: that deployment | incidents resolved from c on, from their start − H |
+| follow-up fix → reworked PR | PRs merged in [t − R, t) | ahead only |
+| adoption cohort (author's AI share over the 28 days ending with the PR's week) | ahead only | merges up to 28 days + 6 days (the week) before c |
+| senior review (reviews at submitted_at; `ai` by the PR's flag) | its own day (the PR's flag: its reviews' days) | the reviewed PRs, whenever merged (context rows) |
+| tickets, spend | their own day | nothing before |
+| people (who is senior since when) | all history: a full rebuild | — |
+
+So `look_back` = max(W, H, R) and `read_back` = max(W, H, R, 28 + 7 days). The upkeep recomputes the
+cube's days from the cut c = (earliest pending reach) on, reading PRs and deployments from c − read_back
+(and earlier incidents' causes), incidents from c − H, and tickets, spend, reviews and files from c
+(warehouse/slice.py). A write's cost grows with how far back it reaches, not with the warehouse.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from config.model import Config
+from metrics.cohorts import WINDOW_DAYS
+
+
+@dataclass(frozen=True)
+class Reach:
+    look_back: dt.timedelta
+    read_back: dt.timedelta
+    rollback_window: dt.timedelta
+    incident_link: dt.timedelta
+
+
+def reach_of(config: Config) -> Reach:
+    rules = config.rules
+    window = dt.timedelta(days=rules.rollback_window_days)
+    link = dt.timedelta(hours=rules.incident_link_hours)
+    rework = dt.timedelta(days=rules.rework_window_days)
+    look_back = max(window, link, rework)
+    cohort = dt.timedelta(days=WINDOW_DAYS + 7)  # the 28 days that end with the PR's ISO week
+    return Reach(look_back=look_back, read_back=max(look_back, cohort), rollback_window=window, incident_link=link)

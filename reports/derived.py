@@ -1,0 +1,136 @@
+"""The derived daily cube, kept in the warehouse next to the evidence and kept current by time.
+
+Every write notes in `cube_state` how far back it reaches (warehouse/reach.py, in the write's own
+transaction). `bring_up_to_date`, run once after a run (`refresh_cube`) or by any reader that finds a
+reach pending, reads only the evidence from that reach on (warehouse/slice.py, windows from
+metrics/reach.py), builds the cube of that slice with the same `prepare` / `build_cube` a full build
+uses, and replaces the cube's days from the reach on in one transaction. So a write's cost grows with how
+far back it reaches (a write of last week's PRs: a few weeks of evidence; a write of rows from three
+years ago: three years), not with the warehouse. A config whose fingerprint differs from the stored
+one, a write to `people`, or an empty cube means a full rebuild (`scorecard rebuild` forces one).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import polars as pl
+import sqlalchemy as sa
+
+from config.model import Config
+from connectors.common.progress import NoProgress, Progress
+from metrics.cube import Cube
+from metrics.evidence import SCHEMAS, Evidence
+from metrics.linking import deployment_outcomes
+from metrics.reach import reach_of
+from metrics.scorecard import prepare
+from warehouse import Warehouse, read_table
+from warehouse.cube_store import DAILY, CubeState, read_cube_parts, read_state, replace_cube, start_build
+from warehouse.schema import deployments, incidents, pull_requests
+from warehouse.slice import SliceStarts, read_slice
+
+log = logging.getLogger(__name__)
+
+
+def bring_up_to_date(warehouse: Warehouse, config: Config, fingerprint: str, columns: dict[str, list[str]],
+                     progress: Progress | None = None) -> str:
+    """Fold pending writes into the cube (or rebuild it); returns what was done: "fresh", "updated" or
+    "rebuilt"."""
+    state = read_state(warehouse)
+    if state is None or state.fingerprint != fingerprint or state.pending_full:
+        why = ("no cube yet" if state is None else "the configuration changed" if state.fingerprint != fingerprint
+               else "a write reached all history")
+        rebuild(warehouse, config, fingerprint, columns, progress, why=why)
+        return "rebuilt"
+    if state.pending_from is None:
+        return "fresh"
+    _update_from(warehouse, config, state, columns)
+    return "updated"
+
+
+def rebuild(warehouse: Warehouse, config: Config, fingerprint: str, columns: dict[str, list[str]],
+            progress: Progress | None = None, why: str = "asked for") -> None:
+    """Build the whole cube from every row of evidence and store it."""
+    progress = progress or NoProgress()
+    reach = reach_of(config)
+    log.info("rebuilding the scorecard cube (%s)", why)
+    progress.update(0, 3, f"rebuilding the scorecard cube ({why}): reading the evidence")
+    seen = start_build(warehouse, fingerprint, reach.look_back, reach.rollback_window,
+                       list(config.rules.production_environments))
+    evidence = _evidence({name: read_table(warehouse, name, cols) for name, cols in _all(columns).items()})
+    progress.update(1, 3, "rebuilding the scorecard cube: linking and summing")
+    cube = prepare(evidence, config).cube
+    progress.update(2, 3, "rebuilding the scorecard cube: storing it")
+    replace_cube(warehouse, _parts(cube), _shipping(evidence, config), from_day=None, deployments_from=None,
+                 seen_seq=seen)
+    progress.update(3, 3, "rebuilt the scorecard cube")
+
+
+def _update_from(warehouse: Warehouse, config: Config, state: CubeState, columns: dict[str, list[str]]) -> None:
+    reach = reach_of(config)
+    cut = state.pending_from.astimezone(dt.timezone.utc).date()
+    cut_at = dt.datetime.combine(cut, dt.time(), dt.timezone.utc)
+    # Deployments from an incident's start minus the link window on can have caused it.
+    causes_since = min(cut_at, _incidents_start(warehouse, cut_at)) - reach.incident_link
+    since = SliceStarts(changes=min(cut_at - reach.read_back, causes_since), incidents=cut_at - reach.incident_link)
+    evidence = _evidence(read_slice(warehouse, cut_at, since, list(config.rules.production_environments), _all(columns)))
+    cube = prepare(evidence, config).cube
+    parts = {name: frame.filter(pl.col("day") >= cut) if name in DAILY else frame for name, frame in _parts(cube).items()}
+    parts["span"] = _span(warehouse)
+    # Deployments from `since` on have their rollback verdict exactly (the slice's context rows); earlier
+    # ones in the slice are context and keep theirs.
+    shipping = _shipping(evidence, config).filter(pl.col("finished_at") >= since.changes)
+    replace_cube(warehouse, parts, shipping, from_day=cut, deployments_from=since.changes, seen_seq=state.pending_seq)
+    log.info("scorecard cube updated from %s (PRs and deployments read from %s)", cut, since.changes.date())
+
+
+def _shipping(evidence: Evidence, config: Config) -> pl.DataFrame:
+    """Every production deployment: id, repo, finished_at, ships (not a rollback)."""
+    outcomes = deployment_outcomes(evidence, config.rules.production_environments)
+    return outcomes.select("id", "repo", "finished_at", ships=~pl.col("rollback").fill_null(False))
+
+
+def _incidents_start(warehouse: Warehouse, cut_at: dt.datetime) -> dt.datetime:
+    """The earliest start of an incident resolved from `cut_at` on (its cause lies before its start), and
+    the earliest deployment such an incident's source links to."""
+    with warehouse.engine.connect() as conn:
+        started = conn.execute(sa.select(sa.func.min(incidents.c.started_at)).where(incidents.c.resolved_at >= cut_at)).scalar()
+        linked = conn.execute(
+            sa.select(sa.func.min(deployments.c.finished_at)).where(deployments.c.id.in_(
+                sa.select(incidents.c.caused_by_deployment_id).where(incidents.c.resolved_at >= cut_at)))
+        ).scalar()
+    found = [t for t in (started, linked, cut_at) if t is not None]
+    return min(found)
+
+
+def _span(warehouse: Warehouse) -> pl.DataFrame:
+    """The data span (metrics.cube.data_span) from the warehouse's indexes: min and max of merged_at and
+    of deployments' finished_at."""
+    with warehouse.engine.connect() as conn:
+        prs = conn.execute(sa.select(sa.func.min(pull_requests.c.merged_at), sa.func.max(pull_requests.c.merged_at))).one()
+        deps = conn.execute(sa.select(sa.func.min(deployments.c.finished_at), sa.func.max(deployments.c.finished_at))).one()
+    firsts = [t for t in (prs[0], deps[0]) if t is not None]
+    lasts = [t for t in (prs[1], deps[1]) if t is not None]
+    span_type = pl.Datetime("us", "UTC")
+    return pl.DataFrame({"first": [min(firsts) if firsts else None], "last": [max(lasts) if lasts else None]},
+                        schema={"first": span_type, "last": span_type})
+
+
+def stored_cube(warehouse: Warehouse) -> Cube:
+    """The cube as its tables hold it, rows in the order `build_cube` gives them."""
+    return Cube(**read_cube_parts(warehouse))
+
+
+def _parts(cube: Cube) -> dict[str, pl.DataFrame]:
+    return {"ratio": cube.ratio, "mean": cube.mean, "values": cube.values, "spend": cube.spend, "units": cube.units,
+            "span": cube.span, "seniors": cube.seniors}
+
+
+def _all(columns: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The cube's columns of each evidence table (every column of those `columns` does not name)."""
+    return {name: columns.get(name, list(schema)) for name, schema in SCHEMAS.items()}
+
+
+def _evidence(tables: dict[str, pl.DataFrame]) -> Evidence:
+    return Evidence.of(**tables)
+

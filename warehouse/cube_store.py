@@ -1,0 +1,170 @@
+"""The derived cube's tables (`cube_chunks`, `cube_deployments`) and its state row: read them, replace
+their days from a cut on.
+
+The cube's parts arrive as frames by name (ratio, mean, values, spend, units: with a `day` column, stored
+as one Arrow IPC chunk per month; span, seniors: one chunk); this module knows their storage, not what
+they mean (metrics.cube, reports/derived.py).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import polars as pl
+import pyarrow as pa
+import sqlalchemy as sa
+
+from warehouse.engine import Warehouse, WarehouseError
+from warehouse.read import instant_literal, read_where
+from warehouse.schema import cube_deployments, cube_state
+from warehouse.types import to_storage
+from warehouse.write import _adbc_transaction, _clean, _q
+
+DAILY = ("ratio", "mean", "values", "spend", "units")  # replaced by day; span and seniors whole
+
+
+@dataclass(frozen=True)
+class CubeState:
+    fingerprint: str
+    built_at: dt.datetime
+    pending_from: dt.datetime | None  # cube days from this one on are stale
+    pending_full: bool
+    pending_seq: int
+
+
+def read_state(warehouse: Warehouse) -> CubeState | None:
+    with warehouse.engine.connect() as conn:
+        row = conn.execute(sa.select(
+            cube_state.c.fingerprint, cube_state.c.built_at, cube_state.c.pending_from, cube_state.c.pending_full,
+            cube_state.c.pending_seq,
+        ).where(cube_state.c.id == 1)).one_or_none()
+    return CubeState(*row) if row is not None else None
+
+
+def start_build(warehouse: Warehouse, fingerprint: str, look_back: dt.timedelta, rollback_window: dt.timedelta,
+                production_environments: list[str]) -> int:
+    """Mark the whole cube stale for this fingerprint (writes from now on measure their reach with these
+    windows) and return the write count a build that reads the evidence now must find unchanged."""
+    values = dict(fingerprint=fingerprint, built_at=dt.datetime.now(dt.timezone.utc),
+                  look_back_seconds=look_back.total_seconds(), rollback_window_seconds=rollback_window.total_seconds(),
+                  production_environments=json.dumps(sorted(e.lower() for e in production_environments)),
+                  pending_full=True)
+    with warehouse.engine.begin() as conn:
+        updated = conn.execute(sa.update(cube_state).where(cube_state.c.id == 1).values(**values)).rowcount
+        if not updated:
+            conn.execute(sa.insert(cube_state).values(id=1, pending_seq=0, pending_from=None, **values))
+        return conn.execute(sa.select(cube_state.c.pending_seq).where(cube_state.c.id == 1)).scalar_one()
+
+
+def replace_cube(warehouse: Warehouse, parts: Mapping[str, pl.DataFrame], deployments: pl.DataFrame, *,
+                 from_day: dt.date | None, deployments_from: dt.datetime | None, seen_seq: int) -> bool:
+    """In one transaction: the daily parts' rows from `from_day` on (all when None) replaced by `parts`'
+    (which hold only those days; the month of `from_day` keeps its earlier days), span and seniors
+    replaced whole, `cube_deployments` from `deployments_from` on by `deployments` (id, repo,
+    finished_at, ships); the pending reach cleared when no write came after the evidence was read
+    (`seen_seq`). Returns whether it was cleared."""
+    dialect = warehouse.dialect
+    try:
+        with _adbc_transaction(warehouse) as cur:
+            where = ""
+            if deployments_from is not None:
+                where = f" WHERE finished_at >= {instant_literal(dialect, deployments_from, cube_deployments.c.finished_at)}"
+            cur.execute(f"DELETE FROM cube_deployments{where}")
+            if deployments.height:
+                cur.adbc_ingest("cube_deployments", to_storage(deployments, cube_deployments, dialect), mode="append")
+            chunks = []
+            for part, frame in parts.items():
+                family = f"(part = '{part}' OR part LIKE '{part}:%')"
+                if part not in DAILY:
+                    cur.execute(f"DELETE FROM cube_chunks WHERE part = '{part}'")
+                    chunks.append((part, WHOLE, frame))
+                    continue
+                if from_day is None:
+                    cur.execute(f"DELETE FROM cube_chunks WHERE {family}")
+                    chunks.append((part, SCHEMA_ONLY, frame.clear()))  # an empty part keeps its columns
+                else:
+                    first = _month(from_day)
+                    kept = _chunk_rows(cur, family, first)
+                    cur.execute(f"DELETE FROM cube_chunks WHERE {family} AND chunk >= '{first}'")
+                    if kept is not None:
+                        frame = pl.concat([kept.filter(pl.col("day") < from_day), frame])
+                chunks.extend(_chunked(part, frame))
+            if chunks:
+                cur.adbc_ingest("cube_chunks", _chunk_table(chunks), mode="append")
+            cur.execute("SELECT pending_seq FROM cube_state WHERE id = 1")
+            row = cur.fetchone()
+            clear = row is not None and int(row[0]) == seen_seq
+            if clear:
+                false = "0" if dialect == "sqlite" else "false"
+                cur.execute(f"UPDATE cube_state SET pending_from = NULL, pending_full = {false} WHERE id = 1")
+    except WarehouseError:
+        raise
+    except Exception as exc:
+        raise WarehouseError(f"writing the cube to {warehouse.display_url} failed: {_clean(exc, warehouse)}") from None
+    return clear
+
+
+WHOLE = "all"  # the chunk name of a part stored whole (span, seniors)
+SCHEMA_ONLY = "0000-00"  # a daily part's empty chunk, sorted before every month
+
+
+def _month(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def _chunked(part: str, frame: pl.DataFrame) -> list[tuple[str, str, pl.DataFrame]]:
+    """A daily part's rows by month, and by metric where it has one (part "ratio:rework_rate"): read back
+    in (metric, month) order, the chunks give the rows in build_cube's order without sorting."""
+    if frame.height == 0:
+        return []
+    by = ["_metric", "_chunk"] if "metric" in frame.columns else ["_chunk"]
+    keyed = frame.with_columns(_chunk=pl.col("day").dt.strftime("%Y-%m"),
+                               _metric=pl.col("metric") if "metric" in frame.columns else pl.lit(None))
+    out = []
+    for key, rows in keyed.group_by(by, maintain_order=True):
+        name = f"{part}:{key[0]}" if len(by) == 2 else part
+        out.append((name, key[-1], rows.drop("_chunk", "_metric")))
+    return out
+
+
+def _chunk_rows(cur, family: str, chunk: str) -> pl.DataFrame | None:
+    """The rows stored in one month's chunks of a part (all its metrics), in (metric, day) order."""
+    cur.execute(f"SELECT part, data FROM cube_chunks WHERE {family} AND chunk = '{chunk}' ORDER BY part")
+    frames = [_decode(data) for _, data in cur.fetchall()]
+    return pl.concat(frames) if frames else None
+
+
+def _chunk_table(chunks: list[tuple[str, str, pl.DataFrame]]) -> pa.Table:
+    return pa.table({
+        "part": pa.array([c[0] for c in chunks], pa.string()),
+        "chunk": pa.array([c[1] for c in chunks], pa.string()),
+        "rows": pa.array([c[2].height for c in chunks], pa.int64()),
+        "data": pa.array([_encode(c[2]) for c in chunks], pa.binary()),
+    })
+
+
+def _encode(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_ipc(buffer, compression="uncompressed")  # uncompressed IPC: reading it is a copy
+    return buffer.getvalue()
+
+
+def _decode(data: bytes) -> pl.DataFrame:
+    return pl.read_ipc(io.BytesIO(bytes(data)))
+
+
+def read_cube_parts(warehouse: Warehouse) -> dict[str, pl.DataFrame]:
+    """Every part of the stored cube (one query), rows in the order they were built; {} when none is
+    stored."""
+    chunks = read_where(warehouse, "cube_chunks", ["part", "chunk", "data"], None)
+    ordered = chunks.with_columns(
+        family=pl.col("part").str.split(":").list.first(),
+        metric=pl.col("part").str.split_exact(":", 1).struct.field("field_1"),
+    ).sort("family", "metric", "chunk", nulls_last=False)
+    parts: dict[str, list[pl.DataFrame]] = {}
+    for family, data in ordered.select("family", "data").iter_rows():
+        parts.setdefault(family, []).append(_decode(data))
+    return {part: pl.concat(frames) for part, frames in parts.items()}

@@ -1,0 +1,150 @@
+"""The evidence the cube's days from a cut on are made of: the rows from `since` on (by counting time,
+through the indexes of migration 0008), and the earlier rows those link to (metrics/reach.py says which
+and why). Reading it costs what the time range holds, not what the warehouse holds.
+
+Context rows, earlier than `since`:
+- incidents: those whose source links them to a deployment since;
+- deployments: per repo and environment the last production deployment before `since`, and the last one
+  of each sha deployed since (what the rollback rule reads: T, and whether another sha lies between);
+- pull requests: those reviewed since (the review's `ai` segment is the PR's flag), those a deployment
+  since names, and those merged after their repo's last earlier shipping deployment in a repo that
+  deploys since (a PR ships with the first production deployment after its merge, whenever that is).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+from warehouse.engine import Warehouse
+from warehouse.read import instant_literal, read_where
+from warehouse.schema import TABLES
+
+
+def _at(warehouse: Warehouse, table: str, column: str, instant: dt.datetime) -> str:
+    return instant_literal(warehouse.dialect, instant, TABLES[table].c[column])
+
+
+def read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, production_environments: list[str],
+               columns: dict[str, list[str]]) -> dict[str, pl.DataFrame]:
+    """The evidence tables (`columns` names them and their columns) that the cube's days from `cut` on
+    are made of: rows that count from `cut` on (tickets, spend, reviews, files of the PRs merged since),
+    PRs merged and deployments finished from `since.changes` on (a PR merged then ships with a deployment
+    of the slice), incidents started from `since.incidents` on or resolved from `cut` on, with the
+    context rows. Each read is one indexed range or key lookup (an
+    OR of them would make SQLite scan the table)."""
+    envs = [e.lower() for e in production_environments]
+    deployed = f"finished_at >= {_at(warehouse, 'deployments', 'finished_at', since.changes)}"
+    recent = read_where(warehouse, "deployments", columns["deployments"], deployed)
+    context = _rollback_context(warehouse, since.changes, recent, envs, columns["deployments"])
+    frames = {"deployments": pl.concat([recent, context])}
+
+    merged = f"merged_at >= {_at(warehouse, 'pull_requests', 'merged_at', since.changes)}"
+    frames["reviews"] = read_where(warehouse, "reviews", columns["reviews"],
+                                   f"submitted_at >= {_at(warehouse, 'reviews', 'submitted_at', cut)}")
+    named = f"SELECT pr_id FROM deployment_prs WHERE deployment_id IN (SELECT id FROM deployments WHERE {deployed})"
+    prs = [read_where(warehouse, "pull_requests", columns["pull_requests"], merged)]
+    prs.append(read_where(warehouse, "pull_requests", columns["pull_requests"], f"id IN ({named})"))
+    reviewed = set(frames["reviews"].get_column("pr_id").drop_nulls().to_list()) - set(prs[0].get_column("id").to_list())
+    if reviewed:  # the PRs reviewed from `cut` on that were merged earlier, or not at all
+        prs.append(read_where(warehouse, "pull_requests", columns["pull_requests"], f"id IN ({_text_list(sorted(reviewed))})"))
+    prs.append(_waiting_to_ship(warehouse, since.changes, deployed, columns["pull_requests"]))
+    frames["pull_requests"] = pl.concat(prs).unique("id", keep="first", maintain_order=True)
+    frames["deployment_prs"] = read_where(warehouse, "deployment_prs", columns["deployment_prs"],
+                                          f"deployment_id IN (SELECT id FROM deployments WHERE {deployed})")
+    incidents = [read_where(warehouse, "incidents", columns["incidents"],
+                            f"started_at >= {_at(warehouse, 'incidents', 'started_at', since.incidents)}"),
+                 read_where(warehouse, "incidents", columns["incidents"],
+                            f"resolved_at >= {_at(warehouse, 'incidents', 'resolved_at', cut)}"),
+                 # a source link stands whenever the incident was: it can make a deployment since fail
+                 read_where(warehouse, "incidents", columns["incidents"],
+                            f"caused_by_deployment_id IN (SELECT id FROM deployments WHERE {deployed})")]
+    frames["incidents"] = pl.concat(incidents).unique("id", keep="first", maintain_order=True)
+    frames["tickets"] = read_where(warehouse, "tickets", columns["tickets"],
+                                   f"resolved_at >= {_at(warehouse, 'tickets', 'resolved_at', cut)}")
+    frames["ai_spend"] = read_where(warehouse, "ai_spend", columns["ai_spend"],
+                                    f"date >= {_at(warehouse, 'ai_spend', 'date', cut)}")
+    since_cut = f"merged_at >= {_at(warehouse, 'pull_requests', 'merged_at', cut)}"
+    frames["pull_request_files"] = read_where(warehouse, "pull_request_files", columns["pull_request_files"],
+                                              f"pr_id IN (SELECT id FROM pull_requests WHERE {since_cut})")
+    frames["people"] = read_where(warehouse, "people", columns["people"], None)
+    return frames
+
+
+@dataclass(frozen=True)
+class SliceStarts:
+    """Where the slice's PRs and deployments begin (`changes`: adoption cohorts, revert targets and
+    incident causes look back from the cut), and its incidents (`incidents`: those started then can
+    make a deployment of the slice fail)."""
+
+    changes: dt.datetime
+    incidents: dt.datetime
+
+
+def _rollback_context(warehouse: Warehouse, since: dt.datetime, recent: pl.DataFrame, envs: list[str],
+                      columns: list[str]) -> pl.DataFrame:
+    """Production deployments before `since` the rollback rule reads for those since: per repo and
+    environment the last one, and the last one of each sha deployed since."""
+    before = f"finished_at < {_at(warehouse, 'deployments', 'finished_at', since)}"
+    production = recent.filter((pl.col("status").str.to_lowercase() == "success")
+                               & pl.col("environment").str.to_lowercase().is_in(envs))
+    wanted = list(dict.fromkeys([*columns, "repo", "environment", "sha", "finished_at", "status"]))
+    parts = []
+    shas = production.get_column("sha").drop_nulls().unique().to_list()
+    if shas:  # every earlier deployment of those shas (a handful each), through the sha index
+        parts.append(read_where(warehouse, "deployments", wanted, f"sha IN ({_text_list(shas)}) AND {before}"))
+    # Per repo and environment its latest deployment before `since`: most deploy within the fortnight
+    # before (one indexed range); the others are looked up one by one.
+    week_before = f"finished_at >= {_at(warehouse, 'deployments', 'finished_at', since - dt.timedelta(days=14))}"
+    parts.append(read_where(warehouse, "deployments", wanted, f"{week_before} AND {before}"))
+    found = set(pl.concat(parts).filter(pl.col("environment").str.to_lowercase().is_in(envs)
+                                        & (pl.col("status").str.to_lowercase() == "success"))
+                .select("repo", pl.col("environment").str.to_lowercase()).iter_rows()) if parts else set()
+    pairs = set(production.select("repo", pl.col("environment").str.to_lowercase()).iter_rows())
+    missing = sorted(pairs - found)
+    if missing:
+        parts.append(read_where(warehouse, "deployments", wanted, " OR ".join(
+            f"id IN (SELECT id FROM deployments WHERE repo = {_text(repo)} AND {before} AND lower(status) = 'success' "
+            f"AND lower(environment) = {_text(env)} ORDER BY finished_at DESC, id DESC LIMIT 1)" for repo, env in missing)))
+    if not parts:
+        return recent.clear()
+    earlier = pl.concat(parts).filter((pl.col("status").str.to_lowercase() == "success")
+                                      & pl.col("environment").str.to_lowercase().is_in(envs)
+                                      & pl.col("finished_at").is_not_null())
+    keyed = earlier.with_columns(_env=pl.col("environment").str.to_lowercase()).sort(
+        "finished_at", "id", descending=True)
+    last_of_sha = keyed.filter(pl.col("sha").is_in(shas)).unique(["repo", "_env", "sha"], keep="first")
+    last = keyed.unique(["repo", "_env"], keep="first")
+    return pl.concat([last_of_sha, last]).unique("id").drop("_env").select(columns)
+
+
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _text_list(values: list[str]) -> str:
+    return ", ".join(_text(v) for v in values)
+
+
+def _waiting_to_ship(warehouse: Warehouse, since: dt.datetime, deployed: str, columns: list[str]) -> pl.DataFrame:
+    """PRs merged before `since` after their repo's last production deployment that ships (as the cube
+    last decided: `cube_deployments`, exact before `since`), in repos that deploy since: the deployments
+    since may ship them."""
+    bounds = read_where(
+        warehouse, "cube_deployments", ["repo", "finished_at"],
+        f"id IN (SELECT (SELECT d.id FROM cube_deployments d WHERE d.repo = r.repo AND d.finished_at < "
+        f"{_at(warehouse, 'deployments', 'finished_at', since)} AND d.ships = {'1' if warehouse.dialect == 'sqlite' else 'true'} "
+        f"ORDER BY d.finished_at DESC, d.id DESC LIMIT 1) FROM (SELECT DISTINCT repo FROM deployments WHERE {deployed}) r)",
+    )
+    repos = read_where(warehouse, "deployments", ["repo"], deployed).get_column("repo").unique().drop_nulls()
+    last = dict(zip(bounds.get_column("repo").to_list(), bounds.get_column("finished_at").to_list()))
+    cut = _at(warehouse, "pull_requests", "merged_at", since)
+    terms = []
+    for repo in sorted(repos.to_list()):
+        quoted = _text(repo)
+        lower = f" AND merged_at >= {_at(warehouse, 'pull_requests', 'merged_at', last[repo])}" if repo in last else ""
+        terms.append(f"(repo = {quoted} AND merged_at < {cut}{lower})")
+    if not terms:
+        return read_where(warehouse, "pull_requests", columns, "1 = 0")
+    return read_where(warehouse, "pull_requests", columns, " OR ".join(terms))
