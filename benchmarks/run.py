@@ -257,7 +257,7 @@ def import_end_to_end(url: str, runs: int) -> dict:
     cube rebuild the CLI runs after every import), the page cache evicted before; then the first read
     of the scorecard by a new process (product_cold: the stored cube found, or rebuilt, and computed)."""
     out = {}
-    with tempfile.TemporaryDirectory(dir=DATA) as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
         for count in (1, 1000):
             samples = []
             for run in range(runs):
