@@ -273,8 +273,9 @@ def import_end_to_end(url: str, runs: int) -> dict:
     return out
 
 
-def scaling(sizes: list[int], runs: int, page_starts: int, reuse: bool) -> dict:
-    """The same shape at other sizes: `scorecard metrics` (evicted), the cold compute and every page."""
+def scaling(sizes: list[int], runs: int, page_starts: int, reuse: bool, progress=lambda out: None) -> dict:
+    """The same shape at other sizes: `scorecard metrics` (evicted), the cold compute and every page
+    (`progress` is called with the figures so far after each size)."""
     out = {}
     for prs in sizes:
         path = DATA / f"prs{prs}.db"
@@ -287,8 +288,9 @@ def scaling(sizes: list[int], runs: int, page_starts: int, reuse: bool) -> dict:
             "product_cold": {k: median_of(cold, k) for k in ("read_s", "compute_s", "total_s", "import_s", "peak_mb")},
             "pages": pages.run(url, page_starts),
         }
+        progress(out)
         log(f"{prs:,} PRs: metrics {out[str(prs)]['cli']['metrics']['wall_s']:.2f} s, slowest first visit "
-            f"{out[str(prs)]['pages']['slowest_first_s']:.2f} s, server peak {out[str(prs)]['pages']['server_peak_mb']:.0f} MB")
+            f"{pages._s(out[str(prs)]['pages']['slowest_first_s'])}, server peak {out[str(prs)]['pages']['server_peak_mb']:.0f} MB")
     return out
 
 
@@ -375,7 +377,8 @@ def main(argv: list[str] | None = None) -> None:
         save()
     if "scaling" in stages and args.scaling:
         sizes = [int(n) for n in args.scaling.split(",")]
-        results["scaling"] = scaling(sizes, args.runs, args.scaling_page_starts, reuse=True)
+        results["scaling"] = scaling(sizes, args.runs, args.scaling_page_starts, reuse=True,
+                                     progress=lambda out: (results.update(scaling=out), save()))
         save()
     print(table(results))
 
@@ -446,12 +449,12 @@ def table(results: dict) -> str:
         rows.append((f"{CLI_LABELS[name]}, new process", f"{c['wall_s']:.2f} s wall ({c['cpu_s']:.2f} s CPU, load {c['load']:.1f})", target))
     if "pages" in results:
         for p in results["pages"]["pages"].values():
-            rows.append((f"page {p['title']}: first visit after server start / warm", f"{p['first_s']:.2f} s / {p['warm_s']:.2f} s (load {p['load']:.1f})", "first ≤ 2 s"))
+            rows.append((f"page {p['title']}: first visit after server start / warm", f"{pages._s(p['first_s'])} / {pages._s(p['warm_s'])} (load {p['load']:.1f})", "first ≤ 2 s"))
         rows.append(("dashboard server peak memory", f"{results['pages']['server_peak_mb']:.0f} MB", "< 1 GB"))
     for size, v in results.get("scaling", {}).items():
         rows.append((f"{v['prs']:,} PRs: metrics / cold compute / slowest first visit / server peak",
                      f"{v['cli']['metrics']['wall_s']:.2f} s / {v['product_cold']['total_s']:.2f} s / "
-                     f"{v['pages']['slowest_first_s']:.2f} s / {v['pages']['server_peak_mb']:.0f} MB", ""))
+                     f"{pages._s(v['pages']['slowest_first_s'])} / {v['pages']['server_peak_mb']:.0f} MB", ""))
     width = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = [" | ".join(c.ljust(w) for c, w in zip(r, width)) for r in rows]
     lines.insert(1, "-+-".join("-" * w for w in width))
