@@ -47,8 +47,6 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
 from benchmarks.pagecache import evict_warehouse
-from config.load import load_config
-from reports.data import load_cube
 from warehouse import open_warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,15 +118,12 @@ def write_config(folder: Path, url: str, cache_dir: str) -> Path:
     return path
 
 
-def build_cube(config_path: Path) -> float:
-    """The stored cube for the warehouse's data, as the CLI leaves it after an import (untimed setup)."""
-    config = load_config(config_path, env={})
+def build_cube(url: str, cache_dir: str) -> float:
+    """The stored cube for the warehouse's data, as the CLI leaves it after an import (untimed setup; in
+    a process of its own, so the harness stays small beside the server it measures)."""
     t0 = time.perf_counter()
-    warehouse = open_warehouse(config.warehouse.url)
-    try:
-        load_cube(warehouse, config)
-    finally:
-        warehouse.engine.dispose()
+    subprocess.run([sys.executable, "-m", "benchmarks.probes", "product_cold", url, cache_dir], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
     return time.perf_counter() - t0
 
 
@@ -253,19 +248,20 @@ def page_round(browser, config_path: Path, url: str, cache_dir: str, target: dic
             "load": os.getloadavg()[0], **memory}
 
 
-def run(url: str, starts: int, only: list[str] | None = None, cache_dir: str = "", chromium: str = "") -> dict:
+def run(url: str, starts: int, only: list[str] | None = None, cache_dir: str = "", chromium: str = "",
+        skip: list[str] | None = None) -> dict:
 
     chromium = chromium or shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(chromium).exists():
         raise SystemExit("the page benchmark needs Chromium: apt-get install chromium")
-    targets = [p for p in router_pages() if not only or p["path"] in only]
+    targets = [p for p in router_pages() if (not only or p["path"] in only) and p["path"] not in (skip or [])]
     ids = item_ids(url)
-    results: dict = {"url": url.split("@")[-1], "starts": starts, "load_before": os.getloadavg(), "pages": {}}
+    results: dict = {"url": url.split("@")[-1], "starts": starts, "skipped": skip or [], "load_before": os.getloadavg(), "pages": {}}
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
         folder = Path(tmp)
         cache_dir = cache_dir or str(folder / "cube")
         config_path = write_config(folder, url, cache_dir)
-        results["cube_build_s"] = build_cube(config_path)
+        results["cube_build_s"] = build_cube(url, cache_dir)
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             for target in targets:

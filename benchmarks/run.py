@@ -273,7 +273,8 @@ def import_end_to_end(url: str, runs: int) -> dict:
     return out
 
 
-def scaling(sizes: list[int], runs: int, page_starts: int, reuse: bool, progress=lambda out: None) -> dict:
+def scaling(sizes: list[int], runs: int, page_starts: int, reuse: bool, progress=lambda out: None,
+            skip_pages: list[str] | None = None) -> dict:
     """The same shape at other sizes: `scorecard metrics` (evicted), the cold compute and every page
     (`progress` is called with the figures so far after each size)."""
     out = {}
@@ -286,7 +287,7 @@ def scaling(sizes: list[int], runs: int, page_starts: int, reuse: bool, progress
             "prs": pr_count(url),
             "cli": cli_timings(url, runs, ("metrics",)),
             "product_cold": {k: median_of(cold, k) for k in ("read_s", "compute_s", "total_s", "import_s", "peak_mb")},
-            "pages": pages.run(url, page_starts),
+            "pages": pages.run(url, page_starts, cache_dir=str(DATA / f"prs{prs}.pages-cube"), skip=skip_pages),
         }
         progress(out)
         log(f"{prs:,} PRs: metrics {out[str(prs)]['cli']['metrics']['wall_s']:.2f} s, slowest first visit "
@@ -322,6 +323,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--page-starts", type=int, default=3, help="fresh server starts per page")
     parser.add_argument("--scaling", default="100000,3000000", help="other organisation sizes, in PRs ('' for none)")
     parser.add_argument("--scaling-page-starts", type=int, default=1)
+    parser.add_argument("--scaling-skip-pages", default="", help="pages not opened in the scaling run (e.g. one "
+                        "whose server would not fit in memory), comma-separated paths")
     parser.add_argument("--out", default=str(RESULTS / "latest.json"))
     parser.add_argument("--postgres", default=os.environ.get("SCORECARD_BENCH_POSTGRES_URL", ""),
                         help="also time the scorecard on this PostgreSQL server")
@@ -378,7 +381,8 @@ def main(argv: list[str] | None = None) -> None:
     if "scaling" in stages and args.scaling:
         sizes = [int(n) for n in args.scaling.split(",")]
         results["scaling"] = scaling(sizes, args.runs, args.scaling_page_starts, reuse=True,
-                                     progress=lambda out: (results.update(scaling=out), save()))
+                                     progress=lambda out: (results.update(scaling=out), save()),
+                                     skip_pages=[p for p in args.scaling_skip_pages.split(",") if p])
         save()
     print(table(results))
 
