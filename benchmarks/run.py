@@ -274,7 +274,7 @@ def import_end_to_end(url: str, runs: int) -> dict:
 
 
 def scaling(sizes: list[int], runs: int, page_starts: int, reuse: bool, progress=lambda out: None,
-            skip_pages: list[str] | None = None) -> dict:
+            skip_pages: list[str] | None = None, only_pages: list[str] | None = None) -> dict:
     """The same shape at other sizes: `scorecard metrics` (evicted), the cold compute and every page
     (`progress` is called with the figures so far after each size)."""
     out = {}
@@ -287,7 +287,8 @@ def scaling(sizes: list[int], runs: int, page_starts: int, reuse: bool, progress
             "prs": pr_count(url),
             "cli": cli_timings(url, runs, ("metrics",)),
             "product_cold": {k: median_of(cold, k) for k in ("read_s", "compute_s", "total_s", "import_s", "peak_mb")},
-            "pages": pages.run(url, page_starts, cache_dir=str(DATA / f"prs{prs}.pages-cube"), skip=skip_pages),
+            # the cube folder the probes above built (building a second one at 3M PRs needs another ~11 GB)
+            "pages": pages.run(url, page_starts, only_pages, cache_dir=f"{path}.cache", skip=skip_pages),
         }
         progress(out)
         log(f"{prs:,} PRs: metrics {out[str(prs)]['cli']['metrics']['wall_s']:.2f} s, slowest first visit "
@@ -323,6 +324,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--page-starts", type=int, default=3, help="fresh server starts per page")
     parser.add_argument("--scaling", default="100000,3000000", help="other organisation sizes, in PRs ('' for none)")
     parser.add_argument("--scaling-page-starts", type=int, default=1)
+    parser.add_argument("--scaling-pages", default="", help="only these pages in the scaling run (default: every page)")
     parser.add_argument("--scaling-skip-pages", default="", help="pages not opened in the scaling run (e.g. one "
                         "whose server would not fit in memory), comma-separated paths")
     parser.add_argument("--out", default=str(RESULTS / "latest.json"))
@@ -382,7 +384,8 @@ def main(argv: list[str] | None = None) -> None:
         sizes = [int(n) for n in args.scaling.split(",")]
         results["scaling"] = scaling(sizes, args.runs, args.scaling_page_starts, reuse=True,
                                      progress=lambda out: (results.update(scaling=out), save()),
-                                     skip_pages=[p for p in args.scaling_skip_pages.split(",") if p])
+                                     skip_pages=[p for p in args.scaling_skip_pages.split(",") if p],
+                                     only_pages=[p for p in args.scaling_pages.split(",") if p])
         save()
     print(table(results))
 
