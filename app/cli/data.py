@@ -129,6 +129,7 @@ def demo(
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed and end date give the same data.")] = 7,
     scale: Annotated[str, typer.Option("--scale", help="small (a 6-team org, 18 months) or large (50 teams, 3 years, ~9M rows).")] = "small",
     end: Annotated[Optional[dt.datetime], typer.Option("--end", formats=["%Y-%m-%d"], help="Last day of the demo data (default: today, UTC).")] = None,
+    prs: Annotated[Optional[int], typer.Option("--prs", min=1, help="Resize the scale to this many pull requests (deployments, incidents and tickets in proportion; teams, repos and weeks kept), e.g. --scale large --prs 3000000.")] = None,
     if_empty: Annotated[bool, typer.Option("--if-empty", help="Only seed when the warehouse holds no evidence yet.")] = False,
     config: ConfigOpt = None,
 ) -> None:
@@ -156,10 +157,10 @@ def demo(
     started = time.perf_counter()
     with TerminalProgress() as progress:
         progress.update(0, None, f"generating the {scale} demo organisation")
-        frames = generate(scale, seed=seed, end=day, ai_detection=cfg.ai_detection)
+        frames = generate(scale, seed=seed, end=day, ai_detection=cfg.ai_detection, prs=prs)
         total = sum(f.height for f in frames.values())
         progress.update(0, total, f"writing {total:,} rows")
-        counts = ingest(warehouse, "demo", frames, action="demo", detail={"scale": scale, "seed": seed, "end": day})
+        counts = ingest(warehouse, "demo", frames, action="demo", detail={"scale": scale, "seed": seed, "end": day, **({"prs": prs} if prs else {})})
         progress.update(total, total, "building the scorecard cache")
         _refresh_cube(warehouse, cfg)
     elapsed = time.perf_counter() - started

@@ -18,7 +18,7 @@ seed and end date give the same rows, ids included.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
@@ -103,9 +103,19 @@ def _utc(us: np.ndarray) -> pl.Series:
     return pl.Series(us.astype(np.int64)).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
 
 
-def generate(scale_name: str = "small", *, seed: int = 7, end: dt.date, ai_detection: AiDetectionConfig | None = None) -> dict[str, pl.DataFrame]:
-    """The demo organisation as warehouse frames (table name → frame), ending on `end` (UTC)."""
-    scale = SCALES[scale_name]
+def resized(scale: Scale, prs: int) -> Scale:
+    """`scale` with `prs` pull requests and its deployments, incidents and tickets in the same proportion
+    to them; the teams, repos, weeks and spend per team-day stay (the benchmark's 100k and 3M-PR runs)."""
+    factor = prs / scale.prs
+    return replace(scale, prs=prs, deployments=max(1, round(scale.deployments * factor)),
+                   incidents=max(1, round(scale.incidents * factor)), tickets=max(1, round(scale.tickets * factor)))
+
+
+def generate(scale_name: str = "small", *, seed: int = 7, end: dt.date, ai_detection: AiDetectionConfig | None = None,
+             prs: int | None = None) -> dict[str, pl.DataFrame]:
+    """The demo organisation as warehouse frames (table name → frame), ending on `end` (UTC); `prs`
+    resizes the scale (see `resized`)."""
+    scale = SCALES[scale_name] if prs is None else resized(SCALES[scale_name], prs)
     rng = np.random.default_rng(seed)
     teams = team_names(scale)
     end_us = int(dt.datetime(end.year, end.month, end.day, tzinfo=dt.timezone.utc).timestamp() * 1_000_000) + US_PER_DAY
