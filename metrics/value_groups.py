@@ -1,0 +1,335 @@
+"""The groups of a values table (lead time, MTTR: one row per event with its value) and their statistics.
+
+A values metric has a record per period × team (and the whole org) × segment (and `all`): count, sum,
+median, 90th percentile (linear interpolation), the order-statistic interval of the median (DESIGN.md
+"Intervals"), and what its Mann–Whitney test against the team's baseline (segment `all` of the window)
+needs: U of the period's values and the tie term. Grouping two million rows by strings and handing every
+record its list of values cost seconds; here every row gets integer codes once (period, team, segment and
+the rank of its value among all values), each record a group id, and one sort of int64 keys (group id,
+value rank) lays every group's values out in ascending order. The order statistics are picked by index,
+U is summed from per-row counts of baseline values below and equal, and segment `all` and the whole org
+are the same rows under other group ids, never copies of the frame.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from metrics.stats import MEDIAN_Z_HALF, tie_term_change
+
+_EPOCH = dt.date(1970, 1, 1)
+
+
+@dataclass(frozen=True)
+class Sorted:
+    """Groups laid out end to end, each group's values ascending: `values[starts[g]:starts[g] + sizes[g]]`."""
+
+    ids: np.ndarray  # the group id of each group (ascending)
+    starts: np.ndarray
+    sizes: np.ndarray
+    ranks: np.ndarray  # the value rank of each entry (equal values, equal ranks)
+    entry_ids: np.ndarray  # the group id of each entry
+    distinct: np.ndarray  # the value of each rank
+
+    def value_at(self, entries: np.ndarray) -> np.ndarray:
+        return self.distinct[self.ranks[entries]]
+
+    def repeats(self) -> np.ndarray:
+        """Per entry: is the one before it of the same group and value?"""
+        same = np.zeros(len(self.ranks), dtype=bool)
+        same[1:] = (self.entry_ids[1:] == self.entry_ids[:-1]) & (self.ranks[1:] == self.ranks[:-1])
+        return same
+
+
+def value_groups(reported: pl.DataFrame, window: pl.DataFrame, periods: list[dt.date], *, org: str,
+                 by_segment: bool, whole_org: bool, overlay: tuple[str, ...], with_std: bool) -> pl.DataFrame:
+    """One row per group of `reported` (columns period, team, segment, value): `period, team, segment, n,
+    total, median, p90, median_low, median_high` (the interval of the median, null when n < 2), `std`
+    (sample, when `with_std`), `mw_u1` and `mw_ties` (U of the group's values against its team's baseline
+    values and the pooled tie term), and the baseline's `b_total, b_median, baseline_n` (null for a team
+    without baseline rows). `window` holds the baseline window's rows (team, segment, value).
+
+    Groups are as metrics.scorecard._grouped makes them: team × segment (when `by_segment`; rows with a
+    segment), team × `all` (rows whose segment is null, or neither a `tool:`/`mode:`/`cohort:` segment nor
+    an `overlay` segment), and the same for the whole org, team `org`, when `whole_org`. A team's baseline
+    is its window rows of segment `all`; the org's, all of them."""
+    if reported.height == 0:
+        return pl.DataFrame(schema=_schema(with_std))
+    for name, frame in (("reported", reported), ("baseline window", window)):
+        bad = frame.get_column("value").is_null().sum() + frame.get_column("value").is_nan().sum()
+        if bad:
+            raise ValueError(f"the values table's {name} rows hold {bad} null or NaN values: every row needs a number")
+    teams, team_names = _codes(reported.get_column("team"), window.get_column("team"))
+    segments, segment_names = _codes(reported.get_column("segment"), window.get_column("segment"))
+    null_team = team_names.index(None) if None in team_names else -1
+    n_rep = reported.height
+    in_all = _in_all(segment_names, overlay)[segments]
+    base = np.flatnonzero(in_all[n_rep:])  # the window's segment-`all` rows
+    values = np.concatenate([reported.get_column("value").to_numpy(), window.get_column("value").to_numpy()[base]])
+    ranks, distinct, by_value = _ranks(values)
+    rep = Rows(period=_period_index(reported.get_column("period"), periods), team=teams[:n_rep],
+               segment=segments[:n_rep], rank=ranks[:n_rep], in_all=in_all[:n_rep])
+    base_team, base_rank = teams[n_rep:][base], ranks[n_rep:]
+    grid = Grid(periods=len(periods), teams=len(team_names) + 1, segments=len(segment_names) + 1)
+    is_base = np.arange(len(values)) >= n_rep
+    below_team = _team_counts(np.concatenate([rep.team, base_team]), ranks, is_base, by_value)[:n_rep]
+    in_org = np.bincount(base_rank, minlength=len(distinct))  # each value's count in the org's baseline
+    below_org = (np.cumsum(in_org) - in_org) + 0.5 * in_org
+    null_segment = segment_names.index(None) if None in segment_names else -1
+    u1 = np.zeros(grid.size)
+    total = np.zeros(grid.size)
+    ids, keyed_ranks = [], []
+    for part_ids, rows, share in _families(rep, grid, below_team, below_org[rep.rank], by_segment, whole_org, null_segment):
+        # Sums by group in row order, straight from the rows: no copy of the values per group.
+        u1 += np.bincount(part_ids, weights=share[rows], minlength=grid.size)
+        total += np.bincount(part_ids, weights=values[rows], minlength=grid.size)
+        ids.append(part_ids)
+        keyed_ranks.append(rep.rank[rows])
+    groups = _sort_groups(np.concatenate(ids), np.concatenate(keyed_ranks), distinct)
+    u1, total = u1[groups.ids], total[groups.ids]
+    period_i, team_i, segment_i = grid.decode(groups.ids)
+    baseline = _baselines(base_team, base_rank, distinct, len(team_names) + 1, null_team)
+    ties = baseline["ties"][team_i] + _shared_ties(groups, team_i, len(team_names), base_team, base_rank, in_org)
+    out = {
+        "period": pl.Series(periods, dtype=pl.Date).gather(period_i),
+        "team": pl.Series([*team_names, org], dtype=pl.String).gather(team_i),
+        "segment": pl.Series([*segment_names, "all"], dtype=pl.String).gather(segment_i),
+        "n": pl.Series(groups.sizes, dtype=pl.Int64),
+        "total": total,
+        "median": _quantile(groups, 0.5),
+        "p90": _quantile(groups, 0.9),
+        **_median_interval(groups),
+        "mw_u1": u1,
+        "mw_ties": ties,
+        "b_total": baseline["total"][team_i],
+        "b_median": baseline["median"][team_i],
+        "baseline_n": pl.Series(baseline["n"][team_i], dtype=pl.Int64),
+    }
+    if with_std:
+        out["std"] = _std(groups, total)
+    frame = pl.DataFrame(out)
+    # No baseline rows: null, as a left join gives.
+    return frame.with_columns(
+        *(pl.col(c).fill_nan(None) for c in ("median_low", "median_high", "b_total", "b_median")),
+        *([pl.col("std").fill_nan(None)] if with_std else []),
+        baseline_n=pl.when(pl.col("baseline_n") > 0).then(pl.col("baseline_n")),
+    )
+
+
+def _schema(with_std: bool) -> dict[str, pl.DataType]:
+    floats = ["total", "median", "p90", "median_low", "median_high", "mw_u1", "mw_ties", "b_total", "b_median"]
+    return {"period": pl.Date, "team": pl.String, "segment": pl.String, "n": pl.Int64,
+            **{c: pl.Float64 for c in floats}, "baseline_n": pl.Int64, **({"std": pl.Float64} if with_std else {})}
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The reported rows as codes: period index, team and segment codes, value rank, and whether the row
+    counts in segment `all`."""
+
+    period: np.ndarray
+    team: np.ndarray
+    segment: np.ndarray
+    rank: np.ndarray
+    in_all: np.ndarray
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Group ids: ((period · teams) + team) · segments + segment. The last team code is the whole org, the
+    last segment code `all`."""
+
+    periods: int
+    teams: int
+    segments: int
+
+    @property
+    def size(self) -> int:
+        return self.periods * self.teams * self.segments
+
+    def ids(self, period: np.ndarray, team: np.ndarray | int, segment: np.ndarray | int) -> np.ndarray:
+        return (period * self.teams + team) * self.segments + segment
+
+    def decode(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        period_team, segment = np.divmod(ids, self.segments)
+        period, team = np.divmod(period_team, self.teams)
+        return period, team, segment
+
+
+def _codes(*columns: pl.Series) -> tuple[np.ndarray, list[str | None]]:
+    """Dense codes 0…k−1 of string columns' values, the columns end to end (null is a value of its own), and
+    the name of each code. polars' categorical ids are the same in every column (one global mapping)."""
+    categorical = [column.cast(pl.Categorical) for column in columns]
+    names = {}
+    for distinct in (c.unique() for c in categorical):
+        names.update(zip(distinct.to_physical().to_list(), distinct.cast(pl.String).to_list()))
+    null_id = max((i for i in names if i is not None), default=-1) + 1
+    ids = np.concatenate([c.to_physical().fill_null(null_id).to_numpy() for c in categorical]).astype(np.int64)
+    present = sorted(null_id if i is None else i for i in names)
+    dense = np.zeros(null_id + 1, dtype=np.int64)
+    dense[present] = np.arange(len(present))
+    return dense[ids], [names[None if i == null_id else i] for i in present]
+
+
+def _in_all(segment_names: list[str | None], overlay: tuple[str, ...]) -> np.ndarray:
+    """Per segment code: does a row of it count in segment `all`? Null yes; a `tool:` / `mode:` / `cohort:`
+    segment (metrics.events.is_ai_segment) or an overlay segment no: those rows repeat events."""
+    return np.array([s is None or (":" not in s and s not in overlay) for s in segment_names], dtype=bool)
+
+
+def _period_index(period: pl.Series, periods: list[dt.date]) -> np.ndarray:
+    days = np.array([(p - _EPOCH).days for p in periods], dtype=np.int64)
+    lookup = np.full(int(days[-1] - days[0]) + 1, -1, dtype=np.int64)
+    lookup[days - days[0]] = np.arange(len(days))
+    return lookup[period.to_physical().to_numpy().astype(np.int64) - days[0]]
+
+
+def _ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each value's rank among the distinct values (equal values, equal ranks), the distinct values, and
+    the indices that sort the values."""
+    order = np.argsort(values)
+    ordered = values[order]
+    new = np.ones(len(values), dtype=bool)
+    new[1:] = ordered[1:] != ordered[:-1]
+    ranks = np.empty(len(values), dtype=np.int64)
+    ranks[order] = np.cumsum(new) - 1
+    return ranks, ordered[new], order
+
+
+def _team_counts(team: np.ndarray, rank: np.ndarray, is_base: np.ndarray, by_value: np.ndarray) -> np.ndarray:
+    """Per row: #baseline rows of its team with a lower value + ½·#with an equal one (its share of U).
+
+    The rows in value order, stably reordered by team (a radix sort of small codes), are in (team, value)
+    order: the counts are differences of one running count of baseline rows."""
+    codes = team.astype(np.uint16) if team.max(initial=0) < 2**16 else team
+    order = by_value[np.argsort(codes[by_value], kind="stable")]
+    t, r = team[order], rank[order]
+    before = np.concatenate([[0], np.cumsum(is_base[order])])  # baseline rows before each position
+    new_run = np.ones(len(order), dtype=bool)
+    new_run[1:] = (t[1:] != t[:-1]) | (r[1:] != r[:-1])
+    run_starts = np.flatnonzero(new_run)
+    run_ends = np.append(run_starts[1:], len(order))
+    team_starts = np.searchsorted(t, t[run_starts], side="left")
+    share = before[run_starts] - before[team_starts] + 0.5 * (before[run_ends] - before[run_starts])
+    out = np.empty(len(order))
+    out[order] = share[np.cumsum(new_run) - 1]
+    return out
+
+
+def _families(rep: Rows, grid: Grid, below_team: np.ndarray, below_org: np.ndarray, by_segment: bool,
+              whole_org: bool, null_segment: int):
+    """The entries of every group, one part at a time: (group ids, the rows they come from, the rows' U
+    shares against the group's baseline) for team × segment, team × `all`, org × segment and org × `all`,
+    where a row counts (a row without a segment: `all` only)."""
+    org, every = grid.teams - 1, grid.segments - 1
+    with_segment = np.flatnonzero(rep.segment != null_segment) if null_segment >= 0 else np.arange(len(rep.rank))
+    in_all = np.flatnonzero(rep.in_all)
+    team_parts = [(rep.team, below_team)] + ([(None, below_org)] if whole_org else [])
+    for team, share in team_parts:
+        if by_segment:
+            rows = with_segment
+            yield grid.ids(rep.period[rows], org if team is None else team[rows], rep.segment[rows]), rows, share
+        yield grid.ids(rep.period[in_all], org if team is None else team[in_all], every), in_all, share
+
+
+def _bits(n: int) -> int:
+    return max(1, int(n).bit_length())
+
+
+def _sort_groups(ids: np.ndarray, ranks: np.ndarray, distinct: np.ndarray) -> Sorted:
+    """The entries sorted by (group id, value rank): one sort of int64 keys when both fit in 63 bits."""
+    bits = _bits(len(distinct))
+    if _bits(int(ids.max(initial=0))) + bits <= 63:
+        keys = np.sort((ids << bits) | ranks)
+        group_ids, ranks = keys >> bits, keys & ((1 << bits) - 1)
+    else:  # more groups × distinct values than one int64 holds: two keys
+        order = np.lexsort((ranks, ids))
+        group_ids, ranks = ids[order], ranks[order]
+    new = np.ones(len(group_ids), dtype=bool)
+    new[1:] = group_ids[1:] != group_ids[:-1]
+    starts = np.flatnonzero(new)
+    return Sorted(ids=group_ids[starts], starts=starts, sizes=np.diff(np.append(starts, len(group_ids))),
+                  ranks=ranks, entry_ids=group_ids, distinct=distinct)
+
+
+def _quantile(groups: Sorted, q: float) -> np.ndarray:
+    """Each group's q-quantile with linear interpolation, as polars computes it: at (n − 1)·q between the
+    values either side."""
+    at = (groups.sizes - 1) * q
+    low = np.floor(at).astype(np.int64)
+    high = np.ceil(at).astype(np.int64)
+    lower, upper = groups.value_at(groups.starts + low), groups.value_at(groups.starts + high)
+    return np.where(low == high, lower, lower + (upper - lower) * (at - low))
+
+
+def _median_interval(groups: Sorted) -> dict[str, np.ndarray]:
+    """DESIGN.md's distribution-free interval of the median on the sorted values x₁…xₙ: x_j, j = max(1,
+    ⌊n/2 − 0.97998·√n⌋) and x_k, k = min(n, ⌈1 + n/2 + 0.97998·√n⌉) (1-based); none (NaN) when n < 2."""
+    n = groups.sizes.astype(float)
+    j = np.maximum(1.0, np.floor(n / 2 - MEDIAN_Z_HALF * np.sqrt(n))).astype(np.int64)
+    k = np.minimum(n, np.ceil(1 + n / 2 + MEDIAN_Z_HALF * np.sqrt(n))).astype(np.int64)
+    enough = groups.sizes >= 2
+    return {
+        "median_low": np.where(enough, groups.value_at(groups.starts + j - 1), np.nan),
+        "median_high": np.where(enough, groups.value_at(groups.starts + k - 1), np.nan),
+    }
+
+
+def _std(groups: Sorted, total: np.ndarray) -> np.ndarray:
+    """Sample standard deviation (n − 1), two passes; NaN when n < 2."""
+    deviation = groups.distinct[groups.ranks] - np.repeat(total / groups.sizes, groups.sizes)
+    squares = np.add.reduceat(deviation * deviation, groups.starts)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(groups.sizes >= 2, np.sqrt(squares / (groups.sizes - 1)), np.nan)
+
+
+def _baselines(base_team: np.ndarray, base_rank: np.ndarray, distinct: np.ndarray, n_teams: int,
+               null_team: int) -> dict[str, np.ndarray]:
+    """Per team code (the last: the org): the baseline's n, total, median and tie term Σ(t³ − t); a team
+    without rows has n 0 and NaN elsewhere, and so has the null team (a join on team never matches it)."""
+    org = n_teams - 1
+    ids = np.concatenate([base_team, np.full(len(base_rank), org)])
+    groups = _sort_groups(ids, np.concatenate([base_rank, base_rank]), distinct)
+    out = {"n": np.zeros(n_teams, dtype=np.int64), "total": np.full(n_teams, np.nan),
+           "median": np.full(n_teams, np.nan), "ties": np.zeros(n_teams)}
+    if len(groups.ids):
+        out["n"][groups.ids] = groups.sizes
+        out["total"][groups.ids] = np.add.reduceat(groups.distinct[groups.ranks], groups.starts)
+        out["median"][groups.ids] = _quantile(groups, 0.5)
+        run_team, run_size = _runs(groups)
+        out["ties"][:] = np.bincount(run_team, weights=run_size**3 - run_size, minlength=n_teams)
+    if null_team >= 0:
+        out["n"][null_team] = 0
+        out["total"][null_team] = out["median"][null_team] = np.nan
+    return out
+
+
+def _runs(groups: Sorted) -> tuple[np.ndarray, np.ndarray]:
+    """Runs of a value repeated within a group: the group id of each and its length (float)."""
+    repeat = groups.repeats()
+    at = np.flatnonzero(repeat | np.append(repeat[1:], False))
+    first = ~repeat[at]
+    length = np.diff(np.append(np.flatnonzero(first), len(at)))
+    return groups.entry_ids[at[first]], length.astype(float)
+
+
+def _shared_ties(groups: Sorted, team_i: np.ndarray, org: int, base_team: np.ndarray, base_rank: np.ndarray,
+                 in_org: np.ndarray) -> np.ndarray:
+    """Per group: what pooling its values with its team's baseline adds to the baseline's tie term. Only a
+    value repeated in the group or present in the org's baseline (which holds every team's) adds anything."""
+    repeat = groups.repeats()
+    at = np.flatnonzero(repeat | np.append(repeat[1:], False) | (in_org[groups.ranks] > 0))
+    first = ~repeat[at]
+    own = np.diff(np.append(np.flatnonzero(first), len(at))).astype(float)
+    entry = at[first]
+    group = np.searchsorted(groups.starts, entry, side="right") - 1
+    rank, team = groups.ranks[entry], team_i[group]
+    bits = _bits(len(in_org))
+    base = np.sort((base_team << bits) | base_rank)
+    key = (team << bits) | rank
+    in_team = np.searchsorted(base, key, side="right") - np.searchsorted(base, key, side="left")
+    in_base = np.where(team == org, in_org[rank], in_team).astype(float)
+    return np.bincount(group, weights=tie_term_change(own, in_base), minlength=len(groups.ids))
