@@ -69,15 +69,15 @@ def value_groups(reported: pl.DataFrame, window: pl.DataFrame, periods: list[dt.
     in_all = _in_all(segment_names, overlay)[segments]
     base = np.flatnonzero(in_all[n_rep:])  # the window's segment-`all` rows
     values = np.concatenate([reported.get_column("value").to_numpy(), window.get_column("value").to_numpy()[base]])
-    ranks, distinct, by_value = _ranks(values)
+    ranks, distinct = _ranks(values)
     rep = Rows(period=_period_index(reported.get_column("period"), periods), team=teams[:n_rep],
                segment=segments[:n_rep], rank=ranks[:n_rep], in_all=in_all[:n_rep])
     base_team, base_rank = teams[n_rep:][base], ranks[n_rep:]
     grid = Grid(periods=len(periods), teams=len(team_names) + 1, segments=len(segment_names) + 1)
-    is_base = np.arange(len(values)) >= n_rep
-    below_team = _team_counts(np.concatenate([rep.team, base_team]), ranks, is_base, by_value)[:n_rep]
     in_org = np.bincount(base_rank, minlength=len(distinct))  # each value's count in the org's baseline
-    below_org = (np.cumsum(in_org) - in_org) + 0.5 * in_org
+    org_below = np.cumsum(in_org) - in_org  # per value: the org's baseline values below it
+    below_org = org_below + 0.5 * in_org
+    below_team = _team_counts(rep, base_team, base_rank, org_below, in_org, len(team_names))
     null_segment = segment_names.index(None) if None in segment_names else -1
     u1 = np.zeros(grid.size)
     total = np.zeros(grid.size)
@@ -187,35 +187,39 @@ def _period_index(period: pl.Series, periods: list[dt.date]) -> np.ndarray:
     return lookup[period.to_physical().to_numpy().astype(np.int64) - days[0]]
 
 
-def _ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each value's rank among the distinct values (equal values, equal ranks), the distinct values, and
-    the indices that sort the values."""
+def _ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's rank among the distinct values (equal values, equal ranks), and the distinct values."""
     order = np.argsort(values)
     ordered = values[order]
     new = np.ones(len(values), dtype=bool)
     new[1:] = ordered[1:] != ordered[:-1]
     ranks = np.empty(len(values), dtype=np.int64)
     ranks[order] = np.cumsum(new) - 1
-    return ranks, ordered[new], order
+    return ranks, ordered[new]
 
 
-def _team_counts(team: np.ndarray, rank: np.ndarray, is_base: np.ndarray, by_value: np.ndarray) -> np.ndarray:
-    """Per row: #baseline rows of its team with a lower value + ½·#with an equal one (its share of U).
+def _team_counts(rep: Rows, base_team: np.ndarray, base_rank: np.ndarray, org_below: np.ndarray, in_org: np.ndarray,
+                 n_teams: int) -> np.ndarray:
+    """Per reported row: #its team's baseline values below its value + ½·#equal to it (its share of U).
 
-    The rows in value order, stably reordered by team (a radix sort of small codes), are in (team, value)
-    order: the counts are differences of one running count of baseline rows."""
-    codes = team.astype(np.uint16) if team.max(initial=0) < 2**16 else team
-    order = by_value[np.argsort(codes[by_value], kind="stable")]
-    t, r = team[order], rank[order]
-    before = np.concatenate([[0], np.cumsum(is_base[order])])  # baseline rows before each position
-    new_run = np.ones(len(order), dtype=bool)
-    new_run[1:] = (t[1:] != t[:-1]) | (r[1:] != r[:-1])
-    run_starts = np.flatnonzero(new_run)
-    run_ends = np.append(run_starts[1:], len(order))
-    team_starts = np.searchsorted(t, t[run_starts], side="left")
-    share = before[run_starts] - before[team_starts] + 0.5 * (before[run_ends] - before[run_starts])
-    out = np.empty(len(order))
-    out[order] = share[np.cumsum(new_run) - 1]
+    The org's baseline values in ascending order carry team labels; counts[t, i] is how many of the first
+    i are team t's. A row's value has org_below[rank] of them below it and in_org[rank] equal, so its
+    team's counts are two lookups. The table has one row per team (built for a few teams at a time when
+    teams × baseline values would be large)."""
+    labels = base_team[np.argsort(base_rank, kind="stable")]
+    start, end = org_below[rep.rank], org_below[rep.rank] + in_org[rep.rank]
+    out = np.empty(len(rep.rank))
+    per_table = max(1, 2**24 // (len(labels) + 1))
+    for first in range(0, n_teams, per_table):
+        last = min(n_teams, first + per_table)
+        counts = np.zeros((last - first, len(labels) + 1), dtype=np.int32)
+        mine = np.flatnonzero((labels >= first) & (labels < last))
+        counts[labels[mine] - first, mine + 1] = 1
+        np.cumsum(counts, axis=1, out=counts)
+        rows = np.flatnonzero((rep.team >= first) & (rep.team < last)) if n_teams > per_table else slice(None)
+        team = rep.team[rows] - first
+        below = counts[team, start[rows]]
+        out[rows] = below + 0.5 * (counts[team, end[rows]] - below)
     return out
 
 
