@@ -30,17 +30,24 @@ class Sorted:
     ids: np.ndarray  # the group id of each group (ascending)
     starts: np.ndarray
     sizes: np.ndarray
-    ranks: np.ndarray  # the value rank of each entry (equal values, equal ranks)
-    entry_ids: np.ndarray  # the group id of each entry
+    keys: np.ndarray  # per entry: its group's number (high bits) and its value's rank (the low `bits`)
+    bits: int
     distinct: np.ndarray  # the value of each rank
 
+    def ranks(self, entries: np.ndarray | slice = slice(None)) -> np.ndarray:
+        return self.keys[entries] & ((1 << self.bits) - 1)
+
     def value_at(self, entries: np.ndarray) -> np.ndarray:
-        return self.distinct[self.ranks[entries]]
+        return self.distinct[self.ranks(entries)]
+
+    def group_of(self, entries: np.ndarray) -> np.ndarray:
+        """The index (into `ids`) of each entry's group."""
+        return np.searchsorted(self.starts, entries, side="right") - 1
 
     def repeats(self) -> np.ndarray:
         """Per entry: is the one before it of the same group and value?"""
-        same = np.zeros(len(self.ranks), dtype=bool)
-        same[1:] = (self.entry_ids[1:] == self.entry_ids[:-1]) & (self.ranks[1:] == self.ranks[:-1])
+        same = np.zeros(len(self.keys), dtype=bool)
+        same[1:] = self.keys[1:] == self.keys[:-1]
         return same
 
 
@@ -81,14 +88,13 @@ def value_groups(reported: pl.DataFrame, window: pl.DataFrame, periods: list[dt.
     null_segment = segment_names.index(None) if None in segment_names else -1
     u1 = np.zeros(grid.size)
     total = np.zeros(grid.size)
-    ids, keyed_ranks = [], []
+    parts = []
     for part_ids, rows, share in _families(rep, grid, below_team, below_org[rep.rank], by_segment, whole_org, null_segment):
         # Sums by group in row order, straight from the rows: no copy of the values per group.
         u1 += np.bincount(part_ids, weights=share[rows], minlength=grid.size)
         total += np.bincount(part_ids, weights=values[rows], minlength=grid.size)
-        ids.append(part_ids)
-        keyed_ranks.append(rep.rank[rows])
-    groups = _sort_groups(np.concatenate(ids), np.concatenate(keyed_ranks), distinct)
+        parts.append((part_ids, rep.rank[rows]))
+    groups = _sort_groups(parts, distinct)
     u1, total = u1[groups.ids], total[groups.ids]
     period_i, team_i, segment_i = grid.decode(groups.ids)
     baseline = _baselines(base_team, base_rank, distinct, len(team_names) + 1, null_team)
@@ -243,20 +249,23 @@ def _bits(n: int) -> int:
     return max(1, int(n).bit_length())
 
 
-def _sort_groups(ids: np.ndarray, ranks: np.ndarray, distinct: np.ndarray) -> Sorted:
-    """The entries sorted by (group id, value rank): one sort of int64 keys when both fit in 63 bits."""
+def _sort_groups(parts: list[tuple[np.ndarray, np.ndarray]], distinct: np.ndarray) -> Sorted:
+    """The entries of (group ids, value ranks) parts sorted by group, then value: one sort of int64 keys
+    (the groups present numbered densely first when their ids and the ranks do not fit in 63 bits)."""
     bits = _bits(len(distinct))
-    if _bits(int(ids.max(initial=0))) + bits <= 63:
-        keys = np.sort((ids << bits) | ranks)
-        group_ids, ranks = keys >> bits, keys & ((1 << bits) - 1)
-    else:  # more groups × distinct values than one int64 holds: two keys
-        order = np.lexsort((ranks, ids))
-        group_ids, ranks = ids[order], ranks[order]
-    new = np.ones(len(group_ids), dtype=bool)
-    new[1:] = group_ids[1:] != group_ids[:-1]
+    names = None
+    if any(_bits(int(ids.max(initial=0))) + bits > 63 for ids, _ in parts):
+        names, dense = np.unique(np.concatenate([ids for ids, _ in parts]), return_inverse=True)
+        cuts = np.cumsum([len(ids) for ids, _ in parts])[:-1]
+        parts = [(d, r) for d, (_, r) in zip(np.split(dense, cuts), parts)]
+    keys = np.sort(np.concatenate([(ids << bits) | ranks for ids, ranks in parts]))
+    numbers = keys >> bits
+    new = np.ones(len(keys), dtype=bool)
+    new[1:] = numbers[1:] != numbers[:-1]
     starts = np.flatnonzero(new)
-    return Sorted(ids=group_ids[starts], starts=starts, sizes=np.diff(np.append(starts, len(group_ids))),
-                  ranks=ranks, entry_ids=group_ids, distinct=distinct)
+    ids = numbers[starts] if names is None else names[numbers[starts]]
+    return Sorted(ids=ids, starts=starts, sizes=np.diff(np.append(starts, len(keys))), keys=keys, bits=bits,
+                  distinct=distinct)
 
 
 def _quantile(groups: Sorted, q: float) -> np.ndarray:
@@ -284,7 +293,7 @@ def _median_interval(groups: Sorted) -> dict[str, np.ndarray]:
 
 def _std(groups: Sorted, total: np.ndarray) -> np.ndarray:
     """Sample standard deviation (n − 1), two passes; NaN when n < 2."""
-    deviation = groups.distinct[groups.ranks] - np.repeat(total / groups.sizes, groups.sizes)
+    deviation = groups.value_at(slice(None)) - np.repeat(total / groups.sizes, groups.sizes)
     squares = np.add.reduceat(deviation * deviation, groups.starts)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(groups.sizes >= 2, np.sqrt(squares / (groups.sizes - 1)), np.nan)
@@ -296,12 +305,12 @@ def _baselines(base_team: np.ndarray, base_rank: np.ndarray, distinct: np.ndarra
     without rows has n 0 and NaN elsewhere, and so has the null team (a join on team never matches it)."""
     org = n_teams - 1
     ids = np.concatenate([base_team, np.full(len(base_rank), org)])
-    groups = _sort_groups(ids, np.concatenate([base_rank, base_rank]), distinct)
+    groups = _sort_groups([(ids, np.concatenate([base_rank, base_rank]))], distinct)
     out = {"n": np.zeros(n_teams, dtype=np.int64), "total": np.full(n_teams, np.nan),
            "median": np.full(n_teams, np.nan), "ties": np.zeros(n_teams)}
     if len(groups.ids):
         out["n"][groups.ids] = groups.sizes
-        out["total"][groups.ids] = np.add.reduceat(groups.distinct[groups.ranks], groups.starts)
+        out["total"][groups.ids] = np.add.reduceat(groups.value_at(slice(None)), groups.starts)
         out["median"][groups.ids] = _quantile(groups, 0.5)
         run_team, run_size = _runs(groups)
         out["ties"][:] = np.bincount(run_team, weights=run_size**3 - run_size, minlength=n_teams)
@@ -317,7 +326,7 @@ def _runs(groups: Sorted) -> tuple[np.ndarray, np.ndarray]:
     at = np.flatnonzero(repeat | np.append(repeat[1:], False))
     first = ~repeat[at]
     length = np.diff(np.append(np.flatnonzero(first), len(at)))
-    return groups.entry_ids[at[first]], length.astype(float)
+    return groups.ids[groups.group_of(at[first])], length.astype(float)
 
 
 def _shared_ties(groups: Sorted, team_i: np.ndarray, org: int, base_team: np.ndarray, base_rank: np.ndarray,
@@ -325,12 +334,12 @@ def _shared_ties(groups: Sorted, team_i: np.ndarray, org: int, base_team: np.nda
     """Per group: what pooling its values with its team's baseline adds to the baseline's tie term. Only a
     value repeated in the group or present in the org's baseline (which holds every team's) adds anything."""
     repeat = groups.repeats()
-    at = np.flatnonzero(repeat | np.append(repeat[1:], False) | (in_org[groups.ranks] > 0))
+    at = np.flatnonzero(repeat | np.append(repeat[1:], False) | (in_org[groups.ranks()] > 0))
     first = ~repeat[at]
     own = np.diff(np.append(np.flatnonzero(first), len(at))).astype(float)
     entry = at[first]
-    group = np.searchsorted(groups.starts, entry, side="right") - 1
-    rank, team = groups.ranks[entry], team_i[group]
+    group = groups.group_of(entry)
+    rank, team = groups.ranks(entry), team_i[group]
     bits = _bits(len(in_org))
     base = np.sort((base_team << bits) | base_rank)
     key = (team << bits) | rank
