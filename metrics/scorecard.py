@@ -159,29 +159,36 @@ def _in_window(frame: pl.DataFrame, window: Window) -> pl.DataFrame:
 
 
 def _grouped(frame: pl.DataFrame, keys: list[str], aggs: list[pl.Expr], spec: MetricSpec, team: str | None) -> pl.DataFrame:
-    """Aggregate by team (and whole org unless one team is asked for) × segment (and all)."""
+    """Aggregate by team (and whole org unless one team is asked for) × segment (and all). Every
+    aggregation here is a sum: the rows are summed once per team × segment, and the coarser levels
+    (segment `all`, the whole org) are sums of those few sums, not further passes over the rows."""
     if team is not None:
         frame = frame.filter(pl.col("team") == team)
+    has_segment = "segment" in frame.columns
+    fine = frame.group_by(keys + ["team"] + (["segment"] if has_segment else [])).agg(aggs)
+    sums = [pl.col(name).sum() for name in (agg.meta.output_name() for agg in aggs)]
     parts = []
     seg_sets = [False, True] if len(spec.segments) > 1 else [False]
     team_sets = [True] if team is not None else [True, False]
     # `all` counts each event once: not again through a `tool:` / `mode:` / `cohort:` row (they repeat PRs
     # already counted under ai / non_ai) or an overlay segment it is also in.
-    partition = frame
-    if "segment" in frame.columns:
-        partition = frame.filter(~is_ai_segment(pl.col("segment")).fill_null(False))
+    partition = fine
+    if has_segment:
+        partition = fine.filter(~is_ai_segment(pl.col("segment")).fill_null(False))
     if spec.overlay_segments:
         partition = partition.filter(~pl.col("segment").is_in(spec.overlay_segments).fill_null(False))
     for by_team in team_sets:
         for by_seg in seg_sets:
             cols = keys + (["team"] if by_team else []) + (["segment"] if by_seg else [])
-            source = frame if by_seg else partition
+            source = fine if by_seg else partition
             if by_seg:  # an event without a segment (a deployment that shipped no PR) counts in `all` only
                 source = source.filter(pl.col("segment").is_not_null())
-            if cols:
-                grouped = source.group_by(cols).agg(aggs)
+            if by_team and (by_seg or not has_segment):
+                grouped = source.select(*cols, *(name for name in (agg.meta.output_name() for agg in aggs)))
+            elif cols:
+                grouped = source.group_by(cols).agg(sums)
             else:
-                grouped = source.with_columns(_all=pl.lit(0)).group_by("_all").agg(aggs).drop("_all")
+                grouped = source.with_columns(_all=pl.lit(0)).group_by("_all").agg(sums).drop("_all")
             if not by_team:
                 grouped = grouped.with_columns(team=pl.lit(ORG))
             if not by_seg:
@@ -406,6 +413,11 @@ def _intervals(records: pl.DataFrame, spec: MetricSpec) -> pl.DataFrame:
 
 # --- status -------------------------------------------------------------------------------------
 
+# Statuses as small integer codes while they are decided (one name per record at the end: a string per
+# record built from numpy costs more than the whole decision).
+_STATUS_NAMES = pl.Series(["insufficient_data", "info", "worse", "better", "at_baseline"], dtype=pl.String)
+INSUFFICIENT_DATA, INFO, WORSE, BETTER, AT_BASELINE = range(5)
+
 
 def _apply_status(frames: dict[str, pl.DataFrame], config: Config) -> dict[str, pl.DataFrame]:
     rules = config.rules
@@ -419,12 +431,12 @@ def _apply_status(frames: dict[str, pl.DataFrame], config: Config) -> dict[str, 
         baseline = records["baseline"].fill_null(np.nan).to_numpy()
         baseline_n = records["baseline_n"].fill_null(0).to_numpy()
         test_p = np.full(records.height, np.nan)
-        verdict = np.full(records.height, "at_baseline", dtype=object)
+        verdict = np.full(records.height, AT_BASELINE, dtype=np.int8)
         if spec.status is not None:
             verdict, test_p = _VERDICTS[type(spec.status)](spec, records, rules)
         if spec.guardrail is not None:
             fired = _guardrail_fires(spec.guardrail, records, frames.get(spec.guardrail.metric), rules)
-            verdict = np.where(fired, "worse", verdict).astype(object)
+            verdict = np.where(fired, WORSE, verdict)
         # The numbered rules of DESIGN.md "Status", first that applies.
         applies = spec.min_sample_applies
         # Segments without a pre-AI comparison (senior_review_load's ai): info unless rule 1 applies.
@@ -436,13 +448,13 @@ def _apply_status(frames: dict[str, pl.DataFrame], config: Config) -> dict[str, 
                 np.isnan(baseline),
                 (baseline_n < rules.min_sample) & applies,
             ],
-            ["insufficient_data", "info", "info", "insufficient_data"],
+            [INSUFFICIENT_DATA, INFO, INFO, INSUFFICIENT_DATA],
             default=verdict,
         )
         # Records from the values themselves carry their median and 90th percentile.
         quantiles = "median" in records.columns
         out[metric_id] = records.with_columns(
-            status=pl.Series(status.astype(str), dtype=pl.String),
+            status=_STATUS_NAMES.gather(status),
             test_p=pl.Series(test_p, dtype=pl.Float64).fill_nan(None),
             median=pl.col("median") if quantiles else pl.lit(None, pl.Float64),
             p90=pl.col("p90") if quantiles else pl.lit(None, pl.Float64),
@@ -459,7 +471,7 @@ def _two_proportion(spec: MetricSpec, records: pl.DataFrame, rules: RulesConfig)
     significant = test_p < ALPHA
     higher = value > baseline
     good = ~higher if spec.better == "lower" else higher
-    verdict = np.where(significant & good, "better", np.where(significant, "worse", "at_baseline")).astype(object)
+    verdict = np.where(significant & good, BETTER, np.where(significant, WORSE, AT_BASELINE))
     return verdict, test_p
 
 
@@ -477,7 +489,7 @@ def _mann_whitney(spec: MetricSpec, records: pl.DataFrame, rules: RulesConfig) -
     )
     significant = test_p < ALPHA
     good, bad = (value < baseline, value > baseline) if spec.better != "higher" else (value > baseline, value < baseline)
-    verdict = np.where(significant & good, "better", np.where(significant & bad, "worse", "at_baseline")).astype(object)
+    verdict = np.where(significant & good, BETTER, np.where(significant & bad, WORSE, AT_BASELINE))
     return verdict, test_p
 
 
@@ -489,7 +501,7 @@ def _tolerance(spec: MetricSpec, records: pl.DataFrame, rules: RulesConfig) -> t
     baseline = records["baseline"].fill_null(np.nan).to_numpy()
     low, high = _beyond(test, value, baseline, getattr(rules, test.rule))
     worse, better = (high, low) if spec.better == "lower" else (low, high)
-    verdict = np.where(worse, "worse", np.where(better, "better", "at_baseline")).astype(object)
+    verdict = np.where(worse, WORSE, np.where(better, BETTER, AT_BASELINE))
     return verdict, np.full(records.height, np.nan)
 
 
