@@ -155,7 +155,8 @@ def check_reference(url: str, path: Path, cache_dir: str) -> dict:
     return result
 
 
-def scorecard_timings(url: str, path: Path, runs: int, skip_pandas: bool, cache_dir: str, rebuild: bool = True) -> dict:
+def scorecard_timings(url: str, path: Path, runs: int, skip_pandas: bool, cache_dir: str, rebuild: bool = True,
+                      pandas_runs: int | None = None) -> dict:
     out: dict = {}
     probe("product_cold", url, cache_dir)  # make sure the stored cube exists (the writer builds it after a sync)
     cold = [probe("product_cold", url, cache_dir) for _ in range(runs)]
@@ -173,10 +174,10 @@ def scorecard_timings(url: str, path: Path, runs: int, skip_pandas: bool, cache_
     out["product_warm"] = probe("product_warm", url, "7", cache_dir)
     log(f"product warm: {out['product_warm']['median_s']:.3f} s")
     if not skip_pandas:
-        pandas_cold = [probe("pandas_cold", str(path)) for _ in range(runs)]
+        pandas_cold = [probe("pandas_cold", str(path)) for _ in range(pandas_runs or runs)]
         out["pandas_cold"] = {k: median_of(pandas_cold, k) for k in ("read_s", "compute_s", "total_s", "total_cpu_s", "import_s", "peak_mb")}
         log(f"pandas cold: {out['pandas_cold']['total_s']:.2f} s")
-        out["pandas_warm"] = probe("pandas_warm", str(path), "3")
+        out["pandas_warm"] = probe("pandas_warm", str(path), str(min(3, pandas_runs or runs)))
         log(f"pandas warm: {out['pandas_warm']['median_s']:.2f} s")
     return out
 
@@ -224,6 +225,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only-cli", action="store_true", help="only the CLI's commands, from new processes")
     parser.add_argument("--skip-rebuild", action="store_true", help="no timing of the scorecard without a stored cube")
     parser.add_argument("--skip-page", action="store_true", help="no timing of the dashboard page")
+    parser.add_argument("--pandas-runs", type=int, help="runs of the pandas reference (default --runs; it takes minutes each)")
     parser.add_argument("--cache-dir", default=str(DATA / "cache"),
                         help="the cube cache folder of every timed process (default benchmarks/data/cache)")
     parser.add_argument("--postgres", default=os.environ.get("SCORECARD_BENCH_POSTGRES_URL", ""),
@@ -256,7 +258,8 @@ def main(argv: list[str] | None = None) -> None:
         results["import"] = import_rates(args.scale, args.runs, args.postgres)
     if not args.skip_pandas:
         results["reference_check"] = check_reference(url, path, args.cache_dir)
-    results["scorecard"] = scorecard_timings(url, path, args.runs, args.skip_pandas, args.cache_dir, not args.skip_rebuild)
+    results["scorecard"] = scorecard_timings(url, path, args.runs, args.skip_pandas, args.cache_dir, not args.skip_rebuild,
+                                             args.pandas_runs)
     results["cli"] = cli_timings(url, max(args.runs, 5))
     small = DATA / "small.db"
     if args.skip_page:
