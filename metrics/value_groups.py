@@ -204,14 +204,27 @@ def _ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ranks, ordered[new]
 
 
+# A team table costs teams × baseline values cells; searching costs ~log₂(baseline values) steps per
+# reported row. The table is used while it has at most this many cells per reported row.
+TABLE_CELLS_PER_ROW = 8
+
+
 def _team_counts(rep: Rows, base_team: np.ndarray, base_rank: np.ndarray, org_below: np.ndarray, in_org: np.ndarray,
                  n_teams: int) -> np.ndarray:
     """Per reported row: #its team's baseline values below its value + ½·#equal to it (its share of U).
 
-    The org's baseline values in ascending order carry team labels; counts[t, i] is how many of the first
-    i are team t's. A row's value has org_below[rank] of them below it and in_org[rank] equal, so its
-    team's counts are two lookups. The table has one row per team (built for a few teams at a time when
-    teams × baseline values would be large)."""
+    Many rows (a long report): the org's baseline values in ascending order carry team labels, and
+    counts[t, i] is how many of the first i are team t's; a row's value has org_below[rank] of them below
+    it and in_org[rank] equal, so its team's counts are two lookups (the table built for a few teams at a
+    time when teams × baseline values would be large). Few rows against a large baseline (a short report):
+    each row is searched in its team's sorted baseline values instead."""
+    if n_teams * (len(base_rank) + 1) > TABLE_CELLS_PER_ROW * len(rep.rank):
+        bits = _bits(len(in_org))
+        base = np.sort((base_team << bits) | base_rank)
+        key = (rep.team << bits) | rep.rank
+        team_start = np.searchsorted(base, rep.team << bits, side="left")
+        below = np.searchsorted(base, key, side="left")
+        return below - team_start + 0.5 * (np.searchsorted(base, key, side="right") - below)
     labels = base_team[np.argsort(base_rank, kind="stable")]
     start, end = org_below[rep.rank], org_below[rep.rank] + in_org[rep.rank]
     out = np.empty(len(rep.rank))

@@ -8,6 +8,7 @@ import pytest
 from scipy import stats as sps
 
 from metrics.stats import mann_whitney_p_from_u
+import metrics.value_groups as value_groups_module
 from metrics.value_groups import value_groups
 
 ORG = "\x00org"
@@ -91,11 +92,15 @@ def test_no_reported_rows_and_bad_values():
                      [P1, P2], org=ORG, by_segment=True, whole_org=True, overlay=(), with_std=False)
 
 
+@pytest.mark.parametrize("table_cells", [0, 10**9])
 @pytest.mark.parametrize("seed", range(6))
-def test_random_groups_equal_polars_and_scipy(seed):
+def test_random_groups_equal_polars_and_scipy(seed, table_cells, monkeypatch):
     """Every group's n, sum, median, p90 and interval equal polars' (and the formula's) on the group's own
     values; its Mann–Whitney p from U and the tie term equals scipy's test of the values against the team's
-    baseline values — with ties (values rounded), empty baselines and small groups (the exact method)."""
+    baseline values — with ties (values rounded), empty baselines and small groups (the exact method).
+    Both ways of counting a team's baseline values below each row: searched (no table cells allowed) and
+    looked up in the table (any size allowed)."""
+    monkeypatch.setattr(value_groups_module, "TABLE_CELLS_PER_ROW", table_cells)
     rng = np.random.default_rng(seed)
     periods = [P1 + dt.timedelta(days=7 * i) for i in range(4)]
     teams, segments = ["a", "b", "c"], ["ai", "non_ai", "tool:x", "cohort:y"]
