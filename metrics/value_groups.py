@@ -65,10 +65,7 @@ def value_groups(reported: pl.DataFrame, window: pl.DataFrame, periods: list[dt.
     is its window rows of segment `all`; the org's, all of them."""
     if reported.height == 0:
         return pl.DataFrame(schema=_schema(with_std))
-    for name, frame in (("reported", reported), ("baseline window", window)):
-        bad = frame.get_column("value").is_null().sum() + frame.get_column("value").is_nan().sum()
-        if bad:
-            raise ValueError(f"the values table's {name} rows hold {bad} null or NaN values: every row needs a number")
+    _check_values(reported, window)
     teams, team_names = _codes(reported.get_column("team"), window.get_column("team"))
     segments, segment_names = _codes(reported.get_column("segment"), window.get_column("segment"))
     null_team = team_names.index(None) if None in team_names else -1
@@ -96,31 +93,39 @@ def value_groups(reported: pl.DataFrame, window: pl.DataFrame, periods: list[dt.
         parts.append((part_ids, rep.rank[rows]))
     groups = _sort_groups(parts, distinct)
     u1, total = u1[groups.ids], total[groups.ids]
-    period_i, team_i, segment_i = grid.decode(groups.ids)
     baseline = _baselines(base_team, base_rank, distinct, len(team_names) + 1, null_team)
+    team_i = grid.decode(groups.ids)[1]
     ties = baseline["ties"][team_i] + _shared_ties(groups, team_i, len(team_names), base_team, base_rank, in_org)
-    out = {
+    stats = {"total": total, "median": _quantile(groups, 0.5), "p90": _quantile(groups, 0.9), **_median_interval(groups),
+             "mw_u1": u1, "mw_ties": ties, **({"std": _std(groups, total)} if with_std else {})}
+    return _frame(groups, grid, periods, [*team_names, org], [*segment_names, "all"], stats, baseline)
+
+
+def _check_values(reported: pl.DataFrame, window: pl.DataFrame) -> None:
+    for name, frame in (("reported", reported), ("baseline window", window)):
+        bad = frame.get_column("value").is_null().sum() + frame.get_column("value").is_nan().sum()
+        if bad:
+            raise ValueError(f"the values table's {name} rows hold {bad} null or NaN values: every row needs a number")
+
+
+def _frame(groups: Sorted, grid: Grid, periods: list[dt.date], team_names: list, segment_names: list,
+           stats: dict[str, np.ndarray], baseline: dict[str, np.ndarray]) -> pl.DataFrame:
+    """The groups as records: their keys by name, their statistics (NaN: null) and their team's baseline
+    (none: null, as a left join gives)."""
+    period_i, team_i, segment_i = grid.decode(groups.ids)
+    frame = pl.DataFrame({
         "period": pl.Series(periods, dtype=pl.Date).gather(period_i),
-        "team": pl.Series([*team_names, org], dtype=pl.String).gather(team_i),
-        "segment": pl.Series([*segment_names, "all"], dtype=pl.String).gather(segment_i),
+        "team": pl.Series(team_names, dtype=pl.String).gather(team_i),
+        "segment": pl.Series(segment_names, dtype=pl.String).gather(segment_i),
         "n": pl.Series(groups.sizes, dtype=pl.Int64),
-        "total": total,
-        "median": _quantile(groups, 0.5),
-        "p90": _quantile(groups, 0.9),
-        **_median_interval(groups),
-        "mw_u1": u1,
-        "mw_ties": ties,
+        **stats,
         "b_total": baseline["total"][team_i],
         "b_median": baseline["median"][team_i],
         "baseline_n": pl.Series(baseline["n"][team_i], dtype=pl.Int64),
-    }
-    if with_std:
-        out["std"] = _std(groups, total)
-    frame = pl.DataFrame(out)
-    # No baseline rows: null, as a left join gives.
+    })
+    nullable = [c for c in ("median_low", "median_high", "std", "b_total", "b_median") if c in frame.columns]
     return frame.with_columns(
-        *(pl.col(c).fill_nan(None) for c in ("median_low", "median_high", "b_total", "b_median")),
-        *([pl.col("std").fill_nan(None)] if with_std else []),
+        *(pl.col(c).fill_nan(None) for c in nullable),
         baseline_n=pl.when(pl.col("baseline_n") > 0).then(pl.col("baseline_n")),
     )
 
