@@ -24,8 +24,9 @@ from metrics.registry import (
     METRICS, OUTPUT_COLUMNS, Guardrail, MannWhitneyTest, MetricSpec, ToleranceTest, TwoProportionTest, spec as spec_of,
 )
 from metrics.senior_review import senior_people, senior_weeks
-from metrics.stats import ALPHA, MEDIAN_Z_HALF, mann_whitney_p_against, mean_interval, two_proportion_p, wilson
+from metrics.stats import ALPHA, mann_whitney_p_from_u, mean_interval, two_proportion_p, wilson
 from metrics.teams import assign_teams
+from metrics.value_groups import value_groups
 
 ORG = "\x00org"  # stands for the whole org (team = null) while joining; never a real team name
 # Float slack for "more than the tolerance": 4.0 is not more than 0.2 below 4.2 (4.2 - 0.2 = 3.99..98).
@@ -107,13 +108,10 @@ def compute(
         if guard is not None and guard.metric not in needed:
             needed.append(guard.metric)
     frames = {}
-    # Per metric with one value per event: each team's baseline values (the Mann-Whitney test's second
-    # sample), kept once per team instead of once per record.
-    baseline_values: dict[str, dict[str, np.ndarray]] = {}
     for metric_id in needed:
         window = windows.window(metric_id)
-        frames[metric_id] = _records(cube, METRICS[metric_id], grain, (start, end), window, team, baseline_values)
-    frames = _apply_status(frames, config, baseline_values)
+        frames[metric_id] = _records(cube, METRICS[metric_id], grain, (start, end), window, team)
+    frames = _apply_status(frames, config)
     frames = {m: _provisional(f, METRICS[m], config, grain, end, data_as_of(cube, now)) for m, f in frames.items()}
     records = [frames[m] for m in wanted if frames[m].height]
     if not records:
@@ -161,29 +159,36 @@ def _in_window(frame: pl.DataFrame, window: Window) -> pl.DataFrame:
 
 
 def _grouped(frame: pl.DataFrame, keys: list[str], aggs: list[pl.Expr], spec: MetricSpec, team: str | None) -> pl.DataFrame:
-    """Aggregate by team (and whole org unless one team is asked for) × segment (and all)."""
+    """Aggregate by team (and whole org unless one team is asked for) × segment (and all). Every
+    aggregation here is a sum: the rows are summed once per team × segment, and the coarser levels
+    (segment `all`, the whole org) are sums of those few sums, not further passes over the rows."""
     if team is not None:
         frame = frame.filter(pl.col("team") == team)
+    has_segment = "segment" in frame.columns
+    fine = frame.group_by(keys + ["team"] + (["segment"] if has_segment else [])).agg(aggs)
+    sums = [pl.col(name).sum() for name in (agg.meta.output_name() for agg in aggs)]
     parts = []
     seg_sets = [False, True] if len(spec.segments) > 1 else [False]
     team_sets = [True] if team is not None else [True, False]
     # `all` counts each event once: not again through a `tool:` / `mode:` / `cohort:` row (they repeat PRs
     # already counted under ai / non_ai) or an overlay segment it is also in.
-    partition = frame
-    if "segment" in frame.columns:
-        partition = frame.filter(~is_ai_segment(pl.col("segment")).fill_null(False))
+    partition = fine
+    if has_segment:
+        partition = fine.filter(~is_ai_segment(pl.col("segment")).fill_null(False))
     if spec.overlay_segments:
         partition = partition.filter(~pl.col("segment").is_in(spec.overlay_segments).fill_null(False))
     for by_team in team_sets:
         for by_seg in seg_sets:
             cols = keys + (["team"] if by_team else []) + (["segment"] if by_seg else [])
-            source = frame if by_seg else partition
+            source = fine if by_seg else partition
             if by_seg:  # an event without a segment (a deployment that shipped no PR) counts in `all` only
                 source = source.filter(pl.col("segment").is_not_null())
-            if cols:
-                grouped = source.group_by(cols).agg(aggs)
+            if by_team and (by_seg or not has_segment):
+                grouped = source.select(*cols, *(name for name in (agg.meta.output_name() for agg in aggs)))
+            elif cols:
+                grouped = source.group_by(cols).agg(sums)
             else:
-                grouped = source.with_columns(_all=pl.lit(0)).group_by("_all").agg(aggs).drop("_all")
+                grouped = source.with_columns(_all=pl.lit(0)).group_by("_all").agg(sums).drop("_all")
             if not by_team:
                 grouped = grouped.with_columns(team=pl.lit(ORG))
             if not by_seg:
@@ -197,45 +202,17 @@ _RATIO_AGGS = [pl.col("x").sum().alias("x"), pl.col("n").sum().cast(pl.Int64).al
 # CSAT from daily sums: s² = (Σx² − (Σx)²/n) / (n − 1).
 _SUM_AGGS = [pl.col("n").sum().cast(pl.Int64).alias("n"), pl.col("total").sum().alias("total"),
              pl.col("sumsq").sum().alias("sumsq")]
-_VALUE_AGGS = [
-    pl.len().cast(pl.Int64).alias("n"),
-    pl.col("value").sum().alias("total"),
-    pl.col("value").std(ddof=1).alias("std"),
-    pl.col("value").median().alias("median"),
-    pl.col("value").quantile(0.9, interpolation="linear").alias("p90"),
-    pl.col("value").alias("values"),
-]
-
-
-def _median_interval() -> list[pl.Expr]:
-    """DESIGN.md's distribution-free interval of the median on the sorted values x₁…xₙ: x_j, j = max(1,
-    ⌊n/2 − 0.97998·√n⌋) and x_k, k = min(n, ⌈1 + n/2 + 0.97998·√n⌉) (1-based); none when n < 2. Picked
-    from each record's `values` list, which is in ascending order (rows sorted by value before grouping;
-    groups keep row order): one vectorised pick per record, no work per group while grouping."""
-    n = pl.col("n").cast(pl.Float64)
-    j = pl.max_horizontal(pl.lit(1.0), (n / 2 - MEDIAN_Z_HALF * n.sqrt()).floor())
-    k = pl.min_horizontal(n, (1 + n / 2 + MEDIAN_Z_HALF * n.sqrt()).ceil())
-    enough = pl.col("n") >= 2
-    return [
-        pl.when(enough).then(pl.col("values").list.get((j - 1).cast(pl.Int64))).alias("median_low"),
-        pl.when(enough).then(pl.col("values").list.get((k - 1).cast(pl.Int64))).alias("median_high"),
-    ]
-
-
-_MEDIAN_INTERVAL = _median_interval()
-
-
 def _std_from_sums() -> pl.Expr:
     n = pl.col("n").cast(pl.Float64)
     variance = (pl.col("sumsq") - pl.col("total") * pl.col("total") / n) / (n - 1)
     return pl.when(pl.col("n") >= 2).then(variance.clip(lower_bound=0).sqrt()).otherwise(None)
 
 
-def _records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window, team: str | None,
-             baseline_values: dict[str, dict[str, np.ndarray]]) -> pl.DataFrame:
+def _records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window,
+             team: str | None) -> pl.DataFrame:
     """One metric's records before status: built by its kind's builder, then named and given intervals."""
-    builder = _BUILDERS.get(spec.kind, _value_records)
-    records = builder(cube, spec, grain, periods, window, team, baseline_values)
+    builder = _values_records if spec.cube_table == "values" else _BUILDERS.get(spec.kind, _value_records)
+    records = builder(cube, spec, grain, periods, window, team)
     zero_is_a_value = spec.kind in ("per_day", "per_senior_week")
     records = records.filter((pl.col("n") > 0) | pl.lit(zero_is_a_value)).with_columns(
         metric=pl.lit(spec.id),
@@ -249,44 +226,46 @@ def _records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, d
 
 
 def _value_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window,
-                   team: str | None, baseline_values: dict[str, dict[str, np.ndarray]]) -> pl.DataFrame:
-    """Ratios, means and medians from the spec's cube table: a share x / n from counts, a mean from daily
-    sums, or a mean or median from the values themselves (whose baseline values, per team, are kept in
-    `baseline_values` for the Mann-Whitney test)."""
-    table = spec.cube_table
-    if table == "ratio":
+                   team: str | None) -> pl.DataFrame:
+    """Ratios and means from the spec's cube table: a share x / n from counts, or a mean from daily sums."""
+    if spec.cube_table == "ratio":
         rows, aggs, base_cols = cube.ratio, _RATIO_AGGS, [pl.col("x").alias("b_x")]
-    elif table == "values":
-        aggs = _VALUE_AGGS
-        rows, base_cols = cube.values, [
-            pl.col("total").alias("b_total"), pl.col("median").alias("b_median"),
-        ]
     else:
         rows, aggs, base_cols = cube.mean, _SUM_AGGS, [pl.col("total").alias("b_total")]
     rows = rows.filter(pl.col("metric") == spec.id)
-    reported = _in_periods(rows, grain, periods)
-    if spec.kind == "median" or spec.interval_method == "order_statistics":
-        # The report's rows sorted once, after the filter (not the whole history): every group's
-        # values arrive in order, so the interval's order statistics are picked without sorting each
-        # group, and the Mann-Whitney test sorts sorted samples. The baseline needs no order (its
-        # median is order-free, the test sorts its values; its mean is not used by this kind).
-        reported = reported.sort("value")
-    current = _grouped(reported, ["period"], aggs, spec, team)
+    current = _grouped(_in_periods(rows, grain, periods), ["period"], aggs, spec, team)
     base = _grouped(_in_window(rows, window), [], aggs, spec, team).filter(pl.col("segment") == "all")
-    if "values" in base.columns:
-        baseline_values[spec.id] = {t: v.to_numpy() for t, v in zip(base["team"].to_list(), base["values"])}
     base = base.select("team", *base_cols, pl.col("n").alias("baseline_n"))
     records = current.join(base, on="team", how="left")
-    numerator = pl.col("x") if table == "ratio" else pl.col("total")
-    baseline_numerator = pl.col("b_x") if table == "ratio" else pl.col("b_total")
+    numerator = pl.col("x") if spec.cube_table == "ratio" else pl.col("total")
+    baseline_numerator = pl.col("b_x") if spec.cube_table == "ratio" else pl.col("b_total")
     records = records.with_columns(
         numerator=numerator, denominator=pl.col("n").cast(pl.Float64),
         baseline=baseline_numerator / pl.col("baseline_n"),
     ).with_columns(value=pl.col("numerator") / pl.col("denominator"))
-    if spec.kind == "median":  # numerator / denominator is the mean; the value is the median
-        records = records.with_columns(value=pl.col("median"), baseline=pl.col("b_median"))
     if "sumsq" in records.columns:
         records = records.with_columns(std=_std_from_sums())
+    return records
+
+
+def _values_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window,
+                    team: str | None) -> pl.DataFrame:
+    """Means and medians from the values themselves (the cube's values table, one row per event), with the
+    median's interval and the Mann-Whitney test's U against the team's baseline values (metrics.value_groups)."""
+    rows = cube.values.filter(pl.col("metric") == spec.id)
+    if team is not None:
+        rows = rows.filter(pl.col("team") == team)
+    columns = ["team", "segment", "value"]
+    records = value_groups(
+        _in_periods(rows, grain, periods).select("period", *columns), _in_window(rows, window).select(columns),
+        period_starts(*periods, grain), org=ORG, by_segment=len(spec.segments) > 1, whole_org=team is None,
+        overlay=spec.overlay_segments, with_std=spec.interval_method == "mean",
+    ).with_columns(
+        numerator=pl.col("total"), denominator=pl.col("n").cast(pl.Float64),
+        baseline=pl.col("b_total") / pl.col("baseline_n"),
+    ).with_columns(value=pl.col("numerator") / pl.col("denominator"))
+    if spec.kind == "median":  # numerator / denominator is the mean; the value is the median
+        records = records.with_columns(value=pl.col("median"), baseline=pl.col("b_median"))
     return records
 
 
@@ -318,8 +297,8 @@ def _team_grid(teams: list[str], team: str | None) -> list[str]:
     return [*teams, ORG] if teams else []
 
 
-def _per_day_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window, team: str | None,
-                     _baseline_values: dict | None = None) -> pl.DataFrame:
+def _per_day_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window,
+                     team: str | None) -> pl.DataFrame:
     """Events per calendar day, a record for every period × team that ever had such an event (DESIGN.md
     "Zero is a value"); the baseline is the window's events per day of the window."""
     rows = cube.ratio.filter(pl.col("metric") == spec.id)
@@ -341,7 +320,7 @@ def _per_day_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt
 
 
 def _per_senior_week_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window,
-                             team: str | None, _baseline_values: dict | None = None) -> pl.DataFrame:
+                             team: str | None) -> pl.DataFrame:
     """Reviews per senior per week: a record for every period × team with senior weeks in the period
     (0 reviews included), segments all and ai; the whole org divides by all seniors' weeks."""
     rows = cube.ratio.filter(pl.col("metric") == spec.id)
@@ -382,8 +361,8 @@ def _per_senior_week_records(cube: Cube, spec: MetricSpec, grain: str, periods: 
     )
 
 
-def _cost_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window, team: str | None,
-                  _baseline_values: dict | None = None) -> pl.DataFrame:
+def _cost_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window,
+                  team: str | None) -> pl.DataFrame:
     spend_aggs = [pl.col("spend").sum().alias("spend"), pl.col("rows").sum().alias("spend_rows")]
     unit_aggs = [pl.col("n").sum().cast(pl.Int64).alias("n")]
     cur_spend = _grouped(_in_periods(cube.spend, grain, periods), ["period"], spend_aggs, spec, team)
@@ -408,7 +387,7 @@ def _cost_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.da
     )
 
 
-# The record builder of each aggregation kind (the others: _value_records).
+# The record builder of each aggregation kind (the others: _value_records, or _values_records from the values table).
 _BUILDERS = {"cost_per_unit": _cost_records, "per_day": _per_day_records, "per_senior_week": _per_senior_week_records}
 
 
@@ -418,9 +397,8 @@ def _intervals(records: pl.DataFrame, spec: MetricSpec) -> pl.DataFrame:
         return records.with_columns(ci_low=pl.lit(None, pl.Float64), ci_high=pl.lit(None, pl.Float64))
     if spec.interval_method == "wilson":
         low, high = wilson(records["numerator"].to_numpy(), records["n"].to_numpy())
-    elif spec.interval_method == "order_statistics":  # order statistics of each record's sorted values (_MEDIAN_INTERVAL)
-        picked = records.select(_MEDIAN_INTERVAL)
-        low, high = picked["median_low"].to_numpy(), picked["median_high"].to_numpy()
+    elif spec.interval_method == "order_statistics":  # picked from each record's sorted values (metrics.value_groups)
+        low, high = records["median_low"].to_numpy(), records["median_high"].to_numpy()
     elif spec.interval_method == "mean":
         low, high = mean_interval(
             records["value"].to_numpy(), records["std"].fill_null(np.nan).to_numpy(), records["n"].to_numpy(), spec.value_range
@@ -435,9 +413,13 @@ def _intervals(records: pl.DataFrame, spec: MetricSpec) -> pl.DataFrame:
 
 # --- status -------------------------------------------------------------------------------------
 
+# Statuses as small integer codes while they are decided (one name per record at the end: a string per
+# record built from numpy costs more than the whole decision).
+_STATUS_NAMES = pl.Series(["insufficient_data", "info", "worse", "better", "at_baseline"], dtype=pl.String)
+INSUFFICIENT_DATA, INFO, WORSE, BETTER, AT_BASELINE = range(5)
 
-def _apply_status(frames: dict[str, pl.DataFrame], config: Config,
-                  baseline_values: dict[str, dict[str, np.ndarray]]) -> dict[str, pl.DataFrame]:
+
+def _apply_status(frames: dict[str, pl.DataFrame], config: Config) -> dict[str, pl.DataFrame]:
     rules = config.rules
     out = {}
     for metric_id, records in frames.items():
@@ -449,12 +431,12 @@ def _apply_status(frames: dict[str, pl.DataFrame], config: Config,
         baseline = records["baseline"].fill_null(np.nan).to_numpy()
         baseline_n = records["baseline_n"].fill_null(0).to_numpy()
         test_p = np.full(records.height, np.nan)
-        verdict = np.full(records.height, "at_baseline", dtype=object)
+        verdict = np.full(records.height, AT_BASELINE, dtype=np.int8)
         if spec.status is not None:
-            verdict, test_p = _VERDICTS[type(spec.status)](spec, records, rules, baseline_values.get(metric_id))
+            verdict, test_p = _VERDICTS[type(spec.status)](spec, records, rules)
         if spec.guardrail is not None:
             fired = _guardrail_fires(spec.guardrail, records, frames.get(spec.guardrail.metric), rules)
-            verdict = np.where(fired, "worse", verdict).astype(object)
+            verdict = np.where(fired, WORSE, verdict)
         # The numbered rules of DESIGN.md "Status", first that applies.
         applies = spec.min_sample_applies
         # Segments without a pre-AI comparison (senior_review_load's ai): info unless rule 1 applies.
@@ -466,13 +448,13 @@ def _apply_status(frames: dict[str, pl.DataFrame], config: Config,
                 np.isnan(baseline),
                 (baseline_n < rules.min_sample) & applies,
             ],
-            ["insufficient_data", "info", "info", "insufficient_data"],
+            [INSUFFICIENT_DATA, INFO, INFO, INSUFFICIENT_DATA],
             default=verdict,
         )
         # Records from the values themselves carry their median and 90th percentile.
         quantiles = "median" in records.columns
         out[metric_id] = records.with_columns(
-            status=pl.Series(status.astype(str), dtype=pl.String),
+            status=_STATUS_NAMES.gather(status),
             test_p=pl.Series(test_p, dtype=pl.Float64).fill_nan(None),
             median=pl.col("median") if quantiles else pl.lit(None, pl.Float64),
             p90=pl.col("p90") if quantiles else pl.lit(None, pl.Float64),
@@ -480,7 +462,7 @@ def _apply_status(frames: dict[str, pl.DataFrame], config: Config,
     return out
 
 
-def _two_proportion(spec: MetricSpec, records: pl.DataFrame, rules: RulesConfig, _values) -> tuple[np.ndarray, np.ndarray]:
+def _two_proportion(spec: MetricSpec, records: pl.DataFrame, rules: RulesConfig) -> tuple[np.ndarray, np.ndarray]:
     """Rule 4: a two-proportion z-test against the baseline at 5%, the side by `better`."""
     n, value = records["n"].to_numpy(), records["value"].to_numpy()
     baseline = records["baseline"].fill_null(np.nan).to_numpy()
@@ -489,41 +471,29 @@ def _two_proportion(spec: MetricSpec, records: pl.DataFrame, rules: RulesConfig,
     significant = test_p < ALPHA
     higher = value > baseline
     good = ~higher if spec.better == "lower" else higher
-    verdict = np.where(significant & good, "better", np.where(significant, "worse", "at_baseline")).astype(object)
+    verdict = np.where(significant & good, BETTER, np.where(significant, WORSE, AT_BASELINE))
     return verdict, test_p
 
 
-def _mann_whitney(spec: MetricSpec, records: pl.DataFrame, rules: RulesConfig,
-                  values: dict[str, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray]:
+def _mann_whitney(spec: MetricSpec, records: pl.DataFrame, rules: RulesConfig) -> tuple[np.ndarray, np.ndarray]:
     """Rule 5: a Mann-Whitney U test of the period's values against the team's baseline values at 5%, the
     side by the record's value against the baseline (records with n or baseline_n below min_sample are
-    not tested)."""
+    not tested). Each record carries its U and pooled tie term (metrics.value_groups)."""
     n, value = records["n"].to_numpy(), records["value"].to_numpy()
     baseline = records["baseline"].fill_null(np.nan).to_numpy()
     baseline_n = records["baseline_n"].fill_null(0).to_numpy()
     test_p = np.full(records.height, np.nan)
     eligible = np.flatnonzero((n >= rules.min_sample) & (baseline_n >= rules.min_sample) & ~np.isnan(baseline))
-    if len(eligible):
-        # The period's values as one flat array and offsets: slices, not a copy per record (every
-        # record here has n ≥ 1, so no empty list explodes into a null).
-        lengths = records["values"].list.len().fill_null(0).cast(pl.Int64).to_numpy()
-        offsets = np.concatenate([[0], np.cumsum(lengths)])
-        flat = records["values"].explode().cast(pl.Float64).to_numpy()
-        teams = records["team"].fill_null(ORG).to_list()
-        by_team: dict[str, list[int]] = {}
-        for k in eligible:
-            by_team.setdefault(teams[k], []).append(int(k))
-        # Every record of a team shares that team's baseline: test them against it together.
-        for team_key, at in by_team.items():
-            samples = [flat[offsets[k]:offsets[k + 1]] for k in at]
-            test_p[at] = mann_whitney_p_against(samples, values[team_key])
+    test_p[eligible] = mann_whitney_p_from_u(
+        records["mw_u1"].to_numpy()[eligible], n[eligible], baseline_n[eligible], records["mw_ties"].to_numpy()[eligible]
+    )
     significant = test_p < ALPHA
     good, bad = (value < baseline, value > baseline) if spec.better != "higher" else (value > baseline, value < baseline)
-    verdict = np.where(significant & good, "better", np.where(significant & bad, "worse", "at_baseline")).astype(object)
+    verdict = np.where(significant & good, BETTER, np.where(significant & bad, WORSE, AT_BASELINE))
     return verdict, test_p
 
 
-def _tolerance(spec: MetricSpec, records: pl.DataFrame, rules: RulesConfig, _values) -> tuple[np.ndarray, np.ndarray]:
+def _tolerance(spec: MetricSpec, records: pl.DataFrame, rules: RulesConfig) -> tuple[np.ndarray, np.ndarray]:
     """Rules 5–6 of the tolerance metrics: worse or better only beyond the tolerance of the baseline
     (points either side, or a relative band); no test, so no p-value."""
     test: ToleranceTest = spec.status
@@ -531,7 +501,7 @@ def _tolerance(spec: MetricSpec, records: pl.DataFrame, rules: RulesConfig, _val
     baseline = records["baseline"].fill_null(np.nan).to_numpy()
     low, high = _beyond(test, value, baseline, getattr(rules, test.rule))
     worse, better = (high, low) if spec.better == "lower" else (low, high)
-    verdict = np.where(worse, "worse", np.where(better, "better", "at_baseline")).astype(object)
+    verdict = np.where(worse, WORSE, np.where(better, BETTER, AT_BASELINE))
     return verdict, np.full(records.height, np.nan)
 
 

@@ -110,75 +110,63 @@ def _mann_whitney_exact_p(u: float, n1: int, n2: int) -> float:
 def mann_whitney_p_against(samples: list[np.ndarray], baseline: np.ndarray) -> np.ndarray:
     """`mann_whitney_p(sample, baseline)` for many samples against one baseline, equal to scipy's.
 
-    scipy's default is the normal approximation (with the tie correction and the continuity correction)
-    unless one sample has at most 8 values and no value occurs twice in both together; then the exact
-    distribution. The approximation is computed here for all samples at once from the sorted baseline:
-    U1 = Σ over a sample of (#baseline below + ½·#baseline equal), and the tie term from the combined
-    value counts. A large organisation's lead times (16k weekly records over a million PRs) made a
-    per-sample loop the slowest step of the scorecard. The exact cases go one by one."""
+    U1 = Σ over a sample of (#baseline below + ½·#baseline equal), from the sorted baseline, and the tie
+    term from the combined value counts, for all samples at once; then `mann_whitney_p_from_u`. A large
+    organisation's lead times made a per-sample loop the slowest step of the scorecard."""
     base = np.sort(np.asarray(baseline, dtype=float))
     n2 = len(base)
     out = np.full(len(samples), np.nan)
-    if n2 == 0:
-        return out
     sizes = np.array([len(x) for x in samples], dtype=np.int64)
-    values, counts = np.unique(base, return_counts=True)
-    base_has_ties = len(values) < n2
-    exact = []
-    for i in np.flatnonzero((sizes > 0) & ((sizes <= 8) | (n2 <= 8))):
-        sample = np.asarray(samples[i], dtype=float)
-        if base_has_ties or len(np.unique(sample)) < len(sample) or np.isin(sample, values).any():
-            continue  # a tie: the normal approximation, below
-        below = np.searchsorted(base, sample, side="left")
-        u1 = float(below.sum())
-        out[i] = _mann_whitney_exact_p(max(u1, len(sample) * n2 - u1), len(sample), n2)
-        exact.append(i)
-    large = np.setdiff1d(np.flatnonzero(sizes > 0), exact)
-    if len(large) == 0:
+    tested = np.flatnonzero(sizes > 0)
+    if n2 == 0 or len(tested) == 0:
         return out
+    counts = np.unique(base, return_counts=True)[1]
     base_tie_term = float(np.sum(counts.astype(float) ** 3 - counts))
-    # All samples end to end, each in ascending order (the scorecard's already are: then no sort), so that
-    # equal values of a sample sit side by side and the baseline is searched in runs of rising keys.
-    group = np.repeat(np.arange(len(large)), sizes[large])
-    same = group[1:] == group[:-1]
-    parts = [np.asarray(samples[i], dtype=float) for i in large]
-    x = np.concatenate(parts)
-    if np.isnan(x).any() or ((x[1:] < x[:-1]) & same).any():
-        x = np.concatenate([np.sort(p) for p in parts])
+    # Each sample in ascending order, end to end: equal values of a sample sit side by side.
+    group = np.repeat(np.arange(len(tested)), sizes[tested])
+    x = np.concatenate([np.sort(np.asarray(samples[i], dtype=float)) for i in tested])
     below = np.searchsorted(base, x, side="left")
-    # #baseline equal to x: 0 unless base[below] == x; then 1 if the baseline's values are distinct (as
-    # measured durations are), else searched.
-    equal = base[np.minimum(below, n2 - 1)] == x
-    if base_has_ties:
-        upto = below.copy()
-        at = np.flatnonzero(equal)
-        upto[at] = np.searchsorted(base, x[at], side="right")
-    else:
-        upto = below + equal
-    u1 = np.bincount(group, weights=below + 0.5 * (upto - below), minlength=len(large))
+    upto = np.searchsorted(base, x, side="right")
+    u1 = np.bincount(group, weights=below + 0.5 * (upto - below), minlength=len(tested))
     # Tie term of sample ∪ baseline: the baseline's, with each shared value's count raised by the sample's.
     # A value once in its sample and not in the baseline adds 1 − 1 − 0 = 0: only values repeated in
     # their sample or present in the baseline are counted.
-    repeat = same & (x[1:] == x[:-1])
-    involved = upto != below
-    involved[1:] |= repeat
-    involved[:-1] |= repeat
-    at = np.flatnonzero(involved)
-    xs, gs = x[at], group[at]
-    first = np.ones(len(at), dtype=bool)
-    first[1:] = (gs[1:] != gs[:-1]) | (xs[1:] != xs[:-1])
+    first = np.ones(len(x), dtype=bool)
+    first[1:] = (group[1:] != group[:-1]) | (x[1:] != x[:-1])
     starts = np.flatnonzero(first)
-    own = np.diff(np.append(starts, len(at))).astype(float)  # count in the sample
-    cb = (upto[at[starts]] - below[at[starts]]).astype(float)  # count in the baseline
-    change = (own + cb) ** 3 - (own + cb) - (cb**3 - cb)
-    tie_term = base_tie_term + np.bincount(gs[starts], weights=change, minlength=len(large))
-    n1 = sizes[large].astype(float)
-    n = n1 + n2
+    own = np.diff(np.append(starts, len(x))).astype(float)  # count in the sample
+    in_base = (upto[starts] - below[starts]).astype(float)  # count in the baseline
+    tie_term = base_tie_term + np.bincount(group[starts], weights=tie_term_change(own, in_base), minlength=len(tested))
+    out[tested] = mann_whitney_p_from_u(u1, sizes[tested], np.full(len(tested), n2), tie_term)
+    return out
+
+
+def tie_term_change(own: np.ndarray, in_base: np.ndarray) -> np.ndarray:
+    """What a value that occurs `own` times in a sample and `in_base` times in the baseline adds to the
+    baseline's tie term Σ(t³ − t) when the two are pooled: (own + in_base)³ − (own + in_base) − (in_base³ − in_base)."""
+    pooled = own + in_base
+    return pooled**3 - pooled - (in_base**3 - in_base)
+
+
+def mann_whitney_p_from_u(u1: np.ndarray, n1: np.ndarray, n2: np.ndarray, tie_term: np.ndarray) -> np.ndarray:
+    """Two-sided Mann–Whitney U p-values with scipy's defaults, one per test, from U1 (Σ over the first
+    sample of #second below + ½·#second equal), the two sizes and the tie term Σ(t³ − t) over the value
+    counts t of both samples pooled. scipy's method 'auto': the exact distribution when a sample has at
+    most 8 values and no value occurs twice in both together (tie term 0); otherwise the normal
+    approximation with the tie correction and the continuity correction. NaN where a sample is empty."""
+    u1, n1, n2, tie_term = (np.asarray(a, dtype=float) for a in (u1, n1, n2, tie_term))
+    out = np.full(len(u1), np.nan)
     u = np.maximum(u1, n1 * n2 - u1)
+    tested = (n1 > 0) & (n2 > 0)
+    exact = tested & ((n1 <= 8) | (n2 <= 8)) & (tie_term == 0)
+    for i in np.flatnonzero(exact):
+        out[i] = _mann_whitney_exact_p(u[i], int(n1[i]), int(n2[i]))
+    normal = tested & ~exact
+    n = n1 + n2
     with np.errstate(divide="ignore", invalid="ignore"):
         sd = np.sqrt(n1 * n2 / 12 * ((n + 1) - tie_term / (n * (n - 1))))
         z = (u - n1 * n2 / 2 - 0.5) / sd
-        out[large] = np.clip(2 * normal_cdf(-z), 0, 1)
+        out[normal] = np.clip(2 * normal_cdf(-z[normal]), 0, 1)
     return out
 
 

@@ -82,3 +82,47 @@ def test_the_metrics_package_does_not_import_scipy():
 
     code = "import sys, metrics.stats, metrics.scorecard; print('scipy' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
+def test_mann_whitney_p_from_u_by_hand():
+    from metrics.stats import mann_whitney_p_from_u, tie_term_change
+
+    u1 = np.array([0.0, 3.0, 1.0, 3.0, 5.0, 1.0])
+    n1 = np.array([2, 1, 3, 2, 0, 1])
+    n2 = np.array([2, 3, 9, 3, 4, 0])
+    ties = np.array([0.0, 0.0, 24.0, 120.0, 0.0, 0.0])
+    p = mann_whitney_p_from_u(u1, n1, n2, ties)
+    # [1, 2] vs [3, 4]: U1 = 0, U = max(0, 4) = 4, exact (no ties): 2·P(U' ≤ 0) = 2 · 1/6.
+    assert p[0] == pytest.approx(1 / 3)
+    # [5] vs [1, 2, 3]: U = 3 of n1·n2 = 3; exact: U' is 0…3 with equal chances, 2·P(U' ≤ 0) = 2/4.
+    assert p[1] == pytest.approx(0.5)
+    # [1, 2, 2] vs [2, 3, …, 10]: U1 = 0 + ½ + ½ = 1, U = 27 − 1 = 26; a tie (2 three times pooled: 3³ − 3 =
+    # 24), so the normal approximation: s = √(27/12 · (13 − 24/132)) = 5.370373, z = (26 − 13.5 − ½)/s =
+    # 2.234482, p = 2·(1 − Φ(z)) = 0.0254514.
+    assert p[2] == pytest.approx(0.025451405122924403, rel=1e-12)
+    assert p[2] == pytest.approx(sps.mannwhitneyu([1, 2, 2], [2, 3, 4, 5, 6, 7, 8, 9, 10]).pvalue, rel=1e-12)
+    # [2, 2] vs [2, 2, 2]: all tied (5³ − 5 = 120), s = √(6/12 · (6 − 120/20)) = 0: z = −∞, p = 1 as scipy.
+    assert p[3] == 1.0 == sps.mannwhitneyu([2, 2], [2, 2, 2]).pvalue
+    # An empty sample or an empty baseline: nothing to test.
+    assert np.isnan(p[4]) and np.isnan(p[5])
+    # A value once in the sample and not in the baseline adds nothing; twice: 2³ − 2; once beside 2 in the
+    # baseline: (3³ − 3) − (2³ − 2) = 18.
+    assert tie_term_change(np.array([1.0, 2.0, 1.0]), np.array([0.0, 0.0, 2.0])).tolist() == [0.0, 6.0, 18.0]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_mann_whitney_p_from_u_equals_scipy_n1_n2_and_ties(seed):
+    """U1 and the tie term counted directly from the two samples (n = 1, 2, all-equal values, rounding
+    ties), then the p-value: scipy's."""
+    from metrics.stats import mann_whitney_p_from_u
+
+    rng = np.random.default_rng(50 + seed)
+    cases = [(rng.integers(0, 4, n1).astype(float), rng.integers(0, 4, n2).astype(float))
+             for n1, n2 in [(1, 1), (1, 2), (2, 2), (2, 9), (1, 30), (9, 9), (40, 3)]]
+    cases += [(np.full(3, 1.0), np.full(4, 1.0)), (rng.normal(size=2), rng.normal(size=5))]
+    for sample, base in cases:
+        u1 = sum((base < x).sum() + 0.5 * (base == x).sum() for x in sample)
+        counts = np.unique(np.concatenate([sample, base]), return_counts=True)[1].astype(float)
+        p = mann_whitney_p_from_u(np.array([u1]), np.array([len(sample)]), np.array([len(base)]),
+                                  np.array([np.sum(counts**3 - counts)]))[0]
+        assert p == pytest.approx(sps.mannwhitneyu(sample, base, alternative="two-sided").pvalue, rel=1e-9, abs=1e-15)

@@ -1,0 +1,366 @@
+"""The groups of a values table (lead time, MTTR: one row per event with its value) and their statistics.
+
+A values metric has a record per period × team (and the whole org) × segment (and `all`): count, sum,
+median, 90th percentile (linear interpolation), the order-statistic interval of the median (DESIGN.md
+"Intervals"), and what its Mann–Whitney test against the team's baseline (segment `all` of the window)
+needs: U of the period's values and the tie term. Grouping two million rows by strings and handing every
+record its list of values cost seconds; here every row gets integer codes once (period, team, segment and
+the rank of its value among all values), each record a group id, and one sort of int64 keys (group id,
+value rank) lays every group's values out in ascending order. The order statistics are picked by index,
+U is summed from per-row counts of baseline values below and equal, and segment `all` and the whole org
+are the same rows under other group ids, never copies of the frame.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from metrics.stats import MEDIAN_Z_HALF, tie_term_change
+
+_EPOCH = dt.date(1970, 1, 1)
+
+
+@dataclass(frozen=True)
+class Sorted:
+    """Groups laid out end to end, each group's values ascending: `values[starts[g]:starts[g] + sizes[g]]`."""
+
+    ids: np.ndarray  # the group id of each group (ascending)
+    starts: np.ndarray
+    sizes: np.ndarray
+    keys: np.ndarray  # per entry: its group's number (high bits) and its value's rank (the low `bits`)
+    bits: int
+    distinct: np.ndarray  # the value of each rank
+
+    def ranks(self, entries: np.ndarray | slice = slice(None)) -> np.ndarray:
+        return self.keys[entries] & ((1 << self.bits) - 1)
+
+    def value_at(self, entries: np.ndarray) -> np.ndarray:
+        return self.distinct[self.ranks(entries)]
+
+    def group_of(self, entries: np.ndarray) -> np.ndarray:
+        """The index (into `ids`) of each entry's group."""
+        return np.searchsorted(self.starts, entries, side="right") - 1
+
+    def repeats(self) -> np.ndarray:
+        """Per entry: is the one before it of the same group and value?"""
+        same = np.zeros(len(self.keys), dtype=bool)
+        same[1:] = self.keys[1:] == self.keys[:-1]
+        return same
+
+
+def value_groups(reported: pl.DataFrame, window: pl.DataFrame, periods: list[dt.date], *, org: str,
+                 by_segment: bool, whole_org: bool, overlay: tuple[str, ...], with_std: bool) -> pl.DataFrame:
+    """One row per group of `reported` (columns period, team, segment, value): `period, team, segment, n,
+    total, median, p90, median_low, median_high` (the interval of the median, null when n < 2), `std`
+    (sample, when `with_std`), `mw_u1` and `mw_ties` (U of the group's values against its team's baseline
+    values and the pooled tie term), and the baseline's `b_total, b_median, baseline_n` (null for a team
+    without baseline rows). `window` holds the baseline window's rows (team, segment, value).
+
+    Groups are as metrics.scorecard._grouped makes them: team × segment (when `by_segment`; rows with a
+    segment), team × `all` (rows whose segment is null, or neither a `tool:`/`mode:`/`cohort:` segment nor
+    an `overlay` segment), and the same for the whole org, team `org`, when `whole_org`. A team's baseline
+    is its window rows of segment `all`; the org's, all of them."""
+    if reported.height == 0:
+        return pl.DataFrame(schema=_schema(with_std))
+    _check_values(reported, window)
+    teams, team_names = _codes(reported.get_column("team"), window.get_column("team"))
+    segments, segment_names = _codes(reported.get_column("segment"), window.get_column("segment"))
+    null_team = team_names.index(None) if None in team_names else -1
+    n_rep = reported.height
+    in_all = _in_all(segment_names, overlay)[segments]
+    base = np.flatnonzero(in_all[n_rep:])  # the window's segment-`all` rows
+    values = np.concatenate([reported.get_column("value").to_numpy(), window.get_column("value").to_numpy()[base]])
+    ranks, distinct = _ranks(values)
+    rep = Rows(period=_period_index(reported.get_column("period"), periods), team=teams[:n_rep],
+               segment=segments[:n_rep], rank=ranks[:n_rep], in_all=in_all[:n_rep])
+    base_team, base_rank = teams[n_rep:][base], ranks[n_rep:]
+    grid = Grid(periods=len(periods), teams=len(team_names) + 1, segments=len(segment_names) + 1)
+    in_org = np.bincount(base_rank, minlength=len(distinct))  # each value's count in the org's baseline
+    org_below = np.cumsum(in_org) - in_org  # per value: the org's baseline values below it
+    below_org = org_below + 0.5 * in_org
+    below_team = _team_counts(rep, base_team, base_rank, org_below, in_org, len(team_names))
+    null_segment = segment_names.index(None) if None in segment_names else -1
+    u1 = np.zeros(grid.size)
+    total = np.zeros(grid.size)
+    parts = []
+    for part_ids, rows, share in _families(rep, grid, below_team, below_org[rep.rank], by_segment, whole_org, null_segment):
+        # Sums by group in row order, straight from the rows: no copy of the values per group.
+        u1 += np.bincount(part_ids, weights=share[rows], minlength=grid.size)
+        total += np.bincount(part_ids, weights=values[rows], minlength=grid.size)
+        parts.append((part_ids, rep.rank[rows]))
+    groups = _sort_groups(parts, distinct)
+    u1, total = u1[groups.ids], total[groups.ids]
+    baseline = _baselines(base_team, base_rank, distinct, len(team_names) + 1, null_team)
+    team_i = grid.decode(groups.ids)[1]
+    ties = baseline["ties"][team_i] + _shared_ties(groups, team_i, len(team_names), base_team, base_rank, in_org)
+    stats = {"total": total, "median": _quantile(groups, 0.5), "p90": _quantile(groups, 0.9), **_median_interval(groups),
+             "mw_u1": u1, "mw_ties": ties, **({"std": _std(groups, total)} if with_std else {})}
+    return _frame(groups, grid, periods, [*team_names, org], [*segment_names, "all"], stats, baseline)
+
+
+def _check_values(reported: pl.DataFrame, window: pl.DataFrame) -> None:
+    for name, frame in (("reported", reported), ("baseline window", window)):
+        bad = frame.get_column("value").is_null().sum() + frame.get_column("value").is_nan().sum()
+        if bad:
+            raise ValueError(f"the values table's {name} rows hold {bad} null or NaN values: every row needs a number")
+
+
+def _frame(groups: Sorted, grid: Grid, periods: list[dt.date], team_names: list, segment_names: list,
+           stats: dict[str, np.ndarray], baseline: dict[str, np.ndarray]) -> pl.DataFrame:
+    """The groups as records: their keys by name, their statistics (NaN: null) and their team's baseline
+    (none: null, as a left join gives)."""
+    period_i, team_i, segment_i = grid.decode(groups.ids)
+    frame = pl.DataFrame({
+        "period": pl.Series(periods, dtype=pl.Date).gather(period_i),
+        "team": pl.Series(team_names, dtype=pl.String).gather(team_i),
+        "segment": pl.Series(segment_names, dtype=pl.String).gather(segment_i),
+        "n": pl.Series(groups.sizes, dtype=pl.Int64),
+        **stats,
+        "b_total": baseline["total"][team_i],
+        "b_median": baseline["median"][team_i],
+        "baseline_n": pl.Series(baseline["n"][team_i], dtype=pl.Int64),
+    })
+    nullable = [c for c in ("median_low", "median_high", "std", "b_total", "b_median") if c in frame.columns]
+    return frame.with_columns(
+        *(pl.col(c).fill_nan(None) for c in nullable),
+        baseline_n=pl.when(pl.col("baseline_n") > 0).then(pl.col("baseline_n")),
+    )
+
+
+def _schema(with_std: bool) -> dict[str, pl.DataType]:
+    floats = ["total", "median", "p90", "median_low", "median_high", "mw_u1", "mw_ties", "b_total", "b_median"]
+    return {"period": pl.Date, "team": pl.String, "segment": pl.String, "n": pl.Int64,
+            **{c: pl.Float64 for c in floats}, "baseline_n": pl.Int64, **({"std": pl.Float64} if with_std else {})}
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The reported rows as codes: period index, team and segment codes, value rank, and whether the row
+    counts in segment `all`."""
+
+    period: np.ndarray
+    team: np.ndarray
+    segment: np.ndarray
+    rank: np.ndarray
+    in_all: np.ndarray
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Group ids: ((period · teams) + team) · segments + segment. The last team code is the whole org, the
+    last segment code `all`."""
+
+    periods: int
+    teams: int
+    segments: int
+
+    @property
+    def size(self) -> int:
+        return self.periods * self.teams * self.segments
+
+    def ids(self, period: np.ndarray, team: np.ndarray | int, segment: np.ndarray | int) -> np.ndarray:
+        return (period * self.teams + team) * self.segments + segment
+
+    def decode(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        period_team, segment = np.divmod(ids, self.segments)
+        period, team = np.divmod(period_team, self.teams)
+        return period, team, segment
+
+
+def _codes(*columns: pl.Series) -> tuple[np.ndarray, list[str | None]]:
+    """Dense codes 0…k−1 of string columns' values, the columns end to end (null is a value of its own), and
+    the name of each code. polars' categorical ids are the same in every column (one global mapping)."""
+    categorical = [column.cast(pl.Categorical) for column in columns]
+    names = {}
+    for distinct in (c.unique() for c in categorical):
+        names.update(zip(distinct.to_physical().to_list(), distinct.cast(pl.String).to_list()))
+    null_id = max((i for i in names if i is not None), default=-1) + 1
+    ids = np.concatenate([c.to_physical().fill_null(null_id).to_numpy() for c in categorical]).astype(np.int64)
+    present = sorted(null_id if i is None else i for i in names)
+    dense = np.zeros(null_id + 1, dtype=np.int64)
+    dense[present] = np.arange(len(present))
+    return dense[ids], [names[None if i == null_id else i] for i in present]
+
+
+def _in_all(segment_names: list[str | None], overlay: tuple[str, ...]) -> np.ndarray:
+    """Per segment code: does a row of it count in segment `all`? Null yes; a `tool:` / `mode:` / `cohort:`
+    segment (metrics.events.is_ai_segment) or an overlay segment no: those rows repeat events."""
+    return np.array([s is None or (":" not in s and s not in overlay) for s in segment_names], dtype=bool)
+
+
+def _period_index(period: pl.Series, periods: list[dt.date]) -> np.ndarray:
+    days = np.array([(p - _EPOCH).days for p in periods], dtype=np.int64)
+    lookup = np.full(int(days[-1] - days[0]) + 1, -1, dtype=np.int64)
+    lookup[days - days[0]] = np.arange(len(days))
+    return lookup[period.to_physical().to_numpy().astype(np.int64) - days[0]]
+
+
+def _ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's rank among the distinct values (equal values, equal ranks), and the distinct values."""
+    order = np.argsort(values)
+    ordered = values[order]
+    new = np.ones(len(values), dtype=bool)
+    new[1:] = ordered[1:] != ordered[:-1]
+    ranks = np.empty(len(values), dtype=np.int64)
+    ranks[order] = np.cumsum(new) - 1
+    return ranks, ordered[new]
+
+
+# A team table costs teams × baseline values cells; searching costs ~log₂(baseline values) steps per
+# reported row. The table is used while it has at most this many cells per reported row.
+TABLE_CELLS_PER_ROW = 8
+
+
+def _team_counts(rep: Rows, base_team: np.ndarray, base_rank: np.ndarray, org_below: np.ndarray, in_org: np.ndarray,
+                 n_teams: int) -> np.ndarray:
+    """Per reported row: #its team's baseline values below its value + ½·#equal to it (its share of U).
+
+    Many rows (a long report): the org's baseline values in ascending order carry team labels, and
+    counts[t, i] is how many of the first i are team t's; a row's value has org_below[rank] of them below
+    it and in_org[rank] equal, so its team's counts are two lookups (the table built for a few teams at a
+    time when teams × baseline values would be large). Few rows against a large baseline (a short report):
+    each row is searched in its team's sorted baseline values instead."""
+    if n_teams * (len(base_rank) + 1) > TABLE_CELLS_PER_ROW * len(rep.rank):
+        bits = _bits(len(in_org))
+        base = np.sort((base_team << bits) | base_rank)
+        key = (rep.team << bits) | rep.rank
+        team_start = np.searchsorted(base, rep.team << bits, side="left")
+        below = np.searchsorted(base, key, side="left")
+        return below - team_start + 0.5 * (np.searchsorted(base, key, side="right") - below)
+    labels = base_team[np.argsort(base_rank, kind="stable")]
+    start, end = org_below[rep.rank], org_below[rep.rank] + in_org[rep.rank]
+    out = np.empty(len(rep.rank))
+    per_table = max(1, 2**24 // (len(labels) + 1))
+    for first in range(0, n_teams, per_table):
+        last = min(n_teams, first + per_table)
+        counts = np.zeros((last - first, len(labels) + 1), dtype=np.int32)
+        mine = np.flatnonzero((labels >= first) & (labels < last))
+        counts[labels[mine] - first, mine + 1] = 1
+        np.cumsum(counts, axis=1, out=counts)
+        rows = np.flatnonzero((rep.team >= first) & (rep.team < last)) if n_teams > per_table else slice(None)
+        team = rep.team[rows] - first
+        below = counts[team, start[rows]]
+        out[rows] = below + 0.5 * (counts[team, end[rows]] - below)
+    return out
+
+
+def _families(rep: Rows, grid: Grid, below_team: np.ndarray, below_org: np.ndarray, by_segment: bool,
+              whole_org: bool, null_segment: int):
+    """The entries of every group, one part at a time: (group ids, the rows they come from, the rows' U
+    shares against the group's baseline) for team × segment, team × `all`, org × segment and org × `all`,
+    where a row counts (a row without a segment: `all` only)."""
+    org, every = grid.teams - 1, grid.segments - 1
+    with_segment = np.flatnonzero(rep.segment != null_segment) if null_segment >= 0 else np.arange(len(rep.rank))
+    in_all = np.flatnonzero(rep.in_all)
+    team_parts = [(rep.team, below_team)] + ([(None, below_org)] if whole_org else [])
+    for team, share in team_parts:
+        if by_segment:
+            rows = with_segment
+            yield grid.ids(rep.period[rows], org if team is None else team[rows], rep.segment[rows]), rows, share
+        yield grid.ids(rep.period[in_all], org if team is None else team[in_all], every), in_all, share
+
+
+def _bits(n: int) -> int:
+    return max(1, int(n).bit_length())
+
+
+def _sort_groups(parts: list[tuple[np.ndarray, np.ndarray]], distinct: np.ndarray) -> Sorted:
+    """The entries of (group ids, value ranks) parts sorted by group, then value: one sort of int64 keys
+    (the groups present numbered densely first when their ids and the ranks do not fit in 63 bits)."""
+    bits = _bits(len(distinct))
+    names = None
+    if any(_bits(int(ids.max(initial=0))) + bits > 63 for ids, _ in parts):
+        names, dense = np.unique(np.concatenate([ids for ids, _ in parts]), return_inverse=True)
+        cuts = np.cumsum([len(ids) for ids, _ in parts])[:-1]
+        parts = [(d, r) for d, (_, r) in zip(np.split(dense, cuts), parts)]
+    keys = np.sort(np.concatenate([(ids << bits) | ranks for ids, ranks in parts]))
+    numbers = keys >> bits
+    new = np.ones(len(keys), dtype=bool)
+    new[1:] = numbers[1:] != numbers[:-1]
+    starts = np.flatnonzero(new)
+    ids = numbers[starts] if names is None else names[numbers[starts]]
+    return Sorted(ids=ids, starts=starts, sizes=np.diff(np.append(starts, len(keys))), keys=keys, bits=bits,
+                  distinct=distinct)
+
+
+def _quantile(groups: Sorted, q: float) -> np.ndarray:
+    """Each group's q-quantile with linear interpolation, as polars computes it: at (n − 1)·q between the
+    values either side."""
+    at = (groups.sizes - 1) * q
+    low = np.floor(at).astype(np.int64)
+    high = np.ceil(at).astype(np.int64)
+    lower, upper = groups.value_at(groups.starts + low), groups.value_at(groups.starts + high)
+    return np.where(low == high, lower, lower + (upper - lower) * (at - low))
+
+
+def _median_interval(groups: Sorted) -> dict[str, np.ndarray]:
+    """DESIGN.md's distribution-free interval of the median on the sorted values x₁…xₙ: x_j, j = max(1,
+    ⌊n/2 − 0.97998·√n⌋) and x_k, k = min(n, ⌈1 + n/2 + 0.97998·√n⌉) (1-based); none (NaN) when n < 2."""
+    n = groups.sizes.astype(float)
+    j = np.maximum(1.0, np.floor(n / 2 - MEDIAN_Z_HALF * np.sqrt(n))).astype(np.int64)
+    k = np.minimum(n, np.ceil(1 + n / 2 + MEDIAN_Z_HALF * np.sqrt(n))).astype(np.int64)
+    enough = groups.sizes >= 2
+    return {
+        "median_low": np.where(enough, groups.value_at(groups.starts + j - 1), np.nan),
+        "median_high": np.where(enough, groups.value_at(groups.starts + k - 1), np.nan),
+    }
+
+
+def _std(groups: Sorted, total: np.ndarray) -> np.ndarray:
+    """Sample standard deviation (n − 1), two passes; NaN when n < 2."""
+    deviation = groups.value_at(slice(None)) - np.repeat(total / groups.sizes, groups.sizes)
+    squares = np.add.reduceat(deviation * deviation, groups.starts)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(groups.sizes >= 2, np.sqrt(squares / (groups.sizes - 1)), np.nan)
+
+
+def _baselines(base_team: np.ndarray, base_rank: np.ndarray, distinct: np.ndarray, n_teams: int,
+               null_team: int) -> dict[str, np.ndarray]:
+    """Per team code (the last: the org): the baseline's n, total, median and tie term Σ(t³ − t); a team
+    without rows has n 0 and NaN elsewhere, and so has the null team (a join on team never matches it)."""
+    org = n_teams - 1
+    ids = np.concatenate([base_team, np.full(len(base_rank), org)])
+    groups = _sort_groups([(ids, np.concatenate([base_rank, base_rank]))], distinct)
+    out = {"n": np.zeros(n_teams, dtype=np.int64), "total": np.full(n_teams, np.nan),
+           "median": np.full(n_teams, np.nan), "ties": np.zeros(n_teams)}
+    if len(groups.ids):
+        out["n"][groups.ids] = groups.sizes
+        out["total"][groups.ids] = np.add.reduceat(groups.value_at(slice(None)), groups.starts)
+        out["median"][groups.ids] = _quantile(groups, 0.5)
+        run_team, run_size = _runs(groups)
+        out["ties"][:] = np.bincount(run_team, weights=run_size**3 - run_size, minlength=n_teams)
+    if null_team >= 0:
+        out["n"][null_team] = 0
+        out["total"][null_team] = out["median"][null_team] = np.nan
+    return out
+
+
+def _runs(groups: Sorted) -> tuple[np.ndarray, np.ndarray]:
+    """Runs of a value repeated within a group: the group id of each and its length (float)."""
+    repeat = groups.repeats()
+    at = np.flatnonzero(repeat | np.append(repeat[1:], False))
+    first = ~repeat[at]
+    length = np.diff(np.append(np.flatnonzero(first), len(at)))
+    return groups.ids[groups.group_of(at[first])], length.astype(float)
+
+
+def _shared_ties(groups: Sorted, team_i: np.ndarray, org: int, base_team: np.ndarray, base_rank: np.ndarray,
+                 in_org: np.ndarray) -> np.ndarray:
+    """Per group: what pooling its values with its team's baseline adds to the baseline's tie term. Only a
+    value repeated in the group or present in the org's baseline (which holds every team's) adds anything."""
+    repeat = groups.repeats()
+    at = np.flatnonzero(repeat | np.append(repeat[1:], False) | (in_org[groups.ranks()] > 0))
+    first = ~repeat[at]
+    own = np.diff(np.append(np.flatnonzero(first), len(at))).astype(float)
+    entry = at[first]
+    group = groups.group_of(entry)
+    rank, team = groups.ranks(entry), team_i[group]
+    bits = _bits(len(in_org))
+    base = np.sort((base_team << bits) | base_rank)
+    key = (team << bits) | rank
+    in_team = np.searchsorted(base, key, side="right") - np.searchsorted(base, key, side="left")
+    in_base = np.where(team == org, in_org[rank], in_team).astype(float)
+    return np.bincount(group, weights=tie_term_change(own, in_base), minlength=len(groups.ids))

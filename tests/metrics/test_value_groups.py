@@ -1,0 +1,147 @@
+"""metrics.value_groups: the groups of a values table, their order statistics and their Mann–Whitney U
+against the team's baseline — by hand on a small table, and against scipy / polars on random ones."""
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import stats as sps
+
+from metrics.stats import mann_whitney_p_from_u
+import metrics.value_groups as value_groups_module
+from metrics.value_groups import value_groups
+
+ORG = "\x00org"
+P1, P2 = dt.date(2024, 1, 1), dt.date(2024, 1, 8)
+
+
+def _frame(rows, with_period=True):
+    schema = {"period": pl.Date, "team": pl.String, "segment": pl.String, "value": pl.Float64}
+    if not with_period:
+        schema.pop("period")
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _by_key(frame):
+    return {(r["period"], r["team"], r["segment"]): r for r in frame.iter_rows(named=True)}
+
+
+REPORTED = _frame([
+    (P1, "a", "ai", 1.0), (P1, "a", "ai", 3.0), (P1, "a", "non_ai", 2.0), (P1, "a", "cohort:x", 3.0),
+    (P1, "b", "ai", 5.0), (P2, "a", "non_ai", 4.0), (P2, "a", "non_ai", 4.0),
+])
+# Team a's baseline is {2, 6} (the cohort row repeats an event: not in `all`); team b has none; the org's is {2, 6}.
+WINDOW = _frame([("a", "ai", 2.0), ("a", "non_ai", 6.0), ("a", "cohort:x", 100.0)], with_period=False)
+
+
+def test_groups_by_hand():
+    got = _by_key(value_groups(REPORTED, WINDOW, [P1, P2], org=ORG, by_segment=True, whole_org=True,
+                               overlay=(), with_std=True))
+    assert len(got) == 14  # P1: a × (ai, non_ai, cohort:x, all), b × (ai, all), org × 4; P2: a and org × (non_ai, all)
+    a_ai = got[(P1, "a", "ai")]
+    # [1, 3]: median 2; p90 at (2 − 1)·0.9 = 0.9 → 1 + 0.9·(3 − 1) = 2.8; n = 2: j = max(1, ⌊1 − 0.97998·√2⌋) = 1,
+    # k = min(2, ⌈2 + 1.3859⌉) = 2 → [1, 3]; U1 vs {2, 6}: 1 has 0 below, 3 has 1 → 1; nothing tied.
+    assert (a_ai["n"], a_ai["total"], a_ai["median"], a_ai["p90"]) == (2, 4.0, 2.0, pytest.approx(2.8))
+    assert (a_ai["median_low"], a_ai["median_high"], a_ai["mw_u1"], a_ai["mw_ties"]) == (1.0, 3.0, 1.0, 0.0)
+    assert a_ai["std"] == pytest.approx(np.sqrt(2.0))  # deviations ±1: (1 + 1) / (2 − 1) = 2
+    assert (a_ai["baseline_n"], a_ai["b_total"], a_ai["b_median"]) == (2, 8.0, 4.0)
+    a_non_ai = got[(P1, "a", "non_ai")]
+    # [2]: no interval with n < 2; U1 = ½ (2 equals the baseline's 2); the pooled 2 occurs twice: 2³ − 2 = 6.
+    assert (a_non_ai["median_low"], a_non_ai["std"], a_non_ai["mw_u1"], a_non_ai["mw_ties"]) == (None, None, 0.5, 6.0)
+    a_all = got[(P1, "a", "all")]
+    # [1, 2, 3] (not the cohort row): p90 at 1.8 → 2 + 0.8 = 2.8; n = 3: j = max(1, ⌊1.5 − 1.697⌋) = 1,
+    # k = min(3, ⌈4.197⌉) = 3; U1 = 0 + ½ + 1.
+    assert (a_all["n"], a_all["total"], a_all["median"], a_all["p90"]) == (3, 6.0, 2.0, pytest.approx(2.8))
+    assert (a_all["median_low"], a_all["median_high"], a_all["mw_u1"], a_all["mw_ties"]) == (1.0, 3.0, 1.5, 6.0)
+    assert got[(P1, "a", "cohort:x")]["mw_u1"] == 1.0
+    b_ai = got[(P1, "b", "ai")]
+    assert (b_ai["baseline_n"], b_ai["b_total"], b_ai["b_median"]) == (None, None, None)  # no baseline rows
+    org_all = got[(P1, ORG, "all")]
+    # [1, 2, 3, 5]: median 2.5; p90 at 2.7 → 3 + 0.7·2 = 4.4; U1 vs {2, 6}: 0 + ½ + 1 + 1.
+    assert (org_all["n"], org_all["median"], org_all["p90"], org_all["mw_u1"]) == (4, 2.5, pytest.approx(4.4), 2.5)
+    assert (org_all["baseline_n"], org_all["b_median"], org_all["mw_ties"]) == (2, 4.0, 6.0)
+    p2 = got[(P2, "a", "non_ai")]
+    # [4, 4]: both have 1 baseline value below → U1 = 2; 4 twice in the sample only: 2³ − 2 = 6.
+    assert (p2["n"], p2["median"], p2["mw_u1"], p2["mw_ties"]) == (2, 4.0, 2.0, 6.0)
+    assert got[(P2, ORG, "all")]["mw_u1"] == 2.0
+
+
+def test_one_team_without_segments_null_segment_and_overlay():
+    reported = _frame([(P1, "a", "ai", 1.0), (P1, "a", None, 7.0), (P1, "a", "ai_change", 9.0)])
+    window = _frame([("a", None, 3.0), ("a", "ai_change", 0.5)], with_period=False)
+    # One team, by segment: no org groups; the null-segment row counts in `all` only; the overlay row
+    # (ai_change) has its own group but is left out of `all` and of the baseline (which is {3}).
+    got = _by_key(value_groups(reported, window, [P1], org=ORG, by_segment=True, whole_org=False,
+                               overlay=("ai_change",), with_std=False))
+    assert set(got) == {(P1, "a", "ai"), (P1, "a", "ai_change"), (P1, "a", "all")}
+    assert (got[(P1, "a", "all")]["n"], got[(P1, "a", "all")]["total"]) == (2, 8.0)
+    assert got[(P1, "a", "all")]["mw_u1"] == 1.0  # 1 < 3 (0), 7 > 3 (1)
+    assert got[(P1, "a", "ai_change")]["mw_u1"] == 1.0 and got[(P1, "a", "ai")]["baseline_n"] == 1
+    # Without segments: `all` only.
+    only_all = value_groups(reported, window, [P1], org=ORG, by_segment=False, whole_org=True, overlay=("ai_change",),
+                            with_std=False)
+    assert sorted(zip(only_all["team"], only_all["segment"], only_all["n"])) == [(ORG, "all", 2), ("a", "all", 2)]
+
+
+def test_no_reported_rows_and_bad_values():
+    empty = value_groups(REPORTED.clear(), WINDOW, [P1], org=ORG, by_segment=True, whole_org=True, overlay=(),
+                         with_std=False)
+    assert empty.height == 0 and "mw_u1" in empty.columns
+    with pytest.raises(ValueError, match="reported rows hold 1 null or NaN"):
+        value_groups(REPORTED.with_columns(value=pl.when(pl.col("value") == 5).then(None).otherwise("value")), WINDOW,
+                     [P1, P2], org=ORG, by_segment=True, whole_org=True, overlay=(), with_std=False)
+
+
+@pytest.mark.parametrize("table_cells", [0, 10**9])
+@pytest.mark.parametrize("seed", range(6))
+def test_random_groups_equal_polars_and_scipy(seed, table_cells, monkeypatch):
+    """Every group's n, sum, median, p90 and interval equal polars' (and the formula's) on the group's own
+    values; its Mann–Whitney p from U and the tie term equals scipy's test of the values against the team's
+    baseline values — with ties (values rounded), empty baselines and small groups (the exact method).
+    Both ways of counting a team's baseline values below each row: searched (no table cells allowed) and
+    looked up in the table (any size allowed)."""
+    monkeypatch.setattr(value_groups_module, "TABLE_CELLS_PER_ROW", table_cells)
+    rng = np.random.default_rng(seed)
+    periods = [P1 + dt.timedelta(days=7 * i) for i in range(4)]
+    teams, segments = ["a", "b", "c"], ["ai", "non_ai", "tool:x", "cohort:y"]
+
+    def rows(n, with_period):
+        data = {"team": rng.choice(teams, n), "segment": rng.choice(segments, n),
+                "value": np.round(rng.lognormal(1, 0.7, n), int(rng.choice([0, 1, 6])))}
+        if with_period:
+            data = {"period": [periods[i] for i in rng.integers(0, 4, n)], **data}
+        return pl.DataFrame(data)
+
+    reported, window = rows(400, True), rows(int(rng.choice([0, 60, 300])), False)
+    if seed == 1:
+        window = window.filter(pl.col("team") != "c")  # team c: no baseline
+    got = value_groups(reported, window, periods, org=ORG, by_segment=True, whole_org=True, overlay=(), with_std=True)
+    in_all = ~pl.col("segment").str.contains(":")
+    expected = pl.concat([
+        reported.group_by("period", "team", "segment").agg(pl.col("value").sort()),
+        reported.filter(in_all).group_by("period", "team").agg(pl.col("value").sort()).with_columns(segment=pl.lit("all")),
+        reported.group_by("period", "segment").agg(pl.col("value").sort()).with_columns(team=pl.lit(ORG)),
+        reported.filter(in_all).group_by("period").agg(pl.col("value").sort()).with_columns(team=pl.lit(ORG), segment=pl.lit("all")),
+    ], how="diagonal")
+    assert got.height == expected.height
+    baselines = {t: window.filter(in_all & (pl.col("team") == t))["value"].to_numpy() for t in teams}
+    baselines[ORG] = window.filter(in_all)["value"].to_numpy()
+    got = _by_key(got)
+    for key in expected.select("period", "team", "segment", "value").iter_rows():
+        values = np.asarray(key[3])
+        row, n = got[key[:3]], len(values)
+        assert (row["n"], row["total"]) == (n, pytest.approx(values.sum(), rel=1e-12))
+        assert row["median"] == pytest.approx(np.median(values), rel=1e-12)
+        assert row["p90"] == pytest.approx(np.quantile(values, 0.9), rel=1e-12)
+        assert row["std"] == (pytest.approx(values.std(ddof=1), rel=1e-9) if n > 1 else None)
+        if n >= 2:
+            j = max(1, int(np.floor(n / 2 - 0.97998 * np.sqrt(n))))
+            k = min(n, int(np.ceil(1 + n / 2 + 0.97998 * np.sqrt(n))))
+            assert (row["median_low"], row["median_high"]) == (values[j - 1], values[k - 1])
+        base = baselines[key[1]]
+        assert row["baseline_n"] == (len(base) or None)
+        if len(base):
+            assert row["b_median"] == pytest.approx(np.median(base), rel=1e-12)
+            p = mann_whitney_p_from_u(np.array([row["mw_u1"]]), np.array([n]), np.array([len(base)]),
+                                      np.array([row["mw_ties"]]))[0]
+            assert p == pytest.approx(sps.mannwhitneyu(values, base, alternative="two-sided").pvalue, rel=1e-9, abs=1e-15)
