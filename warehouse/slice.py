@@ -7,8 +7,8 @@ Context rows, earlier than `since`:
 - deployments: per repo and environment the last production deployment before `since`, and the last one
   of each sha deployed since (what the rollback rule reads: T, and whether another sha lies between);
 - pull requests: the targets a revert of the slice names by source id, number or merge sha (those lookups
-  win over a title that names a PR of the slice), those reviewed since (the review's `ai` segment is the PR's flag), those a deployment
-  since names, and those merged after their repo's last earlier shipping deployment in a repo that
+  win over a title that names a PR of the slice), those reviewed since (the review's `ai` segment is the
+  PR's flag), those a deployment since names, and those merged after their repo's last earlier shipping deployment in a repo that
   deploys since (a PR ships with the first production deployment after its merge, whenever that is).
 
 A PR the slice ships that a production deployment before `since` names (the source's earliest naming
@@ -191,7 +191,9 @@ def _revert_targets(warehouse: Warehouse, prs: pl.DataFrame, since: dt.datetime,
     """PRs merged before `since` that a revert of the slice names by source id, by number or by merge sha:
     DESIGN.md "Revert" (revision 2) tries those before the title, so such a target wins over a PR of the
     slice the title names (and a sha makes a revert only when it is found). A title lookup needs no older
-    PRs: among title matches the latest merged wins, and the slice holds the later ones."""
+    PRs: among title matches the latest merged wins (the slice holds the later ones), and an older target
+    alone changes no day from the cut on (the title already makes the PR a revert; the target lies beyond
+    the rollback window of reverts merged from the cut on, and one still waiting to ship is in the slice)."""
     before = f"merged_at < {_at(warehouse, 'pull_requests', 'merged_at', since)}"
     reverts = prs.filter(pl.col("merged_at").is_not_null()
                          & (pl.col("revert_ref").is_not_null() | pl.col("reverts_pr_id").is_not_null()))
