@@ -8,8 +8,8 @@ Context rows, earlier than `since`:
   of each sha deployed since (what the rollback rule reads: T, and whether another sha lies between);
 - pull requests: the targets a revert of the slice names by source id, number or merge sha (those lookups
   win over a title that names a PR of the slice), those reviewed since (the review's `ai` segment is the
-  PR's flag), those a deployment since names, and those merged after their repo's last earlier shipping deployment in a repo that
-  deploys since (a PR ships with the first production deployment after its merge, whenever that is).
+  PR's flag), those a deployment since names, and those merged after their repo's last earlier shipping
+  deployment in a repo that deploys since (a PR ships with the first production deployment after its merge, whenever that is).
 
 A PR the slice ships that a production deployment before `since` names (the source's earliest naming
 deployment ships it) moves the slice's start back to that deployment.
