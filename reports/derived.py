@@ -73,7 +73,8 @@ def _update_from(warehouse: Warehouse, config: Config, state: CubeState, columns
     # Deployments from an incident's start minus the link window on can have caused it.
     causes_since = min(cut_at, _incidents_start(warehouse, cut_at)) - reach.incident_link
     since = SliceStarts(changes=min(cut_at - reach.read_back, causes_since), incidents=cut_at - reach.incident_link)
-    evidence = _evidence(read_slice(warehouse, cut_at, since, list(config.rules.production_environments), _all(columns)))
+    tables, since = read_slice(warehouse, cut_at, since, list(config.rules.production_environments), _all(columns))
+    evidence = _evidence(tables)
     cube = prepare(evidence, config).cube
     parts = {name: frame.filter(pl.col("day") >= cut) if name in DAILY else frame for name, frame in _parts(cube).items()}
     parts["span"] = _span(warehouse)

@@ -6,7 +6,9 @@ the upsert replaces) as well as the new one: the row's earliest counting-relevan
 look-back stored in `cube_state` (metrics.reach: how far back one row can change other rows' numbers)
 where the row links to earlier ones. Deployments reach further back: the PRs they may now ship (or no
 longer ship) were merged after the repo's last earlier production deployment that ships (the one before
-the rollback window). Rows of people change who is senior in all history: a full rebuild.
+the rollback window). A PR reaches its earliest review as well (a review counts on its own day in the
+PR's `ai` segment, even one submitted before the PR was created). Rows of people change who is senior in
+all history: a full rebuild.
 
 The reach is only noted when a cube exists (`cube_state` has its row); the reader folds it in
 (reports/derived.py) once per run, not per batch. Nothing here knows the metrics: the look-back, the
@@ -26,7 +28,9 @@ FULL = "full"  # a write whose reach is the whole history
 # before it can change). Joins name the linked rows' instants (a file's PR, a link's deployment and PR, an
 # incident's source-linked deployment).
 _INSTANTS: dict[str, tuple[tuple[str, ...], bool]] = {
-    "pull_requests": (("x.created_at", "x.merged_at"), True),
+    # A review counts on its own day in its PR's `ai` segment, even one submitted before the PR was created.
+    "pull_requests": (("x.created_at", "x.merged_at",
+                       "(SELECT min(r.submitted_at) FROM reviews r WHERE r.pr_id = x.id)"), True),
     "deployments": (("x.finished_at",), True),
     "deployment_prs": (("(SELECT d.finished_at FROM deployments d WHERE d.id = x.deployment_id)",
                         "(SELECT p.merged_at FROM pull_requests p WHERE p.id = x.pr_id)"), True),

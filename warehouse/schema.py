@@ -389,6 +389,9 @@ TIME_INDEXES = (
     Index("ix_ai_spend_date", ai_spend.c.date),
     Index("ix_reviews_submitted_at", reviews.c.submitted_at),
     Index("ix_reviews_pr_id", reviews.c.pr_id),
+    Index("ix_deployment_prs_pr_id", deployment_prs.c.pr_id),
+    Index("ix_pull_requests_repo_number", pull_requests.c.repo, pull_requests.c.number),
+    Index("ix_pull_requests_merge_commit_sha", pull_requests.c.merge_commit_sha),
 )
 
 # The tables that hold evidence (imported, synced, exported); the rest is bookkeeping.

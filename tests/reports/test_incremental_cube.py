@@ -247,3 +247,79 @@ def test_writes_between_upkeeps_accumulate_their_reach(warehouse_url):
         assert_cube_is_a_full_build(wh, config, " → ".join(done))
     finally:
         wh.engine.dispose()
+
+
+# Targeted cases: a hand-built write on the seeded organisation where a slice once missed a row a full
+# build sees. Each fails with the slice's old reads (or the old reach) and must equal a full build.
+
+def _day(day: float) -> dt.datetime:
+    return START + dt.timedelta(days=day)
+
+
+def _kept_after(warehouse_url, first: dict[str, list[dict]], write: dict[str, list[dict]], what: str) -> None:
+    """Seed the organisation plus `first`, build the cube, write `write`, fold it in by time: the kept
+    cube must be a full build."""
+    config = Config(warehouse=WarehouseConfig(url=warehouse_url))
+    wh = open_warehouse(warehouse_url)
+    try:
+        frames = seed(Org(random.Random(0)))
+        for table, rows in first.items():
+            added = _frame(rows, table)
+            frames[table] = pl.concat([frames[table], added.select(frames[table].columns)]) if table in frames else added
+        ingest(wh, "csv", frames)
+        load_cube(wh, config)
+        ingest(wh, "csv", {table: _frame(rows, table) for table, rows in write.items()})
+        assert refresh_cube(wh, config) == "updated"  # folded in by time, not rebuilt
+        assert_cube_is_a_full_build(wh, config, what)
+    finally:
+        wh.engine.dispose()
+
+
+def test_a_pr_named_by_an_old_and_a_recent_deployment(warehouse_url):
+    """P (merged on day 68) is named by D0 (day 3: the source says it shipped P) and, by the write, by D1
+    (day 69.5). Shipping by source takes the earliest production deployment naming the PR: D0. The write's
+    reach is day 68 − 21 = day 47, the slice's PRs and deployments start 35 days before: day 12 (earlier
+    only by a seeded incident's duration), after D0; a slice that reads only the links of its own
+    deployments ships P with D1."""
+    org = Org(random.Random(100))
+    pr = org.pr(_day(68), repo="acme/api", ai=True)
+    d0 = org.deployment(_day(3), "acme/api", "named-old")
+    d1 = org.deployment(_day(69.5), "acme/api", "named-new")
+    links = [{"deployment_id": dep["id"], "pr_id": pr["id"], "source": "csv"} for dep in (d0, d1)]
+    _kept_after(warehouse_url, {"pull_requests": [pr], "deployments": [d0, d1], "deployment_prs": links[:1]},
+                {"deployment_prs": links[1:]}, "a link of a recent deployment to a PR an old one names")
+
+
+@pytest.mark.parametrize("how", ["number", "sha"])
+def test_a_revert_whose_number_or_sha_names_a_pr_before_the_slice(warehouse_url, how):
+    """A revert (created on day 65, merged on day 66) names PR `old` (merged on day 0.5) by number, or
+    by its merge commit's sha, and, by title, "Add cache", PR `new` (merged on day 64). DESIGN.md "Revert"
+    (revision 2): the number and the sha are tried before the title, so it reverts `old` (65.5 days
+    earlier: outside the 7-day rollback window) and `new` is not rolled back. The write's reach is day 65 − 21 = day 44, the slice's PRs start 35
+    days before that (day 9, earlier only by a seeded incident's duration): `old` lies before it, and a
+    slice without it resolves the revert by title to `new` and counts `new` rolled back."""
+    org = Org(random.Random(101))
+    old = org.pr(_day(0.5), repo="acme/api", title="Tune the pool")
+    new = org.pr(_day(64), repo="acme/api", title="Add cache")
+    revert = org.pr(_day(66), repo="acme/api", title='Revert "Add cache"', is_revert=True,
+                    revert_ref=json.dumps({"repo": None, "number": old["number"] if how == "number" else None,
+                                           "sha": old["merge_commit_sha"] if how == "sha" else None,
+                                           "title": "Add cache"}))
+    revert["created_at"] = _day(65)
+    _kept_after(warehouse_url, {"pull_requests": [old, new]}, {"pull_requests": [revert]},
+                f"a revert whose {how} names an old PR and whose title names a recent one")
+
+
+def test_a_review_before_its_pr_was_created_when_the_ai_flag_changes(warehouse_url):
+    """ann (senior) reviewed P on day 5, P was created on day 60 and merged on day 61. A senior review
+    counts on its submission day in P's `ai` segment. The write flips P's AI flag: its reach from P's
+    own instants is day 60 − 21 = day 39, which misses the review's day 5 (counted in the other segment)."""
+    org = Org(random.Random(102))
+    pr = org.pr(_day(61), repo="acme/web", ai=False)
+    pr["created_at"] = _day(60)
+    review = {"id": "t:early-review", "source": "csv", "pr_id": pr["id"], "reviewer": "ann", "state": "APPROVED",
+              "submitted_at": _day(5)}
+    flipped = dict(pr, ai_assisted=True, ai_tools=json.dumps(["Claude Code"]), ai_mode="co_authored",
+                   ai_confidence="high")
+    _kept_after(warehouse_url, {"pull_requests": [pr], "reviews": [review]}, {"pull_requests": [flipped]},
+                "the AI flag of a PR reviewed before it was created")

@@ -29,6 +29,9 @@ INDEXES = {
     "ix_ai_spend_date": ("ai_spend", ["date"]),
     "ix_reviews_submitted_at": ("reviews", ["submitted_at"]),
     "ix_reviews_pr_id": ("reviews", ["pr_id"]),
+    "ix_deployment_prs_pr_id": ("deployment_prs", ["pr_id"]),  # the deployments naming a PR of the slice
+    "ix_pull_requests_repo_number": ("pull_requests", ["repo", "number"]),  # a revert's target by number
+    "ix_pull_requests_merge_commit_sha": ("pull_requests", ["merge_commit_sha"]),  # ... by merge sha
 }
 
 
