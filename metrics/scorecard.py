@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -108,7 +107,10 @@ def compute(
         guard = METRICS[metric_id].guardrail
         if guard is not None and guard.metric not in needed:
             needed.append(guard.metric)
-    frames = _all_records(cube, needed, grain, (start, end), windows, team)
+    frames = {}
+    for metric_id in needed:
+        window = windows.window(metric_id)
+        frames[metric_id] = _records(cube, METRICS[metric_id], grain, (start, end), window, team)
     frames = _apply_status(frames, config)
     frames = {m: _provisional(f, METRICS[m], config, grain, end, data_as_of(cube, now)) for m, f in frames.items()}
     records = [frames[m] for m in wanted if frames[m].height]
@@ -125,21 +127,6 @@ def compute(
         .sort(["_m", "period", "team", "_s", "segment"], nulls_last=False)
         .drop("_m", "_s")
     )
-
-
-# Each metric's records are independent of the others' and numpy and polars release the GIL while they
-# work, so two threads (the machine's cores) build them side by side; the values metrics (lead time, MTTR:
-# most of the work) start first, so the small ones fill the other core meanwhile.
-RECORD_THREADS = 2
-
-
-def _all_records(cube: Cube, metric_ids: list[str], grain: str, report: tuple[dt.date, dt.date],
-                 windows: Baselines, team: str | None) -> dict[str, pl.DataFrame]:
-    """Every metric's records before status (`_records`), in `metric_ids`' order."""
-    heaviest_first = sorted(metric_ids, key=lambda m: METRICS[m].cube_table != "values")
-    with ThreadPoolExecutor(max_workers=RECORD_THREADS) as pool:
-        jobs = {m: pool.submit(_records, cube, METRICS[m], grain, report, windows.window(m), team) for m in heaviest_first}
-        return {m: jobs[m].result() for m in metric_ids}
 
 
 def select_output(records: pl.DataFrame) -> pl.DataFrame:

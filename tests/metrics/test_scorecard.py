@@ -4,9 +4,7 @@ import datetime as dt
 
 import polars as pl
 import pytest
-from polars.testing import assert_frame_equal
 
-import metrics.scorecard as scorecard
 from config import BaselineConfig, BaselineWindow, Config, RulesConfig
 from metrics.scorecard import compute
 from tests.factories import evidence, make_deployment, make_incident, make_pr, make_spend, make_ticket
@@ -372,29 +370,3 @@ def test_resolved_incidents_count_as_cost_units():
     r = record(week_records(ev, metrics=["ai_cost_per_unit"]), "ai_cost_per_unit")
     # $30 over 10 merged PRs + 5 resolved incidents (the open one is no unit) = $2.00.
     assert (r["n"], r["value"], r["status"]) == (15, 2.0, "insufficient_data")
-
-
-def test_metrics_built_side_by_side_give_the_records_one_thread_gives(monkeypatch):
-    # MTTR (the values table, started first) and deflection with its CSAT guardrail (ratio and mean tables)
-    # in two threads; the records must be those of one thread, in the registry's order.
-    ev = evidence(
-        incidents=incidents(list(range(1, 21)), "2026-03-04 12:00", "p") + incidents(list(range(11, 31)), "2026-01-14 12:00", "b"),
-        tickets=tickets(12, 8, "2026-03-04 12:00", "p", csat=3.9) + tickets(5, 15, "2026-01-14 12:00", "b", csat=4.2),
-    )
-    wanted = ["deflection_rate", "mttr_hours", "csat"]
-    side_by_side = week_records(ev, metrics=wanted)
-    monkeypatch.setattr(scorecard, "RECORD_THREADS", 1)
-    assert_frame_equal(side_by_side, week_records(ev, metrics=wanted))
-    # As worked out above: MTTR 10.5 h, better (p ≈ 5.2e-5); deflection 0.6, worse by CSAT's guardrail (3.9 < 4.2 − 0.2).
-    assert (record(side_by_side, "mttr_hours")["value"], record(side_by_side, "mttr_hours")["status"]) == (10.5, "better")
-    assert record(side_by_side, "deflection_rate")["status"] == "worse"
-    assert side_by_side["metric"].unique(maintain_order=True).to_list() == ["mttr_hours", "deflection_rate", "csat"]
-
-
-def test_a_metric_failing_in_its_thread_fails_compute(monkeypatch):
-    def broken(*args, **kwargs):
-        raise ValueError("the values table's reported rows hold 1 null or NaN values")
-
-    monkeypatch.setattr(scorecard, "value_groups", broken)
-    with pytest.raises(ValueError, match="null or NaN"):
-        week_records(evidence(incidents=incidents([1.0, 2.0], "2026-03-04 12:00", "p")), metrics=["csat", "mttr_hours"])
