@@ -18,7 +18,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from warehouse.engine import Warehouse, WarehouseError
-from warehouse.read import instant_literal, read_where
+from warehouse.read import instant_literal, read_arrow
 from warehouse.schema import cube_deployments, cube_state
 from warehouse.types import to_storage
 from warehouse.write import _adbc_transaction, _clean, _q
@@ -158,13 +158,21 @@ def _decode(data: bytes) -> pl.DataFrame:
 
 def read_cube_parts(warehouse: Warehouse) -> dict[str, pl.DataFrame]:
     """Every part of the stored cube (one query), rows in the order they were built; {} when none is
-    stored."""
-    chunks = read_where(warehouse, "cube_chunks", ["part", "chunk", "data"], None)
-    ordered = chunks.with_columns(
+    stored. Each chunk's IPC is read in place from the query's Arrow buffer (no copy into Python bytes or
+    polars), and a part's chunks become one frame of Arrow chunks, converted to polars once."""
+    chunks = read_arrow(warehouse, "cube_chunks", ["part", "chunk", "data"], None)
+    if chunks.num_rows == 0:
+        return {}
+    ordered = pl.from_arrow(chunks.select(["part", "chunk"])).with_row_index("at").with_columns(
         family=pl.col("part").str.split(":").list.first(),
         metric=pl.col("part").str.split_exact(":", 1).struct.field("field_1"),
     ).sort("family", "metric", "chunk", nulls_last=False)
-    parts: dict[str, list[pl.DataFrame]] = {}
-    for family, data in ordered.select("family", "data").iter_rows():
-        parts.setdefault(family, []).append(_decode(data))
-    return {part: pl.concat(frames) for part, frames in parts.items()}
+    data = chunks.column("data")
+    tables: dict[str, list[pa.Table]] = {}
+    for at, family in ordered.select("at", "family").iter_rows():
+        tables.setdefault(family, []).append(_decode_table(data[at].as_buffer()))
+    return {part: pl.from_arrow(pa.concat_tables(frames), rechunk=False) for part, frames in tables.items()}
+
+
+def _decode_table(data: pa.Buffer) -> pa.Table:
+    return pa.ipc.open_file(data).read_all()

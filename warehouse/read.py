@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 import connectorx as cx
 import polars as pl
+import pyarrow as pa
 import sqlalchemy as sa
 
 import warehouse.sqlite_guard as sqlite_guard
@@ -45,6 +46,15 @@ def read_table(warehouse: Warehouse, name: str, columns: list[str] | None = None
 
 def read_where(warehouse: Warehouse, name: str, columns: list[str] | None, where: str | None) -> pl.DataFrame:
     """`read_table` with a SQL condition made by this package (warehouse/slice.py), never from user input."""
+    frame = pl.from_arrow(read_arrow(warehouse, name, columns, where))
+    if frame.height == 0:
+        return pl.DataFrame(schema=polars_schema(TABLES[name], frame.columns))
+    return from_storage(frame, TABLES[name], warehouse.dialect)
+
+
+def read_arrow(warehouse: Warehouse, name: str, columns: list[str] | None, where: str | None) -> pa.Table:
+    """The rows as connectorx gives them, in storage types (no conversion: for columns read as they are
+    stored, such as the cube's IPC chunks); `where` as in `read_where`."""
     if name not in TABLES:
         raise WarehouseError(f"unknown table '{name}'; known: {', '.join(TABLES)}")
     table = TABLES[name]
@@ -59,10 +69,7 @@ def read_where(warehouse: Warehouse, name: str, columns: list[str] | None, where
             arrow = cx.read_sql(_cx_uri(warehouse), sql, return_type="arrow")
     except Exception as exc:  # connectorx raises bare RuntimeErrors
         raise WarehouseError(f"reading {name} from {warehouse.display_url} failed: {_clean(exc, warehouse)}") from None
-    frame = pl.from_arrow(arrow)
-    if frame.height == 0:
-        return pl.DataFrame(schema=polars_schema(table, names))
-    return from_storage(frame, table, warehouse.dialect)
+    return arrow
 
 
 def instant_literal(dialect: str, instant: dt.datetime, column) -> str:

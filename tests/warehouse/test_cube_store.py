@@ -1,0 +1,43 @@
+"""The cube's chunk tables read back (warehouse/cube_store.py): every part as it was stored, rows in
+(metric, month) order, types kept, each chunk's IPC read in place from the query's Arrow buffer."""
+import datetime as dt
+
+import polars as pl
+from polars.testing import assert_frame_equal
+
+from warehouse.cube_store import read_cube_parts, replace_cube
+
+UTC = pl.Datetime("us", "UTC")
+
+
+def _ratio_rows(rows: list[tuple[str, str, str, float]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"metric": [r[0] for r in rows], "day": [dt.date.fromisoformat(r[1]) for r in rows],
+         "team": [r[2] for r in rows], "segment": ["ai"] * len(rows), "n": [1] * len(rows),
+         "x": [r[3] for r in rows], "pending": [0] * len(rows)},
+        schema={"metric": pl.String, "day": pl.Date, "team": pl.String, "segment": pl.String, "n": pl.Int64,
+                "x": pl.Float64, "pending": pl.Int64},
+    )
+
+
+def test_stored_parts_read_back_by_metric_then_month_with_their_types(warehouse):
+    # Stored interleaved: b in February, a in January, a in February, b in January (team null once).
+    ratio = _ratio_rows([("b", "2026-02-03", "core", 4.0), ("a", "2026-01-10", "web", 1.0),
+                         ("a", "2026-02-01", None, 2.0), ("b", "2026-01-31", "core", 3.0)])
+    span = pl.DataFrame({"first": [dt.datetime(2026, 1, 10, tzinfo=dt.timezone.utc)],
+                         "last": [dt.datetime(2026, 2, 3, 9, tzinfo=dt.timezone.utc)]}, schema={"first": UTC, "last": UTC})
+    replace_cube(warehouse, {"ratio": ratio, "span": span}, pl.DataFrame(), from_day=None, deployments_from=None,
+                 seen_seq=0)
+
+    parts = read_cube_parts(warehouse)
+
+    assert sorted(parts) == ["ratio", "span"]
+    # Chunks (a, 2026-01), (a, 2026-02), (b, 2026-01), (b, 2026-02): x comes back 1, 2, 3, 4.
+    expected = _ratio_rows([("a", "2026-01-10", "web", 1.0), ("a", "2026-02-01", None, 2.0),
+                            ("b", "2026-01-31", "core", 3.0), ("b", "2026-02-03", "core", 4.0)])
+    assert_frame_equal(parts["ratio"], expected)
+    assert_frame_equal(parts["span"], span)
+
+
+def test_no_stored_cube_reads_as_no_parts(warehouse):
+    assert read_cube_parts(warehouse) == {}
