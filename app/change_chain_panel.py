@@ -3,6 +3,8 @@ that followed them) and the load on the team's senior reviewers, each down to it
 (app/views/delivery.py and metrics/ compute); the Rollbacks page calls `render(...)` once a team is picked."""
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 import streamlit as st
 
@@ -17,9 +19,10 @@ from metrics.scorecard import metric_events
 from reports.tiles import tile_for
 
 
-def render(filters, version: str, outcomes: pl.DataFrame, scope: str) -> None:
-    """`outcomes` are the PR outcomes of the selection (team, maybe one repo), `scope` its name."""
-    prepared = state.prepared(version)
+def render(filters, version: str, outcomes: pl.DataFrame, scope: str, since: dt.date) -> None:
+    """`outcomes` are the PR outcomes of the selection (team, maybe one repo), `scope` its name, `since` the
+    first day the page's prepared rows cover (state.prepared; on or before the range's start)."""
+    prepared = state.prepared(version, since)
     records = state.records(version, filters.grain, filters.start, filters.end, None)
     rules = state.config().rules
     st.subheader("Rework and senior review load")

@@ -38,7 +38,7 @@ from metrics.scorecard import Prepared, compute, prepare
 from reports import scope
 from reports.adoption_data import load_adoption
 from reports.alerts import SpendAlerts, load_spend, spend_alerts as judge_spend
-from reports.data import load_cube, load_evidence, warehouse_for
+from reports.data import item_day, load_cube, load_evidence, load_evidence_since, warehouse_for
 from reports.export import SCORECARD, ExportFilters, export_frame, export_names as exportable_names
 from reports.filters import Filters
 from reports.governance_data import load_identities, load_spend_rows, policy_status as judge_policies
@@ -71,16 +71,45 @@ def _prepared_all(version: str) -> Prepared:
     return prepare(load_evidence(warehouse()), config())
 
 
-def prepared(version: str) -> Prepared:
-    """Every row the signed-in user may see, teams assigned, rollbacks decided: for pages that list
-    single PRs or incidents."""
+def prepared(version: str, since: dt.date) -> Prepared:
+    """The rows the signed-in user may see that a view from the day `since` on is made of, teams assigned,
+    rollbacks decided: for pages that list single PRs, deployments or incidents. Every PR, deployment,
+    incident, ticket, review and spend row from `since` on is there, decided as on all the evidence (with
+    the earlier rows they link to: reports/data.load_evidence_since); earlier rows may be missing, so
+    callers show rows from `since` on only. Reading costs what the range holds, not the warehouse."""
     teams = row_scope()
-    return _prepared_all(version) if teams is None else _prepared_scoped(version, teams)
+    return _prepared_since(version, since) if teams is None else _prepared_scoped(version, since, teams)
+
+
+def prepared_for_item(version: str, kind: str, item_id: str) -> Prepared:
+    """`prepared` around one item (`kind`: pr, deployment or incident; reports/data.item_day says from
+    when): what its page shows about it. An id that names no such item reads only the last day."""
+    day = _item_day(version, kind, item_id) or last_day(version) or _now().date()
+    return prepared(version, day)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _item_day(version: str, kind: str, item_id: str) -> dt.date | None:
+    return item_day(warehouse(), kind, item_id)
+
+
+@st.cache_resource(show_spinner="Reading the warehouse…", max_entries=4)
+def _prepared_since(version: str, since: dt.date) -> Prepared:
+    _cube(version)  # the slice reads the cube's shipping table: up to date first
+    return prepare(load_evidence_since(warehouse(), config(), since), config())
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _prepared_scoped(version: str, teams: tuple[str, ...]) -> Prepared:
-    return scope.prepared_rows(_prepared_all(version), teams)
+def _prepared_scoped(version: str, since: dt.date, teams: tuple[str, ...]) -> Prepared:
+    return scope.prepared_rows(_prepared_since(version, since), teams)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def synced(version: str, table: str) -> bool:
+    """Whether the warehouse holds any row of `table` (a page's "nothing synced yet"): a slice of a range
+    with no rows says nothing about that."""
+    with warehouse().engine.connect() as conn:
+        return conn.execute(sa.select(sa.literal(1)).select_from(TABLES[table]).limit(1)).first() is not None
 
 
 @st.cache_resource(show_spinner="Reading the scorecard…", max_entries=2)
@@ -283,7 +312,8 @@ def aggregate_lead_time(version: str) -> pl.DataFrame:
 def pr_extra(version: str, pr_id: str) -> dict:
     """A PR's warehouse columns the evidence does not carry (`ai_tools`, `ai_mode`), where the schema has
     them, for a PR the signed-in user may see ({} for any other)."""
-    if row_scope() is not None and prepared(version).evidence.pull_requests.filter(pl.col("id") == pr_id).height == 0:
+    if (row_scope() is not None
+            and prepared_for_item(version, "pr", pr_id).evidence.pull_requests.filter(pl.col("id") == pr_id).height == 0):
         return {}
     return _pr_extra(version, pr_id)
 

@@ -18,14 +18,16 @@ import logging
 from pathlib import Path
 
 import polars as pl
+import sqlalchemy as sa
 
 from config.model import Config
 from connectors.common.progress import Progress
 from metrics.cube import CUBE_FORMAT, Cube
 from metrics.evidence import SCHEMAS, Evidence
-from reports.derived import bring_up_to_date, rebuild, stored_cube
+from reports.derived import bring_up_to_date, evidence_from, rebuild, stored_cube
 from warehouse import Warehouse, open_warehouse, read_table
 from warehouse.read import COUNTING_TIME
+from warehouse.schema import deployments, incidents, pull_requests
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,34 @@ def load_evidence(warehouse: Warehouse, columns: dict[str, list[str]] | None = N
         window = {"since": since, "until": until} if name in COUNTING_TIME else {}
         tables[name] = read_table(warehouse, name, (columns or {}).get(name, list(schema)), **window)
     return Evidence.of(**tables)
+
+
+def load_evidence_since(warehouse: Warehouse, config: Config, since: dt.date | None) -> Evidence:
+    """Every evidence column of the rows a view from the day `since` on is made of: the rows that count from
+    then on and the earlier ones they link to (reports/derived.evidence_from), so that `prepare` decides
+    every PR, deployment and incident from `since` on as it would on all the evidence. `None`: all of it.
+    The slice reads the cube's shipping table: `load_cube` first."""
+    if since is None:
+        return load_evidence(warehouse)
+    return evidence_from(warehouse, config, dt.datetime.combine(since, dt.time(), dt.timezone.utc), {})
+
+
+def item_day(warehouse: Warehouse, kind: str, item_id: str) -> dt.date | None:
+    """The first day a single item's view reads from (`kind`: pr, deployment or incident): a PR's merge (or
+    that of the PR it reverts, if earlier), a deployment's finish, an incident's start (or its source-linked
+    deployment's finish, if earlier). None when there is no such item (or it has no time)."""
+    pr, target = pull_requests.alias("pr"), pull_requests.alias("target")
+    query = {
+        "pr": sa.select(pr.c.merged_at, sa.select(target.c.merged_at).where(target.c.id == pr.c.reverts_pr_id)
+                        .scalar_subquery()).where(pr.c.id == item_id),
+        "deployment": sa.select(deployments.c.finished_at).where(deployments.c.id == item_id),
+        "incident": sa.select(incidents.c.started_at, sa.select(deployments.c.finished_at).where(
+            deployments.c.id == incidents.c.caused_by_deployment_id).scalar_subquery()).where(incidents.c.id == item_id),
+    }[kind]
+    with warehouse.engine.connect() as conn:
+        row = conn.execute(query).first()
+    times = [t for t in (row or ()) if t is not None]
+    return min(times).date() if times else None
 
 
 def cube_fingerprint(config: Config) -> str:

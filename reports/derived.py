@@ -67,13 +67,10 @@ def rebuild(warehouse: Warehouse, config: Config, fingerprint: str, columns: dic
 
 
 def _update_from(warehouse: Warehouse, config: Config, state: CubeState, columns: dict[str, list[str]]) -> None:
-    reach = reach_of(config)
     cut = state.pending_from.astimezone(dt.timezone.utc).date()
     cut_at = dt.datetime.combine(cut, dt.time(), dt.timezone.utc)
-    # Deployments from an incident's start minus the link window on can have caused it.
-    causes_since = min(cut_at, _incidents_start(warehouse, cut_at)) - reach.incident_link
-    since = SliceStarts(changes=min(cut_at - reach.read_back, causes_since), incidents=cut_at - reach.incident_link)
-    tables, since = read_slice(warehouse, cut_at, since, list(config.rules.production_environments), _all(columns))
+    tables, since = read_slice(warehouse, cut_at, slice_starts(warehouse, config, cut_at),
+                               list(config.rules.production_environments), _all(columns))
     evidence = _evidence(tables)
     cube = prepare(evidence, config).cube
     parts = {name: frame.filter(pl.col("day") >= cut) if name in DAILY else frame for name, frame in _parts(cube).items()}
@@ -83,6 +80,24 @@ def _update_from(warehouse: Warehouse, config: Config, state: CubeState, columns
     shipping = _shipping(evidence, config).filter(pl.col("finished_at") >= since.changes)
     replace_cube(warehouse, parts, shipping, from_day=cut, deployments_from=since.changes, seen_seq=state.pending_seq)
     log.info("scorecard cube updated from %s (PRs and deployments read from %s)", cut, since.changes.date())
+
+
+def slice_starts(warehouse: Warehouse, config: Config, cut_at: dt.datetime) -> SliceStarts:
+    """Where the slice of the cube's days from `cut_at` on begins (metrics/reach.py): PRs and deployments
+    `read_back` before it, or earlier where an incident resolved since started earlier (deployments from its
+    start minus the link window on can have caused it); incidents from the link window before it."""
+    reach = reach_of(config)
+    causes_since = min(cut_at, _incidents_start(warehouse, cut_at)) - reach.incident_link
+    return SliceStarts(changes=min(cut_at - reach.read_back, causes_since), incidents=cut_at - reach.incident_link)
+
+
+def evidence_from(warehouse: Warehouse, config: Config, cut_at: dt.datetime, columns: dict[str, list[str]]) -> Evidence:
+    """The evidence (`columns` of each table, every column where it names none) whose prepared facts from
+    `cut_at` on are exactly those of all the evidence: the rows from `cut_at` on and the earlier ones they link to
+    (warehouse/slice.py). Reads the stored cube's shipping table: bring the cube up to date first."""
+    tables, _ = read_slice(warehouse, cut_at, slice_starts(warehouse, config, cut_at),
+                           list(config.rules.production_environments), _all(columns))
+    return _evidence(tables)
 
 
 def _shipping(evidence: Evidence, config: Config) -> pl.DataFrame:

@@ -16,7 +16,7 @@ ui.header("Deployment", filters, what="One deployment, what it shipped and wheth
 deployment_id = ui.item_id("Deployment id", placeholder="e.g. github:acme/api/123",
                            help="The Delivery tables and the PR view link here.",
                            when_empty="Open a deployment from a table (Delivery, a PR's view) or type its id above.")
-prepared = state.prepared(version)
+prepared = state.prepared_for_item(version, "deployment", deployment_id)
 view = deployment_view(prepared.evidence.deployments, prepared.outcomes, prepared.chain,
                        prepared.config.rules.production_environments, deployment_id)
 if view is None:

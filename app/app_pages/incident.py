@@ -16,7 +16,7 @@ ui.header("Incident", filters, what="One incident and the change that caused it"
 incident_id = ui.item_id("Incident id", placeholder="e.g. pagerduty:P123",
                          help="The Incidents and Delivery tables link here.",
                          when_empty="Open an incident from a table (Incidents & MTTR, Delivery) or type its id above.")
-prepared = state.prepared(version)
+prepared = state.prepared_for_item(version, "incident", incident_id)
 view = incident_view(prepared.evidence.deployments, prepared.outcomes, prepared.chain, incident_id)
 if view is None:
     ui.empty(f"No incident with the id {incident_id} that you may see.")

@@ -18,11 +18,11 @@ version = state.current_version()
 ui.header("Incidents & MTTR", filters)
 ui.stale_banner("incidents", "deployments")
 
-incidents = state.prepared(version).evidence.incidents
+incidents = state.prepared(version, filters.start).evidence.incidents
 records = state.records(version, filters.grain, filters.start, filters.end, None)
 metric = subject_of("incidents")  # mean time to restore
 mttr = series(records, metric.id, filters.team)
-if incidents.height == 0:
+if incidents.height == 0 and not state.synced(version, "incidents"):
     ui.empty("No incidents synced yet: configure [pagerduty] or [jira] incidents in scorecard.toml and press "
              "Sync now, or import incidents.csv with: scorecard import incidents FILE.csv")
     st.stop()

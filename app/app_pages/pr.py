@@ -16,7 +16,7 @@ ui.header("Pull request", filters, what="One PR and everything the scorecard dec
 pr_id = ui.item_id("PR id", placeholder="e.g. github:acme/api#123",
                    help="Every PR table links here; the id is the one the export and the CLI show.",
                    when_empty="Open a PR from a table (Rollbacks, the exports) or type its id above.")
-prepared = state.prepared(version)
+prepared = state.prepared_for_item(version, "pr", pr_id)
 view = pr_view(prepared.outcomes, prepared.evidence.deployments, pr_id, state.pr_extra(version, pr_id))
 if view is None:
     ui.empty(f"No merged PR with the id {pr_id} that you may see. Ids look like github:owner/repo#123.")

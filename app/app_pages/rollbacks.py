@@ -36,16 +36,19 @@ config = state.config()
 ui.header("Rollbacks", filters)
 ui.stale_banner("pull_requests", "deployments")
 
-outcomes = state.prepared(version).outcomes
+window = state.baselines(version).window(subject_of("rollbacks").id)
+# The range's rows and the baseline window's (its shares stand beside the range's), with the earlier rows
+# they link to: from the earlier of the two starts on.
+since = min(filters.start, window.first_day) if window.start <= window.end else filters.start
+outcomes = state.prepared(version, since).outcomes
 periods = filters.periods
-if outcomes.height == 0:
+if outcomes.height == 0 and not state.synced(version, "pull_requests"):
     ui.empty("No merged PRs synced yet: configure [github] in scorecard.toml and press Sync now, or import "
              "pull_requests.csv and deployments.csv with: scorecard import")
     st.stop()
 if not periods:
     ui.empty("No whole period starts in the selected date range: widen it in the sidebar.")
     st.stop()
-window = state.baselines(version).window(subject_of("rollbacks").id)
 st.caption(f"A PR is rolled back when the deployment that shipped it is rolled back, or it is reverted, within "
            f"{config.rules.rollback_window_days:g} days. Baseline: {fmt_day(window.first_day)} – {fmt_day(window.last_day)}.")
 
@@ -163,4 +166,4 @@ else:
     st.caption(f"{prs.height:,} rolled-back PRs, latest rollback first.")
     ui.download(prs, "rolled_back_prs", filters, key="dl_prs")
 
-change_chain_panel.render(filters, version, selection, scope)
+change_chain_panel.render(filters, version, selection, scope, since)

@@ -18,9 +18,9 @@ config = state.config()
 ui.header("Support", filters)
 ui.stale_banner("tickets")
 
-tickets = state.prepared(version).evidence.tickets
+tickets = state.prepared(version, filters.start).evidence.tickets
 records = state.records(version, filters.grain, filters.start, filters.end, None)
-if tickets.height == 0:
+if tickets.height == 0 and not state.synced(version, "tickets"):
     ui.empty("No support tickets synced yet: configure [jira] support tickets (Jira Service Management) in "
              "scorecard.toml and press Sync now, or import tickets.csv with: scorecard import tickets FILE.csv")
     st.stop()

@@ -30,7 +30,7 @@ class PrView:
     tools: list[str]  # ai_tools when the warehouse has them
     mode: str | None  # ai_mode when the warehouse has it
     deployment: dict | None  # the deployment that shipped it: id, environment, finished_at, url, how
-    shipped_with: pl.DataFrame  # the other PRs of that deployment: id, title, ai_assisted, rolled_back
+    shipped_with: pl.DataFrame  # the other PRs of that deployment, first merged first: id, title, ai_assisted, rolled_back
     reverted_by: pl.DataFrame  # merged PRs whose resolved revert link names this one: id, title, merged_at
     reverts: dict | None  # the PR this one reverts (id, title), when it is a revert
 
@@ -62,7 +62,8 @@ def pr_view(outcomes: pl.DataFrame, deployments: pl.DataFrame, pr_id: str, extra
         deployment = dep.row(0, named=True) if dep.height else {"id": pr["shipped_deployment_id"]}
         deployment["how"] = pr.get("shipped_how")
         shipped_with = outcomes.filter((pl.col("shipped_deployment_id") == pr["shipped_deployment_id"])
-                                       & (pl.col("id") != pr_id)).select("id", "title", "ai_assisted", "rolled_back")
+                                       & (pl.col("id") != pr_id)).sort("merged_at", "id").select(
+            "id", "title", "ai_assisted", "rolled_back")
     reverted_by = outcomes.filter(pl.col("reverts_pr_id") == pr_id).select("id", "title", "merged_at").sort("merged_at")
     reverts = None
     if pr.get("reverts_pr_id"):
