@@ -50,6 +50,20 @@ class Cube:
             names.update(part.get_column("team").unique().drop_nulls().to_list())
         return sorted(names)
 
+    def metric_rows(self, table: str, metric: str) -> pl.DataFrame:
+        """The rows of one metric in a table with a `metric` column (ratio, mean, values). Built and stored
+        cubes keep each metric's rows together (sorted by metric), so this is a slice of the table, not a
+        filter over all of it; a table whose metrics are interleaved is filtered."""
+        frame = getattr(self, table)
+        runs = self.__dict__.setdefault("_metric_runs", {})  # the cube is frozen; this cache is not a field
+        if table not in runs:
+            runs[table] = _metric_runs(frame)
+        where = runs[table]
+        if where is None:
+            return frame.filter(pl.col("metric") == metric)
+        offset, length = where.get(metric, (0, 0))
+        return frame.slice(offset, length)
+
     def last_day(self):
         days = [p.get_column("day").max() for p in (self.ratio, self.mean, self.values, self.spend, self.units) if p.height]
         return max(days) if days else None
@@ -70,6 +84,17 @@ class Cube:
     def read(cls, folder: Path) -> "Cube":
         # Uncompressed Arrow IPC needs no decoding: reading it is little more than a file copy.
         return cls(**{f.name: pl.read_ipc(folder / f"{f.name}.arrow") for f in fields(cls)})
+
+
+def _metric_runs(frame: pl.DataFrame) -> dict[str, tuple[int, int]] | None:
+    """(offset, length) of each metric's rows when every metric's rows lie together; None when not."""
+    runs = frame.get_column("metric").rle()
+    names = runs.struct.field("value").to_list()
+    if len(set(names)) != len(names):
+        return None
+    lengths = runs.struct.field("len").to_list()
+    offsets = [sum(lengths[:i]) for i in range(len(lengths))]
+    return {name: (offset, length) for name, offset, length in zip(names, offsets, lengths)}
 
 
 def _day(frame: pl.DataFrame) -> pl.Expr:

@@ -19,7 +19,7 @@ from metrics.cube import Cube, build_cube
 from metrics.evidence import UTC, Evidence
 from metrics.linking import pr_outcomes
 from metrics.baseline import Baselines, as_of as data_as_of, baselines as baseline_windows
-from metrics.periods import Window, in_report, period_after, period_starts
+from metrics.periods import Window, in_report, next_period_start, period_after, period_starts
 from metrics.registry import (
     METRICS, OUTPUT_COLUMNS, Guardrail, MannWhitneyTest, MetricSpec, ToleranceTest, TwoProportionTest, spec as spec_of,
 )
@@ -229,10 +229,10 @@ def _value_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.d
                    team: str | None) -> pl.DataFrame:
     """Ratios and means from the spec's cube table: a share x / n from counts, or a mean from daily sums."""
     if spec.cube_table == "ratio":
-        rows, aggs, base_cols = cube.ratio, _RATIO_AGGS, [pl.col("x").alias("b_x")]
+        aggs, base_cols = _RATIO_AGGS, [pl.col("x").alias("b_x")]
     else:
-        rows, aggs, base_cols = cube.mean, _SUM_AGGS, [pl.col("total").alias("b_total")]
-    rows = rows.filter(pl.col("metric") == spec.id)
+        aggs, base_cols = _SUM_AGGS, [pl.col("total").alias("b_total")]
+    rows = cube.metric_rows(spec.cube_table, spec.id)
     current = _grouped(_in_periods(rows, grain, periods), ["period"], aggs, spec, team)
     base = _grouped(_in_window(rows, window), [], aggs, spec, team).filter(pl.col("segment") == "all")
     base = base.select("team", *base_cols, pl.col("n").alias("baseline_n"))
@@ -252,14 +252,14 @@ def _values_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.
                     team: str | None) -> pl.DataFrame:
     """Means and medians from the values themselves (the cube's values table, one row per event), with the
     median's interval and the Mann-Whitney test's U against the team's baseline values (metrics.value_groups)."""
-    rows = cube.values.filter(pl.col("metric") == spec.id)
+    rows = cube.metric_rows("values", spec.id)
     if team is not None:
         rows = rows.filter(pl.col("team") == team)
-    columns = ["team", "segment", "value"]
+    starts = period_starts(*periods, grain)
     records = value_groups(
-        _in_periods(rows, grain, periods).select("period", *columns), _in_window(rows, window).select(columns),
-        period_starts(*periods, grain), org=ORG, by_segment=len(spec.segments) > 1, whole_org=team is None,
-        overlay=spec.overlay_segments, with_std=spec.interval_method == "mean",
+        rows, starts, _period_days(starts, grain, periods), (window.first_day, window.last_day), org=ORG,
+        by_segment=len(spec.segments) > 1, whole_org=team is None, overlay=spec.overlay_segments,
+        with_std=spec.interval_method == "mean",
     ).with_columns(
         numerator=pl.col("total"), denominator=pl.col("n").cast(pl.Float64),
         baseline=pl.col("b_total") / pl.col("baseline_n"),
@@ -267,6 +267,13 @@ def _values_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.
     if spec.kind == "median":  # numerator / denominator is the mean; the value is the median
         records = records.with_columns(value=pl.col("median"), baseline=pl.col("b_median"))
     return records
+
+
+def _period_days(starts: list[dt.date], grain: str, report: tuple[dt.date, dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """The first and last day of each reported period (as metrics.periods.in_report counts them)."""
+    if grain == "range":
+        return [report]
+    return [(p, next_period_start(p, grain) - dt.timedelta(days=1)) for p in starts]
 
 
 def _period_frame(grain: str, report: tuple[dt.date, dt.date]) -> pl.DataFrame:
@@ -301,7 +308,7 @@ def _per_day_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt
                      team: str | None) -> pl.DataFrame:
     """Events per calendar day, a record for every period × team that ever had such an event (DESIGN.md
     "Zero is a value"); the baseline is the window's events per day of the window."""
-    rows = cube.ratio.filter(pl.col("metric") == spec.id)
+    rows = cube.metric_rows("ratio", spec.id)
     teams = _team_grid(sorted(rows.get_column("team").unique().drop_nulls().to_list()), team)
     grid = _period_frame(grain, periods).join(pl.DataFrame({"team": teams}, schema={"team": pl.String}), how="cross")
     current = _grouped(_in_periods(rows, grain, periods), ["period"], _RATIO_AGGS, spec, team).select("period", "team", "x", "n")
@@ -323,7 +330,7 @@ def _per_senior_week_records(cube: Cube, spec: MetricSpec, grain: str, periods: 
                              team: str | None) -> pl.DataFrame:
     """Reviews per senior per week: a record for every period × team with senior weeks in the period
     (0 reviews included), segments all and ai; the whole org divides by all seniors' weeks."""
-    rows = cube.ratio.filter(pl.col("metric") == spec.id)
+    rows = cube.metric_rows("ratio", spec.id)
     seniors = cube.seniors if team is None else cube.seniors.filter(pl.col("team") == team)
 
     def weeks(spans: pl.DataFrame) -> pl.DataFrame:

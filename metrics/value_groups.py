@@ -51,32 +51,42 @@ class Sorted:
         return same
 
 
-def value_groups(reported: pl.DataFrame, window: pl.DataFrame, periods: list[dt.date], *, org: str,
-                 by_segment: bool, whole_org: bool, overlay: tuple[str, ...], with_std: bool) -> pl.DataFrame:
-    """One row per group of `reported` (columns period, team, segment, value): `period, team, segment, n,
-    total, median, p90, median_low, median_high` (the interval of the median, null when n < 2), `std`
-    (sample, when `with_std`), `mw_u1` and `mw_ties` (U of the group's values against its team's baseline
-    values and the pooled tie term), and the baseline's `b_total, b_median, baseline_n` (null for a team
-    without baseline rows). `window` holds the baseline window's rows (team, segment, value).
+def value_groups(rows: pl.DataFrame, periods: list[dt.date], period_days: list[tuple[dt.date, dt.date]],
+                 window_days: tuple[dt.date, dt.date], *, org: str, by_segment: bool, whole_org: bool,
+                 overlay: tuple[str, ...], with_std: bool) -> pl.DataFrame:
+    """One row per group of the reported rows of `rows` (one metric's values: columns day, team, segment,
+    value): `period, team, segment, n, total, median, p90, median_low, median_high` (the interval of the
+    median, null when n < 2), `std` (sample, when `with_std`), `mw_u1` and `mw_ties` (U of the group's
+    values against its team's baseline values and the pooled tie term), and the baseline's `b_total,
+    b_median, baseline_n` (null for a team without baseline rows).
+
+    A row is reported in the period `periods[i]` when its day lies in `period_days[i]` (first and last
+    day), and is a baseline row when its day lies in `window_days` (first and last day) and it counts in
+    segment `all`. The rows are read in place, as numpy arrays: no frame is filtered or copied per period
+    or window.
 
     Groups are as metrics.scorecard._grouped makes them: team × segment (when `by_segment`; rows with a
     segment), team × `all` (rows whose segment is null, or neither a `tool:`/`mode:`/`cohort:` segment nor
     an `overlay` segment), and the same for the whole org, team `org`, when `whole_org`. A team's baseline
     is its window rows of segment `all`; the org's, all of them."""
-    if reported.height == 0:
+    day = rows.get_column("day").to_physical().to_numpy()
+    period = _period_index(day, period_days)
+    reported = np.flatnonzero(period >= 0)
+    if len(reported) == 0:
         return pl.DataFrame(schema=_schema(with_std))
-    _check_values(reported, window)
-    teams, team_names = _codes(reported.get_column("team"), window.get_column("team"))
-    segments, segment_names = _codes(reported.get_column("segment"), window.get_column("segment"))
+    teams, team_names = _codes(rows.get_column("team"))
+    segments, segment_names = _codes(rows.get_column("segment"))
     null_team = team_names.index(None) if None in team_names else -1
-    n_rep = reported.height
     in_all = _in_all(segment_names, overlay)[segments]
-    base = np.flatnonzero(in_all[n_rep:])  # the window's segment-`all` rows
-    values = np.concatenate([reported.get_column("value").to_numpy(), window.get_column("value").to_numpy()[base]])
-    ranks, distinct = _ranks(values)
-    rep = Rows(period=_period_index(reported.get_column("period"), periods), team=teams[:n_rep],
-               segment=segments[:n_rep], rank=ranks[:n_rep], in_all=in_all[:n_rep])
-    base_team, base_rank = teams[n_rep:][base], ranks[n_rep:]
+    first, last = ((d - _EPOCH).days for d in window_days)
+    base = np.flatnonzero((day >= first) & (day <= last) & in_all)  # the window's segment-`all` rows
+    value = rows.get_column("value").to_numpy()
+    _check_values(value, reported, base)
+    ranks, distinct = _ranks(value)
+    rep = Rows(period=period[reported], team=teams[reported], segment=segments[reported], rank=ranks[reported],
+               in_all=in_all[reported])
+    values = value[reported]
+    base_team, base_rank = teams[base], ranks[base]
     grid = Grid(periods=len(periods), teams=len(team_names) + 1, segments=len(segment_names) + 1)
     in_org = np.bincount(base_rank, minlength=len(distinct))  # each value's count in the org's baseline
     org_below = np.cumsum(in_org) - in_org  # per value: the org's baseline values below it
@@ -86,11 +96,12 @@ def value_groups(reported: pl.DataFrame, window: pl.DataFrame, periods: list[dt.
     u1 = np.zeros(grid.size)
     total = np.zeros(grid.size)
     parts = []
-    for part_ids, rows, share in _families(rep, grid, below_team, below_org[rep.rank], by_segment, whole_org, null_segment):
+    for part_ids, part_rows, share in _families(rep, grid, below_team, below_org[rep.rank], by_segment, whole_org,
+                                                null_segment):
         # Sums by group in row order, straight from the rows: no copy of the values per group.
-        u1 += np.bincount(part_ids, weights=share[rows], minlength=grid.size)
-        total += np.bincount(part_ids, weights=values[rows], minlength=grid.size)
-        parts.append((part_ids, rep.rank[rows]))
+        u1 += np.bincount(part_ids, weights=share[part_rows], minlength=grid.size)
+        total += np.bincount(part_ids, weights=values[part_rows], minlength=grid.size)
+        parts.append((part_ids, rep.rank[part_rows]))
     groups = _sort_groups(parts, distinct)
     u1, total = u1[groups.ids], total[groups.ids]
     baseline = _baselines(base_team, base_rank, distinct, len(team_names) + 1, null_team)
@@ -101,9 +112,9 @@ def value_groups(reported: pl.DataFrame, window: pl.DataFrame, periods: list[dt.
     return _frame(groups, grid, periods, [*team_names, org], [*segment_names, "all"], stats, baseline)
 
 
-def _check_values(reported: pl.DataFrame, window: pl.DataFrame) -> None:
-    for name, frame in (("reported", reported), ("baseline window", window)):
-        bad = frame.get_column("value").is_null().sum() + frame.get_column("value").is_nan().sum()
+def _check_values(value: np.ndarray, reported: np.ndarray, base: np.ndarray) -> None:
+    for name, rows in (("reported", reported), ("baseline window", base)):
+        bad = int(np.isnan(value[rows]).sum())  # a null is NaN here
         if bad:
             raise ValueError(f"the values table's {name} rows hold {bad} null or NaN values: every row needs a number")
 
@@ -170,15 +181,14 @@ class Grid:
         return period, team, segment
 
 
-def _codes(*columns: pl.Series) -> tuple[np.ndarray, list[str | None]]:
-    """Dense codes 0…k−1 of string columns' values, the columns end to end (null is a value of its own), and
-    the name of each code. polars' categorical ids are the same in every column (one global mapping)."""
-    categorical = [column.cast(pl.Categorical) for column in columns]
-    names = {}
-    for distinct in (c.unique() for c in categorical):
-        names.update(zip(distinct.to_physical().to_list(), distinct.cast(pl.String).to_list()))
+def _codes(column: pl.Series) -> tuple[np.ndarray, list[str | None]]:
+    """Dense codes 0…k−1 of a string (or categorical) column's values (null is a value of its own), and the
+    name of each code."""
+    categorical = column.cast(pl.Categorical)
+    distinct = categorical.unique()
+    names = dict(zip(distinct.to_physical().to_list(), distinct.cast(pl.String).to_list()))
     null_id = max((i for i in names if i is not None), default=-1) + 1
-    ids = np.concatenate([c.to_physical().fill_null(null_id).to_numpy() for c in categorical]).astype(np.int64)
+    ids = categorical.to_physical().fill_null(null_id).to_numpy()
     present = sorted(null_id if i is None else i for i in names)
     dense = np.zeros(null_id + 1, dtype=np.int64)
     dense[present] = np.arange(len(present))
@@ -191,11 +201,17 @@ def _in_all(segment_names: list[str | None], overlay: tuple[str, ...]) -> np.nda
     return np.array([s is None or (":" not in s and s not in overlay) for s in segment_names], dtype=bool)
 
 
-def _period_index(period: pl.Series, periods: list[dt.date]) -> np.ndarray:
-    days = np.array([(p - _EPOCH).days for p in periods], dtype=np.int64)
-    lookup = np.full(int(days[-1] - days[0]) + 1, -1, dtype=np.int64)
-    lookup[days - days[0]] = np.arange(len(days))
-    return lookup[period.to_physical().to_numpy().astype(np.int64) - days[0]]
+def _period_index(day: np.ndarray, period_days: list[tuple[dt.date, dt.date]]) -> np.ndarray:
+    """Per row (its day, days since 1970-01-01): the index of the period whose days hold it, −1 for none."""
+    if not period_days:
+        return np.full(len(day), -1, dtype=np.int64)
+    first = (period_days[0][0] - _EPOCH).days
+    lookup = np.full((period_days[-1][1] - period_days[0][0]).days + 1, -1, dtype=np.int64)
+    for i, (start, end) in enumerate(period_days):
+        lookup[(start - _EPOCH).days - first:(end - _EPOCH).days - first + 1] = i
+    at = day.astype(np.int64) - first
+    inside = (at >= 0) & (at < len(lookup))
+    return np.where(inside, lookup[np.clip(at, 0, len(lookup) - 1)], -1)
 
 
 def _ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

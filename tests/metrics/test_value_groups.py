@@ -22,6 +22,21 @@ def _frame(rows, with_period=True):
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
+WINDOW_DAY = P1 - dt.timedelta(days=30)  # the window rows' day: before every period
+
+
+def _groups(reported, window, periods, **options):
+    """value_groups of `reported` (with the first day of its period) and `window` (the baseline window's
+    rows), as one metric's rows: each reported row on its period's first day, the window's on a day of
+    their own before every period."""
+    rows = pl.concat([
+        reported.select(day="period", team="team", segment="segment", value="value"),
+        window.select(day=pl.lit(WINDOW_DAY), team="team", segment="segment", value="value"),
+    ])
+    period_days = [(p, p + dt.timedelta(days=6)) for p in periods]
+    return value_groups(rows, periods, period_days, (WINDOW_DAY, WINDOW_DAY), **options)
+
+
 def _by_key(frame):
     return {(r["period"], r["team"], r["segment"]): r for r in frame.iter_rows(named=True)}
 
@@ -35,7 +50,7 @@ WINDOW = _frame([("a", "ai", 2.0), ("a", "non_ai", 6.0), ("a", "cohort:x", 100.0
 
 
 def test_groups_by_hand():
-    got = _by_key(value_groups(REPORTED, WINDOW, [P1, P2], org=ORG, by_segment=True, whole_org=True,
+    got = _by_key(_groups(REPORTED, WINDOW, [P1, P2], org=ORG, by_segment=True, whole_org=True,
                                overlay=(), with_std=True))
     assert len(got) == 14  # P1: a × (ai, non_ai, cohort:x, all), b × (ai, all), org × 4; P2: a and org × (non_ai, all)
     a_ai = got[(P1, "a", "ai")]
@@ -71,24 +86,24 @@ def test_one_team_without_segments_null_segment_and_overlay():
     window = _frame([("a", None, 3.0), ("a", "ai_change", 0.5)], with_period=False)
     # One team, by segment: no org groups; the null-segment row counts in `all` only; the overlay row
     # (ai_change) has its own group but is left out of `all` and of the baseline (which is {3}).
-    got = _by_key(value_groups(reported, window, [P1], org=ORG, by_segment=True, whole_org=False,
+    got = _by_key(_groups(reported, window, [P1], org=ORG, by_segment=True, whole_org=False,
                                overlay=("ai_change",), with_std=False))
     assert set(got) == {(P1, "a", "ai"), (P1, "a", "ai_change"), (P1, "a", "all")}
     assert (got[(P1, "a", "all")]["n"], got[(P1, "a", "all")]["total"]) == (2, 8.0)
     assert got[(P1, "a", "all")]["mw_u1"] == 1.0  # 1 < 3 (0), 7 > 3 (1)
     assert got[(P1, "a", "ai_change")]["mw_u1"] == 1.0 and got[(P1, "a", "ai")]["baseline_n"] == 1
     # Without segments: `all` only.
-    only_all = value_groups(reported, window, [P1], org=ORG, by_segment=False, whole_org=True, overlay=("ai_change",),
+    only_all = _groups(reported, window, [P1], org=ORG, by_segment=False, whole_org=True, overlay=("ai_change",),
                             with_std=False)
     assert sorted(zip(only_all["team"], only_all["segment"], only_all["n"])) == [(ORG, "all", 2), ("a", "all", 2)]
 
 
 def test_no_reported_rows_and_bad_values():
-    empty = value_groups(REPORTED.clear(), WINDOW, [P1], org=ORG, by_segment=True, whole_org=True, overlay=(),
+    empty = _groups(REPORTED.clear(), WINDOW, [P1], org=ORG, by_segment=True, whole_org=True, overlay=(),
                          with_std=False)
     assert empty.height == 0 and "mw_u1" in empty.columns
     with pytest.raises(ValueError, match="reported rows hold 1 null or NaN"):
-        value_groups(REPORTED.with_columns(value=pl.when(pl.col("value") == 5).then(None).otherwise("value")), WINDOW,
+        _groups(REPORTED.with_columns(value=pl.when(pl.col("value") == 5).then(None).otherwise("value")), WINDOW,
                      [P1, P2], org=ORG, by_segment=True, whole_org=True, overlay=(), with_std=False)
 
 
@@ -115,7 +130,7 @@ def test_random_groups_equal_polars_and_scipy(seed, table_cells, monkeypatch):
     reported, window = rows(400, True), rows(int(rng.choice([0, 60, 300])), False)
     if seed == 1:
         window = window.filter(pl.col("team") != "c")  # team c: no baseline
-    got = value_groups(reported, window, periods, org=ORG, by_segment=True, whole_org=True, overlay=(), with_std=True)
+    got = _groups(reported, window, periods, org=ORG, by_segment=True, whole_org=True, overlay=(), with_std=True)
     in_all = ~pl.col("segment").str.contains(":")
     expected = pl.concat([
         reported.group_by("period", "team", "segment").agg(pl.col("value").sort()),
