@@ -20,7 +20,13 @@ from metrics.metric_events import Facts
 from metrics.registry import METRICS
 from metrics.senior_review import SENIORS_SCHEMA
 
-CUBE_FORMAT = 6  # bump when the cube's shape changes: stored cubes of another format are rebuilt
+# Bump when the cube's shape changes: it is part of the stored cube's fingerprint (reports.data.cube_fingerprint),
+# so a cube stored in another format is rebuilt by the first reader, never read as if it were this one.
+# 7: the values table's metric, team and segment are categorical (dictionary-encoded when stored).
+CUBE_FORMAT = 7
+
+
+VALUE_KEYS = ("metric", "team", "segment")  # the values table's categorical columns
 
 
 @dataclass(frozen=True)
@@ -32,7 +38,8 @@ class Cube:
     # with their tool:/mode:/cohort: segments; per_day and per_senior_week have n = x = events
     ratio: pl.DataFrame
     mean: pl.DataFrame  # metric, day, team, segment, n, total, sumsq — means from sums (csat)
-    # metric, day, team, segment, value — mttr_hours (one row per incident, and one more per incident
+    # metric, day, team, segment, value (metric, team and segment categorical: a few distinct names over
+    # millions of rows, stored as dictionary codes and read without building a string per row) — mttr_hours (one row per incident, and one more per incident
     # with a causing change, segment ai_change / non_ai_change) and lead_time_hours (one per shipped PR, and
     # one more per shipped PR whose author has a cohort, segment cohort:<name>)
     values: pl.DataFrame
@@ -155,7 +162,8 @@ def build_cube(evidence, outcomes: pl.DataFrame, chain=None, seniors: pl.DataFra
     units = unit_events.group_by(day=_day(unit_events), team="team").agg(n=pl.len().cast(pl.Int64))
     return Cube(
         ratio=ratio.sort("metric", "day", "team"), mean=mean.sort("day", "team"),
-        values=values.sort("metric", "day", "team"), spend=spend.sort("day", "team"), units=units.sort("day", "team"),
+        values=values.sort("metric", "day", "team").with_columns(pl.col(*VALUE_KEYS).cast(pl.Categorical)),
+        spend=spend.sort("day", "team"), units=units.sort("day", "team"),
         span=data_span(evidence, outcomes),
         seniors=seniors if seniors is not None else pl.DataFrame(schema=SENIORS_SCHEMA),
     )

@@ -38,7 +38,7 @@ def bring_up_to_date(warehouse: Warehouse, config: Config, fingerprint: str, col
     "rebuilt"."""
     state = read_state(warehouse)
     if state is None or state.fingerprint != fingerprint or state.pending_full:
-        why = ("no cube yet" if state is None else "the configuration changed" if state.fingerprint != fingerprint
+        why = ("no cube yet" if state is None else "the configuration or the cube's format changed" if state.fingerprint != fingerprint
                else "a write reached all history")
         rebuild(warehouse, config, fingerprint, columns, progress, why=why)
         return "rebuilt"

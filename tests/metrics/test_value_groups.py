@@ -160,3 +160,21 @@ def test_random_groups_equal_polars_and_scipy(seed, table_cells, monkeypatch):
             p = mann_whitney_p_from_u(np.array([row["mw_u1"]]), np.array([n]), np.array([len(base)]),
                                       np.array([row["mw_ties"]]))[0]
             assert p == pytest.approx(sps.mannwhitneyu(values, base, alternative="two-sided").pvalue, rel=1e-9, abs=1e-15)
+
+
+@pytest.mark.parametrize("case", ["hours", "signed", "specials", "adjacent", "wide"])
+def test_ranks_equal_numpy_unique(case):
+    """The value ranks from sorted int64 keys (metrics.value_groups._ranks) equal np.unique's: hours from
+    whole microseconds, negative values, ±0 / ±inf, neighbouring floats that share a coarse key (the
+    argsort fallback) and values spanning many magnitudes."""
+    rng = np.random.default_rng(7)
+    values = {
+        "hours": rng.integers(0, 3_600_000_000 * 2_000, 300_000) / 3_600_000_000,
+        "signed": np.round(rng.normal(0, 50, 20_000), 3),
+        "specials": np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, 5.0, 0.0, 1.0]),
+        "adjacent": np.concatenate([np.nextafter(np.full(3, 7.0), 8.0), np.full(2, 7.0), rng.random(2**22) * 1e6]),
+        "wide": np.exp(rng.uniform(-300, 300, 10_000)) * rng.choice([-1.0, 1.0], 10_000),
+    }[case]
+    ranks, distinct = value_groups_module._ranks(values)
+    expected_distinct, expected_ranks = np.unique(values, return_inverse=True)
+    assert np.array_equal(distinct, expected_distinct) and np.array_equal(ranks, expected_ranks.ravel())
