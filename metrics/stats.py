@@ -72,10 +72,17 @@ def normal_cdf(x: np.ndarray) -> np.ndarray:
     ½·erfc(|x|/√2) (or 1 minus it) in the tails, where erf would lose the small probabilities."""
     x = np.asarray(x, dtype=float)
     t = x * math.sqrt(0.5)
+    out = np.full(t.shape, np.nan)
     with np.errstate(invalid="ignore"):
+        # Each element through the one Python function it needs (a call per element is the cost here).
         centre = np.abs(t) < math.sqrt(0.5)
-        tail = 0.5 * _ERFC(np.abs(t)).astype(float)
-        return np.where(centre, 0.5 + 0.5 * _ERF(t).astype(float), np.where(t > 0, 1.0 - tail, tail))
+        tails = ~centre & ~np.isnan(t)
+        if centre.any():
+            out[centre] = 0.5 + 0.5 * _ERF(t[centre]).astype(float)
+        if tails.any():
+            tail = 0.5 * _ERFC(np.abs(t[tails])).astype(float)
+            out[tails] = np.where(t[tails] > 0, 1.0 - tail, tail)
+    return out
 
 
 def normal_sf(x: np.ndarray) -> np.ndarray:
