@@ -71,33 +71,37 @@ def value_groups(rows: pl.DataFrame, periods: list[dt.date], period_days: list[t
     is its window rows of segment `all`; the org's, all of them."""
     day = rows.get_column("day").to_physical().to_numpy()
     period = _period_index(day, period_days)
-    reported = np.flatnonzero(period >= 0)
-    if len(reported) == 0:
+    first, last = ((d - _EPOCH).days for d in window_days)
+    in_window = (day >= first) & (day <= last)
+    used = np.flatnonzero((period >= 0) | in_window)  # the rows reported or in the window: only these are read
+    if not (period[used] >= 0).any():
         return pl.DataFrame(schema=_schema(with_std))
+    if len(used) < rows.height:
+        rows, period, in_window = rows[used], period[used], in_window[used]
     teams, team_names = _codes(rows.get_column("team"))
     segments, segment_names = _codes(rows.get_column("segment"))
     null_team = team_names.index(None) if None in team_names else -1
     in_all = _in_all(segment_names, overlay)[segments]
-    first, last = ((d - _EPOCH).days for d in window_days)
-    base = np.flatnonzero((day >= first) & (day <= last) & in_all)  # the window's segment-`all` rows
+    is_base = in_window & in_all  # the window's segment-`all` rows
+    reported, base = np.flatnonzero(period >= 0), np.flatnonzero(is_base)
     value = rows.get_column("value").to_numpy()
     _check_values(value, reported, base)
-    ranks, distinct = _ranks(value)
+    ranks, distinct, order = _ranks(value)
+    # Per row: its share of U against its team's baseline and against the org's (#below + ½·#equal).
+    team_share = _team_shares(teams, ranks, is_base, len(distinct))
+    org_share = _shares(order, ranks[order], is_base)
     rep = Rows(period=period[reported], team=teams[reported], segment=segments[reported], rank=ranks[reported],
                in_all=in_all[reported])
     values = value[reported]
     base_team, base_rank = teams[base], ranks[base]
     grid = Grid(periods=len(periods), teams=len(team_names) + 1, segments=len(segment_names) + 1)
     in_org = np.bincount(base_rank, minlength=len(distinct))  # each value's count in the org's baseline
-    org_below = np.cumsum(in_org) - in_org  # per value: the org's baseline values below it
-    below_org = org_below + 0.5 * in_org
-    below_team = _team_counts(rep, base_team, base_rank, org_below, in_org, len(team_names))
     null_segment = segment_names.index(None) if None in segment_names else -1
     u1 = np.zeros(grid.size)
     total = np.zeros(grid.size)
     parts = []
-    for part_ids, part_rows, share in _families(rep, grid, below_team, below_org[rep.rank], by_segment, whole_org,
-                                                null_segment):
+    for part_ids, part_rows, share in _families(rep, grid, team_share[reported], org_share[reported], by_segment,
+                                                whole_org, null_segment):
         # Sums by group in row order, straight from the rows: no copy of the values per group.
         u1 += np.bincount(part_ids, weights=share[part_rows], minlength=grid.size)
         total += np.bincount(part_ids, weights=values[part_rows], minlength=grid.size)
@@ -214,15 +218,16 @@ def _period_index(day: np.ndarray, period_days: list[tuple[dt.date, dt.date]]) -
     return np.where(inside, lookup[np.clip(at, 0, len(lookup) - 1)], -1)
 
 
-def _ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each value's rank among the distinct values (equal values, equal ranks), and the distinct values."""
+def _ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each value's rank among the distinct values (equal values, equal ranks), the distinct values, and
+    the positions of the values in ascending order."""
     order = _value_order(values)
     ordered = values[order]
     new = np.ones(len(values), dtype=bool)
     new[1:] = ordered[1:] != ordered[:-1]
     ranks = np.empty(len(values), dtype=np.int64)
     ranks[order] = np.cumsum(new) - 1
-    return ranks, ordered[new]
+    return ranks, ordered[new], order
 
 
 def _value_order(values: np.ndarray) -> np.ndarray:
@@ -251,41 +256,51 @@ def _value_order(values: np.ndarray) -> np.ndarray:
     return order
 
 
-# A team table costs teams × baseline values cells; searching costs ~log₂(baseline values) steps per
-# reported row. The table is used while it has at most this many cells per reported row.
-TABLE_CELLS_PER_ROW = 8
+KEY_BITS = 63  # the bits of a non-negative int64 sort key
 
 
-def _team_counts(rep: Rows, base_team: np.ndarray, base_rank: np.ndarray, org_below: np.ndarray, in_org: np.ndarray,
-                 n_teams: int) -> np.ndarray:
-    """Per reported row: #its team's baseline values below its value + ½·#equal to it (its share of U).
-
-    Many rows (a long report): the org's baseline values in ascending order carry team labels, and
-    counts[t, i] is how many of the first i are team t's; a row's value has org_below[rank] of them below
-    it and in_org[rank] equal, so its team's counts are two lookups (the table built for a few teams at a
-    time when teams × baseline values would be large). Few rows against a large baseline (a short report):
-    each row is searched in its team's sorted baseline values instead."""
-    if n_teams * (len(base_rank) + 1) > TABLE_CELLS_PER_ROW * len(rep.rank):
-        bits = _bits(len(in_org))
-        base = np.sort((base_team << bits) | base_rank)
-        key = (rep.team << bits) | rep.rank
-        team_start = np.searchsorted(base, rep.team << bits, side="left")
+def _team_shares(teams: np.ndarray, ranks: np.ndarray, is_base: np.ndarray, n_ranks: int) -> np.ndarray:
+    """Per row: #baseline rows of its team with a lower value + ½·#equal (its share of U against its team).
+    The rows in (team, value) order — one sort of int64 keys holding team, rank and position — make it
+    one running count of baseline rows; positions too many for the key's bits: searched per team instead."""
+    n = len(ranks)
+    rank_bits, position_bits = _bits(n_ranks), _bits(n)
+    team_bits = _bits(int(teams.max(initial=0)))
+    if team_bits + rank_bits + position_bits > KEY_BITS:
+        bits = _bits(n_ranks)
+        base = np.sort((teams[is_base] << bits) | ranks[is_base])
+        key = (teams << bits) | ranks
         below = np.searchsorted(base, key, side="left")
-        return below - team_start + 0.5 * (np.searchsorted(base, key, side="right") - below)
-    labels = base_team[np.argsort(base_rank, kind="stable")]
-    start, end = org_below[rep.rank], org_below[rep.rank] + in_org[rep.rank]
-    out = np.empty(len(rep.rank))
-    per_table = max(1, 2**24 // (len(labels) + 1))
-    for first in range(0, n_teams, per_table):
-        last = min(n_teams, first + per_table)
-        counts = np.zeros((last - first, len(labels) + 1), dtype=np.int32)
-        mine = np.flatnonzero((labels >= first) & (labels < last))
-        counts[labels[mine] - first, mine + 1] = 1
-        np.cumsum(counts, axis=1, out=counts)
-        rows = np.flatnonzero((rep.team >= first) & (rep.team < last)) if n_teams > per_table else slice(None)
-        team = rep.team[rows] - first
-        below = counts[team, start[rows]]
-        out[rows] = below + 0.5 * (counts[team, end[rows]] - below)
+        return below - np.searchsorted(base, teams << bits, side="left") + 0.5 * (
+            np.searchsorted(base, key, side="right") - below)
+    keys = (((teams << rank_bits) | ranks) << position_bits) | np.arange(n, dtype=np.int64)
+    keys.sort()
+    team_rank = keys >> position_bits
+    return _shares(keys & ((1 << position_bits) - 1), team_rank, is_base, team_rank >> rank_bits)
+
+
+def _shares(order: np.ndarray, keys: np.ndarray, is_base: np.ndarray, within: np.ndarray | None = None) -> np.ndarray:
+    """Per row: #baseline rows below it + ½·#equal, from the rows' positions `order` in ascending order of
+    their `keys` (given in that order: equal keys, equal values); counted apart for each value of `within`
+    (given in that order too, ascending; None: all rows together)."""
+    n = len(order)
+    out = np.empty(n)
+    if n == 0:
+        return out
+    new = np.ones(n, dtype=bool)
+    new[1:] = keys[1:] != keys[:-1]
+    starts = np.flatnonzero(new)
+    sizes = np.diff(np.append(starts, n))
+    before = np.zeros(n + 1, dtype=np.int64)  # baseline rows before each place in the order
+    np.cumsum(is_base[order], out=before[1:])
+    equal = before[starts + sizes] - before[starts]
+    below = before[starts]
+    if within is not None:  # minus the baseline rows of the groups before this one
+        group = within[starts]
+        first = np.ones(len(starts), dtype=bool)
+        first[1:] = group[1:] != group[:-1]
+        below = below - below[np.maximum.accumulate(np.where(first, np.arange(len(starts)), 0))]
+    out[order] = np.repeat(below + 0.5 * equal, sizes)
     return out
 
 
@@ -394,7 +409,7 @@ def _shared_ties(groups: Sorted, team_i: np.ndarray, org: int, base_team: np.nda
     """Per group: what pooling its values with its team's baseline adds to the baseline's tie term. Only a
     value repeated in the group or present in the org's baseline (which holds every team's) adds anything."""
     repeat = groups.repeats()
-    at = np.flatnonzero(repeat | np.append(repeat[1:], False) | (in_org[groups.ranks()] > 0))
+    at = np.flatnonzero(repeat | np.append(repeat[1:], False) | (in_org > 0)[groups.ranks()])
     first = ~repeat[at]
     own = np.diff(np.append(np.flatnonzero(first), len(at))).astype(float)
     entry = at[first]

@@ -107,15 +107,15 @@ def test_no_reported_rows_and_bad_values():
                      [P1, P2], org=ORG, by_segment=True, whole_org=True, overlay=(), with_std=False)
 
 
-@pytest.mark.parametrize("table_cells", [0, 10**9])
+@pytest.mark.parametrize("key_bits", [0, 63])
 @pytest.mark.parametrize("seed", range(6))
-def test_random_groups_equal_polars_and_scipy(seed, table_cells, monkeypatch):
+def test_random_groups_equal_polars_and_scipy(seed, key_bits, monkeypatch):
     """Every group's n, sum, median, p90 and interval equal polars' (and the formula's) on the group's own
     values; its Mann–Whitney p from U and the tie term equals scipy's test of the values against the team's
     baseline values — with ties (values rounded), empty baselines and small groups (the exact method).
-    Both ways of counting a team's baseline values below each row: searched (no table cells allowed) and
-    looked up in the table (any size allowed)."""
-    monkeypatch.setattr(value_groups_module, "TABLE_CELLS_PER_ROW", table_cells)
+    Both ways of counting a team's baseline values below each row: in one sort of packed keys, and searched
+    (when the keys' bits would not fit, forced here by allowing none)."""
+    monkeypatch.setattr(value_groups_module, "KEY_BITS", key_bits)
     rng = np.random.default_rng(seed)
     periods = [P1 + dt.timedelta(days=7 * i) for i in range(4)]
     teams, segments = ["a", "b", "c"], ["ai", "non_ai", "tool:x", "cohort:y"]
@@ -175,6 +175,7 @@ def test_ranks_equal_numpy_unique(case):
         "adjacent": np.concatenate([np.nextafter(np.full(3, 7.0), 8.0), np.full(2, 7.0), rng.random(2**22) * 1e6]),
         "wide": np.exp(rng.uniform(-300, 300, 10_000)) * rng.choice([-1.0, 1.0], 10_000),
     }[case]
-    ranks, distinct = value_groups_module._ranks(values)
+    ranks, distinct, order = value_groups_module._ranks(values)
     expected_distinct, expected_ranks = np.unique(values, return_inverse=True)
     assert np.array_equal(distinct, expected_distinct) and np.array_equal(ranks, expected_ranks.ravel())
+    assert np.all(np.diff(values[order]) >= 0) and np.array_equal(np.sort(order), np.arange(len(values)))
