@@ -99,14 +99,25 @@ def value_groups(rows: pl.DataFrame, periods: list[dt.date], period_days: list[t
     null_segment = segment_names.index(None) if None in segment_names else -1
     u1 = np.zeros(grid.size)
     total = np.zeros(grid.size)
-    parts = []
-    for part_ids, part_rows, share in _families(rep, grid, team_share[reported], org_share[reported], by_segment,
-                                                whole_org, null_segment):
+    bits = _bits(len(distinct))
+    fits = _bits(grid.size - 1) + bits <= KEY_BITS
+    # Every entry's key (group id << bits | value rank) goes straight into one array, sorted in place: no
+    # (ids, ranks) pairs kept per family, no concatenated or sorted copy (fresh pages cost a fresh process).
+    families = _families(rep, grid, team_share[reported], org_share[reported], by_segment, whole_org, null_segment)
+    keys = np.empty(sum(len(part_rows) for _, part_rows, _ in families) if fits else 0, dtype=np.int64)
+    pairs, at = [], 0
+    for make_ids, part_rows, share in families:
+        part_ids = make_ids()
         # Sums by group in row order, straight from the rows: no copy of the values per group.
         u1 += np.bincount(part_ids, weights=share[part_rows], minlength=grid.size)
         total += np.bincount(part_ids, weights=values[part_rows], minlength=grid.size)
-        parts.append((part_ids, rep.rank[part_rows]))
-    groups = _sort_groups(parts, distinct)
+        if fits:
+            np.left_shift(part_ids, bits, out=keys[at:at + len(part_ids)])
+            keys[at:at + len(part_ids)] |= rep.rank[part_rows]
+            at += len(part_ids)
+        else:
+            pairs.append((part_ids, rep.rank[part_rows]))
+    groups = _sorted_groups(keys, bits, distinct) if fits else _sort_groups(pairs, distinct)
     u1, total = u1[groups.ids], total[groups.ids]
     baseline = _baselines(base_team, base_rank, distinct, len(team_names) + 1, null_team)
     team_i = grid.decode(groups.ids)[1]
@@ -305,23 +316,37 @@ def _shares(order: np.ndarray, keys: np.ndarray, is_base: np.ndarray, within: np
 
 
 def _families(rep: Rows, grid: Grid, below_team: np.ndarray, below_org: np.ndarray, by_segment: bool,
-              whole_org: bool, null_segment: int):
-    """The entries of every group, one part at a time: (group ids, the rows they come from, the rows' U
-    shares against the group's baseline) for team × segment, team × `all`, org × segment and org × `all`,
-    where a row counts (a row without a segment: `all` only)."""
+              whole_org: bool, null_segment: int) -> list:
+    """The entries of every group, one part at a time: (a function giving their group ids, the rows they
+    come from, the rows' U shares against the group's baseline) for team × segment, team × `all`, org ×
+    segment and org × `all`, where a row counts (a row without a segment: `all` only)."""
     org, every = grid.teams - 1, grid.segments - 1
     with_segment = np.flatnonzero(rep.segment != null_segment) if null_segment >= 0 else np.arange(len(rep.rank))
     in_all = np.flatnonzero(rep.in_all)
     team_parts = [(rep.team, below_team)] + ([(None, below_org)] if whole_org else [])
+    parts = []
     for team, share in team_parts:
         if by_segment:
-            rows = with_segment
-            yield grid.ids(rep.period[rows], org if team is None else team[rows], rep.segment[rows]), rows, share
-        yield grid.ids(rep.period[in_all], org if team is None else team[in_all], every), in_all, share
+            parts.append((lambda rows=with_segment, team=team: grid.ids(
+                rep.period[rows], org if team is None else team[rows], rep.segment[rows]), with_segment, share))
+        parts.append((lambda rows=in_all, team=team: grid.ids(
+            rep.period[rows], org if team is None else team[rows], every), in_all, share))
+    return parts
 
 
 def _bits(n: int) -> int:
     return max(1, int(n).bit_length())
+
+
+def _sorted_groups(keys: np.ndarray, bits: int, distinct: np.ndarray) -> Sorted:
+    """The groups of int64 keys (group id << bits | value rank), sorted here in place."""
+    keys.sort()
+    numbers = keys >> bits
+    new = np.ones(len(keys), dtype=bool)
+    new[1:] = numbers[1:] != numbers[:-1]
+    starts = np.flatnonzero(new)
+    return Sorted(ids=numbers[starts], starts=starts, sizes=np.diff(np.append(starts, len(keys))), keys=keys,
+                  bits=bits, distinct=distinct)
 
 
 def _sort_groups(parts: list[tuple[np.ndarray, np.ndarray]], distinct: np.ndarray) -> Sorted:
