@@ -70,9 +70,7 @@ def value_groups(rows: pl.DataFrame, periods: list[dt.date], period_days: list[t
     an `overlay` segment), and the same for the whole org, team `org`, when `whole_org`. A team's baseline
     is its window rows of segment `all`; the org's, all of them."""
     day = rows.get_column("day").to_physical().to_numpy()
-    period = _period_index(day, period_days)
-    first, last = ((d - _EPOCH).days for d in window_days)
-    in_window = (day >= first) & (day <= last)
+    period, in_window = _period_index(day, period_days, window_days)
     used = np.flatnonzero((period >= 0) | in_window)  # the rows reported or in the window: only these are read
     if not (period[used] >= 0).any():
         return pl.DataFrame(schema=_schema(with_std))
@@ -216,17 +214,21 @@ def _in_all(segment_names: list[str | None], overlay: tuple[str, ...]) -> np.nda
     return np.array([s is None or (":" not in s and s not in overlay) for s in segment_names], dtype=bool)
 
 
-def _period_index(day: np.ndarray, period_days: list[tuple[dt.date, dt.date]]) -> np.ndarray:
-    """Per row (its day, days since 1970-01-01): the index of the period whose days hold it, −1 for none."""
-    if not period_days:
-        return np.full(len(day), -1, dtype=np.int64)
-    first = (period_days[0][0] - _EPOCH).days
-    lookup = np.full((period_days[-1][1] - period_days[0][0]).days + 1, -1, dtype=np.int64)
+def _period_index(day: np.ndarray, period_days: list[tuple[dt.date, dt.date]],
+                  window_days: tuple[dt.date, dt.date]) -> tuple[np.ndarray, np.ndarray]:
+    """Per row (its day, days since 1970-01-01): the index of the period whose days hold it (−1 for none),
+    and whether the window holds it — each one lookup in a table of the rows' days."""
+    if len(day) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    low, high = int(day.min()), int(day.max())
+    period = np.full(high - low + 1, -1, dtype=np.int64)
     for i, (start, end) in enumerate(period_days):
-        lookup[(start - _EPOCH).days - first:(end - _EPOCH).days - first + 1] = i
-    at = day.astype(np.int64) - first
-    inside = (at >= 0) & (at < len(lookup))
-    return np.where(inside, lookup[np.clip(at, 0, len(lookup) - 1)], -1)
+        period[max(0, (start - _EPOCH).days - low):max(0, (end - _EPOCH).days - low + 1)] = i
+    window = np.zeros(high - low + 1, dtype=bool)
+    first, last = ((d - _EPOCH).days for d in window_days)
+    window[max(0, first - low):max(0, last - low + 1)] = True
+    at = day - low
+    return period[at], window[at]
 
 
 def _ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
