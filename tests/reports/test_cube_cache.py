@@ -122,3 +122,34 @@ def test_load_evidence_since_filters_by_counting_time_in_sql(sqlite_url, since):
     assert evidence.tickets.get_column("id").to_list() == ["t1"]
     assert evidence.pull_requests.height == 0  # every PR merged on 2026-03-03
     assert data.load_evidence(wh, until=since).pull_requests.height == 10
+
+
+def test_a_cube_stored_in_an_older_format_is_rebuilt_not_read(sqlite_url, monkeypatch, caplog):
+    """Format 6 kept the values table's metric, team and segment as strings; format 7 keeps them categorical.
+    A warehouse whose cube was stored by format-6 code is rebuilt by the first reader, which says why."""
+    import dataclasses
+
+    import metrics.scorecard as scorecard
+
+    config = Config(warehouse=WarehouseConfig(url=sqlite_url))
+    wh = open_warehouse(sqlite_url)
+    seed(wh)
+    build = scorecard.build_cube
+
+    def format_6(*args, **kwargs):
+        cube = build(*args, **kwargs)
+        return dataclasses.replace(cube, values=cube.values.with_columns(pl.col("metric", "team", "segment").cast(pl.String)))
+
+    monkeypatch.setattr(data, "CUBE_FORMAT", 6)
+    monkeypatch.setattr(scorecard, "build_cube", format_6)
+    assert data.load_cube(wh, config).values.schema["team"] == pl.String
+    monkeypatch.undo()
+
+    with caplog.at_level("INFO", logger="reports.derived"):
+        assert data.refresh_cube(wh, config) == "rebuilt"
+    assert "the configuration or the cube's format changed" in caplog.text
+    cube = data.load_cube(wh, config)
+    assert cube.values.schema["team"] == pl.Categorical
+    direct = compute(prepare(data.load_evidence(wh), config), config, **WEEK)
+    assert_frame_equal(compute(cube, config, **WEEK), direct)
+    wh.engine.dispose()
