@@ -31,7 +31,7 @@ from metrics.evidence import SCHEMAS, Evidence
 from reports.derived import bring_up_to_date, evidence_from, rebuild, stored_cube
 from warehouse import Warehouse, open_warehouse, read_table
 from warehouse.cube_store import SCHEMA_ONLY, WHOLE, _decode_table
-from warehouse.read import COUNTING_TIME, read_arrow
+from warehouse.read import COUNTING_TIME
 from warehouse.schema import deployments, incidents, pull_requests
 
 log = logging.getLogger(__name__)
@@ -185,20 +185,22 @@ def _months(spans: list[tuple[dt.date, dt.date]]) -> set[str]:
 
 def _cube_of_months(warehouse: Warehouse, months: set[str]) -> Cube:
     """The stored cube's chunks of `months`, of the latest month, the whole-history parts, the parts stored
-    whole and every part's empty schema chunk, assembled as warehouse.cube_store.read_cube_parts does
-    (rows in the order they were built)."""
+    whole and every part's empty schema chunk, each part's chunks in the order
+    warehouse.cube_store.read_cube_parts puts them (rows in the order they were built).
+
+    A few hundred blobs in one plain query (no connectorx to import: 0.1 s of a command's start), each an
+    Arrow IPC file that pyarrow reads in place (polars' own reader, one call per chunk, took 0.15 CPU-s more)."""
     def names(values) -> str:  # chunk and part names made here and by cube_store, never user input
         return ", ".join("'" + v.replace("'", "''") + "'" for v in sorted(values))
 
-    where = (f"chunk IN ({names({SCHEMA_ONLY, WHOLE, *months})}) OR part IN ({names(_whole_history_parts())})"
-             f" OR chunk = (SELECT max(chunk) FROM cube_chunks WHERE chunk <> '{WHOLE}')")
-    chunks = read_arrow(warehouse, "cube_chunks", ["part", "chunk", "data"], where)
-    ordered = pl.from_arrow(chunks.select(["part", "chunk"])).with_row_index("at").with_columns(
-        family=pl.col("part").str.split(":").list.first(),
-        metric=pl.col("part").str.split_exact(":", 1).struct.field("field_1"),
-    ).sort("family", "metric", "chunk", nulls_last=False)
-    data = chunks.column("data")
+    sql = (f"SELECT part, chunk, data FROM cube_chunks WHERE chunk IN ({names({SCHEMA_ONLY, WHOLE, *months})})"
+           f" OR part IN ({names(_whole_history_parts())})"
+           f" OR chunk = (SELECT max(chunk) FROM cube_chunks WHERE chunk <> '{WHOLE}')")
+    with warehouse.engine.connect() as conn:
+        rows = conn.exec_driver_sql(sql).fetchall()
+    # By part family, then metric (the family's empty chunk, without one, first), then month.
+    rows.sort(key=lambda row: (row[0].split(":")[0], ":" in row[0], row[0], row[1]))
     tables: dict[str, list[pa.Table]] = {}
-    for at, family in ordered.select("at", "family").iter_rows():
-        tables.setdefault(family, []).append(_decode_table(data[at].as_buffer()))
-    return Cube(**{part: pl.from_arrow(pa.concat_tables(frames), rechunk=False) for part, frames in tables.items()})
+    for part, _, data in rows:
+        tables.setdefault(part.split(":")[0], []).append(_decode_table(pa.py_buffer(data)))
+    return Cube(**{family: pl.from_arrow(pa.concat_tables(parts), rechunk=False) for family, parts in tables.items()})
