@@ -17,6 +17,8 @@ from metrics.periods import DEFAULT_BASELINE_WEEKS, Window, utc
 from metrics.registry import METRICS
 
 ADOPTION_SHARE = 0.05  # the adoption week: at least 5% of its merged PRs are AI-assisted
+# The metric whose daily counts place the adoption week: its whole history is read, not only a report's days.
+ADOPTION_METRIC = "ai_merge_rate"
 _WEEK = dt.timedelta(weeks=1)
 _LAST_INSTANT = dt.timedelta(microseconds=1)
 
@@ -78,7 +80,7 @@ def adoption_week(cube: Cube, config: Config) -> dt.date | None:
     with at least `min_sample` merged PRs of which at least 5% are AI-assisted (whole org)."""
     if config.rules.ai_adoption_start is not None:
         return _monday(config.rules.ai_adoption_start)
-    merged = cube.ratio.filter(pl.col("metric") == "ai_merge_rate")
+    merged = cube.ratio.filter(pl.col("metric") == ADOPTION_METRIC)
     weekly = (
         merged.group_by(week=pl.col("day").dt.truncate("1w").cast(pl.Date))
         .agg(n=pl.col("n").sum(), ai=pl.col("x").sum())

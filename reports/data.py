@@ -8,6 +8,9 @@
   (`refresh_cube`), and a reader that still finds some pending does so itself before reading. So
   readers — the dashboard, `scorecard metrics`, every PostgreSQL replica — read the same few tables
   instead of millions of rows, and no file beside the warehouse holds numbers.
+- `load_cube_outline` / `load_cube_days`: the same cube read by month, for a command that reports one range
+  (`scorecard metrics`): what the range and the baselines are found from first, then only the months the
+  range and the baseline windows lie in (at 1M PRs, a tenth of the cube's 200 MB).
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ import logging
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 import sqlalchemy as sa
 
 from config.model import Config
@@ -26,6 +30,7 @@ from metrics.cube import CUBE_FORMAT, Cube
 from metrics.evidence import SCHEMAS, Evidence
 from reports.derived import bring_up_to_date, evidence_from, rebuild, stored_cube
 from warehouse import Warehouse, open_warehouse, read_table
+from warehouse.cube_store import SCHEMA_ONLY, WHOLE, _decode_table
 from warehouse.read import COUNTING_TIME
 from warehouse.schema import deployments, incidents, pull_requests
 
@@ -117,6 +122,16 @@ def load_cube(warehouse: Warehouse, config: Config, version: str | None = None,
     return stored_cube(warehouse)
 
 
+def cube_is_current(warehouse: Warehouse, config: Config) -> bool:
+    """Whether the stored cube is there, built for this config, with no write pending: reading it needs no
+    write (a read-only warehouse's cube can be read only then)."""
+    from warehouse.cube_store import read_state
+
+    state = read_state(warehouse)
+    return (state is not None and state.fingerprint == cube_fingerprint(config) and not state.pending_full
+            and state.pending_from is None)
+
+
 def refresh_cube(warehouse: Warehouse, config: Config, progress: Progress | None = None) -> str:
     """Fold a finished run's writes into the cube, so the next reader finds it fresh; returns "fresh",
     "updated" or "rebuilt"."""
@@ -126,3 +141,66 @@ def refresh_cube(warehouse: Warehouse, config: Config, progress: Progress | None
 def rebuild_cube(warehouse: Warehouse, config: Config, progress: Progress | None = None) -> None:
     """Build the cube again from every row (`scorecard rebuild`)."""
     rebuild(warehouse, config, cube_fingerprint(config), CUBE_COLUMNS, progress)
+
+
+def load_cube_outline(warehouse: Warehouse, config: Config, progress: Progress | None = None) -> Cube:
+    """The cube's parts a report's range and baselines are found from, brought up to date first (as
+    `load_cube`): those the scorecard reads over all their history (`_whole_history_parts`) and the latest
+    month of every part (the last day with data). Other days of the daily parts are left out: read them
+    with `load_cube_days` once the range is known."""
+    bring_up_to_date(warehouse, config, cube_fingerprint(config), CUBE_COLUMNS, progress)
+    return _cube_of_months(warehouse, set())
+
+
+def load_cube_days(warehouse: Warehouse, spans: list[tuple[dt.date, dt.date]]) -> Cube:
+    """The stored cube with the daily parts' rows of every month a (first, last) day span of `spans`
+    touches, plus all that `load_cube_outline` holds: `compute` gives the same records from it as from the
+    whole cube for every report whose periods and baseline windows lie in `spans` (it filters the daily
+    parts by day, and reads the rest whole). Read after `load_cube_outline`, which brought the cube up to date."""
+    return _cube_of_months(warehouse, _months(spans))
+
+
+def _whole_history_parts() -> list[str]:
+    """The stored parts (besides span and seniors, stored whole) a report reads over all their days: spend
+    and units (the cost metric's own baseline starts at the first week with spend), the adoption metric's
+    counts (the adoption week places the default baseline), and every per-day metric's counts (it has a
+    record, 0 if need be, for each team that ever had an event)."""
+    from metrics.baseline import ADOPTION_METRIC
+    from metrics.registry import METRICS
+
+    counted = [ADOPTION_METRIC, *(spec.id for spec in METRICS.values() if spec.kind == "per_day")]
+    return ["spend", "units", *(f"{METRICS[m].cube_table}:{m}" for m in counted)]
+
+
+def _months(spans: list[tuple[dt.date, dt.date]]) -> set[str]:
+    """The cube's chunk names (YYYY-MM) of the months the spans touch."""
+    months = set()
+    for first, last in spans:
+        month = first.replace(day=1)
+        while month <= last:
+            months.add(f"{month.year:04d}-{month.month:02d}")
+            month = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return months
+
+
+def _cube_of_months(warehouse: Warehouse, months: set[str]) -> Cube:
+    """The stored cube's chunks of `months`, of the latest month, the whole-history parts, the parts stored
+    whole and every part's empty schema chunk, each part's chunks in the order
+    warehouse.cube_store.read_cube_parts puts them (rows in the order they were built).
+
+    A few hundred blobs in one plain query (no connectorx to import: 0.1 s of a command's start), each an
+    Arrow IPC file that pyarrow reads in place (polars' own reader, one call per chunk, took 0.15 CPU-s more)."""
+    def names(values) -> str:  # chunk and part names made here and by cube_store, never user input
+        return ", ".join("'" + v.replace("'", "''") + "'" for v in sorted(values))
+
+    sql = (f"SELECT part, chunk, data FROM cube_chunks WHERE chunk IN ({names({SCHEMA_ONLY, WHOLE, *months})})"
+           f" OR part IN ({names(_whole_history_parts())})"
+           f" OR chunk = (SELECT max(chunk) FROM cube_chunks WHERE chunk <> '{WHOLE}')")
+    with warehouse.engine.connect() as conn:
+        rows = conn.exec_driver_sql(sql).fetchall()
+    # By part family, then metric (the family's empty chunk, without one, first), then month.
+    rows.sort(key=lambda row: (row[0].split(":")[0], ":" in row[0], row[0], row[1]))
+    tables: dict[str, list[pa.Table]] = {}
+    for part, _, data in rows:
+        tables.setdefault(part.split(":")[0], []).append(_decode_table(pa.py_buffer(data)))
+    return Cube(**{family: pl.from_arrow(pa.concat_tables(parts), rechunk=False) for family, parts in tables.items()})

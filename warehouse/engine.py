@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
+import stat
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +43,14 @@ class Warehouse:
     @property
     def sqlite_path(self) -> str | None:
         return self.url.database if self.dialect == "sqlite" else None
+
+    @property
+    def read_only(self) -> bool:
+        """A SQLite file this process may not write, or whose owner took every write permission away
+        (`chmod a-w`: root may still write it, but must not). Its connections refuse writes (PRAGMA
+        query_only), and the commands that only read never try one (no config-version record, no
+        migration, no cube upkeep). A PostgreSQL warehouse is never read-only here: its roles decide."""
+        return self.dialect == "sqlite" and sqlite_read_only(self.url.database)
 
     def arrow_uri(self) -> str:
         """The URI connectorx and ADBC take: plain `postgresql://` or a SQLite file path."""
@@ -113,6 +123,15 @@ def _sqlite_url(url: URL, base_dir: str | Path | None) -> URL:
     return url.set(drivername="sqlite", database=str(path))
 
 
+def sqlite_read_only(path: str) -> bool:
+    """Whether the SQLite file at `path` exists and is read-only (see `Warehouse.read_only`)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not os.access(path, os.W_OK) or not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+
+
 def _sqlite_engine(url: URL) -> Engine:
     # A connection per use, closed after it (see warehouse.sqlite_guard for why no connection may
     # linger while another SQLite library reads or writes the file).
@@ -131,6 +150,8 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")  # readers keep reading while a sync writes
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a crash loses no committed data
+        if sqlite_read_only(url.database):
+            cursor.execute("PRAGMA query_only=ON")  # any write fails here rather than changing the file
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
@@ -202,6 +223,11 @@ def migrate_to_head(warehouse: Warehouse) -> None:
         try:
             with warehouse.engine.connect() as conn:
                 current = MigrationContext.configure(conn).get_current_revision()
+            if current != head and warehouse.read_only:
+                raise WarehouseError(
+                    f"the warehouse at {warehouse.display_url} is read-only and at schema revision {current}, not "
+                    f"this version's {head}: upgrade a writable copy of it first (any command on it migrates it)"
+                )
             if current != head:
                 options = {"sqlite_immediate": True} if warehouse.dialect == "sqlite" else {}
                 with warehouse.engine.connect().execution_options(**options) as conn:

@@ -4,9 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import quote
 
-import connectorx as cx
 import polars as pl
-import pyarrow as pa
 import sqlalchemy as sa
 
 import warehouse.sqlite_guard as sqlite_guard
@@ -62,6 +60,9 @@ def read_arrow(warehouse: Warehouse, name: str, columns: list[str] | None, where
     unknown = [c for c in names if c not in table.c]
     if unknown:
         raise WarehouseError(f"table '{name}' has no column '{unknown[0]}'")
+    import connectorx as cx  # here, not at the top: connectorx and pyarrow take 0.1-0.2 s to import, which
+    # commands that read only the stored cube (scorecard metrics) do not need.
+
     # Names come from the schema, never from user input.
     sql = f"SELECT {', '.join(_quote(c) for c in names)} FROM {_quote(name)}" + (f" WHERE {where}" if where else "")
     try:

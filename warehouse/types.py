@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import polars as pl
-import pyarrow as pa
 from sqlalchemy import BigInteger, Boolean, Float, Integer, LargeBinary, String, Table, Text
 
 from warehouse.schema import Day, UTCTimestamp
@@ -53,6 +52,8 @@ def from_storage(frame: pl.DataFrame, table: Table, dialect: str) -> pl.DataFram
 
 def to_storage(frame: pl.DataFrame, table: Table, dialect: str) -> pa.Table:
     """A frame in the polars schema → the Arrow table ADBC ingests for this dialect."""
+    import pyarrow as pa  # here: a command that only reads never needs it (tests/cli/test_startup_imports.py)
+
     fields, exprs = [], []
     for name in frame.columns:
         target = polars_dtype(table.c[name])

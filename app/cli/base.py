@@ -98,9 +98,10 @@ def _warehouse(config: Config):
         warehouse = warehouse_for(config)
     except WarehouseError as exc:
         raise Failure(str(exc)) from None
-    from governance.changes import record_config_version
+    if not warehouse.read_only:  # reading a read-only warehouse writes nothing, not even the change history
+        from governance.changes import record_config_version
 
-    record_config_version(warehouse, config)  # the change history: a new config or metric version is recorded once
+        record_config_version(warehouse, config)  # the change history: a new config or metric version is recorded once
     return warehouse
 
 

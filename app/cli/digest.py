@@ -46,7 +46,7 @@ def digest(
     webhook = _webhook(cfg) if post else None  # before any work: a cron job without its secret fails fast
     now = _as_of(as_of)
     warehouse = _warehouse(cfg)
-    cube = load_report_cube(cfg, now)
+    cube = load_report_cube(cfg, now, warehouse)
     if team is not None and team not in cube.teams():
         raise Failure(f"no team '{team}' in the data; teams: {', '.join(cube.teams()) or '(none)'}")
     first, last = report_range(cube, grain, None, None, now)

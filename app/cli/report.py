@@ -32,16 +32,69 @@ def _as_of(value: dt.datetime | None) -> dt.datetime | None:
     return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
 
 
-def load_report_cube(cfg, as_of: dt.datetime | None):
+def load_report_cube(cfg, as_of: dt.datetime | None, warehouse=None):
     """The warehouse's cube; with --as-of, one built from the evidence as it stood then."""
     from metrics.scorecard import prepare
     from reports.data import load_cube, load_evidence
 
-    warehouse = _warehouse(cfg)
-    if as_of is None:
+    warehouse = warehouse or _warehouse(cfg)
+    if as_of is None and not _stale_and_read_only(warehouse, cfg):
         with TerminalProgress() as progress:  # drawn only while the cube is being rebuilt or updated
             return load_cube(warehouse, cfg, progress=progress)
-    return prepare(load_evidence(warehouse).until(as_of), cfg).cube
+    evidence = load_evidence(warehouse)
+    return prepare(evidence.until(as_of) if as_of is not None else evidence, cfg).cube
+
+
+def _stale_and_read_only(warehouse, cfg) -> bool:
+    """A read-only warehouse whose stored cube cannot be used as it is (another config, writes pending):
+    the cube is then built in memory from the evidence, slowly, and never stored."""
+    from reports.data import cube_is_current
+
+    if not warehouse.read_only or cube_is_current(warehouse, cfg):
+        return False
+    err.print("[yellow]note:[/yellow] the warehouse is read-only and its stored scorecard cube is not current "
+              "for this configuration: computing it from the evidence (slow; a command on a writable copy "
+              "stores it)", highlight=False, soft_wrap=True)
+    return True
+
+
+def range_cube(cfg, grain: str, start: dt.datetime | None, end: dt.datetime | None, as_of: dt.datetime | None, *,
+               review_table: bool):
+    """The cube a report of one range reads, and the range's [first, last] days (`report_range`).
+
+    Without --as-of, only the months the report's days (the review window's, for the review table) and the
+    baseline windows lie in are read from the stored cube (reports.data.load_cube_days), not its whole
+    history: at 1M PRs that is a tenth of its rows, and the records are the same."""
+    from metrics.baseline import as_of as data_as_of, baselines
+    from metrics.periods import review_window
+    from reports.data import cube_is_current, load_cube_days, load_cube_outline
+
+    warehouse = _warehouse(cfg)
+    if as_of is not None or (warehouse.read_only and not cube_is_current(warehouse, cfg)):
+        cube = load_report_cube(cfg, as_of, warehouse)
+        return (cube, *report_range(cube, grain, start, end, as_of))
+    with TerminalProgress() as progress:  # drawn only while the cube is being rebuilt or updated
+        outline = load_cube_outline(warehouse, cfg, progress=progress)
+    first, last = report_range(outline, grain, start, end, None)
+    if review_table and grain != "range":
+        days = review_window(first, last, grain, data_as_of(outline))
+    else:
+        days = _report_days(grain, first, last)
+    windows = baselines(outline, cfg)
+    spans = [(w.first_day, w.last_day) for w in (windows.default, *windows.own.values()) if w.start <= w.end]
+    return load_cube_days(warehouse, spans + ([days] if days else [])), first, last
+
+
+def _report_days(grain: str, first: dt.date, last: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The days a report's periods cover: a week or month whose first day is in [first, last] runs to its end."""
+    from metrics.periods import next_period_start, period_starts
+
+    periods = period_starts(first, last, grain)
+    if not periods:
+        return None
+    if grain == "range":
+        return first, last
+    return periods[0], next_period_start(periods[-1], grain) - dt.timedelta(days=1)
 
 
 def report_range(cube, grain: str, start: dt.datetime | None, end: dt.datetime | None,
@@ -94,8 +147,7 @@ def metrics(
             raise Failure(f"unknown metric '{m}'; known: {', '.join(METRICS)}")
     cfg = _config(config)
     now = _as_of(as_of)
-    cube = load_report_cube(cfg, now)
-    first, last = report_range(cube, grain, start, end, now)
+    cube, first, last = range_cube(cfg, grain, start, end, now, review_table=format == "table" and not all_records)
     if format == "table" and not all_records:
         _print_review(cube, cfg, grain, first, last, team, metric, now)
         return
@@ -236,7 +288,7 @@ def explain(
     from metrics.explain import record_events
     from metrics.periods import Window, latest_complete_period, period_end, previous_period_start, utc
     from metrics.scorecard import prepare
-    from reports.data import load_evidence
+    from reports.data import load_cube_outline, load_evidence, load_evidence_since
 
     _check_grain(grain)
     if metric not in METRICS:
@@ -245,12 +297,21 @@ def explain(
         families = "".join(f", {f}:<…>" for f in METRICS[metric].segment_families)
         raise Failure(f"{metric} has segments {', '.join(METRICS[metric].segments)}{families}, not '{segment}'")
     cfg = _config(config)
-    prepared = prepare(load_evidence(_warehouse(cfg)), cfg)
-    cube = prepared.cube
+    warehouse = _warehouse(cfg)
+    prepared = None
+    if _stale_and_read_only(warehouse, cfg):
+        prepared = prepare(load_evidence(warehouse), cfg)
+        cube = prepared.cube
+    else:
+        # The stored cube's outline places the default period and the baselines; the rows are then
+        # prepared from the evidence of the record's days on (and the earlier rows they link to), not
+        # from the whole warehouse: the same rows (reports.derived.evidence_from), in seconds at 1M PRs.
+        with TerminalProgress() as progress:
+            cube = load_cube_outline(warehouse, cfg, progress=progress)
     now = dt.datetime.now(dt.timezone.utc)
     if baseline:
         window = baselines(cube, cfg).window(metric)
-        rows = record_events(prepared, metric, grain="week", window=window, team=team, segment=segment)
+        record, since = {"grain": "week", "window": window}, window.first_day
         title = f"{metric} baseline {window.label}"
     elif grain == "range":
         if period is None:
@@ -258,7 +319,7 @@ def explain(
         else:
             first, last = period.date(), (end.date() if end else now.date())
         window = Window(utc(first), utc(last) + dt.timedelta(days=1) - dt.timedelta(microseconds=1), "range")
-        rows = record_events(prepared, metric, grain="week", window=window, team=team, segment=segment)
+        record, since = {"grain": "week", "window": window}, first
         title = f"{metric} range {first} to {last}"
     else:
         if period is None:
@@ -271,8 +332,11 @@ def explain(
                 day = previous_period_start(day, grain)
         else:
             day = period.date()
-        rows = record_events(prepared, metric, grain=grain, period=day, team=team, segment=segment)
+        record, since = {"grain": grain, "period": day}, day
         title = f"{metric} {grain} of {day}"
+    if prepared is None:
+        prepared = prepare(load_evidence_since(warehouse, cfg, since), cfg)
+    rows = record_events(prepared, metric, team=team, segment=segment, **record)
     if format == "csv":
         from reports.export import encode
 

@@ -1,5 +1,6 @@
 """What a fresh `scorecard` process loads before it does its work: `--help` needs no data library,
-`status` and `metrics` no scipy, Alembic (a warehouse already at head), Streamlit or pandas."""
+`status` and `metrics` no scipy, Alembic (a warehouse already at head), Streamlit or pandas, and
+`metrics` (which reads the stored cube's chunks with a plain query) neither connectorx nor ADBC."""
 import json
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from app.cli import app as cli_app
 from tests.cli.test_cli import import_all
 
 HEAVY = ("scipy", "alembic", "streamlit", "plotly", "pandas", "polars", "numpy", "sqlalchemy", "pyarrow",
-         "github", "jira")
+         "github", "jira", "connectorx", "adbc_driver_manager")
 PROBE = (
     "import json, sys\n"
     "from app.cli import app\n"
@@ -45,4 +46,9 @@ def test_status_and_metrics_load_no_scipy_alembic_or_streamlit(tmp_path, sqlite_
     metrics = loaded("metrics", "--grain", "week", "--start", "2026-03-02", "--end", "2026-03-08", "--format", "json",
                      "--config", config)
     assert "polars" in metrics  # the probe sees what the command used
-    assert not metrics & {"scipy", "alembic", "streamlit", "plotly", "pandas", "github", "jira"}
+    assert not metrics & {"scipy", "alembic", "streamlit", "plotly", "pandas", "github", "jira", "connectorx",
+                          "adbc_driver_manager"}
+    review = loaded("metrics", "--config", config)  # the default: the review table of the default range
+    assert "polars" in review
+    assert not review & {"scipy", "alembic", "streamlit", "plotly", "pandas", "github", "jira", "connectorx",
+                         "adbc_driver_manager"}
