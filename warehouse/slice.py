@@ -194,7 +194,6 @@ def _revert_targets(warehouse: Warehouse, prs: pl.DataFrame, since: dt.datetime,
     PRs: among title matches the latest merged wins (the slice holds the later ones), and an older target
     alone changes no day from the cut on (the title already makes the PR a revert; the target lies beyond
     the rollback window of reverts merged from the cut on, and one still waiting to ship is in the slice)."""
-    before = f"merged_at < {_at(warehouse, 'pull_requests', 'merged_at', since)}"
     reverts = prs.filter(pl.col("merged_at").is_not_null()
                          & (pl.col("revert_ref").is_not_null() | pl.col("reverts_pr_id").is_not_null()))
     refs = reverts.select("repo", "reverts_pr_id", ref=pl.col("revert_ref").str.json_decode(_REVERT_REF)).unnest("ref", separator="_")
@@ -211,5 +210,17 @@ def _revert_targets(warehouse: Warehouse, prs: pl.DataFrame, since: dt.datetime,
     # prefix to the prefix filled up with the highest hex digit (the same bound under any collation).
     terms += [f"merge_commit_sha >= {_text(spelt)} AND merge_commit_sha <= {_text(spelt + top * 64)}"
               for sha in shas for spelt, top in sorted({(sha.lower(), "f"), (sha.upper(), "F")})]
-    parts = [read_where(warehouse, "pull_requests", columns, f"{term} AND {before}") for term in terms]
-    return pl.concat(parts) if parts else prs.select(columns).clear()
+    # One read per batch of terms, each term its own indexed arm of a UNION ALL (an OR of them would make
+    # SQLite scan the table; a read per term costs connectorx's start-up hundreds of times). "Merged before
+    # `since`" is applied to the rows found: in the arms it would lead SQLite to the (repo, merged_at) index.
+    wanted = list(dict.fromkeys([*columns, "merged_at"]))
+    parts = [read_where(warehouse, "pull_requests", wanted, "id IN (" + " UNION ALL ".join(
+        f"SELECT id FROM pull_requests WHERE {term}" for term in batch) + ")") for batch in _batches(terms)]
+    if not parts:
+        return prs.select(columns).clear()
+    return pl.concat(parts).filter(pl.col("merged_at") < since).select(columns)
+
+
+def _batches(terms: list[str], size: int = 200) -> list[list[str]]:
+    """`terms` in runs of at most `size` (SQLite allows 500 arms in a compound SELECT)."""
+    return [terms[at:at + size] for at in range(0, len(terms), size)]
