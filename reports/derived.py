@@ -122,9 +122,13 @@ def _incidents_start(warehouse: Warehouse, cut_at: dt.datetime) -> dt.datetime:
 def _span(warehouse: Warehouse) -> pl.DataFrame:
     """The data span (metrics.cube.data_span) from the warehouse's indexes: min and max of merged_at and
     of deployments' finished_at."""
+    # Each min and max its own scalar subquery: SQLite reads one end of the index for a lone min() or
+    # max(), but scans the whole index for both in one SELECT.
+    bounds = [sa.select(fn(column)).scalar_subquery() for column in (pull_requests.c.merged_at, deployments.c.finished_at)
+              for fn in (sa.func.min, sa.func.max)]
     with warehouse.engine.connect() as conn:
-        prs = conn.execute(sa.select(sa.func.min(pull_requests.c.merged_at), sa.func.max(pull_requests.c.merged_at))).one()
-        deps = conn.execute(sa.select(sa.func.min(deployments.c.finished_at), sa.func.max(deployments.c.finished_at))).one()
+        values = conn.execute(sa.select(*bounds)).one()
+    prs, deps = values[:2], values[2:]
     firsts = [t for t in (prs[0], deps[0]) if t is not None]
     lasts = [t for t in (prs[1], deps[1]) if t is not None]
     span_type = pl.Datetime("us", "UTC")

@@ -87,10 +87,12 @@ def replace_cube(warehouse: Warehouse, parts: Mapping[str, pl.DataFrame], deploy
                     chunks.append((part, SCHEMA_ONLY, frame.clear()))  # an empty part keeps its columns
                 else:
                     first = _month(from_day)
-                    kept = _chunk_rows(cur, family, first)
-                    cur.execute(f"DELETE FROM cube_chunks WHERE {family} AND chunk >= '{first}'")
-                    if kept is not None:
-                        frame = pl.concat([kept.filter(pl.col("day") < from_day), frame])
+                    stored = _stored_chunks(cur, family, first)
+                    kept = [rows for (_, chunk), rows in stored.items() if chunk == first]
+                    if kept:
+                        frame = pl.concat([pl.concat(kept).filter(pl.col("day") < from_day), frame])
+                    chunks.extend(_changed(cur, _chunked(part, frame), stored))
+                    continue
                 chunks.extend(_chunked(part, frame))
             if chunks:
                 cur.adbc_ingest("cube_chunks", _chunk_table(chunks), mode="append")
@@ -130,11 +132,29 @@ def _chunked(part: str, frame: pl.DataFrame) -> list[tuple[str, str, pl.DataFram
     return out
 
 
-def _chunk_rows(cur, family: str, chunk: str) -> pl.DataFrame | None:
-    """The rows stored in one month's chunks of a part (all its metrics), in (metric, day) order."""
-    cur.execute(f"SELECT part, data FROM cube_chunks WHERE {family} AND chunk = '{chunk}' ORDER BY part")
-    frames = [_decode(data) for _, data in cur.fetchall()]
-    return pl.concat(frames) if frames else None
+def _stored_chunks(cur, family: str, first: str) -> dict[tuple[str, str], pl.DataFrame]:
+    """The stored chunks of a part (all its metrics) from month `first` on, by (part, chunk), in (metric,
+    month) order."""
+    cur.execute(f"SELECT part, chunk, data FROM cube_chunks WHERE {family} AND chunk >= '{first}' ORDER BY part, chunk")
+    return {(part, chunk): _decode(data) for part, chunk, data in cur.fetchall()}
+
+
+def _changed(cur, chunks: list[tuple[str, str, pl.DataFrame]],
+             stored: dict[tuple[str, str], pl.DataFrame]) -> list[tuple[str, str, pl.DataFrame]]:
+    """The chunks whose rows differ from the stored ones (those are deleted, as are stored chunks no
+    longer made): a small write changes a few metrics' months, and the others' stored rows stay as they
+    are instead of being written again."""
+    out, gone = [], dict(stored)
+    for part, chunk, rows in chunks:
+        old = gone.pop((part, chunk), None)
+        if old is not None and old.equals(rows):
+            continue
+        if old is not None:
+            gone[(part, chunk)] = old
+        out.append((part, chunk, rows))
+    for part, chunk in gone:
+        cur.execute(f"DELETE FROM cube_chunks WHERE part = '{part}' AND chunk = '{chunk}'")
+    return out
 
 
 def _chunk_table(chunks: list[tuple[str, str, pl.DataFrame]]) -> pa.Table:

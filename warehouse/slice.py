@@ -60,7 +60,7 @@ def read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, produ
     reviewed = set(frames["reviews"].get_column("pr_id").drop_nulls().to_list()) - set(prs[0].get_column("id").to_list())
     if reviewed:  # the PRs reviewed from `cut` on that were merged earlier, or not at all
         prs.append(read_where(warehouse, "pull_requests", columns["pull_requests"], f"id IN ({_text_list(sorted(reviewed))})"))
-    prs.append(_waiting_to_ship(warehouse, since.changes, deployed, columns["pull_requests"]))
+    prs.append(_waiting_to_ship(warehouse, since.changes, deployed, recent, columns["pull_requests"]))
     waiting = prs[-1].get_column("id").to_list()
     earlier = _earliest_naming_before(warehouse, since.changes, deployed, waiting, envs)
     if earlier is not None:
@@ -70,14 +70,11 @@ def read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, produ
     frames["pull_requests"] = pl.concat(prs).unique("id", keep="first", maintain_order=True)
     frames["deployment_prs"] = read_where(warehouse, "deployment_prs", columns["deployment_prs"],
                                           f"deployment_id IN (SELECT id FROM deployments WHERE {deployed})")
-    incidents = [read_where(warehouse, "incidents", columns["incidents"],
-                            f"started_at >= {_at(warehouse, 'incidents', 'started_at', since.incidents)}"),
-                 read_where(warehouse, "incidents", columns["incidents"],
-                            f"resolved_at >= {_at(warehouse, 'incidents', 'resolved_at', cut)}"),
+    incidents = [f"started_at >= {_at(warehouse, 'incidents', 'started_at', since.incidents)}",
+                 f"resolved_at >= {_at(warehouse, 'incidents', 'resolved_at', cut)}",
                  # a source link stands whenever the incident was: it can make a deployment since fail
-                 read_where(warehouse, "incidents", columns["incidents"],
-                            f"caused_by_deployment_id IN (SELECT id FROM deployments WHERE {deployed})")]
-    frames["incidents"] = pl.concat(incidents).unique("id", keep="first", maintain_order=True)
+                 f"caused_by_deployment_id IN (SELECT id FROM deployments WHERE {deployed})"]
+    frames["incidents"] = read_where(warehouse, "incidents", columns["incidents"], _any_of("incidents", incidents))
     frames["tickets"] = read_where(warehouse, "tickets", columns["tickets"],
                                    f"resolved_at >= {_at(warehouse, 'tickets', 'resolved_at', cut)}")
     frames["ai_spend"] = read_where(warehouse, "ai_spend", columns["ai_spend"],
@@ -144,17 +141,18 @@ def _text_list(values: list[str]) -> str:
     return ", ".join(_text(v) for v in values)
 
 
-def _waiting_to_ship(warehouse: Warehouse, since: dt.datetime, deployed: str, columns: list[str]) -> pl.DataFrame:
+def _waiting_to_ship(warehouse: Warehouse, since: dt.datetime, deployed: str, recent: pl.DataFrame,
+                     columns: list[str]) -> pl.DataFrame:
     """PRs merged before `since` after their repo's last production deployment that ships (as the cube
-    last decided: `cube_deployments`, exact before `since`), in repos that deploy since: the deployments
-    since may ship them."""
+    last decided: `cube_deployments`, exact before `since`), in repos that deploy since (`recent`: the
+    deployments since, already read): the deployments since may ship them."""
     bounds = read_where(
         warehouse, "cube_deployments", ["repo", "finished_at"],
         f"id IN (SELECT (SELECT d.id FROM cube_deployments d WHERE d.repo = r.repo AND d.finished_at < "
         f"{_at(warehouse, 'deployments', 'finished_at', since)} AND d.ships = {'1' if warehouse.dialect == 'sqlite' else 'true'} "
         f"ORDER BY d.finished_at DESC, d.id DESC LIMIT 1) FROM (SELECT DISTINCT repo FROM deployments WHERE {deployed}) r)",
     )
-    repos = read_where(warehouse, "deployments", ["repo"], deployed).get_column("repo").unique().drop_nulls()
+    repos = recent.get_column("repo").unique().drop_nulls()
     last = dict(zip(bounds.get_column("repo").to_list(), bounds.get_column("finished_at").to_list()))
     cut = _at(warehouse, "pull_requests", "merged_at", since)
     terms = []
@@ -178,13 +176,11 @@ def _earliest_naming_before(warehouse: Warehouse, since: dt.datetime, deployed: 
                f"SELECT pr_id FROM deployment_prs WHERE deployment_id IN (SELECT id FROM deployments WHERE {deployed})"]
     if waiting:
         shipped.append(_text_list(sorted(waiting)))
-    found = []
-    for prs in shipped:
-        named = read_where(warehouse, "deployments", ["finished_at"],
-                           f"id IN (SELECT o.deployment_id FROM deployment_prs o JOIN deployments d ON d.id = o.deployment_id "
-                           f"WHERE o.pr_id IN ({prs}) AND {production})")
-        found.extend(named.get_column("finished_at").drop_nulls().to_list())
-    return min(found) if found else None
+    arms = [f"SELECT o.deployment_id FROM deployment_prs o JOIN deployments d ON d.id = o.deployment_id "
+            f"WHERE o.pr_id IN ({prs}) AND {production}" for prs in shipped]
+    named = read_where(warehouse, "deployments", ["finished_at"], f"id IN ({' UNION ALL '.join(arms)})")
+    found = named.get_column("finished_at").drop_nulls()
+    return found.min() if found.len() else None
 
 
 def _revert_targets(warehouse: Warehouse, prs: pl.DataFrame, since: dt.datetime, columns: list[str]) -> pl.DataFrame:
@@ -194,7 +190,6 @@ def _revert_targets(warehouse: Warehouse, prs: pl.DataFrame, since: dt.datetime,
     PRs: among title matches the latest merged wins (the slice holds the later ones), and an older target
     alone changes no day from the cut on (the title already makes the PR a revert; the target lies beyond
     the rollback window of reverts merged from the cut on, and one still waiting to ship is in the slice)."""
-    before = f"merged_at < {_at(warehouse, 'pull_requests', 'merged_at', since)}"
     reverts = prs.filter(pl.col("merged_at").is_not_null()
                          & (pl.col("revert_ref").is_not_null() | pl.col("reverts_pr_id").is_not_null()))
     refs = reverts.select("repo", "reverts_pr_id", ref=pl.col("revert_ref").str.json_decode(_REVERT_REF)).unnest("ref", separator="_")
@@ -211,5 +206,22 @@ def _revert_targets(warehouse: Warehouse, prs: pl.DataFrame, since: dt.datetime,
     # prefix to the prefix filled up with the highest hex digit (the same bound under any collation).
     terms += [f"merge_commit_sha >= {_text(spelt)} AND merge_commit_sha <= {_text(spelt + top * 64)}"
               for sha in shas for spelt, top in sorted({(sha.lower(), "f"), (sha.upper(), "F")})]
-    parts = [read_where(warehouse, "pull_requests", columns, f"{term} AND {before}") for term in terms]
-    return pl.concat(parts) if parts else prs.select(columns).clear()
+    # One read per batch of terms, each term its own indexed arm of a UNION ALL (an OR of them would make
+    # SQLite scan the table; a read per term costs connectorx's start-up hundreds of times). "Merged before
+    # `since`" is applied to the rows found: in the arms it would lead SQLite to the (repo, merged_at) index.
+    wanted = list(dict.fromkeys([*columns, "merged_at"]))
+    parts = [read_where(warehouse, "pull_requests", wanted, _any_of("pull_requests", batch)) for batch in _batches(terms)]
+    if not parts:
+        return prs.select(columns).clear()
+    return pl.concat(parts).filter(pl.col("merged_at") < since).select(columns)
+
+
+def _any_of(table: str, terms: list[str]) -> str:
+    """A condition true for the rows of `table` that meet any of `terms`, each term its own indexed arm of
+    a UNION ALL (an OR of them would make SQLite scan the table): one read instead of one per term."""
+    return "id IN (" + " UNION ALL ".join(f"SELECT id FROM {table} WHERE {term}" for term in terms) + ")"
+
+
+def _batches(terms: list[str], size: int = 200) -> list[list[str]]:
+    """`terms` in runs of at most `size` (SQLite allows 500 arms in a compound SELECT)."""
+    return [terms[at:at + size] for at in range(0, len(terms), size)]

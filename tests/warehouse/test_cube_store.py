@@ -41,3 +41,37 @@ def test_stored_parts_read_back_by_metric_then_month_with_their_types(warehouse)
 
 def test_no_stored_cube_reads_as_no_parts(warehouse):
     assert read_cube_parts(warehouse) == {}
+
+
+
+def _mark_stored_chunks(warehouse) -> None:
+    """Tag every stored chunk (its row count + 1000): a chunk written again carries its true count."""
+    with warehouse.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE cube_chunks SET rows = rows + 1000")
+
+
+def _chunk_counts(warehouse) -> dict[tuple[str, str], int]:
+    with warehouse.engine.connect() as conn:
+        return {(part, chunk): rows for part, chunk, rows in conn.exec_driver_sql("SELECT part, chunk, rows FROM cube_chunks")}
+
+
+def test_an_update_writes_only_the_chunks_whose_rows_changed(warehouse):
+    # Stored whole: a and b in January and February, c in February. The update from 2026-02-01 on gives
+    # a's February row again unchanged, changes b's (3.0 → 5.0) and no longer has c's February row.
+    ratio = _ratio_rows([("a", "2026-01-10", "web", 1.0), ("a", "2026-02-01", "web", 2.0),
+                         ("b", "2026-01-31", "core", 4.0), ("b", "2026-02-03", "core", 3.0),
+                         ("c", "2026-02-05", "core", 6.0)])
+    replace_cube(warehouse, {"ratio": ratio}, pl.DataFrame(), from_day=None, deployments_from=None, seen_seq=0)
+    _mark_stored_chunks(warehouse)
+
+    update = _ratio_rows([("a", "2026-02-01", "web", 2.0), ("b", "2026-02-03", "core", 5.0)])
+    replace_cube(warehouse, {"ratio": update}, pl.DataFrame(), from_day=dt.date(2026, 2, 1),
+                 deployments_from=None, seen_seq=0)
+
+    # Unchanged chunks keep their stored rows (still tagged); b's February chunk is written again (1 row,
+    # untagged); c's is gone. ("ratio", "0000-00" is the part's empty chunk that keeps its columns.)
+    assert _chunk_counts(warehouse) == {("ratio", "0000-00"): 1000, ("ratio:a", "2026-01"): 1001, ("ratio:a", "2026-02"): 1001,
+                                        ("ratio:b", "2026-01"): 1001, ("ratio:b", "2026-02"): 1}
+    expected = _ratio_rows([("a", "2026-01-10", "web", 1.0), ("a", "2026-02-01", "web", 2.0),
+                            ("b", "2026-01-31", "core", 4.0), ("b", "2026-02-03", "core", 5.0)])
+    assert_frame_equal(read_cube_parts(warehouse)["ratio"], expected)
