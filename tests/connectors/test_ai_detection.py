@@ -1,7 +1,6 @@
 """AI attribution (DESIGN.md "AI-assisted PR", revision 2): identities matched whole, markers, labels and
 branches from the registry; every signal kept; tools, mode and confidence decided; revert references."""
 import json
-import time
 
 import polars as pl
 import pytest
@@ -172,24 +171,14 @@ def test_the_registry_covers_the_tools_design_names():
     ]
 
 
-def test_ten_thousand_prs_with_large_bodies_classify_in_well_under_a_second():
-    filler = ("Refactor the resolver so that lock files keep their order; see the discussion above. " * 700)[:60_000]
-    n = 10_000
-    bodies = [filler if i % 20 == 0 else filler[: 2_000 + i % 3_000] for i in range(n)]
-    bodies = [b + ("\n\nCo-authored-by: Claude <noreply@anthropic.com>" if i % 7 == 0 else "") for i, b in enumerate(bodies)]
-    frame = pl.DataFrame({
-        "labels": [["bug"] if i % 5 else [] for i in range(n)], "author": [f"dev{i % 300}" for i in range(n)],
-        "head_branch": [f"feature/{i}" for i in range(n)], "body": bodies,
-        "commit_messages": [[f"Change {i}\n\nSigned-off-by: Dev <d@example.com>"] for i in range(n)],
-    })
-    classify_prs(frame.head(10), AiDetectionConfig(), source="csv")  # compile the patterns once
-    timings = []
-    for _ in range(3):  # the best of three: the 2 cores are shared with other work
-        started = time.perf_counter()
-        out = classify_prs(frame, AiDetectionConfig(), source="csv")
-        timings.append(time.perf_counter() - started)
-    assert out["ai_assisted"].sum() == len(range(0, n, 7))  # every 7th carries Claude's trailer: 1,429
-    assert min(timings) < 1.0, timings  # 62 MB of text; measured 0.2–0.3 s on an idle 2-core machine
+def test_ten_thousand_prs_with_large_bodies_are_classified_by_their_trailers():
+    # 62 MB of body text (every 20th body 60 KB): the patterns must find the trailer at the end of each
+    # long body. How long it takes is measured by benchmarks/classify.py, not here.
+    from benchmarks.classify import frame
+
+    out = classify_prs(frame(10_000), AiDetectionConfig(), source="csv")
+    assert out["ai_assisted"].sum() == len(range(0, 10_000, 7))  # every 7th carries Claude's trailer: 1,429
+    assert out.filter(pl.col("ai_assisted"))["author"].head(3).to_list() == ["dev0", "dev7", "dev14"]
 
 
 def test_revert_references_from_title_and_body():
