@@ -1,0 +1,87 @@
+"""What the dashboard server pays once, at start, instead of on its first visitor's page (app/serve.py).
+
+A page's first run after a server start used to import most of the product (polars, SQLAlchemy, plotly,
+the metrics and reports packages: seconds on a busy machine) and read the warehouse's cube; every later
+visit found both in memory. `warm_up` does the same work before the server answers, so the start takes
+longer and the first visit costs what a later one does:
+
+- imports: every module the router and the pages in app_pages/ import (read from their source, so a new
+  page is covered without a list to keep), and the libraries Streamlit imports only when a page first
+  draws a chart or a table;
+- data, through app/state.py's own caches (keyed by the warehouse's data version, so a write after the
+  start is read as before): the config, the data version, the cube (`load_cube`: pending writes folded
+  in first), the baselines, the teams and the last day of data.
+
+Nothing here is needed for correctness: a failure is logged and the page meets it (and says so) as it
+would have without the warm-up.
+"""
+from __future__ import annotations
+
+import ast
+import importlib
+import logging
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+APP_DIR = Path(__file__).resolve().parent
+# Imported by Streamlit itself the first time a page draws a plotly chart, a dataframe or a download.
+DRAWING_MODULES = ("plotly.graph_objects", "plotly.io", "streamlit.elements.plotly_chart",
+                   "streamlit.elements.arrow", "streamlit.elements.widgets.button", "pyarrow")
+
+
+def page_scripts() -> list[Path]:
+    return [APP_DIR / "streamlit_app.py", *sorted((APP_DIR / "app_pages").glob("*.py"))]
+
+
+def imported_modules(script: Path) -> list[str]:
+    """The modules a script imports at its top level (`import x`, `from x import y`)."""
+    names = []
+    for node in ast.parse(script.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.append(node.module)
+    return names
+
+
+def import_pages() -> list[str]:
+    """Import what the pages import; returns the modules that could not be imported (logged)."""
+    failed = []
+    wanted = dict.fromkeys([m for script in page_scripts() for m in imported_modules(script)] + list(DRAWING_MODULES))
+    for name in wanted:
+        try:
+            importlib.import_module(name)
+        except Exception:  # a page meets the same error and shows it  # noqa: BLE001
+            log.warning("warm-up: could not import %s", name, exc_info=True)
+            failed.append(name)
+    return failed
+
+
+def read_data() -> str:
+    """Fill app/state.py's caches the sidebar and every page read first; returns the data version."""
+    from app import state
+
+    state.config()
+    version = state.current_version()
+    state.last_day(version)  # reads the cube
+    state.teams(version)
+    state.baselines(version)
+    return version
+
+
+def warm_up() -> dict[str, float]:
+    """Imports, then data; the seconds each took (logged)."""
+    timings = {}
+    t0 = time.perf_counter()
+    import_pages()
+    timings["imports_s"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    try:
+        read_data()
+    except Exception:  # an unreachable warehouse, a bad config: the page says what to fix  # noqa: BLE001
+        log.warning("warm-up: could not read the warehouse", exc_info=True)
+    timings["data_s"] = time.perf_counter() - t1
+    log.info("warm-up: imports %.2f s, data %.2f s", timings["imports_s"], timings["data_s"])
+    return timings
