@@ -10,7 +10,10 @@ longer and the first visit costs what a later one does:
   draws a chart or a table;
 - data, through app/state.py's own caches (keyed by the warehouse's data version, so a write after the
   start is read as before): the config, the data version, the cube (`load_cube`: pending writes folded
-  in first), the baselines, the teams and the last day of data.
+  in first), the baselines, the teams, the last day of data, and the records and review window of the
+  default view (every team, weekly, the sidebar's default range) that the Scorecard and the drill-downs
+  open with. Another range or team computes its records on its first visit, as before. The drill-downs'
+  slices of the evidence are not read at start: they would hold hundreds of MB in every server.
 
 Nothing here is needed for correctness: a failure is logged and the page meets it (and says so) as it
 would have without the warm-up.
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import logging
 import time
 from pathlib import Path
@@ -26,9 +30,12 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 APP_DIR = Path(__file__).resolve().parent
-# Imported by Streamlit itself the first time a page draws a plotly chart, a dataframe or a download.
-DRAWING_MODULES = ("plotly.graph_objects", "plotly.io", "streamlit.elements.plotly_chart",
-                   "streamlit.elements.arrow", "streamlit.elements.widgets.button", "pyarrow")
+# Imported inside functions the first run calls: by Streamlit the first time a page draws a plotly chart,
+# a dataframe (pandas, its Styler: jinja2) or a download; by the sidebar's freshness line (every configured
+# source's connector).
+LAZY_MODULES = ("plotly.graph_objects", "plotly.io", "plotly.animation", "streamlit.elements.plotly_chart",
+                "streamlit.elements.arrow", "streamlit.elements.widgets.button", "pyarrow", "pandas",
+                "pandas.io.formats.style", "numpy.random", "dateutil.parser", "connectors.sources")
 
 
 def page_scripts() -> list[Path]:
@@ -36,20 +43,29 @@ def page_scripts() -> list[Path]:
 
 
 def imported_modules(script: Path) -> list[str]:
-    """The modules a script imports at its top level (`import x`, `from x import y`)."""
+    """The modules a script imports at its top level (`import x`, `from x import y`: x, and x.y where y is
+    a module)."""
     names = []
     for node in ast.parse(script.read_text(encoding="utf-8")).body:
         if isinstance(node, ast.Import):
             names += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             names.append(node.module)
+            names += [f"{node.module}.{alias.name}" for alias in node.names if _is_module(f"{node.module}.{alias.name}")]
     return names
+
+
+def _is_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def import_pages() -> list[str]:
     """Import what the pages import; returns the modules that could not be imported (logged)."""
     failed = []
-    wanted = dict.fromkeys([m for script in page_scripts() for m in imported_modules(script)] + list(DRAWING_MODULES))
+    wanted = dict.fromkeys([m for script in page_scripts() for m in imported_modules(script)] + list(LAZY_MODULES))
     for name in wanted:
         try:
             importlib.import_module(name)
@@ -61,13 +77,16 @@ def import_pages() -> list[str]:
 
 def read_data() -> str:
     """Fill app/state.py's caches the sidebar and every page read first; returns the data version."""
-    from app import state
+    from app import sidebar, state
 
     state.config()
     version = state.current_version()
     state.last_day(version)  # reads the cube
     state.teams(version)
     state.baselines(version)
+    start, end = sidebar.default_range("week")
+    state.records(version, "week", start, end, None)
+    state.review(version, "week", start, end, None)
     return version
 
 

@@ -202,19 +202,23 @@ def _revert_targets(warehouse: Warehouse, prs: pl.DataFrame, since: dt.datetime,
     numbers = refs.filter(pl.col("ref_number").is_not_null()).select(
         repo=pl.coalesce("ref_repo", "repo"), number="ref_number").unique().iter_rows()
     shas = refs.filter(pl.col("ref_sha").is_not_null()).select("ref_sha").unique().get_column("ref_sha").to_list()
-    terms = [f"id IN ({_text_list(sorted(ids))})"] if ids else []
+    terms = [f"id IN ({_text_list(sorted(ids))}) AND {before}"] if ids else []
     by_repo: dict[str, list[int]] = {}
     for repo, number in numbers:
         by_repo.setdefault(repo, []).append(int(number))
-    terms += [f"repo = {_text(repo)} AND number IN ({', '.join(map(str, sorted(ns)))})" for repo, ns in sorted(by_repo.items())]
+    # On SQLite `+merged_at` keeps the planner on the (repo, number) index: with `merged_at` usable it picks
+    # (repo, merged_at) and reads every earlier PR of the repo.
+    not_indexed = "+" if warehouse.dialect == "sqlite" else ""
+    terms += [f"repo = {_text(repo)} AND number IN ({', '.join(map(str, sorted(ns)))}) AND {not_indexed}{before}"
+              for repo, ns in sorted(by_repo.items())]
     # A sha prefix, compared lower-cased: per spelling a range of the merge_commit_sha index, from the
     # prefix to the prefix filled up with the highest hex digit (the same bound under any collation).
-    terms += [f"merge_commit_sha >= {_text(spelt)} AND merge_commit_sha <= {_text(spelt + top * 64)}"
+    terms += [f"merge_commit_sha >= {_text(spelt)} AND merge_commit_sha <= {_text(spelt + top * 64)} AND {before}"
               for sha in shas for spelt, top in sorted({(sha.lower(), "f"), (sha.upper(), "F")})]
     # Many lookups per read (one per term cost a query each: thousands on a 26-week slice at 1M PRs): each
     # term stays its own indexed SELECT of a compound one (SQLite allows 500 terms per compound SELECT).
     parts = [read_where(warehouse, "pull_requests", columns, "id IN (" + " UNION ALL ".join(
-                 f"SELECT id FROM pull_requests WHERE {term} AND {before}" for term in terms[i:i + LOOKUPS_PER_READ]) + ")")
+                 f"SELECT id FROM pull_requests WHERE {term}" for term in terms[i:i + LOOKUPS_PER_READ]) + ")")
              for i in range(0, len(terms), LOOKUPS_PER_READ)]
     return pl.concat(parts) if parts else prs.select(columns).clear()
 
