@@ -135,9 +135,11 @@ def expected_tiles(demo_warehouse, team: str | None) -> list[str]:
 
 
 def settle(page) -> None:
-    """Wait until Streamlit has finished running the script (its status widget is gone)."""
+    """Wait until Streamlit has finished running the script (it says so, and its status widget is gone:
+    right after a navigation the widget is not there yet while the script still runs)."""
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=TIMEOUT_MS)
+        "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state') === 'notRunning'"
+        " && !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=TIMEOUT_MS)
     page.wait_for_timeout(600)
 
 
