@@ -55,7 +55,7 @@ DEMO_CONFIG := $(if $(wildcard scorecard.toml),scorecard.toml,scorecard.toml.exa
 
 run: install
 	SCORECARD_CONFIG=$${SCORECARD_CONFIG:-$(DEMO_CONFIG)} $(BIN)/scorecard demo --if-empty
-	SCORECARD_CONFIG=$${SCORECARD_CONFIG:-$(DEMO_CONFIG)} $(BIN)/streamlit run app/streamlit_app.py --server.port $(PORT) --server.address $(ADDRESS)
+	SCORECARD_CONFIG=$${SCORECARD_CONFIG:-$(DEMO_CONFIG)} $(BIN)/streamlit run app/serve.py --server.port $(PORT) --server.address $(ADDRESS)
 
 test: install-dev
 	$(BIN)/python -m pytest -n 2 --dist loadfile

@@ -32,14 +32,15 @@ def _today() -> dt.date:
     return dt.datetime.now(dt.timezone.utc).date()
 
 
-def _default_for(grain: str) -> tuple[dt.date, dt.date]:
+def default_range(grain: str) -> tuple[dt.date, dt.date]:
+    """The range a visit without one in its URL shows: the latest complete weeks (or months) with data."""
     return latest_complete_range(state.last_day(state.current_version()), _today(), grain)
 
 
 def _on_grain_change() -> None:
     # A range the user picked stays; the default range follows the grain (whole weeks or months).
     if tuple(st.session_state.get("range") or ()) == st.session_state.get(_RANGE_DEFAULT):
-        st.session_state["range"] = _default_for(st.session_state["grain"])
+        st.session_state["range"] = default_range(st.session_state["grain"])
 
 
 BOUND = ("grain", "range", "team")
@@ -51,7 +52,7 @@ def _apply_url() -> None:
     grain = grain_values[-1] if grain_values and grain_values[-1] in GRAINS else "week"
     apply_url({
         "grain": lambda values: grain,
-        "range": lambda values: parse_range(values, _default_for(grain)),
+        "range": lambda values: parse_range(values, default_range(grain)),
         # A team the user may not pick (a team lead's other teams) falls back to "All teams", as on a first load.
         "team": lambda values: values[-1] if values and values[-1] in _team_options() else ALL_TEAMS,
     })
@@ -72,7 +73,7 @@ def render() -> Filters:
             "Period", GRAINS, default=None if "grain" in st.session_state else "week", required=True, key="grain",
             bind="query-params", on_change=_on_grain_change,
         ) or "week"
-        default = _default_for(grain)
+        default = default_range(grain)
         st.session_state[_RANGE_DEFAULT] = default
         picked = st.date_input(
             "Date range", value="today" if "range" in st.session_state else default, key="range",

@@ -30,6 +30,7 @@ from config import Config
 from config.load import load_config
 from governance.changes import record_config_version as record_version
 from metrics.baseline import baselines as baseline_windows
+from metrics.cohorts import WINDOW_DAYS as COHORT_WINDOW_DAYS
 from metrics.cube import Cube
 from metrics.lead_time import lead_time_events
 from metrics.registry import METRICS
@@ -38,7 +39,7 @@ from metrics.scorecard import Prepared, compute, prepare
 from reports import scope
 from reports.adoption_data import load_adoption
 from reports.alerts import SpendAlerts, load_spend, spend_alerts as judge_spend
-from reports.data import item_day, load_cube, load_evidence, load_evidence_since, warehouse_for
+from reports.data import item_day, load_cube, load_evidence_since, warehouse_for
 from reports.export import SCORECARD, ExportFilters, export_frame, export_names as exportable_names
 from reports.filters import Filters
 from reports.governance_data import load_identities, load_spend_rows, policy_status as judge_policies
@@ -64,11 +65,6 @@ def warehouse() -> Warehouse:
 @st.cache_data(ttl=VERSION_TTL_SECONDS, show_spinner=False)
 def current_version() -> str:
     return data_version(warehouse())
-
-
-@st.cache_resource(show_spinner="Reading the warehouse…", max_entries=2)
-def _prepared_all(version: str) -> Prepared:
-    return prepare(load_evidence(warehouse()), config())
 
 
 def prepared(version: str, since: dt.date) -> Prepared:
@@ -189,8 +185,9 @@ def _export_rows(version: str, name: str, grain: str, start: dt.date, end: dt.da
     """Kept for the page's reruns; never mutated. A restricted scope keeps its teams' rows (and, of
     metric records, the whole-org aggregates); a table without a team column is then empty."""
     metric = name == SCORECARD or name in METRICS
+    # Metric records come from the cube, as on every other page (the same records as from every row).
     frame = export_frame(warehouse(), config(), name, ExportFilters(grain=grain, start=start, end=end, team=team),
-                         prepared=_prepared_all(version) if metric else None)
+                         prepared=_cube(version) if metric else None)
     return scope.export_rows(frame, teams, metric_records=metric)
 
 
@@ -287,25 +284,36 @@ def _adoption_scoped(version: str, people: tuple[str, ...] | None, aggregates: t
     return scope.adoption_rows(_adoption_all(version), people, aggregates)
 
 
-def aggregate_outcomes(version: str) -> pl.DataFrame:
-    """Every merged PR's outcome, for aggregates that name no PR and no person (the Adoption page's
-    cohort comparison and per-tool economics), which every role may see, as on the scorecard."""
-    return _prepared_all(version).outcomes
+def _cohort_rows(version: str, start: dt.date) -> Prepared:
+    """The prepared rows the Adoption page's aggregates over a range from `start` on are made of: the slice
+    from the first day of the range's first 28-day cohort window (metrics.cohorts.WINDOW_DAYS) on, decided as
+    on all the evidence (reports/data.load_evidence_since), so its numbers are those of every row. Earlier
+    rows the slice holds for context (PRs a revert names, PRs still waiting to ship) lie outside every
+    window and outside the range, which is all the page counts (app/views/adoption.cohorts_compared)."""
+    return _prepared_since(version, start - dt.timedelta(days=COHORT_WINDOW_DAYS))
 
 
-@st.cache_data(show_spinner=False, max_entries=2)
-def aggregate_rework(version: str) -> pl.DataFrame:
-    """Every merged PR's rework event (metrics.rework.rework_events: id, at, team, segment, hit), for the
-    Adoption page's cohort comparison: an aggregate naming no PR or person, like `aggregate_outcomes`."""
-    prepared = _prepared_all(version)
+def aggregate_outcomes(version: str, start: dt.date) -> pl.DataFrame:
+    """Merged PRs' outcomes for the Adoption page's aggregates over a range from `start` on (cohort
+    comparison and per-tool economics: they name no PR and no person, so every role may see them, as on
+    the scorecard): `_cohort_rows`."""
+    return _cohort_rows(version, start).outcomes
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def aggregate_rework(version: str, start: dt.date) -> pl.DataFrame:
+    """Merged PRs' rework events (metrics.rework.rework_events: id, at, team, segment, hit) for the Adoption
+    page's cohort comparison over a range from `start` on: an aggregate naming no PR or person, like
+    `aggregate_outcomes`."""
+    prepared = _cohort_rows(version, start)
     return rework_events(prepared.outcomes, prepared.chain, reasons=False)
 
 
-@st.cache_data(show_spinner=False, max_entries=2)
-def aggregate_lead_time(version: str) -> pl.DataFrame:
-    """Every shipped PR's lead_time_hours event (metrics.lead_time: id, at, team, segment, value), for the
-    same cohort comparison: an aggregate naming no PR or person."""
-    prepared = _prepared_all(version)
+@st.cache_data(show_spinner=False, max_entries=4)
+def aggregate_lead_time(version: str, start: dt.date) -> pl.DataFrame:
+    """Shipped PRs' lead_time_hours events (metrics.lead_time: id, at, team, segment, value) for the same
+    cohort comparison: an aggregate naming no PR or person."""
+    prepared = _cohort_rows(version, start)
     return lead_time_events(prepared.evidence, prepared.outcomes, reasons=False)
 
 

@@ -1,10 +1,11 @@
 """Every page of the dashboard in a real headless Chromium, against a fresh `streamlit run`.
 
-    python -m benchmarks.pages URL [--starts 3] [--only scorecard,delivery] [--cache-dir DIR] [--out FILE]
+    python -m benchmarks.pages URL [--starts 3] [--only scorecard,delivery] [--entry serve|script] [--cache-dir DIR] [--out FILE]
 
 For each page of the router (app/streamlit_app.py's PAGES, read from the file) and each of `--starts`
 rounds: the warehouse's files are evicted from the page cache (benchmarks/pagecache.py; SQLite only), a
-new `streamlit run app/streamlit_app.py` starts on its own port with a config of its own (the warehouse
+new `streamlit run app/serve.py` (what `make run` starts; `--entry script`: the router
+app/streamlit_app.py alone, without the start-up warm-up of app/warmup.py) starts on its own port with a config of its own (the warehouse
 URL and a cube cache folder, nothing else: sign-in is off, so everyone is the default `anonymous_role`,
 admin, and every page is offered), and once it answers its health check a new browser context (no
 HTTP cache, no cookies) opens the page:
@@ -16,6 +17,13 @@ HTTP cache, no cookies) opens the page:
   cold caches: the cube read from disk, the page's queries) and the browser's drawing;
 - warm revisit: `page.goto` of the same URL again in the same context (a new Streamlit session: the
   script runs again, on the server's warm caches).
+
+Server start: from spawn until the server answers its health check. With app/serve.py that includes the
+warm-up it runs before answering (imports, the cube read), so a first visit must be read next to it; the
+table prints both and their sum.
+
+The server's CPU seconds (user + system, from /proc) are taken at its health check, after the first visit
+and after the warm one: on a busy machine they move much less than wall times.
 
 The server's memory: its process tree's resident set (VmRSS of the server and its descendants, from
 /proc) sampled every 50 ms from spawn to stop, and the kernel's high-water mark (VmHWM) of the server
@@ -50,7 +58,8 @@ from benchmarks.pagecache import evict_warehouse
 from warehouse import open_warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = ROOT / "app" / "streamlit_app.py"
+APP = ROOT / "app" / "streamlit_app.py"  # the router: its PAGES literal lists the pages
+ENTRIES = {"serve": ROOT / "app" / "serve.py", "script": APP}
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TIMEOUT_MS = 300_000  # a first visit slower than this is recorded as timed out, and the run goes on
@@ -143,6 +152,15 @@ def _proc_kb(pid: int, field: str) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its reaped children (/proc/PID/stat), so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def _tree(pid: int) -> list[int]:
     pids, todo = [], [pid]
     while todo:
@@ -176,7 +194,7 @@ class MemorySampler(threading.Thread):
 
 
 @contextlib.contextmanager
-def server(config_path: Path, log_path: Path):
+def server(config_path: Path, log_path: Path, entry: str = "serve"):
     """A fresh `streamlit run` on a free port; yields (base URL, seconds to its health check, sampler)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("SCORECARD_WAREHOUSE_URL", "PYTHONDONTWRITEBYTECODE")}
@@ -184,7 +202,7 @@ def server(config_path: Path, log_path: Path):
     with log_path.open("w") as out:
         t0 = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port), "--server.address",
+            [sys.executable, "-m", "streamlit", "run", str(ENTRIES[entry]), "--server.port", str(port), "--server.address",
              "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         sampler = MemorySampler(process.pid)
@@ -199,6 +217,7 @@ def server(config_path: Path, log_path: Path):
                 if process.poll() is not None or time.perf_counter() - t0 > 120:
                     raise SystemExit(f"streamlit did not start: {log_path.read_text()[-2000:]}")
                 time.sleep(0.05)
+            sampler.started_cpu_s = cpu_seconds(process.pid)
             yield base, time.perf_counter() - t0, sampler
         finally:
             sampler.done.set()
@@ -223,18 +242,21 @@ def visit(page, address: str, title: str, content: str | None) -> float:
 
 
 def page_round(browser, config_path: Path, url: str, cache_dir: str, target: dict, address_suffix: str,
-               folder: Path) -> dict:
+               folder: Path, entry: str = "serve") -> dict:
     """One fresh server: evict, start, first visit of `target`, warm revisit; memory over the session."""
     evicted = evict_warehouse(url, cache_dir)
-    with server(config_path, folder / f"streamlit-{target['path']}.log") as (base, started_s, sampler):
+    with server(config_path, folder / f"streamlit-{target['path']}.log", entry) as (base, started_s, sampler):
         context = browser.new_context(viewport={"width": 1500, "height": 1000})
         try:
             page = context.new_page()
             address = f"{base}/{target['path']}{address_suffix}"
             content, heading = CONTENT.get(target["path"], TABLE), HEADINGS.get(target["path"], target["title"])
+            cpu = {"server_start_cpu_s": sampler.started_cpu_s}
             try:
                 first = visit(page, address, heading, content)
+                cpu["first_cpu_s"] = cpu_seconds(sampler.pid) - sampler.started_cpu_s
                 warm = visit(page, address, heading, content)
+                cpu["warm_cpu_s"] = cpu_seconds(sampler.pid) - sampler.started_cpu_s - cpu["first_cpu_s"]
             except PlaywrightTimeout:
                 log(f"{target['title']}: not drawn within {TIMEOUT_MS / 1000:.0f} s")
                 first = warm = None
@@ -244,19 +266,19 @@ def page_round(browser, config_path: Path, url: str, cache_dir: str, target: dic
         memory = sampler.stop()
     if exception:
         raise SystemExit(f"the {target['title']} page showed an exception (see {folder})")
-    return {"server_start_s": started_s, "first_s": first, "warm_s": warm, "evicted_mb": evicted / 1e6,
+    return {"server_start_s": started_s, "first_s": first, "warm_s": warm, **cpu, "evicted_mb": evicted / 1e6,
             "load": os.getloadavg()[0], **memory}
 
 
 def run(url: str, starts: int, only: list[str] | None = None, cache_dir: str = "", chromium: str = "",
-        skip: list[str] | None = None) -> dict:
+        skip: list[str] | None = None, entry: str = "serve") -> dict:
 
     chromium = chromium or shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(chromium).exists():
         raise SystemExit("the page benchmark needs Chromium: apt-get install chromium")
     targets = [p for p in router_pages() if (not only or p["path"] in only) and p["path"] not in (skip or [])]
     ids = item_ids(url)
-    results: dict = {"url": url.split("@")[-1], "starts": starts, "skipped": skip or [], "load_before": os.getloadavg(), "pages": {}}
+    results: dict = {"url": url.split("@")[-1], "entry": entry, "starts": starts, "skipped": skip or [], "load_before": os.getloadavg(), "pages": {}}
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
         folder = Path(tmp)
         cache_dir = cache_dir or str(folder / "cube")
@@ -268,9 +290,11 @@ def run(url: str, starts: int, only: list[str] | None = None, cache_dir: str = "
                 suffix = f"?id={urllib.parse.quote(ids[target['path']])}" if target["path"] in ids else ""
                 samples = []
                 for _ in range(starts):
-                    samples.append(page_round(browser, config_path, url, cache_dir, target, suffix, folder))
+                    samples.append(page_round(browser, config_path, url, cache_dir, target, suffix, folder, entry))
                 drawn = [s for s in samples if s["first_s"] is not None] or [{"first_s": None, "warm_s": None}]
                 summary = {key: statistics.median(s[key] for s in samples) for key in ("server_start_s", "load")}
+                summary.update({key: _median(s.get(key) for s in samples)
+                                for key in ("server_start_cpu_s", "first_cpu_s", "warm_cpu_s")})
                 summary.update(first_s=_median(s["first_s"] for s in drawn), warm_s=_median(s["warm_s"] for s in drawn),
                                timed_out=len(samples) - len([s for s in samples if s["first_s"] is not None]))
                 summary.update(tree_peak_rss_mb=max(s["tree_peak_rss_mb"] for s in samples),
@@ -299,11 +323,18 @@ def _s(seconds: float | None) -> str:
     return "timed out" if seconds is None else f"{seconds:.2f} s"
 
 
+def _cpu(seconds: float | None) -> str:
+    return "–" if seconds is None else f"{seconds:.1f}"
+
+
 def table(results: dict) -> str:
-    lines = [f"{'page':18s} {'first visit':>11s} {'warm':>6s} {'server start':>12s} {'server peak':>11s} {'load':>5s}"]
+    lines = [f"{'page':18s} {'first visit':>11s} {'warm':>6s} {'server start':>12s} {'start+first':>11s} "
+             f"{'server peak':>11s} {'load':>5s}  server CPU-s: start / first / warm"]
     for p in results["pages"].values():
+        both = None if p["first_s"] is None else p["server_start_s"] + p["first_s"]
         lines.append(f"{p['title']:18s} {_s(p['first_s']):>11s} {_s(p['warm_s']):>6s} {p['server_start_s']:11.2f}s "
-                     f"{max(p['server_vmhwm_mb'], p['tree_peak_rss_mb']):8.0f} MB {p['load']:5.1f}")
+                     f"{_s(both):>11s} {max(p['server_vmhwm_mb'], p['tree_peak_rss_mb']):8.0f} MB {p['load']:5.1f}  "
+                     f"{_cpu(p.get('server_start_cpu_s'))} / {_cpu(p.get('first_cpu_s'))} / {_cpu(p.get('warm_cpu_s'))}")
     return "\n".join(lines)
 
 
@@ -312,10 +343,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("url", help="the warehouse (sqlite:///… or postgresql://…)")
     parser.add_argument("--starts", type=int, default=3, help="fresh server starts per page (the median is reported)")
     parser.add_argument("--only", default="", help="comma-separated page paths (scorecard,delivery,…); default every page")
+    parser.add_argument("--entry", choices=sorted(ENTRIES), default="serve",
+                        help="serve: app/serve.py, warm-up at start (default, as `make run`); script: app/streamlit_app.py")
     parser.add_argument("--cache-dir", default="", help="the cube cache folder (default: a temporary one)")
     parser.add_argument("--out", default="")
     args = parser.parse_args(argv)
-    results = run(args.url, args.starts, [p for p in args.only.split(",") if p], args.cache_dir)
+    results = run(args.url, args.starts, [p for p in args.only.split(",") if p], args.cache_dir, entry=args.entry)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(results, indent=2) + "\n")

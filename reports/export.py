@@ -10,11 +10,13 @@ from dataclasses import dataclass
 import polars as pl
 
 from config.model import Config
+from metrics.cube import Cube
 from metrics.registry import METRICS, counting_columns
 from metrics.scorecard import Prepared, compute, prepare, select_output
 from metrics.teams import assign_team_column
-from reports.data import load_evidence
+from reports.data import load_cube, load_evidence, load_evidence_since
 from warehouse import Warehouse, read_table
+from warehouse.read import COUNTING_TIME as FILTERED_IN_SQL
 from warehouse.runs import audit
 from warehouse.schema import DATA_TABLES
 
@@ -39,23 +41,28 @@ class ExportFilters:
 
 
 def export_frame(
-    warehouse: Warehouse, config: Config, name: str, filters: ExportFilters, prepared: Prepared | None = None
+    warehouse: Warehouse, config: Config, name: str, filters: ExportFilters, prepared: Prepared | Cube | None = None
 ) -> pl.DataFrame:
-    """The rows an export of `name` holds under `filters` (`prepared`: evidence already loaded)."""
+    """The rows an export of `name` holds under `filters`. A metric's records are computed from `prepared`
+    (evidence already loaded, or the cube already read), by default from the warehouse's stored cube: the
+    same records as from every row (metrics.scorecard.compute), without reading millions of them."""
     if name == SCORECARD or name in METRICS:
         if filters.start is None or filters.end is None:
             raise ValueError("a metric export needs --start and --end")
         if prepared is None:
-            prepared = prepare(load_evidence(warehouse), config)
+            prepared = load_cube(warehouse, config)
         metrics = None if name == SCORECARD else [name]
         records = compute(prepared, config, grain=filters.grain, start=filters.start, end=filters.end,
                           team=filters.team, metrics=metrics)
         return select_output(records)
     if name not in DATA_TABLES:
         raise ValueError(f"unknown export '{name}'; choose one of: {', '.join(export_names())}")
-    frame = assign_team_column(read_table(warehouse, name), name, config.teams)
+    window = {}
+    if name in FILTERED_IN_SQL:  # the same column as COUNTING_TIME: only the range's rows are read
+        window = {"since": _midnight(filters.start), "until": _midnight(filters.end, days=1)}
+    frame = assign_team_column(read_table(warehouse, name, **window), name, config.teams)
     if name == "pull_requests":
-        frame = with_pr_facts(frame, warehouse, config)
+        frame = with_pr_facts(frame, warehouse, config, since=filters.start)
     if filters.team is not None and "team" in frame.columns:
         frame = frame.filter(pl.col("team") == filters.team)
     column = COUNTING_TIME.get(name)
@@ -72,13 +79,24 @@ def export_frame(
 PR_FACTS = ("reverted_by_pr_id", "shipped_by_deployment_id", "rolled_back", "rolled_back_by", "rollback_window_ends_at")
 
 
-def with_pr_facts(prs: pl.DataFrame, warehouse: Warehouse, config: Config) -> pl.DataFrame:
+def _midnight(day: dt.date | None, days: int = 0) -> dt.datetime | None:
+    return None if day is None else dt.datetime.combine(day + dt.timedelta(days=days), dt.time(), dt.timezone.utc)
+
+
+def with_pr_facts(prs: pl.DataFrame, warehouse: Warehouse, config: Config, since: dt.date | None = None) -> pl.DataFrame:
     """`pull_requests` rows plus the facts behind every rollback-share record: `reverts_pr_id` (the
     source's own link, else the resolved one), `is_revert` (a bare `This reverts commit` counts once its
     sha is found on the main line), `reverted_by_pr_id`, `shipped_by_deployment_id`, `rolled_back`,
     `rolled_back_by` (a rollback deployment or a revert PR) and `rollback_window_ends_at`. Unmerged PRs
-    have none of these (null)."""
-    outcomes = prepare(load_evidence(warehouse), config).outcomes.select(
+    have none of these (null). `since`: `prs` holds only PRs merged from that day on, so the facts are decided
+    on the evidence from then on and the earlier rows it links to (reports/data.load_evidence_since: the
+    same facts as on all of it) instead of on every row."""
+    if since is None:
+        evidence = load_evidence(warehouse)
+    else:
+        load_cube(warehouse, config)  # the slice reads the cube's shipping table: up to date first
+        evidence = load_evidence_since(warehouse, config, since)
+    outcomes = prepare(evidence, config).outcomes.select(
         "id", "is_revert", "reverted_by_pr_id", "rolled_back", "rolled_back_by", "rollback_window_ends_at",
         resolved_reverts_pr_id="reverts_pr_id", shipped_by_deployment_id="shipped_deployment_id",
     )

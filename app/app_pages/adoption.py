@@ -77,8 +77,9 @@ st.caption("An author's cohort: none (0), light (< 25 %), moderate (25–60 %), 
            "28 days; their adoption week is the first week out of `none`. 95 % intervals (Wilson for shares, "
            "the distribution-free interval of the median for lead time).")
 rollbacks, lead_time, by_segment, rework = cohorts_compared(
-    state.aggregate_outcomes(version), state.aggregate_lead_time(version), data.aggregate_usage, filters, basis=basis,
-    min_sample=config.rules.min_sample, rework=state.aggregate_rework(version))
+    state.aggregate_outcomes(version, filters.start), state.aggregate_lead_time(version, filters.start),
+    data.aggregate_usage, filters, basis=basis, min_sample=config.rules.min_sample,
+    rework=state.aggregate_rework(version, filters.start))
 ui.chart(interval_bars(by_segment, "segment", "share", title="Rollback share by PR segment (cohort of the author that week)"),
          key="cohort_segments")
 left, right = st.columns(2)
@@ -104,7 +105,7 @@ if data.ai_tools is None:
     ui.empty("PRs do not name their AI tools in this warehouse yet, so cost per merged PR by tool cannot be "
              "computed; spend by tool and model is below.")
 else:
-    economics = tool_economics(data.spend, data.ai_tools, state.aggregate_outcomes(version), start=filters.start,
+    economics = tool_economics(data.spend, data.ai_tools, state.aggregate_outcomes(version, filters.start), start=filters.start,
                                end=filters.end, min_sample=config.rules.min_sample, vendor_cost=data.aggregate_usage)
     st.caption("Tools as the AI tool registry names them. Spend from billing (`ai_spend`); for a tool with none, "
                "the vendor's per-person cost estimate (spend from: vendor usage); no spend: no cost per PR.")

@@ -1,11 +1,23 @@
 """The Adoption page on the demo warehouse (three tools used per person), through AppTest."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
 
-from tests.app.conftest import run_app
+from app.views.adoption import cohorts_compared
+from metrics.lead_time import lead_time_events
+from metrics.rework import rework_events
+from metrics.scorecard import prepare
+from metrics.tool_economics import tool_economics
+from reports.data import load_evidence
+from reports import scope
+from reports.filters import Filters
+from tests.app.conftest import DEMO_END, run_app
+from warehouse import open_warehouse
 
 
 def frames(at) -> list[pl.DataFrame]:
@@ -121,3 +133,40 @@ def test_vendor_users_are_matched_to_people_imported_by_csv(tmp_path, monkeypatc
                                                       ("unassigned", "claude-code")}
     unmatched = next(f for f in shown if "reason" in f.columns)
     assert unmatched["vendor_user"].to_list() == ["x@agency.example"] and unmatched["rows"].to_list() == [1]
+
+
+@pytest.mark.parametrize("weeks_back", [0, 17])
+@pytest.mark.parametrize("team", [None, "payments"])
+def test_cohort_aggregates_from_the_slice_equal_those_from_every_row(demo_env, weeks_back, team):
+    """The Adoption page's cohort comparison and per-tool economics read the slice from 28 days before the
+    range (app/state._cohort_rows), not every row: the same tables as from all the evidence, for a range at
+    the end of the data and one in its middle, for the org and one team."""
+    from app import state
+
+    wh = open_warehouse(demo_env.url)
+    try:
+        full = prepare(load_evidence(wh), demo_env.config)
+    finally:
+        wh.engine.dispose()
+    version = state.current_version()
+    end = DEMO_END - dt.timedelta(weeks=weeks_back)
+    start = end - dt.timedelta(weeks=13) + dt.timedelta(days=1)  # 13 whole weeks, Monday to Sunday
+    filters = Filters(grain="week", start=start, end=end, team=team)
+    data = scope.adoption_rows(state._adoption_all(version), None, None)  # an admin's rows
+    min_sample = demo_env.config.rules.min_sample
+    sliced = state.aggregate_outcomes(version, start)
+    assert 0 < sliced.height < full.outcomes.height  # the slice is narrower than every row
+    for basis in ("prs", "usage"):
+        got = cohorts_compared(sliced, state.aggregate_lead_time(version, start), data.aggregate_usage, filters,
+                               basis=basis, min_sample=min_sample, rework=state.aggregate_rework(version, start))
+        want = cohorts_compared(full.outcomes, lead_time_events(full.evidence, full.outcomes, reasons=False),
+                                data.aggregate_usage, filters, basis=basis, min_sample=min_sample,
+                                rework=rework_events(full.outcomes, full.chain, reasons=False))
+        assert [g.height for g in got] == [w.height for w in want]
+        assert want[0]["n"].sum() > 0 and want[2]["n"].sum() > 0  # PRs counted in the range: a real comparison
+        for g, w in zip(got, want):
+            assert_frame_equal(g, w)
+    economics = {outcomes.height: tool_economics(data.spend, data.ai_tools, outcomes, start=start, end=end,
+                                                 min_sample=min_sample, vendor_cost=data.aggregate_usage)
+                 for outcomes in (sliced, full.outcomes)}
+    assert_frame_equal(economics[sliced.height], economics[full.outcomes.height])

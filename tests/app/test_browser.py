@@ -52,21 +52,22 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def streamlit_server(config_path: Path, log_dir: Path):
-    """`streamlit run app/streamlit_app.py` with `config_path` on a free local port; yields its base URL
-    once it answers its health check, and stops it afterwards."""
+    """`streamlit run app/serve.py` (what `make run` starts: the router with its start-up warm-up) with
+    `config_path` on a free local port; yields its base URL once it answers its health check, and stops it
+    afterwards."""
     port = free_port()
     env = {**os.environ, "SCORECARD_CONFIG": str(config_path)}
     env.pop("SCORECARD_WAREHOUSE_URL", None)
     log = (log_dir / "streamlit.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", "app/serve.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # the warm-up runs before the server answers
         while True:
             try:
                 with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
@@ -134,9 +135,11 @@ def expected_tiles(demo_warehouse, team: str | None) -> list[str]:
 
 
 def settle(page) -> None:
-    """Wait until Streamlit has finished running the script (its status widget is gone)."""
+    """Wait until Streamlit has finished running the script (it says so, and its status widget is gone:
+    right after a navigation the widget is not there yet while the script still runs)."""
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=TIMEOUT_MS)
+        "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state') === 'notRunning'"
+        " && !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=TIMEOUT_MS)
     page.wait_for_timeout(600)
 
 

@@ -1,0 +1,106 @@
+"""What the dashboard server pays once, at start, instead of on its first visitor's page (app/serve.py).
+
+A page's first run after a server start used to import most of the product (polars, SQLAlchemy, plotly,
+the metrics and reports packages: seconds on a busy machine) and read the warehouse's cube; every later
+visit found both in memory. `warm_up` does the same work before the server answers, so the start takes
+longer and the first visit costs what a later one does:
+
+- imports: every module the router and the pages in app_pages/ import (read from their source, so a new
+  page is covered without a list to keep), and the libraries Streamlit imports only when a page first
+  draws a chart or a table;
+- data, through app/state.py's own caches (keyed by the warehouse's data version, so a write after the
+  start is read as before): the config, the data version, the cube (`load_cube`: pending writes folded
+  in first), the baselines, the teams, the last day of data, and the records and review window of the
+  default view (every team, weekly, the sidebar's default range) that the Scorecard and the drill-downs
+  open with. Another range or team computes its records on its first visit, as before. The drill-downs'
+  slices of the evidence are not read at start: they would hold hundreds of MB in every server.
+
+Nothing here is needed for correctness: a failure is logged and the page meets it (and says so) as it
+would have without the warm-up.
+"""
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import logging
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+APP_DIR = Path(__file__).resolve().parent
+# Imported inside functions the first run calls: by Streamlit the first time a page draws a plotly chart,
+# a dataframe (pandas, its Styler: jinja2) or a download; by the sidebar's freshness line (every configured
+# source's connector).
+LAZY_MODULES = ("plotly.graph_objects", "plotly.io", "plotly.animation", "streamlit.elements.plotly_chart",
+                "streamlit.elements.arrow", "streamlit.elements.widgets.button", "pyarrow", "pandas",
+                "pandas.io.formats.style", "numpy.random", "dateutil.parser", "connectors.sources")
+
+
+def page_scripts() -> list[Path]:
+    return [APP_DIR / "streamlit_app.py", *sorted((APP_DIR / "app_pages").glob("*.py"))]
+
+
+def imported_modules(script: Path) -> list[str]:
+    """The modules a script imports at its top level (`import x`, `from x import y`: x, and x.y where y is
+    a module)."""
+    names = []
+    for node in ast.parse(script.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.append(node.module)
+            names += [f"{node.module}.{alias.name}" for alias in node.names if _is_module(f"{node.module}.{alias.name}")]
+    return names
+
+
+def _is_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def import_pages() -> list[str]:
+    """Import what the pages import; returns the modules that could not be imported (logged)."""
+    failed = []
+    wanted = dict.fromkeys([m for script in page_scripts() for m in imported_modules(script)] + list(LAZY_MODULES))
+    for name in wanted:
+        try:
+            importlib.import_module(name)
+        except Exception:  # a page meets the same error and shows it  # noqa: BLE001
+            log.warning("warm-up: could not import %s", name, exc_info=True)
+            failed.append(name)
+    return failed
+
+
+def read_data() -> str:
+    """Fill app/state.py's caches the sidebar and every page read first; returns the data version."""
+    from app import sidebar, state
+
+    state.config()
+    version = state.current_version()
+    state.last_day(version)  # reads the cube
+    state.teams(version)
+    state.baselines(version)
+    start, end = sidebar.default_range("week")
+    state.records(version, "week", start, end, None)
+    state.review(version, "week", start, end, None)
+    return version
+
+
+def warm_up() -> dict[str, float]:
+    """Imports, then data; the seconds each took (logged)."""
+    timings = {}
+    t0 = time.perf_counter()
+    import_pages()
+    timings["imports_s"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    try:
+        read_data()
+    except Exception:  # an unreachable warehouse, a bad config: the page says what to fix  # noqa: BLE001
+        log.warning("warm-up: could not read the warehouse", exc_info=True)
+    timings["data_s"] = time.perf_counter() - t1
+    log.info("warm-up: imports %.2f s, data %.2f s", timings["imports_s"], timings["data_s"])
+    return timings

@@ -1,0 +1,67 @@
+"""app/warmup.py: what the server (app/serve.py) pays at start — the pages' imports, the cube and the default
+view's records — lands in app/state.py's caches, so a first visit reads none of it again; a warehouse it
+cannot read does not stop the server."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from app import sidebar, state, warmup
+from reports import data
+from tests.app.conftest import clear_streamlit_caches
+
+
+def test_imported_modules_names_modules_and_submodules(tmp_path):
+    script = tmp_path / "page.py"
+    script.write_text("import json\nimport polars as pl\nfrom app import components as ui, sidebar\n"
+                      "from reports.format import escape_markdown\nfrom . import nothing\n\ndef f():\n    import shlex\n")
+    # Top-level imports only (a function's own import is not run at start); `from app import components`
+    # names the module app.components, `escape_markdown` is no module; relative imports are left out.
+    assert warmup.imported_modules(script) == ["json", "polars", "app", "app.components", "app.sidebar",
+                                               "reports.format"]
+
+
+def test_every_page_is_read_for_its_imports():
+    scripts = {p.name for p in warmup.page_scripts()}
+    assert {"streamlit_app.py", "scorecard.py", "delivery.py", "adoption.py", "export.py"} <= scripts
+    assert warmup.import_pages() == []  # every module imports
+
+
+def test_warm_up_fills_the_caches_a_first_visit_reads(demo_env, monkeypatch):
+    clear_streamlit_caches()
+    timings = warmup.warm_up()
+    assert set(timings) == {"imports_s", "data_s"}
+    version = state.current_version()
+    start, end = sidebar.default_range("week")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("read again after the warm-up")
+
+    monkeypatch.setattr(state, "load_cube", refuse)
+    monkeypatch.setattr(data, "load_cube", refuse)
+    monkeypatch.setattr(state, "compute", refuse)
+    monkeypatch.setattr(state, "build_review", refuse)
+    assert state.teams(version) and state.last_day(version) is not None
+    assert state.records(version, "week", start, end, None).height > 0
+    assert state.review(version, "week", start, end, None).window is not None
+    clear_streamlit_caches()
+
+
+def test_a_warehouse_it_cannot_read_does_not_stop_the_server(tmp_path, monkeypatch, caplog):
+    config = tmp_path / "scorecard.toml"
+    config.write_text('[warehouse]\nurl = "postgresql://nobody@127.0.0.1:1/none"\n', encoding="utf-8")
+    monkeypatch.setenv("SCORECARD_CONFIG", str(config))
+    monkeypatch.delenv("SCORECARD_WAREHOUSE_URL", raising=False)
+    clear_streamlit_caches()
+    with caplog.at_level(logging.WARNING, logger="app.warmup"):
+        timings = warmup.warm_up()
+    assert timings["data_s"] >= 0
+    assert "could not read the warehouse" in caplog.text
+    clear_streamlit_caches()
+
+
+@pytest.fixture(autouse=True)
+def _clean():
+    yield
+    clear_streamlit_caches()
