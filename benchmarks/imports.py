@@ -1,6 +1,7 @@
 """Import rows/s of `scorecard import` against the stock loaders, on the same file in the same run.
 
     python -m benchmarks.imports [--runs 3] [--scale large|small] [--postgres URL] [--only tickets,pull_requests]
+                                 [--baseline CHECKOUT]
 
 For each file (the large demo's 2M tickets and 1M PRs, written as CSV once into benchmarks/data/):
 
@@ -16,7 +17,10 @@ For each file (the large demo's 2M tickets and 1M PRs, written as CSV once into 
   timestamps, so COPY parses them as the product does).
 
 Each figure is the median of `--runs` fresh processes; rows/s is rows in the file / wall seconds. The
-files are read from the page cache by both sides (written just before, not evicted).
+files are read from the page cache by both sides (written just before, not evicted). `--baseline` names
+another checkout of the product (e.g. a `git worktree` of main): its `scorecard import` runs too, in the
+same rounds, right after this checkout's (same interpreter and packages, that checkout's code), so a
+change is measured before and after in the same minutes. Every run logs the load average.
 """
 from __future__ import annotations
 
@@ -86,7 +90,7 @@ def child_env(extra: dict | None = None) -> dict:
     return {**env, **(extra or {})}
 
 
-def warm_up(files: dict[str, Path]) -> None:
+def warm_up(files: dict[str, Path], root: Path = ROOT) -> None:
     """One untimed import of a few rows of each file, so every module's bytecode is cached."""
     with tempfile.TemporaryDirectory(dir=DATA) as tmp:
         url = f"sqlite:///{tmp}/warm.db"
@@ -96,7 +100,7 @@ def warm_up(files: dict[str, Path]) -> None:
             with path.open() as src, head.open("w") as dst:
                 for _, line in zip(range(100), src):
                     dst.write(line)
-            scorecard_import(entity, head, url)
+            scorecard_import(entity, head, url, root)
 
 
 def timed(cmd: list[str], env: dict | None = None, cwd: Path = ROOT) -> tuple[float, str]:
@@ -123,9 +127,9 @@ def prepare_warehouse(url: str) -> None:
     timed([sys.executable, "-c", f"from warehouse import open_warehouse; open_warehouse({url!r})"])
 
 
-def scorecard_import(entity: str, path: Path, url: str) -> dict:
+def scorecard_import(entity: str, path: Path, url: str, root: Path = ROOT) -> dict:
     wall, stdout = timed([sys.executable, "-m", "benchmarks.probes", "import_cli", entity, str(path)],
-                         env={"SCORECARD_WAREHOUSE_URL": url})
+                         env={"SCORECARD_WAREHOUSE_URL": url}, cwd=root)
     inside = json.loads(stdout.strip().splitlines()[-1])
     return {"wall_s": wall, "cpu_s": timed.cpu, "parse_cpu_s": inside["parse_cpu_s"], "write_cpu_s": inside["write_cpu_s"], "parse_s": inside["parse_s"], "write_s": inside["write_s"],
             "other_s": wall - inside["parse_s"] - inside["write_s"], "peak_mb": inside["peak_mb"],
@@ -180,48 +184,62 @@ def summarise(rows: int, samples: list[dict], reference: list[tuple[float, float
     }
 
 
-def run_sqlite(files: dict[str, Path], runs: int) -> dict:
-    out = {}
-    for entity, path in files.items():
-        rows = rows_in(path)
-        samples, reference = [], []
-        for i in range(runs):  # alternate, so both sides see the same machine load
-            with tempfile.TemporaryDirectory(dir=DATA) as tmp:
-                reference.append(sqlite_reference(entity, path, Path(tmp)))
-            with tempfile.TemporaryDirectory(dir=DATA) as tmp:
-                url = f"sqlite:///{tmp}/import.db"
-                prepare_warehouse(url)
-                sample = scorecard_import(entity, path, url)
-                again = scorecard_import(entity, path, url)
-                sample["reimport_wall_s"], sample["reimport_printed"] = again["wall_s"], again["printed"]
-                samples.append(sample)
-            log(f"SQLite {entity} run {i + 1}: scorecard {sample['wall_s']:.2f} s (parse {sample['parse_s']:.2f}, "
-                f"write {sample['write_s']:.2f}; CPU {sample['cpu_s']:.2f} s), again {sample['reimport_wall_s']:.2f} s; "
-                f"sqlite3 .import {reference[-1][0]:.2f} s (CPU {reference[-1][1]:.2f} s)")
-        out[entity] = summarise(rows, samples, reference)
-        out[entity]["printed"] = samples[-1]["printed"] + samples[-1]["reimport_printed"]
+def import_twice(entity: str, path: Path, url: str, root: Path) -> dict:
+    """The file into the fresh warehouse at `url`, then again (every row found unchanged)."""
+    prepare_warehouse(url)
+    sample = scorecard_import(entity, path, url, root)
+    again = scorecard_import(entity, path, url, root)
+    sample["reimport_wall_s"], sample["reimport_printed"] = again["wall_s"], again["printed"]
+    sample["load"] = os.getloadavg()[0]
+    return sample
+
+
+def describe(backend: str, entity: str, i: int, side: str, sample: dict) -> str:
+    return (f"{backend} {entity} run {i + 1}, {side}: {sample['wall_s']:.2f} s (parse {sample['parse_s']:.2f}, "
+            f"write {sample['write_s']:.2f}; CPU {sample['cpu_s']:.2f} s), again {sample['reimport_wall_s']:.2f} s; "
+            f"load {sample['load']:.1f}")
+
+
+def summaries(rows: int, samples: dict[str, list[dict]], reference: list) -> dict:
+    out = summarise(rows, samples["scorecard"], reference)
+    out["printed"] = samples["scorecard"][-1]["printed"] + samples["scorecard"][-1]["reimport_printed"]
+    if samples.get("baseline"):
+        out["baseline"] = summarise(rows, samples["baseline"], reference)
     return out
 
 
-def run_postgres(files: dict[str, Path], runs: int, base_url: str) -> dict:
+def run_sqlite(files: dict[str, Path], runs: int, roots: dict[str, Path]) -> dict:
     out = {}
-    schema = "scorecard_bench_import"
     for entity, path in files.items():
         rows = rows_in(path)
-        samples, reference = [], []
+        samples, reference = {side: [] for side in roots}, []
+        for i in range(runs):  # alternate, so every side sees the same machine load
+            with tempfile.TemporaryDirectory(dir=DATA) as tmp:
+                reference.append(sqlite_reference(entity, path, Path(tmp)))
+            log(f"SQLite {entity} run {i + 1}: sqlite3 .import {reference[-1][0]:.2f} s (CPU {reference[-1][1]:.2f} s); "
+                f"load {os.getloadavg()[0]:.1f}")
+            for side, root in roots.items():
+                with tempfile.TemporaryDirectory(dir=DATA) as tmp:
+                    samples[side].append(import_twice(entity, path, f"sqlite:///{tmp}/import.db", root))
+                log(describe("SQLite", entity, i, side, samples[side][-1]))
+        out[entity] = summaries(rows, samples, reference)
+    return out
+
+
+def run_postgres(files: dict[str, Path], runs: int, base_url: str, roots: dict[str, Path]) -> dict:
+    out = {}
+    schema = f"scorecard_bench_import_{os.getpid()}"  # two runs at once do not share one
+    for entity, path in files.items():
+        rows = rows_in(path)
+        samples, reference = {side: [] for side in roots}, []
         for i in range(runs):
             reference.append(postgres_reference(entity, path, base_url, schema))
-            url = fresh_postgres_schema(base_url, schema)
-            prepare_warehouse(url)
-            sample = scorecard_import(entity, path, url)
-            again = scorecard_import(entity, path, url)
-            sample["reimport_wall_s"], sample["reimport_printed"] = again["wall_s"], again["printed"]
-            samples.append(sample)
-            log(f"PostgreSQL {entity} run {i + 1}: scorecard {sample['wall_s']:.2f} s (parse {sample['parse_s']:.2f}, "
-                f"write {sample['write_s']:.2f}), again {sample['reimport_wall_s']:.2f} s; psql \\copy {reference[-1][0]:.2f} s")
+            log(f"PostgreSQL {entity} run {i + 1}: psql \\copy {reference[-1][0]:.2f} s; load {os.getloadavg()[0]:.1f}")
+            for side, root in roots.items():
+                samples[side].append(import_twice(entity, path, fresh_postgres_schema(base_url, schema), root))
+                log(describe("PostgreSQL", entity, i, side, samples[side][-1]))
         subprocess.run(["psql", base_url, "-q", "-c", f"DROP SCHEMA IF EXISTS {schema} CASCADE"], check=True, capture_output=True)
-        out[entity] = summarise(rows, samples, reference)
-        out[entity]["printed"] = samples[-1]["printed"] + samples[-1]["reimport_printed"]
+        out[entity] = summaries(rows, samples, reference)
     return out
 
 
@@ -237,6 +255,10 @@ def table(results: dict) -> str:
                 f"re-import (all unchanged) {v['reimport_s']:.2f} s"
                 + (f"; CPU {v['cpu_s']:.2f} s vs {v['reference_cpu_s']:.2f} s" if v["reference_cpu_s"] else "")
             )
+            if "baseline" in v:
+                b_ = v["baseline"]
+                lines.append(f"{'':24s} baseline checkout {b_['scorecard_s']:6.2f} s = {b_['scorecard_rows_per_s']:>9,.0f} rows/s, "
+                             f"CPU {b_['cpu_s']:.2f} s; ratio {b_['ratio']:.0%}; re-import {b_['reimport_s']:.2f} s")
     return "\n".join(lines)
 
 
@@ -247,22 +269,25 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--only", default="tickets,pull_requests")
     parser.add_argument("--postgres", default=os.environ.get("SCORECARD_BENCH_POSTGRES_URL", ""))
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--baseline", default="", help="another checkout whose import runs in the same rounds")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "imports.json"))
     args = parser.parse_args(argv)
     if not shutil.which("sqlite3") and not args.skip_sqlite:
         raise SystemExit("the sqlite3 command-line shell is needed (Debian: apt-get install sqlite3)")
     DATA.mkdir(parents=True, exist_ok=True)
     files = {k: v for k, v in write_files(args.scale).items() if k in args.only.split(",")}
-    warm_up(files)
     results: dict = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "runs": args.runs,
                      "cpus": os.cpu_count(), "load_before": os.getloadavg()}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    roots = {"scorecard": ROOT, **({"baseline": Path(args.baseline).resolve()} if args.baseline else {})}
+    for root in roots.values():
+        warm_up(files, root)
     if not args.skip_sqlite:
-        results["sqlite"] = run_sqlite(files, args.runs)
+        results["sqlite"] = run_sqlite(files, args.runs, roots)
         out.write_text(json.dumps(results, indent=2) + "\n")  # kept if the PostgreSQL part is cut short
     if args.postgres:
-        results["postgresql"] = run_postgres(files, args.runs, args.postgres)
+        results["postgresql"] = run_postgres(files, args.runs, args.postgres, roots)
     results["load_after"] = os.getloadavg()
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))

@@ -87,3 +87,54 @@ def test_a_two_column_key_counts_repeats_as_unchanged(warehouse):
     upsert_frames(warehouse, {"deployment_prs": links.head(1)})
     counts = upsert_frames(warehouse, {"deployment_prs": links})["deployment_prs"]
     assert (counts.inserted, counts.updated, counts.unchanged) == (1, 0, 1)
+
+
+def _indexes(warehouse, table: str) -> list[tuple]:
+    import sqlalchemy as sa
+
+    found = sa.inspect(warehouse.engine).get_indexes(table)
+    return sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in found)
+
+
+def _by_merged_at_uses_an_index(warehouse) -> bool:
+    import sqlalchemy as sa
+
+    query = "SELECT id FROM pull_requests WHERE merged_at > 0" if warehouse.dialect == "sqlite" else \
+        "SELECT id FROM pull_requests WHERE merged_at > '2026-01-01'"
+    with warehouse.engine.connect() as conn:
+        if warehouse.dialect == "sqlite":
+            plan = " ".join(str(r[-1]) for r in conn.execute(sa.text(f"EXPLAIN QUERY PLAN {query}")))
+        else:
+            conn.execute(sa.text("SET enable_seqscan = off"))
+            plan = " ".join(r[0] for r in conn.execute(sa.text(f"EXPLAIN {query}")))
+    return "ix_pull_requests_merged_at" in plan
+
+
+def test_a_bulk_first_load_builds_the_secondary_indexes_after_the_rows(warehouse, monkeypatch):
+    import warehouse.write as write
+
+    before = _indexes(warehouse, "pull_requests")
+    assert ("ix_pull_requests_merged_at", ("merged_at",), False) in before  # migration 0008's
+    monkeypatch.setattr(write, "BULK_ROWS", 2)  # these two rows count as a bulk load
+    counts = upsert_frames(warehouse, {"pull_requests": prs()})["pull_requests"]
+    assert (counts.inserted, counts.updated, counts.unchanged) == (2, 0, 0)
+    assert _indexes(warehouse, "pull_requests") == before
+    assert _by_merged_at_uses_an_index(warehouse)
+    # The indexes hold the rows loaded before they were built: a lookup through one finds them.
+    again = upsert_frames(warehouse, {"pull_requests": prs(title=["Add cache", "Fix the bug"])})["pull_requests"]
+    assert (again.inserted, again.updated, again.unchanged) == (0, 1, 1)
+    assert read_table(warehouse, "pull_requests").sort("id")["title"].to_list() == ["Add cache", "Fix the bug"]
+
+
+def test_a_failed_bulk_first_load_leaves_the_indexes_and_no_rows(warehouse, monkeypatch):
+    import warehouse.write as write
+
+    before = _indexes(warehouse, "pull_requests")
+    monkeypatch.setattr(write, "BULK_ROWS", 2)
+    bad = pl.DataFrame({"id": ["d1"], "source": ["csv"], "repo": ["acme/api"]})  # environment/status are NOT NULL
+    with pytest.raises(WarehouseError):  # the PRs are loaded and indexed, then the deployments fail
+        upsert_frames(warehouse, {"pull_requests": prs(), "deployments": bad})
+    with pytest.raises(WarehouseError):  # the load itself fails (ai_assisted is NOT NULL)
+        upsert_frames(warehouse, {"pull_requests": prs().drop("ai_assisted")})
+    assert read_table(warehouse, "pull_requests").height == 0
+    assert _indexes(warehouse, "pull_requests") == before
