@@ -21,7 +21,6 @@ import logging
 from pathlib import Path
 
 import polars as pl
-import pyarrow as pa
 import sqlalchemy as sa
 
 from config.model import Config
@@ -30,7 +29,7 @@ from metrics.cube import CUBE_FORMAT, Cube
 from metrics.evidence import SCHEMAS, Evidence
 from reports.derived import bring_up_to_date, evidence_from, rebuild, stored_cube
 from warehouse import Warehouse, open_warehouse, read_table
-from warehouse.cube_store import SCHEMA_ONLY, WHOLE, _decode_table
+from warehouse.cube_store import read_cube_months
 from warehouse.read import COUNTING_TIME
 from warehouse.schema import deployments, incidents, pull_requests
 
@@ -184,23 +183,6 @@ def _months(spans: list[tuple[dt.date, dt.date]]) -> set[str]:
 
 
 def _cube_of_months(warehouse: Warehouse, months: set[str]) -> Cube:
-    """The stored cube's chunks of `months`, of the latest month, the whole-history parts, the parts stored
-    whole and every part's empty schema chunk, each part's chunks in the order
-    warehouse.cube_store.read_cube_parts puts them (rows in the order they were built).
-
-    A few hundred blobs in one plain query (no connectorx to import: 0.1 s of a command's start), each an
-    Arrow IPC file that pyarrow reads in place (polars' own reader, one call per chunk, took 0.15 CPU-s more)."""
-    def names(values) -> str:  # chunk and part names made here and by cube_store, never user input
-        return ", ".join("'" + v.replace("'", "''") + "'" for v in sorted(values))
-
-    sql = (f"SELECT part, chunk, data FROM cube_chunks WHERE chunk IN ({names({SCHEMA_ONLY, WHOLE, *months})})"
-           f" OR part IN ({names(_whole_history_parts())})"
-           f" OR chunk = (SELECT max(chunk) FROM cube_chunks WHERE chunk <> '{WHOLE}')")
-    with warehouse.engine.connect() as conn:
-        rows = conn.exec_driver_sql(sql).fetchall()
-    # By part family, then metric (the family's empty chunk, without one, first), then month.
-    rows.sort(key=lambda row: (row[0].split(":")[0], ":" in row[0], row[0], row[1]))
-    tables: dict[str, list[pa.Table]] = {}
-    for part, _, data in rows:
-        tables.setdefault(part.split(":")[0], []).append(_decode_table(pa.py_buffer(data)))
-    return Cube(**{family: pl.from_arrow(pa.concat_tables(parts), rechunk=False) for family, parts in tables.items()})
+    """The stored cube's chunks of `months`, of the latest month, the whole-history parts, the parts
+    stored whole and every part's empty schema chunk (warehouse.cube_store.read_cube_months)."""
+    return Cube(**read_cube_months(warehouse, months, _whole_history_parts()))
