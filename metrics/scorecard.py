@@ -5,7 +5,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -26,7 +29,7 @@ from metrics.registry import (
 from metrics.senior_review import senior_people, senior_weeks
 from metrics.stats import ALPHA, mann_whitney_p_from_u, mean_interval, two_proportion_p, wilson
 from metrics.teams import assign_teams
-from metrics.value_groups import value_groups
+from metrics.value_groups import ValueRows, value_groups
 
 ORG = "\x00org"  # stands for the whole org (team = null) while joining; never a real team name
 # Float slack for "more than the tolerance": 4.0 is not more than 0.2 below 4.2 (4.2 - 0.2 = 3.99..98).
@@ -107,12 +110,20 @@ def compute(
         guard = METRICS[metric_id].guardrail
         if guard is not None and guard.metric not in needed:
             needed.append(guard.metric)
+    as_of = data_as_of(cube, now)
+    # The values metrics (lead time, MTTR: a sort of every event) are computed on worker threads, their
+    # periods split in parts, while this thread builds the other metrics' records from daily sums: the
+    # sorts and polars release the GIL, so a 2-core machine answers in about half the time (see _pooled).
+    pooled = {m: _submit_values(cube, METRICS[m], grain, (start, end), windows.window(m), team)
+              for m in needed if _pooled(METRICS[m])}
     frames = {}
     for metric_id in needed:
-        window = windows.window(metric_id)
-        frames[metric_id] = _records(cube, METRICS[metric_id], grain, (start, end), window, team)
+        if metric_id not in pooled:
+            frames[metric_id] = _records(cube, METRICS[metric_id], grain, (start, end), windows.window(metric_id), team)
+    for metric_id, finish in pooled.items():
+        frames[metric_id] = finish()
     frames = _apply_status(frames, config)
-    frames = {m: _provisional(f, METRICS[m], config, grain, end, data_as_of(cube, now)) for m, f in frames.items()}
+    frames = {m: _provisional(f, METRICS[m], config, grain, end, as_of) for m, f in frames.items()}
     records = [frames[m] for m in wanted if frames[m].height]
     if not records:
         return empty_records()
@@ -218,7 +229,10 @@ def _records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, d
              team: str | None) -> pl.DataFrame:
     """One metric's records before status: built by its kind's builder, then named and given intervals."""
     builder = _values_records if spec.cube_table == "values" else _BUILDERS.get(spec.kind, _value_records)
-    records = builder(cube, spec, grain, periods, window, team)
+    return _named(builder(cube, spec, grain, periods, window, team), spec, grain, window)
+
+
+def _named(records: pl.DataFrame, spec: MetricSpec, grain: str, window: Window) -> pl.DataFrame:
     zero_is_a_value = spec.kind in ("per_day", "per_senior_week")
     records = records.filter((pl.col("n") > 0) | pl.lit(zero_is_a_value)).with_columns(
         metric=pl.lit(spec.id),
@@ -254,19 +268,100 @@ def _value_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.d
     return records
 
 
+# Worker threads for the values metrics: as many as the machine has cores, at most four (the parts of one
+# metric are a few large sorts each; more threads than cores only take turns). Made on first use.
+_WORKERS = max(2, min(4, os.cpu_count() or 1))
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+_SPLIT_ROWS = 200_000  # a values table smaller than this is computed in one part: a split would cost more than it saves
+
+
+def _pooled(spec: MetricSpec) -> bool:
+    """Computed on the worker threads: the values metrics without a guardrail (status rule 6 reads
+    another metric's records, so a guarded metric waits for them on the calling thread)."""
+    return spec.cube_table == "values" and spec.guardrail is None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="scorecard-values")
+        return _POOL
+
+
+def _submit_values(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window,
+                   team: str | None):
+    """Start a values metric's records on the worker threads; returns the function that waits for them and
+    finishes the records (as `_records` would have built them).
+
+    The reported periods are split into consecutive parts of about as many rows each, and every part is
+    `value_groups` of its own periods over the same rows: a record's group lies in one period, and each
+    part reads the same baseline window rows, so the parts' records are exactly the whole's (the order of
+    the records is the final sort's business)."""
+    rows, starts, days, first_last, options = _values_input(cube, spec, grain, periods, window, team)
+    pool = _pool()
+    parts = _period_parts(rows, days) if len(rows.day) >= _SPLIT_ROWS else [(0, len(starts))]
+    futures = [pool.submit(value_groups, rows, starts[a:b], days[a:b], first_last, **options) for a, b in parts]
+
+    def finish() -> pl.DataFrame:
+        groups = [future.result() for future in futures]
+        found = [part for part in groups if part.height] or groups[:1]  # an empty part's columns lie in another order
+        records = found[0] if len(found) == 1 else pl.concat(found, how="vertical")
+        return _named(_values_frame(records, spec), spec, grain, window)
+
+    return finish
+
+
+def _period_parts(rows: ValueRows, days: list[tuple[dt.date, dt.date]]) -> list[tuple[int, int]]:
+    """The reported periods cut into at most `_WORKERS` consecutive runs (start, stop indexes) of about
+    as many rows each."""
+    if len(days) < 2:
+        return [(0, len(days))]
+    day = rows.day
+    epoch = dt.date(1970, 1, 1)
+    firsts = np.array([(first - epoch).days for first, _ in days])
+    lasts = np.array([(last - epoch).days for _, last in days])
+    # Rows per period: the periods are consecutive and ascending, so a row's period is found by its day.
+    at = np.searchsorted(firsts, day, side="right") - 1
+    inside = (at >= 0) & (day <= lasts[np.maximum(at, 0)])
+    per_period = np.bincount(at[inside], minlength=len(days))
+    parts = min(_WORKERS, len(days))
+    cuts = np.searchsorted(np.cumsum(per_period), per_period.sum() * np.arange(1, parts) / parts, side="left") + 1
+    bounds = [0, *sorted({int(min(max(c, 1), len(days) - 1)) for c in cuts}), len(days)]
+    return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
+
+
+def _values_input(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window,
+                  team: str | None):
+    rows = _value_rows(cube, spec.id, team)
+    starts = period_starts(*periods, grain)
+    options = dict(org=ORG, by_segment=len(spec.segments) > 1, whole_org=team is None,
+                   overlay=spec.overlay_segments, with_std=spec.interval_method == "mean")
+    return rows, starts, _period_days(starts, grain, periods), (window.first_day, window.last_day), options
+
+
+def _value_rows(cube: Cube, metric: str, team: str | None) -> ValueRows:
+    """The metric's rows of the cube's values table as numpy arrays (metrics.value_groups.ValueRows), made
+    once per cube, metric and team: every later view of the same cube reads them as they are."""
+    made = cube.__dict__.setdefault("_value_rows", {})  # the cube is frozen; this cache is not a field
+    key = (metric, team)
+    if key not in made:
+        rows = cube.metric_rows("values", metric)
+        made[key] = ValueRows.of(rows if team is None else rows.filter(pl.col("team") == team))
+    return made[key]
+
+
 def _values_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window,
                     team: str | None) -> pl.DataFrame:
     """Means and medians from the values themselves (the cube's values table, one row per event), with the
     median's interval and the Mann-Whitney test's U against the team's baseline values (metrics.value_groups)."""
-    rows = cube.metric_rows("values", spec.id)
-    if team is not None:
-        rows = rows.filter(pl.col("team") == team)
-    starts = period_starts(*periods, grain)
-    records = value_groups(
-        rows, starts, _period_days(starts, grain, periods), (window.first_day, window.last_day), org=ORG,
-        by_segment=len(spec.segments) > 1, whole_org=team is None, overlay=spec.overlay_segments,
-        with_std=spec.interval_method == "mean",
-    ).with_columns(
+    rows, starts, days, first_last, options = _values_input(cube, spec, grain, periods, window, team)
+    return _values_frame(value_groups(rows, starts, days, first_last, **options), spec)
+
+
+def _values_frame(groups: pl.DataFrame, spec: MetricSpec) -> pl.DataFrame:
+    records = groups.with_columns(
         numerator=pl.col("total"), denominator=pl.col("n").cast(pl.Float64),
         baseline=pl.col("b_total") / pl.col("baseline_n"),
     ).with_columns(value=pl.col("numerator") / pl.col("denominator"))

@@ -51,14 +51,64 @@ class Sorted:
         return same
 
 
-def value_groups(rows: pl.DataFrame, periods: list[dt.date], period_days: list[tuple[dt.date, dt.date]],
+@dataclass(frozen=True)
+class ValueRows:
+    """A values table (columns day, team, segment, value) as numpy arrays, made once and read by every
+    call of `value_groups` over it (the parts of a split report, a dashboard's later views): each row's
+    day (days since 1970-01-01), its team and segment as dense codes with their names (null is a name of
+    its own), and its value. `ordered`: the days ascend (as the cube keeps them), so the rows of a span of
+    days are one slice."""
+
+    day: np.ndarray
+    team: np.ndarray
+    team_names: list[str | None]
+    segment: np.ndarray
+    segment_names: list[str | None]
+    value: np.ndarray
+    ordered: bool
+
+    @classmethod
+    def of(cls, rows: pl.DataFrame) -> "ValueRows":
+        day = rows.get_column("day").to_physical().to_numpy()
+        team, team_names = _codes(rows.get_column("team"))
+        segment, segment_names = _codes(rows.get_column("segment"))
+        value = rows.get_column("value").cast(pl.Float64).to_numpy()  # a null is NaN here
+        return cls(day=day, team=team, team_names=team_names, segment=segment, segment_names=segment_names,
+                   value=value, ordered=len(day) < 2 or bool(np.all(day[1:] >= day[:-1])))
+
+    def used(self, period_days: list[tuple[dt.date, dt.date]],
+             window_days: tuple[dt.date, dt.date]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows reported in a period or in the window, ascending (positions), and for each its period
+        index (−1: none) and whether the window holds it. With ascending days only the slices of the
+        periods' days and of the window's are looked at; otherwise every row."""
+        if not self.ordered or not period_days:
+            period, in_window = _period_index(self.day, period_days, window_days)
+            used = np.flatnonzero((period >= 0) | in_window)
+            return used, period[used], in_window[used]
+        first = min(first for first, _ in period_days)
+        last = max(last for _, last in period_days)
+        spans = sorted([self._slice(first, last), self._slice(*window_days)])
+        (a, b), (c, d) = spans
+        used = np.arange(a, max(b, d)) if c <= b else np.concatenate([np.arange(a, b), np.arange(c, d)])
+        period, in_window = _period_index(self.day[used], period_days, window_days)
+        keep = (period >= 0) | in_window  # the periods need not be contiguous in general
+        if not keep.all():
+            used, period, in_window = used[keep], period[keep], in_window[keep]
+        return used, period, in_window
+
+    def _slice(self, first: dt.date, last: dt.date) -> tuple[int, int]:
+        low, high = (first - _EPOCH).days, (last - _EPOCH).days
+        return int(np.searchsorted(self.day, low, side="left")), int(np.searchsorted(self.day, high, side="right"))
+
+
+def value_groups(rows: pl.DataFrame | ValueRows, periods: list[dt.date], period_days: list[tuple[dt.date, dt.date]],
                  window_days: tuple[dt.date, dt.date], *, org: str, by_segment: bool, whole_org: bool,
                  overlay: tuple[str, ...], with_std: bool) -> pl.DataFrame:
     """One row per group of the reported rows of `rows` (one metric's values: columns day, team, segment,
-    value): `period, team, segment, n, total, median, p90, median_low, median_high` (the interval of the
-    median, null when n < 2), `std` (sample, when `with_std`), `mw_u1` and `mw_ties` (U of the group's
-    values against its team's baseline values and the pooled tie term), and the baseline's `b_total,
-    b_median, baseline_n` (null for a team without baseline rows).
+    value, or the same as `ValueRows`): `period, team, segment, n, total, median, p90, median_low,
+    median_high` (the interval of the median, null when n < 2), `std` (sample, when `with_std`), `mw_u1`
+    and `mw_ties` (U of the group's values against its team's baseline values and the pooled tie term),
+    and the baseline's `b_total, b_median, baseline_n` (null for a team without baseline rows).
 
     A row is reported in the period `periods[i]` when its day lies in `period_days[i]` (first and last
     day), and is a baseline row when its day lies in `window_days` (first and last day) and it counts in
@@ -69,20 +119,17 @@ def value_groups(rows: pl.DataFrame, periods: list[dt.date], period_days: list[t
     segment), team × `all` (rows whose segment is null, or neither a `tool:`/`mode:`/`cohort:` segment nor
     an `overlay` segment), and the same for the whole org, team `org`, when `whole_org`. A team's baseline
     is its window rows of segment `all`; the org's, all of them."""
-    day = rows.get_column("day").to_physical().to_numpy()
-    period, in_window = _period_index(day, period_days, window_days)
-    used = np.flatnonzero((period >= 0) | in_window)  # the rows reported or in the window: only these are read
-    if not (period[used] >= 0).any():
+    table = rows if isinstance(rows, ValueRows) else ValueRows.of(rows)
+    used, period, in_window = table.used(period_days, window_days)
+    if not (period >= 0).any():
         return pl.DataFrame(schema=_schema(with_std))
-    if len(used) < rows.height:
-        rows, period, in_window = rows[used], period[used], in_window[used]
-    teams, team_names = _codes(rows.get_column("team"))
-    segments, segment_names = _codes(rows.get_column("segment"))
+    teams, team_names = table.team[used], table.team_names
+    segments, segment_names = table.segment[used], table.segment_names
     null_team = team_names.index(None) if None in team_names else -1
     in_all = _in_all(segment_names, overlay)[segments]
     is_base = in_window & in_all  # the window's segment-`all` rows
     reported, base = np.flatnonzero(period >= 0), np.flatnonzero(is_base)
-    value = rows.get_column("value").to_numpy()
+    value = table.value[used]
     _check_values(value, reported, base)
     ranks, distinct, order = _ranks(value)
     # Per row: its share of U against its team's baseline and against the org's (#below + ½·#equal).
