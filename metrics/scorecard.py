@@ -273,6 +273,7 @@ def _value_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.d
 _WORKERS = max(2, min(4, os.cpu_count() or 1))
 _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
+_PARTS = _WORKERS + 1  # the calling thread takes a part too
 _SPLIT_ROWS = 200_000  # a values table smaller than this is computed in one part: a split would cost more than it saves
 
 
@@ -295,17 +296,29 @@ def _submit_values(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.d
     """Start a values metric's records on the worker threads; returns the function that waits for them and
     finishes the records (as `_records` would have built them).
 
-    The reported periods are split into consecutive parts of about as many rows each, and every part is
-    `value_groups` of its own periods over the same rows: a record's group lies in one period, and each
-    part reads the same baseline window rows, so the parts' records are exactly the whole's (the order of
-    the records is the final sort's business)."""
-    rows, starts, days, first_last, options = _values_input(cube, spec, grain, periods, window, team)
+    A worker first makes the metric's rows into numpy arrays (`ValueRows`, once per cube) and cuts the
+    reported periods into consecutive parts of about as many rows each; every part is `value_groups` of
+    its own periods over the same rows: a record's group lies in one period, and each part reads the same
+    baseline window rows, so the parts' records are exactly the whole's (the order of the records is the
+    final sort's business). Meanwhile the calling thread builds the other metrics' records; then it takes
+    the parts no worker has started, the last ones first, instead of waiting."""
     pool = _pool()
-    parts = _period_parts(rows, days) if len(rows.day) >= _SPLIT_ROWS else [(0, len(starts))]
-    futures = [pool.submit(value_groups, rows, starts[a:b], days[a:b], first_last, **options) for a, b in parts]
+
+    def plan():
+        rows, starts, days, first_last, options = _values_input(cube, spec, grain, periods, window, team)
+        bounds = _period_parts(rows, days) if len(rows.day) >= _SPLIT_ROWS else [(0, len(starts))]
+
+        def part(a: int, b: int) -> pl.DataFrame:
+            return value_groups(rows, starts[a:b], days[a:b], first_last, **options)
+
+        return [(pool.submit(part, a, b), part, (a, b)) for a, b in bounds]
+
+    planned = pool.submit(plan)
 
     def finish() -> pl.DataFrame:
-        groups = [future.result() for future in futures]
+        futures = planned.result()
+        inline = {i: part(*bounds) for i, (future, part, bounds) in reversed(list(enumerate(futures))) if future.cancel()}
+        groups = [inline[i] if i in inline else future.result() for i, (future, _, _) in enumerate(futures)]
         found = [part for part in groups if part.height] or groups[:1]  # an empty part's columns lie in another order
         records = found[0] if len(found) == 1 else pl.concat(found, how="vertical")
         return _named(_values_frame(records, spec), spec, grain, window)
@@ -314,19 +327,20 @@ def _submit_values(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.d
 
 
 def _period_parts(rows: ValueRows, days: list[tuple[dt.date, dt.date]]) -> list[tuple[int, int]]:
-    """The reported periods cut into at most `_WORKERS` consecutive runs (start, stop indexes) of about
+    """The reported periods cut into at most `_PARTS` consecutive runs (start, stop indexes) of about
     as many rows each."""
     if len(days) < 2:
         return [(0, len(days))]
-    day = rows.day
     epoch = dt.date(1970, 1, 1)
     firsts = np.array([(first - epoch).days for first, _ in days])
     lasts = np.array([(last - epoch).days for _, last in days])
-    # Rows per period: the periods are consecutive and ascending, so a row's period is found by its day.
-    at = np.searchsorted(firsts, day, side="right") - 1
-    inside = (at >= 0) & (day <= lasts[np.maximum(at, 0)])
-    per_period = np.bincount(at[inside], minlength=len(days))
-    parts = min(_WORKERS, len(days))
+    if rows.ordered:  # rows per period: the slices of their days
+        per_period = np.searchsorted(rows.day, lasts, side="right") - np.searchsorted(rows.day, firsts, side="left")
+    else:  # the periods are consecutive and ascending, so a row's period is found by its day
+        at = np.searchsorted(firsts, rows.day, side="right") - 1
+        inside = (at >= 0) & (rows.day <= lasts[np.maximum(at, 0)])
+        per_period = np.bincount(at[inside], minlength=len(days))
+    parts = min(_PARTS, len(days))
     cuts = np.searchsorted(np.cumsum(per_period), per_period.sum() * np.arange(1, parts) / parts, side="left") + 1
     bounds = [0, *sorted({int(min(max(c, 1), len(days) - 1)) for c in cuts}), len(days)]
     return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]

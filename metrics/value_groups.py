@@ -133,14 +133,18 @@ def value_groups(rows: pl.DataFrame | ValueRows, periods: list[dt.date], period_
     _check_values(value, reported, base)
     ranks, distinct, order = _ranks(value)
     # Per row: its share of U against its team's baseline and against the org's (#below + ½·#equal).
+    base_team, base_rank = teams[base], ranks[base]
+    in_org = np.bincount(base_rank, minlength=len(distinct))  # each value's count in the org's baseline
+    # Against the org's baseline (every team's window rows), a row's share depends on its value alone: a
+    # table of cumulative counts over the value ranks, looked up.
+    below_org = np.zeros(len(distinct) + 1, dtype=np.int64)
+    np.cumsum(in_org, out=below_org[1:])
+    org_share = below_org[ranks] + 0.5 * in_org[ranks]
     team_share = _team_shares(teams, ranks, is_base, len(distinct))
-    org_share = _shares(order, ranks[order], is_base)
     rep = Rows(period=period[reported], team=teams[reported], segment=segments[reported], rank=ranks[reported],
                in_all=in_all[reported])
     values = value[reported]
-    base_team, base_rank = teams[base], ranks[base]
     grid = Grid(periods=len(periods), teams=len(team_names) + 1, segments=len(segment_names) + 1)
-    in_org = np.bincount(base_rank, minlength=len(distinct))  # each value's count in the org's baseline
     null_segment = segment_names.index(None) if None in segment_names else -1
     u1 = np.zeros(grid.size)
     total = np.zeros(grid.size)

@@ -370,3 +370,32 @@ def test_resolved_incidents_count_as_cost_units():
     r = record(week_records(ev, metrics=["ai_cost_per_unit"]), "ai_cost_per_unit")
     # $30 over 10 merged PRs + 5 resolved incidents (the open one is no unit) = $2.00.
     assert (r["n"], r["value"], r["status"]) == (15, 2.0, "insufficient_data")
+
+
+@pytest.mark.parametrize("parts", [2, 3, 7])
+def test_values_metrics_in_parts_on_worker_threads_equal_one_part(parts, monkeypatch):
+    """Lead time and MTTR are computed on worker threads, their weeks cut into parts of about as many rows
+    (metrics.scorecard._submit_values); the records are exactly those of one part (forced here on a
+    small table: 900 incidents over 20 weeks, three teams, AI and not)."""
+    import numpy as np
+
+    import metrics.scorecard as scorecard
+    from metrics.scorecard import prepare
+
+    rng = np.random.default_rng(parts)
+    starts = dt.datetime(2025, 10, 6) + np.array([dt.timedelta(hours=int(h)) for h in rng.integers(0, 20 * 7 * 24, 900)])
+    rows = [make_incident(f"i{i}", started_at=f"{s:%Y-%m-%d %H:%M}", ai=bool(rng.random() < 0.3),
+                          resolved_at=f"{s + dt.timedelta(minutes=int(rng.integers(5, 3000))):%Y-%m-%d %H:%M}",
+                          team=str(rng.choice(["a", "b", "c"])))
+            for i, s in enumerate(starts)]
+    cube = prepare(evidence(incidents=rows), Config()).cube
+    report = dict(grain="week", start=dt.date(2025, 12, 1), end=dt.date(2026, 2, 22), metrics=["mttr_hours"])
+    monkeypatch.setattr(scorecard, "_SPLIT_ROWS", 10**9)
+    one = compute(cube, Config(), **report)
+    monkeypatch.setattr(scorecard, "_SPLIT_ROWS", 0)
+    monkeypatch.setattr(scorecard, "_PARTS", parts)
+    assert len(scorecard._period_parts(scorecard._value_rows(cube, "mttr_hours", None),
+                                       scorecard._period_days(scorecard.period_starts(dt.date(2025, 12, 1), dt.date(2026, 2, 22), "week"), "week",
+                                                              (dt.date(2025, 12, 1), dt.date(2026, 2, 22))))) == parts
+    split = compute(cube, Config(), **report)
+    assert one.height > 60 and split.equals(one)

@@ -179,3 +179,40 @@ def test_ranks_equal_numpy_unique(case):
     expected_distinct, expected_ranks = np.unique(values, return_inverse=True)
     assert np.array_equal(distinct, expected_distinct) and np.array_equal(ranks, expected_ranks.ravel())
     assert np.all(np.diff(values[order]) >= 0) and np.array_equal(np.sort(order), np.arange(len(values)))
+
+
+@pytest.mark.parametrize("key_bits", [0, 63])
+def test_rows_in_any_day_order_give_the_same_groups(key_bits, monkeypatch):
+    """The cube keeps a values table's rows by day, so `ValueRows` reads the periods and the window as
+    slices of it; rows in any other order are looked up one by one. Both give the same groups (sums within
+    float rounding: they are added in another order)."""
+    monkeypatch.setattr(value_groups_module, "KEY_BITS", key_bits)
+    rng = np.random.default_rng(3)
+    start = dt.date(2024, 1, 1)
+    n = 3_000
+    rows = pl.DataFrame({
+        "day": [start + dt.timedelta(days=int(d)) for d in rng.integers(0, 140, n)],
+        "team": pl.Series(rng.choice(["a", "b", None], n).tolist(), dtype=pl.String),
+        "segment": pl.Series(rng.choice(["ai", "non_ai", "tool:x", "cohort:y", None], n).tolist(), dtype=pl.String),
+        "value": np.round(rng.lognormal(1, 0.7, n), 1),
+    })
+    periods = [start + dt.timedelta(days=7 * i) for i in range(8, 20)]
+    options = dict(org=ORG, by_segment=True, whole_org=True, overlay=(), with_std=True)
+    days = [(p, p + dt.timedelta(days=6)) for p in periods]
+    window = (start + dt.timedelta(days=10), start + dt.timedelta(days=55))
+    ordered = value_groups_module.ValueRows.of(rows.sort("day"))
+    shuffled = value_groups_module.ValueRows.of(rows)
+    assert ordered.ordered and not shuffled.ordered
+    a = value_groups(ordered, periods, days, window, **options).sort("period", "team", "segment", nulls_last=True)
+    b = value_groups(shuffled, periods, days, window, **options).sort("period", "team", "segment", nulls_last=True)
+    assert a.height > 100
+    sums = ["total", "std", "b_total"]
+    assert a.drop(sums).equals(b.drop(sums))
+    for column in sums:
+        assert np.allclose(a[column].fill_null(np.nan).to_numpy(), b[column].fill_null(np.nan).to_numpy(), rtol=1e-12,
+                           equal_nan=True)
+    # A window after the periods, and one overlapping them: the slices join, the rows are the same.
+    for window in [(start + dt.timedelta(days=130), start + dt.timedelta(days=139)), (days[3][0], days[5][1])]:
+        a = value_groups(ordered, periods, days, window, **options).sort("period", "team", "segment", nulls_last=True)
+        b = value_groups(shuffled, periods, days, window, **options).sort("period", "team", "segment", nulls_last=True)
+        assert a.drop(sums).equals(b.drop(sums))
