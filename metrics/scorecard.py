@@ -116,33 +116,44 @@ def compute(
     # sorts and polars release the GIL, so a 2-core machine answers in about half the time (see _pooled).
     pooled = {m: _submit_values(cube, METRICS[m], grain, (start, end), windows.window(m), team)
               for m in needed if _pooled(METRICS[m])}
-    frames = {}
-    for metric_id in needed:
-        if metric_id not in pooled:
-            frames[metric_id] = _records(cube, METRICS[metric_id], grain, (start, end), windows.window(metric_id), team)
-    for metric_id, finish in pooled.items():
-        frames[metric_id] = finish()
-    frames = _apply_status(frames, config)
-    frames = {m: _provisional(f, METRICS[m], config, grain, end, as_of) for m, f in frames.items()}
-    records = [frames[m] for m in wanted if frames[m].height]
+    finished = _finished({m: _records(cube, METRICS[m], grain, (start, end), windows.window(m), team)
+                          for m in needed if m not in pooled}, config, grain, end, as_of)
+    # Then the values metrics: this thread takes the parts no worker has started, waits for the others.
+    finished.update(_finished({m: finish() for m, finish in pooled.items()}, config, grain, end, as_of))
+    order = {m: i for i, m in enumerate(METRICS)}
+    records = [finished[m] for m in sorted(wanted, key=order.__getitem__) if finished[m].height]
     if not records:
         return empty_records()
-    out = pl.concat(records, how="vertical_relaxed")
-    # Sorted on integer keys: each metric, team and segment name replaced by its place in the order (team by
-    # name, whole org first; segment all, ai, non_ai, ai_change, non_ai_change, then the rest by name) —
-    # sorting a few hundred thousand records by their strings cost more than ranking the few names.
-    order = {m: i for i, m in enumerate(METRICS)}
-    seg_order = {"all": 0, "ai": 1, "non_ai": 2, "ai_change": 3, "non_ai_change": 4}
-    teams = sorted(out.get_column("team").unique().drop_nulls().to_list())
-    segments = sorted(out.get_column("segment").unique().drop_nulls().to_list(), key=lambda s: (seg_order.get(s, 99), s))
+    return pl.concat(records, how="vertical_relaxed")
+
+
+def _finished(frames: dict[str, pl.DataFrame], config: Config, grain: str, end: dt.date,
+              as_of: dt.datetime | None) -> dict[str, pl.DataFrame]:
+    """Records with their status and provisional flag, each metric's in the output order."""
+    frames = _apply_status(frames, config)
+    return {m: _in_order(_provisional(f, METRICS[m], config, grain, end, as_of)) for m, f in frames.items()}
+
+
+_SEGMENT_ORDER = {"all": 0, "ai": 1, "non_ai": 2, "ai_change": 3, "non_ai_change": 4}
+
+
+def _in_order(records: pl.DataFrame) -> pl.DataFrame:
+    """One metric's records by period, team (by name, whole org first) and segment (all, ai, non_ai,
+    ai_change, non_ai_change, then the rest by name) — sorted on integer keys: each team and segment name
+    replaced by its place in that order (sorting records by their strings cost more than ranking the few
+    names)."""
+    if records.height < 2:
+        return records
+    teams = sorted(records.get_column("team").unique().drop_nulls().to_list())
+    segments = sorted(records.get_column("segment").unique().drop_nulls().to_list(),
+                      key=lambda s: (_SEGMENT_ORDER.get(s, 99), s))
     return (
-        out.with_columns(
-            _m=pl.col("metric").replace_strict(order, return_dtype=pl.Int32),
+        records.with_columns(
             _t=pl.col("team").replace_strict({t: i for i, t in enumerate(teams)}, return_dtype=pl.Int32),
             _s=pl.col("segment").replace_strict({s: i for i, s in enumerate(segments)}, return_dtype=pl.Int32),
         )
-        .sort(["_m", "period", "_t", "_s"], nulls_last=False)
-        .drop("_m", "_t", "_s")
+        .sort(["period", "_t", "_s"], nulls_last=False)
+        .drop("_t", "_s")
     )
 
 
@@ -278,9 +289,10 @@ _SPLIT_ROWS = 200_000  # a values table smaller than this is computed in one par
 
 
 def _pooled(spec: MetricSpec) -> bool:
-    """Computed on the worker threads: the values metrics without a guardrail (status rule 6 reads
-    another metric's records, so a guarded metric waits for them on the calling thread)."""
-    return spec.cube_table == "values" and spec.guardrail is None
+    """Computed on the worker threads: the values metrics that neither have a guardrail nor guard another
+    metric (status rule 6 reads the guarding metric's records: both are decided on the calling thread)."""
+    guards = any(other.guardrail is not None and other.guardrail.metric == spec.id for other in METRICS.values())
+    return spec.cube_table == "values" and spec.guardrail is None and not guards
 
 
 def _pool() -> ThreadPoolExecutor:
