@@ -111,15 +111,28 @@ def compute(
         if guard is not None and guard.metric not in needed:
             needed.append(guard.metric)
     as_of = data_as_of(cube, now)
-    # The values metrics (lead time, MTTR: a sort of every event) are computed on worker threads, their
-    # periods split in parts, while this thread builds the other metrics' records from daily sums: the
-    # sorts and polars release the GIL, so a 2-core machine answers in about half the time (see _pooled).
+    # Every metric's records are built on the worker threads and on this one (numpy's sorts and polars
+    # release the GIL, so a 2-core machine answers in about half the time): the metrics from daily sums are
+    # queued first; this thread meanwhile cuts the values metrics (lead time, MTTR: a sort of every event)
+    # into parts by period and queues them behind, then takes work from the back of the queue, the last
+    # part first, while the workers take it from the front (see _submit_values).
+    pool = _pool()
+    # A metric that neither has a guardrail nor guards another is finished (status, provisional, order) on
+    # the thread that built it; status rule 6 reads the guarding metric's records, so those two wait.
+    alone = {m for m in needed if METRICS[m].guardrail is None and not _guards(m)}
+
+    def build(metric_id: str) -> pl.DataFrame:
+        records = _records(cube, METRICS[metric_id], grain, (start, end), windows.window(metric_id), team)
+        return _finished({metric_id: records}, config, grain, end, as_of)[metric_id] if metric_id in alone else records
+
+    built = {m: pool.submit(build, m) for m in needed if not _pooled(METRICS[m])}
     pooled = {m: _submit_values(cube, METRICS[m], grain, (start, end), windows.window(m), team)
               for m in needed if _pooled(METRICS[m])}
-    finished = _finished({m: _records(cube, METRICS[m], grain, (start, end), windows.window(m), team)
-                          for m in needed if m not in pooled}, config, grain, end, as_of)
-    # Then the values metrics: this thread takes the parts no worker has started, waits for the others.
-    finished.update(_finished({m: finish() for m, finish in pooled.items()}, config, grain, end, as_of))
+    finished = _finished({m: finish() for m, finish in reversed(pooled.items())}, config, grain, end, as_of)
+    others = {m: build(m) for m, future in reversed(built.items()) if future.cancel()}
+    others.update({m: future.result() for m, future in built.items() if m not in others})
+    finished.update({m: frame for m, frame in others.items() if m in alone})
+    finished.update(_finished({m: frame for m, frame in others.items() if m not in alone}, config, grain, end, as_of))
     order = {m: i for i, m in enumerate(METRICS)}
     records = [finished[m] for m in sorted(wanted, key=order.__getitem__) if finished[m].height]
     if not records:
@@ -289,10 +302,13 @@ _SPLIT_ROWS = 200_000  # a values table smaller than this is computed in one par
 
 
 def _pooled(spec: MetricSpec) -> bool:
-    """Computed on the worker threads: the values metrics that neither have a guardrail nor guard another
-    metric (status rule 6 reads the guarding metric's records: both are decided on the calling thread)."""
-    guards = any(other.guardrail is not None and other.guardrail.metric == spec.id for other in METRICS.values())
-    return spec.cube_table == "values" and spec.guardrail is None and not guards
+    """Computed in parts by period: the values metrics that neither have a guardrail nor guard another
+    metric (status rule 6 reads the guarding metric's records: both are decided together)."""
+    return spec.cube_table == "values" and spec.guardrail is None and not _guards(spec.id)
+
+
+def _guards(metric_id: str) -> bool:
+    return any(other.guardrail is not None and other.guardrail.metric == metric_id for other in METRICS.values())
 
 
 def _pool() -> ThreadPoolExecutor:
@@ -305,32 +321,27 @@ def _pool() -> ThreadPoolExecutor:
 
 def _submit_values(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window,
                    team: str | None):
-    """Start a values metric's records on the worker threads; returns the function that waits for them and
-    finishes the records (as `_records` would have built them).
+    """Queue a values metric's records on the worker threads in parts; returns the function that finishes
+    them (as `_records` would have built them) on the calling thread.
 
-    A worker first makes the metric's rows into numpy arrays (`ValueRows`, once per cube) and cuts the
-    reported periods into consecutive parts of about as many rows each; every part is `value_groups` of
-    its own periods over the same rows: a record's group lies in one period, and each part reads the same
-    baseline window rows, so the parts' records are exactly the whole's (the order of the records is the
-    final sort's business). Meanwhile the calling thread builds the other metrics' records; then it takes
-    the parts no worker has started, the last ones first, instead of waiting."""
+    The metric's rows become numpy arrays (`ValueRows`, once per cube) and the reported periods are cut
+    into consecutive parts of about as many rows each; every part is `value_groups` of its own periods
+    over the same rows: a record's group lies in one period, and each part reads the same baseline window
+    rows, so the parts' records are exactly the whole's (the order of the records is `_in_order`'s
+    business). Finishing, the calling thread computes the parts no worker has started, the last first and
+    one at a time (the workers take the first ones meanwhile), then waits for the rest."""
     pool = _pool()
+    rows, starts, days, first_last, options = _values_input(cube, spec, grain, periods, window, team)
+    bounds = _period_parts(rows, days) if len(rows.day) >= _SPLIT_ROWS else [(0, len(starts))]
 
-    def plan():
-        rows, starts, days, first_last, options = _values_input(cube, spec, grain, periods, window, team)
-        bounds = _period_parts(rows, days) if len(rows.day) >= _SPLIT_ROWS else [(0, len(starts))]
+    def part(a: int, b: int) -> pl.DataFrame:
+        return value_groups(rows, starts[a:b], days[a:b], first_last, **options)
 
-        def part(a: int, b: int) -> pl.DataFrame:
-            return value_groups(rows, starts[a:b], days[a:b], first_last, **options)
-
-        return [(pool.submit(part, a, b), part, (a, b)) for a, b in bounds]
-
-    planned = pool.submit(plan)
+    futures = [(pool.submit(part, a, b), (a, b)) for a, b in bounds]
 
     def finish() -> pl.DataFrame:
-        futures = planned.result()
-        inline = {i: part(*bounds) for i, (future, part, bounds) in reversed(list(enumerate(futures))) if future.cancel()}
-        groups = [inline[i] if i in inline else future.result() for i, (future, _, _) in enumerate(futures)]
+        inline = {i: part(*where) for i, (future, where) in reversed(list(enumerate(futures))) if future.cancel()}
+        groups = [inline[i] if i in inline else future.result() for i, (future, _) in enumerate(futures)]
         found = [part for part in groups if part.height] or groups[:1]  # an empty part's columns lie in another order
         records = found[0] if len(found) == 1 else pl.concat(found, how="vertical")
         return _named(_values_frame(records, spec), spec, grain, window)
