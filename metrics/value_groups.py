@@ -493,9 +493,25 @@ def _shared_ties(groups: Sorted, team_i: np.ndarray, org: int, base_team: np.nda
     entry = at[first]
     group = groups.group_of(entry)
     rank, team = groups.ranks(entry), team_i[group]
-    bits = _bits(len(in_org))
-    base = np.sort((base_team << bits) | base_rank)
-    key = (team << bits) | rank
-    in_team = np.searchsorted(base, key, side="right") - np.searchsorted(base, key, side="left")
-    in_base = np.where(team == org, in_org[rank], in_team).astype(float)
+    in_base = np.where(team == org, in_org[rank], _team_counts(team, rank, base_team, base_rank, in_org)).astype(float)
     return np.bincount(group, weights=tie_term_change(own, in_base), minlength=len(groups.ids))
+
+
+def _team_counts(team: np.ndarray, rank: np.ndarray, base_team: np.ndarray, base_rank: np.ndarray,
+                 in_org: np.ndarray) -> np.ndarray:
+    """Per (team, rank): how many baseline rows of that team hold that value. A value held in the
+    baseline by one team only (the common case) is answered from a table over the ranks — the org's count,
+    if the team is that one; the values several teams hold are searched for."""
+    only = np.full(len(in_org), -1, dtype=np.int64)  # per rank: a team holding it (the last written)
+    only[base_rank] = base_team
+    several = np.zeros(len(in_org), dtype=bool)
+    several[base_rank[base_team != only[base_rank]]] = True
+    counts = np.where(only[rank] == team, in_org[rank], 0)
+    mixed = np.flatnonzero(several[rank])
+    if len(mixed):
+        bits = _bits(len(in_org))
+        base = np.sort((base_team << bits) | base_rank)
+        key = (team[mixed] << bits) | rank[mixed]
+        counts[mixed] = np.searchsorted(base, key, side="right") - np.searchsorted(base, key, side="left")
+    return counts
+
