@@ -131,16 +131,22 @@ def value_groups(rows: pl.DataFrame | ValueRows, periods: list[dt.date], period_
     reported, base = np.flatnonzero(period >= 0), np.flatnonzero(is_base)
     value = table.value[used]
     _check_values(value, reported, base)
-    ranks, distinct, order = _ranks(value)
-    # Per row: its share of U against its team's baseline and against the org's (#below + ½·#equal).
+    # Rows of the same day, team and value next to each other (a PR's row and its copies under `cohort:` /
+    # `tool:` segments, as the cube keeps them) share their value's rank and their shares of U: both are
+    # worked out once per such run, then handed to its rows.
+    run_of, starts = _runs_of(table.day[used], teams, value)
+    run_base = np.add.reduceat(is_base.astype(np.int64), starts) if len(starts) else np.zeros(0, dtype=np.int64)
+    run_ranks, distinct, _ = _ranks(value[starts])
+    ranks = run_ranks[run_of]
     base_team, base_rank = teams[base], ranks[base]
     in_org = np.bincount(base_rank, minlength=len(distinct))  # each value's count in the org's baseline
+    # Per row: its share of U against its team's baseline and against the org's (#below + ½·#equal).
     # Against the org's baseline (every team's window rows), a row's share depends on its value alone: a
     # table of cumulative counts over the value ranks, looked up.
     below_org = np.zeros(len(distinct) + 1, dtype=np.int64)
     np.cumsum(in_org, out=below_org[1:])
-    org_share = below_org[ranks] + 0.5 * in_org[ranks]
-    team_share = _team_shares(teams, ranks, is_base, len(distinct))
+    org_share = (below_org[run_ranks] + 0.5 * in_org[run_ranks])[run_of]
+    team_share = _team_shares(teams[starts], run_ranks, run_base, len(distinct))[run_of]
     rep = Rows(period=period[reported], team=teams[reported], segment=segments[reported], rank=ranks[reported],
                in_all=in_all[reported])
     values = value[reported]
@@ -323,16 +329,18 @@ def _value_order(values: np.ndarray) -> np.ndarray:
 KEY_BITS = 63  # the bits of a non-negative int64 sort key
 
 
-def _team_shares(teams: np.ndarray, ranks: np.ndarray, is_base: np.ndarray, n_ranks: int) -> np.ndarray:
-    """Per row: #baseline rows of its team with a lower value + ½·#equal (its share of U against its team).
-    The rows in (team, value) order — one sort of int64 keys holding team, rank and position — make it
-    one running count of baseline rows; positions too many for the key's bits: searched per team instead."""
+def _team_shares(teams: np.ndarray, ranks: np.ndarray, base_count: np.ndarray, n_ranks: int) -> np.ndarray:
+    """Per row: #baseline rows of its team with a lower value + ½·#equal (its share of U against its team),
+    where `base_count` says how many baseline rows each row stands for (0 or 1 for a row; a run of rows
+    may hold more). The rows in (team, value) order — one sort of int64 keys holding team, rank and
+    position — make it one running count of baseline rows; positions too many for the key's bits: searched
+    per team instead."""
     n = len(ranks)
     rank_bits, position_bits = _bits(n_ranks), _bits(n)
     team_bits = _bits(int(teams.max(initial=0)))
     if team_bits + rank_bits + position_bits > KEY_BITS:
         bits = _bits(n_ranks)
-        base = np.sort((teams[is_base] << bits) | ranks[is_base])
+        base = np.sort(np.repeat((teams << bits) | ranks, base_count))
         key = (teams << bits) | ranks
         below = np.searchsorted(base, key, side="left")
         return below - np.searchsorted(base, teams << bits, side="left") + 0.5 * (
@@ -340,7 +348,19 @@ def _team_shares(teams: np.ndarray, ranks: np.ndarray, is_base: np.ndarray, n_ra
     keys = (((teams << rank_bits) | ranks) << position_bits) | np.arange(n, dtype=np.int64)
     keys.sort()
     team_rank = keys >> position_bits
-    return _shares(keys & ((1 << position_bits) - 1), team_rank, is_base, team_rank >> rank_bits)
+    return _shares(keys & ((1 << position_bits) - 1), team_rank, base_count, team_rank >> rank_bits)
+
+
+def _runs_of(day: np.ndarray, team: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Runs of neighbouring rows with the same day, team and value: each row's run, and each run's first
+    row."""
+    new = np.ones(len(value), dtype=bool)
+    if len(value) > 1:
+        np.not_equal(day[1:], day[:-1], out=new[1:])
+        new[1:] |= team[1:] != team[:-1]
+        new[1:] |= value[1:] != value[:-1]
+    starts = np.flatnonzero(new)
+    return np.cumsum(new) - 1, starts
 
 
 def _shares(order: np.ndarray, keys: np.ndarray, is_base: np.ndarray, within: np.ndarray | None = None) -> np.ndarray:
