@@ -189,28 +189,36 @@ def test_rows_in_any_day_order_give_the_same_groups(key_bits, monkeypatch):
     monkeypatch.setattr(value_groups_module, "KEY_BITS", key_bits)
     rng = np.random.default_rng(3)
     start = dt.date(2024, 1, 1)
-    n = 3_000
-    rows = pl.DataFrame({
-        "day": [start + dt.timedelta(days=int(d)) for d in rng.integers(0, 140, n)],
-        "team": pl.Series(rng.choice(["a", "b", None], n).tolist(), dtype=pl.String),
-        "segment": pl.Series(rng.choice(["ai", "non_ai", "tool:x", "cohort:y", None], n).tolist(), dtype=pl.String),
-        "value": np.round(rng.lognormal(1, 0.7, n), 1),
+    events = pl.DataFrame({
+        "day": [start + dt.timedelta(days=int(d)) for d in rng.integers(0, 140, 2_000)],
+        "team": pl.Series(rng.choice(["a", "b", None], 2_000).tolist(), dtype=pl.String),
+        "segment": pl.Series(rng.choice(["ai", "non_ai", None], 2_000).tolist(), dtype=pl.String),
+        "value": np.round(rng.lognormal(1, 0.7, 2_000), 1),
     })
+    copies = events.sample(1_000, seed=1).with_columns(  # an event again under its cohort or tool
+        segment=pl.Series(rng.choice(["tool:x", "cohort:y"], 1_000).tolist(), dtype=pl.String))
+    rows = pl.concat([events, copies]).sample(fraction=1.0, shuffle=True, seed=2)
+    n = rows.height
     periods = [start + dt.timedelta(days=7 * i) for i in range(8, 20)]
     options = dict(org=ORG, by_segment=True, whole_org=True, overlay=(), with_std=True)
     days = [(p, p + dt.timedelta(days=6)) for p in periods]
     window = (start + dt.timedelta(days=10), start + dt.timedelta(days=55))
     ordered = value_groups_module.ValueRows.of(rows.sort("day"))
     shuffled = value_groups_module.ValueRows.of(rows)
-    assert ordered.ordered and not shuffled.ordered
+    # As the cube keeps them: by value within day and team, so rows of the same day, team and value (a
+    # PR's row and its copies) lie together and are ranked once, as one run.
+    runs = value_groups_module.ValueRows.of(rows.sort("day", "team", "value", "segment", nulls_last=True))
+    assert ordered.ordered and not shuffled.ordered and runs.ordered
+    assert len(value_groups_module._runs_of(runs.day, runs.team, runs.value)[1]) < 0.8 * n
     a = value_groups(ordered, periods, days, window, **options).sort("period", "team", "segment", nulls_last=True)
-    b = value_groups(shuffled, periods, days, window, **options).sort("period", "team", "segment", nulls_last=True)
-    assert a.height > 100
     sums = ["total", "std", "b_total"]
-    assert a.drop(sums).equals(b.drop(sums))
-    for column in sums:
-        assert np.allclose(a[column].fill_null(np.nan).to_numpy(), b[column].fill_null(np.nan).to_numpy(), rtol=1e-12,
-                           equal_nan=True)
+    assert a.height > 100
+    for other in (shuffled, runs):
+        b = value_groups(other, periods, days, window, **options).sort("period", "team", "segment", nulls_last=True)
+        assert a.drop(sums).equals(b.drop(sums))
+        for column in sums:
+            assert np.allclose(a[column].fill_null(np.nan).to_numpy(), b[column].fill_null(np.nan).to_numpy(),
+                               rtol=1e-12, equal_nan=True)
     # A window after the periods, and one overlapping them: the slices join, the rows are the same.
     for window in [(start + dt.timedelta(days=130), start + dt.timedelta(days=139)), (days[3][0], days[5][1])]:
         a = value_groups(ordered, periods, days, window, **options).sort("period", "team", "segment", nulls_last=True)
