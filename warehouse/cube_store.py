@@ -178,8 +178,16 @@ def _decode(data: bytes) -> pl.DataFrame:
 
 def read_cube_parts(warehouse: Warehouse) -> dict[str, pl.DataFrame]:
     """Every part of the stored cube (one query), rows in the order they were built; {} when none is
-    stored. Each chunk's IPC is read in place from the query's Arrow buffer (no copy into Python bytes or
-    polars), and a part's chunks become one frame of Arrow chunks, converted to polars once."""
+    stored. Each chunk's IPC is read in place, and a part's chunks become one frame of Arrow chunks,
+    converted to polars once.
+
+    SQLite's blobs come through the plain driver already open (as `read_cube_months`; connectorx's import
+    alone cost 0.1 s of a cold read of 114 MB, the whole plain read 0.12 s); PostgreSQL's through
+    connectorx's Arrow buffers (psycopg's bytea took 0.64 s against 0.46 s)."""
+    if warehouse.dialect == "sqlite":
+        with warehouse.engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT part, chunk, data FROM cube_chunks").fetchall()
+        return _assembled((part, chunk, pa.py_buffer(data)) for part, chunk, data in rows)
     chunks = read_arrow(warehouse, "cube_chunks", ["part", "chunk", "data"], None)
     data = chunks.column("data")
     return _assembled(zip(chunks.column("part").to_pylist(), chunks.column("chunk").to_pylist(),
