@@ -298,7 +298,7 @@ _WORKERS = max(2, min(4, os.cpu_count() or 1))
 _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
 _PARTS = _WORKERS + 1  # the calling thread takes a part too
-_SPLIT_ROWS = 200_000  # a values table smaller than this is computed in one part: a split would cost more than it saves
+_SPLIT_ROWS = 200_000  # reported rows per part at least: each part reads the baseline window's rows again
 
 
 def _pooled(spec: MetricSpec) -> bool:
@@ -332,7 +332,7 @@ def _submit_values(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.d
     one at a time (the workers take the first ones meanwhile), then waits for the rest."""
     pool = _pool()
     rows, starts, days, first_last, options = _values_input(cube, spec, grain, periods, window, team)
-    bounds = _period_parts(rows, days) if len(rows.day) >= _SPLIT_ROWS else [(0, len(starts))]
+    bounds = _period_parts(rows, days)
 
     def part(a: int, b: int) -> pl.DataFrame:
         return value_groups(rows, starts[a:b], days[a:b], first_last, **options)
@@ -350,8 +350,8 @@ def _submit_values(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.d
 
 
 def _period_parts(rows: ValueRows, days: list[tuple[dt.date, dt.date]]) -> list[tuple[int, int]]:
-    """The reported periods cut into at most `_PARTS` consecutive runs (start, stop indexes) of about
-    as many rows each."""
+    """The reported periods cut into consecutive runs (start, stop indexes) of about as many rows each: at
+    most `_PARTS`, and one per `_SPLIT_ROWS` reported rows (a short report is one part)."""
     if len(days) < 2:
         return [(0, len(days))]
     epoch = dt.date(1970, 1, 1)
@@ -363,7 +363,9 @@ def _period_parts(rows: ValueRows, days: list[tuple[dt.date, dt.date]]) -> list[
         at = np.searchsorted(firsts, rows.day, side="right") - 1
         inside = (at >= 0) & (rows.day <= lasts[np.maximum(at, 0)])
         per_period = np.bincount(at[inside], minlength=len(days))
-    parts = min(_PARTS, len(days))
+    parts = min(_PARTS, len(days), 1 + int(per_period.sum()) // max(1, _SPLIT_ROWS))
+    if parts < 2:
+        return [(0, len(days))]
     cuts = np.searchsorted(np.cumsum(per_period), per_period.sum() * np.arange(1, parts) / parts, side="left") + 1
     bounds = [0, *sorted({int(min(max(c, 1), len(days) - 1)) for c in cuts}), len(days)]
     return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
