@@ -357,8 +357,9 @@ def _period_parts(rows: ValueRows, days: list[tuple[dt.date, dt.date]]) -> list[
     epoch = dt.date(1970, 1, 1)
     firsts = np.array([(first - epoch).days for first, _ in days])
     lasts = np.array([(last - epoch).days for _, last in days])
-    if rows.ordered:  # rows per period: the slices of their days
-        per_period = np.searchsorted(rows.day, lasts, side="right") - np.searchsorted(rows.day, firsts, side="left")
+    if rows.ordered:  # rows per period: the slices of their days (keys in the days' type: no converted copy)
+        per_period = (np.searchsorted(rows.day, lasts.astype(rows.day.dtype), side="right")
+                      - np.searchsorted(rows.day, firsts.astype(rows.day.dtype), side="left"))
     else:  # the periods are consecutive and ascending, so a row's period is found by its day
         at = np.searchsorted(firsts, rows.day, side="right") - 1
         inside = (at >= 0) & (rows.day <= lasts[np.maximum(at, 0)])

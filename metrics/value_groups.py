@@ -97,7 +97,8 @@ class ValueRows:
         return used, period, in_window
 
     def _slice(self, first: dt.date, last: dt.date) -> tuple[int, int]:
-        low, high = (first - _EPOCH).days, (last - _EPOCH).days
+        # The keys in the days' own type: against an int64 key numpy would convert every day first.
+        low, high = (np.array((d - _EPOCH).days, dtype=self.day.dtype) for d in (first, last))
         return int(np.searchsorted(self.day, low, side="left")), int(np.searchsorted(self.day, high, side="right"))
 
 
