@@ -397,15 +397,31 @@ def _families(rep: Rows, grid: Grid, below_team: np.ndarray, below_org: np.ndarr
     org, every = grid.teams - 1, grid.segments - 1
     with_segment = np.flatnonzero(rep.segment != null_segment) if null_segment >= 0 else np.arange(len(rep.rank))
     in_all = np.flatnonzero(rep.in_all)
-    team_parts = [(rep.team, below_team)] + ([(None, below_org)] if whole_org else [])
+    # Each row's group id without its segment, (period · teams + team) · segments, once per team choice;
+    # a family's ids add the segment (or `all`'s code) to it for the family's rows.
+    by_period = rep.period * grid.teams
+    team_parts = [(lambda: (by_period + rep.team) * grid.segments, below_team)]
+    if whole_org:
+        team_parts.append((lambda: (by_period + org) * grid.segments, below_org))
     parts = []
-    for team, share in team_parts:
+    for base_ids, share in team_parts:
+        base = _Once(base_ids)
         if by_segment:
-            parts.append((lambda rows=with_segment, team=team: grid.ids(
-                rep.period[rows], org if team is None else team[rows], rep.segment[rows]), with_segment, share))
-        parts.append((lambda rows=in_all, team=team: grid.ids(
-            rep.period[rows], org if team is None else team[rows], every), in_all, share))
+            parts.append((lambda rows=with_segment, base=base: base()[rows] + rep.segment[rows], with_segment, share))
+        parts.append((lambda rows=in_all, base=base: base()[rows] + every, in_all, share))
     return parts
+
+
+class _Once:
+    """A value made on first use, then kept."""
+
+    def __init__(self, make):
+        self._make, self._value = make, None
+
+    def __call__(self):
+        if self._value is None:
+            self._value = self._make()
+        return self._value
 
 
 def _bits(n: int) -> int:
