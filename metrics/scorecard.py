@@ -292,8 +292,9 @@ def _value_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.d
     return records
 
 
-# Worker threads for the values metrics: as many as the machine has cores, at most four (the parts of one
-# metric are a few large sorts each; more threads than cores only take turns). Made on first use.
+# Worker threads for `compute`: as many as the machine has cores, at most four (a values metric's parts are
+# a few large sorts each; more threads than cores only take turns). Made on first use, shared by every
+# caller (a dashboard's sessions too): a caller never waits for work no thread has started — it takes it.
 _WORKERS = max(2, min(4, os.cpu_count() or 1))
 _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
