@@ -399,3 +399,27 @@ def test_values_metrics_in_parts_on_worker_threads_equal_one_part(parts, monkeyp
                                                               (dt.date(2025, 12, 1), dt.date(2026, 2, 22))))) == parts
     split = compute(cube, Config(), **report)
     assert one.height > 60 and split.equals(one)
+
+
+def test_concurrent_callers_share_the_worker_pool_and_get_the_same_records(monkeypatch):
+    """Dashboard sessions call `compute` at once on one cube: each takes the work no worker has started,
+    none waits on another's, and every caller gets the records a lone call gives (small parts forced)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    import metrics.scorecard as scorecard
+    from metrics.scorecard import prepare
+
+    rng = np.random.default_rng(11)
+    starts = dt.datetime(2025, 10, 6) + np.array([dt.timedelta(hours=int(h)) for h in rng.integers(0, 20 * 7 * 24, 400)])
+    rows = [make_incident(f"i{i}", started_at=f"{s:%Y-%m-%d %H:%M}", team=str(rng.choice(["a", "b"])),
+                          resolved_at=f"{s + dt.timedelta(minutes=int(rng.integers(5, 3000))):%Y-%m-%d %H:%M}")
+            for i, s in enumerate(starts)]
+    cube = prepare(evidence(incidents=rows), Config()).cube
+    monkeypatch.setattr(scorecard, "_SPLIT_ROWS", 0)
+    report = dict(grain="week", start=dt.date(2025, 12, 1), end=dt.date(2026, 2, 22))
+    alone = compute(cube, Config(), **report)
+    with ThreadPoolExecutor(6) as callers:
+        together = list(callers.map(lambda _: compute(cube, Config(), **report), range(6)))
+    assert alone.height > 40 and all(records.equals(alone) for records in together)
