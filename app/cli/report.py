@@ -10,7 +10,7 @@ from rich.table import Table
 
 from app.cli.base import (
     ConfigOpt, EndOpt, Failure, GrainOpt, StartOpt, TeamOpt, TerminalProgress, _check_grain, _config, _warehouse,
-    command, err, out, range_from_dates,
+    allow_quick_exit, command, err, out, range_from_dates,
 )
 from app.cli.governance import with_stop_conditions
 from app.cli.output import plain
@@ -79,7 +79,9 @@ def range_cube(cfg, grain: str, start: dt.datetime | None, end: dt.datetime | No
             with current:
                 outline = current.outline()
                 first, last = report_range(outline, grain, start, end, None)
-                return current.days(_report_spans(outline, cfg, grain, first, last, review_table)), first, last
+                cube = current.days(_report_spans(outline, cfg, grain, first, last, review_table))
+            allow_quick_exit()  # nothing was written and the one connection is closed
+            return cube, first, last
     from reports.data import cube_is_current, load_cube_days, load_cube_outline
 
     warehouse = _warehouse(cfg)
