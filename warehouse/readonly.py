@@ -71,6 +71,7 @@ class ReadOnlyConnection:
         self.dialect = dialect
         self.sqlite_path = sqlite_path
         self._connection = connection
+        self._closed = False
 
     @property
     def read_only(self) -> bool:
@@ -96,6 +97,9 @@ class ReadOnlyConnection:
             return False
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         try:
             if self.dialect == "sqlite":
                 try:
@@ -106,8 +110,7 @@ class ReadOnlyConnection:
                 self._connection.close()
         finally:
             if self.sqlite_path is not None:
-                self.sqlite_path, path = None, self.sqlite_path
-                sqlite_guard.release(path, "sqlite3")
+                sqlite_guard.release(self.sqlite_path, "sqlite3")
 
     def __enter__(self) -> ReadOnlyConnection:
         return self

@@ -39,6 +39,7 @@ def test_sqlite_paths_as_open_warehouse_resolves_them(tmp_path, monkeypatch):
         assert connection.sqlite_path == str(path) and connection.at_head() and not connection.read_only
         assert sqlite_guard._holders[str(path)] == ("sqlite3", 1)  # one SQLite library per file and process
     assert str(path) not in sqlite_guard._holders
+    connection.close()  # closing again does nothing
     assert digest(path) == before
     monkeypatch.chdir(tmp_path)
     with open_read_only("sqlite:///data/wh.db") as connection:  # no config folder: the working directory
