@@ -97,16 +97,20 @@ def range_cube(cfg, grain: str, start: dt.datetime | None, end: dt.datetime | No
 def _report_spans(outline, cfg, grain: str, first: dt.date, last: dt.date,
                   review_table: bool) -> list[tuple[dt.date, dt.date]]:
     """The (first, last) day spans a report reads from the cube: its days (the review window's, for the
-    review table) and every baseline window."""
+    review table) and every baseline window — but a cost metric's own window, whose spend and units the
+    outline holds over all their history (reports.cube_months.whole_history_parts): at 1M PRs its months
+    would add 2 of the default review table's 10."""
     from metrics.baseline import as_of as data_as_of, baselines
     from metrics.periods import review_window
+    from metrics.registry import METRICS
 
     if review_table and grain != "range":
         days = review_window(first, last, grain, data_as_of(outline))
     else:
         days = _report_days(grain, first, last)
     windows = baselines(outline, cfg)
-    spans = [(w.first_day, w.last_day) for w in (windows.default, *windows.own.values()) if w.start <= w.end]
+    own = [w for metric, w in windows.own.items() if METRICS[metric].cube_table != "cost"]
+    spans = [(w.first_day, w.last_day) for w in (windows.default, *own) if w.start <= w.end]
     return spans + ([days] if days else [])
 
 
