@@ -13,17 +13,19 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import polars as pl
-import sqlalchemy as sa
 
 from config.model import Config
 from metrics.registry import METRICS, OUTPUT_COLUMNS, STATUSES
-from warehouse import Warehouse
-from warehouse.runs import audit
-from warehouse.schema import audit_log
+
+if TYPE_CHECKING:
+    from warehouse import Warehouse
+
+# SQLAlchemy and the warehouse's tables are imported where a row is read or written: `scorecard metrics`
+# checks the last record through its SQLAlchemy-free reader (LAST_CONFIG_VERSION_SQL, is_recorded).
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +97,16 @@ def changed_keys(before: dict[str, Any] | None, after: dict[str, Any]) -> list[s
     return sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
 
 
+# The detail of the latest `config change` row, as `last_config_version` reads it.
+LAST_CONFIG_VERSION_SQL = f"SELECT detail FROM audit_log WHERE action = '{CONFIG_CHANGE}' ORDER BY id DESC LIMIT 1"
+
+
 def last_config_version(warehouse: Warehouse) -> dict[str, Any] | None:
     """The detail of the latest `config change` row (None: never recorded)."""
+    import sqlalchemy as sa
+
+    from warehouse.schema import audit_log
+
     with warehouse.engine.connect() as conn:
         detail = conn.execute(
             sa.select(audit_log.c.detail).where(audit_log.c.action == CONFIG_CHANGE)
@@ -112,8 +122,10 @@ def record_config_version(warehouse: Warehouse, config: Config, actor: str | Non
         current = effective_config(config)
         chash, mversion = _digest(current), metrics_version()
         last = last_config_version(warehouse)
-        if last and last.get("config_hash") == chash and last.get("metrics_version") == mversion:
+        if _same_version(last, chash, mversion):
             return False
+        from warehouse.runs import audit
+
         audit(warehouse, CONFIG_CHANGE, {
             "config_hash": chash, "metrics_version": mversion, "source": config.source_path or "(defaults)",
             "first": last is None, "changed": changed_keys(last.get("config") if last else None, current),
@@ -123,6 +135,16 @@ def record_config_version(warehouse: Warehouse, config: Config, actor: str | Non
     except Exception as exc:  # noqa: BLE001 - a read-only warehouse must not stop a command
         log.warning("could not record the configuration version: %s", type(exc).__name__)
         return False
+
+
+def is_recorded(last: dict[str, Any] | None, config: Config) -> bool:
+    """Whether `last` (the latest `config change` detail) is this config's and these metric definitions'
+    version: `record_config_version` would write nothing."""
+    return _same_version(last, config_hash(config), metrics_version())
+
+
+def _same_version(last: dict[str, Any] | None, chash: str, mversion: str) -> bool:
+    return bool(last) and last.get("config_hash") == chash and last.get("metrics_version") == mversion
 
 
 AUDIT_SCHEMA = {"id": pl.Int64, "ts": pl.Datetime("us", "UTC"), "actor": pl.String, "action": pl.String,

@@ -10,13 +10,12 @@
   instead of millions of rows, and no file beside the warehouse holds numbers.
 - `load_cube_outline` / `load_cube_days`: the same cube read by month, for a command that reports one range
   (`scorecard metrics`): what the range and the baselines are found from first, then only the months the
-  range and the baseline windows lie in (at 1M PRs, a tenth of the cube's 200 MB).
+  range and the baseline windows lie in (at 1M PRs, a tenth of the cube's 200 MB). When reading needs no
+  write, `reports.cube_months.open_current_cube` reads the same without SQLAlchemy.
 """
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import logging
 from pathlib import Path
 
@@ -25,8 +24,9 @@ import sqlalchemy as sa
 
 from config.model import Config
 from connectors.common.progress import Progress
-from metrics.cube import CUBE_FORMAT, Cube
+from metrics.cube import Cube
 from metrics.evidence import SCHEMAS, Evidence
+from reports.cube_months import cube_fingerprint, months_of, whole_history_parts
 from reports.derived import bring_up_to_date, evidence_from, rebuild, stored_cube
 from warehouse import Warehouse, open_warehouse, read_table
 from warehouse.cube_store import read_cube_months
@@ -96,22 +96,6 @@ def item_day(warehouse: Warehouse, kind: str, item_id: str) -> dt.date | None:
     return min(times).date() if times else None
 
 
-def cube_fingerprint(config: Config) -> str:
-    """What, besides the data, decides the cube's numbers."""
-    shaping = {
-        "format": CUBE_FORMAT,
-        "teams": {name: [sorted(t.repos), sorted(t.services)] for name, t in sorted(config.teams.items())},
-        "production_environments": sorted(e.lower() for e in config.rules.production_environments),
-        "rollback_window_days": config.rules.rollback_window_days,
-        "change_chain": [
-            config.rules.incident_link_hours, config.rules.rework_window_days, sorted(config.rules.fix_labels),
-            config.rules.fix_title_pattern, sorted(config.rules.senior_levels), sorted(config.people.senior),
-            {name: sorted(s.repos) for name, s in sorted(config.services.items())},
-        ],
-    }
-    return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:16]
-
-
 def load_cube(warehouse: Warehouse, config: Config, version: str | None = None,
               progress: Progress | None = None) -> Cube:
     """The cube for the warehouse's current data, read from its tables (pending writes folded in first;
@@ -144,7 +128,7 @@ def rebuild_cube(warehouse: Warehouse, config: Config, progress: Progress | None
 
 def load_cube_outline(warehouse: Warehouse, config: Config, progress: Progress | None = None) -> Cube:
     """The cube's parts a report's range and baselines are found from, brought up to date first (as
-    `load_cube`): those the scorecard reads over all their history (`_whole_history_parts`) and the latest
+    `load_cube`): those the scorecard reads over all their history (`whole_history_parts`) and the latest
     month of every part (the last day with data). Other days of the daily parts are left out: read them
     with `load_cube_days` once the range is known."""
     bring_up_to_date(warehouse, config, cube_fingerprint(config), CUBE_COLUMNS, progress)
@@ -156,33 +140,10 @@ def load_cube_days(warehouse: Warehouse, spans: list[tuple[dt.date, dt.date]]) -
     touches, plus all that `load_cube_outline` holds: `compute` gives the same records from it as from the
     whole cube for every report whose periods and baseline windows lie in `spans` (it filters the daily
     parts by day, and reads the rest whole). Read after `load_cube_outline`, which brought the cube up to date."""
-    return _cube_of_months(warehouse, _months(spans))
-
-
-def _whole_history_parts() -> list[str]:
-    """The stored parts (besides span and seniors, stored whole) a report reads over all their days: spend
-    and units (the cost metric's own baseline starts at the first week with spend), the adoption metric's
-    counts (the adoption week places the default baseline), and every per-day metric's counts (it has a
-    record, 0 if need be, for each team that ever had an event)."""
-    from metrics.baseline import ADOPTION_METRIC
-    from metrics.registry import METRICS
-
-    counted = [ADOPTION_METRIC, *(spec.id for spec in METRICS.values() if spec.kind == "per_day")]
-    return ["spend", "units", *(f"{METRICS[m].cube_table}:{m}" for m in counted)]
-
-
-def _months(spans: list[tuple[dt.date, dt.date]]) -> set[str]:
-    """The cube's chunk names (YYYY-MM) of the months the spans touch."""
-    months = set()
-    for first, last in spans:
-        month = first.replace(day=1)
-        while month <= last:
-            months.add(f"{month.year:04d}-{month.month:02d}")
-            month = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return months
+    return _cube_of_months(warehouse, months_of(spans))
 
 
 def _cube_of_months(warehouse: Warehouse, months: set[str]) -> Cube:
     """The stored cube's chunks of `months`, of the latest month, the whole-history parts, the parts
     stored whole and every part's empty schema chunk (warehouse.cube_store.read_cube_months)."""
-    return Cube(**read_cube_months(warehouse, months, _whole_history_parts()))
+    return Cube(**read_cube_months(warehouse, months, whole_history_parts()))

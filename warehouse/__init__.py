@@ -1,9 +1,24 @@
-"""The local warehouse: schema, engine, Arrow-native reads and idempotent upserts, sync state, audit log."""
-from warehouse.engine import Warehouse, WarehouseError, open_warehouse
-from warehouse.read import data_version, read_table
-from warehouse.write import UpsertCounts, upsert_frames
+"""The local warehouse: schema, engine, Arrow-native reads and idempotent upserts, sync state, audit log.
+
+The names below load on first use (PEP 562): `warehouse.readonly`, the reader without SQLAlchemy that
+`scorecard metrics` uses, must not pull in the engine, the schema and the writer with their package."""
+import importlib
+
+_HOME = {
+    "Warehouse": "warehouse.engine", "WarehouseError": "warehouse.engine", "open_warehouse": "warehouse.engine",
+    "data_version": "warehouse.read", "read_table": "warehouse.read",
+    "UpsertCounts": "warehouse.write", "upsert_frames": "warehouse.write",
+}
 
 __all__ = [
     "UpsertCounts", "Warehouse", "WarehouseError", "data_version", "open_warehouse", "read_table",
     "upsert_frames",
 ]
+
+
+def __getattr__(name: str):
+    if name in _HOME:
+        value = getattr(importlib.import_module(_HOME[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'warehouse' has no attribute '{name}'")

@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import polars as pl
 import pyarrow as pa
 import sqlalchemy as sa
 
+from warehouse.cube_chunks import SCHEMA_ONLY, WHOLE, assembled, months_sql
 from warehouse.engine import Warehouse, WarehouseError
 from warehouse.read import instant_literal, read_arrow
 from warehouse.schema import cube_deployments, cube_state
@@ -109,10 +110,6 @@ def replace_cube(warehouse: Warehouse, parts: Mapping[str, pl.DataFrame], deploy
     return clear
 
 
-WHOLE = "all"  # the chunk name of a part stored whole (span, seniors)
-SCHEMA_ONLY = "0000-00"  # a daily part's empty chunk, sorted before every month
-
-
 def _month(day: dt.date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
@@ -197,36 +194,18 @@ def read_cube_parts(warehouse: Warehouse) -> dict[str, pl.DataFrame]:
         return _assembled((part, chunk, pa.py_buffer(data)) for part, chunk, data in rows)
     chunks = read_arrow(warehouse, "cube_chunks", ["part", "chunk", "data"], None)
     data = chunks.column("data")
-    return _assembled(zip(chunks.column("part").to_pylist(), chunks.column("chunk").to_pylist(),
-                          (data[at].as_buffer() for at in range(chunks.num_rows))))
+    return assembled(zip(chunks.column("part").to_pylist(), chunks.column("chunk").to_pylist(),
+                         (data[at].as_buffer() for at in range(chunks.num_rows))))
 
 
 def read_cube_months(warehouse: Warehouse, months: set[str], whole_parts: list[str]) -> dict[str, pl.DataFrame]:
     """The stored cube's chunks of `months` (YYYY-MM) and of the latest month, every chunk of
     `whole_parts`, the parts stored whole and every part's empty schema chunk, assembled as
-    `read_cube_parts` assembles all of them: what a report of one range reads (`scorecard metrics`).
+    `read_cube_parts` assembles all of them (warehouse.cube_chunks.months_sql). `scorecard metrics` reads
+    the same through `warehouse.readonly` when the cube is current (warehouse.cube_chunks.MonthReader).
 
     A few hundred blobs in one plain query (no connectorx to import: 0.1 s of a command's start), each an
     Arrow IPC file that pyarrow reads in place (polars' own reader, one call per chunk, took 0.15 CPU-s more)."""
-    def names(values) -> str:  # chunk and part names made here and by the cube, never user input
-        return ", ".join("'" + v.replace("'", "''") + "'" for v in sorted(values))
-
-    sql = (f"SELECT part, chunk, data FROM cube_chunks WHERE chunk IN ({names({SCHEMA_ONLY, WHOLE, *months})})"
-           f" OR part IN ({names(whole_parts)})"
-           f" OR chunk = (SELECT max(chunk) FROM cube_chunks WHERE chunk <> '{WHOLE}')")
     with warehouse.engine.connect() as conn:
-        rows = conn.exec_driver_sql(sql).fetchall()
-    return _assembled((part, chunk, pa.py_buffer(data)) for part, chunk, data in rows)
-
-
-def _assembled(chunks: Iterable[tuple[str, str, pa.Buffer]]) -> dict[str, pl.DataFrame]:
-    """(part, chunk, IPC bytes) as one frame per part family, its chunks by metric (the family's chunk
-    without a metric first), then month: the rows in the order they were built."""
-    tables: dict[str, list[pa.Table]] = {}
-    for part, _, data in sorted(chunks, key=lambda c: (c[0].split(":")[0], ":" in c[0], c[0], c[1])):
-        tables.setdefault(part.split(":")[0], []).append(_decode_table(data))
-    return {family: pl.from_arrow(pa.concat_tables(frames), rechunk=False) for family, frames in tables.items()}
-
-
-def _decode_table(data: pa.Buffer) -> pa.Table:
-    return pa.ipc.open_file(data).read_all()
+        rows = conn.exec_driver_sql(months_sql(months, whole_parts)).fetchall()
+    return assembled((part, chunk, pa.py_buffer(data)) for part, chunk, data in rows)

@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import re
-import stat
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,17 +9,14 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 
+# The schema head, the read-only test and the busy timeout live with the SQLAlchemy-free reader.
+# BUSY_TIMEOUT_MS: how long a writer waits for another process's write lock before giving up (SQLite).
+from warehouse.readonly import (  # noqa: F401
+    BUSY_TIMEOUT_MS, MIGRATIONS_DIR, WarehouseError, code_head, sqlite_read_only,
+)
 from warehouse.sqlite_guard import guarded_pool_class
 
 log = logging.getLogger(__name__)
-
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-# How long a writer waits for another process's write lock before giving up (SQLite).
-BUSY_TIMEOUT_MS = 60_000
-
-
-class WarehouseError(RuntimeError):
-    """A warehouse that cannot be opened or used; the message never holds a password."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +87,17 @@ def open_warehouse(url: str, *, base_dir: str | Path | None = None, migrate: boo
     return warehouse
 
 
+def display_url(url: str) -> str:
+    """The URL as `Warehouse.display_url` shows the warehouse opened from it (password hidden)."""
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError:
+        return _redact(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=True)
+
+
 def _redact(url: str) -> str:
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
@@ -123,15 +128,6 @@ def _sqlite_url(url: URL, base_dir: str | Path | None) -> URL:
     return url.set(drivername="sqlite", database=str(path))
 
 
-def sqlite_read_only(path: str) -> bool:
-    """Whether the SQLite file at `path` exists and is read-only (see `Warehouse.read_only`)."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return False
-    return not os.access(path, os.W_OK) or not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
-
-
 def _sqlite_engine(url: URL) -> Engine:
     # A connection per use, closed after it (see warehouse.sqlite_guard for why no connection may
     # linger while another SQLite library reads or writes the file).
@@ -160,25 +156,6 @@ def _sqlite_engine(url: URL) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
-
-
-_REVISION_LINE = re.compile(r"^(down_revision|revision)(?:\s*:[^=\n]+)?\s*=\s*(None|\"[^\"]*\"|'[^']*')\s*$", re.MULTILINE)
-
-
-def code_head() -> str | None:
-    """The head revision of the migrations in this code, read from the version files without Alembic
-    (the one `revision` no file names as its `down_revision`); None when the files do not say it plainly
-    (then Alembic decides)."""
-    revisions, parents = set(), set()
-    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
-        found = dict((name, value.strip("\"'")) for name, value in _REVISION_LINE.findall(path.read_text()))
-        if "revision" not in found or "down_revision" not in found:
-            return None
-        revisions.add(found["revision"])
-        if found["down_revision"] != "None":
-            parents.add(found["down_revision"])
-    heads = revisions - parents
-    return heads.pop() if len(heads) == 1 else None
 
 
 def _stored_revision_is(warehouse: Warehouse, head: str | None) -> bool:

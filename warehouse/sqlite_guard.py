@@ -12,10 +12,9 @@ closed by the first. Across processes nothing changes: POSIX locks work there as
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Iterator
-
-from sqlalchemy.pool import NullPool
 
 _lock = threading.Condition()
 _holders: dict[str, tuple[str, int]] = {}  # path → (library, open connections)
@@ -69,26 +68,34 @@ def using(path: str | None, library: str) -> Iterator[None]:
         release(path, library)
 
 
-class GuardedNullPool(NullPool):
+@functools.cache
+def _guarded_null_pool() -> type:
     """SQLAlchemy's NullPool (a connection per checkout, closed at checkin) holding the guard for
-    `sqlite3` while a connection is open. Subclassed per file by `guarded_pool_class`."""
+    `sqlite3` while a connection is open. Made on first use: the SQLAlchemy-free reader
+    (warehouse.readonly) holds the guard without importing SQLAlchemy."""
+    from sqlalchemy.pool import NullPool
 
-    guard_path: str = ""
+    class GuardedNullPool(NullPool):
+        guard_path: str = ""
 
-    def _do_get(self):
-        acquire(self.guard_path, "sqlite3")
-        try:
-            return super()._do_get()
-        except BaseException:
-            release(self.guard_path, "sqlite3")
-            raise
+        def _do_get(self):
+            acquire(self.guard_path, "sqlite3")
+            try:
+                return super()._do_get()
+            except BaseException:
+                release(self.guard_path, "sqlite3")
+                raise
 
-    def _do_return_conn(self, record):
-        try:
-            super()._do_return_conn(record)
-        finally:
-            release(self.guard_path, "sqlite3")
+        def _do_return_conn(self, record):
+            try:
+                super()._do_return_conn(record)
+            finally:
+                release(self.guard_path, "sqlite3")
+
+    return GuardedNullPool
 
 
-def guarded_pool_class(path: str) -> type[GuardedNullPool]:
-    return type("GuardedNullPool", (GuardedNullPool,), {"guard_path": path})
+def guarded_pool_class(path: str) -> type:
+    """The guarded NullPool for the file at `path` (a subclass per file)."""
+    base = _guarded_null_pool()
+    return type(base.__name__, (base,), {"guard_path": path})

@@ -176,6 +176,28 @@ def _row_counts(warehouse, tables) -> dict[str, int]:
         return {name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for name, t in tables.items()}
 
 
+# Below this many rows by PostgreSQL's estimate, `status` counts exactly: it costs nothing.
+EXACT_BELOW = 100_000
+
+
+def _row_counts_or_estimates(warehouse, tables) -> dict[str, tuple[int, bool]]:
+    """Each table's rows and whether the figure is exact. SQLite: counted (its smallest index scanned: 0.2 s
+    for 10.8M rows in the page cache). PostgreSQL: a large table's estimate from `pg_class.reltuples`
+    (kept by ANALYZE and autovacuum; counting 4.2M rows took 1.3 s of the server's time at 1M PRs), exact
+    below EXACT_BELOW rows or when the table was never analysed."""
+    if warehouse.dialect != "postgresql":
+        return {name: (count, True) for name, count in _row_counts(warehouse, tables).items()}
+    import sqlalchemy as sa
+
+    with warehouse.engine.connect() as conn:
+        estimates = dict(conn.execute(sa.text(
+            "SELECT c.relname, c.reltuples FROM pg_class c WHERE c.oid = ANY(CAST(:names AS regclass[]))"),
+            {"names": list(tables)}).all())
+    large = {name for name, estimate in estimates.items() if estimate >= EXACT_BELOW}
+    exact = _row_counts(warehouse, {name: t for name, t in tables.items() if name not in large})
+    return {name: ((exact[name], True) if name in exact else (round(estimates[name]), False)) for name in tables}
+
+
 def _non_demo_rows(warehouse) -> int:
     import sqlalchemy as sa
 
@@ -274,6 +296,7 @@ def rebuild(config: ConfigOpt = None) -> None:
 @command()
 def status(
     check: Annotated[bool, typer.Option("--check", help="Only judge freshness: exit 1 when a configured source is stale (a liveness probe).")] = False,
+    exact: Annotated[bool, typer.Option("--exact", help="Count every table's rows (PostgreSQL otherwise shows its own estimate, marked ≈, for tables over 100,000 rows).")] = False,
     config: ConfigOpt = None,
 ) -> None:
     """What the warehouse holds, when each source last synced, its schedule and next run, and what is stale."""
@@ -297,9 +320,14 @@ def status(
     counts = Table(title="Rows")
     counts.add_column("table")
     counts.add_column("rows", justify="right")
-    for name, count in _row_counts(warehouse, DATA_TABLES).items():
-        counts.add_row(name, f"{count:,}")
+    figures = ({name: (count, True) for name, count in _row_counts(warehouse, DATA_TABLES).items()} if exact
+               else _row_counts_or_estimates(warehouse, DATA_TABLES))
+    for name, (count, is_exact) in figures.items():
+        counts.add_row(name, f"{count:,}" if is_exact else f"≈{count:,}")
     out.print(counts)
+    if not all(is_exact for _, is_exact in figures.values()):
+        out.print("≈ PostgreSQL's estimate (pg_class.reltuples, kept by ANALYZE and autovacuum); "
+                  "`scorecard status --exact` counts every row.", highlight=False)
     runs = last_runs(warehouse)
     if plans:
         out.print(_schedule_table(plans, current_holders(warehouse), now))

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from app.cli.base import (
     ConfigOpt, EndOpt, Failure, GrainOpt, StartOpt, TeamOpt, TerminalProgress, _check_grain, _config, _warehouse,
-    command, err, out, range_from_dates,
+    allow_quick_exit, command, err, out, range_from_dates,
 )
 from app.cli.governance import with_stop_conditions
 from app.cli.output import plain
@@ -63,10 +63,25 @@ def range_cube(cfg, grain: str, start: dt.datetime | None, end: dt.datetime | No
     """The cube a report of one range reads, and the range's [first, last] days (`report_range`).
 
     Without --as-of, only the months the report's days (the review window's, for the review table) and the
-    baseline windows lie in are read from the stored cube (reports.data.load_cube_days), not its whole
-    history: at 1M PRs that is a tenth of its rows, and the records are the same."""
-    from metrics.baseline import as_of as data_as_of, baselines
-    from metrics.periods import review_window
+    baseline windows lie in are read from the stored cube (reports.cube_months), not its whole history: at
+    1M PRs that is a tenth of its rows, and the records are the same. When reading it needs no write (the
+    usual case), through one read-only connection without SQLAlchemy (reports.cube_months.open_current_cube);
+    else the ordinary way, which migrates, brings the cube up to date and records the config version."""
+    from reports.cube_months import open_current_cube
+    from warehouse.readonly import WarehouseError
+
+    if as_of is None:
+        try:
+            current = open_current_cube(cfg)
+        except WarehouseError as exc:
+            raise Failure(str(exc)) from None
+        if current is not None:
+            with current:
+                outline = current.outline()
+                first, last = report_range(outline, grain, start, end, None)
+                cube = current.days(_report_spans(outline, cfg, grain, first, last, review_table))
+            allow_quick_exit()  # nothing was written and the one connection is closed
+            return cube, first, last
     from reports.data import cube_is_current, load_cube_days, load_cube_outline
 
     warehouse = _warehouse(cfg)
@@ -76,13 +91,27 @@ def range_cube(cfg, grain: str, start: dt.datetime | None, end: dt.datetime | No
     with TerminalProgress() as progress:  # drawn only while the cube is being rebuilt or updated
         outline = load_cube_outline(warehouse, cfg, progress=progress)
     first, last = report_range(outline, grain, start, end, None)
+    return load_cube_days(warehouse, _report_spans(outline, cfg, grain, first, last, review_table)), first, last
+
+
+def _report_spans(outline, cfg, grain: str, first: dt.date, last: dt.date,
+                  review_table: bool) -> list[tuple[dt.date, dt.date]]:
+    """The (first, last) day spans a report reads from the cube: its days (the review window's, for the
+    review table) and every baseline window — but a cost metric's own window, whose spend and units the
+    outline holds over all their history (reports.cube_months.whole_history_parts): at 1M PRs its months
+    would add 2 of the default review table's 10."""
+    from metrics.baseline import as_of as data_as_of, baselines
+    from metrics.periods import review_window
+    from metrics.registry import METRICS
+
     if review_table and grain != "range":
         days = review_window(first, last, grain, data_as_of(outline))
     else:
         days = _report_days(grain, first, last)
     windows = baselines(outline, cfg)
-    spans = [(w.first_day, w.last_day) for w in (windows.default, *windows.own.values()) if w.start <= w.end]
-    return load_cube_days(warehouse, spans + ([days] if days else [])), first, last
+    own = [w for metric, w in windows.own.items() if METRICS[metric].cube_table != "cost"]
+    spans = [(w.first_day, w.last_day) for w in (windows.default, *own) if w.start <= w.end]
+    return spans + ([days] if days else [])
 
 
 def _report_days(grain: str, first: dt.date, last: dt.date) -> tuple[dt.date, dt.date] | None:

@@ -1,6 +1,7 @@
 """What a fresh `scorecard` process loads before it does its work: `--help` needs no data library,
 `status` and `metrics` no scipy, Alembic (a warehouse already at head), Streamlit or pandas, and
-`metrics` (which reads the stored cube's chunks with a plain query) neither connectorx nor ADBC."""
+`metrics` (which reads the stored cube's chunks with a plain query) neither connectorx nor ADBC, nor, when
+the cube is current, SQLAlchemy (reports.cube_months)."""
 import json
 import subprocess
 import sys
@@ -51,4 +52,4 @@ def test_status_and_metrics_load_no_scipy_alembic_or_streamlit(tmp_path, sqlite_
     review = loaded("metrics", "--config", config)  # the default: the review table of the default range
     assert "polars" in review
     assert not review & {"scipy", "alembic", "streamlit", "plotly", "pandas", "github", "jira", "connectorx",
-                         "adbc_driver_manager"}
+                         "adbc_driver_manager", "sqlalchemy"}

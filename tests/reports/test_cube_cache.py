@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+import reports.cube_months as cube_months
 import reports.data as data
 import reports.derived as derived
 from config import Config, TeamConfig, WarehouseConfig
@@ -140,7 +141,7 @@ def test_a_cube_stored_in_an_older_format_is_rebuilt_not_read(sqlite_url, monkey
         cube = build(*args, **kwargs)
         return dataclasses.replace(cube, values=cube.values.with_columns(pl.col("metric", "team", "segment").cast(pl.String)))
 
-    monkeypatch.setattr(data, "CUBE_FORMAT", 6)
+    monkeypatch.setattr(cube_months, "CUBE_FORMAT", 6)  # the fingerprint (reports.cube_months.cube_fingerprint)
     monkeypatch.setattr(scorecard, "build_cube", format_6)
     assert data.load_cube(wh, config).values.schema["team"] == pl.String
     monkeypatch.undo()

@@ -1,0 +1,123 @@
+"""The stored cube read by month, for a command that reports one range (`scorecard metrics`): what the range
+and the baselines are found from first (the outline), then only the months the range and the baseline
+windows lie in (at 1M PRs, a tenth of the cube's 200 MB).
+
+`open_current_cube` reads them through `warehouse.readonly` (no SQLAlchemy, one connection, one snapshot)
+when reading needs no write: the schema at the code's head, the stored cube built for this config with no
+write pending, and (a writable warehouse) this config's version already in the change history. Otherwise
+it returns None and the caller takes the ordinary way (reports.data.load_cube_outline / load_cube_days),
+which migrates, folds pending writes in or rebuilds, and records the config version.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+from config.model import Config
+from metrics.cube import CUBE_FORMAT, Cube
+
+
+def cube_fingerprint(config: Config) -> str:
+    """What, besides the data, decides the cube's numbers."""
+    shaping = {
+        "format": CUBE_FORMAT,
+        "teams": {name: [sorted(t.repos), sorted(t.services)] for name, t in sorted(config.teams.items())},
+        "production_environments": sorted(e.lower() for e in config.rules.production_environments),
+        "rollback_window_days": config.rules.rollback_window_days,
+        "change_chain": [
+            config.rules.incident_link_hours, config.rules.rework_window_days, sorted(config.rules.fix_labels),
+            config.rules.fix_title_pattern, sorted(config.rules.senior_levels), sorted(config.people.senior),
+            {name: sorted(s.repos) for name, s in sorted(config.services.items())},
+        ],
+    }
+    return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def whole_history_parts() -> list[str]:
+    """The stored parts (besides span and seniors, stored whole) a report reads over all their days: spend
+    and units (the cost metric's own baseline starts at the first week with spend), the adoption metric's
+    counts (the adoption week places the default baseline), and every per-day metric's counts (it has a
+    record, 0 if need be, for each team that ever had an event)."""
+    from metrics.baseline import ADOPTION_METRIC
+    from metrics.registry import METRICS
+
+    counted = [ADOPTION_METRIC, *(spec.id for spec in METRICS.values() if spec.kind == "per_day")]
+    return ["spend", "units", *(f"{METRICS[m].cube_table}:{m}" for m in counted)]
+
+
+def months_of(spans: list[tuple[dt.date, dt.date]]) -> set[str]:
+    """The cube's chunk names (YYYY-MM) of the months the (first, last) day spans touch."""
+    months = set()
+    for first, last in spans:
+        month = first.replace(day=1)
+        while month <= last:
+            months.add(f"{month.year:04d}-{month.month:02d}")
+            month = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return months
+
+
+class CurrentCube:
+    """The stored cube of a warehouse that needs no write to be read, open for reading by month (see the
+    module's docstring); close it (or use `with`) when read."""
+
+    def __init__(self, connection):
+        from warehouse.cube_chunks import MonthReader
+
+        self._connection = connection
+        self._months = MonthReader(connection.rows, whole_history_parts())
+
+    def outline(self) -> Cube:
+        """As reports.data.load_cube_outline: the whole-history parts and the latest month of every part."""
+        return Cube(**self._months.read(set()))
+
+    def days(self, spans: list[tuple[dt.date, dt.date]]) -> Cube:
+        """As reports.data.load_cube_days: the outline's parts and the months `spans` touch."""
+        return Cube(**self._months.read(months_of(spans)))
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def __enter__(self) -> CurrentCube:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_current_cube(config: Config) -> CurrentCube | None:
+    """The warehouse's stored cube when reading it needs no write (see the module's docstring), else None."""
+    from warehouse.readonly import open_read_only
+
+    connection = open_read_only(config.warehouse.url,
+                                base_dir=Path(config.source_path).parent if config.source_path else None)
+    if connection is None:
+        return None
+    try:
+        if connection.at_head() and _cube_is_current(connection, config) and (
+                connection.read_only or _config_version_recorded(connection, config)):
+            return CurrentCube(connection)
+    except BaseException:
+        connection.close()
+        raise
+    connection.close()
+    return None
+
+
+def _cube_is_current(connection, config: Config) -> bool:
+    """reports.data.cube_is_current through the reader: built for this config, no write pending."""
+    rows = connection.rows("SELECT fingerprint, pending_from, pending_full FROM cube_state WHERE id = 1")
+    if not rows:
+        return False
+    fingerprint, pending_from, pending_full = rows[0]
+    return fingerprint == cube_fingerprint(config) and not pending_full and pending_from is None
+
+
+def _config_version_recorded(connection, config: Config) -> bool:
+    """Whether the change history's last record is this config's version (app/cli/base._warehouse writes
+    one otherwise: the ordinary way then)."""
+    from governance.changes import LAST_CONFIG_VERSION_SQL, is_recorded
+
+    rows = connection.rows(LAST_CONFIG_VERSION_SQL)
+    return is_recorded(json.loads(rows[0][0]) if rows and rows[0][0] else None, config)

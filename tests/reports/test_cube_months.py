@@ -1,0 +1,150 @@
+"""The stored cube read through the read-only connection (reports.cube_months.open_current_cube: what
+`scorecard metrics` reads when reading needs no write) equals the ordinary read (reports.data.
+load_cube_outline / load_cube_days) on SQLite and PostgreSQL, for the outline and for month sets read one
+after another on one connection; and that path is not taken (None) when reading would need a write:
+the schema behind the code, the cube stale or built for another config, the config version unrecorded."""
+import dataclasses
+import datetime as dt
+import os
+import uuid
+from urllib.parse import quote
+
+import pytest
+import sqlalchemy as sa
+from polars.testing import assert_frame_equal
+from typer.testing import CliRunner
+
+from app.cli import app
+from config import Config, WarehouseConfig
+from config.load import load_config
+from connectors.demo.generator import generate
+from governance.changes import record_config_version
+from metrics.cube import Cube
+from pipeline import ingest
+from reports.cube_months import open_current_cube
+from reports.data import load_cube, load_cube_days, load_cube_outline
+from tests.cli.test_cli import import_all
+from tests.conftest import POSTGRES_ENV, POSTGRES_SKIP
+from warehouse import open_warehouse
+from warehouse.schema import cube_state
+
+END = dt.date(2026, 3, 29)  # a Sunday: the demo's last day
+runner = CliRunner()
+
+
+def assert_cube_equal(ours: Cube, theirs: Cube) -> None:
+    for part in dataclasses.fields(Cube):
+        assert_frame_equal(getattr(ours, part.name), getattr(theirs, part.name))
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def demo(request, tmp_path_factory):
+    """The small demo, its cube current and its config version recorded, on either warehouse."""
+    root = tmp_path_factory.mktemp("cubemonths")
+    admin = schema = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{root / 'demo.db'}"
+    else:
+        if not os.environ.get(POSTGRES_ENV):
+            pytest.skip(POSTGRES_SKIP)
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        admin = sa.create_engine(os.environ[POSTGRES_ENV].replace("postgresql://", "postgresql+psycopg://", 1))
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        url = f"{os.environ[POSTGRES_ENV]}?options={quote(f'-csearch_path={schema}')}"
+    config = Config(warehouse=WarehouseConfig(url=url))
+    wh = open_warehouse(url)
+    try:
+        ingest(wh, "demo", generate("small", seed=7, end=END), action="demo")
+        load_cube(wh, config)
+        record_config_version(wh, config)
+        yield wh, config
+    finally:
+        wh.engine.dispose()
+        if admin is not None:
+            with admin.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+
+def test_the_read_only_path_reads_what_the_ordinary_one_reads(demo):
+    wh, config = demo
+    current = open_current_cube(config)
+    assert current is not None
+    with current:
+        assert_cube_equal(current.outline(), load_cube_outline(wh, config))
+        # One month set after another on the same connection: the months read before, the latest month
+        # and the whole-history parts are not fetched again, and only the months asked for are given.
+        for spans in ([(dt.date(2025, 6, 3), dt.date(2025, 8, 20))],
+                      [(dt.date(2025, 12, 29), dt.date(2026, 3, 29)), (dt.date(2025, 7, 1), dt.date(2025, 7, 31))],
+                      [(dt.date(2026, 3, 2), dt.date(2026, 3, 8))],  # the latest month only
+                      []):
+            assert_cube_equal(current.days(spans), load_cube_days(wh, spans))
+
+
+def test_a_read_only_connection_writes_nothing(demo):
+    wh, config = demo
+    with open_current_cube(config) as current:
+        connection = current._connection
+        with pytest.raises(Exception, match="(?i)read-?only"):
+            connection.rows("DELETE FROM audit_log")
+    with wh.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM audit_log")).scalar_one() > 0
+
+
+@pytest.fixture
+def imported(tmp_path, warehouse_url):
+    """The CLI's CSV set imported and `scorecard metrics` run once (cube current, config recorded)."""
+    path = tmp_path / "scorecard.toml"
+    path.write_text(f'[warehouse]\nurl = "{warehouse_url}"\n[rules]\nmin_sample = 1\n')
+
+    def cli(*args, config=path):
+        return runner.invoke(app, [*args, "--config", str(config)], catch_exceptions=False)
+
+    import_all(cli, tmp_path)
+    assert cli("metrics").exit_code == 0
+    wh = open_warehouse(warehouse_url)
+    yield cli, path, wh
+    wh.engine.dispose()
+
+
+def config_versions(wh) -> int:
+    with wh.engine.connect() as conn:
+        return conn.execute(sa.text("SELECT count(*) FROM audit_log WHERE action = 'config change'")).scalar_one()
+
+
+def current_for(path) -> bool:
+    current = open_current_cube(load_config(path, env={}))
+    if current is None:
+        return False
+    current.close()
+    return True
+
+
+def test_not_taken_when_reading_needs_a_write(imported, tmp_path):
+    cli, path, wh = imported
+    assert current_for(path)
+    # Another config's cube (one more team: another fingerprint): the ordinary way rebuilds it.
+    other = tmp_path / "other.toml"
+    other.write_text(path.read_text() + '\n[teams.web]\nrepos = ["acme/*"]\n')
+    assert not current_for(other)
+    # The same cube, but a config version not yet recorded: the ordinary way records it, once.
+    stricter = tmp_path / "stricter.toml"
+    stricter.write_text(path.read_text().replace("min_sample = 1", "min_sample = 2"))
+    assert not current_for(stricter)
+    versions = config_versions(wh)
+    assert cli("metrics", config=stricter).exit_code == 0
+    assert config_versions(wh) == versions + 1
+    assert current_for(stricter)
+    # A write pending (as an import leaves it until its upkeep ran): the ordinary way folds it in.
+    with wh.engine.begin() as conn:
+        conn.execute(sa.update(cube_state).where(cube_state.c.id == 1)
+                     .values(pending_from=dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)))
+    assert not current_for(path)
+    result = cli("metrics")
+    assert result.exit_code == 0, result.output
+    assert current_for(path)
+    # A schema revision other than the code's head: the ordinary way migrates (or says it cannot).
+    with wh.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0007'"))
+    assert not current_for(path)
