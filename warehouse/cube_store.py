@@ -191,7 +191,7 @@ def read_cube_parts(warehouse: Warehouse) -> dict[str, pl.DataFrame]:
         with warehouse.engine.connect() as conn:
             conn.exec_driver_sql(f"PRAGMA mmap_size = {_MMAP_BYTES}")
             rows = conn.exec_driver_sql("SELECT part, chunk, data FROM cube_chunks").fetchall()
-        return _assembled((part, chunk, pa.py_buffer(data)) for part, chunk, data in rows)
+        return assembled((part, chunk, pa.py_buffer(data)) for part, chunk, data in rows)
     chunks = read_arrow(warehouse, "cube_chunks", ["part", "chunk", "data"], None)
     data = chunks.column("data")
     return assembled(zip(chunks.column("part").to_pylist(), chunks.column("chunk").to_pylist(),
