@@ -29,8 +29,11 @@ FULL = "full"  # a write whose reach is the whole history
 # incident's source-linked deployment).
 _INSTANTS: dict[str, tuple[tuple[str, ...], bool]] = {
     # A review counts on its own day in its PR's `ai` segment, even one submitted before the PR was created.
+    # GROUP BY keeps PostgreSQL from turning min() into a walk of the submitted_at index that filters on
+    # pr_id (it did, without statistics, right after a load): for a new PR, with no reviews, that walk read
+    # all 2.1M reviews per staged row (over 3 minutes for a 1,000-PR import at 1M PRs); grouped, a pr_id lookup.
     "pull_requests": (("x.created_at", "x.merged_at",
-                       "(SELECT min(r.submitted_at) FROM reviews r WHERE r.pr_id = x.id)"), True),
+                       "(SELECT min(r.submitted_at) FROM reviews r WHERE r.pr_id = x.id GROUP BY r.pr_id)"), True),
     "deployments": (("x.finished_at",), True),
     "deployment_prs": (("(SELECT d.finished_at FROM deployments d WHERE d.id = x.deployment_id)",
                         "(SELECT p.merged_at FROM pull_requests p WHERE p.id = x.pr_id)"), True),
@@ -72,7 +75,7 @@ def write_reach(cur, dialect: str, name: str, staged: str, keys: list[str], colu
         for expr in instants:
             if rows == staged and not set(_ROW_COLUMN.findall(expr)) <= set(columns):
                 continue
-            cur.execute(f"SELECT min({expr}) FROM {rows} x")
+            cur.execute(f"SELECT {_earliest(expr, dialect)} FROM {rows} x")
             earliest.append(_instant(cur.fetchone()[0], dialect))
     found = [e for e in earliest if e is not None]
     if not found:
@@ -96,8 +99,17 @@ def _last_shipper_before(cur, dialect: str, rows: str, window_s: float):
     shipper = (f"(SELECT max(d.finished_at) FROM cube_deployments d WHERE d.repo = x.repo AND d.finished_at < {before}"
                f" AND d.ships = {_true(dialect)})")
     first_merge = "(SELECT min(p.merged_at) FROM pull_requests p WHERE p.repo = x.repo)"
-    cur.execute(f"SELECT min(coalesce({shipper}, {first_merge})) FROM {rows} x")
+    cur.execute(f"SELECT {_earliest(f'coalesce({shipper}, {first_merge})', dialect)} FROM {rows} x")
     return _instant(cur.fetchone()[0], dialect)
+
+
+def _earliest(expr: str, dialect: str) -> str:
+    """min(`expr`) as the driver should return it: on PostgreSQL microseconds since 1970 (ADBC turns a
+    fetched timestamptz into a datetime through pyarrow's time-zone conversion, which imports pandas: 0.3
+    s of a small import's start-up), as SQLite stores times."""
+    if dialect == "sqlite":
+        return f"min({expr})"
+    return f"(extract(epoch FROM min({expr})) * 1000000)::bigint"
 
 
 def note_reach(cur, dialect: str, reach) -> None:
@@ -121,7 +133,8 @@ def _state(cur):
 
 
 def _instant(value, dialect: str) -> dt.datetime | None:
-    """A stored time or date (SQLite: integer microseconds or days; PostgreSQL: typed) as an aware UTC datetime."""
+    """A stored time or date (SQLite: integer microseconds or days; PostgreSQL: microseconds, `_earliest`) as an
+    aware UTC datetime."""
     if value is None:
         return None
     if isinstance(value, dt.datetime):
@@ -129,7 +142,7 @@ def _instant(value, dialect: str) -> dt.datetime | None:
     if isinstance(value, dt.date):
         return dt.datetime.combine(value, dt.time(), dt.timezone.utc)
     value = int(value)
-    if abs(value) < 10_000_000:  # a Day column on SQLite: days since 1970-01-01
+    if dialect == "sqlite" and abs(value) < 10_000_000:  # a Day column on SQLite: days since 1970-01-01
         return dt.datetime.combine(EPOCH_DAY + dt.timedelta(days=value), dt.time(), dt.timezone.utc)
     return EPOCH + dt.timedelta(microseconds=value)
 
