@@ -14,7 +14,14 @@ For each file (the large demo's 2M tickets and 1M PRs, written as CSV once into 
   file's columns, SQLite types, the same primary key), the CLI's defaults otherwise;
 - on PostgreSQL (`--postgres`, or $SCORECARD_BENCH_POSTGRES_URL): the same import into a fresh schema,
   against `psql -c '\\copy t FROM FILE (FORMAT csv, HEADER)'` into an equivalent table (timestamptz for
-  timestamps, so COPY parses them as the product does).
+  timestamps, so COPY parses them as the product does);
+- then, on the stock loader's table, the secondary indexes the warehouse keeps on that table (migration
+  0008's counting-time indexes, warehouse.schema.TIME_INDEXES: one on tickets, four on pull_requests),
+  created after the load in one transaction, timed apart (SQLite: the shell's defaults; PostgreSQL: the
+  maintenance_work_mem `scorecard import` gives its own builds).
+  `scorecard import` builds them too (the upkeep reads by them), the bare stock loader does not: two ratios
+  are reported, against the bare load (the issue's figure) and against load + the same indexes (the same
+  end state: a table a warehouse can be read from).
 
 Each figure is the median of `--runs` fresh processes; rows/s is rows in the file / wall seconds. The
 files are read from the page cache by both sides (written just before, not evicted). `--baseline` names
@@ -136,16 +143,33 @@ def scorecard_import(entity: str, path: Path, url: str, root: Path = ROOT) -> di
             "printed": inside["printed"]}
 
 
-def sqlite_reference(entity: str, path: Path, folder: Path) -> float:
+def reference_indexes(entity: str) -> list[str]:
+    """CREATE INDEX statements for the warehouse's secondary indexes on `entity` (the same names and
+    columns), for the stock loader's table."""
+    from warehouse.schema import TIME_INDEXES
+
+    return [f"CREATE INDEX {ix.name} ON {{table}} ({', '.join(c.name for c in ix.columns)});"
+            for ix in TIME_INDEXES if ix.table.name == entity]
+
+
+def sqlite_reference(entity: str, path: Path, folder: Path) -> tuple[float, float, float, float]:
+    """(wall, CPU) of `.import` into a bare table, then (wall, CPU) of building the warehouse's indexes
+    on it (the shell's defaults: its 2 MB cache and temp files sort fastest, see warehouse/write.py)."""
     db = folder / "reference.db"
     cols = REFERENCE_COLUMNS[entity]
     ddl = f"CREATE TABLE {entity} ({', '.join(f'{n} {t}' for n, t, _ in cols)}, PRIMARY KEY (id));"
     timed(["sqlite3", str(db), ddl])
     wall, _ = timed(["sqlite3", str(db), f".import --csv --skip 1 {path} {entity}"])
-    return wall, timed.cpu
+    cpu = timed.cpu
+    build = "BEGIN; " + " ".join(ix.format(table=entity) for ix in reference_indexes(entity)) + " COMMIT;"
+    index_wall, _ = timed(["sqlite3", str(db), build])
+    return wall, cpu, index_wall, timed.cpu
 
 
-def postgres_reference(entity: str, path: Path, base_url: str, schema: str) -> float:
+def postgres_reference(entity: str, path: Path, base_url: str, schema: str) -> tuple:
+    """Wall of `\\copy` into a bare table, then of building the warehouse's indexes on it (in one
+    transaction with the maintenance_work_mem `scorecard import` sets). The server's CPU is not the
+    client's, so no CPU figures."""
     cols = REFERENCE_COLUMNS[entity]
     table = f"{schema}.{entity}"
     ddl = (f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}; "
@@ -153,7 +177,10 @@ def postgres_reference(entity: str, path: Path, base_url: str, schema: str) -> f
     timed(["psql", base_url, "-q", "-v", "ON_ERROR_STOP=1", "-c", ddl])
     wall, _ = timed(["psql", base_url, "-q", "-v", "ON_ERROR_STOP=1", "-c",
                      f"\\copy {table} FROM '{path}' WITH (FORMAT csv, HEADER true)"])
-    return wall, None  # the server's CPU is not the client's
+    build = ("BEGIN; SET LOCAL maintenance_work_mem = '256MB'; "
+             + " ".join(ix.format(table=table) for ix in reference_indexes(entity)) + " COMMIT;")
+    index_wall, _ = timed(["psql", base_url, "-q", "-v", "ON_ERROR_STOP=1", "-c", build])
+    return wall, None, index_wall, None
 
 
 def fresh_postgres_schema(base_url: str, schema: str) -> str:
@@ -163,12 +190,15 @@ def fresh_postgres_schema(base_url: str, schema: str) -> str:
     return f"{base_url}{sep}options=-csearch_path%3D{schema}"
 
 
-def summarise(rows: int, samples: list[dict], reference: list[tuple[float, float | None]]) -> dict:
+def summarise(rows: int, samples: list[dict], reference: list[tuple]) -> dict:
     def median(key: str) -> float:
         return statistics.median(s[key] for s in samples)
 
-    wall, ref = median("wall_s"), statistics.median(w for w, _ in reference)
-    ref_cpu = [c for _, c in reference if c is not None]
+    wall, ref = median("wall_s"), statistics.median(r[0] for r in reference)
+    ref_cpu = [r[1] for r in reference if r[1] is not None]
+    # load + the same indexes: each run's two parts summed, then the median
+    indexed = statistics.median(r[0] + r[2] for r in reference)
+    indexed_cpu = [r[1] + r[3] for r in reference if r[1] is not None]
     return {
         "rows": rows,
         "scorecard_s": wall, "scorecard_rows_per_s": rows / wall,
@@ -179,6 +209,11 @@ def summarise(rows: int, samples: list[dict], reference: list[tuple[float, float
         "reference_s": ref, "reference_rows_per_s": rows / ref,
         "reference_cpu_s": statistics.median(ref_cpu) if ref_cpu else None,
         "ratio": ref / wall,
+        "reference_index_s": statistics.median(r[2] for r in reference),
+        "reference_indexed_s": indexed, "reference_indexed_cpu_s": statistics.median(indexed_cpu) if indexed_cpu else None,
+        "ratio_indexed": indexed / wall,
+        "cpu_ratio": (statistics.median(ref_cpu) / median("cpu_s")) if ref_cpu else None,
+        "cpu_ratio_indexed": (statistics.median(indexed_cpu) / median("cpu_s")) if indexed_cpu else None,
         "samples": [{k: v for k, v in s.items() if "printed" not in k} for s in samples],
         "reference_samples": reference,
     }
@@ -216,8 +251,9 @@ def run_sqlite(files: dict[str, Path], runs: int, roots: dict[str, Path]) -> dic
         for i in range(runs):  # alternate, so every side sees the same machine load
             with tempfile.TemporaryDirectory(dir=DATA) as tmp:
                 reference.append(sqlite_reference(entity, path, Path(tmp)))
-            log(f"SQLite {entity} run {i + 1}: sqlite3 .import {reference[-1][0]:.2f} s (CPU {reference[-1][1]:.2f} s); "
-                f"load {os.getloadavg()[0]:.1f}")
+            r = reference[-1]
+            log(f"SQLite {entity} run {i + 1}: sqlite3 .import {r[0]:.2f} s (CPU {r[1]:.2f} s), then its indexes "
+                f"{r[2]:.2f} s (CPU {r[3]:.2f} s); load {os.getloadavg()[0]:.1f}")
             for side, root in roots.items():
                 with tempfile.TemporaryDirectory(dir=DATA) as tmp:
                     samples[side].append(import_twice(entity, path, f"sqlite:///{tmp}/import.db", root))
@@ -234,7 +270,8 @@ def run_postgres(files: dict[str, Path], runs: int, base_url: str, roots: dict[s
         samples, reference = {side: [] for side in roots}, []
         for i in range(runs):
             reference.append(postgres_reference(entity, path, base_url, schema))
-            log(f"PostgreSQL {entity} run {i + 1}: psql \\copy {reference[-1][0]:.2f} s; load {os.getloadavg()[0]:.1f}")
+            log(f"PostgreSQL {entity} run {i + 1}: psql \\copy {reference[-1][0]:.2f} s, then its indexes "
+                f"{reference[-1][2]:.2f} s; load {os.getloadavg()[0]:.1f}")
             for side, root in roots.items():
                 samples[side].append(import_twice(entity, path, fresh_postgres_schema(base_url, schema), root))
                 log(describe("PostgreSQL", entity, i, side, samples[side][-1]))
@@ -255,10 +292,14 @@ def table(results: dict) -> str:
                 f"re-import (all unchanged) {v['reimport_s']:.2f} s"
                 + (f"; CPU {v['cpu_s']:.2f} s vs {v['reference_cpu_s']:.2f} s" if v["reference_cpu_s"] else "")
             )
+            lines.append(f"{'':24s} {reference} + the same indexes {v['reference_indexed_s']:6.2f} s "
+                         f"(indexes {v['reference_index_s']:.2f} s): ratio {v['ratio_indexed']:.0%}"
+                         + (f"; CPU {v['reference_indexed_cpu_s']:.2f} s, CPU ratio {v['cpu_ratio_indexed']:.0%}"
+                            if v["reference_indexed_cpu_s"] else ""))
             if "baseline" in v:
                 b_ = v["baseline"]
                 lines.append(f"{'':24s} baseline checkout {b_['scorecard_s']:6.2f} s = {b_['scorecard_rows_per_s']:>9,.0f} rows/s, "
-                             f"CPU {b_['cpu_s']:.2f} s; ratio {b_['ratio']:.0%}; re-import {b_['reimport_s']:.2f} s")
+                             f"CPU {b_['cpu_s']:.2f} s; ratio {b_['ratio']:.0%}, with indexes {b_['ratio_indexed']:.0%}; re-import {b_['reimport_s']:.2f} s")
     return "\n".join(lines)
 
 

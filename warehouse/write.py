@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import os
 import sys
 import types
 from collections.abc import Iterable, Iterator, Mapping
@@ -42,6 +41,11 @@ class UpsertCounts:
             self.inserted + other.inserted, self.updated + other.updated, self.unchanged + other.unchanged
         )
 
+
+# SQLite page cache of a write (KiB): 256 MB, for the B-tree pages a bulk upsert touches; and of a bulk
+# load's index builds, whose sort runs are the size of the cache (small runs merge faster than one large).
+WRITE_CACHE_KB = 262_144
+INDEX_BUILD_CACHE_KB = 16_384
 
 # The advisory lock every PostgreSQL write transaction takes (a constant: "scorecard" in ASCII digits).
 WRITER_LOCK_KEY = 7_363_255_234
@@ -97,7 +101,7 @@ def _adbc_connection(warehouse: Warehouse) -> Iterator:
         cur = conn.cursor()
         if warehouse.dialect == "sqlite":
             cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            cur.execute("PRAGMA cache_size=-262144")  # 256 MB: bulk upserts touch many B-tree pages
+            cur.execute(f"PRAGMA cache_size=-{WRITE_CACHE_KB}")  # bulk upserts touch many B-tree pages
             cur.execute("PRAGMA temp_store=MEMORY")  # the staging tables
         cur.execute(begin)
         if warehouse.dialect == "postgresql":
@@ -266,12 +270,27 @@ def _secondary_indexes_built_after(cur, dialect: str, name: str, rows: int) -> I
     for index, _ in indexes:
         cur.execute(f"DROP INDEX {_q(index)}")
     yield
-    if indexes and dialect == "sqlite":
-        cur.execute(f"PRAGMA threads={min(4, os.cpu_count() or 1)}")  # the builds' sorts use the other cores
-    elif indexes:
+    if not indexes:
+        return
+    if dialect == "postgresql":
         cur.execute("SET LOCAL maintenance_work_mem = '256MB'")  # each build sorts in memory, not on disk
-    for _, definition in indexes:
-        cur.execute(definition)
+        for _, definition in indexes:
+            cur.execute(definition)
+        return
+    # SQLite's sorter sorts runs the size of the page cache and merges them, or, when temp_store is
+    # MEMORY, sorts the whole index as one in-memory list; large runs sort slowly. With the connection's
+    # 256 MB cache and MEMORY (what staging wants) one index on 1M PRs cost 2.2-3.4 CPU-s, with a 16 MB
+    # cache and a temp file 0.5-0.6 (the sqlite3 shell on the same table; more sorter threads only
+    # added CPU). So the builds run with those, and the connection's own settings come back after them
+    # (no temp table exists at this point: changing temp_store would drop it).
+    cur.execute("PRAGMA temp_store=FILE")
+    cur.execute(f"PRAGMA cache_size=-{INDEX_BUILD_CACHE_KB}")
+    try:
+        for _, definition in indexes:
+            cur.execute(definition)
+    finally:
+        cur.execute(f"PRAGMA cache_size=-{WRITE_CACHE_KB}")
+        cur.execute("PRAGMA temp_store=MEMORY")
 
 
 def _secondary_indexes(cur, dialect: str, name: str) -> list[tuple[str, str]]:

@@ -92,7 +92,9 @@ def _read_strings(path: Path) -> pl.DataFrame:
         raise CsvImportError(f"{path}: the file is empty (no header line)") from None
     except (pl.exceptions.ComputeError, pl.exceptions.PolarsError) as exc:
         raise CsvImportError(f"{path}: {_scan(path).problem or _first_line(exc)}") from None
-    if raw.width > 1 and _may_have_short_rows(path, raw.width):
+    # A short row (and a blank line) leaves at least the last column null, so a file whose last column
+    # has a value (or a quoted "") on every row has neither: the byte scan is only for the others.
+    if raw.width > 1 and raw.get_column(raw.columns[-1]).null_count() and _may_have_short_rows(path, raw.width):
         found = _scan(path, stop_at_first=True)
         if found.problem:
             raise CsvImportError(f"{path}: {found.problem}. Nothing was imported from this file.")
