@@ -42,7 +42,9 @@ from reports.alerts import SpendAlerts, load_spend, spend_alerts as judge_spend
 from reports.data import item_day, load_cube, load_evidence_since, warehouse_for
 from reports.export import SCORECARD, ExportFilters, export_frame, export_names as exportable_names
 from reports.filters import Filters
-from reports.governance_data import load_identities, load_spend_rows, policy_status as judge_policies
+from reports.governance_data import (
+    load_identities, load_spend_by_kind, load_spend_rows, load_unapproved_models, policy_status as judge_policies,
+)
 from reports.review import review as build_review
 from scheduling.freshness import source_plans as read_source_plans
 from warehouse import Warehouse, data_version, read_table
@@ -257,12 +259,27 @@ def chart_markers(version: str) -> tuple[tuple[dt.date, str], ...]:
 def identities(version: str):
     """Every AI identity in the warehouse (reports/governance_data.Identities), for the Governance page;
     never mutated."""
-    return load_identities(warehouse(), config(), spend_rows(version))
+    return load_identities(warehouse(), config())  # spend summed in SQL, not every spend row
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
 def spend_rows(version: str) -> pl.DataFrame:
+    """Every spend row: only budget stop conditions read them (`policy_status`)."""
     return load_spend_rows(warehouse())
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def spend_by_kind(version: str) -> pl.DataFrame:
+    """Spend summed per tool × model × workflow (reports/governance_data.load_spend_by_kind): what the
+    Governance page's inventory reads of the spend rows; never mutated."""
+    return load_spend_by_kind(warehouse())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def unapproved_models(version: str, visible_teams: frozenset[str] | None) -> pl.DataFrame:
+    """Spend on models their tool's owner did not approve (governance.inventory.unapproved_models), examples
+    from `visible_teams` only; reads only the spend rows of the flagged tool × model pairs."""
+    return load_unapproved_models(warehouse(), config(), spend_by_kind(version), visible_teams)
 
 
 @st.cache_resource(show_spinner="Judging the stop conditions…", max_entries=4)
