@@ -43,7 +43,8 @@ from reports.data import item_day, load_cube, load_evidence_since, warehouse_for
 from reports.export import SCORECARD, ExportFilters, export_frame, export_names as exportable_names
 from reports.filters import Filters
 from reports.governance_data import (
-    load_identities, load_spend_by_kind, load_spend_rows, load_unapproved_models, policy_status as judge_policies,
+    load_identities, load_spend_groups, load_spend_rows, load_unapproved_models, policy_status as judge_policies,
+    spend_by_kind as by_kind_of,
 )
 from reports.review import review as build_review
 from scheduling.freshness import source_plans as read_source_plans
@@ -259,7 +260,7 @@ def chart_markers(version: str) -> tuple[tuple[dt.date, str], ...]:
 def identities(version: str):
     """Every AI identity in the warehouse (reports/governance_data.Identities), for the Governance page;
     never mutated."""
-    return load_identities(warehouse(), config())  # spend summed in SQL, not every spend row
+    return load_identities(warehouse(), config(), spend_groups=spend_groups(version))  # sums, not every spend row
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
@@ -269,10 +270,16 @@ def spend_rows(version: str) -> pl.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
+def spend_groups(version: str) -> pl.DataFrame:
+    """Spend summed per tool × model × workflow × team in SQL (reports/governance_data.load_spend_groups)."""
+    return load_spend_groups(warehouse())
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
 def spend_by_kind(version: str) -> pl.DataFrame:
-    """Spend summed per tool × model × workflow (reports/governance_data.load_spend_by_kind): what the
-    Governance page's inventory reads of the spend rows; never mutated."""
-    return load_spend_by_kind(warehouse())
+    """Spend summed per tool × model × workflow (reports/governance_data.spend_by_kind): what the
+    Governance page's inventory reads of the spend rows."""
+    return by_kind_of(spend_groups(version))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

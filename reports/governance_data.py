@@ -41,14 +41,15 @@ class Identities:
     partials: pl.DataFrame
 
 
-def load_identities(warehouse: Warehouse, config: Config, spend: pl.DataFrame | None = None) -> Identities:
+def load_identities(warehouse: Warehouse, config: Config, spend: pl.DataFrame | None = None,
+                    spend_groups: pl.DataFrame | None = None) -> Identities:
     """Every AI identity the warehouse names (governance.inventory), teams assigned as the pages do. The PRs
-    read are those with an AI signal (the others name no identity); the spend identities are summed in SQL
-    (`load_spend_partials`) unless `spend` rows are given."""
+    read are those with an AI signal (the others name no identity); the spend identities come from `spend`
+    rows when given, else from the sums in SQL (`load_spend_partials`; `spend_groups` if already read)."""
     prs = assign_team_column(read_where(warehouse, "pull_requests", ["id", "repo", "team", "created_at", "merged_at",
                                                                       "ai_signals", "ai_tools"], _WITH_SIGNALS),
                              "pull_requests", config.teams)
-    spent = load_spend_partials(warehouse) if spend is None else spend_partials(spend)
+    spent = load_spend_partials(warehouse, spend_groups) if spend is None else spend_partials(spend)
     usage = read_table(warehouse, "ai_usage", ["id", "team", "date", "tool"]).with_columns(
         team=pl.col("team").fill_null("unassigned"))
     pr_rows = pr_identities(prs)
@@ -64,24 +65,39 @@ def load_spend_rows(warehouse: Warehouse) -> pl.DataFrame:
         team=pl.col("team").fill_null("unassigned"))
 
 
-def load_spend_partials(warehouse: Warehouse) -> pl.DataFrame:
-    """governance.inventory.spend_partials of every ai_spend row, summed in SQL per tool, model and workflow
-    and team (millions of rows stay in the warehouse): rows, cost, first and last day; the example ids (the
-    latest of each group's last day) from the rows of those last days only."""
+def load_spend_groups(warehouse: Warehouse) -> pl.DataFrame:
+    """Every ai_spend row summed per tool × model × workflow × team (a null team is `unassigned`, as in
+    `load_spend_rows`), in one pass in SQL: `rows`, `cost_usd`, `first_seen`, `last_seen`. What the
+    Governance page reads of millions of spend rows (`load_spend_partials`, `spend_by_kind`)."""
     spend = ai_spend_table
     team = sa.func.coalesce(spend.c.team, "unassigned")
-    groups = []
+    query = (sa.select(spend.c.tool, spend.c.model, spend.c.workflow, team.label("team"), sa.func.count().label("rows"),
+                       sa.func.sum(spend.c.cost_usd).label("cost_usd"), sa.func.min(spend.c.date).label("first_seen"),
+                       sa.func.max(spend.c.date).label("last_seen"))
+             .group_by(spend.c.tool, spend.c.model, spend.c.workflow, team))
     with warehouse.engine.connect() as conn:
-        for dim in ("tool", "model", "workflow"):
-            column = spend.c[dim]
-            query = (sa.select(column.label("name"), team.label("team"), sa.func.count().label("rows"),
-                               sa.func.sum(spend.c.cost_usd).label("cost_usd"), sa.func.min(spend.c.date).label("first_seen"),
-                               sa.func.max(spend.c.date).label("last_seen"))
-                     .where(column.is_not(None), column != "").group_by(column, team))
-            rows = [(f"spend_{dim}", r.name, r.team, r.rows, None if r.cost_usd is None else float(r.cost_usd),
-                     r.first_seen, r.last_seen) for r in conn.execute(query)]
-            groups.append(pl.DataFrame(rows, schema={k: v for k, v in PARTIAL_SCHEMA.items() if k != "ex_id"}, orient="row"))
-    found = pl.concat(groups)
+        rows = [(r.tool, r.model, r.workflow, r.team, r.rows, None if r.cost_usd is None else float(r.cost_usd),
+                 r.first_seen, r.last_seen) for r in conn.execute(query)]
+    return pl.DataFrame(rows, schema=_GROUPS_SCHEMA, orient="row")
+
+
+_GROUPS_SCHEMA = {"tool": pl.String, "model": pl.String, "workflow": pl.String, "team": pl.String, "rows": pl.Int64,
+                  "cost_usd": pl.Float64, "first_seen": pl.Date, "last_seen": pl.Date}
+
+
+def load_spend_partials(warehouse: Warehouse, groups: pl.DataFrame | None = None) -> pl.DataFrame:
+    """governance.inventory.spend_partials of every ai_spend row, from `load_spend_groups` (read when not
+    given): rows, cost, first and last day per tool, model and workflow and team; the example ids (the
+    latest of each group's last day) from the rows of those last days only."""
+    groups = load_spend_groups(warehouse) if groups is None else groups
+    found = pl.concat([
+        groups.filter(pl.col(dim).is_not_null() & (pl.col(dim) != "")).group_by(dim, "team").agg(
+            rows=pl.col("rows").sum(), cost_usd=pl.col("cost_usd").sum(), first_seen=pl.col("first_seen").min(),
+            last_seen=pl.col("last_seen").max())
+        .select(kind=pl.lit(f"spend_{dim}"), name=pl.col(dim), team="team", rows="rows", cost_usd="cost_usd",
+                first_seen="first_seen", last_seen="last_seen")
+        for dim in ("tool", "model", "workflow")
+    ])
     if found.height == 0:
         return pl.DataFrame(schema=PARTIAL_SCHEMA)
     last_days = sorted(set(found.get_column("last_seen").drop_nulls().to_list()))
@@ -112,24 +128,17 @@ def load_spend_rows_of_days(warehouse: Warehouse, days: list[dt.date]) -> pl.Dat
 _SPEND_COLUMNS = ["id", "team", "date", "tool", "model", "workflow", "cost_usd"]
 
 
-def load_spend_by_kind(warehouse: Warehouse) -> pl.DataFrame:
-    """Spend summed per tool × model × workflow (`cost_usd`, `rows`): what governance.inventory.inventory
-    reads of the spend rows (which rows its patterns recognise, each once, and their cost)."""
-    spend = ai_spend_table
-    query = (sa.select(spend.c.tool, spend.c.model, spend.c.workflow, sa.func.count().label("rows"),
-                       sa.func.sum(spend.c.cost_usd).label("cost_usd"))
-             .group_by(spend.c.tool, spend.c.model, spend.c.workflow))
-    with warehouse.engine.connect() as conn:
-        rows = [(r.tool, r.model, r.workflow, r.rows, None if r.cost_usd is None else float(r.cost_usd))
-                for r in conn.execute(query)]
-    return pl.DataFrame(rows, schema={"tool": pl.String, "model": pl.String, "workflow": pl.String, "rows": pl.Int64,
-                                      "cost_usd": pl.Float64}, orient="row")
+def spend_by_kind(groups: pl.DataFrame) -> pl.DataFrame:
+    """Spend summed per tool × model × workflow (`cost_usd`, `rows`), from `load_spend_groups`: what
+    governance.inventory.inventory reads of the spend rows (which rows its patterns recognise, each once,
+    and their cost)."""
+    return groups.group_by("tool", "model", "workflow").agg(rows=pl.col("rows").sum(), cost_usd=pl.col("cost_usd").sum())
 
 
 def load_unapproved_models(warehouse: Warehouse, config: Config, by_kind: pl.DataFrame,
                            visible_teams: frozenset[str] | None = None) -> pl.DataFrame:
     """governance.inventory.unapproved_models of every spend row, reading only the rows of the tool × model
-    pairs it flags (found from `by_kind`, `load_spend_by_kind`'s sums: one row per pair)."""
+    pairs it flags (found from `by_kind`, `spend_by_kind`'s sums: one row per pair)."""
     pairs = by_kind.select("tool", "model").unique().with_columns(
         id=pl.lit(""), team=pl.lit(""), date=pl.lit(None, pl.Date), cost_usd=pl.lit(0.0))
     flagged = unapproved_models(pairs, config.governance).select("tool", "model")

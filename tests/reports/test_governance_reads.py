@@ -1,6 +1,6 @@
 """The Governance page reads sums, not every spend row (reports/governance_data): the spend identities
 summed in SQL, the inventory's spend from the sums per tool × model × workflow, the unapproved models from
-the rows of the flagged tool × model pairs only, the PR identities from the PRs with an AI signal. Each
+the rows of the flagged tool × model pairs only, all from one pass summing per tool × model × workflow × team, the PR identities from the PRs with an AI signal. Each
 equals what the same function gives from every row (the demo organisation and the shipped example's
 inventory, where Claude Code approves Sonnet and not Opus), on SQLite and PostgreSQL.
 """
@@ -17,7 +17,7 @@ from governance.inventory import found_in_data, inventory, partials, pr_identiti
 from metrics.teams import assign_team_column
 from pipeline import ingest
 from reports.governance_data import (
-    load_identities, load_spend_by_kind, load_spend_partials, load_spend_rows, load_unapproved_models,
+    load_identities, load_spend_groups, load_spend_partials, load_spend_rows, load_unapproved_models, spend_by_kind,
 )
 from tests.app.conftest import DEMO_END
 from warehouse import read_table
@@ -57,7 +57,7 @@ def test_governance_sums_equal_those_of_every_row(warehouse, warehouse_url, tmp_
     assert_frame_equal(_sorted(identities.partials, keys), _sorted(given.partials, keys), check_exact=False, rel_tol=1e-9)
     assert partials(identities.prs).height > 0
 
-    by_kind = load_spend_by_kind(warehouse)
+    by_kind = spend_by_kind(load_spend_groups(warehouse))
     assert by_kind.get_column("rows").sum() == rows.height
     for teams in (None, frozenset({"payments"})):
         found = found_in_data(identities.partials, config.governance, teams)
