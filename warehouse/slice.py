@@ -105,8 +105,8 @@ def _read_changes(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, pr
     links = read_where(warehouse, "deployment_prs", list(dict.fromkeys([*columns["deployment_prs"], "pr_id"])),
                        f"deployment_id IN (SELECT id FROM deployments WHERE {deployed})")
     prs = [read_where(warehouse, "pull_requests", pr_columns, merged)]
-    prs.append(read_where(warehouse, "pull_requests", pr_columns, f"id IN ({named})"))
     if "pull_requests" in wanted:
+        prs.append(read_where(warehouse, "pull_requests", pr_columns, f"id IN ({named})"))
         if reviews is None:
             reviews = read_where(warehouse, "reviews", ["pr_id"],
                                  f"submitted_at >= {_at(warehouse, 'reviews', 'submitted_at', cut)}")
