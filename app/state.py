@@ -42,7 +42,10 @@ from reports.alerts import SpendAlerts, load_spend, spend_alerts as judge_spend
 from reports.data import item_day, load_cube, load_evidence_since, warehouse_for
 from reports.export import SCORECARD, ExportFilters, export_frame, export_names as exportable_names
 from reports.filters import Filters
-from reports.governance_data import load_identities, load_spend_rows, policy_status as judge_policies
+from reports.governance_data import (
+    load_identities, load_spend_groups, load_spend_rows, load_unapproved_models, policy_status as judge_policies,
+    spend_by_kind as by_kind_of,
+)
 from reports.review import review as build_review
 from scheduling.freshness import source_plans as read_source_plans
 from warehouse import Warehouse, data_version, read_table
@@ -67,21 +70,41 @@ def current_version() -> str:
     return data_version(warehouse())
 
 
-def prepared(version: str, since: dt.date) -> Prepared:
+# The evidence tables each kind of page shows (`prepared`'s `tables`): a page reads only those of its range.
+# The change chain and the PR outcomes (Delivery, Rollbacks, the single items): PRs, deployments, their
+# links and incidents.
+CHANGES = ("pull_requests", "deployments", "deployment_prs", "incidents")
+# The PR outcomes alone (who shipped what, rolled back or not): the Rollbacks page before a team is picked.
+OUTCOMES = ("pull_requests", "deployments", "deployment_prs")
+# Rework (a fix touching a file a PR touched) and the senior review load, beside the change chain: the
+# Rollbacks page's team panel.
+CHAIN = (*CHANGES, "pull_request_files", "reviews", "people")
+# Adoption's cohorts: outcomes, lead times and rework.
+COHORTS = (*CHANGES, "pull_request_files")
+EVERY_TABLE = (*CHAIN, "tickets", "ai_spend")
+
+
+def prepared(version: str, since: dt.date, tables: tuple[str, ...] = EVERY_TABLE) -> Prepared:
     """The rows the signed-in user may see that a view from the day `since` on is made of, teams assigned,
     rollbacks decided: for pages that list single PRs, deployments or incidents. Every PR, deployment,
     incident, ticket, review and spend row from `since` on is there, decided as on all the evidence (with
     the earlier rows they link to: reports/data.load_evidence_since); earlier rows may be missing, so
-    callers show rows from `since` on only. Reading costs what the range holds, not the warehouse."""
+    callers show rows from `since` on only. Reading costs what the range holds, not the warehouse.
+
+    `tables`: the evidence tables the page shows (`CHANGES`, `CHAIN`, ...), each exactly as read with every
+    table; the others are empty, so facts made of them (rework without files, senior reviews without
+    reviews) are not the page's to show. A page that shows deployments reads no tickets or spend."""
+    tables = tuple(sorted(set(tables)))
     teams = row_scope()
-    return _prepared_since(version, since) if teams is None else _prepared_scoped(version, since, teams)
+    return (_prepared_since(version, since, tables) if teams is None
+            else _prepared_scoped(version, since, teams, tables))
 
 
 def prepared_for_item(version: str, kind: str, item_id: str) -> Prepared:
     """`prepared` around one item (`kind`: pr, deployment or incident; reports/data.item_day says from
-    when): what its page shows about it. An id that names no such item reads only the last day."""
+    when): what its page shows about it (`CHANGES`). An id that names no such item reads only the last day."""
     day = _item_day(version, kind, item_id) or last_day(version) or _now().date()
-    return prepared(version, day)
+    return prepared(version, day, CHANGES)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -90,14 +113,14 @@ def _item_day(version: str, kind: str, item_id: str) -> dt.date | None:
 
 
 @st.cache_resource(show_spinner="Reading the warehouse…", max_entries=4)
-def _prepared_since(version: str, since: dt.date) -> Prepared:
+def _prepared_since(version: str, since: dt.date, tables: tuple[str, ...]) -> Prepared:
     _cube(version)  # the slice reads the cube's shipping table: up to date first
-    return prepare(load_evidence_since(warehouse(), config(), since), config())
+    return prepare(load_evidence_since(warehouse(), config(), since, tables), config())
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _prepared_scoped(version: str, since: dt.date, teams: tuple[str, ...]) -> Prepared:
-    return scope.prepared_rows(_prepared_since(version, since), teams)
+def _prepared_scoped(version: str, since: dt.date, teams: tuple[str, ...], tables: tuple[str, ...]) -> Prepared:
+    return scope.prepared_rows(_prepared_since(version, since, tables), teams)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -237,12 +260,33 @@ def chart_markers(version: str) -> tuple[tuple[dt.date, str], ...]:
 def identities(version: str):
     """Every AI identity in the warehouse (reports/governance_data.Identities), for the Governance page;
     never mutated."""
-    return load_identities(warehouse(), config(), spend_rows(version))
+    return load_identities(warehouse(), config(), spend_groups=spend_groups(version))  # sums, not every spend row
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
 def spend_rows(version: str) -> pl.DataFrame:
+    """Every spend row: only budget stop conditions read them (`policy_status`)."""
     return load_spend_rows(warehouse())
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def spend_groups(version: str) -> pl.DataFrame:
+    """Spend summed per tool × model × workflow × team in SQL (reports/governance_data.load_spend_groups)."""
+    return load_spend_groups(warehouse())
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def spend_by_kind(version: str) -> pl.DataFrame:
+    """Spend summed per tool × model × workflow (reports/governance_data.spend_by_kind): what the
+    Governance page's inventory reads of the spend rows."""
+    return by_kind_of(spend_groups(version))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def unapproved_models(version: str, visible_teams: frozenset[str] | None) -> pl.DataFrame:
+    """Spend on models their tool's owner did not approve (governance.inventory.unapproved_models), examples
+    from `visible_teams` only; reads only the spend rows of the flagged tool × model pairs."""
+    return load_unapproved_models(warehouse(), config(), spend_by_kind(version), visible_teams)
 
 
 @st.cache_resource(show_spinner="Judging the stop conditions…", max_entries=4)
@@ -290,7 +334,7 @@ def _cohort_rows(version: str, start: dt.date) -> Prepared:
     on all the evidence (reports/data.load_evidence_since), so its numbers are those of every row. Earlier
     rows the slice holds for context (PRs a revert names, PRs still waiting to ship) lie outside every
     window and outside the range, which is all the page counts (app/views/adoption.cohorts_compared)."""
-    return _prepared_since(version, start - dt.timedelta(days=COHORT_WINDOW_DAYS))
+    return _prepared_since(version, start - dt.timedelta(days=COHORT_WINDOW_DAYS), tuple(sorted(COHORTS)))
 
 
 def aggregate_outcomes(version: str, start: dt.date) -> pl.DataFrame:

@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import polars as pl
+import sqlalchemy as sa
 
-from metrics.openai_allocation import UNALLOCATED_SCHEMA, with_allocated_cost
+from metrics.openai_allocation import COST_SOURCE, UNALLOCATED_SCHEMA, with_allocated_cost
 from metrics.people_match import UNMATCHED_SCHEMA, match_people
 from metrics.teams import UNASSIGNED
 from warehouse import Warehouse, read_table
+from warehouse.read import read_where
 from warehouse.schema import TABLES
 
 PEOPLE_COLUMNS = {"login": pl.String, "name": pl.String, "team": pl.String, "level": pl.String, "since": pl.Date,
@@ -32,8 +34,8 @@ class Adoption:
     usage: pl.DataFrame
     unmatched: pl.DataFrame  # metrics.people_match.UNMATCHED_SCHEMA
     seats: pl.DataFrame  # ai_usage: date, team, tool, seats
-    spend: pl.DataFrame  # ai_spend: id, source, date, tool, model, cost_usd
-    ai_tools: pl.DataFrame | None  # pull_requests: id, merged_at, closed_at, ai_tools (None: no such column)
+    spend: pl.DataFrame  # ai_spend summed per date, source, tool, model (`load_spend_sums`): id, source, date, tool, model, cost_usd
+    ai_tools: pl.DataFrame | None  # pull_requests naming a tool: id, merged_at, closed_at, ai_tools (None: no such column)
     # OpenAI cost of days and projects without usage rows to share it to: date, project, cost_usd
     unallocated: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=UNALLOCATED_SCHEMA))
 
@@ -59,14 +61,36 @@ def load_people(warehouse: Warehouse) -> pl.DataFrame:
 
 
 def load_adoption(warehouse: Warehouse) -> Adoption:
-    spend = read_table(warehouse, "ai_spend", ["id", "source", "date", "tool", "model", "cost_usd"])
+    spend = load_spend_sums(warehouse)
     usage, unallocated = with_allocated_cost(read_table(warehouse, "ai_usage_people", USAGE_COLUMNS), spend)
     rows, unmatched = resolve_people(usage, load_people(warehouse))
     prs = TABLES["pull_requests"]
-    tools = (read_table(warehouse, "pull_requests", ["id", "merged_at", "closed_at", "ai_tools"])
+    # Only PRs that name a tool count for one (metrics.tool_economics): the others stay in the warehouse.
+    tools = (read_where(warehouse, "pull_requests", ["id", "merged_at", "closed_at", "ai_tools"],
+                        "ai_tools IS NOT NULL AND ai_tools <> '[]'")
              if "ai_tools" in prs.c else None)
     return Adoption(
         usage=rows, unmatched=unmatched.cast(UNMATCHED_SCHEMA),
         seats=read_table(warehouse, "ai_usage", ["date", "team", "tool", "seats"]),
         spend=spend, ai_tools=tools, unallocated=unallocated,
     )
+
+
+SPEND_SCHEMA = {"id": pl.String, "source": pl.String, "date": pl.Date, "tool": pl.String, "model": pl.String,
+                "cost_usd": pl.Float64}
+
+
+def load_spend_sums(warehouse: Warehouse) -> pl.DataFrame:
+    """ai_spend summed per day, source, tool and model in SQL (`id` null), what the page's spend per tool and
+    model and the per-tool economics add up over a range; the OpenAI costs source's rows one by one, with
+    their ids (metrics.openai_allocation reads each cost line's project from its id). Millions of rows stay
+    in the warehouse."""
+    spend = TABLES["ai_spend"]
+    own_id = sa.case((spend.c.source == COST_SOURCE, spend.c.id), else_=None).label("id")
+    query = (sa.select(own_id, spend.c.source, spend.c.date, spend.c.tool, spend.c.model,
+                       sa.func.sum(spend.c.cost_usd).label("cost_usd"))
+             .group_by(own_id, spend.c.source, spend.c.date, spend.c.tool, spend.c.model))
+    with warehouse.engine.connect() as conn:
+        rows = [(r.id, r.source, r.date, r.tool, r.model, None if r.cost_usd is None else float(r.cost_usd))
+                for r in conn.execute(query)]
+    return pl.DataFrame(rows, schema=SPEND_SCHEMA, orient="row")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Collection
 from pathlib import Path
 
 import polars as pl
@@ -68,14 +69,18 @@ def load_evidence(warehouse: Warehouse, columns: dict[str, list[str]] | None = N
     return Evidence.of(**tables)
 
 
-def load_evidence_since(warehouse: Warehouse, config: Config, since: dt.date | None) -> Evidence:
+def load_evidence_since(warehouse: Warehouse, config: Config, since: dt.date | None,
+                        tables: Collection[str] | None = None) -> Evidence:
     """Every evidence column of the rows a view from the day `since` on is made of: the rows that count from
     then on and the earlier ones they link to (reports/derived.evidence_from), so that `prepare` decides
     every PR, deployment and incident from `since` on as it would on all the evidence. `None`: all of it.
-    The slice reads the cube's shipping table: `load_cube` first."""
+    `tables`: only those tables (a page's: each as the read of every table gives it), the others empty;
+    None: every table. The slice reads the cube's shipping table: `load_cube` first."""
     if since is None:
-        return load_evidence(warehouse)
-    return evidence_from(warehouse, config, dt.datetime.combine(since, dt.time(), dt.timezone.utc), {})
+        if tables is None:
+            return load_evidence(warehouse)
+        return Evidence.of(**{name: read_table(warehouse, name, list(SCHEMAS[name])) for name in tables})
+    return evidence_from(warehouse, config, dt.datetime.combine(since, dt.time(), dt.timezone.utc), {}, tables)
 
 
 def item_day(warehouse: Warehouse, kind: str, item_id: str) -> dt.date | None:

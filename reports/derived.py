@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Collection
 
 import polars as pl
 import sqlalchemy as sa
@@ -91,12 +92,14 @@ def slice_starts(warehouse: Warehouse, config: Config, cut_at: dt.datetime) -> S
     return SliceStarts(changes=min(cut_at - reach.read_back, causes_since), incidents=cut_at - reach.incident_link)
 
 
-def evidence_from(warehouse: Warehouse, config: Config, cut_at: dt.datetime, columns: dict[str, list[str]]) -> Evidence:
+def evidence_from(warehouse: Warehouse, config: Config, cut_at: dt.datetime, columns: dict[str, list[str]],
+                  tables: Collection[str] | None = None) -> Evidence:
     """The evidence (`columns` of each table, every column where it names none) whose prepared facts from
     `cut_at` on are exactly those of all the evidence: the rows from `cut_at` on and the earlier ones they link to
-    (warehouse/slice.py). Reads the stored cube's shipping table: bring the cube up to date first."""
+    (warehouse/slice.py). `tables`: only those are read (each as the read of every table gives it), the
+    others are empty; None: every table. Reads the stored cube's shipping table: bring the cube up to date first."""
     tables, _ = read_slice(warehouse, cut_at, slice_starts(warehouse, config, cut_at),
-                           list(config.rules.production_environments), _all(columns))
+                           list(config.rules.production_environments), _all(columns), tables)
     return _evidence(tables)
 
 

@@ -11,9 +11,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 import polars as pl
+import sqlalchemy as sa
 
 from config.model import Config
-from governance.inventory import partials, pr_identities, spend_partials, usage_identities
+from governance.inventory import (
+    EXAMPLES, PARTIAL_SCHEMA, partials, pr_identities, spend_partials, unapproved_models, usage_identities,
+)
 from governance.policies import PAUSE, evaluate
 from metrics.cube import Cube
 from metrics.periods import latest_complete_range, period_starts
@@ -23,6 +26,8 @@ from metrics.spend import ALERT_SCHEMA, budget_vs_actual
 from metrics.teams import assign_team_column
 from reports.format import fmt_value
 from warehouse import Warehouse, read_table
+from warehouse.read import instant_literal, read_where
+from warehouse.schema import ai_spend as ai_spend_table
 
 STOP_KIND = "stop_condition"
 
@@ -36,20 +41,118 @@ class Identities:
     partials: pl.DataFrame
 
 
-def load_identities(warehouse: Warehouse, config: Config, spend: pl.DataFrame | None = None) -> Identities:
-    """Every AI identity the warehouse names (governance.inventory), teams assigned as the pages do."""
-    prs = assign_team_column(read_table(warehouse, "pull_requests", ["id", "repo", "team", "created_at", "merged_at",
-                                                                      "ai_signals", "ai_tools"]), "pull_requests", config.teams)
-    spend = load_spend_rows(warehouse) if spend is None else spend
+def load_identities(warehouse: Warehouse, config: Config, spend: pl.DataFrame | None = None,
+                    spend_groups: pl.DataFrame | None = None) -> Identities:
+    """Every AI identity the warehouse names (governance.inventory), teams assigned as the pages do. The PRs
+    read are those with an AI signal (the others name no identity); the spend identities come from `spend`
+    rows when given, else from the sums in SQL (`load_spend_partials`; `spend_groups` if already read)."""
+    prs = assign_team_column(read_where(warehouse, "pull_requests", ["id", "repo", "team", "created_at", "merged_at",
+                                                                      "ai_signals", "ai_tools"], _WITH_SIGNALS),
+                             "pull_requests", config.teams)
+    spent = load_spend_partials(warehouse, spend_groups) if spend is None else spend_partials(spend)
     usage = read_table(warehouse, "ai_usage", ["id", "team", "date", "tool"]).with_columns(
         team=pl.col("team").fill_null("unassigned"))
     pr_rows = pr_identities(prs)
-    return Identities(pr_rows, pl.concat([partials(pr_rows), spend_partials(spend), partials(usage_identities(usage))]))
+    return Identities(pr_rows, pl.concat([partials(pr_rows), spent, partials(usage_identities(usage))]))
+
+
+# The PRs governance.inventory.pr_identities reads identities from (it drops the others first).
+_WITH_SIGNALS = "ai_signals IS NOT NULL AND ai_signals <> '[]'"
 
 
 def load_spend_rows(warehouse: Warehouse) -> pl.DataFrame:
     return read_table(warehouse, "ai_spend", ["id", "team", "date", "tool", "model", "workflow", "cost_usd"]).with_columns(
         team=pl.col("team").fill_null("unassigned"))
+
+
+def load_spend_groups(warehouse: Warehouse) -> pl.DataFrame:
+    """Every ai_spend row summed per tool × model × workflow × team (a null team is `unassigned`, as in
+    `load_spend_rows`), in one pass in SQL: `rows`, `cost_usd`, `first_seen`, `last_seen`. What the
+    Governance page reads of millions of spend rows (`load_spend_partials`, `spend_by_kind`)."""
+    spend = ai_spend_table
+    team = sa.func.coalesce(spend.c.team, "unassigned")
+    query = (sa.select(spend.c.tool, spend.c.model, spend.c.workflow, team.label("team"), sa.func.count().label("rows"),
+                       sa.func.sum(spend.c.cost_usd).label("cost_usd"), sa.func.min(spend.c.date).label("first_seen"),
+                       sa.func.max(spend.c.date).label("last_seen"))
+             .group_by(spend.c.tool, spend.c.model, spend.c.workflow, team))
+    with warehouse.engine.connect() as conn:
+        rows = [(r.tool, r.model, r.workflow, r.team, r.rows, None if r.cost_usd is None else float(r.cost_usd),
+                 r.first_seen, r.last_seen) for r in conn.execute(query)]
+    return pl.DataFrame(rows, schema=_GROUPS_SCHEMA, orient="row")
+
+
+_GROUPS_SCHEMA = {"tool": pl.String, "model": pl.String, "workflow": pl.String, "team": pl.String, "rows": pl.Int64,
+                  "cost_usd": pl.Float64, "first_seen": pl.Date, "last_seen": pl.Date}
+
+
+def load_spend_partials(warehouse: Warehouse, groups: pl.DataFrame | None = None) -> pl.DataFrame:
+    """governance.inventory.spend_partials of every ai_spend row, from `load_spend_groups` (read when not
+    given): rows, cost, first and last day per tool, model and workflow and team; the example ids (the
+    latest of each group's last day) from the rows of those last days only."""
+    groups = load_spend_groups(warehouse) if groups is None else groups
+    found = pl.concat([
+        groups.filter(pl.col(dim).is_not_null() & (pl.col(dim) != "")).group_by(dim, "team").agg(
+            rows=pl.col("rows").sum(), cost_usd=pl.col("cost_usd").sum(), first_seen=pl.col("first_seen").min(),
+            last_seen=pl.col("last_seen").max())
+        .select(kind=pl.lit(f"spend_{dim}"), name=pl.col(dim), team="team", rows="rows", cost_usd="cost_usd",
+                first_seen="first_seen", last_seen="last_seen")
+        for dim in ("tool", "model", "workflow")
+    ])
+    if found.height == 0:
+        return pl.DataFrame(schema=PARTIAL_SCHEMA)
+    last_days = sorted(set(found.get_column("last_seen").drop_nulls().to_list()))
+    latest = load_spend_rows_of_days(warehouse, last_days)
+    examples = pl.concat([
+        latest.filter(pl.col(dim).is_not_null() & (pl.col(dim) != ""))
+        .join(found.filter(pl.col("kind") == f"spend_{dim}").select("name", "team", "last_seen"),
+              left_on=[dim, "team", "date"], right_on=["name", "team", "last_seen"])
+        .group_by(dim, "team").agg(ex_id=pl.col("id").sort(descending=True).head(EXAMPLES))
+        .select(kind=pl.lit(f"spend_{dim}"), name=pl.col(dim), team="team", ex_id="ex_id")
+        for dim in ("tool", "model", "workflow")
+    ])
+    return (found.join(examples, on=["kind", "name", "team"], how="left")
+            .with_columns(ex_id=pl.col("ex_id").fill_null(pl.lit([], pl.List(pl.String))))
+            .select(list(PARTIAL_SCHEMA)).cast(PARTIAL_SCHEMA))
+
+
+def load_spend_rows_of_days(warehouse: Warehouse, days: list[dt.date]) -> pl.DataFrame:
+    """`load_spend_rows` of the given days only (through the date index)."""
+    if not days:
+        return read_where(warehouse, "ai_spend", _SPEND_COLUMNS, "1 = 0").with_columns(team=pl.col("team").fill_null("unassigned"))
+    literal = ", ".join(instant_literal(warehouse.dialect, dt.datetime.combine(d, dt.time(), dt.timezone.utc),
+                                        ai_spend_table.c.date) for d in days)
+    return read_where(warehouse, "ai_spend", _SPEND_COLUMNS, f"date IN ({literal})").with_columns(
+        team=pl.col("team").fill_null("unassigned"))
+
+
+_SPEND_COLUMNS = ["id", "team", "date", "tool", "model", "workflow", "cost_usd"]
+
+
+def spend_by_kind(groups: pl.DataFrame) -> pl.DataFrame:
+    """Spend summed per tool × model × workflow (`cost_usd`, `rows`), from `load_spend_groups`: what
+    governance.inventory.inventory reads of the spend rows (which rows its patterns recognise, each once,
+    and their cost)."""
+    return groups.group_by("tool", "model", "workflow").agg(rows=pl.col("rows").sum(), cost_usd=pl.col("cost_usd").sum())
+
+
+def load_unapproved_models(warehouse: Warehouse, config: Config, by_kind: pl.DataFrame,
+                           visible_teams: frozenset[str] | None = None) -> pl.DataFrame:
+    """governance.inventory.unapproved_models of every spend row, reading only the rows of the tool × model
+    pairs it flags (found from `by_kind`, `spend_by_kind`'s sums: one row per pair)."""
+    pairs = by_kind.select("tool", "model").unique().with_columns(
+        id=pl.lit(""), team=pl.lit(""), date=pl.lit(None, pl.Date), cost_usd=pl.lit(0.0))
+    flagged = unapproved_models(pairs, config.governance).select("tool", "model")
+    if flagged.height == 0:
+        return unapproved_models(pairs.clear(), config.governance, visible_teams)
+    terms = [f"tool = {_text(tool)} AND " + (f"model = {_text(model)}" if model is not None else "model IS NULL")
+             for tool, model in flagged.iter_rows()]
+    rows = read_where(warehouse, "ai_spend", _SPEND_COLUMNS, " OR ".join(f"({t})" for t in terms)).with_columns(
+        team=pl.col("team").fill_null("unassigned"))
+    return unapproved_models(rows, config.governance, visible_teams)
+
+
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)

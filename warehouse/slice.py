@@ -17,9 +17,12 @@ deployment ships it) moves the slice's start back to that deployment.
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import polars as pl
+import sqlalchemy as sa
 
 from warehouse.engine import Warehouse
 from warehouse.read import instant_literal, read_where
@@ -33,8 +36,14 @@ def _at(warehouse: Warehouse, table: str, column: str, instant: dt.datetime) -> 
     return instant_literal(warehouse.dialect, instant, TABLES[table].c[column])
 
 
+# The tables whose rows decide how far back the slice's PRs and deployments reach (`SliceStarts.changes`,
+# moved back by an earlier deployment naming a PR of the slice): reading any of them reads what decides it.
+CHANGES = ("pull_requests", "deployments", "deployment_prs", "incidents")
+
+
 def read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, production_environments: list[str],
-               columns: dict[str, list[str]]) -> tuple[dict[str, pl.DataFrame], SliceStarts]:
+               columns: dict[str, list[str]], tables: Collection[str] | None = None,
+               ) -> tuple[dict[str, pl.DataFrame], SliceStarts]:
     """The evidence tables (`columns` names them and their columns) that the cube's days from `cut` on
     are made of: rows that count from `cut` on (tickets, spend, reviews, files of the PRs merged since),
     PRs merged and deployments finished from `since.changes` on (a PR merged then ships with a deployment
@@ -42,47 +51,85 @@ def read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, produ
     context rows. Each read is one indexed range or key lookup (an
     OR of them would make SQLite scan the table).
 
+    `tables`: only these of `columns`' tables (a page that shows deployments needs no tickets); each is
+    exactly the frame the read of every table gives. What decides a returned table is read as far as it
+    does: the PRs' rows and the ids of the PRs reviewed from `cut` on (they are PRs of the slice) for
+    PRs, the PRs' ids and the deployments for how far back the changes reach (`CHANGES`). None: every
+    table of `columns`.
+
     Returns the tables and where they start: earlier than `since` when a production deployment before it
     names a PR the slice ships (the source's earliest naming deployment ships the PR): the slice is read
     again from that deployment on, with its own context rows."""
+    wanted = set(columns) if tables is None else set(tables) & set(columns)
+    frames: dict[str, pl.DataFrame] = {}
+    if "reviews" in wanted:
+        frames["reviews"] = read_where(warehouse, "reviews", columns["reviews"],
+                                       f"submitted_at >= {_at(warehouse, 'reviews', 'submitted_at', cut)}")
+    if wanted & set(CHANGES):
+        changes, since = _read_changes(warehouse, cut, since, production_environments, columns, wanted,
+                                       frames.get("reviews"))
+        frames.update(changes)
+    if "tickets" in wanted:
+        frames["tickets"] = read_where(warehouse, "tickets", columns["tickets"],
+                                       f"resolved_at >= {_at(warehouse, 'tickets', 'resolved_at', cut)}")
+    if "ai_spend" in wanted:
+        frames["ai_spend"] = read_where(warehouse, "ai_spend", columns["ai_spend"],
+                                        f"date >= {_at(warehouse, 'ai_spend', 'date', cut)}")
+    if "pull_request_files" in wanted:
+        since_cut = f"merged_at >= {_at(warehouse, 'pull_requests', 'merged_at', cut)}"
+        frames["pull_request_files"] = read_where(warehouse, "pull_request_files", columns["pull_request_files"],
+                                                  f"pr_id IN (SELECT id FROM pull_requests WHERE {since_cut})")
+    if "people" in wanted:
+        frames["people"] = read_where(warehouse, "people", columns["people"], None)
+    return {name: frames[name] for name in columns if name in frames}, since
+
+
+def _read_changes(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, production_environments: list[str],
+                  columns: dict[str, list[str]], wanted: set[str], reviews: pl.DataFrame | None,
+                  ) -> tuple[dict[str, pl.DataFrame], SliceStarts]:
+    """`read_slice`'s PRs, deployments, their links and incidents (those of them in `wanted`), and where they
+    start. `reviews`: the slice's reviews when already read (else only their PR ids are read, when the PRs
+    are wanted: a PR reviewed from `cut` on is a PR of the slice)."""
     envs = [e.lower() for e in production_environments]
+    # Without the PRs' frame, their ids still decide how far back the changes reach.
+    pr_columns = columns["pull_requests"] if "pull_requests" in wanted else ["id"]
     deployed = f"finished_at >= {_at(warehouse, 'deployments', 'finished_at', since.changes)}"
-    recent = read_where(warehouse, "deployments", columns["deployments"], deployed)
-    context = _rollback_context(warehouse, since.changes, recent, envs, columns["deployments"])
-    frames = {"deployments": pl.concat([recent, context])}
+    recent = read_where(warehouse, "deployments", columns["deployments"] if "deployments" in wanted else ["repo"], deployed)
+    frames = {}
+    if "deployments" in wanted:
+        context = _rollback_context(warehouse, since.changes, recent, envs, columns["deployments"])
+        frames["deployments"] = pl.concat([recent, context])
 
     merged = f"merged_at >= {_at(warehouse, 'pull_requests', 'merged_at', since.changes)}"
-    frames["reviews"] = read_where(warehouse, "reviews", columns["reviews"],
-                                   f"submitted_at >= {_at(warehouse, 'reviews', 'submitted_at', cut)}")
     named = f"SELECT pr_id FROM deployment_prs WHERE deployment_id IN (SELECT id FROM deployments WHERE {deployed})"
-    prs = [read_where(warehouse, "pull_requests", columns["pull_requests"], merged)]
-    prs.append(read_where(warehouse, "pull_requests", columns["pull_requests"], f"id IN ({named})"))
-    reviewed = set(frames["reviews"].get_column("pr_id").drop_nulls().to_list()) - set(prs[0].get_column("id").to_list())
-    if reviewed:  # the PRs reviewed from `cut` on that were merged earlier, or not at all
-        prs.append(read_where(warehouse, "pull_requests", columns["pull_requests"], f"id IN ({_text_list(sorted(reviewed))})"))
-    prs.append(_waiting_to_ship(warehouse, since.changes, deployed, recent, columns["pull_requests"]))
-    waiting = prs[-1].get_column("id").to_list()
-    earlier = _earliest_naming_before(warehouse, since.changes, deployed, waiting, envs)
+    links = read_where(warehouse, "deployment_prs", list(dict.fromkeys([*columns["deployment_prs"], "pr_id"])),
+                       f"deployment_id IN (SELECT id FROM deployments WHERE {deployed})")
+    prs = [read_where(warehouse, "pull_requests", pr_columns, merged)]
+    if "pull_requests" in wanted:
+        prs.append(read_where(warehouse, "pull_requests", pr_columns, f"id IN ({named})"))
+        if reviews is None:
+            reviews = read_where(warehouse, "reviews", ["pr_id"],
+                                 f"submitted_at >= {_at(warehouse, 'reviews', 'submitted_at', cut)}")
+        reviewed = set(reviews.get_column("pr_id").drop_nulls().to_list()) - set(prs[0].get_column("id").to_list())
+        if reviewed:  # the PRs reviewed from `cut` on that were merged earlier, or not at all
+            prs.append(read_where(warehouse, "pull_requests", pr_columns, f"id IN ({_text_list(sorted(reviewed))})"))
+    prs.append(_waiting_to_ship(warehouse, since.changes, deployed, recent, pr_columns))
+    shipped = pl.concat([prs[0].get_column("id"), links.get_column("pr_id"), prs[-1].get_column("id")])
+    earlier = _earliest_naming_before(warehouse, since.changes, shipped, envs)
     if earlier is not None:
-        return read_slice(warehouse, cut, SliceStarts(changes=earlier, incidents=since.incidents),
-                          production_environments, columns)
-    prs.append(_revert_targets(warehouse, pl.concat(prs), since.changes, columns["pull_requests"]))
-    frames["pull_requests"] = pl.concat(prs).unique("id", keep="first", maintain_order=True)
-    frames["deployment_prs"] = read_where(warehouse, "deployment_prs", columns["deployment_prs"],
-                                          f"deployment_id IN (SELECT id FROM deployments WHERE {deployed})")
-    incidents = [f"started_at >= {_at(warehouse, 'incidents', 'started_at', since.incidents)}",
-                 f"resolved_at >= {_at(warehouse, 'incidents', 'resolved_at', cut)}",
-                 # a source link stands whenever the incident was: it can make a deployment since fail
-                 f"caused_by_deployment_id IN (SELECT id FROM deployments WHERE {deployed})"]
-    frames["incidents"] = read_where(warehouse, "incidents", columns["incidents"], _any_of("incidents", incidents))
-    frames["tickets"] = read_where(warehouse, "tickets", columns["tickets"],
-                                   f"resolved_at >= {_at(warehouse, 'tickets', 'resolved_at', cut)}")
-    frames["ai_spend"] = read_where(warehouse, "ai_spend", columns["ai_spend"],
-                                    f"date >= {_at(warehouse, 'ai_spend', 'date', cut)}")
-    since_cut = f"merged_at >= {_at(warehouse, 'pull_requests', 'merged_at', cut)}"
-    frames["pull_request_files"] = read_where(warehouse, "pull_request_files", columns["pull_request_files"],
-                                              f"pr_id IN (SELECT id FROM pull_requests WHERE {since_cut})")
-    frames["people"] = read_where(warehouse, "people", columns["people"], None)
+        return _read_changes(warehouse, cut, SliceStarts(changes=earlier, incidents=since.incidents),
+                             production_environments, columns, wanted, reviews)
+    if "pull_requests" in wanted:
+        prs.append(_revert_targets(warehouse, pl.concat(prs), since.changes, pr_columns))
+        frames["pull_requests"] = pl.concat(prs).unique("id", keep="first", maintain_order=True)
+    if "deployment_prs" in wanted:
+        frames["deployment_prs"] = links.select(columns["deployment_prs"])
+    if "incidents" in wanted:
+        incidents = [f"started_at >= {_at(warehouse, 'incidents', 'started_at', since.incidents)}",
+                     f"resolved_at >= {_at(warehouse, 'incidents', 'resolved_at', cut)}",
+                     # a source link stands whenever the incident was: it can make a deployment since fail
+                     f"caused_by_deployment_id IN (SELECT id FROM deployments WHERE {deployed})"]
+        frames["incidents"] = read_where(warehouse, "incidents", columns["incidents"], _any_of("incidents", incidents))
     return frames, since
 
 
@@ -107,7 +154,7 @@ def _rollback_context(warehouse: Warehouse, since: dt.datetime, recent: pl.DataF
     parts = []
     shas = production.get_column("sha").drop_nulls().unique().to_list()
     if shas:  # every earlier deployment of those shas (a handful each), through the sha index
-        parts.append(read_where(warehouse, "deployments", wanted, f"sha IN ({_text_list(shas)}) AND {before}"))
+        parts.append(read_where(warehouse, "deployments", wanted, _of_shas(warehouse, sorted(shas), before)))
     # Per repo and environment its latest deployment before `since`: most deploy within the fortnight
     # before (one indexed range); the others are looked up one by one.
     week_before = f"finished_at >= {_at(warehouse, 'deployments', 'finished_at', since - dt.timedelta(days=14))}"
@@ -131,6 +178,16 @@ def _rollback_context(warehouse: Warehouse, since: dt.datetime, recent: pl.DataF
     last_of_sha = keyed.filter(pl.col("sha").is_in(shas)).unique(["repo", "_env", "sha"], keep="first")
     last = keyed.unique(["repo", "_env"], keep="first")
     return pl.concat([last_of_sha, last]).unique("id").drop("_env").select(columns)
+
+
+def _of_shas(warehouse: Warehouse, shas: list[str], before: str) -> str:
+    """The condition for the deployments of `shas` that meet `before`, through the sha index. On SQLite
+    the shas go in as one JSON array, looked up one by one (CROSS JOIN keeps that order): with tens of
+    thousands of them in an IN list SQLite read every earlier deployment through the time index instead."""
+    if warehouse.dialect != "sqlite":
+        return f"sha IN ({_text_list(shas)}) AND {before}"
+    return (f"id IN (SELECT d.id FROM json_each({_text(json.dumps(shas))}) s CROSS JOIN deployments d "
+            f"WHERE d.sha = s.value AND d.{before})")
 
 
 def _text(value: str) -> str:
@@ -165,22 +222,30 @@ def _waiting_to_ship(warehouse: Warehouse, since: dt.datetime, deployed: str, re
     return read_where(warehouse, "pull_requests", columns, " OR ".join(terms))
 
 
-def _earliest_naming_before(warehouse: Warehouse, since: dt.datetime, deployed: str, waiting: list[str],
-                            envs: list[str]):
+def _earliest_naming_before(warehouse: Warehouse, since: dt.datetime, shipped: pl.Series, envs: list[str]):
     """The earliest production deployment before `since` that the source names as shipping a PR the slice
-    ships (merged since, named by a deployment since, or waiting to ship), or None. Each read goes through
-    the `deployment_prs.pr_id` index."""
+    ships (`shipped`: the ids of the PRs merged since, named by a deployment since, or waiting to ship), or
+    None. One query: the ids go in as one parameter (a JSON array on SQLite, an array on PostgreSQL) and
+    each is looked up through the `deployment_prs.pr_id` index; a subquery for the PRs merged since would
+    read every such PR's row again for its id (no index covers it)."""
+    ids = shipped.drop_nulls().unique().sort().to_list()
+    if not ids:
+        return None
     production = (f"d.finished_at < {_at(warehouse, 'deployments', 'finished_at', since)} AND lower(d.status) = 'success'"
                   f" AND lower(d.environment) IN ({_text_list(envs) or 'NULL'})")
-    shipped = [f"SELECT id FROM pull_requests WHERE merged_at >= {_at(warehouse, 'pull_requests', 'merged_at', since)}",
-               f"SELECT pr_id FROM deployment_prs WHERE deployment_id IN (SELECT id FROM deployments WHERE {deployed})"]
-    if waiting:
-        shipped.append(_text_list(sorted(waiting)))
-    arms = [f"SELECT o.deployment_id FROM deployment_prs o JOIN deployments d ON d.id = o.deployment_id "
-            f"WHERE o.pr_id IN ({prs}) AND {production}" for prs in shipped]
-    named = read_where(warehouse, "deployments", ["finished_at"], f"id IN ({' UNION ALL '.join(arms)})")
-    found = named.get_column("finished_at").drop_nulls()
-    return found.min() if found.len() else None
+    if warehouse.dialect == "sqlite":
+        # CROSS JOIN keeps SQLite's join order: from the ids, never from every earlier deployment.
+        sql = ("SELECT min(d.finished_at) AS finished_at FROM json_each(:ids) s "
+               "CROSS JOIN deployment_prs o CROSS JOIN deployments d "
+               f"WHERE o.pr_id = s.value AND d.id = o.deployment_id AND {production}")
+        value = json.dumps(ids)
+    else:
+        sql = ("SELECT min(d.finished_at) AS finished_at FROM deployment_prs o JOIN deployments d ON d.id = o.deployment_id "
+               f"WHERE o.pr_id = ANY(CAST(:ids AS text[])) AND {production}")
+        value = ids
+    query = sa.text(sql).columns(sa.column("finished_at", TABLES["deployments"].c.finished_at.type))
+    with warehouse.engine.connect() as conn:
+        return conn.execute(query, {"ids": value}).scalar()
 
 
 def _revert_targets(warehouse: Warehouse, prs: pl.DataFrame, since: dt.datetime, columns: list[str]) -> pl.DataFrame:

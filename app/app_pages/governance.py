@@ -12,7 +12,7 @@ from app.url_state import link_params
 from app.views.governance import (
     DRILL_DOWN, activity, evidence_table, found_table, inventory_table, verdict_table,
 )
-from governance.inventory import found_in_data, inventory, unapproved_models, unowned
+from governance.inventory import found_in_data, inventory, unowned
 from governance.policies import PAUSE
 from reports.format import escape_markdown, period_label
 
@@ -31,11 +31,12 @@ user = access.current()
 ui.header("Governance", filters, what="What AI runs, who owns it, and what would stop it")
 ui.stale_banner("pull_requests", "ai_spend", "ai_usage")
 
-identities, spend = state.identities(version), state.spend_rows(version)
+identities = state.identities(version)
 found = found_in_data(identities.partials, config.governance, user.row_teams)
-items = inventory(config.governance, identities.prs, found, spend)
+# Spend summed per tool × model × workflow (each row once, as inventory reads the rows), not every row.
+items = inventory(config.governance, identities.prs, found, state.spend_by_kind(version))
 ghosts = unowned(found)
-models = unapproved_models(spend, config.governance, user.row_teams)
+models = state.unapproved_models(version, user.row_teams)
 status = state.policy_status(version, ui.utc_now().date())
 pauses = status.pauses
 paused_flows = sorted(set(pauses["workflow"].to_list()))

@@ -18,7 +18,7 @@ version = state.current_version()
 ui.header("Incidents & MTTR", filters)
 ui.stale_banner("incidents", "deployments")
 
-incidents = state.prepared(version, filters.start).evidence.incidents
+incidents = state.prepared(version, filters.start, ("incidents",)).evidence.incidents
 records = state.records(version, filters.grain, filters.start, filters.end, None)
 metric = subject_of("incidents")  # mean time to restore
 mttr = series(records, metric.id, filters.team)

@@ -40,7 +40,8 @@ window = state.baselines(version).window(subject_of("rollbacks").id)
 # The range's rows and the baseline window's (its shares stand beside the range's), with the earlier rows
 # they link to: from the earlier of the two starts on.
 since = min(filters.start, window.first_day) if window.start <= window.end else filters.start
-outcomes = state.prepared(version, since).outcomes
+# The PR outcomes; with a team, also what its change-chain panel shows (one read for both).
+outcomes = state.prepared(version, since, state.CHAIN if filters.team else state.OUTCOMES).outcomes
 periods = filters.periods
 if outcomes.height == 0 and not state.synced(version, "pull_requests"):
     ui.empty("No merged PRs synced yet: configure [github] in scorecard.toml and press Sync now, or import "

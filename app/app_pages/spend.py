@@ -24,7 +24,7 @@ version = state.current_version()
 ui.header("AI spend", filters)
 ui.stale_banner("ai_spend", "ai_usage")
 
-spend = state.prepared(version, filters.start).evidence.ai_spend
+spend = state.prepared(version, filters.start, ("ai_spend",)).evidence.ai_spend
 records = state.records(version, filters.grain, filters.start, filters.end, None)
 if spend.height == 0 and not state.synced(version, "ai_spend"):
     ui.empty("No AI spend imported yet: import ai_spend.csv (or a FinOps FOCUS billing export) with "

@@ -18,7 +18,7 @@ config = state.config()
 ui.header("Support", filters)
 ui.stale_banner("tickets")
 
-tickets = state.prepared(version, filters.start).evidence.tickets
+tickets = state.prepared(version, filters.start, ("tickets",)).evidence.tickets
 records = state.records(version, filters.grain, filters.start, filters.end, None)
 if tickets.height == 0 and not state.synced(version, "tickets"):
     ui.empty("No support tickets synced yet: configure [jira] support tickets (Jira Service Management) in "

@@ -8,6 +8,11 @@ Delivery drill-down's incidents with their causing deployments and its failed de
 PRs and senior reviews, the incident list, the spend totals, computed once from the slice and once from
 all the evidence, are equal frame for frame; and each single-item view (PR, deployment, incident), read
 around its own time (reports/data.item_day), equals the view from all the evidence.
+
+Each page reads only the tables it shows (app/state.py's `CHANGES`, `OUTCOMES`, `CHAIN`, one table for
+Incidents, Support and AI spend): every table such a read returns equals the same table of the read of
+every table, frame for frame, the others are empty, and the page's views from it equal those from all
+the evidence.
 """
 from __future__ import annotations
 
@@ -23,12 +28,15 @@ from app.views.delivery import failed_deployments, linked_incidents, reviews_by_
 from app.views.incidents import incident_list, open_incidents
 from app.views.pr import pr_view
 from app.views.rollbacks import rolled_back_prs, segment_summary, share_table, trend
+from app import state
 from app.views.spend import totals
+from app.views.support import by_channel, by_channel_over_time, by_team
 from connectors.demo.generator import generate
 from metrics.baseline import baselines
 from metrics.registry import METRICS, subject_of
 from metrics.scorecard import metric_events, prepare
 from pipeline import ingest
+from metrics.evidence import SCHEMAS
 from reports.data import item_day, load_cube, load_evidence, load_evidence_since, refresh_cube
 from reports.filters import Filters
 from tests.app.conftest import DEMO_END
@@ -54,24 +62,44 @@ def _range_starts(full) -> list[dt.date]:
                    last - dt.timedelta(weeks=2)})
 
 
-def _range_views(prepared, filters: Filters, window) -> dict[str, pl.DataFrame]:
+def _range_views(prepared, filters: Filters, window, names=None) -> dict[str, pl.DataFrame]:
+    """The views `names` (every view when None) of a page's range, from `prepared`."""
     team = "payments" if "payments" in prepared.outcomes.get_column("team").to_list() else None
-    reviews = metric_events(prepared, SENIOR_REVIEWS)
-    return {
-        "rollbacks by team": share_table(prepared.outcomes, "team", filters, window),
-        "rollbacks by repo": share_table(prepared.outcomes.filter(pl.col("team") == team), "repo", filters, window),
-        "rollback trend": trend(prepared.outcomes, filters, window),
-        "segments": segment_summary(prepared.outcomes, filters),
-        "rolled-back PRs": rolled_back_prs(prepared.outcomes, filters),
-        "incidents with causes": linked_incidents(prepared.chain, filters),
-        "failed deployments": failed_deployments(prepared.chain, filters),
-        "reworked PRs": reworked_prs(prepared.outcomes, prepared.chain, filters, ai_only=False),
-        "senior reviews": senior_reviews(reviews, filters),
-        "reviews by senior": reviews_by_senior(reviews, filters),
-        "incident list": incident_list(prepared.evidence.incidents, filters),
-        "open incidents": pl.DataFrame({"n": [open_incidents(prepared.evidence.incidents, filters)]}),
-        "spend": pl.DataFrame([totals(prepared.evidence.ai_spend, filters)]),
+
+    def reviews():
+        return metric_events(prepared, SENIOR_REVIEWS)
+
+    views = {
+        "rollbacks by team": lambda: share_table(prepared.outcomes, "team", filters, window),
+        "rollbacks by repo": lambda: share_table(prepared.outcomes.filter(pl.col("team") == team), "repo", filters, window),
+        "rollback trend": lambda: trend(prepared.outcomes, filters, window),
+        "segments": lambda: segment_summary(prepared.outcomes, filters),
+        "rolled-back PRs": lambda: rolled_back_prs(prepared.outcomes, filters),
+        "incidents with causes": lambda: linked_incidents(prepared.chain, filters),
+        "failed deployments": lambda: failed_deployments(prepared.chain, filters),
+        "reworked PRs": lambda: reworked_prs(prepared.outcomes, prepared.chain, filters, ai_only=False),
+        "senior reviews": lambda: senior_reviews(reviews(), filters),
+        "reviews by senior": lambda: reviews_by_senior(reviews(), filters),
+        "incident list": lambda: incident_list(prepared.evidence.incidents, filters),
+        "open incidents": lambda: pl.DataFrame({"n": [open_incidents(prepared.evidence.incidents, filters)]}),
+        "spend": lambda: pl.DataFrame([totals(prepared.evidence.ai_spend, filters)]),
+        "tickets by team": lambda: by_team(prepared.evidence.tickets, filters),
+        "tickets by channel": lambda: by_channel(prepared.evidence.tickets, filters),
+        "tickets over time": lambda: by_channel_over_time(prepared.evidence.tickets, filters),
     }
+    return {name: view() for name, view in views.items() if names is None or name in names}
+
+
+ROLLBACK_VIEWS = ("rollbacks by team", "rollbacks by repo", "rollback trend", "segments", "rolled-back PRs")
+# Each page's tables (as app/state.py names them) and the views it shows from them.
+PAGE_TABLES = {
+    "Delivery": (state.CHANGES, ("incidents with causes", "failed deployments")),
+    "Rollbacks": (state.OUTCOMES, ROLLBACK_VIEWS),
+    "Rollbacks, a team picked": (state.CHAIN, (*ROLLBACK_VIEWS, "reworked PRs", "senior reviews", "reviews by senior")),
+    "Incidents": (("incidents",), ("incident list", "open incidents")),
+    "Support": (("tickets",), ("tickets by team", "tickets by channel", "tickets over time")),
+    "AI spend": (("ai_spend",), ("spend",)),
+}
 
 
 def _equal(got: pl.DataFrame, expected: pl.DataFrame, what: str) -> None:
@@ -115,6 +143,33 @@ def test_every_range_view_of_the_slice_equals_the_view_of_all_evidence(demo):
     assert compared > 1000
 
 
+@pytest.mark.parametrize("page", list(PAGE_TABLES))
+def test_a_page_reads_only_its_tables_and_shows_what_all_the_evidence_shows(demo, page):
+    warehouse, config = demo
+    tables, names = PAGE_TABLES[page]
+    full = prepare(load_evidence(warehouse), config)
+    window = baselines(load_cube(warehouse, config), config).window(subject_of("rollbacks").id)
+    compared = 0
+    for start in _range_starts(full):
+        filters = Filters(grain="week", start=start, end=DEMO_END)
+        since = min(start, window.first_day) if page.startswith("Rollbacks") else start
+        every = load_evidence_since(warehouse, config, since).tables()
+        read = load_evidence_since(warehouse, config, since, tables)
+        for name, frame in read.tables().items():
+            if name in tables:  # exactly the rows of the read of every table (context rows come in no set order)
+                _equal(frame.sort(frame.columns), every[name].sort(frame.columns), f"{page}: table {name} from {since}")
+                compared += frame.height
+            else:
+                assert frame.height == 0 and frame.columns == list(SCHEMAS[name]), f"{page}: {name} read"
+        expected = _range_views(full, filters, window, names)
+        got = _range_views(prepare(read, config), filters, window, names)
+        assert set(got) == set(names)
+        for name, frame in expected.items():
+            _equal(got[name], frame, f"{page}: {name} from {start}")
+            compared += frame.height
+    assert compared > 100
+
+
 def _sample(frame: pl.DataFrame, condition: pl.Expr, n: int) -> list[str]:
     rows = frame.filter(condition).sort("id")
     return rows.gather_every(max(1, rows.height // n)).get_column("id").to_list()
@@ -134,16 +189,18 @@ def test_every_single_item_view_read_around_its_time_equals_the_view_of_all_evid
                  + _sample(chain.incidents, pl.col("cause_how") == "inferred", 4)
                  + _sample(chain.incidents, pl.col("cause_how").is_null(), 2))
     assert len(prs) >= 10 and len(deployments) >= 8 and len(incidents) >= 6
-    for pr_id in prs:
-        sliced = prepare(load_evidence_since(warehouse, config, item_day(warehouse, "pr", pr_id)), config)
+    for pr_id in prs:  # the item pages read `state.CHANGES`
+        sliced = prepare(load_evidence_since(warehouse, config, item_day(warehouse, "pr", pr_id), state.CHANGES), config)
         _assert_same_view(pr_view(sliced.outcomes, sliced.evidence.deployments, pr_id),
                           pr_view(outcomes, full.evidence.deployments, pr_id), f"PR {pr_id}")
     for dep_id in deployments:
-        sliced = prepare(load_evidence_since(warehouse, config, item_day(warehouse, "deployment", dep_id)), config)
+        sliced = prepare(load_evidence_since(warehouse, config, item_day(warehouse, "deployment", dep_id), state.CHANGES),
+                         config)
         _assert_same_view(deployment_view(sliced.evidence.deployments, sliced.outcomes, sliced.chain, envs, dep_id),
                           deployment_view(full.evidence.deployments, outcomes, chain, envs, dep_id), f"deployment {dep_id}")
     for incident_id in incidents:
-        sliced = prepare(load_evidence_since(warehouse, config, item_day(warehouse, "incident", incident_id)), config)
+        sliced = prepare(load_evidence_since(warehouse, config, item_day(warehouse, "incident", incident_id), state.CHANGES),
+                         config)
         _assert_same_view(incident_view(sliced.evidence.deployments, sliced.outcomes, sliced.chain, incident_id),
                           incident_view(full.evidence.deployments, outcomes, chain, incident_id), f"incident {incident_id}")
 
