@@ -243,9 +243,6 @@ class Grid:
     def size(self) -> int:
         return self.periods * self.teams * self.segments
 
-    def ids(self, period: np.ndarray, team: np.ndarray | int, segment: np.ndarray | int) -> np.ndarray:
-        return (period * self.teams + team) * self.segments + segment
-
     def decode(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         period_team, segment = np.divmod(ids, self.segments)
         period, team = np.divmod(period_team, self.teams)
@@ -400,28 +397,15 @@ def _families(rep: Rows, grid: Grid, below_team: np.ndarray, below_org: np.ndarr
     # Each row's group id without its segment, (period · teams + team) · segments, once per team choice;
     # a family's ids add the segment (or `all`'s code) to it for the family's rows.
     by_period = rep.period * grid.teams
-    team_parts = [(lambda: (by_period + rep.team) * grid.segments, below_team)]
+    team_parts = [((by_period + rep.team) * grid.segments, below_team)]
     if whole_org:
-        team_parts.append((lambda: (by_period + org) * grid.segments, below_org))
+        team_parts.append(((by_period + org) * grid.segments, below_org))
     parts = []
-    for base_ids, share in team_parts:
-        base = _Once(base_ids)
+    for base, share in team_parts:
         if by_segment:
-            parts.append((lambda rows=with_segment, base=base: base()[rows] + rep.segment[rows], with_segment, share))
-        parts.append((lambda rows=in_all, base=base: base()[rows] + every, in_all, share))
+            parts.append((lambda rows=with_segment, base=base: base[rows] + rep.segment[rows], with_segment, share))
+        parts.append((lambda rows=in_all, base=base: base[rows] + every, in_all, share))
     return parts
-
-
-class _Once:
-    """A value made on first use, then kept."""
-
-    def __init__(self, make):
-        self._make, self._value = make, None
-
-    def __call__(self):
-        if self._value is None:
-            self._value = self._make()
-        return self._value
 
 
 def _bits(n: int) -> int:
