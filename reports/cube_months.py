@@ -105,13 +105,16 @@ def open_current_cube(config: Config) -> CurrentCube | None:
     return None
 
 
-def _cube_is_current(connection, config: Config) -> bool:
-    """reports.data.cube_is_current through the reader: built for this config, no write pending."""
-    rows = connection.rows("SELECT fingerprint, pending_from, pending_full FROM cube_state WHERE id = 1")
-    if not rows:
-        return False
-    fingerprint, pending_from, pending_full = rows[0]
+def state_is_current(fingerprint: str, pending_from, pending_full, config: Config) -> bool:
+    """A stored cube's state (cube_state) says it can be read as it is: built for this config, no write
+    pending."""
     return fingerprint == cube_fingerprint(config) and not pending_full and pending_from is None
+
+
+def _cube_is_current(connection, config: Config) -> bool:
+    """reports.data.cube_is_current through the reader."""
+    rows = connection.rows("SELECT fingerprint, pending_from, pending_full FROM cube_state WHERE id = 1")
+    return bool(rows) and state_is_current(*rows[0], config)
 
 
 def _config_version_recorded(connection, config: Config) -> bool:

@@ -27,7 +27,7 @@ from config.model import Config
 from connectors.common.progress import Progress
 from metrics.cube import Cube
 from metrics.evidence import SCHEMAS, Evidence
-from reports.cube_months import cube_fingerprint, months_of, whole_history_parts
+from reports.cube_months import cube_fingerprint, months_of, state_is_current, whole_history_parts
 from reports.derived import bring_up_to_date, evidence_from, rebuild, stored_cube
 from warehouse import Warehouse, open_warehouse, read_table
 from warehouse.cube_store import read_cube_months
@@ -116,8 +116,7 @@ def cube_is_current(warehouse: Warehouse, config: Config) -> bool:
     from warehouse.cube_store import read_state
 
     state = read_state(warehouse)
-    return (state is not None and state.fingerprint == cube_fingerprint(config) and not state.pending_full
-            and state.pending_from is None)
+    return state is not None and state_is_current(state.fingerprint, state.pending_from, state.pending_full, config)
 
 
 def refresh_cube(warehouse: Warehouse, config: Config, progress: Progress | None = None) -> str:
