@@ -64,6 +64,19 @@ def import_all(cli, tmp_path):
         assert result.exit_code == 0, result.output
 
 
+def imported_cli(tmp_path, warehouse_url):
+    """A config file for `warehouse_url` (min_sample 1), the CLI invoked with it (or with `config=` another
+    file), and the CSV set imported through it: (cli, config path)."""
+    path = tmp_path / "scorecard.toml"
+    path.write_text(f'[warehouse]\nurl = "{warehouse_url}"\n[rules]\nmin_sample = 1\n')
+
+    def cli(*args, config=path):
+        return runner.invoke(app, [*args, "--config", str(config)], catch_exceptions=False)
+
+    import_all(cli, tmp_path)
+    return cli, path
+
+
 def test_import_metrics_explain_export_end_to_end(cli, tmp_path):
     import_all(cli, tmp_path)
     result = cli("metrics", "--grain", "week", "--start", "2026-03-02", "--end", "2026-03-08", "--format", "json")

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 import reports.cube_months as cube_months
 from app.cli import app
 from config.load import load_config
-from tests.cli.test_cli import import_all
+from tests.cli.test_cli import imported_cli
 from tests.cli.test_read_only_warehouse import digest
 from warehouse import open_warehouse
 from warehouse.engine import _migrated
@@ -35,13 +35,7 @@ VARIANTS = [
 
 @pytest.fixture
 def imported(tmp_path, warehouse_url):
-    path = tmp_path / "scorecard.toml"
-    path.write_text(f'[warehouse]\nurl = "{warehouse_url}"\n[rules]\nmin_sample = 1\n')
-
-    def cli(*args):
-        return runner.invoke(app, [*args, "--config", str(path)], catch_exceptions=False)
-
-    import_all(cli, tmp_path)
+    cli, path = imported_cli(tmp_path, warehouse_url)
     assert cli("metrics").exit_code == 0  # the cube current, this config recorded
     return cli, path
 
@@ -99,13 +93,7 @@ def test_a_fresh_process_loads_no_sqlalchemy_and_ends_with_its_whole_output(impo
 
 @pytest.fixture
 def sqlite_imported(tmp_path, sqlite_url):
-    path = tmp_path / "scorecard.toml"
-    path.write_text(f'[warehouse]\nurl = "{sqlite_url}"\n[rules]\nmin_sample = 1\n')
-
-    def cli(*args, config=path):
-        return runner.invoke(app, [*args, "--config", str(config)], catch_exceptions=False)
-
-    import_all(cli, tmp_path)
+    cli, path = imported_cli(tmp_path, sqlite_url)
     assert cli("metrics").exit_code == 0
     db = tmp_path / "warehouse.db"
     with sqlite3.connect(db) as conn:  # every change in the file itself, none left in its WAL

@@ -4,14 +4,10 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from typer.testing import CliRunner
 
 import app.cli.data as data_cli
-from app.cli import app
-from tests.cli.test_cli import import_all
+from tests.cli.test_cli import imported_cli
 from warehouse import open_warehouse
-
-runner = CliRunner()
 
 
 def rows_table(output: str) -> dict[str, str]:
@@ -21,13 +17,7 @@ def rows_table(output: str) -> dict[str, str]:
 
 @pytest.fixture
 def imported(tmp_path, warehouse_url):
-    path = tmp_path / "scorecard.toml"
-    path.write_text(f'[warehouse]\nurl = "{warehouse_url}"\n[rules]\nmin_sample = 1\n')
-
-    def cli(*args):
-        return runner.invoke(app, [*args, "--config", str(path)], catch_exceptions=False)
-
-    import_all(cli, tmp_path)
+    cli, _ = imported_cli(tmp_path, warehouse_url)
     return cli, warehouse_url
 
 

@@ -12,9 +12,7 @@ from urllib.parse import quote
 import pytest
 import sqlalchemy as sa
 from polars.testing import assert_frame_equal
-from typer.testing import CliRunner
 
-from app.cli import app
 from config import Config, WarehouseConfig
 from config.load import load_config
 from connectors.demo.generator import generate
@@ -23,13 +21,12 @@ from metrics.cube import Cube
 from pipeline import ingest
 from reports.cube_months import open_current_cube
 from reports.data import load_cube, load_cube_days, load_cube_outline
-from tests.cli.test_cli import import_all
+from tests.cli.test_cli import imported_cli
 from tests.conftest import POSTGRES_ENV, POSTGRES_SKIP
 from warehouse import open_warehouse
 from warehouse.schema import cube_state
 
 END = dt.date(2026, 3, 29)  # a Sunday: the demo's last day
-runner = CliRunner()
 
 
 def assert_cube_equal(ours: Cube, theirs: Cube) -> None:
@@ -95,13 +92,7 @@ def test_a_read_only_connection_writes_nothing(demo):
 @pytest.fixture
 def imported(tmp_path, warehouse_url):
     """The CLI's CSV set imported and `scorecard metrics` run once (cube current, config recorded)."""
-    path = tmp_path / "scorecard.toml"
-    path.write_text(f'[warehouse]\nurl = "{warehouse_url}"\n[rules]\nmin_sample = 1\n')
-
-    def cli(*args, config=path):
-        return runner.invoke(app, [*args, "--config", str(config)], catch_exceptions=False)
-
-    import_all(cli, tmp_path)
+    cli, path = imported_cli(tmp_path, warehouse_url)
     assert cli("metrics").exit_code == 0
     wh = open_warehouse(warehouse_url)
     yield cli, path, wh
