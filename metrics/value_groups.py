@@ -27,7 +27,7 @@ _EPOCH = dt.date(1970, 1, 1)
 class Sorted:
     """Groups laid out end to end, each group's values ascending: `values[starts[g]:starts[g] + sizes[g]]`."""
 
-    ids: np.ndarray  # the group id of each group (ascending)
+    ids: np.ndarray  # the group id of each group (each once; ascending where the keys were sorted whole)
     starts: np.ndarray
     sizes: np.ndarray
     keys: np.ndarray  # per entry: its group's number (high bits) and its value's rank (the low `bits`)
@@ -161,6 +161,11 @@ def value_groups(rows: pl.DataFrame | ValueRows, periods: list[dt.date], period_
     # (ids, ranks) pairs kept per family, no concatenated or sorted copy (fresh pages cost a fresh process).
     families = _families(rep, grid, team_share[reported], org_share[reported], by_segment, whole_org, null_segment)
     keys = np.empty(sum(len(part_rows) for _, part_rows, _ in families) if fits else 0, dtype=np.int64)
+    # A family's entries lie in row order, and the rows' periods ascend when their days do (as the cube
+    # keeps them): then every group lies within one (family, period) block of `keys`, and sorting each
+    # block in place sorts every group — blocks of a few thousand entries sort in the CPU's cache, about
+    # twice as fast as one sort of all the keys.
+    blocks = [0] if fits and table.ordered else None
     pairs, at = [], 0
     for make_ids, part_rows, share in families:
         part_ids = make_ids()
@@ -171,9 +176,14 @@ def value_groups(rows: pl.DataFrame | ValueRows, periods: list[dt.date], period_
             np.left_shift(part_ids, bits, out=keys[at:at + len(part_ids)])
             keys[at:at + len(part_ids)] |= rep.rank[part_rows]
             at += len(part_ids)
+            if blocks is not None:
+                blocks.extend((at - len(part_ids) + np.cumsum(np.bincount(rep.period[part_rows], minlength=grid.periods))).tolist())
         else:
             pairs.append((part_ids, rep.rank[part_rows]))
-    groups = _sorted_groups(keys, bits, distinct) if fits else _sort_groups(pairs, distinct)
+    if blocks is not None:
+        groups = _grouped(_sorted_in_blocks(keys, blocks), bits, distinct)
+    else:
+        groups = _sorted_groups(keys, bits, distinct) if fits else _sort_groups(pairs, distinct)
     u1, total = u1[groups.ids], total[groups.ids]
     baseline = _baselines(base_team, base_rank, distinct, len(team_names) + 1, null_team)
     team_i = grid.decode(groups.ids)[1]
@@ -415,6 +425,20 @@ def _bits(n: int) -> int:
 def _sorted_groups(keys: np.ndarray, bits: int, distinct: np.ndarray) -> Sorted:
     """The groups of int64 keys (group id << bits | value rank), sorted here in place."""
     keys.sort()
+    return _grouped(keys, bits, distinct)
+
+
+def _sorted_in_blocks(keys: np.ndarray, bounds: list[int]) -> np.ndarray:
+    """`keys` with each block `keys[bounds[i]:bounds[i + 1]]` sorted in place."""
+    for a, b in zip(bounds, bounds[1:]):
+        if b - a > 1:
+            keys[a:b].sort()
+    return keys
+
+
+def _grouped(keys: np.ndarray, bits: int, distinct: np.ndarray) -> Sorted:
+    """The groups of int64 keys (group id << bits | value rank) where each group's keys lie together,
+    ascending (the groups themselves in any order)."""
     numbers = keys >> bits
     new = np.ones(len(keys), dtype=bool)
     new[1:] = numbers[1:] != numbers[:-1]

@@ -9,7 +9,7 @@ from scipy import stats as sps
 
 from metrics.stats import mann_whitney_p_from_u
 import metrics.value_groups as value_groups_module
-from metrics.value_groups import value_groups
+from metrics.value_groups import ValueRows, value_groups
 
 ORG = "\x00org"
 P1, P2 = dt.date(2024, 1, 1), dt.date(2024, 1, 8)
@@ -29,12 +29,15 @@ def _groups(reported, window, periods, **options):
     """value_groups of `reported` (with the first day of its period) and `window` (the baseline window's
     rows), as one metric's rows: each reported row on its period's first day, the window's on a day of
     their own before every period."""
-    rows = pl.concat([
-        reported.select(day="period", team="team", segment="segment", value="value"),
+    return value_groups(_rows(reported, window), periods, [(p, p + dt.timedelta(days=6)) for p in periods],
+                        (WINDOW_DAY, WINDOW_DAY), **options)
+
+
+def _rows(reported, window):
+    return pl.concat([  # the window's day first: rows by day when the reported rows are by period
         window.select(day=pl.lit(WINDOW_DAY), team="team", segment="segment", value="value"),
+        reported.select(day="period", team="team", segment="segment", value="value"),
     ])
-    period_days = [(p, p + dt.timedelta(days=6)) for p in periods]
-    return value_groups(rows, periods, period_days, (WINDOW_DAY, WINDOW_DAY), **options)
 
 
 def _by_key(frame):
@@ -107,14 +110,17 @@ def test_no_reported_rows_and_bad_values():
                      [P1, P2], org=ORG, by_segment=True, whole_org=True, overlay=(), with_std=False)
 
 
+@pytest.mark.parametrize("by_day", [False, True])
 @pytest.mark.parametrize("key_bits", [0, 63])
 @pytest.mark.parametrize("seed", range(6))
-def test_random_groups_equal_polars_and_scipy(seed, key_bits, monkeypatch):
+def test_random_groups_equal_polars_and_scipy(seed, key_bits, by_day, monkeypatch):
     """Every group's n, sum, median, p90 and interval equal polars' (and the formula's) on the group's own
     values; its Mann–Whitney p from U and the tie term equals scipy's test of the values against the team's
     baseline values — with ties (values rounded), empty baselines and small groups (the exact method).
     Both ways of counting a team's baseline values below each row: in one sort of packed keys, and searched
-    (when the keys' bits would not fit, forced here by allowing none)."""
+    (when the keys' bits would not fit, forced here by allowing none). Rows in no order of day are sorted
+    as one array; rows by day (as the cube keeps them, `by_day`) are sorted block by block: one block per
+    period of each family of groups."""
     monkeypatch.setattr(value_groups_module, "KEY_BITS", key_bits)
     rng = np.random.default_rng(seed)
     periods = [P1 + dt.timedelta(days=7 * i) for i in range(4)]
@@ -128,6 +134,9 @@ def test_random_groups_equal_polars_and_scipy(seed, key_bits, monkeypatch):
         return pl.DataFrame(data)
 
     reported, window = rows(400, True), rows(int(rng.choice([0, 60, 300])), False)
+    if by_day:
+        reported = reported.sort("period")
+    assert ValueRows.of(_rows(reported, window)).ordered == (by_day or reported["period"].is_sorted())
     if seed == 1:
         window = window.filter(pl.col("team") != "c")  # team c: no baseline
     got = _groups(reported, window, periods, org=ORG, by_segment=True, whole_org=True, overlay=(), with_std=True)
