@@ -137,7 +137,7 @@ def value_groups(rows: pl.DataFrame | ValueRows, periods: list[dt.date], period_
     # worked out once per such run, then handed to its rows.
     run_of, starts = _runs_of(table.day[used], teams, value)
     run_base = np.add.reduceat(is_base.astype(np.int64), starts) if len(starts) else np.zeros(0, dtype=np.int64)
-    run_ranks, distinct, _ = _ranks(value[starts])
+    run_ranks, distinct, run_order = _ranks(value[starts])
     ranks = run_ranks[run_of]
     base_team, base_rank = teams[base], ranks[base]
     in_org = np.bincount(base_rank, minlength=len(distinct))  # each value's count in the org's baseline
@@ -147,7 +147,7 @@ def value_groups(rows: pl.DataFrame | ValueRows, periods: list[dt.date], period_
     below_org = np.zeros(len(distinct) + 1, dtype=np.int64)
     np.cumsum(in_org, out=below_org[1:])
     org_share = (below_org[run_ranks] + 0.5 * in_org[run_ranks])[run_of]
-    team_share = _team_shares(teams[starts], run_ranks, run_base, len(distinct))[run_of]
+    team_share = _team_shares(teams[starts], run_ranks, run_base, len(distinct), run_order)[run_of]
     rep = Rows(period=period[reported], team=teams[reported], segment=segments[reported], rank=ranks[reported],
                in_all=in_all[reported])
     values = value[reported]
@@ -337,26 +337,25 @@ def _value_order(values: np.ndarray) -> np.ndarray:
 KEY_BITS = 63  # the bits of a non-negative int64 sort key
 
 
-def _team_shares(teams: np.ndarray, ranks: np.ndarray, base_count: np.ndarray, n_ranks: int) -> np.ndarray:
+def _team_shares(teams: np.ndarray, ranks: np.ndarray, base_count: np.ndarray, n_ranks: int,
+                 by_value: np.ndarray) -> np.ndarray:
     """Per row: #baseline rows of its team with a lower value + ½·#equal (its share of U against its team),
     where `base_count` says how many baseline rows each row stands for (0 or 1 for a row; a run of rows
-    may hold more). The rows in (team, value) order — one sort of int64 keys holding team, rank and
-    position — make it one running count of baseline rows; positions too many for the key's bits: searched
-    per team instead."""
-    n = len(ranks)
-    rank_bits, position_bits = _bits(n_ranks), _bits(n)
-    team_bits = _bits(int(teams.max(initial=0)))
-    if team_bits + rank_bits + position_bits > KEY_BITS:
-        bits = _bits(n_ranks)
-        base = np.sort(np.repeat((teams << bits) | ranks, base_count))
-        key = (teams << bits) | ranks
+    may hold more). The rows in (team, value) order — `by_value` (the rows' positions in ascending order
+    of value) sorted stably by team, a linear radix sort when the team codes fit in 16 bits — make it one
+    running count of baseline rows; team and rank codes too many for one int64 key: searched per team
+    instead."""
+    rank_bits, team_bits = _bits(n_ranks), _bits(int(teams.max(initial=0)))
+    if team_bits + rank_bits > KEY_BITS:
+        base = np.sort(np.repeat((teams << rank_bits) | ranks, base_count))
+        key = (teams << rank_bits) | ranks
         below = np.searchsorted(base, key, side="left")
-        return below - np.searchsorted(base, teams << bits, side="left") + 0.5 * (
+        return below - np.searchsorted(base, teams << rank_bits, side="left") + 0.5 * (
             np.searchsorted(base, key, side="right") - below)
-    keys = (((teams << rank_bits) | ranks) << position_bits) | np.arange(n, dtype=np.int64)
-    keys.sort()
-    team_rank = keys >> position_bits
-    return _shares(keys & ((1 << position_bits) - 1), team_rank, base_count, team_rank >> rank_bits)
+    team_of = teams[by_value]
+    order = by_value[np.argsort(team_of.astype(np.uint16) if team_bits <= 16 else team_of, kind="stable")]
+    team_rank = (teams[order] << rank_bits) | ranks[order]
+    return _shares(order, team_rank, base_count, team_rank >> rank_bits)
 
 
 def _runs_of(day: np.ndarray, team: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
