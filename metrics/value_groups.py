@@ -165,7 +165,7 @@ def value_groups(rows: pl.DataFrame | ValueRows, periods: list[dt.date], period_
     # keeps them): then every group lies within one (family, period) block of `keys`, and sorting each
     # block in place sorts every group — blocks of a few thousand entries sort in the CPU's cache, about
     # twice as fast as one sort of all the keys.
-    blocks = [0] if fits and table.ordered else None
+    blocks = [] if fits and table.ordered else None
     pairs, at = [], 0
     for make_ids, part_rows, share in families:
         part_ids = make_ids()
@@ -176,12 +176,13 @@ def value_groups(rows: pl.DataFrame | ValueRows, periods: list[dt.date], period_
             np.left_shift(part_ids, bits, out=keys[at:at + len(part_ids)])
             keys[at:at + len(part_ids)] |= rep.rank[part_rows]
             at += len(part_ids)
-            if blocks is not None:
-                blocks.extend((at - len(part_ids) + np.cumsum(np.bincount(rep.period[part_rows], minlength=grid.periods))).tolist())
+            if blocks is not None:  # the family's block of each period, from the first
+                ends = at - len(part_ids) + np.cumsum(np.bincount(rep.period[part_rows], minlength=grid.periods))
+                blocks.append([at - len(part_ids), *ends.tolist()])
         else:
             pairs.append((part_ids, rep.rank[part_rows]))
     if blocks is not None:
-        groups = _grouped(_sorted_in_blocks(keys, blocks), bits, distinct)
+        groups = _grouped(_sorted_in_blocks(keys, blocks, bits, grid.teams * grid.segments), bits, distinct)
     else:
         groups = _sorted_groups(keys, bits, distinct) if fits else _sort_groups(pairs, distinct)
     u1, total = u1[groups.ids], total[groups.ids]
@@ -427,11 +428,25 @@ def _sorted_groups(keys: np.ndarray, bits: int, distinct: np.ndarray) -> Sorted:
     return _grouped(keys, bits, distinct)
 
 
-def _sorted_in_blocks(keys: np.ndarray, bounds: list[int]) -> np.ndarray:
-    """`keys` with each block `keys[bounds[i]:bounds[i + 1]]` sorted in place."""
-    for a, b in zip(bounds, bounds[1:]):
-        if b - a > 1:
-            keys[a:b].sort()
+def _sorted_in_blocks(keys: np.ndarray, families: list[list[int]], bits: int, per_period: int) -> np.ndarray:
+    """`keys` (group id << bits | value rank) with each block sorted in place: `families` holds each family's
+    block boundaries, block i being period i's (group ids period · `per_period` + its team and segment
+    part). Within a block only that part and the rank vary: when they fit in 31 bits, the block is sorted
+    as int32 offsets from the period's first key — numpy sorts twice as many 32-bit keys per vector
+    instruction — and written back."""
+    small = _bits(per_period - 1) + bits <= 31
+    for bounds in families:
+        for period, (a, b) in enumerate(zip(bounds, bounds[1:])):
+            if b - a < 2:
+                continue
+            block = keys[a:b]
+            if small:
+                base = np.int64((period * per_period) << bits)
+                offsets = (block - base).astype(np.int32)
+                offsets.sort()
+                np.add(offsets, base, out=block)
+            else:
+                block.sort()
     return keys
 
 

@@ -233,3 +233,27 @@ def test_rows_in_any_day_order_give_the_same_groups(key_bits, monkeypatch):
         a = value_groups(ordered, periods, days, window, **options).sort("period", "team", "segment", nulls_last=True)
         b = value_groups(shuffled, periods, days, window, **options).sort("period", "team", "segment", nulls_last=True)
         assert a.drop(sums).equals(b.drop(sums))
+
+
+@pytest.mark.parametrize("bits", [21, 28])
+def test_blocks_sorted_as_int32_offsets_or_whole(bits):
+    """Each (family, period) block of group keys sorted in place: as int32 offsets from the period's first
+    key when the team-and-segment part and the rank fit in 31 bits (bits 21: 10 + 21), as int64 otherwise
+    (bits 28) — with keys far above int32's range either way (period 900 of 700 group ids per period)."""
+    rng = np.random.default_rng(5)
+    per_period, periods = 700, [3, 450, 900]
+    families, parts, at = [], [], 0
+    for _ in range(2):  # two families, each with a block per period (some empty)
+        bounds = [at]
+        for period in range(max(periods) + 1):
+            n = int(rng.integers(0, 300)) if period in periods else 0
+            codes, ranks = rng.integers(0, per_period, n), rng.integers(0, 1 << bits, n)
+            parts.append(((period * per_period + codes) << bits) | ranks)
+            at += n
+            bounds.append(at)
+        families.append(bounds)
+    keys = np.concatenate(parts)
+    assert keys.max() > np.iinfo(np.int32).max
+    got = value_groups_module._sorted_in_blocks(keys.copy(), families, bits, per_period)
+    expected = np.concatenate([np.sort(keys[a:b]) for bounds in families for a, b in zip(bounds, bounds[1:])])
+    assert np.array_equal(got, expected)
