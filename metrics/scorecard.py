@@ -299,7 +299,7 @@ _WORKERS = max(2, min(4, os.cpu_count() or 1))
 _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
 _PARTS = _WORKERS + 1  # the calling thread takes a part too
-_SPLIT_ROWS = 200_000  # reported rows per part at least: each part reads the baseline window's rows again
+_SPLIT_ROWS = 200_000  # reported rows per part at least (a part has a fixed cost: its families, blocks and frame)
 
 
 def _pooled(spec: MetricSpec) -> bool:
@@ -325,14 +325,16 @@ def _submit_values(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.d
     """Queue a values metric's records on the worker threads in parts; returns the function that finishes
     them (as `_records` would have built them) on the calling thread.
 
-    The metric's rows become numpy arrays (`ValueRows`, once per cube) and the reported periods are cut
-    into consecutive parts of about as many rows each; every part is `value_groups` of its own periods
-    over the same rows: a record's group lies in one period, and each part reads the same baseline window
-    rows, so the parts' records are exactly the whole's (the order of the records is `_in_order`'s
+    The metric's rows become numpy arrays (`ValueRows`, once per cube), their values ranked and the
+    baseline window's rows read once (`ValueRows.baseline`), and the reported periods are cut into
+    consecutive parts of about as many rows each; every part is `value_groups` of its own periods over the
+    same rows: a record's group lies in one period, and each part reads the same baseline, so the parts'
+    records are exactly the whole's (the order of the records is `_in_order`'s
     business). Finishing, the calling thread computes the parts no worker has started, the last first and
     one at a time (the workers take the first ones meanwhile), then waits for the rest."""
     pool = _pool()
     rows, starts, days, first_last, options = _values_input(cube, spec, grain, periods, window, team)
+    rows.baseline(first_last, options["overlay"])  # made here, once: every part reads it
     bounds = _period_parts(rows, days)
 
     def part(a: int, b: int) -> pl.DataFrame:

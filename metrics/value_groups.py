@@ -13,7 +13,7 @@ are the same rows under other group ids, never copies of the frame.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -66,6 +66,8 @@ class ValueRows:
     segment_names: list[str | None]
     value: np.ndarray
     ordered: bool
+    # what every call over these rows reads alike, made once: "ranked", and each window's Baseline
+    _made: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, rows: pl.DataFrame) -> "ValueRows":
@@ -76,30 +78,102 @@ class ValueRows:
         return cls(day=day, team=team, team_names=team_names, segment=segment, segment_names=segment_names,
                    value=value, ordered=len(day) < 2 or bool(np.all(day[1:] >= day[:-1])))
 
-    def used(self, period_days: list[tuple[dt.date, dt.date]],
-             window_days: tuple[dt.date, dt.date]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The rows reported in a period or in the window, ascending (positions), and for each its period
-        index (−1: none) and whether the window holds it. With ascending days only the slices of the
-        periods' days and of the window's are looked at; otherwise every row."""
-        if not self.ordered or not period_days:
-            period, in_window = _period_index(self.day, period_days, window_days)
-            used = np.flatnonzero((period >= 0) | in_window)
-            return used, period[used], in_window[used]
-        first = min(first for first, _ in period_days)
-        last = max(last for _, last in period_days)
-        spans = sorted([self._slice(first, last), self._slice(*window_days)])
-        (a, b), (c, d) = spans
-        used = np.arange(a, max(b, d)) if c <= b else np.concatenate([np.arange(a, b), np.arange(c, d)])
-        period, in_window = _period_index(self.day[used], period_days, window_days)
-        keep = (period >= 0) | in_window  # the periods need not be contiguous in general
+    def ranked(self) -> "Ranked":
+        """Every row's value as its rank among all the rows' values (made once: every part of a report and
+        its baseline compare values by these ranks)."""
+        if "ranked" not in self._made:
+            # Rows of the same day, team and value lie together (a PR's row and its copies under `cohort:` /
+            # `tool:` segments, as the cube keeps them): each such run is ranked once.
+            run_of, starts = _runs_of(self.day, self.team, self.value)
+            run_ranks, distinct, _ = _ranks(self.value[starts])
+            self._made["ranked"] = Ranked(rank=run_ranks[run_of], distinct=distinct)
+        return self._made["ranked"]
+
+    def baseline(self, window_days: tuple[dt.date, dt.date], overlay: tuple[str, ...]) -> "Baseline":
+        """The window's baseline rows (segment `all`) as every part of a report reads them (made once per
+        window and overlay)."""
+        key = ("baseline", window_days, overlay)
+        if key not in self._made:
+            self._made[key] = Baseline.of(self, window_days, overlay)
+        return self._made[key]
+
+    def reported(self, period_days: list[tuple[dt.date, dt.date]]) -> tuple[np.ndarray, np.ndarray]:
+        """The rows reported in a period, ascending (positions), and each one's period index. With ascending
+        days only the slice of the periods' days is looked at; otherwise every row."""
+        if not period_days:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        if self.ordered:
+            a, b = self._slice(min(first for first, _ in period_days), max(last for _, last in period_days))
+            used = np.arange(a, b)
+        else:
+            used = np.arange(len(self.day))
+        period = _period_index(self.day[used], period_days)
+        keep = period >= 0  # the periods need not be contiguous in general
         if not keep.all():
-            used, period, in_window = used[keep], period[keep], in_window[keep]
-        return used, period, in_window
+            used, period = used[keep], period[keep]
+        return used, period
+
+    def window_rows(self, window_days: tuple[dt.date, dt.date]) -> np.ndarray:
+        """The rows whose day lies in the window (first and last day), ascending (positions)."""
+        if self.ordered:
+            return np.arange(*self._slice(*window_days))
+        first, last = ((d - _EPOCH).days for d in window_days)
+        return np.flatnonzero((self.day >= first) & (self.day <= last))
 
     def _slice(self, first: dt.date, last: dt.date) -> tuple[int, int]:
         # The keys in the days' own type: against an int64 key numpy would convert every day first.
         low, high = (np.array((d - _EPOCH).days, dtype=self.day.dtype) for d in (first, last))
         return int(np.searchsorted(self.day, low, side="left")), int(np.searchsorted(self.day, high, side="right"))
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """Each row's value rank among a table's distinct values (equal values, equal ranks), and the values."""
+
+    rank: np.ndarray
+    distinct: np.ndarray
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A window's baseline rows of a values table (its rows of segment `all` in the window), with what every
+    group's statistics read of them: each row's team code and value rank; per rank its count over the
+    whole org and how many lie below it; the rows' (team, rank) keys sorted (a team's count below or at a
+    value is searched there); per rank one team holding it, and whether several do; and per team code
+    (the last: the org) its n, total, median and tie term (`_baselines`)."""
+
+    team: np.ndarray
+    rank: np.ndarray
+    in_org: np.ndarray
+    below_org: np.ndarray
+    team_keys: np.ndarray
+    rank_bits: int
+    holder: np.ndarray
+    several: np.ndarray
+    stats: dict[str, np.ndarray]
+
+    @classmethod
+    def of(cls, table: ValueRows, window_days: tuple[dt.date, dt.date], overlay: tuple[str, ...]) -> "Baseline":
+        ranked = table.ranked()
+        rows = table.window_rows(window_days)
+        rows = rows[_in_all(table.segment_names, overlay)[table.segment[rows]]]
+        _check_values(table.value[rows], "baseline window")
+        team, rank = table.team[rows], ranked.rank[rows]
+        n_ranks = len(ranked.distinct)
+        in_org = np.bincount(rank, minlength=n_ranks)  # each value's count in the org's baseline
+        below_org = np.zeros(n_ranks + 1, dtype=np.int64)
+        np.cumsum(in_org, out=below_org[1:])
+        rank_bits = _bits(n_ranks)
+        if _bits(int(team.max(initial=0))) + rank_bits > 63:  # not reachable below 2^31 rows
+            raise ValueError(f"{n_ranks:,} distinct values and {len(table.team_names):,} teams: too many for one key")
+        holder = np.full(n_ranks, -1, dtype=np.int64)  # per rank: a team holding it (the last written)
+        holder[rank] = team
+        several = np.zeros(n_ranks, dtype=bool)
+        several[rank[team != holder[rank]]] = True
+        null_team = table.team_names.index(None) if None in table.team_names else -1
+        return cls(team=team, rank=rank, in_org=in_org, below_org=below_org,
+                   team_keys=np.sort((team << rank_bits) | rank), rank_bits=rank_bits, holder=holder,
+                   several=several, stats=_baselines(team, rank, ranked.distinct, len(table.team_names) + 1, null_team))
 
 
 def value_groups(rows: pl.DataFrame | ValueRows, periods: list[dt.date], period_days: list[tuple[dt.date, dt.date]],
@@ -121,36 +195,31 @@ def value_groups(rows: pl.DataFrame | ValueRows, periods: list[dt.date], period_
     an `overlay` segment), and the same for the whole org, team `org`, when `whole_org`. A team's baseline
     is its window rows of segment `all`; the org's, all of them."""
     table = rows if isinstance(rows, ValueRows) else ValueRows.of(rows)
-    used, period, in_window = table.used(period_days, window_days)
-    if not (period >= 0).any():
+    used, period = table.reported(period_days)
+    if not len(used):
         return pl.DataFrame(schema=_schema(with_std))
+    # The window's rows are read once per table and window (`Baseline`): every part of a split report
+    # reads the same. Values compare by their ranks among all the table's values (`Ranked`).
+    baseline = table.baseline(window_days, overlay)
+    distinct = table.ranked().distinct
     teams, team_names = table.team[used], table.team_names
     segments, segment_names = table.segment[used], table.segment_names
-    null_team = team_names.index(None) if None in team_names else -1
     in_all = _in_all(segment_names, overlay)[segments]
-    is_base = in_window & in_all  # the window's segment-`all` rows
-    reported, base = np.flatnonzero(period >= 0), np.flatnonzero(is_base)
     value = table.value[used]
-    _check_values(value, reported, base)
+    _check_values(value, "reported")
     # Rows of the same day, team and value next to each other (a PR's row and its copies under `cohort:` /
     # `tool:` segments, as the cube keeps them) share their value's rank and their shares of U: both are
     # worked out once per such run, then handed to its rows.
     run_of, starts = _runs_of(table.day[used], teams, value)
-    run_base = np.add.reduceat(is_base.astype(np.int64), starts) if len(starts) else np.zeros(0, dtype=np.int64)
-    run_ranks, distinct, run_order = _ranks(value[starts])
+    run_ranks = table.ranked().rank[used[starts]]
     ranks = run_ranks[run_of]
-    base_team, base_rank = teams[base], ranks[base]
-    in_org = np.bincount(base_rank, minlength=len(distinct))  # each value's count in the org's baseline
     # Per row: its share of U against its team's baseline and against the org's (#below + ½·#equal).
     # Against the org's baseline (every team's window rows), a row's share depends on its value alone: a
     # table of cumulative counts over the value ranks, looked up.
-    below_org = np.zeros(len(distinct) + 1, dtype=np.int64)
-    np.cumsum(in_org, out=below_org[1:])
-    org_share = (below_org[run_ranks] + 0.5 * in_org[run_ranks])[run_of]
-    team_share = _team_shares(teams[starts], run_ranks, run_base, len(distinct), run_order)[run_of]
-    rep = Rows(period=period[reported], team=teams[reported], segment=segments[reported], rank=ranks[reported],
-               in_all=in_all[reported])
-    values = value[reported]
+    org_share = (baseline.below_org[run_ranks] + 0.5 * baseline.in_org[run_ranks])[run_of]
+    team_share = _team_shares(teams[starts], run_ranks, baseline)[run_of]
+    rep = Rows(period=period, team=teams, segment=segments, rank=ranks, in_all=in_all)
+    values = value
     grid = Grid(periods=len(periods), teams=len(team_names) + 1, segments=len(segment_names) + 1)
     null_segment = segment_names.index(None) if None in segment_names else -1
     u1 = np.zeros(grid.size)
@@ -159,7 +228,7 @@ def value_groups(rows: pl.DataFrame | ValueRows, periods: list[dt.date], period_
     fits = _bits(grid.size - 1) + bits <= KEY_BITS
     # Every entry's key (group id << bits | value rank) goes straight into one array, sorted in place: no
     # (ids, ranks) pairs kept per family, no concatenated or sorted copy (fresh pages cost a fresh process).
-    families = _families(rep, grid, team_share[reported], org_share[reported], by_segment, whole_org, null_segment)
+    families = _families(rep, grid, team_share, org_share, by_segment, whole_org, null_segment)
     keys = np.empty(sum(len(part_rows) for _, part_rows, _ in families) if fits else 0, dtype=np.int64)
     # A family's entries lie in row order, and the rows' periods ascend when their days do (as the cube
     # keeps them): then every group lies within one (family, period) block of `keys`, and sorting each
@@ -186,19 +255,17 @@ def value_groups(rows: pl.DataFrame | ValueRows, periods: list[dt.date], period_
     else:
         groups = _sorted_groups(keys, bits, distinct) if fits else _sort_groups(pairs, distinct)
     u1, total = u1[groups.ids], total[groups.ids]
-    baseline = _baselines(base_team, base_rank, distinct, len(team_names) + 1, null_team)
     team_i = grid.decode(groups.ids)[1]
-    ties = baseline["ties"][team_i] + _shared_ties(groups, team_i, len(team_names), base_team, base_rank, in_org)
+    ties = baseline.stats["ties"][team_i] + _shared_ties(groups, team_i, len(team_names), baseline)
     stats = {"total": total, "median": _quantile(groups, 0.5), "p90": _quantile(groups, 0.9), **_median_interval(groups),
              "mw_u1": u1, "mw_ties": ties, **({"std": _std(groups, total)} if with_std else {})}
-    return _frame(groups, grid, periods, [*team_names, org], [*segment_names, "all"], stats, baseline)
+    return _frame(groups, grid, periods, [*team_names, org], [*segment_names, "all"], stats, baseline.stats)
 
 
-def _check_values(value: np.ndarray, reported: np.ndarray, base: np.ndarray) -> None:
-    for name, rows in (("reported", reported), ("baseline window", base)):
-        bad = int(np.isnan(value[rows]).sum())  # a null is NaN here
-        if bad:
-            raise ValueError(f"the values table's {name} rows hold {bad} null or NaN values: every row needs a number")
+def _check_values(values: np.ndarray, name: str) -> None:
+    bad = int(np.isnan(values).sum())  # a null is NaN here
+    if bad:
+        raise ValueError(f"the values table's {name} rows hold {bad} null or NaN values: every row needs a number")
 
 
 def _frame(groups: Sorted, grid: Grid, periods: list[dt.date], team_names: list, segment_names: list,
@@ -280,21 +347,16 @@ def _in_all(segment_names: list[str | None], overlay: tuple[str, ...]) -> np.nda
     return np.array([s is None or (":" not in s and s not in overlay) for s in segment_names], dtype=bool)
 
 
-def _period_index(day: np.ndarray, period_days: list[tuple[dt.date, dt.date]],
-                  window_days: tuple[dt.date, dt.date]) -> tuple[np.ndarray, np.ndarray]:
+def _period_index(day: np.ndarray, period_days: list[tuple[dt.date, dt.date]]) -> np.ndarray:
     """Per row (its day, days since 1970-01-01): the index of the period whose days hold it (−1 for none),
-    and whether the window holds it — each one lookup in a table of the rows' days."""
+    one lookup in a table of the rows' days."""
     if len(day) == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+        return np.zeros(0, dtype=np.int64)
     low, high = int(day.min()), int(day.max())
     period = np.full(high - low + 1, -1, dtype=np.int64)
     for i, (start, end) in enumerate(period_days):
         period[max(0, (start - _EPOCH).days - low):max(0, (end - _EPOCH).days - low + 1)] = i
-    window = np.zeros(high - low + 1, dtype=bool)
-    first, last = ((d - _EPOCH).days for d in window_days)
-    window[max(0, first - low):max(0, last - low + 1)] = True
-    at = day - low
-    return period[at], window[at]
+    return period[day - low]
 
 
 def _ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -338,25 +400,14 @@ def _value_order(values: np.ndarray) -> np.ndarray:
 KEY_BITS = 63  # the bits of a non-negative int64 sort key
 
 
-def _team_shares(teams: np.ndarray, ranks: np.ndarray, base_count: np.ndarray, n_ranks: int,
-                 by_value: np.ndarray) -> np.ndarray:
-    """Per row: #baseline rows of its team with a lower value + ½·#equal (its share of U against its team),
-    where `base_count` says how many baseline rows each row stands for (0 or 1 for a row; a run of rows
-    may hold more). The rows in (team, value) order — `by_value` (the rows' positions in ascending order
-    of value) sorted stably by team, a linear radix sort when the team codes fit in 16 bits — make it one
-    running count of baseline rows; team and rank codes too many for one int64 key: searched per team
-    instead."""
-    rank_bits, team_bits = _bits(n_ranks), _bits(int(teams.max(initial=0)))
-    if team_bits + rank_bits > KEY_BITS:
-        base = np.sort(np.repeat((teams << rank_bits) | ranks, base_count))
-        key = (teams << rank_bits) | ranks
-        below = np.searchsorted(base, key, side="left")
-        return below - np.searchsorted(base, teams << rank_bits, side="left") + 0.5 * (
-            np.searchsorted(base, key, side="right") - below)
-    team_of = teams[by_value]
-    order = by_value[np.argsort(team_of.astype(np.uint16) if team_bits <= 16 else team_of, kind="stable")]
-    team_rank = (teams[order] << rank_bits) | ranks[order]
-    return _shares(order, team_rank, base_count, team_rank >> rank_bits)
+def _team_shares(teams: np.ndarray, ranks: np.ndarray, baseline: Baseline) -> np.ndarray:
+    """Per row: #baseline rows of its team with a lower value + ½·#equal (its share of U against its
+    team), searched in the baseline's sorted (team, rank) keys."""
+    bits, keys = baseline.rank_bits, baseline.team_keys
+    key = (teams << bits) | ranks
+    below = np.searchsorted(keys, key, side="left")
+    return below - np.searchsorted(keys, teams << bits, side="left") + 0.5 * (
+        np.searchsorted(keys, key, side="right") - below)
 
 
 def _runs_of(day: np.ndarray, team: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -369,31 +420,6 @@ def _runs_of(day: np.ndarray, team: np.ndarray, value: np.ndarray) -> tuple[np.n
         new[1:] |= value[1:] != value[:-1]
     starts = np.flatnonzero(new)
     return np.cumsum(new) - 1, starts
-
-
-def _shares(order: np.ndarray, keys: np.ndarray, is_base: np.ndarray, within: np.ndarray | None = None) -> np.ndarray:
-    """Per row: #baseline rows below it + ½·#equal, from the rows' positions `order` in ascending order of
-    their `keys` (given in that order: equal keys, equal values); counted apart for each value of `within`
-    (given in that order too, ascending; None: all rows together)."""
-    n = len(order)
-    out = np.empty(n)
-    if n == 0:
-        return out
-    new = np.ones(n, dtype=bool)
-    new[1:] = keys[1:] != keys[:-1]
-    starts = np.flatnonzero(new)
-    sizes = np.diff(np.append(starts, n))
-    before = np.zeros(n + 1, dtype=np.int64)  # baseline rows before each place in the order
-    np.cumsum(is_base[order], out=before[1:])
-    equal = before[starts + sizes] - before[starts]
-    below = before[starts]
-    if within is not None:  # minus the baseline rows of the groups before this one
-        group = within[starts]
-        first = np.ones(len(starts), dtype=bool)
-        first[1:] = group[1:] != group[:-1]
-        below = below - below[np.maximum.accumulate(np.where(first, np.arange(len(starts)), 0))]
-    out[order] = np.repeat(below + 0.5 * equal, sizes)
-    return out
 
 
 def _families(rep: Rows, grid: Grid, below_team: np.ndarray, below_org: np.ndarray, by_segment: bool,
@@ -541,36 +567,28 @@ def _runs(groups: Sorted) -> tuple[np.ndarray, np.ndarray]:
     return groups.ids[groups.group_of(at[first])], length.astype(float)
 
 
-def _shared_ties(groups: Sorted, team_i: np.ndarray, org: int, base_team: np.ndarray, base_rank: np.ndarray,
-                 in_org: np.ndarray) -> np.ndarray:
+def _shared_ties(groups: Sorted, team_i: np.ndarray, org: int, baseline: Baseline) -> np.ndarray:
     """Per group: what pooling its values with its team's baseline adds to the baseline's tie term. Only a
     value repeated in the group or present in the org's baseline (which holds every team's) adds anything."""
     repeat = groups.repeats()
-    at = np.flatnonzero(repeat | np.append(repeat[1:], False) | (in_org > 0)[groups.ranks()])
+    at = np.flatnonzero(repeat | np.append(repeat[1:], False) | (baseline.in_org > 0)[groups.ranks()])
     first = ~repeat[at]
     own = np.diff(np.append(np.flatnonzero(first), len(at))).astype(float)
     entry = at[first]
     group = groups.group_of(entry)
     rank, team = groups.ranks(entry), team_i[group]
-    in_base = np.where(team == org, in_org[rank], _team_counts(team, rank, base_team, base_rank, in_org)).astype(float)
+    in_base = np.where(team == org, baseline.in_org[rank], _team_counts(team, rank, baseline)).astype(float)
     return np.bincount(group, weights=tie_term_change(own, in_base), minlength=len(groups.ids))
 
 
-def _team_counts(team: np.ndarray, rank: np.ndarray, base_team: np.ndarray, base_rank: np.ndarray,
-                 in_org: np.ndarray) -> np.ndarray:
+def _team_counts(team: np.ndarray, rank: np.ndarray, baseline: Baseline) -> np.ndarray:
     """Per (team, rank): how many baseline rows of that team hold that value. A value held in the
-    baseline by one team only (the common case) is answered from a table over the ranks — the org's count,
-    if the team is that one; the values several teams hold are searched for."""
-    only = np.full(len(in_org), -1, dtype=np.int64)  # per rank: a team holding it (the last written)
-    only[base_rank] = base_team
-    several = np.zeros(len(in_org), dtype=bool)
-    several[base_rank[base_team != only[base_rank]]] = True
-    counts = np.where(only[rank] == team, in_org[rank], 0)
-    mixed = np.flatnonzero(several[rank])
+    baseline by one team only (the common case) is answered from the baseline's table over the ranks —
+    the org's count, if the team is that one; the values several teams hold are searched for."""
+    counts = np.where(baseline.holder[rank] == team, baseline.in_org[rank], 0)
+    mixed = np.flatnonzero(baseline.several[rank])
     if len(mixed):
-        bits = _bits(len(in_org))
-        base = np.sort((base_team << bits) | base_rank)
-        key = (team[mixed] << bits) | rank[mixed]
-        counts[mixed] = np.searchsorted(base, key, side="right") - np.searchsorted(base, key, side="left")
+        key = (team[mixed] << baseline.rank_bits) | rank[mixed]
+        counts[mixed] = (np.searchsorted(baseline.team_keys, key, side="right")
+                         - np.searchsorted(baseline.team_keys, key, side="left"))
     return counts
-

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from app.process import reuse_freed_memory
+from reports.process import reuse_freed_memory
 from config import Config, ConfigError
 from connectors.common.secrets import redact
 from metrics.spec import GRAINS
@@ -91,7 +91,7 @@ def main() -> None:
     # linear algebra (the metrics sort, count and sum), so one thread unless the user chose otherwise.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     # Freed memory kept for the next array, no huge pages asked for: a command exits after its answer
-    # (app/process.py says what it saves).
+    # (reports/process.py says what it saves).
     reuse_freed_memory()
     debug = bool(os.environ.get("SCORECARD_DEBUG"))
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,

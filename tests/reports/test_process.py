@@ -1,4 +1,4 @@
-"""app/process.py: a command's process keeps freed memory for its next arrays and asks numpy for no huge
+"""reports/process.py: a command's process keeps freed memory for its next arrays and asks numpy for no huge
 pages — checked in fresh processes by where a large array's memory comes from."""
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ PROBE = """
 import json, os, sys
 made = None
 if sys.argv[1] == "tuned":
-    from app.process import reuse_freed_memory
+    from reports.process import reuse_freed_memory
     made = reuse_freed_memory()
 import numpy as np
 
