@@ -66,7 +66,8 @@ class ValueRows:
     segment_names: list[str | None]
     value: np.ndarray
     ordered: bool
-    # what every call over these rows reads alike, made once: "ranked", and each window's Baseline
+    # what every call over these rows reads alike, made on first use: "ranked", and each window's
+    # Baseline (two threads asking at once may both make it: the same arrays, one kept)
     _made: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
