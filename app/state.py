@@ -4,8 +4,9 @@ Everything is keyed by the warehouse's data version: a finished sync or import c
 next page run reads the new rows without a restart. The scorecard records come from the daily cube
 (reports/data.load_cube: kept in the warehouse's cube tables, current for every write), so tiles and trends never read
 the big tables; drill-downs that list single rows use the prepared evidence, read once per version.
-`st.cache_resource` holds both without copying (they are never mutated); the per-filter records are
-small and go through `st.cache_data`.
+`st.cache_resource` holds both without copying (their frames are never changed; the cube keeps, beside
+them, numpy columns and baselines made on first use — metrics.value_groups.ValueRows); the per-filter
+records are small and go through `st.cache_data`.
 
 The one door for pages: every read of rows a team owns (PRs, incidents, tickets, spend, exports, spend
 alerts, per-team tables, people's AI tool usage) is narrowed here to the signed-in user's row scope (app/session.row_scope,

@@ -223,9 +223,11 @@ def page(url: str, runs: str = "4") -> dict:
 
 if __name__ == "__main__":
     name, *args = sys.argv[1:]
-    # Every probe's process asks for memory as the command line does (reports/process.py), the pandas
-    # reference's too: the same allocator on both sides of a ratio.
-    from reports.process import reuse_freed_memory
+    # A probe that stands for a command asks for memory as the command line does (reports/process.py), the
+    # pandas reference's too: the same allocator on both sides of a ratio. The page probe runs the
+    # dashboard's script, whose server keeps the allocator as it is.
+    if name != "page":
+        from reports.process import reuse_freed_memory
 
-    reuse_freed_memory()
+        reuse_freed_memory()
     print(json.dumps(globals()[name](*args)))

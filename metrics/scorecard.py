@@ -388,7 +388,8 @@ def _values_input(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.da
 
 def _value_rows(cube: Cube, metric: str, team: str | None) -> ValueRows:
     """The metric's rows of the cube's values table as numpy arrays (metrics.value_groups.ValueRows), made
-    once per cube, metric and team: every later view of the same cube reads them as they are."""
+    once per cube, metric and team: every later view of the same cube reads them (and the ranks and
+    baselines they keep) again."""
     made = cube.__dict__.setdefault("_value_rows", {})  # the cube is frozen; this cache is not a field
     key = (metric, team)
     if key not in made:

@@ -5,10 +5,11 @@ median, 90th percentile (linear interpolation), the order-statistic interval of 
 "Intervals"), and what its Mann–Whitney test against the team's baseline (segment `all` of the window)
 needs: U of the period's values and the tie term. Grouping two million rows by strings and handing every
 record its list of values cost seconds; here every row gets integer codes once (period, team, segment and
-the rank of its value among all values), each record a group id, and one sort of int64 keys (group id,
-value rank) lays every group's values out in ascending order. The order statistics are picked by index,
-U is summed from per-row counts of baseline values below and equal, and segment `all` and the whole org
-are the same rows under other group ids, never copies of the frame.
+the rank of its value among all the table's values), each record a group id, and sorting int64 keys
+(group id, value rank) lays every group's values out in ascending order — block by block when the rows
+come by day (`_sorted_in_blocks`). The order statistics are picked by index, U is summed from per-row
+counts of baseline values below and equal (the baseline window read once per table: `Baseline`), and
+segment `all` and the whole org are the same rows under other group ids, never copies of the frame.
 """
 from __future__ import annotations
 
@@ -66,9 +67,10 @@ class ValueRows:
     segment_names: list[str | None]
     value: np.ndarray
     ordered: bool
-    # what every call over these rows reads alike, made on first use: "ranked", and each window's
-    # Baseline (two threads asking at once may both make it: the same arrays, one kept)
-    _made: dict = field(default_factory=dict, compare=False, repr=False)
+    # What every call over these rows reads alike, made on first use: "ranked" (Ranked) and, per window
+    # and overlay, its Baseline. Two threads asking at once may both make it (equal arrays; each uses its
+    # own, the dict keeps the last). Not an argument: a copy made with dataclasses.replace starts empty.
+    _made: dict = field(init=False, default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, rows: pl.DataFrame) -> "ValueRows":
@@ -137,14 +139,12 @@ class Ranked:
 
 @dataclass(frozen=True)
 class Baseline:
-    """A window's baseline rows of a values table (its rows of segment `all` in the window), with what every
-    group's statistics read of them: each row's team code and value rank; per rank its count over the
-    whole org and how many lie below it; the rows' (team, rank) keys sorted (a team's count below or at a
-    value is searched there); per rank one team holding it, and whether several do; and per team code
-    (the last: the org) its n, total, median and tie term (`_baselines`)."""
+    """A window's baseline rows of a values table (its rows of segment `all` in the window), as every
+    group's statistics read them: per value rank its count over the whole org and how many lie below it;
+    the rows' (team, rank) keys sorted (a team's count below or at a value is searched there); per rank
+    one team holding it, and whether several do; per team code (the last: the org) its n, total, median
+    and tie term (`_baselines`); and how many rows hold no number."""
 
-    team: np.ndarray
-    rank: np.ndarray
     in_org: np.ndarray
     below_org: np.ndarray
     team_keys: np.ndarray
@@ -152,13 +152,13 @@ class Baseline:
     holder: np.ndarray
     several: np.ndarray
     stats: dict[str, np.ndarray]
+    missing: int  # rows without a number (null or NaN): an error once a report reads the baseline
 
     @classmethod
     def of(cls, table: ValueRows, window_days: tuple[dt.date, dt.date], overlay: tuple[str, ...]) -> "Baseline":
         ranked = table.ranked()
         rows = table.window_rows(window_days)
         rows = rows[_in_all(table.segment_names, overlay)[table.segment[rows]]]
-        _check_values(table.value[rows], "baseline window")
         team, rank = table.team[rows], ranked.rank[rows]
         n_ranks = len(ranked.distinct)
         in_org = np.bincount(rank, minlength=n_ranks)  # each value's count in the org's baseline
@@ -172,9 +172,10 @@ class Baseline:
         several = np.zeros(n_ranks, dtype=bool)
         several[rank[team != holder[rank]]] = True
         null_team = table.team_names.index(None) if None in table.team_names else -1
-        return cls(team=team, rank=rank, in_org=in_org, below_org=below_org,
-                   team_keys=np.sort((team << rank_bits) | rank), rank_bits=rank_bits, holder=holder,
-                   several=several, stats=_baselines(team, rank, ranked.distinct, len(table.team_names) + 1, null_team))
+        return cls(in_org=in_org, below_org=below_org, team_keys=np.sort((team << rank_bits) | rank),
+                   rank_bits=rank_bits, holder=holder, several=several,
+                   stats=_baselines(team, rank, ranked.distinct, len(table.team_names) + 1, null_team),
+                   missing=int(np.isnan(table.value[rows]).sum()))
 
 
 def value_groups(rows: pl.DataFrame | ValueRows, periods: list[dt.date], period_days: list[tuple[dt.date, dt.date]],
@@ -191,7 +192,7 @@ def value_groups(rows: pl.DataFrame | ValueRows, periods: list[dt.date], period_
     segment `all`. The rows are read in place, as numpy arrays: no frame is filtered or copied per period
     or window.
 
-    Groups are as metrics.scorecard._grouped makes them: team × segment (when `by_segment`; rows with a
+    Groups are as the daily metrics' groups in metrics.scorecard (`_grouped`): team × segment (when `by_segment`; rows with a
     segment), team × `all` (rows whose segment is null, or neither a `tool:`/`mode:`/`cohort:` segment nor
     an `overlay` segment), and the same for the whole org, team `org`, when `whole_org`. A team's baseline
     is its window rows of segment `all`; the org's, all of them."""
@@ -207,10 +208,11 @@ def value_groups(rows: pl.DataFrame | ValueRows, periods: list[dt.date], period_
     segments, segment_names = table.segment[used], table.segment_names
     in_all = _in_all(segment_names, overlay)[segments]
     value = table.value[used]
-    _check_values(value, "reported")
+    _check_values(int(np.isnan(value).sum()), "reported")
+    _check_values(baseline.missing, "baseline window")
     # Rows of the same day, team and value next to each other (a PR's row and its copies under `cohort:` /
-    # `tool:` segments, as the cube keeps them) share their value's rank and their shares of U: both are
-    # worked out once per such run, then handed to its rows.
+    # `tool:` segments, as the cube keeps them) share their shares of U: worked out once per such run, then
+    # handed to its rows.
     run_of, starts = _runs_of(table.day[used], teams, value)
     run_ranks = table.ranked().rank[used[starts]]
     ranks = run_ranks[run_of]
@@ -228,14 +230,16 @@ def value_groups(rows: pl.DataFrame | ValueRows, periods: list[dt.date], period_
     bits = _bits(len(distinct))
     fits = _bits(grid.size - 1) + bits <= KEY_BITS
     # Every entry's key (group id << bits | value rank) goes straight into one array, sorted in place: no
-    # (ids, ranks) pairs kept per family, no concatenated or sorted copy (fresh pages cost a fresh process).
+    # (ids, ranks) pairs kept per family, no concatenated or sorted copy of it all (fresh pages cost a fresh
+    # process; a block sorted as int32 is copied, one block at a time).
     families = _families(rep, grid, team_share, org_share, by_segment, whole_org, null_segment)
     keys = np.empty(sum(len(part_rows) for _, part_rows, _ in families) if fits else 0, dtype=np.int64)
-    # A family's entries lie in row order, and the rows' periods ascend when their days do (as the cube
-    # keeps them): then every group lies within one (family, period) block of `keys`, and sorting each
-    # block in place sorts every group — blocks of a few thousand entries sort in the CPU's cache, about
-    # twice as fast as one sort of all the keys.
-    blocks = [] if fits and table.ordered else None
+    # A family's entries lie in row order. When the rows come by day (as the cube keeps them) and the
+    # periods follow one another in day order, the periods' indexes ascend with the rows: every group lies
+    # within one (family, period) block of `keys`, and sorting each block in place sorts every group —
+    # blocks of a few thousand entries sort in the CPU's cache, about twice as fast as one sort of all.
+    in_day_order = all(earlier[1] < later[0] for earlier, later in zip(period_days, period_days[1:]))
+    blocks = [] if fits and table.ordered and in_day_order else None
     pairs, at = [], 0
     for make_ids, part_rows, share in families:
         part_ids = make_ids()
@@ -252,7 +256,7 @@ def value_groups(rows: pl.DataFrame | ValueRows, periods: list[dt.date], period_
         else:
             pairs.append((part_ids, rep.rank[part_rows]))
     if blocks is not None:
-        groups = _grouped(_sorted_in_blocks(keys, blocks, bits, grid.teams * grid.segments), bits, distinct)
+        groups = _groups_in_order(_sorted_in_blocks(keys, blocks, bits, grid.teams * grid.segments), bits, distinct)
     else:
         groups = _sorted_groups(keys, bits, distinct) if fits else _sort_groups(pairs, distinct)
     u1, total = u1[groups.ids], total[groups.ids]
@@ -263,8 +267,8 @@ def value_groups(rows: pl.DataFrame | ValueRows, periods: list[dt.date], period_
     return _frame(groups, grid, periods, [*team_names, org], [*segment_names, "all"], stats, baseline.stats)
 
 
-def _check_values(values: np.ndarray, name: str) -> None:
-    bad = int(np.isnan(values).sum())  # a null is NaN here
+def _check_values(bad: int, name: str) -> None:
+    """`bad`: how many of the rows hold no number (a null is NaN here)."""
     if bad:
         raise ValueError(f"the values table's {name} rows hold {bad} null or NaN values: every row needs a number")
 
@@ -452,7 +456,7 @@ def _bits(n: int) -> int:
 def _sorted_groups(keys: np.ndarray, bits: int, distinct: np.ndarray) -> Sorted:
     """The groups of int64 keys (group id << bits | value rank), sorted here in place."""
     keys.sort()
-    return _grouped(keys, bits, distinct)
+    return _groups_in_order(keys, bits, distinct)
 
 
 def _sorted_in_blocks(keys: np.ndarray, families: list[list[int]], bits: int, per_period: int) -> np.ndarray:
@@ -477,7 +481,7 @@ def _sorted_in_blocks(keys: np.ndarray, families: list[list[int]], bits: int, pe
     return keys
 
 
-def _grouped(keys: np.ndarray, bits: int, distinct: np.ndarray) -> Sorted:
+def _groups_in_order(keys: np.ndarray, bits: int, distinct: np.ndarray) -> Sorted:
     """The groups of int64 keys (group id << bits | value rank) where each group's keys lie together,
     ascending (the groups themselves in any order)."""
     numbers = keys >> bits

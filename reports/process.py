@@ -1,17 +1,21 @@
-"""How a scorecard process asks for memory: set once, first thing, by the command line (app/cli/base.main)
-and by the benchmark's probes that stand for it (benchmarks/probes.py).
+"""How a scorecard command's process asks for memory: set by every `scorecard` command before its body runs
+(app/cli/base.command; not the scheduler, which runs until stopped, nor the dashboard's server) and by the
+benchmark's probes that stand for a command (benchmarks/probes.py).
 
 Computing the scorecard makes and drops a few hundred large numpy arrays (lead time alone sorts and
 counts two million rows in parts on several threads). With glibc's defaults each array above the
 allocator's mmap threshold is a fresh mapping of zeroed pages (numpy also asks for 2 MB huge pages
 there), unmapped again when it is dropped, and each thread draws from an arena of its own: on the 1M-PR
-benchmark a fresh process spent 0.7–0.95 CPU-s of its 2.3 in the kernel zeroing and mapping pages. Kept
-freed memory for the next array (no mmap threshold, no trimming, one arena) and no huge-page requests,
-the same process spends 0.4–0.5 CPU-s there (README, "The cold scorecard: memory that is reused").
+benchmark a fresh process spent 0.7–0.95 CPU-s of its ~2.3 in the kernel zeroing and mapping pages.
+With freed memory kept for the next array (mmap and trim thresholds of 1 GB, above any array the
+scorecard makes; one arena) and no huge pages asked for, it spends 0.3–0.5 CPU-s there (README, "The
+cold scorecard: cache-sized sorts, one baseline, memory that is reused").
 
-The process keeps what it has freed until it exits: right for a command, which exits after one answer.
-Each setting is left alone when the user has chosen it (glibc's MALLOC_* variables or GLIBC_TUNABLES,
-numpy's NUMPY_MADVISE_HUGEPAGE); on a C library without `mallopt` (not glibc) only numpy's is made.
+The process keeps what it has freed until it exits: right for a command, which exits after its answer.
+Tried on the dashboard's server it saved no CPU on first visits and raised its peak by 40–70 MB, so the
+server is left as it is. Each setting is left alone when the user has chosen it (glibc's MALLOC_*
+variables or GLIBC_TUNABLES, numpy's NUMPY_MADVISE_HUGEPAGE); on a C library without `mallopt` (not
+glibc) only numpy's is made.
 """
 from __future__ import annotations
 

@@ -17,7 +17,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from reports.process import reuse_freed_memory
 from config import Config, ConfigError
 from connectors.common.secrets import redact
 from metrics.spec import GRAINS
@@ -63,13 +62,21 @@ def allow_quick_exit() -> None:
     _quick_exit = True
 
 
-def command(*args, **kwargs):
-    """`app.command` that turns a `Failure` into its message and exit code 1 (use it for every command)."""
+def command(*args, keeps_running: bool = False, **kwargs):
+    """`app.command` that turns a `Failure` into its message and exit code 1 (use it for every command).
+
+    A command answers and exits, so its process keeps the memory it frees for its next arrays
+    (reports/process.py); `keeps_running` (the scheduler, which runs until stopped) leaves the allocator as
+    it is."""
     def decorate(fn):
         @functools.wraps(fn)
         def wrapper(*a, **kw):
             global _quick_exit
             _quick_exit = False
+            if not keeps_running:
+                from reports.process import reuse_freed_memory
+
+                reuse_freed_memory()
             try:
                 return fn(*a, **kw)
             except Failure as exc:
@@ -90,9 +97,6 @@ def main() -> None:
     # numpy's OpenBLAS starts a thread pool as it loads (0.05 CPU-s of a command's start); no command does
     # linear algebra (the metrics sort, count and sum), so one thread unless the user chose otherwise.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    # Freed memory kept for the next array, no huge pages asked for: a command exits after its answer
-    # (reports/process.py says what it saves).
-    reuse_freed_memory()
     debug = bool(os.environ.get("SCORECARD_DEBUG"))
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")

@@ -10,7 +10,7 @@ from config.schedule import fmt_duration
 # and SQLAlchemy, which `scorecard --help` must not (tests/cli/test_startup_imports.py).
 
 
-@command()
+@command(keeps_running=True)
 def schedule(config: ConfigOpt = None) -> None:
     """Sync each configured source on its own interval (the schedule section of scorecard.toml) until SIGTERM or
     SIGINT, which stop it after the batch being written (committed, cursors saved). Exit code 0."""

@@ -1,5 +1,6 @@
 """metrics.value_groups: the groups of a values table, their order statistics and their Mann–Whitney U
 against the team's baseline — by hand on a small table, and against scipy / polars on random ones."""
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -117,10 +118,10 @@ def test_random_groups_equal_polars_and_scipy(seed, key_bits, by_day, monkeypatc
     """Every group's n, sum, median, p90 and interval equal polars' (and the formula's) on the group's own
     values; its Mann–Whitney p from U and the tie term equals scipy's test of the values against the team's
     baseline values — with ties (values rounded), empty baselines and small groups (the exact method).
-    Both ways of counting a team's baseline values below each row: in one sort of packed keys, and searched
-    (when the keys' bits would not fit, forced here by allowing none). Rows in no order of day are sorted
-    as one array; rows by day (as the cube keeps them, `by_day`) are sorted block by block: one block per
-    period of each family of groups."""
+    Both ways of laying the groups out: int64 keys (group id, value rank), and (group id, rank) pairs when
+    the keys' bits would not fit (forced here by allowing none). Rows in no order of day are sorted as one
+    array; rows by day (as the cube keeps them, `by_day`, with 63 bits) are sorted block by block: one
+    block per period of each family of groups."""
     monkeypatch.setattr(value_groups_module, "KEY_BITS", key_bits)
     rng = np.random.default_rng(seed)
     periods = [P1 + dt.timedelta(days=7 * i) for i in range(4)]
@@ -257,3 +258,31 @@ def test_blocks_sorted_as_int32_offsets_or_whole(bits):
     got = value_groups_module._sorted_in_blocks(keys.copy(), families, bits, per_period)
     expected = np.concatenate([np.sort(keys[a:b]) for bounds in families for a, b in zip(bounds, bounds[1:])])
     assert np.array_equal(got, expected)
+
+
+def test_periods_out_of_day_order_and_copies_of_the_rows():
+    """Rows by day but periods listed newest first (or overlapping) cannot be sorted block by block: they
+    are sorted whole and give the same groups as periods in day order. A copy of the rows made with
+    dataclasses.replace does not share the original's ranks and baselines."""
+    rng = np.random.default_rng(11)
+    periods = [P1 + dt.timedelta(days=7 * i) for i in range(4)]
+    reported = pl.DataFrame({"period": sorted(periods[i] for i in rng.integers(0, 4, 300)),
+                             "team": rng.choice(["a", "b"], 300), "segment": rng.choice(["ai", "non_ai", "tool:x"], 300),
+                             "value": np.round(rng.lognormal(1, 0.7, 300), 1)})
+    window = pl.DataFrame({"team": rng.choice(["a", "b"], 80), "segment": rng.choice(["ai", "non_ai"], 80),
+                           "value": np.round(rng.lognormal(1, 0.7, 80), 1)})
+    rows = ValueRows.of(_rows(reported, window))
+    assert rows.ordered
+    options = dict(org=ORG, by_segment=True, whole_org=True, overlay=(), with_std=True)
+    keys = ["period", "team", "segment"]
+
+    def groups(table, listed):
+        return value_groups(table, listed, [(p, p + dt.timedelta(days=6)) for p in listed], (WINDOW_DAY, WINDOW_DAY),
+                            **options).sort(keys)
+
+    in_order = groups(rows, periods)
+    assert in_order.height == in_order.unique(keys).height > 40
+    assert groups(rows, periods[::-1]).equals(in_order)
+    doubled = dataclasses.replace(rows, value=rows.value * 2)
+    assert groups(doubled, periods).select("median").to_series().to_list() == [
+        2 * m for m in in_order["median"].to_list()]
