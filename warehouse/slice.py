@@ -76,9 +76,8 @@ def read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, produ
         frames["ai_spend"] = read_where(warehouse, "ai_spend", columns["ai_spend"],
                                         f"date >= {_at(warehouse, 'ai_spend', 'date', cut)}")
     if "pull_request_files" in wanted:
-        since_cut = f"merged_at >= {_at(warehouse, 'pull_requests', 'merged_at', cut)}"
         frames["pull_request_files"] = read_where(warehouse, "pull_request_files", columns["pull_request_files"],
-                                                  f"pr_id IN (SELECT id FROM pull_requests WHERE {since_cut})")
+                                                  _files_of_prs_since(warehouse, cut))
     if "people" in wanted:
         frames["people"] = read_where(warehouse, "people", columns["people"], None)
     return {name: frames[name] for name in columns if name in frames}, since
@@ -131,6 +130,17 @@ def _read_changes(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, pr
                      f"caused_by_deployment_id IN (SELECT id FROM deployments WHERE {deployed})"]
         frames["incidents"] = read_where(warehouse, "incidents", columns["incidents"], _any_of("incidents", incidents))
     return frames, since
+
+
+def _files_of_prs_since(warehouse: Warehouse, cut: dt.datetime) -> str:
+    """The condition for the files of the PRs merged from `cut` on, looked up per PR through the
+    `(pr_id, path)` key. On PostgreSQL the ids go in as one array (`= ANY(ARRAY(...))`, computed once):
+    from `pr_id IN (SELECT ...)` it hashed the ids and scanned all 4.2M file rows in three parallel
+    processes (0.87 CPU-s of the server's for 83k rows at 1M PRs; the array lookup 0.37)."""
+    since_cut = f"SELECT id FROM pull_requests WHERE merged_at >= {_at(warehouse, 'pull_requests', 'merged_at', cut)}"
+    if warehouse.dialect == "postgresql":
+        return f"pr_id = ANY(ARRAY({since_cut}))"
+    return f"pr_id IN ({since_cut})"
 
 
 @dataclass(frozen=True)
