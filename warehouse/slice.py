@@ -25,7 +25,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from warehouse.engine import Warehouse
-from warehouse.read import instant_literal, read_where
+from warehouse.read import instant_literal, one_connection, read_where
 from warehouse.schema import TABLES
 
 # `pull_requests.revert_ref` as stored: what a revert's title or body points at.
@@ -59,7 +59,16 @@ def read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, produ
 
     Returns the tables and where they start: earlier than `since` when a production deployment before it
     names a PR the slice ships (the source's earliest naming deployment ships the PR): the slice is read
-    again from that deployment on, with its own context rows."""
+    again from that deployment on, with its own context rows.
+
+    On PostgreSQL every read goes through one connection, in one snapshot (`warehouse.read.one_connection`)."""
+    with one_connection(warehouse):
+        return _read_slice(warehouse, cut, since, production_environments, columns, tables)
+
+
+def _read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, production_environments: list[str],
+                columns: dict[str, list[str]], tables: Collection[str] | None,
+                ) -> tuple[dict[str, pl.DataFrame], SliceStarts]:
     wanted = set(columns) if tables is None else set(tables) & set(columns)
     frames: dict[str, pl.DataFrame] = {}
     if "reviews" in wanted:
