@@ -112,8 +112,14 @@ def _shipping(evidence: Evidence, config: Config) -> pl.DataFrame:
 def _incidents_start(warehouse: Warehouse, cut_at: dt.datetime) -> dt.datetime:
     """The earliest start of an incident resolved from `cut_at` on (its cause lies before its start), and
     the earliest deployment such an incident's source links to."""
+    resolved = sa.select(incidents.c.started_at).where(incidents.c.resolved_at >= cut_at)
+    if warehouse.dialect == "postgresql":
+        # PostgreSQL answered a lone min() by walking the started_at index from its first entry, filtering on
+        # resolved_at: every incident that resolved before the cut (54k at 1M PRs, 0.15 s; more as history
+        # grows). OFFSET 0 keeps the subquery as written: the resolved_at range, then the min of its rows.
+        resolved = resolved.offset(0)
     with warehouse.engine.connect() as conn:
-        started = conn.execute(sa.select(sa.func.min(incidents.c.started_at)).where(incidents.c.resolved_at >= cut_at)).scalar()
+        started = conn.execute(sa.select(sa.func.min(resolved.subquery().c.started_at))).scalar()
         linked = conn.execute(
             sa.select(sa.func.min(deployments.c.finished_at)).where(deployments.c.id.in_(
                 sa.select(incidents.c.caused_by_deployment_id).where(incidents.c.resolved_at >= cut_at)))

@@ -70,10 +70,10 @@ def replace_cube(warehouse: Warehouse, parts: Mapping[str, pl.DataFrame], deploy
     dialect = warehouse.dialect
     try:
         with _adbc_transaction(warehouse) as cur:
-            where = ""
-            if deployments_from is not None:
-                where = f" WHERE finished_at >= {instant_literal(dialect, deployments_from, cube_deployments.c.finished_at)}"
-            cur.execute(f"DELETE FROM cube_deployments{where}")
+            if deployments_from is None:
+                cur.execute("DELETE FROM cube_deployments")
+            else:
+                deployments = _changed_deployments(cur, dialect, deployments, deployments_from)
             if deployments.height:
                 cur.adbc_ingest("cube_deployments", to_storage(deployments, cube_deployments, dialect), mode="append")
             chunks = []
@@ -108,6 +108,31 @@ def replace_cube(warehouse: Warehouse, parts: Mapping[str, pl.DataFrame], deploy
     except Exception as exc:
         raise WarehouseError(f"writing the cube to {warehouse.display_url} failed: {_clean(exc, warehouse)}") from None
     return clear
+
+
+def _changed_deployments(cur, dialect: str, deployments: pl.DataFrame, since: dt.datetime) -> pl.DataFrame:
+    """`cube_deployments` from `since` on made `deployments`' rows by deleting the stored rows that are not
+    among them and returning those not stored yet (to append). A small write changes the verdict of a few
+    deployments, if any: rewriting the ~17k rows of the two months a slice holds cost the server 0.2-0.3 s
+    at 1M PRs and, on PostgreSQL, left as many dead rows behind for VACUUM each time."""
+    at = instant_literal(dialect, since, cube_deployments.c.finished_at)
+    # Times as microseconds since 1970 and flags as 0/1 on both dialects (a fetched timestamptz goes
+    # through pyarrow's time-zone code, which imports pandas).
+    finished, ships = ("finished_at", "ships") if dialect == "sqlite" else (
+        "(extract(epoch FROM finished_at) * 1000000)::bigint", "ships::int")
+    cur.execute(f"SELECT id, repo, {finished} AS finished_at, {ships} AS ships FROM cube_deployments WHERE finished_at >= {at}")
+    key = {"id": pl.String, "repo": pl.String, "finished_at": pl.Int64, "ships": pl.Int64}
+    stored = pl.from_arrow(cur.fetch_arrow_table())
+    stored = (stored.select(pl.col(name).cast(dtype) for name, dtype in key.items()) if stored.height
+              else pl.DataFrame(schema=key))
+    made = deployments.select("id", "repo", pl.col("finished_at").dt.epoch("us"), pl.col("ships").cast(pl.Int64))
+    columns = list(key)
+    gone = stored.join(made, on=columns, how="anti", nulls_equal=True).get_column("id").to_list()
+    for at_id in range(0, len(gone), 500):
+        ids = ", ".join("'" + i.replace("'", "''") + "'" for i in gone[at_id:at_id + 500])
+        cur.execute(f"DELETE FROM cube_deployments WHERE id IN ({ids})")
+    new = made.join(stored, on=columns, how="anti", nulls_equal=True).get_column("id")
+    return deployments.filter(pl.col("id").is_in(new.implode()))
 
 
 def _month(day: dt.date) -> str:

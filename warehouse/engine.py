@@ -5,6 +5,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
@@ -12,7 +13,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 # The schema head, the read-only test and the busy timeout live with the SQLAlchemy-free reader.
 # BUSY_TIMEOUT_MS: how long a writer waits for another process's write lock before giving up (SQLite).
 from warehouse.readonly import (  # noqa: F401
-    BUSY_TIMEOUT_MS, MIGRATIONS_DIR, WarehouseError, code_head, sqlite_read_only,
+    BUSY_TIMEOUT_MS, MIGRATIONS_DIR, WarehouseError, code_head, postgres_options, sqlite_read_only,
 )
 from warehouse.sqlite_guard import guarded_pool_class
 
@@ -50,8 +51,10 @@ class Warehouse:
         """The URI connectorx and ADBC take: plain `postgresql://` or a SQLite file path."""
         if self.dialect == "sqlite":
             return self.url.database
-        url = self.url.set(drivername="postgresql")
-        return url.render_as_string(hide_password=False)
+        # `options` spelt out here: SQLAlchemy writes a space in a query value as "+", which libpq keeps.
+        url = self.url.set(drivername="postgresql").difference_update_query(["options"])
+        options = quote(postgres_options(self.url.query.get("options")), safe="")
+        return url.render_as_string(hide_password=False) + ("&" if url.query else "?") + f"options={options}"
 
 
 _migrated: set[str] = set()
@@ -75,7 +78,8 @@ def open_warehouse(url: str, *, base_dir: str | Path | None = None, migrate: boo
     elif backend == "postgresql":
         if parsed.drivername in ("postgresql", "postgres"):
             parsed = parsed.set(drivername="postgresql+psycopg")
-        engine = sa.create_engine(parsed, pool_pre_ping=True)
+        engine = sa.create_engine(parsed, pool_pre_ping=True,
+                                  connect_args={"options": postgres_options(parsed.query.get("options"))})
     else:
         raise WarehouseError(
             f"unsupported warehouse '{backend}' in {parsed.render_as_string(hide_password=True)}: "

@@ -25,7 +25,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from warehouse.engine import Warehouse
-from warehouse.read import instant_literal, read_where
+from warehouse.read import instant_literal, one_connection, read_where
 from warehouse.schema import TABLES
 
 # `pull_requests.revert_ref` as stored: what a revert's title or body points at.
@@ -59,7 +59,16 @@ def read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, produ
 
     Returns the tables and where they start: earlier than `since` when a production deployment before it
     names a PR the slice ships (the source's earliest naming deployment ships the PR): the slice is read
-    again from that deployment on, with its own context rows."""
+    again from that deployment on, with its own context rows.
+
+    On PostgreSQL every read goes through one connection, in one snapshot (`warehouse.read.one_connection`)."""
+    with one_connection(warehouse):
+        return _read_slice(warehouse, cut, since, production_environments, columns, tables)
+
+
+def _read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, production_environments: list[str],
+                columns: dict[str, list[str]], tables: Collection[str] | None,
+                ) -> tuple[dict[str, pl.DataFrame], SliceStarts]:
     wanted = set(columns) if tables is None else set(tables) & set(columns)
     frames: dict[str, pl.DataFrame] = {}
     if "reviews" in wanted:
@@ -76,9 +85,8 @@ def read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, produ
         frames["ai_spend"] = read_where(warehouse, "ai_spend", columns["ai_spend"],
                                         f"date >= {_at(warehouse, 'ai_spend', 'date', cut)}")
     if "pull_request_files" in wanted:
-        since_cut = f"merged_at >= {_at(warehouse, 'pull_requests', 'merged_at', cut)}"
         frames["pull_request_files"] = read_where(warehouse, "pull_request_files", columns["pull_request_files"],
-                                                  f"pr_id IN (SELECT id FROM pull_requests WHERE {since_cut})")
+                                                  _files_of_prs_since(warehouse, cut))
     if "people" in wanted:
         frames["people"] = read_where(warehouse, "people", columns["people"], None)
     return {name: frames[name] for name in columns if name in frames}, since
@@ -131,6 +139,17 @@ def _read_changes(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, pr
                      f"caused_by_deployment_id IN (SELECT id FROM deployments WHERE {deployed})"]
         frames["incidents"] = read_where(warehouse, "incidents", columns["incidents"], _any_of("incidents", incidents))
     return frames, since
+
+
+def _files_of_prs_since(warehouse: Warehouse, cut: dt.datetime) -> str:
+    """The condition for the files of the PRs merged from `cut` on, looked up per PR through the
+    `(pr_id, path)` key. On PostgreSQL the ids go in as one array (`= ANY(ARRAY(...))`, computed once):
+    from `pr_id IN (SELECT ...)` it hashed the ids and scanned all 4.2M file rows in three parallel
+    processes (0.87 CPU-s of the server's for 83k rows at 1M PRs; the array lookup 0.37)."""
+    since_cut = f"SELECT id FROM pull_requests WHERE merged_at >= {_at(warehouse, 'pull_requests', 'merged_at', cut)}"
+    if warehouse.dialect == "postgresql":
+        return f"pr_id = ANY(ARRAY({since_cut}))"
+    return f"pr_id IN ({since_cut})"
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from config import Config, WarehouseConfig
 from metrics.scorecard import prepare
 from pipeline import ingest
 from reports.data import load_cube, load_evidence, refresh_cube
-from reports.derived import stored_cube
-from warehouse import open_warehouse
+from reports.derived import _shipping, stored_cube
+from warehouse import open_warehouse, read_table
 from warehouse.cube_store import read_state
 from warehouse.schema import TABLES
 from warehouse.types import polars_schema
@@ -194,7 +194,12 @@ def _write(org: Org, kind: str) -> dict[str, pl.DataFrame]:
 
 
 def assert_cube_is_a_full_build(wh, config: Config, what: str) -> None:
-    full = prepare(load_evidence(wh), config).cube
+    evidence = load_evidence(wh)
+    full = prepare(evidence, config).cube
+    # The shipping verdicts the next upkeep reads (`cube_deployments`): every production deployment's, as a
+    # full build stores them.
+    assert_frame_equal(read_table(wh, "cube_deployments").sort("id"), _shipping(evidence, config).sort("id"),
+                       check_column_order=False)
     kept = stored_cube(wh)
     for part in CUBE_PARTS:
         mine, theirs = getattr(kept, part), getattr(full, part)
