@@ -43,6 +43,7 @@ from metrics.cohorts import WINDOW_DAYS
 class Reach:
     look_back: dt.timedelta
     read_back: dt.timedelta
+    upkeep_read_back: dt.timedelta
     rollback_window: dt.timedelta
     incident_link: dt.timedelta
 
@@ -54,4 +55,5 @@ def reach_of(config: Config) -> Reach:
     rework = dt.timedelta(days=rules.rework_window_days)
     look_back = max(window, link, rework)
     cohort = dt.timedelta(days=WINDOW_DAYS + 7)  # the 28 days that end with the PR's ISO week
-    return Reach(look_back=look_back, read_back=max(look_back, cohort), rollback_window=window, incident_link=link)
+    return Reach(look_back=look_back, read_back=max(look_back, cohort), upkeep_read_back=dt.timedelta(0),
+                 rollback_window=window, incident_link=link)

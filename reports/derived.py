@@ -20,14 +20,15 @@ import sqlalchemy as sa
 
 from config.model import Config
 from connectors.common.progress import NoProgress, Progress
-from metrics.cube import Cube
+from metrics.cohorts import WINDOW_DAYS, EarlierMerges
+from metrics.cube import Cube, build_cube
 from metrics.evidence import SCHEMAS, Evidence
 from metrics.linking import deployment_outcomes
 from metrics.reach import reach_of
 from metrics.scorecard import prepare
 from warehouse import Warehouse, read_table
 from warehouse.cube_store import DAILY, CubeState, read_cube_parts, read_state, replace_cube, start_build
-from warehouse.schema import deployments, incidents, pull_requests
+from warehouse.schema import EPOCH_DAY, deployments, incidents, pull_requests
 from warehouse.slice import SliceStarts, read_slice
 
 log = logging.getLogger(__name__)
@@ -70,10 +71,20 @@ def rebuild(warehouse: Warehouse, config: Config, fingerprint: str, columns: dic
 def _update_from(warehouse: Warehouse, config: Config, state: CubeState, columns: dict[str, list[str]]) -> None:
     cut = state.pending_from.astimezone(dt.timezone.utc).date()
     cut_at = dt.datetime.combine(cut, dt.time(), dt.timezone.utc)
-    tables, since = read_slice(warehouse, cut_at, slice_starts(warehouse, config, cut_at),
+    reach = reach_of(config)
+    tables, since = read_slice(warehouse, cut_at, slice_starts(warehouse, config, cut_at, reach.upkeep_read_back),
                                list(config.rules.production_environments), _all(columns))
     evidence = _evidence(tables)
-    cube = prepare(evidence, config).cube
+    prepared = prepare(evidence, config)
+    # The slice holds every PR merged from `since.changes` on; the weeks before it that adoption cohorts
+    # look back to come from the warehouse's own counts (one aggregate read), so the slice need not hold them.
+    # Its earlier PRs (context rows) merged within `read_back` of the cut get theirs too, as when the slice
+    # read that far back.
+    merged = evidence.pull_requests.get_column("merged_at").drop_nulls()
+    recent = merged.filter(merged >= cut_at - reach.read_back)
+    cohorts_from = min(since.changes, recent.min()) if len(recent) else since.changes
+    cube = build_cube(prepared.evidence, prepared.outcomes, prepared.chain, prepared.seniors,
+                      _earlier_merges(warehouse, since.changes, cohorts_from))
     parts = {name: frame.filter(pl.col("day") >= cut) if name in DAILY else frame for name, frame in _parts(cube).items()}
     parts["span"] = _span(warehouse)
     # Deployments from `since` on have their rollback verdict exactly (the slice's context rows); earlier
@@ -83,13 +94,47 @@ def _update_from(warehouse: Warehouse, config: Config, state: CubeState, columns
     log.info("scorecard cube updated from %s (PRs and deployments read from %s)", cut, since.changes.date())
 
 
-def slice_starts(warehouse: Warehouse, config: Config, cut_at: dt.datetime) -> SliceStarts:
+def slice_starts(warehouse: Warehouse, config: Config, cut_at: dt.datetime,
+                 read_back: dt.timedelta | None = None) -> SliceStarts:
     """Where the slice of the cube's days from `cut_at` on begins (metrics/reach.py): PRs and deployments
-    `read_back` before it, or earlier where an incident resolved since started earlier (deployments from its
-    start minus the link window on can have caused it); incidents from the link window before it."""
+    `read_back` before it (the config's `Reach.read_back` when None), or earlier where an incident resolved
+    since started earlier (deployments from its start minus the link window on can have caused it);
+    incidents from the link window before it."""
     reach = reach_of(config)
+    read_back = reach.read_back if read_back is None else read_back
     causes_since = min(cut_at, _incidents_start(warehouse, cut_at)) - reach.incident_link
-    return SliceStarts(changes=min(cut_at - reach.read_back, causes_since), incidents=cut_at - reach.incident_link)
+    return SliceStarts(changes=min(cut_at - read_back, causes_since), incidents=cut_at - reach.incident_link)
+
+
+def _earlier_merges(warehouse: Warehouse, complete_from: dt.datetime, cohorts_from: dt.datetime) -> EarlierMerges:
+    """The authors' weekly merge counts (metrics.cohorts.EarlierMerges) of the weeks before the first whole
+    week from `complete_from` on (the slice holds every PR merged since then), back to the three weeks
+    before the week of `cohorts_from` (no later than `complete_from`): every PR merged since then has its
+    cohort as a full build gives it. One read, summed by the warehouse through the merged_at index."""
+    utc = complete_from.astimezone(dt.timezone.utc)
+    first = utc.date() if utc.time() == dt.time() else utc.date() + dt.timedelta(days=1)  # the first whole day
+    end = first + dt.timedelta(days=-first.weekday() % 7)  # the first Monday on or after it
+    earliest = min(first, cohorts_from.astimezone(dt.timezone.utc).date())
+    start = earliest - dt.timedelta(days=earliest.weekday() + 7 * (WINDOW_DAYS // 7 - 1))
+    merged = pull_requests.c.merged_at
+    if warehouse.dialect == "sqlite":  # microseconds since 1970 (a Thursday): the epoch day of the week's Monday
+        day = f"({merged.name} / 86400000000)"
+        week = sa.literal_column(f"{day} - (({day} + 3) % 7)")
+    else:
+        week = sa.cast(sa.func.date_trunc("week", sa.func.timezone("UTC", merged)), sa.Date)
+    ai = sa.func.sum(sa.case((pull_requests.c.ai_assisted, 1), else_=0))
+    bounds = [dt.datetime.combine(day, dt.time(), dt.timezone.utc) for day in (start, end)]
+    query = (sa.select(pull_requests.c.author, week.label("week"), sa.func.count().label("n"), ai.label("ai"))
+             .where(merged >= bounds[0], merged < bounds[1], pull_requests.c.author.is_not(None))
+             .group_by(pull_requests.c.author, week))
+    with warehouse.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    authors, weeks, ns, ais = (list(column) for column in zip(*rows)) if rows else ([], [], [], [])
+    if warehouse.dialect == "sqlite":
+        weeks = [EPOCH_DAY + dt.timedelta(days=int(w)) for w in weeks]
+    weekly = pl.DataFrame({"author": authors, "week": weeks, "n": ns, "ai": ais},
+                          schema={"author": pl.String, "week": pl.Date, "n": pl.UInt32, "ai": pl.UInt32})
+    return EarlierMerges(start=start, end=end, weekly=weekly.filter(~pl.col("author").str.ends_with("[bot]")))
 
 
 def evidence_from(warehouse: Warehouse, config: Config, cut_at: dt.datetime, columns: dict[str, list[str]],

@@ -150,7 +150,7 @@ def _rollback_context(warehouse: Warehouse, since: dt.datetime, recent: pl.DataF
     before = f"finished_at < {_at(warehouse, 'deployments', 'finished_at', since)}"
     production = recent.filter((pl.col("status").str.to_lowercase() == "success")
                                & pl.col("environment").str.to_lowercase().is_in(envs))
-    wanted = list(dict.fromkeys([*columns, "repo", "environment", "sha", "finished_at", "status"]))
+    wanted = list(dict.fromkeys([*columns, "repo", "environment", "sha", "finished_at", "status", "is_rollback"]))
     parts = []
     shas = production.get_column("sha").drop_nulls().unique().to_list()
     if shas:  # every earlier deployment of those shas (a handful each), through the sha index
@@ -177,7 +177,24 @@ def _rollback_context(warehouse: Warehouse, since: dt.datetime, recent: pl.DataF
         "finished_at", "id", descending=True)
     last_of_sha = keyed.filter(pl.col("sha").is_in(shas)).unique(["repo", "_env", "sha"], keep="first")
     last = keyed.unique(["repo", "_env"], keep="first")
-    return pl.concat([last_of_sha, last]).unique("id").drop("_env").select(columns)
+    context = pl.concat([last_of_sha, last]).unique("id").drop("_env")
+    return _with_kept_verdicts(warehouse, context).select(columns)
+
+
+def _with_kept_verdicts(warehouse: Warehouse, context: pl.DataFrame) -> pl.DataFrame:
+    """The context deployments with the rollback verdict the cube keeps for them (`cube_deployments.ships`,
+    exact before the slice): the rule cannot decide it from the slice (the earlier deployment of the same
+    sha, and those between, are not read), and one taken for a shipping deployment would ship, in the
+    slice, the PRs waiting since before it that a full build ships with a deployment of the slice. A kept
+    rollback is marked by its flag (`is_rollback`): as a flagged rollback it ships nothing and rolls back
+    only deployments before the slice."""
+    ids = context.get_column("id").drop_nulls().unique().sort().to_list()
+    if not ids:
+        return context
+    kept = read_where(warehouse, "cube_deployments", ["id", "ships"], f"id IN ({_text_list(ids)})")
+    rollbacks = kept.filter(~pl.col("ships")).get_column("id")
+    return context.with_columns(is_rollback=pl.when(pl.col("id").is_in(rollbacks.implode())).then(True)
+                                .otherwise(pl.col("is_rollback")))
 
 
 def _of_shas(warehouse: Warehouse, shas: list[str], before: str) -> str:
