@@ -77,14 +77,13 @@ def _finish(frame: pl.DataFrame) -> pl.DataFrame:
 
 @dataclass(frozen=True)
 class EarlierMerges:
-    """The authors' weekly merge counts of the weeks `[start, end)` as the warehouse holds them (every
+    """The authors' weekly merge counts of some `weeks` (their Mondays) as the warehouse holds them (every
     merged PR, not only those of the evidence at hand): `weekly` has author, week (the ISO week's Monday),
     n (merged PRs), ai (AI-assisted among them); bots and PRs with no author are not counted. Evidence
-    that holds every PR merged from `end` on but not those before (the cube's upkeep reads a slice) takes
-    those weeks' counts from here instead of from its own PRs (reports/derived.py)."""
+    that holds only some PRs of those weeks (the cube's upkeep reads a slice) takes their counts from here
+    instead of from its own PRs (reports/derived.py)."""
 
-    start: dt.date
-    end: dt.date
+    weeks: tuple[dt.date, ...]
     weekly: pl.DataFrame
 
 
@@ -102,7 +101,7 @@ def pr_cohort_keys(outcomes: pl.DataFrame, earlier: EarlierMerges | None = None)
         "id", "author", week=period_of(pl.col("merged_at"), "week"), ai=pl.col("ai_assisted").fill_null(False))
     weekly = merged.group_by("author", "week").agg(n=pl.len(), ai=pl.col("ai").sum())
     if earlier is not None:
-        kept = ~pl.col("week").is_between(pl.lit(earlier.start), pl.lit(earlier.end), closed="left")
+        kept = ~pl.col("week").is_in(pl.Series(earlier.weeks, dtype=pl.Date).implode())
         weekly = pl.concat([weekly.filter(kept), earlier.weekly.select(weekly.columns).cast(weekly.schema)])
     trailing = (weekly.join(weekly.rename({"week": "earlier", "n": "n0", "ai": "ai0"}), on="author")
                 .filter(pl.col("earlier").is_between(pl.col("week") - dt.timedelta(days=21), pl.col("week")))

@@ -77,14 +77,14 @@ def _update_from(warehouse: Warehouse, config: Config, state: CubeState, columns
     evidence = _evidence(tables)
     prepared = prepare(evidence, config)
     # The slice holds every PR merged from `since.changes` on; the weeks before it that adoption cohorts
-    # look back to come from the warehouse's own counts (one aggregate read), so the slice need not hold them.
-    # Its earlier PRs (context rows) merged within `read_back` of the cut get theirs too, as when the slice
-    # read that far back.
-    merged = evidence.pull_requests.get_column("merged_at").drop_nulls()
-    recent = merged.filter(merged >= cut_at - reach.read_back)
-    cohorts_from = min(since.changes, recent.min()) if len(recent) else since.changes
-    cube = build_cube(prepared.evidence, prepared.outcomes, prepared.chain, prepared.seniors,
-                      _earlier_merges(warehouse, since.changes, cohorts_from))
+    # look back to come from the warehouse's own counts (aggregate reads), so the slice need not hold them.
+    # So do those of its earlier PRs (context rows) merged within `read_back` of the cut or shipped from the
+    # cut on (their lead time counts on the shipping day).
+    outcomes = prepared.outcomes
+    counted = outcomes.filter((pl.col("merged_at") >= since.changes) | (pl.col("merged_at") >= cut_at - reach.read_back)
+                              | (pl.col("shipped_at") >= cut_at)).get_column("merged_at")
+    cube = build_cube(prepared.evidence, outcomes, prepared.chain, prepared.seniors,
+                      _earlier_merges(warehouse, since.changes, counted))
     parts = {name: frame.filter(pl.col("day") >= cut) if name in DAILY else frame for name, frame in _parts(cube).items()}
     parts["span"] = _span(warehouse)
     # Deployments from `since` on have their rollback verdict exactly (the slice's context rows); earlier
@@ -106,16 +106,30 @@ def slice_starts(warehouse: Warehouse, config: Config, cut_at: dt.datetime,
     return SliceStarts(changes=min(cut_at - read_back, causes_since), incidents=cut_at - reach.incident_link)
 
 
-def _earlier_merges(warehouse: Warehouse, complete_from: dt.datetime, cohorts_from: dt.datetime) -> EarlierMerges:
-    """The authors' weekly merge counts (metrics.cohorts.EarlierMerges) of the weeks before the first whole
-    week from `complete_from` on (the slice holds every PR merged since then), back to the three weeks
-    before the week of `cohorts_from` (no later than `complete_from`): every PR merged since then has its
-    cohort as a full build gives it. One read, summed by the warehouse through the merged_at index."""
+def _earlier_merges(warehouse: Warehouse, complete_from: dt.datetime, merged: pl.Series) -> EarlierMerges:
+    """The authors' weekly merge counts (metrics.cohorts.EarlierMerges) that the cohorts of PRs merged at
+    `merged` look back to (each PR's week and the three before), but of the weeks before the first whole
+    week from `complete_from` on only (the slice holds every PR merged since then). One aggregate read per
+    run of consecutive weeks, summed by the warehouse through the merged_at index."""
     utc = complete_from.astimezone(dt.timezone.utc)
     first = utc.date() if utc.time() == dt.time() else utc.date() + dt.timedelta(days=1)  # the first whole day
     end = first + dt.timedelta(days=-first.weekday() % 7)  # the first Monday on or after it
-    earliest = min(first, cohorts_from.astimezone(dt.timezone.utc).date())
-    start = earliest - dt.timedelta(days=earliest.weekday() + 7 * (WINDOW_DAYS // 7 - 1))
+    mondays = {day - dt.timedelta(days=day.weekday()) for day in merged.drop_nulls().dt.date().unique().to_list()}
+    looked_back = {monday - dt.timedelta(days=7 * back) for monday in mondays for back in range(WINDOW_DAYS // 7)}
+    weeks = sorted(week for week in looked_back if week < end)
+    runs: list[list[dt.date]] = []
+    for week in weeks:
+        if runs and week - runs[-1][-1] == dt.timedelta(days=7):
+            runs[-1].append(week)
+        else:
+            runs.append([week])
+    frames = [_merge_counts(warehouse, run[0], run[-1] + dt.timedelta(days=7)) for run in runs]
+    weekly = pl.concat(frames) if frames else _merge_counts_frame([], [], [], [])
+    return EarlierMerges(weeks=tuple(weeks), weekly=weekly.filter(~pl.col("author").str.ends_with("[bot]")))
+
+
+def _merge_counts(warehouse: Warehouse, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """Per author and ISO week (its Monday) of the PRs merged in [start, end): n and ai (AI-assisted)."""
     merged = pull_requests.c.merged_at
     if warehouse.dialect == "sqlite":  # microseconds since 1970 (a Thursday): the epoch day of the week's Monday
         day = f"({merged.name} / 86400000000)"
@@ -132,9 +146,12 @@ def _earlier_merges(warehouse: Warehouse, complete_from: dt.datetime, cohorts_fr
     authors, weeks, ns, ais = (list(column) for column in zip(*rows)) if rows else ([], [], [], [])
     if warehouse.dialect == "sqlite":
         weeks = [EPOCH_DAY + dt.timedelta(days=int(w)) for w in weeks]
-    weekly = pl.DataFrame({"author": authors, "week": weeks, "n": ns, "ai": ais},
-                          schema={"author": pl.String, "week": pl.Date, "n": pl.UInt32, "ai": pl.UInt32})
-    return EarlierMerges(start=start, end=end, weekly=weekly.filter(~pl.col("author").str.ends_with("[bot]")))
+    return _merge_counts_frame(authors, weeks, ns, ais)
+
+
+def _merge_counts_frame(authors: list, weeks: list, ns: list, ais: list) -> pl.DataFrame:
+    return pl.DataFrame({"author": authors, "week": weeks, "n": ns, "ai": ais},
+                        schema={"author": pl.String, "week": pl.Date, "n": pl.UInt32, "ai": pl.UInt32})
 
 
 def evidence_from(warehouse: Warehouse, config: Config, cut_at: dt.datetime, columns: dict[str, list[str]],

@@ -323,3 +323,35 @@ def test_a_review_before_its_pr_was_created_when_the_ai_flag_changes(warehouse_u
                    ai_confidence="high")
     _kept_after(warehouse_url, {"pull_requests": [pr], "reviews": [review]}, {"pull_requests": [flipped]},
                 "the AI flag of a PR reviewed before it was created")
+
+
+def test_a_pr_waiting_since_before_a_rollback_that_lies_before_the_slice(warehouse_url):
+    """acme/rare deploys sha s1 on day 30, s2 on day 31 and s1 again on day 32 (a rollback by the sha
+    rule: it ships nothing); P, merged there on day 31.5, waits until D (day 66) ships it. The write, a
+    PR of acme/api created on day 65, reaches back to day 44, where the slice starts: the day-32
+    rollback is its context row (acme/rare's last deployment before it) but the deployments that make it
+    a rollback are not read. Taken for a shipping deployment it would ship P on day 32, and P's lead time
+    on day 66 would be missing; the cube keeps its verdict (`cube_deployments.ships`)."""
+    org = Org(random.Random(103))
+    deployments = [org.deployment(_day(30), RARE, "s1"), org.deployment(_day(31), RARE, "s2"),
+                   org.deployment(_day(32), RARE, "s1"), org.deployment(_day(66), RARE, "s3")]
+    waiting = org.pr(_day(31.5), repo=RARE)
+    new = org.pr(_day(65.5), repo="acme/api")
+    new["created_at"] = _day(65)
+    _kept_after(warehouse_url, {"pull_requests": [waiting], "deployments": deployments}, {"pull_requests": [new]},
+                "a PR waiting since before a rollback that lies before the slice")
+
+
+def test_a_cohort_that_looks_back_before_the_slice(warehouse_url):
+    """eve merges two AI-assisted PRs on days 36 and 37 (Tuesday and Wednesday of the week of day 35, a
+    Monday) and, by the write, a third, not AI-assisted, created on day 61.5 and merged on day 62 (the
+    week of day 56). Her cohort in that week is her AI share over the weeks of days 35 to 62: 2 of 3,
+    heavy. The write reaches back to day 40, where the slice starts: her earlier PRs are not in it, and the
+    weeks before its first whole week (day 42) take the authors' merge counts from the warehouse. From the
+    slice alone her share would be 0 of 1, `none`."""
+    org = Org(random.Random(104))
+    earlier = [org.pr(_day(day), repo="acme/web", ai=True, author="eve") for day in (36, 37)]
+    new = org.pr(_day(62), repo="acme/web", ai=False, author="eve")
+    new["created_at"] = _day(61.5)
+    _kept_after(warehouse_url, {"pull_requests": earlier}, {"pull_requests": [new]},
+                "a PR whose author's cohort counts merges from before the slice")
