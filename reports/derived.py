@@ -3,8 +3,10 @@
 Every write notes in `cube_state` how far back it reaches (warehouse/reach.py, in the write's own
 transaction). `bring_up_to_date`, run once after a run (`refresh_cube`) or by any reader that finds a
 reach pending, reads only the evidence from that reach on (warehouse/slice.py, windows from
-metrics/reach.py), builds the cube of that slice with the same `prepare` / `build_cube` a full build
-uses, and replaces the cube's days from the reach on in one transaction. So a write's cost grows with how
+metrics/reach.py) with the earlier rows it links to, and the authors' weekly merge counts of the weeks
+before it that adoption cohorts look back to (summed by the warehouse), builds the cube of that slice
+with the same `prepare` / `build_cube` a full build uses, and replaces the cube's days from the reach on
+in one transaction. So a write's cost grows with how
 far back it reaches (a write of last week's PRs: a few weeks of evidence; a write of rows from three
 years ago: three years), not with the warehouse. A config whose fingerprint differs from the stored
 one, a write to `people`, or an empty cube means a full rebuild (`scorecard rebuild` forces one).
@@ -76,13 +78,12 @@ def _update_from(warehouse: Warehouse, config: Config, state: CubeState, columns
                                list(config.rules.production_environments), _all(columns))
     evidence = _evidence(tables)
     prepared = prepare(evidence, config)
-    # The slice holds every PR merged from `since.changes` on; the weeks before it that adoption cohorts
-    # look back to come from the warehouse's own counts (aggregate reads), so the slice need not hold them.
-    # So do those of its earlier PRs (context rows) merged within `read_back` of the cut or shipped from the
-    # cut on (their lead time counts on the shipping day).
+    # A PR's cohort segments count on its merge day (rollback_share, rework_rate) or its shipping day
+    # (lead_time_hours): the PRs merged or shipped from the cut on need their cohorts. The slice holds every
+    # PR merged from `since.changes` on; the earlier weeks those cohorts look back to come from the
+    # warehouse's own counts (aggregate reads), so the slice need not hold them.
     outcomes = prepared.outcomes
-    counted = outcomes.filter((pl.col("merged_at") >= since.changes) | (pl.col("merged_at") >= cut_at - reach.read_back)
-                              | (pl.col("shipped_at") >= cut_at)).get_column("merged_at")
+    counted = outcomes.filter((pl.col("merged_at") >= cut_at) | (pl.col("shipped_at") >= cut_at)).get_column("merged_at")
     cube = build_cube(prepared.evidence, outcomes, prepared.chain, prepared.seniors,
                       _earlier_merges(warehouse, since.changes, counted))
     parts = {name: frame.filter(pl.col("day") >= cut) if name in DAILY else frame for name, frame in _parts(cube).items()}

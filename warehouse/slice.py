@@ -5,7 +5,9 @@ and why). Reading it costs what the time range holds, not what the warehouse hol
 Context rows, earlier than `since`:
 - incidents: those whose source links them to a deployment since;
 - deployments: per repo and environment the last production deployment before `since`, and the last one
-  of each sha deployed since (what the rollback rule reads: T, and whether another sha lies between);
+  of each sha deployed since (what the rollback rule reads: T, and whether another sha lies between),
+  each with the rollback verdict the cube keeps for it as its flag; where one is a rollback, the repo's
+  last shipping deployment before `since` too;
 - pull requests: the targets a revert of the slice names by source id, number or merge sha (those lookups
   win over a title that names a PR of the slice), those reviewed since (the review's `ai` segment is the
   PR's flag), those a deployment since names, and those merged after their repo's last earlier shipping

@@ -278,9 +278,9 @@ def _kept_after(warehouse_url, first: dict[str, list[dict]], write: dict[str, li
 def test_a_pr_named_by_an_old_and_a_recent_deployment(warehouse_url):
     """P (merged on day 68) is named by D0 (day 3: the source says it shipped P) and, by the write, by D1
     (day 69.5). Shipping by source takes the earliest production deployment naming the PR: D0. The write's
-    reach is day 68 − 21 = day 47, the slice's PRs and deployments start 35 days before: day 12 (earlier
-    only by a seeded incident's duration), after D0; a slice that reads only the links of its own
-    deployments ships P with D1."""
+    reach is day 68 − 21 = day 47, where the slice's PRs and deployments start (earlier only by a seeded
+    incident's duration), after D0; a slice that reads only the links of its own deployments ships P with
+    D1."""
     org = Org(random.Random(100))
     pr = org.pr(_day(68), repo="acme/api", ai=True)
     d0 = org.deployment(_day(3), "acme/api", "named-old")
@@ -295,9 +295,9 @@ def test_a_revert_whose_number_or_sha_names_a_pr_before_the_slice(warehouse_url,
     """A revert (created on day 65, merged on day 66) names PR `old` (merged on day 0.5) by number, or
     by its merge commit's sha, and, by title, "Add cache", PR `new` (merged on day 64). DESIGN.md "Revert"
     (revision 2): the number and the sha are tried before the title, so it reverts `old` (65.5 days
-    earlier: outside the 7-day rollback window) and `new` is not rolled back. The write's reach is day 65 − 21 = day 44, the slice's PRs start 35
-    days before that (day 9, earlier only by a seeded incident's duration): `old` lies before it, and a
-    slice without it resolves the revert by title to `new` and counts `new` rolled back."""
+    earlier: outside the 7-day rollback window) and `new` is not rolled back. The write's reach is day 65 − 21 = day 44, where the slice's PRs
+    start (earlier only by a seeded incident's duration): `old` lies before it, and a slice without it
+    resolves the revert by title to `new` and counts `new` rolled back."""
     org = Org(random.Random(101))
     old = org.pr(_day(0.5), repo="acme/api", title="Tune the pool")
     new = org.pr(_day(64), repo="acme/api", title="Add cache")
