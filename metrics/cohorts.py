@@ -20,6 +20,7 @@ Pure polars; periods are ISO weeks or calendar months (metrics.periods), UTC.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -74,18 +75,34 @@ def _finish(frame: pl.DataFrame) -> pl.DataFrame:
         COHORT_SCHEMA).sort("period_start", "author")
 
 
-def pr_cohort_keys(outcomes: pl.DataFrame) -> pl.DataFrame:
+@dataclass(frozen=True)
+class EarlierMerges:
+    """The authors' weekly merge counts of some `weeks` (their Mondays) as the warehouse holds them (every
+    merged PR, not only those of the evidence at hand): `weekly` has author, week (the ISO week's Monday),
+    n (merged PRs), ai (AI-assisted among them); bots and PRs with no author are not counted. Evidence
+    that holds only some PRs of those weeks (the cube's upkeep reads a slice) takes their counts from here
+    instead of from its own PRs (reports/derived.py)."""
+
+    weeks: tuple[dt.date, ...]
+    weekly: pl.DataFrame
+
+
+def pr_cohort_keys(outcomes: pl.DataFrame, earlier: EarlierMerges | None = None) -> pl.DataFrame:
     """`outcomes`: id, author, merged_at, ai_assisted (merged PRs). Columns: id, segment — `cohort:<name>`,
     the author's cohort (as `pr_cohorts`) in the ISO week the PR merged: their AI-assisted share among
     their merged PRs of that week and the three before (the 28 days ending with the week). The scorecard's
     `cohort:<name>` segments (metrics.events.segment_rows): the week keeps the daily cube grain-free, so a
     month's record counts each PR in its author's cohort of the PR's week. Bots and PRs with no author: none.
+    `earlier`: the counts of its weeks come from it, not from `outcomes`.
 
     Same numbers as `pr_cohorts(…, "week")`, computed per author-week (not PRs × weeks), so it scales."""
     merged = outcomes.filter(pl.col("merged_at").is_not_null() & pl.col("author").is_not_null()
                              & ~pl.col("author").str.ends_with("[bot]")).select(
         "id", "author", week=period_of(pl.col("merged_at"), "week"), ai=pl.col("ai_assisted").fill_null(False))
     weekly = merged.group_by("author", "week").agg(n=pl.len(), ai=pl.col("ai").sum())
+    if earlier is not None:
+        kept = ~pl.col("week").is_in(pl.Series(earlier.weeks, dtype=pl.Date).implode())
+        weekly = pl.concat([weekly.filter(kept), earlier.weekly.select(weekly.columns).cast(weekly.schema)])
     trailing = (weekly.join(weekly.rename({"week": "earlier", "n": "n0", "ai": "ai0"}), on="author")
                 .filter(pl.col("earlier").is_between(pl.col("week") - dt.timedelta(days=21), pl.col("week")))
                 .group_by("author", "week").agg(share=pl.col("ai0").sum() / pl.col("n0").sum()))

@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from metrics import events as ev
+from metrics.cohorts import EarlierMerges
 from metrics.metric_events import Facts
 from metrics.registry import METRICS
 from metrics.senior_review import SENIORS_SCHEMA
@@ -118,9 +119,12 @@ def _ratio(metric: str, events: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def build_cube(evidence, outcomes: pl.DataFrame, chain=None, seniors: pl.DataFrame | None = None) -> Cube:
+def build_cube(evidence, outcomes: pl.DataFrame, chain=None, seniors: pl.DataFrame | None = None,
+               earlier: EarlierMerges | None = None) -> Cube:
     """The cube of teams-assigned evidence and its PR outcomes (see metrics.scorecard.prepare), with the
     change-chain metrics when its facts (metrics.change_chain.chain_facts) and senior people are given.
+    `earlier`: the authors' merge counts of weeks the evidence holds only some PRs of (the upkeep's slice;
+    metrics.cohorts.pr_cohort_keys).
 
     Every spec of the registry adds its events (without reasons) to the table its `cube_table` names;
     a spec with `segment_families` adds its events again once per `tool:` / `mode:` / `cohort:` segment."""
@@ -133,14 +137,14 @@ def build_cube(evidence, outcomes: pl.DataFrame, chain=None, seniors: pl.DataFra
         table = spec.cube_table
         if table == "ratio":
             if spec.segment_families:
-                events = pl.concat([events, ev.family_segment_rows(events, outcomes, spec.segment_families)],
+                events = pl.concat([events, ev.family_segment_rows(events, outcomes, spec.segment_families, earlier)],
                                    how="vertical_relaxed")
             ratio_parts.append(_ratio(spec.id, events))
         elif table == "mean":
             mean_parts.append(_sums(spec.id, events))
         elif table == "values":
             if spec.segment_families:  # lead_time_hours' cohort:<name> rows (issue 18)
-                events = pl.concat([events, ev.family_segment_rows(events, outcomes, spec.segment_families)],
+                events = pl.concat([events, ev.family_segment_rows(events, outcomes, spec.segment_families, earlier)],
                                    how="vertical_relaxed")
             rows = events.select(metric=pl.lit(spec.id), day=_day(events), team="team", segment="segment", value="value")
             overlay = pl.col("segment").is_in(spec.overlay_segments).fill_null(False)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from metrics.cohorts import pr_cohort_keys
+from metrics.cohorts import EarlierMerges, pr_cohort_keys
 from metrics.evidence import Evidence
 
 DEFLECTED_CHANNELS = ("self_serve", "ai_bot")
@@ -99,9 +99,10 @@ def segment_rows(events: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([ai_segment_rows(events, outcomes), cohort_segment_rows(events, outcomes)], how="vertical_relaxed")
 
 
-def family_segment_rows(events: pl.DataFrame, outcomes: pl.DataFrame, families: tuple[str, ...]) -> pl.DataFrame:
+def family_segment_rows(events: pl.DataFrame, outcomes: pl.DataFrame, families: tuple[str, ...],
+                        earlier: EarlierMerges | None = None) -> pl.DataFrame:
     """The rows of `segment_rows` of the segment families a metric has (`MetricSpec.segment_families`:
-    "tool", "mode", "cohort"), in that function's order."""
+    "tool", "mode", "cohort"), in that function's order. `earlier`: see `metrics.cohorts.pr_cohort_keys`."""
     parts = []
     ai_families = [f for f in AI_SEGMENT_FAMILIES if f in families]
     if ai_families:
@@ -110,13 +111,13 @@ def family_segment_rows(events: pl.DataFrame, outcomes: pl.DataFrame, families: 
             rows = rows.filter(pl.col("segment").str.starts_with(f"{ai_families[0]}:"))
         parts.append(rows)
     if "cohort" in families:
-        parts.append(cohort_segment_rows(events, outcomes))
+        parts.append(cohort_segment_rows(events, outcomes, earlier))
     return pl.concat(parts, how="vertical_relaxed") if parts else events.clear()
 
 
-def cohort_segment_rows(events: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
+def cohort_segment_rows(events: pl.DataFrame, outcomes: pl.DataFrame, earlier: EarlierMerges | None = None) -> pl.DataFrame:
     """The `cohort:<name>` rows of `segment_rows` alone (rework_rate has cohort segments, no tool ones)."""
-    return events.drop("segment").join(pr_cohort_keys(outcomes), on="id", how="inner").select(events.columns)
+    return events.drop("segment").join(pr_cohort_keys(outcomes, earlier), on="id", how="inner").select(events.columns)
 
 
 def mttr_hours(evidence: Evidence, reasons: bool = True) -> pl.DataFrame:

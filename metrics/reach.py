@@ -26,9 +26,13 @@ Per link (W = rollback_window_days, H = incident_link_hours, R = rework_window_d
 | people (who is senior since when) | all history: a full rebuild | — |
 
 So `look_back` = max(W, H, R) and `read_back` = max(W, H, R, 28 + 7 days). The upkeep recomputes the
-cube's days from the cut c = (earliest pending reach) on, reading PRs and deployments from c − read_back
-(and earlier incidents' causes), incidents from c − H, and tickets, spend, reviews and files from c
-(warehouse/slice.py). A write's cost grows with how far back it reaches, not with the warehouse.
+cube's days from the cut c = (earliest pending reach) on, reading PRs and deployments from c (and earlier
+incidents' causes: `upkeep_read_back` is 0), incidents from c − H, and tickets, spend, reviews and files
+from c (warehouse/slice.py); the adoption cohorts' earlier weeks are the authors' merge counts summed by
+the warehouse, and the context deployments keep the rollback verdict the cube holds for them
+(reports/derived.py). Pages reading evidence from a day (`reports.derived.evidence_from`) still read PRs
+and deployments from `read_back` before it. A write's cost grows with how far back it reaches, not with
+the warehouse.
 """
 from __future__ import annotations
 
@@ -43,6 +47,7 @@ from metrics.cohorts import WINDOW_DAYS
 class Reach:
     look_back: dt.timedelta
     read_back: dt.timedelta
+    upkeep_read_back: dt.timedelta  # the cube's upkeep: every link it needs before the cut is a context row
     rollback_window: dt.timedelta
     incident_link: dt.timedelta
 
@@ -54,4 +59,5 @@ def reach_of(config: Config) -> Reach:
     rework = dt.timedelta(days=rules.rework_window_days)
     look_back = max(window, link, rework)
     cohort = dt.timedelta(days=WINDOW_DAYS + 7)  # the 28 days that end with the PR's ISO week
-    return Reach(look_back=look_back, read_back=max(look_back, cohort), rollback_window=window, incident_link=link)
+    return Reach(look_back=look_back, read_back=max(look_back, cohort), upkeep_read_back=dt.timedelta(0),
+                 rollback_window=window, incident_link=link)

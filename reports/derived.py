@@ -3,8 +3,10 @@
 Every write notes in `cube_state` how far back it reaches (warehouse/reach.py, in the write's own
 transaction). `bring_up_to_date`, run once after a run (`refresh_cube`) or by any reader that finds a
 reach pending, reads only the evidence from that reach on (warehouse/slice.py, windows from
-metrics/reach.py), builds the cube of that slice with the same `prepare` / `build_cube` a full build
-uses, and replaces the cube's days from the reach on in one transaction. So a write's cost grows with how
+metrics/reach.py) with the earlier rows it links to, and the authors' weekly merge counts of the weeks
+before it that adoption cohorts look back to (summed by the warehouse), builds the cube of that slice
+with the same `prepare` / `build_cube` a full build uses, and replaces the cube's days from the reach on
+in one transaction. So a write's cost grows with how
 far back it reaches (a write of last week's PRs: a few weeks of evidence; a write of rows from three
 years ago: three years), not with the warehouse. A config whose fingerprint differs from the stored
 one, a write to `people`, or an empty cube means a full rebuild (`scorecard rebuild` forces one).
@@ -20,14 +22,15 @@ import sqlalchemy as sa
 
 from config.model import Config
 from connectors.common.progress import NoProgress, Progress
-from metrics.cube import Cube
+from metrics.cohorts import WINDOW_DAYS, EarlierMerges
+from metrics.cube import Cube, build_cube
 from metrics.evidence import SCHEMAS, Evidence
 from metrics.linking import deployment_outcomes
 from metrics.reach import reach_of
 from metrics.scorecard import prepare
 from warehouse import Warehouse, read_table
 from warehouse.cube_store import DAILY, CubeState, read_cube_parts, read_state, replace_cube, start_build
-from warehouse.schema import deployments, incidents, pull_requests
+from warehouse.schema import EPOCH_DAY, deployments, incidents, pull_requests
 from warehouse.slice import SliceStarts, read_slice
 
 log = logging.getLogger(__name__)
@@ -70,10 +73,19 @@ def rebuild(warehouse: Warehouse, config: Config, fingerprint: str, columns: dic
 def _update_from(warehouse: Warehouse, config: Config, state: CubeState, columns: dict[str, list[str]]) -> None:
     cut = state.pending_from.astimezone(dt.timezone.utc).date()
     cut_at = dt.datetime.combine(cut, dt.time(), dt.timezone.utc)
-    tables, since = read_slice(warehouse, cut_at, slice_starts(warehouse, config, cut_at),
+    reach = reach_of(config)
+    tables, since = read_slice(warehouse, cut_at, slice_starts(warehouse, config, cut_at, reach.upkeep_read_back),
                                list(config.rules.production_environments), _all(columns))
     evidence = _evidence(tables)
-    cube = prepare(evidence, config).cube
+    prepared = prepare(evidence, config)
+    # A PR's cohort segments count on its merge day (rollback_share, rework_rate) or its shipping day
+    # (lead_time_hours): the PRs merged or shipped from the cut on need their cohorts. The slice holds every
+    # PR merged from `since.changes` on; the earlier weeks those cohorts look back to come from the
+    # warehouse's own counts (aggregate reads), so the slice need not hold them.
+    outcomes = prepared.outcomes
+    counted = outcomes.filter((pl.col("merged_at") >= cut_at) | (pl.col("shipped_at") >= cut_at)).get_column("merged_at")
+    cube = build_cube(prepared.evidence, outcomes, prepared.chain, prepared.seniors,
+                      _earlier_merges(warehouse, since.changes, counted))
     parts = {name: frame.filter(pl.col("day") >= cut) if name in DAILY else frame for name, frame in _parts(cube).items()}
     parts["span"] = _span(warehouse)
     # Deployments from `since` on have their rollback verdict exactly (the slice's context rows); earlier
@@ -83,13 +95,64 @@ def _update_from(warehouse: Warehouse, config: Config, state: CubeState, columns
     log.info("scorecard cube updated from %s (PRs and deployments read from %s)", cut, since.changes.date())
 
 
-def slice_starts(warehouse: Warehouse, config: Config, cut_at: dt.datetime) -> SliceStarts:
+def slice_starts(warehouse: Warehouse, config: Config, cut_at: dt.datetime,
+                 read_back: dt.timedelta | None = None) -> SliceStarts:
     """Where the slice of the cube's days from `cut_at` on begins (metrics/reach.py): PRs and deployments
-    `read_back` before it, or earlier where an incident resolved since started earlier (deployments from its
-    start minus the link window on can have caused it); incidents from the link window before it."""
+    `read_back` before it (the config's `Reach.read_back` when None), or earlier where an incident resolved
+    since started earlier (deployments from its start minus the link window on can have caused it);
+    incidents from the link window before it."""
     reach = reach_of(config)
+    read_back = reach.read_back if read_back is None else read_back
     causes_since = min(cut_at, _incidents_start(warehouse, cut_at)) - reach.incident_link
-    return SliceStarts(changes=min(cut_at - reach.read_back, causes_since), incidents=cut_at - reach.incident_link)
+    return SliceStarts(changes=min(cut_at - read_back, causes_since), incidents=cut_at - reach.incident_link)
+
+
+def _earlier_merges(warehouse: Warehouse, complete_from: dt.datetime, merged: pl.Series) -> EarlierMerges:
+    """The authors' weekly merge counts (metrics.cohorts.EarlierMerges) that the cohorts of PRs merged at
+    `merged` look back to (each PR's week and the three before), but of the weeks before the first whole
+    week from `complete_from` on only (the slice holds every PR merged since then). One aggregate read per
+    run of consecutive weeks, summed by the warehouse through the merged_at index."""
+    utc = complete_from.astimezone(dt.timezone.utc)
+    first = utc.date() if utc.time() == dt.time() else utc.date() + dt.timedelta(days=1)  # the first whole day
+    end = first + dt.timedelta(days=-first.weekday() % 7)  # the first Monday on or after it
+    mondays = {day - dt.timedelta(days=day.weekday()) for day in merged.drop_nulls().dt.date().unique().to_list()}
+    looked_back = {monday - dt.timedelta(days=7 * back) for monday in mondays for back in range(WINDOW_DAYS // 7)}
+    weeks = sorted(week for week in looked_back if week < end)
+    runs: list[list[dt.date]] = []
+    for week in weeks:
+        if runs and week - runs[-1][-1] == dt.timedelta(days=7):
+            runs[-1].append(week)
+        else:
+            runs.append([week])
+    frames = [_merge_counts(warehouse, run[0], run[-1] + dt.timedelta(days=7)) for run in runs]
+    weekly = pl.concat(frames) if frames else _merge_counts_frame([], [], [], [])
+    return EarlierMerges(weeks=tuple(weeks), weekly=weekly.filter(~pl.col("author").str.ends_with("[bot]")))
+
+
+def _merge_counts(warehouse: Warehouse, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """Per author and ISO week (its Monday) of the PRs merged in [start, end): n and ai (AI-assisted)."""
+    merged = pull_requests.c.merged_at
+    if warehouse.dialect == "sqlite":  # microseconds since 1970 (a Thursday): the epoch day of the week's Monday
+        day = f"({merged.name} / 86400000000)"
+        week = sa.literal_column(f"{day} - (({day} + 3) % 7)")
+    else:
+        week = sa.cast(sa.func.date_trunc("week", sa.func.timezone("UTC", merged)), sa.Date)
+    ai = sa.func.sum(sa.case((pull_requests.c.ai_assisted, 1), else_=0))
+    bounds = [dt.datetime.combine(day, dt.time(), dt.timezone.utc) for day in (start, end)]
+    query = (sa.select(pull_requests.c.author, week.label("week"), sa.func.count().label("n"), ai.label("ai"))
+             .where(merged >= bounds[0], merged < bounds[1], pull_requests.c.author.is_not(None))
+             .group_by(pull_requests.c.author, week))
+    with warehouse.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    authors, weeks, ns, ais = (list(column) for column in zip(*rows)) if rows else ([], [], [], [])
+    if warehouse.dialect == "sqlite":
+        weeks = [EPOCH_DAY + dt.timedelta(days=int(w)) for w in weeks]
+    return _merge_counts_frame(authors, weeks, ns, ais)
+
+
+def _merge_counts_frame(authors: list, weeks: list, ns: list, ais: list) -> pl.DataFrame:
+    return pl.DataFrame({"author": authors, "week": weeks, "n": ns, "ai": ais},
+                        schema={"author": pl.String, "week": pl.Date, "n": pl.UInt32, "ai": pl.UInt32})
 
 
 def evidence_from(warehouse: Warehouse, config: Config, cut_at: dt.datetime, columns: dict[str, list[str]],

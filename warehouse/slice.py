@@ -5,7 +5,9 @@ and why). Reading it costs what the time range holds, not what the warehouse hol
 Context rows, earlier than `since`:
 - incidents: those whose source links them to a deployment since;
 - deployments: per repo and environment the last production deployment before `since`, and the last one
-  of each sha deployed since (what the rollback rule reads: T, and whether another sha lies between);
+  of each sha deployed since (what the rollback rule reads: T, and whether another sha lies between),
+  each with the rollback verdict the cube keeps for it as its flag; where one is a rollback, the repo's
+  last shipping deployment before `since` too;
 - pull requests: the targets a revert of the slice names by source id, number or merge sha (those lookups
   win over a title that names a PR of the slice), those reviewed since (the review's `ai` segment is the
   PR's flag), those a deployment since names, and those merged after their repo's last earlier shipping
@@ -169,7 +171,7 @@ def _rollback_context(warehouse: Warehouse, since: dt.datetime, recent: pl.DataF
     before = f"finished_at < {_at(warehouse, 'deployments', 'finished_at', since)}"
     production = recent.filter((pl.col("status").str.to_lowercase() == "success")
                                & pl.col("environment").str.to_lowercase().is_in(envs))
-    wanted = list(dict.fromkeys([*columns, "repo", "environment", "sha", "finished_at", "status"]))
+    wanted = list(dict.fromkeys([*columns, "repo", "environment", "sha", "finished_at", "status", "is_rollback"]))
     parts = []
     shas = production.get_column("sha").drop_nulls().unique().to_list()
     if shas:  # every earlier deployment of those shas (a handful each), through the sha index
@@ -196,7 +198,35 @@ def _rollback_context(warehouse: Warehouse, since: dt.datetime, recent: pl.DataF
         "finished_at", "id", descending=True)
     last_of_sha = keyed.filter(pl.col("sha").is_in(shas)).unique(["repo", "_env", "sha"], keep="first")
     last = keyed.unique(["repo", "_env"], keep="first")
-    return pl.concat([last_of_sha, last]).unique("id").drop("_env").select(columns)
+    context = pl.concat([last_of_sha, last]).unique("id").drop("_env")
+    return _with_kept_verdicts(warehouse, since, context, wanted).select(columns)
+
+
+def _with_kept_verdicts(warehouse: Warehouse, since: dt.datetime, context: pl.DataFrame, wanted: list[str]) -> pl.DataFrame:
+    """The context deployments with the rollback verdict the cube keeps for them (`cube_deployments.ships`,
+    exact before `since`) as their flag (`is_rollback`): the rule cannot decide it from the slice (the
+    earlier deployment of the same sha, and those between, are not read). A kept rollback taken for a
+    shipping deployment would ship, in the slice, the PRs waiting since before it that a full build ships
+    with a deployment of the slice. With a kept rollback, the repo's last shipping deployment before
+    `since` is read too: the slice's earlier PRs merged before it ship with it (or earlier), not with a
+    deployment of the slice. Flagged, a context row rolls back only deployments before `since`."""
+    ids = context.get_column("id").drop_nulls().unique().sort().to_list()
+    if not ids:
+        return context
+    kept = read_where(warehouse, "cube_deployments", ["id", "repo", "ships"], f"id IN ({_text_list(ids)})")
+    repos = kept.filter(~pl.col("ships")).get_column("repo").unique().sort().to_list()
+    if repos:
+        before = _at(warehouse, "deployments", "finished_at", since)
+        ships = "1" if warehouse.dialect == "sqlite" else "true"
+        terms = [f"id = (SELECT d.id FROM cube_deployments d WHERE d.repo = {_text(repo)} AND d.finished_at < {before} "
+                 f"AND d.ships = {ships} ORDER BY d.finished_at DESC, d.id DESC LIMIT 1)" for repo in repos]
+        shippers = pl.concat([read_where(warehouse, "deployments", wanted, _any_of("deployments", batch))
+                              for batch in _batches(terms)])
+        context = pl.concat([context, shippers.select(context.columns).cast(context.schema)]).unique("id", keep="first")
+        kept = pl.concat([kept, shippers.select("id", "repo", ships=pl.lit(True))])
+    verdicts = kept.select("id", kept_rollback=~pl.col("ships"))
+    return (context.join(verdicts, on="id", how="left")
+            .with_columns(is_rollback=pl.coalesce("kept_rollback", "is_rollback")).drop("kept_rollback"))
 
 
 def _of_shas(warehouse: Warehouse, shas: list[str], before: str) -> str:

@@ -165,3 +165,22 @@ def test_pr_cohort_keys_give_the_weekly_cohort_of_each_prs_author():
     by_week = dict(zip(zip(weekly["period_start"], weekly["author"]), weekly["cohort"]))
     assert [by_week[weeks[0], "ana"], by_week[weeks[1], "ana"], by_week[weeks[2], "ana"], by_week[weeks[1], "bo"]] == [
         "moderate", "heavy", "heavy", "heavy"]
+
+
+def test_pr_cohort_keys_take_the_counts_of_earlier_weeks_from_the_warehouse():
+    from metrics.cohorts import EarlierMerges, pr_cohort_keys
+
+    at = lambda d: dt.datetime(2026, 3, d, 12, tzinfo=dt.timezone.utc)  # noqa: E731
+    # The evidence holds two of ana's PRs: a0 (AI, Wed 11 Mar, week of 9 Mar) and a1 (not AI, Wed 18 Mar,
+    # week of 16 Mar). The warehouse's counts of the weeks of 2 and 9 Mar: 4 merges, none AI; 1 merge, AI
+    # (that one is a0, which the evidence also holds: it counts once).
+    outcomes = pl.DataFrame({"id": ["a0", "a1"], "author": ["ana", "ana"], "merged_at": [at(11), at(18)],
+                             "ai_assisted": [True, False]})
+    earlier = EarlierMerges(weeks=(dt.date(2026, 3, 2), dt.date(2026, 3, 9)), weekly=pl.DataFrame({
+        "author": ["ana", "ana"], "week": [dt.date(2026, 3, 2), dt.date(2026, 3, 9)], "n": [4, 1], "ai": [0, 1]}))
+    got = dict(pr_cohort_keys(outcomes, earlier).iter_rows())
+    # a0, week of 9 Mar, 28 days from 16 Feb: 4 + 1 merges, 1 AI = 20 % → light. a1, week of 16 Mar, 28 days
+    # from 23 Feb: 4 + 1 + 1 (a1) merges, 1 AI = 17 % → light (a0 counted twice: 2 of 7 = 29 %, moderate;
+    # without the earlier weeks: 1 of 2 = 50 %, moderate).
+    assert got == {"a0": "cohort:light", "a1": "cohort:light"}
+    assert dict(pr_cohort_keys(outcomes).iter_rows()) == {"a0": "cohort:heavy", "a1": "cohort:moderate"}

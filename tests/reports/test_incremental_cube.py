@@ -283,9 +283,9 @@ def _kept_after(warehouse_url, first: dict[str, list[dict]], write: dict[str, li
 def test_a_pr_named_by_an_old_and_a_recent_deployment(warehouse_url):
     """P (merged on day 68) is named by D0 (day 3: the source says it shipped P) and, by the write, by D1
     (day 69.5). Shipping by source takes the earliest production deployment naming the PR: D0. The write's
-    reach is day 68 − 21 = day 47, the slice's PRs and deployments start 35 days before: day 12 (earlier
-    only by a seeded incident's duration), after D0; a slice that reads only the links of its own
-    deployments ships P with D1."""
+    reach is day 68 − 21 = day 47, where the slice's PRs and deployments start (earlier only by a seeded
+    incident's duration), after D0; a slice that reads only the links of its own deployments ships P with
+    D1."""
     org = Org(random.Random(100))
     pr = org.pr(_day(68), repo="acme/api", ai=True)
     d0 = org.deployment(_day(3), "acme/api", "named-old")
@@ -300,9 +300,9 @@ def test_a_revert_whose_number_or_sha_names_a_pr_before_the_slice(warehouse_url,
     """A revert (created on day 65, merged on day 66) names PR `old` (merged on day 0.5) by number, or
     by its merge commit's sha, and, by title, "Add cache", PR `new` (merged on day 64). DESIGN.md "Revert"
     (revision 2): the number and the sha are tried before the title, so it reverts `old` (65.5 days
-    earlier: outside the 7-day rollback window) and `new` is not rolled back. The write's reach is day 65 − 21 = day 44, the slice's PRs start 35
-    days before that (day 9, earlier only by a seeded incident's duration): `old` lies before it, and a
-    slice without it resolves the revert by title to `new` and counts `new` rolled back."""
+    earlier: outside the 7-day rollback window) and `new` is not rolled back. The write's reach is day 65 − 21 = day 44, where the slice's PRs
+    start (earlier only by a seeded incident's duration): `old` lies before it, and a slice without it
+    resolves the revert by title to `new` and counts `new` rolled back."""
     org = Org(random.Random(101))
     old = org.pr(_day(0.5), repo="acme/api", title="Tune the pool")
     new = org.pr(_day(64), repo="acme/api", title="Add cache")
@@ -328,3 +328,35 @@ def test_a_review_before_its_pr_was_created_when_the_ai_flag_changes(warehouse_u
                    ai_confidence="high")
     _kept_after(warehouse_url, {"pull_requests": [pr], "reviews": [review]}, {"pull_requests": [flipped]},
                 "the AI flag of a PR reviewed before it was created")
+
+
+def test_a_pr_waiting_since_before_a_rollback_that_lies_before_the_slice(warehouse_url):
+    """acme/rare deploys sha s1 on day 30, s2 on day 31 and s1 again on day 32 (a rollback by the sha
+    rule: it ships nothing); P, merged there on day 31.5, waits until D (day 66) ships it. The write, a
+    PR of acme/api created on day 65, reaches back to day 44, where the slice starts: the day-32
+    rollback is its context row (acme/rare's last deployment before it) but the deployments that make it
+    a rollback are not read. Taken for a shipping deployment it would ship P on day 32, and P's lead time
+    on day 66 would be missing; the cube keeps its verdict (`cube_deployments.ships`)."""
+    org = Org(random.Random(103))
+    deployments = [org.deployment(_day(30), RARE, "s1"), org.deployment(_day(31), RARE, "s2"),
+                   org.deployment(_day(32), RARE, "s1"), org.deployment(_day(66), RARE, "s3")]
+    waiting = org.pr(_day(31.5), repo=RARE)
+    new = org.pr(_day(65.5), repo="acme/api")
+    new["created_at"] = _day(65)
+    _kept_after(warehouse_url, {"pull_requests": [waiting], "deployments": deployments}, {"pull_requests": [new]},
+                "a PR waiting since before a rollback that lies before the slice")
+
+
+def test_a_cohort_that_looks_back_before_the_slice(warehouse_url):
+    """eve merges two AI-assisted PRs on days 36 and 37 (Tuesday and Wednesday of the week of day 35, a
+    Monday) and, by the write, a third, not AI-assisted, created on day 61.5 and merged on day 62 (the
+    week of day 56). Her cohort in that week is her AI share over the weeks of days 35 to 62: 2 of 3,
+    heavy. The write reaches back to day 40, where the slice starts: her earlier PRs are not in it, and the
+    weeks before its first whole week (day 42) take the authors' merge counts from the warehouse. From the
+    slice alone her share would be 0 of 1, `none`."""
+    org = Org(random.Random(104))
+    earlier = [org.pr(_day(day), repo="acme/web", ai=True, author="eve") for day in (36, 37)]
+    new = org.pr(_day(62), repo="acme/web", ai=False, author="eve")
+    new["created_at"] = _day(61.5)
+    _kept_after(warehouse_url, {"pull_requests": earlier}, {"pull_requests": [new]},
+                "a PR whose author's cohort counts merges from before the slice")
