@@ -15,6 +15,8 @@ For each file (the large demo's 2M tickets and 1M PRs, written as CSV once into 
 - on PostgreSQL (`--postgres`, or $SCORECARD_BENCH_POSTGRES_URL): the same import into a fresh schema,
   against `psql -c '\\copy t FROM FILE (FORMAT csv, HEADER)'` into an equivalent table (timestamptz for
   timestamps, so COPY parses them as the product does);
+- the checkouts (this one, `--baseline`) take turns going first, run by run; on PostgreSQL a CHECKPOINT
+  (untimed) comes before every timed load, so none pays for writing out the one before;
 - then, on the stock loader's table, the secondary indexes the warehouse keeps on that table (migration
   0008's counting-time indexes, warehouse.schema.TIME_INDEXES: one on tickets, four on pull_requests),
   created after the load in one transaction, timed apart (SQLite: the shell's defaults; PostgreSQL: the
@@ -183,6 +185,19 @@ def postgres_reference(entity: str, path: Path, base_url: str, schema: str) -> t
     return wall, None, index_wall, None
 
 
+def in_turn(roots: dict[str, Path], run: int) -> list[tuple[str, Path]]:
+    """The checkouts in run `run`'s order: reversed every other run, so no side always follows the stock
+    loader (on PostgreSQL the server may still be writing the previous load out)."""
+    sides = list(roots.items())
+    return sides if run % 2 == 0 else sides[::-1]
+
+
+def checkpoint(base_url: str) -> None:
+    """PostgreSQL's CHECKPOINT before a timed load (untimed): the dirty buffers and WAL of the previous
+    step are written out, so each load starts from the same state, not paying for the one before."""
+    subprocess.run(["psql", base_url, "-q", "-c", "CHECKPOINT"], check=True, capture_output=True)
+
+
 def fresh_postgres_schema(base_url: str, schema: str) -> str:
     subprocess.run(["psql", base_url, "-q", "-v", "ON_ERROR_STOP=1", "-c",
                     f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema};"], check=True, capture_output=True)
@@ -254,7 +269,7 @@ def run_sqlite(files: dict[str, Path], runs: int, roots: dict[str, Path]) -> dic
             r = reference[-1]
             log(f"SQLite {entity} run {i + 1}: sqlite3 .import {r[0]:.2f} s (CPU {r[1]:.2f} s), then its indexes "
                 f"{r[2]:.2f} s (CPU {r[3]:.2f} s); load {os.getloadavg()[0]:.1f}")
-            for side, root in roots.items():
+            for side, root in in_turn(roots, i):
                 with tempfile.TemporaryDirectory(dir=DATA) as tmp:
                     samples[side].append(import_twice(entity, path, f"sqlite:///{tmp}/import.db", root))
                 log(describe("SQLite", entity, i, side, samples[side][-1]))
@@ -269,11 +284,14 @@ def run_postgres(files: dict[str, Path], runs: int, base_url: str, roots: dict[s
         rows = rows_in(path)
         samples, reference = {side: [] for side in roots}, []
         for i in range(runs):
+            checkpoint(base_url)
             reference.append(postgres_reference(entity, path, base_url, schema))
             log(f"PostgreSQL {entity} run {i + 1}: psql \\copy {reference[-1][0]:.2f} s, then its indexes "
                 f"{reference[-1][2]:.2f} s; load {os.getloadavg()[0]:.1f}")
-            for side, root in roots.items():
-                samples[side].append(import_twice(entity, path, fresh_postgres_schema(base_url, schema), root))
+            for side, root in in_turn(roots, i):
+                url = fresh_postgres_schema(base_url, schema)
+                checkpoint(base_url)
+                samples[side].append(import_twice(entity, path, url, root))
                 log(describe("PostgreSQL", entity, i, side, samples[side][-1]))
         subprocess.run(["psql", base_url, "-q", "-c", f"DROP SCHEMA IF EXISTS {schema} CASCADE"], check=True, capture_output=True)
         out[entity] = summaries(rows, samples, reference)

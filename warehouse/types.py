@@ -75,7 +75,9 @@ def to_storage(frame: pl.DataFrame, table: Table, dialect: str) -> pa.Table:
         elif target == pl.Float64():
             arrow_type = pa.float64()
         else:
-            arrow_type = pa.string()
+            # Polars hands strings over as large_string: the same type here spares a copy of every string
+            # column (ADBC binds both alike; the stored text is the same).
+            arrow_type = pa.large_string()
         fields.append(pa.field(name, arrow_type))
         exprs.append(col.alias(name))
     return frame.select(exprs).to_arrow().cast(pa.schema(fields))

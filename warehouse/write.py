@@ -43,9 +43,10 @@ class UpsertCounts:
 
 
 # SQLite page cache of a write (KiB): 256 MB, for the B-tree pages a bulk upsert touches; and of a bulk
-# load's index builds, whose sort runs are the size of the cache (small runs merge faster than one large).
+# load's index builds, whose sort runs are the size of the cache (small runs sort in the CPU's caches and
+# merge faster than large ones): 2 MB, the sqlite3 shell's default.
 WRITE_CACHE_KB = 262_144
-INDEX_BUILD_CACHE_KB = 16_384
+INDEX_BUILD_CACHE_KB = 2_000
 
 # The advisory lock every PostgreSQL write transaction takes (a constant: "scorecard" in ASCII digits).
 WRITER_LOCK_KEY = 7_363_255_234
@@ -195,7 +196,9 @@ def _upsert(cur, dialect: str, name: str, frame: pl.DataFrame) -> UpsertCounts:
         # order: the primary key's B-tree is then appended to, not split at random pages (an export's
         # ids rarely sort as text: `#10` before `#2`); nothing reads the rows by their insertion order.
         if frame.height >= BULK_ROWS:
-            frame = frame.sort(keys)
+            # One thread: polars' parallel sort took twice the CPU for the same order on two cores (1M PR
+            # ids, which share long prefixes: 1.3 CPU-s against 0.65), and no less wall time.
+            frame = frame.sort(keys, multithreaded=False)
         with _secondary_indexes_built_after(cur, dialect, name, frame.height):
             cur.adbc_ingest(name, to_storage(frame, table, dialect), mode="append")
         return UpsertCounts(inserted=frame.height)
@@ -285,7 +288,9 @@ def _secondary_indexes_built_after(cur, dialect: str, name: str, rows: int) -> I
     # MEMORY, sorts the whole index as one in-memory list; large runs sort slowly. With the connection's
     # 256 MB cache and MEMORY (what staging wants) one index on 1M PRs cost 2.2-3.4 CPU-s, with a 16 MB
     # cache and a temp file 0.5-0.6 (the sqlite3 shell on the same table; more sorter threads only
-    # added CPU). So the builds run with those, and the connection's own settings come back after them
+    # added CPU); with 2 MB, less again (the four PR indexes 3.0 CPU-s against 3.8 with 16 MB, the
+    # tickets' one 0.9 against 1.7: the shell on the imported tables, commit included). So the builds
+    # run with those, and the connection's own settings come back after them
     # (no temp table exists at this point: changing temp_store would drop it).
     cur.execute("PRAGMA temp_store=FILE")
     cur.execute(f"PRAGMA cache_size=-{INDEX_BUILD_CACHE_KB}")

@@ -241,7 +241,7 @@ def classify_prs(frame: pl.DataFrame, config: AiDetectionConfig, *, source: str)
         "_row", "_pos", family=pl.col("signal").str.extract(r"^(\w+):"), signal="signal", tool="tool",
     ))
 
-    return _assemble(frame, rows, pl.concat(parts, how="vertical_relaxed"), reg, source)
+    return _assemble(frame, pl.concat(parts, how="vertical_relaxed"), reg, source)
 
 
 def _texts(frame: pl.DataFrame) -> pl.DataFrame:
@@ -255,7 +255,7 @@ def _texts(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(_text=pl.concat_str([body, messages], separator="\n")).select(text="_text")
 
 
-def _assemble(frame: pl.DataFrame, rows: pl.DataFrame, fired: pl.DataFrame, reg: Registry, source: str) -> pl.DataFrame:
+def _assemble(frame: pl.DataFrame, fired: pl.DataFrame, reg: Registry, source: str) -> pl.DataFrame:
     rank = {name: i for i, name in enumerate(_ORDER)}
     tool_rank = {name: i for i, name in enumerate(reg.tools)}
     fired = fired.with_columns(
@@ -272,9 +272,18 @@ def _assemble(frame: pl.DataFrame, rows: pl.DataFrame, fired: pl.DataFrame, reg:
             text=pl.col("family").is_in(["trailer", "marker"]).any(),
         )
     )
-    out = rows.join(per_pr, on="_row", how="left")
     explicit = frame.get_column("ai_explicit") if "ai_explicit" in frame.columns else pl.Series([None] * frame.height, dtype=pl.Boolean)
-    out = out.with_columns(explicit=explicit)
+    # A PR without a signal or an explicit value comes out as every such PR does (not AI-assisted, no
+    # signals or tools, no mode or confidence): only the others are worked out, then written over those
+    # defaults (most PRs of a large import are the first kind; deciding each of them cost 0.6 CPU-s per 1M).
+    picked = per_pr.get_column("_row")
+    if explicit.null_count() < len(explicit):
+        picked = pl.concat([picked, explicit.is_not_null().arg_true().cast(pl.UInt32)])
+    picked = picked.unique().sort()
+    out = (
+        pl.DataFrame({"_row": picked}).join(per_pr, on="_row", how="left", maintain_order="left")
+        .with_columns(explicit=explicit.gather(picked))
+    )
     fired_any = pl.col("signals").is_not_null()
     detected_mode = (
         pl.when(pl.col("agent")).then(pl.lit("agent"))
@@ -298,7 +307,19 @@ def _assemble(frame: pl.DataFrame, rows: pl.DataFrame, fired: pl.DataFrame, reg:
         ai_signals=to_json_list(pl.col("ai_signals")),
         ai_tools=to_json_list(pl.col("ai_tools")),
     )
-    return frame.drop([c for c in out.columns if c in frame.columns]).hstack(out)
+    n = frame.height
+    defaults = pl.DataFrame({
+        "ai_assisted": pl.repeat(False, n, dtype=pl.Boolean, eager=True),
+        "ai_signals": pl.repeat("[]", n, dtype=pl.String, eager=True),
+        "ai_tools": pl.repeat("[]", n, dtype=pl.String, eager=True),
+        "ai_mode": pl.repeat(None, n, dtype=pl.String, eager=True),
+        "ai_confidence": pl.repeat(None, n, dtype=pl.String, eager=True),
+    })
+    if len(picked):
+        defaults = defaults.with_columns(
+            defaults.get_column(c).scatter(picked, out.get_column(c).cast(defaults.schema[c])) for c in defaults.columns
+        )
+    return frame.drop([c for c in defaults.columns if c in frame.columns]).hstack(defaults)
 
 
 def ai_labels(config: AiDetectionConfig) -> set[str]:

@@ -119,6 +119,23 @@ def test_explicit_value_wins_sets_mode_explicit_and_keeps_the_signals():
     ]
 
 
+def test_each_pr_of_a_mixed_frame_comes_out_as_it_would_alone():
+    # Only PRs with a signal or an explicit value are worked out; the others take the defaults. Each row
+    # of a frame mixing the kinds (in a scattered order) equals that row classified on its own.
+    columns = dict(
+        author=pl.Series(["dev", "copilot-swe-agent", "dev", "dev", "dev", "dev", "dev"]),
+        labels=pl.Series([[], [], ["ai-assisted"], [], [], [], []], dtype=pl.List(pl.String)),
+        body=pl.Series([None, None, None, "Generated with Cursor", None, "plain", None], dtype=pl.String),
+        ai_explicit=pl.Series([None, None, None, None, False, None, True], dtype=pl.Boolean),
+    )
+    together = classify(**columns)
+    alone = [classify(**{k: v.slice(i, 1) for k, v in columns.items()})[0] for i in range(7)]
+    assert together == alone
+    assert together[0] == together[5] == (False, [], [], None, None)  # neither a signal nor an explicit value
+    assert together[4] == (False, ["explicit:csv=false"], [], "explicit", "high")
+    assert together[6] == (True, ["explicit:csv=true"], [], "explicit", "high")
+
+
 def test_author_identity_makes_an_agent_pr_even_with_trailers():
     results = classify(author=["cursor[bot]", "Jane Roe (aider)", "Devin"],
                        commit_messages=[["x\n\nCo-authored-by: Cursor Agent <cursoragent@cursor.com>"], [], []])
