@@ -23,6 +23,7 @@ import streamlit as st
 
 from app.session import adoption_scope, current, row_scope
 from app.views.adoption_panel import USAGE_COLUMNS
+from app.views.rollbacks import baseline_counts, team_share_table
 from app.views.spend import cost_per_unit_by_team as spend_per_team
 from app.views.trends import TRENDS, trend_chart
 from app.views.watch import teams_to_watch as find_teams_to_watch
@@ -33,6 +34,7 @@ from metrics.baseline import baselines as baseline_windows
 from metrics.cohorts import WINDOW_DAYS as COHORT_WINDOW_DAYS
 from metrics.cube import Cube
 from metrics.lead_time import lead_time_events
+from metrics.periods import Window
 from metrics.registry import METRICS
 from metrics.rework import rework_events
 from metrics.scorecard import Prepared, compute, prepare
@@ -82,6 +84,11 @@ CHAIN = (*CHANGES, "pull_request_files", "reviews", "people")
 # Adoption's cohorts: outcomes, lead times and rework.
 COHORTS = (*CHANGES, "pull_request_files")
 EVERY_TABLE = (*CHAIN, "tickets", "ai_spend")
+# The PR columns a PR's rollback verdict and where it counts are decided from (metrics.linking.pr_outcomes:
+# shipping, rollbacks, reverts by source id, number, sha or title; warehouse/slice.py's keys): the baseline
+# window's counts need no more.
+VERDICT_COLUMNS = {"pull_requests": ["id", "repo", "number", "title", "team", "merged_at", "merge_commit_sha",
+                                     "ai_assisted", "is_revert", "reverts_pr_id", "revert_ref"]}
 
 
 def prepared(version: str, since: dt.date, tables: tuple[str, ...] = EVERY_TABLE) -> Prepared:
@@ -98,6 +105,28 @@ def prepared(version: str, since: dt.date, tables: tuple[str, ...] = EVERY_TABLE
     teams = row_scope()
     return (_prepared_since(version, since, tables) if teams is None
             else _prepared_scoped(version, since, teams, tables))
+
+
+def rollback_teams(version: str, filters: Filters, window) -> pl.DataFrame:
+    """The Rollbacks page's table by team (app/views/rollbacks.share_table) from the cube's daily rollback
+    counts, no PR read, of the teams the signed-in user may see."""
+    return scope.team_rows(team_share_table(_cube(version), filters, window), row_scope())
+
+
+def rollback_baseline(version: str, window) -> pl.DataFrame:
+    """The baseline window's merged and rolled-back PRs per team × repo (app/views/rollbacks.baseline_counts)
+    of the teams the signed-in user may see: what the Rollbacks page's team drill-down shows beside its range."""
+    return scope.team_rows(_rollback_baseline(version, window.start, window.end, window.label), row_scope())
+
+
+@st.cache_data(show_spinner="Reading the baseline window…", max_entries=4)
+def _rollback_baseline(version: str, start: dt.datetime, end: dt.datetime, label: str) -> pl.DataFrame:
+    # The window's PRs decided as on all the evidence (the slice from its first day on), only the columns a
+    # verdict needs, kept as counts: the rows are dropped once counted.
+    _cube(version)  # the slice reads the cube's shipping table: up to date first
+    window = Window(start=start, end=end, label=label)
+    evidence = load_evidence_since(warehouse(), config(), window.first_day, OUTCOMES, VERDICT_COLUMNS)
+    return baseline_counts(prepare(evidence, config()).outcomes, ["team", "repo"], window)
 
 
 def prepared_for_item(version: str, kind: str, item_id: str) -> Prepared:
