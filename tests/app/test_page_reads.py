@@ -1,15 +1,21 @@
-"""The Rollbacks page reads only its range: the table by team comes from the cube's daily rollback counts
+"""The Rollbacks and Delivery pages read only their range and the columns they show.
+
+The Rollbacks page: the table by team comes from the cube's daily rollback counts
 (no PR read), and once a team is picked its range's outcomes come from the slice of the range and the
 baseline window's shares from counts per team × repo read with only the columns a verdict needs
 (app/state.rollback_teams, rollback_baseline). Every table must equal the one computed from all the
 evidence, as the page computed it before: by team, by repo, the trend with its baseline, for ranges across
-the small demo (both warehouses)."""
+the small demo (both warehouses).
+
+The Delivery page reads its range's changes with only the PR columns a verdict needs (app/state.VERDICT_COLUMNS):
+its incidents with their causes and its failed deployments equal those from all the evidence."""
 from __future__ import annotations
 
 import polars as pl
 from polars.testing import assert_frame_equal
 
 from app import state
+from app.views.delivery import failed_deployments, linked_incidents
 from app.views.rollbacks import baseline_counts, share_table, team_share_table, trend
 from metrics.baseline import baselines
 from metrics.periods import Window
@@ -52,7 +58,8 @@ def test_a_picked_team_reads_its_range_and_the_baselines_counts_and_shows_the_sa
     compared = 0
     for window in _windows(cube, config, full):
         # as app/state._rollback_baseline reads it: the verdict's columns of the slice from the window's first day
-        narrow = load_evidence_since(warehouse, config, window.first_day, state.OUTCOMES, state.VERDICT_COLUMNS)
+        narrow = load_evidence_since(warehouse, config, window.first_day, state.OUTCOMES,
+                                     state._columns(state.VERDICT_COLUMNS))
         counts = baseline_counts(prepare(narrow, config).outcomes, ["team", "repo"], window)
         assert_frame_equal(counts.sort("team", "repo"),
                            baseline_counts(full.outcomes, ["team", "repo"], window).sort("team", "repo"))
@@ -71,3 +78,19 @@ def test_a_picked_team_reads_its_range_and_the_baselines_counts_and_shows_the_sa
                                    trend(every.filter(pl.col("repo") == repo), filters, window))
                 compared += expected.height
     assert compared > 20
+
+
+def test_delivery_reads_the_verdicts_columns_and_shows_what_all_the_evidence_shows(demo):
+    warehouse, config = demo
+    full = prepare(load_evidence(warehouse), config)
+    compared = 0
+    for start in _range_starts(full):
+        filters = Filters(grain="week", start=start, end=DEMO_END)
+        narrow = prepare(load_evidence_since(warehouse, config, start, state.CHANGES, state._columns(state.VERDICT_COLUMNS)),
+                         config)
+        assert narrow.evidence.pull_requests.get_column("ai_signals").null_count() == narrow.evidence.pull_requests.height
+        for view in (linked_incidents, failed_deployments):
+            expected = view(full.chain, filters)
+            assert_frame_equal(view(narrow.chain, filters), expected)
+            compared += expected.height
+    assert compared > 100
