@@ -82,10 +82,11 @@ RENDERED = """([title, content]) => {
   if (!h1) return false;
   if (main.querySelector('[data-stale="true"]')) return false;
   if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
+  // (a chart or table inside a closed expander is never drawn until opened: not waited for)
   for (const chart of main.querySelectorAll('[data-testid="stVegaLiteChart"], [data-testid="stPlotlyChart"]'))
-    if (!chart.querySelector('canvas, svg')) return false;
+    if (!chart.closest('details:not([open])') && !chart.querySelector('canvas, svg')) return false;
   for (const grid of main.querySelectorAll('[data-testid="stDataFrame"]'))
-    if (!grid.querySelector('canvas, table')) return false;
+    if (!grid.closest('details:not([open])') && !grid.querySelector('canvas, table')) return false;
   if (main.querySelector('[data-testid="stSkeleton"], [data-testid="stSpinner"]')) return false;
   return !content || !!main.querySelector(content);
 }"""

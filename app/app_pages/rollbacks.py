@@ -79,12 +79,13 @@ if filters.team is None:
     st.stop()
 
 # --- by repository within the team ----------------------------------------------------------------
-# The range's PR outcomes, with what the change-chain panel shows (one read for both), from the range's
-# start on; the baseline window's counts per repo beside them (read once, kept as counts).
+# The baseline window's counts per repo (read once, kept as counts; first, so that its read's transient
+# memory is reused by the next), then the range's PR outcomes with what the change-chain panel shows (one
+# read for both), from the range's start on.
+team_base = state.rollback_baseline(version, window).filter(pl.col("team") == filters.team)
 since = filters.start
 outcomes = state.prepared(version, since, state.CHAIN).outcomes
 team_outcomes = scoped(outcomes, team=filters.team)
-team_base = state.rollback_baseline(version, window).filter(pl.col("team") == filters.team)
 repos = share_table(team_outcomes, "repo", filters, window, base=team_base.drop("team"))
 st.subheader("By repository")
 if repos.height == 0:
