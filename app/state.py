@@ -24,6 +24,7 @@ import streamlit as st
 
 from app.session import adoption_scope, current, row_scope
 from app.views.adoption_panel import USAGE_COLUMNS
+from app.views.rollbacks import baseline_counts, team_share_table
 from app.views.spend import cost_per_unit_by_team as spend_per_team
 from app.views.trends import TRENDS, trend_chart
 from app.views.watch import teams_to_watch as find_teams_to_watch
@@ -34,6 +35,7 @@ from metrics.baseline import baselines as baseline_windows
 from metrics.cohorts import WINDOW_DAYS as COHORT_WINDOW_DAYS
 from metrics.cube import Cube
 from metrics.lead_time import lead_time_events
+from metrics.periods import Window
 from metrics.registry import METRICS
 from metrics.rework import rework_events
 from metrics.scorecard import Prepared, compute, prepare
@@ -83,9 +85,19 @@ CHAIN = (*CHANGES, "pull_request_files", "reviews", "people")
 # Adoption's cohorts: outcomes, lead times and rework.
 COHORTS = (*CHANGES, "pull_request_files")
 EVERY_TABLE = (*CHAIN, "tickets", "ai_spend")
+# The PR columns a PR's rollback verdict and where it counts are decided from (metrics.linking.pr_outcomes:
+# shipping, rollbacks, reverts by source id, number, sha or title; warehouse/slice.py's keys), AI-assisted
+# or not: the Rollbacks page's baseline counts and the Delivery page's incidents and failed deployments (the
+# change chain's causes and failures; its follow-up fixes, which read labels and files, are not shown there)
+# need no more. Reading them leaves out the long text the drill-downs list (ai_signals, url, labels).
+_VERDICT = ("id", "repo", "number", "title", "team", "merged_at", "merge_commit_sha", "ai_assisted", "is_revert",
+            "reverts_pr_id", "revert_ref")
+VERDICT_COLUMNS = (("pull_requests", _VERDICT),)
+# Adoption's cohorts: the verdicts, authors, lead time (created_at) and rework (labels name fixes).
+COHORT_COLUMNS = (("pull_requests", (*_VERDICT, "author", "created_at", "labels")),)
 
 
-def prepared(version: str, since: dt.date, tables: tuple[str, ...] = EVERY_TABLE) -> Prepared:
+def prepared(version: str, since: dt.date, tables: tuple[str, ...] = EVERY_TABLE, columns: tuple = ()) -> Prepared:
     """The rows the signed-in user may see that a view from the day `since` on is made of, teams assigned,
     rollbacks decided: for pages that list single PRs, deployments or incidents. Every PR, deployment,
     incident, ticket, review and spend row from `since` on is there, decided as on all the evidence (with
@@ -94,11 +106,35 @@ def prepared(version: str, since: dt.date, tables: tuple[str, ...] = EVERY_TABLE
 
     `tables`: the evidence tables the page shows (`CHANGES`, `CHAIN`, ...), each exactly as read with every
     table; the others are empty, so facts made of them (rework without files, senior reviews without
-    reviews) are not the page's to show. A page that shows deployments reads no tickets or spend."""
+    reviews) are not the page's to show. A page that shows deployments reads no tickets or spend.
+    `columns`: ((table, columns), ...) of the tables whose other columns the page does not read
+    (`VERDICT_COLUMNS`, ...): those are null."""
     tables = tuple(sorted(set(tables)))
     teams = row_scope()
-    return (_prepared_since(version, since, tables) if teams is None
-            else _prepared_scoped(version, since, teams, tables))
+    return (_prepared_since(version, since, tables, columns) if teams is None
+            else _prepared_scoped(version, since, teams, tables, columns))
+
+
+def rollback_teams(version: str, filters: Filters, window) -> pl.DataFrame:
+    """The Rollbacks page's table by team (app/views/rollbacks.share_table) from the cube's daily rollback
+    counts, no PR read, of the teams the signed-in user may see."""
+    return scope.team_rows(team_share_table(_cube(version), filters, window), row_scope())
+
+
+def rollback_baseline(version: str, window) -> pl.DataFrame:
+    """The baseline window's merged and rolled-back PRs per team × repo (app/views/rollbacks.baseline_counts)
+    of the teams the signed-in user may see: what the Rollbacks page's team drill-down shows beside its range."""
+    return scope.team_rows(_rollback_baseline(version, window.start, window.end, window.label), row_scope())
+
+
+@st.cache_data(show_spinner="Reading the baseline window…", max_entries=4)
+def _rollback_baseline(version: str, start: dt.datetime, end: dt.datetime, label: str) -> pl.DataFrame:
+    # The window's PRs decided as on all the evidence (the slice from its first day on), only the columns a
+    # verdict needs, kept as counts: the rows are dropped once counted.
+    _cube(version)  # the slice reads the cube's shipping table: up to date first
+    window = Window(start=start, end=end, label=label)
+    evidence = load_evidence_since(warehouse(), config(), window.first_day, OUTCOMES, _columns(VERDICT_COLUMNS))
+    return baseline_counts(prepare(evidence, config()).outcomes, ["team", "repo"], window)
 
 
 def prepared_for_item(version: str, kind: str, item_id: str) -> Prepared:
@@ -114,14 +150,19 @@ def _item_day(version: str, kind: str, item_id: str) -> dt.date | None:
 
 
 @st.cache_resource(show_spinner="Reading the warehouse…", max_entries=4)
-def _prepared_since(version: str, since: dt.date, tables: tuple[str, ...]) -> Prepared:
+def _prepared_since(version: str, since: dt.date, tables: tuple[str, ...], columns: tuple = ()) -> Prepared:
     _cube(version)  # the slice reads the cube's shipping table: up to date first
-    return prepare(load_evidence_since(warehouse(), config(), since, tables), config())
+    return prepare(load_evidence_since(warehouse(), config(), since, tables, _columns(columns)), config())
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _prepared_scoped(version: str, since: dt.date, teams: tuple[str, ...], tables: tuple[str, ...]) -> Prepared:
-    return scope.prepared_rows(_prepared_since(version, since, tables), teams)
+def _prepared_scoped(version: str, since: dt.date, teams: tuple[str, ...], tables: tuple[str, ...],
+                     columns: tuple = ()) -> Prepared:
+    return scope.prepared_rows(_prepared_since(version, since, tables, columns), teams)
+
+
+def _columns(columns: tuple) -> dict[str, list[str]]:
+    return {table: list(names) for table, names in columns}
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -335,7 +376,7 @@ def _cohort_rows(version: str, start: dt.date) -> Prepared:
     on all the evidence (reports/data.load_evidence_since), so its numbers are those of every row. Earlier
     rows the slice holds for context (PRs a revert names, PRs still waiting to ship) lie outside every
     window and outside the range, which is all the page counts (app/views/adoption.cohorts_compared)."""
-    return _prepared_since(version, start - dt.timedelta(days=COHORT_WINDOW_DAYS), tuple(sorted(COHORTS)))
+    return _prepared_since(version, start - dt.timedelta(days=COHORT_WINDOW_DAYS), tuple(sorted(COHORTS)), COHORT_COLUMNS)
 
 
 def aggregate_outcomes(version: str, start: dt.date) -> pl.DataFrame:

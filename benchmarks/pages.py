@@ -82,10 +82,11 @@ RENDERED = """([title, content]) => {
   if (!h1) return false;
   if (main.querySelector('[data-stale="true"]')) return false;
   if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
+  // (a chart or table inside a closed expander is never drawn until opened: not waited for)
   for (const chart of main.querySelectorAll('[data-testid="stVegaLiteChart"], [data-testid="stPlotlyChart"]'))
-    if (!chart.querySelector('canvas, svg')) return false;
+    if (!chart.closest('details:not([open])') && !chart.querySelector('canvas, svg')) return false;
   for (const grid of main.querySelectorAll('[data-testid="stDataFrame"]'))
-    if (!grid.querySelector('canvas, table')) return false;
+    if (!grid.closest('details:not([open])') && !grid.querySelector('canvas, table')) return false;
   if (main.querySelector('[data-testid="stSkeleton"], [data-testid="stSpinner"]')) return false;
   return !content || !!main.querySelector(content);
 }"""
@@ -276,7 +277,13 @@ def run(url: str, starts: int, only: list[str] | None = None, cache_dir: str = "
     chromium = chromium or shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(chromium).exists():
         raise SystemExit("the page benchmark needs Chromium: apt-get install chromium")
-    targets = [p for p in router_pages() if (not only or p["path"] in only) and p["path"] not in (skip or [])]
+    # An `--only` entry may carry a query (`rollbacks?team=payments`): that page opened with it.
+    queries = {}
+    for entry_ in only or []:
+        path, _, query = entry_.partition("?")
+        queries.setdefault(path, []).append(query)
+    targets = [{**p, "query": query} for p in router_pages() if p["path"] not in (skip or [])
+               for query in (queries.get(p["path"], []) if only else [""])]
     ids = item_ids(url)
     results: dict = {"url": url.split("@")[-1], "entry": entry, "starts": starts, "skipped": skip or [], "load_before": os.getloadavg(), "pages": {}}
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
@@ -287,7 +294,8 @@ def run(url: str, starts: int, only: list[str] | None = None, cache_dir: str = "
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             for target in targets:
-                suffix = f"?id={urllib.parse.quote(ids[target['path']])}" if target["path"] in ids else ""
+                suffix = (f"?{target['query']}" if target["query"] else
+                          f"?id={urllib.parse.quote(ids[target['path']])}" if target["path"] in ids else "")
                 samples = []
                 for _ in range(starts):
                     samples.append(page_round(browser, config_path, url, cache_dir, target, suffix, folder, entry))
@@ -299,8 +307,8 @@ def run(url: str, starts: int, only: list[str] | None = None, cache_dir: str = "
                                timed_out=len(samples) - len([s for s in samples if s["first_s"] is not None]))
                 summary.update(tree_peak_rss_mb=max(s["tree_peak_rss_mb"] for s in samples),
                                server_vmhwm_mb=max(s["server_vmhwm_mb"] for s in samples),
-                               title=target["title"], samples=samples)
-                results["pages"][target["path"]] = summary
+                               title=target["title"] + (f" ?{target['query']}" if target["query"] else ""), samples=samples)
+                results["pages"][target["path"] + (f"?{target['query']}" if target["query"] else "")] = summary
                 log(f"{target['title']}: first visit {_s(summary['first_s'])}, warm {_s(summary['warm_s'])}, "
                     f"server start {summary['server_start_s']:.2f} s, server peak {summary['server_vmhwm_mb']:.0f} MB "
                     f"(load {summary['load']:.1f})")
@@ -342,7 +350,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("url", help="the warehouse (sqlite:///… or postgresql://…)")
     parser.add_argument("--starts", type=int, default=3, help="fresh server starts per page (the median is reported)")
-    parser.add_argument("--only", default="", help="comma-separated page paths (scorecard,delivery,…); default every page")
+    parser.add_argument("--only", default="", help="comma-separated page paths (scorecard,delivery,…), each maybe with "
+                        "a query (rollbacks?team=payments); default every page")
     parser.add_argument("--entry", choices=sorted(ENTRIES), default="serve",
                         help="serve: app/serve.py, warm-up at start (default, as `make run`); script: app/streamlit_app.py")
     parser.add_argument("--cache-dir", default="", help="the cube cache folder (default: a temporary one)")

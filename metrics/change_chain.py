@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import polars as pl
 
@@ -41,24 +43,34 @@ class ChainFacts:
 
     deployments: pl.DataFrame
     incidents: pl.DataFrame
-    follow_ups: pl.DataFrame
+    # `follow_ups`, computed on first use: a page that shows only incidents and deployments (Delivery) does
+    # not pay for matching every PR's files and fix titles.
+    _follow_ups: Callable[[], pl.DataFrame] = field(repr=False, compare=False)
+
+    @cached_property
+    def follow_ups(self) -> pl.DataFrame:
+        return self._follow_ups()
 
 
-def chain_facts(evidence: Evidence, outcomes: pl.DataFrame, config: Config) -> ChainFacts:
-    """The change chain of teams-assigned evidence and its PR outcomes (metrics.linking.pr_outcomes)."""
+def chain_facts(evidence: Evidence, outcomes: pl.DataFrame, config: Config,
+                reverts: pl.DataFrame | None = None) -> ChainFacts:
+    """The change chain of teams-assigned evidence and its PR outcomes (metrics.linking.pr_outcomes).
+    `reverts`: `resolve_reverts(evidence.pull_requests)` when the caller has it (computed here otherwise)."""
     rules = config.rules
     production, pairs = detect_rollbacks(
         production_deployments(evidence.deployments, rules.production_environments)
     )
     incidents = incident_causes(evidence.incidents, production, config)
-    reverts = resolve_reverts(evidence.pull_requests)
+    if reverts is None:
+        reverts = resolve_reverts(evidence.pull_requests)
     deployments = deployment_failures(production, pairs, outcomes, reverts, incidents, rules.rollback_window_days)
     incidents = _cause_segments(incidents, deployments, outcomes)
-    follow_ups = follow_up_fixes(
-        evidence.pull_requests, evidence.pull_request_files, rules.rework_window_days,
-        rules.fix_labels, rules.fix_title_pattern,
-    )
-    return ChainFacts(deployments=deployments, incidents=incidents, follow_ups=follow_ups)
+
+    def follow_ups() -> pl.DataFrame:
+        return follow_up_fixes(evidence.pull_requests, evidence.pull_request_files, rules.rework_window_days,
+                               rules.fix_labels, rules.fix_title_pattern, reverts=reverts)
+
+    return ChainFacts(deployments=deployments, incidents=incidents, _follow_ups=follow_ups)
 
 
 # --- the incident's causing deployment ---------------------------------------------------------
@@ -252,13 +264,14 @@ def fix_title_matches(titles: pl.Series, pattern: str) -> pl.Series:
 
 
 def follow_up_fixes(prs: pl.DataFrame, files: pl.DataFrame, window_days: float,
-                    fix_labels: tuple[str, ...], fix_title_pattern: str) -> pl.DataFrame:
+                    fix_labels: tuple[str, ...], fix_title_pattern: str, reverts: pl.DataFrame | None = None) -> pl.DataFrame:
     """Every (P, Q) where Q is a follow-up fix of P (see `ChainFacts.follow_ups`).
 
     Same repo (case-insensitive), Q merged strictly after P and within `window_days` of P's merge, and
     Q reverts P (the source's link, else the resolved one), or Q touches a file P touched (paths
     trimmed, empty ones ignored) and Q is a fix (a label in `fix_labels`, case-insensitive, or a title
-    matching `fix_title_pattern`). A revert that is also such a fix is one pair, said "revert".
+    matching `fix_title_pattern`). A revert that is also such a fix is one pair, said "revert". `reverts`:
+    `resolve_reverts(prs)` when the caller has it.
     """
     window = dt.timedelta(days=window_days)
     out_schema = {"pr_id": pl.String, "fix_id": pl.String, "fix_merged_at": prs.schema["merged_at"], "how": pl.String}
@@ -273,7 +286,8 @@ def follow_up_fixes(prs: pl.DataFrame, files: pl.DataFrame, window_days: float,
     q_side = merged.select(q="idx", q_repo="repo_key", q_at="merged_at")
     in_window = (pl.col("q_at") > pl.col("p_at")) & (pl.col("q_at") - pl.col("p_at") <= window)
 
-    reverts = resolve_reverts(prs.filter(pl.col("merged_at").is_not_null()))
+    if reverts is None:
+        reverts = resolve_reverts(prs.filter(pl.col("merged_at").is_not_null()))
     ids = merged.select("id", "idx")
     by_revert = (
         reverts.join(ids.rename({"id": "revert_id", "idx": "q"}), on="revert_id")

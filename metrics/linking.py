@@ -231,7 +231,8 @@ def shipped_in(merged_prs: pl.DataFrame, production: pl.DataFrame, deployment_pr
     )
 
 
-def pr_outcomes(evidence: Evidence, production_environments: tuple[str, ...], rollback_window_days: float) -> pl.DataFrame:
+def pr_outcomes(evidence: Evidence, production_environments: tuple[str, ...], rollback_window_days: float,
+                reverts: pl.DataFrame | None = None) -> pl.DataFrame:
     """One row per merged PR with everything the rollback rules decided about it.
 
     Columns: the PR's own (`id, repo, number, title, author, team, url, merged_at, ai_assisted,
@@ -242,14 +243,16 @@ def pr_outcomes(evidence: Evidence, production_environments: tuple[str, ...], ro
     (each way on its own, within the window, for the drill-down), `reverted_by_pr_id` (the earliest merged
     revert of it, whenever it came) and `rollback_window_ends_at` (the last instant a rollback or revert
     can still count: the later of merged_at and the shipping deployment's finished_at, plus the window;
-    a PR not shipped yet can still gain a later one).
+    a PR not shipped yet can still gain a later one). `reverts`: `resolve_reverts(evidence.pull_requests)`
+    when the caller has it.
     """
     window = dt.timedelta(days=rollback_window_days)
     prs = evidence.pull_requests
     merged = prs.filter(pl.col("merged_at").is_not_null())
     production, pairs = detect_rollbacks(production_deployments(evidence.deployments, production_environments))
     shipping = shipped_in(merged, production, evidence.deployment_prs)
-    reverts = resolve_reverts(prs)
+    if reverts is None:
+        reverts = resolve_reverts(prs)
 
     by_rollback = (
         pairs.filter(pl.col("rollback_finished_at") - pl.col("deployment_finished_at") <= window)

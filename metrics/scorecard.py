@@ -20,7 +20,7 @@ from metrics.events import is_ai_segment
 from metrics.change_chain import ChainFacts, chain_facts
 from metrics.cube import Cube, build_cube
 from metrics.evidence import UTC, Evidence
-from metrics.linking import pr_outcomes
+from metrics.linking import pr_outcomes, resolve_reverts
 from metrics.baseline import Baselines, as_of as data_as_of, baselines as baseline_windows
 from metrics.periods import Window, in_report, next_period_start, period_after, period_starts
 from metrics.registry import (
@@ -44,11 +44,14 @@ class Prepared:
     evidence: Evidence
     outcomes: pl.DataFrame
     config: Config
+    # The evidence's resolved reverts (metrics.linking.resolve_reverts) when `prepare` made them for the
+    # outcomes: the change chain reuses them instead of resolving every revert again.
+    reverts: pl.DataFrame | None = None
 
     @cached_property
     def chain(self) -> ChainFacts:
         """Incident causes, failed deployments and follow-up fixes (metrics.change_chain)."""
-        return chain_facts(self.evidence, self.outcomes, self.config)
+        return chain_facts(self.evidence, self.outcomes, self.config, reverts=self.reverts)
 
     @cached_property
     def seniors(self) -> pl.DataFrame:
@@ -61,8 +64,10 @@ class Prepared:
 
 def prepare(evidence: Evidence, config: Config) -> Prepared:
     evidence = assign_teams(evidence, config.teams)
-    outcomes = pr_outcomes(evidence, config.rules.production_environments, config.rules.rollback_window_days)
-    return Prepared(evidence=evidence, outcomes=outcomes, config=config)
+    reverts = resolve_reverts(evidence.pull_requests)  # once: the outcomes and the change chain both read them
+    outcomes = pr_outcomes(evidence, config.rules.production_environments, config.rules.rollback_window_days,
+                           reverts=reverts)
+    return Prepared(evidence=evidence, outcomes=outcomes, config=config, reverts=reverts)
 
 
 def metric_events(prepared: Prepared, metric_id: str) -> pl.DataFrame | tuple[pl.DataFrame, pl.DataFrame]:

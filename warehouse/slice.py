@@ -120,9 +120,11 @@ def _read_changes(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, pr
         if reviews is None:
             reviews = read_where(warehouse, "reviews", ["pr_id"],
                                  f"submitted_at >= {_at(warehouse, 'reviews', 'submitted_at', cut)}")
-        reviewed = set(reviews.get_column("pr_id").drop_nulls().to_list()) - set(prs[0].get_column("id").to_list())
+        # (compared as columns, not as Python sets: a range holds hundreds of thousands of reviews)
+        reviewed = reviews.get_column("pr_id").drop_nulls().unique()
+        reviewed = reviewed.filter(~reviewed.is_in(prs[0].get_column("id").implode())).sort().to_list()
         if reviewed:  # the PRs reviewed from `cut` on that were merged earlier, or not at all
-            prs.append(read_where(warehouse, "pull_requests", pr_columns, f"id IN ({_text_list(sorted(reviewed))})"))
+            prs.append(read_where(warehouse, "pull_requests", pr_columns, f"id IN ({_text_list(reviewed)})"))
     prs.append(_waiting_to_ship(warehouse, since.changes, deployed, recent, pr_columns))
     shipped = pl.concat([prs[0].get_column("id"), links.get_column("pr_id"), prs[-1].get_column("id")])
     earlier = _earliest_naming_before(warehouse, since.changes, shipped, envs)

@@ -37,13 +37,8 @@ ui.header("Rollbacks", filters)
 ui.stale_banner("pull_requests", "deployments")
 
 window = state.baselines(version).window(subject_of("rollbacks").id)
-# The range's rows and the baseline window's (its shares stand beside the range's), with the earlier rows
-# they link to: from the earlier of the two starts on.
-since = min(filters.start, window.first_day) if window.start <= window.end else filters.start
-# The PR outcomes; with a team, also what its change-chain panel shows (one read for both).
-outcomes = state.prepared(version, since, state.CHAIN if filters.team else state.OUTCOMES).outcomes
 periods = filters.periods
-if outcomes.height == 0 and not state.synced(version, "pull_requests"):
+if not state.synced(version, "pull_requests"):
     ui.empty("No merged PRs synced yet: configure [github] in scorecard.toml and press Sync now, or import "
              "pull_requests.csv and deployments.csv with: scorecard import")
     st.stop()
@@ -54,7 +49,8 @@ st.caption(f"A PR is rolled back when the deployment that shipped it is rolled b
            f"{config.rules.rollback_window_days:g} days. Baseline: {fmt_day(window.first_day)} – {fmt_day(window.last_day)}.")
 
 # --- by team: select a row to focus everything below (and every page) on that team ---------------
-teams = share_table(outcomes, "team", filters, window)
+# By team, the range's shares and the baseline's: the cube's daily counts, no PR read.
+teams = state.rollback_teams(version, filters, window)
 st.subheader("By team")
 if teams.height == 0:
     ui.empty("No PRs were merged in the selected periods: widen the date range.")
@@ -83,8 +79,14 @@ if filters.team is None:
     st.stop()
 
 # --- by repository within the team ----------------------------------------------------------------
+# The baseline window's counts per repo (read once, kept as counts; first, so that its read's transient
+# memory is reused by the next), then the range's PR outcomes with what the change-chain panel shows (one
+# read for both), from the range's start on.
+team_base = state.rollback_baseline(version, window).filter(pl.col("team") == filters.team)
+since = filters.start
+outcomes = state.prepared(version, since, state.CHAIN).outcomes
 team_outcomes = scoped(outcomes, team=filters.team)
-repos = share_table(team_outcomes, "repo", filters, window)
+repos = share_table(team_outcomes, "repo", filters, window, base=team_base.drop("team"))
 st.subheader("By repository")
 if repos.height == 0:
     ui.empty(f"Team {filters.team} merged no PRs in the selected periods: widen the date range or pick another team.")
@@ -135,7 +137,7 @@ with left:
     ui.chart(interval_bars(bars, "label", "share", colours={"AI-assisted": "#7b3fc4", "Not AI-assisted": "#8a94a6", "All PRs": "#2f6fdf"},
                            title="Rollback share with 95% intervals", height=260), key="segment_bars")
 with right:
-    over_time = trend(selection, filters, window)
+    over_time = trend(selection, filters, window, base=team_base if repo is None else team_base.filter(pl.col("repo") == repo))
     ui.chart(trend_figure(over_time, "share", segments=("ai", "non_ai"), intervals=("ai",), height=260,
                           title="Over time, against the baseline of all PRs"), key="selection_trend")
     ui.download(over_time, "rollback_share_trend", filters, key="dl_trend")

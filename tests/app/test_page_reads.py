@@ -1,0 +1,96 @@
+"""The Rollbacks and Delivery pages read only their range and the columns they show.
+
+The Rollbacks page: the table by team comes from the cube's daily rollback counts
+(no PR read), and once a team is picked its range's outcomes come from the slice of the range and the
+baseline window's shares from counts per team × repo read with only the columns a verdict needs
+(app/state.rollback_teams, rollback_baseline). Every table must equal the one computed from all the
+evidence, as the page computed it before: by team, by repo, the trend with its baseline, for ranges across
+the small demo (both warehouses).
+
+The Delivery page reads its range's changes with only the PR columns a verdict needs (app/state.VERDICT_COLUMNS):
+its incidents with their causes and its failed deployments equal those from all the evidence."""
+from __future__ import annotations
+
+import polars as pl
+from polars.testing import assert_frame_equal
+
+from app import state
+from app.views.delivery import failed_deployments, linked_incidents
+from app.views.rollbacks import baseline_counts, share_table, team_share_table, trend
+from metrics.baseline import baselines
+from metrics.periods import Window
+from metrics.registry import subject_of
+from metrics.scorecard import prepare
+from reports.data import load_cube, load_evidence, load_evidence_since
+from reports.filters import Filters
+from tests.app.conftest import DEMO_END
+from tests.app.test_range_slices import _range_starts, demo  # noqa: F401  (the fixture)
+
+
+def _windows(cube, config, full) -> list[Window]:
+    """The page's baseline window, and one inside the data: a window at the start of the demo."""
+    window = baselines(cube, config).window(subject_of("rollbacks").id)
+    first = full.outcomes.get_column("merged_at").min().replace(hour=0, minute=0, second=0, microsecond=0)
+    early = Window(start=first, end=first + (window.end - window.start), label="early")
+    return [window, early]
+
+
+def test_the_table_by_team_from_the_cube_equals_the_one_from_every_pr(demo):
+    warehouse, config = demo
+    full = prepare(load_evidence(warehouse), config)
+    cube = load_cube(warehouse, config)
+    compared = 0
+    for window in _windows(cube, config, full):
+        for start in _range_starts(full):
+            filters = Filters(grain="week", start=start, end=DEMO_END)
+            expected = share_table(full.outcomes, "team", filters, window)
+            assert_frame_equal(team_share_table(cube, filters, window), expected)
+            compared += expected.height
+        month = Filters(grain="month", start=_range_starts(full)[1], end=DEMO_END)
+        assert_frame_equal(team_share_table(cube, month, window), share_table(full.outcomes, "team", month, window))
+    assert compared > 20
+
+
+def test_a_picked_team_reads_its_range_and_the_baselines_counts_and_shows_the_same(demo):
+    warehouse, config = demo
+    full = prepare(load_evidence(warehouse), config)
+    cube = load_cube(warehouse, config)
+    compared = 0
+    for window in _windows(cube, config, full):
+        # as app/state._rollback_baseline reads it: the verdict's columns of the slice from the window's first day
+        narrow = load_evidence_since(warehouse, config, window.first_day, state.OUTCOMES,
+                                     state._columns(state.VERDICT_COLUMNS))
+        counts = baseline_counts(prepare(narrow, config).outcomes, ["team", "repo"], window)
+        assert_frame_equal(counts.sort("team", "repo"),
+                           baseline_counts(full.outcomes, ["team", "repo"], window).sort("team", "repo"))
+        for start in _range_starts(full):
+            filters = Filters(grain="week", start=start, end=DEMO_END)
+            ranged = prepare(load_evidence_since(warehouse, config, start, state.CHAIN), config).outcomes
+            for team in ("payments", "platform"):
+                base = counts.filter(pl.col("team") == team)
+                mine, every = ranged.filter(pl.col("team") == team), full.outcomes.filter(pl.col("team") == team)
+                expected = share_table(every, "repo", filters, window)
+                assert_frame_equal(share_table(mine, "repo", filters, window, base=base.drop("team")), expected)
+                assert_frame_equal(trend(mine, filters, window, base=base), trend(every, filters, window))
+                repo = every.get_column("repo").sort()[0]
+                assert_frame_equal(trend(mine.filter(pl.col("repo") == repo), filters, window,
+                                         base=base.filter(pl.col("repo") == repo)),
+                                   trend(every.filter(pl.col("repo") == repo), filters, window))
+                compared += expected.height
+    assert compared > 20
+
+
+def test_delivery_reads_the_verdicts_columns_and_shows_what_all_the_evidence_shows(demo):
+    warehouse, config = demo
+    full = prepare(load_evidence(warehouse), config)
+    compared = 0
+    for start in _range_starts(full):
+        filters = Filters(grain="week", start=start, end=DEMO_END)
+        narrow = prepare(load_evidence_since(warehouse, config, start, state.CHANGES, state._columns(state.VERDICT_COLUMNS)),
+                         config)
+        assert narrow.evidence.pull_requests.get_column("ai_signals").null_count() == narrow.evidence.pull_requests.height
+        for view in (linked_incidents, failed_deployments):
+            expected = view(full.chain, filters)
+            assert_frame_equal(view(narrow.chain, filters), expected)
+            compared += expected.height
+    assert compared > 100
