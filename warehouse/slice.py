@@ -181,10 +181,13 @@ def _rollback_context(warehouse: Warehouse, since: dt.datetime, recent: pl.DataF
     # Per repo and environment its latest deployment before `since`: most deploy within the fortnight
     # before (one indexed range); the others are looked up one by one.
     week_before = f"finished_at >= {_at(warehouse, 'deployments', 'finished_at', since - dt.timedelta(days=14))}"
-    parts.append(read_where(warehouse, "deployments", wanted, f"{week_before} AND {before}"))
-    found = set(pl.concat(parts).filter(pl.col("environment").str.to_lowercase().is_in(envs)
-                                        & (pl.col("status").str.to_lowercase() == "success"))
-                .select("repo", pl.col("environment").str.to_lowercase()).iter_rows()) if parts else set()
+    fortnight = read_where(warehouse, "deployments", wanted, f"{week_before} AND {before}")
+    parts.append(fortnight)
+    # A repo and environment is settled by the fortnight's read only: an earlier deployment of a sha
+    # deployed since need not be its latest (a redeploy of an old build).
+    found = set(fortnight.filter(pl.col("environment").str.to_lowercase().is_in(envs)
+                                 & (pl.col("status").str.to_lowercase() == "success"))
+                .select("repo", pl.col("environment").str.to_lowercase()).iter_rows())
     pairs = set(production.select("repo", pl.col("environment").str.to_lowercase()).iter_rows())
     missing = sorted(pairs - found)
     if missing:

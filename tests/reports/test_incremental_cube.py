@@ -211,7 +211,10 @@ def assert_cube_is_a_full_build(wh, config: Config, what: str) -> None:
             raise AssertionError(f"cube {part} differs after {what}: {exc}") from None
 
 
-@pytest.mark.parametrize("seed_value", [1, 2, 3])
+# Seed 16 redeploys an old build (the sha of the deployment two before it) while the repo's latest
+# deployment before the slice lies more than a fortnight back: the slice once read the old build's earlier
+# deployment but not that latest one, so its rule saw a redeploy, not a rollback.
+@pytest.mark.parametrize("seed_value", [1, 2, 3, 16])
 def test_incremental_cube_equals_a_full_rebuild(warehouse_url, seed_value):
     config = Config(warehouse=WarehouseConfig(url=warehouse_url))
     wh = open_warehouse(warehouse_url)
