@@ -149,6 +149,7 @@ class Baseline:
     below_org: np.ndarray
     team_keys: np.ndarray
     rank_bits: int
+    team_start: np.ndarray  # per team code: where its keys start in `team_keys`
     holder: np.ndarray
     several: np.ndarray
     stats: dict[str, np.ndarray]
@@ -172,8 +173,11 @@ class Baseline:
         several = np.zeros(n_ranks, dtype=bool)
         several[rank[team != holder[rank]]] = True
         null_team = table.team_names.index(None) if None in table.team_names else -1
-        return cls(in_org=in_org, below_org=below_org, team_keys=np.sort((team << rank_bits) | rank),
-                   rank_bits=rank_bits, holder=holder, several=several,
+        team_keys = np.sort((team << rank_bits) | rank)
+        codes = np.arange(len(table.team_names) + 1, dtype=np.int64)
+        return cls(in_org=in_org, below_org=below_org, team_keys=team_keys, rank_bits=rank_bits,
+                   team_start=np.searchsorted(team_keys, codes << rank_bits, side="left"), holder=holder,
+                   several=several,
                    stats=_baselines(team, rank, ranked.distinct, len(table.team_names) + 1, null_team),
                    missing=int(np.isnan(table.value[rows]).sum()))
 
@@ -407,12 +411,10 @@ KEY_BITS = 63  # the bits of a non-negative int64 sort key
 
 def _team_shares(teams: np.ndarray, ranks: np.ndarray, baseline: Baseline) -> np.ndarray:
     """Per row: #baseline rows of its team with a lower value + ½·#equal (its share of U against its
-    team), searched in the baseline's sorted (team, rank) keys."""
-    bits, keys = baseline.rank_bits, baseline.team_keys
-    key = (teams << bits) | ranks
-    below = np.searchsorted(keys, key, side="left")
-    return below - np.searchsorted(keys, teams << bits, side="left") + 0.5 * (
-        np.searchsorted(keys, key, side="right") - below)
+    team): those below searched in the baseline's sorted (team, rank) keys, less where the team's keys
+    start; the equal ones counted as `_team_counts` counts them (a table lookup for most values)."""
+    below = np.searchsorted(baseline.team_keys, (teams << baseline.rank_bits) | ranks, side="left")
+    return below - baseline.team_start[teams] + 0.5 * _team_counts(teams, ranks, baseline)
 
 
 def _runs_of(day: np.ndarray, team: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
