@@ -196,9 +196,10 @@ def value_groups(rows: pl.DataFrame | ValueRows, periods: list[dt.date], period_
     segment `all`. The rows are read in place, as numpy arrays: no frame is filtered or copied per period
     or window.
 
-    Groups are as the daily metrics' groups in metrics.scorecard (`_grouped`): team × segment (when `by_segment`; rows with a
-    segment), team × `all` (rows whose segment is null, or neither a `tool:`/`mode:`/`cohort:` segment nor
-    an `overlay` segment), and the same for the whole org, team `org`, when `whole_org`. A team's baseline
+    Groups are as the daily metrics' groups in metrics.scorecard (`_grouped`): team × segment (when
+    `by_segment`; rows with a segment), team × `all` (rows whose segment is null, or neither a
+    `tool:`/`mode:`/`cohort:` segment nor an `overlay` segment), and the same for the whole org, team `org`,
+    when `whole_org`. A team's baseline
     is its window rows of segment `all`; the org's, all of them."""
     table = rows if isinstance(rows, ValueRows) else ValueRows.of(rows)
     used, period = table.reported(period_days)
