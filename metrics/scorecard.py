@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
@@ -131,9 +131,10 @@ def compute(
         return _finished({metric_id: records}, config, grain, end, as_of)[metric_id] if metric_id in alone else records
 
     built = {m: pool.submit(build, m) for m in needed if not _pooled(METRICS[m])}
-    pooled = {m: _submit_values(cube, METRICS[m], grain, (start, end), windows.window(m), team)
+    pooled = {m: _submit_values(cube, METRICS[m], grain, (start, end), windows.window(m), team,
+                                lambda m, records: _finished({m: records}, config, grain, end, as_of)[m])
               for m in needed if _pooled(METRICS[m])}
-    finished = _finished({m: finish() for m, finish in reversed(pooled.items())}, config, grain, end, as_of)
+    finished = {m: finish() for m, finish in reversed(pooled.items())}
     others = {m: build(m) for m, future in reversed(built.items()) if future.cancel()}
     others.update({m: future.result() for m, future in built.items() if m not in others})
     finished.update({m: frame for m, frame in others.items() if m in alone})
@@ -328,33 +329,36 @@ def _pool() -> ThreadPoolExecutor:
 
 
 def _submit_values(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window,
-                   team: str | None):
-    """Queue a values metric's records on the worker threads in parts; returns the function that finishes
-    them (as `_records` would have built them) on the calling thread.
+                   team: str | None, finished: Callable[[str, pl.DataFrame], pl.DataFrame]):
+    """Queue a values metric's finished records on the worker threads in parts; returns the function that
+    gathers them on the calling thread.
 
     The metric's rows become numpy arrays (`ValueRows`, once per cube), their values ranked and the
     baseline window's rows read once (`ValueRows.baseline`), and the reported periods are cut into
     consecutive parts of about as many rows each; every part is `value_groups` of its own periods over the
     same rows: a record's group lies in one period, and each part reads the same baseline, so the parts'
-    records are exactly the whole's (the order of the records is `_in_order`'s
-    business). Finishing, the calling thread computes the parts no worker has started, the last first and
-    one at a time (the workers take the first ones meanwhile), then waits for the rest."""
+    records are exactly the whole's. Each part's records are finished on the thread that built them
+    (`finished`: named as `_records` names them, then the status and provisional flag, which read a record
+    and its period alone, and the order, which sorts by period first): the parts in period order are the
+    metric's records in order, and no pass over all of them is left for the end. Gathering, the calling
+    thread computes the parts no worker has started, the last first and one at a time (the workers take
+    the first ones meanwhile), then waits for the rest."""
     pool = _pool()
     rows, starts, days, first_last, options = _values_input(cube, spec, grain, periods, window, team)
     rows.baseline(first_last, options["overlay"])  # made here, once: every part reads it
     bounds = _period_parts(rows, days)
 
     def part(a: int, b: int) -> pl.DataFrame:
-        return value_groups(rows, starts[a:b], days[a:b], first_last, **options)
+        groups = value_groups(rows, starts[a:b], days[a:b], first_last, **options)
+        return finished(spec.id, _named(_values_frame(groups, spec), spec, grain, window))
 
     futures = [(pool.submit(part, a, b), (a, b)) for a, b in bounds]
 
     def finish() -> pl.DataFrame:
         inline = {i: part(*where) for i, (future, where) in reversed(list(enumerate(futures))) if future.cancel()}
-        groups = [inline[i] if i in inline else future.result() for i, (future, _) in enumerate(futures)]
-        found = [part for part in groups if part.height] or groups[:1]  # an empty part's columns lie in another order
-        records = found[0] if len(found) == 1 else pl.concat(found, how="vertical")
-        return _named(_values_frame(records, spec), spec, grain, window)
+        parts = [inline[i] if i in inline else future.result() for i, (future, _) in enumerate(futures)]
+        found = [part for part in parts if part.height] or parts[:1]
+        return found[0] if len(found) == 1 else pl.concat(found, how="vertical")
 
     return finish
 
