@@ -100,20 +100,21 @@ class ValueRows:
             self._made[key] = Baseline.of(self, window_days, overlay)
         return self._made[key]
 
-    def reported(self, period_days: list[tuple[dt.date, dt.date]]) -> tuple[np.ndarray, np.ndarray]:
-        """The rows reported in a period, ascending (positions), and each one's period index. With ascending
-        days only the slice of the periods' days is looked at; otherwise every row."""
+    def reported(self, period_days: list[tuple[dt.date, dt.date]]) -> tuple[slice | np.ndarray, np.ndarray]:
+        """The rows reported in a period, ascending, and each one's period index. The rows are a slice when
+        they lie together (days ascending, and the periods one after another: every row of the span of
+        their days is reported), so that reading them makes views, not copies; else their positions. With
+        ascending days only the slice of the periods' days is looked at; otherwise every row."""
         if not period_days:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         if self.ordered:
-            a, b = self._slice(min(first for first, _ in period_days), max(last for _, last in period_days))
-            used = np.arange(a, b)
+            used = slice(*self._slice(min(first for first, _ in period_days), max(last for _, last in period_days)))
         else:
-            used = np.arange(len(self.day))
+            used = slice(0, len(self.day))
         period = _period_index(self.day[used], period_days)
         keep = period >= 0  # the periods need not be contiguous in general
         if not keep.all():
-            used, period = used[keep], period[keep]
+            return np.arange(used.start, used.stop)[keep], period[keep]
         return used, period
 
     def window_rows(self, window_days: tuple[dt.date, dt.date]) -> np.ndarray:
@@ -203,7 +204,7 @@ def value_groups(rows: pl.DataFrame | ValueRows, periods: list[dt.date], period_
     is its window rows of segment `all`; the org's, all of them."""
     table = rows if isinstance(rows, ValueRows) else ValueRows.of(rows)
     used, period = table.reported(period_days)
-    if not len(used):
+    if not len(period):
         return pl.DataFrame(schema=_schema(with_std))
     # The window's rows are read once per table and window (`Baseline`): every part of a split report
     # reads the same. Values compare by their ranks among all the table's values (`Ranked`).
@@ -219,7 +220,7 @@ def value_groups(rows: pl.DataFrame | ValueRows, periods: list[dt.date], period_
     # `tool:` segments, as the cube keeps them) share their shares of U: worked out once per such run, then
     # handed to its rows.
     run_of, starts = _runs_of(table.day[used], teams, value)
-    run_ranks = table.ranked().rank[used[starts]]
+    run_ranks = table.ranked().rank[used][starts]
     ranks = run_ranks[run_of]
     # Per row: its share of U against its team's baseline and against the org's (#below + ½·#equal).
     # Against the org's baseline (every team's window rows), a row's share depends on its value alone: a
@@ -238,7 +239,7 @@ def value_groups(rows: pl.DataFrame | ValueRows, periods: list[dt.date], period_
     # (ids, ranks) pairs kept per family, no concatenated or sorted copy of it all (fresh pages cost a fresh
     # process; a block sorted as int32 is copied, one block at a time).
     families = _families(rep, grid, team_share, org_share, by_segment, whole_org, null_segment)
-    keys = np.empty(sum(len(part_rows) for _, part_rows, _ in families) if fits else 0, dtype=np.int64)
+    keys = np.empty(sum(count for *_, count in families) if fits else 0, dtype=np.int64)
     # A family's entries lie in row order. When the rows come by day (as the cube keeps them) and the
     # periods follow one another in day order, the periods' indexes ascend with the rows: every group lies
     # within one (family, period) block of `keys`, and sorting each block in place sorts every group —
@@ -246,7 +247,7 @@ def value_groups(rows: pl.DataFrame | ValueRows, periods: list[dt.date], period_
     in_day_order = all(earlier[1] < later[0] for earlier, later in zip(period_days, period_days[1:]))
     blocks = [] if fits and table.ordered and in_day_order else None
     pairs, at = [], 0
-    for make_ids, part_rows, share in families:
+    for make_ids, part_rows, share, _ in families:
         part_ids = make_ids()
         # Sums by group in row order, straight from the rows: no copy of the values per group.
         u1 += np.bincount(part_ids, weights=share[part_rows], minlength=grid.size)
@@ -433,23 +434,37 @@ def _runs_of(day: np.ndarray, team: np.ndarray, value: np.ndarray) -> tuple[np.n
 def _families(rep: Rows, grid: Grid, below_team: np.ndarray, below_org: np.ndarray, by_segment: bool,
               whole_org: bool, null_segment: int) -> list:
     """The entries of every group, one part at a time: (a function giving their group ids, the rows they
-    come from, the rows' U shares against the group's baseline) for team × segment, team × `all`, org ×
-    segment and org × `all`, where a row counts (a row without a segment: `all` only)."""
+    come from, the rows' U shares against the group's baseline, how many) for team × segment, team ×
+    `all`, org × segment and org × `all`, where a row counts (a row without a segment: `all` only). Rows
+    are a slice when every row counts (lead time's rows all have a segment): read as views, not copied."""
     org, every = grid.teams - 1, grid.segments - 1
-    with_segment = np.flatnonzero(rep.segment != null_segment) if null_segment >= 0 else np.arange(len(rep.rank))
-    in_all = np.flatnonzero(rep.in_all)
+    with_segment = _where(rep.segment != null_segment) if null_segment >= 0 else slice(None)
+    in_all = _where(rep.in_all)
     # Each row's group id without its segment, (period · teams + team) · segments, once per team choice;
     # a family's ids add the segment (or `all`'s code) to it for the family's rows.
     by_period = rep.period * grid.teams
     team_parts = [((by_period + rep.team) * grid.segments, below_team)]
     if whole_org:
         team_parts.append(((by_period + org) * grid.segments, below_org))
+    n = len(rep.rank)
+    count = {"segment": _count(with_segment, n), "all": _count(in_all, n)}
     parts = []
     for base, share in team_parts:
         if by_segment:
-            parts.append((lambda rows=with_segment, base=base: base[rows] + rep.segment[rows], with_segment, share))
-        parts.append((lambda rows=in_all, base=base: base[rows] + every, in_all, share))
+            parts.append((lambda rows=with_segment, base=base: base[rows] + rep.segment[rows], with_segment, share,
+                          count["segment"]))
+        parts.append((lambda rows=in_all, base=base: base[rows] + every, in_all, share, count["all"]))
     return parts
+
+
+def _where(mask: np.ndarray) -> slice | np.ndarray:
+    """The positions where `mask` holds, or every position as a slice when it holds everywhere."""
+    return slice(None) if mask.all() else np.flatnonzero(mask)
+
+
+def _count(rows: slice | np.ndarray, n: int) -> int:
+    """How many of n rows `rows` (`_where`'s) picks."""
+    return n if isinstance(rows, slice) else len(rows)
 
 
 def _bits(n: int) -> int:
