@@ -166,14 +166,14 @@ def _in_order(records: pl.DataFrame) -> pl.DataFrame:
     teams = sorted(records.get_column("team").unique().drop_nulls().to_list())
     segments = sorted(records.get_column("segment").unique().drop_nulls().to_list(),
                       key=lambda s: (_SEGMENT_ORDER.get(s, 99), s))
-    return (
-        records.with_columns(
-            _t=pl.col("team").replace_strict({t: i for i, t in enumerate(teams)}, return_dtype=pl.Int32),
-            _s=pl.col("segment").replace_strict({s: i for i, s in enumerate(segments)}, return_dtype=pl.Int32),
-        )
-        .sort(["period", "_t", "_s"], nulls_last=False)
-        .drop("_t", "_s")
-    )
+    # One integer key (period, then team, then segment; null — the whole org — first): a sort on one
+    # column costs a third of one on three.
+    teams_n, segments_n = len(teams) + 1, len(segments) + 1
+    key = (pl.col("period").cast(pl.Int64) * (teams_n * segments_n)
+           + pl.col("team").replace_strict({t: i + 1 for i, t in enumerate(teams)}, default=0, return_dtype=pl.Int64)
+           * segments_n
+           + pl.col("segment").replace_strict({s: i + 1 for i, s in enumerate(segments)}, default=0, return_dtype=pl.Int64))
+    return records.sort(key)
 
 
 def select_output(records: pl.DataFrame) -> pl.DataFrame:
