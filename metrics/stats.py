@@ -63,8 +63,54 @@ def mann_whitney_p(sample: np.ndarray, baseline: np.ndarray) -> float:
     return float(mann_whitney_p_against([np.asarray(sample, dtype=float)], baseline)[0])
 
 
-_ERF = np.frompyfunc(math.erf, 1, 1)
-_ERFC = np.frompyfunc(math.erfc, 1, 1)
+# Cephes' rational approximations of erf and erfc (ndtr.c), the coefficients scipy.special's erf, erfc and
+# ndtr use: the same values to rounding, for whole arrays at once (math.erf per element held the GIL for
+# 0.03 s per 200,000 records).
+_ERF_T = (9.60497373987051638749E0, 9.00260197203842689217E1, 2.23200534594684319226E3, 7.00332514112805075473E3,
+          5.55923013010394962768E4)
+_ERF_U = (1.0, 3.35617141647503099647E1, 5.21357949780152679795E2, 4.59432382970980127987E3, 2.26290000613890934246E4,
+          4.92673942608635921086E4)
+_ERFC_P = (2.46196981473530512524E-10, 5.64189564831068821977E-1, 7.46321056442269912687E0, 4.86371970985681366614E1,
+           1.96520832956077098242E2, 5.26445194995477358631E2, 9.34528527171957607540E2, 1.02755188689515710272E3,
+           5.57535335369399327526E2)
+_ERFC_Q = (1.0, 1.32281951154744992508E1, 8.67072140885989742329E1, 3.54937778887819891062E2, 9.75708501743205489753E2,
+           1.82390916687909736289E3, 2.24633760818710981792E3, 1.65666309194161350182E3, 5.57535340817727675546E2)
+_ERFC_R = (5.64189583547755073984E-1, 1.27536670759978104416E0, 5.01905042251180477414E0, 6.16021097993053585195E0,
+           7.40974269950448939160E0, 2.97886665372100240670E0)
+_ERFC_S = (1.0, 2.26052863220117276590E0, 9.39603524938001434673E0, 1.20489539808096656605E1, 1.70814450747565897222E1,
+           9.60896809063285878198E0, 3.36907645100081516050E0)
+_MAXLOG = 7.09782712893383996843E2  # log of the largest double
+
+
+def _polynomial(x: np.ndarray, coefficients: tuple[float, ...]) -> np.ndarray:
+    out = np.full(x.shape, coefficients[0])
+    for c in coefficients[1:]:
+        out = out * x + c
+    return out
+
+
+def _erf_small(x: np.ndarray) -> np.ndarray:
+    """erf(x) for |x| ≤ 1."""
+    z = x * x
+    return x * _polynomial(z, _ERF_T) / _polynomial(z, _ERF_U)
+
+
+def _erfc_positive(x: np.ndarray) -> np.ndarray:
+    """erfc(x) for x ≥ 0: 1 − erf(x) below 1, the rational forms of [1, 8) and [8, ∞) above (0 once
+    e^(−x²) underflows)."""
+    out = np.empty(x.shape)
+    small = x < 1.0
+    out[small] = 1.0 - _erf_small(x[small])
+    large = x[~small]
+    near = large < 8.0
+    p, q = np.empty(large.shape), np.empty(large.shape)
+    # Far out (∞ too) e^(−x²) underflows and the polynomials overflow: those are 0, whatever z·p/q says.
+    with np.errstate(under="ignore", over="ignore", invalid="ignore"):
+        z = np.exp(-large * large)
+        p[near], q[near] = _polynomial(large[near], _ERFC_P), _polynomial(large[near], _ERFC_Q)
+        p[~near], q[~near] = _polynomial(large[~near], _ERFC_R), _polynomial(large[~near], _ERFC_S)
+        out[~small] = np.where(-large * large < -_MAXLOG, 0.0, z * p / q)
+    return out
 
 
 def normal_cdf(x: np.ndarray) -> np.ndarray:
@@ -74,14 +120,11 @@ def normal_cdf(x: np.ndarray) -> np.ndarray:
     t = x * math.sqrt(0.5)
     out = np.full(t.shape, np.nan)
     with np.errstate(invalid="ignore"):
-        # Each element through the one Python function it needs (a call per element is the cost here).
         centre = np.abs(t) < math.sqrt(0.5)
         tails = ~centre & ~np.isnan(t)
-        if centre.any():
-            out[centre] = 0.5 + 0.5 * _ERF(t[centre]).astype(float)
-        if tails.any():
-            tail = 0.5 * _ERFC(np.abs(t[tails])).astype(float)
-            out[tails] = np.where(t[tails] > 0, 1.0 - tail, tail)
+    out[centre] = 0.5 + 0.5 * _erf_small(t[centre])
+    tail = 0.5 * _erfc_positive(np.abs(t[tails]))
+    out[tails] = np.where(t[tails] > 0, 1.0 - tail, tail)
     return out
 
 

@@ -39,9 +39,13 @@ def test_wilson_bounds_at_zero_and_one():
 def test_normal_tails_equal_scipy_over_the_whole_range():
     from metrics.stats import normal_cdf, normal_sf
 
-    x = np.concatenate([np.linspace(-38, 38, 20_001), [-np.inf, np.inf, 0.0, -0.7071, 0.7072, 1e-300]])
-    assert normal_cdf(x) == pytest.approx(sps.norm.cdf(x), rel=1e-12, abs=1e-300)
-    assert normal_sf(x) == pytest.approx(sps.norm.sf(x), rel=1e-12, abs=1e-300)
+    # The formulas' seams: erf below |x|/√2 = 1/√2 and 1, erfc's two rational forms either side of 8, and
+    # where e^(−x²/2) underflows.
+    seams = np.array([1.0, 2 ** 0.5, 8 * 2 ** 0.5, 37.5, 38.5])
+    x = np.concatenate([np.linspace(-38, 38, 20_001), [-np.inf, np.inf, 0.0, -0.7071, 0.7072, 1e-300, np.nan],
+                        *(np.nextafter(s, [-np.inf, np.inf]) for s in seams), seams, -seams])
+    assert normal_cdf(x) == pytest.approx(sps.norm.cdf(x), rel=1e-12, abs=1e-300, nan_ok=True)
+    assert normal_sf(x) == pytest.approx(sps.norm.sf(x), rel=1e-12, abs=1e-300, nan_ok=True)
     # Deep in the tail the probability is tiny, not 0: 1 − Φ(30) ≈ 4.906714e-198.
     assert normal_sf(np.array([30.0]))[0] == pytest.approx(4.906713927148187e-198, rel=1e-12)
 
