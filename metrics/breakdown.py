@@ -79,7 +79,7 @@ def pooled_shares_from_cube(ratio: pl.DataFrame, metric: str, *, first_day: dt.d
     without reading them. Columns: `team, segment, n, x, share, ci_low, ci_high` (Wilson 95%)."""
     rows = ratio.filter((pl.col("metric") == metric) & pl.col("day").is_between(first_day, last_day)
                         & ~is_ai_segment(pl.col("segment")))  # tool:/mode: rows repeat AI-assisted PRs
-    out = rows.group_by("team", "segment").agg(n=pl.col("n").sum().cast(pl.Int64), x=pl.col("x").sum())
+    out = rows.group_by(pl.col("team", "segment").cast(pl.String)).agg(n=pl.col("n").sum().cast(pl.Int64), x=pl.col("x").sum())
     low, high = wilson(out["x"].to_numpy(), out["n"].to_numpy())
     return out.with_columns(
         share=pl.col("x") / pl.col("n"),

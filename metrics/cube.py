@@ -24,10 +24,11 @@ from metrics.senior_review import SENIORS_SCHEMA
 # Bump when the cube's shape changes: it is part of the stored cube's fingerprint (reports.data.cube_fingerprint),
 # so a cube stored in another format is rebuilt by the first reader, never read as if it were this one.
 # 7: the values table's metric, team and segment are categorical (dictionary-encoded when stored).
-CUBE_FORMAT = 7
+# 8: the ratio table's too.
+CUBE_FORMAT = 8
 
 
-VALUE_KEYS = ("metric", "team", "segment")  # the values table's categorical columns
+CATEGORICAL_KEYS = ("metric", "team", "segment")  # the values and ratio tables' categorical columns
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,9 @@ class Cube:
     """One table per `MetricSpec.cube_table`: which metrics land where follows from their kind and status
     test (metrics.registry)."""
 
-    # metric, day, team, segment, n, x, pending — the counted metrics (kinds ratio, per_day, per_senior_week),
-    # with their tool:/mode:/cohort: segments; per_day and per_senior_week have n = x = events
+    # metric, day, team, segment, n, x, pending (metric, team and segment categorical) — the counted metrics
+    # (kinds ratio, per_day, per_senior_week), with their tool:/mode:/cohort: segments; per_day and
+    # per_senior_week have n = x = events
     ratio: pl.DataFrame
     mean: pl.DataFrame  # metric, day, team, segment, n, total, sumsq — means from sums (csat)
     # metric, day, team, segment, value (metric, team and segment categorical: a few distinct names over
@@ -165,10 +167,11 @@ def build_cube(evidence, outcomes: pl.DataFrame, chain=None, seniors: pl.DataFra
     )
     units = unit_events.group_by(day=_day(unit_events), team="team").agg(n=pl.len().cast(pl.Int64))
     return Cube(
-        ratio=ratio.sort("metric", "day", "team"), mean=mean.sort("day", "team"),
+        ratio=ratio.sort("metric", "day", "team").with_columns(pl.col(*CATEGORICAL_KEYS).cast(pl.Categorical)),
+        mean=mean.sort("day", "team"),
         # By value within day and team: a PR's lead-time row and its `cohort:` / `tool:` copies lie together,
         # and metrics.value_groups ranks them once (a cube stored in an earlier order reads the same, slower).
-        values=values.sort("metric", "day", "team", "value", "segment").with_columns(pl.col(*VALUE_KEYS).cast(pl.Categorical)),
+        values=values.sort("metric", "day", "team", "value", "segment").with_columns(pl.col(*CATEGORICAL_KEYS).cast(pl.Categorical)),
         spend=spend.sort("day", "team"), units=units.sort("day", "team"),
         span=data_span(evidence, outcomes),
         seniors=seniors if seniors is not None else pl.DataFrame(schema=SENIORS_SCHEMA),

@@ -68,7 +68,7 @@ AI_SEGMENT_FAMILIES = ("tool", "mode")  # DESIGN.md: `tool:<name>` and `mode:<mo
 def is_ai_segment(segment: pl.Expr) -> pl.Expr:
     """True for a `tool:<name>`, `mode:<mode>` or `cohort:<name>` segment (rows that must not count again
     in `all`)."""
-    return segment.str.contains(":").fill_null(False)
+    return segment.cast(pl.String).str.contains(":").fill_null(False)  # the cube's segments are categorical
 
 
 def ai_segment_rows(events: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:

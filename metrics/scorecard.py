@@ -241,7 +241,8 @@ def _grouped(frame: pl.DataFrame, keys: list[str], aggs: list[pl.Expr], spec: Me
             if not by_seg:
                 grouped = grouped.with_columns(segment=pl.lit("all"))
             parts.append(grouped)
-    return pl.concat(parts, how="diagonal_relaxed")
+    # The cube's names are categorical: the records' are strings (as the org's and `all` already are).
+    return pl.concat(parts, how="diagonal_relaxed").with_columns(pl.col("team", "segment").cast(pl.String))
 
 
 _RATIO_AGGS = [pl.col("x").sum().alias("x"), pl.col("n").sum().cast(pl.Int64).alias("n"),
