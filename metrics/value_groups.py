@@ -101,10 +101,9 @@ class ValueRows:
         return self._made[key]
 
     def reported(self, period_days: list[tuple[dt.date, dt.date]]) -> tuple[slice | np.ndarray, np.ndarray]:
-        """The rows reported in a period, ascending, and each one's period index. The rows are a slice when
-        they lie together (days ascending, and the periods one after another: every row of the span of
-        their days is reported), so that reading them makes views, not copies; else their positions. With
-        ascending days only the slice of the periods' days is looked at; otherwise every row."""
+        """The rows reported in a period, ascending, and each one's period index. With ascending days only
+        the slice of the periods' days is looked at; otherwise every row. The rows are that slice when every
+        row in it is reported (so that reading them makes views, not copies), else their positions."""
         if not period_days:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         if self.ordered:
@@ -220,7 +219,7 @@ def value_groups(rows: pl.DataFrame | ValueRows, periods: list[dt.date], period_
     # `tool:` segments, as the cube keeps them) share their shares of U: worked out once per such run, then
     # handed to its rows.
     run_of, starts = _runs_of(table.day[used], teams, value)
-    run_ranks = table.ranked().rank[used][starts]
+    run_ranks = table.ranked().rank[used][starts] if isinstance(used, slice) else table.ranked().rank[used[starts]]
     ranks = run_ranks[run_of]
     # Per row: its share of U against its team's baseline and against the org's (#below + ½·#equal).
     # Against the org's baseline (every team's window rows), a row's share depends on its value alone: a
