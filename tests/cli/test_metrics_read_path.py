@@ -1,7 +1,8 @@
 """`scorecard metrics` through the read-only connection (reports.cube_months) prints what the ordinary read
-prints, on SQLite and PostgreSQL; a fresh process loads no SQLAlchemy for it and ends as soon as its output
-is written (app.cli.base.main), with the whole output and exit code 0; a read-only SQLite warehouse is read
-the same way without a byte written, and one behind the code's schema is refused as before."""
+prints, on SQLite and PostgreSQL; a fresh process loads no SQLAlchemy for it (nor psycopg: libpq directly)
+and ends as soon as its output is written (app.cli.base.main), with the whole output and exit code 0; a
+read-only SQLite warehouse is read the same way without a byte written, and one behind the code's schema is
+refused as before."""
 import os
 import sqlite3
 import stat
@@ -70,7 +71,7 @@ PLAIN = ("import sys\n"  # the same command, ended by Python's ordinary exit
 MODULES = ("import atexit, sys\n"
            "from app.cli import app\n"
            "atexit.register(lambda: print(sorted(m for m in ('sqlalchemy', 'alembic', 'connectorx', "
-           "'adbc_driver_manager') if m in sys.modules), file=sys.stderr))\n"
+           "'adbc_driver_manager', 'psycopg') if m in sys.modules), file=sys.stderr))\n"
            "app()\n")
 
 
