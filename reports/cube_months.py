@@ -3,7 +3,7 @@ and the baselines are found from first (the outline), then only the months the r
 windows lie in (at 1M PRs, a tenth of the cube's 200 MB).
 
 `open_current_cube` reads them through `warehouse.readonly` (no SQLAlchemy, one connection, one snapshot)
-when reading needs no write: the schema at the code's head, the stored cube built for this config with no
+when reading needs no write (`start_current_cube`: the same in a thread, while the caller loads modules): the schema at the code's head, the stored cube built for this config with no
 write pending, and (a writable warehouse) this config's version already in the change history. Otherwise
 it returns None and the caller takes the ordinary way (reports.data.load_cube_outline / load_cube_days),
 which migrates, folds pending writes in or rebuilds, and records the config version.
@@ -68,6 +68,10 @@ class CurrentCube:
         self._connection = connection
         self._months = MonthReader(connection.rows, whole_history_parts())
 
+    def fetch_outline(self) -> None:
+        """Fetch the outline's chunks without assembling them (no pyarrow: see `start_current_cube`)."""
+        self._months.fetch(set())
+
     def outline(self) -> Cube:
         """As reports.data.load_cube_outline: the whole-history parts and the latest month of every part."""
         return Cube(**self._months.read(set()))
@@ -103,6 +107,54 @@ def open_current_cube(config: Config) -> CurrentCube | None:
         raise
     connection.close()
     return None
+
+
+class OpeningCube:
+    """`open_current_cube` under way (`start_current_cube`); `result()` waits for it."""
+
+    def __init__(self, config: Config):
+        import threading
+
+        self._config = config
+        self._current: CurrentCube | None = None
+        self._error: BaseException | None = None
+        self._thread = None
+        if config.warehouse.url.startswith("sqlite"):
+            # Here: a SQLite file is held by the thread that opens it (warehouse.sqlite_guard), and reading
+            # it is this process's own work, not a wait.
+            self._open()
+            return
+        # A daemon: an interrupted command does not wait for a server that does not answer.
+        self._thread = threading.Thread(target=self._open, name="open-current-cube", daemon=True)
+        self._thread.start()
+
+    def _open(self) -> None:
+        try:
+            current = open_current_cube(self._config)
+            if current is not None:
+                try:
+                    current.fetch_outline()
+                except BaseException:
+                    current.close()
+                    raise
+            self._current = current
+        except BaseException as exc:  # raised again in the caller's thread, by `result`
+            self._error = exc
+
+    def result(self) -> CurrentCube | None:
+        """What `open_current_cube` returns (its outline's chunks fetched), or the error it raised."""
+        if self._thread is not None:
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._current
+
+
+def start_current_cube(config: Config) -> OpeningCube:
+    """`open_current_cube(config)` and the fetch of the outline's chunks, started in a thread on PostgreSQL:
+    the caller's thread goes on meanwhile (libpq waits for the server without holding Python's lock), e.g.
+    loading the modules it needs next; `result()` gives the CurrentCube, or None. On SQLite, done at once."""
+    return OpeningCube(config)
 
 
 def state_is_current(fingerprint: str, pending_from, pending_full, config: Config) -> bool:

@@ -130,3 +130,14 @@ def test_a_read_only_warehouse_behind_the_schema_is_refused(sqlite_imported):
     result = runner.invoke(app, ["metrics", "--config", str(sqlite_imported[1])])
     assert result.exit_code == 1
     assert "is read-only and at schema revision 0007" in result.output
+
+
+def test_an_unreachable_postgresql_is_one_error_line(tmp_path):
+    # The read-only connection opens in a thread of its own on PostgreSQL (reports.cube_months.start_current_cube):
+    # its failure is the command's one error line, as the ordinary open words it, without the password.
+    path = tmp_path / "scorecard.toml"
+    path.write_text('[warehouse]\nurl = "postgresql://scorer:s3cret@127.0.0.1:9/nowhere"\n')
+    result = run(PROBE, "metrics", "--config", str(path))
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith("error: cannot open the warehouse at postgresql+psycopg://scorer:***@127.0.0.1:9/")
+    assert "s3cret" not in result.stderr and "Traceback" not in result.stderr
