@@ -66,10 +66,10 @@ class CurrentCube:
         from warehouse.cube_chunks import MonthReader
 
         self._connection = connection
-        self._months = MonthReader(connection.rows, whole_history_parts())
+        self._months = MonthReader(lambda sql: connection.rows(sql, bytea_in_place=True), whole_history_parts())
 
     def fetch_outline(self) -> None:
-        """Fetch the outline's chunks without assembling them (no pyarrow: see `start_current_cube`)."""
+        """Fetch the outline's chunks without assembling them (see `start_current_cube`)."""
         self._months.fetch(set())
 
     def outline(self) -> Cube:

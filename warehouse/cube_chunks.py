@@ -34,11 +34,12 @@ def months_sql(months: set[str], whole_parts: list[str]) -> str:
 
 
 class MonthReader:
-    """The stored cube read by month in two steps over one connection (`rows(sql)` → (part, chunk, bytes)):
-    `read(set())` gives what `months_sql` gives for no month (the outline a report's range is found
-    from), a later `read(months)` fetches only the chunks of `months` not fetched before and assembles
-    them with the earlier ones: the same frames as `months_sql(months, …)`, without reading the outline's
-    chunks twice. `fetch` runs the query alone (no pyarrow: a thread can wait on it while another loads)."""
+    """The stored cube read by month in two steps over one connection (`rows(sql)` → (part, chunk, bytes or
+    another buffer)): `read(set())` gives what `months_sql` gives for no month (the outline a report's
+    range is found from), a later `read(months)` fetches only the chunks of `months` not fetched before and
+    assembles them with the earlier ones: the same frames as `months_sql(months, …)`, without reading the
+    outline's chunks twice. `fetch` runs the query alone, without assembling (a thread can wait on the
+    warehouse with it while another loads the modules that assemble)."""
 
     def __init__(self, rows, whole_parts: list[str]):
         self._rows = rows

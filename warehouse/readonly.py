@@ -76,7 +76,7 @@ class WarehouseError(RuntimeError):
 
 class ReadOnlyConnection:
     """One read-only connection and its one transaction (see the module's docstring). `rows` runs SQL made
-    by this code, never from user input; PostgreSQL returns `bytea` as bytes, in binary (no hex text)."""
+    by this code, never from user input; PostgreSQL returns `bytea` in binary (no hex text)."""
 
     def __init__(self, dialect: str, connection, sqlite_path: str | None = None):
         self.dialect = dialect
@@ -90,10 +90,12 @@ class ReadOnlyConnection:
         config-version record either."""
         return self.sqlite_path is not None and sqlite_read_only(self.sqlite_path)
 
-    def rows(self, sql: str) -> list[tuple]:
+    def rows(self, sql: str, *, bytea_in_place: bool = False) -> list[tuple]:
+        """The statement's rows; with `bytea_in_place`, a blob may come as a buffer over the driver's own
+        memory rather than `bytes` (libpq's result: warehouse.libpq), for readers that take either."""
         if self.dialect == "sqlite":
             return self._connection.execute(sql).fetchall()
-        return self._connection.rows(sql)
+        return self._connection.rows(sql, bytea_in_place=bytea_in_place)
 
     def at_head(self) -> bool:
         """Whether the stored schema revision is exactly the code's head (warehouse.engine's check, one
@@ -239,7 +241,7 @@ class _Psycopg:
         self._connection = connection
         self.errors = (psycopg.DatabaseError,)
 
-    def rows(self, sql: str) -> list[tuple]:
+    def rows(self, sql: str, *, bytea_in_place: bool = False) -> list[tuple]:
         cursor = self._connection.execute(sql, binary=True)
         return cursor.fetchall() if cursor.description is not None else []
 

@@ -90,3 +90,17 @@ def test_the_reader_uses_libpq_or_else_psycopg_with_the_same_rows(postgres_schem
         with pytest.raises(psycopg.Error, match="read-only transaction"):
             reader.rows("CREATE TABLE scratch (x integer)")
     assert ours[0][1] == "off" and ours[0][2].startswith("t_")
+
+
+def test_bytea_in_place_outlives_the_query_and_equals_the_copy(connection):
+    import gc
+
+    ours, _ = connection
+    sql = "SELECT 'x'::text, decode(repeat('00ff', 300000), 'hex'), NULL::bytea"
+    copied = ours.rows(sql)
+    in_place = ours.rows(sql, bytea_in_place=True)
+    ours.rows("SELECT 1")
+    gc.collect()
+    (text, data, missing), = in_place
+    assert text == "x" and missing is None and data.size == 600000
+    assert data.to_pybytes() == copied[0][1] and memoryview(data)[:4].tobytes() == b"\x00\xff\x00\xff"
