@@ -15,6 +15,7 @@ import ctypes
 import datetime as dt
 import importlib.util
 import struct
+import types
 from pathlib import Path
 
 CONNECTION_OK = 0
@@ -101,29 +102,37 @@ _library = None
 
 
 def load():
-    """libpq, its functions declared; None when it cannot be found or loaded."""
+    """libpq's functions, declared; None when it cannot be found or loaded.
+
+    Only the calls that wait (connecting, a statement, closing) let other threads run meanwhile; the rest
+    keep Python's lock: a released lock is often taken by another thread, and getting it back costs up to
+    its switch interval (5 ms) per call — a few thousand per read while the reader's thread waits in a
+    thread of its own (reports.cube_months.start_current_cube)."""
     global _library
     if _library is None:
         path = library_path()
         if path is None:
             return None
         try:
-            lib = ctypes.CDLL(str(path))
+            waiting, quick = ctypes.CDLL(str(path)), ctypes.PyDLL(str(path))
         except OSError:
             return None
         p, s, i = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int
-        for name, restype, argtypes in (
-                ("PQconnectdbParams", p, [ctypes.POINTER(s), ctypes.POINTER(s), i]),
-                ("PQstatus", i, [p]), ("PQerrorMessage", s, [p]), ("PQfinish", None, [p]),
-                ("PQconninfoParse", ctypes.POINTER(_ConninfoOption), [s, ctypes.POINTER(p)]),
-                ("PQconninfoFree", None, [ctypes.POINTER(_ConninfoOption)]), ("PQfreemem", None, [p]),
-                ("PQexecParams", p, [p, s, i, p, p, p, p, i]),
-                ("PQresultStatus", i, [p]), ("PQresultErrorMessage", s, [p]), ("PQclear", None, [p]),
-                ("PQntuples", i, [p]), ("PQnfields", i, [p]), ("PQftype", ctypes.c_uint, [p, i]),
-                ("PQgetisnull", i, [p, i, i]), ("PQgetvalue", p, [p, i, i]), ("PQgetlength", i, [p, i, i])):
+        functions = {}
+        for lib, name, restype, argtypes in (
+                (waiting, "PQconnectdbParams", p, [ctypes.POINTER(s), ctypes.POINTER(s), i]),
+                (waiting, "PQexecParams", p, [p, s, i, p, p, p, p, i]), (waiting, "PQfinish", None, [p]),
+                (quick, "PQstatus", i, [p]), (quick, "PQerrorMessage", s, [p]),
+                (quick, "PQconninfoParse", ctypes.POINTER(_ConninfoOption), [s, ctypes.POINTER(p)]),
+                (quick, "PQconninfoFree", None, [ctypes.POINTER(_ConninfoOption)]), (quick, "PQfreemem", None, [p]),
+                (quick, "PQresultStatus", i, [p]), (quick, "PQresultErrorMessage", s, [p]),
+                (quick, "PQclear", None, [p]), (quick, "PQntuples", i, [p]), (quick, "PQnfields", i, [p]),
+                (quick, "PQftype", ctypes.c_uint, [p, i]), (quick, "PQgetisnull", i, [p, i, i]),
+                (quick, "PQgetvalue", p, [p, i, i]), (quick, "PQgetlength", i, [p, i, i])):
             function = getattr(lib, name)
             function.restype, function.argtypes = restype, argtypes
-        _library = lib
+            functions[name] = function
+        _library = types.SimpleNamespace(**functions)
     return _library
 
 
