@@ -3,10 +3,11 @@ and the baselines are found from first (the outline), then only the months the r
 windows lie in (at 1M PRs, a tenth of the cube's 200 MB).
 
 `open_current_cube` reads them through `warehouse.readonly` (no SQLAlchemy, one connection, one snapshot)
-when reading needs no write (`start_current_cube`: the same in a thread, while the caller loads modules): the schema at the code's head, the stored cube built for this config with no
+when reading needs no write: the schema at the code's head, the stored cube built for this config with no
 write pending, and (a writable warehouse) this config's version already in the change history. Otherwise
 it returns None and the caller takes the ordinary way (reports.data.load_cube_outline / load_cube_days),
-which migrates, folds pending writes in or rebuilds, and records the config version.
+which migrates, folds pending writes in or rebuilds, and records the config version. `start_current_cube`
+does the same on PostgreSQL in a thread, while the caller loads the modules it needs next.
 """
 from __future__ import annotations
 
