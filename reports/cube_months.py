@@ -6,7 +6,8 @@ windows lie in (at 1M PRs, a tenth of the cube's 200 MB).
 when reading needs no write: the schema at the code's head, the stored cube built for this config with no
 write pending, and (a writable warehouse) this config's version already in the change history. Otherwise
 it returns None and the caller takes the ordinary way (reports.data.load_cube_outline / load_cube_days),
-which migrates, folds pending writes in or rebuilds, and records the config version.
+which migrates, folds pending writes in or rebuilds, and records the config version. `start_current_cube`
+does the same on PostgreSQL in a thread, while the caller loads the modules it needs next.
 """
 from __future__ import annotations
 
@@ -66,7 +67,11 @@ class CurrentCube:
         from warehouse.cube_chunks import MonthReader
 
         self._connection = connection
-        self._months = MonthReader(connection.rows, whole_history_parts())
+        self._months = MonthReader(lambda sql: connection.rows(sql, bytea_in_place=True), whole_history_parts())
+
+    def fetch_outline(self) -> None:
+        """Fetch the outline's chunks without assembling them (see `start_current_cube`)."""
+        self._months.fetch(set())
 
     def outline(self) -> Cube:
         """As reports.data.load_cube_outline: the whole-history parts and the latest month of every part."""
@@ -103,6 +108,54 @@ def open_current_cube(config: Config) -> CurrentCube | None:
         raise
     connection.close()
     return None
+
+
+class OpeningCube:
+    """`open_current_cube` under way (`start_current_cube`); `result()` waits for it."""
+
+    def __init__(self, config: Config):
+        import threading
+
+        self._config = config
+        self._current: CurrentCube | None = None
+        self._error: BaseException | None = None
+        self._thread = None
+        if config.warehouse.url.startswith("sqlite"):
+            # Here: a SQLite file is held by the thread that opens it (warehouse.sqlite_guard), and reading
+            # it is this process's own work, not a wait.
+            self._open()
+            return
+        # A daemon: an interrupted command does not wait for a server that does not answer.
+        self._thread = threading.Thread(target=self._open, name="open-current-cube", daemon=True)
+        self._thread.start()
+
+    def _open(self) -> None:
+        try:
+            current = open_current_cube(self._config)
+            if current is not None:
+                try:
+                    current.fetch_outline()
+                except BaseException:
+                    current.close()
+                    raise
+            self._current = current
+        except BaseException as exc:  # raised again in the caller's thread, by `result`
+            self._error = exc
+
+    def result(self) -> CurrentCube | None:
+        """What `open_current_cube` returns (its outline's chunks fetched), or the error it raised."""
+        if self._thread is not None:
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._current
+
+
+def start_current_cube(config: Config) -> OpeningCube:
+    """`open_current_cube(config)` and the fetch of the outline's chunks, started in a thread on PostgreSQL:
+    the caller's thread goes on meanwhile (libpq waits for the server without holding Python's lock), e.g.
+    loading the modules it needs next; `result()` gives the CurrentCube, or None. On SQLite, done at once."""
+    return OpeningCube(config)
 
 
 def state_is_current(fingerprint: str, pending_from, pending_full, config: Config) -> bool:

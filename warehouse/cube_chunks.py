@@ -9,9 +9,12 @@ a part stored whole (span, seniors) as one chunk `WHOLE`; every daily part keeps
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import polars as pl
-import pyarrow as pa
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 WHOLE = "all"  # the chunk name of a part stored whole (span, seniors)
 SCHEMA_ONLY = "0000-00"  # a daily part's empty chunk, sorted before every month
@@ -31,11 +34,12 @@ def months_sql(months: set[str], whole_parts: list[str]) -> str:
 
 
 class MonthReader:
-    """The stored cube read by month in two steps over one connection (`rows(sql)` → (part, chunk, bytes)):
-    `read(set())` gives what `months_sql` gives for no month (the outline a report's range is found
-    from), a later `read(months)` fetches only the chunks of `months` not fetched before and assembles
-    them with the earlier ones: the same frames as `months_sql(months, …)`, without reading the outline's
-    chunks twice."""
+    """The stored cube read by month in two steps over one connection (`rows(sql)` → (part, chunk, bytes or
+    another buffer)): `read(set())` gives what `months_sql` gives for no month (the outline a report's
+    range is found from), a later `read(months)` fetches only the chunks of `months` not fetched before and
+    assembles them with the earlier ones: the same frames as `months_sql(months, …)`, without reading the
+    outline's chunks twice. `fetch` runs the query alone, without assembling (a thread can wait on the
+    warehouse with it while another loads the modules that assemble)."""
 
     def __init__(self, rows, whole_parts: list[str]):
         self._rows = rows
@@ -44,7 +48,8 @@ class MonthReader:
         self._months: set[str] = set()  # the months whose chunks are in _chunks
         self._latest: str | None = None  # the latest month, known after the first read
 
-    def read(self, months: set[str]) -> dict[str, pl.DataFrame]:
+    def fetch(self, months: set[str]) -> None:
+        """Fetch the chunks `read(months)` assembles that are not fetched yet."""
         if self._latest is None:
             fetched = self._rows(months_sql(months, self._whole_parts))
             self._latest = max((chunk for _, chunk, _ in fetched if chunk != WHOLE), default=SCHEMA_ONLY)
@@ -56,6 +61,11 @@ class MonthReader:
         self._months |= set(months)
         for part, chunk, data in fetched:
             self._chunks[(part, chunk)] = data
+
+    def read(self, months: set[str]) -> dict[str, pl.DataFrame]:
+        import pyarrow as pa
+
+        self.fetch(months)
         wanted = {SCHEMA_ONLY, WHOLE, self._latest, *months}
         return assembled((part, chunk, pa.py_buffer(data)) for (part, chunk), data in self._chunks.items()
                          if chunk in wanted or part in self._whole_parts)
@@ -64,6 +74,8 @@ class MonthReader:
 def assembled(chunks: Iterable[tuple[str, str, pa.Buffer]]) -> dict[str, pl.DataFrame]:
     """(part, chunk, IPC bytes) as one frame per part family, its chunks by metric (the family's chunk
     without a metric first), then month: the rows in the order they were built."""
+    import pyarrow as pa
+
     tables: dict[str, list[pa.Table]] = {}
     for part, _, data in sorted(chunks, key=lambda c: (c[0].split(":")[0], ":" in c[0], c[0], c[1])):
         tables.setdefault(part.split(":")[0], []).append(pa.ipc.open_file(data).read_all())

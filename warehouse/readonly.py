@@ -2,7 +2,8 @@
 
 SQLAlchemy, its dialect and its first-connect queries cost a fresh process 0.1-0.2 s before the first row.
 A command that only reads a few tables of a warehouse that is already at this code's schema can skip
-them: Python's `sqlite3` or psycopg directly, one connection, one transaction.
+them: Python's `sqlite3` or libpq directly (warehouse.libpq; psycopg where no libpq is found), one
+connection, one transaction.
 
 The guarantees stay those of `warehouse.engine.open_warehouse` for a reader:
 - the schema check: the stored `alembic_version` must be exactly the code's head (`code_head`, read from
@@ -75,7 +76,7 @@ class WarehouseError(RuntimeError):
 
 class ReadOnlyConnection:
     """One read-only connection and its one transaction (see the module's docstring). `rows` runs SQL made
-    by this code, never from user input; PostgreSQL returns `bytea` as bytes, in binary (no hex text)."""
+    by this code, never from user input; PostgreSQL returns `bytea` in binary (no hex text)."""
 
     def __init__(self, dialect: str, connection, sqlite_path: str | None = None):
         self.dialect = dialect
@@ -89,10 +90,12 @@ class ReadOnlyConnection:
         config-version record either."""
         return self.sqlite_path is not None and sqlite_read_only(self.sqlite_path)
 
-    def rows(self, sql: str) -> list[tuple]:
+    def rows(self, sql: str, *, bytea_in_place: bool = False) -> list[tuple]:
+        """The statement's rows; with `bytea_in_place`, a blob may come as a buffer over the driver's own
+        memory rather than `bytes` (libpq's result: warehouse.libpq), for readers that take either."""
         if self.dialect == "sqlite":
             return self._connection.execute(sql).fetchall()
-        return self._connection.execute(sql, binary=True).fetchall()
+        return self._connection.rows(sql, bytea_in_place=bytea_in_place)
 
     def at_head(self) -> bool:
         """Whether the stored schema revision is exactly the code's head (warehouse.engine's check, one
@@ -133,15 +136,13 @@ class ReadOnlyConnection:
             import sqlite3
 
             return (sqlite3.DatabaseError,)
-        import psycopg
-
-        return (psycopg.DatabaseError,)
+        return self._connection.errors
 
     def _restart(self) -> None:
         """A new transaction after a failed statement (PostgreSQL refuses every later one in the old)."""
         if self.dialect == "postgresql":
-            self._connection.execute("ROLLBACK")
-            self._connection.execute("START TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            self._connection.rows("ROLLBACK")
+            self._connection.rows(START_READ_ONLY)
 
 
 def open_read_only(url: str, *, base_dir: str | Path | None = None) -> ReadOnlyConnection | None:
@@ -204,6 +205,51 @@ def _open_postgresql(url: str, rest: str) -> ReadOnlyConnection | None:
         urlsplit(url).port  # noqa: B018 - raises on a malformed port: SQLAlchemy's parser says so in its words
     except ValueError:
         return None
+    connection = _connect_libpq("postgresql://" + rest) or _connect_psycopg(url, rest)
+    try:
+        # Explicit, on an autocommit connection: no implicit BEGIN round trip before it.
+        connection.rows(START_READ_ONLY)
+    except BaseException:
+        connection.close()
+        raise
+    return ReadOnlyConnection("postgresql", connection)
+
+
+START_READ_ONLY = "START TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
+
+
+def _connect_libpq(url: str):
+    """A connection through libpq itself (warehouse.libpq: no psycopg to import), or None where libpq is not
+    found, does not parse the URL or cannot connect: psycopg then connects, or says why in its words."""
+    from warehouse import libpq
+
+    lib = libpq.load()
+    if lib is None:
+        return None
+    parsed, given = libpq.url_options(lib, url)
+    if not parsed:
+        return None
+    return libpq.connect(lib, url, postgres_options(given))
+
+
+class _Psycopg:
+    """A psycopg connection as the reader uses one: `rows(sql)`, `errors`, `close()`."""
+
+    def __init__(self, connection):
+        import psycopg
+
+        self._connection = connection
+        self.errors = (psycopg.DatabaseError,)
+
+    def rows(self, sql: str, *, bytea_in_place: bool = False) -> list[tuple]:
+        cursor = self._connection.execute(sql, binary=True)
+        return cursor.fetchall() if cursor.description is not None else []
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+def _connect_psycopg(url: str, rest: str) -> _Psycopg:
     import psycopg
     from psycopg.conninfo import conninfo_to_dict
 
@@ -217,10 +263,4 @@ def _open_postgresql(url: str, rest: str) -> ReadOnlyConnection | None:
 
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unknown error"
         raise WarehouseError(f"cannot open the warehouse at {display_url(url)}: {first}") from None
-    try:
-        # Explicit, on an autocommit connection: no implicit BEGIN round trip before it.
-        connection.execute("START TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-    except BaseException:
-        connection.close()
-        raise
-    return ReadOnlyConnection("postgresql", connection)
+    return _Psycopg(connection)

@@ -1,7 +1,8 @@
 """`scorecard metrics` through the read-only connection (reports.cube_months) prints what the ordinary read
-prints, on SQLite and PostgreSQL; a fresh process loads no SQLAlchemy for it and ends as soon as its output
-is written (app.cli.base.main), with the whole output and exit code 0; a read-only SQLite warehouse is read
-the same way without a byte written, and one behind the code's schema is refused as before."""
+prints, on SQLite and PostgreSQL; a fresh process loads no SQLAlchemy for it (nor psycopg: libpq directly)
+and ends as soon as its output is written (app.cli.base.main), with the whole output and exit code 0; a
+read-only SQLite warehouse is read the same way without a byte written, and one behind the code's schema is
+refused as before."""
 import os
 import sqlite3
 import stat
@@ -70,7 +71,7 @@ PLAIN = ("import sys\n"  # the same command, ended by Python's ordinary exit
 MODULES = ("import atexit, sys\n"
            "from app.cli import app\n"
            "atexit.register(lambda: print(sorted(m for m in ('sqlalchemy', 'alembic', 'connectorx', "
-           "'adbc_driver_manager') if m in sys.modules), file=sys.stderr))\n"
+           "'adbc_driver_manager', 'psycopg') if m in sys.modules), file=sys.stderr))\n"
            "app()\n")
 
 
@@ -129,3 +130,14 @@ def test_a_read_only_warehouse_behind_the_schema_is_refused(sqlite_imported):
     result = runner.invoke(app, ["metrics", "--config", str(sqlite_imported[1])])
     assert result.exit_code == 1
     assert "is read-only and at schema revision 0007" in result.output
+
+
+def test_an_unreachable_postgresql_is_one_error_line(tmp_path):
+    # The read-only connection opens in a thread of its own on PostgreSQL (reports.cube_months.start_current_cube):
+    # its failure is the command's one error line, as the ordinary open words it, without the password.
+    path = tmp_path / "scorecard.toml"
+    path.write_text('[warehouse]\nurl = "postgresql://scorer:s3cret@127.0.0.1:9/nowhere"\n')
+    result = run(PROBE, "metrics", "--config", str(path))
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith("error: cannot open the warehouse at postgresql+psycopg://scorer:***@127.0.0.1:9/")
+    assert "s3cret" not in result.stderr and "Traceback" not in result.stderr

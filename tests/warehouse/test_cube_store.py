@@ -3,6 +3,7 @@
 import datetime as dt
 
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
 from warehouse.cube_store import read_cube_parts, replace_cube
@@ -75,3 +76,37 @@ def test_an_update_writes_only_the_chunks_whose_rows_changed(warehouse):
     expected = _ratio_rows([("a", "2026-01-10", "web", 1.0), ("a", "2026-02-01", "web", 2.0),
                             ("b", "2026-01-31", "core", 4.0), ("b", "2026-02-03", "core", 5.0)])
     assert_frame_equal(read_cube_parts(warehouse)["ratio"], expected)
+
+
+@pytest.mark.postgres
+def test_postgresql_reads_through_libpq_or_else_connectorx_and_sqlalchemy_the_same(postgres_schema_url, monkeypatch):
+    import warehouse.cube_store as cube_store
+    from warehouse import libpq, open_warehouse
+    from warehouse.cube_store import read_cube_months
+
+    wh = open_warehouse(postgres_schema_url)
+    try:
+        ratio = _ratio_rows([("a", "2026-01-10", "web", 1.0), ("b", "2026-02-03", None, 2.0),
+                             ("b", "2026-03-03", "core", 3.0)])
+        replace_cube(wh, {"ratio": ratio}, pl.DataFrame(), from_day=None, deployments_from=None, seen_seq=0)
+
+        def no_connectorx(*args):
+            raise AssertionError("read through connectorx")
+
+        opened = []
+        connect = libpq.connect
+        with monkeypatch.context() as patch:
+            patch.setattr(cube_store, "read_arrow", no_connectorx)
+            patch.setattr(libpq, "connect", lambda *args: opened.append(args) or connect(*args))
+            ours = read_cube_parts(wh)  # libpq, the chunks read in place in its result
+            ours_months = read_cube_months(wh, {"2026-01"}, ["spend"])  # January and the latest month, March
+        assert len(opened) == 2
+        monkeypatch.setattr(libpq, "load", lambda: None)  # no libpq found: connectorx, SQLAlchemy's psycopg
+        theirs, theirs_months = read_cube_parts(wh), read_cube_months(wh, {"2026-01"}, ["spend"])
+        assert sorted(ours) == sorted(theirs) == ["ratio"]
+        assert_frame_equal(ours["ratio"], theirs["ratio"])
+        assert_frame_equal(ours["ratio"], ratio)
+        assert_frame_equal(ours_months["ratio"], theirs_months["ratio"])
+        assert_frame_equal(ours_months["ratio"], ratio.filter(pl.col("day").dt.month() != 2))
+    finally:
+        wh.engine.dispose()
