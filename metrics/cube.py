@@ -96,6 +96,14 @@ class Cube:
         return cls(**{f.name: pl.read_ipc(folder / f"{f.name}.arrow") for f in fields(cls)})
 
 
+def metric_slices(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """Each metric's rows of a table with a `metric` column, as `Cube.metric_rows` gives them."""
+    runs = _metric_runs(frame)
+    if runs is None:
+        return {m: frame.filter(pl.col("metric") == m) for m in frame.get_column("metric").unique().drop_nulls().to_list()}
+    return {metric: frame.slice(offset, length) for metric, (offset, length) in runs.items()}
+
+
 def _metric_runs(frame: pl.DataFrame) -> dict[str, tuple[int, int]] | None:
     """(offset, length) of each metric's rows when every metric's rows lie together; None when not."""
     runs = frame.get_column("metric").rle()

@@ -18,7 +18,7 @@ import polars as pl
 from config.model import Config, RulesConfig
 from metrics.events import is_ai_segment
 from metrics.change_chain import ChainFacts, chain_facts
-from metrics.cube import Cube, build_cube
+from metrics.cube import Cube, build_cube, metric_slices
 from metrics.evidence import UTC, Evidence
 from metrics.linking import pr_outcomes, resolve_reverts
 from metrics.baseline import Baselines, as_of as data_as_of, baselines as baseline_windows
@@ -402,10 +402,52 @@ def _value_rows(cube: Cube, metric: str, team: str | None) -> ValueRows:
     baselines they keep) again."""
     made = cube.__dict__.setdefault("_value_rows", {})  # the cube is frozen; this cache is not a field
     key = (metric, team)
-    if key not in made:
+    found = made.get(key)
+    if isinstance(found, _Ahead):  # begun by values_ahead
+        found = made[key] = found.result()
+    elif found is None:
         rows = cube.metric_rows("values", metric)
-        made[key] = ValueRows.of(rows if team is None else rows.filter(pl.col("team") == team))
-    return made[key]
+        found = made[key] = ValueRows.of(rows if team is None else rows.filter(pl.col("team") == team))
+    return found
+
+
+def values_ahead(values: pl.DataFrame) -> Callable[[Cube], None]:
+    """Begin making a cube's values table ready for `compute` before the rest of the cube is read: each
+    metric's `ValueRows` (all teams), its values ranked, on the worker threads. Returns the function that
+    hands them to the cube once it is made (reports.derived.stored_cube), where `compute` finds them."""
+    pool = _pool()
+
+    def made(rows: pl.DataFrame) -> ValueRows:
+        table = ValueRows.of(rows)
+        table.ranked()
+        return table
+
+    ahead = {metric: _Ahead(pool, lambda rows=rows: made(rows)) for metric, rows in metric_slices(values).items()}
+
+    def hand_to(cube: Cube) -> None:
+        cache = cube.__dict__.setdefault("_value_rows", {})
+        for metric, rows in ahead.items():
+            cache.setdefault((metric, None), rows)
+
+    return hand_to
+
+
+class _Ahead:
+    """Work queued on the pool that is done once, by whichever thread comes first: a worker, or a caller
+    of `result()` (who then does not wait for a worker to be free; one that comes while it is being done
+    waits for it). The thread doing it waits for nothing, so no thread waits on work queued behind it."""
+
+    def __init__(self, pool: ThreadPoolExecutor, make: Callable[[], ValueRows]):
+        self._make = make
+        self._lock = threading.Lock()
+        self._done: ValueRows | None = None
+        pool.submit(self.result)
+
+    def result(self) -> ValueRows:
+        with self._lock:
+            if self._done is None:
+                self._done = self._make()
+            return self._done
 
 
 def _values_records(cube: Cube, spec: MetricSpec, grain: str, periods: tuple[dt.date, dt.date], window: Window,

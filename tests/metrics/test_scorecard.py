@@ -423,3 +423,27 @@ def test_concurrent_callers_share_the_worker_pool_and_get_the_same_records(monke
     with ThreadPoolExecutor(6) as callers:
         together = list(callers.map(lambda _: compute(cube, Config(), **report), range(6)))
     assert alone.height > 40 and all(records.equals(alone) for records in together)
+
+
+def test_values_made_ahead_are_made_once_however_many_threads_ask():
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from metrics.scorecard import _Ahead
+
+    made, gate = [], threading.Event()
+
+    def make():
+        gate.wait(5)
+        made.append(1)
+        return object()
+
+    with ThreadPoolExecutor(1) as busy:
+        busy.submit(gate.wait, 5)  # the pool's one worker is busy: the work waits in its queue
+        work = _Ahead(busy, make)
+        with ThreadPoolExecutor(4) as callers:
+            results = [callers.submit(work.result) for _ in range(4)]
+            gate.set()
+            got = {id(r.result(timeout=10)) for r in results}
+    # One caller made it (the others waited for it); the worker, free at last, found it made.
+    assert len(made) == 1 and len(got) == 1 and id(work.result()) in got

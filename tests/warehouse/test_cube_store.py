@@ -110,3 +110,23 @@ def test_postgresql_reads_through_libpq_or_else_connectorx_and_sqlalchemy_the_sa
         assert_frame_equal(ours_months["ratio"], ratio.filter(pl.col("day").dt.month() != 2))
     finally:
         wh.engine.dispose()
+
+
+def test_early_parts_are_handed_over_before_the_rest_is_read_and_the_whole_reads_the_same(warehouse):
+    ratio = _ratio_rows([("a", "2026-01-10", "web", 1.0), ("b", "2026-02-03", "core", 4.0)])
+    values = pl.DataFrame({"metric": ["lead_time_hours"] * 2, "day": [dt.date(2026, 1, 5), dt.date(2026, 2, 7)],
+                           "team": ["web", "core"], "segment": ["ai", None], "value": [3.5, 12.0]})
+    span = pl.DataFrame({"first": [None], "last": [None]}, schema={"first": UTC, "last": UTC})
+    replace_cube(warehouse, {"ratio": ratio, "values": values, "span": span}, pl.DataFrame(), from_day=None,
+                 deployments_from=None, seen_seq=0)
+    handed = []
+
+    parts = read_cube_parts(warehouse, early=["values"], on_early=lambda early: handed.append(dict(early)))
+
+    # Handed over once, with the values part alone; the result holds every part, as one read gives them.
+    assert len(handed) == 1 and sorted(handed[0]) == ["values"]
+    assert_frame_equal(handed[0]["values"], values)
+    whole = read_cube_parts(warehouse)
+    assert sorted(parts) == sorted(whole) == ["ratio", "span", "values"]
+    for name in whole:
+        assert_frame_equal(parts[name], whole[name])
