@@ -97,7 +97,8 @@ VERDICT_COLUMNS = (("pull_requests", _VERDICT),)
 COHORT_COLUMNS = (("pull_requests", (*_VERDICT, "author", "created_at", "labels")),)
 
 
-def prepared(version: str, since: dt.date, tables: tuple[str, ...] = EVERY_TABLE, columns: tuple = ()) -> Prepared:
+def prepared(version: str, since: dt.date, tables: tuple[str, ...] = EVERY_TABLE, columns: tuple = (),
+             reviewed_prs: bool = True) -> Prepared:
     """The rows the signed-in user may see that a view from the day `since` on is made of, teams assigned,
     rollbacks decided: for pages that list single PRs, deployments or incidents. Every PR, deployment,
     incident, ticket, review and spend row from `since` on is there, decided as on all the evidence (with
@@ -108,11 +109,13 @@ def prepared(version: str, since: dt.date, tables: tuple[str, ...] = EVERY_TABLE
     table; the others are empty, so facts made of them (rework without files, senior reviews without
     reviews) are not the page's to show. A page that shows deployments reads no tickets or spend.
     `columns`: ((table, columns), ...) of the tables whose other columns the page does not read
-    (`VERDICT_COLUMNS`, ...): those are null."""
+    (`VERDICT_COLUMNS`, ...): those are null. `reviewed_prs` False: without the PRs only a review from `since`
+    on brings in (merged before the slice, or never: reports/data.load_evidence_since), for a page that shows
+    its range's merged PRs, deployments and incidents and no reviews (Delivery)."""
     tables = tuple(sorted(set(tables)))
     teams = row_scope()
-    return (_prepared_since(version, since, tables, columns) if teams is None
-            else _prepared_scoped(version, since, teams, tables, columns))
+    return (_prepared_since(version, since, tables, columns, reviewed_prs) if teams is None
+            else _prepared_scoped(version, since, teams, tables, columns, reviewed_prs))
 
 
 def rollback_teams(version: str, filters: Filters, window) -> pl.DataFrame:
@@ -133,7 +136,8 @@ def _rollback_baseline(version: str, start: dt.datetime, end: dt.datetime, label
     # verdict needs, kept as counts: the rows are dropped once counted.
     _cube(version)  # the slice reads the cube's shipping table: up to date first
     window = Window(start=start, end=end, label=label)
-    evidence = load_evidence_since(warehouse(), config(), window.first_day, OUTCOMES, _columns(VERDICT_COLUMNS))
+    evidence = load_evidence_since(warehouse(), config(), window.first_day, OUTCOMES, _columns(VERDICT_COLUMNS),
+                                   reviewed_prs=False)  # only merged PRs are counted
     return baseline_counts(prepare(evidence, config()).outcomes, ["team", "repo"], window)
 
 
@@ -150,15 +154,17 @@ def _item_day(version: str, kind: str, item_id: str) -> dt.date | None:
 
 
 @st.cache_resource(show_spinner="Reading the warehouse…", max_entries=4)
-def _prepared_since(version: str, since: dt.date, tables: tuple[str, ...], columns: tuple = ()) -> Prepared:
+def _prepared_since(version: str, since: dt.date, tables: tuple[str, ...], columns: tuple = (),
+                    reviewed_prs: bool = True) -> Prepared:
     _cube(version)  # the slice reads the cube's shipping table: up to date first
-    return prepare(load_evidence_since(warehouse(), config(), since, tables, _columns(columns)), config())
+    return prepare(load_evidence_since(warehouse(), config(), since, tables, _columns(columns), reviewed_prs=reviewed_prs),
+                   config())
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _prepared_scoped(version: str, since: dt.date, teams: tuple[str, ...], tables: tuple[str, ...],
-                     columns: tuple = ()) -> Prepared:
-    return scope.prepared_rows(_prepared_since(version, since, tables, columns), teams)
+                     columns: tuple = (), reviewed_prs: bool = True) -> Prepared:
+    return scope.prepared_rows(_prepared_since(version, since, tables, columns, reviewed_prs), teams)
 
 
 def _columns(columns: tuple) -> dict[str, list[str]]:
@@ -376,7 +382,9 @@ def _cohort_rows(version: str, start: dt.date) -> Prepared:
     on all the evidence (reports/data.load_evidence_since), so its numbers are those of every row. Earlier
     rows the slice holds for context (PRs a revert names, PRs still waiting to ship) lie outside every
     window and outside the range, which is all the page counts (app/views/adoption.cohorts_compared)."""
-    return _prepared_since(version, start - dt.timedelta(days=COHORT_WINDOW_DAYS), tuple(sorted(COHORTS)), COHORT_COLUMNS)
+    # (merged PRs only: without the PRs only a review brings in)
+    return _prepared_since(version, start - dt.timedelta(days=COHORT_WINDOW_DAYS), tuple(sorted(COHORTS)), COHORT_COLUMNS,
+                           reviewed_prs=False)
 
 
 def aggregate_outcomes(version: str, start: dt.date) -> pl.DataFrame:
