@@ -97,3 +97,24 @@ def test_delivery_reads_the_verdicts_columns_and_shows_what_all_the_evidence_sho
             assert_frame_equal(view(narrow.chain, filters), expected)
             compared += expected.height
     assert compared > 100
+
+
+def test_a_teams_follow_up_fixes_from_its_repos_equal_those_of_every_pr(demo):
+    """The team drill-down's reworked PRs (app/views/delivery.reworked_prs) match follow-up fixes within the
+    selection's repos only (ChainFacts.follow_ups_in): the same pairs as those of every PR whose P is in them,
+    for each team and for one repo of it (the table joins them to the selection's PRs)."""
+    warehouse, config = demo
+    full = prepare(load_evidence(warehouse), config)
+    pr_repo = full.evidence.pull_requests.select(pr_id="id", repo=pl.col("repo").str.to_lowercase())
+    every = full.chain.follow_ups.join(pr_repo, on="pr_id")
+    assert every.height > 0
+    compared = 0
+    for team in full.outcomes.get_column("team").unique().drop_nulls().sort().to_list():
+        outcomes = full.outcomes.filter(pl.col("team") == team)
+        repos = outcomes.get_column("repo").unique().sort().to_list()
+        for chosen in (repos, repos[:1]):
+            got = full.chain.follow_ups_in(chosen)
+            want = every.filter(pl.col("repo").is_in([r.lower() for r in chosen])).drop("repo")
+            assert_frame_equal(got, want)
+            compared += want.height
+    assert compared > 0
