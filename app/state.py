@@ -17,6 +17,7 @@ the Scorecard.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import polars as pl
 import sqlalchemy as sa
@@ -32,12 +33,13 @@ from config import Config
 from config.load import load_config
 from governance.changes import record_config_version as record_version
 from metrics.baseline import baselines as baseline_windows
+from metrics.change_chain import follow_up_fixes
 from metrics.cohorts import WINDOW_DAYS as COHORT_WINDOW_DAYS
 from metrics.cube import Cube
 from metrics.lead_time import lead_time_events
 from metrics.periods import Window
 from metrics.registry import METRICS
-from metrics.rework import rework_events
+from metrics.rework import rework_events_of
 from metrics.scorecard import Prepared, compute, prepare
 from reports import scope
 from reports.adoption_data import load_adoption
@@ -82,8 +84,8 @@ OUTCOMES = ("pull_requests", "deployments", "deployment_prs")
 # Rework (a fix touching a file a PR touched) and the senior review load, beside the change chain: the
 # Rollbacks page's team panel.
 CHAIN = (*CHANGES, "pull_request_files", "reviews", "people")
-# Adoption's cohorts: outcomes, lead times and rework.
-COHORTS = (*CHANGES, "pull_request_files")
+# Adoption's cohorts: outcomes, lead times and rework (no incidents: none of them reads one).
+COHORTS = (*OUTCOMES, "pull_request_files")
 EVERY_TABLE = (*CHAIN, "tickets", "ai_spend")
 # The PR columns a PR's rollback verdict and where it counts are decided from (metrics.linking.pr_outcomes:
 # shipping, rollbacks, reverts by source id, number, sha or title; warehouse/slice.py's keys), AI-assisted
@@ -376,39 +378,63 @@ def _adoption_scoped(version: str, people: tuple[str, ...] | None, aggregates: t
     return scope.adoption_rows(_adoption_all(version), people, aggregates)
 
 
-def _cohort_rows(version: str, start: dt.date) -> Prepared:
-    """The prepared rows the Adoption page's aggregates over a range from `start` on are made of: the slice
-    from the first day of the range's first 28-day cohort window (metrics.cohorts.WINDOW_DAYS) on, decided as
-    on all the evidence (reports/data.load_evidence_since), so its numbers are those of every row. Earlier
-    rows the slice holds for context (PRs a revert names, PRs still waiting to ship) lie outside every
-    window and outside the range, which is all the page counts (app/views/adoption.cohorts_compared)."""
-    # (merged PRs only: without the PRs only a review brings in)
-    return _prepared_since(version, start - dt.timedelta(days=COHORT_WINDOW_DAYS), tuple(sorted(COHORTS)), COHORT_COLUMNS,
-                           reviewed_prs=False)
+@dataclass(frozen=True)
+class CohortRows:
+    """What the Adoption page's aggregates over a range are made of (`_cohort_rows`): the merged PRs'
+    outcomes (`OUTCOME_COLUMNS`), their lead_time_hours events and their rework events (without reasons)."""
+
+    outcomes: pl.DataFrame
+    lead_time: pl.DataFrame
+    rework: pl.DataFrame
+
+
+# The PR outcomes' columns the Adoption page's aggregates read (app/views/adoption.cohorts_compared,
+# metrics.tool_economics).
+OUTCOME_COLUMNS = ("id", "author", "team", "merged_at", "ai_assisted", "rolled_back", "rolled_back_how", "rolled_back_by",
+                   "rolled_back_at", "shipped_deployment_id", "shipped_how")
+
+
+@st.cache_resource(show_spinner="Reading the range's PRs…", max_entries=2)
+def _cohort_rows(version: str, start: dt.date) -> CohortRows:
+    """The rows the Adoption page's aggregates over a range from `start` on are made of, from the slice from
+    the first day of the range's first 28-day cohort window (metrics.cohorts.WINDOW_DAYS) on, decided as on
+    all the evidence (reports/data.load_evidence_since), so its numbers are those of every row. Earlier rows
+    the slice holds for context (PRs a revert names, PRs still waiting to ship) lie outside every window and
+    outside the range, which is all the page counts (app/views/adoption.cohorts_compared). Only the
+    aggregates' inputs are kept: the slice's PRs and files are dropped once they are computed, and rework
+    matches follow-up fixes without the rest of the change chain."""
+    _cube(version)  # the slice reads the cube's shipping table: up to date first
+    rules = config().rules
+    evidence = load_evidence_since(warehouse(), config(), start - dt.timedelta(days=COHORT_WINDOW_DAYS), COHORTS,
+                                   _columns(COHORT_COLUMNS), reviewed_prs=False)  # merged PRs only
+    rows = prepare(evidence, config())
+    del evidence
+    fixes = follow_up_fixes(rows.evidence.pull_requests, rows.evidence.pull_request_files, rules.rework_window_days,
+                            rules.fix_labels, rules.fix_title_pattern, reverts=rows.reverts)
+    rework = rework_events_of(rows.outcomes, fixes, reasons=False)
+    del fixes
+    lead_time = lead_time_events(rows.evidence, rows.outcomes, reasons=False)
+    return CohortRows(outcomes=rows.outcomes.select(OUTCOME_COLUMNS), lead_time=lead_time, rework=rework)
 
 
 def aggregate_outcomes(version: str, start: dt.date) -> pl.DataFrame:
-    """Merged PRs' outcomes for the Adoption page's aggregates over a range from `start` on (cohort
-    comparison and per-tool economics: they name no PR and no person, so every role may see them, as on
-    the scorecard): `_cohort_rows`."""
+    """Merged PRs' outcomes (`OUTCOME_COLUMNS`) for the Adoption page's aggregates over a range from `start`
+    on (cohort comparison and per-tool economics: they name no PR and no person, so every role may see them,
+    as on the scorecard): `_cohort_rows`."""
     return _cohort_rows(version, start).outcomes
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
 def aggregate_rework(version: str, start: dt.date) -> pl.DataFrame:
     """Merged PRs' rework events (metrics.rework.rework_events: id, at, team, segment, hit) for the Adoption
     page's cohort comparison over a range from `start` on: an aggregate naming no PR or person, like
     `aggregate_outcomes`."""
-    prepared = _cohort_rows(version, start)
-    return rework_events(prepared.outcomes, prepared.chain, reasons=False)
+    return _cohort_rows(version, start).rework
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
 def aggregate_lead_time(version: str, start: dt.date) -> pl.DataFrame:
     """Shipped PRs' lead_time_hours events (metrics.lead_time: id, at, team, segment, value) for the same
     cohort comparison: an aggregate naming no PR or person."""
-    prepared = _cohort_rows(version, start)
-    return lead_time_events(prepared.evidence, prepared.outcomes, reasons=False)
+    return _cohort_rows(version, start).lead_time
 
 
 def pr_extra(version: str, pr_id: str) -> dict:
