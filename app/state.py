@@ -36,6 +36,7 @@ from metrics.baseline import baselines as baseline_windows
 from metrics.change_chain import follow_up_fixes
 from metrics.cohorts import WINDOW_DAYS as COHORT_WINDOW_DAYS
 from metrics.cube import Cube
+from metrics.evidence import SCHEMAS
 from metrics.lead_time import lead_time_events
 from metrics.periods import Window
 from metrics.registry import METRICS
@@ -56,6 +57,7 @@ from scheduling.freshness import source_plans as read_source_plans
 from warehouse import Warehouse, data_version, read_table
 from warehouse.runs import last_runs
 from warehouse.schema import TABLES
+from warehouse.slice import read_files_of_repos
 
 VERSION_TTL_SECONDS = 30
 
@@ -84,6 +86,9 @@ OUTCOMES = ("pull_requests", "deployments", "deployment_prs")
 # Rework (a fix touching a file a PR touched) and the senior review load, beside the change chain: the
 # Rollbacks page's team panel.
 CHAIN = (*CHANGES, "pull_request_files", "reviews", "people")
+# The Rollbacks page's team panel: the outcomes and the senior review load (no incidents; rework reads the PR
+# files of the selection's repos only: `selection_files`).
+TEAM = (*OUTCOMES, "reviews", "people")
 # Adoption's cohorts: outcomes, lead times and rework (no incidents: none of them reads one).
 COHORTS = (*OUTCOMES, "pull_request_files")
 EVERY_TABLE = (*CHAIN, "tickets", "ai_spend")
@@ -141,6 +146,20 @@ def _rollback_baseline(version: str, start: dt.datetime, end: dt.datetime, label
     evidence = load_evidence_since(warehouse(), config(), window.first_day, OUTCOMES, _columns(VERDICT_COLUMNS),
                                    reviewed_prs=False)  # only merged PRs are counted
     return baseline_counts(prepare(evidence, config()).outcomes, ["team", "repo"], window)
+
+
+def selection_files(version: str, since: dt.date, repos: list[str]) -> pl.DataFrame:
+    """The PR files `prepared(version, since, ...)` would read (those of the PRs merged from `since` on) of
+    the PRs of `repos` only (warehouse.slice.read_files_of_repos): what the Rollbacks page's team panel matches
+    follow-up fixes in. Files of PRs the signed-in user may not see are there, and ignored: the fixes are
+    matched among the PRs of `prepared` (metrics.change_chain.ChainFacts.follow_ups_in)."""
+    return _selection_files(version, since, tuple(sorted(set(repos) - {None})))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _selection_files(version: str, since: dt.date, repos: tuple[str, ...]) -> pl.DataFrame:
+    cut = dt.datetime.combine(since, dt.time(), dt.timezone.utc)
+    return read_files_of_repos(warehouse(), cut, list(repos), list(SCHEMAS["pull_request_files"]))
 
 
 def prepared_for_item(version: str, kind: str, item_id: str) -> Prepared:

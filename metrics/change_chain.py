@@ -46,24 +46,28 @@ class ChainFacts:
     # `follow_ups`, computed on first use: a page that shows only incidents and deployments (Delivery) does
     # not pay for matching every PR's files and fix titles.
     _follow_ups: Callable[[], pl.DataFrame] = field(repr=False, compare=False)
-    # `follow_ups_in`: the same from the PRs and files of some repos (lower-cased names) only.
-    _follow_ups_in: Callable[[frozenset[str]], pl.DataFrame] = field(repr=False, compare=False)
+    # `follow_ups_in`: the same from the PRs and files (the evidence's, or those given) of some repos
+    # (lower-cased names) only.
+    _follow_ups_in: Callable[[frozenset[str], pl.DataFrame | None], pl.DataFrame] = field(repr=False, compare=False)
     _by_repos: dict = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def follow_ups(self) -> pl.DataFrame:
         return self._follow_ups()
 
-    def follow_ups_in(self, repos) -> pl.DataFrame:
+    def follow_ups_in(self, repos, files: pl.DataFrame | None = None) -> pl.DataFrame:
         """The rows of `follow_ups` whose P is a PR of `repos` (compared case-insensitively), found from
         those repos' PRs and files only: a follow-up fix is a PR of P's repo, so they are the same rows
-        (a team's drill-down need not match every PR of the organisation). Kept per set of repos."""
+        (a team's drill-down need not match every PR of the organisation). `files`: those repos' PR files
+        when the evidence was read without them (warehouse.slice.read_files_of_repos; rows of other PRs
+        are ignored). Kept per set of repos (and files)."""
         keys = frozenset(r.lower() for r in repos if r is not None)
-        if keys not in self._by_repos:
+        key = (keys, None if files is None else id(files))
+        if key not in self._by_repos:
             if len(self._by_repos) >= 16:  # a few selections' worth (each a team's or a repo's fixes)
                 self._by_repos.pop(next(iter(self._by_repos)))
-            self._by_repos[keys] = self._follow_ups_in(keys)
-        return self._by_repos[keys]
+            self._by_repos[key] = (files, self._follow_ups_in(keys, files))  # (the files kept: their id is the key)
+        return self._by_repos[key][1]
 
 
 def chain_facts(evidence: Evidence, outcomes: pl.DataFrame, config: Config,
@@ -84,9 +88,10 @@ def chain_facts(evidence: Evidence, outcomes: pl.DataFrame, config: Config,
         return follow_up_fixes(evidence.pull_requests, evidence.pull_request_files, rules.rework_window_days,
                                rules.fix_labels, rules.fix_title_pattern, reverts=reverts)
 
-    def follow_ups_in(repos: frozenset[str]) -> pl.DataFrame:
+    def follow_ups_in(repos: frozenset[str], files: pl.DataFrame | None) -> pl.DataFrame:
         prs = evidence.pull_requests.filter(pl.col("repo").str.to_lowercase().is_in(list(repos)))
-        files = evidence.pull_request_files.filter(pl.col("pr_id").is_in(prs.get_column("id").implode()))
+        files = (evidence.pull_request_files if files is None else files).filter(
+            pl.col("pr_id").is_in(prs.get_column("id").implode()))
         return follow_up_fixes(prs, files, rules.rework_window_days, rules.fix_labels, rules.fix_title_pattern,
                                reverts=reverts)
 

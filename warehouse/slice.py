@@ -112,16 +112,18 @@ def _read_changes(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, pr
     # Without the PRs' frame, their ids still decide how far back the changes reach.
     pr_columns = columns["pull_requests"] if "pull_requests" in wanted else ["id"]
     deployed = f"finished_at >= {_at(warehouse, 'deployments', 'finished_at', since.changes)}"
-    recent = read_where(warehouse, "deployments", columns["deployments"] if "deployments" in wanted else ["repo"], deployed)
+    recent = read_where(warehouse, "deployments", columns["deployments"] if "deployments" in wanted else ["id", "repo"],
+                        deployed)
+    since_ids = _ids_since(warehouse, deployed, recent)
     frames = {}
     if "deployments" in wanted:
         context = _rollback_context(warehouse, since.changes, recent, envs, columns["deployments"])
         frames["deployments"] = pl.concat([recent, context])
 
     merged = f"merged_at >= {_at(warehouse, 'pull_requests', 'merged_at', since.changes)}"
-    named = f"SELECT pr_id FROM deployment_prs WHERE deployment_id IN (SELECT id FROM deployments WHERE {deployed})"
+    named = f"SELECT pr_id FROM deployment_prs WHERE deployment_id IN ({since_ids})"
     links = read_where(warehouse, "deployment_prs", list(dict.fromkeys([*columns["deployment_prs"], "pr_id"])),
-                       f"deployment_id IN (SELECT id FROM deployments WHERE {deployed})")
+                       f"deployment_id IN ({since_ids})")
     prs = [read_where(warehouse, "pull_requests", pr_columns, merged)]
     if "pull_requests" in wanted:
         prs.append(read_where(warehouse, "pull_requests", pr_columns, f"id IN ({named})"))
@@ -149,9 +151,18 @@ def _read_changes(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, pr
         incidents = [f"started_at >= {_at(warehouse, 'incidents', 'started_at', since.incidents)}",
                      f"resolved_at >= {_at(warehouse, 'incidents', 'resolved_at', cut)}",
                      # a source link stands whenever the incident was: it can make a deployment since fail
-                     f"caused_by_deployment_id IN (SELECT id FROM deployments WHERE {deployed})"]
+                     f"caused_by_deployment_id IN ({since_ids})"]
         frames["incidents"] = read_where(warehouse, "incidents", columns["incidents"], _any_of("incidents", incidents))
     return frames, since
+
+
+def _ids_since(warehouse: Warehouse, deployed: str, recent: pl.DataFrame) -> str:
+    """SQL for the ids of the deployments since (`deployed`; `recent`: those deployments, read). On SQLite
+    the ids `recent` holds, as one JSON array: the subquery read every such deployment's row for its id
+    (~0.2 s at 1M PRs, and the slice uses it three times); elsewhere the subquery."""
+    if warehouse.dialect != "sqlite":
+        return f"SELECT id FROM deployments WHERE {deployed}"
+    return f"SELECT value FROM json_each({_text(json.dumps(recent.get_column('id').to_list()))})"
 
 
 def _files_of_prs_since(warehouse: Warehouse, cut: dt.datetime) -> str:
@@ -163,6 +174,19 @@ def _files_of_prs_since(warehouse: Warehouse, cut: dt.datetime) -> str:
     if warehouse.dialect == "postgresql":
         return f"pr_id = ANY(ARRAY({since_cut}))"
     return f"pr_id IN ({since_cut})"
+
+
+def read_files_of_repos(warehouse: Warehouse, cut: dt.datetime, repos: list[str], columns: list[str]) -> pl.DataFrame:
+    """Of the files `read_slice` reads (those of the PRs merged from `cut` on), those of the PRs of `repos`
+    (as stored: a PR of another spelling is not there), through the `(repo, merged_at)` index: a team's
+    drill-down matches follow-up fixes within its repos only (metrics.change_chain.ChainFacts.follow_ups_in)."""
+    if not repos:
+        return read_where(warehouse, "pull_request_files", columns, "1 = 0")
+    prs = (f"SELECT id FROM pull_requests WHERE repo IN ({_text_list(sorted(repos))}) "
+           f"AND merged_at >= {_at(warehouse, 'pull_requests', 'merged_at', cut)}")
+    if warehouse.dialect == "postgresql":
+        return read_where(warehouse, "pull_request_files", columns, f"pr_id = ANY(ARRAY({prs}))")
+    return read_where(warehouse, "pull_request_files", columns, f"pr_id IN ({prs})")
 
 
 @dataclass(frozen=True)
