@@ -36,7 +36,7 @@ from metrics.baseline import baselines as baseline_windows
 from metrics.change_chain import follow_up_fixes
 from metrics.cohorts import WINDOW_DAYS as COHORT_WINDOW_DAYS
 from metrics.cube import Cube
-from metrics.evidence import SCHEMAS
+from metrics.evidence import SCHEMAS, conform
 from metrics.lead_time import lead_time_events
 from metrics.periods import Window
 from metrics.registry import METRICS
@@ -57,7 +57,7 @@ from scheduling.freshness import source_plans as read_source_plans
 from warehouse import Warehouse, data_version, read_table
 from warehouse.runs import last_runs
 from warehouse.schema import TABLES
-from warehouse.slice import read_files_of_repos
+from warehouse.slice import read_files_of_repos, read_files_since
 
 VERSION_TTL_SECONDS = 30
 
@@ -89,8 +89,6 @@ CHAIN = (*CHANGES, "pull_request_files", "reviews", "people")
 # The Rollbacks page's team panel: the outcomes and the senior review load (no incidents; rework reads the PR
 # files of the selection's repos only: `selection_files`).
 TEAM = (*OUTCOMES, "reviews", "people")
-# Adoption's cohorts: outcomes, lead times and rework (no incidents: none of them reads one).
-COHORTS = (*OUTCOMES, "pull_request_files")
 EVERY_TABLE = (*CHAIN, "tickets", "ai_spend")
 # The PR columns a PR's rollback verdict and where it counts are decided from (metrics.linking.pr_outcomes:
 # shipping, rollbacks, reverts by source id, number, sha or title; warehouse/slice.py's keys), AI-assisted
@@ -424,16 +422,23 @@ def _cohort_rows(version: str, start: dt.date) -> CohortRows:
     matches follow-up fixes without the rest of the change chain."""
     _cube(version)  # the slice reads the cube's shipping table: up to date first
     rules = config().rules
-    evidence = load_evidence_since(warehouse(), config(), start - dt.timedelta(days=COHORT_WINDOW_DAYS), COHORTS,
-                                   _columns(COHORT_COLUMNS), reviewed_prs=False)  # merged PRs only
+    since = start - dt.timedelta(days=COHORT_WINDOW_DAYS)
+    # In two steps, each one's memory freed before the next: the outcomes and lead times from the slice's
+    # changes, then rework from its PR files (read as the slice reads them) and the PRs' few columns it needs.
+    evidence = load_evidence_since(warehouse(), config(), since, OUTCOMES, _columns(COHORT_COLUMNS),
+                                   reviewed_prs=False)  # merged PRs only
     rows = prepare(evidence, config())
     del evidence
-    fixes = follow_up_fixes(rows.evidence.pull_requests, rows.evidence.pull_request_files, rules.rework_window_days,
-                            rules.fix_labels, rules.fix_title_pattern, reverts=rows.reverts)
-    rework = rework_events_of(rows.outcomes, fixes, reasons=False)
-    del fixes
+    outcomes = rows.outcomes.select(OUTCOME_COLUMNS)
     lead_time = lead_time_events(rows.evidence, rows.outcomes, reasons=False)
-    return CohortRows(outcomes=rows.outcomes.select(OUTCOME_COLUMNS), lead_time=lead_time, rework=rework)
+    prs, reverts = rows.evidence.pull_requests.select("id", "repo", "title", "labels", "merged_at"), rows.reverts
+    del rows
+    files = conform(read_files_since(warehouse(), dt.datetime.combine(since, dt.time(), dt.timezone.utc),
+                                     list(SCHEMAS["pull_request_files"])), "pull_request_files")
+    fixes = follow_up_fixes(prs, files, rules.rework_window_days, rules.fix_labels, rules.fix_title_pattern,
+                            reverts=reverts)
+    del files, prs
+    return CohortRows(outcomes=outcomes, lead_time=lead_time, rework=rework_events_of(outcomes, fixes, reasons=False))
 
 
 def aggregate_outcomes(version: str, start: dt.date) -> pl.DataFrame:
