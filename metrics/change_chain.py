@@ -327,18 +327,26 @@ def follow_up_fixes(prs: pl.DataFrame, files: pl.DataFrame, window_days: float,
         pl.col("labels").str.json_decode(pl.List(pl.String)).list.eval(pl.element().str.to_lowercase().str.strip_chars().is_in(labels)).list.any()
     ).fill_null(False)
     is_fix = merged.select(label_hit).to_series() | fix_title_matches(merged.get_column("title"), fix_title_pattern)
+    # Paths and repos by number too: a large org's files pair up by the hundreds of thousands before the
+    # window is applied, and strings in those rows cost memory (the path's text is looked up for the pairs).
     touched = (
         files.select("pr_id", path=pl.col("path").str.strip_chars())
         .filter(pl.col("path").is_not_null() & (pl.col("path") != ""))
-        .join(merged.select(pr_id="id", p="idx", repo_key="repo_key"), on="pr_id")
+        .join(ids.rename({"id": "pr_id", "idx": "p"}), on="pr_id")
         .drop("pr_id")
     )
+    paths = touched.select("path").unique().with_row_index("path_no")
+    repos = merged.select("repo_key").unique().with_row_index("repo_no")
+    repo_of = merged.join(repos, on="repo_key", how="left").select("idx", "repo_no")  # a null repo: no number
+    touched = (touched.join(paths, on="path").drop("path")
+               .join(repo_of.rename({"idx": "p"}), on="p").filter(pl.col("repo_no").is_not_null()))
     fix_rows = merged.filter(is_fix).get_column("idx")
     q_files = touched.filter(pl.col("p").is_in(fix_rows.implode())).rename({"p": "q"})
     by_file = (
-        q_files.join(touched, on=["repo_key", "path"])
+        q_files.join(touched, on=["repo_no", "path_no"])
         .join(q_side.select("q", "q_at"), on="q").join(p_side.select("p", "p_at"), on="p")
         .filter(in_window)
+        .join(paths, on="path_no")
         .group_by("p", "q").agg(pl.col("path").min())
         .select("p", "q", how=pl.format("fix touching {}", "path"))
     )
