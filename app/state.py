@@ -17,6 +17,7 @@ the Scorecard.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import polars as pl
 import sqlalchemy as sa
@@ -32,12 +33,14 @@ from config import Config
 from config.load import load_config
 from governance.changes import record_config_version as record_version
 from metrics.baseline import baselines as baseline_windows
+from metrics.change_chain import follow_up_fixes
 from metrics.cohorts import WINDOW_DAYS as COHORT_WINDOW_DAYS
 from metrics.cube import Cube
+from metrics.evidence import SCHEMAS, conform
 from metrics.lead_time import lead_time_events
 from metrics.periods import Window
 from metrics.registry import METRICS
-from metrics.rework import rework_events
+from metrics.rework import rework_events_of
 from metrics.scorecard import Prepared, compute, prepare
 from reports import scope
 from reports.adoption_data import load_adoption
@@ -54,6 +57,7 @@ from scheduling.freshness import source_plans as read_source_plans
 from warehouse import Warehouse, data_version, read_table
 from warehouse.runs import last_runs
 from warehouse.schema import TABLES
+from warehouse.slice import read_files_of_repos, read_files_since
 
 VERSION_TTL_SECONDS = 30
 
@@ -82,8 +86,9 @@ OUTCOMES = ("pull_requests", "deployments", "deployment_prs")
 # Rework (a fix touching a file a PR touched) and the senior review load, beside the change chain: the
 # Rollbacks page's team panel.
 CHAIN = (*CHANGES, "pull_request_files", "reviews", "people")
-# Adoption's cohorts: outcomes, lead times and rework.
-COHORTS = (*CHANGES, "pull_request_files")
+# The Rollbacks page's team panel: the outcomes and the senior review load (no incidents; rework reads the PR
+# files of the selection's repos only: `selection_files`).
+TEAM = (*OUTCOMES, "reviews", "people")
 EVERY_TABLE = (*CHAIN, "tickets", "ai_spend")
 # The PR columns a PR's rollback verdict and where it counts are decided from (metrics.linking.pr_outcomes:
 # shipping, rollbacks, reverts by source id, number, sha or title; warehouse/slice.py's keys), AI-assisted
@@ -97,7 +102,8 @@ VERDICT_COLUMNS = (("pull_requests", _VERDICT),)
 COHORT_COLUMNS = (("pull_requests", (*_VERDICT, "author", "created_at", "labels")),)
 
 
-def prepared(version: str, since: dt.date, tables: tuple[str, ...] = EVERY_TABLE, columns: tuple = ()) -> Prepared:
+def prepared(version: str, since: dt.date, tables: tuple[str, ...] = EVERY_TABLE, columns: tuple = (),
+             reviewed_prs: bool = True) -> Prepared:
     """The rows the signed-in user may see that a view from the day `since` on is made of, teams assigned,
     rollbacks decided: for pages that list single PRs, deployments or incidents. Every PR, deployment,
     incident, ticket, review and spend row from `since` on is there, decided as on all the evidence (with
@@ -108,11 +114,13 @@ def prepared(version: str, since: dt.date, tables: tuple[str, ...] = EVERY_TABLE
     table; the others are empty, so facts made of them (rework without files, senior reviews without
     reviews) are not the page's to show. A page that shows deployments reads no tickets or spend.
     `columns`: ((table, columns), ...) of the tables whose other columns the page does not read
-    (`VERDICT_COLUMNS`, ...): those are null."""
+    (`VERDICT_COLUMNS`, ...): those are null. `reviewed_prs` False: without the PRs only a review from `since`
+    on brings in (merged before the slice, or never: reports/data.load_evidence_since), for a page that shows
+    its range's merged PRs, deployments and incidents and no reviews (Delivery)."""
     tables = tuple(sorted(set(tables)))
     teams = row_scope()
-    return (_prepared_since(version, since, tables, columns) if teams is None
-            else _prepared_scoped(version, since, teams, tables, columns))
+    return (_prepared_since(version, since, tables, columns, reviewed_prs) if teams is None
+            else _prepared_scoped(version, since, teams, tables, columns, reviewed_prs))
 
 
 def rollback_teams(version: str, filters: Filters, window) -> pl.DataFrame:
@@ -133,8 +141,23 @@ def _rollback_baseline(version: str, start: dt.datetime, end: dt.datetime, label
     # verdict needs, kept as counts: the rows are dropped once counted.
     _cube(version)  # the slice reads the cube's shipping table: up to date first
     window = Window(start=start, end=end, label=label)
-    evidence = load_evidence_since(warehouse(), config(), window.first_day, OUTCOMES, _columns(VERDICT_COLUMNS))
+    evidence = load_evidence_since(warehouse(), config(), window.first_day, OUTCOMES, _columns(VERDICT_COLUMNS),
+                                   reviewed_prs=False)  # only merged PRs are counted
     return baseline_counts(prepare(evidence, config()).outcomes, ["team", "repo"], window)
+
+
+def selection_files(version: str, since: dt.date, repos: list[str]) -> pl.DataFrame:
+    """The PR files `prepared(version, since, ...)` would read (those of the PRs merged from `since` on) of
+    the PRs of `repos` only (warehouse.slice.read_files_of_repos): what the Rollbacks page's team panel matches
+    follow-up fixes in. Files of PRs the signed-in user may not see are there, and ignored: the fixes are
+    matched among the PRs of `prepared` (metrics.change_chain.ChainFacts.follow_ups_in)."""
+    return _selection_files(version, since, tuple(sorted(set(repos) - {None})))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _selection_files(version: str, since: dt.date, repos: tuple[str, ...]) -> pl.DataFrame:
+    cut = dt.datetime.combine(since, dt.time(), dt.timezone.utc)
+    return read_files_of_repos(warehouse(), cut, list(repos), list(SCHEMAS["pull_request_files"]))
 
 
 def prepared_for_item(version: str, kind: str, item_id: str) -> Prepared:
@@ -150,15 +173,17 @@ def _item_day(version: str, kind: str, item_id: str) -> dt.date | None:
 
 
 @st.cache_resource(show_spinner="Reading the warehouse…", max_entries=4)
-def _prepared_since(version: str, since: dt.date, tables: tuple[str, ...], columns: tuple = ()) -> Prepared:
+def _prepared_since(version: str, since: dt.date, tables: tuple[str, ...], columns: tuple = (),
+                    reviewed_prs: bool = True) -> Prepared:
     _cube(version)  # the slice reads the cube's shipping table: up to date first
-    return prepare(load_evidence_since(warehouse(), config(), since, tables, _columns(columns)), config())
+    return prepare(load_evidence_since(warehouse(), config(), since, tables, _columns(columns), reviewed_prs=reviewed_prs),
+                   config())
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _prepared_scoped(version: str, since: dt.date, teams: tuple[str, ...], tables: tuple[str, ...],
-                     columns: tuple = ()) -> Prepared:
-    return scope.prepared_rows(_prepared_since(version, since, tables, columns), teams)
+                     columns: tuple = (), reviewed_prs: bool = True) -> Prepared:
+    return scope.prepared_rows(_prepared_since(version, since, tables, columns, reviewed_prs), teams)
 
 
 def _columns(columns: tuple) -> dict[str, list[str]]:
@@ -370,37 +395,70 @@ def _adoption_scoped(version: str, people: tuple[str, ...] | None, aggregates: t
     return scope.adoption_rows(_adoption_all(version), people, aggregates)
 
 
-def _cohort_rows(version: str, start: dt.date) -> Prepared:
-    """The prepared rows the Adoption page's aggregates over a range from `start` on are made of: the slice
-    from the first day of the range's first 28-day cohort window (metrics.cohorts.WINDOW_DAYS) on, decided as
-    on all the evidence (reports/data.load_evidence_since), so its numbers are those of every row. Earlier
-    rows the slice holds for context (PRs a revert names, PRs still waiting to ship) lie outside every
-    window and outside the range, which is all the page counts (app/views/adoption.cohorts_compared)."""
-    return _prepared_since(version, start - dt.timedelta(days=COHORT_WINDOW_DAYS), tuple(sorted(COHORTS)), COHORT_COLUMNS)
+@dataclass(frozen=True)
+class CohortRows:
+    """What the Adoption page's aggregates over a range are made of (`_cohort_rows`): the merged PRs'
+    outcomes (`OUTCOME_COLUMNS`), their lead_time_hours events and their rework events (without reasons)."""
+
+    outcomes: pl.DataFrame
+    lead_time: pl.DataFrame
+    rework: pl.DataFrame
+
+
+# The PR outcomes' columns the Adoption page's aggregates read (app/views/adoption.cohorts_compared,
+# metrics.tool_economics).
+OUTCOME_COLUMNS = ("id", "author", "team", "merged_at", "ai_assisted", "rolled_back", "rolled_back_how", "rolled_back_by",
+                   "rolled_back_at", "shipped_deployment_id", "shipped_how")
+
+
+@st.cache_resource(show_spinner="Reading the range's PRs…", max_entries=2)
+def _cohort_rows(version: str, start: dt.date) -> CohortRows:
+    """The rows the Adoption page's aggregates over a range from `start` on are made of, from the slice from
+    the first day of the range's first 28-day cohort window (metrics.cohorts.WINDOW_DAYS) on, decided as on
+    all the evidence (reports/data.load_evidence_since), so its numbers are those of every row. Earlier rows
+    the slice holds for context (PRs a revert names, PRs still waiting to ship) lie outside every window and
+    outside the range, which is all the page counts (app/views/adoption.cohorts_compared). Only the
+    aggregates' inputs are kept: the slice's PRs and files are dropped once they are computed, and rework
+    matches follow-up fixes without the rest of the change chain."""
+    _cube(version)  # the slice reads the cube's shipping table: up to date first
+    rules = config().rules
+    since = start - dt.timedelta(days=COHORT_WINDOW_DAYS)
+    # In two steps, each one's memory freed before the next: the outcomes and lead times from the slice's
+    # changes, then rework from its PR files (read as the slice reads them) and the PRs' few columns it needs.
+    evidence = load_evidence_since(warehouse(), config(), since, OUTCOMES, _columns(COHORT_COLUMNS),
+                                   reviewed_prs=False)  # merged PRs only
+    rows = prepare(evidence, config())
+    del evidence
+    outcomes = rows.outcomes.select(OUTCOME_COLUMNS)
+    lead_time = lead_time_events(rows.evidence, rows.outcomes, reasons=False)
+    prs, reverts = rows.evidence.pull_requests.select("id", "repo", "title", "labels", "merged_at"), rows.reverts
+    del rows
+    files = conform(read_files_since(warehouse(), dt.datetime.combine(since, dt.time(), dt.timezone.utc),
+                                     list(SCHEMAS["pull_request_files"])), "pull_request_files")
+    fixes = follow_up_fixes(prs, files, rules.rework_window_days, rules.fix_labels, rules.fix_title_pattern,
+                            reverts=reverts)
+    del files, prs
+    return CohortRows(outcomes=outcomes, lead_time=lead_time, rework=rework_events_of(outcomes, fixes, reasons=False))
 
 
 def aggregate_outcomes(version: str, start: dt.date) -> pl.DataFrame:
-    """Merged PRs' outcomes for the Adoption page's aggregates over a range from `start` on (cohort
-    comparison and per-tool economics: they name no PR and no person, so every role may see them, as on
-    the scorecard): `_cohort_rows`."""
+    """Merged PRs' outcomes (`OUTCOME_COLUMNS`) for the Adoption page's aggregates over a range from `start`
+    on (cohort comparison and per-tool economics: they name no PR and no person, so every role may see them,
+    as on the scorecard): `_cohort_rows`."""
     return _cohort_rows(version, start).outcomes
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
 def aggregate_rework(version: str, start: dt.date) -> pl.DataFrame:
     """Merged PRs' rework events (metrics.rework.rework_events: id, at, team, segment, hit) for the Adoption
     page's cohort comparison over a range from `start` on: an aggregate naming no PR or person, like
     `aggregate_outcomes`."""
-    prepared = _cohort_rows(version, start)
-    return rework_events(prepared.outcomes, prepared.chain, reasons=False)
+    return _cohort_rows(version, start).rework
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
 def aggregate_lead_time(version: str, start: dt.date) -> pl.DataFrame:
     """Shipped PRs' lead_time_hours events (metrics.lead_time: id, at, team, segment, value) for the same
     cohort comparison: an aggregate naming no PR or person."""
-    prepared = _cohort_rows(version, start)
-    return lead_time_events(prepared.evidence, prepared.outcomes, reasons=False)
+    return _cohort_rows(version, start).lead_time
 
 
 def pr_extra(version: str, pr_id: str) -> dict:

@@ -46,10 +46,28 @@ class ChainFacts:
     # `follow_ups`, computed on first use: a page that shows only incidents and deployments (Delivery) does
     # not pay for matching every PR's files and fix titles.
     _follow_ups: Callable[[], pl.DataFrame] = field(repr=False, compare=False)
+    # `follow_ups_in`: the same from the PRs and files (the evidence's, or those given) of some repos
+    # (lower-cased names) only.
+    _follow_ups_in: Callable[[frozenset[str], pl.DataFrame | None], pl.DataFrame] = field(repr=False, compare=False)
+    _by_repos: dict = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def follow_ups(self) -> pl.DataFrame:
         return self._follow_ups()
+
+    def follow_ups_in(self, repos, files: pl.DataFrame | None = None) -> pl.DataFrame:
+        """The rows of `follow_ups` whose P is a PR of `repos` (compared case-insensitively), found from
+        those repos' PRs and files only: a follow-up fix is a PR of P's repo, so they are the same rows
+        (a team's drill-down need not match every PR of the organisation). `files`: those repos' PR files
+        when the evidence was read without them (warehouse.slice.read_files_of_repos; rows of other PRs
+        are ignored). Kept per set of repos (and files)."""
+        keys = frozenset(r.lower() for r in repos if r is not None)
+        key = (keys, None if files is None else id(files))
+        if key not in self._by_repos:
+            if len(self._by_repos) >= 16:  # a few selections' worth (each a team's or a repo's fixes)
+                self._by_repos.pop(next(iter(self._by_repos)))
+            self._by_repos[key] = (files, self._follow_ups_in(keys, files))  # (the files kept: their id is the key)
+        return self._by_repos[key][1]
 
 
 def chain_facts(evidence: Evidence, outcomes: pl.DataFrame, config: Config,
@@ -70,7 +88,14 @@ def chain_facts(evidence: Evidence, outcomes: pl.DataFrame, config: Config,
         return follow_up_fixes(evidence.pull_requests, evidence.pull_request_files, rules.rework_window_days,
                                rules.fix_labels, rules.fix_title_pattern, reverts=reverts)
 
-    return ChainFacts(deployments=deployments, incidents=incidents, _follow_ups=follow_ups)
+    def follow_ups_in(repos: frozenset[str], files: pl.DataFrame | None) -> pl.DataFrame:
+        prs = evidence.pull_requests.filter(pl.col("repo").str.to_lowercase().is_in(list(repos)))
+        files = (evidence.pull_request_files if files is None else files).filter(
+            pl.col("pr_id").is_in(prs.get_column("id").implode()))
+        return follow_up_fixes(prs, files, rules.rework_window_days, rules.fix_labels, rules.fix_title_pattern,
+                               reverts=reverts)
+
+    return ChainFacts(deployments=deployments, incidents=incidents, _follow_ups=follow_ups, _follow_ups_in=follow_ups_in)
 
 
 # --- the incident's causing deployment ---------------------------------------------------------
@@ -302,18 +327,26 @@ def follow_up_fixes(prs: pl.DataFrame, files: pl.DataFrame, window_days: float,
         pl.col("labels").str.json_decode(pl.List(pl.String)).list.eval(pl.element().str.to_lowercase().str.strip_chars().is_in(labels)).list.any()
     ).fill_null(False)
     is_fix = merged.select(label_hit).to_series() | fix_title_matches(merged.get_column("title"), fix_title_pattern)
+    # Paths and repos by number too: a large org's files pair up by the hundreds of thousands before the
+    # window is applied, and strings in those rows cost memory (the path's text is looked up for the pairs).
     touched = (
         files.select("pr_id", path=pl.col("path").str.strip_chars())
         .filter(pl.col("path").is_not_null() & (pl.col("path") != ""))
-        .join(merged.select(pr_id="id", p="idx", repo_key="repo_key"), on="pr_id")
+        .join(ids.rename({"id": "pr_id", "idx": "p"}), on="pr_id")
         .drop("pr_id")
     )
+    paths = touched.select("path").unique().with_row_index("path_no")
+    repos = merged.select("repo_key").unique().with_row_index("repo_no")
+    repo_of = merged.join(repos, on="repo_key", how="left").select("idx", "repo_no")  # a null repo: no number
+    touched = (touched.join(paths, on="path").drop("path")
+               .join(repo_of.rename({"idx": "p"}), on="p").filter(pl.col("repo_no").is_not_null()))
     fix_rows = merged.filter(is_fix).get_column("idx")
     q_files = touched.filter(pl.col("p").is_in(fix_rows.implode())).rename({"p": "q"})
     by_file = (
-        q_files.join(touched, on=["repo_key", "path"])
+        q_files.join(touched, on=["repo_no", "path_no"])
         .join(q_side.select("q", "q_at"), on="q").join(p_side.select("p", "p_at"), on="p")
         .filter(in_window)
+        .join(paths, on="path_no")
         .group_by("p", "q").agg(pl.col("path").min())
         .select("p", "q", how=pl.format("fix touching {}", "path"))
     )

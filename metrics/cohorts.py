@@ -52,9 +52,26 @@ def pr_cohorts(prs: pl.DataFrame, periods: list[dt.date], grain: str) -> pl.Data
     merged = prs.filter(pl.col("merged_at").is_not_null() & pl.col("author").is_not_null()
                         & ~pl.col("author").str.ends_with("[bot]")).select(
         "author", day=pl.col("merged_at").cast(pl.Date), ai=pl.col("ai_assisted").fill_null(False))
-    joined = merged.join(_windows(periods, grain), how="cross").filter(
-        (pl.col("day") >= pl.col("window_start")) & (pl.col("day") < pl.col("window_end")))
-    out = joined.group_by("period_start", "author").agg(n=pl.len(), ai=pl.col("ai").sum().cast(pl.UInt32))
+    # Per author and day, the running counts of merges and AI-assisted merges up to that day; a window's
+    # counts are the running counts on its last day less those on the day before it starts (authors ×
+    # periods rows, not PRs × periods: a range of 26 weeks over 200k PRs made 5M rows).
+    running = (merged.group_by("author", "day").agg(n=pl.len().cast(pl.Int64), ai=pl.col("ai").sum().cast(pl.Int64))
+               .sort("author", "day")
+               .select("author", "day", n=pl.col("n").cum_sum().over("author"), ai=pl.col("ai").cum_sum().over("author"))
+               .sort("day"))
+    grid = (running.select("author").unique().join(_windows(periods, grain), how="cross")
+            .with_columns(last=pl.col("window_end") - dt.timedelta(days=1),
+                          before=pl.col("window_start") - dt.timedelta(days=1)))
+
+    def upto(day: str, n: str, ai: str) -> pl.DataFrame:  # the running counts on `day` (0 before the first merge)
+        return (grid.sort(day).join_asof(running.rename({"day": "_day", "n": n, "ai": ai}), left_on=day, right_on="_day",
+                                        by="author", strategy="backward", check_sortedness=False)  # both sorted by day
+                .select("period_start", "author", pl.col(n).fill_null(0), pl.col(ai).fill_null(0)))
+
+    out = (upto("last", "n_last", "ai_last").join(upto("before", "n_before", "ai_before"), on=["period_start", "author"])
+           .select("period_start", "author", n=pl.col("n_last") - pl.col("n_before"),
+                   ai=pl.col("ai_last") - pl.col("ai_before"))
+           .filter(pl.col("n") > 0).cast({"n": pl.UInt32, "ai": pl.UInt32}))
     return _finish(out.with_columns(share=pl.col("ai") / pl.col("n")))
 
 

@@ -20,8 +20,9 @@ version = state.current_version()
 config = state.config()
 ui.header("Delivery", filters)
 
-# the range's changes and incidents (and the earlier rows they link to): no tickets, spend, files or reviews
-prepared = state.prepared(version, filters.start, state.CHANGES, state.VERDICT_COLUMNS)
+# the range's changes and incidents (and the earlier rows they link to): no tickets, spend, files or reviews,
+# nor the PRs only a review brings in
+prepared = state.prepared(version, filters.start, state.CHANGES, state.VERDICT_COLUMNS, reviewed_prs=False)
 if prepared.evidence.deployments.height == 0 and not state.synced(version, "deployments"):
     ui.empty("No deployments synced yet: configure [github] deployments in scorecard.toml and press Sync now, or "
              "import deployments.csv with `scorecard import deployments FILE.csv`.")

@@ -69,10 +69,14 @@ def failed_deployments(chain: ChainFacts, filters: Filters) -> pl.DataFrame:
              "failed_reason")
 
 
-def reworked_prs(outcomes: pl.DataFrame, chain: ChainFacts, filters: Filters, *, ai_only: bool) -> pl.DataFrame:
+def reworked_prs(outcomes: pl.DataFrame, chain: ChainFacts, filters: Filters, *, ai_only: bool,
+                 files: pl.DataFrame | None = None) -> pl.DataFrame:
     """Merged PRs of the selected periods that needed a follow-up fix, latest merge first: `title, repo,
-    number, merged_at, fixed_by, fixed_at, fix_how, follow_ups, ai_assisted, ai_signals, url, team`."""
-    rework = rework_outcomes(outcomes, chain.follow_ups).filter(pl.col("reworked"))
+    number, merged_at, fixed_by, fixed_at, fix_how, follow_ups, ai_assisted, ai_signals, url, team`. The
+    follow-up fixes are matched within the repos of `outcomes` only (ChainFacts.follow_ups_in), over `files`
+    (those repos' PR files) when the chain's evidence holds none."""
+    follow_ups = chain.follow_ups_in(outcomes.get_column("repo").unique().to_list(), files)
+    rework = rework_outcomes(outcomes, follow_ups).filter(pl.col("reworked"))
     rows = rework.join(outcomes.select("id", "title", "repo", "number", "ai_signals", "url"), on="id", how="left")
     rows = _in_range(rows, "merged_at", filters)
     if ai_only:

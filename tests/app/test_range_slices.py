@@ -40,6 +40,7 @@ from metrics.evidence import SCHEMAS
 from reports.data import item_day, load_cube, load_evidence, load_evidence_since, refresh_cube
 from reports.filters import Filters
 from tests.app.conftest import DEMO_END
+from warehouse.slice import read_files_of_repos
 
 SENIOR_REVIEWS = next(m.id for m in METRICS.values() if m.event_kind == "review")
 
@@ -62,9 +63,17 @@ def _range_starts(full) -> list[dt.date]:
                    last - dt.timedelta(weeks=2)})
 
 
-def _range_views(prepared, filters: Filters, window, names=None) -> dict[str, pl.DataFrame]:
-    """The views `names` (every view when None) of a page's range, from `prepared`."""
+def _range_views(prepared, filters: Filters, window, names=None, files=None) -> dict[str, pl.DataFrame]:
+    """The views `names` (every view when None) of a page's range, from `prepared`; `files(repos)`: the PR
+    files of those repos, for a read without them (the Rollbacks page's team panel)."""
     team = "payments" if "payments" in prepared.outcomes.get_column("team").to_list() else None
+
+    def reworked():
+        if files is None:
+            return reworked_prs(prepared.outcomes, prepared.chain, filters, ai_only=False)
+        # as app/change_chain_panel.py: the selection's (here every) repo, in every spelling
+        repos = prepared.evidence.pull_requests.get_column("repo").unique().to_list()
+        return reworked_prs(prepared.outcomes, prepared.chain, filters, ai_only=False, files=files(repos))
 
     def reviews():
         return metric_events(prepared, SENIOR_REVIEWS)
@@ -77,7 +86,7 @@ def _range_views(prepared, filters: Filters, window, names=None) -> dict[str, pl
         "rolled-back PRs": lambda: rolled_back_prs(prepared.outcomes, filters),
         "incidents with causes": lambda: linked_incidents(prepared.chain, filters),
         "failed deployments": lambda: failed_deployments(prepared.chain, filters),
-        "reworked PRs": lambda: reworked_prs(prepared.outcomes, prepared.chain, filters, ai_only=False),
+        "reworked PRs": reworked,
         "senior reviews": lambda: senior_reviews(reviews(), filters),
         "reviews by senior": lambda: reviews_by_senior(reviews(), filters),
         "incident list": lambda: incident_list(prepared.evidence.incidents, filters),
@@ -95,7 +104,7 @@ ROLLBACK_VIEWS = ("rollbacks by team", "rollbacks by repo", "rollback trend", "s
 PAGE_TABLES = {
     "Delivery": (state.CHANGES, ("incidents with causes", "failed deployments")),
     "Rollbacks": (state.OUTCOMES, ROLLBACK_VIEWS),
-    "Rollbacks, a team picked": (state.CHAIN, (*ROLLBACK_VIEWS, "reworked PRs", "senior reviews", "reviews by senior")),
+    "Rollbacks, a team picked": (state.TEAM, (*ROLLBACK_VIEWS, "reworked PRs", "senior reviews", "reviews by senior")),
     "Incidents": (("incidents",), ("incident list", "open incidents")),
     "Support": (("tickets",), ("tickets by team", "tickets by channel", "tickets over time")),
     "AI spend": (("ai_spend",), ("spend",)),
@@ -162,7 +171,10 @@ def test_a_page_reads_only_its_tables_and_shows_what_all_the_evidence_shows(demo
             else:
                 assert frame.height == 0 and frame.columns == list(SCHEMAS[name]), f"{page}: {name} read"
         expected = _range_views(full, filters, window, names)
-        got = _range_views(prepare(read, config), filters, window, names)
+        cut = dt.datetime.combine(since, dt.time(), dt.timezone.utc)
+        files = ((lambda repos: read_files_of_repos(warehouse, cut, repos, list(SCHEMAS["pull_request_files"])))
+                 if "pull_request_files" not in tables else None)
+        got = _range_views(prepare(read, config), filters, window, names, files)
         assert set(got) == set(names)
         for name, frame in expected.items():
             _equal(got[name], frame, f"{page}: {name} from {start}")

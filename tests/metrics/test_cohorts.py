@@ -184,3 +184,36 @@ def test_pr_cohort_keys_take_the_counts_of_earlier_weeks_from_the_warehouse():
     # without the earlier weeks: 1 of 2 = 50 %, moderate).
     assert got == {"a0": "cohort:light", "a1": "cohort:light"}
     assert dict(pr_cohort_keys(outcomes).iter_rows()) == {"a0": "cohort:heavy", "a1": "cohort:moderate"}
+
+
+def _pr_cohorts_by_cross_join(prs_: pl.DataFrame, periods: list[dt.date], grain: str) -> pl.DataFrame:
+    """pr_cohorts' definition taken literally: every merged PR against every period's window."""
+    from metrics.cohorts import _finish, _windows
+
+    merged = prs_.filter(pl.col("merged_at").is_not_null() & pl.col("author").is_not_null()
+                         & ~pl.col("author").str.ends_with("[bot]")).select(
+        "author", day=pl.col("merged_at").cast(pl.Date), ai=pl.col("ai_assisted").fill_null(False))
+    joined = merged.join(_windows(periods, grain), how="cross").filter(
+        (pl.col("day") >= pl.col("window_start")) & (pl.col("day") < pl.col("window_end")))
+    out = joined.group_by("period_start", "author").agg(n=pl.len(), ai=pl.col("ai").sum().cast(pl.UInt32))
+    return _finish(out.with_columns(share=pl.col("ai") / pl.col("n")))
+
+
+def test_pr_cohorts_equal_every_pr_against_every_window():
+    import random
+
+    from metrics.periods import period_starts
+
+    base = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    for seed in range(30):
+        r = random.Random(seed)
+        authors = [f"a{i}" for i in range(r.randint(1, 20))] + ["x[bot]", None]
+        frame = pl.DataFrame(
+            [{"author": r.choice(authors), "ai_assisted": r.choice([True, False, None]),
+              "merged_at": base + dt.timedelta(hours=r.randint(-2000, 6000)) if r.random() > 0.1 else None}
+             for _ in range(r.choice([0, 1, 5, 60, 800]))],
+            schema={"author": pl.String, "merged_at": pl.Datetime("us", "UTC"), "ai_assisted": pl.Boolean})
+        grain = r.choice(["week", "month"])
+        start = dt.date(2026, 1, 1) + dt.timedelta(days=r.randint(-60, 200))
+        periods = period_starts(start, start + dt.timedelta(days=r.randint(0, 200)), grain)
+        assert_frame_equal(pr_cohorts(frame, periods, grain), _pr_cohorts_by_cross_join(frame, periods, grain))

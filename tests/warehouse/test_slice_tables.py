@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
@@ -91,3 +92,42 @@ def test_a_read_of_some_tables_gives_each_as_the_read_of_every_table(org_warehou
                 except AssertionError as error:
                     raise AssertionError(f"{name} of {tables} cut on day {day}: {error}") from None
     assert moved == 2
+
+
+def test_a_read_without_the_prs_only_a_review_brings_in_decides_every_change_since_the_cut_alike(org_warehouse):
+    """`reviewed_prs=False` (the Delivery page, Adoption's cohorts, the Rollbacks baseline counts) leaves out
+    the PRs only a review from the cut on brings in (merged before the slice, or never): every PR merged from
+    the cut on has the same outcome, rework and lead time as from the read of every table, and every
+    deployment and incident from the cut on the same verdict and cause."""
+    from app.views.delivery import failed_deployments, linked_incidents
+    from metrics.evidence import Evidence
+    from metrics.lead_time import lead_time_events
+    from metrics.rework import rework_events
+    from metrics.scorecard import prepare
+    from reports.filters import Filters
+
+    wh, config, _, _ = org_warehouse
+    envs = list(config.rules.production_environments)
+    left_out = 0
+    for day in (20, 45, 60, 68):
+        cut = dt.datetime.combine(_day(day).date(), dt.time(), dt.timezone.utc)
+        every, _ = read_slice(wh, cut, slice_starts(wh, config, cut), envs, EVERY_COLUMN)
+        full = prepare(Evidence.of(**every), config)
+        filters = Filters(grain="week", start=cut.date(), end=_day(200).date())
+        for tables in TABLE_SETS[:4]:
+            some, _ = read_slice(wh, cut, slice_starts(wh, config, cut), envs, EVERY_COLUMN, tables, reviewed_prs=False)
+            if "reviews" not in tables:
+                left_out += every["pull_requests"].height - some["pull_requests"].height
+            narrow = prepare(Evidence.of(**some), config)
+            since = pl.col("merged_at") >= cut
+            assert_frame_equal(_sorted(narrow.outcomes.filter(since)), _sorted(full.outcomes.filter(since)))
+            for view in (linked_incidents, failed_deployments):
+                if "incidents" in tables or view is failed_deployments:
+                    assert_frame_equal(view(narrow.chain, filters), view(full.chain, filters))
+            if "pull_request_files" in tables:
+                at = pl.col("at") >= cut
+                assert_frame_equal(_sorted(rework_events(narrow.outcomes, narrow.chain).filter(at)),
+                                   _sorted(rework_events(full.outcomes, full.chain).filter(at)))
+                assert_frame_equal(_sorted(lead_time_events(narrow.evidence, narrow.outcomes).filter(at)),
+                                   _sorted(lead_time_events(full.evidence, full.outcomes).filter(at)))
+    assert left_out > 0  # PRs reviewed from the cut on but merged before the slice, or never, were left out
