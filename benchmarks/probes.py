@@ -29,7 +29,12 @@ def _dates():
 
 
 def product_cold(url: str, cache_dir: str = "") -> dict:
-    """A new process answering `scorecard metrics` for every week, team and segment."""
+    """A new process computing every weekly record of every team and segment from the stored cube, as
+    `scorecard export scorecard --grain week` over the whole history does: its memory faulted in ahead
+    on another thread while it imports (reports.process.fault_in_ahead), as that command's is."""
+    from reports.process import fault_in_ahead
+
+    fault_in_ahead(url)
     from config import Config, WarehouseConfig
     from metrics.scorecard import compute
     from reports.data import load_cube

@@ -10,6 +10,7 @@ import functools
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -62,21 +63,24 @@ def allow_quick_exit() -> None:
     _quick_exit = True
 
 
-def command(*args, keeps_running: bool = False, **kwargs):
+def command(*args, keeps_running: bool = False, computes: Callable[[dict], bool] | None = None, **kwargs):
     """`app.command` that turns a `Failure` into its message and exit code 1 (use it for every command).
 
     A command answers and exits, so its process keeps the memory it frees for its next arrays
     (reports/process.py); `keeps_running` (the scheduler, which runs until stopped) leaves the allocator as
-    it is."""
+    it is. A command that `computes` (given its arguments) every record of the stored cube has the memory
+    for it faulted in on another thread while it imports (reports.process.fault_in_ahead)."""
     def decorate(fn):
         @functools.wraps(fn)
         def wrapper(*a, **kw):
             global _quick_exit
             _quick_exit = False
             if not keeps_running:
-                from reports.process import reuse_freed_memory
+                from reports.process import fault_in_ahead, reuse_freed_memory, warehouse_url
 
                 reuse_freed_memory()
+                if computes is not None and computes(kw):
+                    fault_in_ahead(warehouse_url(kw.get("config")))
             try:
                 return fn(*a, **kw)
             except Failure as exc:

@@ -81,7 +81,7 @@ def _import_focus(entity: str, file: Path, cfg: Config) -> None:
     _refresh_cube(warehouse, cfg)
 
 
-@command()
+@command(computes=lambda arguments: arguments.get("name") == "scorecard")  # every metric's records
 def export(
     name: Annotated[str, typer.Argument(help="A table (pull_requests, ...), a metric id, or 'scorecard' for every metric.")],
     out_file: Annotated[Path, typer.Option("--out", help="Where to write the file.")],

@@ -87,3 +87,88 @@ def test_each_command_but_the_scheduler_sets_it_up_first(argv, tuned, tmp_path):
     environment["SCORECARD_WAREHOUSE_URL"] = f"sqlite:///{tmp_path / 'w.db'}"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment, cwd=tmp_path)
     assert out.stdout.strip().splitlines()[-1] == ("0 False" if tuned else "None True"), out.stderr
+
+
+# A fresh process (tuned or not) faults in ahead for a SQLite warehouse whose stored cube holds `blob`
+# bytes, then allocates and writes 96 MB: prints the thread made, and the page faults that write took.
+AHEAD = """
+import json, resource, sys
+from reports import process
+if sys.argv[1] == "tuned":
+    process.reuse_freed_memory()
+thread = process.fault_in_ahead(sys.argv[2])
+if thread is not None:
+    thread.join()
+import numpy as np
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+block = np.empty(96 << 17)  # 96 MB, written below
+block.fill(1.0)
+print(json.dumps({"thread": thread is not None,
+                  "faults": resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before}))
+"""
+
+
+def _warehouse_with_cube(path, blob_bytes: int) -> str:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE cube_chunks (part TEXT, chunk TEXT, data BLOB)")
+        conn.execute("INSERT INTO cube_chunks VALUES ('values', '2026-01', zeroblob(?))", (blob_bytes,))
+    return f"sqlite:///{path}"
+
+
+def _ahead(mode: str, url: str) -> dict:
+    environment = {k: v for k, v in os.environ.items()
+                   if not k.startswith(("MALLOC_", "GLIBC_TUNABLES", "NUMPY_MADVISE"))} | {"NUMPY_MADVISE_HUGEPAGE": "0"}
+    out = subprocess.run([sys.executable, "-c", AHEAD, mode, url], capture_output=True, text=True, check=True,
+                         env=environment, cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    return json.loads(out.stdout)
+
+
+def test_memory_faulted_in_ahead_is_written_without_page_faults(tmp_path):
+    url = _warehouse_with_cube(tmp_path / "w.db", 30 << 20)  # a 30 MB cube: 150 MB faulted in ahead
+    tuned, plain = _ahead("tuned", url), _ahead("plain", url)
+    # 96 MB is 24,576 pages of 4 KB: written fresh, each one faults; faulted in ahead (and kept by the
+    # tuned allocator), the write finds them there.
+    assert tuned["thread"] and tuned["faults"] < 2_000
+    assert not plain["thread"] and plain["faults"] > 20_000
+
+
+def test_nothing_is_faulted_in_for_a_small_cube_or_a_warehouse_it_cannot_size(tmp_path):
+    from reports.process import _stored_cube_bytes
+
+    small = _warehouse_with_cube(tmp_path / "small.db", 1 << 20)  # 5 MB of arrays: not worth a thread
+    assert not _ahead("tuned", small)["thread"]
+    assert _stored_cube_bytes(small) == 1 << 20
+    for url in ("postgresql://u@h/db", f"sqlite:///{tmp_path / 'missing.db'}", "sqlite:///:memory:"):
+        assert _stored_cube_bytes(url) == 0
+    empty = tmp_path / "no-cube.db"
+    import sqlite3
+
+    sqlite3.connect(empty).close()
+    assert _stored_cube_bytes(f"sqlite:///{empty}") == 0
+
+
+def test_the_warehouse_url_is_read_as_the_configuration_loader_reads_it(tmp_path, monkeypatch):
+    from config import load
+    from config.model import DEFAULT_WAREHOUSE_URL
+    from reports import process
+
+    assert (process.WAREHOUSE_URL_ENV, process.CONFIG_ENV, process.CONFIG_FILE) == (
+        load.WAREHOUSE_URL_ENV, load.CONFIG_ENV, load.DEFAULT_CONFIG_FILE)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(load.WAREHOUSE_URL_ENV, raising=False)
+    monkeypatch.delenv(load.CONFIG_ENV, raising=False)
+    assert process.warehouse_url() == DEFAULT_WAREHOUSE_URL == load.load_config().warehouse.url
+    (tmp_path / "scorecard.toml").write_text('[warehouse]\nurl = "sqlite:///from-file.db"\n')
+    assert process.warehouse_url() == "sqlite:///from-file.db" == load.load_config().warehouse.url
+    other = tmp_path / "other.toml"
+    other.write_text('[warehouse]\nurl = "sqlite:///other.db"\n')
+    monkeypatch.setenv(load.CONFIG_ENV, str(other))
+    assert process.warehouse_url() == "sqlite:///other.db" == load.load_config().warehouse.url
+    assert process.warehouse_url(tmp_path / "scorecard.toml") == "sqlite:///from-file.db"
+    monkeypatch.setenv(load.WAREHOUSE_URL_ENV, "sqlite:///from-env.db")
+    assert process.warehouse_url() == "sqlite:///from-env.db" == load.load_config().warehouse.url
+    (tmp_path / "broken.toml").write_text("[warehouse\n")
+    monkeypatch.delenv(load.WAREHOUSE_URL_ENV)
+    assert process.warehouse_url(tmp_path / "broken.toml") is None
