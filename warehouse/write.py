@@ -303,16 +303,19 @@ def _secondary_indexes_built_after(cur, dialect: str, name: str, rows: int) -> I
 
 
 def _secondary_indexes(cur, dialect: str, name: str) -> list[tuple[str, str]]:
-    """(name, CREATE statement) of each index on table `name` that no constraint owns."""
+    """(name, CREATE statement) of each index on table `name` that no constraint owns.
+
+    The table's name is written into the query as a quoted literal, not bound: ADBC binds a Python
+    parameter through pyarrow's conversion of Python lists, which imports pandas (0.25-0.35 CPU-s of
+    every bulk load). `name` is one of the schema's tables (`_upsert` checks)."""
     if dialect == "sqlite":
         # `sql` is null for the indexes SQLite makes itself (a primary key or UNIQUE constraint's).
-        cur.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL "
-                    "ORDER BY name", (name,))
+        cur.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                    f"AND tbl_name = {_literal(name)} AND sql IS NOT NULL ORDER BY name")
     else:
         cur.execute("SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
-                    "JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = to_regclass($1) "
-                    "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY 1",
-                    (_q(name),))
+                    f"JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = to_regclass({_literal(_q(name))}) "
+                    "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY 1")
     return [(index, definition) for index, definition in cur.fetchall()]
 
 
@@ -352,6 +355,11 @@ def _temp(dialect: str, name: str) -> str:
 
 def _q(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    """`text` as an SQL string literal (both dialects: standard_conforming_strings is PostgreSQL's default)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _clean(exc: Exception, warehouse: Warehouse) -> str:
