@@ -187,21 +187,26 @@ def _upsert(cur, dialect: str, name: str, frame: pl.DataFrame) -> UpsertCounts:
     if missing_keys:
         raise WarehouseError(f"rows for '{name}' lack the key column '{missing_keys[0]}'")
     frame = frame.cast(polars_schema(table, frame.columns))
-    if not _distinct(frame, keys):  # rare, and an order-keeping dedup costs more than the check
-        frame = frame.unique(subset=keys, keep="last", maintain_order=True)
     if _is_empty(cur, name) and not cube_is_kept(cur):
-        # A first load: the keys are unique (above) and nothing can conflict, so the rows go straight
-        # into the table — one pass instead of staging and copying (a third of a large import). Once a
-        # cube is kept, rows go through staging so their reach can be measured. A bulk load goes in key
-        # order: the primary key's B-tree is then appended to, not split at random pages (an export's
-        # ids rarely sort as text: `#10` before `#2`); nothing reads the rows by their insertion order.
+        # A first load: once the keys are unique (rows with the same key keep the last one) nothing can
+        # conflict, so the rows go straight into the table — one pass instead of staging and copying (a
+        # third of a large import). Once a cube is kept, rows go through staging so their reach can be
+        # measured. A bulk load goes in key order: the primary key's B-tree is then appended to, not split
+        # at random pages (an export's ids rarely sort as text: `#10` before `#2`); nothing reads the rows
+        # by their insertion order. Sorted, a repeated key sits next to itself, so the check for repeats
+        # is a comparison of neighbours (a tenth of hashing every key).
         if frame.height >= BULK_ROWS:
-            # One thread: polars' parallel sort took twice the CPU for the same order on two cores (1M PR
-            # ids, which share long prefixes: 1.3 CPU-s against 0.65), and no less wall time.
-            frame = frame.sort(keys, multithreaded=False)
+            ordered = _sorted(frame, keys)
+            if _repeats_adjacent(ordered, keys):  # rare: keep each key's last row, in the file's order
+                ordered = _sorted(frame.unique(subset=keys, keep="last", maintain_order=True), keys)
+            frame = ordered
+        elif not _distinct(frame, keys):
+            frame = frame.unique(subset=keys, keep="last", maintain_order=True)
         with _secondary_indexes_built_after(cur, dialect, name, frame.height):
             cur.adbc_ingest(name, to_storage(frame, table, dialect), mode="append")
         return UpsertCounts(inserted=frame.height)
+    if not _distinct(frame, keys):  # rare, and an order-keeping dedup costs more than the check
+        frame = frame.unique(subset=keys, keep="last", maintain_order=True)
     arrow = to_storage(frame, table, dialect)
     stage = f"_stage_{name}"
     cur.execute(f"DROP TABLE IF EXISTS {_temp(dialect, stage)}")
@@ -333,6 +338,25 @@ def _distinct(frame: pl.DataFrame, keys: list[str]) -> bool:
         return True
     exact = pl.struct(keys).n_unique() if len(keys) > 1 else pl.col(keys[0]).n_unique()
     return frame.select(exact).item() == frame.height
+
+
+def _sorted(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    # One thread: polars' parallel sort took twice the CPU for the same order on two cores (1M PR ids,
+    # which share long prefixes: 1.3 CPU-s against 0.65), and no less wall time.
+    return frame.sort(keys, multithreaded=False)
+
+
+def _repeats_adjacent(ordered: pl.DataFrame, keys: list[str]) -> bool:
+    """True when two neighbouring rows of a frame sorted by `keys` share their key (a null equal to a
+    null, as `unique` counts them)."""
+    if ordered.height < 2:
+        return False
+    same = None
+    for key in keys:
+        column = ordered.get_column(key)
+        equal = column.slice(1).eq_missing(column.slice(0, ordered.height - 1))
+        same = equal if same is None else same & equal
+    return bool(same.any())
 
 
 def _is_empty(cur, name: str) -> bool:
