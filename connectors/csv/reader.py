@@ -21,7 +21,6 @@ from connectors.common.ai_detection import ai_labels as registry_ai_labels
 from connectors.common.ai_detection import classify_prs
 from connectors.common.csvfile import Scan, encoding_problem, scan, shorten
 from connectors.common.normalise import (
-    ISO_8601,
     UTC,
     blank_to_null,
     parse_bool,
@@ -206,18 +205,53 @@ def _timestamps(text: pl.Series) -> pl.Series:
     """`parse_timestamp_series` with a faster first try for the usual export, where every value is an
     ISO 8601 timestamp with its offset: Arrow's ISO 8601 parser takes the whole column in one pass
     (ten times polars' format-inferring one). It accepts a few shapes ISO_8601 does not (an hour
-    without minutes, a `+hh` offset), so it is used only when every value also matches ISO_8601; any
-    value it cannot take sends the column through the general parser. The cells are already stripped
-    (`_check_header`)."""
-    present = text.drop_nulls()
-    if len(present) and present.str.contains(ISO_8601).all():
+    without minutes, a `+hh` offset), so its result is used only when every value also has ISO_8601's
+    shape (`_iso_8601_shaped`, which tells those apart from the byte lengths and three bytes of each
+    value instead of running the pattern over every character); any value it cannot take, or the other
+    shapes, send the column through the general parser. The cells are already stripped (`_check_header`)."""
+    if text.null_count() < len(text):
+        arrow = text.to_arrow()
         try:
-            parsed = pc.cast(text.to_arrow(), pa.timestamp("us", tz="UTC"))
+            parsed = pc.cast(arrow, pa.timestamp("us", tz="UTC"))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass
         else:
-            return pl.Series(text.name, parsed, dtype=UTC)
+            if _iso_8601_shaped(arrow):
+                return pl.Series(text.name, parsed, dtype=UTC)
     return parse_timestamp_series(text)
+
+
+_T, _SPACE, _COLON, _PLUS, _MINUS = (ord(c) for c in "T :+-")
+
+
+def _iso_8601_shaped(values: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether every value Arrow's ISO 8601 parser took (`values`, all of them parsed) also matches
+    ISO_8601. What Arrow takes is a date, or a date, `T` or a space, an hour and at least the minutes or
+    an offset; the shapes ISO_8601 refuses among these are the hour without minutes (no `:` after it)
+    and the `+hh` offset (a sign three bytes before the end). So a value passes when it is a date alone
+    (10 bytes), or at least `YYYY-MM-DDThh:mm` long with `T` or a space at byte 10, `:` at byte 13 and
+    no sign three bytes before its end. tests/connectors/csv/test_strict_inputs.py holds this to the
+    general parser over every combination of the shapes' parts."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if values.type != pa.large_string():
+        values = values.cast(pa.large_string())
+    _, offsets, data = values.buffers()
+    bounds = np.frombuffer(offsets, dtype=np.int64, count=len(values) + 1, offset=values.offset * 8)
+    starts, ends = bounds[:-1], bounds[1:]
+    lengths = ends - starts
+    longer = lengths != 10
+    if values.null_count:
+        longer &= values.is_valid().to_numpy(zero_copy_only=False)
+    if not longer.any():
+        return True
+    if (lengths[longer] < 16).any():
+        return False
+    data = np.frombuffer(data, dtype=np.uint8)
+    start, end = starts[longer], ends[longer]
+    separator, colon, sign = data[start + 10], data[start + 13], data[end - 3]
+    return bool(((separator == _T) | (separator == _SPACE)).all() and (colon == _COLON).all()
+                and not ((sign == _PLUS) | (sign == _MINUS)).any())
 
 
 def _integers(text: pl.Series) -> pl.Series:
