@@ -209,3 +209,21 @@ def test_the_fast_timestamp_path_takes_exactly_what_the_general_parser_takes():
     assert _timestamps(column).to_list() == parse_timestamp_series(column).to_list()
     assert _timestamps(column)[3] is None
     assert _timestamps(column.slice(1, 2)).to_list() == parse_timestamp_series(column.slice(1, 2)).to_list()
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 1 << 18])
+def test_the_timestamp_shape_check_looks_at_every_block(monkeypatch, block):
+    import polars as pl
+    import pyarrow as pa
+
+    import connectors.csv.reader as reader
+
+    monkeypatch.setattr(reader, "_SHAPE_BLOCK", block)
+    good = ["2026-03-01T10:00:00+05:30", None, "2026-03-01", "2026-03-01 10:00Z", "2026-03-02T11:00:00.5-0200"]
+    assert reader._iso_8601_shaped(pa.array(good, pa.large_string()))
+    for bad in ("2026-03-01T10+05:30", "2026-03-01T10:00:00+05", "2026-03-01T10Z"):  # Arrow takes these
+        for at in range(len(good) + 1):
+            values = good[:at] + [bad] + good[at:]
+            assert not reader._iso_8601_shaped(pa.array(values, pa.large_string())), (bad, at)
+            sliced = pl.Series("at", ["x"] + values).slice(1).to_arrow()  # an offset into the buffers
+            assert not reader._iso_8601_shaped(sliced), (bad, at)
