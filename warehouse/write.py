@@ -43,10 +43,12 @@ class UpsertCounts:
 
 
 # SQLite page cache of a write (KiB): 256 MB, for the B-tree pages a bulk upsert touches; and of a bulk
-# load's index builds, whose sort runs are the size of the cache (small runs sort in the CPU's caches and
-# merge faster than large ones): 2 MB, the sqlite3 shell's default.
+# first load (the append of its rows and its index builds): 2 MB, the sqlite3 shell's default. The index
+# builds' sort runs are the size of the cache (small runs sort in the CPU's caches and merge faster than
+# large ones); the append touches only the right edge of each B-tree, and a small cache writes its pages
+# to the WAL as they fill instead of holding the whole table to write at the commit.
 WRITE_CACHE_KB = 262_144
-INDEX_BUILD_CACHE_KB = 2_000
+BULK_LOAD_CACHE_KB = 2_000
 
 # The advisory lock every PostgreSQL write transaction takes (a constant: "scorecard" in ASCII digits).
 WRITER_LOCK_KEY = 7_363_255_234
@@ -187,21 +189,26 @@ def _upsert(cur, dialect: str, name: str, frame: pl.DataFrame) -> UpsertCounts:
     if missing_keys:
         raise WarehouseError(f"rows for '{name}' lack the key column '{missing_keys[0]}'")
     frame = frame.cast(polars_schema(table, frame.columns))
-    if not _distinct(frame, keys):  # rare, and an order-keeping dedup costs more than the check
-        frame = frame.unique(subset=keys, keep="last", maintain_order=True)
     if _is_empty(cur, name) and not cube_is_kept(cur):
-        # A first load: the keys are unique (above) and nothing can conflict, so the rows go straight
-        # into the table — one pass instead of staging and copying (a third of a large import). Once a
-        # cube is kept, rows go through staging so their reach can be measured. A bulk load goes in key
-        # order: the primary key's B-tree is then appended to, not split at random pages (an export's
-        # ids rarely sort as text: `#10` before `#2`); nothing reads the rows by their insertion order.
+        # A first load: once the keys are unique (rows with the same key keep the last one) nothing can
+        # conflict, so the rows go straight into the table — one pass instead of staging and copying (a
+        # third of a large import). Once a cube is kept, rows go through staging so their reach can be
+        # measured. A bulk load goes in key order: the primary key's B-tree is then appended to, not split
+        # at random pages (an export's ids rarely sort as text: `#10` before `#2`); nothing reads the rows
+        # by their insertion order. Sorted, a repeated key sits next to itself, so the check for repeats
+        # is a comparison of neighbours (a tenth of hashing every key).
         if frame.height >= BULK_ROWS:
-            # One thread: polars' parallel sort took twice the CPU for the same order on two cores (1M PR
-            # ids, which share long prefixes: 1.3 CPU-s against 0.65), and no less wall time.
-            frame = frame.sort(keys, multithreaded=False)
+            ordered = _sorted(frame, keys)
+            if _repeats_adjacent(ordered, keys):  # rare: keep each key's last row, in the file's order
+                ordered = _sorted(frame.unique(subset=keys, keep="last", maintain_order=True), keys)
+            frame = ordered
+        elif not _distinct(frame, keys):
+            frame = frame.unique(subset=keys, keep="last", maintain_order=True)
         with _secondary_indexes_built_after(cur, dialect, name, frame.height):
             cur.adbc_ingest(name, to_storage(frame, table, dialect), mode="append")
         return UpsertCounts(inserted=frame.height)
+    if not _distinct(frame, keys):  # rare, and an order-keeping dedup costs more than the check
+        frame = frame.unique(subset=keys, keep="last", maintain_order=True)
     arrow = to_storage(frame, table, dialect)
     stage = f"_stage_{name}"
     cur.execute(f"DROP TABLE IF EXISTS {_temp(dialect, stage)}")
@@ -272,6 +279,19 @@ def _secondary_indexes_built_after(cur, dialect: str, name: str, rows: int) -> I
     indexes = _secondary_indexes(cur, dialect, name)
     for index, _ in indexes:
         cur.execute(f"DROP INDEX {_q(index)}")
+    if dialect == "sqlite":
+        # The rows are appended in key order: each B-tree grows at its right edge only, so a small cache
+        # holds every page the append touches again, and each full page goes to the WAL as it is
+        # evicted. With the connection's 256 MB cache the whole table stayed in memory and was written
+        # at the commit: 2M tickets, 0.3-0.5 CPU-s more (the cache's own page faults, and the longer
+        # write at the end). The connection's setting comes back after the index builds.
+        cur.execute(f"PRAGMA cache_size=-{BULK_LOAD_CACHE_KB}")
+        try:
+            yield
+            _build_sqlite_indexes(cur, indexes)
+        finally:
+            cur.execute(f"PRAGMA cache_size=-{WRITE_CACHE_KB}")
+        return
     yield
     if dialect == "postgresql":
         cur.execute("SET LOCAL maintenance_work_mem = '256MB'")  # each build sorts in memory, not on disk
@@ -281,7 +301,11 @@ def _secondary_indexes_built_after(cur, dialect: str, name: str, rows: int) -> I
         # without them PostgreSQL took the upkeep's 200-arm lookup of revert targets for millions of rows and
         # JIT-compiled it (15.5 s for a 12 ms query; a 1-PR import after a 1M-PR load took 77-153 s).
         cur.execute(f"ANALYZE {_q(name)}")
-        return
+
+
+def _build_sqlite_indexes(cur, indexes: list[tuple[str, str]]) -> None:
+    """Create `indexes` (name, definition) on SQLite after a bulk load, with the bulk load's small page
+    cache (set by the caller) and the sorter's runs in a temp file."""
     if not indexes:
         return
     # SQLite's sorter sorts runs the size of the page cache and merges them, or, when temp_store is
@@ -293,26 +317,27 @@ def _secondary_indexes_built_after(cur, dialect: str, name: str, rows: int) -> I
     # run with those, and the connection's own settings come back after them
     # (no temp table exists at this point: changing temp_store would drop it).
     cur.execute("PRAGMA temp_store=FILE")
-    cur.execute(f"PRAGMA cache_size=-{INDEX_BUILD_CACHE_KB}")
     try:
         for _, definition in indexes:
             cur.execute(definition)
     finally:
-        cur.execute(f"PRAGMA cache_size=-{WRITE_CACHE_KB}")
         cur.execute("PRAGMA temp_store=MEMORY")
 
 
 def _secondary_indexes(cur, dialect: str, name: str) -> list[tuple[str, str]]:
-    """(name, CREATE statement) of each index on table `name` that no constraint owns."""
+    """(name, CREATE statement) of each index on table `name` that no constraint owns.
+
+    The table's name is written into the query as a quoted literal, not bound: ADBC binds a Python
+    parameter through pyarrow's conversion of Python lists, which imports pandas (0.25-0.35 CPU-s of
+    every bulk load). `name` is one of the schema's tables (`_upsert` checks)."""
     if dialect == "sqlite":
         # `sql` is null for the indexes SQLite makes itself (a primary key or UNIQUE constraint's).
-        cur.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL "
-                    "ORDER BY name", (name,))
+        cur.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                    f"AND tbl_name = {_literal(name)} AND sql IS NOT NULL ORDER BY name")
     else:
         cur.execute("SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
-                    "JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = to_regclass($1) "
-                    "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY 1",
-                    (_q(name),))
+                    f"JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = to_regclass({_literal(_q(name))}) "
+                    "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY 1")
     return [(index, definition) for index, definition in cur.fetchall()]
 
 
@@ -330,6 +355,25 @@ def _distinct(frame: pl.DataFrame, keys: list[str]) -> bool:
         return True
     exact = pl.struct(keys).n_unique() if len(keys) > 1 else pl.col(keys[0]).n_unique()
     return frame.select(exact).item() == frame.height
+
+
+def _sorted(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    # One thread: polars' parallel sort took twice the CPU for the same order on two cores (1M PR ids,
+    # which share long prefixes: 1.3 CPU-s against 0.65), and no less wall time.
+    return frame.sort(keys, multithreaded=False)
+
+
+def _repeats_adjacent(ordered: pl.DataFrame, keys: list[str]) -> bool:
+    """True when two neighbouring rows of a frame sorted by `keys` share their key (a null equal to a
+    null, as `unique` counts them)."""
+    if ordered.height < 2:
+        return False
+    same = None
+    for key in keys:
+        column = ordered.get_column(key)
+        equal = column.slice(1).eq_missing(column.slice(0, ordered.height - 1))
+        same = equal if same is None else same & equal
+    return bool(same.any())
 
 
 def _is_empty(cur, name: str) -> bool:
@@ -352,6 +396,11 @@ def _temp(dialect: str, name: str) -> str:
 
 def _q(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    """`text` as an SQL string literal (both dialects: standard_conforming_strings is PostgreSQL's default)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _clean(exc: Exception, warehouse: Warehouse) -> str:

@@ -60,6 +60,37 @@ def test_duplicate_keys_in_one_frame_keep_the_last(warehouse):
     assert read_table(warehouse, "pull_requests")["title"].to_list() == ["new"]
 
 
+@pytest.mark.parametrize("bulk_rows", [2, 10_000])  # the bulk first load (sorted, then neighbours compared) and the other
+def test_repeated_keys_of_a_first_load_keep_the_last_wherever_they_are(warehouse, monkeypatch, bulk_rows):
+    import warehouse.write as write
+
+    monkeypatch.setattr(write, "BULK_ROWS", bulk_rows)
+    ids = ["github:acme/api#3", "github:acme/api#1", "github:acme/api#2", "github:acme/api#1", "github:acme/api#3"]
+    frame = prs(id=ids, source=["github"] * 5, repo=["acme/api"] * 5, number=[3, 1, 2, 1, 3],
+                title=["3 old", "1 old", "2", "1 new", "3 new"], merged_at=[None] * 5, ai_assisted=[False] * 5,
+                is_revert=[False] * 5, labels=["[]"] * 5)
+    counts = upsert_frames(warehouse, {"pull_requests": frame})["pull_requests"]
+    assert (counts.inserted, counts.updated, counts.unchanged) == (3, 0, 0)
+    assert read_table(warehouse, "pull_requests").sort("id")["title"].to_list() == ["1 new", "2", "3 new"]
+    # two key columns: a pair repeats only when both columns do
+    links = pl.DataFrame({"deployment_id": ["d2", "d1", "d1", "d2", "d1"], "pr_id": ["p1", "p1", "p2", "p1", "p1"],
+                          "source": ["a", "b", "c", "d", "e"]})
+    counts = upsert_frames(warehouse, {"deployment_prs": links})["deployment_prs"]
+    assert counts.inserted == 3
+    kept = read_table(warehouse, "deployment_prs").sort("deployment_id", "pr_id")
+    assert kept.select("deployment_id", "pr_id", "source").rows() == [("d1", "p1", "e"), ("d1", "p2", "c"), ("d2", "p1", "d")]
+
+
+def test_write_repeats_adjacent_compares_every_key_column_and_nulls_as_equal():
+    from warehouse.write import _repeats_adjacent
+
+    assert not _repeats_adjacent(pl.DataFrame({"a": ["x", "x"], "b": [1, 2]}), ["a", "b"])
+    assert _repeats_adjacent(pl.DataFrame({"a": ["x", "x"], "b": [1, 1]}), ["a", "b"])
+    assert _repeats_adjacent(pl.DataFrame({"a": [None, None, "y"]}, schema={"a": pl.String}), ["a"])
+    assert not _repeats_adjacent(pl.DataFrame({"a": [None, "y"]}, schema={"a": pl.String}), ["a"])
+    assert not _repeats_adjacent(pl.DataFrame({"a": ["x"]}), ["a"])
+
+
 def test_one_call_counts_new_changed_and_unchanged_rows_apart(warehouse):
     upsert_frames(warehouse, {"pull_requests": prs()})
     ids = ["github:acme/api#1", "github:acme/api#2", "github:acme/api#3"]

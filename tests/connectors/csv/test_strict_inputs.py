@@ -179,3 +179,51 @@ def test_a_repeated_id_is_named_where_it_repeats(tmp_path):
     path.write_text("id,resolved_at,channel\n" + "".join(f"t{i},2026-03-01,human\n" for i in range(50)) + "t7,2026-03-02,human\n")
     with pytest.raises(CsvImportError, match="line 52, column 'id': duplicate id"):
         read_csv(path, "tickets", Config())
+
+
+def test_the_fast_timestamp_path_takes_exactly_what_the_general_parser_takes():
+    """Every combination of a date, a separator, a time and an offset (shapes ISO 8601 allows, the extra ones
+    Arrow's parser takes, and broken ones) comes out of the import's timestamp parsing as the general parser
+    has it: the same instant, or null where ISO_8601 refuses the value."""
+    import itertools
+
+    import polars as pl
+
+    from connectors.common.normalise import parse_timestamp_series
+    from connectors.csv.reader import _timestamps
+
+    dates = ["2026-03-01", "2026-3-01", "20260301", "2026-13-01", "2026/03/01", "２０２６-03-01"]
+    separators = ["", "T", " ", "t"]
+    times = ["", "10", "10:0", "10:00", "1000", "10:00:00", "10:00:00.", "10:00:00.5", "10:00:00.123456",
+             "10:00:00.1234567", "10:00:00,5", "1０:00"]
+    offsets = ["", "Z", "z", "+05", "-05", "+0530", "+05:30", "-05:30", "+5", "+053", "+05:3", "+05:300", "UTC",
+               "+05:30Z", "+０5:30"]
+    differ = []
+    for parts in itertools.product(dates, separators, times, offsets):
+        value = pl.Series("at", ["".join(parts)])
+        if not _timestamps(value).equals(parse_timestamp_series(value)):
+            differ.append(value[0])
+    assert differ == []
+    # and in a column: one value of another shape sends the whole column through the general parser
+    column = pl.Series("at", ["2026-03-01T10:00:00+05:30", None, "2026-03-01", "2026-03-01T10:00:00+05"])
+    assert _timestamps(column).to_list() == parse_timestamp_series(column).to_list()
+    assert _timestamps(column)[3] is None
+    assert _timestamps(column.slice(1, 2)).to_list() == parse_timestamp_series(column.slice(1, 2)).to_list()
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 1 << 18])
+def test_the_timestamp_shape_check_looks_at_every_block(monkeypatch, block):
+    import polars as pl
+    import pyarrow as pa
+
+    import connectors.csv.reader as reader
+
+    monkeypatch.setattr(reader, "_SHAPE_BLOCK", block)
+    good = ["2026-03-01T10:00:00+05:30", None, "2026-03-01", "2026-03-01 10:00Z", "2026-03-02T11:00:00.5-0200"]
+    assert reader._iso_8601_shaped(pa.array(good, pa.large_string()))
+    for bad in ("2026-03-01T10+05:30", "2026-03-01T10:00:00+05", "2026-03-01T10Z"):  # Arrow takes these
+        for at in range(len(good) + 1):
+            values = good[:at] + [bad] + good[at:]
+            assert not reader._iso_8601_shaped(pa.array(values, pa.large_string())), (bad, at)
+            sliced = pl.Series("at", ["x"] + values).slice(1).to_arrow()  # an offset into the buffers
+            assert not reader._iso_8601_shaped(sliced), (bad, at)
