@@ -63,16 +63,17 @@ class Cube:
     def metric_rows(self, table: str, metric: str) -> pl.DataFrame:
         """The rows of one metric in a table with a `metric` column (ratio, mean, values). Built and stored
         cubes keep each metric's rows together (sorted by metric), so this is a slice of the table, not a
-        filter over all of it; a table whose metrics are interleaved is filtered."""
-        frame = getattr(self, table)
-        runs = self.__dict__.setdefault("_metric_runs", {})  # the cube is frozen; this cache is not a field
-        if table not in runs:
-            runs[table] = _metric_runs(frame)
-        where = runs[table]
-        if where is None:
-            return frame.filter(pl.col("metric") == metric)
-        offset, length = where.get(metric, (0, 0))
-        return frame.slice(offset, length)
+        filter over all of it; a table whose metrics are interleaved is filtered (`metric_slices`, once per
+        table)."""
+        slices = self.__dict__.setdefault("_metric_slices", {})  # the cube is frozen; this cache is not a field
+        if table not in slices:
+            slices[table] = metric_slices(getattr(self, table))
+        found = slices[table].get(metric)
+        return found if found is not None else getattr(self, table).clear()
+
+    def adopt_slices(self, table: str, slices: dict[str, pl.DataFrame]) -> None:
+        """Take `metric_slices` already made of this cube's `table` (the very frame), not to make them again."""
+        self.__dict__.setdefault("_metric_slices", {}).setdefault(table, slices)
 
     def last_day(self):
         days = [p.get_column("day").max() for p in (self.ratio, self.mean, self.values, self.spend, self.units) if p.height]
@@ -97,7 +98,8 @@ class Cube:
 
 
 def metric_slices(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """Each metric's rows of a table with a `metric` column, as `Cube.metric_rows` gives them."""
+    """Each metric's rows of a table with a `metric` column: slices where every metric's rows lie together,
+    else filters (`Cube.metric_rows` reads them)."""
     runs = _metric_runs(frame)
     if runs is None:
         return {m: frame.filter(pl.col("metric") == m) for m in frame.get_column("metric").unique().drop_nulls().to_list()}

@@ -422,9 +422,11 @@ def values_ahead(values: pl.DataFrame) -> Callable[[Cube], None]:
         table.ranked()
         return table
 
-    ahead = {metric: _Ahead(pool, lambda rows=rows: made(rows)) for metric, rows in metric_slices(values).items()}
+    slices = metric_slices(values)
+    ahead = {metric: _Ahead(pool, lambda rows=rows: made(rows)) for metric, rows in slices.items()}
 
     def hand_to(cube: Cube) -> None:
+        cube.adopt_slices("values", slices)  # its metric_rows("values", …) are these: not found again
         cache = cube.__dict__.setdefault("_value_rows", {})
         for metric, rows in ahead.items():
             cache.setdefault((metric, None), rows)

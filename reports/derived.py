@@ -216,12 +216,15 @@ def stored_cube(warehouse: Warehouse) -> Cube:
     million rows made into arrays and ranked by value (metrics.scorecard.values_ahead). So the values
     table is read first, and a worker thread makes its rows ready while this one reads the rest (the read
     otherwise has one core to itself)."""
-    ahead = []
-    parts = read_cube_parts(warehouse, early=["values"],
-                            on_early=lambda early: ahead.extend([values_ahead(early["values"])] if "values" in early else []))
-    cube = Cube(**parts)
-    for hand_to in ahead:
-        hand_to(cube)
+    hand_to = []
+
+    def values_read(early: dict[str, pl.DataFrame]) -> None:
+        if "values" in early:
+            hand_to.append(values_ahead(early["values"]))
+
+    cube = Cube(**read_cube_parts(warehouse, early=["values"], on_early=values_read))
+    for hand in hand_to:
+        hand(cube)
     return cube
 
 
