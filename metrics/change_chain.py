@@ -288,6 +288,16 @@ def fix_title_matches(titles: pl.Series, pattern: str) -> pl.Series:
         return pl.Series(titles.name, [bool(t is not None and compiled.search(t)) for t in titles.to_list()], dtype=pl.Boolean)
 
 
+def fixes(prs: pl.DataFrame, fix_labels, fix_title_pattern: str) -> pl.Series:
+    """Per PR (`labels`: a JSON list, `title`): whether it is a fix, by a label in `fix_labels` (trimmed,
+    case-insensitive) or a title matching `fix_title_pattern` (DESIGN.md "Follow-up fix and rework")."""
+    labels = [label.strip().lower() for label in fix_labels]
+    label_hit = (
+        pl.col("labels").str.json_decode(pl.List(pl.String)).list.eval(pl.element().str.to_lowercase().str.strip_chars().is_in(labels)).list.any()
+    ).fill_null(False)
+    return prs.select(label_hit).to_series() | fix_title_matches(prs.get_column("title"), fix_title_pattern)
+
+
 def follow_up_fixes(prs: pl.DataFrame, files: pl.DataFrame, window_days: float,
                     fix_labels: tuple[str, ...], fix_title_pattern: str, reverts: pl.DataFrame | None = None) -> pl.DataFrame:
     """Every (P, Q) where Q is a follow-up fix of P (see `ChainFacts.follow_ups`).
@@ -322,11 +332,7 @@ def follow_up_fixes(prs: pl.DataFrame, files: pl.DataFrame, window_days: float,
         .select("p", "q", how=pl.lit("revert"))
     )
 
-    labels = [label.strip().lower() for label in fix_labels]
-    label_hit = (
-        pl.col("labels").str.json_decode(pl.List(pl.String)).list.eval(pl.element().str.to_lowercase().str.strip_chars().is_in(labels)).list.any()
-    ).fill_null(False)
-    is_fix = merged.select(label_hit).to_series() | fix_title_matches(merged.get_column("title"), fix_title_pattern)
+    is_fix = fixes(merged, fix_labels, fix_title_pattern)
     # Paths and repos by number too: a large org's files pair up by the hundreds of thousands before the
     # window is applied, and strings in those rows cost memory (the path's text is looked up for the pairs).
     touched = (

@@ -32,7 +32,7 @@ _NAMES_REVERTED = (
 _TRAILING_NUMBER = r"\s*\(#\d+\)\s*$"
 
 
-def _comparable_title(expr: pl.Expr) -> pl.Expr:
+def comparable_title(expr: pl.Expr) -> pl.Expr:
     # Titles compare without a trailing ` (#<n>)`: a squash merge's subject carries it, the PR title not.
     return expr.str.replace(_TRAILING_NUMBER, "").str.strip_chars()
 
@@ -124,7 +124,7 @@ def resolve_reverts(prs: pl.DataFrame) -> pl.DataFrame:
     if reverts.height == 0:
         return pl.DataFrame(schema=out_schema)
     targets = merged.select(
-        target_id="id", target_repo="repo", target_number="number", target_title=_comparable_title(pl.col("title")),
+        target_id="id", target_repo="repo", target_number="number", target_title=comparable_title(pl.col("title")),
         target_sha=pl.col("merge_commit_sha").str.to_lowercase(), target_merged_at="merged_at",
     )
     found = [
@@ -140,7 +140,7 @@ def resolve_reverts(prs: pl.DataFrame) -> pl.DataFrame:
         ),
         _lookup(
             reverts.filter(pl.col("ref_title").is_not_null()).with_columns(
-                target_repo=pl.col("revert_repo"), target_title=_comparable_title(pl.col("ref_title"))
+                target_repo=pl.col("revert_repo"), target_title=comparable_title(pl.col("ref_title"))
             ),
             targets, ["target_repo", "target_title"], "title",
         ),

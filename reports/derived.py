@@ -29,7 +29,8 @@ from metrics.linking import deployment_outcomes
 from metrics.reach import reach_of
 from metrics.scorecard import prepare, values_ahead
 from warehouse import Warehouse, read_table
-from warehouse.cube_store import DAILY, CubeState, read_cube_parts, read_state, replace_cube, start_build
+from warehouse.cube_store import (DAILY, CubeState, fix_rule_json, read_cube_parts, read_state, record_fix_rule,
+                                  replace_cube, start_build)
 from warehouse.schema import EPOCH_DAY, deployments, incidents, pull_requests
 from warehouse.slice import SliceStarts, read_slice
 
@@ -48,6 +49,8 @@ def bring_up_to_date(warehouse: Warehouse, config: Config, fingerprint: str, col
         return "rebuilt"
     if state.pending_from is None:
         return "fresh"
+    if state.fix_rule is None:  # built before the rule was kept (the same fingerprint: the same rule)
+        record_fix_rule(warehouse, _fix_rule(config))
     _update_from(warehouse, config, state, columns)
     return "updated"
 
@@ -60,7 +63,7 @@ def rebuild(warehouse: Warehouse, config: Config, fingerprint: str, columns: dic
     log.info("rebuilding the scorecard cube (%s)", why)
     progress.update(0, 3, f"rebuilding the scorecard cube ({why}): reading the evidence")
     seen = start_build(warehouse, fingerprint, reach.look_back, reach.rollback_window,
-                       list(config.rules.production_environments))
+                       list(config.rules.production_environments), _fix_rule(config))
     evidence = _evidence({name: read_table(warehouse, name, cols) for name, cols in _all(columns).items()})
     progress.update(1, 3, "rebuilding the scorecard cube: linking and summing")
     cube = prepare(evidence, config).cube
@@ -68,6 +71,10 @@ def rebuild(warehouse: Warehouse, config: Config, fingerprint: str, columns: dic
     replace_cube(warehouse, _parts(cube), _shipping(evidence, config), from_day=None, deployments_from=None,
                  seen_seq=seen)
     progress.update(3, 3, "rebuilt the scorecard cube")
+
+
+def _fix_rule(config: Config) -> str:
+    return fix_rule_json(config.rules.fix_labels, config.rules.fix_title_pattern)
 
 
 def _update_from(warehouse: Warehouse, config: Config, state: CubeState, columns: dict[str, list[str]]) -> None:

@@ -34,25 +34,38 @@ class CubeState:
     pending_from: dt.datetime | None  # cube days from this one on are stale
     pending_full: bool
     pending_seq: int
+    fix_rule: str | None = None  # JSON {"labels", "title_pattern"}; None: not recorded (a cube built before 0009)
+
+
+def fix_rule_json(fix_labels, fix_title_pattern: str) -> str:
+    """`cube_state.fix_rule` as stored: the labels lower-cased and trimmed (as metrics.change_chain compares
+    them), the title pattern as written."""
+    return json.dumps({"labels": sorted({label.strip().lower() for label in fix_labels}), "title_pattern": fix_title_pattern})
+
+
+def record_fix_rule(warehouse: Warehouse, rule: str) -> None:
+    """Record the fix rule of a cube built before it was kept (the same fingerprint: the same rule)."""
+    with warehouse.engine.begin() as conn:
+        conn.execute(sa.update(cube_state).where(cube_state.c.id == 1).values(fix_rule=rule))
 
 
 def read_state(warehouse: Warehouse) -> CubeState | None:
     with warehouse.engine.connect() as conn:
         row = conn.execute(sa.select(
             cube_state.c.fingerprint, cube_state.c.built_at, cube_state.c.pending_from, cube_state.c.pending_full,
-            cube_state.c.pending_seq,
+            cube_state.c.pending_seq, cube_state.c.fix_rule,
         ).where(cube_state.c.id == 1)).one_or_none()
     return CubeState(*row) if row is not None else None
 
 
 def start_build(warehouse: Warehouse, fingerprint: str, look_back: dt.timedelta, rollback_window: dt.timedelta,
-                production_environments: list[str]) -> int:
+                production_environments: list[str], fix_rule: str | None = None) -> int:
     """Mark the whole cube stale for this fingerprint (writes from now on measure their reach with these
     windows) and return the write count a build that reads the evidence now must find unchanged."""
     values = dict(fingerprint=fingerprint, built_at=dt.datetime.now(dt.timezone.utc),
                   look_back_seconds=look_back.total_seconds(), rollback_window_seconds=rollback_window.total_seconds(),
                   production_environments=json.dumps(sorted(e.lower() for e in production_environments)),
-                  pending_full=True)
+                  fix_rule=fix_rule, pending_full=True)
     with warehouse.engine.begin() as conn:
         updated = conn.execute(sa.update(cube_state).where(cube_state.c.id == 1).values(**values)).rowcount
         if not updated:

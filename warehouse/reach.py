@@ -20,6 +20,9 @@ import datetime as dt
 import json
 import re
 
+import polars as pl
+
+from metrics.linking import REF_TYPE, comparable_title
 from warehouse.schema import EPOCH, EPOCH_DAY
 
 FULL = "full"  # a write whose reach is the whole history
@@ -65,7 +68,11 @@ def write_reach(cur, dialect: str, name: str, staged: str, keys: list[str], colu
         return None
     if name in _WHOLE_HISTORY:
         return FULL
-    look_back_s, window_s, _ = state
+    look_back_s, window_s, _, fix_rule = state
+    if name == "pull_requests":
+        return _pull_request_reach(cur, dialect, staged, columns, look_back_s, fix_rule)
+    if name == "pull_request_files" and fix_rule is not None:
+        return _files_reach(cur, dialect, staged, dt.timedelta(seconds=look_back_s), fix_rule)
     instants, links_back = _INSTANTS[name]
     match = " AND ".join(f"t.{_q(k)} = s.{_q(k)}" for k in keys)
     # Driven by the staged rows, each looked up by key (CROSS JOIN keeps SQLite from scanning the table).
@@ -87,6 +94,168 @@ def write_reach(cur, dialect: str, name: str, staged: str, keys: list[str], colu
             if shipped_since is not None:
                 reach = min(reach, shipped_since)
     return reach
+
+
+# A PR's columns that decide how far back it reaches (`_pull_request_reach`).
+_PR_COLUMNS = ("id", "repo", "number", "title", "author", "created_at", "merged_at", "merge_commit_sha",
+               "is_revert", "reverts_pr_id", "revert_ref", "labels")
+_WEEK = dt.timedelta(days=7)
+
+
+def _pull_request_reach(cur, dialect: str, staged: str, columns: list[str], look_back_s: float, fix_rule: dict | None):
+    """The reach of upserting the staged PRs: per version of each row (the new one: the staged columns,
+    the old row's for the others; and the old row), its earliest instant (created, merged, first review),
+    reaching back further only where the row links to earlier rows (metrics/reach.py):
+
+    - by the look-back, when it can revert or fix earlier PRs: it names what it reverts (flag, source
+      link or a parsed reference), or it has files and is a fix (`fix_rule`, the cube's; unknown: any PR
+      with files);
+    - by the look-back, when a revert already in the warehouse, merged after it within the look-back,
+      names it by source id, number, merge sha or title (metrics.linking: the latest merged match wins, so
+      the revert's earlier target may be let go, or taken back);
+    - to the earliest merge of another PR its author merged earlier in its merge week: that PR's
+      adoption cohort (the author's, of that week: metrics.cohorts) counts this one.
+
+    A plain PR (most of a sync) so reaches back to its own creation, not the look-back: the upkeep reads
+    days, not weeks. None when no row has an instant."""
+    look_back = dt.timedelta(seconds=look_back_s)
+    new = staged if set(_PR_COLUMNS) <= set(columns) else (
+        "(SELECT " + ", ".join(f"{'s' if c in columns else 't'}.{_q(c)} AS {_q(c)}" for c in _PR_COLUMNS)
+        + f" FROM {staged} s LEFT JOIN pull_requests t ON t.id = s.id)")
+    old = f"(SELECT t.* FROM {staged} s CROSS JOIN pull_requests t WHERE t.id = s.id)"
+    reverts = f"(x.is_revert = {_true(dialect)} OR x.reverts_pr_id IS NOT NULL OR x.revert_ref IS NOT NULL)"
+    has_files = "EXISTS (SELECT 1 FROM pull_request_files f WHERE f.pr_id = x.id)"
+    links = f"({reverts} OR {has_files})" if fix_rule is None else reverts
+    instants, _ = _INSTANTS["pull_requests"]
+    own, linked = [], []
+    for rows in (new, old):
+        cur.execute("SELECT " + ", ".join(
+            [_earliest(expr, dialect) for expr in instants]
+            + [_earliest(f"CASE WHEN {links} THEN {expr} END", dialect) for expr in instants]) + f" FROM {rows} x")
+        found = [_instant(v, dialect) for v in cur.fetchone()]
+        own += found[:len(instants)]
+        linked += found[len(instants):]
+        if fix_rule is not None:  # the rows with files that are fixes (the rule is Python's, not SQL's)
+            linked.append(_earliest_fix(cur, dialect, rows, f"NOT {reverts} AND {has_files}", instants, fix_rule))
+    own = [t for t in own if t is not None]
+    if not own:
+        return None
+    reach = min([*own, *(t - look_back for t in linked if t is not None)])
+    # The rows whose merge lies close enough to the reach for a same-week merge or a revert to move it.
+    horizon = reach + max(_WEEK, look_back)
+    merged = pl.concat([_merged_rows(cur, dialect, rows, horizon) for rows in (new, old)])
+    if merged.height == 0:
+        return reach
+    reach = min(reach, _same_week_merges(cur, dialect, merged, reach))
+    return min(reach, _named_by_reverts(cur, dialect, merged, reach, look_back))
+
+
+def _earliest_fix(cur, dialect: str, rows: str, where: str, instants: tuple[str, ...], fix_rule: dict):
+    """The earliest instant (of `instants`) of the rows of `rows` meeting `where` that are fixes by
+    `fix_rule` (metrics.change_chain.fixes), or None."""
+    from metrics.change_chain import fixes
+
+    cur.execute(f"SELECT x.title, x.labels, " + ", ".join(f"{_micros(expr, dialect)} AS t{i}" for i, expr in enumerate(instants))
+                + f" FROM {rows} x WHERE {where}")
+    found = pl.from_arrow(cur.fetch_arrow_table())
+    if found.height == 0:
+        return None
+    found = found.with_columns(pl.col("title", "labels").cast(pl.String))
+    fix = found.filter(fixes(found, fix_rule["labels"], fix_rule["title_pattern"]))
+    times = [fix.get_column(f"t{i}").cast(pl.Int64).min() for i in range(len(instants))]
+    times = [t for t in times if t is not None]
+    return EPOCH + dt.timedelta(microseconds=min(times)) if times else None
+
+
+def _files_reach(cur, dialect: str, staged: str, look_back: dt.timedelta, fix_rule: dict):
+    """The reach of upserting the staged files (and the rows they replace: the same PRs): their PRs'
+    creation and merge; the look-back before those of PRs that are fixes (`fix_rule`): a fix's file can
+    make an earlier PR reworked. A file of another PR changes only that PR's rework, on its own day."""
+    prs = f"(SELECT p.* FROM pull_requests p WHERE p.id IN (SELECT s.pr_id FROM {staged} s))"
+    instants = ("x.created_at", "x.merged_at")
+    cur.execute("SELECT " + ", ".join(_earliest(expr, dialect) for expr in instants) + f" FROM {prs} x")
+    own = [t for t in (_instant(v, dialect) for v in cur.fetchone()) if t is not None]
+    if not own:
+        return None
+    fix = _earliest_fix(cur, dialect, prs, "1 = 1", instants, fix_rule)
+    return min(own) if fix is None else min(min(own), fix - look_back)
+
+
+def _merged_rows(cur, dialect: str, rows: str, before: dt.datetime) -> pl.DataFrame:
+    """The merged rows of `rows` merged before `before`: id, repo, number, title, author, merge_commit_sha,
+    merged_at."""
+    cur.execute(f"SELECT x.id, x.repo, x.number, x.title, x.author, x.merge_commit_sha, {_micros('x.merged_at', dialect)} "
+                f"AS merged_us FROM {rows} x WHERE x.merged_at IS NOT NULL AND x.merged_at < {_literal(before, dialect)}")
+    frame = pl.from_arrow(cur.fetch_arrow_table())
+    return frame.select(pl.col("id", "repo", "title", "author", "merge_commit_sha").cast(pl.String),
+                        number=pl.col("number").cast(pl.Int64),
+                        merged_at=pl.col("merged_us").cast(pl.Int64).cast(pl.Datetime("us", "UTC")))
+
+
+def _same_week_merges(cur, dialect: str, merged: pl.DataFrame, reach: dt.datetime) -> dt.datetime:
+    """min(`reach`, the earliest merge of another PR (the warehouse's) that a row's author merged in the
+    row's merge week (ISO, UTC) before the row), else `reach`: that PR's cohort counts the row (bots
+    have none). Its rows count from its merge on (merge day; lead time on its shipping day)."""
+    rows = merged.filter(pl.col("author").is_not_null() & ~pl.col("author").str.ends_with("[bot]")).with_columns(
+        monday=pl.col("merged_at").dt.truncate("1w"))  # ISO weeks start on Monday
+    rows = rows.filter(pl.col("monday") < reach)
+    if rows.height == 0:
+        return reach
+    low, high = rows.get_column("monday").min(), rows.get_column("merged_at").max()
+    authors = rows.get_column("author").unique().sort().to_list()
+    cur.execute(f"SELECT id, author, {_micros('merged_at', dialect)} AS merged_us FROM pull_requests "
+                f"WHERE merged_at >= {_literal(low, dialect)} AND merged_at < {_literal(high, dialect)}"
+                + (f" AND author IN ({', '.join(_text(a) for a in authors)})" if len(authors) <= 500 else ""))
+    earlier = pl.from_arrow(cur.fetch_arrow_table()).select(
+        earlier_id=pl.col("id").cast(pl.String), author=pl.col("author").cast(pl.String),
+        earlier_at=pl.col("merged_us").cast(pl.Int64).cast(pl.Datetime("us", "UTC")))
+    hit = rows.join(earlier, on="author").filter(
+        (pl.col("earlier_at") >= pl.col("monday")) & (pl.col("earlier_at") < pl.col("merged_at"))
+        & (pl.col("earlier_id") != pl.col("id")))
+    return min(reach, hit.get_column("earlier_at").min()) if hit.height else reach
+
+
+def _named_by_reverts(cur, dialect: str, merged: pl.DataFrame, reach: dt.datetime, look_back: dt.timedelta) -> dt.datetime:
+    """min(`reach`, a row's merge − the look-back) over the rows that a revert in the warehouse, merged
+    after the row and within the look-back, names by source id, number (in the reference's repo, else the
+    revert's), merge sha prefix or title (in the revert's repo): DESIGN.md "Revert", metrics.linking."""
+    rows = merged.filter(pl.col("merged_at") - look_back < reach)
+    if rows.height == 0:
+        return reach
+    low, high = rows.get_column("merged_at").min(), rows.get_column("merged_at").max() + look_back
+    cur.execute(f"SELECT id, repo, reverts_pr_id, revert_ref, {_micros('merged_at', dialect)} AS merged_us "
+                f"FROM pull_requests WHERE merged_at > {_literal(low, dialect)} AND merged_at <= {_literal(high, dialect)} "
+                f"AND (is_revert = {_true(dialect)} OR reverts_pr_id IS NOT NULL OR revert_ref IS NOT NULL)")
+    reverts = pl.from_arrow(cur.fetch_arrow_table())
+    if reverts.height == 0:
+        return reach
+    reverts = reverts.select(
+        revert_repo=pl.col("repo").cast(pl.String), explicit=pl.col("reverts_pr_id").cast(pl.String),
+        revert_at=pl.col("merged_us").cast(pl.Int64).cast(pl.Datetime("us", "UTC")),
+        ref=pl.col("revert_ref").cast(pl.String).str.json_decode(REF_TYPE)).unnest("ref", separator="_")
+    targets = rows.select("id", "repo", "number", "merged_at", title=comparable_title(pl.col("title")),
+                          sha=pl.col("merge_commit_sha").str.to_lowercase())
+    pairs = [
+        reverts.join(targets, left_on="explicit", right_on="id", how="inner").select("revert_at", "merged_at"),
+        reverts.with_columns(repo=pl.coalesce("ref_repo", "revert_repo")).join(
+            targets, left_on=["repo", "ref_number"], right_on=["repo", "number"], how="inner").select("revert_at", "merged_at"),
+        reverts.with_columns(title=comparable_title(pl.col("ref_title"))).join(
+            targets, left_on=["revert_repo", "title"], right_on=["repo", "title"], how="inner").select("revert_at", "merged_at"),
+        reverts.filter(pl.col("ref_sha").is_not_null()).join(targets, left_on="revert_repo", right_on="repo", how="inner")
+        .filter(pl.col("sha").str.starts_with(pl.col("ref_sha").str.to_lowercase())).select("revert_at", "merged_at"),
+    ]
+    named = pl.concat(pairs).filter((pl.col("revert_at") > pl.col("merged_at"))
+                                    & (pl.col("revert_at") <= pl.col("merged_at") + look_back))
+    return min(reach, named.get_column("merged_at").min() - look_back) if named.height else reach
+
+
+def _micros(expr: str, dialect: str) -> str:
+    """`expr` (a stored time) as microseconds since 1970, as `_earliest` returns it."""
+    return expr if dialect == "sqlite" else f"(extract(epoch FROM {expr}) * 1000000)::bigint"
+
+
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _last_shipper_before(cur, dialect: str, rows: str, window_s: float):
@@ -125,11 +294,11 @@ def note_reach(cur, dialect: str, reach) -> None:
 
 
 def _state(cur):
-    cur.execute("SELECT look_back_seconds, rollback_window_seconds, production_environments FROM cube_state WHERE id = 1")
+    cur.execute("SELECT look_back_seconds, rollback_window_seconds, production_environments, fix_rule FROM cube_state WHERE id = 1")
     row = cur.fetchone()
     if row is None:
         return None
-    return float(row[0]), float(row[1]), json.loads(row[2])
+    return float(row[0]), float(row[1]), json.loads(row[2]), json.loads(row[3]) if row[3] else None
 
 
 def _instant(value, dialect: str) -> dt.datetime | None:

@@ -373,6 +373,10 @@ cube_state = Table(
     Column("pending_from", UTCTimestamp),
     Column("pending_full", Boolean(create_constraint=False), nullable=False, default=False),
     Column("pending_seq", BigInteger, nullable=False, default=0),
+    # The follow-up fix rule (`[rules] fix_labels`, `fix_title_pattern`) as JSON {"labels", "title_pattern"}:
+    # a PR's files reach back the rework window only when it is a fix (warehouse/reach.py). Empty: not
+    # known (a cube built before migration 0009, until its next upkeep records it): every PR with files does.
+    Column("fix_rule", Text),
 )
 
 # The counting-time indexes the upkeep reads the evidence by (warehouse/slice.py).

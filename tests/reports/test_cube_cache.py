@@ -5,6 +5,7 @@ import datetime as dt
 
 import polars as pl
 import pytest
+from typer.testing import CliRunner
 from polars.testing import assert_frame_equal
 
 import reports.cube_months as cube_months
@@ -13,6 +14,7 @@ import reports.derived as derived
 from config import Config, TeamConfig, WarehouseConfig
 from metrics.scorecard import compute, prepare
 from pipeline import ingest
+from app.cli import app
 from tests.factories import make_pr, make_ticket
 from warehouse import open_warehouse
 from warehouse.cube_store import read_state
@@ -58,16 +60,32 @@ def test_cube_is_kept_in_the_warehouse_reused_and_updated_by_time(warehouse_url,
     wh.engine.dispose()
 
 
-def test_a_pr_write_reaches_back_by_the_look_back(sqlite_url):
-    """A PR merged on 2026-03-10 can make PRs merged up to rework_window_days (21, the longest default
-    window: rollback 7 days, incident link 24 h) before it reworked: the reach is its earliest instant,
-    created_at (5 h before the merge, tests.factories), minus 21 days."""
+def test_a_pr_write_reaches_back_by_the_look_back_only_where_it_links_back(sqlite_url, tmp_path):
+    """A revert merged on 2026-03-10 can roll back and rework PRs merged up to rework_window_days (21, the
+    longest default window: rollback 7 days, incident link 24 h) before it: the reach is its earliest
+    instant, created_at (5 h before the merge, tests.factories), minus 21 days. A plain PR (not a revert,
+    no files, named by no revert, its author's first merge of the week) reaches its own creation only;
+    so does one imported from a CSV that leaves columns out (the reach reads the stored ones)."""
     config = Config(warehouse=WarehouseConfig(url=sqlite_url))
     wh = open_warehouse(sqlite_url)
     seed(wh)
     data.load_cube(wh, config)
     ingest(wh, "csv:pull_requests", {"pull_requests": pl.DataFrame([make_pr(99, merged_at="2026-03-10 10:00")])})
+    assert read_state(wh).pending_from == dt.datetime(2026, 3, 10, 5, tzinfo=dt.timezone.utc)
+    data.load_cube(wh, config)
+    revert = dict(make_pr(98, merged_at="2026-03-10 10:00"), is_revert=True, title='Revert "Change 1"')
+    ingest(wh, "csv:pull_requests", {"pull_requests": pl.DataFrame([revert])})
     assert read_state(wh).pending_from == dt.datetime(2026, 2, 17, 5, tzinfo=dt.timezone.utc)
+    data.load_cube(wh, config)
+    csv = tmp_path / "prs.csv"
+    csv.write_text("id,repo,number,title,author,created_at,merged_at\n"
+                   "gh:acme/pay#97,acme/pay,97,Tidy,zed,2026-03-11T08:00:00Z,2026-03-11T09:00:00Z\n", encoding="utf-8")
+    (tmp_path / "c.toml").write_text(f'[warehouse]\nurl = "{sqlite_url}"\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["import", "pull_requests", str(csv), "--config", str(tmp_path / "c.toml")])
+    assert result.exit_code == 0, result.output
+    assert read_state(wh).pending_from is None  # the import folded its write in
+    assert data.load_cube(wh, config).ratio.filter(pl.col("metric") == "ai_merge_rate")["n"].sum() == 13
+    wh.engine.dispose()
 
 
 def test_people_reach_all_history_and_rebuild(warehouse_url, monkeypatch):

@@ -15,17 +15,19 @@ import json
 import random
 
 import polars as pl
+import sqlalchemy as sa
 import pytest
 from polars.testing import assert_frame_equal
 
 from config import Config, WarehouseConfig
+from metrics.reach import reach_of
 from metrics.scorecard import prepare
 from pipeline import ingest
 from reports.data import load_cube, load_evidence, refresh_cube
 from reports.derived import _shipping, stored_cube
 from warehouse import open_warehouse, read_table
 from warehouse.cube_store import read_state
-from warehouse.schema import TABLES
+from warehouse.schema import TABLES, cube_state
 from warehouse.types import polars_schema
 
 START = dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc)  # a Monday
@@ -131,9 +133,46 @@ def random_write(org: Org) -> tuple[str, dict[str, pl.DataFrame]]:
     return kind, _write(org, kind)
 
 
+# The kinds a plain PR's reach must see without the look-back (warehouse/reach.py `_pull_request_reach`):
+# a new PR that a revert already in the warehouse names by title (it takes the revert from an earlier PR),
+# a PR whose title changes (the revert goes back), and a new PR by an author who merged earlier that week.
+LINKED_KINDS = ("clash", "clash", "retitle", "same_week", "same_week", "new_pr", "revert", "review", "deploy")
+
+
+def random_linked_write(org: Org) -> tuple[str, dict[str, pl.DataFrame]]:
+    kind = org.rng.choice(LINKED_KINDS)
+    return kind, _write(org, kind)
+
+
 def _write(org: Org, kind: str) -> dict[str, pl.DataFrame]:
     rng = org.rng
     merged = [p for p in org.prs.values() if p["merged_at"] is not None]
+    reverts = [p for p in merged if p["revert_ref"] and json.loads(p["revert_ref"])["title"]]
+    if kind == "clash" and reverts:
+        revert = rng.choice(reverts)
+        title = json.loads(revert["revert_ref"])["title"]
+        earliest = min((p["merged_at"] for p in merged if p["repo"] == revert["repo"] and p["title"] == title),
+                       default=revert["merged_at"] - dt.timedelta(days=2))
+        between = earliest + (revert["merged_at"] - earliest) * rng.uniform(0.05, 0.95)
+        row = org.pr(between, repo=revert["repo"], title=title)
+        row["created_at"] = between - dt.timedelta(hours=1)  # its own reach lies after the PR it takes from
+        return {"pull_requests": _frame([row], "pull_requests")}
+    named = {(r["repo"], json.loads(r["revert_ref"])["title"]) for r in reverts}
+    if kind == "retitle" and named:  # a PR a revert names by title (a clash's new one has no files)
+        row = dict(rng.choice([p for p in merged if (p["repo"], p["title"]) in named]))
+        row["title"] = f"Renamed {org.next_id()}"
+        org.prs[row["id"]] = row
+        return {"pull_requests": _frame([row], "pull_requests")}
+    if kind == "same_week":
+        earlier = rng.choice(merged)
+        monday = earlier["merged_at"] - dt.timedelta(days=earlier["merged_at"].weekday())
+        sunday_end = monday.replace(hour=0, minute=0) + dt.timedelta(days=7)
+        at = earlier["merged_at"] + (sunday_end - earlier["merged_at"]) * rng.uniform(0.05, 0.95)
+        row = org.pr(at, author=earlier["author"], ai=not earlier["ai_assisted"])
+        row["created_at"] = at - dt.timedelta(hours=1)
+        return {"pull_requests": _frame([row], "pull_requests")}
+    if kind in ("clash", "same_week", "retitle"):
+        kind = "new_pr"
     if kind == "new_pr":
         return {"pull_requests": _frame([org.pr(org.any_time()) for _ in range(rng.randrange(1, 4))], "pull_requests")}
     if kind == "old_pr":
@@ -233,6 +272,30 @@ def test_incremental_cube_equals_a_full_rebuild(warehouse_url, seed_value):
             assert read_state(wh).pending_from is None
             assert_cube_is_a_full_build(wh, config, " → ".join(done))
         assert updated >= 8  # most writes are folded in by time, not by a rebuild
+    finally:
+        wh.engine.dispose()
+
+
+@pytest.mark.parametrize("seed_value", [4, 5])
+def test_writes_a_plain_pr_reach_must_see_equal_a_full_rebuild(warehouse_url, seed_value):
+    """Writes of plain PRs (no files, not reverts) reach back only to their own creation, unless a revert
+    in the warehouse names them or their author merged earlier that week: sequences of such writes (and of
+    reverts by title to make them matter) keep the cube equal to a full build."""
+    config = Config(warehouse=WarehouseConfig(url=warehouse_url))
+    wh = open_warehouse(warehouse_url)
+    try:
+        org = Org(random.Random(seed_value))
+        ingest(wh, "csv", seed(org))
+        for _ in range(4):  # reverts by title to clash with
+            ingest(wh, "csv", _write(org, "revert"))
+        load_cube(wh, config)
+        done = []
+        for _ in range(12):
+            kind, frames = random_linked_write(org)
+            done.append(kind)
+            ingest(wh, "csv", frames)
+            assert refresh_cube(wh, config) == "updated"
+            assert_cube_is_a_full_build(wh, config, " → ".join(done))
     finally:
         wh.engine.dispose()
 
@@ -363,3 +426,73 @@ def test_a_cohort_that_looks_back_before_the_slice(warehouse_url):
     new["created_at"] = _day(61.5)
     _kept_after(warehouse_url, {"pull_requests": earlier}, {"pull_requests": [new]},
                 "a PR whose author's cohort counts merges from before the slice")
+
+
+def test_a_pr_with_files_that_becomes_a_fix(warehouse_url):
+    """Q (created on day 49.9, merged on day 50) touched a.py, as P (merged on day 45, same repo) did; a
+    later import retitles Q "fix: …": Q is now a follow-up fix of P, so P (day 45) is reworked. Q's own
+    instants lie after P's day: the write must reach back the look-back because Q has files (whether it is
+    a fix is the config's rule, which the write does not know)."""
+    org = Org(random.Random(101))
+    org.n = 5000  # ids apart from the seeded organisation's
+    p = org.pr(_day(45), repo="acme/api")
+    q = org.pr(_day(50), repo="acme/api", title="Polish the cache")
+    q["created_at"] = _day(49.9)
+    files = [{"pr_id": pr["id"], "path": "a.py", "source": "csv"} for pr in (p, q)]
+    _kept_after(warehouse_url, {"pull_requests": [p, q], "pull_request_files": files},
+                {"pull_requests": [dict(q, title="fix: the cache")]}, "a PR with files retitled as a fix")
+
+
+def test_a_plain_pr_reaches_back_to_its_creation_only(warehouse_url):
+    """A new PR (no files, not a revert, named by no revert, its author's first merge of the week) created
+    on day 61.5 and merged on day 62 notes day 61.5 as its reach, not the look-back before it."""
+    config = Config(warehouse=WarehouseConfig(url=warehouse_url))
+    wh = open_warehouse(warehouse_url)
+    try:
+        ingest(wh, "csv", seed(Org(random.Random(0))))
+        load_cube(wh, config)
+        org = Org(random.Random(102))
+        org.n = 6000
+        pr = org.pr(_day(62), repo="acme/web", author="newcomer")
+        pr["created_at"] = _day(61.5)
+        ingest(wh, "csv", {"pull_requests": _frame([pr], "pull_requests")})
+        assert read_state(wh).pending_from == _day(61.5)
+        assert refresh_cube(wh, config) == "updated"
+        assert_cube_is_a_full_build(wh, config, "a plain new PR")
+    finally:
+        wh.engine.dispose()
+
+
+def test_files_reach_back_only_for_a_fix_and_an_old_cube_records_the_rule(warehouse_url):
+    """Files of a PR that is not a fix reach its own creation; a fix's files the look-back before it. A cube
+    built before the fix rule was kept (`cube_state.fix_rule` empty) takes every PR with files for a fix
+    until its next upkeep records the rule."""
+    config = Config(warehouse=WarehouseConfig(url=warehouse_url))
+    wh = open_warehouse(warehouse_url)
+    try:
+        ingest(wh, "csv", seed(Org(random.Random(0))))
+        load_cube(wh, config)
+        org = Org(random.Random(103))
+        org.n = 7000
+        plain = org.pr(_day(62), repo="acme/web", author="newcomer")
+        fix = org.pr(_day(63), repo="acme/web", author="newcomer2", title="fix: flaky test")
+        for pr in (plain, fix):
+            pr["created_at"] = pr["merged_at"] - dt.timedelta(hours=12)
+        ingest(wh, "csv", {"pull_requests": _frame([plain, fix], "pull_requests")})
+        assert refresh_cube(wh, config) == "updated"
+        look_back = reach_of(config).look_back
+        for pr, reach in ((plain, plain["created_at"]), (fix, fix["created_at"] - look_back)):
+            files = [{"pr_id": pr["id"], "path": "a.py", "source": "csv"}]
+            ingest(wh, "csv", {"pull_request_files": _frame(files, "pull_request_files")})
+            assert read_state(wh).pending_from == reach
+            assert refresh_cube(wh, config) == "updated"
+            assert_cube_is_a_full_build(wh, config, f"files of {pr['title']}")
+        with wh.engine.begin() as conn:
+            conn.execute(sa.update(cube_state).values(fix_rule=None))
+        ingest(wh, "csv", {"pull_requests": _frame([dict(plain, title="Polished")], "pull_requests")})
+        assert read_state(wh).pending_from == plain["created_at"] - look_back  # has files: maybe a fix
+        assert refresh_cube(wh, config) == "updated"
+        assert json.loads(read_state(wh).fix_rule)["title_pattern"] == config.rules.fix_title_pattern
+        assert_cube_is_a_full_build(wh, config, "a PR with files retitled under a cube without the rule")
+    finally:
+        wh.engine.dispose()
