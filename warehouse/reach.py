@@ -203,15 +203,15 @@ def _same_week_merges(cur, dialect: str, merged: pl.DataFrame, reach: dt.datetim
         return reach
     low, high = rows.get_column("monday").min(), rows.get_column("merged_at").max()
     authors = rows.get_column("author").unique().sort().to_list()
-    cur.execute(f"SELECT id, author, {_micros('merged_at', dialect)} AS merged_us FROM pull_requests "
+    # (Read from the merged_at index alone, which holds the author. The row's own old version may be among
+    # them: its merge is part of the reach already.)
+    cur.execute(f"SELECT author, {_micros('merged_at', dialect)} AS merged_us FROM pull_requests "
                 f"WHERE merged_at >= {_literal(low, dialect)} AND merged_at < {_literal(high, dialect)}"
                 + (f" AND author IN ({', '.join(_text(a) for a in authors)})" if len(authors) <= 500 else ""))
     earlier = pl.from_arrow(cur.fetch_arrow_table()).select(
-        earlier_id=pl.col("id").cast(pl.String), author=pl.col("author").cast(pl.String),
-        earlier_at=pl.col("merged_us").cast(pl.Int64).cast(pl.Datetime("us", "UTC")))
+        author=pl.col("author").cast(pl.String), earlier_at=pl.col("merged_us").cast(pl.Int64).cast(pl.Datetime("us", "UTC")))
     hit = rows.join(earlier, on="author").filter(
-        (pl.col("earlier_at") >= pl.col("monday")) & (pl.col("earlier_at") < pl.col("merged_at"))
-        & (pl.col("earlier_id") != pl.col("id")))
+        (pl.col("earlier_at") >= pl.col("monday")) & (pl.col("earlier_at") < pl.col("merged_at")))
     return min(reach, hit.get_column("earlier_at").min()) if hit.height else reach
 
 

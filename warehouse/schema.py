@@ -381,7 +381,10 @@ cube_state = Table(
 
 # The counting-time indexes the upkeep reads the evidence by (warehouse/slice.py).
 TIME_INDEXES = (
-    Index("ix_pull_requests_merged_at", pull_requests.c.merged_at),
+    # With the author and the AI flag (migration 0009): the adoption cohorts' weekly merge counts of the
+    # weeks before a slice (reports/derived.py `_merge_counts`) and a write's same-week merges
+    # (warehouse/reach.py) are read from the index alone, not from a row scattered over the table per PR.
+    Index("ix_pull_requests_merged_at", pull_requests.c.merged_at, pull_requests.c.author, pull_requests.c.ai_assisted),
     Index("ix_pull_requests_repo_merged_at", pull_requests.c.repo, pull_requests.c.merged_at),
     Index("ix_deployments_finished_at", deployments.c.finished_at),
     Index("ix_deployments_repo_finished_at", deployments.c.repo, deployments.c.finished_at),

@@ -145,7 +145,7 @@ def test_a_bulk_first_load_builds_the_secondary_indexes_after_the_rows(warehouse
     import warehouse.write as write
 
     before = _indexes(warehouse, "pull_requests")
-    assert ("ix_pull_requests_merged_at", ("merged_at",), False) in before  # migration 0008's
+    assert ("ix_pull_requests_merged_at", ("merged_at", "author", "ai_assisted"), False) in before  # migration 0009's
     monkeypatch.setattr(write, "BULK_ROWS", 2)  # these two rows count as a bulk load
     counts = upsert_frames(warehouse, {"pull_requests": prs()})["pull_requests"]
     assert (counts.inserted, counts.updated, counts.unchanged) == (2, 0, 0)
