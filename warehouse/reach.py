@@ -98,7 +98,7 @@ def write_reach(cur, dialect: str, name: str, staged: str, keys: list[str], colu
 
 # A PR's columns that decide how far back it reaches (`_pull_request_reach`).
 _PR_COLUMNS = ("id", "repo", "number", "title", "author", "created_at", "merged_at", "merge_commit_sha",
-               "is_revert", "reverts_pr_id", "revert_ref", "labels")
+               "is_revert", "reverts_pr_id", "revert_ref", "labels", "ai_assisted")
 _WEEK = dt.timedelta(days=7)
 
 
@@ -143,10 +143,11 @@ def _pull_request_reach(cur, dialect: str, staged: str, columns: list[str], look
     reach = min([*own, *(t - look_back for t in linked if t is not None)])
     # The rows whose merge lies close enough to the reach for a same-week merge or a revert to move it.
     horizon = reach + max(_WEEK, look_back)
-    merged = pl.concat([_merged_rows(cur, dialect, rows, horizon) for rows in (new, old)])
+    versions = [_merged_rows(cur, dialect, rows, horizon) for rows in (new, old)]
+    merged = pl.concat(versions)
     if merged.height == 0:
         return reach
-    reach = min(reach, _same_week_merges(cur, dialect, merged, reach))
+    reach = min(reach, _same_week_merges(cur, dialect, *versions, reach))
     return min(reach, _named_by_reverts(cur, dialect, merged, reach, look_back))
 
 
@@ -184,35 +185,69 @@ def _files_reach(cur, dialect: str, staged: str, look_back: dt.timedelta, fix_ru
 def _merged_rows(cur, dialect: str, rows: str, before: dt.datetime) -> pl.DataFrame:
     """The merged rows of `rows` merged before `before`: id, repo, number, title, author, merge_commit_sha,
     merged_at."""
-    cur.execute(f"SELECT x.id, x.repo, x.number, x.title, x.author, x.merge_commit_sha, {_micros('x.merged_at', dialect)} "
-                f"AS merged_us FROM {rows} x WHERE x.merged_at IS NOT NULL AND x.merged_at < {_literal(before, dialect)}")
+    cur.execute(f"SELECT x.id, x.repo, x.number, x.title, x.author, x.merge_commit_sha, x.ai_assisted, "
+                f"{_micros('x.merged_at', dialect)} AS merged_us FROM {rows} x "
+                f"WHERE x.merged_at IS NOT NULL AND x.merged_at < {_literal(before, dialect)}")
     frame = pl.from_arrow(cur.fetch_arrow_table())
     return frame.select(pl.col("id", "repo", "title", "author", "merge_commit_sha").cast(pl.String),
-                        number=pl.col("number").cast(pl.Int64),
+                        number=pl.col("number").cast(pl.Int64), ai=pl.col("ai_assisted").cast(pl.Int64).fill_null(0),
                         merged_at=pl.col("merged_us").cast(pl.Int64).cast(pl.Datetime("us", "UTC")))
 
 
-def _same_week_merges(cur, dialect: str, merged: pl.DataFrame, reach: dt.datetime) -> dt.datetime:
-    """min(`reach`, the earliest merge of another PR (the warehouse's) that a row's author merged in the
-    row's merge week (ISO, UTC) before the row), else `reach`: that PR's cohort counts the row (bots
-    have none). Its rows count from its merge on (merge day; lead time on its shipping day)."""
-    rows = merged.filter(pl.col("author").is_not_null() & ~pl.col("author").str.ends_with("[bot]")).with_columns(
+def _same_week_merges(cur, dialect: str, new: pl.DataFrame, old: pl.DataFrame, reach: dt.datetime) -> dt.datetime:
+    """min(`reach`, the earliest merge of another PR (the warehouse's) that an author merged earlier in the
+    merge week (ISO, UTC) of a version of a row (`new`, `old`: the rows' merged versions), where the write
+    changes that author's adoption cohort of that week), else `reach`. Such a PR counts in that cohort
+    (metrics.cohorts.pr_cohort_keys: the author's AI share among their merges of the week and the three
+    before, bots apart) from its merge on (merge day; lead time on its shipping day). Only the week of
+    `reach` can hold such a PR before it (every version merged from `reach` on); the write changes that
+    week's cohort only through the versions merged in it."""
+    human = pl.col("author").is_not_null() & ~pl.col("author").str.ends_with("[bot]")
+    versions = pl.concat([new.with_columns(sign=pl.lit(1)), old.with_columns(sign=pl.lit(-1))]).filter(human).with_columns(
         monday=pl.col("merged_at").dt.truncate("1w"))  # ISO weeks start on Monday
-    rows = rows.filter(pl.col("monday") < reach)
-    if rows.height == 0:
+    versions = versions.filter(pl.col("monday") < reach)
+    if versions.height == 0:
         return reach
-    low, high = rows.get_column("monday").min(), rows.get_column("merged_at").max()
-    authors = rows.get_column("author").unique().sort().to_list()
-    # (Read from the merged_at index alone, which holds the author. The row's own old version may be among
+    monday = versions.get_column("monday").min()  # the week of `reach`: the only one here
+    authors = versions.get_column("author").unique().sort().to_list()
+    changed = _cohort_changes(cur, dialect, versions, monday, authors)
+    if not changed:
+        return reach
+    # (Read from the merged_at index alone, which holds the author. A row's own old version may be among
     # them: its merge is part of the reach already.)
+    high = versions.get_column("merged_at").max()
     cur.execute(f"SELECT author, {_micros('merged_at', dialect)} AS merged_us FROM pull_requests "
-                f"WHERE merged_at >= {_literal(low, dialect)} AND merged_at < {_literal(high, dialect)}"
-                + (f" AND author IN ({', '.join(_text(a) for a in authors)})" if len(authors) <= 500 else ""))
+                f"WHERE merged_at >= {_literal(monday, dialect)} AND merged_at < {_literal(high, dialect)}"
+                f" AND author IN ({', '.join(_text(a) for a in changed)})")
     earlier = pl.from_arrow(cur.fetch_arrow_table()).select(
         author=pl.col("author").cast(pl.String), earlier_at=pl.col("merged_us").cast(pl.Int64).cast(pl.Datetime("us", "UTC")))
-    hit = rows.join(earlier, on="author").filter(
-        (pl.col("earlier_at") >= pl.col("monday")) & (pl.col("earlier_at") < pl.col("merged_at")))
+    hit = versions.join(earlier, on="author").filter(pl.col("earlier_at") < pl.col("merged_at"))
     return min(reach, hit.get_column("earlier_at").min()) if hit.height else reach
+
+
+def _cohort_changes(cur, dialect: str, versions: pl.DataFrame, monday: dt.datetime, authors: list[str]) -> list[str]:
+    """The `authors` whose adoption cohort of the week from `monday` the write changes: their merges and
+    AI-assisted merges in it and the three weeks before, as stored (old versions included), then with the
+    write's versions of that week (`sign` +1 new, −1 old) applied; compared through metrics.cohorts."""
+    from metrics.cohorts import cohort_of
+
+    start, end = monday - dt.timedelta(days=21), monday + _WEEK
+    stored = []
+    for at in range(0, len(authors), 500):
+        batch = authors[at:at + 500]
+        cur.execute(f"SELECT author, count(*) AS n, sum(CASE WHEN ai_assisted THEN 1 ELSE 0 END) AS ai FROM pull_requests "
+                    f"WHERE merged_at >= {_literal(start, dialect)} AND merged_at < {_literal(end, dialect)} "
+                    f"AND author IN ({', '.join(_text(a) for a in batch)}) GROUP BY author")
+        stored.append(pl.from_arrow(cur.fetch_arrow_table()))
+    before = pl.concat(stored).select(pl.col("author").cast(pl.String), n=pl.col("n").cast(pl.Int64),
+                                      ai=pl.col("ai").cast(pl.Int64))
+    delta = (versions.filter(pl.col("monday") == monday).group_by("author")
+             .agg(dn=pl.col("sign").sum(), dai=(pl.col("sign") * pl.col("ai")).sum()))
+    both = (pl.DataFrame({"author": authors}).join(before, on="author", how="left").join(delta, on="author", how="left")
+            .fill_null(0).with_columns(n1=pl.col("n") + pl.col("dn"), ai1=pl.col("ai") + pl.col("dai")))
+    cohort = lambda n, ai: pl.when(pl.col(n) > 0).then(cohort_of(pl.col(ai) / pl.col(n)))  # noqa: E731 (none: no merges)
+    moved = both.filter(cohort("n", "ai").ne_missing(cohort("n1", "ai1")))
+    return moved.get_column("author").sort().to_list()
 
 
 def _named_by_reverts(cur, dialect: str, merged: pl.DataFrame, reach: dt.datetime, look_back: dt.timedelta) -> dt.datetime:

@@ -444,21 +444,30 @@ def test_a_pr_with_files_that_becomes_a_fix(warehouse_url):
 
 
 def test_a_plain_pr_reaches_back_to_its_creation_only(warehouse_url):
-    """A new PR (no files, not a revert, named by no revert, its author's first merge of the week) created
-    on day 61.5 and merged on day 62 notes day 61.5 as its reach, not the look-back before it."""
+    """A new PR (no files, not a revert, named by no revert) created on day 61.5 and merged on day 62 (a
+    Sunday) notes day 61.5 as its reach, not the look-back before it: so does one whose author merged two
+    PRs earlier that week (days 56.5 and 57) without AI when it is not AI-assisted either (the author's
+    cohort of the week stays `none`). An AI-assisted one moves that cohort: its reach is the author's first
+    merge of the week (day 56.5), whose cohort segment changes."""
     config = Config(warehouse=WarehouseConfig(url=warehouse_url))
     wh = open_warehouse(warehouse_url)
     try:
-        ingest(wh, "csv", seed(Org(random.Random(0))))
-        load_cube(wh, config)
         org = Org(random.Random(102))
         org.n = 6000
-        pr = org.pr(_day(62), repo="acme/web", author="newcomer")
-        pr["created_at"] = _day(61.5)
-        ingest(wh, "csv", {"pull_requests": _frame([pr], "pull_requests")})
-        assert read_state(wh).pending_from == _day(61.5)
-        assert refresh_cube(wh, config) == "updated"
-        assert_cube_is_a_full_build(wh, config, "a plain new PR")
+        steady = [org.pr(_day(day), repo="acme/web", author="steady", ai=False) for day in (56.5, 57)]
+        frames = seed(Org(random.Random(0)))
+        frames["pull_requests"] = pl.concat([frames["pull_requests"], _frame(steady, "pull_requests").select(
+            frames["pull_requests"].columns)])
+        ingest(wh, "csv", frames)
+        load_cube(wh, config)
+        for author, ai, reach in (("newcomer", False, _day(61.5)), ("steady", False, _day(61.5)),
+                                  ("steady", True, _day(56.5))):
+            pr = org.pr(_day(62), repo="acme/web", author=author, ai=ai)
+            pr["created_at"] = _day(61.5)
+            ingest(wh, "csv", {"pull_requests": _frame([pr], "pull_requests")})
+            assert read_state(wh).pending_from == reach, (author, ai)
+            assert refresh_cube(wh, config) == "updated"
+            assert_cube_is_a_full_build(wh, config, f"a new PR by {author}")
     finally:
         wh.engine.dispose()
 
