@@ -18,7 +18,7 @@ Per link (W = rollback_window_days, H = incident_link_hours, R = rework_window_d
 | revert → failed deployment | deployments that shipped a PR merged in [t − W, t) | ahead only |
 | incident → causing deployment | deployments in [t − H, t]; a source link: that deployment | incidents resolved from c on, from their start − H |
 | follow-up fix → reworked PR | PRs merged in [t − R, t) | ahead only |
-| adoption cohort (author's AI share over the 28 days ending with the PR's week) | the author's PRs merged earlier in its merge week (from the first of them: measured per write), and ahead | merges up to 28 days + 6 days (the week) before c |
+| adoption cohort (author's AI share over the 28 days ending with the PR's week) | the author's PRs merged earlier in its merge week, when the write changes the author's cohort of that week (measured per write), and ahead | merges up to 28 days + 6 days (the week) before c |
 | senior review (reviews at submitted_at; `ai` by the PR's flag) | its own day (the PR's flag: its reviews' days, even before its creation: measured per write) | the reviewed PRs, whenever merged (context rows) |
 | shipping named by source (the earliest production deployment naming the PR) | the named PR (its own reach) | the deployments before c naming a PR the slice ships: the slice starts at the earliest (warehouse/slice.py) |
 | revert lookup (source id, number, sha, then title) | — | the PRs a revert names by id, number or sha, whenever merged (context rows) |
@@ -30,8 +30,8 @@ the look-back only where one of its versions links back (warehouse/reach.py `_pu
 names what it reverts, it has files (it may be a follow-up fix: the config's fix rule is not known to the
 write), or a revert already in the warehouse, merged after it within the look-back, names it (by source id,
 number, sha or title: it may take that revert from an earlier PR, or give it back); else it reaches its own
-creation, merge and earliest review, and the merge of the first PR its author merged earlier in its merge
-week (that PR's cohort counts it). A write of new PRs (most of a sync) so re-reads days, not weeks. The upkeep recomputes the
+creation, merge and earliest review, and, where the write changes its author's cohort of its merge week,
+the merge of the first PR its author merged earlier that week (that PR's cohort segment changes). A write of new PRs (most of a sync) so re-reads days, not weeks. The upkeep recomputes the
 cube's days from the cut c = (earliest pending reach) on, reading PRs and deployments from c (and earlier
 incidents' causes: `upkeep_read_back` is 0), incidents from c − H, and tickets, spend, reviews and files
 from c (warehouse/slice.py); the adoption cohorts' earlier weeks are the authors' merge counts summed by

@@ -113,8 +113,9 @@ def _pull_request_reach(cur, dialect: str, staged: str, columns: list[str], look
     - by the look-back, when a revert already in the warehouse, merged after it within the look-back,
       names it by source id, number, merge sha or title (metrics.linking: the latest merged match wins, so
       the revert's earlier target may be let go, or taken back);
-    - to the earliest merge of another PR its author merged earlier in its merge week: that PR's
-      adoption cohort (the author's, of that week: metrics.cohorts) counts this one.
+    - to the earliest merge of another PR its author merged earlier in its merge week, when the write
+      changes the author's adoption cohort of that week (metrics.cohorts): that PR's cohort segment
+      changes.
 
     A plain PR (most of a sync) so reaches back to its own creation, not the look-back: the upkeep reads
     days, not weeks. None when no row has an instant."""
