@@ -158,8 +158,9 @@ def _write(org: Org, kind: str) -> dict[str, pl.DataFrame]:
         row["created_at"] = between - dt.timedelta(hours=1)  # its own reach lies after the PR it takes from
         return {"pull_requests": _frame([row], "pull_requests")}
     named = {(r["repo"], json.loads(r["revert_ref"])["title"]) for r in reverts}
-    if kind == "retitle" and named:  # a PR a revert names by title (a clash's new one has no files)
-        row = dict(rng.choice([p for p in merged if (p["repo"], p["title"]) in named]))
+    titled = [p for p in merged if (p["repo"], p["title"]) in named]
+    if kind == "retitle" and titled:  # a PR a revert names by title (a clash's new one has no files)
+        row = dict(rng.choice(titled))
         row["title"] = f"Renamed {org.next_id()}"
         org.prs[row["id"]] = row
         return {"pull_requests": _frame([row], "pull_requests")}
