@@ -173,7 +173,8 @@ def import_cli(entity: str, csv_path: str) -> dict:
     without the scorecard cache rebuild that follows it today (replaced by incremental maintenance
     elsewhere). The parent times the whole process; this reports the phases inside it: start-up (Python,
     the CLI's imports, config, opening the warehouse), parse + validate (`read_csv`), write (the rest of `pipeline.run_source`:
-    upsert, sync_runs, audit; the runner parses the file inside its transaction)."""
+    upsert, sync_runs, audit; the runner parses the file inside its transaction). The process then ends as
+    `main()` ends the command's (without the interpreter's teardown when the command allows it)."""
     import connectors.csv.source
     import pipeline
     from app.cli import base, data
@@ -236,3 +237,8 @@ if __name__ == "__main__":
 
         reuse_freed_memory()
     print(json.dumps(globals()[name](*args)))
+    if name == "import_cli":  # as `main()` ends the command's process (app/cli/base.py): quickly when allowed
+        from app.cli import base
+
+        if base._quick_exit:
+            base._exit_now(0)

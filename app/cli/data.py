@@ -13,7 +13,7 @@ from rich.table import Table
 
 from app.cli.base import (
     ConfigOpt, EndOpt, Failure, GrainOpt, StartOpt, TeamOpt, TerminalProgress, _check_grain, _config,
-    _refresh_cube, _warehouse, command, err, out, range_from_dates,
+    _refresh_cube, _warehouse, allow_quick_exit, command, err, out, range_from_dates,
 )
 from app.cli.output import OutputPathError, check_out_path, plain, write_out
 from config import Config
@@ -55,6 +55,17 @@ def import_(
     for table, c in report.tables.items():
         out.print(f"{table}: {rows} rows read — {c.inserted} new, {c.updated} updated, {c.unchanged} unchanged", highlight=False)
     _refresh_cube(warehouse, cfg)
+    _done_with(warehouse)
+
+
+def _done_with(warehouse) -> None:
+    """Close what the import opened, so the process may end without the interpreter's teardown: after a
+    1M-PR import, collecting and freeing every module's objects took ~0.3 CPU-s once the rows were
+    committed (app.cli.base.allow_quick_exit). Not while another thread that the process would wait for
+    is still running."""
+    warehouse.engine.dispose()  # SQLite's pool keeps none; PostgreSQL's pooled connections closed here
+    if all(t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        allow_quick_exit()
 
 
 def _import_focus(entity: str, file: Path, cfg: Config) -> None:
