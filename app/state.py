@@ -57,7 +57,7 @@ from scheduling.freshness import source_plans as read_source_plans
 from warehouse import Warehouse, data_version, read_table
 from warehouse.runs import last_runs
 from warehouse.schema import TABLES
-from warehouse.slice import read_files_of_repos, read_files_since
+from warehouse.slice import read_files_of_repos, read_files_since, settled_by
 
 VERSION_TTL_SECONDS = 30
 
@@ -137,12 +137,17 @@ def rollback_baseline(version: str, window) -> pl.DataFrame:
 
 @st.cache_data(show_spinner="Reading the baseline window…", max_entries=4)
 def _rollback_baseline(version: str, start: dt.datetime, end: dt.datetime, label: str) -> pl.DataFrame:
-    # The window's PRs decided as on all the evidence (the slice from its first day on), only the columns a
-    # verdict needs, kept as counts: the rows are dropped once counted.
+    # The window's PRs decided as on all the evidence (the slice from its first day on, up to where their
+    # verdicts are settled: not to the present), only the columns a verdict needs, kept as counts: the rows
+    # are dropped once counted.
     _cube(version)  # the slice reads the cube's shipping table: up to date first
     window = Window(start=start, end=end, label=label)
+    rules = config().rules
+    until = settled_by(warehouse(), dt.datetime.combine(window.first_day, dt.time(), dt.timezone.utc),
+                       end + dt.timedelta(microseconds=1),  # the window's end is inclusive
+                       dt.timedelta(days=rules.rollback_window_days), list(rules.production_environments))
     evidence = load_evidence_since(warehouse(), config(), window.first_day, OUTCOMES, _columns(VERDICT_COLUMNS),
-                                   reviewed_prs=False)  # only merged PRs are counted
+                                   reviewed_prs=False, until=until)  # only merged PRs are counted
     return baseline_counts(prepare(evidence, config()).outcomes, ["team", "repo"], window)
 
 

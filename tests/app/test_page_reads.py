@@ -12,6 +12,8 @@ without the PRs only a review brings in (as the baseline counts and Adoption's c
 causes and its failed deployments equal those from all the evidence."""
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 from polars.testing import assert_frame_equal
 
@@ -24,6 +26,7 @@ from metrics.registry import subject_of
 from metrics.scorecard import prepare
 from reports.data import load_cube, load_evidence, load_evidence_since
 from reports.filters import Filters
+from warehouse.slice import settled_by
 from tests.app.conftest import DEMO_END
 from tests.app.test_range_slices import _range_starts, demo  # noqa: F401  (the fixture)
 
@@ -56,11 +59,17 @@ def test_a_picked_team_reads_its_range_and_the_baselines_counts_and_shows_the_sa
     warehouse, config = demo
     full = prepare(load_evidence(warehouse), config)
     cube = load_cube(warehouse, config)
-    compared = 0
+    compared, bounded = 0, 0
     for window in _windows(cube, config, full):
         # as app/state._rollback_baseline reads it: the verdict's columns of the slice from the window's first day
+        # up to where the window's verdicts are settled
+        until = _settled(warehouse, config, window)
         narrow = load_evidence_since(warehouse, config, window.first_day, state.OUTCOMES,
-                                     state._columns(state.VERDICT_COLUMNS), reviewed_prs=False)
+                                     state._columns(state.VERDICT_COLUMNS), reviewed_prs=False, until=until)
+        if until is not None:  # the read stops there: PRs merged later are not read
+            bounded += 1
+            assert narrow.pull_requests.get_column("merged_at").max() < until
+            assert full.outcomes.get_column("merged_at").max() >= until
         counts = baseline_counts(prepare(narrow, config).outcomes, ["team", "repo"], window)
         assert_frame_equal(counts.sort("team", "repo"),
                            baseline_counts(full.outcomes, ["team", "repo"], window).sort("team", "repo"))
@@ -78,7 +87,44 @@ def test_a_picked_team_reads_its_range_and_the_baselines_counts_and_shows_the_sa
                                          base=base.filter(pl.col("repo") == repo)),
                                    trend(every.filter(pl.col("repo") == repo), filters, window))
                 compared += expected.height
-    assert compared > 20
+    assert compared > 20 and bounded >= 1
+
+
+def _settled(warehouse, config, window: Window):
+    rules = config.rules
+    return settled_by(warehouse, dt.datetime.combine(window.first_day, dt.time(), dt.timezone.utc),
+                      window.end + dt.timedelta(microseconds=1), dt.timedelta(days=rules.rollback_window_days),
+                      list(rules.production_environments))
+
+
+def test_the_baseline_is_read_to_where_its_verdicts_are_settled(demo):
+    """For windows across the small demo, the PRs merged in each are decided from the slice read up to
+    `settled_by` as from all the evidence: every verdict column, not only the counts; a window whose repos
+    deploy no more after it (at the end of the data) has no bound."""
+    warehouse, config = demo
+    full = prepare(load_evidence(warehouse), config)
+    first = full.outcomes.get_column("merged_at").min().replace(hour=0, minute=0, second=0, microsecond=0)
+    last = full.outcomes.get_column("merged_at").max()
+    columns = ["id", "team", "shipped_deployment_id", "shipped_at", "rolled_back", "rolled_back_how", "rolled_back_by",
+               "rolled_back_at", "ai_assisted"]
+    checked = 0
+    for weeks_in, length in ((0, 4), (3, 13), (10, 2), (20, 8)):
+        start = first + dt.timedelta(weeks=weeks_in)
+        window = Window(start=start, end=start + dt.timedelta(weeks=length) - dt.timedelta(microseconds=1), label="w")
+        if window.end >= last:
+            continue
+        until = _settled(warehouse, config, window)
+        assert until is not None and until < last
+        narrow = prepare(load_evidence_since(warehouse, config, window.first_day, state.OUTCOMES,
+                                             state._columns(state.VERDICT_COLUMNS), reviewed_prs=False, until=until),
+                         config).outcomes
+        in_window = pl.col("merged_at").is_between(window.start, window.end)
+        expected = full.outcomes.filter(in_window).select(columns).sort("id")
+        assert_frame_equal(narrow.filter(in_window).select(columns).sort("id"), expected)
+        checked += expected.height
+    assert checked > 500
+    end = Window(start=last - dt.timedelta(days=3), end=last + dt.timedelta(days=1), label="end")
+    assert _settled(warehouse, config, end) is None
 
 
 def test_delivery_reads_the_verdicts_columns_and_shows_what_all_the_evidence_shows(demo):
