@@ -22,7 +22,7 @@ from reports.tiles import tile_for
 def render(filters, version: str, outcomes: pl.DataFrame, scope: str, since: dt.date) -> None:
     """`outcomes` are the PR outcomes of the selection (team, maybe one repo), `scope` its name, `since` the
     first day the page's prepared rows cover (state.prepared; on or before the range's start)."""
-    prepared = state.prepared(version, since, state.TEAM)
+    prepared = state.prepared(version, since, state.TEAM, state.TEAM_COLUMNS)
     records = state.records(version, filters.grain, filters.start, filters.end, None)
     rules = state.config().rules
     st.subheader("Rework and senior review load")

@@ -204,6 +204,18 @@ def read_files_of_repos(warehouse: Warehouse, cut: dt.datetime, repos: list[str]
     return read_where(warehouse, "pull_request_files", columns, f"pr_id IN ({prs})")
 
 
+def read_pr_columns(warehouse: Warehouse, ids: list[str], columns: list[str]) -> pl.DataFrame:
+    """`columns` of the PRs of `ids` (those that exist), through the key: a page's long columns for the rows it
+    lists, not for every PR of its range. On SQLite the ids go in as one JSON array."""
+    if not ids:
+        return read_where(warehouse, "pull_requests", columns, "1 = 0")
+    if warehouse.dialect == "sqlite":
+        return read_where(warehouse, "pull_requests", columns,
+                          f"id IN (SELECT value FROM json_each({_text(json.dumps(ids))}))")
+    return pl.concat([read_where(warehouse, "pull_requests", columns, f"id IN ({_text_list(batch)})")
+                      for batch in _batches(ids, 5000)])
+
+
 def settled_by(warehouse: Warehouse, start: dt.datetime, end: dt.datetime, rollback_window: dt.timedelta,
                production_environments: list[str]) -> dt.datetime | None:
     """An instant by which the rollback verdict of every PR merged in [start, end) is settled, or None when

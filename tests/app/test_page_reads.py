@@ -26,7 +26,7 @@ from metrics.registry import subject_of
 from metrics.scorecard import prepare
 from reports.data import load_cube, load_evidence, load_evidence_since
 from reports.filters import Filters
-from warehouse.slice import settled_by
+from warehouse.slice import read_pr_columns, settled_by
 from tests.app.conftest import DEMO_END
 from tests.app.test_range_slices import _range_starts, demo  # noqa: F401  (the fixture)
 
@@ -125,6 +125,31 @@ def test_the_baseline_is_read_to_where_its_verdicts_are_settled(demo):
     assert checked > 500
     end = Window(start=last - dt.timedelta(days=3), end=last + dt.timedelta(days=1), label="end")
     assert _settled(warehouse, config, end) is None
+
+
+def test_a_picked_teams_prs_read_narrow_then_their_details_equal_those_of_every_column(demo):
+    """The team panel reads the organisation's range with the verdict and rework columns only
+    (state.TEAM_COLUMNS) and the columns it lists PRs with for the picked team's PRs (state.with_details,
+    through warehouse.slice.read_pr_columns): every outcome column of the team's PRs equals the read of every
+    column's."""
+    warehouse, config = demo
+    full = prepare(load_evidence(warehouse), config)
+    compared = 0
+    for start in _range_starts(full)[1:3]:
+        narrow = prepare(load_evidence_since(warehouse, config, start, state.TEAM, state._columns(state.TEAM_COLUMNS)),
+                         config)
+        every = prepare(load_evidence_since(warehouse, config, start, state.TEAM), config)
+        assert narrow.evidence.pull_requests.get_column("url").null_count() == narrow.evidence.pull_requests.height
+        for team in ("payments", "platform"):
+            mine = narrow.outcomes.filter(pl.col("team") == team)
+            details = read_pr_columns(warehouse, mine.get_column("id").to_list(), ["id", *state.DETAIL_COLUMNS])
+            mine = mine.drop(state.DETAIL_COLUMNS).join(details, on="id", how="left", maintain_order="left").select(
+                mine.columns)
+            expected = every.outcomes.filter(pl.col("team") == team)
+            assert_frame_equal(mine, expected)
+            assert expected.get_column("url").null_count() < expected.height
+            compared += expected.height
+    assert compared > 100
 
 
 def test_delivery_reads_the_verdicts_columns_and_shows_what_all_the_evidence_shows(demo):
