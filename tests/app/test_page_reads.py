@@ -187,5 +187,9 @@ def test_a_teams_follow_up_fixes_from_its_repos_equal_those_of_every_pr(demo):
             got = full.chain.follow_ups_in(chosen)
             want = every.filter(pl.col("repo").is_in([r.lower() for r in chosen])).drop("repo")
             assert_frame_equal(got, want)
+            # the panel's follow-up fixes without the rest of the chain (Prepared.follow_ups): the same rows
+            alone = prepare(full.evidence, config)
+            assert_frame_equal(alone.follow_ups.follow_ups_in(chosen), want)
+            assert "chain" not in alone.__dict__ and alone.follow_ups.deployments.height == 0
             compared += want.height
     assert compared > 0
