@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+import sqlalchemy as sa
 from polars.testing import assert_frame_equal
 
 from app import state
@@ -24,8 +25,9 @@ from metrics.baseline import baselines
 from metrics.periods import Window
 from metrics.registry import subject_of
 from metrics.scorecard import prepare
-from reports.data import load_cube, load_evidence, load_evidence_since
+from reports.data import load_cube, load_evidence, load_evidence_since, refresh_cube
 from reports.filters import Filters
+from warehouse.schema import TABLES
 from warehouse.slice import read_pr_columns, settled_by
 from tests.app.conftest import DEMO_END
 from tests.app.test_range_slices import _range_starts, demo  # noqa: F401  (the fixture)
@@ -125,6 +127,38 @@ def test_the_baseline_is_read_to_where_its_verdicts_are_settled(demo):
     assert checked > 500
     end = Window(start=last - dt.timedelta(days=3), end=last + dt.timedelta(days=1), label="end")
     assert _settled(warehouse, config, end) is None
+
+
+def test_a_later_deployment_naming_a_windows_pr_moves_the_bound(demo):
+    """A production deployment that names a PR of the window (the source's link wins over the first deployment
+    after the merge) ships it whenever it comes: the bound reaches past it, and the window's verdicts stay
+    those of all the evidence. Without a link the bound is the repos' first shipping deployments'."""
+    warehouse, config = demo
+    full = prepare(load_evidence(warehouse), config)
+    first = full.outcomes.get_column("merged_at").min().replace(hour=0, minute=0, second=0, microsecond=0)
+    window = Window(start=first + dt.timedelta(weeks=2), end=first + dt.timedelta(weeks=6, microseconds=-1), label="w")
+    before = _settled(warehouse, config, window)
+    assert before is not None
+    envs = [e.lower() for e in config.rules.production_environments]
+    late = full.evidence.deployments.filter(
+        (pl.col("status").str.to_lowercase() == "success") & pl.col("environment").str.to_lowercase().is_in(envs)
+        & (pl.col("finished_at") > before + dt.timedelta(weeks=4))).sort("finished_at").row(0, named=True)
+    pr = full.outcomes.filter(pl.col("merged_at").is_between(window.start, window.end)).sort("id").row(0, named=True)
+    with warehouse.engine.begin() as conn:
+        conn.execute(sa.insert(TABLES["deployment_prs"]), [{"deployment_id": late["id"], "pr_id": pr["id"], "source": "demo"}])
+    refresh_cube(warehouse, config)
+    full = prepare(load_evidence(warehouse), config)
+    assert full.outcomes.filter(pl.col("id") == pr["id"]).get_column("shipped_deployment_id").item() == late["id"]
+    until = _settled(warehouse, config, window)
+    assert until > late["finished_at"] + dt.timedelta(days=config.rules.rollback_window_days)
+    narrow = prepare(load_evidence_since(warehouse, config, window.first_day, state.OUTCOMES,
+                                         state._columns(state.VERDICT_COLUMNS), reviewed_prs=False, until=until),
+                     config).outcomes
+    in_window = pl.col("merged_at").is_between(window.start, window.end)
+    columns = ["id", "shipped_deployment_id", "shipped_at", "shipped_how", "rolled_back", "rolled_back_how",
+               "rolled_back_by", "rolled_back_at"]
+    assert_frame_equal(narrow.filter(in_window).select(columns).sort("id"),
+                       full.outcomes.filter(in_window).select(columns).sort("id"))
 
 
 def test_a_picked_teams_prs_read_narrow_then_their_details_equal_those_of_every_column(demo):
