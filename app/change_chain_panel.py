@@ -22,7 +22,7 @@ from reports.tiles import tile_for
 def render(filters, version: str, outcomes: pl.DataFrame, scope: str, since: dt.date) -> None:
     """`outcomes` are the PR outcomes of the selection (team, maybe one repo), `scope` its name, `since` the
     first day the page's prepared rows cover (state.prepared; on or before the range's start)."""
-    prepared = state.prepared(version, since, state.TEAM)
+    prepared = state.prepared(version, since, state.TEAM, state.TEAM_COLUMNS)
     records = state.records(version, filters.grain, filters.start, filters.end, None)
     rules = state.config().rules
     st.subheader("Rework and senior review load")
@@ -48,7 +48,7 @@ def render(filters, version: str, outcomes: pl.DataFrame, scope: str, since: dt.
     keys = outcomes.get_column("repo").str.to_lowercase().unique().implode()
     spellings = prepared.evidence.pull_requests.filter(pl.col("repo").str.to_lowercase().is_in(keys)).get_column("repo")
     files = state.selection_files(version, since, spellings.unique().to_list())
-    prs = reworked_prs(outcomes, prepared.chain, filters, ai_only=ai_only, files=files)
+    prs = reworked_prs(outcomes, prepared.follow_ups, filters, ai_only=ai_only, files=files)
     if prs.height == 0:
         ui.empty("No PR in this selection needed a follow-up fix in the selected periods.")
     else:

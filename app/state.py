@@ -57,7 +57,7 @@ from scheduling.freshness import source_plans as read_source_plans
 from warehouse import Warehouse, data_version, read_table
 from warehouse.runs import last_runs
 from warehouse.schema import TABLES
-from warehouse.slice import read_files_of_repos, read_files_since
+from warehouse.slice import read_files_of_repos, read_files_since, read_pr_columns, settled_by
 
 VERSION_TTL_SECONDS = 30
 
@@ -100,6 +100,10 @@ _VERDICT = ("id", "repo", "number", "title", "team", "merged_at", "merge_commit_
 VERDICT_COLUMNS = (("pull_requests", _VERDICT),)
 # Adoption's cohorts: the verdicts, authors, lead time (created_at) and rework (labels name fixes).
 COHORT_COLUMNS = (("pull_requests", (*_VERDICT, "author", "created_at", "labels")),)
+# The Rollbacks page's team panel over the organisation's range: the verdicts and rework (labels name fixes);
+# the columns it lists PRs with (`DETAIL_COLUMNS`) are read for the picked team's PRs only (`with_details`).
+TEAM_COLUMNS = (("pull_requests", (*_VERDICT, "labels")),)
+DETAIL_COLUMNS = ("author", "url", "ai_signals", "ai_tools", "ai_mode")
 
 
 def prepared(version: str, since: dt.date, tables: tuple[str, ...] = EVERY_TABLE, columns: tuple = (),
@@ -137,13 +141,32 @@ def rollback_baseline(version: str, window) -> pl.DataFrame:
 
 @st.cache_data(show_spinner="Reading the baseline window…", max_entries=4)
 def _rollback_baseline(version: str, start: dt.datetime, end: dt.datetime, label: str) -> pl.DataFrame:
-    # The window's PRs decided as on all the evidence (the slice from its first day on), only the columns a
-    # verdict needs, kept as counts: the rows are dropped once counted.
+    # The window's PRs decided as on all the evidence (the slice from its first day on, up to where their
+    # verdicts are settled: not to the present), only the columns a verdict needs, kept as counts: the rows
+    # are dropped once counted.
     _cube(version)  # the slice reads the cube's shipping table: up to date first
     window = Window(start=start, end=end, label=label)
+    rules = config().rules
+    until = settled_by(warehouse(), dt.datetime.combine(window.first_day, dt.time(), dt.timezone.utc),
+                       end + dt.timedelta(microseconds=1),  # the window's end is inclusive
+                       dt.timedelta(days=rules.rollback_window_days), list(rules.production_environments))
     evidence = load_evidence_since(warehouse(), config(), window.first_day, OUTCOMES, _columns(VERDICT_COLUMNS),
-                                   reviewed_prs=False)  # only merged PRs are counted
+                                   reviewed_prs=False, until=until)  # only merged PRs are counted
     return baseline_counts(prepare(evidence, config()).outcomes, ["team", "repo"], window)
+
+
+def with_details(version: str, outcomes: pl.DataFrame) -> pl.DataFrame:
+    """`outcomes` (of `prepared(..., TEAM_COLUMNS)`: their `DETAIL_COLUMNS` null) with those columns as every
+    column's read gives them: read for these PRs only (a team's, not the organisation's range)."""
+    ids = tuple(sorted(outcomes.get_column("id").drop_nulls().unique().to_list()))
+    details = _details(version, ids)
+    return (outcomes.drop(DETAIL_COLUMNS).join(details, on="id", how="left", maintain_order="left")
+            .select(outcomes.columns))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _details(version: str, ids: tuple[str, ...]) -> pl.DataFrame:
+    return read_pr_columns(warehouse(), list(ids), ["id", *DETAIL_COLUMNS])
 
 
 def selection_files(version: str, since: dt.date, repos: list[str]) -> pl.DataFrame:

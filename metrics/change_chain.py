@@ -83,6 +83,21 @@ def chain_facts(evidence: Evidence, outcomes: pl.DataFrame, config: Config,
         reverts = resolve_reverts(evidence.pull_requests)
     deployments = deployment_failures(production, pairs, outcomes, reverts, incidents, rules.rollback_window_days)
     incidents = _cause_segments(incidents, deployments, outcomes)
+    return ChainFacts(deployments=deployments, incidents=incidents, **_follow_up_parts(evidence, config, reverts))
+
+
+def follow_ups_facts(evidence: Evidence, config: Config, reverts: pl.DataFrame | None = None) -> ChainFacts:
+    """The change chain's follow-up fixes alone (`follow_ups`, `follow_ups_in`, the same rows as
+    `chain_facts`'), its deployments and incidents left empty: for a view that shows rework and no
+    deployment failure or incident cause (the Rollbacks page's team panel), without deciding those for
+    every deployment and incident of the evidence."""
+    if reverts is None:
+        reverts = resolve_reverts(evidence.pull_requests)
+    return ChainFacts(deployments=pl.DataFrame(), incidents=pl.DataFrame(), **_follow_up_parts(evidence, config, reverts))
+
+
+def _follow_up_parts(evidence: Evidence, config: Config, reverts: pl.DataFrame) -> dict:
+    rules = config.rules
 
     def follow_ups() -> pl.DataFrame:
         return follow_up_fixes(evidence.pull_requests, evidence.pull_request_files, rules.rework_window_days,
@@ -95,7 +110,7 @@ def chain_facts(evidence: Evidence, outcomes: pl.DataFrame, config: Config,
         return follow_up_fixes(prs, files, rules.rework_window_days, rules.fix_labels, rules.fix_title_pattern,
                                reverts=reverts)
 
-    return ChainFacts(deployments=deployments, incidents=incidents, _follow_ups=follow_ups, _follow_ups_in=follow_ups_in)
+    return {"_follow_ups": follow_ups, "_follow_ups_in": follow_ups_in}
 
 
 # --- the incident's causing deployment ---------------------------------------------------------

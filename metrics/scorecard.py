@@ -17,7 +17,7 @@ import polars as pl
 
 from config.model import Config, RulesConfig
 from metrics.events import is_ai_segment
-from metrics.change_chain import ChainFacts, chain_facts
+from metrics.change_chain import ChainFacts, chain_facts, follow_ups_facts
 from metrics.cube import Cube, build_cube, metric_slices
 from metrics.evidence import UTC, Evidence
 from metrics.linking import pr_outcomes, resolve_reverts
@@ -52,6 +52,14 @@ class Prepared:
     def chain(self) -> ChainFacts:
         """Incident causes, failed deployments and follow-up fixes (metrics.change_chain)."""
         return chain_facts(self.evidence, self.outcomes, self.config, reverts=self.reverts)
+
+    @cached_property
+    def follow_ups(self) -> ChainFacts:
+        """The chain's follow-up fixes alone (metrics.change_chain.follow_ups_facts: its deployments and
+        incidents empty), for a view that shows rework only; `chain` when that is already made."""
+        if "chain" in self.__dict__:
+            return self.chain
+        return follow_ups_facts(self.evidence, self.config, reverts=self.reverts)
 
     @cached_property
     def seniors(self) -> pl.DataFrame:

@@ -84,8 +84,8 @@ if filters.team is None:
 # read for both; the panel's PR files of the selection's repos only), from the range's start on.
 team_base = state.rollback_baseline(version, window).filter(pl.col("team") == filters.team)
 since = filters.start
-outcomes = state.prepared(version, since, state.TEAM).outcomes
-team_outcomes = scoped(outcomes, team=filters.team)
+outcomes = state.prepared(version, since, state.TEAM, state.TEAM_COLUMNS).outcomes
+team_outcomes = state.with_details(version, scoped(outcomes, team=filters.team))
 repos = share_table(team_outcomes, "repo", filters, window, base=team_base.drop("team"))
 st.subheader("By repository")
 if repos.height == 0:
