@@ -8,7 +8,7 @@ a part stored whole (span, seniors) as one chunk `WHOLE`; every daily part keeps
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -62,13 +62,21 @@ class MonthReader:
         for part, chunk, data in fetched:
             self._chunks[(part, chunk)] = data
 
-    def read(self, months: set[str]) -> dict[str, pl.DataFrame]:
+    def read(self, months: set[str], early: Collection[str] = (),
+             on_early: Callable[[dict[str, pl.DataFrame]], None] | None = None) -> dict[str, pl.DataFrame]:
+        """The frames of `months` (and the outline's); the families named in `early` are assembled first and
+        handed to `on_early` before the rest are assembled (as warehouse.cube_store.read_cube_parts does)."""
         import pyarrow as pa
 
         self.fetch(months)
         wanted = {SCHEMA_ONLY, WHOLE, self._latest, *months}
-        return assembled((part, chunk, pa.py_buffer(data)) for (part, chunk), data in self._chunks.items()
-                         if chunk in wanted or part in self._whole_parts)
+        chunks = [(part, chunk, pa.py_buffer(data)) for (part, chunk), data in self._chunks.items()
+                  if chunk in wanted or part in self._whole_parts]
+        if not early or on_early is None:
+            return assembled(chunks)
+        first = assembled(c for c in chunks if c[0].split(":")[0] in early)
+        on_early(dict(first))
+        return {**first, **assembled(c for c in chunks if c[0].split(":")[0] not in early)}
 
 
 def assembled(chunks: Iterable[tuple[str, str, pa.Buffer]]) -> dict[str, pl.DataFrame]:

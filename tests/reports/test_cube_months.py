@@ -79,6 +79,32 @@ def test_the_read_only_path_reads_what_the_ordinary_one_reads(demo):
             assert_cube_equal(current.days(spans), load_cube_days(wh, spans))
 
 
+def test_the_months_values_come_ready_for_the_compute_with_the_same_records(demo):
+    """`days` hands the values table's rows, made into arrays and ranked on the workers while the rest is
+    assembled (metrics.scorecard.values_ahead), to the cube: the compute reads them, and its records are
+    those of the same months read without them."""
+    from polars.testing import assert_frame_equal as frames_equal
+
+    from metrics.scorecard import compute
+    from metrics.value_groups import ValueRows
+
+    wh, config = demo
+    spans = [(dt.date(2025, 12, 29), dt.date(2026, 3, 29)), (dt.date(2025, 7, 1), dt.date(2025, 9, 30))]
+    with open_current_cube(config) as current:
+        ready = current.days(spans)
+    made = ready.__dict__.get("_value_rows", {})
+    values_metrics = ready.values.get_column("metric").unique().to_list()
+    assert values_metrics and {(m, None) for m in values_metrics} <= set(made)
+    plain = load_cube_days(wh, spans)
+    assert "_value_rows" not in plain.__dict__
+    for cube in (ready, plain):
+        assert_cube_equal(cube, ready)
+    args = dict(grain="range", start=dt.date(2026, 1, 5), end=dt.date(2026, 3, 29))
+    frames_equal(compute(ready, config, **args), compute(plain, config, **args))
+    assert all(isinstance(made[(m, None)].result() if hasattr(made[(m, None)], "result") else made[(m, None)],
+                          ValueRows) for m in values_metrics)
+
+
 def test_a_read_only_connection_writes_nothing(demo):
     wh, config = demo
     with open_current_cube(config) as current:
