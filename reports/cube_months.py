@@ -63,11 +63,13 @@ class CurrentCube:
     """The stored cube of a warehouse that needs no write to be read, open for reading by month (see the
     module's docstring); close it (or use `with`) when read."""
 
-    def __init__(self, connection):
+    def __init__(self, connection, reader=None):
+        """`reader`: the connection's MonthReader when its outline was fetched already (reports.early_cube)."""
         from warehouse.cube_chunks import MonthReader
 
         self._connection = connection
-        self._months = MonthReader(lambda sql: connection.rows(sql, bytea_in_place=True), whole_history_parts())
+        self._months = reader or MonthReader(lambda sql: connection.rows(sql, bytea_in_place=True),
+                                             whole_history_parts())
 
     def fetch_outline(self) -> None:
         """Fetch the outline's chunks without assembling them (see `start_current_cube`)."""

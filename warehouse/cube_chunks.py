@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable
 from typing import TYPE_CHECKING
 
-import polars as pl
-
 if TYPE_CHECKING:
+    import polars as pl
     import pyarrow as pa
 
 WHOLE = "all"  # the chunk name of a part stored whole (span, seniors)
@@ -47,6 +46,12 @@ class MonthReader:
         self._chunks: dict[tuple[str, str], bytes] = {}
         self._months: set[str] = set()  # the months whose chunks are in _chunks
         self._latest: str | None = None  # the latest month, known after the first read
+
+    @property
+    def latest(self) -> str | None:
+        """The latest month's chunk name once the first read is fetched (SCHEMA_ONLY for a cube without
+        months), else None."""
+        return self._latest
 
     def fetch(self, months: set[str]) -> None:
         """Fetch the chunks `read(months)` assembles that are not fetched yet."""
@@ -82,6 +87,7 @@ class MonthReader:
 def assembled(chunks: Iterable[tuple[str, str, pa.Buffer]]) -> dict[str, pl.DataFrame]:
     """(part, chunk, IPC bytes) as one frame per part family, its chunks by metric (the family's chunk
     without a metric first), then month: the rows in the order they were built."""
+    import polars as pl
     import pyarrow as pa
 
     tables: dict[str, list[pa.Table]] = {}

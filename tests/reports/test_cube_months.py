@@ -165,3 +165,60 @@ def test_not_taken_when_reading_needs_a_write(imported, tmp_path):
     with wh.engine.begin() as conn:
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '0007'"))
     assert not current_for(path)
+
+
+def test_the_early_read_is_the_read_only_paths_read(demo):
+    """reports.early_cube: the read begun before the configuration is loaded (PostgreSQL) gives the same
+    outline and months as the ordinary read, months fetched ahead that a report does not ask for left out;
+    a configuration of another warehouse, or a cube not current for it, is not read from it."""
+    from reports.early_cube import EarlyCube
+
+    wh, config = demo
+    if not config.warehouse.url.startswith("postgresql"):
+        pytest.skip("the early read is PostgreSQL's")
+    early = EarlyCube(config.warehouse.url, speculate=True)
+    current = early.opening_for(config).result()
+    assert current is not None
+    with current:
+        assert current._months._months == {"2025-12", "2026-01", "2026-02"}  # the three before 2026-03
+        assert_cube_equal(current.outline(), load_cube_outline(wh, config))
+        for spans in ([(dt.date(2025, 6, 3), dt.date(2025, 8, 20))],  # none of the months fetched ahead
+                      [(dt.date(2026, 1, 5), dt.date(2026, 3, 29))]):
+            assert_cube_equal(current.days(spans), load_cube_days(wh, spans))
+    early.abandon()
+    assert current._connection._closed
+
+    other = dataclasses.replace(config, warehouse=WarehouseConfig(url=config.warehouse.url + "&application_name=x"))
+    early = EarlyCube(config.warehouse.url, speculate=False)
+    assert early.opening_for(other) is None
+    early._thread.join()
+    assert early._connection._closed
+
+    rules = dataclasses.replace(config.rules, rollback_window_days=config.rules.rollback_window_days + 1)
+    early = EarlyCube(config.warehouse.url, speculate=False)
+    assert early.opening_for(dataclasses.replace(config, rules=rules)).result() is None  # another fingerprint
+    assert early._connection._closed
+
+
+def test_the_early_read_is_begun_for_postgresql_only(tmp_path, monkeypatch):
+    from reports.early_cube import EarlyCube, start_early
+
+    monkeypatch.delenv("SCORECARD_WAREHOUSE_URL", raising=False)
+    config = tmp_path / "scorecard.toml"
+    config.write_text(f'[warehouse]\nurl = "sqlite:///{tmp_path / "w.db"}"\n')
+    assert start_early(config, speculate=True) is None
+    # A server that does not answer: the thread's error is the command's, once it reads.
+    monkeypatch.setenv("SCORECARD_WAREHOUSE_URL", "postgresql://nobody@127.0.0.1:9/none")
+    early = start_early(config, speculate=True)
+    assert isinstance(early, EarlyCube)
+    refused = Config(warehouse=WarehouseConfig(url="postgresql://nobody@127.0.0.1:9/none"))
+    with pytest.raises(Exception, match="cannot open the warehouse"):
+        early.opening_for(refused).result()
+
+
+def test_the_early_reads_parts_are_the_registrys():
+    from reports.cube_months import whole_history_parts
+    from reports.early_cube import WHOLE_HISTORY_PARTS, months_before
+
+    assert list(WHOLE_HISTORY_PARTS) == whole_history_parts()
+    assert months_before("2026-02", 3) == {"2026-01", "2025-12", "2025-11"}
