@@ -63,11 +63,13 @@ class CurrentCube:
     """The stored cube of a warehouse that needs no write to be read, open for reading by month (see the
     module's docstring); close it (or use `with`) when read."""
 
-    def __init__(self, connection):
+    def __init__(self, connection, reader=None):
+        """`reader`: the connection's MonthReader when its outline was fetched already (reports.early_cube)."""
         from warehouse.cube_chunks import MonthReader
 
         self._connection = connection
-        self._months = MonthReader(lambda sql: connection.rows(sql, bytea_in_place=True), whole_history_parts())
+        self._months = reader or MonthReader(lambda sql: connection.rows(sql, bytea_in_place=True),
+                                             whole_history_parts())
 
     def fetch_outline(self) -> None:
         """Fetch the outline's chunks without assembling them (see `start_current_cube`)."""
@@ -78,8 +80,23 @@ class CurrentCube:
         return Cube(**self._months.read(set()))
 
     def days(self, spans: list[tuple[dt.date, dt.date]]) -> Cube:
-        """As reports.data.load_cube_days: the outline's parts and the months `spans` touch."""
-        return Cube(**self._months.read(months_of(spans)))
+        """As reports.data.load_cube_days: the outline's parts and the months `spans` touch.
+
+        The values table is assembled first and its rows made ready for the compute on the worker threads
+        (metrics.scorecard.values_ahead: lead time's rows into arrays and ranked by value, the compute's
+        slowest first step) while this thread assembles the rest, as reports.derived.stored_cube does."""
+        from metrics.scorecard import values_ahead
+
+        hand_to = []
+
+        def values_read(early: dict) -> None:
+            if "values" in early:
+                hand_to.append(values_ahead(early["values"]))
+
+        cube = Cube(**self._months.read(months_of(spans), early=["values"], on_early=values_read))
+        for hand in hand_to:
+            hand(cube)
+        return cube
 
     def close(self) -> None:
         self._connection.close()

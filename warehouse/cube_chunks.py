@@ -8,12 +8,11 @@ a part stored whole (span, seniors) as one chunk `WHOLE`; every daily part keeps
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import TYPE_CHECKING
 
-import polars as pl
-
 if TYPE_CHECKING:
+    import polars as pl
     import pyarrow as pa
 
 WHOLE = "all"  # the chunk name of a part stored whole (span, seniors)
@@ -48,6 +47,12 @@ class MonthReader:
         self._months: set[str] = set()  # the months whose chunks are in _chunks
         self._latest: str | None = None  # the latest month, known after the first read
 
+    @property
+    def latest(self) -> str | None:
+        """The latest month's chunk name once the first read is fetched (SCHEMA_ONLY for a cube without
+        months), else None."""
+        return self._latest
+
     def fetch(self, months: set[str]) -> None:
         """Fetch the chunks `read(months)` assembles that are not fetched yet."""
         if self._latest is None:
@@ -62,18 +67,27 @@ class MonthReader:
         for part, chunk, data in fetched:
             self._chunks[(part, chunk)] = data
 
-    def read(self, months: set[str]) -> dict[str, pl.DataFrame]:
+    def read(self, months: set[str], early: Collection[str] = (),
+             on_early: Callable[[dict[str, pl.DataFrame]], None] | None = None) -> dict[str, pl.DataFrame]:
+        """The frames of `months` (and the outline's); the families named in `early` are assembled first and
+        handed to `on_early` before the rest are assembled (as warehouse.cube_store.read_cube_parts does)."""
         import pyarrow as pa
 
         self.fetch(months)
         wanted = {SCHEMA_ONLY, WHOLE, self._latest, *months}
-        return assembled((part, chunk, pa.py_buffer(data)) for (part, chunk), data in self._chunks.items()
-                         if chunk in wanted or part in self._whole_parts)
+        chunks = [(part, chunk, pa.py_buffer(data)) for (part, chunk), data in self._chunks.items()
+                  if chunk in wanted or part in self._whole_parts]
+        if not early or on_early is None:
+            return assembled(chunks)
+        first = assembled(c for c in chunks if c[0].split(":")[0] in early)
+        on_early(dict(first))
+        return {**first, **assembled(c for c in chunks if c[0].split(":")[0] not in early)}
 
 
 def assembled(chunks: Iterable[tuple[str, str, pa.Buffer]]) -> dict[str, pl.DataFrame]:
     """(part, chunk, IPC bytes) as one frame per part family, its chunks by metric (the family's chunk
     without a metric first), then month: the rows in the order they were built."""
+    import polars as pl
     import pyarrow as pa
 
     tables: dict[str, list[pa.Table]] = {}

@@ -27,6 +27,76 @@ from metrics.spec import GRAINS
 
 log = logging.getLogger(__name__)
 
+
+def _plain_values_without_pydantic() -> None:
+    """Typer (0.29) passes every parameter's value through a pydantic TypeAdapter that it builds on first
+    use, even a value left at its default of None: pydantic's import and a dozen schemas cost ~0.1 CPU-s
+    of every command's start (issue 15: `scorecard metrics` ≤ 0.8 s), most of it for the help option and
+    options not given. The values whose outcome is known without pydantic are taken here — None (None, or
+    () for a repeatable option), a str for a str parameter (typer's str adapter returns it as it is), a
+    datetime in one of the parameter's formats (the adapter's own first `strptime` that succeeds), a path
+    already spelled as `Path` spells it (pydantic's Path is `Path(value)`; typer's checks follow) — and
+    then checked (required) and handed to the callback exactly as `process_value` does; any other value
+    (a list, a date in no format: typer's own error message) goes through Typer as before.
+    Where Typer's internals are not the ones this was written for, nothing is changed."""
+    from typer import core
+
+    parameter = getattr(core, "_TyperParameter", None)
+    if parameter is None or not callable(getattr(parameter, "process_value", None)) \
+            or not hasattr(parameter, "value_is_missing"):
+        return
+    missing = getattr(getattr(getattr(core, "_click", None), "exceptions", None), "MissingParameter", None)
+    typers_own = parameter.process_value
+    if missing is None or getattr(typers_own, "_plain", False):
+        return
+
+    def process_value(self, ctx, value):
+        descriptor = getattr(self, "type_descriptor", None)
+        info = getattr(descriptor, "parameter_info", None)
+        if descriptor is None or getattr(info, "parser", None) is not None:
+            return typers_own(self, ctx, value)
+        annotation = descriptor.annotation
+        if value is None:
+            value = () if (self.multiple or self.nargs == -1) else None
+        elif annotation is str and type(value) is str and not self.multiple and self.nargs == 1:
+            pass
+        elif annotation is dt.datetime and type(value) is str and getattr(info, "formats", None) \
+                and not self.multiple and self.nargs == 1:
+            parsed = _strptime_any(value, info.formats)
+            if parsed is None:
+                return typers_own(self, ctx, value)
+            value = parsed
+        elif annotation is Path and type(value) is str and getattr(info, "path_type", None) is None \
+                and str(Path(value)) == value and not self.multiple and self.nargs == 1:
+            # pydantic's Path is Path(value); typer then checks it as it checks a Path (its messages name
+            # the value, which is the Path's own spelling here)
+            from typer._param_types import coerce_cli_path
+
+            value = coerce_cli_path(Path(value), info, path_type=Path, param=self, ctx=ctx)
+        else:
+            return typers_own(self, ctx, value)
+        if self.required and self.value_is_missing(value):
+            raise missing(ctx=ctx, param=self)
+        if self.callback is not None:
+            value = self.callback(ctx, self, value)
+        return value
+
+    process_value._plain = True
+    process_value.typers_own = typers_own  # for tests/cli/test_plain_values.py
+    parameter.process_value = process_value
+
+
+def _strptime_any(value: str, formats) -> dt.datetime | None:
+    for fmt in formats:
+        try:
+            return dt.datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+_plain_values_without_pydantic()
+
 app = typer.Typer(
     help="AI impact scorecard: is AI making us better, and what does it cost?",
     no_args_is_help=True,

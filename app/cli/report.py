@@ -59,19 +59,23 @@ def _stale_and_read_only(warehouse, cfg) -> bool:
 
 
 def range_cube(cfg, grain: str, start: dt.datetime | None, end: dt.datetime | None, as_of: dt.datetime | None, *,
-               review_table: bool):
+               review_table: bool, early=None):
     """The cube a report of one range reads, and the range's [first, last] days (`report_range`).
 
     Without --as-of, only the months the report's days (the review window's, for the review table) and the
     baseline windows lie in are read from the stored cube (reports.cube_months), not its whole history: at
     1M PRs that is a tenth of its rows, and the records are the same. When reading it needs no write (the
     usual case), through one read-only connection without SQLAlchemy (reports.cube_months.start_current_cube);
-    else the ordinary way, which migrates, brings the cube up to date and records the config version."""
+    else the ordinary way, which migrates, brings the cube up to date and records the config version.
+    `early`: that read begun before the configuration was loaded (reports.early_cube), used when it is of
+    this configuration's warehouse."""
     from reports.cube_months import start_current_cube
     from warehouse.readonly import WarehouseError
 
     if as_of is None:
-        opening = start_current_cube(cfg)
+        opening = early.opening_for(cfg) if early is not None else None
+        if opening is None:
+            opening = start_current_cube(cfg)
         # While the warehouse answers (connecting, the checks, the outline's chunks: 0.02-0.05 s of waiting
         # on PostgreSQL), this thread loads what comes next: pyarrow for the chunks, the compute.
         import pyarrow  # noqa: F401
@@ -171,17 +175,33 @@ def metrics(
     The table shows the review window (the last 13 complete weeks, or 3 months, of the range) for the
     whole org, one row per metric and segment, as the dashboard's tiles; --all, json and csv give every
     record of the range at the grain."""
-    from metrics.registry import METRICS
-
     _check_grain(grain)
     if format not in ("table", "json", "csv"):
         raise Failure(f"--format must be table, json or csv, not '{format}'")
+    early = None
+    if as_of is None:  # PostgreSQL: the stored cube's read begins now, while polars and the registry load
+        from reports.early_cube import start_early
+
+        early = start_early(config, speculate=start is None and end is None)
+    try:
+        _metrics(grain, start, end, team, metric, format, all_records, as_of, config, early)
+    finally:
+        if early is not None:
+            early.abandon()  # closed already when it was read; else when its thread ends
+
+
+def _metrics(grain, start, end, team, metric, format, all_records, as_of, config, early) -> None:
+    if early is not None:
+        import pyarrow  # noqa: F401  (here, before the early reader's thread needs it: see reports.early_cube)
+    from metrics.registry import METRICS
+
     for m in metric or []:
         if m not in METRICS:
             raise Failure(f"unknown metric '{m}'; known: {', '.join(METRICS)}")
     cfg = _config(config)
     now = _as_of(as_of)
-    cube, first, last = range_cube(cfg, grain, start, end, now, review_table=format == "table" and not all_records)
+    cube, first, last = range_cube(cfg, grain, start, end, now, review_table=format == "table" and not all_records,
+                                   early=early)
     if format == "table" and not all_records:
         _print_review(cube, cfg, grain, first, last, team, metric, now)
         return

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 import reports.cube_months as cube_months
+import reports.early_cube as early_cube
 from app.cli import app
 from config.load import load_config
 from tests.cli.test_cli import imported_cli
@@ -41,20 +42,30 @@ def imported(tmp_path, warehouse_url):
     return cli, path
 
 
-def test_the_read_only_path_prints_what_the_ordinary_one_prints(imported, monkeypatch):
+def test_the_read_only_path_prints_what_the_ordinary_one_prints(imported, monkeypatch, warehouse_url):
     cli, _ = imported
     opened = []
 
-    def spy(config):
-        current = open_current_cube(config)
-        opened.append(current is not None)
-        return current
+    class Spy(cube_months.CurrentCube):  # made by open_current_cube, or by reports.early_cube on PostgreSQL
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            opened.append(True)
 
-    open_current_cube = cube_months.open_current_cube
-    monkeypatch.setattr(cube_months, "open_current_cube", spy)
+    monkeypatch.setattr(cube_months, "CurrentCube", Spy)
+    early = []
+    begin = early_cube.EarlyCube.__init__
+
+    def begun(self, url, *, speculate, **kwargs):
+        early.append(speculate)
+        begin(self, url, speculate=speculate, **kwargs)
+
+    monkeypatch.setattr(early_cube.EarlyCube, "__init__", begun)
     ours = [cli("metrics", *args) for args in VARIANTS]
     assert opened == [True] * len(VARIANTS)
+    assert early == [True] * (len(VARIANTS) - 1) + [False]  # begun before the config was loaded; months ahead
+    # for the default range
     monkeypatch.setattr(cube_months, "open_current_cube", lambda config: None)  # the ordinary way
+    monkeypatch.setattr(early_cube, "start_early", lambda config, speculate: None)
     theirs = [cli("metrics", *args) for args in VARIANTS]
     for args, a, b in zip(VARIANTS, ours, theirs):
         assert a.exit_code == b.exit_code == 0, (args, a.output)

@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import os
 import uuid
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -79,6 +80,32 @@ def test_the_read_only_path_reads_what_the_ordinary_one_reads(demo):
             assert_cube_equal(current.days(spans), load_cube_days(wh, spans))
 
 
+def test_the_months_values_come_ready_for_the_compute_with_the_same_records(demo):
+    """`days` hands the values table's rows, made into arrays and ranked on the workers while the rest is
+    assembled (metrics.scorecard.values_ahead), to the cube: the compute reads them, and its records are
+    those of the same months read without them."""
+    from polars.testing import assert_frame_equal as frames_equal
+
+    from metrics.scorecard import compute
+    from metrics.value_groups import ValueRows
+
+    wh, config = demo
+    spans = [(dt.date(2025, 12, 29), dt.date(2026, 3, 29)), (dt.date(2025, 7, 1), dt.date(2025, 9, 30))]
+    with open_current_cube(config) as current:
+        ready = current.days(spans)
+    made = ready.__dict__.get("_value_rows", {})
+    values_metrics = ready.values.get_column("metric").unique().to_list()
+    assert values_metrics and {(m, None) for m in values_metrics} <= set(made)
+    plain = load_cube_days(wh, spans)
+    assert "_value_rows" not in plain.__dict__
+    for cube in (ready, plain):
+        assert_cube_equal(cube, ready)
+    args = dict(grain="range", start=dt.date(2026, 1, 5), end=dt.date(2026, 3, 29))
+    frames_equal(compute(ready, config, **args), compute(plain, config, **args))
+    assert all(isinstance(made[(m, None)].result() if hasattr(made[(m, None)], "result") else made[(m, None)],
+                          ValueRows) for m in values_metrics)
+
+
 def test_a_read_only_connection_writes_nothing(demo):
     wh, config = demo
     with open_current_cube(config) as current:
@@ -139,3 +166,81 @@ def test_not_taken_when_reading_needs_a_write(imported, tmp_path):
     with wh.engine.begin() as conn:
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '0007'"))
     assert not current_for(path)
+
+
+def test_the_early_read_is_the_read_only_paths_read(demo):
+    """reports.early_cube: the read begun before the configuration is loaded gives the same
+    outline and months as the ordinary read, months fetched ahead that a report does not ask for left out;
+    a configuration of another warehouse, or a cube not current for it, is not read from it."""
+    wh, config = demo
+    begun = []
+    try:
+        _early_reads(wh, config, begun)
+    finally:  # a connection left in its read transaction would hold up the fixture's DROP SCHEMA
+        for early in begun:
+            early.abandon()
+
+
+def _early_reads(wh, config, begun):
+    from reports.early_cube import EarlyCube
+
+    def early_cube(*args, **kwargs):
+        begun.append(EarlyCube(*args, **kwargs))
+        return begun[-1]
+
+    early = early_cube(config.warehouse.url, speculate=True)
+    current = early.opening_for(config).result()
+    assert current is not None
+    with current:
+        assert current._months._months == {"2025-12", "2026-01", "2026-02"}  # the three before 2026-03
+        assert_cube_equal(current.outline(), load_cube_outline(wh, config))
+        for spans in ([(dt.date(2025, 6, 3), dt.date(2025, 8, 20))],  # none of the months fetched ahead
+                      [(dt.date(2026, 1, 5), dt.date(2026, 3, 29))]):
+            assert_cube_equal(current.days(spans), load_cube_days(wh, spans))
+    early.abandon()
+    assert current._connection._closed
+
+    other = dataclasses.replace(config, warehouse=WarehouseConfig(url=config.warehouse.url + "&application_name=x"))
+    early = early_cube(config.warehouse.url, speculate=False)
+    assert early.opening_for(other) is None
+    early._thread.join()
+    assert early._connection._closed
+    if config.warehouse.url.startswith("sqlite"):  # a relative path of another config file's folder
+        early = early_cube(config.warehouse.url, speculate=False, base_dir=Path("/elsewhere"))
+        assert early.opening_for(config) is None
+        early._thread.join()
+        assert early._connection._closed
+
+    rules = dataclasses.replace(config.rules, rollback_window_days=config.rules.rollback_window_days + 1)
+    early = early_cube(config.warehouse.url, speculate=False)
+    assert early.opening_for(dataclasses.replace(config, rules=rules)).result() is None  # another fingerprint
+    assert early._connection._closed
+
+
+def test_the_early_read_is_begun_where_the_url_is_read(tmp_path, monkeypatch):
+    from reports.early_cube import EarlyCube, start_early
+
+    monkeypatch.delenv("SCORECARD_WAREHOUSE_URL", raising=False)
+    config = tmp_path / "scorecard.toml"
+    config.write_text('[warehouse]\nurl = "mysql://x/y"\n')
+    assert start_early(config, speculate=True) is None
+    config.write_text('[warehouse]\nurl = "sqlite:///w.db"\n')  # relative: in the config file's folder
+    early = start_early(config, speculate=True)
+    assert early.base_dir == tmp_path.resolve() and early._connection is None  # no such file: the ordinary way
+    assert early.opening_for(load_config(config, env={})).result() is None
+    early.abandon()
+    # A server that does not answer: the thread's error is the command's, once it reads.
+    monkeypatch.setenv("SCORECARD_WAREHOUSE_URL", "postgresql://nobody@127.0.0.1:9/none")
+    early = start_early(config, speculate=True)
+    assert isinstance(early, EarlyCube)
+    refused = Config(warehouse=WarehouseConfig(url="postgresql://nobody@127.0.0.1:9/none"))
+    with pytest.raises(Exception, match="cannot open the warehouse"):
+        early.opening_for(refused).result()
+
+
+def test_the_early_reads_parts_are_the_registrys():
+    from reports.cube_months import whole_history_parts
+    from reports.early_cube import WHOLE_HISTORY_PARTS, months_before
+
+    assert list(WHOLE_HISTORY_PARTS) == whole_history_parts()
+    assert months_before("2026-02", 3) == {"2026-01", "2025-12", "2025-11"}
