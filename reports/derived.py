@@ -185,12 +185,11 @@ def _shipping(evidence: Evidence, config: Config) -> pl.DataFrame:
 def _incidents_start(warehouse: Warehouse, cut_at: dt.datetime) -> dt.datetime:
     """The earliest start of an incident resolved from `cut_at` on (its cause lies before its start), and
     the earliest deployment such an incident's source links to."""
-    resolved = sa.select(incidents.c.started_at).where(incidents.c.resolved_at >= cut_at)
-    if warehouse.dialect == "postgresql":
-        # PostgreSQL answered a lone min() by walking the started_at index from its first entry, filtering on
-        # resolved_at: every incident that resolved before the cut (54k at 1M PRs, 0.15 s; more as history
-        # grows). OFFSET 0 keeps the subquery as written: the resolved_at range, then the min of its rows.
-        resolved = resolved.offset(0)
+    # Both databases answered a lone min() by walking the started_at index from its first entry, filtering
+    # on resolved_at: every incident that resolved before the cut (PostgreSQL: 54k at 1M PRs, 0.15 s;
+    # SQLite: 167k at 3M PRs, 0.19 s, growing with history). OFFSET 0 keeps the subquery as written (SQLite
+    # flattens no subquery with a LIMIT into an aggregate): the resolved_at range, then the min of its rows.
+    resolved = sa.select(incidents.c.started_at).where(incidents.c.resolved_at >= cut_at).offset(0)
     with warehouse.engine.connect() as conn:
         started = conn.execute(sa.select(sa.func.min(resolved.subquery().c.started_at))).scalar()
         linked = conn.execute(
