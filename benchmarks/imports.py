@@ -147,10 +147,12 @@ def scorecard_import(entity: str, path: Path, url: str, root: Path = ROOT) -> di
 
 def reference_indexes(entity: str) -> list[str]:
     """CREATE INDEX statements for the warehouse's secondary indexes on `entity` (the same names and
-    columns), for the stock loader's table."""
+    columns), for the stock loader's table: of its columns, those the file has (the AI flag in the PRs'
+    merged_at index is decided by the import, not read from the file)."""
     from warehouse.schema import TIME_INDEXES
 
-    return [f"CREATE INDEX {ix.name} ON {{table}} ({', '.join(c.name for c in ix.columns)});"
+    have = {name for name, _, _ in REFERENCE_COLUMNS[entity]}
+    return [f"CREATE INDEX {ix.name} ON {{table}} ({', '.join(c.name for c in ix.columns if c.name in have)});"
             for ix in TIME_INDEXES if ix.table.name == entity]
 
 
