@@ -23,6 +23,7 @@ import re
 import polars as pl
 
 from metrics.linking import REF_TYPE, comparable_title
+from warehouse.read import text_literal
 from warehouse.schema import EPOCH, EPOCH_DAY
 
 FULL = "full"  # a write whose reach is the whole history
@@ -185,7 +186,7 @@ def _files_reach(cur, dialect: str, staged: str, look_back: dt.timedelta, fix_ru
 
 def _merged_rows(cur, dialect: str, rows: str, before: dt.datetime) -> pl.DataFrame:
     """The merged rows of `rows` merged before `before`: id, repo, number, title, author, merge_commit_sha,
-    merged_at."""
+    ai (0 or 1), merged_at."""
     cur.execute(f"SELECT x.id, x.repo, x.number, x.title, x.author, x.merge_commit_sha, x.ai_assisted, "
                 f"{_micros('x.merged_at', dialect)} AS merged_us FROM {rows} x "
                 f"WHERE x.merged_at IS NOT NULL AND x.merged_at < {_literal(before, dialect)}")
@@ -219,7 +220,7 @@ def _same_week_merges(cur, dialect: str, new: pl.DataFrame, old: pl.DataFrame, r
     high = versions.get_column("merged_at").max()
     cur.execute(f"SELECT author, {_micros('merged_at', dialect)} AS merged_us FROM pull_requests "
                 f"WHERE merged_at >= {_literal(monday, dialect)} AND merged_at < {_literal(high, dialect)}"
-                f" AND author IN ({', '.join(_text(a) for a in changed)})")
+                f" AND author IN ({', '.join(text_literal(a) for a in changed)})")
     earlier = pl.from_arrow(cur.fetch_arrow_table()).select(
         author=pl.col("author").cast(pl.String), earlier_at=pl.col("merged_us").cast(pl.Int64).cast(pl.Datetime("us", "UTC")))
     hit = versions.join(earlier, on="author").filter(pl.col("earlier_at") < pl.col("merged_at"))
@@ -233,15 +234,11 @@ def _cohort_changes(cur, dialect: str, versions: pl.DataFrame, monday: dt.dateti
     from metrics.cohorts import cohort_of
 
     start, end = monday - dt.timedelta(days=21), monday + _WEEK
-    stored = []
-    for at in range(0, len(authors), 500):
-        batch = authors[at:at + 500]
-        cur.execute(f"SELECT author, count(*) AS n, sum(CASE WHEN ai_assisted THEN 1 ELSE 0 END) AS ai FROM pull_requests "
-                    f"WHERE merged_at >= {_literal(start, dialect)} AND merged_at < {_literal(end, dialect)} "
-                    f"AND author IN ({', '.join(_text(a) for a in batch)}) GROUP BY author")
-        stored.append(pl.from_arrow(cur.fetch_arrow_table()))
-    before = pl.concat(stored).select(pl.col("author").cast(pl.String), n=pl.col("n").cast(pl.Int64),
-                                      ai=pl.col("ai").cast(pl.Int64))
+    cur.execute(f"SELECT author, count(*) AS n, sum(CASE WHEN ai_assisted THEN 1 ELSE 0 END) AS ai FROM pull_requests "
+                f"WHERE merged_at >= {_literal(start, dialect)} AND merged_at < {_literal(end, dialect)} "
+                f"AND author IN ({', '.join(text_literal(a) for a in authors)}) GROUP BY author")
+    before = pl.from_arrow(cur.fetch_arrow_table()).select(pl.col("author").cast(pl.String), n=pl.col("n").cast(pl.Int64),
+                                                           ai=pl.col("ai").cast(pl.Int64))
     delta = (versions.filter(pl.col("monday") == monday).group_by("author")
              .agg(dn=pl.col("sign").sum(), dai=(pl.col("sign") * pl.col("ai")).sum()))
     both = (pl.DataFrame({"author": authors}).join(before, on="author", how="left").join(delta, on="author", how="left")
@@ -290,10 +287,6 @@ def _micros(expr: str, dialect: str) -> str:
     return expr if dialect == "sqlite" else f"(extract(epoch FROM {expr}) * 1000000)::bigint"
 
 
-def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _last_shipper_before(cur, dialect: str, rows: str, window_s: float):
     """The earliest, over the rows, of: the repo's latest production deployment that ships (not a
     rollback, as the cube last decided: `cube_deployments`) and finished more than the rollback window
@@ -312,9 +305,7 @@ def _earliest(expr: str, dialect: str) -> str:
     """min(`expr`) as the driver should return it: on PostgreSQL microseconds since 1970 (ADBC turns a
     fetched timestamptz into a datetime through pyarrow's time-zone conversion, which imports pandas: 0.3
     s of a small import's start-up), as SQLite stores times."""
-    if dialect == "sqlite":
-        return f"min({expr})"
-    return f"(extract(epoch FROM min({expr})) * 1000000)::bigint"
+    return _micros(f"min({expr})", dialect)
 
 
 def note_reach(cur, dialect: str, reach) -> None:

@@ -134,6 +134,11 @@ def instant_literal(dialect: str, instant: dt.datetime, column) -> str:
     return f"TIMESTAMPTZ '{instant.isoformat()}'"
 
 
+def text_literal(value: str) -> str:
+    """A string as an SQL literal (quotes doubled), for values inlined into generated SQL."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 

@@ -27,7 +27,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from warehouse.engine import Warehouse
-from warehouse.read import instant_literal, one_connection, read_where
+from warehouse.read import instant_literal, one_connection, read_where, text_literal
 from warehouse.schema import TABLES
 
 # `pull_requests.revert_ref` as stored: what a revert's title or body points at.
@@ -171,7 +171,7 @@ def _ids_since(warehouse: Warehouse, deployed: str, recent: pl.DataFrame) -> str
     (~0.2 s at 1M PRs, and the slice uses it three times); elsewhere the subquery."""
     if warehouse.dialect != "sqlite":
         return f"SELECT id FROM deployments WHERE {deployed}"
-    return f"SELECT value FROM json_each({_text(json.dumps(recent.get_column('id').to_list()))})"
+    return f"SELECT value FROM json_each({text_literal(json.dumps(recent.get_column('id').to_list()))})"
 
 
 def _files_of_prs_since(warehouse: Warehouse, cut: dt.datetime) -> str:
@@ -211,7 +211,7 @@ def read_pr_columns(warehouse: Warehouse, ids: list[str], columns: list[str]) ->
         return read_where(warehouse, "pull_requests", columns, "1 = 0")
     if warehouse.dialect == "sqlite":
         return read_where(warehouse, "pull_requests", columns,
-                          f"id IN (SELECT value FROM json_each({_text(json.dumps(ids))}))")
+                          f"id IN (SELECT value FROM json_each({text_literal(json.dumps(ids))}))")
     return pl.concat([read_where(warehouse, "pull_requests", columns, f"id IN ({_text_list(batch)})")
                       for batch in _batches(ids, 5000)])
 
@@ -291,8 +291,8 @@ def _rollback_context(warehouse: Warehouse, since: dt.datetime, recent: pl.DataF
     missing = sorted(pairs - found)
     if missing:
         parts.append(read_where(warehouse, "deployments", wanted, " OR ".join(
-            f"id IN (SELECT id FROM deployments WHERE repo = {_text(repo)} AND {before} AND lower(status) = 'success' "
-            f"AND lower(environment) = {_text(env)} ORDER BY finished_at DESC, id DESC LIMIT 1)" for repo, env in missing)))
+            f"id IN (SELECT id FROM deployments WHERE repo = {text_literal(repo)} AND {before} AND lower(status) = 'success' "
+            f"AND lower(environment) = {text_literal(env)} ORDER BY finished_at DESC, id DESC LIMIT 1)" for repo, env in missing)))
     if not parts:
         return recent.clear()
     earlier = pl.concat(parts).filter((pl.col("status").str.to_lowercase() == "success")
@@ -322,7 +322,7 @@ def _with_kept_verdicts(warehouse: Warehouse, since: dt.datetime, context: pl.Da
     if repos:
         before = _at(warehouse, "deployments", "finished_at", since)
         ships = "1" if warehouse.dialect == "sqlite" else "true"
-        terms = [f"id = (SELECT d.id FROM cube_deployments d WHERE d.repo = {_text(repo)} AND d.finished_at < {before} "
+        terms = [f"id = (SELECT d.id FROM cube_deployments d WHERE d.repo = {text_literal(repo)} AND d.finished_at < {before} "
                  f"AND d.ships = {ships} ORDER BY d.finished_at DESC, d.id DESC LIMIT 1)" for repo in repos]
         shippers = pl.concat([read_where(warehouse, "deployments", wanted, _any_of("deployments", batch))
                               for batch in _batches(terms)])
@@ -339,16 +339,12 @@ def _of_shas(warehouse: Warehouse, shas: list[str], before: str) -> str:
     thousands of them in an IN list SQLite read every earlier deployment through the time index instead."""
     if warehouse.dialect != "sqlite":
         return f"sha IN ({_text_list(shas)}) AND {before}"
-    return (f"id IN (SELECT d.id FROM json_each({_text(json.dumps(shas))}) s CROSS JOIN deployments d "
+    return (f"id IN (SELECT d.id FROM json_each({text_literal(json.dumps(shas))}) s CROSS JOIN deployments d "
             f"WHERE d.sha = s.value AND d.{before})")
 
 
-def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _text_list(values: list[str]) -> str:
-    return ", ".join(_text(v) for v in values)
+    return ", ".join(text_literal(v) for v in values)
 
 
 def _waiting_to_ship(warehouse: Warehouse, since: dt.datetime, deployed: str, recent: pl.DataFrame,
@@ -367,7 +363,7 @@ def _waiting_to_ship(warehouse: Warehouse, since: dt.datetime, deployed: str, re
     cut = _at(warehouse, "pull_requests", "merged_at", since)
     terms = []
     for repo in sorted(repos.to_list()):
-        quoted = _text(repo)
+        quoted = text_literal(repo)
         lower = f" AND merged_at >= {_at(warehouse, 'pull_requests', 'merged_at', last[repo])}" if repo in last else ""
         terms.append(f"(repo = {quoted} AND merged_at < {cut}{lower})")
     if not terms:
@@ -419,10 +415,10 @@ def _revert_targets(warehouse: Warehouse, prs: pl.DataFrame, since: dt.datetime,
     by_repo: dict[str, list[int]] = {}
     for repo, number in numbers:
         by_repo.setdefault(repo, []).append(int(number))
-    terms += [f"repo = {_text(repo)} AND number IN ({', '.join(map(str, sorted(ns)))})" for repo, ns in sorted(by_repo.items())]
+    terms += [f"repo = {text_literal(repo)} AND number IN ({', '.join(map(str, sorted(ns)))})" for repo, ns in sorted(by_repo.items())]
     # A sha prefix, compared lower-cased: per spelling a range of the merge_commit_sha index, from the
     # prefix to the prefix filled up with the highest hex digit (the same bound under any collation).
-    terms += [f"merge_commit_sha >= {_text(spelt)} AND merge_commit_sha <= {_text(spelt + top * 64)}"
+    terms += [f"merge_commit_sha >= {text_literal(spelt)} AND merge_commit_sha <= {text_literal(spelt + top * 64)}"
               for sha in shas for spelt, top in sorted({(sha.lower(), "f"), (sha.upper(), "F")})]
     # One read per batch of terms, each term its own indexed arm of a UNION ALL (an OR of them would make
     # SQLite scan the table; a read per term costs connectorx's start-up hundreds of times). "Merged before
