@@ -15,14 +15,13 @@ from app.views.delivery import (
     DELIVERY_TRENDS, TEAM_TILES, TEAM_TRENDS, reviews_by_senior, reworked_prs, senior_reviews, trend_rows,
 )
 from metrics.registry import METRICS
-from metrics.scorecard import metric_events
 from reports.tiles import tile_for
 
 
 def render(filters, version: str, outcomes: pl.DataFrame, scope: str, since: dt.date) -> None:
     """`outcomes` are the PR outcomes of the selection (team, maybe one repo), `scope` its name, `since` the
     first day the page's prepared rows cover (state.prepared; on or before the range's start)."""
-    prepared = state.prepared(version, since, state.TEAM, state.TEAM_COLUMNS)
+    prepared = state.team_prepared(version, since, filters.team)
     records = state.records(version, filters.grain, filters.start, filters.end, None)
     rules = state.config().rules
     st.subheader("Rework and senior review load")
@@ -67,8 +66,7 @@ def render(filters, version: str, outcomes: pl.DataFrame, scope: str, since: dt.
         ui.download(prs, "reworked_prs", filters, key="dl_reworked")
 
     st.subheader("Senior reviews")
-    reviews = metric_events(prepared, next(m.id for m in METRICS.values() if m.event_kind == "review"))
-    reviews = reviews.filter(pl.col("team") == filters.team)
+    reviews = state.senior_reviews(version, since, filters.team)
     per_senior = reviews_by_senior(reviews, filters)
     if per_senior.height == 0:
         ui.empty(f"No review by a senior person of team {filters.team} in the selected periods (seniors come from "

@@ -36,12 +36,14 @@ from metrics.baseline import baselines as baseline_windows
 from metrics.change_chain import follow_up_fixes
 from metrics.cohorts import WINDOW_DAYS as COHORT_WINDOW_DAYS
 from metrics.cube import Cube
-from metrics.evidence import SCHEMAS, conform
+from metrics.evidence import SCHEMAS, Evidence, conform
 from metrics.lead_time import lead_time_events
 from metrics.periods import Window
 from metrics.registry import METRICS
 from metrics.rework import rework_events_of
-from metrics.scorecard import Prepared, compute, prepare
+from metrics.scorecard import Prepared, compute, metric_events, prepare
+from metrics.senior_review import senior_people, senior_review_events
+from metrics.teams import assign_team_column
 from reports import scope
 from reports.adoption_data import load_adoption
 from reports.alerts import SpendAlerts, load_spend, spend_alerts as judge_spend
@@ -57,7 +59,9 @@ from scheduling.freshness import source_plans as read_source_plans
 from warehouse import Warehouse, data_version, read_table
 from warehouse.runs import last_runs
 from warehouse.schema import TABLES
-from warehouse.slice import read_files_of_repos, read_files_since, read_pr_columns, settled_by
+from warehouse.slice import (
+    naming_repos, read_files_of_repos, read_files_since, read_pr_columns, read_reviews_by, repo_teams, settled_by,
+)
 
 VERSION_TTL_SECONDS = 30
 
@@ -133,26 +137,101 @@ def rollback_teams(version: str, filters: Filters, window) -> pl.DataFrame:
     return scope.team_rows(team_share_table(_cube(version), filters, window), row_scope())
 
 
-def rollback_baseline(version: str, window) -> pl.DataFrame:
-    """The baseline window's merged and rolled-back PRs per team × repo (app/views/rollbacks.baseline_counts)
-    of the teams the signed-in user may see: what the Rollbacks page's team drill-down shows beside its range."""
-    return scope.team_rows(_rollback_baseline(version, window.start, window.end, window.label), row_scope())
+def rollback_baseline(version: str, window, team: str) -> pl.DataFrame:
+    """The baseline window's merged and rolled-back PRs of `team` per repo (`team, repo, merged_prs,
+    rolled_back`: app/views/rollbacks.baseline_counts), if the signed-in user may see that team: what the
+    Rollbacks page's team drill-down shows beside its range."""
+    return scope.team_rows(_rollback_baseline(version, window.start, window.end, window.label, team), row_scope())
 
 
-@st.cache_data(show_spinner="Reading the baseline window…", max_entries=4)
-def _rollback_baseline(version: str, start: dt.datetime, end: dt.datetime, label: str) -> pl.DataFrame:
+@st.cache_data(show_spinner="Reading the baseline window…", max_entries=16)
+def _rollback_baseline(version: str, start: dt.datetime, end: dt.datetime, label: str, team: str) -> pl.DataFrame:
     # The window's PRs decided as on all the evidence (the slice from its first day on, up to where their
-    # verdicts are settled: not to the present), only the columns a verdict needs, kept as counts: the rows
-    # are dropped once counted.
+    # verdicts are settled: not to the present; of the repos that hold the team's PRs of the window only),
+    # only the columns a verdict needs, kept as counts: the rows are dropped once counted.
     _cube(version)  # the slice reads the cube's shipping table: up to date first
     window = Window(start=start, end=end, label=label)
     rules = config().rules
-    until = settled_by(warehouse(), dt.datetime.combine(window.first_day, dt.time(), dt.timezone.utc),
-                       end + dt.timedelta(microseconds=1),  # the window's end is inclusive
-                       dt.timedelta(days=rules.rollback_window_days), list(rules.production_environments))
+    first = dt.datetime.combine(window.first_day, dt.time(), dt.timezone.utc)
+    after = end + dt.timedelta(microseconds=1)  # the window's end is inclusive
+    until = settled_by(warehouse(), first, after, dt.timedelta(days=rules.rollback_window_days),
+                       list(rules.production_environments))
     evidence = load_evidence_since(warehouse(), config(), window.first_day, OUTCOMES, _columns(VERDICT_COLUMNS),
-                                   reviewed_prs=False, until=until)  # only merged PRs are counted
-    return baseline_counts(prepare(evidence, config()).outcomes, ["team", "repo"], window)
+                                   reviewed_prs=False, until=until,  # only merged PRs are counted
+                                   repos=_team_repos(version, first, after, team))
+    counts = baseline_counts(prepare(evidence, config()).outcomes, ["team", "repo"], window)
+    return counts.filter(pl.col("team") == team)
+
+
+def team_prepared(version: str, since: dt.date, team: str) -> Prepared:
+    """`prepared(version, since, OUTCOMES, TEAM_COLUMNS, reviewed_prs=False)` of the repos that hold `team`'s
+    PRs merged from `since` on (`_team_repos`) only: the Rollbacks page's team drill-down. Every PR of those
+    repos from `since` on is decided as there (warehouse.slice.read_slice's `repos`), so the team's outcomes,
+    and the follow-up fixes among them, are those of the organisation's read; other teams' PRs are missing."""
+    teams = row_scope()
+    return (_team_prepared(version, since, team) if teams is None
+            else _team_prepared_scoped(version, since, team, teams))
+
+
+@st.cache_resource(show_spinner="Reading the team's repositories…", max_entries=8)
+def _team_prepared(version: str, since: dt.date, team: str) -> Prepared:
+    _cube(version)  # the slice reads the cube's shipping table: up to date first
+    repos = _team_repos(version, dt.datetime.combine(since, dt.time(), dt.timezone.utc), None, team)
+    return prepare(load_evidence_since(warehouse(), config(), since, OUTCOMES, _columns(TEAM_COLUMNS),
+                                       reviewed_prs=False, repos=repos), config())
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _team_prepared_scoped(version: str, since: dt.date, team: str, teams: tuple[str, ...]) -> Prepared:
+    return scope.prepared_rows(_team_prepared(version, since, team), teams)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _team_repos(version: str, start: dt.datetime, until: dt.datetime | None, team: str) -> tuple[str, ...] | None:
+    """The repos (as stored) that a read of `team`'s PRs merged in [start, until) decides them from: those
+    holding such a PR (its team, else the config's mapping: metrics.teams), in every spelling the span's PRs
+    give them (follow-up fixes compare repos case-insensitively), and those of the deployments the source
+    names as shipping a PR of them (warehouse.slice.naming_repos). None (every repo) when such a PR, or such
+    a deployment, has no repo."""
+    pairs = repo_teams(warehouse(), start, until)
+    mine = assign_team_column(pairs, "pull_requests", config().teams).filter(pl.col("team") == team)
+    if mine.get_column("repo").null_count():
+        return None
+    keys = mine.get_column("repo").str.to_lowercase().unique().implode()
+    repos = pairs.filter(pl.col("repo").str.to_lowercase().is_in(keys)).get_column("repo").unique().to_list()
+    named = naming_repos(warehouse(), repos)
+    if None in named:
+        return None
+    return tuple(sorted({*repos, *named}))
+
+
+def senior_reviews(version: str, since: dt.date, team: str) -> pl.DataFrame:
+    """The senior review load's events (metrics.senior_review.senior_review_events, with reasons) of
+    `team`'s senior people, submitted from `since` on: the Rollbacks page's team drill-down. Read for those
+    people only (`_senior_reviews`); for a signed-in user with a row scope from the organisation's read, whose
+    reviews of PRs the user may not see are left out (reports/scope.py)."""
+    if row_scope() is not None:
+        rows = prepared(version, since, TEAM, TEAM_COLUMNS)
+        return metric_events(rows, _REVIEW_METRIC).filter(pl.col("team") == team)
+    return _senior_reviews(version, since, team)
+
+
+_REVIEW_METRIC = next(m.id for m in METRICS.values() if m.event_kind == "review")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _senior_reviews(version: str, since: dt.date, team: str) -> pl.DataFrame:
+    # The reviews from `since` on by the team's seniors only (their logins as the reviews spell them, compared
+    # as senior_review_events compares them), and the AI flag of the PRs they reviewed: what the events read
+    # of the organisation's reviews and PRs (a PR not in the warehouse is not AI-assisted there either).
+    people = read_table(warehouse(), "people", list(SCHEMAS["people"]))
+    seniors = senior_people(conform(people, "people"), config()).filter(pl.col("team") == team)
+    cut = dt.datetime.combine(since, dt.time(), dt.timezone.utc)
+    reviews = read_reviews_by(warehouse(), cut, seniors.get_column("login").to_list(), list(SCHEMAS["reviews"]))
+    ids = reviews.get_column("pr_id").drop_nulls().unique().sort().to_list()
+    prs = read_pr_columns(warehouse(), ids, ["id", "ai_assisted"])
+    evidence = Evidence.of(pull_requests=prs, reviews=reviews, people=people)
+    return senior_review_events(evidence, seniors)
 
 
 def with_details(version: str, outcomes: pl.DataFrame) -> pl.DataFrame:

@@ -45,7 +45,7 @@ CHANGES = ("pull_requests", "deployments", "deployment_prs", "incidents")
 
 def read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, production_environments: list[str],
                columns: dict[str, list[str]], tables: Collection[str] | None = None, *, reviewed_prs: bool = True,
-               until: dt.datetime | None = None) -> tuple[dict[str, pl.DataFrame], SliceStarts]:
+               until: dt.datetime | None = None, repos: Collection[str] | None = None) -> tuple[dict[str, pl.DataFrame], SliceStarts]:
     """The evidence tables (`columns` names them and their columns) that the cube's days from `cut` on
     are made of: rows that count from `cut` on (tickets, spend, reviews, files of the PRs merged since),
     PRs merged and deployments finished from `since.changes` on (a PR merged then ships with a deployment
@@ -76,14 +76,24 @@ def read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, produ
     names a PR the slice ships (the source's earliest naming deployment ships the PR): the slice is read
     again from that deployment on, with its own context rows.
 
+    `repos`: the PRs and deployments of those repos only (as stored), with every revert merged in the span
+    whatever its repo and the PRs any revert read names by id, number or sha whenever they were merged: for
+    the PRs of those repos (`reviewed_prs` False), every verdict (shipped by, rolled back, reverted, the
+    follow-up fixes among them) is that of the read of every repo. A verdict reads rows of the PR's own repo
+    only, but for two links across repos: a revert names its target by id or by repo and number (both read
+    here), and a deployment of another repo can name the PR as shipped (`team_repos` adds such a
+    deployment's repo). Deployments before the slice that the rollback rule reads are read as without it.
+    Tables other than the changes (`CHANGES`) are read whole, as without `repos`.
+
     On PostgreSQL every read goes through one connection, in one snapshot (`warehouse.read.one_connection`)."""
     with one_connection(warehouse):
-        return _read_slice(warehouse, cut, since, production_environments, columns, tables, reviewed_prs, until)
+        return _read_slice(warehouse, cut, since, production_environments, columns, tables, reviewed_prs, until,
+                           None if repos is None else sorted(set(repos)))
 
 
 def _read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, production_environments: list[str],
                 columns: dict[str, list[str]], tables: Collection[str] | None, reviewed_prs: bool = True,
-                until: dt.datetime | None = None) -> tuple[dict[str, pl.DataFrame], SliceStarts]:
+                until: dt.datetime | None = None, repos: list[str] | None = None) -> tuple[dict[str, pl.DataFrame], SliceStarts]:
     wanted = set(columns) if tables is None else set(tables) & set(columns)
     frames: dict[str, pl.DataFrame] = {}
     if "reviews" in wanted:
@@ -91,7 +101,7 @@ def _read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, prod
                                        f"submitted_at >= {_at(warehouse, 'reviews', 'submitted_at', cut)}")
     if wanted & set(CHANGES):
         changes, since = _read_changes(warehouse, cut, since, production_environments, columns, wanted,
-                                       frames.get("reviews"), reviewed_prs, until)
+                                       frames.get("reviews"), reviewed_prs, until, repos)
         frames.update(changes)
     if "tickets" in wanted:
         frames["tickets"] = read_where(warehouse, "tickets", columns["tickets"],
@@ -109,14 +119,18 @@ def _read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, prod
 
 def _read_changes(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, production_environments: list[str],
                   columns: dict[str, list[str]], wanted: set[str], reviews: pl.DataFrame | None,
-                  reviewed_prs: bool = True, until: dt.datetime | None = None) -> tuple[dict[str, pl.DataFrame], SliceStarts]:
+                  reviewed_prs: bool = True, until: dt.datetime | None = None,
+                  repos: list[str] | None = None) -> tuple[dict[str, pl.DataFrame], SliceStarts]:
     """`read_slice`'s PRs, deployments, their links and incidents (those of them in `wanted`), and where they
-    start (PRs merged and deployments finished before `until` only, when given). `reviews`: the slice's reviews when already read (else only their PR ids are read, when the PRs
+    start (PRs merged and deployments finished before `until` only, when given; of `repos` only, when
+    given). `reviews`: the slice's reviews when already read (else only their PR ids are read, when the PRs
     are wanted: a PR reviewed from `cut` on is a PR of the slice; not with `reviewed_prs` False)."""
     envs = [e.lower() for e in production_environments]
     # Without the PRs' frame, their ids still decide how far back the changes reach.
     pr_columns = columns["pull_requests"] if "pull_requests" in wanted else ["id"]
-    deployed = f"finished_at >= {_at(warehouse, 'deployments', 'finished_at', since.changes)}"
+    # `repos`: each read through its (repo, time) index
+    of_repos = "" if repos is None else (f"repo IN ({_text_list(repos)}) AND " if repos else "1 = 0 AND ")
+    deployed = f"{of_repos}finished_at >= {_at(warehouse, 'deployments', 'finished_at', since.changes)}"
     if until is not None:
         deployed += f" AND finished_at < {_at(warehouse, 'deployments', 'finished_at', until)}"
     recent = read_where(warehouse, "deployments", columns["deployments"] if "deployments" in wanted else ["id", "repo"],
@@ -133,7 +147,7 @@ def _read_changes(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, pr
     named = f"SELECT pr_id FROM deployment_prs WHERE deployment_id IN ({since_ids})"
     links = read_where(warehouse, "deployment_prs", list(dict.fromkeys([*columns["deployment_prs"], "pr_id"])),
                        f"deployment_id IN ({since_ids})")
-    prs = [read_where(warehouse, "pull_requests", pr_columns, merged)]
+    prs = [read_where(warehouse, "pull_requests", pr_columns, of_repos + merged)]
     if "pull_requests" in wanted:
         prs.append(read_where(warehouse, "pull_requests", pr_columns, f"id IN ({named})"))
     if "pull_requests" in wanted and reviewed_prs:
@@ -150,9 +164,18 @@ def _read_changes(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, pr
     earlier = _earliest_naming_before(warehouse, since.changes, shipped, envs)
     if earlier is not None:
         return _read_changes(warehouse, cut, SliceStarts(changes=earlier, incidents=since.incidents),
-                             production_environments, columns, wanted, reviews, reviewed_prs, until)
-    if "pull_requests" in wanted:
+                             production_environments, columns, wanted, reviews, reviewed_prs, until, repos)
+    if "pull_requests" in wanted and repos is not None:
+        # Every revert of the span, whatever its repo (one may name a PR of `repos` by id, or by repo and
+        # number), and every PR a revert names by id, number or sha, whenever merged (a PR of another repo
+        # merged since, named by a revert of `repos`, is not read above): each revert is resolved as with
+        # every repo's PRs (metrics.linking.resolve_reverts; a title or sha names a PR of its own repo).
+        prs.append(read_where(warehouse, "pull_requests", pr_columns,
+                              f"{merged} AND (reverts_pr_id IS NOT NULL OR revert_ref IS NOT NULL)"))
+        prs.append(_revert_targets(warehouse, pl.concat(prs), None, pr_columns))
+    elif "pull_requests" in wanted:
         prs.append(_revert_targets(warehouse, pl.concat(prs), since.changes, pr_columns))
+    if "pull_requests" in wanted:
         frames["pull_requests"] = pl.concat(prs).unique("id", keep="first", maintain_order=True)
     if "deployment_prs" in wanted:
         frames["deployment_prs"] = links.select(columns["deployment_prs"])
@@ -214,6 +237,47 @@ def read_pr_columns(warehouse: Warehouse, ids: list[str], columns: list[str]) ->
                           f"id IN (SELECT value FROM json_each({text_literal(json.dumps(ids))}))")
     return pl.concat([read_where(warehouse, "pull_requests", columns, f"id IN ({_text_list(batch)})")
                       for batch in _batches(ids, 5000)])
+
+
+def read_reviews_by(warehouse: Warehouse, cut: dt.datetime, logins: list[str], columns: list[str]) -> pl.DataFrame:
+    """`columns` of the reviews submitted from `cut` on by `logins` (lower-case and trimmed): the reviewers as
+    the reviews spell them are found first, compared as metrics.senior_review compares them (in polars), then
+    only their rows are read."""
+    submitted = f"submitted_at >= {_at(warehouse, 'reviews', 'submitted_at', cut)}"
+    spellings: list[str] = []
+    if logins:
+        with warehouse.engine.connect() as conn:
+            found = [row[0] for row in conn.execute(sa.text(f"SELECT DISTINCT reviewer FROM reviews WHERE {submitted}"))]
+        names = pl.Series("reviewer", found, dtype=pl.String).drop_nulls()
+        spellings = names.filter(names.str.strip_chars().str.to_lowercase().is_in(logins)).sort().to_list()
+    if not spellings:
+        return read_where(warehouse, "reviews", columns, "1 = 0")
+    return read_where(warehouse, "reviews", columns, f"{submitted} AND reviewer IN ({_text_list(spellings)})")
+
+
+def repo_teams(warehouse: Warehouse, start: dt.datetime, until: dt.datetime | None = None) -> pl.DataFrame:
+    """Every (repo, team) pair, as stored, of the PRs merged in [start, until) (`until` None: to the
+    present): which repos hold a team's PRs (its `team`, else the config's mapping of the repo)."""
+    merged = f"merged_at >= {_at(warehouse, 'pull_requests', 'merged_at', start)}"
+    if until is not None:
+        merged += f" AND merged_at < {_at(warehouse, 'pull_requests', 'merged_at', until)}"
+    with warehouse.engine.connect() as conn:
+        rows = conn.execute(sa.text(f"SELECT DISTINCT repo, team FROM pull_requests WHERE {merged}")).all()
+    return pl.DataFrame([tuple(row) for row in rows], schema={"repo": pl.String, "team": pl.String}, orient="row")
+
+
+def naming_repos(warehouse: Warehouse, repos: list[str]) -> list[str | None]:
+    """The repos (as stored; None for a deployment without one) of the deployments the source names as
+    shipping a PR of `repos` (`deployment_prs`), other than `repos`: what a PR of them may ship with."""
+    if not repos:
+        return []
+    with warehouse.engine.connect() as conn:
+        if conn.execute(sa.text("SELECT 1 FROM deployment_prs LIMIT 1")).first() is None:
+            return []  # no link at all (a source that names no PRs): nothing to look up
+        rows = conn.execute(sa.text(
+            f"SELECT DISTINCT d.repo FROM deployment_prs o JOIN deployments d ON d.id = o.deployment_id "
+            f"WHERE o.pr_id IN (SELECT id FROM pull_requests WHERE repo IN ({_text_list(sorted(repos))}))")).all()
+    return sorted({row[0] for row in rows} - set(repos), key=lambda r: (r is not None, r or ""))
 
 
 def settled_by(warehouse: Warehouse, start: dt.datetime, end: dt.datetime, rollback_window: dt.timedelta,
@@ -397,13 +461,14 @@ def _earliest_naming_before(warehouse: Warehouse, since: dt.datetime, shipped: p
         return conn.execute(query, {"ids": value}).scalar()
 
 
-def _revert_targets(warehouse: Warehouse, prs: pl.DataFrame, since: dt.datetime, columns: list[str]) -> pl.DataFrame:
+def _revert_targets(warehouse: Warehouse, prs: pl.DataFrame, since: dt.datetime | None, columns: list[str]) -> pl.DataFrame:
     """PRs merged before `since` that a revert of the slice names by source id, by number or by merge sha:
     DESIGN.md "Revert" (revision 2) tries those before the title, so such a target wins over a PR of the
     slice the title names (and a sha makes a revert only when it is found). A title lookup needs no older
     PRs: among title matches the latest merged wins (the slice holds the later ones), and an older target
     alone changes no day from the cut on (the title already makes the PR a revert; the target lies beyond
-    the rollback window of reverts merged from the cut on, and one still waiting to ship is in the slice)."""
+    the rollback window of reverts merged from the cut on, and one still waiting to ship is in the slice).
+    `since` None: the PRs found whenever they were merged."""
     reverts = prs.filter(pl.col("merged_at").is_not_null()
                          & (pl.col("revert_ref").is_not_null() | pl.col("reverts_pr_id").is_not_null()))
     refs = reverts.select("repo", "reverts_pr_id", ref=pl.col("revert_ref").str.json_decode(_REVERT_REF)).unnest("ref", separator="_")
@@ -427,7 +492,8 @@ def _revert_targets(warehouse: Warehouse, prs: pl.DataFrame, since: dt.datetime,
     parts = [read_where(warehouse, "pull_requests", wanted, _any_of("pull_requests", batch)) for batch in _batches(terms)]
     if not parts:
         return prs.select(columns).clear()
-    return pl.concat(parts).filter(pl.col("merged_at") < since).select(columns)
+    found = pl.concat(parts)
+    return found.filter(pl.col("merged_at").is_not_null() if since is None else pl.col("merged_at") < since).select(columns)
 
 
 def _any_of(table: str, terms: list[str]) -> str:
