@@ -60,7 +60,7 @@ from warehouse import Warehouse, data_version, read_table
 from warehouse.runs import last_runs
 from warehouse.schema import TABLES
 from warehouse.slice import (
-    naming_repos, read_files_of_repos, read_files_since, read_pr_columns, read_reviews_by, repo_teams, settled_by,
+    read_files_of_repos, read_files_since, read_pr_columns, read_reviews_by, settled_by,
 )
 
 VERSION_TTL_SECONDS = 30
@@ -152,13 +152,12 @@ def _rollback_baseline(version: str, start: dt.datetime, end: dt.datetime, label
     _cube(version)  # the slice reads the cube's shipping table: up to date first
     window = Window(start=start, end=end, label=label)
     rules = config().rules
-    first = dt.datetime.combine(window.first_day, dt.time(), dt.timezone.utc)
-    after = end + dt.timedelta(microseconds=1)  # the window's end is inclusive
-    until = settled_by(warehouse(), first, after, dt.timedelta(days=rules.rollback_window_days),
-                       list(rules.production_environments))
+    until = settled_by(warehouse(), dt.datetime.combine(window.first_day, dt.time(), dt.timezone.utc),
+                       end + dt.timedelta(microseconds=1),  # the window's end is inclusive
+                       dt.timedelta(days=rules.rollback_window_days), list(rules.production_environments))
     evidence = load_evidence_since(warehouse(), config(), window.first_day, OUTCOMES, _columns(VERDICT_COLUMNS),
                                    reviewed_prs=False, until=until,  # only merged PRs are counted
-                                   repos=_team_repos(version, first, after, team))
+                                   repos_of=_team_repos(team))
     counts = baseline_counts(prepare(evidence, config()).outcomes, ["team", "repo"], window)
     return counts.filter(pl.col("team") == team)
 
@@ -176,9 +175,8 @@ def team_prepared(version: str, since: dt.date, team: str) -> Prepared:
 @st.cache_resource(show_spinner="Reading the team's repositories…", max_entries=8)
 def _team_prepared(version: str, since: dt.date, team: str) -> Prepared:
     _cube(version)  # the slice reads the cube's shipping table: up to date first
-    repos = _team_repos(version, dt.datetime.combine(since, dt.time(), dt.timezone.utc), None, team)
     return prepare(load_evidence_since(warehouse(), config(), since, OUTCOMES, _columns(TEAM_COLUMNS),
-                                       reviewed_prs=False, repos=repos), config())
+                                       reviewed_prs=False, repos_of=_team_repos(team)), config())
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -186,23 +184,19 @@ def _team_prepared_scoped(version: str, since: dt.date, team: str, teams: tuple[
     return scope.prepared_rows(_team_prepared(version, since, team), teams)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _team_repos(version: str, start: dt.datetime, until: dt.datetime | None, team: str) -> tuple[str, ...] | None:
-    """The repos (as stored) that a read of `team`'s PRs merged in [start, until) decides them from: those
-    holding such a PR (its team, else the config's mapping: metrics.teams), in every spelling the span's PRs
-    give them (follow-up fixes compare repos case-insensitively), and those of the deployments the source
-    names as shipping a PR of them (warehouse.slice.naming_repos). None (every repo) when such a PR, or such
-    a deployment, has no repo."""
-    pairs = repo_teams(warehouse(), start, until)
-    mine = assign_team_column(pairs, "pull_requests", config().teams).filter(pl.col("team") == team)
-    if mine.get_column("repo").null_count():
-        return None
-    keys = mine.get_column("repo").str.to_lowercase().unique().implode()
-    repos = pairs.filter(pl.col("repo").str.to_lowercase().is_in(keys)).get_column("repo").unique().to_list()
-    named = naming_repos(warehouse(), repos)
-    if None in named:
-        return None
-    return tuple(sorted({*repos, *named}))
+def _team_repos(team: str):
+    """For the slice (warehouse.slice.read_slice's `repos_of`): from the (repo, team) pairs of a span's PRs,
+    the repos (as stored) holding a PR of `team` (its team, else the config's mapping: metrics.teams), in
+    every spelling the span's PRs give them (follow-up fixes compare repos case-insensitively); None (every
+    repo) when such a PR has no repo."""
+    def repos_of(pairs: pl.DataFrame) -> list[str] | None:
+        mine = assign_team_column(pairs, "pull_requests", config().teams).filter(pl.col("team") == team)
+        if mine.get_column("repo").null_count():
+            return None
+        keys = mine.get_column("repo").str.to_lowercase().unique().implode()
+        return pairs.filter(pl.col("repo").str.to_lowercase().is_in(keys)).get_column("repo").unique().sort().to_list()
+
+    return repos_of
 
 
 def senior_reviews(version: str, since: dt.date, team: str) -> pl.DataFrame:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import polars as pl
@@ -72,7 +72,7 @@ def load_evidence(warehouse: Warehouse, columns: dict[str, list[str]] | None = N
 def load_evidence_since(warehouse: Warehouse, config: Config, since: dt.date | None,
                         tables: Collection[str] | None = None, columns: dict[str, list[str]] | None = None, *,
                         reviewed_prs: bool = True, until: dt.datetime | None = None,
-                        repos: Collection[str] | None = None) -> Evidence:
+                        repos_of: Callable | None = None) -> Evidence:
     """Every evidence column of the rows a view from the day `since` on is made of: the rows that count from
     then on and the earlier ones they link to (reports/derived.evidence_from), so that `prepare` decides
     every PR, deployment and incident from `since` on as it would on all the evidence. `None`: all of it.
@@ -80,16 +80,16 @@ def load_evidence_since(warehouse: Warehouse, config: Config, since: dt.date | N
     None: every table. `columns`: only those columns of the tables it names (the others null; the slice's
     own keys are always read). `reviewed_prs` False: without the PRs only a review since brings in (merged
     before the slice, or never: warehouse.slice.read_slice), for pages that show no reviews. `until`: the PRs
-    and deployments only up to then (warehouse.slice.read_slice, `settled_by`). `repos`: the PRs and
-    deployments of those repos only, each of their PRs decided as with every repo's (warehouse.slice.read_slice;
-    `since` given). The slice reads the cube's shipping table: `load_cube` first."""
+    and deployments only up to then (warehouse.slice.read_slice, `settled_by`). `repos_of`: the PRs and
+    deployments of the repos it chooses only, each of their PRs from `since` on decided as with every repo's
+    (warehouse.slice.read_slice; `since` given). The slice reads the cube's shipping table: `load_cube` first."""
     columns = columns or {}
     if since is None:
         if tables is None:
             return load_evidence(warehouse, columns)
         return Evidence.of(**{name: read_table(warehouse, name, columns.get(name, list(SCHEMAS[name]))) for name in tables})
     return evidence_from(warehouse, config, dt.datetime.combine(since, dt.time(), dt.timezone.utc), columns, tables,
-                         reviewed_prs=reviewed_prs, until=until, repos=repos)
+                         reviewed_prs=reviewed_prs, until=until, repos_of=repos_of)
 
 
 def item_day(warehouse: Warehouse, kind: str, item_id: str) -> dt.date | None:

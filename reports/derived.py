@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 import polars as pl
 import sqlalchemy as sa
@@ -164,15 +164,15 @@ def _merge_counts_frame(authors: list, weeks: list, ns: list, ais: list) -> pl.D
 
 def evidence_from(warehouse: Warehouse, config: Config, cut_at: dt.datetime, columns: dict[str, list[str]],
                   tables: Collection[str] | None = None, *, reviewed_prs: bool = True,
-                  until: dt.datetime | None = None, repos: Collection[str] | None = None) -> Evidence:
+                  until: dt.datetime | None = None, repos_of: Callable | None = None) -> Evidence:
     """The evidence (`columns` of each table, every column where it names none) whose prepared facts from
     `cut_at` on are exactly those of all the evidence: the rows from `cut_at` on and the earlier ones they link to
     (warehouse/slice.py). `tables`: only those are read (each as the read of every table gives it), the
-    others are empty; None: every table. `reviewed_prs`, `until`, `repos`: as warehouse.slice.read_slice. Reads the stored
+    others are empty; None: every table. `reviewed_prs`, `until`, `repos_of`: as warehouse.slice.read_slice. Reads the stored
     cube's shipping table: bring the cube up to date first."""
     tables, _ = read_slice(warehouse, cut_at, slice_starts(warehouse, config, cut_at),
                            list(config.rules.production_environments), _all(columns), tables, reviewed_prs=reviewed_prs,
-                           until=until, repos=repos)
+                           until=until, repos_of=repos_of)
     return _evidence(tables)
 
 

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Collection
+import string
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import polars as pl
@@ -45,7 +46,8 @@ CHANGES = ("pull_requests", "deployments", "deployment_prs", "incidents")
 
 def read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, production_environments: list[str],
                columns: dict[str, list[str]], tables: Collection[str] | None = None, *, reviewed_prs: bool = True,
-               until: dt.datetime | None = None, repos: Collection[str] | None = None) -> tuple[dict[str, pl.DataFrame], SliceStarts]:
+               until: dt.datetime | None = None,
+               repos_of: Callable[[pl.DataFrame], Collection[str] | None] | None = None) -> tuple[dict[str, pl.DataFrame], SliceStarts]:
     """The evidence tables (`columns` names them and their columns) that the cube's days from `cut` on
     are made of: rows that count from `cut` on (tickets, spend, reviews, files of the PRs merged since),
     PRs merged and deployments finished from `since.changes` on (a PR merged then ships with a deployment
@@ -76,24 +78,33 @@ def read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, produ
     names a PR the slice ships (the source's earliest naming deployment ships the PR): the slice is read
     again from that deployment on, with its own context rows.
 
-    `repos`: the PRs and deployments of those repos only (as stored), with every revert merged in the span
-    whatever its repo and the PRs any revert read names by id, number or sha whenever they were merged: for
-    the PRs of those repos (`reviewed_prs` False), every verdict (shipped by, rolled back, reverted, the
-    follow-up fixes among them) is that of the read of every repo. A verdict reads rows of the PR's own repo
-    only, but for two links across repos: a revert names its target by id or by repo and number (both read
-    here), and a deployment of another repo can name the PR as shipped (`team_repos` adds such a
-    deployment's repo). Deployments before the slice that the rollback rule reads are read as without it.
-    Tables other than the changes (`CHANGES`) are read whole, as without `repos`.
+    `repos_of`: the PRs and deployments of some repos only, for the PRs of those repos merged from `cut` on
+    (`reviewed_prs` False): each is decided as in the read of every repo (shipped by, rolled back, reverted,
+    the follow-up fixes among them). It is given the (repo, team) pairs, as stored, of the PRs merged in
+    [cut, until) (`span_pairs`) and returns the repos (as stored), or None for every repo. A verdict reads rows
+    of the PR's own repo only, but for two links across repos: a revert names its target by id, or by repo and
+    number, and a deployment of another repo can name the PR as shipped. So every revert merged in [cut,
+    until) is read too, whatever its repo (a revert of a PR merged from `cut` on is merged after it), with
+    every PR any revert read names by id, number or sha, whenever merged; and the repos of the deployments
+    naming a PR of the repos are added (`naming_repos`). Context deployments before the slice are read as
+    without it; tables other than the changes (`CHANGES`) are read whole.
 
     On PostgreSQL every read goes through one connection, in one snapshot (`warehouse.read.one_connection`)."""
     with one_connection(warehouse):
+        repos, reverts = None, None
+        if repos_of is not None:
+            pairs, reverts = span_pairs(warehouse, cut, until)
+            chosen = repos_of(pairs)
+            named = naming_repos(warehouse, sorted(set(chosen))) if chosen is not None else [None]
+            repos = None if None in named else sorted({*chosen, *named})
         return _read_slice(warehouse, cut, since, production_environments, columns, tables, reviewed_prs, until,
-                           None if repos is None else sorted(set(repos)))
+                           repos, reverts)
 
 
 def _read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, production_environments: list[str],
                 columns: dict[str, list[str]], tables: Collection[str] | None, reviewed_prs: bool = True,
-                until: dt.datetime | None = None, repos: list[str] | None = None) -> tuple[dict[str, pl.DataFrame], SliceStarts]:
+                until: dt.datetime | None = None, repos: list[str] | None = None,
+                reverts: list[str] | None = None) -> tuple[dict[str, pl.DataFrame], SliceStarts]:
     wanted = set(columns) if tables is None else set(tables) & set(columns)
     frames: dict[str, pl.DataFrame] = {}
     if "reviews" in wanted:
@@ -101,7 +112,7 @@ def _read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, prod
                                        f"submitted_at >= {_at(warehouse, 'reviews', 'submitted_at', cut)}")
     if wanted & set(CHANGES):
         changes, since = _read_changes(warehouse, cut, since, production_environments, columns, wanted,
-                                       frames.get("reviews"), reviewed_prs, until, repos)
+                                       frames.get("reviews"), reviewed_prs, until, repos, reverts)
         frames.update(changes)
     if "tickets" in wanted:
         frames["tickets"] = read_where(warehouse, "tickets", columns["tickets"],
@@ -120,10 +131,10 @@ def _read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, prod
 def _read_changes(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, production_environments: list[str],
                   columns: dict[str, list[str]], wanted: set[str], reviews: pl.DataFrame | None,
                   reviewed_prs: bool = True, until: dt.datetime | None = None,
-                  repos: list[str] | None = None) -> tuple[dict[str, pl.DataFrame], SliceStarts]:
+                  repos: list[str] | None = None, reverts: list[str] | None = None) -> tuple[dict[str, pl.DataFrame], SliceStarts]:
     """`read_slice`'s PRs, deployments, their links and incidents (those of them in `wanted`), and where they
     start (PRs merged and deployments finished before `until` only, when given; of `repos` only, when
-    given). `reviews`: the slice's reviews when already read (else only their PR ids are read, when the PRs
+    given, with the PRs of `reverts`' ids). `reviews`: the slice's reviews when already read (else only their PR ids are read, when the PRs
     are wanted: a PR reviewed from `cut` on is a PR of the slice; not with `reviewed_prs` False)."""
     envs = [e.lower() for e in production_environments]
     # Without the PRs' frame, their ids still decide how far back the changes reach.
@@ -164,14 +175,14 @@ def _read_changes(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, pr
     earlier = _earliest_naming_before(warehouse, since.changes, shipped, envs)
     if earlier is not None:
         return _read_changes(warehouse, cut, SliceStarts(changes=earlier, incidents=since.incidents),
-                             production_environments, columns, wanted, reviews, reviewed_prs, until, repos)
+                             production_environments, columns, wanted, reviews, reviewed_prs, until, repos, reverts)
     if "pull_requests" in wanted and repos is not None:
-        # Every revert of the span, whatever its repo (one may name a PR of `repos` by id, or by repo and
-        # number), and every PR a revert names by id, number or sha, whenever merged (a PR of another repo
-        # merged since, named by a revert of `repos`, is not read above): each revert is resolved as with
-        # every repo's PRs (metrics.linking.resolve_reverts; a title or sha names a PR of its own repo).
-        prs.append(read_where(warehouse, "pull_requests", pr_columns,
-                              f"{merged} AND (reverts_pr_id IS NOT NULL OR revert_ref IS NOT NULL)"))
+        # The reverts merged from the cut on, whatever their repo (one may name a PR of `repos` by id, or by
+        # repo and number), and every PR a revert names by id, number or sha, whenever merged (a PR of another
+        # repo merged since, named by a revert of `repos`, is not read above): each revert that can revert a
+        # PR of `repos` merged from the cut on is resolved as with every repo's PRs (metrics.linking.
+        # resolve_reverts; a title or sha names a PR of its own repo, and lookups by id and number come first).
+        prs.append(read_pr_columns(warehouse, sorted(reverts or []), pr_columns))
         prs.append(_revert_targets(warehouse, pl.concat(prs), None, pr_columns))
     elif "pull_requests" in wanted:
         prs.append(_revert_targets(warehouse, pl.concat(prs), since.changes, pr_columns))
@@ -240,30 +251,44 @@ def read_pr_columns(warehouse: Warehouse, ids: list[str], columns: list[str]) ->
 
 
 def read_reviews_by(warehouse: Warehouse, cut: dt.datetime, logins: list[str], columns: list[str]) -> pl.DataFrame:
-    """`columns` of the reviews submitted from `cut` on by `logins` (lower-case and trimmed): the reviewers as
-    the reviews spell them are found first, compared as metrics.senior_review compares them (in polars), then
-    only their rows are read."""
+    """`columns` of the reviews submitted from `cut` on by `logins` (lower-case and trimmed), the reviewers
+    compared as metrics.senior_review compares them (in polars): a team's senior reviews without the
+    organisation's other reviews."""
     submitted = f"submitted_at >= {_at(warehouse, 'reviews', 'submitted_at', cut)}"
-    spellings: list[str] = []
-    if logins:
-        with warehouse.engine.connect() as conn:
-            found = [row[0] for row in conn.execute(sa.text(f"SELECT DISTINCT reviewer FROM reviews WHERE {submitted}"))]
-        names = pl.Series("reviewer", found, dtype=pl.String).drop_nulls()
-        spellings = names.filter(names.str.strip_chars().str.to_lowercase().is_in(logins)).sort().to_list()
-    if not spellings:
+    if not logins:
         return read_where(warehouse, "reviews", columns, "1 = 0")
-    return read_where(warehouse, "reviews", columns, f"{submitted} AND reviewer IN ({_text_list(spellings)})")
+    # In SQL, a superset (SQL's lower-casing and trimming differ from polars' beyond ASCII): a reviewer of
+    # ASCII characters only, trimmed of ASCII whitespace and lower-cased (as polars does them), is one of
+    # `logins`, or any other reviewer. One pass over the range; the exact comparison follows.
+    if warehouse.dialect == "sqlite":
+        ascii_only = "length(reviewer) = length(CAST(reviewer AS BLOB))"
+        name = "lower(trim(reviewer, ' ' || char(9, 10, 11, 12, 13)))"
+    else:  # translate: ASCII's own lower-casing, whatever the database's collation
+        ascii_only = "reviewer !~ '[^\\x01-\\x7f]'"
+        name = (f"translate(btrim(reviewer, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)), "
+                f"'{string.ascii_uppercase}', '{string.ascii_lowercase}')")
+    may_be = f"(NOT ({ascii_only}) OR {name} IN ({_text_list(sorted(set(logins)))}))"
+    rows = read_where(warehouse, "reviews", list(dict.fromkeys([*columns, "reviewer"])), f"{submitted} AND {may_be}")
+    return rows.filter(_login(pl.col("reviewer")).is_in(logins)).select(columns)
 
 
-def repo_teams(warehouse: Warehouse, start: dt.datetime, until: dt.datetime | None = None) -> pl.DataFrame:
+def _login(reviewer: pl.Expr) -> pl.Expr:
+    """A reviewer as metrics.senior_review compares it with a senior's login."""
+    return reviewer.str.strip_chars().str.to_lowercase()
+
+
+def span_pairs(warehouse: Warehouse, start: dt.datetime, until: dt.datetime | None = None) -> tuple[pl.DataFrame, list[str]]:
     """Every (repo, team) pair, as stored, of the PRs merged in [start, until) (`until` None: to the
-    present): which repos hold a team's PRs (its `team`, else the config's mapping of the repo)."""
+    present): which repos hold a team's PRs (its `team`, else the config's mapping of the repo); and the ids
+    of those PRs that name what they revert (`reverts_pr_id` or `revert_ref`). One pass over the span's rows."""
     merged = f"merged_at >= {_at(warehouse, 'pull_requests', 'merged_at', start)}"
     if until is not None:
         merged += f" AND merged_at < {_at(warehouse, 'pull_requests', 'merged_at', until)}"
+    revert = "CASE WHEN reverts_pr_id IS NOT NULL OR revert_ref IS NOT NULL THEN id END"
     with warehouse.engine.connect() as conn:
-        rows = conn.execute(sa.text(f"SELECT DISTINCT repo, team FROM pull_requests WHERE {merged}")).all()
-    return pl.DataFrame([tuple(row) for row in rows], schema={"repo": pl.String, "team": pl.String}, orient="row")
+        rows = conn.execute(sa.text(f"SELECT DISTINCT repo, team, {revert} FROM pull_requests WHERE {merged}")).all()
+    pairs = pl.DataFrame([tuple(row[:2]) for row in rows], schema={"repo": pl.String, "team": pl.String}, orient="row")
+    return pairs.unique(maintain_order=True), sorted({row[2] for row in rows if row[2] is not None})
 
 
 def naming_repos(warehouse: Warehouse, repos: list[str]) -> list[str | None]:
