@@ -157,14 +157,14 @@ def _rollback_baseline(version: str, start: dt.datetime, end: dt.datetime, label
                        dt.timedelta(days=rules.rollback_window_days), list(rules.production_environments))
     evidence = load_evidence_since(warehouse(), config(), window.first_day, OUTCOMES, _columns(VERDICT_COLUMNS),
                                    reviewed_prs=False, until=until,  # only merged PRs are counted
-                                   repos_of=_team_repos(team))
+                                   repos_of=team_repos(team, config().teams))
     counts = baseline_counts(prepare(evidence, config()).outcomes, ["team", "repo"], window)
     return counts.filter(pl.col("team") == team)
 
 
 def team_prepared(version: str, since: dt.date, team: str) -> Prepared:
     """`prepared(version, since, OUTCOMES, TEAM_COLUMNS, reviewed_prs=False)` of the repos that hold `team`'s
-    PRs merged from `since` on (`_team_repos`) only: the Rollbacks page's team drill-down. Every PR of those
+    PRs merged from `since` on (`team_repos`) only: the Rollbacks page's team drill-down. Every PR of those
     repos from `since` on is decided as there (warehouse.slice.read_slice's `repos`), so the team's outcomes,
     and the follow-up fixes among them, are those of the organisation's read; other teams' PRs are missing."""
     teams = row_scope()
@@ -176,7 +176,7 @@ def team_prepared(version: str, since: dt.date, team: str) -> Prepared:
 def _team_prepared(version: str, since: dt.date, team: str) -> Prepared:
     _cube(version)  # the slice reads the cube's shipping table: up to date first
     return prepare(load_evidence_since(warehouse(), config(), since, OUTCOMES, _columns(TEAM_COLUMNS),
-                                       reviewed_prs=False, repos_of=_team_repos(team)), config())
+                                       reviewed_prs=False, repos_of=team_repos(team, config().teams)), config())
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -184,13 +184,13 @@ def _team_prepared_scoped(version: str, since: dt.date, team: str, teams: tuple[
     return scope.prepared_rows(_team_prepared(version, since, team), teams)
 
 
-def _team_repos(team: str):
+def team_repos(team: str, teams: dict):
     """For the slice (warehouse.slice.read_slice's `repos_of`): from the (repo, team) pairs of a span's PRs,
-    the repos (as stored) holding a PR of `team` (its team, else the config's mapping: metrics.teams), in
-    every spelling the span's PRs give them (follow-up fixes compare repos case-insensitively); None (every
-    repo) when such a PR has no repo."""
+    the repos (as stored) holding a PR of `team` (its team, else the config's mapping `teams`:
+    metrics.teams), in every spelling the span's PRs give them (follow-up fixes compare repos
+    case-insensitively); None (every repo) when such a PR has no repo."""
     def repos_of(pairs: pl.DataFrame) -> list[str] | None:
-        mine = assign_team_column(pairs, "pull_requests", config().teams).filter(pl.col("team") == team)
+        mine = assign_team_column(pairs, "pull_requests", teams).filter(pl.col("team") == team)
         if mine.get_column("repo").null_count():
             return None
         keys = mine.get_column("repo").str.to_lowercase().unique().implode()
@@ -215,15 +215,20 @@ _REVIEW_METRIC = next(m.id for m in METRICS.values() if m.event_kind == "review"
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _senior_reviews(version: str, since: dt.date, team: str) -> pl.DataFrame:
-    # The reviews from `since` on by the team's seniors only (their logins as the reviews spell them, compared
-    # as senior_review_events compares them), and the AI flag of the PRs they reviewed: what the events read
-    # of the organisation's reviews and PRs (a PR not in the warehouse is not AI-assisted there either).
-    people = read_table(warehouse(), "people", list(SCHEMAS["people"]))
-    seniors = senior_people(conform(people, "people"), config()).filter(pl.col("team") == team)
+    return team_senior_reviews(warehouse(), config(), since, team)
+
+
+def team_senior_reviews(warehouse: Warehouse, config: Config, since: dt.date, team: str) -> pl.DataFrame:
+    """`team`'s senior people's review events from `since` on as from every review and PR since then
+    (metrics.senior_review.senior_review_events of `prepared(..., TEAM)`, the team's rows): the reviews by
+    the team's seniors only (the reviewers compared as the events compare them: warehouse.slice.read_reviews_by)
+    and the AI flag of the PRs they reviewed (a PR not in the warehouse is not AI-assisted there either)."""
+    people = read_table(warehouse, "people", list(SCHEMAS["people"]))
+    seniors = senior_people(conform(people, "people"), config).filter(pl.col("team") == team)
     cut = dt.datetime.combine(since, dt.time(), dt.timezone.utc)
-    reviews = read_reviews_by(warehouse(), cut, seniors.get_column("login").to_list(), list(SCHEMAS["reviews"]))
+    reviews = read_reviews_by(warehouse, cut, seniors.get_column("login").to_list(), list(SCHEMAS["reviews"]))
     ids = reviews.get_column("pr_id").drop_nulls().unique().sort().to_list()
-    prs = read_pr_columns(warehouse(), ids, ["id", "ai_assisted"])
+    prs = read_pr_columns(warehouse, ids, ["id", "ai_assisted"])
     evidence = Evidence.of(pull_requests=prs, reviews=reviews, people=people)
     return senior_review_events(evidence, seniors)
 

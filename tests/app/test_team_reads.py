@@ -1,0 +1,203 @@
+"""The Rollbacks page's team drill-down reads the repos that hold the team's PRs only (app/state.team_prepared,
+warehouse.slice.read_slice's `repos_of`) and the team's senior people's reviews only
+(app/state.team_senior_reviews, warehouse.slice.read_reviews_by): what it shows must be what the read of every
+repo and every review gives for that team (both warehouses).
+
+On the small demo: every team's outcomes (every column the page reads), its follow-up fixes and its baseline
+window's counts, for range starts across the demo. Then the links across repos, hand-built on the demo: a
+revert in another team's repo naming a team's PR by id, another by repo and number, a revert of the team's
+repo whose source link names a PR of another repo merged since (it wins over the title naming a team's PR), a
+deployment of another repo that the source names as shipping a team's PR and that is rolled back; and reviewers
+spelled with other cases, whitespace and a non-ASCII letter that lower-cases to ASCII.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import polars as pl
+import sqlalchemy as sa
+from polars.testing import assert_frame_equal
+
+from app import state
+from app.views.delivery import reworked_prs
+from app.views.rollbacks import baseline_counts
+from metrics.baseline import baselines
+from metrics.linking import deployment_outcomes
+from metrics.registry import METRICS, subject_of
+from metrics.scorecard import metric_events, prepare
+from reports.filters import Filters
+from reports.data import load_cube, load_evidence, load_evidence_since, refresh_cube
+from warehouse.schema import TABLES
+from metrics.evidence import SCHEMAS
+from warehouse.slice import read_files_of_repos, read_pr_columns, read_reviews_by, settled_by
+from tests.app.conftest import DEMO_END
+from tests.app.test_range_slices import _range_starts, demo  # noqa: F401  (the fixture)
+
+SENIOR_REVIEWS = next(m.id for m in METRICS.values() if m.event_kind == "review")
+
+
+def _team_read(warehouse, config, since: dt.date, team: str, until=None, columns=state.TEAM_COLUMNS):
+    return prepare(load_evidence_since(warehouse, config, since, state.OUTCOMES, state._columns(columns),
+                                       reviewed_prs=False, until=until,
+                                       repos_of=state.team_repos(team, config.teams)), config)
+
+
+def _shown(outcomes: pl.DataFrame, team: str, since: dt.date) -> pl.DataFrame:
+    """A team's PRs merged from `since` on, every column but those read for the listed rows only."""
+    cut = dt.datetime.combine(since, dt.time(), dt.timezone.utc)
+    return (outcomes.filter((pl.col("team") == team) & (pl.col("merged_at") >= cut))
+            .drop(state.DETAIL_COLUMNS).sort("id"))
+
+
+def test_a_teams_repos_give_its_outcomes_follow_ups_and_baseline_as_every_repo_does(demo):
+    warehouse, config = demo
+    full = prepare(load_evidence(warehouse), config)
+    teams = full.outcomes.get_column("team").unique().drop_nulls().sort().to_list()
+    compared, fixes = 0, 0
+    for start in _range_starts(full):
+        for team in teams:
+            narrow = _team_read(warehouse, config, start, team)
+            expected = _shown(full.outcomes, team, start)
+            assert_frame_equal(_shown(narrow.outcomes, team, start), expected)
+            # other teams' PRs are not read (but for reverts and what they name)
+            assert narrow.evidence.pull_requests.height < full.evidence.pull_requests.height / 2
+            want = reworked_prs(full.outcomes.filter(pl.col("team") == team), full.chain, _filters(start), ai_only=False)
+            assert_frame_equal(_reworked(warehouse, narrow, team, start), want)
+            compared += expected.height
+            fixes += want.height
+    assert compared > 1000 and fixes > 0
+    window = baselines(load_cube(warehouse, config), config).window(subject_of("rollbacks").id)
+    rules = config.rules
+    until = settled_by(warehouse, dt.datetime.combine(window.first_day, dt.time(), dt.timezone.utc),
+                       window.end + dt.timedelta(microseconds=1), dt.timedelta(days=rules.rollback_window_days),
+                       list(rules.production_environments))
+    every = baseline_counts(full.outcomes, ["team", "repo"], window)
+    for team in teams:
+        narrow = _team_read(warehouse, config, window.first_day, team, until, state.VERDICT_COLUMNS)
+        counts = baseline_counts(narrow.outcomes, ["team", "repo"], window).filter(pl.col("team") == team)
+        assert_frame_equal(counts.sort("repo"), every.filter(pl.col("team") == team).sort("repo"))
+        assert counts.height > 0
+
+
+def _reworked(warehouse, narrow, team: str, since: dt.date) -> pl.DataFrame:
+    """The team's reworked PRs as the panel shows them (app/change_chain_panel.py): the follow-up fixes over
+    the PR files of its repos in every spelling the read gives them (state.selection_files), the listed
+    columns read for the team's PRs (state.with_details)."""
+    outcomes = narrow.outcomes.filter(pl.col("team") == team)
+    details = read_pr_columns(warehouse, outcomes.get_column("id").to_list(), ["id", *state.DETAIL_COLUMNS])
+    outcomes = outcomes.drop(state.DETAIL_COLUMNS).join(details, on="id", how="left", maintain_order="left").select(
+        narrow.outcomes.columns)
+    keys = outcomes.get_column("repo").str.to_lowercase().unique().implode()
+    spellings = (narrow.evidence.pull_requests.filter(pl.col("repo").str.to_lowercase().is_in(keys))
+                 .get_column("repo").unique().to_list())
+    files = read_files_of_repos(warehouse, dt.datetime.combine(since, dt.time(), dt.timezone.utc), spellings,
+                                list(SCHEMAS["pull_request_files"]))
+    return reworked_prs(outcomes, narrow.follow_ups, _filters(since), ai_only=False, files=files)
+
+
+def _filters(since: dt.date) -> Filters:
+    return Filters(grain="week", start=since, end=DEMO_END)
+
+
+def _pr(pr_id: str, repo: str, number: int, team: str, merged_at: dt.datetime, **more) -> dict:
+    return {"id": pr_id, "source": "test", "repo": repo, "number": number, "title": more.pop("title", pr_id),
+            "author": "someone", "team": team, "created_at": merged_at - dt.timedelta(hours=2), "merged_at": merged_at,
+            "ai_assisted": False, "is_revert": False, "reverts_pr_id": None, "revert_ref": None, **more}
+
+
+def test_links_across_repos_decide_a_teams_prs_as_every_repo_does(demo):
+    warehouse, config = demo
+    full = prepare(load_evidence(warehouse), config)
+    window = dt.timedelta(days=config.rules.rollback_window_days)
+    since = _range_starts(full)[2]
+    cut = dt.datetime.combine(since, dt.time(), dt.timezone.utc)
+    mine = full.outcomes.filter((pl.col("team") == "payments") & (pl.col("merged_at") >= cut + dt.timedelta(days=3))
+                                & ~pl.col("rolled_back") & pl.col("shipped_deployment_id").is_not_null()
+                                & ~pl.col("is_revert")).sort("merged_at", "id")
+    other_repo = full.outcomes.filter(pl.col("team") == "platform").get_column("repo").sort()[0]
+    p1, p2, p3 = (mine.row(i, named=True) for i in range(3))
+    # a production deployment of another team's repo, rolled back within the window, after a payments PR's merge
+    production = deployment_outcomes(full.evidence, config.rules.production_environments)
+    rolled = production.filter((pl.col("repo") != p1["repo"]) & pl.col("rolled_back_by").is_not_null()
+                               & ~pl.col("rollback") & (pl.col("finished_at") >= cut + dt.timedelta(days=3))
+                               & (pl.col("rolled_back_at") - pl.col("finished_at") <= window)).sort("finished_at", "id")
+    named = rolled.row(0, named=True)
+    p4 = mine.filter((pl.col("merged_at") < named["finished_at"]) & ~pl.col("id").is_in([p1["id"], p2["id"], p3["id"]])
+                     ).row(0, named=True)
+    target = _pr("test:other#1", other_repo, 900001, "platform", cut + dt.timedelta(days=1), title="an older change")
+    rows = [
+        # another repo's revert of p1 by the source's id, and of p2 by repo and number
+        _pr("test:other#2", other_repo, 900002, "platform", p1["merged_at"] + dt.timedelta(hours=1), is_revert=True,
+            reverts_pr_id=p1["id"]),
+        _pr("test:other#3", other_repo, 900003, "platform", p2["merged_at"] + dt.timedelta(hours=1), is_revert=True,
+            revert_ref=json.dumps({"repo": p2["repo"], "number": p2["number"], "sha": None, "title": None})),
+        # p3's repo: a revert whose source link names another repo's PR merged since; its title names p3
+        target,
+        _pr("test:pay#1", p3["repo"], 900004, "payments", p3["merged_at"] + dt.timedelta(hours=1), is_revert=True,
+            reverts_pr_id=target["id"],
+            revert_ref=json.dumps({"repo": None, "number": None, "sha": None, "title": p3["title"]})),
+    ]
+    with warehouse.engine.begin() as conn:
+        conn.execute(sa.insert(TABLES["pull_requests"]), rows)
+        conn.execute(sa.insert(TABLES["deployment_prs"]), [{"deployment_id": named["id"], "pr_id": p4["id"], "source": "test"}])
+    refresh_cube(warehouse, config)
+    full = prepare(load_evidence(warehouse), config)
+    verdicts = {r["id"]: r for r in full.outcomes.filter(pl.col("id").is_in([p1["id"], p2["id"], p3["id"], p4["id"]]))
+                .iter_rows(named=True)}
+    assert verdicts[p1["id"]]["rolled_back_by"] == "test:other#2"
+    assert verdicts[p2["id"]]["rolled_back_by"] == "test:other#3"
+    assert not verdicts[p3["id"]]["rolled_back"]  # the source's link wins over the title
+    assert full.outcomes.filter(pl.col("id") == "test:pay#1").get_column("reverts_pr_id").item() == target["id"]
+    assert verdicts[p4["id"]]["shipped_deployment_id"] == named["id"]
+    assert verdicts[p4["id"]]["rolled_back_how"] == "deployment rollback"
+    narrow = _team_read(warehouse, config, since, "payments")
+    assert other_repo in set(narrow.evidence.deployments.get_column("repo"))  # the naming deployment's repo
+    assert_frame_equal(_shown(narrow.outcomes, "payments", since), _shown(full.outcomes, "payments", since))
+    assert_frame_equal(_reworked(warehouse, narrow, "payments", since),
+                       reworked_prs(full.outcomes.filter(pl.col("team") == "payments"), full.chain, _filters(since),
+                                    ai_only=False))
+
+
+def test_a_teams_repos_in_every_spelling_and_every_repo_when_one_is_missing():
+    pairs = pl.DataFrame({"repo": ["acme/pay", "ACME/Pay", "acme/web", "acme/api"], "team": ["payments", None, "web", None]})
+    from config.model import TeamConfig
+
+    teams = {"payments": TeamConfig(repos=("acme/api",)), "web": TeamConfig(repos=("acme/web*",))}
+    # its own team, the mapping of a repo without one, and the other spelling of its repo (mapped elsewhere)
+    assert state.team_repos("payments", teams)(pairs) == ["ACME/Pay", "acme/api", "acme/pay"]
+    assert state.team_repos("web", teams)(pairs) == ["acme/web"]
+    assert state.team_repos("nobody", teams)(pairs) == []
+    missing = pl.DataFrame({"repo": [None, "acme/pay"], "team": ["payments", "web"]}, schema={"repo": pl.String, "team": pl.String})
+    assert state.team_repos("payments", teams)(missing) is None
+
+
+def test_a_teams_senior_reviews_are_those_of_every_review(demo):
+    warehouse, config = demo
+    full = prepare(load_evidence(warehouse), config)
+    since = _range_starts(full)[2]
+    at = dt.datetime.combine(since, dt.time(), dt.timezone.utc) + dt.timedelta(days=2)
+    pr = full.outcomes.filter(pl.col("merged_at") >= at).sort("id").row(0, named=True)
+    spelled = [" Payments-Dev0\t", "PAYMENTS-DEV1", "\u212aim", "\x1cpayments-dev0", "payments-dev0\u00a0", "\u00e9lodie"]
+    with warehouse.engine.begin() as conn:
+        conn.execute(sa.insert(TABLES["people"]), [{"login": "kim", "source": "test", "team": "payments", "level": "Senior"}])
+        conn.execute(sa.insert(TABLES["reviews"]), [
+            {"id": f"test:review{i}", "source": "test", "pr_id": pr["id"], "reviewer": name, "state": "APPROVED",
+             "submitted_at": at + dt.timedelta(minutes=i)} for i, name in enumerate(spelled)])
+    refresh_cube(warehouse, config)
+    every = prepare(load_evidence_since(warehouse, config, since, state.TEAM), config)
+    compared = 0
+    for team in ("payments", "platform", "data"):
+        expected = metric_events(every, SENIOR_REVIEWS).filter(pl.col("team") == team).sort("id")
+        got = state.team_senior_reviews(warehouse, config, since, team).sort("id")
+        assert_frame_equal(got, expected)
+        compared += expected.height
+    assert compared > 100
+    ids = set(metric_events(every, SENIOR_REVIEWS).get_column("id"))
+    # trimmed of whitespace (a no-break space too), any case, a Kelvin sign lower-cased to "k"; not \x1c
+    assert {f"test:review{i}" for i in (0, 1, 2, 4)} <= ids and "test:review3" not in ids
+    cut = dt.datetime.combine(since, dt.time(), dt.timezone.utc)
+    assert read_reviews_by(warehouse, cut, [], ["id"]).height == 0
+    read = read_reviews_by(warehouse, cut, ["kim", "payments-dev1"], ["id", "reviewer"])
+    assert set(read.filter(pl.col("id").str.starts_with("test:")).get_column("id")) == {"test:review1", "test:review2"}
+    assert (read.get_column("reviewer").str.strip_chars().str.to_lowercase().is_in(["kim", "payments-dev1"])).all()
