@@ -165,7 +165,7 @@ def _rollback_baseline(version: str, start: dt.datetime, end: dt.datetime, label
 def team_prepared(version: str, since: dt.date, team: str) -> Prepared:
     """`prepared(version, since, OUTCOMES, TEAM_COLUMNS, reviewed_prs=False)` of the repos that hold `team`'s
     PRs merged from `since` on (`team_repos`) only: the Rollbacks page's team drill-down. Every PR of those
-    repos from `since` on is decided as there (warehouse.slice.read_slice's `repos`), so the team's outcomes,
+    repos from `since` on is decided as there (warehouse.slice.read_slice's `repos_of`), so the team's outcomes,
     and the follow-up fixes among them, are those of the organisation's read; other teams' PRs are missing."""
     teams = row_scope()
     return (_team_prepared(version, since, team) if teams is None
