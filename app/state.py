@@ -40,7 +40,7 @@ from metrics.periods import Window
 from metrics.registry import METRICS
 from metrics.scorecard import Prepared, compute, prepare
 from reports import scope
-from reports.adoption_data import load_adoption
+from reports.adoption_data import load_adoption, load_tool_prs
 from reports.alerts import SpendAlerts, load_spend, spend_alerts as judge_spend
 from reports.data import item_day, load_cube, load_evidence_since, warehouse_for
 from reports.export import SCORECARD, ExportFilters, export_frame, export_names as exportable_names
@@ -406,7 +406,15 @@ def adoption(version: str) -> scope.AdoptionRows:
 
 @st.cache_resource(show_spinner="Reading AI tool usage…", max_entries=2)
 def _adoption_all(version: str):
-    return load_adoption(warehouse())
+    return load_adoption(warehouse(), tools=False)  # the PRs naming a tool: `tool_prs`, a range's
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def tool_prs(version: str, start: dt.date, end: dt.date) -> pl.DataFrame | None:
+    """The PRs naming a tool that the Adoption page's per-tool economics count over [start, end)
+    (reports/adoption_data.load_tool_prs; None: PRs name no tools in this warehouse). Like
+    `aggregate_outcomes`, an aggregate's input that names no PR on the page: not scoped."""
+    return load_tool_prs(warehouse(), start, end)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
