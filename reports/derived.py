@@ -69,6 +69,7 @@ def rebuild(warehouse: Warehouse, config: Config, fingerprint: str, columns: dic
     progress.update(1, 3, "rebuilding the scorecard cube: linking and summing")
     prepared = prepare(evidence, config)
     parts = {**_parts(prepared.cube), **_facts(prepared)}
+    del prepared  # its frames (teams assigned, outcomes, the change chain) are not held while the parts are stored
     progress.update(2, 3, "rebuilding the scorecard cube: storing it")
     replace_cube(warehouse, parts, _shipping(evidence, config), from_day=None, deployments_from=None,
                  seen_seq=seen)
