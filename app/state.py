@@ -33,19 +33,16 @@ from config import Config
 from config.load import load_config
 from governance.changes import record_config_version as record_version
 from metrics.baseline import baselines as baseline_windows
-from metrics.change_chain import follow_up_fixes
 from metrics.cohorts import WINDOW_DAYS as COHORT_WINDOW_DAYS
 from metrics.cube import Cube
 from metrics.evidence import SCHEMAS, Evidence, conform
-from metrics.lead_time import lead_time_events
 from metrics.periods import Window
 from metrics.registry import METRICS
-from metrics.rework import rework_events_of
 from metrics.scorecard import Prepared, compute, metric_events, prepare
 from metrics.senior_review import senior_people, senior_review_events
 from metrics.teams import assign_team_column
 from reports import scope
-from reports.adoption_data import load_adoption
+from reports.adoption_data import load_adoption, load_tool_prs
 from reports.alerts import SpendAlerts, load_spend, spend_alerts as judge_spend
 from reports.data import item_day, load_cube, load_evidence_since, warehouse_for
 from reports.export import SCORECARD, ExportFilters, export_frame, export_names as exportable_names
@@ -59,8 +56,9 @@ from scheduling.freshness import source_plans as read_source_plans
 from warehouse import Warehouse, data_version, read_table
 from warehouse.runs import last_runs
 from warehouse.schema import TABLES
+from warehouse.cube_store import read_facts
 from warehouse.slice import (
-    read_files_of_repos, read_files_since, read_pr_columns, read_reviews_by, settled_by,
+    read_files_of_repos, read_pr_columns, read_reviews_by, settled_by,
 )
 
 VERSION_TTL_SECONDS = 30
@@ -102,8 +100,6 @@ EVERY_TABLE = (*CHAIN, "tickets", "ai_spend")
 _VERDICT = ("id", "repo", "number", "title", "team", "merged_at", "merge_commit_sha", "ai_assisted", "is_revert",
             "reverts_pr_id", "revert_ref")
 VERDICT_COLUMNS = (("pull_requests", _VERDICT),)
-# Adoption's cohorts: the verdicts, authors, lead time (created_at) and rework (labels name fixes).
-COHORT_COLUMNS = (("pull_requests", (*_VERDICT, "author", "created_at", "labels")),)
 # The Rollbacks page's team panel over the organisation's range: the verdicts and rework (labels name fixes);
 # the columns it lists PRs with (`DETAIL_COLUMNS`) are read for the picked team's PRs only (`with_details`).
 TEAM_COLUMNS = (("pull_requests", (*_VERDICT, "labels")),)
@@ -488,7 +484,15 @@ def adoption(version: str) -> scope.AdoptionRows:
 
 @st.cache_resource(show_spinner="Reading AI tool usage…", max_entries=2)
 def _adoption_all(version: str):
-    return load_adoption(warehouse())
+    return load_adoption(warehouse(), tools=False)  # the PRs naming a tool: `tool_prs`, a range's
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def tool_prs(version: str, start: dt.date, end: dt.date) -> pl.DataFrame | None:
+    """The PRs naming a tool that the Adoption page's per-tool economics count over [start, end)
+    (reports/adoption_data.load_tool_prs; None: PRs name no tools in this warehouse). Like
+    `aggregate_outcomes`, an aggregate's input that names no PR on the page: not scoped."""
+    return load_tool_prs(warehouse(), start, end)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -499,7 +503,8 @@ def _adoption_scoped(version: str, people: tuple[str, ...] | None, aggregates: t
 @dataclass(frozen=True)
 class CohortRows:
     """What the Adoption page's aggregates over a range are made of (`_cohort_rows`): the merged PRs'
-    outcomes (`OUTCOME_COLUMNS`), their lead_time_hours events and their rework events (without reasons)."""
+    outcomes (`OUTCOME_COLUMNS`), their lead_time_hours events (with the PR's author) and their rework events
+    (without reasons)."""
 
     outcomes: pl.DataFrame
     lead_time: pl.DataFrame
@@ -508,38 +513,23 @@ class CohortRows:
 
 # The PR outcomes' columns the Adoption page's aggregates read (app/views/adoption.cohorts_compared,
 # metrics.tool_economics).
-OUTCOME_COLUMNS = ("id", "author", "team", "merged_at", "ai_assisted", "rolled_back", "rolled_back_how", "rolled_back_by",
-                   "rolled_back_at", "shipped_deployment_id", "shipped_how")
+OUTCOME_COLUMNS = ("id", "author", "team", "merged_at", "ai_assisted", "rolled_back", "shipped_deployment_id")
 
 
 @st.cache_resource(show_spinner="Reading the range's PRs…", max_entries=2)
 def _cohort_rows(version: str, start: dt.date) -> CohortRows:
-    """The rows the Adoption page's aggregates over a range from `start` on are made of, from the slice from
-    the first day of the range's first 28-day cohort window (metrics.cohorts.WINDOW_DAYS) on, decided as on
-    all the evidence (reports/data.load_evidence_since), so its numbers are those of every row. Earlier rows
-    the slice holds for context (PRs a revert names, PRs still waiting to ship) lie outside every window and
-    outside the range, which is all the page counts (app/views/adoption.cohorts_compared). Only the
-    aggregates' inputs are kept: the slice's PRs and files are dropped once they are computed, and rework
-    matches follow-up fixes without the rest of the change chain."""
-    _cube(version)  # the slice reads the cube's shipping table: up to date first
-    rules = config().rules
+    """The rows the Adoption page's aggregates over a range from `start` on are made of: the per-PR facts kept
+    beside the cube (metrics.cube.pr_facts; as on all the evidence, kept by the same upkeep) of the PRs merged
+    or shipped from the first day of the range's first 28-day cohort window (metrics.cohorts.WINDOW_DAYS) on.
+    The page counts PRs merged or shipped in the range, and cohorts over windows from that day on
+    (app/views/adoption.cohorts_compared); nothing is decided again from the evidence."""
+    _cube(version)  # the facts are kept with the cube: up to date first
     since = start - dt.timedelta(days=COHORT_WINDOW_DAYS)
-    # In two steps, each one's memory freed before the next: the outcomes and lead times from the slice's
-    # changes, then rework from its PR files (read as the slice reads them) and the PRs' few columns it needs.
-    evidence = load_evidence_since(warehouse(), config(), since, OUTCOMES, _columns(COHORT_COLUMNS),
-                                   reviewed_prs=False)  # merged PRs only
-    rows = prepare(evidence, config())
-    del evidence
-    outcomes = rows.outcomes.select(OUTCOME_COLUMNS)
-    lead_time = lead_time_events(rows.evidence, rows.outcomes, reasons=False)
-    prs, reverts = rows.evidence.pull_requests.select("id", "repo", "title", "labels", "merged_at"), rows.reverts
-    del rows
-    files = conform(read_files_since(warehouse(), dt.datetime.combine(since, dt.time(), dt.timezone.utc),
-                                     list(SCHEMAS["pull_request_files"])), "pull_request_files")
-    fixes = follow_up_fixes(prs, files, rules.rework_window_days, rules.fix_labels, rules.fix_title_pattern,
-                            reverts=reverts)
-    del files, prs
-    return CohortRows(outcomes=outcomes, lead_time=lead_time, rework=rework_events_of(outcomes, fixes, reasons=False))
+    merged = read_facts(warehouse(), "pr_facts", since)
+    shipped = read_facts(warehouse(), "ship_facts", since)
+    return CohortRows(outcomes=merged.select(OUTCOME_COLUMNS),
+                      lead_time=shipped.select("id", "at", "team", "value", "author"),
+                      rework=merged.select("id", at="merged_at", team="team", hit="reworked"))
 
 
 def aggregate_outcomes(version: str, start: dt.date) -> pl.DataFrame:
@@ -550,15 +540,15 @@ def aggregate_outcomes(version: str, start: dt.date) -> pl.DataFrame:
 
 
 def aggregate_rework(version: str, start: dt.date) -> pl.DataFrame:
-    """Merged PRs' rework events (metrics.rework.rework_events: id, at, team, segment, hit) for the Adoption
+    """Merged PRs' rework events (metrics.rework.rework_events: id, at, team, hit) for the Adoption
     page's cohort comparison over a range from `start` on: an aggregate naming no PR or person, like
     `aggregate_outcomes`."""
     return _cohort_rows(version, start).rework
 
 
 def aggregate_lead_time(version: str, start: dt.date) -> pl.DataFrame:
-    """Shipped PRs' lead_time_hours events (metrics.lead_time: id, at, team, segment, value) for the same
-    cohort comparison: an aggregate naming no PR or person."""
+    """Shipped PRs' lead_time_hours events (metrics.lead_time: id, at, team, value) with the PR's author, for
+    the same cohort comparison: an aggregate naming no PR or person."""
     return _cohort_rows(version, start).lead_time
 
 

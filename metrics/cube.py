@@ -17,15 +17,18 @@ import polars as pl
 
 from metrics import events as ev
 from metrics.cohorts import EarlierMerges
+from metrics.lead_time import lead_time_events
 from metrics.metric_events import Facts
 from metrics.registry import METRICS
+from metrics.rework import rework_events
 from metrics.senior_review import SENIORS_SCHEMA
 
 # Bump when the cube's shape changes: it is part of the stored cube's fingerprint (reports.data.cube_fingerprint),
 # so a cube stored in another format is rebuilt by the first reader, never read as if it were this one.
 # 7: the values table's metric, team and segment are categorical (dictionary-encoded when stored).
 # 8: the ratio table's too.
-CUBE_FORMAT = 8
+# 9: the per-PR facts kept beside the cube (`pr_facts`, stored by reports/derived.py).
+CUBE_FORMAT = 9
 
 
 CATEGORICAL_KEYS = ("metric", "team", "segment")  # the values and ratio tables' categorical columns
@@ -186,6 +189,32 @@ def build_cube(evidence, outcomes: pl.DataFrame, chain=None, seniors: pl.DataFra
         span=data_span(evidence, outcomes),
         seniors=seniors if seniors is not None else pl.DataFrame(schema=SENIORS_SCHEMA),
     )
+
+
+def pr_facts(evidence, outcomes: pl.DataFrame, chain) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The per-PR facts kept beside the cube (warehouse.cube_chunks.FACT_PARTS), for the Adoption page's
+    cohort comparison and per-tool economics over a range (app/state.py), which count single PRs by author:
+    (merged, shipped).
+
+    - merged: one row per merged PR on its merge day (where the cube counts its rollback_share and
+      rework_rate events): day, id, author, team, merged_at, ai_assisted, rolled_back, shipped_deployment_id,
+      reworked (it has a follow-up fix).
+    - shipped: one row per lead_time_hours event on its shipping day (where the cube counts it): day, id,
+      author, team, at, value.
+
+    Each row lies on the day the cube counts the same PR's events on, so whatever keeps those days exact
+    (the upkeep's slice, reports/derived.py) keeps these rows exact."""
+    reworked = rework_events(outcomes, chain, reasons=False).select("id", reworked="hit")
+    merged = (outcomes.filter(pl.col("merged_at").is_not_null())
+              .select("id", "author", "team", "merged_at", "ai_assisted", "rolled_back", "shipped_deployment_id")
+              .join(reworked, on="id", how="left", maintain_order="left")
+              .select(pl.col("merged_at").cast(pl.Date).alias("day"), pl.all())
+              .sort("day", "id"))
+    lead = lead_time_events(evidence, outcomes, reasons=False)
+    shipped = (lead.join(outcomes.select("id", "author"), on="id", how="left", maintain_order="left")
+               .select(day=pl.col("at").cast(pl.Date), id="id", author="author", team="team", at="at", value="value")
+               .sort("day", "id"))
+    return merged, shipped
 
 
 def _sums(metric: str, events: pl.DataFrame) -> pl.DataFrame:

@@ -8,6 +8,7 @@ PRs' `ai_tools` column is read when the warehouse has it (PRs name no tool other
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -17,7 +18,7 @@ from metrics.openai_allocation import COST_SOURCE, UNALLOCATED_SCHEMA, with_allo
 from metrics.people_match import UNMATCHED_SCHEMA, match_people
 from metrics.teams import UNASSIGNED
 from warehouse import Warehouse, read_table
-from warehouse.read import read_where
+from warehouse.read import instant_literal, read_where
 from warehouse.schema import TABLES
 
 PEOPLE_COLUMNS = {"login": pl.String, "name": pl.String, "team": pl.String, "level": pl.String, "since": pl.Date,
@@ -60,20 +61,41 @@ def load_people(warehouse: Warehouse) -> pl.DataFrame:
     return frame.with_columns(pl.lit(None, dtype=t).alias(c) for c, t in PEOPLE_COLUMNS.items() if c not in present)
 
 
-def load_adoption(warehouse: Warehouse) -> Adoption:
+def load_adoption(warehouse: Warehouse, tools: bool = True) -> Adoption:
+    """`tools` False: `ai_tools` is not read (None), for a caller that reads a range's with `load_tool_prs`."""
     spend = load_spend_sums(warehouse)
     usage, unallocated = with_allocated_cost(read_table(warehouse, "ai_usage_people", USAGE_COLUMNS), spend)
     rows, unmatched = resolve_people(usage, load_people(warehouse))
     prs = TABLES["pull_requests"]
     # Only PRs that name a tool count for one (metrics.tool_economics): the others stay in the warehouse.
-    tools = (read_where(warehouse, "pull_requests", ["id", "merged_at", "closed_at", "ai_tools"],
-                        "ai_tools IS NOT NULL AND ai_tools <> '[]'")
-             if "ai_tools" in prs.c else None)
+    tools = (read_where(warehouse, "pull_requests", _TOOL_PR_COLUMNS, _NAMES_A_TOOL)
+             if tools and "ai_tools" in prs.c else None)
     return Adoption(
         usage=rows, unmatched=unmatched.cast(UNMATCHED_SCHEMA),
         seats=read_table(warehouse, "ai_usage", ["date", "team", "tool", "seats"]),
         spend=spend, ai_tools=tools, unallocated=unallocated,
     )
+
+
+_TOOL_PR_COLUMNS = ["id", "merged_at", "closed_at", "ai_tools"]
+_NAMES_A_TOOL = "ai_tools IS NOT NULL AND ai_tools <> '[]'"
+
+
+def load_tool_prs(warehouse: Warehouse, start: dt.date, end: dt.date) -> pl.DataFrame | None:
+    """Of the PRs that name a tool (`Adoption.ai_tools`' rows), those metrics.tool_economics counts over
+    [start, end): merged then, or closed unmerged then (its `tool_economics(..., start=start, end=end)` gives
+    what it gives from every such PR). Both through the merged_at index (an unmerged PR's is null), not a
+    read of every PR. None when PRs have no `ai_tools` column."""
+    prs = TABLES["pull_requests"]
+    if "ai_tools" not in prs.c:
+        return None
+    lo, hi = (instant_literal(warehouse.dialect, dt.datetime.combine(day, dt.time(), dt.timezone.utc), prs.c.merged_at)
+              for day in (start, end))
+    return pl.concat([
+        read_where(warehouse, "pull_requests", _TOOL_PR_COLUMNS, f"merged_at >= {lo} AND merged_at < {hi} AND {_NAMES_A_TOOL}"),
+        read_where(warehouse, "pull_requests", _TOOL_PR_COLUMNS,
+                   f"merged_at IS NULL AND closed_at >= {lo} AND closed_at < {hi} AND {_NAMES_A_TOOL}"),
+    ])
 
 
 SPEND_SCHEMA = {"id": pl.String, "source": pl.String, "date": pl.Date, "tool": pl.String, "model": pl.String,

@@ -23,12 +23,13 @@ import sqlalchemy as sa
 from config.model import Config
 from connectors.common.progress import NoProgress, Progress
 from metrics.cohorts import WINDOW_DAYS, EarlierMerges
-from metrics.cube import Cube, build_cube
+from metrics.cube import Cube, build_cube, pr_facts
 from metrics.evidence import SCHEMAS, Evidence
 from metrics.linking import deployment_outcomes
 from metrics.reach import reach_of
 from metrics.scorecard import prepare, values_ahead
 from warehouse import Warehouse, read_table
+from warehouse.cube_chunks import FACT_PARTS
 from warehouse.cube_store import (DAILY, CubeState, fix_rule_json, read_cube_parts, read_state, record_fix_rule,
                                   replace_cube, start_build)
 from warehouse.schema import EPOCH_DAY, deployments, incidents, pull_requests
@@ -66,9 +67,11 @@ def rebuild(warehouse: Warehouse, config: Config, fingerprint: str, columns: dic
                        list(config.rules.production_environments), _fix_rule(config))
     evidence = _evidence({name: read_table(warehouse, name, cols) for name, cols in _all(columns).items()})
     progress.update(1, 3, "rebuilding the scorecard cube: linking and summing")
-    cube = prepare(evidence, config).cube
+    prepared = prepare(evidence, config)
+    parts = {**_parts(prepared.cube), **_facts(prepared)}
+    del prepared  # its frames (teams assigned, outcomes, the change chain) are not held while the parts are stored
     progress.update(2, 3, "rebuilding the scorecard cube: storing it")
-    replace_cube(warehouse, _parts(cube), _shipping(evidence, config), from_day=None, deployments_from=None,
+    replace_cube(warehouse, parts, _shipping(evidence, config), from_day=None, deployments_from=None,
                  seen_seq=seen)
     progress.update(3, 3, "rebuilt the scorecard cube")
 
@@ -93,7 +96,8 @@ def _update_from(warehouse: Warehouse, config: Config, state: CubeState, columns
     counted = outcomes.filter((pl.col("merged_at") >= cut_at) | (pl.col("shipped_at") >= cut_at)).get_column("merged_at")
     cube = build_cube(prepared.evidence, outcomes, prepared.chain, prepared.seniors,
                       _earlier_merges(warehouse, since.changes, counted))
-    parts = {name: frame.filter(pl.col("day") >= cut) if name in DAILY else frame for name, frame in _parts(cube).items()}
+    parts = {name: frame.filter(pl.col("day") >= cut) if name in DAILY else frame
+             for name, frame in {**_parts(cube), **_facts(prepared)}.items()}
     parts["span"] = _span(warehouse)
     # Deployments from `since` on have their rollback verdict exactly (the slice's context rows); earlier
     # ones in the slice are context and keep theirs.
@@ -239,6 +243,11 @@ def stored_cube(warehouse: Warehouse) -> Cube:
 def _parts(cube: Cube) -> dict[str, pl.DataFrame]:
     return {"ratio": cube.ratio, "mean": cube.mean, "values": cube.values, "spend": cube.spend, "units": cube.units,
             "span": cube.span, "seniors": cube.seniors}
+
+
+def _facts(prepared) -> dict[str, pl.DataFrame]:
+    """The per-PR facts kept beside the cube (metrics.cube.pr_facts), by part name."""
+    return dict(zip(FACT_PARTS, pr_facts(prepared.evidence, prepared.outcomes, prepared.chain)))
 
 
 def _all(columns: dict[str, list[str]]) -> dict[str, list[str]]:

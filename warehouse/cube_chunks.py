@@ -17,6 +17,11 @@ if TYPE_CHECKING:
 
 WHOLE = "all"  # the chunk name of a part stored whole (span, seniors)
 SCHEMA_ONLY = "0000-00"  # a daily part's empty chunk, sorted before every month
+# Daily parts kept beside the cube, by the same upkeep, that are not the cube's: one row per merged or shipped
+# PR (metrics.cube.pr_facts), read by the Adoption page for its range (warehouse.cube_store.read_facts), never
+# by a reader of the cube (every query below leaves them out).
+FACT_PARTS = ("pr_facts", "ship_facts")
+NOT_FACTS = "part NOT IN (" + ", ".join(f"'{p}'" for p in FACT_PARTS) + ")"
 
 
 def _names(values: Iterable[str]) -> str:
@@ -27,9 +32,10 @@ def _names(values: Iterable[str]) -> str:
 def months_sql(months: set[str], whole_parts: list[str]) -> str:
     """The chunks of `months` (YYYY-MM) and of the latest month, every chunk of `whole_parts`, the parts
     stored whole and every part's empty schema chunk: what a report of those months reads."""
-    return (f"SELECT part, chunk, data FROM cube_chunks WHERE chunk IN ({_names({SCHEMA_ONLY, WHOLE, *months})})"
+    return (f"SELECT part, chunk, data FROM cube_chunks WHERE {NOT_FACTS} AND"
+            f" (chunk IN ({_names({SCHEMA_ONLY, WHOLE, *months})})"
             f" OR part IN ({_names(whole_parts)})"
-            f" OR chunk = (SELECT max(chunk) FROM cube_chunks WHERE chunk <> '{WHOLE}')")
+            f" OR chunk = (SELECT max(chunk) FROM cube_chunks WHERE chunk <> '{WHOLE}'))")
 
 
 class MonthReader:
@@ -62,7 +68,7 @@ class MonthReader:
             missing = set(months) - self._months - {self._latest}
             # The latest month and the whole-history parts were fetched by the first read.
             fetched = self._rows(f"SELECT part, chunk, data FROM cube_chunks WHERE chunk IN ({_names(missing)})"
-                                 f" AND part NOT IN ({_names(self._whole_parts)})") if missing else []
+                                 f" AND part NOT IN ({_names(self._whole_parts)}) AND {NOT_FACTS}") if missing else []
         self._months |= set(months)
         for part, chunk, data in fetched:
             self._chunks[(part, chunk)] = data

@@ -17,14 +17,16 @@ import polars as pl
 import pyarrow as pa
 import sqlalchemy as sa
 
-from warehouse.cube_chunks import SCHEMA_ONLY, WHOLE, assembled, months_sql
+from warehouse.cube_chunks import FACT_PARTS, NOT_FACTS, SCHEMA_ONLY, WHOLE, assembled, months_sql
 from warehouse.engine import Warehouse, WarehouseError
 from warehouse.read import instant_literal, read_arrow
 from warehouse.schema import cube_deployments, cube_state
 from warehouse.types import to_storage
 from warehouse.write import _adbc_transaction, _clean, _q
 
-DAILY = ("ratio", "mean", "values", "spend", "units")  # replaced by day; span and seniors whole
+# Replaced by day (and the per-PR facts kept beside the cube, warehouse.cube_chunks.FACT_PARTS); span and
+# seniors whole.
+DAILY = ("ratio", "mean", "values", "spend", "units", *FACT_PARTS)
 
 
 @dataclass(frozen=True)
@@ -235,10 +237,10 @@ def read_cube_parts(warehouse: Warehouse, early: Collection[str] = (),
     PostgreSQL's come through libpq itself, in binary, read in place in libpq's result (warehouse.libpq:
     no connectorx to import, and ~0.1 CPU-s less than its Arrow buffers); through connectorx where libpq
     is not found or cannot connect (psycopg's bytea took 0.64 s against connectorx's 0.46 s)."""
-    sql = "SELECT part, chunk, data FROM cube_chunks"
+    sql = f"SELECT part, chunk, data FROM cube_chunks WHERE {NOT_FACTS}"
     if warehouse.dialect == "sqlite":
         first = " OR ".join(_family_sql(part) for part in sorted(early))
-        queries = [f"{sql} WHERE {first}", f"{sql} WHERE NOT ({first})"] if early else [sql]
+        queries = [f"{sql} AND ({first})", f"{sql} AND NOT ({first})"] if early else [sql]
         parts: dict[str, pl.DataFrame] = {}
         with warehouse.engine.connect() as conn:  # one transaction: both queries read the same snapshot
             conn.exec_driver_sql(f"PRAGMA mmap_size = {_MMAP_BYTES}")
@@ -252,7 +254,7 @@ def read_cube_parts(warehouse: Warehouse, early: Collection[str] = (),
     if rows is not None:
         parts = assembled((part, chunk, data) for part, chunk, data in rows)
     else:
-        chunks = read_arrow(warehouse, "cube_chunks", ["part", "chunk", "data"], None)
+        chunks = read_arrow(warehouse, "cube_chunks", ["part", "chunk", "data"], NOT_FACTS)
         data = chunks.column("data")
         parts = assembled(zip(chunks.column("part").to_pylist(), chunks.column("chunk").to_pylist(),
                               (data[at].as_buffer() for at in range(chunks.num_rows))))
@@ -300,3 +302,20 @@ def read_cube_months(warehouse: Warehouse, months: set[str], whole_parts: list[s
         with warehouse.engine.connect() as conn:
             rows = conn.exec_driver_sql(sql).fetchall()
     return assembled((part, chunk, pa.py_buffer(data)) for part, chunk, data in rows)
+
+
+def read_facts(warehouse: Warehouse, part: str, since: dt.date) -> pl.DataFrame:
+    """The rows of a per-PR facts part (warehouse.cube_chunks.FACT_PARTS) from the day `since` on: the chunks of
+    its months from `since`'s on (and its empty schema chunk), as the upkeep keeps them."""
+    if part not in FACT_PARTS:
+        raise ValueError(f"not a facts part: {part}")
+    sql = (f"SELECT part, chunk, data FROM cube_chunks WHERE part = '{part}'"
+           f" AND (chunk >= '{_month(since)}' OR chunk = '{SCHEMA_ONLY}')")
+    rows = _libpq_rows(warehouse, sql) if warehouse.dialect == "postgresql" else None
+    if rows is None:
+        with warehouse.engine.connect() as conn:
+            rows = conn.exec_driver_sql(sql).fetchall()
+    frame = assembled((name, chunk, pa.py_buffer(data)) for name, chunk, data in rows).get(part)
+    if frame is None:
+        raise WarehouseError(f"the cube in {warehouse.display_url} keeps no {part}: rebuild it (scorecard rebuild)")
+    return frame.filter(pl.col("day") >= since)

@@ -219,12 +219,6 @@ def _files_of_prs_since(warehouse: Warehouse, cut: dt.datetime) -> str:
     return f"pr_id IN ({since_cut})"
 
 
-def read_files_since(warehouse: Warehouse, cut: dt.datetime, columns: list[str]) -> pl.DataFrame:
-    """The files `read_slice` reads (those of the PRs merged from `cut` on), read alone: for a caller that
-    is done with the slice's other tables before it needs them (app/state.py, Adoption's rework)."""
-    return read_where(warehouse, "pull_request_files", columns, _files_of_prs_since(warehouse, cut))
-
-
 def read_files_of_repos(warehouse: Warehouse, cut: dt.datetime, repos: list[str], columns: list[str]) -> pl.DataFrame:
     """Of the files `read_slice` reads (those of the PRs merged from `cut` on), those of the PRs of `repos`
     (as stored: a PR of another spelling is not there), through the `(repo, merged_at)` index: a team's

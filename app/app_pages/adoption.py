@@ -101,11 +101,12 @@ ui.table(rework, column_config={"share": ui.percent("Rework rate"), "low": ui.pe
 
 st.subheader("Per-tool economics")
 spend_tools = spend_by_tool_model(data.spend, start=filters.start, end=filters.end)
-if data.ai_tools is None:
+tool_prs = state.tool_prs(version, filters.start, filters.end)
+if tool_prs is None:
     ui.empty("PRs do not name their AI tools in this warehouse yet, so cost per merged PR by tool cannot be "
              "computed; spend by tool and model is below.")
 else:
-    economics = tool_economics(data.spend, data.ai_tools, state.aggregate_outcomes(version, filters.start), start=filters.start,
+    economics = tool_economics(data.spend, tool_prs, state.aggregate_outcomes(version, filters.start), start=filters.start,
                                end=filters.end, min_sample=config.rules.min_sample, vendor_cost=data.aggregate_usage)
     st.caption("Tools as the AI tool registry names them. Spend from billing (`ai_spend`); for a tool with none, "
                "the vendor's per-person cost estimate (spend from: vendor usage); no spend: no cost per PR.")

@@ -106,7 +106,9 @@ def cohorts_compared(outcomes: pl.DataFrame, lead_time: pl.DataFrame, usage: pl.
     or "usage" (active days with a vendor tool); the pooled rollback share per PR segment, the
     `cohort:<name>` segments beside `ai` / `non_ai` (`segment_shares`); and the rework rate compared the
     same way when `rework` (rework_rate's events: id, at, team, hit) is given, else None. `lead_time`:
-    lead_time_hours' events (id, at, team, value: shipped PRs; empty without deployments)."""
+    lead_time_hours' events (id, at, team, value: shipped PRs; empty without deployments); with an `author`
+    column their authors are its (a PR shipped in the range may have merged before `outcomes`' PRs), else
+    `outcomes`'."""
     periods = period_starts(filters.start, filters.end, "week")
     if basis == "usage":
         cohorts = usage_cohorts(usage.filter(pl.col("person").is_not_null()), periods, "week")
@@ -120,7 +122,8 @@ def cohorts_compared(outcomes: pl.DataFrame, lead_time: pl.DataFrame, usage: pl.
     scoped = in_range(outcomes, "merged_at")
     events = rollback_share(scoped, reasons=False)
     rollbacks = cohort_comparison(events, scoped.select("id", "author"), cohorts, min_sample=min_sample)
-    lead = lead_time_comparison(in_range(lead_time, "at"), outcomes.select("id", "author"), cohorts,
+    lead_authors = lead_time if "author" in lead_time.columns else outcomes
+    lead = lead_time_comparison(in_range(lead_time, "at"), lead_authors.select("id", "author"), cohorts,
                                 min_sample=min_sample)
     by_segment = segment_shares(cohort_segments(events, scoped.select("id", "author"), cohorts, "week"),
                                 min_sample=min_sample)

@@ -13,6 +13,7 @@ from metrics.lead_time import lead_time_events
 from metrics.rework import rework_events
 from metrics.scorecard import prepare
 from metrics.tool_economics import tool_economics
+from reports.adoption_data import load_adoption
 from reports.data import load_evidence
 from reports import scope
 from reports.filters import Filters
@@ -166,7 +167,13 @@ def test_cohort_aggregates_from_the_slice_equal_those_from_every_row(demo_env, w
         assert want[0]["n"].sum() > 0 and want[2]["n"].sum() > 0  # PRs counted in the range: a real comparison
         for g, w in zip(got, want):
             assert_frame_equal(g, w)
-    economics = {outcomes.height: tool_economics(data.spend, data.ai_tools, outcomes, start=start, end=end,
-                                                 min_sample=min_sample, vendor_cost=data.aggregate_usage)
-                 for outcomes in (sliced, full.outcomes)}
-    assert_frame_equal(economics[sliced.height], economics[full.outcomes.height])
+    wh = open_warehouse(demo_env.url)
+    try:
+        every_tool_pr = load_adoption(wh).ai_tools  # every PR naming a tool
+    finally:
+        wh.engine.dispose()
+    economics = [tool_economics(data.spend, prs, outcomes, start=start, end=end, min_sample=min_sample,
+                                vendor_cost=data.aggregate_usage)
+                 for prs, outcomes in ((state.tool_prs(version, start, end), sliced), (every_tool_pr, full.outcomes))]
+    assert economics[1].get_column("merged_prs").sum() > 0
+    assert_frame_equal(*economics)

@@ -16,7 +16,7 @@ from metrics.openai_allocation import with_allocated_cost
 from metrics.scorecard import prepare
 from metrics.tool_economics import spend_by_tool_model, tool_economics
 from pipeline import ingest
-from reports.adoption_data import USAGE_COLUMNS, load_adoption
+from reports.adoption_data import USAGE_COLUMNS, load_adoption, load_tool_prs
 from reports.data import load_evidence
 from tests.app.conftest import DEMO_END
 from warehouse import read_table
@@ -41,9 +41,24 @@ def _openai_rows() -> dict[str, pl.DataFrame]:
     return {"ai_spend": _frame(spend, "ai_spend"), "ai_usage_people": _frame(usage, "ai_usage_people")}
 
 
+def _closed_unmerged() -> dict[str, pl.DataFrame]:
+    """Two PRs naming Cursor closed without merging: one three days before the demo's end, one 50 weeks before."""
+    rows = [{"id": f"t:closed{i}", "source": "csv", "repo": "acme/payments-api", "number": 90_000 + i,
+             "title": "An abandoned try", "author": "ana", "created_at": closed - dt.timedelta(hours=5),
+             "merged_at": None, "closed_at": closed, "ai_assisted": True, "is_revert": False,
+             "ai_tools": '["Cursor"]'}
+            for i, closed in enumerate([_utc(D1), _utc(DEMO_END - dt.timedelta(weeks=50))])]
+    return {"pull_requests": _frame(rows, "pull_requests")}
+
+
+def _utc(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(9), dt.timezone.utc)
+
+
 def test_adoption_sums_equal_every_row(warehouse):
     ingest(warehouse, "demo", generate("small", end=DEMO_END), action="demo")
     ingest(warehouse, "csv", _openai_rows())
+    ingest(warehouse, "csv", _closed_unmerged())
     data = load_adoption(warehouse)
     rows = read_table(warehouse, "ai_spend", ["id", "source", "date", "tool", "model", "cost_usd"])
     prs = read_table(warehouse, "pull_requests", ["id", "merged_at", "closed_at", "ai_tools"])
@@ -67,6 +82,14 @@ def test_adoption_sums_equal_every_row(warehouse):
         assert economics.get_column("merged_prs").sum() > 0
         assert_frame_equal(economics, tool_economics(rows, prs, outcomes, start=start, end=end, min_sample=5),
                            check_exact=False, rel_tol=1e-9)
+        # The range's PRs naming a tool (load_tool_prs): the same economics as from every such PR.
+        in_range = load_tool_prs(warehouse, start, end)
+        assert 0 < in_range.height < data.ai_tools.height
+        assert_frame_equal(tool_economics(data.spend, in_range, outcomes, start=start, end=end, min_sample=5), economics)
+        # The PR closed unmerged three days before the end is read for the range at the end only; the one
+        # closed 50 weeks back for neither (the ranges: the 13 weeks to the end, and to 20 weeks before it).
+        closed = sorted(in_range.filter(pl.col("merged_at").is_null()).get_column("id").to_list())
+        assert closed == (["t:closed0"] if weeks_back == 0 else [])
 
 
 def _config(warehouse):

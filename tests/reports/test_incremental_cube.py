@@ -24,9 +24,11 @@ from metrics.reach import reach_of
 from metrics.scorecard import prepare
 from pipeline import ingest
 from reports.data import load_cube, load_evidence, refresh_cube
+from metrics.cube import pr_facts
 from reports.derived import _shipping, stored_cube
 from warehouse import open_warehouse, read_table
-from warehouse.cube_store import read_state
+from warehouse.cube_chunks import FACT_PARTS
+from warehouse.cube_store import read_facts, read_state
 from warehouse.schema import TABLES, cube_state
 from warehouse.types import polars_schema
 
@@ -235,7 +237,8 @@ def _write(org: Org, kind: str) -> dict[str, pl.DataFrame]:
 
 def assert_cube_is_a_full_build(wh, config: Config, what: str) -> None:
     evidence = load_evidence(wh)
-    full = prepare(evidence, config).cube
+    prepared = prepare(evidence, config)
+    full = prepared.cube
     # The shipping verdicts the next upkeep reads (`cube_deployments`): every production deployment's, as a
     # full build stores them.
     assert_frame_equal(read_table(wh, "cube_deployments").sort("id"), _shipping(evidence, config).sort("id"),
@@ -249,6 +252,13 @@ def assert_cube_is_a_full_build(wh, config: Config, what: str) -> None:
                                check_exact=False, rel_tol=1e-9, abs_tol=1e-9)
         except AssertionError as exc:
             raise AssertionError(f"cube {part} differs after {what}: {exc}") from None
+    # The per-PR facts kept beside the cube (every day of them: from before the first PR on).
+    for part, theirs in zip(FACT_PARTS, pr_facts(prepared.evidence, prepared.outcomes, prepared.chain)):
+        mine = read_facts(wh, part, dt.date(1970, 1, 1))
+        try:
+            assert_frame_equal(mine, theirs, check_exact=False, rel_tol=1e-9, abs_tol=1e-9)
+        except AssertionError as exc:
+            raise AssertionError(f"{part} differs after {what}: {exc}") from None
 
 
 # Seed 16 redeploys an old build (the sha of the deployment two before it) while the repo's latest
