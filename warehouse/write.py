@@ -169,22 +169,60 @@ def postgres_connection(uri: str):
     connection from a database already open. A small import opened three (its write, the upkeep's reads,
     the cube's write). The database holds no connection between them; a connection's own state (its
     transaction, temporary tables) is its own, as with separate databases."""
-    _deferred_pyarrow_dataset()
     import adbc_driver_manager
+    from adbc_driver_manager import dbapi
+
+    database = _database(uri)
+    if database is None:  # another ADBC release: a database per connection, as its `connect` makes
+        import adbc_driver_postgresql.dbapi as driver
+
+        return driver.connect(uri, autocommit=True)
+    return dbapi.Connection(database, adbc_driver_manager.AdbcConnection(database._db), autocommit=True)
+
+
+def _database(uri: str):
+    """The process's ADBC database for `uri` (opened on first use), as the DB-API's shared handle; None
+    where this ADBC release has no such handle."""
+    _deferred_pyarrow_dataset()
     import adbc_driver_postgresql
     from adbc_driver_manager import dbapi
 
     shared = getattr(dbapi, "_SharedDatabase", None)
-    if shared is None:  # another ADBC release: a database per connection, as its `connect` makes
-        import adbc_driver_postgresql.dbapi as driver
-
-        return driver.connect(uri, autocommit=True)
-    with _databases_lock:
+    if shared is None:
+        return None
+    with _databases_lock:  # (held while `open_postgres_ahead`'s thread opens it: wait for that)
         database = _databases.get(uri)
         if database is None:
             # The cache holds one reference: closing a connection never closes the database.
             database = _databases[uri] = shared(adbc_driver_postgresql.connect(uri))
-    return dbapi.Connection(database, adbc_driver_manager.AdbcConnection(database._db), autocommit=True)
+    return database
+
+
+def open_postgres_ahead(url: str) -> None:
+    """Start opening the ADBC database of the PostgreSQL warehouse at `url` (`postgres_connection`) on a
+    daemon thread, for a command that will write through ADBC after other work (`scorecard import`: the
+    migration check, the config history and the file's parse come first). Opening it is mostly waiting for
+    the server's type catalog, which releases Python's lock: the command's own thread goes on meanwhile,
+    and its first connection waits only for what is left. Anything that fails here is left for that
+    connection to meet and report. Nothing for another URL."""
+    if not url.startswith(("postgresql:", "postgres:", "postgresql+")):
+        return
+    try:
+        from sqlalchemy.engine import make_url
+
+        from warehouse.engine import postgres_arrow_uri
+
+        uri = postgres_arrow_uri(make_url(url))  # the URI the warehouse's own connections use
+    except Exception:
+        return
+    if uri in _databases:
+        return
+
+    def open_it() -> None:
+        with contextlib.suppress(Exception):
+            _database(uri)
+
+    threading.Thread(target=open_it, name="adbc-open", daemon=True).start()
 
 
 def upsert_frames(warehouse: Warehouse, frames: Mapping[str, pl.DataFrame]) -> dict[str, UpsertCounts]:

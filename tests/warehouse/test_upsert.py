@@ -261,3 +261,27 @@ def test_a_failed_bulk_first_load_leaves_the_indexes_and_no_rows(warehouse, monk
         upsert_frames(warehouse, {"pull_requests": prs().drop("ai_assisted")})
     assert read_table(warehouse, "pull_requests").height == 0
     assert _indexes(warehouse, "pull_requests") == before
+
+
+@pytest.mark.postgres
+def test_the_adbc_database_is_opened_ahead_for_the_warehouses_own_uri(postgres_schema_url, sqlite_url):
+    """`scorecard import` starts opening the PostgreSQL warehouse's ADBC database on a thread while it does
+    other work; its connections then come from that database (the same URI the warehouse gives), and
+    another kind of URL starts nothing."""
+    import threading
+
+    import warehouse.write as write
+
+    warehouse = open_warehouse(postgres_schema_url)
+    write._databases.pop(warehouse.arrow_uri(), None)
+    before = set(write._databases)
+    write.open_postgres_ahead(sqlite_url)
+    assert not [t for t in threading.enumerate() if t.name == "adbc-open"]
+    write.open_postgres_ahead(postgres_schema_url)
+    for thread in [t for t in threading.enumerate() if t.name == "adbc-open"]:
+        thread.join(30)
+    assert set(write._databases) - before == {warehouse.arrow_uri()}
+    upsert_frames(warehouse, {"pull_requests": prs()})
+    assert set(write._databases) - before == {warehouse.arrow_uri()}
+    assert read_table(warehouse, "pull_requests").height == 2
+    warehouse.engine.dispose()
