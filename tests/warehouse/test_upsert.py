@@ -1,5 +1,6 @@
 """Idempotent, atomic upserts on both backends."""
 import datetime as dt
+import logging
 
 import polars as pl
 import pytest
@@ -186,8 +187,17 @@ def _all_visible(warehouse, table: str) -> tuple[int, int]:
                                           f"WHERE oid = to_regclass('{table}')")).one())
 
 
+def _older_snapshots(warehouse) -> bool:
+    """Whether another session of the server holds a snapshot (which can keep VACUUM from marking pages)."""
+    import sqlalchemy as sa
+
+    with warehouse.engine.connect() as conn:
+        return conn.execute(sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+                                    "AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL)")).scalar_one() > 0
+
+
 @pytest.mark.postgres
-def test_a_bulk_first_load_on_postgresql_leaves_the_table_vacuumed(postgres_schema_url, monkeypatch):
+def test_a_bulk_first_load_on_postgresql_leaves_the_table_vacuumed(postgres_schema_url, monkeypatch, caplog):
     """An index-only scan reads the table's rows too until VACUUM marks its pages all-visible (the upkeep's
     weekly merge counts from the merged_at index: ~16k table pages for four weeks at 1M PRs): the bulk
     load VACUUMs what it loaded once committed. A small write after it VACUUMs nothing, and a load that
@@ -202,10 +212,15 @@ def test_a_bulk_first_load_on_postgresql_leaves_the_table_vacuumed(postgres_sche
     with pytest.raises(WarehouseError):
         upsert_frames(warehouse, {"pull_requests": prs(), "deployments": bad})
     assert vacuumed == []
-    upsert_frames(warehouse, {"pull_requests": prs()})
+    with caplog.at_level(logging.WARNING, logger="warehouse.write"):
+        upsert_frames(warehouse, {"pull_requests": prs()})
     assert vacuumed == [["pull_requests"]]
+    assert not [r for r in caplog.records if "VACUUM" in r.getMessage()]  # it ran, and did not fail
     pages, visible = _all_visible(warehouse, "pull_requests")
-    assert pages >= 1 and visible == pages  # without the VACUUM: 0 pages all-visible
+    # VACUUM marks a page all-visible only when no transaction of the server could still miss its rows: on
+    # a server shared with other work (another test, another database's long transaction) it may not.
+    if not _older_snapshots(warehouse):
+        assert pages >= 1 and visible == pages  # without the VACUUM: 0 pages all-visible
     upsert_frames(warehouse, {"pull_requests": prs(title=["Add cache", "Fix the bug"])})  # staged, not bulk
     assert vacuumed == [["pull_requests"]]
     warehouse.engine.dispose()
