@@ -45,7 +45,7 @@ def import_(
         raise Failure(f"--format must be csv or focus, not '{format}'")
     try:
         source = csv_source(entity)
-        from warehouse.write import open_postgres_ahead
+        from warehouse import open_postgres_ahead
 
         open_postgres_ahead(cfg.warehouse.url)  # PostgreSQL: the write's connection is opened meanwhile
         warehouse = _warehouse(cfg)
