@@ -8,11 +8,12 @@ _HOME = {
     "Warehouse": "warehouse.engine", "WarehouseError": "warehouse.engine", "open_warehouse": "warehouse.engine",
     "data_version": "warehouse.read", "read_table": "warehouse.read",
     "UpsertCounts": "warehouse.write", "upsert_frames": "warehouse.write",
+    "open_postgres_ahead": "warehouse.write",  # opens a connection handle; writes nothing
 }
 
 __all__ = [
-    "UpsertCounts", "Warehouse", "WarehouseError", "data_version", "open_warehouse", "read_table",
-    "upsert_frames",
+    "UpsertCounts", "Warehouse", "WarehouseError", "data_version", "open_postgres_ahead", "open_warehouse",
+    "read_table", "upsert_frames",
 ]
 
 

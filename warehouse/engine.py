@@ -51,10 +51,15 @@ class Warehouse:
         """The URI connectorx and ADBC take: plain `postgresql://` or a SQLite file path."""
         if self.dialect == "sqlite":
             return self.url.database
-        # `options` spelt out here: SQLAlchemy writes a space in a query value as "+", which libpq keeps.
-        url = self.url.set(drivername="postgresql").difference_update_query(["options"])
-        options = quote(postgres_options(self.url.query.get("options")), safe="")
-        return url.render_as_string(hide_password=False) + ("&" if url.query else "?") + f"options={options}"
+        return postgres_arrow_uri(self.url)
+
+
+def postgres_arrow_uri(url: URL) -> str:
+    """`Warehouse.arrow_uri` of a PostgreSQL warehouse at `url`."""
+    # `options` spelt out here: SQLAlchemy writes a space in a query value as "+", which libpq keeps.
+    plain = url.set(drivername="postgresql").difference_update_query(["options"])
+    options = quote(postgres_options(url.query.get("options")), safe="")
+    return plain.render_as_string(hide_password=False) + ("&" if plain.query else "?") + f"options={options}"
 
 
 _migrated: set[str] = set()

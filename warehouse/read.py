@@ -38,13 +38,10 @@ def one_connection(warehouse: Warehouse) -> Iterator[None]:
     if uri is None or (active is not None and active[0] == uri):
         yield
         return
-    from warehouse.write import _deferred_pyarrow_dataset
-
-    _deferred_pyarrow_dataset()  # as the writes: no pandas through pyarrow.dataset
-    import adbc_driver_postgresql.dbapi as driver
+    from warehouse.write import postgres_connection  # as the writes: no pandas through pyarrow.dataset
 
     try:
-        conn = driver.connect(uri, autocommit=True)
+        conn = postgres_connection(uri)
     except Exception as exc:
         raise WarehouseError(f"cannot open the warehouse at {warehouse.display_url}: {_clean(exc, warehouse)}") from None
     try:

@@ -45,6 +45,9 @@ def import_(
         raise Failure(f"--format must be csv or focus, not '{format}'")
     try:
         source = csv_source(entity)
+        from warehouse import open_postgres_ahead
+
+        open_postgres_ahead(cfg.warehouse.url)  # PostgreSQL: the write's connection is opened meanwhile
         warehouse = _warehouse(cfg)
         report = run_source(warehouse, cfg, source, path=file)
     except CsvImportError as exc:
