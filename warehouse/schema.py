@@ -355,6 +355,7 @@ cube_deployments = Table(
     "cube_deployments", metadata, Column("id", String, primary_key=True), Column("repo", String),
     Column("finished_at", UTCTimestamp), _bool("ships"),
     Index("ix_cube_deployments_repo_finished_at", "repo", "finished_at"),
+    Index("ix_cube_deployments_finished_at", "finished_at"),  # the upkeep's verdicts from the slice's start on
 )
 
 # One row (id 1) once a cube has been built: the config fingerprint and look-backs it was built with, and
