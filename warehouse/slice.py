@@ -100,8 +100,15 @@ def _read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, prod
         frames["ai_spend"] = read_where(warehouse, "ai_spend", columns["ai_spend"],
                                         f"date >= {_at(warehouse, 'ai_spend', 'date', cut)}")
     if "pull_request_files" in wanted:
-        frames["pull_request_files"] = read_where(warehouse, "pull_request_files", columns["pull_request_files"],
-                                                  _files_of_prs_since(warehouse, cut))
+        prs = frames.get("pull_requests")
+        if warehouse.dialect == "sqlite" and until is None and prs is not None and {"id", "merged_at"} <= set(prs.columns):
+            # The PRs' frame holds every PR merged from `cut` on: their ids as one JSON array, each looked up
+            # in the files' (pr_id, path) key; the subquery read each such PR's row again for its id.
+            ids = prs.filter(pl.col("merged_at") >= cut).get_column("id").to_list()
+            where = f"pr_id IN (SELECT value FROM json_each({text_literal(json.dumps(ids))}))"
+        else:
+            where = _files_of_prs_since(warehouse, cut)
+        frames["pull_request_files"] = read_where(warehouse, "pull_request_files", columns["pull_request_files"], where)
     if "people" in wanted:
         frames["people"] = read_where(warehouse, "people", columns["people"], None)
     return {name: frames[name] for name in columns if name in frames}, since
