@@ -32,7 +32,8 @@ from warehouse import Warehouse, read_table
 from warehouse.cube_chunks import FACT_PARTS
 from warehouse.cube_store import (DAILY, CubeState, fix_rule_json, read_cube_parts, read_state, record_fix_rule,
                                   replace_cube, start_build)
-from warehouse.schema import EPOCH_DAY, deployments, incidents, pull_requests
+from warehouse.read import instant_literal, read_where
+from warehouse.schema import deployments, incidents, pull_requests
 from warehouse.slice import SliceStarts, read_slice
 
 log = logging.getLogger(__name__)
@@ -142,22 +143,26 @@ def _earlier_merges(warehouse: Warehouse, complete_from: dt.datetime, merged: pl
 
 def _merge_counts(warehouse: Warehouse, start: dt.date, end: dt.date) -> pl.DataFrame:
     """Per author and ISO week (its Monday) of the PRs merged in [start, end): n and ai (AI-assisted)."""
-    merged = pull_requests.c.merged_at
-    if warehouse.dialect == "sqlite":  # microseconds since 1970 (a Thursday): the epoch day of the week's Monday
-        day = f"({merged.name} / 86400000000)"
-        week = sa.literal_column(f"{day} - (({day} + 3) % 7)")
-    else:
-        week = sa.cast(sa.func.date_trunc("week", sa.func.timezone("UTC", merged)), sa.Date)
-    ai = sa.func.sum(sa.case((pull_requests.c.ai_assisted, 1), else_=0))
     bounds = [dt.datetime.combine(day, dt.time(), dt.timezone.utc) for day in (start, end)]
+    if warehouse.dialect == "sqlite":
+        # The index entries themselves (the merged_at index holds the author and the flag), summed here:
+        # SQLite's GROUP BY sorted them first (four weeks at 3M PRs: 83k entries, 0.06 CPU-s of sorting
+        # for 0.01 of reading them).
+        low, high = (instant_literal("sqlite", bound, pull_requests.c.merged_at) for bound in bounds)
+        rows = read_where(warehouse, "pull_requests", ["author", "merged_at", "ai_assisted"],
+                          f"merged_at >= {low} AND merged_at < {high} AND author IS NOT NULL")
+        return (rows.group_by("author", week=pl.col("merged_at").dt.truncate("1w").dt.date())
+                .agg(n=pl.len().cast(pl.UInt32), ai=pl.col("ai_assisted").fill_null(False).sum().cast(pl.UInt32))
+                .sort("author", "week"))
+    merged = pull_requests.c.merged_at
+    week = sa.cast(sa.func.date_trunc("week", sa.func.timezone("UTC", merged)), sa.Date)
+    ai = sa.func.sum(sa.case((pull_requests.c.ai_assisted, 1), else_=0))
     query = (sa.select(pull_requests.c.author, week.label("week"), sa.func.count().label("n"), ai.label("ai"))
              .where(merged >= bounds[0], merged < bounds[1], pull_requests.c.author.is_not(None))
              .group_by(pull_requests.c.author, week))
     with warehouse.engine.connect() as conn:
         rows = conn.execute(query).all()
     authors, weeks, ns, ais = (list(column) for column in zip(*rows)) if rows else ([], [], [], [])
-    if warehouse.dialect == "sqlite":
-        weeks = [EPOCH_DAY + dt.timedelta(days=int(w)) for w in weeks]
     return _merge_counts_frame(authors, weeks, ns, ais)
 
 

@@ -102,12 +102,8 @@ def replace_cube(warehouse: Warehouse, parts: Mapping[str, pl.DataFrame], deploy
                     cur.execute(f"DELETE FROM cube_chunks WHERE {family}")
                     chunks.append((part, SCHEMA_ONLY, frame.clear()))  # an empty part keeps its columns
                 else:
-                    first = _month(from_day)
-                    stored = _stored_chunks(cur, family, first)
-                    kept = [rows for (_, chunk), rows in stored.items() if chunk == first]
-                    if kept:
-                        frame = pl.concat([pl.concat(kept).filter(pl.col("day") < from_day), frame])
-                    chunks.extend(_changed(cur, _chunked(part, frame), stored))
+                    stored = _stored_chunks(cur, family, _month(from_day))
+                    chunks.extend(_changed(cur, _with_kept_days(_chunked(part, frame), stored, from_day), stored))
                     continue
                 chunks.extend(_chunked(part, frame))
             if chunks:
@@ -169,6 +165,23 @@ def _chunked(part: str, frame: pl.DataFrame) -> list[tuple[str, str, pl.DataFram
     return out
 
 
+def _with_kept_days(chunks: list[tuple[str, str, pl.DataFrame]], stored: dict[tuple[str, str], pl.DataFrame],
+                    from_day: dt.date) -> list[tuple[str, str, pl.DataFrame]]:
+    """The chunks of a part's rows from `from_day` on (`chunks`, by `_chunked`), each of the month of
+    `from_day` with the stored chunk's earlier days before its rows, and a chunk of those earlier days
+    alone where the part has no rows from `from_day` on: what chunking the stored earlier days and the
+    new rows together gives, without chunking the month's stored rows again (at 3M PRs the lead-time
+    values of a month are 137k rows, and chunking them cost 0.03 CPU-s of a small import)."""
+    first = _month(from_day)
+    earlier = {key: rows.filter(pl.col("day") < from_day) for key, rows in stored.items() if key[1] == first}
+    out = []
+    for part, chunk, rows in chunks:
+        kept = earlier.pop((part, chunk), None)
+        out.append((part, chunk, rows if kept is None or kept.height == 0 else pl.concat([kept, rows])))
+    out.extend((part, chunk, rows) for (part, chunk), rows in earlier.items() if rows.height)
+    return out
+
+
 def _stored_chunks(cur, family: str, first: str) -> dict[tuple[str, str], pl.DataFrame]:
     """The stored chunks of a part (all its metrics) from month `first` on, by (part, chunk), in (metric,
     month) order."""
@@ -211,7 +224,7 @@ def _encode(frame: pl.DataFrame) -> bytes:
 
 
 def _decode(data: bytes) -> pl.DataFrame:
-    return pl.read_ipc(io.BytesIO(bytes(data)))
+    return pl.from_arrow(pa.ipc.open_file(pa.py_buffer(data)).read_all())  # in place: no copies of the bytes
 
 
 _MMAP_BYTES = 1 << 31  # as much of the file as SQLite maps at most (its default cap is just under 2 GB)

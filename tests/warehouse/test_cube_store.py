@@ -78,6 +78,25 @@ def test_an_update_writes_only_the_chunks_whose_rows_changed(warehouse):
     assert_frame_equal(read_cube_parts(warehouse)["ratio"], expected)
 
 
+
+def test_an_update_from_mid_month_keeps_the_months_earlier_days_before_the_new_rows(warehouse):
+    # Stored: a on the 3rd and 20th of February, b on the 5th and 18th, c on the 16th only. The update from
+    # 2026-02-15 on gives a new row of a (20th: 2.0 → 7.0), one more of a (25th), none of b, none of c.
+    ratio = _ratio_rows([("a", "2026-02-03", "web", 1.0), ("a", "2026-02-20", "web", 2.0),
+                         ("b", "2026-02-05", "core", 3.0), ("b", "2026-02-18", "core", 4.0),
+                         ("c", "2026-02-16", "core", 5.0)])
+    replace_cube(warehouse, {"ratio": ratio}, pl.DataFrame(), from_day=None, deployments_from=None, seen_seq=0)
+
+    update = _ratio_rows([("a", "2026-02-20", "web", 7.0), ("a", "2026-02-25", "web", 8.0)])
+    replace_cube(warehouse, {"ratio": update}, pl.DataFrame(), from_day=dt.date(2026, 2, 15),
+                 deployments_from=None, seen_seq=0)
+
+    # a: its 3rd, then the new rows; b: its 5th alone (the 18th is gone); c: nothing left, its chunk gone.
+    assert sorted(_chunk_counts(warehouse)) == [("ratio", "0000-00"), ("ratio:a", "2026-02"), ("ratio:b", "2026-02")]
+    expected = _ratio_rows([("a", "2026-02-03", "web", 1.0), ("a", "2026-02-20", "web", 7.0),
+                            ("a", "2026-02-25", "web", 8.0), ("b", "2026-02-05", "core", 3.0)])
+    assert_frame_equal(read_cube_parts(warehouse)["ratio"], expected)
+
 @pytest.mark.postgres
 def test_postgresql_reads_through_libpq_or_else_connectorx_and_sqlalchemy_the_same(postgres_schema_url, monkeypatch):
     import warehouse.cube_store as cube_store
