@@ -486,6 +486,10 @@ def _earliest_naming_before(warehouse: Warehouse, since: dt.datetime, shipped: p
         value = ids
     query = sa.text(sql).columns(sa.column("finished_at", TABLES["deployments"].c.finished_at.type))
     with warehouse.engine.connect() as conn:
+        # Without a single link (a source that names no PRs) no deployment names one: the ids (every PR of
+        # the slice; 10.6 s to bind and plan 2.7M of them on PostgreSQL) need not be sent.
+        if conn.execute(sa.text("SELECT 1 FROM deployment_prs LIMIT 1")).first() is None:
+            return None
         return conn.execute(query, {"ids": value}).scalar()
 
 

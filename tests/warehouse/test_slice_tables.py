@@ -131,3 +131,35 @@ def test_a_read_without_the_prs_only_a_review_brings_in_decides_every_change_sin
                 assert_frame_equal(_sorted(lead_time_events(narrow.evidence, narrow.outcomes).filter(at)),
                                    _sorted(lead_time_events(full.evidence, full.outcomes).filter(at)))
     assert left_out > 0  # PRs reviewed from the cut on but merged before the slice, or never, were left out
+
+
+def test_the_earliest_naming_deployment_is_looked_up_only_when_some_deployment_names_a_pr(warehouse_url):
+    """`_earliest_naming_before` sends the slice's PR ids (millions at 10M PRs) only when `deployment_prs`
+    holds a link: without one no deployment names a PR, and the answer is None without the lookup."""
+    import sqlalchemy as sa
+
+    from warehouse.slice import _earliest_naming_before
+
+    wh = open_warehouse(warehouse_url)
+    org = Org(random.Random(3))
+    pr = org.pr(_day(10), repo="acme/api")
+    early = org.deployment(_day(4), "acme/api", "named-early")
+    ingest(wh, "csv", {"pull_requests": _frame([pr], "pull_requests"), "deployments": _frame([early], "deployments")})
+    lookups = []
+
+    @sa.event.listens_for(wh.engine, "before_cursor_execute")
+    def _seen(conn, cursor, statement, *args):
+        if "deployment_prs o" in statement:
+            lookups.append(statement)
+
+    since = _day(8)
+    try:
+        assert _earliest_naming_before(wh, since, pl.Series([pr["id"]]), ["production"]) is None
+        assert lookups == []  # no link: the ids were not sent
+        ingest(wh, "csv", {"deployment_prs": _frame([{"deployment_id": early["id"], "pr_id": pr["id"], "source": "csv"}],
+                                                    "deployment_prs")})
+        found = _earliest_naming_before(wh, since, pl.Series([pr["id"]]), ["production"])
+        assert found is not None and found.astimezone(dt.timezone.utc) == early["finished_at"].astimezone(dt.timezone.utc)
+        assert len(lookups) == 1
+    finally:
+        wh.engine.dispose()
