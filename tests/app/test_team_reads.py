@@ -152,7 +152,7 @@ def test_links_across_repos_decide_a_teams_prs_as_every_repo_does(demo):
     assert verdicts[p4["id"]]["shipped_deployment_id"] == named["id"]
     assert verdicts[p4["id"]]["rolled_back_how"] == "deployment rollback"
     narrow = _team_read(warehouse, config, since, "payments")
-    assert other_repo in set(narrow.evidence.deployments.get_column("repo"))  # the naming deployment's repo
+    assert named["repo"] in set(narrow.evidence.deployments.get_column("repo"))  # the naming deployment's repo
     assert_frame_equal(_shown(narrow.outcomes, "payments", since), _shown(full.outcomes, "payments", since))
     assert_frame_equal(_reworked(warehouse, narrow, "payments", since),
                        reworked_prs(full.outcomes.filter(pl.col("team") == "payments"), full.chain, _filters(since),

@@ -17,6 +17,10 @@ WRITE_MODULES = {"warehouse.write"}
 WRITE_NAMES = {"upsert_frames", "upsert_batches", "start_run", "finish_run", "set_cursor", "clear_cursors",
                "close_abandoned_runs"}
 RUNNER = "pipeline/runner.py"
+# Named exceptions, each with its reason. benchmarks/expand_pg.py builds a benchmark organisation inside
+# PostgreSQL (postgres_fdw): each span staged and its reach noted through warehouse/reach.py exactly as an
+# import's upsert does, then inserted in one transaction; it is not a product path and records no run.
+WRITERS = {"benchmarks/expand_pg.py": {("warehouse.write", "_adbc_transaction")}}
 
 
 def imports(path: Path) -> list[tuple[str, str]]:
@@ -49,6 +53,8 @@ def test_only_the_runner_writes_to_the_warehouse_from_outside_it():
             continue
         for module, imported in imports(path):
             if not (module == "warehouse" or module.startswith("warehouse.")):
+                continue
+            if (module, imported) in WRITERS.get(name, ()):
                 continue
             if module in WRITE_MODULES or imported in WRITE_NAMES or imported == "write":
                 offenders.append((name, module, imported))
