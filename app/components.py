@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
@@ -18,7 +17,6 @@ from reports.filters import Filters
 from reports.format import STATUS, escape_markdown, fmt_delta, fmt_interval, fmt_value, nulls_as_text, period_label
 from reports.tiles import Tile, status_words
 
-PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}
 
 
 # Our own static style (never user text): a denser page top than Streamlit's default.
@@ -159,8 +157,9 @@ def status_table(frame: pl.DataFrame, *, status_suffix: str, key: str, **selecti
     return st.dataframe(styled, hide_index=True, width="stretch", key=key, **selection)
 
 
-def chart(figure: go.Figure, *, key: str) -> None:
-    st.plotly_chart(figure, config=PLOTLY_CONFIG, key=key, theme=None)
+def chart(spec: dict, *, key: str) -> None:
+    """A Vega-Lite chart of app/views/charts.py, the container's width, our own colours (no theme)."""
+    st.vega_lite_chart(spec=spec, width="stretch", theme=None, key=key)
 
 
 def tile(t: Tile, grain: str, *, empty_hint: str, when: str | None = None, settling: str | None = None) -> None:

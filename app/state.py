@@ -404,8 +404,8 @@ def teams_to_watch(version: str, grain: str, start: dt.date, end: dt.date, team:
 
 @st.cache_resource(show_spinner=False, max_entries=256)
 def trend_figure(version: str, grain: str, start: dt.date, end: dt.date, team: str | None, metric: str):
-    """A scorecard trend chart, built once per data version and filters: building a plotly figure
-    costs more than everything else on the scorecard page. Never mutated by the pages."""
+    """A scorecard trend chart (a Vega-Lite spec), built once per data version and filters. Never mutated
+    by the pages."""
     trend = next(t for t in TRENDS if t.metric == metric)
     return trend_chart(records(version, grain, start, end, None), trend, team,
                        csat_tolerance=config().rules.csat_tolerance, markers=chart_markers(version), grain=grain)

@@ -1,6 +1,6 @@
 """What the dashboard server pays once, at start, instead of on its first visitor's page (app/serve.py).
 
-A page's first run after a server start used to import most of the product (polars, SQLAlchemy, plotly,
+A page's first run after a server start used to import most of the product (polars, SQLAlchemy, the chart and table elements,
 the metrics and reports packages: seconds on a busy machine) and read the warehouse's cube; every later
 visit found both in memory. `warm_up` does the same work before the server answers, so the start takes
 longer and the first visit costs what a later one does:
@@ -30,10 +30,10 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 APP_DIR = Path(__file__).resolve().parent
-# Imported inside functions the first run calls: by Streamlit the first time a page draws a plotly chart,
+# Imported inside functions the first run calls: by Streamlit the first time a page draws a chart,
 # a dataframe (pandas, its Styler: jinja2) or a download; by the sidebar's freshness line (every configured
 # source's connector).
-LAZY_MODULES = ("plotly.graph_objects", "plotly.io", "plotly.animation", "streamlit.elements.plotly_chart",
+LAZY_MODULES = ("streamlit.elements.vega_charts",
                 "streamlit.elements.arrow", "streamlit.elements.widgets.button", "pyarrow", "pandas",
                 "pandas.io.formats.style", "numpy.random", "dateutil.parser", "connectors.sources")
 

@@ -18,12 +18,23 @@ HTTP cache, no cookies) opens the page:
 - warm revisit: `page.goto` of the same URL again in the same context (a new Streamlit session: the
   script runs again, on the server's warm caches).
 
+`--browser returning` opens the page for a visitor who has used the dashboard before the server (re)started:
+their browser holds Streamlit's front end, whose hashed scripts the server sends as `immutable, max-age=1
+year` (a restart does not change them). Each round then runs a browser with a profile on disk (its HTTP
+cache and the scripts it compiled, as a visitor's own browser keeps them), first starts a server on the same
+port, opens the page once in that browser (untimed), stops it, and times the first visit against a second
+fresh server as above. The default, `new`, is a browser that never opened the dashboard: the first visit also
+downloads and compiles the front end (~1.5 CPU-s of Chromium on this machine for an empty page).
+
 Server start: from spawn until the server answers its health check. With app/serve.py that includes the
 warm-up it runs before answering (imports, the cube read), so a first visit must be read next to it; the
 table prints both and their sum.
 
 The server's CPU seconds (user + system, from /proc) are taken at its health check, after the first visit
-and after the warm one: on a busy machine they move much less than wall times.
+and after the warm one: on a busy machine they move much less than wall times. The browser's CPU seconds
+over each visit likewise (every Chromium process of the harness): a first visit's wall time is the server's
+work, the browser's (loading Streamlit's front end, drawing charts and tables) and waiting (disk, the other
+side, a busy machine).
 
 The server's memory: its process tree's resident set (VmRSS of the server and its descendants, from
 /proc) sampled every 50 ms from spawn to stop, and the kernel's high-water mark (VmHWM) of the server
@@ -90,6 +101,11 @@ RENDERED = """([title, content]) => {
   if (main.querySelector('[data-testid="stSkeleton"], [data-testid="stSpinner"]')) return false;
   return !content || !!main.querySelector(content);
 }"""
+
+
+# Scripts the first visit fetched over the network (not from the browser's cache: transferSize 0).
+SCRIPTS_FETCHED = """() => performance.getEntriesByType('resource')
+  .filter(e => e.name.split('?')[0].endsWith('.js') && e.transferSize > 0).length"""
 
 
 def log(message: str) -> None:
@@ -173,6 +189,19 @@ def _tree(pid: int) -> list[int]:
     return pids
 
 
+def browser_cpu_seconds() -> float:
+    """CPU seconds so far of this harness's Chromium (its browser, renderer, GPU and utility processes: the
+    descendants of this process named chrom*/headless*), so that a first visit's wall time can be read next
+    to what the browser itself spent drawing. A process that exited is counted in its parent's reaped-children
+    share (cpu_seconds), so nothing is counted twice."""
+    total = 0.0
+    for pid in _tree(os.getpid())[1:]:
+        with contextlib.suppress(OSError):
+            if Path(f"/proc/{pid}/comm").read_text().startswith(("chrom", "headless")):
+                total += cpu_seconds(pid)
+    return total
+
+
 class MemorySampler(threading.Thread):
     """The process tree's total VmRSS every `interval` seconds; `peak_mb` is the largest sample."""
 
@@ -195,9 +224,10 @@ class MemorySampler(threading.Thread):
 
 
 @contextlib.contextmanager
-def server(config_path: Path, log_path: Path, entry: str = "serve"):
-    """A fresh `streamlit run` on a free port; yields (base URL, seconds to its health check, sampler)."""
-    port = free_port()
+def server(config_path: Path, log_path: Path, entry: str = "serve", port: int | None = None):
+    """A fresh `streamlit run` on `port` (default: a free one); yields (base URL, seconds to its health check,
+    sampler)."""
+    port = port or free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("SCORECARD_WAREHOUSE_URL", "PYTHONDONTWRITEBYTECODE")}
     env["SCORECARD_CONFIG"] = str(config_path)
     with log_path.open("w") as out:
@@ -242,22 +272,43 @@ def visit(page, address: str, title: str, content: str | None) -> float:
             return done - t0
 
 
-def page_round(browser, config_path: Path, url: str, cache_dir: str, target: dict, address_suffix: str,
-               folder: Path, entry: str = "serve") -> dict:
-    """One fresh server: evict, start, first visit of `target`, warm revisit; memory over the session."""
+def page_round(new_context, config_path: Path, url: str, cache_dir: str, target: dict, address_suffix: str,
+               folder: Path, entry: str = "serve", returning: bool = False) -> dict:
+    """One fresh server: evict, start, first visit of `target`, warm revisit; memory over the session.
+
+    `new_context()` gives the browser context the visits run in. `returning`: the visitor has opened the page
+    before the server started, so their browser (a profile on disk: its HTTP cache and compiled scripts) holds
+    Streamlit's front end (its hashed scripts are served `immutable, max-age=1 year`): a first server on the
+    same port serves one untimed visit in the same context, then stops; the timed server starts after it."""
+    content, heading = CONTENT.get(target["path"], TABLE), HEADINGS.get(target["path"], target["title"])
+    port = free_port()
+    context = new_context()
+    if returning:
+        try:
+            with server(config_path, folder / f"streamlit-{target['path']}-before.log", entry, port) as (base, _, sampler):
+                before = context.new_page()
+                visit(before, f"{base}/{target['path']}{address_suffix}", heading, content)
+                before.close()
+                sampler.stop()
+        except BaseException:
+            context.close()
+            raise
     evicted = evict_warehouse(url, cache_dir)
-    with server(config_path, folder / f"streamlit-{target['path']}.log", entry) as (base, started_s, sampler):
-        context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    with server(config_path, folder / f"streamlit-{target['path']}.log", entry, port) as (base, started_s, sampler):
         try:
             page = context.new_page()
             address = f"{base}/{target['path']}{address_suffix}"
-            content, heading = CONTENT.get(target["path"], TABLE), HEADINGS.get(target["path"], target["title"])
             cpu = {"server_start_cpu_s": sampler.started_cpu_s}
             try:
+                browser_before = browser_cpu_seconds()
                 first = visit(page, address, heading, content)
                 cpu["first_cpu_s"] = cpu_seconds(sampler.pid) - sampler.started_cpu_s
+                cpu["browser_first_cpu_s"] = browser_cpu_seconds() - browser_before
+                cpu["scripts_fetched"] = page.evaluate(SCRIPTS_FETCHED)
+                browser_before = browser_cpu_seconds()
                 warm = visit(page, address, heading, content)
                 cpu["warm_cpu_s"] = cpu_seconds(sampler.pid) - sampler.started_cpu_s - cpu["first_cpu_s"]
+                cpu["browser_warm_cpu_s"] = browser_cpu_seconds() - browser_before
             except PlaywrightTimeout:
                 log(f"{target['title']}: not drawn within {TIMEOUT_MS / 1000:.0f} s")
                 first = warm = None
@@ -272,7 +323,7 @@ def page_round(browser, config_path: Path, url: str, cache_dir: str, target: dic
 
 
 def run(url: str, starts: int, only: list[str] | None = None, cache_dir: str = "", chromium: str = "",
-        skip: list[str] | None = None, entry: str = "serve") -> dict:
+        skip: list[str] | None = None, entry: str = "serve", returning: bool = False) -> dict:
 
     chromium = chromium or shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(chromium).exists():
@@ -285,24 +336,37 @@ def run(url: str, starts: int, only: list[str] | None = None, cache_dir: str = "
     targets = [{**p, "query": query} for p in router_pages() if p["path"] not in (skip or [])
                for query in (queries.get(p["path"], []) if only else [""])]
     ids = item_ids(url)
-    results: dict = {"url": url.split("@")[-1], "entry": entry, "starts": starts, "skipped": skip or [], "load_before": os.getloadavg(), "pages": {}}
+    results: dict = {"url": url.split("@")[-1], "entry": entry, "starts": starts,
+                     "browser": "returning" if returning else "new", "skipped": skip or [], "load_before": os.getloadavg(), "pages": {}}
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
         folder = Path(tmp)
         cache_dir = cache_dir or str(folder / "cube")
         config_path = write_config(folder, url, cache_dir)
         results["cube_build_s"] = build_cube(url, cache_dir)
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        viewport = {"width": 1500, "height": 1000}
+        profiles = iter(range(1_000_000))
+
+        def new_context():
+            if not returning:
+                return browser.new_context(viewport=viewport)
+            # A browser of its own with a profile on disk, as a returning visitor's is.
+            return playwright.chromium.launch_persistent_context(
+                folder / f"profile-{next(profiles)}", executable_path=chromium, args=CHROMIUM_ARGS, viewport=viewport)
+
         try:
             for target in targets:
                 suffix = (f"?{target['query']}" if target["query"] else
                           f"?id={urllib.parse.quote(ids[target['path']])}" if target["path"] in ids else "")
                 samples = []
                 for _ in range(starts):
-                    samples.append(page_round(browser, config_path, url, cache_dir, target, suffix, folder, entry))
+                    samples.append(page_round(new_context, config_path, url, cache_dir, target, suffix, folder, entry,
+                                              returning))
                 drawn = [s for s in samples if s["first_s"] is not None] or [{"first_s": None, "warm_s": None}]
                 summary = {key: statistics.median(s[key] for s in samples) for key in ("server_start_s", "load")}
                 summary.update({key: _median(s.get(key) for s in samples)
-                                for key in ("server_start_cpu_s", "first_cpu_s", "warm_cpu_s")})
+                                for key in ("server_start_cpu_s", "first_cpu_s", "warm_cpu_s", "browser_first_cpu_s",
+                                            "browser_warm_cpu_s")})
                 summary.update(first_s=_median(s["first_s"] for s in drawn), warm_s=_median(s["warm_s"] for s in drawn),
                                timed_out=len(samples) - len([s for s in samples if s["first_s"] is not None]))
                 summary.update(tree_peak_rss_mb=max(s["tree_peak_rss_mb"] for s in samples),
@@ -337,12 +401,13 @@ def _cpu(seconds: float | None) -> str:
 
 def table(results: dict) -> str:
     lines = [f"{'page':18s} {'first visit':>11s} {'warm':>6s} {'server start':>12s} {'start+first':>11s} "
-             f"{'server peak':>11s} {'load':>5s}  server CPU-s: start / first / warm"]
+             f"{'server peak':>11s} {'load':>5s}  server CPU-s: start / first / warm   browser CPU-s: first / warm"]
     for p in results["pages"].values():
         both = None if p["first_s"] is None else p["server_start_s"] + p["first_s"]
         lines.append(f"{p['title']:18s} {_s(p['first_s']):>11s} {_s(p['warm_s']):>6s} {p['server_start_s']:11.2f}s "
                      f"{_s(both):>11s} {max(p['server_vmhwm_mb'], p['tree_peak_rss_mb']):8.0f} MB {p['load']:5.1f}  "
-                     f"{_cpu(p.get('server_start_cpu_s'))} / {_cpu(p.get('first_cpu_s'))} / {_cpu(p.get('warm_cpu_s'))}")
+                     f"{_cpu(p.get('server_start_cpu_s'))} / {_cpu(p.get('first_cpu_s'))} / {_cpu(p.get('warm_cpu_s'))}   "
+                     f"{_cpu(p.get('browser_first_cpu_s'))} / {_cpu(p.get('browser_warm_cpu_s'))}")
     return "\n".join(lines)
 
 
@@ -355,9 +420,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--entry", choices=sorted(ENTRIES), default="serve",
                         help="serve: app/serve.py, warm-up at start (default, as `make run`); script: app/streamlit_app.py")
     parser.add_argument("--cache-dir", default="", help="the cube cache folder (default: a temporary one)")
+    parser.add_argument("--browser", choices=["new", "returning"], default="new",
+                        help="new: a browser that never opened the dashboard (default); returning: one that opened "
+                        "it before the server (re)started, so Streamlit's front end is in its cache")
     parser.add_argument("--out", default="")
     args = parser.parse_args(argv)
-    results = run(args.url, args.starts, [p for p in args.only.split(",") if p], args.cache_dir, entry=args.entry)
+    results = run(args.url, args.starts, [p for p in args.only.split(",") if p], args.cache_dir, entry=args.entry,
+                  returning=args.browser == "returning")
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(results, indent=2) + "\n")

@@ -98,7 +98,7 @@ if usage.height and review.window is not None:
 
 st.subheader("Trends against the baseline")
 st.caption("Shaded: 95% intervals. Dashed: the baseline. Grey band: the baseline's own interval (or the CSAT guardrail). "
-           "Hatched, hollow points: provisional periods, whose last days can still change. Dotted lines: changes "
+           "Orange, dashed outline, hollow points: provisional periods, whose last days can still change. Dotted lines: changes "
            "([[markers]] in the configuration) and the AI adoption week.")
 for left, right in zip(TRENDS[::2], TRENDS[1::2]):
     for column, trend in zip(st.columns(2), (left, right)):

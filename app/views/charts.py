@@ -1,14 +1,23 @@
-"""Plotly figures for the pages: trends against the baseline with interval shading, AI vs non-AI
-bars with intervals, and breakdown bars. Figures only; Streamlit draws them."""
+"""Vega-Lite charts for the pages: trends against the baseline with interval shading, AI vs non-AI bars
+with intervals, and breakdown bars. Specs only (plain dicts, their data inline); Streamlit draws them
+(app/components.py `chart`).
+
+Vega-Lite, not plotly: the browser draws a page of six trend charts in ~0.5 s of CPU against plotly's ~1.3 s
+on this machine (docs/performance-log.md, session 10), and Streamlit's Vega renderer is already loaded for
+the tiles' sparklines. Every layer carries a `name` (what it draws), which the tests read.
+
+Dates are drawn on a UTC time scale: a period starting 2026-03-02 shows as 2 March in every viewer's time
+zone. Data (team, repo, tool names) is drawn as text: Vega never reads markup in labels or tooltips."""
 from __future__ import annotations
 
 import datetime as dt
 
 import numpy as np
-import plotly.graph_objects as go
 import polars as pl
 
 from metrics.stats import wilson
+
+Chart = dict  # a Vega-Lite spec
 
 SEGMENT_STYLE = {
     "all": ("All PRs", "#2f6fdf"),
@@ -21,37 +30,68 @@ SEGMENT_STYLE = {
     "non_ai_change": ("Caused by another change", "#8a94a6"),
 }
 BASELINE_COLOUR = "#3d4452"
-AXIS_FORMAT = {"share": dict(tickformat=".0%"), "usd": dict(tickprefix="$"), "hours": dict(ticksuffix=" h"), "score": {}}
-HOVER_FORMAT = {"share": ".1%", "usd": "$,.2f", "hours": ",.1f", "score": ".2f"}
+TEXT_COLOUR = "#31333f"
+GRID_COLOUR = "#eef0f4"
+# Axis labels by unit (d3 formats, as Vega reads them).
+AXIS_FORMAT = {"share": {"format": ".0%"}, "usd": {"format": "$,.3~r"},
+               "hours": {"labelExpr": "format(datum.value, ',.4~r') + ' h'"}, "count": {"format": ",~r"}, "score": {}}
+# Tooltip values by unit.
+HOVER_FORMAT = {"share": ".1%", "usd": "$,.2f", "hours": ",.1f", "score": ".2f", "count": ",.0f"}
+PROVISIONAL_LABEL = "provisional: can still change"
+MARKER_COLOUR = "#b06000"
+PALETTE = ["#2f6fdf", "#7b3fc4", "#13a89e", "#f29d38", "#d6456b", "#8a94a6", "#5ab1ef", "#b6a2de", "#2ec7c9", "#ffb980"]
+_UTC_TIME = {"type": "temporal", "scale": {"type": "utc"}}
 
 
-def text_label(value) -> str:
-    """Data (team, repo, tool names) as a plotly label: plotly reads <b>, <a href> and <br> in labels,
-    so angle brackets and ampersands are written as entities and shown literally."""
-    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def _iso(value) -> str | None:
+    """A date as `YYYY-MM-DD` (Vega reads it as UTC midnight), a datetime as UTC ISO with `Z`."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        value = value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone(dt.UTC).replace(tzinfo=None)
+        return value.isoformat() + "Z"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
 
 
-def _rgba(hex_colour: str, alpha: float) -> str:
-    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({r},{g},{b},{alpha})"
+def _num(value):
+    """A number as JSON can carry it: NaN and infinities (no JSON number) as null, drawn as a gap."""
+    return None if value is None or (isinstance(value, float) and not np.isfinite(value)) else value
 
 
-def _layout(fig: go.Figure, unit: str, height: int, title: str | None = None) -> go.Figure:
-    fig.update_layout(
-        height=height,
-        margin=dict(l=8, r=8, t=34 if title else 8, b=8),
-        title=dict(text=title, font=dict(size=14, color="#31333f"), x=0, xanchor="left", y=0.98, yanchor="top") if title else None,
-        legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0, font=dict(size=11)),
-        hovermode="x unified",
-        plot_bgcolor="white",
-        paper_bgcolor="white",
-        font=dict(family="Source Sans Pro, sans-serif", size=12, color="#31333f"),
-    )
+def _chart(layers: list[dict], height: int, title: str | None, legend: bool = True) -> Chart:
+    spec: Chart = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "height": height,
+        "background": "white",
+        "padding": {"left": 4, "right": 8, "top": 4, "bottom": 4},
+        "layer": layers,
+        "config": {
+            "font": "Source Sans Pro, sans-serif",
+            "view": {"stroke": None},
+            "axis": {"labelFontSize": 12, "labelColor": TEXT_COLOUR, "titleColor": TEXT_COLOUR, "gridColor": GRID_COLOUR,
+                     "domainColor": "#d0d3da", "tickColor": "#d0d3da", "title": None},
+            "legend": {"orient": "bottom", "direction": "horizontal", "title": None, "labelFontSize": 11,
+                       "labelColor": TEXT_COLOUR, "labelLimit": 320, "symbolType": "square", "columns": 4,
+                       "symbolOpacity": 0.85,
+                       "disable": not legend},
+            "title": {"fontSize": 14, "fontWeight": 600, "color": TEXT_COLOUR, "anchor": "start", "offset": 10},
+        },
+    }
+    if title:
+        spec["title"] = title
+    return spec
+
+
+def _y_axis(unit: str) -> dict:
     # Shares, hours and dollars start at zero; a CSAT axis from zero would flatten every change.
-    fig.update_yaxes(rangemode="normal" if unit == "score" else "tozero", gridcolor="#eef0f4", zeroline=False,
-                     automargin=True, **AXIS_FORMAT.get(unit, {}))
-    fig.update_xaxes(showgrid=False, automargin=True)
-    return fig
+    return {"type": "quantitative", "title": None, "scale": {"zero": unit != "score"},
+            "axis": {"grid": True, **AXIS_FORMAT.get(unit, {})}}
+
+
+def _value_tooltip(field: str, unit: str, title: str = "value") -> dict:
+    return {"field": field, "type": "quantitative", "format": HOVER_FORMAT.get(unit, ".2f"), "title": title}
 
 
 def baseline_band(metric_kind: str, baseline: float | None, baseline_n: int | None) -> tuple[float, float] | None:
@@ -77,160 +117,211 @@ def trend_figure(
     height: int = 320,
     markers: tuple[tuple[object, str], ...] = (),
     half_period_days: float = 3.5,
-) -> go.Figure:
+) -> Chart:
     """A metric over time: one line per segment with its 95% interval shaded, the baseline (from the
     `baseline_segment` rows) as a dashed line, and `band` (a baseline interval or a guardrail) as a grey band.
 
     `rows` has `period, segment, value, ci_low, ci_high, baseline` (scorecard records, one team) and,
-    when given, `provisional`: those periods are hatched and their points drawn hollow (their last days
+    when given, `provisional`: those periods are shaded and their points drawn hollow (their last days
     can still change). `markers` are (date, label) changes drawn as dotted vertical lines;
     `intervals` names the segments whose interval is shaded (default: all of them).
-    """
-    fig = go.Figure()
-    _provisional_hatch(fig, rows, band, half_period_days)
-    hover = HOVER_FORMAT.get(unit, ".2f")
+
+    The legend names, in drawing order: the band, each segment, the baseline, the provisional periods."""
     periods = rows["period"].unique().sort().to_list() if rows.height else []
+    domain: list[str] = []
+    colours: list[str] = []
+
+    def legend_entry(name: str, colour: str) -> str:
+        if name not in domain:
+            domain.append(name)
+            colours.append(colour)
+        return name
+
+    colour = {"field": "series", "type": "nominal", "legend": {"title": None}}  # its scale is set at the end
+    layers: list[dict] = []
+    hatch = _provisional_hatch(rows, band, half_period_days)
+    if hatch is not None:
+        hatch["data"]["values"][0]["series"] = legend_entry(PROVISIONAL_LABEL, MARKER_COLOUR)
+        layers.append({**hatch, "encoding": {**hatch["encoding"], "color": colour}})
     if band is not None and periods:
-        x0, x1 = periods[0], periods[-1]
-        fig.add_trace(go.Scatter(
-            x=[x0, x1, x1, x0], y=[band[0], band[0], band[1], band[1]], fill="toself", mode="none",
-            fillcolor="rgba(61,68,82,0.08)", name=band_label, hoverinfo="skip",
-        ))
+        layers.append({
+            "name": "band", "data": {"values": [{"x0": _iso(periods[0]), "x1": _iso(periods[-1]), "y0": band[0],
+                                                 "y1": band[1], "series": legend_entry(band_label, BASELINE_COLOUR)}]},
+            "mark": {"type": "rect", "opacity": 0.08},
+            "encoding": {"x": {"field": "x0", **_UTC_TIME, "title": None}, "x2": {"field": "x1"},
+                         "y": {"field": "y0", **_y_axis(unit)}, "y2": {"field": "y1"}, "color": colour},
+        })
+    hover = HOVER_FORMAT.get(unit, ".2f")
+    points, shaded = [], []
     for segment in segments:
         part = rows.filter(pl.col("segment") == segment).sort("period")
         if part.height == 0:
             continue
-        name, colour = SEGMENT_STYLE.get(segment, (segment, "#2f6fdf"))
-        name = (labels or {}).get(segment, name)
-        x = part["period"].to_list()
-        low, high = part["ci_low"].to_list(), part["ci_high"].to_list()
-        if (intervals is None or segment in intervals) and any(v is not None for v in low):
-            keep = [i for i, v in enumerate(low) if v is not None and high[i] is not None]
-            xs = [x[i] for i in keep]
-            fig.add_trace(go.Scatter(
-                x=xs + xs[::-1], y=[high[i] for i in keep] + [low[i] for i in keep][::-1], fill="toself",
-                mode="none", fillcolor=_rgba(colour, 0.13), name=f"{name} 95% interval", hoverinfo="skip",
-                showlegend=False,
-            ))
-        settling = part["provisional"].fill_null(False).to_list() if "provisional" in part.columns else [False] * len(x)
-        fig.add_trace(go.Scatter(
-            x=x, y=part["value"].to_list(), mode="lines+markers", name=name,
-            line=dict(color=colour, width=2.2 if segment == "all" else 1.8),
-            marker=dict(size=[7 if p else 4 for p in settling], color=["white" if p else colour for p in settling],
-                        line=dict(color=colour, width=1.5)),
-            customdata=["provisional: can still change" if p else "" for p in settling],
-            hovertemplate=f"%{{y:{hover}}} %{{customdata}}",
-        ))
+        name, hue = SEGMENT_STYLE.get(segment, (segment, "#2f6fdf"))
+        name = legend_entry((labels or {}).get(segment, name), hue)
+        settling = part["provisional"].fill_null(False).to_list() if "provisional" in part.columns else [False] * part.height
+        shade = intervals is None or segment in intervals
+        for period, value, low, high, provisional in zip(part["period"].to_list(), part["value"].to_list(),
+                                                         part["ci_low"].to_list(), part["ci_high"].to_list(), settling):
+            points.append({"period": _iso(period), "series": name, "value": _num(value), "width": 2.2 if segment == "all" else 1.8,
+                           "provisional": bool(provisional), "note": PROVISIONAL_LABEL if provisional else ""})
+            low, high = _num(low), _num(high)
+            if shade and low is not None and high is not None:
+                shaded.append({"period": _iso(period), "series": name, "low": low, "high": high})
+    x = {"field": "period", **_UTC_TIME, "title": None, "axis": {"grid": False}}
+    if shaded:
+        layers.append({"name": "intervals", "data": {"values": shaded}, "mark": {"type": "area", "opacity": 0.13},
+                       "encoding": {"x": x, "y": {"field": "low", **_y_axis(unit)}, "y2": {"field": "high"},
+                                    "color": colour, "detail": {"field": "series"}}})
+    if points:
+        tooltip = [{"field": "period", **_UTC_TIME, "format": "%Y-%m-%d", "title": "period"},
+                   {"field": "series", "title": "series"}, _value_tooltip("value", unit),
+                   {"field": "note", "title": "note"}]
+        layers.append({"name": "lines", "data": {"values": points}, "mark": {"type": "line"},
+                       "encoding": {"x": x, "y": {"field": "value", **_y_axis(unit)}, "color": colour,
+                                    "strokeWidth": {"field": "width", "type": "quantitative", "scale": None, "legend": None}}})
+        layers.append({"name": "points", "data": {"values": points},
+                       "mark": {"type": "point", "filled": True, "size": 28, "strokeWidth": 1.5},
+                       "encoding": {"x": x, "y": {"field": "value", **_y_axis(unit)}, "color": colour,
+                                    "fill": {"condition": {"test": "datum.provisional", "value": "white"},
+                                             "field": "series", "type": "nominal", "legend": None},
+                                    "size": {"condition": {"test": "datum.provisional", "value": 60}, "value": 28},
+                                    "tooltip": tooltip}})
     base = rows.filter(pl.col("segment") == baseline_segment)["baseline"].drop_nulls() if rows.height else pl.Series([])
     if base.len() and periods:
-        fig.add_trace(go.Scatter(
-            x=[periods[0], periods[-1]], y=[base[0], base[0]], mode="lines", name="baseline",
-            line=dict(color=BASELINE_COLOUR, width=1.4, dash="dash"), hovertemplate=f"%{{y:{hover}}}",
-        ))
-    add_markers(fig, markers, periods, 2 * half_period_days)
-    return _layout(fig, unit, height, title)
+        layers.append({
+            "name": "baseline",
+            "data": {"values": [{"period": _iso(p), "value": _num(base[0]), "series": legend_entry("baseline", BASELINE_COLOUR)}
+                                for p in (periods[0], periods[-1])]},
+            "mark": {"type": "line", "strokeDash": [6, 4], "strokeWidth": 1.4},
+            "encoding": {"x": x, "y": {"field": "value", **_y_axis(unit)}, "color": colour,
+                         "tooltip": [_value_tooltip("value", unit, "baseline")]},
+        })
+    layers += _markers(markers, periods, 2 * half_period_days)
+    scale = {"domain": domain, "range": colours}
+    for layer in layers:
+        for channel in ("color", "fill"):
+            if layer.get("encoding", {}).get(channel, {}).get("field") == "series":
+                layer["encoding"][channel] = {**layer["encoding"][channel], "scale": scale}
+    if not layers:  # no data: an empty frame with the unit's axis, as before
+        layers.append({"name": "empty", "data": {"values": []}, "mark": "point",
+                       "encoding": {"x": x, "y": {"field": "value", **_y_axis(unit)}}})
+    return _chart(layers, height, title)
 
 
-PROVISIONAL_LABEL = "provisional: can still change"
-MARKER_COLOUR = "#b06000"
-
-
-def _provisional_hatch(fig: go.Figure, rows: pl.DataFrame, band: tuple[float, float] | None, half: float) -> None:
-    """Hatch the provisional periods from the data's lowest to highest drawn value (one legend entry)."""
+def _provisional_hatch(rows: pl.DataFrame, band: tuple[float, float] | None, half: float) -> dict | None:
+    """The provisional periods shaded from the data's lowest to highest drawn value (one legend entry)."""
     if rows.height == 0 or "provisional" not in rows.columns:
-        return
+        return None
     settling = rows.filter(pl.col("provisional").fill_null(False))["period"].unique().sort().to_list()
     if not settling:
-        return
-    values = [v for c in ("value", "ci_low", "ci_high", "baseline") for v in rows[c].to_list() if v is not None]
+        return None
+    values = [v for c in ("value", "ci_low", "ci_high", "baseline") for v in map(_num, rows[c].to_list()) if v is not None]
     values += list(band or ())
     low, high = min(values + [0.0]), max(values)
-    # Half a period either side of the points (datetimes: a date drops the half day).
+    # Half a period either side of the points.
     x0 = dt.datetime.combine(settling[0], dt.time()) - dt.timedelta(days=half)
     x1 = dt.datetime.combine(settling[-1], dt.time()) + dt.timedelta(days=half)
-    fig.add_trace(go.Scatter(
-        x=[x0, x1, x1, x0], y=[low, low, high, high], fill="toself", mode="none", name=PROVISIONAL_LABEL,
-        fillcolor="rgba(176,96,0,0.06)", fillpattern=dict(shape="/", fgcolor="rgba(176,96,0,0.35)", size=8),
-        hoverinfo="skip",
-    ))
+    return {"name": "provisional", "data": {"values": [{"x0": _iso(x0), "x1": _iso(x1), "y0": low, "y1": high}]},
+            "mark": {"type": "rect", "opacity": 0.12, "stroke": MARKER_COLOUR, "strokeDash": [3, 3], "strokeOpacity": 0.6},
+            "encoding": {"x": {"field": "x0", **_UTC_TIME, "title": None}, "x2": {"field": "x1"},
+                         "y": {"field": "y0", "type": "quantitative", "title": None}, "y2": {"field": "y1"}}}
 
 
-def add_markers(fig: go.Figure, markers: tuple[tuple[object, str], ...], periods: list, period_days: float = 7) -> None:
+def _markers(markers: tuple[tuple[object, str], ...], periods: list, period_days: float = 7) -> list[dict]:
     """Change markers ("Copilot Business rollout") as dotted vertical lines with their label, where
     they fall inside the chart's periods."""
     if not periods:
-        return
+        return []
     first, last = periods[0], periods[-1] + dt.timedelta(days=period_days)
-    for day, label in markers:
-        if not (first <= day <= last):
-            continue
-        fig.add_shape(type="line", x0=day, x1=day, yref="paper", y0=0, y1=1,
-                      line=dict(color=MARKER_COLOUR, width=1.2, dash="dot"))
-        fig.add_annotation(x=day, yref="paper", y=1, text=text_label(label), showarrow=False, xanchor="left",
-                           yanchor="top", font=dict(size=10, color=MARKER_COLOUR), bgcolor="rgba(255,255,255,0.7)")
+    inside = [{"day": _iso(day), "label": str(label)} for day, label in markers if first <= day <= last]
+    if not inside:
+        return []
+    x = {"field": "day", **_UTC_TIME, "title": None}
+    return [
+        {"name": "markers", "data": {"values": inside}, "mark": {"type": "rule", "color": MARKER_COLOUR, "strokeWidth": 1.2,
+                                                                   "strokeDash": [2, 3]},
+         "encoding": {"x": x, "tooltip": [{"field": "label", "title": "change"}]}},
+        {"name": "marker labels", "data": {"values": inside},
+         "mark": {"type": "text", "align": "left", "baseline": "top", "dx": 3, "dy": 2, "fontSize": 10,
+                  "color": MARKER_COLOUR},
+         "encoding": {"x": x, "y": {"value": 0}, "text": {"field": "label"}}},
+    ]
+
+
+def _error_bars(unit: str, y: dict, extra: dict | None = None) -> dict:
+    return {"name": "intervals", "transform": [{"filter": "isValid(datum.low) && isValid(datum.high)"}],
+            "mark": {"type": "errorbar", "ticks": {"size": 6}, "color": BASELINE_COLOUR, "thickness": 1.2},
+            "encoding": {"x": {"field": "low", "type": "quantitative", "title": None}, "x2": {"field": "high"}, "y": y,
+                         **(extra or {})}}
 
 
 def interval_bars(frame: pl.DataFrame, label: str, unit: str, *, colours: dict[str, str] | None = None,
-                  height: int = 260, title: str | None = None) -> go.Figure:
-    """Horizontal bars with 95% error bars: `frame` has `label`, `value`, `ci_low`, `ci_high`."""
-    labels = [text_label(v) for v in frame[label].to_list()]
-    values = frame["value"].to_list()
-    plus = [(h - v) if h is not None and v is not None else 0 for v, h in zip(values, frame["ci_high"].to_list())]
-    minus = [(v - lo) if lo is not None and v is not None else 0 for v, lo in zip(values, frame["ci_low"].to_list())]
-    colour = [(colours or {}).get(str(lbl), "#2f6fdf") for lbl in frame[label].to_list()]
-    fig = go.Figure(go.Bar(
-        y=labels, x=values, orientation="h", marker_color=colour,
-        error_x=dict(type="data", array=plus, arrayminus=minus, color="#3d4452", thickness=1.2, width=4),
-        hovertemplate=f"%{{y}}: %{{x:{HOVER_FORMAT.get(unit, '.2f')}}}<extra></extra>",
-    ))
-    fig.update_yaxes(autorange="reversed")
-    fig = _layout(fig, unit, height, title)
-    fig.update_xaxes(showgrid=True, gridcolor="#eef0f4", **AXIS_FORMAT.get(unit, {}))
-    fig.update_yaxes(tickformat=None, tickprefix=None, ticksuffix=None, rangemode=None)
-    fig.update_layout(hovermode="closest", showlegend=False)
-    return fig
+                  height: int = 260, title: str | None = None) -> Chart:
+    """Horizontal bars with 95% error bars, in the frame's order from the top: `frame` has `label`,
+    `value`, `ci_low`, `ci_high`."""
+    values = [{"label": str(lbl), "value": _num(v), "low": _num(lo), "high": _num(hi), "colour": (colours or {}).get(str(lbl), "#2f6fdf")}
+              for lbl, v, lo, hi in zip(frame[label].to_list(), frame["value"].to_list(), frame["ci_low"].to_list(),
+                                        frame["ci_high"].to_list())]
+    y = {"field": "label", "type": "nominal", "sort": None, "title": None}
+    x_axis = {"grid": True, **AXIS_FORMAT.get(unit, {})}
+    bars = {"name": "bars", "mark": {"type": "bar"},
+            "encoding": {"y": y, "x": {"field": "value", "type": "quantitative", "title": None, "axis": x_axis},
+                         "color": {"field": "colour", "type": "nominal", "scale": None},
+                         "tooltip": [{"field": "label", "title": label}, _value_tooltip("value", unit),
+                                     _value_tooltip("low", unit, "95% from"), _value_tooltip("high", unit, "95% to")]}}
+    spec = _chart([bars, _error_bars(unit, y)], height, title, legend=False)
+    spec["data"] = {"values": values}
+    return spec
 
 
 def stacked_bars(frame: pl.DataFrame, x: str, y: str, colour: str, unit: str, *, height: int = 300,
-                 title: str | None = None, palette: dict[str, str] | None = None) -> go.Figure:
+                 title: str | None = None, palette: dict[str, str] | None = None) -> Chart:
     """Stacked bars of `y` per `x`, one colour per value of `colour` (largest total at the bottom)."""
-    fig = go.Figure()
     order = frame.group_by(colour).agg(pl.col(y).sum()).sort(y, descending=True)[colour].to_list()
-    for i, key in enumerate(order):
-        part = frame.filter(pl.col(colour) == key).sort(x)
-        fig.add_trace(go.Bar(
-            x=part[x].to_list(), y=part[y].to_list(), name=text_label(key),
-            marker_color=(palette or {}).get(str(key), PALETTE[i % len(PALETTE)]),
-            hovertemplate=f"%{{y:{HOVER_FORMAT.get(unit, ',.0f')}}}",
-        ))
-    fig.update_layout(barmode="stack")
-    return _layout(fig, unit, height, title)
-
-
-PALETTE = ["#2f6fdf", "#7b3fc4", "#13a89e", "#f29d38", "#d6456b", "#8a94a6", "#5ab1ef", "#b6a2de", "#2ec7c9", "#ffb980"]
+    rank = {key: i for i, key in enumerate(order)}
+    values = [{"x": _iso(a), "y": _num(b), "key": str(k), "rank": rank[k]}
+              for a, b, k in zip(frame[x].to_list(), frame[y].to_list(), frame[colour].to_list())]
+    domain = [str(k) for k in order]
+    hues = [(palette or {}).get(str(k), PALETTE[i % len(PALETTE)]) for i, k in enumerate(order)]
+    # Periods (dates) as ordered bands, one bar each, labelled by their first day.
+    temporal = frame.schema[x] in (pl.Date, pl.Datetime)
+    x_enc = {"field": "x", "type": "ordinal" if temporal else "nominal", "title": None, "sort": "ascending" if temporal else None,
+             **({"axis": {"labelAngle": -40}} if temporal else {})}
+    bars = {"name": "bars", "mark": {"type": "bar"},
+            "encoding": {"x": x_enc, "y": {"field": "y", **_y_axis(unit), "stack": "zero"},
+                         "color": {"field": "key", "type": "nominal", "scale": {"domain": domain, "range": hues},
+                                   "legend": {"title": None}},
+                         "order": {"field": "rank", "type": "quantitative", "sort": "ascending"},
+                         "tooltip": [{"field": "x", "title": x}, {"field": "key", "title": colour},
+                                     _value_tooltip("y", unit, y)]}}
+    spec = _chart([bars], height, title)
+    spec["data"] = {"values": values}
+    return spec
 
 
 def grouped_interval_bars(frame: pl.DataFrame, label: str, series: tuple[str, ...], unit: str, *,
-                          height: int = 300, title: str | None = None) -> go.Figure:
-    """Horizontal bars per `label`, one bar per series (a segment: its `{s}_share`, `{s}_ci_low`,
-    `{s}_ci_high` columns, as `metrics.breakdown.by_segment_columns` gives), with 95% error bars."""
-    fig = go.Figure()
-    labels = [text_label(v) for v in frame[label].to_list()]
-    for segment in series:
-        name, colour = SEGMENT_STYLE.get(segment, (segment, "#2f6fdf"))
-        values = frame[f"{segment}_share"].to_list()
-        lows, highs = frame[f"{segment}_ci_low"].to_list(), frame[f"{segment}_ci_high"].to_list()
-        fig.add_trace(go.Bar(
-            y=labels, x=values, name=name, orientation="h", marker_color=colour,
-            error_x=dict(
-                type="data", color="#3d4452", thickness=1.1, width=3,
-                array=[(h - v) if h is not None and v is not None else 0 for v, h in zip(values, highs)],
-                arrayminus=[(v - lo) if lo is not None and v is not None else 0 for v, lo in zip(values, lows)],
-            ),
-            hovertemplate=f"%{{y}} · {name}: %{{x:{HOVER_FORMAT.get(unit, '.2f')}}}<extra></extra>",
-        ))
-    fig = _layout(fig, unit, height, title)
-    fig.update_layout(barmode="group", hovermode="closest", bargap=0.25)
-    fig.update_yaxes(autorange="reversed", tickformat=None, tickprefix=None, ticksuffix=None, rangemode=None, gridcolor=None)
-    fig.update_xaxes(showgrid=True, gridcolor="#eef0f4", **AXIS_FORMAT.get(unit, {}))
-    return fig
+                          height: int = 300, title: str | None = None) -> Chart:
+    """Horizontal bars per `label` in the frame's order from the top, one bar per series (a segment: its
+    `{s}_share`, `{s}_ci_low`, `{s}_ci_high` columns, as `metrics.breakdown.by_segment_columns` gives), with
+    95% error bars."""
+    names = [SEGMENT_STYLE.get(s, (s, "#2f6fdf"))[0] for s in series]
+    hues = [SEGMENT_STYLE.get(s, (s, "#2f6fdf"))[1] for s in series]
+    values = []
+    for segment, name in zip(series, names):
+        for lbl, v, lo, hi in zip(frame[label].to_list(), frame[f"{segment}_share"].to_list(),
+                                  frame[f"{segment}_ci_low"].to_list(), frame[f"{segment}_ci_high"].to_list()):
+            values.append({"label": str(lbl), "series": name, "value": _num(v), "low": _num(lo), "high": _num(hi)})
+    y = {"field": "label", "type": "nominal", "sort": None, "title": None}
+    offset = {"yOffset": {"field": "series", "type": "nominal", "sort": names}}
+    colour = {"field": "series", "type": "nominal", "scale": {"domain": names, "range": hues}, "legend": {"title": None}}
+    bars = {"name": "bars", "mark": {"type": "bar"},
+            "encoding": {"y": y, **offset, "x": {"field": "value", "type": "quantitative", "title": None,
+                                                 "axis": {"grid": True, **AXIS_FORMAT.get(unit, {})}},
+                         "color": colour,
+                         "tooltip": [{"field": "label", "title": label}, {"field": "series", "title": "segment"},
+                                     _value_tooltip("value", unit), _value_tooltip("low", unit, "95% from"),
+                                     _value_tooltip("high", unit, "95% to")]}}
+    spec = _chart([bars, _error_bars(unit, y, offset)], height, title)
+    spec["data"] = {"values": values}
+    return spec

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import plotly.graph_objects as go
 import polars as pl
 
-from app.views.charts import baseline_band, trend_figure
+from app.views.charts import Chart, baseline_band, trend_figure
 from metrics.registry import METRICS, ToleranceTest
 
 
@@ -33,10 +32,10 @@ def series(records: pl.DataFrame, metric: str, team: str | None) -> pl.DataFrame
 
 
 def trend_chart(records: pl.DataFrame, trend: Trend, team: str | None, *, csat_tolerance: float,
-                markers: tuple[tuple[object, str], ...] = (), grain: str = "week") -> go.Figure:
+                markers: tuple[tuple[object, str], ...] = (), grain: str = "week") -> Chart:
     """The metric over time against its baseline: the baseline's own interval as a band for ratio
     metrics, baseline ± tolerance for a metric judged by a tolerance in points (CSAT: `csat_tolerance`,
-    its guardrail); provisional periods hatched; the change `markers` (config [[markers]] and the AI
+    its guardrail); provisional periods shaded; the change `markers` (config [[markers]] and the AI
     adoption week) as dotted lines."""
     spec = METRICS[trend.metric]
     rows = series(records, trend.metric, team)

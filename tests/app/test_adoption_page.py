@@ -70,7 +70,7 @@ def test_adoption_page_on_the_demo(demo_env):
         assert number(row["merged_prs"]) > 0
         assert abs(number(row["cost_per_merged_pr"]) - number(row["spend_usd"]) / number(row["merged_prs"])) < 0.01
     assert number(economics["OpenAI Codex"]["cost_per_merged_pr"]) is None
-    assert len(at.get("plotly_chart")) == 1  # rollback share by segment, cohort:<name> beside ai / non_ai
+    assert len(at.get("vega_lite_chart")) == 1  # rollback share by segment, cohort:<name> beside ai / non_ai
     assert not at.exception
 
 

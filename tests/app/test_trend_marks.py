@@ -1,4 +1,4 @@
-"""Trend charts mark provisional periods (hatched, in the legend) and draw change markers: `[[markers]]`
+"""Trend charts mark provisional periods (shaded, in the legend) and draw change markers: `[[markers]]`
 from the config and the AI adoption week."""
 import datetime as dt
 
@@ -25,23 +25,38 @@ def rows(provisional: list[bool]) -> pl.DataFrame:
 TREND = next(t for t in TRENDS if t.metric == "ai_merge_rate")
 
 
-def test_provisional_periods_are_hatched_with_a_legend_entry_and_hollow_points():
-    fig = trend_chart(rows([False, False, True]), TREND, None, csat_tolerance=0.2)
-    hatch = [t for t in fig.data if t.name == PROVISIONAL_LABEL]
-    assert len(hatch) == 1 and hatch[0].fillpattern.shape == "/"
-    # It spans the last week only: Mar 16 ± 3.5 days.
-    assert min(hatch[0].x) == dt.datetime(2026, 3, 12, 12) and max(hatch[0].x) == dt.datetime(2026, 3, 19, 12)
-    line = next(t for t in fig.data if t.name == "AI-assisted share")
-    assert list(line.marker.color) == ["#2f6fdf", "#2f6fdf", "white"]
+def layer(chart: dict, name: str) -> dict | None:
+    return next((lay for lay in chart["layer"] if lay.get("name") == name), None)
+
+
+def test_provisional_periods_are_shaded_with_a_legend_entry_and_hollow_points():
+    chart = trend_chart(rows([False, False, True]), TREND, None, csat_tolerance=0.2)
+    shade = layer(chart, "provisional")
+    [area] = shade["data"]["values"]
+    assert area["series"] == PROVISIONAL_LABEL
+    # It spans the last week only: Mar 16 ± 3.5 days, in UTC.
+    assert (area["x0"], area["x1"]) == ("2026-03-12T12:00:00Z", "2026-03-19T12:00:00Z")
+    # From the lowest drawn value (0: the axis starts there) to the highest (ci_high 0.5).
+    assert (area["y0"], area["y1"]) == (0.0, 0.5)
+    # The legend names it, in its own colour.
+    scale = layer(chart, "lines")["encoding"]["color"]["scale"]
+    assert scale["range"][scale["domain"].index(PROVISIONAL_LABEL)] == "#b06000"
+    # Hollow points: filled white where provisional, a bigger ring.
+    points = layer(chart, "points")
+    assert [p["provisional"] for p in points["data"]["values"]] == [False, False, True]
+    assert points["encoding"]["fill"]["condition"] == {"test": "datum.provisional", "value": "white"}
+    assert [p["series"] for p in points["data"]["values"]] == ["AI-assisted share"] * 3
     settled = trend_chart(rows([False, False, False]), TREND, None, csat_tolerance=0.2)
-    assert not [t for t in settled.data if t.name == PROVISIONAL_LABEL]
+    assert layer(settled, "provisional") is None
+    assert PROVISIONAL_LABEL not in layer(settled, "lines")["encoding"]["color"]["scale"]["domain"]
 
 
 def test_markers_inside_the_chart_are_drawn_with_their_label():
     marks = ((dt.date(2026, 3, 10), "Copilot Business rollout"), (dt.date(2025, 1, 1), "long before"))
-    fig = trend_chart(rows([False] * 3), TREND, None, csat_tolerance=0.2, markers=marks)
-    assert [a.text for a in fig.layout.annotations] == ["Copilot Business rollout"]
-    assert [s.x0 for s in fig.layout.shapes] == [dt.date(2026, 3, 10)]
+    chart = trend_chart(rows([False] * 3), TREND, None, csat_tolerance=0.2, markers=marks)
+    assert layer(chart, "markers")["data"]["values"] == [{"day": "2026-03-10", "label": "Copilot Business rollout"}]
+    assert layer(chart, "marker labels")["encoding"]["text"] == {"field": "label"}
+    assert layer(trend_chart(rows([False] * 3), TREND, None, csat_tolerance=0.2), "markers") is None
 
 
 def test_markers_in_the_config():

@@ -181,11 +181,32 @@ def test_trend_chart_draws_intervals_baseline_and_band():
         "value": [0.1, 0.2, 0.3, 0.4], "ci_low": [0.05, 0.1, 0.2, 0.3], "ci_high": [0.2, 0.3, 0.4, 0.5],
         "baseline": [0.15, 0.15, 0.15, 0.15],
     })
-    fig = trend_figure(rows, "share", segments=("all", "ai"), intervals=("ai",), band=(0.1, 0.2))
-    names = [t.name for t in fig.data]
-    assert names == ["baseline 95% interval", "All PRs", "AI-assisted 95% interval", "AI-assisted", "baseline"]
-    assert list(fig.data[-1].y) == [0.15, 0.15]
-    assert fig.layout.yaxis.tickformat == ".0%"
+    chart = trend_figure(rows, "share", segments=("all", "ai"), intervals=("ai",), band=(0.1, 0.2))
+    layers = {lay["name"]: lay for lay in chart["layer"]}
+    assert list(layers) == ["band", "intervals", "lines", "points", "baseline"]
+    scale = layers["lines"]["encoding"]["color"]["scale"]
+    assert scale["domain"] == ["baseline 95% interval", "All PRs", "AI-assisted", "baseline"]
+    assert layers["band"]["data"]["values"] == [{"x0": "2026-03-02", "x1": "2026-03-09", "y0": 0.1, "y1": 0.2,
+                                                 "series": "baseline 95% interval"}]
+    # Only the AI-assisted segment's interval is shaded.
+    assert [(v["series"], v["low"], v["high"]) for v in layers["intervals"]["data"]["values"]] == [
+        ("AI-assisted", 0.2, 0.4), ("AI-assisted", 0.3, 0.5)]
+    assert [(v["period"], v["series"], v["value"]) for v in layers["lines"]["data"]["values"]] == [
+        ("2026-03-02", "All PRs", 0.1), ("2026-03-09", "All PRs", 0.2),
+        ("2026-03-02", "AI-assisted", 0.3), ("2026-03-09", "AI-assisted", 0.4)]
+    assert [v["value"] for v in layers["baseline"]["data"]["values"]] == [0.15, 0.15]
+    assert layers["lines"]["encoding"]["y"]["axis"]["format"] == ".0%"
+    assert layers["lines"]["encoding"]["x"]["scale"] == {"type": "utc"}
+
+
+def test_trend_chart_carries_nan_as_a_gap_not_invalid_json():
+    import json
+    rows = pl.DataFrame({"period": [dt.date(2026, 3, 2), dt.date(2026, 3, 9)], "segment": ["all", "all"],
+                         "value": [float("nan"), 0.2], "ci_low": [None, 0.1], "ci_high": [None, 0.3], "baseline": [0.1, 0.1]})
+    chart = trend_figure(rows, "share")
+    json.dumps(chart, allow_nan=False)  # a NaN would make the page's JSON unreadable to the browser
+    lines = next(lay for lay in chart["layer"] if lay["name"] == "lines")
+    assert [v["value"] for v in lines["data"]["values"]] == [None, 0.2]
 
 
 def test_pooled_shares_from_the_cube_equal_those_from_the_outcomes():
@@ -217,13 +238,26 @@ def test_team_to_watch_needs_non_overlapping_intervals_and_enough_prs():
 
 
 def test_chart_labels_from_data_are_text_not_markup():
+    # Vega draws labels and tooltips as text: data reaches the spec as it is, never read as markup.
     frame = pl.DataFrame({"team": ['<a href="javascript:x">pay</a>'], "ai_share": [0.2], "ai_ci_low": [0.1],
                           "ai_ci_high": [0.3]})
-    fig = grouped_interval_bars(frame, "team", ("ai",), "share")
-    assert list(fig.data[0].y) == ['&lt;a href="javascript:x"&gt;pay&lt;/a&gt;']
+    chart = grouped_interval_bars(frame, "team", ("ai",), "share")
+    assert chart["data"]["values"] == [{"label": '<a href="javascript:x">pay</a>', "series": "AI-assisted", "value": 0.2,
+                                        "low": 0.1, "high": 0.3}]
     bars = stacked_bars(pl.DataFrame({"period": [dt.date(2026, 3, 2)], "cost_usd": [1.0], "tool": ["<b>x</b>"]}),
                         "period", "cost_usd", "tool", "usd")
-    assert bars.data[0].name == "&lt;b&gt;x&lt;/b&gt;"
+    assert bars["data"]["values"] == [{"x": "2026-03-02", "y": 1.0, "key": "<b>x</b>", "rank": 0}]
+    assert bars["layer"][0]["encoding"]["color"]["scale"]["domain"] == ["<b>x</b>"]
+
+
+def test_stacked_bars_put_the_largest_total_at_the_bottom():
+    frame = pl.DataFrame({"period": [dt.date(2026, 3, 2)] * 2 + [dt.date(2026, 3, 9)] * 2,
+                          "cost_usd": [1.0, 5.0, 2.0, 1.0], "tool": ["a", "b", "a", "b"]})
+    bars = stacked_bars(frame, "period", "cost_usd", "tool", "usd")
+    # b: 6.0 in total, a: 3.0; the stack's order is the rank, b first (at the bottom).
+    assert bars["layer"][0]["encoding"]["color"]["scale"]["domain"] == ["b", "a"]
+    assert {(v["key"], v["rank"]) for v in bars["data"]["values"]} == {("b", 0), ("a", 1)}
+    assert bars["layer"][0]["encoding"]["order"] == {"field": "rank", "type": "quantitative", "sort": "ascending"}
 
 
 def test_seat_priced_spend_shows_the_seats_of_the_last_day_of_the_range():

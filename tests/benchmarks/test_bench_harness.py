@@ -65,3 +65,21 @@ def test_page_probe_draws_the_scorecard_in_chromium(tmp_path):
     assert scorecard["first_s"] > 0 and scorecard["warm_s"] > 0
     # A running Streamlit server holds well over 50 MB: a sampler that read nothing would say 0.
     assert scorecard["server_vmhwm_mb"] > 50 and scorecard["tree_peak_rss_mb"] > 50
+    # Chromium draws the page too: its CPU over the first visit is counted apart from the server's.
+    assert scorecard["browser_first_cpu_s"] > 0.05
+    assert result["browser"] == "new"
+    assert scorecard["samples"][0]["scripts_fetched"] > 10  # a new browser fetches Streamlit's front end
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not (shutil.which("chromium") or Path("/usr/bin/chromium").exists()),
+                    reason="the page benchmark needs Debian's Chromium: apt-get install chromium")
+def test_page_probe_as_a_returning_visitor_reuses_the_front_end_the_browser_cached(tmp_path):
+    demo = seed_demo(tmp_path)
+    result = pages.run(demo.url, starts=1, only=["definitions"], cache_dir=str(tmp_path / "cube"), returning=True)
+    definitions = result["pages"]["definitions"]
+    assert result["browser"] == "returning"
+    assert definitions["first_s"] > 0 and definitions["first_cpu_s"] > 0
+    # The untimed visit to the first server left Streamlit's scripts in the browser's cache: the timed first
+    # visit, to a new server on the same port, fetched none of them.
+    assert definitions["samples"][0]["scripts_fetched"] == 0
