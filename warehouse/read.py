@@ -4,7 +4,8 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from urllib.parse import quote
 
 import polars as pl
@@ -22,8 +23,9 @@ def _cx_uri(warehouse: Warehouse) -> str:
     return warehouse.arrow_uri()
 
 
-# The PostgreSQL connection `one_connection` opened for the reads of this context: (its URI, its ADBC cursor).
-_shared: contextvars.ContextVar[tuple[str, object] | None] = contextvars.ContextVar("shared_read", default=None)
+# The PostgreSQL connection `one_connection` opened for the reads of this context: (its URI, its ADBC cursor,
+# the side reader of `read_where_ahead`).
+_shared: contextvars.ContextVar[tuple[str, object, _SideReader] | None] = contextvars.ContextVar("shared_read", default=None)
 
 
 @contextlib.contextmanager
@@ -47,18 +49,133 @@ def one_connection(warehouse: Warehouse) -> Iterator[None]:
     try:
         cur = conn.cursor()
         try:
-            cur.execute("START TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            token = _shared.set((uri, cur))
+            cur.execute(BEGIN_READ)
+            side = _SideReader(uri, cur)
+            token = _shared.set((uri, cur, side))
             try:
                 yield
             finally:
                 _shared.reset(token)
+                side.close()  # before the ROLLBACK: its transaction imported this one's snapshot
                 with contextlib.suppress(Exception):
                     cur.execute("ROLLBACK")
         finally:
             cur.close()
     finally:
         conn.close()
+
+
+BEGIN_READ = "START TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
+
+
+class _SideReader:
+    """A second connection for `read_where_ahead`, with a thread of its own, reading in the snapshot of
+    `one_connection`'s transaction (exported: `pg_export_snapshot`), so that what it reads is what that
+    connection would read. Opened on the first read asked of it; its reads run one after another, in the
+    order asked. Where the snapshot cannot be exported, each read runs on `one_connection`'s own cursor
+    when its result is asked for."""
+
+    def __init__(self, uri: str, cur) -> None:
+        self._uri, self._cur = uri, cur
+        self._thread: threading.Thread | None = None
+        self._asked: list = []  # (sql, done event, [arrow table or exception]) waiting for the thread
+        self._more = threading.Condition()
+        self._closing = False
+        self._snapshot: str | None = None
+        self._usable = True
+        self.read = False  # whether `one_connection`'s cursor has read in this transaction
+
+    def submit(self, sql: str) -> Callable[[], object]:
+        """Start reading `sql`; returns the function that waits for its Arrow table (or raises its error)."""
+        if self._usable and self._thread is None:
+            self._snapshot = self._export()
+            if self._snapshot is None:
+                self._usable = False
+            else:
+                self._thread = threading.Thread(target=self._run, name="side-read", daemon=True)
+                self._thread.start()
+        if not self._usable:
+            return lambda: _fetched(self._cur, sql)
+        done, box = threading.Event(), []
+        with self._more:
+            self._asked.append((sql, done, box))
+            self._more.notify()
+
+        def result():
+            done.wait()
+            if isinstance(box[0], _Unopened):  # no second connection (the server's limit, say): read here
+                return _fetched(self._cur, sql)
+            if isinstance(box[0], BaseException):
+                raise box[0]
+            return box[0]
+        return result
+
+    def _export(self) -> str | None:
+        """The snapshot's name, or None where it cannot be exported. (Not in a savepoint: PostgreSQL exports
+        no snapshot from a subtransaction.) A failed export ends the transaction: it is begun again when
+        nothing was read in it yet, else the error stands."""
+        try:
+            self._cur.execute("SELECT pg_export_snapshot()")
+            return self._cur.fetchone()[0]
+        except Exception:
+            if self.read:
+                raise
+            self._cur.execute("ROLLBACK")
+            self._cur.execute(BEGIN_READ)
+            return None
+
+    def _run(self) -> None:
+        conn = cur = None
+        try:
+            from warehouse.write import postgres_connection
+
+            conn = postgres_connection(self._uri)
+            cur = conn.cursor()
+            cur.execute(BEGIN_READ)
+            cur.execute(f"SET TRANSACTION SNAPSHOT '{self._snapshot}'")
+            opened: BaseException | None = None
+        except Exception as exc:  # every read asked of it is read on the first connection
+            opened = _Unopened(exc)
+        try:
+            while True:
+                with self._more:
+                    while not self._asked and not self._closing:
+                        self._more.wait()
+                    if not self._asked:
+                        return
+                    sql, done, box = self._asked.pop(0)
+                try:
+                    box.append(opened if opened is not None else _fetched(cur, sql))
+                except BaseException as exc:
+                    box.append(exc)
+                done.set()
+        finally:
+            if cur is not None:
+                with contextlib.suppress(Exception):
+                    cur.execute("ROLLBACK")
+                with contextlib.suppress(Exception):
+                    cur.close()
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    conn.close()
+
+    def close(self) -> None:
+        """Finish the reads asked, then close the connection (before the exporting transaction ends)."""
+        if self._thread is None:
+            return
+        with self._more:
+            self._closing = True
+            self._more.notify()
+        self._thread.join()
+
+
+class _Unopened(Exception):
+    """The side reader's connection could not be opened or set to the snapshot."""
+
+
+def _fetched(cur, sql: str):
+    cur.execute(sql)
+    return cur.fetch_arrow_table()
 
 
 # The counting time of each evidence table: what `since` / `until` filter on (DESIGN.md "Time").
@@ -86,15 +203,40 @@ def read_table(warehouse: Warehouse, name: str, columns: list[str] | None = None
 
 def read_where(warehouse: Warehouse, name: str, columns: list[str] | None, where: str | None) -> pl.DataFrame:
     """`read_table` with a SQL condition made by this package (warehouse/slice.py), never from user input."""
-    frame = pl.from_arrow(read_arrow(warehouse, name, columns, where))
+    return _frame(warehouse, name, read_arrow(warehouse, name, columns, where))
+
+
+def read_where_ahead(warehouse: Warehouse, name: str, columns: list[str] | None,
+                     where: str | None) -> Callable[[], pl.DataFrame]:
+    """`read_where`, begun now; the returned function gives its frame. On PostgreSQL inside `one_connection`
+    the read runs on a second connection in the same snapshot, on a thread: the server reads it while this
+    thread goes on with other reads and work. Elsewhere it is read now."""
+    shared = _shared.get()
+    if shared is None or warehouse.dialect != "postgresql" or shared[0] != warehouse.arrow_uri():
+        frame = read_where(warehouse, name, columns, where)
+        return lambda: frame
+    waiting = shared[2].submit(_select(name, columns, where))
+    made: list[pl.DataFrame] = []
+
+    def result() -> pl.DataFrame:
+        if not made:
+            try:
+                arrow = waiting()
+            except Exception as exc:
+                raise WarehouseError(f"reading {name} from {warehouse.display_url} failed: {_clean(exc, warehouse)}") from None
+            made.append(_frame(warehouse, name, arrow))
+        return made[0]
+    return result
+
+
+def _frame(warehouse: Warehouse, name: str, arrow) -> pl.DataFrame:
+    frame = pl.from_arrow(arrow)
     if frame.height == 0:
         return pl.DataFrame(schema=polars_schema(TABLES[name], frame.columns))
     return from_storage(frame, TABLES[name], warehouse.dialect)
 
 
-def read_arrow(warehouse: Warehouse, name: str, columns: list[str] | None, where: str | None) -> pa.Table:
-    """The rows as connectorx gives them, in storage types (no conversion: for columns read as they are
-    stored, such as the cube's IPC chunks); `where` as in `read_where`."""
+def _select(name: str, columns: list[str] | None, where: str | None) -> str:
     if name not in TABLES:
         raise WarehouseError(f"unknown table '{name}'; known: {', '.join(TABLES)}")
     table = TABLES[name]
@@ -103,10 +245,17 @@ def read_arrow(warehouse: Warehouse, name: str, columns: list[str] | None, where
     if unknown:
         raise WarehouseError(f"table '{name}' has no column '{unknown[0]}'")
     # Names come from the schema, never from user input.
-    sql = f"SELECT {', '.join(_quote(c) for c in names)} FROM {_quote(name)}" + (f" WHERE {where}" if where else "")
+    return f"SELECT {', '.join(_quote(c) for c in names)} FROM {_quote(name)}" + (f" WHERE {where}" if where else "")
+
+
+def read_arrow(warehouse: Warehouse, name: str, columns: list[str] | None, where: str | None) -> pa.Table:
+    """The rows as connectorx gives them, in storage types (no conversion: for columns read as they are
+    stored, such as the cube's IPC chunks); `where` as in `read_where`."""
+    sql = _select(name, columns, where)
     shared = _shared.get()
     try:
         if shared is not None and warehouse.dialect == "postgresql" and shared[0] == warehouse.arrow_uri():
+            shared[2].read = True
             shared[1].execute(sql)
             return shared[1].fetch_arrow_table()
         import connectorx as cx  # here, not at the top: connectorx and pyarrow take 0.1-0.2 s to import, which

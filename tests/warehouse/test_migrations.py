@@ -105,3 +105,23 @@ def test_a_warehouse_behind_head_is_migrated_by_alembic(warehouse_url):
     with again.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == engine_module.code_head()
         assert "ai_usage_people" in sa.inspect(conn).get_table_names()  # made by 0006
+
+
+def test_migration_0011_covers_the_tickets_read_and_compresses_chunks_with_lz4_on_postgresql(warehouse):
+    """PostgreSQL: the tickets' resolved_at index carries team, channel and csat (the upkeep reads those from
+    the index alone), and `cube_chunks.data` is compressed with lz4 where the server offers it. SQLite: the
+    plain index, as before."""
+    with warehouse.engine.connect() as conn:
+        if warehouse.dialect == "sqlite":
+            sql = conn.execute(sa.text("SELECT sql FROM sqlite_master WHERE name = 'ix_tickets_resolved_at'")).scalar_one()
+            assert sql == "CREATE INDEX ix_tickets_resolved_at ON tickets (resolved_at)"
+            return
+        definition = conn.execute(sa.text(
+            "SELECT pg_get_indexdef(to_regclass('ix_tickets_resolved_at'))")).scalar_one()
+        assert definition.endswith("USING btree (resolved_at) INCLUDE (team, channel, csat)")
+        lz4 = conn.execute(sa.text("SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                                   "WHERE name = 'default_toast_compression'")).scalar()
+        compression = conn.execute(sa.text(
+            "SELECT attcompression FROM pg_attribute WHERE attrelid = to_regclass('cube_chunks') "
+            "AND attname = 'data'")).scalar_one()
+        assert compression == ("l" if lz4 else "")

@@ -33,3 +33,37 @@ def test_every_connection_runs_without_jit_and_keeps_the_urls_options(postgres_s
             assert reader.rows("SELECT current_setting('search_path')")[0][0].startswith("t_")
     finally:
         wh.engine.dispose()
+
+
+def test_a_read_begun_ahead_runs_on_a_second_connection_in_the_same_snapshot(postgres_schema_url):
+    """`read_where_ahead` inside `one_connection`: its own connection (another server process), the URL's
+    options and no JIT, and the first connection's snapshot: a row committed after that snapshot was
+    taken is not read, though the second connection opens after the commit."""
+    from warehouse.read import _shared, read_where, read_where_ahead
+
+    def shared_cursor():
+        return _shared.get()[1]
+
+    wh = open_warehouse(postgres_schema_url)
+    try:
+        with wh.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO sync_runs (source, started_at, status, rows) VALUES ('before', now(), 'ok', 0)"))
+        with one_connection(wh):
+            mine = read_where(wh, "sync_runs", ["source"], "true")  # takes the snapshot: one row
+            with wh.engine.begin() as conn:
+                conn.execute(sa.text("INSERT INTO sync_runs (source, started_at, status, rows) VALUES ('after', now(), 'ok', 0)"))
+            ahead = read_where_ahead(wh, "sync_runs", ["source"], SETTINGS)
+            cur = shared_cursor()
+            cur.execute("SELECT pg_backend_pid()")
+            first = int(cur.fetchone()[0])
+            pids = read_where_ahead(wh, "sync_runs", ["source"], f"pg_backend_pid() <> {first}")
+            here = read_arrow(wh, "sync_runs", ["source"], None)
+            assert mine.get_column("source").to_list() == ["before"]
+            assert ahead().get_column("source").to_list() == ["before"]  # not 'after': the same snapshot
+            assert pids().height == 1  # another server process
+            assert here.column("source").to_pylist() == ["before"]
+            assert read_arrow(wh, "sync_runs", ["source"], f"pg_backend_pid() = {first}").num_rows == 1
+        # Outside the block: a plain read, which sees both rows.
+        assert sorted(read_where_ahead(wh, "sync_runs", ["source"], None)().get_column("source").to_list()) == ["after", "before"]
+    finally:
+        wh.engine.dispose()
