@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 from warehouse.engine import Warehouse
 from warehouse.read import instant_literal, one_connection, read_where, text_literal
-from warehouse.schema import TABLES
+from warehouse.schema import REVERT_NAMED, TABLES
 
 # `pull_requests.revert_ref` as stored: what a revert's title or body points at.
 _REVERT_REF = pl.Struct({"repo": pl.String, "number": pl.Int64, "sha": pl.String, "title": pl.String})
@@ -281,15 +281,17 @@ def _login(reviewer: pl.Expr) -> pl.Expr:
 def span_pairs(warehouse: Warehouse, start: dt.datetime, until: dt.datetime | None = None) -> tuple[pl.DataFrame, list[str]]:
     """Every (repo, team) pair, as stored, of the PRs merged in [start, until) (`until` None: to the
     present): which repos hold a team's PRs (its `team`, else the config's mapping of the repo); and the ids
-    of those PRs that name what they revert (`reverts_pr_id` or `revert_ref`). One pass over the span's rows."""
+    of those PRs that name what they revert (`reverts_pr_id` or `revert_ref`). Each from an index over the
+    span alone (migration 0011): the pairs from the merged_at index's entries (it holds the repo and the
+    team), the reverts from the partial index of the PRs that name one; no other PR's row is read."""
     merged = f"merged_at >= {_at(warehouse, 'pull_requests', 'merged_at', start)}"
     if until is not None:
         merged += f" AND merged_at < {_at(warehouse, 'pull_requests', 'merged_at', until)}"
-    revert = "CASE WHEN reverts_pr_id IS NOT NULL OR revert_ref IS NOT NULL THEN id END"
     with warehouse.engine.connect() as conn:
-        rows = conn.execute(sa.text(f"SELECT DISTINCT repo, team, {revert} FROM pull_requests WHERE {merged}")).all()
-    pairs = pl.DataFrame([tuple(row[:2]) for row in rows], schema={"repo": pl.String, "team": pl.String}, orient="row")
-    return pairs.unique(maintain_order=True), sorted({row[2] for row in rows if row[2] is not None})
+        rows = conn.execute(sa.text(f"SELECT DISTINCT repo, team FROM pull_requests WHERE {merged}")).all()
+        reverts = conn.execute(sa.text(f"SELECT id FROM pull_requests WHERE {merged} AND ({REVERT_NAMED})")).all()
+    pairs = pl.DataFrame([tuple(row) for row in rows], schema={"repo": pl.String, "team": pl.String}, orient="row")
+    return pairs, sorted(row[0] for row in reverts)
 
 
 def naming_repos(warehouse: Warehouse, repos: list[str]) -> list[str | None]:
