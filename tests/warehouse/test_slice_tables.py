@@ -163,3 +163,49 @@ def test_the_earliest_naming_deployment_is_looked_up_only_when_some_deployment_n
         assert len(lookups) == 1
     finally:
         wh.engine.dispose()
+
+
+def test_a_spans_repo_team_pairs_and_reverts_are_read_from_the_indexes(warehouse):
+    """`span_pairs`: the (repo, team) pairs as stored of the PRs merged in [start, until) and the ids of those
+    naming what they revert (by source id or by a reference read from their text), worked out by hand below;
+    on SQLite each from an index over the span (migration 0011): the pairs from the merged_at index's entries,
+    the reverts from the partial index, no other PR's row read."""
+    import sqlalchemy as sa
+
+    from warehouse.schema import TABLES
+    from warehouse.slice import span_pairs
+
+    t0 = dt.datetime(2026, 3, 2, tzinfo=dt.timezone.utc)
+
+    def pr(pr_id, repo, team, merged_at, **more):
+        return {"id": pr_id, "source": "test", "repo": repo, "number": int(pr_id[1:]), "title": pr_id, "team": team,
+                "merged_at": merged_at, "ai_assisted": False, "is_revert": False, "reverts_pr_id": None,
+                "revert_ref": None, **more}
+
+    ref = '{"repo": null, "number": 1, "sha": null, "title": null}'
+    rows = [
+        pr("p1", "acme/a", "pay", t0),
+        pr("p2", "ACME/a", None, t0 + dt.timedelta(hours=1)),  # another spelling, no team of its own
+        pr("p3", "acme/a", "pay", t0 + dt.timedelta(hours=2)),  # the same pair again
+        pr("p4", "acme/b", "web", t0 + dt.timedelta(hours=3), reverts_pr_id="p1"),  # a revert by the source's id
+        pr("p5", "acme/b", "web", t0 + dt.timedelta(hours=4), revert_ref=ref),  # one by a reference in its text
+        pr("p6", "acme/c", "ops", t0 - dt.timedelta(microseconds=1), reverts_pr_id="p1"),  # merged before the span
+        pr("p7", "acme/d", "ops", t0 + dt.timedelta(days=7)),  # merged at `until`: not in the span
+        pr("p8", "acme/e", "ops", None, reverts_pr_id="p1"),  # never merged
+    ]
+    with warehouse.engine.begin() as conn:
+        conn.execute(sa.insert(TABLES["pull_requests"]), rows)
+    pairs, reverts = span_pairs(warehouse, t0, t0 + dt.timedelta(days=7))
+    assert sorted(pairs.rows(), key=str) == sorted([("acme/a", "pay"), ("ACME/a", None), ("acme/b", "web")], key=str)
+    assert reverts == ["p4", "p5"]
+    pairs, reverts = span_pairs(warehouse, t0 - dt.timedelta(days=1))  # to the present
+    assert len(pairs.rows()) == 5 and reverts == ["p4", "p5", "p6"]
+    if warehouse.dialect == "sqlite":
+        plans = []
+        with warehouse.engine.connect() as conn:
+            for query in ("SELECT DISTINCT repo, team FROM pull_requests WHERE merged_at >= 0 AND merged_at < 1",
+                          "SELECT id FROM pull_requests WHERE merged_at >= 0 AND merged_at < 1 AND "
+                          "(reverts_pr_id IS NOT NULL OR revert_ref IS NOT NULL)"):
+                plans.append(" ".join(row[3] for row in conn.execute(sa.text("EXPLAIN QUERY PLAN " + query))))
+        assert "COVERING INDEX ix_pull_requests_merged_at" in plans[0]
+        assert "INDEX ix_pull_requests_reverts_merged_at" in plans[1]
