@@ -261,7 +261,8 @@ def read_reviews_by(warehouse: Warehouse, cut: dt.datetime, logins: list[str], c
     if not logins:
         return read_where(warehouse, "reviews", columns, "1 = 0")
     with warehouse.engine.connect() as conn:
-        names = [row[0] for row in conn.execute(sa.text(f"SELECT DISTINCT reviewer FROM reviews WHERE {submitted}"))]
+        names = [row[0] for row in conn.execute(sa.text(
+            f"SELECT DISTINCT reviewer FROM {_by(warehouse, 'reviews', 'ix_reviews_submitted_at')} WHERE {submitted}"))]
     spelled = pl.Series("reviewer", names, dtype=pl.String)
     spellings = spelled.filter(_login(spelled).is_in(logins)).sort().to_list()
     if not spellings:
@@ -284,10 +285,19 @@ def span_pairs(warehouse: Warehouse, start: dt.datetime, until: dt.datetime | No
     if until is not None:
         merged += f" AND merged_at < {_at(warehouse, 'pull_requests', 'merged_at', until)}"
     with warehouse.engine.connect() as conn:
-        rows = conn.execute(sa.text(f"SELECT DISTINCT repo, team FROM pull_requests WHERE {merged}")).all()
-        reverts = conn.execute(sa.text(f"SELECT id FROM pull_requests WHERE {merged} AND ({REVERT_NAMED})")).all()
+        rows = conn.execute(sa.text(f"SELECT DISTINCT repo, team FROM {_by(warehouse, 'pull_requests', 'ix_pull_requests_merged_at')} "
+                                    f"WHERE {merged}")).all()
+        reverts = conn.execute(sa.text(f"SELECT id FROM {_by(warehouse, 'pull_requests', 'ix_pull_requests_reverts_merged_at')} "
+                                       f"WHERE {merged} AND ({REVERT_NAMED})")).all()
     pairs = pl.DataFrame([tuple(row) for row in rows], schema={"repo": pl.String, "team": pl.String}, orient="row")
     return pairs, sorted(row[0] for row in reverts)
+
+
+def _by(warehouse: Warehouse, table: str, index: str) -> str:
+    """`table` read through `index` (migration 0011's, which every open warehouse has): on SQLite named, as
+    without statistics (SQLite keeps none here) it walked the whole (repo, merged_at) index for a span's
+    (repo, team) pairs, reading each PR's row for its team (0.18 CPU-s at 1M PRs, against 0.04)."""
+    return f"{table} INDEXED BY {index}" if warehouse.dialect == "sqlite" else table
 
 
 def naming_repos(warehouse: Warehouse, repos: list[str]) -> list[str | None]:
