@@ -83,9 +83,9 @@ def read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, produ
     [cut, until) (`span_pairs`) and returns the repos (as stored), or None for every repo. A verdict reads rows
     of the PR's own repo only, but for two links across repos: a revert names its target by id, or by repo and
     number, and a deployment of another repo can name the PR as shipped. So every revert merged in [cut,
-    until) is read too, whatever its repo (a revert of a PR merged from `cut` on is merged after it), with
-    every PR any revert read names by id, number or sha, whenever merged; and the repos of the deployments
-    naming a PR of the repos are added (`naming_repos`). Context deployments before the slice are read as
+    until) that can name a PR of the repos is read too, whatever its repo (a revert of a PR merged from `cut`
+    on is merged after it; `_reverts_naming`), with every PR any revert read names by id, number or sha,
+    whenever merged; and the repos of the deployments naming a PR of the repos are added (`naming_repos`). Context deployments before the slice are read as
     without it; tables other than the changes (`CHANGES`) are read whole.
 
     On PostgreSQL every read goes through one connection, in one snapshot (`warehouse.read.one_connection`)."""
@@ -183,12 +183,13 @@ def _read_changes(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, pr
         return _read_changes(warehouse, cut, SliceStarts(changes=earlier, incidents=since.incidents),
                              production_environments, columns, wanted, reviews, reviewed_prs, until, repos, reverts)
     if "pull_requests" in wanted and repos is not None:
-        # The reverts merged from the cut on, whatever their repo (one may name a PR of `repos` by id, or by
-        # repo and number), and every PR a revert names by id, number or sha, whenever merged (a PR of another
-        # repo merged since, named by a revert of `repos`, is not read above): each revert that can revert a
-        # PR of `repos` merged from the cut on is resolved as with every repo's PRs (metrics.linking.
-        # resolve_reverts; a title or sha names a PR of its own repo, and lookups by id and number come first).
-        prs.append(read_pr_columns(warehouse, sorted(reverts or []), pr_columns))
+        # The reverts merged from the cut on that can name a PR of `repos` (`_reverts_naming`: those of
+        # `repos`, read above, and those of other repos naming one by id, or by repo and number), and every PR
+        # a revert read names by id, number or sha, whenever merged (a PR of another repo merged since, named
+        # by a revert of `repos`, is not read above): each revert that can revert a PR of `repos` merged from
+        # the cut on is resolved as with every repo's PRs (metrics.linking.resolve_reverts; a title or sha
+        # names a PR of its own repo, and lookups by id and number come first).
+        prs.append(_reverts_naming(warehouse, reverts or [], repos, pr_columns))
         prs.append(_revert_targets(warehouse, pl.concat(prs), None, pr_columns))
     elif "pull_requests" in wanted:
         prs.append(_revert_targets(warehouse, pl.concat(prs), since.changes, pr_columns))
@@ -203,6 +204,25 @@ def _read_changes(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, pr
                      f"caused_by_deployment_id IN ({since_ids})"]
         frames["incidents"] = read_where(warehouse, "incidents", columns["incidents"], _any_of("incidents", incidents))
     return frames, since
+
+
+def _reverts_naming(warehouse: Warehouse, reverts: list[str], repos: list[str], columns: list[str]) -> pl.DataFrame:
+    """Of the PRs `reverts` (ids of PRs naming what they revert), those that can revert a PR of `repos`, with
+    `columns`: a revert finds its target by the source's id (a PR of any repo), by repo (its own when the
+    reference names none) and number, or by sha or title in its own repo (metrics.linking.resolve_reverts). So
+    a revert of another repo can revert a PR of `repos` only when its reference names one of `repos`, or its
+    source id a PR of `repos`; the others (most of a team's range: reverts of the other teams' repos) are not
+    read, nor the PRs they name. The reverts' own columns first (`repo`, `reverts_pr_id`, `revert_ref`), then
+    the repos of the PRs their source ids name, by key."""
+    if not reverts:
+        return read_pr_columns(warehouse, [], columns)
+    named = read_pr_columns(warehouse, reverts, ["id", "repo", "reverts_pr_id", "revert_ref"]).select(
+        "id", "repo", "reverts_pr_id", ref_repo=pl.col("revert_ref").str.json_decode(_REVERT_REF).struct.field("repo"))
+    explicit = named.get_column("reverts_pr_id").drop_nulls().unique().sort().to_list()
+    of_repos = read_pr_columns(warehouse, explicit, ["id", "repo"]).filter(pl.col("repo").is_in(repos)).get_column("id")
+    keep = named.filter(pl.col("repo").is_in(repos) | pl.col("ref_repo").is_in(repos)
+                        | pl.col("reverts_pr_id").is_in(of_repos.implode()))
+    return read_pr_columns(warehouse, keep.get_column("id").sort().to_list(), columns)
 
 
 def _ids_since(warehouse: Warehouse, deployed: str, recent: pl.DataFrame) -> str:

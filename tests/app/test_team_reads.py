@@ -154,6 +154,15 @@ def test_links_across_repos_decide_a_teams_prs_as_every_repo_does(demo):
     assert verdicts[p4["id"]]["rolled_back_how"] == "deployment rollback"
     narrow = _team_read(warehouse, config, since, "payments")
     assert named["repo"] in set(narrow.evidence.deployments.get_column("repo"))  # the naming deployment's repo
+    # the other repos' reverts since the cut that revert no PR of the repos read (payments', and the naming
+    # deployment's) are not read
+    mine_repos = set(narrow.evidence.deployments.get_column("repo"))
+    target_repo = full.outcomes.select(reverts_pr_id="id", target_repo="repo")
+    others = (full.outcomes.filter((pl.col("merged_at") >= cut) & pl.col("reverts_pr_id").is_not_null()
+                                   & ~pl.col("repo").is_in(mine_repos))
+              .join(target_repo, on="reverts_pr_id", how="left").filter(~pl.col("target_repo").is_in(mine_repos)))
+    assert others.height > 10
+    assert not set(others.get_column("id")) & set(narrow.evidence.pull_requests.get_column("id"))
     assert_frame_equal(_shown(narrow.outcomes, "payments", since), _shown(full.outcomes, "payments", since))
     assert_frame_equal(_reworked(warehouse, narrow, "payments", since),
                        reworked_prs(full.outcomes.filter(pl.col("team") == "payments"), full.chain, _filters(since),
