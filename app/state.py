@@ -58,7 +58,7 @@ from warehouse.runs import last_runs
 from warehouse.schema import TABLES
 from warehouse.cube_store import read_facts
 from warehouse.slice import (
-    read_files_of_repos, read_pr_columns, read_reviews_by, settled_by,
+    read_files_of_repos, read_pr_columns, read_reviews_by,
 )
 
 VERSION_TTL_SECONDS = 30
@@ -142,20 +142,21 @@ def rollback_baseline(version: str, window, team: str) -> pl.DataFrame:
 
 @st.cache_data(show_spinner="Reading the baseline window…", max_entries=16)
 def _rollback_baseline(version: str, start: dt.datetime, end: dt.datetime, label: str, team: str) -> pl.DataFrame:
-    # The window's PRs decided as on all the evidence (the slice from its first day on, up to where their
-    # verdicts are settled: not to the present; of the repos that hold the team's PRs of the window only),
-    # only the columns a verdict needs, kept as counts: the rows are dropped once counted.
-    _cube(version)  # the slice reads the cube's shipping table: up to date first
-    window = Window(start=start, end=end, label=label)
-    rules = config().rules
-    until = settled_by(warehouse(), dt.datetime.combine(window.first_day, dt.time(), dt.timezone.utc),
-                       end + dt.timedelta(microseconds=1),  # the window's end is inclusive
-                       dt.timedelta(days=rules.rollback_window_days), list(rules.production_environments))
-    evidence = load_evidence_since(warehouse(), config(), window.first_day, OUTCOMES, _columns(VERDICT_COLUMNS),
-                                   reviewed_prs=False, until=until,  # only merged PRs are counted
-                                   repos_of=team_repos(team, config().teams))
-    counts = baseline_counts(prepare(evidence, config()).outcomes, ["team", "repo"], window)
-    return counts.filter(pl.col("team") == team)
+    _cube(version)  # the facts are kept with the cube: up to date first
+    return team_baseline_counts(warehouse(), Window(start=start, end=end, label=label), team)
+
+
+def team_baseline_counts(warehouse: Warehouse, window: Window, team: str) -> pl.DataFrame:
+    """`team`'s PRs merged in the baseline window and how many were rolled back, per repo (`team, repo,
+    merged_prs, rolled_back`: app/views/rollbacks.baseline_counts) from the per-PR facts kept beside the cube
+    (metrics.cube.pr_facts: each merged PR's team and rollback verdict as on all the evidence, kept current by
+    the cube's upkeep) of the window's months, and the repo of the team's PRs, read by key: no PR of the
+    window is decided again, and no other team's PR row is read."""
+    facts = read_facts(warehouse, "pr_facts", window.first_day, window.last_day)
+    mine = facts.filter(pl.col("team") == team).select("id", "team", "merged_at", "ai_assisted", "rolled_back")
+    repos = read_pr_columns(warehouse, mine.get_column("id").unique().sort().to_list(), ["id", "repo"])
+    outcomes = mine.join(repos, on="id", how="left", maintain_order="left")
+    return baseline_counts(outcomes, ["team", "repo"], window)
 
 
 def team_prepared(version: str, since: dt.date, team: str) -> Prepared:

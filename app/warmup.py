@@ -7,7 +7,7 @@ longer and the first visit costs what a later one does:
 
 - imports: every module the router and the pages in app_pages/ import (read from their source, so a new
   page is covered without a list to keep), and the libraries Streamlit imports only when a page first
-  draws a chart or a table;
+  draws a chart or a table; and Streamlit's once-per-process check on the first element drawn;
 - data, through app/state.py's own caches (keyed by the warehouse's data version, so a write after the
   start is read as before): the config, the data version, the cube (`load_cube`: pending writes folded
   in first), the baselines, the teams, the last day of data, and the records and review window of the
@@ -33,9 +33,14 @@ APP_DIR = Path(__file__).resolve().parent
 # Imported inside functions the first run calls: by Streamlit the first time a page draws a chart,
 # a dataframe (pandas, its Styler: jinja2) or a download; by the sidebar's freshness line (every configured
 # source's connector).
+# And by the first run of any page: the warehouse's Arrow reader (warehouse/read.py imports it where it reads),
+# Streamlit's emoji catalogue (the page icon: its import compiles a large pattern) and icon names, pyarrow's
+# pandas conversion of a table, polars' element-wise mapping (the link columns).
 LAZY_MODULES = ("streamlit.elements.vega_charts",
                 "streamlit.elements.arrow", "streamlit.elements.widgets.button", "pyarrow", "pandas",
-                "pandas.io.formats.style", "numpy.random", "dateutil.parser", "connectors.sources")
+                "pandas.io.formats.style", "numpy.random", "dateutil.parser", "connectors.sources",
+                "connectorx", "streamlit.emojis", "streamlit.material_icon_names", "pyarrow.pandas_compat",
+                "polars._utils.udfs")
 
 
 def page_scripts() -> list[Path]:
@@ -75,6 +80,17 @@ def import_pages() -> list[str]:
     return failed
 
 
+def first_element_check() -> None:
+    """Streamlit's once-per-process check on the first element any page draws (`_maybe_print_use_warning`:
+    whether it runs in a REPL, by `inspect.stack()`, which resolves every frame's module among the thousands
+    imported: ~0.2 CPU-s), made here instead of on the first visitor's page. In a server it prints nothing."""
+    from streamlit import delta_generator
+
+    check = getattr(delta_generator, "_maybe_print_use_warning", None)  # private: gone in a later Streamlit, skipped
+    if check is not None:
+        check()
+
+
 def read_data() -> str:
     """Fill app/state.py's caches the sidebar and every page read first; returns the data version."""
     from app import sidebar, state
@@ -95,6 +111,10 @@ def warm_up() -> dict[str, float]:
     timings = {}
     t0 = time.perf_counter()
     import_pages()
+    try:
+        first_element_check()
+    except Exception:  # the page meets it as before  # noqa: BLE001
+        log.warning("warm-up: Streamlit's first-element check failed", exc_info=True)
     timings["imports_s"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     try:

@@ -317,13 +317,15 @@ def read_cube_months(warehouse: Warehouse, months: set[str], whole_parts: list[s
     return assembled((part, chunk, pa.py_buffer(data)) for part, chunk, data in rows)
 
 
-def read_facts(warehouse: Warehouse, part: str, since: dt.date) -> pl.DataFrame:
-    """The rows of a per-PR facts part (warehouse.cube_chunks.FACT_PARTS) from the day `since` on: the chunks of
-    its months from `since`'s on (and its empty schema chunk), as the upkeep keeps them."""
+def read_facts(warehouse: Warehouse, part: str, since: dt.date, until: dt.date | None = None) -> pl.DataFrame:
+    """The rows of a per-PR facts part (warehouse.cube_chunks.FACT_PARTS) from the day `since` on (to the day
+    `until`, inclusive, when given): the chunks of its months from `since`'s on (to `until`'s), and its empty
+    schema chunk, as the upkeep keeps them."""
     if part not in FACT_PARTS:
         raise ValueError(f"not a facts part: {part}")
+    months = f"chunk >= '{_month(since)}'" + (f" AND chunk <= '{_month(until)}'" if until is not None else "")
     sql = (f"SELECT part, chunk, data FROM cube_chunks WHERE part = '{part}'"
-           f" AND (chunk >= '{_month(since)}' OR chunk = '{SCHEMA_ONLY}')")
+           f" AND (({months}) OR chunk = '{SCHEMA_ONLY}')")
     rows = _libpq_rows(warehouse, sql) if warehouse.dialect == "postgresql" else None
     if rows is None:
         with warehouse.engine.connect() as conn:
@@ -331,4 +333,5 @@ def read_facts(warehouse: Warehouse, part: str, since: dt.date) -> pl.DataFrame:
     frame = assembled((name, chunk, pa.py_buffer(data)) for name, chunk, data in rows).get(part)
     if frame is None:
         raise WarehouseError(f"the cube in {warehouse.display_url} keeps no {part}: rebuild it (scorecard rebuild)")
-    return frame.filter(pl.col("day") >= since)
+    frame = frame.filter(pl.col("day") >= since)
+    return frame if until is None else frame.filter(pl.col("day") <= until)

@@ -33,6 +33,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -380,12 +381,22 @@ cube_state = Table(
     Column("fix_rule", Text),
 )
 
+# A PR that names what it reverts (by source id, or by repo, number, sha or title read from its text).
+REVERT_NAMED = "reverts_pr_id IS NOT NULL OR revert_ref IS NOT NULL"
+
 # The counting-time indexes the upkeep reads the evidence by (warehouse/slice.py).
 TIME_INDEXES = (
     # With the author and the AI flag (migration 0009): the adoption cohorts' weekly merge counts of the
     # weeks before a slice (reports/derived.py `_merge_counts`) and a write's same-week merges
     # (warehouse/reach.py) are read from the index alone, not from a row scattered over the table per PR.
-    Index("ix_pull_requests_merged_at", pull_requests.c.merged_at, pull_requests.c.author, pull_requests.c.ai_assisted),
+    # And with the repo and the team (migration 0011): the (repo, team) pairs of a range's PRs, which repos hold
+    # a team's PRs (warehouse/slice.py `span_pairs`), likewise.
+    Index("ix_pull_requests_merged_at", pull_requests.c.merged_at, pull_requests.c.author, pull_requests.c.ai_assisted,
+          pull_requests.c.repo, pull_requests.c.team),
+    # The PRs naming what they revert, by merge time (migration 0011): the reverts of a range (`span_pairs`) are
+    # a few of its PRs, found without reading the others' rows.
+    Index("ix_pull_requests_reverts_merged_at", pull_requests.c.merged_at,
+          sqlite_where=text(REVERT_NAMED), postgresql_where=text(REVERT_NAMED)),
     Index("ix_pull_requests_repo_merged_at", pull_requests.c.repo, pull_requests.c.merged_at),
     Index("ix_deployments_finished_at", deployments.c.finished_at),
     Index("ix_deployments_repo_finished_at", deployments.c.repo, deployments.c.finished_at),
@@ -397,7 +408,9 @@ TIME_INDEXES = (
     # cut on come from the index alone, not from a table page per ticket (a bulk load leaves them in key order).
     Index("ix_tickets_resolved_at", tickets.c.resolved_at, postgresql_include=["team", "channel", "csat"]),
     Index("ix_ai_spend_date", ai_spend.c.date),
-    Index("ix_reviews_submitted_at", reviews.c.submitted_at),
+    # With the reviewer (migration 0011): a team's seniors' reviews of a range are picked from the index's
+    # entries, each row read only when its reviewer is one of them (warehouse/slice.py `read_reviews_by`).
+    Index("ix_reviews_submitted_at", reviews.c.submitted_at, reviews.c.reviewer),
     Index("ix_reviews_pr_id", reviews.c.pr_id),
     Index("ix_deployment_prs_pr_id", deployment_prs.c.pr_id),
     Index("ix_pull_requests_repo_number", pull_requests.c.repo, pull_requests.c.number),

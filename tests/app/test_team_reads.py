@@ -24,6 +24,7 @@ from app.views.delivery import reworked_prs
 from app.views.rollbacks import baseline_counts
 from metrics.baseline import baselines
 from metrics.linking import deployment_outcomes
+from metrics.periods import Window
 from metrics.registry import METRICS, subject_of
 from metrics.scorecard import metric_events, prepare
 from reports.filters import Filters
@@ -153,6 +154,15 @@ def test_links_across_repos_decide_a_teams_prs_as_every_repo_does(demo):
     assert verdicts[p4["id"]]["rolled_back_how"] == "deployment rollback"
     narrow = _team_read(warehouse, config, since, "payments")
     assert named["repo"] in set(narrow.evidence.deployments.get_column("repo"))  # the naming deployment's repo
+    # the other repos' reverts since the cut that revert no PR of the repos read (payments', and the naming
+    # deployment's) are not read
+    mine_repos = set(narrow.evidence.deployments.get_column("repo"))
+    target_repo = full.outcomes.select(reverts_pr_id="id", target_repo="repo")
+    others = (full.outcomes.filter((pl.col("merged_at") >= cut) & pl.col("reverts_pr_id").is_not_null()
+                                   & ~pl.col("repo").is_in(mine_repos))
+              .join(target_repo, on="reverts_pr_id", how="left").filter(~pl.col("target_repo").is_in(mine_repos)))
+    assert others.height > 10
+    assert not set(others.get_column("id")) & set(narrow.evidence.pull_requests.get_column("id"))
     assert_frame_equal(_shown(narrow.outcomes, "payments", since), _shown(full.outcomes, "payments", since))
     assert_frame_equal(_reworked(warehouse, narrow, "payments", since),
                        reworked_prs(full.outcomes.filter(pl.col("team") == "payments"), full.chain, _filters(since),
@@ -201,3 +211,46 @@ def test_a_teams_senior_reviews_are_those_of_every_review(demo):
     read = read_reviews_by(warehouse, cut, ["kim", "payments-dev1"], ["id", "reviewer"])
     assert set(read.filter(pl.col("id").str.starts_with("test:")).get_column("id")) == {"test:review1", "test:review2"}
     assert (read.get_column("reviewer").str.strip_chars().str.to_lowercase().is_in(["kim", "payments-dev1"])).all()
+
+
+def test_a_teams_baseline_counts_come_from_the_kept_facts_as_from_every_pr(demo):
+    """app/state.team_baseline_counts: per repo, the team's PRs merged in the baseline window and those rolled
+    back, from the per-PR facts kept with the cube (the window's months) and the repos of the team's PRs read by
+    key, as from all the evidence: for every team, the page's window, one at the demo's start and one ending
+    mid-month. And by hand: a repo of payments' own, with two PRs of payments in the window (one reverted a day
+    later by the other), one merged a day after the window and one of platform's."""
+    warehouse, config = demo
+    window = baselines(load_cube(warehouse, config), config).window(subject_of("rollbacks").id)
+    start = window.start + dt.timedelta(days=1)
+    rows = [
+        _pr("test:hand#1", "acme/handmade", 1, "payments", start),
+        _pr("test:hand#2", "acme/handmade", 2, "payments", start + dt.timedelta(days=1), ai_assisted=True,
+            is_revert=True, reverts_pr_id="test:hand#1"),
+        _pr("test:hand#3", "acme/handmade", 3, "payments", window.end + dt.timedelta(days=1)),
+        _pr("test:hand#4", "acme/handmade", 4, "platform", start + dt.timedelta(days=2)),
+    ]
+    with warehouse.engine.begin() as conn:
+        conn.execute(sa.insert(TABLES["pull_requests"]), rows)
+        # written past the import (which notes how far back a write reaches): the kept facts are built again
+        conn.execute(sa.update(TABLES["cube_state"]).values(pending_full=True))
+    refresh_cube(warehouse, config)
+    mine = state.team_baseline_counts(warehouse, window, "payments").filter(pl.col("repo") == "acme/handmade")
+    assert mine.rows() == [("payments", "acme/handmade", 2, 1)]
+    theirs = state.team_baseline_counts(warehouse, window, "platform").filter(pl.col("repo") == "acme/handmade")
+    assert theirs.rows() == [("platform", "acme/handmade", 1, 0)]
+
+    full = prepare(load_evidence(warehouse), config)
+    first = full.outcomes.get_column("merged_at").min().replace(hour=0, minute=0, second=0, microsecond=0)
+    mid = dt.datetime(first.year, first.month, 1, tzinfo=dt.timezone.utc) + dt.timedelta(days=75)
+    windows = [window, Window(start=first, end=first + dt.timedelta(weeks=6, microseconds=-1), label="early"),
+               Window(start=mid - dt.timedelta(days=40), end=mid.replace(day=15) - dt.timedelta(microseconds=1),
+                      label="mid-month")]
+    teams = full.outcomes.get_column("team").unique().drop_nulls().sort().to_list()
+    compared = 0
+    for w in windows:
+        every = baseline_counts(full.outcomes, ["team", "repo"], w)
+        for team in teams:
+            expected = every.filter(pl.col("team") == team).sort("repo")
+            assert_frame_equal(state.team_baseline_counts(warehouse, w, team).sort("repo"), expected)
+            compared += expected.get_column("merged_prs").sum()
+    assert compared > 1000

@@ -65,3 +65,17 @@ def test_a_warehouse_it_cannot_read_does_not_stop_the_server(tmp_path, monkeypat
 def _clean():
     yield
     clear_streamlit_caches()
+
+
+def test_streamlits_first_element_check_is_made_at_start(monkeypatch):
+    """Streamlit checks once per process, on the first element drawn, whether it runs in a REPL
+    (`inspect.stack()`: ~0.2 CPU-s with the product imported): the warm-up makes it, so the first page does not."""
+    from streamlit import delta_generator, env_util
+
+    checks = []
+    monkeypatch.setattr(delta_generator, "_use_warning_has_been_displayed", False)
+    monkeypatch.setattr(env_util, "is_repl", lambda: checks.append(1) or False)
+    warmup.first_element_check()
+    assert checks == [1] and delta_generator._use_warning_has_been_displayed
+    warmup.first_element_check()  # once per process
+    assert checks == [1]
