@@ -44,7 +44,7 @@ from metrics.teams import assign_team_column
 from reports import scope
 from reports.adoption_data import load_adoption, load_tool_prs
 from reports.alerts import SpendAlerts, load_spend, spend_alerts as judge_spend
-from reports.data import item_day, load_cube, load_evidence_since, warehouse_for
+from reports.data import item_day, load_cube, load_evidence_since, load_incidents_since, warehouse_for
 from reports.export import SCORECARD, ExportFilters, export_frame, export_names as exportable_names
 from reports.filters import Filters
 from reports.governance_data import (
@@ -530,6 +530,31 @@ def _cohort_rows(version: str, start: dt.date) -> CohortRows:
     return CohortRows(outcomes=merged.select(OUTCOME_COLUMNS),
                       lead_time=shipped.select("id", "at", "team", "value", "author"),
                       rework=merged.select("id", at="merged_at", team="team", hit="reworked"))
+
+
+def incidents_since(version: str, since: dt.date) -> pl.DataFrame:
+    """The incidents resolved from the day `since` on and the open ones started then or later
+    (reports/data.load_incidents_since), of the teams the signed-in user may see: what the Incidents & MTTR
+    page lists and counts over its periods, as `prepared(version, since, ("incidents",))` gives them."""
+    return scope.team_rows(_incidents_since(version, since), row_scope())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _incidents_since(version: str, since: dt.date) -> pl.DataFrame:
+    return load_incidents_since(warehouse(), config(), since)
+
+
+def ticket_counts(version: str, since: dt.date) -> pl.DataFrame:
+    """The tickets resolved from the day `since` on, counted per day × team × channel (metrics.cube.ticket_facts,
+    kept beside the cube by the same upkeep: a range's few thousand rows, not its tickets), of the teams the
+    signed-in user may see: what the Support page's tables and chart are made of (app/views/support.py)."""
+    return scope.team_rows(_ticket_counts(version, since), row_scope())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _ticket_counts(version: str, since: dt.date) -> pl.DataFrame:
+    _cube(version)  # the counts are kept with the cube: up to date first
+    return read_facts(warehouse(), "ticket_facts", since)
 
 
 def aggregate_outcomes(version: str, start: dt.date) -> pl.DataFrame:

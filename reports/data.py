@@ -26,12 +26,14 @@ import sqlalchemy as sa
 from config.model import Config
 from connectors.common.progress import Progress
 from metrics.cube import Cube
-from metrics.evidence import SCHEMAS, Evidence
+from metrics.evidence import SCHEMAS, Evidence, conform
+from metrics.teams import assign_team_column
 from reports.cube_months import cube_fingerprint, months_of, state_is_current, whole_history_parts
 from reports.derived import bring_up_to_date, evidence_from, rebuild, stored_cube
 from warehouse import Warehouse, open_warehouse, read_table
 from warehouse.cube_store import read_cube_months
 from warehouse.read import COUNTING_TIME
+from warehouse.slice import read_incidents_since
 from warehouse.schema import deployments, incidents, pull_requests
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,16 @@ def load_evidence_since(warehouse: Warehouse, config: Config, since: dt.date | N
         return Evidence.of(**{name: read_table(warehouse, name, columns.get(name, list(SCHEMAS[name]))) for name in tables})
     return evidence_from(warehouse, config, dt.datetime.combine(since, dt.time(), dt.timezone.utc), columns, tables,
                          reviewed_prs=reviewed_prs, until=until, repos_of=repos_of)
+
+
+def load_incidents_since(warehouse: Warehouse, config: Config, since: dt.date) -> pl.DataFrame:
+    """Every evidence column of the incidents resolved from the day `since` on and of those still open that
+    started then or later, teams assigned (metrics.teams): each as `load_evidence_since(..., ("incidents",))`
+    and `prepare` give it, without the deployments and PR ids that slice reads to decide causes. For the
+    Incidents & MTTR page, which lists and counts incidents resolved, or open and started, in its periods."""
+    cut = dt.datetime.combine(since, dt.time(), dt.timezone.utc)
+    frame = conform(read_incidents_since(warehouse, cut, list(SCHEMAS["incidents"])), "incidents")
+    return assign_team_column(frame, "incidents", config.teams)
 
 
 def item_day(warehouse: Warehouse, kind: str, item_id: str) -> dt.date | None:
