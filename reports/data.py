@@ -25,14 +25,16 @@ import sqlalchemy as sa
 
 from config.model import Config
 from connectors.common.progress import Progress
+from metrics.change_chain import incident_causes
 from metrics.cube import Cube
+from metrics.linking import production_deployments
 from metrics.evidence import SCHEMAS, Evidence, conform
 from metrics.teams import assign_team_column
 from reports.cube_months import cube_fingerprint, months_of, state_is_current, whole_history_parts
 from reports.derived import bring_up_to_date, evidence_from, rebuild, stored_cube
 from warehouse import Warehouse, open_warehouse, read_table
 from warehouse.cube_store import read_cube_months
-from warehouse.read import COUNTING_TIME
+from warehouse.read import COUNTING_TIME, instant_literal, read_where
 from warehouse.slice import read_incidents_since
 from warehouse.schema import deployments, incidents, pull_requests
 
@@ -102,6 +104,65 @@ def load_incidents_since(warehouse: Warehouse, config: Config, since: dt.date) -
     cut = dt.datetime.combine(since, dt.time(), dt.timezone.utc)
     frame = conform(read_incidents_since(warehouse, cut, list(SCHEMAS["incidents"])), "incidents")
     return assign_team_column(frame, "incidents", config.teams)
+
+
+def window_causes(warehouse: Warehouse, config: Config, incidents: pl.DataFrame) -> pl.DataFrame:
+    """metrics.change_chain.incident_causes of `incidents` (teams assigned) as a read of every repo gives them:
+    the production deployments of every repo that finished within the link window before one of their
+    starts (`incident_link_hours`; no earlier or later one can be a cause), teams assigned, each one's
+    rollback verdict as the cube decided it (`cube_deployments.ships`: bring the cube up to date first).
+    Columns: id, caused_by_deployment_id, cause_how. For a single item's view read of some repos only
+    (app/state.py): the cause it must find."""
+    out = {"id": pl.String, "caused_by_deployment_id": pl.String, "cause_how": pl.String}
+    starts = incidents.get_column("started_at").drop_nulls()
+    hours = config.rules.incident_link_hours
+    if incidents.height == 0:
+        return pl.DataFrame(schema=out)
+    production = pl.DataFrame(schema={**SCHEMAS["deployments"], "env_key": pl.String, "rollback": pl.Boolean})
+    if starts.len() and hours > 0:
+        low = starts.min() - dt.timedelta(hours=hours)
+        window = (f"finished_at >= {instant_literal(warehouse.dialect, low, deployments.c.finished_at)} AND "
+                  f"finished_at <= {instant_literal(warehouse.dialect, starts.max(), deployments.c.finished_at)}")
+        rows = assign_team_column(conform(read_where(warehouse, "deployments", list(SCHEMAS["deployments"]), window),
+                                          "deployments"), "deployments", config.teams)
+        ships = read_where(warehouse, "cube_deployments", ["id", "ships"], window)
+        production = (production_deployments(rows, config.rules.production_environments)
+                      .join(ships, on="id", how="left")
+                      .with_columns(rollback=~pl.col("ships").fill_null(True)).drop("ships"))
+    return incident_causes(incidents, production, config).select(list(out))
+
+
+def item_repo(warehouse: Warehouse, config: Config, kind: str, item_id: str) -> tuple[str | None, str | None] | None:
+    """The repo (as stored) whose PRs and deployments decide a single item's view, and the deployment it
+    centres on: a PR's repo (no deployment: its outcome names it); a deployment's repo and itself; for an
+    incident its causing deployment's repo and that deployment (the source's link, else the one a read of
+    every repo infers: `window_causes`; (None, None) without a cause). None when there is no such item."""
+    if kind == "pr":
+        with warehouse.engine.connect() as conn:
+            row = conn.execute(sa.select(pull_requests.c.repo).where(pull_requests.c.id == item_id)).first()
+        return None if row is None else (row[0], None)
+    if kind == "deployment":
+        return _deployment_repo(warehouse, item_id)
+    incident = conform(read_where(warehouse, "incidents", list(SCHEMAS["incidents"]),
+                                  f"id = {_text(item_id)}"), "incidents")
+    if incident.height == 0:
+        return None
+    cause = window_causes(warehouse, config, assign_team_column(incident, "incidents", config.teams))
+    deployment_id = cause.get_column("caused_by_deployment_id")[0]
+    if deployment_id is None:
+        return None, None
+    found = _deployment_repo(warehouse, deployment_id)
+    return (None, deployment_id) if found is None else found
+
+
+def _deployment_repo(warehouse: Warehouse, deployment_id: str) -> tuple[str | None, str] | None:
+    with warehouse.engine.connect() as conn:
+        row = conn.execute(sa.select(deployments.c.repo).where(deployments.c.id == deployment_id)).first()
+    return None if row is None else (row[0], deployment_id)
+
+
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def item_day(warehouse: Warehouse, kind: str, item_id: str) -> dt.date | None:
