@@ -266,7 +266,6 @@ def test_every_single_item_page_read_of_its_repo_equals_the_view_of_all_evidence
                 day = item_day(warehouse, kind, item_id)
                 by_repo += state._item_prepared(version, kind, item_id, day) is not None
                 _assert_same_view(views[kind](got, item_id), views[kind](full, item_id), f"{kind} {item_id}")
-        print("BY_REPO", by_repo, sum(len(ids) for ids in items.values()))
         assert by_repo >= 0.7 * sum(len(ids) for ids in items.values())
     finally:
         clear_streamlit_caches()
