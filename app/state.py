@@ -45,7 +45,7 @@ from reports import scope
 from reports.adoption_data import load_adoption, load_tool_prs
 from reports.alerts import SpendAlerts, load_spend, spend_alerts as judge_spend
 from reports.data import (
-    item_day, item_repo, load_cube, load_evidence_since, load_incidents_since, warehouse_for, window_causes,
+    item_day, item_repos, load_cube, load_evidence_since, load_incidents_since, warehouse_for, window_causes,
 )
 from reports.export import SCORECARD, ExportFilters, export_frame, export_names as exportable_names
 from reports.filters import Filters
@@ -278,19 +278,17 @@ def _item_prepared(version: str, kind: str, item_id: str, day: dt.date) -> Prepa
     """`prepared(version, day, CHANGES)` of the repo that decides what the item's page shows, or None when
     that read would not show it exactly as the read of every repo (warehouse.slice.read_slice's `repos_of`: the
     repo's PRs from `day` on decided as with every repo's, the reverts of every repo read). The repo: a PR's own;
-    a deployment's own; the causing deployment's for an incident (found as a read of every repo finds it:
-    reports/data.window_causes). Checked on the read: every PR the page lists (shipped with the PR, by the
+    a deployment's own, with those of the deployments that caused the incidents started soon after it; the
+    causing deployment's for an incident (causes found as a read of every repo finds them: reports/data.item_repos,
+    window_causes). Checked on the read: every PR the page lists (shipped with the PR, by the
     deployment, by the cause) is of that repo, and every incident the read links to the deployment by
     inference (a read of one repo sees fewer deployments that could be the cause) is linked to it as with
     every repo."""
     _cube(version)  # the slice and window_causes read the cube's shipping table: up to date first
-    found = item_repo(warehouse(), config(), kind, item_id)
-    if found is None:
-        return None
-    repo, deployment_id = found
-    repos = [repo] if repo is not None else []
-    if repo is None and deployment_id is not None:
-        return None  # a deployment without a repo: the read of every repo
+    found = item_repos(warehouse(), config(), kind, item_id)
+    if found is None or found[0] is None:
+        return None  # no such item, or a repo not stored: the read of every repo
+    repos, deployment_id = found
     read = prepare(load_evidence_since(warehouse(), config(), day, CHANGES, reviewed_prs=False,
                                        repos_of=lambda _pairs: repos), config())
     return read if _item_read_holds(read, kind, item_id, deployment_id, repos) else None
@@ -316,7 +314,7 @@ def _item_read_holds(read: Prepared, kind: str, item_id: str, deployment_id: str
     if deployment_id is None:
         return True
     listed = outcomes.filter(pl.col("shipped_deployment_id") == deployment_id)
-    if not listed.get_column("repo").is_in(repos).all():
+    if not listed.get_column("repo").is_in(repos).all():  # (a PR without a repo is in none)
         return False
     if kind != "deployment":
         return True

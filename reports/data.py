@@ -132,17 +132,38 @@ def window_causes(warehouse: Warehouse, config: Config, incidents: pl.DataFrame)
     return incident_causes(incidents, production, config).select(list(out))
 
 
-def item_repo(warehouse: Warehouse, config: Config, kind: str, item_id: str) -> tuple[str | None, str | None] | None:
-    """The repo (as stored) whose PRs and deployments decide a single item's view, and the deployment it
-    centres on: a PR's repo (no deployment: its outcome names it); a deployment's repo and itself; for an
-    incident its causing deployment's repo and that deployment (the source's link, else the one a read of
-    every repo infers: `window_causes`; (None, None) without a cause). None when there is no such item."""
+def item_repos(warehouse: Warehouse, config: Config, kind: str, item_id: str) -> tuple[list[str] | None, str | None] | None:
+    """The repos (as stored) whose PRs and deployments decide a single item's view, and the deployment it
+    centres on: a PR's repo (no deployment: its outcome names it); a deployment's repo and itself, with the
+    repos of the causes (`window_causes`) of every incident started within the link window after it finished
+    (a read of its repo alone would see none of the later deployments that such an incident's cause may be);
+    for an incident its causing deployment's repo and that deployment (the source's link, else the one a read
+    of every repo infers; ([], None) without a cause). Repos None: a deployment without a repo (every repo
+    decides). None when there is no such item."""
     if kind == "pr":
         with warehouse.engine.connect() as conn:
             row = conn.execute(sa.select(pull_requests.c.repo).where(pull_requests.c.id == item_id)).first()
-        return None if row is None else (row[0], None)
+        return None if row is None else ([row[0]] if row[0] is not None else None, None)
     if kind == "deployment":
-        return _deployment_repo(warehouse, item_id)
+        rows = assign_team_column(_deployments_of(warehouse, [item_id]), "deployments", config.teams)
+        if rows.height == 0:
+            return None
+        finished, team = rows.get_column("finished_at")[0], rows.get_column("team")[0]
+        repos = [rows.get_column("repo")[0]]
+        hours = config.rules.incident_link_hours
+        if finished is not None and hours > 0:
+            after = (f"started_at >= {instant_literal(warehouse.dialect, finished, incidents.c.started_at)} AND started_at <= "
+                     f"{instant_literal(warehouse.dialect, finished + dt.timedelta(hours=hours), incidents.c.started_at)}")
+            later = assign_team_column(conform(read_where(warehouse, "incidents", list(SCHEMAS["incidents"]), after),
+                                               "incidents"), "incidents", config.teams)
+            # Those whose cause may be this deployment (metrics.change_chain.incident_causes): of its team, or of
+            # a service with repos of its own.
+            services = sorted(name.lower() for name in config.services)
+            later = later.filter((pl.col("team") == team) | pl.col("service").str.to_lowercase().is_in(services))
+            causes = window_causes(warehouse, config, later)
+            ids = causes.get_column("caused_by_deployment_id").drop_nulls().unique().sort().to_list()
+            repos += _deployments_of(warehouse, ids).get_column("repo").to_list()
+        return (None if None in repos else sorted(set(repos))), item_id
     incident = conform(read_where(warehouse, "incidents", list(SCHEMAS["incidents"]),
                                   f"id = {_text(item_id)}"), "incidents")
     if incident.height == 0:
@@ -150,15 +171,16 @@ def item_repo(warehouse: Warehouse, config: Config, kind: str, item_id: str) -> 
     cause = window_causes(warehouse, config, assign_team_column(incident, "incidents", config.teams))
     deployment_id = cause.get_column("caused_by_deployment_id")[0]
     if deployment_id is None:
-        return None, None
-    found = _deployment_repo(warehouse, deployment_id)
-    return (None, deployment_id) if found is None else found
+        return [], None
+    rows = _deployments_of(warehouse, [deployment_id])
+    repo = rows.get_column("repo")[0] if rows.height else None
+    return ([repo] if repo is not None else None), deployment_id
 
 
-def _deployment_repo(warehouse: Warehouse, deployment_id: str) -> tuple[str | None, str] | None:
-    with warehouse.engine.connect() as conn:
-        row = conn.execute(sa.select(deployments.c.repo).where(deployments.c.id == deployment_id)).first()
-    return None if row is None else (row[0], deployment_id)
+def _deployments_of(warehouse: Warehouse, ids: list[str]) -> pl.DataFrame:
+    """id, repo, team, finished_at of the deployments `ids` (those in the warehouse)."""
+    where = f"id IN ({', '.join(_text(i) for i in ids)})" if ids else "1 = 0"
+    return read_where(warehouse, "deployments", ["id", "repo", "team", "finished_at"], where)
 
 
 def _text(value: str) -> str:
