@@ -44,7 +44,9 @@ from metrics.teams import assign_team_column
 from reports import scope
 from reports.adoption_data import load_adoption, load_tool_prs
 from reports.alerts import SpendAlerts, load_spend, spend_alerts as judge_spend
-from reports.data import item_day, load_cube, load_evidence_since, warehouse_for
+from reports.data import (
+    item_day, item_repos, load_cube, load_evidence_since, load_incidents_since, warehouse_for, window_causes,
+)
 from reports.export import SCORECARD, ExportFilters, export_frame, export_names as exportable_names
 from reports.filters import Filters
 from reports.governance_data import (
@@ -260,9 +262,69 @@ def _selection_files(version: str, since: dt.date, repos: tuple[str, ...]) -> pl
 
 def prepared_for_item(version: str, kind: str, item_id: str) -> Prepared:
     """`prepared` around one item (`kind`: pr, deployment or incident; reports/data.item_day says from
-    when): what its page shows about it (`CHANGES`). An id that names no such item reads only the last day."""
+    when): what its page shows about it (`CHANGES`). An id that names no such item reads only the last day.
+
+    Read of the item's repo only where that decides what the page shows exactly as the read of every repo
+    (`_item_prepared`); otherwise, and whenever a check of that read fails, of every repo."""
     day = _item_day(version, kind, item_id) or last_day(version) or _now().date()
+    teams = row_scope()
+    item = _item_prepared(version, kind, item_id, day)
+    if item is not None:
+        return item if teams is None else _item_prepared_scoped(version, kind, item_id, day, teams)
     return prepared(version, day, CHANGES)
+
+
+@st.cache_resource(show_spinner="Reading the item's repository…", max_entries=8)
+def _item_prepared(version: str, kind: str, item_id: str, day: dt.date) -> Prepared | None:
+    """`prepared(version, day, CHANGES)` of the repo that decides what the item's page shows, or None when
+    that read would not show it exactly as the read of every repo (warehouse.slice.read_slice's `repos_of`: the
+    repo's PRs from `day` on decided as with every repo's, the reverts of every repo read). The repo: a PR's own;
+    a deployment's own, with those of the deployments that caused the incidents started soon after it; the
+    causing deployment's for an incident (causes found as a read of every repo finds them: reports/data.item_repos,
+    window_causes). Checked on the read: every PR the page lists (shipped with the PR, by the
+    deployment, by the cause) is of that repo, and every incident the read links to the deployment by
+    inference (a read of one repo sees fewer deployments that could be the cause) is linked to it as with
+    every repo."""
+    _cube(version)  # the slice and window_causes read the cube's shipping table: up to date first
+    found = item_repos(warehouse(), config(), kind, item_id)
+    if found is None or found[0] is None:
+        return None  # no such item, or a repo not stored: the read of every repo
+    repos, deployment_id = found
+    read = prepare(load_evidence_since(warehouse(), config(), day, CHANGES, reviewed_prs=False,
+                                       repos_of=lambda _pairs: repos), config())
+    return read if _item_read_holds(read, kind, item_id, deployment_id, repos) else None
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _item_prepared_scoped(version: str, kind: str, item_id: str, day: dt.date, teams: tuple[str, ...]) -> Prepared:
+    return scope.prepared_rows(_item_prepared(version, kind, item_id, day), teams)
+
+
+def _item_read_holds(read: Prepared, kind: str, item_id: str, deployment_id: str | None, repos: list[str]) -> bool:
+    """Whether the read of `repos` shows the item as the read of every repo would (`_item_prepared`)."""
+    outcomes = read.outcomes
+    if kind == "pr":
+        rows = outcomes.filter(pl.col("id") == item_id)
+        if rows.height == 0:
+            return False
+        deployment_id = rows.get_column("shipped_deployment_id")[0]
+    elif kind == "incident":
+        incident = read.chain.incidents.filter(pl.col("id") == item_id)
+        if incident.height == 0 or incident.get_column("caused_by_deployment_id")[0] != deployment_id:
+            return False
+    if deployment_id is None:
+        return True
+    listed = outcomes.filter(pl.col("shipped_deployment_id") == deployment_id)
+    if not listed.get_column("repo").is_in(repos).all():  # (a PR without a repo is in none)
+        return False
+    if kind != "deployment":
+        return True
+    linked = read.chain.incidents.filter((pl.col("caused_by_deployment_id") == deployment_id)
+                                         & (pl.col("cause_how") == "inferred"))
+    # as the source gave them (an inferred cause has no source link)
+    raw = linked.select(*SCHEMAS["incidents"]).with_columns(caused_by_deployment_id=pl.lit(None, pl.String))
+    causes = window_causes(warehouse(), config(), raw)
+    return bool(causes.get_column("caused_by_deployment_id").eq_missing(deployment_id).all())
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -531,6 +593,31 @@ def _cohort_rows(version: str, start: dt.date) -> CohortRows:
     return CohortRows(outcomes=merged.select(OUTCOME_COLUMNS),
                       lead_time=shipped.select("id", "at", "team", "value", "author"),
                       rework=merged.select("id", at="merged_at", team="team", hit="reworked"))
+
+
+def incidents_since(version: str, since: dt.date) -> pl.DataFrame:
+    """The incidents resolved from the day `since` on and the open ones started then or later
+    (reports/data.load_incidents_since), of the teams the signed-in user may see: what the Incidents & MTTR
+    page lists and counts over its periods, as `prepared(version, since, ("incidents",))` gives them."""
+    return scope.team_rows(_incidents_since(version, since), row_scope())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _incidents_since(version: str, since: dt.date) -> pl.DataFrame:
+    return load_incidents_since(warehouse(), config(), since)
+
+
+def ticket_counts(version: str, since: dt.date) -> pl.DataFrame:
+    """The tickets resolved from the day `since` on, counted per day × team × channel (metrics.cube.ticket_facts,
+    kept beside the cube by the same upkeep: a range's few thousand rows, not its tickets), of the teams the
+    signed-in user may see: what the Support page's tables and chart are made of (app/views/support.py)."""
+    return scope.team_rows(_ticket_counts(version, since), row_scope())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _ticket_counts(version: str, since: dt.date) -> pl.DataFrame:
+    _cube(version)  # the counts are kept with the cube: up to date first
+    return read_facts(warehouse(), "ticket_facts", since)
 
 
 def aggregate_outcomes(version: str, start: dt.date) -> pl.DataFrame:

@@ -28,7 +28,8 @@ from metrics.senior_review import SENIORS_SCHEMA
 # 7: the values table's metric, team and segment are categorical (dictionary-encoded when stored).
 # 8: the ratio table's too.
 # 9: the per-PR facts kept beside the cube (`pr_facts`, stored by reports/derived.py).
-CUBE_FORMAT = 9
+# 10: the resolved tickets' daily counts kept beside it too (`ticket_facts`).
+CUBE_FORMAT = 10
 
 
 CATEGORICAL_KEYS = ("metric", "team", "segment")  # the values and ratio tables' categorical columns
@@ -215,6 +216,32 @@ def pr_facts(evidence, outcomes: pl.DataFrame, chain) -> tuple[pl.DataFrame, pl.
                .select(day=pl.col("at").cast(pl.Date), id="id", author="author", team="team", at="at", value="value")
                .sort("day", "id"))
     return merged, shipped
+
+
+# The columns of `ticket_facts`.
+TICKET_FACTS_SCHEMA = {"day": pl.Date, "team": pl.String, "channel": pl.String, "tickets": pl.Int64,
+                       "scored": pl.Int64, "csat_total": pl.Float64}
+
+
+def ticket_facts(tickets: pl.DataFrame) -> pl.DataFrame:
+    """The resolved tickets counted per day of `resolved_at` (UTC) × team × channel (lower-case, `unknown`
+    when empty), for the Support page (app/views/support.py): `tickets`, `scored` (with a CSAT) and
+    `csat_total` (their CSATs summed). Each row lies on the day the cube counts those tickets' deflection
+    and CSAT events on, so whatever keeps those days exact keeps these rows exact. A team's tickets come
+    with their team assigned (metrics.teams.assign_teams)."""
+    resolved = tickets.filter(pl.col("resolved_at").is_not_null())
+    return (resolved.group_by(day=pl.col("resolved_at").cast(pl.Date), team=pl.col("team"),
+                              channel=pl.col("channel").str.to_lowercase().fill_null("unknown"))
+            .agg(tickets=pl.len().cast(pl.Int64), scored=pl.col("csat").is_not_null().sum().cast(pl.Int64),
+                 csat_total=pl.col("csat").sum().cast(pl.Float64))
+            .cast(TICKET_FACTS_SCHEMA).sort("day", "team", "channel"))
+
+
+def facts(evidence, outcomes: pl.DataFrame, chain) -> dict[str, pl.DataFrame]:
+    """Every part kept beside the cube (warehouse.cube_chunks.FACT_PARTS), by name: `pr_facts`' two and
+    `ticket_facts`."""
+    merged, shipped = pr_facts(evidence, outcomes, chain)
+    return {"pr_facts": merged, "ship_facts": shipped, "ticket_facts": ticket_facts(evidence.tickets)}
 
 
 def _sums(metric: str, events: pl.DataFrame) -> pl.DataFrame:

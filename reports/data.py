@@ -25,13 +25,17 @@ import sqlalchemy as sa
 
 from config.model import Config
 from connectors.common.progress import Progress
+from metrics.change_chain import incident_causes
 from metrics.cube import Cube
-from metrics.evidence import SCHEMAS, Evidence
+from metrics.linking import production_deployments
+from metrics.evidence import SCHEMAS, Evidence, conform
+from metrics.teams import assign_team_column
 from reports.cube_months import cube_fingerprint, months_of, state_is_current, whole_history_parts
 from reports.derived import bring_up_to_date, evidence_from, rebuild, stored_cube
 from warehouse import Warehouse, open_warehouse, read_table
 from warehouse.cube_store import read_cube_months
-from warehouse.read import COUNTING_TIME
+from warehouse.read import COUNTING_TIME, instant_literal, read_where
+from warehouse.slice import read_incidents_since
 from warehouse.schema import deployments, incidents, pull_requests
 
 log = logging.getLogger(__name__)
@@ -90,6 +94,97 @@ def load_evidence_since(warehouse: Warehouse, config: Config, since: dt.date | N
         return Evidence.of(**{name: read_table(warehouse, name, columns.get(name, list(SCHEMAS[name]))) for name in tables})
     return evidence_from(warehouse, config, dt.datetime.combine(since, dt.time(), dt.timezone.utc), columns, tables,
                          reviewed_prs=reviewed_prs, until=until, repos_of=repos_of)
+
+
+def load_incidents_since(warehouse: Warehouse, config: Config, since: dt.date) -> pl.DataFrame:
+    """Every evidence column of the incidents resolved from the day `since` on and of those still open that
+    started then or later, teams assigned (metrics.teams): each as `load_evidence_since(..., ("incidents",))`
+    and `prepare` give it, without the deployments and PR ids that slice reads to decide causes. For the
+    Incidents & MTTR page, which lists and counts incidents resolved, or open and started, in its periods."""
+    cut = dt.datetime.combine(since, dt.time(), dt.timezone.utc)
+    frame = conform(read_incidents_since(warehouse, cut, list(SCHEMAS["incidents"])), "incidents")
+    return assign_team_column(frame, "incidents", config.teams)
+
+
+def window_causes(warehouse: Warehouse, config: Config, incidents: pl.DataFrame) -> pl.DataFrame:
+    """metrics.change_chain.incident_causes of `incidents` (teams assigned) as a read of every repo gives them:
+    the production deployments of every repo that finished within the link window before one of their
+    starts (`incident_link_hours`; no earlier or later one can be a cause), teams assigned, each one's
+    rollback verdict as the cube decided it (`cube_deployments.ships`: bring the cube up to date first).
+    Columns: id, caused_by_deployment_id, cause_how. For a single item's view read of some repos only
+    (app/state.py): the cause it must find."""
+    out = {"id": pl.String, "caused_by_deployment_id": pl.String, "cause_how": pl.String}
+    starts = incidents.get_column("started_at").drop_nulls()
+    hours = config.rules.incident_link_hours
+    if incidents.height == 0:
+        return pl.DataFrame(schema=out)
+    production = pl.DataFrame(schema={**SCHEMAS["deployments"], "env_key": pl.String, "rollback": pl.Boolean})
+    if starts.len() and hours > 0:
+        low = starts.min() - dt.timedelta(hours=hours)
+        window = (f"finished_at >= {instant_literal(warehouse.dialect, low, deployments.c.finished_at)} AND "
+                  f"finished_at <= {instant_literal(warehouse.dialect, starts.max(), deployments.c.finished_at)}")
+        rows = assign_team_column(conform(read_where(warehouse, "deployments", list(SCHEMAS["deployments"]), window),
+                                          "deployments"), "deployments", config.teams)
+        ships = read_where(warehouse, "cube_deployments", ["id", "ships"], window)
+        production = (production_deployments(rows, config.rules.production_environments)
+                      .join(ships, on="id", how="left")
+                      .with_columns(rollback=~pl.col("ships").fill_null(True)).drop("ships"))
+    return incident_causes(incidents, production, config).select(list(out))
+
+
+def item_repos(warehouse: Warehouse, config: Config, kind: str, item_id: str) -> tuple[list[str] | None, str | None] | None:
+    """The repos (as stored) whose PRs and deployments decide a single item's view, and the deployment it
+    centres on: a PR's repo (no deployment: its outcome names it); a deployment's repo and itself, with the
+    repos of the causes (`window_causes`) of every incident started within the link window after it finished
+    (a read of its repo alone would see none of the later deployments that such an incident's cause may be);
+    for an incident its causing deployment's repo and that deployment (the source's link, else the one a read
+    of every repo infers; ([], None) without a cause). Repos None: a deployment without a repo (every repo
+    decides). None when there is no such item."""
+    if kind == "pr":
+        with warehouse.engine.connect() as conn:
+            row = conn.execute(sa.select(pull_requests.c.repo).where(pull_requests.c.id == item_id)).first()
+        return None if row is None else ([row[0]] if row[0] is not None else None, None)
+    if kind == "deployment":
+        rows = assign_team_column(_deployments_of(warehouse, [item_id]), "deployments", config.teams)
+        if rows.height == 0:
+            return None
+        finished, team = rows.get_column("finished_at")[0], rows.get_column("team")[0]
+        repos = [rows.get_column("repo")[0]]
+        hours = config.rules.incident_link_hours
+        if finished is not None and hours > 0:
+            after = (f"started_at >= {instant_literal(warehouse.dialect, finished, incidents.c.started_at)} AND started_at <= "
+                     f"{instant_literal(warehouse.dialect, finished + dt.timedelta(hours=hours), incidents.c.started_at)}")
+            later = assign_team_column(conform(read_where(warehouse, "incidents", list(SCHEMAS["incidents"]), after),
+                                               "incidents"), "incidents", config.teams)
+            # Those whose cause may be this deployment (metrics.change_chain.incident_causes): of its team, or of
+            # a service with repos of its own.
+            services = sorted(name.lower() for name in config.services)
+            later = later.filter((pl.col("team") == team) | pl.col("service").str.to_lowercase().is_in(services))
+            causes = window_causes(warehouse, config, later)
+            ids = causes.get_column("caused_by_deployment_id").drop_nulls().unique().sort().to_list()
+            repos += _deployments_of(warehouse, ids).get_column("repo").to_list()
+        return (None if None in repos else sorted(set(repos))), item_id
+    incident = conform(read_where(warehouse, "incidents", list(SCHEMAS["incidents"]),
+                                  f"id = {_text(item_id)}"), "incidents")
+    if incident.height == 0:
+        return None
+    cause = window_causes(warehouse, config, assign_team_column(incident, "incidents", config.teams))
+    deployment_id = cause.get_column("caused_by_deployment_id")[0]
+    if deployment_id is None:
+        return [], None
+    rows = _deployments_of(warehouse, [deployment_id])
+    repo = rows.get_column("repo")[0] if rows.height else None
+    return ([repo] if repo is not None else None), deployment_id
+
+
+def _deployments_of(warehouse: Warehouse, ids: list[str]) -> pl.DataFrame:
+    """id, repo, team, finished_at of the deployments `ids` (those in the warehouse)."""
+    where = f"id IN ({', '.join(_text(i) for i in ids)})" if ids else "1 = 0"
+    return read_where(warehouse, "deployments", ["id", "repo", "team", "finished_at"], where)
+
+
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def item_day(warehouse: Warehouse, kind: str, item_id: str) -> dt.date | None:

@@ -23,13 +23,12 @@ import sqlalchemy as sa
 from config.model import Config
 from connectors.common.progress import NoProgress, Progress
 from metrics.cohorts import WINDOW_DAYS, EarlierMerges
-from metrics.cube import Cube, build_cube, pr_facts
+from metrics.cube import Cube, build_cube, facts
 from metrics.evidence import SCHEMAS, Evidence
 from metrics.linking import deployment_outcomes
 from metrics.reach import reach_of
 from metrics.scorecard import prepare, values_ahead
 from warehouse import Warehouse, read_table
-from warehouse.cube_chunks import FACT_PARTS
 from warehouse.cube_store import (DAILY, CubeState, fix_rule_json, read_cube_parts, read_state, record_fix_rule,
                                   replace_cube, start_build)
 from warehouse.read import instant_literal, read_where
@@ -251,8 +250,8 @@ def _parts(cube: Cube) -> dict[str, pl.DataFrame]:
 
 
 def _facts(prepared) -> dict[str, pl.DataFrame]:
-    """The per-PR facts kept beside the cube (metrics.cube.pr_facts), by part name."""
-    return dict(zip(FACT_PARTS, pr_facts(prepared.evidence, prepared.outcomes, prepared.chain)))
+    """The parts kept beside the cube (metrics.cube.facts: per-PR facts, ticket counts), by part name."""
+    return facts(prepared.evidence, prepared.outcomes, prepared.chain)
 
 
 def _all(columns: dict[str, list[str]]) -> dict[str, list[str]]:

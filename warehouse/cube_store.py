@@ -318,7 +318,7 @@ def read_cube_months(warehouse: Warehouse, months: set[str], whole_parts: list[s
 
 
 def read_facts(warehouse: Warehouse, part: str, since: dt.date, until: dt.date | None = None) -> pl.DataFrame:
-    """The rows of a per-PR facts part (warehouse.cube_chunks.FACT_PARTS) from the day `since` on (to the day
+    """The rows of a part kept beside the cube (warehouse.cube_chunks.FACT_PARTS) from the day `since` on (to the day
     `until`, inclusive, when given): the chunks of its months from `since`'s on (to `until`'s), and its empty
     schema chunk, as the upkeep keeps them."""
     if part not in FACT_PARTS:

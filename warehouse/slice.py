@@ -239,6 +239,16 @@ def _reverts_naming(warehouse: Warehouse, reverts: list[str], repos: list[str], 
     return read_pr_columns(warehouse, keep.get_column("id").sort().to_list(), columns)
 
 
+def read_incidents_since(warehouse: Warehouse, cut: dt.datetime, columns: list[str]) -> pl.DataFrame:
+    """The incidents resolved from `cut` on and those still open that started from `cut` on: every incident
+    a view of periods from `cut` on counts (resolved in them) or names as open (started in them), read
+    through the resolved_at and started_at indexes; no deployment or PR is read. Among the rows `read_slice`
+    gives for the same cut, in the same order."""
+    arms = [f"resolved_at >= {_at(warehouse, 'incidents', 'resolved_at', cut)}",
+            f"resolved_at IS NULL AND started_at >= {_at(warehouse, 'incidents', 'started_at', cut)}"]
+    return read_where(warehouse, "incidents", columns, _any_of("incidents", arms))
+
+
 def _ids_since(warehouse: Warehouse, deployed: str, recent: pl.DataFrame) -> str:
     """SQL for the ids of the deployments since (`deployed`; `recent`: those deployments, read). On SQLite
     the ids `recent` holds, as one JSON array: the subquery read every such deployment's row for its id

@@ -222,3 +222,50 @@ def test_an_id_that_names_nothing_has_no_day(demo):
     assert item_day(warehouse, "pr", "demo:nowhere#0") is None
     assert item_day(warehouse, "deployment", "nothing") is None
     assert item_day(warehouse, "incident", "nothing") is None
+
+
+def test_every_single_item_page_read_of_its_repo_equals_the_view_of_all_evidence(demo, tmp_path, monkeypatch):
+    """The item pages' reads (app/state.prepared_for_item): of the item's repo only where that shows the item
+    exactly (`_item_prepared`), checked against the views of all the evidence for PRs rolled back, reverts,
+    shipped PRs, failed deployments, every kind of incident cause; most items take the repo's read."""
+    from tests.app.conftest import clear_streamlit_caches
+
+    warehouse, config = demo
+    path = tmp_path / "scorecard.toml"
+    path.write_text(f'[warehouse]\nurl = "{warehouse.url}"\n', encoding="utf-8")
+    monkeypatch.setenv("SCORECARD_CONFIG", str(path))
+    monkeypatch.delenv("SCORECARD_WAREHOUSE_URL", raising=False)
+    monkeypatch.setattr(state, "row_scope", lambda: None)  # an admin, as in the benchmark (no sign-in here)
+    clear_streamlit_caches()
+    full = prepare(load_evidence(warehouse), config)
+    envs = config.rules.production_environments
+    outcomes, chain = full.outcomes, full.chain
+    items = {
+        "pr": (_sample(outcomes, pl.col("rolled_back").fill_null(False), 6)
+               + _sample(outcomes, pl.col("reverts_pr_id").is_not_null(), 4)
+               + _sample(outcomes, pl.col("shipped_deployment_id").is_not_null(), 6)),
+        "deployment": (_sample(chain.deployments, pl.col("failed_how") == "caused incident", 5)
+                       + _sample(chain.deployments, pl.col("failed"), 5)
+                       + _sample(full.evidence.deployments, pl.col("id").is_not_null(), 5)),
+        "incident": (_sample(chain.incidents, pl.col("cause_how") == "source", 4)
+                     + _sample(chain.incidents, pl.col("cause_how") == "inferred", 6)
+                     + _sample(chain.incidents, pl.col("cause_how").is_null(), 3)),
+    }
+    views = {
+        "pr": lambda p, i: pr_view(p.outcomes, p.evidence.deployments, i),
+        "deployment": lambda p, i: deployment_view(p.evidence.deployments, p.outcomes, p.chain, envs, i),
+        "incident": lambda p, i: incident_view(p.evidence.deployments, p.outcomes, p.chain, i),
+    }
+    try:
+        version = state.current_version()
+        by_repo = 0
+        for kind, ids in items.items():
+            assert len(ids) >= 8, kind
+            for item_id in ids:
+                got = state.prepared_for_item(version, kind, item_id)
+                day = item_day(warehouse, kind, item_id)
+                by_repo += state._item_prepared(version, kind, item_id, day) is not None
+                _assert_same_view(views[kind](got, item_id), views[kind](full, item_id), f"{kind} {item_id}")
+        assert by_repo >= 0.7 * sum(len(ids) for ids in items.values())
+    finally:
+        clear_streamlit_caches()

@@ -70,3 +70,41 @@ def test_governance_sums_equal_those_of_every_row(warehouse, warehouse_url, tmp_
         flagged = load_unapproved_models(warehouse, config, by_kind, teams)
         assert flagged.select("tool", "model").rows() == [("anthropic", "claude-opus-4")]
         assert_frame_equal(flagged, unapproved_models(rows, config.governance, teams), check_exact=False, rel_tol=1e-9)
+
+
+def test_spend_groups_by_hand_from_the_index(warehouse):
+    """Spend per tool × model × workflow × team, worked out by hand: a null team is `unassigned` (summed with
+    a stored `unassigned`), a null model or workflow is a group of its own, ordered by the four (nulls
+    first); on SQLite from the entries of `ix_ai_spend_kinds` alone (no row read, no sort)."""
+    import datetime as dt
+
+    from tests.factories import make_spend
+    from warehouse.schema import TABLES
+    from warehouse.types import polars_schema
+
+    spend = [
+        make_spend("s1", date="2026-03-02", cost=1.5, team="web", tool="openai", model="gpt-5"),
+        make_spend("s2", date="2026-03-05", cost=2.25, team="web", tool="openai", model="gpt-5"),
+        make_spend("s3", date="2026-03-03", cost=4.0, team=None, tool="openai", model="gpt-5"),
+        make_spend("s4", date="2026-03-09", cost=0.5, team="unassigned", tool="openai", model="gpt-5"),
+        make_spend("s5", date="2026-03-04", cost=8.0, team="web", tool="openai", model=None),
+        make_spend("s6", date="2026-03-01", cost=16.0, team="core", tool="anthropic", workflow="triage"),
+        make_spend("s7", date="2026-03-07", cost=32.0, team="core", tool=None),
+    ]
+    frame = pl.DataFrame(spend, schema=polars_schema(TABLES["ai_spend"], list(spend[0])), orient="row")
+    ingest(warehouse, "csv", {"ai_spend": frame})
+    day = dt.date.fromisoformat
+    assert load_spend_groups(warehouse).rows() == [
+        (None, None, None, "core", 1, 32.0, day("2026-03-07"), day("2026-03-07")),
+        ("anthropic", None, "triage", "core", 1, 16.0, day("2026-03-01"), day("2026-03-01")),
+        ("openai", None, None, "web", 1, 8.0, day("2026-03-04"), day("2026-03-04")),
+        # s3 (no team) and s4 (stored unassigned): 4 + 0.5
+        ("openai", "gpt-5", None, "unassigned", 2, 4.5, day("2026-03-03"), day("2026-03-09")),
+        ("openai", "gpt-5", None, "web", 2, 3.75, day("2026-03-02"), day("2026-03-05")),
+    ]
+    if warehouse.dialect == "sqlite":
+        with warehouse.engine.connect() as conn:
+            plan = " ".join(str(row) for row in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT tool, model, workflow, team, count(*), sum(cost_usd), min(date), max(date) "
+                "FROM ai_spend GROUP BY tool, model, workflow, team").fetchall())
+        assert "COVERING INDEX ix_ai_spend_kinds" in plan and "TEMP B-TREE" not in plan

@@ -24,7 +24,7 @@ from metrics.reach import reach_of
 from metrics.scorecard import prepare
 from pipeline import ingest
 from reports.data import load_cube, load_evidence, refresh_cube
-from metrics.cube import pr_facts
+from metrics.cube import facts
 from reports.derived import _shipping, stored_cube
 from warehouse import open_warehouse, read_table
 from warehouse.cube_chunks import FACT_PARTS
@@ -252,8 +252,10 @@ def assert_cube_is_a_full_build(wh, config: Config, what: str) -> None:
                                check_exact=False, rel_tol=1e-9, abs_tol=1e-9)
         except AssertionError as exc:
             raise AssertionError(f"cube {part} differs after {what}: {exc}") from None
-    # The per-PR facts kept beside the cube (every day of them: from before the first PR on).
-    for part, theirs in zip(FACT_PARTS, pr_facts(prepared.evidence, prepared.outcomes, prepared.chain)):
+    # The parts kept beside the cube: per-PR facts, ticket counts (every day of them: from before the first PR on).
+    kept_facts = facts(prepared.evidence, prepared.outcomes, prepared.chain)
+    assert set(kept_facts) == set(FACT_PARTS)
+    for part, theirs in kept_facts.items():
         mine = read_facts(wh, part, dt.date(1970, 1, 1))
         try:
             assert_frame_equal(mine, theirs, check_exact=False, rel_tol=1e-9, abs_tol=1e-9)
