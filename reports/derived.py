@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from config.model import Config
 from connectors.common.progress import NoProgress, Progress
 from metrics.cohorts import WINDOW_DAYS, EarlierMerges
-from metrics.cube import Cube, build_cube, pr_facts
+from metrics.cube import Cube, build_cube, delivery_facts, pr_facts
 from metrics.evidence import SCHEMAS, Evidence
 from metrics.linking import deployment_outcomes
 from metrics.reach import reach_of
@@ -193,7 +193,8 @@ def _shipping(evidence: Evidence, config: Config) -> pl.DataFrame:
 
 def _incidents_start(warehouse: Warehouse, cut_at: dt.datetime) -> dt.datetime:
     """The earliest start of an incident resolved from `cut_at` on (its cause lies before its start), and
-    the earliest deployment such an incident's source links to."""
+    the earliest deployment the source links such an incident, or one started from `cut_at` on (resolved or
+    not: the Delivery page lists it with its cause's segment and PRs, metrics.cube.delivery_facts), to."""
     # Both databases answered a lone min() by walking the started_at index from its first entry, filtering
     # on resolved_at: every incident that resolved before the cut (PostgreSQL: 54k at 1M PRs, 0.15 s;
     # SQLite: 167k at 3M PRs, 0.19 s, growing with history). OFFSET 0 keeps the subquery as written (SQLite
@@ -201,9 +202,11 @@ def _incidents_start(warehouse: Warehouse, cut_at: dt.datetime) -> dt.datetime:
     resolved = sa.select(incidents.c.started_at).where(incidents.c.resolved_at >= cut_at).offset(0)
     with warehouse.engine.connect() as conn:
         started = conn.execute(sa.select(sa.func.min(resolved.subquery().c.started_at))).scalar()
+        # Each through its own index (an OR of the two ranges would scan the table).
+        named = sa.union(sa.select(incidents.c.caused_by_deployment_id).where(incidents.c.resolved_at >= cut_at),
+                         sa.select(incidents.c.caused_by_deployment_id).where(incidents.c.started_at >= cut_at))
         linked = conn.execute(
-            sa.select(sa.func.min(deployments.c.finished_at)).where(deployments.c.id.in_(
-                sa.select(incidents.c.caused_by_deployment_id).where(incidents.c.resolved_at >= cut_at)))
+            sa.select(sa.func.min(deployments.c.finished_at)).where(deployments.c.id.in_(named))
         ).scalar()
     found = [t for t in (started, linked, cut_at) if t is not None]
     return min(found)
@@ -251,8 +254,13 @@ def _parts(cube: Cube) -> dict[str, pl.DataFrame]:
 
 
 def _facts(prepared) -> dict[str, pl.DataFrame]:
-    """The per-PR facts kept beside the cube (metrics.cube.pr_facts), by part name."""
-    return dict(zip(FACT_PARTS, pr_facts(prepared.evidence, prepared.outcomes, prepared.chain)))
+    """The facts kept beside the cube (metrics.cube.pr_facts, delivery_facts), by part name."""
+    return dict(zip(FACT_PARTS, kept_facts(prepared)))
+
+
+def kept_facts(prepared) -> tuple[pl.DataFrame, ...]:
+    """The facts kept beside the cube of prepared evidence, in `FACT_PARTS`' order."""
+    return (*pr_facts(prepared.evidence, prepared.outcomes, prepared.chain), *delivery_facts(prepared.chain))
 
 
 def _all(columns: dict[str, list[str]]) -> dict[str, list[str]]:

@@ -24,7 +24,7 @@ from warehouse.schema import cube_deployments, cube_state
 from warehouse.types import to_storage
 from warehouse.write import _adbc_transaction, _clean, _q
 
-# Replaced by day (and the per-PR facts kept beside the cube, warehouse.cube_chunks.FACT_PARTS); span and
+# Replaced by day (and the facts kept beside the cube, warehouse.cube_chunks.FACT_PARTS); span and
 # seniors whole.
 DAILY = ("ratio", "mean", "values", "spend", "units", *FACT_PARTS)
 
@@ -318,7 +318,7 @@ def read_cube_months(warehouse: Warehouse, months: set[str], whole_parts: list[s
 
 
 def read_facts(warehouse: Warehouse, part: str, since: dt.date) -> pl.DataFrame:
-    """The rows of a per-PR facts part (warehouse.cube_chunks.FACT_PARTS) from the day `since` on: the chunks of
+    """The rows of a facts part (warehouse.cube_chunks.FACT_PARTS) from the day `since` on: the chunks of
     its months from `since`'s on (and its empty schema chunk), as the upkeep keeps them."""
     if part not in FACT_PARTS:
         raise ValueError(f"not a facts part: {part}")

@@ -197,9 +197,9 @@ def test_delivery_reads_the_verdicts_columns_and_shows_what_all_the_evidence_sho
         narrow = prepare(load_evidence_since(warehouse, config, start, state.CHANGES,
                                              state._columns(state.VERDICT_COLUMNS), reviewed_prs=False), config)
         assert narrow.evidence.pull_requests.get_column("ai_signals").null_count() == narrow.evidence.pull_requests.height
-        for view in (linked_incidents, failed_deployments):
-            expected = view(full.chain, filters)
-            assert_frame_equal(view(narrow.chain, filters), expected)
+        for view, rows in ((linked_incidents, "incidents"), (failed_deployments, "deployments")):
+            expected = view(getattr(full.chain, rows), filters)
+            assert_frame_equal(view(getattr(narrow.chain, rows), filters), expected)
             compared += expected.height
     assert compared > 100
 
