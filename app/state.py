@@ -129,6 +129,25 @@ def prepared(version: str, since: dt.date, tables: tuple[str, ...] = EVERY_TABLE
             else _prepared_scoped(version, since, teams, tables, columns, reviewed_prs))
 
 
+def delivery_rows(version: str, since: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(incidents, deployments) from the day `since` on for the Delivery page's two tables
+    (app/views/delivery.linked_incidents, failed_deployments): the facts kept beside the cube
+    (metrics.cube.delivery_facts: every incident started and every failed deployment finished from that day on,
+    decided as on all the evidence, kept by the same upkeep), so the page reads the rows it lists and not the
+    range's PRs and deployments. For a signed-in user with a row scope, the change chain of the rows that user
+    may see (`prepared`), as every page narrows it: its causes are decided from those rows."""
+    if row_scope() is not None:
+        chain = prepared(version, since, CHANGES, VERDICT_COLUMNS, reviewed_prs=False).chain
+        return chain.incidents, chain.deployments
+    return _delivery_facts(version, since)
+
+
+@st.cache_resource(show_spinner="Reading the range's incidents and failed deployments…", max_entries=4)
+def _delivery_facts(version: str, since: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    _cube(version)  # the facts are kept with the cube: up to date first
+    return read_facts(warehouse(), "incident_facts", since), read_facts(warehouse(), "failed_facts", since)
+
+
 def rollback_teams(version: str, filters: Filters, window) -> pl.DataFrame:
     """The Rollbacks page's table by team (app/views/rollbacks.share_table) from the cube's daily rollback
     counts, no PR read, of the teams the signed-in user may see."""

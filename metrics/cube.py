@@ -28,7 +28,8 @@ from metrics.senior_review import SENIORS_SCHEMA
 # 7: the values table's metric, team and segment are categorical (dictionary-encoded when stored).
 # 8: the ratio table's too.
 # 9: the per-PR facts kept beside the cube (`pr_facts`, stored by reports/derived.py).
-# 10: the resolved tickets' daily counts kept beside it too (`ticket_facts`).
+# 10: parts kept beside them too: the resolved tickets' daily counts (`ticket_facts`), and the Delivery
+#     page's per-incident and per-failed-deployment facts (`incident_facts`, `failed_facts`).
 CUBE_FORMAT = 10
 
 
@@ -237,11 +238,49 @@ def ticket_facts(tickets: pl.DataFrame) -> pl.DataFrame:
             .cast(TICKET_FACTS_SCHEMA).sort("day", "team", "channel"))
 
 
+
+
+# The columns of the Delivery page's two tables' facts (`delivery_facts`): what app/views/delivery.py's
+# linked_incidents and failed_deployments read of the change chain's incidents and deployments.
+INCIDENT_FACT_COLUMNS = ("id", "title", "team", "service", "started_at", "resolved_at", "caused_by_deployment_id",
+                         "cause_how", "cause_segment", "cause_prs", "cause_rule", "url")
+FAILED_FACT_COLUMNS = ("id", "repo", "environment", "team", "finished_at", "shipped_prs", "ai_prs", "failed",
+                       "failed_how", "failed_by", "failed_reason")
+
+
+def delivery_facts(chain) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The per-incident and per-failed-deployment facts kept beside the cube (warehouse.cube_chunks.FACT_PARTS),
+    for the Delivery page's two tables over a range (app/state.py), which list single incidents and failed
+    deployments with their causes: (incidents, failed).
+
+    - incidents: one row per incident with a start, on its start day (`INCIDENT_FACT_COLUMNS` of
+      `ChainFacts.incidents`: its cause, how it was linked, the cause's segment and the PRs it shipped).
+    - failed: one row per failed production deployment (not a rollback) with a finish, on its finish day
+      (`FAILED_FACT_COLUMNS` of `ChainFacts.deployments`).
+
+    A failed deployment's row lies on the day the cube counts its change_failure_rate event on, so the
+    upkeep's slice from a cut on decides it exactly (its rollbacks, reverts and incidents lie after it). An
+    incident's row lies on its start day: the slice from a cut on holds every incident started since, the
+    production deployments from the link window before it (the inferred causes) and those the source names
+    (reports.derived.slice_starts), so it is decided exactly too; a write that can change it (the incident,
+    a deployment within the link window before its start, what its cause shipped) reaches its start day
+    (warehouse/reach.py)."""
+    incidents = (chain.incidents.filter(pl.col("started_at").is_not_null())
+                 .select(pl.col("started_at").cast(pl.Date).alias("day"), *INCIDENT_FACT_COLUMNS)
+                 .sort("day", "id"))
+    failed = (chain.deployments.filter(pl.col("failed") & pl.col("finished_at").is_not_null())
+              .select(pl.col("finished_at").cast(pl.Date).alias("day"), *FAILED_FACT_COLUMNS)
+              .sort("day", "id"))
+    return incidents, failed
+
+
 def facts(evidence, outcomes: pl.DataFrame, chain) -> dict[str, pl.DataFrame]:
-    """Every part kept beside the cube (warehouse.cube_chunks.FACT_PARTS), by name: `pr_facts`' two and
-    `ticket_facts`."""
+    """Every part kept beside the cube (warehouse.cube_chunks.FACT_PARTS), by name: `pr_facts`' two,
+    `ticket_facts` and `delivery_facts`' two."""
     merged, shipped = pr_facts(evidence, outcomes, chain)
-    return {"pr_facts": merged, "ship_facts": shipped, "ticket_facts": ticket_facts(evidence.tickets)}
+    incidents, failed = delivery_facts(chain)
+    return {"pr_facts": merged, "ship_facts": shipped, "ticket_facts": ticket_facts(evidence.tickets),
+            "incident_facts": incidents, "failed_facts": failed}
 
 
 def _sums(metric: str, events: pl.DataFrame) -> pl.DataFrame:

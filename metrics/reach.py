@@ -16,7 +16,7 @@ Per link (W = rollback_window_days, H = incident_link_hours, R = rework_window_d
 | rollback deployment → rolled-back deployments, their PRs | deployments in [t − W, t] and the PRs they shipped (see shipping) | the repo's deployments back to the last one of the same sha (context rows, warehouse/slice.py) |
 | shipping (first production deployment after merge) | PRs merged after the repo's last earlier shipping deployment: unbounded, so measured per write (warehouse/reach.py) | PRs merged before c and shipped from c on (context rows: since the repo's last shipper before c) |
 | revert → failed deployment | deployments that shipped a PR merged in [t − W, t) | ahead only |
-| incident → causing deployment | deployments in [t − H, t]; a source link: that deployment | incidents resolved from c on, from their start − H |
+| incident → causing deployment | deployments in [t − H, t]; a source link: that deployment | incidents resolved from c on, from their start − H; the deployments the source names for incidents resolved or started from c on |
 | follow-up fix → reworked PR | PRs merged in [t − R, t) | ahead only |
 | adoption cohort (author's AI share over the 28 days ending with the PR's week) | the author's PRs merged earlier in its merge week, when the write changes the author's cohort of that week (measured per write), and ahead | merges up to 28 days + 6 days (the week) before c |
 | senior review (reviews at submitted_at; `ai` by the PR's flag) | its own day (the PR's flag: its reviews' days, even before its creation: measured per write) | the reviewed PRs, whenever merged (context rows) |

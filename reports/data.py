@@ -47,7 +47,9 @@ CUBE_COLUMNS = {
                       "ai_assisted", "is_revert", "reverts_pr_id", "revert_ref", "labels", "ai_tools", "ai_mode"],
     "deployments": ["id", "repo", "team", "environment", "sha", "finished_at", "status", "is_rollback"],
     "deployment_prs": ["deployment_id", "pr_id"],
-    "incidents": ["id", "team", "service", "started_at", "resolved_at", "ai_assisted", "caused_by_deployment_id"],
+    # title and url: the Delivery page lists them from the facts kept beside the cube (metrics.cube.delivery_facts)
+    "incidents": ["id", "title", "team", "service", "started_at", "resolved_at", "ai_assisted",
+                  "caused_by_deployment_id", "url"],
     "tickets": ["team", "resolved_at", "channel", "csat"],
     "ai_spend": ["date", "team", "cost_usd"],
 }

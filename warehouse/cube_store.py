@@ -24,7 +24,7 @@ from warehouse.schema import cube_deployments, cube_state
 from warehouse.types import to_storage
 from warehouse.write import _adbc_transaction, _clean, _q
 
-# Replaced by day (and the per-PR facts kept beside the cube, warehouse.cube_chunks.FACT_PARTS); span and
+# Replaced by day (and the facts kept beside the cube, warehouse.cube_chunks.FACT_PARTS); span and
 # seniors whole.
 DAILY = ("ratio", "mean", "values", "spend", "units", *FACT_PARTS)
 

@@ -20,10 +20,7 @@ version = state.current_version()
 config = state.config()
 ui.header("Delivery", filters)
 
-# the range's changes and incidents (and the earlier rows they link to): no tickets, spend, files or reviews,
-# nor the PRs only a review brings in
-prepared = state.prepared(version, filters.start, state.CHANGES, state.VERDICT_COLUMNS, reviewed_prs=False)
-if prepared.evidence.deployments.height == 0 and not state.synced(version, "deployments"):
+if not state.synced(version, "deployments"):
     ui.empty("No deployments synced yet: configure [github] deployments in scorecard.toml and press Sync now, or "
              "import deployments.csv with `scorecard import deployments FILE.csv`.")
     st.stop()
@@ -74,8 +71,10 @@ for left, right in zip(metrics[0::2], metrics[1::2] + [None]):
                      key=f"trend_{metric}")
             ui.download(rows, f"{metric}_trend", filters, key=f"dl_{metric}")
 
+# The two tables' rows from the facts kept beside the cube: the range's incidents and failed deployments only.
+incident_rows, deployment_rows = state.delivery_rows(version, filters.start)
 st.subheader("Incidents and the changes that caused them")
-incidents = linked_incidents(prepared.chain, filters)
+incidents = linked_incidents(incident_rows, filters)
 if incidents.height == 0:
     ui.empty("No incident started in the selected periods.")
 else:
@@ -99,7 +98,7 @@ else:
     ui.download(incidents, "incidents_with_causes", filters, key="dl_incidents")
 
 st.subheader("Failed deployments")
-failed = failed_deployments(prepared.chain, filters)
+failed = failed_deployments(deployment_rows, filters)
 if failed.height == 0:
     ui.empty("No production deployment in the selected periods failed.")
 else:

@@ -44,15 +44,16 @@ def _in_range(frame: pl.DataFrame, column: str, filters: Filters) -> pl.DataFram
     return frame.filter(pl.col("team") == filters.team) if filters.team else frame
 
 
-def linked_incidents(chain: ChainFacts, filters: Filters) -> pl.DataFrame:
-    """Incidents started in the selected periods, latest first, each with its causing deployment and the
-    PRs it shipped, and how the link was made.
+def linked_incidents(incidents: pl.DataFrame, filters: Filters) -> pl.DataFrame:
+    """Incidents started in the selected periods, latest first (same start: by id), each with its causing
+    deployment and the PRs it shipped, and how the link was made. `incidents`: the change chain's
+    (`ChainFacts.incidents`) or the facts kept beside the cube (metrics.cube.delivery_facts) of the range.
 
     Columns: `id, title, team, service, started_at, resolved_at, caused_by_deployment_id, cause_how`
     ("source", "inferred" or null), `cause_change` ("AI-assisted change", "other change" or null),
     `cause_prs`, `cause_rule` (the rule and window, in words), `url`.
     """
-    return _in_range(chain.incidents, "started_at", filters).sort("started_at", descending=True).select(
+    return _in_range(incidents, "started_at", filters).sort(["started_at", "id"], descending=[True, False]).select(
         "id", "title", "team", "service", "started_at", "resolved_at", "caused_by_deployment_id", "cause_how",
         cause_change=pl.col("cause_segment").replace_strict(
             {"ai_change": "AI-assisted change", "non_ai_change": "other change"}, default=None, return_dtype=pl.String),
@@ -60,11 +61,13 @@ def linked_incidents(chain: ChainFacts, filters: Filters) -> pl.DataFrame:
     )
 
 
-def failed_deployments(chain: ChainFacts, filters: Filters) -> pl.DataFrame:
-    """Production deployments (not rollbacks) finished in the selected periods that failed, latest first:
-    `id, repo, environment, team, finished_at, shipped_prs, ai_prs, failed_how, failed_by, failed_reason`."""
-    return _in_range(chain.deployments.filter(pl.col("failed")), "finished_at", filters).sort(
-        "finished_at", descending=True
+def failed_deployments(deployments: pl.DataFrame, filters: Filters) -> pl.DataFrame:
+    """Production deployments (not rollbacks) finished in the selected periods that failed, latest first
+    (same finish: by id): `id, repo, environment, team, finished_at, shipped_prs, ai_prs, failed_how, failed_by,
+    failed_reason`. `deployments`: the change chain's (`ChainFacts.deployments`) or the failed ones kept beside
+    the cube (metrics.cube.delivery_facts) of the range."""
+    return _in_range(deployments.filter(pl.col("failed")), "finished_at", filters).sort(
+        ["finished_at", "id"], descending=[True, False]
     ).select("id", "repo", "environment", "team", "finished_at", "shipped_prs", "ai_prs", "failed_how", "failed_by",
              "failed_reason")
 

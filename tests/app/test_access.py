@@ -110,10 +110,12 @@ def test_team_lead_reaches_only_their_teams_rows_by_any_filter_or_url(signed_in_
     assert all(r.startswith("acme/payments-") for f in frames if "repo" in f.columns for r in f["repo"].to_list())
     prs = next(f for f in frames if "author" in f.columns)
     assert prs.height > 0 and all(a.startswith("payments-") or a.endswith("[bot]") for a in prs["author"].to_list())
-    for page in ("incidents", "support", "spend"):
+    for page in ("incidents", "support", "spend", "delivery"):  # delivery: the change chain of their rows
         frames = shown_frames(run("maya@acme.example", page))
         teams = {t for f in frames if "team" in f.columns for t in f["team"].to_list()}
         assert teams <= {"payments"}, (page, teams)
+        if page == "delivery":  # its incidents and failed deployments, listed
+            assert sum(f.height for f in frames if "caused_by_deployment_id" in f.columns or "failed_how" in f.columns) > 0
     incidents = next(f for f in shown_frames(run("maya@acme.example", "incidents")) if "title" in f.columns)
     assert incidents.height > 0 and all("payments" in t for t in incidents["title"].to_list())
     with pytest.raises(ValueError):

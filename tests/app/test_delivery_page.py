@@ -33,7 +33,7 @@ def test_delivery_incidents_table_shows_each_cause_and_how_it_was_linked(compute
     at = run_app("delivery")
     table = next(df for df in (d.value for d in at.dataframe) if "caused_by_deployment_id" in df.columns)
     start, end = computed["start"], computed["end"]
-    expected = linked_incidents(computed["prepared"].chain, Filters(grain="week", start=start, end=end, team=None))
+    expected = linked_incidents(computed["prepared"].chain.incidents, Filters(grain="week", start=start, end=end, team=None))
     assert len(table) == expected.height > 0
     # A missing link is shown as "—" (never None on screen).
     unlinked = table["caused_by_deployment_id"].isna() | (table["caused_by_deployment_id"] == "—")

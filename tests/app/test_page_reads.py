@@ -7,9 +7,10 @@ baseline window's shares from counts per team × repo read with only the columns
 evidence, as the page computed it before: by team, by repo, the trend with its baseline, for ranges across
 the small demo (both warehouses).
 
-The Delivery page reads its range's changes with only the PR columns a verdict needs (app/state.VERDICT_COLUMNS),
-without the PRs only a review brings in (as the baseline counts and Adoption's cohorts): its incidents with their
-causes and its failed deployments equal those from all the evidence."""
+The Delivery page lists its range's incidents with their causes and its failed deployments from the facts kept
+beside the cube (app/state.delivery_rows: metrics.cube.delivery_facts); for a user with a row scope it reads its
+range's changes with only the PR columns a verdict needs (app/state.VERDICT_COLUMNS), without the PRs only a review
+brings in (as the baseline counts and Adoption's cohorts). Both equal those from all the evidence."""
 from __future__ import annotations
 
 import datetime as dt
@@ -27,6 +28,7 @@ from metrics.registry import subject_of
 from metrics.scorecard import prepare
 from reports.data import load_cube, load_evidence, load_evidence_since, refresh_cube
 from reports.filters import Filters
+from warehouse.cube_store import read_facts
 from warehouse.schema import TABLES
 from warehouse.slice import read_pr_columns, settled_by
 from tests.app.conftest import DEMO_END
@@ -197,11 +199,30 @@ def test_delivery_reads_the_verdicts_columns_and_shows_what_all_the_evidence_sho
         narrow = prepare(load_evidence_since(warehouse, config, start, state.CHANGES,
                                              state._columns(state.VERDICT_COLUMNS), reviewed_prs=False), config)
         assert narrow.evidence.pull_requests.get_column("ai_signals").null_count() == narrow.evidence.pull_requests.height
-        for view in (linked_incidents, failed_deployments):
-            expected = view(full.chain, filters)
-            assert_frame_equal(view(narrow.chain, filters), expected)
+        for view, rows in ((linked_incidents, "incidents"), (failed_deployments, "deployments")):
+            expected = view(getattr(full.chain, rows), filters)
+            assert_frame_equal(view(getattr(narrow.chain, rows), filters), expected)
             compared += expected.height
     assert compared > 100
+
+
+def test_delivery_tables_from_the_kept_facts_show_what_all_the_evidence_shows(demo):
+    """Every range start, the organisation and each team: the same rows in the same order."""
+    warehouse, config = demo
+    full = prepare(load_evidence(warehouse), config)
+    load_cube(warehouse, config)  # the facts are kept with the cube
+    teams = full.chain.incidents.get_column("team").drop_nulls().unique().sort().to_list()
+    compared = 0
+    for start in _range_starts(full):
+        kept = {"incidents": read_facts(warehouse, "incident_facts", start),
+                "deployments": read_facts(warehouse, "failed_facts", start)}
+        for team in [None, *teams]:
+            filters = Filters(grain="week", start=start, end=DEMO_END, team=team)
+            for view, rows in ((linked_incidents, "incidents"), (failed_deployments, "deployments")):
+                expected = view(getattr(full.chain, rows), filters)
+                assert_frame_equal(view(kept[rows], filters), expected)
+                compared += expected.height
+    assert compared > 200
 
 
 def test_a_teams_follow_up_fixes_from_its_repos_equal_those_of_every_pr(demo):

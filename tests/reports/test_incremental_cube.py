@@ -252,7 +252,8 @@ def assert_cube_is_a_full_build(wh, config: Config, what: str) -> None:
                                check_exact=False, rel_tol=1e-9, abs_tol=1e-9)
         except AssertionError as exc:
             raise AssertionError(f"cube {part} differs after {what}: {exc}") from None
-    # The parts kept beside the cube: per-PR facts, ticket counts (every day of them: from before the first PR on).
+    # The parts kept beside the cube: per-PR facts, ticket counts, per incident and failed deployment (every
+    # day of them: from before the first PR on).
     kept_facts = facts(prepared.evidence, prepared.outcomes, prepared.chain)
     assert set(kept_facts) == set(FACT_PARTS)
     for part, theirs in kept_facts.items():
@@ -392,6 +393,26 @@ def test_a_revert_whose_number_or_sha_names_a_pr_before_the_slice(warehouse_url,
     revert["created_at"] = _day(65)
     _kept_after(warehouse_url, {"pull_requests": [old, new]}, {"pull_requests": [revert]},
                 f"a revert whose {how} names an old PR and whose title names a recent one")
+
+
+def test_an_open_incident_whose_source_names_a_deployment_before_the_slice(warehouse_url):
+    """An incident of core started on day 66, not resolved, whose source names D0 (day 3.5, which the source
+    says shipped P, AI-assisted, merged on day 3). The Delivery page lists it with its cause's segment and
+    PRs (metrics.cube.delivery_facts, on its start day). The write, a plain PR of acme/api created on day 65,
+    reaches back to its creation: the slice holds the incident (started since) but read the deployments the
+    source names only for incidents resolved since, which an open one is not; without D0 the incident had no
+    cause segment and no PRs."""
+    org = Org(random.Random(104))
+    pr = org.pr(_day(3), repo="acme/api", ai=True)
+    d0 = org.deployment(_day(3.5), "acme/api", "named-old")
+    link = {"deployment_id": d0["id"], "pr_id": pr["id"], "source": "csv"}
+    incident = {"id": "t:open", "source": "csv", "title": "x", "team": "core", "service": None, "severity": "sev1",
+                "started_at": _day(66), "resolved_at": None, "ai_assisted": False, "caused_by_deployment_id": d0["id"]}
+    new = org.pr(_day(65.5), repo="acme/api")
+    new["created_at"] = _day(65)
+    _kept_after(warehouse_url, {"pull_requests": [pr], "deployments": [d0], "deployment_prs": [link],
+                                "incidents": [incident]},
+                {"pull_requests": [new]}, "an open incident naming a deployment before the slice")
 
 
 def test_a_review_before_its_pr_was_created_when_the_ai_flag_changes(warehouse_url):

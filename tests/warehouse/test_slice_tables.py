@@ -121,9 +121,9 @@ def test_a_read_without_the_prs_only_a_review_brings_in_decides_every_change_sin
             narrow = prepare(Evidence.of(**some), config)
             since = pl.col("merged_at") >= cut
             assert_frame_equal(_sorted(narrow.outcomes.filter(since)), _sorted(full.outcomes.filter(since)))
-            for view in (linked_incidents, failed_deployments):
+            for view, rows in ((linked_incidents, "incidents"), (failed_deployments, "deployments")):
                 if "incidents" in tables or view is failed_deployments:
-                    assert_frame_equal(view(narrow.chain, filters), view(full.chain, filters))
+                    assert_frame_equal(view(getattr(narrow.chain, rows), filters), view(getattr(full.chain, rows), filters))
             if "pull_request_files" in tables:
                 at = pl.col("at") >= cut
                 assert_frame_equal(_sorted(rework_events(narrow.outcomes, narrow.chain).filter(at)),
