@@ -389,6 +389,26 @@ def spend_alerts(version: str) -> SpendAlerts:
     return scope.spend_alert_rows(_spend_alerts(version), row_scope())
 
 
+# The spend rows' columns the AI spend page sums (app/views/spend: totals, breakdowns by team, tool, model and
+# workflow, seat-priced rows): not the ids, sources, users or keys it never shows.
+SPEND_COLUMNS = ("date", "team", "tool", "model", "workflow", "cost_usd", "tokens", "requests")
+
+
+def spend_since(version: str, since: dt.date) -> pl.DataFrame:
+    """The spend rows dated from `since` on (`SPEND_COLUMNS`), teams as the prepared evidence gives them (a row
+    without one: `unassigned`), of the teams the signed-in user may see: what the AI spend page adds up. The same
+    rows, in the same order, as `prepared(version, since, ("ai_spend",)).evidence.ai_spend`; without `prepare`
+    and the columns the page does not read."""
+    return scope.team_rows(_spend_since(version, since), row_scope())
+
+
+@st.cache_resource(show_spinner="Reading the range's spend…", max_entries=4)
+def _spend_since(version: str, since: dt.date) -> pl.DataFrame:
+    frame = read_table(warehouse(), "ai_spend", list(SPEND_COLUMNS),
+                       since=dt.datetime.combine(since, dt.time(), dt.timezone.utc))
+    return assign_team_column(frame, "ai_spend", config().teams)
+
+
 def cost_per_unit_by_team(version: str, grain: str, start: dt.date, end: dt.date, team: str | None) -> pl.DataFrame:
     """Spend, resolved units and cost per unit by team over the selected periods (app/views/spend), of the
     teams the signed-in user may drill into."""
