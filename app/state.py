@@ -43,7 +43,7 @@ from metrics.senior_review import senior_people, senior_review_events
 from metrics.teams import assign_team_column
 from reports import scope
 from reports.adoption_data import load_adoption, load_tool_prs
-from reports.alerts import SpendAlerts, load_spend, spend_alerts as judge_spend
+from reports.alerts import SpendAlerts, load_alert_spend, spend_alerts as judge_spend
 from reports.data import item_day, load_cube, load_evidence_since, warehouse_for
 from reports.export import SCORECARD, ExportFilters, export_frame, export_names as exportable_names
 from reports.filters import Filters
@@ -380,7 +380,8 @@ def _export_rows(version: str, name: str, grain: str, start: dt.date, end: dt.da
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _spend_alerts(version: str) -> SpendAlerts:
-    return judge_spend(load_spend(warehouse()), config())
+    # The rows of the days the alerts and budgets add up as of the last spend day, not every spend row.
+    return judge_spend(load_alert_spend(warehouse(), config()), config())
 
 
 def spend_alerts(version: str) -> SpendAlerts:
