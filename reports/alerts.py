@@ -29,9 +29,6 @@ class SpendAlerts:
 
 
 SPEND_COLUMNS = ["date", "team", "tool", "cost_usd"]
-# Pairs of the days read whose first day there comes after the first window day, looked up one by one; beyond
-# this many, one query over the earlier rows.
-_PAIR_LOOKUPS = 20
 
 
 def load_spend(warehouse: Warehouse) -> pl.DataFrame:
@@ -83,18 +80,15 @@ def load_alert_spend(warehouse: Warehouse, config: Config) -> pl.DataFrame:
 
 
 def _earlier_pairs(warehouse: Warehouse, before: dt.date, pairs: pl.DataFrame) -> pl.DataFrame:
-    """Of `pairs` (team, tool as metrics.spend.daily_spend names them), those with a spend row before `before`."""
-    team = sa.func.coalesce(ai_spend.c.team, UNASSIGNED)
-    tool = sa.func.coalesce(ai_spend.c.tool, UNKNOWN_TOOL)
-    earlier = ai_spend.c.date < before
+    """Of `pairs` (team, tool as metrics.spend.daily_spend names them), those with a spend row before `before`:
+    one query over the earlier rows (looked up pair by pair, a pair new in the window, the usual case, would
+    walk all of them each time), its answer a few rows."""
+    team = sa.func.coalesce(ai_spend.c.team, UNASSIGNED).label("team")
+    tool = sa.func.coalesce(ai_spend.c.tool, UNKNOWN_TOOL).label("tool")
     with warehouse.engine.connect() as conn:
-        if pairs.height > _PAIR_LOOKUPS:
-            found = {tuple(r) for r in conn.execute(sa.select(team, tool).where(earlier).distinct())}
-        else:
-            found = {(t, u) for t, u in pairs.iter_rows()
-                     if conn.execute(sa.select(sa.literal(1)).where(earlier, team == t, tool == u).limit(1)).first()}
-    return pairs.filter(pl.struct("team", "tool").map_elements(lambda p: (p["team"], p["tool"]) in found,
-                                                                return_dtype=pl.Boolean))
+        found = [tuple(r) for r in conn.execute(sa.select(team, tool).where(ai_spend.c.date < before).distinct())]
+    earlier = pl.DataFrame(found, schema={"team": pl.String, "tool": pl.String}, orient="row")
+    return pairs.join(earlier, on=["team", "tool"], how="semi", maintain_order="left")
 
 
 def spend_alerts(spend: pl.DataFrame, config: Config, *, as_of: dt.date | None = None) -> SpendAlerts:

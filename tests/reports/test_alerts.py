@@ -93,8 +93,7 @@ def _days(first: str, last: str) -> list[str]:
 
 
 @pytest.mark.parametrize("spent_in_june", [True, False])
-@pytest.mark.parametrize("lookups", [20, 0])  # pairs looked up one by one, or in one query over the earlier rows
-def test_the_dashboards_alert_rows_judge_as_every_row_does(warehouse, monkeypatch, spent_in_june, lookups):
+def test_the_dashboards_alert_rows_judge_as_every_row_does(warehouse, spent_in_june):
     """`load_alert_spend` reads the days the alerts add up as of the last spend day (Sep 6 on: the 28 days before
     the first of the 30 open days), not every row, and gives `spend_alerts` the same alerts and budgets.
     data/anthropic: $10 a day Oct 20 - Nov 1, then $500 on Nov 2. Its normal for Nov 2 is the 28 days Oct 5 -
@@ -103,7 +102,6 @@ def test_the_dashboards_alert_rows_judge_as_every_row_does(warehouse, monkeypatc
     13 days of history, no alert. web/openai: $5 every day from Sep 1 (before the days read too)."""
     import reports.alerts as alerts
 
-    monkeypatch.setattr(alerts, "_PAIR_LOOKUPS", lookups)
     rows = [make_spend(f"w{d}", date=d, cost=5.0, team="web", tool="openai") for d in _days("2026-09-01", "2026-11-02")]
     rows += [make_spend(f"d{d}", date=d, cost=10.0, team="data", tool="anthropic") for d in _days("2026-10-20", "2026-11-01")]
     rows.append(make_spend("spike", date="2026-11-02", cost=500.0, team="data", tool="anthropic"))
