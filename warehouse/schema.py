@@ -33,6 +33,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -387,6 +388,12 @@ TIME_INDEXES = (
     # (warehouse/reach.py) are read from the index alone, not from a row scattered over the table per PR.
     Index("ix_pull_requests_merged_at", pull_requests.c.merged_at, pull_requests.c.author, pull_requests.c.ai_assisted),
     Index("ix_pull_requests_repo_merged_at", pull_requests.c.repo, pull_requests.c.merged_at),
+    # The PRs naming an AI tool only, with their ids and tools (migration 0011): the Adoption page's per-tool
+    # economics read a range's from the index alone (reports/adoption_data.load_tool_prs).
+    Index("ix_pull_requests_tools_merged_at", pull_requests.c.merged_at, pull_requests.c.closed_at,
+          pull_requests.c.id, pull_requests.c.ai_tools,
+          sqlite_where=text("ai_tools IS NOT NULL AND ai_tools <> '[]'"),
+          postgresql_where=text("ai_tools IS NOT NULL AND ai_tools <> '[]'")),
     Index("ix_deployments_finished_at", deployments.c.finished_at),
     Index("ix_deployments_repo_finished_at", deployments.c.repo, deployments.c.finished_at),
     Index("ix_deployments_sha", deployments.c.sha),
