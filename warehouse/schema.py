@@ -388,12 +388,6 @@ TIME_INDEXES = (
     # (warehouse/reach.py) are read from the index alone, not from a row scattered over the table per PR.
     Index("ix_pull_requests_merged_at", pull_requests.c.merged_at, pull_requests.c.author, pull_requests.c.ai_assisted),
     Index("ix_pull_requests_repo_merged_at", pull_requests.c.repo, pull_requests.c.merged_at),
-    # The PRs naming an AI tool only, with their ids and tools (migration 0011): the Adoption page's per-tool
-    # economics read a range's from the index alone (reports/adoption_data.load_tool_prs).
-    Index("ix_pull_requests_tools_merged_at", pull_requests.c.merged_at, pull_requests.c.closed_at,
-          pull_requests.c.id, pull_requests.c.ai_tools,
-          sqlite_where=text("ai_tools IS NOT NULL AND ai_tools <> '[]'"),
-          postgresql_where=text("ai_tools IS NOT NULL AND ai_tools <> '[]'")),
     Index("ix_deployments_finished_at", deployments.c.finished_at),
     Index("ix_deployments_repo_finished_at", deployments.c.repo, deployments.c.finished_at),
     Index("ix_deployments_sha", deployments.c.sha),
@@ -408,6 +402,15 @@ TIME_INDEXES = (
     Index("ix_pull_requests_repo_number", pull_requests.c.repo, pull_requests.c.number),
     Index("ix_pull_requests_merge_commit_sha", pull_requests.c.merge_commit_sha),
 )
+
+# The PRs naming an AI tool only, by merge and close time, with their ids and tools (migration 0011): the Adoption
+# page's per-tool economics read a range's from the index alone (reports/adoption_data.load_tool_prs). Not a
+# counting-time index: the upkeep does not read by it (and benchmarks/imports.py's stock loader, whose files name no
+# tools, has no such rows to index).
+TOOL_PRS_INDEX = Index("ix_pull_requests_tools_merged_at", pull_requests.c.merged_at, pull_requests.c.closed_at,
+                       pull_requests.c.id, pull_requests.c.ai_tools,
+                       sqlite_where=text("ai_tools IS NOT NULL AND ai_tools <> '[]'"),
+                       postgresql_where=text("ai_tools IS NOT NULL AND ai_tools <> '[]'"))
 
 # The tables that hold evidence (imported, synced, exported); the rest is bookkeeping.
 DATA_TABLES: dict[str, Table] = {
