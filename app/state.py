@@ -43,7 +43,7 @@ from metrics.senior_review import senior_people, senior_review_events
 from metrics.teams import assign_team_column
 from reports import scope
 from reports.adoption_data import load_adoption, load_tool_prs
-from reports.alerts import SpendAlerts, load_spend, spend_alerts as judge_spend
+from reports.alerts import SpendAlerts, load_alert_spend, spend_alerts as judge_spend
 from reports.data import (
     item_day, item_repos, load_cube, load_evidence_since, load_incidents_since, warehouse_for, window_causes,
 )
@@ -462,13 +462,34 @@ def _export_rows(version: str, name: str, grain: str, start: dt.date, end: dt.da
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _spend_alerts(version: str) -> SpendAlerts:
-    return judge_spend(load_spend(warehouse()), config())
+    # The rows of the days the alerts and budgets add up as of the last spend day, not every spend row.
+    return judge_spend(load_alert_spend(warehouse(), config()), config())
 
 
 def spend_alerts(version: str) -> SpendAlerts:
     """Open spend alerts and budgets vs actual (the same as `scorecard alerts`) of the teams the signed-in
     user may see."""
     return scope.spend_alert_rows(_spend_alerts(version), row_scope())
+
+
+# The spend rows' columns the AI spend page sums (app/views/spend: totals, breakdowns by team, tool, model and
+# workflow, seat-priced rows): not the ids, sources, users or keys it never shows.
+SPEND_COLUMNS = ("date", "team", "tool", "model", "workflow", "cost_usd", "tokens", "requests")
+
+
+def spend_since(version: str, since: dt.date) -> pl.DataFrame:
+    """The spend rows dated from `since` on (`SPEND_COLUMNS`), teams as the prepared evidence gives them (a row
+    without one: `unassigned`), of the teams the signed-in user may see: what the AI spend page adds up. The same
+    rows, in the same order, as `prepared(version, since, ("ai_spend",)).evidence.ai_spend`; without `prepare`
+    and the columns the page does not read."""
+    return scope.team_rows(_spend_since(version, since), row_scope())
+
+
+@st.cache_resource(show_spinner="Reading the range's spend…", max_entries=4)
+def _spend_since(version: str, since: dt.date) -> pl.DataFrame:
+    frame = read_table(warehouse(), "ai_spend", list(SPEND_COLUMNS),
+                       since=dt.datetime.combine(since, dt.time(), dt.timezone.utc))
+    return assign_team_column(frame, "ai_spend", config().teams)
 
 
 def cost_per_unit_by_team(version: str, grain: str, start: dt.date, end: dt.date, team: str | None) -> pl.DataFrame:

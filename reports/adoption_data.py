@@ -78,24 +78,30 @@ def load_adoption(warehouse: Warehouse, tools: bool = True) -> Adoption:
 
 
 _TOOL_PR_COLUMNS = ["id", "merged_at", "closed_at", "ai_tools"]
+# The predicate of the PRs' partial index `ix_pull_requests_tools_merged_at` (migration 0014), word for word: a
+# query's WHERE must imply it for the database to read that index.
 _NAMES_A_TOOL = "ai_tools IS NOT NULL AND ai_tools <> '[]'"
+
+
+def tool_pr_conditions(warehouse: Warehouse, start: dt.date, end: dt.date) -> list[str]:
+    """`load_tool_prs`' two WHERE clauses: merged in [start, end), and closed unmerged then; PRs naming a tool."""
+    prs = TABLES["pull_requests"]
+    lo, hi = (instant_literal(warehouse.dialect, dt.datetime.combine(day, dt.time(), dt.timezone.utc), prs.c.merged_at)
+              for day in (start, end))
+    return [f"merged_at >= {lo} AND merged_at < {hi} AND {_NAMES_A_TOOL}",
+            f"merged_at IS NULL AND closed_at >= {lo} AND closed_at < {hi} AND {_NAMES_A_TOOL}"]
 
 
 def load_tool_prs(warehouse: Warehouse, start: dt.date, end: dt.date) -> pl.DataFrame | None:
     """Of the PRs that name a tool (`Adoption.ai_tools`' rows), those metrics.tool_economics counts over
     [start, end): merged then, or closed unmerged then (its `tool_economics(..., start=start, end=end)` gives
-    what it gives from every such PR). Both through the merged_at index (an unmerged PR's is null), not a
-    read of every PR. None when PRs have no `ai_tools` column."""
-    prs = TABLES["pull_requests"]
-    if "ai_tools" not in prs.c:
+    what it gives from every such PR). Both from the partial index of the PRs naming a tool
+    (`ix_pull_requests_tools_merged_at`: merge time, close time, id, tools), not from the table: the range's
+    other PRs are not touched. None when PRs have no `ai_tools` column."""
+    if "ai_tools" not in TABLES["pull_requests"].c:
         return None
-    lo, hi = (instant_literal(warehouse.dialect, dt.datetime.combine(day, dt.time(), dt.timezone.utc), prs.c.merged_at)
-              for day in (start, end))
-    return pl.concat([
-        read_where(warehouse, "pull_requests", _TOOL_PR_COLUMNS, f"merged_at >= {lo} AND merged_at < {hi} AND {_NAMES_A_TOOL}"),
-        read_where(warehouse, "pull_requests", _TOOL_PR_COLUMNS,
-                   f"merged_at IS NULL AND closed_at >= {lo} AND closed_at < {hi} AND {_NAMES_A_TOOL}"),
-    ])
+    return pl.concat([read_where(warehouse, "pull_requests", _TOOL_PR_COLUMNS, where)
+                      for where in tool_pr_conditions(warehouse, start, end)])
 
 
 SPEND_SCHEMA = {"id": pl.String, "source": pl.String, "date": pl.Date, "tool": pl.String, "model": pl.String,

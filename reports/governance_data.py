@@ -70,7 +70,7 @@ def load_spend_groups(warehouse: Warehouse) -> pl.DataFrame:
     `load_spend_rows`), in one pass in SQL: `rows`, `cost_usd`, `first_seen`, `last_seen`, ordered by those
     four (nulls first). What the Governance page reads of millions of spend rows (`load_spend_partials`,
     `spend_by_kind`). Grouped by the stored team, so that the index on exactly these columns answers it
-    from its entries in their order (`ix_ai_spend_kinds`, migration 0011: no sort, no row read); a null team
+    from its entries in their order (`ix_ai_spend_kinds`, migration 0013: no sort, no row read); a null team
     and a stored `unassigned` of the same tool × model × workflow are summed together here."""
     spend = ai_spend_table
     keys = (spend.c.tool, spend.c.model, spend.c.workflow, spend.c.team)

@@ -389,11 +389,11 @@ TIME_INDEXES = (
     # With the author and the AI flag (migration 0009): the adoption cohorts' weekly merge counts of the
     # weeks before a slice (reports/derived.py `_merge_counts`) and a write's same-week merges
     # (warehouse/reach.py) are read from the index alone, not from a row scattered over the table per PR.
-    # And with the repo and the team (migration 0011): the (repo, team) pairs of a range's PRs, which repos hold
+    # And with the repo and the team (migration 0012): the (repo, team) pairs of a range's PRs, which repos hold
     # a team's PRs (warehouse/slice.py `span_pairs`), likewise.
     Index("ix_pull_requests_merged_at", pull_requests.c.merged_at, pull_requests.c.author, pull_requests.c.ai_assisted,
           pull_requests.c.repo, pull_requests.c.team),
-    # The PRs naming what they revert, by merge time (migration 0011): the reverts of a range (`span_pairs`) are
+    # The PRs naming what they revert, by merge time (migration 0012): the reverts of a range (`span_pairs`) are
     # a few of its PRs, found without reading the others' rows.
     Index("ix_pull_requests_reverts_merged_at", pull_requests.c.merged_at,
           sqlite_where=text(REVERT_NAMED), postgresql_where=text(REVERT_NAMED)),
@@ -408,7 +408,7 @@ TIME_INDEXES = (
     # cut on come from the index alone, not from a table page per ticket (a bulk load leaves them in key order).
     Index("ix_tickets_resolved_at", tickets.c.resolved_at, postgresql_include=["team", "channel", "csat"]),
     Index("ix_ai_spend_date", ai_spend.c.date),
-    # With the reviewer (migration 0011): a team's seniors' reviews of a range are picked from the index's
+    # With the reviewer (migration 0012): a team's seniors' reviews of a range are picked from the index's
     # entries, each row read only when its reviewer is one of them (warehouse/slice.py `read_reviews_by`).
     Index("ix_reviews_submitted_at", reviews.c.submitted_at, reviews.c.reviewer),
     Index("ix_reviews_pr_id", reviews.c.pr_id),
@@ -417,13 +417,22 @@ TIME_INDEXES = (
     Index("ix_pull_requests_merge_commit_sha", pull_requests.c.merge_commit_sha),
 )
 
-# Indexes that answer a page's aggregate from their entries alone (migration 0011): the Governance page's spend
+# Indexes that answer a page's aggregate from their entries alone (migration 0013): the Governance page's spend
 # per tool × model × workflow × team over every spend row (reports/governance_data.load_spend_groups), read in
 # the index's order with no sort and no row (SQLite at 1M PRs: 0.3 CPU-s instead of 1.5).
 READ_INDEXES = (
     Index("ix_ai_spend_kinds", ai_spend.c.tool, ai_spend.c.model, ai_spend.c.workflow, ai_spend.c.team, ai_spend.c.date,
           ai_spend.c.cost_usd),
 )
+
+# The PRs naming an AI tool only, by merge and close time, with their ids and tools (migration 0014): the Adoption
+# page's per-tool economics read a range's from the index alone (reports/adoption_data.load_tool_prs). Not a
+# counting-time index: the upkeep does not read by it (and benchmarks/imports.py's stock loader, whose files name no
+# tools, has no such rows to index).
+TOOL_PRS_INDEX = Index("ix_pull_requests_tools_merged_at", pull_requests.c.merged_at, pull_requests.c.closed_at,
+                       pull_requests.c.id, pull_requests.c.ai_tools,
+                       sqlite_where=text("ai_tools IS NOT NULL AND ai_tools <> '[]'"),
+                       postgresql_where=text("ai_tools IS NOT NULL AND ai_tools <> '[]'"))
 
 # The tables that hold evidence (imported, synced, exported); the rest is bookkeeping.
 DATA_TABLES: dict[str, Table] = {

@@ -323,7 +323,7 @@ def span_pairs(warehouse: Warehouse, start: dt.datetime, until: dt.datetime | No
     """Every (repo, team) pair, as stored, of the PRs merged in [start, until) (`until` None: to the
     present): which repos hold a team's PRs (its `team`, else the config's mapping of the repo); and the ids
     of those PRs that name what they revert (`reverts_pr_id` or `revert_ref`). Each from an index over the
-    span alone (migration 0011): the pairs from the merged_at index's entries (it holds the repo and the
+    span alone (migration 0012): the pairs from the merged_at index's entries (it holds the repo and the
     team), the reverts from the partial index of the PRs that name one; no other PR's row is read."""
     merged = f"merged_at >= {_at(warehouse, 'pull_requests', 'merged_at', start)}"
     if until is not None:
@@ -338,7 +338,7 @@ def span_pairs(warehouse: Warehouse, start: dt.datetime, until: dt.datetime | No
 
 
 def _by(warehouse: Warehouse, table: str, index: str) -> str:
-    """`table` read through `index` (migration 0011's, which every open warehouse has): on SQLite named, as
+    """`table` read through `index` (migration 0012's, which every open warehouse has): on SQLite named, as
     without statistics (SQLite keeps none here) it walked the whole (repo, merged_at) index for a span's
     (repo, team) pairs, reading each PR's row for its team (0.18 CPU-s at 1M PRs, against 0.04)."""
     return f"{table} INDEXED BY {index}" if warehouse.dialect == "sqlite" else table

@@ -24,10 +24,11 @@ version = state.current_version()
 ui.header("AI spend", filters)
 ui.stale_banner("ai_spend", "ai_usage")
 
-# The budgets and alerts (shown last) read every spend row, kept as a small result: read before the range's
-# spend rows, which the page keeps, so the two reads' transient memory is not held at once.
+# The budgets and alerts (shown last) read the spend rows of the days they add up (reports/alerts.load_alert_spend),
+# kept as a small result: read before the range's spend rows, which the page keeps, so the two reads' transient
+# memory is not held at once.
 state.spend_alerts(version)
-spend = state.prepared(version, filters.start, ("ai_spend",)).evidence.ai_spend
+spend = state.spend_since(version, filters.start)
 records = state.records(version, filters.grain, filters.start, filters.end, None)
 if spend.height == 0 and not state.synced(version, "ai_spend"):
     ui.empty("No AI spend imported yet: import ai_spend.csv (or a FinOps FOCUS billing export) with "

@@ -96,3 +96,27 @@ def _config(warehouse):
     from config import Config, WarehouseConfig
 
     return Config(warehouse=WarehouseConfig(url=warehouse.display_url))
+
+
+def test_the_range_tool_prs_are_read_from_the_partial_index_alone(warehouse):
+    """`load_tool_prs`' two reads name the PRs' partial index of those naming a tool (migration 0014): SQLite
+    reads it as a covering index (no table row), PostgreSQL plans it once told not to scan the table. Its
+    predicate is the reads' own; a PR without tools is not in the index."""
+    import sqlalchemy as sa
+
+    from reports.adoption_data import tool_pr_conditions
+
+    ingest(warehouse, "csv", _closed_unmerged())
+    start, end = D1 - dt.timedelta(days=90), DEMO_END
+    with warehouse.engine.connect() as conn:
+        for where in tool_pr_conditions(warehouse, start, end):
+            sql = f"SELECT id, merged_at, closed_at, ai_tools FROM pull_requests WHERE {where}"
+            if warehouse.dialect == "sqlite":
+                plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+                assert "USING COVERING INDEX ix_pull_requests_tools_merged_at" in plan, plan
+            else:
+                conn.exec_driver_sql("SET enable_seqscan = off")
+                plan = " ".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {sql}"))
+                assert "ix_pull_requests_tools_merged_at" in plan, plan
+    # t:closed0 (closed unmerged in range, naming Cursor) is read; t:closed1 closed before the range is not.
+    assert load_tool_prs(warehouse, start, end).get_column("id").to_list() == ["t:closed0"]

@@ -7,6 +7,7 @@ import logging
 import polars as pl
 import pytest
 import sqlalchemy as sa
+from polars.testing import assert_frame_equal
 
 from config import Config, WarehouseConfig
 from config.spend import BudgetConfig, SpendAlertsConfig, SpendConfig
@@ -84,3 +85,46 @@ def test_a_failing_webhook_is_an_error_without_its_url(sqlite_warehouse, monkeyp
     # Nothing was recorded as posted: the next run tries again.
     with sqlite_warehouse.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(sync_state)).scalar_one() == 0
+
+
+def _days(first: str, last: str) -> list[str]:
+    day, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+    return [str(day + dt.timedelta(days=i)) for i in range((end - day).days + 1)]
+
+
+@pytest.mark.parametrize("spent_in_june", [True, False])
+def test_the_dashboards_alert_rows_judge_as_every_row_does(warehouse, spent_in_june):
+    """`load_alert_spend` reads the days the alerts add up as of the last spend day (Sep 6 on: the 28 days before
+    the first of the 30 open days), not every row, and gives `spend_alerts` the same alerts and budgets.
+    data/anthropic: $10 a day Oct 20 - Nov 1, then $500 on Nov 2. Its normal for Nov 2 is the 28 days Oct 5 -
+    Nov 1. With June's spend (before the days read) those are 15 days of $0 and 13 of $10: median $0, MAD $0,
+    28 days of history (>= 14): $500 > $0 and >= $100 above it, an alert. Without it, its spend begins Oct 20:
+    13 days of history, no alert. web/openai: $5 every day from Sep 1 (before the days read too)."""
+    import reports.alerts as alerts
+
+    rows = [make_spend(f"w{d}", date=d, cost=5.0, team="web", tool="openai") for d in _days("2026-09-01", "2026-11-02")]
+    rows += [make_spend(f"d{d}", date=d, cost=10.0, team="data", tool="anthropic") for d in _days("2026-10-20", "2026-11-01")]
+    rows.append(make_spend("spike", date="2026-11-02", cost=500.0, team="data", tool="anthropic"))
+    if spent_in_june:
+        rows += [make_spend(f"j{d}", date=d, cost=50.0, team="data", tool="anthropic") for d in _days("2026-06-01", "2026-06-10")]
+    ingest(warehouse, "csv:ai_spend", {"ai_spend": pl.DataFrame(rows)})
+    config = Config(warehouse=WarehouseConfig(url=warehouse.display_url),
+                    budgets={"web": BudgetConfig(monthly_usd=100)})
+    read = alerts.load_alert_spend(warehouse, config)
+    # From Sep 6 (Nov 2 - 29 days - 28 days) on; June's pair announced by one $0 row on Sep 5.
+    assert read["date"].min() == (dt.date(2026, 9, 5) if spent_in_june else dt.date(2026, 9, 6))
+    assert read.filter(pl.col("date") < dt.date(2026, 9, 6)).rows() == (
+        [(dt.date(2026, 9, 5), "data", "anthropic", 0.0)] if spent_in_june else [])
+    got, every = spend_alerts(read, config), spend_alerts(load_spend(warehouse), config)
+    assert got.as_of == every.as_of == dt.date(2026, 11, 2)
+    assert_frame_equal(got.alerts, every.alerts)
+    assert_frame_equal(got.budgets, every.budgets)
+    anomalies = got.alerts.filter(pl.col("kind") == "spend_anomaly")
+    if spent_in_june:
+        assert anomalies["message"].to_list() == [
+            "data spent $500.00 on anthropic on 2026-11-02 (median $0.00 over the previous 28 days; alert above $100.00)"]
+    else:
+        assert anomalies.height == 0
+    # web: $10 of November (2 days of $5), $100 budget: pacing to $10 / 2 × 30 = $150, over pace.
+    web = got.budgets.filter(pl.col("team") == "web").row(0, named=True)
+    assert (web["actual_usd"], web["projected_usd"], web["status"]) == (10.0, 150.0, "over_pace")

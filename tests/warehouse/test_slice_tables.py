@@ -168,7 +168,7 @@ def test_the_earliest_naming_deployment_is_looked_up_only_when_some_deployment_n
 def test_a_spans_repo_team_pairs_and_reverts_are_read_from_the_indexes(warehouse):
     """`span_pairs`: the (repo, team) pairs as stored of the PRs merged in [start, until) and the ids of those
     naming what they revert (by source id or by a reference read from their text), worked out by hand below;
-    on SQLite each from an index over the span (migration 0011): the pairs from the merged_at index's entries,
+    on SQLite each from an index over the span (migration 0012): the pairs from the merged_at index's entries,
     the reverts from the partial index, no other PR's row read."""
     import sqlalchemy as sa
 
@@ -213,7 +213,7 @@ def test_a_spans_repo_team_pairs_and_reverts_are_read_from_the_indexes(warehouse
 def test_reviews_by_some_people_are_read_by_their_spellings_through_the_index(warehouse):
     """`read_reviews_by`: the reviews submitted from the cut on whose reviewer, trimmed and lower-cased as
     metrics.senior_review compares them, is one of the logins: worked out by hand below. On SQLite the
-    range's reviewers come from the (submitted_at, reviewer) index's entries alone (migration 0011)."""
+    range's reviewers come from the (submitted_at, reviewer) index's entries alone (migration 0012)."""
     import sqlalchemy as sa
 
     from warehouse.schema import TABLES
