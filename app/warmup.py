@@ -7,8 +7,8 @@ longer and the first visit costs what a later one does:
 
 - imports: every module the router and the pages in app_pages/ import (read from their source, so a new
   page is covered without a list to keep), and the libraries Streamlit imports only when a page first
-  draws a chart or a table; Streamlit's once-per-process check on the first element drawn; one small
-  figure of each kind the pages draw (plotly's per-kind first-use work);
+  draws a chart or a table; Streamlit's once-per-process check on the first element drawn (the charts are
+  Vega-Lite specs, plain dicts: nothing to warm, unlike plotly's per-kind first use);
 - data, through app/state.py's own caches (keyed by the warehouse's data version, so a write after the
   start is read as before): the config, the data version, the cube (`load_cube`: pending writes folded
   in first), the baselines, the teams, the last day of data, and the records and review window of the
@@ -92,34 +92,6 @@ def first_element_check() -> None:
         check()
 
 
-def build_charts() -> None:
-    """Plotly makes, on first use in a process, the property paths, validators and classes of each kind of
-    figure (~0.1 CPU-s a kind; the first Rollbacks visit with a team drew three kinds): one small figure of
-    each kind app/views/charts.py draws, built and serialised here and thrown away."""
-    import datetime as dt
-
-    import plotly.io as pio
-    import polars as pl
-
-    from app.views import charts
-
-    day = dt.date(2026, 1, 5)
-    rows = pl.DataFrame({"period": [day, day + dt.timedelta(days=7)] * 2, "segment": ["ai", "ai", "non_ai", "non_ai"],
-                         "value": [0.1, 0.2, 0.1, 0.15], "ci_low": [0.05] * 4, "ci_high": [0.3] * 4, "n": [10] * 4,
-                         "baseline": [0.12] * 4})
-    bars = pl.DataFrame({"label": ["AI-assisted", "All PRs"], "value": [0.1, 0.2], "ci_low": [0.05, 0.1],
-                         "ci_high": [0.2, 0.3]})
-    teams = pl.DataFrame({"team": ["a", "b"], **{f"{s}_{k}": [0.1, 0.2] for s in ("ai", "non_ai")
-                                                  for k in ("share", "ci_low", "ci_high")}})
-    stacked = pl.DataFrame({"day": [day, day], "kind": ["x", "y"], "n": [1.0, 2.0]})
-    for figure in (charts.trend_figure(rows, "share", segments=("ai", "non_ai"), intervals=("ai",), band=(0.1, 0.2),
-                                       title="t", height=260, markers=((day, "m"),)),
-                   charts.interval_bars(bars, "label", "share", title="t", height=260),
-                   charts.grouped_interval_bars(teams, "team", ("ai", "non_ai"), "share", title="t"),
-                   charts.stacked_bars(stacked, "day", "n", "kind", "usd", title="t")):
-        pio.to_json(figure, validate=False)
-
-
 def read_data() -> str:
     """Fill app/state.py's caches the sidebar and every page read first; returns the data version."""
     from app import sidebar, state
@@ -140,7 +112,7 @@ def warm_up() -> dict[str, float]:
     timings = {}
     t0 = time.perf_counter()
     import_pages()
-    for step, what in ((first_element_check, "Streamlit's first-element check"), (build_charts, "the charts")):
+    for step, what in ((first_element_check, "Streamlit's first-element check"),):
         try:
             step()
         except Exception:  # the page meets it as before  # noqa: BLE001

@@ -79,11 +79,3 @@ def test_streamlits_first_element_check_is_made_at_start(monkeypatch):
     assert checks == [1] and delta_generator._use_warning_has_been_displayed
     warmup.first_element_check()  # once per process
     assert checks == [1]
-
-
-def test_a_figure_of_each_kind_is_built_at_start(caplog):
-    """The warm-up builds one small figure of each kind app/views/charts.py draws, without a warning (a
-    changed chart signature would log one here and leave the cost to the first visit)."""
-    with caplog.at_level(logging.WARNING, logger="app.warmup"):
-        warmup.build_charts()
-    assert "failed" not in caplog.text

@@ -146,7 +146,8 @@ def test_a_bulk_first_load_builds_the_secondary_indexes_after_the_rows(warehouse
     import warehouse.write as write
 
     before = _indexes(warehouse, "pull_requests")
-    assert ("ix_pull_requests_merged_at", ("merged_at", "author", "ai_assisted"), False) in before  # migration 0009's
+    # migration 0009's, widened by 0012 with the repo and the team
+    assert ("ix_pull_requests_merged_at", ("merged_at", "author", "ai_assisted", "repo", "team"), False) in before
     monkeypatch.setattr(write, "BULK_ROWS", 2)  # these two rows count as a bulk load
     counts = upsert_frames(warehouse, {"pull_requests": prs()})["pull_requests"]
     assert (counts.inserted, counts.updated, counts.unchanged) == (2, 0, 0)
