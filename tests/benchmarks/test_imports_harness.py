@@ -16,8 +16,11 @@ def test_the_reference_table_gets_the_warehouses_indexes_on_the_same_columns(tmp
     have = {name for name, _, _ in REFERENCE_COLUMNS[entity]}  # the file's columns (not the decided AI flag)
     wanted = {
         name: [row[2] for row in ours.execute(f"PRAGMA index_info('{name}')") if row[2] in have]
-        for (name,) in ours.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
-                                    "AND sql IS NOT NULL", (entity,))
+        for (name, sql) in ours.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                                         "AND sql IS NOT NULL", (entity,))
+        # A partial index (the PRs naming a revert, or an AI tool) holds a few rows the import decides: the
+        # reference leaves it out (benchmarks.imports.reference_indexes), a whole-table index would not be its equal.
+        if " WHERE " not in sql.upper()
     }
     ours.close()
     warehouse.engine.dispose()
