@@ -34,7 +34,7 @@ from reports.cube_months import cube_fingerprint, months_of, state_is_current, w
 from reports.derived import bring_up_to_date, evidence_from, rebuild, stored_cube
 from warehouse import Warehouse, open_warehouse, read_table
 from warehouse.cube_store import read_cube_months
-from warehouse.read import COUNTING_TIME, instant_literal, read_where
+from warehouse.read import COUNTING_TIME, instant_literal, read_where, text_literal
 from warehouse.slice import read_incidents_since
 from warehouse.schema import deployments, incidents, pull_requests
 
@@ -167,7 +167,7 @@ def item_repos(warehouse: Warehouse, config: Config, kind: str, item_id: str) ->
             repos += _deployments_of(warehouse, ids).get_column("repo").to_list()
         return (None if None in repos else sorted(set(repos))), item_id
     incident = conform(read_where(warehouse, "incidents", list(SCHEMAS["incidents"]),
-                                  f"id = {_text(item_id)}"), "incidents")
+                                  f"id = {text_literal(item_id)}"), "incidents")
     if incident.height == 0:
         return None
     cause = window_causes(warehouse, config, assign_team_column(incident, "incidents", config.teams))
@@ -181,12 +181,8 @@ def item_repos(warehouse: Warehouse, config: Config, kind: str, item_id: str) ->
 
 def _deployments_of(warehouse: Warehouse, ids: list[str]) -> pl.DataFrame:
     """id, repo, team, finished_at of the deployments `ids` (those in the warehouse)."""
-    where = f"id IN ({', '.join(_text(i) for i in ids)})" if ids else "1 = 0"
+    where = f"id IN ({', '.join(text_literal(i) for i in ids)})" if ids else "1 = 0"
     return read_where(warehouse, "deployments", ["id", "repo", "team", "finished_at"], where)
-
-
-def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def item_day(warehouse: Warehouse, kind: str, item_id: str) -> dt.date | None:

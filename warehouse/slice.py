@@ -350,7 +350,7 @@ def naming_repos(warehouse: Warehouse, repos: list[str]) -> list[str | None]:
     if not repos:
         return []
     with warehouse.engine.connect() as conn:
-        if conn.execute(sa.text("SELECT 1 FROM deployment_prs LIMIT 1")).first() is None:
+        if not _names_prs(conn):
             return []  # no link at all (a source that names no PRs): nothing to look up
         rows = conn.execute(sa.text(
             f"SELECT DISTINCT d.repo FROM deployment_prs o JOIN deployments d ON d.id = o.deployment_id "
@@ -385,7 +385,7 @@ def settled_by(warehouse: Warehouse, start: dt.datetime, end: dt.datetime, rollb
     with warehouse.engine.connect() as conn:
         # Without a single link (a source that names no PRs) there is no naming deployment to look for: that
         # lookup reads the id of every PR of the span (0.3 CPU-s at 1M PRs).
-        links = conn.execute(sa.text("SELECT 1 FROM deployment_prs LIMIT 1")).first() is not None
+        links = _names_prs(conn)
         query = sa.text(f"SELECT count(*) AS repos, count(first_at) AS shipping, max(first_at) AS last_at, "
                         f"{f'({named})' if links else 'NULL'} AS named_at FROM ({first}) f").columns(
             sa.column("repos", sa.Integer), sa.column("shipping", sa.Integer), sa.column("last_at", instant),
@@ -574,9 +574,15 @@ def _earliest_naming_before(warehouse: Warehouse, since: dt.datetime, shipped: p
     with warehouse.engine.connect() as conn:
         # Without a single link (a source that names no PRs) no deployment names one: the ids (every PR of
         # the slice; 10.6 s to bind and plan 2.7M of them on PostgreSQL) need not be sent.
-        if conn.execute(sa.text("SELECT 1 FROM deployment_prs LIMIT 1")).first() is None:
+        if not _names_prs(conn):
             return None
         return conn.execute(query, {"ids": value}).scalar()
+
+
+def _names_prs(conn) -> bool:
+    """Whether any deployment names a PR it shipped (`deployment_prs` holds a row): a source that names none
+    leaves nothing for the naming lookups to find."""
+    return conn.execute(sa.text("SELECT 1 FROM deployment_prs LIMIT 1")).first() is not None
 
 
 def _revert_targets(warehouse: Warehouse, prs: pl.DataFrame, since: dt.datetime | None, columns: list[str]) -> pl.DataFrame:

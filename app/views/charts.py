@@ -151,7 +151,6 @@ def trend_figure(
             "encoding": {"x": {"field": "x0", **_UTC_TIME, "title": None}, "x2": {"field": "x1"},
                          "y": {"field": "y0", **_y_axis(unit)}, "y2": {"field": "y1"}, "color": colour},
         })
-    hover = HOVER_FORMAT.get(unit, ".2f")
     points, shaded = [], []
     for segment in segments:
         part = rows.filter(pl.col("segment") == segment).sort("period")
