@@ -42,7 +42,7 @@ from metrics.scorecard import Prepared, compute, metric_events, prepare
 from metrics.senior_review import senior_people, senior_review_events
 from metrics.teams import assign_team_column
 from reports import scope
-from reports.adoption_data import load_adoption, load_tool_prs
+from reports.adoption_data import load_adoption, load_tool_prs, stored_spend_sums
 from reports.alerts import SpendAlerts, load_alert_spend, spend_alerts as judge_spend
 from reports.data import (
     item_day, item_repos, load_cube, load_evidence_since, load_incidents_since, warehouse_for, window_causes,
@@ -472,24 +472,26 @@ def spend_alerts(version: str) -> SpendAlerts:
     return scope.spend_alert_rows(_spend_alerts(version), row_scope())
 
 
-# The spend rows' columns the AI spend page sums (app/views/spend: totals, breakdowns by team, tool, model and
-# workflow, seat-priced rows): not the ids, sources, users or keys it never shows.
-SPEND_COLUMNS = ("date", "team", "tool", "model", "workflow", "cost_usd", "tokens", "requests")
+# What the AI spend page sums (app/views/spend: totals, breakdowns by team, tool, model and workflow, seat-priced
+# rows), per day × team × tool × model × workflow, and how many spend rows each holds (metrics.cube.spend_rollup):
+# not the ids, sources, users or keys it never shows.
+SPEND_COLUMNS = ("date", "team", "tool", "model", "workflow", "cost_usd", "tokens", "requests", "rows")
 
 
 def spend_since(version: str, since: dt.date) -> pl.DataFrame:
-    """The spend rows dated from `since` on (`SPEND_COLUMNS`), teams as the prepared evidence gives them (a row
-    without one: `unassigned`), of the teams the signed-in user may see: what the AI spend page adds up. The same
-    rows, in the same order, as `prepared(version, since, ("ai_spend",)).evidence.ai_spend`; without `prepare`
-    and the columns the page does not read."""
+    """The spend dated from `since` on (`SPEND_COLUMNS`), teams as the prepared evidence gives them (a row
+    without one: `unassigned`), of the teams the signed-in user may see: what the AI spend page adds up. The
+    rollup kept beside the cube (metrics.cube.spend_rollup of `prepared(version, since, ("ai_spend",))`'s spend
+    rows, `day` as `date`): where each day, team, tool, model and workflow has one spend row (the demo's), those
+    rows' values in their order; no spend row is read."""
     return scope.team_rows(_spend_since(version, since), row_scope())
 
 
 @st.cache_resource(show_spinner="Reading the range's spend…", max_entries=4)
 def _spend_since(version: str, since: dt.date) -> pl.DataFrame:
-    frame = read_table(warehouse(), "ai_spend", list(SPEND_COLUMNS),
-                       since=dt.datetime.combine(since, dt.time(), dt.timezone.utc))
-    return assign_team_column(frame, "ai_spend", config().teams)
+    _cube(version)  # the rollup is kept with the cube: up to date first
+    rollup = read_facts(warehouse(), "spend_rollup", since).rename({"day": "date"})
+    return rollup.select(SPEND_COLUMNS).rechunk()
 
 
 def cost_per_unit_by_team(version: str, grain: str, start: dt.date, end: dt.date, team: str | None) -> pl.DataFrame:
@@ -587,7 +589,10 @@ def adoption(version: str) -> scope.AdoptionRows:
 
 @st.cache_resource(show_spinner="Reading AI tool usage…", max_entries=2)
 def _adoption_all(version: str):
-    return load_adoption(warehouse(), tools=False)  # the PRs naming a tool: `tool_prs`, a range's
+    _cube(version)  # the spend sums are kept with the cube: up to date first
+    # The PRs naming a tool: `tool_prs`, a range's. The spend sums as the upkeep keeps them, not summed again
+    # from every spend row (reports.adoption_data.stored_spend_sums).
+    return load_adoption(warehouse(), tools=False, spend=stored_spend_sums(warehouse()))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -10,8 +10,8 @@ database made with `createdb -T bench1m copy_a` and analysed: its URL), opened o
 by this code before timing (migration 0008 and the first full build of its cube are not timed). Each run
 imports, in a fresh process (`scorecard import pull_requests FILE`: Python start-up, the CLI's imports,
 parse + validate, the upsert, sync_runs and audit, and the upkeep the CLI runs after a write), a file of
-new PRs merged in the warehouse's last two days: 1 row, then 1,000 rows. New ids every run, so every run
-writes. After each run the benchmark checks that nothing is pending (`scorecard metrics` would read fresh
+new PRs merged in the warehouse's last two days: 1 row, then 1,000 rows (`--table ai_spend`: new spend rows
+on its last two spend days, `scorecard import ai_spend FILE`). New ids every run, so every run writes. After each run the benchmark checks that nothing is pending (`scorecard metrics` would read fresh
 numbers without building anything). The reference (`--reference`, a checkout with its own .venv, and its
 own warehouse copy `--reference-db`) does the same import; its CLI rebuilds the whole cube afterwards.
 Runs alternate between the two sides. Wall time, CPU time (user + sys of the process and its threads)
@@ -84,6 +84,35 @@ def write_prs(path: Path, url: str, rows: int, tag: str) -> None:
         lines.append(",".join([f"bench:{tag}#{i}", rng.choice(repos), str(number), f"Bench change {tag} {i}", "bench-dev",
                                created.isoformat(), merged.isoformat(), f"{rng.getrandbits(64):016x}",
                                rng.choice(["true", "false"])]))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+SPEND_COLUMNS = ["id", "date", "team", "tool", "model", "workflow", "cost_usd", "tokens", "requests"]
+
+
+def write_spend(path: Path, url: str, rows: int, tag: str) -> None:
+    """`rows` new spend rows (`--table ai_spend`) dated on the warehouse's last two spend days, in its teams,
+    tools and models."""
+    query = "SELECT max(date) FROM ai_spend"
+    kinds = "SELECT team, tool, model, workflow FROM ai_spend GROUP BY team, tool, model, workflow LIMIT 50"
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            last = dt.date(1970, 1, 1) + dt.timedelta(days=conn.execute(query).fetchone()[0])  # days since 1970
+            seen = _busiest.get(url) or conn.execute(kinds).fetchall()
+    else:
+        import psycopg
+
+        with psycopg.connect(url) as conn:
+            last = conn.execute(query).fetchone()[0]
+            seen = _busiest.get(url) or conn.execute(kinds).fetchall()
+    _busiest[url] = seen
+    rng = random.Random(tag)
+    lines = [",".join(SPEND_COLUMNS)]
+    for i in range(rows):
+        team, tool, model, workflow = (v or "" for v in rng.choice(seen))
+        day = last - dt.timedelta(days=rng.randrange(0, 2))
+        lines.append(",".join([f"bench:{tag}#{i}", day.isoformat(), team, tool, model, workflow,
+                               f"{rng.uniform(0.01, 40):.2f}", str(rng.randrange(1000, 100000)), str(rng.randrange(1, 50))]))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -189,6 +218,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--reference-runs", type=int, default=3, help="fewer for the reference (each rebuilds the cube)")
     parser.add_argument("--sizes", default="1,1000")
+    parser.add_argument("--table", default="pull_requests", choices=["pull_requests", "ai_spend"],
+                        help="what each run imports: new PRs (default) or new spend rows")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the figures go (JSON)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="incremental-"))
@@ -209,8 +240,8 @@ def main() -> None:
                     continue
                 tag = f"{name}-{size}-{run}-{time.time_ns()}"
                 csv = folder / f"{tag}.csv"
-                write_prs(csv, side_url, size, tag)
-                figure = timed([str(scorecard), "import", "pull_requests", str(csv), "--config", str(config)], env,
+                (write_spend if args.table == "ai_spend" else write_prs)(csv, side_url, size, tag)
+                figure = timed([str(scorecard), "import", args.table, str(csv), "--config", str(config)], env,
                                side_url)
                 if name == "this":
                     state = read_state(open_warehouse(side_url))

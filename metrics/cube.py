@@ -30,7 +30,10 @@ from metrics.senior_review import SENIORS_SCHEMA
 # 9: the per-PR facts kept beside the cube (`pr_facts`, stored by reports/derived.py).
 # 10: parts kept beside them too: the resolved tickets' daily counts (`ticket_facts`), and the Delivery
 #     page's per-incident and per-failed-deployment facts (`incident_facts`, `failed_facts`).
-CUBE_FORMAT = 10
+# 11: the spend summed per day, source, tool and model (`spend_sums`, reports.adoption_data.spend_sums_by_day)
+#     for the Adoption page, and per day, team, tool, model and workflow (`spend_rollup`) for the AI spend page,
+#     kept beside them.
+CUBE_FORMAT = 11
 
 
 CATEGORICAL_KEYS = ("metric", "team", "segment")  # the values and ratio tables' categorical columns
@@ -240,6 +243,26 @@ def ticket_facts(tickets: pl.DataFrame) -> pl.DataFrame:
 
 
 
+# The columns of `spend_rollup`.
+SPEND_ROLLUP_SCHEMA = {"day": pl.Date, "team": pl.String, "tool": pl.String, "model": pl.String, "workflow": pl.String,
+                       "cost_usd": pl.Float64, "tokens": pl.Int64, "requests": pl.Int64, "rows": pl.Int64}
+
+
+def spend_rollup(spend: pl.DataFrame) -> pl.DataFrame:
+    """The spend rows (teams assigned) summed per day × team × tool × model × workflow, seat-priced rows (no
+    tokens) apart from the others, for the AI spend page (app/views/spend.py): `cost_usd`, `tokens` and
+    `requests` summed (null where every row's is: a group of seat-priced rows has no tokens), `rows` counted.
+    Each group lies on its rows' day, the day the cube counts their spend on, so whatever keeps those days exact
+    keeps these rows exact. Rows by day, a day's groups in the order their first rows come (where each group is
+    one spend row, the rows as read, in their order: the page adds up the same values in the same order)."""
+    seat_priced = pl.col("tokens").is_null().alias("_seat_priced")
+    known = {c: pl.when(pl.col(c).is_not_null().any()).then(pl.col(c).sum()) for c in ("tokens", "requests")}
+    out = (spend.group_by(pl.col("date").alias("day"), "team", "tool", "model", "workflow", seat_priced, maintain_order=True)
+           .agg(cost_usd=pl.col("cost_usd").sum(), **known, rows=pl.len())
+           .drop("_seat_priced").sort("day", maintain_order=True))
+    return out.cast(SPEND_ROLLUP_SCHEMA).select(list(SPEND_ROLLUP_SCHEMA))
+
+
 # The columns of the Delivery page's two tables' facts (`delivery_facts`): what app/views/delivery.py's
 # linked_incidents and failed_deployments read of the change chain's incidents and deployments.
 INCIDENT_FACT_COLUMNS = ("id", "title", "team", "service", "started_at", "resolved_at", "caused_by_deployment_id",
@@ -275,12 +298,13 @@ def delivery_facts(chain) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 def facts(evidence, outcomes: pl.DataFrame, chain) -> dict[str, pl.DataFrame]:
-    """Every part kept beside the cube (warehouse.cube_chunks.FACT_PARTS), by name: `pr_facts`' two,
-    `ticket_facts` and `delivery_facts`' two."""
+    """The parts kept beside the cube (warehouse.cube_chunks.FACT_PARTS) that the evidence gives, by name:
+    `pr_facts`' two, `ticket_facts`, `delivery_facts`' two and `spend_rollup` (the spend sums are the
+    warehouse's: reports.adoption_data.spend_sums_by_day)."""
     merged, shipped = pr_facts(evidence, outcomes, chain)
     incidents, failed = delivery_facts(chain)
     return {"pr_facts": merged, "ship_facts": shipped, "ticket_facts": ticket_facts(evidence.tickets),
-            "incident_facts": incidents, "failed_facts": failed}
+            "incident_facts": incidents, "failed_facts": failed, "spend_rollup": spend_rollup(evidence.ai_spend)}
 
 
 def _sums(metric: str, events: pl.DataFrame) -> pl.DataFrame:

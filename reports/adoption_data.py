@@ -61,9 +61,10 @@ def load_people(warehouse: Warehouse) -> pl.DataFrame:
     return frame.with_columns(pl.lit(None, dtype=t).alias(c) for c, t in PEOPLE_COLUMNS.items() if c not in present)
 
 
-def load_adoption(warehouse: Warehouse, tools: bool = True) -> Adoption:
-    """`tools` False: `ai_tools` is not read (None), for a caller that reads a range's with `load_tool_prs`."""
-    spend = load_spend_sums(warehouse)
+def load_adoption(warehouse: Warehouse, tools: bool = True, spend: pl.DataFrame | None = None) -> Adoption:
+    """`tools` False: `ai_tools` is not read (None), for a caller that reads a range's with `load_tool_prs`.
+    `spend`: the spend sums (`load_spend_sums`' rows, e.g. `stored_spend_sums`), else summed from the spend rows."""
+    spend = load_spend_sums(warehouse) if spend is None else spend
     usage, unallocated = with_allocated_cost(read_table(warehouse, "ai_usage_people", USAGE_COLUMNS), spend)
     rows, unmatched = resolve_people(usage, load_people(warehouse))
     prs = TABLES["pull_requests"]
@@ -106,19 +107,52 @@ def load_tool_prs(warehouse: Warehouse, start: dt.date, end: dt.date) -> pl.Data
 
 SPEND_SCHEMA = {"id": pl.String, "source": pl.String, "date": pl.Date, "tool": pl.String, "model": pl.String,
                 "cost_usd": pl.Float64}
+# The spend sums' grouping, in the order SQLite's GROUP BY gives its groups (nulls first, strings by bytes).
+_SUM_KEYS = ["id", "source", "date", "tool", "model"]
+# The part kept beside the cube (warehouse.cube_chunks.FACT_PARTS) that holds `load_spend_sums`' rows, by day.
+SPEND_SUMS_PART = "spend_sums"
 
 
-def load_spend_sums(warehouse: Warehouse) -> pl.DataFrame:
+def load_spend_sums(warehouse: Warehouse, since: dt.date | None = None) -> pl.DataFrame:
     """ai_spend summed per day, source, tool and model in SQL (`id` null), what the page's spend per tool and
     model and the per-tool economics add up over a range; the OpenAI costs source's rows one by one, with
     their ids (metrics.openai_allocation reads each cost line's project from its id). Millions of rows stay
-    in the warehouse."""
+    in the warehouse. `since`: the days from that one on only (the upkeep's, `spend_sums_by_day`).
+
+    Each sum is the database's `sum()` over its group's rows: SQLite adds them one by one in the order it
+    reads them, the table's (rowid) order, whether it scans the table or reads a range of days through the
+    date index (within a day the index lists rows by rowid), so a day's sums are the same bits either way.
+    Rows in `_SUM_KEYS` order."""
     spend = TABLES["ai_spend"]
     own_id = sa.case((spend.c.source == COST_SOURCE, spend.c.id), else_=None).label("id")
     query = (sa.select(own_id, spend.c.source, spend.c.date, spend.c.tool, spend.c.model,
                        sa.func.sum(spend.c.cost_usd).label("cost_usd"))
              .group_by(own_id, spend.c.source, spend.c.date, spend.c.tool, spend.c.model))
+    if since is not None:
+        query = query.where(spend.c.date >= since)
     with warehouse.engine.connect() as conn:
         rows = [(r.id, r.source, r.date, r.tool, r.model, None if r.cost_usd is None else float(r.cost_usd))
                 for r in conn.execute(query)]
-    return pl.DataFrame(rows, schema=SPEND_SCHEMA, orient="row")
+    return _in_sum_order(pl.DataFrame(rows, schema=SPEND_SCHEMA, orient="row"))
+
+
+def spend_sums_by_day(warehouse: Warehouse, since: dt.date | None = None) -> pl.DataFrame:
+    """`load_spend_sums` (from `since` on) as the part kept beside the cube stores it (`SPEND_SUMS_PART`, kept
+    by reports/derived.py for the days a write reaches): `day` for `date`, rows by day."""
+    sums = load_spend_sums(warehouse, since).rename({"date": "day"})
+    return sums.select("day", *(c for c in SPEND_SCHEMA if c != "date")).sort(
+        "day", "id", "source", "tool", "model", nulls_last=False)
+
+
+def stored_spend_sums(warehouse: Warehouse) -> pl.DataFrame:
+    """`load_spend_sums`' rows as the upkeep keeps them beside the cube (`SPEND_SUMS_PART`; the cube must be up to
+    date: reports.data.load_cube), in its order: no read of the spend rows."""
+    from warehouse.cube_store import read_facts  # pyarrow: not for the commands that import scope alone
+
+    kept = read_facts(warehouse, SPEND_SUMS_PART, dt.date.min).rename({"day": "date"})
+    return _in_sum_order(kept.select(list(SPEND_SCHEMA)))
+
+
+def _in_sum_order(sums: pl.DataFrame) -> pl.DataFrame:
+    # The pages add these sums up again (polars, in row order): the same rows in the same order give the same bits.
+    return sums.sort(_SUM_KEYS, nulls_last=False)

@@ -28,6 +28,7 @@ from metrics.evidence import SCHEMAS, Evidence
 from metrics.linking import deployment_outcomes
 from metrics.reach import reach_of
 from metrics.scorecard import prepare, values_ahead
+from reports.adoption_data import SPEND_SUMS_PART, spend_sums_by_day
 from warehouse import Warehouse, read_table
 from warehouse.cube_store import (DAILY, CubeState, fix_rule_json, read_cube_parts, read_state, record_fix_rule,
                                   replace_cube, start_build)
@@ -66,9 +67,10 @@ def rebuild(warehouse: Warehouse, config: Config, fingerprint: str, columns: dic
     seen = start_build(warehouse, fingerprint, reach.look_back, reach.rollback_window,
                        list(config.rules.production_environments), _fix_rule(config))
     evidence = _evidence({name: read_table(warehouse, name, cols) for name, cols in _all(columns).items()})
+    spend_sums = spend_sums_by_day(warehouse)
     progress.update(1, 3, "rebuilding the scorecard cube: linking and summing")
     prepared = prepare(evidence, config)
-    parts = {**_parts(prepared.cube), **_facts(prepared)}
+    parts = {**_parts(prepared.cube), **_facts(prepared), SPEND_SUMS_PART: spend_sums}
     del prepared  # its frames (teams assigned, outcomes, the change chain) are not held while the parts are stored
     progress.update(2, 3, "rebuilding the scorecard cube: storing it")
     replace_cube(warehouse, parts, _shipping(evidence, config), from_day=None, deployments_from=None,
@@ -96,8 +98,10 @@ def _update_from(warehouse: Warehouse, config: Config, state: CubeState, columns
     counted = outcomes.filter((pl.col("merged_at") >= cut_at) | (pl.col("shipped_at") >= cut_at)).get_column("merged_at")
     cube = build_cube(prepared.evidence, outcomes, prepared.chain, prepared.seniors,
                       _earlier_merges(warehouse, since.changes, counted))
-    parts = {name: frame.filter(pl.col("day") >= cut) if name in DAILY else frame
-             for name, frame in {**_parts(cube), **_facts(prepared)}.items()}
+    # The spend sums of the days from the cut on, summed by the warehouse as a full build sums them (the same
+    # rows in the same order: the same bits).
+    made = {**_parts(cube), **_facts(prepared), SPEND_SUMS_PART: spend_sums_by_day(warehouse, cut)}
+    parts = {name: frame.filter(pl.col("day") >= cut) if name in DAILY else frame for name, frame in made.items()}
     parts["span"] = _span(warehouse)
     # Deployments from `since` on have their rollback verdict exactly (the slice's context rows); earlier
     # ones in the slice are context and keep theirs.

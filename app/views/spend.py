@@ -56,13 +56,14 @@ def spend_over_time(spend: pl.DataFrame, dimension: str, filters: Filters) -> pl
 
 
 def totals(spend: pl.DataFrame, filters: Filters) -> dict[str, float | int | None]:
-    """`cost_usd, tokens, requests, rows` over the selected periods."""
+    """`cost_usd, tokens, requests, rows` over the selected periods; `rows`: the spend rows (those a rolled-up
+    frame's `rows` column counts, metrics.cube.spend_rollup, else its rows)."""
     rows = spend_rows(spend, filters)
     return {
         "cost_usd": float(rows["cost_usd"].sum()) if rows.height else 0.0,
         "tokens": int(rows["tokens"].sum()) if rows["tokens"].is_not_null().any() else None,
         "requests": int(rows["requests"].sum()) if rows["requests"].is_not_null().any() else None,
-        "rows": rows.height,
+        "rows": int(rows["rows"].sum()) if "rows" in rows.columns else rows.height,
     }
 
 

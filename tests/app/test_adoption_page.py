@@ -169,9 +169,13 @@ def test_cohort_aggregates_from_the_slice_equal_those_from_every_row(demo_env, w
             assert_frame_equal(g, w)
     wh = open_warehouse(demo_env.url)
     try:
-        every_tool_pr = load_adoption(wh).ai_tools  # every PR naming a tool
+        every_row = load_adoption(wh)  # every PR naming a tool; the spend summed from every spend row
     finally:
         wh.engine.dispose()
+    every_tool_pr = every_row.ai_tools
+    # The spend sums kept beside the cube: the same rows, order and bits as one GROUP BY over every spend row.
+    assert data.spend.height > 0
+    assert_frame_equal(data.spend, every_row.spend, check_exact=True)
     economics = [tool_economics(data.spend, prs, outcomes, start=start, end=end, min_sample=min_sample,
                                 vendor_cost=data.aggregate_usage)
                  for prs, outcomes in ((state.tool_prs(version, start, end), sliced), (every_tool_pr, full.outcomes))]

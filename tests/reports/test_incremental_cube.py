@@ -23,6 +23,7 @@ from config import Config, WarehouseConfig
 from metrics.reach import reach_of
 from metrics.scorecard import prepare
 from pipeline import ingest
+from reports.adoption_data import SPEND_SUMS_PART, load_spend_sums, stored_spend_sums
 from reports.data import load_cube, load_evidence, refresh_cube
 from metrics.cube import facts
 from reports.derived import _shipping, stored_cube
@@ -118,6 +119,14 @@ def seed(org: Org) -> dict[str, pl.DataFrame]:
                 "csat": float(rng.randrange(1, 6))} for i in range(60)]
     spend = [{"id": f"t:sp{i}", "source": "csv", "date": org.at().date(), "team": rng.choice(["core", "web"]),
               "cost_usd": round(rng.uniform(1, 50), 2)} for i in range(40)]
+    # Tools, models and OpenAI's cost lines (summed apart, by id) for the spend sums kept beside the cube, and a
+    # second row on the first rows' days and tools (sums of several rows): set without the generator, so the
+    # writes that follow stay those of the seeds.
+    for i, row in enumerate(spend):
+        row.update(source="openai" if i % 5 == 0 else "csv", tool=("cursor", "copilot", None)[i % 3],
+                   model=("gpt-x", None)[i % 2], workflow=("review", None)[i % 4 // 2],
+                   tokens=None if i % 4 == 0 else 1000 + i, requests=None if i % 6 == 0 else i)
+    spend += [{**row, "id": f"{row['id']}b", "cost_usd": row["cost_usd"] / 3} for row in spend[:12]]
     reviews = [{"id": f"t:rv{i}", "source": "csv", "pr_id": rng.choice(prs)["id"], "reviewer": rng.choice(AUTHORS),
                 "state": "APPROVED", "submitted_at": org.at()} for i in range(80)]
     files = [{"pr_id": p["id"], "path": path, "source": "csv"} for p in prs for path in rng.sample(PATHS, 2)]
@@ -228,7 +237,10 @@ def _write(org: Org, kind: str) -> dict[str, pl.DataFrame]:
                "resolved_at": created + dt.timedelta(hours=3), "channel": "ai_bot", "csat": 4.0}
         return {"tickets": _frame([row], "tickets")}
     if kind == "spend":
-        row = {"id": f"t:sp{org.next_id()}", "source": "csv", "date": org.any_time().date(), "team": "web", "cost_usd": 9.5}
+        n = org.next_id()
+        row = {"id": f"t:sp{n}", "source": "openai" if n % 4 == 0 else "csv", "date": org.any_time().date(), "team": "web",
+               "tool": ("cursor", "copilot", None)[n % 3], "model": None, "workflow": None, "cost_usd": 9.5 + n / 7,
+               "tokens": None if n % 2 else n, "requests": 3}
         return {"ai_spend": _frame([row], "ai_spend")}
     row = {"login": rng.choice(AUTHORS), "source": "csv", "team": rng.choice(["core", "web"]), "level": "staff",
            "since": org.at()}
@@ -255,7 +267,12 @@ def assert_cube_is_a_full_build(wh, config: Config, what: str) -> None:
     # The parts kept beside the cube: per-PR facts, ticket counts, per incident and failed deployment (every
     # day of them: from before the first PR on).
     kept_facts = facts(prepared.evidence, prepared.outcomes, prepared.chain)
-    assert set(kept_facts) == set(FACT_PARTS)
+    assert set(kept_facts) == set(FACT_PARTS) - {SPEND_SUMS_PART}
+    # The spend sums kept by the upkeep for the days it reached: bit for bit those of one GROUP BY over every row.
+    try:
+        assert_frame_equal(stored_spend_sums(wh), load_spend_sums(wh), check_exact=True)
+    except AssertionError as exc:
+        raise AssertionError(f"spend sums differ after {what}: {exc}") from None
     for part, theirs in kept_facts.items():
         mine = read_facts(wh, part, dt.date(1970, 1, 1))
         try:
