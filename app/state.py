@@ -462,8 +462,13 @@ def _export_rows(version: str, name: str, grain: str, start: dt.date, end: dt.da
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _spend_alerts(version: str) -> SpendAlerts:
-    # The rows of the days the alerts and budgets add up as of the last spend day, not every spend row.
-    return judge_spend(load_alert_spend(warehouse(), config()), config())
+    # The days the alerts and budgets add up as of the last spend day, not every spend row: from the rollup
+    # kept beside the cube (per day, team, tool, ...: the alerts sum per day, team and tool), not the rows.
+    def read_since(since: dt.date) -> pl.DataFrame:
+        rows = _spend_rollup(version).filter(pl.col("date") >= since)
+        return rows.select("date", "team", "tool", "cost_usd")
+
+    return judge_spend(load_alert_spend(warehouse(), config(), read_since=read_since), config())
 
 
 def spend_alerts(version: str) -> SpendAlerts:
@@ -489,9 +494,15 @@ def spend_since(version: str, since: dt.date) -> pl.DataFrame:
 
 @st.cache_resource(show_spinner="Reading the range's spend…", max_entries=4)
 def _spend_since(version: str, since: dt.date) -> pl.DataFrame:
+    return _spend_rollup(version).filter(pl.col("date") >= since)
+
+
+@st.cache_resource(show_spinner="Reading the spend…", max_entries=2)
+def _spend_rollup(version: str) -> pl.DataFrame:
+    """Every day of the rollup (`SPEND_COLUMNS`): read once for the range's spend and the alerts' days (most of
+    it is the default range's anyway)."""
     _cube(version)  # the rollup is kept with the cube: up to date first
-    rollup = read_facts(warehouse(), "spend_rollup", since).rename({"day": "date"})
-    return rollup.select(SPEND_COLUMNS).rechunk()
+    return read_facts(warehouse(), "spend_rollup", dt.date.min).rename({"day": "date"}).select(SPEND_COLUMNS)
 
 
 def cost_per_unit_by_team(version: str, grain: str, start: dt.date, end: dt.date, team: str | None) -> pl.DataFrame:

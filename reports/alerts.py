@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
@@ -49,7 +50,8 @@ def first_day_read(as_of: dt.date, config: Config) -> dt.date:
     return min(month_of(as_of)[0], first_window_day(as_of, config))
 
 
-def load_alert_spend(warehouse: Warehouse, config: Config) -> pl.DataFrame:
+def load_alert_spend(warehouse: Warehouse, config: Config,
+                     read_since: Callable[[dt.date], pl.DataFrame] | None = None) -> pl.DataFrame:
     """The spend rows `spend_alerts(rows, config)` (as of the last day with spend) gives the same result from as
     from every row (`load_spend`): the rows from `first_day_read` on, and, for each team and tool (as
     metrics.spend.daily_spend names them) whose first row there is after that day but that has an earlier row,
@@ -57,7 +59,10 @@ def load_alert_spend(warehouse: Warehouse, config: Config) -> pl.DataFrame:
     or from `first_window_day`, whichever is later (metrics.spend.spend_anomalies), so only a pair whose first
     row read comes after that day is looked up: the $0 row says that its spend began before, and lies before
     every day judged, every normal and the budgets' month. A pair with no row from that day on has only $0
-    days in the window: no alert either way, so none is added."""
+    days in the window: no alert either way, so none is added.
+
+    `read_since`: gives the spend (`SPEND_COLUMNS`) from a day on another way than the rows (the dashboard: the
+    rollup kept beside the cube, metrics.cube.spend_rollup, whose day × team × tool sums are the rows')."""
     with warehouse.engine.connect() as conn:
         last = conn.execute(sa.select(sa.func.max(ai_spend.c.date))).scalar()
     if last is None:
@@ -65,8 +70,8 @@ def load_alert_spend(warehouse: Warehouse, config: Config) -> pl.DataFrame:
     if isinstance(last, str):
         last = dt.date.fromisoformat(last)
     first = first_day_read(last, config)
-    rows = read_table(warehouse, "ai_spend", SPEND_COLUMNS,
-                      since=dt.datetime.combine(first, dt.time(), dt.timezone.utc))
+    rows = (read_table(warehouse, "ai_spend", SPEND_COLUMNS, since=dt.datetime.combine(first, dt.time(), dt.timezone.utc))
+            if read_since is None else read_since(first))
     team, tool = pl.col("team").fill_null(UNASSIGNED), pl.col("tool").fill_null(UNKNOWN_TOOL)
     late = (rows.group_by(team=team, tool=tool).agg(first=pl.col("date").min())
             .filter(pl.col("first") > first_window_day(last, config)).select("team", "tool").sort("team", "tool"))
