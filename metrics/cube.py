@@ -243,7 +243,8 @@ def ticket_facts(tickets: pl.DataFrame) -> pl.DataFrame:
 
 
 
-# The columns of `spend_rollup`.
+# The spend rows' columns `spend_rollup` reads (teams assigned), and its columns.
+SPEND_ROLLUP_READS = ("date", "team", "tool", "model", "workflow", "cost_usd", "tokens", "requests")
 SPEND_ROLLUP_SCHEMA = {"day": pl.Date, "team": pl.String, "tool": pl.String, "model": pl.String, "workflow": pl.String,
                        "cost_usd": pl.Float64, "tokens": pl.Int64, "requests": pl.Int64, "rows": pl.Int64}
 
@@ -298,13 +299,14 @@ def delivery_facts(chain) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 def facts(evidence, outcomes: pl.DataFrame, chain) -> dict[str, pl.DataFrame]:
-    """The parts kept beside the cube (warehouse.cube_chunks.FACT_PARTS) that the evidence gives, by name:
-    `pr_facts`' two, `ticket_facts`, `delivery_facts`' two and `spend_rollup` (the spend sums are the
-    warehouse's: reports.adoption_data.spend_sums_by_day)."""
+    """The parts kept beside the cube (warehouse.cube_chunks.FACT_PARTS) that the cube's evidence gives, by name:
+    `pr_facts`' two, `ticket_facts` and `delivery_facts`' two. The spend's two are made of reads of their own
+    (reports/derived.py): the spend sums by the warehouse (reports.adoption_data.spend_sums_by_day), the rollup
+    (`spend_rollup`) from the spend rows' columns it sums."""
     merged, shipped = pr_facts(evidence, outcomes, chain)
     incidents, failed = delivery_facts(chain)
     return {"pr_facts": merged, "ship_facts": shipped, "ticket_facts": ticket_facts(evidence.tickets),
-            "incident_facts": incidents, "failed_facts": failed, "spend_rollup": spend_rollup(evidence.ai_spend)}
+            "incident_facts": incidents, "failed_facts": failed}
 
 
 def _sums(metric: str, events: pl.DataFrame) -> pl.DataFrame:

@@ -51,8 +51,7 @@ CUBE_COLUMNS = {
     "incidents": ["id", "title", "team", "service", "started_at", "resolved_at", "ai_assisted",
                   "caused_by_deployment_id", "url"],
     "tickets": ["team", "resolved_at", "channel", "csat"],
-    # tool, model, workflow, tokens, requests: the AI spend page's rollup kept beside the cube (metrics.cube.spend_rollup)
-    "ai_spend": ["date", "team", "tool", "model", "workflow", "cost_usd", "tokens", "requests"],
+    "ai_spend": ["date", "team", "cost_usd"],
 }
 
 
