@@ -42,6 +42,8 @@ def main() -> None:
     parser.add_argument("--database", help="also the PostgreSQL backends of this database")
     parser.add_argument("--every", type=float, default=0.5)
     parser.add_argument("--json")
+    parser.add_argument("--max-mb", type=float, default=0, help="stop the command when its tree and the backends "
+                        "together hold more than this (0: no limit)")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -79,6 +81,10 @@ def main() -> None:
                     rss += resident
             peak_backends = max(peak_backends, rss)
         first = False
+        if args.max_mb and (sum(stats[p][2] for p in tree if p in stats) + (rss if marker else 0)) / 1e6 > args.max_mb:
+            print(f"measure_command: over {args.max_mb:.0f} MB: stopping the command", file=sys.stderr)
+            child.terminate()
+            args.max_mb = 0
         if done:
             break
         time.sleep(args.every)

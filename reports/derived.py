@@ -156,10 +156,10 @@ def _rebuild_by_windows(warehouse: Warehouse, config: Config, columns: dict[str,
     cuts = [_BEGINNING, *starts]
     for at, cut in enumerate(cuts):
         end = cuts[at + 1] if at + 1 < len(cuts) else None
-        step = f"rebuilding the scorecard cube: window {at + 1} of {len(cuts)}"
-        progress.update(at, len(cuts), f"{step} (from {cut.date() if at else 'the start'})")
         bound = None if end is None else far.bound(cut, end, _first_shipments(warehouse, shippers, cut, end, margin, tail))
         while True:
+            progress.update(at, len(cuts), f"rebuilding the scorecard cube: window {at + 1} of {len(cuts)}, from "
+                            f"{cut.date() if at else 'the start'} (evidence to {bound.date() if bound else 'the end'})")
             built = None  # not held while the window is built again
             built = _build_window(warehouse, config, columns, cut, bound, end)
             later = None if end is None else _later_bound(built.outcomes, shippers, cut, end, bound, tail)
