@@ -53,7 +53,8 @@ def main() -> None:
     backend_cpu: dict[int, float] = {}
     backend_start: dict[int, float] = {}
     peak_tree = peak_backends = 0
-    marker = f"postgres: postgres {args.database} " if args.database else None
+    # A backend's title: "postgres: [CLUSTER: ]USER DATABASE HOST(PORT) STATE" (Debian names the cluster, "15/main:").
+    marker = f" postgres {args.database} " if args.database else None
     first = True
     while True:
         done = child.poll() is not None
@@ -75,7 +76,8 @@ def main() -> None:
         if marker:
             rss = 0
             for pid, (_, cpu, resident) in stats.items():
-                if pid not in tree and _cmdline(pid).startswith(marker):
+                title = _cmdline(pid)
+                if pid not in tree and title.startswith("postgres:") and marker in title:
                     backend_start.setdefault(pid, cpu if first else 0.0)  # a backend from before: its CPU since
                     backend_cpu[pid] = cpu
                     rss += resident
