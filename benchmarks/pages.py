@@ -273,7 +273,7 @@ def visit(page, address: str, title: str, content: str | None) -> float:
 
 
 def page_round(new_context, config_path: Path, url: str, cache_dir: str, target: dict, address_suffix: str,
-               folder: Path, entry: str = "serve", returning: bool = False) -> dict:
+               folder: Path, entry: str = "serve", returning: bool = False, screenshots: str = "") -> dict:
     """One fresh server: evict, start, first visit of `target`, warm revisit; memory over the session.
 
     `new_context()` gives the browser context the visits run in. `returning`: the visitor has opened the page
@@ -305,6 +305,9 @@ def page_round(new_context, config_path: Path, url: str, cache_dir: str, target:
                 cpu["first_cpu_s"] = cpu_seconds(sampler.pid) - sampler.started_cpu_s
                 cpu["browser_first_cpu_s"] = browser_cpu_seconds() - browser_before
                 cpu["scripts_fetched"] = page.evaluate(SCRIPTS_FETCHED)
+                if screenshots:  # the first visit as drawn (untimed)
+                    Path(screenshots).mkdir(parents=True, exist_ok=True)
+                    page.screenshot(path=str(Path(screenshots) / f"{target['path']}.png"), full_page=True)
                 browser_before = browser_cpu_seconds()
                 warm = visit(page, address, heading, content)
                 cpu["warm_cpu_s"] = cpu_seconds(sampler.pid) - sampler.started_cpu_s - cpu["first_cpu_s"]
@@ -323,7 +326,8 @@ def page_round(new_context, config_path: Path, url: str, cache_dir: str, target:
 
 
 def run(url: str, starts: int, only: list[str] | None = None, cache_dir: str = "", chromium: str = "",
-        skip: list[str] | None = None, entry: str = "serve", returning: bool = False) -> dict:
+        skip: list[str] | None = None, entry: str = "serve", returning: bool = False, screenshots: str = "",
+        cube_build: bool = True) -> dict:
 
     chromium = chromium or shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(chromium).exists():
@@ -342,7 +346,7 @@ def run(url: str, starts: int, only: list[str] | None = None, cache_dir: str = "
         folder = Path(tmp)
         cache_dir = cache_dir or str(folder / "cube")
         config_path = write_config(folder, url, cache_dir)
-        results["cube_build_s"] = build_cube(url, cache_dir)
+        results["cube_build_s"] = build_cube(url, cache_dir) if cube_build else None
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         viewport = {"width": 1500, "height": 1000}
         profiles = iter(range(1_000_000))
@@ -361,7 +365,7 @@ def run(url: str, starts: int, only: list[str] | None = None, cache_dir: str = "
                 samples = []
                 for _ in range(starts):
                     samples.append(page_round(new_context, config_path, url, cache_dir, target, suffix, folder, entry,
-                                              returning))
+                                              returning, screenshots))
                 drawn = [s for s in samples if s["first_s"] is not None] or [{"first_s": None, "warm_s": None}]
                 summary = {key: statistics.median(s[key] for s in samples) for key in ("server_start_s", "load")}
                 summary.update({key: _median(s.get(key) for s in samples)
@@ -424,9 +428,12 @@ def main(argv: list[str] | None = None) -> dict:
                         help="new: a browser that never opened the dashboard (default); returning: one that opened "
                         "it before the server (re)started, so Streamlit's front end is in its cache")
     parser.add_argument("--out", default="")
+    parser.add_argument("--screenshots", default="", help="a folder: a full-page screenshot of each page after its first visit")
+    parser.add_argument("--no-cube-build", action="store_true", help="the warehouse's cube is current already: skip the "
+                        "setup step that reads it and computes every weekly record (minutes at 10M PRs)")
     args = parser.parse_args(argv)
     results = run(args.url, args.starts, [p for p in args.only.split(",") if p], args.cache_dir, entry=args.entry,
-                  returning=args.browser == "returning")
+                  returning=args.browser == "returning", screenshots=args.screenshots, cube_build=not args.no_cube_build)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(results, indent=2) + "\n")

@@ -10,12 +10,18 @@ in one transaction. So a write's cost grows with how
 far back it reaches (a write of last week's PRs: a few weeks of evidence; a write of rows from three
 years ago: three years), not with the warehouse. A config whose fingerprint differs from the stored
 one, a write to `people`, or an empty cube means a full rebuild (`scorecard rebuild` forces one).
+
+A full rebuild of a warehouse with more than `WINDOW_PRS` merged PRs goes window by window in time order
+(`_rebuild_by_windows`): each window's days from the slice from its start, of the evidence before a bound
+past its end, so it holds a window of evidence at a time, not every row (at 3.15M PRs the rebuild at once
+held 11.3 GB: it could not run for a larger organisation, nor could a cube-format upgrade, which rebuilds).
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 
 import polars as pl
 import sqlalchemy as sa
@@ -33,9 +39,9 @@ from reports.adoption_data import SPEND_SUMS_PART, spend_sums_by_day
 from warehouse import Warehouse, read_table
 from warehouse.cube_store import (DAILY, CubeState, fix_rule_json, read_cube_parts, read_state, record_fix_rule,
                                   replace_cube, start_build)
-from warehouse.read import instant_literal, read_where
+from warehouse.read import instant_literal, read_where, text_literal
 from warehouse.schema import deployments, incidents, pull_requests
-from warehouse.slice import SliceStarts, read_slice
+from warehouse.slice import SliceStarts, read_slice, span_pairs
 
 log = logging.getLogger(__name__)
 
@@ -58,15 +64,28 @@ def bring_up_to_date(warehouse: Warehouse, config: Config, fingerprint: str, col
     return "updated"
 
 
+# How many merged PRs a rebuild reads at once at most (with what a window reads around them): a warehouse with
+# more is rebuilt window by window (`_rebuild_by_windows`). At 1M PRs the whole rebuild held 3.1 GB, at 3.15M
+# 11.3 GB: reading every row at once cannot scale.
+WINDOW_PRS = 250_000
+
+
 def rebuild(warehouse: Warehouse, config: Config, fingerprint: str, columns: dict[str, list[str]],
-            progress: Progress | None = None, why: str = "asked for") -> None:
-    """Build the whole cube from every row of evidence and store it."""
+            progress: Progress | None = None, why: str = "asked for", window_prs: int = WINDOW_PRS,
+            unit: str = "1mo") -> None:
+    """Build the whole cube from every row of evidence and store it: at once when the warehouse holds at
+    most `window_prs` merged PRs, else window by window (`_rebuild_by_windows`; windows of whole `unit`s,
+    a polars duration: "1mo", "1w")."""
     progress = progress or NoProgress()
     reach = reach_of(config)
     log.info("rebuilding the scorecard cube (%s)", why)
     progress.update(0, 3, f"rebuilding the scorecard cube ({why}): reading the evidence")
     seen = start_build(warehouse, fingerprint, reach.look_back, reach.rollback_window,
                        list(config.rules.production_environments), _fix_rule(config))
+    starts = _window_starts(warehouse, window_prs, unit)
+    if starts:
+        _rebuild_by_windows(warehouse, config, columns, starts, seen, progress)
+        return
     evidence = _evidence({name: read_table(warehouse, name, cols) for name, cols in _all(columns).items()})
     spend = _spend_parts(warehouse, config, None)
     progress.update(1, 3, "rebuilding the scorecard cube: linking and summing")
@@ -77,6 +96,209 @@ def rebuild(warehouse: Warehouse, config: Config, fingerprint: str, columns: dic
     replace_cube(warehouse, parts, _shipping(evidence, config), from_day=None, deployments_from=None,
                  seen_seq=seen)
     progress.update(3, 3, "rebuilt the scorecard cube")
+
+
+def _window_starts(warehouse: Warehouse, window_prs: int, unit: str) -> list[dt.datetime]:
+    """Where the windows after the first begin (midnights UTC at the start of a `unit`), each holding at
+    most `window_prs` merged PRs where a single `unit` does not hold more; [] when the whole warehouse holds
+    at most `window_prs` (one build of everything). From the merged PRs counted per day (the merged_at index)."""
+    if warehouse.dialect == "sqlite":
+        day = f"merged_at / {86_400 * 1_000_000}"
+        sql = f"SELECT {day} AS day, count(*) AS n FROM pull_requests WHERE merged_at IS NOT NULL GROUP BY {day}"
+    else:
+        sql = ("SELECT (merged_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01' AS day, count(*) AS n FROM pull_requests "
+               "WHERE merged_at IS NOT NULL GROUP BY 1")
+    with warehouse.engine.connect() as conn:
+        rows = conn.exec_driver_sql(sql).all()
+    if sum(n for _, n in rows) <= window_prs:
+        return []
+    epoch = dt.date(1970, 1, 1)
+    days = pl.DataFrame({"day": [epoch + dt.timedelta(days=int(d)) for d, _ in rows], "n": [int(n) for _, n in rows]},
+                        schema={"day": pl.Date, "n": pl.Int64})
+    periods = (days.group_by(start=pl.col("day").dt.truncate(unit)).agg(pl.col("n").sum()).sort("start"))
+    starts, held = [], 0
+    for start, n in periods.iter_rows():
+        if held and held + n > window_prs:
+            starts.append(dt.datetime.combine(start, dt.time(), dt.timezone.utc))
+            held = 0
+        held += n
+    return starts
+
+
+# The first window's cut: before any evidence (its slice reads every row before its bound).
+_BEGINNING = dt.datetime(1900, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def _rebuild_by_windows(warehouse: Warehouse, config: Config, columns: dict[str, list[str]],
+                        starts: list[dt.datetime], seen: int, progress: Progress) -> None:
+    """The whole cube built window by window in time order, each window's days as the upkeep builds the
+    days from a cut on (`_update_from`: the slice from the window's start, warehouse/slice.py), but of the
+    evidence before the window's bound only (`read_slice`'s `until`, `bounded`): every row of every table
+    whose counting time lies before it, with its final values. So no step holds more than a window and its
+    bound's margin of the warehouse, and each stores its window's days. The last window reads to the end.
+
+    A day's numbers can change with later rows only through links that reach back (metrics/reach.py): within
+    the look-back (reverts, rollbacks, follow-up fixes, inferred incident causes, a week's adoption cohort)
+    or unboundedly — a PR ships with its repo's first shipping production deployment after its merge, or
+    the earliest the source names; an incident's source link names its deployment. So the bound lies past
+    the window's end by the look-back (a week at least) and a day, past every first production deployment
+    from the window's end on of a repo with PRs merged in the window (plus the rollback window, `_bound`), and
+    past every naming deployment and source-linked incident that reaches further back than the look-back
+    into the window (`_FarLinks`). After the build, a PR merged in the window that waits to ship while its
+    repo deploys after the bound, or shipped within the rollback window before it, moves the bound past that
+    deployment and the window is built again: its days are then exactly a full build's (tests/reports/
+    test_windowed_rebuild.py). Each window's start is a cut the upkeep could make: the shipping verdicts
+    kept for earlier deployments (`cube_deployments`) are those the earlier windows stored, exact (a
+    deployment's rollback verdict rests on earlier rows only)."""
+    reach = reach_of(config)
+    envs = list(config.rules.production_environments)
+    margin = max(reach.look_back, dt.timedelta(days=7)) + dt.timedelta(days=1)
+    tail = reach.rollback_window + dt.timedelta(days=1)
+    shippers = _production_times(warehouse, envs)
+    far = _far_links(warehouse, envs, reach)
+    cuts = [_BEGINNING, *starts]
+    for at, cut in enumerate(cuts):
+        end = cuts[at + 1] if at + 1 < len(cuts) else None
+        bound = None if end is None else far.bound(cut, end, _first_shipments(warehouse, shippers, cut, end, margin, tail))
+        while True:
+            progress.update(at, len(cuts), f"rebuilding the scorecard cube: window {at + 1} of {len(cuts)}, from "
+                            f"{cut.date() if at else 'the start'} (evidence to {bound.date() if bound else 'the end'})")
+            built = None  # not held while the window is built again
+            built = _build_window(warehouse, config, columns, cut, bound, end)
+            later = None if end is None else _later_bound(built.outcomes, shippers, cut, end, bound, tail)
+            if later is None:
+                break
+            log.info("the cube's window from %s: a PR merged in it ships or is rolled back after %s; built again to %s",
+                     cut.date(), bound, later)
+            bound = far.bound(cut, end, later)
+        first = at == 0
+        replace_cube(warehouse, built.parts, built.shipping, from_day=None if first else cut.date(),
+                     deployments_from=None if first else built.since, seen_seq=seen if end is None else -1)
+        del built
+    progress.update(len(cuts), len(cuts), "rebuilt the scorecard cube")
+
+
+@dataclass
+class _Window:
+    parts: dict[str, pl.DataFrame]
+    shipping: pl.DataFrame
+    since: dt.datetime
+    outcomes: pl.DataFrame  # id, repo, merged_at, shipped_at of the PRs merged in the window
+
+
+def _build_window(warehouse: Warehouse, config: Config, columns: dict[str, list[str]], cut: dt.datetime,
+                  bound: dt.datetime | None, end: dt.datetime | None) -> _Window:
+    """The cube's days in [cut, end) (from `cut` on when `end` is None) from the evidence before `bound`
+    (all of it when None), as `_update_from` builds the days from a cut on; and the shipping verdicts of the
+    deployments from the slice's start on."""
+    tables, since = read_slice(warehouse, cut, slice_starts(warehouse, config, cut, reach_of(config).upkeep_read_back, bound),
+                               list(config.rules.production_environments), _all(columns), until=bound, bounded=True)
+    evidence = _evidence(tables)
+    prepared = prepare(evidence, config)
+    outcomes = prepared.outcomes
+    counted = outcomes.filter((pl.col("merged_at") >= cut) | (pl.col("shipped_at") >= cut)).get_column("merged_at")
+    cube = build_cube(prepared.evidence, outcomes, prepared.chain, prepared.seniors,
+                      _earlier_merges(warehouse, since.changes, counted))
+    days = pl.col("day") >= cut.date() if end is None else pl.col("day").is_between(cut.date(), end.date(), closed="left")
+    parts = {name: frame.filter(days) if name in DAILY else frame for name, frame in {**_parts(cube), **_facts(prepared)}.items()}
+    parts["span"] = _span(warehouse)
+    shipping = _shipping(evidence, config).filter(pl.col("finished_at") >= since.changes)
+    window = outcomes.filter(pl.col("merged_at") >= cut) if end is None else outcomes.filter(
+        pl.col("merged_at").is_between(cut, end, closed="left"))
+    return _Window(parts, shipping, since.changes, window.select("id", "repo", "merged_at", "shipped_at"))
+
+
+def _production_times(warehouse: Warehouse, production_environments: list[str]) -> pl.DataFrame:
+    """repo, finished_at of every successful production deployment (what can ship a PR), sorted."""
+    envs = ", ".join(text_literal(e.lower()) for e in production_environments) or "NULL"
+    rows = read_where(warehouse, "deployments", ["repo", "finished_at"],
+                      f"lower(status) = 'success' AND lower(environment) IN ({envs}) AND finished_at IS NOT NULL")
+    return rows.sort("repo", "finished_at")
+
+
+def _first_shipments(warehouse: Warehouse, shippers: pl.DataFrame, cut: dt.datetime, end: dt.datetime,
+                     margin: dt.timedelta, tail: dt.timedelta) -> dt.datetime:
+    """The window [cut, end)'s first bound: `margin` past its end, and `tail` (the rollback window and a day)
+    past the first production deployment from `end` on of every repo with PRs merged in it (it ships those
+    still waiting; it may be a rollback, which ships none: `_later_bound` finds out)."""
+    pairs, _ = span_pairs(warehouse, cut, end)
+    repos = pl.DataFrame({"repo": pairs.get_column("repo").unique().sort()})
+    first = (shippers.filter(pl.col("finished_at") >= end).join(repos, on="repo", how="semi")
+             .group_by("repo").agg(pl.col("finished_at").min()).get_column("finished_at").max())
+    return max(end + margin, first + tail) if first is not None else end + margin
+
+
+def _later_bound(window: pl.DataFrame, shippers: pl.DataFrame, cut: dt.datetime, end: dt.datetime,
+                 bound: dt.datetime, tail: dt.timedelta) -> dt.datetime | None:
+    """None when every PR merged in the window (`window`: id, repo, merged_at, shipped_at as built from the
+    evidence before `bound`) is decided as on all the evidence: shipped more than the rollback window before
+    `bound` (its deployment's rollback lies before it), or waiting in a repo that does not deploy to
+    production from `bound` on. Else a later bound: `tail` past the latest such shipment, and past each
+    waiting PR's repo's first production deployment from `bound` on."""
+    late = window.filter(pl.col("shipped_at") >= bound - tail + dt.timedelta(days=1)).get_column("shipped_at").max()
+    waiting = window.filter(pl.col("shipped_at").is_null()).select("repo").unique()
+    first = (shippers.filter(pl.col("finished_at") >= bound).join(waiting, on="repo", how="semi")
+             .group_by("repo").agg(pl.col("finished_at").min()).get_column("finished_at").max())
+    found = [t for t in (late, first) if t is not None]
+    return max(found) + tail if found else None
+
+
+@dataclass(frozen=True)
+class _FarLinks:
+    """The source's links that reach further back than the look-back: (the PR's merge, its earliest naming
+    production deployment's finish) where that deployment finished more than the look-back after the merge,
+    and (a deployment's finish, the start of an incident whose source names it) where the incident started
+    more than the look-back after it. A window [cut, end)'s bound must lie past the naming deployments of
+    the PRs merged before its end (the naming one ships the PR: its merge day's facts, and the lead time on
+    the day an earlier deployment would ship it) and the incidents naming its deployments (their
+    change failure)."""
+
+    named: pl.DataFrame  # early, late
+    caused: pl.DataFrame  # early, late
+    tail: dt.timedelta
+
+    def bound(self, cut: dt.datetime, end: dt.datetime, bound: dt.datetime) -> dt.datetime:
+        while True:
+            later = [frame.filter(early & (pl.col("late") >= bound)).get_column("late").max()
+                     for frame, early in ((self.named, pl.col("early") < end),
+                                          (self.caused, pl.col("early").is_between(cut, end, closed="left")))]
+            later = [t for t in later if t is not None]
+            if not later:
+                return bound
+            bound = max(later) + self.tail
+
+
+def _far_links(warehouse: Warehouse, production_environments: list[str], reach) -> _FarLinks:
+    envs = ", ".join(text_literal(e.lower()) for e in production_environments) or "NULL"
+    look_back = reach.look_back
+    schema = {"early": pl.Datetime("us", "UTC"), "late": pl.Datetime("us", "UTC")}
+    named = pl.DataFrame(schema=schema)
+    with warehouse.engine.connect() as conn:
+        links = conn.exec_driver_sql("SELECT 1 FROM deployment_prs LIMIT 1").first() is not None
+    if links:
+        rows = read_where(warehouse, "deployments", ["id", "finished_at"],
+                          f"lower(status) = 'success' AND lower(environment) IN ({envs}) AND finished_at IS NOT NULL"
+                          " AND id IN (SELECT deployment_id FROM deployment_prs)")
+        pairs = read_where(warehouse, "deployment_prs", ["deployment_id", "pr_id"], None)
+        merged = read_where(warehouse, "pull_requests", ["id", "merged_at"],
+                            "merged_at IS NOT NULL AND id IN (SELECT pr_id FROM deployment_prs)")
+        named = (pairs.join(rows, left_on="deployment_id", right_on="id")
+                 .group_by("pr_id").agg(pl.col("finished_at").min())
+                 .join(merged, left_on="pr_id", right_on="id")
+                 .select(early=pl.col("merged_at"), late=pl.col("finished_at"))
+                 .filter(pl.col("late") > pl.col("early") + look_back).cast(schema))
+    incidents = read_where(warehouse, "incidents", ["caused_by_deployment_id", "started_at"],
+                           "caused_by_deployment_id IS NOT NULL")
+    caused = pl.DataFrame(schema=schema)
+    if incidents.height:
+        ids = incidents.get_column("caused_by_deployment_id").unique().sort().to_list()
+        deployed = pl.concat([read_where(warehouse, "deployments", ["id", "finished_at"],
+                                         f"id IN ({', '.join(text_literal(i) for i in ids[at:at + 5000])})")
+                              for at in range(0, len(ids), 5000)])
+        caused = (incidents.join(deployed, left_on="caused_by_deployment_id", right_on="id")
+                  .select(early=pl.col("finished_at"), late=pl.col("started_at"))
+                  .filter(pl.col("early").is_not_null() & (pl.col("late") > pl.col("early") + look_back)).cast(schema))
+    return _FarLinks(named=named, caused=caused, tail=reach.rollback_window + dt.timedelta(days=1))
 
 
 def _fix_rule(config: Config) -> str:
@@ -110,14 +332,15 @@ def _update_from(warehouse: Warehouse, config: Config, state: CubeState, columns
 
 
 def slice_starts(warehouse: Warehouse, config: Config, cut_at: dt.datetime,
-                 read_back: dt.timedelta | None = None) -> SliceStarts:
+                 read_back: dt.timedelta | None = None, until: dt.datetime | None = None) -> SliceStarts:
     """Where the slice of the cube's days from `cut_at` on begins (metrics/reach.py): PRs and deployments
     `read_back` before it (the config's `Reach.read_back` when None), or earlier where an incident resolved
     since started earlier (deployments from its start minus the link window on can have caused it);
-    incidents from the link window before it."""
+    incidents from the link window before it. `until`: of the incidents started before then only (a slice
+    of the evidence before `until`, `read_slice`'s `bounded`)."""
     reach = reach_of(config)
     read_back = reach.read_back if read_back is None else read_back
-    causes_since = min(cut_at, _incidents_start(warehouse, cut_at)) - reach.incident_link
+    causes_since = min(cut_at, _incidents_start(warehouse, cut_at, until)) - reach.incident_link
     return SliceStarts(changes=min(cut_at - read_back, causes_since), incidents=cut_at - reach.incident_link)
 
 
@@ -193,20 +416,22 @@ def _shipping(evidence: Evidence, config: Config) -> pl.DataFrame:
     return outcomes.select("id", "repo", "finished_at", ships=~pl.col("rollback").fill_null(False))
 
 
-def _incidents_start(warehouse: Warehouse, cut_at: dt.datetime) -> dt.datetime:
+def _incidents_start(warehouse: Warehouse, cut_at: dt.datetime, until: dt.datetime | None = None) -> dt.datetime:
     """The earliest start of an incident resolved from `cut_at` on (its cause lies before its start), and
     the earliest deployment the source links such an incident, or one started from `cut_at` on (resolved or
-    not: the Delivery page lists it with its cause's segment and PRs, metrics.cube.delivery_facts), to."""
+    not: the Delivery page lists it with its cause's segment and PRs, metrics.cube.delivery_facts), to.
+    `until`: of the incidents started before then only."""
     # Both databases answered a lone min() by walking the started_at index from its first entry, filtering
     # on resolved_at: every incident that resolved before the cut (PostgreSQL: 54k at 1M PRs, 0.15 s;
     # SQLite: 167k at 3M PRs, 0.19 s, growing with history). OFFSET 0 keeps the subquery as written (SQLite
     # flattens no subquery with a LIMIT into an aggregate): the resolved_at range, then the min of its rows.
-    resolved = sa.select(incidents.c.started_at).where(incidents.c.resolved_at >= cut_at).offset(0)
+    before = [] if until is None else [incidents.c.started_at < until]
+    resolved = sa.select(incidents.c.started_at).where(incidents.c.resolved_at >= cut_at, *before).offset(0)
     with warehouse.engine.connect() as conn:
         started = conn.execute(sa.select(sa.func.min(resolved.subquery().c.started_at))).scalar()
         # Each through its own index (an OR of the two ranges would scan the table).
-        named = sa.union(sa.select(incidents.c.caused_by_deployment_id).where(incidents.c.resolved_at >= cut_at),
-                         sa.select(incidents.c.caused_by_deployment_id).where(incidents.c.started_at >= cut_at))
+        named = sa.union(sa.select(incidents.c.caused_by_deployment_id).where(incidents.c.resolved_at >= cut_at, *before),
+                         sa.select(incidents.c.caused_by_deployment_id).where(incidents.c.started_at >= cut_at, *before))
         linked = conn.execute(
             sa.select(sa.func.min(deployments.c.finished_at)).where(deployments.c.id.in_(named))
         ).scalar()

@@ -45,7 +45,7 @@ CHANGES = ("pull_requests", "deployments", "deployment_prs", "incidents")
 
 def read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, production_environments: list[str],
                columns: dict[str, list[str]], tables: Collection[str] | None = None, *, reviewed_prs: bool = True,
-               until: dt.datetime | None = None,
+               until: dt.datetime | None = None, bounded: bool = False,
                repos_of: Callable[[pl.DataFrame], Collection[str] | None] | None = None) -> tuple[dict[str, pl.DataFrame], SliceStarts]:
     """The evidence tables (`columns` names them and their columns) that the cube's days from `cut` on
     are made of: rows that count from `cut` on (tickets, spend, reviews, files of the PRs merged since),
@@ -71,7 +71,10 @@ def read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, produ
     `until`: the PRs merged and deployments finished before that instant only, with the context rows they
     read; for the PRs and deployments of a span whose verdicts are settled by then (`settled_by`): a PR merged
     later is missing, and one merged earlier is decided as on all the evidence only if what ships it, rolls it
-    back or reverts it lies before `until`.
+    back or reverts it lies before `until`. `bounded` (with `until`): every table's rows before `until` only —
+    reviews submitted, tickets resolved, spend dated, the files of the PRs merged, and incidents started
+    before it: the evidence as it stood at `until`, each row with its final values
+    (the cube's rebuild window by window, reports/derived.py).
 
     Returns the tables and where they start: earlier than `since` when a production deployment before it
     names a PR the slice ships (the source's earliest naming deployment ships the PR): the slice is read
@@ -97,14 +100,18 @@ def read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, produ
             named = naming_repos(warehouse, sorted(set(chosen))) if chosen is not None else [None]
             repos = None if None in named else sorted({*chosen, *named})
         return _read_slice(warehouse, cut, since, production_environments, columns, tables, reviewed_prs, until,
-                           repos, reverts)
+                           repos, reverts, bounded and until is not None)
 
 
 def _read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, production_environments: list[str],
                 columns: dict[str, list[str]], tables: Collection[str] | None, reviewed_prs: bool = True,
                 until: dt.datetime | None = None, repos: list[str] | None = None,
-                reverts: list[str] | None = None) -> tuple[dict[str, pl.DataFrame], SliceStarts]:
+                reverts: list[str] | None = None, bounded: bool = False) -> tuple[dict[str, pl.DataFrame], SliceStarts]:
     wanted = set(columns) if tables is None else set(tables) & set(columns)
+
+    def before(table: str, column: str) -> str:  # `bounded`: the rows before `until` only
+        return f" AND {column} < {_at(warehouse, table, column, until)}" if bounded else ""
+
     frames: dict[str, pl.DataFrame] = {}
     # The reads that need no other read first are begun here: on PostgreSQL each runs on a second connection
     # in this one's snapshot while the changes are read on this one (warehouse.read.read_where_ahead); on
@@ -112,21 +119,23 @@ def _read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, prod
     ahead: dict[str, Callable[[], pl.DataFrame]] = {}
     if "reviews" in wanted:
         ahead["reviews"] = read_where_ahead(warehouse, "reviews", columns["reviews"],
-                                            f"submitted_at >= {_at(warehouse, 'reviews', 'submitted_at', cut)}")
+                                            f"submitted_at >= {_at(warehouse, 'reviews', 'submitted_at', cut)}"
+                                            + before("reviews", "submitted_at"))
     if "pull_request_files" in wanted and warehouse.dialect != "sqlite":
         ahead["pull_request_files"] = read_where_ahead(warehouse, "pull_request_files", columns["pull_request_files"],
-                                                       _files_of_prs_since(warehouse, cut))
+                                                       _files_of_prs_since(warehouse, cut, until if bounded else None))
     if "tickets" in wanted:
         ahead["tickets"] = read_where_ahead(warehouse, "tickets", columns["tickets"],
-                                            f"resolved_at >= {_at(warehouse, 'tickets', 'resolved_at', cut)}")
+                                            f"resolved_at >= {_at(warehouse, 'tickets', 'resolved_at', cut)}"
+                                            + before("tickets", "resolved_at"))
     if "ai_spend" in wanted:
         ahead["ai_spend"] = read_where_ahead(warehouse, "ai_spend", columns["ai_spend"],
-                                             f"date >= {_at(warehouse, 'ai_spend', 'date', cut)}")
+                                             f"date >= {_at(warehouse, 'ai_spend', 'date', cut)}" + before("ai_spend", "date"))
     if "people" in wanted:
         ahead["people"] = read_where_ahead(warehouse, "people", columns["people"], None)
     if wanted & set(CHANGES):
         changes, since = _read_changes(warehouse, cut, since, production_environments, columns, wanted,
-                                       ahead.get("reviews"), reviewed_prs, until, repos, reverts)
+                                       ahead.get("reviews"), reviewed_prs, until, repos, reverts, bounded)
         frames.update(changes)
     if "pull_request_files" in wanted and "pull_request_files" not in ahead:
         prs = frames.get("pull_requests")
@@ -136,7 +145,7 @@ def _read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, prod
             ids = prs.filter(pl.col("merged_at") >= cut).get_column("id").to_list()
             where = f"pr_id IN (SELECT value FROM json_each({text_literal(json.dumps(ids))}))"
         else:
-            where = _files_of_prs_since(warehouse, cut)
+            where = _files_of_prs_since(warehouse, cut, until if bounded else None)
         frames["pull_request_files"] = read_where(warehouse, "pull_request_files", columns["pull_request_files"], where)
     frames.update({name: read() for name, read in ahead.items()})
     return {name: frames[name] for name in columns if name in frames}, since
@@ -145,7 +154,8 @@ def _read_slice(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, prod
 def _read_changes(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, production_environments: list[str],
                   columns: dict[str, list[str]], wanted: set[str], reviews: pl.DataFrame | None,
                   reviewed_prs: bool = True, until: dt.datetime | None = None,
-                  repos: list[str] | None = None, reverts: list[str] | None = None) -> tuple[dict[str, pl.DataFrame], SliceStarts]:
+                  repos: list[str] | None = None, reverts: list[str] | None = None,
+                  bounded: bool = False) -> tuple[dict[str, pl.DataFrame], SliceStarts]:
     """`read_slice`'s PRs, deployments, their links and incidents (those of them in `wanted`), and where they
     start (PRs merged and deployments finished before `until` only, when given; of `repos` only, when
     given, with the PRs of `reverts`' ids). `reviews`: the slice's reviews when already read (else only their PR ids are read, when the PRs
@@ -180,7 +190,8 @@ def _read_changes(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, pr
     if "pull_requests" in wanted and reviewed_prs:
         if reviews is None:
             reviews = read_where(warehouse, "reviews", ["pr_id"],
-                                 f"submitted_at >= {_at(warehouse, 'reviews', 'submitted_at', cut)}")
+                                 f"submitted_at >= {_at(warehouse, 'reviews', 'submitted_at', cut)}"
+                                 + (f" AND submitted_at < {_at(warehouse, 'reviews', 'submitted_at', until)}" if bounded else ""))
         # (compared as columns, not as Python sets: a range holds hundreds of thousands of reviews)
         reviewed = reviews.get_column("pr_id").drop_nulls().unique()
         reviewed = reviewed.filter(~reviewed.is_in(prs[0].get_column("id").implode())).sort().to_list()
@@ -191,7 +202,8 @@ def _read_changes(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, pr
     earlier = _earliest_naming_before(warehouse, since.changes, shipped, envs)
     if earlier is not None:
         return _read_changes(warehouse, cut, SliceStarts(changes=earlier, incidents=since.incidents),
-                             production_environments, columns, wanted, reviews, reviewed_prs, until, repos, reverts)
+                             production_environments, columns, wanted, reviews, reviewed_prs, until, repos, reverts,
+                             bounded)
     if "pull_requests" in wanted and repos is not None:
         # The reverts merged from the cut on that can name a PR of `repos` (`_reverts_naming`: those of
         # `repos`, read above, and those of other repos naming one by id, or by repo and number), and every PR
@@ -216,6 +228,8 @@ def _read_changes(warehouse: Warehouse, cut: dt.datetime, since: SliceStarts, pr
                      f"resolved_at >= {_at(warehouse, 'incidents', 'resolved_at', cut)}",
                      # a source link stands whenever the incident was: it can make a deployment since fail
                      f"caused_by_deployment_id IN ({caused_by})"]
+        if bounded:  # started before `until` (every incident has a start)
+            incidents = [f"{arm} AND started_at < {_at(warehouse, 'incidents', 'started_at', until)}" for arm in incidents]
         frames["incidents"] = read_where(warehouse, "incidents", columns["incidents"], _any_of("incidents", incidents))
     return frames, since
 
@@ -258,12 +272,14 @@ def _ids_since(warehouse: Warehouse, deployed: str, recent: pl.DataFrame) -> str
     return f"SELECT value FROM json_each({text_literal(json.dumps(recent.get_column('id').to_list()))})"
 
 
-def _files_of_prs_since(warehouse: Warehouse, cut: dt.datetime) -> str:
-    """The condition for the files of the PRs merged from `cut` on, looked up per PR through the
+def _files_of_prs_since(warehouse: Warehouse, cut: dt.datetime, until: dt.datetime | None = None) -> str:
+    """The condition for the files of the PRs merged from `cut` on (before `until`, when given), looked up per PR through the
     `(pr_id, path)` key. On PostgreSQL the ids go in as one array (`= ANY(ARRAY(...))`, computed once):
     from `pr_id IN (SELECT ...)` it hashed the ids and scanned all 4.2M file rows in three parallel
     processes (0.87 CPU-s of the server's for 83k rows at 1M PRs; the array lookup 0.37)."""
     since_cut = f"SELECT id FROM pull_requests WHERE merged_at >= {_at(warehouse, 'pull_requests', 'merged_at', cut)}"
+    if until is not None:
+        since_cut += f" AND merged_at < {_at(warehouse, 'pull_requests', 'merged_at', until)}"
     if warehouse.dialect == "postgresql":
         return f"pr_id = ANY(ARRAY({since_cut}))"
     return f"pr_id IN ({since_cut})"
