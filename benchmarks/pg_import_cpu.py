@@ -21,17 +21,15 @@ import os
 import resource
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from benchmarks.imports import DATA, REFERENCE_COLUMNS, write_files
+from benchmarks.imports import REFERENCE_COLUMNS, write_files
 
 ROOT = Path(__file__).resolve().parent.parent
-PGDATA_PID = Path("/var/lib/postgresql/15/main/postmaster.pid")
 
 
 def _cpu(pid: int) -> float | None:
@@ -126,7 +124,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "pg_import_cpu.json"))
     args = parser.parse_args(argv)
     database = make_url(args.url).database
-    postmaster = int(PGDATA_PID.read_text().split()[0])
+    # The server must run on this machine: its postmaster.pid names the process whose children serve us.
+    postmaster = int((Path(psql(args.url, "SHOW data_directory")) / "postmaster.pid").read_text().split()[0])
     path = write_files("large")[args.entity]
     sides = {"this": ROOT, "other": Path(args.other).resolve()}
     sep = "&" if "?" in args.url else "?"
