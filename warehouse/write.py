@@ -306,14 +306,13 @@ def _upsert(cur, dialect: str, name: str, frame: pl.DataFrame) -> UpsertCounts:
         elif not _distinct(frame, keys):
             frame = frame.unique(subset=keys, keep="last", maintain_order=True)
         with _secondary_indexes_built_after(cur, dialect, name, frame.height):
-            cur.adbc_ingest(name, to_storage(frame, table, dialect), mode="append")
+            cur.adbc_ingest(name, _arrow(frame, table, dialect), mode="append")
         return UpsertCounts(inserted=frame.height)
     if not _distinct(frame, keys):  # rare, and an order-keeping dedup costs more than the check
         frame = frame.unique(subset=keys, keep="last", maintain_order=True)
-    arrow = to_storage(frame, table, dialect)
     stage = f"_stage_{name}"
     cur.execute(f"DROP TABLE IF EXISTS {_temp(dialect, stage)}")
-    cur.adbc_ingest(stage, arrow, mode="create", temporary=True)
+    cur.adbc_ingest(stage, _arrow(frame, table, dialect), mode="create", temporary=True)
     staged = _temp(dialect, stage)
     cols = list(frame.columns)
     values = [c for c in cols if c not in keys]
@@ -357,6 +356,34 @@ def _upsert(cur, dialect: str, name: str, frame: pl.DataFrame) -> UpsertCounts:
         note_reach(cur, dialect, reach)
     updated = written - inserted
     return UpsertCounts(inserted=inserted, updated=updated, unchanged=frame.height - inserted - updated)
+
+
+# Rows per Arrow batch that PostgreSQL's COPY is fed (~4.5 MB of COPY data for a PR; see `_arrow`).
+COPY_BATCH_ROWS = 16_384
+
+
+def _arrow(frame: pl.DataFrame, table, dialect: str):
+    """`frame` as ADBC ingests it: on PostgreSQL a stream of batches of `COPY_BATCH_ROWS` rows, each
+    converted when ADBC asks for it; on SQLite one Arrow table.
+
+    ADBC's PostgreSQL driver turns each Arrow batch it is handed into COPY data whole, then sends it:
+    given a frame as one batch (a sorted frame is one chunk), it built all of a 1M-PR load's COPY data
+    (~300 MB) while the server waited, then sent it while the client waited. Batches of a few MB fit in
+    the connection's socket buffers, so the client converts the next batch while the server stores the
+    last one, and neither the whole Arrow copy nor the whole COPY buffer is ever held. SQLite's driver
+    binds rows in-process from any batch: nothing to overlap."""
+    if dialect != "postgresql" or frame.height <= COPY_BATCH_ROWS:
+        return to_storage(frame, table, dialect)
+    import pyarrow as pa
+
+    first = to_storage(frame.slice(0, COPY_BATCH_ROWS), table, dialect)
+
+    def batches() -> Iterator:
+        yield from first.to_batches()
+        for start in range(COPY_BATCH_ROWS, frame.height, COPY_BATCH_ROWS):
+            yield from to_storage(frame.slice(start, COPY_BATCH_ROWS), table, dialect).to_batches()
+
+    return pa.RecordBatchReader.from_batches(first.schema, batches())
 
 
 # Below this many rows a first load keeps its table's secondary indexes: rebuilding them costs a few

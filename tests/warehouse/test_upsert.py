@@ -301,3 +301,54 @@ def test_the_adbc_database_is_opened_ahead_for_the_warehouses_own_uri(postgres_s
     assert set(write._databases) - before == {warehouse.arrow_uri()}
     assert read_table(warehouse, "pull_requests").height == 2
     warehouse.engine.dispose()
+
+
+def _five_prs() -> pl.DataFrame:
+    """Five PRs out of key order, with a null in every nullable kind of column (text, integer, timestamp)."""
+    ids = [f"github:acme/api#{n}" for n in (4, 1, 5, 3, 2)]
+    return prs(id=ids, source=["github"] * 5, repo=["acme/api"] * 5, number=[4, 1, None, 3, 2],
+               title=["D", None, "E", "C", "B"],
+               merged_at=[dt.datetime(2026, 3, d, 10, tzinfo=UTC) if d else None for d in (4, 1, None, 3, 2)],
+               ai_assisted=[True, False, False, True, False], is_revert=[False, False, True, False, False],
+               labels=['["copilot"]', "[]", "[]", None, "[]"])
+
+
+def test_postgresql_copy_is_fed_in_batches_of_the_frame_in_its_order(monkeypatch):
+    """On PostgreSQL a frame reaches COPY as batches of `COPY_BATCH_ROWS` rows, each the same Arrow data
+    `to_storage` makes of its slice (so the server stores one batch while the client converts the next);
+    on SQLite, and on PostgreSQL for a frame of one batch or less, as one Arrow table."""
+    import pyarrow as pa
+
+    import warehouse.write as write
+    from warehouse.schema import TABLES
+    from warehouse.types import to_storage
+
+    monkeypatch.setattr(write, "COPY_BATCH_ROWS", 2)
+    frame, table = _five_prs(), TABLES["pull_requests"]
+    stream = write._arrow(frame, table, "postgresql")
+    assert isinstance(stream, pa.RecordBatchReader)
+    batches = list(stream)
+    assert [b.num_rows for b in batches] == [2, 2, 1]
+    whole = to_storage(frame, table, "postgresql")
+    assert pa.Table.from_batches(batches).equals(whole)
+    assert write._arrow(frame, table, "sqlite").equals(to_storage(frame, table, "sqlite"))
+    assert write._arrow(frame.head(2), table, "postgresql").equals(to_storage(frame.head(2), table, "postgresql"))
+
+
+def test_rows_written_in_batches_read_back_as_given_on_both_paths(warehouse, monkeypatch):
+    """A bulk first load and a staged upsert of a frame larger than one COPY batch store every row as given
+    (on SQLite the frame goes whole; the same test holds both)."""
+    import warehouse.write as write
+
+    monkeypatch.setattr(write, "COPY_BATCH_ROWS", 2)
+    monkeypatch.setattr(write, "BULK_ROWS", 2)
+    frame = _five_prs()
+    first = upsert_frames(warehouse, {"pull_requests": frame})["pull_requests"]
+    assert (first.inserted, first.updated, first.unchanged) == (5, 0, 0)
+    columns = frame.columns
+    stored = read_table(warehouse, "pull_requests").select(columns).sort("id")
+    assert stored.equals(frame.sort("id"))
+    changed = frame.with_columns(title=pl.Series(["D", "A", "E", "C", "B2"]))  # staged: every row looked up
+    again = upsert_frames(warehouse, {"pull_requests": changed})["pull_requests"]
+    assert (again.inserted, again.updated, again.unchanged) == (0, 2, 3)
+    assert read_table(warehouse, "pull_requests").select(columns).sort("id").equals(changed.sort("id"))
