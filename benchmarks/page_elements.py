@@ -9,7 +9,7 @@ the page, and writes every element of the main area in order: texts (markdown, c
 metrics (value, delta, description, sparkline points), tables (every cell, the column labels and formats
 of their column config), charts (each layer's mark and encoding with the rows it draws, whether the rows sit
 in the layer or at the top of the spec: the chart as drawn, not how its JSON is laid out), widgets (label,
-value) and download buttons (label, file name). Element ids are left out (a hash of the arguments).
+value) and download buttons (label, file name). Element ids and a download's file id are left out (VOLATILE).
 
 `compare` prints the first differences and exits 1 when any element differs. The data panel's "loaded N
 min ago" is the only text that moves with the clock; it lives in the sidebar, which is not dumped.
@@ -27,6 +27,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app" / "streamlit_app.py")
+# Fields that differ between two runs of the same code: element ids (a hash of the arguments) and a deferred
+# download's file id (random per run).
+VOLATILE = ("id", "form_id", "deferred_file_id")
 
 
 def _cell(value):
@@ -85,7 +88,7 @@ def _element(node) -> dict | None:
     if kind in ("vega_lite_chart", "arrow_vega_lite_chart"):
         return {"type": "chart", **chart_as_drawn(json.loads(proto.spec))}
     data = MessageToDict(proto, preserving_proto_field_name=True)
-    for volatile in ("id", "form_id"):
+    for volatile in VOLATILE:
         data.pop(volatile, None)
     return {"type": kind, **data}
 
@@ -124,7 +127,8 @@ def dump(url: str, page: str, query: str, out: str) -> None:
 
 
 def compare(before: str, after: str) -> int:
-    a, b = json.loads(Path(before).read_text())["elements"], json.loads(Path(after).read_text())["elements"]
+    a, b = ([{k: v for k, v in e.items() if k not in VOLATILE} for e in json.loads(Path(path).read_text())["elements"]]
+            for path in (before, after))
     differences = 0
     if len(a) != len(b):
         print(f"{len(a)} elements against {len(b)}")

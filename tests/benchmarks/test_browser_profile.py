@@ -85,3 +85,13 @@ def test_a_chart_is_compared_by_what_it_draws(tmp_path):
 
     assert compare(write("a.json", inline), write("b.json", shared)) == 0
     assert compare(write("c.json", inline), write("d.json", moved)) == 1
+
+
+def test_a_downloads_file_id_is_not_a_difference_but_its_label_is(tmp_path):
+    def write(name: str, **button) -> str:
+        path = tmp_path / name
+        path.write_text(json.dumps({"elements": [{"type": "download_button", "label": "Download CSV", **button}]}))
+        return str(path)
+
+    assert compare(write("a.json", deferred_file_id="3045d9"), write("b.json", deferred_file_id="a024d8")) == 0
+    assert compare(write("c.json", deferred_file_id="3045d9"), write("d.json", label="Download")) == 1
