@@ -1,0 +1,168 @@
+"""What a page shows, element by element, written to a file through AppTest; and two such files compared:
+the check that a change to how a page is drawn leaves every number, text and chart as it was.
+
+    python -m benchmarks.page_elements dump URL --page delivery [--query team=payments] --out FILE.json
+    python -m benchmarks.page_elements compare BEFORE.json AFTER.json
+
+`dump` runs the router (app/streamlit_app.py) with the warehouse at URL in this checkout's code, switches to
+the page, and writes every element of the main area in order: texts (markdown, captions, headings, alerts),
+metrics (value, delta, description, sparkline points), tables (every cell, the column labels and formats
+of their column config), charts (each layer's mark and encoding with the rows it draws, whether the rows sit
+in the layer or at the top of the spec: the chart as drawn, not how its JSON is laid out), widgets (label,
+value) and download buttons (label, file name). Element ids and a download's file id are left out (VOLATILE).
+
+`compare` prints the first differences and exits 1 when any element differs. The data panel's "loaded N
+min ago" is the only text that moves with the clock; it lives in the sidebar, which is not dumped.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import decimal
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app" / "streamlit_app.py")
+# Fields that differ between two runs of the same code: element ids (a hash of the arguments) and a deferred
+# download's file id (random per run).
+VOLATILE = ("id", "form_id", "deferred_file_id")
+
+
+def _cell(value):
+    if isinstance(value, float):
+        return "NaN" if math.isnan(value) else repr(value)
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_cell(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _cell(v) for k, v in value.items()}
+    return value
+
+
+def _arrow_rows(data: bytes) -> dict:
+    import pyarrow as pa
+
+    table = pa.ipc.open_stream(data).read_all()
+    index = [n for n in table.column_names if n.startswith("__index_level_")]
+    table = table.drop_columns(index)
+    return {"columns": table.column_names, "rows": [[_cell(v) for v in row.values()] for row in table.to_pylist()]}
+
+
+def chart_as_drawn(spec: dict) -> dict:
+    """A Vega-Lite spec as what it draws: each layer's mark, encoding, transforms and rows (its own data, else
+    the spec's), and the spec's title, size and config; `usermeta` (embed options such as the renderer) apart."""
+    top = (spec.get("data") or {}).get("values")
+    layers = []
+    for layer in spec.get("layer", [spec]):
+        layers.append({"name": layer.get("name"), "mark": layer.get("mark"), "encoding": layer.get("encoding"),
+                       "transform": layer.get("transform"),
+                       "values": [_cell(v) for v in ((layer.get("data") or {}).get("values", top) or [])]})
+    return {"title": spec.get("title"), "height": spec.get("height"), "config": spec.get("config"),
+            "padding": spec.get("padding"), "background": spec.get("background"), "layers": layers,
+            "usermeta": spec.get("usermeta")}
+
+
+def _element(node) -> dict | None:
+    from google.protobuf.json_format import MessageToDict
+
+    proto = getattr(node, "proto", None)
+    kind = node.type
+    if proto is None:
+        return None
+    if kind in ("dataframe", "arrow_data_frame"):
+        out = {"type": "dataframe"}
+        if proto.arrow_data.data:
+            out.update(_arrow_rows(proto.arrow_data.data))
+        elif proto.HasField("lazy_data"):
+            out["lazy"] = {"row_count": proto.lazy_data.row_count, "initial": _arrow_rows(proto.lazy_data.initial_chunk.data)}
+        out["column_config"] = json.loads(proto.columns) if proto.columns else None
+        out["selection_mode"] = list(proto.selection_mode)
+        return out
+    if kind in ("vega_lite_chart", "arrow_vega_lite_chart"):
+        return {"type": "chart", **chart_as_drawn(json.loads(proto.spec))}
+    data = MessageToDict(proto, preserving_proto_field_name=True)
+    for volatile in VOLATILE:
+        data.pop(volatile, None)
+    return {"type": kind, **data}
+
+
+def _walk(node, out: list) -> None:
+    children = getattr(node, "children", None)
+    if children:
+        for key in sorted(children):
+            _walk(children[key], out)
+        return
+    element = _element(node)
+    if element is not None:
+        out.append(element)
+
+
+def dump(url: str, page: str, query: str, out: str) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["SCORECARD_WAREHOUSE_URL"] = url
+    os.environ.pop("SCORECARD_CONFIG", None)
+    at = AppTest.from_file(APP, default_timeout=600)
+    for pair in filter(None, query.split("&")):
+        key, _, value = pair.partition("=")
+        at.query_params[key] = value
+    at.run()
+    at.switch_page(f"app_pages/{page}.py").run()
+    if at.exception:
+        raise SystemExit([e.value for e in at.exception])
+    elements: list = []
+    _walk(at.main, elements)
+    Path(out).write_text(json.dumps({"page": page, "query": query, "elements": elements}, indent=1, default=str) + "\n")
+    kinds: dict[str, int] = {}
+    for e in elements:
+        kinds[e["type"]] = kinds.get(e["type"], 0) + 1
+    print(f"{page}?{query}: {len(elements)} elements {kinds}", file=sys.stderr)
+
+
+def compare(before: str, after: str) -> int:
+    a, b = ([{k: v for k, v in e.items() if k not in VOLATILE} for e in json.loads(Path(path).read_text())["elements"]]
+            for path in (before, after))
+    differences = 0
+    if len(a) != len(b):
+        print(f"{len(a)} elements against {len(b)}")
+        differences += 1
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            differences += 1
+            if differences <= 10:
+                keys = sorted(k for k in set(x) | set(y) if x.get(k) != y.get(k))
+                print(f"element {i} ({x.get('type')} / {y.get('type')}) differs in {keys}: "
+                      f"{json.dumps({k: x.get(k) for k in keys})[:400]} | {json.dumps({k: y.get(k) for k in keys})[:400]}")
+    rows = sum(len(e.get("rows", [])) for e in a if e["type"] == "dataframe")
+    charts = sum(1 for e in a if e["type"] == "chart")
+    print(f"{len(a)} elements ({rows:,} table rows, {charts} charts): {'equal' if not differences else f'{differences} differ'}")
+    return 1 if differences else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    d = sub.add_parser("dump")
+    d.add_argument("url")
+    d.add_argument("--page", required=True)
+    d.add_argument("--query", default="")
+    d.add_argument("--out", required=True)
+    c = sub.add_parser("compare")
+    c.add_argument("before")
+    c.add_argument("after")
+    args = parser.parse_args(argv)
+    if args.command == "dump":
+        dump(args.url, args.page, args.query, args.out)
+        return 0
+    return compare(args.before, args.after)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
