@@ -113,11 +113,12 @@ _SUM_KEYS = ["id", "source", "date", "tool", "model"]
 SPEND_SUMS_PART = "spend_sums"
 
 
-def load_spend_sums(warehouse: Warehouse, since: dt.date | None = None) -> pl.DataFrame:
+def load_spend_sums(warehouse: Warehouse, since: dt.date | None = None, until: dt.date | None = None) -> pl.DataFrame:
     """ai_spend summed per day, source, tool and model in SQL (`id` null), what the page's spend per tool and
     model and the per-tool economics add up over a range; the OpenAI costs source's rows one by one, with
     their ids (metrics.openai_allocation reads each cost line's project from its id). Millions of rows stay
-    in the warehouse. `since`: the days from that one on only (the upkeep's, `spend_sums_by_day`).
+    in the warehouse. `since`: the days from that one on only (the upkeep's, `spend_sums_by_day`); `until`: the
+    days before that one only (a rebuild's window).
 
     Each sum is the database's `sum()` over its group's rows: SQLite adds them one by one in the order it
     reads them, the table's (rowid) order, whether it scans the table or reads a range of days through the
@@ -130,16 +131,18 @@ def load_spend_sums(warehouse: Warehouse, since: dt.date | None = None) -> pl.Da
              .group_by(own_id, spend.c.source, spend.c.date, spend.c.tool, spend.c.model))
     if since is not None:
         query = query.where(spend.c.date >= since)
+    if until is not None:
+        query = query.where(spend.c.date < until)
     with warehouse.engine.connect() as conn:
         rows = [(r.id, r.source, r.date, r.tool, r.model, None if r.cost_usd is None else float(r.cost_usd))
                 for r in conn.execute(query)]
     return _in_sum_order(pl.DataFrame(rows, schema=SPEND_SCHEMA, orient="row"))
 
 
-def spend_sums_by_day(warehouse: Warehouse, since: dt.date | None = None) -> pl.DataFrame:
-    """`load_spend_sums` (from `since` on) as the part kept beside the cube stores it (`SPEND_SUMS_PART`, kept
+def spend_sums_by_day(warehouse: Warehouse, since: dt.date | None = None, until: dt.date | None = None) -> pl.DataFrame:
+    """`load_spend_sums` (the days in [since, until)) as the part kept beside the cube stores it (`SPEND_SUMS_PART`, kept
     by reports/derived.py for the days a write reaches): `day` for `date`, rows by day."""
-    sums = load_spend_sums(warehouse, since).rename({"date": "day"})
+    sums = load_spend_sums(warehouse, since, until).rename({"date": "day"})
     return sums.select("day", *(c for c in SPEND_SCHEMA if c != "date")).sort(
         "day", "id", "source", "tool", "model", nulls_last=False)
 

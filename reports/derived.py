@@ -200,7 +200,10 @@ def _build_window(warehouse: Warehouse, config: Config, columns: dict[str, list[
     cube = build_cube(prepared.evidence, outcomes, prepared.chain, prepared.seniors,
                       _earlier_merges(warehouse, since.changes, counted))
     days = pl.col("day") >= cut.date() if end is None else pl.col("day").is_between(cut.date(), end.date(), closed="left")
-    parts = {name: frame.filter(days) if name in DAILY else frame for name, frame in {**_parts(cube), **_facts(prepared)}.items()}
+    # The spend's parts do not depend on other tables' rows: the window's days of spend, read apart.
+    spend = _spend_parts(warehouse, config, None if cut == _BEGINNING else cut.date(), None if end is None else end.date())
+    parts = {name: frame.filter(days) if name in DAILY else frame
+             for name, frame in {**_parts(cube), **_facts(prepared), **spend}.items()}
     parts["span"] = _span(warehouse)
     shipping = _shipping(evidence, config).filter(pl.col("finished_at") >= since.changes)
     window = outcomes.filter(pl.col("merged_at") >= cut) if end is None else outcomes.filter(
@@ -480,15 +483,16 @@ def _parts(cube: Cube) -> dict[str, pl.DataFrame]:
             "span": cube.span, "seniors": cube.seniors}
 
 
-def _spend_parts(warehouse: Warehouse, config: Config, since: dt.date | None) -> dict[str, pl.DataFrame]:
-    """The spend's parts kept beside the cube, of the days from `since` on (every day when None): the spend sums,
+def _spend_parts(warehouse: Warehouse, config: Config, since: dt.date | None,
+                 until: dt.date | None = None) -> dict[str, pl.DataFrame]:
+    """The spend's parts kept beside the cube, of the days in [since, until) (None: no bound): the spend sums,
     summed by the warehouse as a full build sums them (the same rows in the same order: the same bits), and the
     rollup (metrics.cube.spend_rollup) of the spend rows read apart from the cube's evidence, whose spend columns
     stay the cube's own (the cube's spend sums are made of that frame as read: a wider read of the same rows
     comes in other chunks, which changed 524 of 11,200 day × team sums at 1M PRs in their last bit)."""
-    at = None if since is None else dt.datetime.combine(since, dt.time(), dt.timezone.utc)
-    rows = read_table(warehouse, "ai_spend", list(SPEND_ROLLUP_READS), since=at)
-    return {SPEND_SUMS_PART: spend_sums_by_day(warehouse, since),
+    at, to = (None if day is None else dt.datetime.combine(day, dt.time(), dt.timezone.utc) for day in (since, until))
+    rows = read_table(warehouse, "ai_spend", list(SPEND_ROLLUP_READS), since=at, until=to)
+    return {SPEND_SUMS_PART: spend_sums_by_day(warehouse, since, until),
             "spend_rollup": spend_rollup(assign_team_column(rows, "ai_spend", config.teams))}
 
 
