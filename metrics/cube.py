@@ -30,7 +30,8 @@ from metrics.senior_review import SENIORS_SCHEMA
 # 9: the per-PR facts kept beside the cube (`pr_facts`, stored by reports/derived.py).
 # 10: parts kept beside them too: the resolved tickets' daily counts (`ticket_facts`), and the Delivery
 #     page's per-incident and per-failed-deployment facts (`incident_facts`, `failed_facts`).
-CUBE_FORMAT = 10
+# 12: the PRs' AI identities for the Governance page (`identity_facts`).
+CUBE_FORMAT = 12
 
 
 CATEGORICAL_KEYS = ("metric", "team", "segment")  # the values and ratio tables' categorical columns
@@ -274,13 +275,17 @@ def delivery_facts(chain) -> tuple[pl.DataFrame, pl.DataFrame]:
     return incidents, failed
 
 
-def facts(evidence, outcomes: pl.DataFrame, chain) -> dict[str, pl.DataFrame]:
+def facts(evidence, outcomes: pl.DataFrame, chain, identity_prs: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
     """Every part kept beside the cube (warehouse.cube_chunks.FACT_PARTS), by name: `pr_facts`' two,
-    `ticket_facts` and `delivery_facts`' two."""
+    `ticket_facts`, `delivery_facts`' two and the PRs' AI identities (governance.inventory.identity_facts) of
+    `identity_prs` (teams assigned; default the evidence's PRs)."""
+    from governance.inventory import identity_facts  # the upkeep's and a rebuild's alone: not on a reader's path
+
     merged, shipped = pr_facts(evidence, outcomes, chain)
     incidents, failed = delivery_facts(chain)
+    prs = evidence.pull_requests if identity_prs is None else identity_prs
     return {"pr_facts": merged, "ship_facts": shipped, "ticket_facts": ticket_facts(evidence.tickets),
-            "incident_facts": incidents, "failed_facts": failed}
+            "incident_facts": incidents, "failed_facts": failed, "identity_facts": identity_facts(prs)}
 
 
 def _sums(metric: str, events: pl.DataFrame) -> pl.DataFrame:

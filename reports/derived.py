@@ -24,16 +24,17 @@ from config.model import Config
 from connectors.common.progress import NoProgress, Progress
 from metrics.cohorts import WINDOW_DAYS, EarlierMerges
 from metrics.cube import Cube, build_cube, facts
-from metrics.evidence import SCHEMAS, Evidence
+from metrics.evidence import SCHEMAS, Evidence, conform
 from metrics.linking import deployment_outcomes
 from metrics.reach import reach_of
 from metrics.scorecard import prepare, values_ahead
+from metrics.teams import assign_team_column
 from warehouse import Warehouse, read_table
 from warehouse.cube_store import (DAILY, CubeState, fix_rule_json, read_cube_parts, read_state, record_fix_rule,
                                   replace_cube, start_build)
 from warehouse.read import instant_literal, read_where
 from warehouse.schema import deployments, incidents, pull_requests
-from warehouse.slice import SliceStarts, read_slice
+from warehouse.slice import SliceStarts, read_slice, read_unmerged_signals
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ def _update_from(warehouse: Warehouse, config: Config, state: CubeState, columns
     cube = build_cube(prepared.evidence, outcomes, prepared.chain, prepared.seniors,
                       _earlier_merges(warehouse, since.changes, counted))
     parts = {name: frame.filter(pl.col("day") >= cut) if name in DAILY else frame
-             for name, frame in {**_parts(cube), **_facts(prepared)}.items()}
+             for name, frame in {**_parts(cube), **_facts(prepared, _identity_prs(warehouse, config, prepared, cut_at))}.items()}
     parts["span"] = _span(warehouse)
     # Deployments from `since` on have their rollback verdict exactly (the slice's context rows); earlier
     # ones in the slice are context and keep theirs.
@@ -252,9 +253,26 @@ def _parts(cube: Cube) -> dict[str, pl.DataFrame]:
             "span": cube.span, "seniors": cube.seniors}
 
 
-def _facts(prepared) -> dict[str, pl.DataFrame]:
-    """The parts kept beside the cube (metrics.cube.facts: per-PR facts, ticket counts), by part name."""
-    return facts(prepared.evidence, prepared.outcomes, prepared.chain)
+def _facts(prepared, identity_prs: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
+    """The parts kept beside the cube (metrics.cube.facts: per-PR facts, ticket counts, AI identities), by part
+    name; the identities of `identity_prs` (default: the evidence's PRs)."""
+    return facts(prepared.evidence, prepared.outcomes, prepared.chain, identity_prs)
+
+
+def _identity_prs(warehouse: Warehouse, config: Config, prepared, cut_at: dt.datetime) -> pl.DataFrame:
+    """Every PR whose AI identities lie on a day from `cut_at` on (governance.inventory.identity_facts: its merge
+    day, else its creation day): the slice's PRs (every PR merged from the cut on is among them) and the PRs
+    never merged that name a signal created from the cut on, which the slice, read by merge time, leaves out
+    (through their partial index: a few rows)."""
+    prs = prepared.evidence.pull_requests
+    unmerged = assign_team_column(conform(read_unmerged_signals(warehouse, ["repo", *_IDENTITY_COLUMNS], cut_at),
+                                          "pull_requests"), "pull_requests", config.teams)  # the repo assigns the team
+    return pl.concat([prs.select(_IDENTITY_COLUMNS), unmerged.select(_IDENTITY_COLUMNS)]).unique(
+        "id", keep="first", maintain_order=True)
+
+
+# What governance.inventory.pr_identities reads of a PR.
+_IDENTITY_COLUMNS = ["id", "team", "created_at", "merged_at", "ai_signals", "ai_tools"]
 
 
 def _all(columns: dict[str, list[str]]) -> dict[str, list[str]]:

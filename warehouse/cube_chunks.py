@@ -21,8 +21,10 @@ SCHEMA_ONLY = "0000-00"  # a daily part's empty chunk, sorted before every month
 # PR (metrics.cube.pr_facts), read by the Adoption page for its range; the resolved tickets counted per
 # day, team and channel (metrics.cube.ticket_facts), read by the Support page for its range; and one per
 # incident and per failed deployment (metrics.cube.delivery_facts), read by the Delivery page for its range
-# (warehouse.cube_store.read_facts); never by a reader of the cube (every query below leaves them out).
-FACT_PARTS = ("pr_facts", "ship_facts", "ticket_facts", "incident_facts", "failed_facts")
+# (warehouse.cube_store.read_facts); and one per PR × AI identity on the PR's day (governance.inventory
+# .identity_facts), read whole by the Governance page; never by a reader of the cube (every query below leaves
+# them out).
+FACT_PARTS = ("pr_facts", "ship_facts", "ticket_facts", "incident_facts", "failed_facts", "identity_facts")
 NOT_FACTS = "part NOT IN (" + ", ".join(f"'{p}'" for p in FACT_PARTS) + ")"
 
 
