@@ -245,8 +245,10 @@ def read_unmerged_signals(warehouse: Warehouse, columns: list[str], created_from
     0016), not from a scan of every PR (the slice reads PRs by merge time; these have none)."""
     created = ("created_at IS NULL" if created_from is None
                else f"created_at >= {_at(warehouse, 'pull_requests', 'created_at', created_from)}")
-    # The index's predicate word for word: a WHERE must imply it for either database to read that index.
-    return read_where(warehouse, "pull_requests", columns, f"{UNMERGED_SIGNALS} AND {created}")
+    # The index's predicate word for word: a WHERE must imply it for either database to read that index. SQLite,
+    # without statistics, took the merged_at index for `merged_at IS NULL` (every PR never merged): named.
+    return read_where(warehouse, "pull_requests", columns, f"{UNMERGED_SIGNALS} AND {created}",
+                      sqlite_index="ix_pull_requests_unmerged_signals")
 
 
 def read_incidents_since(warehouse: Warehouse, cut: dt.datetime, columns: list[str]) -> pl.DataFrame:
