@@ -50,7 +50,7 @@ from reports.data import (
 from reports.export import SCORECARD, ExportFilters, export_frame, export_names as exportable_names
 from reports.filters import Filters
 from reports.governance_data import (
-    load_identities, load_spend_groups, load_spend_rows, load_unapproved_models, policy_status as judge_policies,
+    load_kept_identities, load_spend_groups, load_spend_rows, load_unapproved_models, policy_status as judge_policies,
     spend_by_kind as by_kind_of,
 )
 from reports.review import review as build_review
@@ -540,7 +540,8 @@ def chart_markers(version: str) -> tuple[tuple[dt.date, str], ...]:
 def identities(version: str):
     """Every AI identity in the warehouse (reports/governance_data.Identities), for the Governance page;
     never mutated."""
-    return load_identities(warehouse(), config(), spend_groups=spend_groups(version))  # sums, not every spend row
+    _cube(version)  # the PRs' identities are kept with the cube: up to date first
+    return load_kept_identities(warehouse(), config(), spend_groups=spend_groups(version))  # sums, not every spend row
 
 
 @st.cache_data(show_spinner=False, max_entries=2)

@@ -115,6 +115,21 @@ def pr_identities(prs: pl.DataFrame) -> pl.DataFrame:
         ["id", "kind", pl.col("name").str.to_lowercase()], maintain_order=True).cast(_IDENTITY_SCHEMA)
 
 
+# The columns of the identities kept beside the cube (`identity_facts`): `pr_identities`' rows that have a day.
+IDENTITY_FACTS_SCHEMA = {"day": pl.Date, "id": pl.String, "team": pl.String, "kind": pl.String, "name": pl.String}
+
+
+def identity_facts(prs: pl.DataFrame) -> pl.DataFrame:
+    """`pr_identities` of `prs` (teams assigned) kept beside the cube (warehouse.cube_chunks.FACT_PARTS), one row
+    per PR × identity on the PR's day (its merge, else its creation: where `partials` counts it), in a fixed order
+    (day, id, kind, name): a PR's rows depend on that PR alone, so the rows of the days from a cut on are made
+    from the PRs merged, or never merged and created, from the cut on (reports/derived.py). A PR with neither
+    time has no day to be kept on: the Governance page reads those (reports/governance_data.py)."""
+    rows = pr_identities(prs)
+    return (rows.filter(pl.col("day").is_not_null()).select(list(IDENTITY_FACTS_SCHEMA))
+            .sort("day", "id", "kind", "name").cast(IDENTITY_FACTS_SCHEMA))
+
+
 PARTIAL_SCHEMA = {"kind": pl.String, "name": pl.String, "team": pl.String, "rows": pl.Int64, "cost_usd": pl.Float64,
                   "first_seen": pl.Date, "last_seen": pl.Date, "ex_id": pl.List(pl.String)}
 

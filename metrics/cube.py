@@ -33,7 +33,8 @@ from metrics.senior_review import SENIORS_SCHEMA
 # 11: the spend summed per day, source, tool and model (`spend_sums`, reports.adoption_data.spend_sums_by_day)
 #     for the Adoption page, and per day, team, tool, model and workflow (`spend_rollup`) for the AI spend page,
 #     kept beside them.
-CUBE_FORMAT = 11
+# 12: the PRs' AI identities for the Governance page (`identity_facts`).
+CUBE_FORMAT = 12
 
 
 CATEGORICAL_KEYS = ("metric", "team", "segment")  # the values and ratio tables' categorical columns
@@ -298,15 +299,19 @@ def delivery_facts(chain) -> tuple[pl.DataFrame, pl.DataFrame]:
     return incidents, failed
 
 
-def facts(evidence, outcomes: pl.DataFrame, chain) -> dict[str, pl.DataFrame]:
-    """The parts kept beside the cube (warehouse.cube_chunks.FACT_PARTS) that the cube's evidence gives, by name:
-    `pr_facts`' two, `ticket_facts` and `delivery_facts`' two. The spend's two are made of reads of their own
+def facts(evidence, outcomes: pl.DataFrame, chain, identity_prs: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
+    """Every part kept beside the cube (warehouse.cube_chunks.FACT_PARTS), by name: `pr_facts`' two,
+    `ticket_facts`, `delivery_facts`' two and the PRs' AI identities (governance.inventory.identity_facts) of
+    `identity_prs` (teams assigned; default the evidence's PRs). The spend's two are made of reads of their own
     (reports/derived.py): the spend sums by the warehouse (reports.adoption_data.spend_sums_by_day), the rollup
     (`spend_rollup`) from the spend rows' columns it sums."""
+    from governance.inventory import identity_facts  # the upkeep's and a rebuild's alone: not on a reader's path
+
     merged, shipped = pr_facts(evidence, outcomes, chain)
     incidents, failed = delivery_facts(chain)
+    prs = evidence.pull_requests if identity_prs is None else identity_prs
     return {"pr_facts": merged, "ship_facts": shipped, "ticket_facts": ticket_facts(evidence.tickets),
-            "incident_facts": incidents, "failed_facts": failed}
+            "incident_facts": incidents, "failed_facts": failed, "identity_facts": identity_facts(prs)}
 
 
 def _sums(metric: str, events: pl.DataFrame) -> pl.DataFrame:

@@ -43,8 +43,10 @@ log = logging.getLogger(__name__)
 # The columns the cube is built from (drill-downs read every column of SCHEMAS; files, reviews and
 # people are read whole).
 CUBE_COLUMNS = {
+    # ai_signals: the AI identities kept beside the cube (governance.inventory.identity_facts)
     "pull_requests": ["id", "repo", "number", "title", "author", "team", "created_at", "merged_at", "merge_commit_sha",
-                      "ai_assisted", "is_revert", "reverts_pr_id", "revert_ref", "labels", "ai_tools", "ai_mode"],
+                      "ai_assisted", "is_revert", "reverts_pr_id", "revert_ref", "labels", "ai_tools", "ai_mode",
+                      "ai_signals"],
     "deployments": ["id", "repo", "team", "environment", "sha", "finished_at", "status", "is_rollback"],
     "deployment_prs": ["deployment_id", "pr_id"],
     # title and url: the Delivery page lists them from the facts kept beside the cube (metrics.cube.delivery_facts)

@@ -30,7 +30,7 @@ from config.model import Config
 from connectors.common.progress import NoProgress, Progress
 from metrics.cohorts import WINDOW_DAYS, EarlierMerges
 from metrics.cube import SPEND_ROLLUP_READS, Cube, build_cube, facts, spend_rollup
-from metrics.evidence import SCHEMAS, Evidence
+from metrics.evidence import SCHEMAS, Evidence, conform
 from metrics.linking import deployment_outcomes
 from metrics.reach import reach_of
 from metrics.scorecard import prepare, values_ahead
@@ -41,7 +41,7 @@ from warehouse.cube_store import (DAILY, CubeState, fix_rule_json, read_cube_par
                                   replace_cube, start_build)
 from warehouse.read import instant_literal, read_where, text_literal
 from warehouse.schema import deployments, incidents, pull_requests
-from warehouse.slice import SliceStarts, read_slice, span_pairs
+from warehouse.slice import SliceStarts, read_slice, read_unmerged_signals, span_pairs
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +203,8 @@ def _build_window(warehouse: Warehouse, config: Config, columns: dict[str, list[
     # The spend's parts do not depend on other tables' rows: the window's days of spend, read apart.
     spend = _spend_parts(warehouse, config, None if cut == _BEGINNING else cut.date(), None if end is None else end.date())
     parts = {name: frame.filter(days) if name in DAILY else frame
-             for name, frame in {**_parts(cube), **_facts(prepared), **spend}.items()}
+             for name, frame in {**_parts(cube), **_facts(prepared, _identity_prs(warehouse, config, prepared, cut)),
+                                 **spend}.items()}
     parts["span"] = _span(warehouse)
     shipping = _shipping(evidence, config).filter(pl.col("finished_at") >= since.changes)
     window = outcomes.filter(pl.col("merged_at") >= cut) if end is None else outcomes.filter(
@@ -324,7 +325,8 @@ def _update_from(warehouse: Warehouse, config: Config, state: CubeState, columns
     counted = outcomes.filter((pl.col("merged_at") >= cut_at) | (pl.col("shipped_at") >= cut_at)).get_column("merged_at")
     cube = build_cube(prepared.evidence, outcomes, prepared.chain, prepared.seniors,
                       _earlier_merges(warehouse, since.changes, counted))
-    made = {**_parts(cube), **_facts(prepared), **_spend_parts(warehouse, config, cut)}
+    made = {**_parts(cube), **_facts(prepared, _identity_prs(warehouse, config, prepared, cut_at)),
+            **_spend_parts(warehouse, config, cut)}
     parts = {name: frame.filter(pl.col("day") >= cut) if name in DAILY else frame for name, frame in made.items()}
     parts["span"] = _span(warehouse)
     # Deployments from `since` on have their rollback verdict exactly (the slice's context rows); earlier
@@ -496,9 +498,26 @@ def _spend_parts(warehouse: Warehouse, config: Config, since: dt.date | None,
             "spend_rollup": spend_rollup(assign_team_column(rows, "ai_spend", config.teams))}
 
 
-def _facts(prepared) -> dict[str, pl.DataFrame]:
-    """The parts kept beside the cube (metrics.cube.facts: per-PR facts, ticket counts), by part name."""
-    return facts(prepared.evidence, prepared.outcomes, prepared.chain)
+def _facts(prepared, identity_prs: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
+    """The parts kept beside the cube (metrics.cube.facts: per-PR facts, ticket counts, AI identities), by part
+    name; the identities of `identity_prs` (default: the evidence's PRs)."""
+    return facts(prepared.evidence, prepared.outcomes, prepared.chain, identity_prs)
+
+
+def _identity_prs(warehouse: Warehouse, config: Config, prepared, cut_at: dt.datetime) -> pl.DataFrame:
+    """Every PR whose AI identities lie on a day from `cut_at` on (governance.inventory.identity_facts: its merge
+    day, else its creation day): the slice's PRs (every PR merged from the cut on is among them) and the PRs
+    never merged that name a signal created from the cut on, which the slice, read by merge time, leaves out
+    (through their partial index: a few rows)."""
+    prs = prepared.evidence.pull_requests
+    unmerged = assign_team_column(conform(read_unmerged_signals(warehouse, ["repo", *_IDENTITY_COLUMNS], cut_at),
+                                          "pull_requests"), "pull_requests", config.teams)  # the repo assigns the team
+    return pl.concat([prs.select(_IDENTITY_COLUMNS), unmerged.select(_IDENTITY_COLUMNS)]).unique(
+        "id", keep="first", maintain_order=True)
+
+
+# What governance.inventory.pr_identities reads of a PR.
+_IDENTITY_COLUMNS = ["id", "team", "created_at", "merged_at", "ai_signals", "ai_tools"]
 
 
 def _all(columns: dict[str, list[str]]) -> dict[str, list[str]]:

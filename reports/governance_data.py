@@ -26,8 +26,10 @@ from metrics.spend import ALERT_SCHEMA, budget_vs_actual
 from metrics.teams import assign_team_column
 from reports.format import fmt_value
 from warehouse import Warehouse, read_table
+from warehouse.cube_store import read_facts
 from warehouse.read import instant_literal, read_where
 from warehouse.schema import ai_spend as ai_spend_table
+from warehouse.slice import read_unmerged_signals
 
 STOP_KIND = "stop_condition"
 
@@ -46,18 +48,36 @@ def load_identities(warehouse: Warehouse, config: Config, spend: pl.DataFrame | 
     """Every AI identity the warehouse names (governance.inventory), teams assigned as the pages do. The PRs
     read are those with an AI signal (the others name no identity); the spend identities come from `spend`
     rows when given, else from the sums in SQL (`load_spend_partials`; `spend_groups` if already read)."""
-    prs = assign_team_column(read_where(warehouse, "pull_requests", ["id", "repo", "team", "created_at", "merged_at",
-                                                                      "ai_signals", "ai_tools"], _WITH_SIGNALS),
-                             "pull_requests", config.teams)
+    prs = assign_team_column(read_where(warehouse, "pull_requests", _PR_COLUMNS, _WITH_SIGNALS), "pull_requests",
+                             config.teams)
+    return _identities(warehouse, pr_identities(prs), spend, spend_groups)
+
+
+def load_kept_identities(warehouse: Warehouse, config: Config, spend: pl.DataFrame | None = None,
+                         spend_groups: pl.DataFrame | None = None) -> Identities:
+    """`load_identities` with the PRs' identities kept beside the cube (governance.inventory.identity_facts,
+    kept by the cube's upkeep: bring the cube up to date first), not read from every PR: the rows of every day,
+    and those of the PRs without a day (never merged, no creation time), read through their partial index. The
+    same rows as `load_identities`' (in another order)."""
+    kept = read_facts(warehouse, "identity_facts", dt.date(1, 1, 1))
+    undated = assign_team_column(read_unmerged_signals(warehouse, _PR_COLUMNS, None), "pull_requests", config.teams)
+    rows = pl.concat([kept.select("id", "team", "day", "kind", "name", cost_usd=pl.lit(None, pl.Float64)),
+                      pr_identities(undated)])
+    return _identities(warehouse, rows, spend, spend_groups)
+
+
+def _identities(warehouse: Warehouse, pr_rows: pl.DataFrame, spend: pl.DataFrame | None,
+                spend_groups: pl.DataFrame | None) -> Identities:
     spent = load_spend_partials(warehouse, spend_groups) if spend is None else spend_partials(spend)
     usage = read_table(warehouse, "ai_usage", ["id", "team", "date", "tool"]).with_columns(
         team=pl.col("team").fill_null("unassigned"))
-    pr_rows = pr_identities(prs)
     return Identities(pr_rows, pl.concat([partials(pr_rows), spent, partials(usage_identities(usage))]))
 
 
-# The PRs governance.inventory.pr_identities reads identities from (it drops the others first).
+# The PRs governance.inventory.pr_identities reads identities from (it drops the others first), and their columns
+# it reads (the repo assigns the team).
 _WITH_SIGNALS = "ai_signals IS NOT NULL AND ai_signals <> '[]'"
+_PR_COLUMNS = ["id", "repo", "team", "created_at", "merged_at", "ai_signals", "ai_tools"]
 
 
 def load_spend_rows(warehouse: Warehouse) -> pl.DataFrame:

@@ -23,9 +23,11 @@ SCHEMA_ONLY = "0000-00"  # a daily part's empty chunk, sorted before every month
 # incident and per failed deployment (metrics.cube.delivery_facts), read by the Delivery page for its range
 # (warehouse.cube_store.read_facts); the spend summed per day, source, tool and model
 # (reports.adoption_data.spend_sums_by_day), read by the Adoption page, and per day, team, tool, model and
-# workflow (metrics.cube.spend_rollup), read by the AI spend page for its range; never by a reader of the cube
-# (every query below leaves them out).
-FACT_PARTS = ("pr_facts", "ship_facts", "ticket_facts", "incident_facts", "failed_facts", "spend_sums", "spend_rollup")
+# workflow (metrics.cube.spend_rollup), read by the AI spend page for its range; and one per PR × AI identity
+# on the PR's day (governance.inventory.identity_facts), read whole by the Governance page; never by a reader
+# of the cube (every query below leaves them out).
+FACT_PARTS = ("pr_facts", "ship_facts", "ticket_facts", "incident_facts", "failed_facts", "spend_sums", "spend_rollup",
+              "identity_facts")
 NOT_FACTS = "part NOT IN (" + ", ".join(f"'{p}'" for p in FACT_PARTS) + ")"
 
 

@@ -201,9 +201,12 @@ def read_table(warehouse: Warehouse, name: str, columns: list[str] | None = None
     return read_where(warehouse, name, columns, " AND ".join(conditions) or None)
 
 
-def read_where(warehouse: Warehouse, name: str, columns: list[str] | None, where: str | None) -> pl.DataFrame:
-    """`read_table` with a SQL condition made by this package (warehouse/slice.py), never from user input."""
-    return _frame(warehouse, name, read_arrow(warehouse, name, columns, where))
+def read_where(warehouse: Warehouse, name: str, columns: list[str] | None, where: str | None, *,
+               sqlite_index: str | None = None) -> pl.DataFrame:
+    """`read_table` with a SQL condition made by this package (warehouse/slice.py), never from user input.
+    `sqlite_index`: on SQLite, read through that index (`INDEXED BY`: SQLite keeps no statistics here, and may
+    prefer another index the condition can use)."""
+    return _frame(warehouse, name, read_arrow(warehouse, name, columns, where, sqlite_index=sqlite_index))
 
 
 def read_where_ahead(warehouse: Warehouse, name: str, columns: list[str] | None,
@@ -236,7 +239,7 @@ def _frame(warehouse: Warehouse, name: str, arrow) -> pl.DataFrame:
     return from_storage(frame, TABLES[name], warehouse.dialect)
 
 
-def _select(name: str, columns: list[str] | None, where: str | None) -> str:
+def _select(name: str, columns: list[str] | None, where: str | None, indexed_by: str | None = None) -> str:
     if name not in TABLES:
         raise WarehouseError(f"unknown table '{name}'; known: {', '.join(TABLES)}")
     table = TABLES[name]
@@ -245,13 +248,15 @@ def _select(name: str, columns: list[str] | None, where: str | None) -> str:
     if unknown:
         raise WarehouseError(f"table '{name}' has no column '{unknown[0]}'")
     # Names come from the schema, never from user input.
-    return f"SELECT {', '.join(_quote(c) for c in names)} FROM {_quote(name)}" + (f" WHERE {where}" if where else "")
+    hint = f" INDEXED BY {_quote(indexed_by)}" if indexed_by else ""
+    return f"SELECT {', '.join(_quote(c) for c in names)} FROM {_quote(name)}{hint}" + (f" WHERE {where}" if where else "")
 
 
-def read_arrow(warehouse: Warehouse, name: str, columns: list[str] | None, where: str | None) -> pa.Table:
+def read_arrow(warehouse: Warehouse, name: str, columns: list[str] | None, where: str | None, *,
+               sqlite_index: str | None = None) -> pa.Table:
     """The rows as connectorx gives them, in storage types (no conversion: for columns read as they are
-    stored, such as the cube's IPC chunks); `where` as in `read_where`."""
-    sql = _select(name, columns, where)
+    stored, such as the cube's IPC chunks); `where` and `sqlite_index` as in `read_where`."""
+    sql = _select(name, columns, where, sqlite_index if warehouse.dialect == "sqlite" else None)
     shared = _shared.get()
     try:
         if shared is not None and warehouse.dialect == "postgresql" and shared[0] == warehouse.arrow_uri():

@@ -434,6 +434,15 @@ TOOL_PRS_INDEX = Index("ix_pull_requests_tools_merged_at", pull_requests.c.merge
                        sqlite_where=text("ai_tools IS NOT NULL AND ai_tools <> '[]'"),
                        postgresql_where=text("ai_tools IS NOT NULL AND ai_tools <> '[]'"))
 
+# The PRs never merged that name an AI signal, by creation time (migration 0015): the Governance page's AI
+# identities are kept beside the cube by the day a PR counts on (its merge, else its creation: governance.inventory
+# .pr_identities), and the upkeep's slice reads PRs by merge time; these it reads from its cut on by this index, and
+# the page those without a creation time (no day to keep them on). A few rows of a warehouse (most PRs merge, few
+# name AI), so an import writes next to nothing into it.
+UNMERGED_SIGNALS = "merged_at IS NULL AND ai_signals IS NOT NULL AND ai_signals <> '[]'"
+UNMERGED_SIGNALS_INDEX = Index("ix_pull_requests_unmerged_signals", pull_requests.c.created_at,
+                               sqlite_where=text(UNMERGED_SIGNALS), postgresql_where=text(UNMERGED_SIGNALS))
+
 # The tables that hold evidence (imported, synced, exported); the rest is bookkeeping.
 DATA_TABLES: dict[str, Table] = {
     t.name: t

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 
 from warehouse.engine import Warehouse
 from warehouse.read import instant_literal, one_connection, read_where, read_where_ahead, text_literal
-from warehouse.schema import REVERT_NAMED, TABLES
+from warehouse.schema import REVERT_NAMED, TABLES, UNMERGED_SIGNALS
 
 # `pull_requests.revert_ref` as stored: what a revert's title or body points at.
 _REVERT_REF = pl.Struct({"repo": pl.String, "number": pl.Int64, "sha": pl.String, "title": pl.String})
@@ -251,6 +251,18 @@ def _reverts_naming(warehouse: Warehouse, reverts: list[str], repos: list[str], 
     keep = named.filter(pl.col("repo").is_in(repos) | pl.col("ref_repo").is_in(repos)
                         | pl.col("reverts_pr_id").is_in(of_repos.implode()))
     return read_pr_columns(warehouse, keep.get_column("id").sort().to_list(), columns)
+
+
+def read_unmerged_signals(warehouse: Warehouse, columns: list[str], created_from: dt.datetime | None) -> pl.DataFrame:
+    """`columns` of the PRs never merged that name an AI signal (warehouse.schema.UNMERGED_SIGNALS) created from
+    `created_from` on, or (None) those without a creation time: read through their partial index (migration
+    0015), not from a scan of every PR (the slice reads PRs by merge time; these have none)."""
+    created = ("created_at IS NULL" if created_from is None
+               else f"created_at >= {_at(warehouse, 'pull_requests', 'created_at', created_from)}")
+    # The index's predicate word for word: a WHERE must imply it for either database to read that index. SQLite,
+    # without statistics, took the merged_at index for `merged_at IS NULL` (every PR never merged): named.
+    return read_where(warehouse, "pull_requests", columns, f"{UNMERGED_SIGNALS} AND {created}",
+                      sqlite_index="ix_pull_requests_unmerged_signals")
 
 
 def read_incidents_since(warehouse: Warehouse, cut: dt.datetime, columns: list[str]) -> pl.DataFrame:

@@ -11,7 +11,7 @@ DRAWING = sorted([*APP.glob("app_pages/*.py"), *(APP / n for n in (
 # Ways around the door: the unscoped loaders and the warehouse's reader, or scoping by hand (the Adoption
 # page once built its own per-person scope, AdoptionScope, from the signed-in user).
 AROUND = {"load_evidence", "load_cube", "read_table", "load_spend", "load_spend_rows", "load_adoption",
-          "load_identities", "export_frame", "scope_rows", "scope_tables", "reports.scope", "adoption_rows",
+          "load_identities", "load_kept_identities", "export_frame", "scope_rows", "scope_tables", "reports.scope", "adoption_rows",
           "AdoptionScope"}
 # The user's scopes, which only the door reads (the Governance page's own row_teams aside: its inventory
 # is every role's, its few team rows are narrowed there, app/state.py says why).

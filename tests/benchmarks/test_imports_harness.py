@@ -18,8 +18,9 @@ def test_the_reference_table_gets_the_warehouses_indexes_on_the_same_columns(tmp
         name: [row[2] for row in ours.execute(f"PRAGMA index_info('{name}')") if row[2] in have]
         for (name, sql) in ours.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
                                          "AND sql IS NOT NULL", (entity,))
-        # A partial index (the PRs naming a revert, or an AI tool) holds a few rows the import decides: the
-        # reference leaves it out (benchmarks.imports.reference_indexes), a whole-table index would not be its equal.
+        # A partial index (the PRs naming a revert or an AI tool, those never merged naming an AI signal) holds a few
+        # rows the import decides: the reference leaves it out (benchmarks.imports.reference_indexes), a whole-table
+        # index would not be its equal.
         if " WHERE " not in sql.upper()
     }
     ours.close()

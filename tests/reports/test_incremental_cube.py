@@ -40,6 +40,10 @@ RARE = "acme/rare"  # deploys twice in its first ten days, then only when a writ
 AUTHORS = ("ann", "bob", "cy", "dee")
 PATHS = ("a.py", "b.py", "c.py", "d.py")
 CUBE_PARTS = ("ratio", "mean", "values", "spend", "units", "span", "seniors")
+# An AI-assisted PR's signals, by its number (not drawn: the seeds' random sequences stay as they were): the
+# Governance page's identities kept beside the cube (a bot author, a co-author trailer, a policy trailer).
+SIGNALS = (["author:devin-ai-integration[bot]"], ["trailer:Co-Authored-By: Claude <noreply@anthropic.com>"],
+           ["trailer:Assisted-by: Acme Helper <bot@acme.example>", "label:ai-assisted"])
 
 
 class Org:
@@ -75,7 +79,7 @@ class Org:
             "merge_commit_sha": f"m{number:06d}", "ai_assisted": ai, "is_revert": False,
             "reverts_pr_id": None, "revert_ref": None, "labels": json.dumps(kw.pop("labels", [])),
             "ai_tools": json.dumps(["Claude Code"] if ai else []), "ai_mode": "co_authored" if ai else None,
-            "ai_signals": "[]", "ai_confidence": "high" if ai else None,
+            "ai_signals": json.dumps(SIGNALS[number % len(SIGNALS)] if ai else []), "ai_confidence": "high" if ai else None,
         }
         row.update(kw)
         self.prs[row["id"]] = row
@@ -264,8 +268,8 @@ def assert_cube_is_a_full_build(wh, config: Config, what: str) -> None:
                                check_exact=False, rel_tol=1e-9, abs_tol=1e-9)
         except AssertionError as exc:
             raise AssertionError(f"cube {part} differs after {what}: {exc}") from None
-    # The parts kept beside the cube: per-PR facts, ticket counts, per incident and failed deployment (every
-    # day of them: from before the first PR on).
+    # The parts kept beside the cube: per-PR facts, ticket counts, per incident and failed deployment, the AI
+    # identities (every day of them: from before the first PR on).
     kept_facts = facts(prepared.evidence, prepared.outcomes, prepared.chain)
     assert set(kept_facts) == set(FACT_PARTS) - {SPEND_SUMS_PART, "spend_rollup"}
     kept_facts["spend_rollup"] = spend_rollup(prepared.evidence.ai_spend)  # every spend row, teams assigned
@@ -327,6 +331,53 @@ def test_writes_a_plain_pr_reach_must_see_equal_a_full_rebuild(warehouse_url, se
             done.append(kind)
             ingest(wh, "csv", frames)
             assert refresh_cube(wh, config) == "updated"
+            assert_cube_is_a_full_build(wh, config, " → ".join(done))
+    finally:
+        wh.engine.dispose()
+
+
+# The writes that move a PR's AI identities (governance.inventory.identity_facts: on its merge day, else its
+# creation day): PRs never merged, an open PR merged later, signals changed, beside the plain kinds.
+IDENTITY_KINDS = ("open_pr", "open_pr", "merge_open", "merge_open", "resign", "resign", "new_pr", "old_pr", "review")
+
+
+def _identity_write(org: Org, kind: str) -> dict[str, pl.DataFrame]:
+    rng = org.rng
+    opened = [p for p in org.prs.values() if p["merged_at"] is None and p["created_at"] is not None]
+    if kind == "open_pr" or (kind == "merge_open" and not opened):
+        row = org.pr(org.any_time(), ai=True)
+        row["created_at"], row["merged_at"] = (None if rng.random() < 0.2 else row["merged_at"]), None
+        return {"pull_requests": _frame([row], "pull_requests")}
+    if kind == "merge_open":
+        row = dict(rng.choice(opened))
+        row["merged_at"] = row["created_at"] + dt.timedelta(hours=rng.randrange(1, 24 * 30))
+        org.prs[row["id"]] = row
+        return {"pull_requests": _frame([row], "pull_requests")}
+    if kind == "resign":
+        row = dict(rng.choice(list(org.prs.values())))
+        row["ai_signals"] = json.dumps(rng.choice([[], *SIGNALS]))
+        org.prs[row["id"]] = row
+        return {"pull_requests": _frame([row], "pull_requests")}
+    return _write(org, kind)
+
+
+@pytest.mark.parametrize("seed_value", [6, 7])
+def test_writes_of_open_prs_and_signals_equal_a_full_rebuild(warehouse_url, seed_value):
+    """PRs never merged (they count on their creation day, which the upkeep's slice, read by merge time, does not
+    hold), open PRs merged weeks later (their identities move days) and changed signals: the identities kept
+    beside the cube, and every other part, equal a full build after each write."""
+    config = Config(warehouse=WarehouseConfig(url=warehouse_url))
+    wh = open_warehouse(warehouse_url)
+    try:
+        org = Org(random.Random(seed_value))
+        ingest(wh, "csv", seed(org))
+        load_cube(wh, config)
+        done = []
+        for kind in ["open_pr", "open_pr", "merge_open", "resign", *(org.rng.choice(IDENTITY_KINDS) for _ in range(8))]:
+            done.append(kind)
+            ingest(wh, "csv", _identity_write(org, kind))
+            refresh_cube(wh, config)
+            assert read_state(wh).pending_from is None
             assert_cube_is_a_full_build(wh, config, " → ".join(done))
     finally:
         wh.engine.dispose()
