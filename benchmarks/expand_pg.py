@@ -135,7 +135,7 @@ def write_in_server(target, copies: int, shift: int, lo: str, hi: str) -> int:
                 # In key order: the primary key's B-tree is walked once, not at random pages.
                 order = ", ".join(f'"{k}"' for k in KEYS[name])
                 cur.execute(f'INSERT INTO "{name}" ({col_list}) SELECT {col_list} FROM _stage_{name} ORDER BY {order}')
-                note_reach(cur, "postgresql", reach)
+                note_reach(cur, "postgresql", reach, spend=name == "ai_spend")
                 rows += n
             cur.execute(f"DROP TABLE _stage_{name}")
     return rows

@@ -325,8 +325,9 @@ def _update_from(warehouse: Warehouse, config: Config, state: CubeState, columns
     counted = outcomes.filter((pl.col("merged_at") >= cut_at) | (pl.col("shipped_at") >= cut_at)).get_column("merged_at")
     cube = build_cube(prepared.evidence, outcomes, prepared.chain, prepared.seniors,
                       _earlier_merges(warehouse, since.changes, counted))
-    made = {**_parts(cube), **_facts(prepared, _identity_prs(warehouse, config, prepared, cut_at)),
-            **_spend_parts(warehouse, config, cut)}
+    # The spend's parts depend on the spend rows alone: summed again only after a write of them (`spend_pending`).
+    spend = _spend_parts(warehouse, config, cut) if state.spend_pending else {}
+    made = {**_parts(cube), **_facts(prepared, _identity_prs(warehouse, config, prepared, cut_at)), **spend}
     parts = {name: frame.filter(pl.col("day") >= cut) if name in DAILY else frame for name, frame in made.items()}
     parts["span"] = _span(warehouse)
     # Deployments from `since` on have their rollback verdict exactly (the slice's context rows); earlier

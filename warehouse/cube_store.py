@@ -37,6 +37,7 @@ class CubeState:
     pending_full: bool
     pending_seq: int
     fix_rule: str | None = None  # JSON {"labels", "title_pattern"}; None: not recorded (a cube built before 0009)
+    spend_pending: bool = True  # a write since the last upkeep touched ai_spend (migration 0016)
 
 
 def fix_rule_json(fix_labels, fix_title_pattern: str) -> str:
@@ -55,9 +56,9 @@ def read_state(warehouse: Warehouse) -> CubeState | None:
     with warehouse.engine.connect() as conn:
         row = conn.execute(sa.select(
             cube_state.c.fingerprint, cube_state.c.built_at, cube_state.c.pending_from, cube_state.c.pending_full,
-            cube_state.c.pending_seq, cube_state.c.fix_rule,
+            cube_state.c.pending_seq, cube_state.c.fix_rule, cube_state.c.spend_pending,
         ).where(cube_state.c.id == 1)).one_or_none()
-    return CubeState(*row) if row is not None else None
+    return CubeState(*row[:6], spend_pending=bool(row[6])) if row is not None else None
 
 
 def start_build(warehouse: Warehouse, fingerprint: str, look_back: dt.timedelta, rollback_window: dt.timedelta,
@@ -113,7 +114,8 @@ def replace_cube(warehouse: Warehouse, parts: Mapping[str, pl.DataFrame], deploy
             clear = row is not None and int(row[0]) == seen_seq
             if clear:
                 false = "0" if dialect == "sqlite" else "false"
-                cur.execute(f"UPDATE cube_state SET pending_from = NULL, pending_full = {false} WHERE id = 1")
+                cur.execute(f"UPDATE cube_state SET pending_from = NULL, pending_full = {false}, spend_pending = {false} "
+                            "WHERE id = 1")
     except WarehouseError:
         raise
     except Exception as exc:

@@ -308,16 +308,18 @@ def _earliest(expr: str, dialect: str) -> str:
     return _micros(f"min({expr})", dialect)
 
 
-def note_reach(cur, dialect: str, reach) -> None:
-    """Fold a write's reach into `cube_state` (the earliest pending day wins; FULL wins over any)."""
+def note_reach(cur, dialect: str, reach, *, spend: bool) -> None:
+    """Fold a write's reach into `cube_state` (the earliest pending day wins; FULL wins over any). `spend`: the
+    write was of ai_spend, so the upkeep sums the spend's parts kept beside the cube again (`spend_pending`)."""
     if reach is None:
         return
+    spent = f", spend_pending = {_true(dialect)}" if spend else ""
     if reach == FULL:
-        cur.execute(f"UPDATE cube_state SET pending_full = {_true(dialect)}, pending_seq = pending_seq + 1 WHERE id = 1")
+        cur.execute(f"UPDATE cube_state SET pending_full = {_true(dialect)}, pending_seq = pending_seq + 1{spent} WHERE id = 1")
         return
     value = _literal(reach, dialect)
     cur.execute(f"UPDATE cube_state SET pending_from = CASE WHEN pending_from IS NULL OR pending_from > {value} "
-                f"THEN {value} ELSE pending_from END, pending_seq = pending_seq + 1 WHERE id = 1")
+                f"THEN {value} ELSE pending_from END, pending_seq = pending_seq + 1{spent} WHERE id = 1")
 
 
 def _state(cur):

@@ -379,6 +379,9 @@ cube_state = Table(
     # a PR's files reach back the rework window only when it is a fix (warehouse/reach.py). Empty: not
     # known (a cube built before migration 0009, until its next upkeep records it): every PR with files does.
     Column("fix_rule", Text),
+    # Whether a write since the last upkeep touched ai_spend (migration 0016): only then are the spend's parts
+    # kept beside the cube summed again (reports/derived.py); they depend on the spend rows alone.
+    Column("spend_pending", Boolean(create_constraint=False), nullable=False, default=True),
 )
 
 # A PR that names what it reverts (by source id, or by repo, number, sha or title read from its text).

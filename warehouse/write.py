@@ -353,7 +353,7 @@ def _upsert(cur, dialect: str, name: str, frame: pl.DataFrame) -> UpsertCounts:
         written, inserted = cur.fetchone()
     cur.execute(f"DROP TABLE {staged}")
     if written:
-        note_reach(cur, dialect, reach)
+        note_reach(cur, dialect, reach, spend=name == "ai_spend")
     updated = written - inserted
     return UpsertCounts(inserted=inserted, updated=updated, unchanged=frame.height - inserted - updated)
 

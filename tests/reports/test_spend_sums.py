@@ -158,3 +158,44 @@ def test_spend_rollup_kept_by_the_upkeep(warehouse_url):
         assert_frame_equal(kept.sort(key, nulls_last=True), _rollup(want).sort(key, nulls_last=True))
     finally:
         wh.engine.dispose()
+
+
+def _pr(number: int, merged: dt.datetime) -> dict:
+    return {"id": f"gh:acme/web#{number}", "source": "csv", "repo": "acme/web", "number": number,
+            "title": f"change {number}", "author": "ana", "created_at": merged - dt.timedelta(hours=2),
+            "merged_at": merged, "ai_assisted": False, "is_revert": False}
+
+
+def test_the_upkeep_sums_the_spend_again_only_after_a_write_of_spend(warehouse_url, monkeypatch):
+    """`cube_state.spend_pending` (migration 0016): a write of PRs leaves the spend's parts as stored (no read of
+    the spend rows); a write of spend sets it and the upkeep sums the spend from its cut."""
+    import reports.derived as derived
+    from warehouse.cube_store import read_state
+
+    config = Config(warehouse=WarehouseConfig(url=warehouse_url))
+    wh = open_warehouse(warehouse_url)
+    summed = []
+    real = derived._spend_parts
+    monkeypatch.setattr(derived, "_spend_parts", lambda *a, **k: summed.append(a[2]) or real(*a, **k))
+    prs = TABLES["pull_requests"]
+    try:
+        ingest(wh, "csv", {"ai_spend": _frame(SPEND)})
+        load_cube(wh, config)
+        assert summed == [None] and read_state(wh).spend_pending is False  # the build summed every day
+
+        pr = _pr(1, dt.datetime(2026, 3, 3, 12, tzinfo=dt.timezone.utc))
+        ingest(wh, "csv", {"pull_requests": pl.DataFrame([pr], schema=polars_schema(prs, list(pr)), orient="row")})
+        assert read_state(wh).spend_pending is False and read_state(wh).pending_from is not None
+        assert refresh_cube(wh, config) == "updated"
+        assert summed == [None]  # the PR's upkeep did not sum the spend
+        before = stored_spend_sums(wh)
+
+        ingest(wh, "csv", {"ai_spend": _frame([_spend("s6", APR_1, "cursor", "m1", 1.5)])})
+        assert read_state(wh).spend_pending is True
+        assert refresh_cube(wh, config) == "updated"
+        assert summed[1:] == [APR_1] and read_state(wh).spend_pending is False
+        after = stored_spend_sums(wh)
+        assert after.filter(pl.col("date") == APR_1).get_column("cost_usd").to_list() == [1.5]  # was 0.5
+        assert_frame_equal(after.filter(pl.col("date") < APR_1), before.filter(pl.col("date") < APR_1), check_exact=True)
+    finally:
+        wh.engine.dispose()
