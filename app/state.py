@@ -649,7 +649,7 @@ def _cohort_rows(version: str, start: dt.date) -> CohortRows:
     shipped = read_facts(warehouse(), "ship_facts", since)
     return CohortRows(outcomes=merged.select(OUTCOME_COLUMNS),
                       lead_time=shipped.select("id", "at", "team", "value", "author"),
-                      rework=merged.select("id", at="merged_at", team="team", hit="reworked"))
+                      rework=merged.select("id", "author", at="merged_at", team="team", hit="reworked"))
 
 
 def incidents_since(version: str, since: dt.date) -> pl.DataFrame:

@@ -127,11 +127,33 @@ def pr_cohort_keys(outcomes: pl.DataFrame, earlier: EarlierMerges | None = None)
             .select("id", segment=pl.lit("cohort:") + cohort_of(pl.col("share"))))
 
 
-def cohort_segments(events: pl.DataFrame, authors: pl.DataFrame, cohorts: pl.DataFrame, grain: str) -> pl.DataFrame:
-    """`events`: a PR metric's events (id, at, team, segment, …); `authors`: id, author. Returns the
-    events as they are, followed by each PR once more with `segment = cohort:<name>` (PRs whose author
-    has no cohort in that period are not repeated)."""
-    tagged = (events.join(authors.select("id", "author"), on="id", how="inner")
+def _authored(events: pl.DataFrame, authors: pl.DataFrame | None) -> pl.DataFrame:
+    """`events` with each PR's author: joined from `authors` (id, author) by id, or, with `authors` None, the
+    events' own `author` column (one row per PR, each with its own author: the same rows the join gives
+    when `authors` holds each PR once; no join of every event by id)."""
+    return events if authors is None else events.join(authors.select("id", "author"), on="id", how="inner")
+
+
+def cohort_segment_counts(events: pl.DataFrame, cohorts: pl.DataFrame, grain: str) -> pl.DataFrame:
+    """What `cohort_segments` gives, counted: columns segment, n (events), hits (events whose `hit` is true).
+    `events` carry their `author` (as `cohort_segments` with `authors` None). The same counts as grouping
+    `cohort_segments(events, None, cohorts, grain)` by segment, with each author's events counted per period
+    before they meet the cohorts (a few rows per author, not one per PR). Rows in no set order."""
+    hit = pl.col("hit").fill_null(False)
+    own = events.group_by("segment").agg(n=pl.len().cast(pl.Int64), hits=hit.sum().cast(pl.Int64))
+    tagged = (events.group_by("author", period_start=period_of(pl.col("at"), grain))
+              .agg(n=pl.len().cast(pl.Int64), hits=hit.sum().cast(pl.Int64))
+              .join(cohorts.select("period_start", "author", "cohort"), on=["period_start", "author"], how="inner")
+              .group_by(segment=pl.lit("cohort:") + pl.col("cohort")).agg(pl.col("n").sum(), pl.col("hits").sum()))
+    return pl.concat([own, tagged.select(own.columns).cast(own.schema)])
+
+
+def cohort_segments(events: pl.DataFrame, authors: pl.DataFrame | None, cohorts: pl.DataFrame, grain: str
+                    ) -> pl.DataFrame:
+    """`events`: a PR metric's events (id, at, team, segment, …); `authors`: id, author (None: the events
+    carry their `author`). Returns the events as they are, followed by each PR once more with
+    `segment = cohort:<name>` (PRs whose author has no cohort in that period are not repeated)."""
+    tagged = (_authored(events, authors)
               .with_columns(period_start=period_of(pl.col("at"), grain))
               .join(cohorts.select("period_start", "author", "cohort"), on=["period_start", "author"], how="inner")
               .with_columns(segment=pl.lit("cohort:") + pl.col("cohort")))
@@ -145,10 +167,11 @@ def adoption_weeks(cohorts: pl.DataFrame) -> pl.DataFrame:
             .agg(adoption_week=pl.col("period_start").min()).sort("author"))
 
 
-def _phased(events: pl.DataFrame, authors: pl.DataFrame, cohorts: pl.DataFrame) -> pl.DataFrame:
-    """Events with the author's latest cohort and `phase` ("before"/"after" their adoption week)."""
+def _phased(events: pl.DataFrame, authors: pl.DataFrame | None, cohorts: pl.DataFrame) -> pl.DataFrame:
+    """Events with the author's latest cohort and `phase` ("before"/"after" their adoption week); `authors`
+    as `cohort_segments`'."""
     latest = cohorts.filter(pl.col("period_start") == pl.col("period_start").max()).select("author", "cohort")
-    return (events.join(authors.select("id", "author"), on="id", how="inner")
+    return (_authored(events, authors)
             .join(latest, on="author", how="inner").join(adoption_weeks(cohorts), on="author", how="left")
             .with_columns(phase=pl.when(pl.col("adoption_week").is_not_null()
                                         & (pl.col("at").cast(pl.Date) >= pl.col("adoption_week")))
@@ -163,14 +186,17 @@ def _only_if(values, enough) -> pl.Series:
     return pl.Series(np.where(enough, values, np.nan)).fill_nan(None)
 
 
-def cohort_comparison(events: pl.DataFrame, authors: pl.DataFrame, cohorts: pl.DataFrame, *,
+def cohort_comparison(events: pl.DataFrame, authors: pl.DataFrame | None, cohorts: pl.DataFrame, *,
                       min_sample: int) -> pl.DataFrame:
     """Ratio events (id, at, hit) of PRs, by the author's cohort in the last period of `cohorts` and
     by phase: `before` (merged before the author's adoption week) or `after`. Authors who never adopted
     count under `none`, all `before`. Columns: cohort, phase, n, hits, share, low, high, status
     ("ok" or "not enough data": fewer than `min_sample` events; share and interval are then null)."""
-    counts = _phased(events, authors, cohorts).group_by("cohort", "phase").agg(
+    # Counted per author and day first (the phase turns on the event's day): a few rows per author, not
+    # one per PR, go through the joins with the cohorts; the sums are the same counts.
+    daily = _authored(events, authors).group_by("author", pl.col("at").cast(pl.Date)).agg(
         n=pl.len().cast(pl.Int64), hits=pl.col("hit").fill_null(False).sum().cast(pl.Int64))
+    counts = _phased(daily, None, cohorts).group_by("cohort", "phase").agg(pl.col("n").sum(), pl.col("hits").sum())
     out = _grid().join(counts, on=["cohort", "phase"], how="left").with_columns(pl.col("n", "hits").fill_null(0))
     low, high = wilson(out["hits"].to_numpy().astype(float), out["n"].to_numpy().astype(float))
     enough = out["n"].to_numpy() >= max(min_sample, 1)
@@ -193,13 +219,13 @@ def median_interval(values: np.ndarray) -> tuple[float | None, float | None]:
     return float(ordered[j - 1]), float(ordered[k - 1])
 
 
-def lead_time_comparison(events: pl.DataFrame, authors: pl.DataFrame, cohorts: pl.DataFrame, *,
+def lead_time_comparison(events: pl.DataFrame, authors: pl.DataFrame | None, cohorts: pl.DataFrame, *,
                          min_sample: int) -> pl.DataFrame:
     """`lead_time_hours` by cohort and phase, as `cohort_comparison`: `events` are the metric's (id, at =
     the finished_at of the deployment that shipped the PR, value = hours from created_at), `authors`: id,
     author. Columns: cohort, phase, n, median_hours, low, high (the metric's interval of the median),
     status ("not enough data" below `min_sample`: median and interval null)."""
-    phased = _phased(events.select("id", "at", "value"), authors, cohorts)
+    phased = _phased(events.select("id", "at", "value", *(["author"] if authors is None else [])), authors, cohorts)
     values = {(c, p): g["value"].to_numpy() for (c, p), g in phased.group_by("cohort", "phase")}
     rows = []
     for cohort, phase in _grid().iter_rows():

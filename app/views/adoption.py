@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from metrics.cohorts import (COHORTS, cohort_comparison, cohort_segments, lead_time_comparison, pr_cohorts,
+from metrics.cohorts import (COHORTS, cohort_comparison, cohort_segment_counts, lead_time_comparison, pr_cohorts,
                              usage_cohorts)
 from metrics.events import rollback_share
 from metrics.periods import period_of, period_starts
@@ -120,22 +120,38 @@ def cohorts_compared(outcomes: pl.DataFrame, lead_time: pl.DataFrame, usage: pl.
         return frame.filter(period_of(pl.col(at), "week").is_between(periods[0], periods[-1]) if periods else pl.lit(False))
 
     scoped = in_range(outcomes, "merged_at")
+    # Each event row carries its PR's author (`outcomes` has one row per PR): the same rows as joining the
+    # authors by id, without a join of every PR by its id.
     events = rollback_share(scoped, reasons=False)
-    rollbacks = cohort_comparison(events, scoped.select("id", "author"), cohorts, min_sample=min_sample)
-    lead_authors = lead_time if "author" in lead_time.columns else outcomes
-    lead = lead_time_comparison(in_range(lead_time, "at"), lead_authors.select("id", "author"), cohorts,
-                                min_sample=min_sample)
-    by_segment = segment_shares(cohort_segments(events, scoped.select("id", "author"), cohorts, "week"),
-                                min_sample=min_sample)
-    reworked = None if rework is None else cohort_comparison(in_range(rework, "at"), outcomes.select("id", "author"),
-                                                              cohorts, min_sample=min_sample)
+    authored = events.with_columns(scoped["author"])
+    rollbacks = cohort_comparison(authored, None, cohorts, min_sample=min_sample)
+    if "author" in lead_time.columns:
+        lead = lead_time_comparison(in_range(lead_time, "at"), None, cohorts, min_sample=min_sample)
+    else:
+        lead = lead_time_comparison(in_range(lead_time, "at"), outcomes.select("id", "author"), cohorts,
+                                    min_sample=min_sample)
+    by_segment = segment_share_table(cohort_segment_counts(authored, cohorts, "week"), min_sample=min_sample)
+    if rework is None:
+        reworked = None
+    elif "author" in rework.columns:
+        reworked = cohort_comparison(in_range(rework, "at"), None, cohorts, min_sample=min_sample)
+    else:
+        reworked = cohort_comparison(in_range(rework, "at"), outcomes.select("id", "author"), cohorts,
+                                     min_sample=min_sample)
     return rollbacks, lead, by_segment, reworked
 
 
 def segment_shares(events: pl.DataFrame, *, min_sample: int) -> pl.DataFrame:
     """Pooled rollback share per segment (`ai`, `non_ai`, `cohort:<name>`): columns segment, n, value,
     ci_low, ci_high (Wilson 95 %; null below `min_sample`)."""
-    out = events.group_by("segment").agg(n=pl.len().cast(pl.Int64), hits=pl.col("hit").fill_null(False).sum())
+    return segment_share_table(events.group_by("segment").agg(n=pl.len().cast(pl.Int64),
+                                                              hits=pl.col("hit").fill_null(False).sum()),
+                               min_sample=min_sample)
+
+
+def segment_share_table(counts: pl.DataFrame, *, min_sample: int) -> pl.DataFrame:
+    """`segment_shares` from the events counted per segment (segment, n, hits; one row per segment)."""
+    out = counts
     order = {s: i for i, s in enumerate(["ai", "non_ai"] + [f"cohort:{c}" for c in COHORTS])}
     out = out.with_columns(_o=pl.col("segment").replace_strict(order, default=99, return_dtype=pl.Int32)).sort("_o")
     low, high = wilson(out["hits"].to_numpy().astype(float), out["n"].to_numpy().astype(float))

@@ -217,3 +217,51 @@ def test_pr_cohorts_equal_every_pr_against_every_window():
         start = dt.date(2026, 1, 1) + dt.timedelta(days=r.randint(-60, 200))
         periods = period_starts(start, start + dt.timedelta(days=r.randint(0, 200)), grain)
         assert_frame_equal(pr_cohorts(frame, periods, grain), _pr_cohorts_by_cross_join(frame, periods, grain))
+
+
+def test_events_that_carry_their_authors_count_as_those_joined_by_id():
+    # The Adoption page's events carry each PR's author (authors None): ana's a2 and a5 and a second hit on
+    # Nov 12 (a6, same day as a5: the day's two events counted together), a PR without an author.
+    ev, authors = events()
+    extra = pl.DataFrame({"id": ["a6", "n1"], "at": [dt.datetime(2026, 11, 12, 17, tzinfo=dt.timezone.utc)] * 2,
+                          "team": ["web", "web"], "segment": ["ai", "ai"], "hit": [True, None]})
+    ev = pl.concat([ev, extra])
+    carried = ev.join(pl.concat([authors, pl.DataFrame({"id": ["a6", "n1"], "author": ["ana", None]})]), on="id",
+                      how="left", maintain_order="left")
+    out = cohort_comparison(carried, None, COHORTS, min_sample=2)
+    got = {(r["cohort"], r["phase"]): (r["n"], r["hits"]) for r in out.iter_rows(named=True)}
+    # ana heavy: before a1, a2 (1 hit of 2); after a3, a4, a5, a6 (2 of 4). bo none before: 0 of 2. zed and
+    # the PR without an author: no cohort, not counted.
+    assert got["heavy", "before"] == (2, 1) and got["heavy", "after"] == (4, 2) and got["none", "before"] == (2, 0)
+    assert out["n"].sum() == 8
+    assert_frame_equal(out, cohort_comparison(ev, carried.select("id", "author"), COHORTS, min_sample=2))
+
+
+def test_cohort_segment_counts_as_the_repeated_events_counted():
+    from app.views.adoption import segment_share_table, segment_shares
+    from metrics.cohorts import cohort_segment_counts
+
+    ev, authors = events()
+    carried = ev.join(authors, on="id", how="left", maintain_order="left")
+    got = {r["segment"]: (r["n"], r["hits"]) for r in cohort_segment_counts(carried, COHORTS, "week").iter_rows(named=True)}
+    # ai: a2, a5, x1 (all hits); non_ai: a1, a3, a4, b1, b2; cohort:none: ana's W1 a1, a2 (a2 a hit) and
+    # bo's b1, b2; cohort:heavy: ana's W2 a3, a4, a5 (a5 a hit); zed has no cohort.
+    assert got == {"ai": (3, 3), "non_ai": (5, 0), "cohort:none": (4, 1), "cohort:heavy": (3, 1)}
+    table = segment_share_table(cohort_segment_counts(carried, COHORTS, "week"), min_sample=2)
+    assert table.select("segment", "n", "value").rows() == [
+        ("ai", 3, 1.0), ("non_ai", 5, 0.0), ("cohort:none", 4, 0.25), ("cohort:heavy", 3, 1 / 3)]
+    assert_frame_equal(table, segment_shares(cohort_segments(ev, authors, COHORTS, "week"), min_sample=2))
+
+
+def test_lead_time_of_events_that_carry_their_authors():
+    from metrics.cohorts import lead_time_comparison
+
+    at = lambda d, h: dt.datetime(2026, 11, d, h, tzinfo=dt.timezone.utc)  # noqa: E731
+    events = pl.DataFrame({"id": ["a1", "a2", "a3", "a4", "b1"], "at": [at(3, 9), at(4, 9), at(10, 9), at(11, 9), at(5, 9)],
+                           "value": [10.0, 2.0, 4.0, 8.0, 48.0], "author": ["ana", "ana", "ana", "ana", "bo"]})
+    out = lead_time_comparison(events, None, COHORTS, min_sample=2)
+    got = {(r["cohort"], r["phase"]): (r["n"], r["median_hours"]) for r in out.iter_rows(named=True)}
+    # ana heavy, adopted in W2: before [10, 2] → median 6, after [4, 8] → 6; bo: 1 PR, below min_sample.
+    assert got["heavy", "before"] == (2, 6.0) and got["heavy", "after"] == (2, 6.0) and got["none", "before"] == (1, None)
+    assert_frame_equal(out, lead_time_comparison(events.drop("author"), events.select("id", "author"), COHORTS,
+                                                 min_sample=2))
