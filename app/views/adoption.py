@@ -108,7 +108,8 @@ def cohorts_compared(outcomes: pl.DataFrame, lead_time: pl.DataFrame, usage: pl.
     same way when `rework` (rework_rate's events: id, at, team, hit) is given, else None. `lead_time`:
     lead_time_hours' events (id, at, team, value: shipped PRs; empty without deployments); with an `author`
     column their authors are its (a PR shipped in the range may have merged before `outcomes`' PRs), else
-    `outcomes`'."""
+    `outcomes`'. `rework` likewise. Every frame holds one row per PR (the facts kept beside the cube do), so
+    an event's own author is the one a join by id would give it."""
     periods = period_starts(filters.start, filters.end, "week")
     if basis == "usage":
         cohorts = usage_cohorts(usage.filter(pl.col("person").is_not_null()), periods, "week")
