@@ -16,7 +16,8 @@ def magic_lines(source: str) -> list[int]:
 
     def visit(body: list, parent: type) -> None:
         for i, node in enumerate(body):
-            if isinstance(node, ast.Expr) and not isinstance(node.value, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom)):
+            written = not isinstance(getattr(node, "value", None), (ast.Call, ast.Await, ast.Yield, ast.YieldFrom))
+            if isinstance(node, ast.Expr) and written:
                 docstring = (i == 0 and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
                              and parent in (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef))
                 if not docstring:
