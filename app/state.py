@@ -623,8 +623,8 @@ def _adoption_scoped(version: str, people: tuple[str, ...] | None, aggregates: t
 @dataclass(frozen=True)
 class CohortRows:
     """What the Adoption page's aggregates over a range are made of (`_cohort_rows`): the merged PRs'
-    outcomes (`OUTCOME_COLUMNS`), their lead_time_hours events (with the PR's author) and their rework events
-    (without reasons)."""
+    outcomes (`OUTCOME_COLUMNS`), their lead_time_hours events and their rework events (without reasons),
+    both with the PR's author (the cohort comparison then joins nothing by PR id)."""
 
     outcomes: pl.DataFrame
     lead_time: pl.DataFrame
@@ -685,7 +685,7 @@ def aggregate_outcomes(version: str, start: dt.date) -> pl.DataFrame:
 
 
 def aggregate_rework(version: str, start: dt.date) -> pl.DataFrame:
-    """Merged PRs' rework events (metrics.rework.rework_events: id, at, team, hit) for the Adoption
+    """Merged PRs' rework events (metrics.rework.rework_events: id, at, team, hit; and author) for the Adoption
     page's cohort comparison over a range from `start` on: an aggregate naming no PR or person, like
     `aggregate_outcomes`."""
     return _cohort_rows(version, start).rework
