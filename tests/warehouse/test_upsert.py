@@ -352,3 +352,56 @@ def test_rows_written_in_batches_read_back_as_given_on_both_paths(warehouse, mon
     again = upsert_frames(warehouse, {"pull_requests": changed})["pull_requests"]
     assert (again.inserted, again.updated, again.unchanged) == (0, 2, 3)
     assert read_table(warehouse, "pull_requests").select(columns).sort("id").equals(changed.sort("id"))
+
+
+@pytest.mark.postgres
+def test_a_bulk_first_load_on_postgresql_keeps_the_partial_indexes_and_builds_the_others_after(postgres_schema_url, monkeypatch):
+    """PostgreSQL: the partial indexes (a WHERE: few of the rows) stay through a bulk load, each row tested
+    against its predicate as it is copied, instead of a read of the whole table per index afterwards; the
+    others are dropped and built after the rows. Each partial index then holds exactly the rows its
+    predicate picks, found through it."""
+    import sqlalchemy as sa
+
+    import warehouse.write as write
+    from warehouse.schema import REVERT_NAMED
+
+    warehouse = open_warehouse(postgres_schema_url)
+
+    def oids() -> dict[str, int]:
+        with warehouse.engine.connect() as conn:
+            return dict(conn.execute(sa.text(
+                "SELECT c.relname, c.oid::bigint FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid "
+                "WHERE x.indrelid = to_regclass('pull_requests')")).all())
+
+    before = oids()
+    partial = {"ix_pull_requests_reverts_merged_at", "ix_pull_requests_tools_merged_at", "ix_pull_requests_unmerged_signals"}
+    assert partial < set(before)
+    monkeypatch.setattr(write, "BULK_ROWS", 2)
+    rows = prs(id=["github:acme/api#1", "github:acme/api#2", "github:acme/api#3"], source=["github"] * 3,
+               repo=["acme/api"] * 3, number=[1, 2, 3], title=["Add cache", "Fix bug", "Revert cache"],
+               merged_at=[dt.datetime(2026, 3, 1, 10, tzinfo=UTC), None, dt.datetime(2026, 3, 2, 9, tzinfo=UTC)],
+               ai_assisted=[True, True, False], is_revert=[False, False, True], labels=['["copilot"]', "[]", "[]"],
+               ai_tools=['["copilot"]', None, "[]"], ai_signals=['["label:copilot"]', '["title:claude"]', None],
+               created_at=[dt.datetime(2026, 2, 27, tzinfo=UTC), dt.datetime(2026, 2, 28, tzinfo=UTC),
+                           dt.datetime(2026, 3, 2, tzinfo=UTC)],
+               revert_ref=[None, None, '{"number": 1}'])
+    assert upsert_frames(warehouse, {"pull_requests": rows})["pull_requests"].inserted == 3
+    after = oids()
+    assert set(after) == set(before)
+    assert {name for name in before if after[name] == before[name]} == partial | {"pull_requests_pkey"}
+    found = {}
+    with warehouse.engine.connect() as conn:
+        conn.execute(sa.text("SET enable_seqscan = off"))
+        conn.execute(sa.text("SET enable_bitmapscan = off"))
+        for index, where in (("ix_pull_requests_reverts_merged_at", f"merged_at > '2000-01-01' AND ({REVERT_NAMED})"),
+                             ("ix_pull_requests_tools_merged_at",
+                              "merged_at > '2000-01-01' AND ai_tools IS NOT NULL AND ai_tools <> '[]'"),
+                             ("ix_pull_requests_unmerged_signals", "created_at > '2000-01-01' AND merged_at IS NULL "
+                              "AND ai_signals IS NOT NULL AND ai_signals <> '[]'")):
+            query = f"SELECT id FROM pull_requests WHERE {where} ORDER BY id"
+            assert index in " ".join(r[0] for r in conn.execute(sa.text(f"EXPLAIN {query}")))
+            found[index] = [r[0] for r in conn.execute(sa.text(query))]
+    warehouse.engine.dispose()
+    assert found == {"ix_pull_requests_reverts_merged_at": ["github:acme/api#3"],
+                     "ix_pull_requests_tools_merged_at": ["github:acme/api#1"],
+                     "ix_pull_requests_unmerged_signals": ["github:acme/api#2"]}
