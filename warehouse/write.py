@@ -13,7 +13,7 @@ import logging
 import sys
 import threading
 import types
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import polars as pl
@@ -45,6 +45,22 @@ class UpsertCounts:
         return UpsertCounts(
             self.inserted + other.inserted, self.updated + other.updated, self.unchanged + other.unchanged
         )
+
+
+@dataclass(frozen=True)
+class KeyOrdered:
+    """Rows of one table made a slice at a time as the write asks for them: `slices()` yields frames whose
+    keys are distinct across all of them and ascending (as `_sorted` orders them), `height` rows in all, with
+    `columns`; it may raise once its slices are done (a problem found in one: connectors.csv.reader), and the
+    exception then passes out of the write as it is, the transaction rolled back. A bulk first load copies
+    the slices as they come, so the producer's work runs beside the server's; any other write takes them
+    all first (`collect`)."""
+    height: int
+    columns: list[str]
+    slices: Callable[[], Iterator[pl.DataFrame]]
+
+    def collect(self) -> pl.DataFrame:
+        return pl.concat(list(self.slices()), how="vertical_relaxed")
 
 
 # SQLite page cache of a write (KiB): 256 MB, for the B-tree pages a bulk upsert touches; and of a bulk
@@ -239,6 +255,8 @@ def upsert_frames(warehouse: Warehouse, frames: Mapping[str, pl.DataFrame]) -> d
         with _adbc_transaction(warehouse) as cur:
             for name, frame in pending.items():
                 counts[name] = _upsert(cur, warehouse.dialect, name, frame)
+    except _ProducerFailed as failed:
+        raise failed.__cause__ from None
     except WarehouseError:
         raise
     except Exception as exc:
@@ -278,7 +296,7 @@ class _ProducerFailed(Exception):
     """Carries the batch producer's own exception out of the transaction (which it rolls back)."""
 
 
-def _upsert(cur, dialect: str, name: str, frame: pl.DataFrame) -> UpsertCounts:
+def _upsert(cur, dialect: str, name: str, frame: pl.DataFrame | KeyOrdered) -> UpsertCounts:
     if name not in TABLES:
         raise WarehouseError(f"unknown table '{name}'")
     table = TABLES[name]
@@ -289,6 +307,13 @@ def _upsert(cur, dialect: str, name: str, frame: pl.DataFrame) -> UpsertCounts:
     missing_keys = [k for k in keys if k not in frame.columns]
     if missing_keys:
         raise WarehouseError(f"rows for '{name}' lack the key column '{missing_keys[0]}'")
+    if isinstance(frame, KeyOrdered):
+        if frame.height >= BULK_ROWS and _is_empty(cur, name) and not cube_is_kept(cur):
+            return _load_key_ordered(cur, dialect, name, table, frame)
+        try:
+            frame = frame.collect()
+        except Exception as exc:
+            raise _ProducerFailed() from exc
     frame = frame.cast(polars_schema(table, frame.columns))
     if _is_empty(cur, name) and not cube_is_kept(cur):
         # A first load: once the keys are unique (rows with the same key keep the last one) nothing can
@@ -358,6 +383,30 @@ def _upsert(cur, dialect: str, name: str, frame: pl.DataFrame) -> UpsertCounts:
     return UpsertCounts(inserted=inserted, updated=updated, unchanged=frame.height - inserted - updated)
 
 
+def _load_key_ordered(cur, dialect: str, name: str, table, rows: KeyOrdered) -> UpsertCounts:
+    """`_upsert`'s bulk first load of `rows`, the slices copied as they are made (their keys distinct and in
+    order: no sort, no check for repeats here). A failure of the producer ends the COPY and passes out as it is."""
+    schema = polars_schema(table, rows.columns)
+    failed: list[BaseException] = []
+
+    def frames() -> Iterator[pl.DataFrame]:
+        try:
+            for piece in rows.slices():
+                yield piece.cast(schema)
+        except BaseException as exc:  # ADBC sees the stream fail and reports its own error: keep the cause
+            failed.append(exc)
+            raise
+
+    try:
+        with _secondary_indexes_built_after(cur, dialect, name, rows.height):
+            cur.adbc_ingest(name, _arrow_stream(frames(), table, dialect), mode="append")
+    except Exception as exc:
+        if failed:
+            raise _ProducerFailed() from failed[0]
+        raise
+    return UpsertCounts(inserted=rows.height)
+
+
 # Rows per Arrow batch that PostgreSQL's COPY is fed (~4.5 MB of COPY data for a PR; see `_arrow`).
 COPY_BATCH_ROWS = 16_384
 
@@ -374,14 +423,26 @@ def _arrow(frame: pl.DataFrame, table, dialect: str):
     binds rows in-process from any batch: nothing to overlap."""
     if dialect != "postgresql" or frame.height <= COPY_BATCH_ROWS:
         return to_storage(frame, table, dialect)
+    return _arrow_stream(iter([frame]), table, dialect)
+
+
+def _arrow_stream(frames: Iterator[pl.DataFrame], table, dialect: str):
+    """`frames`, one after another, as a stream of Arrow batches of at most `COPY_BATCH_ROWS` rows, each
+    converted (`to_storage`) when ADBC asks for it (see `_arrow`)."""
     import pyarrow as pa
 
-    first = to_storage(frame.slice(0, COPY_BATCH_ROWS), table, dialect)
+    def pieces() -> Iterator[pl.DataFrame]:
+        for frame in frames:
+            for start in range(0, frame.height, COPY_BATCH_ROWS):
+                yield frame.slice(start, COPY_BATCH_ROWS)
+
+    parts = pieces()
+    first = to_storage(next(parts), table, dialect)
 
     def batches() -> Iterator:
         yield from first.to_batches()
-        for start in range(COPY_BATCH_ROWS, frame.height, COPY_BATCH_ROWS):
-            yield from to_storage(frame.slice(start, COPY_BATCH_ROWS), table, dialect).to_batches()
+        for piece in parts:
+            yield from to_storage(piece, table, dialect).to_batches()
 
     return pa.RecordBatchReader.from_batches(first.schema, batches())
 
