@@ -13,12 +13,14 @@ import logging
 import sys
 import threading
 import types
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import polars as pl
 
 import warehouse.sqlite_guard as sqlite_guard
+# The rows a file connector hands over a slice at a time (`_load_key_ordered`).
+from connectors.contract import KeyOrdered
 from warehouse.engine import BUSY_TIMEOUT_MS, Warehouse, WarehouseError
 from warehouse.reach import cube_is_kept, note_reach, write_reach
 from warehouse.schema import TABLES
@@ -45,22 +47,6 @@ class UpsertCounts:
         return UpsertCounts(
             self.inserted + other.inserted, self.updated + other.updated, self.unchanged + other.unchanged
         )
-
-
-@dataclass(frozen=True)
-class KeyOrdered:
-    """Rows of one table made a slice at a time as the write asks for them: `slices()` yields frames whose
-    keys are distinct across all of them and ascending (as `_sorted` orders them), `height` rows in all, with
-    `columns`; it may raise once its slices are done (a problem found in one: connectors.csv.reader), and the
-    exception then passes out of the write as it is, the transaction rolled back. A bulk first load copies
-    the slices as they come, so the producer's work runs beside the server's; any other write takes them
-    all first (`collect`)."""
-    height: int
-    columns: list[str]
-    slices: Callable[[], Iterator[pl.DataFrame]]
-
-    def collect(self) -> pl.DataFrame:
-        return pl.concat(list(self.slices()), how="vertical_relaxed")
 
 
 # SQLite page cache of a write (KiB): 256 MB, for the B-tree pages a bulk upsert touches; and of a bulk

@@ -34,6 +34,7 @@ from connectors.common.normalise import (
     to_json_list,
 )
 from connectors.common.reverts import revert_columns
+from connectors.contract import KeyOrdered
 from connectors.csv.entities import CHANNELS, ENTITIES, KEYS, Entity, Field
 from connectors.csv.identity import content_ids
 
@@ -98,7 +99,7 @@ SLICE_ROWS = 131_072  # rows parsed at a time: the COPY sends each slice in eigh
 
 
 def _key_ordered(raw: pl.DataFrame, entity: Entity, config: Config, path: Path, nul_bytes: bool):
-    """`raw`'s rows as `warehouse.write.KeyOrdered`: sorted by id, each slice of `SLICE_ROWS` parsed, checked
+    """`raw`'s rows as `KeyOrdered` (connectors.contract): sorted by id, each slice of `SLICE_ROWS` parsed, checked
     and made a table frame only when the write asks for it, so the client parses the next slice while the
     server stores the last (the PostgreSQL COPY; the file's parse was ~1.2 s before a 1M-PR load began).
 
@@ -112,8 +113,6 @@ def _key_ordered(raw: pl.DataFrame, entity: Entity, config: Config, path: Path, 
     if entity.name != "pull_requests" or "files" in raw.columns or "id" not in raw.columns \
             or raw.height < KEY_ORDERED_MIN_ROWS:
         return None
-    from warehouse.write import KeyOrdered
-
     # One chunk per column first: polars' read leaves ~100, and taking rows in key order from those cost 1.8
     # CPU-s at 1M PRs against 0.14 from one (the copy into one: 0.03).
     raw = raw.rechunk()

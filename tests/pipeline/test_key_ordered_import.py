@@ -1,5 +1,5 @@
 """A large PR file on the PostgreSQL warehouse is parsed a slice at a time while the write copies the slices
-before (connectors.csv.reader `_key_ordered`, warehouse.write `KeyOrdered`): the same rows as the whole file's
+before (connectors.csv.reader `_key_ordered`, connectors.contract `KeyOrdered`, warehouse.write): the same rows as the whole file's
 parse, in the writer's key order; a problem in any slice fails the whole file with the message the whole-file
 parse gives, and nothing is written. Here with slices of 3 rows (the product's: 65,536)."""
 import pytest
@@ -8,6 +8,7 @@ import sqlalchemy as sa
 import connectors.csv.reader as reader
 import warehouse.write as write
 from config import Config
+from connectors.contract import KeyOrdered
 from connectors.csv import CsvImportError, csv_source, read_csv
 from pipeline import run_source
 from warehouse import read_table
@@ -49,7 +50,7 @@ def test_the_slices_are_the_whole_files_rows_in_key_order(tmp_path, small_slices
     whole = read_csv(path, "pull_requests", Config()).frames["pull_requests"]
     parsed = read_csv(path, "pull_requests", Config(), in_key_order=True)
     rows = parsed.frames["pull_requests"]
-    assert isinstance(rows, write.KeyOrdered) and (rows.height, parsed.rows) == (10, 10)
+    assert isinstance(rows, KeyOrdered) and (rows.height, parsed.rows) == (10, 10)
     pieces = list(rows.slices())
     assert [p.height for p in pieces] == [3, 3, 3, 1]
     together = rows.collect()
