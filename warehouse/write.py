@@ -451,10 +451,11 @@ def _secondary_indexes_built_after(cur, dialect: str, name: str, rows: int) -> I
     if rows < BULK_ROWS:
         yield
         return
-    # On PostgreSQL a partial index stays through the load: each CREATE INDEX reads the whole table, and a partial
-    # one (migrations 0012, 0014, 0015) holds few of its rows, so the COPY's test of its predicate per row and
-    # the few entries it adds cost less than that read (1M PRs: three reads of 0.14-0.21 CPU-s each).
-    indexes = _secondary_indexes(cur, dialect, name, partial=dialect != "postgresql")
+    # The partial indexes are dropped and built again too, though each build reads the whole table for few rows
+    # (1M PRs: 0.14-0.21 CPU-s each): kept through the load, a partial index that holds most rows (the tool PRs'
+    # in an organisation where most PRs name a tool) took its entries out of order, +6 to +14 CPU-s of the server
+    # at 1M PRs (imp11, performance log).
+    indexes = _secondary_indexes(cur, dialect, name)
     for index, _ in indexes:
         cur.execute(f"DROP INDEX {_q(index)}")
     if dialect == "sqlite":
@@ -505,9 +506,8 @@ def _build_sqlite_indexes(cur, indexes: list[tuple[str, str]]) -> None:
         cur.execute("PRAGMA temp_store=MEMORY")
 
 
-def _secondary_indexes(cur, dialect: str, name: str, *, partial: bool = True) -> list[tuple[str, str]]:
-    """(name, CREATE statement) of each index on table `name` that no constraint owns (on PostgreSQL without
-    the partial ones, those with a WHERE, unless `partial`).
+def _secondary_indexes(cur, dialect: str, name: str) -> list[tuple[str, str]]:
+    """(name, CREATE statement) of each index on table `name` that no constraint owns.
 
     The table's name is written into the query as a quoted literal, not bound: ADBC binds a Python
     parameter through pyarrow's conversion of Python lists, which imports pandas (0.25-0.35 CPU-s of
@@ -519,8 +519,7 @@ def _secondary_indexes(cur, dialect: str, name: str, *, partial: bool = True) ->
     else:
         cur.execute("SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
                     f"JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = to_regclass({_literal(_q(name))}) "
-                    "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) "
-                    f"{'' if partial else 'AND x.indpred IS NULL '}ORDER BY 1")
+                    "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY 1")
     return [(index, definition) for index, definition in cur.fetchall()]
 
 
