@@ -16,6 +16,22 @@ from typing import Any
 import polars as pl
 
 
+@dataclass(frozen=True)
+class KeyOrdered:
+    """Rows of one table made a slice at a time as the write asks for them: `slices()` yields frames whose
+    keys are distinct across all of them and ascending (bytes order, as warehouse.write `_sorted` orders
+    them), `height` rows in all, with `columns`. It may raise once its slices are done (a problem found in
+    one: connectors.csv.reader `_key_ordered`); the exception passes out of the write as it is, the
+    transaction rolled back. The warehouse's bulk first load (warehouse.write) copies the slices as they
+    come, so the producer's work runs beside the server's; any other write takes them all first (`collect`)."""
+    height: int
+    columns: list[str]
+    slices: Callable[[], Iterator[pl.DataFrame]]
+
+    def collect(self) -> pl.DataFrame:
+        return pl.concat(list(self.slices()), how="vertical_relaxed")
+
+
 class Unreadable(ValueError):
     """A source record that cannot become a row; the message says why (the record is counted and named
     in the run's report, never dropped silently)."""

@@ -121,7 +121,8 @@ pull_requests = Table(
     Column("created_at", UTCTimestamp),
     Column("merged_at", UTCTimestamp),
     Column("closed_at", UTCTimestamp),
-    Column("merge_commit_sha", String),
+    # Compared byte by byte on PostgreSQL (migration 0017: its index builds sort with memcmp, not strcoll).
+    Column("merge_commit_sha", String().with_variant(String(collation="C"), "postgresql")),
     Column("labels", Text),  # JSON array of label names
     _bool("ai_assisted", nullable=False),
     Column("ai_signals", Text),  # JSON array: every detection rule that fired, e.g. "label:copilot"

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import polars as pl
 
 import warehouse.sqlite_guard as sqlite_guard
+# The rows a file connector hands over a slice at a time (`_load_key_ordered`).
+from connectors.contract import KeyOrdered
 from warehouse.engine import BUSY_TIMEOUT_MS, Warehouse, WarehouseError
 from warehouse.reach import cube_is_kept, note_reach, write_reach
 from warehouse.schema import TABLES
@@ -239,6 +241,8 @@ def upsert_frames(warehouse: Warehouse, frames: Mapping[str, pl.DataFrame]) -> d
         with _adbc_transaction(warehouse) as cur:
             for name, frame in pending.items():
                 counts[name] = _upsert(cur, warehouse.dialect, name, frame)
+    except _ProducerFailed as failed:
+        raise failed.__cause__ from None
     except WarehouseError:
         raise
     except Exception as exc:
@@ -278,7 +282,7 @@ class _ProducerFailed(Exception):
     """Carries the batch producer's own exception out of the transaction (which it rolls back)."""
 
 
-def _upsert(cur, dialect: str, name: str, frame: pl.DataFrame) -> UpsertCounts:
+def _upsert(cur, dialect: str, name: str, frame: pl.DataFrame | KeyOrdered) -> UpsertCounts:
     if name not in TABLES:
         raise WarehouseError(f"unknown table '{name}'")
     table = TABLES[name]
@@ -289,6 +293,13 @@ def _upsert(cur, dialect: str, name: str, frame: pl.DataFrame) -> UpsertCounts:
     missing_keys = [k for k in keys if k not in frame.columns]
     if missing_keys:
         raise WarehouseError(f"rows for '{name}' lack the key column '{missing_keys[0]}'")
+    if isinstance(frame, KeyOrdered):
+        if frame.height >= BULK_ROWS and _is_empty(cur, name) and not cube_is_kept(cur):
+            return _load_key_ordered(cur, dialect, name, table, frame)
+        try:
+            frame = frame.collect()
+        except Exception as exc:
+            raise _ProducerFailed() from exc
     frame = frame.cast(polars_schema(table, frame.columns))
     if _is_empty(cur, name) and not cube_is_kept(cur):
         # A first load: once the keys are unique (rows with the same key keep the last one) nothing can
@@ -358,6 +369,30 @@ def _upsert(cur, dialect: str, name: str, frame: pl.DataFrame) -> UpsertCounts:
     return UpsertCounts(inserted=inserted, updated=updated, unchanged=frame.height - inserted - updated)
 
 
+def _load_key_ordered(cur, dialect: str, name: str, table, rows: KeyOrdered) -> UpsertCounts:
+    """`_upsert`'s bulk first load of `rows`, the slices copied as they are made (their keys distinct and in
+    order: no sort, no check for repeats here). A failure of the producer ends the COPY and passes out as it is."""
+    schema = polars_schema(table, rows.columns)
+    failed: list[BaseException] = []
+
+    def frames() -> Iterator[pl.DataFrame]:
+        try:
+            for piece in rows.slices():
+                yield piece.cast(schema)
+        except BaseException as exc:  # ADBC sees the stream fail and reports its own error: keep the cause
+            failed.append(exc)
+            raise
+
+    try:
+        with _secondary_indexes_built_after(cur, dialect, name, rows.height):
+            cur.adbc_ingest(name, _arrow_stream(frames(), table, dialect), mode="append")
+    except Exception as exc:
+        if failed:
+            raise _ProducerFailed() from failed[0]
+        raise
+    return UpsertCounts(inserted=rows.height)
+
+
 # Rows per Arrow batch that PostgreSQL's COPY is fed (~4.5 MB of COPY data for a PR; see `_arrow`).
 COPY_BATCH_ROWS = 16_384
 
@@ -374,14 +409,26 @@ def _arrow(frame: pl.DataFrame, table, dialect: str):
     binds rows in-process from any batch: nothing to overlap."""
     if dialect != "postgresql" or frame.height <= COPY_BATCH_ROWS:
         return to_storage(frame, table, dialect)
+    return _arrow_stream(iter([frame]), table, dialect)
+
+
+def _arrow_stream(frames: Iterator[pl.DataFrame], table, dialect: str):
+    """`frames`, one after another, as a stream of Arrow batches of at most `COPY_BATCH_ROWS` rows, each
+    converted (`to_storage`) when ADBC asks for it (see `_arrow`)."""
     import pyarrow as pa
 
-    first = to_storage(frame.slice(0, COPY_BATCH_ROWS), table, dialect)
+    def pieces() -> Iterator[pl.DataFrame]:
+        for frame in frames:
+            for start in range(0, frame.height, COPY_BATCH_ROWS):
+                yield frame.slice(start, COPY_BATCH_ROWS)
+
+    parts = pieces()
+    first = to_storage(next(parts), table, dialect)
 
     def batches() -> Iterator:
         yield from first.to_batches()
-        for start in range(COPY_BATCH_ROWS, frame.height, COPY_BATCH_ROWS):
-            yield from to_storage(frame.slice(start, COPY_BATCH_ROWS), table, dialect).to_batches()
+        for piece in parts:
+            yield from to_storage(piece, table, dialect).to_batches()
 
     return pa.RecordBatchReader.from_batches(first.schema, batches())
 
@@ -404,6 +451,10 @@ def _secondary_indexes_built_after(cur, dialect: str, name: str, rows: int) -> I
     if rows < BULK_ROWS:
         yield
         return
+    # The partial indexes are dropped and built again too, though each build reads the whole table for few rows
+    # (1M PRs: 0.14-0.21 CPU-s each): kept through the load, a partial index that holds most rows (the tool PRs'
+    # in an organisation where most PRs name a tool) took its entries out of order, +6 to +14 CPU-s of the server
+    # at 1M PRs (imp11, performance log).
     indexes = _secondary_indexes(cur, dialect, name)
     for index, _ in indexes:
         cur.execute(f"DROP INDEX {_q(index)}")

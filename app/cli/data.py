@@ -49,7 +49,10 @@ def import_(
 
         open_postgres_ahead(cfg.warehouse.url)  # PostgreSQL: the write's connection is opened meanwhile
         warehouse = _warehouse(cfg)
-        report = run_source(warehouse, cfg, source, path=file)
+        # PostgreSQL: a large PR file is parsed a slice at a time beside the COPY of the slices before (the
+        # parse holds the writer's lock, not a reader's). SQLite's writer binds rows in-process, nothing to
+        # overlap, and its write lock would be held through the parse: the file is parsed whole first.
+        report = run_source(warehouse, cfg, source, path=file, in_key_order=warehouse.dialect == "postgresql")
     except CsvImportError as exc:
         raise Failure(str(exc)) from None
     for warning in report.warnings:

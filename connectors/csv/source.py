@@ -15,9 +15,9 @@ from connectors.csv.reader import entity_named, read_csv
 
 def _file_batches(entity: str) -> Extract:
     def extract(config: Config, _secret, _cursors: Mapping[str, str | None], *, full: bool = False,
-                stats: dict[str, int], path: str | Path) -> Iterator[Batch]:
-        """The whole file as one batch."""
-        parsed = read_csv(path, entity, config)
+                stats: dict[str, int], path: str | Path, in_key_order: bool = False) -> Iterator[Batch]:
+        """The whole file as one batch (`in_key_order`: see `read_csv`)."""
+        parsed = read_csv(path, entity, config, in_key_order=in_key_order)
         yield Batch(frames=parsed.frames, warnings=parsed.warnings,
                     detail={"file": str(path), "entity": entity, "rows": parsed.rows})
 

@@ -125,3 +125,31 @@ def test_migration_0011_covers_the_tickets_read_and_compresses_chunks_with_lz4_o
             "SELECT attcompression FROM pg_attribute WHERE attrelid = to_regclass('cube_chunks') "
             "AND attname = 'data'")).scalar_one()
         assert compression == ("l" if lz4 else "")
+
+
+def test_migration_0017_compares_the_merge_sha_byte_by_byte_on_postgresql(warehouse):
+    """PostgreSQL: `pull_requests.merge_commit_sha` has collation "C" (its index builds sort by bytes, not by the
+    database's locale), and its index still answers an equality and a lower-cased prefix's range (the revert
+    lookup's, warehouse/slice.py). SQLite compares text by bytes already: the column is as before."""
+    with warehouse.engine.connect() as conn:
+        if warehouse.dialect == "sqlite":
+            sql = conn.execute(sa.text("SELECT sql FROM sqlite_master WHERE name = 'pull_requests'")).scalar_one()
+            assert "merge_commit_sha VARCHAR," in sql
+            return
+        collation = conn.execute(sa.text(
+            "SELECT collation_name FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = 'pull_requests' AND column_name = 'merge_commit_sha'")).scalar_one()
+        assert collation == "C"
+        conn.execute(sa.text(
+            "INSERT INTO pull_requests (id, source, repo, number, ai_assisted, is_revert, merge_commit_sha) VALUES "
+            "('a', 'csv', 'r', 1, false, false, 'abc123'), ('b', 'csv', 'r', 2, false, false, 'ABC999'), "
+            "('c', 'csv', 'r', 3, false, false, 'abd000')"))
+        conn.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        prefix = "SELECT id FROM pull_requests WHERE merge_commit_sha >= 'abc' AND merge_commit_sha <= 'abc" + "f" * 64 + "'"
+        plan = " ".join(r[0] for r in conn.execute(sa.text(f"EXPLAIN {prefix}")))
+        assert "ix_pull_requests_merge_commit_sha" in plan
+        assert [r[0] for r in conn.execute(sa.text(prefix))] == ["a"]
+        # Upper case sorts before lower case by bytes (as in C.UTF-8): 'ABC999' < 'abc123' < 'abd000'.
+        assert [r[0] for r in conn.execute(sa.text("SELECT id FROM pull_requests ORDER BY merge_commit_sha"))] == ["b", "a", "c"]
+        assert conn.execute(sa.text("SELECT id FROM pull_requests WHERE merge_commit_sha = 'abd000'")).scalar_one() == "c"
+        conn.rollback()

@@ -1,0 +1,110 @@
+"""A large PR file on the PostgreSQL warehouse is parsed a slice at a time while the write copies the slices
+before (connectors.csv.reader `_key_ordered`, connectors.contract `KeyOrdered`, warehouse.write): the same rows as the whole file's
+parse, in the writer's key order; a problem in any slice fails the whole file with the message the whole-file
+parse gives, and nothing is written. Here with slices of 3 rows (the product's: 65,536)."""
+import pytest
+import sqlalchemy as sa
+
+import connectors.csv.reader as reader
+import warehouse.write as write
+from config import Config
+from connectors.contract import KeyOrdered
+from connectors.csv import CsvImportError, csv_source, read_csv
+from pipeline import run_source
+from warehouse import read_table
+from warehouse.schema import sync_runs
+
+HEADER = "id,repo,team,number,title,author,created_at,merged_at,merge_commit_sha,labels\n"
+# Ten PRs whose ids do not sort as the file lists them (#10 before #2 as text); a revert, a label, a PR not merged.
+ROWS = [
+    "gh:acme/api#3,acme/api,core,3,Add cache,ann,2026-03-01T10:00:00+0000,2026-03-02T10:00:00+0000,aa03,",
+    "gh:acme/api#10,acme/api,core,10,Fix login,bob,2026-03-01T11:00:00+0000,2026-03-02T11:00:00+0000,aa10,bug",
+    "gh:acme/web#1,acme/web,web,1,Revert \"Add cache\",cid,2026-03-03T09:00:00+0000,2026-03-03T10:00:00+0000,bb01,",
+    "gh:acme/api#2,acme/api,core,2,Tidy,ann,2026-02-27T10:00:00+0000,,,",
+    "gh:acme/api#1,acme/api,core,1,Start,bob,2026-02-26T10:00:00+0000,2026-02-26T12:00:00+0000,aa01,copilot",
+    "gh:acme/web#20,acme/web,web,20,Page,cid,2026-03-04T09:00:00+0000,2026-03-04T10:00:00+0000,bb20,",
+    "gh:acme/web#3,acme/web,web,3,Style,dee,2026-03-05T09:00:00+0000,2026-03-05T10:00:00+0000,bb03,",
+    "gh:acme/api#7,acme/api,core,7,Docs,dee,2026-03-06T09:00:00+0000,2026-03-06T10:00:00+0000,aa07,",
+    "gh:acme/web#4,acme/web,web,4,Menu,eve,2026-03-07T09:00:00+0000,2026-03-07T10:00:00+0000,bb04,",
+    "gh:acme/api#5,acme/api,core,5,Logs,eve,2026-03-08T09:00:00+0000,2026-03-08T10:00:00+0000,aa05,",
+]
+IN_KEY_ORDER = ["gh:acme/api#1", "gh:acme/api#10", "gh:acme/api#2", "gh:acme/api#3", "gh:acme/api#5", "gh:acme/api#7",
+                "gh:acme/web#1", "gh:acme/web#20", "gh:acme/web#3", "gh:acme/web#4"]
+
+
+@pytest.fixture
+def small_slices(monkeypatch):
+    monkeypatch.setattr(reader, "KEY_ORDERED_MIN_ROWS", 2)
+    monkeypatch.setattr(reader, "SLICE_ROWS", 3)
+    monkeypatch.setattr(write, "BULK_ROWS", 2)
+
+
+def _file(tmp_path, rows):
+    path = tmp_path / "prs.csv"
+    path.write_text(HEADER + "\n".join(rows) + "\n")
+    return path
+
+
+def test_the_slices_are_the_whole_files_rows_in_key_order(tmp_path, small_slices):
+    path = _file(tmp_path, ROWS)
+    whole = read_csv(path, "pull_requests", Config()).frames["pull_requests"]
+    parsed = read_csv(path, "pull_requests", Config(), in_key_order=True)
+    rows = parsed.frames["pull_requests"]
+    assert isinstance(rows, KeyOrdered) and (rows.height, parsed.rows) == (10, 10)
+    pieces = list(rows.slices())
+    assert [p.height for p in pieces] == [3, 3, 3, 1]
+    together = rows.collect()
+    assert together.get_column("id").to_list() == IN_KEY_ORDER
+    assert together.equals(whole.sort("id"))
+    assert together.filter(is_revert=True).get_column("id").to_list() == ["gh:acme/web#1"]
+    # Below the threshold, a `files` column, or another entity: the whole frame, as before.
+    assert isinstance(read_csv(_file(tmp_path, ROWS[:1]), "pull_requests", Config(), in_key_order=True)
+                      .frames["pull_requests"], type(whole))
+
+
+WEB_20_SOON = "gh:acme/web#20,acme/web,web,20,Page,cid,2026-03-04T09:00:00+0000,soon,bb20,"
+API_7_LATE = "gh:acme/api#7,acme/api,core,7,Docs,dee,2026-03-09T09:00:00+0000,2026-03-06T10:00:00+0000,aa07,"
+
+
+@pytest.mark.parametrize("bad, message", [
+    # A problem in the third slice of the key order (web#20, file line 7): named as the whole-file parse names it.
+    ({5: WEB_20_SOON}, "line 7, column 'merged_at': not an ISO 8601 timestamp: 'soon'. Nothing"),
+    # And one more in the second slice (api#7, line 9, created after its merge): the file's first is named,
+    # with the count of the rest.
+    ({5: WEB_20_SOON, 7: API_7_LATE},
+     "line 7, column 'merged_at': not an ISO 8601 timestamp: 'soon' (1 more problem in this file). Nothing"),
+    # A repeated id (api#3 again on line 11): the whole file is parsed first, as before.
+    ({9: ROWS[0]}, "line 11, column 'id': duplicate id: the same id appears earlier in this file"),
+    # A problem in the first slice (api#1, line 6, created after its merge): the whole file is parsed first.
+    ({4: "gh:acme/api#1,acme/api,core,1,Start,bob,2026-02-27T10:00:00+0000,2026-02-26T12:00:00+0000,aa01,copilot"},
+     "line 6, column 'created_at': created after it was merged"),
+])
+def test_a_problem_in_any_slice_fails_the_whole_file_with_the_same_message(warehouse, tmp_path, small_slices, bad, message):
+    rows = [bad.get(i, row) for i, row in enumerate(ROWS)]
+    path = _file(tmp_path, rows)
+    with pytest.raises(CsvImportError) as whole:
+        read_csv(path, "pull_requests", Config())
+    with pytest.raises(CsvImportError) as sliced:
+        run_source(warehouse, Config(), csv_source("pull_requests"), path=path, in_key_order=True)
+    assert str(sliced.value) == str(whole.value)
+    assert message in str(whole.value)
+    assert read_table(warehouse, "pull_requests").height == 0
+    with warehouse.engine.connect() as conn:
+        assert conn.execute(sa.select(sync_runs.c.status)).scalars().all() == ["failed"]
+    # The warehouse is usable after the failed COPY: the good file goes in whole.
+    good = run_source(warehouse, Config(), csv_source("pull_requests"), path=_file(tmp_path, ROWS), in_key_order=True)
+    assert good.tables["pull_requests"].inserted == 10
+
+
+def test_a_first_load_in_slices_stores_the_whole_files_rows_and_a_reimport_changes_nothing(warehouse, tmp_path, small_slices):
+    path = _file(tmp_path, ROWS)
+    first = run_source(warehouse, Config(), csv_source("pull_requests"), path=path, in_key_order=True)
+    assert (first.tables["pull_requests"].inserted, first.detail["rows"]) == (10, 10)
+    stored = read_table(warehouse, "pull_requests").sort("id")
+    assert stored.get_column("id").to_list() == IN_KEY_ORDER
+    whole = read_csv(path, "pull_requests", Config()).frames["pull_requests"].sort("id")
+    for column in ("repo", "number", "title", "author", "merged_at", "merge_commit_sha", "labels", "is_revert", "ai_assisted"):
+        assert stored.get_column(column).to_list() == whole.get_column(column).to_list(), column
+    # Into a filled table the slices are taken whole and staged: every row found unchanged.
+    again = run_source(warehouse, Config(), csv_source("pull_requests"), path=path, in_key_order=True)
+    assert (again.tables["pull_requests"].inserted, again.tables["pull_requests"].unchanged) == (0, 10)
