@@ -165,13 +165,14 @@ def chart(spec: dict, *, key: str) -> None:
 def tile(t: Tile, grain: str, *, empty_hint: str, when: str | None = None, settling: str | None = None) -> None:
     """One scorecard tile: value, delta against the baseline coloured by status, sparkline, the
     status in words, what it compares, n and the period it is for (`when`: a range's words), and
-    `settling` when its last days can still change."""
+    `settling` when its last days can still change. Three elements (the border, the metric, one caption
+    whose paragraphs are the status badge and each line): each element costs the browser its own React
+    rendering, so the badge and the lines are one caption (docs/performance-log.md, draw11)."""
     spec = METRICS[t.spec.metric]
     with st.container(border=True, height="stretch"):
         if t.empty:
             st.metric(t.spec.title, "—", help=spec.description)
-            st.badge("no data", color="gray", icon=":material/block:")
-            st.caption(escape_markdown(empty_hint))
+            st.caption(tile_lines([badge("no data", "gray", ":material/block:"), escape_markdown(empty_hint)]))
             return
         style = STATUS[t.status]
         delta = None if t.delta is None else fmt_delta(t.delta, t.unit)
@@ -181,25 +182,37 @@ def tile(t: Tile, grain: str, *, empty_hint: str, when: str | None = None, settl
             delta_description=f"vs {fmt_value(t.baseline, t.unit)}" if t.baseline is not None else "no baseline",
             chart_data=list(t.trend) if len(t.trend) > 1 else None, chart_type="line", help=spec.description,
         )
-        st.badge(status_words(t), color=style.colour, icon=style.icon)
         interval = fmt_interval(t.ci_low, t.ci_high, t.unit)
         counted = t.spec.counted[:-1] if t.n == 1 and t.spec.counted.endswith("s") else t.spec.counted
         parts = [f"Baseline {fmt_value(t.baseline, t.unit)}", f"n = {t.n:,} {counted}"]
         if interval:
             parts.insert(1, f"95% {interval}")
         parts.append(when or period_label(t.period, grain))
-        st.caption(escape_markdown(" · ".join(parts)))
+        lines = [badge(status_words(t), style.colour, style.icon), escape_markdown(" · ".join(parts))]
         if t.spec.compares:
-            st.caption(escape_markdown(f"Compares {t.spec.compares}."))
+            lines.append(escape_markdown(f"Compares {t.spec.compares}."))
         if settling:
-            st.caption(f":orange[:material/hourglass_top:] Provisional: {escape_markdown(settling)}.")
+            lines.append(f":orange[:material/hourglass_top:] Provisional: {escape_markdown(settling)}.")
         if t.companion is not None:
             c = t.companion
             if c.empty:
-                st.caption("CSAT: no scored tickets in this period")
+                lines.append("CSAT: no scored tickets in this period")
             else:
-                st.caption(f":{STATUS[c.status].colour}[{STATUS[c.status].icon}] CSAT **{fmt_value(c.value, 'score')}** "
-                           f"vs {fmt_value(c.baseline, 'score')} · {STATUS[c.status].words} (n = {c.n:,})")
+                lines.append(f":{STATUS[c.status].colour}[{STATUS[c.status].icon}] CSAT **{fmt_value(c.value, 'score')}** "
+                             f"vs {fmt_value(c.baseline, 'score')} · {STATUS[c.status].words} (n = {c.n:,})")
+        st.caption(tile_lines(lines))
+
+
+def badge(label: str, colour: str, icon: str) -> str:
+    """The Markdown of `st.badge(label, color=colour, icon=icon)` (what st.badge itself sends), to sit in a
+    caption with other lines: our own words, brackets escaped as st.badge escapes them."""
+    escaped = label.replace("[", "\\[").replace("]", "\\]")
+    return f":{colour}-badge[{icon} {escaped}]"
+
+
+def tile_lines(lines: list[str]) -> str:
+    """A tile's lines as the paragraphs of one caption (each was its own caption element)."""
+    return "\n\n".join(lines)
 
 
 def utc_now() -> dt.datetime:

@@ -91,10 +91,13 @@ if usage.height and review.window is not None:
         cells[2].metric("Acceptance rate", "—" if whole["acceptance_rate"] is None else f"{whole['acceptance_rate']:.1%}")
         cells[3].metric("PRs opened by agents", f"{whole['agent_prs']:,}")
         if team is None and panel.height > 1:
-            ui.table(panel.slice(1), percent=("active_share", "acceptance_rate"), column_config={
-                "team": "Team", "seats": "Seats", "active_users": "Active users", "engaged_users": "Engaged users",
-                "active_share": ui.percent("Active ÷ seats"), "acceptance_rate": ui.percent("Acceptance rate"),
-                "agent_prs": "Agent PRs"}, key="adoption_teams")
+            # Per team, one click away: a data grid costs the browser ~0.35 CPU-s to set up on the first visit,
+            # and a closed expander's is not set up (docs/performance-log.md, draw11).
+            with st.expander(f"Show the {panel.height - 1:,} teams' seats, users and agent PRs", icon=":material/table_rows:"):
+                ui.table(panel.slice(1), percent=("active_share", "acceptance_rate"), column_config={
+                    "team": "Team", "seats": "Seats", "active_users": "Active users", "engaged_users": "Engaged users",
+                    "active_share": ui.percent("Active ÷ seats"), "acceptance_rate": ui.percent("Acceptance rate"),
+                    "agent_prs": "Agent PRs"}, key="adoption_teams")
 
 st.subheader("Trends against the baseline")
 st.caption("Shaded: 95% intervals. Dashed: the baseline. Grey band: the baseline's own interval (or the CSAT guardrail). "

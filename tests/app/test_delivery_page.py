@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from app.views.delivery import AI_SPLIT_TILES, DORA_TILES, TEAM_TILES, linked_incidents
+from app.views.delivery import AI_SPLIT_TILES, DORA_TILES, TEAM_TILES, failed_deployments, linked_incidents
 from metrics.registry import METRICS
 from reports.filters import Filters
 from reports.format import fmt_value
@@ -42,6 +42,26 @@ def test_delivery_incidents_table_shows_each_cause_and_how_it_was_linked(compute
     assert linked["cause_rule"].str.startswith("inferred: latest production deployment of team").all()
     assert (table[unlinked]["cause_rule"].str.startswith("not linked")).all()
     assert any(c.value.startswith(f"{expected.height:,} incidents started") for c in at.caption)
+    # The rows sit behind a control that says how many there are (draw11), the download beside it, not inside.
+    behind = next(e for e in at.expander if "incidents" in e.label)
+    assert behind.label == f"Show the {expected.height:,} incidents, each with its cause"
+    assert len(behind.dataframe) == 1 and len(behind.dataframe[0].value) == expected.height
+    assert "dl_incidents" in [d.proto.id.rsplit("-", 1)[-1] for d in at.get("download_button")]
+    assert not behind.get("download_button")
+
+
+def test_delivery_failed_deployments_sit_behind_a_control_that_counts_them(computed):  # noqa: F811
+    at = run_app("delivery")
+    start, end = computed["start"], computed["end"]
+    expected = failed_deployments(computed["prepared"].chain.deployments,
+                                  Filters(grain="week", start=start, end=end, team=None))
+    assert expected.height > 0
+    behind = next(e for e in at.expander if "failed deployments" in e.label)
+    assert behind.label == f"Show the {expected.height:,} failed deployments, each with why it failed"
+    table = behind.dataframe[0].value
+    assert table["id"].tolist() == expected["id"].to_list()
+    assert f"{expected.height:,} failed deployments, latest first." in [c.value for c in at.caption]
+    assert "dl_failed" in [d.proto.id.rsplit("-", 1)[-1] for d in at.get("download_button")]
 
 
 def test_team_drill_down_shows_rework_and_senior_review_load_with_rows(computed):  # noqa: F811
@@ -54,6 +74,11 @@ def test_team_drill_down_shows_rework_and_senior_review_load_with_rows(computed)
     frames = [d.value for d in at.dataframe]
     reworked = next(df for df in frames if "fixed_by" in df.columns)
     assert len(reworked) > 0 and reworked["ai_assisted"].all()  # the toggle starts on AI-assisted PRs
+    # The reworked PRs are one click away (draw11), the count in the control's label and in the caption.
+    behind = next(e for e in at.expander if "reworked PRs" in e.label)
+    assert behind.label == f"Show the {len(reworked):,} reworked PRs, each with its first follow-up fix"
+    assert behind.dataframe[0].value["fixed_by"].tolist() == reworked["fixed_by"].tolist()
+    assert f"{len(reworked):,} reworked PRs, latest merge first." in [c.value for c in at.caption]
     seniors = next(df for df in frames if "on_ai_prs" in df.columns)
     # payments' seniors are its dev0 and dev1 (the demo's levels); their reviews lean on AI PRs.
     assert set(seniors["reviewer"]) == {"payments-dev0", "payments-dev1"}
