@@ -87,6 +87,15 @@ def download(frame: pl.DataFrame, name: str, filters: Filters, *, key: str, labe
     )
 
 
+def downloads(items: list[tuple[str, pl.DataFrame, str, str]], filters: Filters, *, label: str, key: str) -> None:
+    """Several CSV downloads in one popover (`items`: the button's words, the frame, its file's name, its key), for
+    a row of charts: one element on the page where each chart had its own button (a popover's buttons are drawn
+    only when it opens). Each download is `download(...)`'s: built on click, recorded in the audit log."""
+    with st.popover(label, icon=":material/download:", type="tertiary", key=key):
+        for words, frame, name, item_key in items:
+            download(frame, name, filters, key=item_key, label=words)
+
+
 def file_name(name: str, filters: Filters, fmt: str) -> str:
     team = f"_{filters.team}" if filters.team else ""
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in f"{name}{team}")

@@ -59,6 +59,7 @@ for column, pair in zip(st.columns(len(AI_SPLIT_TILES)), AI_SPLIT_TILES):
 
 st.subheader("Over time, against the baseline")
 metrics = list(PAGE_TRENDS)
+trend_files = []
 for left, right in zip(metrics[0::2], metrics[1::2] + [None]):
     cols = st.columns(2)
     for column, metric in zip(cols, (left, right)):
@@ -69,7 +70,8 @@ for left, right in zip(metrics[0::2], metrics[1::2] + [None]):
         with column:
             ui.chart(trend_figure(rows, METRICS[metric].unit, segments=segments, band=band, title=title),
                      key=f"trend_{metric}")
-            ui.download(rows, f"{metric}_trend", filters, key=f"dl_{metric}")
+        trend_files.append((f"{title} (CSV)", rows, f"{metric}_trend", f"dl_{metric}"))
+ui.downloads(trend_files, filters, label=f"Download the rows of the {len(trend_files)} charts (CSV)", key="dl_trends")
 
 # The two tables' rows from the facts kept beside the cube: the range's incidents and failed deployments only.
 incident_rows, deployment_rows = state.delivery_rows(version, filters.start)

@@ -103,6 +103,7 @@ st.subheader("Trends against the baseline")
 st.caption("Shaded: 95% intervals. Dashed: the baseline. Grey band: the baseline's own interval (or the CSAT guardrail). "
            "Orange, dashed outline, hollow points: provisional periods, whose last days can still change. Dotted lines: changes "
            "([[markers]] in the configuration) and the AI adoption week.")
+trend_files = []
 for left, right in zip(TRENDS[::2], TRENDS[1::2]):
     for column, trend in zip(st.columns(2), (left, right)):
         with column:
@@ -111,7 +112,9 @@ for left, right in zip(TRENDS[::2], TRENDS[1::2]):
                 ui.empty(f"{trend.title}: nothing counted in this range.")
                 continue
             ui.chart(state.trend_figure(version, filters.grain, filters.start, filters.end, team, trend.metric), key=f"trend_{trend.metric}")
-            ui.download(rows, f"{trend.metric}_trend", filters, key=f"dl_{trend.metric}")
+            trend_files.append((f"{trend.title} (CSV)", rows, f"{trend.metric}_trend", f"dl_{trend.metric}"))
+if trend_files:
+    ui.downloads(trend_files, filters, label=f"Download the rows of the {len(trend_files)} charts (CSV)", key="dl_trends")
 
 if team is None:
     glance = team_glance(review.records)

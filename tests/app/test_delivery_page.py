@@ -85,3 +85,27 @@ def test_team_drill_down_shows_rework_and_senior_review_load_with_rows(computed)
     assert (seniors["ai_share"] > 0.5).all()
     behind = next(df for df in frames if "reason" in df.columns and "on_ai_pr" in df.columns)
     assert len(behind) == seniors["reviews"].sum()
+
+
+def test_the_trend_downloads_are_one_popover_with_a_button_per_chart(computed):  # noqa: F811
+    """Delivery and the Scorecard (draw11): the charts' CSV downloads sit in one popover, a button per chart drawn,
+    named by the chart's title, with the key and file each button had beside its chart."""
+    from app.views.delivery import DELIVERY_TRENDS, PAGE_TRENDS
+    from app.views.trends import TRENDS
+
+    def buttons(at):
+        popover = next(b for b in at.get("popover") if b.proto.popover.label.startswith("Download the rows of the"))
+        inside = popover.get("download_button")
+        return popover.proto.popover.label, [(d.proto.label, d.proto.id.rsplit("-", 1)[-1]) for d in inside]
+
+    label, shown = buttons(run_app("delivery"))
+    assert label == f"Download the rows of the {len(PAGE_TRENDS)} charts (CSV)" and len(PAGE_TRENDS) == 5
+    assert shown == [(f"{DELIVERY_TRENDS[m][1]} (CSV)", f"dl_{m}") for m in PAGE_TRENDS]
+    at = run_app()
+    label, shown = buttons(at)
+    # the demo counts something for each of the Scorecard's six trends, so each is drawn and downloadable
+    assert len(at.get("vega_lite_chart")) == len(TRENDS) == 6
+    assert label == "Download the rows of the 6 charts (CSV)"
+    assert shown == [(f"{t.title} (CSV)", f"dl_{t.metric}") for t in TRENDS]
+    # the teams table's download stays beside its table, outside the popover
+    assert "dl_glance" in [d.proto.id.rsplit("-", 1)[-1] for d in at.get("download_button")]
