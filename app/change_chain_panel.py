@@ -76,11 +76,9 @@ def render(filters, version: str, outcomes: pl.DataFrame, scope: str, since: dt.
         ui.empty(f"No review by a senior person of team {filters.team} in the selected periods (seniors come from "
                  "[people] senior or an imported people table).")
         return
-    ui.table(per_senior, column_config={
-        "reviewer": "Senior", "team": "Team", "reviews": st.column_config.NumberColumn("Reviews", format="%d"),
-        "on_ai_prs": st.column_config.NumberColumn("On AI-assisted PRs", format="%d"),
-        "ai_share": ui.percent("AI share"),
-    }, percent=("ai_share",))
+    # one row per senior of the team (a handful): static, not the data grid
+    ui.small_table(per_senior, {"reviewer": ("Senior", "text"), "team": ("Team", "text"), "reviews": ("Reviews", "int"),
+                                "on_ai_prs": ("On AI-assisted PRs", "int"), "ai_share": ("AI share", "percent")})
     rows = senior_reviews(reviews, filters)
     with st.expander(f"The {rows.height:,} reviews behind the load"):
         ui.table(rows, column_config={

@@ -125,6 +125,24 @@ def table(frame: pl.DataFrame, *, column_config: dict | None = None, percent: tu
                         **selection)
 
 
+def small_table(frame: pl.DataFrame, columns: dict[str, tuple[str, str]]) -> None:
+    """A short table (a few rows, nothing to select) as static HTML (`st.table`) rather than the data grid, which
+    costs the browser ~0.35 CPU-s to set up whatever its rows (docs/performance-log.md, draw11). `columns`: each
+    column's label and format — "text" (shown literally, never as Markdown; missing: "—"), "int" (as the grid's
+    "%d") or "percent" (a share 0–1 as 12.3%, the grid's "%.1f%%" of ×100)."""
+    def cell(value, kind: str) -> str:
+        if value is None or (isinstance(value, float) and value != value):
+            return "—"
+        if kind == "int":
+            return f"{int(value):d}"
+        if kind == "percent":
+            return f"{value * 100:.1f}%"
+        return escape_markdown(str(value))
+
+    shown = {label: [cell(v, kind) for v in frame.get_column(name).to_list()] for name, (label, kind) in columns.items()}
+    st.table(pl.DataFrame(shown, schema={label: pl.String for label in shown}).to_pandas(), hide_index=True, border="horizontal")
+
+
 def _missing_numbers_as_dash(frame: pl.DataFrame, column_config: dict) -> tuple[pl.DataFrame, dict]:
     """Streamlit draws a missing number or date as a grey "None": such a column becomes text in its own
     format ("—" where missing), right-aligned, under the same label and help (the download keeps it)."""

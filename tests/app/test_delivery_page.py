@@ -10,7 +10,7 @@ from metrics.registry import METRICS
 from reports.filters import Filters
 from reports.format import fmt_value
 from tests.app.conftest import run_app
-from tests.app.test_pages import computed, latest, records, review_records  # noqa: F401  (the module's shared fixture)
+from tests.app.test_pages import computed, latest, plain, records, review_records  # noqa: F401  (the module's shared fixture)
 
 
 def test_delivery_tiles_show_the_metrics_numbers(computed):  # noqa: F811
@@ -79,12 +79,21 @@ def test_team_drill_down_shows_rework_and_senior_review_load_with_rows(computed)
     assert behind.label == f"Show the {len(reworked):,} reworked PRs, each with its first follow-up fix"
     assert behind.dataframe[0].value["fixed_by"].tolist() == reworked["fixed_by"].tolist()
     assert f"{len(reworked):,} reworked PRs, latest merge first." in [c.value for c in at.caption]
-    seniors = next(df for df in frames if "on_ai_prs" in df.columns)
+    # The load per senior: a few rows, a static table (draw11) whose cells are the grid's formats as text.
+    assert not any("on_ai_prs" in df.columns for df in frames)
+    seniors = next(t.value for t in at.table if "Senior" in t.value.columns)
+    assert list(seniors.columns) == ["Senior", "Team", "Reviews", "On AI-assisted PRs", "AI share"]
     # payments' seniors are its dev0 and dev1 (the demo's levels); their reviews lean on AI PRs.
-    assert set(seniors["reviewer"]) == {"payments-dev0", "payments-dev1"}
-    assert (seniors["ai_share"] > 0.5).all()
+    # (cells are Markdown: a name is escaped, and reads as itself)
+    assert set(seniors["Senior"]) == {"payments\\-dev0", "payments\\-dev1"}
+    assert {plain(name) for name in seniors["Senior"]} == {"payments-dev0", "payments-dev1"}
     behind = next(df for df in frames if "reason" in df.columns and "on_ai_pr" in df.columns)
-    assert len(behind) == seniors["reviews"].sum()
+    for row in seniors.itertuples(index=False):
+        theirs = behind[behind["reviewer"] == plain(row[0])]
+        on_ai = int(theirs["on_ai_pr"].sum())
+        assert (row[2], row[3]) == (f"{len(theirs):d}", f"{on_ai:d}")
+        assert row[4] == f"{on_ai / len(theirs) * 100:.1f}%" and on_ai / len(theirs) > 0.5
+    assert len(behind) == sum(int(n) for n in seniors["Reviews"])
 
 
 def test_the_trend_downloads_are_one_popover_with_a_button_per_chart(computed):  # noqa: F811
@@ -109,3 +118,22 @@ def test_the_trend_downloads_are_one_popover_with_a_button_per_chart(computed): 
     assert shown == [(f"{t.title} (CSV)", f"dl_{t.metric}") for t in TRENDS]
     # the teams table's download stays beside its table, outside the popover
     assert "dl_glance" in [d.proto.id.rsplit("-", 1)[-1] for d in at.get("download_button")]
+
+
+def test_a_small_table_shows_text_literally_and_numbers_in_the_grids_formats():
+    from streamlit.testing.v1 import AppTest
+
+    def page():
+        import polars as pl
+
+        from app import components as ui
+
+        ui.small_table(pl.DataFrame({"who": ["a*b*", None], "n": [1234, None], "share": [0.6667, None]}),
+                       {"who": ("Who", "text"), "n": ("Count", "int"), "share": ("Share", "percent")})
+
+    at = AppTest.from_function(page).run()
+    assert not at.exception
+    table = at.table[0].value
+    assert list(table.columns) == ["Who", "Count", "Share"]
+    # "a*b*" would be italic Markdown: escaped, it reads as typed; missing cells read "—"
+    assert table.values.tolist() == [["a\\*b\\*", "1234", "66.7%"], ["—", "—", "—"]]
