@@ -20,6 +20,7 @@ min ago" is the only text that moves with the clock; it lives in the sidebar, wh
 from __future__ import annotations
 
 import argparse
+import base64
 import collections
 import datetime as dt
 import decimal
@@ -94,6 +95,9 @@ def _element(node) -> dict | None:
     data = MessageToDict(proto, preserving_proto_field_name=True)
     for volatile in VOLATILE:
         data.pop(volatile, None)
+    # an element's own "type" field (a button's primary / tertiary) is kept apart from its kind
+    if "type" in data:
+        data["style"] = data.pop("type")
     return {"type": kind, **data}
 
 
@@ -164,8 +168,12 @@ def content(elements: list[dict]) -> list[str]:
         if e["type"] in TEXT_KINDS:
             atoms += [json.dumps(["text", part.strip()]) for part in e.get("body", "").split("\n\n") if part.strip()]
         elif e["type"] == "download_button":
-            atoms.append(json.dumps(["download", {k: v for k, v in e.items() if k not in ("label", "type", "icon")}],
+            # a deferred download's file is made on click: the element holds no file name, so downloads are
+            # compared by what else they hold (their count), not by their words
+            atoms.append(json.dumps(["download", {k: v for k, v in e.items() if k not in ("label", "style", "icon")}],
                                     sort_keys=True))
+        elif e["type"] == "table" and "arrow_data" in e:  # a static table: its cells
+            atoms.append(json.dumps(["table", _arrow_rows(base64.b64decode(e["arrow_data"]["data"]))], sort_keys=True))
         else:
             atoms.append(json.dumps(e, sort_keys=True, default=str))
     return sorted(atoms)

@@ -108,7 +108,7 @@ def test_content_compares_what_a_reader_reads_whatever_elements_carry_it(tmp_pat
     badge = {"type": "markdown", "body": ":red-badge[:material/warning: worse than baseline]"}
     line = {"type": "caption", "body": "Baseline 16.1% · n = 23,126"}
     table = {"type": "dataframe", "columns": ["id"], "rows": [[1], [2]]}
-    button = {"type": "download_button", "label": "Download CSV", "url": "f.csv"}
+    button = {"type": "download_button", "label": "Download CSV", "style": "tertiary", "url": "f.csv"}
     before = write("before.json", badge, line, table, button)
     # the badge and the line as one caption's two paragraphs, the table after the button, the button's words changed
     merged = {"type": "caption", "body": ":red-badge[:material/warning: worse than baseline]\n\nBaseline 16.1% · n = 23,126"}
