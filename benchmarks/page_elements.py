@@ -14,8 +14,8 @@ value) and download buttons (label, file name). Element ids and a download's fil
 `compare` prints the first differences and exits 1 when any element differs. `compare --content` compares what
 a reader reads instead, whatever elements carry it and wherever they sit: every text paragraph by paragraph (a
 caption holding a badge and three lines reads as the badge and three captions it replaced), tables, metrics and
-charts whole, downloads by their file; it exits 1 when a part of one page is missing from the other. The data panel's "loaded N
-min ago" is the only text that moves with the clock; it lives in the sidebar, which is not dumped.
+charts whole, downloads by count (a deferred download names no file until clicked); it exits 1 when a part
+of one page is missing from the other. The data panel's "loaded N min ago" is the only text that moves with the clock; it lives in the sidebar, which is not dumped.
 """
 from __future__ import annotations
 
@@ -161,8 +161,8 @@ TEXT_KINDS = ("markdown", "caption", "badge")
 
 def content(elements: list[dict]) -> list[str]:
     """What a reader reads on a page, whatever elements carry it: every text element's Markdown paragraph by
-    paragraph (a badge is a paragraph), every other element whole (a download by its file, not its button's
-    words), as a sorted list: an element that moved, or texts merged into one element, read the same."""
+    paragraph (a badge is a paragraph), every other element whole (a download by what it holds besides its
+    words: a deferred one names no file until clicked, so downloads count), as a sorted list: an element that moved, or texts merged into one element, read the same."""
     atoms = []
     for e in elements:
         if e["type"] in TEXT_KINDS:
@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("before")
     c.add_argument("after")
     c.add_argument("--content", action="store_true", help="compare what a reader reads (texts paragraph by paragraph, "
-                   "tables, charts, downloads by file), whatever elements carry it and wherever they sit")
+                   "tables, charts, downloads by count), whatever elements carry it and wherever they sit")
     args = parser.parse_args(argv)
     if args.command == "dump":
         dump(args.url, args.page, args.query, args.out)
