@@ -51,18 +51,22 @@ def render(filters, version: str, outcomes: pl.DataFrame, scope: str, since: dt.
     if prs.height == 0:
         ui.empty("No PR in this selection needed a follow-up fix in the selected periods.")
     else:
-        ui.table(prs, column_config={
-            "title": st.column_config.TextColumn("Title", width="large"), "repo": "Repository",
-            "number": st.column_config.NumberColumn("#", format="%d"),
-            "merged_at": st.column_config.DatetimeColumn("Merged (UTC)", format="YYYY-MM-DD HH:mm"),
-            "fixed_by": "First follow-up fix",
-            "fixed_at": st.column_config.DatetimeColumn("Fixed (UTC)", format="YYYY-MM-DD HH:mm"),
-            "fix_how": "How linked", "follow_ups": st.column_config.NumberColumn("Fixes", format="%d"),
-            "ai_assisted": st.column_config.CheckboxColumn("AI"),
-            "ai_signals": st.column_config.TextColumn("Why AI-assisted", width="medium"),
-            "url": st.column_config.LinkColumn("Link", display_text="open"), "team": "Team",
-        })
         st.caption(f"{prs.height:,} reworked PRs, latest merge first.")
+        # A secondary row-level table: open on a click (a data grid costs the browser ~0.35 CPU-s to set up on the
+        # first visit; a closed expander's is not set up). The rolled-back PRs above stay open.
+        with st.expander(f"Show the {prs.height:,} reworked PRs, each with its first follow-up fix",
+                         icon=":material/table_rows:"):
+            ui.table(prs, column_config={
+                "title": st.column_config.TextColumn("Title", width="large"), "repo": "Repository",
+                "number": st.column_config.NumberColumn("#", format="%d"),
+                "merged_at": st.column_config.DatetimeColumn("Merged (UTC)", format="YYYY-MM-DD HH:mm"),
+                "fixed_by": "First follow-up fix",
+                "fixed_at": st.column_config.DatetimeColumn("Fixed (UTC)", format="YYYY-MM-DD HH:mm"),
+                "fix_how": "How linked", "follow_ups": st.column_config.NumberColumn("Fixes", format="%d"),
+                "ai_assisted": st.column_config.CheckboxColumn("AI"),
+                "ai_signals": st.column_config.TextColumn("Why AI-assisted", width="medium"),
+                "url": st.column_config.LinkColumn("Link", display_text="open"), "team": "Team",
+            })
         ui.download(prs, "reworked_prs", filters, key="dl_reworked")
 
     st.subheader("Senior reviews")
@@ -72,11 +76,9 @@ def render(filters, version: str, outcomes: pl.DataFrame, scope: str, since: dt.
         ui.empty(f"No review by a senior person of team {filters.team} in the selected periods (seniors come from "
                  "[people] senior or an imported people table).")
         return
-    ui.table(per_senior, column_config={
-        "reviewer": "Senior", "team": "Team", "reviews": st.column_config.NumberColumn("Reviews", format="%d"),
-        "on_ai_prs": st.column_config.NumberColumn("On AI-assisted PRs", format="%d"),
-        "ai_share": ui.percent("AI share"),
-    }, percent=("ai_share",))
+    # one row per senior of the team (a handful): static, not the data grid
+    ui.small_table(per_senior, {"reviewer": ("Senior", "text"), "team": ("Team", "text"), "reviews": ("Reviews", "int"),
+                                "on_ai_prs": ("On AI-assisted PRs", "int"), "ai_share": ("AI share", "percent")})
     rows = senior_reviews(reviews, filters)
     with st.expander(f"The {rows.height:,} reviews behind the load"):
         ui.table(rows, column_config={

@@ -87,6 +87,15 @@ def download(frame: pl.DataFrame, name: str, filters: Filters, *, key: str, labe
     )
 
 
+def downloads(items: list[tuple[str, pl.DataFrame, str, str]], filters: Filters, *, label: str, key: str) -> None:
+    """Several CSV downloads in one popover (`items`: the button's words, the frame, its file's name, its key), for
+    a row of charts: one element on the page where each chart had its own button (a popover's buttons are drawn
+    only when it opens). Each download is `download(...)`'s: built on click, recorded in the audit log."""
+    with st.popover(label, icon=":material/download:", type="tertiary", key=key):
+        for words, frame, name, item_key in items:
+            download(frame, name, filters, key=item_key, label=words)
+
+
 def file_name(name: str, filters: Filters, fmt: str) -> str:
     team = f"_{filters.team}" if filters.team else ""
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in f"{name}{team}")
@@ -114,6 +123,24 @@ def table(frame: pl.DataFrame, *, column_config: dict | None = None, percent: tu
     frame, column_config = _missing_numbers_as_dash(frame, column_config or {})
     return st.dataframe(frame, hide_index=True, width="stretch", column_config=column_config, height=height, key=key,
                         **selection)
+
+
+def small_table(frame: pl.DataFrame, columns: dict[str, tuple[str, str]]) -> None:
+    """A short table (a few rows, nothing to select) as static HTML (`st.table`) rather than the data grid, which
+    costs the browser ~0.35 CPU-s to set up whatever its rows (docs/performance-log.md, draw11). `columns`: each
+    column's label and format — "text" (shown literally, never as Markdown; missing: "—"), "int" (as the grid's
+    "%d") or "percent" (a share 0–1 as 12.3%, the grid's "%.1f%%" of ×100)."""
+    def cell(value, kind: str) -> str:
+        if value is None or (isinstance(value, float) and value != value):
+            return "—"
+        if kind == "int":
+            return f"{int(value):d}"
+        if kind == "percent":
+            return f"{value * 100:.1f}%"
+        return escape_markdown(str(value))
+
+    shown = {label: [cell(v, kind) for v in frame.get_column(name).to_list()] for name, (label, kind) in columns.items()}
+    st.table(pl.DataFrame(shown, schema={label: pl.String for label in shown}).to_pandas(), hide_index=True, border="horizontal")
 
 
 def _missing_numbers_as_dash(frame: pl.DataFrame, column_config: dict) -> tuple[pl.DataFrame, dict]:
@@ -165,13 +192,14 @@ def chart(spec: dict, *, key: str) -> None:
 def tile(t: Tile, grain: str, *, empty_hint: str, when: str | None = None, settling: str | None = None) -> None:
     """One scorecard tile: value, delta against the baseline coloured by status, sparkline, the
     status in words, what it compares, n and the period it is for (`when`: a range's words), and
-    `settling` when its last days can still change."""
+    `settling` when its last days can still change. Three elements (the border, the metric, one caption
+    whose paragraphs are the status badge and each line): each element costs the browser its own React
+    rendering, so the badge and the lines are one caption (docs/performance-log.md, draw11)."""
     spec = METRICS[t.spec.metric]
     with st.container(border=True, height="stretch"):
         if t.empty:
             st.metric(t.spec.title, "—", help=spec.description)
-            st.badge("no data", color="gray", icon=":material/block:")
-            st.caption(escape_markdown(empty_hint))
+            st.caption(tile_lines([badge("no data", "gray", ":material/block:"), escape_markdown(empty_hint)]))
             return
         style = STATUS[t.status]
         delta = None if t.delta is None else fmt_delta(t.delta, t.unit)
@@ -181,25 +209,37 @@ def tile(t: Tile, grain: str, *, empty_hint: str, when: str | None = None, settl
             delta_description=f"vs {fmt_value(t.baseline, t.unit)}" if t.baseline is not None else "no baseline",
             chart_data=list(t.trend) if len(t.trend) > 1 else None, chart_type="line", help=spec.description,
         )
-        st.badge(status_words(t), color=style.colour, icon=style.icon)
         interval = fmt_interval(t.ci_low, t.ci_high, t.unit)
         counted = t.spec.counted[:-1] if t.n == 1 and t.spec.counted.endswith("s") else t.spec.counted
         parts = [f"Baseline {fmt_value(t.baseline, t.unit)}", f"n = {t.n:,} {counted}"]
         if interval:
             parts.insert(1, f"95% {interval}")
         parts.append(when or period_label(t.period, grain))
-        st.caption(escape_markdown(" · ".join(parts)))
+        lines = [badge(status_words(t), style.colour, style.icon), escape_markdown(" · ".join(parts))]
         if t.spec.compares:
-            st.caption(escape_markdown(f"Compares {t.spec.compares}."))
+            lines.append(escape_markdown(f"Compares {t.spec.compares}."))
         if settling:
-            st.caption(f":orange[:material/hourglass_top:] Provisional: {escape_markdown(settling)}.")
+            lines.append(f":orange[:material/hourglass_top:] Provisional: {escape_markdown(settling)}.")
         if t.companion is not None:
             c = t.companion
             if c.empty:
-                st.caption("CSAT: no scored tickets in this period")
+                lines.append("CSAT: no scored tickets in this period")
             else:
-                st.caption(f":{STATUS[c.status].colour}[{STATUS[c.status].icon}] CSAT **{fmt_value(c.value, 'score')}** "
-                           f"vs {fmt_value(c.baseline, 'score')} · {STATUS[c.status].words} (n = {c.n:,})")
+                lines.append(f":{STATUS[c.status].colour}[{STATUS[c.status].icon}] CSAT **{fmt_value(c.value, 'score')}** "
+                             f"vs {fmt_value(c.baseline, 'score')} · {STATUS[c.status].words} (n = {c.n:,})")
+        st.caption(tile_lines(lines))
+
+
+def badge(label: str, colour: str, icon: str) -> str:
+    """The Markdown of `st.badge(label, color=colour, icon=icon)` (what st.badge itself sends), to sit in a
+    caption with other lines: our own words, brackets escaped as st.badge escapes them."""
+    escaped = label.replace("[", "\\[").replace("]", "\\]")
+    return f":{colour}-badge[{icon} {escaped}]"
+
+
+def tile_lines(lines: list[str]) -> str:
+    """A tile's lines as the paragraphs of one caption (each was its own caption element)."""
+    return "\n\n".join(lines)
 
 
 def utc_now() -> dt.datetime:

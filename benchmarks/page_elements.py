@@ -2,7 +2,7 @@
 the check that a change to how a page is drawn leaves every number, text and chart as it was.
 
     python -m benchmarks.page_elements dump URL --page delivery [--query team=payments] --out FILE.json
-    python -m benchmarks.page_elements compare BEFORE.json AFTER.json
+    python -m benchmarks.page_elements compare BEFORE.json AFTER.json [--content]
 
 `dump` runs the router (app/streamlit_app.py) with the warehouse at URL in this checkout's code, switches to
 the page, and writes every element of the main area in order: texts (markdown, captions, headings, alerts),
@@ -11,12 +11,17 @@ of their column config), charts (each layer's mark and encoding with the rows it
 in the layer or at the top of the spec: the chart as drawn, not how its JSON is laid out), widgets (label,
 value) and download buttons (label, file name). Element ids and a download's file id are left out (VOLATILE).
 
-`compare` prints the first differences and exits 1 when any element differs. The data panel's "loaded N
-min ago" is the only text that moves with the clock; it lives in the sidebar, which is not dumped.
+`compare` prints the first differences and exits 1 when any element differs. `compare --content` compares what
+a reader reads instead, whatever elements carry it and wherever they sit: every text paragraph by paragraph (a
+caption holding a badge and three lines reads as the badge and three captions it replaced), tables, metrics and
+charts whole, downloads by count (a deferred download names no file until clicked); it exits 1 when a part
+of one page is missing from the other. The data panel's "loaded N min ago" is the only text that moves with the clock; it lives in the sidebar, which is not dumped.
 """
 from __future__ import annotations
 
 import argparse
+import base64
+import collections
 import datetime as dt
 import decimal
 import json
@@ -90,6 +95,9 @@ def _element(node) -> dict | None:
     data = MessageToDict(proto, preserving_proto_field_name=True)
     for volatile in VOLATILE:
         data.pop(volatile, None)
+    # an element's own "type" field (a button's primary / tertiary) is kept apart from its kind
+    if "type" in data:
+        data["style"] = data.pop("type")
     return {"type": kind, **data}
 
 
@@ -146,6 +154,50 @@ def compare(before: str, after: str) -> int:
     return 1 if differences else 0
 
 
+# Elements whose body is Markdown a reader reads as paragraphs: one caption holding several paragraphs reads as
+# the captions (and badges) it replaces.
+TEXT_KINDS = ("markdown", "caption", "badge")
+
+
+def content(elements: list[dict]) -> list[str]:
+    """What a reader reads on a page, whatever elements carry it: every text element's Markdown paragraph by
+    paragraph (a badge is a paragraph), every other element whole (a download by what it holds besides its
+    words: a deferred one names no file until clicked, so downloads count), as a sorted list: an element that moved, or texts merged into one element, read the same."""
+    atoms = []
+    for e in elements:
+        if e["type"] in TEXT_KINDS:
+            atoms += [json.dumps(["text", part.strip()]) for part in e.get("body", "").split("\n\n") if part.strip()]
+        elif e["type"] == "download_button":
+            # a deferred download's file is made on click: the element holds no file name, so downloads are
+            # compared by what else they hold (their count), not by their words
+            atoms.append(json.dumps(["download", {k: v for k, v in e.items() if k not in ("label", "style", "icon")}],
+                                    sort_keys=True))
+        elif e["type"] == "table" and "arrow_data" in e:  # a static table: its cells
+            atoms.append(json.dumps(["table", _arrow_rows(base64.b64decode(e["arrow_data"]["data"]))], sort_keys=True))
+        else:
+            atoms.append(json.dumps(e, sort_keys=True, default=str))
+    return sorted(atoms)
+
+
+def compare_content(before: str, after: str) -> int:
+    """`compare --content`: the two pages hold the same texts, numbers, tables, charts and downloads, each
+    element's kind and place aside; prints what one holds that the other does not, and the kinds counted."""
+    a, b = ([{k: v for k, v in e.items() if k not in VOLATILE} for e in json.loads(Path(path).read_text())["elements"]]
+            for path in (before, after))
+    left, right = content(a), content(b)
+    only_a = sorted((collections.Counter(left) - collections.Counter(right)).elements())
+    only_b = sorted((collections.Counter(right) - collections.Counter(left)).elements())
+    for side, atoms in (("only before", only_a), ("only after", only_b)):
+        for atom in atoms[:10]:
+            print(f"{side}: {atom[:400]}")
+    kinds = [dict(collections.Counter(e["type"] for e in elements)) for elements in (a, b)]
+    rows = sum(len(e.get("rows", [])) for e in a if e["type"] == "dataframe")
+    charts = sum(1 for e in a if e["type"] == "chart")
+    print(f"{len(a)} elements {kinds[0]} against {len(b)} {kinds[1]}; {len(left)} parts read ({rows:,} table rows, "
+          f"{charts} charts): {'the same' if not (only_a or only_b) else f'{len(only_a)} / {len(only_b)} differ'}")
+    return 1 if only_a or only_b else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -157,11 +209,13 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("compare")
     c.add_argument("before")
     c.add_argument("after")
+    c.add_argument("--content", action="store_true", help="compare what a reader reads (texts paragraph by paragraph, "
+                   "tables, charts, downloads by count), whatever elements carry it and wherever they sit")
     args = parser.parse_args(argv)
     if args.command == "dump":
         dump(args.url, args.page, args.query, args.out)
         return 0
-    return compare(args.before, args.after)
+    return compare_content(args.before, args.after) if args.content else compare(args.before, args.after)
 
 
 if __name__ == "__main__":

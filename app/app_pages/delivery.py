@@ -59,6 +59,7 @@ for column, pair in zip(st.columns(len(AI_SPLIT_TILES)), AI_SPLIT_TILES):
 
 st.subheader("Over time, against the baseline")
 metrics = list(PAGE_TRENDS)
+trend_files = []
 for left, right in zip(metrics[0::2], metrics[1::2] + [None]):
     cols = st.columns(2)
     for column, metric in zip(cols, (left, right)):
@@ -69,7 +70,8 @@ for left, right in zip(metrics[0::2], metrics[1::2] + [None]):
         with column:
             ui.chart(trend_figure(rows, METRICS[metric].unit, segments=segments, band=band, title=title),
                      key=f"trend_{metric}")
-            ui.download(rows, f"{metric}_trend", filters, key=f"dl_{metric}")
+        trend_files.append((f"{title} (CSV)", rows, f"{metric}_trend", f"dl_{metric}"))
+ui.downloads(trend_files, filters, label=f"Download the rows of the {len(trend_files)} charts (CSV)", key="dl_trends")
 
 # The two tables' rows from the facts kept beside the cube: the range's incidents and failed deployments only.
 incident_rows, deployment_rows = state.delivery_rows(version, filters.start)
@@ -82,19 +84,22 @@ else:
     st.caption(f"{incidents.height:,} incidents started in the selected periods; {linked.height:,} linked to the "
                f"deployment that caused them ({linked.filter(pl.col('cause_how') == 'source').height:,} by the source, "
                f"the rest inferred).")
-    ui.table(incidents.with_columns(link_to("incident", "id", "view"), link_to("deployment", "caused_by_deployment_id", "cause_view")),
-             column_config={
-        "view": st.column_config.LinkColumn("Incident view", display_text="open"),
-        "cause_view": st.column_config.LinkColumn("Deployment view", display_text="open"),
-        "id": "Incident", "title": st.column_config.TextColumn("Title", width="medium"), "team": "Team",
-        "service": "Service",
-        "started_at": st.column_config.DatetimeColumn("Started (UTC)", format="YYYY-MM-DD HH:mm"),
-        "resolved_at": st.column_config.DatetimeColumn("Resolved (UTC)", format="YYYY-MM-DD HH:mm"),
-        "caused_by_deployment_id": "Caused by deployment", "cause_how": "Linked by",
-        "cause_change": "Change", "cause_prs": st.column_config.TextColumn("PRs it shipped", width="medium"),
-        "cause_rule": st.column_config.TextColumn("How the link was made", width="large"),
-        "url": st.column_config.LinkColumn("Link", display_text="open"),
-    })
+    # The row-level tables open on a click: each data grid costs the browser ~0.35 CPU-s to set up on the first
+    # visit, drawn or not (docs/performance-log.md, draw10 and draw11); a closed expander's grid is not set up.
+    with st.expander(f"Show the {incidents.height:,} incidents, each with its cause", icon=":material/table_rows:"):
+        ui.table(incidents.with_columns(link_to("incident", "id", "view"), link_to("deployment", "caused_by_deployment_id", "cause_view")),
+                 column_config={
+            "view": st.column_config.LinkColumn("Incident view", display_text="open"),
+            "cause_view": st.column_config.LinkColumn("Deployment view", display_text="open"),
+            "id": "Incident", "title": st.column_config.TextColumn("Title", width="medium"), "team": "Team",
+            "service": "Service",
+            "started_at": st.column_config.DatetimeColumn("Started (UTC)", format="YYYY-MM-DD HH:mm"),
+            "resolved_at": st.column_config.DatetimeColumn("Resolved (UTC)", format="YYYY-MM-DD HH:mm"),
+            "caused_by_deployment_id": "Caused by deployment", "cause_how": "Linked by",
+            "cause_change": "Change", "cause_prs": st.column_config.TextColumn("PRs it shipped", width="medium"),
+            "cause_rule": st.column_config.TextColumn("How the link was made", width="large"),
+            "url": st.column_config.LinkColumn("Link", display_text="open"),
+        })
     ui.download(incidents, "incidents_with_causes", filters, key="dl_incidents")
 
 st.subheader("Failed deployments")
@@ -102,14 +107,15 @@ failed = failed_deployments(deployment_rows, filters)
 if failed.height == 0:
     ui.empty("No production deployment in the selected periods failed.")
 else:
-    ui.table(failed.with_columns(link_to("deployment", "id", "view")), column_config={
-        "view": st.column_config.LinkColumn("View", display_text="open"),
-        "id": "Deployment", "repo": "Repository", "environment": "Environment", "team": "Team",
-        "finished_at": st.column_config.DatetimeColumn("Finished (UTC)", format="YYYY-MM-DD HH:mm"),
-        "shipped_prs": st.column_config.NumberColumn("PRs", format="%d"),
-        "ai_prs": st.column_config.NumberColumn("AI PRs", format="%d"),
-        "failed_how": "Failed by", "failed_by": "Rollback / revert / incident",
-        "failed_reason": st.column_config.TextColumn("Why", width="large"),
-    })
     st.caption(f"{failed.height:,} failed deployments, latest first.")
+    with st.expander(f"Show the {failed.height:,} failed deployments, each with why it failed", icon=":material/table_rows:"):
+        ui.table(failed.with_columns(link_to("deployment", "id", "view")), column_config={
+            "view": st.column_config.LinkColumn("View", display_text="open"),
+            "id": "Deployment", "repo": "Repository", "environment": "Environment", "team": "Team",
+            "finished_at": st.column_config.DatetimeColumn("Finished (UTC)", format="YYYY-MM-DD HH:mm"),
+            "shipped_prs": st.column_config.NumberColumn("PRs", format="%d"),
+            "ai_prs": st.column_config.NumberColumn("AI PRs", format="%d"),
+            "failed_how": "Failed by", "failed_by": "Rollback / revert / incident",
+            "failed_reason": st.column_config.TextColumn("Why", width="large"),
+        })
     ui.download(failed, "failed_deployments", filters, key="dl_failed")

@@ -91,15 +91,19 @@ if usage.height and review.window is not None:
         cells[2].metric("Acceptance rate", "—" if whole["acceptance_rate"] is None else f"{whole['acceptance_rate']:.1%}")
         cells[3].metric("PRs opened by agents", f"{whole['agent_prs']:,}")
         if team is None and panel.height > 1:
-            ui.table(panel.slice(1), percent=("active_share", "acceptance_rate"), column_config={
-                "team": "Team", "seats": "Seats", "active_users": "Active users", "engaged_users": "Engaged users",
-                "active_share": ui.percent("Active ÷ seats"), "acceptance_rate": ui.percent("Acceptance rate"),
-                "agent_prs": "Agent PRs"}, key="adoption_teams")
+            # Per team, one click away: a data grid costs the browser ~0.35 CPU-s to set up on the first visit,
+            # and a closed expander's is not set up (docs/performance-log.md, draw11).
+            with st.expander(f"Show the {panel.height - 1:,} teams' seats, users and agent PRs", icon=":material/table_rows:"):
+                ui.table(panel.slice(1), percent=("active_share", "acceptance_rate"), column_config={
+                    "team": "Team", "seats": "Seats", "active_users": "Active users", "engaged_users": "Engaged users",
+                    "active_share": ui.percent("Active ÷ seats"), "acceptance_rate": ui.percent("Acceptance rate"),
+                    "agent_prs": "Agent PRs"}, key="adoption_teams")
 
 st.subheader("Trends against the baseline")
 st.caption("Shaded: 95% intervals. Dashed: the baseline. Grey band: the baseline's own interval (or the CSAT guardrail). "
            "Orange, dashed outline, hollow points: provisional periods, whose last days can still change. Dotted lines: changes "
            "([[markers]] in the configuration) and the AI adoption week.")
+trend_files = []
 for left, right in zip(TRENDS[::2], TRENDS[1::2]):
     for column, trend in zip(st.columns(2), (left, right)):
         with column:
@@ -108,7 +112,9 @@ for left, right in zip(TRENDS[::2], TRENDS[1::2]):
                 ui.empty(f"{trend.title}: nothing counted in this range.")
                 continue
             ui.chart(state.trend_figure(version, filters.grain, filters.start, filters.end, team, trend.metric), key=f"trend_{trend.metric}")
-            ui.download(rows, f"{trend.metric}_trend", filters, key=f"dl_{trend.metric}")
+            trend_files.append((f"{trend.title} (CSV)", rows, f"{trend.metric}_trend", f"dl_{trend.metric}"))
+if trend_files:
+    ui.downloads(trend_files, filters, label=f"Download the rows of the {len(trend_files)} charts (CSV)", key="dl_trends")
 
 if team is None:
     glance = team_glance(review.records)

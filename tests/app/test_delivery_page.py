@@ -5,12 +5,12 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from app.views.delivery import AI_SPLIT_TILES, DORA_TILES, TEAM_TILES, linked_incidents
+from app.views.delivery import AI_SPLIT_TILES, DORA_TILES, TEAM_TILES, failed_deployments, linked_incidents
 from metrics.registry import METRICS
 from reports.filters import Filters
 from reports.format import fmt_value
 from tests.app.conftest import run_app
-from tests.app.test_pages import computed, latest, records, review_records  # noqa: F401  (the module's shared fixture)
+from tests.app.test_pages import computed, latest, plain, records, review_records  # noqa: F401  (the module's shared fixture)
 
 
 def test_delivery_tiles_show_the_metrics_numbers(computed):  # noqa: F811
@@ -42,6 +42,26 @@ def test_delivery_incidents_table_shows_each_cause_and_how_it_was_linked(compute
     assert linked["cause_rule"].str.startswith("inferred: latest production deployment of team").all()
     assert (table[unlinked]["cause_rule"].str.startswith("not linked")).all()
     assert any(c.value.startswith(f"{expected.height:,} incidents started") for c in at.caption)
+    # The rows sit behind a control that says how many there are (draw11), the download beside it, not inside.
+    behind = next(e for e in at.expander if "incidents" in e.label)
+    assert behind.label == f"Show the {expected.height:,} incidents, each with its cause"
+    assert len(behind.dataframe) == 1 and len(behind.dataframe[0].value) == expected.height
+    assert "dl_incidents" in [d.proto.id.rsplit("-", 1)[-1] for d in at.get("download_button")]
+    assert not behind.get("download_button")
+
+
+def test_delivery_failed_deployments_sit_behind_a_control_that_counts_them(computed):  # noqa: F811
+    at = run_app("delivery")
+    start, end = computed["start"], computed["end"]
+    expected = failed_deployments(computed["prepared"].chain.deployments,
+                                  Filters(grain="week", start=start, end=end, team=None))
+    assert expected.height > 0
+    behind = next(e for e in at.expander if "failed deployments" in e.label)
+    assert behind.label == f"Show the {expected.height:,} failed deployments, each with why it failed"
+    table = behind.dataframe[0].value
+    assert table["id"].tolist() == expected["id"].to_list()
+    assert f"{expected.height:,} failed deployments, latest first." in [c.value for c in at.caption]
+    assert "dl_failed" in [d.proto.id.rsplit("-", 1)[-1] for d in at.get("download_button")]
 
 
 def test_team_drill_down_shows_rework_and_senior_review_load_with_rows(computed):  # noqa: F811
@@ -54,9 +74,66 @@ def test_team_drill_down_shows_rework_and_senior_review_load_with_rows(computed)
     frames = [d.value for d in at.dataframe]
     reworked = next(df for df in frames if "fixed_by" in df.columns)
     assert len(reworked) > 0 and reworked["ai_assisted"].all()  # the toggle starts on AI-assisted PRs
-    seniors = next(df for df in frames if "on_ai_prs" in df.columns)
+    # The reworked PRs are one click away (draw11), the count in the control's label and in the caption.
+    behind = next(e for e in at.expander if "reworked PRs" in e.label)
+    assert behind.label == f"Show the {len(reworked):,} reworked PRs, each with its first follow-up fix"
+    assert behind.dataframe[0].value["fixed_by"].tolist() == reworked["fixed_by"].tolist()
+    assert f"{len(reworked):,} reworked PRs, latest merge first." in [c.value for c in at.caption]
+    # The load per senior: a few rows, a static table (draw11) whose cells are the grid's formats as text.
+    assert not any("on_ai_prs" in df.columns for df in frames)
+    seniors = next(t.value for t in at.table if "Senior" in t.value.columns)
+    assert list(seniors.columns) == ["Senior", "Team", "Reviews", "On AI-assisted PRs", "AI share"]
     # payments' seniors are its dev0 and dev1 (the demo's levels); their reviews lean on AI PRs.
-    assert set(seniors["reviewer"]) == {"payments-dev0", "payments-dev1"}
-    assert (seniors["ai_share"] > 0.5).all()
+    # (cells are Markdown: a name is escaped, and reads as itself)
+    assert set(seniors["Senior"]) == {"payments\\-dev0", "payments\\-dev1"}
+    assert {plain(name) for name in seniors["Senior"]} == {"payments-dev0", "payments-dev1"}
     behind = next(df for df in frames if "reason" in df.columns and "on_ai_pr" in df.columns)
-    assert len(behind) == seniors["reviews"].sum()
+    for row in seniors.itertuples(index=False):
+        theirs = behind[behind["reviewer"] == plain(row[0])]
+        on_ai = int(theirs["on_ai_pr"].sum())
+        assert (row[2], row[3]) == (f"{len(theirs):d}", f"{on_ai:d}")
+        assert row[4] == f"{on_ai / len(theirs) * 100:.1f}%" and on_ai / len(theirs) > 0.5
+    assert len(behind) == sum(int(n) for n in seniors["Reviews"])
+
+
+def test_the_trend_downloads_are_one_popover_with_a_button_per_chart(computed):  # noqa: F811
+    """Delivery and the Scorecard (draw11): the charts' CSV downloads sit in one popover, a button per chart drawn,
+    named by the chart's title, with the key and file each button had beside its chart."""
+    from app.views.delivery import DELIVERY_TRENDS, PAGE_TRENDS
+    from app.views.trends import TRENDS
+
+    def buttons(at):
+        popover = next(b for b in at.get("popover") if b.proto.popover.label.startswith("Download the rows of the"))
+        inside = popover.get("download_button")
+        return popover.proto.popover.label, [(d.proto.label, d.proto.id.rsplit("-", 1)[-1]) for d in inside]
+
+    label, shown = buttons(run_app("delivery"))
+    assert label == f"Download the rows of the {len(PAGE_TRENDS)} charts (CSV)" and len(PAGE_TRENDS) == 5
+    assert shown == [(f"{DELIVERY_TRENDS[m][1]} (CSV)", f"dl_{m}") for m in PAGE_TRENDS]
+    at = run_app()
+    label, shown = buttons(at)
+    # the demo counts something for each of the Scorecard's six trends, so each is drawn and downloadable
+    assert len(at.get("vega_lite_chart")) == len(TRENDS) == 6
+    assert label == "Download the rows of the 6 charts (CSV)"
+    assert shown == [(f"{t.title} (CSV)", f"dl_{t.metric}") for t in TRENDS]
+    # the teams table's download stays beside its table, outside the popover
+    assert "dl_glance" in [d.proto.id.rsplit("-", 1)[-1] for d in at.get("download_button")]
+
+
+def test_a_small_table_shows_text_literally_and_numbers_in_the_grids_formats():
+    from streamlit.testing.v1 import AppTest
+
+    def page():
+        import polars as pl
+
+        from app import components as ui
+
+        ui.small_table(pl.DataFrame({"who": ["a*b*", None], "n": [1234, None], "share": [0.6667, None]}),
+                       {"who": ("Who", "text"), "n": ("Count", "int"), "share": ("Share", "percent")})
+
+    at = AppTest.from_function(page).run()
+    assert not at.exception
+    table = at.table[0].value
+    assert list(table.columns) == ["Who", "Count", "Share"]
+    # "a*b*" would be italic Markdown: escaped, it reads as typed; missing cells read "—"
+    assert table.values.tolist() == [["a\\*b\\*", "1234", "66.7%"], ["—", "—", "—"]]

@@ -92,6 +92,11 @@ def test_scorecard_tiles_show_the_metrics_numbers_for_the_whole_org(computed):
     whole = adoption(read_table(computed["wh"], "ai_usage", USAGE_COLUMNS), *review.window).row(0, named=True)
     assert [m.value for m in at.metric[5:]] == [f"{whole['seats']:,}", f"{whole['active_users']:,}",
                                                 f"{whole['acceptance_rate']:.1%}", f"{whole['agent_prs']:,}"]
+    # The per-team rows are one click away, the count of teams in the control's label.
+    teams_rows = adoption(read_table(computed["wh"], "ai_usage", USAGE_COLUMNS), *review.window).slice(1)
+    per_team = next(e for e in at.expander if "teams' seats" in e.label)
+    assert per_team.label == f"Show the {teams_rows.height:,} teams' seats, users and agent PRs" and teams_rows.height > 1
+    assert per_team.dataframe[0].value["team"].tolist() == teams_rows["team"].to_list()
     for (metric, segment), element in zip(TILES, at.metric):
         expect = latest(recs, metric, segment, None)
         unit = METRICS[metric].unit
@@ -107,6 +112,23 @@ def test_scorecard_tiles_show_the_metrics_numbers_for_the_whole_org(computed):
     # (at most the 7-day rollback window, reports/review.settling_days).
     days = min((dt.date(2026, 3, 22) - (review.as_of - dt.timedelta(days=7)).date()).days + 1, 7)
     assert any(f"Provisional: the last {days} days can still gain rollbacks" in c for c in captions), captions
+    # Each tile is its metric and one caption (draw11: one element where the badge and each line were their own):
+    # the status badge first, then the lines, as paragraphs. The rollback tile's status is its record's.
+    from reports.format import STATUS
+    from reports.tiles import scorecard_tiles, status_words
+
+    shown = dict(zip(TILES, scorecard_tiles(recs, None)))
+    rollback = shown[("rollback_share", "ai")]
+    style = STATUS[latest(recs, "rollback_share", "ai", None)["status"]]
+    tile_captions = [c.value for c in at.caption if "-badge[" in c.value]
+    assert len(tile_captions) == len(TILES)
+    one = next(c for c in tile_captions if "AI\\-assisted merged PRs" in c or "AI-assisted merged PRs" in c)
+    lines = [plain(line) for line in one.split("\n\n")]
+    assert lines[0] == f":{style.colour}-badge[{style.icon} {status_words(rollback)}]"
+    assert lines[1].startswith("Baseline ") and f"n = {latest(recs, 'rollback_share', 'ai', None)['n']:,} AI-assisted" in lines[1]
+    assert lines[2] == "Compares AI-assisted PRs now vs all PRs in the baseline."
+    assert lines[3].startswith(":orange[:material/hourglass_top:] Provisional: the last ")
+    assert len(lines) == 4
     markdown = [plain(m.value) for m in at.markdown]
     assert any("Demo data" in m and "badge" in m for m in markdown)
     # The headline never names a provisional record.

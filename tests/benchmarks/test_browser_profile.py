@@ -95,3 +95,30 @@ def test_a_downloads_file_id_is_not_a_difference_but_its_label_is(tmp_path):
 
     assert compare(write("a.json", deferred_file_id="3045d9"), write("b.json", deferred_file_id="a024d8")) == 0
     assert compare(write("c.json", deferred_file_id="3045d9"), write("d.json", label="Download")) == 1
+
+
+def test_content_compares_what_a_reader_reads_whatever_elements_carry_it(tmp_path):
+    from benchmarks.page_elements import compare_content
+
+    def write(name: str, *elements: dict) -> str:
+        path = tmp_path / name
+        path.write_text(json.dumps({"elements": list(elements)}))
+        return str(path)
+
+    badge = {"type": "markdown", "body": ":red-badge[:material/warning: worse than baseline]"}
+    line = {"type": "caption", "body": "Baseline 16.1% · n = 23,126"}
+    table = {"type": "dataframe", "columns": ["id"], "rows": [[1], [2]]}
+    button = {"type": "download_button", "label": "Download CSV", "style": "tertiary", "url": "f.csv"}
+    before = write("before.json", badge, line, table, button)
+    # the badge and the line as one caption's two paragraphs, the table after the button, the button's words changed
+    merged = {"type": "caption", "body": ":red-badge[:material/warning: worse than baseline]\n\nBaseline 16.1% · n = 23,126"}
+    after = write("after.json", merged, {**button, "label": "Trend (CSV)"}, table)
+    assert compare_content(before, after) == 0
+    assert compare(before, after) == 1  # element by element they differ
+    # a changed number, a row less, another file: each a difference
+    assert compare_content(before, write("n.json", {**merged, "body": merged["body"].replace("23,126", "23,127")},
+                                         button, table)) == 1
+    assert compare_content(before, write("r.json", merged, button, {**table, "rows": [[1]]})) == 1
+    assert compare_content(before, write("f.json", merged, {**button, "url": "g.csv"}, table)) == 1
+    # a paragraph lost from a merged caption
+    assert compare_content(before, write("l.json", {**merged, "body": "Baseline 16.1% · n = 23,126"}, button, table)) == 1
