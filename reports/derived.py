@@ -189,27 +189,56 @@ class _Window:
 def _build_window(warehouse: Warehouse, config: Config, columns: dict[str, list[str]], cut: dt.datetime,
                   bound: dt.datetime | None, end: dt.datetime | None) -> _Window:
     """The cube's days in [cut, end) (from `cut` on when `end` is None) from the evidence before `bound`
-    (all of it when None), as `_update_from` builds the days from a cut on; and the shipping verdicts of the
-    deployments from the slice's start on."""
-    tables, since = read_slice(warehouse, cut, slice_starts(warehouse, config, cut, reach_of(config).upkeep_read_back, bound),
-                               list(config.rules.production_environments), _all(columns), until=bound, bounded=True)
-    evidence = _evidence(tables)
-    prepared = prepare(evidence, config)
-    outcomes = prepared.outcomes
-    counted = outcomes.filter((pl.col("merged_at") >= cut) | (pl.col("shipped_at") >= cut)).get_column("merged_at")
-    cube = build_cube(prepared.evidence, outcomes, prepared.chain, prepared.seniors,
-                      _earlier_merges(warehouse, since.changes, counted))
-    days = pl.col("day") >= cut.date() if end is None else pl.col("day").is_between(cut.date(), end.date(), closed="left")
+    (all of it when None), as `_update_from` builds the days from a cut on (`_days_from`); and the shipping
+    verdicts of the deployments from the slice's start on."""
     # The spend's parts do not depend on other tables' rows: the window's days of spend, read apart.
     spend = _spend_parts(warehouse, config, None if cut == _BEGINNING else cut.date(), None if end is None else end.date())
-    parts = {name: frame.filter(days) if name in DAILY else frame
-             for name, frame in {**_parts(cube), **_facts(prepared, _identity_prs(warehouse, config, prepared, cut)),
-                                 **spend}.items()}
-    parts["span"] = _span(warehouse)
-    shipping = _shipping(evidence, config).filter(pl.col("finished_at") >= since.changes)
+    built = _days_from(warehouse, config, columns, cut, spend, until=bound)
+    days = pl.col("day") >= cut.date() if end is None else pl.col("day").is_between(cut.date(), end.date(), closed="left")
+    outcomes = built.outcomes
     window = outcomes.filter(pl.col("merged_at") >= cut) if end is None else outcomes.filter(
         pl.col("merged_at").is_between(cut, end, closed="left"))
-    return _Window(parts, shipping, since.changes, window.select("id", "repo", "merged_at", "shipped_at"))
+    return _Window(_days_of(built.parts, days), built.shipping, built.since,
+                   window.select("id", "repo", "merged_at", "shipped_at"))
+
+
+@dataclass
+class _Days:
+    parts: dict[str, pl.DataFrame]  # every day the slice counts (the caller keeps its own: `_days_of`)
+    shipping: pl.DataFrame
+    since: dt.datetime
+    outcomes: pl.DataFrame
+
+
+def _days_from(warehouse: Warehouse, config: Config, columns: dict[str, list[str]], cut_at: dt.datetime,
+               spend: dict[str, pl.DataFrame], *, until: dt.datetime | None = None) -> _Days:
+    """The steps the upkeep from a cut (`_update_from`) and a rebuild's window (`_build_window`) share: the
+    slice of the evidence the cube's days from `cut_at` on are made of (before `until` only, `read_slice`'s
+    `bounded`, when given), prepared, the cube built with the PRs' cohorts, the facts and identities kept
+    beside it, `spend`'s parts (read apart: they depend on the spend rows alone) and the span; and the
+    shipping verdicts of the deployments from the slice's start on, which it decides exactly (earlier ones
+    in the slice are context and keep theirs)."""
+    tables, since = read_slice(warehouse, cut_at, slice_starts(warehouse, config, cut_at, reach_of(config).upkeep_read_back, until),
+                               list(config.rules.production_environments), _all(columns), until=until, bounded=True)
+    evidence = _evidence(tables)
+    prepared = prepare(evidence, config)
+    # A PR's cohort segments count on its merge day (rollback_share, rework_rate) or its shipping day
+    # (lead_time_hours): the PRs merged or shipped from the cut on need their cohorts. The slice holds every
+    # PR merged from `since.changes` on; the earlier weeks those cohorts look back to come from the
+    # warehouse's own counts (aggregate reads), so the slice need not hold them.
+    outcomes = prepared.outcomes
+    counted = outcomes.filter((pl.col("merged_at") >= cut_at) | (pl.col("shipped_at") >= cut_at)).get_column("merged_at")
+    cube = build_cube(prepared.evidence, outcomes, prepared.chain, prepared.seniors,
+                      _earlier_merges(warehouse, since.changes, counted))
+    parts = {**_parts(cube), **_facts(prepared, _identity_prs(warehouse, config, prepared, cut_at)), **spend,
+             "span": _span(warehouse)}
+    shipping = _shipping(evidence, config).filter(pl.col("finished_at") >= since.changes)
+    return _Days(parts, shipping, since.changes, outcomes)
+
+
+def _days_of(parts: dict[str, pl.DataFrame], days: pl.Expr) -> dict[str, pl.DataFrame]:
+    """The daily parts' rows of `days` (`DAILY`); the other parts as they are."""
+    return {name: frame.filter(days) if name in DAILY else frame for name, frame in parts.items()}
 
 
 def _production_times(warehouse: Warehouse, production_environments: list[str]) -> pl.DataFrame:
@@ -312,29 +341,12 @@ def _fix_rule(config: Config) -> str:
 def _update_from(warehouse: Warehouse, config: Config, state: CubeState, columns: dict[str, list[str]]) -> None:
     cut = state.pending_from.astimezone(dt.timezone.utc).date()
     cut_at = dt.datetime.combine(cut, dt.time(), dt.timezone.utc)
-    reach = reach_of(config)
-    tables, since = read_slice(warehouse, cut_at, slice_starts(warehouse, config, cut_at, reach.upkeep_read_back),
-                               list(config.rules.production_environments), _all(columns))
-    evidence = _evidence(tables)
-    prepared = prepare(evidence, config)
-    # A PR's cohort segments count on its merge day (rollback_share, rework_rate) or its shipping day
-    # (lead_time_hours): the PRs merged or shipped from the cut on need their cohorts. The slice holds every
-    # PR merged from `since.changes` on; the earlier weeks those cohorts look back to come from the
-    # warehouse's own counts (aggregate reads), so the slice need not hold them.
-    outcomes = prepared.outcomes
-    counted = outcomes.filter((pl.col("merged_at") >= cut_at) | (pl.col("shipped_at") >= cut_at)).get_column("merged_at")
-    cube = build_cube(prepared.evidence, outcomes, prepared.chain, prepared.seniors,
-                      _earlier_merges(warehouse, since.changes, counted))
     # The spend's parts depend on the spend rows alone: summed again only after a write of them (`spend_pending`).
     spend = _spend_parts(warehouse, config, cut) if state.spend_pending else {}
-    made = {**_parts(cube), **_facts(prepared, _identity_prs(warehouse, config, prepared, cut_at)), **spend}
-    parts = {name: frame.filter(pl.col("day") >= cut) if name in DAILY else frame for name, frame in made.items()}
-    parts["span"] = _span(warehouse)
-    # Deployments from `since` on have their rollback verdict exactly (the slice's context rows); earlier
-    # ones in the slice are context and keep theirs.
-    shipping = _shipping(evidence, config).filter(pl.col("finished_at") >= since.changes)
-    replace_cube(warehouse, parts, shipping, from_day=cut, deployments_from=since.changes, seen_seq=state.pending_seq)
-    log.info("scorecard cube updated from %s (PRs and deployments read from %s)", cut, since.changes.date())
+    built = _days_from(warehouse, config, columns, cut_at, spend)
+    replace_cube(warehouse, _days_of(built.parts, pl.col("day") >= cut), built.shipping, from_day=cut,
+                 deployments_from=built.since, seen_seq=state.pending_seq)
+    log.info("scorecard cube updated from %s (PRs and deployments read from %s)", cut, built.since.date())
 
 
 def slice_starts(warehouse: Warehouse, config: Config, cut_at: dt.datetime,
