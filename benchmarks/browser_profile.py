@@ -278,7 +278,7 @@ def run(url: str, page_path: str, query: str, returning: bool, port: int, entry:
                                                                     args=CHROMIUM_ARGS, viewport=viewport)
             with server(config_path, folder / "before.log", entry, port) as (base, _, sampler):
                 before = context.new_page()
-                visit(before, f"{base}/{page_path}{suffix}", heading, content)
+                visit(before, f"{base}/{target['url']}{suffix}", heading, content)
                 before.close()
                 sampler.stop()
         else:
@@ -287,7 +287,7 @@ def run(url: str, page_path: str, query: str, returning: bool, port: int, entry:
         try:
             with server(config_path, folder / "timed.log", entry, port) as (base, _, sampler):
                 page = context.new_page()
-                result = profile_visit(page, f"{base}/{page_path}{suffix}", heading, content,
+                result = profile_visit(page, f"{base}/{target['url']}{suffix}", heading, content,
                                        Path(trace_out) if trace_out else folder / "trace.json")
                 result["server_first_cpu_s"] = round(cpu_seconds(sampler.pid) - sampler.started_cpu_s, 2)
                 if screenshot:

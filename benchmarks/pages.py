@@ -113,13 +113,16 @@ def log(message: str) -> None:
 
 
 def router_pages() -> list[dict]:
-    """The router's pages as app/streamlit_app.py lists them (its PAGES literal): url path and title."""
+    """The router's pages as app/streamlit_app.py lists them (its PAGES literal): the script's stem (`path`, the
+    page's key in results), title, and `url`, the path a visitor opens: the stem, but "" for the default page,
+    which Streamlit serves at the root (its stem's URL answers "Page not found" and then runs the main page)."""
     tree = ast.parse(APP.read_text(encoding="utf-8"))
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PAGES" for t in node.targets):
             sections = ast.literal_eval(node.value)
-            return [{"path": Path(script).stem, "title": title, "section": section}
-                    for section, entries in sections.items() for script, title, *_ in entries]
+            return [{"path": Path(script).stem, "url": "" if default else Path(script).stem, "title": title,
+                     "section": section}
+                    for section, entries in sections.items() for script, title, _, _, default in entries]
     raise SystemExit(f"no PAGES in {APP}")
 
 
@@ -287,7 +290,7 @@ def page_round(new_context, config_path: Path, url: str, cache_dir: str, target:
         try:
             with server(config_path, folder / f"streamlit-{target['path']}-before.log", entry, port) as (base, _, sampler):
                 before = context.new_page()
-                visit(before, f"{base}/{target['path']}{address_suffix}", heading, content)
+                visit(before, f"{base}/{target['url']}{address_suffix}", heading, content)
                 before.close()
                 sampler.stop()
         except BaseException:
@@ -297,7 +300,7 @@ def page_round(new_context, config_path: Path, url: str, cache_dir: str, target:
     with server(config_path, folder / f"streamlit-{target['path']}.log", entry, port) as (base, started_s, sampler):
         try:
             page = context.new_page()
-            address = f"{base}/{target['path']}{address_suffix}"
+            address = f"{base}/{target['url']}{address_suffix}"
             cpu = {"server_start_cpu_s": sampler.started_cpu_s}
             try:
                 browser_before = browser_cpu_seconds()

@@ -42,6 +42,13 @@ def test_the_router_pages_are_every_page_script():
     assert listed == {p.stem for p in (ROOT / "app" / "app_pages").glob("*.py")}
 
 
+def test_the_default_page_is_opened_at_the_root():
+    # Streamlit serves the default page (the Scorecard) at "/": its stem's URL shows "Page not found" first.
+    urls = {p["path"]: p["url"] for p in pages.router_pages()}
+    assert urls["scorecard"] == ""
+    assert urls["delivery"] == "delivery" and urls["rollbacks"] == "rollbacks"
+
+
 def test_end_to_end_imports_land_and_leave_a_fresh_scorecard(tmp_path):
     demo = seed_demo(tmp_path)
     result = run.import_end_to_end(demo.url, runs=1)
