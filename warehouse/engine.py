@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -152,7 +154,7 @@ def _sqlite_engine(url: URL) -> Engine:
         # SQLAlchemy-documented recipe) so that migrations and writes are real transactions.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")  # readers keep reading while a sync writes
+        set_wal(cursor)  # readers keep reading while a sync writes
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a crash loses no committed data
         if sqlite_read_only(url.database):
@@ -165,6 +167,23 @@ def _sqlite_engine(url: URL) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def set_wal(cursor, timeout_s: float = BUSY_TIMEOUT_MS / 1000) -> None:
+    """`PRAGMA journal_mode=WAL` on a new connection, tried again while the file is locked (up to `timeout_s`).
+    Two processes opening a new warehouse file at once (two schedulers started together) can each hold a shared
+    lock while asking for the exclusive one the change of journal mode needs: SQLite then fails one of them at
+    once with "database is locked" rather than waiting (a deadlock, so no busy wait). The other finishes the
+    change and lets go; the pragma is idempotent, so the one that failed asks again."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _stored_revision_is(warehouse: Warehouse, head: str | None) -> bool:

@@ -115,3 +115,37 @@ def test_two_imports_into_an_empty_table_both_succeed(warehouse_url, tmp_path):
     assert (counts.inserted, counts.updated) == (5, 5)
     assert read_table(wh, "tickets").height == 5005
     wh.engine.dispose()
+
+
+def test_a_new_file_locked_while_its_journal_mode_is_set_is_tried_again(tmp_path):
+    # A second process opening a new warehouse while the first holds its lock (here an exclusive one, released
+    # after 0.3 s) fails the journal-mode change at once when SQLite sees a deadlock: the connection below
+    # waits for no lock at all (timeout 0), as that one does not, and still ends in WAL mode once the lock goes.
+    import sqlite3
+    import threading
+    import time
+
+    import pytest
+
+    from warehouse.engine import set_wal
+
+    path = tmp_path / "new.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("CREATE TABLE t (x)")
+    threading.Timer(0.3, lambda: holder.execute("COMMIT")).start()
+    opener = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
+    started = time.monotonic()
+    set_wal(opener.cursor(), timeout_s=10)
+    assert time.monotonic() - started >= 0.25  # it was locked out, and asked again until the lock went
+    assert opener.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    # Locked for longer than it may wait: the error passes out as SQLite gave it.
+    held = sqlite3.connect(tmp_path / "held.db", isolation_level=None)
+    held.execute("BEGIN EXCLUSIVE")
+    held.execute("CREATE TABLE t (x)")
+    other = sqlite3.connect(tmp_path / "held.db", timeout=0, isolation_level=None)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        set_wal(other.cursor(), timeout_s=0.1)
+    held.execute("COMMIT")
+    for connection in (holder, opener, held, other):
+        connection.close()
