@@ -126,19 +126,15 @@ def cohorts_compared(outcomes: pl.DataFrame, lead_time: pl.DataFrame, usage: pl.
     events = rollback_share(scoped, reasons=False)
     authored = events.with_columns(scoped["author"])
     rollbacks = cohort_comparison(authored, None, cohorts, min_sample=min_sample)
-    if "author" in lead_time.columns:
-        lead = lead_time_comparison(in_range(lead_time, "at"), None, cohorts, min_sample=min_sample)
-    else:
-        lead = lead_time_comparison(in_range(lead_time, "at"), outcomes.select("id", "author"), cohorts,
-                                    min_sample=min_sample)
+
+    def authors_of(frame: pl.DataFrame) -> pl.DataFrame | None:
+        """None when `frame`'s events carry their own `author`; else `outcomes`' authors, joined by id."""
+        return None if "author" in frame.columns else outcomes.select("id", "author")
+
+    lead = lead_time_comparison(in_range(lead_time, "at"), authors_of(lead_time), cohorts, min_sample=min_sample)
     by_segment = segment_share_table(cohort_segment_counts(authored, cohorts, "week"), min_sample=min_sample)
-    if rework is None:
-        reworked = None
-    elif "author" in rework.columns:
-        reworked = cohort_comparison(in_range(rework, "at"), None, cohorts, min_sample=min_sample)
-    else:
-        reworked = cohort_comparison(in_range(rework, "at"), outcomes.select("id", "author"), cohorts,
-                                     min_sample=min_sample)
+    reworked = None if rework is None else cohort_comparison(in_range(rework, "at"), authors_of(rework), cohorts,
+                                                              min_sample=min_sample)
     return rollbacks, lead, by_segment, reworked
 
 
