@@ -32,15 +32,19 @@ def usage_in_range(usage: pl.DataFrame, filters: Filters) -> pl.DataFrame:
     return rows.filter(pl.col("team") == filters.team) if filters.team else rows
 
 
-def tiles(usage: pl.DataFrame, seats: pl.DataFrame, filters: Filters) -> dict[str, float | int | None]:
-    """`seats` (the latest day's seat count in range, all tools), `active_users` (distinct vendor users
-    with an active day), `acceptance_rate` (acceptances ÷ suggestions), `cost_usd` (per-person cost)."""
+def tiles(usage: pl.DataFrame, seats: pl.DataFrame, filters: Filters) -> dict:
+    """`seats` (the latest day's seat count in range, all tools that report seats), `seat_tools` (those tools,
+    sorted) and `seats_day` (that day), `active_users` (distinct vendor users with an active day, on any tool:
+    a tool without seats, billed per person, has users and no seats, so they can outnumber the seats),
+    `acceptance_rate` (acceptances ÷ suggestions), `cost_usd` (per-person cost)."""
     rows = usage_in_range(usage, filters)
     seat_rows = usage_in_range(seats, filters).filter(pl.col("seats").is_not_null())
     latest = seat_rows.filter(pl.col("date") == pl.col("date").max())
     suggestions = rows["suggestions"].sum()
     return {
         "seats": int(latest["seats"].sum()) if latest.height else None,
+        "seat_tools": sorted(latest["tool"].unique().to_list()),
+        "seats_day": latest["date"].max() if latest.height else None,
         "active_users": rows.filter(pl.col("active").fill_null(False)).select("tool", "vendor_user").unique().height,
         "acceptance_rate": rows["acceptances"].sum() / suggestions if suggestions else None,
         "cost_usd": float(rows["cost_usd"].sum()) if rows["cost_usd"].is_not_null().any() else None,
