@@ -35,7 +35,7 @@ from connectors.contract import Batch, Rejected, Source
 from warehouse.engine import Warehouse
 from warehouse.lease import LeaseHeld, describe_self, source_lease
 from warehouse.read import read_table
-from warehouse.runs import audit, close_abandoned_runs, cursors_of, finish_run, get_cursor, set_cursor, start_run
+from warehouse.runs import close_abandoned_runs, cursors_of, finish_run, get_cursor, set_cursor, start_run
 from warehouse.write import UpsertCounts, upsert_batches, upsert_frames
 
 log = logging.getLogger(__name__)
@@ -195,9 +195,9 @@ def drain(warehouse: Warehouse, source: str, batches: Iterator[Batch], *, secret
         "warnings": report.warnings[:100],
         "stats": report.stats,
     }
-    finish_run(warehouse, run_id, status=report.status, rows=report.rows, error=report.error, detail=detail)
-    audit(warehouse, "sync", {"source": source, "status": report.status, "rows": report.rows,
-                              "rejected": len(report.rejected)}, actor=actor)
+    finish_run(warehouse, run_id, status=report.status, rows=report.rows, error=report.error, detail=detail,
+               audited=("sync", {"source": source, "status": report.status, "rows": report.rows,
+                                 "rejected": len(report.rejected)}, actor))
     return report
 
 
@@ -279,8 +279,7 @@ def _write_atomically(warehouse: Warehouse, source: str, batches: Iterable[Batch
     if report.warnings:
         out["warnings"] = report.warnings[:100]
     written = sum(c.written for c in counts.values())
-    finish_run(warehouse, run_id, status="success", rows=written, detail=out)
-    audit(warehouse, action, {"source": source, **out}, actor=actor)
+    finish_run(warehouse, run_id, status="success", rows=written, detail=out, audited=(action, {"source": source, **out}, actor))
     return report
 
 

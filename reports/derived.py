@@ -39,7 +39,7 @@ from reports.adoption_data import SPEND_SUMS_PART, spend_sums_by_day
 from warehouse import Warehouse, read_table
 from warehouse.cube_store import (DAILY, CubeState, fix_rule_json, read_cube_parts, read_state, record_fix_rule,
                                   replace_cube, start_build)
-from warehouse.read import instant_literal, read_where, text_literal
+from warehouse.read import instant_literal, one_connection, read_where, text_literal
 from warehouse.schema import deployments, incidents, pull_requests
 from warehouse.slice import SliceStarts, read_slice, read_unmerged_signals, span_pairs
 
@@ -341,9 +341,13 @@ def _fix_rule(config: Config) -> str:
 def _update_from(warehouse: Warehouse, config: Config, state: CubeState, columns: dict[str, list[str]]) -> None:
     cut = state.pending_from.astimezone(dt.timezone.utc).date()
     cut_at = dt.datetime.combine(cut, dt.time(), dt.timezone.utc)
-    # The spend's parts depend on the spend rows alone: summed again only after a write of them (`spend_pending`).
-    spend = _spend_parts(warehouse, config, cut) if state.spend_pending else {}
-    built = _days_from(warehouse, config, columns, cut_at, spend)
+    # On PostgreSQL every read below through one connection in one snapshot (warehouse.read.one_connection, which
+    # the slice opens anyway): the spend's and the unmerged PRs' reads too, not each on a connection of its own
+    # (connectorx's: a new server process and, in a small import, connectorx's own import, for one read each).
+    with one_connection(warehouse):
+        # The spend's parts depend on the spend rows alone: summed again only after a write of them (`spend_pending`).
+        spend = _spend_parts(warehouse, config, cut) if state.spend_pending else {}
+        built = _days_from(warehouse, config, columns, cut_at, spend)
     replace_cube(warehouse, _days_of(built.parts, pl.col("day") >= cut), built.shipping, from_day=cut,
                  deployments_from=built.since, seen_seq=state.pending_seq)
     log.info("scorecard cube updated from %s (PRs and deployments read from %s)", cut, built.since.date())

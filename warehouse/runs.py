@@ -72,7 +72,10 @@ def finish_run(
     rows: int,
     error: str | None = None,
     detail: dict[str, Any] | None = None,
+    audited: tuple[str, dict[str, Any], str | None] | None = None,
 ) -> None:
+    """Record the run's end; `audited` (action, detail, actor), as `audit` writes it, in the same transaction:
+    a run's last two bookkeeping rows cost one connection and one commit, not two (a small import's)."""
     with warehouse.engine.begin() as conn:
         conn.execute(
             sync_runs.update()
@@ -85,6 +88,8 @@ def finish_run(
                 detail=json.dumps(detail, default=str) if detail is not None else None,
             )
         )
+        if audited is not None:
+            _audit_row(conn, *audited)
 
 
 def close_abandoned_runs(warehouse: Warehouse, source: str) -> int:
@@ -102,11 +107,15 @@ def close_abandoned_runs(warehouse: Warehouse, source: str) -> int:
 
 def audit(warehouse: Warehouse, action: str, detail: dict[str, Any], actor: str | None = None) -> None:
     with warehouse.engine.begin() as conn:
-        conn.execute(
-            audit_log.insert().values(
-                ts=utcnow(), actor=actor or default_actor(), action=action, detail=json.dumps(detail, default=str)
-            )
+        _audit_row(conn, action, detail, actor)
+
+
+def _audit_row(conn, action: str, detail: dict[str, Any], actor: str | None) -> None:
+    conn.execute(
+        audit_log.insert().values(
+            ts=utcnow(), actor=actor or default_actor(), action=action, detail=json.dumps(detail, default=str)
         )
+    )
 
 
 def get_cursor(warehouse: Warehouse, source: str, stream: str) -> str | None:

@@ -53,3 +53,27 @@ def test_status_and_metrics_load_no_scipy_alembic_or_streamlit(tmp_path, sqlite_
     assert "polars" in review
     assert not review & {"scipy", "alembic", "streamlit", "plotly", "pandas", "github", "jira", "connectorx",
                          "adbc_driver_manager", "sqlalchemy"}
+
+
+def test_a_small_import_on_postgresql_reads_its_upkeep_through_one_connection(tmp_path, postgres_schema_url):
+    """The upkeep after a small import (reports.derived._update_from) reads the slice, the spend and the PRs never
+    merged in one snapshot on one ADBC connection: connectorx, which opened a connection of its own for one
+    of those reads, is not even loaded. (On SQLite every read goes through connectorx.)"""
+    config = str(tmp_path / "scorecard.toml")
+    (tmp_path / "scorecard.toml").write_text(f'[warehouse]\nurl = "{postgres_schema_url}"\n[rules]\nmin_sample = 1\n')
+
+    def cli(*args):
+        return CliRunner().invoke(cli_app, [*args, "--config", config], catch_exceptions=False)
+
+    import_all(cli, tmp_path)  # the cube is built: the next import's upkeep folds in its days
+    later = tmp_path / "later.csv"
+    later.write_text("id,repo,team,number,title,author,created_at,merged_at,merge_commit_sha\n"
+                     "p9,acme/api,web,9,Tidy up,alice,2026-03-05,2026-03-06T10:00:00Z,fff9999\n")
+    used = loaded("import", "pull_requests", str(later), "--config", config)
+    assert "adbc_driver_manager" in used  # the probe sees the write and the upkeep's reads
+    assert "connectorx" not in used
+    from warehouse import open_warehouse
+    from warehouse.cube_store import read_state
+
+    state = read_state(open_warehouse(postgres_schema_url))
+    assert state.pending_from is None and not state.pending_full  # the upkeep ran: the cube is fresh
