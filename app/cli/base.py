@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from app.cli.startup import modules_load_without_collections, only_the_command_asked
+from app.cli.startup import fewer_collections
 from config import Config, ConfigError
 from connectors.common.secrets import redact
 from metrics.spec import GRAINS
@@ -175,9 +175,9 @@ def main() -> None:
     debug = bool(os.environ.get("SCORECARD_DEBUG"))
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    modules_load_without_collections()
+    fewer_collections()
     try:
-        only_the_command_asked(app, sys.argv[1:])()
+        app()
     except SystemExit as exc:
         if not _quick_exit:
             raise
