@@ -2,8 +2,8 @@
 tooltip is that period's value.
 
 Why not `st.metric(chart_data=…)`: Streamlit draws each such sparkline as its own Vega view (vega-embed, the
-expression interpreter, a hover selection), ~0.04 CPU-s of the browser each on a first visit, 0.2 for the
-Scorecard's 5 and ~0.5 for Delivery's 13 (docs/performance-log.md, session 13, draw12); this costs ~0.005. It is
+expression interpreter, a hover selection), ~0.04 CPU-s of the browser each on a first visit (Delivery's 13: ~0.5);
+this costs ~0.005 (docs/performance-log.md, session 13, draw12: Delivery's renderer −0.6 to −0.8 CPU-s). It is
 drawn as Streamlit draws it: the tile's width, 3.5rem high, the line from edge to edge between the values' lowest
 and highest (no zero), 2 px with round caps, in the palette colour of the tile's delta (the default light theme's).
 
