@@ -11,6 +11,7 @@ from app import state
 from app.access import current
 from app.url_state import apply_url, remember
 from app.views.freshness import stale_banner_text
+from app.views.sparkline import sparkline_html
 from metrics.registry import METRICS
 from reports.export import ExportFilters, encode, record_export
 from reports.filters import Filters
@@ -192,9 +193,10 @@ def chart(spec: dict, *, key: str) -> None:
 def tile(t: Tile, grain: str, *, empty_hint: str, when: str | None = None, settling: str | None = None) -> None:
     """One scorecard tile: value, delta against the baseline coloured by status, sparkline, the
     status in words, what it compares, n and the period it is for (`when`: a range's words), and
-    `settling` when its last days can still change. Three elements (the border, the metric, one caption
-    whose paragraphs are the status badge and each line): each element costs the browser its own React
-    rendering, so the badge and the lines are one caption (docs/performance-log.md, draw11)."""
+    `settling` when its last days can still change. Four elements (the border, the metric, the sparkline, one
+    caption whose paragraphs are the status badge and each line): each element costs the browser its own React
+    rendering, so the badge and the lines are one caption (docs/performance-log.md, draw11); the sparkline is
+    static HTML, not the metric's own Vega view (app/views/sparkline.py, draw12)."""
     spec = METRICS[t.spec.metric]
     with st.container(border=True, height="stretch"):
         if t.empty:
@@ -207,8 +209,10 @@ def tile(t: Tile, grain: str, *, empty_hint: str, when: str | None = None, settl
             t.spec.title, fmt_value(t.value, t.unit), delta=delta, delta_color=style.colour,
             delta_arrow="off" if not t.delta else ("up" if t.delta > 0 else "down"),
             delta_description=f"vs {fmt_value(t.baseline, t.unit)}" if t.baseline is not None else "no baseline",
-            chart_data=list(t.trend) if len(t.trend) > 1 else None, chart_type="line", help=spec.description,
+            help=spec.description,
         )
+        if len(t.trend) > 1:
+            st.html(sparkline_html(list(t.trend), style.colour, [fmt_value(v, t.unit) for v in t.trend]))
         interval = fmt_interval(t.ci_low, t.ci_high, t.unit)
         counted = t.spec.counted[:-1] if t.n == 1 and t.spec.counted.endswith("s") else t.spec.counted
         parts = [f"Baseline {fmt_value(t.baseline, t.unit)}", f"n = {t.n:,} {counted}"]

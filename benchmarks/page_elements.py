@@ -14,7 +14,7 @@ value) and download buttons (label, file name). Element ids and a download's fil
 `compare` prints the first differences and exits 1 when any element differs. `compare --content` compares what
 a reader reads instead, whatever elements carry it and wherever they sit: every text paragraph by paragraph (a
 caption holding a badge and three lines reads as the badge and three captions it replaced), tables, metrics and
-charts whole, downloads by count (a deferred download names no file until clicked); it exits 1 when a part
+charts whole, a tile's sparkline by its values (drawn by the metric or as static HTML beside it), downloads by count (a deferred download names no file until clicked); it exits 1 when a part
 of one page is missing from the other. The data panel's "loaded N min ago" is the only text that moves with the clock; it lives in the sidebar, which is not dumped.
 """
 from __future__ import annotations
@@ -24,9 +24,11 @@ import base64
 import collections
 import datetime as dt
 import decimal
+import html
 import json
 import math
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -154,6 +156,8 @@ def compare(before: str, after: str) -> int:
     return 1 if differences else 0
 
 
+# A tile's sparkline drawn as static HTML (app/views/sparkline.py): its values, exact, in `data-values`.
+SPARKLINE = re.compile(r'data-testid="tileSparkline" data-values="([^"]*)"')
 # Elements whose body is Markdown a reader reads as paragraphs: one caption holding several paragraphs reads as
 # the captions (and badges) it replaces.
 TEXT_KINDS = ("markdown", "caption", "badge")
@@ -174,6 +178,15 @@ def content(elements: list[dict]) -> list[str]:
                                     sort_keys=True))
         elif e["type"] == "table" and "arrow_data" in e:  # a static table: its cells
             atoms.append(json.dumps(["table", _arrow_rows(base64.b64decode(e["arrow_data"]["data"]))], sort_keys=True))
+        elif e["type"] == "metric":
+            # a sparkline reads the same whether the metric draws it or static HTML beside it does (draw12)
+            if e.get("chart_data"):
+                atoms.append(json.dumps(["sparkline", [_cell(v) for v in e["chart_data"]]]))
+            atoms.append(json.dumps({k: v for k, v in e.items() if k not in ("chart_data", "chart_type")}, sort_keys=True,
+                                    default=str))
+        elif e["type"] == "html" and SPARKLINE.search(e.get("body", "")):
+            values = json.loads(html.unescape(SPARKLINE.search(e["body"]).group(1)))
+            atoms.append(json.dumps(["sparkline", [_cell(float("nan") if v is None else v) for v in values]]))
         else:
             atoms.append(json.dumps(e, sort_keys=True, default=str))
     return sorted(atoms)

@@ -170,6 +170,18 @@ def test_scorecard_tiles_team_choice_drill_down_and_export(server, page, demo_wa
     page.locator('[data-testid="stMetricValue"]').nth(4).wait_for()
     settle(page)
     assert tile_values(page) == expected_tiles(demo_warehouse, None)
+    # Each tile's sparkline is static HTML (app/views/sparkline.py) that Streamlit's sanitizer kept: the line's image
+    # drawn, and a strip per period of the default range (26 weeks) whose hover title is that week's value.
+    lines = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stHtml"]')]
+        .map(h => h.querySelector('[data-values]')).filter(Boolean).map(d => ({
+            drawn: d.querySelector('img').complete && d.querySelector('img').naturalWidth > 0,
+            height: d.getBoundingClientRect().height,
+            values: JSON.parse(d.dataset.values).length,
+            titles: [...d.querySelectorAll('span[title]')].map(s => s.title)}))""")
+    assert len(lines) == 5
+    for line in lines:
+        assert line["drawn"] and line["height"] == 56
+        assert line["values"] == len(line["titles"]) == 26 and all(line["titles"])
     screenshot(page, "scorecard")
 
     # Choosing a team in the sidebar changes every tile to that team's numbers, and the URL keeps it.

@@ -140,6 +140,37 @@ def test_scorecard_tiles_show_the_metrics_numbers_for_the_whole_org(computed):
     assert ("rollbacks", "grain=week&range=2025-09-29&range=2026-03-29&team=payments") in links
 
 
+def test_each_scorecard_tile_draws_its_trend_as_static_html(computed):
+    """The sparkline is static HTML beside the metric (app/views/sparkline.py), not the metric's own Vega view: every
+    period of the range's weekly records, oldest first, exact in `data-values`, each period's value in the tile's unit
+    on hover, in the colour of the tile's status."""
+    import base64
+    import html as html_text
+    import json
+    import re
+
+    from app.views.sparkline import COLOURS
+    from reports.format import STATUS
+
+    at = run()
+    weekly = records(computed)
+    recs = review_records(computed).records
+    assert not any(m.proto.chart_data for m in at.metric)  # no Vega sparkline
+    lines = [e.proto.body for e in at.get("html") if "tileSparkline" in e.proto.body]
+    assert len(lines) == len(TILES)
+    for (metric, segment), markup in zip(TILES, lines):
+        rows = weekly.filter((pl.col("metric") == metric) & (pl.col("segment") == segment) & pl.col("team").is_null())
+        values = rows.sort("period")["value"].to_list()
+        assert len(values) == 26, metric  # the default range's 26 weeks
+        shown = json.loads(html_text.unescape(re.search(r'data-values="([^"]*)"', markup).group(1)))
+        assert shown == values, metric
+        unit = METRICS[metric].unit
+        assert re.findall(r'<span title="([^"]*)"', markup) == [html_text.escape(fmt_value(v, unit)) for v in values]
+        svg = base64.b64decode(re.search(r"base64,([^\"]+)", markup).group(1)).decode()
+        colour = STATUS[latest(recs, metric, segment, None)["status"]].colour
+        assert f'stroke="{COLOURS[colour]}"' in svg, metric
+
+
 def test_choosing_a_team_in_the_sidebar_changes_the_tiles_to_that_teams_numbers(computed):
     at = run()
     before = [m.value for m in at.metric]

@@ -122,3 +122,23 @@ def test_content_compares_what_a_reader_reads_whatever_elements_carry_it(tmp_pat
     assert compare_content(before, write("f.json", merged, {**button, "url": "g.csv"}, table)) == 1
     # a paragraph lost from a merged caption
     assert compare_content(before, write("l.json", {**merged, "body": "Baseline 16.1% · n = 23,126"}, button, table)) == 1
+
+
+def test_content_reads_a_sparkline_the_same_from_the_metric_or_from_static_html(tmp_path):
+    from app.views.sparkline import sparkline_html
+    from benchmarks.page_elements import compare_content
+
+    def write(name: str, *elements: dict) -> str:
+        path = tmp_path / name
+        path.write_text(json.dumps({"elements": list(elements)}))
+        return str(path)
+
+    metric = {"type": "metric", "label": "Rollback share", "body": "3.7%", "delta": "+0.9 pp"}
+    # main's metric drew the sparkline itself (a missing value arrives as the dump's "NaN")
+    before = write("before.json", {**metric, "chart_data": [0.037, "NaN", 0.029], "chart_type": "LINE"})
+    line = {"type": "html", "body": sparkline_html([0.037, None, 0.029], "red", ["3.7%", "—", "2.9%"])}
+    assert compare_content(before, write("after.json", metric, line)) == 0
+    # a value changed in the sparkline, or the sparkline gone: each a difference
+    moved = {"type": "html", "body": sparkline_html([0.037, None, 0.030], "red", ["3.7%", "—", "3.0%"])}
+    assert compare_content(before, write("moved.json", metric, moved)) == 1
+    assert compare_content(before, write("gone.json", metric)) == 1
