@@ -213,12 +213,12 @@ def team_rows(version: str, since: dt.date, team: str) -> TeamRows:
 
 @st.cache_resource(show_spinner="Reading the team's repositories…", max_entries=8)
 def _team_rows(version: str, since: dt.date, team: str) -> TeamRows:
-    return _rows_of(team_read(version, since, team), since, team)
+    return team_rows_of(warehouse(), team_read(version, since, team), since, team)
 
 
 @st.cache_resource(show_spinner="Reading the team's repositories…", max_entries=8)
 def _team_rows_scoped(version: str, since: dt.date, team: str, teams: tuple[str, ...]) -> TeamRows:
-    return _rows_of(scope.prepared_rows(team_read(version, since, team), teams), since, team)
+    return team_rows_of(warehouse(), scope.prepared_rows(team_read(version, since, team), teams), since, team)
 
 
 def team_read(version: str, since: dt.date, team: str) -> Prepared:
@@ -232,13 +232,15 @@ def team_read(version: str, since: dt.date, team: str) -> Prepared:
                                        reviewed_prs=False, repos_of=team_repos(team, config().teams)), config())
 
 
-def _rows_of(read: Prepared, since: dt.date, team: str) -> TeamRows:
+def team_rows_of(warehouse: Warehouse, read: Prepared, since: dt.date, team: str) -> TeamRows:
+    """`TeamRows` of `team` from `read` (`team_read`, maybe narrowed to the user's teams), with the PR files of
+    its repos read from the day `since` on."""
     outcomes = read.outcomes.filter(pl.col("team") == team).select(TEAM_OUTCOME_COLUMNS)
     # the PR files of the team's repos, in every spelling the read's PRs give them (compared lower-cased)
     keys = outcomes.get_column("repo").str.to_lowercase().unique().implode()
     spellings = read.evidence.pull_requests.filter(pl.col("repo").str.to_lowercase().is_in(keys)).get_column("repo")
     cut = dt.datetime.combine(since, dt.time(), dt.timezone.utc)
-    files = read_files_of_repos(warehouse(), cut, sorted(set(spellings.unique().to_list()) - {None}),
+    files = read_files_of_repos(warehouse, cut, sorted(set(spellings.unique().to_list()) - {None}),
                                 list(SCHEMAS["pull_request_files"]))
     first = read.follow_ups.first_fixes_in(outcomes.get_column("repo").unique().to_list(), files)
     return TeamRows(outcomes=outcomes, first_fixes=first)

@@ -352,9 +352,11 @@ def first_follow_ups(prs: pl.DataFrame, files: pl.DataFrame, window_days: float,
     per PR with a follow-up fix, `id, follow_ups, fixed_by, fixed_at, fix_how`. A dense repo's PRs have
     follow-up pairs by the millions over a long range; a view that shows each PR's first fix and how many
     (the Rollbacks page's team panel) needs only this."""
+    schema = {"id": pl.String, "follow_ups": pl.Int64, "fixed_by": pl.String, "fixed_at": prs.schema["merged_at"],
+              "fix_how": pl.String}
     found = _follow_up_pairs(prs, files, window_days, fix_labels, fix_title_pattern, reverts)
     if found is None:
-        return pl.DataFrame(schema=_FIRST_SCHEMA | {"fixed_at": prs.schema["merged_at"]})
+        return pl.DataFrame(schema=schema)
     pairs, merged, paths = found
     # the first fix by merge time, then id (as `first_fixes` sorts them): by the id's rank among the PRs
     order = merged.select(q="idx", q_at="merged_at", q_rank=pl.col("id").rank("ordinal"))
@@ -370,11 +372,8 @@ def first_follow_ups(prs: pl.DataFrame, files: pl.DataFrame, window_days: float,
         .join(merged.select(q="idx", fixed_by="id", fixed_at="merged_at"), on="q")
         .join(paths, on="path_no", how="left")
         .select("id", "follow_ups", "fixed_by", "fixed_at", fix_how=_how())
-        .cast(_FIRST_SCHEMA | {"fixed_at": prs.schema["merged_at"]})
+        .cast(schema)
     )
-
-
-_FIRST_SCHEMA = {"id": pl.String, "follow_ups": pl.Int64, "fixed_by": pl.String, "fix_how": pl.String}
 
 
 def _how() -> pl.Expr:
