@@ -358,14 +358,15 @@ def first_follow_ups(prs: pl.DataFrame, files: pl.DataFrame, window_days: float,
     if found is None:
         return pl.DataFrame(schema=schema)
     pairs, merged, paths = found
-    # the first fix by merge time, then id (as `first_fixes` sorts them): by the id's rank among the PRs
-    order = merged.select(q="idx", q_at="merged_at", q_rank=pl.col("id").rank("ordinal"))
+    # the first fix by merge time, then id (as `first_fixes` sorts them): the PRs numbered in that order, the
+    # smallest number per P, and that pair's path
+    order = merged.sort("merged_at", "id").select(q="idx", order=pl.int_range(pl.len(), dtype=pl.UInt32))
     first = (
         pairs.join(order, on="q")
         .group_by("p")
-        .agg(follow_ups=pl.len().cast(pl.Int64),
-             q=pl.col("q").sort_by(["q_at", "q_rank"]).first(),
-             path_no=pl.col("path_no").sort_by(["q_at", "q_rank"]).first())
+        .agg(follow_ups=pl.len().cast(pl.Int64), order=pl.col("order").min())
+        .join(order, on="order")
+        .join(pairs, on=["p", "q"])
     )
     return (
         first.join(merged.select(p="idx", id="id"), on="p")
@@ -430,10 +431,8 @@ def _follow_up_pairs(prs: pl.DataFrame, files: pl.DataFrame, window_days: float,
     q_files = (touched.filter(pl.col("p").is_in(fix_rows.implode()))
                .select("repo_no", "path_no", q="p", q_at="p_at").sort("q_at"))
     by_file = _file_pairs(q_files, touched.select("repo_no", "path_no", "p", "p_at").sort("p_at"), window)
-    # a revert that is also such a fix is one pair, said "revert" (a null path sorts first)
-    both = (pl.concat([by_revert, by_file.select("p", "q", "path_no")])
-            .sort(["p", "q", "path_no"], nulls_last=False)
-            .unique(["p", "q"], keep="first", maintain_order=True))
+    # a revert that is also such a fix is one pair, said "revert" (each side holds a pair once)
+    both = pl.concat([by_revert, by_file.select("p", "q", "path_no").join(by_revert, on=["p", "q"], how="anti")])
     return both, merged.select("id", "merged_at", "idx"), paths
 
 
