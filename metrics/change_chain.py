@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import numpy as np
 import polars as pl
 
 from config.model import Config
@@ -445,27 +446,38 @@ FIX_FILE_BLOCK = 20_000
 def _file_pairs(q_files: pl.DataFrame, p_files: pl.DataFrame, window: dt.timedelta) -> pl.DataFrame:
     """(p, q, path_no): P touched the path Q touched (same repo), Q merged strictly after P and within `window`
     of it, path_no the smallest such path. `q_files`: the fixes' rows (repo_no, path_no, q, q_at) by q_at;
-    `p_files`: every PR's (repo_no, path_no, p, p_at) by p_at. Matched `FIX_FILE_BLOCK` fix rows at a time
-    against the PRs merged from `window` before the block's first fix to its last: the pairs a match of every
-    row at once finds, with the memory of a block's (a dense repo's files over a long range pair up by the
-    tens of millions before the window is applied)."""
+    `p_files`: every PR's (repo_no, path_no, p, p_at) by p_at. Matched about `FIX_FILE_BLOCK` fix rows at a
+    time, each fix's rows in one block, against the PRs merged from `window` before the block's first fix to
+    its last: the pairs a match of every row at once finds, with the memory of a block's (a dense repo's files
+    over a long range pair up by the tens of millions before the window is applied)."""
     schema = {"p": pl.UInt32, "q": pl.UInt32, "path_no": pl.UInt32}
-    if q_files.height == 0:
-        return pl.DataFrame(schema=schema)
+    q_files = q_files.sort("q_at", "q")
     p_at = p_files.get_column("p_at")
-    blocks = []
-    for block in q_files.iter_slices(FIX_FILE_BLOCK):
+    blocks = [pl.DataFrame(schema=schema)]
+    for start, end in _blocks(q_files.get_column("q"), FIX_FILE_BLOCK):
+        block = q_files.slice(start, end - start)
         reach = block.select(low=pl.col("q_at").min() - window, high=pl.col("q_at").max())
         low = p_at.search_sorted(reach.get_column("low"), side="left")[0]
         high = p_at.search_sorted(reach.get_column("high"), side="left")[0]  # P merged strictly before Q
-        earlier = p_files.slice(low, high - low)
         blocks.append(
-            block.join(earlier, on=["repo_no", "path_no"])
+            block.join(p_files.slice(low, high - low), on=["repo_no", "path_no"])
             .filter((pl.col("q_at") > pl.col("p_at")) & (pl.col("q_at") - pl.col("p_at") <= window))
             .group_by("p", "q").agg(pl.col("path_no").min())
+            .cast(schema)
         )
-    # a fix's rows may lie in two blocks: its pairs' first path over both
-    return pl.concat(blocks).group_by("p", "q").agg(pl.col("path_no").min()).cast(schema)
+    return pl.concat(blocks)  # each pair in one block: its fix's
+
+
+def _blocks(q: pl.Series, size: int) -> list[tuple[int, int]]:
+    """[start, end) row ranges of about `size` rows each over `q` (rows of one value together), never splitting
+    a value's rows."""
+    values = q.to_numpy()
+    if len(values) == 0:
+        return []
+    firsts = np.flatnonzero(values[1:] != values[:-1]) + 1  # where each value's rows begin, after the first
+    cuts = sorted({int(firsts[i]) for i in np.searchsorted(firsts, np.arange(size, len(values), size)) if i < len(firsts)})
+    edges = [0, *cuts, len(values)]
+    return list(zip(edges[:-1], edges[1:]))
 
 
 def rework_outcomes(outcomes: pl.DataFrame, follow_ups: pl.DataFrame) -> pl.DataFrame:

@@ -286,6 +286,15 @@ def test_first_follow_ups_by_hand_whatever_the_blocks(monkeypatch, block):
                        check_column_order=False)
 
 
+def test_fix_file_blocks_never_split_a_fixs_rows():
+    q = pl.Series([1, 1, 2, 2, 2, 3, 4, 4, 5], dtype=pl.UInt32)
+    assert change_chain._blocks(q, 2) == [(0, 2), (2, 5), (5, 6), (6, 8), (8, 9)]
+    assert change_chain._blocks(q, 4) == [(0, 5), (5, 8), (8, 9)]
+    assert change_chain._blocks(q, 100) == [(0, 9)]
+    assert change_chain._blocks(pl.Series([7, 7, 7], dtype=pl.UInt32), 1) == [(0, 3)]
+    assert change_chain._blocks(pl.Series([], dtype=pl.UInt32), 1) == []
+
+
 def test_first_follow_ups_without_merged_prs_or_fixes():
     ev = prepare(first_fix_scenario(), CONFIG).evidence
     rules = CONFIG.rules
