@@ -12,7 +12,7 @@ from app import components as ui
 from app import state
 from app.views.charts import trend_figure
 from app.views.delivery import (
-    DELIVERY_TRENDS, TEAM_TILES, TEAM_TRENDS, reviews_by_senior, reworked_prs, senior_reviews, trend_rows,
+    DELIVERY_TRENDS, TEAM_TILES, TEAM_TRENDS, reviews_by_senior, reworked_rows, senior_reviews, trend_rows,
 )
 from metrics.registry import METRICS
 from reports.tiles import tile_for
@@ -20,8 +20,7 @@ from reports.tiles import tile_for
 
 def render(filters, version: str, outcomes: pl.DataFrame, scope: str, since: dt.date) -> None:
     """`outcomes` are the PR outcomes of the selection (team, maybe one repo), `scope` its name, `since` the
-    first day the page's prepared rows cover (state.prepared; on or before the range's start)."""
-    prepared = state.team_prepared(version, since, filters.team)
+    first day the page's team rows cover (state.team_rows; on or before the range's start)."""
     records = state.records(version, filters.grain, filters.start, filters.end, None)
     rules = state.config().rules
     st.subheader("Rework and senior review load")
@@ -43,11 +42,8 @@ def render(filters, version: str, outcomes: pl.DataFrame, scope: str, since: dt.
     st.subheader("Reworked PRs")
     ui.text(f"Scope: {scope}.")
     ai_only = st.toggle("Only AI-assisted PRs", value=True, key="rework_ai_only")
-    # the PR files of the selection's repos, in every spelling the range's PRs give them (compared lower-cased)
-    keys = outcomes.get_column("repo").str.to_lowercase().unique().implode()
-    spellings = prepared.evidence.pull_requests.filter(pl.col("repo").str.to_lowercase().is_in(keys)).get_column("repo")
-    files = state.selection_files(version, since, spellings.unique().to_list())
-    prs = reworked_prs(outcomes, prepared.follow_ups, filters, ai_only=ai_only, files=files)
+    # each PR's first follow-up fix, matched among the PRs of the team's repos (state.team_rows)
+    prs = reworked_rows(outcomes, state.team_rows(version, since, filters.team).first_fixes, filters, ai_only=ai_only)
     if prs.height == 0:
         ui.empty("No PR in this selection needed a follow-up fix in the selected periods.")
     else:

@@ -91,7 +91,7 @@ OUTCOMES = ("pull_requests", "deployments", "deployment_prs")
 # Rollbacks page's team panel.
 CHAIN = (*CHANGES, "pull_request_files", "reviews", "people")
 # The Rollbacks page's team panel: the outcomes and the senior review load (no incidents; rework reads the PR
-# files of the selection's repos only: `selection_files`).
+# files of the team's repos only: `team_rows`).
 TEAM = (*OUTCOMES, "reviews", "people")
 EVERY_TABLE = (*CHAIN, "tickets", "ai_spend")
 # The PR columns a PR's rollback verdict and where it counts are decided from (metrics.linking.pr_outcomes:
@@ -180,26 +180,70 @@ def team_baseline_counts(warehouse: Warehouse, window: Window, team: str) -> pl.
     return baseline_counts(outcomes, ["team", "repo"], window)
 
 
-def team_prepared(version: str, since: dt.date, team: str) -> Prepared:
-    """`prepared(version, since, OUTCOMES, TEAM_COLUMNS, reviewed_prs=False)` of the repos that hold `team`'s
-    PRs merged from `since` on (`team_repos`) only: the Rollbacks page's team drill-down. Every PR of those
-    repos from `since` on is decided as there (warehouse.slice.read_slice's `repos_of`), so the team's outcomes,
-    and the follow-up fixes among them, are those of the organisation's read; other teams' PRs are missing."""
+@dataclass(frozen=True)
+class TeamRows:
+    """What the Rollbacks page's team drill-down shows of a team's range (`team_rows`), kept instead of the read
+    it is made from: a dense team's repos hold PRs, deployments and PR files by the hundreds of thousands in a
+    range, the page lists a few columns of the team's PRs and each one's first follow-up fix."""
+
+    # the team's PR outcomes, `TEAM_OUTCOME_COLUMNS` (`DETAIL_COLUMNS` null: `with_details`)
+    outcomes: pl.DataFrame
+    # per PR of the team's repos with a follow-up fix: `id, follow_ups, fixed_by, fixed_at, fix_how`
+    # (metrics.change_chain.ChainFacts.first_fixes_in, over the PR files of those repos)
+    first_fixes: pl.DataFrame
+
+
+# The columns of a team's PR outcomes the Rollbacks page reads (app/views/rollbacks: the shares, the trend and
+# the rolled-back PRs; app/views/delivery.reworked_rows).
+TEAM_OUTCOME_COLUMNS = ("id", "title", "repo", "number", "author", "team", "url", "merged_at", "ai_assisted",
+                        "ai_signals", "ai_tools", "ai_mode", "shipped_deployment_id", "rolled_back", "rolled_back_how",
+                        "rolled_back_by", "rolled_back_at")
+
+
+def team_rows(version: str, since: dt.date, team: str) -> TeamRows:
+    """The Rollbacks page's team drill-down from the day `since` on (`TeamRows`), as far as the signed-in user
+    may see it: `team_read`'s outcomes of `team`'s PRs, and the first follow-up fixes of the PRs of the repos of
+    those PRs, matched among that read's PRs (those the user may see) over those repos' PR files (in every
+    spelling the read gives them) from `since` on (warehouse.slice.read_files_of_repos). A follow-up fix is a PR of
+    its PR's repo, so a selection of some of those repos has the same first fixes as its own match would."""
     teams = row_scope()
-    return (_team_prepared(version, since, team) if teams is None
-            else _team_prepared_scoped(version, since, team, teams))
+    return (_team_rows(version, since, team) if teams is None
+            else _team_rows_scoped(version, since, team, teams))
 
 
 @st.cache_resource(show_spinner="Reading the team's repositories…", max_entries=8)
-def _team_prepared(version: str, since: dt.date, team: str) -> Prepared:
+def _team_rows(version: str, since: dt.date, team: str) -> TeamRows:
+    return team_rows_of(warehouse(), team_read(version, since, team), since, team)
+
+
+@st.cache_resource(show_spinner="Reading the team's repositories…", max_entries=8)
+def _team_rows_scoped(version: str, since: dt.date, team: str, teams: tuple[str, ...]) -> TeamRows:
+    return team_rows_of(warehouse(), scope.prepared_rows(team_read(version, since, team), teams), since, team)
+
+
+def team_read(version: str, since: dt.date, team: str) -> Prepared:
+    """`prepared(version, since, OUTCOMES, TEAM_COLUMNS, reviewed_prs=False)` of the repos that hold `team`'s
+    PRs merged from `since` on (`team_repos`) only: what the Rollbacks page's team drill-down is made of. Every
+    PR of those repos from `since` on is decided as there (warehouse.slice.read_slice's `repos_of`), so the
+    team's outcomes, and the follow-up fixes among them, are those of the organisation's read; other teams' PRs
+    are missing. Not kept: `team_rows` keeps what the page shows of it."""
     _cube(version)  # the slice reads the cube's shipping table: up to date first
     return prepare(load_evidence_since(warehouse(), config(), since, OUTCOMES, _columns(TEAM_COLUMNS),
                                        reviewed_prs=False, repos_of=team_repos(team, config().teams)), config())
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _team_prepared_scoped(version: str, since: dt.date, team: str, teams: tuple[str, ...]) -> Prepared:
-    return scope.prepared_rows(_team_prepared(version, since, team), teams)
+def team_rows_of(warehouse: Warehouse, read: Prepared, since: dt.date, team: str) -> TeamRows:
+    """`TeamRows` of `team` from `read` (`team_read`, maybe narrowed to the user's teams), with the PR files of
+    its repos read from the day `since` on."""
+    outcomes = read.outcomes.filter(pl.col("team") == team).select(TEAM_OUTCOME_COLUMNS)
+    # the PR files of the team's repos, in every spelling the read's PRs give them (compared lower-cased)
+    keys = outcomes.get_column("repo").str.to_lowercase().unique().implode()
+    spellings = read.evidence.pull_requests.filter(pl.col("repo").str.to_lowercase().is_in(keys)).get_column("repo")
+    cut = dt.datetime.combine(since, dt.time(), dt.timezone.utc)
+    files = read_files_of_repos(warehouse, cut, sorted(set(spellings.unique().to_list()) - {None}),
+                                list(SCHEMAS["pull_request_files"]))
+    first = read.follow_ups.first_fixes_in(outcomes.get_column("repo").unique().to_list(), files)
+    return TeamRows(outcomes=outcomes, first_fixes=first)
 
 
 def team_repos(team: str, teams: dict):
@@ -263,20 +307,6 @@ def with_details(version: str, outcomes: pl.DataFrame) -> pl.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=8)
 def _details(version: str, ids: tuple[str, ...]) -> pl.DataFrame:
     return read_pr_columns(warehouse(), list(ids), ["id", *DETAIL_COLUMNS])
-
-
-def selection_files(version: str, since: dt.date, repos: list[str]) -> pl.DataFrame:
-    """The PR files `prepared(version, since, ...)` would read (those of the PRs merged from `since` on) of
-    the PRs of `repos` only (warehouse.slice.read_files_of_repos): what the Rollbacks page's team panel matches
-    follow-up fixes in. Files of PRs the signed-in user may not see are there, and ignored: the fixes are
-    matched among the PRs of `prepared` (metrics.change_chain.ChainFacts.follow_ups_in)."""
-    return _selection_files(version, since, tuple(sorted(set(repos) - {None})))
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _selection_files(version: str, since: dt.date, repos: tuple[str, ...]) -> pl.DataFrame:
-    cut = dt.datetime.combine(since, dt.time(), dt.timezone.utc)
-    return read_files_of_repos(warehouse(), cut, list(repos), list(SCHEMAS["pull_request_files"]))
 
 
 def prepared_for_item(version: str, kind: str, item_id: str) -> Prepared:

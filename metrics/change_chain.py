@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import numpy as np
 import polars as pl
 
 from config.model import Config
@@ -47,8 +48,8 @@ class ChainFacts:
     # not pay for matching every PR's files and fix titles.
     _follow_ups: Callable[[], pl.DataFrame] = field(repr=False, compare=False)
     # `follow_ups_in`: the same from the PRs and files (the evidence's, or those given) of some repos
-    # (lower-cased names) only.
-    _follow_ups_in: Callable[[frozenset[str], pl.DataFrame | None], pl.DataFrame] = field(repr=False, compare=False)
+    # (lower-cased names) only; with `first`, `first_fixes` of them (`first_follow_ups`).
+    _follow_ups_in: Callable[[frozenset[str], pl.DataFrame | None, bool], pl.DataFrame] = field(repr=False, compare=False)
     _by_repos: dict = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
@@ -61,12 +62,20 @@ class ChainFacts:
         (a team's drill-down need not match every PR of the organisation). `files`: those repos' PR files
         when the evidence was read without them (warehouse.slice.read_files_of_repos; rows of other PRs
         are ignored). Kept per set of repos (and files)."""
+        return self._in(repos, files, first=False)
+
+    def first_fixes_in(self, repos, files: pl.DataFrame | None = None) -> pl.DataFrame:
+        """`first_fixes(follow_ups_in(repos, files))` (one row per PR of `repos` with a follow-up fix: how many,
+        the first and how it was linked), without a row per pair (`first_follow_ups`). Kept likewise."""
+        return self._in(repos, files, first=True)
+
+    def _in(self, repos, files: pl.DataFrame | None, first: bool) -> pl.DataFrame:
         keys = frozenset(r.lower() for r in repos if r is not None)
-        key = (keys, None if files is None else id(files))
+        key = (keys, None if files is None else id(files), first)
         if key not in self._by_repos:
             if len(self._by_repos) >= 16:  # a few selections' worth (each a team's or a repo's fixes)
                 self._by_repos.pop(next(iter(self._by_repos)))
-            self._by_repos[key] = (files, self._follow_ups_in(keys, files))  # (the files kept: their id is the key)
+            self._by_repos[key] = (files, self._follow_ups_in(keys, files, first))  # (the files kept: their id is the key)
         return self._by_repos[key][1]
 
 
@@ -103,12 +112,12 @@ def _follow_up_parts(evidence: Evidence, config: Config, reverts: pl.DataFrame) 
         return follow_up_fixes(evidence.pull_requests, evidence.pull_request_files, rules.rework_window_days,
                                rules.fix_labels, rules.fix_title_pattern, reverts=reverts)
 
-    def follow_ups_in(repos: frozenset[str], files: pl.DataFrame | None) -> pl.DataFrame:
+    def follow_ups_in(repos: frozenset[str], files: pl.DataFrame | None, first: bool) -> pl.DataFrame:
         prs = evidence.pull_requests.filter(pl.col("repo").str.to_lowercase().is_in(list(repos)))
         files = (evidence.pull_request_files if files is None else files).filter(
             pl.col("pr_id").is_in(prs.get_column("id").implode()))
-        return follow_up_fixes(prs, files, rules.rework_window_days, rules.fix_labels, rules.fix_title_pattern,
-                               reverts=reverts)
+        find = first_follow_ups if first else follow_up_fixes
+        return find(prs, files, rules.rework_window_days, rules.fix_labels, rules.fix_title_pattern, reverts=reverts)
 
     return {"_follow_ups": follow_ups, "_follow_ups_in": follow_ups_in}
 
@@ -323,13 +332,69 @@ def follow_up_fixes(prs: pl.DataFrame, files: pl.DataFrame, window_days: float,
     matching `fix_title_pattern`). A revert that is also such a fix is one pair, said "revert". `reverts`:
     `resolve_reverts(prs)` when the caller has it.
     """
-    window = dt.timedelta(days=window_days)
     out_schema = {"pr_id": pl.String, "fix_id": pl.String, "fix_merged_at": prs.schema["merged_at"], "how": pl.String}
+    found = _follow_up_pairs(prs, files, window_days, fix_labels, fix_title_pattern, reverts)
+    if found is None:
+        return pl.DataFrame(schema=out_schema)
+    pairs, merged, paths = found
+    return (
+        pairs.join(merged.select(p="idx", pr_id="id"), on="p")
+        .join(merged.select(q="idx", fix_id="id", fix_merged_at="merged_at"), on="q")
+        .join(paths, on="path_no", how="left")
+        .select("pr_id", "fix_id", "fix_merged_at", how=_how())
+        .cast(out_schema)
+        .sort(["pr_id", "fix_merged_at", "fix_id"])
+    )
+
+
+def first_follow_ups(prs: pl.DataFrame, files: pl.DataFrame, window_days: float,
+                     fix_labels: tuple[str, ...], fix_title_pattern: str, reverts: pl.DataFrame | None = None) -> pl.DataFrame:
+    """`first_fixes(follow_up_fixes(...))` (the same arguments) without making a row of text per pair: one row
+    per PR with a follow-up fix, `id, follow_ups, fixed_by, fixed_at, fix_how`. A dense repo's PRs have
+    follow-up pairs by the millions over a long range; a view that shows each PR's first fix and how many
+    (the Rollbacks page's team panel) needs only this."""
+    schema = {"id": pl.String, "follow_ups": pl.Int64, "fixed_by": pl.String, "fixed_at": prs.schema["merged_at"],
+              "fix_how": pl.String}
+    found = _follow_up_pairs(prs, files, window_days, fix_labels, fix_title_pattern, reverts)
+    if found is None:
+        return pl.DataFrame(schema=schema)
+    pairs, merged, paths = found
+    # the first fix by merge time, then id (as `first_fixes` sorts them): the PRs numbered in that order, the
+    # smallest number per P, and that pair's path
+    order = merged.sort("merged_at", "id").select(q="idx", order=pl.int_range(pl.len(), dtype=pl.UInt32))
+    first = (
+        pairs.join(order, on="q")
+        .group_by("p")
+        .agg(follow_ups=pl.len().cast(pl.Int64), order=pl.col("order").min())
+        .join(order, on="order")
+        .join(pairs, on=["p", "q"])
+    )
+    return (
+        first.join(merged.select(p="idx", id="id"), on="p")
+        .join(merged.select(q="idx", fixed_by="id", fixed_at="merged_at"), on="q")
+        .join(paths, on="path_no", how="left")
+        .select("id", "follow_ups", "fixed_by", "fixed_at", fix_how=_how())
+        .cast(schema)
+    )
+
+
+def _how() -> pl.Expr:
+    """How a pair was linked: "revert" (no path), else "fix touching <its first path>"."""
+    return (pl.when(pl.col("path_no").is_null()).then(pl.lit("revert"))
+            .otherwise(pl.format("fix touching {}", "path")))
+
+
+def _follow_up_pairs(prs: pl.DataFrame, files: pl.DataFrame, window_days: float, fix_labels: tuple[str, ...],
+                     fix_title_pattern: str, reverts: pl.DataFrame | None
+                     ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame] | None:
+    """`follow_up_fixes`' pairs by row number: (`p, q, path_no`: null for a revert, else P's and Q's first
+    shared path), the merged PRs (`id, merged_at, idx`) and the paths (`path_no, path`); None without a merged PR."""
+    window = dt.timedelta(days=window_days)
     merged = prs.filter(pl.col("merged_at").is_not_null()).select(
         "id", "title", "labels", "merged_at", repo_key=pl.col("repo").str.to_lowercase()
     ).with_columns(idx=pl.int_range(pl.len(), dtype=pl.UInt32))
     if merged.height == 0:
-        return pl.DataFrame(schema=out_schema)
+        return None
     # PRs by row number from here on: joins and de-duplication on integers, not on ids (a large org has
     # millions of file rows).
     p_side = merged.select(p="idx", p_repo="repo_key", p_at="merged_at")
@@ -344,52 +409,87 @@ def follow_up_fixes(prs: pl.DataFrame, files: pl.DataFrame, window_days: float,
         .join(ids.rename({"id": "reverted_pr_id", "idx": "p"}), on="reverted_pr_id")
         .join(q_side, on="q").join(p_side, on="p")
         .filter(in_window & (pl.col("q_repo") == pl.col("p_repo")))
-        .select("p", "q", how=pl.lit("revert"))
+        .select("p", "q", path_no=pl.lit(None, pl.UInt32))
     )
 
     is_fix = fixes(merged, fix_labels, fix_title_pattern)
     # Paths and repos by number too: a large org's files pair up by the hundreds of thousands before the
     # window is applied, and strings in those rows cost memory (the path's text is looked up for the pairs).
+    # The paths are numbered in their sort order, so the smallest number of a pair's paths is its first path.
     touched = (
         files.select("pr_id", path=pl.col("path").str.strip_chars())
         .filter(pl.col("path").is_not_null() & (pl.col("path") != ""))
         .join(ids.rename({"id": "pr_id", "idx": "p"}), on="pr_id")
         .drop("pr_id")
     )
-    paths = touched.select("path").unique().with_row_index("path_no")
+    paths = touched.select("path").unique().sort("path").with_row_index("path_no")
     repos = merged.select("repo_key").unique().with_row_index("repo_no")
     repo_of = merged.join(repos, on="repo_key", how="left").select("idx", "repo_no")  # a null repo: no number
     touched = (touched.join(paths, on="path").drop("path")
-               .join(repo_of.rename({"idx": "p"}), on="p").filter(pl.col("repo_no").is_not_null()))
+               .join(repo_of.rename({"idx": "p"}), on="p").filter(pl.col("repo_no").is_not_null())
+               .join(p_side.select("p", "p_at"), on="p"))
     fix_rows = merged.filter(is_fix).get_column("idx")
-    q_files = touched.filter(pl.col("p").is_in(fix_rows.implode())).rename({"p": "q"})
-    by_file = (
-        q_files.join(touched, on=["repo_no", "path_no"])
-        .join(q_side.select("q", "q_at"), on="q").join(p_side.select("p", "p_at"), on="p")
-        .filter(in_window)
-        .join(paths, on="path_no")
-        .group_by("p", "q").agg(pl.col("path").min())
-        .select("p", "q", how=pl.format("fix touching {}", "path"))
-    )
-    both = (
-        pl.concat([by_revert, by_file], how="vertical_relaxed")
-        .with_columns(_rank=pl.when(pl.col("how") == "revert").then(0).otherwise(1))
-        .sort(["p", "q", "_rank"])
-        .unique(["p", "q"], keep="first", maintain_order=True)
-    )
-    return (
-        both.join(ids.rename({"id": "pr_id", "idx": "p"}), on="p")
-        .join(merged.select(q="idx", fix_id="id", fix_merged_at="merged_at"), on="q")
-        .select("pr_id", "fix_id", "fix_merged_at", "how")
-        .cast(out_schema)
-        .sort(["pr_id", "fix_merged_at", "fix_id"])
-    )
+    q_files = (touched.filter(pl.col("p").is_in(fix_rows.implode()))
+               .select("repo_no", "path_no", q="p", q_at="p_at").sort("q_at"))
+    by_file = _file_pairs(q_files, touched.select("repo_no", "path_no", "p", "p_at").sort("p_at"), window)
+    # a revert that is also such a fix is one pair, said "revert" (each side holds a pair once)
+    both = pl.concat([by_revert, by_file.select("p", "q", "path_no").join(by_revert, on=["p", "q"], how="anti")])
+    return both, merged.select("id", "merged_at", "idx"), paths
+
+
+# The fixes' file rows matched at once (`_file_pairs`): each block's pairs are those of its fixes' files with
+# the files of the PRs merged within the window before them, so a block holds a window's worth of a repo's
+# file rows per path, not the whole slice's.
+FIX_FILE_BLOCK = 20_000
+
+
+def _file_pairs(q_files: pl.DataFrame, p_files: pl.DataFrame, window: dt.timedelta) -> pl.DataFrame:
+    """(p, q, path_no): P touched the path Q touched (same repo), Q merged strictly after P and within `window`
+    of it, path_no the smallest such path. `q_files`: the fixes' rows (repo_no, path_no, q, q_at) by q_at;
+    `p_files`: every PR's (repo_no, path_no, p, p_at) by p_at. Matched about `FIX_FILE_BLOCK` fix rows at a
+    time, each fix's rows in one block, against the PRs merged from `window` before the block's first fix to
+    its last: the pairs a match of every row at once finds, with the memory of a block's (a dense repo's files
+    over a long range pair up by the tens of millions before the window is applied)."""
+    schema = {"p": pl.UInt32, "q": pl.UInt32, "path_no": pl.UInt32}
+    q_files = q_files.sort("q_at", "q")
+    p_at = p_files.get_column("p_at")
+    blocks = [pl.DataFrame(schema=schema)]
+    for start, end in _blocks(q_files.get_column("q"), FIX_FILE_BLOCK):
+        block = q_files.slice(start, end - start)
+        reach = block.select(low=pl.col("q_at").min() - window, high=pl.col("q_at").max())
+        low = p_at.search_sorted(reach.get_column("low"), side="left")[0]
+        high = p_at.search_sorted(reach.get_column("high"), side="left")[0]  # P merged strictly before Q
+        blocks.append(
+            block.join(p_files.slice(low, high - low), on=["repo_no", "path_no"])
+            .filter((pl.col("q_at") > pl.col("p_at")) & (pl.col("q_at") - pl.col("p_at") <= window))
+            .group_by("p", "q").agg(pl.col("path_no").min())
+            .cast(schema)
+        )
+    return pl.concat(blocks)  # each pair in one block: its fix's
+
+
+def _blocks(q: pl.Series, size: int) -> list[tuple[int, int]]:
+    """[start, end) row ranges of about `size` rows each over `q` (rows of one value together), never splitting
+    a value's rows."""
+    values = q.to_numpy()
+    if len(values) == 0:
+        return []
+    firsts = np.flatnonzero(values[1:] != values[:-1]) + 1  # where each value's rows begin, after the first
+    cuts = sorted({int(firsts[i]) for i in np.searchsorted(firsts, np.arange(size, len(values), size)) if i < len(firsts)})
+    edges = [0, *cuts, len(values)]
+    return list(zip(edges[:-1], edges[1:]))
 
 
 def rework_outcomes(outcomes: pl.DataFrame, follow_ups: pl.DataFrame) -> pl.DataFrame:
     """One row per merged PR: `id, team, merged_at, ai_assisted, reworked` (bool), `fixed_by` (the first
     follow-up fix), `fixed_at`, `fix_how`, `follow_ups` (how many)."""
-    first = (
+    return rework_of_first(outcomes, first_fixes(follow_ups))
+
+
+def first_fixes(follow_ups: pl.DataFrame) -> pl.DataFrame:
+    """Per PR with a follow-up fix (`follow_ups`: `follow_up_fixes`' pairs): `id, follow_ups` (how many),
+    `fixed_by` (the first fix by merge time, then id), `fixed_at`, `fix_how` (how that one was linked)."""
+    return (
         follow_ups.group_by("pr_id")
         .agg(
             follow_ups=pl.len().cast(pl.Int64),
@@ -399,6 +499,10 @@ def rework_outcomes(outcomes: pl.DataFrame, follow_ups: pl.DataFrame) -> pl.Data
         )
         .rename({"pr_id": "id"})
     )
+
+
+def rework_of_first(outcomes: pl.DataFrame, first: pl.DataFrame) -> pl.DataFrame:
+    """`rework_outcomes` from the first fixes (`first_fixes`, or `first_follow_ups`)."""
     return outcomes.select("id", "team", "merged_at", "ai_assisted").join(first, on="id", how="left").with_columns(
         reworked=pl.col("fixed_by").is_not_null(), follow_ups=pl.col("follow_ups").fill_null(0)
     )

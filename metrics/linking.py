@@ -179,9 +179,20 @@ def resolve_reverts(prs: pl.DataFrame) -> pl.DataFrame:
 
 
 def _lookup(reverts: pl.DataFrame, targets: pl.DataFrame, on: list[str], name: str) -> pl.DataFrame:
+    """The targets matching each revert on `on` and merged before it that `resolve_reverts` can pick: those
+    merged at the latest such instant (it picks the latest merged, then the highest number). Found as of each
+    revert's merge, not by pairing every match: a title that many PRs of a repo share pairs each revert naming
+    it with all of them."""
+    keyed = pl.all_horizontal(pl.col(c).is_not_null() for c in on)  # a null key matches nothing, as in a join
+    latest = (
+        reverts.filter(keyed).select("revert_id", "revert_merged_at", *on).sort("revert_merged_at")
+        .join_asof(targets.filter(keyed).select(*on, "target_merged_at").unique().sort("target_merged_at"),
+                   left_on="revert_merged_at", right_on="target_merged_at", by=on, strategy="backward",
+                   allow_exact_matches=False, check_sortedness=False)
+        .filter(pl.col("target_merged_at").is_not_null())
+    )
     return (
-        reverts.join(targets, on=on, how="inner")
-        .filter(pl.col("target_merged_at") < pl.col("revert_merged_at"))
+        latest.join(targets, on=[*on, "target_merged_at"], how="inner")
         .select(
             "revert_id", "revert_merged_at", "target_id", "target_merged_at", "target_number",
             lookup=pl.lit(name),

@@ -81,12 +81,11 @@ if filters.team is None:
 # --- by repository within the team ----------------------------------------------------------------
 # The baseline window's counts per repo (read once, kept as counts; first, so that its read's transient
 # memory is reused by the next), then the range's PR outcomes with what the change-chain panel shows (one
-# read for both; the panel's PR files of the selection's repos only), from the range's start on: each of
-# the repos that hold the team's PRs only.
+# read for both, kept as the team's rows and first follow-up fixes: state.team_rows), from the range's start
+# on: each of the repos that hold the team's PRs only.
 team_base = state.rollback_baseline(version, window, filters.team)
 since = filters.start
-outcomes = state.team_prepared(version, since, filters.team).outcomes
-team_outcomes = state.with_details(version, scoped(outcomes, team=filters.team))
+team_outcomes = state.with_details(version, state.team_rows(version, since, filters.team).outcomes)
 repos = share_table(team_outcomes, "repo", filters, window, base=team_base.drop("team"))
 st.subheader("By repository")
 if repos.height == 0:

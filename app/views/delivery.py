@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from app.views.charts import baseline_band
-from metrics.change_chain import ChainFacts, rework_outcomes
+from metrics.change_chain import ChainFacts, rework_of_first
 from metrics.registry import METRICS
 from reports.filters import Filters
 from reports.format import link_column, signals_text
@@ -74,12 +74,18 @@ def failed_deployments(deployments: pl.DataFrame, filters: Filters) -> pl.DataFr
 
 def reworked_prs(outcomes: pl.DataFrame, chain: ChainFacts, filters: Filters, *, ai_only: bool,
                  files: pl.DataFrame | None = None) -> pl.DataFrame:
+    """`reworked_rows` with the first fixes matched within the repos of `outcomes` only
+    (ChainFacts.first_fixes_in: each PR's first fix and how many, not a row per pair), over `files` (those
+    repos' PR files) when the chain's evidence holds none."""
+    first = chain.first_fixes_in(outcomes.get_column("repo").unique().to_list(), files)
+    return reworked_rows(outcomes, first, filters, ai_only=ai_only)
+
+
+def reworked_rows(outcomes: pl.DataFrame, first: pl.DataFrame, filters: Filters, *, ai_only: bool) -> pl.DataFrame:
     """Merged PRs of the selected periods that needed a follow-up fix, latest merge first: `title, repo,
-    number, merged_at, fixed_by, fixed_at, fix_how, follow_ups, ai_assisted, ai_signals, url, team`. The
-    follow-up fixes are matched within the repos of `outcomes` only (ChainFacts.follow_ups_in), over `files`
-    (those repos' PR files) when the chain's evidence holds none."""
-    follow_ups = chain.follow_ups_in(outcomes.get_column("repo").unique().to_list(), files)
-    rework = rework_outcomes(outcomes, follow_ups).filter(pl.col("reworked"))
+    number, merged_at, fixed_by, fixed_at, fix_how, follow_ups, ai_assisted, ai_signals, url, team`. `first`:
+    the first follow-up fixes (metrics.change_chain.first_fixes) of the PRs of `outcomes`, or of more."""
+    rework = rework_of_first(outcomes, first).filter(pl.col("reworked"))
     rows = rework.join(outcomes.select("id", "title", "repo", "number", "ai_signals", "url"), on="id", how="left")
     rows = _in_range(rows, "merged_at", filters)
     if ai_only:

@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from polars.testing import assert_frame_equal
 
 from app import state
-from app.views.delivery import reworked_prs
-from app.views.rollbacks import baseline_counts
+from app.views.delivery import reworked_prs, reworked_rows
+from app.views.rollbacks import baseline_counts, scoped
 from metrics.baseline import baselines
 from metrics.linking import deployment_outcomes
 from metrics.periods import Window
@@ -79,6 +79,32 @@ def test_a_teams_repos_give_its_outcomes_follow_ups_and_baseline_as_every_repo_d
         counts = baseline_counts(narrow.outcomes, ["team", "repo"], window).filter(pl.col("team") == team)
         assert_frame_equal(counts.sort("repo"), every.filter(pl.col("team") == team).sort("repo"))
         assert counts.height > 0
+
+
+def test_a_teams_kept_rows_show_what_every_repo_shows(demo):
+    """state.team_rows_of (what the page keeps of the team's read): the team's outcome columns the page reads, and
+    its reworked PRs from each PR's first follow-up fix, for all its repos and for one of them, as the read of
+    every PR gives them."""
+    warehouse, config = demo
+    full = prepare(load_evidence(warehouse), config)
+    teams = full.outcomes.get_column("team").unique().drop_nulls().sort().to_list()
+    compared = 0
+    for start in _range_starts(full)[::2]:
+        cut = dt.datetime.combine(start, dt.time(), dt.timezone.utc)
+        for team in teams:
+            rows = state.team_rows_of(warehouse, _team_read(warehouse, config, start, team), start, team)
+            every = full.outcomes.filter(pl.col("team") == team).select(state.TEAM_OUTCOME_COLUMNS)
+            since = pl.col("merged_at") >= cut
+            assert_frame_equal(rows.outcomes.filter(since).drop(state.DETAIL_COLUMNS).sort("id"),
+                               every.filter(since).drop(state.DETAIL_COLUMNS).sort("id"))
+            details = read_pr_columns(warehouse, rows.outcomes.get_column("id").to_list(), ["id", *state.DETAIL_COLUMNS])
+            shown = rows.outcomes.drop(state.DETAIL_COLUMNS).join(details, on="id", how="left").select(rows.outcomes.columns)
+            repo = shown.get_column("repo").drop_nulls().sort()[0]
+            for mine, theirs in ((shown, every), (scoped(shown, repo=repo), scoped(every, repo=repo))):
+                want = reworked_prs(theirs, full.chain, _filters(start), ai_only=False)
+                assert_frame_equal(reworked_rows(mine, rows.first_fixes, _filters(start), ai_only=False), want)
+                compared += want.height
+    assert compared > 100
 
 
 def _reworked(warehouse, narrow, team: str, since: dt.date) -> pl.DataFrame:

@@ -5,8 +5,11 @@ import datetime as dt
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from config.model import BaselineConfig, BaselineWindow, Config, PeopleConfig, RulesConfig, ServiceConfig
+from metrics import change_chain
+from metrics.change_chain import FIX_FILE_BLOCK, first_fixes, first_follow_ups, follow_up_fixes
 from metrics.scorecard import compute, prepare
 from tests.factories import evidence, make_deployment, make_incident, make_person, make_pr, make_review
 
@@ -226,6 +229,80 @@ def test_without_file_data_only_reverts_make_rework():
     ev = ev.replace(pull_request_files=ev.pull_request_files.clear())
     pairs = {(r["pr_id"], r["fix_id"]) for r in prepare(ev, CONFIG).chain.follow_ups.to_dicts()}
     assert pairs == {("github:acme/api#14", "github:acme/api#15")}
+
+
+def first_fix_scenario():
+    """One repo: fixes whose files are matched block by block (`FIX_FILE_BLOCK`), at the window's edges, tied in
+    time, and a revert that is also a fix."""
+    revert = {"repo": None, "number": 3, "sha": None, "title": None}
+    prs = [
+        make_pr(1, merged_at="2026-03-02 10:00"),
+        make_pr(2, merged_at="2026-03-03 10:00"),
+        make_pr(3, merged_at="2026-03-10 10:00"),
+        make_pr(4, merged_at="2026-03-31 10:00", title="fix: z"),  # exactly 21 days after #3
+        make_pr(5, merged_at="2026-03-05 10:00", title="fix: a and b"),  # two paths shared with #1
+        make_pr(9, merged_at="2026-03-06 10:00", title="fix: again"),
+        make_pr(10, merged_at="2026-03-06 10:00", title="fix: the same instant as #9"),  # "…#10" < "…#9" as text
+        make_pr(8, merged_at="2026-03-24 10:00:01", title="fix: late"),  # 21 days and a second after #2
+        make_pr(11, merged_at="2026-03-11 10:00", title='Revert "Change 3"', labels=["hotfix"], revert_ref=revert),
+    ]
+    files = {
+        "github:acme/api#1": ["b.py", "a.py"], "github:acme/api#2": ["a.py"], "github:acme/api#3": ["z.py"],
+        "github:acme/api#4": ["z.py"], "github:acme/api#5": ["b.py", "a.py"], "github:acme/api#9": ["a.py"],
+        "github:acme/api#10": ["a.py"], "github:acme/api#8": ["a.py"], "github:acme/api#11": ["z.py"],
+    }
+    return evidence(prs=prs, files=files)
+
+
+@pytest.mark.parametrize("block", [1, 2, FIX_FILE_BLOCK])
+def test_first_follow_ups_by_hand_whatever_the_blocks(monkeypatch, block):
+    monkeypatch.setattr(change_chain, "FIX_FILE_BLOCK", block)
+    ev = prepare(first_fix_scenario(), CONFIG).evidence
+    rules = CONFIG.rules
+    args = (ev.pull_requests, ev.pull_request_files, rules.rework_window_days, rules.fix_labels, rules.fix_title_pattern)
+    pairs = {(r["pr_id"].split("#")[1], r["fix_id"].split("#")[1], r["how"]) for r in follow_up_fixes(*args).to_dicts()}
+    assert pairs == {
+        ("1", "5", "fix touching a.py"), ("1", "9", "fix touching a.py"), ("1", "10", "fix touching a.py"),
+        ("2", "5", "fix touching a.py"), ("2", "9", "fix touching a.py"), ("2", "10", "fix touching a.py"),
+        ("5", "9", "fix touching a.py"), ("5", "10", "fix touching a.py"), ("5", "8", "fix touching a.py"),
+        ("9", "8", "fix touching a.py"), ("10", "8", "fix touching a.py"),
+        ("3", "4", "fix touching z.py"),  # exactly 21 days
+        ("3", "11", "revert"),  # a revert that also touches z.py and is labelled hotfix: one pair
+        ("11", "4", "fix touching z.py"),  # the revert touched z.py too
+    }
+    # Not: #2 and #8 (21 days and a second), #9 and #10 (the same instant), #1 and #8 (22 days).
+    first = {r["id"].split("#")[1]: (r["follow_ups"], r["fixed_by"].split("#")[1], r["fixed_at"].strftime("%d %H:%M"),
+                                      r["fix_how"]) for r in first_follow_ups(*args).to_dicts()}
+    assert first == {
+        "1": (3, "5", "05 10:00", "fix touching a.py"),
+        "2": (3, "5", "05 10:00", "fix touching a.py"),
+        "5": (3, "10", "06 10:00", "fix touching a.py"),  # #9 and #10 at the same instant: the lower id as text
+        "9": (1, "8", "24 10:00", "fix touching a.py"),
+        "10": (1, "8", "24 10:00", "fix touching a.py"),
+        "3": (2, "11", "11 10:00", "revert"),
+        "11": (1, "4", "31 10:00", "fix touching z.py"),
+    }
+    assert_frame_equal(first_follow_ups(*args).sort("id"), first_fixes(follow_up_fixes(*args)).sort("id"),
+                       check_column_order=False)
+
+
+def test_fix_file_blocks_never_split_a_fixs_rows():
+    q = pl.Series([1, 1, 2, 2, 2, 3, 4, 4, 5], dtype=pl.UInt32)
+    assert change_chain._blocks(q, 2) == [(0, 2), (2, 5), (5, 6), (6, 8), (8, 9)]
+    assert change_chain._blocks(q, 4) == [(0, 5), (5, 8), (8, 9)]
+    assert change_chain._blocks(q, 100) == [(0, 9)]
+    assert change_chain._blocks(pl.Series([7, 7, 7], dtype=pl.UInt32), 1) == [(0, 3)]
+    assert change_chain._blocks(pl.Series([], dtype=pl.UInt32), 1) == []
+
+
+def test_first_follow_ups_without_merged_prs_or_fixes():
+    ev = prepare(first_fix_scenario(), CONFIG).evidence
+    rules = CONFIG.rules
+    args = (rules.rework_window_days, rules.fix_labels, rules.fix_title_pattern)
+    none = first_follow_ups(ev.pull_requests.clear(), ev.pull_request_files, *args)
+    assert none.height == 0 and none.columns == ["id", "follow_ups", "fixed_by", "fixed_at", "fix_how"]
+    unfixed = ev.pull_requests.filter(pl.col("number") <= 3)  # no fix among them
+    assert first_follow_ups(unfixed, ev.pull_request_files, *args).height == 0
 
 
 # --- senior review load ------------------------------------------------------------------------

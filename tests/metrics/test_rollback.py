@@ -266,3 +266,26 @@ def test_a_source_link_to_a_pr_merged_after_the_revert_gives_way_to_the_lookups(
     assert (found["reverted_pr_id"], found["revert_lookup"]) == ("github:acme/api#1", "title")
     out = outcomes(evidence(prs=prs))
     assert out[2]["rolled_back"] is False and out[1]["rolled_back"] is True
+
+
+def test_a_title_many_prs_share_resolves_to_the_latest_merged_before_the_revert():
+    """The lookups find each revert's target as of its merge (metrics.linking._lookup), not by pairing it with
+    every PR of the title: the latest merged strictly before it, then the highest number; another repo's PR
+    and one merged at the revert's own instant are not candidates."""
+    prs = [make_pr(n, merged_at=f"2026-03-0{1 + n % 3} 10:00", title="Bump deps") for n in range(1, 7)]  # 3 days
+    prs += [
+        make_pr(7, merged_at="2026-03-03 10:00", title="Bump deps", repo="acme/web"),  # another repo, later
+        make_pr(20, merged_at="2026-03-03 10:00", revert_ref={"title": "Bump deps"}),  # #2 and #5 merged 03-03: not before
+        make_pr(21, merged_at="2026-03-03 10:00:01", revert_ref={"title": "Bump deps"}),
+        make_pr(22, merged_at="2026-03-01 10:00", revert_ref={"title": "Bump deps"}),  # only #3, #6 at its instant
+        make_pr(23, merged_at="2026-03-05 10:00", revert_ref={"title": "Bump deps", "repo": "acme/web"}),
+    ]
+    found = {r["revert_id"]: (r["reverted_pr_id"], r["revert_lookup"])
+             for r in resolve_reverts(evidence(prs=prs).pull_requests).iter_rows(named=True)}
+    # merged 03-01: #3, #6; 03-02: #1, #4; 03-03: #2, #5 (n % 3 = 0, 1, 2). A title names a PR of the revert's own
+    # repo (the ref's repo is for numbers): #23's candidates are acme/api's (the reverts are titled "Change N").
+    assert found == {
+        "github:acme/api#20": ("github:acme/api#4", "title"),  # 03-02, #4 over #1
+        "github:acme/api#21": ("github:acme/api#5", "title"),  # 03-03, #5 over #2
+        "github:acme/api#23": ("github:acme/api#5", "title"),  # not acme/web's #7 of 03-03
+    }  # #22: nothing merged before it
