@@ -13,6 +13,7 @@ import logging
 import sys
 import threading
 import types
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -438,13 +439,74 @@ def _arrow_stream(frames: Iterator[pl.DataFrame], table, dialect: str):
     if piece is None:  # nothing left (`_load_key_ordered`'s rest after a single slice)
         return None
     first = to_storage(piece, table, dialect)
+    ahead = _Ahead(to_storage(piece, table, dialect) for piece in parts)
 
     def batches() -> Iterator:
         yield from first.to_batches()
-        for piece in parts:
-            yield from to_storage(piece, table, dialect).to_batches()
+        for part in ahead:
+            yield from part.to_batches()
 
-    return pa.RecordBatchReader.from_batches(first.schema, batches())
+    stream = batches()
+    # However the stream ends (read to its end, failed, or dropped unread by a failed ingest), its maker stops.
+    weakref.finalize(stream, ahead.close)
+    return pa.RecordBatchReader.from_batches(first.schema, stream)
+
+
+# Arrow batches `_Ahead` holds ready at most (~4.5 MB each for PRs: one slice of a file read in slices).
+AHEAD_BATCHES = 8
+
+
+class _Ahead:
+    """The items of an iterator, made on a thread of their own up to `AHEAD_BATCHES` ahead of the consumer.
+
+    ADBC's ingest asks for the next batch only once it has sent the last one, so the making (a slice's parse, the
+    Arrow conversion) and ADBC's encoding of COPY data took turns on one thread, and the server, once it had
+    stored the few MB the sockets hold, waited through each slice's parse. Made ahead, the parse runs while
+    ADBC encodes and sends (both release Python's lock). An exception of the items is raised where the consumer
+    reaches it, after the items made before it. `close` stops the maker (the consumer stopped early)."""
+
+    _END = object()
+
+    def __init__(self, items: Iterator):
+        import queue
+
+        self._queue: queue.Queue = queue.Queue(maxsize=AHEAD_BATCHES)
+        self._stop = threading.Event()
+        self._maker = threading.Thread(target=self._make, args=(items,), name="copy-ahead", daemon=True)
+        self._maker.start()
+
+    def _put(self, entry) -> bool:
+        import queue
+
+        while not self._stop.is_set():
+            try:
+                self._queue.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _make(self, items: Iterator) -> None:
+        try:
+            for item in items:
+                if not self._put((item, None)):
+                    return
+        except BaseException as exc:  # handed over as it is, raised in the consumer's thread
+            self._put((self._END, exc))
+        else:
+            self._put((self._END, None))
+
+    def __iter__(self) -> Iterator:
+        while True:
+            item, exc = self._queue.get()
+            if exc is not None:
+                raise exc
+            if item is self._END:
+                return
+            yield item
+
+    def close(self) -> None:
+        self._stop.set()
 
 
 # Below this many rows a first load keeps its table's secondary indexes: rebuilding them costs a few
