@@ -394,8 +394,9 @@ def _load_key_ordered(cur, dialect: str, name: str, table, rows: KeyOrdered) -> 
                 # kept through the rest (`_Deferred.keep_the_small_partial_ones`), then the rest.
                 head = next(produced)
                 cur.adbc_ingest(name, _arrow_stream(iter([head]), table, dialect), mode="append")
-                rest = _arrow_stream(produced, table, dialect)
-                if rest is not None:
+                if head.height < rows.height:
+                    # The rest's first slice is parsed (on the stream's own thread) while the server builds these.
+                    rest = _arrow_stream(produced, table, dialect, columns=rows.columns)
                     deferred.keep_the_small_partial_ones(head.height)
                     cur.adbc_ingest(name, rest, mode="append")
     except Exception as exc:
@@ -424,9 +425,11 @@ def _arrow(frame: pl.DataFrame, table, dialect: str):
     return _arrow_stream(iter([frame]), table, dialect)
 
 
-def _arrow_stream(frames: Iterator[pl.DataFrame], table, dialect: str):
+def _arrow_stream(frames: Iterator[pl.DataFrame], table, dialect: str, *, columns: list[str] | None = None):
     """`frames`, one after another, as a stream of Arrow batches of at most `COPY_BATCH_ROWS` rows, each
-    converted (`to_storage`) when ADBC asks for it (see `_arrow`); None when `frames` holds no row."""
+    converted (`to_storage`) ahead of ADBC's asking on a thread of its own (`_Ahead`; see `_arrow`). The stream's
+    schema is its first batch's, made here; given the `columns` of the frames, it is made from them instead, and
+    every batch is made on that thread from the start (`frames` may then also hold no row)."""
     import pyarrow as pa
 
     def pieces() -> Iterator[pl.DataFrame]:
@@ -435,10 +438,10 @@ def _arrow_stream(frames: Iterator[pl.DataFrame], table, dialect: str):
                 yield frame.slice(start, COPY_BATCH_ROWS)
 
     parts = pieces()
-    piece = next(parts, None)
-    if piece is None:  # nothing left (`_load_key_ordered`'s rest after a single slice)
-        return None
-    first = to_storage(piece, table, dialect)
+    if columns is None:
+        first = to_storage(next(parts), table, dialect)
+    else:
+        first = to_storage(pl.DataFrame(schema=polars_schema(table, columns)), table, dialect)
     ahead = _Ahead(to_storage(piece, table, dialect) for piece in parts)
 
     def batches() -> Iterator:
