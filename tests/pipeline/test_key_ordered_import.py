@@ -62,6 +62,12 @@ def test_the_slices_are_the_whole_files_rows_in_key_order(tmp_path, small_slices
                       .frames["pull_requests"], type(whole))
 
 
+def _indexes_and_key(warehouse) -> tuple:
+    inspector = sa.inspect(warehouse.engine)
+    indexes = sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in inspector.get_indexes("pull_requests"))
+    return indexes, inspector.get_pk_constraint("pull_requests")["constrained_columns"]
+
+
 WEB_20_SOON = "gh:acme/web#20,acme/web,web,20,Page,cid,2026-03-04T09:00:00+0000,soon,bb20,"
 API_7_LATE = "gh:acme/api#7,acme/api,core,7,Docs,dee,2026-03-09T09:00:00+0000,2026-03-06T10:00:00+0000,aa07,"
 
@@ -84,11 +90,14 @@ def test_a_problem_in_any_slice_fails_the_whole_file_with_the_same_message(wareh
     path = _file(tmp_path, rows)
     with pytest.raises(CsvImportError) as whole:
         read_csv(path, "pull_requests", Config())
+    indexes_before = _indexes_and_key(warehouse)
     with pytest.raises(CsvImportError) as sliced:
         run_source(warehouse, Config(), csv_source("pull_requests"), path=path, in_key_order=True)
     assert str(sliced.value) == str(whole.value)
     assert message in str(whole.value)
     assert read_table(warehouse, "pull_requests").height == 0
+    # The indexes and the primary key the load dropped (and the partial ones it built on the first slice) are as before.
+    assert _indexes_and_key(warehouse) == indexes_before
     with warehouse.engine.connect() as conn:
         assert conn.execute(sa.select(sync_runs.c.status)).scalars().all() == ["failed"]
     # The warehouse is usable after the failed COPY: the good file goes in whole.
