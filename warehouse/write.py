@@ -388,7 +388,7 @@ def _load_key_ordered(cur, dialect: str, name: str, table, rows: KeyOrdered) -> 
     try:
         with _secondary_indexes_built_after(cur, dialect, name, rows.height) as deferred:
             if deferred is None or not deferred.partial:
-                cur.adbc_ingest(name, _arrow_stream(produced, table, dialect), mode="append")
+                cur.adbc_ingest(name, _arrow_stream(produced, table, dialect, ahead=True), mode="append")
             else:
                 # The first slice alone, then the partial indexes that hold few of its rows are built on it and
                 # kept through the rest (`_Deferred.keep_the_small_partial_ones`), then the rest.
@@ -396,7 +396,7 @@ def _load_key_ordered(cur, dialect: str, name: str, table, rows: KeyOrdered) -> 
                 cur.adbc_ingest(name, _arrow_stream(iter([head]), table, dialect), mode="append")
                 if head.height < rows.height:
                     # The rest's first slice is parsed (on the stream's own thread) while the server builds these.
-                    rest = _arrow_stream(produced, table, dialect, columns=rows.columns)
+                    rest = _arrow_stream(produced, table, dialect, columns=rows.columns, ahead=True)
                     deferred.keep_the_small_partial_ones(head.height)
                     cur.adbc_ingest(name, rest, mode="append")
     except Exception as exc:
@@ -425,11 +425,13 @@ def _arrow(frame: pl.DataFrame, table, dialect: str):
     return _arrow_stream(iter([frame]), table, dialect)
 
 
-def _arrow_stream(frames: Iterator[pl.DataFrame], table, dialect: str, *, columns: list[str] | None = None):
+def _arrow_stream(frames: Iterator[pl.DataFrame], table, dialect: str, *, columns: list[str] | None = None,
+                  ahead: bool = False):
     """`frames`, one after another, as a stream of Arrow batches of at most `COPY_BATCH_ROWS` rows, each
-    converted (`to_storage`) ahead of ADBC's asking on a thread of its own (`_Ahead`; see `_arrow`). The stream's
+    converted (`to_storage`) when ADBC asks for it (see `_arrow`), or with `ahead` (frames that are made as they
+    are asked for: a file's slices, parsed) ahead of ADBC's asking on a thread of its own (`_Ahead`). The stream's
     schema is its first batch's, made here; given the `columns` of the frames, it is made from them instead, and
-    every batch is made on that thread from the start (`frames` may then also hold no row)."""
+    every batch is made when asked for (`frames` may then also hold no row)."""
     import pyarrow as pa
 
     def pieces() -> Iterator[pl.DataFrame]:
@@ -442,16 +444,19 @@ def _arrow_stream(frames: Iterator[pl.DataFrame], table, dialect: str, *, column
         first = to_storage(next(parts), table, dialect)
     else:
         first = to_storage(pl.DataFrame(schema=polars_schema(table, columns)), table, dialect)
-    ahead = _Ahead(to_storage(piece, table, dialect) for piece in parts)
+    converted = (to_storage(piece, table, dialect) for piece in parts)
+    if ahead:
+        converted = _Ahead(converted)
 
     def batches() -> Iterator:
         yield from first.to_batches()
-        for part in ahead:
+        for part in converted:
             yield from part.to_batches()
 
     stream = batches()
-    # However the stream ends (read to its end, failed, or dropped unread by a failed ingest), its maker stops.
-    weakref.finalize(stream, ahead.close)
+    if ahead:
+        # However the stream ends (read to its end, failed, or dropped unread by a failed ingest), its maker stops.
+        weakref.finalize(stream, converted.close)
     return pa.RecordBatchReader.from_batches(first.schema, stream)
 
 

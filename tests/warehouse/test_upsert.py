@@ -425,7 +425,7 @@ def test_items_made_ahead_come_in_order_and_a_failure_after_those_made_before_it
     # A stream dropped before anything was read from it (an ingest that failed at its start) stops its maker too:
     # five batches of one row, the first made at once, two waiting, the maker blocked on the fourth.
     monkeypatch.setattr(write, "COPY_BATCH_ROWS", 1)
-    stream = write._arrow_stream(iter([_five_prs()]), write.TABLES["pull_requests"], "postgresql")
+    stream = write._arrow_stream(iter([_five_prs()]), write.TABLES["pull_requests"], "postgresql", ahead=True)
     time.sleep(0.3)
     makers = [t for t in threading.enumerate() if t.name == "copy-ahead" and t.is_alive()]
     assert len(makers) == 1
