@@ -558,7 +558,7 @@ class _Deferred:
 
 @contextlib.contextmanager
 def _secondary_indexes_built_after(cur, dialect: str, name: str, rows: int) -> Iterator[_Deferred | None]:
-    """Drop the table's secondary indexes (and on PostgreSQL its primary key), let the caller bulk-load, then
+    """Drop the table's secondary indexes (the primary key's stays), let the caller bulk-load, then
     create them again, all inside the write's transaction: a rolled-back load leaves them as they were.
 
     Rows arrive in key order, so each index on another column (the counting-time ones of migration
@@ -578,15 +578,6 @@ def _secondary_indexes_built_after(cur, dialect: str, name: str, rows: int) -> I
     partial = _partial_predicates(cur, name) if dialect == "postgresql" else {}
     for index, _ in indexes:
         cur.execute(f"DROP INDEX {_q(index)}")
-    # PostgreSQL: the primary key too, built again first after the load. Kept, each row's insert into it walked
-    # the key's B-tree with text comparisons inside the COPY, the one step where the server's single process works
-    # while the client waits (1M PRs: COPY 2.21 backend CPU-s with it, 1.42 without; the key's build after, 0.86,
-    # runs on the parallel build's processes like the other indexes, while nothing else is left to do). The rows'
-    # keys are distinct (`_upsert` and the slices see to it; were they not, the build fails and the load is
-    # rolled back); its NOT NULL stays on the column; nothing references it.
-    key = _primary_key(cur, name) if dialect == "postgresql" else None
-    if key is not None:
-        cur.execute(f"ALTER TABLE {_q(name)} DROP CONSTRAINT {_q(key[0])}")
     if dialect == "sqlite":
         # The rows are appended in key order: each B-tree grows at its right edge only, so a small cache
         # holds every page the append touches again, and each full page goes to the WAL as it is
@@ -603,8 +594,6 @@ def _secondary_indexes_built_after(cur, dialect: str, name: str, rows: int) -> I
     cur.execute("SET LOCAL maintenance_work_mem = '256MB'")  # each build sorts in memory, not on disk
     deferred = _Deferred(cur, name, indexes, partial)
     yield deferred
-    if key is not None:
-        cur.execute(f"ALTER TABLE {_q(name)} ADD CONSTRAINT {_q(key[0])} {key[1]}")
     for index, definition in indexes:
         if index not in deferred.built:
             cur.execute(definition)
@@ -653,14 +642,6 @@ def _secondary_indexes(cur, dialect: str, name: str) -> list[tuple[str, str]]:
                     f"JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = to_regclass({_literal(_q(name))}) "
                     "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY 1")
     return [(index, definition) for index, definition in cur.fetchall()]
-
-
-def _primary_key(cur, name: str) -> tuple[str, str] | None:
-    """(name, definition) of table `name`'s primary key constraint (PostgreSQL), None if it has none."""
-    cur.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                f"WHERE conrelid = to_regclass({_literal(_q(name))}) AND contype = 'p'")
-    found = cur.fetchone()
-    return (found[0], found[1]) if found else None
 
 
 def _partial_predicates(cur, name: str) -> dict[str, str]:

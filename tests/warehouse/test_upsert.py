@@ -179,38 +179,6 @@ def test_a_bulk_first_load_on_postgresql_leaves_the_planner_statistics(postgres_
     assert columns > 10
 
 
-@pytest.mark.postgres
-def test_a_bulk_first_load_on_postgresql_builds_the_primary_key_again_after_the_rows(postgres_schema_url, monkeypatch):
-    """PostgreSQL's bulk load drops the primary key with the other indexes and builds it again after the rows:
-    afterwards the table has the same constraint (name and definition), its id is still NOT NULL, and the key
-    still refuses a repeated id. A load that fails leaves the key as it was."""
-    import sqlalchemy as sa
-
-    import warehouse.write as write
-
-    warehouse = open_warehouse(postgres_schema_url)
-    key_query = sa.text("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                        "WHERE conrelid = 'pull_requests'::regclass ORDER BY 1")
-    not_null = sa.text("SELECT attnotnull FROM pg_attribute WHERE attrelid = 'pull_requests'::regclass AND attname = 'id'")
-    with warehouse.engine.connect() as conn:
-        before = conn.execute(key_query).all()
-    assert before == [("pull_requests_pkey", "PRIMARY KEY (id)")]
-    monkeypatch.setattr(write, "BULK_ROWS", 2)
-    bad = pl.DataFrame({"id": ["d1"], "source": ["csv"], "repo": ["acme/api"]})  # environment/status are NOT NULL
-    with pytest.raises(WarehouseError):
-        upsert_frames(warehouse, {"pull_requests": prs(), "deployments": bad})
-    with warehouse.engine.connect() as conn:
-        assert conn.execute(key_query).all() == before
-    assert upsert_frames(warehouse, {"pull_requests": prs()})["pull_requests"].inserted == 2
-    with warehouse.engine.connect() as conn:
-        assert conn.execute(key_query).all() == before
-        assert conn.execute(not_null).scalar_one() is True
-        with pytest.raises(sa.exc.IntegrityError):
-            conn.execute(sa.text("INSERT INTO pull_requests (id, source, repo, ai_assisted, is_revert) "
-                                 f"VALUES ('{prs()['id'][0]}', 'csv', 'acme/api', false, false)"))
-    warehouse.engine.dispose()
-
-
 def _all_visible(warehouse, table: str) -> tuple[int, int]:
     """(pages, pages marked all-visible) of `table` as VACUUM last counted them (PostgreSQL)."""
     import sqlalchemy as sa
