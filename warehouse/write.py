@@ -13,6 +13,7 @@ import logging
 import sys
 import threading
 import types
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -383,9 +384,21 @@ def _load_key_ordered(cur, dialect: str, name: str, table, rows: KeyOrdered) -> 
             failed.append(exc)
             raise
 
+    produced = frames()
     try:
-        with _secondary_indexes_built_after(cur, dialect, name, rows.height):
-            cur.adbc_ingest(name, _arrow_stream(frames(), table, dialect), mode="append")
+        with _secondary_indexes_built_after(cur, dialect, name, rows.height) as deferred:
+            if deferred is None or not deferred.partial:
+                cur.adbc_ingest(name, _arrow_stream(produced, table, dialect, ahead=True), mode="append")
+            else:
+                # The first slice alone, then the partial indexes that hold few of its rows are built on it and
+                # kept through the rest (`_Deferred.keep_the_small_partial_ones`), then the rest.
+                head = next(produced)
+                cur.adbc_ingest(name, _arrow_stream(iter([head]), table, dialect), mode="append")
+                if head.height < rows.height:
+                    # The rest's first slice is parsed (on the stream's own thread) while the server builds these.
+                    rest = _arrow_stream(produced, table, dialect, columns=rows.columns, ahead=True)
+                    deferred.keep_the_small_partial_ones(head.height)
+                    cur.adbc_ingest(name, rest, mode="append")
     except Exception as exc:
         if failed:
             raise _ProducerFailed() from failed[0]
@@ -412,9 +425,13 @@ def _arrow(frame: pl.DataFrame, table, dialect: str):
     return _arrow_stream(iter([frame]), table, dialect)
 
 
-def _arrow_stream(frames: Iterator[pl.DataFrame], table, dialect: str):
+def _arrow_stream(frames: Iterator[pl.DataFrame], table, dialect: str, *, columns: list[str] | None = None,
+                  ahead: bool = False):
     """`frames`, one after another, as a stream of Arrow batches of at most `COPY_BATCH_ROWS` rows, each
-    converted (`to_storage`) when ADBC asks for it (see `_arrow`)."""
+    converted (`to_storage`) when ADBC asks for it (see `_arrow`), or with `ahead` (frames that are made as they
+    are asked for: a file's slices, parsed) ahead of ADBC's asking on a thread of its own (`_Ahead`). The stream's
+    schema is its first batch's, made here; given the `columns` of the frames, it is made from them instead, and
+    every batch is made when asked for (`frames` may then also hold no row)."""
     import pyarrow as pa
 
     def pieces() -> Iterator[pl.DataFrame]:
@@ -423,14 +440,81 @@ def _arrow_stream(frames: Iterator[pl.DataFrame], table, dialect: str):
                 yield frame.slice(start, COPY_BATCH_ROWS)
 
     parts = pieces()
-    first = to_storage(next(parts), table, dialect)
+    if columns is None:
+        first = to_storage(next(parts), table, dialect)
+    else:
+        first = to_storage(pl.DataFrame(schema=polars_schema(table, columns)), table, dialect)
+    converted = (to_storage(piece, table, dialect) for piece in parts)
+    if ahead:
+        converted = _Ahead(converted)
 
     def batches() -> Iterator:
         yield from first.to_batches()
-        for piece in parts:
-            yield from to_storage(piece, table, dialect).to_batches()
+        for part in converted:
+            yield from part.to_batches()
 
-    return pa.RecordBatchReader.from_batches(first.schema, batches())
+    stream = batches()
+    if ahead:
+        # However the stream ends (read to its end, failed, or dropped unread by a failed ingest), its maker stops.
+        weakref.finalize(stream, converted.close)
+    return pa.RecordBatchReader.from_batches(first.schema, stream)
+
+
+# Arrow batches `_Ahead` holds ready at most (~4.5 MB each for PRs: one slice of a file read in slices).
+AHEAD_BATCHES = 8
+
+
+class _Ahead:
+    """The items of an iterator, made on a thread of their own up to `AHEAD_BATCHES` ahead of the consumer.
+
+    ADBC's ingest asks for the next batch only once it has sent the last one, so the making (a slice's parse, the
+    Arrow conversion) and ADBC's encoding of COPY data took turns on one thread, and the server, once it had
+    stored the few MB the sockets hold, waited through each slice's parse. Made ahead, the parse runs while
+    ADBC encodes and sends (both release Python's lock). An exception of the items is raised where the consumer
+    reaches it, after the items made before it. `close` stops the maker (the consumer stopped early)."""
+
+    _END = object()
+
+    def __init__(self, items: Iterator):
+        import queue
+
+        self._queue: queue.Queue = queue.Queue(maxsize=AHEAD_BATCHES)
+        self._stop = threading.Event()
+        self._maker = threading.Thread(target=self._make, args=(items,), name="copy-ahead", daemon=True)
+        self._maker.start()
+
+    def _put(self, entry) -> bool:
+        import queue
+
+        while not self._stop.is_set():
+            try:
+                self._queue.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _make(self, items: Iterator) -> None:
+        try:
+            for item in items:
+                if not self._put((item, None)):
+                    return
+        except BaseException as exc:  # handed over as it is, raised in the consumer's thread
+            self._put((self._END, exc))
+        else:
+            self._put((self._END, None))
+
+    def __iter__(self) -> Iterator:
+        while True:
+            item, exc = self._queue.get()
+            if exc is not None:
+                raise exc
+            if item is self._END:
+                return
+            yield item
+
+    def close(self) -> None:
+        self._stop.set()
 
 
 # Below this many rows a first load keeps its table's secondary indexes: rebuilding them costs a few
@@ -438,8 +522,42 @@ def _arrow_stream(frames: Iterator[pl.DataFrame], table, dialect: str):
 BULK_ROWS = 10_000
 
 
+# A partial index is built on a bulk load's first slice and kept through the rest of the load when it holds at most
+# this share of the slice's rows (`_Deferred.keep_the_small_partial_ones`).
+PARTIAL_KEPT_SHARE = 0.05
+
+
+class _Deferred:
+    """The secondary indexes a PostgreSQL bulk load dropped (`_secondary_indexes_built_after`), and which of its
+    partial ones it has built already."""
+
+    def __init__(self, cur, name: str, indexes: list[tuple[str, str]], partial: dict[str, str]):
+        self.cur, self.name, self.indexes, self.partial = cur, name, indexes, partial
+        self.built: set[str] = set()
+
+    def keep_the_small_partial_ones(self, loaded: int) -> None:
+        """Build now, on the `loaded` rows the table holds, each partial index whose predicate holds for at most
+        `PARTIAL_KEPT_SHARE` of them; the rest of the load then adds its few entries to it.
+
+        Built after the load, each partial index reads the whole table for the few rows it holds (1M PRs: the
+        reverts', the tool PRs' and the unmerged AI signals' indexes, 0.15-0.2 s each at load 7). Kept through
+        the load, one that holds most rows took its entries out of order (an organisation where most PRs name a
+        tool: +6 to +14 server CPU-s at 1M PRs, imp11), so only those that hold few of the first rows are kept;
+        the others are built after the load as before. One scan of the loaded rows counts them all."""
+        if not self.partial or loaded <= 0:
+            return
+        names = list(self.partial)
+        counts = ", ".join(f"count(*) FILTER (WHERE {self.partial[index]})" for index in names)
+        self.cur.execute(f"SELECT {counts} FROM {_q(self.name)}")
+        holding = dict(zip(names, self.cur.fetchone()))
+        for index, definition in self.indexes:
+            if index in holding and holding[index] <= loaded * PARTIAL_KEPT_SHARE:
+                self.cur.execute(definition)
+                self.built.add(index)
+
+
 @contextlib.contextmanager
-def _secondary_indexes_built_after(cur, dialect: str, name: str, rows: int) -> Iterator[None]:
+def _secondary_indexes_built_after(cur, dialect: str, name: str, rows: int) -> Iterator[_Deferred | None]:
     """Drop the table's secondary indexes (the primary key's stays), let the caller bulk-load, then
     create them again, all inside the write's transaction: a rolled-back load leaves them as they were.
 
@@ -449,13 +567,15 @@ def _secondary_indexes_built_after(cur, dialect: str, name: str, rows: int) -> I
     reads just the rows loaded. The indexes are re-created from the database's own definitions, so an
     index a migration or an operator added comes back as it was."""
     if rows < BULK_ROWS:
-        yield
+        yield None
         return
-    # The partial indexes are dropped and built again too, though each build reads the whole table for few rows
+    # The partial indexes are dropped too, though each build after the load reads the whole table for few rows
     # (1M PRs: 0.14-0.21 CPU-s each): kept through the load, a partial index that holds most rows (the tool PRs'
     # in an organisation where most PRs name a tool) took its entries out of order, +6 to +14 CPU-s of the server
-    # at 1M PRs (imp11, performance log).
+    # at 1M PRs (imp11, performance log). A load given in slices builds those that hold few of its first slice's
+    # rows on that slice and keeps them through the rest (`_Deferred`, `_load_key_ordered`).
     indexes = _secondary_indexes(cur, dialect, name)
+    partial = _partial_predicates(cur, name) if dialect == "postgresql" else {}
     for index, _ in indexes:
         cur.execute(f"DROP INDEX {_q(index)}")
     if dialect == "sqlite":
@@ -466,23 +586,24 @@ def _secondary_indexes_built_after(cur, dialect: str, name: str, rows: int) -> I
         # write at the end). The connection's setting comes back after the index builds.
         cur.execute(f"PRAGMA cache_size=-{BULK_LOAD_CACHE_KB}")
         try:
-            yield
+            yield None
             _build_sqlite_indexes(cur, indexes)
         finally:
             cur.execute(f"PRAGMA cache_size=-{WRITE_CACHE_KB}")
         return
-    yield
-    if dialect == "postgresql":
-        cur.execute("SET LOCAL maintenance_work_mem = '256MB'")  # each build sorts in memory, not on disk
-        for _, definition in indexes:
+    cur.execute("SET LOCAL maintenance_work_mem = '256MB'")  # each build sorts in memory, not on disk
+    deferred = _Deferred(cur, name, indexes, partial)
+    yield deferred
+    for index, definition in indexes:
+        if index not in deferred.built:
             cur.execute(definition)
-        # The planner's statistics, now: a table just bulk-loaded has none until autovacuum comes by, and
-        # without them PostgreSQL took the upkeep's 200-arm lookup of revert targets for millions of rows and
-        # JIT-compiled it (15.5 s for a 12 ms query; a 1-PR import after a 1M-PR load took 77-153 s).
-        cur.execute(f"ANALYZE {_q(name)}")
-        loaded = _bulk_loaded.get()
-        if loaded is not None:
-            loaded.append(name)  # VACUUMed once committed (`_vacuum`)
+    # The planner's statistics, now: a table just bulk-loaded has none until autovacuum comes by, and
+    # without them PostgreSQL took the upkeep's 200-arm lookup of revert targets for millions of rows and
+    # JIT-compiled it (15.5 s for a 12 ms query; a 1-PR import after a 1M-PR load took 77-153 s).
+    cur.execute(f"ANALYZE {_q(name)}")
+    loaded = _bulk_loaded.get()
+    if loaded is not None:
+        loaded.append(name)  # VACUUMed once committed (`_vacuum`)
 
 
 def _build_sqlite_indexes(cur, indexes: list[tuple[str, str]]) -> None:
@@ -521,6 +642,15 @@ def _secondary_indexes(cur, dialect: str, name: str) -> list[tuple[str, str]]:
                     f"JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = to_regclass({_literal(_q(name))}) "
                     "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY 1")
     return [(index, definition) for index, definition in cur.fetchall()]
+
+
+def _partial_predicates(cur, name: str) -> dict[str, str]:
+    """Index name → its predicate (SQL over the table's columns) for each partial index on table `name`
+    (PostgreSQL; the name inlined as in `_secondary_indexes`)."""
+    cur.execute("SELECT i.relname, pg_get_expr(x.indpred, x.indrelid) FROM pg_index x "
+                f"JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = to_regclass({_literal(_q(name))}) "
+                "AND x.indpred IS NOT NULL ORDER BY 1")
+    return {index: predicate for index, predicate in cur.fetchall()}
 
 
 def _rowid_is_internal(table) -> bool:

@@ -82,6 +82,7 @@ def read_csv(path: str | Path, entity_name: str, config: Config, *, in_key_order
     if in_key_order and (rows := _key_ordered(raw, entity, config, path, nul_bytes)) is not None:
         return ParsedFile(entity=entity.name, path=str(path), rows=raw.height, frames={entity.table: rows},
                           warnings=warnings)
+    raw = _blanks_stripped(raw)
     parsed, problems = _parse_fields(raw, entity, nul_bytes=nul_bytes)
     problems += _row_problems(parsed, raw, entity)
     if problems:
@@ -114,8 +115,10 @@ def _key_ordered(raw: pl.DataFrame, entity: Entity, config: Config, path: Path, 
             or raw.height < KEY_ORDERED_MIN_ROWS:
         return None
     # One chunk per column first: polars' read leaves ~100, and taking rows in key order from those cost 1.8
-    # CPU-s at 1M PRs against 0.14 from one (the copy into one: 0.03).
-    raw = raw.rechunk()
+    # CPU-s at 1M PRs against 0.14 from one (the copy into one: 0.03). Of the cells, only the ids are stripped of
+    # their blanks here (`_blanks_stripped`): each slice's others are, as it is taken (0.39 CPU-s at 1M PRs before
+    # the COPY began, now beside it).
+    raw = raw.with_columns(blank_to_null(pl.col("id"))).rechunk()
     ids = raw.get_column("id")
     # Bytes order, as the writer's sort (one thread: see warehouse.write `_sorted`); a null id first.
     order = raw.select(pl.arg_sort_by("id", multithreaded=False)).to_series()
@@ -125,7 +128,7 @@ def _key_ordered(raw: pl.DataFrame, entity: Entity, config: Config, path: Path, 
 
     def part(start: int) -> tuple[pl.DataFrame, pl.DataFrame, list[Problem]]:
         rows = order.slice(start, SLICE_ROWS)
-        piece = raw[rows]
+        piece = _blanks_stripped(raw[rows], but="id")
         # Each problem's row is the file's: the first in file order among this slice's rows that have it.
         parsed, problems = _parse_fields(piece, entity, nul_bytes=nul_bytes, rows=rows)
         problems += _row_problems(parsed, piece, entity, rows=rows)
@@ -145,7 +148,7 @@ def _key_ordered(raw: pl.DataFrame, entity: Entity, config: Config, path: Path, 
             if not found:
                 yield _to_table(entity, parsed, piece, config)
         if found:
-            raise CsvImportError(_describe_first(found, raw, path))
+            raise CsvImportError(_describe_first(found, _blanks_stripped(raw, but="id"), path))
 
     return KeyOrdered(height=raw.height, columns=head.columns, slices=slices)
 
@@ -248,7 +251,13 @@ def _check_header(raw: pl.DataFrame, entity: Entity, path: Path) -> tuple[pl.Dat
         )
     unknown = [c for c in names if c not in entity.columns]
     warnings = [f"{path}: ignored column(s) not used for {entity.name}: {', '.join(shorten(c) for c in unknown)}"] if unknown else []
-    return raw.drop(unknown).with_columns(blank_to_null(pl.col(c)).alias(c) for c in raw.columns if c not in unknown), warnings
+    return raw.drop(unknown), warnings
+
+
+def _blanks_stripped(raw: pl.DataFrame, *, but: str | None = None) -> pl.DataFrame:
+    """`raw` with every cell's surrounding blanks removed and a blank cell null (`blank_to_null`), the column
+    `but` left as it is (already stripped)."""
+    return raw.with_columns(blank_to_null(pl.col(c)).alias(c) for c in raw.columns if c != but)
 
 
 @dataclass(frozen=True)
@@ -278,7 +287,7 @@ def _timestamps(text: pl.Series) -> pl.Series:
     without minutes, a `+hh` offset), so its result is used only when every value also has ISO_8601's
     shape (`_iso_8601_shaped`, which tells those apart from the byte lengths and three bytes of each
     value instead of running the pattern over every character); any value it cannot take, or the other
-    shapes, send the column through the general parser. The cells are already stripped (`_check_header`)."""
+    shapes, send the column through the general parser. The cells are already stripped (`_blanks_stripped`)."""
     if text.null_count() < len(text):
         arrow = text.to_arrow()
         try:

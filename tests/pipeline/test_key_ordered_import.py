@@ -62,6 +62,12 @@ def test_the_slices_are_the_whole_files_rows_in_key_order(tmp_path, small_slices
                       .frames["pull_requests"], type(whole))
 
 
+def _indexes_and_key(warehouse) -> tuple:
+    inspector = sa.inspect(warehouse.engine)
+    indexes = sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in inspector.get_indexes("pull_requests"))
+    return indexes, inspector.get_pk_constraint("pull_requests")["constrained_columns"]
+
+
 WEB_20_SOON = "gh:acme/web#20,acme/web,web,20,Page,cid,2026-03-04T09:00:00+0000,soon,bb20,"
 API_7_LATE = "gh:acme/api#7,acme/api,core,7,Docs,dee,2026-03-09T09:00:00+0000,2026-03-06T10:00:00+0000,aa07,"
 
@@ -84,11 +90,14 @@ def test_a_problem_in_any_slice_fails_the_whole_file_with_the_same_message(wareh
     path = _file(tmp_path, rows)
     with pytest.raises(CsvImportError) as whole:
         read_csv(path, "pull_requests", Config())
+    indexes_before = _indexes_and_key(warehouse)
     with pytest.raises(CsvImportError) as sliced:
         run_source(warehouse, Config(), csv_source("pull_requests"), path=path, in_key_order=True)
     assert str(sliced.value) == str(whole.value)
     assert message in str(whole.value)
     assert read_table(warehouse, "pull_requests").height == 0
+    # The indexes and the primary key the load dropped (and the partial ones it built on the first slice) are as before.
+    assert _indexes_and_key(warehouse) == indexes_before
     with warehouse.engine.connect() as conn:
         assert conn.execute(sa.select(sync_runs.c.status)).scalars().all() == ["failed"]
     # The warehouse is usable after the failed COPY: the good file goes in whole.
@@ -108,3 +117,55 @@ def test_a_first_load_in_slices_stores_the_whole_files_rows_and_a_reimport_chang
     # Into a filled table the slices are taken whole and staged: every row found unchanged.
     again = run_source(warehouse, Config(), csv_source("pull_requests"), path=path, in_key_order=True)
     assert (again.tables["pull_requests"].inserted, again.tables["pull_requests"].unchanged) == (0, 10)
+
+
+# An unmerged PR labelled copilot: the only row of the never-merged AI signals' partial index, in the last slice.
+WEB_5_UNMERGED_AI = "gh:acme/web#5,acme/web,web,5,Try agent,eve,2026-03-09T09:00:00+0000,,,copilot"
+
+
+def _through(conn, index: str, predicate: str, order: str) -> list[str]:
+    """The ids of the rows matching `predicate`, read through `index` (PostgreSQL; the plan is checked)."""
+    conn.execute(sa.text("SET enable_seqscan = off"))
+    conn.execute(sa.text("SET enable_bitmapscan = off"))
+    query = f"SELECT id FROM pull_requests WHERE {predicate} ORDER BY {order}, id"
+    plan = " ".join(r[0] for r in conn.execute(sa.text(f"EXPLAIN {query}")))
+    assert index in plan, plan
+    return conn.execute(sa.text(query)).scalars().all()
+
+
+@pytest.mark.postgres
+def test_the_partial_indexes_that_hold_few_first_rows_are_built_on_them_and_hold_every_row(postgres_schema_url, tmp_path,
+                                                                                            small_slices, monkeypatch):
+    """The first slice (api#1 labelled copilot, api#10, api#2 not merged) holds no revert and no unmerged AI PR: those
+    two partial indexes are built on it and kept through the rest; the tool PRs' (1 of 3 rows) is built after the load.
+    Every index is there afterwards as before, and each partial one finds exactly its rows."""
+    from warehouse import open_warehouse
+
+    warehouse = open_warehouse(postgres_schema_url)
+    with warehouse.engine.connect() as conn:
+        before = conn.execute(sa.text("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                                      "AND tablename = 'pull_requests' ORDER BY 1")).all()
+    kept = []
+    real = write._Deferred.keep_the_small_partial_ones
+
+    def spy(self, loaded):
+        real(self, loaded)
+        kept.append((loaded, sorted(self.built)))
+
+    monkeypatch.setattr(write._Deferred, "keep_the_small_partial_ones", spy)
+    report = run_source(warehouse, Config(), csv_source("pull_requests"), path=_file(tmp_path, ROWS + [WEB_5_UNMERGED_AI]),
+                        in_key_order=True)
+    assert report.tables["pull_requests"].inserted == 11
+    assert kept == [(3, ["ix_pull_requests_reverts_merged_at", "ix_pull_requests_unmerged_signals"])]
+    with warehouse.engine.connect() as conn:
+        after = conn.execute(sa.text("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                                     "AND tablename = 'pull_requests' ORDER BY 1")).all()
+        assert after == before
+        # web#1 (a revert, third slice) and web#5 (last slice) were added to the kept indexes by the COPY.
+        assert _through(conn, "ix_pull_requests_reverts_merged_at",
+                        "reverts_pr_id IS NOT NULL OR revert_ref IS NOT NULL", "merged_at") == ["gh:acme/web#1"]
+        assert _through(conn, "ix_pull_requests_unmerged_signals",
+                        "merged_at IS NULL AND ai_signals IS NOT NULL AND ai_signals <> '[]'", "created_at") == ["gh:acme/web#5"]
+        assert _through(conn, "ix_pull_requests_tools_merged_at", "ai_tools IS NOT NULL AND ai_tools <> '[]'",
+                        "merged_at") == ["gh:acme/api#1", "gh:acme/web#5"]
+    warehouse.engine.dispose()

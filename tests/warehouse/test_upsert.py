@@ -352,3 +352,52 @@ def test_rows_written_in_batches_read_back_as_given_on_both_paths(warehouse, mon
     again = upsert_frames(warehouse, {"pull_requests": changed})["pull_requests"]
     assert (again.inserted, again.updated, again.unchanged) == (0, 2, 3)
     assert read_table(warehouse, "pull_requests").select(columns).sort("id").equals(changed.sort("id"))
+
+
+def test_items_made_ahead_come_in_order_and_a_failure_after_those_made_before_it(monkeypatch):
+    """`_Ahead` makes the COPY's batches on a thread of its own, at most `AHEAD_BATCHES` ahead: the consumer gets
+    every item in order, then the maker's exception as it was raised (after the items made before it); a consumer
+    that stops early, or a stream dropped unread, stops the maker."""
+    import threading
+    import time
+
+    import warehouse.write as write
+
+    monkeypatch.setattr(write, "AHEAD_BATCHES", 2)
+    assert list(write._Ahead(iter(range(7)))) == list(range(7))
+
+    def failing():
+        yield from (1, 2, 3)
+        raise ValueError("line 9: not a date")
+
+    got = []
+    with pytest.raises(ValueError, match="line 9: not a date"):
+        for item in write._Ahead(failing()):
+            got.append(item)
+    assert got == [1, 2, 3]
+
+    made = []
+
+    def endless():
+        while True:
+            made.append(len(made))
+            yield made[-1]
+
+    ahead = write._Ahead(endless())
+    assert next(iter(ahead)) == 0
+    time.sleep(0.3)
+    assert len(made) <= 2 + 2  # the one taken, two waiting, one held by the blocked maker
+    ahead.close()
+    ahead._maker.join(timeout=2)
+    assert not ahead._maker.is_alive()
+    # A stream dropped before anything was read from it (an ingest that failed at its start) stops its maker too:
+    # five batches of one row, the first made at once, two waiting, the maker blocked on the fourth.
+    monkeypatch.setattr(write, "COPY_BATCH_ROWS", 1)
+    stream = write._arrow_stream(iter([_five_prs()]), write.TABLES["pull_requests"], "postgresql", ahead=True)
+    time.sleep(0.3)
+    makers = [t for t in threading.enumerate() if t.name == "copy-ahead" and t.is_alive()]
+    assert len(makers) == 1
+    del stream
+    for maker in makers:
+        maker.join(timeout=2)
+    assert not any(t.is_alive() for t in makers)
