@@ -31,26 +31,26 @@ if data.aggregate_usage.height == 0 and data.seats.height == 0:
              "[github.copilot] user_metrics in scorecard.toml and run `scorecard sync`.")
 else:
     numbers = tiles(data.aggregate_usage, data.seats, filters)
-    # Each tile says what it counts: seats come only from the tools that report them (Copilot), active users
-    # from every tool, so "83 active users" beside "60 seats" is not an error.
+    # One caption under the tiles says what the two counts count: seats come only from the tools that report them
+    # (Copilot), active users from every tool, so "83 active users" beside "60 seats" is not an error. (One
+    # element, not one per tile: each costs the browser its own rendering.)
     seat_tools = ", ".join(numbers["seat_tools"])
     cols = st.columns(4)
-    for col, (label, value, help_text, caption) in zip(cols, [
+    for col, (label, value, help_text) in zip(cols, [
         ("Seats", fmt_count(numbers["seats"]), "Seats on the last day in range with a seat count (ai_usage), of the "
-         "tools that report seats", f"{seat_tools} on {fmt_day(numbers['seats_day'])}" if seat_tools else
-         "No tool reports seats in range"),
-        ("Active users", fmt_count(numbers["active_users"]), "Vendor users with at least one active day, per tool",
-         "On any tool, seat or not"),
-        ("Acceptance", fmt_value(numbers["acceptance_rate"], "share"), "Suggestions accepted ÷ suggestions shown, all tools",
-         "Accepted ÷ shown suggestions"),
+         "tools that report seats"),
+        ("Active users", fmt_count(numbers["active_users"]), "Vendor users with at least one active day, per tool"),
+        ("Acceptance", fmt_value(numbers["acceptance_rate"], "share"), "Suggestions accepted ÷ suggestions shown, all tools"),
         ("Per-person cost", fmt_usd(numbers["cost_usd"]),
          "Cost the vendors attribute to people (Cursor, Claude Code) and OpenAI's daily project cost shared out "
-         "to its users and keys by tokens", "What vendors attribute to people"),
+         "to its users and keys by tokens"),
     ]):
         with col:
             with st.container(border=True, height="stretch"):
                 st.metric(label, value, help=help_text)
-                st.caption(caption)
+    seats_are = (f"Seats: those of {seat_tools} on {fmt_day(numbers['seats_day'])}" if seat_tools
+                 else "Seats: no tool reports seats in range")
+    st.caption(f"{seats_are}. Active users: on any tool, with a seat or not.")
 
     st.subheader("By team and tool")
     teams = by_team_and_tool(data.team_usage, filters)

@@ -33,8 +33,8 @@ def test_adoption_page_on_the_demo(demo_env):
     assert values["Seats"] == "60"
     # Each tile says what it counts: the seats are Copilot's on the demo's last day, the users any tool's.
     captions = [c.value for c in at.caption]
-    assert f"github-copilot on {DEMO_END.day} {DEMO_END.strftime('%b %Y')}" in captions
-    assert "On any tool, seat or not" in captions
+    assert (f"Seats: those of github-copilot on {DEMO_END.day} {DEMO_END.strftime('%b %Y')}. "
+            "Active users: on any tool, with a seat or not.") in captions
     assert int(values["Active users"].replace(",", "")) > 48  # 48 engineers on Copilot, some also on other tools
     shown = frames(at)
     teams = next(f for f in shown if {"team", "tool", "active_users"} <= set(f.columns))
