@@ -219,6 +219,25 @@ def _arrow_rows(data: bytes) -> int | None:
     return None
 
 
+def trace_events(cdp, page, done: dict, trace_path: Path) -> list[dict]:
+    """After `Tracing.end`: the trace's events, read from the stream Chrome names in `done` (the
+    `Tracing.tracingComplete` event, waited for up to 60 s), its raw JSON also written to `trace_path`."""
+    deadline = time.monotonic() + 60
+    while "stream" not in done and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    chunks = []
+    while True:
+        part = cdp.send("IO.read", {"handle": done["stream"], "size": 1 << 20})
+        chunks.append(base64.b64decode(part["data"]) if part.get("base64Encoded") else part["data"].encode())
+        if part.get("eof"):
+            break
+    cdp.send("IO.close", {"handle": done["stream"]})
+    raw = b"".join(chunks)
+    trace_path.write_bytes(raw)
+    trace = json.loads(raw)
+    return trace["traceEvents"] if isinstance(trace, dict) else trace
+
+
 def profile_visit(page, address: str, heading: str, content: str | None, trace_path: Path) -> dict:
     cdp = page.context.new_cdp_session(page)
     frames: list[bytes] = []
@@ -241,20 +260,7 @@ def profile_visit(page, address: str, heading: str, content: str | None, trace_p
     after = process_cpu()
     js = cdp.send("Profiler.stop")["profile"]
     cdp.send("Tracing.end")
-    deadline = time.monotonic() + 60
-    while "stream" not in done and time.monotonic() < deadline:
-        page.wait_for_timeout(100)
-    chunks = []
-    while True:
-        part = cdp.send("IO.read", {"handle": done["stream"], "size": 1 << 20})
-        chunks.append(base64.b64decode(part["data"]) if part.get("base64Encoded") else part["data"].encode())
-        if part.get("eof"):
-            break
-    cdp.send("IO.close", {"handle": done["stream"]})
-    raw = b"".join(chunks)
-    trace_path.write_bytes(raw)
-    trace = json.loads(raw)
-    events = trace["traceEvents"] if isinstance(trace, dict) else trace
+    events = trace_events(cdp, page, done, trace_path)
     cpu = {k: round(after.get(k, 0) - before.get(k, 0), 2) for k in after}
     return {"first_s": round(first, 3), "browser_cpu_s": round(sum(cpu.values()), 2), "cpu_by_process_s": cpu,
             "main_thread": main_thread_split(events), "javascript": js_by_script(js), "sent": sent_elements(frames)}

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from benchmarks.browser_profile import SCRIPT_KINDS, TRACE_CATEGORIES, main_thread_split, process_cpu
+from benchmarks.browser_profile import SCRIPT_KINDS, TRACE_CATEGORIES, main_thread_split, process_cpu, trace_events
 from benchmarks.pages import (
     CHROMIUM_ARGS, CONTENT, HEADINGS, RENDERED, SETTLE_MS, TABLE, TIMEOUT_MS, build_cube, cpu_seconds, item_ids,
     router_pages, server, visit, write_config,
@@ -235,20 +235,7 @@ def timed_visit(page, address: str, heading: str, content: str | None, trace_pat
     server_samples = sampler.stop()
     js = cdp.send("Profiler.stop")["profile"]
     cdp.send("Tracing.end")
-    deadline = time.monotonic() + 60
-    while "stream" not in done and time.monotonic() < deadline:
-        page.wait_for_timeout(100)
-    chunks = []
-    while True:
-        part = cdp.send("IO.read", {"handle": done["stream"], "size": 1 << 20})
-        chunks.append(base64.b64decode(part["data"]) if part.get("base64Encoded") else part["data"].encode())
-        if part.get("eof"):
-            break
-    cdp.send("IO.close", {"handle": done["stream"]})
-    raw = b"".join(chunks)
-    trace_path.write_bytes(raw)
-    trace = json.loads(raw)
-    events = trace["traceEvents"] if isinstance(trace, dict) else trace
+    events = trace_events(cdp, page, done, trace_path)
     cpu = {k: round(after.get(k, 0) - before.get(k, 0), 2) for k in after}
     return {"first_s": round(drawn - t0, 3), "browser_cpu_s": round(sum(cpu.values()), 2), "cpu_by_process_s": cpu,
             "events": events, "messages": forward_messages(frames), "websocket": ws, "server_samples": server_samples,
