@@ -248,8 +248,12 @@ def server(config_path: Path, log_path: Path, entry: str = "serve", port: int | 
                     with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
                         if answer.status == 200:
                             break
-                if process.poll() is not None or time.perf_counter() - t0 > 120:
-                    raise SystemExit(f"streamlit did not start: {log_path.read_text()[-2000:]}")
+                waited = time.perf_counter() - t0
+                if process.poll() is not None or waited > 120:
+                    how = (f"it exited with code {process.returncode}" if process.returncode is not None
+                           else f"no health check answered in {waited:.0f} s")
+                    raise SystemExit(f"streamlit did not start on port {port} ({how}; load {os.getloadavg()[0]:.1f}): "
+                                     f"{log_path.read_text()[-2000:]}")
                 time.sleep(0.05)
             sampler.started_cpu_s = cpu_seconds(process.pid)
             yield base, time.perf_counter() - t0, sampler
