@@ -266,13 +266,20 @@ def profile_visit(page, address: str, heading: str, content: str | None, trace_p
             "main_thread": main_thread_split(events), "javascript": js_by_script(js), "sent": sent_elements(frames)}
 
 
-def run(url: str, page_path: str, query: str, returning: bool, port: int, entry: str, screenshot: str,
-        trace_out: str, height: int) -> dict:
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+def page_to_visit(url: str, page_path: str, query: str) -> tuple[dict, str, str | None, str]:
+    """The router's page `page_path` (benchmarks.pages.router_pages), the URL's query (`query`, else an item page's
+    first item id from the warehouse at `url`), and what the harness waits for on it: (page, "?query" or "",
+    content selector, heading)."""
     target = next(p for p in router_pages() if p["path"] == page_path)
     ids = item_ids(url) if page_path in ("pr", "deployment", "incident") and not query else {}
     suffix = f"?{query}" if query else (f"?id={ids[page_path]}" if page_path in ids else "")
-    content, heading = CONTENT.get(page_path, TABLE), HEADINGS.get(page_path, target["title"])
+    return target, suffix, CONTENT.get(page_path, TABLE), HEADINGS.get(page_path, target["title"])
+
+
+def run(url: str, page_path: str, query: str, returning: bool, port: int, entry: str, screenshot: str,
+        trace_out: str, height: int) -> dict:
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    target, suffix, content, heading = page_to_visit(url, page_path, query)
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
         folder = Path(tmp)
         cache_dir = str(folder / "cube")

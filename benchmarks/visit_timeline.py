@@ -36,10 +36,9 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from benchmarks.browser_profile import SCRIPT_KINDS, TRACE_CATEGORIES, main_thread_split, process_cpu, trace_events
+from benchmarks.browser_profile import SCRIPT_KINDS, TRACE_CATEGORIES, main_thread_split, page_to_visit, process_cpu, trace_events
 from benchmarks.pages import (
-    CHROMIUM_ARGS, CONTENT, HEADINGS, RENDERED, SETTLE_MS, TABLE, TIMEOUT_MS, build_cube, cpu_seconds, item_ids,
-    router_pages, server, visit, write_config,
+    CHROMIUM_ARGS, RENDERED, SETTLE_MS, TIMEOUT_MS, build_cube, cpu_seconds, server, visit, write_config,
 )
 
 RENDERED_MARK = "scorecard-harness:rendered"
@@ -275,10 +274,7 @@ def summarise(visit_: dict, bin_ms: float) -> dict:
 
 def run(url: str, page_path: str, query: str, returning: bool, entry: str, bin_ms: float, trace_out: str = "") -> dict:
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    target = next(p for p in router_pages() if p["path"] == page_path)
-    ids = item_ids(url) if page_path in ("pr", "deployment", "incident") and not query else {}
-    suffix = f"?{query}" if query else (f"?id={ids[page_path]}" if page_path in ids else "")
-    content, heading = CONTENT.get(page_path, TABLE), HEADINGS.get(page_path, target["title"])
+    target, suffix, content, heading = page_to_visit(url, page_path, query)
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
         folder = Path(tmp)
         cache_dir = str(folder / "cube")
