@@ -295,8 +295,14 @@ def test_every_in_app_link_lands_on_the_view_its_url_names(example_server, page)
             settle(page)
             link = page.locator('[data-testid="stMain"] [data-testid="stPageLink"] a').nth(i)
             label = link.inner_text()
+            target = urlsplit(link.get_attribute("href"))
             link.click()
-            page.wait_for_timeout(500)
+            # Streamlit moves to the page, then writes the link's team into the URL (a default range it leaves
+            # out): wait until the URL names the link's page and team (under load the team came after the page
+            # had settled once), then for the script to finish.
+            page.wait_for_url(lambda u, target=target: urlsplit(u).path.endswith(target.path)
+                              and parse_qs(urlsplit(u).query).get("team") == parse_qs(target.query).get("team"),
+                              timeout=TIMEOUT_MS)
             settle(page)
             url = urlsplit(page.url)
             query = parse_qs(url.query)
