@@ -35,8 +35,7 @@ def render(filters, version: str, outcomes: pl.DataFrame, scope: str, since: dt.
         segments, title = DELIVERY_TRENDS[metric]
         rows, band = trend_rows(records, metric, filters.team)
         with column:
-            ui.chart(trend_figure(rows, METRICS[metric].unit, segments=segments, band=band, title=title, height=260),
-                     key=f"team_{metric}")
+            ui.trend(trend_figure(rows, METRICS[metric].unit, segments=segments, band=band, title=title, height=260))
             ui.download(rows, f"{metric}_trend", filters, key=f"dl_team_{metric}")
 
     st.subheader("Reworked PRs")

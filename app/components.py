@@ -12,6 +12,7 @@ from app.access import current
 from app.url_state import apply_url, remember
 from app.views.freshness import stale_banner_text
 from app.views.sparkline import sparkline_html
+from app.views.trend_html import trend_html
 from metrics.registry import METRICS
 from reports.export import ExportFilters, encode, record_export
 from reports.filters import Filters
@@ -188,6 +189,12 @@ def status_table(frame: pl.DataFrame, *, status_suffix: str, key: str, **selecti
 def chart(spec: dict, *, key: str) -> None:
     """A Vega-Lite chart of app/views/charts.py, the container's width, our own colours (no theme)."""
     st.vega_lite_chart(spec=spec, width="stretch", theme=None, key=key)
+
+
+def trend(spec: dict) -> None:
+    """A trend chart of app/views/charts.py `trend_figure`, drawn as static HTML (app/views/trend_html.py), not as
+    a Vega view: a page of them spent 0.5–0.7 CPU-s of the browser on their views (docs/performance-log.md)."""
+    st.html(trend_html(spec))
 
 
 def tile(t: Tile, grain: str, *, empty_hint: str, when: str | None = None, settling: str | None = None) -> None:

@@ -68,8 +68,7 @@ for left, right in zip(metrics[0::2], metrics[1::2] + [None]):
         segments, title = DELIVERY_TRENDS[metric]
         rows, band = trend_rows(records, metric, filters.team)
         with column:
-            ui.chart(trend_figure(rows, METRICS[metric].unit, segments=segments, band=band, title=title),
-                     key=f"trend_{metric}")
+            ui.trend(trend_figure(rows, METRICS[metric].unit, segments=segments, band=band, title=title))
         trend_files.append((f"{title} (CSV)", rows, f"{metric}_trend", f"dl_{metric}"))
 ui.downloads(trend_files, filters, label=f"Download the rows of the {len(trend_files)} charts (CSV)", key="dl_trends")
 

@@ -58,11 +58,11 @@ for column, t in zip(cols[2:], (ai_tile, other_tile)):
 left, right = st.columns(2)
 with left:
     stats = mttr_statistics(records, filters.team, metric.id)
-    ui.chart(trend_figure(stats, "hours", segments=("mean", "median", "p90"), baseline_segment="mean",
-                          title="Mean, median and p90 (hours), mean against its baseline"), key="mttr_stats")
+    ui.trend(trend_figure(stats, "hours", segments=("mean", "median", "p90"), baseline_segment="mean",
+                          title="Mean, median and p90 (hours), mean against its baseline"))
     ui.download(stats, "mttr_statistics", filters, key="dl_stats")
 with right:
-    ui.chart(state.trend_figure(version, filters.grain, filters.start, filters.end, filters.team, metric.id), key="mttr_ai")
+    ui.trend(state.trend_figure(version, filters.grain, filters.start, filters.end, filters.team, metric.id))
     ui.download(mttr, f"{metric.id}_trend", filters, key="dl_mttr")
 
 if filters.team is None:

@@ -138,8 +138,8 @@ with left:
                            title="Rollback share with 95% intervals", height=260), key="segment_bars")
 with right:
     over_time = trend(selection, filters, window, base=team_base if repo is None else team_base.filter(pl.col("repo") == repo))
-    ui.chart(trend_figure(over_time, "share", segments=("ai", "non_ai"), intervals=("ai",), height=260,
-                          title="Over time, against the baseline of all PRs"), key="selection_trend")
+    ui.trend(trend_figure(over_time, "share", segments=("ai", "non_ai"), intervals=("ai",), height=260,
+                          title="Over time, against the baseline of all PRs"))
     ui.download(over_time, "rollback_share_trend", filters, key="dl_trend")
 
 st.subheader("Rolled-back PRs")

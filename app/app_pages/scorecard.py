@@ -111,7 +111,7 @@ for left, right in zip(TRENDS[::2], TRENDS[1::2]):
             if rows.height == 0:
                 ui.empty(f"{trend.title}: nothing counted in this range.")
                 continue
-            ui.chart(state.trend_figure(version, filters.grain, filters.start, filters.end, team, trend.metric), key=f"trend_{trend.metric}")
+            ui.trend(state.trend_figure(version, filters.grain, filters.start, filters.end, team, trend.metric))
             trend_files.append((f"{trend.title} (CSV)", rows, f"{trend.metric}_trend", f"dl_{trend.metric}"))
 if trend_files:
     ui.downloads(trend_files, filters, label=f"Download the rows of the {len(trend_files)} charts (CSV)", key="dl_trends")

@@ -90,7 +90,7 @@ st.caption("AI spend ÷ (merged PRs + resolved tickets + resolved incidents) of 
 left, right = st.columns([3, 2])
 with left:
     if series(records, cost.id, filters.team).height:
-        ui.chart(state.trend_figure(version, filters.grain, filters.start, filters.end, filters.team, cost.id), key="cost_trend")
+        ui.trend(state.trend_figure(version, filters.grain, filters.start, filters.end, filters.team, cost.id))
         ui.download(series(records, cost.id, filters.team), f"{cost.id}_trend", filters, key="dl_cost")
     else:
         ui.empty("No period in range has both spend and resolved units.")

@@ -57,7 +57,7 @@ guard = guardrail_sentence(
 left, right = st.columns(2)
 for column, metric in zip((left, right), (deflected.id, csat.id)):
     with column:
-        ui.chart(state.trend_figure(version, filters.grain, filters.start, filters.end, filters.team, metric), key=f"trend_{metric}")
+        ui.trend(state.trend_figure(version, filters.grain, filters.start, filters.end, filters.team, metric))
         ui.download(series(records, metric, filters.team), f"{metric}_trend", filters, key=f"dl_{metric}")
 
 st.subheader("By channel")

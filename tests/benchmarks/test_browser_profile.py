@@ -142,3 +142,30 @@ def test_content_reads_a_sparkline_the_same_from_the_metric_or_from_static_html(
     moved = {"type": "html", "body": sparkline_html([0.037, None, 0.030], "red", ["3.7%", "—", "3.0%"])}
     assert compare_content(before, write("moved.json", metric, moved)) == 1
     assert compare_content(before, write("gone.json", metric)) == 1
+
+
+def test_content_reads_a_trend_chart_the_same_from_vega_or_static_html(tmp_path):
+    import datetime as dt
+
+    import polars as pl
+
+    from app.views.charts import trend_figure
+    from app.views.trend_html import trend_html
+    from benchmarks.page_elements import compare_content
+
+    def write(name: str, *elements: dict) -> str:
+        path = tmp_path / name
+        path.write_text(json.dumps({"elements": list(elements)}, default=str))
+        return str(path)
+
+    def spec(second: float) -> dict:
+        rows = pl.DataFrame({"period": [dt.date(2026, 3, 2), dt.date(2026, 3, 9)], "segment": ["all", "all"],
+                             "value": [0.1, second], "ci_low": [0.05, 0.1], "ci_high": [0.2, 0.3], "baseline": [0.1, 0.1]})
+        return trend_figure(rows, "share", title="Rollback share")
+
+    # main's Vega chart as the dump writes it (its rows' numbers as their repr), against the same spec as static HTML
+    before = write("before.json", {"type": "chart", **chart_as_drawn(spec(0.2))})
+    assert compare_content(before, write("after.json", {"type": "html", "body": trend_html(spec(0.2))})) == 0
+    # a value moved, or the chart gone: each a difference
+    assert compare_content(before, write("moved.json", {"type": "html", "body": trend_html(spec(0.25))})) == 1
+    assert compare_content(before, write("gone.json")) == 1
