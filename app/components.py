@@ -11,6 +11,7 @@ from app import state
 from app.access import current
 from app.url_state import apply_url, remember
 from app.views.freshness import stale_banner_text
+from app.views.bars_html import interval_bars_html
 from app.views.sparkline import sparkline_html
 from app.views.trend_html import trend_html
 from metrics.registry import METRICS
@@ -195,6 +196,12 @@ def trend(spec: dict) -> None:
     """A trend chart of app/views/charts.py `trend_figure`, drawn as static HTML (app/views/trend_html.py), not as
     a Vega view: a page of them spent 0.5–0.7 CPU-s of the browser on their views (docs/performance-log.md)."""
     st.html(trend_html(spec))
+
+
+def interval_bars(spec: dict) -> None:
+    """Bars with 95% error bars of app/views/charts.py `interval_bars`, drawn as static HTML (app/views/bars_html.py),
+    not as a Vega view: on a page with no other chart, Vega's bundle is not even loaded."""
+    st.html(interval_bars_html(spec))
 
 
 def tile(t: Tile, grain: str, *, empty_hint: str, when: str | None = None, settling: str | None = None) -> None:

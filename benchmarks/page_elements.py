@@ -14,7 +14,7 @@ value) and download buttons (label, file name). Element ids and a download's fil
 `compare` prints the first differences and exits 1 when any element differs. `compare --content` compares what
 a reader reads instead, whatever elements carry it and wherever they sit: every text paragraph by paragraph (a
 caption holding a badge and three lines reads as the badge and three captions it replaced), tables, metrics and
-charts whole (a trend chart drawn as static HTML by the spec it carries), a tile's sparkline by its values (drawn by the metric or as static HTML beside it), downloads by count (a deferred download names no file until clicked); it exits 1 when a part
+charts whole (one drawn as static HTML by the spec it carries), a tile's sparkline by its values (drawn by the metric or as static HTML beside it), downloads by count (a deferred download names no file until clicked); it exits 1 when a part
 of one page is missing from the other. The data panel's "loaded N min ago" is the only text that moves with the clock; it lives in the sidebar, which is not dumped.
 """
 from __future__ import annotations
@@ -158,8 +158,8 @@ def compare(before: str, after: str) -> int:
 
 # A tile's sparkline drawn as static HTML (app/views/sparkline.py): its values, exact, in `data-values`.
 SPARKLINE = re.compile(r'data-testid="tileSparkline" data-values="([^"]*)"')
-# A trend chart drawn as static HTML (app/views/trend_html.py): its Vega-Lite spec, whole, in `data-spec`.
-TREND_CHART = re.compile(r'data-testid="trendChart" data-spec="([^"]*)"')
+# A chart drawn as static HTML (app/views/trend_html.py, bars_html.py): its Vega-Lite spec, whole, in `data-spec`.
+HTML_CHART = re.compile(r'data-testid="(?:trendChart|barChart)" data-spec="([^"]*)"')
 # Elements whose body is Markdown a reader reads as paragraphs: one caption holding several paragraphs reads as
 # the captions (and badges) it replaces.
 TEXT_KINDS = ("markdown", "caption", "badge")
@@ -189,9 +189,9 @@ def content(elements: list[dict]) -> list[str]:
         elif e["type"] == "html" and SPARKLINE.search(e.get("body", "")):
             values = json.loads(html.unescape(SPARKLINE.search(e["body"]).group(1)))
             atoms.append(json.dumps(["sparkline", [_cell(float("nan") if v is None else v) for v in values]]))
-        elif e["type"] == "html" and TREND_CHART.search(e.get("body", "")):
-            # a trend chart reads the same whether Vega draws its spec or static HTML does (chart14)
-            spec = json.loads(html.unescape(TREND_CHART.search(e["body"]).group(1)))
+        elif e["type"] == "html" and HTML_CHART.search(e.get("body", "")):
+            # a chart reads the same whether Vega draws its spec or static HTML does (chart14)
+            spec = json.loads(html.unescape(HTML_CHART.search(e["body"]).group(1)))
             atoms.append(json.dumps({"type": "chart", **json.loads(json.dumps(chart_as_drawn(spec), default=str))},
                                     sort_keys=True, default=str))
         else:

@@ -96,6 +96,9 @@ RENDERED = """([title, content]) => {
   // (a chart or table inside a closed expander is never drawn until opened: not waited for)
   for (const chart of main.querySelectorAll('[data-testid="stVegaLiteChart"], [data-testid="stPlotlyChart"]'))
     if (!chart.closest('details:not([open])') && !chart.querySelector('canvas, svg')) return false;
+  // a chart drawn as static HTML (app/views/trend_html.py, bars_html.py; sparklines): its plot's image decoded
+  for (const image of main.querySelectorAll('[data-testid="stHtml"] img'))
+    if (!image.closest('details:not([open])') && !image.complete) return false;
   for (const grid of main.querySelectorAll('[data-testid="stDataFrame"]'))
     if (!grid.closest('details:not([open])') && !grid.querySelector('canvas, table')) return false;
   if (main.querySelector('[data-testid="stSkeleton"], [data-testid="stSpinner"]')) return false;

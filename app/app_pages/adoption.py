@@ -88,8 +88,8 @@ rollbacks, lead_time, by_segment, rework = cohorts_compared(
     state.aggregate_outcomes(version, filters.start), state.aggregate_lead_time(version, filters.start),
     data.aggregate_usage, filters, basis=basis, min_sample=config.rules.min_sample,
     rework=state.aggregate_rework(version, filters.start))
-ui.chart(interval_bars(by_segment, "segment", "share", title="Rollback share by PR segment (cohort of the author that week)"),
-         key="cohort_segments")
+ui.interval_bars(interval_bars(by_segment, "segment", "share",
+                               title="Rollback share by PR segment (cohort of the author that week)"))
 left, right = st.columns(2)
 with left:
     st.markdown("**Rollback share**")

@@ -134,8 +134,8 @@ with cols[3], st.container(border=True, height="stretch"):
 bars = summary.with_columns(label=pl.col("segment").replace(labels), value="share")
 left, right = st.columns(2)
 with left:
-    ui.chart(interval_bars(bars, "label", "share", colours={"AI-assisted": "#7b3fc4", "Not AI-assisted": "#8a94a6", "All PRs": "#2f6fdf"},
-                           title="Rollback share with 95% intervals", height=260), key="segment_bars")
+    ui.interval_bars(interval_bars(bars, "label", "share", title="Rollback share with 95% intervals", height=260,
+                                   colours={"AI-assisted": "#7b3fc4", "Not AI-assisted": "#8a94a6", "All PRs": "#2f6fdf"}))
 with right:
     over_time = trend(selection, filters, window, base=team_base if repo is None else team_base.filter(pl.col("repo") == repo))
     ui.trend(trend_figure(over_time, "share", segments=("ai", "non_ai"), intervals=("ai",), height=260,

@@ -1,10 +1,12 @@
 """Vega-Lite charts for the pages: trends against the baseline with interval shading, AI vs non-AI bars
-with intervals, and breakdown bars. Specs only (plain dicts, their data inline); Streamlit draws them
-(app/components.py `chart`).
+with intervals, and breakdown bars. Specs only (plain dicts, their data inline). Trend charts and interval bars
+are drawn from their spec as static HTML (app/views/trend_html.py, bars_html.py; app/components.py `trend`,
+`interval_bars`): a Vega view costs the browser ~0.06 CPU-s before it draws anything, and a page's first loads
+Vega's bundle (docs/performance-log.md, sessions 13–14). Streamlit's Vega draws the others (`chart`).
 
 Vega-Lite, not plotly: the browser draws a page of six trend charts in ~0.5 s of CPU against plotly's ~1.3 s
-on this machine (docs/performance-log.md, session 10), and Streamlit's Vega renderer is already loaded for
-the tiles' sparklines. Every layer carries a `name` (what it draws), which the tests read.
+on this machine (docs/performance-log.md, session 10). Every layer carries a `name` (what it draws), which the
+tests and the HTML drawings read.
 
 Dates are drawn on a UTC time scale: a period starting 2026-03-02 shows as 2 March in every viewer's time
 zone. Data (team, repo, tool names) is drawn as text: Vega never reads markup in labels or tooltips."""

@@ -257,6 +257,21 @@ def test_delivery_page_in_the_browser(server, page, demo_warehouse):
     labels = [t.strip() for t in page.locator('[data-testid="stMetricLabel"]').all_inner_texts()]
     assert labels[:5] == ["Deployment frequency", "Lead time for changes (median)", "Change failure rate",
                           "Time to restore (mean)", "Rework rate"]
+    # The five trend charts are static HTML (app/views/trend_html.py) that Streamlit's sanitizer kept: each plot's
+    # image drawn as wide as its column leaves it (two columns of a 1500 px window: over 350 px each), a titled strip
+    # per week of the default range (26), month labels; and no Vega chart, so Vega's chart code is never fetched.
+    charts = page.evaluate("""() => [...document.querySelectorAll('[data-testid="trendChart"]')].map(d => ({
+        drawn: d.querySelector('img').complete && d.querySelector('img').naturalWidth > 0,
+        width: d.querySelector('img').getBoundingClientRect().width,
+        titles: [...d.querySelectorAll('span[title]')].map(s => s.title),
+        months: /(January|February|March|April|May|June|July|August|September|October|November|December)/
+            .test(d.innerText)}))""")
+    assert len(charts) == 5
+    for chart in charts:
+        assert chart["drawn"] and 350 < chart["width"] < 750 and chart["months"]
+        assert len(chart["titles"]) == 26 and all(re.match(r"\d{4}-\d{2}-\d{2}\n", t) for t in chart["titles"])
+    fetched = page.evaluate("() => performance.getEntriesByType('resource').map(e => e.name)")
+    assert not page.locator(".vega-embed").count() and not any("VegaLiteChart" in name for name in fetched)
     page.get_by_role("heading", name="Incidents and the changes that caused them").scroll_into_view_if_needed()
     assert page.get_by_text(re.compile(r"incidents started in the selected periods; [\d,]+ linked")).is_visible()
     settle(page)

@@ -1,0 +1,96 @@
+"""Horizontal bars with 95% error bars (app/views/charts.py `interval_bars`'s spec) drawn as static HTML (`st.html`),
+not as a Vega view: Adoption's one chart was the page's only Vega view, and the first view of a page loads Vega's
+bundle (~0.5 CPU-s of the browser on a first visit; docs/performance-log.md, session 14, chart14).
+
+Bars and error bars are plain boxes placed in percent of the plot's width, so they follow the container's width with
+nothing to stretch; each row's title lists its value and interval in the spec's tooltip format. The spec rides in
+`data-spec`, which `benchmarks.page_elements compare --content` reads as it reads a Vega chart.
+
+Layout as Vega laid it out: the spec's `height` is the whole chart's, the plot gets what the title and the x axis
+leave, one band per row (a tenth of it between two bars); the x axis from zero to the highest value or interval end,
+nice, in the spec's axis format."""
+from __future__ import annotations
+
+import html
+import json
+
+from app.views.charts import BASELINE_COLOUR, GRID_COLOUR, TEXT_COLOUR, Chart
+from app.views.scale import nice, number_format, ticks
+
+DOMAIN_COLOUR = "#d0d3da"
+_PADDING_PX, _TITLE_PX, _X_AXIS_PX = 8, 27, 22  # as trend_html: padding above and below, a title, the x axis
+_LABEL_CHAR_PX, _TICK_PX, _LABEL_GAP_PX = 6.5, 5, 2
+_BAR_SHARE = 0.9  # of a row's band: Vega's band padding of 0.1
+_TICK_COUNT = 8  # Vega asks one tick per 40 px; a 320 px plot's count, read by the labels at any width
+_CAP_PX = 6  # the error bar's end ticks
+
+
+def layout(spec: Chart) -> dict:
+    """Where everything lies: `plot_height` (px), `row_height` (px), the x domain from zero (`x_domain`, nice) and its
+    `x_ticks`; `x(value)` in percent of the plot's width."""
+    rows = spec["data"]["values"]
+    plot_height = spec["height"] - _PADDING_PX - (_TITLE_PX if spec.get("title") else 0) - _X_AXIS_PX
+    numbers = [row[k] for row in rows for k in ("value", "low", "high") if row.get(k) is not None]
+    high = max([0.0, *numbers]) or 1.0
+    low = min([0.0, *numbers])
+    low, high = nice(low, high)
+    x_ticks, step = ticks(low, high, _TICK_COUNT)
+
+    def x(value: float) -> float:
+        return round((value - low) / (high - low) * 100, 4)
+
+    return {"plot_height": plot_height, "row_height": plot_height / max(1, len(rows)), "x_domain": (low, high),
+            "x_ticks": x_ticks, "x_step": step, "x": x}
+
+
+def _formats(spec: Chart):
+    bars = next(lay for lay in spec["layer"] if lay.get("name") == "bars")
+    axis = bars["encoding"]["x"].get("axis", {})
+    hover = {t["field"]: t.get("format") for t in bars["encoding"]["tooltip"]}
+    return axis.get("format"), number_format(hover.get("value") or ".2f")
+
+
+def interval_bars_html(spec: Chart) -> str:
+    """The chart `spec` (an `interval_bars`) as HTML: its title, a label and a bar per row with its error bar, the
+    grid and the x axis' labels; hovering a row shows its value and interval."""
+    at = layout(spec)
+    axis_format, hover = _formats(spec)
+    label = number_format(axis_format, at["x_step"])
+    rows, x, band = spec["data"]["values"], at["x"], at["row_height"]
+    gutter = round(max([len(str(r["label"])) for r in rows] + [1]) * _LABEL_CHAR_PX) + _TICK_PX + _LABEL_GAP_PX
+    labels, plot = [], [f'<span style="position:absolute;top:0;bottom:0;left:{x(v)}%;width:1px;background:{GRID_COLOUR}"></span>'
+                        for v in at["x_ticks"]]
+    for i, row in enumerate(rows):
+        centre = round((i + 0.5) * band, 2)
+        labels.append(f'<span style="position:absolute;right:{_TICK_PX + _LABEL_GAP_PX}px;top:{centre}px;transform:translateY(-50%);'
+                      f'font-size:12px;line-height:1;white-space:nowrap">{html.escape(str(row["label"]))}</span>'
+                      f'<span style="position:absolute;right:0;top:{centre}px;width:{_TICK_PX}px;height:1px;background:{DOMAIN_COLOUR}"></span>')
+        if row["value"] is not None:
+            start, end = sorted((x(0.0), x(row["value"])))
+            plot.append(f'<span style="position:absolute;left:{start}%;width:{end - start:.4f}%;top:{round(centre - band * _BAR_SHARE / 2, 2)}px;'
+                        f'height:{round(band * _BAR_SHARE, 2)}px;background:{row["colour"]}"></span>')
+        words = f'{row["label"]}: ' + ("—" if row["value"] is None else hover(row["value"]))
+        if row["low"] is not None and row["high"] is not None:
+            left, right = x(row["low"]), x(row["high"])
+            plot.append(f'<span style="position:absolute;left:{left}%;width:{right - left:.4f}%;top:{round(centre - _CAP_PX / 2, 2)}px;'
+                        f'height:{_CAP_PX}px;box-sizing:border-box;border-left:1px solid {BASELINE_COLOUR};'
+                        f'border-right:1px solid {BASELINE_COLOUR};background:linear-gradient({BASELINE_COLOUR},{BASELINE_COLOUR}) '
+                        'center/100% 1.2px no-repeat"></span>')
+            words += f' (95% {hover(row["low"])} – {hover(row["high"])})'
+        plot.append(f'<span title="{html.escape(words)}" style="position:absolute;left:0;right:0;top:{round(i * band, 2)}px;'
+                    f'height:{round(band, 2)}px"></span>')
+    x_labels = "".join(
+        f'<span style="position:absolute;left:{x(v)}%;top:0;width:1px;height:{_TICK_PX}px;background:{DOMAIN_COLOUR}"></span>'
+        f'<span style="position:absolute;left:{x(v)}%;top:{_TICK_PX + _LABEL_GAP_PX}px;transform:translateX(-50%);font-size:12px;'
+        f'line-height:1;white-space:nowrap">{html.escape(label(v))}</span>' for v in at["x_ticks"])
+    title = spec.get("title")
+    return (f'<div data-testid="barChart" data-spec="{html.escape(json.dumps(spec))}" style="height:{spec["height"]}px;'
+            f'box-sizing:border-box;padding:4px 20px 4px 4px;background:white;color:{TEXT_COLOUR};overflow:hidden">'
+            + (f'<div style="font-size:14px;font-weight:600;line-height:17px;margin-bottom:10px;white-space:nowrap;overflow:hidden;'
+               f'text-overflow:ellipsis">{html.escape(title)}</div>' if title else "")
+            + f'<div style="display:flex;height:{at["plot_height"]}px"><div style="position:relative;flex:none;width:{gutter}px">'
+            + "".join(labels) + f'</div><div style="position:relative;flex:1;border-left:1px solid {DOMAIN_COLOUR};'
+            f'border-bottom:1px solid {DOMAIN_COLOUR}">' + "".join(plot) + "</div></div>"
+            + f'<div style="display:flex;height:{_X_AXIS_PX}px"><div style="flex:none;width:{gutter + 1}px"></div>'
+            f'<div style="position:relative;flex:1">{x_labels}</div></div>'
+            + "</div>")
