@@ -5,9 +5,8 @@ bundle (~0.5 CPU-s on a first visit); a page of trend charts spent 0.5–0.7 CPU
 (docs/performance-log.md, session 13, draw12). Combining them in one Vega view would lose the responsive width.
 
 How: the plot is an `<img>` of an SVG (Streamlit's `st.html` keeps HTML, not inline SVG) that stretches to the
-container's width (`preserveAspectRatio="none"`; strokes do not scale, and a point is a zero-length path with round
-caps, so it stays round). Text — title, axis labels, change markers' labels, the legend — is HTML laid over and
-around it, so it does not stretch. Over the plot, one strip per period whose title lists every series' value in the
+container's width (`preserveAspectRatio="none"`; strokes do not scale). Points, and text — title, axis labels, change
+markers' labels, the legend — are HTML laid over and around it, so they do not stretch. Over the plot, one strip per period whose title lists every series' value in the
 axis' unit (what Vega's tooltip showed, one point at a time). The spec stays the chart's one description: the
 numbers, colours, formats (its d3 formats, app/views/scale.py) and layer order all come from it, and it rides in
 `data-spec`, which `benchmarks.page_elements compare --content` reads as it reads a Vega chart.
@@ -144,15 +143,6 @@ def _svg(spec: Chart, at: dict) -> str:
             line = [(x(_day(p["period"])), y(p["value"])) for p in run]
             parts.append(f'<polyline points="{_coordinates(line)}" fill="none" stroke="{colour[name]}" '
                          f'stroke-width="{run[0]["width"]}" stroke-linejoin="round" {_NO_SCALE}/>')
-    for name in series:
-        drawn = [p for p in points if p["series"] == name and p["value"] is not None]
-        for provisional, width in ((False, 6), (True, 8.7)):
-            dots = "".join(f'M{x(_day(p["period"])):g},{y(p["value"]):g}h0' for p in drawn if p["provisional"] == provisional)
-            if dots:
-                parts.append(f'<path d="{dots}" stroke="{colour[name]}" stroke-width="{width}" stroke-linecap="round" {_NO_SCALE}/>')
-        hollow = "".join(f'M{x(_day(p["period"])):g},{y(p["value"]):g}h0' for p in drawn if p["provisional"])
-        if hollow:  # a provisional point is a ring: white inside
-            parts.append(f'<path d="{hollow}" stroke="white" stroke-width="5.7" stroke-linecap="round" {_NO_SCALE}/>')
     baseline = [(x(_day(row["period"])), y(row["value"])) for row in layers.get("baseline", []) if row["value"] is not None]
     if baseline:
         parts.append(f'<polyline points="{_coordinates(baseline)}" fill="none" stroke="{BASELINE_COLOUR}" stroke-width="1.4" '
@@ -171,6 +161,21 @@ def _box(x, y, row: dict) -> str:
     """A rectangle's place from a row's x0, x1 (dates) and y0, y1 (values)."""
     left, top = x(_day(row["x0"])), y(row["y1"])
     return f'x="{left:g}" y="{top:g}" width="{x(_day(row["x1"])) - left:.2f}" height="{y(row["y0"]) - top:.2f}"'
+
+
+def _dots(spec: Chart, at: dict) -> list[str]:
+    """The points as round HTML dots over the image (an image clips what lies past its edges, and the first and last
+    periods' points sit on them): 6 px filled (Vega's size 28), a provisional one a 9 px ring, white inside."""
+    colour = dict(at["legend"])
+    dots = []
+    for p in next((lay["data"]["values"] for lay in spec["layer"] if lay.get("name") == "points"), []):
+        if p["value"] is None:
+            continue
+        size, fill = (9, "white") if p["provisional"] else (6, colour[p["series"]])
+        dots.append(f'<span style="position:absolute;left:{at["x"](_day(p["period"])) / PLOT_W:.4%};top:{at["y"](p["value"])}px;'
+                    f'width:{size}px;height:{size}px;margin:-{size / 2:g}px 0 0 -{size / 2:g}px;box-sizing:border-box;'
+                    f'border-radius:50%;background:{fill};border:1.5px solid {colour[p["series"]]}"></span>')
+    return dots
 
 
 def _coordinates(points: list[tuple[float, float]]) -> str:
@@ -218,7 +223,8 @@ def trend_html(spec: Chart) -> str:
     gutter = round(max(len(text) for _, text in y_labels) * _LABEL_CHAR_PX) + _TICK_PX + _LABEL_GAP_PX
     height = at["plot_height"]
     image = base64.b64encode(_svg(spec, at).encode()).decode()
-    plot = [f'<img alt="" src="data:image/svg+xml;base64,{image}" style="position:absolute;inset:0;width:100%;height:{height}px">']
+    plot = [f'<img alt="" src="data:image/svg+xml;base64,{image}" style="position:absolute;inset:0;width:100%;height:{height}px">',
+            *_dots(spec, at)]
     for top, text in y_labels:
         plot.append(f'<span style="position:absolute;right:100%;top:{top}px;width:{_TICK_PX}px;height:1px;background:{DOMAIN_COLOUR}"></span>'
                     f'<span style="position:absolute;right:calc(100% + {_TICK_PX + _LABEL_GAP_PX}px);top:{top}px;'

@@ -28,6 +28,12 @@ def svg(markup: str) -> str:
     return base64.b64decode(re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', markup).group(1)).decode()
 
 
+def dots(markup: str) -> list[tuple[str, str, str, str]]:
+    """Each point's place (% of the width, px from the top), size and fill."""
+    return re.findall(r'left:([0-9.]+)%;top:([0-9.]+)px;width:([0-9]+)px;height:[0-9]+px;margin:[^;]+;box-sizing:border-box;'
+                      r'border-radius:50%;background:([#a-z0-9]+)', markup)
+
+
 def strips(markup: str) -> list[tuple[str, str, str]]:
     return [(html.unescape(t), left, width) for t, left, width in
             re.findall(r'<span title="([^"]*)" style="position:absolute;top:0;bottom:0;left:([0-9.]+)%;width:([0-9.]+)%"', markup)]
@@ -44,16 +50,17 @@ def test_lines_points_interval_band_and_baseline_lie_where_the_scales_put_them()
     image = svg(trend_html(spec))
     # the line: 0.1 → y 150, 0.3 → 50, 0.2 → 100, 2.2 px for all PRs, in All PRs' blue
     assert '<polyline points="0,150 500,50 1000,100" fill="none" stroke="#2f6fdf" stroke-width="2.2"' in image
-    # its points: one zero-length round-capped path each (round whatever the stretch)
-    assert '<path d="M0,150h0M500,50h0M1000,100h0" stroke="#2f6fdf" stroke-width="6" stroke-linecap="round"' in image
+    # its points: 6 px round dots over the image, at 0, 50 and 100% of its width
+    assert dots(trend_html(spec)) == [("0.0000", "150.0", "6", "#2f6fdf"), ("50.0000", "50.0", "6", "#2f6fdf"),
+                                      ("100.0000", "100.0", "6", "#2f6fdf")]
     # the 95% interval: the highs left to right (0.2 → 100, 0.4 → 0, 0.3 → 50), then the lows back (0.1 → 150,
     # 0.2 → 100, 0.05 → 175)
     assert '<polygon points="0,100 500,0 1000,50 1000,150 500,100 0,175" fill="#2f6fdf" fill-opacity="0.13"/>' in image
     # the band 0.05–0.15 (y 175 to 125) across the periods; the baseline 0.1 dashed at y 150
     assert f'<rect x="0" y="125" width="1000.00" height="50.00" fill="{BASELINE_COLOUR}" fill-opacity="0.08"/>' in image
     assert f'<polyline points="0,150 1000,150" fill="none" stroke="{BASELINE_COLOUR}" stroke-width="1.4" stroke-dasharray="6 4"' in image
-    # drawn in the spec's layer order: the band under the interval under the line under the points under the baseline
-    order = [image.index(s) for s in ("<rect", "<polygon", "<polyline points=\"0,150 500", "<path", "stroke-dasharray=\"6 4\"")]
+    # drawn in the spec's layer order: the band under the interval under the line under the baseline
+    order = [image.index(s) for s in ("<rect", "<polygon", "<polyline points=\"0,150 500", "stroke-dasharray=\"6 4\"")]
     assert order == sorted(order)
     # grid lines at each tick: 0 → 200, 0.1 → 150, …, 0.4 → 0
     assert [float(y) for y in re.findall(r'<line x1="0" x2="1000" y1="([0-9.]+)"', image)] == [200, 150, 100, 50, 0]
@@ -100,10 +107,9 @@ def test_provisional_period_and_a_change_marker():
     assert '<polyline points="0,150 400,50 800,100"' in image
     # the shading: from 12 March 12:00 (600) for 7 days (400 wide), over every drawn value (0–0.4: y 0 to 200)
     assert f'<rect x="600" y="0" width="400.00" height="200.00" fill="{MARKER_COLOUR}" fill-opacity="0.12"' in image
-    # the provisional point: a ring (a bigger coloured dot, a white one on it); the settled ones plain
-    assert '<path d="M0,150h0M400,50h0" stroke="#2f6fdf" stroke-width="6"' in image
-    assert '<path d="M800,100h0" stroke="#2f6fdf" stroke-width="8.7"' in image
-    assert '<path d="M800,100h0" stroke="white" stroke-width="5.7"' in image
+    # the provisional point: a 9 px ring, white inside; the settled ones 6 px, filled
+    assert dots(trend_html(spec)) == [("0.0000", "150.0", "6", "#2f6fdf"), ("40.0000", "50.0", "6", "#2f6fdf"),
+                                      ("80.0000", "100.0", "9", "white")]
     # the marker: a dotted line the plot's height, its label as text (escaped) at the same place
     assert f'<line x1="457.14" x2="457.14" y1="0" y2="200" stroke="{MARKER_COLOUR}"' in image
     markup = trend_html(spec)
@@ -118,7 +124,8 @@ def test_a_missing_value_breaks_the_line_and_the_spec_rides_along():
     markup = trend_html(spec)
     image = svg(markup)
     # two runs of one point each: no line, two dots; the interval breaks the same way (two one-point outlines)
-    assert 'stroke="#2f6fdf" stroke-width="2.2"' not in image and '<path d="M0,133.33h0M1000,66.67h0"' in image
+    assert 'stroke="#2f6fdf" stroke-width="2.2"' not in image
+    assert dots(markup) == [("0.0000", "133.33", "6", "#2f6fdf"), ("100.0000", "66.67", "6", "#2f6fdf")]
     assert strips(markup)[1][0] == "2026-03-09\nAll PRs: —\nbaseline: 10.0%"
     # the exact spec the chart was drawn from
     assert json.loads(html.unescape(re.search(r'data-spec="([^"]*)"', markup).group(1))) == spec
