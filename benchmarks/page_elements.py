@@ -8,7 +8,8 @@ the check that a change to how a page is drawn leaves every number, text and cha
 the page, and writes every element of the main area in order: texts (markdown, captions, headings, alerts),
 metrics (value, delta, description, sparkline points), tables (every cell, the column labels and formats
 of their column config), charts (each layer's mark and encoding with the rows it draws, whether the rows sit
-in the layer or at the top of the spec: the chart as drawn, not how its JSON is laid out), widgets (label,
+in the layer or at the top of the spec, which Streamlit sends as Arrow beside it: the chart as drawn, not how its JSON is
+laid out), widgets (label,
 value) and download buttons (label, file name). Element ids and a download's file id are left out (VOLATILE).
 
 `compare` prints the first differences and exits 1 when any element differs. `compare --content` compares what
@@ -93,7 +94,11 @@ def _element(node) -> dict | None:
         out["selection_mode"] = list(proto.selection_mode)
         return out
     if kind in ("vega_lite_chart", "arrow_vega_lite_chart"):
-        return {"type": "chart", **chart_as_drawn(json.loads(proto.spec))}
+        spec = json.loads(proto.spec)
+        if proto.HasField("data") and proto.data.data:  # Streamlit sends a spec's top-level rows as Arrow, apart
+            table = _arrow_rows(proto.data.data)
+            spec["data"] = {"values": [dict(zip(table["columns"], row)) for row in table["rows"]]}
+        return {"type": "chart", **chart_as_drawn(spec)}
     data = MessageToDict(proto, preserving_proto_field_name=True)
     for volatile in VOLATILE:
         data.pop(volatile, None)

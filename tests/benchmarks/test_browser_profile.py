@@ -169,3 +169,24 @@ def test_content_reads_a_trend_chart_the_same_from_vega_or_static_html(tmp_path)
     # a value moved, or the chart gone: each a difference
     assert compare_content(before, write("moved.json", {"type": "html", "body": trend_html(spec(0.25))})) == 1
     assert compare_content(before, write("gone.json")) == 1
+
+
+def test_a_vega_charts_top_level_rows_are_read_from_streamlits_arrow():
+    """Streamlit sends a spec's top-level `data` as Arrow beside the spec (an interval bars chart's rows): the dump
+    reads them into the chart, as the rows a static HTML chart carries in its spec are read."""
+    import types
+
+    from streamlit.proto.VegaLiteChart_pb2 import VegaLiteChart
+
+    from benchmarks.page_elements import _element
+
+    proto = VegaLiteChart(spec=json.dumps({"title": "t", "layer": [{"name": "bars", "mark": "bar"}]}))
+    sink = io.BytesIO()
+    table = pa.table({"label": ["ai", "non_ai"], "value": [0.3, None]})
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    proto.data.data = sink.getvalue()
+    chart = _element(types.SimpleNamespace(type="arrow_vega_lite_chart", proto=proto))
+    assert chart["layers"][0]["values"] == [{"label": "ai", "value": "0.3"}, {"label": "non_ai", "value": None}]
+    assert chart == {"type": "chart", **chart_as_drawn({"title": "t", "data": {"values": [
+        {"label": "ai", "value": 0.3}, {"label": "non_ai", "value": None}]}, "layer": [{"name": "bars", "mark": "bar"}]})}
