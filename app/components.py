@@ -10,8 +10,8 @@ import streamlit as st
 from app import state
 from app.access import current
 from app.url_state import apply_url, remember
-from app.views.freshness import stale_banner_text
 from app.views.bars_html import interval_bars_html
+from app.views.freshness import stale_banner_text
 from app.views.sparkline import sparkline_html
 from app.views.trend_html import trend_html
 from metrics.registry import METRICS
@@ -200,7 +200,7 @@ def trend(spec: dict) -> None:
 
 def interval_bars(spec: dict) -> None:
     """Bars with 95% error bars of app/views/charts.py `interval_bars`, drawn as static HTML (app/views/bars_html.py),
-    not as a Vega view: on a page with no other chart, Vega's bundle is not even loaded."""
+    not as a Vega view: on a page with no other Vega chart (Adoption), Vega's chart code is never fetched."""
     st.html(interval_bars_html(spec))
 
 

@@ -163,7 +163,8 @@ def compare(before: str, after: str) -> int:
 
 # A tile's sparkline drawn as static HTML (app/views/sparkline.py): its values, exact, in `data-values`.
 SPARKLINE = re.compile(r'data-testid="tileSparkline" data-values="([^"]*)"')
-# A chart drawn as static HTML (app/views/trend_html.py, bars_html.py): its Vega-Lite spec, whole, in `data-spec`.
+# A chart drawn as static HTML (app/views/trend_html.py, bars_html.py): its Vega-Lite spec, whole, packed in
+# `data-spec` (app/views/charts.py `packed_spec`).
 HTML_CHART = re.compile(r'data-testid="(?:trendChart|barChart)" data-spec="([^"]*)"')
 # Elements whose body is Markdown a reader reads as paragraphs: one caption holding several paragraphs reads as
 # the captions (and badges) it replaces.
@@ -196,7 +197,9 @@ def content(elements: list[dict]) -> list[str]:
             atoms.append(json.dumps(["sparkline", [_cell(float("nan") if v is None else v) for v in values]]))
         elif e["type"] == "html" and HTML_CHART.search(e.get("body", "")):
             # a chart reads the same whether Vega draws its spec or static HTML does (chart14)
-            spec = json.loads(html.unescape(HTML_CHART.search(e["body"]).group(1)))
+            from app.views.charts import unpacked_spec
+
+            spec = unpacked_spec(HTML_CHART.search(e["body"]).group(1))
             atoms.append(json.dumps({"type": "chart", **json.loads(json.dumps(chart_as_drawn(spec), default=str))},
                                     sort_keys=True, default=str))
         else:

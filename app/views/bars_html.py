@@ -4,7 +4,8 @@ bundle (~0.5 CPU-s of the browser on a first visit; docs/performance-log.md, ses
 
 Bars and error bars are plain boxes placed in percent of the plot's width, so they follow the container's width with
 nothing to stretch; each row's title lists its value and interval in the spec's tooltip format. The spec rides in
-`data-spec`, which `benchmarks.page_elements compare --content` reads as it reads a Vega chart.
+`data-spec` (packed: `charts.packed_spec`), which `benchmarks.page_elements compare --content` reads as it reads a
+Vega chart.
 
 Layout as Vega laid it out: the spec's `height` is the whole chart's, the plot gets what the title and the x axis
 leave, one band per row (a tenth of it between two bars); the x axis from zero to the highest value or interval end,
@@ -12,9 +13,8 @@ nice, in the spec's axis format."""
 from __future__ import annotations
 
 import html
-import json
 
-from app.views.charts import BASELINE_COLOUR, GRID_COLOUR, TEXT_COLOUR, Chart
+from app.views.charts import BASELINE_COLOUR, GRID_COLOUR, TEXT_COLOUR, Chart, packed_spec
 from app.views.scale import nice, number_format, ticks
 
 DOMAIN_COLOUR = "#d0d3da"
@@ -84,7 +84,7 @@ def interval_bars_html(spec: Chart) -> str:
         f'<span style="position:absolute;left:{x(v)}%;top:{_TICK_PX + _LABEL_GAP_PX}px;transform:translateX(-50%);font-size:12px;'
         f'line-height:1;white-space:nowrap">{html.escape(label(v))}</span>' for v in at["x_ticks"])
     title = spec.get("title")
-    return (f'<div data-testid="barChart" data-spec="{html.escape(json.dumps(spec))}" style="height:{spec["height"]}px;'
+    return (f'<div data-testid="barChart" data-spec="{packed_spec(spec)}" style="height:{spec["height"]}px;'
             f'box-sizing:border-box;padding:4px 20px 4px 4px;background:white;color:{TEXT_COLOUR};overflow:hidden">'
             + (f'<div style="font-size:14px;font-weight:600;line-height:17px;margin-bottom:10px;white-space:nowrap;overflow:hidden;'
                f'text-overflow:ellipsis">{html.escape(title)}</div>' if title else "")

@@ -9,7 +9,8 @@ container's width (`preserveAspectRatio="none"`; strokes do not scale). Points, 
 markers' labels, the legend — are HTML laid over and around it, so they do not stretch. Over the plot, one strip per period whose title lists every series' value in the
 axis' unit (what Vega's tooltip showed, one point at a time). The spec stays the chart's one description: the
 numbers, colours, formats (its d3 formats, app/views/scale.py) and layer order all come from it, and it rides in
-`data-spec`, which `benchmarks.page_elements compare --content` reads as it reads a Vega chart.
+`data-spec` (packed: `charts.packed_spec`), which `benchmarks.page_elements compare --content` reads as it reads a
+Vega chart.
 
 Layout as Vega laid the spec out at Streamlit's `autosize: fit`: the spec's `height` is the whole chart's, the plot
 gets what the title, the x axis and the legend leave; the y axis ticks every ~40 px of plot (Vega's tick count),
@@ -19,11 +20,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
-import json
 import math
 import re
 
-from app.views.charts import BASELINE_COLOUR, GRID_COLOUR, MARKER_COLOUR, TEXT_COLOUR, Chart
+from app.views.charts import BASELINE_COLOUR, GRID_COLOUR, MARKER_COLOUR, TEXT_COLOUR, Chart, packed_spec
 from app.views.scale import month_ticks, nice, number_format, ticks
 
 PLOT_W = 1000.0  # the image's x units, stretched to the plot's width
@@ -250,7 +250,7 @@ def trend_html(spec: Chart) -> str:
                      f'width:10px;height:10px;background:{hue};opacity:0.85"></span>{html.escape(name)}</span>'
                      for name, hue in at["legend"])
     title = spec.get("title")
-    return (f'<div data-testid="trendChart" data-spec="{html.escape(json.dumps(spec))}" style="height:{spec["height"]}px;'
+    return (f'<div data-testid="trendChart" data-spec="{packed_spec(spec)}" style="height:{spec["height"]}px;'
             f'box-sizing:border-box;padding:4px {right}px 4px {4 + gutter}px;background:white;color:{TEXT_COLOUR};overflow:hidden;'
             'container-type:inline-size">'
             + (f'<div style="font-size:14px;font-weight:600;line-height:17px;margin:0 0 10px -{gutter}px;white-space:nowrap;'
