@@ -56,10 +56,6 @@ def packed_spec(spec: Chart) -> str:
     return base64.b64encode(zlib.compress(json.dumps(spec).encode(), 9)).decode()
 
 
-def unpacked_spec(packed: str) -> Chart:
-    return json.loads(zlib.decompress(base64.b64decode(packed)))
-
-
 def _iso(value) -> str | None:
     """A date as `YYYY-MM-DD` (Vega reads it as UTC midnight), a datetime as UTC ISO with `Z`."""
     if value is None:
