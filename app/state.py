@@ -17,6 +17,7 @@ the Scorecard.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 
 import polars as pl
@@ -280,6 +281,28 @@ def _senior_reviews(version: str, since: dt.date, team: str) -> pl.DataFrame:
     return team_senior_reviews(warehouse(), config(), since, team)
 
 
+def begin_team_reads(version: str, window, since: dt.date, team: str) -> None:
+    """Begins the Rollbacks page's team drill-down reads on a worker thread, in the order the page makes them
+    (`rollback_baseline`'s, `team_rows`', `with_details`' and, without a row scope, `senior_reviews`' cached reads), as far as the
+    signed-in user may see them: they run while the page builds, and the browser draws, the table by team, which
+    reads none of them. The page's own calls then find them cached, or wait for the worker's (Streamlit computes
+    a cache key once; a second caller waits for the first). One read at a time, as the page would make them: a
+    dense team's reads are what the server's peak memory is made of."""
+    teams = row_scope()
+
+    def read() -> None:
+        try:
+            _rollback_baseline(version, window.start, window.end, window.label, team)
+            rows = _team_rows(version, since, team) if teams is None else _team_rows_scoped(version, since, team, teams)
+            _details(version, _detail_ids(rows.outcomes))
+            if teams is None:
+                _senior_reviews(version, since, team)
+        except Exception:  # noqa: BLE001 - the page's own call of the same read computes it again and reports it
+            return
+
+    threading.Thread(target=read, name="team-reads", daemon=True).start()
+
+
 def team_senior_reviews(warehouse: Warehouse, config: Config, since: dt.date, team: str) -> pl.DataFrame:
     """`team`'s senior people's review events from `since` on as from every review and PR since then
     (metrics.senior_review.senior_review_events of `prepared(..., TEAM)`, the team's rows): the reviews by
@@ -298,10 +321,13 @@ def team_senior_reviews(warehouse: Warehouse, config: Config, since: dt.date, te
 def with_details(version: str, outcomes: pl.DataFrame) -> pl.DataFrame:
     """`outcomes` (of `prepared(..., TEAM_COLUMNS)`: their `DETAIL_COLUMNS` null) with those columns as every
     column's read gives them: read for these PRs only (a team's, not the organisation's range)."""
-    ids = tuple(sorted(outcomes.get_column("id").drop_nulls().unique().to_list()))
-    details = _details(version, ids)
+    details = _details(version, _detail_ids(outcomes))
     return (outcomes.drop(DETAIL_COLUMNS).join(details, on="id", how="left", maintain_order="left")
             .select(outcomes.columns))
+
+
+def _detail_ids(outcomes: pl.DataFrame) -> tuple[str, ...]:
+    return tuple(sorted(outcomes.get_column("id").drop_nulls().unique().to_list()))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

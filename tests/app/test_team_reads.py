@@ -280,3 +280,56 @@ def test_a_teams_baseline_counts_come_from_the_kept_facts_as_from_every_pr(demo)
             assert_frame_equal(state.team_baseline_counts(warehouse, w, team).sort("repo"), expected)
             compared += expected.get_column("merged_prs").sum()
     assert compared > 1000
+
+
+def test_the_team_reads_begun_ahead_are_those_the_page_then_asks_for(demo, tmp_path, monkeypatch):
+    """`state.begin_team_reads` (the Rollbacks page calls it before drawing the table by team) fills the caches the
+    drill-down then reads: with the computations taken away afterwards, the page's calls still give what they
+    compute (for a user with a row scope too, whose senior reviews are left to the page)."""
+    import threading
+
+    from tests.app.conftest import clear_streamlit_caches
+
+    warehouse, config = demo
+    path = tmp_path / "scorecard.toml"
+    path.write_text(f'[warehouse]\nurl = "{warehouse.url}"\n', encoding="utf-8")
+    monkeypatch.setenv("SCORECARD_CONFIG", str(path))
+    monkeypatch.delenv("SCORECARD_WAREHOUSE_URL", raising=False)
+    since, team = DEMO_END - dt.timedelta(weeks=8), "payments"
+
+    def page_reads(version, window):
+        rows = state.team_rows(version, since, team)
+        return (state.rollback_baseline(version, window, team), rows.outcomes, rows.first_fixes,
+                state.with_details(version, rows.outcomes))
+
+    try:
+        for scope, senior in ((None, True), (("payments",), False)):
+            monkeypatch.setattr(state, "row_scope", lambda scope=scope: scope)
+            clear_streamlit_caches()
+            version = state.current_version()
+            window = state.baselines(version).window(subject_of("rollbacks").id)
+            expected = page_reads(version, window)
+            reviews = state.senior_reviews(version, since, team) if senior else None
+            assert expected[1].height > 100 and expected[2].height > 0 and expected[0].height > 0
+            clear_streamlit_caches()
+            version = state.current_version()
+            state.baselines(version)
+            state.begin_team_reads(version, window, since, team)
+            for thread in threading.enumerate():
+                if thread.name == "team-reads":
+                    thread.join()
+            with monkeypatch.context() as patched:
+                # (with a row scope the senior reviews are the page's own read, through the scoped evidence)
+                for name in ("team_baseline_counts", "team_rows_of", "read_pr_columns",
+                             *(("team_senior_reviews",) if senior else ())):
+                    patched.setattr(state, name, _gone)
+                for got, want in zip(page_reads(version, window), expected):
+                    assert_frame_equal(got, want)
+                if senior:
+                    assert_frame_equal(state.senior_reviews(version, since, team), reviews)
+    finally:
+        clear_streamlit_caches()
+
+
+def _gone(*args, **kwargs):
+    raise AssertionError("computed again: not read ahead")
