@@ -88,7 +88,7 @@ if filters.team is None:
 # on: each of the repos that hold the team's PRs only.
 team_base = state.rollback_baseline(version, window, filters.team)
 since = filters.start
-team_outcomes = state.with_details(version, state.team_rows(version, since, filters.team).outcomes)
+team_outcomes = state.team_rows(version, since, filters.team).outcomes
 repos = share_table(team_outcomes, "repo", filters, window, base=team_base.drop("team"))
 st.subheader("By repository")
 if repos.height == 0:
