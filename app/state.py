@@ -312,7 +312,7 @@ def release_freed_memory() -> None:
     the SQLite reads and their Arrow buffers are allocated there, from one arena per reading thread, and what they
     free stays in those arenas (polars' own allocator returns its pages: app/serve.py). Each read of the team
     drill-down otherwise left its transient memory held beneath the next one's (at 1M PRs on the 6-team shape
-    ~100 MB over the page's reads; docs/performance-log.md, session 14). Nothing on another C library."""
+    ~100 MB over the page's reads; docs/performance-log.md, session 14, team14). Nothing on another C library."""
     trim = getattr(_libc(), "malloc_trim", None)
     if trim is not None:
         trim(0)
