@@ -16,7 +16,10 @@ the Scorecard.
 """
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
+import functools
+import threading
 from dataclasses import dataclass
 
 import polars as pl
@@ -103,7 +106,7 @@ _VERDICT = ("id", "repo", "number", "title", "team", "merged_at", "merge_commit_
             "reverts_pr_id", "revert_ref")
 VERDICT_COLUMNS = (("pull_requests", _VERDICT),)
 # The Rollbacks page's team panel over the organisation's range: the verdicts and rework (labels name fixes);
-# the columns it lists PRs with (`DETAIL_COLUMNS`) are read for the picked team's PRs only (`with_details`).
+# the columns it lists PRs with (`DETAIL_COLUMNS`) are read for the picked team's listed PRs only (`with_details`).
 TEAM_COLUMNS = (("pull_requests", (*_VERDICT, "labels")),)
 DETAIL_COLUMNS = ("author", "url", "ai_signals", "ai_tools", "ai_mode")
 
@@ -164,7 +167,9 @@ def rollback_baseline(version: str, window, team: str) -> pl.DataFrame:
 @st.cache_data(show_spinner="Reading the baseline window…", max_entries=16)
 def _rollback_baseline(version: str, start: dt.datetime, end: dt.datetime, label: str, team: str) -> pl.DataFrame:
     _cube(version)  # the facts are kept with the cube: up to date first
-    return team_baseline_counts(warehouse(), Window(start=start, end=end, label=label), team)
+    counts = team_baseline_counts(warehouse(), Window(start=start, end=end, label=label), team)
+    release_freed_memory()
+    return counts
 
 
 def team_baseline_counts(warehouse: Warehouse, window: Window, team: str) -> pl.DataFrame:
@@ -186,7 +191,7 @@ class TeamRows:
     it is made from: a dense team's repos hold PRs, deployments and PR files by the hundreds of thousands in a
     range, the page lists a few columns of the team's PRs and each one's first follow-up fix."""
 
-    # the team's PR outcomes, `TEAM_OUTCOME_COLUMNS` (`DETAIL_COLUMNS` null: `with_details`)
+    # the team's PR outcomes, `TEAM_OUTCOME_COLUMNS` (`DETAIL_COLUMNS` of the listed PRs only: `with_details`)
     outcomes: pl.DataFrame
     # per PR of the team's repos with a follow-up fix: `id, follow_ups, fixed_by, fixed_at, fix_how`
     # (metrics.change_chain.ChainFacts.first_fixes_in, over the PR files of those repos)
@@ -213,12 +218,17 @@ def team_rows(version: str, since: dt.date, team: str) -> TeamRows:
 
 @st.cache_resource(show_spinner="Reading the team's repositories…", max_entries=8)
 def _team_rows(version: str, since: dt.date, team: str) -> TeamRows:
-    return team_rows_of(warehouse(), team_read(version, since, team), since, team)
+    rows = with_details(warehouse(), team_rows_of(warehouse(), team_read(version, since, team), since, team))
+    release_freed_memory()
+    return rows
 
 
 @st.cache_resource(show_spinner="Reading the team's repositories…", max_entries=8)
 def _team_rows_scoped(version: str, since: dt.date, team: str, teams: tuple[str, ...]) -> TeamRows:
-    return team_rows_of(warehouse(), scope.prepared_rows(team_read(version, since, team), teams), since, team)
+    rows = with_details(warehouse(), team_rows_of(warehouse(), scope.prepared_rows(team_read(version, since, team), teams),
+                                                  since, team))
+    release_freed_memory()
+    return rows
 
 
 def team_read(version: str, since: dt.date, team: str) -> Prepared:
@@ -244,6 +254,21 @@ def team_rows_of(warehouse: Warehouse, read: Prepared, since: dt.date, team: str
                                 list(SCHEMAS["pull_request_files"]))
     first = read.follow_ups.first_fixes_in(outcomes.get_column("repo").unique().to_list(), files)
     return TeamRows(outcomes=outcomes, first_fixes=first)
+
+
+def with_details(warehouse: Warehouse, rows: TeamRows) -> TeamRows:
+    """`rows` (`team_rows_of`: the outcomes' `DETAIL_COLUMNS` null) with those columns as every column's read gives
+    them for the PRs the page lists, those rolled back or with a follow-up fix (app/views/rollbacks.rolled_back_prs,
+    app/views/delivery.reworked_rows), read for those PRs only; null for the others, of which no view reads them
+    (a dense team has hundreds of thousands of PRs in a range, most neither rolled back nor reworked)."""
+    outcomes = rows.outcomes
+    listed = outcomes.filter(pl.col("rolled_back").fill_null(False)
+                             | pl.col("id").is_in(rows.first_fixes.get_column("id").implode()))
+    details = read_pr_columns(warehouse, listed.get_column("id").drop_nulls().unique().sort().to_list(),
+                              ["id", *DETAIL_COLUMNS])
+    shown = (outcomes.drop(DETAIL_COLUMNS).join(details, on="id", how="left", maintain_order="left")
+             .select(outcomes.columns))
+    return TeamRows(outcomes=shown, first_fixes=rows.first_fixes)
 
 
 def team_repos(team: str, teams: dict):
@@ -275,9 +300,50 @@ def senior_reviews(version: str, since: dt.date, team: str) -> pl.DataFrame:
 _REVIEW_METRIC = next(m.id for m in METRICS.values() if m.event_kind == "review")
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8)
 def _senior_reviews(version: str, since: dt.date, team: str) -> pl.DataFrame:
-    return team_senior_reviews(warehouse(), config(), since, team)
+    reviews = team_senior_reviews(warehouse(), config(), since, team)
+    release_freed_memory()
+    return reviews
+
+
+def release_freed_memory() -> None:
+    """Hands the memory that C's allocator (glibc's malloc) holds freed back to the system, after a team's reads:
+    the SQLite reads and their Arrow buffers are allocated there, from one arena per reading thread, and what they
+    free stays in those arenas (polars' own allocator returns its pages: app/serve.py). Each read of the team
+    drill-down otherwise left its transient memory held beneath the next one's (at 1M PRs on the 6-team shape
+    ~100 MB over the page's reads; docs/performance-log.md, session 14, team14). Nothing on another C library."""
+    trim = getattr(_libc(), "malloc_trim", None)
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _libc():
+    return ctypes.CDLL(None)
+
+
+def begin_team_reads(version: str, window, since: dt.date, team: str) -> None:
+    """Begins the Rollbacks page's team drill-down reads on a worker thread, in the order the page makes them
+    (`rollback_baseline`'s, `team_rows`' and, without a row scope, `senior_reviews`' cached reads), as far as the
+    signed-in user may see them: they run while the page builds, and the browser draws, the table by team, which
+    reads none of them. The page's own calls then find them cached, or wait for the worker's (Streamlit computes
+    a cache key once; a second caller waits for the first). One read at a time, as the page would make them: a
+    dense team's reads are what the server's peak memory is made of."""
+    teams = row_scope()
+
+    def read() -> None:
+        try:
+            _rollback_baseline(version, window.start, window.end, window.label, team)
+            if teams is None:
+                _team_rows(version, since, team)
+                _senior_reviews(version, since, team)
+            else:
+                _team_rows_scoped(version, since, team, teams)
+        except Exception:  # noqa: BLE001 - the page's own call of the same read computes it again and reports it
+            return
+
+    threading.Thread(target=read, name="team-reads", daemon=True).start()
 
 
 def team_senior_reviews(warehouse: Warehouse, config: Config, since: dt.date, team: str) -> pl.DataFrame:
@@ -293,20 +359,6 @@ def team_senior_reviews(warehouse: Warehouse, config: Config, since: dt.date, te
     prs = read_pr_columns(warehouse, ids, ["id", "ai_assisted"])
     evidence = Evidence.of(pull_requests=prs, reviews=reviews, people=people)
     return senior_review_events(evidence, seniors)
-
-
-def with_details(version: str, outcomes: pl.DataFrame) -> pl.DataFrame:
-    """`outcomes` (of `prepared(..., TEAM_COLUMNS)`: their `DETAIL_COLUMNS` null) with those columns as every
-    column's read gives them: read for these PRs only (a team's, not the organisation's range)."""
-    ids = tuple(sorted(outcomes.get_column("id").drop_nulls().unique().to_list()))
-    details = _details(version, ids)
-    return (outcomes.drop(DETAIL_COLUMNS).join(details, on="id", how="left", maintain_order="left")
-            .select(outcomes.columns))
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def _details(version: str, ids: tuple[str, ...]) -> pl.DataFrame:
-    return read_pr_columns(warehouse(), list(ids), ["id", *DETAIL_COLUMNS])
 
 
 def prepared_for_item(version: str, kind: str, item_id: str) -> Prepared:

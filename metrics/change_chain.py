@@ -50,11 +50,20 @@ class ChainFacts:
     # `follow_ups_in`: the same from the PRs and files (the evidence's, or those given) of some repos
     # (lower-cased names) only; with `first`, `first_fixes` of them (`first_follow_ups`).
     _follow_ups_in: Callable[[frozenset[str], pl.DataFrame | None, bool], pl.DataFrame] = field(repr=False, compare=False)
+    # `first_fixes`, computed on first use likewise
+    _first_fixes: Callable[[], pl.DataFrame] = field(repr=False, compare=False)
     _by_repos: dict = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def follow_ups(self) -> pl.DataFrame:
         return self._follow_ups()
+
+    @cached_property
+    def first_fixes(self) -> pl.DataFrame:
+        """`first_fixes(follow_ups)` (each PR's first follow-up fix and how many) from the same match, without a
+        row of text per pair (`first_follow_ups`): what the rework events are made of (metrics/rework.py). A
+        dense organisation's PRs pair with their fixes by the millions; the cube's build needs only the first."""
+        return self._first_fixes()
 
     def follow_ups_in(self, repos, files: pl.DataFrame | None = None) -> pl.DataFrame:
         """The rows of `follow_ups` whose P is a PR of `repos` (compared case-insensitively), found from
@@ -112,6 +121,10 @@ def _follow_up_parts(evidence: Evidence, config: Config, reverts: pl.DataFrame) 
         return follow_up_fixes(evidence.pull_requests, evidence.pull_request_files, rules.rework_window_days,
                                rules.fix_labels, rules.fix_title_pattern, reverts=reverts)
 
+    def first() -> pl.DataFrame:
+        return first_follow_ups(evidence.pull_requests, evidence.pull_request_files, rules.rework_window_days,
+                                rules.fix_labels, rules.fix_title_pattern, reverts=reverts)
+
     def follow_ups_in(repos: frozenset[str], files: pl.DataFrame | None, first: bool) -> pl.DataFrame:
         prs = evidence.pull_requests.filter(pl.col("repo").str.to_lowercase().is_in(list(repos)))
         files = (evidence.pull_request_files if files is None else files).filter(
@@ -119,7 +132,7 @@ def _follow_up_parts(evidence: Evidence, config: Config, reverts: pl.DataFrame) 
         find = first_follow_ups if first else follow_up_fixes
         return find(prs, files, rules.rework_window_days, rules.fix_labels, rules.fix_title_pattern, reverts=reverts)
 
-    return {"_follow_ups": follow_ups, "_follow_ups_in": follow_ups_in}
+    return {"_follow_ups": follow_ups, "_follow_ups_in": follow_ups_in, "_first_fixes": first}
 
 
 # --- the incident's causing deployment ---------------------------------------------------------
@@ -480,12 +493,6 @@ def _blocks(q: pl.Series, size: int) -> list[tuple[int, int]]:
     return list(zip(edges[:-1], edges[1:]))
 
 
-def rework_outcomes(outcomes: pl.DataFrame, follow_ups: pl.DataFrame) -> pl.DataFrame:
-    """One row per merged PR: `id, team, merged_at, ai_assisted, reworked` (bool), `fixed_by` (the first
-    follow-up fix), `fixed_at`, `fix_how`, `follow_ups` (how many)."""
-    return rework_of_first(outcomes, first_fixes(follow_ups))
-
-
 def first_fixes(follow_ups: pl.DataFrame) -> pl.DataFrame:
     """Per PR with a follow-up fix (`follow_ups`: `follow_up_fixes`' pairs): `id, follow_ups` (how many),
     `fixed_by` (the first fix by merge time, then id), `fixed_at`, `fix_how` (how that one was linked)."""
@@ -502,7 +509,9 @@ def first_fixes(follow_ups: pl.DataFrame) -> pl.DataFrame:
 
 
 def rework_of_first(outcomes: pl.DataFrame, first: pl.DataFrame) -> pl.DataFrame:
-    """`rework_outcomes` from the first fixes (`first_fixes`, or `first_follow_ups`)."""
+    """One row per merged PR of `outcomes`: `id, team, merged_at, ai_assisted, reworked` (bool), `fixed_by` (the
+    first follow-up fix), `fixed_at`, `fix_how`, `follow_ups` (how many), from the first fixes (`first_fixes`, or
+    `first_follow_ups`)."""
     return outcomes.select("id", "team", "merged_at", "ai_assisted").join(first, on="id", how="left").with_columns(
         reworked=pl.col("fixed_by").is_not_null(), follow_ups=pl.col("follow_ups").fill_null(0)
     )

@@ -7,17 +7,12 @@ from __future__ import annotations
 
 import polars as pl
 
-from metrics.change_chain import ChainFacts, rework_outcomes
+from metrics.change_chain import ChainFacts, rework_of_first
 
 
 def rework_events(outcomes: pl.DataFrame, chain: ChainFacts, reasons: bool = True) -> pl.DataFrame:
-    return rework_events_of(outcomes, chain.follow_ups, reasons)
-
-
-def rework_events_of(outcomes: pl.DataFrame, follow_ups: pl.DataFrame, reasons: bool = True) -> pl.DataFrame:
-    """`rework_events` from the follow-up pairs (`ChainFacts.follow_ups`, or
-    metrics.change_chain.follow_up_fixes) without the rest of the change chain."""
-    rework = rework_outcomes(outcomes, follow_ups)
+    """From each PR's first follow-up fix (`ChainFacts.first_fixes`), not from every (PR, fix) pair."""
+    rework = rework_of_first(outcomes, chain.first_fixes)
     reason = (
         pl.when(pl.col("reworked"))
         .then(pl.format("reworked: {} by {} at {} ({} follow-up fix(es))", "fix_how", "fixed_by",

@@ -45,6 +45,9 @@ if not state.synced(version, "pull_requests"):
 if not periods:
     ui.empty("No whole period starts in the selected date range: widen it in the sidebar.")
     st.stop()
+if filters.team is not None:
+    # the team drill-down's reads, begun now: they run while the table by team is built and drawn
+    state.begin_team_reads(version, window, filters.start, filters.team)
 st.caption(f"A PR is rolled back when the deployment that shipped it is rolled back, or it is reverted, within "
            f"{config.rules.rollback_window_days:g} days. Baseline: {fmt_day(window.first_day)} – {fmt_day(window.last_day)}.")
 
@@ -85,7 +88,7 @@ if filters.team is None:
 # on: each of the repos that hold the team's PRs only.
 team_base = state.rollback_baseline(version, window, filters.team)
 since = filters.start
-team_outcomes = state.with_details(version, state.team_rows(version, since, filters.team).outcomes)
+team_outcomes = state.team_rows(version, since, filters.team).outcomes
 repos = share_table(team_outcomes, "repo", filters, window, base=team_base.drop("team"))
 st.subheader("By repository")
 if repos.height == 0:

@@ -21,7 +21,7 @@ from polars.testing import assert_frame_equal
 
 from app import state
 from app.views.delivery import reworked_prs, reworked_rows
-from app.views.rollbacks import baseline_counts, scoped
+from app.views.rollbacks import baseline_counts, rolled_back_prs, scoped
 from metrics.baseline import baselines
 from metrics.linking import deployment_outcomes
 from metrics.periods import Window
@@ -84,11 +84,12 @@ def test_a_teams_repos_give_its_outcomes_follow_ups_and_baseline_as_every_repo_d
 def test_a_teams_kept_rows_show_what_every_repo_shows(demo):
     """state.team_rows_of (what the page keeps of the team's read): the team's outcome columns the page reads, and
     its reworked PRs from each PR's first follow-up fix, for all its repos and for one of them, as the read of
-    every PR gives them."""
+    every PR gives them; with the listed columns of the rolled-back and reworked PRs (state.with_details), the
+    rolled-back and reworked PRs listed as from every column."""
     warehouse, config = demo
     full = prepare(load_evidence(warehouse), config)
     teams = full.outcomes.get_column("team").unique().drop_nulls().sort().to_list()
-    compared = 0
+    compared, rolled, unlisted = 0, 0, 0
     for start in _range_starts(full)[::2]:
         cut = dt.datetime.combine(start, dt.time(), dt.timezone.utc)
         for team in teams:
@@ -97,14 +98,22 @@ def test_a_teams_kept_rows_show_what_every_repo_shows(demo):
             since = pl.col("merged_at") >= cut
             assert_frame_equal(rows.outcomes.filter(since).drop(state.DETAIL_COLUMNS).sort("id"),
                                every.filter(since).drop(state.DETAIL_COLUMNS).sort("id"))
-            details = read_pr_columns(warehouse, rows.outcomes.get_column("id").to_list(), ["id", *state.DETAIL_COLUMNS])
-            shown = rows.outcomes.drop(state.DETAIL_COLUMNS).join(details, on="id", how="left").select(rows.outcomes.columns)
+            shown = state.with_details(warehouse, rows).outcomes
+            assert_frame_equal(shown.drop(state.DETAIL_COLUMNS), rows.outcomes.drop(state.DETAIL_COLUMNS))
+            # the details of the listed PRs only: rolled back, or with a follow-up fix
+            listed = pl.col("rolled_back").fill_null(False) | pl.col("id").is_in(rows.first_fixes["id"].implode())
+            assert_frame_equal(shown.filter(since & listed).sort("id"), every.filter(since & listed).sort("id"))
+            assert shown.filter(~listed).select(state.DETAIL_COLUMNS).null_count().sum_horizontal().item() == (
+                shown.filter(~listed).height * len(state.DETAIL_COLUMNS))
             repo = shown.get_column("repo").drop_nulls().sort()[0]
             for mine, theirs in ((shown, every), (scoped(shown, repo=repo), scoped(every, repo=repo))):
                 want = reworked_prs(theirs, full.chain, _filters(start), ai_only=False)
                 assert_frame_equal(reworked_rows(mine, rows.first_fixes, _filters(start), ai_only=False), want)
+                assert_frame_equal(rolled_back_prs(mine, _filters(start)), rolled_back_prs(theirs, _filters(start)))
                 compared += want.height
-    assert compared > 100
+                rolled += rolled_back_prs(theirs, _filters(start)).height
+                unlisted += shown.filter(~listed).height
+    assert compared > 100 and rolled > 20 and unlisted > 100
 
 
 def _reworked(warehouse, narrow, team: str, since: dt.date) -> pl.DataFrame:
@@ -280,3 +289,70 @@ def test_a_teams_baseline_counts_come_from_the_kept_facts_as_from_every_pr(demo)
             assert_frame_equal(state.team_baseline_counts(warehouse, w, team).sort("repo"), expected)
             compared += expected.get_column("merged_prs").sum()
     assert compared > 1000
+
+
+def test_the_team_reads_begun_ahead_are_those_the_page_then_asks_for(demo, tmp_path, monkeypatch):
+    """`state.begin_team_reads` (the Rollbacks page calls it before drawing the table by team) fills the caches the
+    drill-down then reads: with the computations taken away afterwards, the page's calls still give what they
+    compute (for a user with a row scope too, whose senior reviews are left to the page)."""
+    import threading
+
+    from tests.app.conftest import clear_streamlit_caches
+
+    warehouse, config = demo
+    path = tmp_path / "scorecard.toml"
+    path.write_text(f'[warehouse]\nurl = "{warehouse.url}"\n', encoding="utf-8")
+    monkeypatch.setenv("SCORECARD_CONFIG", str(path))
+    monkeypatch.delenv("SCORECARD_WAREHOUSE_URL", raising=False)
+    since, team = DEMO_END - dt.timedelta(weeks=8), "payments"
+
+    def page_reads(version, window):
+        rows = state.team_rows(version, since, team)
+        return state.rollback_baseline(version, window, team), rows.outcomes, rows.first_fixes
+
+    try:
+        for scope, senior in ((None, True), (("payments",), False)):
+            monkeypatch.setattr(state, "row_scope", lambda scope=scope: scope)
+            clear_streamlit_caches()
+            version = state.current_version()
+            window = state.baselines(version).window(subject_of("rollbacks").id)
+            expected = page_reads(version, window)
+            reviews = state.senior_reviews(version, since, team) if senior else None
+            assert expected[1].height > 100 and expected[2].height > 0 and expected[0].height > 0
+            clear_streamlit_caches()
+            version = state.current_version()
+            state.baselines(version)
+            state.begin_team_reads(version, window, since, team)
+            for thread in threading.enumerate():
+                if thread.name == "team-reads":
+                    thread.join()
+            with monkeypatch.context() as patched:
+                # (with a row scope the senior reviews are the page's own read, through the scoped evidence)
+                for name in ("team_baseline_counts", "team_rows_of", "read_pr_columns",
+                             *(("team_senior_reviews",) if senior else ())):
+                    patched.setattr(state, name, _gone)
+                for got, want in zip(page_reads(version, window), expected):
+                    assert_frame_equal(got, want)
+                if senior:
+                    assert_frame_equal(state.senior_reviews(version, since, team), reviews)
+    finally:
+        clear_streamlit_caches()
+
+
+def _gone(*args, **kwargs):
+    raise AssertionError("computed again: not read ahead")
+
+
+def test_freed_memory_is_handed_back_through_mallocs_trim_where_there_is_one(monkeypatch):
+    calls = []
+
+    class Glibc:
+        def malloc_trim(self, pad):
+            calls.append(pad)
+
+    monkeypatch.setattr(state, "_libc", lambda: Glibc())
+    state.release_freed_memory()
+    assert calls == [0]  # no padding kept at the top of the heap
+    monkeypatch.setattr(state, "_libc", lambda: object())  # another C library: nothing to call
+    state.release_freed_memory()
+    assert calls == [0]

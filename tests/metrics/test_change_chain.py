@@ -286,6 +286,30 @@ def test_first_follow_ups_by_hand_whatever_the_blocks(monkeypatch, block):
                        check_column_order=False)
 
 
+def test_rework_events_from_the_chains_first_fixes():
+    from metrics.rework import rework_events
+
+    rows = prepare(first_fix_scenario(), CONFIG)
+    # the chain's first fixes without its pairs made first (the same rows as the pairs' first fixes)
+    assert "follow_ups" not in rows.chain.__dict__
+    first = rows.chain.first_fixes
+    assert "follow_ups" not in rows.chain.__dict__
+    assert_frame_equal(first.sort("id"), first_fixes(rows.chain.follow_ups).sort("id"), check_column_order=False)
+    events = {r["id"].split("#")[1]: (r["hit"], r["reason"]) for r in rework_events(rows.outcomes, rows.chain).to_dicts()}
+    # by hand, as in test_first_follow_ups_by_hand_whatever_the_blocks: #1, #2, #5, #9, #10, #3, #11 reworked
+    assert events == {
+        "1": (True, "reworked: fix touching a.py by github:acme/api#5 at 2026-03-05 10:00 UTC (3 follow-up fix(es))"),
+        "2": (True, "reworked: fix touching a.py by github:acme/api#5 at 2026-03-05 10:00 UTC (3 follow-up fix(es))"),
+        "3": (True, "reworked: revert by github:acme/api#11 at 2026-03-11 10:00 UTC (2 follow-up fix(es))"),
+        "4": (False, "no follow-up fix"),
+        "5": (True, "reworked: fix touching a.py by github:acme/api#10 at 2026-03-06 10:00 UTC (3 follow-up fix(es))"),
+        "8": (False, "no follow-up fix"),
+        "9": (True, "reworked: fix touching a.py by github:acme/api#8 at 2026-03-24 10:00 UTC (1 follow-up fix(es))"),
+        "10": (True, "reworked: fix touching a.py by github:acme/api#8 at 2026-03-24 10:00 UTC (1 follow-up fix(es))"),
+        "11": (True, "reworked: fix touching z.py by github:acme/api#4 at 2026-03-31 10:00 UTC (1 follow-up fix(es))"),
+    }
+
+
 def test_fix_file_blocks_never_split_a_fixs_rows():
     q = pl.Series([1, 1, 2, 2, 2, 3, 4, 4, 5], dtype=pl.UInt32)
     assert change_chain._blocks(q, 2) == [(0, 2), (2, 5), (5, 6), (6, 8), (8, 9)]
