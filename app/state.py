@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import polars as pl
 import sqlalchemy as sa
 import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx
 
 from app.session import adoption_scope, current, row_scope
 from app.views.adoption_panel import USAGE_COLUMNS
@@ -343,7 +344,11 @@ def begin_team_reads(version: str, window, since: dt.date, team: str) -> None:
         except Exception:  # noqa: BLE001 - the page's own call of the same read computes it again and reports it
             return
 
-    threading.Thread(target=read, name="team-reads", daemon=True).start()
+    worker = threading.Thread(target=read, name="team-reads", daemon=True)
+    # The run's context goes with the reads, so Streamlit's caches see a script's thread (and log no "missing
+    # ScriptRunContext" warning for each read).
+    add_script_run_ctx(worker)
+    worker.start()
 
 
 def team_senior_reviews(warehouse: Warehouse, config: Config, since: dt.date, team: str) -> pl.DataFrame:
