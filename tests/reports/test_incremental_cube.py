@@ -314,7 +314,7 @@ def test_incremental_cube_equals_a_full_rebuild(warehouse_url, seed_value):
 
 @pytest.mark.parametrize("seed_value", [4, 5])
 def test_writes_a_plain_pr_reach_must_see_equal_a_full_rebuild(warehouse_url, seed_value):
-    """Writes of plain PRs (no files, not reverts) reach back only to their own creation, unless a revert
+    """Writes of plain PRs (no files, not reverts) reach back only to their own merge, unless a revert
     in the warehouse names them or their author merged earlier that week: sequences of such writes (and of
     reverts by title to make them matter) keep the cube equal to a full build."""
     config = Config(warehouse=WarehouseConfig(url=warehouse_url))
@@ -467,8 +467,8 @@ def test_a_revert_whose_number_or_sha_names_a_pr_before_the_slice(warehouse_url,
 def test_an_open_incident_whose_source_names_a_deployment_before_the_slice(warehouse_url):
     """An incident of core started on day 66, not resolved, whose source names D0 (day 3.5, which the source
     says shipped P, AI-assisted, merged on day 3). The Delivery page lists it with its cause's segment and
-    PRs (metrics.cube.delivery_facts, on its start day). The write, a plain PR of acme/api created on day 65,
-    reaches back to its creation: the slice holds the incident (started since) but read the deployments the
+    PRs (metrics.cube.delivery_facts, on its start day). The write, a plain PR of acme/api merged on day 65.5,
+    reaches back to its merge: the slice holds the incident (started since) but read the deployments the
     source names only for incidents resolved since, which an open one is not; without D0 the incident had no
     cause segment and no PRs."""
     org = Org(random.Random(104))
