@@ -30,7 +30,7 @@ the look-back only where one of its versions links back (warehouse/reach.py `_pu
 names what it reverts, it has files (it may be a follow-up fix: the config's fix rule is not known to the
 write), or a revert already in the warehouse, merged after it within the look-back, names it (by source id,
 number, sha or title: it may take that revert from an earlier PR, or give it back); else it reaches its own
-creation, merge and earliest review, and, where the write changes its author's cohort of its merge week,
+merge (its creation while it is not merged) and earliest review, and, where the write changes its author's cohort of its merge week,
 the merge of the first PR its author merged earlier that week (that PR's cohort segment changes). A write of new PRs (most of a sync) so re-reads days, not weeks. The upkeep recomputes the
 cube's days from the cut c = (earliest pending reach) on, reading PRs and deployments from c (and earlier
 incidents' causes: `upkeep_read_back` is 0), incidents from c − H, and tickets, spend, reviews and files

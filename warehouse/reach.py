@@ -97,6 +97,13 @@ def write_reach(cur, dialect: str, name: str, staged: str, keys: list[str], colu
     return reach
 
 
+# A version's creation places a row of its own only while it is not merged: its AI identities lie on its merge
+# day, else its creation day (governance.inventory.identity_facts). Every other row of a merged PR lies on its
+# merge day, its shipping day (lead time: the hours from its creation, counted when it ships) or a review's
+# day. So a merged version's own reach starts at its merge, not at its creation: a 1,000-PR import of the last
+# two days' merges, created up to two days before each, re-counted four or five days, now two or three.
+_UNMERGED_CREATION = "CASE WHEN x.merged_at IS NULL THEN x.created_at END"
+
 # A PR's columns that decide how far back it reaches (`_pull_request_reach`).
 _PR_COLUMNS = ("id", "repo", "number", "title", "author", "created_at", "merged_at", "merge_commit_sha",
                "is_revert", "reverts_pr_id", "revert_ref", "labels", "ai_assisted")
@@ -105,7 +112,8 @@ _WEEK = dt.timedelta(days=7)
 
 def _pull_request_reach(cur, dialect: str, staged: str, columns: list[str], look_back_s: float, fix_rule: dict | None):
     """The reach of upserting the staged PRs: per version of each row (the new one: the staged columns,
-    the old row's for the others; and the old row), its earliest instant (created, merged, first review),
+    the old row's for the others; and the old row), its earliest instant (merged, first review; created while
+    not merged),
     reaching back further only where the row links to earlier rows (metrics/reach.py):
 
     - by the look-back, when it can revert or fix earlier PRs: it names what it reverts (flag, source
@@ -118,8 +126,9 @@ def _pull_request_reach(cur, dialect: str, staged: str, columns: list[str], look
       changes the author's adoption cohort of that week (metrics.cohorts): that PR's cohort segment
       changes.
 
-    A plain PR (most of a sync) so reaches back to its own creation, not the look-back: the upkeep reads
-    days, not weeks. None when no row has an instant."""
+    A plain PR (most of a sync) so reaches back to its own merge (its creation while it is not merged:
+    `_UNMERGED_CREATION`), not the look-back: the upkeep reads days, not weeks. None when no row has an
+    instant."""
     look_back = dt.timedelta(seconds=look_back_s)
     new = staged if set(_PR_COLUMNS) <= set(columns) else (
         "(SELECT " + ", ".join(f"{'s' if c in columns else 't'}.{_q(c)} AS {_q(c)}" for c in _PR_COLUMNS)
@@ -129,14 +138,15 @@ def _pull_request_reach(cur, dialect: str, staged: str, columns: list[str], look
     has_files = "EXISTS (SELECT 1 FROM pull_request_files f WHERE f.pr_id = x.id)"
     links = f"({reverts} OR {has_files})" if fix_rule is None else reverts
     instants, _ = _INSTANTS["pull_requests"]
+    own_instants = tuple(_UNMERGED_CREATION if expr == "x.created_at" else expr for expr in instants)
     own, linked = [], []
     for rows in (new, old):
         cur.execute("SELECT " + ", ".join(
-            [_earliest(expr, dialect) for expr in instants]
+            [_earliest(expr, dialect) for expr in own_instants]
             + [_earliest(f"CASE WHEN {links} THEN {expr} END", dialect) for expr in instants]) + f" FROM {rows} x")
         found = [_instant(v, dialect) for v in cur.fetchone()]
-        own += found[:len(instants)]
-        linked += found[len(instants):]
+        own += found[:len(own_instants)]
+        linked += found[len(own_instants):]
         if fix_rule is not None:  # the rows with files that are fixes (the rule is Python's, not SQL's)
             linked.append(_earliest_fix(cur, dialect, rows, f"NOT {reverts} AND {has_files}", instants, fix_rule))
     own = [t for t in own if t is not None]

@@ -64,14 +64,15 @@ def test_a_pr_write_reaches_back_by_the_look_back_only_where_it_links_back(sqlit
     """A revert merged on 2026-03-10 can roll back and rework PRs merged up to rework_window_days (21, the
     longest default window: rollback 7 days, incident link 24 h) before it: the reach is its earliest
     instant, created_at (5 h before the merge, tests.factories), minus 21 days. A plain PR (not a revert,
-    no files, named by no revert, its author's first merge of the week) reaches its own creation only;
-    so does one imported from a CSV that leaves columns out (the reach reads the stored ones)."""
+    no files, named by no revert, its author's first merge of the week) reaches its own merge only (10:00:
+    no row of a merged PR lies on its creation day); so does one imported from a CSV that leaves columns
+    out (the reach reads the stored ones)."""
     config = Config(warehouse=WarehouseConfig(url=sqlite_url))
     wh = open_warehouse(sqlite_url)
     seed(wh)
     data.load_cube(wh, config)
     ingest(wh, "csv:pull_requests", {"pull_requests": pl.DataFrame([make_pr(99, merged_at="2026-03-10 10:00")])})
-    assert read_state(wh).pending_from == dt.datetime(2026, 3, 10, 5, tzinfo=dt.timezone.utc)
+    assert read_state(wh).pending_from == dt.datetime(2026, 3, 10, 10, tzinfo=dt.timezone.utc)
     data.load_cube(wh, config)
     revert = dict(make_pr(98, merged_at="2026-03-10 10:00"), is_revert=True, title='Revert "Change 1"')
     ingest(wh, "csv:pull_requests", {"pull_requests": pl.DataFrame([revert])})

@@ -314,7 +314,7 @@ def test_incremental_cube_equals_a_full_rebuild(warehouse_url, seed_value):
 
 @pytest.mark.parametrize("seed_value", [4, 5])
 def test_writes_a_plain_pr_reach_must_see_equal_a_full_rebuild(warehouse_url, seed_value):
-    """Writes of plain PRs (no files, not reverts) reach back only to their own creation, unless a revert
+    """Writes of plain PRs (no files, not reverts) reach back only to their own merge, unless a revert
     in the warehouse names them or their author merged earlier that week: sequences of such writes (and of
     reverts by title to make them matter) keep the cube equal to a full build."""
     config = Config(warehouse=WarehouseConfig(url=warehouse_url))
@@ -467,8 +467,8 @@ def test_a_revert_whose_number_or_sha_names_a_pr_before_the_slice(warehouse_url,
 def test_an_open_incident_whose_source_names_a_deployment_before_the_slice(warehouse_url):
     """An incident of core started on day 66, not resolved, whose source names D0 (day 3.5, which the source
     says shipped P, AI-assisted, merged on day 3). The Delivery page lists it with its cause's segment and
-    PRs (metrics.cube.delivery_facts, on its start day). The write, a plain PR of acme/api created on day 65,
-    reaches back to its creation: the slice holds the incident (started since) but read the deployments the
+    PRs (metrics.cube.delivery_facts, on its start day). The write, a plain PR of acme/api merged on day 65.5,
+    reaches back to its merge: the slice holds the incident (started since) but read the deployments the
     source names only for incidents resolved since, which an open one is not; without D0 the incident had no
     cause segment and no PRs."""
     org = Org(random.Random(104))
@@ -546,9 +546,10 @@ def test_a_pr_with_files_that_becomes_a_fix(warehouse_url):
                 {"pull_requests": [dict(q, title="fix: the cache")]}, "a PR with files retitled as a fix")
 
 
-def test_a_plain_pr_reaches_back_to_its_creation_only(warehouse_url):
+def test_a_plain_pr_reaches_back_to_its_merge_only(warehouse_url):
     """A new PR (no files, not a revert, named by no revert) created on day 61.5 and merged on day 62 (a
-    Sunday) notes day 61.5 as its reach, not the look-back before it: so does one whose author merged two
+    Sunday) notes day 62 as its reach, not its creation nor the look-back before it: no row of a merged PR
+    lies on its creation day (its lead time counts on its shipping day). So does one whose author merged two
     PRs earlier that week (days 56.5 and 57) without AI when it is not AI-assisted either (the author's
     cohort of the week stays `none`). An AI-assisted one moves that cohort: its reach is the author's first
     merge of the week (day 56.5), whose cohort segment changes."""
@@ -563,7 +564,7 @@ def test_a_plain_pr_reaches_back_to_its_creation_only(warehouse_url):
             frames["pull_requests"].columns)])
         ingest(wh, "csv", frames)
         load_cube(wh, config)
-        for author, ai, reach in (("newcomer", False, _day(61.5)), ("steady", False, _day(61.5)),
+        for author, ai, reach in (("newcomer", False, _day(62)), ("steady", False, _day(62)),
                                   ("steady", True, _day(56.5))):
             pr = org.pr(_day(62), repo="acme/web", author=author, ai=ai)
             pr["created_at"] = _day(61.5)
@@ -571,6 +572,34 @@ def test_a_plain_pr_reaches_back_to_its_creation_only(warehouse_url):
             assert read_state(wh).pending_from == reach, (author, ai)
             assert refresh_cube(wh, config) == "updated"
             assert_cube_is_a_full_build(wh, config, f"a new PR by {author}")
+    finally:
+        wh.engine.dispose()
+
+
+def test_an_open_pr_reaches_back_to_its_creation_and_a_moved_merge_to_both_days(warehouse_url):
+    """A PR never merged has its AI identities on its creation day: an open AI-assisted PR created on day 60.5
+    reaches day 60.5. Merged later (day 63.25) its identities move to the merge day: the write reaches the old
+    version's creation, day 60.5, where they no longer lie. A merged PR moved from day 63.25 to day 64.5
+    reaches its old merge (day 63.25), and moved back to day 61 its new one (day 61): each version's merge.
+    Each time the kept cube is a full build's: the day it left (63.25, then 64.5) holds none of its rows."""
+    config = Config(warehouse=WarehouseConfig(url=warehouse_url))
+    wh = open_warehouse(warehouse_url)
+    try:
+        ingest(wh, "csv", seed(Org(random.Random(0))))
+        load_cube(wh, config)
+        org = Org(random.Random(105))
+        org.n = 8000
+        pr = org.pr(_day(63.25), repo="acme/pay", author="mover", ai=True)
+        pr.update(created_at=_day(60.5), merged_at=None)
+        for merged, reach in ((None, _day(60.5)), (_day(63.25), _day(60.5)), (_day(64.5), _day(63.25)),
+                              (_day(61), _day(61))):
+            pr["merged_at"] = merged
+            ingest(wh, "csv", {"pull_requests": _frame([pr], "pull_requests")})
+            assert read_state(wh).pending_from == reach, merged
+            assert refresh_cube(wh, config) == "updated"
+            assert_cube_is_a_full_build(wh, config, f"the PR merged at {merged}")
+            kept = read_facts(wh, "pr_facts", dt.date(1970, 1, 1)).filter(pl.col("id") == pr["id"])
+            assert kept.get_column("day").to_list() == ([] if merged is None else [merged.date()])
     finally:
         wh.engine.dispose()
 

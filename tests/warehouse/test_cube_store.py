@@ -97,6 +97,44 @@ def test_an_update_from_mid_month_keeps_the_months_earlier_days_before_the_new_r
                             ("a", "2026-02-25", "web", 8.0), ("b", "2026-02-05", "core", 3.0)])
     assert_frame_equal(read_cube_parts(warehouse)["ratio"], expected)
 
+
+def test_an_update_from_mid_month_keeps_a_chunk_whose_days_from_the_cut_are_unchanged(warehouse):
+    # Stored: a on the 3rd (1.0) and 20th (2.0) of February, b on the 5th (3.0) and 18th (4.0), and d written
+    # out of day order: the 22nd (9.0) before the 4th (8.0). The update from 2026-02-15 on gives a's 20th
+    # again unchanged, b's 18th changed (4.0 → 6.0) and d's 22nd unchanged.
+    ratio = _ratio_rows([("a", "2026-02-03", "web", 1.0), ("a", "2026-02-20", "web", 2.0),
+                         ("b", "2026-02-05", "core", 3.0), ("b", "2026-02-18", "core", 4.0),
+                         ("d", "2026-02-22", "core", 9.0), ("d", "2026-02-04", "core", 8.0)])
+    replace_cube(warehouse, {"ratio": ratio}, pl.DataFrame(), from_day=None, deployments_from=None, seen_seq=0)
+    _mark_stored_chunks(warehouse)
+
+    update = _ratio_rows([("a", "2026-02-20", "web", 2.0), ("b", "2026-02-18", "core", 6.0),
+                          ("d", "2026-02-22", "core", 9.0)])
+    replace_cube(warehouse, {"ratio": update}, pl.DataFrame(), from_day=dt.date(2026, 2, 15),
+                 deployments_from=None, seen_seq=0)
+
+    # a keeps its stored chunk (still tagged: 2 + 1000); b is written again with its 5th before the new 18th;
+    # d, not in day order, is written again as its earlier day (the 4th) then the update's 22nd.
+    assert _chunk_counts(warehouse) == {("ratio", "0000-00"): 1000, ("ratio:a", "2026-02"): 1002,
+                                        ("ratio:b", "2026-02"): 2, ("ratio:d", "2026-02"): 2}
+    expected = _ratio_rows([("a", "2026-02-03", "web", 1.0), ("a", "2026-02-20", "web", 2.0),
+                            ("b", "2026-02-05", "core", 3.0), ("b", "2026-02-18", "core", 6.0),
+                            ("d", "2026-02-04", "core", 8.0), ("d", "2026-02-22", "core", 9.0)])
+    assert_frame_equal(read_cube_parts(warehouse)["ratio"], expected)
+
+
+def test_a_stored_chunk_holding_its_earlier_days_and_the_new_rows_is_kept_as_it_is():
+    from warehouse.cube_store import _kept_before
+
+    old = _ratio_rows([("a", "2026-02-03", "web", 1.0), ("a", "2026-02-20", "web", 2.0), ("a", "2026-02-21", "web", 5.0)])
+    same = _ratio_rows([("a", "2026-02-20", "web", 2.0), ("a", "2026-02-21", "web", 5.0)])
+    assert _kept_before(old, same, dt.date(2026, 2, 15)) is old  # neither copied nor compared whole
+    changed = _ratio_rows([("a", "2026-02-20", "web", 2.0)])
+    assert_frame_equal(_kept_before(old, changed, dt.date(2026, 2, 15)),
+                       _ratio_rows([("a", "2026-02-03", "web", 1.0), ("a", "2026-02-20", "web", 2.0)]))
+    assert_frame_equal(_kept_before(old, old.clear(), dt.date(2026, 2, 1)), old.clear())  # no earlier day: emptied
+
+
 @pytest.mark.postgres
 def test_postgresql_reads_through_libpq_or_else_connectorx_and_sqlalchemy_the_same(postgres_schema_url, monkeypatch):
     import warehouse.cube_store as cube_store
