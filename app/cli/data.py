@@ -36,7 +36,7 @@ def import_(
 ) -> None:
     """Import a CSV file into the warehouse: all rows or, if any row is bad, none."""
     from connectors.csv import CsvImportError, csv_source
-    from connectors.csv.reader import entity_named, read_ahead
+    from pipeline import run_source
 
     cfg = _config(config)
     if format == "focus":
@@ -45,17 +45,13 @@ def import_(
         raise Failure(f"--format must be csv or focus, not '{format}'")
     try:
         source = csv_source(entity)
-        # PostgreSQL: a large PR file is parsed a slice at a time beside the COPY of the slices before (the
-        # parse holds the writer's lock, not a reader's). SQLite's writer binds rows in-process, nothing to
-        # overlap, and its write lock would be held through the parse: the file is parsed whole first.
-        # The read starts now, on a thread of its own, while the warehouse's modules load and it is opened
-        # (the runner's `read_csv` takes the outcome; told the wrong dialect here, it reads the file itself).
-        read_ahead(file, entity_named(entity).name, cfg, in_key_order=_names_postgres(cfg.warehouse.url))
-        from pipeline import run_source
         from warehouse import open_postgres_ahead
 
         open_postgres_ahead(cfg.warehouse.url)  # PostgreSQL: the write's connection is opened meanwhile
         warehouse = _warehouse(cfg)
+        # PostgreSQL: a large PR file is parsed a slice at a time beside the COPY of the slices before (the
+        # parse holds the writer's lock, not a reader's). SQLite's writer binds rows in-process, nothing to
+        # overlap, and its write lock would be held through the parse: the file is parsed whole first.
         report = run_source(warehouse, cfg, source, path=file, in_key_order=warehouse.dialect == "postgresql")
     except CsvImportError as exc:
         raise Failure(str(exc)) from None
@@ -66,11 +62,6 @@ def import_(
         out.print(f"{table}: {rows} rows read — {c.inserted} new, {c.updated} updated, {c.unchanged} unchanged", highlight=False)
     _refresh_cube(warehouse, cfg)
     _done_with(warehouse)
-
-
-def _names_postgres(url: str) -> bool:
-    """Whether the warehouse URL names PostgreSQL, told from its scheme alone (before SQLAlchemy is loaded)."""
-    return url.startswith(("postgresql:", "postgres:", "postgresql+"))
 
 
 def _done_with(warehouse) -> None:

@@ -8,8 +8,6 @@ from __future__ import annotations
 import csv
 import mmap
 import os
-import threading
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,63 +67,7 @@ def read_csv(path: str | Path, entity_name: str, config: Config, *, in_key_order
     `in_key_order` (the PostgreSQL warehouse's import): a large PR file without a `files` column is returned
     as `KeyOrdered` rows instead, parsed a slice at a time while the write copies the slices before
     (`_key_ordered`); the file is read and its ids checked whole first, and a problem in any slice still
-    fails the whole file, with the same message.
-
-    A read of the same file started by `read_ahead` (same entity, `config` and `in_key_order`, the file
-    unchanged since) is waited for and its outcome taken: its result, or the error it raised."""
-    ahead = _read_ahead.pop((str(path), entity_name, in_key_order), None)
-    if ahead is not None and ahead.config is config and ahead.stamp == _stamp(path):
-        ahead.reader.join()  # ended, not just done: a process whose threads have all ended may skip its teardown
-        return ahead.outcome.result()
-    return _read_csv(path, entity_name, config, in_key_order=in_key_order)
-
-
-@dataclass(frozen=True)
-class _ReadAhead:
-    """A read `read_ahead` started: with what, of which file (`_stamp`), on which thread, and its outcome."""
-    config: Config
-    stamp: tuple | None
-    reader: threading.Thread
-    outcome: Future
-
-
-# The reads `read_ahead` started, by (path, entity, in_key_order).
-_read_ahead: dict[tuple[str, str, bool], _ReadAhead] = {}
-
-
-def read_ahead(path: str | Path, entity_name: str, config: Config, *, in_key_order: bool = False) -> None:
-    """Start `read_csv(path, entity_name, config, in_key_order=...)` on a thread of its own; the command's
-    own `read_csv` of the file then takes its outcome (see there).
-
-    For a command with other work before its read (`scorecard import`: the warehouse's imports, its
-    migration check, the config history and the run's record, ~0.3-0.6 s on one core): the read, the ids'
-    key order and the first slice's parse (most of it polars, which releases Python's lock) run meanwhile
-    on the other core, and the write starts that much sooner. The thread is not a daemon: a command that
-    fails before its read still lets it finish before the process ends (polars' threads are not stopped
-    halfway)."""
-    outcome: Future = Future()
-
-    def read() -> None:
-        try:
-            outcome.set_result(_read_csv(path, entity_name, config, in_key_order=in_key_order))
-        except BaseException as exc:  # handed to the `read_csv` that takes it, raised there
-            outcome.set_exception(exc)
-
-    reader = threading.Thread(target=read, name="csv-read-ahead")
-    _read_ahead[(str(path), entity_name, in_key_order)] = _ReadAhead(config, _stamp(path), reader, outcome)
-    reader.start()
-
-
-def _stamp(path: str | Path) -> tuple | None:
-    """What tells a file apart from itself rewritten or replaced: its inode, size and modification time."""
-    try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    return found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns
-
-
-def _read_csv(path: str | Path, entity_name: str, config: Config, *, in_key_order: bool) -> ParsedFile:
+    fails the whole file, with the same message."""
     entity = entity_named(entity_name)
     path = Path(path)
     if not path.exists():
