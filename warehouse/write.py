@@ -393,10 +393,12 @@ def _load_key_ordered(cur, dialect: str, name: str, table, rows: KeyOrdered) -> 
                 # The first slice alone, then the partial indexes that hold few of its rows are built on it and
                 # kept through the rest (`_Deferred.keep_the_small_partial_ones`), then the rest.
                 head = next(produced)
+                # The rest's first slice is parsed (on the stream's own thread) while the server stores the first
+                # and builds these.
+                rest = _arrow_stream(produced, table, dialect, columns=rows.columns, ahead=True) \
+                    if head.height < rows.height else None
                 cur.adbc_ingest(name, _arrow_stream(iter([head]), table, dialect), mode="append")
-                if head.height < rows.height:
-                    # The rest's first slice is parsed (on the stream's own thread) while the server builds these.
-                    rest = _arrow_stream(produced, table, dialect, columns=rows.columns, ahead=True)
+                if rest is not None:
                     deferred.keep_the_small_partial_ones(head.height)
                     cur.adbc_ingest(name, rest, mode="append")
     except Exception as exc:

@@ -1,7 +1,7 @@
 """A large PR file on the PostgreSQL warehouse is parsed a slice at a time while the write copies the slices
 before (connectors.csv.reader `_key_ordered`, connectors.contract `KeyOrdered`, warehouse.write): the same rows as the whole file's
 parse, in the writer's key order; a problem in any slice fails the whole file with the message the whole-file
-parse gives, and nothing is written. Here with slices of 3 rows (the product's: 65,536)."""
+parse gives, and nothing is written. Here with slices of 3 rows (the product's: 16,384 first, then 131,072)."""
 import pytest
 import sqlalchemy as sa
 
@@ -36,6 +36,7 @@ IN_KEY_ORDER = ["gh:acme/api#1", "gh:acme/api#10", "gh:acme/api#2", "gh:acme/api
 def small_slices(monkeypatch):
     monkeypatch.setattr(reader, "KEY_ORDERED_MIN_ROWS", 2)
     monkeypatch.setattr(reader, "SLICE_ROWS", 3)
+    monkeypatch.setattr(reader, "HEAD_ROWS", 3)
     monkeypatch.setattr(write, "BULK_ROWS", 2)
 
 
@@ -60,6 +61,19 @@ def test_the_slices_are_the_whole_files_rows_in_key_order(tmp_path, small_slices
     # Below the threshold, a `files` column, or another entity: the whole frame, as before.
     assert isinstance(read_csv(_file(tmp_path, ROWS[:1]), "pull_requests", Config(), in_key_order=True)
                       .frames["pull_requests"], type(whole))
+
+
+def test_the_first_slice_holds_head_rows_and_the_next_ones_twice_the_one_before_up_to_slice_rows(tmp_path, small_slices,
+                                                                                                  monkeypatch):
+    """The first slice is parsed before the COPY starts: it holds `HEAD_ROWS` (here 1), the next 2, then 4, then at
+    most `SLICE_ROWS` (here 4): 1 + 2 + 4 + 3 = the file's 10 rows."""
+    monkeypatch.setattr(reader, "HEAD_ROWS", 1)
+    monkeypatch.setattr(reader, "SLICE_ROWS", 4)
+    rows = read_csv(_file(tmp_path, ROWS), "pull_requests", Config(), in_key_order=True).frames["pull_requests"]
+    pieces = list(rows.slices())
+    assert [p.height for p in pieces] == [1, 2, 4, 3]
+    assert [p.get_column("id").to_list() for p in pieces][:2] == [IN_KEY_ORDER[:1], IN_KEY_ORDER[1:3]]
+    assert rows.collect().get_column("id").to_list() == IN_KEY_ORDER
 
 
 def _indexes_and_key(warehouse) -> tuple:
