@@ -75,7 +75,7 @@ with left:
 with right:
     shown = teams.head(12)
     title = "Rollback share by team, 95% intervals" + (f" (top {shown.height})" if teams.height > shown.height else "")
-    ui.chart(grouped_interval_bars(shown, "team", ("ai", "non_ai"), "share", height=320, title=title), key="teams_chart")
+    ui.interval_bars(grouped_interval_bars(shown, "team", ("ai", "non_ai"), "share", height=320, title=title))
 
 if filters.team is None:
     st.info("Select a team above (or in the sidebar) to see its repositories and rolled-back PRs.", icon=":material/touch_app:")

@@ -38,8 +38,14 @@ def test_bars_error_bars_and_labels_lie_where_the_scales_put_them():
     # the labels as text at the rows' centres (never markup), the x axis' labels in the spec's format (.0%)
     assert re.findall(r'top:([0-9.]+)px;transform:translateY\(-50%\);font-size:12px;line-height:1;white-space:nowrap">([^<]+)<',
                       markup) == [("35.0", "AI-assisted"), ("105.0", "&lt;b&gt;Others&lt;/b&gt;")]
-    assert re.findall(r'translateX\(-50%\);font-size:12px;line-height:1;white-space:nowrap">([^<]+)<', markup) == [
-        "0%", "5%", "10%", "15%", "20%", "25%", "30%", "35%", "40%"]
+    sizes = re.findall(r'translateX\(-50%\);font-size:([^;]+);line-height:1;white-space:nowrap">([^<]+)<', markup)
+    assert [text for _, text in sizes] == ["0%", "5%", "10%", "15%", "20%", "25%", "30%", "35%", "40%"]
+    # a narrow plot drops labels as Vega does: every fourth always shown; every other one from 9 × 45 / 2 = 202.5 px of
+    # plot; the rest from 405 px
+    assert [size for size, _ in sizes] == [
+        "12px", "clamp(0px,calc((100cqw - 405px) * 1000),12px)", "clamp(0px,calc((100cqw - 202.5px) * 1000),12px)",
+        "clamp(0px,calc((100cqw - 405px) * 1000),12px)", "12px", "clamp(0px,calc((100cqw - 405px) * 1000),12px)",
+        "clamp(0px,calc((100cqw - 202.5px) * 1000),12px)", "clamp(0px,calc((100cqw - 405px) * 1000),12px)", "12px"]
 
 
 def test_a_row_hover_shows_its_value_and_interval_in_the_tooltip_format():
@@ -54,3 +60,33 @@ def test_a_row_without_an_interval_has_no_error_bar_and_the_spec_rides_along():
     # only the first row's error bar (no title: the plot keeps 167 px, 83.5 a row: its centre 41.75, the bar from 38.75)
     assert markup.count("height:6px;box-sizing:border-box") == 1 and "top:38.75px;height:6px" in markup
     assert json.loads(zlib.decompress(base64.b64decode(re.search(r'data-spec="([^"]*)"', markup).group(1)))) == spec
+
+
+def test_grouped_bars_split_each_row_among_the_series_in_the_legends_order():
+    from app.views.charts import grouped_interval_bars
+
+    teams = pl.DataFrame({"team": ["payments", "web"], "ai_share": [0.3, 0.1], "ai_ci_low": [0.2, None],
+                          "ai_ci_high": [0.4, None], "non_ai_share": [0.05, None], "non_ai_ci_low": [0.02, None],
+                          "non_ai_ci_high": [0.08, None]})
+    # 227 px: a title (27), padding (8), the x axis (22) and the legend's row and gap (30) leave 140: 70 px per team
+    spec = grouped_interval_bars(teams, "team", ("ai", "non_ai"), "share", height=227, title="By team")
+    at = layout(spec)
+    assert at["plot_height"] == 140 and at["row_height"] == 70 and at["x_domain"] == (0.0, 0.4)
+    markup = interval_bars_html(spec)
+    # payments: 90% of 70 px from 3.5, 31.5 px per series: AI-assisted (purple) from 3.5, the others (grey) from 35;
+    # web: its AI-assisted bar from 73.5 (0.1 / 0.4 = 25% wide), its other bar has no value: none drawn
+    assert 'left:0.0%;width:75.0000%;top:3.5px;height:31.5px;background:#7b3fc4"' in markup
+    assert 'left:0.0%;width:12.5000%;top:35.0px;height:31.5px;background:#8a94a6"' in markup
+    assert 'left:0.0%;width:25.0000%;top:73.5px;height:31.5px;background:#7b3fc4"' in markup
+    assert markup.count(";background:#8a94a6\"") == 1
+    # error bars about each bar's middle (19.25 and 50.75, 6 px high): 0.2–0.4 and 0.02–0.08 of 0.4
+    assert "left:50.0%;width:50.0000%;top:16.25px;height:6px" in markup and "left:5.0%;width:15.0000%;top:47.75px;height:6px" in markup
+    # one label per team at its row's centre; a hover per bar, naming the team and the series
+    assert re.findall(r'top:([0-9.]+)px;transform:translateY\(-50%\);font-size:12px;line-height:1;white-space:nowrap">([^<]+)<',
+                      markup) == [("35.0", "payments"), ("105.0", "web")]
+    titles = [html.unescape(t) for t in re.findall(r'<span title="([^"]*)"', markup)]
+    assert titles == ["payments · AI-assisted: 30.0% (95% 20.0% – 40.0%)", "payments · Not AI-assisted: 5.0% (95% 2.0% – 8.0%)",
+                      "web · AI-assisted: 10.0%", "web · Not AI-assisted: —"]
+    # the legend: both series with their colours, below the axis
+    assert re.findall(r'background:(#[0-9a-f]{6});opacity:0.85"></span>([^<]+)<', markup) == [
+        ("#7b3fc4", "AI-assisted"), ("#8a94a6", "Not AI-assisted")]
