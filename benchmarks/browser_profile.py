@@ -276,11 +276,15 @@ def page_to_visit(url: str, page_path: str, query: str) -> tuple[dict, str, str 
     return target, suffix, CONTENT.get(page_path, TABLE), HEADINGS.get(page_path, target["title"])
 
 
-def run(url: str, page_path: str, query: str, returning: bool, port: int, entry: str, screenshot: str,
-        trace_out: str, height: int) -> dict:
+@contextlib.contextmanager
+def visit_setting(playwright, url: str, address: str, heading: str, content: str | None, *, returning: bool,
+                  entry: str, port: int, height: int = 1000):
+    """What a first visit is timed in, as `benchmarks.pages` makes it: a folder with the server's config and the
+    cube built, and a browser context. `returning`: a profile on disk that opened `address` (the page's path and
+    query) once against a first server on the same `port`, so its front end is cached; else a new browser. Yields
+    (folder, config path, context); closes the context."""
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    target, suffix, content, heading = page_to_visit(url, page_path, query)
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
+    with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         cache_dir = str(folder / "cube")
         config_path = write_config(folder, url, cache_dir)
@@ -291,24 +295,33 @@ def run(url: str, page_path: str, query: str, returning: bool, port: int, entry:
                                                                     args=CHROMIUM_ARGS, viewport=viewport)
             with server(config_path, folder / "before.log", entry, port) as (base, _, sampler):
                 before = context.new_page()
-                visit(before, f"{base}/{target['url']}{suffix}", heading, content)
+                visit(before, f"{base}/{address}", heading, content)
                 before.close()
                 sampler.stop()
         else:
             browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             context = browser.new_context(viewport=viewport)
         try:
-            with server(config_path, folder / "timed.log", entry, port) as (base, _, sampler):
-                page = context.new_page()
-                result = profile_visit(page, f"{base}/{target['url']}{suffix}", heading, content,
-                                       Path(trace_out) if trace_out else folder / "trace.json")
-                result["server_first_cpu_s"] = round(cpu_seconds(sampler.pid) - sampler.started_cpu_s, 2)
-                if screenshot:
-                    page.wait_for_timeout(500)
-                    page.screenshot(path=screenshot, full_page=True)
-                sampler.stop()
+            yield folder, config_path, context
         finally:
             context.close()
+
+
+def run(url: str, page_path: str, query: str, returning: bool, port: int, entry: str, screenshot: str,
+        trace_out: str, height: int) -> dict:
+    target, suffix, content, heading = page_to_visit(url, page_path, query)
+    address = f"{target['url']}{suffix}"
+    with sync_playwright() as playwright, visit_setting(playwright, url, address, heading, content, returning=returning,
+                                                        entry=entry, port=port, height=height) as (folder, config_path, context):
+        with server(config_path, folder / "timed.log", entry, port) as (base, _, sampler):
+            page = context.new_page()
+            result = profile_visit(page, f"{base}/{address}", heading, content,
+                                   Path(trace_out) if trace_out else folder / "trace.json")
+            result["server_first_cpu_s"] = round(cpu_seconds(sampler.pid) - sampler.started_cpu_s, 2)
+            if screenshot:
+                page.wait_for_timeout(500)
+                page.screenshot(path=screenshot, full_page=True)
+            sampler.stop()
     result.update(page=page_path + suffix, browser="returning" if returning else "new", load=os.getloadavg()[0])
     return result
 

@@ -27,18 +27,18 @@ import argparse
 import base64
 import json
 import os
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from benchmarks.browser_profile import SCRIPT_KINDS, TRACE_CATEGORIES, main_thread_split, page_to_visit, process_cpu, trace_events
+from benchmarks.browser_profile import (
+    SCRIPT_KINDS, TRACE_CATEGORIES, main_thread_split, page_to_visit, process_cpu, trace_events, visit_setting,
+)
 from benchmarks.pages import (
-    CHROMIUM_ARGS, RENDERED, SETTLE_MS, TIMEOUT_MS, build_cube, cpu_seconds, server, visit, write_config,
+    RENDERED, SETTLE_MS, TIMEOUT_MS, cpu_seconds, free_port, server,
 )
 
 RENDERED_MARK = "scorecard-harness:rendered"
@@ -273,37 +273,17 @@ def summarise(visit_: dict, bin_ms: float) -> dict:
 
 
 def run(url: str, page_path: str, query: str, returning: bool, entry: str, bin_ms: float, trace_out: str = "") -> dict:
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
     target, suffix, content, heading = page_to_visit(url, page_path, query)
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
-        folder = Path(tmp)
-        cache_dir = str(folder / "cube")
-        config_path = write_config(folder, url, cache_dir)
-        build_cube(url, cache_dir)
-        viewport = {"width": 1500, "height": 1000}
-        port = 0
-        if returning:
-            context = playwright.chromium.launch_persistent_context(folder / "profile", executable_path=chromium,
-                                                                    args=CHROMIUM_ARGS, viewport=viewport)
-            from benchmarks.pages import free_port
-            port = free_port()
-            with server(config_path, folder / "before.log", entry, port) as (base, _, sampler):
-                before = context.new_page()
-                visit(before, f"{base}/{target['url']}{suffix}", heading, content)
-                before.close()
-                sampler.stop()
-        else:
-            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            context = browser.new_context(viewport=viewport)
-        try:
-            with server(config_path, folder / "timed.log", entry, port or None) as (base, _, sampler):
-                page = context.new_page()
-                result = timed_visit(page, f"{base}/{target['url']}{suffix}", heading, content,
-                                     Path(trace_out) if trace_out else folder / "trace.json", sampler.pid)
-                result["server_first_cpu_s"] = round(cpu_seconds(sampler.pid) - sampler.started_cpu_s, 2)
-                sampler.stop()
-        finally:
-            context.close()
+    address = f"{target['url']}{suffix}"
+    port = free_port()  # a returning browser's two servers share it: its cached front end is the origin's
+    with sync_playwright() as playwright, visit_setting(playwright, url, address, heading, content, returning=returning,
+                                                        entry=entry, port=port) as (folder, config_path, context):
+        with server(config_path, folder / "timed.log", entry, port) as (base, _, sampler):
+            page = context.new_page()
+            result = timed_visit(page, f"{base}/{address}", heading, content,
+                                 Path(trace_out) if trace_out else folder / "trace.json", sampler.pid)
+            result["server_first_cpu_s"] = round(cpu_seconds(sampler.pid) - sampler.started_cpu_s, 2)
+            sampler.stop()
     result = summarise(result, bin_ms)
     result.update(page=page_path + suffix, browser="returning" if returning else "new", load=os.getloadavg()[0])
     return result
