@@ -36,8 +36,8 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from benchmarks.pages import (
-    CHROMIUM_ARGS, CONTENT, HEADINGS, TABLE, _tree, build_cube, cpu_seconds, item_ids, log, router_pages, server,
-    visit, write_config,
+    CHROMIUM_ARGS, CONTENT, HEADINGS, TABLE, _tree, build_cube, cpu_seconds, free_port, item_ids, log, router_pages,
+    server, visit, write_config,
 )
 
 TRACE_CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8", "v8.execute", "blink",
@@ -311,6 +311,7 @@ def run(url: str, page_path: str, query: str, returning: bool, port: int, entry:
         trace_out: str, height: int) -> dict:
     target, suffix, content, heading = page_to_visit(url, page_path, query)
     address = f"{target['url']}{suffix}"
+    port = port or free_port()  # a returning browser's two servers share it: its cached front end is the origin's
     with sync_playwright() as playwright, visit_setting(playwright, url, address, heading, content, returning=returning,
                                                         entry=entry, port=port, height=height) as (folder, config_path, context):
         with server(config_path, folder / "timed.log", entry, port) as (base, _, sampler):
