@@ -219,15 +219,18 @@ def team_rows(version: str, since: dt.date, team: str) -> TeamRows:
 
 @st.cache_resource(show_spinner="Reading the team's repositories…", max_entries=8)
 def _team_rows(version: str, since: dt.date, team: str) -> TeamRows:
-    rows = with_details(warehouse(), team_rows_of(warehouse(), team_read(version, since, team), since, team))
-    release_freed_memory()
-    return rows
+    return _kept(team_read(version, since, team), since, team)
 
 
 @st.cache_resource(show_spinner="Reading the team's repositories…", max_entries=8)
 def _team_rows_scoped(version: str, since: dt.date, team: str, teams: tuple[str, ...]) -> TeamRows:
-    rows = with_details(warehouse(), team_rows_of(warehouse(), scope.prepared_rows(team_read(version, since, team), teams),
-                                                  since, team))
+    return _kept(scope.prepared_rows(team_read(version, since, team), teams), since, team)
+
+
+def _kept(read: Prepared, since: dt.date, team: str) -> TeamRows:
+    """What `team_rows` keeps of a team's read: its rows with the listed PRs' details, the read's memory handed back."""
+    wh = warehouse()
+    rows = with_details(wh, team_rows_of(wh, read, since, team))
     release_freed_memory()
     return rows
 
