@@ -18,15 +18,15 @@ import html
 
 from app.views.charts import BASELINE_COLOUR, GRID_COLOUR, TEXT_COLOUR, Chart, packed_spec
 from app.views.scale import nice, number_format, ticks
+from app.views.trend_html import (  # the same layout around the plot, axis labels and legend
+    _LABEL_CHAR_PX, _LABEL_GAP_PX, _LEGEND_GAP_PX, _LEGEND_ROW_PX, _PADDING_PX, _TICK_PX, _TITLE_PX, _X_AXIS_PX,
+    DOMAIN_COLOUR, label_size, legend_entries,
+)
 
-DOMAIN_COLOUR = "#d0d3da"
-_PADDING_PX, _TITLE_PX, _X_AXIS_PX = 8, 27, 22  # as trend_html: padding above and below, a title, the x axis
-_LABEL_CHAR_PX, _TICK_PX, _LABEL_GAP_PX = 6.5, 5, 2
 _BAR_SHARE = 0.9  # of a row's band: Vega's band padding of 0.1
 _TICK_COUNT = 8  # Vega asks one tick per 40 px; a 320 px plot's count, read by the labels at any width
 _CAP_PX = 6  # the error bar's end ticks
-_LEGEND_ROW_PX, _LEGEND_GAP_PX = 18, 12
-_X_LABEL_PX = 45  # an x label ("100%", "$1,000") and the space beside it  # as trend_html's legend: one row below the x axis
+_X_LABEL_PX = 45  # an x label ("100%", "$1,000") and the space beside it
 
 
 def _series(spec: Chart) -> list[tuple[str, str]]:
@@ -105,7 +105,7 @@ def interval_bars_html(spec: Chart) -> str:
     x_labels = "".join(
         f'<span style="position:absolute;left:{x(v)}%;top:0;width:1px;height:{_TICK_PX}px;background:{DOMAIN_COLOUR}"></span>'
         f'<span style="position:absolute;left:{x(v)}%;top:{_TICK_PX + _LABEL_GAP_PX}px;transform:translateX(-50%);'
-        f'font-size:{_label_size(i, len(at["x_ticks"]))};line-height:1;white-space:nowrap">{html.escape(label(v))}</span>'
+        f'font-size:{label_size(i, len(at["x_ticks"]), _X_LABEL_PX)};line-height:1;white-space:nowrap">{html.escape(label(v))}</span>'
         for i, v in enumerate(at["x_ticks"]))
     title = spec.get("title")
     return (f'<div data-testid="barChart" data-spec="{packed_spec(spec)}" style="height:{spec["height"]}px;'
@@ -118,17 +118,6 @@ def interval_bars_html(spec: Chart) -> str:
             + f'<div style="display:flex;height:{_X_AXIS_PX}px"><div style="flex:none;width:{gutter + 1}px"></div>'
             f'<div style="position:relative;flex:1;container-type:inline-size">{x_labels}</div></div>'
             + (f'<div style="display:flex;gap:18px;height:{_LEGEND_ROW_PX}px;margin-top:{_LEGEND_GAP_PX}px;font-size:11px">'
-               + "".join(f'<span style="display:flex;align-items:center;gap:5px;white-space:nowrap"><span style="display:inline-block;'
-                         f'width:10px;height:10px;background:{hue};opacity:0.85"></span>{html.escape(name)}</span>' for name, hue in series)
-               + "</div>" if series else "")
+               + legend_entries(series) + "</div>" if series else "")
             + "</div>")
 
-
-def _label_size(index: int, count: int) -> str:
-    """An x label's font size: 12 px where the plot is wide enough for it, else 0 (hidden), as Vega drops labels that
-    would overlap: every label needs ~45 px of plot, every other one half that, every fourth one is always shown. The
-    plot's width is known only in the browser: `cqw` is a hundredth of it (the axis' row is its container)."""
-    if index % 4 == 0:
-        return "12px"
-    room = _X_LABEL_PX * count / (2 if index % 2 == 0 else 1)
-    return f"clamp(0px,calc((100cqw - {room:g}px) * 1000),12px)"

@@ -243,12 +243,10 @@ def trend_html(spec: Chart) -> str:
     x_labels = "".join(
         f'<span style="position:absolute;left:{at["x"](_day(day.isoformat())) / PLOT_W:.4%};top:0;width:1px;height:{_TICK_PX}px;'
         f'background:{DOMAIN_COLOUR}"></span><span style="position:absolute;left:{at["x"](_day(day.isoformat())) / PLOT_W:.4%};'
-        f'top:{_TICK_PX + _LABEL_GAP_PX}px;transform:translateX(-50%);font-size:{_label_size(i, len(months))};line-height:1;'
+        f'top:{_TICK_PX + _LABEL_GAP_PX}px;transform:translateX(-50%);font-size:{label_size(i, len(months), _MONTH_LABEL_PX)};line-height:1;'
         f'white-space:nowrap">{text}</span>'
         for i, (day, text) in enumerate(months))
-    legend = "".join(f'<span style="display:flex;align-items:center;gap:5px;white-space:nowrap"><span style="display:inline-block;'
-                     f'width:10px;height:10px;background:{hue};opacity:0.85"></span>{html.escape(name)}</span>'
-                     for name, hue in at["legend"])
+    legend = legend_entries(at["legend"])
     title = spec.get("title")
     return (f'<div data-testid="trendChart" data-spec="{packed_spec(spec)}" style="height:{spec["height"]}px;'
             f'box-sizing:border-box;padding:4px {right}px 4px {4 + gutter}px;background:white;color:{TEXT_COLOUR};overflow:hidden;'
@@ -264,14 +262,22 @@ def trend_html(spec: Chart) -> str:
             + "</div>")
 
 
-def _label_size(index: int, count: int) -> str:
-    """A month label's font size: 12 px where the plot is wide enough for it, else 0 (hidden), as Vega drops labels
-    that would overlap: every label needs ~70 px of plot each, every other one half that, every fourth one is always
-    shown. The plot's width is known only in the browser: `cqw` is a hundredth of it (the chart is its container)."""
+def label_size(index: int, count: int, label_px: float) -> str:
+    """An axis label's font size: 12 px where the plot is wide enough for it, else 0 (hidden), as Vega drops labels
+    that would overlap: every label needs ~`label_px` of plot, every other one half that, every fourth one is always
+    shown. The plot's width is known only in the browser: `cqw` is a hundredth of the label's container's (the chart,
+    or the axis' row)."""
     if index % 4 == 0:
         return "12px"
-    room = _MONTH_LABEL_PX * count / (2 if index % 2 == 0 else 1)
+    room = label_px * count / (2 if index % 2 == 0 else 1)
     return f"clamp(0px,calc((100cqw - {room:g}px) * 1000),12px)"
+
+
+def legend_entries(entries: list[tuple[str, str]]) -> str:
+    """A legend's entries, (name, colour) each: a square of the colour and the name as text."""
+    return "".join(f'<span style="display:flex;align-items:center;gap:5px;white-space:nowrap"><span style="display:inline-block;'
+                   f'width:10px;height:10px;background:{hue};opacity:0.85"></span>{html.escape(name)}</span>'
+                   for name, hue in entries)
 
 
 def _date(day: float) -> dt.date:
