@@ -20,7 +20,7 @@ Per link (W = rollback_window_days, H = incident_link_hours, R = rework_window_d
 | follow-up fix → reworked PR | PRs merged in [t − R, t) | ahead only |
 | adoption cohort (author's AI share over the 28 days ending with the PR's week) | the author's PRs merged earlier in its merge week, when the write changes the author's cohort of that week (measured per write), and ahead | merges up to 28 days + 6 days (the week) before c |
 | senior review (reviews at submitted_at; `ai` by the PR's flag) | its own day (the PR's flag: its reviews' days, even before its creation: measured per write) | the reviewed PRs, whenever merged (context rows) |
-| shipping named by source (the earliest production deployment naming the PR) | the named PR (its own reach) | the deployments before c naming a PR the slice ships: the slice starts at the earliest (warehouse/slice.py) |
+| shipping named by source (the earliest production deployment naming the PR) | the named PR, and from the PR: the earliest deployment naming it (which can finish before its merge; measured per write) | the deployments before c naming a PR the slice ships: the slice starts at the earliest (warehouse/slice.py) |
 | revert lookup (source id, number, sha, then title) | — | the PRs a revert names by id, number or sha, whenever merged (context rows) |
 | tickets, spend | their own day | nothing before |
 | people (who is senior since when) | all history: a full rebuild | — |

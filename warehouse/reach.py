@@ -36,8 +36,14 @@ _INSTANTS: dict[str, tuple[tuple[str, ...], bool]] = {
     # GROUP BY keeps PostgreSQL from turning min() into a walk of the submitted_at index that filters on
     # pr_id (it did, without statistics, right after a load): for a new PR, with no reviews, that walk read
     # all 2.1M reviews per staged row (over 3 minutes for a 1,000-PR import at 1M PRs); grouped, a pr_id lookup.
+    # And the earliest deployment the source says shipped it: the source's earliest naming production
+    # deployment ships a PR (DESIGN.md "Shipped"), even one that finished before the PR's merge (a tool that
+    # records the deployment first, a merge time rewritten), and the PR's lead time counts on that day, in its
+    # segment (grouped likewise: a pr_id lookup).
     "pull_requests": (("x.created_at", "x.merged_at",
-                       "(SELECT min(r.submitted_at) FROM reviews r WHERE r.pr_id = x.id GROUP BY r.pr_id)"), True),
+                       "(SELECT min(r.submitted_at) FROM reviews r WHERE r.pr_id = x.id GROUP BY r.pr_id)",
+                       "(SELECT min(d.finished_at) FROM deployment_prs o JOIN deployments d ON d.id = o.deployment_id"
+                       " WHERE o.pr_id = x.id GROUP BY o.pr_id)"), True),
     "deployments": (("x.finished_at",), True),
     "deployment_prs": (("(SELECT d.finished_at FROM deployments d WHERE d.id = x.deployment_id)",
                         "(SELECT p.merged_at FROM pull_requests p WHERE p.id = x.pr_id)"), True),
@@ -112,8 +118,8 @@ _WEEK = dt.timedelta(days=7)
 
 def _pull_request_reach(cur, dialect: str, staged: str, columns: list[str], look_back_s: float, fix_rule: dict | None):
     """The reach of upserting the staged PRs: per version of each row (the new one: the staged columns,
-    the old row's for the others; and the old row), its earliest instant (merged, first review; created while
-    not merged),
+    the old row's for the others; and the old row), its earliest instant (merged, first review, the earliest
+    deployment the source says shipped it; created while not merged),
     reaching back further only where the row links to earlier rows (metrics/reach.py):
 
     - by the look-back, when it can revert or fix earlier PRs: it names what it reverts (flag, source

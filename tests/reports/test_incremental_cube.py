@@ -637,3 +637,35 @@ def test_files_reach_back_only_for_a_fix_and_an_old_cube_records_the_rule(wareho
         assert_cube_is_a_full_build(wh, config, "a PR with files retitled under a cube without the rule")
     finally:
         wh.engine.dispose()
+
+
+def test_a_pr_the_source_says_an_earlier_deployment_shipped_reaches_that_deployment(warehouse_url):
+    """D0 (day 3, production) names P, which the source says it shipped though P was merged only on day 68
+    (a tool that records the deployment before the merge, or a merge time rewritten). The source's earliest
+    naming production deployment ships a PR (DESIGN.md "Shipped"), so P's lead time counts on day 3, in P's
+    segment. The write flips P's AI flag: P's own instants (its merge, day 68) miss day 3, where P's row moves
+    from `ai` to `non_ai`; its reach is D0's finish, day 3. Un-merged by a second write, P ships with nothing:
+    its old version's naming deployment, day 3 again. Each time the kept cube is a full build's."""
+    config = Config(warehouse=WarehouseConfig(url=warehouse_url))
+    wh = open_warehouse(warehouse_url)
+    try:
+        org = Org(random.Random(106))
+        org.n = 9000
+        pr = org.pr(_day(68), repo="acme/api", ai=True)
+        d0 = org.deployment(_day(3), "acme/api", "named-early")
+        frames = seed(Org(random.Random(0)))
+        for table, rows in (("pull_requests", [pr]), ("deployments", [d0]),
+                            ("deployment_prs", [{"deployment_id": d0["id"], "pr_id": pr["id"], "source": "csv"}])):
+            added = _frame(rows, table)
+            frames[table] = pl.concat([frames[table], added.select(frames[table].columns)]) if table in frames else added
+        ingest(wh, "csv", frames)
+        load_cube(wh, config)
+        flipped = dict(pr, ai_assisted=False, ai_tools=json.dumps([]), ai_signals=json.dumps([]), ai_mode=None,
+                       ai_confidence=None)
+        for version, what in ((flipped, "its AI flag flipped"), (dict(flipped, merged_at=None), "un-merged")):
+            ingest(wh, "csv", {"pull_requests": _frame([version], "pull_requests")})
+            assert read_state(wh).pending_from == d0["finished_at"], what
+            assert refresh_cube(wh, config) == "updated"
+            assert_cube_is_a_full_build(wh, config, f"a PR shipped before its merge, {what}")
+    finally:
+        wh.engine.dispose()
