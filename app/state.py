@@ -595,16 +595,18 @@ def _spend_rollup(version: str) -> pl.DataFrame:
     return read_facts(warehouse(), "spend_rollup", dt.date.min).rename({"day": "date"}).select(SPEND_COLUMNS)
 
 
-def read_ahead(version: str, since: dt.date) -> None:
-    """The unscoped reads a first visit of the default view (every team, from the day `since` on) makes besides the
+def read_ahead(version: str, start: dt.date, end: dt.date) -> None:
+    """The unscoped reads a first visit of the default view (every team, the range [start, end]) makes besides the
     cube, made now (app/warmup.py, at the server's start): the ai_usage rows (the Scorecard's adoption panel, AI
-    spend), the spend rollup with the spend alerts judged on it and the range's spend (AI spend), and the per-person
-    usage (Adoption). Each visit then narrows them to its user's scope, as it would have had it read them itself.
-    They hold ~140 MB at 1M PRs (the rollup ~60 MB of it), which every page's server then keeps."""
+    spend), the spend rollup with the spend alerts judged on it and the range's spend (AI spend), the per-person
+    usage, the range's PR facts and the PRs naming a tool (Adoption). Each visit then narrows them to its user's
+    scope, as it would have had it read them itself."""
     usage_rows(version)
     _spend_alerts(version)
-    _spend_since(version, since)
+    _spend_since(version, start)
     _adoption_all(version)
+    _cohort_rows(version, start)
+    tool_prs(version, start, end)
     release_freed_memory()
 
 
