@@ -596,20 +596,20 @@ def _read_spend_rollup(version: str, since: dt.date) -> pl.DataFrame:
     return read_facts(warehouse(), "spend_rollup", since).rename({"day": "date"}).select(SPEND_COLUMNS)
 
 
-def read_ahead(version: str, start: dt.date, end: dt.date) -> None:
+def read_ahead(version: str, start: dt.date) -> None:
     """The unscoped reads a first visit of the default view (every team, the range [start, end]) makes besides the
     cube, made now (app/warmup.py, at the server's start): the ai_usage rows (the Scorecard's adoption panel, AI
-    spend), the spend alerts and the range's spend from the spend rollup (AI spend), the per-person usage, the
-    range's PR facts and the PRs naming a tool (Adoption), the range's incidents and failed deployments (Delivery).
-    Each visit then narrows them to its user's scope, as it would have had it read them itself. Largest first, so
-    the others are not held under its transient memory."""
+    spend), the spend alerts and the range's spend from the spend rollup (AI spend), the per-person usage
+    (Adoption), the range's incidents and failed deployments (Delivery). Each visit then narrows them to its user's
+    scope, as it would have had it read them itself. Largest first, so the others are not held under its transient
+    memory. Only reads whose size does not grow with the PRs: every server holds them (~120 MB at 1M PRs, the
+    range's spend ~60 MB of it), and the 3M team drill-down's server is the one nearest its bound (2 GB). Adoption's
+    range of PR facts (~50 MB at 1M) and its PRs naming a tool are left to its first visit."""
     _spend_since(version, start)
     release_freed_memory()
     _spend_alerts(version)
     usage_rows(version)
     _adoption_all(version)
-    _cohort_rows(version, start)
-    tool_prs(version, start, end)
     _delivery_facts(version, start)
     release_freed_memory()
 
