@@ -597,7 +597,7 @@ def _read_spend_rollup(version: str, since: dt.date) -> pl.DataFrame:
 
 
 def read_ahead(version: str, start: dt.date) -> None:
-    """The unscoped reads a first visit of the default view (every team, the range [start, end]) makes besides the
+    """The unscoped reads a first visit of the default view (every team, from the day `start` on) makes besides the
     cube, made now (app/warmup.py, at the server's start): the ai_usage rows (the Scorecard's adoption panel, AI
     spend), the spend alerts and the range's spend from the spend rollup (AI spend), the per-person usage
     (Adoption), the range's incidents and failed deployments (Delivery). Each visit then narrows them to its user's
