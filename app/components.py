@@ -13,6 +13,7 @@ from app.url_state import apply_url, remember
 from app.views.bars_html import interval_bars_html
 from app.views.freshness import stale_banner_text
 from app.views.sparkline import sparkline_html
+from app.views.stacked_html import stacked_bars_html
 from app.views.trend_html import trend_html
 from metrics.registry import METRICS
 from reports.export import ExportFilters, encode, record_export
@@ -202,6 +203,12 @@ def interval_bars(spec: dict) -> None:
     """Bars with 95% error bars of app/views/charts.py `interval_bars`, drawn as static HTML (app/views/bars_html.py),
     not as a Vega view: on a page with no other Vega chart (Adoption), Vega's chart code is never fetched."""
     st.html(interval_bars_html(spec))
+
+
+def stacked_bars(spec: dict) -> None:
+    """Stacked bars of app/views/charts.py `stacked_bars`, drawn as static HTML (app/views/stacked_html.py), not as a
+    Vega view: they were the last Vega views of AI spend and Support, whose first view loads Vega's bundle."""
+    st.html(stacked_bars_html(spec))
 
 
 def tile(t: Tile, grain: str, *, empty_hint: str, when: str | None = None, settling: str | None = None) -> None:

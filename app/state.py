@@ -553,10 +553,10 @@ def _export_rows(version: str, name: str, grain: str, start: dt.date, end: dt.da
 @st.cache_data(show_spinner=False, max_entries=4)
 def _spend_alerts(version: str) -> SpendAlerts:
     # The days the alerts and budgets add up as of the last spend day, not every spend row: from the rollup
-    # kept beside the cube (per day, team, tool, ...: the alerts sum per day, team and tool), not the rows.
+    # kept beside the cube (per day, team, tool, ...: the alerts sum per day, team and tool), not the rows; the
+    # chunks of those days' months only, not kept (the result is small).
     def read_since(since: dt.date) -> pl.DataFrame:
-        rows = _spend_rollup(version).filter(pl.col("date") >= since)
-        return rows.select("date", "team", "tool", "cost_usd")
+        return _read_spend_rollup(version, since).select("date", "team", "tool", "cost_usd")
 
     return judge_spend(load_alert_spend(warehouse(), config(), read_since=read_since), config())
 
@@ -584,15 +584,34 @@ def spend_since(version: str, since: dt.date) -> pl.DataFrame:
 
 @st.cache_resource(show_spinner="Reading the range's spend…", max_entries=4)
 def _spend_since(version: str, since: dt.date) -> pl.DataFrame:
-    return _spend_rollup(version).filter(pl.col("date") >= since)
+    return _read_spend_rollup(version, since)
 
 
-@st.cache_resource(show_spinner="Reading the spend…", max_entries=2)
-def _spend_rollup(version: str) -> pl.DataFrame:
-    """Every day of the rollup (`SPEND_COLUMNS`): read once for the range's spend and the alerts' days (most of
-    it is the default range's anyway)."""
+def _read_spend_rollup(version: str, since: dt.date) -> pl.DataFrame:
+    """The rollup's days from `since` on (`SPEND_COLUMNS`), read from the chunks of their months only: the range's
+    spend and, apart, the alerts' few weeks. Not every day kept for both (it was, read once): the server then held
+    the whole rollup and the range's copy of most of it (~60 + ~50 MB at 1M PRs), now read at its start
+    (`read_ahead`), beside every page's own reads."""
     _cube(version)  # the rollup is kept with the cube: up to date first
-    return read_facts(warehouse(), "spend_rollup", dt.date.min).rename({"day": "date"}).select(SPEND_COLUMNS)
+    return read_facts(warehouse(), "spend_rollup", since).rename({"day": "date"}).select(SPEND_COLUMNS)
+
+
+def read_ahead(version: str, start: dt.date) -> None:
+    """The unscoped reads a first visit of the default view (every team, from the day `start` on) makes besides the
+    cube, made now (app/warmup.py, at the server's start): the ai_usage rows (the Scorecard's adoption panel, AI
+    spend), the spend alerts and the range's spend from the spend rollup (AI spend), the per-person usage
+    (Adoption), the range's incidents and failed deployments (Delivery). Each visit then narrows them to its user's
+    scope, as it would have had it read them itself. Largest first, so the others are not held under its transient
+    memory. Only reads whose size does not grow with the PRs: every server holds them (~120 MB at 1M PRs, the
+    range's spend ~60 MB of it), and the 3M team drill-down's server is the one nearest its bound (2 GB). Adoption's
+    range of PR facts (~50 MB at 1M) and its PRs naming a tool are left to its first visit."""
+    _spend_since(version, start)
+    release_freed_memory()
+    _spend_alerts(version)
+    usage_rows(version)
+    _adoption_all(version)
+    _delivery_facts(version, start)
+    release_freed_memory()
 
 
 def cost_per_unit_by_team(version: str, grain: str, start: dt.date, end: dt.date, team: str | None) -> pl.DataFrame:

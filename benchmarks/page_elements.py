@@ -164,9 +164,9 @@ def compare(before: str, after: str) -> int:
 
 # A tile's sparkline drawn as static HTML (app/views/sparkline.py): its values, exact, in `data-values`.
 SPARKLINE = re.compile(r'data-testid="tileSparkline" data-values="([^"]*)"')
-# A chart drawn as static HTML (app/views/trend_html.py, bars_html.py): its Vega-Lite spec, whole, packed in
-# `data-spec` (app/views/charts.py `packed_spec`).
-HTML_CHART = re.compile(r'data-testid="(?:trendChart|barChart)" data-spec="([^"]*)"')
+# A chart drawn as static HTML (app/views/trend_html.py, bars_html.py, stacked_html.py): its Vega-Lite spec, whole,
+# packed in `data-spec` (app/views/charts.py `packed_spec`).
+HTML_CHART = re.compile(r'data-testid="(?:trendChart|barChart|stackedChart)" data-spec="([^"]*)"')
 # Elements whose body is Markdown a reader reads as paragraphs: one caption holding several paragraphs reads as
 # the captions (and badges) it replaces.
 TEXT_KINDS = ("markdown", "caption", "badge")

@@ -70,7 +70,7 @@ dimension = st.segmented_control("Break down by", list(DIMENSIONS), format_func=
                                  key="spend_dimension", bind="query-params") or "tool"
 remember(("spend_dimension",))
 over_time = spend_over_time(spend, dimension, filters)
-ui.chart(stacked_bars(over_time, "period", "cost_usd", dimension, "usd", title=f"Spend by {dimension}"), key="spend_time")
+ui.stacked_bars(stacked_bars(over_time, "period", "cost_usd", dimension, "usd", title=f"Spend by {dimension}"))
 ui.download(over_time, f"spend_by_{dimension}_over_time", filters, key="dl_time")
 breakdown = with_seats(spend_by(spend, dimension, filters), spend, state.usage_rows(version), dimension, filters)
 ui.table(breakdown, column_config={

@@ -64,8 +64,8 @@ st.subheader("By channel")
 left, right = st.columns([3, 2])
 with left:
     over_time = by_channel_over_time(tickets, filters)
-    ui.chart(stacked_bars(over_time, "period", "tickets", "channel", "count", palette=CHANNEL_COLOURS,
-                          title="Resolved tickets by channel"), key="channels")
+    ui.stacked_bars(stacked_bars(over_time, "period", "tickets", "channel", "count", palette=CHANNEL_COLOURS,
+                                 title="Resolved tickets by channel"))
     ui.download(over_time, "tickets_by_channel", filters, key="dl_channels")
 with right:
     channels = by_channel(tickets, filters)

@@ -330,3 +330,25 @@ def test_every_in_app_link_lands_on_the_view_its_url_names(example_server, page)
     # The scorecard's drill-down to the demo's bad team and the governance verdicts' rows all landed.
     assert any(t == "payments" and p.endswith("/rollbacks") for _, _, p, t, _ in checked), checked
     assert any(s == "governance" and g == "month" and t in ("payments", "mobile") for s, _, _, t, g in checked), checked
+
+
+def test_spend_bars_in_the_browser(server, page):
+    page.goto(server)
+    page.locator('[data-testid="stMetricValue"]').nth(4).wait_for()
+    open_page(page, "AI spend")
+    # The stacked bars are static HTML (app/views/stacked_html.py) that Streamlit's sanitizer kept: a segment per tool
+    # and week of the default range (26 weeks), each as wide as its band and titled as Vega's tooltip was; stacked
+    # within the plot; and no Vega chart, so Vega's chart code is never fetched.
+    chart = page.evaluate("""() => { const d = document.querySelector('[data-testid="stackedChart"]');
+        const spans = [...d.querySelectorAll('span[title]')];
+        const plot = spans[0].parentElement.getBoundingClientRect();
+        return {titles: spans.map(s => s.title), plot: [plot.top, plot.bottom, plot.width],
+                boxes: spans.map(s => { const r = s.getBoundingClientRect(); return [r.top, r.bottom, r.width]; })}; }""")
+    assert chart["titles"] and all(re.fullmatch(r"period: \d{4}-\d{2}-\d{2}\ntool: [^\n]+\ncost_usd: \$[\d,]+\.\d\d", t)
+                                   for t in chart["titles"])
+    assert len({t.split("\n")[0] for t in chart["titles"]}) == 26
+    top, bottom, width = chart["plot"]
+    assert width > 600 and all(top - 0.5 <= a <= b <= bottom + 0.5 and 0.8 * width / 26 < w < width / 26
+                               for a, b, w in chart["boxes"])
+    fetched = page.evaluate("() => performance.getEntriesByType('resource').map(e => e.name)")
+    assert not page.locator(".vega-embed").count() and not any("VegaLiteChart" in name for name in fetched)

@@ -1,5 +1,5 @@
-"""app/warmup.py: what the server (app/serve.py) pays at start — the pages' imports, the cube and the default
-view's records — lands in app/state.py's caches, so a first visit reads none of it again; a warehouse it
+"""app/warmup.py: what the server (app/serve.py) pays at start — the pages' imports, the cube, the default
+view's records and its other reads (state.read_ahead) — lands in app/state.py's caches, so a first visit reads none of it again; a warehouse it
 cannot read does not stop the server."""
 from __future__ import annotations
 
@@ -45,6 +45,13 @@ def test_warm_up_fills_the_caches_a_first_visit_reads(demo_env, monkeypatch):
     assert state.teams(version) and state.last_day(version) is not None
     assert state.records(version, "week", start, end, None).height > 0
     assert state.review(version, "week", start, end, None).window is not None
+    # and the default view's reads besides the cube (state.read_ahead): AI spend's, Adoption's, Delivery's, ai_usage
+    for name in ("read_facts", "read_table", "load_alert_spend", "load_adoption"):
+        monkeypatch.setattr(state, name, refuse)
+    assert state._spend_since(version, start).height > 0 and state._spend_alerts(version).as_of is not None
+    assert state.usage_rows(version).height > 0 and state._adoption_all(version) is not None
+    incidents, failed = state._delivery_facts(version, start)
+    assert incidents.height > 0 and failed.height > 0
     clear_streamlit_caches()
 
 
