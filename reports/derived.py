@@ -505,7 +505,7 @@ def _with_kept_causes(warehouse: Warehouse, chain: ChainFacts, outcomes: pl.Data
         return chain
     log.debug("%d incidents started before the cut take their kept causes", rows.height)
     days = rows.get_column("started_at").dt.date()
-    stored = read_facts(warehouse, "incident_facts", days.min(), days.max()).filter(
+    stored = read_facts(warehouse, "incident_facts", days.min(), days.max(), libpq=False).filter(
         pl.col("id").is_in(rows.get_column("id").implode()))
     causes = stored.select("id", "started_at", "caused_by_deployment_id", "cause_how", "cause_rule",
                            kept_segment="cause_segment", kept_prs="cause_prs")
