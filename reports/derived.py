@@ -233,8 +233,8 @@ def _days_from(warehouse: Warehouse, config: Config, columns: dict[str, list[str
     if kept_causes:
         chain = _with_kept_causes(warehouse, chain, prepared.outcomes, cut_at, since.changes, reach.incident_link)
         if chain is None:  # a kept cause may be out of date (`_with_kept_causes`): the slice from the causes' window
-            log.info("the cube's upkeep from %s: an incident's kept cause names PRs merged after it; read from its start",
-                     cut_at.date())
+            log.info("the cube's upkeep from %s: an incident's kept cause is missing or names a PR merged after it; "
+                     "read from its start", cut_at.date())
             return _days_from(warehouse, config, columns, cut_at, spend, until=until, kept_causes=False)
         prepared.__dict__["chain"] = chain  # (`Prepared.chain` is a cached property: the facts below read it)
     # A PR's cohort segments count on its merge day (rollback_share, rework_rate) or its shipping day

@@ -541,7 +541,7 @@ def test_a_kept_cause_that_names_a_pr_merged_after_it(warehouse_url, caplog):
             assert_frame_equal(mine.sort(keys, nulls_last=True), theirs.select(keys).sort(keys, nulls_last=True),
                                check_exact=False, rel_tol=1e-9, abs_tol=1e-9)
         _mttr("non_ai_change", 72.0)(wh)
-        assert "names PRs merged after it" in caplog.text
+        assert "names a PR merged after it" in caplog.text
     finally:
         wh.engine.dispose()
 
