@@ -100,7 +100,7 @@ def chain_facts(evidence: Evidence, outcomes: pl.DataFrame, config: Config,
     if reverts is None:
         reverts = resolve_reverts(evidence.pull_requests)
     deployments = deployment_failures(production, pairs, outcomes, reverts, incidents, rules.rollback_window_days)
-    incidents = _cause_segments(incidents, deployments, outcomes)
+    incidents = cause_segments(incidents, deployments, outcomes)
     return ChainFacts(deployments=deployments, incidents=incidents, **_follow_up_parts(evidence, config, reverts))
 
 
@@ -295,7 +295,9 @@ def deployment_failures(production: pl.DataFrame, pairs: pl.DataFrame, outcomes:
     ).drop("rb_by", "rb_at", "rv_by", "rv_pr", "rv_at", "inc_by", "inc_at", "inc_how")
 
 
-def _cause_segments(incidents: pl.DataFrame, deployments: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
+def cause_segments(incidents: pl.DataFrame, deployments: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
+    """`incidents` (with `caused_by_deployment_id`) plus `cause_segment` and `cause_prs` (`ChainFacts.incidents`),
+    from `ChainFacts.deployments`' segments and the PR outcomes' shipping deployments."""
     causes = incidents.get_column("caused_by_deployment_id").drop_nulls().unique().implode()
     prs = (
         outcomes.filter(pl.col("shipped_deployment_id").is_in(causes))

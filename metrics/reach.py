@@ -16,7 +16,7 @@ Per link (W = rollback_window_days, H = incident_link_hours, R = rework_window_d
 | rollback deployment → rolled-back deployments, their PRs | deployments in [t − W, t] and the PRs they shipped (see shipping) | the repo's deployments back to the last one of the same sha (context rows, warehouse/slice.py) |
 | shipping (first production deployment after merge) | PRs merged after the repo's last earlier shipping deployment: unbounded, so measured per write (warehouse/reach.py) | PRs merged before c and shipped from c on (context rows: since the repo's last shipper before c) |
 | revert → failed deployment | deployments that shipped a PR merged in [t − W, t) | ahead only |
-| incident → causing deployment | deployments in [t − H, t]; a source link: that deployment | incidents resolved from c on, from their start − H; the deployments the source names for incidents resolved or started from c on |
+| incident → causing deployment | deployments in [t − H, t]; a source link: that deployment | incidents resolved from c on, from their start − H (the upkeep: from c − H, an earlier one's inferred cause as its start day's kept row holds it); the deployments the source names for incidents resolved or started from c on |
 | follow-up fix → reworked PR | PRs merged in [t − R, t) | ahead only |
 | adoption cohort (author's AI share over the 28 days ending with the PR's week) | the author's PRs merged earlier in its merge week, when the write changes the author's cohort of that week (measured per write), and ahead | merges up to 28 days + 6 days (the week) before c |
 | senior review (reviews at submitted_at; `ai` by the PR's flag) | its own day (the PR's flag: its reviews' days, even before its creation: measured per write) | the reviewed PRs, whenever merged (context rows) |
@@ -32,8 +32,10 @@ write), or a revert already in the warehouse, merged after it within the look-ba
 number, sha or title: it may take that revert from an earlier PR, or give it back); else it reaches its own
 merge (its creation while it is not merged) and earliest review, and, where the write changes its author's cohort of its merge week,
 the merge of the first PR its author merged earlier that week (that PR's cohort segment changes). A write of new PRs (most of a sync) so re-reads days, not weeks. The upkeep recomputes the
-cube's days from the cut c = (earliest pending reach) on, reading PRs and deployments from c (and earlier
-incidents' causes: `upkeep_read_back` is 0), incidents from c − H, and tickets, spend, reviews and files
+cube's days from the cut c = (earliest pending reach) on, reading PRs and deployments from c − H (`upkeep_read_back` is 0;
+earlier for the deployments the source names as incidents' causes; an incident started before c whose inferred cause lies
+before that takes the cause its start day's row kept beside the cube holds, which no write changes without reaching
+that day: reports.derived._with_kept_causes), incidents from c − H, and tickets, spend, reviews and files
 from c (warehouse/slice.py); the adoption cohorts' earlier weeks are the authors' merge counts summed by
 the warehouse, and the context deployments keep the rollback verdict the cube holds for them
 (reports/derived.py). Pages reading evidence from a day (`reports.derived.evidence_from`) still read PRs

@@ -21,13 +21,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 import sqlalchemy as sa
 
 from config.model import Config
 from connectors.common.progress import NoProgress, Progress
+from metrics.change_chain import ChainFacts, cause_segments
 from metrics.cohorts import WINDOW_DAYS, EarlierMerges
 from metrics.cube import SPEND_ROLLUP_READS, Cube, build_cube, facts, spend_rollup
 from metrics.evidence import SCHEMAS, Evidence, conform
@@ -37,8 +38,8 @@ from metrics.scorecard import prepare, values_ahead
 from metrics.teams import assign_team_column
 from reports.adoption_data import SPEND_SUMS_PART, spend_sums_by_day
 from warehouse import Warehouse, read_table
-from warehouse.cube_store import (DAILY, CubeState, fix_rule_json, read_cube_parts, read_state, record_fix_rule,
-                                  replace_cube, start_build)
+from warehouse.cube_store import (DAILY, CubeState, fix_rule_json, read_cube_parts, read_facts, read_state,
+                                  record_fix_rule, replace_cube, start_build)
 from warehouse.read import instant_literal, one_connection, read_where, text_literal
 from warehouse.schema import deployments, incidents, pull_requests
 from warehouse.slice import SliceStarts, read_slice, read_unmerged_signals, span_pairs
@@ -211,24 +212,38 @@ class _Days:
 
 
 def _days_from(warehouse: Warehouse, config: Config, columns: dict[str, list[str]], cut_at: dt.datetime,
-               spend: dict[str, pl.DataFrame], *, until: dt.datetime | None = None) -> _Days:
+               spend: dict[str, pl.DataFrame], *, until: dt.datetime | None = None, kept_causes: bool = False) -> _Days:
     """The steps the upkeep from a cut (`_update_from`) and a rebuild's window (`_build_window`) share: the
     slice of the evidence the cube's days from `cut_at` on are made of (before `until` only, `read_slice`'s
     `bounded`, when given), prepared, the cube built with the PRs' cohorts, the facts and identities kept
     beside it, `spend`'s parts (read apart: they depend on the spend rows alone) and the span; and the
     shipping verdicts of the deployments from the slice's start on, which it decides exactly (earlier ones
-    in the slice are context and keep theirs)."""
-    tables, since = read_slice(warehouse, cut_at, slice_starts(warehouse, config, cut_at, reach_of(config).upkeep_read_back, until),
-                               list(config.rules.production_environments), _all(columns), until=until, bounded=True)
+    in the slice are context and keep theirs).
+
+    `kept_causes` (the upkeep's): an incident started before the cut whose inferred cause the slice cannot
+    decide takes the cause its start day's stored row holds (`_with_kept_causes`), instead of the slice's
+    PRs and deployments starting at its start minus the link window (`slice_starts`)."""
+    reach = reach_of(config)
+    starts = slice_starts(warehouse, config, cut_at, reach.upkeep_read_back, until, kept_causes=kept_causes)
+    tables, since = read_slice(warehouse, cut_at, starts, list(config.rules.production_environments), _all(columns),
+                               until=until, bounded=True)
     evidence = _evidence(tables)
     prepared = prepare(evidence, config)
+    chain = prepared.chain
+    if kept_causes:
+        chain = _with_kept_causes(warehouse, chain, prepared.outcomes, cut_at, since.changes, reach.incident_link)
+        if chain is None:  # a kept cause may be out of date (`_with_kept_causes`): the slice from the causes' window
+            log.info("the cube's upkeep from %s: an incident's kept cause is missing or names a PR merged after it; "
+                     "read from its start", cut_at.date())
+            return _days_from(warehouse, config, columns, cut_at, spend, until=until, kept_causes=False)
+        prepared.__dict__["chain"] = chain  # (`Prepared.chain` is a cached property: the facts below read it)
     # A PR's cohort segments count on its merge day (rollback_share, rework_rate) or its shipping day
     # (lead_time_hours): the PRs merged or shipped from the cut on need their cohorts. The slice holds every
     # PR merged from `since.changes` on; the earlier weeks those cohorts look back to come from the
     # warehouse's own counts (aggregate reads), so the slice need not hold them.
     outcomes = prepared.outcomes
     counted = outcomes.filter((pl.col("merged_at") >= cut_at) | (pl.col("shipped_at") >= cut_at)).get_column("merged_at")
-    cube = build_cube(prepared.evidence, outcomes, prepared.chain, prepared.seniors,
+    cube = build_cube(prepared.evidence, outcomes, chain, prepared.seniors,
                       _earlier_merges(warehouse, since.changes, counted))
     parts = {**_parts(cube), **_facts(prepared, _identity_prs(warehouse, config, prepared, cut_at)), **spend,
              "span": _span(warehouse)}
@@ -347,22 +362,25 @@ def _update_from(warehouse: Warehouse, config: Config, state: CubeState, columns
     with one_connection(warehouse):
         # The spend's parts depend on the spend rows alone: summed again only after a write of them (`spend_pending`).
         spend = _spend_parts(warehouse, config, cut) if state.spend_pending else {}
-        built = _days_from(warehouse, config, columns, cut_at, spend)
+        built = _days_from(warehouse, config, columns, cut_at, spend, kept_causes=True)
     replace_cube(warehouse, _days_of(built.parts, pl.col("day") >= cut), built.shipping, from_day=cut,
                  deployments_from=built.since, seen_seq=state.pending_seq)
     log.info("scorecard cube updated from %s (PRs and deployments read from %s)", cut, built.since.date())
 
 
 def slice_starts(warehouse: Warehouse, config: Config, cut_at: dt.datetime,
-                 read_back: dt.timedelta | None = None, until: dt.datetime | None = None) -> SliceStarts:
+                 read_back: dt.timedelta | None = None, until: dt.datetime | None = None, *,
+                 kept_causes: bool = False) -> SliceStarts:
     """Where the slice of the cube's days from `cut_at` on begins (metrics/reach.py): PRs and deployments
     `read_back` before it (the config's `Reach.read_back` when None), or earlier where an incident resolved
     since started earlier (deployments from its start minus the link window on can have caused it);
     incidents from the link window before it. `until`: of the incidents started before then only (a slice
-    of the evidence before `until`, `read_slice`'s `bounded`)."""
+    of the evidence before `until`, `read_slice`'s `bounded`). `kept_causes`: not earlier for an incident
+    started before `cut_at` (the upkeep takes such an incident's inferred cause from the cube's stored row,
+    `_with_kept_causes`), only for the deployments the source names (`_incidents_start`)."""
     reach = reach_of(config)
     read_back = reach.read_back if read_back is None else read_back
-    causes_since = min(cut_at, _incidents_start(warehouse, cut_at, until)) - reach.incident_link
+    causes_since = min(cut_at, _incidents_start(warehouse, cut_at, until, started=not kept_causes)) - reach.incident_link
     return SliceStarts(changes=min(cut_at - read_back, causes_since), incidents=cut_at - reach.incident_link)
 
 
@@ -438,11 +456,13 @@ def _shipping(evidence: Evidence, config: Config) -> pl.DataFrame:
     return outcomes.select("id", "repo", "finished_at", ships=~pl.col("rollback").fill_null(False))
 
 
-def _incidents_start(warehouse: Warehouse, cut_at: dt.datetime, until: dt.datetime | None = None) -> dt.datetime:
+def _incidents_start(warehouse: Warehouse, cut_at: dt.datetime, until: dt.datetime | None = None, *,
+                     started: bool = True) -> dt.datetime:
     """The earliest start of an incident resolved from `cut_at` on (its cause lies before its start), and
     the earliest deployment the source links such an incident, or one started from `cut_at` on (resolved or
     not: the Delivery page lists it with its cause's segment and PRs, metrics.cube.delivery_facts), to.
-    `until`: of the incidents started before then only."""
+    `until`: of the incidents started before then only. `started` False: the deployments the source links
+    only (not the incidents' starts)."""
     # Both databases answered a lone min() by walking the started_at index from its first entry, filtering
     # on resolved_at: every incident that resolved before the cut (PostgreSQL: 54k at 1M PRs, 0.15 s;
     # SQLite: 167k at 3M PRs, 0.19 s, growing with history). OFFSET 0 keeps the subquery as written (SQLite
@@ -450,7 +470,7 @@ def _incidents_start(warehouse: Warehouse, cut_at: dt.datetime, until: dt.dateti
     before = [] if until is None else [incidents.c.started_at < until]
     resolved = sa.select(incidents.c.started_at).where(incidents.c.resolved_at >= cut_at, *before).offset(0)
     with warehouse.engine.connect() as conn:
-        started = conn.execute(sa.select(sa.func.min(resolved.subquery().c.started_at))).scalar()
+        started = conn.execute(sa.select(sa.func.min(resolved.subquery().c.started_at))).scalar() if started else None
         # Each through its own index (an OR of the two ranges would scan the table).
         named = sa.union(sa.select(incidents.c.caused_by_deployment_id).where(incidents.c.resolved_at >= cut_at, *before),
                          sa.select(incidents.c.caused_by_deployment_id).where(incidents.c.started_at >= cut_at, *before))
@@ -459,6 +479,70 @@ def _incidents_start(warehouse: Warehouse, cut_at: dt.datetime, until: dt.dateti
         ).scalar()
     found = [t for t in (started, linked, cut_at) if t is not None]
     return min(found)
+
+
+def _with_kept_causes(warehouse: Warehouse, chain: ChainFacts, outcomes: pl.DataFrame, cut_at: dt.datetime,
+                      since: dt.datetime, link: dt.timedelta) -> ChainFacts | None:
+    """`chain` with the cause of every incident started before `cut_at` that the slice cannot link (its link window,
+    `link` before its start, begins before the slice's PRs and deployments, `since`; and the source names no
+    cause: a named one is in the slice, `_incidents_start`) taken from its row kept beside the cube on its start
+    day (`incident_facts`): the deployment, how and by which rule it was linked, and that deployment's segment
+    and PRs, where the deployment finished before `since` (a later one's are the slice's, decided exactly).
+
+    Of such an incident only its MTTR event counts from the cut on (on its resolved day, in its cause's segment:
+    metrics.change_failure.mttr_change_events); its row, the deployments it fails and what they shipped lie
+    before the cut. A kept row is exact (the cube's days before the cut are a full build's): a write that can
+    change an inferred cause (the incident, a production deployment within the window before its start, a PR
+    its cause ships, a rollback verdict) reaches back to its start day (warehouse/reach.py), but for one case:
+    a PR merged after the deployment that the source says ships it (or named and not merged) reaches back to
+    its own merge only. Such a link makes this return None (the caller reads the slice from the incident's
+    start), as does an incident without its kept row."""
+    incidents = chain.incidents
+    undecided = (pl.col("started_at").is_not_null() & (pl.col("started_at") < cut_at)
+                 & (pl.col("started_at") - link < since) & pl.col("cause_how").ne_missing("source"))
+    rows = incidents.with_row_index("_row").filter(undecided)
+    if rows.height == 0:
+        return chain
+    log.debug("%d incidents started before the cut take their kept causes", rows.height)
+    days = rows.get_column("started_at").dt.date()
+    stored = read_facts(warehouse, "incident_facts", days.min(), days.max(), libpq=False).filter(
+        pl.col("id").is_in(rows.get_column("id").implode()))
+    causes = stored.select("id", "started_at", "caused_by_deployment_id", "cause_how", "cause_rule",
+                           kept_segment="cause_segment", kept_prs="cause_prs")
+    found = rows.select("id", "started_at").join(causes, on=["id", "started_at"], how="semi")
+    if causes.height != rows.height or found.height != rows.height:
+        return None
+    decided = chain.deployments.filter(pl.col("finished_at") >= since).get_column("id").implode()
+    in_slice = pl.col("caused_by_deployment_id").is_in(decided)
+    before = causes.filter(pl.col("caused_by_deployment_id").is_not_null() & ~in_slice)
+    if before.height and _names_later_prs(warehouse, before.get_column("caused_by_deployment_id").unique().sort().to_list()):
+        return None
+    kept = rows.drop("caused_by_deployment_id", "cause_how", "cause_rule", "cause_production", "cause_segment",
+                     "cause_prs").join(causes.drop("started_at"), on="id", how="left", maintain_order="left")
+    fresh = cause_segments(kept.select("id", "caused_by_deployment_id"), chain.deployments, outcomes)
+    kept = kept.join(fresh.select("id", "cause_segment", "cause_prs"), on="id", how="left", maintain_order="left").with_columns(
+        cause_production=pl.col("caused_by_deployment_id").is_not_null(),  # an inferred cause: production, not a rollback
+        cause_segment=pl.when(in_slice).then(pl.col("cause_segment")).otherwise(pl.col("kept_segment")),
+        cause_prs=pl.when(in_slice).then(pl.col("cause_prs")).otherwise(pl.col("kept_prs")),
+    )
+    schema = {"_row": rows.schema["_row"], **incidents.schema}
+    merged = pl.concat([incidents.with_row_index("_row").filter(~undecided),
+                        kept.select(list(schema)).cast(schema)]).sort("_row").drop("_row")
+    return replace(chain, incidents=merged)
+
+
+def _names_later_prs(warehouse: Warehouse, deployment_ids: list[str]) -> bool:
+    """Whether the source says one of the deployments shipped a PR merged after it finished, or one not merged
+    (or not in the warehouse): such a PR's write reaches back to its own merge, not to the deployment."""
+    with warehouse.engine.connect() as conn:
+        if conn.exec_driver_sql("SELECT 1 FROM deployment_prs LIMIT 1").first() is None:
+            return False
+        ids = ", ".join(text_literal(i) for i in deployment_ids)
+        return conn.exec_driver_sql(
+            "SELECT 1 FROM deployment_prs o JOIN deployments d ON d.id = o.deployment_id "
+            "LEFT JOIN pull_requests p ON p.id = o.pr_id "
+            f"WHERE o.deployment_id IN ({ids}) AND (p.merged_at IS NULL OR p.merged_at > d.finished_at) LIMIT 1"
+        ).first() is not None
 
 
 def _span(warehouse: Warehouse) -> pl.DataFrame:

@@ -340,16 +340,18 @@ def read_cube_months(warehouse: Warehouse, months: set[str], whole_parts: list[s
     return assembled((part, chunk, pa.py_buffer(data)) for part, chunk, data in rows)
 
 
-def read_facts(warehouse: Warehouse, part: str, since: dt.date, until: dt.date | None = None) -> pl.DataFrame:
+def read_facts(warehouse: Warehouse, part: str, since: dt.date, until: dt.date | None = None, *,
+               libpq: bool = True) -> pl.DataFrame:
     """The rows of a part kept beside the cube (warehouse.cube_chunks.FACT_PARTS) from the day `since` on (to the day
     `until`, inclusive, when given): the chunks of its months from `since`'s on (to `until`'s), and its empty
-    schema chunk, as the upkeep keeps them."""
+    schema chunk, as the upkeep keeps them. `libpq` False: on PostgreSQL through the engine's pooled connection,
+    not libpq on a connection of its own (a new server process: for a few small chunks, the larger cost)."""
     if part not in FACT_PARTS:
         raise ValueError(f"not a facts part: {part}")
     months = f"chunk >= '{_month(since)}'" + (f" AND chunk <= '{_month(until)}'" if until is not None else "")
     sql = (f"SELECT part, chunk, data FROM cube_chunks WHERE part = '{part}'"
            f" AND (({months}) OR chunk = '{SCHEMA_ONLY}')")
-    rows = _libpq_rows(warehouse, sql) if warehouse.dialect == "postgresql" else None
+    rows = _libpq_rows(warehouse, sql) if warehouse.dialect == "postgresql" and libpq else None
     if rows is None:
         with warehouse.engine.connect() as conn:
             if warehouse.dialect == "sqlite":  # memory-mapped, as `read_cube_parts` (a range's spend: ~100 MB)

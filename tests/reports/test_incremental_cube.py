@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import random
 
 import polars as pl
@@ -20,6 +21,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from config import Config, WarehouseConfig
+from config.model import ServiceConfig, TeamConfig
 from metrics.reach import reach_of
 from metrics.scorecard import prepare
 from pipeline import ingest
@@ -383,6 +385,167 @@ def test_writes_of_open_prs_and_signals_equal_a_full_rebuild(warehouse_url, seed
         wh.engine.dispose()
 
 
+# Teams by repo and a service of one repo: incidents of core and web (as seeded and written) link to the latest
+# production deployment of their team's repos within the link window before their start (metrics.change_chain
+# incident_causes), which without teams they never do (every deployment is unassigned).
+TEAMS = {"core": TeamConfig(repos=("acme/api", "acme/pay")), "web": TeamConfig(repos=("acme/web", "acme/rare", "acme/solo"))}
+SERVICES = {"solo": ServiceConfig(repos=("acme/solo",))}
+
+
+def _teams_config(warehouse_url) -> Config:
+    return Config(warehouse=WarehouseConfig(url=warehouse_url), teams=TEAMS, services=SERVICES)
+
+
+def _open_incidents(org: Org, n: int) -> list[dict]:
+    """Incidents of the last fortnight that stay open from hours to days: a write's cut often falls between
+    an incident's start and its resolution."""
+    rng = org.rng
+    return [{"id": f"t:long{org.next_id()}", "source": "csv", "title": "x", "team": rng.choice(["core", "web"]),
+             "service": None, "severity": "sev2", "started_at": (s := org.at(DAYS - 14, DAYS)),
+             "resolved_at": s + dt.timedelta(hours=rng.randrange(6, 150)), "ai_assisted": rng.random() < 0.3,
+             "caused_by_deployment_id": None} for _ in range(n)]
+
+
+@pytest.mark.parametrize("seed_value", [1, 2, 3])
+def test_incidents_with_inferred_causes_open_across_the_cut(warehouse_url, seed_value, caplog):
+    """With teams, incidents link to the deployments before their start; many stay open across a write's cut.
+    The upkeep reads PRs and deployments from the cut's link window only and takes such an incident's cause
+    (its deployment, segment and PRs) from its start day's kept row (reports.derived._with_kept_causes): after
+    every write the cube equals a full build, and the kept causes were taken."""
+    caplog.set_level(logging.DEBUG, logger="reports.derived")
+    config = _teams_config(warehouse_url)
+    wh = open_warehouse(warehouse_url)
+    try:
+        org = Org(random.Random(seed_value))
+        frames = seed(org)
+        frames["incidents"] = pl.concat([frames["incidents"], _frame(_open_incidents(org, 30), "incidents")])
+        ingest(wh, "csv", frames)
+        load_cube(wh, config)
+        done = []
+        for _ in range(10):
+            kind, frames = random_write(org)
+            done.append(kind)
+            ingest(wh, "csv", frames)
+            refresh_cube(wh, config)
+            assert read_state(wh).pending_from is None
+            assert_cube_is_a_full_build(wh, config, " → ".join(done))
+        assert "take their kept causes" in caplog.text
+    finally:
+        wh.engine.dispose()
+
+
+# Hand-worked cases of the kept causes, in acme/solo (team web; no seeded PRs or deployments) and its service:
+# an incident of service solo started on day 66 (2026-03-12) and resolved on day 69 (72 h later) links to solo's
+# latest production deployment, not a rollback, within 24 h before its start. The write, a plain PR of acme/api
+# merged on day 68.5 by an author with no other merges, reaches back to its merge: the cut is day 68, and the
+# slice's PRs and deployments start 24 h before it, on day 67 (2026-03-13), after the cause.
+SOLO = "acme/solo"
+
+
+def _solo_incident(started: float = 66, **kw) -> dict:
+    return {"id": "t:solo-inc", "source": "csv", "title": "x", "team": "web", "service": "solo", "severity": "sev1",
+            "started_at": _day(started), "resolved_at": _day(69), "ai_assisted": False, "caused_by_deployment_id": None,
+            **kw}
+
+
+def _day_68_write(org: Org) -> dict[str, list[dict]]:
+    new = org.pr(_day(68.5), repo="acme/api", author="zed")
+    new["created_at"] = _day(68.2)
+    return {"pull_requests": [new]}
+
+
+def _mttr(segment: str, hours: float):
+    """A check: the kept cube's MTTR values of team web on day 69 in `segment` are `hours` alone."""
+    def check(wh) -> None:
+        values = stored_cube(wh).values.filter(
+            (pl.col("metric").cast(pl.String) == "mttr_hours") & (pl.col("team").cast(pl.String) == "web")
+            & (pl.col("segment").cast(pl.String) == segment) & (pl.col("day") == _day(69).date()))
+        assert values.get_column("value").to_list() == [hours]
+    return check
+
+
+def test_a_kept_cause_that_ships_prs_merged_before_its_window(warehouse_url, caplog):
+    """P (AI-assisted, merged on day 40) waits in acme/solo until D1 (day 65.5) ships it: the incident's cause is
+    D1 (12 h before its start), its segment ai_change (D1 shipped one PR, AI-assisted). The slice holds neither D1 nor P:
+    the cause is the kept one, and the MTTR event (72 h) counts in ai_change on day 69."""
+    caplog.set_level(logging.DEBUG, logger="reports.derived")
+    org = Org(random.Random(105))
+    pr = org.pr(_day(40), repo=SOLO, ai=True)
+    d1 = org.deployment(_day(65.5), SOLO, "o1")
+    _kept_after(warehouse_url, {"pull_requests": [pr], "deployments": [d1], "incidents": [_solo_incident()]},
+                _day_68_write(org), "an incident open across the cut whose cause ships a PR merged long before",
+                _teams_config(warehouse_url), _mttr("ai_change", 72.0))
+    assert "from 2026-03-14 (PRs and deployments read from 2026-03-13)" in caplog.text
+    assert "take their kept causes" in caplog.text
+
+
+def test_a_kept_cause_with_a_rollback_in_its_window(warehouse_url):
+    """acme/solo deploys sha o1 (day 65.2, shipping P: AI-assisted, merged on day 40), o2 (day 65.5, shipping Q:
+    not AI-assisted, merged on day 65.3) and o1 again (day 65.8: a rollback by the sha rule, which ships nothing
+    and causes nothing). The incident's cause is o2's deployment: segment non_ai_change, 72 h on day 69."""
+    org = Org(random.Random(106))
+    prs = [org.pr(_day(40), repo=SOLO, ai=True), org.pr(_day(65.3), repo=SOLO, ai=False)]
+    deployments = [org.deployment(_day(65.2), SOLO, "o1"), org.deployment(_day(65.5), SOLO, "o2"),
+                   org.deployment(_day(65.8), SOLO, "o1")]
+    _kept_after(warehouse_url, {"pull_requests": prs, "deployments": deployments, "incidents": [_solo_incident()]},
+                _day_68_write(org), "an incident open across the cut with a rollback in its link window",
+                _teams_config(warehouse_url), _mttr("non_ai_change", 72.0))
+
+
+def test_a_source_named_cause_of_an_incident_open_across_the_cut(warehouse_url):
+    """The source names D0 (acme/solo, day 3.5, shipping P: AI-assisted, merged on day 3) as the incident's cause:
+    the slice starts 24 h before D0 (the deployments the source names are read, `_incidents_start`), the cause
+    is not a kept one, and the MTTR event counts in ai_change (72 h on day 69)."""
+    org = Org(random.Random(107))
+    pr = org.pr(_day(3), repo=SOLO, ai=True)
+    d0 = org.deployment(_day(3.5), SOLO, "o0")
+    _kept_after(warehouse_url, {"pull_requests": [pr], "deployments": [d0],
+                                "incidents": [_solo_incident(caused_by_deployment_id=d0["id"])]},
+                _day_68_write(org), "an incident open across the cut whose source names an old deployment",
+                _teams_config(warehouse_url), _mttr("ai_change", 72.0))
+
+
+def test_a_kept_cause_that_names_a_pr_merged_after_it(warehouse_url, caplog):
+    """D1 (acme/solo, day 65.5) ships P (not AI-assisted, merged on day 40) and, the source says, L (AI-assisted,
+    created on day 68.3 and merged on day 68.5, after D1): the incident started on day 66 is caused by D1, kept in
+    ai_change. The write un-merges L: its reach is its creation and old merge (the cut is day 68), not the
+    incident's start, so the kept row is out of date (D1 now ships P alone: non_ai_change, 72 h on day 69). The
+    upkeep sees the link to a PR merged after D1 (or not merged) and reads the slice from the incident's start
+    minus 24 h instead, so the days from the cut equal a full build's.
+
+    (The days before the cut do not, on main's code either: D1's own change-failure event, on day 65.5, moves
+    from ai to non_ai, and an un-merged PR's reach does not go back to a deployment that names it.)"""
+    caplog.set_level(logging.DEBUG, logger="reports.derived")
+    config = _teams_config(warehouse_url)
+    org = Org(random.Random(108))
+    late = org.pr(_day(68.5), repo=SOLO, ai=True)
+    late["created_at"] = _day(68.3)
+    prs = [org.pr(_day(40), repo=SOLO, ai=False), late]
+    d1 = org.deployment(_day(65.5), SOLO, "o1")
+    link = {"deployment_id": d1["id"], "pr_id": late["id"], "source": "csv"}
+    wh = open_warehouse(warehouse_url)
+    try:
+        frames = seed(Org(random.Random(0)))
+        for table, rows in {"pull_requests": prs, "deployments": [d1], "deployment_prs": [link],
+                            "incidents": [_solo_incident()]}.items():
+            added = _frame(rows, table)
+            frames[table] = pl.concat([frames[table], added.select(frames[table].columns)]) if table in frames else added
+        ingest(wh, "csv", frames)
+        load_cube(wh, config)
+        ingest(wh, "csv", {"pull_requests": _frame([dict(late, merged_at=None)], "pull_requests")})
+        assert refresh_cube(wh, config) == "updated"
+        full, kept = prepare(load_evidence(wh), config).cube, stored_cube(wh)
+        for part in ("ratio", "mean", "values"):
+            mine, theirs = (getattr(cube, part).filter(pl.col("day") >= _day(68).date()) for cube in (kept, full))
+            keys = mine.columns
+            assert_frame_equal(mine.sort(keys, nulls_last=True), theirs.select(keys).sort(keys, nulls_last=True),
+                               check_exact=False, rel_tol=1e-9, abs_tol=1e-9)
+        _mttr("non_ai_change", 72.0)(wh)
+        assert "names a PR merged after it" in caplog.text
+    finally:
+        wh.engine.dispose()
+
+
 def test_writes_between_upkeeps_accumulate_their_reach(warehouse_url):
     """Several runs before one upkeep (a crash between a write and its upkeep, or another process's
     import): the earliest reach wins and a reader folds all of them in."""
@@ -410,10 +573,11 @@ def _day(day: float) -> dt.datetime:
     return START + dt.timedelta(days=day)
 
 
-def _kept_after(warehouse_url, first: dict[str, list[dict]], write: dict[str, list[dict]], what: str) -> None:
+def _kept_after(warehouse_url, first: dict[str, list[dict]], write: dict[str, list[dict]], what: str,
+                config: Config | None = None, check=None) -> None:
     """Seed the organisation plus `first`, build the cube, write `write`, fold it in by time: the kept
-    cube must be a full build."""
-    config = Config(warehouse=WarehouseConfig(url=warehouse_url))
+    cube must be a full build. `config`: the default one when None; `check`: called with the warehouse after."""
+    config = config or Config(warehouse=WarehouseConfig(url=warehouse_url))
     wh = open_warehouse(warehouse_url)
     try:
         frames = seed(Org(random.Random(0)))
@@ -425,6 +589,8 @@ def _kept_after(warehouse_url, first: dict[str, list[dict]], write: dict[str, li
         ingest(wh, "csv", {table: _frame(rows, table) for table, rows in write.items()})
         assert refresh_cube(wh, config) == "updated"  # folded in by time, not rebuilt
         assert_cube_is_a_full_build(wh, config, what)
+        if check is not None:
+            check(wh)
     finally:
         wh.engine.dispose()
 
