@@ -232,9 +232,8 @@ def _days_from(warehouse: Warehouse, config: Config, columns: dict[str, list[str
     chain = prepared.chain
     if kept_causes:
         chain = _with_kept_causes(warehouse, chain, prepared.outcomes, cut_at, since.changes, reach.incident_link)
-        if chain is None:  # a kept cause may be out of date (`_with_kept_causes`): the slice from the causes' window
-            log.info("the cube's upkeep from %s: an incident's kept cause is missing or names a PR merged after it; "
-                     "read from its start", cut_at.date())
+        if chain is None:  # an incident without its kept row (`_with_kept_causes`): the slice from the causes' window
+            log.info("the cube's upkeep from %s: an incident's kept cause is missing; read from its start", cut_at.date())
             return _days_from(warehouse, config, columns, cut_at, spend, until=until, kept_causes=False)
         prepared.__dict__["chain"] = chain  # (`Prepared.chain` is a cached property: the facts below read it)
     # A PR's cohort segments count on its merge day (rollback_share, rework_rate) or its shipping day
@@ -493,10 +492,10 @@ def _with_kept_causes(warehouse: Warehouse, chain: ChainFacts, outcomes: pl.Data
     metrics.change_failure.mttr_change_events); its row, the deployments it fails and what they shipped lie
     before the cut. A kept row is exact (the cube's days before the cut are a full build's): a write that can
     change an inferred cause (the incident, a production deployment within the window before its start, a PR
-    its cause ships, a rollback verdict) reaches back to its start day (warehouse/reach.py), but for one case:
-    a PR merged after the deployment that the source says ships it (or named and not merged) reaches back to
-    its own merge only. Such a link makes this return None (the caller reads the slice from the incident's
-    start), as does an incident without its kept row."""
+    its cause ships: by merge order, or by the source, even one merged after the deployment or not merged, whose
+    write reaches the earliest deployment naming it; a rollback verdict) reaches back to its start day
+    (warehouse/reach.py). An incident without its kept row makes this return None (the caller reads the slice
+    from the incident's start)."""
     incidents = chain.incidents
     undecided = (pl.col("started_at").is_not_null() & (pl.col("started_at") < cut_at)
                  & (pl.col("started_at") - link < since) & pl.col("cause_how").ne_missing("source"))
@@ -514,9 +513,6 @@ def _with_kept_causes(warehouse: Warehouse, chain: ChainFacts, outcomes: pl.Data
         return None
     decided = chain.deployments.filter(pl.col("finished_at") >= since).get_column("id").implode()
     in_slice = pl.col("caused_by_deployment_id").is_in(decided)
-    before = causes.filter(pl.col("caused_by_deployment_id").is_not_null() & ~in_slice)
-    if before.height and _names_later_prs(warehouse, before.get_column("caused_by_deployment_id").unique().sort().to_list()):
-        return None
     kept = rows.drop("caused_by_deployment_id", "cause_how", "cause_rule", "cause_production", "cause_segment",
                      "cause_prs").join(causes.drop("started_at"), on="id", how="left", maintain_order="left")
     fresh = cause_segments(kept.select("id", "caused_by_deployment_id"), chain.deployments, outcomes)
@@ -529,20 +525,6 @@ def _with_kept_causes(warehouse: Warehouse, chain: ChainFacts, outcomes: pl.Data
     merged = pl.concat([incidents.with_row_index("_row").filter(~undecided),
                         kept.select(list(schema)).cast(schema)]).sort("_row").drop("_row")
     return replace(chain, incidents=merged)
-
-
-def _names_later_prs(warehouse: Warehouse, deployment_ids: list[str]) -> bool:
-    """Whether the source says one of the deployments shipped a PR merged after it finished, or one not merged
-    (or not in the warehouse): such a PR's write reaches back to its own merge, not to the deployment."""
-    with warehouse.engine.connect() as conn:
-        if conn.exec_driver_sql("SELECT 1 FROM deployment_prs LIMIT 1").first() is None:
-            return False
-        ids = ", ".join(text_literal(i) for i in deployment_ids)
-        return conn.exec_driver_sql(
-            "SELECT 1 FROM deployment_prs o JOIN deployments d ON d.id = o.deployment_id "
-            "LEFT JOIN pull_requests p ON p.id = o.pr_id "
-            f"WHERE o.deployment_id IN ({ids}) AND (p.merged_at IS NULL OR p.merged_at > d.finished_at) LIMIT 1"
-        ).first() is not None
 
 
 def _span(warehouse: Warehouse) -> pl.DataFrame:

@@ -508,42 +508,24 @@ def test_a_source_named_cause_of_an_incident_open_across_the_cut(warehouse_url):
 def test_a_kept_cause_that_names_a_pr_merged_after_it(warehouse_url, caplog):
     """D1 (acme/solo, day 65.5) ships P (not AI-assisted, merged on day 40) and, the source says, L (AI-assisted,
     created on day 68.3 and merged on day 68.5, after D1): the incident started on day 66 is caused by D1, kept in
-    ai_change. The write un-merges L: its reach is its creation and old merge (the cut is day 68), not the
-    incident's start, so the kept row is out of date (D1 now ships P alone: non_ai_change, 72 h on day 69). The
-    upkeep sees the link to a PR merged after D1 (or not merged) and reads the slice from the incident's start
-    minus 24 h instead, so the days from the cut equal a full build's.
-
-    (The days before the cut do not, on main's code either: D1's own change-failure event, on day 65.5, moves
-    from ai to non_ai, and an un-merged PR's reach does not go back to a deployment that names it.)"""
+    ai_change. The write un-merges L. L's reach is not only its creation and old merge (day 68) but the earliest
+    deployment naming it, D1 (day 65.5, warehouse/reach.py): the cut is day 65, before the incident's start, so
+    its cause comes from the slice (D1 now ships P alone: non_ai_change, 72 h on day 69), not from its kept row,
+    and the whole kept cube, D1's own change-failure event on day 65.5 included (from ai to non_ai), equals a
+    full build's."""
     caplog.set_level(logging.DEBUG, logger="reports.derived")
-    config = _teams_config(warehouse_url)
     org = Org(random.Random(108))
     late = org.pr(_day(68.5), repo=SOLO, ai=True)
     late["created_at"] = _day(68.3)
     prs = [org.pr(_day(40), repo=SOLO, ai=False), late]
     d1 = org.deployment(_day(65.5), SOLO, "o1")
     link = {"deployment_id": d1["id"], "pr_id": late["id"], "source": "csv"}
-    wh = open_warehouse(warehouse_url)
-    try:
-        frames = seed(Org(random.Random(0)))
-        for table, rows in {"pull_requests": prs, "deployments": [d1], "deployment_prs": [link],
-                            "incidents": [_solo_incident()]}.items():
-            added = _frame(rows, table)
-            frames[table] = pl.concat([frames[table], added.select(frames[table].columns)]) if table in frames else added
-        ingest(wh, "csv", frames)
-        load_cube(wh, config)
-        ingest(wh, "csv", {"pull_requests": _frame([dict(late, merged_at=None)], "pull_requests")})
-        assert refresh_cube(wh, config) == "updated"
-        full, kept = prepare(load_evidence(wh), config).cube, stored_cube(wh)
-        for part in ("ratio", "mean", "values"):
-            mine, theirs = (getattr(cube, part).filter(pl.col("day") >= _day(68).date()) for cube in (kept, full))
-            keys = mine.columns
-            assert_frame_equal(mine.sort(keys, nulls_last=True), theirs.select(keys).sort(keys, nulls_last=True),
-                               check_exact=False, rel_tol=1e-9, abs_tol=1e-9)
-        _mttr("non_ai_change", 72.0)(wh)
-        assert "names a PR merged after it" in caplog.text
-    finally:
-        wh.engine.dispose()
+    _kept_after(warehouse_url, {"pull_requests": prs, "deployments": [d1], "deployment_prs": [link],
+                                "incidents": [_solo_incident()]},
+                {"pull_requests": [dict(late, merged_at=None)]}, "a PR named by an incident's cause un-merged",
+                _teams_config(warehouse_url), _mttr("non_ai_change", 72.0))
+    assert "scorecard cube updated from 2026-03-11" in caplog.text  # day 65: D1's day
+    assert "take their kept causes" not in caplog.text
 
 
 def test_writes_between_upkeeps_accumulate_their_reach(warehouse_url):
