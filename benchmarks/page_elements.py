@@ -5,7 +5,8 @@ the check that a change to how a page is drawn leaves every number, text and cha
     python -m benchmarks.page_elements compare BEFORE.json AFTER.json [--content]
 
 `dump` runs the router (app/streamlit_app.py) with the warehouse at URL in this checkout's code, switches to
-the page, and writes every element of the main area in order: texts (markdown, captions, headings, alerts),
+the page, opens every expander that builds its contents only once opened (`open_expanders`), and writes every
+element of the main area in order: texts (markdown, captions, headings, alerts),
 metrics (value, delta, description, sparkline points), tables (every cell, the column labels and formats
 of their column config), charts (each layer's mark and encoding with the rows it draws, whether the rows sit
 in the layer or at the top of the spec, which Streamlit sends as Arrow beside it: the chart as drawn, not how its JSON is
@@ -120,6 +121,23 @@ def _walk(node, out: list) -> None:
         out.append(element)
 
 
+def open_expanders(at) -> list[str]:
+    """Opens every expander of the main area that builds its contents only once opened (app/components.on_open: a
+    keyed `st.expander` whose state Streamlit tracks), as a reader clicking each would, rerunning until none is left
+    closed; returns their keys. A closed one holds its label alone, so a dump (or a test) of what the page shows
+    opens them first: their rows are one click away, as they were when every expander's rows were sent."""
+    opened: list[str] = []
+    while True:
+        closed = [e.proto.id for e in at.main.expander if e.proto.id and not e.proto.expanded]
+        keys = [element_id.split("-", 2)[-1] for element_id in closed]  # `$$ID-<hash>-<user key>`
+        if not keys or set(keys) <= set(opened):
+            return opened
+        for key in keys:
+            at.session_state[key] = True
+        opened += [k for k in keys if k not in opened]
+        at.run()
+
+
 def dump(url: str, page: str, query: str, out: str) -> None:
     from streamlit.testing.v1 import AppTest
 
@@ -133,13 +151,17 @@ def dump(url: str, page: str, query: str, out: str) -> None:
     at.switch_page(f"app_pages/{page}.py").run()
     if at.exception:
         raise SystemExit([e.value for e in at.exception])
+    opened = open_expanders(at)
+    if at.exception:
+        raise SystemExit([e.value for e in at.exception])
     elements: list = []
     _walk(at.main, elements)
     Path(out).write_text(json.dumps({"page": page, "query": query, "elements": elements}, indent=1, default=str) + "\n")
     kinds: dict[str, int] = {}
     for e in elements:
         kinds[e["type"]] = kinds.get(e["type"], 0) + 1
-    print(f"{page}?{query}: {len(elements)} elements {kinds}", file=sys.stderr)
+    print(f"{page}?{query}: {len(elements)} elements {kinds}" + (f", expanders opened: {', '.join(opened)}" if opened else ""),
+          file=sys.stderr)
 
 
 def compare(before: str, after: str) -> int:
