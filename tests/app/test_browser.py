@@ -248,6 +248,18 @@ def test_the_team_with_the_bad_ai_rollback_share_is_two_clicks_away(server, page
     page.get_by_role("heading", name="Reworked PRs").scroll_into_view_if_needed()
     settle(page)
     screenshot(page, "team_rework")
+    # The reworked PRs and the reviews behind the senior load sit behind closed controls whose rows the server sends
+    # once opened (app/components.on_open): three grids on the page (by team, by repository, the rolled-back PRs).
+    grids = page.locator('[data-testid="stDataFrame"]')
+    assert grids.count() == 3 and page.locator("details").count() == 2 and not page.locator("details[open]").count()
+    reworked = page.locator("details", has_text=re.compile(r"Show the [\d,]+ reworked PRs"))
+    count = int(re.search(r"Show the ([\d,]+) reworked", reworked.inner_text()).group(1).replace(",", ""))
+    reworked.locator("summary").click()  # the page reruns; the grid appears inside with every reworked PR
+    reworked.locator('[data-testid="stDataFrame"]').wait_for()
+    settle(page)
+    assert grids.count() == 4 and page.locator("details[open]").count() == 1
+    assert reworked.locator('[role="grid"]').get_attribute("aria-rowcount") == str(count + 1)  # and the header row
+    screenshot(page, "team_rework_opened")
 
 
 def test_delivery_page_in_the_browser(server, page, demo_warehouse):
