@@ -328,40 +328,30 @@ def _libc():
 
 
 def begin_team_reads(version: str, window, since: dt.date, team: str) -> None:
-    """Begins the Rollbacks page's team drill-down reads on two worker threads, as far as the signed-in user may
-    see them: they run while the page builds, and the browser draws, the table by team, which reads none of them.
-    One makes the team's rows (`team_rows`' cached read, the largest); the other, beside it, the baseline window's
-    counts (`rollback_baseline`'s) and then, without a row scope, the senior reviews (`senior_reviews`'): small
-    reads, mostly waits on the disk on a first visit, which in one thread after the team's rows came to the page's
-    critical path (the page asks for the baseline with the team's rows, and for the senior reviews at its end). The
-    page's own calls then find them cached, or wait for the worker's (Streamlit computes a cache key once; a second
-    caller waits for the first)."""
+    """Begins the Rollbacks page's team drill-down reads on a worker thread, in the order the page makes them
+    (`rollback_baseline`'s, `team_rows`' and, without a row scope, `senior_reviews`' cached reads), as far as the
+    signed-in user may see them: they run while the page builds, and the browser draws, the table by team, which
+    reads none of them. The page's own calls then find them cached, or wait for the worker's (Streamlit computes
+    a cache key once; a second caller waits for the first). One read at a time, as the page would make them: a
+    dense team's reads are what the server's peak memory is made of."""
     teams = row_scope()
 
-    def rows() -> None:
-        if teams is None:
-            _team_rows(version, since, team)
-        else:
-            _team_rows_scoped(version, since, team, teams)
+    def read() -> None:
+        try:
+            _rollback_baseline(version, window.start, window.end, window.label, team)
+            if teams is None:
+                _team_rows(version, since, team)
+                _senior_reviews(version, since, team)
+            else:
+                _team_rows_scoped(version, since, team, teams)
+        except Exception:  # noqa: BLE001 - the page's own call of the same read computes it again and reports it
+            return
 
-    def beside() -> None:
-        _rollback_baseline(version, window.start, window.end, window.label, team)
-        if teams is None:
-            _senior_reviews(version, since, team)
-
-    for reads in (rows, beside):
-        worker = threading.Thread(target=_quietly, args=(reads,), name="team-reads", daemon=True)
-        # The run's context goes with the reads, so Streamlit's caches see a script's thread (and log no "missing
-        # ScriptRunContext" warning for each read).
-        add_script_run_ctx(worker)
-        worker.start()
-
-
-def _quietly(reads) -> None:
-    try:
-        reads()
-    except Exception:  # noqa: BLE001 - the page's own call of the same read computes it again and reports it
-        return
+    worker = threading.Thread(target=read, name="team-reads", daemon=True)
+    # The run's context goes with the reads, so Streamlit's caches see a script's thread (and log no "missing
+    # ScriptRunContext" warning for each read).
+    add_script_run_ctx(worker)
+    worker.start()
 
 
 def team_senior_reviews(warehouse: Warehouse, config: Config, since: dt.date, team: str) -> pl.DataFrame:

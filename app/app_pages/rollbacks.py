@@ -82,10 +82,10 @@ if filters.team is None:
     st.stop()
 
 # --- by repository within the team ----------------------------------------------------------------
-# The baseline window's counts per repo (read once, kept as counts), and the range's PR outcomes with what the
-# change-chain panel shows (one read for both, kept as the team's rows and first follow-up fixes: state.team_rows),
-# from the range's start on: each of the repos that hold the team's PRs only. Both begun above, side by side
-# (state.begin_team_reads).
+# The baseline window's counts per repo (read once, kept as counts; first, so that its read's transient
+# memory is reused by the next), then the range's PR outcomes with what the change-chain panel shows (one
+# read for both, kept as the team's rows and first follow-up fixes: state.team_rows), from the range's start
+# on: each of the repos that hold the team's PRs only.
 team_base = state.rollback_baseline(version, window, filters.team)
 since = filters.start
 team_outcomes = state.team_rows(version, since, filters.team).outcomes
