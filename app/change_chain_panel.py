@@ -48,10 +48,9 @@ def render(filters, version: str, outcomes: pl.DataFrame, scope: str, since: dt.
     else:
         st.caption(f"{prs.height:,} reworked PRs, latest merge first.")
         # A secondary row-level table: open on a click (a data grid costs the browser ~0.35 CPU-s to set up on the
-        # first visit; a closed expander's is not set up). The rolled-back PRs above stay open.
-        with st.expander(f"Show the {prs.height:,} reworked PRs, each with its first follow-up fix",
-                         icon=":material/table_rows:"):
-            ui.table(prs, column_config={
+        # first visit; a closed one's rows are not even sent: `ui.on_open`). The rolled-back PRs above stay open.
+        ui.on_open(f"Show the {prs.height:,} reworked PRs, each with its first follow-up fix", lambda: ui.table(
+            prs, column_config={
                 "title": st.column_config.TextColumn("Title", width="large"), "repo": "Repository",
                 "number": st.column_config.NumberColumn("#", format="%d"),
                 "merged_at": st.column_config.DatetimeColumn("Merged (UTC)", format="YYYY-MM-DD HH:mm"),
@@ -61,7 +60,7 @@ def render(filters, version: str, outcomes: pl.DataFrame, scope: str, since: dt.
                 "ai_assisted": st.column_config.CheckboxColumn("AI"),
                 "ai_signals": st.column_config.TextColumn("Why AI-assisted", width="medium"),
                 "url": st.column_config.LinkColumn("Link", display_text="open"), "team": "Team",
-            })
+            }), key="rows_reworked")
         ui.download(prs, "reworked_prs", filters, key="dl_reworked")
 
     st.subheader("Senior reviews")
@@ -75,10 +74,14 @@ def render(filters, version: str, outcomes: pl.DataFrame, scope: str, since: dt.
     ui.small_table(per_senior, {"reviewer": ("Senior", "text"), "team": ("Team", "text"), "reviews": ("Reviews", "int"),
                                 "on_ai_prs": ("On AI-assisted PRs", "int"), "ai_share": ("AI share", "percent")})
     rows = senior_reviews(reviews, filters)
-    with st.expander(f"The {rows.height:,} reviews behind the load"):
+
+    def behind_the_load() -> None:
         ui.table(rows, column_config={
             "submitted_at": st.column_config.DatetimeColumn("Submitted (UTC)", format="YYYY-MM-DD HH:mm"),
             "reviewer": "Senior", "pr_id": "PR", "on_ai_pr": st.column_config.CheckboxColumn("AI PR"),
             "team": "Team", "reason": st.column_config.TextColumn("Why it counted", width="large"),
         })
         ui.download(rows, "senior_reviews", filters, key="dl_senior_reviews")
+
+    # the rows and their download inside, as before: built and sent once opened (`ui.on_open`)
+    ui.on_open(f"The {rows.height:,} reviews behind the load", behind_the_load, key="rows_senior_reviews", icon=None)

@@ -129,6 +129,24 @@ def table(frame: pl.DataFrame, *, column_config: dict | None = None, percent: tu
                         **selection)
 
 
+def on_open(label: str, draw, *, key: str, icon: str | None = ":material/table_rows:") -> None:
+    """A closed expander whose contents (`draw()`: rows behind a control that counts them) are built and sent only
+    once it is opened: Streamlit's `st.expander(key=..., on_change="rerun")` tracks whether it is open, and opening
+    or closing it reruns this control alone (an `st.fragment`: `draw` with the frames of the page's last run), not the
+    page. A closed one sends its label alone: a grid of thousands of rows in it was serialized, sent and parsed on
+    every visit though never drawn (docs/performance-log.md, session 15, team15). As an expander whose contents are
+    always sent, it starts closed and closes again when its label changes (a new count: another element, as
+    Streamlit draws it)."""
+    @st.fragment
+    def control() -> None:
+        box = st.expander(label, key=key, icon=icon, on_change="rerun")
+        if box.open:
+            with box:
+                draw()
+
+    control()
+
+
 def small_table(frame: pl.DataFrame, columns: dict[str, tuple[str, str]]) -> None:
     """A short table (a few rows, nothing to select) as static HTML (`st.table`) rather than the data grid, which
     costs the browser ~0.35 CPU-s to set up whatever its rows (docs/performance-log.md, draw11). `columns`: each

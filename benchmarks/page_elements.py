@@ -5,7 +5,8 @@ the check that a change to how a page is drawn leaves every number, text and cha
     python -m benchmarks.page_elements compare BEFORE.json AFTER.json [--content]
 
 `dump` runs the router (app/streamlit_app.py) with the warehouse at URL in this checkout's code, switches to
-the page, and writes every element of the main area in order: texts (markdown, captions, headings, alerts),
+the page (run again from the start with every expander that builds its contents only once opened set open:
+`closed_expanders`), and writes every element of the main area in order: texts (markdown, captions, headings, alerts),
 metrics (value, delta, description, sparkline points), tables (every cell, the column labels and formats
 of their column config), charts (each layer's mark and encoding with the rows it draws, whether the rows sit
 in the layer or at the top of the spec, which Streamlit sends as Arrow beside it: the chart as drawn, not how its JSON is
@@ -120,12 +121,31 @@ def _walk(node, out: list) -> None:
         out.append(element)
 
 
-def dump(url: str, page: str, query: str, out: str) -> None:
+def closed_expanders(at) -> list[str]:
+    """The keys of the expanders of the main area that build their contents only once opened (app/components.on_open:
+    a keyed `st.expander` whose state Streamlit tracks) and are closed."""
+    closed = [e.proto.id for e in at.main.expander if e.proto.id and not e.proto.expanded]
+    return [element_id.split("-", 2)[-1] for element_id in closed]  # `$$ID-<hash>-<user key>`
+
+
+def open_expanders(at) -> list[str]:
+    """Opens every closed expander that builds its contents only once opened (`closed_expanders`), as a reader
+    clicking each would (its state set, the page run again), until none is left closed; returns their keys."""
+    opened: list[str] = []
+    while keys := [k for k in closed_expanders(at) if k not in opened]:
+        for key in keys:
+            at.session_state[key] = True
+        opened += keys
+        at.run()
+    return opened
+
+
+def _page_run(page: str, query: str, opened: list[str]):
     from streamlit.testing.v1 import AppTest
 
-    os.environ["SCORECARD_WAREHOUSE_URL"] = url
-    os.environ.pop("SCORECARD_CONFIG", None)
     at = AppTest.from_file(APP, default_timeout=600)
+    for key in opened:
+        at.session_state[key] = True
     for pair in filter(None, query.split("&")):
         key, _, value = pair.partition("=")
         at.query_params[key] = value
@@ -133,13 +153,27 @@ def dump(url: str, page: str, query: str, out: str) -> None:
     at.switch_page(f"app_pages/{page}.py").run()
     if at.exception:
         raise SystemExit([e.value for e in at.exception])
+    return at
+
+
+def dump(url: str, page: str, query: str, out: str) -> None:
+    os.environ["SCORECARD_WAREHOUSE_URL"] = url
+    os.environ.pop("SCORECARD_CONFIG", None)
+    # A closed expander holds its label alone: the page is run again from the start with those expanders open (as
+    # a visitor's first run with them open: the URL's selections read as on the first run), until none is closed.
+    opened: list[str] = []
+    at = _page_run(page, query, opened)
+    while keys := [k for k in closed_expanders(at) if k not in opened]:
+        opened += keys
+        at = _page_run(page, query, opened)
     elements: list = []
     _walk(at.main, elements)
     Path(out).write_text(json.dumps({"page": page, "query": query, "elements": elements}, indent=1, default=str) + "\n")
     kinds: dict[str, int] = {}
     for e in elements:
         kinds[e["type"]] = kinds.get(e["type"], 0) + 1
-    print(f"{page}?{query}: {len(elements)} elements {kinds}", file=sys.stderr)
+    print(f"{page}?{query}: {len(elements)} elements {kinds}" + (f", expanders opened: {', '.join(opened)}" if opened else ""),
+          file=sys.stderr)
 
 
 def compare(before: str, after: str) -> int:

@@ -84,10 +84,11 @@ else:
                f"deployment that caused them ({linked.filter(pl.col('cause_how') == 'source').height:,} by the source, "
                f"the rest inferred).")
     # The row-level tables open on a click: each data grid costs the browser ~0.35 CPU-s to set up on the first
-    # visit, drawn or not (docs/performance-log.md, draw10 and draw11); a closed expander's grid is not set up.
-    with st.expander(f"Show the {incidents.height:,} incidents, each with its cause", icon=":material/table_rows:"):
-        ui.table(incidents.with_columns(link_to("incident", "id", "view"), link_to("deployment", "caused_by_deployment_id", "cause_view")),
-                 column_config={
+    # visit, drawn or not (docs/performance-log.md, draw10 and draw11); a closed one's rows are not even sent
+    # (`ui.on_open`: built when opened). The download stays beside it: it works without opening.
+    ui.on_open(f"Show the {incidents.height:,} incidents, each with its cause", lambda: ui.table(
+        incidents.with_columns(link_to("incident", "id", "view"), link_to("deployment", "caused_by_deployment_id", "cause_view")),
+        column_config={
             "view": st.column_config.LinkColumn("Incident view", display_text="open"),
             "cause_view": st.column_config.LinkColumn("Deployment view", display_text="open"),
             "id": "Incident", "title": st.column_config.TextColumn("Title", width="medium"), "team": "Team",
@@ -98,7 +99,7 @@ else:
             "cause_change": "Change", "cause_prs": st.column_config.TextColumn("PRs it shipped", width="medium"),
             "cause_rule": st.column_config.TextColumn("How the link was made", width="large"),
             "url": st.column_config.LinkColumn("Link", display_text="open"),
-        })
+        }), key="rows_incidents")
     ui.download(incidents, "incidents_with_causes", filters, key="dl_incidents")
 
 st.subheader("Failed deployments")
@@ -107,8 +108,8 @@ if failed.height == 0:
     ui.empty("No production deployment in the selected periods failed.")
 else:
     st.caption(f"{failed.height:,} failed deployments, latest first.")
-    with st.expander(f"Show the {failed.height:,} failed deployments, each with why it failed", icon=":material/table_rows:"):
-        ui.table(failed.with_columns(link_to("deployment", "id", "view")), column_config={
+    ui.on_open(f"Show the {failed.height:,} failed deployments, each with why it failed", lambda: ui.table(
+        failed.with_columns(link_to("deployment", "id", "view")), column_config={
             "view": st.column_config.LinkColumn("View", display_text="open"),
             "id": "Deployment", "repo": "Repository", "environment": "Environment", "team": "Team",
             "finished_at": st.column_config.DatetimeColumn("Finished (UTC)", format="YYYY-MM-DD HH:mm"),
@@ -116,5 +117,5 @@ else:
             "ai_prs": st.column_config.NumberColumn("AI PRs", format="%d"),
             "failed_how": "Failed by", "failed_by": "Rollback / revert / incident",
             "failed_reason": st.column_config.TextColumn("Why", width="large"),
-        })
+        }), key="rows_failed")
     ui.download(failed, "failed_deployments", filters, key="dl_failed")

@@ -10,6 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from benchmarks.page_elements import open_expanders
 from config import Config
 from config.load import load_config
 from connectors.demo.generator import generate
@@ -68,10 +69,14 @@ APP = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
 
 
 def run_app(page: str | None = None, *, user: dict | None = None, secrets: dict | None = None,
-            **params: str) -> AppTest:
+            opened: tuple[str, ...] | bool = (), **params: str) -> AppTest:
     """The dashboard through AppTest: query parameters set, optionally a signed-in `st.user` and
-    secrets, then (optionally) switched to `app_pages/<page>.py`; fails on any exception."""
+    secrets, then (optionally) switched to `app_pages/<page>.py`; fails on any exception. `opened`: the keys of
+    the expanders whose rows are built only once opened (app/components.on_open) that start open, as after a click
+    on each; True: every such expander the page shows (benchmarks.page_elements.open_expanders)."""
     at = AppTest.from_file(APP, default_timeout=120)
+    for key in () if opened is True else opened:
+        at.session_state[key] = True
     if user is not None:
         at.user = user
     for key, value in (secrets or {}).items():
@@ -81,5 +86,7 @@ def run_app(page: str | None = None, *, user: dict | None = None, secrets: dict 
     at.run()
     if page is not None:
         at.switch_page(f"app_pages/{page}.py").run()
+    if opened is True:
+        open_expanders(at)
     assert not at.exception, [e.value for e in at.exception]
     return at

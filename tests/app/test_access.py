@@ -49,9 +49,10 @@ def signed_in_env(demo_warehouse):
         clear_streamlit_caches()
 
 
-def run(email: str | None, page: str | None = None, *, auth: bool = True, **params: str) -> AppTest:
+def run(email: str | None, page: str | None = None, *, auth: bool = True, opened: tuple[str, ...] | bool = (),
+        **params: str) -> AppTest:
     user = {"is_logged_in": email is not None, **({"email": email} if email else {})}
-    return run_app(page, user=user, secrets={"auth": AUTH} if auth else None, **params)
+    return run_app(page, user=user, secrets={"auth": AUTH} if auth else None, opened=opened, **params)
 
 
 def audit_rows(env) -> pl.DataFrame:
@@ -104,14 +105,14 @@ def test_team_lead_reaches_only_their_teams_rows_by_any_filter_or_url(signed_in_
     assert team.options == ["All teams", "payments"] and team.value == "All teams"  # ?team=web is not honoured
     by_team = shown_frames(at)[0]
     assert by_team["team"].to_list() == ["payments"]
-    at = run("maya@acme.example", "rollbacks", team="payments")
+    at = run("maya@acme.example", "rollbacks", team="payments", opened=True)  # every table, those behind a control too
     frames = shown_frames(at)
     assert frames and all(set(f["team"].to_list()) <= {"payments"} for f in frames if "team" in f.columns)
     assert all(r.startswith("acme/payments-") for f in frames if "repo" in f.columns for r in f["repo"].to_list())
     prs = next(f for f in frames if "author" in f.columns)
     assert prs.height > 0 and all(a.startswith("payments-") or a.endswith("[bot]") for a in prs["author"].to_list())
     for page in ("incidents", "support", "spend", "delivery"):  # delivery: the change chain of their rows
-        frames = shown_frames(run("maya@acme.example", page))
+        frames = shown_frames(run("maya@acme.example", page, opened=True))
         teams = {t for f in frames if "team" in f.columns for t in f["team"].to_list()}
         assert teams <= {"payments"}, (page, teams)
         if page == "delivery":  # its incidents and failed deployments, listed

@@ -248,6 +248,18 @@ def test_the_team_with_the_bad_ai_rollback_share_is_two_clicks_away(server, page
     page.get_by_role("heading", name="Reworked PRs").scroll_into_view_if_needed()
     settle(page)
     screenshot(page, "team_rework")
+    # The reworked PRs and the reviews behind the senior load sit behind closed controls whose rows the server sends
+    # once opened (app/components.on_open): three grids on the page (by team, by repository, the rolled-back PRs).
+    grids = page.locator('[data-testid="stDataFrame"]')
+    assert grids.count() == 3 and page.locator("details").count() == 2 and not page.locator("details[open]").count()
+    reworked = page.locator("details", has_text=re.compile(r"Show the [\d,]+ reworked PRs"))
+    count = int(re.search(r"Show the ([\d,]+) reworked", reworked.inner_text()).group(1).replace(",", ""))
+    reworked.locator("summary").click()  # the page reruns; the grid appears inside with every reworked PR
+    reworked.locator('[data-testid="stDataFrame"]').wait_for()
+    settle(page)
+    assert grids.count() == 4 and page.locator("details[open]").count() == 1
+    assert reworked.locator('[role="grid"]').get_attribute("aria-rowcount") == str(count + 1)  # and the header row
+    screenshot(page, "team_rework_opened")
 
 
 def test_delivery_page_in_the_browser(server, page, demo_warehouse):
@@ -273,9 +285,33 @@ def test_delivery_page_in_the_browser(server, page, demo_warehouse):
     fetched = page.evaluate("() => performance.getEntriesByType('resource').map(e => e.name)")
     assert not page.locator(".vega-embed").count() and not any("VegaLiteChart" in name for name in fetched)
     page.get_by_role("heading", name="Incidents and the changes that caused them").scroll_into_view_if_needed()
-    assert page.get_by_text(re.compile(r"incidents started in the selected periods; [\d,]+ linked")).is_visible()
+    caption = page.get_by_text(re.compile(r"([\d,]+) incidents started in the selected periods; [\d,]+ linked"))
+    assert caption.is_visible()
+    incidents = int(re.match(r"([\d,]+)", caption.inner_text()).group(1).replace(",", ""))
     settle(page)
     screenshot(page, "delivery_incidents")
+    # The two tables sit behind closed controls whose rows the server sends once opened (app/components.on_open): no
+    # grid on the page; the incidents' download beside its control works without opening it.
+    control = page.locator("details", has=page.get_by_text(f"Show the {incidents:,} incidents, each with its cause"))
+    assert page.locator("details").count() == 2 and not page.locator("details[open]").count()
+    assert not page.locator('[data-testid="stDataFrame"]').count()
+    downloads = page.locator('[data-testid="stDownloadButton"]').filter(has_text="Download CSV")
+    with page.expect_download() as download:
+        downloads.first.click()
+    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert download.value.suggested_filename.startswith("incidents_with_causes_") and len(lines) == incidents + 1
+    settle(page)
+    # A click on the control: the page reruns and the grid appears inside it with every incident.
+    control.locator("summary").click()
+    grid = control.locator('[data-testid="stDataFrame"]')
+    grid.wait_for()
+    settle(page)
+    assert page.locator("details[open]").count() == 1 and page.locator('[data-testid="stDataFrame"]').count() == 1
+    assert grid.locator("canvas, table").count()
+    rows = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stDataFrame"] [role="grid"]')]
+        .map(g => Number(g.getAttribute('aria-rowcount')))""")
+    assert rows == [incidents + 1]  # the header row and every incident
+    screenshot(page, "delivery_incidents_opened")
 
 
 @pytest.fixture(scope="module")

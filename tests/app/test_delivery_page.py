@@ -30,7 +30,7 @@ def test_delivery_tiles_show_the_metrics_numbers(computed):  # noqa: F811
 
 
 def test_delivery_incidents_table_shows_each_cause_and_how_it_was_linked(computed):  # noqa: F811
-    at = run_app("delivery")
+    at = run_app("delivery", opened=("rows_incidents",))  # its rows opened, as after a click (app/components.on_open)
     table = next(df for df in (d.value for d in at.dataframe) if "caused_by_deployment_id" in df.columns)
     start, end = computed["start"], computed["end"]
     expected = linked_incidents(computed["prepared"].chain.incidents, Filters(grain="week", start=start, end=end, team=None))
@@ -58,14 +58,30 @@ def test_delivery_failed_deployments_sit_behind_a_control_that_counts_them(compu
     assert expected.height > 0
     behind = next(e for e in at.expander if "failed deployments" in e.label)
     assert behind.label == f"Show the {expected.height:,} failed deployments, each with why it failed"
+    # closed, the control holds nothing: its rows are built and sent once it is opened (app/components.on_open)
+    controls = [e for e in at.expander if e.label.startswith("Show the ")]
+    assert len(controls) == 2 and not any(e.proto.expanded or e.children for e in controls) and not at.dataframe
+    assert f"{expected.height:,} failed deployments, latest first." in [c.value for c in at.caption]
+    # the downloads beside the controls work without opening them
+    assert {"dl_incidents", "dl_failed"} <= {d.proto.id.rsplit("-", 1)[-1] for d in at.get("download_button")}
+    at.session_state["rows_failed"] = True  # a click on the control
+    at.run()
+    behind = next(e for e in at.expander if "failed deployments" in e.label)
+    assert behind.proto.expanded and len(behind.dataframe) == 1
     table = behind.dataframe[0].value
     assert table["id"].tolist() == expected["id"].to_list()
-    assert f"{expected.height:,} failed deployments, latest first." in [c.value for c in at.caption]
-    assert "dl_failed" in [d.proto.id.rsplit("-", 1)[-1] for d in at.get("download_button")]
+    assert not next(e for e in at.expander if "incidents" in e.label).children  # the other stays closed
 
 
 def test_team_drill_down_shows_rework_and_senior_review_load_with_rows(computed):  # noqa: F811
-    at = run_app("rollbacks", team="payments")
+    closed = run_app("rollbacks", team="payments")
+    # the rows behind the two controls are built and sent once each is opened (app/components.on_open)
+    assert [e.proto.expanded or bool(e.children) for e in closed.expander
+            if "reworked PRs" in e.label or "behind the load" in e.label] == [False, False]
+    assert not any("fixed_by" in d.value.columns or "reason" in d.value.columns for d in closed.dataframe)
+    assert "dl_reworked" in [d.proto.id.rsplit("-", 1)[-1] for d in closed.get("download_button")]
+    at = run_app("rollbacks", team="payments", opened=("rows_reworked", "rows_senior_reviews"))
+    assert [e.label for e in at.expander] == [e.label for e in closed.expander]
     recs = records(computed, team="payments")
     shown = {m.label: m.value for m in at.metric}
     for spec in TEAM_TILES:

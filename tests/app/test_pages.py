@@ -23,8 +23,8 @@ TILES = [("ai_merge_rate", "all"), ("rollback_share", "ai"), ("mttr_hours", "all
          ("ai_cost_per_unit", "all")]
 
 
-def run(page: str | None = None, **params: str) -> AppTest:
-    return run_app(page, **params)
+def run(page: str | None = None, *, opened: tuple[str, ...] | bool = (), **params: str) -> AppTest:
+    return run_app(page, opened=opened, **params)
 
 
 def plain(markdown: str) -> str:
@@ -378,7 +378,7 @@ def test_the_incident_view_names_its_cause_how_it_was_linked_and_its_prs(compute
 
 
 def test_delivery_and_incident_tables_link_ids_to_their_views(computed):
-    at = run("delivery")
+    at = run("delivery", opened=True)  # the two tables' controls opened (app/components.on_open)
     incidents, failed = at.dataframe[-2].value, at.dataframe[-1].value
     assert all(v == "incident?id=" + quote(i, safe="") for i, v in zip(incidents["id"], incidents["view"]))
     linked = incidents[incidents["caused_by_deployment_id"] != "—"]
@@ -410,8 +410,9 @@ def _shown_nulls(at: AppTest) -> dict[str, list[str]]:
 @pytest.mark.parametrize("page", ["scorecard", "governance", "adoption", "delivery", "rollbacks", "incidents", "support",
                                   "spend", "export", "audit"])
 def test_no_table_shows_none_for_a_missing_number(page, computed):
-    # Numbers and dates that are missing read "—" (app/components.table), never a grey "None".
-    at = run(None if page == "scorecard" else page)
+    # Numbers and dates that are missing read "—" (app/components.table), never a grey "None"; the tables behind a
+    # control opened (app/components.on_open).
+    at = run(None if page == "scorecard" else page, opened=True)
     assert not at.exception
     assert at.dataframe, "the page has tables"
     assert _shown_nulls(at) == {}
