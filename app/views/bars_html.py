@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import html
 
-from app.views.charts import BASELINE_COLOUR, GRID_COLOUR, TEXT_COLOUR, Chart, packed_spec
+from app.views.charts import BASELINE_COLOUR, GRID_COLOUR, Chart
 from app.views.scale import nice, number_format, ticks
 from app.views.trend_html import (  # the same layout around the plot, axis labels and legend
     _LABEL_CHAR_PX, _LABEL_GAP_PX, _LEGEND_GAP_PX, _LEGEND_ROW_PX, _PADDING_PX, _TICK_PX, _TITLE_PX, _X_AXIS_PX,
-    DOMAIN_COLOUR, label_size, legend_entries,
+    DOMAIN_COLOUR, chart_box, label_size, legend_entries,
 )
 
 _BAR_SHARE = 0.9  # of a row's band: Vega's band padding of 0.1
@@ -107,17 +107,8 @@ def interval_bars_html(spec: Chart) -> str:
         f'<span style="position:absolute;left:{x(v)}%;top:{_TICK_PX + _LABEL_GAP_PX}px;transform:translateX(-50%);'
         f'font-size:{label_size(i, len(at["x_ticks"]), _X_LABEL_PX)};line-height:1;white-space:nowrap">{html.escape(label(v))}</span>'
         for i, v in enumerate(at["x_ticks"]))
-    title = spec.get("title")
-    return (f'<div data-testid="barChart" data-spec="{packed_spec(spec)}" style="height:{spec["height"]}px;'
-            f'box-sizing:border-box;padding:4px 20px 4px 4px;background:white;color:{TEXT_COLOUR};overflow:hidden">'
-            + (f'<div style="font-size:14px;font-weight:600;line-height:17px;margin-bottom:10px;white-space:nowrap;overflow:hidden;'
-               f'text-overflow:ellipsis">{html.escape(title)}</div>' if title else "")
-            + f'<div style="display:flex;height:{at["plot_height"]}px"><div style="position:relative;flex:none;width:{gutter}px">'
-            + "".join(labels) + f'</div><div style="position:relative;flex:1;border-left:1px solid {DOMAIN_COLOUR};'
-            f'border-bottom:1px solid {DOMAIN_COLOUR}">' + "".join(plot) + "</div></div>"
-            + f'<div style="display:flex;height:{_X_AXIS_PX}px"><div style="flex:none;width:{gutter + 1}px"></div>'
-            f'<div style="position:relative;flex:1;container-type:inline-size">{x_labels}</div></div>'
-            + (f'<div style="display:flex;gap:18px;height:{_LEGEND_ROW_PX}px;margin-top:{_LEGEND_GAP_PX}px;font-size:11px">'
-               + legend_entries(series) + "</div>" if series else "")
-            + "</div>")
+    legend = (f'<div style="display:flex;gap:18px;height:{_LEGEND_ROW_PX}px;margin-top:{_LEGEND_GAP_PX}px;font-size:11px">'
+              + legend_entries(series) + "</div>" if series else "")
+    return chart_box("barChart", spec, right_px=20, gutter=gutter, plot_height=at["plot_height"], axis="".join(labels),
+                     plot="".join(plot), x_axis_px=_X_AXIS_PX, x_labels=x_labels, legend=legend)
 

@@ -20,10 +20,10 @@ from __future__ import annotations
 import html
 import math
 
-from app.views.charts import GRID_COLOUR, TEXT_COLOUR, Chart, packed_spec
+from app.views.charts import GRID_COLOUR, Chart
 from app.views.scale import nice, number_format, ticks
 from app.views.trend_html import (
-    _LABEL_CHAR_PX, _LABEL_GAP_PX, _PADDING_PX, _TICK_PX, _TITLE_PX, _X_AXIS_PX, DOMAIN_COLOUR, label_size, legend_entries,
+    _LABEL_CHAR_PX, _LABEL_GAP_PX, _PADDING_PX, _TICK_PX, _TITLE_PX, _X_AXIS_PX, DOMAIN_COLOUR, chart_box, label_size, legend_entries,
 )
 
 _PADDING_INNER, _PADDING_OUTER = 0.1, 0.05  # of a band: Vega-Lite's band padding for bars
@@ -152,19 +152,10 @@ def stacked_bars_html(spec: Chart) -> str:
         x_labels.append(f'<span style="position:absolute;left:{centre}%;top:0;width:1px;height:{_TICK_PX}px;background:{DOMAIN_COLOUR}">'
                         f'</span><span style="position:absolute;left:{centre}%;top:{_TICK_PX + _LABEL_GAP_PX}px;width:0;height:0">'
                         f'{text}</span>')
-    title = spec.get("title")
-    return (f'<div data-testid="stackedChart" data-spec="{packed_spec(spec)}" style="height:{spec["height"]}px;'
-            f'box-sizing:border-box;padding:4px 8px 4px 4px;background:white;color:{TEXT_COLOUR};overflow:hidden">'
-            + (f'<div style="font-size:14px;font-weight:600;line-height:17px;margin-bottom:10px;white-space:nowrap;overflow:hidden;'
-               f'text-overflow:ellipsis">{html.escape(title)}</div>' if title else "")
-            + f'<div style="display:flex;height:{at["plot_height"]}px"><div style="position:relative;flex:none;width:{gutter}px">'
-            + "".join(axis) + f'</div><div style="position:relative;flex:1;border-left:1px solid {DOMAIN_COLOUR};'
-            f'border-bottom:1px solid {DOMAIN_COLOUR}">' + "".join(plot) + "</div></div>"
-            + f'<div style="display:flex;height:{at["x_axis_height"]}px"><div style="flex:none;width:{gutter + 1}px"></div>'
-            f'<div style="position:relative;flex:1;container-type:inline-size">{"".join(x_labels)}</div></div>'
-            + (f'<div style="display:grid;grid-template-columns:repeat({_LEGEND_COLUMNS},max-content);column-gap:18px;'
-               f'grid-auto-rows:{_LEGEND_ROW_PX}px;margin:{_LEGEND_GAP_PX}px 0 0 {gutter + 1}px;font-size:11px;line-height:1">'
-               + "".join(legend_entries([(name, hue)]) if hue else
-                         f'<span style="display:flex;align-items:center;white-space:nowrap">{html.escape(name)}</span>'
-                         for name, hue in at["legend"]) + "</div>" if at["legend"] else "")
-            + "</div>")
+    legend = (f'<div style="display:grid;grid-template-columns:repeat({_LEGEND_COLUMNS},max-content);column-gap:18px;'
+              f'grid-auto-rows:{_LEGEND_ROW_PX}px;margin:{_LEGEND_GAP_PX}px 0 0 {gutter + 1}px;font-size:11px;line-height:1">'
+              + "".join(legend_entries([(name, hue)]) if hue else
+                        f'<span style="display:flex;align-items:center;white-space:nowrap">{html.escape(name)}</span>'
+                        for name, hue in at["legend"]) + "</div>" if at["legend"] else "")
+    return chart_box("stackedChart", spec, right_px=8, gutter=gutter, plot_height=at["plot_height"], axis="".join(axis),
+                     plot="".join(plot), x_axis_px=at["x_axis_height"], x_labels="".join(x_labels), legend=legend)

@@ -262,6 +262,24 @@ def trend_html(spec: Chart) -> str:
             + "</div>")
 
 
+def chart_box(testid: str, spec: Chart, *, right_px: int, gutter: float, plot_height: float, axis: str, plot: str,
+              x_axis_px: float, x_labels: str, legend: str) -> str:
+    """The frame the static bar charts share (app/views/bars_html.py, stacked_html.py): the spec packed in
+    `data-spec`, the title, the y axis' labels (`axis`) in the gutter beside the plot, whose left and bottom edges
+    are the axes' lines, the x axis' labels under it, then `legend` (HTML; empty for none)."""
+    title = spec.get("title")
+    return (f'<div data-testid="{testid}" data-spec="{packed_spec(spec)}" style="height:{spec["height"]}px;'
+            f'box-sizing:border-box;padding:4px {right_px}px 4px 4px;background:white;color:{TEXT_COLOUR};overflow:hidden">'
+            + (f'<div style="font-size:14px;font-weight:600;line-height:17px;margin-bottom:10px;white-space:nowrap;overflow:hidden;'
+               f'text-overflow:ellipsis">{html.escape(title)}</div>' if title else "")
+            + f'<div style="display:flex;height:{plot_height}px"><div style="position:relative;flex:none;width:{gutter}px">'
+            + axis + f'</div><div style="position:relative;flex:1;border-left:1px solid {DOMAIN_COLOUR};'
+            f'border-bottom:1px solid {DOMAIN_COLOUR}">' + plot + "</div></div>"
+            + f'<div style="display:flex;height:{x_axis_px}px"><div style="flex:none;width:{gutter + 1}px"></div>'
+            f'<div style="position:relative;flex:1;container-type:inline-size">{x_labels}</div></div>'
+            + legend + "</div>")
+
+
 def label_size(index: int, count: int, label_px: float) -> str:
     """An axis label's font size: 12 px where the plot is wide enough for it, else 0 (hidden), as Vega drops labels
     that would overlap: every label needs ~`label_px` of plot, every other one half that, every fourth one is always
