@@ -27,10 +27,12 @@ would have without the warm-up.
 from __future__ import annotations
 
 import ast
+import contextlib
 import gc
 import importlib
 import importlib.util
 import logging
+import threading
 import time
 from pathlib import Path
 
@@ -110,8 +112,31 @@ def read_data() -> str:
     start, end = sidebar.default_range("week")
     state.records(version, "week", start, end, None)
     state.review(version, "week", start, end, None)
-    state.read_ahead(version, start)
+    with _no_page_to_draw_on():
+        state.read_ahead(version, start)
     return version
+
+
+class _FromThisThread(logging.Filter):
+    def __init__(self):
+        super().__init__()
+        self.thread = threading.get_ident()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.thread != self.thread
+
+
+@contextlib.contextmanager
+def _no_page_to_draw_on():
+    """The read-ahead's cached reads have spinners for a visit; at start there is no page to draw them on, and
+    Streamlit logs "missing ScriptRunContext" for each. Those warnings, from this thread only, are dropped."""
+    logger = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+    quiet = _FromThisThread()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
 
 
 def warm_up() -> dict[str, float]:

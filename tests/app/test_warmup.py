@@ -90,3 +90,22 @@ def test_streamlits_first_element_check_is_made_at_start(monkeypatch):
     assert checks == [1] and delta_generator._use_warning_has_been_displayed
     warmup.first_element_check()  # once per process
     assert checks == [1]
+
+
+def test_the_read_ahead_logs_no_missing_context_warnings(demo_env):
+    """At start the read-ahead's cached reads have no page to draw their spinners on: Streamlit's "missing
+    ScriptRunContext" warning for each (three on the demo) is dropped, from the warm-up's thread only."""
+    logger = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+    seen: list[str] = []
+    handler = logging.Handler(level=logging.WARNING)
+    handler.emit = lambda record: seen.append(record.getMessage())
+    logger.addHandler(handler)
+    try:
+        clear_streamlit_caches()
+        warmup.read_data()
+        assert [m for m in seen if "missing ScriptRunContext" in m] == []
+        logger.warning("Thread 'x': missing ScriptRunContext! (after the warm-up: logged again)")
+        assert len(seen) == 1
+    finally:
+        logger.removeHandler(handler)
+        clear_streamlit_caches()
