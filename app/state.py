@@ -28,6 +28,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx
 
 from app.session import adoption_scope, current, row_scope
+from app.views.adoption import cohorts_compared
 from app.views.adoption_panel import USAGE_COLUMNS
 from app.views.rollbacks import baseline_counts, team_share_table
 from app.views.spend import cost_per_unit_by_team as spend_per_team
@@ -45,6 +46,7 @@ from metrics.registry import METRICS
 from metrics.scorecard import Prepared, compute, metric_events, prepare
 from metrics.senior_review import senior_people, senior_review_events
 from metrics.teams import assign_team_column
+from metrics.tool_economics import tool_economics as economics_of
 from reports import scope
 from reports.adoption_data import load_adoption, load_tool_prs, stored_spend_sums
 from reports.alerts import SpendAlerts, load_alert_spend, spend_alerts as judge_spend
@@ -596,21 +598,34 @@ def _read_spend_rollup(version: str, since: dt.date) -> pl.DataFrame:
     return read_facts(warehouse(), "spend_rollup", since).rename({"day": "date"}).select(SPEND_COLUMNS)
 
 
-def read_ahead(version: str, start: dt.date) -> None:
-    """The unscoped reads a first visit of the default view (every team, from the day `start` on) makes besides the
-    cube, made now (app/warmup.py, at the server's start): the ai_usage rows (the Scorecard's adoption panel, AI
-    spend), the spend alerts and the range's spend from the spend rollup (AI spend), the per-person usage
-    (Adoption), the range's incidents and failed deployments (Delivery). Each visit then narrows them to its user's
-    scope, as it would have had it read them itself. Largest first, so the others are not held under its transient
-    memory. Only reads whose size does not grow with the PRs: every server holds them (~120 MB at 1M PRs, the
-    range's spend ~60 MB of it), and the 3M team drill-down's server is the one nearest its bound (2 GB). Adoption's
-    range of PR facts (~50 MB at 1M) and its PRs naming a tool are left to its first visit."""
+def read_ahead(version: str, start: dt.date, end: dt.date, today: dt.date | None = None) -> None:
+    """The unscoped reads a first visit of the default view (every team, the weeks from `start` to `end`) makes
+    besides the cube, made now (app/warmup.py, at the server's start): the ai_usage rows (the Scorecard's adoption
+    panel, AI spend), the spend alerts and the range's spend from the spend rollup (AI spend), the per-person usage
+    (Adoption), the range's incidents and failed deployments (Delivery); Governance's identities, spend sums,
+    unapproved models and stop conditions (judged as of `today`: the visit's day, UTC); Adoption's cohort
+    comparison (its default basis) and per-tool economics, kept as their tables. Each visit then narrows them to its
+    user's scope, as it would have had it read them itself. Largest first, so the others are not held under its
+    transient memory. Only what does not grow with the PRs is kept: every server holds it (~130 MB at 1M PRs, the
+    range's spend ~60 MB of it; Governance's PR identities ~81k rows), and the 3M team drill-down's server is the
+    one nearest its bound (2 GB). Adoption's range of PR facts (~50 MB at 1M) and its PRs naming a tool, read for
+    its tables, are dropped once those are made: another range or basis reads them on its first visit."""
     _spend_since(version, start)
     release_freed_memory()
     _spend_alerts(version)
     usage_rows(version)
     _adoption_all(version)
     _delivery_facts(version, start)
+    release_freed_memory()
+    identities(version)
+    spend_by_kind(version)
+    unapproved_models(version, None)
+    if not _budget_conditions():  # those read every spend row, kept (millions at scale): left to the visit
+        policy_status(version, today or dt.datetime.now(dt.timezone.utc).date())
+    _cohort_comparison(version, start, end, None, DEFAULT_COHORT_BASIS)
+    _tool_economics(version, start, end)
+    _cohort_rows.clear()  # only the default range's: the warm-up read it
+    tool_prs.clear()
     release_freed_memory()
 
 
@@ -683,9 +698,12 @@ def unapproved_models(version: str, visible_teams: frozenset[str] | None) -> pl.
 def policy_status(version: str, today: dt.date):
     """Every workflow's stop conditions judged on the cube's records (reports/governance_data)."""
     # Only budget conditions read the spend rows (millions at scale): skip them otherwise.
-    budgets = any(s.metric == "budget" for f in config().governance.workflows.values() for s in f.stop)
-    spend = spend_rows(version) if budgets else pl.DataFrame(schema={"date": pl.Date})
+    spend = spend_rows(version) if _budget_conditions() else pl.DataFrame(schema={"date": pl.Date})
     return judge_policies(_cube(version), config(), spend, today=today)
+
+
+def _budget_conditions() -> bool:
+    return any(s.metric == "budget" for f in config().governance.workflows.values() for s in f.stop)
 
 
 @st.cache_resource(show_spinner=False)
@@ -784,6 +802,46 @@ def ticket_counts(version: str, since: dt.date) -> pl.DataFrame:
 def _ticket_counts(version: str, since: dt.date) -> pl.DataFrame:
     _cube(version)  # the counts are kept with the cube: up to date first
     return read_facts(warehouse(), "ticket_facts", since)
+
+
+def cohort_comparison(version: str, filters: Filters, basis: str
+                      ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame | None]:
+    """The Adoption page's cohort comparison over `filters`' range and team (app/views/adoption.cohorts_compared
+    on `_cohort_rows` and the per-person usage: (rollback share, lead time, rollback share by PR segment, rework
+    rate)), kept per data version, range, team and `basis`: the tables, not the range's PR facts they are made
+    of. An aggregate naming no PR or person, made of unscoped rows (as `aggregate_outcomes`): every role sees
+    the same. The default view's is made at the server's start (`read_ahead`)."""
+    return _cohort_comparison(version, filters.start, filters.end, filters.team, basis)
+
+
+# The Adoption page's cohort basis when none is picked (app/app_pages/adoption.py).
+DEFAULT_COHORT_BASIS = "prs"
+
+
+@st.cache_resource(show_spinner="Comparing the cohorts…", max_entries=16)
+def _cohort_comparison(version: str, start: dt.date, end: dt.date, team: str | None, basis: str):
+    rows = _cohort_rows(version, start)
+    return cohorts_compared(rows.outcomes, rows.lead_time, _adoption_all(version).usage,
+                            Filters(grain="week", start=start, end=end, team=team), basis=basis,
+                            min_sample=config().rules.min_sample, rework=rows.rework)
+
+
+def tool_economics(version: str, start: dt.date, end: dt.date) -> pl.DataFrame | None:
+    """The Adoption page's per-tool economics over [start, end] (metrics.tool_economics of the spend, the range's
+    PRs naming a tool (`tool_prs`), the PR outcomes of `_cohort_rows` and the vendors' per-person cost), kept per
+    data version and range; None where PRs name no tools. Unscoped, like `cohort_comparison`; the default view's
+    is made at the server's start (`read_ahead`)."""
+    return _tool_economics(version, start, end)
+
+
+@st.cache_resource(show_spinner="Counting each tool's PRs…", max_entries=16)
+def _tool_economics(version: str, start: dt.date, end: dt.date) -> pl.DataFrame | None:
+    prs = tool_prs(version, start, end)
+    if prs is None:
+        return None
+    data = _adoption_all(version)
+    return economics_of(data.spend, prs, _cohort_rows(version, start).outcomes, start=start, end=end,
+                        min_sample=config().rules.min_sample, vendor_cost=data.usage)
 
 
 def aggregate_outcomes(version: str, start: dt.date) -> pl.DataFrame:

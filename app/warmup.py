@@ -113,7 +113,7 @@ def read_data() -> str:
     state.records(version, "week", start, end, None)
     state.review(version, "week", start, end, None)
     with _no_page_to_draw_on():
-        state.read_ahead(version, start)
+        state.read_ahead(version, start, end)
     return version
 
 

@@ -6,9 +6,9 @@ import streamlit as st
 
 from app import sidebar, state
 from app import components as ui
-from app.views.adoption import by_api_key, by_team_and_tool, cohorts_compared, per_person, tiles
+from app.views.adoption import by_api_key, by_team_and_tool, per_person, tiles
 from app.views.charts import interval_bars
-from metrics.tool_economics import spend_by_tool_model, tool_economics
+from metrics.tool_economics import spend_by_tool_model
 from reports.format import fmt_count, fmt_day, fmt_usd, fmt_value
 
 COLUMNS = {
@@ -23,7 +23,6 @@ COLUMNS = {
 filters = sidebar.current()
 version = state.current_version()
 data = state.adoption(version)
-config = state.config()
 ui.header("Adoption", filters)
 
 if data.aggregate_usage.height == 0 and data.seats.height == 0:
@@ -79,15 +78,14 @@ else:
         ui.table(data.unmatched)
 
 st.subheader("Cohorts: before and after adoption")
-basis = st.segmented_control("Cohort from", ["prs", "usage"], default="prs", required=True, key="cohort_basis",
+basis = st.segmented_control("Cohort from", ["prs", "usage"], default=state.DEFAULT_COHORT_BASIS, required=True,
+                             key="cohort_basis",
                              format_func={"prs": "Share of AI-assisted PRs", "usage": "Active days with AI tools"}.get)
 st.caption("An author's cohort: none (0), light (< 25 %), moderate (25–60 %), heavy (> 60 %) over the trailing "
            "28 days; their adoption week is the first week out of `none`. 95 % intervals (Wilson for shares, "
            "the distribution-free interval of the median for lead time).")
-rollbacks, lead_time, by_segment, rework = cohorts_compared(
-    state.aggregate_outcomes(version, filters.start), state.aggregate_lead_time(version, filters.start),
-    data.aggregate_usage, filters, basis=basis, min_sample=config.rules.min_sample,
-    rework=state.aggregate_rework(version, filters.start))
+# Kept per range, team and basis (app/state.py): the default view's made at the server's start.
+rollbacks, lead_time, by_segment, rework = state.cohort_comparison(version, filters, basis)
 ui.interval_bars(interval_bars(by_segment, "segment", "share",
                                title="Rollback share by PR segment (cohort of the author that week)"))
 left, right = st.columns(2)
@@ -109,13 +107,11 @@ ui.table(rework, column_config={"share": ui.percent("Rework rate"), "low": ui.pe
 
 st.subheader("Per-tool economics")
 spend_tools = spend_by_tool_model(data.spend, start=filters.start, end=filters.end)
-tool_prs = state.tool_prs(version, filters.start, filters.end)
-if tool_prs is None:
+economics = state.tool_economics(version, filters.start, filters.end)
+if economics is None:
     ui.empty("PRs do not name their AI tools in this warehouse yet, so cost per merged PR by tool cannot be "
              "computed; spend by tool and model is below.")
 else:
-    economics = tool_economics(data.spend, tool_prs, state.aggregate_outcomes(version, filters.start), start=filters.start,
-                               end=filters.end, min_sample=config.rules.min_sample, vendor_cost=data.aggregate_usage)
     st.caption("Tools as the AI tool registry names them. Spend from billing (`ai_spend`); for a tool with none, "
                "the vendor's per-person cost estimate (spend from: vendor usage); no spend: no cost per PR.")
     ui.table(economics, column_config={
