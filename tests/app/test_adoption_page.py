@@ -174,6 +174,11 @@ def test_cohort_aggregates_from_the_slice_equal_those_from_every_row(demo_env, w
         assert want[0]["n"].sum() > 0 and want[2]["n"].sum() > 0  # PRs counted in the range: a real comparison
         for g, w in zip(got, want):
             assert_frame_equal(g, w)
+        # What the page shows: the same tables, kept per range, team and basis (app/state.cohort_comparison)
+        kept = state.cohort_comparison(version, filters, basis)
+        assert len(kept) == len(want)
+        for k, w in zip(kept, want):
+            assert_frame_equal(k, w)
     wh = open_warehouse(demo_env.url)
     try:
         every_row = load_adoption(wh)  # every PR naming a tool; the spend summed from every spend row
@@ -188,3 +193,4 @@ def test_cohort_aggregates_from_the_slice_equal_those_from_every_row(demo_env, w
                  for prs, outcomes in ((state.tool_prs(version, start, end), sliced), (every_tool_pr, full.outcomes))]
     assert economics[1].get_column("merged_prs").sum() > 0
     assert_frame_equal(*economics)
+    assert_frame_equal(state.tool_economics(version, start, end), economics[1])  # what the page shows, kept

@@ -3,6 +3,7 @@ view's records and its other reads (state.read_ahead) — lands in app/state.py'
 cannot read does not stop the server."""
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import logging
 
@@ -10,6 +11,7 @@ import pytest
 
 from app import sidebar, state, warmup
 from reports import data
+from reports.filters import Filters
 from tests.app.conftest import clear_streamlit_caches
 
 
@@ -53,6 +55,21 @@ def test_warm_up_fills_the_caches_a_first_visit_reads(demo_env, monkeypatch):
     assert state.usage_rows(version).height > 0 and state._adoption_all(version) is not None
     incidents, failed = state._delivery_facts(version, start)
     assert incidents.height > 0 and failed.height > 0
+    # Governance's reads: the identities, the spend sums, unapproved models, the stop conditions as of today
+    for name in ("load_kept_identities", "load_spend_groups", "load_unapproved_models", "judge_policies"):
+        monkeypatch.setattr(state, name, refuse)
+    assert state.identities(version).partials.height > 0 and state.spend_by_kind(version).height > 0
+    state.unapproved_models(version, None)
+    state.policy_status(version, dt.datetime.now(dt.timezone.utc).date())
+    # Adoption's cohort comparison (the default basis) and per-tool economics of the default view, kept as tables;
+    # the range's PR facts they are made of are not kept (another range or basis reads them again)
+    for name in ("cohorts_compared", "economics_of", "load_tool_prs"):
+        monkeypatch.setattr(state, name, refuse)
+    filters = Filters(grain="week", start=start, end=end)
+    assert state.cohort_comparison(version, filters, state.DEFAULT_COHORT_BASIS)[0]["n"].sum() > 0
+    assert state.tool_economics(version, start, end).height > 0
+    with pytest.raises(AssertionError, match="read again"):
+        state._cohort_rows(version, start)
     # what it loaded is out of the cyclic collector's reach (a full collection in a visit walks the visit's objects)
     assert gc.get_freeze_count() > 10_000
     gc.unfreeze()
