@@ -604,28 +604,30 @@ def read_ahead(version: str, start: dt.date, end: dt.date, today: dt.date | None
     panel, AI spend), the spend alerts and the range's spend from the spend rollup (AI spend), the per-person usage
     (Adoption), the range's incidents and failed deployments (Delivery); Governance's identities, spend sums,
     unapproved models and stop conditions (judged as of `today`: the visit's day, UTC); Adoption's cohort
-    comparison (its default basis) and per-tool economics, kept as their tables. Each visit then narrows them to its
-    user's scope, as it would have had it read them itself. Largest first, so the others are not held under its
-    transient memory. Only what does not grow with the PRs is kept: every server holds it (~130 MB at 1M PRs, the
-    range's spend ~60 MB of it; Governance's PR identities ~81k rows), and the 3M team drill-down's server is the
-    one nearest its bound (2 GB). Adoption's range of PR facts (~50 MB at 1M) and its PRs naming a tool, read for
-    its tables, are dropped once those are made: another range or basis reads them on its first visit."""
+    comparison (its default basis) and per-tool economics, kept as their tables. Each visit then narrows them to
+    its user's scope, as it would have had it read them itself. Largest first, so the others are not held under
+    its transient memory; Adoption's tables before all, their read dropped once they are made (the range's PR
+    facts, ~50 MB at 1M PRs, and its PRs naming a tool: another range or basis reads them on its first visit).
+    Every server holds what is kept (~130 MB at 1M PRs: the range's spend ~60 MB; Governance's PR identities,
+    one row per AI-signalled PR, 81k at 1M, the one part that grows with the PRs), and the 3M team drill-down's
+    server is the one nearest its bound (2 GB)."""
+    # First what is made and dropped (the range's PR facts behind Adoption's tables), while little else is held.
+    _cohort_comparison(version, start, end, None, DEFAULT_COHORT_BASIS)
+    _tool_economics(version, start, end)
+    _cohort_rows.clear()  # only the default range's: the warm-up read it
+    tool_prs.clear()
+    release_freed_memory()
     _spend_since(version, start)
     release_freed_memory()
     _spend_alerts(version)
     usage_rows(version)
     _adoption_all(version)
     _delivery_facts(version, start)
-    release_freed_memory()
     identities(version)
     spend_by_kind(version)
     unapproved_models(version, None)
     if not _budget_conditions():  # those read every spend row, kept (millions at scale): left to the visit
         policy_status(version, today or dt.datetime.now(dt.timezone.utc).date())
-    _cohort_comparison(version, start, end, None, DEFAULT_COHORT_BASIS)
-    _tool_economics(version, start, end)
-    _cohort_rows.clear()  # only the default range's: the warm-up read it
-    tool_prs.clear()
     release_freed_memory()
 
 
