@@ -608,7 +608,7 @@ def read_ahead(version: str, start: dt.date, end: dt.date, today: dt.date | None
     its user's scope, as it would have had it read them itself. Largest first, so the others are not held under
     its transient memory; Adoption's tables before all, their read dropped once they are made (the range's PR
     facts, ~50 MB at 1M PRs, and its PRs naming a tool: another range or basis reads them on its first visit).
-    Every server holds what is kept (~130 MB at 1M PRs: the range's spend ~60 MB; Governance's PR identities,
+    Every server holds what is kept (~150 MB at 1M PRs: the range's spend ~60 MB; Governance's PR identities,
     one row per AI-signalled PR, 81k at 1M, the one part that grows with the PRs), and the 3M team drill-down's
     server is the one nearest its bound (2 GB)."""
     # First what is made and dropped (the range's PR facts behind Adoption's tables), while little else is held.
