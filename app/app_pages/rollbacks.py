@@ -10,7 +10,7 @@ from app.url_state import apply_url, remember
 from app.views.charts import grouped_interval_bars, interval_bars, trend_figure
 from app.views.pr import pr_link_column
 from app.views.rollbacks import (
-    ratio_sentence, rolled_back_prs, scoped, segment_summary, share_columns, share_table, trend,
+    PREVIEW_ROWS, ratio_sentence, rolled_back_prs, scoped, segment_summary, share_columns, share_table, trend,
 )
 from reports.filters import ALL_TEAMS
 from reports.format import fmt_day, fmt_interval, fmt_value
@@ -29,7 +29,6 @@ SHARE_COLUMNS = {
     "ai_merged_prs": st.column_config.NumberColumn("AI PRs", format="%d"),
 }
 
-PREVIEW_ROWS = 10
 # The rolled-back PRs' grid: its columns after the single-PR view's link, and how each is shown.
 GRID_COLUMNS = ("title", "repo", "number", "merged_at", "rolled_back_how", "rolled_back_at", "ai_tools", "ai_mode",
                 "ai_signals", "url", "author", "team", "ai_assisted", "shipped_deployment_id", "rolled_back_by")
