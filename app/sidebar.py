@@ -62,9 +62,7 @@ def _team_options() -> list[str]:
     return [ALL_TEAMS, *access.selectable_teams(state.teams(state.current_version()))]
 
 
-def render(on_filters=None) -> Filters:
-    """The sidebar; `on_filters(filters)` is called as soon as the filters are decided (before the baseline and
-    freshness lines are drawn): the page's reads begun then (`state.begin_page_reads`)."""
+def render() -> Filters:
     version = state.current_version()
     _apply_url()
     with st.sidebar:
@@ -88,8 +86,6 @@ def render(on_filters=None) -> Filters:
         # A team lead is offered their own teams only; a URL naming another falls back to "All teams".
         team = st.selectbox("Team", _team_options(), key="team", bind="query-params")
         filters = Filters(grain=grain, start=start, end=end, team=None if team == ALL_TEAMS else team)
-        if on_filters is not None:
-            on_filters(filters)
         remember(BOUND)
         _baseline_caption(filters)
         st.divider()

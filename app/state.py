@@ -41,7 +41,7 @@ from metrics.cohorts import WINDOW_DAYS as COHORT_WINDOW_DAYS
 from metrics.cube import Cube
 from metrics.evidence import SCHEMAS, Evidence, conform
 from metrics.periods import Window
-from metrics.registry import METRICS, subject_of
+from metrics.registry import METRICS
 from metrics.scorecard import Prepared, compute, metric_events, prepare
 from metrics.senior_review import senior_people, senior_review_events
 from metrics.teams import assign_team_column
@@ -328,7 +328,7 @@ def _libc():
 
 
 def begin_team_reads(version: str, window, since: dt.date, team: str) -> None:
-    """Begins the Rollbacks page's team drill-down reads on a worker thread (`begin_page_reads`), in the order the page makes them
+    """Begins the Rollbacks page's team drill-down reads on a worker thread, in the order the page makes them
     (`rollback_baseline`'s, `team_rows`' and, without a row scope, `senior_reviews`' cached reads), as far as the
     signed-in user may see them: they run while the page builds, and the browser draws, the table by team, which
     reads none of them. The page's own calls then find them cached, or wait for the worker's (Streamlit computes
@@ -352,17 +352,6 @@ def begin_team_reads(version: str, window, since: dt.date, team: str) -> None:
     # ScriptRunContext" warning for each read).
     add_script_run_ctx(worker)
     worker.start()
-
-
-def begin_page_reads(path: str, filters: Filters) -> None:
-    """The reads of page `path` that its filters alone decide, begun as soon as the sidebar has decided them (the
-    router: app/sidebar.render's `on_filters`), before the sidebar's baseline and freshness lines and the page's header
-    are drawn: the Rollbacks page's team drill-down (`begin_team_reads`). Its reads wait on the disk more than they work
-    (docs/performance-log.md, session 15, team15); once the rows behind a click were no longer sent (session 16, rb16),
-    the browser drew the top of the page and then waited for them."""
-    if path == "rollbacks" and filters.team is not None:
-        version = current_version()
-        begin_team_reads(version, baselines(version).window(subject_of("rollbacks").id), filters.start, filters.team)
 
 
 def team_senior_reviews(warehouse: Warehouse, config: Config, since: dt.date, team: str) -> pl.DataFrame:

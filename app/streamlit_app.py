@@ -47,6 +47,6 @@ pages = {
     for section, entries in PAGES.items()
 }
 page = st.navigation({section: entries for section, entries in pages.items() if entries})
-filters = sidebar.render(on_filters=lambda chosen: state.begin_page_reads(page.url_path, chosen))
+filters = sidebar.render()
 access.record_view(page.title, filters.team)
 page.run()

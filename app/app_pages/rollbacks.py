@@ -71,8 +71,9 @@ if not state.synced(version, "pull_requests"):
 if not periods:
     ui.empty("No whole period starts in the selected date range: widen it in the sidebar.")
     st.stop()
-# (the team drill-down's reads were begun by the router as soon as the sidebar had the filters: state.begin_page_reads;
-# they run while the sidebar, the header and the table by team are built and drawn)
+if filters.team is not None:
+    # the team drill-down's reads, begun now: they run while the table by team is built and drawn
+    state.begin_team_reads(version, window, filters.start, filters.team)
 st.caption(f"A PR is rolled back when the deployment that shipped it is rolled back, or it is reverted, within "
            f"{config.rules.rollback_window_days:g} days. Baseline: {fmt_day(window.first_day)} – {fmt_day(window.last_day)}.")
 

@@ -277,38 +277,6 @@ def test_rolled_back_prs_show_the_latest_ten_and_every_one_a_click_away(computed
     assert every["rolled_back_at"].is_monotonic_decreasing and every["ai_assisted"].all()
 
 
-def test_the_router_begins_the_team_reads_once_the_sidebar_has_the_filters(computed, monkeypatch):  # noqa: F811
-    """The team drill-down's reads begin from the router (state.begin_page_reads, called by the sidebar as soon as the
-    filters are decided), once per run of the Rollbacks page with a team, with the page's filters and baseline window;
-    no other page, and Rollbacks without a team, begins them."""
-    import traceback
-    from pathlib import Path
-
-    from app import state
-    from metrics.registry import subject_of
-
-    calls = []
-    begin = state.begin_team_reads
-
-    def recorded(version, window, since, team):
-        # from within the sidebar's drawing: before its baseline and freshness lines, the page's header and title
-        callers = [(Path(f.filename).as_posix().split("/app/")[-1], f.name) for f in traceback.extract_stack()]
-        calls.append((window, since, team, ("sidebar.py", "render") in callers,
-                      any(path == "app_pages/rollbacks.py" for path, _ in callers)))
-        begin(version, window, since, team)
-
-    monkeypatch.setattr(state, "begin_team_reads", recorded)
-    run("delivery", team="payments")
-    run("rollbacks")
-    assert calls == []
-    at = run("rollbacks", team="payments")
-    version = state.current_version()
-    window = state.baselines(version).window(subject_of("rollbacks").id)
-    shown = at.session_state["_filters"]
-    assert calls == [(window, shown.start, "payments", True, False)]
-    assert at.subheader[1].value == "By repository"
-
-
 def test_incidents_page_shows_mttr_and_the_incident_list(computed):
     at = run("incidents")
     recs = review_records(computed).records  # the tiles read the review window, as on the Scorecard
