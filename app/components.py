@@ -14,6 +14,7 @@ from app.views.bars_html import interval_bars_html
 from app.views.freshness import stale_banner_text
 from app.views.sparkline import sparkline_html
 from app.views.stacked_html import stacked_bars_html
+from app.views.table_html import table_html
 from app.views.trend_html import trend_html
 from metrics.registry import METRICS
 from reports.export import ExportFilters, encode, record_export
@@ -163,6 +164,12 @@ def small_table(frame: pl.DataFrame, columns: dict[str, tuple[str, str]]) -> Non
 
     shown = {label: [cell(v, kind) for v in frame.get_column(name).to_list()] for name, (label, kind) in columns.items()}
     st.table(pl.DataFrame(shown, schema={label: pl.String for label in shown}).to_pandas(), hide_index=True, border="horizontal")
+
+
+def static_rows(frame: pl.DataFrame, columns: dict[str, tuple[str, object]]) -> None:
+    """The first rows of a row-level list as static HTML (app/views/table_html.py: escaped text, the grid's formats,
+    links in a new tab), above the control that holds every row in the grid (`on_open`): one element, no grid set-up."""
+    st.html(table_html(frame, columns))
 
 
 def _missing_numbers_as_dash(frame: pl.DataFrame, column_config: dict) -> tuple[pl.DataFrame, dict]:

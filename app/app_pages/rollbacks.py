@@ -10,7 +10,7 @@ from app.url_state import apply_url, remember
 from app.views.charts import grouped_interval_bars, interval_bars, trend_figure
 from app.views.pr import pr_link_column
 from app.views.rollbacks import (
-    ratio_sentence, rolled_back_prs, scoped, segment_summary, share_columns, share_table, trend,
+    PREVIEW_ROWS, ratio_sentence, rolled_back_prs, scoped, segment_summary, share_columns, share_table, trend,
 )
 from reports.filters import ALL_TEAMS
 from reports.format import fmt_day, fmt_interval, fmt_value
@@ -27,6 +27,32 @@ SHARE_COLUMNS = {
     "baseline_pct": st.column_config.NumberColumn("Baseline", format=PERCENT, help="All PRs, over the baseline window"),
     "all_merged_prs": st.column_config.NumberColumn("Merged PRs", format="%d"),
     "ai_merged_prs": st.column_config.NumberColumn("AI PRs", format="%d"),
+}
+
+# The rolled-back PRs' grid: its columns after the single-PR view's link, and how each is shown.
+GRID_COLUMNS = ("title", "repo", "number", "merged_at", "rolled_back_how", "rolled_back_at", "ai_tools", "ai_mode",
+                "ai_signals", "url", "author", "team", "ai_assisted", "shipped_deployment_id", "rolled_back_by")
+GRID_CONFIG = {
+    "view": st.column_config.LinkColumn("PR", display_text="view", help="The single-PR view: why it counted, "
+                                        "what shipped it, what rolled it back"),
+    "title": st.column_config.TextColumn("Title", width="large"),
+    "repo": "Repository", "number": st.column_config.NumberColumn("#", format="%d"),
+    "merged_at": st.column_config.DatetimeColumn("Merged (UTC)", format="YYYY-MM-DD HH:mm"),
+    "rolled_back_how": "Rolled back by a…",
+    "rolled_back_at": st.column_config.DatetimeColumn("Rolled back (UTC)", format="YYYY-MM-DD HH:mm"),
+    "ai_tools": st.column_config.TextColumn("AI tool", width="small"),
+    "ai_mode": st.column_config.TextColumn("How", width="small"),
+    "ai_signals": st.column_config.TextColumn("Why AI-assisted", width="medium"),
+    "url": st.column_config.LinkColumn("Link", display_text="open"),
+    "author": "Author", "team": "Team", "ai_assisted": st.column_config.CheckboxColumn("AI"),
+    "shipped_deployment_id": "Shipped in", "rolled_back_by": "Rollback / revert",
+}
+# The latest rolled-back PRs shown at first (static): the grid's first columns, under its labels.
+PREVIEW_COLUMNS = {
+    "view": ("PR", ("link", "view")), "title": ("Title", "wide"), "repo": ("Repository", "short"),
+    "number": ("#", "int"), "merged_at": ("Merged (UTC)", "datetime"), "rolled_back_how": ("Rolled back by a…", "text"),
+    "rolled_back_at": ("Rolled back (UTC)", "datetime"), "ai_tools": ("AI tool", "text"), "ai_mode": ("How", "text"),
+    "ai_signals": ("Why AI-assisted", "text"),
 }
 
 
@@ -151,25 +177,14 @@ prs = rolled_back_prs(selection, filters, ai_only=ai_only)
 if prs.height == 0:
     ui.empty("No PR in this selection was rolled back in the selected periods.")
 else:
-    ui.table(prs.select(
-        pr_link_column(), "title", "repo", "number", "merged_at", "rolled_back_how", "rolled_back_at", "ai_tools", "ai_mode",
-        "ai_signals", "url", "author", "team", "ai_assisted", "shipped_deployment_id", "rolled_back_by",
-    ), column_config={
-        "view": st.column_config.LinkColumn("PR", display_text="view", help="The single-PR view: why it counted, "
-                                            "what shipped it, what rolled it back"),
-        "title": st.column_config.TextColumn("Title", width="large"),
-        "repo": "Repository", "number": st.column_config.NumberColumn("#", format="%d"),
-        "merged_at": st.column_config.DatetimeColumn("Merged (UTC)", format="YYYY-MM-DD HH:mm"),
-        "rolled_back_how": "Rolled back by a…",
-        "rolled_back_at": st.column_config.DatetimeColumn("Rolled back (UTC)", format="YYYY-MM-DD HH:mm"),
-        "ai_tools": st.column_config.TextColumn("AI tool", width="small"),
-        "ai_mode": st.column_config.TextColumn("How", width="small"),
-        "ai_signals": st.column_config.TextColumn("Why AI-assisted", width="medium"),
-        "url": st.column_config.LinkColumn("Link", display_text="open"),
-        "author": "Author", "team": "Team", "ai_assisted": st.column_config.CheckboxColumn("AI"),
-        "shipped_deployment_id": "Shipped in", "rolled_back_by": "Rollback / revert",
-    })
-    st.caption(f"{prs.height:,} rolled-back PRs, latest rollback first.")
+    # The latest few as a static table, every one in the grid behind a click and in the CSV: an open grid of every
+    # row cost the browser its set-up and its rows on every visit (docs/performance-log.md, session 16, rb16).
+    ui.static_rows(prs.head(PREVIEW_ROWS).with_columns(pr_link_column()), PREVIEW_COLUMNS)
+    latest = f"the latest {PREVIEW_ROWS} above; " if prs.height > PREVIEW_ROWS else ""
+    st.caption(f"{prs.height:,} rolled-back PRs, latest rollback first: {latest}every one, with all its columns, in "
+               "the list below and in the CSV download.")
+    ui.on_open(f"Show all {prs.height:,} rolled-back PRs", lambda: ui.table(prs.select(
+        pr_link_column(), *GRID_COLUMNS), column_config=GRID_CONFIG), key="rows_rolled_back")
     ui.download(prs, "rolled_back_prs", filters, key="dl_prs")
 
 change_chain_panel.render(filters, version, selection, scope, since)

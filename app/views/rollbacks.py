@@ -17,6 +17,7 @@ from reports.format import link_column, mode_text, signals_text, tools_text
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+PREVIEW_ROWS = 10  # the latest rolled-back PRs the page shows at first; every one is a click away
 
 
 def scoped(outcomes: pl.DataFrame, team: str | None = None, repo: str | None = None) -> pl.DataFrame:

@@ -248,16 +248,29 @@ def test_the_team_with_the_bad_ai_rollback_share_is_two_clicks_away(server, page
     page.get_by_role("heading", name="Reworked PRs").scroll_into_view_if_needed()
     settle(page)
     screenshot(page, "team_rework")
-    # The reworked PRs and the reviews behind the senior load sit behind closed controls whose rows the server sends
-    # once opened (app/components.on_open): three grids on the page (by team, by repository, the rolled-back PRs).
+    # Every rolled-back PR, the reworked PRs and the reviews behind the senior load sit behind closed controls whose
+    # rows the server sends once opened (app/components.on_open): two grids on the page (by team, by repository); the
+    # latest 10 rolled-back PRs are a static table, each with its link to the single-PR view.
     grids = page.locator('[data-testid="stDataFrame"]')
-    assert grids.count() == 3 and page.locator("details").count() == 2 and not page.locator("details[open]").count()
+    assert grids.count() == 2 and page.locator("details").count() == 3 and not page.locator("details[open]").count()
+    preview = page.locator('[data-testid="rowsPreview"]')
+    assert preview.locator("tbody tr").count() == 10
+    assert preview.locator("tbody tr").first.locator("a", has_text="view").get_attribute("href").startswith("pr?id=")
+    rolled = page.locator("details", has_text=re.compile(r"Show all [\d,]+ rolled-back PRs"))
+    count = int(re.search(r"Show all ([\d,]+) rolled-back", rolled.inner_text()).group(1).replace(",", ""))
+    rolled.locator("summary").click()  # the control reruns alone; the grid appears inside with every rolled-back PR
+    rolled.locator('[data-testid="stDataFrame"]').wait_for()
+    settle(page)
+    assert rolled.locator('[role="grid"]').get_attribute("aria-rowcount") == str(count + 1)  # and the header row
+    rolled.locator("summary").click()  # closed again: its grid goes
+    settle(page)
+    assert grids.count() == 2 and not page.locator("details[open]").count()
     reworked = page.locator("details", has_text=re.compile(r"Show the [\d,]+ reworked PRs"))
     count = int(re.search(r"Show the ([\d,]+) reworked", reworked.inner_text()).group(1).replace(",", ""))
     reworked.locator("summary").click()  # the page reruns; the grid appears inside with every reworked PR
     reworked.locator('[data-testid="stDataFrame"]').wait_for()
     settle(page)
-    assert grids.count() == 4 and page.locator("details[open]").count() == 1
+    assert grids.count() == 3 and page.locator("details[open]").count() == 1
     assert reworked.locator('[role="grid"]').get_attribute("aria-rowcount") == str(count + 1)  # and the header row
     screenshot(page, "team_rework_opened")
 

@@ -214,7 +214,7 @@ def test_rollbacks_lists_teams_worst_ai_share_first_with_the_demos_bad_team_on_t
 
 
 def test_rollbacks_team_in_the_url_filters_repos_and_prs(computed):
-    at = run("rollbacks", team="payments")
+    at = run("rollbacks", team="payments", opened=("rows_rolled_back",))  # every rolled-back PR, as after a click
     repos = at.dataframe[1].value
     assert set(repos["repo"]) and all(r.startswith("acme/payments-") for r in repos["repo"])
     prs = at.dataframe[2].value
@@ -227,7 +227,7 @@ def test_rollbacks_team_in_the_url_filters_repos_and_prs(computed):
 
 
 def test_rollbacks_repo_in_the_url_narrows_everything_below(computed):
-    at = run("rollbacks", team="payments", repo="acme/payments-svc")
+    at = run("rollbacks", team="payments", repo="acme/payments-svc", opened=("rows_rolled_back",))
     assert at.selectbox(key="repo").value == "acme/payments-svc"
     prs = at.dataframe[2].value
     assert len(prs) > 0 and set(prs["repo"]) == {"acme/payments-svc"}
@@ -239,6 +239,42 @@ def test_rollbacks_repo_in_the_url_narrows_everything_below(computed):
     assert len(prs) == expected.height
     titles = set(prs["title"])
     assert titles == set(expected["title"])
+
+
+def test_rolled_back_prs_show_the_latest_ten_and_every_one_a_click_away(computed):
+    """The rolled-back PRs: the latest 10 as a static table, then a control that says how many there are and holds
+    the grid of every one (built and sent once opened: app/components.on_open), the CSV download beside it."""
+    from app.views.rollbacks import PREVIEW_ROWS
+    from tests.app.test_table_html import cells
+
+    at = run("rollbacks", team="payments")
+    # closed: two grids (by team, by repository), none of the rolled-back PRs
+    assert len(at.dataframe) == 2 and not any("rolled_back_at" in d.value.columns for d in at.dataframe)
+    control = next(e for e in at.expander if "rolled-back PRs" in e.label)
+    assert not (control.proto.expanded or control.children)
+    assert "dl_prs" in [d.proto.id.rsplit("-", 1)[-1] for d in at.get("download_button")]
+    assert not control.get("download_button")  # the download of every row sits beside the control, not in it
+    preview = cells(next(h.proto.body for h in at.get("html") if 'data-testid="rowsPreview"' in h.proto.body))
+    at.session_state["rows_rolled_back"] = True  # a click on the control
+    at.run()
+    control = next(e for e in at.expander if "rolled-back PRs" in e.label)
+    assert control.proto.expanded and len(control.dataframe) == 1
+    every = control.dataframe[0].value
+    n = len(every)
+    # the demo's payments team has more rolled-back AI-assisted PRs than the preview shows
+    assert n > PREVIEW_ROWS and control.label == f"Show all {n:,} rolled-back PRs"
+    assert (f"{n:,} rolled-back PRs, latest rollback first: the latest {PREVIEW_ROWS} above; every one, with all its "
+            "columns, in the list below and in the CSV download.") in [c.value for c in at.caption]
+    # the static rows are the grid's first ten, cell by cell as the grid shows them
+    assert preview.head == ["PR", "Title", "Repository", "#", "Merged (UTC)", "Rolled back by a…", "Rolled back (UTC)",
+                            "AI tool", "How", "Why AI-assisted"]
+    assert len(preview.rows) == PREVIEW_ROWS
+    when = "%Y-%m-%d %H:%M"
+    for row, links, pr in zip(preview.rows, preview.links, every.head(PREVIEW_ROWS).itertuples(index=False)):
+        assert row == ["view", pr.title, pr.repo, f"{pr.number:d}", pr.merged_at.strftime(when), pr.rolled_back_how,
+                       pr.rolled_back_at.strftime(when), pr.ai_tools, pr.ai_mode, pr.ai_signals]
+        assert links[0] == pr.view
+    assert every["rolled_back_at"].is_monotonic_decreasing and every["ai_assisted"].all()
 
 
 def test_incidents_page_shows_mttr_and_the_incident_list(computed):
