@@ -401,3 +401,40 @@ def test_items_made_ahead_come_in_order_and_a_failure_after_those_made_before_it
     for maker in makers:
         maker.join(timeout=2)
     assert not any(t.is_alive() for t in makers)
+
+
+def test_a_bulk_first_load_on_sqlite_builds_its_indexes_with_the_sorters_threads(sqlite_warehouse, monkeypatch):
+    """SQLite's sorter gets `SORTER_THREADS` helper threads for the index builds after a bulk load (less wall time
+    on two cores), and none again once they are built; the indexes and rows are as before."""
+    import warehouse.write as write
+
+    monkeypatch.setattr(write, "BULK_ROWS", 2)
+    seen = []
+    real = write._build_sqlite_indexes
+
+    def spy(cur, indexes):
+        execute = cur.execute
+
+        def recording(sql, *args, **kwargs):
+            result = execute(sql, *args, **kwargs)
+            if sql.startswith(("PRAGMA threads", "CREATE INDEX")):
+                execute("PRAGMA threads")
+                seen.append((sql.split(" ON ")[0], cur.fetchone()[0]))
+            return result
+
+        cur.execute = recording
+        try:
+            real(cur, indexes)
+        finally:
+            cur.execute = execute
+
+    monkeypatch.setattr(write, "_build_sqlite_indexes", spy)
+    before = _indexes(sqlite_warehouse, "pull_requests")
+    upsert_frames(sqlite_warehouse, {"pull_requests": prs()})
+    assert _indexes(sqlite_warehouse, "pull_requests") == before
+    built = [sql for sql, _ in seen if sql.startswith("CREATE INDEX")]
+    assert len(built) == len(before)
+    assert seen[0] == (f"PRAGMA threads={write.SORTER_THREADS}", write.SORTER_THREADS) and write.SORTER_THREADS >= 1
+    assert all(threads == write.SORTER_THREADS for sql, threads in seen[1:-1])
+    assert seen[-1] == ("PRAGMA threads=0", 0)
+    assert read_table(sqlite_warehouse, "pull_requests").height == 2
