@@ -639,22 +639,12 @@ def _build_sqlite_indexes(cur, indexes: list[tuple[str, str]]) -> None:
     # tickets' one 0.9 against 1.7: the shell on the imported tables, commit included). So the builds
     # run with those, and the connection's own settings come back after them
     # (no temp table exists at this point: changing temp_store would drop it).
-    # The sorter also sorts its runs and merges them on up to SORTER_THREADS threads of its own beside the one
-    # reading the table: the four indexes of 1M PRs took ~30% less wall time (3.3-7.4 s against 5.4-10.5 at
-    # load 6-8), with about the same CPU (3.8-4.4 CPU-s against 3.7-4.4). Off again after the builds.
     cur.execute("PRAGMA temp_store=FILE")
-    cur.execute(f"PRAGMA threads={SORTER_THREADS}")
     try:
         for _, definition in indexes:
             cur.execute(definition)
     finally:
-        cur.execute("PRAGMA threads=0")
         cur.execute("PRAGMA temp_store=MEMORY")
-
-
-# Helper threads of SQLite's sorter for a bulk load's index builds (`_build_sqlite_indexes`; the machine the product
-# is measured on has two cores).
-SORTER_THREADS = 2
 
 
 def _secondary_indexes(cur, dialect: str, name: str) -> list[tuple[str, str]]:
