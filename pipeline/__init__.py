@@ -1,4 +1,4 @@
 """The one runner between the connectors and the warehouse (see `pipeline.runner`)."""
-from pipeline.runner import SyncReport, bulk_first_load, deliver_new, ingest, ingest_batches, run_source, run_sources, stop_requested, stop_when
+from pipeline.runner import SyncReport, deliver_new, ingest, ingest_batches, run_source, run_sources, stop_requested, stop_when
 
-__all__ = ["SyncReport", "bulk_first_load", "deliver_new", "ingest", "ingest_batches", "run_source", "run_sources", "stop_requested", "stop_when"]
+__all__ = ["SyncReport", "deliver_new", "ingest", "ingest_batches", "run_source", "run_sources", "stop_requested", "stop_when"]

@@ -36,7 +36,7 @@ from warehouse.engine import Warehouse
 from warehouse.lease import LeaseHeld, describe_self, source_lease
 from warehouse.read import read_table
 from warehouse.runs import close_abandoned_runs, cursors_of, finish_run, get_cursor, set_cursor, start_run
-from warehouse.write import UpsertCounts, bulk_first_load, upsert_batches, upsert_frames
+from warehouse.write import UpsertCounts, upsert_batches, upsert_frames
 
 log = logging.getLogger(__name__)
 

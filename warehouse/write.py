@@ -228,21 +228,6 @@ def open_postgres_ahead(url: str) -> None:
     threading.Thread(target=open_it, name="adbc-open", daemon=True).start()
 
 
-def bulk_first_load(warehouse: Warehouse, name: str) -> bool:
-    """Whether a write of many rows into table `name` would, as things stand, be a bulk first load (`_upsert`: the
-    table holds no row and no cube is kept), asked before the write's transaction, so a caller can choose how to
-    hand over its rows (`scorecard import` on SQLite: a PR file in key-ordered slices, parsed beside the load,
-    only then). The write decides again inside its transaction: another writer may have come between."""
-    if name not in TABLES:
-        return False
-    import sqlalchemy as sa
-
-    with warehouse.engine.connect() as conn:
-        if conn.execute(sa.text(f"SELECT 1 FROM {_q(name)} LIMIT 1")).first() is not None:
-            return False
-        return conn.execute(sa.text("SELECT 1 FROM cube_state WHERE id = 1")).first() is None
-
-
 def upsert_frames(warehouse: Warehouse, frames: Mapping[str, pl.DataFrame]) -> dict[str, UpsertCounts]:
     """Upsert each frame into its table, all in one transaction; returns the counts per table.
 
@@ -545,8 +530,8 @@ PARTIAL_KEPT_SHARE = 0.05
 
 
 class _Deferred:
-    """The secondary indexes a bulk load dropped (`_secondary_indexes_built_after`), and which of its partial ones
-    it has built already."""
+    """The secondary indexes a PostgreSQL bulk load dropped (`_secondary_indexes_built_after`), and which of its
+    partial ones it has built already."""
 
     def __init__(self, cur, name: str, indexes: list[tuple[str, str]], partial: dict[str, str]):
         self.cur, self.name, self.indexes, self.partial = cur, name, indexes, partial
@@ -590,10 +575,9 @@ def _secondary_indexes_built_after(cur, dialect: str, name: str, rows: int) -> I
     # (1M PRs: 0.14-0.21 CPU-s each): kept through the load, a partial index that holds most rows (the tool PRs'
     # in an organisation where most PRs name a tool) took its entries out of order, +6 to +14 CPU-s of the server
     # at 1M PRs (imp11, performance log). A load given in slices builds those that hold few of its first slice's
-    # rows on that slice and keeps them through the rest (`_Deferred`, `_load_key_ordered`); on SQLite too, where
-    # each build after the load reads the whole table again (1M PRs: three partial indexes, 0.4-0.5 CPU-s).
+    # rows on that slice and keeps them through the rest (`_Deferred`, `_load_key_ordered`).
     indexes = _secondary_indexes(cur, dialect, name)
-    partial = _partial_predicates(cur, name) if dialect == "postgresql" else _sqlite_partial_predicates(indexes)
+    partial = _partial_predicates(cur, name) if dialect == "postgresql" else {}
     for index, _ in indexes:
         cur.execute(f"DROP INDEX {_q(index)}")
     if dialect == "sqlite":
@@ -604,10 +588,8 @@ def _secondary_indexes_built_after(cur, dialect: str, name: str, rows: int) -> I
         # write at the end). The connection's setting comes back after the index builds.
         cur.execute(f"PRAGMA cache_size=-{BULK_LOAD_CACHE_KB}")
         try:
-            deferred = _Deferred(cur, name, indexes, partial)
-            yield deferred
-            _build_sqlite_indexes(cur, [(index, definition) for index, definition in indexes
-                                        if index not in deferred.built])
+            yield None
+            _build_sqlite_indexes(cur, indexes)
         finally:
             cur.execute(f"PRAGMA cache_size=-{WRITE_CACHE_KB}")
         return
@@ -671,38 +653,6 @@ def _partial_predicates(cur, name: str) -> dict[str, str]:
                 f"JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = to_regclass({_literal(_q(name))}) "
                 "AND x.indpred IS NOT NULL ORDER BY 1")
     return {index: predicate for index, predicate in cur.fetchall()}
-
-
-def _sqlite_partial_predicates(indexes: list[tuple[str, str]]) -> dict[str, str]:
-    """Index name → its predicate for each partial index among `indexes` (SQLite: name, CREATE statement as
-    sqlite_master keeps it). A statement is `CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON table (terms)
-    [WHERE expr]`: the predicate is what follows the parenthesised terms' closing parenthesis (quotes and
-    nested parentheses skipped). A statement not read that way is left out (its index is built after the
-    load, as every index was)."""
-    out = {}
-    for index, definition in indexes:
-        opening = definition.find("(")
-        depth, quote, end = 0, None, None
-        for i in range(max(opening, 0), len(definition)):
-            ch = definition[i]
-            if quote:
-                if ch == quote:
-                    quote = None
-            elif ch in "'\"`[":
-                quote = "]" if ch == "[" else ch
-            elif ch == "(":
-                depth += 1
-            elif ch == ")":
-                depth -= 1
-                if depth == 0:
-                    end = i
-                    break
-        if opening < 0 or end is None:
-            continue
-        rest = definition[end + 1:].strip()
-        if rest[:6].upper() == "WHERE " and rest[6:].strip():
-            out[index] = rest[6:].strip()
-    return out
 
 
 def _rowid_is_internal(table) -> bool:

@@ -49,13 +49,10 @@ def import_(
 
         open_postgres_ahead(cfg.warehouse.url)  # PostgreSQL: the write's connection is opened meanwhile
         warehouse = _warehouse(cfg)
-        # A large PR file is parsed a slice at a time beside the write of the slices before (the parse holds the
-        # writer's lock, not a reader's): on PostgreSQL always (beside the COPY); on SQLite for a first load only,
-        # whose insert releases Python's lock while it binds the rows (warehouse.write `_load_key_ordered`). Into
-        # a filled SQLite table the file is parsed whole first, as before: its upsert takes every row at once,
-        # and the slices' sort by key and parse piece by piece would only add to it.
-        in_key_order = warehouse.dialect == "postgresql" or _bulk_first_load(warehouse, source)
-        report = run_source(warehouse, cfg, source, path=file, in_key_order=in_key_order)
+        # PostgreSQL: a large PR file is parsed a slice at a time beside the COPY of the slices before (the
+        # parse holds the writer's lock, not a reader's). SQLite's writer binds rows in-process, nothing to
+        # overlap, and its write lock would be held through the parse: the file is parsed whole first.
+        report = run_source(warehouse, cfg, source, path=file, in_key_order=warehouse.dialect == "postgresql")
     except CsvImportError as exc:
         raise Failure(str(exc)) from None
     for warning in report.warnings:
@@ -65,15 +62,6 @@ def import_(
         out.print(f"{table}: {rows} rows read — {c.inserted} new, {c.updated} updated, {c.unchanged} unchanged", highlight=False)
     _refresh_cube(warehouse, cfg)
     _done_with(warehouse)
-
-
-def _bulk_first_load(warehouse, source) -> bool:
-    """Whether importing `source`'s file (a `csv:<entity>` source) would be a bulk first load of its table."""
-    from connectors.csv.entities import ENTITIES
-    from pipeline import bulk_first_load  # (the writer's own question, asked through the runner: tests/pipeline/test_layers.py)
-
-    entity = ENTITIES.get(source.name.removeprefix("csv:"))
-    return entity is not None and entity.name == "pull_requests" and bulk_first_load(warehouse, entity.table)
 
 
 def _done_with(warehouse) -> None:

@@ -1,5 +1,5 @@
-"""A large PR file is parsed a slice at a time while the write copies the slices before (on PostgreSQL always; on
-SQLite for a first load: `scorecard import` asks before the parse) (connectors.csv.reader `_key_ordered`, connectors.contract `KeyOrdered`, warehouse.write): the same rows as the whole file's
+"""A large PR file on the PostgreSQL warehouse is parsed a slice at a time while the write copies the slices
+before (connectors.csv.reader `_key_ordered`, connectors.contract `KeyOrdered`, warehouse.write): the same rows as the whole file's
 parse, in the writer's key order; a problem in any slice fails the whole file with the message the whole-file
 parse gives, and nothing is written. Here with slices of 3 rows (the product's: 16,384 first, then 131,072)."""
 import pytest
@@ -182,90 +182,4 @@ def test_the_partial_indexes_that_hold_few_first_rows_are_built_on_them_and_hold
                         "merged_at IS NULL AND ai_signals IS NOT NULL AND ai_signals <> '[]'", "created_at") == ["gh:acme/web#5"]
         assert _through(conn, "ix_pull_requests_tools_merged_at", "ai_tools IS NOT NULL AND ai_tools <> '[]'",
                         "merged_at") == ["gh:acme/api#1", "gh:acme/web#5"]
-    warehouse.engine.dispose()
-
-
-def _through_sqlite(conn, index: str, predicate: str, order: str) -> list[str]:
-    """The ids of the rows matching `predicate`, read through `index` (SQLite: INDEXED BY fails unless it is usable)."""
-    return conn.execute(sa.text(f"SELECT id FROM pull_requests INDEXED BY {index} WHERE {predicate} "
-                                f"ORDER BY {order}, id")).scalars().all()
-
-
-def test_sqlite_the_partial_indexes_that_hold_few_first_rows_are_built_on_them_and_hold_every_row(sqlite_warehouse, tmp_path,
-                                                                                                   small_slices, monkeypatch):
-    """As on PostgreSQL: the first slice holds no revert and no unmerged AI PR, so those two partial indexes are built on
-    it and kept through the rest; the tool PRs' (1 of 3 rows) and the others are built after the load. Every index is
-    there afterwards with its own definition, and each partial one finds exactly its rows."""
-    warehouse = sqlite_warehouse
-    listing = sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'pull_requests' ORDER BY 1")
-    with warehouse.engine.connect() as conn:
-        before = conn.execute(listing).all()
-    kept = []
-    real = write._Deferred.keep_the_small_partial_ones
-
-    def spy(self, loaded):
-        real(self, loaded)
-        kept.append((loaded, sorted(self.built)))
-
-    monkeypatch.setattr(write._Deferred, "keep_the_small_partial_ones", spy)
-    report = run_source(warehouse, Config(), csv_source("pull_requests"), path=_file(tmp_path, ROWS + [WEB_5_UNMERGED_AI]),
-                        in_key_order=True)
-    assert report.tables["pull_requests"].inserted == 11
-    assert kept == [(3, ["ix_pull_requests_reverts_merged_at", "ix_pull_requests_unmerged_signals"])]
-    with warehouse.engine.connect() as conn:
-        assert conn.execute(listing).all() == before
-        assert conn.execute(sa.text("PRAGMA integrity_check")).scalar() == "ok"
-        assert _through_sqlite(conn, "ix_pull_requests_reverts_merged_at",
-                               "reverts_pr_id IS NOT NULL OR revert_ref IS NOT NULL", "merged_at") == ["gh:acme/web#1"]
-        assert _through_sqlite(conn, "ix_pull_requests_unmerged_signals",
-                               "merged_at IS NULL AND ai_signals IS NOT NULL AND ai_signals <> '[]'", "created_at") == ["gh:acme/web#5"]
-        assert _through_sqlite(conn, "ix_pull_requests_tools_merged_at", "ai_tools IS NOT NULL AND ai_tools <> '[]'",
-                               "merged_at") == ["gh:acme/web#5", "gh:acme/api#1"]  # SQLite: nulls first
-
-
-def test_sqlite_partial_predicates_are_read_from_the_create_statements():
-    assert write._sqlite_partial_predicates([
-        ("a", "CREATE INDEX a ON t (x)"),
-        ("b", "CREATE INDEX b ON t (x, y) WHERE x IS NOT NULL AND y <> '[]'"),
-        ("c", 'CREATE INDEX "c" ON "t" (lower(x), "odd)name") where (x > 1)'),
-        ("d", "CREATE INDEX d ON t (x) WHERE"),  # not a statement SQLite keeps: left to be built after the load
-        ("e", "CREATE INDEX e ON t (x, ')' ) WHERE y = 'WHERE (z)'"),
-    ]) == {"b": "x IS NOT NULL AND y <> '[]'", "c": "(x > 1)", "e": "y = 'WHERE (z)'"}
-
-
-def test_sqlite_import_parses_a_first_load_in_slices_and_a_reimport_whole(tmp_path, small_slices, monkeypatch):
-    """`scorecard import` on SQLite: into an empty PR table the file goes in key-ordered slices (parsed beside the
-    load), into a filled one it is parsed whole first, as before (the upsert takes every row at once); both store
-    the same rows, and the re-import finds every one unchanged. On PostgreSQL the file always goes in slices."""
-    from typer.testing import CliRunner
-
-    import connectors.csv.source as source
-    from app.cli import app
-
-    url = f"sqlite:///{tmp_path / 'w.db'}"
-    config = tmp_path / "scorecard.toml"
-    config.write_text(f'[warehouse]\nurl = "{url}"\n')
-    asked = []
-    real = source.read_csv
-
-    def spy(path, entity, config, *, in_key_order=False):
-        asked.append(in_key_order)
-        return real(path, entity, config, in_key_order=in_key_order)
-
-    monkeypatch.setattr(source, "read_csv", spy)
-    path = _file(tmp_path, ROWS)
-    outputs = []
-    for _ in range(2):
-        result = CliRunner().invoke(app, ["import", "pull_requests", str(path), "--config", str(config)],
-                                    catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-        outputs.append(result.output)
-    assert asked == [True, False]
-    assert "10 new, 0 updated, 0 unchanged" in outputs[0] and "0 new, 0 updated, 10 unchanged" in outputs[1]
-    from warehouse import open_warehouse
-
-    warehouse = open_warehouse(url)
-    stored = read_table(warehouse, "pull_requests").sort("id")
-    whole = read_csv(path, "pull_requests", Config()).frames["pull_requests"].sort("id")
-    assert stored.select(whole.columns).equals(whole.cast(stored.select(whole.columns).schema))
     warehouse.engine.dispose()
