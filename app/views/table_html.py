@@ -15,15 +15,17 @@ import html
 
 import polars as pl
 
-# Kinds of column: "text" (wrapped), "wide" (text given room), "short" (text kept on one line); "int" (the grid's
-# "%d"); "datetime" (the grid's "YYYY-MM-DD HH:mm", UTC); ("link", words): the value is the link's target, the words
-# are shown.
+# Kinds of column: "text" (wrapped between words, never inside one: a narrow page scrolls the table sideways
+# rather than break "view" or "co-authored" letter by letter), "wide" (text given room), "short" (one line);
+# "int" (the grid's "%d"); "datetime" (the grid's "YYYY-MM-DD HH:mm", UTC); ("link", words): the value is the
+# link's target, the words are shown (one line).
 _STYLE = ("<style>.rowsPreview{width:100%;border-collapse:collapse;font-size:0.875rem;line-height:1.4}"
           ".rowsPreview th{text-align:left;font-weight:400;color:rgba(49,51,63,0.6);padding:0.25rem 0.5rem;"
           "border-bottom:1px solid rgba(49,51,63,0.2);white-space:nowrap}"
           ".rowsPreview td{padding:0.25rem 0.5rem;border-bottom:1px solid rgba(49,51,63,0.1);vertical-align:top;"
-          "overflow-wrap:anywhere}.rowsPreview td.num{text-align:right;white-space:nowrap}"
-          ".rowsPreview td.when,.rowsPreview td.short{white-space:nowrap}.rowsPreview td.wide{min-width:14rem}"
+          "overflow-wrap:break-word}.rowsPreview td.num{text-align:right;white-space:nowrap}"
+          ".rowsPreview td.when,.rowsPreview td.short,.rowsPreview td.link{white-space:nowrap}"
+          ".rowsPreview td.wide{min-width:14rem}"
           ".rowsPreview a{color:#0068c9}</style>")
 MISSING = "—"
 
@@ -46,7 +48,7 @@ def cell_text(value, kind) -> str:
 def _cell(value, kind) -> str:
     text = html.escape(cell_text(value, kind), quote=False)
     if isinstance(kind, tuple) and value is not None:
-        return f'<td><a href="{html.escape(str(value))}" target="_blank">{text}</a></td>'
+        return f'<td class="link"><a href="{html.escape(str(value))}" target="_blank">{text}</a></td>'
     if isinstance(kind, tuple):
         return f"<td>{MISSING}</td>"
     css = {"int": ' class="num"', "datetime": ' class="when"', "short": ' class="short"', "wide": ' class="wide"'}.get(kind, "")

@@ -72,6 +72,11 @@ def test_each_cell_reads_as_the_grid_shows_it():
         ["pr?id=github%3Aacme%2Fpay%2312", None, None, None, 'https://github.com/acme/pay/pull/12?a=1&b="2"', None],
         ["pr?id=x", None, None, None, None, None],
     ]
+    # a narrow page scrolls the table sideways; a link's words and a text's words are never broken letter by letter
+    # (the first screenshot showed "v/i/e/w" and "co-/aut/hor/ed" stacked in their cells)
+    assert markup.count('<td class="link"><a ') == 3 and ".rowsPreview td.link{" in markup.replace(
+        ".rowsPreview td.when,.rowsPreview td.short,", "")
+    assert "overflow-wrap:anywhere" not in markup and "overflow-wrap:break-word" in markup
 
 
 def test_no_rows_is_the_header_alone():
