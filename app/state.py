@@ -740,7 +740,7 @@ def _adoption_all(version: str):
 def tool_prs(version: str, start: dt.date, end: dt.date) -> pl.DataFrame | None:
     """The PRs naming a tool that the Adoption page's per-tool economics count over [start, end)
     (reports/adoption_data.load_tool_prs; None: PRs name no tools in this warehouse). Like
-    `aggregate_outcomes`, an aggregate's input that names no PR on the page: not scoped."""
+    `_cohort_rows`, an aggregate's input that names no PR on the page: not scoped."""
     return load_tool_prs(warehouse(), start, end)
 
 
@@ -811,7 +811,7 @@ def cohort_comparison(version: str, filters: Filters, basis: str
     """The Adoption page's cohort comparison over `filters`' range and team (app/views/adoption.cohorts_compared
     on `_cohort_rows` and the per-person usage: (rollback share, lead time, rollback share by PR segment, rework
     rate)), kept per data version, range, team and `basis`: the tables, not the range's PR facts they are made
-    of. An aggregate naming no PR or person, made of unscoped rows (as `aggregate_outcomes`): every role sees
+    of. An aggregate naming no PR or person, made of unscoped rows (`_cohort_rows`): every role sees
     the same. The default view's is made at the server's start (`read_ahead`)."""
     return _cohort_comparison(version, filters.start, filters.end, filters.team, basis)
 
@@ -844,26 +844,6 @@ def _tool_economics(version: str, start: dt.date, end: dt.date) -> pl.DataFrame 
     data = _adoption_all(version)
     return economics_of(data.spend, prs, _cohort_rows(version, start).outcomes, start=start, end=end,
                         min_sample=config().rules.min_sample, vendor_cost=data.usage)
-
-
-def aggregate_outcomes(version: str, start: dt.date) -> pl.DataFrame:
-    """Merged PRs' outcomes (`OUTCOME_COLUMNS`) for the Adoption page's aggregates over a range from `start`
-    on (cohort comparison and per-tool economics: they name no PR and no person, so every role may see them,
-    as on the scorecard): `_cohort_rows`."""
-    return _cohort_rows(version, start).outcomes
-
-
-def aggregate_rework(version: str, start: dt.date) -> pl.DataFrame:
-    """Merged PRs' rework events (metrics.rework.rework_events: id, at, team, hit; and author) for the Adoption
-    page's cohort comparison over a range from `start` on: an aggregate naming no PR or person, like
-    `aggregate_outcomes`."""
-    return _cohort_rows(version, start).rework
-
-
-def aggregate_lead_time(version: str, start: dt.date) -> pl.DataFrame:
-    """Shipped PRs' lead_time_hours events (metrics.lead_time: id, at, team, value) with the PR's author, for
-    the same cohort comparison: an aggregate naming no PR or person."""
-    return _cohort_rows(version, start).lead_time
 
 
 def pr_extra(version: str, pr_id: str) -> dict:

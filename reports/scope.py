@@ -52,7 +52,7 @@ class AdoptionRows:
     """The Adoption page's rows as far as one user may see them (`adoption_rows`)."""
 
     # Every usage row, for numbers that name no person and no team: the tiles, the cohort comparison,
-    # per-tool economics (as aggregate_outcomes is for PRs).
+    # per-tool economics (as app/state._cohort_rows is for PRs).
     aggregate_usage: pl.DataFrame
     team_usage: pl.DataFrame  # usage of the teams whose aggregates the user may see: by team and tool
     people_usage: pl.DataFrame  # usage of the teams whose people the user may list (empty: nobody)

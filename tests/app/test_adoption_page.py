@@ -162,11 +162,12 @@ def test_cohort_aggregates_from_the_slice_equal_those_from_every_row(demo_env, w
     filters = Filters(grain="week", start=start, end=end, team=team)
     data = scope.adoption_rows(state._adoption_all(version), None, None)  # an admin's rows
     min_sample = demo_env.config.rules.min_sample
-    sliced = state.aggregate_outcomes(version, start)
+    rows = state._cohort_rows(version, start)  # what the page's kept tables are made of (state.cohort_comparison)
+    sliced = rows.outcomes
     assert 0 < sliced.height < full.outcomes.height  # the slice is narrower than every row
     for basis in ("prs", "usage"):
-        got = cohorts_compared(sliced, state.aggregate_lead_time(version, start), data.aggregate_usage, filters,
-                               basis=basis, min_sample=min_sample, rework=state.aggregate_rework(version, start))
+        got = cohorts_compared(sliced, rows.lead_time, data.aggregate_usage, filters,
+                               basis=basis, min_sample=min_sample, rework=rows.rework)
         want = cohorts_compared(full.outcomes, lead_time_events(full.evidence, full.outcomes, reasons=False),
                                 data.aggregate_usage, filters, basis=basis, min_sample=min_sample,
                                 rework=rework_events(full.outcomes, full.chain, reasons=False))
